@@ -1,0 +1,329 @@
+//! The catalogue of every error graphtoken answers with (spec §6), and its Graph envelope.
+//!
+//! Messages are copied from Facebook where the spec has them; see `docs/compatibility.md`.
+
+use serde_json::{json, Map, Value};
+
+use crate::model::{Id, Unix};
+use crate::timefmt;
+
+/// A Graph API error: what the server renders as `{"error":{...}}`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GraphError {
+    /// HTTP status (400 unless the spec says otherwise).
+    pub status: u16,
+    pub code: u32,
+    pub subcode: Option<u32>,
+    /// `OAuthException`, `GraphMethodException`, ...
+    pub kind: &'static str,
+    pub message: String,
+    pub is_transient: Option<bool>,
+    /// The error token of `WWW-Authenticate: OAuth "Facebook Platform" "<err>" "<message>"`.
+    pub www_authenticate: Option<&'static str>,
+    /// Rarely set parts, boxed so that `Result<_, GraphError>` stays small on the hot path.
+    pub more: Option<Box<More>>,
+}
+
+/// The parts of an error most errors do not have.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct More {
+    pub user_title: Option<String>,
+    pub user_msg: Option<String>,
+    /// What went wrong inside, for the log; never rendered to clients.
+    pub detail: Option<String>,
+}
+
+const OAUTH: &str = "OAuthException";
+const METHOD: &str = "GraphMethodException";
+
+impl GraphError {
+    pub fn new(code: u32, kind: &'static str, message: impl Into<String>) -> Self {
+        GraphError {
+            status: 400,
+            code,
+            subcode: None,
+            kind,
+            message: message.into(),
+            is_transient: None,
+            www_authenticate: (kind == OAUTH).then_some(if code == 190 {
+                "invalid_token"
+            } else {
+                "invalid_request"
+            }),
+            more: None,
+        }
+    }
+
+    pub fn with_subcode(mut self, subcode: u32) -> Self {
+        self.subcode = Some(subcode);
+        self
+    }
+
+    pub fn with_status(mut self, status: u16) -> Self {
+        self.status = status;
+        self
+    }
+
+    fn token(message: impl Into<String>) -> Self {
+        GraphError::new(190, OAUTH, message)
+    }
+
+    // ---- tokens -------------------------------------------------------------------------
+
+    /// Not a token graphtoken could ever have issued.
+    pub fn cannot_parse() -> Self {
+        Self::token("Invalid OAuth access token - Cannot parse access token")
+    }
+    /// Well-formed, but no such token exists.
+    pub fn not_decrypted() -> Self {
+        Self::token("The access token could not be decrypted")
+    }
+    /// `{app-id}|x` where x is neither the secret nor an app token of that app.
+    pub fn bad_signature() -> Self {
+        Self::token("Invalid OAuth access token signature.")
+    }
+    /// `{app-id}|x` for an app that does not exist.
+    pub fn unknown_app_in_token() -> Self {
+        Self::token(
+            "Error validating application. Cannot get application info due to a system error.",
+        )
+    }
+    /// 190/463.
+    pub fn expired(expires_at: Unix, now: Unix) -> Self {
+        Self::token(format!(
+            "Error validating access token: Session has expired on {}. The current time is {}.",
+            timefmt::pacific(expires_at),
+            timefmt::pacific(now)
+        ))
+        .with_subcode(463)
+    }
+    /// A token or its session was invalidated for the reason `subcode` (spec §6, §7).
+    pub fn invalidated(subcode: u32, app: Id, user: Id) -> Self {
+        let message = match subcode {
+            458 => format!(
+                "Error validating access token: The user has not authorized application {app}."
+            ),
+            459 => "Error validating access token: The user is enrolled in a blocking, logged-in checkpoint".into(),
+            460 => "Error validating access token: The session has been invalidated because the user changed their password or Facebook has changed the session for security reasons.".into(),
+            464 => format!("Error validating access token: Sessions for the user {user} are not allowed because the user is not a confirmed user."),
+            467 => "Error validating access token: The session is invalid because the user logged out.".into(),
+            492 => "The user must be an administrator, editor, or moderator of the page in order to impersonate it. If the page business requires Two Factor Authentication, the user also needs to enable Two Factor Authentication.".into(),
+            493 => "The access token is invalid since the user hasn't engaged the app in longer than 90 days.".into(),
+            _ => "Error validating access token: The session was invalidated explicitly using an API call.".into(),
+        };
+        Self::token(message).with_subcode(subcode)
+    }
+    /// `/me` without a user or Page token (code 2500).
+    pub fn active_token_required() -> Self {
+        GraphError::new(
+            2500,
+            OAUTH,
+            "An active access token must be used to query information about the current user.",
+        )
+    }
+    /// Any other call without a token (code 104).
+    pub fn token_required() -> Self {
+        GraphError::new(
+            104,
+            OAUTH,
+            "An access token is required to request this resource.",
+        )
+    }
+
+    // ---- objects and parameters -----------------------------------------------------------
+
+    /// 100/33: the object does not exist, or this token may not see it.
+    pub fn unknown_object(id: &str, method: &str) -> Self {
+        GraphError::new(100, METHOD, format!(
+            "Unsupported {method} request. Object with ID '{id}' does not exist, cannot be loaded due to missing permissions, or does not support this operation. Please read the Graph API documentation at https://developers.facebook.com/docs/graph-api"
+        ))
+        .with_subcode(33)
+    }
+    pub fn unknown_field(field: &str, node_type: &str) -> Self {
+        GraphError::new(
+            100,
+            OAUTH,
+            format!(
+                "(#100) Tried accessing nonexisting field ({field}) on node type ({node_type})"
+            ),
+        )
+    }
+    /// Code 2500 for path segments nothing answers to.
+    pub fn unknown_path(rest: &str) -> Self {
+        GraphError::new(2500, OAUTH, format!("Unknown path components: {rest}"))
+    }
+    /// `(#100) <text>`: an invalid parameter.
+    pub fn param(text: impl std::fmt::Display) -> Self {
+        GraphError::new(100, OAUTH, format!("(#100) {text}"))
+    }
+    pub fn method_not_allowed(method: &str, id: &str) -> Self {
+        Self::unknown_object(id, method)
+    }
+
+    // ---- the token endpoint -------------------------------------------------------------
+
+    pub fn missing_client_id() -> Self {
+        GraphError::new(101, OAUTH, "Missing client_id parameter.")
+    }
+    pub fn invalid_client_id() -> Self {
+        GraphError::new(101, OAUTH, "Invalid Client ID")
+    }
+    pub fn missing_client_secret() -> Self {
+        GraphError::new(1, OAUTH, "Missing client_secret parameter.")
+    }
+    pub fn bad_client_secret() -> Self {
+        GraphError::new(1, OAUTH, "Error validating client secret.")
+    }
+    pub fn missing_exchange_token() -> Self {
+        GraphError::new(1, OAUTH, "fb_exchange_token parameter not specified")
+    }
+    pub fn unsupported_grant_type(grant: &str) -> Self {
+        GraphError::param(format!("Unsupported grant_type: {grant}"))
+    }
+    pub fn bad_verification_code_format() -> Self {
+        let mut e = GraphError::new(100, OAUTH, "Invalid verification code format.");
+        e.www_authenticate = Some("invalid_code");
+        e
+    }
+
+    // ---- debug_token ------------------------------------------------------------------------
+
+    pub fn debug_token_needs_token() -> Self {
+        GraphError::param("You must provide an app access token, or a user access token that is an owner or developer of the app")
+    }
+    pub fn debug_token_app_mismatch() -> Self {
+        GraphError::param("The App_id in the input_token did not match the Viewing App")
+    }
+
+    // ---- the server ---------------------------------------------------------------------------
+
+    /// Something broke inside graphtoken. Details go to the log, never to the client.
+    pub fn internal() -> Self {
+        let mut e = GraphError::new(
+            2,
+            OAUTH,
+            "An unexpected error has occurred. Please retry your request later.",
+        )
+        .with_status(500);
+        e.is_transient = Some(true);
+        e.www_authenticate = None;
+        e
+    }
+
+    /// [`GraphError::internal`], remembering the cause for the log.
+    pub fn internal_because(detail: impl std::fmt::Display) -> Self {
+        let mut e = Self::internal();
+        e.more = Some(Box::new(More {
+            detail: Some(detail.to_string()),
+            ..More::default()
+        }));
+        e
+    }
+
+    /// The Graph envelope: `{"error":{message,type,code,error_subcode,...,fbtrace_id}}`.
+    pub fn to_json(&self, fbtrace_id: &str) -> Value {
+        let mut e = Map::new();
+        e.insert("message".into(), json!(self.message));
+        e.insert("type".into(), json!(self.kind));
+        e.insert("code".into(), json!(self.code));
+        if let Some(s) = self.subcode {
+            e.insert("error_subcode".into(), json!(s));
+        }
+        if let Some(t) = self.is_transient {
+            e.insert("is_transient".into(), json!(t));
+        }
+        if let Some(more) = &self.more {
+            if let Some(t) = &more.user_title {
+                e.insert("error_user_title".into(), json!(t));
+            }
+            if let Some(t) = &more.user_msg {
+                e.insert("error_user_msg".into(), json!(t));
+            }
+        }
+        e.insert("fbtrace_id".into(), json!(fbtrace_id));
+        json!({ "error": e })
+    }
+
+    /// The `error` object inside a `debug_token` answer: note `subcode`, not `error_subcode`.
+    pub fn to_debug_json(&self) -> Value {
+        let mut e = Map::new();
+        e.insert("code".into(), json!(self.code));
+        e.insert("message".into(), json!(self.message));
+        if let Some(s) = self.subcode {
+            e.insert("subcode".into(), json!(s));
+        }
+        Value::Object(e)
+    }
+
+    /// `OAuth "Facebook Platform" "<err>" "<message>"`, when this error carries one.
+    pub fn www_authenticate_header(&self) -> Option<String> {
+        self.www_authenticate.map(|err| {
+            format!(
+                "OAuth \"Facebook Platform\" \"{err}\" \"{}\"",
+                self.message.replace('"', "'")
+            )
+        })
+    }
+}
+
+impl std::fmt::Display for GraphError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} (code {}", self.message, self.code)?;
+        if let Some(s) = self.subcode {
+            write!(f, ", subcode {s}")?;
+        }
+        f.write_str(")")
+    }
+}
+
+impl std::error::Error for GraphError {}
+
+impl GraphError {
+    /// The internal cause, if any, for the log.
+    pub fn detail(&self) -> Option<&str> {
+        self.more.as_ref().and_then(|m| m.detail.as_deref())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn envelope_omits_absent_keys_and_keeps_order() {
+        let e = GraphError::expired(1_668_613_551, 1_668_749_403);
+        let s = e.to_json("AbC").to_string();
+        assert_eq!(
+            s,
+            r#"{"error":{"message":"Error validating access token: Session has expired on Wednesday, 16-Nov-22 07:45:51 PST. The current time is Thursday, 17-Nov-22 21:30:03 PST.","type":"OAuthException","code":190,"error_subcode":463,"fbtrace_id":"AbC"}}"#
+        );
+        assert_eq!(
+            e.to_debug_json().to_string(),
+            r#"{"code":190,"message":"Error validating access token: Session has expired on Wednesday, 16-Nov-22 07:45:51 PST. The current time is Thursday, 17-Nov-22 21:30:03 PST.","subcode":463}"#
+        );
+    }
+
+    #[test]
+    fn unknown_object_is_a_method_exception_with_subcode_33() {
+        let e = GraphError::unknown_object("42", "get");
+        assert_eq!(
+            (e.code, e.subcode, e.kind),
+            (100, Some(33), "GraphMethodException")
+        );
+        assert!(e
+            .message
+            .starts_with("Unsupported get request. Object with ID '42'"));
+        assert_eq!(e.www_authenticate_header(), None);
+    }
+
+    #[test]
+    fn oauth_errors_carry_www_authenticate() {
+        let h = GraphError::bad_client_secret().www_authenticate_header();
+        assert_eq!(
+            h.as_deref(),
+            Some(
+                r#"OAuth "Facebook Platform" "invalid_request" "Error validating client secret.""#
+            )
+        );
+    }
+}

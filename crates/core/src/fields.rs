@@ -1,0 +1,173 @@
+//! The `fields=` parameter: `id,name,picture.type(large),accounts.limit(5){name,access_token}`.
+
+use crate::error::GraphError;
+
+/// One requested field, with its modifiers (`.limit(5)`) and nested selection (`{...}`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Field {
+    pub name: String,
+    pub modifiers: Vec<(String, String)>,
+    pub children: Option<Vec<Field>>,
+}
+
+impl Field {
+    pub fn plain(name: &str) -> Field {
+        Field {
+            name: name.to_string(),
+            modifiers: Vec::new(),
+            children: None,
+        }
+    }
+    pub fn modifier(&self, name: &str) -> Option<&str> {
+        self.modifiers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Parses a `fields` value. Empty items (`a,,b`) are skipped, as Facebook does.
+pub fn parse(input: &str) -> Result<Vec<Field>, GraphError> {
+    let mut p = Parser {
+        s: input.as_bytes(),
+        i: 0,
+        input,
+    };
+    let fields = p.list()?;
+    if p.i < p.s.len() {
+        return Err(p.error("end of string"));
+    }
+    Ok(fields)
+}
+
+struct Parser<'a> {
+    s: &'a [u8],
+    i: usize,
+    input: &'a str,
+}
+
+impl Parser<'_> {
+    fn peek(&self) -> Option<u8> {
+        self.s.get(self.i).copied()
+    }
+
+    fn skip_ws(&mut self) {
+        while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+            self.i += 1;
+        }
+    }
+
+    fn error(&self, expected: &str) -> GraphError {
+        let found = match self.peek() {
+            Some(c) => format!("\"{}\"", c as char),
+            None => "end of string".into(),
+        };
+        GraphError::new(
+            2500,
+            "OAuthException",
+            format!(
+                "Syntax error \"Expected {expected} instead of {found}.\" at character {}: {}",
+                self.i, self.input
+            ),
+        )
+    }
+
+    fn list(&mut self) -> Result<Vec<Field>, GraphError> {
+        let mut out = Vec::new();
+        loop {
+            self.skip_ws();
+            match self.peek() {
+                None | Some(b'}') => return Ok(out),
+                Some(b',') => self.i += 1,
+                _ => {
+                    out.push(self.field()?);
+                    self.skip_ws();
+                    match self.peek() {
+                        None | Some(b'}') => return Ok(out),
+                        Some(b',') => self.i += 1,
+                        _ => return Err(self.error("\",\"")),
+                    }
+                }
+            }
+        }
+    }
+
+    fn name(&mut self) -> Result<String, GraphError> {
+        let start = self.i;
+        while matches!(self.peek(), Some(c) if c.is_ascii_alphanumeric() || c == b'_') {
+            self.i += 1;
+        }
+        if start == self.i {
+            return Err(self.error("name"));
+        }
+        Ok(self.input[start..self.i].to_string())
+    }
+
+    fn field(&mut self) -> Result<Field, GraphError> {
+        let mut f = Field::plain(&self.name()?);
+        loop {
+            match self.peek() {
+                Some(b'.') => {
+                    self.i += 1;
+                    let m = self.name()?;
+                    if self.peek() != Some(b'(') {
+                        return Err(self.error("\"(\""));
+                    }
+                    self.i += 1;
+                    let start = self.i;
+                    while matches!(self.peek(), Some(c) if c != b')') {
+                        self.i += 1;
+                    }
+                    if self.peek() != Some(b')') {
+                        return Err(self.error("\")\""));
+                    }
+                    f.modifiers
+                        .push((m, self.input[start..self.i].trim().to_string()));
+                    self.i += 1;
+                }
+                Some(b'{') if f.children.is_none() => {
+                    self.i += 1;
+                    let children = self.list()?;
+                    if self.peek() != Some(b'}') {
+                        return Err(self.error("\"}\""));
+                    }
+                    self.i += 1;
+                    f.children = Some(children);
+                }
+                _ => return Ok(f),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flat_and_nested() {
+        let f = parse("id,name,accounts.limit(5){name,access_token},picture.type(large).width(9)")
+            .unwrap();
+        assert_eq!(f.len(), 4);
+        assert_eq!(f[2].name, "accounts");
+        assert_eq!(f[2].modifier("limit"), Some("5"));
+        let kids = f[2].children.as_ref().unwrap();
+        assert_eq!(kids[1], Field::plain("access_token"));
+        assert_eq!(f[3].modifiers.len(), 2);
+        let g = parse("feed{message,comments.limit(2){message}}.limit(3)").unwrap();
+        assert_eq!(g[0].modifier("limit"), Some("3"));
+        assert_eq!(parse(" id , ,name ").unwrap().len(), 2);
+        assert!(parse("").unwrap().is_empty());
+    }
+
+    #[test]
+    fn syntax_errors_say_where() {
+        let e = parse("id,na}me").unwrap_err();
+        assert_eq!(e.code, 2500);
+        assert!(e.message.contains("at character 5"), "{}", e.message);
+        assert!(parse("a{b").is_err());
+        assert!(parse("a.limit(3").is_err());
+        assert!(parse("a.limit").is_err());
+        assert!(parse("a b").is_err());
+    }
+}

@@ -1,0 +1,128 @@
+//! `GET /debug_token` (spec §2.4): the truth about a token, as Facebook tells it. An input
+//! token that does not work is still HTTP 200, with `is_valid: false` and an `error` object.
+
+use serde_json::{json, Map, Value};
+
+use crate::error::GraphError;
+use crate::permissions::{self, PUBLIC_PROFILE};
+use crate::request::GraphRequest;
+use crate::service::{Caller, Graph, Inspection, Principal};
+use crate::store::{LoadedToken, Store};
+
+use super::require_get;
+
+pub async fn debug_token<S: Store>(
+    g: &Graph<S>,
+    req: &GraphRequest,
+    caller: &Caller,
+) -> Result<Value, GraphError> {
+    require_get(req, "debug_token")?;
+    if matches!(caller.principal, Principal::Client(_)) {
+        return Err(GraphError::debug_token_needs_token());
+    }
+    let input = req
+        .params
+        .non_empty("input_token")
+        .ok_or_else(|| GraphError::param("The parameter input_token is required"))?;
+    let data = match g.inspect(input).await? {
+        Inspection::Unknown(e) => {
+            json!({"error": e.to_debug_json(), "is_valid": false, "scopes": []})
+        }
+        Inspection::Known { principal, error } => {
+            if principal.app().id != caller.principal.app().id {
+                return Err(GraphError::debug_token_app_mismatch());
+            }
+            match &principal {
+                Principal::App(app) => json!({
+                    "app_id": app.id.to_string(),
+                    "type": "APP",
+                    "application": app.name,
+                    "is_valid": true,
+                    "scopes": [],
+                }),
+                Principal::Client(_) => json!({
+                    "error": GraphError::bad_signature().to_debug_json(),
+                    "is_valid": false,
+                    "scopes": [],
+                }),
+                Principal::User(t) | Principal::Page(t) => describe(g, t, error.as_ref()).await?,
+            }
+        }
+    };
+    Ok(json!({ "data": data }))
+}
+
+/// A user or Page token, in the field order of Facebook's captured answers.
+async fn describe<S: Store>(
+    g: &Graph<S>,
+    t: &LoadedToken,
+    error: Option<&GraphError>,
+) -> Result<Value, GraphError> {
+    let mut d = Map::new();
+    d.insert("app_id".into(), json!(t.app.id.to_string()));
+    d.insert("type".into(), json!(t.token.kind.as_str()));
+    d.insert("application".into(), json!(t.app.name));
+    if let Some(grant) = &t.grant {
+        d.insert(
+            "data_access_expires_at".into(),
+            json!(grant.data_access_expires_at()),
+        );
+    }
+    if let Some(e) = error {
+        d.insert("error".into(), e.to_debug_json());
+    }
+    d.insert("expires_at".into(), json!(t.token.expires_at));
+    d.insert("is_valid".into(), json!(error.is_none()));
+    if t.token.long_lived {
+        d.insert("issued_at".into(), json!(t.token.issued_at));
+    }
+    if let Some((page, _)) = &t.page {
+        d.insert("profile_id".into(), json!(page.id.to_string()));
+    }
+    // An expired token still shows what it was granted; a revoked one shows nothing.
+    let show_scopes = error.is_none_or(|e| e.subcode == Some(463));
+    let mut scopes: Vec<&str> = match (&t.grant, show_scopes) {
+        (Some(grant), true) => grant.granted.iter().map(String::as_str).collect(),
+        _ => Vec::new(),
+    };
+    scopes.sort_unstable();
+    d.insert("scopes".into(), json!(scopes));
+    if error.is_none() {
+        let granular = granular_scopes(g, t, &scopes).await?;
+        if !granular.is_empty() {
+            d.insert("granular_scopes".into(), Value::Array(granular));
+        }
+    }
+    d.insert("user_id".into(), json!(t.asid.to_string()));
+    Ok(Value::Object(d))
+}
+
+/// `granular_scopes`: every scope but `public_profile`; Page permissions name their Pages.
+async fn granular_scopes<S: Store>(
+    g: &Graph<S>,
+    t: &LoadedToken,
+    scopes: &[&str],
+) -> Result<Vec<Value>, GraphError> {
+    let needs_pages = scopes.iter().any(|s| permissions::is_page_scoped(s));
+    let page_ids: Vec<String> = if needs_pages {
+        g.store()
+            .pages_of_user(t.user.id)
+            .await?
+            .into_iter()
+            .map(|(p, _)| p.id.to_string())
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Ok(scopes
+        .iter()
+        .filter(|s| **s != PUBLIC_PROFILE)
+        .map(|s| {
+            if permissions::is_page_scoped(s) && !page_ids.is_empty() {
+                json!({"scope": s, "target_ids": page_ids})
+            } else {
+                json!({ "scope": s })
+            }
+        })
+        .collect())
+}

@@ -1,0 +1,533 @@
+//! Nodes (`/me`, `/{id}`) and their edges: User (`accounts`, `permissions`), Page, Application.
+//!
+//! A field that exists on a node type but has no value here is omitted, as Facebook omits what a
+//! token may not see; a field that does not exist is `(#100) Tried accessing nonexisting field`.
+
+use std::sync::Arc;
+
+use serde_json::{json, Map, Value};
+
+use crate::error::GraphError;
+use crate::fields::{self, Field};
+use crate::model::{App, Id, Page, PageTasks, User};
+use crate::permissions::PUBLIC_PROFILE;
+use crate::request::GraphRequest;
+use crate::service::{Caller, Graph, Principal};
+use crate::store::Store;
+use crate::timefmt;
+
+use super::paging::{self, Window};
+use super::require_get;
+
+const USER_FIELDS: &[&str] = &[
+    "id",
+    "name",
+    "first_name",
+    "last_name",
+    "middle_name",
+    "short_name",
+    "name_format",
+    "email",
+    "picture",
+    "gender",
+    "link",
+    "birthday",
+    "age_range",
+    "hometown",
+    "location",
+    "locale",
+    "timezone",
+    "updated_time",
+    "verified",
+    "installed",
+    "token_for_business",
+    "accounts",
+    "permissions",
+];
+const PAGE_FIELDS: &[&str] = &[
+    "id",
+    "name",
+    "category",
+    "category_list",
+    "access_token",
+    "tasks",
+    "about",
+    "description",
+    "website",
+    "phone",
+    "emails",
+    "link",
+    "username",
+    "fan_count",
+    "followers_count",
+    "is_published",
+    "is_verified",
+    "verification_status",
+    "picture",
+    "cover",
+    "location",
+    "single_line_address",
+];
+const APP_FIELDS: &[&str] = &[
+    "id",
+    "name",
+    "category",
+    "link",
+    "namespace",
+    "app_type",
+    "app_domains",
+    "company",
+    "contact_email",
+    "created_time",
+    "daily_active_users",
+    "monthly_active_users",
+    "deauth_callback_url",
+    "icon_url",
+    "logo_url",
+    "privacy_policy_url",
+    "terms_of_service_url",
+    "website_url",
+    "supported_platforms",
+    "restrictions",
+];
+
+/// What a path's first segment names.
+enum Node {
+    User { user: User, asid: Id },
+    Page(Page),
+    App(Arc<App>),
+}
+
+impl Node {
+    fn type_name(&self) -> &'static str {
+        match self {
+            Node::User { .. } => "User",
+            Node::Page(_) => "Page",
+            Node::App(_) => "Application",
+        }
+    }
+}
+
+pub async fn handle<S: Store>(
+    g: &Graph<S>,
+    req: &GraphRequest,
+    caller: &Caller,
+    segment: &str,
+    rest: &[&str],
+) -> Result<Value, GraphError> {
+    let node = resolve(g, req, caller, segment).await?;
+    let fields = req.params.get("fields").map(fields::parse).transpose()?;
+    let ctx = Ctx { g, req, caller };
+    match (&node, rest) {
+        (_, []) => {
+            require_get(req, segment)?;
+            ctx.render(&node, fields.as_deref()).await
+        }
+        (Node::User { user, asid }, ["accounts"]) => {
+            require_get(req, segment)?;
+            let w = Window::from(
+                req.params.get("limit"),
+                req.params.get("after"),
+                req.params.get("before"),
+            )?;
+            ctx.accounts(user, *asid, fields.as_deref(), req.params.get("fields"), &w)
+                .await
+        }
+        (Node::User { user, .. }, ["permissions"]) => {
+            require_get(req, segment)?;
+            let p = &req.params;
+            ctx.permissions(user, p.non_empty("permission"), p.non_empty("status"))
+                .await
+        }
+        (Node::User { user, .. }, ["permissions", permission]) => {
+            require_get(req, segment)?;
+            ctx.permissions(user, Some(permission), None).await
+        }
+        (_, [edge]) if is_edge_of_another_type(edge) => {
+            Err(GraphError::unknown_field(edge, node.type_name()))
+        }
+        _ => Err(GraphError::unknown_path(&format!("/{}", rest.join("/")))),
+    }
+}
+
+fn is_edge_of_another_type(edge: &str) -> bool {
+    matches!(edge, "accounts" | "permissions")
+}
+
+/// The node a segment names, as this caller may see it.
+async fn resolve<S: Store>(
+    g: &Graph<S>,
+    req: &GraphRequest,
+    caller: &Caller,
+    segment: &str,
+) -> Result<Node, GraphError> {
+    let app_id = caller.principal.app().id;
+    if segment == "me" {
+        return match &caller.principal {
+            Principal::User(t) => Ok(Node::User {
+                user: t.user.clone(),
+                asid: t.asid,
+            }),
+            Principal::Page(t) => match &t.page {
+                Some((page, _)) => Ok(Node::Page(page.clone())),
+                None => Err(GraphError::internal_because("Page token without a Page")),
+            },
+            Principal::App(_) | Principal::Client(_) => Err(GraphError::active_token_required()),
+        };
+    }
+    let not_found = || GraphError::unknown_object(segment, req.method.as_str());
+    let id: Id = segment.parse().map_err(|_| not_found())?;
+    // People are known to an app only by their app-scoped id for that app.
+    if let Some((user, app)) = g.store().resolve_asid(id).await? {
+        if app != app_id {
+            return Err(not_found());
+        }
+        let user = g.store().user(user).await?.ok_or_else(not_found)?;
+        return Ok(Node::User { user, asid: id });
+    }
+    if let Some(page) = g.store().page(id).await? {
+        return Ok(Node::Page(page));
+    }
+    match g.app(id).await? {
+        Some(app) => Ok(Node::App(app)),
+        None => Err(not_found()),
+    }
+}
+
+/// Fields to render: those asked for, or the node's defaults; `id` always, last if not asked.
+fn selection(fields: Option<&[Field]>, defaults: &[&str]) -> Vec<Field> {
+    let mut v: Vec<Field> = match fields {
+        Some(f) if !f.is_empty() => f.to_vec(),
+        _ => defaults.iter().map(|n| Field::plain(n)).collect(),
+    };
+    if !v.iter().any(|f| f.name == "id") {
+        v.push(Field::plain("id"));
+    }
+    v
+}
+
+struct Ctx<'a, S> {
+    g: &'a Graph<S>,
+    req: &'a GraphRequest,
+    caller: &'a Caller,
+}
+
+impl<S: Store> Ctx<'_, S> {
+    async fn render(&self, node: &Node, fields: Option<&[Field]>) -> Result<Value, GraphError> {
+        match node {
+            Node::User { user, asid } => self.user(user, *asid, fields).await,
+            Node::Page(page) => {
+                let tasks = self.caller_tasks(page.id).await?;
+                self.page(page, tasks.as_ref(), fields).await
+            }
+            Node::App(app) => self.app(app, fields),
+        }
+    }
+
+    /// The caller's own person, when the caller is a user token.
+    fn caller_user(&self) -> Option<Id> {
+        match &self.caller.principal {
+            Principal::User(t) => Some(t.user.id),
+            _ => None,
+        }
+    }
+
+    /// The caller person's tasks on a Page (user tokens only).
+    async fn caller_tasks(&self, page: Id) -> Result<Option<PageTasks>, GraphError> {
+        match self.caller_user() {
+            Some(user) => Ok(self.g.store().page_tasks(page, user).await?),
+            None => Ok(None),
+        }
+    }
+
+    /// The grant the person whose data is read gave the caller's app.
+    async fn granted(&self, user: Id, permission: &str) -> Result<bool, GraphError> {
+        if let Some(t) = self.caller.principal.loaded() {
+            if t.user.id == user {
+                return Ok(t.grant.as_ref().is_some_and(|g| g.has(permission)));
+            }
+        }
+        let app = self.caller.principal.app().id;
+        Ok(self
+            .g
+            .store()
+            .grant(user, app)
+            .await?
+            .is_some_and(|g| g.has(permission)))
+    }
+
+    async fn user(
+        &self,
+        user: &User,
+        asid: Id,
+        fields: Option<&[Field]>,
+    ) -> Result<Value, GraphError> {
+        let mut out = Map::new();
+        for f in selection(fields, &["name"]) {
+            let v = match f.name.as_str() {
+                "id" => Some(json!(asid.to_string())),
+                "name" => Some(json!(user.name)),
+                "first_name" => Some(json!(user.first_name())),
+                "last_name" => Some(json!(user.last_name())),
+                "short_name" => Some(json!(user.first_name())),
+                "name_format" => Some(json!("{first} {last}")),
+                "email" => match &user.email {
+                    Some(e) if self.granted(user.id, "email").await? => Some(json!(e)),
+                    _ => None,
+                },
+                "picture" => Some(picture(self.req, asid, &f)),
+                "installed" => Some(json!(self.granted(user.id, PUBLIC_PROFILE).await?)),
+                "accounts" => {
+                    let w = Window::from(
+                        f.modifier("limit"),
+                        f.modifier("after"),
+                        f.modifier("before"),
+                    )?;
+                    Some(
+                        self.accounts(user, asid, f.children.as_deref(), None, &w)
+                            .await?,
+                    )
+                }
+                "permissions" => Some(self.permissions(user, None, None).await?),
+                other if USER_FIELDS.contains(&other) => None,
+                other => return Err(GraphError::unknown_field(other, "User")),
+            };
+            if let Some(v) = v {
+                out.insert(f.name.clone(), v);
+            }
+        }
+        Ok(Value::Object(out))
+    }
+
+    async fn page(
+        &self,
+        page: &Page,
+        tasks: Option<&PageTasks>,
+        fields: Option<&[Field]>,
+    ) -> Result<Value, GraphError> {
+        self.page_with(page, tasks, fields, &["name"]).await
+    }
+
+    async fn page_with(
+        &self,
+        page: &Page,
+        tasks: Option<&PageTasks>,
+        fields: Option<&[Field]>,
+        defaults: &[&str],
+    ) -> Result<Value, GraphError> {
+        let mut out = Map::new();
+        for f in selection(fields, defaults) {
+            let v = match f.name.as_str() {
+                "id" => Some(json!(page.id.to_string())),
+                "name" => Some(json!(page.name)),
+                "category" => Some(json!(page.category)),
+                "category_list" => Some(json!([{
+                    "id": category_id(&page.category).to_string(),
+                    "name": page.category,
+                }])),
+                "access_token" => self
+                    .page_access_token(page.id, tasks)
+                    .await?
+                    .map(Value::from),
+                "tasks" => tasks.map(|t| json!(t.tasks.names())),
+                "link" => Some(json!(format!("https://www.facebook.com/{}", page.id))),
+                "fan_count" | "followers_count" => Some(json!(0)),
+                "is_published" => Some(json!(true)),
+                "is_verified" => Some(json!(false)),
+                "verification_status" => Some(json!("not_verified")),
+                "picture" => Some(picture(self.req, page.id, &f)),
+                other if PAGE_FIELDS.contains(&other) => None,
+                other => return Err(GraphError::unknown_field(other, "Page")),
+            };
+            if let Some(v) = v {
+                out.insert(f.name.clone(), v);
+            }
+        }
+        Ok(Value::Object(out))
+    }
+
+    /// A Page token for the caller: only a user token whose person has a task on the Page and
+    /// whose grant includes `pages_show_list` gets one (spec §2.8; omitted otherwise).
+    async fn page_access_token(
+        &self,
+        page: Id,
+        tasks: Option<&PageTasks>,
+    ) -> Result<Option<String>, GraphError> {
+        let (Principal::User(t), Some(tasks)) = (&self.caller.principal, tasks) else {
+            return Ok(None);
+        };
+        if tasks.tasks.is_empty() || !t.grant.as_ref().is_some_and(|g| g.has("pages_show_list")) {
+            return Ok(None);
+        }
+        Ok(Some(
+            self.g
+                .page_token(&self.caller.token, t, page, tasks.since)
+                .await?,
+        ))
+    }
+
+    fn app(&self, app: &App, fields: Option<&[Field]>) -> Result<Value, GraphError> {
+        let own = matches!(&self.caller.principal, Principal::App(a) if a.id == app.id);
+        let mut out = Map::new();
+        for f in selection(fields, &["link", "name"]) {
+            let v = match f.name.as_str() {
+                "id" => Some(json!(app.id.to_string())),
+                "name" => Some(json!(app.name)),
+                "link" => Some(json!(format!(
+                    "https://www.facebook.com/games/?app_id={}",
+                    app.id
+                ))),
+                "created_time" => Some(json!(timefmt::graph_time(app.created_at))),
+                "deauth_callback_url" if own => {
+                    app.deauthorize_callback_url.as_ref().map(|u| json!(u))
+                }
+                "supported_platforms" => Some(json!([match app.platform {
+                    crate::model::Platform::Web => "WEB",
+                    crate::model::Platform::Native => "NATIVE_OR_DESKTOP",
+                }])),
+                other if APP_FIELDS.contains(&other) => None,
+                other => return Err(GraphError::unknown_field(other, "Application")),
+            };
+            if let Some(v) = v {
+                out.insert(f.name.clone(), v);
+            }
+        }
+        Ok(Value::Object(out))
+    }
+
+    /// `/{user}/accounts`: the Pages the person has tasks on, with Page tokens, for the person's
+    /// own user token with `pages_show_list` (without it the list is empty, as on Facebook).
+    async fn accounts(
+        &self,
+        user: &User,
+        asid: Id,
+        fields: Option<&[Field]>,
+        fields_param: Option<&str>,
+        w: &Window,
+    ) -> Result<Value, GraphError> {
+        let Principal::User(t) = &self.caller.principal else {
+            return Err(permissions_error());
+        };
+        if t.user.id != user.id {
+            return Err(permissions_error());
+        }
+        let empty = json!({ "data": [] });
+        if !t.grant.as_ref().is_some_and(|g| g.has("pages_show_list")) {
+            return Ok(empty);
+        }
+        let pages = self.g.store().pages_of_user(user.id).await?;
+        let ids: Vec<Id> = pages.iter().map(|(p, _)| p.id).collect();
+        let (range, more_before, more_after) = w.apply(&ids);
+        let shown = &pages[range];
+        let mut items = Vec::with_capacity(shown.len());
+        for (page, tasks) in shown {
+            items.push(
+                self.page_with(
+                    page,
+                    Some(tasks),
+                    fields,
+                    &["access_token", "category", "category_list", "name", "tasks"],
+                )
+                .await?,
+            );
+        }
+        let ends = shown
+            .first()
+            .zip(shown.last())
+            .map(|(a, b)| (a.0.id, b.0.id));
+        Ok(paging::page(
+            self.req,
+            paging::Slice {
+                edge_path: format!("{asid}/accounts"),
+                fields: fields_param,
+                items,
+                first_last: ends,
+                more_before,
+                more_after,
+                limit: w.limit,
+            },
+        ))
+    }
+
+    /// `/{user}/permissions`: what the person granted and declined to the caller's app.
+    async fn permissions(
+        &self,
+        user: &User,
+        permission: Option<&str>,
+        status: Option<&str>,
+    ) -> Result<Value, GraphError> {
+        let app = self.caller.principal.app().id;
+        let allowed = match &self.caller.principal {
+            Principal::User(t) => t.user.id == user.id,
+            Principal::App(_) => true,
+            _ => false,
+        };
+        if !allowed {
+            return Err(permissions_error());
+        }
+        let grant = self.g.store().grant(user.id, app).await?;
+        let mut data = Vec::new();
+        if let Some(grant) = grant {
+            let granted = grant
+                .granted
+                .iter()
+                .filter(|p| *p != PUBLIC_PROFILE)
+                .chain(grant.granted.iter().filter(|p| *p == PUBLIC_PROFILE))
+                .map(|p| (p, "granted"));
+            let declined = grant.declined.iter().map(|p| (p, "declined"));
+            for (p, s) in granted.chain(declined) {
+                if permission.is_none_or(|want| want == p) && status.is_none_or(|want| want == s) {
+                    data.push(json!({"permission": p, "status": s}));
+                }
+            }
+        }
+        Ok(json!({ "data": data }))
+    }
+}
+
+fn permissions_error() -> GraphError {
+    GraphError::new(200, "OAuthException", "(#200) Permissions error")
+}
+
+/// `picture`: `{"data":{height,is_silhouette,url,width}}`, served by graphtoken itself.
+fn picture(req: &GraphRequest, id: Id, f: &Field) -> Value {
+    let side = match f.modifier("type") {
+        Some("small") => 50,
+        Some("normal") => 100,
+        Some("large") => 200,
+        Some("album") => 50,
+        _ => 50,
+    };
+    let width: u32 = f
+        .modifier("width")
+        .and_then(|w| w.parse().ok())
+        .unwrap_or(side);
+    let height: u32 = f
+        .modifier("height")
+        .and_then(|h| h.parse().ok())
+        .unwrap_or(width);
+    json!({"data": {
+        "height": height,
+        "is_silhouette": true,
+        "url": format!("{}/_static/silhouette.svg?id={id}&width={width}&height={height}", req.base_url),
+        "width": width,
+    }})
+}
+
+/// A stable id for a Page category (`category_list`): Facebook's where graphtoken knows it.
+fn category_id(category: &str) -> u64 {
+    match category {
+        "Internet Company" => 2256,
+        "Product/service" | "Product/Service" => 2201,
+        "Community" => 2612,
+        "Local business" | "Local Business" => 2500,
+        "Brand" => 1605186416478696,
+        _ => {
+            // FNV-1a: stable across runs and machines.
+            let h = category.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+                (h ^ b as u64).wrapping_mul(0x100_0000_01b3)
+            });
+            100_000 + h % 900_000
+        }
+    }
+}

@@ -1,0 +1,154 @@
+//! Cursor paging (spec §8): `limit`, `after`, `before`, and `next`/`previous` URLs that carry
+//! the access token, as facebook-sdk's `get_all_connections` requires.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use serde_json::{json, Map, Value};
+
+use crate::error::GraphError;
+use crate::model::Id;
+use crate::request::GraphRequest;
+
+pub const DEFAULT_LIMIT: usize = 25;
+pub const MAX_LIMIT: usize = 100;
+
+pub fn cursor(id: Id) -> String {
+    URL_SAFE_NO_PAD.encode(id.to_string())
+}
+
+fn decode(c: &str, which: &str) -> Result<Id, GraphError> {
+    URL_SAFE_NO_PAD
+        .decode(c.trim_end_matches('='))
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| GraphError::param(format!("The {which} cursor is not valid")))
+}
+
+/// What a request asked for: how many, and from where.
+pub struct Window {
+    pub limit: usize,
+    pub after: Option<Id>,
+    pub before: Option<Id>,
+}
+
+impl Window {
+    /// From `limit`/`after`/`before`, given either as parameters or as field modifiers.
+    pub fn from(
+        limit: Option<&str>,
+        after: Option<&str>,
+        before: Option<&str>,
+    ) -> Result<Window, GraphError> {
+        let limit = match limit {
+            Some(l) => l
+                .trim()
+                .parse::<usize>()
+                .map_err(|_| GraphError::param("The parameter limit must be a number"))?,
+            None => DEFAULT_LIMIT,
+        };
+        Ok(Window {
+            limit: limit.clamp(1, MAX_LIMIT),
+            after: after
+                .filter(|s| !s.is_empty())
+                .map(|c| decode(c, "after"))
+                .transpose()?,
+            before: before
+                .filter(|s| !s.is_empty())
+                .map(|c| decode(c, "before"))
+                .transpose()?,
+        })
+    }
+
+    /// The slice of `ids` (ascending) this window shows, and whether more lie before and after.
+    pub fn apply(&self, ids: &[Id]) -> (std::ops::Range<usize>, bool, bool) {
+        let (start, end) = if let Some(b) = self.before {
+            let end = ids.partition_point(|i| *i < b);
+            (end.saturating_sub(self.limit), end)
+        } else {
+            let start = self.after.map_or(0, |a| ids.partition_point(|i| *i <= a));
+            (start, (start + self.limit).min(ids.len()))
+        };
+        (start..end, start > 0, end < ids.len())
+    }
+}
+
+/// One page of an edge, ready to render.
+pub struct Slice<'a> {
+    /// The edge's path for `next`/`previous`, e.g. `12345/accounts`.
+    pub edge_path: String,
+    /// The `fields` parameter to carry into `next`/`previous`.
+    pub fields: Option<&'a str>,
+    pub items: Vec<Value>,
+    /// Ids of the first and last item shown.
+    pub first_last: Option<(Id, Id)>,
+    pub more_before: bool,
+    pub more_after: bool,
+    pub limit: usize,
+}
+
+/// `{"data": items, "paging": {...}}`, with `next`/`previous` only where more items lie.
+pub fn page(req: &GraphRequest, slice: Slice<'_>) -> Value {
+    let Slice {
+        edge_path,
+        fields,
+        items,
+        first_last,
+        more_before,
+        more_after,
+        limit,
+    } = slice;
+    let mut out = Map::new();
+    out.insert("data".into(), Value::Array(items));
+    let Some((first, last)) = first_last else {
+        return Value::Object(out);
+    };
+    let (before, after) = (cursor(first), cursor(last));
+    let mut paging = Map::new();
+    paging.insert("cursors".into(), json!({"before": before, "after": after}));
+    let url = |key: &str, value: &str| {
+        let mut q = form_urlencoded::Serializer::new(String::new());
+        if let Some(t) = &req.token {
+            q.append_pair("access_token", t);
+        }
+        if let Some(f) = fields {
+            q.append_pair("fields", f);
+        }
+        q.append_pair("limit", &limit.to_string());
+        q.append_pair(key, value);
+        format!(
+            "{}/{}/{}?{}",
+            req.base_url,
+            req.version,
+            edge_path,
+            q.finish()
+        )
+    };
+    if more_before {
+        paging.insert("previous".into(), json!(url("before", &before)));
+    }
+    if more_after {
+        paging.insert("next".into(), json!(url("after", &after)));
+    }
+    out.insert("paging".into(), Value::Object(paging));
+    Value::Object(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn windows() {
+        let ids = [1, 2, 3, 4, 5];
+        let w = Window::from(Some("2"), None, None).unwrap();
+        assert_eq!(w.apply(&ids), (0..2, false, true));
+        let w = Window::from(Some("2"), Some(&cursor(2)), None).unwrap();
+        assert_eq!(w.apply(&ids), (2..4, true, true));
+        let w = Window::from(Some("2"), Some(&cursor(4)), None).unwrap();
+        assert_eq!(w.apply(&ids), (4..5, true, false));
+        let w = Window::from(Some("2"), None, Some(&cursor(3))).unwrap();
+        assert_eq!(w.apply(&ids), (0..2, false, true));
+        assert!(Window::from(Some("x"), None, None).is_err());
+        assert!(Window::from(None, Some("@@"), None).is_err());
+    }
+}

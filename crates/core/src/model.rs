@@ -1,0 +1,260 @@
+//! The records graphtoken keeps: apps, people, Pages, grants, login sessions and tokens.
+//!
+//! Ids are numeric (`u64`) everywhere inside; they become strings only at the Graph edge.
+
+use crate::tasks::TaskSet;
+
+/// Facebook app ids, user ids, Page ids and app-scoped ids are all 64-bit numbers.
+pub type Id = u64;
+/// Unix seconds on the [`crate::clock::Clock`].
+pub type Unix = i64;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AppMode {
+    Development,
+    Live,
+}
+
+impl AppMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AppMode::Development => "development",
+            AppMode::Live => "live",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "development" => Some(AppMode::Development),
+            "live" => Some(AppMode::Live),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Platform {
+    Web,
+    Native,
+}
+
+impl Platform {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Platform::Web => "web",
+            Platform::Native => "native",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "web" => Some(Platform::Web),
+            "native" => Some(Platform::Native),
+            _ => None,
+        }
+    }
+}
+
+/// A person's role on an app (App Dashboard › Roles).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum AppRole {
+    Administrator,
+    Developer,
+    Tester,
+}
+
+impl AppRole {
+    /// The plural form used by Graph (`/{app-id}/roles`) and by seed files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AppRole::Administrator => "administrators",
+            AppRole::Developer => "developers",
+            AppRole::Tester => "testers",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "administrators" => Some(AppRole::Administrator),
+            "developers" => Some(AppRole::Developer),
+            "testers" => Some(AppRole::Tester),
+            _ => None,
+        }
+    }
+}
+
+/// An app. `secret` and `client_token` are secrets: `Debug` never prints them.
+#[derive(Clone, PartialEq, Eq)]
+pub struct App {
+    pub id: Id,
+    pub key: Option<String>,
+    pub name: String,
+    pub secret: String,
+    pub client_token: String,
+    pub mode: AppMode,
+    pub platform: Platform,
+    pub require_appsecret_proof: bool,
+    pub redirect_uris: Vec<String>,
+    pub advanced_access: Vec<String>,
+    pub deauthorize_callback_url: Option<String>,
+    pub roles: Vec<(Id, AppRole)>,
+    pub created_at: Unix,
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App")
+            .field("id", &self.id)
+            .field("key", &self.key)
+            .field("name", &self.name)
+            .field("secret", &"<redacted>")
+            .field("client_token", &"<redacted>")
+            .field("mode", &self.mode)
+            .field("platform", &self.platform)
+            .field("require_appsecret_proof", &self.require_appsecret_proof)
+            .finish_non_exhaustive()
+    }
+}
+
+impl App {
+    pub fn role_of(&self, user: Id) -> Option<AppRole> {
+        self.roles
+            .iter()
+            .filter(|(u, _)| *u == user)
+            .map(|(_, r)| *r)
+            .min()
+    }
+}
+
+/// A person. Only an argon2id hash of the password is kept.
+#[derive(Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: Id,
+    pub key: Option<String>,
+    pub name: String,
+    pub email: Option<String>,
+    pub password_hash: Option<String>,
+    pub created_at: Unix,
+}
+
+impl std::fmt::Debug for User {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("User")
+            .field("id", &self.id)
+            .field("key", &self.key)
+            .field("name", &self.name)
+            .field("email", &self.email)
+            .finish_non_exhaustive()
+    }
+}
+
+impl User {
+    /// `first_name`: the first word of the name.
+    pub fn first_name(&self) -> &str {
+        self.name.split_whitespace().next().unwrap_or("")
+    }
+    /// `last_name`: everything after the first word.
+    pub fn last_name(&self) -> &str {
+        let first = self.first_name();
+        self.name
+            .trim_start()
+            .get(first.len()..)
+            .unwrap_or("")
+            .trim()
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Page {
+    pub id: Id,
+    pub key: Option<String>,
+    pub name: String,
+    pub category: String,
+    pub created_at: Unix,
+}
+
+/// The tasks one person holds on one Page. `since` is when the person first got a task there;
+/// it is kept while tasks change and set anew when every task was removed and one is given back,
+/// so Page tokens minted before a removal never come back to life.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PageTasks {
+    pub page_id: Id,
+    pub user_id: Id,
+    pub tasks: TaskSet,
+    pub since: Unix,
+}
+
+/// What a person has granted (and declined) to an app. Its existence means the app is installed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Grant {
+    pub user_id: Id,
+    pub app_id: Id,
+    /// Granted permissions, in the order they were granted; always holds `public_profile`.
+    pub granted: Vec<String>,
+    pub declined: Vec<String>,
+    /// When the person last used the app (logged in); data access lapses 90 days later.
+    pub last_login_at: Unix,
+    pub created_at: Unix,
+}
+
+pub const DATA_ACCESS_SECONDS: i64 = 90 * 24 * 3600;
+
+impl Grant {
+    pub fn data_access_expires_at(&self) -> Unix {
+        self.last_login_at + DATA_ACCESS_SECONDS
+    }
+    pub fn has(&self, permission: &str) -> bool {
+        self.granted.iter().any(|p| p == permission)
+    }
+}
+
+/// Why a token, or the session it came from, stopped working: the `error_subcode` of spec §6.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Invalidation {
+    pub at: Unix,
+    pub subcode: u32,
+}
+
+/// One login of a person to an app. User tokens come from a session and Page tokens from those;
+/// invalidating the session invalidates everything derived from it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Session {
+    pub id: i64,
+    pub user_id: Id,
+    pub app_id: Id,
+    pub created_at: Unix,
+    pub invalidated: Option<Invalidation>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StoredKind {
+    User,
+    Page,
+}
+
+impl StoredKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StoredKind::User => "USER",
+            StoredKind::Page => "PAGE",
+        }
+    }
+}
+
+/// SHA-256 of a token string: the only form in which user and Page tokens are stored.
+pub type TokenHash = [u8; 32];
+
+/// A minted user or Page token, as stored. Never holds the token string itself.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TokenRecord {
+    pub hash: TokenHash,
+    pub kind: StoredKind,
+    pub app_id: Id,
+    pub user_id: Id,
+    pub page_id: Option<Id>,
+    pub session_id: i64,
+    /// For Page tokens: the user token they were derived from.
+    pub parent: Option<TokenHash>,
+    pub long_lived: bool,
+    pub issued_at: Unix,
+    /// 0 means the token never expires.
+    pub expires_at: Unix,
+    pub invalidated: Option<Invalidation>,
+}

@@ -1,0 +1,388 @@
+//! The service every face of graphtoken calls: it resolves tokens (through the cache), mints
+//! them, and keeps the store and the cache consistent.
+
+use std::sync::Arc;
+
+use crate::cache::Cache;
+use crate::clock::{Clock, VirtualClock};
+use crate::error::GraphError;
+use crate::model::{App, Grant, Id, Session, StoredKind, TokenRecord, Unix, User};
+use crate::permissions::{self, PUBLIC_PROFILE};
+use crate::store::{LoadedToken, Store, StoreError};
+use crate::token::{self, Form, RandomError};
+
+/// A short-lived user token lives one hour (spec §1).
+pub const SHORT_LIVED: i64 = 3600;
+/// A long-lived user token lives 60 days (spec §1).
+pub const LONG_LIVED: i64 = 60 * 86_400;
+/// The setting that keeps the virtual clock's offset across restarts.
+pub const CLOCK_OFFSET: &str = "clock_offset";
+
+impl From<StoreError> for GraphError {
+    fn from(e: StoreError) -> Self {
+        GraphError::internal_because(format!("store: {e}"))
+    }
+}
+
+impl From<RandomError> for GraphError {
+    fn from(e: RandomError) -> Self {
+        GraphError::internal_because(e)
+    }
+}
+
+/// Who a token speaks for.
+#[derive(Clone, Debug)]
+pub enum Principal {
+    /// A user token, with everything it was loaded with.
+    User(Arc<LoadedToken>),
+    /// A Page token (`LoadedToken::page` is set).
+    Page(Arc<LoadedToken>),
+    /// An app token or the `{app-id}|{app-secret}` literal.
+    App(Arc<App>),
+    /// `{app-id}|{client-token}`.
+    Client(Arc<App>),
+}
+
+impl Principal {
+    pub fn app(&self) -> &App {
+        match self {
+            Principal::User(t) | Principal::Page(t) => &t.app,
+            Principal::App(a) | Principal::Client(a) => a,
+        }
+    }
+    pub fn loaded(&self) -> Option<&LoadedToken> {
+        match self {
+            Principal::User(t) | Principal::Page(t) => Some(t),
+            _ => None,
+        }
+    }
+}
+
+/// A token that authenticated: its string (Page tokens derive from it) and whom it speaks for.
+#[derive(Clone, Debug)]
+pub struct Caller {
+    pub token: String,
+    pub principal: Principal,
+}
+
+/// What is known about a token, valid or not (for `debug_token`).
+#[derive(Clone, Debug)]
+pub enum Inspection {
+    /// Nothing is known: not a token of ours.
+    Unknown(GraphError),
+    /// A token of a known app; `error` says why it does not work, if it does not.
+    Known {
+        principal: Principal,
+        error: Option<GraphError>,
+    },
+}
+
+/// A freshly minted user token.
+#[derive(Clone)]
+pub struct Issued {
+    pub access_token: String,
+    pub expires_in: i64,
+    pub record: TokenRecord,
+}
+
+impl std::fmt::Debug for Issued {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Issued")
+            .field("access_token", &"<redacted>")
+            .field("expires_in", &self.expires_in)
+            .finish_non_exhaustive()
+    }
+}
+
+pub struct Graph<S> {
+    store: S,
+    clock: Arc<dyn Clock>,
+    tokens: Cache<[u8; 32], LoadedToken>,
+    apps: Cache<Id, App>,
+}
+
+impl<S: Store> Graph<S> {
+    pub fn new(store: S, clock: Arc<dyn Clock>) -> Self {
+        Graph {
+            store,
+            clock,
+            tokens: Cache::new(1 << 20),
+            apps: Cache::new(1 << 14),
+        }
+    }
+
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    pub fn now(&self) -> Unix {
+        self.clock.now()
+    }
+
+    /// Forget everything cached: call after any state change that could touch a token.
+    pub fn invalidate(&self) {
+        self.tokens.invalidate_all();
+        self.apps.invalidate_all();
+    }
+
+    /// An app by id, through the cache.
+    pub async fn app(&self, id: Id) -> Result<Option<Arc<App>>, GraphError> {
+        if let Some(a) = self.apps.get(&id) {
+            return Ok(Some(a));
+        }
+        let generation = self.apps.generation();
+        Ok(self.store.app(id).await?.map(|a| {
+            let a = Arc::new(a);
+            self.apps.put(id, Arc::clone(&a), generation);
+            a
+        }))
+    }
+
+    /// A stored token with its context, through the cache.
+    pub async fn load(&self, hash: [u8; 32]) -> Result<Option<Arc<LoadedToken>>, GraphError> {
+        if let Some(t) = self.tokens.get(&hash) {
+            return Ok(Some(t));
+        }
+        let generation = self.tokens.generation();
+        Ok(self.store.load_token(hash).await?.map(|t| {
+            let t = Arc::new(t);
+            self.tokens.put(hash, Arc::clone(&t), generation);
+            t
+        }))
+    }
+
+    /// Everything known about a token string, and why it does not work if it does not.
+    pub async fn inspect(&self, token: &str) -> Result<Inspection, GraphError> {
+        match token::form(token) {
+            Form::Garbage => Ok(Inspection::Unknown(GraphError::cannot_parse())),
+            Form::Pipe { app, rest } => {
+                let Some(app) = self.app(app).await? else {
+                    return Ok(Inspection::Unknown(GraphError::unknown_app_in_token()));
+                };
+                let principal = if token::secrets_equal(rest, &app.secret)
+                    || token::secrets_equal(token, &token::app_token(app.id, &app.secret))
+                {
+                    Principal::App(app)
+                } else if token::secrets_equal(rest, &app.client_token) {
+                    Principal::Client(app)
+                } else {
+                    return Ok(Inspection::Unknown(GraphError::bad_signature()));
+                };
+                Ok(Inspection::Known {
+                    principal,
+                    error: None,
+                })
+            }
+            Form::Stored => {
+                let Some(loaded) = self.load(token::hash(token)).await? else {
+                    return Ok(Inspection::Unknown(GraphError::not_decrypted()));
+                };
+                let error = self.validity(&loaded);
+                let principal = match loaded.token.kind {
+                    StoredKind::User => Principal::User(loaded),
+                    StoredKind::Page => Principal::Page(loaded),
+                };
+                Ok(Inspection::Known { principal, error })
+            }
+        }
+    }
+
+    /// The caller behind a token that must work.
+    pub async fn authenticate(&self, token: &str) -> Result<Caller, GraphError> {
+        match self.inspect(token).await? {
+            Inspection::Unknown(e) => Err(e),
+            Inspection::Known { error: Some(e), .. } => Err(e),
+            Inspection::Known {
+                principal,
+                error: None,
+            } => Ok(Caller {
+                token: token.to_string(),
+                principal,
+            }),
+        }
+    }
+
+    /// Why a stored token does not work now, or `None` if it does. Reasons are checked from the
+    /// most specific (the token itself) to the most general (the clock).
+    pub fn validity(&self, t: &LoadedToken) -> Option<GraphError> {
+        let (app, user) = (t.app.id, t.asid);
+        if let Some(inv) = t.token.invalidated.or(t.session.invalidated) {
+            return Some(GraphError::invalidated(inv.subcode, app, user));
+        }
+        if t.grant.is_none() {
+            return Some(GraphError::invalidated(458, app, user));
+        }
+        if let Some((_, tasks)) = &t.page {
+            let holds = tasks
+                .as_ref()
+                .is_some_and(|pt| !pt.tasks.is_empty() && pt.since <= t.token.issued_at);
+            if !holds {
+                return Some(GraphError::invalidated(492, app, user));
+            }
+        }
+        let now = self.now();
+        if t.token.expires_at != 0 && now >= t.token.expires_at {
+            return Some(GraphError::expired(t.token.expires_at, now));
+        }
+        None
+    }
+
+    // ---- lookups by seed key or id ----------------------------------------------------------
+
+    /// An app by key, or by id when the reference is numeric.
+    pub async fn find_app(&self, r: &str) -> Result<Option<App>, GraphError> {
+        if let Ok(id) = r.parse::<Id>() {
+            if let Some(a) = self.store.app(id).await? {
+                return Ok(Some(a));
+            }
+        }
+        Ok(self.store.app_by_key(r).await?)
+    }
+
+    /// A person by key, or by id when the reference is numeric.
+    pub async fn find_user(&self, r: &str) -> Result<Option<User>, GraphError> {
+        if let Ok(id) = r.parse::<Id>() {
+            if let Some(u) = self.store.user(id).await? {
+                return Ok(Some(u));
+            }
+        }
+        Ok(self.store.user_by_key(r).await?)
+    }
+
+    /// The person's app-scoped id for the app, created on first need.
+    pub async fn asid(&self, user: Id, app: Id) -> Result<Id, GraphError> {
+        for _ in 0..8 {
+            match self.store.ensure_asid(user, app, token::random_id()?).await {
+                Ok(id) => return Ok(id),
+                Err(_) => continue, // a colliding candidate: draw again
+            }
+        }
+        Err(GraphError::internal_because(
+            "could not allocate an app-scoped id",
+        ))
+    }
+
+    // ---- minting --------------------------------------------------------------------------
+
+    /// A login: the person consents to `scopes` for the app (they join the grant), a session
+    /// starts, and a user token comes out — short-lived, or long-lived as mobile SDKs get.
+    pub async fn login(
+        &self,
+        user: &User,
+        app: &App,
+        scopes: &[String],
+        long_lived: bool,
+    ) -> Result<Issued, GraphError> {
+        if let Some(bad) = scopes.iter().find(|s| !permissions::is_known(s)) {
+            return Err(GraphError::param(format!("Invalid scope: {bad}")));
+        }
+        let now = self.now();
+        let mut grant = self.store.grant(user.id, app.id).await?.unwrap_or(Grant {
+            user_id: user.id,
+            app_id: app.id,
+            granted: vec![PUBLIC_PROFILE.to_string()],
+            declined: Vec::new(),
+            last_login_at: now,
+            created_at: now,
+        });
+        for s in scopes {
+            if !grant.has(s) {
+                grant.granted.push(s.clone());
+            }
+            grant.declined.retain(|d| d != s);
+        }
+        if !grant.has(PUBLIC_PROFILE) {
+            grant.granted.insert(0, PUBLIC_PROFILE.to_string());
+        }
+        grant.last_login_at = now;
+        self.store.put_grant(&grant).await?;
+        self.asid(user.id, app.id).await?;
+        let session = self.store.create_session(user.id, app.id, now).await?;
+        self.invalidate();
+        self.mint_user_token(&session, long_lived).await
+    }
+
+    /// A new user token in an existing session.
+    pub async fn mint_user_token(
+        &self,
+        session: &Session,
+        long_lived: bool,
+    ) -> Result<Issued, GraphError> {
+        let now = self.now();
+        let expires_in = if long_lived { LONG_LIVED } else { SHORT_LIVED };
+        let access_token = token::mint()?;
+        let record = TokenRecord {
+            hash: token::hash(&access_token),
+            kind: StoredKind::User,
+            app_id: session.app_id,
+            user_id: session.user_id,
+            page_id: None,
+            session_id: session.id,
+            parent: None,
+            long_lived,
+            issued_at: now,
+            expires_at: now + expires_in,
+            invalidated: None,
+        };
+        self.store.insert_token(&record).await?;
+        Ok(Issued {
+            access_token,
+            expires_in,
+            record,
+        })
+    }
+
+    /// The Page token a user token yields for a Page the person has tasks on (spec §1): it
+    /// inherits the user token's expiry, and never expires when the user token is long-lived.
+    /// The same user token always yields the same Page token, so nothing is minted twice.
+    pub async fn page_token(
+        &self,
+        user_token: &str,
+        parent: &LoadedToken,
+        page: Id,
+        tasks_since: Unix,
+    ) -> Result<String, GraphError> {
+        let page_token = token::page_token(user_token, page, tasks_since);
+        let record = TokenRecord {
+            hash: token::hash(&page_token),
+            kind: StoredKind::Page,
+            app_id: parent.app.id,
+            user_id: parent.user.id,
+            page_id: Some(page),
+            session_id: parent.token.session_id,
+            parent: Some(parent.token.hash),
+            long_lived: parent.token.long_lived,
+            issued_at: self.now(),
+            expires_at: if parent.token.long_lived {
+                0
+            } else {
+                parent.token.expires_at
+            },
+            invalidated: None,
+        };
+        if self.load(record.hash).await?.is_none() {
+            self.store.insert_token(&record).await?;
+        }
+        Ok(page_token)
+    }
+
+    // ---- the virtual clock ------------------------------------------------------------------
+
+    /// Loads the persisted offset into the clock (at start).
+    pub async fn restore_clock(&self, clock: &VirtualClock) -> Result<(), GraphError> {
+        if let Some(v) = self.store.setting(CLOCK_OFFSET).await? {
+            clock.set_offset(v.trim().parse().unwrap_or(0));
+        }
+        Ok(())
+    }
+
+    /// Moves the virtual clock to `target` and persists the offset.
+    pub async fn set_clock(&self, clock: &VirtualClock, target: Unix) -> Result<Unix, GraphError> {
+        let offset = clock.offset_for(target);
+        self.store
+            .put_setting(CLOCK_OFFSET, &offset.to_string())
+            .await?;
+        clock.set_offset(offset);
+        Ok(clock.now())
+    }
+}

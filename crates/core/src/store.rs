@@ -1,0 +1,117 @@
+//! The storage boundary. `core` states what it needs; `graphtoken-store` implements it per backend.
+//!
+//! Every method is async and `Send`, so a backend may run blocking drivers on a thread pool
+//! (SQLite) or talk to a server (PostgreSQL). Writes that belong together are one method, so a
+//! backend can make them one transaction.
+
+use std::future::Future;
+
+use crate::model::{App, Grant, Id, Page, PageTasks, Session, TokenHash, TokenRecord, Unix, User};
+
+/// A storage failure. Its text is for logs only; clients see a catalogued Graph error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreError(pub String);
+
+impl std::fmt::Display for StoreError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for StoreError {}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Everything needed to judge and use a stored token, read in one go (the hot path's cache miss).
+#[derive(Clone, Debug)]
+pub struct LoadedToken {
+    pub token: TokenRecord,
+    pub session: Session,
+    pub app: App,
+    pub user: User,
+    /// The person's grant to the app; `None` once the app was removed.
+    pub grant: Option<Grant>,
+    /// The person's app-scoped id for the token's app.
+    pub asid: Id,
+    /// For Page tokens: the Page and the person's current tasks on it (`None`: no task left).
+    pub page: Option<(Page, Option<PageTasks>)>,
+}
+
+/// A whole seed world, resolved to records, to be written in one transaction.
+/// For each Page, `page_tasks` holds the complete set of people with tasks on it.
+#[derive(Clone, Debug, Default)]
+pub struct WorldRecords {
+    pub apps: Vec<App>,
+    pub users: Vec<User>,
+    pub pages: Vec<Page>,
+    pub page_tasks: Vec<(Id, Vec<PageTasks>)>,
+    pub grants: Vec<Grant>,
+    /// `(user, app, asid)`: app-scoped ids to create where the person has none for the app.
+    pub asids: Vec<(Id, Id, Id)>,
+}
+
+pub trait Store: Send + Sync + 'static {
+    /// Runs pending migrations. Called once at start.
+    fn migrate(&self) -> impl Future<Output = StoreResult<()>> + Send;
+
+    /// True when the store holds no app, user or Page (a fresh database).
+    fn is_empty(&self) -> impl Future<Output = StoreResult<bool>> + Send;
+
+    fn app(&self, id: Id) -> impl Future<Output = StoreResult<Option<App>>> + Send;
+    fn app_by_key(&self, key: &str) -> impl Future<Output = StoreResult<Option<App>>> + Send;
+    fn user(&self, id: Id) -> impl Future<Output = StoreResult<Option<User>>> + Send;
+    fn user_by_key(&self, key: &str) -> impl Future<Output = StoreResult<Option<User>>> + Send;
+    fn page(&self, id: Id) -> impl Future<Output = StoreResult<Option<Page>>> + Send;
+    fn page_by_key(&self, key: &str) -> impl Future<Output = StoreResult<Option<Page>>> + Send;
+
+    /// The Pages a person has tasks on, ordered by Page id, with the Page records.
+    fn pages_of_user(
+        &self,
+        user: Id,
+    ) -> impl Future<Output = StoreResult<Vec<(Page, PageTasks)>>> + Send;
+    fn page_tasks(
+        &self,
+        page: Id,
+        user: Id,
+    ) -> impl Future<Output = StoreResult<Option<PageTasks>>> + Send;
+
+    fn grant(&self, user: Id, app: Id) -> impl Future<Output = StoreResult<Option<Grant>>> + Send;
+    /// Inserts or replaces the grant of `grant.user_id` × `grant.app_id`.
+    fn put_grant(&self, grant: &Grant) -> impl Future<Output = StoreResult<()>> + Send;
+
+    /// The person's app-scoped id for the app, creating it from `candidate` when there is none.
+    /// Returns the id in force (the existing one, if any).
+    fn ensure_asid(
+        &self,
+        user: Id,
+        app: Id,
+        candidate: Id,
+    ) -> impl Future<Output = StoreResult<Id>> + Send;
+    /// The person and app an app-scoped id belongs to.
+    fn resolve_asid(&self, asid: Id) -> impl Future<Output = StoreResult<Option<(Id, Id)>>> + Send;
+
+    fn create_session(
+        &self,
+        user: Id,
+        app: Id,
+        at: Unix,
+    ) -> impl Future<Output = StoreResult<Session>> + Send;
+
+    /// Stores a token record; a record with the same hash already there is left as it is.
+    fn insert_token(&self, token: &TokenRecord) -> impl Future<Output = StoreResult<()>> + Send;
+    fn token(
+        &self,
+        hash: TokenHash,
+    ) -> impl Future<Output = StoreResult<Option<TokenRecord>>> + Send;
+    /// The token with its session, app, person, grant, app-scoped id and Page context.
+    fn load_token(
+        &self,
+        hash: TokenHash,
+    ) -> impl Future<Output = StoreResult<Option<LoadedToken>>> + Send;
+
+    fn setting(&self, name: &str) -> impl Future<Output = StoreResult<Option<String>>> + Send;
+    fn put_setting(&self, name: &str, value: &str) -> impl Future<Output = StoreResult<()>> + Send;
+
+    /// Writes a resolved seed world in one transaction (upserts; see [`WorldRecords`]).
+    fn apply_world(&self, world: &WorldRecords) -> impl Future<Output = StoreResult<()>> + Send;
+}

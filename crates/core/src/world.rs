@@ -1,0 +1,99 @@
+//! A seed world as parsed from a file, before its references are resolved against the store.
+//!
+//! Every item carries the line it starts on, so that a problem found while resolving it (an
+//! unknown reference, a key that already belongs to another id) names the file and line.
+
+use crate::model::{AppMode, AppRole, Id, Platform};
+use crate::tasks::TaskSet;
+
+/// A reference to an app, user or Page: its seed key, or its numeric id.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ref {
+    pub text: String,
+    pub line: u32,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct World {
+    /// The file the world came from, for error messages.
+    pub source: String,
+    pub apps: Vec<WorldApp>,
+    pub users: Vec<WorldUser>,
+    pub pages: Vec<WorldPage>,
+    pub grants: Vec<WorldGrant>,
+}
+
+#[derive(Clone, Debug)]
+pub struct WorldApp {
+    pub line: u32,
+    pub key: Option<String>,
+    pub id: Option<Id>,
+    pub name: String,
+    pub secret: Option<String>,
+    pub client_token: Option<String>,
+    pub mode: AppMode,
+    pub platform: Platform,
+    pub require_appsecret_proof: bool,
+    pub redirect_uris: Vec<String>,
+    pub advanced_access: Vec<String>,
+    pub deauthorize_callback_url: Option<String>,
+    pub roles: Vec<(Ref, AppRole)>,
+}
+
+#[derive(Clone)]
+pub struct WorldUser {
+    pub line: u32,
+    pub key: Option<String>,
+    pub id: Option<Id>,
+    pub name: String,
+    pub email: Option<String>,
+    pub password: Option<String>,
+}
+
+impl std::fmt::Debug for WorldUser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WorldUser")
+            .field("line", &self.line)
+            .field("key", &self.key)
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("email", &self.email)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct WorldPage {
+    pub line: u32,
+    pub key: Option<String>,
+    pub id: Option<Id>,
+    pub name: String,
+    pub category: String,
+    /// Who holds which tasks (a `roles` table in the file is already mapped to tasks).
+    pub tasks: Vec<(Ref, TaskSet)>,
+}
+
+#[derive(Clone, Debug)]
+pub struct WorldGrant {
+    pub line: u32,
+    pub user: Ref,
+    pub app: Ref,
+    pub granted: Vec<String>,
+    pub declined: Vec<String>,
+}
+
+/// A problem in a seed world: `file:line: problem`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SeedError {
+    pub source: String,
+    pub line: u32,
+    pub problem: String,
+}
+
+impl std::fmt::Display for SeedError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}: {}", self.source, self.line, self.problem)
+    }
+}
+
+impl std::error::Error for SeedError {}

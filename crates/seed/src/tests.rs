@@ -1,0 +1,555 @@
+use super::*;
+
+use graphtoken_core::tasks::Task::*;
+
+/// The `file:line: problem` message for `text`, which must not parse.
+fn error(text: &str) -> String {
+    match parse("w.toml", text) {
+        Ok(world) => format!("parsed: {world:?}"),
+        Err(e) => e.to_string(),
+    }
+}
+
+fn ok(text: &str) -> Result<World, SeedError> {
+    parse("w.toml", text)
+}
+
+fn r(text: &str, line: u32) -> Ref {
+    Ref {
+        text: text.to_owned(),
+        line,
+    }
+}
+
+const FULL: &str = r#"# a comment
+[[apps]]
+key = "acme"
+id = "1000000000000001"
+name = "Acme Social"
+secret = "s3cret"
+client_token = "ct"
+redirect_uris = ["http://localhost:3000/cb"]
+deauthorize_callback_url = "https://acme.example/deauth"
+roles = { administrators = ["alice"], testers = ["carol", "100000000000999"], developers = ["bob"] }
+
+[[apps]]
+id = 1000000000000002
+name = "Live One"
+mode = "live"
+platform = "native"
+require_appsecret_proof = true
+advanced_access = ["email", "pages_show_list"]
+
+[[users]]
+key = "alice"
+id = "100000000000101"
+name = "Alice A"
+email = "alice@example.com"
+password = "pw"
+
+[[users]]
+key = "bob"
+name = "Bob B"
+
+[[users]]
+key = "carol"
+name = "Carol C"
+
+[[pages]]
+key = "coffee"
+id = "200000000000001"
+name = "Coffee"
+category = "Coffee Shop"
+roles = { alice = "Admin", bob = "Editor", carol = "Analyst" }
+
+[[pages]]
+key = "news"
+name = "News"
+[pages.tasks]
+alice = ["MANAGE", "ANALYZE"]
+"100000000000999" = ["MODERATE"]
+
+[[grants]]
+user = "alice"
+app = "acme"
+granted = ["email", "public_profile"]
+
+[[grants]]
+user = "bob"
+app = "1000000000000002"
+declined = ["email"]
+"#;
+
+#[test]
+fn a_full_world_parses() -> Result<(), SeedError> {
+    let w = ok(FULL)?;
+    assert_eq!(w.source, "w.toml");
+    assert_eq!(w.apps.len(), 2);
+
+    let a = &w.apps[0];
+    assert_eq!(a.line, 2);
+    assert_eq!(a.key.as_deref(), Some("acme"));
+    assert_eq!(a.id, Some(1_000_000_000_000_001));
+    assert_eq!(a.name, "Acme Social");
+    assert_eq!(a.secret.as_deref(), Some("s3cret"));
+    assert_eq!(a.client_token.as_deref(), Some("ct"));
+    assert_eq!(a.mode, AppMode::Development);
+    assert_eq!(a.platform, Platform::Web);
+    assert!(!a.require_appsecret_proof);
+    assert_eq!(a.redirect_uris, ["http://localhost:3000/cb"]);
+    assert!(a.advanced_access.is_empty());
+    assert_eq!(
+        a.deauthorize_callback_url.as_deref(),
+        Some("https://acme.example/deauth")
+    );
+    // Sorted administrators, developers, testers; file order within a role.
+    assert_eq!(
+        a.roles,
+        vec![
+            (r("alice", 10), AppRole::Administrator),
+            (r("bob", 10), AppRole::Developer),
+            (r("carol", 10), AppRole::Tester),
+            (r("100000000000999", 10), AppRole::Tester),
+        ]
+    );
+
+    let b = &w.apps[1];
+    assert_eq!(b.line, 12);
+    assert_eq!(b.key, None);
+    assert_eq!(b.id, Some(1_000_000_000_000_002));
+    assert_eq!(b.mode, AppMode::Live);
+    assert_eq!(b.platform, Platform::Native);
+    assert!(b.require_appsecret_proof);
+    assert_eq!(b.advanced_access, ["email", "pages_show_list"]);
+    assert_eq!(b.secret, None);
+    assert!(b.roles.is_empty());
+
+    assert_eq!(w.users.len(), 3);
+    let u = &w.users[0];
+    assert_eq!(u.line, 20);
+    assert_eq!(u.key.as_deref(), Some("alice"));
+    assert_eq!(u.id, Some(100_000_000_000_101));
+    assert_eq!(u.name, "Alice A");
+    assert_eq!(u.email.as_deref(), Some("alice@example.com"));
+    assert_eq!(u.password.as_deref(), Some("pw"));
+    assert_eq!(w.users[1].id, None);
+    assert_eq!(w.users[1].email, None);
+    assert_eq!(w.users[1].password, None);
+
+    assert_eq!(w.pages.len(), 2);
+    let p = &w.pages[0];
+    assert_eq!(p.line, 35);
+    assert_eq!(p.category, "Coffee Shop");
+    assert_eq!(
+        p.tasks,
+        vec![
+            (r("alice", 40), PageRole::Admin.tasks()),
+            (r("bob", 40), PageRole::Editor.tasks()),
+            (r("carol", 40), TaskSet::of(&[Analyze])),
+        ]
+    );
+    let n = &w.pages[1];
+    assert_eq!(n.line, 42);
+    assert_eq!(n.id, None);
+    assert_eq!(n.category, DEFAULT_CATEGORY);
+    assert_eq!(
+        n.tasks,
+        vec![
+            (r("alice", 46), TaskSet::of(&[Manage, Analyze])),
+            (r("100000000000999", 47), TaskSet::of(&[Moderate])),
+        ]
+    );
+
+    assert_eq!(w.grants.len(), 2);
+    let g = &w.grants[0];
+    assert_eq!(g.line, 49);
+    assert_eq!(g.user, r("alice", 50));
+    assert_eq!(g.app, r("acme", 51));
+    assert_eq!(g.granted, ["email", "public_profile"]);
+    assert!(g.declined.is_empty());
+    let g = &w.grants[1];
+    assert_eq!(g.app, r("1000000000000002", 56));
+    assert_eq!(g.granted, ["public_profile"]);
+    assert_eq!(g.declined, ["email"]);
+    Ok(())
+}
+
+#[test]
+fn an_empty_file_is_an_empty_world() -> Result<(), SeedError> {
+    for text in ["", "\n\n", "# nothing here\n", "apps = []\n"] {
+        let w = ok(text)?;
+        assert!(w.apps.is_empty() && w.users.is_empty());
+        assert!(w.pages.is_empty() && w.grants.is_empty());
+        assert_eq!(w.source, "w.toml");
+    }
+    Ok(())
+}
+
+#[test]
+fn page_roles_become_the_spec_tasks() -> Result<(), SeedError> {
+    let w = ok(r#"
+[[users]]
+key = "u"
+name = "U"
+[[pages]]
+key = "p"
+name = "P"
+[pages.roles]
+u = "Moderator"
+9 = "Advertiser"
+"#)?;
+    let tasks = &w.pages[0].tasks;
+    assert_eq!(
+        tasks[0].1,
+        TaskSet::of(&[Moderate, Messaging, Advertise, Analyze])
+    );
+    assert_eq!(tasks[1].0, r("9", 10));
+    assert_eq!(tasks[1].1, TaskSet::of(&[Advertise, Analyze]));
+    assert_eq!(
+        PageRole::Admin.tasks(),
+        TaskSet::of(&[
+            Manage,
+            CreateContent,
+            Moderate,
+            Messaging,
+            Advertise,
+            Analyze
+        ])
+    );
+    Ok(())
+}
+
+#[test]
+fn public_profile_is_always_granted_first_unless_written() -> Result<(), SeedError> {
+    let w = ok(r#"
+[[grants]]
+user = "1"
+app = "2"
+granted = ["email"]
+[[grants]]
+user = "1"
+app = "3"
+granted = ["email", "public_profile"]
+"#)?;
+    assert_eq!(w.grants[0].granted, ["public_profile", "email"]);
+    assert_eq!(w.grants[1].granted, ["email", "public_profile"]);
+    Ok(())
+}
+
+#[test]
+fn numeric_references_pass_through() -> Result<(), SeedError> {
+    let w = ok(r#"
+[[apps]]
+key = "a"
+name = "A"
+roles = { developers = ["100000000000007", 42] }
+[[grants]]
+user = 100000000000007
+app = "555"
+"#)?;
+    assert_eq!(
+        w.apps[0].roles,
+        vec![
+            (r("100000000000007", 5), AppRole::Developer),
+            (r("42", 5), AppRole::Developer),
+        ]
+    );
+    assert_eq!(w.grants[0].user, r("100000000000007", 7));
+    assert_eq!(w.grants[0].app, r("555", 8));
+    Ok(())
+}
+
+#[test]
+fn ids_may_be_integers_and_must_fit_in_63_bits() -> Result<(), SeedError> {
+    let w = ok("[[users]]\nid = 9223372036854775807\nname = \"Max\"\n")?;
+    assert_eq!(w.users[0].id, Some(9_223_372_036_854_775_807));
+    let w = ok("[[users]]\nid = \"9223372036854775807\"\nname = \"Max\"\n")?;
+    assert_eq!(w.users[0].id, Some(i64::MAX as u64));
+    for bad in [
+        "\"9223372036854775808\"",
+        "0",
+        "\"0\"",
+        "-5",
+        "\"012\"",
+        "\"12a\"",
+        "\"\"",
+    ] {
+        let e = error(&format!("[[users]]\nid = {bad}\nname = \"X\"\n"));
+        assert!(e.starts_with("w.toml:2: "), "{bad}: {e}");
+    }
+    assert_eq!(
+        error("[[users]]\nid = \"0\"\nname = \"X\"\n"),
+        "w.toml:2: `id` `0` in [[users]] is not a valid id: it must be a positive number that fits in 63 bits, written in digits without leading zeros"
+    );
+    assert_eq!(
+        error("[[users]]\nid = 1.5\nname = \"X\"\n"),
+        "w.toml:2: `id` in [[users]] must be a string of digits like \"1000000000000001\", not a float"
+    );
+    Ok(())
+}
+
+#[test]
+fn unknown_fields_are_errors() {
+    assert_eq!(
+        error("[[apps]]\nkey = \"a\"\nname = \"A\"\n\ncolour = \"red\"\n"),
+        "w.toml:5: unknown field `colour` in [[apps]]; expected one of key, id, name, secret, \
+         client_token, mode, platform, require_appsecret_proof, redirect_uris, advanced_access, \
+         deauthorize_callback_url, roles"
+    );
+    assert_eq!(
+        error("[[users]]\nkey = \"a\"\nname = \"A\"\npasswd = \"x\"\n"),
+        "w.toml:4: unknown field `passwd` in [[users]]; expected one of key, id, name, email, password"
+    );
+    assert_eq!(
+        error("[[grants]]\nuser = \"1\"\napp = \"2\"\nscopes = []\n"),
+        "w.toml:4: unknown field `scopes` in [[grants]]; expected one of user, app, granted, declined"
+    );
+    assert_eq!(
+        error("\n[[app]]\nkey = \"a\"\n"),
+        "w.toml:2: unknown section `app`; expected one of [[apps]], [[users]], [[pages]], [[grants]]"
+    );
+}
+
+#[test]
+fn wrong_types_are_errors() {
+    assert_eq!(
+        error("[[apps]]\nkey = \"a\"\nname = 7\n"),
+        "w.toml:3: `name` in [[apps]] must be a string, not an integer"
+    );
+    assert_eq!(
+        error("[[apps]]\nkey = \"a\"\nname = \"A\"\nrequire_appsecret_proof = \"yes\"\n"),
+        "w.toml:4: `require_appsecret_proof` in [[apps]] must be true or false, not a string"
+    );
+    assert_eq!(
+        error(
+            "[[apps]]\nkey = \"a\"\nname = \"A\"\nredirect_uris = [\n  \"http://x/cb\",\n  3,\n]\n"
+        ),
+        "w.toml:6: `redirect_uris` in [[apps]] must be an array of strings, but holds an integer"
+    );
+    assert_eq!(
+        error("[apps]\nkey = \"a\"\n"),
+        "w.toml:1: `apps` must be an array of tables written [[apps]], not a table"
+    );
+    assert_eq!(
+        error("[[users]]\nkey = \"\"\nname = \"A\"\n"),
+        "w.toml:2: `key` in [[users]] must not be empty"
+    );
+    assert_eq!(
+        error("[[users]]\nkey = \"u\"\nname = \"A\"\nemail = \"nope\"\n"),
+        "w.toml:4: `nope` is not an email address"
+    );
+    assert_eq!(
+        error("[[apps]]\nkey = \"a\"\nname = \"A\"\nredirect_uris = [\"localhost/cb\"]\n"),
+        "w.toml:4: `localhost/cb` in redirect_uris of [[apps]] is not an absolute URL like https://example.com/callback"
+    );
+}
+
+#[test]
+fn required_fields() {
+    assert_eq!(
+        error("\n[[users]]\nname = \"A\"\n"),
+        "w.toml:2: [[users]] item needs a `key` or an `id`"
+    );
+    assert_eq!(
+        error("[[pages]]\nkey = \"p\"\n"),
+        "w.toml:1: [[pages]] item has no `name`, which is required"
+    );
+    assert_eq!(
+        error("[[grants]]\nuser = \"1\"\n"),
+        "w.toml:1: [[grants]] item has no `app`, which is required"
+    );
+    assert_eq!(
+        error("[[users]]\nkey = \"123\"\nname = \"A\"\n"),
+        "w.toml:2: key `123` is all digits and would be read as an id; put the number in `id` or use a key with a letter in it"
+    );
+}
+
+#[test]
+fn names_are_checked_against_the_catalogues() {
+    assert_eq!(
+        error("[[apps]]\nkey = \"a\"\nname = \"A\"\nadvanced_access = [\"email\", \"manage_pagez\"]\n"),
+        "w.toml:4: unknown permission `manage_pagez` in advanced_access"
+    );
+    assert_eq!(
+        error("[[apps]]\nkey = \"a\"\nname = \"A\"\nmode = \"production\"\n"),
+        "w.toml:4: unknown app mode `production`; expected development or live"
+    );
+    assert_eq!(
+        error("[[apps]]\nkey = \"a\"\nname = \"A\"\nplatform = \"ios\"\n"),
+        "w.toml:4: unknown platform `ios`; expected web or native"
+    );
+    assert_eq!(
+        error("[[apps]]\nkey = \"a\"\nname = \"A\"\n[apps.roles]\nowners = [\"1\"]\n"),
+        "w.toml:5: unknown app role `owners`; expected one of administrators, developers, testers"
+    );
+    assert_eq!(
+        error("[[pages]]\nkey = \"p\"\nname = \"P\"\n[pages.tasks]\nu = [\"ANALYZE\",\n  \"MANAGES\"]\n"),
+        "w.toml:6: unknown task `MANAGES`; expected one of ADVERTISE, ANALYZE, CREATE_CONTENT, MANAGE, MESSAGING, MODERATE"
+    );
+    assert_eq!(
+        error("[[pages]]\nkey = \"p\"\nname = \"P\"\nroles = { \"1\" = \"Owner\" }\n"),
+        "w.toml:4: unknown role `Owner`; expected one of Admin, Editor, Moderator, Advertiser, Analyst"
+    );
+    assert_eq!(
+        error("[[pages]]\nkey = \"p\"\nname = \"P\"\ntasks = { \"1\" = [] }\n"),
+        "w.toml:4: empty task list for `1`; leave the person out to give them no tasks"
+    );
+    assert_eq!(
+        error("[[grants]]\nuser = \"1\"\napp = \"2\"\ngranted = [\"email\", \"email\"]\n"),
+        "w.toml:4: permission `email` is listed twice in granted"
+    );
+}
+
+#[test]
+fn page_with_both_tasks_and_roles() {
+    assert_eq!(
+        error("[[pages]]\nkey = \"p\"\nname = \"P\"\ntasks = { \"1\" = [\"MANAGE\"] }\nroles = { \"2\" = \"Admin\" }\n"),
+        "w.toml:5: page has both tasks and roles; give each person either tasks or a role, in one of the two tables"
+    );
+}
+
+#[test]
+fn declines() {
+    assert_eq!(
+        error("[[grants]]\nuser = \"1\"\napp = \"2\"\ngranted = [\"email\"]\ndeclined = [\"email\"]\n"),
+        "w.toml:5: permission `email` is both granted and declined"
+    );
+    assert_eq!(
+        error("[[grants]]\nuser = \"1\"\napp = \"2\"\ndeclined = [\"public_profile\"]\n"),
+        "w.toml:4: `public_profile` cannot be declined; it is always granted"
+    );
+}
+
+#[test]
+fn duplicates_name_the_first() {
+    assert_eq!(
+        error("[[apps]]\nkey = \"a\"\nid = \"123\"\nname = \"A\"\n\n[[apps]]\nkey = \"b\"\nid = 123\nname = \"B\"\n"),
+        "w.toml:8: duplicate app id 123 (first at line 3)"
+    );
+    assert_eq!(
+        error("[[users]]\nkey = \"alice\"\nname = \"A\"\n\n[[apps]]\nkey = \"alice\"\nname = \"A\"\n\n[[users]]\nkey = \"alice\"\nname = \"B\"\n"),
+        "w.toml:10: duplicate user key `alice` (first at line 2)"
+    );
+    assert_eq!(
+        error("[[pages]]\nid = 5\nname = \"A\"\n[[pages]]\nid = 5\nname = \"B\"\n"),
+        "w.toml:5: duplicate page id 5 (first at line 2)"
+    );
+    assert_eq!(
+        error("[[grants]]\nuser = \"1\"\napp = \"2\"\n[[grants]]\nuser = \"1\"\napp = \"2\"\n"),
+        "w.toml:4: duplicate grant of app `2` to user `1` (first at line 1)"
+    );
+    assert_eq!(
+        error("[[apps]]\nkey = \"a\"\nname = \"A\"\nroles = { testers = [\"1\", \"1\"] }\n"),
+        "w.toml:4: user `1` is listed twice in roles.testers (first at line 4)"
+    );
+}
+
+#[test]
+fn references_must_name_a_key_in_the_right_section() {
+    assert_eq!(
+        error("[[users]]\nkey = \"alice\"\nname = \"A\"\n[[apps]]\nkey = \"a\"\nname = \"A\"\nroles = { administrators = [\"alice\", \"bob\"] }\n"),
+        "w.toml:7: unknown user `bob` (not a key in this file and not a numeric id)"
+    );
+    assert_eq!(
+        error("[[pages]]\nkey = \"p\"\nname = \"P\"\n[pages.roles]\nbob = \"Admin\"\n"),
+        "w.toml:5: unknown user `bob` (not a key in this file and not a numeric id)"
+    );
+    // `a` is an app, not a user.
+    assert_eq!(
+        error("[[apps]]\nkey = \"a\"\nname = \"A\"\n[[grants]]\nuser = \"a\"\napp = \"a\"\n"),
+        "w.toml:5: unknown user `a` (not a key in this file and not a numeric id)"
+    );
+    assert_eq!(
+        error("[[users]]\nkey = \"u\"\nname = \"U\"\n[[grants]]\nuser = \"u\"\napp = \"acme\"\n"),
+        "w.toml:6: unknown app `acme` (not a key in this file and not a numeric id)"
+    );
+    assert_eq!(
+        error("[[grants]]\nuser = \"0\"\napp = \"2\"\n"),
+        "w.toml:2: `0` is not a valid user id: it must be a positive number that fits in 63 bits, without leading zeros"
+    );
+}
+
+#[test]
+fn toml_syntax_errors_carry_the_line() {
+    let e = error("[[apps]]\nkey = \"a\"\nname = \"A\nmode = \"live\"\n");
+    assert!(e.starts_with("w.toml:3: invalid TOML: "), "{e}");
+    let e = error("[[users]]\nkey = \"a\"\nkey = \"b\"\n");
+    assert!(e.starts_with("w.toml:3: invalid TOML: "), "{e}");
+    assert!(!e.contains('\n'), "{e}");
+    assert_eq!(
+        error("[[users]]\nkey = \"a\"\nname = \"A\"\nborn = 1979-05-27\n"),
+        "w.toml:4: dates and times are not used in seed files; write a string"
+    );
+}
+
+#[test]
+fn the_earliest_problem_is_reported() {
+    let text = "[[grants]]\nuser = \"1\"\n\n[[apps]]\nkey = \"a\"\nname = 1\n";
+    assert_eq!(
+        error(text),
+        "w.toml:1: [[grants]] item has no `app`, which is required"
+    );
+}
+
+#[test]
+fn the_example_world_parses() -> Result<(), SeedError> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/world.toml");
+    let w = load(&path)?;
+    assert!(w.source.ends_with("world.toml"));
+    assert_eq!(w.apps.len(), 2);
+    assert_eq!(w.apps[0].name, "Acme Social");
+    assert_eq!(w.apps[0].mode, AppMode::Development);
+    assert_eq!(
+        w.apps[0].redirect_uris,
+        ["http://localhost:3000/auth/facebook/callback"]
+    );
+    assert_eq!(w.apps[1].mode, AppMode::Live);
+    assert!(w.apps[1].require_appsecret_proof);
+    assert!(!w.apps[1].advanced_access.is_empty());
+    assert_eq!(w.users.len(), 4);
+    assert_eq!(w.pages.len(), 2);
+    assert_eq!(w.pages[0].tasks[0].1, PageRole::Admin.tasks());
+    assert_eq!(
+        w.pages[1].tasks[1].1,
+        TaskSet::of(&[CreateContent, Moderate, Analyze])
+    );
+    assert_eq!(w.grants.len(), 4);
+    assert!(w
+        .grants
+        .iter()
+        .all(|g| g.granted.iter().any(|p| p == PUBLIC_PROFILE)));
+    Ok(())
+}
+
+#[test]
+fn a_missing_file_is_an_error_on_line_0() {
+    let e = load(Path::new("/nonexistent/world.toml")).map(|_| ());
+    let e = e
+        .err()
+        .map(|e| (e.source, e.line, e.problem.starts_with("cannot read")));
+    assert_eq!(e, Some(("/nonexistent/world.toml".to_owned(), 0, true)));
+}
+
+#[test]
+fn the_docs_list_every_permission_and_task() {
+    let docs = include_str!("../../../docs/seed.md");
+    for p in permissions::KNOWN {
+        assert!(
+            docs.contains(&format!("`{p}`")),
+            "docs/seed.md misses `{p}`"
+        );
+    }
+    for t in Task::ALL {
+        assert!(
+            docs.contains(&format!("`{}`", t.as_str())),
+            "docs/seed.md misses {t:?}"
+        );
+    }
+    for role in PAGE_ROLES {
+        assert!(
+            docs.contains(&format!("`{role}`")),
+            "docs/seed.md misses {role}"
+        );
+    }
+    assert!(docs.contains(&format!("`\"{DEFAULT_CATEGORY}\"`")));
+}

@@ -1,0 +1,160 @@
+//! The schema, as an ordered list of migration steps.
+//!
+//! Applied versions are recorded in `schema_version` (a table rather than SQLite's
+//! `PRAGMA user_version`, so the PostgreSQL backend can share the bookkeeping). Each step runs in
+//! its own transaction together with its `schema_version` row, so a failed step leaves nothing
+//! behind. Never edit a released step: append a new one.
+//!
+//! The SQL sticks to what PostgreSQL also accepts where it can: `INTEGER`/`TEXT`/`BLOB` columns
+//! (read `BIGINT`/`BYTEA` there), `ON CONFLICT` upserts, deferred foreign keys. Ids are `u64` in
+//! the model and stored as `INTEGER` (i64) by bit-casting (`as i64` / `as u64`); Facebook-style
+//! ids fit in 63 bits, so they also compare and sort correctly.
+
+use rusqlite::{params, Connection, OptionalExtension};
+
+use crate::sqlite::Ctx;
+use graphtoken_core::store::StoreResult;
+
+/// `(version, sql)`, in the order they apply.
+pub(crate) const MIGRATIONS: &[(i64, &str)] = &[(1, V1_INITIAL)];
+
+const V1_INITIAL: &str = r#"
+CREATE TABLE apps (
+    id INTEGER PRIMARY KEY,
+    key TEXT UNIQUE,
+    name TEXT NOT NULL,
+    secret TEXT NOT NULL,
+    client_token TEXT NOT NULL,
+    mode TEXT NOT NULL,
+    platform TEXT NOT NULL,
+    require_appsecret_proof INTEGER NOT NULL,
+    redirect_uris TEXT NOT NULL,
+    advanced_access TEXT NOT NULL,
+    deauthorize_callback_url TEXT,
+    created_at INTEGER NOT NULL
+);
+
+CREATE TABLE users (
+    id INTEGER PRIMARY KEY,
+    key TEXT UNIQUE,
+    name TEXT NOT NULL,
+    email TEXT,
+    password_hash TEXT,
+    created_at INTEGER NOT NULL
+);
+
+CREATE TABLE app_roles (
+    app_id INTEGER NOT NULL REFERENCES apps(id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
+    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
+    role TEXT NOT NULL,
+    PRIMARY KEY (app_id, user_id, role)
+);
+
+CREATE TABLE pages (
+    id INTEGER PRIMARY KEY,
+    key TEXT UNIQUE,
+    name TEXT NOT NULL,
+    category TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+);
+
+CREATE TABLE page_tasks (
+    page_id INTEGER NOT NULL REFERENCES pages(id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
+    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
+    tasks TEXT NOT NULL,
+    since INTEGER NOT NULL,
+    PRIMARY KEY (page_id, user_id)
+);
+CREATE INDEX page_tasks_user ON page_tasks (user_id, page_id);
+
+CREATE TABLE grants (
+    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
+    app_id INTEGER NOT NULL REFERENCES apps(id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
+    granted TEXT NOT NULL,
+    declined TEXT NOT NULL,
+    last_login_at INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (user_id, app_id)
+);
+
+CREATE TABLE asids (
+    asid INTEGER PRIMARY KEY,
+    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
+    app_id INTEGER NOT NULL REFERENCES apps(id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
+    UNIQUE (user_id, app_id)
+);
+
+CREATE TABLE sessions (
+    id INTEGER PRIMARY KEY,
+    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
+    app_id INTEGER NOT NULL REFERENCES apps(id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
+    created_at INTEGER NOT NULL,
+    invalidated_at INTEGER,
+    invalid_subcode INTEGER
+);
+
+CREATE TABLE tokens (
+    hash BLOB PRIMARY KEY,
+    kind TEXT NOT NULL,
+    app_id INTEGER NOT NULL,
+    user_id INTEGER NOT NULL,
+    page_id INTEGER,
+    session_id INTEGER NOT NULL
+        REFERENCES sessions(id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
+    parent BLOB,
+    long_lived INTEGER NOT NULL,
+    issued_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    invalidated_at INTEGER,
+    invalid_subcode INTEGER
+);
+CREATE INDEX tokens_session ON tokens (session_id);
+CREATE INDEX tokens_parent ON tokens (parent);
+
+CREATE TABLE settings (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+"#;
+
+/// Applies every step newer than the recorded version, one transaction each.
+pub(crate) fn migrate(conn: &mut Connection) -> StoreResult<()> {
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS schema_version (
+            version INTEGER PRIMARY KEY,
+            applied_at INTEGER NOT NULL
+        )",
+    )
+    .ctx("creating schema_version")?;
+    let current: i64 = conn
+        .query_row("SELECT MAX(version) FROM schema_version", [], |r| {
+            r.get::<_, Option<i64>>(0)
+        })
+        .optional()
+        .ctx("reading schema_version")?
+        .flatten()
+        .unwrap_or(0);
+    for (version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > current) {
+        let tx = conn
+            .transaction()
+            .ctx(&format!("starting migration {version}"))?;
+        tx.execute_batch(sql)
+            .ctx(&format!("applying migration {version}"))?;
+        tx.execute(
+            "INSERT INTO schema_version (version, applied_at) VALUES (?1, ?2)",
+            params![version, now()],
+        )
+        .ctx(&format!("recording migration {version}"))?;
+        tx.commit()
+            .ctx(&format!("committing migration {version}"))?;
+    }
+    Ok(())
+}
+
+/// Wall-clock seconds, for bookkeeping only (the model's times come from the caller's clock).
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}

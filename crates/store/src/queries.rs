@@ -1,0 +1,344 @@
+//! The blocking SQL behind each `Store` method. Every function takes a borrowed connection (or
+//! transaction) so [`crate::SqliteStore`] decides where and on which thread it runs.
+//!
+//! Statements go through `prepare_cached`: each connection keeps them compiled, which matters
+//! most for [`load_token`], the hot path's cache miss.
+
+use graphtoken_core::model::{
+    App, AppRole, Grant, Id, Page, PageTasks, Session, StoredKind, TokenHash, TokenRecord, Unix,
+    User,
+};
+use graphtoken_core::store::{LoadedToken, StoreError, StoreResult, WorldRecords};
+use rusqlite::{params, Connection, OptionalExtension, Params, Row};
+
+use crate::rows::{self, *};
+use crate::sqlite::Ctx;
+
+/// Runs a cached query expected to yield at most one row.
+fn one<T, P: Params>(
+    conn: &Connection,
+    sql: &str,
+    args: P,
+    map: impl FnOnce(&Row) -> rusqlite::Result<T>,
+    what: &str,
+) -> StoreResult<Option<T>> {
+    let mut stmt = conn.prepare_cached(sql).ctx(what)?;
+    stmt.query_row(args, map).optional().ctx(what)
+}
+
+/// Like [`one`], for a row that must exist (referential integrity).
+fn required<T, P: Params>(
+    conn: &Connection,
+    sql: &str,
+    args: P,
+    map: impl FnOnce(&Row) -> rusqlite::Result<T>,
+    what: &str,
+) -> StoreResult<T> {
+    one(conn, sql, args, map, what)?.ok_or_else(|| StoreError(format!("{what}: no such row")))
+}
+
+fn with_roles(conn: &Connection, app: Option<App>) -> StoreResult<Option<App>> {
+    let Some(mut app) = app else { return Ok(None) };
+    let what = "loading app roles";
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT user_id, role FROM app_roles WHERE app_id = ?1 ORDER BY user_id, role",
+        )
+        .ctx(what)?;
+    let rows = stmt
+        .query_map([app.id as i64], |r| {
+            Ok((rows::id(r, 0)?, r.get::<_, String>(1)?))
+        })
+        .ctx(what)?;
+    for row in rows {
+        let (user, role) = row.ctx(what)?;
+        let role = AppRole::parse(&role)
+            .ok_or_else(|| StoreError(format!("{what}: unknown role {role:?}")))?;
+        app.roles.push((user, role));
+    }
+    Ok(Some(app))
+}
+
+pub(crate) fn app(conn: &Connection, id: Id) -> StoreResult<Option<App>> {
+    let sql = format!("SELECT {APP_COLS} FROM apps WHERE id = ?1");
+    let app = one(conn, &sql, [id as i64], rows::app, "loading app")?;
+    with_roles(conn, app)
+}
+
+pub(crate) fn app_by_key(conn: &Connection, key: &str) -> StoreResult<Option<App>> {
+    let sql = format!("SELECT {APP_COLS} FROM apps WHERE key = ?1");
+    let app = one(conn, &sql, [key], rows::app, "loading app by key")?;
+    with_roles(conn, app)
+}
+
+pub(crate) fn user(conn: &Connection, id: Id) -> StoreResult<Option<User>> {
+    let sql = format!("SELECT {USER_COLS} FROM users WHERE id = ?1");
+    one(conn, &sql, [id as i64], rows::user, "loading user")
+}
+
+pub(crate) fn user_by_key(conn: &Connection, key: &str) -> StoreResult<Option<User>> {
+    let sql = format!("SELECT {USER_COLS} FROM users WHERE key = ?1");
+    one(conn, &sql, [key], rows::user, "loading user by key")
+}
+
+pub(crate) fn page(conn: &Connection, id: Id) -> StoreResult<Option<Page>> {
+    let sql = format!("SELECT {PAGE_COLS} FROM pages WHERE id = ?1");
+    one(conn, &sql, [id as i64], rows::page, "loading page")
+}
+
+pub(crate) fn page_by_key(conn: &Connection, key: &str) -> StoreResult<Option<Page>> {
+    let sql = format!("SELECT {PAGE_COLS} FROM pages WHERE key = ?1");
+    one(conn, &sql, [key], rows::page, "loading page by key")
+}
+
+pub(crate) fn is_empty(conn: &Connection) -> StoreResult<bool> {
+    let sql = "SELECT NOT EXISTS (SELECT 1 FROM apps) AND NOT EXISTS (SELECT 1 FROM users) \
+               AND NOT EXISTS (SELECT 1 FROM pages)";
+    required(conn, sql, [], |r| r.get(0), "checking for an empty store")
+}
+
+pub(crate) fn pages_of_user(conn: &Connection, user: Id) -> StoreResult<Vec<(Page, PageTasks)>> {
+    let what = "loading the pages of a user";
+    let sql = "SELECT p.id, p.key, p.name, p.category, p.created_at, \
+               t.page_id, t.user_id, t.tasks, t.since \
+               FROM page_tasks t JOIN pages p ON p.id = t.page_id \
+               WHERE t.user_id = ?1 ORDER BY p.id";
+    let mut stmt = conn.prepare_cached(sql).ctx(what)?;
+    let rows = stmt
+        .query_map([user as i64], |r| {
+            Ok((rows::page(r)?, rows::page_tasks(r, 5)?))
+        })
+        .ctx(what)?;
+    rows.collect::<rusqlite::Result<Vec<_>>>().ctx(what)
+}
+
+pub(crate) fn page_tasks(conn: &Connection, page: Id, user: Id) -> StoreResult<Option<PageTasks>> {
+    let sql = "SELECT page_id, user_id, tasks, since FROM page_tasks \
+               WHERE page_id = ?1 AND user_id = ?2";
+    let args = [page as i64, user as i64];
+    one(
+        conn,
+        sql,
+        args,
+        |r| rows::page_tasks(r, 0),
+        "loading page tasks",
+    )
+}
+
+pub(crate) fn grant(conn: &Connection, user: Id, app: Id) -> StoreResult<Option<Grant>> {
+    let sql = format!("SELECT {GRANT_COLS} FROM grants WHERE user_id = ?1 AND app_id = ?2");
+    one(
+        conn,
+        &sql,
+        [user as i64, app as i64],
+        rows::grant,
+        "loading grant",
+    )
+}
+
+/// Upserts a grant. `keep_created_at` keeps the stored row's `created_at` (seed re-application).
+pub(crate) fn put_grant(conn: &Connection, g: &Grant, keep_created_at: bool) -> StoreResult<()> {
+    let sql = if keep_created_at {
+        "INSERT INTO grants (user_id, app_id, granted, declined, last_login_at, created_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (user_id, app_id) DO UPDATE SET \
+         granted = excluded.granted, declined = excluded.declined, \
+         last_login_at = excluded.last_login_at"
+    } else {
+        "INSERT INTO grants (user_id, app_id, granted, declined, last_login_at, created_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (user_id, app_id) DO UPDATE SET \
+         granted = excluded.granted, declined = excluded.declined, \
+         last_login_at = excluded.last_login_at, created_at = excluded.created_at"
+    };
+    let what = "storing grant";
+    let args = params![
+        g.user_id as i64,
+        g.app_id as i64,
+        to_json(&g.granted)?,
+        to_json(&g.declined)?,
+        g.last_login_at,
+        g.created_at
+    ];
+    conn.prepare_cached(sql)
+        .ctx(what)?
+        .execute(args)
+        .ctx(what)?;
+    Ok(())
+}
+
+fn asid_of(conn: &Connection, user: Id, app: Id) -> StoreResult<Option<Id>> {
+    let sql = "SELECT asid FROM asids WHERE user_id = ?1 AND app_id = ?2";
+    one(
+        conn,
+        sql,
+        [user as i64, app as i64],
+        |r| rows::id(r, 0),
+        "loading asid",
+    )
+}
+
+/// Inserts `candidate` unless the pair already has an asid, then returns the one in force.
+/// A candidate already used by another pair is an error: the caller retries with a new one.
+pub(crate) fn ensure_asid(conn: &Connection, user: Id, app: Id, candidate: Id) -> StoreResult<Id> {
+    let what = "storing asid";
+    conn.prepare_cached(
+        "INSERT INTO asids (asid, user_id, app_id) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
+    )
+    .ctx(what)?
+    .execute([candidate as i64, user as i64, app as i64])
+    .ctx(what)?;
+    asid_of(conn, user, app)?.ok_or_else(|| {
+        StoreError(format!(
+            "asid {candidate} already belongs to another (user, app); \
+             cannot assign it to user {user} on app {app}"
+        ))
+    })
+}
+
+pub(crate) fn resolve_asid(conn: &Connection, asid: Id) -> StoreResult<Option<(Id, Id)>> {
+    let sql = "SELECT user_id, app_id FROM asids WHERE asid = ?1";
+    let map = |r: &Row| Ok((rows::id(r, 0)?, rows::id(r, 1)?));
+    one(conn, sql, [asid as i64], map, "resolving asid")
+}
+
+pub(crate) fn create_session(
+    conn: &Connection,
+    user: Id,
+    app: Id,
+    at: Unix,
+) -> StoreResult<Session> {
+    let what = "creating session";
+    conn.prepare_cached("INSERT INTO sessions (user_id, app_id, created_at) VALUES (?1, ?2, ?3)")
+        .ctx(what)?
+        .execute(params![user as i64, app as i64, at])
+        .ctx(what)?;
+    Ok(Session {
+        id: conn.last_insert_rowid(),
+        user_id: user,
+        app_id: app,
+        created_at: at,
+        invalidated: None,
+    })
+}
+
+pub(crate) fn insert_token(conn: &Connection, t: &TokenRecord) -> StoreResult<()> {
+    let what = "storing token";
+    let (inv_at, inv_sub) = invalidation_cols(t.invalidated);
+    let sql = format!(
+        "INSERT INTO tokens ({TOKEN_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) \
+         ON CONFLICT DO NOTHING"
+    );
+    let args = params![
+        t.hash,
+        t.kind.as_str(),
+        t.app_id as i64,
+        t.user_id as i64,
+        t.page_id.map(|p| p as i64),
+        t.session_id,
+        t.parent,
+        t.long_lived,
+        t.issued_at,
+        t.expires_at,
+        inv_at,
+        inv_sub
+    ];
+    conn.prepare_cached(&sql)
+        .ctx(what)?
+        .execute(args)
+        .ctx(what)?;
+    Ok(())
+}
+
+pub(crate) fn token(conn: &Connection, hash: &TokenHash) -> StoreResult<Option<TokenRecord>> {
+    let sql = format!("SELECT {TOKEN_COLS} FROM tokens WHERE hash = ?1");
+    one(conn, &sql, [hash], rows::token, "loading token")
+}
+
+fn session(conn: &Connection, id: i64) -> StoreResult<Session> {
+    let sql = format!("SELECT {SESSION_COLS} FROM sessions WHERE id = ?1");
+    required(
+        conn,
+        &sql,
+        [id],
+        rows::session,
+        "loading the token's session",
+    )
+}
+
+/// Everything about a token, read on one connection (one blocking hop for the caller).
+pub(crate) fn load_token(conn: &Connection, hash: &TokenHash) -> StoreResult<Option<LoadedToken>> {
+    let Some(token) = token(conn, hash)? else {
+        return Ok(None);
+    };
+    let missing = |what: &str, id: Id| StoreError(format!("token refers to missing {what} {id}"));
+    let session = session(conn, token.session_id)?;
+    let app = app(conn, token.app_id)?.ok_or_else(|| missing("app", token.app_id))?;
+    let user = user(conn, token.user_id)?.ok_or_else(|| missing("user", token.user_id))?;
+    let grant = grant(conn, token.user_id, token.app_id)?;
+    let asid = asid_of(conn, token.user_id, token.app_id)?.ok_or_else(|| {
+        StoreError(format!(
+            "no asid for user {} on app {} (tokens are minted after it)",
+            token.user_id, token.app_id
+        ))
+    })?;
+    let page = match (token.kind, token.page_id) {
+        (StoredKind::User, _) => None,
+        (StoredKind::Page, None) => {
+            return Err(StoreError("Page token without a page_id".to_string()));
+        }
+        (StoredKind::Page, Some(page_id)) => {
+            let page = page(conn, page_id)?.ok_or_else(|| missing("page", page_id))?;
+            let tasks = page_tasks(conn, page_id, token.user_id)?;
+            Some((page, tasks))
+        }
+    };
+    Ok(Some(LoadedToken {
+        token,
+        session,
+        app,
+        user,
+        grant,
+        asid,
+        page,
+    }))
+}
+
+pub(crate) fn setting(conn: &Connection, name: &str) -> StoreResult<Option<String>> {
+    let sql = "SELECT value FROM settings WHERE name = ?1";
+    one(conn, sql, [name], |r| r.get(0), "loading setting")
+}
+
+pub(crate) fn put_setting(conn: &Connection, name: &str, value: &str) -> StoreResult<()> {
+    let what = "storing setting";
+    conn.prepare_cached(
+        "INSERT INTO settings (name, value) VALUES (?1, ?2) \
+         ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+    )
+    .ctx(what)?
+    .execute([name, value])
+    .ctx(what)?;
+    Ok(())
+}
+
+/// Writes a seed world in one transaction; dropping the transaction on error rolls it back.
+pub(crate) fn apply_world(conn: &mut Connection, world: &WorldRecords) -> StoreResult<()> {
+    let tx = conn.transaction().ctx("starting world transaction")?;
+    for app in &world.apps {
+        crate::world::upsert_app(&tx, app)?;
+    }
+    for user in &world.users {
+        crate::world::upsert_user(&tx, user)?;
+    }
+    for page in &world.pages {
+        crate::world::upsert_page(&tx, page)?;
+    }
+    for (page, tasks) in &world.page_tasks {
+        crate::world::replace_page_tasks(&tx, *page, tasks)?;
+    }
+    for grant in &world.grants {
+        put_grant(&tx, grant, true)?;
+    }
+    for &(user, app, asid) in &world.asids {
+        crate::world::insert_asid(&tx, user, app, asid)?;
+    }
+    tx.commit().ctx("committing world")
+}

@@ -1,0 +1,161 @@
+//! Row ⇄ record mapping: column lists and the functions that turn a row into a model record.
+//!
+//! Ids are `u64` in the model and `INTEGER` (i64) in SQL; they are bit-cast both ways.
+
+use graphtoken_core::model::{
+    App, AppMode, Grant, Id, Invalidation, Page, PageTasks, Platform, Session, StoredKind,
+    TokenRecord, User,
+};
+use graphtoken_core::store::StoreResult;
+use graphtoken_core::tasks::TaskSet;
+use rusqlite::types::Type;
+use rusqlite::Row;
+
+use crate::sqlite::Ctx;
+
+pub(crate) const APP_COLS: &str = "id, key, name, secret, client_token, mode, platform, \
+     require_appsecret_proof, redirect_uris, advanced_access, deauthorize_callback_url, created_at";
+pub(crate) const USER_COLS: &str = "id, key, name, email, password_hash, created_at";
+pub(crate) const PAGE_COLS: &str = "id, key, name, category, created_at";
+pub(crate) const GRANT_COLS: &str = "user_id, app_id, granted, declined, last_login_at, created_at";
+pub(crate) const SESSION_COLS: &str =
+    "id, user_id, app_id, created_at, invalidated_at, invalid_subcode";
+pub(crate) const TOKEN_COLS: &str = "hash, kind, app_id, user_id, page_id, session_id, parent, \
+     long_lived, issued_at, expires_at, invalidated_at, invalid_subcode";
+
+/// A stored value the model cannot represent (a corrupt or foreign row).
+fn bad(idx: usize, msg: String) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(idx, Type::Text, msg.into())
+}
+
+pub(crate) fn id(r: &Row, idx: usize) -> rusqlite::Result<Id> {
+    Ok(r.get::<_, i64>(idx)? as Id)
+}
+
+fn opt_id(r: &Row, idx: usize) -> rusqlite::Result<Option<Id>> {
+    Ok(r.get::<_, Option<i64>>(idx)?.map(|v| v as Id))
+}
+
+fn json_list(r: &Row, idx: usize) -> rusqlite::Result<Vec<String>> {
+    let text: String = r.get(idx)?;
+    serde_json::from_str(&text).map_err(|e| bad(idx, format!("bad JSON list {text:?}: {e}")))
+}
+
+/// Encodes a string list for a JSON array column.
+pub(crate) fn to_json(list: &[String]) -> StoreResult<String> {
+    serde_json::to_string(list).ctx("encoding a JSON list")
+}
+
+fn invalidation(r: &Row, at: usize, subcode: usize) -> rusqlite::Result<Option<Invalidation>> {
+    let at: Option<i64> = r.get(at)?;
+    let subcode: Option<i64> = r.get(subcode)?;
+    Ok(at.map(|at| Invalidation {
+        at,
+        subcode: subcode.unwrap_or(0) as u32,
+    }))
+}
+
+/// Splits an invalidation into its `(invalidated_at, invalid_subcode)` columns.
+pub(crate) fn invalidation_cols(inv: Option<Invalidation>) -> (Option<i64>, Option<i64>) {
+    match inv {
+        Some(i) => (Some(i.at), Some(i64::from(i.subcode))),
+        None => (None, None),
+    }
+}
+
+/// An app without its roles (they live in `app_roles`).
+pub(crate) fn app(r: &Row) -> rusqlite::Result<App> {
+    let mode: String = r.get(5)?;
+    let platform: String = r.get(6)?;
+    Ok(App {
+        id: id(r, 0)?,
+        key: r.get(1)?,
+        name: r.get(2)?,
+        secret: r.get(3)?,
+        client_token: r.get(4)?,
+        mode: AppMode::parse(&mode).ok_or_else(|| bad(5, format!("unknown app mode {mode:?}")))?,
+        platform: Platform::parse(&platform)
+            .ok_or_else(|| bad(6, format!("unknown platform {platform:?}")))?,
+        require_appsecret_proof: r.get(7)?,
+        redirect_uris: json_list(r, 8)?,
+        advanced_access: json_list(r, 9)?,
+        deauthorize_callback_url: r.get(10)?,
+        roles: Vec::new(),
+        created_at: r.get(11)?,
+    })
+}
+
+pub(crate) fn user(r: &Row) -> rusqlite::Result<User> {
+    Ok(User {
+        id: id(r, 0)?,
+        key: r.get(1)?,
+        name: r.get(2)?,
+        email: r.get(3)?,
+        password_hash: r.get(4)?,
+        created_at: r.get(5)?,
+    })
+}
+
+pub(crate) fn page(r: &Row) -> rusqlite::Result<Page> {
+    Ok(Page {
+        id: id(r, 0)?,
+        key: r.get(1)?,
+        name: r.get(2)?,
+        category: r.get(3)?,
+        created_at: r.get(4)?,
+    })
+}
+
+/// `page_id, user_id, tasks, since`, starting at column `at`.
+pub(crate) fn page_tasks(r: &Row, at: usize) -> rusqlite::Result<PageTasks> {
+    let tasks: String = r.get(at + 2)?;
+    Ok(PageTasks {
+        page_id: id(r, at)?,
+        user_id: id(r, at + 1)?,
+        tasks: TaskSet::from_csv(&tasks),
+        since: r.get(at + 3)?,
+    })
+}
+
+pub(crate) fn grant(r: &Row) -> rusqlite::Result<Grant> {
+    Ok(Grant {
+        user_id: id(r, 0)?,
+        app_id: id(r, 1)?,
+        granted: json_list(r, 2)?,
+        declined: json_list(r, 3)?,
+        last_login_at: r.get(4)?,
+        created_at: r.get(5)?,
+    })
+}
+
+pub(crate) fn session(r: &Row) -> rusqlite::Result<Session> {
+    Ok(Session {
+        id: r.get(0)?,
+        user_id: id(r, 1)?,
+        app_id: id(r, 2)?,
+        created_at: r.get(3)?,
+        invalidated: invalidation(r, 4, 5)?,
+    })
+}
+
+pub(crate) fn token(r: &Row) -> rusqlite::Result<TokenRecord> {
+    let kind: String = r.get(1)?;
+    let kind = match kind.as_str() {
+        "USER" => StoredKind::User,
+        "PAGE" => StoredKind::Page,
+        _ => return Err(bad(1, format!("unknown token kind {kind:?}"))),
+    };
+    Ok(TokenRecord {
+        hash: r.get(0)?,
+        kind,
+        app_id: id(r, 2)?,
+        user_id: id(r, 3)?,
+        page_id: opt_id(r, 4)?,
+        session_id: r.get(5)?,
+        parent: r.get(6)?,
+        long_lived: r.get(7)?,
+        issued_at: r.get(8)?,
+        expires_at: r.get(9)?,
+        invalidated: invalidation(r, 10, 11)?,
+    })
+}

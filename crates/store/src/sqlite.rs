@@ -1,0 +1,326 @@
+//! [`SqliteStore`]: connections, threading and the [`Store`] implementation.
+//!
+//! SQLite allows one writer at a time, so writes go through a single connection behind a mutex
+//! (no `SQLITE_BUSY` juggling between our own writers). WAL mode lets a small pool of reader
+//! connections read concurrently with that writer, each seeing the last committed state.
+//! rusqlite is blocking, so every call runs on tokio's blocking pool (`spawn_blocking`) and the
+//! async workers never wait on disk or on a lock.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, TryLockError};
+use std::time::Duration;
+
+use graphtoken_core::model::{
+    App, Grant, Id, Page, PageTasks, Session, TokenHash, TokenRecord, Unix, User,
+};
+use graphtoken_core::store::{LoadedToken, Store, StoreError, StoreResult, WorldRecords};
+use rusqlite::Connection;
+
+use crate::{migrations, queries};
+
+const READERS: usize = 4;
+const BUSY_TIMEOUT: Duration = Duration::from_millis(5000);
+const STATEMENT_CACHE: usize = 64;
+
+/// Adds context to a driver error and turns it into a [`StoreError`].
+pub(crate) trait Ctx<T> {
+    fn ctx(self, what: &str) -> StoreResult<T>;
+}
+
+impl<T, E: std::fmt::Display> Ctx<T> for Result<T, E> {
+    fn ctx(self, what: &str) -> StoreResult<T> {
+        self.map_err(|e| StoreError(format!("sqlite: {what}: {e}")))
+    }
+}
+
+/// A SQLite-backed [`Store`]. Cloning is cheap and shares the connections.
+#[derive(Clone)]
+pub struct SqliteStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    location: String,
+    writer: Mutex<Connection>,
+    /// Empty for an in-memory database: there every call uses the writer, the only connection
+    /// that sees that database.
+    readers: Vec<Mutex<Connection>>,
+    next_reader: AtomicUsize,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore")
+            .field("location", &self.inner.location)
+            .field("readers", &self.inner.readers.len())
+            .finish()
+    }
+}
+
+enum Target {
+    Memory,
+    File(PathBuf),
+}
+
+fn parse_url(url: &str) -> StoreResult<Target> {
+    let url = url.trim();
+    if matches!(url, "sqlite::memory:" | ":memory:" | "sqlite://:memory:") {
+        return Ok(Target::Memory);
+    }
+    let path = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url);
+    let path = path.split('?').next().unwrap_or(path);
+    if path.is_empty() {
+        return Err(StoreError(format!("sqlite: no database path in {url:?}")));
+    }
+    Ok(Target::File(PathBuf::from(path)))
+}
+
+fn configure(conn: &Connection, file: bool, writer: bool) -> StoreResult<()> {
+    conn.busy_timeout(BUSY_TIMEOUT)
+        .ctx("setting busy_timeout")?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    if file && writer {
+        let mode: String = conn
+            .pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))
+            .ctx("setting journal_mode=WAL")?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(StoreError(format!(
+                "sqlite: journal_mode=WAL refused (got {mode})"
+            )));
+        }
+    }
+    conn.pragma_update(None, "synchronous", "NORMAL")
+        .ctx("setting synchronous=NORMAL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")
+        .ctx("setting foreign_keys=ON")?;
+    if !writer {
+        conn.pragma_update(None, "query_only", "ON")
+            .ctx("setting query_only=ON")?;
+    }
+    Ok(())
+}
+
+fn lock(m: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
+    // A panic mid-call rolled its transaction back when the guard dropped: the connection is fine.
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl SqliteStore {
+    /// Opens (creating if missing) the database at `url`: `sqlite://relative.db`,
+    /// `sqlite:///abs/path.db`, a bare path, or `sqlite::memory:` (one private in-memory
+    /// database, shared by every clone of this store). Does not migrate: call
+    /// [`Store::migrate`].
+    pub fn open(url: &str) -> Result<SqliteStore, StoreError> {
+        let (writer, readers, location) = match parse_url(url)? {
+            Target::Memory => {
+                let conn = Connection::open_in_memory().ctx("opening in-memory database")?;
+                configure(&conn, false, true)?;
+                (conn, Vec::new(), ":memory:".to_string())
+            }
+            Target::File(path) => {
+                let location = path.display().to_string();
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir)
+                        .ctx(&format!("creating directory {}", dir.display()))?;
+                }
+                let writer = Connection::open(&path).ctx(&format!("opening {location}"))?;
+                configure(&writer, true, true)?;
+                let mut readers = Vec::with_capacity(READERS);
+                for _ in 0..READERS {
+                    let conn =
+                        Connection::open(&path).ctx(&format!("opening reader on {location}"))?;
+                    configure(&conn, true, false)?;
+                    readers.push(Mutex::new(conn));
+                }
+                (writer, readers, location)
+            }
+        };
+        Ok(SqliteStore {
+            inner: Arc::new(Inner {
+                location,
+                writer: Mutex::new(writer),
+                readers,
+                next_reader: AtomicUsize::new(0),
+            }),
+        })
+    }
+
+    /// Runs `f` on a reader connection, on the blocking pool.
+    async fn read<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+    {
+        let inner = Arc::clone(&self.inner);
+        blocking(move || inner.with_reader(f)).await
+    }
+
+    /// Runs `f` on the single writer connection, on the blocking pool.
+    async fn write<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> StoreResult<T> + Send + 'static,
+    {
+        let inner = Arc::clone(&self.inner);
+        blocking(move || f(&mut lock(&inner.writer))).await
+    }
+}
+
+impl Inner {
+    /// Takes the first idle reader (round-robin start), or waits for one.
+    fn with_reader<T>(&self, f: impl FnOnce(&Connection) -> StoreResult<T>) -> StoreResult<T> {
+        let n = self.readers.len();
+        if n == 0 {
+            return f(&lock(&self.writer));
+        }
+        let start = self.next_reader.fetch_add(1, Ordering::Relaxed) % n;
+        for i in 0..n {
+            match self.readers[(start + i) % n].try_lock() {
+                Ok(conn) => return f(&conn),
+                Err(TryLockError::Poisoned(p)) => return f(&p.into_inner()),
+                Err(TryLockError::WouldBlock) => {}
+            }
+        }
+        f(&lock(&self.readers[start]))
+    }
+}
+
+/// Runs blocking work off the async workers. Outside a tokio runtime there is no worker to
+/// protect, so it runs in place.
+async fn blocking<T, F>(f: F) -> StoreResult<T>
+where
+    T: Send + 'static,
+    F: FnOnce() -> StoreResult<T> + Send + 'static,
+{
+    match tokio::runtime::Handle::try_current() {
+        Ok(handle) => handle
+            .spawn_blocking(f)
+            .await
+            .map_err(|e| StoreError(format!("sqlite: blocking task failed: {e}")))?,
+        Err(_) => f(),
+    }
+}
+
+impl Store for SqliteStore {
+    async fn migrate(&self) -> StoreResult<()> {
+        self.write(migrations::migrate).await
+    }
+
+    async fn is_empty(&self) -> StoreResult<bool> {
+        self.read(queries::is_empty).await
+    }
+
+    async fn app(&self, id: Id) -> StoreResult<Option<App>> {
+        self.read(move |c| queries::app(c, id)).await
+    }
+
+    async fn app_by_key(&self, key: &str) -> StoreResult<Option<App>> {
+        let key = key.to_owned();
+        self.read(move |c| queries::app_by_key(c, &key)).await
+    }
+
+    async fn user(&self, id: Id) -> StoreResult<Option<User>> {
+        self.read(move |c| queries::user(c, id)).await
+    }
+
+    async fn user_by_key(&self, key: &str) -> StoreResult<Option<User>> {
+        let key = key.to_owned();
+        self.read(move |c| queries::user_by_key(c, &key)).await
+    }
+
+    async fn page(&self, id: Id) -> StoreResult<Option<Page>> {
+        self.read(move |c| queries::page(c, id)).await
+    }
+
+    async fn page_by_key(&self, key: &str) -> StoreResult<Option<Page>> {
+        let key = key.to_owned();
+        self.read(move |c| queries::page_by_key(c, &key)).await
+    }
+
+    async fn pages_of_user(&self, user: Id) -> StoreResult<Vec<(Page, PageTasks)>> {
+        self.read(move |c| queries::pages_of_user(c, user)).await
+    }
+
+    async fn page_tasks(&self, page: Id, user: Id) -> StoreResult<Option<PageTasks>> {
+        self.read(move |c| queries::page_tasks(c, page, user)).await
+    }
+
+    async fn grant(&self, user: Id, app: Id) -> StoreResult<Option<Grant>> {
+        self.read(move |c| queries::grant(c, user, app)).await
+    }
+
+    async fn put_grant(&self, grant: &Grant) -> StoreResult<()> {
+        let grant = grant.clone();
+        self.write(move |c| queries::put_grant(c, &grant, false))
+            .await
+    }
+
+    async fn ensure_asid(&self, user: Id, app: Id, candidate: Id) -> StoreResult<Id> {
+        self.write(move |c| queries::ensure_asid(c, user, app, candidate))
+            .await
+    }
+
+    async fn resolve_asid(&self, asid: Id) -> StoreResult<Option<(Id, Id)>> {
+        self.read(move |c| queries::resolve_asid(c, asid)).await
+    }
+
+    async fn create_session(&self, user: Id, app: Id, at: Unix) -> StoreResult<Session> {
+        self.write(move |c| queries::create_session(c, user, app, at))
+            .await
+    }
+
+    async fn insert_token(&self, token: &TokenRecord) -> StoreResult<()> {
+        let token = token.clone();
+        self.write(move |c| queries::insert_token(c, &token)).await
+    }
+
+    async fn token(&self, hash: TokenHash) -> StoreResult<Option<TokenRecord>> {
+        self.read(move |c| queries::token(c, &hash)).await
+    }
+
+    async fn load_token(&self, hash: TokenHash) -> StoreResult<Option<LoadedToken>> {
+        self.read(move |c| queries::load_token(c, &hash)).await
+    }
+
+    async fn setting(&self, name: &str) -> StoreResult<Option<String>> {
+        let name = name.to_owned();
+        self.read(move |c| queries::setting(c, &name)).await
+    }
+
+    async fn put_setting(&self, name: &str, value: &str) -> StoreResult<()> {
+        let (name, value) = (name.to_owned(), value.to_owned());
+        self.write(move |c| queries::put_setting(c, &name, &value))
+            .await
+    }
+
+    async fn apply_world(&self, world: &WorldRecords) -> StoreResult<()> {
+        let world = world.clone();
+        self.write(move |c| queries::apply_world(c, &world)).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_parse() {
+        assert!(matches!(parse_url("sqlite::memory:"), Ok(Target::Memory)));
+        let file = |u: &str| match parse_url(u) {
+            Ok(Target::File(p)) => p,
+            _ => PathBuf::new(),
+        };
+        assert_eq!(
+            file("sqlite://graphtoken.db"),
+            PathBuf::from("graphtoken.db")
+        );
+        assert_eq!(file("sqlite:///abs/path.db"), PathBuf::from("/abs/path.db"));
+        assert_eq!(file("sqlite://x.db?mode=rwc"), PathBuf::from("x.db"));
+        assert_eq!(file("data/g.db"), PathBuf::from("data/g.db"));
+        assert!(parse_url("sqlite://").is_err());
+    }
+}

@@ -1,0 +1,92 @@
+//! The conformance suite against [`SqliteStore`], on files and in memory.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use graphtoken_core::store::{Store, StoreResult};
+
+use crate::conformance;
+use crate::SqliteStore;
+
+fn temp_dir() -> StoreResult<tempfile::TempDir> {
+    tempfile::tempdir().map_err(|e| graphtoken_core::store::StoreError(e.to_string()))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn suite_on_files() -> StoreResult<()> {
+    let dir = temp_dir()?;
+    let n = AtomicUsize::new(0);
+    conformance::run_suite(|| {
+        let path = dir
+            .path()
+            .join(format!("db{}.sqlite", n.fetch_add(1, Ordering::Relaxed)));
+        SqliteStore::open(&format!("sqlite://{}", path.display()))
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn suite_in_memory() -> StoreResult<()> {
+    conformance::run_suite(|| SqliteStore::open("sqlite::memory:")).await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn survives_restart() -> StoreResult<()> {
+    let dir = temp_dir()?;
+    let path = dir.path().join("nested").join("g.db");
+    conformance::durability(|| SqliteStore::open(&path.display().to_string())).await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn concurrent_file() -> StoreResult<()> {
+    let dir = temp_dir()?;
+    let url = format!("sqlite://{}", dir.path().join("c.db").display());
+    conformance::concurrency(Arc::new(SqliteStore::open(&url)?)).await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn concurrent_memory() -> StoreResult<()> {
+    conformance::concurrency(Arc::new(SqliteStore::open("sqlite::memory:")?)).await
+}
+
+/// Clones share one in-memory database (the writer and readers must agree).
+#[tokio::test(flavor = "multi_thread")]
+async fn memory_clones_share_data() -> StoreResult<()> {
+    let a = SqliteStore::open("sqlite::memory:")?;
+    let b = a.clone();
+    a.migrate().await?;
+    a.apply_world(&conformance::world()).await?;
+    assert!(!b.is_empty().await?);
+    assert!(SqliteStore::open("sqlite::memory:")?
+        .migrate()
+        .await
+        .is_ok());
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn failed_world_rolls_back() -> StoreResult<()> {
+    let store = SqliteStore::open("sqlite::memory:")?;
+    store.migrate().await?;
+    let mut w = conformance::world();
+    // A grant for a person who does not exist violates a foreign key at commit.
+    w.grants[0].user_id = 424242;
+    assert!(store.apply_world(&w).await.is_err());
+    assert!(store.is_empty().await?);
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn pragmas_are_set() -> StoreResult<()> {
+    let dir = temp_dir()?;
+    let path = dir.path().join("p.db");
+    let store = SqliteStore::open(&path.display().to_string())?;
+    store.migrate().await?;
+    let conn = rusqlite::Connection::open(&path)
+        .map_err(|e| graphtoken_core::store::StoreError(e.to_string()))?;
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .map_err(|e| graphtoken_core::store::StoreError(e.to_string()))?;
+    assert_eq!(mode, "wal");
+    Ok(())
+}

@@ -1,0 +1,139 @@
+//! The upserts of [`crate::queries::apply_world`]. They run inside its transaction.
+//!
+//! Re-applying a seed must be idempotent and keep history: an existing row keeps its
+//! `created_at`, everything else takes the seed's values.
+
+use graphtoken_core::model::{App, Id, Page, PageTasks, User};
+use graphtoken_core::store::{StoreError, StoreResult};
+use rusqlite::{params, Connection};
+
+use crate::rows::to_json;
+use crate::sqlite::Ctx;
+
+/// Upserts an app and replaces its roles with exactly `app.roles`.
+pub(crate) fn upsert_app(conn: &Connection, app: &App) -> StoreResult<()> {
+    let what = format!("storing app {}", app.id);
+    conn.prepare_cached(
+        "INSERT INTO apps (id, key, name, secret, client_token, mode, platform, \
+         require_appsecret_proof, redirect_uris, advanced_access, deauthorize_callback_url, \
+         created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) \
+         ON CONFLICT (id) DO UPDATE SET key = excluded.key, name = excluded.name, \
+         secret = excluded.secret, client_token = excluded.client_token, mode = excluded.mode, \
+         platform = excluded.platform, require_appsecret_proof = excluded.require_appsecret_proof, \
+         redirect_uris = excluded.redirect_uris, advanced_access = excluded.advanced_access, \
+         deauthorize_callback_url = excluded.deauthorize_callback_url",
+    )
+    .ctx(&what)?
+    .execute(params![
+        app.id as i64,
+        app.key,
+        app.name,
+        app.secret,
+        app.client_token,
+        app.mode.as_str(),
+        app.platform.as_str(),
+        app.require_appsecret_proof,
+        to_json(&app.redirect_uris)?,
+        to_json(&app.advanced_access)?,
+        app.deauthorize_callback_url,
+        app.created_at
+    ])
+    .ctx(&what)?;
+    conn.prepare_cached("DELETE FROM app_roles WHERE app_id = ?1")
+        .ctx(&what)?
+        .execute([app.id as i64])
+        .ctx(&what)?;
+    let mut insert = conn
+        .prepare_cached(
+            "INSERT INTO app_roles (app_id, user_id, role) VALUES (?1, ?2, ?3) \
+             ON CONFLICT DO NOTHING",
+        )
+        .ctx(&what)?;
+    for (user, role) in &app.roles {
+        insert
+            .execute(params![app.id as i64, *user as i64, role.as_str()])
+            .ctx(&what)?;
+    }
+    Ok(())
+}
+
+pub(crate) fn upsert_user(conn: &Connection, user: &User) -> StoreResult<()> {
+    let what = format!("storing user {}", user.id);
+    conn.prepare_cached(
+        "INSERT INTO users (id, key, name, email, password_hash, created_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (id) DO UPDATE SET key = excluded.key, \
+         name = excluded.name, email = excluded.email, password_hash = excluded.password_hash",
+    )
+    .ctx(&what)?
+    .execute(params![
+        user.id as i64,
+        user.key,
+        user.name,
+        user.email,
+        user.password_hash,
+        user.created_at
+    ])
+    .ctx(&what)?;
+    Ok(())
+}
+
+pub(crate) fn upsert_page(conn: &Connection, page: &Page) -> StoreResult<()> {
+    let what = format!("storing page {}", page.id);
+    conn.prepare_cached(
+        "INSERT INTO pages (id, key, name, category, created_at) VALUES (?1, ?2, ?3, ?4, ?5) \
+         ON CONFLICT (id) DO UPDATE SET key = excluded.key, name = excluded.name, \
+         category = excluded.category",
+    )
+    .ctx(&what)?
+    .execute(params![
+        page.id as i64,
+        page.key,
+        page.name,
+        page.category,
+        page.created_at
+    ])
+    .ctx(&what)?;
+    Ok(())
+}
+
+/// Makes `tasks` the complete list of people with tasks on `page`.
+pub(crate) fn replace_page_tasks(
+    conn: &Connection,
+    page: Id,
+    tasks: &[PageTasks],
+) -> StoreResult<()> {
+    let what = format!("storing the tasks of page {page}");
+    conn.prepare_cached("DELETE FROM page_tasks WHERE page_id = ?1")
+        .ctx(&what)?
+        .execute([page as i64])
+        .ctx(&what)?;
+    let mut insert = conn
+        .prepare_cached(
+            "INSERT INTO page_tasks (page_id, user_id, tasks, since) VALUES (?1, ?2, ?3, ?4) \
+             ON CONFLICT (page_id, user_id) DO UPDATE SET tasks = excluded.tasks, \
+             since = excluded.since",
+        )
+        .ctx(&what)?;
+    for t in tasks {
+        if t.page_id != page {
+            return Err(StoreError(format!(
+                "{what}: entry for user {} names page {}",
+                t.user_id, t.page_id
+            )));
+        }
+        insert
+            .execute(params![
+                page as i64,
+                t.user_id as i64,
+                t.tasks.to_csv(),
+                t.since
+            ])
+            .ctx(&what)?;
+    }
+    Ok(())
+}
+
+/// Inserts a seeded asid unless the pair has one already; a clash with another pair is an error.
+pub(crate) fn insert_asid(conn: &Connection, user: Id, app: Id, asid: Id) -> StoreResult<()> {
+    crate::queries::ensure_asid(conn, user, app, asid).map(|_| ())
+}
