@@ -1,1 +1,276 @@
-fn main() {}
+//! `graphtoken`: run the server, apply seeds, and drive a running server's admin API.
+
+mod serve;
+
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use graphtoken_client::{parse_duration, Admin};
+use graphtoken_core::timefmt;
+
+#[derive(Parser)]
+#[command(
+    name = "graphtoken",
+    version,
+    about = "The Facebook Graph API access-token system, self-hosted"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server (the emulator, on an embedded SQLite database by default).
+    Serve(serve::ServeArgs),
+    /// Apply a seed file to a database and exit.
+    Seed {
+        /// The world, in TOML (see docs/seed.md).
+        file: std::path::PathBuf,
+        #[arg(long, env = "GRAPHTOKEN_DB", default_value = "sqlite://graphtoken.db")]
+        db: String,
+    },
+    /// Issue and inspect tokens on a running server.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Show or move the virtual clock of a running server.
+    #[command(subcommand)]
+    Clock(ClockCommand),
+}
+
+#[derive(Args, Clone)]
+struct Remote {
+    /// The running server.
+    #[arg(
+        long,
+        env = "GRAPHTOKEN_SERVER",
+        default_value = "http://127.0.0.1:8080",
+        global = true
+    )]
+    server: String,
+    /// Its admin key (printed when it started).
+    #[arg(
+        long,
+        env = "GRAPHTOKEN_ADMIN_KEY",
+        global = true,
+        hide_env_values = true
+    )]
+    admin_key: Option<String>,
+}
+
+impl Remote {
+    fn admin(&self) -> Result<Admin, String> {
+        let key = self
+            .admin_key
+            .as_deref()
+            .ok_or("the admin key is needed: pass --admin-key or set GRAPHTOKEN_ADMIN_KEY")?;
+        Ok(Admin::new(&self.server, key))
+    }
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// A user token, as if the person had consented in the login dialog.
+    Issue {
+        /// The person (seed key or id).
+        #[arg(long)]
+        user: String,
+        /// The app (seed key or id).
+        #[arg(long)]
+        app: String,
+        /// Permissions, comma separated.
+        #[arg(long, default_value = "")]
+        scopes: String,
+        /// A long-lived (60-day) token instead of a short-lived (1-hour) one.
+        #[arg(long)]
+        long: bool,
+        #[command(flatten)]
+        remote: Remote,
+    },
+    /// What debug_token says of a token, in words.
+    Debug {
+        token: String,
+        #[command(flatten)]
+        remote: Remote,
+    },
+}
+
+#[derive(Subcommand)]
+enum ClockCommand {
+    /// The virtual now.
+    Show {
+        #[command(flatten)]
+        remote: Remote,
+    },
+    /// Move the clock forward (or back): 61d, 2h, 90m, 30s, 1w.
+    Advance {
+        #[arg(allow_hyphen_values = true)]
+        by: String,
+        #[command(flatten)]
+        remote: Remote,
+    },
+    /// Set the clock: 2027-01-31, 2027-01-31T12:00:00Z, or unix seconds.
+    Set {
+        date: String,
+        #[command(flatten)]
+        remote: Remote,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Serve(args) => serve::run(args),
+        Command::Seed { file, db } => serve::seed_only(&file, &db),
+        Command::Token(t) => token(t),
+        Command::Clock(c) => clock(c),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("graphtoken: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn token(cmd: TokenCommand) -> Result<(), String> {
+    match cmd {
+        TokenCommand::Issue {
+            user,
+            app,
+            scopes,
+            long,
+            remote,
+        } => {
+            let scopes: Vec<String> = graphtoken_core::permissions::split_scope(&scopes)
+                .map(str::to_string)
+                .collect();
+            let v = remote
+                .admin()?
+                .issue_token(&user, &app, &scopes, long)
+                .map_err(|e| e.to_string())?;
+            println!("{}", v["access_token"].as_str().unwrap_or_default());
+            eprintln!(
+                "expires in {} s ({})",
+                v["expires_in"],
+                if long { "long-lived" } else { "short-lived" }
+            );
+            Ok(())
+        }
+        TokenCommand::Debug { token, remote } => {
+            let v = remote
+                .admin()?
+                .debug_token(&token)
+                .map_err(|e| e.to_string())?;
+            print!("{}", verdict(&v["data"]));
+            Ok(())
+        }
+    }
+}
+
+/// `debug_token`'s answer, for people.
+fn verdict(d: &serde_json::Value) -> String {
+    let s = |k: &str| d[k].as_str().unwrap_or("").to_string();
+    let mut out = String::new();
+    let valid = d["is_valid"].as_bool() == Some(true);
+    match d["error"]["message"].as_str() {
+        _ if valid => out.push_str("valid:       yes\n"),
+        Some(m) => {
+            let sub = d["error"]["subcode"]
+                .as_u64()
+                .map(|c| format!(" (190/{c})"))
+                .unwrap_or_default();
+            out.push_str(&format!("valid:       no{sub}: {m}\n"));
+        }
+        None => out.push_str("valid:       no\n"),
+    }
+    if !s("type").is_empty() {
+        out.push_str(&format!("type:        {}\n", s("type")));
+        out.push_str(&format!(
+            "app:         {} ({})\n",
+            s("application"),
+            s("app_id")
+        ));
+    }
+    if !s("user_id").is_empty() {
+        out.push_str(&format!("user:        {} (app-scoped id)\n", s("user_id")));
+    }
+    if !s("profile_id").is_empty() {
+        out.push_str(&format!("page:        {}\n", s("profile_id")));
+    }
+    if let Some(scopes) = d["scopes"].as_array() {
+        let names: Vec<&str> = scopes.iter().filter_map(|v| v.as_str()).collect();
+        out.push_str(&format!(
+            "scopes:      {}\n",
+            if names.is_empty() {
+                "(none)".to_string()
+            } else {
+                names.join(", ")
+            }
+        ));
+    }
+    let when = |k: &str| match d[k].as_i64() {
+        Some(0) => Some("never".to_string()),
+        Some(t) => Some(timefmt::utc(t)),
+        None => None,
+    };
+    if let Some(e) = when("expires_at") {
+        out.push_str(&format!("expires:     {e}\n"));
+    } else if s("type") == "APP" {
+        out.push_str("expires:     never (until the app secret is reset)\n");
+    }
+    if let Some(e) = when("data_access_expires_at") {
+        out.push_str(&format!("data access: until {e}\n"));
+    }
+    if let Some(e) = when("issued_at") {
+        out.push_str(&format!("issued:      {e}\n"));
+    }
+    out
+}
+
+fn clock(cmd: ClockCommand) -> Result<(), String> {
+    let now = match cmd {
+        ClockCommand::Show { remote } => remote.admin()?.clock(),
+        ClockCommand::Advance { by, remote } => {
+            let secs = parse_duration(&by)
+                .ok_or_else(|| format!("`{by}` is not a duration: use 61d, 2h, 90m, 30s or 1w"))?;
+            remote.admin()?.advance_clock(secs)
+        }
+        ClockCommand::Set { date, remote } => {
+            let t = timefmt::parse_utc(&date).ok_or_else(|| {
+                format!(
+                    "`{date}` is not a date: use 2027-01-31, 2027-01-31T12:00:00Z or unix seconds"
+                )
+            })?;
+            remote.admin()?.set_clock(t)
+        }
+    }
+    .map_err(|e| e.to_string())?;
+    println!("{} ({now})", timefmt::utc(now));
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    #[test]
+    fn verdicts_read_well() {
+        let v = super::verdict(&json!({
+            "app_id": "1", "type": "PAGE", "application": "Acme", "expires_at": 0,
+            "is_valid": true, "profile_id": "9", "scopes": ["pages_show_list"], "user_id": "7"
+        }));
+        assert!(v.contains("valid:       yes"));
+        assert!(v.contains("expires:     never"));
+        assert!(v.contains("page:        9"));
+        let v = super::verdict(&json!({
+            "error": {"code": 190, "message": "Error validating access token: Session has expired", "subcode": 463},
+            "is_valid": false, "scopes": [], "type": "USER", "app_id": "1", "application": "Acme",
+            "expires_at": 86400
+        }));
+        assert!(v.contains("no (190/463): Error validating"), "{v}");
+        assert!(v.contains("1970-01-02 00:00:00 UTC"));
+    }
+}

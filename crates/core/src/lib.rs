@@ -14,6 +14,7 @@ pub mod password;
 pub mod permissions;
 pub mod proof;
 pub mod request;
+pub mod seeding;
 pub mod service;
 pub mod store;
 pub mod tasks;

@@ -1,1 +1,100 @@
+//! graphtoken's HTTP face: the Graph API, the token endpoint and the admin API, on axum.
+//!
+//! Handlers only translate: HTTP in ([`normalize`]), a core call, HTTP out ([`render`]). Rules
+//! live in `graphtoken-core`; SQL lives in `graphtoken-store`.
 
+mod admin;
+mod normalize;
+mod render;
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+
+use graphtoken_core::clock::VirtualClock;
+use graphtoken_core::graph;
+use graphtoken_core::service::Graph;
+use graphtoken_core::store::Store;
+
+/// What every handler shares.
+pub struct AppState<S> {
+    pub graph: Graph<S>,
+    /// The emulator's virtual clock (the same one `graph` reads).
+    pub clock: Arc<VirtualClock>,
+    /// The key the admin API wants as `Authorization: Bearer <key>`.
+    pub admin_key: String,
+}
+
+/// Serves until `shutdown` resolves, then finishes the requests in flight.
+pub async fn serve<S: Store>(
+    listener: tokio::net::TcpListener,
+    state: Arc<AppState<S>>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// The whole HTTP surface.
+pub fn router<S: Store>(state: Arc<AppState<S>>) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/_static/silhouette.svg", get(silhouette))
+        .nest("/_admin", admin::routes(Arc::clone(&state)))
+        .fallback(graph_request::<S>)
+        .with_state(state)
+}
+
+async fn healthz() -> impl IntoResponse {
+    (
+        [("content-type", "application/json; charset=UTF-8")],
+        r#"{"status":"ok"}"#,
+    )
+}
+
+/// The picture every person and Page has here (`picture.data.url`).
+async fn silhouette() -> impl IntoResponse {
+    (
+        [
+            ("content-type", "image/svg+xml"),
+            ("cache-control", "public, max-age=86400"),
+        ],
+        concat!(
+            r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 50 50">"##,
+            r##"<rect width="50" height="50" fill="#c9ccd1"/>"##,
+            r##"<circle cx="25" cy="19" r="9" fill="#fff"/>"##,
+            r##"<path d="M8 50c0-11 8-18 17-18s17 7 17 18z" fill="#fff"/></svg>"##
+        ),
+    )
+}
+
+/// Every Graph path: `/me`, `/v25.0/{id}/accounts`, `/oauth/access_token`, `/debug_token`, ...
+async fn graph_request<S: Store>(
+    State(st): State<Arc<AppState<S>>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if method == Method::OPTIONS {
+        return render::preflight();
+    }
+    let trace = render::trace_id();
+    let req = match normalize::request(&method, &uri, &headers, &body) {
+        Ok(req) => req,
+        Err((version, e)) => return render::graph(&version, &trace, Err(e)),
+    };
+    let result = graph::handle(&st.graph, &req).await;
+    render::graph(&req.version, &trace, result)
+}
+
+/// An empty 404 for paths outside every surface (used by the admin router).
+fn not_found() -> Response {
+    StatusCode::NOT_FOUND.into_response()
+}

@@ -24,12 +24,23 @@ pub async fn debug_token<S: Store>(
         .params
         .non_empty("input_token")
         .ok_or_else(|| GraphError::param("The parameter input_token is required"))?;
+    let data = inspect(g, input, Some(caller.principal.app().id)).await?;
+    Ok(json!({ "data": data }))
+}
+
+/// What `debug_token` says of `input`, as seen by the app `viewer` (any app when `None`: the
+/// admin API's view).
+pub async fn inspect<S: Store>(
+    g: &Graph<S>,
+    input: &str,
+    viewer: Option<crate::model::Id>,
+) -> Result<Value, GraphError> {
     let data = match g.inspect(input).await? {
         Inspection::Unknown(e) => {
             json!({"error": e.to_debug_json(), "is_valid": false, "scopes": []})
         }
         Inspection::Known { principal, error } => {
-            if principal.app().id != caller.principal.app().id {
+            if viewer.is_some_and(|v| v != principal.app().id) {
                 return Err(GraphError::debug_token_app_mismatch());
             }
             match &principal {
@@ -49,7 +60,7 @@ pub async fn debug_token<S: Store>(
             }
         }
     };
-    Ok(json!({ "data": data }))
+    Ok(data)
 }
 
 /// A user or Page token, in the field order of Facebook's captured answers.

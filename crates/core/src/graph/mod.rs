@@ -14,6 +14,11 @@ use crate::request::{GraphRequest, Method};
 use crate::service::{Caller, Graph};
 use crate::store::Store;
 
+/// The `data` object `debug_token` would answer for `input`, whatever its app (admin view).
+pub async fn debug_data<S: Store>(g: &Graph<S>, input: &str) -> Result<Value, GraphError> {
+    debug::inspect(g, input, None).await
+}
+
 /// Answers a Graph request with its JSON body, or the error to render.
 pub async fn handle<S: Store>(g: &Graph<S>, req: &GraphRequest) -> Result<Value, GraphError> {
     let path: Vec<&str> = req.path.iter().map(String::as_str).collect();

@@ -1,0 +1,208 @@
+//! `graphtoken serve` and `graphtoken seed`.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+
+use clap::Args;
+
+use graphtoken_core::clock::VirtualClock;
+use graphtoken_core::seeding::{self, DEMO_PASSWORD};
+use graphtoken_core::service::Graph;
+use graphtoken_core::store::Store;
+use graphtoken_core::token;
+use graphtoken_server::AppState;
+use graphtoken_store::SqliteStore;
+
+#[derive(Args)]
+pub struct ServeArgs {
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, env = "GRAPHTOKEN_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: String,
+    /// Database URL: sqlite://FILE (created if missing) or sqlite::memory:.
+    #[arg(long, env = "GRAPHTOKEN_DB", default_value = "sqlite://graphtoken.db")]
+    db: String,
+    /// A world in TOML, applied at start (see docs/seed.md).
+    #[arg(long, env = "GRAPHTOKEN_SEED")]
+    seed: Option<std::path::PathBuf>,
+    /// The admin API's key; generated and printed when absent.
+    #[arg(long, env = "GRAPHTOKEN_ADMIN_KEY", hide_env_values = true)]
+    admin_key: Option<String>,
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))
+}
+
+/// The store at `db`, migrated, and the service on it with the virtual clock as it was left.
+async fn open(db: &str) -> Result<(Graph<SqliteStore>, Arc<VirtualClock>), String> {
+    let store = SqliteStore::open(db).map_err(|e| format!("cannot open {db}: {e}"))?;
+    store
+        .migrate()
+        .await
+        .map_err(|e| format!("cannot migrate {db}: {e}"))?;
+    let clock = Arc::new(VirtualClock::default());
+    let graph = Graph::new(store, Arc::clone(&clock) as Arc<_>);
+    graph
+        .restore_clock(&clock)
+        .await
+        .map_err(|e| format!("cannot read the clock offset: {e}"))?;
+    Ok((graph, clock))
+}
+
+async fn apply_seed(graph: &Graph<SqliteStore>, file: &Path) -> Result<(), String> {
+    let world = graphtoken_seed::load(file).map_err(|e| e.to_string())?;
+    let applied = seeding::apply(graph, &world)
+        .await
+        .map_err(|e| e.to_string())?;
+    eprintln!(
+        "applied {}: {} apps, {} users, {} pages, {} grants",
+        file.display(),
+        applied.apps,
+        applied.users,
+        applied.pages,
+        applied.grants
+    );
+    Ok(())
+}
+
+pub fn seed_only(file: &Path, db: &str) -> Result<(), String> {
+    runtime()?.block_on(async {
+        let (graph, _) = open(db).await?;
+        apply_seed(&graph, file).await
+    })
+}
+
+pub fn run(args: ServeArgs) -> Result<(), String> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    runtime()?.block_on(serve(args))
+}
+
+async fn serve(args: ServeArgs) -> Result<(), String> {
+    let (graph, clock) = open(&args.db).await?;
+    let empty = graph.store().is_empty().await.map_err(|e| e.to_string())?;
+    match &args.seed {
+        Some(file) => apply_seed(&graph, file).await?,
+        None if empty => {
+            seeding::apply(&graph, &seeding::demo_world())
+                .await
+                .map_err(|e| format!("cannot create the demo world: {e}"))?;
+        }
+        None => {}
+    }
+
+    let admin_key = match args.admin_key {
+        Some(k) if !k.is_empty() => k,
+        _ => token::random_alnum(32).map_err(|e| e.to_string())?,
+    };
+    let listener = tokio::net::TcpListener::bind(&args.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+
+    let banner = match &args.seed {
+        None => demo_banner(&graph, addr, &admin_key).await?,
+        Some(_) => None,
+    };
+    let mut out = std::io::stdout().lock();
+    match banner {
+        Some(b) => writeln!(out, "{b}"),
+        None => writeln!(out, "admin key: {admin_key}"),
+    }
+    .and_then(|_| writeln!(out, "graphtoken listening on http://{addr}"))
+    .and_then(|_| out.flush())
+    .map_err(|e| e.to_string())?;
+    drop(out);
+
+    let state = Arc::new(AppState {
+        graph,
+        clock,
+        admin_key,
+    });
+    graphtoken_server::serve(listener, state, shutdown())
+        .await
+        .map_err(|e| e.to_string())?;
+    eprintln!("graphtoken stopped");
+    Ok(())
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}
+
+/// The banner for the demo world, when the database has it.
+async fn demo_banner(
+    graph: &Graph<SqliteStore>,
+    addr: SocketAddr,
+    admin_key: &str,
+) -> Result<Option<String>, String> {
+    let (Some(app), Some(user)) = (
+        graph
+            .store()
+            .app_by_key("demo")
+            .await
+            .map_err(|e| e.to_string())?,
+        graph
+            .store()
+            .user_by_key("demo")
+            .await
+            .map_err(|e| e.to_string())?,
+    ) else {
+        return Ok(None);
+    };
+    let base = format!("http://{addr}");
+    let email = user.email.unwrap_or_default();
+    Ok(Some(format!(
+        r#"
+graphtoken — the Facebook Graph API token system, on your machine
+
+  base URL     {base}
+  demo app     {name}: id {id}, secret {secret}
+  demo user    {email} / {DEMO_PASSWORD}
+  admin key    {admin_key}
+
+The recipe: a short-lived user token → a long-lived one → Page tokens that never expire.
+
+  # 1. a short-lived user token, as if the demo user had logged in
+  SHORT=$(curl -s -X POST {base}/_admin/tokens -H 'Authorization: Bearer {admin_key}' \
+    -d '{{"user":"demo","app":"demo","scopes":["pages_show_list","pages_read_engagement"]}}' | sed 's/.*"access_token":"\([^"]*\)".*/\1/')
+
+  # 2. exchange it for a long-lived one (60 days)
+  LONG=$(curl -s "{base}/v25.0/oauth/access_token?grant_type=fb_exchange_token&client_id={id}&client_secret={secret}&fb_exchange_token=$SHORT" | sed 's/.*"access_token":"\([^"]*\)".*/\1/')
+
+  # 3. the Pages and their tokens (they never expire: debug one to see expires_at 0)
+  curl -s "{base}/v25.0/me/accounts?access_token=$LONG"
+"#,
+        name = app.name,
+        id = app.id,
+        secret = app.secret,
+    )))
+}

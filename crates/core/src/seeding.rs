@@ -1,0 +1,432 @@
+//! Applying a seed world: references resolved against the file and the store, generated ids and
+//! secrets kept from an earlier apply (so re-applying changes nothing), one transaction.
+
+use std::collections::HashMap;
+
+use crate::error::GraphError;
+use crate::model::{App, AppMode, AppRole, Grant, Id, Page, PageTasks, Platform, User};
+use crate::password;
+use crate::service::Graph;
+use crate::store::{Store, WorldRecords};
+use crate::tasks::PageRole;
+use crate::token;
+use crate::world::{Ref, SeedError, World, WorldApp, WorldPage, WorldUser};
+
+/// Why a world was not applied. Nothing of it was written.
+#[derive(Debug)]
+pub enum ApplyError {
+    /// A problem in the file, at a line.
+    Seed(SeedError),
+    /// Something broke inside graphtoken.
+    Internal(GraphError),
+}
+
+impl std::fmt::Display for ApplyError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ApplyError::Seed(e) => e.fmt(f),
+            ApplyError::Internal(e) => write!(f, "{} ({})", e, e.detail().unwrap_or("no detail")),
+        }
+    }
+}
+
+impl std::error::Error for ApplyError {}
+
+impl From<GraphError> for ApplyError {
+    fn from(e: GraphError) -> Self {
+        ApplyError::Internal(e)
+    }
+}
+
+impl From<crate::store::StoreError> for ApplyError {
+    fn from(e: crate::store::StoreError) -> Self {
+        ApplyError::Internal(e.into())
+    }
+}
+
+impl From<token::RandomError> for ApplyError {
+    fn from(e: token::RandomError) -> Self {
+        ApplyError::Internal(e.into())
+    }
+}
+
+/// What an apply wrote, for the log.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Applied {
+    pub apps: usize,
+    pub users: usize,
+    pub pages: usize,
+    pub grants: usize,
+}
+
+#[derive(Clone, Copy)]
+enum Kind {
+    App,
+    User,
+    Page,
+}
+
+impl Kind {
+    fn name(self) -> &'static str {
+        match self {
+            Kind::App => "app",
+            Kind::User => "user",
+            Kind::Page => "page",
+        }
+    }
+}
+
+struct Resolver<'a> {
+    source: &'a str,
+    keys: [HashMap<String, Id>; 3],
+    ids: [Vec<Id>; 3],
+}
+
+impl Resolver<'_> {
+    fn err(&self, line: u32, problem: String) -> ApplyError {
+        ApplyError::Seed(SeedError {
+            source: self.source.to_string(),
+            line,
+            problem,
+        })
+    }
+
+    /// A reference: a key of this file, an id of this file, or an id already in the store.
+    async fn resolve<S: Store>(&self, g: &Graph<S>, kind: Kind, r: &Ref) -> Result<Id, ApplyError> {
+        let k = kind as usize;
+        if let Some(id) = self.keys[k].get(&r.text) {
+            return Ok(*id);
+        }
+        if let Ok(id) = r.text.parse::<Id>() {
+            let known = self.ids[k].contains(&id)
+                || match kind {
+                    Kind::App => g.store().app(id).await?.is_some(),
+                    Kind::User => g.store().user(id).await?.is_some(),
+                    Kind::Page => g.store().page(id).await?.is_some(),
+                };
+            if known {
+                return Ok(id);
+            }
+        }
+        Err(self.err(
+            r.line,
+            format!(
+                "unknown {} `{}` (not a key in this file, nor the id of a {} that exists)",
+                kind.name(),
+                r.text,
+                kind.name()
+            ),
+        ))
+    }
+
+    /// The id an item gets: its own, the one its key already has in the store, or a new one.
+    fn place(
+        &mut self,
+        kind: Kind,
+        line: u32,
+        key: Option<&str>,
+        id: Id,
+    ) -> Result<(), ApplyError> {
+        let k = kind as usize;
+        if self.ids[k].contains(&id) {
+            return Err(self.err(line, format!("duplicate {} id {id}", kind.name())));
+        }
+        self.ids[k].push(id);
+        if let Some(key) = key {
+            self.keys[k].insert(key.to_string(), id);
+        }
+        Ok(())
+    }
+}
+
+/// Settles an item's id against the store: the id written, else the id its key already has.
+fn settle_id<T, F>(
+    existing_by_key: Option<T>,
+    given: Option<Id>,
+    id_of: F,
+    r: &Resolver<'_>,
+    kind: Kind,
+    line: u32,
+    key: Option<&str>,
+) -> Result<Id, ApplyError>
+where
+    F: Fn(&T) -> Id,
+{
+    let by_key = existing_by_key.as_ref().map(&id_of);
+    match (given, by_key) {
+        (Some(id), Some(other)) if id != other => Err(r.err(
+            line,
+            format!(
+                "{} key `{}` already belongs to {} {other}, not {id}",
+                kind.name(),
+                key.unwrap_or_default(),
+                kind.name()
+            ),
+        )),
+        (Some(id), _) => Ok(id),
+        (None, Some(id)) => Ok(id),
+        (None, None) => Ok(token::random_id()?),
+    }
+}
+
+/// Applies a world in one transaction. Re-applying the same world changes nothing.
+pub async fn apply<S: Store>(g: &Graph<S>, world: &World) -> Result<Applied, ApplyError> {
+    let now = g.now();
+    let mut r = Resolver {
+        source: &world.source,
+        keys: Default::default(),
+        ids: Default::default(),
+    };
+    let mut out = WorldRecords::default();
+
+    // Ids first, so references can point forwards.
+    let mut app_ids = Vec::new();
+    for a in &world.apps {
+        let by_key = match &a.key {
+            Some(k) => g.store().app_by_key(k).await?,
+            None => None,
+        };
+        let id = settle_id(
+            by_key,
+            a.id,
+            |x: &App| x.id,
+            &r,
+            Kind::App,
+            a.line,
+            a.key.as_deref(),
+        )?;
+        r.place(Kind::App, a.line, a.key.as_deref(), id)?;
+        app_ids.push(id);
+    }
+    let mut user_ids = Vec::new();
+    for u in &world.users {
+        let by_key = match &u.key {
+            Some(k) => g.store().user_by_key(k).await?,
+            None => None,
+        };
+        let id = settle_id(
+            by_key,
+            u.id,
+            |x: &User| x.id,
+            &r,
+            Kind::User,
+            u.line,
+            u.key.as_deref(),
+        )?;
+        r.place(Kind::User, u.line, u.key.as_deref(), id)?;
+        user_ids.push(id);
+    }
+    let mut page_ids = Vec::new();
+    for p in &world.pages {
+        let by_key = match &p.key {
+            Some(k) => g.store().page_by_key(k).await?,
+            None => None,
+        };
+        let id = settle_id(
+            by_key,
+            p.id,
+            |x: &Page| x.id,
+            &r,
+            Kind::Page,
+            p.line,
+            p.key.as_deref(),
+        )?;
+        r.place(Kind::Page, p.line, p.key.as_deref(), id)?;
+        page_ids.push(id);
+    }
+
+    for (a, id) in world.apps.iter().zip(app_ids) {
+        out.apps.push(app_record(g, &r, a, id, now).await?);
+    }
+    for (u, id) in world.users.iter().zip(user_ids) {
+        out.users.push(user_record(g, u, id, now).await?);
+    }
+    for (p, id) in world.pages.iter().zip(page_ids) {
+        let (page, tasks) = page_records(g, &r, p, id, now).await?;
+        out.pages.push(page);
+        out.page_tasks.push((id, tasks));
+    }
+    for gr in &world.grants {
+        let user = r.resolve(g, Kind::User, &gr.user).await?;
+        let app = r.resolve(g, Kind::App, &gr.app).await?;
+        if out
+            .grants
+            .iter()
+            .any(|x: &Grant| x.user_id == user && x.app_id == app)
+        {
+            return Err(r.err(gr.line, "duplicate grant for this user and app".into()));
+        }
+        let existing = g.store().grant(user, app).await?;
+        out.grants.push(Grant {
+            user_id: user,
+            app_id: app,
+            granted: gr.granted.clone(),
+            declined: gr.declined.clone(),
+            last_login_at: existing.as_ref().map_or(now, |e| e.last_login_at),
+            created_at: existing.as_ref().map_or(now, |e| e.created_at),
+        });
+        out.asids.push((user, app, token::random_id()?));
+    }
+
+    let applied = Applied {
+        apps: out.apps.len(),
+        users: out.users.len(),
+        pages: out.pages.len(),
+        grants: out.grants.len(),
+    };
+    g.store().apply_world(&out).await?;
+    g.invalidate();
+    Ok(applied)
+}
+
+async fn app_record<S: Store>(
+    g: &Graph<S>,
+    r: &Resolver<'_>,
+    a: &WorldApp,
+    id: Id,
+    now: i64,
+) -> Result<App, ApplyError> {
+    let existing = g.store().app(id).await?;
+    let mut roles = Vec::new();
+    for (who, role) in &a.roles {
+        roles.push((r.resolve(g, Kind::User, who).await?, *role));
+    }
+    let keep = |f: fn(&App) -> &String| existing.as_ref().map(|e| f(e).clone());
+    Ok(App {
+        id,
+        key: a.key.clone(),
+        name: a.name.clone(),
+        secret: match (&a.secret, keep(|e| &e.secret)) {
+            (Some(s), _) => s.clone(),
+            (None, Some(s)) => s,
+            (None, None) => token::random_hex(32)?,
+        },
+        client_token: match (&a.client_token, keep(|e| &e.client_token)) {
+            (Some(s), _) => s.clone(),
+            (None, Some(s)) => s,
+            (None, None) => token::random_hex(32)?,
+        },
+        mode: a.mode,
+        platform: a.platform,
+        require_appsecret_proof: a.require_appsecret_proof,
+        redirect_uris: a.redirect_uris.clone(),
+        advanced_access: a.advanced_access.clone(),
+        deauthorize_callback_url: a.deauthorize_callback_url.clone(),
+        roles,
+        created_at: existing.map_or(now, |e| e.created_at),
+    })
+}
+
+async fn user_record<S: Store>(
+    g: &Graph<S>,
+    u: &WorldUser,
+    id: Id,
+    now: i64,
+) -> Result<User, ApplyError> {
+    let existing = g.store().user(id).await?;
+    let old_hash = existing.as_ref().and_then(|e| e.password_hash.clone());
+    let password_hash = match (&u.password, old_hash) {
+        // The same password as before keeps its hash: re-applying changes nothing.
+        (Some(p), Some(h)) if password::verify(p, &h) => Some(h),
+        (Some(p), _) => Some(password::hash(p)?),
+        (None, h) => h,
+    };
+    Ok(User {
+        id,
+        key: u.key.clone(),
+        name: u.name.clone(),
+        email: u.email.clone(),
+        password_hash,
+        created_at: existing.map_or(now, |e| e.created_at),
+    })
+}
+
+async fn page_records<S: Store>(
+    g: &Graph<S>,
+    r: &Resolver<'_>,
+    p: &WorldPage,
+    id: Id,
+    now: i64,
+) -> Result<(Page, Vec<PageTasks>), ApplyError> {
+    let existing = g.store().page(id).await?;
+    let mut tasks = Vec::new();
+    for (who, set) in &p.tasks {
+        let user = r.resolve(g, Kind::User, who).await?;
+        let since = g
+            .store()
+            .page_tasks(id, user)
+            .await?
+            .map_or(now, |t| t.since);
+        tasks.push(PageTasks {
+            page_id: id,
+            user_id: user,
+            tasks: *set,
+            since,
+        });
+    }
+    let page = Page {
+        id,
+        key: p.key.clone(),
+        name: p.name.clone(),
+        category: p.category.clone(),
+        created_at: existing.map_or(now, |e| e.created_at),
+    };
+    Ok((page, tasks))
+}
+
+/// The password of the demo world's person.
+pub const DEMO_PASSWORD: &str = "graphtoken-demo";
+
+/// The world created on first start without a seed: one app, one person who administers it and
+/// two Pages (Admin of one, Editor of the other).
+pub fn demo_world() -> World {
+    let me = |line| Ref {
+        text: "demo".into(),
+        line,
+    };
+    World {
+        source: "<demo world>".into(),
+        apps: vec![WorldApp {
+            line: 1,
+            key: Some("demo".into()),
+            id: None,
+            name: "Demo App".into(),
+            secret: None,
+            client_token: None,
+            mode: AppMode::Development,
+            platform: Platform::Web,
+            require_appsecret_proof: false,
+            redirect_uris: vec!["http://localhost:3000/auth/facebook/callback".into()],
+            advanced_access: Vec::new(),
+            deauthorize_callback_url: None,
+            roles: vec![(me(1), AppRole::Administrator)],
+        }],
+        users: vec![WorldUser {
+            line: 2,
+            key: Some("demo".into()),
+            id: None,
+            name: "Demo User".into(),
+            email: Some("demo@example.com".into()),
+            password: Some(DEMO_PASSWORD.into()),
+        }],
+        pages: vec![
+            WorldPage {
+                line: 3,
+                key: Some("demo-page".into()),
+                id: None,
+                name: "Demo Page".into(),
+                category: "Internet Company".into(),
+                tasks: vec![(me(3), PageRole::Admin.tasks())],
+            },
+            WorldPage {
+                line: 4,
+                key: Some("demo-bakery".into()),
+                id: None,
+                name: "Demo Bakery".into(),
+                category: "Local business".into(),
+                tasks: vec![(me(4), PageRole::Editor.tasks())],
+            },
+        ],
+        grants: Vec::new(),
+    }
+}

@@ -1,0 +1,229 @@
+//! HTTP → [`GraphRequest`]: strip `/vNN.N/`, merge body and query (body first), find the token
+//! (parameter, then `Authorization: Bearer|OAuth`), honour `method=`.
+
+use axum::http::{header, HeaderMap, Method as HttpMethod, Uri};
+
+use graphtoken_core::error::GraphError;
+use graphtoken_core::request::{GraphRequest, Method, Params};
+
+/// The version served when a path names none.
+pub const DEFAULT_VERSION: &str = "v25.0";
+/// The newest major version graphtoken answers to.
+const NEWEST_MAJOR: u32 = 25;
+
+/// `vNN.N` with a major version Graph has had (2 … 25).
+fn version(seg: &str) -> Option<&str> {
+    let (major, minor) = seg.strip_prefix('v')?.split_once('.')?;
+    let ok = |s: &str| !s.is_empty() && s.len() <= 2 && s.bytes().all(|b| b.is_ascii_digit());
+    if !ok(major) || !ok(minor) {
+        return None;
+    }
+    let major: u32 = major.parse().ok()?;
+    (2..=NEWEST_MAJOR).contains(&major).then_some(seg)
+}
+
+fn decode(seg: &str) -> String {
+    percent_encoding::percent_decode_str(seg)
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
+/// The request, or the version to answer with and the error.
+pub fn request(
+    method: &HttpMethod,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<GraphRequest, (String, GraphError)> {
+    let mut segments = uri.path().split('/').filter(|s| !s.is_empty()).peekable();
+    let mut served = DEFAULT_VERSION.to_string();
+    if let Some(first) = segments.peek() {
+        if first.starts_with('v') && first[1..].starts_with(|c: char| c.is_ascii_digit()) {
+            match version(first) {
+                Some(v) => {
+                    served = v.to_string();
+                    segments.next();
+                }
+                None => {
+                    let rest: Vec<&str> = segments.skip(1).collect();
+                    let e = GraphError::unknown_path(&format!("/{}", rest.join("/")));
+                    return Err((served, e));
+                }
+            }
+        }
+    }
+    let path: Vec<String> = segments.map(decode).collect();
+
+    let mut params = Vec::new();
+    if !body.is_empty() {
+        params.extend(body_params(headers, body).map_err(|e| (served.clone(), e))?);
+    }
+    if let Some(q) = uri.query() {
+        params.extend(form_urlencoded::parse(q.as_bytes()).into_owned());
+    }
+    let params = Params(params);
+
+    let mut m = match *method {
+        HttpMethod::GET | HttpMethod::HEAD => Method::Get,
+        HttpMethod::POST => Method::Post,
+        HttpMethod::DELETE => Method::Delete,
+        _ => {
+            let id = path.first().map_or("", String::as_str);
+            return Err((
+                served,
+                GraphError::unknown_object(id, &method.as_str().to_ascii_lowercase()),
+            ));
+        }
+    };
+    if matches!(m, Method::Get | Method::Post) {
+        if let Some(o) = params.get("method").and_then(Method::parse) {
+            m = o;
+        }
+    }
+
+    let token = params
+        .non_empty("access_token")
+        .map(str::to_string)
+        .or_else(|| header_token(headers));
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("127.0.0.1");
+    Ok(GraphRequest {
+        method: m,
+        path,
+        params,
+        token,
+        version: served,
+        base_url: format!("http://{host}"),
+    })
+}
+
+/// `Authorization: Bearer <token>` or `Authorization: OAuth <token>`.
+fn header_token(headers: &HeaderMap) -> Option<String> {
+    let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?.trim();
+    let (scheme, token) = v.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") || scheme.eq_ignore_ascii_case("oauth"))
+        .then(|| token.to_string())
+        .filter(|t| !t.is_empty())
+}
+
+/// Form bodies (what every SDK sends) and JSON objects (values that are not strings are passed
+/// as their JSON text, as Graph reads them).
+fn body_params(headers: &HeaderMap, body: &[u8]) -> Result<Vec<(String, String)>, GraphError> {
+    let ctype = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    if ctype.starts_with("application/json") {
+        let v: serde_json::Value = serde_json::from_slice(body)
+            .map_err(|_| GraphError::param("The request body is not valid JSON"))?;
+        let serde_json::Value::Object(map) = v else {
+            return Err(GraphError::param("A JSON request body must be an object"));
+        };
+        return Ok(map
+            .into_iter()
+            .map(|(k, v)| match v {
+                serde_json::Value::String(s) => (k, s),
+                other => (k, other.to_string()),
+            })
+            .collect());
+    }
+    if ctype.starts_with("multipart/") {
+        return Err(GraphError::param(
+            "multipart request bodies are not supported yet",
+        ));
+    }
+    Ok(form_urlencoded::parse(body).into_owned().collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(
+        method: HttpMethod,
+        uri: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> Result<GraphRequest, (String, GraphError)> {
+        let mut h = HeaderMap::new();
+        for (k, v) in headers {
+            h.insert(
+                header::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                v.parse().unwrap(),
+            );
+        }
+        request(&method, &uri.parse().unwrap(), &h, body.as_bytes())
+    }
+
+    #[test]
+    fn versions_are_stripped_and_reported() {
+        let r = req(HttpMethod::GET, "/v3.1/me/accounts?limit=2", &[], "").unwrap();
+        assert_eq!(
+            (r.version.as_str(), r.path.clone()),
+            ("v3.1", vec!["me".to_string(), "accounts".to_string()])
+        );
+        let r = req(HttpMethod::GET, "/me", &[], "").unwrap();
+        assert_eq!(r.version, DEFAULT_VERSION);
+        let (_, e) = req(HttpMethod::GET, "/v99.0/me", &[], "").unwrap_err();
+        assert_eq!(
+            (e.code, e.message.as_str()),
+            (2500, "Unknown path components: /me")
+        );
+        let (_, e) = req(HttpMethod::GET, "/v2.80/me", &[], "").unwrap_err();
+        assert_eq!(e.code, 2500);
+    }
+
+    #[test]
+    fn body_wins_over_query_and_header_comes_last() {
+        let form = [("content-type", "application/x-www-form-urlencoded")];
+        let r = req(
+            HttpMethod::POST,
+            "/me?access_token=q&x=1",
+            &form,
+            "access_token=b",
+        )
+        .unwrap();
+        assert_eq!(r.token.as_deref(), Some("b"));
+        assert_eq!(r.params.get("x"), Some("1"));
+        let r = req(
+            HttpMethod::GET,
+            "/me",
+            &[("authorization", "OAuth tok")],
+            "",
+        )
+        .unwrap();
+        assert_eq!(r.token.as_deref(), Some("tok"));
+        let r = req(
+            HttpMethod::GET,
+            "/me",
+            &[("authorization", "Bearer tok2")],
+            "",
+        )
+        .unwrap();
+        assert_eq!(r.token.as_deref(), Some("tok2"));
+        let r = req(HttpMethod::GET, "/me", &[("authorization", "Basic x")], "").unwrap();
+        assert_eq!(r.token, None);
+    }
+
+    #[test]
+    fn method_override_and_json_bodies() {
+        let r = req(HttpMethod::POST, "/1/permissions?method=delete", &[], "").unwrap();
+        assert_eq!(r.method, Method::Delete);
+        let r = req(HttpMethod::GET, "/me?method=post", &[], "").unwrap();
+        assert_eq!(r.method, Method::Post);
+        let json = [("content-type", "application/json")];
+        let r = req(
+            HttpMethod::POST,
+            "/me",
+            &json,
+            r#"{"access_token":"t","tasks":["MANAGE"]}"#,
+        )
+        .unwrap();
+        assert_eq!(r.params.get("tasks"), Some(r#"["MANAGE"]"#));
+        assert!(req(HttpMethod::POST, "/me", &json, "[1]").is_err());
+    }
+}

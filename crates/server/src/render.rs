@@ -1,0 +1,115 @@
+//! Graph JSON out, with the headers real Graph responses carry (spec §8).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use axum::body::Body;
+use axum::http::{header, HeaderValue, Response, StatusCode};
+use serde_json::Value;
+
+use graphtoken_core::error::GraphError;
+
+const JSON: &str = "application/json; charset=UTF-8";
+
+/// An 11-character trace id for `fbtrace_id` and `x-fb-trace-id`. Not a secret: a counter run
+/// through a mixer (splitmix64), so ids look random and never repeat within a run.
+pub fn trace_id() -> String {
+    static NEXT: AtomicU64 = AtomicU64::new(0x9e37_79b9_7f4a_7c15);
+    let mut z = NEXT.fetch_add(0x9e37_79b9_7f4a_7c15, Ordering::Relaxed);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^= z >> 31;
+    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
+    (0..11)
+        .map(|i| A[((z >> (i * 6)) & 63) as usize] as char)
+        .collect()
+}
+
+/// A Graph answer: the JSON body, or the error envelope with its status.
+pub fn graph(version: &str, trace: &str, result: Result<Value, GraphError>) -> Response<Body> {
+    let (status, body, www) = match result {
+        Ok(v) => (StatusCode::OK, v.to_string(), None),
+        Err(e) => {
+            if e.status >= 500 {
+                tracing::error!(
+                    trace,
+                    code = e.code,
+                    detail = e.detail().unwrap_or(""),
+                    "internal error"
+                );
+            }
+            let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
+            (
+                status,
+                e.to_json(trace).to_string(),
+                e.www_authenticate_header(),
+            )
+        }
+    };
+    let mut r = Response::new(Body::from(body));
+    *r.status_mut() = status;
+    let h = r.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(JSON));
+    if let Ok(v) = HeaderValue::from_str(version) {
+        h.insert("facebook-api-version", v);
+    }
+    if let Ok(v) = HeaderValue::from_str(trace) {
+        h.insert("x-fb-trace-id", v);
+    }
+    h.insert("x-fb-rev", HeaderValue::from_static("1"));
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-cache, no-store, must-revalidate"),
+    );
+    h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    h.insert(
+        header::EXPIRES,
+        HeaderValue::from_static("Sat, 01 Jan 2000 00:00:00 GMT"),
+    );
+    if let Some(v) = www.and_then(|w| HeaderValue::from_str(&w).ok()) {
+        h.insert(header::WWW_AUTHENTICATE, v);
+    }
+    r
+}
+
+/// CORS preflight: Graph is called from browsers too.
+pub fn preflight() -> Response<Body> {
+    let mut r = Response::new(Body::empty());
+    *r.status_mut() = StatusCode::NO_CONTENT;
+    let h = r.headers_mut();
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_METHODS,
+        HeaderValue::from_static("GET, POST, DELETE, OPTIONS"),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_HEADERS,
+        HeaderValue::from_static("authorization, content-type"),
+    );
+    r
+}
+
+/// A JSON answer of the admin API.
+pub fn json(status: StatusCode, v: &Value) -> Response<Body> {
+    let mut r = Response::new(Body::from(v.to_string()));
+    *r.status_mut() = status;
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(JSON));
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn trace_ids_differ() {
+        let a = super::trace_id();
+        assert_eq!(a.len(), 11);
+        assert_ne!(a, super::trace_id());
+    }
+}

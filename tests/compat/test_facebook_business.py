@@ -1,0 +1,114 @@
+"""The unmodified facebook-business package (Meta's official Python SDK) against graphtoken.
+
+The SDK joins FacebookSession.GRAPH (read from the session at call time, no trailing slash) with
+the API version and path, and sends access_token and appsecret_proof as default query parameters
+on every call, so each call here also checks appsecret_proof verification.
+"""
+
+import pytest
+from facebook_business.adobjects.page import Page
+from facebook_business.adobjects.user import User
+from facebook_business.api import FacebookAdsApi
+from facebook_business.exceptions import FacebookRequestError
+from facebook_business.session import FacebookSession
+
+from conftest import SHORT_LIVED, World, appsecret_proof
+
+API_VERSION = "v25.0"
+
+
+@pytest.fixture(autouse=True)
+def graph_url(server, monkeypatch):
+    monkeypatch.setattr(FacebookSession, "GRAPH", server.base)
+
+
+def ads_api(token: str, app_id: str = World.ACME_ID, secret: str = World.ACME_SECRET) -> FacebookAdsApi:
+    return FacebookAdsApi.init(
+        app_id=app_id,
+        app_secret=secret,
+        access_token=token,
+        api_version=API_VERSION,
+        timeout=10,
+        crash_log=False,
+    )
+
+
+def me(api: FacebookAdsApi) -> User:
+    return User(fbid="me", api=api).api_get(fields=["id", "name"])
+
+
+def request_error(call, *args, **kwargs) -> FacebookRequestError:
+    """Runs an SDK call that must fail and returns the FacebookRequestError it raised."""
+    with pytest.raises(FacebookRequestError) as info:
+        call(*args, **kwargs)
+    return info.value
+
+
+def test_user_me(alice, alice_asid):
+    user = me(ads_api(alice))
+    assert user["id"] == alice_asid
+    assert user["name"] == World.ALICE_NAME
+
+
+# The SDK warns that Page lacks a `tasks` field; the accounts edge has it.
+@pytest.mark.filterwarnings("ignore:accounts does not allow field tasks")
+def test_user_accounts(alice):
+    accounts = User(fbid="me", api=ads_api(alice)).get_accounts(fields=["name", "access_token", "tasks"])
+    pages = {p["id"]: p for p in accounts}
+    assert set(pages) == set(World.PAGE_NAMES)
+    for page_id, page in pages.items():
+        assert page["name"] == World.PAGE_NAMES[page_id]
+        assert set(page["tasks"]) == World.ALICE_TASKS[page_id]
+        assert page["access_token"]
+
+
+def test_user_accounts_cursor_follows_after(alice):
+    # The SDK's Cursor pages with paging.cursors.after while paging.next is present.
+    accounts = User(fbid="me", api=ads_api(alice)).get_accounts(fields=["name"], params={"limit": 1})
+    assert sorted(p["id"] for p in accounts) == sorted(World.PAGE_NAMES)
+
+
+def test_page_node(alice):
+    page = Page(World.COFFEE, api=ads_api(alice)).api_get(fields=["name", "category"])
+    assert page["id"] == World.COFFEE
+    assert page["name"] == World.PAGE_NAMES[World.COFFEE]
+    assert page["category"] == World.PAGE_CATEGORIES[World.COFFEE]
+
+
+def test_page_token_through_sdk(alice):
+    page = Page(World.NEWS, api=ads_api(alice)).api_get(fields=["access_token"])
+    page_api = ads_api(page["access_token"])
+    assert Page(World.NEWS, api=page_api).api_get(fields=["name"])["name"] == World.PAGE_NAMES[World.NEWS]
+
+
+def test_app_requiring_proof_works_through_sdk(server, alice_proofy):
+    user = me(ads_api(alice_proofy, World.PROOFY_ID, World.PROOFY_SECRET))
+    assert user["name"] == World.ALICE_NAME
+    # The id is the ASID proofy knows alice by, as a plain request with a proof shows.
+    proof = appsecret_proof(World.PROOFY_SECRET, alice_proofy)
+    plain = server.get("/v25.0/me", access_token=alice_proofy, appsecret_proof=proof)
+    assert user["id"] == plain.json()["id"]
+
+
+def test_wrong_app_secret_gives_invalid_proof(alice):
+    err = request_error(me, ads_api(alice, secret="0" * 32))
+    assert err.api_error_code() == 100
+    assert err.api_error_message() == "Invalid appsecret_proof provided in the API argument"
+    assert err.http_status() == 400
+
+
+def test_proof_from_another_app_is_invalid(alice_proofy):
+    # A proofy token signed with acme's secret: the proof does not match the token's app.
+    err = request_error(me, ads_api(alice_proofy, World.PROOFY_ID, World.ACME_SECRET))
+    assert err.api_error_code() == 100
+    assert err.api_error_message() == "Invalid appsecret_proof provided in the API argument"
+
+
+def test_expired_token(clock):
+    api = ads_api(clock.mint("alice", "acme", World.ALICE_ACME_SCOPES))
+    clock.advance(2 * SHORT_LIVED)
+    err = request_error(me, api)
+    assert err.api_error_code() == 190
+    assert err.api_error_subcode() == 463
+    assert err.api_error_type() == "OAuthException"
+
