@@ -11,15 +11,16 @@ pub const DEFAULT_VERSION: &str = "v25.0";
 /// The newest major version graphtoken answers to.
 const NEWEST_MAJOR: u32 = 25;
 
-/// `vNN.N` with a major version Graph has had (2 … 25).
+/// `vMAJOR.MINOR` as Graph numbers versions: major 2 … 25, minor 0 … 12, no leading zeros.
 fn version(seg: &str) -> Option<&str> {
     let (major, minor) = seg.strip_prefix('v')?.split_once('.')?;
-    let ok = |s: &str| !s.is_empty() && s.len() <= 2 && s.bytes().all(|b| b.is_ascii_digit());
-    if !ok(major) || !ok(minor) {
-        return None;
-    }
-    let major: u32 = major.parse().ok()?;
-    (2..=NEWEST_MAJOR).contains(&major).then_some(seg)
+    let number = |s: &str, max: u32| {
+        let n: u32 = s.parse().ok()?;
+        (n <= max && n.to_string() == s).then_some(n)
+    };
+    let major = number(major, NEWEST_MAJOR)?;
+    number(minor, 12)?;
+    (major >= 2).then_some(seg)
 }
 
 fn decode(seg: &str) -> String {
