@@ -110,6 +110,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
 
+    let stop = shutdown()?;
     let banner = match &args.seed {
         None => demo_banner(&graph, addr, &admin_key).await?,
         Some(_) => None,
@@ -129,32 +130,34 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         clock,
         admin_key,
     });
-    graphtoken_server::serve(listener, state, shutdown())
+    graphtoken_server::serve(listener, state, stop)
         .await
         .map_err(|e| e.to_string())?;
     eprintln!("graphtoken stopped");
     Ok(())
 }
 
-/// Resolves on Ctrl-C or SIGTERM.
-async fn shutdown() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Resolves on Ctrl-C or SIGTERM. The handlers are installed now, before the server says it
+/// is listening, so a signal sent as soon as the line is read stops the server cleanly.
+fn shutdown() -> Result<impl std::future::Future<Output = ()>, String> {
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let handler = |kind| signal(kind).map_err(|e| format!("cannot handle signals: {e}"));
+        let mut int = handler(SignalKind::interrupt())?;
+        let mut term = handler(SignalKind::terminate())?;
+        Ok(async move {
+            tokio::select! {
+                _ = int.recv() => {},
+                _ = term.recv() => {},
             }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
+        })
+    }
     #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = term => {},
+    {
+        Ok(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
     }
 }
 

@@ -1,0 +1,179 @@
+//! `graphtoken token issue|debug` and `graphtoken clock show|advance|set` against a running
+//! server, with flags and with `GRAPHTOKEN_SERVER` / `GRAPHTOKEN_ADMIN_KEY`.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use common::world::*;
+use common::{run, Server, ADMIN_KEY};
+
+/// Runs a client subcommand against `s` with `--server`/`--admin-key`; it must succeed.
+fn cli(s: &Server, args: &[&str]) -> String {
+    let mut all = args.to_vec();
+    all.extend(["--server", &s.base, "--admin-key", ADMIN_KEY]);
+    let (status, out, err) = run(&all, &[]);
+    assert!(status.success(), "graphtoken {args:?}: {err}");
+    out
+}
+
+fn line<'a>(verdict: &'a str, label: &str) -> &'a str {
+    verdict
+        .lines()
+        .find(|l| l.starts_with(label))
+        .unwrap_or_else(|| panic!("no `{label}` line in:\n{verdict}"))
+}
+
+#[test]
+fn token_issue_prints_a_working_token() {
+    let s = Server::seeded();
+    let out = cli(
+        &s,
+        &[
+            "token",
+            "issue",
+            "--user",
+            "alice",
+            "--app",
+            "acme",
+            "--scopes",
+            "email,pages_show_list",
+        ],
+    );
+    let token = out.trim();
+    assert!(
+        token.starts_with("EAA") && !token.contains(char::is_whitespace),
+        "{out:?}"
+    );
+    let d = s.debug(token);
+    assert_eq!(d["is_valid"], true);
+    assert_eq!(d["expires_at"].as_i64().unwrap() - s.clock(), SHORT);
+
+    let out = cli(
+        &s,
+        &[
+            "token", "issue", "--user", "bob", "--app", ACME, "--scopes", "email", "--long",
+        ],
+    );
+    let d = s.debug(out.trim());
+    assert!((d["expires_at"].as_i64().unwrap() - s.clock() - LONG).abs() <= 5);
+    assert!(common::scopes(&d).contains(&"email".to_string()));
+}
+
+#[test]
+fn token_debug_reads_well() {
+    let s = Server::seeded();
+    let long = s.exchange(&s.alice());
+    let page = s.page_token(COFFEE, &long);
+
+    let v = cli(&s, &["token", "debug", &long]);
+    assert_eq!(
+        line(&v, "valid:").split_whitespace().nth(1),
+        Some("yes"),
+        "{v}"
+    );
+    assert!(line(&v, "type:").ends_with("USER"), "{v}");
+    assert!(
+        line(&v, "app:").contains(ACME_NAME) && line(&v, "app:").contains(ACME),
+        "{v}"
+    );
+    assert!(
+        line(&v, "scopes:").contains("email, pages_show_list, public_profile"),
+        "{v}"
+    );
+    assert!(line(&v, "expires:").contains("UTC"), "{v}");
+
+    let v = cli(&s, &["token", "debug", &page]);
+    assert!(line(&v, "type:").ends_with("PAGE"), "{v}");
+    assert!(line(&v, "page:").contains(COFFEE), "{v}");
+    assert!(line(&v, "expires:").ends_with("never"), "{v}");
+
+    let v = cli(&s, &["token", "debug", "garbage"]);
+    assert!(line(&v, "valid:").contains("no"), "{v}");
+    assert!(v.contains("Cannot parse access token"), "{v}");
+
+    cli(&s, &["clock", "advance", "61d"]);
+    let v = cli(&s, &["token", "debug", &long]);
+    assert!(line(&v, "valid:").contains("no (190/463)"), "{v}");
+    assert!(v.contains("Session has expired"), "{v}");
+    let v = cli(&s, &["token", "debug", &page]);
+    assert_eq!(
+        line(&v, "valid:").split_whitespace().nth(1),
+        Some("yes"),
+        "{v}"
+    );
+}
+
+#[test]
+fn clock_show_advance_and_set() {
+    let s = Server::seeded();
+    let before = s.clock();
+    let shown = cli(&s, &["clock", "show"]);
+    assert!(shown.contains(" UTC ("), "{shown}");
+    let out = cli(&s, &["clock", "advance", "61d"]);
+    assert!((s.clock() - before - 61 * DAY).abs() <= 5, "{out}");
+    let out = cli(&s, &["clock", "set", "2030-01-01"]);
+    assert!(out.starts_with("2030-01-01 00:00:0"), "{out}");
+    assert!((s.clock() - 1_893_456_000).abs() <= 5);
+    let out = cli(&s, &["clock", "advance", "-1d"]);
+    assert!(out.starts_with("2029-12-31"), "{out}");
+}
+
+#[test]
+fn the_environment_names_the_server_and_key() {
+    let s = Server::seeded();
+    let env = [
+        ("GRAPHTOKEN_SERVER", s.base.as_str()),
+        ("GRAPHTOKEN_ADMIN_KEY", ADMIN_KEY),
+    ];
+    let (status, out, err) = run(&["clock", "set", "2031-06-01"], &env);
+    assert!(status.success(), "{err}");
+    assert!(out.starts_with("2031-06-01"), "{out}");
+    let (status, out, err) = run(
+        &["token", "issue", "--user", "carol", "--app", "acme"],
+        &env,
+    );
+    assert!(status.success(), "{err}");
+    assert_eq!(s.get_as("/me", out.trim()).body["name"], "Carol Nopage");
+}
+
+#[test]
+fn client_commands_fail_clearly() {
+    let s = Server::seeded();
+    // No key at all.
+    let (status, _, err) = run(&["clock", "show", "--server", &s.base], &[]);
+    assert!(!status.success());
+    assert!(err.contains("admin key"), "{err}");
+    // A wrong key: the server's 401 message is shown.
+    let (status, _, err) = run(
+        &["clock", "show", "--server", &s.base, "--admin-key", "nope"],
+        &[],
+    );
+    assert!(!status.success());
+    assert!(err.contains("401"), "{err}");
+    // Bad arguments.
+    let args = ["--server", s.base.as_str(), "--admin-key", ADMIN_KEY];
+    for bad in [
+        vec!["clock", "advance", "3y"],
+        vec!["clock", "set", "yesterday"],
+    ] {
+        let mut all = bad.clone();
+        all.extend(args);
+        let (status, _, err) = run(&all, &[]);
+        assert!(!status.success(), "{bad:?}");
+        assert!(err.contains(bad[2]), "{err}");
+    }
+    let mut all = vec![
+        "token",
+        "issue",
+        "--user",
+        "alice",
+        "--app",
+        "acme",
+        "--scopes",
+        "manage_pagez",
+    ];
+    all.extend(args);
+    let (status, _, err) = run(&all, &[]);
+    assert!(!status.success());
+    assert!(err.contains("manage_pagez"), "{err}");
+}

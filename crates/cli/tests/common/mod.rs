@@ -1,0 +1,624 @@
+//! The integration-test harness: the real `graphtoken` binary on port 0 with a temporary
+//! database, and small HTTP helpers that treat 4xx answers as data.
+//!
+//! Each test file uses part of this module, so unused items are expected per file.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_graphtoken");
+pub const ADMIN_KEY: &str = "test-admin-key-0123456789";
+const READY: &str = "graphtoken listening on ";
+const START_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// The fixture world (`tests/fixtures/world.toml`).
+pub mod world {
+    pub const ACME: &str = "1000000000000001";
+    pub const ACME_NAME: &str = "Acme Social";
+    pub const ACME_SECRET: &str = "acme-secret-0123456789abcdef";
+    pub const RIVAL: &str = "1000000000000002";
+    pub const RIVAL_SECRET: &str = "rival-secret-0123456789abcdef";
+    pub const ALICE: &str = "100000000000101";
+    pub const BOB: &str = "100000000000102";
+    pub const CAROL: &str = "100000000000103";
+    pub const COFFEE: &str = "200000000000001";
+    pub const NEWS: &str = "200000000000002";
+    pub const BAKERY: &str = "200000000000003";
+    pub const DAY: i64 = 86_400;
+    pub const SHORT: i64 = 3600;
+    pub const LONG: i64 = 5_184_000;
+}
+
+pub fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+/// A temporary directory holding one database (and any seed files a test writes).
+pub struct Sandbox {
+    pub dir: tempfile::TempDir,
+}
+
+impl Sandbox {
+    pub fn new() -> Sandbox {
+        Sandbox {
+            dir: tempfile::tempdir().expect("temp dir"),
+        }
+    }
+    pub fn db_path(&self) -> PathBuf {
+        self.dir.path().join("gt.db")
+    }
+    pub fn db_url(&self) -> String {
+        format!("sqlite://{}", self.db_path().display())
+    }
+    /// Writes a file in the sandbox and returns its path.
+    pub fn write(&self, name: &str, contents: &str) -> PathBuf {
+        let p = self.dir.path().join(name);
+        std::fs::write(&p, contents).expect("write file");
+        p
+    }
+    /// The raw bytes of the database and its WAL, as a copy of them would hold.
+    pub fn db_bytes(&self) -> Vec<u8> {
+        let mut all = Vec::new();
+        for suffix in ["", "-wal", "-shm"] {
+            let p = PathBuf::from(format!("{}{suffix}", self.db_path().display()));
+            if let Ok(b) = std::fs::read(p) {
+                all.extend(b);
+            }
+        }
+        all
+    }
+}
+
+/// Runs `graphtoken` with `args` to completion (bounded), returning status, stdout, stderr.
+pub fn run(args: &[&str], env: &[(&str, &str)]) -> (ExitStatus, String, String) {
+    let mut cmd = Command::new(BIN);
+    cmd.args(args)
+        .env_remove("GRAPHTOKEN_SERVER")
+        .env_remove("GRAPHTOKEN_ADMIN_KEY")
+        .env_remove("GRAPHTOKEN_DB")
+        .env_remove("GRAPHTOKEN_SEED")
+        .env_remove("GRAPHTOKEN_LISTEN");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn graphtoken");
+    let out = drain(child.stdout.take());
+    let err = drain(child.stderr.take());
+    let status = wait_bounded(&mut child, Duration::from_secs(30)).unwrap_or_else(|| {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("graphtoken {args:?} did not finish; stderr: {}", err.text());
+    });
+    let out = out.finish();
+    let err = err.finish();
+    (status, out, err)
+}
+
+/// A pipe read to the end on a thread.
+struct Drain(Arc<Mutex<String>>, Option<std::thread::JoinHandle<()>>);
+
+impl Drain {
+    fn text(&self) -> String {
+        self.0.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+    fn finish(mut self) -> String {
+        if let Some(h) = self.1.take() {
+            let _ = h.join();
+        }
+        self.text()
+    }
+}
+
+fn drain(pipe: Option<impl Read + Send + 'static>) -> Drain {
+    let buf = Arc::new(Mutex::new(String::new()));
+    let b = Arc::clone(&buf);
+    let handle = pipe.map(|mut p| {
+        std::thread::spawn(move || {
+            let mut chunk = [0u8; 4096];
+            while let Ok(n) = p.read(&mut chunk) {
+                if n == 0 {
+                    break;
+                }
+                if let Ok(mut s) = b.lock() {
+                    s.push_str(&String::from_utf8_lossy(&chunk[..n]));
+                }
+            }
+        })
+    });
+    Drain(buf, handle)
+}
+
+fn wait_bounded(child: &mut Child, limit: Duration) -> Option<ExitStatus> {
+    let start = Instant::now();
+    loop {
+        if let Ok(Some(s)) = child.try_wait() {
+            return Some(s);
+        }
+        if start.elapsed() > limit {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A running `graphtoken serve`; stopped (SIGTERM, then SIGKILL) when dropped.
+pub struct Server {
+    child: Option<Child>,
+    pub base: String,
+    /// Everything the server printed on stdout up to and including the `listening` line.
+    pub stdout: Vec<String>,
+    stderr: Drain,
+    pub db_path: PathBuf,
+    own: Option<Sandbox>,
+}
+
+impl Server {
+    /// A server on the fixture world, with its own sandbox.
+    pub fn seeded() -> Server {
+        let sb = Sandbox::new();
+        let mut s = Server::on(&sb, Some(&fixture("world.toml")));
+        s.own = Some(sb);
+        s
+    }
+
+    /// A server on a fresh database without a seed (the demo world), with its own sandbox.
+    pub fn demo() -> Server {
+        let sb = Sandbox::new();
+        let mut s = Server::on(&sb, None);
+        s.own = Some(sb);
+        s
+    }
+
+    /// The sandbox this server owns (servers from [`Server::seeded`] and [`Server::demo`]).
+    pub fn sandbox(&self) -> &Sandbox {
+        self.own.as_ref().expect("this server owns no sandbox")
+    }
+
+    /// A server on `sb`'s database, optionally applying a seed, ready to answer.
+    pub fn on(sb: &Sandbox, seed: Option<&Path>) -> Server {
+        Server::try_on(sb, seed).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Like [`Server::on`], or why the server did not come up (with its stderr).
+    pub fn try_on(sb: &Sandbox, seed: Option<&Path>) -> Result<Server, String> {
+        let db = sb.db_url();
+        let mut args = vec![
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--db",
+            &db,
+            "--admin-key",
+            ADMIN_KEY,
+        ];
+        let seed_text;
+        if let Some(seed) = seed {
+            seed_text = seed.display().to_string();
+            args.extend(["--seed", &seed_text]);
+        }
+        let mut child = Command::new(BIN)
+            .args(&args)
+            .env_remove("GRAPHTOKEN_SEED")
+            .env_remove("GRAPHTOKEN_ADMIN_KEY")
+            .env("RUST_LOG", "warn")
+            .current_dir(sb.dir.path())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("cannot spawn {BIN}: {e}"))?;
+        let stderr = drain(child.stderr.take());
+        let (tx, rx) = mpsc::channel();
+        if let Some(out) = child.stdout.take() {
+            std::thread::spawn(move || {
+                for line in BufReader::new(out).lines() {
+                    let Ok(line) = line else { break };
+                    if tx.send(line).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        let start = Instant::now();
+        let mut lines = Vec::new();
+        let base = loop {
+            match rx.recv_timeout(Duration::from_millis(100)) {
+                Ok(line) => {
+                    let found = line.strip_prefix(READY).map(|b| b.trim().to_string());
+                    lines.push(line);
+                    if let Some(b) = found {
+                        break b;
+                    }
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    if let Ok(Some(status)) = child.try_wait() {
+                        let err = stderr.finish();
+                        return Err(format!("graphtoken serve exited with {status}: {err}"));
+                    }
+                    if start.elapsed() > START_TIMEOUT {
+                        let _ = child.kill();
+                        let _ = child.wait();
+                        return Err(format!(
+                            "graphtoken serve did not start in time: {}",
+                            stderr.finish()
+                        ));
+                    }
+                }
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    let status = match wait_bounded(&mut child, Duration::from_secs(5)) {
+                        Some(s) => s.to_string(),
+                        None => {
+                            let _ = child.kill();
+                            let _ = child.wait();
+                            "no exit after closing stdout".to_string()
+                        }
+                    };
+                    return Err(format!(
+                        "graphtoken serve exited with {status}: {}",
+                        stderr.finish()
+                    ));
+                }
+            }
+        };
+        Ok(Server {
+            child: Some(child),
+            base,
+            stdout: lines,
+            stderr,
+            db_path: sb.db_path(),
+            own: None,
+        })
+    }
+
+    /// Stops the server with SIGTERM and returns its exit status and stderr.
+    pub fn stop(mut self) -> (ExitStatus, String) {
+        let status = self.terminate().expect("server already stopped");
+        (
+            status,
+            std::mem::replace(&mut self.stderr, drain(None::<std::fs::File>)).finish(),
+        )
+    }
+
+    fn terminate(&mut self) -> Option<ExitStatus> {
+        let mut child = self.child.take()?;
+        let _ = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status();
+        match wait_bounded(&mut child, Duration::from_secs(5)) {
+            Some(s) => Some(s),
+            None => {
+                let _ = child.kill();
+                child.wait().ok()
+            }
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    // ---- Graph requests ---------------------------------------------------------------------
+
+    pub fn get(&self, path: &str) -> Resp {
+        send(ureq::get(&self.url(path)), Body::None)
+    }
+
+    /// GET with `access_token` appended to the query.
+    pub fn get_as(&self, path: &str, token: &str) -> Resp {
+        self.get(&with_token(path, token))
+    }
+
+    pub fn get_with_header(&self, path: &str, name: &str, value: &str) -> Resp {
+        send(ureq::get(&self.url(path)).set(name, value), Body::None)
+    }
+
+    pub fn post_form(&self, path: &str, form: &[(&str, &str)]) -> Resp {
+        send(ureq::post(&self.url(path)), Body::Form(form))
+    }
+
+    /// `GET /debug_token` of `input` as seen by `viewer`.
+    pub fn debug_as(&self, input: &str, viewer: &str) -> Resp {
+        self.get(&format!(
+            "/debug_token?input_token={}&access_token={}",
+            enc(input),
+            enc(viewer)
+        ))
+    }
+
+    /// `debug_token`'s `data` for a token of the acme app, viewed with acme's app token.
+    pub fn debug(&self, input: &str) -> Value {
+        let r = self.debug_as(input, &app_literal());
+        assert_eq!(r.status, 200, "debug_token: {}", r.body);
+        r.body["data"].clone()
+    }
+
+    // ---- the admin API ----------------------------------------------------------------------
+
+    pub fn admin(&self, method: &str, path: &str, body: Option<Value>, key: Option<&str>) -> Resp {
+        let mut req = ureq::request(method, &self.url(path));
+        if let Some(k) = key {
+            req = req.set("Authorization", &format!("Bearer {k}"));
+        }
+        send(req, body.map_or(Body::None, Body::Json))
+    }
+
+    /// `POST` of a raw body, as JSON, with the admin key.
+    pub fn admin_raw(&self, path: &str, body: &str) -> Resp {
+        let req = ureq::post(&self.url(path))
+            .set("Authorization", &format!("Bearer {ADMIN_KEY}"))
+            .set("Content-Type", "application/json");
+        send(req, Body::Raw(body))
+    }
+
+    pub fn admin_post(&self, path: &str, body: Value) -> Resp {
+        self.admin("POST", path, Some(body), Some(ADMIN_KEY))
+    }
+
+    /// A user token from `POST /_admin/tokens` (short-lived unless `long`).
+    pub fn issue(&self, user: &str, app: &str, scopes: &[&str], long: bool) -> String {
+        let r = self.admin_post(
+            "/_admin/tokens",
+            json!({"user": user, "app": app, "scopes": scopes,
+                   "lifetime": if long { "long" } else { "short" }}),
+        );
+        assert_eq!(r.status, 200, "issue token: {}", r.body);
+        r.str("access_token")
+    }
+
+    /// alice's short-lived token for acme with her seeded grant.
+    pub fn alice(&self) -> String {
+        self.issue("alice", "acme", &[], false)
+    }
+
+    /// `fb_exchange_token` for acme: the long-lived token.
+    pub fn exchange(&self, short: &str) -> String {
+        let r = self.get(&format!(
+            "/v25.0/oauth/access_token?grant_type=fb_exchange_token&client_id={}&client_secret={}&fb_exchange_token={}",
+            world::ACME,
+            world::ACME_SECRET,
+            enc(short)
+        ));
+        assert_eq!(r.status, 200, "exchange: {}", r.body);
+        r.str("access_token")
+    }
+
+    /// The Page token `GET /{page}?fields=access_token` yields for `user_token`.
+    pub fn page_token(&self, page: &str, user_token: &str) -> String {
+        let r = self.get_as(&format!("/{page}?fields=access_token"), user_token);
+        assert_eq!(r.status, 200, "page token: {}", r.body);
+        r.str("access_token")
+    }
+
+    pub fn clock(&self) -> i64 {
+        let r = self.admin("GET", "/_admin/clock", None, Some(ADMIN_KEY));
+        assert_eq!(r.status, 200, "clock: {}", r.body);
+        r.body["now"].as_i64().expect("now")
+    }
+
+    pub fn advance(&self, seconds: i64) -> i64 {
+        let r = self.admin_post("/_admin/clock", json!({ "advance_seconds": seconds }));
+        assert_eq!(r.status, 200, "advance clock: {}", r.body);
+        r.body["now"].as_i64().expect("now")
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.terminate();
+    }
+}
+
+/// `{app-id}|{app-secret}` for acme.
+pub fn app_literal() -> String {
+    format!("{}|{}", world::ACME, world::ACME_SECRET)
+}
+
+pub fn enc(s: &str) -> String {
+    form_encode(&[("", s)])[1..].to_string()
+}
+
+fn form_encode(pairs: &[(&str, &str)]) -> String {
+    let mut out = String::new();
+    for (i, (k, v)) in pairs.iter().enumerate() {
+        if i > 0 {
+            out.push('&');
+        }
+        out.push_str(&pct(k));
+        out.push('=');
+        out.push_str(&pct(v));
+    }
+    out
+}
+
+fn pct(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+pub fn with_token(path: &str, token: &str) -> String {
+    let sep = if path.contains('?') { '&' } else { '?' };
+    format!("{path}{sep}access_token={}", enc(token))
+}
+
+/// What a request body is.
+pub enum Body<'a> {
+    None,
+    Form(&'a [(&'a str, &'a str)]),
+    Json(Value),
+    Raw(&'a str),
+}
+
+/// An answer, whatever its status.
+#[derive(Debug)]
+pub struct Resp {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub text: String,
+    pub body: Value,
+}
+
+impl Resp {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// A string member of the body, which must be there.
+    pub fn str(&self, key: &str) -> String {
+        self.body[key]
+            .as_str()
+            .unwrap_or_else(|| panic!("no string `{key}` in {}", self.body))
+            .to_string()
+    }
+
+    /// Asserts a Graph error envelope: status 400, code, subcode, type and exact message, with
+    /// an `fbtrace_id`, the JSON content type and the version header.
+    pub fn assert_error(&self, code: u64, subcode: Option<u64>, kind: &str, message: &str) {
+        assert_eq!(self.status, 400, "status of {}", self.text);
+        let e = &self.body["error"];
+        assert_eq!(e["code"].as_u64(), Some(code), "code of {}", self.text);
+        assert_eq!(
+            e["error_subcode"].as_u64(),
+            subcode,
+            "subcode of {}",
+            self.text
+        );
+        assert_eq!(e["type"], kind, "type of {}", self.text);
+        assert_eq!(e["message"], message, "message of {}", self.text);
+        assert!(
+            e["fbtrace_id"].as_str().is_some_and(|t| !t.is_empty()),
+            "fbtrace_id in {}",
+            self.text
+        );
+        assert_eq!(
+            self.header("content-type"),
+            Some("application/json; charset=UTF-8")
+        );
+        assert!(self.header("facebook-api-version").is_some());
+        if kind == "OAuthException" {
+            let www = self.header("www-authenticate").unwrap_or_default();
+            assert!(
+                www.starts_with("OAuth \"Facebook Platform\" "),
+                "WWW-Authenticate of {}: {www:?}",
+                self.text
+            );
+        }
+    }
+
+    /// Asserts a 190 error with subcode 463 and the Pacific-time message.
+    pub fn assert_expired(&self) {
+        assert_eq!(self.status, 400, "{}", self.text);
+        assert_eq!(self.body["error"]["code"], 190, "{}", self.text);
+        assert_eq!(self.body["error"]["error_subcode"], 463, "{}", self.text);
+        assert_eq!(self.body["error"]["type"], "OAuthException");
+        assert_expired_message(self.body["error"]["message"].as_str().unwrap_or(""));
+    }
+}
+
+/// `Error validating access token: Session has expired on <day>, DD-Mon-YY HH:MM:SS PST|PDT.
+/// The current time is <...> PST|PDT.`
+pub fn assert_expired_message(m: &str) {
+    let rest = m
+        .strip_prefix("Error validating access token: Session has expired on ")
+        .unwrap_or_else(|| panic!("not an expiry message: {m}"));
+    let (then, now) = rest
+        .split_once(". The current time is ")
+        .unwrap_or_else(|| panic!("no current time in: {m}"));
+    let now = now
+        .strip_suffix('.')
+        .unwrap_or_else(|| panic!("no final dot: {m}"));
+    for t in [then, now] {
+        assert_pacific_time(t);
+    }
+}
+
+/// `Thursday, 06-Oct-22 00:00:00 PDT`.
+fn assert_pacific_time(t: &str) {
+    let (day, rest) = t.split_once(", ").unwrap_or_else(|| panic!("bad time {t}"));
+    assert!(
+        [
+            "Monday",
+            "Tuesday",
+            "Wednesday",
+            "Thursday",
+            "Friday",
+            "Saturday",
+            "Sunday"
+        ]
+        .contains(&day),
+        "weekday in {t}"
+    );
+    let parts: Vec<&str> = rest.split(' ').collect();
+    assert_eq!(parts.len(), 3, "time {t}");
+    let date: Vec<&str> = parts[0].split('-').collect();
+    assert_eq!(date.len(), 3, "date in {t}");
+    assert!(date[0].len() == 2 && date[0].bytes().all(|b| b.is_ascii_digit()));
+    assert_eq!(date[1].len(), 3, "month in {t}");
+    assert!(date[2].len() == 2 && date[2].bytes().all(|b| b.is_ascii_digit()));
+    assert_eq!(parts[1].len(), 8, "clock in {t}");
+    assert!(parts[2] == "PST" || parts[2] == "PDT", "zone in {t}");
+}
+
+pub fn send(req: ureq::Request, body: Body<'_>) -> Resp {
+    let res = match body {
+        Body::None => req.call(),
+        Body::Form(f) => req
+            .set("Content-Type", "application/x-www-form-urlencoded")
+            .send_string(&form_encode(f)),
+        Body::Json(v) => req.send_json(v),
+        Body::Raw(b) => req.send_string(b),
+    };
+    let r = match res {
+        Ok(r) => r,
+        Err(ureq::Error::Status(_, r)) => r,
+        Err(e) => panic!("request failed: {e}"),
+    };
+    let status = r.status();
+    let headers = r
+        .headers_names()
+        .into_iter()
+        .filter_map(|n| r.header(&n).map(|v| (n.clone(), v.to_string())))
+        .collect();
+    let text = r.into_string().unwrap_or_default();
+    let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+    Resp {
+        status,
+        headers,
+        text,
+        body,
+    }
+}
+
+/// The scopes of a `debug_token` data object, as strings.
+pub fn scopes(data: &Value) -> Vec<String> {
+    data["scopes"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|s| s.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}

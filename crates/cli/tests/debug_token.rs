@@ -1,0 +1,186 @@
+//! `GET /debug_token` (spec §2.4): every field for USER, PAGE and APP tokens, and the HTTP 200
+//! answers for tokens that do not work.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use common::world::*;
+use common::{app_literal, assert_expired_message, Server};
+use serde_json::{json, Value};
+
+fn keys(v: &Value) -> Vec<&str> {
+    v.as_object().unwrap().keys().map(String::as_str).collect()
+}
+
+fn asid(s: &Server, user_token: &str) -> String {
+    s.get_as("/me?fields=id", user_token).str("id")
+}
+
+fn sorted(v: &Value) -> Vec<String> {
+    let mut ids: Vec<String> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_str().unwrap().to_string())
+        .collect();
+    ids.sort();
+    ids
+}
+
+#[test]
+fn a_short_lived_user_token_has_every_field_but_issued_at() {
+    let s = Server::seeded();
+    let t = s.alice();
+    let d = s.debug(&t);
+    assert_eq!(
+        keys(&d),
+        [
+            "app_id",
+            "type",
+            "application",
+            "data_access_expires_at",
+            "expires_at",
+            "is_valid",
+            "scopes",
+            "granular_scopes",
+            "user_id"
+        ]
+    );
+    assert_eq!(d["app_id"], ACME);
+    assert_eq!(d["type"], "USER");
+    assert_eq!(d["application"], ACME_NAME);
+    assert_eq!(d["is_valid"], true);
+    let now = s.clock();
+    assert!((d["expires_at"].as_i64().unwrap() - (now + SHORT)).abs() <= 5);
+    assert!(d["data_access_expires_at"].as_i64().unwrap() > now + 80 * DAY);
+    assert_eq!(
+        d["scopes"],
+        json!(["email", "pages_show_list", "public_profile"])
+    );
+    let granular = d["granular_scopes"].as_array().unwrap();
+    assert_eq!(granular.len(), 2, "public_profile is omitted: {d}");
+    assert_eq!(granular[0], json!({"scope": "email"}));
+    assert_eq!(granular[1]["scope"], "pages_show_list");
+    assert_eq!(sorted(&granular[1]["target_ids"]), [COFFEE, NEWS, BAKERY]);
+    assert_eq!(d["user_id"], asid(&s, &t));
+    assert_ne!(d["user_id"], ALICE, "an app-scoped id, not the global one");
+}
+
+#[test]
+fn a_long_lived_user_token_has_issued_at() {
+    let s = Server::seeded();
+    let long = s.exchange(&s.alice());
+    let d = s.debug(&long);
+    assert!(keys(&d).contains(&"issued_at"), "{d}");
+    let issued = d["issued_at"].as_i64().unwrap();
+    assert!((issued - s.clock()).abs() <= 5);
+    assert_eq!(d["expires_at"].as_i64().unwrap(), issued + LONG);
+}
+
+#[test]
+fn a_page_token_names_its_page_and_never_expires_when_long_derived() {
+    let s = Server::seeded();
+    let long = s.exchange(&s.alice());
+    let page = s.page_token(COFFEE, &long);
+    let d = s.debug(&page);
+    assert_eq!(d["type"], "PAGE");
+    assert_eq!(d["app_id"], ACME);
+    assert_eq!(d["application"], ACME_NAME);
+    assert_eq!(d["profile_id"], COFFEE);
+    assert_eq!(d["expires_at"], 0);
+    assert_eq!(d["is_valid"], true);
+    assert!(d["data_access_expires_at"].is_i64());
+    assert_eq!(d["user_id"], asid(&s, &long));
+    let granular = d["granular_scopes"].as_array().unwrap();
+    let psl = granular
+        .iter()
+        .find(|g| g["scope"] == "pages_show_list")
+        .expect("pages_show_list in granular_scopes");
+    assert!(sorted(&psl["target_ids"]).contains(&COFFEE.to_string()));
+}
+
+#[test]
+fn an_app_token_is_described_briefly() {
+    let s = Server::seeded();
+    let user = s.alice();
+    let r = s.debug_as(&app_literal(), &user);
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(
+        r.text,
+        format!(
+            r#"{{"data":{{"app_id":"{ACME}","type":"APP","application":"{ACME_NAME}","is_valid":true,"scopes":[]}}}}"#
+        )
+    );
+}
+
+#[test]
+fn garbage_input_is_http_200_and_invalid() {
+    let s = Server::seeded();
+    let r = s.debug_as("this-is-not-a-token", &app_literal());
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        r.text,
+        r#"{"data":{"error":{"code":190,"message":"Invalid OAuth access token - Cannot parse access token"},"is_valid":false,"scopes":[]}}"#
+    );
+    assert_eq!(
+        r.header("content-type"),
+        Some("application/json; charset=UTF-8")
+    );
+}
+
+#[test]
+fn expired_input_is_http_200_with_subcode_463_and_keeps_its_identity() {
+    let s = Server::seeded();
+    let t = s.alice();
+    let user_id = asid(&s, &t);
+    s.advance(SHORT + 60);
+    let r = s.debug_as(&t, &app_literal());
+    assert_eq!(r.status, 200, "{}", r.text);
+    let d = &r.body["data"];
+    assert_eq!(d["is_valid"], false);
+    assert_eq!(d["error"]["code"], 190);
+    assert_eq!(d["error"]["subcode"], 463);
+    assert!(d["error"].get("error_subcode").is_none());
+    assert_expired_message(d["error"]["message"].as_str().unwrap());
+    assert_eq!(d["type"], "USER");
+    assert_eq!(d["app_id"], ACME);
+    assert_eq!(d["user_id"], user_id);
+    assert!(d["expires_at"].as_i64().unwrap() < s.clock());
+}
+
+#[test]
+fn a_missing_viewer_token_is_code_100() {
+    let s = Server::seeded();
+    let t = s.alice();
+    let r = s.get(&format!("/debug_token?input_token={t}"));
+    r.assert_error(
+        100,
+        None,
+        "OAuthException",
+        "(#100) You must provide an app access token, or a user access token that is an owner or developer of the app",
+    );
+}
+
+#[test]
+fn a_viewer_of_another_app_is_refused() {
+    let s = Server::seeded();
+    let t = s.alice();
+    let r = s.debug_as(&t, &format!("{RIVAL}|{RIVAL_SECRET}"));
+    r.assert_error(
+        100,
+        None,
+        "OAuthException",
+        "(#100) The App_id in the input_token did not match the Viewing App",
+    );
+}
+
+#[test]
+fn a_user_token_of_the_same_app_may_view() {
+    let s = Server::seeded();
+    let alice = s.alice();
+    let bob = s.issue("bob", "acme", &[], false);
+    let r = s.debug_as(&alice, &bob);
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["data"]["is_valid"], true);
+    assert_eq!(r.body["data"]["user_id"], asid(&s, &alice));
+}

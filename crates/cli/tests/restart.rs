@@ -1,0 +1,98 @@
+//! Durability: a clean stop on SIGTERM, and a restart on the same database keeps every app,
+//! person, Page, grant and token, and the virtual clock's offset.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use common::world::*;
+use common::{app_literal, fixture, Sandbox, Server};
+
+fn real_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+#[test]
+fn sigterm_stops_cleanly() {
+    let s = Server::seeded();
+    let (status, stderr) = s.stop();
+    assert!(status.success(), "{status}: {stderr}");
+    assert!(stderr.contains("graphtoken stopped"), "{stderr}");
+}
+
+#[test]
+fn a_restart_keeps_everything() {
+    let sb = Sandbox::new();
+    let s = Server::on(&sb, Some(&fixture("world.toml")));
+    let short = s.issue("alice", "acme", &[], false);
+    let long = s.exchange(&short);
+    let page_long = s.page_token(COFFEE, &long);
+    let page_short = s.page_token(NEWS, &short);
+    let bob = s.issue("bob", "acme", &[], true);
+    let rival = s.issue("alice", "rival", &["pages_show_list"], true);
+    s.advance(DAY);
+    let tokens = [&short, &long, &page_long, &page_short, &bob, &rival];
+    let before: Vec<_> = tokens.iter().map(|t| s.get_as("/me", t).body).collect();
+    // The short token and its Page token died with the day; the others work.
+    let expired = |i: usize| i == 0 || i == 3;
+    let accounts_before = s.get_as("/me/accounts", &long).body;
+    let perms_before = s.get_as("/me/permissions", &long).body;
+    let debug_before = s.debug(&page_long);
+    let (status, stderr) = s.stop();
+    assert!(status.success(), "{stderr}");
+    assert!(stderr.contains("graphtoken stopped"), "{stderr}");
+
+    // Restarted without --seed: the stored world is used as it is (no demo world).
+    let s = Server::on(&sb, None);
+    assert!(
+        (s.clock() - (real_now() + DAY)).abs() <= 10,
+        "the clock offset survived"
+    );
+    let after: Vec<_> = tokens.iter().map(|t| s.get_as("/me", t).body).collect();
+    for (i, (b, a)) in before.iter().zip(&after).enumerate() {
+        if expired(i) {
+            assert_eq!(b["error"]["error_subcode"], 463, "{b}");
+            assert_eq!(a["error"]["error_subcode"], 463, "{a}");
+        } else {
+            assert!(a.get("error").is_none(), "token {i}: {a}");
+            assert_eq!(a, b, "token {i}");
+        }
+    }
+    assert_eq!(
+        s.get_as("/me/accounts", &long).body["data"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+    let accounts_after = s.get_as("/me/accounts", &long).body;
+    assert_eq!(
+        accounts_after, accounts_before,
+        "same Pages, same Page tokens"
+    );
+    assert_eq!(s.get_as("/me/permissions", &long).body, perms_before);
+    let debug_after = s.debug(&page_long);
+    assert_eq!(debug_after, debug_before);
+    assert_eq!(debug_after["expires_at"], 0);
+    // Apps, people and Pages by id.
+    assert_eq!(
+        s.get_as(&format!("/{ACME}"), &app_literal()).body["name"],
+        ACME_NAME
+    );
+    assert_eq!(
+        s.get_as(&format!("/{COFFEE}"), &long).body["name"],
+        "Acme Coffee"
+    );
+    assert_eq!(s.get_as("/me", &bob).body["name"], "Bob Analyst");
+    assert_eq!(s.issue("carol", "acme", &[], false).len(), short.len());
+    // No demo world appeared on the non-empty database.
+    let r = s.admin_post(
+        "/_admin/tokens",
+        serde_json::json!({"user": "demo", "app": "demo"}),
+    );
+    assert_eq!(r.status, 404, "{}", r.text);
+}
