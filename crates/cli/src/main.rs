@@ -2,6 +2,11 @@
 
 mod serve;
 
+/// mimalloc: the hot path allocates small, short-lived buffers on two threads, where glibc's
+/// allocator cost about a tenth of the server's CPU (see docs/benchmarks.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};

@@ -9,17 +9,20 @@ mod render;
 
 use std::sync::Arc;
 
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::extract::{Request, State};
+use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 
 use graphtoken_core::clock::VirtualClock;
+use graphtoken_core::error::GraphError;
 use graphtoken_core::graph;
 use graphtoken_core::service::Graph;
 use graphtoken_core::store::Store;
+
+/// The largest request body read (form or JSON parameters; uploads are not served).
+const MAX_BODY: usize = 2 << 20;
 
 /// What every handler shares.
 pub struct AppState<S> {
@@ -75,18 +78,20 @@ async fn silhouette() -> impl IntoResponse {
 }
 
 /// Every Graph path: `/me`, `/v25.0/{id}/accounts`, `/oauth/access_token`, `/debug_token`, ...
-async fn graph_request<S: Store>(
-    State(st): State<Arc<AppState<S>>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    if method == Method::OPTIONS {
+async fn graph_request<S: Store>(State(st): State<Arc<AppState<S>>>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    if parts.method == Method::OPTIONS {
         return render::preflight();
     }
     let trace = render::trace_id();
-    let req = match normalize::request(&method, &uri, &headers, &body) {
+    let body = match axum::body::to_bytes(body, MAX_BODY).await {
+        Ok(b) => b,
+        Err(_) => {
+            let e = GraphError::param(format!("The request body is larger than {MAX_BODY} bytes"));
+            return render::graph(normalize::DEFAULT_VERSION, &trace, Err(e));
+        }
+    };
+    let req = match normalize::request(&parts.method, &parts.uri, &parts.headers, &body) {
         Ok(req) => req,
         Err((version, e)) => return render::graph(&version, &trace, Err(e)),
     };

@@ -3,6 +3,7 @@
 //! A field that exists on a node type but has no value here is omitted, as Facebook omits what a
 //! token may not see; a field that does not exist is `(#100) Tried accessing nonexisting field`.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use serde_json::{json, Map, Value};
@@ -92,13 +93,17 @@ const APP_FIELDS: &[&str] = &[
 ];
 
 /// What a path's first segment names.
-enum Node {
-    User { user: User, asid: Id },
+enum Node<'a> {
+    /// Borrowed when the node is the caller (`/me`), owned when loaded.
+    User {
+        user: Cow<'a, User>,
+        asid: Id,
+    },
     Page(Page),
     App(Arc<App>),
 }
 
-impl Node {
+impl Node<'_> {
     fn type_name(&self) -> &'static str {
         match self {
             Node::User { .. } => "User",
@@ -155,17 +160,17 @@ fn is_edge_of_another_type(edge: &str) -> bool {
 }
 
 /// The node a segment names, as this caller may see it.
-async fn resolve<S: Store>(
+async fn resolve<'c, S: Store>(
     g: &Graph<S>,
     req: &GraphRequest,
-    caller: &Caller,
+    caller: &'c Caller,
     segment: &str,
-) -> Result<Node, GraphError> {
+) -> Result<Node<'c>, GraphError> {
     let app_id = caller.principal.app().id;
     if segment == "me" {
         return match &caller.principal {
             Principal::User(t) => Ok(Node::User {
-                user: t.user.clone(),
+                user: Cow::Borrowed(&t.user),
                 asid: t.asid,
             }),
             Principal::Page(t) => match &t.page {
@@ -183,7 +188,10 @@ async fn resolve<S: Store>(
             return Err(not_found());
         }
         let user = g.store().user(user).await?.ok_or_else(not_found)?;
-        return Ok(Node::User { user, asid: id });
+        return Ok(Node::User {
+            user: Cow::Owned(user),
+            asid: id,
+        });
     }
     if let Some(page) = g.store().page(id).await? {
         return Ok(Node::Page(page));
@@ -213,7 +221,7 @@ struct Ctx<'a, S> {
 }
 
 impl<S: Store> Ctx<'_, S> {
-    async fn render(&self, node: &Node, fields: Option<&[Field]>) -> Result<Value, GraphError> {
+    async fn render(&self, node: &Node<'_>, fields: Option<&[Field]>) -> Result<Value, GraphError> {
         match node {
             Node::User { user, asid } => self.user(user, *asid, fields).await,
             Node::Page(page) => {
@@ -426,7 +434,14 @@ impl<S: Store> Ctx<'_, S> {
                     page,
                     Some(tasks),
                     fields,
-                    &["access_token", "category", "category_list", "name", "tasks"],
+                    &[
+                        "access_token",
+                        "category",
+                        "category_list",
+                        "name",
+                        "id",
+                        "tasks",
+                    ],
                 )
                 .await?,
             );
