@@ -1,14 +1,18 @@
 //! The service every face of graphtoken calls: it resolves tokens (through the cache), mints
 //! them, and keeps the store and the cache consistent.
 
+use std::future::Future;
+use std::hash::Hash;
 use std::sync::Arc;
 
-use crate::cache::Cache;
+use crate::cache::{Cache, ShardKey};
 use crate::clock::{Clock, VirtualClock};
 use crate::error::GraphError;
-use crate::model::{App, Grant, Id, Session, StoredKind, TokenRecord, Unix, User};
+use crate::model::{
+    App, Grant, Id, Page, PageTasks, Session, StoredKind, TokenHash, TokenRecord, Unix, User,
+};
 use crate::permissions::{self, PUBLIC_PROFILE};
-use crate::store::{LoadedToken, Store, StoreError};
+use crate::store::{Store, StoreError, StoreResult, TokenEntry};
 use crate::token::{self, Form, RandomError};
 
 /// A short-lived user token lives one hour (spec §1).
@@ -28,6 +32,22 @@ impl From<RandomError> for GraphError {
     fn from(e: RandomError) -> Self {
         GraphError::internal_because(e)
     }
+}
+
+/// A stored token with everything needed to judge and use it, assembled from the caches: the
+/// parts that many tokens share (the app, the person, the grant, the Page) are shared.
+#[derive(Clone, Debug)]
+pub struct LoadedToken {
+    pub token: TokenRecord,
+    pub session: Session,
+    /// The person's app-scoped id for the token's app.
+    pub asid: Id,
+    pub app: Arc<App>,
+    pub user: Arc<User>,
+    /// The person's grant to the app; `None` once the app was removed.
+    pub grant: Option<Arc<Grant>>,
+    /// For Page tokens: the Page and the person's current tasks on it (`None`: no task left).
+    pub page: Option<(Arc<Page>, Option<PageTasks>)>,
 }
 
 /// Who a token speaks for.
@@ -94,11 +114,38 @@ impl std::fmt::Debug for Issued {
     }
 }
 
+/// Reads through a cache: the cached value, or the store's (cached for next time).
+async fn through<K, V, Fut>(
+    cache: &Cache<K, V>,
+    key: K,
+    load: impl FnOnce() -> Fut,
+) -> Result<Option<Arc<V>>, GraphError>
+where
+    K: Hash + Eq + Clone + ShardKey,
+    Fut: Future<Output = StoreResult<Option<V>>>,
+{
+    if let Some(v) = cache.get(&key) {
+        return Ok(Some(v));
+    }
+    let ticket = cache.ticket(&key);
+    Ok(load().await?.map(|v| {
+        let v = Arc::new(v);
+        cache.put(key, Arc::clone(&v), ticket);
+        v
+    }))
+}
+
 pub struct Graph<S> {
     store: S,
     clock: Arc<dyn Clock>,
-    tokens: Cache<[u8; 32], LoadedToken>,
+    tokens: Cache<TokenHash, TokenEntry>,
     apps: Cache<Id, App>,
+    users: Cache<Id, User>,
+    /// `(user, app)` → the grant, or none (absence is cached too).
+    grants: Cache<(Id, Id), Option<Arc<Grant>>>,
+    pages: Cache<Id, Page>,
+    /// `(page, user)` → the person's tasks on the Page, or none.
+    tasks: Cache<(Id, Id), Option<PageTasks>>,
 }
 
 impl<S: Store> Graph<S> {
@@ -108,6 +155,10 @@ impl<S: Store> Graph<S> {
             clock,
             tokens: Cache::new(1 << 20),
             apps: Cache::new(1 << 14),
+            users: Cache::new(1 << 18),
+            grants: Cache::new(1 << 18),
+            pages: Cache::new(1 << 16),
+            tasks: Cache::new(1 << 18),
         }
     }
 
@@ -119,36 +170,76 @@ impl<S: Store> Graph<S> {
         self.clock.now()
     }
 
-    /// Forget everything cached: call after any state change that could touch a token.
+    /// Forget everything cached: call after a change that could touch anything (a seed).
     pub fn invalidate(&self) {
         self.tokens.invalidate_all();
         self.apps.invalidate_all();
+        self.users.invalidate_all();
+        self.grants.invalidate_all();
+        self.pages.invalidate_all();
+        self.tasks.invalidate_all();
     }
 
     /// An app by id, through the cache.
     pub async fn app(&self, id: Id) -> Result<Option<Arc<App>>, GraphError> {
-        if let Some(a) = self.apps.get(&id) {
-            return Ok(Some(a));
-        }
-        let generation = self.apps.generation();
-        Ok(self.store.app(id).await?.map(|a| {
-            let a = Arc::new(a);
-            self.apps.put(id, Arc::clone(&a), generation);
-            a
-        }))
+        through(&self.apps, id, || self.store.app(id)).await
     }
 
-    /// A stored token with its context, through the cache.
-    pub async fn load(&self, hash: [u8; 32]) -> Result<Option<Arc<LoadedToken>>, GraphError> {
-        if let Some(t) = self.tokens.get(&hash) {
-            return Ok(Some(t));
-        }
-        let generation = self.tokens.generation();
-        Ok(self.store.load_token(hash).await?.map(|t| {
-            let t = Arc::new(t);
-            self.tokens.put(hash, Arc::clone(&t), generation);
-            t
-        }))
+    async fn user(&self, id: Id) -> Result<Option<Arc<User>>, GraphError> {
+        through(&self.users, id, || self.store.user(id)).await
+    }
+
+    async fn page(&self, id: Id) -> Result<Option<Arc<Page>>, GraphError> {
+        through(&self.pages, id, || self.store.page(id)).await
+    }
+
+    /// The person's grant to the app, through the cache.
+    pub async fn grant(&self, user: Id, app: Id) -> Result<Option<Arc<Grant>>, GraphError> {
+        let g = through(&self.grants, (user, app), || async move {
+            Ok(Some(self.store.grant(user, app).await?.map(Arc::new)))
+        })
+        .await?;
+        Ok(g.and_then(|g| (*g).clone()))
+    }
+
+    /// The person's tasks on the Page, through the cache.
+    pub async fn page_tasks(&self, page: Id, user: Id) -> Result<Option<PageTasks>, GraphError> {
+        let t = through(&self.tasks, (page, user), || async move {
+            Ok(Some(self.store.page_tasks(page, user).await?))
+        })
+        .await?;
+        Ok(t.and_then(|t| (*t).clone()))
+    }
+
+    /// A stored token with its context, assembled from the caches (one query on a miss, more
+    /// only when the shared parts are not cached either).
+    pub async fn load(&self, hash: TokenHash) -> Result<Option<Arc<LoadedToken>>, GraphError> {
+        let Some(entry) = through(&self.tokens, hash, || self.store.token_entry(hash)).await?
+        else {
+            return Ok(None);
+        };
+        let t = &entry.token;
+        let missing =
+            |what: &str| GraphError::internal_because(format!("token refers to a missing {what}"));
+        let app = self.app(t.app_id).await?.ok_or_else(|| missing("app"))?;
+        let user = self.user(t.user_id).await?.ok_or_else(|| missing("user"))?;
+        let grant = self.grant(t.user_id, t.app_id).await?;
+        let page = match t.page_id {
+            Some(p) => Some((
+                self.page(p).await?.ok_or_else(|| missing("page"))?,
+                self.page_tasks(p, t.user_id).await?,
+            )),
+            None => None,
+        };
+        Ok(Some(Arc::new(LoadedToken {
+            token: entry.token.clone(),
+            session: entry.session.clone(),
+            asid: entry.asid,
+            app,
+            user,
+            grant,
+            page,
+        })))
     }
 
     /// Everything known about a token string, and why it does not work if it does not.
@@ -297,8 +388,8 @@ impl<S: Store> Graph<S> {
         grant.last_login_at = now;
         self.store.put_grant(&grant).await?;
         self.asid(user.id, app.id).await?;
+        self.grants.remove(&(user.id, app.id));
         let session = self.store.create_session(user.id, app.id, now).await?;
-        self.invalidate();
         self.mint_user_token(&session, long_lived).await
     }
 

@@ -22,19 +22,14 @@ impl std::error::Error for StoreError {}
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
-/// Everything needed to judge and use a stored token, read in one go (the hot path's cache miss).
+/// A stored token with its session and the person's app-scoped id for its app: what a cache
+/// miss on the hot path reads, in one query. The app, person, grant and Page come from their
+/// own caches.
 #[derive(Clone, Debug)]
-pub struct LoadedToken {
+pub struct TokenEntry {
     pub token: TokenRecord,
     pub session: Session,
-    pub app: App,
-    pub user: User,
-    /// The person's grant to the app; `None` once the app was removed.
-    pub grant: Option<Grant>,
-    /// The person's app-scoped id for the token's app.
     pub asid: Id,
-    /// For Page tokens: the Page and the person's current tasks on it (`None`: no task left).
-    pub page: Option<(Page, Option<PageTasks>)>,
 }
 
 /// A whole seed world, resolved to records, to be written in one transaction.
@@ -103,11 +98,11 @@ pub trait Store: Send + Sync + 'static {
         &self,
         hash: TokenHash,
     ) -> impl Future<Output = StoreResult<Option<TokenRecord>>> + Send;
-    /// The token with its session, app, person, grant, app-scoped id and Page context.
-    fn load_token(
+    /// The token with its session and app-scoped id (see [`TokenEntry`]).
+    fn token_entry(
         &self,
         hash: TokenHash,
-    ) -> impl Future<Output = StoreResult<Option<LoadedToken>>> + Send;
+    ) -> impl Future<Output = StoreResult<Option<TokenEntry>>> + Send;
 
     fn setting(&self, name: &str) -> impl Future<Output = StoreResult<Option<String>>> + Send;
     fn put_setting(&self, name: &str, value: &str) -> impl Future<Output = StoreResult<()>> + Send;

@@ -2,13 +2,12 @@
 //! transaction) so [`crate::SqliteStore`] decides where and on which thread it runs.
 //!
 //! Statements go through `prepare_cached`: each connection keeps them compiled, which matters
-//! most for [`load_token`], the hot path's cache miss.
+//! most for [`token_entry`], the hot path's cache miss.
 
 use graphtoken_core::model::{
-    App, AppRole, Grant, Id, Page, PageTasks, Session, StoredKind, TokenHash, TokenRecord, Unix,
-    User,
+    App, AppRole, Grant, Id, Page, PageTasks, Session, TokenHash, TokenRecord, Unix, User,
 };
-use graphtoken_core::store::{LoadedToken, StoreError, StoreResult, WorldRecords};
+use graphtoken_core::store::{StoreError, StoreResult, TokenEntry, WorldRecords};
 use rusqlite::{params, Connection, OptionalExtension, Params, Row};
 
 use crate::rows::{self, *};
@@ -253,53 +252,28 @@ pub(crate) fn token(conn: &Connection, hash: &TokenHash) -> StoreResult<Option<T
     one(conn, &sql, [hash], rows::token, "loading token")
 }
 
-fn session(conn: &Connection, id: i64) -> StoreResult<Session> {
-    let sql = format!("SELECT {SESSION_COLS} FROM sessions WHERE id = ?1");
-    required(
+/// A token with its session and app-scoped id, in one indexed join: the hot path's cache miss.
+pub(crate) fn token_entry(conn: &Connection, hash: &TokenHash) -> StoreResult<Option<TokenEntry>> {
+    const SQL: &str = "SELECT t.hash, t.kind, t.app_id, t.user_id, t.page_id, t.session_id, \
+         t.parent, t.long_lived, t.issued_at, t.expires_at, t.invalidated_at, t.invalid_subcode, \
+         s.id, s.user_id, s.app_id, s.created_at, s.invalidated_at, s.invalid_subcode, a.asid \
+         FROM tokens t \
+         JOIN sessions s ON s.id = t.session_id \
+         JOIN asids a ON a.user_id = t.user_id AND a.app_id = t.app_id \
+         WHERE t.hash = ?1";
+    one(
         conn,
-        &sql,
-        [id],
-        rows::session,
-        "loading the token's session",
+        SQL,
+        [hash],
+        |r| {
+            Ok(TokenEntry {
+                token: rows::token(r)?,
+                session: rows::session_at(r, 12)?,
+                asid: rows::id(r, 18)?,
+            })
+        },
+        "loading token",
     )
-}
-
-/// Everything about a token, read on one connection (one blocking hop for the caller).
-pub(crate) fn load_token(conn: &Connection, hash: &TokenHash) -> StoreResult<Option<LoadedToken>> {
-    let Some(token) = token(conn, hash)? else {
-        return Ok(None);
-    };
-    let missing = |what: &str, id: Id| StoreError(format!("token refers to missing {what} {id}"));
-    let session = session(conn, token.session_id)?;
-    let app = app(conn, token.app_id)?.ok_or_else(|| missing("app", token.app_id))?;
-    let user = user(conn, token.user_id)?.ok_or_else(|| missing("user", token.user_id))?;
-    let grant = grant(conn, token.user_id, token.app_id)?;
-    let asid = asid_of(conn, token.user_id, token.app_id)?.ok_or_else(|| {
-        StoreError(format!(
-            "no asid for user {} on app {} (tokens are minted after it)",
-            token.user_id, token.app_id
-        ))
-    })?;
-    let page = match (token.kind, token.page_id) {
-        (StoredKind::User, _) => None,
-        (StoredKind::Page, None) => {
-            return Err(StoreError("Page token without a page_id".to_string()));
-        }
-        (StoredKind::Page, Some(page_id)) => {
-            let page = page(conn, page_id)?.ok_or_else(|| missing("page", page_id))?;
-            let tasks = page_tasks(conn, page_id, token.user_id)?;
-            Some((page, tasks))
-        }
-    };
-    Ok(Some(LoadedToken {
-        token,
-        session,
-        app,
-        user,
-        grant,
-        asid,
-        page,
-    }))
 }
 
 pub(crate) fn setting(conn: &Connection, name: &str) -> StoreResult<Option<String>> {

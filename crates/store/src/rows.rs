@@ -18,8 +18,6 @@ pub(crate) const APP_COLS: &str = "id, key, name, secret, client_token, mode, pl
 pub(crate) const USER_COLS: &str = "id, key, name, email, password_hash, created_at";
 pub(crate) const PAGE_COLS: &str = "id, key, name, category, created_at";
 pub(crate) const GRANT_COLS: &str = "user_id, app_id, granted, declined, last_login_at, created_at";
-pub(crate) const SESSION_COLS: &str =
-    "id, user_id, app_id, created_at, invalidated_at, invalid_subcode";
 pub(crate) const TOKEN_COLS: &str = "hash, kind, app_id, user_id, page_id, session_id, parent, \
      long_lived, issued_at, expires_at, invalidated_at, invalid_subcode";
 
@@ -128,13 +126,15 @@ pub(crate) fn grant(r: &Row) -> rusqlite::Result<Grant> {
     })
 }
 
-pub(crate) fn session(r: &Row) -> rusqlite::Result<Session> {
+/// A session whose columns (`id, user_id, app_id, created_at, invalidated_at,
+/// invalid_subcode`) start at column `o` (after a join).
+pub(crate) fn session_at(r: &Row, o: usize) -> rusqlite::Result<Session> {
     Ok(Session {
-        id: r.get(0)?,
-        user_id: id(r, 1)?,
-        app_id: id(r, 2)?,
-        created_at: r.get(3)?,
-        invalidated: invalidation(r, 4, 5)?,
+        id: r.get(o)?,
+        user_id: id(r, o + 1)?,
+        app_id: id(r, o + 2)?,
+        created_at: r.get(o + 3)?,
+        invalidated: invalidation(r, o + 4, o + 5)?,
     })
 }
 

@@ -14,7 +14,7 @@ use std::time::Duration;
 use graphtoken_core::model::{
     App, Grant, Id, Page, PageTasks, Session, TokenHash, TokenRecord, Unix, User,
 };
-use graphtoken_core::store::{LoadedToken, Store, StoreError, StoreResult, WorldRecords};
+use graphtoken_core::store::{Store, StoreError, StoreResult, TokenEntry, WorldRecords};
 use rusqlite::Connection;
 
 use crate::{migrations, queries};
@@ -282,8 +282,8 @@ impl Store for SqliteStore {
         self.read(move |c| queries::token(c, &hash)).await
     }
 
-    async fn load_token(&self, hash: TokenHash) -> StoreResult<Option<LoadedToken>> {
-        self.read(move |c| queries::load_token(c, &hash)).await
+    async fn token_entry(&self, hash: TokenHash) -> StoreResult<Option<TokenEntry>> {
+        self.read(move |c| queries::token_entry(c, &hash)).await
     }
 
     async fn setting(&self, name: &str) -> StoreResult<Option<String>> {

@@ -6,8 +6,9 @@ use serde_json::{json, Map, Value};
 use crate::error::GraphError;
 use crate::permissions::{self, PUBLIC_PROFILE};
 use crate::request::GraphRequest;
+use crate::service::LoadedToken;
 use crate::service::{Caller, Graph, Inspection, Principal};
-use crate::store::{LoadedToken, Store};
+use crate::store::Store;
 
 use super::require_get;
 

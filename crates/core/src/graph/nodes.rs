@@ -99,7 +99,7 @@ enum Node<'a> {
         user: Cow<'a, User>,
         asid: Id,
     },
-    Page(Page),
+    Page(Cow<'a, Page>),
     App(Arc<App>),
 }
 
@@ -174,7 +174,7 @@ async fn resolve<'c, S: Store>(
                 asid: t.asid,
             }),
             Principal::Page(t) => match &t.page {
-                Some((page, _)) => Ok(Node::Page(page.clone())),
+                Some((page, _)) => Ok(Node::Page(Cow::Borrowed(page))),
                 None => Err(GraphError::internal_because("Page token without a Page")),
             },
             Principal::App(_) | Principal::Client(_) => Err(GraphError::active_token_required()),
@@ -194,7 +194,7 @@ async fn resolve<'c, S: Store>(
         });
     }
     if let Some(page) = g.store().page(id).await? {
-        return Ok(Node::Page(page));
+        return Ok(Node::Page(Cow::Owned(page)));
     }
     match g.app(id).await? {
         Some(app) => Ok(Node::App(app)),
@@ -243,7 +243,7 @@ impl<S: Store> Ctx<'_, S> {
     /// The caller person's tasks on a Page (user tokens only).
     async fn caller_tasks(&self, page: Id) -> Result<Option<PageTasks>, GraphError> {
         match self.caller_user() {
-            Some(user) => Ok(self.g.store().page_tasks(page, user).await?),
+            Some(user) => Ok(self.g.page_tasks(page, user).await?),
             None => Ok(None),
         }
     }
@@ -480,7 +480,7 @@ impl<S: Store> Ctx<'_, S> {
         if !allowed {
             return Err(permissions_error());
         }
-        let grant = self.g.store().grant(user.id, app).await?;
+        let grant = self.g.grant(user.id, app).await?;
         let mut data = Vec::new();
         if let Some(grant) = grant {
             let granted = grant
