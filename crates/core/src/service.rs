@@ -36,18 +36,23 @@ impl From<RandomError> for GraphError {
 
 /// A stored token with everything needed to judge and use it, assembled from the caches: the
 /// parts that many tokens share (the app, the person, the grant, the Page) are shared.
+/// Its `token`, `session` and `asid` are those of the [`TokenEntry`] it derefs to.
 #[derive(Clone, Debug)]
 pub struct LoadedToken {
-    pub token: TokenRecord,
-    pub session: Session,
-    /// The person's app-scoped id for the token's app.
-    pub asid: Id,
+    pub entry: Arc<TokenEntry>,
     pub app: Arc<App>,
     pub user: Arc<User>,
     /// The person's grant to the app; `None` once the app was removed.
     pub grant: Option<Arc<Grant>>,
     /// For Page tokens: the Page and the person's current tasks on it (`None`: no task left).
     pub page: Option<(Arc<Page>, Option<PageTasks>)>,
+}
+
+impl std::ops::Deref for LoadedToken {
+    type Target = TokenEntry;
+    fn deref(&self) -> &TokenEntry {
+        &self.entry
+    }
 }
 
 /// Who a token speaks for.
@@ -232,9 +237,7 @@ impl<S: Store> Graph<S> {
             None => None,
         };
         Ok(Some(Arc::new(LoadedToken {
-            token: entry.token.clone(),
-            session: entry.session.clone(),
-            asid: entry.asid,
+            entry,
             app,
             user,
             grant,

@@ -24,6 +24,9 @@ fn version(seg: &str) -> Option<&str> {
 }
 
 fn decode(seg: &str) -> String {
+    if !seg.contains('%') {
+        return seg.to_string();
+    }
     percent_encoding::percent_decode_str(seg)
         .decode_utf8_lossy()
         .into_owned()

@@ -3,12 +3,15 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::body::Body;
-use axum::http::{header, HeaderValue, Response, StatusCode};
+use axum::http::{header, HeaderName, HeaderValue, Response, StatusCode};
 use serde_json::Value;
 
 use graphtoken_core::error::GraphError;
 
-const JSON: &str = "application/json; charset=UTF-8";
+const JSON: HeaderValue = HeaderValue::from_static("application/json; charset=UTF-8");
+const API_VERSION: HeaderName = HeaderName::from_static("facebook-api-version");
+const TRACE_ID: HeaderName = HeaderName::from_static("x-fb-trace-id");
+const REV: HeaderName = HeaderName::from_static("x-fb-rev");
 
 /// An 11-character trace id for `fbtrace_id` and `x-fb-trace-id`. Not a secret: a counter run
 /// through a mixer (splitmix64), so ids look random and never repeat within a run.
@@ -48,14 +51,15 @@ pub fn graph(version: &str, trace: &str, result: Result<Value, GraphError>) -> R
     let mut r = Response::new(Body::from(body));
     *r.status_mut() = status;
     let h = r.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(JSON));
+    h.reserve(10);
+    h.insert(header::CONTENT_TYPE, JSON);
     if let Ok(v) = HeaderValue::from_str(version) {
-        h.insert("facebook-api-version", v);
+        h.insert(API_VERSION, v);
     }
     if let Ok(v) = HeaderValue::from_str(trace) {
-        h.insert("x-fb-trace-id", v);
+        h.insert(TRACE_ID, v);
     }
-    h.insert("x-fb-rev", HeaderValue::from_static("1"));
+    h.insert(REV, HeaderValue::from_static("1"));
     h.insert(
         header::ACCESS_CONTROL_ALLOW_ORIGIN,
         HeaderValue::from_static("*"),
@@ -99,8 +103,7 @@ pub fn preflight() -> Response<Body> {
 pub fn json(status: StatusCode, v: &Value) -> Response<Body> {
     let mut r = Response::new(Body::from(v.to_string()));
     *r.status_mut() = status;
-    r.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static(JSON));
+    r.headers_mut().insert(header::CONTENT_TYPE, JSON);
     r
 }
 

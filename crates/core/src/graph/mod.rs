@@ -23,13 +23,15 @@ pub async fn debug_data<S: Store>(g: &Graph<S>, input: &str) -> Result<Value, Gr
 pub async fn handle<S: Store>(g: &Graph<S>, req: &GraphRequest) -> Result<Value, GraphError> {
     let path: Vec<&str> = req.path.iter().map(String::as_str).collect();
     match path.as_slice() {
-        ["oauth", "access_token"] => oauth::access_token(g, req).await,
+        // Each branch is boxed: the futures differ a lot in size, and an unboxed match would make
+        // every request carry (and move) the largest.
+        ["oauth", "access_token"] => Box::pin(oauth::access_token(g, req)).await,
         ["debug_token"] => {
             let Some(token) = req.token.as_deref() else {
                 return Err(GraphError::debug_token_needs_token());
             };
             let caller = authenticate(g, req, token).await?;
-            debug::debug_token(g, req, &caller).await
+            Box::pin(debug::debug_token(g, req, &caller)).await
         }
         [] => Err(GraphError::param(
             "Missing 'ids' parameter: a request to the root names the objects it wants in ids",
@@ -43,7 +45,7 @@ pub async fn handle<S: Store>(g: &Graph<S>, req: &GraphRequest) -> Result<Value,
                 });
             };
             let caller = authenticate(g, req, token).await?;
-            nodes::handle(g, req, &caller, node, rest).await
+            Box::pin(nodes::handle(g, req, &caller, node, rest)).await
         }
     }
 }

@@ -135,7 +135,7 @@ pub async fn handle<S: Store>(
                 req.params.get("after"),
                 req.params.get("before"),
             )?;
-            ctx.accounts(user, *asid, fields.as_deref(), req.params.get("fields"), &w)
+            Box::pin(ctx.accounts(user, *asid, fields.as_deref(), req.params.get("fields"), &w))
                 .await
         }
         (Node::User { user, .. }, ["permissions"]) => {
@@ -291,10 +291,8 @@ impl<S: Store> Ctx<'_, S> {
                         f.modifier("after"),
                         f.modifier("before"),
                     )?;
-                    Some(
-                        self.accounts(user, asid, f.children.as_deref(), None, &w)
-                            .await?,
-                    )
+                    let edge = self.accounts(user, asid, f.children.as_deref(), None, &w);
+                    Some(Box::pin(edge).await?)
                 }
                 "permissions" => Some(self.permissions(user, None, None).await?),
                 other if USER_FIELDS.contains(&other) => None,
