@@ -1,7 +1,7 @@
 -- wrk script: GET <path>?access_token=<token> for every line of $TOKENS_FILE, in order, once;
 -- the thread stops itself after the last one. Used to bring a server to its steady state
 -- (every token seen once) before measuring. Run it with one thread.
-local tokens, i, base = {}, 0, nil
+local tokens, i, done, base = {}, 0, 0, nil
 function init(args)
   for line in io.lines(os.getenv("TOKENS_FILE")) do
     if #line > 0 then tokens[#tokens + 1] = line end
@@ -13,5 +13,6 @@ function request()
   return wrk.format("GET", base .. tokens[((i - 1) % #tokens) + 1])
 end
 function response(status, headers, body)
-  if i >= #tokens then wrk.thread:stop() end
+  done = done + 1
+  if done >= #tokens then wrk.thread:stop() end
 end

@@ -3,8 +3,8 @@
 # hello-world baseline from ../shared/bench, in one run, on loopback only. Bounded: every wrk run
 # has -d and a timeout; every server started here is stopped by PID on exit.
 #
-#   bench/run.sh                 # TOKENS=100000 DUR=8 PROFILE=2:64
-#   TOKENS=20000 DUR=5 bench/run.sh
+#   bench/run.sh                 # TOKENS=100000 DUR=8 PROFILE=2:64 ROUNDS=3
+#   TOKENS=20000 DUR=5 ROUNDS=1 bench/run.sh
 #
 # Prints a markdown table and writes it to bench/logs/latest.md (raw wrk output beside it).
 set -euo pipefail
@@ -14,6 +14,7 @@ PEERS="${PEERS:-$ROOT/../shared/bench}"
 TOKENS="${TOKENS:-100000}"
 DUR="${DUR:-8}"
 PROFILE="${PROFILE:-2:64}"
+ROUNDS="${ROUNDS:-3}"
 LOGS="$HERE/logs"
 RUN="$(mktemp -d -t graphtoken-bench.XXXXXX)"
 PIDS=()
@@ -62,37 +63,39 @@ PY
   tail -n1 "$RUN/rows" | sed 's/^/[bench]   /' >&2
 }
 
-# 1. the axum baseline: a HashMap lookup of a random one of 100k tokens
+# Both servers run side by side; they are measured in turns, ROUNDS times, so that drift on
+# the machine hits both alike.
 port=$(free_port)
 ADDR="127.0.0.1:$port" TOKENS="$TOKENS" "$HERE/target-baseline/release/axum-baseline" >"$LOGS/axum.log" 2>&1 &
-PIDS+=($!); apid=$!
+PIDS+=($!); apid=$!; aurl="http://127.0.0.1:$port/hello_auth"
 wait_http "http://127.0.0.1:$port/hello" || { log "axum baseline did not start"; exit 1; }
 curl -s "http://127.0.0.1:$port/tokens?n=$TOKENS" >"$RUN/axum_tokens.txt"
-TOKENS_FILE="$RUN/axum_tokens.txt" measure "axum baseline GET /hello_auth" "$apid" "http://127.0.0.1:$port/hello_auth"
-kill -TERM "$apid"; wait "$apid" 2>/dev/null || true
 
-# 2. graphtoken: GET /me with a random one of $TOKENS real user tokens (SQLite, cache warm after 1st touch)
 port=$(free_port)
 "$ROOT/target/release/graphtoken" serve --listen "127.0.0.1:$port" --db "sqlite://$RUN/bench.db" \
   --seed "$HERE/world.toml" --admin-key bench-admin-key >"$LOGS/graphtoken.out" 2>"$LOGS/graphtoken.log" &
-PIDS+=($!); gpid=$!
+PIDS+=($!); gpid=$!; gurl="http://127.0.0.1:$port/me"
 wait_http "http://127.0.0.1:$port/healthz" || { log "graphtoken did not start"; exit 1; }
 log "minting $TOKENS tokens through the admin API"
 start=$(date +%s)
 python3 "$HERE/mint.py" "http://127.0.0.1:$port" bench-admin-key "$TOKENS" "$RUN/gt_tokens.txt"
 log "minted in $(( $(date +%s) - start )) s"
-# cold: right after minting, most requests are a token's first touch (a store read)
-TOKENS_FILE="$RUN/gt_tokens.txt" measure "graphtoken GET /me, cold" "$gpid" "http://127.0.0.1:$port/me"
-# warm: every token seen once (one sequential pass, not measured), then the same load
+
+# cold: right after minting, most requests are a token's first touch (a store read); once only
+TOKENS_FILE="$RUN/gt_tokens.txt" measure "graphtoken GET /me, cold" "$gpid" "$gurl"
+# warm: every token seen once (one sequential pass, not measured)
 log "one pass over every token"
 # (the script stops sending after the last token; wrk still waits out -d, sized for >= 4k req/s)
 pass=$((TOKENS / 4000 + 3))
-TOKENS_FILE="$RUN/gt_tokens.txt" timeout $((pass + 20)) wrk -t1 -c16 -d"${pass}s" -s "$HERE/each_token_once.lua" "http://127.0.0.1:$port/me" >"$LOGS/warm_pass.txt" 2>&1 || true
+TOKENS_FILE="$RUN/gt_tokens.txt" timeout $((pass + 20)) wrk -t1 -c16 -d"${pass}s" -s "$HERE/each_token_once.lua" "$gurl" >"$LOGS/warm_pass.txt" 2>&1 || true
 seen=$(awk '/requests in/{print $1}' "$LOGS/warm_pass.txt")
 [ "${seen:-0}" -ge "$TOKENS" ] || log "warning: the pass made ${seen:-0} requests for $TOKENS tokens"
-TOKENS_FILE="$RUN/gt_tokens.txt" measure "graphtoken GET /me, warm" "$gpid" "http://127.0.0.1:$port/me"
+
+for r in $(seq 1 "$ROUNDS"); do
+  TOKENS_FILE="$RUN/axum_tokens.txt" measure "axum baseline GET /hello_auth, round $r" "$apid" "$aurl"
+  TOKENS_FILE="$RUN/gt_tokens.txt" measure "graphtoken GET /me, warm, round $r" "$gpid" "$gurl"
+done
 rss=$(awk '/VmHWM/{print $2}' "/proc/$gpid/status")
-kill -TERM "$gpid"; wait "$gpid" 2>/dev/null || true
 
 {
   echo "run $(date -u +%FT%TZ), $(nproc) cores, $TOKENS tokens, wrk ${PROFILE/:/ threads, } connections, ${DUR}s"
@@ -101,6 +104,19 @@ kill -TERM "$gpid"; wait "$gpid" 2>/dev/null || true
   echo "|---|---|---:|---:|---:|---:|---:|---:|"
   awk -F'\t' '{printf "| %s | %s | %s | %s | %s | %s | %s | %s |\n",$1,$2,$3,$4,$5,$6,$7,$8}' "$RUN/rows"
   echo
-  awk -F'\t' 'NR==1{b=$3; bc=$8} NR>1{printf "%s / baseline: %.0f%% of req/s, %.0f%% of req per server CPU-second\n", $1, 100*$3/b, 100*$8/bc}' "$RUN/rows"
+  python3 - "$RUN/rows" <<'PY'
+import statistics, sys
+rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
+base = [r for r in rows if r[0].startswith("axum")]
+warm = [r for r in rows if "warm" in r[0]]
+cold = [r for r in rows if "cold" in r[0]]
+med = lambda rs, i: statistics.median(float(r[i]) for r in rs)
+ratios = [100 * float(w[2]) / float(b[2]) for b, w in zip(base, warm)]
+print(f"rounds: {len(warm)}; warm / baseline req/s by round: " + ", ".join(f"{x:.0f}%" for x in ratios))
+print(f"median req/s: baseline {med(base, 2):.0f}, graphtoken warm {med(warm, 2):.0f} -> {100 * med(warm, 2) / med(base, 2):.0f}% of the baseline")
+print(f"median req per server CPU-second: baseline {med(base, 7):.0f}, graphtoken warm {med(warm, 7):.0f} -> {100 * med(warm, 7) / med(base, 7):.0f}%")
+if cold:
+    print(f"cold (first touch of most tokens), once: {float(cold[0][2]):.0f} req/s = {100 * float(cold[0][2]) / med(base, 2):.0f}% of the baseline median")
+PY
   echo "graphtoken peak RSS: $((rss / 1024)) MiB"
 } | tee "$LOGS/latest.md"
