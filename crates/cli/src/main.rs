@@ -93,7 +93,8 @@ enum TokenCommand {
         #[command(flatten)]
         remote: Remote,
     },
-    /// What debug_token says of a token, in words.
+    /// What debug_token says of a token, in words. `-` reads the token from standard input,
+    /// which keeps it out of the process list and shell history.
     Debug {
         token: String,
         #[command(flatten)]
@@ -165,6 +166,15 @@ fn token(cmd: TokenCommand) -> Result<(), String> {
             Ok(())
         }
         TokenCommand::Debug { token, remote } => {
+            let token = if token == "-" {
+                let mut line = String::new();
+                std::io::stdin()
+                    .read_line(&mut line)
+                    .map_err(|e| format!("cannot read the token from standard input: {e}"))?;
+                line.trim().to_string()
+            } else {
+                token
+            };
             let v = remote
                 .admin()?
                 .debug_token(&token)

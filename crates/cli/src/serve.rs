@@ -101,9 +101,15 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         None => {}
     }
 
-    let admin_key = match args.admin_key {
-        Some(k) if !k.is_empty() => k,
-        _ => token::random_alnum(32).map_err(|e| e.to_string())?,
+    // A key the operator chose is never printed; a generated one must be, or nobody has it.
+    let (admin_key, generated) = match args.admin_key {
+        Some(k) if !k.is_empty() => (k, false),
+        _ => (token::random_alnum(32).map_err(|e| e.to_string())?, true),
+    };
+    let shown_key = if generated {
+        admin_key.clone()
+    } else {
+        "$GRAPHTOKEN_ADMIN_KEY".to_string()
     };
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
@@ -111,14 +117,17 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
 
     let stop = shutdown()?;
-    let banner = match &args.seed {
-        None => demo_banner(&graph, addr, &admin_key).await?,
-        Some(_) => None,
+    // The demo banner (with the demo app's secret) is shown when the demo world is created.
+    let banner = if args.seed.is_none() && empty {
+        demo_banner(&graph, addr, &shown_key).await?
+    } else {
+        None
     };
     let mut out = std::io::stdout().lock();
-    match banner {
-        Some(b) => writeln!(out, "{b}"),
-        None => writeln!(out, "admin key: {admin_key}"),
+    match (banner, generated) {
+        (Some(b), _) => writeln!(out, "{b}"),
+        (None, true) => writeln!(out, "admin key: {admin_key}"),
+        (None, false) => Ok(()),
     }
     .and_then(|_| writeln!(out, "graphtoken listening on http://{addr}"))
     .and_then(|_| out.flush())
@@ -190,12 +199,12 @@ graphtoken — the Facebook Graph API token system, on your machine
   base URL     {base}
   demo app     {name}: id {id}, secret {secret}
   demo user    {email} / {DEMO_PASSWORD}
-  admin key    {admin_key}
+  admin key    {key_line}
 
 The recipe: a short-lived user token → a long-lived one → Page tokens that never expire.
 
   # 1. a short-lived user token, as if the demo user had logged in
-  SHORT=$(curl -s -X POST {base}/_admin/tokens -H 'Authorization: Bearer {admin_key}' \
+  SHORT=$(curl -s -X POST {base}/_admin/tokens -H "Authorization: Bearer {admin_key}" \
     -d '{{"user":"demo","app":"demo","scopes":["pages_show_list","pages_read_engagement"]}}' | sed 's/.*"access_token":"\([^"]*\)".*/\1/')
 
   # 2. exchange it for a long-lived one (60 days)
@@ -207,5 +216,10 @@ The recipe: a short-lived user token → a long-lived one → Page tokens that n
         name = app.name,
         id = app.id,
         secret = app.secret,
+        key_line = if admin_key.starts_with('$') {
+            "the one you passed (--admin-key or GRAPHTOKEN_ADMIN_KEY)"
+        } else {
+            admin_key
+        },
     )))
 }

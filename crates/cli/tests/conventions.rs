@@ -236,3 +236,32 @@ fn errors_have_the_full_envelope() {
     assert_eq!(r.header("x-fb-trace-id"), Some(trace));
     assert_ne!(s.get("/me").body["error"]["fbtrace_id"], json!(trace));
 }
+
+#[test]
+fn a_client_token_counts_as_no_token() {
+    let s = Server::seeded();
+    let client = format!("{ACME}|acme-client-token-0123456789");
+    s.get_as("/me", &client).assert_error(
+        2500,
+        None,
+        "OAuthException",
+        "An active access token must be used to query information about the current user.",
+    );
+    s.get_as(&format!("/{COFFEE}"), &client).assert_error(
+        104,
+        None,
+        "OAuthException",
+        "An access token is required to request this resource.",
+    );
+}
+
+#[test]
+fn deeply_nested_fields_are_refused_not_fatal() {
+    let s = Server::seeded();
+    let token = s.alice();
+    let deep = "a{".repeat(5000);
+    let r = s.get_as(&format!("/me?fields={deep}"), &token);
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert_eq!(r.body["error"]["code"], 2500);
+    assert_eq!(s.get("/healthz").status, 200, "the server is still up");
+}

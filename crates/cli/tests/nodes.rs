@@ -277,3 +277,23 @@ fn accounts_without_pages_show_list_is_empty() {
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.text, r#"{"data":[]}"#);
 }
+
+#[test]
+fn an_expanded_edge_pages_with_its_own_fields() {
+    let s = Server::seeded();
+    let t = s.alice();
+    let me = s.get_as("/me?fields=accounts.limit(1){name}", &t);
+    assert_eq!(me.status, 200, "{}", me.text);
+    let edge = &me.body["accounts"];
+    assert_eq!(keys(&edge["data"][0]), ["name", "id"], "{edge}");
+    let next = edge["paging"]["next"].as_str().expect("next");
+    assert!(next.contains("fields=name"), "{next}");
+    let second = common::send(ureq::get(next), common::Body::None);
+    assert_eq!(second.status, 200, "{}", second.text);
+    assert_eq!(
+        keys(&second.body["data"][0]),
+        ["name", "id"],
+        "{}",
+        second.text
+    );
+}

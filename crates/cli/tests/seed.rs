@@ -127,6 +127,12 @@ fn bad_cases() -> Vec<(&'static str, String, usize, &'static str)> {
             "399999999999999",
         ),
         (
+            "a page with an app's id",
+            "\n[[pages]]\nkey = \"q\"\nid = \"1000000000000001\"\nname = \"Q\"\n".into(),
+            PREFIX_LINES + 2,
+            "page id 1000000000000001 is already an app's id",
+        ),
+        (
             "duplicate id",
             "\n[[users]]\nkey = \"zed\"\nid = \"300000000000001\"\nname = \"Zed\"\n".into(),
             PREFIX_LINES + 4,

@@ -259,3 +259,51 @@ fn the_database_holds_no_token_string() {
         );
     }
 }
+
+#[test]
+fn page_tokens_work_after_the_clock_is_set_back() {
+    let s = Server::seeded();
+    let long = s.exchange(&s.alice());
+    let before = s.page_token(COFFEE, &long);
+    // 2022-11-16: long before the seed gave alice her tasks on the Page.
+    let r = s.admin_post("/_admin/clock", json!({ "set": 1_668_613_551 }));
+    assert_eq!(r.status, 200, "{}", r.text);
+    let after = s.page_token(COFFEE, &long);
+    assert_eq!(
+        after, before,
+        "the same user token yields the same Page token"
+    );
+    let me = s.get_as("/me", &after);
+    assert_eq!(me.status, 200, "{}", me.text);
+    assert_eq!(s.debug(&after)["is_valid"], true);
+}
+
+#[test]
+fn concurrent_logins_keep_every_granted_scope() {
+    let s = Server::seeded();
+    let wanted = [
+        "email",
+        "pages_show_list",
+        "pages_read_engagement",
+        "pages_manage_posts",
+        "read_insights",
+        "pages_messaging",
+        "user_posts",
+        "ads_read",
+    ];
+    std::thread::scope(|t| {
+        for scope in wanted {
+            let s = &s;
+            t.spawn(move || s.issue("carol", "rival", &[scope], false));
+        }
+    });
+    let token = s.issue("carol", "rival", &[], false);
+    let granted = s.get_as("/me/permissions?status=granted", &token);
+    for scope in wanted {
+        assert!(
+            granted.text.contains(scope),
+            "{scope} lost: {}",
+            granted.text
+        );
+    }
+}

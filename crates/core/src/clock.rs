@@ -44,31 +44,12 @@ impl VirtualClock {
     }
     /// The offset that makes `now()` equal `target`.
     pub fn offset_for(&self, target: Unix) -> i64 {
-        target - SystemClock.now()
+        target.saturating_sub(SystemClock.now())
     }
 }
 
 impl Clock for VirtualClock {
     fn now(&self) -> Unix {
-        SystemClock.now() + self.offset()
-    }
-}
-
-/// A clock that stands still unless moved: for tests.
-#[derive(Debug, Default)]
-pub struct FixedClock(pub AtomicI64);
-
-impl FixedClock {
-    pub fn at(t: Unix) -> Self {
-        FixedClock(AtomicI64::new(t))
-    }
-    pub fn advance(&self, secs: i64) {
-        self.0.fetch_add(secs, Ordering::Relaxed);
-    }
-}
-
-impl Clock for FixedClock {
-    fn now(&self) -> Unix {
-        self.0.load(Ordering::Relaxed)
+        SystemClock.now().saturating_add(self.offset())
     }
 }

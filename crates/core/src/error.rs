@@ -156,8 +156,26 @@ impl GraphError {
     pub fn param(text: impl std::fmt::Display) -> Self {
         GraphError::new(100, OAUTH, format!("(#100) {text}"))
     }
-    pub fn method_not_allowed(method: &str, id: &str) -> Self {
-        Self::unknown_object(id, method)
+    /// `(#200) Permissions error`: the token may not read this (another person's edge).
+    pub fn permission_denied() -> Self {
+        GraphError::new(200, OAUTH, "(#200) Permissions error")
+    }
+
+    // ---- appsecret_proof (spec §5) ----------------------------------------------------------
+
+    pub fn proof_missing() -> Self {
+        GraphError::new(
+            100,
+            METHOD,
+            "API calls from the server require an appsecret_proof argument",
+        )
+    }
+    pub fn proof_invalid() -> Self {
+        GraphError::new(
+            100,
+            METHOD,
+            "Invalid appsecret_proof provided in the API argument",
+        )
     }
 
     // ---- the token endpoint -------------------------------------------------------------
@@ -176,6 +194,18 @@ impl GraphError {
     }
     pub fn missing_exchange_token() -> Self {
         GraphError::new(1, OAUTH, "fb_exchange_token parameter not specified")
+    }
+    /// A token request with neither a grant type graphtoken knows nor a code. [U] wording.
+    pub fn missing_code() -> Self {
+        GraphError::param("Missing code parameter.")
+    }
+    /// `fb_exchange_token` names a Page or app token. [U] wording.
+    pub fn exchange_needs_user_token() -> Self {
+        GraphError::param("fb_exchange_token must be a user access token")
+    }
+    /// `fb_exchange_token` is a token of another app than `client_id`. [U] wording.
+    pub fn exchange_other_app() -> Self {
+        GraphError::param("fb_exchange_token was issued to another app than client_id")
     }
     pub fn unsupported_grant_type(grant: &str) -> Self {
         GraphError::param(format!("Unsupported grant_type: {grant}"))

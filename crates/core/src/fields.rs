@@ -26,12 +26,16 @@ impl Field {
     }
 }
 
+/// How deep `{...}` selections may nest: Graph's own examples go three levels down.
+const MAX_DEPTH: usize = 8;
+
 /// Parses a `fields` value. Empty items (`a,,b`) are skipped, as Facebook does.
 pub fn parse(input: &str) -> Result<Vec<Field>, GraphError> {
     let mut p = Parser {
         s: input.as_bytes(),
         i: 0,
         input,
+        depth: 0,
     };
     let fields = p.list()?;
     if p.i < p.s.len() {
@@ -44,6 +48,7 @@ struct Parser<'a> {
     s: &'a [u8],
     i: usize,
     input: &'a str,
+    depth: usize,
 }
 
 impl Parser<'_> {
@@ -62,12 +67,14 @@ impl Parser<'_> {
             Some(c) => format!("\"{}\"", c as char),
             None => "end of string".into(),
         };
+        // The input is echoed as Facebook does, cut short: it may be long.
+        let shown: String = self.input.chars().take(200).collect();
         GraphError::new(
             2500,
             "OAuthException",
             format!(
-                "Syntax error \"Expected {expected} instead of {found}.\" at character {}: {}",
-                self.i, self.input
+                "Syntax error \"Expected {expected} instead of {found}.\" at character {}: {shown}",
+                self.i
             ),
         )
     }
@@ -126,8 +133,13 @@ impl Parser<'_> {
                     self.i += 1;
                 }
                 Some(b'{') if f.children.is_none() => {
+                    if self.depth >= MAX_DEPTH {
+                        return Err(self.error("at most 8 nested selections"));
+                    }
                     self.i += 1;
+                    self.depth += 1;
                     let children = self.list()?;
+                    self.depth -= 1;
                     if self.peek() != Some(b'}') {
                         return Err(self.error("\"}\""));
                     }
@@ -138,6 +150,26 @@ impl Parser<'_> {
             }
         }
     }
+}
+
+/// Writes a selection back in `fields=` form (for paging URLs of expanded edges).
+pub fn to_string(fields: &[Field]) -> String {
+    let mut out = String::new();
+    for (i, f) in fields.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(&f.name);
+        for (m, v) in &f.modifiers {
+            out.push_str(&format!(".{m}({v})"));
+        }
+        if let Some(children) = &f.children {
+            out.push('{');
+            out.push_str(&to_string(children));
+            out.push('}');
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -158,6 +190,21 @@ mod tests {
         assert_eq!(g[0].modifier("limit"), Some("3"));
         assert_eq!(parse(" id , ,name ").unwrap().len(), 2);
         assert!(parse("").unwrap().is_empty());
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_without_recursion_blowing_up() {
+        let deep = "a{".repeat(100_000);
+        let e = parse(&deep).unwrap_err();
+        assert_eq!(e.code, 2500);
+        assert!(e.message.len() < 400, "{}", e.message.len());
+        assert!(parse("a{b{c{d{e{f{g{h}}}}}}}").is_ok());
+    }
+
+    #[test]
+    fn selections_round_trip() {
+        let s = "name,accounts.limit(2){name,picture.type(large)}";
+        assert_eq!(to_string(&parse(s).unwrap()), s);
     }
 
     #[test]

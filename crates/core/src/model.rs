@@ -257,4 +257,7 @@ pub struct TokenRecord {
     /// 0 means the token never expires.
     pub expires_at: Unix,
     pub invalidated: Option<Invalidation>,
+    /// For Page tokens: the `since` of the person's tasks on the Page when it was minted. The
+    /// token works only while the person holds tasks with that same `since`.
+    pub tasks_since: Option<Unix>,
 }

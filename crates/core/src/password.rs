@@ -1,5 +1,6 @@
-//! Passwords: argon2id hashes in PHC string form. Hashing is slow on purpose: callers on an
-//! async runtime run it on a blocking thread.
+//! Passwords: argon2id hashes in PHC string form. Hashing is slow on purpose (tens of
+//! milliseconds): request handlers must run it on a blocking thread. Seeding calls it directly,
+//! once per person, before the server takes requests.
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;

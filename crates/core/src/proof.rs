@@ -6,38 +6,22 @@ use crate::model::{App, Unix};
 use crate::request::Params;
 use crate::token;
 
-const TIMED_WINDOW: i64 = 300;
-
-pub fn missing() -> GraphError {
-    GraphError::new(
-        100,
-        "GraphMethodException",
-        "API calls from the server require an appsecret_proof argument",
-    )
-}
-
-pub fn invalid() -> GraphError {
-    GraphError::new(
-        100,
-        "GraphMethodException",
-        "Invalid appsecret_proof provided in the API argument",
-    )
-}
+const TIMED_WINDOW: u64 = 300;
 
 /// Checks the proof in `params` for `access_token`, issued for `app`, at `now`.
 pub fn check(app: &App, access_token: &str, params: &Params, now: Unix) -> Result<(), GraphError> {
     let Some(proof) = params.get("appsecret_proof") else {
         return if app.require_appsecret_proof {
-            Err(missing())
+            Err(GraphError::proof_missing())
         } else {
             Ok(())
         };
     };
     let expected = match params.get("appsecret_time") {
         Some(t) => {
-            let at: i64 = t.trim().parse().map_err(|_| invalid())?;
-            if (now - at).abs() > TIMED_WINDOW {
-                return Err(invalid());
+            let at: i64 = t.trim().parse().map_err(|_| GraphError::proof_invalid())?;
+            if now.abs_diff(at) > TIMED_WINDOW {
+                return Err(GraphError::proof_invalid());
             }
             token::appsecret_proof(&app.secret, &format!("{access_token}|{t}"))
         }
@@ -46,6 +30,6 @@ pub fn check(app: &App, access_token: &str, params: &Params, now: Unix) -> Resul
     if token::secrets_equal(&proof.to_ascii_lowercase(), &expected) {
         Ok(())
     } else {
-        Err(invalid())
+        Err(GraphError::proof_invalid())
     }
 }

@@ -119,7 +119,8 @@ impl Resolver<'_> {
         ))
     }
 
-    /// The id an item gets: its own, the one its key already has in the store, or a new one.
+    /// Records an item's id and key. Apps and Pages share one id space (`/{id}` must name
+    /// one thing), so an app and a Page may not have the same id either.
     fn place(
         &mut self,
         kind: Kind,
@@ -130,6 +131,19 @@ impl Resolver<'_> {
         let k = kind as usize;
         if self.ids[k].contains(&id) {
             return Err(self.err(line, format!("duplicate {} id {id}", kind.name())));
+        }
+        let other = match kind {
+            Kind::App => Some(Kind::Page),
+            Kind::Page => Some(Kind::App),
+            Kind::User => None,
+        };
+        if let Some(o) = other.filter(|o| self.ids[*o as usize].contains(&id)) {
+            let problem = format!(
+                "{} id {id} is already the id of a {} in this file",
+                kind.name(),
+                o.name()
+            );
+            return Err(self.err(line, problem));
         }
         self.ids[k].push(id);
         if let Some(key) = key {
@@ -180,6 +194,19 @@ pub async fn apply<S: Store>(g: &Graph<S>, world: &World) -> Result<Applied, App
     let mut out = WorldRecords::default();
 
     // Ids first, so references can point forwards.
+    // An app's or Page's id may not already name something else in the store.
+    let taken = |kind: Kind, id: Id| async move {
+        let page = matches!(kind, Kind::App) && g.store().page(id).await?.is_some();
+        let app = matches!(kind, Kind::Page) && g.store().app(id).await?.is_some();
+        let asid = g.store().resolve_asid(id).await?.is_some();
+        Ok::<_, ApplyError>(match (page, app, asid) {
+            (true, _, _) => Some("a page's id"),
+            (_, true, _) => Some("an app's id"),
+            (_, _, true) => Some("a person's app-scoped id"),
+            _ => None,
+        })
+    };
+
     let mut app_ids = Vec::new();
     for a in &world.apps {
         let by_key = match &a.key {
@@ -195,6 +222,9 @@ pub async fn apply<S: Store>(g: &Graph<S>, world: &World) -> Result<Applied, App
             a.line,
             a.key.as_deref(),
         )?;
+        if let Some(what) = taken(Kind::App, id).await? {
+            return Err(r.err(a.line, format!("app id {id} is already {what}")));
+        }
         r.place(Kind::App, a.line, a.key.as_deref(), id)?;
         app_ids.push(id);
     }
@@ -231,6 +261,9 @@ pub async fn apply<S: Store>(g: &Graph<S>, world: &World) -> Result<Applied, App
             p.line,
             p.key.as_deref(),
         )?;
+        if let Some(what) = taken(Kind::Page, id).await? {
+            return Err(r.err(p.line, format!("page id {id} is already {what}")));
+        }
         r.place(Kind::Page, p.line, p.key.as_deref(), id)?;
         page_ids.push(id);
     }

@@ -84,10 +84,19 @@ impl Principal {
 }
 
 /// A token that authenticated: its string (Page tokens derive from it) and whom it speaks for.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Caller {
     pub token: String,
     pub principal: Principal,
+}
+
+impl std::fmt::Debug for Caller {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Caller")
+            .field("token", &"<redacted>")
+            .field("principal", &self.principal)
+            .finish()
+    }
 }
 
 /// What is known about a token, valid or not (for `debug_token`).
@@ -190,11 +199,13 @@ impl<S: Store> Graph<S> {
         through(&self.apps, id, || self.store.app(id)).await
     }
 
-    async fn user(&self, id: Id) -> Result<Option<Arc<User>>, GraphError> {
+    /// A person by id, through the cache.
+    pub async fn user(&self, id: Id) -> Result<Option<Arc<User>>, GraphError> {
         through(&self.users, id, || self.store.user(id)).await
     }
 
-    async fn page(&self, id: Id) -> Result<Option<Arc<Page>>, GraphError> {
+    /// A Page by id, through the cache.
+    pub async fn page(&self, id: Id) -> Result<Option<Arc<Page>>, GraphError> {
         through(&self.pages, id, || self.store.page(id)).await
     }
 
@@ -307,9 +318,11 @@ impl<S: Store> Graph<S> {
             return Some(GraphError::invalidated(458, app, user));
         }
         if let Some((_, tasks)) = &t.page {
+            // The tasks the token was minted under must still be held: a removal followed by a
+            // new assignment gives a new `since`, and so a new Page token.
             let holds = tasks
                 .as_ref()
-                .is_some_and(|pt| !pt.tasks.is_empty() && pt.since <= t.token.issued_at);
+                .is_some_and(|pt| !pt.tasks.is_empty() && Some(pt.since) == t.token.tasks_since);
             if !holds {
                 return Some(GraphError::invalidated(492, app, user));
             }
@@ -343,16 +356,23 @@ impl<S: Store> Graph<S> {
         Ok(self.store.user_by_key(r).await?)
     }
 
-    /// The person's app-scoped id for the app, created on first need.
+    /// The person's app-scoped id for the app, created on first need. A candidate that is
+    /// already some app's or Page's id, or another person's app-scoped id, is drawn again, so
+    /// `/{id}` always names one thing.
     pub async fn asid(&self, user: Id, app: Id) -> Result<Id, GraphError> {
         for _ in 0..8 {
-            match self.store.ensure_asid(user, app, token::random_id()?).await {
-                Ok(id) => return Ok(id),
-                Err(_) => continue, // a colliding candidate: draw again
+            let candidate = token::random_id()?;
+            if self.store.app(candidate).await?.is_some()
+                || self.store.page(candidate).await?.is_some()
+            {
+                continue;
+            }
+            if let Some(id) = self.store.ensure_asid(user, app, candidate).await? {
+                return Ok(id);
             }
         }
         Err(GraphError::internal_because(
-            "could not allocate an app-scoped id",
+            "could not allocate an app-scoped id in 8 draws",
         ))
     }
 
@@ -371,25 +391,30 @@ impl<S: Store> Graph<S> {
             return Err(GraphError::param(format!("Invalid scope: {bad}")));
         }
         let now = self.now();
-        let mut grant = self.store.grant(user.id, app.id).await?.unwrap_or(Grant {
-            user_id: user.id,
-            app_id: app.id,
-            granted: vec![PUBLIC_PROFILE.to_string()],
-            declined: Vec::new(),
-            last_login_at: now,
-            created_at: now,
-        });
-        for s in scopes {
-            if !grant.has(s) {
-                grant.granted.push(s.clone());
-            }
-            grant.declined.retain(|d| d != s);
-        }
-        if !grant.has(PUBLIC_PROFILE) {
-            grant.granted.insert(0, PUBLIC_PROFILE.to_string());
-        }
-        grant.last_login_at = now;
-        self.store.put_grant(&grant).await?;
+        let (user_id, app_id, scopes) = (user.id, app.id, scopes.to_vec());
+        self.store
+            .update_grant(user.id, app.id, move |old| {
+                let mut grant = old.unwrap_or(Grant {
+                    user_id,
+                    app_id,
+                    granted: vec![PUBLIC_PROFILE.to_string()],
+                    declined: Vec::new(),
+                    last_login_at: now,
+                    created_at: now,
+                });
+                for s in scopes {
+                    grant.declined.retain(|d| *d != s);
+                    if !grant.has(&s) {
+                        grant.granted.push(s);
+                    }
+                }
+                if !grant.has(PUBLIC_PROFILE) {
+                    grant.granted.insert(0, PUBLIC_PROFILE.to_string());
+                }
+                grant.last_login_at = now;
+                grant
+            })
+            .await?;
         self.asid(user.id, app.id).await?;
         self.grants.remove(&(user.id, app.id));
         let session = self.store.create_session(user.id, app.id, now).await?;
@@ -415,8 +440,9 @@ impl<S: Store> Graph<S> {
             parent: None,
             long_lived,
             issued_at: now,
-            expires_at: now + expires_in,
+            expires_at: now.saturating_add(expires_in),
             invalidated: None,
+            tasks_since: None,
         };
         self.store.insert_token(&record).await?;
         Ok(Issued {
@@ -453,6 +479,7 @@ impl<S: Store> Graph<S> {
                 parent.token.expires_at
             },
             invalidated: None,
+            tasks_since: Some(tasks_since),
         };
         if self.load(record.hash).await?.is_none() {
             self.store.insert_token(&record).await?;
@@ -470,8 +497,14 @@ impl<S: Store> Graph<S> {
         Ok(())
     }
 
-    /// Moves the virtual clock to `target` and persists the offset.
+    /// Moves the virtual clock to `target` (1970 … 9999) and persists the offset.
     pub async fn set_clock(&self, clock: &VirtualClock, target: Unix) -> Result<Unix, GraphError> {
+        const LATEST: Unix = 253_402_300_799; // 9999-12-31T23:59:59Z
+        if !(0..=LATEST).contains(&target) {
+            return Err(GraphError::param(format!(
+                "the clock can be set between 1970 and 9999, not to {target}"
+            )));
+        }
         let offset = clock.offset_for(target);
         self.store
             .put_setting(CLOCK_OFFSET, &offset.to_string())

@@ -71,17 +71,26 @@ pub trait Store: Send + Sync + 'static {
     ) -> impl Future<Output = StoreResult<Option<PageTasks>>> + Send;
 
     fn grant(&self, user: Id, app: Id) -> impl Future<Output = StoreResult<Option<Grant>>> + Send;
-    /// Inserts or replaces the grant of `grant.user_id` × `grant.app_id`.
-    fn put_grant(&self, grant: &Grant) -> impl Future<Output = StoreResult<()>> + Send;
+    /// Reads the grant of `user` × `app` (if any), stores what `update` makes of it and returns
+    /// that, atomically: two concurrent updates of one grant never lose each other's changes.
+    fn update_grant<F>(
+        &self,
+        user: Id,
+        app: Id,
+        update: F,
+    ) -> impl Future<Output = StoreResult<Grant>> + Send
+    where
+        F: FnOnce(Option<Grant>) -> Grant + Send + 'static;
 
     /// The person's app-scoped id for the app, creating it from `candidate` when there is none.
-    /// Returns the id in force (the existing one, if any).
+    /// Returns the id in force (the existing one, if any), or `None` when `candidate` is already
+    /// another person's or app's id (draw another).
     fn ensure_asid(
         &self,
         user: Id,
         app: Id,
         candidate: Id,
-    ) -> impl Future<Output = StoreResult<Id>> + Send;
+    ) -> impl Future<Output = StoreResult<Option<Id>>> + Send;
     /// The person and app an app-scoped id belongs to.
     fn resolve_asid(&self, asid: Id) -> impl Future<Output = StoreResult<Option<(Id, Id)>>> + Send;
 

@@ -23,7 +23,7 @@ pub struct World {
     pub grants: Vec<WorldGrant>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct WorldApp {
     pub line: u32,
     pub key: Option<String>,
@@ -38,6 +38,23 @@ pub struct WorldApp {
     pub advanced_access: Vec<String>,
     pub deauthorize_callback_url: Option<String>,
     pub roles: Vec<(Ref, AppRole)>,
+}
+
+impl std::fmt::Debug for WorldApp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WorldApp")
+            .field("line", &self.line)
+            .field("key", &self.key)
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("secret", &self.secret.as_ref().map(|_| "<redacted>"))
+            .field(
+                "client_token",
+                &self.client_token.as_ref().map(|_| "<redacted>"),
+            )
+            .field("mode", &self.mode)
+            .finish_non_exhaustive()
+    }
 }
 
 #[derive(Clone)]

@@ -22,7 +22,7 @@ use graphtoken_core::service::Graph;
 use graphtoken_core::store::Store;
 
 /// The largest request body read (form or JSON parameters; uploads are not served).
-const MAX_BODY: usize = 2 << 20;
+const MAX_BODY: usize = 1 << 20;
 
 /// What every handler shares.
 pub struct AppState<S> {

@@ -8,6 +8,9 @@ use graphtoken_core::request::{GraphRequest, Method, Params};
 
 /// The version served when a path names none.
 pub const DEFAULT_VERSION: &str = "v25.0";
+/// The most parameters a request may carry (query and body together).
+const MAX_PARAMS: usize = 1000;
+
 /// The newest major version graphtoken answers to.
 const NEWEST_MAJOR: u32 = 25;
 
@@ -64,6 +67,12 @@ pub fn request(
     }
     if let Some(q) = uri.query() {
         params.extend(form_urlencoded::parse(q.as_bytes()).into_owned());
+    }
+    if params.len() > MAX_PARAMS {
+        let e = GraphError::param(format!(
+            "A request may carry at most {MAX_PARAMS} parameters"
+        ));
+        return Err((served, e));
     }
     let params = Params(params);
 

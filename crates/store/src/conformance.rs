@@ -227,7 +227,14 @@ pub async fn grants<S: Store>(store: &S) -> StoreResult<()> {
     g.granted.push("pages_manage_posts".into());
     g.declined.clear();
     g.last_login_at = 999;
-    store.put_grant(&g).await?;
+    let (expected, seen) = (w.grants[0].clone(), g.clone());
+    let stored = store
+        .update_grant(ALICE, MAIN_APP, move |old| {
+            assert_eq!(old, Some(expected));
+            seen
+        })
+        .await?;
+    assert_eq!(stored, g);
     assert_eq!(store.grant(ALICE, MAIN_APP).await?, Some(g));
     let new = Grant {
         user_id: CAROL,
@@ -237,7 +244,13 @@ pub async fn grants<S: Store>(store: &S) -> StoreResult<()> {
         last_login_at: 5,
         created_at: 5,
     };
-    store.put_grant(&new).await?;
+    let created = new.clone();
+    store
+        .update_grant(CAROL, OTHER_APP, move |old| {
+            assert_eq!(old, None);
+            created
+        })
+        .await?;
     assert_eq!(store.grant(CAROL, OTHER_APP).await?, Some(new));
     Ok(())
 }
@@ -245,11 +258,11 @@ pub async fn grants<S: Store>(store: &S) -> StoreResult<()> {
 /// One asid per (person, app); a candidate taken by another pair is refused.
 pub async fn asids<S: Store>(store: &S) -> StoreResult<()> {
     store.apply_world(&world()).await?;
-    assert_eq!(store.ensure_asid(ALICE, MAIN_APP, 7777).await?, 9001);
-    assert_eq!(store.ensure_asid(CAROL, MAIN_APP, 9003).await?, 9003);
-    assert_eq!(store.ensure_asid(CAROL, MAIN_APP, 9004).await?, 9003);
-    assert!(store.ensure_asid(CAROL, OTHER_APP, 9001).await.is_err());
-    assert_eq!(store.ensure_asid(CAROL, OTHER_APP, 9005).await?, 9005);
+    assert_eq!(store.ensure_asid(ALICE, MAIN_APP, 7777).await?, Some(9001));
+    assert_eq!(store.ensure_asid(CAROL, MAIN_APP, 9003).await?, Some(9003));
+    assert_eq!(store.ensure_asid(CAROL, MAIN_APP, 9004).await?, Some(9003));
+    assert_eq!(store.ensure_asid(CAROL, OTHER_APP, 9001).await?, None);
+    assert_eq!(store.ensure_asid(CAROL, OTHER_APP, 9005).await?, Some(9005));
     assert_eq!(store.resolve_asid(9001).await?, Some((ALICE, MAIN_APP)));
     assert_eq!(store.resolve_asid(9005).await?, Some((CAROL, OTHER_APP)));
     assert_eq!(store.resolve_asid(1).await?, None);
@@ -270,6 +283,7 @@ pub fn user_token(n: u8, session_id: i64, user_id: u64) -> TokenRecord {
         issued_at: 1000,
         expires_at: 1000 + 3600,
         invalidated: None,
+        tasks_since: None,
     }
 }
 

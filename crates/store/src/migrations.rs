@@ -106,7 +106,8 @@ CREATE TABLE tokens (
     issued_at INTEGER NOT NULL,
     expires_at INTEGER NOT NULL,
     invalidated_at INTEGER,
-    invalid_subcode INTEGER
+    invalid_subcode INTEGER,
+    tasks_since INTEGER
 );
 CREATE INDEX tokens_session ON tokens (session_id);
 CREATE INDEX tokens_parent ON tokens (parent);

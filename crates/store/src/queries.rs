@@ -177,7 +177,12 @@ fn asid_of(conn: &Connection, user: Id, app: Id) -> StoreResult<Option<Id>> {
 
 /// Inserts `candidate` unless the pair already has an asid, then returns the one in force.
 /// A candidate already used by another pair is an error: the caller retries with a new one.
-pub(crate) fn ensure_asid(conn: &Connection, user: Id, app: Id, candidate: Id) -> StoreResult<Id> {
+pub(crate) fn ensure_asid(
+    conn: &Connection,
+    user: Id,
+    app: Id,
+    candidate: Id,
+) -> StoreResult<Option<Id>> {
     let what = "storing asid";
     conn.prepare_cached(
         "INSERT INTO asids (asid, user_id, app_id) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
@@ -185,12 +190,7 @@ pub(crate) fn ensure_asid(conn: &Connection, user: Id, app: Id, candidate: Id) -
     .ctx(what)?
     .execute([candidate as i64, user as i64, app as i64])
     .ctx(what)?;
-    asid_of(conn, user, app)?.ok_or_else(|| {
-        StoreError(format!(
-            "asid {candidate} already belongs to another (user, app); \
-             cannot assign it to user {user} on app {app}"
-        ))
-    })
+    asid_of(conn, user, app)
 }
 
 pub(crate) fn resolve_asid(conn: &Connection, asid: Id) -> StoreResult<Option<(Id, Id)>> {
@@ -223,7 +223,8 @@ pub(crate) fn insert_token(conn: &Connection, t: &TokenRecord) -> StoreResult<()
     let what = "storing token";
     let (inv_at, inv_sub) = invalidation_cols(t.invalidated);
     let sql = format!(
-        "INSERT INTO tokens ({TOKEN_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) \
+        "INSERT INTO tokens ({TOKEN_COLS}) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) \
          ON CONFLICT DO NOTHING"
     );
     let args = params![
@@ -238,7 +239,8 @@ pub(crate) fn insert_token(conn: &Connection, t: &TokenRecord) -> StoreResult<()
         t.issued_at,
         t.expires_at,
         inv_at,
-        inv_sub
+        inv_sub,
+        t.tasks_since,
     ];
     conn.prepare_cached(&sql)
         .ctx(what)?
@@ -256,7 +258,7 @@ pub(crate) fn token(conn: &Connection, hash: &TokenHash) -> StoreResult<Option<T
 pub(crate) fn token_entry(conn: &Connection, hash: &TokenHash) -> StoreResult<Option<TokenEntry>> {
     const SQL: &str = "SELECT t.hash, t.kind, t.app_id, t.user_id, t.page_id, t.session_id, \
          t.parent, t.long_lived, t.issued_at, t.expires_at, t.invalidated_at, t.invalid_subcode, \
-         s.id, s.user_id, s.app_id, s.created_at, s.invalidated_at, s.invalid_subcode, a.asid \
+         t.tasks_since, s.id, s.user_id, s.app_id, s.created_at, s.invalidated_at, s.invalid_subcode, a.asid \
          FROM tokens t \
          JOIN sessions s ON s.id = t.session_id \
          JOIN asids a ON a.user_id = t.user_id AND a.app_id = t.app_id \
@@ -268,8 +270,8 @@ pub(crate) fn token_entry(conn: &Connection, hash: &TokenHash) -> StoreResult<Op
         |r| {
             Ok(TokenEntry {
                 token: rows::token(r)?,
-                session: rows::session_at(r, 12)?,
-                asid: rows::id(r, 18)?,
+                session: rows::session_at(r, 13)?,
+                asid: rows::id(r, 19)?,
             })
         },
         "loading token",

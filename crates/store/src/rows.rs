@@ -19,7 +19,7 @@ pub(crate) const USER_COLS: &str = "id, key, name, email, password_hash, created
 pub(crate) const PAGE_COLS: &str = "id, key, name, category, created_at";
 pub(crate) const GRANT_COLS: &str = "user_id, app_id, granted, declined, last_login_at, created_at";
 pub(crate) const TOKEN_COLS: &str = "hash, kind, app_id, user_id, page_id, session_id, parent, \
-     long_lived, issued_at, expires_at, invalidated_at, invalid_subcode";
+     long_lived, issued_at, expires_at, invalidated_at, invalid_subcode, tasks_since";
 
 /// A stored value the model cannot represent (a corrupt or foreign row).
 fn bad(idx: usize, msg: String) -> rusqlite::Error {
@@ -157,5 +157,6 @@ pub(crate) fn token(r: &Row) -> rusqlite::Result<TokenRecord> {
         issued_at: r.get(8)?,
         expires_at: r.get(9)?,
         invalidated: invalidation(r, 10, 11)?,
+        tasks_since: r.get(12)?,
     })
 }

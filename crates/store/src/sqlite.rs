@@ -253,13 +253,23 @@ impl Store for SqliteStore {
         self.read(move |c| queries::grant(c, user, app)).await
     }
 
-    async fn put_grant(&self, grant: &Grant) -> StoreResult<()> {
-        let grant = grant.clone();
-        self.write(move |c| queries::put_grant(c, &grant, false))
-            .await
+    async fn update_grant<F>(&self, user: Id, app: Id, update: F) -> StoreResult<Grant>
+    where
+        F: FnOnce(Option<Grant>) -> Grant + Send + 'static,
+    {
+        // On the one writer connection, in one transaction: no other write can come between
+        // the read and the write.
+        self.write(move |c| {
+            let tx = c.transaction().ctx("starting grant update")?;
+            let grant = update(queries::grant(&tx, user, app)?);
+            queries::put_grant(&tx, &grant, false)?;
+            tx.commit().ctx("committing grant update")?;
+            Ok(grant)
+        })
+        .await
     }
 
-    async fn ensure_asid(&self, user: Id, app: Id, candidate: Id) -> StoreResult<Id> {
+    async fn ensure_asid(&self, user: Id, app: Id, candidate: Id) -> StoreResult<Option<Id>> {
         self.write(move |c| queries::ensure_asid(c, user, app, candidate))
             .await
     }

@@ -135,5 +135,10 @@ pub(crate) fn replace_page_tasks(
 
 /// Inserts a seeded asid unless the pair has one already; a clash with another pair is an error.
 pub(crate) fn insert_asid(conn: &Connection, user: Id, app: Id, asid: Id) -> StoreResult<()> {
-    crate::queries::ensure_asid(conn, user, app, asid).map(|_| ())
+    match crate::queries::ensure_asid(conn, user, app, asid)? {
+        Some(_) => Ok(()),
+        None => Err(graphtoken_core::store::StoreError(format!(
+            "asid {asid} already belongs to another person or app; cannot give it to user {user} on app {app}"
+        ))),
+    }
 }

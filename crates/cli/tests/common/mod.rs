@@ -195,16 +195,20 @@ impl Server {
 
     /// Like [`Server::on`], or why the server did not come up (with its stderr).
     pub fn try_on(sb: &Sandbox, seed: Option<&Path>) -> Result<Server, String> {
+        Server::try_on_with_key(sb, seed, Some(ADMIN_KEY))
+    }
+
+    /// Like [`Server::try_on`]; `key: None` lets the server generate its admin key.
+    pub fn try_on_with_key(
+        sb: &Sandbox,
+        seed: Option<&Path>,
+        key: Option<&str>,
+    ) -> Result<Server, String> {
         let db = sb.db_url();
-        let mut args = vec![
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--db",
-            &db,
-            "--admin-key",
-            ADMIN_KEY,
-        ];
+        let mut args = vec!["serve", "--listen", "127.0.0.1:0", "--db", &db];
+        if let Some(key) = key {
+            args.extend(["--admin-key", key]);
+        }
         let seed_text;
         if let Some(seed) = seed {
             seed_text = seed.display().to_string();

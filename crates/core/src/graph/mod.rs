@@ -9,9 +9,10 @@ mod paging;
 use serde_json::Value;
 
 use crate::error::GraphError;
+use crate::model::Platform;
 use crate::proof;
 use crate::request::{GraphRequest, Method};
-use crate::service::{Caller, Graph};
+use crate::service::{Caller, Graph, Principal};
 use crate::store::Store;
 
 /// The `data` object `debug_token` would answer for `input`, whatever its app (admin view).
@@ -26,39 +27,36 @@ pub async fn handle<S: Store>(g: &Graph<S>, req: &GraphRequest) -> Result<Value,
         // Each branch is boxed: the futures differ a lot in size, and an unboxed match would make
         // every request carry (and move) the largest.
         ["oauth", "access_token"] => Box::pin(oauth::access_token(g, req)).await,
-        ["debug_token"] => {
-            let Some(token) = req.token.as_deref() else {
-                return Err(GraphError::debug_token_needs_token());
-            };
-            let caller = authenticate(g, req, token).await?;
-            Box::pin(debug::debug_token(g, req, &caller)).await
-        }
+        ["debug_token"] => match caller(g, req).await? {
+            Some(caller) => Box::pin(debug::debug_token(g, req, &caller)).await,
+            None => Err(GraphError::debug_token_needs_token()),
+        },
         [] => Err(GraphError::param(
             "Missing 'ids' parameter: a request to the root names the objects it wants in ids",
         )),
-        [node, rest @ ..] => {
-            let Some(token) = req.token.as_deref() else {
-                return Err(if *node == "me" {
-                    GraphError::active_token_required()
-                } else {
-                    GraphError::token_required()
-                });
-            };
-            let caller = authenticate(g, req, token).await?;
-            Box::pin(nodes::handle(g, req, &caller, node, rest)).await
-        }
+        [node, rest @ ..] => match caller(g, req).await? {
+            Some(caller) => Box::pin(nodes::handle(g, req, &caller, node, rest)).await,
+            None if *node == "me" => Err(GraphError::active_token_required()),
+            None => Err(GraphError::token_required()),
+        },
     }
 }
 
-/// The caller behind the request's token, with its `appsecret_proof` checked.
-async fn authenticate<S: Store>(
-    g: &Graph<S>,
-    req: &GraphRequest,
-    token: &str,
-) -> Result<Caller, GraphError> {
+/// The caller behind the request's token, with its `appsecret_proof` checked; `None` when no
+/// token was sent, or one that counts as none: a client token (public, shipped inside apps) and
+/// the app token of a native or desktop app (its secret cannot be kept, spec §1).
+async fn caller<S: Store>(g: &Graph<S>, req: &GraphRequest) -> Result<Option<Caller>, GraphError> {
+    let Some(token) = req.token.as_deref() else {
+        return Ok(None);
+    };
     let caller = g.authenticate(token).await?;
+    match &caller.principal {
+        Principal::Client(_) => return Ok(None),
+        Principal::App(app) if app.platform == Platform::Native => return Ok(None),
+        _ => {}
+    }
     proof::check(caller.principal.app(), token, &req.params, g.now())?;
-    Ok(caller)
+    Ok(Some(caller))
 }
 
 /// `Unsupported <method> request` for a method a path does not answer.

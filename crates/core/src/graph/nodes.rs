@@ -3,7 +3,6 @@
 //! A field that exists on a node type but has no value here is omitted, as Facebook omits what a
 //! token may not see; a field that does not exist is `(#100) Tried accessing nonexisting field`.
 
-use std::borrow::Cow;
 use std::sync::Arc;
 
 use serde_json::{json, Map, Value};
@@ -93,17 +92,13 @@ const APP_FIELDS: &[&str] = &[
 ];
 
 /// What a path's first segment names.
-enum Node<'a> {
-    /// Borrowed when the node is the caller (`/me`), owned when loaded.
-    User {
-        user: Cow<'a, User>,
-        asid: Id,
-    },
-    Page(Cow<'a, Page>),
+enum Node {
+    User { user: Arc<User>, asid: Id },
+    Page(Arc<Page>),
     App(Arc<App>),
 }
 
-impl Node<'_> {
+impl Node {
     fn type_name(&self) -> &'static str {
         match self {
             Node::User { .. } => "User",
@@ -160,21 +155,21 @@ fn is_edge_of_another_type(edge: &str) -> bool {
 }
 
 /// The node a segment names, as this caller may see it.
-async fn resolve<'c, S: Store>(
+async fn resolve<S: Store>(
     g: &Graph<S>,
     req: &GraphRequest,
-    caller: &'c Caller,
+    caller: &Caller,
     segment: &str,
-) -> Result<Node<'c>, GraphError> {
+) -> Result<Node, GraphError> {
     let app_id = caller.principal.app().id;
     if segment == "me" {
         return match &caller.principal {
             Principal::User(t) => Ok(Node::User {
-                user: Cow::Borrowed(&t.user),
+                user: Arc::clone(&t.user),
                 asid: t.asid,
             }),
             Principal::Page(t) => match &t.page {
-                Some((page, _)) => Ok(Node::Page(Cow::Borrowed(page))),
+                Some((page, _)) => Ok(Node::Page(Arc::clone(page))),
                 None => Err(GraphError::internal_because("Page token without a Page")),
             },
             Principal::App(_) | Principal::Client(_) => Err(GraphError::active_token_required()),
@@ -187,14 +182,11 @@ async fn resolve<'c, S: Store>(
         if app != app_id {
             return Err(not_found());
         }
-        let user = g.store().user(user).await?.ok_or_else(not_found)?;
-        return Ok(Node::User {
-            user: Cow::Owned(user),
-            asid: id,
-        });
+        let user = g.user(user).await?.ok_or_else(not_found)?;
+        return Ok(Node::User { user, asid: id });
     }
-    if let Some(page) = g.store().page(id).await? {
-        return Ok(Node::Page(Cow::Owned(page)));
+    if let Some(page) = g.page(id).await? {
+        return Ok(Node::Page(page));
     }
     match g.app(id).await? {
         Some(app) => Ok(Node::App(app)),
@@ -221,7 +213,7 @@ struct Ctx<'a, S> {
 }
 
 impl<S: Store> Ctx<'_, S> {
-    async fn render(&self, node: &Node<'_>, fields: Option<&[Field]>) -> Result<Value, GraphError> {
+    async fn render(&self, node: &Node, fields: Option<&[Field]>) -> Result<Value, GraphError> {
         match node {
             Node::User { user, asid } => self.user(user, *asid, fields).await,
             Node::Page(page) => {
@@ -291,7 +283,8 @@ impl<S: Store> Ctx<'_, S> {
                         f.modifier("after"),
                         f.modifier("before"),
                     )?;
-                    let edge = self.accounts(user, asid, f.children.as_deref(), None, &w);
+                    let sel = f.children.as_deref().map(fields::to_string);
+                    let edge = self.accounts(user, asid, f.children.as_deref(), sel.as_deref(), &w);
                     Some(Box::pin(edge).await?)
                 }
                 "permissions" => Some(self.permissions(user, None, None).await?),
@@ -412,10 +405,10 @@ impl<S: Store> Ctx<'_, S> {
         w: &Window,
     ) -> Result<Value, GraphError> {
         let Principal::User(t) = &self.caller.principal else {
-            return Err(permissions_error());
+            return Err(GraphError::permission_denied());
         };
         if t.user.id != user.id {
-            return Err(permissions_error());
+            return Err(GraphError::permission_denied());
         }
         let empty = json!({ "data": [] });
         if !t.grant.as_ref().is_some_and(|g| g.has("pages_show_list")) {
@@ -476,7 +469,7 @@ impl<S: Store> Ctx<'_, S> {
             _ => false,
         };
         if !allowed {
-            return Err(permissions_error());
+            return Err(GraphError::permission_denied());
         }
         let grant = self.g.grant(user.id, app).await?;
         let mut data = Vec::new();
@@ -496,10 +489,6 @@ impl<S: Store> Ctx<'_, S> {
         }
         Ok(json!({ "data": data }))
     }
-}
-
-fn permissions_error() -> GraphError {
-    GraphError::new(200, "OAuthException", "(#200) Permissions error")
 }
 
 /// `picture`: `{"data":{height,is_silhouette,url,width}}`, served by graphtoken itself.

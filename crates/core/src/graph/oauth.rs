@@ -22,7 +22,7 @@ pub async fn access_token<S: Store>(g: &Graph<S>, req: &GraphRequest) -> Result<
         // passport-facebook and node-oauth always add grant_type=authorization_code: ignore it.
         Some("authorization_code") | None => match p.non_empty("code") {
             Some(_) => Err(GraphError::bad_verification_code_format()),
-            None => Err(GraphError::param("Missing code parameter.")),
+            None => Err(GraphError::missing_code()),
         },
         Some(other) => Err(GraphError::unsupported_grant_type(other)),
     }
@@ -54,12 +54,10 @@ async fn exchange<S: Store>(g: &Graph<S>, app: &App, p: &Params) -> Result<Value
         .ok_or_else(GraphError::missing_exchange_token)?;
     let caller = g.authenticate(input).await?;
     let Principal::User(loaded) = &caller.principal else {
-        return Err(GraphError::param(
-            "fb_exchange_token must be a user access token",
-        ));
+        return Err(GraphError::exchange_needs_user_token());
     };
     if loaded.app.id != app.id {
-        return Err(GraphError::debug_token_app_mismatch());
+        return Err(GraphError::exchange_other_app());
     }
     let issued = g.mint_user_token(&loaded.session, true).await?;
     Ok(json!({
