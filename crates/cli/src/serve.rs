@@ -217,7 +217,7 @@ The recipe: a short-lived user token → a long-lived one → Page tokens that n
         id = app.id,
         secret = app.secret,
         key_line = if admin_key.starts_with('$') {
-            "the one you passed (--admin-key or GRAPHTOKEN_ADMIN_KEY)"
+            "the one you passed; the commands below read it from $GRAPHTOKEN_ADMIN_KEY"
         } else {
             admin_key
         },
