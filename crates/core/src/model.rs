@@ -80,6 +80,17 @@ impl AppRole {
     }
 }
 
+/// An app's call budgets over a sliding hour (spec §6); `None` means graphtoken's default.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RateLimits {
+    /// Calls per hour for the whole app (error 4 beyond it).
+    pub app: Option<u32>,
+    /// Calls per hour for one person with this app (error 17).
+    pub user: Option<u32>,
+    /// Calls per hour for one Page with this app (errors 32 and 80001).
+    pub page: Option<u32>,
+}
+
 /// An app. `secret` and `client_token` are secrets: `Debug` never prints them.
 #[derive(Clone, PartialEq, Eq)]
 pub struct App {
@@ -95,6 +106,7 @@ pub struct App {
     pub advanced_access: Vec<String>,
     pub deauthorize_callback_url: Option<String>,
     pub roles: Vec<(Id, AppRole)>,
+    pub rate_limits: RateLimits,
     pub created_at: Unix,
 }
 
@@ -123,6 +135,35 @@ impl App {
     }
 }
 
+/// Whether a person's sessions may be used (spec §7: 459 checkpoint, 464 unconfirmed).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum AccountStatus {
+    #[default]
+    Active,
+    /// Enrolled in a blocking checkpoint: every session fails with 190/459 until cleared.
+    Checkpointed,
+    /// Not a confirmed user: every session fails with 190/464 until cleared.
+    Unconfirmed,
+}
+
+impl AccountStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccountStatus::Active => "active",
+            AccountStatus::Checkpointed => "checkpointed",
+            AccountStatus::Unconfirmed => "unconfirmed",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "active" => Some(AccountStatus::Active),
+            "checkpointed" => Some(AccountStatus::Checkpointed),
+            "unconfirmed" => Some(AccountStatus::Unconfirmed),
+            _ => None,
+        }
+    }
+}
+
 /// A person. Only an argon2id hash of the password is kept.
 #[derive(Clone, PartialEq, Eq)]
 pub struct User {
@@ -131,6 +172,7 @@ pub struct User {
     pub name: String,
     pub email: Option<String>,
     pub password_hash: Option<String>,
+    pub status: AccountStatus,
     pub created_at: Unix,
 }
 

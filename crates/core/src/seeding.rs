@@ -4,7 +4,9 @@
 use std::collections::HashMap;
 
 use crate::error::GraphError;
-use crate::model::{App, AppMode, AppRole, Grant, Id, Page, PageTasks, Platform, User};
+use crate::model::{
+    AccountStatus, App, AppMode, AppRole, Grant, Id, Page, PageTasks, Platform, RateLimits, User,
+};
 use crate::password;
 use crate::service::Graph;
 use crate::store::{Store, WorldRecords};
@@ -346,6 +348,7 @@ async fn app_record<S: Store>(
         advanced_access: a.advanced_access.clone(),
         deauthorize_callback_url: a.deauthorize_callback_url.clone(),
         roles,
+        rate_limits: a.rate_limits,
         created_at: existing.map_or(now, |e| e.created_at),
     })
 }
@@ -370,6 +373,9 @@ async fn user_record<S: Store>(
         name: u.name.clone(),
         email: u.email.clone(),
         password_hash,
+        status: existing
+            .as_ref()
+            .map_or(AccountStatus::Active, |e| e.status),
         created_at: existing.map_or(now, |e| e.created_at),
     })
 }
@@ -433,6 +439,7 @@ pub fn demo_world() -> World {
             advanced_access: Vec::new(),
             deauthorize_callback_url: None,
             roles: vec![(me(1), AppRole::Administrator)],
+            rate_limits: RateLimits::default(),
         }],
         users: vec![WorldUser {
             line: 2,

@@ -3,7 +3,7 @@
 //! Every item carries the line it starts on, so that a problem found while resolving it (an
 //! unknown reference, a key that already belongs to another id) names the file and line.
 
-use crate::model::{AppMode, AppRole, Id, Platform};
+use crate::model::{AppMode, AppRole, Id, Platform, RateLimits};
 use crate::tasks::TaskSet;
 
 /// A reference to an app, user or Page: its seed key, or its numeric id.
@@ -38,6 +38,7 @@ pub struct WorldApp {
     pub advanced_access: Vec<String>,
     pub deauthorize_callback_url: Option<String>,
     pub roles: Vec<(Ref, AppRole)>,
+    pub rate_limits: RateLimits,
 }
 
 impl std::fmt::Debug for WorldApp {

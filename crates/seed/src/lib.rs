@@ -533,6 +533,7 @@ impl Cx<'_> {
             advanced_access: advanced_access.into_iter().map(|(p, _)| p).collect(),
             deauthorize_callback_url: deauthorize_callback_url.map(|(u, _)| u),
             roles,
+            rate_limits: Default::default(),
         };
         Ok((item, ident))
     }

@@ -7,7 +7,8 @@
 use std::sync::Arc;
 
 use graphtoken_core::model::{
-    App, AppMode, AppRole, Grant, Page, PageTasks, Platform, StoredKind, TokenRecord, User,
+    AccountStatus, App, AppMode, AppRole, Grant, Page, PageTasks, Platform, RateLimits, StoredKind,
+    TokenRecord, User,
 };
 use graphtoken_core::store::{Store, StoreError, StoreResult, WorldRecords};
 use graphtoken_core::tasks::{PageRole, Task, TaskSet};
@@ -52,6 +53,11 @@ pub fn world() -> WorldRecords {
         advanced_access: strings(&["pages_show_list"]),
         deauthorize_callback_url: Some("https://a.example/deauth".into()),
         roles: vec![(ALICE, AppRole::Administrator), (BOB, AppRole::Tester)],
+        rate_limits: RateLimits {
+            app: Some(10),
+            user: None,
+            page: Some(3),
+        },
         created_at: 100,
     };
     let other = App {
@@ -67,6 +73,7 @@ pub fn world() -> WorldRecords {
         advanced_access: Vec::new(),
         deauthorize_callback_url: None,
         roles: Vec::new(),
+        rate_limits: RateLimits::default(),
         created_at: 101,
     };
     let user = |id, key: Option<&str>, name: &str, email: Option<&str>| User {
@@ -75,6 +82,7 @@ pub fn world() -> WorldRecords {
         name: name.into(),
         email: email.map(Into::into),
         password_hash: email.map(|_| "$argon2id$v=19$fake".into()),
+        status: AccountStatus::Active,
         created_at: 10 + id as i64,
     };
     let page = |id, key: &str, name: &str| Page {

@@ -31,7 +31,10 @@ CREATE TABLE apps (
     redirect_uris TEXT NOT NULL,
     advanced_access TEXT NOT NULL,
     deauthorize_callback_url TEXT,
-    created_at INTEGER NOT NULL
+    created_at INTEGER NOT NULL,
+    rate_limit_app INTEGER,
+    rate_limit_user INTEGER,
+    rate_limit_page INTEGER
 );
 
 CREATE TABLE users (
@@ -40,7 +43,8 @@ CREATE TABLE users (
     name TEXT NOT NULL,
     email TEXT,
     password_hash TEXT,
-    created_at INTEGER NOT NULL
+    created_at INTEGER NOT NULL,
+    status TEXT NOT NULL DEFAULT 'active'
 );
 
 CREATE TABLE app_roles (

@@ -3,8 +3,8 @@
 //! Ids are `u64` in the model and `INTEGER` (i64) in SQL; they are bit-cast both ways.
 
 use graphtoken_core::model::{
-    App, AppMode, Grant, Id, Invalidation, Page, PageTasks, Platform, Session, StoredKind,
-    TokenRecord, User,
+    AccountStatus, App, AppMode, Grant, Id, Invalidation, Page, PageTasks, Platform, RateLimits,
+    Session, StoredKind, TokenRecord, User,
 };
 use graphtoken_core::store::StoreResult;
 use graphtoken_core::tasks::TaskSet;
@@ -14,8 +14,8 @@ use rusqlite::Row;
 use crate::sqlite::Ctx;
 
 pub(crate) const APP_COLS: &str = "id, key, name, secret, client_token, mode, platform, \
-     require_appsecret_proof, redirect_uris, advanced_access, deauthorize_callback_url, created_at";
-pub(crate) const USER_COLS: &str = "id, key, name, email, password_hash, created_at";
+     require_appsecret_proof, redirect_uris, advanced_access, deauthorize_callback_url, created_at, rate_limit_app, rate_limit_user, rate_limit_page";
+pub(crate) const USER_COLS: &str = "id, key, name, email, password_hash, created_at, status";
 pub(crate) const PAGE_COLS: &str = "id, key, name, category, created_at";
 pub(crate) const GRANT_COLS: &str = "user_id, app_id, granted, declined, last_login_at, created_at";
 pub(crate) const TOKEN_COLS: &str = "hash, kind, app_id, user_id, page_id, session_id, parent, \
@@ -80,6 +80,11 @@ pub(crate) fn app(r: &Row) -> rusqlite::Result<App> {
         deauthorize_callback_url: r.get(10)?,
         roles: Vec::new(),
         created_at: r.get(11)?,
+        rate_limits: RateLimits {
+            app: r.get(12)?,
+            user: r.get(13)?,
+            page: r.get(14)?,
+        },
     })
 }
 
@@ -91,6 +96,10 @@ pub(crate) fn user(r: &Row) -> rusqlite::Result<User> {
         email: r.get(3)?,
         password_hash: r.get(4)?,
         created_at: r.get(5)?,
+        status: {
+            let s: String = r.get(6)?;
+            AccountStatus::parse(&s).ok_or_else(|| bad(6, format!("unknown status {s:?}")))?
+        },
     })
 }
 
