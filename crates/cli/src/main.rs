@@ -1,5 +1,7 @@
 //! `graphtoken`: run the server, apply seeds, and drive a running server's admin API.
 
+mod events;
+mod faults;
 mod serve;
 
 /// mimalloc: the hot path allocates small, short-lived buffers on two threads, where glibc's
@@ -42,10 +44,22 @@ enum Command {
     /// Show or move the virtual clock of a running server.
     #[command(subcommand)]
     Clock(ClockCommand),
+    /// Inject faults into a running server's Graph API: errors, latency, transient 5xx.
+    #[command(subcommand)]
+    Faults(faults::FaultsCommand),
+    /// Events on a person: password change, security reset, logout, account status.
+    #[command(subcommand)]
+    User(events::UserCommand),
+    /// Events on an app: removed by a person, secret reset.
+    #[command(subcommand)]
+    App(events::AppCommand),
+    /// Events on a Page: a person's tasks.
+    #[command(subcommand)]
+    Page(events::PageCommand),
 }
 
 #[derive(Args, Clone)]
-struct Remote {
+pub(crate) struct Remote {
     /// The running server.
     #[arg(
         long,
@@ -65,7 +79,7 @@ struct Remote {
 }
 
 impl Remote {
-    fn admin(&self) -> Result<Admin, String> {
+    pub(crate) fn admin(&self) -> Result<Admin, String> {
         let key = self
             .admin_key
             .as_deref()
@@ -131,6 +145,10 @@ fn main() -> ExitCode {
         Command::Seed { file, db } => serve::seed_only(&file, &db),
         Command::Token(t) => token(t),
         Command::Clock(c) => clock(c),
+        Command::Faults(f) => faults::run(f),
+        Command::User(c) => events::user(c),
+        Command::App(c) => events::app(c),
+        Command::Page(c) => events::page(c),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

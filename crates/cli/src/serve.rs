@@ -138,6 +138,8 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         graph,
         clock,
         admin_key,
+        faults: Default::default(),
+        callbacks: Default::default(),
     });
     graphtoken_server::serve(listener, state, stop)
         .await

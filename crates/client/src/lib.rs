@@ -2,6 +2,8 @@
 //!
 //! It speaks plain HTTP (graphtoken listens on loopback); it has no TLS.
 
+mod events;
+
 use serde_json::{json, Value};
 
 /// Where the server is and the admin key it wants.
@@ -40,7 +42,12 @@ impl Admin {
         }
     }
 
-    fn call(&self, method: &str, path: &str, body: Option<Value>) -> Result<Value, ClientError> {
+    pub(crate) fn call(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> Result<Value, ClientError> {
         let url = format!("{}{path}", self.base);
         let req = ureq::request(method, &url).set("Authorization", &format!("Bearer {}", self.key));
         let res = match body {
@@ -104,6 +111,25 @@ impl Admin {
 
     pub fn set_clock(&self, unix: i64) -> Result<i64, ClientError> {
         now(self.call("POST", "/_admin/clock", Some(json!({ "set": unix })))?)
+    }
+
+    /// `POST /_admin/faults`: arms a fault (`{"error", "times", "match", "latency_ms",
+    /// "status"}`) and returns it as the listing shows it, with its `id`.
+    pub fn add_fault(&self, fault: Value) -> Result<Value, ClientError> {
+        self.call("POST", "/_admin/faults", Some(fault))
+    }
+
+    /// `GET /_admin/faults`: `{"data": [...]}`, every fault with `times_left` and `fired`.
+    pub fn faults(&self) -> Result<Value, ClientError> {
+        self.call("GET", "/_admin/faults", None)
+    }
+
+    /// `DELETE /_admin/faults` (every fault) or `DELETE /_admin/faults/{id}`.
+    pub fn clear_faults(&self, id: Option<&str>) -> Result<Value, ClientError> {
+        match id {
+            Some(id) => self.call("DELETE", &format!("/_admin/faults/{id}"), None),
+            None => self.call("DELETE", "/_admin/faults", None),
+        }
     }
 }
 

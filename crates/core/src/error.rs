@@ -31,6 +31,8 @@ pub struct More {
     pub user_msg: Option<String>,
     /// What went wrong inside, for the log; never rendered to clients.
     pub detail: Option<String>,
+    /// Rendered as `error_data` (an object).
+    pub data: Option<Value>,
 }
 
 const OAUTH: &str = "OAuthException";
@@ -178,6 +180,40 @@ impl GraphError {
         )
     }
 
+    // ---- rate limits (spec §6) ----------------------------------------------------------------
+
+    /// A rate-limit error: HTTP 400 (the spec's default; 403 was seen once for code 4 [T]),
+    /// `is_transient`, and `error_data.estimated_time_to_regain_access` in minutes.
+    fn rate_limited(code: u32, message: &str, regain_minutes: u32) -> Self {
+        let mut e = GraphError::new(code, OAUTH, message);
+        e.is_transient = Some(true);
+        e.more = Some(Box::new(More {
+            data: Some(json!({ "estimated_time_to_regain_access": regain_minutes })),
+            ..More::default()
+        }));
+        e
+    }
+    /// The app's hourly budget is spent (code 4).
+    pub fn app_rate_limited(regain_minutes: u32) -> Self {
+        Self::rate_limited(4, "(#4) Application request limit reached", regain_minutes)
+    }
+    /// The person's hourly budget with the app is spent (code 17).
+    pub fn user_rate_limited(regain_minutes: u32) -> Self {
+        Self::rate_limited(17, "(#17) User request limit reached", regain_minutes)
+    }
+    /// The Page's hourly budget is spent, for a call with a user token (code 32).
+    pub fn page_rate_limited(regain_minutes: u32) -> Self {
+        Self::rate_limited(32, "(#32) Page request limit reached", regain_minutes)
+    }
+    /// The Page's hourly budget is spent, for a call with a Page token (business use case, 80001).
+    pub fn page_business_rate_limited(regain_minutes: u32) -> Self {
+        Self::rate_limited(
+            80001,
+            "(#80001) There have been too many calls to this Page account. Wait a bit and try again. For more info, please refer to https://developers.facebook.com/docs/graph-api/overview/rate-limiting.",
+            regain_minutes,
+        )
+    }
+
     // ---- the token endpoint -------------------------------------------------------------
 
     pub fn missing_client_id() -> Self {
@@ -269,6 +305,9 @@ impl GraphError {
             if let Some(t) = &more.user_msg {
                 e.insert("error_user_msg".into(), json!(t));
             }
+            if let Some(d) = &more.data {
+                e.insert("error_data".into(), d.clone());
+            }
         }
         e.insert("fbtrace_id".into(), json!(fbtrace_id));
         json!({ "error": e })
@@ -344,6 +383,18 @@ mod tests {
             .message
             .starts_with("Unsupported get request. Object with ID '42'"));
         assert_eq!(e.www_authenticate_header(), None);
+    }
+
+    #[test]
+    fn rate_limit_errors_are_transient_with_a_regain_estimate() {
+        let e = GraphError::user_rate_limited(12);
+        assert_eq!(
+            e.to_json("AbC").to_string(),
+            r#"{"error":{"message":"(#17) User request limit reached","type":"OAuthException","code":17,"is_transient":true,"error_data":{"estimated_time_to_regain_access":12},"fbtrace_id":"AbC"}}"#
+        );
+        assert_eq!(GraphError::app_rate_limited(1).status, 400);
+        assert_eq!(GraphError::page_rate_limited(1).code, 32);
+        assert_eq!(GraphError::page_business_rate_limited(1).code, 80001);
     }
 
     #[test]

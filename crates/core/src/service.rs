@@ -9,7 +9,8 @@ use crate::cache::{Cache, ShardKey};
 use crate::clock::{Clock, VirtualClock};
 use crate::error::GraphError;
 use crate::model::{
-    App, Grant, Id, Page, PageTasks, Session, StoredKind, TokenHash, TokenRecord, Unix, User,
+    AccountStatus, App, Grant, Id, Page, PageTasks, Session, StoredKind, TokenHash, TokenRecord,
+    Unix, User,
 };
 use crate::permissions::{self, PUBLIC_PROFILE};
 use crate::store::{Store, StoreError, StoreResult, TokenEntry};
@@ -160,6 +161,8 @@ pub struct Graph<S> {
     pages: Cache<Id, Page>,
     /// `(page, user)` → the person's tasks on the Page, or none.
     tasks: Cache<(Id, Id), Option<PageTasks>>,
+    /// Call counters for rate limits (`crate::ratelimit`), in memory.
+    pub(crate) limiter: crate::ratelimit::RateLimiter,
 }
 
 impl<S: Store> Graph<S> {
@@ -173,6 +176,7 @@ impl<S: Store> Graph<S> {
             grants: Cache::new(1 << 18),
             pages: Cache::new(1 << 16),
             tasks: Cache::new(1 << 18),
+            limiter: Default::default(),
         }
     }
 
@@ -192,6 +196,25 @@ impl<S: Store> Graph<S> {
         self.grants.invalidate_all();
         self.pages.invalidate_all();
         self.tasks.invalidate_all();
+    }
+
+    // Precise forgetting, for the events that change one thing (see `events`). Token entries
+    // carry their session's state, and no index maps a session to its tokens: ending sessions
+    // forgets every token entry (they are re-read, one query each, on next use).
+    pub(crate) fn forget_grant(&self, user: Id, app: Id) {
+        self.grants.remove(&(user, app));
+    }
+    pub(crate) fn forget_user(&self, user: Id) {
+        self.users.remove(&user);
+    }
+    pub(crate) fn forget_app(&self, app: Id) {
+        self.apps.remove(&app);
+    }
+    pub(crate) fn forget_tasks(&self, page: Id, user: Id) {
+        self.tasks.remove(&(page, user));
+    }
+    pub(crate) fn forget_tokens(&self) {
+        self.tokens.invalidate_all();
     }
 
     /// An app by id, through the cache.
@@ -327,6 +350,11 @@ impl<S: Store> Graph<S> {
                 return Some(GraphError::invalidated(492, app, user));
             }
         }
+        match t.user.status {
+            AccountStatus::Active => {}
+            AccountStatus::Checkpointed => return Some(GraphError::invalidated(459, app, user)),
+            AccountStatus::Unconfirmed => return Some(GraphError::invalidated(464, app, user)),
+        }
         let now = self.now();
         if t.token.expires_at != 0 && now >= t.token.expires_at {
             return Some(GraphError::expired(t.token.expires_at, now));
@@ -334,13 +362,21 @@ impl<S: Store> Graph<S> {
         None
     }
 
+    /// Why a working token may not read data now: the person has not used the app for 90 days
+    /// (190/493). The token still authenticates (`debug_token` says it is valid, and it can be
+    /// exchanged); a new login renews data access.
+    pub fn data_access(&self, t: &LoadedToken) -> Option<GraphError> {
+        let expires = t.grant.as_ref()?.data_access_expires_at();
+        (self.now() >= expires).then(|| GraphError::invalidated(493, t.app.id, t.asid))
+    }
+
     // ---- lookups by seed key or id ----------------------------------------------------------
 
     /// An app by key, or by id when the reference is numeric.
     pub async fn find_app(&self, r: &str) -> Result<Option<App>, GraphError> {
         if let Ok(id) = r.parse::<Id>() {
-            if let Some(a) = self.store.app(id).await? {
-                return Ok(Some(a));
+            if let Some(x) = self.store.app(id).await? {
+                return Ok(Some(x));
             }
         }
         Ok(self.store.app_by_key(r).await?)
@@ -349,11 +385,21 @@ impl<S: Store> Graph<S> {
     /// A person by key, or by id when the reference is numeric.
     pub async fn find_user(&self, r: &str) -> Result<Option<User>, GraphError> {
         if let Ok(id) = r.parse::<Id>() {
-            if let Some(u) = self.store.user(id).await? {
-                return Ok(Some(u));
+            if let Some(x) = self.store.user(id).await? {
+                return Ok(Some(x));
             }
         }
         Ok(self.store.user_by_key(r).await?)
+    }
+
+    /// A Page by key, or by id when the reference is numeric.
+    pub async fn find_page(&self, r: &str) -> Result<Option<Page>, GraphError> {
+        if let Ok(id) = r.parse::<Id>() {
+            if let Some(x) = self.store.page(id).await? {
+                return Ok(Some(x));
+            }
+        }
+        Ok(self.store.page_by_key(r).await?)
     }
 
     /// The person's app-scoped id for the app, created on first need. A candidate that is
@@ -412,7 +458,7 @@ impl<S: Store> Graph<S> {
                     grant.granted.insert(0, PUBLIC_PROFILE.to_string());
                 }
                 grant.last_login_at = now;
-                grant
+                Some(grant)
             })
             .await?;
         self.asid(user.id, app.id).await?;

@@ -6,7 +6,11 @@
 
 use std::future::Future;
 
-use crate::model::{App, Grant, Id, Page, PageTasks, Session, TokenHash, TokenRecord, Unix, User};
+use crate::model::{
+    AccountStatus, App, Grant, Id, Invalidation, Page, PageTasks, Session, TokenHash, TokenRecord,
+    Unix, User,
+};
+use crate::tasks::TaskSet;
 
 /// A storage failure. Its text is for logs only; clients see a catalogued Graph error.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,16 +75,17 @@ pub trait Store: Send + Sync + 'static {
     ) -> impl Future<Output = StoreResult<Option<PageTasks>>> + Send;
 
     fn grant(&self, user: Id, app: Id) -> impl Future<Output = StoreResult<Option<Grant>>> + Send;
-    /// Reads the grant of `user` × `app` (if any), stores what `update` makes of it and returns
-    /// that, atomically: two concurrent updates of one grant never lose each other's changes.
+    /// Reads the grant of `user` × `app` (if any), stores what `update` makes of it (nothing
+    /// when it returns `None`) and returns that, atomically: two concurrent updates of one grant
+    /// never lose each other's changes.
     fn update_grant<F>(
         &self,
         user: Id,
         app: Id,
         update: F,
-    ) -> impl Future<Output = StoreResult<Grant>> + Send
+    ) -> impl Future<Output = StoreResult<Option<Grant>>> + Send
     where
-        F: FnOnce(Option<Grant>) -> Grant + Send + 'static;
+        F: FnOnce(Option<Grant>) -> Option<Grant> + Send + 'static;
 
     /// The person's app-scoped id for the app, creating it from `candidate` when there is none.
     /// Returns the id in force (the existing one, if any), or `None` when `candidate` is already
@@ -112,6 +117,54 @@ pub trait Store: Send + Sync + 'static {
         &self,
         hash: TokenHash,
     ) -> impl Future<Output = StoreResult<Option<TokenEntry>>> + Send;
+
+    // ---- events (spec §7) -------------------------------------------------------------------
+
+    /// Removes the person's grant to the app (the app is uninstalled). True if there was one.
+    fn delete_grant(&self, user: Id, app: Id) -> impl Future<Output = StoreResult<bool>> + Send;
+
+    /// Invalidates the person's sessions that still work — with `app`, or with every app — and
+    /// so every token derived from them. Returns how many sessions it ended.
+    fn invalidate_sessions(
+        &self,
+        user: Id,
+        app: Option<Id>,
+        why: Invalidation,
+    ) -> impl Future<Output = StoreResult<u64>> + Send;
+
+    /// Invalidates the person's short-lived tokens that still work (user tokens and the Page
+    /// tokens derived from them), in every app. Returns how many.
+    fn invalidate_short_lived_tokens(
+        &self,
+        user: Id,
+        why: Invalidation,
+    ) -> impl Future<Output = StoreResult<u64>> + Send;
+
+    /// False when there is no such person.
+    fn set_password(
+        &self,
+        user: Id,
+        hash: Option<String>,
+    ) -> impl Future<Output = StoreResult<bool>> + Send;
+    fn set_account_status(
+        &self,
+        user: Id,
+        status: AccountStatus,
+    ) -> impl Future<Output = StoreResult<bool>> + Send;
+    /// False when there is no such app.
+    fn set_app_secret(
+        &self,
+        app: Id,
+        secret: &str,
+    ) -> impl Future<Output = StoreResult<bool>> + Send;
+    /// Sets a person's tasks on a Page; an empty set removes them. Returns what is in force.
+    fn set_page_tasks(
+        &self,
+        page: Id,
+        user: Id,
+        tasks: TaskSet,
+        now: Unix,
+    ) -> impl Future<Output = StoreResult<Option<PageTasks>>> + Send;
 
     fn setting(&self, name: &str) -> impl Future<Output = StoreResult<Option<String>>> + Send;
     fn put_setting(&self, name: &str, value: &str) -> impl Future<Output = StoreResult<()>> + Send;

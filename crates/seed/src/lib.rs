@@ -11,7 +11,7 @@ use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 use std::path::Path;
 
-use graphtoken_core::model::{AppMode, AppRole, Id, Platform};
+use graphtoken_core::model::{AppMode, AppRole, Id, Platform, RateLimits};
 use graphtoken_core::permissions::{self, PUBLIC_PROFILE};
 use graphtoken_core::tasks::{PageRole, Task, TaskSet};
 use graphtoken_core::world::{Ref, SeedError, World, WorldApp, WorldGrant, WorldPage, WorldUser};
@@ -37,6 +37,7 @@ const APP_FIELDS: &[&str] = &[
     "advanced_access",
     "deauthorize_callback_url",
     "roles",
+    "rate_limits",
 ];
 const USER_FIELDS: &[&str] = &["key", "id", "name", "email", "password"];
 const PAGE_FIELDS: &[&str] = &["key", "id", "name", "category", "tasks", "roles"];
@@ -342,6 +343,45 @@ impl Cx<'_> {
         }
     }
 
+    /// `rate_limits = { app = N, user = N, page = N }`: calls per hour, each a positive integer;
+    /// a budget left out keeps graphtoken's default.
+    fn rate_limits(&self, f: &Fields<'_>) -> Result<RateLimits, SeedError> {
+        let mut limits = RateLimits::default();
+        for (name, value) in self.table(f, "rate_limits")?.into_iter().flatten() {
+            let slot = match name.get_ref().as_str() {
+                "app" => &mut limits.app,
+                "user" => &mut limits.user,
+                "page" => &mut limits.page,
+                other => {
+                    return Err(self.err(
+                        self.line(name.span()),
+                        format!(
+                            "unknown budget `{other}` in rate_limits of [[{}]]; expected one of app, user, page",
+                            f.section
+                        ),
+                    ))
+                }
+            };
+            let what = format!("rate_limits.{} in [[{}]]", name.get_ref(), f.section);
+            let line = self.line(value.span());
+            *slot = Some(match value.get_ref() {
+                Node::Int(n) => u32::try_from(*n).ok().filter(|n| *n > 0).ok_or_else(|| {
+                    self.err(
+                        line,
+                        format!("{what} must be a positive number of calls per hour below 4294967296, not {n}"),
+                    )
+                })?,
+                other => {
+                    return Err(self.err(
+                        line,
+                        format!("{what} must be a positive integer (calls per hour), not {}", other.kind()),
+                    ))
+                }
+            });
+        }
+        Ok(limits)
+    }
+
     /// A list of permission names from the catalogue, without repeats.
     fn permissions(&self, f: &Fields<'_>, name: &str) -> Result<Vec<(String, u32)>, SeedError> {
         let list = self.string_list(f, name)?;
@@ -478,6 +518,7 @@ impl Cx<'_> {
         if let Some((url, line)) = &deauthorize_callback_url {
             self.url(&f, "deauthorize_callback_url", url, *line)?;
         }
+        let rate_limits = self.rate_limits(&f)?;
 
         let mut roles: Vec<(Ref, AppRole)> = Vec::new();
         for (role_name, users) in self.table(&f, "roles")?.into_iter().flatten() {
@@ -533,7 +574,7 @@ impl Cx<'_> {
             advanced_access: advanced_access.into_iter().map(|(p, _)| p).collect(),
             deauthorize_callback_url: deauthorize_callback_url.map(|(u, _)| u),
             roles,
-            rate_limits: Default::default(),
+            rate_limits,
         };
         Ok((item, ident))
     }

@@ -294,7 +294,7 @@ fn unknown_fields_are_errors() {
         error("[[apps]]\nkey = \"a\"\nname = \"A\"\n\ncolour = \"red\"\n"),
         "w.toml:5: unknown field `colour` in [[apps]]; expected one of key, id, name, secret, \
          client_token, mode, platform, require_appsecret_proof, redirect_uris, advanced_access, \
-         deauthorize_callback_url, roles"
+         deauthorize_callback_url, roles, rate_limits"
     );
     assert_eq!(
         error("[[users]]\nkey = \"a\"\nname = \"A\"\npasswd = \"x\"\n"),
@@ -552,4 +552,28 @@ fn the_docs_list_every_permission_and_task() {
         );
     }
     assert!(docs.contains(&format!("`\"{DEFAULT_CATEGORY}\"`")));
+}
+
+#[test]
+fn rate_limits_are_positive_budgets() -> Result<(), SeedError> {
+    let w = ok("[[apps]]\nkey = \"a\"\nname = \"A\"\nrate_limits = { app = 100, page = 30 }\n")?;
+    let l = w.apps[0].rate_limits;
+    assert_eq!((l.app, l.user, l.page), (Some(100), None, Some(30)));
+    assert_eq!(
+        error("[[apps]]\nkey = \"a\"\nname = \"A\"\nrate_limits = { app = 0 }\n"),
+        "w.toml:4: rate_limits.app in [[apps]] must be a positive number of calls per hour below 4294967296, not 0"
+    );
+    assert_eq!(
+        error("[[apps]]\nkey = \"a\"\nname = \"A\"\n[apps.rate_limits]\nuser = \"50\"\n"),
+        "w.toml:5: rate_limits.user in [[apps]] must be a positive integer (calls per hour), not a string"
+    );
+    assert_eq!(
+        error("[[apps]]\nkey = \"a\"\nname = \"A\"\n[apps.rate_limits]\n\nusers = 5\n"),
+        "w.toml:6: unknown budget `users` in rate_limits of [[apps]]; expected one of app, user, page"
+    );
+    assert_eq!(
+        error("[[apps]]\nkey = \"a\"\nname = \"A\"\nrate_limits = 5\n"),
+        "w.toml:4: `rate_limits` in [[apps]] must be a table, not an integer"
+    );
+    Ok(())
 }

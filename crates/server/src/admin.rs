@@ -19,19 +19,21 @@ use graphtoken_core::token;
 use crate::render;
 use crate::AppState;
 
-type St<S> = State<Arc<AppState<S>>>;
+pub(crate) type St<S> = State<Arc<AppState<S>>>;
 
 pub fn routes<S: Store>(state: Arc<AppState<S>>) -> Router<Arc<AppState<S>>> {
     Router::new()
         .route("/tokens", post(issue_token::<S>))
         .route("/clock", get(clock::<S>).post(move_clock::<S>))
         .route("/debug_token", post(debug_token::<S>))
+        .merge(crate::events::routes::<S>())
+        .merge(crate::faults::routes::<S>())
         .route_layer(middleware::from_fn_with_state(state, require_key::<S>))
         .fallback(|| async { crate::not_found() })
 }
 
 /// An admin API failure, rendered as the Graph envelope with the admin API's status.
-struct AdminError(StatusCode, String);
+pub(crate) struct AdminError(pub(crate) StatusCode, pub(crate) String);
 
 impl IntoResponse for AdminError {
     fn into_response(self) -> Response {
@@ -53,14 +55,14 @@ impl From<GraphError> for AdminError {
     }
 }
 
-type Answer = Result<Response, AdminError>;
+pub(crate) type Answer = Result<Response, AdminError>;
 
-fn error(status: StatusCode, message: impl Into<String>) -> AdminError {
+pub(crate) fn error(status: StatusCode, message: impl Into<String>) -> AdminError {
     AdminError(status, message.into())
 }
 
 /// A JSON object body, or the 400 that says why not.
-fn body(bytes: &Bytes) -> Result<serde_json::Map<String, Value>, AdminError> {
+pub(crate) fn body(bytes: &Bytes) -> Result<serde_json::Map<String, Value>, AdminError> {
     match serde_json::from_slice(bytes) {
         Ok(Value::Object(m)) => Ok(m),
         _ => Err(error(
@@ -71,7 +73,7 @@ fn body(bytes: &Bytes) -> Result<serde_json::Map<String, Value>, AdminError> {
 }
 
 /// A string field of the body (numbers are accepted for ids).
-fn text(m: &serde_json::Map<String, Value>, name: &str) -> Option<String> {
+pub(crate) fn text(m: &serde_json::Map<String, Value>, name: &str) -> Option<String> {
     match m.get(name)? {
         Value::String(s) => Some(s.clone()),
         Value::Number(n) => Some(n.to_string()),

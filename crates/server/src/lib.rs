@@ -4,6 +4,9 @@
 //! live in `graphtoken-core`; SQL lives in `graphtoken-store`.
 
 mod admin;
+pub mod callbacks;
+mod events;
+pub mod faults;
 mod normalize;
 mod render;
 
@@ -31,6 +34,10 @@ pub struct AppState<S> {
     pub clock: Arc<VirtualClock>,
     /// The key the admin API wants as `Authorization: Bearer <key>`.
     pub admin_key: String,
+    /// Armed faults (`/_admin/faults`), in memory.
+    pub faults: faults::Faults,
+    /// Callbacks to apps and their delivery (`/_admin/callbacks`), in memory.
+    pub callbacks: callbacks::Callbacks,
 }
 
 /// Serves until `shutdown` resolves, then finishes the requests in flight.
@@ -95,8 +102,13 @@ async fn graph_request<S: Store>(State(st): State<Arc<AppState<S>>>, request: Re
         Ok(req) => req,
         Err((version, e)) => return render::graph(&version, &trace, Err(e)),
     };
-    let result = graph::handle(&st.graph, &req).await;
-    render::graph(&req.version, &trace, result)
+    if let Some(resp) = faults::intercept(&st, &req, &trace).await {
+        return resp;
+    }
+    let answer = graph::answer(&st.graph, &req).await;
+    let mut response = render::graph(&req.version, &trace, answer.result);
+    render::usage(&mut response, answer.usage.as_ref());
+    response
 }
 
 /// An empty 404 for paths outside every surface (used by the admin router).

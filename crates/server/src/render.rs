@@ -7,6 +7,7 @@ use axum::http::{header, HeaderName, HeaderValue, Response, StatusCode};
 use serde_json::Value;
 
 use graphtoken_core::error::GraphError;
+use graphtoken_core::ratelimit::Usage;
 
 const JSON: HeaderValue = HeaderValue::from_static("application/json; charset=UTF-8");
 const API_VERSION: HeaderName = HeaderName::from_static("facebook-api-version");
@@ -77,6 +78,30 @@ pub fn graph(version: &str, trace: &str, result: Result<Value, GraphError>) -> R
         h.insert(header::WWW_AUTHENTICATE, v);
     }
     r
+}
+
+const APP_USAGE: HeaderName = HeaderName::from_static("x-app-usage");
+const PAGE_USAGE: HeaderName = HeaderName::from_static("x-page-usage");
+const BUC_USAGE: HeaderName = HeaderName::from_static("x-business-use-case-usage");
+
+/// The rate-limit headers (spec §6) of a Graph answer whose request had a caller.
+pub fn usage(r: &mut Response<Body>, usage: Option<&Usage>) {
+    let Some(u) = usage else {
+        return;
+    };
+    let h = r.headers_mut();
+    let mut put = |name: HeaderName, value: String| {
+        if let Ok(v) = HeaderValue::try_from(value) {
+            h.insert(name, v);
+        }
+    };
+    put(APP_USAGE, u.app_header());
+    if let Some(v) = u.page_header() {
+        put(PAGE_USAGE, v);
+    }
+    if let Some(v) = u.business_header() {
+        put(BUC_USAGE, v);
+    }
 }
 
 /// CORS preflight: Graph is called from browsers too.

@@ -239,10 +239,10 @@ pub async fn grants<S: Store>(store: &S) -> StoreResult<()> {
     let stored = store
         .update_grant(ALICE, MAIN_APP, move |old| {
             assert_eq!(old, Some(expected));
-            seen
+            Some(seen)
         })
         .await?;
-    assert_eq!(stored, g);
+    assert_eq!(stored, Some(g.clone()));
     assert_eq!(store.grant(ALICE, MAIN_APP).await?, Some(g));
     let new = Grant {
         user_id: CAROL,
@@ -256,7 +256,7 @@ pub async fn grants<S: Store>(store: &S) -> StoreResult<()> {
     store
         .update_grant(CAROL, OTHER_APP, move |old| {
             assert_eq!(old, None);
-            created
+            Some(created)
         })
         .await?;
     assert_eq!(store.grant(CAROL, OTHER_APP).await?, Some(new));

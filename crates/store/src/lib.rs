@@ -4,6 +4,7 @@
 //! [`migrations`](crate::migrations) is written to port to it, and [`conformance`] is the test
 //! suite every backend must pass (enable the `conformance` feature to use it from elsewhere).
 
+mod events;
 mod migrations;
 mod queries;
 mod rows;

@@ -101,7 +101,7 @@ pub(crate) fn pages_of_user(conn: &Connection, user: Id) -> StoreResult<Vec<(Pag
     let sql = "SELECT p.id, p.key, p.name, p.category, p.created_at, \
                t.page_id, t.user_id, t.tasks, t.since \
                FROM page_tasks t JOIN pages p ON p.id = t.page_id \
-               WHERE t.user_id = ?1 ORDER BY p.id";
+               WHERE t.user_id = ?1 AND t.tasks <> '' ORDER BY p.id";
     let mut stmt = conn.prepare_cached(sql).ctx(what)?;
     let rows = stmt
         .query_map([user as i64], |r| {
@@ -111,7 +111,17 @@ pub(crate) fn pages_of_user(conn: &Connection, user: Id) -> StoreResult<Vec<(Pag
     rows.collect::<rusqlite::Result<Vec<_>>>().ctx(what)
 }
 
+/// The tasks a person holds on a Page (none: no row, or the empty row a removal leaves).
 pub(crate) fn page_tasks(conn: &Connection, page: Id, user: Id) -> StoreResult<Option<PageTasks>> {
+    Ok(page_tasks_row(conn, page, user)?.filter(|t| !t.tasks.is_empty()))
+}
+
+/// The row as stored, including the empty one a removal leaves to remember its `since`.
+pub(crate) fn page_tasks_row(
+    conn: &Connection,
+    page: Id,
+    user: Id,
+) -> StoreResult<Option<PageTasks>> {
     let sql = "SELECT page_id, user_id, tasks, since FROM page_tasks \
                WHERE page_id = ?1 AND user_id = ?2";
     let args = [page as i64, user as i64];

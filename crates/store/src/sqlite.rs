@@ -12,12 +12,14 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError, TryLockError};
 use std::time::Duration;
 
 use graphtoken_core::model::{
-    App, Grant, Id, Page, PageTasks, Session, TokenHash, TokenRecord, Unix, User,
+    AccountStatus, App, Grant, Id, Invalidation, Page, PageTasks, Session, TokenHash, TokenRecord,
+    Unix, User,
 };
 use graphtoken_core::store::{Store, StoreError, StoreResult, TokenEntry, WorldRecords};
+use graphtoken_core::tasks::TaskSet;
 use rusqlite::Connection;
 
-use crate::{migrations, queries};
+use crate::{events, migrations, queries};
 
 const READERS: usize = 4;
 const BUSY_TIMEOUT: Duration = Duration::from_millis(5000);
@@ -253,16 +255,18 @@ impl Store for SqliteStore {
         self.read(move |c| queries::grant(c, user, app)).await
     }
 
-    async fn update_grant<F>(&self, user: Id, app: Id, update: F) -> StoreResult<Grant>
+    async fn update_grant<F>(&self, user: Id, app: Id, update: F) -> StoreResult<Option<Grant>>
     where
-        F: FnOnce(Option<Grant>) -> Grant + Send + 'static,
+        F: FnOnce(Option<Grant>) -> Option<Grant> + Send + 'static,
     {
         // On the one writer connection, in one transaction: no other write can come between
         // the read and the write.
         self.write(move |c| {
             let tx = c.transaction().ctx("starting grant update")?;
             let grant = update(queries::grant(&tx, user, app)?);
-            queries::put_grant(&tx, &grant, false)?;
+            if let Some(g) = &grant {
+                queries::put_grant(&tx, g, false)?;
+            }
             tx.commit().ctx("committing grant update")?;
             Ok(grant)
         })
@@ -280,6 +284,53 @@ impl Store for SqliteStore {
 
     async fn create_session(&self, user: Id, app: Id, at: Unix) -> StoreResult<Session> {
         self.write(move |c| queries::create_session(c, user, app, at))
+            .await
+    }
+
+    async fn delete_grant(&self, user: Id, app: Id) -> StoreResult<bool> {
+        self.write(move |c| events::delete_grant(c, user, app))
+            .await
+    }
+
+    async fn invalidate_sessions(
+        &self,
+        user: Id,
+        app: Option<Id>,
+        why: Invalidation,
+    ) -> StoreResult<u64> {
+        self.write(move |c| events::invalidate_sessions(c, user, app, why))
+            .await
+    }
+
+    async fn invalidate_short_lived_tokens(&self, user: Id, why: Invalidation) -> StoreResult<u64> {
+        self.write(move |c| events::invalidate_short_lived_tokens(c, user, why))
+            .await
+    }
+
+    async fn set_password(&self, user: Id, hash: Option<String>) -> StoreResult<bool> {
+        self.write(move |c| events::set_password(c, user, hash.as_deref()))
+            .await
+    }
+
+    async fn set_account_status(&self, user: Id, status: AccountStatus) -> StoreResult<bool> {
+        self.write(move |c| events::set_status(c, user, status))
+            .await
+    }
+
+    async fn set_app_secret(&self, app: Id, secret: &str) -> StoreResult<bool> {
+        let secret = secret.to_owned();
+        self.write(move |c| events::set_secret(c, app, &secret))
+            .await
+    }
+
+    async fn set_page_tasks(
+        &self,
+        page: Id,
+        user: Id,
+        tasks: TaskSet,
+        now: Unix,
+    ) -> StoreResult<Option<PageTasks>> {
+        self.write(move |c| events::set_page_tasks(c, page, user, tasks, now))
             .await
     }
 

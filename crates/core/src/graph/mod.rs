@@ -11,6 +11,7 @@ use serde_json::Value;
 use crate::error::GraphError;
 use crate::model::Platform;
 use crate::proof;
+use crate::ratelimit::{self, Usage};
 use crate::request::{GraphRequest, Method};
 use crate::service::{Caller, Graph, Principal};
 use crate::store::Store;
@@ -20,22 +21,51 @@ pub async fn debug_data<S: Store>(g: &Graph<S>, input: &str) -> Result<Value, Gr
     debug::inspect(g, input, None).await
 }
 
-/// Answers a Graph request with its JSON body, or the error to render.
+/// A Graph answer, with the rate-limit usage of its caller for the `X-*-Usage` headers.
+#[derive(Debug)]
+pub struct Answer {
+    pub result: Result<Value, GraphError>,
+    /// `None` when the request had no caller (the token endpoint, no token, a bad token).
+    pub usage: Option<Usage>,
+}
+
+/// Answers a Graph request, counting it against its caller's rate limits.
+pub async fn answer<S: Store>(g: &Graph<S>, req: &GraphRequest) -> Answer {
+    let mut usage = None;
+    let result = route(g, req, &mut usage).await;
+    Answer { result, usage }
+}
+
+/// Answers a Graph request with its JSON body, or the error to render (without the usage).
 pub async fn handle<S: Store>(g: &Graph<S>, req: &GraphRequest) -> Result<Value, GraphError> {
+    answer(g, req).await.result
+}
+
+async fn route<S: Store>(
+    g: &Graph<S>,
+    req: &GraphRequest,
+    usage: &mut Option<Usage>,
+) -> Result<Value, GraphError> {
     let path: Vec<&str> = req.path.iter().map(String::as_str).collect();
     match path.as_slice() {
         // Each branch is boxed: the futures differ a lot in size, and an unboxed match would make
         // every request carry (and move) the largest.
         ["oauth", "access_token"] => Box::pin(oauth::access_token(g, req)).await,
         ["debug_token"] => match caller(g, req).await? {
-            Some(caller) => Box::pin(debug::debug_token(g, req, &caller)).await,
+            Some(caller) => {
+                ratelimit::admit(g, &caller, None, usage).await?;
+                Box::pin(debug::debug_token(g, req, &caller)).await
+            }
             None => Err(GraphError::debug_token_needs_token()),
         },
         [] => Err(GraphError::param(
             "Missing 'ids' parameter: a request to the root names the objects it wants in ids",
         )),
         [node, rest @ ..] => match caller(g, req).await? {
-            Some(caller) => Box::pin(nodes::handle(g, req, &caller, node, rest)).await,
+            Some(caller) => {
+                ratelimit::admit(g, &caller, Some(node), usage).await?;
+                Box::pin(nodes::handle(g, req, &caller, node, rest)).await
+            }
             None if *node == "me" => Err(GraphError::active_token_required()),
             None => Err(GraphError::token_required()),
         },

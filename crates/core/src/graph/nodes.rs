@@ -11,7 +11,7 @@ use crate::error::GraphError;
 use crate::fields::{self, Field};
 use crate::model::{App, Id, Page, PageTasks, User};
 use crate::permissions::PUBLIC_PROFILE;
-use crate::request::GraphRequest;
+use crate::request::{GraphRequest, Method};
 use crate::service::{Caller, Graph, Principal};
 use crate::store::Store;
 use crate::timefmt;
@@ -115,6 +115,14 @@ pub async fn handle<S: Store>(
     segment: &str,
     rest: &[&str],
 ) -> Result<Value, GraphError> {
+    // Data calls need data access (90 days since the person last used the app, spec §1);
+    // removing the app or a permission does not (it must work to end an expired relation).
+    let ending_a_grant = req.method == Method::Delete && rest.first() == Some(&"permissions");
+    if let (Some(t), false) = (caller.principal.loaded(), ending_a_grant) {
+        if let Some(e) = g.data_access(t) {
+            return Err(e);
+        }
+    }
     let node = resolve(g, req, caller, segment).await?;
     let fields = req.params.get("fields").map(fields::parse).transpose()?;
     let ctx = Ctx { g, req, caller };
@@ -132,6 +140,15 @@ pub async fn handle<S: Store>(
             )?;
             Box::pin(ctx.accounts(user, *asid, fields.as_deref(), req.params.get("fields"), &w))
                 .await
+        }
+        (Node::User { user, .. }, ["permissions"]) if req.method == Method::Delete => {
+            match req.params.non_empty("permission") {
+                Some(p) => ctx.revoke(user, p).await,
+                None => ctx.uninstall(user).await,
+            }
+        }
+        (Node::User { user, .. }, ["permissions", permission]) if req.method == Method::Delete => {
+            ctx.revoke(user, permission).await
         }
         (Node::User { user, .. }, ["permissions"]) => {
             require_get(req, segment)?;
@@ -453,6 +470,39 @@ impl<S: Store> Ctx<'_, S> {
                 limit: w.limit,
             },
         ))
+    }
+
+    /// Who may change the person's grant to the caller's app: the person's own user token, or
+    /// the app's token.
+    fn may_change_grant(&self, user: &User) -> Result<Id, GraphError> {
+        let app = self.caller.principal.app().id;
+        match &self.caller.principal {
+            Principal::User(t) if t.user.id == user.id => Ok(app),
+            Principal::App(_) => Ok(app),
+            _ => Err(GraphError::permission_denied()),
+        }
+    }
+
+    /// `DELETE /{user}/permissions`: the app removes itself; every token of the person for the
+    /// app, and the Page tokens derived from them, fail with 190/466 from now on.
+    async fn uninstall(&self, user: &User) -> Result<Value, GraphError> {
+        let app = self.may_change_grant(user)?;
+        self.g
+            .uninstall(user.id, app, crate::events::REVOKED_BY_API)
+            .await?;
+        Ok(json!({ "success": true }))
+    }
+
+    /// `DELETE /{user}/permissions/{permission}`: one permission revoked; tokens stay valid.
+    async fn revoke(&self, user: &User, permission: &str) -> Result<Value, GraphError> {
+        let app = self.may_change_grant(user)?;
+        if !crate::permissions::is_known(permission) {
+            return Err(GraphError::param(format!(
+                "Invalid permission: {permission}"
+            )));
+        }
+        self.g.revoke_permission(user.id, app, permission).await?;
+        Ok(json!({ "success": true }))
     }
 
     /// `/{user}/permissions`: what the person granted and declined to the caller's app.

@@ -1,0 +1,577 @@
+//! Rate limits (spec §6): call budgets over a sliding hour on the virtual clock.
+//!
+//! Three kinds of counter, all in memory (they start empty on every start of the server):
+//!
+//! | counter | counts | over budget |
+//! |---|---|---|
+//! | app | every call with a caller | `(#4) Application request limit reached` |
+//! | (app, person) | calls with a user token | `(#17) User request limit reached` |
+//! | (app, Page) | calls with a Page token, and user-token calls on a Page node | `(#80001) …` for Page tokens, `(#32) Page request limit reached` for user tokens |
+//!
+//! A call is checked against all its counters (app first, then person, then Page) and counted
+//! in all of them only when every one has room: a refused call is not counted, so access comes
+//! back when enough of the oldest counted calls have left the hour. Budgets come from
+//! [`App::rate_limits`]; `None` means the defaults below.
+//!
+//! Each counter is a ring of 60 one-minute buckets: the window is the current minute and the 59
+//! before it, so a call leaves it between 59 and 60 minutes after it was made (at the start of
+//! the 60th minute after its own). If the clock moves back by less than an hour, calls count in
+//! the newest bucket; by an hour or more, the counter starts over. Counters idle for an hour are
+//! dropped, so memory follows the number of apps, people and Pages active in the last hour.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hash};
+use std::sync::{Mutex, MutexGuard};
+
+use crate::cache::KeyHasher;
+use crate::error::GraphError;
+use crate::model::{App, Id, Unix};
+use crate::service::{Caller, Graph, Principal};
+use crate::store::Store;
+
+/// Calls per hour for a whole app, unless the app sets `rate_limits.app`.
+pub const DEFAULT_APP: u32 = 20_000;
+/// Calls per hour for one person with one app, unless the app sets `rate_limits.user`.
+pub const DEFAULT_USER: u32 = 2_000;
+/// Calls per hour for one Page with one app (Facebook's 4800 per engaged user), unless the app
+/// sets `rate_limits.page`.
+pub const DEFAULT_PAGE: u32 = 4_800;
+
+const BUCKET_SECONDS: i64 = 60;
+const BUCKETS: usize = 60;
+const SHARDS: usize = 16;
+/// How often (in minutes of the clock) a shard drops its idle counters.
+const SWEEP_MINUTES: i64 = 10;
+
+/// An app's budgets, with the defaults filled in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Budgets {
+    pub app: u32,
+    pub user: u32,
+    pub page: u32,
+}
+
+impl Budgets {
+    pub fn of(app: &App) -> Self {
+        let l = app.rate_limits;
+        Budgets {
+            app: l.app.unwrap_or(DEFAULT_APP),
+            user: l.user.unwrap_or(DEFAULT_USER),
+            page: l.page.unwrap_or(DEFAULT_PAGE),
+        }
+    }
+}
+
+/// Which token a Page's counter was reached with: it decides the error (32 or 80001) and
+/// whether the usage is reported as a business use case.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PageVia {
+    UserToken,
+    PageToken,
+}
+
+/// One call to count: its app, and the person and Page it counts against, if any.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Call {
+    pub app: Id,
+    pub user: Option<Id>,
+    pub page: Option<(Id, PageVia)>,
+}
+
+/// The budget a refused call is over.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Limit {
+    App,
+    User,
+    Page(PageVia),
+}
+
+/// What a counted (or refused) call leaves used, for the `X-*-Usage` response headers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Usage {
+    /// Percent (0–100) of the app's hourly budget used.
+    pub app: u8,
+    /// The Page's counter, when the call counts against one.
+    pub page: Option<PageUsage>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PageUsage {
+    pub id: Id,
+    /// Percent (0–100) of the Page's hourly budget used.
+    pub percent: u8,
+    /// Minutes until the Page's counter takes a call again; 0 while it has room.
+    pub regain_minutes: u32,
+    pub via: PageVia,
+}
+
+impl Usage {
+    /// `X-App-Usage`. graphtoken charges every call the same time, so `total_time` and
+    /// `total_cputime` are the share of the budget used, like `call_count`.
+    pub fn app_header(&self) -> String {
+        shares(self.app)
+    }
+
+    /// `X-Page-Usage`, for calls that count against a Page.
+    pub fn page_header(&self) -> Option<String> {
+        self.page.map(|p| shares(p.percent))
+    }
+
+    /// `X-Business-Use-Case-Usage`, for calls with a Page token.
+    pub fn business_header(&self) -> Option<String> {
+        let p = self.page.filter(|p| p.via == PageVia::PageToken)?;
+        Some(format!(
+            "{{\"{}\":[{{\"type\":\"pages\",\"call_count\":{pct},\"total_cputime\":{pct},\"total_time\":{pct},\"estimated_time_to_regain_access\":{}}}]}}",
+            p.id,
+            p.regain_minutes,
+            pct = p.percent
+        ))
+    }
+}
+
+fn shares(pct: u8) -> String {
+    format!("{{\"call_count\":{pct},\"total_time\":{pct},\"total_cputime\":{pct}}}")
+}
+
+/// Counts the call of `caller` on `node` (the first path segment; `None` for `debug_token`) and
+/// refuses it when a budget is spent. `usage` is set either way, for the response headers.
+pub async fn admit<S: Store>(
+    g: &Graph<S>,
+    caller: &Caller,
+    node: Option<&str>,
+    usage: &mut Option<Usage>,
+) -> Result<(), GraphError> {
+    let app = caller.principal.app();
+    let call = match &caller.principal {
+        Principal::User(t) => {
+            // A user-token call on a Page also counts against the Page (error 32). The person's
+            // own app-scoped id is never a Page, so the common `/{my-id}` costs no lookup.
+            let page = match node.and_then(|n| n.parse::<Id>().ok()) {
+                Some(id) if id != t.asid && id != t.user.id => g.page(id).await?.map(|p| p.id),
+                _ => None,
+            };
+            Call {
+                app: app.id,
+                user: Some(t.user.id),
+                page: page.map(|p| (p, PageVia::UserToken)),
+            }
+        }
+        Principal::Page(t) => Call {
+            app: app.id,
+            user: None,
+            page: t.page.as_ref().map(|(p, _)| (p.id, PageVia::PageToken)),
+        },
+        Principal::App(_) | Principal::Client(_) => Call {
+            app: app.id,
+            user: None,
+            page: None,
+        },
+    };
+    let (u, refused) = g.limiter.admit(&call, Budgets::of(app), g.now());
+    *usage = Some(u);
+    match refused {
+        None => Ok(()),
+        Some((limit, minutes)) => Err(match limit {
+            Limit::App => GraphError::app_rate_limited(minutes),
+            Limit::User => GraphError::user_rate_limited(minutes),
+            Limit::Page(PageVia::UserToken) => GraphError::page_rate_limited(minutes),
+            Limit::Page(PageVia::PageToken) => GraphError::page_business_rate_limited(minutes),
+        }),
+    }
+}
+
+/// The counters of one server.
+#[derive(Default)]
+pub struct RateLimiter {
+    apps: Counters<Id>,
+    users: Counters<(Id, Id)>,
+    pages: Counters<(Id, Id)>,
+}
+
+impl std::fmt::Debug for RateLimiter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RateLimiter").finish_non_exhaustive()
+    }
+}
+
+impl RateLimiter {
+    /// Checks `call` against `budgets` at `now` and counts it if every counter has room.
+    /// Returns the usage after the call, and the budget it is over with the minutes until that
+    /// counter takes a call again, if refused.
+    ///
+    /// Locks are taken in one order (person, Page, app), one per counter, and held together so
+    /// that concurrent calls cannot both take the last unit of a budget. The app's lock, which
+    /// every call of the app shares, comes last so that it is held the shortest.
+    pub fn admit(&self, call: &Call, budgets: Budgets, now: Unix) -> (Usage, Option<(Limit, u32)>) {
+        let minute = now.div_euclid(BUCKET_SECONDS);
+        let mut user_shard = call.user.map(|u| {
+            let key = (call.app, u);
+            (self.users.lock(&key, minute), key)
+        });
+        let mut page_shard = call.page.map(|(p, via)| {
+            let key = (call.app, p);
+            (self.pages.lock(&key, minute), key, via)
+        });
+        let mut app_shard = self.apps.lock(&call.app, minute);
+
+        let app = app_shard.window(call.app, minute);
+        let user = user_shard.as_mut().map(|(s, k)| s.window(*k, minute));
+        let mut page = page_shard
+            .as_mut()
+            .map(|(s, k, via)| (s.window(*k, minute), *via));
+
+        let mut refused = None;
+        if app.total >= budgets.app {
+            refused = Some((Limit::App, app.regain_minutes(budgets.app, now)));
+        } else if let Some(w) = user.as_ref().filter(|w| w.total >= budgets.user) {
+            refused = Some((Limit::User, w.regain_minutes(budgets.user, now)));
+        } else if let Some((w, via)) = page.as_ref().filter(|(w, _)| w.total >= budgets.page) {
+            refused = Some((Limit::Page(*via), w.regain_minutes(budgets.page, now)));
+        }
+        if refused.is_none() {
+            app.add();
+            if let Some(w) = user {
+                w.add();
+            }
+            if let Some((w, _)) = page.as_mut() {
+                w.add();
+            }
+        }
+        let page_usage = match page {
+            Some((w, via)) => {
+                let over = w.total >= budgets.page;
+                Some(PageUsage {
+                    id: call.page.map_or(0, |(p, _)| p),
+                    percent: percent(w.total, budgets.page),
+                    regain_minutes: if over {
+                        w.regain_minutes(budgets.page, now)
+                    } else {
+                        0
+                    },
+                    via,
+                })
+            }
+            None => None,
+        };
+        let usage = Usage {
+            app: percent(app.total, budgets.app),
+            page: page_usage,
+        };
+        (usage, refused)
+    }
+}
+
+fn percent(used: u32, budget: u32) -> u8 {
+    if budget == 0 {
+        return 100;
+    }
+    (u64::from(used) * 100 / u64::from(budget)).min(100) as u8
+}
+
+/// Spreads counter keys over shards. The keys of one app differ in their second half only, so
+/// both halves are mixed (the store caches' `ShardKey` looks mostly at the first).
+trait CounterKey {
+    fn shard(&self) -> usize;
+}
+
+fn spread(x: u64) -> usize {
+    (x.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 60) as usize % SHARDS
+}
+
+impl CounterKey for Id {
+    fn shard(&self) -> usize {
+        spread(*self)
+    }
+}
+
+impl CounterKey for (Id, Id) {
+    fn shard(&self) -> usize {
+        spread(self.0 ^ self.1.rotate_left(32))
+    }
+}
+
+/// A sharded map of windows.
+struct Counters<K> {
+    shards: Vec<Mutex<Shard<K>>>,
+}
+
+impl<K> Default for Counters<K> {
+    fn default() -> Self {
+        Counters {
+            shards: (0..SHARDS)
+                .map(|_| {
+                    Mutex::new(Shard {
+                        map: HashMap::default(),
+                        swept: i64::MIN,
+                    })
+                })
+                .collect(),
+        }
+    }
+}
+
+struct Shard<K> {
+    map: HashMap<K, Window, BuildHasherDefault<KeyHasher>>,
+    /// The minute this shard last dropped its idle counters.
+    swept: i64,
+}
+
+impl<K: Hash + Eq + CounterKey> Counters<K> {
+    /// The shard holding `key`, locked, with idle counters dropped now and then.
+    fn lock(&self, key: &K, minute: i64) -> MutexGuard<'_, Shard<K>> {
+        let mut shard = self.shards[key.shard()]
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if minute.saturating_sub(shard.swept) >= SWEEP_MINUTES || minute < shard.swept {
+            shard.map.retain(|_, w| w.newest > minute - BUCKETS as i64);
+            shard.swept = minute;
+        }
+        shard
+    }
+}
+
+impl<K: Hash + Eq> Shard<K> {
+    /// `key`'s window, slid to `minute` (created empty if new).
+    fn window(&mut self, key: K, minute: i64) -> &mut Window {
+        let w = self.map.entry(key).or_insert_with(|| Window::new(minute));
+        w.slide(minute);
+        w
+    }
+}
+
+/// Calls over the last hour, in one-minute buckets.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Window {
+    /// The minute (unix seconds / 60) of the newest bucket.
+    newest: i64,
+    counts: [u32; BUCKETS],
+    /// The sum of `counts`.
+    total: u32,
+}
+
+impl Window {
+    fn new(minute: i64) -> Self {
+        Window {
+            newest: minute,
+            counts: [0; BUCKETS],
+            total: 0,
+        }
+    }
+
+    fn slot(minute: i64) -> usize {
+        minute.rem_euclid(BUCKETS as i64) as usize
+    }
+
+    /// Moves the window so that its newest bucket is `minute`, emptying the buckets that left.
+    fn slide(&mut self, minute: i64) {
+        let gap = minute.saturating_sub(self.newest);
+        if gap >= BUCKETS as i64 || gap <= -(BUCKETS as i64) {
+            // An hour or more passed (or the clock went back that far): nothing is left.
+            *self = Window::new(minute);
+        } else if gap > 0 {
+            for m in self.newest + 1..=minute {
+                let i = Self::slot(m);
+                self.total -= self.counts[i];
+                self.counts[i] = 0;
+            }
+            self.newest = minute;
+        }
+        // gap < 0: the clock went back less than an hour; keep counting in the newest bucket.
+    }
+
+    fn add(&mut self) {
+        self.counts[Self::slot(self.newest)] += 1;
+        self.total += 1;
+    }
+
+    /// Minutes (rounded up, at least 1) from `now` until the window holds fewer than `budget`
+    /// calls: until enough of its oldest buckets have left the hour.
+    fn regain_minutes(&self, budget: u32, now: Unix) -> u32 {
+        let must_leave = self.total.saturating_sub(budget).saturating_add(1);
+        let mut left = 0u32;
+        let oldest = self.newest - (BUCKETS as i64 - 1);
+        for m in oldest..=self.newest {
+            left = left.saturating_add(self.counts[Self::slot(m)]);
+            if left >= must_leave {
+                // The bucket of minute `m` leaves when minute `m + 60` starts.
+                let seconds = (m + BUCKETS as i64) * BUCKET_SECONDS - now;
+                let minutes = (seconds.max(1) + BUCKET_SECONDS - 1) / BUCKET_SECONDS;
+                return u32::try_from(minutes.min(BUCKETS as i64)).unwrap_or(60);
+            }
+        }
+        // A budget of 0 is never regained; report the whole window.
+        BUCKETS as u32
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const T0: Unix = 1_700_000_040; // the start of a minute
+
+    fn budgets(app: u32, user: u32, page: u32) -> Budgets {
+        Budgets { app, user, page }
+    }
+
+    fn user_call(user: Id) -> Call {
+        Call {
+            app: 1,
+            user: Some(user),
+            page: None,
+        }
+    }
+
+    #[test]
+    fn window_slides_minute_by_minute() {
+        let mut w = Window::new(T0 / 60);
+        for k in 0..5 {
+            w.slide(T0 / 60 + k * 10);
+            w.add();
+            w.add();
+        }
+        assert_eq!(w.total, 10);
+        // Minute 0 leaves when minute 60 starts; minutes 10..40 stay.
+        w.slide(T0 / 60 + 59);
+        assert_eq!(w.total, 10);
+        w.slide(T0 / 60 + 60);
+        assert_eq!(w.total, 8);
+        w.slide(T0 / 60 + 95);
+        assert_eq!(w.total, 2);
+        w.slide(T0 / 60 + 100);
+        assert_eq!(w.total, 0);
+        // A call long after: the window starts over.
+        w.add();
+        w.slide(T0 / 60 + 1000);
+        assert_eq!(w.total, 0);
+    }
+
+    #[test]
+    fn clock_going_back_keeps_counting() {
+        let mut w = Window::new(T0 / 60 + 10);
+        w.add();
+        w.slide(T0 / 60 + 5);
+        w.add();
+        assert_eq!((w.newest, w.total), (T0 / 60 + 10, 2));
+        w.slide(T0 / 60 - 100);
+        assert_eq!(w.total, 0);
+    }
+
+    #[test]
+    fn regain_is_when_enough_old_calls_leave() {
+        let mut w = Window::new(T0 / 60);
+        w.add(); // minute 0
+        w.slide(T0 / 60 + 30);
+        w.add();
+        w.add(); // minute 30
+
+        // Budget 3, at 3: the minute-0 call must leave, at T0 + 3600.
+        assert_eq!(w.regain_minutes(3, T0 + 30 * 60), 30);
+        // 29m59s, rounded up.
+        assert_eq!(w.regain_minutes(3, T0 + 30 * 60 + 1), 30);
+        // Budget 2: two calls must leave, the second at T0 + 30 min + 3600.
+        assert_eq!(w.regain_minutes(2, T0 + 30 * 60), 60);
+    }
+
+    #[test]
+    fn user_then_app_budgets_refuse_without_counting() {
+        let l = RateLimiter::default();
+        let b = budgets(5, 3, 100);
+        for _ in 0..3 {
+            assert_eq!(l.admit(&user_call(7), b, T0).1, None);
+        }
+        let (u, refused) = l.admit(&user_call(7), b, T0 + 5);
+        assert_eq!(refused, Some((Limit::User, 60)));
+        assert_eq!(u.app, 60); // 3 of 5: the refused call was not counted
+        assert_eq!(l.admit(&user_call(8), b, T0 + 5).1, None);
+        let (u, refused) = l.admit(&user_call(8), b, T0 + 5);
+        assert_eq!((u.app, refused), (100, None));
+        assert_eq!(
+            l.admit(&user_call(9), b, T0 + 120).1,
+            Some((Limit::App, 58))
+        );
+        // An hour after the first calls, all of them left.
+        let (u, refused) = l.admit(&user_call(7), b, T0 + 3600);
+        assert_eq!((u.app, refused), (20, None));
+    }
+
+    #[test]
+    fn page_budgets_answer_by_token_kind() {
+        let l = RateLimiter::default();
+        let b = budgets(100, 100, 2);
+        let by_page = Call {
+            app: 1,
+            user: None,
+            page: Some((42, PageVia::PageToken)),
+        };
+        let (u, _) = l.admit(&by_page, b, T0);
+        let p = u.page.unwrap();
+        assert_eq!((p.id, p.percent, p.regain_minutes), (42, 50, 0));
+        assert_eq!(
+            u.business_header().as_deref(),
+            Some(
+                r#"{"42":[{"type":"pages","call_count":50,"total_cputime":50,"total_time":50,"estimated_time_to_regain_access":0}]}"#
+            )
+        );
+        let (u, refused) = l.admit(&by_page, b, T0 + 600);
+        assert_eq!(refused, None);
+        assert_eq!(u.page.unwrap().regain_minutes, 50);
+        assert_eq!(
+            l.admit(&by_page, b, T0 + 600).1,
+            Some((Limit::Page(PageVia::PageToken), 50))
+        );
+        let by_user = Call {
+            app: 1,
+            user: Some(5),
+            page: Some((42, PageVia::UserToken)),
+        };
+        let (u, refused) = l.admit(&by_user, b, T0 + 600);
+        assert_eq!(refused, Some((Limit::Page(PageVia::UserToken), 50)));
+        assert_eq!(u.business_header(), None);
+        assert_eq!(
+            u.page_header().as_deref(),
+            Some(r#"{"call_count":100,"total_time":100,"total_cputime":100}"#)
+        );
+        // Another Page of the same app has its own budget.
+        let other = Call {
+            page: Some((43, PageVia::PageToken)),
+            ..by_page
+        };
+        assert_eq!(l.admit(&other, b, T0 + 600).1, None);
+    }
+
+    #[test]
+    fn idle_counters_are_dropped() {
+        let l = RateLimiter::default();
+        let b = budgets(100, 100, 100);
+        for u in 0..50 {
+            l.admit(&user_call(u), b, T0);
+        }
+        let held = |c: &Counters<(Id, Id)>| -> usize {
+            c.shards.iter().map(|s| s.lock().unwrap().map.len()).sum()
+        };
+        assert_eq!(held(&l.users), 50);
+        // Two hours later, touching every shard drops what was idle.
+        for u in 100..300 {
+            l.admit(&user_call(u), b, T0 + 7200);
+        }
+        assert_eq!(held(&l.users), 200);
+    }
+
+    #[test]
+    fn percentages_are_floored_and_capped() {
+        assert_eq!(percent(1, 3), 33);
+        assert_eq!(percent(29, 30), 96);
+        assert_eq!(percent(40, 30), 100);
+        assert_eq!(percent(0, 0), 100);
+        let u = Usage {
+            app: 28,
+            page: None,
+        };
+        assert_eq!(
+            u.app_header(),
+            r#"{"call_count":28,"total_time":28,"total_cputime":28}"#
+        );
+        assert_eq!(u.page_header(), None);
+    }
+}

@@ -1,0 +1,163 @@
+//! Callbacks to apps (spec §7): the deauthorize callback when a person removes an app, posted
+//! as a form with a `signed_request`, in the background, retried with backoff, and listed by
+//! `GET /_admin/callbacks` (attempts, status, the app's answer).
+//!
+//! Delivery speaks plain HTTP (the emulator's apps listen on loopback); an `https://` URL fails
+//! with a clear error in the listing.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+/// Attempts per delivery, waiting 0.5 s, 1 s, 2 s, 4 s between them.
+const ATTEMPTS: u32 = 5;
+/// Deliveries kept for the listing (the oldest go first).
+const KEPT: usize = 1000;
+
+#[derive(Clone, Debug)]
+struct Delivery {
+    id: u64,
+    kind: &'static str,
+    url: String,
+    app_id: String,
+    user_id: String,
+    attempts: u32,
+    status: &'static str,
+    last_error: Option<String>,
+    answer: Option<Value>,
+}
+
+impl Delivery {
+    fn to_json(&self) -> Value {
+        json!({
+            "id": self.id.to_string(),
+            "kind": self.kind,
+            "url": self.url,
+            "app_id": self.app_id,
+            "user_id": self.user_id,
+            "attempts": self.attempts,
+            "status": self.status,
+            "last_error": self.last_error,
+            "answer": self.answer,
+        })
+    }
+}
+
+#[derive(Default, Clone)]
+pub struct Callbacks {
+    log: Arc<Mutex<Vec<Delivery>>>,
+    next: Arc<AtomicU64>,
+}
+
+/// What one callback carries.
+pub struct Callback {
+    pub kind: &'static str,
+    pub url: String,
+    pub app_id: String,
+    pub user_id: String,
+    /// The form body: `signed_request=…`.
+    pub form: Vec<(String, String)>,
+}
+
+impl Callbacks {
+    /// Queues a delivery and returns its id at once; the request that caused it never waits.
+    pub fn send(&self, cb: Callback) -> u64 {
+        let id = self.next.fetch_add(1, Ordering::Relaxed) + 1;
+        self.update(|log| {
+            if log.len() >= KEPT {
+                log.remove(0);
+            }
+            log.push(Delivery {
+                id,
+                kind: cb.kind,
+                url: cb.url.clone(),
+                app_id: cb.app_id.clone(),
+                user_id: cb.user_id.clone(),
+                attempts: 0,
+                status: "pending",
+                last_error: None,
+                answer: None,
+            });
+        });
+        let this = self.clone();
+        tokio::spawn(async move { this.deliver(id, cb).await });
+        id
+    }
+
+    /// `{"data": [...]}`, newest first.
+    pub fn list(&self) -> Value {
+        let log = self.log.lock().unwrap_or_else(PoisonError::into_inner);
+        json!({ "data": log.iter().rev().map(Delivery::to_json).collect::<Vec<_>>() })
+    }
+
+    fn update(&self, f: impl FnOnce(&mut Vec<Delivery>)) {
+        f(&mut self.log.lock().unwrap_or_else(PoisonError::into_inner));
+    }
+
+    fn record(&self, id: u64, f: impl FnOnce(&mut Delivery)) {
+        self.update(|log| {
+            if let Some(d) = log.iter_mut().find(|d| d.id == id) {
+                f(d);
+            }
+        });
+    }
+
+    async fn deliver(&self, id: u64, cb: Callback) {
+        let mut wait = Duration::from_millis(500);
+        for attempt in 1..=ATTEMPTS {
+            let (url, form) = (cb.url.clone(), cb.form.clone());
+            let result = tokio::task::spawn_blocking(move || post(&url, &form))
+                .await
+                .unwrap_or_else(|e| Err(e.to_string()));
+            let done = result.is_ok();
+            self.record(id, |d| {
+                d.attempts = attempt;
+                match result {
+                    Ok(answer) => {
+                        d.status = "delivered";
+                        d.last_error = None;
+                        d.answer = answer;
+                    }
+                    Err(e) => {
+                        d.last_error = Some(e);
+                        d.status = if attempt == ATTEMPTS {
+                            "failed"
+                        } else {
+                            "retrying"
+                        };
+                    }
+                }
+            });
+            if done {
+                return;
+            }
+            if attempt < ATTEMPTS {
+                tokio::time::sleep(wait).await;
+                wait *= 2;
+            }
+        }
+    }
+}
+
+/// One POST of a form; a 2xx answer is a delivery (its JSON body, if any, is kept).
+fn post(url: &str, form: &[(String, String)]) -> Result<Option<Value>, String> {
+    if !url.starts_with("http://") {
+        return Err(format!(
+            "only http:// callback URLs are delivered, not {url}"
+        ));
+    }
+    let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let agent = ureq::AgentBuilder::new()
+        .timeout(Duration::from_secs(5))
+        .build();
+    match agent.post(url).send_form(&pairs) {
+        Ok(r) => Ok(r
+            .into_string()
+            .ok()
+            .and_then(|b| serde_json::from_str(&b).ok())),
+        Err(ureq::Error::Status(code, _)) => Err(format!("the app answered HTTP {code}")),
+        Err(e) => Err(e.to_string()),
+    }
+}

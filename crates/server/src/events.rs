@@ -1,0 +1,198 @@
+//! Admin routes that trigger the events of spec §7 (see docs/invalidation.md). People, apps and
+//! Pages are named by seed key or id.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::Router;
+use serde_json::{json, Value};
+
+use graphtoken_core::error::GraphError;
+use graphtoken_core::events::APP_REMOVED;
+use graphtoken_core::model::{AccountStatus, App, Page, User};
+use graphtoken_core::password;
+use graphtoken_core::signed_request;
+use graphtoken_core::store::Store;
+use graphtoken_core::tasks::{PageRole, Task, TaskSet};
+
+use crate::admin::{body, error, text, AdminError, Answer, St};
+use crate::callbacks::Callback;
+use crate::render;
+use crate::AppState;
+
+pub fn routes<S: Store>() -> Router<Arc<AppState<S>>> {
+    Router::new()
+        .route("/users/{user}/apps/{app}/remove", post(remove_app::<S>))
+        .route("/users/{user}/password", post(password::<S>))
+        .route("/users/{user}/invalidate", post(invalidate::<S>))
+        .route("/users/{user}/logout", post(logout::<S>))
+        .route("/users/{user}/status", post(status::<S>))
+        .route("/apps/{app}/reset_secret", post(reset_secret::<S>))
+        .route("/pages/{page}/tasks", post(page_tasks::<S>))
+        .route("/callbacks", get(callbacks::<S>))
+}
+
+/// `GET /_admin/callbacks`: every callback sent to apps, newest first.
+async fn callbacks<S: Store>(State(st): St<S>) -> Answer {
+    ok(st.callbacks.list())
+}
+
+fn ok(v: Value) -> Answer {
+    Ok(render::json(StatusCode::OK, &v))
+}
+
+async fn user<S: Store>(st: &AppState<S>, r: &str) -> Result<User, AdminError> {
+    st.graph
+        .find_user(r)
+        .await?
+        .ok_or_else(|| error(StatusCode::NOT_FOUND, format!("no user `{r}`")))
+}
+
+async fn app<S: Store>(st: &AppState<S>, r: &str) -> Result<App, AdminError> {
+    st.graph
+        .find_app(r)
+        .await?
+        .ok_or_else(|| error(StatusCode::NOT_FOUND, format!("no app `{r}`")))
+}
+
+async fn page<S: Store>(st: &AppState<S>, r: &str) -> Result<Page, AdminError> {
+    st.graph
+        .find_page(r)
+        .await?
+        .ok_or_else(|| error(StatusCode::NOT_FOUND, format!("no page `{r}`")))
+}
+
+/// The person removes the app in their settings: 190/458 for every token of theirs for it, and
+/// the app's deauthorize callback gets a `signed_request` (spec §7) in the background.
+async fn remove_app<S: Store>(State(st): St<S>, Path((u, a)): Path<(String, String)>) -> Answer {
+    let (user, app) = (user(&st, &u).await?, app(&st, &a).await?);
+    let was_installed = st.graph.uninstall(user.id, app.id, APP_REMOVED).await?;
+    let callback = match (&app.deauthorize_callback_url, was_installed) {
+        (Some(url), true) => {
+            let asid = st.graph.asid(user.id, app.id).await?.to_string();
+            let payload = json!({
+                "user_id": asid,
+                "algorithm": "HMAC-SHA256",
+                "issued_at": st.graph.now(),
+            });
+            let form = vec![(
+                "signed_request".to_string(),
+                signed_request::encode(&app.secret, &payload),
+            )];
+            Some(st.callbacks.send(Callback {
+                kind: "deauthorize",
+                url: url.clone(),
+                app_id: app.id.to_string(),
+                user_id: asid,
+                form,
+            }))
+        }
+        _ => None,
+    };
+    ok(json!({
+        "success": true,
+        "was_installed": was_installed,
+        "callback": callback.map(|id| id.to_string()),
+    }))
+}
+
+/// A new password: 190/460 for every session of the person, in every app.
+async fn password<S: Store>(State(st): St<S>, Path(u): Path<String>, bytes: Bytes) -> Answer {
+    let user = user(&st, &u).await?;
+    let m = body(&bytes)?;
+    let new = text(&m, "password")
+        .filter(|p| !p.is_empty())
+        .ok_or_else(|| error(StatusCode::BAD_REQUEST, "`password` is required"))?;
+    // argon2id takes tens of milliseconds: off the async workers.
+    let hash = tokio::task::spawn_blocking(move || password::hash(&new))
+        .await
+        .map_err(GraphError::internal_because)?
+        .map_err(GraphError::from)?;
+    let ended = st.graph.change_password(user.id, hash).await?;
+    ok(json!({ "success": true, "sessions_ended": ended }))
+}
+
+/// A security reset: 190/460 for every session of the person, in every app.
+async fn invalidate<S: Store>(State(st): St<S>, Path(u): Path<String>) -> Answer {
+    let user = user(&st, &u).await?;
+    let ended = st.graph.reset_sessions(user.id).await?;
+    ok(json!({ "success": true, "sessions_ended": ended }))
+}
+
+/// The person logs out: 190/467 for their short-lived tokens; long-lived ones keep working.
+async fn logout<S: Store>(State(st): St<S>, Path(u): Path<String>) -> Answer {
+    let user = user(&st, &u).await?;
+    let ended = st.graph.logout(user.id).await?;
+    ok(json!({ "success": true, "tokens_ended": ended }))
+}
+
+/// `{"status": "checkpointed" | "unconfirmed" | "active"}`: 190/459 or 190/464 until active.
+async fn status<S: Store>(State(st): St<S>, Path(u): Path<String>, bytes: Bytes) -> Answer {
+    let user = user(&st, &u).await?;
+    let m = body(&bytes)?;
+    let status = text(&m, "status")
+        .as_deref()
+        .and_then(AccountStatus::parse)
+        .ok_or_else(|| {
+            error(
+                StatusCode::BAD_REQUEST,
+                "`status` must be one of active, checkpointed, unconfirmed",
+            )
+        })?;
+    st.graph.set_account_status(user.id, status).await?;
+    ok(json!({ "success": true, "status": status.as_str() }))
+}
+
+/// A new app secret, returned once: every app token of the old secret stops working.
+async fn reset_secret<S: Store>(State(st): St<S>, Path(a): Path<String>) -> Answer {
+    let app = app(&st, &a).await?;
+    let secret = st.graph.reset_secret(app.id).await?;
+    ok(json!({ "app_id": app.id.to_string(), "secret": secret }))
+}
+
+/// `{"user": key or id, "tasks": ["MANAGE", ...]}` or `{"user", "role": "Editor"}`; an empty
+/// task list removes the person from the Page (their Page tokens then fail with 190/492).
+async fn page_tasks<S: Store>(State(st): St<S>, Path(p): Path<String>, bytes: Bytes) -> Answer {
+    let page = page(&st, &p).await?;
+    let m = body(&bytes)?;
+    let who = text(&m, "user").ok_or_else(|| {
+        error(
+            StatusCode::BAD_REQUEST,
+            "`user` is required (a seed key or an id)",
+        )
+    })?;
+    let user = user(&st, &who).await?;
+    let tasks = match (m.get("tasks"), text(&m, "role")) {
+        (Some(Value::Array(list)), None) => {
+            let mut set = TaskSet::EMPTY;
+            for t in list {
+                let task = t.as_str().and_then(Task::parse).ok_or_else(|| {
+                    error(
+                        StatusCode::BAD_REQUEST,
+                        format!("unknown task {t}: use ADVERTISE, ANALYZE, CREATE_CONTENT, MANAGE, MESSAGING, MODERATE"),
+                    )
+                })?;
+                set = set.with(task);
+            }
+            set
+        }
+        (None, Some(role)) => PageRole::parse(&role).map(PageRole::tasks).ok_or_else(|| {
+            error(
+                StatusCode::BAD_REQUEST,
+                format!("unknown role `{role}`: use Admin, Editor, Moderator, Advertiser, Analyst"),
+            )
+        })?,
+        _ => {
+            return Err(error(
+                StatusCode::BAD_REQUEST,
+                "send `tasks` (a list, empty to remove) or `role`",
+            ))
+        }
+    };
+    let now_held = st.graph.set_page_tasks(page.id, user.id, tasks).await?;
+    let names: Vec<&str> = now_held.map(|t| t.tasks.names()).unwrap_or_default();
+    ok(json!({ "page_id": page.id.to_string(), "user_id": user.id.to_string(), "tasks": names }))
+}

@@ -1,0 +1,123 @@
+//! Writes for the events that end or change what tokens may do (spec §7): a grant removed,
+//! sessions or tokens invalidated with a reason, a password, status, secret or Page tasks set.
+
+use rusqlite::{params, Connection};
+
+use graphtoken_core::model::{AccountStatus, Id, Invalidation, PageTasks, Unix};
+use graphtoken_core::store::StoreResult;
+use graphtoken_core::tasks::TaskSet;
+
+use crate::sqlite::Ctx;
+
+pub(crate) fn delete_grant(conn: &Connection, user: Id, app: Id) -> StoreResult<bool> {
+    let n = conn
+        .prepare_cached("DELETE FROM grants WHERE user_id = ?1 AND app_id = ?2")
+        .ctx("deleting grant")?
+        .execute([user as i64, app as i64])
+        .ctx("deleting grant")?;
+    Ok(n > 0)
+}
+
+/// Marks the person's sessions that still work (with one app, or all) invalid for `inv`.
+pub(crate) fn invalidate_sessions(
+    conn: &Connection,
+    user: Id,
+    app: Option<Id>,
+    inv: Invalidation,
+) -> StoreResult<u64> {
+    let what = "invalidating sessions";
+    let n = conn
+        .prepare_cached(
+            "UPDATE sessions SET invalidated_at = ?1, invalid_subcode = ?2 \
+             WHERE user_id = ?3 AND (?4 IS NULL OR app_id = ?4) AND invalidated_at IS NULL",
+        )
+        .ctx(what)?
+        .execute(params![
+            inv.at,
+            i64::from(inv.subcode),
+            user as i64,
+            app.map(|a| a as i64)
+        ])
+        .ctx(what)?;
+    Ok(n as u64)
+}
+
+/// Marks the person's short-lived tokens (user tokens and the Page tokens derived from them)
+/// that still work invalid for `inv`.
+pub(crate) fn invalidate_short_lived_tokens(
+    conn: &Connection,
+    user: Id,
+    inv: Invalidation,
+) -> StoreResult<u64> {
+    let what = "invalidating short-lived tokens";
+    let n = conn
+        .prepare_cached(
+            "UPDATE tokens SET invalidated_at = ?1, invalid_subcode = ?2 \
+             WHERE user_id = ?3 AND long_lived = 0 AND invalidated_at IS NULL",
+        )
+        .ctx(what)?
+        .execute(params![inv.at, i64::from(inv.subcode), user as i64])
+        .ctx(what)?;
+    Ok(n as u64)
+}
+
+pub(crate) fn set_password(conn: &Connection, user: Id, hash: Option<&str>) -> StoreResult<bool> {
+    let n = conn
+        .prepare_cached("UPDATE users SET password_hash = ?1 WHERE id = ?2")
+        .ctx("setting password")?
+        .execute(params![hash, user as i64])
+        .ctx("setting password")?;
+    Ok(n > 0)
+}
+
+pub(crate) fn set_status(conn: &Connection, user: Id, status: AccountStatus) -> StoreResult<bool> {
+    let n = conn
+        .prepare_cached("UPDATE users SET status = ?1 WHERE id = ?2")
+        .ctx("setting account status")?
+        .execute(params![status.as_str(), user as i64])
+        .ctx("setting account status")?;
+    Ok(n > 0)
+}
+
+pub(crate) fn set_secret(conn: &Connection, app: Id, secret: &str) -> StoreResult<bool> {
+    let n = conn
+        .prepare_cached("UPDATE apps SET secret = ?1 WHERE id = ?2")
+        .ctx("setting app secret")?
+        .execute(params![secret, app as i64])
+        .ctx("setting app secret")?;
+    Ok(n > 0)
+}
+
+/// Sets a person's tasks on a Page; an empty set removes them, leaving an empty row that
+/// remembers the assignment's `since`. A person who keeps some task keeps the `since`; one who
+/// gets a task back gets a `since` later than the last one (even within the same second, or
+/// after the clock was set back), so Page tokens from before the removal never come back.
+pub(crate) fn set_page_tasks(
+    conn: &mut Connection,
+    page: Id,
+    user: Id,
+    tasks: TaskSet,
+    now: Unix,
+) -> StoreResult<Option<PageTasks>> {
+    let what = "setting page tasks";
+    let tx = conn.transaction().ctx(what)?;
+    let since = match crate::queries::page_tasks_row(&tx, page, user)? {
+        Some(old) if !old.tasks.is_empty() => old.since,
+        Some(removed) => now.max(removed.since.saturating_add(1)),
+        None => now,
+    };
+    tx.prepare_cached(
+        "INSERT INTO page_tasks (page_id, user_id, tasks, since) VALUES (?1, ?2, ?3, ?4) \
+         ON CONFLICT (page_id, user_id) DO UPDATE SET tasks = excluded.tasks, since = excluded.since",
+    )
+    .ctx(what)?
+    .execute(params![page as i64, user as i64, tasks.to_csv(), since])
+    .ctx(what)?;
+    tx.commit().ctx(what)?;
+    Ok((!tasks.is_empty()).then_some(PageTasks {
+        page_id: page,
+        user_id: user,
+        tasks,
+        since,
+    }))
+}
