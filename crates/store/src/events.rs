@@ -1,7 +1,7 @@
 //! Writes for the events that end or change what tokens may do (spec §7): a grant removed,
 //! sessions or tokens invalidated with a reason, a password, status, secret or Page tasks set.
 
-use rusqlite::{params, Connection};
+use rusqlite::{params, Connection, TransactionBehavior};
 
 use graphtoken_core::model::{AccountStatus, Id, Invalidation, PageTasks, Unix};
 use graphtoken_core::store::StoreResult;
@@ -100,7 +100,9 @@ pub(crate) fn set_page_tasks(
     now: Unix,
 ) -> StoreResult<Option<PageTasks>> {
     let what = "setting page tasks";
-    let tx = conn.transaction().ctx(what)?;
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .ctx(what)?;
     let since = match crate::queries::page_tasks_row(&tx, page, user)? {
         Some(old) if !old.tasks.is_empty() => old.since,
         Some(removed) => now.max(removed.since.saturating_add(1)),

@@ -10,7 +10,7 @@
 //! the model and stored as `INTEGER` (i64) by bit-casting (`as i64` / `as u64`); Facebook-style
 //! ids fit in 63 bits, so they also compare and sort correctly.
 
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 use crate::sqlite::Ctx;
 use graphtoken_core::store::StoreResult;
@@ -141,7 +141,7 @@ pub(crate) fn migrate(conn: &mut Connection) -> StoreResult<()> {
         .unwrap_or(0);
     for (version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > current) {
         let tx = conn
-            .transaction()
+            .transaction_with_behavior(TransactionBehavior::Immediate)
             .ctx(&format!("starting migration {version}"))?;
         tx.execute_batch(sql)
             .ctx(&format!("applying migration {version}"))?;

@@ -8,7 +8,7 @@ use graphtoken_core::model::{
     App, AppRole, Grant, Id, Page, PageTasks, Session, TokenHash, TokenRecord, Unix, User,
 };
 use graphtoken_core::store::{StoreError, StoreResult, TokenEntry, WorldRecords};
-use rusqlite::{params, Connection, OptionalExtension, Params, Row};
+use rusqlite::{params, Connection, OptionalExtension, Params, Row, TransactionBehavior};
 
 use crate::rows::{self, *};
 use crate::sqlite::Ctx;
@@ -307,7 +307,9 @@ pub(crate) fn put_setting(conn: &Connection, name: &str, value: &str) -> StoreRe
 
 /// Writes a seed world in one transaction; dropping the transaction on error rolls it back.
 pub(crate) fn apply_world(conn: &mut Connection, world: &WorldRecords) -> StoreResult<()> {
-    let tx = conn.transaction().ctx("starting world transaction")?;
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .ctx("starting world transaction")?;
     for app in &world.apps {
         crate::world::upsert_app(&tx, app)?;
     }

@@ -17,7 +17,7 @@ use graphtoken_core::model::{
 };
 use graphtoken_core::store::{Store, StoreError, StoreResult, TokenEntry, WorldRecords};
 use graphtoken_core::tasks::TaskSet;
-use rusqlite::Connection;
+use rusqlite::{Connection, TransactionBehavior};
 
 use crate::{events, migrations, queries};
 
@@ -262,7 +262,9 @@ impl Store for SqliteStore {
         // On the one writer connection, in one transaction: no other write can come between
         // the read and the write.
         self.write(move |c| {
-            let tx = c.transaction().ctx("starting grant update")?;
+            let tx = c
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .ctx("starting grant update")?;
             let grant = update(queries::grant(&tx, user, app)?);
             if let Some(g) = &grant {
                 queries::put_grant(&tx, g, false)?;
