@@ -17,9 +17,10 @@ SECRET = "callback-app-secret-0123456789ab"
 class Receiver:
     """Records POSTs; answers 503 to the first `fail_first` of them, then 200."""
 
-    def __init__(self, fail_first: int = 0):
+    def __init__(self, fail_first: int = 0, answer: bytes = b"{}"):
         self.posts: list[dict] = []
         self.fail_first = fail_first
+        self.answer = answer
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -33,7 +34,7 @@ class Receiver:
                 self.send_response(code)
                 self.send_header("Content-Type", "application/json")
                 self.end_headers()
-                self.wfile.write(b"{}")
+                self.wfile.write(outer.answer)
 
             def log_message(self, *args):
                 pass
@@ -60,6 +61,7 @@ id = "1000000000000077"
 name = "Hooked App"
 secret = "{SECRET}"
 deauthorize_callback_url = "{receiver_url}"
+data_deletion_url = "{receiver_url}"
 
 [[users]]
 key = "dana"
@@ -123,6 +125,39 @@ def test_deauthorize_callback_is_retried_until_the_app_answers(tmp_path):
             time.sleep(0.1)
         assert listing[0]["status"] == "delivered", listing
         assert listing[0]["attempts"] == 3, listing
+    finally:
+        proc.stop()
+        receiver.close()
+
+
+def test_data_deletion_request_records_the_apps_confirmation(tmp_path):
+    answer = b'{"url": "https://hooked.example/deletion?id=abc123", "confirmation_code": "abc123"}'
+    receiver = Receiver(answer=answer)
+    proc, server = start(tmp_path, receiver)
+    try:
+        token = server.mint("dana", "hooked", [])
+        asid = requests.get(f"{server.base}/me", params={"access_token": token}, timeout=10).json()["id"]
+        sent = server._admin("POST", "users/dana/apps/hooked/data_deletion", json={})
+        assert sent["success"] is True and sent["callback"], sent
+
+        receiver.wait(1)
+        data = facebook.parse_signed_request(receiver.posts[0]["form"]["signed_request"][0], SECRET)
+        assert data, "facebook-sdk rejected the signed_request"
+        assert data["user_id"] == asid
+        assert data["expires"] > data["issued_at"]
+
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            listing = server._admin("GET", "callbacks")["data"]
+            if listing[0]["status"] == "delivered":
+                break
+            time.sleep(0.05)
+        entry = listing[0]
+        assert entry["kind"] == "data_deletion" and entry["status"] == "delivered", entry
+        assert entry["answer"] == {"url": "https://hooked.example/deletion?id=abc123", "confirmation_code": "abc123"}
+        assert entry["last_error"] is None
+        # The person's token is untouched by a data-deletion request.
+        assert requests.get(f"{server.base}/me", params={"access_token": token}, timeout=10).status_code == 200
     finally:
         proc.stop()
         receiver.close()

@@ -52,6 +52,19 @@ pub enum AppCommand {
         #[command(flatten)]
         remote: Remote,
     },
+    /// The person asks the app to delete their data: the app's data_deletion_url is called.
+    DataDeletion {
+        app: String,
+        #[arg(long)]
+        user: String,
+        #[command(flatten)]
+        remote: Remote,
+    },
+    /// The callbacks sent to apps (deauthorize, data deletion): attempts, status, answer.
+    Callbacks {
+        #[command(flatten)]
+        remote: Remote,
+    },
     /// A new app secret (printed once): app tokens of the old secret stop working.
     ResetSecret {
         app: String,
@@ -116,6 +129,10 @@ pub fn app(cmd: AppCommand) -> Result<(), String> {
     let v = match cmd {
         AppCommand::Remove { app, user, remote } => remote.admin()?.remove_app(&user, &app),
         AppCommand::ResetSecret { app, remote } => remote.admin()?.reset_secret(&app),
+        AppCommand::DataDeletion { app, user, remote } => {
+            remote.admin()?.data_deletion(&user, &app)
+        }
+        AppCommand::Callbacks { remote } => remote.admin()?.callbacks(),
     };
     v.map(say).map_err(|e| e.to_string())
 }

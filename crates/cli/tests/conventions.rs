@@ -265,3 +265,46 @@ fn deeply_nested_fields_are_refused_not_fatal() {
     assert_eq!(r.body["error"]["code"], 2500);
     assert_eq!(s.get("/healthz").status, 200, "the server is still up");
 }
+
+#[test]
+fn the_timed_appsecret_proof_lasts_five_minutes_on_the_virtual_clock() {
+    use hmac::{Hmac, Mac};
+    let s = Server::seeded();
+    let t = s.alice();
+    let now = s
+        .admin("GET", "/_admin/clock", None, Some(common::ADMIN_KEY))
+        .body["now"]
+        .as_i64()
+        .unwrap();
+    let timed = |at: i64| {
+        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(ACME_SECRET.as_bytes()).unwrap();
+        mac.update(format!("{t}|{at}").as_bytes());
+        let proof: String = mac
+            .finalize()
+            .into_bytes()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        s.get_as(
+            &format!("/me?appsecret_proof={proof}&appsecret_time={at}"),
+            &t,
+        )
+    };
+    assert_eq!(timed(now).status, 200);
+    assert_eq!(timed(now - 290).status, 200);
+    timed(now - 400).assert_error(
+        100,
+        None,
+        "GraphMethodException",
+        "Invalid appsecret_proof provided in the API argument",
+    );
+    // Moving the clock ages a proof like real time does.
+    let at = now;
+    s.advance(301);
+    timed(at).assert_error(
+        100,
+        None,
+        "GraphMethodException",
+        "Invalid appsecret_proof provided in the API argument",
+    );
+}

@@ -16,6 +16,21 @@ impl Admin {
         self.call("POST", &path, Some(json!({})))
     }
 
+    /// The person asks the app to delete their data (the data-deletion callback).
+    pub fn data_deletion(&self, user: &str, app: &str) -> Result<Value, ClientError> {
+        let path = format!(
+            "/_admin/users/{}/apps/{}/data_deletion",
+            seg(user),
+            seg(app)
+        );
+        self.call("POST", &path, Some(json!({})))
+    }
+
+    /// The deauthorize and data-deletion callbacks sent so far.
+    pub fn callbacks(&self) -> Result<Value, ClientError> {
+        self.call("GET", "/_admin/callbacks", None)
+    }
+
     /// A new password (190/460 everywhere).
     pub fn change_password(&self, user: &str, password: &str) -> Result<Value, ClientError> {
         let path = format!("/_admin/users/{}/password", seg(user));

@@ -105,6 +105,8 @@ pub struct App {
     pub redirect_uris: Vec<String>,
     pub advanced_access: Vec<String>,
     pub deauthorize_callback_url: Option<String>,
+    /// Where data-deletion requests go (spec §7).
+    pub data_deletion_url: Option<String>,
     pub roles: Vec<(Id, AppRole)>,
     pub rate_limits: RateLimits,
     pub created_at: Unix,

@@ -37,6 +37,7 @@ pub struct WorldApp {
     pub redirect_uris: Vec<String>,
     pub advanced_access: Vec<String>,
     pub deauthorize_callback_url: Option<String>,
+    pub data_deletion_url: Option<String>,
     pub roles: Vec<(Ref, AppRole)>,
     pub rate_limits: RateLimits,
 }

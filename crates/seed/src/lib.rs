@@ -36,6 +36,7 @@ const APP_FIELDS: &[&str] = &[
     "redirect_uris",
     "advanced_access",
     "deauthorize_callback_url",
+    "data_deletion_url",
     "roles",
     "rate_limits",
 ];
@@ -514,6 +515,10 @@ impl Cx<'_> {
             }
         }
         let advanced_access = self.permissions(&f, "advanced_access")?;
+        let data_deletion_url = self.string(&f, "data_deletion_url")?;
+        if let Some((url, line)) = &data_deletion_url {
+            self.url(&f, "data_deletion_url", url, *line)?;
+        }
         let deauthorize_callback_url = self.string(&f, "deauthorize_callback_url")?;
         if let Some((url, line)) = &deauthorize_callback_url {
             self.url(&f, "deauthorize_callback_url", url, *line)?;
@@ -573,6 +578,7 @@ impl Cx<'_> {
             redirect_uris: redirect_uris.into_iter().map(|(u, _)| u).collect(),
             advanced_access: advanced_access.into_iter().map(|(p, _)| p).collect(),
             deauthorize_callback_url: deauthorize_callback_url.map(|(u, _)| u),
+            data_deletion_url: data_deletion_url.map(|(u, _)| u),
             roles,
             rate_limits,
         };

@@ -1,6 +1,7 @@
-//! Callbacks to apps (spec §7): the deauthorize callback when a person removes an app, posted
-//! as a form with a `signed_request`, in the background, retried with backoff, and listed by
-//! `GET /_admin/callbacks` (attempts, status, the app's answer).
+//! Callbacks to apps (spec §7): the deauthorize callback when a person removes an app and the
+//! data-deletion request, each posted as a form with a `signed_request`, in the background,
+//! retried with backoff, and listed by `GET /_admin/callbacks` (attempts, status, the app's
+//! answer; a data-deletion answer must carry `url` and `confirmation_code`).
 //!
 //! Delivery speaks plain HTTP (the emulator's apps listen on loopback); an `https://` URL fails
 //! with a clear error in the listing.
@@ -117,7 +118,9 @@ impl Callbacks {
                 match result {
                     Ok(answer) => {
                         d.status = "delivered";
-                        d.last_error = None;
+                        d.last_error = (d.kind == "data_deletion")
+                            .then(|| missing_confirmation(answer.as_ref()))
+                            .flatten();
                         d.answer = answer;
                     }
                     Err(e) => {
@@ -138,6 +141,20 @@ impl Callbacks {
                 wait *= 2;
             }
         }
+    }
+}
+
+/// What a data-deletion answer lacks, if anything: Facebook wants
+/// `{"url": "<status page>", "confirmation_code": "<code>"}`.
+fn missing_confirmation(answer: Option<&Value>) -> Option<String> {
+    let has = |k: &str| {
+        answer
+            .and_then(|a| a[k].as_str())
+            .is_some_and(|s| !s.is_empty())
+    };
+    match (has("url"), has("confirmation_code")) {
+        (true, true) => None,
+        _ => Some("the app's answer lacks `url` or `confirmation_code`".to_string()),
     }
 }
 

@@ -26,6 +26,10 @@ use crate::AppState;
 pub fn routes<S: Store>() -> Router<Arc<AppState<S>>> {
     Router::new()
         .route("/users/{user}/apps/{app}/remove", post(remove_app::<S>))
+        .route(
+            "/users/{user}/apps/{app}/data_deletion",
+            post(data_deletion::<S>),
+        )
         .route("/users/{user}/password", post(password::<S>))
         .route("/users/{user}/invalidate", post(invalidate::<S>))
         .route("/users/{user}/logout", post(logout::<S>))
@@ -97,6 +101,38 @@ async fn remove_app<S: Store>(State(st): St<S>, Path((u, a)): Path<(String, Stri
         "was_installed": was_installed,
         "callback": callback.map(|id| id.to_string()),
     }))
+}
+
+/// The person asks the app to delete their data: the app's `data_deletion_url` gets a
+/// `signed_request` (with `expires`, spec §7) in the background; its answer
+/// (`{"url", "confirmation_code"}`) is recorded in `/_admin/callbacks`.
+async fn data_deletion<S: Store>(State(st): St<S>, Path((u, a)): Path<(String, String)>) -> Answer {
+    let (user, app) = (user(&st, &u).await?, app(&st, &a).await?);
+    let url = app.data_deletion_url.clone().ok_or_else(|| {
+        error(
+            StatusCode::BAD_REQUEST,
+            format!("app `{a}` has no data_deletion_url (seed field)"),
+        )
+    })?;
+    let asid = st.graph.asid(user.id, app.id).await?.to_string();
+    let now = st.graph.now();
+    let payload = json!({
+        "user_id": asid,
+        "algorithm": "HMAC-SHA256",
+        "issued_at": now,
+        "expires": now + 3600,
+    });
+    let id = st.callbacks.send(Callback {
+        kind: "data_deletion",
+        url,
+        app_id: app.id.to_string(),
+        user_id: asid,
+        form: vec![(
+            "signed_request".to_string(),
+            signed_request::encode(&app.secret, &payload),
+        )],
+    });
+    ok(json!({ "success": true, "callback": id.to_string() }))
 }
 
 /// A new password: 190/460 for every session of the person, in every app.

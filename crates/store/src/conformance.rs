@@ -52,6 +52,7 @@ pub fn world() -> WorldRecords {
         redirect_uris: strings(&["https://a.example/cb", "https://b.example/cb"]),
         advanced_access: strings(&["pages_show_list"]),
         deauthorize_callback_url: Some("https://a.example/deauth".into()),
+        data_deletion_url: Some("https://a.example/deletion".into()),
         roles: vec![(ALICE, AppRole::Administrator), (BOB, AppRole::Tester)],
         rate_limits: RateLimits {
             app: Some(10),
@@ -72,6 +73,7 @@ pub fn world() -> WorldRecords {
         redirect_uris: Vec::new(),
         advanced_access: Vec::new(),
         deauthorize_callback_url: None,
+        data_deletion_url: None,
         roles: Vec::new(),
         rate_limits: RateLimits::default(),
         created_at: 101,

@@ -34,7 +34,8 @@ CREATE TABLE apps (
     created_at INTEGER NOT NULL,
     rate_limit_app INTEGER,
     rate_limit_user INTEGER,
-    rate_limit_page INTEGER
+    rate_limit_page INTEGER,
+    data_deletion_url TEXT
 );
 
 CREATE TABLE users (

@@ -14,7 +14,7 @@ use rusqlite::Row;
 use crate::sqlite::Ctx;
 
 pub(crate) const APP_COLS: &str = "id, key, name, secret, client_token, mode, platform, \
-     require_appsecret_proof, redirect_uris, advanced_access, deauthorize_callback_url, created_at, rate_limit_app, rate_limit_user, rate_limit_page";
+     require_appsecret_proof, redirect_uris, advanced_access, deauthorize_callback_url, created_at, rate_limit_app, rate_limit_user, rate_limit_page, data_deletion_url";
 pub(crate) const USER_COLS: &str = "id, key, name, email, password_hash, created_at, status";
 pub(crate) const PAGE_COLS: &str = "id, key, name, category, created_at";
 pub(crate) const GRANT_COLS: &str = "user_id, app_id, granted, declined, last_login_at, created_at";
@@ -78,6 +78,7 @@ pub(crate) fn app(r: &Row) -> rusqlite::Result<App> {
         redirect_uris: json_list(r, 8)?,
         advanced_access: json_list(r, 9)?,
         deauthorize_callback_url: r.get(10)?,
+        data_deletion_url: r.get(15)?,
         roles: Vec::new(),
         created_at: r.get(11)?,
         rate_limits: RateLimits {
