@@ -177,3 +177,35 @@ fn client_commands_fail_clearly() {
     assert!(!status.success());
     assert!(err.contains("manage_pagez"), "{err}");
 }
+
+#[test]
+fn event_commands_end_the_right_tokens() {
+    let s = Server::seeded();
+    let short = s.issue("alice", "acme", &[], false);
+    let long = s.issue("alice", "acme", &[], true);
+    let out = cli(&s, &["user", "logout", "alice"]);
+    assert!(out.contains("\"success\":true"), "{out}");
+    assert_eq!(s.get_as("/me", &short).body["error"]["error_subcode"], 467);
+    assert_eq!(s.get_as("/me", &long).status, 200);
+
+    cli(&s, &["user", "status", "alice", "checkpointed"]);
+    assert_eq!(s.get_as("/me", &long).body["error"]["error_subcode"], 459);
+    cli(&s, &["user", "status", "alice", "active"]);
+    assert_eq!(s.get_as("/me", &long).status, 200);
+
+    cli(&s, &["app", "remove", "acme", "--user", "alice"]);
+    assert_eq!(s.get_as("/me", &long).body["error"]["error_subcode"], 458);
+
+    let fresh = s.issue("bob", "acme", &[], false);
+    cli(&s, &["user", "password", "bob", "--password", "n3w-pass"]);
+    assert_eq!(s.get_as("/me", &fresh).body["error"]["error_subcode"], 460);
+
+    let out = cli(&s, &["app", "reset-secret", "acme"]);
+    let secret: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(secret["secret"].as_str().unwrap().len(), 32, "{out}");
+    let old = common::app_literal();
+    assert_eq!(
+        s.get_as(&format!("/{ACME}"), &old).body["error"]["code"],
+        190
+    );
+}

@@ -59,7 +59,13 @@ fn the_next_two_calls_fail_with_the_catalogued_error_then_calls_succeed() {
     // A path the fault does not match is let through and does not count.
     assert_ok(&s.get_as(&format!("/v25.0/{COFFEE}"), &t));
     for _ in 0..2 {
-        me(&s, &t).assert_error(190, Some(460), "OAuthException", PASSWORD_CHANGED);
+        let r = me(&s, &t);
+        r.assert_error(190, Some(460), "OAuthException", PASSWORD_CHANGED);
+        // Injected answers carry the usage headers, like every Graph answer with a caller.
+        let usage = r
+            .header("x-app-usage")
+            .expect("x-app-usage on an injected answer");
+        assert!(usage.contains("\"call_count\""), "{usage}");
     }
     let r = me(&s, &t);
     assert_ok(&r);

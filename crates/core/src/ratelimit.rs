@@ -142,7 +142,40 @@ pub async fn admit<S: Store>(
     usage: &mut Option<Usage>,
 ) -> Result<(), GraphError> {
     let app = caller.principal.app();
-    let call = match &caller.principal {
+    let call = call_of(g, caller, node).await?;
+    let (u, refused) = g.limiter.admit(&call, Budgets::of(app), g.now());
+    *usage = Some(u);
+    match refused {
+        None => Ok(()),
+        Some((limit, minutes)) => Err(match limit {
+            Limit::App => GraphError::app_rate_limited(minutes),
+            Limit::User => GraphError::user_rate_limited(minutes),
+            Limit::Page(PageVia::UserToken) => GraphError::page_rate_limited(minutes),
+            Limit::Page(PageVia::PageToken) => GraphError::page_business_rate_limited(minutes),
+        }),
+    }
+}
+
+/// The caller's usage now, without counting a call (for answers that never reach the Graph,
+/// such as injected faults, which still carry the usage headers).
+pub async fn peek<S: Store>(
+    g: &Graph<S>,
+    caller: &Caller,
+    node: Option<&str>,
+) -> Result<Usage, GraphError> {
+    let call = call_of(g, caller, node).await?;
+    let budgets = Budgets::of(caller.principal.app());
+    Ok(g.limiter.account(&call, budgets, g.now(), false).0)
+}
+
+/// What a call of this caller counts against.
+async fn call_of<S: Store>(
+    g: &Graph<S>,
+    caller: &Caller,
+    node: Option<&str>,
+) -> Result<Call, GraphError> {
+    let app = caller.principal.app();
+    Ok(match &caller.principal {
         Principal::User(t) => {
             // A user-token call on a Page also counts against the Page (error 32). The person's
             // own app-scoped id is never a Page, so the common `/{my-id}` costs no lookup.
@@ -166,18 +199,7 @@ pub async fn admit<S: Store>(
             user: None,
             page: None,
         },
-    };
-    let (u, refused) = g.limiter.admit(&call, Budgets::of(app), g.now());
-    *usage = Some(u);
-    match refused {
-        None => Ok(()),
-        Some((limit, minutes)) => Err(match limit {
-            Limit::App => GraphError::app_rate_limited(minutes),
-            Limit::User => GraphError::user_rate_limited(minutes),
-            Limit::Page(PageVia::UserToken) => GraphError::page_rate_limited(minutes),
-            Limit::Page(PageVia::PageToken) => GraphError::page_business_rate_limited(minutes),
-        }),
-    }
+    })
 }
 
 /// The counters of one server.
@@ -203,6 +225,17 @@ impl RateLimiter {
     /// that concurrent calls cannot both take the last unit of a budget. The app's lock, which
     /// every call of the app shares, comes last so that it is held the shortest.
     pub fn admit(&self, call: &Call, budgets: Budgets, now: Unix) -> (Usage, Option<(Limit, u32)>) {
+        self.account(call, budgets, now, true)
+    }
+
+    /// [`RateLimiter::admit`] when `count`; otherwise only reads the usage (never refuses).
+    pub fn account(
+        &self,
+        call: &Call,
+        budgets: Budgets,
+        now: Unix,
+        count: bool,
+    ) -> (Usage, Option<(Limit, u32)>) {
         let minute = now.div_euclid(BUCKET_SECONDS);
         let mut user_shard = call.user.map(|u| {
             let key = (call.app, u);
@@ -221,14 +254,16 @@ impl RateLimiter {
             .map(|(s, k, via)| (s.window(*k, minute), *via));
 
         let mut refused = None;
-        if app.total >= budgets.app {
+        if !count {
+            // Only looking.
+        } else if app.total >= budgets.app {
             refused = Some((Limit::App, app.regain_minutes(budgets.app, now)));
         } else if let Some(w) = user.as_ref().filter(|w| w.total >= budgets.user) {
             refused = Some((Limit::User, w.regain_minutes(budgets.user, now)));
         } else if let Some((w, via)) = page.as_ref().filter(|(w, _)| w.total >= budgets.page) {
             refused = Some((Limit::Page(*via), w.regain_minutes(budgets.page, now)));
         }
-        if refused.is_none() {
+        if count && refused.is_none() {
             app.add();
             if let Some(w) = user {
                 w.add();

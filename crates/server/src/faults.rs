@@ -393,7 +393,20 @@ pub async fn intercept<S: Store>(
     if latency > 0 {
         tokio::time::sleep(Duration::from_millis(latency)).await;
     }
-    error.map(|e| render::graph(&req.version, trace, Err(e)))
+    let e = error?;
+    let mut resp = render::graph(&req.version, trace, Err(e));
+    // Injected answers carry the usage headers too; the injected call itself is not counted.
+    if let Some(caller) = match req.token.as_deref() {
+        Some(t) => st.graph.authenticate(t).await.ok(),
+        None => None,
+    } {
+        let node = req.path.first().map(String::as_str);
+        let usage = graphtoken_core::ratelimit::peek(&st.graph, &caller, node)
+            .await
+            .ok();
+        render::usage(&mut resp, usage.as_ref());
+    }
+    Some(resp)
 }
 
 /// The app and person behind the request's token (or its `client_id`), as far as known.
