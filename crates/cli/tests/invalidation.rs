@@ -308,3 +308,14 @@ fn a_secret_reset_retires_app_tokens_of_the_old_secret() {
     assert_eq!(s.get_as(&format!("/{ACME}"), &new_literal).status, 200);
     alive(&s, &user);
 }
+
+#[test]
+fn revoking_what_was_never_granted_changes_nothing() {
+    let s = Server::seeded();
+    let t = s.issue("alice", "acme", &["email"], false);
+    let r = delete(&s, "/me/permissions/read_insights", &t);
+    assert_eq!(r.body, json!({"success": true}), "{}", r.text);
+    let p = s.get_as("/me/permissions?status=declined", &t);
+    assert!(!p.text.contains("read_insights"), "{}", p.text);
+    alive(&s, &t);
+}

@@ -31,10 +31,7 @@ impl<S: Store> Graph<S> {
     /// `subcode` (466 through the API, 458 from the person's settings). False if the app was
     /// not installed.
     pub async fn uninstall(&self, user: Id, app: Id, subcode: u32) -> Result<bool, GraphError> {
-        let had = self.store().delete_grant(user, app).await?;
-        self.store()
-            .invalidate_sessions(user, Some(app), self.why(subcode))
-            .await?;
+        let had = self.store().uninstall(user, app, self.why(subcode)).await?;
         self.forget_grant(user, app);
         self.forget_tokens();
         Ok(had)
@@ -54,22 +51,21 @@ impl<S: Store> Graph<S> {
             ));
         }
         let p = permission.to_string();
-        let updated = self
-            .store()
+        // Only a granted permission becomes declined; revoking what was never granted (or an
+        // app that is not installed) changes nothing and succeeds.
+        self.store()
             .update_grant(user, app, move |old| {
                 let mut g = old?;
-                g.granted.retain(|x| *x != p);
-                if !g.declined.contains(&p) {
-                    g.declined.push(p);
+                if !g.has(&p) {
+                    return None;
                 }
+                g.granted.retain(|x| *x != p);
+                g.declined.push(p);
                 Some(g)
             })
             .await?;
         self.forget_grant(user, app);
-        match updated {
-            Some(_) => Ok(()),
-            None => Err(GraphError::invalidated(APP_REMOVED, app, user)),
-        }
+        Ok(())
     }
 
     /// Every session of the person, in every app, fails with 460 (password change or security

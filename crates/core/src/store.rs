@@ -106,7 +106,8 @@ pub trait Store: Send + Sync + 'static {
         at: Unix,
     ) -> impl Future<Output = StoreResult<Session>> + Send;
 
-    /// Stores a token record; a record with the same hash already there is left as it is.
+    /// Stores a token record; a record with the same hash already there is left as it is. A
+    /// Page token (with a `parent`) is stored only while its parent user token still works.
     fn insert_token(&self, token: &TokenRecord) -> impl Future<Output = StoreResult<()>> + Send;
     fn token(
         &self,
@@ -120,8 +121,14 @@ pub trait Store: Send + Sync + 'static {
 
     // ---- events (spec §7) -------------------------------------------------------------------
 
-    /// Removes the person's grant to the app (the app is uninstalled). True if there was one.
-    fn delete_grant(&self, user: Id, app: Id) -> impl Future<Output = StoreResult<bool>> + Send;
+    /// Uninstalls the app for the person, in one transaction: removes the grant and invalidates
+    /// every session with the app that still works. True if there was a grant.
+    fn uninstall(
+        &self,
+        user: Id,
+        app: Id,
+        why: Invalidation,
+    ) -> impl Future<Output = StoreResult<bool>> + Send;
 
     /// Invalidates the person's sessions that still work — with `app`, or with every app — and
     /// so every token derived from them. Returns how many sessions it ended.

@@ -6,6 +6,7 @@
 //! Delivery speaks plain HTTP (the emulator's apps listen on loopback); an `https://` URL fails
 //! with a clear error in the listing.
 
+use std::io::Read;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -14,8 +15,12 @@ use serde_json::{json, Value};
 
 /// Attempts per delivery, waiting 0.5 s, 1 s, 2 s, 4 s between them.
 const ATTEMPTS: u32 = 5;
-/// Deliveries kept for the listing (the oldest go first).
+/// Deliveries kept for the listing (the oldest finished ones go first).
 const KEPT: usize = 1000;
+/// The largest app answer kept (a data-deletion answer is a small JSON object).
+const ANSWER_LIMIT: u64 = 64 * 1024;
+/// How a failure no retry can mend starts (a URL graphtoken does not call).
+const UNCALLABLE: &str = "only http://";
 
 #[derive(Clone, Debug)]
 struct Delivery {
@@ -68,7 +73,13 @@ impl Callbacks {
         let id = self.next.fetch_add(1, Ordering::Relaxed) + 1;
         self.update(|log| {
             if log.len() >= KEPT {
-                log.remove(0);
+                // Forget the oldest finished delivery; ones still retrying stay listed.
+                let finished = log
+                    .iter()
+                    .position(|d| matches!(d.status, "delivered" | "failed"));
+                if let Some(i) = finished {
+                    log.remove(i);
+                }
             }
             log.push(Delivery {
                 id,
@@ -112,7 +123,8 @@ impl Callbacks {
             let result = tokio::task::spawn_blocking(move || post(&url, &form))
                 .await
                 .unwrap_or_else(|e| Err(e.to_string()));
-            let done = result.is_ok();
+            let hopeless = matches!(&result, Err(e) if e.starts_with(UNCALLABLE));
+            let done = result.is_ok() || hopeless;
             self.record(id, |d| {
                 d.attempts = attempt;
                 match result {
@@ -125,7 +137,7 @@ impl Callbacks {
                     }
                     Err(e) => {
                         d.last_error = Some(e);
-                        d.status = if attempt == ATTEMPTS {
+                        d.status = if attempt == ATTEMPTS || hopeless {
                             "failed"
                         } else {
                             "retrying"
@@ -152,17 +164,18 @@ fn missing_confirmation(answer: Option<&Value>) -> Option<String> {
             .and_then(|a| a[k].as_str())
             .is_some_and(|s| !s.is_empty())
     };
-    match (has("url"), has("confirmation_code")) {
-        (true, true) => None,
-        _ => Some("the app's answer lacks `url` or `confirmation_code`".to_string()),
-    }
+    let missing: Vec<&str> = ["url", "confirmation_code"]
+        .into_iter()
+        .filter(|k| !has(k))
+        .collect();
+    (!missing.is_empty()).then(|| format!("the app's answer lacks {}", missing.join(" and ")))
 }
 
 /// One POST of a form; a 2xx answer is a delivery (its JSON body, if any, is kept).
 fn post(url: &str, form: &[(String, String)]) -> Result<Option<Value>, String> {
     if !url.starts_with("http://") {
         return Err(format!(
-            "only http:// callback URLs are delivered, not {url}"
+            "{UNCALLABLE} callback URLs are delivered, not {url}"
         ));
     }
     let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
@@ -170,10 +183,11 @@ fn post(url: &str, form: &[(String, String)]) -> Result<Option<Value>, String> {
         .timeout(Duration::from_secs(5))
         .build();
     match agent.post(url).send_form(&pairs) {
-        Ok(r) => Ok(r
-            .into_string()
-            .ok()
-            .and_then(|b| serde_json::from_str(&b).ok())),
+        Ok(r) => {
+            let mut body = String::new();
+            let read = r.into_reader().take(ANSWER_LIMIT).read_to_string(&mut body);
+            Ok(read.ok().and_then(|_| serde_json::from_str(&body).ok()))
+        }
         Err(ureq::Error::Status(code, _)) => Err(format!("the app answered HTTP {code}")),
         Err(e) => Err(e.to_string()),
     }

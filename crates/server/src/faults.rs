@@ -110,22 +110,11 @@ fn catalogued(name: &str, c: &Ctx<'_>) -> Option<GraphError> {
             "(#200) The user hasn't authorized the application to perform this action",
         ),
         "permissions_error" => GraphError::permission_denied(),
-        "rate_limit_app" => transient(GraphError::new(
-            4,
-            OAUTH,
-            "(#4) Application request limit reached",
-        )),
-        "rate_limit_user" => {
-            transient(GraphError::new(17, OAUTH, "(#17) User request limit reached"))
-        }
-        "rate_limit_page" => {
-            transient(GraphError::new(32, OAUTH, "(#32) Page request limit reached"))
-        }
-        "page_rate_limit" => transient(GraphError::new(
-            80001,
-            OAUTH,
-            "(#80001) There have been too many calls to this Page account. Wait a bit and try again. For more info, please refer to https://developers.facebook.com/docs/graph-api/overview/rate-limiting.",
-        )),
+        // The same errors the rate limiter answers, with a full hour to regain access.
+        "rate_limit_app" => GraphError::app_rate_limited(60),
+        "rate_limit_user" => GraphError::user_rate_limited(60),
+        "rate_limit_page" => GraphError::page_rate_limited(60),
+        "page_rate_limit" => GraphError::page_business_rate_limited(60),
         "custom_rate_limit" => transient(
             GraphError::new(
                 613,

@@ -9,12 +9,25 @@ use graphtoken_core::tasks::TaskSet;
 
 use crate::sqlite::Ctx;
 
-pub(crate) fn delete_grant(conn: &Connection, user: Id, app: Id) -> StoreResult<bool> {
-    let n = conn
+/// Removes the grant and ends the sessions with the app in one transaction, so a login can
+/// never fall between the two.
+pub(crate) fn uninstall(
+    conn: &mut Connection,
+    user: Id,
+    app: Id,
+    why: Invalidation,
+) -> StoreResult<bool> {
+    let what = "uninstalling the app";
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .ctx(what)?;
+    let n = tx
         .prepare_cached("DELETE FROM grants WHERE user_id = ?1 AND app_id = ?2")
-        .ctx("deleting grant")?
+        .ctx(what)?
         .execute([user as i64, app as i64])
-        .ctx("deleting grant")?;
+        .ctx(what)?;
+    invalidate_sessions(&tx, user, Some(app), why)?;
+    tx.commit().ctx(what)?;
     Ok(n > 0)
 }
 

@@ -232,9 +232,13 @@ pub(crate) fn create_session(
 pub(crate) fn insert_token(conn: &Connection, t: &TokenRecord) -> StoreResult<()> {
     let what = "storing token";
     let (inv_at, inv_sub) = invalidation_cols(t.invalidated);
+    // A Page token is born only from a user token that still works: a logout or reset that
+    // lands between authenticating the user token and this insert leaves no Page token behind.
     let sql = format!(
         "INSERT INTO tokens ({TOKEN_COLS}) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) \
+         SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13 \
+         WHERE ?7 IS NULL OR EXISTS \
+           (SELECT 1 FROM tokens p WHERE p.hash = ?7 AND p.invalidated_at IS NULL) \
          ON CONFLICT DO NOTHING"
     );
     let args = params![

@@ -289,8 +289,8 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn delete_grant(&self, user: Id, app: Id) -> StoreResult<bool> {
-        self.write(move |c| events::delete_grant(c, user, app))
+    async fn uninstall(&self, user: Id, app: Id, why: Invalidation) -> StoreResult<bool> {
+        self.write(move |c| events::uninstall(c, user, app, why))
             .await
     }
 
