@@ -13,6 +13,7 @@ pub mod graph;
 pub mod model;
 pub mod password;
 pub mod permissions;
+pub mod policy;
 pub mod proof;
 pub mod ratelimit;
 pub mod request;

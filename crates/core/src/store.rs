@@ -68,6 +68,11 @@ pub trait Store: Send + Sync + 'static {
         &self,
         user: Id,
     ) -> impl Future<Output = StoreResult<Vec<(Page, PageTasks)>>> + Send;
+    /// The people with tasks on a Page, ordered by person id.
+    fn people_of_page(
+        &self,
+        page: Id,
+    ) -> impl Future<Output = StoreResult<Vec<(User, PageTasks)>>> + Send;
     fn page_tasks(
         &self,
         page: Id,

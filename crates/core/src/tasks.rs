@@ -141,9 +141,74 @@ impl PageRole {
     }
 }
 
+/// Parses a list of tasks as clients send it: a JSON array (`["MANAGE"]`, the business SDK),
+/// a Python-style list (`['ADVERTISE', 'ANALYZE']`, the docs' curl examples) or a comma list
+/// (`MANAGE,ANALYZE`, Koala). Returns the first unknown name on failure.
+pub fn parse_list(s: &str) -> Result<TaskSet, String> {
+    let inner = s.trim().trim_start_matches('[').trim_end_matches(']');
+    let mut set = TaskSet::EMPTY;
+    for name in inner.split(',') {
+        let name = name.trim().trim_matches(|c| c == '"' || c == '\'').trim();
+        if name.is_empty() {
+            continue;
+        }
+        set = set.with(Task::parse(name).ok_or_else(|| name.to_string())?);
+    }
+    Ok(set)
+}
+
+/// The legacy `perms` strings (before v3.1) for a task set (spec §3, rough mapping).
+pub fn legacy_perms(tasks: TaskSet) -> Vec<&'static str> {
+    let mut v = Vec::new();
+    if tasks.contains(Task::Manage) {
+        v.extend(["ADMINISTER", "EDIT_PROFILE"]);
+    }
+    if tasks.contains(Task::CreateContent) {
+        v.push("CREATE_CONTENT");
+    }
+    if tasks.contains(Task::Moderate) || tasks.contains(Task::Messaging) {
+        v.push("MODERATE_CONTENT");
+    }
+    if tasks.contains(Task::Advertise) {
+        v.push("CREATE_ADS");
+    }
+    if tasks.contains(Task::Analyze) {
+        v.push("BASIC_ADMIN");
+    }
+    v
+}
+
+/// The classic role a task set amounts to (the highest whose defining task is held).
+pub fn role_of(tasks: TaskSet) -> Option<&'static str> {
+    [
+        (Task::Manage, "Admin"),
+        (Task::CreateContent, "Editor"),
+        (Task::Moderate, "Moderator"),
+        (Task::Messaging, "Moderator"),
+        (Task::Advertise, "Advertiser"),
+        (Task::Analyze, "Analyst"),
+    ]
+    .into_iter()
+    .find(|(t, _)| tasks.contains(*t))
+    .map(|(_, r)| r)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn task_lists_in_every_client_form() {
+        let want = TaskSet::of(&[Task::Advertise, Task::Analyze]);
+        assert_eq!(parse_list(r#"["ADVERTISE","ANALYZE"]"#), Ok(want));
+        assert_eq!(parse_list("['ADVERTISE', 'ANALYZE']"), Ok(want));
+        assert_eq!(parse_list("ADVERTISE,ANALYZE"), Ok(want));
+        assert_eq!(parse_list("[]"), Ok(TaskSet::EMPTY));
+        assert_eq!(parse_list("MANAGES"), Err("MANAGES".to_string()));
+        assert_eq!(legacy_perms(PageRole::Admin.tasks()).len(), 6);
+        assert_eq!(role_of(PageRole::Editor.tasks()), Some("Editor"));
+        assert_eq!(role_of(TaskSet::EMPTY), None);
+    }
 
     #[test]
     fn roles_map_to_the_spec_table() {

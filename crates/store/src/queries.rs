@@ -111,6 +111,22 @@ pub(crate) fn pages_of_user(conn: &Connection, user: Id) -> StoreResult<Vec<(Pag
     rows.collect::<rusqlite::Result<Vec<_>>>().ctx(what)
 }
 
+pub(crate) fn people_of_page(conn: &Connection, page: Id) -> StoreResult<Vec<(User, PageTasks)>> {
+    let what = "loading the people of a page";
+    let sql = format!(
+        "SELECT {USER_COLS_U}, t.page_id, t.user_id, t.tasks, t.since \
+         FROM page_tasks t JOIN users u ON u.id = t.user_id \
+         WHERE t.page_id = ?1 AND t.tasks <> '' ORDER BY u.id"
+    );
+    let mut stmt = conn.prepare_cached(&sql).ctx(what)?;
+    let rows = stmt
+        .query_map([page as i64], |r| {
+            Ok((rows::user(r)?, rows::page_tasks(r, 7)?))
+        })
+        .ctx(what)?;
+    rows.collect::<rusqlite::Result<Vec<_>>>().ctx(what)
+}
+
 /// The tasks a person holds on a Page (none: no row, or the empty row a removal leaves).
 pub(crate) fn page_tasks(conn: &Connection, page: Id, user: Id) -> StoreResult<Option<PageTasks>> {
     Ok(page_tasks_row(conn, page, user)?.filter(|t| !t.tasks.is_empty()))

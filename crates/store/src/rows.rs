@@ -16,6 +16,9 @@ use crate::sqlite::Ctx;
 pub(crate) const APP_COLS: &str = "id, key, name, secret, client_token, mode, platform, \
      require_appsecret_proof, redirect_uris, advanced_access, deauthorize_callback_url, created_at, rate_limit_app, rate_limit_user, rate_limit_page, data_deletion_url";
 pub(crate) const USER_COLS: &str = "id, key, name, email, password_hash, created_at, status";
+/// [`USER_COLS`] of a join where the users table is `u`.
+pub(crate) const USER_COLS_U: &str =
+    "u.id, u.key, u.name, u.email, u.password_hash, u.created_at, u.status";
 pub(crate) const PAGE_COLS: &str = "id, key, name, category, created_at";
 pub(crate) const GRANT_COLS: &str = "user_id, app_id, granted, declined, last_login_at, created_at";
 pub(crate) const TOKEN_COLS: &str = "hash, kind, app_id, user_id, page_id, session_id, parent, \

@@ -325,6 +325,10 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn people_of_page(&self, page: Id) -> StoreResult<Vec<(User, PageTasks)>> {
+        self.read(move |c| queries::people_of_page(c, page)).await
+    }
+
     async fn set_page_tasks(
         &self,
         page: Id,

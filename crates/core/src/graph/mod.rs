@@ -4,6 +4,7 @@
 mod debug;
 mod nodes;
 mod oauth;
+mod page_roles;
 mod paging;
 
 use serde_json::Value;

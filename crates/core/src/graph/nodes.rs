@@ -51,6 +51,7 @@ const PAGE_FIELDS: &[&str] = &[
     "category_list",
     "access_token",
     "tasks",
+    "perms",
     "about",
     "description",
     "website",
@@ -141,6 +142,12 @@ pub async fn handle<S: Store>(
             Box::pin(ctx.accounts(user, *asid, fields.as_deref(), req.params.get("fields"), &w))
                 .await
         }
+        (Node::Page(page), ["assigned_users"]) => {
+            Box::pin(super::page_roles::assigned_users(g, req, caller, page)).await
+        }
+        (Node::Page(page), ["roles"]) => {
+            Box::pin(super::page_roles::roles(g, req, caller, page)).await
+        }
         (Node::User { user, .. }, ["permissions"]) if req.method == Method::Delete => {
             match req.params.non_empty("permission") {
                 Some(p) => ctx.revoke(user, p).await,
@@ -168,7 +175,10 @@ pub async fn handle<S: Store>(
 }
 
 fn is_edge_of_another_type(edge: &str) -> bool {
-    matches!(edge, "accounts" | "permissions")
+    matches!(
+        edge,
+        "accounts" | "permissions" | "assigned_users" | "roles"
+    )
 }
 
 /// The node a segment names, as this caller may see it.
@@ -346,6 +356,7 @@ impl<S: Store> Ctx<'_, S> {
                     .await?
                     .map(Value::from),
                 "tasks" => tasks.map(|t| json!(t.tasks.names())),
+                "perms" => tasks.map(|t| json!(crate::tasks::legacy_perms(t.tasks))),
                 "link" => Some(json!(format!("https://www.facebook.com/{}", page.id))),
                 "fan_count" | "followers_count" => Some(json!(0)),
                 "is_published" => Some(json!(true)),
@@ -442,14 +453,19 @@ impl<S: Store> Ctx<'_, S> {
                     page,
                     Some(tasks),
                     fields,
-                    &[
-                        "access_token",
-                        "category",
-                        "category_list",
-                        "name",
-                        "id",
-                        "tasks",
-                    ],
+                    // Before v3.1, items carried the legacy `perms` instead of `tasks`.
+                    if super::page_roles::before_v3_1(&self.req.version) {
+                        &["category", "name", "access_token", "id", "perms"]
+                    } else {
+                        &[
+                            "access_token",
+                            "category",
+                            "category_list",
+                            "name",
+                            "id",
+                            "tasks",
+                        ]
+                    },
                 )
                 .await?,
             );

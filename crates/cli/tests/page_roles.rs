@@ -1,0 +1,211 @@
+//! Who has which task on a Page: `/{page-id}/assigned_users`, the legacy `/{page-id}/roles`,
+//! legacy `perms` before v3.1, and the policy's errors (spec §2.9, §3).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use common::world::*;
+use common::Server;
+use serde_json::json;
+
+/// alice, as a manager of Coffee with pages_manage_metadata.
+fn manager(s: &Server) -> String {
+    s.issue(
+        "alice",
+        "acme",
+        &["pages_show_list", "pages_manage_metadata"],
+        false,
+    )
+}
+
+fn asid(s: &Server, user: &str) -> String {
+    let t = s.issue(user, "acme", &["pages_show_list"], false);
+    s.get_as("/me", &t).str("id")
+}
+
+fn people(s: &Server, token: &str) -> Vec<(String, Vec<String>)> {
+    let r = s.get_as(&format!("/{COFFEE}/assigned_users"), token);
+    assert_eq!(r.status, 200, "{}", r.text);
+    r.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            let tasks = p["tasks"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| t.as_str().unwrap().to_string());
+            (p["id"].as_str().unwrap().to_string(), tasks.collect())
+        })
+        .collect()
+}
+
+#[test]
+fn managers_list_assign_and_remove_people() {
+    let s = Server::seeded();
+    let m = manager(&s);
+    let (alice, bob, carol) = (asid(&s, "alice"), asid(&s, "bob"), asid(&s, "carol"));
+    let listed = people(&s, &m);
+    assert!(
+        listed
+            .iter()
+            .any(|(id, t)| *id == alice && t.contains(&"MANAGE".to_string())),
+        "{listed:?}"
+    );
+    assert!(
+        listed
+            .iter()
+            .any(|(id, t)| *id == bob && t == &["ANALYZE".to_string()]),
+        "{listed:?}"
+    );
+    assert!(!listed.iter().any(|(id, _)| *id == carol));
+
+    // Every form clients send the task list in.
+    for tasks in [
+        r#"["MODERATE"]"#,
+        "['MODERATE', 'ANALYZE']",
+        "MESSAGING,ANALYZE",
+    ] {
+        let r = s.post_form(
+            &format!("/{COFFEE}/assigned_users"),
+            &[("access_token", &m), ("user", &carol), ("tasks", tasks)],
+        );
+        assert_eq!(r.body, json!({"success": true}), "{tasks}: {}", r.text);
+    }
+    let listed = people(&s, &m);
+    let carols = &listed.iter().find(|(id, _)| *id == carol).unwrap().1;
+    assert_eq!(
+        carols,
+        &["ANALYZE", "MESSAGING"],
+        "the last assignment wins"
+    );
+
+    // Carol now gets a Page token, and it works.
+    let ct = s.issue("carol", "acme", &["pages_show_list"], false);
+    let page = s.page_token(COFFEE, &ct);
+    assert_eq!(s.get_as("/me", &page).status, 200);
+
+    // Removing her ends that Page token with 492, on its next use.
+    let r = s.post_form(
+        &format!("/{COFFEE}/assigned_users"),
+        &[("access_token", &m), ("user", &carol), ("method", "delete")],
+    );
+    assert_eq!(r.body, json!({"success": true}), "{}", r.text);
+    assert_eq!(s.get_as("/me", &page).body["error"]["error_subcode"], 492);
+    assert!(!people(&s, &m).iter().any(|(id, _)| *id == carol));
+}
+
+#[test]
+fn the_policy_refuses_with_facebooks_errors() {
+    let s = Server::seeded();
+    // bob is an Analyst: no MANAGE task.
+    let bob = s.issue(
+        "bob",
+        "acme",
+        &["pages_show_list", "pages_manage_metadata"],
+        false,
+    );
+    let r = s.get_as(&format!("/{COFFEE}/assigned_users"), &bob);
+    assert_eq!(r.body["error"]["code"], 10, "{}", r.text);
+    // alice manages Coffee but has not granted pages_manage_metadata.
+    let alice = s.issue("alice", "acme", &["pages_show_list"], false);
+    s.get_as(&format!("/{COFFEE}/assigned_users"), &alice)
+        .assert_error(
+            200,
+            None,
+            "OAuthException",
+            "(#200) Requires pages_manage_metadata permission to manage the object",
+        );
+    // A bad task name.
+    let m = manager(&s);
+    let carol = asid(&s, "carol");
+    let r = s.post_form(
+        &format!("/{COFFEE}/assigned_users"),
+        &[("access_token", &m), ("user", &carol), ("tasks", "MANAGES")],
+    );
+    assert_eq!(r.body["error"]["code"], 100, "{}", r.text);
+    // assigned_users is a Page edge only.
+    let r = s.get_as("/me/assigned_users", &m);
+    assert_eq!(
+        r.body["error"]["message"],
+        "(#100) Tried accessing nonexisting field (assigned_users) on node type (User)"
+    );
+}
+
+#[test]
+fn changed_tasks_apply_on_the_next_call() {
+    let s = Server::seeded();
+    let m = manager(&s);
+    let page = s.page_token(COFFEE, &m);
+    let alice = asid(&s, "alice");
+    let r = s.post_form(
+        &format!("/{COFFEE}/assigned_users"),
+        &[
+            ("access_token", &page),
+            ("user", &alice),
+            ("tasks", r#"["ANALYZE"]"#),
+        ],
+    );
+    assert_eq!(r.body, json!({"success": true}), "{}", r.text);
+    // She no longer manages the Page: her next management call is refused.
+    let r = s.get_as(&format!("/{COFFEE}/assigned_users"), &page);
+    assert_eq!(r.body["error"]["code"], 10, "{}", r.text);
+    assert_eq!(
+        s.get_as("/me", &page).status,
+        200,
+        "the Page token itself still works"
+    );
+}
+
+#[test]
+fn roles_and_perms_before_v3_1() {
+    let s = Server::seeded();
+    let m = manager(&s);
+    let alice = asid(&s, "alice");
+    let now = s.get_as(&format!("/v25.0/{COFFEE}/roles"), &m);
+    let mine = now.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == alice.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(mine["role"], "Admin", "{mine}");
+    assert!(mine["tasks"].as_array().unwrap().contains(&json!("MANAGE")));
+    assert!(mine.get("perms").is_none());
+
+    let old = s.get_as(&format!("/v2.12/{COFFEE}/roles"), &m);
+    let mine = old.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == alice.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(
+        mine["perms"],
+        json!([
+            "ADMINISTER",
+            "EDIT_PROFILE",
+            "CREATE_CONTENT",
+            "MODERATE_CONTENT",
+            "CREATE_ADS",
+            "BASIC_ADMIN"
+        ])
+    );
+    assert!(mine.get("tasks").is_none());
+
+    let accounts = s.get_as("/v3.0/me/accounts", &m);
+    let first = &accounts.body["data"][0];
+    assert!(
+        first.get("perms").is_some() && first.get("tasks").is_none(),
+        "{first}"
+    );
+    let accounts = s.get_as("/v3.1/me/accounts", &m);
+    let first = &accounts.body["data"][0];
+    assert!(
+        first.get("tasks").is_some() && first.get("perms").is_none(),
+        "{first}"
+    );
+}

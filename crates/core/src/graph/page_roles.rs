@@ -1,0 +1,141 @@
+//! Who has which task on a Page: `GET|POST|DELETE /{page-id}/assigned_users` and the legacy
+//! `GET /{page-id}/roles` (spec §2.9), under the policy's `ASSIGNED_USERS` operation (MANAGE and
+//! `pages_manage_metadata`). Changing a person's tasks takes effect on their next call; taking
+//! every task away makes their Page tokens for the Page fail with 190/492.
+
+use serde_json::{json, Value};
+
+use crate::error::GraphError;
+use crate::model::{Id, Page, PageTasks};
+use crate::policy::{self, ASSIGNED_USERS};
+use crate::request::{GraphRequest, Method};
+use crate::service::{Caller, Graph};
+use crate::store::Store;
+use crate::tasks::{self, TaskSet};
+
+/// The person behind the caller (user and Page tokens), and their tasks on the Page.
+async fn caller_tasks<S: Store>(
+    g: &Graph<S>,
+    caller: &Caller,
+    page: Id,
+) -> Result<Option<PageTasks>, GraphError> {
+    match caller.principal.loaded() {
+        Some(t) => g.page_tasks(page, t.user.id).await,
+        None => Ok(None),
+    }
+}
+
+async fn authorize<S: Store>(g: &Graph<S>, caller: &Caller, page: &Page) -> Result<(), GraphError> {
+    let tasks = caller_tasks(g, caller, page.id).await?;
+    policy::check(caller, page.id, tasks.as_ref(), &ASSIGNED_USERS)
+}
+
+/// The person a `user` parameter names: an app-scoped id of the caller's app.
+async fn person<S: Store>(
+    g: &Graph<S>,
+    caller: &Caller,
+    req: &GraphRequest,
+) -> Result<Id, GraphError> {
+    let given = req
+        .params
+        .non_empty("user")
+        .ok_or_else(|| GraphError::param("The parameter user is required"))?;
+    let asid: Id = given
+        .trim()
+        .parse()
+        .map_err(|_| GraphError::param(format!("Invalid user id: {given}")))?;
+    match g.store().resolve_asid(asid).await? {
+        Some((user, app)) if app == caller.principal.app().id => Ok(user),
+        _ => Err(GraphError::param(format!("Invalid user id: {given}"))),
+    }
+}
+
+/// `/{page-id}/assigned_users`.
+pub async fn assigned_users<S: Store>(
+    g: &Graph<S>,
+    req: &GraphRequest,
+    caller: &Caller,
+    page: &Page,
+) -> Result<Value, GraphError> {
+    authorize(g, caller, page).await?;
+    match req.method {
+        Method::Get => {
+            let app = caller.principal.app().id;
+            let mut data = Vec::new();
+            for (user, t) in g.store().people_of_page(page.id).await? {
+                data.push(json!({
+                    "id": g.asid(user.id, app).await?.to_string(),
+                    "name": user.name,
+                    "tasks": t.tasks.names(),
+                }));
+            }
+            Ok(json!({ "data": data }))
+        }
+        Method::Post => {
+            let user = person(g, caller, req).await?;
+            let raw = req
+                .params
+                .non_empty("tasks")
+                .ok_or_else(|| GraphError::param("The parameter tasks is required"))?;
+            let set = tasks::parse_list(raw).map_err(|bad| {
+                GraphError::param(format!(
+                    "Param tasks[0] must be one of {{ADVERTISE, ANALYZE, CREATE_CONTENT, MANAGE, MESSAGING, MODERATE}}, not {bad}"
+                ))
+            })?;
+            if set.is_empty() {
+                return Err(GraphError::param(
+                    "The parameter tasks must name at least one task",
+                ));
+            }
+            g.set_page_tasks(page.id, user, set).await?;
+            Ok(json!({ "success": true }))
+        }
+        Method::Delete => {
+            let user = person(g, caller, req).await?;
+            g.set_page_tasks(page.id, user, TaskSet::EMPTY).await?;
+            Ok(json!({ "success": true }))
+        }
+    }
+}
+
+/// The legacy `/{page-id}/roles`: `role` and, before v3.1, `perms`; `tasks` from v3.1 on.
+pub async fn roles<S: Store>(
+    g: &Graph<S>,
+    req: &GraphRequest,
+    caller: &Caller,
+    page: &Page,
+) -> Result<Value, GraphError> {
+    if req.method != Method::Get {
+        return Err(GraphError::unknown_object(
+            &page.id.to_string(),
+            req.method.as_str(),
+        ));
+    }
+    authorize(g, caller, page).await?;
+    let app = caller.principal.app().id;
+    let legacy = before_v3_1(&req.version);
+    let mut data = Vec::new();
+    for (user, t) in g.store().people_of_page(page.id).await? {
+        let mut item = json!({
+            "id": g.asid(user.id, app).await?.to_string(),
+            "name": user.name,
+            "role": tasks::role_of(t.tasks),
+        });
+        if legacy {
+            item["perms"] = json!(tasks::legacy_perms(t.tasks));
+        } else {
+            item["tasks"] = json!(t.tasks.names());
+        }
+        data.push(item);
+    }
+    Ok(json!({ "data": data }))
+}
+
+/// Versions before v3.1 described Page roles with `perms` strings instead of `tasks`.
+pub fn before_v3_1(version: &str) -> bool {
+    let parse = || {
+        let (major, minor) = version.strip_prefix('v')?.split_once('.')?;
+        Some((major.parse::<u32>().ok()?, minor.parse::<u32>().ok()?))
+    };
+    parse().is_some_and(|v| v < (3, 1))
+}

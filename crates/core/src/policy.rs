@@ -1,0 +1,420 @@
+//! The one rule for Page operations (spec §3): which token kind an operation needs, which Page
+//! task the person behind it must hold, and which permissions they must have granted the app.
+//! Handlers name the operation; this module answers allow, or Facebook's error.
+
+use crate::error::GraphError;
+use crate::model::{Id, PageTasks};
+use crate::service::{Caller, Principal};
+use crate::tasks::Task;
+
+/// The token an operation accepts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokenNeed {
+    /// Only a Page token of this Page (`(#210)` otherwise).
+    PageToken,
+    /// A Page token of this Page, or a user token of a person with a task on it.
+    PageOrUser,
+}
+
+/// What one Page operation requires.
+#[derive(Clone, Copy, Debug)]
+pub struct Operation {
+    pub name: &'static str,
+    pub token: TokenNeed,
+    /// The person must hold one of these tasks on the Page.
+    pub tasks: &'static [Task],
+    /// The person must have granted every one of these to the app.
+    pub permissions: &'static [&'static str],
+}
+
+use Task::*;
+
+/// `POST /{page-id}/feed`: publish as the Page.
+pub const PUBLISH: Operation = Operation {
+    name: "publish",
+    token: TokenNeed::PageToken,
+    tasks: &[CreateContent],
+    permissions: &["pages_read_engagement", "pages_manage_posts"],
+};
+/// Read the Page's feed and posts.
+pub const READ_FEED: Operation = Operation {
+    name: "read_feed",
+    token: TokenNeed::PageOrUser,
+    tasks: &[CreateContent, Manage, Moderate],
+    permissions: &["pages_read_engagement"],
+};
+/// Reply to, hide or delete comments as the Page.
+pub const MODERATE_COMMENTS: Operation = Operation {
+    name: "moderate_comments",
+    token: TokenNeed::PageToken,
+    tasks: &[Moderate],
+    permissions: &["pages_manage_engagement", "pages_read_user_content"],
+};
+/// Page insights.
+pub const INSIGHTS: Operation = Operation {
+    name: "insights",
+    token: TokenNeed::PageOrUser,
+    tasks: &[Analyze],
+    permissions: &["read_insights", "pages_read_engagement"],
+};
+/// Conversations and the Send API.
+pub const MESSAGING: Operation = Operation {
+    name: "messaging",
+    token: TokenNeed::PageToken,
+    tasks: &[Messaging],
+    permissions: &["pages_messaging"],
+};
+/// Page settings and information (`POST /{page-id}`).
+pub const SETTINGS: Operation = Operation {
+    name: "settings",
+    token: TokenNeed::PageToken,
+    tasks: &[Manage],
+    permissions: &["pages_manage_metadata"],
+};
+/// Who has which task on the Page (`/{page-id}/assigned_users`, `/{page-id}/roles`).
+pub const ASSIGNED_USERS: Operation = Operation {
+    name: "assigned_users",
+    token: TokenNeed::PageOrUser,
+    tasks: &[Manage],
+    permissions: &["pages_manage_metadata"],
+};
+
+/// `(#210) A page access token is required to request this resource.`
+pub fn page_token_required() -> GraphError {
+    GraphError::new(
+        210,
+        "OAuthException",
+        "(#210) A page access token is required to request this resource.",
+    )
+}
+
+/// The permission error for an operation, in Facebook's words where the spec has them.
+fn missing_permission(op: &Operation, missing: &str) -> GraphError {
+    if op.name == PUBLISH.name {
+        return GraphError::new(
+            200,
+            "OAuthException",
+            "(#200) If posting to a page, requires both pages_read_engagement and pages_manage_posts as an admin with sufficient administrative permission",
+        );
+    }
+    GraphError::new(
+        if missing == "pages_read_engagement" {
+            283
+        } else {
+            200
+        },
+        "OAuthException",
+        format!(
+            "(#{}) Requires {missing} permission to manage the object",
+            if missing == "pages_read_engagement" {
+                283
+            } else {
+                200
+            }
+        ),
+    )
+}
+
+/// The task error ([U] wording: Facebook's is not known for every operation).
+fn missing_task(op: &Operation) -> GraphError {
+    let names: Vec<&str> = op.tasks.iter().map(|t| t.as_str()).collect();
+    GraphError::new(
+        10,
+        "OAuthException",
+        format!(
+            "(#10) This action requires the {} task on the Page",
+            names.join(" or ")
+        ),
+    )
+}
+
+/// May `caller` do `op` on Page `page`, given the person's current tasks there?
+pub fn check(
+    caller: &Caller,
+    page: Id,
+    tasks: Option<&PageTasks>,
+    op: &Operation,
+) -> Result<(), GraphError> {
+    let t = match &caller.principal {
+        Principal::Page(t) => {
+            if t.page.as_ref().map(|(p, _)| p.id) != Some(page) {
+                // Another Page's token speaks for that Page only.
+                return Err(GraphError::permission_denied());
+            }
+            t
+        }
+        Principal::User(t) => {
+            if op.token == TokenNeed::PageToken {
+                return Err(page_token_required());
+            }
+            t
+        }
+        Principal::App(_) | Principal::Client(_) => {
+            return Err(match op.token {
+                TokenNeed::PageToken => page_token_required(),
+                TokenNeed::PageOrUser => GraphError::permission_denied(),
+            })
+        }
+    };
+    let held = tasks.map(|pt| pt.tasks).unwrap_or_default();
+    if !op.tasks.iter().any(|task| held.contains(*task)) {
+        return Err(missing_task(op));
+    }
+    let grant = t.grant.as_deref();
+    if let Some(missing) = op
+        .permissions
+        .iter()
+        .find(|p| !grant.is_some_and(|g| g.has(p)))
+    {
+        return Err(missing_permission(op, missing));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::model::{
+        AccountStatus, App, AppMode, Grant, Page, Platform, Session, StoredKind, TokenRecord, User,
+    };
+    use crate::service::LoadedToken;
+    use crate::store::TokenEntry;
+    use crate::tasks::TaskSet;
+
+    const PAGE: Id = 7;
+    const OTHER_PAGE: Id = 8;
+
+    fn loaded(kind: StoredKind, page: Option<Id>, granted: &[&str]) -> Arc<LoadedToken> {
+        let app = App {
+            id: 1,
+            key: None,
+            name: "A".into(),
+            secret: "s".into(),
+            client_token: "c".into(),
+            mode: AppMode::Live,
+            platform: Platform::Web,
+            require_appsecret_proof: false,
+            redirect_uris: Vec::new(),
+            advanced_access: Vec::new(),
+            deauthorize_callback_url: None,
+            data_deletion_url: None,
+            roles: Vec::new(),
+            rate_limits: Default::default(),
+            created_at: 0,
+        };
+        let user = User {
+            id: 2,
+            key: None,
+            name: "U".into(),
+            email: None,
+            password_hash: None,
+            status: AccountStatus::Active,
+            created_at: 0,
+        };
+        let token = TokenRecord {
+            hash: [0; 32],
+            kind,
+            app_id: 1,
+            user_id: 2,
+            page_id: page,
+            session_id: 1,
+            parent: None,
+            long_lived: true,
+            issued_at: 0,
+            expires_at: 0,
+            invalidated: None,
+            tasks_since: Some(0),
+        };
+        let grant = Grant {
+            user_id: 2,
+            app_id: 1,
+            granted: granted.iter().map(|s| s.to_string()).collect(),
+            declined: Vec::new(),
+            last_login_at: 0,
+            created_at: 0,
+        };
+        let page_record = |id| Page {
+            id,
+            key: None,
+            name: "P".into(),
+            category: "C".into(),
+            created_at: 0,
+        };
+        Arc::new(LoadedToken {
+            entry: Arc::new(TokenEntry {
+                token,
+                session: Session {
+                    id: 1,
+                    user_id: 2,
+                    app_id: 1,
+                    created_at: 0,
+                    invalidated: None,
+                },
+                asid: 3,
+            }),
+            app: Arc::new(app),
+            user: Arc::new(user),
+            grant: Some(Arc::new(grant)),
+            page: page.map(|p| (Arc::new(page_record(p)), None)),
+        })
+    }
+
+    #[derive(Clone, Copy, Debug)]
+    /// The token a call comes with.
+    enum Kind {
+        Page,
+        OtherPage,
+        User,
+        App,
+    }
+
+    fn caller(kind: Kind, granted: &[&str]) -> Caller {
+        let principal = match kind {
+            Kind::Page => Principal::Page(loaded(StoredKind::Page, Some(PAGE), granted)),
+            Kind::OtherPage => Principal::Page(loaded(StoredKind::Page, Some(OTHER_PAGE), granted)),
+            Kind::User => Principal::User(loaded(StoredKind::User, None, granted)),
+            Kind::App => Principal::App(Arc::clone(&loaded(StoredKind::User, None, granted).app)),
+        };
+        Caller {
+            token: "t".into(),
+            principal,
+        }
+    }
+
+    fn tasks(t: &[Task]) -> PageTasks {
+        PageTasks {
+            page_id: PAGE,
+            user_id: 2,
+            tasks: TaskSet::of(t),
+            since: 0,
+        }
+    }
+
+    /// A row of spec §3: operation, tokens it accepts, tasks that allow it, permissions.
+    type Row = (
+        Operation,
+        &'static [&'static str],
+        &'static [Task],
+        &'static [&'static str],
+    );
+
+    /// Spec §3, written out.
+    fn spec() -> Vec<Row> {
+        vec![
+            (
+                PUBLISH,
+                &["page"],
+                &[CreateContent],
+                &["pages_manage_posts", "pages_read_engagement"],
+            ),
+            (
+                READ_FEED,
+                &["page", "user"],
+                &[CreateContent, Manage, Moderate],
+                &["pages_read_engagement"],
+            ),
+            (
+                MODERATE_COMMENTS,
+                &["page"],
+                &[Moderate],
+                &["pages_manage_engagement", "pages_read_user_content"],
+            ),
+            (
+                INSIGHTS,
+                &["page", "user"],
+                &[Analyze],
+                &["read_insights", "pages_read_engagement"],
+            ),
+            (MESSAGING, &["page"], &[Messaging], &["pages_messaging"]),
+            (SETTINGS, &["page"], &[Manage], &["pages_manage_metadata"]),
+            (
+                ASSIGNED_USERS,
+                &["page", "user"],
+                &[Manage],
+                &["pages_manage_metadata"],
+            ),
+        ]
+    }
+
+    #[test]
+    fn every_cell_of_the_matrix() {
+        for (op, tokens, allowed, perms) in spec() {
+            for kind in [Kind::Page, Kind::OtherPage, Kind::User, Kind::App] {
+                for task in Task::ALL {
+                    let held = tasks(&[task]);
+                    let got =
+                        check(&caller(kind, perms), PAGE, Some(&held), &op).map_err(|e| e.code);
+                    let token_ok = match kind {
+                        Kind::Page => tokens.contains(&"page"),
+                        Kind::User => tokens.contains(&"user"),
+                        Kind::OtherPage | Kind::App => false,
+                    };
+                    let want_ok = token_ok && allowed.contains(&task);
+                    assert_eq!(
+                        got.is_ok(),
+                        want_ok,
+                        "{} {kind:?} {task:?}: {got:?}",
+                        op.name
+                    );
+                    if token_ok && !allowed.contains(&task) {
+                        assert_eq!(got, Err(10), "{} {task:?}", op.name);
+                    }
+                    if !token_ok && matches!(kind, Kind::User | Kind::App) && tokens == ["page"] {
+                        assert_eq!(got, Err(210), "{} {kind:?}", op.name);
+                    }
+                }
+                // No task at all.
+                let got = check(&caller(kind, perms), PAGE, None, &op);
+                assert!(got.is_err(), "{} {kind:?} without tasks", op.name);
+            }
+            // Every permission is needed: drop each one in turn.
+            let token = if tokens.contains(&"page") {
+                Kind::Page
+            } else {
+                Kind::User
+            };
+            for missing in perms {
+                let granted: Vec<&str> = perms.iter().copied().filter(|p| p != missing).collect();
+                let held = tasks(allowed);
+                let e = check(&caller(token, &granted), PAGE, Some(&held), &op).unwrap_err();
+                assert!(
+                    matches!(e.code, 200 | 283),
+                    "{} without {missing}: {e:?}",
+                    op.name
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn facebooks_own_messages() {
+        let held = tasks(&[CreateContent]);
+        let e = check(
+            &caller(Kind::Page, &["pages_read_engagement"]),
+            PAGE,
+            Some(&held),
+            &PUBLISH,
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.message,
+            "(#200) If posting to a page, requires both pages_read_engagement and pages_manage_posts as an admin with sufficient administrative permission"
+        );
+        let held = tasks(&[Moderate]);
+        let e = check(&caller(Kind::User, &[]), PAGE, Some(&held), &READ_FEED).unwrap_err();
+        assert_eq!(
+            (e.code, e.message.as_str()),
+            (
+                283,
+                "(#283) Requires pages_read_engagement permission to manage the object"
+            )
+        );
+        let e = check(&caller(Kind::User, &[]), PAGE, Some(&held), &PUBLISH).unwrap_err();
+        assert_eq!(
+            e.message,
+            "(#210) A page access token is required to request this resource."
+        );
+    }
+}
