@@ -5,6 +5,8 @@ the API version and path, and sends access_token and appsecret_proof as default 
 on every call, so each call here also checks appsecret_proof verification.
 """
 
+import json
+
 import pytest
 from facebook_business.adobjects.page import Page
 from facebook_business.adobjects.user import User
@@ -112,3 +114,66 @@ def test_expired_token(clock):
     assert err.api_error_subcode() == 463
     assert err.api_error_type() == "OAuthException"
 
+
+
+def _batch_callbacks(results: dict, name: str):
+    """success/failure callbacks that record an operation's outcome under `name`."""
+
+    def success(resp):
+        results[name] = ("ok", resp.json())
+
+    def failure(resp):
+        results[name] = ("error", resp.error())
+
+    return {"success": success, "failure": failure}
+
+
+@pytest.mark.filterwarnings("ignore:accounts does not allow field tasks")
+def test_batch_through_sdk(alice, alice_asid):
+    api = ads_api(alice)
+    batch = api.new_batch()
+    results: dict = {}
+    User(fbid="me", api=api).api_get(fields=["id", "name"], batch=batch, **_batch_callbacks(results, "me"))
+    Page(World.COFFEE, api=api).api_get(fields=["name"], batch=batch, **_batch_callbacks(results, "coffee"))
+    Page("999999999", api=api).api_get(fields=["name"], batch=batch, **_batch_callbacks(results, "missing"))
+    assert batch.execute() is None  # no operation left unfinished
+    assert results["me"] == ("ok", {"id": alice_asid, "name": World.ALICE_NAME})
+    assert results["coffee"][0] == "ok"
+    assert results["coffee"][1]["name"] == World.PAGE_NAMES[World.COFFEE]
+    kind, error = results["missing"]
+    assert kind == "error"
+    assert (error.api_error_code(), error.api_error_subcode()) == (100, 33)
+
+
+def test_batch_with_required_proof_through_sdk(alice_proofy):
+    # The SDK sends the top-level appsecret_proof once; it covers every operation using the
+    # top-level token.
+    api = ads_api(alice_proofy, World.PROOFY_ID, World.PROOFY_SECRET)
+    batch = api.new_batch()
+    results: dict = {}
+    User(fbid="me", api=api).api_get(fields=["name"], batch=batch, **_batch_callbacks(results, "me"))
+    assert batch.execute() is None
+    assert results["me"][0] == "ok", results
+    assert results["me"][1]["name"] == World.ALICE_NAME
+
+
+def test_batch_operation_token_needs_its_own_proof(server, alice, alice_proofy):
+    # The top-level proof covers the top-level token only: an operation carrying a token of an
+    # app that requires appsecret_proof must carry that token's own proof.
+    proof = appsecret_proof(World.PROOFY_SECRET, alice_proofy)
+    ops = [
+        {"method": "GET", "relative_url": f"me?access_token={alice_proofy}"},
+        {"method": "GET", "relative_url": "me", "body": f"access_token={alice_proofy}&appsecret_proof={proof}"},
+    ]
+    resp = server.post(
+        "/v25.0/",
+        batch=json.dumps(ops),
+        access_token=alice,
+        appsecret_proof=appsecret_proof(World.ACME_SECRET, alice),
+    )
+    assert resp.status_code == 200, resp.text
+    first, second = resp.json()
+    assert first["code"] == 400
+    assert json.loads(first["body"])["error"]["code"] == 100
+    assert second["code"] == 200, second
+    assert json.loads(second["body"])["name"] == World.ALICE_NAME

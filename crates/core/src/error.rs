@@ -2,6 +2,8 @@
 //!
 //! Messages are copied from Facebook where the spec has them; see `docs/compatibility.md`.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use serde_json::{json, Map, Value};
 
 use crate::model::{Id, Unix};
@@ -352,6 +354,20 @@ impl GraphError {
     pub fn detail(&self) -> Option<&str> {
         self.more.as_ref().and_then(|m| m.detail.as_deref())
     }
+}
+
+/// An 11-character trace id for `fbtrace_id` and `x-fb-trace-id`. Not a secret: a counter run
+/// through a mixer (splitmix64), so ids look random and never repeat within a run.
+pub fn trace_id() -> String {
+    static NEXT: AtomicU64 = AtomicU64::new(0x9e37_79b9_7f4a_7c15);
+    let mut z = NEXT.fetch_add(0x9e37_79b9_7f4a_7c15, Ordering::Relaxed);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^= z >> 31;
+    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
+    (0..11)
+        .map(|i| A[((z >> (i * 6)) & 63) as usize] as char)
+        .collect()
 }
 
 #[cfg(test)]

@@ -1,6 +1,8 @@
 //! A Graph request after the server has normalised it: version stripped, query and body merged,
 //! the token found, `method=` honoured.
 
+use crate::error::GraphError;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Method {
     Get,
@@ -71,6 +73,72 @@ impl Params {
     }
 }
 
+/// The version served when a path names none.
+pub const DEFAULT_VERSION: &str = "v25.0";
+
+/// The newest major version graphtoken answers to.
+const NEWEST_MAJOR: u32 = 25;
+
+/// `vMAJOR.MINOR` as Graph numbers versions: major 2 … 25, minor 0 … 12, no leading zeros.
+pub fn version(seg: &str) -> Option<&str> {
+    let (major, minor) = seg.strip_prefix('v')?.split_once('.')?;
+    let number = |s: &str, max: u32| {
+        let n: u32 = s.parse().ok()?;
+        (n <= max && n.to_string() == s).then_some(n)
+    };
+    let major = number(major, NEWEST_MAJOR)?;
+    number(minor, 12)?;
+    (major >= 2).then_some(seg)
+}
+
+/// A path segment, percent-decoded.
+fn decode_segment(seg: &str) -> String {
+    if !seg.contains('%') {
+        return seg.to_string();
+    }
+    percent_encoding::percent_decode_str(seg)
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
+/// A Graph path (no query) split into the version served and its decoded segments:
+/// `/v3.1/me/accounts` → `("v3.1", ["me", "accounts"])`; without a version, `default`. A first
+/// segment that looks like a version but is not one Graph has is code 2500, answered with
+/// `default` as the version. Used for HTTP requests and for batch operations' `relative_url`.
+pub fn split_path(
+    path: &str,
+    default: &str,
+) -> Result<(String, Vec<String>), (String, GraphError)> {
+    let mut segments = path.split('/').filter(|s| !s.is_empty()).peekable();
+    let mut served = default.to_string();
+    if let Some(first) = segments.peek() {
+        if first.starts_with('v') && first[1..].starts_with(|c: char| c.is_ascii_digit()) {
+            match version(first) {
+                Some(v) => {
+                    served = v.to_string();
+                    segments.next();
+                }
+                None => {
+                    let rest: Vec<&str> = segments.skip(1).collect();
+                    let e = GraphError::unknown_path(&format!("/{}", rest.join("/")));
+                    return Err((served, e));
+                }
+            }
+        }
+    }
+    Ok((served, segments.map(decode_segment).collect()))
+}
+
+/// `method=` honoured on GET and POST (Koala sends DELETE as POST + `method=delete`).
+pub fn method_override(method: Method, params: &Params) -> Method {
+    if matches!(method, Method::Get | Method::Post) {
+        if let Some(o) = params.get("method").and_then(Method::parse) {
+            return o;
+        }
+    }
+    method
+}
+
 #[derive(Clone)]
 pub struct GraphRequest {
     pub method: Method,
@@ -100,6 +168,28 @@ impl std::fmt::Debug for GraphRequest {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn paths_split_into_version_and_segments() {
+        assert_eq!(
+            split_path("/v3.1/me/accounts", DEFAULT_VERSION).unwrap(),
+            (
+                "v3.1".to_string(),
+                vec!["me".to_string(), "accounts".to_string()]
+            )
+        );
+        assert_eq!(
+            split_path("me/a%20b", "v9.0").unwrap(),
+            (
+                "v9.0".to_string(),
+                vec!["me".to_string(), "a b".to_string()]
+            )
+        );
+        assert_eq!(split_path("/", "v9.0").unwrap().1, Vec::<String>::new());
+        let (v, e) = split_path("v99.0/me", "v9.0").unwrap_err();
+        assert_eq!((v.as_str(), e.code), ("v9.0", 2500));
+        assert_eq!(version("v2.80"), None);
+    }
 
     #[test]
     fn debug_output_hides_secrets() {

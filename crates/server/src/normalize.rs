@@ -4,36 +4,11 @@
 use axum::http::{header, HeaderMap, Method as HttpMethod, Uri};
 
 use graphtoken_core::error::GraphError;
-use graphtoken_core::request::{GraphRequest, Method, Params};
+use graphtoken_core::request::{self, GraphRequest, Method, Params};
 
-/// The version served when a path names none.
-pub const DEFAULT_VERSION: &str = "v25.0";
+pub use graphtoken_core::request::DEFAULT_VERSION;
 /// The most parameters a request may carry (query and body together).
 const MAX_PARAMS: usize = 1000;
-
-/// The newest major version graphtoken answers to.
-const NEWEST_MAJOR: u32 = 25;
-
-/// `vMAJOR.MINOR` as Graph numbers versions: major 2 … 25, minor 0 … 12, no leading zeros.
-fn version(seg: &str) -> Option<&str> {
-    let (major, minor) = seg.strip_prefix('v')?.split_once('.')?;
-    let number = |s: &str, max: u32| {
-        let n: u32 = s.parse().ok()?;
-        (n <= max && n.to_string() == s).then_some(n)
-    };
-    let major = number(major, NEWEST_MAJOR)?;
-    number(minor, 12)?;
-    (major >= 2).then_some(seg)
-}
-
-fn decode(seg: &str) -> String {
-    if !seg.contains('%') {
-        return seg.to_string();
-    }
-    percent_encoding::percent_decode_str(seg)
-        .decode_utf8_lossy()
-        .into_owned()
-}
 
 /// The request, or the version to answer with and the error.
 pub fn request(
@@ -42,24 +17,7 @@ pub fn request(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<GraphRequest, (String, GraphError)> {
-    let mut segments = uri.path().split('/').filter(|s| !s.is_empty()).peekable();
-    let mut served = DEFAULT_VERSION.to_string();
-    if let Some(first) = segments.peek() {
-        if first.starts_with('v') && first[1..].starts_with(|c: char| c.is_ascii_digit()) {
-            match version(first) {
-                Some(v) => {
-                    served = v.to_string();
-                    segments.next();
-                }
-                None => {
-                    let rest: Vec<&str> = segments.skip(1).collect();
-                    let e = GraphError::unknown_path(&format!("/{}", rest.join("/")));
-                    return Err((served, e));
-                }
-            }
-        }
-    }
-    let path: Vec<String> = segments.map(decode).collect();
+    let (served, path) = request::split_path(uri.path(), DEFAULT_VERSION)?;
 
     let mut params = Vec::new();
     if !body.is_empty() {
@@ -76,7 +34,7 @@ pub fn request(
     }
     let params = Params(params);
 
-    let mut m = match *method {
+    let m = match *method {
         HttpMethod::GET | HttpMethod::HEAD => Method::Get,
         HttpMethod::POST => Method::Post,
         HttpMethod::DELETE => Method::Delete,
@@ -88,11 +46,7 @@ pub fn request(
             ));
         }
     };
-    if matches!(m, Method::Get | Method::Post) {
-        if let Some(o) = params.get("method").and_then(Method::parse) {
-            m = o;
-        }
-    }
+    let m = request::method_override(m, &params);
 
     let token = params
         .non_empty("access_token")

@@ -1,12 +1,10 @@
 //! Graph JSON out, with the headers real Graph responses carry (spec §8).
 
-use std::sync::atomic::{AtomicU64, Ordering};
-
 use axum::body::Body;
 use axum::http::{header, HeaderName, HeaderValue, Response, StatusCode};
 use serde_json::Value;
 
-use graphtoken_core::error::GraphError;
+use graphtoken_core::error::{self, GraphError};
 use graphtoken_core::ratelimit::Usage;
 
 const JSON: HeaderValue = HeaderValue::from_static("application/json; charset=UTF-8");
@@ -14,18 +12,9 @@ const API_VERSION: HeaderName = HeaderName::from_static("facebook-api-version");
 const TRACE_ID: HeaderName = HeaderName::from_static("x-fb-trace-id");
 const REV: HeaderName = HeaderName::from_static("x-fb-rev");
 
-/// An 11-character trace id for `fbtrace_id` and `x-fb-trace-id`. Not a secret: a counter run
-/// through a mixer (splitmix64), so ids look random and never repeat within a run.
+/// An 11-character trace id for `fbtrace_id` and `x-fb-trace-id` (see [`error::trace_id`]).
 pub fn trace_id() -> String {
-    static NEXT: AtomicU64 = AtomicU64::new(0x9e37_79b9_7f4a_7c15);
-    let mut z = NEXT.fetch_add(0x9e37_79b9_7f4a_7c15, Ordering::Relaxed);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^= z >> 31;
-    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
-    (0..11)
-        .map(|i| A[((z >> (i * 6)) & 63) as usize] as char)
-        .collect()
+    error::trace_id()
 }
 
 /// A Graph answer: the JSON body, or the error envelope with its status.

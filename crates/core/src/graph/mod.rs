@@ -1,7 +1,9 @@
 //! Answers one normalised Graph request: the token endpoint, `debug_token`, and nodes with their
 //! edges. The server turns HTTP into a [`GraphRequest`] and renders what comes back.
 
+mod batch;
 mod debug;
+mod multi;
 mod nodes;
 mod oauth;
 mod page_roles;
@@ -59,13 +61,15 @@ async fn route<S: Store>(
             }
             None => Err(GraphError::debug_token_needs_token()),
         },
-        [] => Err(GraphError::param(
-            "Missing 'ids' parameter: a request to the root names the objects it wants in ids",
-        )),
+        // The root: batch requests (POST with `batch`) and `ids=` multi-gets.
+        [] if req.method == Method::Post && req.params.get("batch").is_some() => {
+            Box::pin(batch::run(g, req, usage)).await
+        }
+        [] => Box::pin(multi::ids(g, req, usage)).await,
         [node, rest @ ..] => match caller(g, req).await? {
             Some(caller) => {
                 ratelimit::admit(g, &caller, Some(node), usage).await?;
-                Box::pin(nodes::handle(g, req, &caller, node, rest)).await
+                Box::pin(multi::node(g, req, &caller, node, rest)).await
             }
             None if *node == "me" => Err(GraphError::active_token_required()),
             None => Err(GraphError::token_required()),

@@ -19,7 +19,7 @@ use crate::timefmt;
 use super::paging::{self, Window};
 use super::require_get;
 
-const USER_FIELDS: &[&str] = &[
+pub(super) const USER_FIELDS: &[&str] = &[
     "id",
     "name",
     "first_name",
@@ -44,7 +44,7 @@ const USER_FIELDS: &[&str] = &[
     "accounts",
     "permissions",
 ];
-const PAGE_FIELDS: &[&str] = &[
+pub(super) const PAGE_FIELDS: &[&str] = &[
     "id",
     "name",
     "category",
@@ -69,7 +69,7 @@ const PAGE_FIELDS: &[&str] = &[
     "location",
     "single_line_address",
 ];
-const APP_FIELDS: &[&str] = &[
+pub(super) const APP_FIELDS: &[&str] = &[
     "id",
     "name",
     "category",

@@ -1,0 +1,113 @@
+//! `GET /?ids=a,b` multi-gets and `metadata=1` on nodes (spec §8), against the real binary.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use common::world::*;
+use common::Server;
+use serde_json::Value;
+
+fn keys(v: &Value) -> Vec<&str> {
+    let mut k: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+    k.sort_unstable();
+    k
+}
+
+#[test]
+fn ids_answers_each_node_keyed_as_given() {
+    let s = Server::seeded();
+    let t = s.alice();
+    for root in ["/", "/v25.0/", "/v3.1"] {
+        let r = s.get_as(&format!("{root}?ids={COFFEE},{NEWS},me&fields=id,name"), &t);
+        assert_eq!(r.status, 200, "{root}: {}", r.text);
+        let mut want = vec![COFFEE, NEWS, "me"];
+        want.sort_unstable();
+        assert_eq!(keys(&r.body), want);
+        let coffee = s.get_as(&format!("/{COFFEE}?fields=id,name"), &t);
+        assert_eq!(r.body[COFFEE], coffee.body);
+        let me = s.get_as("/me?fields=id,name", &t);
+        assert_eq!(r.body["me"], me.body);
+        assert_eq!(r.body[NEWS]["name"], "Acme News");
+    }
+    // Default fields, duplicates and blanks ignored.
+    let r = s.get_as(&format!("/?ids={COFFEE},,{COFFEE}"), &t);
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(keys(&r.body), [COFFEE]);
+    assert_eq!(r.body[COFFEE]["name"], "Acme Coffee");
+}
+
+#[test]
+fn an_unknown_id_fails_the_whole_request_with_803() {
+    let s = Server::seeded();
+    let t = s.alice();
+    let r = s.get_as(&format!("/?ids={COFFEE},999999999,nope"), &t);
+    r.assert_error(
+        803,
+        None,
+        "OAuthException",
+        "(#803) Some of the aliases you requested do not exist: 999999999,nope",
+    );
+    // Other errors of a node pass through as they are.
+    let r = s.get_as(&format!("/?ids={COFFEE}&fields=bogus"), &t);
+    r.assert_error(
+        100,
+        None,
+        "OAuthException",
+        "(#100) Tried accessing nonexisting field (bogus) on node type (Page)",
+    );
+    // No token at all, and a root request without ids.
+    let r = s.get(&format!("/?ids={COFFEE}"));
+    assert_eq!(r.body["error"]["code"], 104, "{}", r.text);
+    let r = s.get_as("/", &t);
+    assert_eq!(r.body["error"]["code"], 100, "{}", r.text);
+}
+
+#[test]
+fn metadata_on_a_user_and_a_page() {
+    let s = Server::seeded();
+    let t = s.alice();
+    let me = s.get_as("/me?metadata=1", &t);
+    assert_eq!(me.status, 200, "{}", me.text);
+    let asid = me.str("id");
+    let m = &me.body["metadata"];
+    assert_eq!(m["type"], "user");
+    let fields = m["fields"].as_array().unwrap();
+    let names: Vec<&str> = fields.iter().map(|f| f["name"].as_str().unwrap()).collect();
+    for f in ["id", "name", "email", "picture", "accounts", "permissions"] {
+        assert!(names.contains(&f), "{f} in {names:?}");
+    }
+    assert!(fields.iter().all(|f| f["description"].is_string()), "{m}");
+    let accounts = m["connections"]["accounts"].as_str().unwrap();
+    assert!(
+        accounts.starts_with(&format!("{}/v25.0/{asid}/accounts?access_token=", s.base)),
+        "{accounts}"
+    );
+    // The connection URL works as it is.
+    let edge = common::send(ureq::get(accounts), common::Body::None);
+    assert_eq!(edge.status, 200, "{}", edge.text);
+    assert_eq!(edge.body["data"].as_array().unwrap().len(), 3);
+    assert!(m["connections"]["permissions"].is_string());
+
+    let page = s.get_as(&format!("/v3.1/{COFFEE}?fields=name&metadata=1"), &t);
+    assert_eq!(page.status, 200, "{}", page.text);
+    assert_eq!(page.body["name"], "Acme Coffee");
+    let m = &page.body["metadata"];
+    assert_eq!(m["type"], "page");
+    assert!(m["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["name"] == "access_token"));
+    assert!(m["connections"]["roles"]
+        .as_str()
+        .unwrap()
+        .contains(&format!("/v3.1/{COFFEE}/roles?access_token=")));
+    assert!(m["connections"].get("accounts").is_none());
+
+    // Not asked: no metadata; with ids=, each node carries its own.
+    let plain = s.get_as("/me", &t);
+    assert!(plain.body.get("metadata").is_none());
+    let both = s.get_as(&format!("/?ids=me,{NEWS}&metadata=1"), &t);
+    assert_eq!(both.body["me"]["metadata"]["type"], "user", "{}", both.text);
+    assert_eq!(both.body[NEWS]["metadata"]["type"], "page");
+}
