@@ -16,7 +16,19 @@ use crate::sqlite::Ctx;
 use graphtoken_core::store::StoreResult;
 
 /// `(version, sql)`, in the order they apply.
-pub(crate) const MIGRATIONS: &[(i64, &str)] = &[(1, V1_INITIAL)];
+pub(crate) const MIGRATIONS: &[(i64, &str)] = &[(1, V1_INITIAL), (2, V2_PAGE_SCOPED_IDS)];
+
+/// Page-scoped ids (PSIDs) and when an app passed App Review (for the ASID → PSID migration
+/// API's 180-day window).
+const V2_PAGE_SCOPED_IDS: &str = r#"
+CREATE TABLE psids (
+    psid INTEGER PRIMARY KEY,
+    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
+    page_id INTEGER NOT NULL REFERENCES pages(id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
+    UNIQUE (user_id, page_id)
+);
+ALTER TABLE apps ADD COLUMN review_approved_at INTEGER;
+"#;
 
 const V1_INITIAL: &str = r#"
 CREATE TABLE apps (
