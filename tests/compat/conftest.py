@@ -44,7 +44,13 @@ class World:
     ALICE_NAME = "Alice Compat"
     ALICE_EMAIL = "alice@compat.example"
     # Minting adds the scopes to the grant, so tokens for alice on acme always use exactly this.
-    ALICE_ACME_SCOPES = ["public_profile", "email", "pages_show_list", "pages_read_engagement"]
+    ALICE_ACME_SCOPES = [
+        "public_profile",
+        "email",
+        "pages_show_list",
+        "pages_read_engagement",
+        "pages_manage_posts",
+    ]
     ALICE_PROOFY_SCOPES = ["public_profile", "email", "pages_show_list"]
     BOB_NAME = "Bob Compat"
 

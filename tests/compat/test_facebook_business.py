@@ -83,6 +83,27 @@ def test_page_token_through_sdk(alice):
     assert Page(World.NEWS, api=page_api).api_get(fields=["name"])["name"] == World.PAGE_NAMES[World.NEWS]
 
 
+def test_page_feed_publish_and_read_through_sdk(alice):
+    # Alice is Admin of Coffee and granted acme pages_manage_posts + pages_read_engagement.
+    token = Page(World.COFFEE, api=ads_api(alice)).api_get(fields=["access_token"])["access_token"]
+    page = Page(World.COFFEE, api=ads_api(token))
+    created = page.create_feed(params={"message": "Fresh from the SDK"})
+    post_id = created["id"]
+    assert post_id.startswith(World.COFFEE + "_")
+    page.create_feed(params={"message": "And a second one"})
+    # Newest first; the SDK's Cursor follows paging.cursors.after through every page.
+    feed = list(page.get_feed(fields=["message"], params={"limit": 1}))
+    messages = [p["message"] for p in feed]
+    assert messages[:2] == ["And a second one", "Fresh from the SDK"]
+    assert feed[1]["id"] == post_id
+
+
+def test_page_feed_refuses_a_user_token_through_sdk(alice):
+    err = request_error(Page(World.COFFEE, api=ads_api(alice)).create_feed, params={"message": "no"})
+    assert err.api_error_code() == 210
+    assert err.api_error_message() == "(#210) A page access token is required to request this resource."
+
+
 def test_app_requiring_proof_works_through_sdk(server, alice_proofy):
     user = me(ads_api(alice_proofy, World.PROOFY_ID, World.PROOFY_SECRET))
     assert user["name"] == World.ALICE_NAME

@@ -68,6 +68,12 @@ impl GraphError {
         self
     }
 
+    /// Adds `error_data` (an object) to the envelope.
+    pub fn with_data(mut self, data: Value) -> Self {
+        self.more.get_or_insert_with(Default::default).data = Some(data);
+        self
+    }
+
     fn token(message: impl Into<String>) -> Self {
         GraphError::new(190, OAUTH, message)
     }

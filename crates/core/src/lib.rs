@@ -6,6 +6,7 @@
 
 pub mod cache;
 pub mod clock;
+pub mod content;
 pub mod error;
 pub mod events;
 pub mod fields;

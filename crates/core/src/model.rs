@@ -107,6 +107,8 @@ pub struct App {
     pub deauthorize_callback_url: Option<String>,
     /// Where data-deletion requests go (spec §7).
     pub data_deletion_url: Option<String>,
+    /// When the app passed App Review (opens the ASID → PSID migration API for 180 days).
+    pub review_approved_at: Option<Unix>,
     pub roles: Vec<(Id, AppRole)>,
     pub rate_limits: RateLimits,
     pub created_at: Unix,

@@ -43,6 +43,13 @@ pub const READ_FEED: Operation = Operation {
     tasks: &[CreateContent, Manage, Moderate],
     permissions: &["pages_read_engagement"],
 };
+/// Read the comments on the Page's posts (user-generated content: `pages_read_user_content`).
+pub const READ_COMMENTS: Operation = Operation {
+    name: "read_comments",
+    token: TokenNeed::PageOrUser,
+    tasks: &[CreateContent, Manage, Moderate],
+    permissions: &["pages_read_engagement", "pages_read_user_content"],
+};
 /// Reply to, hide or delete comments as the Page.
 pub const MODERATE_COMMENTS: Operation = Operation {
     name: "moderate_comments",
@@ -200,6 +207,7 @@ mod tests {
             advanced_access: Vec::new(),
             deauthorize_callback_url: None,
             data_deletion_url: None,
+            review_approved_at: None,
             roles: Vec::new(),
             rate_limits: Default::default(),
             created_at: 0,
@@ -314,6 +322,12 @@ mod tests {
                 &["page", "user"],
                 &[CreateContent, Manage, Moderate],
                 &["pages_read_engagement"],
+            ),
+            (
+                READ_COMMENTS,
+                &["page", "user"],
+                &[CreateContent, Manage, Moderate],
+                &["pages_read_engagement", "pages_read_user_content"],
             ),
             (
                 MODERATE_COMMENTS,

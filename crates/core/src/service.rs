@@ -422,6 +422,26 @@ impl<S: Store> Graph<S> {
         ))
     }
 
+    /// The person's page-scoped id for the Page, created on first need, never an id that
+    /// already names an app, a Page or anyone's app-scoped id.
+    pub async fn psid(&self, user: Id, page: Id) -> Result<Id, GraphError> {
+        for _ in 0..8 {
+            let candidate = token::random_id()?;
+            if self.store.app(candidate).await?.is_some()
+                || self.store.page(candidate).await?.is_some()
+                || self.store.resolve_asid(candidate).await?.is_some()
+            {
+                continue;
+            }
+            if let Some(id) = self.store.ensure_psid(user, page, candidate).await? {
+                return Ok(id);
+            }
+        }
+        Err(GraphError::internal_because(
+            "could not allocate a page-scoped id in 8 draws",
+        ))
+    }
+
     // ---- minting --------------------------------------------------------------------------
 
     /// A login: the person consents to `scopes` for the app (they join the grant), a session

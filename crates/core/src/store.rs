@@ -6,6 +6,7 @@
 
 use std::future::Future;
 
+use crate::content::{Comment, Post};
 use crate::model::{
     AccountStatus, App, Grant, Id, Invalidation, Page, PageTasks, Session, TokenHash, TokenRecord,
     Unix, User,
@@ -178,9 +179,59 @@ pub trait Store: Send + Sync + 'static {
         now: Unix,
     ) -> impl Future<Output = StoreResult<Option<PageTasks>>> + Send;
 
+    // ---- page-scoped ids (spec §2.12) -------------------------------------------------------
+
+    /// The person's page-scoped id for the Page, creating it from `candidate` when there is
+    /// none; `None` when `candidate` is already another person's or Page's PSID.
+    fn ensure_psid(
+        &self,
+        user: Id,
+        page: Id,
+        candidate: Id,
+    ) -> impl Future<Output = StoreResult<Option<Id>>> + Send;
+    /// The person and Page a page-scoped id belongs to.
+    fn resolve_psid(&self, psid: Id) -> impl Future<Output = StoreResult<Option<(Id, Id)>>> + Send;
+    /// The person's page-scoped ids, `(page, psid)`, ordered by Page id.
+    fn psids_of_user(&self, user: Id) -> impl Future<Output = StoreResult<Vec<(Id, Id)>>> + Send;
+    /// The person's app-scoped ids, `(app, asid)`, ordered by app id.
+    fn asids_of_user(&self, user: Id) -> impl Future<Output = StoreResult<Vec<(Id, Id)>>> + Send;
+
     fn setting(&self, name: &str) -> impl Future<Output = StoreResult<Option<String>>> + Send;
     fn put_setting(&self, name: &str, value: &str) -> impl Future<Output = StoreResult<()>> + Send;
 
     /// Writes a resolved seed world in one transaction (upserts; see [`WorldRecords`]).
     fn apply_world(&self, world: &WorldRecords) -> impl Future<Output = StoreResult<()>> + Send;
+
+    // ---- Page content (spec §8; see `crate::content`) -----------------------------------------
+
+    /// Stores a new post (its `id` is ignored) and returns its number: larger than every post
+    /// number before it.
+    fn insert_post(&self, post: &Post) -> impl Future<Output = StoreResult<Id>> + Send;
+    fn post(&self, id: Id) -> impl Future<Output = StoreResult<Option<Post>>> + Send;
+    /// Every post on the Page, oldest first.
+    fn posts_of_page(&self, page: Id) -> impl Future<Output = StoreResult<Vec<Post>>> + Send;
+    /// Replaces a post's message. False when there is no such post.
+    fn edit_post(
+        &self,
+        id: Id,
+        message: &str,
+        at: Unix,
+    ) -> impl Future<Output = StoreResult<bool>> + Send;
+    /// Deletes a post and its comments. False when there is no such post.
+    fn delete_post(&self, id: Id) -> impl Future<Output = StoreResult<bool>> + Send;
+    /// Stores a new comment (its `id` is ignored) and returns its number, larger than every
+    /// comment number before it.
+    fn insert_comment(&self, comment: &Comment) -> impl Future<Output = StoreResult<Id>> + Send;
+    fn comment(&self, id: Id) -> impl Future<Output = StoreResult<Option<Comment>>> + Send;
+    /// Every comment on the post, oldest first.
+    fn comments_of_post(&self, post: Id) -> impl Future<Output = StoreResult<Vec<Comment>>> + Send;
+    /// Changes a comment's message and/or hidden flag. False when there is no such comment.
+    fn update_comment(
+        &self,
+        id: Id,
+        message: Option<&str>,
+        hidden: Option<bool>,
+    ) -> impl Future<Output = StoreResult<bool>> + Send;
+    /// False when there is no such comment.
+    fn delete_comment(&self, id: Id) -> impl Future<Output = StoreResult<bool>> + Send;
 }

@@ -38,6 +38,7 @@ pub struct WorldApp {
     pub advanced_access: Vec<String>,
     pub deauthorize_callback_url: Option<String>,
     pub data_deletion_url: Option<String>,
+    pub review_approved_at: Option<i64>,
     pub roles: Vec<(Ref, AppRole)>,
     pub rate_limits: RateLimits,
 }

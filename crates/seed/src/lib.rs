@@ -37,6 +37,7 @@ const APP_FIELDS: &[&str] = &[
     "advanced_access",
     "deauthorize_callback_url",
     "data_deletion_url",
+    "review_approved_at",
     "roles",
     "rate_limits",
 ];
@@ -515,6 +516,17 @@ impl Cx<'_> {
             }
         }
         let advanced_access = self.permissions(&f, "advanced_access")?;
+        let review_approved_at = match self.string(&f, "review_approved_at")? {
+            Some((s, line)) => Some(graphtoken_core::timefmt::parse_utc(&s).ok_or_else(|| {
+                self.err(
+                    line,
+                    format!(
+                        "`{s}` in review_approved_at of [[apps]] is not a date like \"2026-01-15\" or unix seconds"
+                    ),
+                )
+            })?),
+            None => None,
+        };
         let data_deletion_url = self.string(&f, "data_deletion_url")?;
         if let Some((url, line)) = &data_deletion_url {
             self.url(&f, "data_deletion_url", url, *line)?;
@@ -579,6 +591,7 @@ impl Cx<'_> {
             advanced_access: advanced_access.into_iter().map(|(p, _)| p).collect(),
             deauthorize_callback_url: deauthorize_callback_url.map(|(u, _)| u),
             data_deletion_url: data_deletion_url.map(|(u, _)| u),
+            review_approved_at,
             roles,
             rate_limits,
         };

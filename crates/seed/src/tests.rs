@@ -294,7 +294,7 @@ fn unknown_fields_are_errors() {
         error("[[apps]]\nkey = \"a\"\nname = \"A\"\n\ncolour = \"red\"\n"),
         "w.toml:5: unknown field `colour` in [[apps]]; expected one of key, id, name, secret, \
          client_token, mode, platform, require_appsecret_proof, redirect_uris, advanced_access, \
-         deauthorize_callback_url, data_deletion_url, roles, rate_limits"
+         deauthorize_callback_url, data_deletion_url, review_approved_at, roles, rate_limits"
     );
     assert_eq!(
         error("[[users]]\nkey = \"a\"\nname = \"A\"\npasswd = \"x\"\n"),

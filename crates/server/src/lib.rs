@@ -5,6 +5,7 @@
 
 mod admin;
 pub mod callbacks;
+mod content;
 mod events;
 pub mod faults;
 mod normalize;

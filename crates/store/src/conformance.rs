@@ -53,6 +53,7 @@ pub fn world() -> WorldRecords {
         advanced_access: strings(&["pages_show_list"]),
         deauthorize_callback_url: Some("https://a.example/deauth".into()),
         data_deletion_url: Some("https://a.example/deletion".into()),
+        review_approved_at: Some(1_700_000_000),
         roles: vec![(ALICE, AppRole::Administrator), (BOB, AppRole::Tester)],
         rate_limits: RateLimits {
             app: Some(10),
@@ -74,6 +75,7 @@ pub fn world() -> WorldRecords {
         advanced_access: Vec::new(),
         deauthorize_callback_url: None,
         data_deletion_url: None,
+        review_approved_at: None,
         roles: Vec::new(),
         rate_limits: RateLimits::default(),
         created_at: 101,
@@ -157,6 +159,7 @@ pub async fn run_suite<S: Store>(mut fresh: impl FnMut() -> StoreResult<S>) -> S
     check!(settings);
     check!(world_is_idempotent);
     check!(migrate_is_idempotent);
+    check!(content);
     Ok(())
 }
 
@@ -480,5 +483,95 @@ pub async fn concurrency<S: Store>(store: Arc<S>) -> StoreResult<()> {
         let pages = h.await.map_err(|e| StoreError(e.to_string()))??;
         assert_eq!(pages, 2);
     }
+    Ok(())
+}
+
+/// Posts and comments: numbers grow and are never reused, lists are oldest first, edits and
+/// deletes report whether there was something to change, deleting a post takes its comments.
+pub async fn content<S: Store>(store: &S) -> StoreResult<()> {
+    use graphtoken_core::content::{Author, Comment, Post};
+    store.apply_world(&world()).await?;
+    let post = |page, message: &str| Post {
+        id: 0,
+        page_id: page,
+        app_id: Some(MAIN_APP),
+        message: message.into(),
+        link: None,
+        published: true,
+        created_at: 10,
+        updated_at: 10,
+    };
+    let a = store.insert_post(&post(CAFE, "a")).await?;
+    let b = store.insert_post(&post(CAFE, "b")).await?;
+    let mut other = post(BAKERY, "c");
+    other.app_id = None;
+    other.link = Some("https://example.com".into());
+    other.published = false;
+    let c = store.insert_post(&other).await?;
+    assert!(a < b && b < c);
+    let got = store.post(c).await?.ok_or_else(|| missing("post c"))?;
+    assert_eq!(got, Post { id: c, ..other });
+    let cafe: Vec<String> = store
+        .posts_of_page(CAFE)
+        .await?
+        .into_iter()
+        .map(|p| p.message)
+        .collect();
+    assert_eq!(cafe, ["a", "b"]);
+    assert!(store.edit_post(a, "a2", 20).await?);
+    let edited = store.post(a).await?.ok_or_else(|| missing("post a"))?;
+    assert_eq!(
+        (
+            edited.message.as_str(),
+            edited.updated_at,
+            edited.created_at
+        ),
+        ("a2", 20, 10)
+    );
+    assert!(!store.edit_post(999, "x", 20).await?);
+
+    let comment = |post, author, message: &str| Comment {
+        id: 0,
+        post_id: post,
+        app_id: None,
+        author,
+        message: message.into(),
+        hidden: false,
+        created_at: 30,
+    };
+    let x = store
+        .insert_comment(&comment(b, Author::User(ALICE), "x"))
+        .await?;
+    let y = store.insert_comment(&comment(b, Author::Page, "y")).await?;
+    assert!(x < y);
+    assert!(store.update_comment(x, None, Some(true)).await?);
+    assert!(store.update_comment(y, Some("y2"), None).await?);
+    let listed = store.comments_of_post(b).await?;
+    assert_eq!(listed.len(), 2);
+    assert_eq!(
+        (listed[0].id, listed[0].hidden, listed[0].author),
+        (x, true, Author::User(ALICE))
+    );
+    assert_eq!(
+        (
+            listed[1].message.as_str(),
+            listed[1].hidden,
+            listed[1].author
+        ),
+        ("y2", false, Author::Page)
+    );
+    assert!(store.delete_comment(x).await?);
+    assert!(!store.delete_comment(x).await?);
+    assert!(store.comment(x).await?.is_none());
+    assert!(store.delete_post(b).await?);
+    assert!(store.comment(y).await?.is_none());
+    assert!(store.post(b).await?.is_none());
+    assert!(!store.delete_post(b).await?);
+    // Numbers are not reused after the newest is deleted.
+    assert!(store.delete_post(c).await?);
+    let d = store.insert_post(&post(CAFE, "d")).await?;
+    assert!(d > c);
+    let z = store.insert_comment(&comment(d, Author::Page, "z")).await?;
+    assert!(z > y);
     Ok(())
 }

@@ -4,8 +4,10 @@
 //! [`migrations`](crate::migrations) is written to port to it, and [`conformance`] is the test
 //! suite every backend must pass (enable the `conformance` feature to use it from elsewhere).
 
+mod content;
 mod events;
 mod migrations;
+mod psids;
 mod queries;
 mod rows;
 mod sqlite;

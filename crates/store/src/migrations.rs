@@ -16,7 +16,39 @@ use crate::sqlite::Ctx;
 use graphtoken_core::store::StoreResult;
 
 /// `(version, sql)`, in the order they apply.
-pub(crate) const MIGRATIONS: &[(i64, &str)] = &[(1, V1_INITIAL), (2, V2_PAGE_SCOPED_IDS)];
+pub(crate) const MIGRATIONS: &[(i64, &str)] =
+    &[(1, V1_INITIAL), (2, V2_PAGE_SCOPED_IDS), (3, V3_CONTENT)];
+
+/// The Page content store: posts as the Page, comments on them (a `NULL` `user_id` is the Page
+/// itself), and the counters that number both (never reused).
+const V3_CONTENT: &str = r#"
+CREATE TABLE content_ids (
+    name TEXT PRIMARY KEY,
+    last INTEGER NOT NULL
+);
+INSERT INTO content_ids (name, last) VALUES ('post', 122100000000000000), ('comment', 1100000000000000);
+CREATE TABLE posts (
+    id INTEGER PRIMARY KEY,
+    page_id INTEGER NOT NULL REFERENCES pages(id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
+    app_id INTEGER REFERENCES apps(id) ON DELETE SET NULL DEFERRABLE INITIALLY DEFERRED,
+    message TEXT NOT NULL,
+    link TEXT,
+    published INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+);
+CREATE INDEX posts_by_page ON posts (page_id, id);
+CREATE TABLE comments (
+    id INTEGER PRIMARY KEY,
+    post_id INTEGER NOT NULL REFERENCES posts(id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
+    app_id INTEGER REFERENCES apps(id) ON DELETE SET NULL DEFERRABLE INITIALLY DEFERRED,
+    user_id INTEGER REFERENCES users(id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
+    message TEXT NOT NULL,
+    hidden INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL
+);
+CREATE INDEX comments_by_post ON comments (post_id, id);
+"#;
 
 /// Page-scoped ids (PSIDs) and when an app passed App Review (for the ASID → PSID migration
 /// API's 180-day window).

@@ -14,7 +14,7 @@ use rusqlite::Row;
 use crate::sqlite::Ctx;
 
 pub(crate) const APP_COLS: &str = "id, key, name, secret, client_token, mode, platform, \
-     require_appsecret_proof, redirect_uris, advanced_access, deauthorize_callback_url, created_at, rate_limit_app, rate_limit_user, rate_limit_page, data_deletion_url";
+     require_appsecret_proof, redirect_uris, advanced_access, deauthorize_callback_url, created_at, rate_limit_app, rate_limit_user, rate_limit_page, data_deletion_url, review_approved_at";
 pub(crate) const USER_COLS: &str = "id, key, name, email, password_hash, created_at, status";
 /// [`USER_COLS`] of a join where the users table is `u`.
 pub(crate) const USER_COLS_U: &str =
@@ -82,6 +82,7 @@ pub(crate) fn app(r: &Row) -> rusqlite::Result<App> {
         advanced_access: json_list(r, 9)?,
         deauthorize_callback_url: r.get(10)?,
         data_deletion_url: r.get(15)?,
+        review_approved_at: r.get(16)?,
         roles: Vec::new(),
         created_at: r.get(11)?,
         rate_limits: RateLimits {

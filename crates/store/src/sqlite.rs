@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, TryLockError};
 use std::time::Duration;
 
+use graphtoken_core::content::{Comment, Post};
 use graphtoken_core::model::{
     AccountStatus, App, Grant, Id, Invalidation, Page, PageTasks, Session, TokenHash, TokenRecord,
     Unix, User,
@@ -19,7 +20,7 @@ use graphtoken_core::store::{Store, StoreError, StoreResult, TokenEntry, WorldRe
 use graphtoken_core::tasks::TaskSet;
 use rusqlite::{Connection, TransactionBehavior};
 
-use crate::{events, migrations, queries};
+use crate::{content, events, migrations, psids, queries};
 
 const READERS: usize = 4;
 const BUSY_TIMEOUT: Duration = Duration::from_millis(5000);
@@ -325,6 +326,23 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn ensure_psid(&self, user: Id, page: Id, candidate: Id) -> StoreResult<Option<Id>> {
+        self.write(move |c| psids::ensure_psid(c, user, page, candidate))
+            .await
+    }
+
+    async fn resolve_psid(&self, psid: Id) -> StoreResult<Option<(Id, Id)>> {
+        self.read(move |c| psids::resolve_psid(c, psid)).await
+    }
+
+    async fn psids_of_user(&self, user: Id) -> StoreResult<Vec<(Id, Id)>> {
+        self.read(move |c| psids::psids_of_user(c, user)).await
+    }
+
+    async fn asids_of_user(&self, user: Id) -> StoreResult<Vec<(Id, Id)>> {
+        self.read(move |c| psids::asids_of_user(c, user)).await
+    }
+
     async fn people_of_page(&self, page: Id) -> StoreResult<Vec<(User, PageTasks)>> {
         self.read(move |c| queries::people_of_page(c, page)).await
     }
@@ -367,6 +385,60 @@ impl Store for SqliteStore {
     async fn apply_world(&self, world: &WorldRecords) -> StoreResult<()> {
         let world = world.clone();
         self.write(move |c| queries::apply_world(c, &world)).await
+    }
+
+    // ---- Page content ----
+
+    async fn insert_post(&self, post: &Post) -> StoreResult<Id> {
+        let post = post.clone();
+        self.write(move |c| content::insert_post(c, &post)).await
+    }
+
+    async fn post(&self, id: Id) -> StoreResult<Option<Post>> {
+        self.read(move |c| content::post(c, id)).await
+    }
+
+    async fn posts_of_page(&self, page: Id) -> StoreResult<Vec<Post>> {
+        self.read(move |c| content::posts_of_page(c, page)).await
+    }
+
+    async fn edit_post(&self, id: Id, message: &str, at: Unix) -> StoreResult<bool> {
+        let message = message.to_owned();
+        self.write(move |c| content::edit_post(c, id, &message, at))
+            .await
+    }
+
+    async fn delete_post(&self, id: Id) -> StoreResult<bool> {
+        self.write(move |c| content::delete_post(c, id)).await
+    }
+
+    async fn insert_comment(&self, comment: &Comment) -> StoreResult<Id> {
+        let comment = comment.clone();
+        self.write(move |c| content::insert_comment(c, &comment))
+            .await
+    }
+
+    async fn comment(&self, id: Id) -> StoreResult<Option<Comment>> {
+        self.read(move |c| content::comment(c, id)).await
+    }
+
+    async fn comments_of_post(&self, post: Id) -> StoreResult<Vec<Comment>> {
+        self.read(move |c| content::comments_of_post(c, post)).await
+    }
+
+    async fn update_comment(
+        &self,
+        id: Id,
+        message: Option<&str>,
+        hidden: Option<bool>,
+    ) -> StoreResult<bool> {
+        let message = message.map(str::to_owned);
+        self.write(move |c| content::update_comment(c, id, message.as_deref(), hidden))
+            .await
+    }
+
+    async fn delete_comment(&self, id: Id) -> StoreResult<bool> {
+        self.write(move |c| content::delete_comment(c, id)).await
     }
 }
 

@@ -2,12 +2,14 @@
 //! edges. The server turns HTTP into a [`GraphRequest`] and renders what comes back.
 
 mod batch;
+mod content;
 mod debug;
 mod multi;
 mod nodes;
 mod oauth;
 mod page_roles;
 mod paging;
+mod psids;
 
 use serde_json::Value;
 
@@ -66,6 +68,13 @@ async fn route<S: Store>(
             Box::pin(batch::run(g, req, usage)).await
         }
         [] => Box::pin(multi::ids(g, req, usage)).await,
+        ["pages_id_mapping"] => match caller(g, req).await? {
+            Some(caller) => {
+                ratelimit::admit(g, &caller, None, usage).await?;
+                Box::pin(psids::pages_id_mapping(g, req, &caller)).await
+            }
+            None => Err(GraphError::token_required()),
+        },
         [node, rest @ ..] => match caller(g, req).await? {
             Some(caller) => {
                 ratelimit::admit(g, &caller, Some(node), usage).await?;

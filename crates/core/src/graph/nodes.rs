@@ -124,6 +124,10 @@ pub async fn handle<S: Store>(
             return Err(e);
         }
     }
+    // `<page-id>_<post-id>` and `<post-id>_<comment-id>`: the Page content store.
+    if segment.contains('_') {
+        return Box::pin(super::content::object(g, req, caller, segment, rest)).await;
+    }
     let node = resolve(g, req, caller, segment).await?;
     let fields = req.params.get("fields").map(fields::parse).transpose()?;
     let ctx = Ctx { g, req, caller };
@@ -142,11 +146,20 @@ pub async fn handle<S: Store>(
             Box::pin(ctx.accounts(user, *asid, fields.as_deref(), req.params.get("fields"), &w))
                 .await
         }
+        (Node::User { user, asid }, ["ids_for_pages"]) => {
+            Box::pin(super::psids::ids_for_pages(g, req, caller, user, *asid)).await
+        }
+        (Node::User { user, asid }, ["ids_for_apps"]) => {
+            Box::pin(super::psids::ids_for_apps(g, req, caller, user, *asid)).await
+        }
         (Node::Page(page), ["assigned_users"]) => {
             Box::pin(super::page_roles::assigned_users(g, req, caller, page)).await
         }
         (Node::Page(page), ["roles"]) => {
             Box::pin(super::page_roles::roles(g, req, caller, page)).await
+        }
+        (Node::Page(page), [edge]) if super::content::is_page_edge(edge) => {
+            Box::pin(super::content::page_edge(g, req, caller, page, edge)).await
         }
         (Node::User { user, .. }, ["permissions"]) if req.method == Method::Delete => {
             match req.params.non_empty("permission") {
@@ -177,7 +190,7 @@ pub async fn handle<S: Store>(
 fn is_edge_of_another_type(edge: &str) -> bool {
     matches!(
         edge,
-        "accounts" | "permissions" | "assigned_users" | "roles"
+        "accounts" | "permissions" | "assigned_users" | "roles" | "ids_for_pages" | "ids_for_apps"
     )
 }
 
@@ -215,10 +228,21 @@ async fn resolve<S: Store>(
     if let Some(page) = g.page(id).await? {
         return Ok(Node::Page(page));
     }
-    match g.app(id).await? {
-        Some(app) => Ok(Node::App(app)),
-        None => Err(not_found()),
+    if let Some(app) = g.app(id).await? {
+        return Ok(Node::App(app));
     }
+    // A page-scoped id is known to that Page's token only.
+    match g.store().resolve_psid(id).await? {
+        Some((user, page)) if caller_is_page(caller, page) => {
+            let user = g.user(user).await?.ok_or_else(not_found)?;
+            Ok(Node::User { user, asid: id })
+        }
+        _ => Err(not_found()),
+    }
+}
+
+fn caller_is_page(caller: &Caller, page: Id) -> bool {
+    matches!(&caller.principal, Principal::Page(t) if t.page.as_ref().is_some_and(|(p, _)| p.id == page))
 }
 
 /// Fields to render: those asked for, or the node's defaults; `id` always, last if not asked.

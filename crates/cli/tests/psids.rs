@@ -1,0 +1,178 @@
+//! Page-scoped ids (spec §2.12): ids_for_pages, ids_for_apps and the ASID → PSID migration API.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use common::{fixture, Sandbox, Server};
+use hmac::{Hmac, Mac};
+use serde_json::json;
+
+const CHAT: &str = "1000000000000031";
+const CHAT_SECRET: &str = "chat-secret-0123456789abcdef";
+const OTHER: &str = "1000000000000032";
+const SHOP: &str = "200000000000031";
+/// 2026-07-01, a month after the app passed App Review.
+const IN_WINDOW: i64 = 1_782_864_000;
+
+fn proof(token: &str) -> String {
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(CHAT_SECRET.as_bytes()).unwrap();
+    mac.update(token.as_bytes());
+    mac.finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn start() -> (Sandbox, Server) {
+    let sb = Sandbox::new();
+    let s = Server::on(&sb, Some(&fixture("psids.toml")));
+    (sb, s)
+}
+
+/// The Shop's Page token (from the owner's long-lived token) and the fan's app-scoped id.
+fn setup(s: &Server) -> (String, String) {
+    let r = s.admin_post("/_admin/clock", json!({ "set": IN_WINDOW }));
+    assert_eq!(r.status, 200, "{}", r.text);
+    let owner = s.issue("owner", "chat", &["pages_show_list"], true);
+    let page = s.page_token(SHOP, &owner);
+    let fan = s.issue("fan", "chat", &[], false);
+    let asid = s.get_as("/me", &fan).str("id");
+    (page, asid)
+}
+
+fn map(s: &Server, page: &str, form: &[(&str, &str)]) -> common::Resp {
+    let p = proof(page);
+    let mut all = vec![("access_token", page), ("appsecret_proof", p.as_str())];
+    all.extend_from_slice(form);
+    s.post_form("/pages_id_mapping", &all)
+}
+
+#[test]
+fn the_migration_api_maps_app_scoped_ids_to_stable_page_scoped_ids() {
+    let (_sb, s) = start();
+    let (page, asid) = setup(&s);
+    let r = map(&s, &page, &[("user_ids", &asid)]);
+    assert_eq!(r.status, 200, "{}", r.text);
+    let psid = r.body[&asid]["id"].as_str().unwrap().to_string();
+    assert_ne!(psid, asid);
+    // Stable: asked again, the same id.
+    assert_eq!(
+        map(&s, &page, &[("user_ids", &asid)]).body[&asid]["id"],
+        psid.as_str()
+    );
+
+    // Bad ids: refused with error_data, or skipped when asked to.
+    let r = map(&s, &page, &[("user_ids", &format!("{asid},42"))]);
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert_eq!(
+        r.body["error"]["error_data"],
+        json!({"invalid_ids": ["42"]})
+    );
+    let r = map(
+        &s,
+        &page,
+        &[
+            ("user_ids", &format!("{asid},42")),
+            ("ignore_invalid_ids", "true"),
+        ],
+    );
+    assert_eq!(r.body, json!({ asid.clone(): {"id": psid} }), "{}", r.text);
+
+    // More than 200 ids.
+    let many = vec!["1"; 201].join(",");
+    assert_eq!(
+        map(&s, &page, &[("user_ids", &many)]).body["error"]["code"],
+        100
+    );
+
+    // Without a proof.
+    let r = s.post_form(
+        "/pages_id_mapping",
+        &[("access_token", &page), ("user_ids", &asid)],
+    );
+    assert_eq!(
+        r.body["error"]["message"],
+        "API calls from the server require an appsecret_proof argument"
+    );
+}
+
+#[test]
+fn the_migration_api_closes_180_days_after_app_review() {
+    let (_sb, s) = start();
+    let (page, asid) = setup(&s);
+    s.advance(200 * 86_400);
+    let r = map(&s, &page, &[("user_ids", &asid)]);
+    assert_eq!(r.body["error"]["code"], 200, "{}", r.text);
+}
+
+#[test]
+fn ids_for_pages_and_ids_for_apps_cross_between_the_two_kinds_of_id() {
+    let (_sb, s) = start();
+    let (page, asid) = setup(&s);
+    let app = format!("{CHAT}|{CHAT_SECRET}");
+    let r = s.get_as(
+        &format!(
+            "/{asid}/ids_for_pages?page={SHOP}&appsecret_proof={}",
+            proof(&app)
+        ),
+        &app,
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    let psid = r.body["data"][0]["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        r.body["data"][0]["page"],
+        json!({"id": SHOP, "name": "Chat Shop"})
+    );
+
+    // The Page sees the person under the PSID, and finds their app-scoped ids.
+    let r = s.get_as(
+        &format!("/{psid}/ids_for_apps?appsecret_proof={}", proof(&page)),
+        &page,
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    let apps: Vec<&str> = r.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["app"]["id"].as_str().unwrap())
+        .collect();
+    assert!(apps.contains(&CHAT), "{}", r.text);
+    let chat = r.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["app"]["id"] == CHAT)
+        .unwrap();
+    assert_eq!(chat["id"], asid.as_str());
+    let only = s.get_as(
+        &format!(
+            "/{psid}/ids_for_apps?app={OTHER}&appsecret_proof={}",
+            proof(&page)
+        ),
+        &page,
+    );
+    assert!(only.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|a| a["app"]["id"] == OTHER));
+
+    // The same mapping as the migration API gives.
+    assert_eq!(
+        map(&s, &page, &[("user_ids", &asid)]).body[&asid]["id"],
+        psid.as_str()
+    );
+    // A PSID means nothing to a user token.
+    let owner = s.issue("owner", "chat", &[], false);
+    assert_eq!(
+        s.get_as(&format!("/{psid}"), &owner).body["error"]["error_subcode"],
+        33
+    );
+    // ids_for_pages wants an app token.
+    let r = s.get_as(
+        &format!("/{asid}/ids_for_pages?appsecret_proof={}", proof(&owner)),
+        &owner,
+    );
+    assert_eq!(r.body["error"]["code"], 100, "{}", r.text);
+}

@@ -1,0 +1,556 @@
+//! The Page content store's Graph surface (spec §3, §8): `/{page-id}/feed|posts|published_posts`,
+//! `/{post-id}` (`<page-id>_<post-id>`), `/{post-id}/comments` and `/{comment-id}`
+//! (`<post-id>_<comment-id>`), every call under the policy's operations: PUBLISH for writing
+//! posts, READ_FEED for reading them, READ_COMMENTS for reading comments, MODERATE_COMMENTS for
+//! replying as the Page, hiding and deleting comments.
+//!
+//! Content an app in development mode created is visible only to people with a role on that app
+//! (spec §4); to anyone else it does not exist (100/33).
+
+use serde_json::{json, Map, Value};
+
+use crate::content::{self, Author, Comment, Post};
+use crate::error::GraphError;
+use crate::fields::{self, Field};
+use crate::model::{AppMode, Id, Page};
+use crate::policy::{self, Operation, MODERATE_COMMENTS, PUBLISH, READ_COMMENTS, READ_FEED};
+use crate::request::{GraphRequest, Method};
+use crate::service::{Caller, Graph};
+use crate::store::Store;
+use crate::timefmt;
+
+use super::paging::{self, Window};
+
+/// Fields a Post node has (those graphtoken does not fill are omitted when asked for).
+const POST_FIELDS: &[&str] = &[
+    "id",
+    "message",
+    "created_time",
+    "updated_time",
+    "from",
+    "permalink_url",
+    "is_published",
+    "link",
+    "comments",
+    "story",
+    "full_picture",
+    "status_type",
+    "shares",
+    "attachments",
+    "is_hidden",
+    "is_expired",
+    "privacy",
+    "likes",
+    "reactions",
+    "message_tags",
+    "place",
+    "icon",
+    "picture",
+];
+const POST_DEFAULTS: &[&str] = &["created_time", "message", "id"];
+
+/// Fields a Comment node has.
+const COMMENT_FIELDS: &[&str] = &[
+    "id",
+    "message",
+    "created_time",
+    "from",
+    "is_hidden",
+    "can_hide",
+    "can_remove",
+    "can_comment",
+    "can_like",
+    "comment_count",
+    "like_count",
+    "user_likes",
+    "parent",
+    "permalink_url",
+    "attachment",
+    "message_tags",
+    "object",
+];
+const COMMENT_DEFAULTS: &[&str] = &["created_time", "from", "message", "id"];
+
+/// The edges of a Page this module answers.
+pub fn is_page_edge(edge: &str) -> bool {
+    matches!(edge, "feed" | "posts" | "published_posts")
+}
+
+/// The person behind the caller's token, and their tasks on the Page, checked against `op`.
+async fn authorize<S: Store>(
+    g: &Graph<S>,
+    caller: &Caller,
+    page: Id,
+    op: &Operation,
+) -> Result<(), GraphError> {
+    let tasks = match caller.principal.loaded() {
+        Some(t) => g.page_tasks(page, t.user.id).await?,
+        None => None,
+    };
+    policy::check(caller, page, tasks.as_ref(), op)
+}
+
+/// Whether the caller may see content the app `app` created: always, unless that app is in
+/// development mode and the caller's person has no role on it (spec §4).
+async fn visible<S: Store>(
+    g: &Graph<S>,
+    caller: &Caller,
+    app: Option<Id>,
+) -> Result<bool, GraphError> {
+    let Some(app) = app else { return Ok(true) };
+    let Some(app) = g.app(app).await? else {
+        return Ok(true);
+    };
+    if app.mode != AppMode::Development {
+        return Ok(true);
+    }
+    Ok(caller
+        .principal
+        .loaded()
+        .is_some_and(|t| app.role_of(t.user.id).is_some()))
+}
+
+/// A boolean parameter: `true|false|1|0`.
+fn boolean(req: &GraphRequest, name: &str) -> Result<Option<bool>, GraphError> {
+    match req.params.non_empty(name) {
+        None => Ok(None),
+        Some("true" | "1") => Ok(Some(true)),
+        Some("false" | "0") => Ok(Some(false)),
+        Some(_) => Err(GraphError::param(format!("Param {name} must be a boolean"))),
+    }
+}
+
+/// The `fields` parameter, parsed.
+fn fields_param(req: &GraphRequest) -> Result<Option<Vec<Field>>, GraphError> {
+    req.params.get("fields").map(fields::parse).transpose()
+}
+
+/// Fields to render: those asked for, or the defaults; `id` always.
+fn selection(fields: Option<&[Field]>, defaults: &[&str]) -> Vec<Field> {
+    let mut v: Vec<Field> = match fields {
+        Some(f) if !f.is_empty() => f.to_vec(),
+        _ => defaults.iter().map(|n| Field::plain(n)).collect(),
+    };
+    if !v.iter().any(|f| f.name == "id") {
+        v.push(Field::plain("id"));
+    }
+    v
+}
+
+/// Newest first: paging keys that grow as ids shrink.
+fn newest_first_key(id: Id) -> Id {
+    (i64::MAX as Id) - id
+}
+
+// ---- /{page-id}/feed|posts|published_posts ----------------------------------------------------
+
+/// `GET /{page-id}/feed|posts|published_posts` and `POST /{page-id}/feed`.
+pub async fn page_edge<S: Store>(
+    g: &Graph<S>,
+    req: &GraphRequest,
+    caller: &Caller,
+    page: &Page,
+    edge: &str,
+) -> Result<Value, GraphError> {
+    match req.method {
+        Method::Post if edge == "feed" => publish(g, req, caller, page).await,
+        Method::Get => {
+            authorize(g, caller, page.id, &READ_FEED).await?;
+            let fields = fields_param(req)?;
+            let w = Window::from(
+                req.params.get("limit"),
+                req.params.get("after"),
+                req.params.get("before"),
+            )?;
+            let v = View { g, req, caller };
+            v.feed(page, edge, fields.as_deref(), req.params.get("fields"), &w)
+                .await
+        }
+        _ => Err(GraphError::unknown_object(
+            &page.id.to_string(),
+            req.method.as_str(),
+        )),
+    }
+}
+
+/// `POST /{page-id}/feed`: `message`, `link`, `published` → `{"id": "<page-id>_<post-id>"}`.
+async fn publish<S: Store>(
+    g: &Graph<S>,
+    req: &GraphRequest,
+    caller: &Caller,
+    page: &Page,
+) -> Result<Value, GraphError> {
+    authorize(g, caller, page.id, &PUBLISH).await?;
+    let message = req.params.non_empty("message");
+    let link = req.params.non_empty("link");
+    if message.is_none() && link.is_none() {
+        return Err(GraphError::param("Missing message or attachment"));
+    }
+    let published = boolean(req, "published")?.unwrap_or(true);
+    let now = g.now();
+    let mut post = Post {
+        id: 0,
+        page_id: page.id,
+        app_id: Some(caller.principal.app().id),
+        message: message.unwrap_or_default().to_string(),
+        link: link.map(str::to_string),
+        published,
+        created_at: now,
+        updated_at: now,
+    };
+    post.id = g.store().insert_post(&post).await?;
+    Ok(json!({ "id": post.public_id() }))
+}
+
+// ---- /{post-id}, /{post-id}/comments, /{comment-id} -------------------------------------------
+
+/// What an id with an underscore names, as this caller may see it.
+enum Object {
+    Post(Post),
+    Comment(Post, Comment),
+}
+
+async fn resolve<S: Store>(
+    g: &Graph<S>,
+    caller: &Caller,
+    segment: &str,
+) -> Result<Option<Object>, GraphError> {
+    let Some((left, right)) = content::split_id(segment) else {
+        return Ok(None);
+    };
+    if let Some(post) = g.store().post(right).await? {
+        if post.page_id == left {
+            return Ok(visible(g, caller, post.app_id)
+                .await?
+                .then_some(Object::Post(post)));
+        }
+    }
+    if let Some(comment) = g.store().comment(right).await? {
+        if comment.post_id == left {
+            let Some(post) = g.store().post(left).await? else {
+                return Ok(None);
+            };
+            let seen = visible(g, caller, post.app_id).await?
+                && visible(g, caller, comment.app_id).await?;
+            return Ok(seen.then_some(Object::Comment(post, comment)));
+        }
+    }
+    Ok(None)
+}
+
+/// `/{post-id}` and `/{comment-id}` with what follows them.
+pub async fn object<S: Store>(
+    g: &Graph<S>,
+    req: &GraphRequest,
+    caller: &Caller,
+    segment: &str,
+    rest: &[&str],
+) -> Result<Value, GraphError> {
+    let not_found = || GraphError::unknown_object(segment, req.method.as_str());
+    let object = resolve(g, caller, segment).await?.ok_or_else(not_found)?;
+    let v = View { g, req, caller };
+    match (object, rest) {
+        (Object::Post(post), []) => match req.method {
+            Method::Get => {
+                authorize(g, caller, post.page_id, &READ_FEED).await?;
+                let page = v.page(post.page_id).await?;
+                let fields = fields_param(req)?;
+                v.post(&page, &post, fields.as_deref(), POST_DEFAULTS).await
+            }
+            Method::Post => {
+                authorize(g, caller, post.page_id, &PUBLISH).await?;
+                let message = req
+                    .params
+                    .non_empty("message")
+                    .ok_or_else(|| GraphError::param("The parameter message is required"))?;
+                if !g.store().edit_post(post.id, message, g.now()).await? {
+                    return Err(not_found());
+                }
+                Ok(json!({ "success": true }))
+            }
+            Method::Delete => {
+                authorize(g, caller, post.page_id, &PUBLISH).await?;
+                if !g.store().delete_post(post.id).await? {
+                    return Err(not_found());
+                }
+                Ok(json!({ "success": true }))
+            }
+        },
+        (Object::Post(post), ["comments"]) => match req.method {
+            Method::Get => {
+                authorize(g, caller, post.page_id, &READ_COMMENTS).await?;
+                let page = v.page(post.page_id).await?;
+                let fields = fields_param(req)?;
+                let w = Window::from(
+                    req.params.get("limit"),
+                    req.params.get("after"),
+                    req.params.get("before"),
+                )?;
+                v.comments(
+                    &page,
+                    &post,
+                    fields.as_deref(),
+                    req.params.get("fields"),
+                    &w,
+                )
+                .await
+            }
+            Method::Post => {
+                authorize(g, caller, post.page_id, &MODERATE_COMMENTS).await?;
+                let message = req
+                    .params
+                    .non_empty("message")
+                    .ok_or_else(|| GraphError::param("Missing message or attachment"))?;
+                let mut comment = Comment {
+                    id: 0,
+                    post_id: post.id,
+                    app_id: Some(caller.principal.app().id),
+                    author: Author::Page,
+                    message: message.to_string(),
+                    hidden: false,
+                    created_at: g.now(),
+                };
+                comment.id = g.store().insert_comment(&comment).await?;
+                Ok(json!({ "id": comment.public_id() }))
+            }
+            Method::Delete => Err(not_found()),
+        },
+        (Object::Comment(post, comment), []) => match req.method {
+            Method::Get => {
+                authorize(g, caller, post.page_id, &READ_COMMENTS).await?;
+                let page = v.page(post.page_id).await?;
+                let fields = fields_param(req)?;
+                v.comment(&page, &comment, fields.as_deref()).await
+            }
+            Method::Post => {
+                authorize(g, caller, post.page_id, &MODERATE_COMMENTS).await?;
+                let hidden = boolean(req, "is_hidden")?;
+                let message = req.params.non_empty("message");
+                if hidden.is_none() && message.is_none() {
+                    return Err(GraphError::param(
+                        "The parameter is_hidden or message is required",
+                    ));
+                }
+                // The Page edits only what it wrote itself.
+                if message.is_some() && comment.author != Author::Page {
+                    return Err(GraphError::permission_denied());
+                }
+                if !g
+                    .store()
+                    .update_comment(comment.id, message, hidden)
+                    .await?
+                {
+                    return Err(not_found());
+                }
+                Ok(json!({ "success": true }))
+            }
+            Method::Delete => {
+                authorize(g, caller, post.page_id, &MODERATE_COMMENTS).await?;
+                if !g.store().delete_comment(comment.id).await? {
+                    return Err(not_found());
+                }
+                Ok(json!({ "success": true }))
+            }
+        },
+        _ => Err(GraphError::unknown_path(&format!("/{}", rest.join("/")))),
+    }
+}
+
+// ---- rendering ----------------------------------------------------------------------------------
+
+struct View<'a, S> {
+    g: &'a Graph<S>,
+    req: &'a GraphRequest,
+    caller: &'a Caller,
+}
+
+impl<S: Store> View<'_, S> {
+    async fn page(&self, id: Id) -> Result<std::sync::Arc<Page>, GraphError> {
+        self.g
+            .page(id)
+            .await?
+            .ok_or_else(|| GraphError::internal_because("a post on a Page that is gone"))
+    }
+
+    /// The Page's published posts this caller may see, newest first, one window of them.
+    async fn feed(
+        &self,
+        page: &Page,
+        edge: &str,
+        fields: Option<&[Field]>,
+        fields_param: Option<&str>,
+        w: &Window,
+    ) -> Result<Value, GraphError> {
+        let mut posts = Vec::new();
+        for p in self
+            .g
+            .store()
+            .posts_of_page(page.id)
+            .await?
+            .into_iter()
+            .rev()
+        {
+            if p.published && visible(self.g, self.caller, p.app_id).await? {
+                posts.push(p);
+            }
+        }
+        let keys: Vec<Id> = posts.iter().map(|p| newest_first_key(p.id)).collect();
+        let (range, more_before, more_after) = w.apply(&keys);
+        let ends = keys
+            .get(range.start)
+            .zip(range.end.checked_sub(1).and_then(|e| keys.get(e)))
+            .filter(|_| !range.is_empty())
+            .map(|(a, b)| (*a, *b));
+        let mut items = Vec::with_capacity(range.len());
+        for p in &posts[range] {
+            items.push(Box::pin(self.post(page, p, fields, POST_DEFAULTS)).await?);
+        }
+        Ok(paging::page(
+            self.req,
+            paging::Slice {
+                edge_path: format!("{}/{edge}", page.id),
+                fields: fields_param,
+                items,
+                first_last: ends,
+                more_before,
+                more_after,
+                limit: w.limit,
+            },
+        ))
+    }
+
+    async fn post(
+        &self,
+        page: &Page,
+        post: &Post,
+        fields: Option<&[Field]>,
+        defaults: &[&str],
+    ) -> Result<Value, GraphError> {
+        let mut out = Map::new();
+        for f in selection(fields, defaults) {
+            let v = match f.name.as_str() {
+                "id" => Some(json!(post.public_id())),
+                "message" if !post.message.is_empty() => Some(json!(post.message)),
+                "created_time" => Some(json!(timefmt::graph_time(post.created_at))),
+                "updated_time" => Some(json!(timefmt::graph_time(post.updated_at))),
+                "from" => Some(json!({"name": page.name, "id": page.id.to_string()})),
+                "permalink_url" => Some(json!(format!(
+                    "https://www.facebook.com/{}/posts/{}",
+                    page.id, post.id
+                ))),
+                "is_published" => Some(json!(post.published)),
+                "is_hidden" | "is_expired" => Some(json!(false)),
+                "link" => post.link.as_ref().map(|l| json!(l)),
+                "status_type" => Some(json!(if post.link.is_some() {
+                    "shared_story"
+                } else {
+                    "mobile_status_update"
+                })),
+                "comments" => {
+                    authorize(self.g, self.caller, page.id, &READ_COMMENTS).await?;
+                    let w = Window::from(
+                        f.modifier("limit"),
+                        f.modifier("after"),
+                        f.modifier("before"),
+                    )?;
+                    let sel = f.children.as_deref().map(fields::to_string);
+                    let edge = self.comments(page, post, f.children.as_deref(), sel.as_deref(), &w);
+                    Some(Box::pin(edge).await?)
+                }
+                other if POST_FIELDS.contains(&other) => None,
+                other => return Err(GraphError::unknown_field(other, "Post")),
+            };
+            if let Some(v) = v {
+                out.insert(f.name.clone(), v);
+            }
+        }
+        Ok(Value::Object(out))
+    }
+
+    /// The post's comments this caller may see, oldest first (Facebook's `chronological`).
+    async fn comments(
+        &self,
+        page: &Page,
+        post: &Post,
+        fields: Option<&[Field]>,
+        fields_param: Option<&str>,
+        w: &Window,
+    ) -> Result<Value, GraphError> {
+        let mut comments = Vec::new();
+        for c in self.g.store().comments_of_post(post.id).await? {
+            if visible(self.g, self.caller, c.app_id).await? {
+                comments.push(c);
+            }
+        }
+        let ids: Vec<Id> = comments.iter().map(|c| c.id).collect();
+        let (range, more_before, more_after) = w.apply(&ids);
+        let shown = &comments[range];
+        let mut items = Vec::with_capacity(shown.len());
+        for c in shown {
+            items.push(self.comment(page, c, fields).await?);
+        }
+        let ends = shown.first().zip(shown.last()).map(|(a, b)| (a.id, b.id));
+        Ok(paging::page(
+            self.req,
+            paging::Slice {
+                edge_path: format!("{}/comments", post.public_id()),
+                fields: fields_param,
+                items,
+                first_last: ends,
+                more_before,
+                more_after,
+                limit: w.limit,
+            },
+        ))
+    }
+
+    async fn comment(
+        &self,
+        page: &Page,
+        c: &Comment,
+        fields: Option<&[Field]>,
+    ) -> Result<Value, GraphError> {
+        let mut out = Map::new();
+        for f in selection(fields, COMMENT_DEFAULTS) {
+            let v = match f.name.as_str() {
+                "id" => Some(json!(c.public_id())),
+                "message" => Some(json!(c.message)),
+                "created_time" => Some(json!(timefmt::graph_time(c.created_at))),
+                "from" => Some(self.author(page, c.author).await?),
+                "is_hidden" => Some(json!(c.hidden)),
+                "can_hide" => Some(json!(c.author != Author::Page)),
+                "can_remove" | "can_comment" | "can_like" => Some(json!(true)),
+                "comment_count" | "like_count" => Some(json!(0)),
+                "user_likes" => Some(json!(false)),
+                "permalink_url" => Some(json!(format!(
+                    "https://www.facebook.com/{}/posts/{}?comment_id={}",
+                    page.id, c.post_id, c.id
+                ))),
+                other if COMMENT_FIELDS.contains(&other) => None,
+                other => return Err(GraphError::unknown_field(other, "Comment")),
+            };
+            if let Some(v) = v {
+                out.insert(f.name.clone(), v);
+            }
+        }
+        Ok(Value::Object(out))
+    }
+
+    /// `from`: the Page, or the person as the caller's app knows them (their app-scoped id).
+    async fn author(&self, page: &Page, author: Author) -> Result<Value, GraphError> {
+        match author {
+            Author::Page => Ok(json!({"name": page.name, "id": page.id.to_string()})),
+            Author::User(user) => {
+                let app = self.caller.principal.app().id;
+                let name = self
+                    .g
+                    .user(user)
+                    .await?
+                    .map(|u| u.name.clone())
+                    .unwrap_or_default();
+                let asid = self.g.asid(user, app).await?;
+                Ok(json!({"name": name, "id": asid.to_string()}))
+            }
+        }
+    }
+}
