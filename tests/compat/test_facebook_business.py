@@ -198,3 +198,39 @@ def test_batch_operation_token_needs_its_own_proof(server, alice, alice_proofy):
     assert json.loads(first["body"])["error"]["code"] == 100
     assert second["code"] == 200, second
     assert json.loads(second["body"])["name"] == World.ALICE_NAME
+
+
+EDITOR_TASKS = ["ADVERTISE", "ANALYZE", "CREATE_CONTENT", "MESSAGING", "MODERATE"]
+
+
+def test_assigned_users_through_sdk(server):
+    """Page.get_assigned_users and create_assigned_user through the unmodified SDK (alice
+    manages Compat Coffee; the proofy app makes the SDK's proof part of the check)."""
+    token = server.mint("alice", "proofy", ["pages_show_list", "pages_manage_metadata"])
+    api = ads_api(token, World.PROOFY_ID, World.PROOFY_SECRET)
+    bob_token = server.mint("bob", "proofy", [])
+    proof = appsecret_proof(World.PROOFY_SECRET, bob_token)
+    bob = server.get("/v25.0/me", access_token=bob_token, appsecret_proof=proof).json()["id"]
+
+    page = Page(World.COFFEE, api=api)
+
+    def tasks_of(person: str) -> list[str]:
+        people = page.get_assigned_users(fields=["id", "name", "tasks"])
+        found = [p for p in people if p["id"] == person]
+        assert found, f"{person} not in {[dict(p) for p in people]}"
+        return sorted(found[0]["tasks"])
+
+    assert tasks_of(bob) == EDITOR_TASKS
+    # The SDK sends `tasks` as a JSON array.
+    page.create_assigned_user(params={"user": bob, "tasks": ["ANALYZE"]})
+    assert tasks_of(bob) == ["ANALYZE"]
+    page.create_assigned_user(params={"user": bob, "tasks": EDITOR_TASKS})
+    assert tasks_of(bob) == EDITOR_TASKS
+
+
+def test_assigned_users_refused_without_the_manage_task_through_sdk(server):
+    bob = server.mint("bob", "proofy", ["pages_show_list", "pages_manage_metadata"])
+    api = ads_api(bob, World.PROOFY_ID, World.PROOFY_SECRET)
+    # bob is an Editor on Coffee: no MANAGE task, so the policy refuses with (#10).
+    err = request_error(Page(World.COFFEE, api=api).get_assigned_users, fields=["id"])
+    assert err.api_error_code() == 10
