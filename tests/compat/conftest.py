@@ -50,6 +50,7 @@ class World:
         "pages_show_list",
         "pages_read_engagement",
         "pages_manage_posts",
+        "read_insights",
     ]
     ALICE_PROOFY_SCOPES = ["public_profile", "email", "pages_show_list"]
     BOB_NAME = "Bob Compat"

@@ -127,6 +127,35 @@ def test_proof_from_another_app_is_invalid(alice_proofy):
     assert err.api_error_message() == "Invalid appsecret_proof provided in the API argument"
 
 
+# The SDK checks `metric` against its own type table (list<Object>) and warns; it still sends it.
+@pytest.mark.filterwarnings("ignore:value of metric might not be compatible")
+def test_page_insights_through_sdk(alice):
+    # Alice is Admin of Coffee (ANALYZE) and granted acme read_insights + pages_read_engagement;
+    # the SDK sends the metric list as JSON and its Cursor stops without paging cursors.
+    token = Page(World.COFFEE, api=ads_api(alice)).api_get(fields=["access_token"])["access_token"]
+    params = {"metric": ["page_impressions"], "period": "day", "since": "2026-11-01", "until": "2026-11-08"}
+    insights = list(Page(World.COFFEE, api=ads_api(token)).get_insights(params=params))
+    assert [i["name"] for i in insights] == ["page_impressions"]
+    item = insights[0]
+    assert item["period"] == "day"
+    assert item["title"] == "Daily Total Impressions"
+    assert item["id"] == f"{World.COFFEE}/insights/page_impressions/day"
+    assert len(item["values"]) == 7
+    assert item["values"][-1]["end_time"] == "2026-11-08T08:00:00+0000"
+    # The same request answers the same numbers; the user token works as well.
+    again = list(Page(World.COFFEE, api=ads_api(alice)).get_insights(params=params))
+    assert again[0]["values"] == item["values"]
+
+
+# The SDK checks `metric` against its own type table (list<Object>) and warns; it still sends it.
+@pytest.mark.filterwarnings("ignore:value of metric might not be compatible")
+def test_page_insights_unknown_metric_through_sdk(alice):
+    page = Page(World.COFFEE, api=ads_api(alice))
+    err = request_error(lambda: list(page.get_insights(params={"metric": ["page_nonsense"]})))
+    assert err.api_error_code() == 100
+    assert err.api_error_message() == "(#100) The value must be a valid insights metric"
+
+
 def test_expired_token(clock):
     api = ads_api(clock.mint("alice", "acme", World.ALICE_ACME_SCOPES))
     clock.advance(2 * SHORT_LIVED)

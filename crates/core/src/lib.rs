@@ -11,6 +11,7 @@ pub mod error;
 pub mod events;
 pub mod fields;
 pub mod graph;
+pub mod messaging;
 pub mod model;
 pub mod password;
 pub mod permissions;

@@ -78,6 +78,20 @@ pub const SETTINGS: Operation = Operation {
     tasks: &[Manage],
     permissions: &["pages_manage_metadata"],
 };
+/// Call-to-action buttons (`/{page-id}/call_to_actions`); the task mapping is [U].
+pub const CALL_TO_ACTION: Operation = Operation {
+    name: "call_to_action",
+    token: TokenNeed::PageToken,
+    tasks: &[Manage, CreateContent],
+    permissions: &["pages_manage_cta"],
+};
+/// Instant Articles (`/{page-id}/instant_articles`); the task mapping is [U].
+pub const INSTANT_ARTICLES: Operation = Operation {
+    name: "instant_articles",
+    token: TokenNeed::PageToken,
+    tasks: &[CreateContent],
+    permissions: &["pages_manage_instant_articles"],
+};
 /// Who has which task on the Page (`/{page-id}/assigned_users`, `/{page-id}/roles`).
 pub const ASSIGNED_USERS: Operation = Operation {
     name: "assigned_users",
@@ -343,6 +357,18 @@ mod tests {
             ),
             (MESSAGING, &["page"], &[Messaging], &["pages_messaging"]),
             (SETTINGS, &["page"], &[Manage], &["pages_manage_metadata"]),
+            (
+                CALL_TO_ACTION,
+                &["page"],
+                &[Manage, CreateContent],
+                &["pages_manage_cta"],
+            ),
+            (
+                INSTANT_ARTICLES,
+                &["page"],
+                &[CreateContent],
+                &["pages_manage_instant_articles"],
+            ),
             (
                 ASSIGNED_USERS,
                 &["page", "user"],

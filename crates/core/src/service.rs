@@ -210,6 +210,9 @@ impl<S: Store> Graph<S> {
     pub(crate) fn forget_app(&self, app: Id) {
         self.apps.remove(&app);
     }
+    pub(crate) fn forget_page(&self, page: Id) {
+        self.pages.remove(&page);
+    }
     pub(crate) fn forget_tasks(&self, page: Id, user: Id) {
         self.tasks.remove(&(page, user));
     }

@@ -7,6 +7,7 @@
 use std::future::Future;
 
 use crate::content::{Comment, Post};
+use crate::messaging::{Conversation, Message};
 use crate::model::{
     AccountStatus, App, Grant, Id, Invalidation, Page, PageTasks, Session, TokenHash, TokenRecord,
     Unix, User,
@@ -234,4 +235,79 @@ pub trait Store: Send + Sync + 'static {
     ) -> impl Future<Output = StoreResult<bool>> + Send;
     /// False when there is no such comment.
     fn delete_comment(&self, id: Id) -> impl Future<Output = StoreResult<bool>> + Send;
+
+    // ---- messaging (spec §3; see `crate::messaging`) ---------------------------------------
+
+    /// The conversation between the Page and the person, started at `at` when there is none.
+    fn ensure_conversation(
+        &self,
+        page: Id,
+        user: Id,
+        at: Unix,
+    ) -> impl Future<Output = StoreResult<Id>> + Send;
+    fn conversation(
+        &self,
+        id: Id,
+    ) -> impl Future<Output = StoreResult<Option<Conversation>>> + Send;
+    /// The Page's conversations, most recently updated first.
+    fn conversations_of_page(
+        &self,
+        page: Id,
+    ) -> impl Future<Output = StoreResult<Vec<Conversation>>> + Send;
+    /// Stores a message (its `id` is ignored), bumps its conversation's `updated_at`, and
+    /// returns its number, larger than every message number before it.
+    fn insert_message(&self, message: &Message) -> impl Future<Output = StoreResult<Id>> + Send;
+    fn message(&self, id: Id) -> impl Future<Output = StoreResult<Option<Message>>> + Send;
+    /// The conversation's messages, oldest first.
+    fn messages_of_conversation(
+        &self,
+        conversation: Id,
+    ) -> impl Future<Output = StoreResult<Vec<Message>>> + Send;
+
+    // ---- Page settings (spec §3; see `crate::graph::page_settings`) ------------------------
+
+    /// The Page's about/description/website/phone; `None` when there is no such Page.
+    fn page_info(
+        &self,
+        page: Id,
+    ) -> impl Future<Output = StoreResult<Option<crate::graph::page_settings::PageInfo>>> + Send;
+    /// Sets the fields that are `Some` (an empty string clears one). False when there is no such
+    /// Page.
+    fn set_page_info(
+        &self,
+        page: Id,
+        info: &crate::graph::page_settings::PageInfo,
+    ) -> impl Future<Output = StoreResult<bool>> + Send;
+    /// Stores a new button (its `id` is ignored) and returns its number (never reused).
+    fn insert_call_to_action(
+        &self,
+        cta: &crate::graph::page_settings::CallToAction,
+    ) -> impl Future<Output = StoreResult<Id>> + Send;
+    /// The Page's buttons, oldest first.
+    fn call_to_actions_of_page(
+        &self,
+        page: Id,
+    ) -> impl Future<Output = StoreResult<Vec<crate::graph::page_settings::CallToAction>>> + Send;
+    /// False when the Page has no such button.
+    fn delete_call_to_action(
+        &self,
+        page: Id,
+        id: Id,
+    ) -> impl Future<Output = StoreResult<bool>> + Send;
+    /// Stores a new article (its `id` is ignored) and returns its number (never reused).
+    fn insert_instant_article(
+        &self,
+        article: &crate::graph::page_settings::InstantArticle,
+    ) -> impl Future<Output = StoreResult<Id>> + Send;
+    /// The Page's articles, oldest first.
+    fn instant_articles_of_page(
+        &self,
+        page: Id,
+    ) -> impl Future<Output = StoreResult<Vec<crate::graph::page_settings::InstantArticle>>> + Send;
+    /// False when the Page has no such article.
+    fn delete_instant_article(
+        &self,
+        page: Id,
+        id: Id,
+    ) -> impl Future<Output = StoreResult<bool>> + Send;
 }

@@ -28,6 +28,7 @@ pub fn routes<S: Store>(state: Arc<AppState<S>>) -> Router<Arc<AppState<S>>> {
         .route("/debug_token", post(debug_token::<S>))
         .merge(crate::events::routes::<S>())
         .merge(crate::content::routes::<S>())
+        .merge(crate::messaging::routes::<S>())
         .merge(crate::faults::routes::<S>())
         .route_layer(middleware::from_fn_with_state(state, require_key::<S>))
         .fallback(|| async { crate::not_found() })

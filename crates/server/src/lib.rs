@@ -8,6 +8,7 @@ pub mod callbacks;
 mod content;
 mod events;
 pub mod faults;
+mod messaging;
 mod normalize;
 mod render;
 

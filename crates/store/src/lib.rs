@@ -6,7 +6,9 @@
 
 mod content;
 mod events;
+mod messaging;
 mod migrations;
+mod page_settings;
 mod psids;
 mod queries;
 mod rows;

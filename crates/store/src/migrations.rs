@@ -16,8 +16,62 @@ use crate::sqlite::Ctx;
 use graphtoken_core::store::StoreResult;
 
 /// `(version, sql)`, in the order they apply.
-pub(crate) const MIGRATIONS: &[(i64, &str)] =
-    &[(1, V1_INITIAL), (2, V2_PAGE_SCOPED_IDS), (3, V3_CONTENT)];
+pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
+    (1, V1_INITIAL),
+    (2, V2_PAGE_SCOPED_IDS),
+    (3, V3_CONTENT),
+    (4, V4_MESSAGING),
+    (5, V5_PAGE_SETTINGS),
+];
+
+/// Page settings (about, description, website, phone on `pages`), call-to-action buttons and
+/// Instant Articles, numbered from two more `content_ids` counters (never reused).
+const V5_PAGE_SETTINGS: &str = r#"
+ALTER TABLE pages ADD COLUMN about TEXT;
+ALTER TABLE pages ADD COLUMN description TEXT;
+ALTER TABLE pages ADD COLUMN website TEXT;
+ALTER TABLE pages ADD COLUMN phone TEXT;
+INSERT INTO content_ids (name, last) VALUES ('cta', 1500000000000000), ('instant_article', 1600000000000000);
+CREATE TABLE call_to_actions (
+    id INTEGER PRIMARY KEY,
+    page_id INTEGER NOT NULL REFERENCES pages(id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
+    type TEXT NOT NULL,
+    web_url TEXT,
+    created_at INTEGER NOT NULL
+);
+CREATE INDEX call_to_actions_by_page ON call_to_actions (page_id, id);
+CREATE TABLE instant_articles (
+    id INTEGER PRIMARY KEY,
+    page_id INTEGER NOT NULL REFERENCES pages(id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
+    html_source TEXT NOT NULL,
+    published INTEGER NOT NULL,
+    created_at INTEGER NOT NULL
+);
+CREATE INDEX instant_articles_by_page ON instant_articles (page_id, id);
+"#;
+
+/// Page messaging: one conversation per Page × person, and its messages (`from_page` 1 when the
+/// Page sent it through the Send API).
+const V4_MESSAGING: &str = r#"
+CREATE TABLE conversations (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    page_id INTEGER NOT NULL REFERENCES pages(id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
+    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
+    updated_at INTEGER NOT NULL,
+    UNIQUE (page_id, user_id)
+);
+CREATE INDEX conversations_by_page ON conversations (page_id, updated_at);
+CREATE TABLE messages (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    conversation_id INTEGER NOT NULL
+        REFERENCES conversations(id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
+    from_page INTEGER NOT NULL,
+    app_id INTEGER REFERENCES apps(id) ON DELETE SET NULL DEFERRABLE INITIALLY DEFERRED,
+    message TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+);
+CREATE INDEX messages_by_conversation ON messages (conversation_id, id);
+"#;
 
 /// The Page content store: posts as the Page, comments on them (a `NULL` `user_id` is the Page
 /// itself), and the counters that number both (never reused).

@@ -12,6 +12,8 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError, TryLockError};
 use std::time::Duration;
 
 use graphtoken_core::content::{Comment, Post};
+use graphtoken_core::graph::page_settings::{CallToAction, InstantArticle, PageInfo};
+use graphtoken_core::messaging::{Conversation, Message};
 use graphtoken_core::model::{
     AccountStatus, App, Grant, Id, Invalidation, Page, PageTasks, Session, TokenHash, TokenRecord,
     Unix, User,
@@ -20,7 +22,7 @@ use graphtoken_core::store::{Store, StoreError, StoreResult, TokenEntry, WorldRe
 use graphtoken_core::tasks::TaskSet;
 use rusqlite::{Connection, TransactionBehavior};
 
-use crate::{content, events, migrations, psids, queries};
+use crate::{content, events, messaging, migrations, page_settings, psids, queries};
 
 const READERS: usize = 4;
 const BUSY_TIMEOUT: Duration = Duration::from_millis(5000);
@@ -439,6 +441,81 @@ impl Store for SqliteStore {
 
     async fn delete_comment(&self, id: Id) -> StoreResult<bool> {
         self.write(move |c| content::delete_comment(c, id)).await
+    }
+
+    // ---- messaging ----
+
+    async fn ensure_conversation(&self, page: Id, user: Id, at: Unix) -> StoreResult<Id> {
+        self.write(move |c| messaging::ensure_conversation(c, page, user, at))
+            .await
+    }
+
+    async fn conversation(&self, id: Id) -> StoreResult<Option<Conversation>> {
+        self.read(move |c| messaging::conversation(c, id)).await
+    }
+
+    async fn conversations_of_page(&self, page: Id) -> StoreResult<Vec<Conversation>> {
+        self.read(move |c| messaging::conversations_of_page(c, page))
+            .await
+    }
+
+    async fn insert_message(&self, message: &Message) -> StoreResult<Id> {
+        let message = message.clone();
+        self.write(move |c| messaging::insert_message(c, &message))
+            .await
+    }
+
+    async fn message(&self, id: Id) -> StoreResult<Option<Message>> {
+        self.read(move |c| messaging::message(c, id)).await
+    }
+
+    async fn messages_of_conversation(&self, conversation: Id) -> StoreResult<Vec<Message>> {
+        self.read(move |c| messaging::messages_of_conversation(c, conversation))
+            .await
+    }
+
+    // ---- Page settings ----
+
+    async fn page_info(&self, page: Id) -> StoreResult<Option<PageInfo>> {
+        self.read(move |c| page_settings::page_info(c, page)).await
+    }
+
+    async fn set_page_info(&self, page: Id, info: &PageInfo) -> StoreResult<bool> {
+        let info = info.clone();
+        self.write(move |c| page_settings::set_page_info(c, page, &info))
+            .await
+    }
+
+    async fn insert_call_to_action(&self, cta: &CallToAction) -> StoreResult<Id> {
+        let cta = cta.clone();
+        self.write(move |c| page_settings::insert_call_to_action(c, &cta))
+            .await
+    }
+
+    async fn call_to_actions_of_page(&self, page: Id) -> StoreResult<Vec<CallToAction>> {
+        self.read(move |c| page_settings::call_to_actions_of_page(c, page))
+            .await
+    }
+
+    async fn delete_call_to_action(&self, page: Id, id: Id) -> StoreResult<bool> {
+        self.write(move |c| page_settings::delete_call_to_action(c, page, id))
+            .await
+    }
+
+    async fn insert_instant_article(&self, article: &InstantArticle) -> StoreResult<Id> {
+        let article = article.clone();
+        self.write(move |c| page_settings::insert_instant_article(c, &article))
+            .await
+    }
+
+    async fn instant_articles_of_page(&self, page: Id) -> StoreResult<Vec<InstantArticle>> {
+        self.read(move |c| page_settings::instant_articles_of_page(c, page))
+            .await
+    }
+
+    async fn delete_instant_article(&self, page: Id, id: Id) -> StoreResult<bool> {
+        self.write(move |c| page_settings::delete_instant_article(c, page, id))
+            .await
     }
 }
 

@@ -4,10 +4,13 @@
 mod batch;
 mod content;
 mod debug;
+mod insights;
+mod messaging;
 mod multi;
 mod nodes;
 mod oauth;
 mod page_roles;
+pub mod page_settings;
 mod paging;
 mod psids;
 

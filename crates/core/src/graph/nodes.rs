@@ -124,6 +124,10 @@ pub async fn handle<S: Store>(
             return Err(e);
         }
     }
+    // `t_<n>` and `m_<n>`: Page conversations and messages.
+    if super::messaging::is_object(segment) {
+        return Box::pin(super::messaging::object(g, req, caller, segment, rest)).await;
+    }
     // `<page-id>_<post-id>` and `<post-id>_<comment-id>`: the Page content store.
     if segment.contains('_') {
         return Box::pin(super::content::object(g, req, caller, segment, rest)).await;
@@ -132,6 +136,9 @@ pub async fn handle<S: Store>(
     let fields = req.params.get("fields").map(fields::parse).transpose()?;
     let ctx = Ctx { g, req, caller };
     match (&node, rest) {
+        (Node::Page(page), []) if req.method == Method::Post => {
+            Box::pin(super::page_settings::update(g, req, caller, page)).await
+        }
         (_, []) => {
             require_get(req, segment)?;
             ctx.render(&node, fields.as_deref()).await
@@ -158,8 +165,17 @@ pub async fn handle<S: Store>(
         (Node::Page(page), ["roles"]) => {
             Box::pin(super::page_roles::roles(g, req, caller, page)).await
         }
+        (Node::Page(page), ["insights", tail @ ..]) => {
+            Box::pin(super::insights::insights(g, req, caller, page, tail)).await
+        }
         (Node::Page(page), [edge]) if super::content::is_page_edge(edge) => {
             Box::pin(super::content::page_edge(g, req, caller, page, edge)).await
+        }
+        (Node::Page(page), [edge]) if super::messaging::is_page_edge(edge) => {
+            Box::pin(super::messaging::page_edge(g, req, caller, page, edge)).await
+        }
+        (Node::Page(page), [edge]) if super::page_settings::is_page_edge(edge) => {
+            Box::pin(super::page_settings::page_edge(g, req, caller, page, edge)).await
         }
         (Node::User { user, .. }, ["permissions"]) if req.method == Method::Delete => {
             match req.params.non_empty("permission") {
@@ -387,6 +403,9 @@ impl<S: Store> Ctx<'_, S> {
                 "is_verified" => Some(json!(false)),
                 "verification_status" => Some(json!("not_verified")),
                 "picture" => Some(picture(self.req, page.id, &f)),
+                name if super::page_settings::INFO_FIELDS.contains(&name) => {
+                    super::page_settings::info_field(self.g, page.id, name).await?
+                }
                 other if PAGE_FIELDS.contains(&other) => None,
                 other => return Err(GraphError::unknown_field(other, "Page")),
             };

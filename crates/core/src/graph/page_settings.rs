@@ -1,0 +1,293 @@
+//! Page settings, call-to-action buttons and Instant Articles (spec §3), each under the policy:
+//!
+//! * `POST /{page-id}` with `about`, `description`, `website`, `phone` → `{"success": true}`
+//!   (SETTINGS: a Page token, MANAGE, `pages_manage_metadata`); the four fields then render on
+//!   the Page node (`GET /{page-id}?fields=about,...`). An empty value clears a field.
+//! * `GET|POST /{page-id}/call_to_actions` (`type`, `web_url`) and
+//!   `DELETE /{page-id}/call_to_actions?id=<cta-id>` (CALL_TO_ACTION: a Page token, MANAGE or
+//!   CREATE_CONTENT [U], `pages_manage_cta`).
+//! * `GET|POST /{page-id}/instant_articles` (`html_source`, `published`) and
+//!   `DELETE /{page-id}/instant_articles?id=<article-id>` (INSTANT_ARTICLES: a Page token,
+//!   CREATE_CONTENT [U], `pages_manage_instant_articles`).
+//!
+//! Button and article ids are plain numbers drawn from the store's never-reused counters; they
+//! are deleted through their Page's edge (`?id=`), not as `/{id}` nodes.
+
+use serde_json::{json, Value};
+
+use crate::error::GraphError;
+use crate::model::{Id, Page, Unix};
+use crate::policy::{self, Operation, CALL_TO_ACTION, INSTANT_ARTICLES, SETTINGS};
+use crate::request::{GraphRequest, Method};
+use crate::service::{Caller, Graph};
+use crate::store::Store;
+use crate::timefmt;
+
+/// A Page's editable information; `None` is unset.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PageInfo {
+    pub about: Option<String>,
+    pub description: Option<String>,
+    pub website: Option<String>,
+    pub phone: Option<String>,
+}
+
+/// A call-to-action button on a Page.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CallToAction {
+    /// Assigned by the store on insert.
+    pub id: Id,
+    pub page_id: Id,
+    /// `BOOK_NOW`, `CALL_NOW`, ...
+    pub kind: String,
+    pub web_url: Option<String>,
+    pub created_at: Unix,
+}
+
+/// An Instant Article of a Page.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InstantArticle {
+    /// Assigned by the store on insert.
+    pub id: Id,
+    pub page_id: Id,
+    pub html_source: String,
+    pub published: bool,
+    pub created_at: Unix,
+}
+
+/// Button types Facebook documents.
+const CTA_TYPES: &[&str] = &[
+    "BOOK_NOW",
+    "BUY_NOW",
+    "CALL_NOW",
+    "CONTACT_US",
+    "DOWNLOAD",
+    "GET_DIRECTIONS",
+    "LEARN_MORE",
+    "MESSAGE_PAGE",
+    "ORDER_NOW",
+    "PLAY_GAME",
+    "SEND_EMAIL",
+    "SHOP_NOW",
+    "SIGN_UP",
+    "USE_APP",
+    "WATCH_VIDEO",
+];
+
+/// The Page's settings fields this module stores.
+pub const INFO_FIELDS: &[&str] = &["about", "description", "website", "phone"];
+
+/// The edges of a Page this module answers.
+pub fn is_page_edge(edge: &str) -> bool {
+    matches!(edge, "call_to_actions" | "instant_articles")
+}
+
+async fn authorize<S: Store>(
+    g: &Graph<S>,
+    caller: &Caller,
+    page: Id,
+    op: &Operation,
+) -> Result<(), GraphError> {
+    let tasks = match caller.principal.loaded() {
+        Some(t) => g.page_tasks(page, t.user.id).await?,
+        None => None,
+    };
+    policy::check(caller, page, tasks.as_ref(), op)
+}
+
+/// One settings field of the Page, as stored (`None` when unset).
+pub(super) async fn info_field<S: Store>(
+    g: &Graph<S>,
+    page: Id,
+    name: &str,
+) -> Result<Option<Value>, GraphError> {
+    let info = g.store().page_info(page).await?.unwrap_or_default();
+    let v = match name {
+        "about" => info.about,
+        "description" => info.description,
+        "website" => info.website,
+        "phone" => info.phone,
+        _ => None,
+    };
+    Ok(v.map(Value::from))
+}
+
+/// `POST /{page-id}`: changes any of `about`, `description`, `website`, `phone`.
+pub async fn update<S: Store>(
+    g: &Graph<S>,
+    req: &GraphRequest,
+    caller: &Caller,
+    page: &Page,
+) -> Result<Value, GraphError> {
+    authorize(g, caller, page.id, &SETTINGS).await?;
+    let get = |name: &str| req.params.get(name).map(str::to_string);
+    let info = PageInfo {
+        about: get("about"),
+        description: get("description"),
+        website: get("website"),
+        phone: get("phone"),
+    };
+    if info == PageInfo::default() {
+        return Err(GraphError::param(
+            "At least one of about, description, website, phone is required",
+        ));
+    }
+    if !g.store().set_page_info(page.id, &info).await? {
+        return Err(GraphError::unknown_object(
+            &page.id.to_string(),
+            req.method.as_str(),
+        ));
+    }
+    g.forget_page(page.id);
+    Ok(json!({ "success": true }))
+}
+
+/// A boolean parameter: `true|false|1|0`.
+fn boolean(req: &GraphRequest, name: &str) -> Result<Option<bool>, GraphError> {
+    match req.params.non_empty(name) {
+        None => Ok(None),
+        Some("true" | "1") => Ok(Some(true)),
+        Some("false" | "0") => Ok(Some(false)),
+        Some(_) => Err(GraphError::param(format!("Param {name} must be a boolean"))),
+    }
+}
+
+/// The `id` parameter of a DELETE on an edge.
+fn id_param(req: &GraphRequest) -> Result<Id, GraphError> {
+    let id = req
+        .params
+        .non_empty("id")
+        .ok_or_else(|| GraphError::param("The parameter id is required"))?;
+    id.parse()
+        .map_err(|_| GraphError::param(format!("Invalid id: {id}")))
+}
+
+fn success(found: bool, req: &GraphRequest) -> Result<Value, GraphError> {
+    if found {
+        Ok(json!({ "success": true }))
+    } else {
+        Err(GraphError::unknown_object(
+            req.params.get("id").unwrap_or_default(),
+            req.method.as_str(),
+        ))
+    }
+}
+
+/// `/{page-id}/call_to_actions` and `/{page-id}/instant_articles`.
+pub async fn page_edge<S: Store>(
+    g: &Graph<S>,
+    req: &GraphRequest,
+    caller: &Caller,
+    page: &Page,
+    edge: &str,
+) -> Result<Value, GraphError> {
+    if edge == "call_to_actions" {
+        call_to_actions(g, req, caller, page).await
+    } else {
+        instant_articles(g, req, caller, page).await
+    }
+}
+
+async fn call_to_actions<S: Store>(
+    g: &Graph<S>,
+    req: &GraphRequest,
+    caller: &Caller,
+    page: &Page,
+) -> Result<Value, GraphError> {
+    authorize(g, caller, page.id, &CALL_TO_ACTION).await?;
+    match req.method {
+        Method::Get => {
+            let data: Vec<Value> = g
+                .store()
+                .call_to_actions_of_page(page.id)
+                .await?
+                .iter()
+                .map(|c| {
+                    let mut v = json!({
+                        "id": c.id.to_string(),
+                        "type": c.kind,
+                        "status": "ACTIVE",
+                        "created_time": timefmt::graph_time(c.created_at),
+                    });
+                    if let Some(url) = &c.web_url {
+                        v["web_url"] = json!(url);
+                    }
+                    v
+                })
+                .collect();
+            Ok(json!({ "data": data }))
+        }
+        Method::Post => {
+            let kind = req
+                .params
+                .non_empty("type")
+                .ok_or_else(|| GraphError::param("The parameter type is required"))?;
+            if !CTA_TYPES.contains(&kind) {
+                return Err(GraphError::param(format!(
+                    "Param type must be one of {{{}}}",
+                    CTA_TYPES.join(", ")
+                )));
+            }
+            let mut cta = CallToAction {
+                id: 0,
+                page_id: page.id,
+                kind: kind.to_string(),
+                web_url: req.params.non_empty("web_url").map(str::to_string),
+                created_at: g.now(),
+            };
+            cta.id = g.store().insert_call_to_action(&cta).await?;
+            Ok(json!({ "id": cta.id.to_string() }))
+        }
+        Method::Delete => {
+            let id = id_param(req)?;
+            success(g.store().delete_call_to_action(page.id, id).await?, req)
+        }
+    }
+}
+
+async fn instant_articles<S: Store>(
+    g: &Graph<S>,
+    req: &GraphRequest,
+    caller: &Caller,
+    page: &Page,
+) -> Result<Value, GraphError> {
+    authorize(g, caller, page.id, &INSTANT_ARTICLES).await?;
+    match req.method {
+        Method::Get => {
+            let data: Vec<Value> = g
+                .store()
+                .instant_articles_of_page(page.id)
+                .await?
+                .iter()
+                .map(|a| {
+                    json!({
+                        "id": a.id.to_string(),
+                        "html_source": a.html_source,
+                        "published": a.published,
+                        "created_time": timefmt::graph_time(a.created_at),
+                    })
+                })
+                .collect();
+            Ok(json!({ "data": data }))
+        }
+        Method::Post => {
+            let html = req
+                .params
+                .non_empty("html_source")
+                .ok_or_else(|| GraphError::param("The parameter html_source is required"))?;
+            let mut article = InstantArticle {
+                id: 0,
+                page_id: page.id,
+                html_source: html.to_string(),
+                published: boolean(req, "published")?.unwrap_or(false),
+                created_at: g.now(),
+            };
+            article.id = g.store().insert_instant_article(&article).await?;
+            Ok(json!({ "id": article.id.to_string() }))
+        }
+        Method::Delete => {
+            let id = id_param(req)?;
+            success(g.store().delete_instant_article(page.id, id).await?, req)
+        }
+    }
+}

@@ -1,0 +1,195 @@
+//! SQL for Page messaging (see `graphtoken_core::messaging`): conversations and messages
+//! (migration 4).
+
+use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
+
+use graphtoken_core::messaging::{Conversation, Message};
+use graphtoken_core::model::{Id, Unix};
+use graphtoken_core::store::StoreResult;
+
+use crate::sqlite::Ctx;
+
+const CONVERSATION_SELECT: &str = "SELECT c.id, c.page_id, c.user_id, c.updated_at, \
+     (SELECT COUNT(*) FROM messages m WHERE m.conversation_id = c.id), \
+     (SELECT m.message FROM messages m WHERE m.conversation_id = c.id ORDER BY m.id DESC LIMIT 1) \
+     FROM conversations c";
+const MESSAGE_COLS: &str = "id, conversation_id, from_page, app_id, message, created_at";
+
+fn conversation_row(r: &Row) -> rusqlite::Result<Conversation> {
+    Ok(Conversation {
+        id: r.get::<_, i64>(0)? as Id,
+        page_id: r.get::<_, i64>(1)? as Id,
+        user_id: r.get::<_, i64>(2)? as Id,
+        updated_at: r.get(3)?,
+        message_count: r.get::<_, i64>(4)? as u64,
+        snippet: r.get(5)?,
+    })
+}
+
+fn message_row(r: &Row) -> rusqlite::Result<Message> {
+    Ok(Message {
+        id: r.get::<_, i64>(0)? as Id,
+        conversation_id: r.get::<_, i64>(1)? as Id,
+        from_page: r.get(2)?,
+        app_id: r.get::<_, Option<i64>>(3)?.map(|v| v as Id),
+        text: r.get(4)?,
+        created_at: r.get(5)?,
+    })
+}
+
+pub(crate) fn ensure_conversation(
+    conn: &mut Connection,
+    page: Id,
+    user: Id,
+    at: Unix,
+) -> StoreResult<Id> {
+    let what = "starting a conversation";
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .ctx(what)?;
+    tx.prepare_cached(
+        "INSERT INTO conversations (page_id, user_id, updated_at) VALUES (?1, ?2, ?3) \
+         ON CONFLICT (page_id, user_id) DO NOTHING",
+    )
+    .ctx(what)?
+    .execute(params![page as i64, user as i64, at])
+    .ctx(what)?;
+    let id: i64 = tx
+        .prepare_cached("SELECT id FROM conversations WHERE page_id = ?1 AND user_id = ?2")
+        .ctx(what)?
+        .query_row(params![page as i64, user as i64], |r| r.get(0))
+        .ctx(what)?;
+    tx.commit().ctx(what)?;
+    Ok(id as Id)
+}
+
+pub(crate) fn conversation(conn: &Connection, id: Id) -> StoreResult<Option<Conversation>> {
+    conn.prepare_cached(&format!("{CONVERSATION_SELECT} WHERE c.id = ?1"))
+        .ctx("loading a conversation")?
+        .query_row([id as i64], conversation_row)
+        .optional()
+        .ctx("loading a conversation")
+}
+
+pub(crate) fn conversations_of_page(conn: &Connection, page: Id) -> StoreResult<Vec<Conversation>> {
+    let what = "listing a Page's conversations";
+    let mut st = conn
+        .prepare_cached(&format!(
+            "{CONVERSATION_SELECT} WHERE c.page_id = ?1 ORDER BY c.updated_at DESC, c.id DESC"
+        ))
+        .ctx(what)?;
+    let rows = st.query_map([page as i64], conversation_row).ctx(what)?;
+    rows.collect::<Result<_, _>>().ctx(what)
+}
+
+pub(crate) fn insert_message(conn: &mut Connection, m: &Message) -> StoreResult<Id> {
+    let what = "storing a message";
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .ctx(what)?;
+    tx.prepare_cached(
+        "INSERT INTO messages (conversation_id, from_page, app_id, message, created_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+    )
+    .ctx(what)?
+    .execute(params![
+        m.conversation_id as i64,
+        m.from_page,
+        m.app_id.map(|a| a as i64),
+        m.text,
+        m.created_at
+    ])
+    .ctx(what)?;
+    let id = tx.last_insert_rowid();
+    tx.prepare_cached("UPDATE conversations SET updated_at = MAX(updated_at, ?1) WHERE id = ?2")
+        .ctx(what)?
+        .execute(params![m.created_at, m.conversation_id as i64])
+        .ctx(what)?;
+    tx.commit().ctx(what)?;
+    Ok(id as Id)
+}
+
+pub(crate) fn message(conn: &Connection, id: Id) -> StoreResult<Option<Message>> {
+    conn.prepare_cached(&format!(
+        "SELECT {MESSAGE_COLS} FROM messages WHERE id = ?1"
+    ))
+    .ctx("loading a message")?
+    .query_row([id as i64], message_row)
+    .optional()
+    .ctx("loading a message")
+}
+
+pub(crate) fn messages_of_conversation(conn: &Connection, conv: Id) -> StoreResult<Vec<Message>> {
+    let what = "listing a conversation's messages";
+    let mut st = conn
+        .prepare_cached(&format!(
+            "SELECT {MESSAGE_COLS} FROM messages WHERE conversation_id = ?1 ORDER BY id"
+        ))
+        .ctx(what)?;
+    let rows = st.query_map([conv as i64], message_row).ctx(what)?;
+    rows.collect::<Result<_, _>>().ctx(what)
+}
+
+#[cfg(test)]
+mod tests {
+    use graphtoken_core::messaging::Message;
+    use graphtoken_core::store::{Store, StoreResult};
+
+    use crate::conformance::{world, ALICE, BAKERY, BOB, CAFE, MAIN_APP};
+    use crate::SqliteStore;
+
+    fn message(conversation: u64, from_page: bool, text: &str, at: i64) -> Message {
+        Message {
+            id: 0,
+            conversation_id: conversation,
+            from_page,
+            app_id: from_page.then_some(MAIN_APP),
+            text: text.into(),
+            created_at: at,
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn conversations_and_messages() -> StoreResult<()> {
+        let store = SqliteStore::open("sqlite::memory:")?;
+        store.migrate().await?;
+        store.apply_world(&world()).await?;
+
+        let bob = store.ensure_conversation(CAFE, BOB, 10).await?;
+        assert_eq!(store.ensure_conversation(CAFE, BOB, 20).await?, bob);
+        let alice = store.ensure_conversation(CAFE, ALICE, 30).await?;
+        assert_ne!(alice, bob);
+        store.ensure_conversation(BAKERY, BOB, 40).await?;
+
+        let empty = store.conversation(bob).await?.unwrap();
+        assert_eq!((empty.message_count, empty.snippet), (0, None));
+        assert_eq!(empty.updated_at, 10);
+
+        let m1 = store.insert_message(&message(bob, false, "hi", 50)).await?;
+        let m2 = store
+            .insert_message(&message(bob, true, "hello", 60))
+            .await?;
+        assert!(m2 > m1);
+
+        let list = store.conversations_of_page(CAFE).await?;
+        let ids: Vec<u64> = list.iter().map(|c| c.id).collect();
+        assert_eq!(ids, [bob, alice], "most recently updated first");
+        assert_eq!(list[0].message_count, 2);
+        assert_eq!(list[0].snippet.as_deref(), Some("hello"));
+        assert_eq!(list[0].updated_at, 60);
+
+        let msgs = store.messages_of_conversation(bob).await?;
+        let texts: Vec<&str> = msgs.iter().map(|m| m.text.as_str()).collect();
+        assert_eq!(texts, ["hi", "hello"]);
+        assert_eq!(
+            store.message(m2).await?,
+            Some(Message {
+                id: m2,
+                ..message(bob, true, "hello", 60)
+            })
+        );
+        assert_eq!(store.message(m2 + 100).await?, None);
+        assert_eq!(store.conversation(9999).await?, None);
+        Ok(())
+    }
+}

@@ -1,0 +1,179 @@
+//! SQL for Page settings, call-to-action buttons and Instant Articles (see
+//! `graphtoken_core::graph::page_settings`; schema: migration 5).
+//!
+//! Button and article numbers come from the `content_ids` counters (rows `cta` and
+//! `instant_article`, added by migration 5), so a number is never reused.
+
+use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
+
+use graphtoken_core::graph::page_settings::{CallToAction, InstantArticle, PageInfo};
+use graphtoken_core::model::Id;
+use graphtoken_core::store::StoreResult;
+
+use crate::sqlite::Ctx;
+
+const CTA_COLS: &str = "id, page_id, type, web_url, created_at";
+const ARTICLE_COLS: &str = "id, page_id, html_source, published, created_at";
+
+fn cta_row(r: &Row) -> rusqlite::Result<CallToAction> {
+    Ok(CallToAction {
+        id: r.get::<_, i64>(0)? as Id,
+        page_id: r.get::<_, i64>(1)? as Id,
+        kind: r.get(2)?,
+        web_url: r.get(3)?,
+        created_at: r.get(4)?,
+    })
+}
+
+fn article_row(r: &Row) -> rusqlite::Result<InstantArticle> {
+    Ok(InstantArticle {
+        id: r.get::<_, i64>(0)? as Id,
+        page_id: r.get::<_, i64>(1)? as Id,
+        html_source: r.get(2)?,
+        published: r.get(3)?,
+        created_at: r.get(4)?,
+    })
+}
+
+/// The next number of a counter, inside the caller's transaction.
+fn next_id(conn: &Connection, name: &str) -> StoreResult<Id> {
+    let what = "drawing a Page settings id";
+    conn.prepare_cached("UPDATE content_ids SET last = last + 1 WHERE name = ?1")
+        .ctx(what)?
+        .execute([name])
+        .ctx(what)?;
+    let last: i64 = conn
+        .prepare_cached("SELECT last FROM content_ids WHERE name = ?1")
+        .ctx(what)?
+        .query_row([name], |r| r.get(0))
+        .ctx(what)?;
+    Ok(last as Id)
+}
+
+pub(crate) fn page_info(conn: &Connection, page: Id) -> StoreResult<Option<PageInfo>> {
+    conn.prepare_cached("SELECT about, description, website, phone FROM pages WHERE id = ?1")
+        .ctx("loading a Page's settings")?
+        .query_row([page as i64], |r| {
+            Ok(PageInfo {
+                about: r.get(0)?,
+                description: r.get(1)?,
+                website: r.get(2)?,
+                phone: r.get(3)?,
+            })
+        })
+        .optional()
+        .ctx("loading a Page's settings")
+}
+
+pub(crate) fn set_page_info(conn: &Connection, page: Id, info: &PageInfo) -> StoreResult<bool> {
+    let what = "changing a Page's settings";
+    let n = conn
+        .prepare_cached(
+            "UPDATE pages SET \
+             about = CASE WHEN ?1 IS NULL THEN about ELSE NULLIF(?1, '') END, \
+             description = CASE WHEN ?2 IS NULL THEN description ELSE NULLIF(?2, '') END, \
+             website = CASE WHEN ?3 IS NULL THEN website ELSE NULLIF(?3, '') END, \
+             phone = CASE WHEN ?4 IS NULL THEN phone ELSE NULLIF(?4, '') END \
+             WHERE id = ?5",
+        )
+        .ctx(what)?
+        .execute(params![
+            info.about,
+            info.description,
+            info.website,
+            info.phone,
+            page as i64
+        ])
+        .ctx(what)?;
+    Ok(n > 0)
+}
+
+pub(crate) fn insert_call_to_action(conn: &mut Connection, c: &CallToAction) -> StoreResult<Id> {
+    let what = "inserting a call-to-action button";
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .ctx(what)?;
+    let id = next_id(&tx, "cta")?;
+    tx.prepare_cached(&format!(
+        "INSERT INTO call_to_actions ({CTA_COLS}) VALUES (?1, ?2, ?3, ?4, ?5)"
+    ))
+    .ctx(what)?
+    .execute(params![
+        id as i64,
+        c.page_id as i64,
+        c.kind,
+        c.web_url,
+        c.created_at
+    ])
+    .ctx(what)?;
+    tx.commit().ctx(what)?;
+    Ok(id)
+}
+
+pub(crate) fn call_to_actions_of_page(
+    conn: &Connection,
+    page: Id,
+) -> StoreResult<Vec<CallToAction>> {
+    let what = "listing a Page's call-to-action buttons";
+    let mut st = conn
+        .prepare_cached(&format!(
+            "SELECT {CTA_COLS} FROM call_to_actions WHERE page_id = ?1 ORDER BY id"
+        ))
+        .ctx(what)?;
+    let rows = st.query_map([page as i64], cta_row).ctx(what)?;
+    rows.collect::<Result<_, _>>().ctx(what)
+}
+
+pub(crate) fn delete_call_to_action(conn: &Connection, page: Id, id: Id) -> StoreResult<bool> {
+    let n = conn
+        .prepare_cached("DELETE FROM call_to_actions WHERE page_id = ?1 AND id = ?2")
+        .ctx("deleting a call-to-action button")?
+        .execute([page as i64, id as i64])
+        .ctx("deleting a call-to-action button")?;
+    Ok(n > 0)
+}
+
+pub(crate) fn insert_instant_article(conn: &mut Connection, a: &InstantArticle) -> StoreResult<Id> {
+    let what = "inserting an Instant Article";
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .ctx(what)?;
+    let id = next_id(&tx, "instant_article")?;
+    tx.prepare_cached(&format!(
+        "INSERT INTO instant_articles ({ARTICLE_COLS}) VALUES (?1, ?2, ?3, ?4, ?5)"
+    ))
+    .ctx(what)?
+    .execute(params![
+        id as i64,
+        a.page_id as i64,
+        a.html_source,
+        a.published,
+        a.created_at
+    ])
+    .ctx(what)?;
+    tx.commit().ctx(what)?;
+    Ok(id)
+}
+
+pub(crate) fn instant_articles_of_page(
+    conn: &Connection,
+    page: Id,
+) -> StoreResult<Vec<InstantArticle>> {
+    let what = "listing a Page's Instant Articles";
+    let mut st = conn
+        .prepare_cached(&format!(
+            "SELECT {ARTICLE_COLS} FROM instant_articles WHERE page_id = ?1 ORDER BY id"
+        ))
+        .ctx(what)?;
+    let rows = st.query_map([page as i64], article_row).ctx(what)?;
+    rows.collect::<Result<_, _>>().ctx(what)
+}
+
+pub(crate) fn delete_instant_article(conn: &Connection, page: Id, id: Id) -> StoreResult<bool> {
+    let n = conn
+        .prepare_cached("DELETE FROM instant_articles WHERE page_id = ?1 AND id = ?2")
+        .ctx("deleting an Instant Article")?
+        .execute([page as i64, id as i64])
+        .ctx("deleting an Instant Article")?;
+    Ok(n > 0)
+}
