@@ -60,12 +60,14 @@ async fn apply_seed(graph: &Graph<SqliteStore>, file: &Path) -> Result<(), Strin
         .await
         .map_err(|e| e.to_string())?;
     eprintln!(
-        "applied {}: {} apps, {} users, {} pages, {} grants",
+        "applied {}: {} apps, {} users, {} pages, {} grants, {} posts, {} messages",
         file.display(),
         applied.apps,
         applied.users,
         applied.pages,
-        applied.grants
+        applied.grants,
+        applied.posts,
+        applied.messages
     );
     Ok(())
 }

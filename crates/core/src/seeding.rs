@@ -3,13 +3,14 @@
 
 use std::collections::HashMap;
 
+use crate::content::{Author, Comment, Post};
 use crate::error::GraphError;
 use crate::model::{
     AccountStatus, App, AppMode, AppRole, Grant, Id, Page, PageTasks, Platform, RateLimits, User,
 };
 use crate::password;
 use crate::service::Graph;
-use crate::store::{Store, WorldRecords};
+use crate::store::{SeedMessage, SeedPost, Store, WorldRecords};
 use crate::tasks::PageRole;
 use crate::token;
 use crate::world::{Ref, SeedError, World, WorldApp, WorldPage, WorldUser};
@@ -59,6 +60,8 @@ pub struct Applied {
     pub users: usize,
     pub pages: usize,
     pub grants: usize,
+    pub posts: usize,
+    pub messages: usize,
 }
 
 #[derive(Clone, Copy)]
@@ -303,11 +306,62 @@ pub async fn apply<S: Store>(g: &Graph<S>, world: &World) -> Result<Applied, App
         out.asids.push((user, app, token::random_id()?));
     }
 
+    for p in &world.posts {
+        let page = r.resolve(g, Kind::Page, &p.page).await?;
+        let app = match &p.app {
+            Some(a) => Some(r.resolve(g, Kind::App, a).await?),
+            None => None,
+        };
+        let created = p.created_time.unwrap_or(now);
+        let mut comments = Vec::new();
+        for (i, c) in p.comments.iter().enumerate() {
+            let user = r.resolve(g, Kind::User, &c.user).await?;
+            let comment = Comment {
+                id: 0,
+                post_id: 0,
+                app_id: None,
+                author: Author::User(user),
+                message: c.message.clone(),
+                hidden: c.hidden,
+                created_at: created.max(now),
+            };
+            comments.push((format!("{}#{}", p.key, i + 1), comment));
+        }
+        out.posts.push(SeedPost {
+            key: p.key.clone(),
+            post: Post {
+                id: 0,
+                page_id: page,
+                app_id: app,
+                message: p.message.clone(),
+                link: None,
+                published: p.published,
+                created_at: created,
+                updated_at: created,
+            },
+            comments,
+        });
+    }
+    for m in &world.messages {
+        let page = r.resolve(g, Kind::Page, &m.page).await?;
+        let user = r.resolve(g, Kind::User, &m.user).await?;
+        out.messages.push(SeedMessage {
+            key: m.key.clone(),
+            page_id: page,
+            user_id: user,
+            psid: token::random_id()?,
+            text: m.message.clone(),
+            created_at: m.created_time.unwrap_or(now),
+        });
+    }
+
     let applied = Applied {
         apps: out.apps.len(),
         users: out.users.len(),
         pages: out.pages.len(),
         grants: out.grants.len(),
+        posts: out.posts.len(),
+        messages: out.messages.len(),
     };
     g.store().apply_world(&out).await?;
     g.invalidate();
@@ -472,5 +526,7 @@ pub fn demo_world() -> World {
             },
         ],
         grants: Vec::new(),
+        posts: Vec::new(),
+        messages: Vec::new(),
     }
 }

@@ -49,6 +49,31 @@ pub struct WorldRecords {
     pub grants: Vec<Grant>,
     /// `(user, app, asid)`: app-scoped ids to create where the person has none for the app.
     pub asids: Vec<(Id, Id, Id)>,
+    /// Seeded posts, each created once: a key already recorded is left as it is.
+    pub posts: Vec<SeedPost>,
+    /// Seeded incoming messages, each created once by key.
+    pub messages: Vec<SeedMessage>,
+}
+
+/// A seeded post (its `id` is assigned on insert) with its comments, each under a seed key.
+#[derive(Clone, Debug)]
+pub struct SeedPost {
+    pub key: String,
+    pub post: Post,
+    /// `(key, comment)`; the comment's `id` and `post_id` are assigned on insert.
+    pub comments: Vec<(String, Comment)>,
+}
+
+/// A seeded message from a person to a Page. The conversation and the person's page-scoped id
+/// (`psid`, a candidate used only when they have none for the Page) are created when missing.
+#[derive(Clone, Debug)]
+pub struct SeedMessage {
+    pub key: String,
+    pub page_id: Id,
+    pub user_id: Id,
+    pub psid: Id,
+    pub text: String,
+    pub created_at: Unix,
 }
 
 pub trait Store: Send + Sync + 'static {

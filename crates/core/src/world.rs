@@ -21,6 +21,8 @@ pub struct World {
     pub users: Vec<WorldUser>,
     pub pages: Vec<WorldPage>,
     pub grants: Vec<WorldGrant>,
+    pub posts: Vec<WorldPost>,
+    pub messages: Vec<WorldMessage>,
 }
 
 #[derive(Clone)]
@@ -100,6 +102,42 @@ pub struct WorldGrant {
     pub app: Ref,
     pub granted: Vec<String>,
     pub declined: Vec<String>,
+}
+
+/// A post on a Page, with followers' comments on it. `key` makes re-applying idempotent.
+#[derive(Clone, Debug)]
+pub struct WorldPost {
+    pub line: u32,
+    pub key: String,
+    pub page: Ref,
+    /// The app the post was made through (`None`: on Facebook itself).
+    pub app: Option<Ref>,
+    pub message: String,
+    pub published: bool,
+    /// Unix seconds; `None`: the time of the first apply.
+    pub created_time: Option<i64>,
+    pub comments: Vec<WorldComment>,
+}
+
+/// A follower's comment on a seeded post.
+#[derive(Clone, Debug)]
+pub struct WorldComment {
+    pub line: u32,
+    pub user: Ref,
+    pub message: String,
+    pub hidden: bool,
+}
+
+/// A message a person sent to a Page. `key` makes re-applying idempotent.
+#[derive(Clone, Debug)]
+pub struct WorldMessage {
+    pub line: u32,
+    pub key: String,
+    pub page: Ref,
+    pub user: Ref,
+    pub message: String,
+    /// Unix seconds; `None`: the time of the first apply.
+    pub created_time: Option<i64>,
 }
 
 /// A problem in a seed world: `file:line: problem`.

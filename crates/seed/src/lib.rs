@@ -1,4 +1,4 @@
-//! Seed files: a world of apps, people, Pages and grants written in TOML (see `docs/seed.md`).
+//! Seed files: a world of apps, people, Pages, grants and Page content written in TOML (see `docs/seed.md`).
 //!
 //! [`parse`] checks everything that can be checked within one file — fields, types, names of
 //! modes, platforms, roles, tasks and permissions, duplicate ids and keys, and references to keys —
@@ -14,7 +14,10 @@ use std::path::Path;
 use graphtoken_core::model::{AppMode, AppRole, Id, Platform, RateLimits};
 use graphtoken_core::permissions::{self, PUBLIC_PROFILE};
 use graphtoken_core::tasks::{PageRole, Task, TaskSet};
-use graphtoken_core::world::{Ref, SeedError, World, WorldApp, WorldGrant, WorldPage, WorldUser};
+use graphtoken_core::world::{
+    Ref, SeedError, World, WorldApp, WorldComment, WorldGrant, WorldMessage, WorldPage, WorldPost,
+    WorldUser,
+};
 use toml::Spanned;
 
 use node::{Entries, Node};
@@ -22,7 +25,7 @@ use node::{Entries, Node};
 /// The category a Page gets when its `[[pages]]` item has none.
 pub const DEFAULT_CATEGORY: &str = "Community";
 
-const SECTIONS: [&str; 4] = ["apps", "users", "pages", "grants"];
+const SECTIONS: [&str; 6] = ["apps", "users", "pages", "grants", "posts", "messages"];
 
 const APP_FIELDS: &[&str] = &[
     "key",
@@ -44,6 +47,17 @@ const APP_FIELDS: &[&str] = &[
 const USER_FIELDS: &[&str] = &["key", "id", "name", "email", "password"];
 const PAGE_FIELDS: &[&str] = &["key", "id", "name", "category", "tasks", "roles"];
 const GRANT_FIELDS: &[&str] = &["user", "app", "granted", "declined"];
+const POST_FIELDS: &[&str] = &[
+    "key",
+    "page",
+    "app",
+    "message",
+    "published",
+    "created_time",
+    "comments",
+];
+const COMMENT_FIELDS: &[&str] = &["user", "message", "hidden"];
+const MESSAGE_FIELDS: &[&str] = &["key", "page", "user", "message", "created_time"];
 
 const APP_ROLES: [AppRole; 3] = [AppRole::Administrator, AppRole::Developer, AppRole::Tester];
 const PAGE_ROLES: [&str; 5] = ["Admin", "Editor", "Moderator", "Advertiser", "Analyst"];
@@ -70,13 +84,13 @@ pub fn parse(source: &str, text: &str) -> Result<World, SeedError> {
     };
 
     // Sections.
-    let mut items: [Vec<&Spanned<Node>>; 4] = Default::default();
+    let mut items: [Vec<&Spanned<Node>>; 6] = Default::default();
     for (name, value) in &root {
         let Some(i) = SECTIONS.iter().position(|s| s == name.get_ref()) else {
             return Err(cx.err(
                 cx.line(name.span()),
                 format!(
-                    "unknown section `{}`; expected one of [[apps]], [[users]], [[pages]], [[grants]]",
+                    "unknown section `{}`; expected one of [[apps]], [[users]], [[pages]], [[grants]], [[posts]], [[messages]]",
                     name.get_ref()
                 ),
             ));
@@ -93,7 +107,7 @@ pub fn parse(source: &str, text: &str) -> Result<World, SeedError> {
         };
         items[i].extend(list.iter());
     }
-    let [apps, users, pages, grants] = items;
+    let [apps, users, pages, grants, posts, messages] = items;
 
     // Each item on its own. The earliest problem in the file wins.
     let mut world = World {
@@ -123,6 +137,12 @@ pub fn parse(source: &str, text: &str) -> Result<World, SeedError> {
     let mut no_ids = Vec::new();
     let grants = grants.iter().map(|n| cx.grant(n).map(|g| (g, ())));
     collect(&mut errors, &mut world.grants, &mut no_ids, grants);
+    let mut no_ids = Vec::new();
+    let posts = posts.iter().map(|n| cx.post(n).map(|p| (p, ())));
+    collect(&mut errors, &mut world.posts, &mut no_ids, posts);
+    let mut no_ids = Vec::new();
+    let messages = messages.iter().map(|n| cx.message(n).map(|m| (m, ())));
+    collect(&mut errors, &mut world.messages, &mut no_ids, messages);
     if let Some(e) = errors.into_iter().min_by_key(|e| e.line) {
         return Err(e);
     }
@@ -130,9 +150,13 @@ pub fn parse(source: &str, text: &str) -> Result<World, SeedError> {
     // Duplicates within each section, then references between sections.
     let app_keys = cx.unique("app", &app_ids)?;
     let user_keys = cx.unique("user", &user_ids)?;
-    cx.unique("page", &page_ids)?;
+    let page_keys = cx.unique("page", &page_ids)?;
     cx.unique_grants(&world.grants)?;
-    cx.check_references(&world, &app_keys, &user_keys)?;
+    let post_keys: Vec<_> = world.posts.iter().map(|p| (&p.key, p.line)).collect();
+    cx.unique_keys("post", &post_keys)?;
+    let message_keys: Vec<_> = world.messages.iter().map(|m| (&m.key, m.line)).collect();
+    cx.unique_keys("message", &message_keys)?;
+    cx.check_references(&world, &app_keys, &user_keys, &page_keys)?;
     Ok(world)
 }
 
@@ -777,6 +801,187 @@ impl Cx<'_> {
         }
     }
 
+    /// `created_time`: a date string or unix seconds.
+    fn created_time(&self, f: &Fields<'_>) -> Result<Option<i64>, SeedError> {
+        let Some(v) = f.get("created_time") else {
+            return Ok(None);
+        };
+        let line = self.line(v.span());
+        let text = match v.get_ref() {
+            Node::Str(s) => s.clone(),
+            Node::Int(n) => n.to_string(),
+            _ => {
+                return Err(self.type_error(
+                    f,
+                    "created_time",
+                    "a date string like \"2026-01-15T09:30:00Z\" or unix seconds",
+                    v,
+                ))
+            }
+        };
+        graphtoken_core::timefmt::parse_utc(&text)
+            .map(Some)
+            .ok_or_else(|| {
+                self.err(
+                    line,
+                    format!(
+                        "`{text}` in created_time of [[{}]] is not a date like \"2026-01-15\" or unix seconds",
+                        f.section
+                    ),
+                )
+            })
+    }
+
+    /// A required reference field of `[[posts]]` or `[[messages]]`.
+    fn required_ref(&self, f: &Fields<'_>, name: &str, kind: &str) -> Result<Ref, SeedError> {
+        let v = f.get(name).ok_or_else(|| {
+            self.err(
+                f.line,
+                format!("[[{}]] item has no `{name}`, which is required", f.section),
+            )
+        })?;
+        self.reference(v, &format!("`{name}` in [[{}]]", f.section), kind)
+    }
+
+    fn post(&self, node: &Spanned<Node>) -> Result<WorldPost, SeedError> {
+        let f = self.fields(node, "posts", POST_FIELDS)?;
+        let (key, _) = self.required_string(&f, "key")?;
+        let page = self.required_ref(&f, "page", "page")?;
+        let app = match f.get("app") {
+            Some(v) => Some(self.reference(v, "`app` in [[posts]]", "app")?),
+            None => None,
+        };
+        let (message, _) = self.required_string(&f, "message")?;
+        let published = self.bool(&f, "published")?.unwrap_or(true);
+        let created_time = self.created_time(&f)?;
+        let mut comments = Vec::new();
+        if let Some(v) = f.get("comments") {
+            let Node::Array(list) = v.get_ref() else {
+                return Err(self.type_error(
+                    &f,
+                    "comments",
+                    "an array of tables like { user = \"bob\", message = \"...\" }",
+                    v,
+                ));
+            };
+            for item in list {
+                comments.push(self.comment(item)?);
+            }
+        }
+        Ok(WorldPost {
+            line: f.line,
+            key,
+            page,
+            app,
+            message,
+            published,
+            created_time,
+            comments,
+        })
+    }
+
+    fn comment(&self, node: &Spanned<Node>) -> Result<WorldComment, SeedError> {
+        let line = self.line(node.span());
+        let Node::Table(entries) = node.get_ref() else {
+            return Err(self.err(
+                line,
+                format!(
+                    "each comment in [[posts]] must be a table like {{ user = \"bob\", message = \"...\" }}, not {}",
+                    node.get_ref().kind()
+                ),
+            ));
+        };
+        for (name, _) in entries {
+            if !COMMENT_FIELDS.contains(&name.get_ref().as_str()) {
+                return Err(self.err(
+                    self.line(name.span()),
+                    format!(
+                        "unknown field `{}` in a comment of [[posts]]; expected one of {}",
+                        name.get_ref(),
+                        COMMENT_FIELDS.join(", ")
+                    ),
+                ));
+            }
+        }
+        let get = |name: &str| {
+            entries
+                .iter()
+                .find(|(k, _)| k.get_ref() == name)
+                .map(|(_, v)| v)
+        };
+        let user = get("user").ok_or_else(|| {
+            self.err(
+                line,
+                "a comment in [[posts]] has no `user`, which is required",
+            )
+        })?;
+        let user = self.reference(user, "`user` of a comment in [[posts]]", "user")?;
+        let message = match get("message") {
+            None => {
+                return Err(self.err(
+                    line,
+                    "a comment in [[posts]] has no `message`, which is required",
+                ))
+            }
+            Some(v) => match v.get_ref() {
+                Node::Str(s) if s.trim().is_empty() => {
+                    return Err(self.err(
+                        self.line(v.span()),
+                        "`message` of a comment in [[posts]] must not be empty",
+                    ))
+                }
+                Node::Str(s) => s.clone(),
+                other => {
+                    return Err(self.err(
+                        self.line(v.span()),
+                        format!(
+                            "`message` of a comment in [[posts]] must be a string, not {}",
+                            other.kind()
+                        ),
+                    ))
+                }
+            },
+        };
+        let hidden = match get("hidden") {
+            None => false,
+            Some(v) => match v.get_ref() {
+                Node::Bool(b) => *b,
+                other => {
+                    return Err(self.err(
+                        self.line(v.span()),
+                        format!(
+                            "`hidden` of a comment in [[posts]] must be true or false, not {}",
+                            other.kind()
+                        ),
+                    ))
+                }
+            },
+        };
+        Ok(WorldComment {
+            line,
+            user,
+            message,
+            hidden,
+        })
+    }
+
+    fn message(&self, node: &Spanned<Node>) -> Result<WorldMessage, SeedError> {
+        let f = self.fields(node, "messages", MESSAGE_FIELDS)?;
+        let (key, _) = self.required_string(&f, "key")?;
+        let page = self.required_ref(&f, "page", "page")?;
+        let user = self.required_ref(&f, "user", "user")?;
+        let (message, _) = self.required_string(&f, "message")?;
+        let created_time = self.created_time(&f)?;
+        Ok(WorldMessage {
+            line: f.line,
+            key,
+            page,
+            user,
+            message,
+            created_time,
+        })
+    }
+
     /// Rejects two grants of one app to one person (as written: a key and an id are not compared).
     fn unique_grants(&self, grants: &[WorldGrant]) -> Result<(), SeedError> {
         for (i, g) in grants.iter().enumerate() {
@@ -796,11 +1001,25 @@ impl Cx<'_> {
         Ok(())
     }
 
+    /// Rejects a `key` used twice among `[[posts]]` or `[[messages]]`.
+    fn unique_keys(&self, kind: &str, keys: &[(&String, u32)]) -> Result<(), SeedError> {
+        for (i, (k, line)) in keys.iter().enumerate() {
+            if let Some((_, first)) = keys[..i].iter().find(|(q, _)| q == k) {
+                return Err(self.err(
+                    *line,
+                    format!("duplicate {kind} key `{k}` (first at line {first})"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
     fn check_references(
         &self,
         world: &World,
         apps: &HashSet<&str>,
         users: &HashSet<&str>,
+        pages: &HashSet<&str>,
     ) -> Result<(), SeedError> {
         let check = |r: &Ref, kind: &str, keys: &HashSet<&str>| {
             if is_numeric(&r.text) || keys.contains(r.text.as_str()) {
@@ -825,6 +1044,15 @@ impl Cx<'_> {
         for grant in &world.grants {
             refs.push((&grant.user, "user", users));
             refs.push((&grant.app, "app", apps));
+        }
+        for post in &world.posts {
+            refs.push((&post.page, "page", pages));
+            refs.extend(post.app.iter().map(|a| (a, "app", apps)));
+            refs.extend(post.comments.iter().map(|c| (&c.user, "user", users)));
+        }
+        for message in &world.messages {
+            refs.push((&message.page, "page", pages));
+            refs.push((&message.user, "user", users));
         }
         refs.sort_by_key(|(r, _, _)| r.line);
         for (r, kind, keys) in refs {

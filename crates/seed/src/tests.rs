@@ -306,7 +306,7 @@ fn unknown_fields_are_errors() {
     );
     assert_eq!(
         error("\n[[app]]\nkey = \"a\"\n"),
-        "w.toml:2: unknown section `app`; expected one of [[apps]], [[users]], [[pages]], [[grants]]"
+        "w.toml:2: unknown section `app`; expected one of [[apps]], [[users]], [[pages]], [[grants]], [[posts]], [[messages]]"
     );
 }
 
@@ -514,6 +514,9 @@ fn the_example_world_parses() -> Result<(), SeedError> {
         TaskSet::of(&[CreateContent, Moderate, Analyze])
     );
     assert_eq!(w.grants.len(), 4);
+    assert_eq!(w.posts.len(), 1);
+    assert_eq!(w.posts[0].comments.len(), 2);
+    assert_eq!(w.messages.len(), 1);
     assert!(w
         .grants
         .iter()
@@ -576,4 +579,148 @@ fn rate_limits_are_positive_budgets() -> Result<(), SeedError> {
         "w.toml:4: `rate_limits` in [[apps]] must be a table, not an integer"
     );
     Ok(())
+}
+
+const CONTENT: &str = r#"[[users]]
+key = "bob"
+name = "Bob"
+
+[[pages]]
+key = "cafe"
+name = "Cafe"
+
+[[apps]]
+key = "tool"
+name = "Tool"
+
+[[posts]]
+key = "welcome"
+page = "cafe"
+app = "tool"
+message = "Welcome!"
+created_time = "2026-01-15"
+comments = [
+  { user = "bob", message = "Nice" },
+  { user = "100000000000777", message = "Spam", hidden = true },
+]
+
+[[posts]]
+key = "draft"
+page = "200000000000001"
+message = "Soon"
+published = false
+
+[[messages]]
+key = "hello"
+page = "cafe"
+user = "bob"
+message = "Are you open?"
+created_time = 1768471200
+"#;
+
+#[test]
+fn posts_and_messages() -> Result<(), SeedError> {
+    let w = ok(CONTENT)?;
+    assert_eq!(w.posts.len(), 2);
+    let p = &w.posts[0];
+    assert_eq!((p.key.as_str(), p.line), ("welcome", 13));
+    assert_eq!(p.page, r("cafe", 15));
+    assert_eq!(p.app, Some(r("tool", 16)));
+    assert_eq!(p.message, "Welcome!");
+    assert!(p.published);
+    assert_eq!(p.created_time, Some(1_768_435_200));
+    let comments: Vec<_> = p
+        .comments
+        .iter()
+        .map(|c| (c.user.clone(), c.message.as_str(), c.hidden))
+        .collect();
+    assert_eq!(
+        comments,
+        [
+            (r("bob", 20), "Nice", false),
+            (r("100000000000777", 21), "Spam", true)
+        ]
+    );
+    let d = &w.posts[1];
+    assert_eq!(
+        (d.app.clone(), d.published, d.created_time),
+        (None, false, None)
+    );
+    assert!(d.comments.is_empty());
+    let m = &w.messages[0];
+    assert_eq!((m.key.as_str(), m.line), ("hello", 30));
+    assert_eq!(
+        (m.page.clone(), m.user.clone()),
+        (r("cafe", 32), r("bob", 33))
+    );
+    assert_eq!(m.message, "Are you open?");
+    assert_eq!(m.created_time, Some(1_768_471_200));
+    Ok(())
+}
+
+#[test]
+fn content_errors() {
+    let cases = [
+        (
+            ("created_time = \"2026-01-15\"", "colour = 1"),
+            "w.toml:18: unknown field `colour` in [[posts]]; expected one of key, page, app, message, published, created_time, comments",
+        ),
+        (
+            ("page = \"cafe\"", "page = \"kitchen\""),
+            "w.toml:15: unknown page `kitchen` (not a key in this file and not a numeric id)",
+        ),
+        (
+            ("app = \"tool\"", "app = \"toll\""),
+            "w.toml:16: unknown app `toll` (not a key in this file and not a numeric id)",
+        ),
+        (
+            ("{ user = \"bob\", message = \"Nice\" }", "{ user = \"rob\", message = \"Nice\" }"),
+            "w.toml:20: unknown user `rob` (not a key in this file and not a numeric id)",
+        ),
+        (
+            ("user = \"bob\"\nmessage = \"Are", "user = \"bobby\"\nmessage = \"Are"),
+            "w.toml:33: unknown user `bobby` (not a key in this file and not a numeric id)",
+        ),
+        (
+            ("key = \"draft\"", "key = \"welcome\""),
+            "w.toml:24: duplicate post key `welcome` (first at line 13)",
+        ),
+        (
+            ("message = \"Welcome!\"", "message = \" \""),
+            "w.toml:17: `message` in [[posts]] must not be empty",
+        ),
+        (
+            ("message = \"Nice\"", "message = \"\""),
+            "w.toml:20: `message` of a comment in [[posts]] must not be empty",
+        ),
+        (
+            ("message = \"Nice\"", "message = \"Nice\", likes = 3"),
+            "w.toml:20: unknown field `likes` in a comment of [[posts]]; expected one of user, message, hidden",
+        ),
+        (
+            ("message = \"Are you open?\"", "message = \"\""),
+            "w.toml:34: `message` in [[messages]] must not be empty",
+        ),
+        (
+            ("key = \"hello\"\n", ""),
+            "w.toml:30: [[messages]] item has no `key`, which is required",
+        ),
+        (
+            ("created_time = 1768471200", "created_time = \"soon\""),
+            "w.toml:35: `soon` in created_time of [[messages]] is not a date like \"2026-01-15\" or unix seconds",
+        ),
+    ];
+    for ((from, to), want) in cases {
+        assert!(CONTENT.contains(from), "{from}");
+        assert_eq!(
+            error(&CONTENT.replacen(from, to, 1)),
+            want,
+            "{from} -> {to}"
+        );
+    }
+    let twice = format!("{CONTENT}\n[[messages]]\nkey = \"hello\"\npage = \"cafe\"\nuser = \"bob\"\nmessage = \"again\"\n");
+    assert_eq!(
+        error(&twice),
+        "w.toml:37: duplicate message key `hello` (first at line 30)"
+    );
 }

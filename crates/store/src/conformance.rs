@@ -139,6 +139,8 @@ pub fn world() -> WorldRecords {
             grant(BOB, &["public_profile"], &[]),
         ],
         asids: vec![(ALICE, MAIN_APP, 9001), (BOB, MAIN_APP, 9002)],
+        posts: Vec::new(),
+        messages: Vec::new(),
     }
 }
 

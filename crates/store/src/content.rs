@@ -43,7 +43,7 @@ fn comment_row(r: &Row) -> rusqlite::Result<Comment> {
 }
 
 /// The next number of a counter (`post` or `comment`), inside the caller's transaction.
-fn next_id(conn: &Connection, name: &str) -> StoreResult<Id> {
+pub(crate) fn next_id(conn: &Connection, name: &str) -> StoreResult<Id> {
     let what = "drawing a content id";
     conn.prepare_cached("UPDATE content_ids SET last = last + 1 WHERE name = ?1")
         .ctx(what)?

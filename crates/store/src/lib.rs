@@ -12,6 +12,7 @@ mod page_settings;
 mod psids;
 mod queries;
 mod rows;
+mod seed_content;
 mod sqlite;
 mod world;
 

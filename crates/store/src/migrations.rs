@@ -22,7 +22,19 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
     (3, V3_CONTENT),
     (4, V4_MESSAGING),
     (5, V5_PAGE_SETTINGS),
+    (6, V6_SEED_KEYS),
 ];
+
+/// The seed keys of seeded content (`post`, `comment`, `message`) and the row each created, so
+/// that re-applying a seed file creates nothing twice.
+const V6_SEED_KEYS: &str = r#"
+CREATE TABLE seed_keys (
+    kind TEXT NOT NULL,
+    key TEXT NOT NULL,
+    id INTEGER NOT NULL,
+    PRIMARY KEY (kind, key)
+);
+"#;
 
 /// Page settings (about, description, website, phone on `pages`), call-to-action buttons and
 /// Instant Articles, numbered from two more `content_ids` counters (never reused).

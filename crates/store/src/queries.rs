@@ -348,5 +348,11 @@ pub(crate) fn apply_world(conn: &mut Connection, world: &WorldRecords) -> StoreR
     for &(user, app, asid) in &world.asids {
         crate::world::insert_asid(&tx, user, app, asid)?;
     }
+    for post in &world.posts {
+        crate::seed_content::seed_post(&tx, post)?;
+    }
+    for message in &world.messages {
+        crate::seed_content::seed_message(&tx, message)?;
+    }
     tx.commit().ctx("committing world")
 }

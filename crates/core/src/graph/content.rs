@@ -19,7 +19,7 @@ use crate::service::{Caller, Graph};
 use crate::store::Store;
 use crate::timefmt;
 
-use super::paging::{self, Window};
+use super::paging::{self, EdgeQuery, Window};
 
 /// Fields a Post node has (those graphtoken does not fill are omitted when asked for).
 const POST_FIELDS: &[&str] = &[
@@ -154,23 +154,34 @@ pub async fn page_edge<S: Store>(
 ) -> Result<Value, GraphError> {
     match req.method {
         Method::Post if edge == "feed" => publish(g, req, caller, page).await,
-        Method::Get => {
-            authorize(g, caller, page.id, &READ_FEED).await?;
-            let fields = fields_param(req)?;
-            let w = Window::from(
-                req.params.get("limit"),
-                req.params.get("after"),
-                req.params.get("before"),
-            )?;
-            let v = View { g, req, caller };
-            v.feed(page, edge, fields.as_deref(), req.params.get("fields"), &w)
-                .await
-        }
+        Method::Get => read_feed(g, req, caller, page, edge, &EdgeQuery::from_request(req)?).await,
         _ => Err(GraphError::unknown_object(
             &page.id.to_string(),
             req.method.as_str(),
         )),
     }
+}
+
+/// `GET /{page-id}/feed|posts|published_posts`, and the Page fields of those names
+/// (`fields=feed.limit(2){message,comments{message}}`): READ_FEED, then one window of posts.
+pub async fn read_feed<S: Store>(
+    g: &Graph<S>,
+    req: &GraphRequest,
+    caller: &Caller,
+    page: &Page,
+    edge: &str,
+    q: &EdgeQuery,
+) -> Result<Value, GraphError> {
+    authorize(g, caller, page.id, &READ_FEED).await?;
+    let v = View { g, req, caller };
+    v.feed(
+        page,
+        edge,
+        q.fields.as_deref(),
+        q.fields_param.as_deref(),
+        &q.window,
+    )
+    .await
 }
 
 /// `POST /{page-id}/feed`: `message`, `link`, `published` → `{"id": "<page-id>_<post-id>"}`.

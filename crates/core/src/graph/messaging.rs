@@ -18,7 +18,7 @@ use crate::service::{Caller, Graph};
 use crate::store::Store;
 use crate::timefmt;
 
-use super::paging::{self, Window};
+use super::paging::{self, EdgeQuery, Window};
 
 const CONVERSATION_FIELDS: &[&str] = &[
     "id",
@@ -105,12 +105,7 @@ pub async fn page_edge<S: Store>(
 ) -> Result<Value, GraphError> {
     match (req.method, edge) {
         (Method::Get, "conversations") => {
-            authorize(g, caller, page.id).await?;
-            let fields = req.params.get("fields").map(fields::parse).transpose()?;
-            let w = window_of(req)?;
-            let v = View { g, req };
-            v.conversations(page, fields.as_deref(), req.params.get("fields"), &w)
-                .await
+            read_conversations(g, req, caller, page, &EdgeQuery::from_request(req)?).await
         }
         (Method::Post, "messages") => send(g, req, caller, page).await,
         _ => Err(GraphError::unknown_object(
@@ -118,6 +113,26 @@ pub async fn page_edge<S: Store>(
             req.method.as_str(),
         )),
     }
+}
+
+/// `GET /{page-id}/conversations`, and the Page field `conversations{messages{message}}`:
+/// MESSAGING, then one window of conversations.
+pub async fn read_conversations<S: Store>(
+    g: &Graph<S>,
+    req: &GraphRequest,
+    caller: &Caller,
+    page: &Page,
+    q: &EdgeQuery,
+) -> Result<Value, GraphError> {
+    authorize(g, caller, page.id).await?;
+    let v = View { g, req };
+    v.conversations(
+        page,
+        q.fields.as_deref(),
+        q.fields_param.as_deref(),
+        &q.window,
+    )
+    .await
 }
 
 /// The Send API: `recipient={"id": "<psid>"}`, `message={"text": "..."}`, optional

@@ -23,7 +23,16 @@ pub const MAX_IDS: usize = 50;
 
 /// The edges graphtoken serves on each node type (`metadata.connections`).
 const USER_EDGES: &[&str] = &["accounts", "permissions"];
-const PAGE_EDGES: &[&str] = &["assigned_users", "roles"];
+const PAGE_EDGES: &[&str] = &[
+    "assigned_users",
+    "call_to_actions",
+    "conversations",
+    "feed",
+    "instant_articles",
+    "posts",
+    "published_posts",
+    "roles",
+];
 const APP_EDGES: &[&str] = &[];
 
 /// `(#803)`: ids of `ids=` that name nothing this token may see.

@@ -16,7 +16,7 @@ use crate::service::{Caller, Graph, Principal};
 use crate::store::Store;
 use crate::timefmt;
 
-use super::paging::{self, Window};
+use super::paging::{self, EdgeQuery, Window};
 use super::require_get;
 
 pub(super) const USER_FIELDS: &[&str] = &[
@@ -403,6 +403,39 @@ impl<S: Store> Ctx<'_, S> {
                 "is_verified" => Some(json!(false)),
                 "verification_status" => Some(json!("not_verified")),
                 "picture" => Some(picture(self.req, page.id, &f)),
+                // Edges as fields: rendered as their endpoints answer, under the same checks;
+                // a refusal fails the whole request, as on Facebook.
+                edge if super::content::is_page_edge(edge) => {
+                    let q = EdgeQuery::from_field(&f)?;
+                    let read =
+                        super::content::read_feed(self.g, self.req, self.caller, page, edge, &q);
+                    Some(Box::pin(read).await?)
+                }
+                "assigned_users" => {
+                    let read = super::page_roles::read_assigned_users(self.g, self.caller, page);
+                    Some(Box::pin(read).await?)
+                }
+                "call_to_actions" => {
+                    let read =
+                        super::page_settings::read_call_to_actions(self.g, self.caller, page);
+                    Some(Box::pin(read).await?)
+                }
+                "instant_articles" => {
+                    let read =
+                        super::page_settings::read_instant_articles(self.g, self.caller, page);
+                    Some(Box::pin(read).await?)
+                }
+                "conversations" => {
+                    let q = EdgeQuery::from_field(&f)?;
+                    let read = super::messaging::read_conversations(
+                        self.g,
+                        self.req,
+                        self.caller,
+                        page,
+                        &q,
+                    );
+                    Some(Box::pin(read).await?)
+                }
                 name if super::page_settings::INFO_FIELDS.contains(&name) => {
                     super::page_settings::info_field(self.g, page.id, name).await?
                 }

@@ -50,6 +50,26 @@ async fn person<S: Store>(
     }
 }
 
+/// `GET /{page-id}/assigned_users`, and the Page field `assigned_users`: ASSIGNED_USERS, then
+/// every person with a task, by their app-scoped id.
+pub async fn read_assigned_users<S: Store>(
+    g: &Graph<S>,
+    caller: &Caller,
+    page: &Page,
+) -> Result<Value, GraphError> {
+    authorize(g, caller, page).await?;
+    let app = caller.principal.app().id;
+    let mut data = Vec::new();
+    for (user, t) in g.store().people_of_page(page.id).await? {
+        data.push(json!({
+            "id": g.asid(user.id, app).await?.to_string(),
+            "name": user.name,
+            "tasks": t.tasks.names(),
+        }));
+    }
+    Ok(json!({ "data": data }))
+}
+
 /// `/{page-id}/assigned_users`.
 pub async fn assigned_users<S: Store>(
     g: &Graph<S>,
@@ -57,21 +77,10 @@ pub async fn assigned_users<S: Store>(
     caller: &Caller,
     page: &Page,
 ) -> Result<Value, GraphError> {
-    authorize(g, caller, page).await?;
     match req.method {
-        Method::Get => {
-            let app = caller.principal.app().id;
-            let mut data = Vec::new();
-            for (user, t) in g.store().people_of_page(page.id).await? {
-                data.push(json!({
-                    "id": g.asid(user.id, app).await?.to_string(),
-                    "name": user.name,
-                    "tasks": t.tasks.names(),
-                }));
-            }
-            Ok(json!({ "data": data }))
-        }
+        Method::Get => read_assigned_users(g, caller, page).await,
         Method::Post => {
+            authorize(g, caller, page).await?;
             let user = person(g, caller, req).await?;
             let raw = req
                 .params
@@ -91,6 +100,7 @@ pub async fn assigned_users<S: Store>(
             Ok(json!({ "success": true }))
         }
         Method::Delete => {
+            authorize(g, caller, page).await?;
             let user = person(g, caller, req).await?;
             g.set_page_tasks(page.id, user, TaskSet::EMPTY).await?;
             Ok(json!({ "success": true }))

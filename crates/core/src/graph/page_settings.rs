@@ -188,36 +188,68 @@ pub async fn page_edge<S: Store>(
     }
 }
 
+/// `GET /{page-id}/call_to_actions`, and the Page field `call_to_actions`.
+pub async fn read_call_to_actions<S: Store>(
+    g: &Graph<S>,
+    caller: &Caller,
+    page: &Page,
+) -> Result<Value, GraphError> {
+    authorize(g, caller, page.id, &CALL_TO_ACTION).await?;
+    let data: Vec<Value> = g
+        .store()
+        .call_to_actions_of_page(page.id)
+        .await?
+        .iter()
+        .map(|c| {
+            let mut v = json!({
+                "id": c.id.to_string(),
+                "type": c.kind,
+                "status": "ACTIVE",
+                "created_time": timefmt::graph_time(c.created_at),
+            });
+            if let Some(url) = &c.web_url {
+                v["web_url"] = json!(url);
+            }
+            v
+        })
+        .collect();
+    Ok(json!({ "data": data }))
+}
+
+/// `GET /{page-id}/instant_articles`, and the Page field `instant_articles`.
+pub async fn read_instant_articles<S: Store>(
+    g: &Graph<S>,
+    caller: &Caller,
+    page: &Page,
+) -> Result<Value, GraphError> {
+    authorize(g, caller, page.id, &INSTANT_ARTICLES).await?;
+    let data: Vec<Value> = g
+        .store()
+        .instant_articles_of_page(page.id)
+        .await?
+        .iter()
+        .map(|a| {
+            json!({
+                "id": a.id.to_string(),
+                "html_source": a.html_source,
+                "published": a.published,
+                "created_time": timefmt::graph_time(a.created_at),
+            })
+        })
+        .collect();
+    Ok(json!({ "data": data }))
+}
+
 async fn call_to_actions<S: Store>(
     g: &Graph<S>,
     req: &GraphRequest,
     caller: &Caller,
     page: &Page,
 ) -> Result<Value, GraphError> {
-    authorize(g, caller, page.id, &CALL_TO_ACTION).await?;
     match req.method {
-        Method::Get => {
-            let data: Vec<Value> = g
-                .store()
-                .call_to_actions_of_page(page.id)
-                .await?
-                .iter()
-                .map(|c| {
-                    let mut v = json!({
-                        "id": c.id.to_string(),
-                        "type": c.kind,
-                        "status": "ACTIVE",
-                        "created_time": timefmt::graph_time(c.created_at),
-                    });
-                    if let Some(url) = &c.web_url {
-                        v["web_url"] = json!(url);
-                    }
-                    v
-                })
-                .collect();
-            Ok(json!({ "data": data }))
-        }
+        Method::Get => read_call_to_actions(g, caller, page).await,
         Method::Post => {
+            authorize(g, caller, page.id, &CALL_TO_ACTION).await?;
             let kind = req
                 .params
                 .non_empty("type")
@@ -239,6 +271,7 @@ async fn call_to_actions<S: Store>(
             Ok(json!({ "id": cta.id.to_string() }))
         }
         Method::Delete => {
+            authorize(g, caller, page.id, &CALL_TO_ACTION).await?;
             let id = id_param(req)?;
             success(g.store().delete_call_to_action(page.id, id).await?, req)
         }
@@ -251,26 +284,10 @@ async fn instant_articles<S: Store>(
     caller: &Caller,
     page: &Page,
 ) -> Result<Value, GraphError> {
-    authorize(g, caller, page.id, &INSTANT_ARTICLES).await?;
     match req.method {
-        Method::Get => {
-            let data: Vec<Value> = g
-                .store()
-                .instant_articles_of_page(page.id)
-                .await?
-                .iter()
-                .map(|a| {
-                    json!({
-                        "id": a.id.to_string(),
-                        "html_source": a.html_source,
-                        "published": a.published,
-                        "created_time": timefmt::graph_time(a.created_at),
-                    })
-                })
-                .collect();
-            Ok(json!({ "data": data }))
-        }
+        Method::Get => read_instant_articles(g, caller, page).await,
         Method::Post => {
+            authorize(g, caller, page.id, &INSTANT_ARTICLES).await?;
             let html = req
                 .params
                 .non_empty("html_source")
@@ -286,6 +303,7 @@ async fn instant_articles<S: Store>(
             Ok(json!({ "id": article.id.to_string() }))
         }
         Method::Delete => {
+            authorize(g, caller, page.id, &INSTANT_ARTICLES).await?;
             let id = id_param(req)?;
             success(g.store().delete_instant_article(page.id, id).await?, req)
         }

@@ -6,6 +6,7 @@ use base64::Engine;
 use serde_json::{json, Map, Value};
 
 use crate::error::GraphError;
+use crate::fields::{self, Field};
 use crate::model::Id;
 use crate::request::GraphRequest;
 
@@ -69,6 +70,40 @@ impl Window {
             (start, (start + self.limit).min(ids.len()))
         };
         (start..end, start > 0, end < ids.len())
+    }
+}
+
+/// How an edge is read: the child selection, the `fields` string its `next`/`previous` URLs
+/// carry, and the window. The same from the edge's endpoint (`/{id}/feed?fields=..&limit=2`)
+/// and from a field expansion (`/{id}?fields=feed.limit(2){..}`), so both render alike.
+pub struct EdgeQuery {
+    pub fields: Option<Vec<Field>>,
+    pub fields_param: Option<String>,
+    pub window: Window,
+}
+
+impl EdgeQuery {
+    /// From the request's `fields`, `limit`, `after` and `before` parameters.
+    pub fn from_request(req: &GraphRequest) -> Result<EdgeQuery, GraphError> {
+        let p = &req.params;
+        Ok(EdgeQuery {
+            fields: p.get("fields").map(fields::parse).transpose()?,
+            fields_param: p.get("fields").map(str::to_string),
+            window: Window::from(p.get("limit"), p.get("after"), p.get("before"))?,
+        })
+    }
+
+    /// From a field's modifiers (`.limit(2)`) and nested selection (`{message}`).
+    pub fn from_field(f: &Field) -> Result<EdgeQuery, GraphError> {
+        Ok(EdgeQuery {
+            fields: f.children.clone(),
+            fields_param: f.children.as_deref().map(fields::to_string),
+            window: Window::from(
+                f.modifier("limit"),
+                f.modifier("after"),
+                f.modifier("before"),
+            )?,
+        })
     }
 }
 

@@ -1,0 +1,202 @@
+//! Seeded Page content (posts, followers' comments, incoming messages), written inside
+//! [`crate::queries::apply_world`]'s transaction.
+//!
+//! Each item is created once: its seed key is recorded in `seed_keys` with the row it created,
+//! and an item whose key is already recorded is left as it is (even if the app has since edited
+//! or deleted the row), so re-applying a seed file creates nothing twice.
+
+use rusqlite::{params, Connection, OptionalExtension};
+
+use graphtoken_core::content::Author;
+use graphtoken_core::model::Id;
+use graphtoken_core::store::{SeedMessage, SeedPost, StoreError, StoreResult};
+
+use crate::sqlite::Ctx;
+
+fn seeded(conn: &Connection, kind: &str, key: &str) -> StoreResult<Option<Id>> {
+    let what = "loading a seed key";
+    conn.prepare_cached("SELECT id FROM seed_keys WHERE kind = ?1 AND key = ?2")
+        .ctx(what)?
+        .query_row([kind, key], |r| r.get::<_, i64>(0))
+        .optional()
+        .ctx(what)
+        .map(|id| id.map(|id| id as Id))
+}
+
+fn record(conn: &Connection, kind: &str, key: &str, id: Id) -> StoreResult<()> {
+    let what = "recording a seed key";
+    conn.prepare_cached("INSERT INTO seed_keys (kind, key, id) VALUES (?1, ?2, ?3)")
+        .ctx(what)?
+        .execute(params![kind, key, id as i64])
+        .ctx(what)?;
+    Ok(())
+}
+
+/// Creates the post unless its key is recorded, then each comment not yet recorded (while the
+/// post still exists).
+pub(crate) fn seed_post(conn: &Connection, p: &SeedPost) -> StoreResult<()> {
+    let what = "storing a seeded post";
+    let post_id = match seeded(conn, "post", &p.key)? {
+        Some(id) => id,
+        None => {
+            let id = crate::content::next_id(conn, "post")?;
+            let post = &p.post;
+            conn.prepare_cached(
+                "INSERT INTO posts (id, page_id, app_id, message, link, published, created_at, \
+                 updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )
+            .ctx(what)?
+            .execute(params![
+                id as i64,
+                post.page_id as i64,
+                post.app_id.map(|a| a as i64),
+                post.message,
+                post.link,
+                post.published,
+                post.created_at,
+                post.updated_at
+            ])
+            .ctx(what)?;
+            record(conn, "post", &p.key, id)?;
+            id
+        }
+    };
+    if crate::content::post(conn, post_id)?.is_none() {
+        return Ok(());
+    }
+    let what = "storing a seeded comment";
+    for (key, c) in &p.comments {
+        if seeded(conn, "comment", key)?.is_some() {
+            continue;
+        }
+        let id = crate::content::next_id(conn, "comment")?;
+        let user = match c.author {
+            Author::User(u) => Some(u as i64),
+            Author::Page => None,
+        };
+        conn.prepare_cached(
+            "INSERT INTO comments (id, post_id, app_id, user_id, message, hidden, created_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )
+        .ctx(what)?
+        .execute(params![
+            id as i64,
+            post_id as i64,
+            c.app_id.map(|a| a as i64),
+            user,
+            c.message,
+            c.hidden,
+            c.created_at
+        ])
+        .ctx(what)?;
+        record(conn, "comment", key, id)?;
+    }
+    Ok(())
+}
+
+/// Creates the message unless its key is recorded, with the person's page-scoped id and the
+/// conversation when they are missing.
+pub(crate) fn seed_message(conn: &Connection, m: &SeedMessage) -> StoreResult<()> {
+    if seeded(conn, "message", &m.key)?.is_some() {
+        return Ok(());
+    }
+    let what = "storing a seeded message";
+    if crate::psids::ensure_psid(conn, m.user_id, m.page_id, m.psid)?.is_none() {
+        return Err(StoreError(format!(
+            "{what}: page-scoped id {} is already taken",
+            m.psid
+        )));
+    }
+    conn.prepare_cached(
+        "INSERT INTO conversations (page_id, user_id, updated_at) VALUES (?1, ?2, ?3) \
+         ON CONFLICT (page_id, user_id) DO NOTHING",
+    )
+    .ctx(what)?
+    .execute(params![m.page_id as i64, m.user_id as i64, m.created_at])
+    .ctx(what)?;
+    let conversation: i64 = conn
+        .prepare_cached("SELECT id FROM conversations WHERE page_id = ?1 AND user_id = ?2")
+        .ctx(what)?
+        .query_row(params![m.page_id as i64, m.user_id as i64], |r| r.get(0))
+        .ctx(what)?;
+    conn.prepare_cached(
+        "INSERT INTO messages (conversation_id, from_page, app_id, message, created_at) \
+         VALUES (?1, 0, NULL, ?2, ?3)",
+    )
+    .ctx(what)?
+    .execute(params![conversation, m.text, m.created_at])
+    .ctx(what)?;
+    let id = conn.last_insert_rowid() as Id;
+    conn.prepare_cached("UPDATE conversations SET updated_at = MAX(updated_at, ?1) WHERE id = ?2")
+        .ctx(what)?
+        .execute(params![m.created_at, conversation])
+        .ctx(what)?;
+    record(conn, "message", &m.key, id)
+}
+
+#[cfg(test)]
+mod tests {
+    use graphtoken_core::content::{Author, Comment, Post};
+    use graphtoken_core::store::{SeedMessage, SeedPost, Store, StoreResult};
+
+    use crate::conformance::{world, BOB, CAFE, MAIN_APP};
+    use crate::SqliteStore;
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn seeded_content_is_created_once() -> StoreResult<()> {
+        let store = SqliteStore::open("sqlite::memory:")?;
+        store.migrate().await?;
+        let comment = |text: &str| Comment {
+            id: 0,
+            post_id: 0,
+            app_id: None,
+            author: Author::User(BOB),
+            message: text.into(),
+            hidden: false,
+            created_at: 20,
+        };
+        let mut w = world();
+        w.posts.push(SeedPost {
+            key: "p".into(),
+            post: Post {
+                id: 0,
+                page_id: CAFE,
+                app_id: Some(MAIN_APP),
+                message: "hello".into(),
+                link: None,
+                published: true,
+                created_at: 10,
+                updated_at: 10,
+            },
+            comments: vec![("p#1".into(), comment("one"))],
+        });
+        w.messages.push(SeedMessage {
+            key: "m".into(),
+            page_id: CAFE,
+            user_id: BOB,
+            psid: 777_000_001,
+            text: "hi".into(),
+            created_at: 30,
+        });
+        store.apply_world(&w).await?;
+        store.apply_world(&w).await?;
+        let posts = store.posts_of_page(CAFE).await?;
+        assert_eq!(posts.len(), 1);
+        assert_eq!(store.comments_of_post(posts[0].id).await?.len(), 1);
+        // A comment added at the end of the list is created by the next apply.
+        w.posts[0].comments.push(("p#2".into(), comment("two")));
+        store.apply_world(&w).await?;
+        let texts: Vec<String> = store
+            .comments_of_post(posts[0].id)
+            .await?
+            .into_iter()
+            .map(|c| c.message)
+            .collect();
+        assert_eq!(texts, ["one", "two"]);
+        let convs = store.conversations_of_page(CAFE).await?;
+        assert_eq!(convs.len(), 1);
+        assert_eq!((convs[0].message_count, convs[0].updated_at), (1, 30));
+        assert_eq!(store.resolve_psid(777_000_001).await?, Some((BOB, CAFE)));
+        Ok(())
+    }
+}
