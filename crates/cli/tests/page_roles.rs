@@ -209,3 +209,31 @@ fn roles_and_perms_before_v3_1() {
         "{first}"
     );
 }
+
+#[test]
+fn assigned_users_pages_with_cursors() {
+    let s = Server::seeded();
+    let m = manager(&s);
+    let all = people(&s, &m);
+    assert!(all.len() >= 2, "{all:?}");
+    let first = s.get_as(&format!("/{COFFEE}/assigned_users?limit=1"), &m);
+    assert_eq!(
+        first.body["data"].as_array().unwrap().len(),
+        1,
+        "{}",
+        first.text
+    );
+    let next = first.body["paging"]["next"]
+        .as_str()
+        .expect("next")
+        .to_string();
+    assert!(next.contains("access_token="), "{next}");
+    let second = common::send(ureq::get(&next), common::Body::None);
+    assert_eq!(second.status, 200, "{}", second.text);
+    assert_ne!(second.body["data"][0]["id"], first.body["data"][0]["id"]);
+    assert!(
+        second.body["paging"]["previous"].is_string(),
+        "{}",
+        second.text
+    );
+}

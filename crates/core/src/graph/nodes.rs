@@ -412,17 +412,22 @@ impl<S: Store> Ctx<'_, S> {
                     Some(Box::pin(read).await?)
                 }
                 "assigned_users" => {
-                    let read = super::page_roles::read_assigned_users(self.g, self.caller, page);
+                    let q = EdgeQuery::from_field(&f)?;
+                    let (g, req, caller) = (self.g, self.req, self.caller);
+                    let read = super::page_roles::read_assigned_users(g, req, caller, page, &q);
                     Some(Box::pin(read).await?)
                 }
                 "call_to_actions" => {
-                    let read =
-                        super::page_settings::read_call_to_actions(self.g, self.caller, page);
+                    let q = EdgeQuery::from_field(&f)?;
+                    let (g, req, caller) = (self.g, self.req, self.caller);
+                    let read = super::page_settings::read_call_to_actions(g, req, caller, page, &q);
                     Some(Box::pin(read).await?)
                 }
                 "instant_articles" => {
+                    let q = EdgeQuery::from_field(&f)?;
+                    let (g, req, caller) = (self.g, self.req, self.caller);
                     let read =
-                        super::page_settings::read_instant_articles(self.g, self.caller, page);
+                        super::page_settings::read_instant_articles(g, req, caller, page, &q);
                     Some(Box::pin(read).await?)
                 }
                 "conversations" => {

@@ -6,6 +6,8 @@
 use serde_json::{json, Value};
 
 use crate::error::GraphError;
+
+use super::paging::{self, EdgeQuery};
 use crate::model::{Id, Page, PageTasks};
 use crate::policy::{self, ASSIGNED_USERS};
 use crate::request::{GraphRequest, Method};
@@ -54,20 +56,32 @@ async fn person<S: Store>(
 /// every person with a task, by their app-scoped id.
 pub async fn read_assigned_users<S: Store>(
     g: &Graph<S>,
+    req: &GraphRequest,
     caller: &Caller,
     page: &Page,
+    q: &EdgeQuery,
 ) -> Result<Value, GraphError> {
     authorize(g, caller, page).await?;
     let app = caller.principal.app().id;
-    let mut data = Vec::new();
+    let mut items = Vec::new();
     for (user, t) in g.store().people_of_page(page.id).await? {
-        data.push(json!({
-            "id": g.asid(user.id, app).await?.to_string(),
-            "name": user.name,
-            "tasks": t.tasks.names(),
-        }));
+        let asid = g.asid(user.id, app).await?;
+        items.push((
+            asid,
+            json!({
+                "id": asid.to_string(),
+                "name": user.name,
+                "tasks": t.tasks.names(),
+            }),
+        ));
     }
-    Ok(json!({ "data": data }))
+    items.sort_by_key(|(id, _)| *id);
+    Ok(paging::page_of(
+        req,
+        format!("{}/assigned_users", page.id),
+        q,
+        items,
+    ))
 }
 
 /// `/{page-id}/assigned_users`.
@@ -78,7 +92,9 @@ pub async fn assigned_users<S: Store>(
     page: &Page,
 ) -> Result<Value, GraphError> {
     match req.method {
-        Method::Get => read_assigned_users(g, caller, page).await,
+        Method::Get => {
+            read_assigned_users(g, req, caller, page, &EdgeQuery::from_request(req)?).await
+        }
         Method::Post => {
             authorize(g, caller, page).await?;
             let user = person(g, caller, req).await?;

@@ -16,6 +16,8 @@
 use serde_json::{json, Value};
 
 use crate::error::GraphError;
+
+use super::paging::{self, EdgeQuery};
 use crate::model::{Id, Page, Unix};
 use crate::policy::{self, Operation, CALL_TO_ACTION, INSTANT_ARTICLES, SETTINGS};
 use crate::request::{GraphRequest, Method};
@@ -191,11 +193,13 @@ pub async fn page_edge<S: Store>(
 /// `GET /{page-id}/call_to_actions`, and the Page field `call_to_actions`.
 pub async fn read_call_to_actions<S: Store>(
     g: &Graph<S>,
+    req: &GraphRequest,
     caller: &Caller,
     page: &Page,
+    q: &EdgeQuery,
 ) -> Result<Value, GraphError> {
     authorize(g, caller, page.id, &CALL_TO_ACTION).await?;
-    let data: Vec<Value> = g
+    let items: Vec<(crate::model::Id, Value)> = g
         .store()
         .call_to_actions_of_page(page.id)
         .await?
@@ -210,34 +214,47 @@ pub async fn read_call_to_actions<S: Store>(
             if let Some(url) = &c.web_url {
                 v["web_url"] = json!(url);
             }
-            v
+            (c.id, v)
         })
         .collect();
-    Ok(json!({ "data": data }))
+    Ok(paging::page_of(
+        req,
+        format!("{}/call_to_actions", page.id),
+        q,
+        items,
+    ))
 }
 
 /// `GET /{page-id}/instant_articles`, and the Page field `instant_articles`.
 pub async fn read_instant_articles<S: Store>(
     g: &Graph<S>,
+    req: &GraphRequest,
     caller: &Caller,
     page: &Page,
+    q: &EdgeQuery,
 ) -> Result<Value, GraphError> {
     authorize(g, caller, page.id, &INSTANT_ARTICLES).await?;
-    let data: Vec<Value> = g
+    let items: Vec<(crate::model::Id, Value)> = g
         .store()
         .instant_articles_of_page(page.id)
         .await?
         .iter()
         .map(|a| {
-            json!({
+            let v = json!({
                 "id": a.id.to_string(),
                 "html_source": a.html_source,
                 "published": a.published,
                 "created_time": timefmt::graph_time(a.created_at),
-            })
+            });
+            (a.id, v)
         })
         .collect();
-    Ok(json!({ "data": data }))
+    Ok(paging::page_of(
+        req,
+        format!("{}/instant_articles", page.id),
+        q,
+        items,
+    ))
 }
 
 async fn call_to_actions<S: Store>(
@@ -247,7 +264,9 @@ async fn call_to_actions<S: Store>(
     page: &Page,
 ) -> Result<Value, GraphError> {
     match req.method {
-        Method::Get => read_call_to_actions(g, caller, page).await,
+        Method::Get => {
+            read_call_to_actions(g, req, caller, page, &EdgeQuery::from_request(req)?).await
+        }
         Method::Post => {
             authorize(g, caller, page.id, &CALL_TO_ACTION).await?;
             let kind = req
@@ -285,7 +304,9 @@ async fn instant_articles<S: Store>(
     page: &Page,
 ) -> Result<Value, GraphError> {
     match req.method {
-        Method::Get => read_instant_articles(g, caller, page).await,
+        Method::Get => {
+            read_instant_articles(g, req, caller, page, &EdgeQuery::from_request(req)?).await
+        }
         Method::Post => {
             authorize(g, caller, page.id, &INSTANT_ARTICLES).await?;
             let html = req

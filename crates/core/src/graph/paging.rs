@@ -168,6 +168,36 @@ pub fn page(req: &GraphRequest, slice: Slice<'_>) -> Value {
     Value::Object(out)
 }
 
+/// One page of an edge whose items are keyed by ascending ids: the window of `q` applied,
+/// rendered with `paging` as every edge is.
+pub fn page_of(
+    req: &GraphRequest,
+    edge_path: String,
+    q: &EdgeQuery,
+    items: Vec<(Id, Value)>,
+) -> Value {
+    let ids: Vec<Id> = items.iter().map(|(id, _)| *id).collect();
+    let (range, more_before, more_after) = q.window.apply(&ids);
+    let shown: Vec<(Id, Value)> = items
+        .into_iter()
+        .skip(range.start)
+        .take(range.len())
+        .collect();
+    let first_last = shown.first().zip(shown.last()).map(|(a, b)| (a.0, b.0));
+    page(
+        req,
+        Slice {
+            edge_path,
+            fields: q.fields_param.as_deref(),
+            items: shown.into_iter().map(|(_, v)| v).collect(),
+            first_last,
+            more_before,
+            more_after,
+            limit: q.window.limit,
+        },
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
