@@ -264,3 +264,33 @@ fn a_failing_operation_gives_its_error_while_others_succeed() {
     assert_eq!(body(&e[4])["error"]["code"], 100);
     assert_eq!(body(&e[5])["name"], "Acme Coffee");
 }
+
+#[test]
+fn an_operation_runs_after_a_dependency_that_succeeds() {
+    let s = Server::seeded();
+    let t = s.alice();
+    // The dependency succeeds, so the dependent runs; the dependency's own answer is omitted
+    // by default, as for any named operation a later one waits for.
+    let ops = json!([
+        {"relative_url": "me?fields=id", "name": "first"},
+        {"relative_url": "me?fields=name", "depends_on": "first"},
+    ]);
+    let r = batch(&s, "/", &ops, &[("access_token", &t)]);
+    let e = entries(&r);
+    assert_eq!(e.len(), 2);
+    assert_eq!(e[0], Value::Null, "{}", r.text);
+    assert_eq!(e[1]["code"], 200, "{}", r.text);
+    assert_eq!(body(&e[1])["name"], "Alice Marie Admin");
+
+    // Asked to, the dependency answers too.
+    let ops = json!([
+        {"relative_url": "me?fields=id", "name": "first", "omit_response_on_success": false},
+        {"relative_url": "me?fields=name", "depends_on": "first"},
+    ]);
+    let r = batch(&s, "/", &ops, &[("access_token", &t)]);
+    let e = entries(&r);
+    assert_eq!(e[0]["code"], 200, "{}", r.text);
+    assert!(body(&e[0])["id"].is_string(), "{}", r.text);
+    assert_eq!(e[1]["code"], 200, "{}", r.text);
+    assert_eq!(body(&e[1])["name"], "Alice Marie Admin");
+}

@@ -205,7 +205,7 @@ fn metadata_lists_the_page_edges() {
 }
 
 #[test]
-fn unpaged_page_edges_expand_as_their_endpoints_answer() {
+fn assigned_users_buttons_and_articles_expand_exactly_as_their_endpoints_answer() {
     let s = Server::seeded();
     let scopes = [
         "pages_show_list",

@@ -77,10 +77,11 @@ fn texts(body: &Value) -> Vec<String> {
         .collect()
 }
 
-/// Carol manages Coffee's inbox: MESSAGING and `pages_messaging`.
+/// Bob manages Coffee's inbox: MESSAGING and `pages_messaging`. He develops acme (in
+/// development mode), so he sees what the Page sends through it.
 fn inbox(s: &Server) -> String {
-    set_tasks(s, "carol", &["MESSAGING"]);
-    page_token(s, "carol", &["pages_messaging"])
+    set_tasks(s, "bob", &["MESSAGING"]);
+    page_token(s, "bob", &["pages_messaging"])
 }
 
 #[test]
@@ -289,4 +290,112 @@ fn messaging_needs_a_page_token_the_task_and_pages_messaging() {
             }
         }
     }
+}
+
+/// `user`'s page-scoped id on Coffee, through acme's `ids_for_pages`.
+fn psid_of(s: &Server, user: &str) -> String {
+    use hmac::{Hmac, Mac};
+    let t = s.issue(user, "acme", &["pages_show_list"], false);
+    let asid = s.get_as("/me", &t).str("id");
+    let app = format!("{ACME}|{ACME_SECRET}");
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(ACME_SECRET.as_bytes()).unwrap();
+    mac.update(app.as_bytes());
+    let proof: String = mac
+        .finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let r = s.get_as(
+        &format!("/{asid}/ids_for_pages?page={COFFEE}&appsecret_proof={proof}"),
+        &app,
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    r.body["data"][0]["id"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn messages_sent_through_a_development_mode_app_are_seen_only_by_its_roles() {
+    let s = Server::seeded();
+    // acme is in development mode: alice administers it, bob develops it, carol has no role.
+    let alice = page_token(&s, "alice", &["pages_messaging"]);
+    set_tasks(&s, "carol", &["MESSAGING"]);
+    let carol = page_token(&s, "carol", &["pages_messaging"]);
+
+    // Bob asks and the Page answers through acme; carol hears only from acme.
+    let (asked, with_bob) = incoming(&s, "bob", "Open on Sunday?");
+    let bob_psid = conversations(&s, &alice).body["data"][0]["participants"]["data"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = send_message(&s, &alice, &bob_psid, "Yes, 9 to 5.");
+    assert_eq!(r.status, 200, "{}", r.text);
+    let reply = r.str("message_id");
+    let r = send_message(&s, &alice, &psid_of(&s, "carol"), "Only for testers");
+    assert_eq!(r.status, 200, "{}", r.text);
+    let only = r.str("message_id");
+
+    // alice has a role on acme: both conversations, every message.
+    let r = conversations(&s, &alice);
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["data"].as_array().unwrap().len(), 2, "{}", r.text);
+    let bobs = r.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == with_bob.as_str())
+        .unwrap();
+    assert_eq!(bobs["message_count"], 2);
+    assert_eq!(bobs["snippet"], "Yes, 9 to 5.");
+
+    // carol has none: acme's messages are hidden from lists, counts and snippets; the
+    // conversation holding nothing else is hidden as a whole.
+    let r = conversations(&s, &carol);
+    assert_eq!(r.status, 200, "{}", r.text);
+    let data = r.body["data"].as_array().unwrap();
+    assert_eq!(data.len(), 1, "{}", r.text);
+    assert_eq!(data[0]["id"], with_bob.as_str());
+    assert_eq!(data[0]["message_count"], 1);
+    assert_eq!(data[0]["snippet"], "Open on Sunday?");
+    let r = s.get_as(&format!("/{with_bob}/messages?fields=message"), &carol);
+    assert_eq!(texts(&r.body), ["Open on Sunday?"], "{}", r.text);
+    let r = s.get_as(
+        &format!(
+            "/{with_bob}?fields={}",
+            enc("message_count,snippet,messages{message}")
+        ),
+        &carol,
+    );
+    assert_eq!(r.body["message_count"], 1, "{}", r.text);
+    assert_eq!(texts(&r.body["messages"]), ["Open on Sunday?"]);
+    assert_eq!(s.get_as(&format!("/{asked}"), &carol).status, 200);
+    for hidden in [&reply, &only] {
+        let r = s.get_as(&format!("/{hidden}"), &carol);
+        assert_eq!(r.body["error"]["code"], 100, "{hidden}: {}", r.text);
+        assert_eq!(r.body["error"]["error_subcode"], 33, "{hidden}: {}", r.text);
+    }
+    let carols = conversations(&s, &alice).body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] != with_bob.as_str())
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = s.get_as(&format!("/{carols}"), &carol);
+    assert_eq!(r.body["error"]["error_subcode"], 33, "{}", r.text);
+
+    // Nor through the Page's field expansion.
+    let r = s.get_as(
+        &format!("/{COFFEE}?fields={}", enc("conversations{message_count}")),
+        &carol,
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(
+        r.body["conversations"]["data"].as_array().unwrap().len(),
+        1,
+        "{}",
+        r.text
+    );
 }

@@ -237,3 +237,41 @@ fn assigned_users_pages_with_cursors() {
         second.text
     );
 }
+
+#[test]
+fn roles_page_with_cursors_in_ascending_id_order() {
+    let s = Server::seeded();
+    let m = manager(&s);
+    let all = s.get_as(&format!("/v25.0/{COFFEE}/roles"), &m);
+    assert_eq!(all.status, 200, "{}", all.text);
+    let all: Vec<String> = all.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_str().unwrap().to_string())
+        .collect();
+    assert!(all.len() >= 2, "{all:?}");
+    let mut sorted = all.clone();
+    sorted.sort_by_key(|id| id.parse::<u64>().unwrap());
+    assert_eq!(all, sorted);
+
+    let mut seen = Vec::new();
+    let mut r = s.get_as(&format!("/v25.0/{COFFEE}/roles?limit=1"), &m);
+    loop {
+        assert_eq!(r.status, 200, "{}", r.text);
+        let data = r.body["data"].as_array().unwrap();
+        assert_eq!(data.len(), 1, "{}", r.text);
+        assert!(data[0]["role"].is_string(), "{}", r.text);
+        seen.push(data[0]["id"].as_str().unwrap().to_string());
+        if seen.len() > 1 {
+            assert!(r.body["paging"]["previous"].is_string(), "{}", r.text);
+        }
+        let Some(next) = r.body["paging"]["next"].as_str() else {
+            break;
+        };
+        assert!(next.contains("access_token="), "{next}");
+        assert!(next.contains("/roles?"), "{next}");
+        r = common::send(ureq::get(next), common::Body::None);
+    }
+    assert_eq!(seen, all);
+}

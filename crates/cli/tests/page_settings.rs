@@ -311,3 +311,42 @@ fn instant_articles_are_created_listed_and_deleted() {
     let r = delete(&s, &edge, &t);
     assert_eq!(r.body["error"]["code"], 100, "{}", r.text);
 }
+
+#[test]
+fn call_to_action_buttons_page_with_cursors() {
+    let s = Server::seeded();
+    let t = page_token(&s, "alice", "acme", COFFEE, &["pages_manage_cta"]);
+    let edge = format!("/v25.0/{COFFEE}/call_to_actions");
+    let mut made = Vec::new();
+    for (kind, url) in [
+        ("BOOK_NOW", "https://coffee.example/book"),
+        ("SHOP_NOW", "https://coffee.example/shop"),
+        ("CALL_NOW", "https://coffee.example/call"),
+    ] {
+        let r = s.post_form(
+            &edge,
+            &[("access_token", &t), ("type", kind), ("web_url", url)],
+        );
+        assert_eq!(r.status, 200, "{}", r.text);
+        made.push(r.str("id"));
+    }
+    let first = s.get_as(&format!("{edge}?limit=1"), &t);
+    assert_eq!(ids(&first), [made[0].clone()]);
+    assert!(first.body["paging"]["previous"].is_null(), "{}", first.text);
+    let next = first.body["paging"]["next"]
+        .as_str()
+        .expect("next")
+        .to_string();
+    assert!(next.contains("access_token="), "{next}");
+    let second = send(ureq::get(&next), Body::None);
+    assert_eq!(ids(&second), [made[1].clone()]);
+    assert!(
+        second.body["paging"]["previous"].is_string(),
+        "{}",
+        second.text
+    );
+    let next = second.body["paging"]["next"].as_str().expect("next");
+    let third = send(ureq::get(next), Body::None);
+    assert_eq!(ids(&third), [made[2].clone()]);
+    assert!(third.body["paging"]["next"].is_null(), "{}", third.text);
+}

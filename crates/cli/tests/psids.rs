@@ -10,12 +10,17 @@ use serde_json::json;
 const CHAT: &str = "1000000000000031";
 const CHAT_SECRET: &str = "chat-secret-0123456789abcdef";
 const OTHER: &str = "1000000000000032";
+const OTHER_SECRET: &str = "other-secret-0123456789abcdef";
 const SHOP: &str = "200000000000031";
 /// 2026-07-01, a month after the app passed App Review.
 const IN_WINDOW: i64 = 1_782_864_000;
 
 fn proof(token: &str) -> String {
-    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(CHAT_SECRET.as_bytes()).unwrap();
+    proof_with(CHAT_SECRET, token)
+}
+
+fn proof_with(secret: &str, token: &str) -> String {
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
     mac.update(token.as_bytes());
     mac.finalize()
         .into_bytes()
@@ -175,4 +180,119 @@ fn ids_for_pages_and_ids_for_apps_cross_between_the_two_kinds_of_id() {
         &owner,
     );
     assert_eq!(r.body["error"]["code"], 100, "{}", r.text);
+}
+
+#[test]
+fn ids_for_apps_pages_with_cursors() {
+    let (_sb, s) = start();
+    let (page, asid) = setup(&s);
+    // The fan also uses the other app, so has two app-scoped ids.
+    let fan_other = s.issue("fan", "other", &[], false);
+    let other_asid = s.get_as("/me", &fan_other).str("id");
+    let mut expected = [asid.clone(), other_asid];
+    expected.sort_by_key(|id| id.parse::<u64>().unwrap());
+    let psid = map(&s, &page, &[("user_ids", &asid)]).body[&asid]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let p = proof(&page);
+    let first = s.get_as(
+        &format!("/{psid}/ids_for_apps?limit=1&appsecret_proof={p}"),
+        &page,
+    );
+    assert_eq!(first.status, 200, "{}", first.text);
+    assert_eq!(first.body["data"].as_array().unwrap().len(), 1);
+    assert_eq!(first.body["data"][0]["id"], expected[0].as_str());
+    let next = first.body["paging"]["next"]
+        .as_str()
+        .expect("next")
+        .to_string();
+    assert!(next.contains("access_token="), "{next}");
+    // The proof is not carried in `next`; the follower adds it, as the SDKs do.
+    let second = common::send(
+        ureq::get(&format!("{next}&appsecret_proof={p}")),
+        common::Body::None,
+    );
+    assert_eq!(second.status, 200, "{}", second.text);
+    assert_eq!(second.body["data"].as_array().unwrap().len(), 1);
+    assert_eq!(second.body["data"][0]["id"], expected[1].as_str());
+    assert!(second.body["paging"]["next"].is_null(), "{}", second.text);
+    assert!(second.body["paging"]["previous"].is_string());
+}
+
+const NOT_IN_WINDOW: &str = "(#200) The Page-Scoped ID API is only available to apps that passed App Review in the last 180 days";
+
+#[test]
+fn the_migration_api_is_refused_to_an_app_never_approved() {
+    let (_sb, s) = start();
+    setup(&s);
+    // The other app has no review_approved_at.
+    let owner = s.issue("owner", "other", &["pages_show_list"], true);
+    let page = s.page_token(SHOP, &owner);
+    let fan = s.issue("fan", "other", &[], false);
+    let asid = s.get_as("/me", &fan).str("id");
+    let p = proof_with(OTHER_SECRET, &page);
+    let r = s.post_form(
+        "/pages_id_mapping",
+        &[
+            ("access_token", &page),
+            ("appsecret_proof", &p),
+            ("user_ids", &asid),
+        ],
+    );
+    assert_eq!(r.body["error"]["code"], 200, "{}", r.text);
+    assert_eq!(r.body["error"]["message"], NOT_IN_WINDOW);
+}
+
+#[test]
+fn the_migration_api_is_closed_before_app_review() {
+    let (_sb, s) = start();
+    // 2026-05-01, a month before the approval on 2026-06-01.
+    let r = s.admin_post("/_admin/clock", json!({ "set": 1_777_593_600 }));
+    assert_eq!(r.status, 200, "{}", r.text);
+    let owner = s.issue("owner", "chat", &["pages_show_list"], true);
+    let page = s.page_token(SHOP, &owner);
+    let fan = s.issue("fan", "chat", &[], false);
+    let asid = s.get_as("/me", &fan).str("id");
+    let r = map(&s, &page, &[("user_ids", &asid)]);
+    assert_eq!(r.body["error"]["code"], 200, "{}", r.text);
+    assert_eq!(r.body["error"]["message"], NOT_IN_WINDOW);
+}
+
+#[test]
+fn the_id_lists_want_a_proof_and_the_right_kind_of_token() {
+    let (_sb, s) = start();
+    let (page, asid) = setup(&s);
+    let app = format!("{CHAT}|{CHAT_SECRET}");
+    // ids_for_pages without appsecret_proof.
+    let r = s.get_as(&format!("/{asid}/ids_for_pages?page={SHOP}"), &app);
+    assert_eq!(
+        r.body["error"]["message"], "API calls from the server require an appsecret_proof argument",
+        "{}",
+        r.text
+    );
+    // ids_for_apps wants the Page's token: on a person a user token can see, (#210).
+    let fan = s.issue("fan", "chat", &[], false);
+    let r = s.get_as(
+        &format!("/{asid}/ids_for_apps?appsecret_proof={}", proof(&fan)),
+        &fan,
+    );
+    assert_eq!(
+        r.body["error"]["message"],
+        "(#210) A page access token is required to request this resource.",
+        "{}",
+        r.text
+    );
+    assert_eq!(r.body["error"]["code"], 210, "{}", r.text);
+    // Under a PSID, the person does not exist for a user token at all (as `GET /{psid}`).
+    let psid = map(&s, &page, &[("user_ids", &asid)]).body[&asid]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = s.get_as(
+        &format!("/{psid}/ids_for_apps?appsecret_proof={}", proof(&fan)),
+        &fan,
+    );
+    assert_eq!(r.body["error"]["error_subcode"], 33, "{}", r.text);
 }

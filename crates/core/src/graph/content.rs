@@ -91,8 +91,9 @@ async fn authorize<S: Store>(
 }
 
 /// Whether the caller may see content the app `app` created: always, unless that app is in
-/// development mode and the caller's person has no role on it (spec §4).
-async fn visible<S: Store>(
+/// development mode and the caller's person has no role on it (spec §4). Messaging applies the
+/// same rule to messages the Page sent through an app.
+pub(crate) async fn visible<S: Store>(
     g: &Graph<S>,
     caller: &Caller,
     app: Option<Id>,

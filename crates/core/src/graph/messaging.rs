@@ -5,6 +5,11 @@
 //!
 //! The person in a conversation appears to the Page under their page-scoped id (PSID). Sending
 //! to a person the Page has no conversation with starts one (graphtoken has no 24-hour window).
+//!
+//! A message the Page sent through an app in development mode is visible only to callers whose
+//! person has a role on that app (spec §4, as posts and comments are): hidden messages are left
+//! out of every list, count and snippet, `GET /m_<n>` answers as for an unknown object, and a
+//! conversation whose every message is hidden is hidden as a whole.
 
 use serde_json::{json, Map, Value};
 
@@ -125,7 +130,7 @@ pub async fn read_conversations<S: Store>(
     q: &EdgeQuery,
 ) -> Result<Value, GraphError> {
     authorize(g, caller, page.id).await?;
-    let v = View { g, req };
+    let v = View { g, req, caller };
     v.conversations(
         page,
         q.fields.as_deref(),
@@ -203,10 +208,11 @@ pub async fn object<S: Store>(
         return Err(not_found());
     }
     let fields = req.params.get("fields").map(fields::parse).transpose()?;
-    let v = View { g, req };
+    let v = View { g, req, caller };
     match kind {
         't' => {
             let c = g.store().conversation(n).await?.ok_or_else(not_found)?;
+            let c = v.visible_conversation(c).await?.ok_or_else(not_found)?;
             authorize(g, caller, c.page_id).await?;
             let page = v.page(c.page_id).await?;
             match rest {
@@ -221,6 +227,9 @@ pub async fn object<S: Store>(
         }
         _ => {
             let m = g.store().message(n).await?.ok_or_else(not_found)?;
+            if !super::content::visible(g, caller, m.app_id).await? {
+                return Err(not_found());
+            }
             let c = g
                 .store()
                 .conversation(m.conversation_id)
@@ -241,9 +250,49 @@ pub async fn object<S: Store>(
 struct View<'a, S> {
     g: &'a Graph<S>,
     req: &'a GraphRequest,
+    caller: &'a Caller,
 }
 
 impl<S: Store> View<'_, S> {
+    /// The conversation's messages the caller may see, oldest first.
+    async fn visible_messages(&self, c: &Conversation) -> Result<Vec<Message>, GraphError> {
+        let mut out = Vec::new();
+        for m in self.g.store().messages_of_conversation(c.id).await? {
+            if super::content::visible(self.g, self.caller, m.app_id).await? {
+                out.push(m);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The conversation as the caller sees it: `None` when it has messages and every one is
+    /// hidden; otherwise its count, snippet and time from the visible messages only.
+    async fn visible_conversation(
+        &self,
+        c: Conversation,
+    ) -> Result<Option<Conversation>, GraphError> {
+        let all = self.g.store().messages_of_conversation(c.id).await?;
+        let total = all.len();
+        let mut shown = Vec::new();
+        for m in all {
+            if super::content::visible(self.g, self.caller, m.app_id).await? {
+                shown.push(m);
+            }
+        }
+        if shown.len() == total {
+            return Ok(Some(c));
+        }
+        let Some(newest) = shown.last() else {
+            return Ok(None);
+        };
+        Ok(Some(Conversation {
+            updated_at: newest.created_at,
+            message_count: shown.len() as u64,
+            snippet: Some(newest.text.clone()),
+            ..c
+        }))
+    }
+
     async fn page(&self, id: Id) -> Result<std::sync::Arc<Page>, GraphError> {
         self.g
             .page(id)
@@ -274,7 +323,14 @@ impl<S: Store> View<'_, S> {
         fields_param: Option<&str>,
         w: &Window,
     ) -> Result<Value, GraphError> {
-        let all = self.g.store().conversations_of_page(page.id).await?;
+        let mut all = Vec::new();
+        for c in self.g.store().conversations_of_page(page.id).await? {
+            if let Some(c) = self.visible_conversation(c).await? {
+                all.push(c);
+            }
+        }
+        // Hidden messages may have moved a conversation's time back.
+        all.sort_by_key(|c| std::cmp::Reverse(c.updated_at));
         // Most recently updated first: positional cursors (1-based).
         let keys: Vec<Id> = (1..=all.len() as Id).collect();
         let (range, more_before, more_after) = w.apply(&keys);
@@ -349,14 +405,7 @@ impl<S: Store> View<'_, S> {
         fields_param: Option<&str>,
         w: &Window,
     ) -> Result<Value, GraphError> {
-        let all: Vec<Message> = self
-            .g
-            .store()
-            .messages_of_conversation(c.id)
-            .await?
-            .into_iter()
-            .rev()
-            .collect();
+        let all: Vec<Message> = self.visible_messages(c).await?.into_iter().rev().collect();
         let keys: Vec<Id> = all.iter().map(|m| (i64::MAX as Id) - m.id).collect();
         let (range, more_before, more_after) = w.apply(&keys);
         let ends = (!range.is_empty()).then(|| (keys[range.start], keys[range.end - 1]));

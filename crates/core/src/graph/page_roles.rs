@@ -125,6 +125,7 @@ pub async fn assigned_users<S: Store>(
 }
 
 /// The legacy `/{page-id}/roles`: `role` and, before v3.1, `perms`; `tasks` from v3.1 on.
+/// Cursor-paged by app-scoped id, as `assigned_users` is.
 pub async fn roles<S: Store>(
     g: &Graph<S>,
     req: &GraphRequest,
@@ -140,10 +141,12 @@ pub async fn roles<S: Store>(
     authorize(g, caller, page).await?;
     let app = caller.principal.app().id;
     let legacy = before_v3_1(&req.version);
-    let mut data = Vec::new();
+    let q = EdgeQuery::from_request(req)?;
+    let mut items = Vec::new();
     for (user, t) in g.store().people_of_page(page.id).await? {
+        let asid = g.asid(user.id, app).await?;
         let mut item = json!({
-            "id": g.asid(user.id, app).await?.to_string(),
+            "id": asid.to_string(),
             "name": user.name,
             "role": tasks::role_of(t.tasks),
         });
@@ -152,9 +155,15 @@ pub async fn roles<S: Store>(
         } else {
             item["tasks"] = json!(t.tasks.names());
         }
-        data.push(item);
+        items.push((asid, item));
     }
-    Ok(json!({ "data": data }))
+    items.sort_by_key(|(id, _)| *id);
+    Ok(paging::page_of(
+        req,
+        format!("{}/roles", page.id),
+        &q,
+        items,
+    ))
 }
 
 /// Versions before v3.1 described Page roles with `perms` strings instead of `tasks`.

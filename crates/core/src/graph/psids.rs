@@ -1,11 +1,14 @@
 //! Page-scoped ids (spec §2.12): each person has a stable id per Page for messaging.
 //! `GET /{asid}/ids_for_pages` (app token), `GET /{psid}/ids_for_apps` (Page token) and the
 //! ASID → PSID migration API `POST /pages_id_mapping` (Page token, within 180 days of the app's
-//! App Review approval). All three want an `appsecret_proof`.
+//! App Review approval). All three want an `appsecret_proof`. Both id lists are cursor-paged
+//! by the listed id.
 
 use serde_json::{json, Map, Value};
 
 use crate::error::GraphError;
+
+use super::paging::{self, EdgeQuery};
 use crate::model::{Id, User};
 use crate::request::{GraphRequest, Method};
 use crate::service::{Caller, Graph, Principal};
@@ -62,16 +65,26 @@ pub async fn ids_for_pages<S: Store>(
         }
         None => g.store().psids_of_user(user.id).await?,
     };
-    let mut data = Vec::with_capacity(pairs.len());
+    let q = EdgeQuery::from_request(req)?;
+    let mut items = Vec::with_capacity(pairs.len());
     for (page_id, psid) in pairs {
         if let Some(page) = g.page(page_id).await? {
-            data.push(json!({
-                "id": psid.to_string(),
-                "page": {"id": page.id.to_string(), "name": page.name},
-            }));
+            items.push((
+                psid,
+                json!({
+                    "id": psid.to_string(),
+                    "page": {"id": page.id.to_string(), "name": page.name},
+                }),
+            ));
         }
     }
-    Ok(json!({ "data": data }))
+    items.sort_by_key(|(id, _)| *id);
+    Ok(paging::page_of(
+        req,
+        format!("{asid}/ids_for_pages"),
+        &q,
+        items,
+    ))
 }
 
 /// `GET /{psid}/ids_for_apps[?app=<app-id>]`: the person's app-scoped ids, with the Page's
@@ -89,23 +102,33 @@ pub async fn ids_for_apps<S: Store>(
     }
     require_proof(req)?;
     let only: Option<Id> = req.params.non_empty("app").and_then(|a| a.parse().ok());
-    let mut data = Vec::new();
+    let q = EdgeQuery::from_request(req)?;
+    let mut items = Vec::new();
     for (app_id, asid) in g.store().asids_of_user(user.id).await? {
         if only.is_some_and(|o| o != app_id) {
             continue;
         }
         if let Some(app) = g.app(app_id).await? {
-            data.push(json!({
-                "id": asid.to_string(),
-                "app": {
-                    "id": app.id.to_string(),
-                    "name": app.name,
-                    "link": format!("https://www.facebook.com/games/?app_id={}", app.id),
-                },
-            }));
+            items.push((
+                asid,
+                json!({
+                    "id": asid.to_string(),
+                    "app": {
+                        "id": app.id.to_string(),
+                        "name": app.name,
+                        "link": format!("https://www.facebook.com/games/?app_id={}", app.id),
+                    },
+                }),
+            ));
         }
     }
-    Ok(json!({ "data": data }))
+    items.sort_by_key(|(id, _)| *id);
+    Ok(paging::page_of(
+        req,
+        format!("{psid}/ids_for_apps"),
+        &q,
+        items,
+    ))
 }
 
 /// `POST /pages_id_mapping` with `user_ids` (app-scoped ids of the Page token's app): each
