@@ -350,3 +350,60 @@ fn call_to_action_buttons_page_with_cursors() {
     assert_eq!(ids(&third), [made[2].clone()]);
     assert!(third.body["paging"]["next"].is_null(), "{}", third.text);
 }
+
+#[test]
+fn buttons_and_articles_of_a_development_mode_app_are_seen_only_by_its_roles() {
+    let s = Server::seeded();
+    // alice administers acme, which is in development mode.
+    let alice = page_token(
+        &s,
+        "alice",
+        "acme",
+        COFFEE,
+        &["pages_manage_cta", "pages_manage_instant_articles"],
+    );
+    let cta = s.post_form(
+        &format!("/{COFFEE}/call_to_actions"),
+        &[
+            ("access_token", &alice),
+            ("type", "SHOP_NOW"),
+            ("web_url", "https://x.example"),
+        ],
+    );
+    let cta = cta.str("id");
+    let article = s.post_form(
+        &format!("/{COFFEE}/instant_articles"),
+        &[("access_token", &alice), ("html_source", "<html></html>")],
+    );
+    let article = article.str("id");
+
+    // carol manages Coffee too, but has no role on acme: for her, neither exists.
+    set_tasks(&s, COFFEE, "carol", &["MANAGE", "CREATE_CONTENT"]);
+    let carol = page_token(
+        &s,
+        "carol",
+        "acme",
+        COFFEE,
+        &["pages_manage_cta", "pages_manage_instant_articles"],
+    );
+    assert!(ids(&s.get_as(&format!("/{COFFEE}/call_to_actions"), &carol)).is_empty());
+    assert!(ids(&s.get_as(&format!("/{COFFEE}/instant_articles"), &carol)).is_empty());
+    let r = delete(&s, &format!("/{COFFEE}/call_to_actions?id={cta}"), &carol);
+    assert_eq!(r.status, 400, "{}", r.text);
+
+    // alice, with her role, still sees and can delete both.
+    assert_eq!(
+        ids(&s.get_as(&format!("/{COFFEE}/call_to_actions"), &alice)),
+        std::slice::from_ref(&cta)
+    );
+    assert_eq!(
+        ids(&s.get_as(&format!("/{COFFEE}/instant_articles"), &alice)),
+        std::slice::from_ref(&article)
+    );
+    let r = delete(
+        &s,
+        &format!("/{COFFEE}/instant_articles?id={article}"),
+        &alice,
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+}

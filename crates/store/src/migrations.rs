@@ -23,6 +23,7 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
     (4, V4_MESSAGING),
     (5, V5_PAGE_SETTINGS),
     (6, V6_SEED_KEYS),
+    (7, V7_PAGE_ITEM_APPS),
 ];
 
 /// The seed keys of seeded content (`post`, `comment`, `message`) and the row each created, so
@@ -274,3 +275,10 @@ fn now() -> i64 {
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0)
 }
+
+/// The app a call-to-action button or Instant Article was made through (development-mode
+/// visibility, spec §4). Rows made before this step have none and are visible to everyone.
+const V7_PAGE_ITEM_APPS: &str = r#"
+ALTER TABLE call_to_actions ADD COLUMN app_id INTEGER;
+ALTER TABLE instant_articles ADD COLUMN app_id INTEGER;
+"#;

@@ -12,8 +12,8 @@ use graphtoken_core::store::StoreResult;
 
 use crate::sqlite::Ctx;
 
-const CTA_COLS: &str = "id, page_id, type, web_url, created_at";
-const ARTICLE_COLS: &str = "id, page_id, html_source, published, created_at";
+const CTA_COLS: &str = "id, page_id, type, web_url, created_at, app_id";
+const ARTICLE_COLS: &str = "id, page_id, html_source, published, created_at, app_id";
 
 fn cta_row(r: &Row) -> rusqlite::Result<CallToAction> {
     Ok(CallToAction {
@@ -22,6 +22,7 @@ fn cta_row(r: &Row) -> rusqlite::Result<CallToAction> {
         kind: r.get(2)?,
         web_url: r.get(3)?,
         created_at: r.get(4)?,
+        app_id: r.get::<_, Option<i64>>(5)?.map(|a| a as Id),
     })
 }
 
@@ -32,6 +33,7 @@ fn article_row(r: &Row) -> rusqlite::Result<InstantArticle> {
         html_source: r.get(2)?,
         published: r.get(3)?,
         created_at: r.get(4)?,
+        app_id: r.get::<_, Option<i64>>(5)?.map(|a| a as Id),
     })
 }
 
@@ -95,7 +97,7 @@ pub(crate) fn insert_call_to_action(conn: &mut Connection, c: &CallToAction) -> 
         .ctx(what)?;
     let id = next_id(&tx, "cta")?;
     tx.prepare_cached(&format!(
-        "INSERT INTO call_to_actions ({CTA_COLS}) VALUES (?1, ?2, ?3, ?4, ?5)"
+        "INSERT INTO call_to_actions ({CTA_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
     ))
     .ctx(what)?
     .execute(params![
@@ -103,7 +105,8 @@ pub(crate) fn insert_call_to_action(conn: &mut Connection, c: &CallToAction) -> 
         c.page_id as i64,
         c.kind,
         c.web_url,
-        c.created_at
+        c.created_at,
+        c.app_id.map(|a| a as i64)
     ])
     .ctx(what)?;
     tx.commit().ctx(what)?;
@@ -140,7 +143,7 @@ pub(crate) fn insert_instant_article(conn: &mut Connection, a: &InstantArticle) 
         .ctx(what)?;
     let id = next_id(&tx, "instant_article")?;
     tx.prepare_cached(&format!(
-        "INSERT INTO instant_articles ({ARTICLE_COLS}) VALUES (?1, ?2, ?3, ?4, ?5)"
+        "INSERT INTO instant_articles ({ARTICLE_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
     ))
     .ctx(what)?
     .execute(params![
@@ -148,7 +151,8 @@ pub(crate) fn insert_instant_article(conn: &mut Connection, a: &InstantArticle) 
         a.page_id as i64,
         a.html_source,
         a.published,
-        a.created_at
+        a.created_at,
+        a.app_id.map(|x| x as i64)
     ])
     .ctx(what)?;
     tx.commit().ctx(what)?;

@@ -44,6 +44,8 @@ pub struct CallToAction {
     pub kind: String,
     pub web_url: Option<String>,
     pub created_at: Unix,
+    /// The app it was made through (development-mode visibility).
+    pub app_id: Option<Id>,
 }
 
 /// An Instant Article of a Page.
@@ -55,6 +57,8 @@ pub struct InstantArticle {
     pub html_source: String,
     pub published: bool,
     pub created_at: Unix,
+    /// The app it was made through (development-mode visibility).
+    pub app_id: Option<Id>,
 }
 
 /// Button types Facebook documents.
@@ -199,10 +203,14 @@ pub async fn read_call_to_actions<S: Store>(
     q: &EdgeQuery,
 ) -> Result<Value, GraphError> {
     authorize(g, caller, page.id, &CALL_TO_ACTION).await?;
-    let items: Vec<(crate::model::Id, Value)> = g
-        .store()
-        .call_to_actions_of_page(page.id)
-        .await?
+    let all = g.store().call_to_actions_of_page(page.id).await?;
+    let mut visible = Vec::with_capacity(all.len());
+    for item in all {
+        if super::content::visible(g, caller, item.app_id).await? {
+            visible.push(item);
+        }
+    }
+    let items: Vec<(crate::model::Id, Value)> = visible
         .iter()
         .map(|c| {
             let mut v = json!({
@@ -234,10 +242,14 @@ pub async fn read_instant_articles<S: Store>(
     q: &EdgeQuery,
 ) -> Result<Value, GraphError> {
     authorize(g, caller, page.id, &INSTANT_ARTICLES).await?;
-    let items: Vec<(crate::model::Id, Value)> = g
-        .store()
-        .instant_articles_of_page(page.id)
-        .await?
+    let all = g.store().instant_articles_of_page(page.id).await?;
+    let mut visible = Vec::with_capacity(all.len());
+    for item in all {
+        if super::content::visible(g, caller, item.app_id).await? {
+            visible.push(item);
+        }
+    }
+    let items: Vec<(crate::model::Id, Value)> = visible
         .iter()
         .map(|a| {
             let v = json!({
@@ -285,6 +297,7 @@ async fn call_to_actions<S: Store>(
                 kind: kind.to_string(),
                 web_url: req.params.non_empty("web_url").map(str::to_string),
                 created_at: g.now(),
+                app_id: Some(caller.principal.app().id),
             };
             cta.id = g.store().insert_call_to_action(&cta).await?;
             Ok(json!({ "id": cta.id.to_string() }))
@@ -292,6 +305,12 @@ async fn call_to_actions<S: Store>(
         Method::Delete => {
             authorize(g, caller, page.id, &CALL_TO_ACTION).await?;
             let id = id_param(req)?;
+            // What a development-mode app made does not exist for others: nothing to delete.
+            let made_by = g.store().call_to_actions_of_page(page.id).await?;
+            let app = made_by.iter().find(|c| c.id == id).and_then(|c| c.app_id);
+            if !super::content::visible(g, caller, app).await? {
+                return success(false, req);
+            }
             success(g.store().delete_call_to_action(page.id, id).await?, req)
         }
     }
@@ -319,6 +338,7 @@ async fn instant_articles<S: Store>(
                 html_source: html.to_string(),
                 published: boolean(req, "published")?.unwrap_or(false),
                 created_at: g.now(),
+                app_id: Some(caller.principal.app().id),
             };
             article.id = g.store().insert_instant_article(&article).await?;
             Ok(json!({ "id": article.id.to_string() }))
@@ -326,6 +346,11 @@ async fn instant_articles<S: Store>(
         Method::Delete => {
             authorize(g, caller, page.id, &INSTANT_ARTICLES).await?;
             let id = id_param(req)?;
+            let made_by = g.store().instant_articles_of_page(page.id).await?;
+            let app = made_by.iter().find(|a| a.id == id).and_then(|a| a.app_id);
+            if !super::content::visible(g, caller, app).await? {
+                return success(false, req);
+            }
             success(g.store().delete_instant_article(page.id, id).await?, req)
         }
     }
