@@ -292,20 +292,8 @@ pub async fn object<S: Store>(
             Method::Get => {
                 authorize(g, caller, post.page_id, &READ_COMMENTS).await?;
                 let page = v.page(post.page_id).await?;
-                let fields = fields_param(req)?;
-                let w = Window::from(
-                    req.params.get("limit"),
-                    req.params.get("after"),
-                    req.params.get("before"),
-                )?;
-                v.comments(
-                    &page,
-                    &post,
-                    fields.as_deref(),
-                    req.params.get("fields"),
-                    &w,
-                )
-                .await
+                v.comments(&page, &post, &EdgeQuery::from_request(req)?)
+                    .await
             }
             Method::Post => {
                 authorize(g, caller, post.page_id, &MODERATE_COMMENTS).await?;
@@ -460,13 +448,8 @@ impl<S: Store> View<'_, S> {
                 })),
                 "comments" => {
                     authorize(self.g, self.caller, page.id, &READ_COMMENTS).await?;
-                    let w = Window::from(
-                        f.modifier("limit"),
-                        f.modifier("after"),
-                        f.modifier("before"),
-                    )?;
-                    let sel = f.children.as_deref().map(fields::to_string);
-                    let edge = self.comments(page, post, f.children.as_deref(), sel.as_deref(), &w);
+                    let q = EdgeQuery::from_field(&f)?;
+                    let edge = self.comments(page, post, &q);
                     Some(Box::pin(edge).await?)
                 }
                 other if POST_FIELDS.contains(&other) => None,
@@ -480,14 +463,8 @@ impl<S: Store> View<'_, S> {
     }
 
     /// The post's comments this caller may see, oldest first (Facebook's `chronological`).
-    async fn comments(
-        &self,
-        page: &Page,
-        post: &Post,
-        fields: Option<&[Field]>,
-        fields_param: Option<&str>,
-        w: &Window,
-    ) -> Result<Value, GraphError> {
+    async fn comments(&self, page: &Page, post: &Post, q: &EdgeQuery) -> Result<Value, GraphError> {
+        let (fields, fields_param, w) = (q.fields.as_deref(), q.fields_param.as_deref(), &q.window);
         let mut comments = Vec::new();
         for c in self.g.store().comments_of_post(post.id).await? {
             if visible(self.g, self.caller, c.app_id).await? {

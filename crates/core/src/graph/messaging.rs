@@ -86,14 +86,6 @@ fn selection(fields: Option<&[Field]>, defaults: &[&str]) -> Vec<Field> {
     v
 }
 
-fn window_of(req: &GraphRequest) -> Result<Window, GraphError> {
-    Window::from(
-        req.params.get("limit"),
-        req.params.get("after"),
-        req.params.get("before"),
-    )
-}
-
 /// `(#100) No matching user found` (Send API, subcode 2018001).
 fn no_matching_user() -> GraphError {
     GraphError::new(100, "OAuthException", "(#100) No matching user found").with_subcode(2018001)
@@ -217,11 +209,7 @@ pub async fn object<S: Store>(
             let page = v.page(c.page_id).await?;
             match rest {
                 [] => v.conversation(&page, &c, fields.as_deref()).await,
-                ["messages"] => {
-                    let w = window_of(req)?;
-                    v.messages(&page, &c, fields.as_deref(), req.params.get("fields"), &w)
-                        .await
-                }
+                ["messages"] => v.messages(&page, &c, &EdgeQuery::from_request(req)?).await,
                 _ => Err(GraphError::unknown_path(&format!("/{}", rest.join("/")))),
             }
         }
@@ -375,16 +363,8 @@ impl<S: Store> View<'_, S> {
                     Self::page_party(page),
                 ]})),
                 "messages" => {
-                    let w = Window::from(
-                        f.modifier("limit"),
-                        f.modifier("after"),
-                        f.modifier("before"),
-                    )?;
-                    let sel = f.children.as_deref().map(fields::to_string);
-                    Some(
-                        Box::pin(self.messages(page, c, f.children.as_deref(), sel.as_deref(), &w))
-                            .await?,
-                    )
+                    let q = EdgeQuery::from_field(&f)?;
+                    Some(Box::pin(self.messages(page, c, &q)).await?)
                 }
                 other if CONVERSATION_FIELDS.contains(&other) => None,
                 other => return Err(GraphError::unknown_field(other, "UnifiedThread")),
@@ -401,10 +381,9 @@ impl<S: Store> View<'_, S> {
         &self,
         page: &Page,
         c: &Conversation,
-        fields: Option<&[Field]>,
-        fields_param: Option<&str>,
-        w: &Window,
+        q: &EdgeQuery,
     ) -> Result<Value, GraphError> {
+        let (fields, fields_param, w) = (q.fields.as_deref(), q.fields_param.as_deref(), &q.window);
         let all: Vec<Message> = self.visible_messages(c).await?.into_iter().rev().collect();
         let keys: Vec<Id> = all.iter().map(|m| (i64::MAX as Id) - m.id).collect();
         let (range, more_before, more_after) = w.apply(&keys);

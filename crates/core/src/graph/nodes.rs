@@ -16,7 +16,7 @@ use crate::service::{Caller, Graph, Principal};
 use crate::store::Store;
 use crate::timefmt;
 
-use super::paging::{self, EdgeQuery, Window};
+use super::paging::{self, EdgeQuery};
 use super::require_get;
 
 pub(super) const USER_FIELDS: &[&str] = &[
@@ -145,13 +145,7 @@ pub async fn handle<S: Store>(
         }
         (Node::User { user, asid }, ["accounts"]) => {
             require_get(req, segment)?;
-            let w = Window::from(
-                req.params.get("limit"),
-                req.params.get("after"),
-                req.params.get("before"),
-            )?;
-            Box::pin(ctx.accounts(user, *asid, fields.as_deref(), req.params.get("fields"), &w))
-                .await
+            Box::pin(ctx.accounts(user, *asid, &EdgeQuery::from_request(req)?)).await
         }
         (Node::User { user, asid }, ["ids_for_pages"]) => {
             Box::pin(super::psids::ids_for_pages(g, req, caller, user, *asid)).await
@@ -345,13 +339,8 @@ impl<S: Store> Ctx<'_, S> {
                 "picture" => Some(picture(self.req, asid, &f)),
                 "installed" => Some(json!(self.granted(user.id, PUBLIC_PROFILE).await?)),
                 "accounts" => {
-                    let w = Window::from(
-                        f.modifier("limit"),
-                        f.modifier("after"),
-                        f.modifier("before"),
-                    )?;
-                    let sel = f.children.as_deref().map(fields::to_string);
-                    let edge = self.accounts(user, asid, f.children.as_deref(), sel.as_deref(), &w);
+                    let q = EdgeQuery::from_field(&f)?;
+                    let edge = self.accounts(user, asid, &q);
                     Some(Box::pin(edge).await?)
                 }
                 "permissions" => Some(self.permissions(user, None, None).await?),
@@ -505,14 +494,8 @@ impl<S: Store> Ctx<'_, S> {
 
     /// `/{user}/accounts`: the Pages the person has tasks on, with Page tokens, for the person's
     /// own user token with `pages_show_list` (without it the list is empty, as on Facebook).
-    async fn accounts(
-        &self,
-        user: &User,
-        asid: Id,
-        fields: Option<&[Field]>,
-        fields_param: Option<&str>,
-        w: &Window,
-    ) -> Result<Value, GraphError> {
+    async fn accounts(&self, user: &User, asid: Id, q: &EdgeQuery) -> Result<Value, GraphError> {
+        let (fields, fields_param, w) = (q.fields.as_deref(), q.fields_param.as_deref(), &q.window);
         let Principal::User(t) = &self.caller.principal else {
             return Err(GraphError::permission_denied());
         };
