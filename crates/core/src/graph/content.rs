@@ -9,11 +9,12 @@
 
 use serde_json::{json, Map, Value};
 
+use super::authorize;
 use crate::content::{self, Author, Comment, Post};
 use crate::error::GraphError;
 use crate::fields::{self, Field};
 use crate::model::{AppMode, Id, Page};
-use crate::policy::{self, Operation, MODERATE_COMMENTS, PUBLISH, READ_COMMENTS, READ_FEED};
+use crate::policy::{MODERATE_COMMENTS, PUBLISH, READ_COMMENTS, READ_FEED};
 use crate::request::{GraphRequest, Method};
 use crate::service::{Caller, Graph};
 use crate::store::Store;
@@ -74,20 +75,6 @@ const COMMENT_DEFAULTS: &[&str] = &["created_time", "from", "message", "id"];
 /// The edges of a Page this module answers.
 pub fn is_page_edge(edge: &str) -> bool {
     matches!(edge, "feed" | "posts" | "published_posts")
-}
-
-/// The person behind the caller's token, and their tasks on the Page, checked against `op`.
-async fn authorize<S: Store>(
-    g: &Graph<S>,
-    caller: &Caller,
-    page: Id,
-    op: &Operation,
-) -> Result<(), GraphError> {
-    let tasks = match caller.principal.loaded() {
-        Some(t) => g.page_tasks(page, t.user.id).await?,
-        None => None,
-    };
-    policy::check(caller, page, tasks.as_ref(), op)
 }
 
 /// Whether the caller may see content the app `app` created: always, unless that app is in

@@ -10,7 +10,7 @@ use serde_json::{json, Map, Value};
 
 use crate::error::GraphError;
 use crate::model::{Id, Page, Unix};
-use crate::policy::{self, INSIGHTS};
+use crate::policy::INSIGHTS;
 use crate::request::{GraphRequest, Method};
 use crate::service::{Caller, Graph};
 use crate::store::Store;
@@ -295,11 +295,7 @@ pub async fn insights<S: Store>(
             req.method.as_str(),
         ));
     }
-    let tasks = match caller.principal.loaded() {
-        Some(t) => g.page_tasks(page.id, t.user.id).await?,
-        None => None,
-    };
-    policy::check(caller, page.id, tasks.as_ref(), &INSIGHTS)?;
+    super::authorize(g, caller, page.id, &INSIGHTS).await?;
 
     // Metrics: from the path, else the `metric` parameter.
     let names = match tail.first() {

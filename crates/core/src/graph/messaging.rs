@@ -13,11 +13,12 @@
 
 use serde_json::{json, Map, Value};
 
+use super::authorize;
 use crate::error::GraphError;
 use crate::fields::{self, Field};
 use crate::messaging::{self, Conversation, Message};
 use crate::model::{Id, Page};
-use crate::policy::{self, MESSAGING};
+use crate::policy::MESSAGING;
 use crate::request::{GraphRequest, Method};
 use crate::service::{Caller, Graph};
 use crate::store::Store;
@@ -67,14 +68,6 @@ pub fn is_object(segment: &str) -> bool {
     messaging::split_id(segment).is_some()
 }
 
-async fn authorize<S: Store>(g: &Graph<S>, caller: &Caller, page: Id) -> Result<(), GraphError> {
-    let tasks = match caller.principal.loaded() {
-        Some(t) => g.page_tasks(page, t.user.id).await?,
-        None => None,
-    };
-    policy::check(caller, page, tasks.as_ref(), &MESSAGING)
-}
-
 fn selection(fields: Option<&[Field]>, defaults: &[&str]) -> Vec<Field> {
     let mut v: Vec<Field> = match fields {
         Some(f) if !f.is_empty() => f.to_vec(),
@@ -121,7 +114,7 @@ pub async fn read_conversations<S: Store>(
     page: &Page,
     q: &EdgeQuery,
 ) -> Result<Value, GraphError> {
-    authorize(g, caller, page.id).await?;
+    authorize(g, caller, page.id, &MESSAGING).await?;
     let v = View { g, req, caller };
     v.conversations(
         page,
@@ -140,7 +133,7 @@ async fn send<S: Store>(
     caller: &Caller,
     page: &Page,
 ) -> Result<Value, GraphError> {
-    authorize(g, caller, page.id).await?;
+    authorize(g, caller, page.id, &MESSAGING).await?;
     if let Some(t) = req.params.non_empty("messaging_type") {
         if !matches!(t, "RESPONSE" | "UPDATE" | "MESSAGE_TAG") {
             return Err(GraphError::param(format!(
@@ -205,7 +198,7 @@ pub async fn object<S: Store>(
         't' => {
             let c = g.store().conversation(n).await?.ok_or_else(not_found)?;
             let c = v.visible_conversation(c).await?.ok_or_else(not_found)?;
-            authorize(g, caller, c.page_id).await?;
+            authorize(g, caller, c.page_id, &MESSAGING).await?;
             let page = v.page(c.page_id).await?;
             match rest {
                 [] => v.conversation(&page, &c, fields.as_deref()).await,
@@ -223,7 +216,7 @@ pub async fn object<S: Store>(
                 .conversation(m.conversation_id)
                 .await?
                 .ok_or_else(not_found)?;
-            authorize(g, caller, c.page_id).await?;
+            authorize(g, caller, c.page_id, &MESSAGING).await?;
             let page = v.page(c.page_id).await?;
             if !rest.is_empty() {
                 return Err(GraphError::unknown_path(&format!("/{}", rest.join("/"))));

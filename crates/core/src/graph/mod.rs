@@ -89,6 +89,21 @@ async fn route<S: Store>(
     }
 }
 
+/// May the caller do `op` on Page `page`? The tasks the person behind the token (user and Page
+/// tokens) holds there, judged by the one policy (`crate::policy`).
+pub(super) async fn authorize<S: Store>(
+    g: &Graph<S>,
+    caller: &Caller,
+    page: crate::model::Id,
+    op: &crate::policy::Operation,
+) -> Result<(), GraphError> {
+    let tasks = match caller.principal.loaded() {
+        Some(t) => g.page_tasks(page, t.user.id).await?,
+        None => None,
+    };
+    crate::policy::check(caller, page, tasks.as_ref(), op)
+}
+
 /// The caller behind the request's token, with its `appsecret_proof` checked; `None` when no
 /// token was sent, or one that counts as none: a client token (public, shipped inside apps) and
 /// the app token of a native or desktop app (its secret cannot be kept, spec §1).

@@ -5,32 +5,16 @@
 
 use serde_json::{json, Value};
 
+use super::authorize;
 use crate::error::GraphError;
 
 use super::paging::{self, EdgeQuery};
-use crate::model::{Id, Page, PageTasks};
-use crate::policy::{self, ASSIGNED_USERS};
+use crate::model::{Id, Page};
+use crate::policy::ASSIGNED_USERS;
 use crate::request::{GraphRequest, Method};
 use crate::service::{Caller, Graph};
 use crate::store::Store;
 use crate::tasks::{self, TaskSet};
-
-/// The person behind the caller (user and Page tokens), and their tasks on the Page.
-async fn caller_tasks<S: Store>(
-    g: &Graph<S>,
-    caller: &Caller,
-    page: Id,
-) -> Result<Option<PageTasks>, GraphError> {
-    match caller.principal.loaded() {
-        Some(t) => g.page_tasks(page, t.user.id).await,
-        None => Ok(None),
-    }
-}
-
-async fn authorize<S: Store>(g: &Graph<S>, caller: &Caller, page: &Page) -> Result<(), GraphError> {
-    let tasks = caller_tasks(g, caller, page.id).await?;
-    policy::check(caller, page.id, tasks.as_ref(), &ASSIGNED_USERS)
-}
 
 /// The person a `user` parameter names: an app-scoped id of the caller's app.
 async fn person<S: Store>(
@@ -61,7 +45,7 @@ pub async fn read_assigned_users<S: Store>(
     page: &Page,
     q: &EdgeQuery,
 ) -> Result<Value, GraphError> {
-    authorize(g, caller, page).await?;
+    authorize(g, caller, page.id, &ASSIGNED_USERS).await?;
     let app = caller.principal.app().id;
     let mut items = Vec::new();
     for (user, t) in g.store().people_of_page(page.id).await? {
@@ -96,7 +80,7 @@ pub async fn assigned_users<S: Store>(
             read_assigned_users(g, req, caller, page, &EdgeQuery::from_request(req)?).await
         }
         Method::Post => {
-            authorize(g, caller, page).await?;
+            authorize(g, caller, page.id, &ASSIGNED_USERS).await?;
             let user = person(g, caller, req).await?;
             let raw = req
                 .params
@@ -116,7 +100,7 @@ pub async fn assigned_users<S: Store>(
             Ok(json!({ "success": true }))
         }
         Method::Delete => {
-            authorize(g, caller, page).await?;
+            authorize(g, caller, page.id, &ASSIGNED_USERS).await?;
             let user = person(g, caller, req).await?;
             g.set_page_tasks(page.id, user, TaskSet::EMPTY).await?;
             Ok(json!({ "success": true }))
@@ -138,7 +122,7 @@ pub async fn roles<S: Store>(
             req.method.as_str(),
         ));
     }
-    authorize(g, caller, page).await?;
+    authorize(g, caller, page.id, &ASSIGNED_USERS).await?;
     let app = caller.principal.app().id;
     let legacy = before_v3_1(&req.version);
     let q = EdgeQuery::from_request(req)?;

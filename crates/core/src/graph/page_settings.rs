@@ -15,11 +15,12 @@
 
 use serde_json::{json, Value};
 
+use super::authorize;
 use crate::error::GraphError;
 
 use super::paging::{self, EdgeQuery};
 use crate::model::{Id, Page, Unix};
-use crate::policy::{self, Operation, CALL_TO_ACTION, INSTANT_ARTICLES, SETTINGS};
+use crate::policy::{CALL_TO_ACTION, INSTANT_ARTICLES, SETTINGS};
 use crate::request::{GraphRequest, Method};
 use crate::service::{Caller, Graph};
 use crate::store::Store;
@@ -86,19 +87,6 @@ pub const INFO_FIELDS: &[&str] = &["about", "description", "website", "phone"];
 /// The edges of a Page this module answers.
 pub fn is_page_edge(edge: &str) -> bool {
     matches!(edge, "call_to_actions" | "instant_articles")
-}
-
-async fn authorize<S: Store>(
-    g: &Graph<S>,
-    caller: &Caller,
-    page: Id,
-    op: &Operation,
-) -> Result<(), GraphError> {
-    let tasks = match caller.principal.loaded() {
-        Some(t) => g.page_tasks(page, t.user.id).await?,
-        None => None,
-    };
-    policy::check(caller, page, tasks.as_ref(), op)
 }
 
 /// One settings field of the Page, as stored (`None` when unset).
