@@ -10,6 +10,7 @@ use graphtoken_core::graph::page_settings::{CallToAction, InstantArticle, PageIn
 use graphtoken_core::model::Id;
 use graphtoken_core::store::StoreResult;
 
+use crate::content::next_id;
 use crate::sqlite::Ctx;
 
 const CTA_COLS: &str = "id, page_id, type, web_url, created_at, app_id";
@@ -35,21 +36,6 @@ fn article_row(r: &Row) -> rusqlite::Result<InstantArticle> {
         created_at: r.get(4)?,
         app_id: r.get::<_, Option<i64>>(5)?.map(|a| a as Id),
     })
-}
-
-/// The next number of a counter, inside the caller's transaction.
-fn next_id(conn: &Connection, name: &str) -> StoreResult<Id> {
-    let what = "drawing a Page settings id";
-    conn.prepare_cached("UPDATE content_ids SET last = last + 1 WHERE name = ?1")
-        .ctx(what)?
-        .execute([name])
-        .ctx(what)?;
-    let last: i64 = conn
-        .prepare_cached("SELECT last FROM content_ids WHERE name = ?1")
-        .ctx(what)?
-        .query_row([name], |r| r.get(0))
-        .ctx(what)?;
-    Ok(last as Id)
 }
 
 pub(crate) fn page_info(conn: &Connection, page: Id) -> StoreResult<Option<PageInfo>> {
