@@ -136,12 +136,14 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     .map_err(|e| e.to_string())?;
     drop(out);
 
+    let browser = Arc::new(graphtoken_server::browser::Browser::load(&graph).await?);
     let state = Arc::new(AppState {
         graph,
         clock,
         admin_key,
         faults: Default::default(),
         callbacks: Default::default(),
+        browser,
     });
     graphtoken_server::serve(listener, state, stop)
         .await

@@ -260,6 +260,92 @@ impl GraphError {
         e
     }
 
+    /// A dialog code redeemed a second time (the tokens issued from it are revoked too).
+    pub fn code_used() -> Self {
+        Self::code_error("This authorization code has been used.", 36009)
+    }
+    /// A dialog or client code past its ten minutes. Subcode [U] (spec §10.1).
+    pub fn code_expired() -> Self {
+        Self::code_error("This authorization code has expired.", 36007)
+    }
+    /// The `redirect_uri` differs from the dialog's. Subcode [U] (spec §10.1).
+    pub fn redirect_mismatch() -> Self {
+        Self::code_error(
+            "Error validating verification code. Please make sure your redirect_uri is identical to the one you used in the OAuth dialog request",
+            36008,
+        )
+    }
+    /// PKCE: the code has a challenge and `code_verifier` is missing or does not answer it.
+    /// [U] wording.
+    pub fn bad_code_verifier() -> Self {
+        let mut e = GraphError::new(100, OAUTH, "Invalid code verifier.");
+        e.www_authenticate = Some("invalid_code");
+        e
+    }
+    fn code_error(message: &str, subcode: u32) -> Self {
+        let mut e = GraphError::new(100, OAUTH, message).with_subcode(subcode);
+        e.www_authenticate = Some("invalid_code");
+        e
+    }
+    /// `/oauth/client_code` for a token that is not a long-lived user token of the app. [U]
+    pub fn client_code_needs_long_lived() -> Self {
+        GraphError::param("access_token must be a long-lived user access token of this app")
+    }
+
+    // ---- device login (spec §2.14; subcodes as Facebook's SDKs know them) ----------------------
+
+    /// `/device/login` and `/device/login_status` want `{app-id}|{client-token}`.
+    pub fn client_token_required() -> Self {
+        Self::token("(#190) This method must be called with a client access token")
+    }
+    /// The person has not answered yet: keep polling.
+    pub fn device_pending() -> Self {
+        Self::device(
+            1349174,
+            "Device Login Authorization Pending",
+            "User has not yet authorized your application. Continue polling.",
+        )
+    }
+    /// Polled faster than `interval`.
+    pub fn device_slow_down() -> Self {
+        Self::device(
+            1349172,
+            "Device Login Polling Too Frequently",
+            "You are polling too frequently. Wait the interval you were given between polls.",
+        )
+    }
+    /// The person cancelled.
+    pub fn device_declined() -> Self {
+        Self::device(
+            1349173,
+            "Device Login Declined",
+            "The user declined to authorize your application.",
+        )
+    }
+    /// The code is past its `expires_in`, spent, or unknown: start again.
+    pub fn device_expired() -> Self {
+        Self::device(
+            1349152,
+            "Device Login Code Expired",
+            "Your device code has expired. Please start the login again.",
+        )
+    }
+    fn device(subcode: u32, title: &str, msg: &str) -> Self {
+        let mut e = GraphError::new(
+            31,
+            OAUTH,
+            "This request requires the user to take a pending action",
+        )
+        .with_subcode(subcode);
+        e.is_transient = Some(false);
+        e.more = Some(Box::new(More {
+            user_title: Some(title.into()),
+            user_msg: Some(msg.into()),
+            ..More::default()
+        }));
+        e
+    }
+
     // ---- debug_token ------------------------------------------------------------------------
 
     pub fn debug_token_needs_token() -> Self {
@@ -359,6 +445,25 @@ impl GraphError {
     /// The internal cause, if any, for the log.
     pub fn detail(&self) -> Option<&str> {
         self.more.as_ref().and_then(|m| m.detail.as_deref())
+    }
+}
+
+impl GraphError {
+    // ---- test users (spec §2.10) ----------------------------------------------------------------
+
+    /// `(#15)`: an app-level edge (test users) called without an app token. Facebook's code and
+    /// wording, as reported for `/{app-id}/roles` and `/{app-id}/subscriptions`.
+    pub fn app_token_required() -> Self {
+        GraphError::new(
+            15,
+            OAUTH,
+            "(#15) This method must be called with an app access_token.",
+        )
+    }
+    /// `(#2900) Too many test accounts`: the app already has as many test users as it may
+    /// (code and description from Facebook's `/{app-id}/accounts` reference).
+    pub fn too_many_test_accounts() -> Self {
+        GraphError::new(2900, OAUTH, "(#2900) Too many test accounts")
     }
 }
 

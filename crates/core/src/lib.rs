@@ -6,7 +6,9 @@
 
 pub mod cache;
 pub mod clock;
+pub mod codes;
 pub mod content;
+pub mod dialog;
 pub mod error;
 pub mod events;
 pub mod fields;
@@ -22,6 +24,7 @@ pub mod request;
 pub mod seeding;
 pub mod service;
 pub mod signed_request;
+pub mod signin;
 pub mod store;
 pub mod tasks;
 pub mod timefmt;

@@ -80,6 +80,9 @@ impl AppRole {
     }
 }
 
+/// How many test users an app may have unless its seed says otherwise (spec §2.10).
+pub const DEFAULT_TEST_USER_LIMIT: u32 = 10;
+
 /// An app's call budgets over a sliding hour (spec §6); `None` means graphtoken's default.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct RateLimits {
@@ -111,6 +114,8 @@ pub struct App {
     pub review_approved_at: Option<Unix>,
     pub roles: Vec<(Id, AppRole)>,
     pub rate_limits: RateLimits,
+    /// How many test users the app may have (spec §2.10).
+    pub test_user_limit: u32,
     pub created_at: Unix,
 }
 

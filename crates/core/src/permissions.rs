@@ -64,6 +64,61 @@ pub fn split_scope(s: &str) -> impl Iterator<Item = &str> {
     s.split([',', ' ']).map(str::trim).filter(|p| !p.is_empty())
 }
 
+/// Plain words for a permission, as the login dialog shows them; a generic phrase for unknown names.
+pub fn describe(name: &str) -> &'static str {
+    match name {
+        "public_profile" => "Your name and profile picture",
+        "email" => "Your email address",
+        "user_age_range" => "Your age range",
+        "user_birthday" => "Your birthday",
+        "user_friends" => "Your friends who also use this app",
+        "user_gender" => "Your gender",
+        "user_hometown" => "Your hometown",
+        "user_likes" => "Pages you like",
+        "user_link" => "A link to your profile",
+        "user_location" => "Your current city",
+        "user_photos" => "Your photos",
+        "user_posts" => "Posts on your profile",
+        "user_videos" => "Your videos",
+        "pages_show_list" => "Show a list of the Pages you manage",
+        "pages_read_engagement" => {
+            "Read content posted on your Pages and how people engage with it"
+        }
+        "pages_read_user_content" => "Read posts, comments and ratings people leave on your Pages",
+        "pages_manage_posts" => "Create, edit and delete your Page posts",
+        "pages_manage_engagement" => "Manage comments and reactions on your Pages",
+        "pages_manage_metadata" => "Manage your Pages' settings and webhooks",
+        "pages_manage_ads" => "Create and manage ads for your Pages",
+        "pages_messaging" => "Send and receive messages as your Pages",
+        "pages_messaging_subscriptions" => "Send regular messages from your Pages",
+        "pages_manage_cta" => "Manage the call-to-action buttons on your Pages",
+        "pages_manage_instant_articles" => "Manage Instant Articles for your Pages",
+        "pages_events" => "Log activity on your Pages for ads measurement",
+        "pages_user_gender" => "See the gender of people who message your Pages",
+        "pages_user_locale" => "See the language of people who message your Pages",
+        "pages_user_timezone" => "See the time zone of people who message your Pages",
+        "read_insights" => "Read insights for your Pages, apps and domains",
+        "business_management" => "Manage your businesses and their assets",
+        "publish_video" => "Publish live videos to your profile, groups and Pages",
+        "ads_read" => "Read your ad accounts' reports",
+        "ads_management" => "Manage your ads and ad accounts",
+        "instagram_basic" => "Your Instagram profile and media",
+        "instagram_content_publish" => "Publish posts to your Instagram account",
+        "instagram_manage_comments" => "Manage comments on your Instagram account",
+        "instagram_manage_insights" => "Read insights for your Instagram account",
+        "instagram_manage_messages" => "Send and receive your Instagram messages",
+        "leads_retrieval" => "Download leads from your Pages' lead ads",
+        "whatsapp_business_management" => "Manage your WhatsApp Business accounts",
+        "whatsapp_business_messaging" => "Send and receive WhatsApp Business messages",
+        "catalog_management" => "Manage your product catalogs",
+        "read_page_mailboxes" => "Read your Pages' inboxes",
+        _ => DESCRIBE_FALLBACK,
+    }
+}
+
+/// What [`describe`] says of a name it has no words for.
+const DESCRIBE_FALLBACK: &str = "Access to part of your account";
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -81,5 +136,16 @@ mod tests {
         v.dedup();
         assert_eq!(v.len(), KNOWN.len());
         assert!(is_known("pages_manage_posts") && !is_known("manage_pages"));
+    }
+
+    #[test]
+    fn describe_has_specific_words_for_every_known_permission() {
+        for name in KNOWN {
+            let d = describe(name);
+            assert_ne!(d, DESCRIBE_FALLBACK, "{name} has no description");
+            assert!(!d.is_empty());
+        }
+        assert_eq!(describe("manage_pages"), DESCRIBE_FALLBACK);
+        assert_eq!(describe("email"), "Your email address");
     }
 }

@@ -224,6 +224,7 @@ mod tests {
             review_approved_at: None,
             roles: Vec::new(),
             rate_limits: Default::default(),
+            test_user_limit: 10,
             created_at: 0,
         };
         let user = User {

@@ -405,6 +405,9 @@ async fn app_record<S: Store>(
         review_approved_at: a.review_approved_at,
         roles,
         rate_limits: a.rate_limits,
+        test_user_limit: a
+            .test_user_limit
+            .unwrap_or(crate::model::DEFAULT_TEST_USER_LIMIT),
         created_at: existing.map_or(now, |e| e.created_at),
     })
 }
@@ -498,6 +501,7 @@ pub fn demo_world() -> World {
             review_approved_at: None,
             roles: vec![(me(1), AppRole::Administrator)],
             rate_limits: RateLimits::default(),
+            test_user_limit: None,
         }],
         users: vec![WorldUser {
             line: 2,

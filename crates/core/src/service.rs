@@ -484,9 +484,20 @@ impl<S: Store> Graph<S> {
                 Some(grant)
             })
             .await?;
-        self.asid(user.id, app.id).await?;
         self.grants.remove(&(user.id, app.id));
-        let session = self.store.create_session(user.id, app.id, now).await?;
+        self.open_session(user.id, app.id, long_lived).await
+    }
+
+    /// A new session of the person with the app (their grant is already in place) and its
+    /// first user token; the person gets an app-scoped id if they had none.
+    pub async fn open_session(
+        &self,
+        user: Id,
+        app: Id,
+        long_lived: bool,
+    ) -> Result<Issued, GraphError> {
+        self.asid(user, app).await?;
+        let session = self.store.create_session(user, app, self.now()).await?;
         self.mint_user_token(&session, long_lived).await
     }
 

@@ -6,6 +6,7 @@
 
 use std::future::Future;
 
+use crate::codes::{AuthCode, DeviceCode, TestUser};
 use crate::content::{Comment, Post};
 use crate::messaging::{Conversation, Message};
 use crate::model::{
@@ -335,4 +336,76 @@ pub trait Store: Send + Sync + 'static {
         page: Id,
         id: Id,
     ) -> impl Future<Output = StoreResult<bool>> + Send;
+
+    // ---- login flows (spec §2.1–§2.3, §2.10, §2.14; see `crate::codes`) ----------------------
+
+    /// The person whose email is `email`, compared without regard to ASCII case.
+    fn user_by_email(&self, email: &str) -> impl Future<Output = StoreResult<Option<User>>> + Send;
+
+    /// Stores a new dialog or client code.
+    fn insert_code(&self, code: &AuthCode) -> impl Future<Output = StoreResult<()>> + Send;
+    /// Redeems a code, in one transaction: returns it as it was before this call (so `used_at`
+    /// tells whether it had been redeemed already) and, when it was unused, sets `used_at` to
+    /// `now`. `None` when no code has that hash.
+    fn redeem_code(
+        &self,
+        hash: TokenHash,
+        now: Unix,
+    ) -> impl Future<Output = StoreResult<Option<AuthCode>>> + Send;
+    /// Records the session a dialog code's token went into.
+    fn set_code_session(
+        &self,
+        hash: TokenHash,
+        session: i64,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+    /// Invalidates one session (if it still works) and so every token derived from it. True
+    /// when it was working.
+    fn invalidate_session(
+        &self,
+        session: i64,
+        why: Invalidation,
+    ) -> impl Future<Output = StoreResult<bool>> + Send;
+    /// A session by id.
+    fn session(&self, id: i64) -> impl Future<Output = StoreResult<Option<Session>>> + Send;
+
+    /// Stores a new device login. False (and nothing stored) when its `user_code` is already
+    /// taken by a device login that has not expired at `created_at` (draw another).
+    fn insert_device_code(
+        &self,
+        code: &DeviceCode,
+    ) -> impl Future<Output = StoreResult<bool>> + Send;
+    fn device_code(
+        &self,
+        hash: TokenHash,
+    ) -> impl Future<Output = StoreResult<Option<DeviceCode>>> + Send;
+    /// The newest device login with this `user_code` (exact match; see
+    /// [`crate::codes::normalize_user_code`]).
+    fn device_code_by_user_code(
+        &self,
+        user_code: &str,
+    ) -> impl Future<Output = StoreResult<Option<DeviceCode>>> + Send;
+    /// Changes a device login in one transaction; returns it as changed (`None`: no such code).
+    fn update_device_code<F>(
+        &self,
+        hash: TokenHash,
+        update: F,
+    ) -> impl Future<Output = StoreResult<Option<DeviceCode>>> + Send
+    where
+        F: FnOnce(&mut DeviceCode) + Send + 'static;
+
+    /// Stores a new test user of `app`: the person (with their id) and the ownership, in one
+    /// transaction. False (and nothing stored) when the id is already a person's.
+    fn insert_test_user(
+        &self,
+        user: &User,
+        app: Id,
+    ) -> impl Future<Output = StoreResult<bool>> + Send;
+    /// The app's test users, oldest first.
+    fn test_users_of_app(&self, app: Id)
+        -> impl Future<Output = StoreResult<Vec<TestUser>>> + Send;
+    /// The test-user record of a person, if they are one.
+    fn test_user(&self, user: Id) -> impl Future<Output = StoreResult<Option<TestUser>>> + Send;
+    /// Deletes a person and everything of theirs (grants, sessions, tokens, ids, tasks, roles,
+    /// content). False when there was no such person.
+    fn delete_user(&self, user: Id) -> impl Future<Output = StoreResult<bool>> + Send;
 }

@@ -43,6 +43,8 @@ pub struct WorldApp {
     pub review_approved_at: Option<i64>,
     pub roles: Vec<(Ref, AppRole)>,
     pub rate_limits: RateLimits,
+    /// `None`: [`crate::model::DEFAULT_TEST_USER_LIMIT`].
+    pub test_user_limit: Option<u32>,
 }
 
 impl std::fmt::Debug for WorldApp {

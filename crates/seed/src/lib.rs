@@ -43,6 +43,7 @@ const APP_FIELDS: &[&str] = &[
     "review_approved_at",
     "roles",
     "rate_limits",
+    "test_user_limit",
 ];
 const USER_FIELDS: &[&str] = &["key", "id", "name", "email", "password"];
 const PAGE_FIELDS: &[&str] = &["key", "id", "name", "category", "tasks", "roles"];
@@ -408,6 +409,25 @@ impl Cx<'_> {
         Ok(limits)
     }
 
+    /// `test_user_limit = N`: how many test users the app may have, an integer from 0.
+    fn test_user_limit(&self, f: &Fields<'_>) -> Result<Option<u32>, SeedError> {
+        let Some(v) = f.get("test_user_limit") else {
+            return Ok(None);
+        };
+        match v.get_ref() {
+            Node::Int(n) => u32::try_from(*n).map(Some).map_err(|_| {
+                self.err(
+                    self.line(v.span()),
+                    format!(
+                        "test_user_limit in [[{}]] must be a number of test users from 0 to 4294967295, not {n}",
+                        f.section
+                    ),
+                )
+            }),
+            _ => Err(self.type_error(f, "test_user_limit", "an integer", v)),
+        }
+    }
+
     /// A list of permission names from the catalogue, without repeats.
     fn permissions(&self, f: &Fields<'_>, name: &str) -> Result<Vec<(String, u32)>, SeedError> {
         let list = self.string_list(f, name)?;
@@ -560,6 +580,7 @@ impl Cx<'_> {
             self.url(&f, "deauthorize_callback_url", url, *line)?;
         }
         let rate_limits = self.rate_limits(&f)?;
+        let test_user_limit = self.test_user_limit(&f)?;
 
         let mut roles: Vec<(Ref, AppRole)> = Vec::new();
         for (role_name, users) in self.table(&f, "roles")?.into_iter().flatten() {
@@ -618,6 +639,7 @@ impl Cx<'_> {
             review_approved_at,
             roles,
             rate_limits,
+            test_user_limit,
         };
         Ok((item, ident))
     }

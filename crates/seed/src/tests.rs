@@ -294,7 +294,8 @@ fn unknown_fields_are_errors() {
         error("[[apps]]\nkey = \"a\"\nname = \"A\"\n\ncolour = \"red\"\n"),
         "w.toml:5: unknown field `colour` in [[apps]]; expected one of key, id, name, secret, \
          client_token, mode, platform, require_appsecret_proof, redirect_uris, advanced_access, \
-         deauthorize_callback_url, data_deletion_url, review_approved_at, roles, rate_limits"
+         deauthorize_callback_url, data_deletion_url, review_approved_at, roles, rate_limits, \
+         test_user_limit"
     );
     assert_eq!(
         error("[[users]]\nkey = \"a\"\nname = \"A\"\npasswd = \"x\"\n"),
@@ -577,6 +578,26 @@ fn rate_limits_are_positive_budgets() -> Result<(), SeedError> {
     assert_eq!(
         error("[[apps]]\nkey = \"a\"\nname = \"A\"\nrate_limits = 5\n"),
         "w.toml:4: `rate_limits` in [[apps]] must be a table, not an integer"
+    );
+    Ok(())
+}
+
+#[test]
+fn test_user_limit_is_a_count() -> Result<(), SeedError> {
+    let w = ok("[[apps]]\nkey = \"a\"\nname = \"A\"\ntest_user_limit = 25\n\n[[apps]]\nkey = \"b\"\nname = \"B\"\ntest_user_limit = 0\n\n[[apps]]\nkey = \"c\"\nname = \"C\"\n")?;
+    let limits: Vec<Option<u32>> = w.apps.iter().map(|a| a.test_user_limit).collect();
+    assert_eq!(limits, [Some(25), Some(0), None]);
+    assert_eq!(
+        error("[[apps]]\nkey = \"a\"\nname = \"A\"\ntest_user_limit = -1\n"),
+        "w.toml:4: test_user_limit in [[apps]] must be a number of test users from 0 to 4294967295, not -1"
+    );
+    assert_eq!(
+        error("[[apps]]\nkey = \"a\"\nname = \"A\"\ntest_user_limit = 4294967296\n"),
+        "w.toml:4: test_user_limit in [[apps]] must be a number of test users from 0 to 4294967295, not 4294967296"
+    );
+    assert_eq!(
+        error("[[apps]]\nkey = \"a\"\nname = \"A\"\ntest_user_limit = \"5\"\n"),
+        "w.toml:4: `test_user_limit` in [[apps]] must be an integer, not a string"
     );
     Ok(())
 }

@@ -4,12 +4,15 @@
 //! live in `graphtoken-core`; SQL lives in `graphtoken-store`.
 
 mod admin;
+pub mod browser;
 pub mod callbacks;
 mod content;
 mod events;
 pub mod faults;
+mod login;
 mod messaging;
 mod normalize;
+mod pages;
 mod render;
 
 use std::sync::Arc;
@@ -40,6 +43,8 @@ pub struct AppState<S> {
     pub faults: faults::Faults,
     /// Callbacks to apps and their delivery (`/_admin/callbacks`), in memory.
     pub callbacks: callbacks::Callbacks,
+    /// The login pages' cookie key, sign-in throttling and password checks.
+    pub browser: Arc<browser::Browser>,
 }
 
 /// Serves until `shutdown` resolves, then finishes the requests in flight.
@@ -48,7 +53,8 @@ pub async fn serve<S: Store>(
     state: Arc<AppState<S>>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
+    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await
 }
@@ -59,6 +65,7 @@ pub fn router<S: Store>(state: Arc<AppState<S>>) -> Router {
         .route("/healthz", get(healthz))
         .route("/_static/silhouette.svg", get(silhouette))
         .nest("/_admin", admin::routes(Arc::clone(&state)))
+        .merge(login::routes::<S>())
         .fallback(graph_request::<S>)
         .with_state(state)
 }
@@ -87,7 +94,10 @@ async fn silhouette() -> impl IntoResponse {
 }
 
 /// Every Graph path: `/me`, `/v25.0/{id}/accounts`, `/oauth/access_token`, `/debug_token`, ...
-async fn graph_request<S: Store>(State(st): State<Arc<AppState<S>>>, request: Request) -> Response {
+pub(crate) async fn graph_request<S: Store>(
+    State(st): State<Arc<AppState<S>>>,
+    request: Request,
+) -> Response {
     let (parts, body) = request.into_parts();
     if parts.method == Method::OPTIONS {
         return render::preflight();

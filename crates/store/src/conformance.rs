@@ -6,9 +6,10 @@
 
 use std::sync::Arc;
 
+use graphtoken_core::codes::{AuthCode, CodeKind, DeviceCode, DeviceState, Pkce, PkceMethod};
 use graphtoken_core::model::{
-    AccountStatus, App, AppMode, AppRole, Grant, Page, PageTasks, Platform, RateLimits, StoredKind,
-    TokenRecord, User,
+    AccountStatus, App, AppMode, AppRole, Grant, Invalidation, Page, PageTasks, Platform,
+    RateLimits, StoredKind, TokenRecord, User,
 };
 use graphtoken_core::store::{Store, StoreError, StoreResult, WorldRecords};
 use graphtoken_core::tasks::{PageRole, Task, TaskSet};
@@ -60,6 +61,7 @@ pub fn world() -> WorldRecords {
             user: None,
             page: Some(3),
         },
+        test_user_limit: 3,
         created_at: 100,
     };
     let other = App {
@@ -78,6 +80,7 @@ pub fn world() -> WorldRecords {
         review_approved_at: None,
         roles: Vec::new(),
         rate_limits: RateLimits::default(),
+        test_user_limit: 10,
         created_at: 101,
     };
     let user = |id, key: Option<&str>, name: &str, email: Option<&str>| User {
@@ -162,6 +165,11 @@ pub async fn run_suite<S: Store>(mut fresh: impl FnMut() -> StoreResult<S>) -> S
     check!(world_is_idempotent);
     check!(migrate_is_idempotent);
     check!(content);
+    check!(user_by_email);
+    check!(codes);
+    check!(device_codes);
+    check!(test_users);
+    check!(delete_user);
     Ok(())
 }
 
@@ -575,5 +583,372 @@ pub async fn content<S: Store>(store: &S) -> StoreResult<()> {
     assert!(d > c);
     let z = store.insert_comment(&comment(d, Author::Page, "z")).await?;
     assert!(z > y);
+    Ok(())
+}
+
+/// `user_by_email` ignores ASCII case; nobody has an unknown address.
+pub async fn user_by_email<S: Store>(store: &S) -> StoreResult<()> {
+    let w = world();
+    store.apply_world(&w).await?;
+    for email in ["alice@example.com", "ALICE@Example.COM"] {
+        assert_eq!(
+            store.user_by_email(email).await?.as_ref(),
+            Some(&w.users[0])
+        );
+    }
+    assert_eq!(store.user_by_email("bob@example.com").await?, None);
+    assert_eq!(store.user_by_email("").await?, None);
+    Ok(())
+}
+
+/// A dialog code of Alice's on the main app, distinguished by `n`.
+pub fn auth_code(n: u8, kind: CodeKind, pkce: Option<Pkce>) -> AuthCode {
+    AuthCode {
+        hash: [n; 32],
+        kind,
+        app_id: MAIN_APP,
+        user_id: ALICE,
+        redirect_uri: "https://a.example/cb".into(),
+        pkce,
+        session_id: None,
+        created_at: 1000,
+        expires_at: 1600,
+        used_at: None,
+    }
+}
+
+/// Codes: stored as given, redeemed once (a second redemption sees the first's `used_at` and
+/// changes nothing), their session recorded; one session invalidated and read back.
+pub async fn codes<S: Store>(store: &S) -> StoreResult<()> {
+    store.apply_world(&world()).await?;
+    let pkce = Pkce {
+        method: PkceMethod::S256,
+        challenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM".into(),
+    };
+    let dialog = auth_code(1, CodeKind::Dialog, Some(pkce));
+    store.insert_code(&dialog).await?;
+    let session = store.create_session(ALICE, MAIN_APP, 1000).await?;
+    let client = AuthCode {
+        session_id: Some(session.id),
+        pkce: Some(Pkce {
+            method: PkceMethod::Plain,
+            challenge: "abc".into(),
+        }),
+        ..auth_code(2, CodeKind::Client, None)
+    };
+    store.insert_code(&client).await?;
+    let plain = auth_code(3, CodeKind::Dialog, None);
+    store.insert_code(&plain).await?;
+
+    assert_eq!(store.redeem_code([9; 32], 1100).await?, None);
+    assert_eq!(
+        store.redeem_code(dialog.hash, 1100).await?,
+        Some(dialog.clone())
+    );
+    let again = store.redeem_code(dialog.hash, 1200).await?;
+    assert_eq!(
+        again,
+        Some(AuthCode {
+            used_at: Some(1100),
+            ..dialog.clone()
+        })
+    );
+    let third = store.redeem_code(dialog.hash, 1300).await?;
+    assert_eq!(third.and_then(|c| c.used_at), Some(1100));
+    assert_eq!(store.redeem_code(client.hash, 1100).await?, Some(client));
+    assert_eq!(store.redeem_code(plain.hash, 1100).await?, Some(plain));
+
+    store.set_code_session(dialog.hash, session.id).await?;
+    let redeemed = store
+        .redeem_code(dialog.hash, 1400)
+        .await?
+        .ok_or_else(|| missing("dialog code"))?;
+    assert_eq!(
+        (redeemed.session_id, redeemed.used_at),
+        (Some(session.id), Some(1100))
+    );
+
+    // Ending the session ends its tokens; a second ending changes nothing.
+    let token = user_token(1, session.id, ALICE);
+    store.insert_token(&token).await?;
+    let other = store.create_session(ALICE, MAIN_APP, 1001).await?;
+    let why = Invalidation {
+        at: 1500,
+        subcode: 460,
+    };
+    assert!(store.invalidate_session(session.id, why).await?);
+    let later = Invalidation {
+        at: 1600,
+        subcode: 0,
+    };
+    assert!(!store.invalidate_session(session.id, later).await?);
+    assert!(!store.invalidate_session(9999, why).await?);
+    let ended = store
+        .session(session.id)
+        .await?
+        .ok_or_else(|| missing("session"))?;
+    assert_eq!(ended.invalidated, Some(why));
+    assert_eq!(
+        store
+            .token_entry(token.hash)
+            .await?
+            .map(|e| e.session.invalidated),
+        Some(Some(why))
+    );
+    assert_eq!(store.session(other.id).await?, Some(other));
+    assert_eq!(store.session(9999).await?, None);
+    Ok(())
+}
+
+/// A pending device login for the main app, distinguished by `n`.
+pub fn device_code(n: u8, user_code: &str, created_at: i64) -> DeviceCode {
+    DeviceCode {
+        hash: [n; 32],
+        user_code: user_code.into(),
+        app_id: MAIN_APP,
+        scopes: strings(&["public_profile", "email"]),
+        created_at,
+        expires_at: created_at + 420,
+        state: DeviceState::Pending,
+        last_poll_at: None,
+    }
+}
+
+/// Device logins: a live `user_code` is not given twice, an expired one is; lookup by user code
+/// finds the newest; updates are stored and returned.
+pub async fn device_codes<S: Store>(store: &S) -> StoreResult<()> {
+    store.apply_world(&world()).await?;
+    let first = device_code(1, "ABCD2345", 1000);
+    assert!(store.insert_device_code(&first).await?);
+    assert_eq!(store.device_code(first.hash).await?, Some(first.clone()));
+    assert_eq!(store.device_code([9; 32]).await?, None);
+
+    // Still live at 1419: refused, and nothing stored.
+    let clash = device_code(2, "ABCD2345", 1419);
+    assert!(!store.insert_device_code(&clash).await?);
+    assert_eq!(store.device_code(clash.hash).await?, None);
+    assert_eq!(
+        store.device_code_by_user_code("ABCD2345").await?,
+        Some(first.clone())
+    );
+
+    // Expired at 1420: the user code may be drawn again, and the new login is the one found.
+    let reused = DeviceCode {
+        scopes: Vec::new(),
+        ..device_code(3, "ABCD2345", 1420)
+    };
+    assert!(store.insert_device_code(&reused).await?);
+    assert_eq!(
+        store.device_code_by_user_code("ABCD2345").await?,
+        Some(reused.clone())
+    );
+    assert_eq!(store.device_code_by_user_code("abcd2345").await?, None);
+    assert_eq!(store.device_code_by_user_code("ZZZZ9999").await?, None);
+
+    let approved = store
+        .update_device_code(reused.hash, |d| {
+            d.state = DeviceState::Approved { user_id: BOB };
+            d.last_poll_at = Some(1425);
+        })
+        .await?;
+    let expected = DeviceCode {
+        state: DeviceState::Approved { user_id: BOB },
+        last_poll_at: Some(1425),
+        ..reused.clone()
+    };
+    assert_eq!(approved, Some(expected.clone()));
+    assert_eq!(store.device_code(reused.hash).await?, Some(expected));
+    for state in [DeviceState::Redeemed, DeviceState::Denied] {
+        let changed = store
+            .update_device_code(reused.hash, move |d| d.state = state)
+            .await?;
+        assert_eq!(changed.map(|d| d.state), Some(state));
+        assert_eq!(
+            store.device_code(reused.hash).await?.map(|d| d.state),
+            Some(state)
+        );
+    }
+    assert_eq!(store.update_device_code([9; 32], |_| {}).await?, None);
+    assert_eq!(store.device_code(first.hash).await?, Some(first));
+    Ok(())
+}
+
+/// A test user with id `id`, made at `at`.
+fn test_person(id: u64, at: i64) -> User {
+    User {
+        id,
+        key: None,
+        name: format!("Test User {id}"),
+        email: Some(format!("test{id}@tfbnw.net")),
+        password_hash: Some("$argon2id$v=19$fake".into()),
+        status: AccountStatus::Active,
+        created_at: at,
+    }
+}
+
+/// Test users: stored with their person, listed per app oldest first, an id already a
+/// person's refused.
+pub async fn test_users<S: Store>(store: &S) -> StoreResult<()> {
+    store.apply_world(&world()).await?;
+    let (a, b, c) = (
+        test_person(700, 50),
+        test_person(600, 60),
+        test_person(800, 40),
+    );
+    assert!(store.insert_test_user(&a, MAIN_APP).await?);
+    assert!(store.insert_test_user(&b, MAIN_APP).await?);
+    assert!(store.insert_test_user(&c, OTHER_APP).await?);
+    assert_eq!(store.user(a.id).await?, Some(a.clone()));
+    assert_eq!(
+        store.user_by_email("TEST700@tfbnw.net").await?,
+        Some(a.clone())
+    );
+
+    // An id already a person's (a seeded one or a test user) is refused, and nothing changes.
+    assert!(
+        !store
+            .insert_test_user(&test_person(ALICE, 70), OTHER_APP)
+            .await?
+    );
+    assert!(
+        !store
+            .insert_test_user(&test_person(a.id, 70), OTHER_APP)
+            .await?
+    );
+    assert_eq!(store.user(a.id).await?, Some(a.clone()));
+    assert_eq!(store.test_user(ALICE).await?, None);
+
+    let listed = store.test_users_of_app(MAIN_APP).await?;
+    let ids: Vec<(u64, u64, i64)> = listed
+        .iter()
+        .map(|t| (t.user_id, t.app_id, t.created_at))
+        .collect();
+    assert_eq!(ids, [(a.id, MAIN_APP, 50), (b.id, MAIN_APP, 60)]);
+    let other: Vec<u64> = store
+        .test_users_of_app(OTHER_APP)
+        .await?
+        .iter()
+        .map(|t| t.user_id)
+        .collect();
+    assert_eq!(other, [c.id]);
+    assert!(store.test_users_of_app(42).await?.is_empty());
+    assert_eq!(store.test_user(b.id).await?, Some(listed[1].clone()));
+    assert_eq!(store.test_user(42).await?, None);
+    Ok(())
+}
+
+/// Deleting a person removes them and everything of theirs: grants, ids, tasks, roles,
+/// sessions and tokens, content, codes, device logins they approved, test-user rows. Other
+/// people keep theirs.
+pub async fn delete_user<S: Store>(store: &S) -> StoreResult<()> {
+    use graphtoken_core::content::{Author, Comment, Post};
+    use graphtoken_core::messaging::Message;
+    let w = world();
+    store.apply_world(&w).await?;
+    let session = store.create_session(ALICE, MAIN_APP, 1000).await?;
+    let token = user_token(1, session.id, ALICE);
+    store.insert_token(&token).await?;
+    let page_token = TokenRecord {
+        kind: StoredKind::Page,
+        page_id: Some(CAFE),
+        parent: Some(token.hash),
+        long_lived: true,
+        expires_at: 0,
+        ..user_token(2, session.id, ALICE)
+    };
+    store.insert_token(&page_token).await?;
+    let bob_session = store.create_session(BOB, MAIN_APP, 1000).await?;
+    let bob_token = user_token(3, bob_session.id, BOB);
+    store.insert_token(&bob_token).await?;
+    store.ensure_psid(ALICE, CAFE, 8001).await?;
+    let post = store
+        .insert_post(&Post {
+            id: 0,
+            page_id: CAFE,
+            app_id: Some(MAIN_APP),
+            message: "hello".into(),
+            link: None,
+            published: true,
+            created_at: 10,
+            updated_at: 10,
+        })
+        .await?;
+    let comment = |author| Comment {
+        id: 0,
+        post_id: post,
+        app_id: None,
+        author,
+        message: "hi".into(),
+        hidden: false,
+        created_at: 20,
+    };
+    let hers = store.insert_comment(&comment(Author::User(ALICE))).await?;
+    let bobs = store.insert_comment(&comment(Author::User(BOB))).await?;
+    let conversation = store.ensure_conversation(CAFE, ALICE, 30).await?;
+    let message = store
+        .insert_message(&Message {
+            id: 0,
+            conversation_id: conversation,
+            from_page: false,
+            app_id: None,
+            text: "hi".into(),
+            created_at: 30,
+        })
+        .await?;
+    let code = AuthCode {
+        session_id: Some(session.id),
+        ..auth_code(4, CodeKind::Client, None)
+    };
+    store.insert_code(&code).await?;
+    let device = device_code(5, "ALIC2345", 1000);
+    store.insert_device_code(&device).await?;
+    store
+        .update_device_code(device.hash, |d| {
+            d.state = DeviceState::Approved { user_id: ALICE }
+        })
+        .await?;
+    let tester = test_person(700, 50);
+    store.insert_test_user(&tester, MAIN_APP).await?;
+
+    assert!(store.delete_user(ALICE).await?);
+    assert!(!store.delete_user(ALICE).await?);
+    assert_eq!(store.user(ALICE).await?, None);
+    assert_eq!(store.user_by_key("alice").await?, None);
+    assert_eq!(store.user_by_email("alice@example.com").await?, None);
+    assert_eq!(store.grant(ALICE, MAIN_APP).await?, None);
+    assert_eq!(store.resolve_asid(9001).await?, None);
+    assert!(store.asids_of_user(ALICE).await?.is_empty());
+    assert_eq!(store.resolve_psid(8001).await?, None);
+    assert!(store.pages_of_user(ALICE).await?.is_empty());
+    assert_eq!(store.page_tasks(CAFE, ALICE).await?, None);
+    let main = store.app(MAIN_APP).await?.ok_or_else(|| missing("app"))?;
+    assert_eq!(main.roles, vec![(BOB, AppRole::Tester)]);
+    assert_eq!(store.session(session.id).await?, None);
+    assert!(store.token_entry(token.hash).await?.is_none());
+    assert!(store.token_entry(page_token.hash).await?.is_none());
+    assert_eq!(store.token(token.hash).await?, None);
+    assert_eq!(store.comment(hers).await?, None);
+    assert_eq!(store.conversation(conversation).await?, None);
+    assert_eq!(store.message(message).await?, None);
+    assert_eq!(store.redeem_code(code.hash, 2000).await?, None);
+    assert_eq!(store.device_code(device.hash).await?, None);
+
+    // Everyone else keeps what is theirs.
+    assert!(store.user(BOB).await?.is_some());
+    assert!(store.grant(BOB, MAIN_APP).await?.is_some());
+    assert!(store.token_entry(bob_token.hash).await?.is_some());
+    assert!(store.comment(bobs).await?.is_some());
+    assert_eq!(
+        store.page_tasks(CAFE, BOB).await?.map(|t| t.user_id),
+        Some(BOB)
+    );
+    assert!(store.test_user(tester.id).await?.is_some());
+
+    // A test user goes with their test-user row.
+    assert!(store.delete_user(tester.id).await?);
+    assert_eq!(store.test_user(tester.id).await?, None);
+    assert!(store.test_users_of_app(MAIN_APP).await?.is_empty());
+    assert_eq!(store.user(tester.id).await?, None);
+    assert!(!store.delete_user(424242).await?);
     Ok(())
 }

@@ -6,6 +6,7 @@
 
 mod content;
 mod events;
+mod login;
 mod messaging;
 mod migrations;
 mod page_settings;

@@ -24,6 +24,7 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
     (5, V5_PAGE_SETTINGS),
     (6, V6_SEED_KEYS),
     (7, V7_PAGE_ITEM_APPS),
+    (8, V8_LOGIN_FLOWS),
 ];
 
 /// The seed keys of seeded content (`post`, `comment`, `message`) and the row each created, so
@@ -281,4 +282,53 @@ fn now() -> i64 {
 const V7_PAGE_ITEM_APPS: &str = r#"
 ALTER TABLE call_to_actions ADD COLUMN app_id INTEGER;
 ALTER TABLE instant_articles ADD COLUMN app_id INTEGER;
+"#;
+
+/// The login flows (spec §2.1–§2.3, §2.10, §2.14): dialog and client codes and device logins
+/// (stored by the SHA-256 hash of the code; `scopes` is a JSON array; `state` is `pending`,
+/// `approved` with `approved_user_id`, `denied` or `redeemed`), the test users an app owns and
+/// its limit of them, an index for finding a person by email without regard to case, and
+/// indexes on the `user_id` columns a person's deletion reaches that had none.
+const V8_LOGIN_FLOWS: &str = r#"
+CREATE TABLE auth_codes (
+    hash BLOB PRIMARY KEY,
+    kind TEXT NOT NULL,
+    app_id INTEGER NOT NULL REFERENCES apps(id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
+    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
+    redirect_uri TEXT NOT NULL,
+    pkce_method TEXT,
+    pkce_challenge TEXT,
+    session_id INTEGER,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    used_at INTEGER
+);
+CREATE INDEX auth_codes_by_user ON auth_codes (user_id);
+CREATE TABLE device_codes (
+    hash BLOB PRIMARY KEY,
+    user_code TEXT NOT NULL,
+    app_id INTEGER NOT NULL REFERENCES apps(id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
+    scopes TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    state TEXT NOT NULL,
+    approved_user_id INTEGER
+        REFERENCES users(id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
+    last_poll_at INTEGER
+);
+CREATE INDEX device_codes_by_user_code ON device_codes (user_code, created_at);
+CREATE INDEX device_codes_by_user ON device_codes (approved_user_id);
+CREATE TABLE test_users (
+    user_id INTEGER PRIMARY KEY
+        REFERENCES users(id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
+    app_id INTEGER NOT NULL REFERENCES apps(id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
+    created_at INTEGER NOT NULL
+);
+CREATE INDEX test_users_by_app ON test_users (app_id, created_at);
+ALTER TABLE apps ADD COLUMN test_user_limit INTEGER NOT NULL DEFAULT 10;
+CREATE INDEX users_by_email ON users (lower(email));
+CREATE INDEX sessions_by_user ON sessions (user_id);
+CREATE INDEX app_roles_by_user ON app_roles (user_id);
+CREATE INDEX conversations_by_user ON conversations (user_id);
+CREATE INDEX comments_by_user ON comments (user_id);
 "#;

@@ -14,7 +14,7 @@ use rusqlite::Row;
 use crate::sqlite::Ctx;
 
 pub(crate) const APP_COLS: &str = "id, key, name, secret, client_token, mode, platform, \
-     require_appsecret_proof, redirect_uris, advanced_access, deauthorize_callback_url, created_at, rate_limit_app, rate_limit_user, rate_limit_page, data_deletion_url, review_approved_at";
+     require_appsecret_proof, redirect_uris, advanced_access, deauthorize_callback_url, created_at, rate_limit_app, rate_limit_user, rate_limit_page, data_deletion_url, review_approved_at, test_user_limit";
 pub(crate) const USER_COLS: &str = "id, key, name, email, password_hash, created_at, status";
 /// [`USER_COLS`] of a join where the users table is `u`.
 pub(crate) const USER_COLS_U: &str =
@@ -90,6 +90,7 @@ pub(crate) fn app(r: &Row) -> rusqlite::Result<App> {
             user: r.get(13)?,
             page: r.get(14)?,
         },
+        test_user_limit: r.get(17)?,
     })
 }
 

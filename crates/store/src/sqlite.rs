@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, TryLockError};
 use std::time::Duration;
 
+use graphtoken_core::codes::{AuthCode, DeviceCode, TestUser};
 use graphtoken_core::content::{Comment, Post};
 use graphtoken_core::graph::page_settings::{CallToAction, InstantArticle, PageInfo};
 use graphtoken_core::messaging::{Conversation, Message};
@@ -22,7 +23,7 @@ use graphtoken_core::store::{Store, StoreError, StoreResult, TokenEntry, WorldRe
 use graphtoken_core::tasks::TaskSet;
 use rusqlite::{Connection, TransactionBehavior};
 
-use crate::{content, events, messaging, migrations, page_settings, psids, queries};
+use crate::{content, events, login, messaging, migrations, page_settings, psids, queries};
 
 const READERS: usize = 4;
 const BUSY_TIMEOUT: Duration = Duration::from_millis(5000);
@@ -516,6 +517,82 @@ impl Store for SqliteStore {
     async fn delete_instant_article(&self, page: Id, id: Id) -> StoreResult<bool> {
         self.write(move |c| page_settings::delete_instant_article(c, page, id))
             .await
+    }
+
+    // ---- login flows ----
+
+    async fn user_by_email(&self, email: &str) -> StoreResult<Option<User>> {
+        let email = email.to_owned();
+        self.read(move |c| login::user_by_email(c, &email)).await
+    }
+
+    async fn insert_code(&self, code: &AuthCode) -> StoreResult<()> {
+        let code = code.clone();
+        self.write(move |c| login::insert_code(c, &code)).await
+    }
+
+    async fn redeem_code(&self, hash: TokenHash, now: Unix) -> StoreResult<Option<AuthCode>> {
+        self.write(move |c| login::redeem_code(c, &hash, now)).await
+    }
+
+    async fn set_code_session(&self, hash: TokenHash, session: i64) -> StoreResult<()> {
+        self.write(move |c| login::set_code_session(c, &hash, session))
+            .await
+    }
+
+    async fn invalidate_session(&self, session: i64, why: Invalidation) -> StoreResult<bool> {
+        self.write(move |c| login::invalidate_session(c, session, why))
+            .await
+    }
+
+    async fn session(&self, id: i64) -> StoreResult<Option<Session>> {
+        self.read(move |c| login::session(c, id)).await
+    }
+
+    async fn insert_device_code(&self, code: &DeviceCode) -> StoreResult<bool> {
+        let code = code.clone();
+        self.write(move |c| login::insert_device_code(c, &code))
+            .await
+    }
+
+    async fn device_code(&self, hash: TokenHash) -> StoreResult<Option<DeviceCode>> {
+        self.read(move |c| login::device_code(c, &hash)).await
+    }
+
+    async fn device_code_by_user_code(&self, user_code: &str) -> StoreResult<Option<DeviceCode>> {
+        let user_code = user_code.to_owned();
+        self.read(move |c| login::device_code_by_user_code(c, &user_code))
+            .await
+    }
+
+    async fn update_device_code<F>(
+        &self,
+        hash: TokenHash,
+        update: F,
+    ) -> StoreResult<Option<DeviceCode>>
+    where
+        F: FnOnce(&mut DeviceCode) + Send + 'static,
+    {
+        self.write(move |c| login::update_device_code(c, &hash, update))
+            .await
+    }
+
+    async fn insert_test_user(&self, user: &User, app: Id) -> StoreResult<bool> {
+        let user = user.clone();
+        self.write(move |c| login::insert_test_user(c, &user, app))
+            .await
+    }
+
+    async fn test_users_of_app(&self, app: Id) -> StoreResult<Vec<TestUser>> {
+        self.read(move |c| login::test_users_of_app(c, app)).await
+    }
+
+    async fn test_user(&self, user: Id) -> StoreResult<Option<TestUser>> {
+        self.read(move |c| login::test_user(c, user)).await
+    }
+
+    async fn delete_user(&self, user: Id) -> StoreResult<bool> {
+        self.write(move |c| login::delete_user(c, user)).await
     }
 }
 

@@ -90,3 +90,32 @@ async fn pragmas_are_set() -> StoreResult<()> {
     assert_eq!(mode, "wal");
     Ok(())
 }
+
+/// A database from before migration 8 keeps its apps, which get the default test-user limit.
+#[tokio::test(flavor = "multi_thread")]
+async fn apps_from_before_v8_get_the_default_test_user_limit() -> StoreResult<()> {
+    let dir = temp_dir()?;
+    let path = dir.path().join("v7.db");
+    let err = |e: rusqlite::Error| graphtoken_core::store::StoreError(e.to_string());
+    {
+        let conn = rusqlite::Connection::open(&path).map_err(err)?;
+        conn.execute_batch("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)")
+            .map_err(err)?;
+        for (version, sql) in crate::migrations::MIGRATIONS.iter().filter(|(v, _)| *v < 8) {
+            conn.execute_batch(sql).map_err(err)?;
+            conn.execute("INSERT INTO schema_version VALUES (?1, 0)", [version])
+                .map_err(err)?;
+        }
+        conn.execute_batch(
+            "INSERT INTO apps (id, name, secret, client_token, mode, platform, \
+             require_appsecret_proof, redirect_uris, advanced_access, created_at) \
+             VALUES (77, 'Old', 's', 'c', 'live', 'web', 0, '[]', '[]', 1)",
+        )
+        .map_err(err)?;
+    }
+    let store = SqliteStore::open(&path.display().to_string())?;
+    store.migrate().await?;
+    let app = store.app(77).await?.map(|a| a.test_user_limit);
+    assert_eq!(app, Some(graphtoken_core::model::DEFAULT_TEST_USER_LIMIT));
+    Ok(())
+}

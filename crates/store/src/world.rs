@@ -17,8 +17,8 @@ pub(crate) fn upsert_app(conn: &Connection, app: &App) -> StoreResult<()> {
         "INSERT INTO apps (id, key, name, secret, client_token, mode, platform, \
          require_appsecret_proof, redirect_uris, advanced_access, deauthorize_callback_url, \
          created_at, rate_limit_app, rate_limit_user, rate_limit_page, data_deletion_url, \
-         review_approved_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17) \
+         review_approved_at, test_user_limit) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18) \
          ON CONFLICT (id) DO UPDATE SET key = excluded.key, name = excluded.name, \
          secret = excluded.secret, client_token = excluded.client_token, mode = excluded.mode, \
          platform = excluded.platform, require_appsecret_proof = excluded.require_appsecret_proof, \
@@ -26,7 +26,8 @@ pub(crate) fn upsert_app(conn: &Connection, app: &App) -> StoreResult<()> {
          deauthorize_callback_url = excluded.deauthorize_callback_url, \
          rate_limit_app = excluded.rate_limit_app, rate_limit_user = excluded.rate_limit_user, \
          rate_limit_page = excluded.rate_limit_page, data_deletion_url = excluded.data_deletion_url, \
-         review_approved_at = excluded.review_approved_at",
+         review_approved_at = excluded.review_approved_at, \
+         test_user_limit = excluded.test_user_limit",
     )
     .ctx(&what)?
     .execute(params![
@@ -46,7 +47,8 @@ pub(crate) fn upsert_app(conn: &Connection, app: &App) -> StoreResult<()> {
         app.rate_limits.user,
         app.rate_limits.page,
         app.data_deletion_url,
-        app.review_approved_at
+        app.review_approved_at,
+        app.test_user_limit
     ])
     .ctx(&what)?;
     conn.prepare_cached("DELETE FROM app_roles WHERE app_id = ?1")

@@ -18,6 +18,8 @@ pub const ADMIN_KEY: &str = "test-admin-key-0123456789";
 const READY: &str = "graphtoken listening on ";
 const START_TIMEOUT: Duration = Duration::from_secs(20);
 
+pub mod browser;
+
 /// The fixture world (`tests/fixtures/world.toml`).
 pub mod world {
     pub const ACME: &str = "1000000000000001";
@@ -171,6 +173,14 @@ impl Server {
     pub fn seeded() -> Server {
         let sb = Sandbox::new();
         let mut s = Server::on(&sb, Some(&fixture("world.toml")));
+        s.own = Some(sb);
+        s
+    }
+
+    /// A server on another fixture world (`tests/fixtures/{name}`), with its own sandbox.
+    pub fn seeded_with(name: &str) -> Server {
+        let sb = Sandbox::new();
+        let mut s = Server::on(&sb, Some(&fixture(name)));
         s.own = Some(sb);
         s
     }

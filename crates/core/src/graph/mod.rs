@@ -4,6 +4,7 @@
 mod batch;
 mod content;
 mod debug;
+mod device;
 mod insights;
 mod messaging;
 mod multi;
@@ -59,6 +60,12 @@ async fn route<S: Store>(
         // Each branch is boxed: the futures differ a lot in size, and an unboxed match would make
         // every request carry (and move) the largest.
         ["oauth", "access_token"] => Box::pin(oauth::access_token(g, req)).await,
+        ["device", "login"] => Box::pin(device::login(g, req)).await,
+        ["device", "login_status"] => Box::pin(device::status(g, req)).await,
+        ["oauth", "client_code"] => {
+            require_get(req, "client_code")?;
+            Box::pin(oauth::client_code(g, req)).await
+        }
         ["debug_token"] => match caller(g, req).await? {
             Some(caller) => {
                 ratelimit::admit(g, &caller, None, usage).await?;

@@ -1,10 +1,11 @@
-//! `GET|POST /oauth/access_token` (spec §2.2): app tokens and the short → long-lived exchange.
-//! The code grant arrives with the login dialog; until then a `code` is refused as malformed.
+//! `GET|POST /oauth/access_token` (spec §2.2): app tokens, the short → long-lived exchange, and
+//! the redemption of dialog codes (with PKCE) and client codes; `GET /oauth/client_code` (§2.3).
 
 use serde_json::{json, Value};
 
+use crate::codes::{self, AuthCode, CodeKind};
 use crate::error::GraphError;
-use crate::model::App;
+use crate::model::{App, Invalidation};
 use crate::request::{GraphRequest, Params};
 use crate::service::{Graph, Principal};
 use crate::store::Store;
@@ -12,24 +13,33 @@ use crate::token;
 
 pub async fn access_token<S: Store>(g: &Graph<S>, req: &GraphRequest) -> Result<Value, GraphError> {
     let p = &req.params;
-    let app = client(g, p).await?;
+    let app = app_of(g, p).await?;
     match p.non_empty("grant_type") {
-        Some("client_credentials") => Ok(json!({
-            "access_token": token::app_token(app.id, &app.secret),
-            "token_type": "bearer",
-        })),
-        Some("fb_exchange_token") => exchange(g, &app, p).await,
+        Some("client_credentials") => {
+            authenticate(&app, p)?;
+            Ok(json!({
+                "access_token": token::app_token(app.id, &app.secret),
+                "token_type": "bearer",
+            }))
+        }
+        Some("fb_exchange_token") => {
+            authenticate(&app, p)?;
+            exchange(g, &app, p).await
+        }
         // passport-facebook and node-oauth always add grant_type=authorization_code: ignore it.
         Some("authorization_code") | None => match p.non_empty("code") {
-            Some(_) => Err(GraphError::bad_verification_code_format()),
-            None => Err(GraphError::missing_code()),
+            Some(code) => redeem(g, &app, p, code).await,
+            None => {
+                authenticate(&app, p)?;
+                Err(GraphError::missing_code())
+            }
         },
         Some(other) => Err(GraphError::unsupported_grant_type(other)),
     }
 }
 
-/// The app named by `client_id`, authenticated by `client_secret`.
-async fn client<S: Store>(g: &Graph<S>, p: &Params) -> Result<App, GraphError> {
+/// The app named by `client_id`.
+async fn app_of<S: Store>(g: &Graph<S>, p: &Params) -> Result<App, GraphError> {
     let id = p
         .non_empty("client_id")
         .ok_or_else(GraphError::missing_client_id)?;
@@ -38,13 +48,138 @@ async fn client<S: Store>(g: &Graph<S>, p: &Params) -> Result<App, GraphError> {
         Err(_) => None,
     }
     .ok_or_else(GraphError::invalid_client_id)?;
+    Ok((*app).clone())
+}
+
+/// The request's `client_secret` is the app's.
+fn authenticate(app: &App, p: &Params) -> Result<(), GraphError> {
     let secret = p
         .non_empty("client_secret")
         .ok_or_else(GraphError::missing_client_secret)?;
     if !token::secrets_equal(secret, &app.secret) {
         return Err(GraphError::bad_client_secret());
     }
-    Ok((*app).clone())
+    Ok(())
+}
+
+/// Redeems a dialog code (for a short-lived token) or a client code (for a long-lived token in
+/// the session it was made from). A dialog code needs the app secret, or its PKCE verifier
+/// alone (a public client); a client code needs neither. Codes are single use: a second
+/// redemption of a dialog code also ends the session its token went into.
+async fn redeem<S: Store>(
+    g: &Graph<S>,
+    app: &App,
+    p: &Params,
+    code: &str,
+) -> Result<Value, GraphError> {
+    // A secret that is sent must be right, before the code is spent.
+    if p.non_empty("client_secret").is_some() {
+        authenticate(app, p)?;
+    }
+    if !codes::well_formed(code) {
+        return Err(GraphError::bad_verification_code_format());
+    }
+    let now = g.now();
+    let hash = codes::hash(code);
+    let c = g
+        .store()
+        .redeem_code(hash, now)
+        .await?
+        .filter(|c| c.app_id == app.id)
+        .ok_or_else(GraphError::bad_verification_code_format)?;
+    if c.used_at.is_some() {
+        if let Some(session) = c.session_id.filter(|_| c.kind == CodeKind::Dialog) {
+            let why = Invalidation {
+                at: now,
+                subcode: 466,
+            };
+            if g.store().invalidate_session(session, why).await? {
+                g.forget_tokens();
+            }
+        }
+        return Err(GraphError::code_used());
+    }
+    if now >= c.expires_at {
+        return Err(GraphError::code_expired());
+    }
+    if p.get("redirect_uri").unwrap_or("") != c.redirect_uri {
+        return Err(GraphError::redirect_mismatch());
+    }
+    match c.kind {
+        CodeKind::Dialog => {
+            match &c.pkce {
+                Some(pkce) => match p.non_empty("code_verifier") {
+                    Some(v) if pkce.verify(v) => {}
+                    _ => return Err(GraphError::bad_code_verifier()),
+                },
+                None => authenticate(app, p)?,
+            }
+            let issued = g.open_session(c.user_id, app.id, false).await?;
+            g.store()
+                .set_code_session(hash, issued.record.session_id)
+                .await?;
+            Ok(json!({
+                "access_token": issued.access_token,
+                "token_type": "bearer",
+                "expires_in": issued.expires_in,
+            }))
+        }
+        CodeKind::Client => {
+            let session = match c.session_id {
+                Some(id) => g.store().session(id).await?,
+                None => None,
+            }
+            .filter(|s| s.invalidated.is_none())
+            .ok_or_else(GraphError::code_expired)?;
+            let issued = g.mint_user_token(&session, true).await?;
+            let machine_id = match p.non_empty("machine_id") {
+                Some(m) => m.to_string(),
+                None => token::random_alnum(24)?,
+            };
+            Ok(json!({
+                "access_token": issued.access_token,
+                "machine_id": machine_id,
+                "expires_in": issued.expires_in,
+            }))
+        }
+    }
+}
+
+/// `GET /oauth/client_code` (spec §2.3): a one-time code for a device, made from a long-lived
+/// user token of the app; the device redeems it for a long-lived token of the same session.
+pub async fn client_code<S: Store>(g: &Graph<S>, req: &GraphRequest) -> Result<Value, GraphError> {
+    let p = &req.params;
+    let app = app_of(g, p).await?;
+    authenticate(&app, p)?;
+    let redirect_uri = p.get("redirect_uri").unwrap_or("").to_string();
+    let input = req
+        .token
+        .as_deref()
+        .ok_or_else(GraphError::token_required)?;
+    let caller = g.authenticate(input).await?;
+    let Principal::User(loaded) = &caller.principal else {
+        return Err(GraphError::client_code_needs_long_lived());
+    };
+    if loaded.app.id != app.id || !loaded.token.long_lived {
+        return Err(GraphError::client_code_needs_long_lived());
+    }
+    let now = g.now();
+    let code = codes::mint()?;
+    g.store()
+        .insert_code(&AuthCode {
+            hash: codes::hash(&code),
+            kind: CodeKind::Client,
+            app_id: app.id,
+            user_id: loaded.user.id,
+            redirect_uri,
+            pkce: None,
+            session_id: Some(loaded.session.id),
+            created_at: now,
+            expires_at: now + codes::CODE_SECONDS,
+            used_at: None,
+        })
+        .await?;
+    Ok(json!({ "code": code }))
 }
 
 /// A long-lived user token for a valid user token of the same app. The input stays valid.

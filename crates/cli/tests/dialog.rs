@@ -1,0 +1,667 @@
+//! The login dialog over HTTP (spec §2.1, §2.2, §4): checks before any redirect, sign-in,
+//! consent, app mode and review, codes and their errors, PKCE, and `response_type=token`.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use common::browser::{field, is_consent, is_sign_in, param, params_of, toggles, Browser};
+use common::{enc, Resp, Server};
+
+const WEB: &str = "1000000000000011";
+const WEB_SECRET: &str = "web-secret-0123456789abcdef";
+const DEV: &str = "1000000000000012";
+const CB: &str = "https://app.test/cb";
+
+fn server() -> Server {
+    Server::seeded_with("login.toml")
+}
+
+fn dialog(app: &str, redirect: &str, extra: &str) -> String {
+    format!(
+        "/v25.0/dialog/oauth?client_id={app}&redirect_uri={}&state=st8{extra}",
+        enc(redirect)
+    )
+}
+
+/// Signs in as `email` on `page` (a sign-in page) and returns what follows.
+fn signed_in(b: &mut Browser, page: &Resp, email: &str) -> Resp {
+    let password = format!("{}-password", email.split('@').next().unwrap());
+    b.sign_in(page, email, &password)
+}
+
+fn location(r: &Resp) -> String {
+    assert_eq!(r.status, 302, "{}", r.text);
+    r.header("location").unwrap().to_string()
+}
+
+/// Runs a dialog to its end for alice, ticking `tick`, and returns the redirect.
+fn consent_as_alice(b: &mut Browser, url: &str, tick: &[&str]) -> String {
+    let mut page = b.get(url);
+    if is_sign_in(&page) {
+        page = signed_in(b, &page, "alice@login.test");
+    }
+    if is_consent(&page) {
+        page = b.answer(&page, tick, true);
+    }
+    location(&page)
+}
+
+fn code_of(location: &str) -> String {
+    param(&params_of(location, false), "code").unwrap()
+}
+
+fn redeem(s: &Server, code: &str, redirect: &str, extra: &[(&str, &str)]) -> Resp {
+    let mut form = vec![
+        ("grant_type", "authorization_code"),
+        ("client_id", WEB),
+        ("redirect_uri", redirect),
+        ("code", code),
+    ];
+    form.extend_from_slice(extra);
+    s.post_form("/v25.0/oauth/access_token", &form)
+}
+
+fn permissions(s: &Server, token: &str) -> Vec<(String, String)> {
+    let r = s.get_as("/me/permissions", token);
+    assert_eq!(r.status, 200, "{}", r.text);
+    r.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["permission"].as_str().unwrap().to_string(),
+                p["status"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn status_of(perms: &[(String, String)], name: &str) -> Option<String> {
+    perms
+        .iter()
+        .find(|(p, _)| p == name)
+        .map(|(_, s)| s.clone())
+}
+
+#[test]
+fn sign_in_consent_and_code_exchange() {
+    let s = server();
+    let mut b = Browser::new(&s);
+    let page = b.get(&dialog(WEB, CB, "&scope=email,pages_show_list"));
+    assert_eq!(page.status, 200);
+    assert!(is_sign_in(&page), "{}", page.text);
+    assert!(page.text.contains("Web Sample"));
+    let page = signed_in(&mut b, &page, "alice@login.test");
+    assert_eq!(toggles(&page), ["email", "pages_show_list"]);
+    let loc = location(&b.answer(&page, &["email", "pages_show_list"], true));
+    assert!(loc.starts_with("https://app.test/cb?code=AQ"), "{loc}");
+    assert!(loc.ends_with("&state=st8#_=_"), "{loc}");
+    let r = redeem(&s, &code_of(&loc), CB, &[("client_secret", WEB_SECRET)]);
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["token_type"], "bearer");
+    assert_eq!(r.body["expires_in"], 3600);
+    let token = r.str("access_token");
+    assert!(token.starts_with("EAA"));
+    assert_eq!(s.get_as("/me", &token).str("name"), "Alice Login");
+    let perms = permissions(&s, &token);
+    assert_eq!(status_of(&perms, "email").as_deref(), Some("granted"));
+    assert_eq!(
+        status_of(&perms, "pages_show_list").as_deref(),
+        Some("granted")
+    );
+
+    // Everything asked for is granted: straight back, no page.
+    let again = b.get(&dialog(WEB, CB, "&scope=email"));
+    assert!(location(&again).contains("code=AQ"));
+}
+
+#[test]
+fn declined_permissions_are_asked_again_only_on_rerequest() {
+    let s = server();
+    let mut b = Browser::new(&s);
+    let loc = consent_as_alice(&mut b, &dialog(WEB, CB, "&scope=email"), &[]);
+    let r = redeem(&s, &code_of(&loc), CB, &[("client_secret", WEB_SECRET)]);
+    let token = r.str("access_token");
+    assert_eq!(
+        status_of(&permissions(&s, &token), "email").as_deref(),
+        Some("declined")
+    );
+    assert!(s
+        .get_as("/me?fields=email", &token)
+        .body
+        .get("email")
+        .is_none());
+
+    // Not asked again without rerequest...
+    let plain = b.get(&dialog(WEB, CB, "&scope=email"));
+    assert_eq!(plain.status, 302, "{}", plain.text);
+    // ...asked again with it, and granted this time.
+    let page = b.get(&dialog(WEB, CB, "&scope=email&auth_type=rerequest"));
+    assert_eq!(toggles(&page), ["email"]);
+    assert!(page.text.contains("again"), "rerequest wording");
+    let loc = location(&b.answer(&page, &["email"], true));
+    let token =
+        redeem(&s, &code_of(&loc), CB, &[("client_secret", WEB_SECRET)]).str("access_token");
+    assert_eq!(
+        status_of(&permissions(&s, &token), "email").as_deref(),
+        Some("granted")
+    );
+}
+
+#[test]
+fn cancel_goes_back_with_access_denied() {
+    let s = server();
+    let mut b = Browser::new(&s);
+    let page = b.get(&dialog(WEB, CB, "&scope=email"));
+    let page = signed_in(&mut b, &page, "alice@login.test");
+    let loc = location(&b.answer(&page, &["email"], false));
+    assert_eq!(
+        loc,
+        "https://app.test/cb?error=access_denied&error_code=200&error_description=Permissions+error.&error_reason=user_denied&state=st8#_=_"
+    );
+}
+
+#[test]
+fn live_apps_offer_people_without_a_role_only_advanced_access() {
+    let s = server();
+    let mut b = Browser::new(&s);
+    let page = b.get(&dialog(WEB, CB, "&scope=email,user_birthday"));
+    let page = signed_in(&mut b, &page, "dave@login.test");
+    assert_eq!(toggles(&page), ["email"]);
+    let loc = location(&b.answer(&page, &["email"], true));
+    let token =
+        redeem(&s, &code_of(&loc), CB, &[("client_secret", WEB_SECRET)]).str("access_token");
+    let perms = permissions(&s, &token);
+    assert_eq!(status_of(&perms, "email").as_deref(), Some("granted"));
+    assert_eq!(
+        status_of(&perms, "user_birthday").as_deref(),
+        Some("declined")
+    );
+
+    // alice has a role: she is offered both.
+    let mut a = Browser::new(&s);
+    let page = a.get(&dialog(WEB, CB, "&scope=email,user_birthday"));
+    let page = signed_in(&mut a, &page, "alice@login.test");
+    assert_eq!(toggles(&page), ["email", "user_birthday"]);
+}
+
+#[test]
+fn development_mode_apps_refuse_people_without_a_role() {
+    let s = server();
+    let mut b = Browser::new(&s);
+    let page = b.get(&dialog(DEV, "https://dev.test/cb", "&scope=email"));
+    let page = signed_in(&mut b, &page, "dave@login.test");
+    assert_eq!(page.status, 403, "{}", page.text);
+    assert!(page.text.contains("App not active"));
+    assert!(page.header("location").is_none());
+
+    let mut a = Browser::new(&s);
+    let page = a.get(&dialog(DEV, "https://dev.test/cb", "&scope=email"));
+    let page = signed_in(&mut a, &page, "alice@login.test");
+    assert!(is_consent(&page), "{}", page.text);
+}
+
+#[test]
+fn app_redirect_and_scopes_are_checked_before_anything_else() {
+    let s = server();
+    let mut b = Browser::new(&s);
+    let cases = [
+        (dialog("999", CB, ""), "Invalid App ID"),
+        (
+            format!("/dialog/oauth?redirect_uri={}", enc(CB)),
+            "Invalid App ID",
+        ),
+        (dialog(WEB, "https://evil.test/cb", ""), "URL blocked"),
+        (dialog(WEB, "https://app.test/cb/", ""), "URL blocked"),
+        (
+            dialog(WEB, CB, "&scope=email,emale"),
+            "Invalid Scopes: emale.",
+        ),
+        (
+            dialog(WEB, CB, "&response_type=id_token"),
+            "Invalid response_type",
+        ),
+    ];
+    for (url, text) in cases {
+        let r = b.get(&url);
+        assert_eq!(r.status, 400, "{url}: {}", r.text);
+        assert!(r.header("location").is_none(), "{url}");
+        assert!(r.text.contains(text), "{url}: {}", r.text);
+        assert_eq!(r.header("content-type"), Some("text/html; charset=utf-8"));
+    }
+    // A redirect_uri with a query of its own keeps it.
+    let loc = consent_as_alice(&mut b, &dialog(WEB, "https://app.test/cb?x=1", ""), &[]);
+    assert!(loc.starts_with("https://app.test/cb?x=1&code=AQ"), "{loc}");
+}
+
+#[test]
+fn response_type_token_answers_in_the_fragment() {
+    let s = server();
+    let mut b = Browser::new(&s);
+    let loc = consent_as_alice(
+        &mut b,
+        &dialog(
+            WEB,
+            CB,
+            "&scope=email,user_birthday&response_type=token%20granted_scopes",
+        ),
+        &["email"],
+    );
+    assert!(
+        loc.starts_with("https://app.test/cb#access_token=EAA"),
+        "{loc}"
+    );
+    let f = params_of(&loc, true);
+    let keys: Vec<&str> = f.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(
+        keys,
+        [
+            "access_token",
+            "data_access_expiration_time",
+            "expires_in",
+            "granted_scopes",
+            "denied_scopes",
+            "state"
+        ]
+    );
+    assert_eq!(param(&f, "expires_in").as_deref(), Some("3600"));
+    assert_eq!(
+        param(&f, "granted_scopes").as_deref(),
+        Some("public_profile,email")
+    );
+    assert_eq!(param(&f, "denied_scopes").as_deref(), Some("user_birthday"));
+    let token = param(&f, "access_token").unwrap();
+    assert_eq!(s.get_as("/me", &token).status, 200);
+
+    let loc = consent_as_alice(&mut b, &dialog(WEB, CB, "&response_type=code%20token"), &[]);
+    let f = params_of(&loc, true);
+    assert!(
+        param(&f, "code").is_some() && param(&f, "access_token").is_some(),
+        "{loc}"
+    );
+}
+
+#[test]
+fn wrong_passwords_are_refused_then_slowed_down() {
+    let s = server();
+    let mut b = Browser::new(&s);
+    let page = b.get(&dialog(WEB, CB, ""));
+    let r = b.submit_sign_in(&page, "alice@login.test", "nope");
+    assert_eq!(r.status, 401);
+    assert!(r.text.contains(r#"role="alert""#), "{}", r.text);
+    assert!(r.text.contains("incorrect"));
+    assert_eq!(field(&r.text, "email").as_deref(), Some("alice@login.test"));
+    let r = b.submit_sign_in(&page, "nobody@login.test", "nope");
+    assert!(
+        r.text.contains("isn&#39;t connected to an account"),
+        "{}",
+        r.text
+    );
+    for _ in 0..4 {
+        b.submit_sign_in(&page, "alice@login.test", "nope");
+    }
+    // Now even the right password must wait.
+    let r = b.submit_sign_in(&page, "alice@login.test", "alice-password");
+    assert_eq!(r.status, 429, "{}", r.text);
+    assert!(r.text.contains("Too many failed attempts"), "{}", r.text);
+    s.advance(3600);
+    let r = b.submit_sign_in(&page, "alice@login.test", "alice-password");
+    assert_eq!(r.status, 303, "{}", r.text);
+}
+
+#[test]
+fn forms_need_their_csrf_token_and_cookie() {
+    let s = server();
+    let mut b = Browser::new(&s);
+    let page = b.get(&dialog(WEB, CB, ""));
+    let next = field(&page.text, "next").unwrap();
+    let r = b.post(
+        "/login",
+        &[
+            ("email", "alice@login.test"),
+            ("pass", "alice-password"),
+            ("next", &next),
+            ("csrf", "forged"),
+        ],
+    );
+    assert_eq!(r.status, 403, "{}", r.text);
+    // Another browser (no cookie) with a real token from this one.
+    let csrf = field(&page.text, "csrf").unwrap();
+    let mut other = Browser::new(&s);
+    let r = other.post(
+        "/login",
+        &[
+            ("email", "alice@login.test"),
+            ("pass", "alice-password"),
+            ("next", &next),
+            ("csrf", &csrf),
+        ],
+    );
+    assert_eq!(r.status, 403, "{}", r.text);
+    // `next` never leaves the site.
+    let r = b.post(
+        "/login",
+        &[
+            ("email", "alice@login.test"),
+            ("pass", "alice-password"),
+            ("next", "//evil.test/"),
+            ("csrf", &csrf),
+        ],
+    );
+    assert_eq!(r.status, 303);
+    assert!(r.header("location").unwrap().starts_with('/'));
+    assert!(!r.header("location").unwrap().starts_with("//"));
+}
+
+#[test]
+fn reauthenticate_asks_for_the_password_again() {
+    let s = server();
+    let mut b = Browser::new(&s);
+    consent_as_alice(&mut b, &dialog(WEB, CB, ""), &[]);
+    let plain = b.get(&dialog(WEB, CB, ""));
+    assert_eq!(plain.status, 302, "signed in: straight back");
+    let page = b.get(&dialog(WEB, CB, "&auth_type=reauthenticate"));
+    assert!(is_sign_in(&page), "{}", page.text);
+    assert_eq!(
+        field(&page.text, "email").as_deref(),
+        Some("alice@login.test")
+    );
+    let back = signed_in(&mut b, &page, "alice@login.test");
+    assert!(location(&back).contains("code=AQ"));
+    // The fresh sign-in was used up by that dialog.
+    let page = b.get(&dialog(WEB, CB, "&auth_type=reauthenticate"));
+    assert!(is_sign_in(&page));
+}
+
+// ---- code exchange errors (spec §2.2) --------------------------------------------------------
+
+fn fresh_code(b: &mut Browser) -> String {
+    code_of(&consent_as_alice(b, &dialog(WEB, CB, ""), &[]))
+}
+
+#[test]
+fn a_reused_code_is_refused_and_revokes_its_token() {
+    let s = server();
+    let mut b = Browser::new(&s);
+    let code = fresh_code(&mut b);
+    let token = redeem(&s, &code, CB, &[("client_secret", WEB_SECRET)]).str("access_token");
+    assert_eq!(s.get_as("/me", &token).status, 200);
+    let r = redeem(&s, &code, CB, &[("client_secret", WEB_SECRET)]);
+    r.assert_error(
+        100,
+        Some(36009),
+        "OAuthException",
+        "This authorization code has been used.",
+    );
+    assert_eq!(
+        r.header("www-authenticate"),
+        Some(
+            r#"OAuth "Facebook Platform" "invalid_code" "This authorization code has been used.""#
+        )
+    );
+    let me = s.get_as("/me", &token);
+    assert_eq!(me.body["error"]["code"], 190, "{}", me.text);
+    assert_eq!(me.body["error"]["error_subcode"], 466, "{}", me.text);
+}
+
+#[test]
+fn expired_mismatched_malformed_and_unauthenticated_codes() {
+    let s = server();
+    let mut b = Browser::new(&s);
+    let code = fresh_code(&mut b);
+    s.advance(601);
+    redeem(&s, &code, CB, &[("client_secret", WEB_SECRET)]).assert_error(
+        100,
+        Some(36007),
+        "OAuthException",
+        "This authorization code has expired.",
+    );
+
+    let code = fresh_code(&mut b);
+    let r = redeem(
+        &s,
+        &code,
+        "https://app.test/cb?x=1",
+        &[("client_secret", WEB_SECRET)],
+    );
+    r.assert_error(
+        100,
+        Some(36008),
+        "OAuthException",
+        "Error validating verification code. Please make sure your redirect_uri is identical to the one you used in the OAuth dialog request",
+    );
+    assert!(r
+        .header("www-authenticate")
+        .unwrap()
+        .contains("\"invalid_code\""));
+
+    redeem(&s, "not-a-code", CB, &[("client_secret", WEB_SECRET)]).assert_error(
+        100,
+        None,
+        "OAuthException",
+        "Invalid verification code format.",
+    );
+    let code = fresh_code(&mut b);
+    redeem(&s, &code, CB, &[("client_secret", "wrong")]).assert_error(
+        1,
+        None,
+        "OAuthException",
+        "Error validating client secret.",
+    );
+    // The wrong secret did not spend the code.
+    let r = redeem(&s, &code, CB, &[("client_secret", WEB_SECRET)]);
+    assert_eq!(r.status, 200, "{}", r.text);
+    let code = fresh_code(&mut b);
+    redeem(&s, &code, CB, &[]).assert_error(
+        1,
+        None,
+        "OAuthException",
+        "Missing client_secret parameter.",
+    );
+}
+
+#[test]
+fn pkce_codes_need_their_verifier_and_no_secret() {
+    let s = server();
+    let mut b = Browser::new(&s);
+    // RFC 7636 appendix B.
+    let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+    let challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+    let url = dialog(
+        WEB,
+        CB,
+        &format!("&code_challenge={challenge}&code_challenge_method=S256"),
+    );
+    let code = code_of(&consent_as_alice(&mut b, &url, &[]));
+    let r = redeem(&s, &code, CB, &[("code_verifier", verifier)]);
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert!(r.str("access_token").starts_with("EAA"));
+
+    let code = code_of(&consent_as_alice(&mut b, &url, &[]));
+    redeem(
+        &s,
+        &code,
+        CB,
+        &[(
+            "code_verifier",
+            "wrong-verifier-wrong-verifier-wrong-verifier",
+        )],
+    )
+    .assert_error(100, None, "OAuthException", "Invalid code verifier.");
+    let code = code_of(&consent_as_alice(&mut b, &url, &[]));
+    redeem(&s, &code, CB, &[("client_secret", WEB_SECRET)]).assert_error(
+        100,
+        None,
+        "OAuthException",
+        "Invalid code verifier.",
+    );
+
+    let plain = "a-plain-verifier-that-is-long-enough-0123456789";
+    let url = dialog(WEB, CB, &format!("&code_challenge={plain}"));
+    let code = code_of(&consent_as_alice(&mut b, &url, &[]));
+    assert_eq!(
+        redeem(&s, &code, CB, &[("code_verifier", plain)]).status,
+        200
+    );
+
+    let bad = b.get(&dialog(
+        WEB,
+        CB,
+        "&code_challenge=short&code_challenge_method=S256",
+    ));
+    assert_eq!(bad.status, 400);
+    assert!(bad.text.contains("code_challenge"));
+}
+
+#[test]
+fn client_codes_hand_a_long_lived_session_to_a_device() {
+    let s = server();
+    let mut b = Browser::new(&s);
+    let short = redeem(
+        &s,
+        &fresh_code(&mut b),
+        CB,
+        &[("client_secret", WEB_SECRET)],
+    )
+    .str("access_token");
+    let q = |token: &str| {
+        format!(
+            "/v25.0/oauth/client_code?client_id={WEB}&client_secret={WEB_SECRET}&redirect_uri={}&access_token={token}",
+            enc(CB)
+        )
+    };
+    let r = s.get(&q(&short));
+    assert_eq!(r.status, 400, "short-lived tokens are refused: {}", r.text);
+    let long = s
+        .get(&format!(
+            "/v25.0/oauth/access_token?grant_type=fb_exchange_token&client_id={WEB}&client_secret={WEB_SECRET}&fb_exchange_token={short}"
+        ))
+        .str("access_token");
+    let code = s.get(&q(&long)).str("code");
+    let r = s.post_form(
+        "/v25.0/oauth/access_token",
+        &[
+            ("client_id", WEB),
+            ("redirect_uri", CB),
+            ("code", &code),
+            ("machine_id", "m-1"),
+        ],
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["machine_id"], "m-1");
+    let device = r.str("access_token");
+    assert_ne!(device, long);
+    let data = s.debug_as(&device, &format!("{WEB}|{WEB_SECRET}")).body["data"].clone();
+    assert_eq!(data["expires_at"].as_i64().unwrap() - s.clock(), 5_184_000);
+    let again = s.post_form(
+        "/v25.0/oauth/access_token",
+        &[("client_id", WEB), ("redirect_uri", CB), ("code", &code)],
+    );
+    assert_eq!(
+        again.body["error"]["error_subcode"], 36009,
+        "{}",
+        again.text
+    );
+}
+
+// ---- device login (spec §2.14) ----------------------------------------------------------------
+
+const CLIENT: &str = "1000000000000011|web-client-token-0123456789";
+
+#[test]
+fn device_login_polls_until_the_person_approves() {
+    let s = server();
+    let start = s.post_form(
+        "/v25.0/device/login",
+        &[("access_token", CLIENT), ("scope", "email")],
+    );
+    assert_eq!(start.status, 200, "{}", start.text);
+    assert_eq!(start.body["expires_in"], 420);
+    assert_eq!(start.body["interval"], 5);
+    assert_eq!(start.str("verification_uri"), s.url("/device"));
+    let (code, user_code) = (start.str("code"), start.str("user_code"));
+    assert_eq!(user_code.len(), 8);
+
+    let poll = || {
+        s.post_form(
+            "/v25.0/device/login_status",
+            &[("access_token", CLIENT), ("code", &code)],
+        )
+    };
+    let r = poll();
+    assert_eq!(r.body["error"]["code"], 31, "{}", r.text);
+    assert_eq!(r.body["error"]["error_subcode"], 1349174);
+    assert_eq!(
+        r.body["error"]["message"],
+        "This request requires the user to take a pending action"
+    );
+    assert_eq!(
+        r.body["error"]["error_user_title"],
+        "Device Login Authorization Pending"
+    );
+    assert_eq!(poll().body["error"]["error_subcode"], 1349172, "too fast");
+    s.advance(5);
+
+    let mut b = Browser::new(&s);
+    let page = b.get("/device");
+    let page = signed_in(&mut b, &page, "alice@login.test");
+    let csrf = field(&page.text, "csrf").unwrap();
+    let typed = format!("{}-{}", &user_code[..4], user_code[4..].to_lowercase());
+    let wrong = b.post("/device", &[("csrf", &csrf), ("user_code", "ZZZZZZZZ")]);
+    assert_eq!(wrong.status, 400);
+    let consent = b.post("/device", &[("csrf", &csrf), ("user_code", &typed)]);
+    assert_eq!(toggles(&consent), ["email"], "{}", consent.text);
+    let done = b.answer(&consent, &["email"], true);
+    assert_eq!(done.status, 200);
+    assert!(done.text.contains("Success"), "{}", done.text);
+
+    let r = poll();
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["expires_in"], 5_184_000);
+    assert!(r.body["data_access_expiration_time"].as_i64().unwrap() > s.clock());
+    let token = r.str("access_token");
+    assert_eq!(s.get_as("/me", &token).str("name"), "Alice Login");
+    s.advance(5);
+    assert_eq!(poll().body["error"]["error_subcode"], 1349152, "spent");
+}
+
+#[test]
+fn device_login_wants_the_client_token_and_expires() {
+    let s = server();
+    let app_token = format!("{WEB}|{WEB_SECRET}");
+    s.post_form("/v25.0/device/login", &[("access_token", &app_token)])
+        .assert_error(
+            190,
+            None,
+            "OAuthException",
+            "(#190) This method must be called with a client access token",
+        );
+    let start = s.post_form("/v25.0/device/login", &[("access_token", CLIENT)]);
+    let code = start.str("code");
+    s.advance(421);
+    let r = s.post_form(
+        "/v25.0/device/login_status",
+        &[("access_token", CLIENT), ("code", &code)],
+    );
+    assert_eq!(r.body["error"]["error_subcode"], 1349152, "{}", r.text);
+
+    // A person who cancels: declined.
+    let start = s.post_form("/v25.0/device/login", &[("access_token", CLIENT)]);
+    let mut b = Browser::new(&s);
+    let page = b.get(&format!("/device?user_code={}", start.str("user_code")));
+    let page = signed_in(&mut b, &page, "alice@login.test");
+    assert_eq!(field(&page.text, "user_code"), Some(start.str("user_code")));
+    let csrf = field(&page.text, "csrf").unwrap();
+    let consent = b.post(
+        "/device",
+        &[("csrf", &csrf), ("user_code", &start.str("user_code"))],
+    );
+    let done = b.answer(&consent, &[], false);
+    assert!(done.text.contains("cancelled"), "{}", done.text);
+    let r = s.post_form(
+        "/v25.0/device/login_status",
+        &[("access_token", CLIENT), ("code", &start.str("code"))],
+    );
+    assert_eq!(r.body["error"]["error_subcode"], 1349173, "{}", r.text);
+}

@@ -1,0 +1,300 @@
+//! Test users (spec §2.10): people an app makes for itself through the Graph API.
+//!
+//! * `POST /{app-id}/accounts/test-users` (also `/{app-id}/accounts`) with the app's token:
+//!   `installed` (default true), `permissions`, `name` → `{"id","access_token","login_url",
+//!   "email","password"}`. The person's id is also their app-scoped id for the app, so `/me`
+//!   with the returned token answers the same `id`. The token is long-lived (60 days): test
+//!   users are set up once and used for a while, as on Facebook. The password is answered once
+//!   and stored only as an argon2id hash.
+//! * `GET /{app-id}/accounts/test-users` (also `/{app-id}/accounts`): oldest first,
+//!   `{"id","login_url","access_token"}`, `access_token` (a fresh long-lived one per listing,
+//!   each in a new session) only for those who have the app installed. The cursors count
+//!   positions in that order.
+//! * `DELETE /{test-user-id}` with the owning app's token or the test user's own token, and
+//!   `POST /{test-user-id}` with `name`/`password` (the owning app's token): `{"success":true}`.
+//!
+//! Errors: another token than an app token is `(#15) This method must be called with an app
+//! access_token.`; another app's token is `(#200) Permissions error`; the app's cap
+//! (`test_user_limit`, default 10) is `(#2900) Too many test accounts`.
+
+use serde_json::{json, Map, Value};
+
+use crate::error::GraphError;
+use crate::model::{AccountStatus, App, Id, User};
+use crate::password;
+use crate::permissions::{self, PUBLIC_PROFILE};
+use crate::request::{GraphRequest, Method};
+use crate::service::{Caller, Graph, Principal};
+use crate::store::{Store, WorldRecords};
+use crate::token;
+
+use super::paging::{self, EdgeQuery};
+
+/// Letters of a generated password.
+const PASSWORD_LEN: usize = 20;
+
+const FIRST_NAMES: &[&str] = &[
+    "Alice", "Ben", "Carla", "Dmitri", "Elena", "Farid", "Grace", "Hiro", "Ines", "Jonas", "Kofi",
+    "Lena", "Marco", "Nadia", "Omar", "Priya", "Quinn", "Rosa", "Sam", "Tariq",
+];
+const LAST_NAMES: &[&str] = &[
+    "Adeyemi", "Bauer", "Costa", "Dubois", "Eriksen", "Fischer", "Garcia", "Haddad", "Ivanova",
+    "Jensen", "Kowalski", "Larsen", "Moreau", "Nakamura", "Okafor", "Petrov", "Rossi", "Silva",
+    "Tanaka", "Wong",
+];
+
+/// `/{app-id}/accounts` and `/{app-id}/accounts/test-users`.
+pub(super) async fn app_edge<S: Store>(
+    g: &Graph<S>,
+    req: &GraphRequest,
+    caller: &Caller,
+    app: &App,
+) -> Result<Value, GraphError> {
+    match &caller.principal {
+        Principal::App(a) if a.id == app.id => {}
+        Principal::App(_) => return Err(GraphError::permission_denied()),
+        _ => return Err(GraphError::app_token_required()),
+    }
+    match req.method {
+        Method::Get => list(g, req, app).await,
+        Method::Post => create(g, req, app).await,
+        _ => Err(super::unsupported(req, &app.id.to_string())),
+    }
+}
+
+/// `DELETE /{test-user-id}` and `POST /{test-user-id}` (on anyone else: `(#200)`).
+pub(super) async fn node<S: Store>(
+    g: &Graph<S>,
+    req: &GraphRequest,
+    caller: &Caller,
+    user: &User,
+) -> Result<Value, GraphError> {
+    let Some(test) = g.store().test_user(user.id).await? else {
+        return Err(GraphError::permission_denied());
+    };
+    let owner = matches!(&caller.principal, Principal::App(a) if a.id == test.app_id);
+    let themselves = matches!(&caller.principal, Principal::User(t) if t.user.id == user.id);
+    match req.method {
+        Method::Delete if owner || themselves => delete(g, user.id).await,
+        Method::Post if owner => update(g, req, user.id).await,
+        Method::Delete | Method::Post => Err(GraphError::permission_denied()),
+        Method::Get => Err(super::unsupported(req, &user.id.to_string())),
+    }
+}
+
+async fn create<S: Store>(g: &Graph<S>, req: &GraphRequest, app: &App) -> Result<Value, GraphError> {
+    let p = &req.params;
+    let installed = match p.non_empty("installed") {
+        None => true,
+        Some(v) => parse_bool(v)
+            .ok_or_else(|| GraphError::param("Param installed must be a boolean"))?,
+    };
+    let mut scopes: Vec<String> = Vec::new();
+    for s in permissions::split_scope(p.get("permissions").unwrap_or("")) {
+        if !permissions::is_known(s) {
+            return Err(GraphError::param(format!("Invalid scope: {s}")));
+        }
+        if s != PUBLIC_PROFILE && !scopes.iter().any(|x| x == s) {
+            scopes.push(s.to_string());
+        }
+    }
+    let existing = g.store().test_users_of_app(app.id).await?;
+    if existing.len() >= app.test_user_limit as usize {
+        return Err(GraphError::too_many_test_accounts());
+    }
+    let name = match p.non_empty("name") {
+        Some(n) => n.trim().to_string(),
+        None => generated_name()?,
+    };
+    let secret = token::random_alnum(PASSWORD_LEN)?;
+    let hash = password::hash(&secret)?;
+    let user = insert(g, app, &name, hash).await?;
+    // The person's id doubles as their app-scoped id for the owning app.
+    let asid = match g.store().ensure_asid(user.id, app.id, user.id).await? {
+        Some(id) => id,
+        None => g.asid(user.id, app.id).await?,
+    };
+    let mut out = Map::new();
+    out.insert("id".into(), json!(asid.to_string()));
+    if installed {
+        let issued = g.login(&user, app, &scopes, true).await?;
+        out.insert("access_token".into(), json!(issued.access_token));
+    }
+    out.insert("login_url".into(), json!(login_url(req, asid)));
+    out.insert("email".into(), json!(user.email));
+    out.insert("password".into(), json!(secret));
+    Ok(Value::Object(out))
+}
+
+/// Stores the new person under a fresh 15-digit id that names nothing else.
+async fn insert<S: Store>(
+    g: &Graph<S>,
+    app: &App,
+    name: &str,
+    password_hash: String,
+) -> Result<User, GraphError> {
+    for _ in 0..8 {
+        let id = token::random_id()?;
+        if g.store().app(id).await?.is_some()
+            || g.store().page(id).await?.is_some()
+            || g.store().resolve_asid(id).await?.is_some()
+        {
+            continue;
+        }
+        let user = User {
+            id,
+            key: None,
+            name: name.to_string(),
+            email: Some(format!("{}_{id}@tfbnw.net", slug(name))),
+            password_hash: Some(password_hash.clone()),
+            status: AccountStatus::Active,
+            created_at: g.now(),
+        };
+        if g.store().insert_test_user(&user, app.id).await? {
+            return Ok(user);
+        }
+    }
+    Err(GraphError::internal_because(
+        "could not allocate a test user id in 8 draws",
+    ))
+}
+
+async fn list<S: Store>(g: &Graph<S>, req: &GraphRequest, app: &App) -> Result<Value, GraphError> {
+    let q = EdgeQuery::from_request(req)?;
+    let all = g.store().test_users_of_app(app.id).await?;
+    // Cursors are 1-based positions in the oldest-first order.
+    let keys: Vec<Id> = (1..=all.len() as Id).collect();
+    let (range, more_before, more_after) = q.window.apply(&keys);
+    let wanted = |name: &str| match &q.fields {
+        Some(f) if !f.is_empty() => name == "id" || f.iter().any(|x| x.name == name),
+        _ => true,
+    };
+    let mut items = Vec::with_capacity(range.len());
+    for t in &all[range.clone()] {
+        let asid = match g.store().ensure_asid(t.user_id, app.id, t.user_id).await? {
+            Some(id) => id,
+            None => g.asid(t.user_id, app.id).await?,
+        };
+        let mut item = Map::new();
+        if wanted("id") {
+            item.insert("id".into(), json!(asid.to_string()));
+        }
+        if wanted("login_url") {
+            item.insert("login_url".into(), json!(login_url(req, asid)));
+        }
+        let installed = g
+            .grant(t.user_id, app.id)
+            .await?
+            .is_some_and(|gr| gr.has(PUBLIC_PROFILE));
+        if installed && wanted("access_token") {
+            let issued = g.open_session(t.user_id, app.id, true).await?;
+            item.insert("access_token".into(), json!(issued.access_token));
+        }
+        items.push(Value::Object(item));
+    }
+    let first_last = (!range.is_empty()).then(|| (range.start as Id + 1, range.end as Id));
+    Ok(paging::page(
+        req,
+        paging::Slice {
+            edge_path: format!("{}/accounts/test-users", app.id),
+            fields: q.fields_param.as_deref(),
+            items,
+            first_last,
+            more_before,
+            more_after,
+            limit: q.window.limit,
+        },
+    ))
+}
+
+/// The person and everything of theirs go; their tokens fail from now on.
+async fn delete<S: Store>(g: &Graph<S>, user: Id) -> Result<Value, GraphError> {
+    let asids = g.store().asids_of_user(user).await?;
+    if !g.store().delete_user(user).await? {
+        return Err(GraphError::unknown_object(&user.to_string(), "delete"));
+    }
+    for (app, _) in asids {
+        g.forget_grant(user, app);
+    }
+    g.forget_user(user);
+    g.forget_tokens();
+    Ok(json!({ "success": true }))
+}
+
+/// `name` renames; `password` sets a new one (every session of the person ends, 190/460, as on
+/// any password change).
+async fn update<S: Store>(g: &Graph<S>, req: &GraphRequest, user: Id) -> Result<Value, GraphError> {
+    let p = &req.params;
+    let name = p.non_empty("name").map(str::trim).filter(|n| !n.is_empty());
+    let new_password = p.non_empty("password");
+    if name.is_none() && new_password.is_none() {
+        return Err(GraphError::param("Param name or password is required"));
+    }
+    if let Some(name) = name {
+        let Some(mut person) = g.store().user(user).await? else {
+            return Err(GraphError::unknown_object(&user.to_string(), "post"));
+        };
+        person.name = name.to_string();
+        let world = WorldRecords {
+            users: vec![person],
+            ..WorldRecords::default()
+        };
+        g.store().apply_world(&world).await?;
+        g.forget_user(user);
+    }
+    if let Some(pw) = new_password {
+        g.change_password(user, password::hash(pw)?).await?;
+    }
+    Ok(json!({ "success": true }))
+}
+
+fn login_url(req: &GraphRequest, id: Id) -> String {
+    format!("{}/checkpoint/test-user-login/{id}/", req.base_url)
+}
+
+fn parse_bool(v: &str) -> Option<bool> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" => Some(true),
+        "false" | "0" => Some(false),
+        _ => None,
+    }
+}
+
+/// A plausible "First Last".
+fn generated_name() -> Result<String, GraphError> {
+    let b = token::random_bytes(2)?;
+    let pick = |list: &[&'static str], i: usize| {
+        let n = usize::from(b.get(i).copied().unwrap_or(0));
+        list.get(n % list.len()).copied().unwrap_or("Test")
+    };
+    Ok(format!("{} {}", pick(FIRST_NAMES, 0), pick(LAST_NAMES, 1)))
+}
+
+/// The name as the local part of an email: lower-case letters and digits, words joined by `_`.
+fn slug(name: &str) -> String {
+    let words: Vec<String> = name
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_ascii_lowercase)
+        .collect();
+    if words.is_empty() {
+        "test_user".to_string()
+    } else {
+        words.join("_")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_and_bools() {
+        assert_eq!(slug("Open Graph Test User"), "open_graph_test_user");
+        assert_eq!(slug("  Zoë  O'Neil "), "zo_o_neil");
+        assert_eq!(slug("***"), "test_user");
+        assert_eq!(parse_bool("TRUE"), Some(true));
+        assert_eq!(parse_bool("0"), Some(false));
+        assert_eq!(parse_bool("yes"), None);
+    }
+}

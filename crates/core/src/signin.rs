@@ -1,0 +1,147 @@
+//! Slowing down password guessing on the sign-in page: failures are counted per account and
+//! per client address; past a threshold each further attempt must wait, longer each time.
+//! Counters live in memory and read the [`crate::clock::Clock`] (moving the virtual clock
+//! forward lifts a wait).
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use crate::model::Unix;
+
+/// Failures allowed before waits begin, per account and per address.
+const ACCOUNT_FREE: u32 = 5;
+const ADDRESS_FREE: u32 = 20;
+/// The first wait, doubled by each further failure, up to [`MAX_WAIT`].
+const FIRST_WAIT: i64 = 30;
+const MAX_WAIT: i64 = 15 * 60;
+/// Failures older than this are forgotten.
+const WINDOW: i64 = 60 * 60;
+/// Past this many tracked keys, stale ones are dropped.
+const PRUNE_AT: usize = 10_000;
+
+#[derive(Clone, Copy, Debug)]
+struct Entry {
+    failures: u32,
+    last_failure: Unix,
+    /// No attempt before this time.
+    wait_until: Unix,
+}
+
+/// What is being guessed at: one account, or everything from one address.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Key {
+    Account(String),
+    Address(String),
+}
+
+impl Key {
+    /// The account key of an email as typed (case and surrounding spaces do not count).
+    pub fn account(email: &str) -> Key {
+        Key::Account(email.trim().to_ascii_lowercase())
+    }
+    fn free(&self) -> u32 {
+        match self {
+            Key::Account(_) => ACCOUNT_FREE,
+            Key::Address(_) => ADDRESS_FREE,
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct Throttle {
+    entries: Mutex<HashMap<Key, Entry>>,
+}
+
+impl Throttle {
+    /// `Err(seconds)` when any of `keys` must still wait that long before the next attempt.
+    pub fn check(&self, keys: &[Key], now: Unix) -> Result<(), i64> {
+        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        let wait = keys
+            .iter()
+            .filter_map(|k| entries.get(k))
+            .map(|e| e.wait_until - now)
+            .max()
+            .unwrap_or(0);
+        if wait > 0 {
+            Err(wait)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Counts a failed attempt against every key.
+    pub fn fail(&self, keys: &[Key], now: Unix) {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        if entries.len() > PRUNE_AT {
+            entries.retain(|_, e| now - e.last_failure < WINDOW || e.wait_until > now);
+        }
+        for k in keys {
+            let e = entries.entry(k.clone()).or_insert(Entry {
+                failures: 0,
+                last_failure: now,
+                wait_until: now,
+            });
+            if now - e.last_failure >= WINDOW {
+                e.failures = 0;
+            }
+            e.failures += 1;
+            e.last_failure = now;
+            if e.failures >= k.free() {
+                let extra = (e.failures - k.free()).min(10);
+                e.wait_until = now + (FIRST_WAIT << extra).min(MAX_WAIT);
+            }
+        }
+    }
+
+    /// A successful sign-in clears the account's count (the address keeps its own).
+    pub fn succeed(&self, account: &Key) {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries.remove(account);
+    }
+}
+
+/// The message shown when an attempt must wait.
+pub fn wait_message(seconds: i64) -> String {
+    let when = if seconds < 90 {
+        format!("{seconds} seconds")
+    } else {
+        format!("{} minutes", (seconds + 59) / 60)
+    };
+    format!("Too many failed attempts to log in. For your security, wait {when} and try again.")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn waits_begin_after_five_failures_and_grow() {
+        let t = Throttle::default();
+        let keys = [Key::account("A@x.test "), Key::Address("127.0.0.1".into())];
+        for _ in 0..4 {
+            t.fail(&keys, 100);
+            assert_eq!(t.check(&keys, 100), Ok(()));
+        }
+        t.fail(&keys, 100);
+        assert_eq!(t.check(&keys, 100), Err(30));
+        assert_eq!(t.check(&[Key::account("a@x.test")], 129), Err(1));
+        assert_eq!(t.check(&keys, 130), Ok(()));
+        t.fail(&keys, 130);
+        assert_eq!(t.check(&keys, 130), Err(60));
+        t.succeed(&Key::account("a@x.test"));
+        assert_eq!(t.check(&keys, 130), Ok(()));
+    }
+
+    #[test]
+    fn failures_are_forgotten_after_an_hour() {
+        let t = Throttle::default();
+        let k = [Key::account("b@x.test")];
+        for _ in 0..4 {
+            t.fail(&k, 0);
+        }
+        t.fail(&k, WINDOW);
+        assert_eq!(t.check(&k, WINDOW), Ok(()));
+        assert!(wait_message(30).contains("30 seconds"));
+        assert!(wait_message(600).contains("10 minutes"));
+    }
+}

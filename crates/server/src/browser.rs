@@ -1,0 +1,315 @@
+//! What the server keeps about a browser: a signed session cookie (who is signed in, since when)
+//! and the CSRF token of every form, derived from it. Also the sign-in machinery shared by the
+//! dialog and device pages: throttling and argon2 verification off the async runtime.
+
+use std::sync::Arc;
+
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use tokio::sync::Semaphore;
+
+use graphtoken_core::error::GraphError;
+use graphtoken_core::model::{Id, Unix, User};
+use graphtoken_core::password;
+use graphtoken_core::service::Graph;
+use graphtoken_core::signin::Throttle;
+use graphtoken_core::store::Store;
+use graphtoken_core::token;
+
+const COOKIE_NAME: &str = "gt_session";
+/// The settings row holding the key that signs cookies (made once, on first start).
+const KEY_SETTING: &str = "browser_key";
+/// How long a sign-in lasts.
+const SESSION_SECONDS: i64 = 30 * 24 * 3600;
+
+/// A browser's session, as its cookie says.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Session {
+    /// A random id per browser sign-in state; CSRF tokens derive from it.
+    pub browser: String,
+    /// The person signed in, if any.
+    pub user: Option<Id>,
+    /// When they last typed their password.
+    pub auth_time: Unix,
+    /// True right after the password was typed, until the next dialog uses it (so that
+    /// `auth_type=reauthenticate` is met by exactly one fresh sign-in).
+    pub fresh: bool,
+}
+
+impl Session {
+    fn anonymous() -> Result<Self, GraphError> {
+        Ok(Session {
+            browser: token::random_alnum(22)?,
+            user: None,
+            auth_time: 0,
+            fresh: false,
+        })
+    }
+}
+
+/// Cookie signing, CSRF, sign-in throttling and the password-verification cap.
+pub struct Browser {
+    key: String,
+    pub throttle: Throttle,
+    verifying: Semaphore,
+    /// Verified when no account matches, so both answers take as long.
+    decoy: String,
+}
+
+impl std::fmt::Debug for Browser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Browser").finish_non_exhaustive()
+    }
+}
+
+impl Browser {
+    /// Loads the cookie key from the store, making one on first start.
+    pub async fn load<S: Store>(g: &Graph<S>) -> Result<Self, String> {
+        let key = match g.store().setting(KEY_SETTING).await {
+            Ok(Some(k)) if k.len() >= 64 => k,
+            Ok(_) => {
+                let k = token::random_hex(64).map_err(|e| e.to_string())?;
+                g.store()
+                    .put_setting(KEY_SETTING, &k)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                k
+            }
+            Err(e) => return Err(e.to_string()),
+        };
+        Self::with_key(key)
+    }
+
+    pub fn with_key(key: String) -> Result<Self, String> {
+        let decoy = token::random_alnum(24)
+            .and_then(|p| password::hash(&p))
+            .map_err(|e| e.to_string())?;
+        let permits = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Ok(Browser {
+            key,
+            throttle: Throttle::default(),
+            verifying: Semaphore::new(permits),
+            decoy,
+        })
+    }
+
+    fn mac(&self, purpose: &str, payload: &str) -> String {
+        token::appsecret_proof(&self.key, &format!("{purpose}:{payload}"))
+    }
+
+    /// The session in the request's cookie, if it is there, signed by us and not too old.
+    pub fn session(&self, headers: &HeaderMap, now: Unix) -> Option<Session> {
+        let value = headers
+            .get_all(COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .filter_map(|c| c.trim().split_once('='))
+            .find(|(name, _)| *name == COOKIE_NAME)
+            .map(|(_, v)| v)?;
+        let (payload, mac) = value.rsplit_once('.')?;
+        if !token::secrets_equal(mac, &self.mac("session", payload)) {
+            return None;
+        }
+        let mut parts = payload.split('.');
+        let (Some("v1"), Some(browser), Some(user), Some(auth_time), Some(fresh), None) = (
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+        ) else {
+            return None;
+        };
+        let auth_time: Unix = auth_time.parse().ok()?;
+        let user: Id = user.parse().ok()?;
+        let signed_in = user != 0 && now - auth_time < SESSION_SECONDS;
+        Some(Session {
+            browser: browser.to_string(),
+            user: signed_in.then_some(user),
+            auth_time,
+            fresh: signed_in && fresh == "1",
+        })
+    }
+
+    /// The request's session, or a new anonymous one (which the response must set).
+    pub fn session_or_new(
+        &self,
+        headers: &HeaderMap,
+        now: Unix,
+    ) -> Result<(Session, bool), GraphError> {
+        match self.session(headers, now) {
+            Some(s) => Ok((s, false)),
+            None => Ok((Session::anonymous()?, true)),
+        }
+    }
+
+    /// A new session for a person who just typed their password (a new browser id, so CSRF
+    /// tokens from before the sign-in stop working).
+    pub fn signed_in(&self, user: Id, now: Unix) -> Result<Session, GraphError> {
+        Ok(Session {
+            user: Some(user),
+            auth_time: now,
+            fresh: true,
+            ..Session::anonymous()?
+        })
+    }
+
+    pub fn signed_out(&self) -> Result<Session, GraphError> {
+        Session::anonymous()
+    }
+
+    /// The `Set-Cookie` value for a session: HttpOnly, SameSite=Lax, for the whole site.
+    pub fn set_cookie(&self, s: &Session) -> String {
+        let payload = format!(
+            "v1.{}.{}.{}.{}",
+            s.browser,
+            s.user.unwrap_or(0),
+            s.auth_time,
+            u8::from(s.fresh)
+        );
+        let mac = self.mac("session", &payload);
+        format!("{COOKIE_NAME}={payload}.{mac}; Path=/; HttpOnly; SameSite=Lax")
+    }
+
+    /// The CSRF token every form of this session carries.
+    pub fn csrf(&self, s: &Session) -> String {
+        self.mac("csrf", &s.browser)
+    }
+
+    pub fn csrf_ok(&self, s: &Session, given: Option<&str>) -> bool {
+        given.is_some_and(|g| token::secrets_equal(g, &self.csrf(s)))
+    }
+
+    /// Checks a password on a blocking thread, at most one per core at a time. `None` as the
+    /// person (no such account, or no password) still costs one verification.
+    pub async fn verify(self: &Arc<Self>, user: Option<&User>, typed: &str) -> bool {
+        let stored = user.and_then(|u| u.password_hash.clone());
+        let Ok(_permit) = self.verifying.acquire().await else {
+            return false;
+        };
+        let typed = typed.to_string();
+        let this = Arc::clone(self);
+        tokio::task::spawn_blocking(move || match stored {
+            Some(hash) => password::verify(&typed, &hash),
+            None => {
+                let _ = password::verify(&typed, &this.decoy);
+                false
+            }
+        })
+        .await
+        .unwrap_or(false)
+    }
+}
+
+/// An HTML page with the headers every page of ours carries.
+pub fn html(status: StatusCode, body: String, cookie: Option<String>) -> Response {
+    let mut r = (status, body).into_response();
+    let h = r.headers_mut();
+    h.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert("x-frame-options", HeaderValue::from_static("DENY"));
+    h.insert(
+        "content-security-policy",
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; \
+             frame-ancestors 'none'; base-uri 'none'",
+        ),
+    );
+    h.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
+    set(h, cookie);
+    r
+}
+
+/// A redirect (302, as Facebook's dialog answers) to `location`.
+pub fn redirect(location: &str, cookie: Option<String>) -> Response {
+    redirect_with(StatusCode::FOUND, location, cookie)
+}
+
+/// After a form is posted: 303, so the browser follows with a GET.
+pub fn see_other(location: &str, cookie: Option<String>) -> Response {
+    redirect_with(StatusCode::SEE_OTHER, location, cookie)
+}
+
+fn redirect_with(status: StatusCode, location: &str, cookie: Option<String>) -> Response {
+    let Ok(loc) = HeaderValue::from_str(location) else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    let mut r = status.into_response();
+    r.headers_mut().insert(LOCATION, loc);
+    r.headers_mut()
+        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    set(r.headers_mut(), cookie);
+    r
+}
+
+fn set(h: &mut HeaderMap, cookie: Option<String>) {
+    if let Some(v) = cookie.and_then(|c| HeaderValue::from_str(&c).ok()) {
+        h.insert(SET_COOKIE, v);
+    }
+}
+
+/// A local path to continue to after signing in: `/...`, never another site.
+pub fn local_next(next: &str) -> Option<&str> {
+    let ok = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.starts_with("/\\")
+        && !next.chars().any(|c| c.is_control());
+    ok.then_some(next)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn browser() -> Browser {
+        Browser::with_key("k".repeat(64)).unwrap()
+    }
+
+    fn headers(cookie: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(COOKIE, HeaderValue::from_str(cookie).unwrap());
+        h
+    }
+
+    #[test]
+    fn cookies_round_trip_and_refuse_tampering() {
+        let b = browser();
+        let s = b.signed_in(42, 1000).unwrap();
+        let set = b.set_cookie(&s);
+        assert!(set.contains("HttpOnly") && set.contains("SameSite=Lax"));
+        let value = set.split(';').next().unwrap();
+        let got = b.session(&headers(&format!("a=b; {value}")), 1000).unwrap();
+        assert_eq!(got, s);
+        let forged = value.replace(".42.", ".43.");
+        assert_eq!(b.session(&headers(&forged), 1000), None);
+        let other = Browser::with_key("x".repeat(64)).unwrap();
+        assert_eq!(other.session(&headers(value), 1000), None);
+        // Thirty days on, the person is signed out but the browser id (and CSRF) remain.
+        let old = b.session(&headers(value), 1000 + SESSION_SECONDS).unwrap();
+        assert_eq!((old.user, old.fresh), (None, false));
+    }
+
+    #[test]
+    fn csrf_is_bound_to_the_browser() {
+        let b = browser();
+        let s1 = b.signed_out().unwrap();
+        let s2 = b.signed_out().unwrap();
+        assert!(b.csrf_ok(&s1, Some(&b.csrf(&s1))));
+        assert!(!b.csrf_ok(&s2, Some(&b.csrf(&s1))));
+        assert!(!b.csrf_ok(&s1, None));
+    }
+
+    #[test]
+    fn next_stays_on_this_site() {
+        assert_eq!(local_next("/dialog/oauth?x=1"), Some("/dialog/oauth?x=1"));
+        assert_eq!(local_next("//evil.test/"), None);
+        assert_eq!(local_next("/\\evil.test"), None);
+        assert_eq!(local_next("https://evil.test/"), None);
+    }
+}

@@ -1,0 +1,621 @@
+//! The browser side of Facebook Login (spec §2.1, §2.14): the dialog, sign-in, consent, sign-out
+//! and the device page. Handlers translate HTTP and pages; the rules are `core::dialog`.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::Router;
+
+use graphtoken_core::codes::{self, DeviceState};
+use graphtoken_core::dialog::{self, AuthType, Dialog, Next, Refusal};
+use graphtoken_core::error::GraphError;
+use graphtoken_core::model::{Id, User};
+use graphtoken_core::permissions::{self, PUBLIC_PROFILE};
+use graphtoken_core::request::Params;
+use graphtoken_core::signin::{self, Key};
+use graphtoken_core::store::Store;
+
+use crate::browser::{self, Session};
+use crate::pages;
+use crate::AppState;
+
+type St<S> = State<Arc<AppState<S>>>;
+
+pub fn routes<S: Store>() -> Router<Arc<AppState<S>>> {
+    Router::new()
+        .route("/dialog/oauth", get(dialog_page::<S>))
+        .route("/{version}/dialog/oauth", get(versioned_dialog::<S>))
+        .route("/dialog/oauth/confirm", post(confirm::<S>))
+        .route("/login", post(sign_in::<S>))
+        .route("/logout", post(sign_out::<S>))
+        .route("/device", get(device_page::<S>).post(device_code::<S>))
+        .route("/device/confirm", post(device_confirm::<S>))
+}
+
+/// What a page handler answers when something inside broke.
+fn broken(e: GraphError) -> Response {
+    tracing::error!(error = ?e, "login page failed");
+    error_page(&Refusal {
+        status: 500,
+        title: "Sorry, something went wrong",
+        message: "We're working on getting this fixed as soon as we can. Please try again.".into(),
+        detail: None,
+    })
+}
+
+fn error_page(r: &Refusal) -> Response {
+    let body = pages::error_page(&pages::ErrorPage {
+        title: r.title,
+        message: &r.message,
+        detail: r.detail,
+    });
+    let status = StatusCode::from_u16(r.status).unwrap_or(StatusCode::BAD_REQUEST);
+    browser::html(status, body, None)
+}
+
+fn expired_form() -> Response {
+    error_page(&Refusal {
+        status: 403,
+        title: "This page has expired",
+        message: "The form was open too long or came from another window. Go back, reload the \
+                  page and try again."
+            .into(),
+        detail: None,
+    })
+}
+
+fn query_params(req: &Request) -> Params {
+    Params(
+        form_urlencoded::parse(req.uri().query().unwrap_or("").as_bytes())
+            .into_owned()
+            .collect(),
+    )
+}
+
+fn form(bytes: &Bytes) -> Params {
+    Params(form_urlencoded::parse(bytes).into_owned().collect())
+}
+
+fn all<'a>(p: &'a Params, name: &'a str) -> impl Iterator<Item = &'a str> {
+    p.0.iter()
+        .filter(move |(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+// ---- the dialog ---------------------------------------------------------------------------
+
+async fn versioned_dialog<S: Store>(st: St<S>, req: Request) -> Response {
+    let version = req.uri().path().split('/').nth(1).unwrap_or("");
+    if graphtoken_core::request::version(version).is_none() {
+        return crate::graph_request(st, req).await;
+    }
+    dialog_page(st, req).await
+}
+
+/// `GET /dialog/oauth`: checks the app and redirect, then signs the person in, asks, or
+/// goes straight back.
+async fn dialog_page<S: Store>(State(st): St<S>, req: Request) -> Response {
+    let params = query_params(&req);
+    let d = match dialog::open(&st.graph, &params).await {
+        Ok(d) => d,
+        Err(r) => return error_page(&r),
+    };
+    let now = st.graph.now();
+    let (session, new) = match st.browser.session_or_new(req.headers(), now) {
+        Ok(s) => s,
+        Err(e) => return broken(e),
+    };
+    let here = format!("/dialog/oauth?{}", dialog::query_of(&params));
+    let user = match signed_in_user(&st, &session).await {
+        Ok(u) => u,
+        Err(e) => return broken(e),
+    };
+    let Some(user) = user else {
+        return sign_in_page(
+            &st,
+            &session,
+            new,
+            Some(&d.app.name),
+            "",
+            None,
+            &here,
+            false,
+        );
+    };
+    if d.auth_type == AuthType::Reauthenticate && !session.fresh {
+        let email = user.email.as_deref().unwrap_or("");
+        return sign_in_page(
+            &st,
+            &session,
+            new,
+            Some(&d.app.name),
+            email,
+            None,
+            &here,
+            true,
+        );
+    }
+    // A fresh sign-in is used up by this dialog.
+    let session = Session {
+        fresh: false,
+        ..session
+    };
+    let cookie = Some(st.browser.set_cookie(&session));
+    match dialog::next(&st.graph, &d, user.id).await {
+        Err(e) => broken(e),
+        Ok(Next::Refuse(r)) => error_page(&r),
+        Ok(Next::Return) => finish(&st, &d, &user, &[], cookie).await,
+        Ok(Next::Ask(ask)) => {
+            let query = dialog::query_of(&params);
+            let hidden = [("dialog", query.as_str())];
+            consent_page(
+                &st,
+                &session,
+                &d,
+                &user,
+                &ask,
+                &hidden,
+                "/dialog/oauth/confirm",
+                &here,
+                cookie,
+            )
+        }
+    }
+}
+
+/// The person behind a signed-in session (`None` when signed out or the person is gone).
+async fn signed_in_user<S: Store>(
+    st: &AppState<S>,
+    session: &Session,
+) -> Result<Option<User>, GraphError> {
+    match session.user {
+        Some(id) => Ok(st.graph.user(id).await?.map(|u| (*u).clone())),
+        None => Ok(None),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn sign_in_page<S: Store>(
+    st: &AppState<S>,
+    session: &Session,
+    set_cookie: bool,
+    app_name: Option<&str>,
+    email: &str,
+    error: Option<&str>,
+    next: &str,
+    reauthenticate: bool,
+) -> Response {
+    let csrf = st.browser.csrf(session);
+    let body = pages::sign_in(&pages::SignIn {
+        app_name,
+        email,
+        error,
+        next,
+        csrf: &csrf,
+        reauthenticate,
+    });
+    let cookie = set_cookie.then(|| st.browser.set_cookie(session));
+    let status = if error.is_some() {
+        StatusCode::UNAUTHORIZED
+    } else {
+        StatusCode::OK
+    };
+    browser::html(status, body, cookie)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn consent_page<S: Store>(
+    st: &AppState<S>,
+    session: &Session,
+    d: &Dialog,
+    user: &User,
+    ask: &dialog::Ask,
+    hidden: &[(&str, &str)],
+    action: &str,
+    here: &str,
+    cookie: Option<String>,
+) -> Response {
+    let csrf = st.browser.csrf(session);
+    let mut perms = vec![pages::Permission {
+        name: PUBLIC_PROFILE,
+        description: permissions::describe(PUBLIC_PROFILE),
+        checked: true,
+        locked: true,
+    }];
+    perms.extend(ask.toggles.iter().map(|p| pages::Permission {
+        name: p,
+        description: permissions::describe(p),
+        checked: true,
+        locked: false,
+    }));
+    let body = pages::consent(&pages::Consent {
+        action,
+        hidden,
+        csrf: &csrf,
+        app_name: &d.app.name,
+        user_name: &user.name,
+        permissions: &perms,
+        rerequest: ask.rerequest,
+        logout_next: here,
+    });
+    browser::html(StatusCode::OK, body, cookie)
+}
+
+/// Records the answer and sends the browser back to the app.
+async fn finish<S: Store>(
+    st: &AppState<S>,
+    d: &Dialog,
+    user: &User,
+    chosen: &[String],
+    cookie: Option<String>,
+) -> Response {
+    let grant = match dialog::consent(&st.graph, &d.app, user.id, &d.scopes, chosen).await {
+        Ok(g) => g,
+        Err(e) => return broken(e),
+    };
+    match dialog::complete(&st.graph, d, user, &grant).await {
+        Ok(location) => browser::redirect(&location, cookie),
+        Err(e) => broken(e),
+    }
+}
+
+/// `POST /dialog/oauth/confirm`: Continue or Cancel on the consent page.
+async fn confirm<S: Store>(State(st): St<S>, headers: HeaderMap, bytes: Bytes) -> Response {
+    let f = form(&bytes);
+    let now = st.graph.now();
+    let Some(session) = st.browser.session(&headers, now) else {
+        return expired_form();
+    };
+    if !st.browser.csrf_ok(&session, f.get("csrf")) {
+        return expired_form();
+    }
+    let query = f.get("dialog").unwrap_or("");
+    let params = Params(
+        form_urlencoded::parse(query.as_bytes())
+            .into_owned()
+            .collect(),
+    );
+    let d = match dialog::open(&st.graph, &params).await {
+        Ok(d) => d,
+        Err(r) => return error_page(&r),
+    };
+    let user = match signed_in_user(&st, &session).await {
+        Ok(Some(u)) => u,
+        Ok(None) => return browser::see_other(&format!("/dialog/oauth?{query}"), None),
+        Err(e) => return broken(e),
+    };
+    if f.get("action") == Some("cancel") {
+        return browser::redirect(&dialog::cancel(&d), None);
+    }
+    match dialog::next(&st.graph, &d, user.id).await {
+        Err(e) => broken(e),
+        Ok(Next::Refuse(r)) => error_page(&r),
+        Ok(_) => {
+            let chosen: Vec<String> = all(&f, "scope").map(str::to_string).collect();
+            finish(&st, &d, &user, &chosen, None).await
+        }
+    }
+}
+
+// ---- signing in and out -------------------------------------------------------------------
+
+/// `POST /login`: email and password, then on to `next`.
+async fn sign_in<S: Store>(State(st): St<S>, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
+        return expired_form();
+    };
+    let f = form(&bytes);
+    let now = st.graph.now();
+    let Some(session) = st.browser.session(&parts.headers, now) else {
+        return expired_form();
+    };
+    if !st.browser.csrf_ok(&session, f.get("csrf")) {
+        return expired_form();
+    }
+    let next = browser::local_next(f.get("next").unwrap_or("")).unwrap_or("/device");
+    let email = f.get("email").unwrap_or("").trim();
+    let typed = f.get("pass").unwrap_or("");
+    let app_name = app_name_of(&st, next).await;
+    let reauthenticate = next.contains("auth_type=reauthenticate");
+    let retry = |error: &str| {
+        sign_in_page(
+            &st,
+            &session,
+            false,
+            app_name.as_deref(),
+            email,
+            Some(error),
+            next,
+            reauthenticate,
+        )
+    };
+    let address = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+        .unwrap_or_default();
+    let keys = [Key::account(email), Key::Address(address)];
+    if let Err(wait) = st.browser.throttle.check(&keys, now) {
+        let mut r = retry(&signin::wait_message(wait));
+        *r.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+        return r;
+    }
+    let user = match st.graph.store().user_by_email(email).await {
+        Ok(u) => u.filter(|_| !email.is_empty()),
+        Err(e) => return broken(e.into()),
+    };
+    if !st.browser.verify(user.as_ref(), typed).await {
+        st.browser.throttle.fail(&keys, now);
+        return retry(if user.is_some() {
+            "The password that you've entered is incorrect."
+        } else {
+            "The email address you entered isn't connected to an account."
+        });
+    }
+    let Some(user) = user else {
+        return retry("The email address you entered isn't connected to an account.");
+    };
+    st.browser.throttle.succeed(&keys[0]);
+    match st.browser.signed_in(user.id, now) {
+        Ok(s) => browser::see_other(next, Some(st.browser.set_cookie(&s))),
+        Err(e) => broken(e),
+    }
+}
+
+/// The app a `next` dialog URL names, for the sign-in page's heading.
+async fn app_name_of<S: Store>(st: &AppState<S>, next: &str) -> Option<String> {
+    let (_, query) = next.split_once('?')?;
+    let id: Id = form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k == "client_id")?
+        .1
+        .trim()
+        .parse()
+        .ok()?;
+    st.graph.app(id).await.ok()?.map(|a| a.name.clone())
+}
+
+/// `POST /logout`: "Not you?" signs the person out and goes back to `next`.
+async fn sign_out<S: Store>(State(st): St<S>, headers: HeaderMap, bytes: Bytes) -> Response {
+    let f = form(&bytes);
+    let Some(session) = st.browser.session(&headers, st.graph.now()) else {
+        return expired_form();
+    };
+    if !st.browser.csrf_ok(&session, f.get("csrf")) {
+        return expired_form();
+    }
+    let next = browser::local_next(f.get("next").unwrap_or("")).unwrap_or("/device");
+    match st.browser.signed_out() {
+        Ok(s) => browser::see_other(next, Some(st.browser.set_cookie(&s))),
+        Err(e) => broken(e),
+    }
+}
+
+// ---- the device page (spec §2.14) ---------------------------------------------------------
+
+/// `GET /device`: the person types the code their device shows.
+async fn device_page<S: Store>(State(st): St<S>, req: Request) -> Response {
+    let typed = query_params(&req)
+        .get("user_code")
+        .unwrap_or("")
+        .to_string();
+    let now = st.graph.now();
+    let (session, new) = match st.browser.session_or_new(req.headers(), now) {
+        Ok(s) => s,
+        Err(e) => return broken(e),
+    };
+    let here = if typed.is_empty() {
+        "/device".to_string()
+    } else {
+        let q = form_urlencoded::Serializer::new(String::new())
+            .append_pair("user_code", &typed)
+            .finish();
+        format!("/device?{q}")
+    };
+    match signed_in_user(&st, &session).await {
+        Err(e) => broken(e),
+        Ok(None) => sign_in_page(&st, &session, new, None, "", None, &here, false),
+        Ok(Some(user)) => {
+            let cookie = new.then(|| st.browser.set_cookie(&session));
+            device_entry(&st, &session, &user, &typed, None, cookie)
+        }
+    }
+}
+
+fn device_entry<S: Store>(
+    st: &AppState<S>,
+    session: &Session,
+    user: &User,
+    typed: &str,
+    error: Option<&str>,
+    cookie: Option<String>,
+) -> Response {
+    let csrf = st.browser.csrf(session);
+    let body = pages::device_entry(&pages::DeviceEntry {
+        csrf: &csrf,
+        user_code: typed,
+        error,
+        user_name: &user.name,
+    });
+    let status = if error.is_some() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    browser::html(status, body, cookie)
+}
+
+/// The signed-in person of a device form, with its CSRF checked.
+async fn device_form<S: Store>(
+    st: &AppState<S>,
+    headers: &HeaderMap,
+    f: &Params,
+) -> Result<(Session, User), Response> {
+    let session = st
+        .browser
+        .session(headers, st.graph.now())
+        .filter(|s| st.browser.csrf_ok(s, f.get("csrf")))
+        .ok_or_else(expired_form)?;
+    match signed_in_user(st, &session).await {
+        Ok(Some(u)) => Ok((session, u)),
+        Ok(None) => Err(browser::see_other("/device", None)),
+        Err(e) => Err(broken(e)),
+    }
+}
+
+/// A device login that can still be answered.
+async fn pending_device<S: Store>(
+    st: &AppState<S>,
+    typed: &str,
+) -> Result<Option<codes::DeviceCode>, GraphError> {
+    let code = codes::normalize_user_code(typed);
+    let now = st.graph.now();
+    Ok(st
+        .graph
+        .store()
+        .device_code_by_user_code(&code)
+        .await?
+        .filter(|c| c.state == DeviceState::Pending && now < c.expires_at))
+}
+
+const BAD_USER_CODE: &str =
+    "That code isn't valid or has expired. Check the code on your device and try again.";
+
+/// `POST /device`: a code was typed; ask the person about the app behind it.
+async fn device_code<S: Store>(State(st): St<S>, headers: HeaderMap, bytes: Bytes) -> Response {
+    let f = form(&bytes);
+    let (session, user) = match device_form(&st, &headers, &f).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let typed = f.get("user_code").unwrap_or("");
+    let device = match pending_device(&st, typed).await {
+        Ok(Some(d)) => d,
+        Ok(None) => return device_entry(&st, &session, &user, typed, Some(BAD_USER_CODE), None),
+        Err(e) => return broken(e),
+    };
+    let d = match device_dialog(&st, &device).await {
+        Ok(d) => d,
+        Err(r) => return r,
+    };
+    match dialog::next(&st.graph, &d, user.id).await {
+        Err(e) => broken(e),
+        Ok(Next::Refuse(r)) => error_page(&r),
+        Ok(Next::Ask(ask)) => {
+            let hidden = [("user_code", device.user_code.as_str())];
+            consent_page(
+                &st,
+                &session,
+                &d,
+                &user,
+                &ask,
+                &hidden,
+                "/device/confirm",
+                "/device",
+                None,
+            )
+        }
+        // Even with nothing new to grant, the person confirms which device they log in.
+        Ok(Next::Return) => {
+            let ask = dialog::Ask {
+                toggles: Vec::new(),
+                rerequest: false,
+            };
+            let hidden = [("user_code", device.user_code.as_str())];
+            consent_page(
+                &st,
+                &session,
+                &d,
+                &user,
+                &ask,
+                &hidden,
+                "/device/confirm",
+                "/device",
+                None,
+            )
+        }
+    }
+}
+
+/// The dialog a device login amounts to: its app and scopes, nowhere to redirect.
+async fn device_dialog<S: Store>(
+    st: &AppState<S>,
+    device: &codes::DeviceCode,
+) -> Result<Dialog, Response> {
+    let app = match st.graph.app(device.app_id).await {
+        Ok(Some(a)) => (*a).clone(),
+        Ok(None) => return Err(error_page(&Refusal::app_not_active())),
+        Err(e) => return Err(broken(e)),
+    };
+    Ok(Dialog {
+        app,
+        redirect_uri: String::new(),
+        state: None,
+        scopes: device.scopes.clone(),
+        response: dialog::ResponseType {
+            code: false,
+            token: false,
+            granted_scopes: false,
+        },
+        auth_type: AuthType::Normal,
+        pkce: None,
+    })
+}
+
+/// `POST /device/confirm`: Continue or Cancel for a device.
+async fn device_confirm<S: Store>(State(st): St<S>, headers: HeaderMap, bytes: Bytes) -> Response {
+    let f = form(&bytes);
+    let (session, user) = match device_form(&st, &headers, &f).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let typed = f.get("user_code").unwrap_or("");
+    let device = match pending_device(&st, typed).await {
+        Ok(Some(d)) => d,
+        Ok(None) => return device_entry(&st, &session, &user, "", Some(BAD_USER_CODE), None),
+        Err(e) => return broken(e),
+    };
+    let d = match device_dialog(&st, &device).await {
+        Ok(d) => d,
+        Err(r) => return r,
+    };
+    let approved = f.get("action") != Some("cancel");
+    if approved {
+        match dialog::next(&st.graph, &d, user.id).await {
+            Err(e) => return broken(e),
+            Ok(Next::Refuse(r)) => return error_page(&r),
+            Ok(_) => {}
+        }
+        let chosen: Vec<String> = all(&f, "scope").map(str::to_string).collect();
+        if let Err(e) = dialog::consent(&st.graph, &d.app, user.id, &d.scopes, &chosen).await {
+            return broken(e);
+        }
+    }
+    let user_id = user.id;
+    let answered = st
+        .graph
+        .store()
+        .update_device_code(device.hash, move |c| {
+            if c.state == DeviceState::Pending {
+                c.state = if approved {
+                    DeviceState::Approved { user_id }
+                } else {
+                    DeviceState::Denied
+                };
+            }
+        })
+        .await;
+    if let Err(e) = answered {
+        return broken(e.into());
+    }
+    let body = pages::device_done(&pages::DeviceDone {
+        app_name: &d.app.name,
+        approved,
+    });
+    browser::html(StatusCode::OK, body, None)
+}

@@ -1,0 +1,764 @@
+//! The browser-facing pages of the login dialog and the device flow, rendered to HTML strings.
+//!
+//! Pure functions: no I/O, no JavaScript, no external assets. Every page is a full HTML5 document
+//! with the shared inline stylesheet (`pages.css`). Every interpolated string goes through
+//! [`escape`].
+
+/// The shared stylesheet, inlined into every page.
+const CSS: &str = include_str!("pages.css");
+
+/// HTML-escapes text for element content and quoted attribute values.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// The sign-in form (`POST /login`).
+#[derive(Debug, Clone, Copy)]
+pub struct SignIn<'a> {
+    /// "Log in to {app}", or "Log in to graphtoken" when `None`.
+    pub app_name: Option<&'a str>,
+    /// Prefills the email field.
+    pub email: &'a str,
+    pub error: Option<&'a str>,
+    pub next: &'a str,
+    pub csrf: &'a str,
+    /// The app asked for the password again (`auth_type=reauthenticate`): the email is read-only.
+    pub reauthenticate: bool,
+}
+
+pub fn sign_in(v: &SignIn) -> String {
+    let app = v.app_name.unwrap_or("graphtoken");
+    let mut b = String::new();
+    if v.reauthenticate {
+        b.push_str("<h1>Re-enter your password</h1>\n");
+        b.push_str(&format!(
+            "<p class=\"note\">{} asked you to enter your password again to confirm it's you.</p>\n",
+            escape(app)
+        ));
+    } else {
+        b.push_str(&format!("<h1>Log in to {}</h1>\n", escape(app)));
+    }
+    push_error(&mut b, v.error);
+    b.push_str("<form method=\"post\" action=\"/login\">\n");
+    push_hidden(&mut b, "next", v.next);
+    push_hidden(&mut b, "csrf", v.csrf);
+    let email_focus = v.email.is_empty() && !v.reauthenticate;
+    b.push_str(&format!(
+        "<div class=\"field\"><label for=\"email\">Email</label>\n\
+         <input id=\"email\" name=\"email\" type=\"email\" autocomplete=\"username\" required \
+         value=\"{}\" spellcheck=\"false\" autocapitalize=\"none\"{}{}></div>\n",
+        escape(v.email),
+        if v.reauthenticate { " readonly" } else { "" },
+        if email_focus { " autofocus" } else { "" },
+    ));
+    b.push_str(&format!(
+        "<div class=\"field\"><label for=\"pass\">Password</label>\n\
+         <input id=\"pass\" name=\"pass\" type=\"password\" autocomplete=\"current-password\" \
+         required{}></div>\n",
+        if email_focus { "" } else { " autofocus" },
+    ));
+    b.push_str(
+        "<div class=\"actions\"><button type=\"submit\" id=\"login\" name=\"login\" \
+         class=\"primary\">Log in</button></div>\n</form>\n",
+    );
+    let title = if v.reauthenticate {
+        "Re-enter your password".to_owned()
+    } else {
+        format!("Log in to {app}")
+    };
+    document(&title, &b)
+}
+
+/// One permission row of the consent form.
+#[derive(Debug, Clone, Copy)]
+pub struct Permission<'a> {
+    pub name: &'a str,
+    /// Plain words (`graphtoken_core::permissions::describe`).
+    pub description: &'a str,
+    pub checked: bool,
+    /// Always on, cannot be unticked (`public_profile`).
+    pub locked: bool,
+}
+
+/// The consent form: which permissions the signed-in user grants the app.
+#[derive(Debug, Clone, Copy)]
+pub struct Consent<'a> {
+    /// The form's action path, e.g. `/dialog/oauth/confirm` or `/device/confirm`.
+    pub action: &'a str,
+    /// Extra hidden inputs, e.g. `("dialog", query)` or `("user_code", code)`.
+    pub hidden: &'a [(&'a str, &'a str)],
+    pub csrf: &'a str,
+    pub app_name: &'a str,
+    /// Full name; the button says "Continue as {first word}".
+    pub user_name: &'a str,
+    pub permissions: &'a [Permission<'a>],
+    /// The app asks again for permissions the user declined (`auth_type=rerequest`).
+    pub rerequest: bool,
+    /// Where `/logout` sends the "Not you?" user afterwards.
+    pub logout_next: &'a str,
+}
+
+pub fn consent(v: &Consent) -> String {
+    let app = escape(v.app_name);
+    let mut b = String::new();
+    b.push_str(&format!(
+        "<div class=\"app\"><span class=\"app-icon\" aria-hidden=\"true\">{}</span>\n",
+        escape(&initial(v.app_name))
+    ));
+    if v.rerequest {
+        b.push_str(&format!(
+            "<h1>{app} is asking again for permissions you declined</h1></div>\n"
+        ));
+        b.push_str(&format!(
+            "<p class=\"lede\">Choose what {app} can access. Permissions you leave off stay declined.</p>\n"
+        ));
+    } else {
+        b.push_str(&format!("<h1>{app} would like to access</h1></div>\n"));
+        b.push_str(&format!(
+            "<p class=\"lede\">Choose what {app} can access. You can turn off anything except your public profile.</p>\n"
+        ));
+    }
+    b.push_str(&format!(
+        "<form method=\"post\" action=\"{}\">\n",
+        escape(v.action)
+    ));
+    for (name, value) in v.hidden {
+        push_hidden(&mut b, name, value);
+    }
+    push_hidden(&mut b, "csrf", v.csrf);
+    b.push_str("<ul class=\"perms\" aria-label=\"Permissions\">\n");
+    for p in v.permissions {
+        let name = escape(p.name);
+        let state = match (p.checked || p.locked, p.locked) {
+            (_, true) => " checked disabled",
+            (true, false) => " checked",
+            (false, false) => "",
+        };
+        b.push_str(&format!(
+            "<li class=\"perm{}\">",
+            if p.locked { " locked" } else { "" }
+        ));
+        b.push_str(&format!(
+            "<input type=\"checkbox\" name=\"scope\" value=\"{name}\" id=\"perm-{name}\"{state}>"
+        ));
+        if p.locked {
+            b.push_str(&format!(
+                "<input type=\"hidden\" name=\"scope\" value=\"{name}\">"
+            ));
+        }
+        b.push_str(&format!(
+            "<label for=\"perm-{name}\"><span class=\"perm-desc\">{}</span>\
+             <small class=\"perm-name\">{name}{}</small></label></li>\n",
+            escape(p.description),
+            if p.locked { " · required" } else { "" },
+        ));
+    }
+    b.push_str("</ul>\n");
+    let first = v.user_name.split_whitespace().next().unwrap_or("");
+    let label = if first.is_empty() {
+        "Continue".to_owned()
+    } else {
+        format!("Continue as {}", escape(first))
+    };
+    b.push_str(&format!(
+        "<div class=\"actions\">\
+         <button type=\"submit\" id=\"continue\" name=\"action\" value=\"continue\" class=\"primary\">{label}</button>\n\
+         <button type=\"submit\" id=\"cancel\" name=\"action\" value=\"cancel\" class=\"secondary\">Cancel</button>\
+         </div>\n</form>\n"
+    ));
+    b.push_str("<form method=\"post\" action=\"/logout\" class=\"notyou\">\n");
+    push_hidden(&mut b, "next", v.logout_next);
+    push_hidden(&mut b, "csrf", v.csrf);
+    b.push_str(&format!(
+        "Logged in as {}. <button type=\"submit\" id=\"logout\" class=\"link\">Not you?</button>\n</form>\n",
+        escape(v.user_name)
+    ));
+    document(
+        &format!("{} would like to access your account", v.app_name),
+        &b,
+    )
+}
+
+/// A page that explains why the flow stops here.
+#[derive(Debug, Clone, Copy)]
+pub struct ErrorPage<'a> {
+    pub title: &'a str,
+    pub message: &'a str,
+    /// Smaller print, e.g. "This message is only shown to developers...".
+    pub detail: Option<&'a str>,
+}
+
+pub fn error_page(v: &ErrorPage) -> String {
+    let mut b = format!("<h1>{}</h1><p>{}</p>\n", escape(v.title), escape(v.message));
+    if let Some(d) = v.detail {
+        b.push_str(&format!("<p class=\"detail\">{}</p>\n", escape(d)));
+    }
+    document(v.title, &b)
+}
+
+/// The device flow's code entry (`POST /device`).
+#[derive(Debug, Clone, Copy)]
+pub struct DeviceEntry<'a> {
+    pub csrf: &'a str,
+    /// Prefills the code field.
+    pub user_code: &'a str,
+    pub error: Option<&'a str>,
+    pub user_name: &'a str,
+}
+
+pub fn device_entry(v: &DeviceEntry) -> String {
+    let mut b = String::from(
+        "<h1>Connect a device</h1>\n\
+         <p class=\"lede\">Enter the code shown on your TV or device.</p>\n",
+    );
+    push_error(&mut b, v.error);
+    b.push_str("<form method=\"post\" action=\"/device\">\n");
+    push_hidden(&mut b, "csrf", v.csrf);
+    b.push_str(&format!(
+        "<div class=\"field\"><label for=\"user_code\">Code</label>\n\
+         <input id=\"user_code\" name=\"user_code\" autocomplete=\"off\" autocapitalize=\"characters\" \
+         type=\"text\" class=\"code\" spellcheck=\"false\" required value=\"{}\" autofocus></div>\n",
+        escape(v.user_code)
+    ));
+    b.push_str(
+        "<div class=\"actions\"><button type=\"submit\" id=\"continue\" class=\"primary\">Continue</button></div>\n\
+         </form>\n",
+    );
+    b.push_str(&format!(
+        "<p class=\"hint\">Logged in as {}.</p>\n",
+        escape(v.user_name)
+    ));
+    document("Connect a device", &b)
+}
+
+/// The device flow's last page.
+#[derive(Debug, Clone, Copy)]
+pub struct DeviceDone<'a> {
+    pub app_name: &'a str,
+    pub approved: bool,
+}
+
+pub fn device_done(v: &DeviceDone) -> String {
+    let app = escape(v.app_name);
+    let (title, b) = if v.approved {
+        (
+            "Success!",
+            format!(
+                "<div class=\"badge ok\" aria-hidden=\"true\">{CHECK}</div>\n\
+                 <h1 class=\"center\">Success!</h1>\n\
+                 <p class=\"center\">You're now logged in to {app} on your device. You can close this window.</p>\n"
+            ),
+        )
+    } else {
+        (
+            "Login cancelled",
+            format!(
+                "<div class=\"badge\" aria-hidden=\"true\">{CROSS}</div>\n\
+                 <h1 class=\"center\">Login cancelled</h1>\n\
+                 <p class=\"center\">You didn't log in to {app} on your device. You can close this window.</p>\n"
+            ),
+        )
+    };
+    document(title, &b)
+}
+
+const CHECK: &str =
+    "<svg viewBox=\"0 0 24 24\" fill=\"none\" stroke=\"currentColor\" stroke-width=\"2.5\" \
+    stroke-linecap=\"round\" stroke-linejoin=\"round\"><path d=\"M5 12.5l4.5 4.5L19 7.5\"/></svg>";
+const CROSS: &str =
+    "<svg viewBox=\"0 0 24 24\" fill=\"none\" stroke=\"currentColor\" stroke-width=\"2.5\" \
+    stroke-linecap=\"round\"><path d=\"M7 7l10 10M17 7L7 17\"/></svg>";
+
+/// The whole document around a card's content.
+fn document(title: &str, card: &str) -> String {
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <meta name=\"referrer\" content=\"no-referrer\">\n\
+         <meta name=\"robots\" content=\"noindex, nofollow\">\n\
+         <title>{} · graphtoken</title>\n<style>\n{CSS}</style>\n</head>\n<body>\n\
+         <header class=\"top\"><span class=\"wordmark\"><span class=\"wordmark-mark\" aria-hidden=\"true\">g</span>graphtoken</span></header>\n\
+         <main class=\"card\">{card}</main>\n\
+         <footer class=\"foot\">graphtoken · Graph API emulator</footer>\n</body>\n</html>\n",
+        escape(title)
+    )
+}
+
+fn push_hidden(b: &mut String, name: &str, value: &str) {
+    b.push_str(&format!(
+        "<input type=\"hidden\" name=\"{}\" value=\"{}\">\n",
+        escape(name),
+        escape(value)
+    ));
+}
+
+fn push_error(b: &mut String, error: Option<&str>) {
+    if let Some(e) = error {
+        b.push_str(&format!(
+            "<p class=\"error\" role=\"alert\">{}</p>\n",
+            escape(e)
+        ));
+    }
+}
+
+/// The app's first letter, upper-cased, for its placeholder icon.
+fn initial(name: &str) -> String {
+    name.chars()
+        .find(|c| c.is_alphanumeric())
+        .map(|c| c.to_uppercase().collect())
+        .unwrap_or_else(|| "?".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HOSTILE: &str = "<script>alert('x')</script>\"&";
+    const HOSTILE_ESCAPED: &str = "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;&quot;&amp;";
+
+    fn assert_document(html: &str, title: &str) {
+        assert!(html.starts_with("<!DOCTYPE html>\n<html lang=\"en\">"));
+        assert!(html
+            .contains("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"));
+        assert!(html.contains("<meta name=\"referrer\" content=\"no-referrer\">"));
+        assert!(html.contains(&format!("<title>{title} · graphtoken</title>")));
+        assert!(html.contains("<style>") && html.contains(".perm input[type=\"checkbox\"]"));
+        assert!(!html.contains("<script"), "no scripts");
+        assert!(
+            !html.contains("http://") && !html.contains("https://"),
+            "no external assets"
+        );
+        assert!(html.ends_with("</html>\n"));
+    }
+
+    #[test]
+    fn pages_escape_handles_every_special_character() {
+        assert_eq!(escape(HOSTILE), HOSTILE_ESCAPED);
+        assert_eq!(escape("plain text é"), "plain text é");
+    }
+
+    #[test]
+    fn pages_sign_in_has_the_contract_elements() {
+        let html = sign_in(&SignIn {
+            app_name: Some("Acme"),
+            email: "a@example.com",
+            error: Some("Wrong password"),
+            next: "/dialog/oauth?client_id=1&x=2",
+            csrf: "tok",
+            reauthenticate: false,
+        });
+        assert_document(&html, "Log in to Acme");
+        assert!(html.contains("<h1>Log in to Acme</h1>"));
+        assert!(html.contains("<form method=\"post\" action=\"/login\">"));
+        assert!(html.contains(
+            "<input id=\"email\" name=\"email\" type=\"email\" autocomplete=\"username\" required value=\"a@example.com\""
+        ));
+        assert!(html.contains(
+            "<input id=\"pass\" name=\"pass\" type=\"password\" autocomplete=\"current-password\" required"
+        ));
+        assert!(html.contains("<label for=\"email\">") && html.contains("<label for=\"pass\">"));
+        assert!(html.contains(
+            "<input type=\"hidden\" name=\"next\" value=\"/dialog/oauth?client_id=1&amp;x=2\">"
+        ));
+        assert!(html.contains("<input type=\"hidden\" name=\"csrf\" value=\"tok\">"));
+        assert!(html.contains(
+            "<button type=\"submit\" id=\"login\" name=\"login\" class=\"primary\">Log in</button>"
+        ));
+        assert!(html.contains("<p class=\"error\" role=\"alert\">Wrong password</p>"));
+        assert!(!html.contains("autocapitalize=\"none\" readonly"));
+    }
+
+    #[test]
+    fn pages_sign_in_defaults_and_reauthenticate() {
+        let html = sign_in(&SignIn {
+            app_name: None,
+            email: "",
+            error: None,
+            next: "/",
+            csrf: "t",
+            reauthenticate: false,
+        });
+        assert!(html.contains("<h1>Log in to graphtoken</h1>"));
+        assert!(!html.contains("class=\"error\""));
+
+        let html = sign_in(&SignIn {
+            app_name: Some("Acme"),
+            email: "a@example.com",
+            error: None,
+            next: "/",
+            csrf: "t",
+            reauthenticate: true,
+        });
+        assert_document(&html, "Re-enter your password");
+        assert!(html.contains("<h1>Re-enter your password</h1>"));
+        assert!(html.contains("Acme asked you to enter your password again"));
+        assert!(html.contains(
+            "value=\"a@example.com\" spellcheck=\"false\" autocapitalize=\"none\" readonly"
+        ));
+        assert!(
+            html.contains("name=\"email\""),
+            "the read-only email is still submitted"
+        );
+    }
+
+    #[test]
+    fn pages_sign_in_escapes_hostile_values() {
+        let html = sign_in(&SignIn {
+            app_name: Some(HOSTILE),
+            email: HOSTILE,
+            error: Some(HOSTILE),
+            next: HOSTILE,
+            csrf: HOSTILE,
+            reauthenticate: false,
+        });
+        assert!(!html.contains("<script>"));
+        assert!(!html.contains("alert('x')"));
+        assert!(html.contains(&format!("<h1>Log in to {HOSTILE_ESCAPED}</h1>")));
+        assert!(html.contains(&format!("value=\"{HOSTILE_ESCAPED}\" spellcheck")));
+        assert!(html.contains(&format!("name=\"next\" value=\"{HOSTILE_ESCAPED}\"")));
+        assert!(html.contains(&format!("name=\"csrf\" value=\"{HOSTILE_ESCAPED}\"")));
+        assert!(html.contains(&format!("role=\"alert\">{HOSTILE_ESCAPED}</p>")));
+        assert!(html.contains(&format!(
+            "<title>Log in to {HOSTILE_ESCAPED} · graphtoken</title>"
+        )));
+    }
+
+    fn sample_permissions() -> [Permission<'static>; 3] {
+        [
+            Permission {
+                name: "public_profile",
+                description: "Your name and profile picture",
+                checked: true,
+                locked: true,
+            },
+            Permission {
+                name: "email",
+                description: "Your email address",
+                checked: true,
+                locked: false,
+            },
+            Permission {
+                name: "pages_show_list",
+                description: "Show a list of the Pages you manage",
+                checked: false,
+                locked: false,
+            },
+        ]
+    }
+
+    #[test]
+    fn pages_consent_has_the_contract_elements() {
+        let perms = sample_permissions();
+        let html = consent(&Consent {
+            action: "/dialog/oauth/confirm",
+            hidden: &[("dialog", "client_id=1&redirect_uri=x")],
+            csrf: "tok",
+            app_name: "Acme",
+            user_name: "Jane Q Doe",
+            permissions: &perms,
+            rerequest: false,
+            logout_next: "/dialog/oauth?client_id=1",
+        });
+        assert_document(&html, "Acme would like to access your account");
+        assert!(html.contains("<form method=\"post\" action=\"/dialog/oauth/confirm\">"));
+        assert!(html.contains(
+            "<input type=\"hidden\" name=\"dialog\" value=\"client_id=1&amp;redirect_uri=x\">"
+        ));
+        assert!(html.contains("<input type=\"hidden\" name=\"csrf\" value=\"tok\">"));
+        assert!(html.contains(
+            "<input type=\"checkbox\" name=\"scope\" value=\"public_profile\" id=\"perm-public_profile\" checked disabled>\
+             <input type=\"hidden\" name=\"scope\" value=\"public_profile\">"
+        ));
+        assert!(html.contains(
+            "<input type=\"checkbox\" name=\"scope\" value=\"email\" id=\"perm-email\" checked>"
+        ));
+        assert!(html.contains(
+            "<input type=\"checkbox\" name=\"scope\" value=\"pages_show_list\" id=\"perm-pages_show_list\">"
+        ));
+        assert!(!html.contains("<input type=\"hidden\" name=\"scope\" value=\"email\">"));
+        assert!(html.contains(
+            "<label for=\"perm-email\"><span class=\"perm-desc\">Your email address</span>\
+             <small class=\"perm-name\">email</small></label>"
+        ));
+        assert!(html.contains("<label for=\"perm-pages_show_list\">"));
+        assert!(html.contains(
+            "<button type=\"submit\" id=\"continue\" name=\"action\" value=\"continue\" class=\"primary\">Continue as Jane</button>"
+        ));
+        assert!(html.contains(
+            "<button type=\"submit\" id=\"cancel\" name=\"action\" value=\"cancel\" class=\"secondary\">Cancel</button>"
+        ));
+        let logout = html
+            .split("<form method=\"post\" action=\"/logout\" class=\"notyou\">")
+            .nth(1)
+            .unwrap();
+        assert!(logout
+            .contains("<input type=\"hidden\" name=\"next\" value=\"/dialog/oauth?client_id=1\">"));
+        assert!(logout.contains("<input type=\"hidden\" name=\"csrf\" value=\"tok\">"));
+        assert!(logout
+            .contains("<button type=\"submit\" id=\"logout\" class=\"link\">Not you?</button>"));
+        assert!(html.contains("Acme would like to access"));
+        assert!(!html.contains("asking again"));
+    }
+
+    #[test]
+    fn pages_consent_rerequest_wording() {
+        let perms = sample_permissions();
+        let html = consent(&Consent {
+            action: "/device/confirm",
+            hidden: &[("user_code", "ABCD1234")],
+            csrf: "t",
+            app_name: "Acme",
+            user_name: "Jane",
+            permissions: &perms,
+            rerequest: true,
+            logout_next: "/device",
+        });
+        assert!(html.contains("<h1>Acme is asking again for permissions you declined</h1>"));
+        assert!(html.contains("<form method=\"post\" action=\"/device/confirm\">"));
+        assert!(html.contains("<input type=\"hidden\" name=\"user_code\" value=\"ABCD1234\">"));
+        assert!(html.contains(">Continue as Jane</button>"));
+    }
+
+    #[test]
+    fn pages_consent_escapes_hostile_values() {
+        let perms = [Permission {
+            name: HOSTILE,
+            description: HOSTILE,
+            checked: true,
+            locked: true,
+        }];
+        let html = consent(&Consent {
+            action: HOSTILE,
+            hidden: &[(HOSTILE, HOSTILE)],
+            csrf: HOSTILE,
+            app_name: HOSTILE,
+            user_name: HOSTILE,
+            permissions: &perms,
+            rerequest: false,
+            logout_next: HOSTILE,
+        });
+        assert!(!html.contains("<script>"));
+        assert!(!html.contains("alert('x')"));
+        assert!(html.contains(&format!("action=\"{HOSTILE_ESCAPED}\"")));
+        assert!(html.contains(&format!(
+            "<input type=\"hidden\" name=\"{HOSTILE_ESCAPED}\" value=\"{HOSTILE_ESCAPED}\">"
+        )));
+        assert!(html.contains(&format!("id=\"perm-{HOSTILE_ESCAPED}\"")));
+        assert!(html.contains(&format!("<h1>{HOSTILE_ESCAPED} would like to access</h1>")));
+        assert!(html.contains("<span class=\"app-icon\" aria-hidden=\"true\">S</span>"));
+    }
+
+    #[test]
+    fn pages_error_page_has_the_contract_elements() {
+        let html = error_page(&ErrorPage {
+            title: "App not set up",
+            message: "This app is still in development mode.",
+            detail: Some("This message is only shown to developers."),
+        });
+        assert_document(&html, "App not set up");
+        assert!(html.contains(
+            "<main class=\"card\"><h1>App not set up</h1><p>This app is still in development mode.</p>"
+        ));
+        assert!(html.contains("<p class=\"detail\">This message is only shown to developers.</p>"));
+
+        let html = error_page(&ErrorPage {
+            title: HOSTILE,
+            message: HOSTILE,
+            detail: Some(HOSTILE),
+        });
+        assert!(!html.contains("<script>"));
+        assert!(html.contains(&format!(
+            "<h1>{HOSTILE_ESCAPED}</h1><p>{HOSTILE_ESCAPED}</p>"
+        )));
+        let html = error_page(&ErrorPage {
+            title: "t",
+            message: "m",
+            detail: None,
+        });
+        assert!(!html.contains("class=\"detail\""));
+    }
+
+    #[test]
+    fn pages_device_entry_has_the_contract_elements() {
+        let html = device_entry(&DeviceEntry {
+            csrf: "tok",
+            user_code: "ABCD1234",
+            error: Some("That code didn't work"),
+            user_name: "Jane Doe",
+        });
+        assert_document(&html, "Connect a device");
+        assert!(html.contains("<form method=\"post\" action=\"/device\">"));
+        assert!(html.contains(
+            "<input id=\"user_code\" name=\"user_code\" autocomplete=\"off\" autocapitalize=\"characters\" "
+        ));
+        assert!(html.contains("value=\"ABCD1234\""));
+        assert!(html.contains("<label for=\"user_code\">"));
+        assert!(html.contains("<input type=\"hidden\" name=\"csrf\" value=\"tok\">"));
+        assert!(html.contains(
+            "<button type=\"submit\" id=\"continue\" class=\"primary\">Continue</button>"
+        ));
+        assert!(html.contains("<p class=\"error\" role=\"alert\">That code didn&#39;t work</p>"));
+
+        let html = device_entry(&DeviceEntry {
+            csrf: HOSTILE,
+            user_code: HOSTILE,
+            error: Some(HOSTILE),
+            user_name: HOSTILE,
+        });
+        assert!(!html.contains("<script>"));
+        assert!(html.contains(&format!("value=\"{HOSTILE_ESCAPED}\" autofocus")));
+        assert!(html.contains(&format!("name=\"csrf\" value=\"{HOSTILE_ESCAPED}\"")));
+    }
+
+    #[test]
+    fn pages_device_done_wording() {
+        let html = device_done(&DeviceDone {
+            app_name: "Acme TV",
+            approved: true,
+        });
+        assert_document(&html, "Success!");
+        assert!(html.contains("<h1 class=\"center\">Success!</h1>"));
+        assert!(html.contains(
+            "You're now logged in to Acme TV on your device. You can close this window."
+        ));
+        let html = device_done(&DeviceDone {
+            app_name: HOSTILE,
+            approved: false,
+        });
+        assert!(html.contains("<h1 class=\"center\">Login cancelled</h1>"));
+        assert!(!html.contains("<script>"));
+        assert!(html.contains(HOSTILE_ESCAPED));
+    }
+
+    /// Writes every page to /tmp/pages-preview for a look in a browser.
+    #[test]
+    #[ignore]
+    fn pages_write_preview() {
+        let dir = std::path::Path::new("/tmp/pages-preview");
+        std::fs::create_dir_all(dir).unwrap();
+        let perms = sample_permissions();
+        let many: Vec<Permission> = [
+            "public_profile",
+            "email",
+            "pages_show_list",
+            "pages_manage_posts",
+            "pages_read_engagement",
+            "instagram_basic",
+        ]
+        .iter()
+        .enumerate()
+        .map(|(i, n)| Permission {
+            name: n,
+            description: graphtoken_core::permissions::describe(n),
+            checked: i != 3,
+            locked: i == 0,
+        })
+        .collect();
+        let files = [
+            (
+                "sign_in",
+                sign_in(&SignIn {
+                    app_name: Some("Acme Scheduler"),
+                    email: "",
+                    error: None,
+                    next: "/",
+                    csrf: "t",
+                    reauthenticate: false,
+                }),
+            ),
+            (
+                "sign_in_error",
+                sign_in(&SignIn {
+                    app_name: Some("Acme Scheduler"),
+                    email: "jane@example.com",
+                    error: Some("The password you entered is incorrect."),
+                    next: "/",
+                    csrf: "t",
+                    reauthenticate: false,
+                }),
+            ),
+            (
+                "sign_in_reauth",
+                sign_in(&SignIn {
+                    app_name: Some("Acme Scheduler"),
+                    email: "jane@example.com",
+                    error: None,
+                    next: "/",
+                    csrf: "t",
+                    reauthenticate: true,
+                }),
+            ),
+            (
+                "consent",
+                consent(&Consent {
+                    action: "/dialog/oauth/confirm",
+                    hidden: &[("dialog", "client_id=1")],
+                    csrf: "t",
+                    app_name: "Acme Scheduler",
+                    user_name: "Jane Doe",
+                    permissions: &many,
+                    rerequest: false,
+                    logout_next: "/",
+                }),
+            ),
+            (
+                "consent_rerequest",
+                consent(&Consent {
+                    action: "/dialog/oauth/confirm",
+                    hidden: &[],
+                    csrf: "t",
+                    app_name: "Acme Scheduler",
+                    user_name: "Jane Doe",
+                    permissions: &perms,
+                    rerequest: true,
+                    logout_next: "/",
+                }),
+            ),
+            (
+                "error",
+                error_page(&ErrorPage {
+                    title: "URL blocked",
+                    message: "This redirect failed because the redirect URI is not whitelisted in the app's Client OAuth Settings.",
+                    detail: Some("This message is only shown to developers of the app."),
+                }),
+            ),
+            (
+                "device_entry",
+                device_entry(&DeviceEntry {
+                    csrf: "t",
+                    user_code: "",
+                    error: Some("That code is not valid or has expired."),
+                    user_name: "Jane Doe",
+                }),
+            ),
+            (
+                "device_done",
+                device_done(&DeviceDone {
+                    app_name: "Acme TV",
+                    approved: true,
+                }),
+            ),
+            (
+                "device_cancelled",
+                device_done(&DeviceDone {
+                    app_name: "Acme TV",
+                    approved: false,
+                }),
+            ),
+        ];
+        for (name, html) in files {
+            std::fs::write(dir.join(format!("{name}.html")), html).unwrap();
+        }
+    }
+}

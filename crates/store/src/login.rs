@@ -1,0 +1,398 @@
+//! SQL for the login flows (see `graphtoken_core::codes`; schema: migration 8): dialog and
+//! client codes, device logins, test users, finding a person by email, single sessions, and
+//! deleting a person with everything of theirs.
+
+use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
+
+use graphtoken_core::codes::{
+    AuthCode, CodeKind, DeviceCode, DeviceState, Pkce, PkceMethod, TestUser,
+};
+use graphtoken_core::model::{Id, Invalidation, Session, TokenHash, Unix, User};
+use graphtoken_core::store::StoreResult;
+
+use crate::rows::{self, to_json, USER_COLS};
+use crate::sqlite::Ctx;
+
+const CODE_COLS: &str = "hash, kind, app_id, user_id, redirect_uri, pkce_method, \
+     pkce_challenge, session_id, created_at, expires_at, used_at";
+const DEVICE_COLS: &str = "hash, user_code, app_id, scopes, created_at, expires_at, state, \
+     approved_user_id, last_poll_at";
+const TEST_USER_COLS: &str = "user_id, app_id, created_at";
+
+/// A stored value the model cannot represent (a corrupt or foreign row).
+fn bad(idx: usize, msg: String) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(idx, rusqlite::types::Type::Text, msg.into())
+}
+
+fn code_row(r: &Row) -> rusqlite::Result<AuthCode> {
+    let kind: String = r.get(1)?;
+    let method: Option<String> = r.get(5)?;
+    let challenge: Option<String> = r.get(6)?;
+    let pkce = match (method, challenge) {
+        (Some(m), Some(challenge)) => Some(Pkce {
+            method: match m.as_str() {
+                "S256" => PkceMethod::S256,
+                "plain" => PkceMethod::Plain,
+                _ => return Err(bad(5, format!("unknown PKCE method {m:?}"))),
+            },
+            challenge,
+        }),
+        _ => None,
+    };
+    Ok(AuthCode {
+        hash: r.get(0)?,
+        kind: CodeKind::parse(&kind)
+            .ok_or_else(|| bad(1, format!("unknown code kind {kind:?}")))?,
+        app_id: rows::id(r, 2)?,
+        user_id: rows::id(r, 3)?,
+        redirect_uri: r.get(4)?,
+        pkce,
+        session_id: r.get(7)?,
+        created_at: r.get(8)?,
+        expires_at: r.get(9)?,
+        used_at: r.get(10)?,
+    })
+}
+
+/// `(state, approved_user_id)` columns of a device login's state.
+fn state_cols(state: DeviceState) -> (&'static str, Option<i64>) {
+    match state {
+        DeviceState::Pending => ("pending", None),
+        DeviceState::Approved { user_id } => ("approved", Some(user_id as i64)),
+        DeviceState::Denied => ("denied", None),
+        DeviceState::Redeemed => ("redeemed", None),
+    }
+}
+
+fn device_row(r: &Row) -> rusqlite::Result<DeviceCode> {
+    let scopes: String = r.get(3)?;
+    let state: String = r.get(6)?;
+    let approved: Option<i64> = r.get(7)?;
+    let state = match (state.as_str(), approved) {
+        ("pending", _) => DeviceState::Pending,
+        ("approved", Some(user)) => DeviceState::Approved {
+            user_id: user as Id,
+        },
+        ("denied", _) => DeviceState::Denied,
+        ("redeemed", _) => DeviceState::Redeemed,
+        _ => return Err(bad(6, format!("bad device login state {state:?}"))),
+    };
+    Ok(DeviceCode {
+        hash: r.get(0)?,
+        user_code: r.get(1)?,
+        app_id: rows::id(r, 2)?,
+        scopes: serde_json::from_str(&scopes)
+            .map_err(|e| bad(3, format!("bad JSON list {scopes:?}: {e}")))?,
+        created_at: r.get(4)?,
+        expires_at: r.get(5)?,
+        state,
+        last_poll_at: r.get(8)?,
+    })
+}
+
+fn test_user_row(r: &Row) -> rusqlite::Result<TestUser> {
+    Ok(TestUser {
+        user_id: rows::id(r, 0)?,
+        app_id: rows::id(r, 1)?,
+        created_at: r.get(2)?,
+    })
+}
+
+pub(crate) fn user_by_email(conn: &Connection, email: &str) -> StoreResult<Option<User>> {
+    let what = "loading user by email";
+    conn.prepare_cached(&format!(
+        "SELECT {USER_COLS} FROM users WHERE lower(email) = lower(?1) ORDER BY id LIMIT 1"
+    ))
+    .ctx(what)?
+    .query_row([email], rows::user)
+    .optional()
+    .ctx(what)
+}
+
+pub(crate) fn insert_code(conn: &Connection, c: &AuthCode) -> StoreResult<()> {
+    let what = "storing a code";
+    conn.prepare_cached(&format!(
+        "INSERT INTO auth_codes ({CODE_COLS}) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+    ))
+    .ctx(what)?
+    .execute(params![
+        c.hash,
+        c.kind.as_str(),
+        c.app_id as i64,
+        c.user_id as i64,
+        c.redirect_uri,
+        c.pkce.as_ref().map(|p| p.method.as_str()),
+        c.pkce.as_ref().map(|p| p.challenge.as_str()),
+        c.session_id,
+        c.created_at,
+        c.expires_at,
+        c.used_at
+    ])
+    .ctx(what)?;
+    Ok(())
+}
+
+fn code(conn: &Connection, hash: &TokenHash) -> StoreResult<Option<AuthCode>> {
+    let what = "loading a code";
+    conn.prepare_cached(&format!(
+        "SELECT {CODE_COLS} FROM auth_codes WHERE hash = ?1"
+    ))
+    .ctx(what)?
+    .query_row([hash], code_row)
+    .optional()
+    .ctx(what)
+}
+
+/// Reads the code and marks it used (when it was not) in one write transaction, so two
+/// concurrent redemptions cannot both see it unused.
+pub(crate) fn redeem_code(
+    conn: &mut Connection,
+    hash: &TokenHash,
+    now: Unix,
+) -> StoreResult<Option<AuthCode>> {
+    let what = "redeeming a code";
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .ctx(what)?;
+    let found = code(&tx, hash)?;
+    if found.as_ref().is_some_and(|c| c.used_at.is_none()) {
+        tx.prepare_cached("UPDATE auth_codes SET used_at = ?1 WHERE hash = ?2")
+            .ctx(what)?
+            .execute(params![now, hash])
+            .ctx(what)?;
+    }
+    tx.commit().ctx(what)?;
+    Ok(found)
+}
+
+pub(crate) fn set_code_session(
+    conn: &Connection,
+    hash: &TokenHash,
+    session: i64,
+) -> StoreResult<()> {
+    let what = "recording a code's session";
+    conn.prepare_cached("UPDATE auth_codes SET session_id = ?1 WHERE hash = ?2")
+        .ctx(what)?
+        .execute(params![session, hash])
+        .ctx(what)?;
+    Ok(())
+}
+
+pub(crate) fn invalidate_session(
+    conn: &Connection,
+    session: i64,
+    inv: Invalidation,
+) -> StoreResult<bool> {
+    let what = "invalidating a session";
+    let n = conn
+        .prepare_cached(
+            "UPDATE sessions SET invalidated_at = ?1, invalid_subcode = ?2 \
+             WHERE id = ?3 AND invalidated_at IS NULL",
+        )
+        .ctx(what)?
+        .execute(params![inv.at, i64::from(inv.subcode), session])
+        .ctx(what)?;
+    Ok(n > 0)
+}
+
+pub(crate) fn session(conn: &Connection, id: i64) -> StoreResult<Option<Session>> {
+    let what = "loading a session";
+    conn.prepare_cached(
+        "SELECT id, user_id, app_id, created_at, invalidated_at, invalid_subcode \
+         FROM sessions WHERE id = ?1",
+    )
+    .ctx(what)?
+    .query_row([id], |r| rows::session_at(r, 0))
+    .optional()
+    .ctx(what)
+}
+
+fn write_device_code(conn: &Connection, d: &DeviceCode, what: &str) -> StoreResult<()> {
+    let (state, approved) = state_cols(d.state);
+    conn.prepare_cached(&format!(
+        "INSERT INTO device_codes ({DEVICE_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) \
+         ON CONFLICT (hash) DO UPDATE SET user_code = excluded.user_code, \
+         app_id = excluded.app_id, scopes = excluded.scopes, created_at = excluded.created_at, \
+         expires_at = excluded.expires_at, state = excluded.state, \
+         approved_user_id = excluded.approved_user_id, last_poll_at = excluded.last_poll_at"
+    ))
+    .ctx(what)?
+    .execute(params![
+        d.hash,
+        d.user_code,
+        d.app_id as i64,
+        to_json(&d.scopes)?,
+        d.created_at,
+        d.expires_at,
+        state,
+        approved,
+        d.last_poll_at
+    ])
+    .ctx(what)?;
+    Ok(())
+}
+
+/// Stores the device login unless a live one holds its `user_code`; the check and the insert
+/// are one transaction.
+pub(crate) fn insert_device_code(conn: &mut Connection, d: &DeviceCode) -> StoreResult<bool> {
+    let what = "storing a device login";
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .ctx(what)?;
+    let taken: bool = tx
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM device_codes WHERE user_code = ?1 AND expires_at > ?2)",
+        )
+        .ctx(what)?
+        .query_row(params![d.user_code, d.created_at], |r| r.get(0))
+        .ctx(what)?;
+    if taken {
+        return Ok(false);
+    }
+    let exists: bool = tx
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM device_codes WHERE hash = ?1)")
+        .ctx(what)?
+        .query_row([d.hash], |r| r.get(0))
+        .ctx(what)?;
+    if exists {
+        return Ok(false);
+    }
+    write_device_code(&tx, d, what)?;
+    tx.commit().ctx(what)?;
+    Ok(true)
+}
+
+pub(crate) fn device_code(conn: &Connection, hash: &TokenHash) -> StoreResult<Option<DeviceCode>> {
+    let what = "loading a device login";
+    conn.prepare_cached(&format!(
+        "SELECT {DEVICE_COLS} FROM device_codes WHERE hash = ?1"
+    ))
+    .ctx(what)?
+    .query_row([hash], device_row)
+    .optional()
+    .ctx(what)
+}
+
+pub(crate) fn device_code_by_user_code(
+    conn: &Connection,
+    user_code: &str,
+) -> StoreResult<Option<DeviceCode>> {
+    let what = "loading a device login by user code";
+    conn.prepare_cached(&format!(
+        "SELECT {DEVICE_COLS} FROM device_codes WHERE user_code = ?1 \
+         ORDER BY created_at DESC, rowid DESC LIMIT 1"
+    ))
+    .ctx(what)?
+    .query_row([user_code], device_row)
+    .optional()
+    .ctx(what)
+}
+
+/// Reads, changes and writes back a device login in one transaction. Its hash cannot change.
+pub(crate) fn update_device_code<F>(
+    conn: &mut Connection,
+    hash: &TokenHash,
+    update: F,
+) -> StoreResult<Option<DeviceCode>>
+where
+    F: FnOnce(&mut DeviceCode),
+{
+    let what = "changing a device login";
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .ctx(what)?;
+    let Some(mut d) = device_code(&tx, hash)? else {
+        return Ok(None);
+    };
+    update(&mut d);
+    d.hash = *hash;
+    write_device_code(&tx, &d, what)?;
+    tx.commit().ctx(what)?;
+    Ok(Some(d))
+}
+
+/// Stores the person and their ownership by `app` unless the id is taken.
+pub(crate) fn insert_test_user(conn: &mut Connection, user: &User, app: Id) -> StoreResult<bool> {
+    let what = "storing a test user";
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .ctx(what)?;
+    let n = tx
+        .prepare_cached(
+            "INSERT INTO users (id, key, name, email, password_hash, created_at, status) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (id) DO NOTHING",
+        )
+        .ctx(what)?
+        .execute(params![
+            user.id as i64,
+            user.key,
+            user.name,
+            user.email,
+            user.password_hash,
+            user.created_at,
+            user.status.as_str()
+        ])
+        .ctx(what)?;
+    if n == 0 {
+        return Ok(false);
+    }
+    tx.prepare_cached(&format!(
+        "INSERT INTO test_users ({TEST_USER_COLS}) VALUES (?1, ?2, ?3)"
+    ))
+    .ctx(what)?
+    .execute(params![user.id as i64, app as i64, user.created_at])
+    .ctx(what)?;
+    tx.commit().ctx(what)?;
+    Ok(true)
+}
+
+pub(crate) fn test_users_of_app(conn: &Connection, app: Id) -> StoreResult<Vec<TestUser>> {
+    let what = "listing an app's test users";
+    let mut st = conn
+        .prepare_cached(&format!(
+            "SELECT {TEST_USER_COLS} FROM test_users WHERE app_id = ?1 \
+             ORDER BY created_at, user_id"
+        ))
+        .ctx(what)?;
+    let rows = st.query_map([app as i64], test_user_row).ctx(what)?;
+    rows.collect::<Result<_, _>>().ctx(what)
+}
+
+pub(crate) fn test_user(conn: &Connection, user: Id) -> StoreResult<Option<TestUser>> {
+    let what = "loading a test user";
+    conn.prepare_cached(&format!(
+        "SELECT {TEST_USER_COLS} FROM test_users WHERE user_id = ?1"
+    ))
+    .ctx(what)?
+    .query_row([user as i64], test_user_row)
+    .optional()
+    .ctx(what)
+}
+
+/// Deletes the person in one transaction. Grants, app-scoped and page-scoped ids, Page tasks,
+/// app roles, sessions (and so their tokens), conversations (and so their messages),
+/// comments, codes, device logins they approved and test-user rows go by `ON DELETE CASCADE`;
+/// tokens (whose `user_id` has no foreign key) are deleted here by person as well, in case one
+/// sits in another person's session.
+pub(crate) fn delete_user(conn: &mut Connection, user: Id) -> StoreResult<bool> {
+    let what = "deleting a person";
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .ctx(what)?;
+    let id = user as i64;
+    tx.prepare_cached(
+        "DELETE FROM tokens WHERE user_id = ?1 \
+         OR session_id IN (SELECT id FROM sessions WHERE user_id = ?1)",
+    )
+    .ctx(what)?
+    .execute([id])
+    .ctx(what)?;
+    let n = tx
+        .prepare_cached("DELETE FROM users WHERE id = ?1")
+        .ctx(what)?
+        .execute([id])
+        .ctx(what)?;
+    tx.commit().ctx(what)?;
+    Ok(n > 0)
+}
