@@ -1,0 +1,203 @@
+'use strict';
+// End-to-end: an unmodified passport-facebook web app (app.js) logs people in through
+// graphtoken's Facebook Login dialog, driven in headless Chromium.
+//
+//   npm test                 (GRAPHTOKEN_BIN=/path/to/graphtoken to pick the binary)
+//
+// Each test logs in as its own person in a fresh browser context, so tests do not depend on
+// each other's grants or cookies.
+
+const assert = require('node:assert/strict');
+const { after, before, describe, test } = require('node:test');
+
+const { startHarness, World } = require('./harness');
+const { Session } = require('./dialog');
+
+const U = World.users;
+const TEST_TIMEOUT = 60_000;
+
+describe('passport-facebook logs in through graphtoken', { timeout: 10 * 60_000 }, () => {
+  let h;
+  const sessions = [];
+
+  before(async () => {
+    h = await startHarness();
+  }, { timeout: 120_000 });
+
+  after(async () => {
+    for (const s of sessions) await s.close();
+    if (h) await h.close();
+  }, { timeout: 60_000 });
+
+  async function session() {
+    const s = await Session.open(h);
+    sessions.push(s);
+    return s;
+  }
+
+  const gtOrigin = () => new URL(h.gt.base).origin;
+  const onGraphtoken = (url) => url.startsWith(`${gtOrigin()}/`);
+
+  /** Asserts the person is shown as the profile the app got from /me. */
+  function assertProfile(result, user, { email }) {
+    assert.equal(result.ok, true, `the app reports a failed login: ${JSON.stringify(result.error)}`);
+    assert.match(result.profile.id, /^\d+$/, 'profile id is a numeric (app-scoped) id');
+    assert.equal(result.profile.name, user.name);
+    if (email) {
+      assert.equal(result.profile.email, user.email);
+    } else {
+      assert.equal(result.profile.email, null, 'no email in the profile when email is not granted');
+    }
+  }
+
+  test('approve: alice signs in, consents to email, and the app gets her profile and email', { timeout: TEST_TIMEOUT }, async () => {
+    const s = await session();
+    const app = h.apps.sample;
+    const mark = s.mark();
+    await s.goto(`${app.url}/login?scope=email`);
+
+    await s.expectSignIn();
+    assert.ok(onGraphtoken(s.page.url()), `the sign-in page is served by graphtoken, not ${s.page.url()}`);
+    await s.signIn(U.alice);
+
+    await s.expectConsent();
+    const email = s.page.locator('#perm-email');
+    assert.equal(await email.getAttribute('name'), 'scope', '#perm-email is an input[name=scope]');
+    assert.equal(await email.isChecked(), true, 'email is ticked by default');
+    const publicProfile = s.page.locator('#perm-public_profile');
+    assert.equal(await publicProfile.isChecked(), true, 'public_profile is ticked');
+    assert.equal(await publicProfile.isDisabled(), true, 'public_profile cannot be unticked');
+    assert.match(await s.page.textContent('#continue'), /Continue as Alice/i);
+    assert.match(await s.page.textContent('body'), new RegExp(app.name), 'the consent page names the app');
+    await s.page.click('#continue');
+
+    const result = await s.appResult(app);
+    assertProfile(result, U.alice, { email: true });
+    assert.deepEqual(new Set(result.permissions.granted), new Set(['public_profile', 'email']));
+    assert.deepEqual(result.permissions.declined, []);
+
+    const callbacks = s.callbacksSince(mark, app);
+    assert.equal(callbacks.length, 1, `one redirect to the callback: ${callbacks.join(', ')}`);
+    assert.ok(callbacks[0].searchParams.get('code'), 'the callback carries a code');
+    assert.ok(callbacks[0].searchParams.get('state'), 'the callback carries the state passport sent');
+  });
+
+  test('decline: carol unticks email; the app sees email declined and no email', { timeout: TEST_TIMEOUT }, async () => {
+    const s = await session();
+    const app = h.apps.sample;
+    await s.goto(`${app.url}/login?scope=email`);
+    await s.signIn(U.carol);
+    await s.consent({ untick: ['email'] });
+
+    const result = await s.appResult(app);
+    assertProfile(result, U.carol, { email: false });
+    assert.deepEqual(result.permissions.granted, ['public_profile']);
+    assert.deepEqual(result.permissions.declined, ['email']);
+  });
+
+  test('wrong password: the sign-in page says so; the right password then works', { timeout: TEST_TIMEOUT }, async () => {
+    const s = await session();
+    const app = h.apps.sample;
+    const mark = s.mark();
+    await s.goto(`${app.url}/login?scope=email`);
+    await s.signIn(U.erin, { password: 'not-erins-password' });
+
+    await s.expectStep('sign-in page after a wrong password', 'p.error[role="alert"]');
+    assert.ok((await s.page.textContent('p.error[role="alert"]')).trim(), 'the alert has a message');
+    await s.expectSignIn();
+    assert.equal(s.callbacksSince(mark, app).length, 0, 'a wrong password does not go back to the app');
+
+    await s.signIn(U.erin);
+    await s.consent();
+    const result = await s.appResult(app);
+    assertProfile(result, U.erin, { email: true });
+    assert.deepEqual(result.permissions.declined, []);
+  });
+
+  test('rerequest: a declined email is asked again with auth_type=rerequest; later logins skip consent', { timeout: TEST_TIMEOUT }, async () => {
+    const s = await session();
+    const app = h.apps.sample;
+
+    // First login: frank declines email.
+    await s.goto(`${app.url}/login?scope=email`);
+    await s.signIn(U.frank);
+    await s.consent({ untick: ['email'] });
+    let result = await s.appResult(app);
+    assertProfile(result, U.frank, { email: false });
+    assert.deepEqual(result.permissions.declined, ['email']);
+
+    // The app asks again. frank is still signed in to graphtoken: straight to the consent page.
+    await s.goto(`${app.url}/login?auth_type=rerequest&scope=email`);
+    await s.expectConsent();
+    assert.equal(await s.page.locator('#perm-email').count(), 1, 'the consent page offers email again');
+    assert.equal(await s.page.isChecked('#perm-email'), true);
+    await s.page.click('#continue');
+    result = await s.appResult(app);
+    assertProfile(result, U.frank, { email: true });
+    assert.deepEqual(new Set(result.permissions.granted), new Set(['public_profile', 'email']));
+    assert.deepEqual(result.permissions.declined, []);
+
+    // Everything requested is granted now: a plain login goes straight back to the app.
+    const mark = s.mark();
+    await s.goto(`${app.url}/login?scope=email`);
+    result = await s.appResult(app);
+    assertProfile(result, U.frank, { email: true });
+    const shown = s.visitedSince(mark).filter(onGraphtoken);
+    assert.deepEqual(shown, [], 'no graphtoken page (sign-in or consent) is shown');
+    assert.equal(s.callbacksSince(mark, app).length, 1);
+  });
+
+  test('development mode: dave, who has no role on the app, gets "App not active" and no redirect', { timeout: TEST_TIMEOUT }, async () => {
+    const s = await session();
+    const app = h.apps.devapp;
+    const mark = s.mark();
+    await s.goto(`${app.url}/login?scope=email`);
+    await s.signIn(U.dave);
+
+    await s.expectStep('the "App not active" page', 'h1');
+    // Give a redirect that should not happen a moment to happen.
+    await s.page.waitForTimeout(1000);
+    const title = await s.page.textContent('h1');
+    assert.match(title, /not active/i, `the page title says the app is not active; ${await s.describe()}`);
+    assert.ok(onGraphtoken(s.page.url()), `the browser stays on graphtoken, not ${s.page.url()}`);
+    assert.equal(await s.page.locator('#continue').count(), 0, 'no consent page');
+    const callbacks = s.callbacksSince(mark, app);
+    assert.equal(callbacks.length, 0, `the browser never reaches the callback: ${callbacks.join(', ')}`);
+  });
+
+  test('development mode: alice, an administrator of the app, can log in', { timeout: TEST_TIMEOUT }, async () => {
+    const s = await session();
+    const app = h.apps.devapp;
+    await s.goto(`${app.url}/login?scope=email`);
+    await s.signIn(U.alice);
+    await s.consent();
+    const result = await s.appResult(app);
+    assertProfile(result, U.alice, { email: true });
+  });
+
+  test('cancel: grace cancels the dialog and the app reports access_denied', { timeout: TEST_TIMEOUT }, async () => {
+    const s = await session();
+    const app = h.apps.sample;
+    const mark = s.mark();
+    await s.goto(`${app.url}/login?scope=email`);
+    await s.signIn(U.grace);
+    await s.cancel();
+
+    const result = await s.appResult(app);
+    assert.equal(result.ok, false, `cancelling must not log in: ${JSON.stringify(result)}`);
+    assert.equal(result.error.error, 'access_denied');
+    assert.equal(result.error.error_reason, 'user_denied');
+    assert.equal(result.error.error_description, 'Permissions error.');
+    // passport-oauth2 turns access_denied into a failure with the description as its message.
+    assert.equal(result.error.message, 'Permissions error.');
+
+    const callbacks = s.callbacksSince(mark, app);
+    assert.equal(callbacks.length, 1);
+    const q = callbacks[0].searchParams;
+    assert.equal(q.get('code'), null);
+    assert.equal(q.get('error'), 'access_denied');
+    assert.equal(q.get('error_reason'), 'user_denied');
+    assert.equal(q.get('error_description'), 'Permissions error.');
+    assert.ok(q.get('state'), 'the state comes back on a cancel too');
+  });
+});

@@ -1,0 +1,81 @@
+'use strict';
+// Screenshots of graphtoken's login pages for the docs: the sign-in page, the consent page, the
+// "App not active" page (a development-mode app) and the device-login page, each at a desktop
+// (1280x800) and a phone (420x800) size, written to docs/screenshots/.
+//
+//   npm run screenshots      (GRAPHTOKEN_BIN=/path/to/graphtoken to pick the binary)
+
+const fs = require('node:fs');
+const path = require('node:path');
+
+const { startHarness, World } = require('./harness');
+const { Session } = require('./dialog');
+
+const OUT = path.resolve(__dirname, '..', '..', 'docs', 'screenshots');
+const SIZES = [
+  { width: 1280, height: 800 },
+  { width: 420, height: 800 },
+];
+const U = World.users;
+
+async function shoot(s, name, size) {
+  await s.page.waitForLoadState('load');
+  const file = path.join(OUT, `${name}-${size.width}x${size.height}.png`);
+  await s.page.screenshot({ path: file });
+  console.log(`wrote ${path.relative(process.cwd(), file)}`);
+}
+
+async function main() {
+  fs.mkdirSync(OUT, { recursive: true });
+  const h = await startHarness();
+  // Stop by ourselves, whatever happens.
+  const watchdog = setTimeout(() => {
+    console.error('screenshots: timed out after 3 minutes');
+    process.exit(1);
+  }, 180_000);
+  watchdog.unref();
+  try {
+    for (const size of SIZES) {
+      // Sign-in, then consent (several permissions, so the list has something to show).
+      let s = await Session.open(h, { viewport: size });
+      try {
+        await s.goto(`${h.apps.sample.url}/login?scope=email,user_birthday`);
+        await s.expectSignIn();
+        await shoot(s, 'signin', size);
+        await s.signIn(U.alice);
+        await s.expectConsent();
+        await shoot(s, 'consent', size);
+
+        // Device login, signed in already (the same browser context).
+        await s.goto(`${h.gt.base}/device`);
+        await s.page.waitForLoadState('load');
+        if (await s.page.locator('#email').count()) {
+          await s.signIn(U.alice, { expectPage: false });
+          await s.page.waitForLoadState('load');
+        }
+        await s.expectStep('graphtoken device page', 'body *');
+        await shoot(s, 'device', size);
+      } finally {
+        await s.close();
+      }
+
+      // A development-mode app and a person without a role on it.
+      s = await Session.open(h, { viewport: size });
+      try {
+        await s.goto(`${h.apps.devapp.url}/login?scope=email`);
+        await s.signIn(U.dave);
+        await s.expectStep('the "App not active" page', 'h1');
+        await shoot(s, 'error-not-active', size);
+      } finally {
+        await s.close();
+      }
+    }
+  } finally {
+    await h.close();
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
