@@ -503,43 +503,28 @@ async fn device_code<S: Store>(State(st): St<S>, headers: HeaderMap, bytes: Byte
         Ok(d) => d,
         Err(r) => return r,
     };
-    match dialog::next(&st.graph, &d, user.id).await {
-        Err(e) => broken(e),
-        Ok(Next::Refuse(r)) => error_page(&r),
-        Ok(Next::Ask(ask)) => {
-            let hidden = [("user_code", device.user_code.as_str())];
-            consent_page(
-                &st,
-                &session,
-                &d,
-                &user,
-                &ask,
-                &hidden,
-                "/device/confirm",
-                "/device",
-                None,
-            )
-        }
+    let ask = match dialog::next(&st.graph, &d, user.id).await {
+        Err(e) => return broken(e),
+        Ok(Next::Refuse(r)) => return error_page(&r),
+        Ok(Next::Ask(ask)) => ask,
         // Even with nothing new to grant, the person confirms which device they log in.
-        Ok(Next::Return) => {
-            let ask = dialog::Ask {
-                toggles: Vec::new(),
-                rerequest: false,
-            };
-            let hidden = [("user_code", device.user_code.as_str())];
-            consent_page(
-                &st,
-                &session,
-                &d,
-                &user,
-                &ask,
-                &hidden,
-                "/device/confirm",
-                "/device",
-                None,
-            )
-        }
-    }
+        Ok(Next::Return) => dialog::Ask {
+            toggles: Vec::new(),
+            rerequest: false,
+        },
+    };
+    let hidden = [("user_code", device.user_code.as_str())];
+    consent_page(
+        &st,
+        &session,
+        &d,
+        &user,
+        &ask,
+        &hidden,
+        "/device/confirm",
+        "/device",
+        None,
+    )
 }
 
 /// The dialog a device login amounts to: its app and scopes, nowhere to redirect.

@@ -14,6 +14,7 @@ mod page_roles;
 pub mod page_settings;
 mod paging;
 mod psids;
+mod test_users;
 
 use serde_json::Value;
 

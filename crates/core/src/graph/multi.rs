@@ -33,7 +33,7 @@ const PAGE_EDGES: &[&str] = &[
     "published_posts",
     "roles",
 ];
-const APP_EDGES: &[&str] = &[];
+const APP_EDGES: &[&str] = &["accounts"];
 
 /// `(#803)`: ids of `ids=` that name nothing this token may see.
 pub fn aliases_missing(ids: &[&str]) -> GraphError {

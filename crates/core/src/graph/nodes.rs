@@ -139,6 +139,13 @@ pub async fn handle<S: Store>(
         (Node::Page(page), []) if req.method == Method::Post => {
             Box::pin(super::page_settings::update(g, req, caller, page)).await
         }
+        // Test users (spec §2.10): the app's edge, and deleting or updating one of them.
+        (Node::App(app), ["accounts"] | ["accounts", "test-users"]) => {
+            Box::pin(super::test_users::app_edge(g, req, caller, app)).await
+        }
+        (Node::User { user, .. }, []) if matches!(req.method, Method::Delete | Method::Post) => {
+            Box::pin(super::test_users::node(g, req, caller, segment, user)).await
+        }
         (_, []) => {
             require_get(req, segment)?;
             ctx.render(&node, fields.as_deref()).await

@@ -62,15 +62,17 @@ pub(super) async fn app_edge<S: Store>(
     }
 }
 
-/// `DELETE /{test-user-id}` and `POST /{test-user-id}` (on anyone else: `(#200)`).
+/// `DELETE /{test-user-id}` and `POST /{test-user-id}`: `(#200)` for a token that may not;
+/// on anyone who is not a test user, Facebook's `Unsupported <method> request` (100/33).
 pub(super) async fn node<S: Store>(
     g: &Graph<S>,
     req: &GraphRequest,
     caller: &Caller,
+    segment: &str,
     user: &User,
 ) -> Result<Value, GraphError> {
     let Some(test) = g.store().test_user(user.id).await? else {
-        return Err(GraphError::permission_denied());
+        return Err(super::unsupported(req, segment));
     };
     let owner = matches!(&caller.principal, Principal::App(a) if a.id == test.app_id);
     let themselves = matches!(&caller.principal, Principal::User(t) if t.user.id == user.id);
@@ -78,16 +80,21 @@ pub(super) async fn node<S: Store>(
         Method::Delete if owner || themselves => delete(g, user.id).await,
         Method::Post if owner => update(g, req, user.id).await,
         Method::Delete | Method::Post => Err(GraphError::permission_denied()),
-        Method::Get => Err(super::unsupported(req, &user.id.to_string())),
+        Method::Get => Err(super::unsupported(req, segment)),
     }
 }
 
-async fn create<S: Store>(g: &Graph<S>, req: &GraphRequest, app: &App) -> Result<Value, GraphError> {
+async fn create<S: Store>(
+    g: &Graph<S>,
+    req: &GraphRequest,
+    app: &App,
+) -> Result<Value, GraphError> {
     let p = &req.params;
     let installed = match p.non_empty("installed") {
         None => true,
-        Some(v) => parse_bool(v)
-            .ok_or_else(|| GraphError::param("Param installed must be a boolean"))?,
+        Some(v) => {
+            parse_bool(v).ok_or_else(|| GraphError::param("Param installed must be a boolean"))?
+        }
     };
     let mut scopes: Vec<String> = Vec::new();
     for s in permissions::split_scope(p.get("permissions").unwrap_or("")) {
