@@ -218,7 +218,16 @@ The recipe: a short-lived user token → a long-lived one → Page tokens that n
 
   # 3. the Pages and their tokens (they never expire: debug one to see expires_at 0)
   curl -s "{base}/v25.0/me/accounts?access_token=$LONG"
+
+Or log in as people do: open the dialog in a browser, sign in as the demo user, and trade the
+code it sends back (to {redirect}) on /oauth/access_token (docs/login.md):
+
+  {base}/v25.0/dialog/oauth?client_id={id}&redirect_uri={redirect}&scope=email
 "#,
+        redirect = app.redirect_uris.first().map_or(
+            "http://localhost:3000/auth/facebook/callback",
+            String::as_str
+        ),
         name = app.name,
         id = app.id,
         secret = app.secret,
