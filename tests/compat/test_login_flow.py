@@ -53,7 +53,8 @@ class Browser:
 
     def consent(self, page: requests.Response, scopes: list[str], action: str = "continue") -> requests.Response:
         assert 'id="continue"' in page.text, page.text[:2000]
-        data = [("csrf", field(page.text, "csrf")), ("dialog", field(page.text, "dialog")), ("action", action)]
+        data = [(name, field(page.text, name)) for name in ("csrf", "dialog", "consent")]
+        data.append(("action", action))
         data += [("scope", s) for s in ["public_profile", *scopes]]
         return self.post("/dialog/oauth/confirm", data)
 

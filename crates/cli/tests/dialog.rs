@@ -372,6 +372,111 @@ fn reauthenticate_asks_for_the_password_again() {
     // The fresh sign-in was used up by that dialog.
     let page = b.get(&dialog(WEB, CB, "&auth_type=reauthenticate"));
     assert!(is_sign_in(&page));
+
+    // Posting Continue straight away, with the re-enter page's CSRF token, gets nothing.
+    let csrf = field(&page.text, "csrf").unwrap();
+    let next = field(&page.text, "next").unwrap();
+    let query = next.split_once('?').unwrap().1;
+    let r = b.post(
+        "/dialog/oauth/confirm",
+        &[
+            ("csrf", &csrf),
+            ("dialog", query),
+            ("action", "continue"),
+            ("scope", "public_profile"),
+        ],
+    );
+    assert_eq!(r.status, 403, "{}", r.text);
+    assert!(r.header("location").is_none());
+}
+
+#[test]
+fn an_old_sign_in_does_not_count_as_reauthentication() {
+    let s = server();
+    let mut b = Browser::new(&s);
+    // Signed in through the device page: the sign-in is fresh, but no dialog used it.
+    let page = b.get("/device");
+    signed_in(&mut b, &page, "alice@login.test");
+    s.advance(3600);
+    let page = b.get(&dialog(WEB, CB, "&auth_type=reauthenticate"));
+    assert!(is_sign_in(&page), "{}", page.text);
+}
+
+#[test]
+fn a_consent_page_answers_only_its_own_dialog() {
+    let s = server();
+    let mut b = Browser::new(&s);
+    let page = b.get(&dialog(WEB, CB, "&scope=email"));
+    let page = signed_in(&mut b, &page, "alice@login.test");
+    let csrf = field(&page.text, "csrf").unwrap();
+    let consent = field(&page.text, "consent").unwrap();
+    let other = format!(
+        "client_id={WEB}&redirect_uri={}&scope=user_birthday",
+        enc(CB)
+    );
+    let r = b.post(
+        "/dialog/oauth/confirm",
+        &[
+            ("csrf", &csrf),
+            ("consent", &consent),
+            ("dialog", &other),
+            ("action", "continue"),
+            ("scope", "user_birthday"),
+        ],
+    );
+    assert_eq!(r.status, 403, "{}", r.text);
+}
+
+#[test]
+fn guesses_sent_all_at_once_are_throttled() {
+    let s = server();
+    let mut b = Browser::new(&s);
+    let page = b.get(&dialog(WEB, CB, ""));
+    let next = field(&page.text, "next").unwrap();
+    let csrf = field(&page.text, "csrf").unwrap();
+    let cookie = b.cookie().unwrap();
+    let statuses: Vec<u16> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..12)
+            .map(|_| {
+                scope.spawn(|| {
+                    let req = ureq::post(&s.url("/login")).set("Cookie", &cookie);
+                    let form = [
+                        ("email", "dave@login.test"),
+                        ("pass", "guess"),
+                        ("next", next.as_str()),
+                        ("csrf", csrf.as_str()),
+                    ];
+                    common::send(req, common::Body::Form(&form)).status
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!(
+        statuses.iter().filter(|c| **c == 401).count(),
+        5,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|c| **c == 429).count(),
+        7,
+        "{statuses:?}"
+    );
+}
+
+#[test]
+fn locked_accounts_cannot_sign_in() {
+    let s = server();
+    let r = s.admin_post(
+        "/_admin/users/dave/status",
+        serde_json::json!({"status": "checkpointed"}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    let mut b = Browser::new(&s);
+    let page = b.get(&dialog(WEB, CB, ""));
+    let r = b.submit_sign_in(&page, "dave@login.test", "dave-password");
+    assert_eq!(r.status, 401);
+    assert!(r.text.contains("temporarily locked"), "{}", r.text);
 }
 
 // ---- code exchange errors (spec §2.2) --------------------------------------------------------
@@ -459,6 +564,32 @@ fn expired_mismatched_malformed_and_unauthenticated_codes() {
         "OAuthException",
         "Missing client_secret parameter.",
     );
+    // Another app's credentials: the code is not theirs, and stays unspent.
+    let other = s.post_form(
+        "/v25.0/oauth/access_token",
+        &[
+            ("client_id", DEV),
+            ("client_secret", "dev-secret-0123456789abcdef"),
+            ("redirect_uri", CB),
+            ("code", &code),
+        ],
+    );
+    assert_eq!(
+        other.body["error"]["message"],
+        "Invalid verification code format."
+    );
+    // Neither the missing secret nor the other app spent it.
+    let r = redeem(&s, &code, CB, &[("client_secret", WEB_SECRET)]);
+    assert_eq!(r.status, 200, "{}", r.text);
+    // A replay without the secret is refused without ending the token's session.
+    let token = r.str("access_token");
+    redeem(&s, &code, CB, &[]).assert_error(
+        1,
+        None,
+        "OAuthException",
+        "Missing client_secret parameter.",
+    );
+    assert_eq!(s.get_as("/me", &token).status, 200);
 }
 
 #[test]
@@ -500,10 +631,20 @@ fn pkce_codes_need_their_verifier_and_no_secret() {
     let plain = "a-plain-verifier-that-is-long-enough-0123456789";
     let url = dialog(WEB, CB, &format!("&code_challenge={plain}"));
     let code = code_of(&consent_as_alice(&mut b, &url, &[]));
-    assert_eq!(
-        redeem(&s, &code, CB, &[("code_verifier", plain)]).status,
-        200
+    // A plain challenge is in the dialog URL for anyone to see: the secret is still needed.
+    redeem(&s, &code, CB, &[("code_verifier", plain)]).assert_error(
+        1,
+        None,
+        "OAuthException",
+        "Missing client_secret parameter.",
     );
+    let r = redeem(
+        &s,
+        &code,
+        CB,
+        &[("code_verifier", plain), ("client_secret", WEB_SECRET)],
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
 
     let bad = b.get(&dialog(
         WEB,
@@ -616,6 +757,22 @@ fn device_login_polls_until_the_person_approves() {
     assert_eq!(done.status, 200);
     assert!(done.text.contains("Success"), "{}", done.text);
 
+    // Another app's client token learns nothing and spends nothing.
+    let other = s.post_form(
+        "/v25.0/device/login_status",
+        &[
+            (
+                "access_token",
+                "1000000000000012|dev-client-token-0123456789",
+            ),
+            ("code", &code),
+        ],
+    );
+    assert_eq!(
+        other.body["error"]["error_subcode"], 1349152,
+        "{}",
+        other.text
+    );
     let r = poll();
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body["expires_in"], 5_184_000);

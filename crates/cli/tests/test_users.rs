@@ -249,6 +249,23 @@ fn an_app_has_at_most_its_test_user_limit() {
 }
 
 #[test]
+fn creating_test_users_all_at_once_stops_at_the_limit() {
+    let s = server();
+    let statuses: Vec<u16> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..8)
+            .map(|_| scope.spawn(|| create(&s, &dev_token(), &[("installed", "false")]).status))
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!(
+        statuses.iter().filter(|c| **c == 200).count(),
+        3,
+        "{statuses:?}"
+    );
+    assert_eq!(list(&s, &format!("/v25.0/{DEV}/accounts")).len(), 3);
+}
+
+#[test]
 fn deleting_a_test_user_ends_their_tokens_and_their_id() {
     let s = server();
     let a = created(&s, &[("permissions", "email")]);

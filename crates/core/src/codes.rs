@@ -194,6 +194,16 @@ pub struct TestUser {
     pub created_at: Unix,
 }
 
+/// What storing a new test user came to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TestUserInsert {
+    Inserted,
+    /// The id is already a person's: draw another.
+    IdTaken,
+    /// The app has as many test users as it may.
+    AtLimit,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,5 +1,7 @@
 //! Slowing down password guessing on the sign-in page: failures are counted per account and
 //! per client address; past a threshold each further attempt must wait, longer each time.
+//! An attempt counts as a failure from the moment it starts ([`Throttle::begin`]) until it
+//! succeeds, so guesses sent all at once are counted before any of them is checked.
 //! Counters live in memory and read the [`crate::clock::Clock`] (moving the virtual clock
 //! forward lifts a wait).
 
@@ -53,6 +55,14 @@ pub struct Throttle {
 }
 
 impl Throttle {
+    /// Starts an attempt: `Err(seconds)` when any of `keys` must still wait that long;
+    /// otherwise the attempt is counted as a failure until [`Throttle::succeed`] says otherwise.
+    pub fn begin(&self, keys: &[Key], now: Unix) -> Result<(), i64> {
+        self.check(keys, now)?;
+        self.fail(keys, now);
+        Ok(())
+    }
+
     /// `Err(seconds)` when any of `keys` must still wait that long before the next attempt.
     pub fn check(&self, keys: &[Key], now: Unix) -> Result<(), i64> {
         let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
@@ -93,10 +103,22 @@ impl Throttle {
         }
     }
 
-    /// A successful sign-in clears the account's count (the address keeps its own).
-    pub fn succeed(&self, account: &Key) {
+    /// A successful attempt: the account's count is cleared, and the attempt is taken back from
+    /// the other keys' counts.
+    pub fn succeed(&self, keys: &[Key]) {
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        entries.remove(account);
+        for k in keys {
+            match k {
+                Key::Account(_) => {
+                    entries.remove(k);
+                }
+                Key::Address(_) => {
+                    if let Some(e) = entries.get_mut(k) {
+                        e.failures = e.failures.saturating_sub(1);
+                    }
+                }
+            }
+        }
     }
 }
 
@@ -128,8 +150,25 @@ mod tests {
         assert_eq!(t.check(&keys, 130), Ok(()));
         t.fail(&keys, 130);
         assert_eq!(t.check(&keys, 130), Err(60));
-        t.succeed(&Key::account("a@x.test"));
+        t.succeed(&[Key::account("a@x.test")]);
         assert_eq!(t.check(&keys, 130), Ok(()));
+    }
+
+    #[test]
+    fn attempts_count_before_they_are_checked() {
+        let t = Throttle::default();
+        let keys = [Key::account("c@x.test"), Key::Address("10.0.0.1".into())];
+        // Five guesses at once: all start, the sixth must wait before any is checked.
+        for _ in 0..5 {
+            assert_eq!(t.begin(&keys, 0), Ok(()));
+        }
+        assert_eq!(t.begin(&keys, 0), Err(30));
+        // A success takes its attempt back from the address and clears the account.
+        let t = Throttle::default();
+        t.begin(&keys, 0).unwrap();
+        t.succeed(&keys);
+        assert_eq!(t.entries.lock().unwrap()[&keys[1]].failures, 0);
+        assert!(!t.entries.lock().unwrap().contains_key(&keys[0]));
     }
 
     #[test]

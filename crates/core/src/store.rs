@@ -6,7 +6,7 @@
 
 use std::future::Future;
 
-use crate::codes::{AuthCode, DeviceCode, TestUser};
+use crate::codes::{AuthCode, DeviceCode, TestUser, TestUserInsert};
 use crate::content::{Comment, Post};
 use crate::messaging::{Conversation, Message};
 use crate::model::{
@@ -344,20 +344,18 @@ pub trait Store: Send + Sync + 'static {
 
     /// Stores a new dialog or client code.
     fn insert_code(&self, code: &AuthCode) -> impl Future<Output = StoreResult<()>> + Send;
+    /// A code by hash (used or not).
+    fn code(&self, hash: TokenHash) -> impl Future<Output = StoreResult<Option<AuthCode>>> + Send;
     /// Redeems a code, in one transaction: returns it as it was before this call (so `used_at`
     /// tells whether it had been redeemed already) and, when it was unused, sets `used_at` to
-    /// `now`. `None` when no code has that hash.
+    /// `now` and, when `session` is given, `session_id` to it (the session its token went
+    /// into, recorded at once so a later reuse can end it). `None` when no code has that hash.
     fn redeem_code(
         &self,
         hash: TokenHash,
         now: Unix,
+        session: Option<i64>,
     ) -> impl Future<Output = StoreResult<Option<AuthCode>>> + Send;
-    /// Records the session a dialog code's token went into.
-    fn set_code_session(
-        &self,
-        hash: TokenHash,
-        session: i64,
-    ) -> impl Future<Output = StoreResult<()>> + Send;
     /// Invalidates one session (if it still works) and so every token derived from it. True
     /// when it was working.
     fn invalidate_session(
@@ -394,12 +392,13 @@ pub trait Store: Send + Sync + 'static {
         F: FnOnce(&mut DeviceCode) + Send + 'static;
 
     /// Stores a new test user of `app`: the person (with their id) and the ownership, in one
-    /// transaction. False (and nothing stored) when the id is already a person's.
+    /// transaction, unless the app already has `limit` test users or the id is taken.
     fn insert_test_user(
         &self,
         user: &User,
         app: Id,
-    ) -> impl Future<Output = StoreResult<bool>> + Send;
+        limit: u32,
+    ) -> impl Future<Output = StoreResult<TestUserInsert>> + Send;
     /// The app's test users, oldest first.
     fn test_users_of_app(&self, app: Id)
         -> impl Future<Output = StoreResult<Vec<TestUser>>> + Send;

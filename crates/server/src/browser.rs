@@ -22,6 +22,8 @@ const COOKIE_NAME: &str = "gt_session";
 const KEY_SETTING: &str = "browser_key";
 /// How long a sign-in lasts.
 const SESSION_SECONDS: i64 = 30 * 24 * 3600;
+/// How recent a sign-in must be to count as re-authentication.
+const FRESH_SECONDS: i64 = 5 * 60;
 
 /// A browser's session, as its cookie says.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -181,6 +183,22 @@ impl Browser {
 
     pub fn csrf_ok(&self, s: &Session, given: Option<&str>) -> bool {
         given.is_some_and(|g| token::secrets_equal(g, &self.csrf(s)))
+    }
+
+    /// Binds a consent page to what it asks about (`what`: the dialog's query, or the device
+    /// login) and to the sign-in it was shown under: its Continue works for nothing else.
+    pub fn consent_token(&self, s: &Session, what: &str) -> String {
+        self.mac("consent", &format!("{}.{}.{what}", s.browser, s.auth_time))
+    }
+
+    pub fn consent_ok(&self, s: &Session, given: Option<&str>, what: &str) -> bool {
+        given.is_some_and(|g| token::secrets_equal(g, &self.consent_token(s, what)))
+    }
+
+    /// True when the password was typed for this very dialog, a moment ago
+    /// (`auth_type=reauthenticate`).
+    pub fn just_signed_in(&self, s: &Session, now: Unix) -> bool {
+        s.fresh && now - s.auth_time <= FRESH_SECONDS
     }
 
     /// Checks a password on a blocking thread, at most one per core at a time. `None` as the

@@ -14,7 +14,7 @@ use axum::Router;
 use graphtoken_core::codes::{self, DeviceState};
 use graphtoken_core::dialog::{self, AuthType, Dialog, Next, Refusal};
 use graphtoken_core::error::GraphError;
-use graphtoken_core::model::{Id, User};
+use graphtoken_core::model::{AccountStatus, Id, User};
 use graphtoken_core::permissions::{self, PUBLIC_PROFILE};
 use graphtoken_core::request::Params;
 use graphtoken_core::signin::{self, Key};
@@ -127,7 +127,7 @@ async fn dialog_page<S: Store>(State(st): St<S>, req: Request) -> Response {
             false,
         );
     };
-    if d.auth_type == AuthType::Reauthenticate && !session.fresh {
+    if d.auth_type == AuthType::Reauthenticate && !st.browser.just_signed_in(&session, now) {
         let email = user.email.as_deref().unwrap_or("");
         return sign_in_page(
             &st,
@@ -162,6 +162,7 @@ async fn dialog_page<S: Store>(State(st): St<S>, req: Request) -> Response {
                 &hidden,
                 "/dialog/oauth/confirm",
                 &here,
+                &format!("dialog:{query}"),
                 cookie,
             )
         }
@@ -218,9 +219,13 @@ fn consent_page<S: Store>(
     hidden: &[(&str, &str)],
     action: &str,
     here: &str,
+    bound: &str,
     cookie: Option<String>,
 ) -> Response {
     let csrf = st.browser.csrf(session);
+    let consent = st.browser.consent_token(session, bound);
+    let mut hidden = hidden.to_vec();
+    hidden.push(("consent", &consent));
     let mut perms = vec![pages::Permission {
         name: PUBLIC_PROFILE,
         description: permissions::describe(PUBLIC_PROFILE),
@@ -235,7 +240,7 @@ fn consent_page<S: Store>(
     }));
     let body = pages::consent(&pages::Consent {
         action,
-        hidden,
+        hidden: &hidden,
         csrf: &csrf,
         app_name: &d.app.name,
         user_name: &user.name,
@@ -275,6 +280,12 @@ async fn confirm<S: Store>(State(st): St<S>, headers: HeaderMap, bytes: Bytes) -
         return expired_form();
     }
     let query = f.get("dialog").unwrap_or("");
+    if !st
+        .browser
+        .consent_ok(&session, f.get("consent"), &format!("dialog:{query}"))
+    {
+        return expired_form();
+    }
     let params = Params(
         form_urlencoded::parse(query.as_bytes())
             .into_owned()
@@ -341,7 +352,7 @@ async fn sign_in<S: Store>(State(st): St<S>, req: Request) -> Response {
         .map(|c| c.0.ip().to_string())
         .unwrap_or_default();
     let keys = [Key::account(email), Key::Address(address)];
-    if let Err(wait) = st.browser.throttle.check(&keys, now) {
+    if let Err(wait) = st.browser.throttle.begin(&keys, now) {
         let mut r = retry(&signin::wait_message(wait));
         *r.status_mut() = StatusCode::TOO_MANY_REQUESTS;
         return r;
@@ -351,7 +362,6 @@ async fn sign_in<S: Store>(State(st): St<S>, req: Request) -> Response {
         Err(e) => return broken(e.into()),
     };
     if !st.browser.verify(user.as_ref(), typed).await {
-        st.browser.throttle.fail(&keys, now);
         return retry(if user.is_some() {
             "The password that you've entered is incorrect."
         } else {
@@ -361,7 +371,17 @@ async fn sign_in<S: Store>(State(st): St<S>, req: Request) -> Response {
     let Some(user) = user else {
         return retry("The email address you entered isn't connected to an account.");
     };
-    st.browser.throttle.succeed(&keys[0]);
+    // The person's sessions would fail at once (190/459, 190/464): say so here instead.
+    match user.status {
+        AccountStatus::Active => {}
+        AccountStatus::Checkpointed => {
+            return retry("Your account is temporarily locked. Clear the checkpoint to log in.")
+        }
+        AccountStatus::Unconfirmed => {
+            return retry("You must confirm your account before you can log in.")
+        }
+    }
+    st.browser.throttle.succeed(&keys);
     match st.browser.signed_in(user.id, now) {
         Ok(s) => browser::see_other(next, Some(st.browser.set_cookie(&s))),
         Err(e) => broken(e),
@@ -523,8 +543,13 @@ async fn device_code<S: Store>(State(st): St<S>, headers: HeaderMap, bytes: Byte
         &hidden,
         "/device/confirm",
         "/device",
+        &device_binding(&device),
         None,
     )
+}
+
+fn device_binding(device: &codes::DeviceCode) -> String {
+    format!("device:{}", graphtoken_core::token::hex(&device.hash))
 }
 
 /// The dialog a device login amounts to: its app and scopes, nowhere to redirect.
@@ -565,6 +590,13 @@ async fn device_confirm<S: Store>(State(st): St<S>, headers: HeaderMap, bytes: B
         Ok(None) => return device_entry(&st, &session, &user, "", Some(BAD_USER_CODE), None),
         Err(e) => return broken(e),
     };
+    // The page was shown for this very device login (a user code can be drawn again later).
+    if !st
+        .browser
+        .consent_ok(&session, f.get("consent"), &device_binding(&device))
+    {
+        return expired_form();
+    }
     let d = match device_dialog(&st, &device).await {
         Ok(d) => d,
         Err(r) => return r,

@@ -640,32 +640,44 @@ pub async fn codes<S: Store>(store: &S) -> StoreResult<()> {
     let plain = auth_code(3, CodeKind::Dialog, None);
     store.insert_code(&plain).await?;
 
-    assert_eq!(store.redeem_code([9; 32], 1100).await?, None);
+    assert_eq!(store.redeem_code([9; 32], 1100, None).await?, None);
+    assert_eq!(store.code(dialog.hash).await?, Some(dialog.clone()));
     assert_eq!(
-        store.redeem_code(dialog.hash, 1100).await?,
+        store
+            .redeem_code(dialog.hash, 1100, Some(session.id))
+            .await?,
         Some(dialog.clone())
     );
-    let again = store.redeem_code(dialog.hash, 1200).await?;
+    let used = AuthCode {
+        used_at: Some(1100),
+        session_id: Some(session.id),
+        ..dialog.clone()
+    };
+    assert_eq!(store.code(dialog.hash).await?, Some(used.clone()));
+    // A second redemption changes nothing, whatever session it names.
     assert_eq!(
-        again,
-        Some(AuthCode {
-            used_at: Some(1100),
-            ..dialog.clone()
-        })
+        store
+            .redeem_code(dialog.hash, 1200, Some(session.id + 1))
+            .await?,
+        Some(used.clone())
     );
-    let third = store.redeem_code(dialog.hash, 1300).await?;
-    assert_eq!(third.and_then(|c| c.used_at), Some(1100));
-    assert_eq!(store.redeem_code(client.hash, 1100).await?, Some(client));
-    assert_eq!(store.redeem_code(plain.hash, 1100).await?, Some(plain));
-
-    store.set_code_session(dialog.hash, session.id).await?;
-    let redeemed = store
-        .redeem_code(dialog.hash, 1400)
-        .await?
-        .ok_or_else(|| missing("dialog code"))?;
+    let third = store.redeem_code(dialog.hash, 1300, None).await?;
+    assert_eq!(third, Some(used));
+    // A client code keeps its own session when redeemed without one.
     assert_eq!(
-        (redeemed.session_id, redeemed.used_at),
-        (Some(session.id), Some(1100))
+        store.redeem_code(client.hash, 1100, None).await?,
+        Some(client.clone())
+    );
+    assert_eq!(
+        store
+            .code(client.hash)
+            .await?
+            .and_then(|c| c.session_id.zip(c.used_at)),
+        Some((session.id, 1100))
+    );
+    assert_eq!(
+        store.redeem_code(plain.hash, 1100, None).await?,
+        Some(plain)
     );
 
     // Ending the session ends its tokens; a second ending changes nothing.
@@ -789,15 +801,20 @@ fn test_person(id: u64, at: i64) -> User {
 /// Test users: stored with their person, listed per app oldest first, an id already a
 /// person's refused.
 pub async fn test_users<S: Store>(store: &S) -> StoreResult<()> {
+    use graphtoken_core::codes::TestUserInsert::{AtLimit, IdTaken, Inserted};
     store.apply_world(&world()).await?;
     let (a, b, c) = (
         test_person(700, 50),
         test_person(600, 60),
         test_person(800, 40),
     );
-    assert!(store.insert_test_user(&a, MAIN_APP).await?);
-    assert!(store.insert_test_user(&b, MAIN_APP).await?);
-    assert!(store.insert_test_user(&c, OTHER_APP).await?);
+    assert_eq!(store.insert_test_user(&a, MAIN_APP, 2).await?, Inserted);
+    assert_eq!(store.insert_test_user(&b, MAIN_APP, 2).await?, Inserted);
+    assert_eq!(store.insert_test_user(&c, OTHER_APP, 2).await?, Inserted);
+    // The app has as many as it may: nothing is stored.
+    let d = test_person(900, 70);
+    assert_eq!(store.insert_test_user(&d, MAIN_APP, 2).await?, AtLimit);
+    assert_eq!(store.user(d.id).await?, None);
     assert_eq!(store.user(a.id).await?, Some(a.clone()));
     assert_eq!(
         store.user_by_email("TEST700@tfbnw.net").await?,
@@ -805,15 +822,17 @@ pub async fn test_users<S: Store>(store: &S) -> StoreResult<()> {
     );
 
     // An id already a person's (a seeded one or a test user) is refused, and nothing changes.
-    assert!(
-        !store
-            .insert_test_user(&test_person(ALICE, 70), OTHER_APP)
-            .await?
+    assert_eq!(
+        store
+            .insert_test_user(&test_person(ALICE, 70), OTHER_APP, 10)
+            .await?,
+        IdTaken
     );
-    assert!(
-        !store
-            .insert_test_user(&test_person(a.id, 70), OTHER_APP)
-            .await?
+    assert_eq!(
+        store
+            .insert_test_user(&test_person(a.id, 70), OTHER_APP, 10)
+            .await?,
+        IdTaken
     );
     assert_eq!(store.user(a.id).await?, Some(a.clone()));
     assert_eq!(store.test_user(ALICE).await?, None);
@@ -908,7 +927,7 @@ pub async fn delete_user<S: Store>(store: &S) -> StoreResult<()> {
         })
         .await?;
     let tester = test_person(700, 50);
-    store.insert_test_user(&tester, MAIN_APP).await?;
+    store.insert_test_user(&tester, MAIN_APP, 10).await?;
 
     assert!(store.delete_user(ALICE).await?);
     assert!(!store.delete_user(ALICE).await?);
@@ -930,7 +949,7 @@ pub async fn delete_user<S: Store>(store: &S) -> StoreResult<()> {
     assert_eq!(store.comment(hers).await?, None);
     assert_eq!(store.conversation(conversation).await?, None);
     assert_eq!(store.message(message).await?, None);
-    assert_eq!(store.redeem_code(code.hash, 2000).await?, None);
+    assert_eq!(store.code(code.hash).await?, None);
     assert_eq!(store.device_code(device.hash).await?, None);
 
     // Everyone else keeps what is theirs.

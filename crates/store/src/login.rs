@@ -5,7 +5,7 @@
 use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
 
 use graphtoken_core::codes::{
-    AuthCode, CodeKind, DeviceCode, DeviceState, Pkce, PkceMethod, TestUser,
+    AuthCode, CodeKind, DeviceCode, DeviceState, Pkce, PkceMethod, TestUser, TestUserInsert,
 };
 use graphtoken_core::model::{Id, Invalidation, Session, TokenHash, Unix, User};
 use graphtoken_core::store::StoreResult;
@@ -133,7 +133,7 @@ pub(crate) fn insert_code(conn: &Connection, c: &AuthCode) -> StoreResult<()> {
     Ok(())
 }
 
-fn code(conn: &Connection, hash: &TokenHash) -> StoreResult<Option<AuthCode>> {
+pub(crate) fn code(conn: &Connection, hash: &TokenHash) -> StoreResult<Option<AuthCode>> {
     let what = "loading a code";
     conn.prepare_cached(&format!(
         "SELECT {CODE_COLS} FROM auth_codes WHERE hash = ?1"
@@ -144,12 +144,14 @@ fn code(conn: &Connection, hash: &TokenHash) -> StoreResult<Option<AuthCode>> {
     .ctx(what)
 }
 
-/// Reads the code and marks it used (when it was not) in one write transaction, so two
-/// concurrent redemptions cannot both see it unused.
+/// Reads the code and marks it used (when it was not), with the session its token went into,
+/// in one write transaction, so two concurrent redemptions cannot both see it unused and a
+/// reuse always finds the session to end.
 pub(crate) fn redeem_code(
     conn: &mut Connection,
     hash: &TokenHash,
     now: Unix,
+    session: Option<i64>,
 ) -> StoreResult<Option<AuthCode>> {
     let what = "redeeming a code";
     let tx = conn
@@ -157,26 +159,16 @@ pub(crate) fn redeem_code(
         .ctx(what)?;
     let found = code(&tx, hash)?;
     if found.as_ref().is_some_and(|c| c.used_at.is_none()) {
-        tx.prepare_cached("UPDATE auth_codes SET used_at = ?1 WHERE hash = ?2")
-            .ctx(what)?
-            .execute(params![now, hash])
-            .ctx(what)?;
+        tx.prepare_cached(
+            "UPDATE auth_codes SET used_at = ?1, session_id = COALESCE(?2, session_id) \
+             WHERE hash = ?3",
+        )
+        .ctx(what)?
+        .execute(params![now, session, hash])
+        .ctx(what)?;
     }
     tx.commit().ctx(what)?;
     Ok(found)
-}
-
-pub(crate) fn set_code_session(
-    conn: &Connection,
-    hash: &TokenHash,
-    session: i64,
-) -> StoreResult<()> {
-    let what = "recording a code's session";
-    conn.prepare_cached("UPDATE auth_codes SET session_id = ?1 WHERE hash = ?2")
-        .ctx(what)?
-        .execute(params![session, hash])
-        .ctx(what)?;
-    Ok(())
 }
 
 pub(crate) fn invalidate_session(
@@ -313,11 +305,24 @@ where
 }
 
 /// Stores the person and their ownership by `app` unless the id is taken.
-pub(crate) fn insert_test_user(conn: &mut Connection, user: &User, app: Id) -> StoreResult<bool> {
+pub(crate) fn insert_test_user(
+    conn: &mut Connection,
+    user: &User,
+    app: Id,
+    limit: u32,
+) -> StoreResult<TestUserInsert> {
     let what = "storing a test user";
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .ctx(what)?;
+    let count: i64 = tx
+        .prepare_cached("SELECT COUNT(*) FROM test_users WHERE app_id = ?1")
+        .ctx(what)?
+        .query_row([app as i64], |r| r.get(0))
+        .ctx(what)?;
+    if count >= i64::from(limit) {
+        return Ok(TestUserInsert::AtLimit);
+    }
     let n = tx
         .prepare_cached(
             "INSERT INTO users (id, key, name, email, password_hash, created_at, status) \
@@ -335,7 +340,7 @@ pub(crate) fn insert_test_user(conn: &mut Connection, user: &User, app: Id) -> S
         ])
         .ctx(what)?;
     if n == 0 {
-        return Ok(false);
+        return Ok(TestUserInsert::IdTaken);
     }
     tx.prepare_cached(&format!(
         "INSERT INTO test_users ({TEST_USER_COLS}) VALUES (?1, ?2, ?3)"
@@ -344,7 +349,7 @@ pub(crate) fn insert_test_user(conn: &mut Connection, user: &User, app: Id) -> S
     .execute(params![user.id as i64, app as i64, user.created_at])
     .ctx(what)?;
     tx.commit().ctx(what)?;
-    Ok(true)
+    Ok(TestUserInsert::Inserted)
 }
 
 pub(crate) fn test_users_of_app(conn: &Connection, app: Id) -> StoreResult<Vec<TestUser>> {
@@ -352,7 +357,7 @@ pub(crate) fn test_users_of_app(conn: &Connection, app: Id) -> StoreResult<Vec<T
     let mut st = conn
         .prepare_cached(&format!(
             "SELECT {TEST_USER_COLS} FROM test_users WHERE app_id = ?1 \
-             ORDER BY created_at, user_id"
+             ORDER BY seq"
         ))
         .ctx(what)?;
     let rows = st.query_map([app as i64], test_user_row).ctx(what)?;

@@ -319,12 +319,13 @@ CREATE TABLE device_codes (
 CREATE INDEX device_codes_by_user_code ON device_codes (user_code, created_at);
 CREATE INDEX device_codes_by_user ON device_codes (approved_user_id);
 CREATE TABLE test_users (
-    user_id INTEGER PRIMARY KEY
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id INTEGER NOT NULL UNIQUE
         REFERENCES users(id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
     app_id INTEGER NOT NULL REFERENCES apps(id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
     created_at INTEGER NOT NULL
 );
-CREATE INDEX test_users_by_app ON test_users (app_id, created_at);
+CREATE INDEX test_users_by_app ON test_users (app_id, seq);
 ALTER TABLE apps ADD COLUMN test_user_limit INTEGER NOT NULL DEFAULT 10;
 CREATE INDEX users_by_email ON users (lower(email));
 CREATE INDEX sessions_by_user ON sessions (user_id);

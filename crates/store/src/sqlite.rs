@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, TryLockError};
 use std::time::Duration;
 
-use graphtoken_core::codes::{AuthCode, DeviceCode, TestUser};
+use graphtoken_core::codes::{AuthCode, DeviceCode, TestUser, TestUserInsert};
 use graphtoken_core::content::{Comment, Post};
 use graphtoken_core::graph::page_settings::{CallToAction, InstantArticle, PageInfo};
 use graphtoken_core::messaging::{Conversation, Message};
@@ -531,12 +531,17 @@ impl Store for SqliteStore {
         self.write(move |c| login::insert_code(c, &code)).await
     }
 
-    async fn redeem_code(&self, hash: TokenHash, now: Unix) -> StoreResult<Option<AuthCode>> {
-        self.write(move |c| login::redeem_code(c, &hash, now)).await
+    async fn code(&self, hash: TokenHash) -> StoreResult<Option<AuthCode>> {
+        self.read(move |c| login::code(c, &hash)).await
     }
 
-    async fn set_code_session(&self, hash: TokenHash, session: i64) -> StoreResult<()> {
-        self.write(move |c| login::set_code_session(c, &hash, session))
+    async fn redeem_code(
+        &self,
+        hash: TokenHash,
+        now: Unix,
+        session: Option<i64>,
+    ) -> StoreResult<Option<AuthCode>> {
+        self.write(move |c| login::redeem_code(c, &hash, now, session))
             .await
     }
 
@@ -577,9 +582,14 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn insert_test_user(&self, user: &User, app: Id) -> StoreResult<bool> {
+    async fn insert_test_user(
+        &self,
+        user: &User,
+        app: Id,
+        limit: u32,
+    ) -> StoreResult<TestUserInsert> {
         let user = user.clone();
-        self.write(move |c| login::insert_test_user(c, &user, app))
+        self.write(move |c| login::insert_test_user(c, &user, app, limit))
             .await
     }
 

@@ -40,6 +40,11 @@ impl<'a> Browser<'a> {
         r
     }
 
+    /// The session cookie (`name=value`), for requests sent from other threads.
+    pub fn cookie(&self) -> Option<String> {
+        self.cookie.clone()
+    }
+
     pub fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Resp {
         let mut req = self.agent.post(&self.server.url(path));
         if let Some(c) = &self.cookie {
@@ -79,7 +84,7 @@ impl<'a> Browser<'a> {
         let action = form_action(&page.text);
         let csrf = field(&page.text, "csrf").unwrap();
         let mut form: Vec<(&str, String)> = vec![("csrf", csrf)];
-        for hidden in ["dialog", "user_code"] {
+        for hidden in ["dialog", "user_code", "consent"] {
             if let Some(v) = field(&page.text, hidden) {
                 form.push((hidden, v));
             }

@@ -84,28 +84,31 @@ pub async fn status<S: Store>(g: &Graph<S>, req: &GraphRequest) -> Result<Value,
         .non_empty("code")
         .ok_or_else(|| GraphError::param("The parameter code is required"))?;
     let now = g.now();
-    // Read and note the poll in one step; the state it had before decides the answer.
+    let hash = codes::hash(code);
+    // Another app's poll, or one after expiry, changes nothing.
+    let known = g.store().device_code(hash).await?;
+    if !known.is_some_and(|c| c.app_id == app.id && now < c.expires_at) {
+        return Err(GraphError::device_expired());
+    }
+    // Note the poll and hand out an approval at most once, in one step; the state before it
+    // decides the answer.
     let before = std::sync::Arc::new(std::sync::Mutex::new(None));
     let seen = std::sync::Arc::clone(&before);
-    let updated = g
-        .store()
-        .update_device_code(codes::hash(code), move |c| {
+    g.store()
+        .update_device_code(hash, move |c| {
             if let Ok(mut s) = seen.lock() {
                 *s = Some(c.clone());
             }
             c.last_poll_at = Some(now);
-            if matches!(c.state, DeviceState::Approved { .. }) && now < c.expires_at {
+            if matches!(c.state, DeviceState::Approved { .. }) {
                 c.state = DeviceState::Redeemed;
             }
         })
         .await?;
     let before = before.lock().ok().and_then(|mut s| s.take());
-    let (Some(_), Some(c)) = (updated, before) else {
+    let Some(c) = before else {
         return Err(GraphError::device_expired());
     };
-    if c.app_id != app.id || now >= c.expires_at {
-        return Err(GraphError::device_expired());
-    }
     match c.state {
         DeviceState::Redeemed => Err(GraphError::device_expired()),
         DeviceState::Denied => Err(GraphError::device_declined()),

@@ -3,9 +3,9 @@
 
 use serde_json::{json, Value};
 
-use crate::codes::{self, AuthCode, CodeKind};
+use crate::codes::{self, AuthCode, CodeKind, PkceMethod};
 use crate::error::GraphError;
-use crate::model::{App, Invalidation};
+use crate::model::{App, Invalidation, Unix};
 use crate::request::{GraphRequest, Params};
 use crate::service::{Graph, Principal};
 use crate::store::Store;
@@ -63,41 +63,46 @@ fn authenticate(app: &App, p: &Params) -> Result<(), GraphError> {
 }
 
 /// Redeems a dialog code (for a short-lived token) or a client code (for a long-lived token in
-/// the session it was made from). A dialog code needs the app secret, or its PKCE verifier
-/// alone (a public client); a client code needs neither. Codes are single use: a second
-/// redemption of a dialog code also ends the session its token went into.
+/// the session it was made from). A dialog code needs the app secret, or its S256 PKCE verifier
+/// alone (a public client; a `plain` challenge sits in the dialog URL, so it needs the secret
+/// too); a client code needs neither. Nothing is spent until every check has passed. Codes are
+/// single use: an authenticated second redemption of a dialog code also ends the session its
+/// token went into.
 async fn redeem<S: Store>(
     g: &Graph<S>,
     app: &App,
     p: &Params,
     code: &str,
 ) -> Result<Value, GraphError> {
-    // A secret that is sent must be right, before the code is spent.
     if p.non_empty("client_secret").is_some() {
         authenticate(app, p)?;
     }
     if !codes::well_formed(code) {
         return Err(GraphError::bad_verification_code_format());
     }
-    let now = g.now();
     let hash = codes::hash(code);
     let c = g
         .store()
-        .redeem_code(hash, now)
+        .code(hash)
         .await?
         .filter(|c| c.app_id == app.id)
         .ok_or_else(GraphError::bad_verification_code_format)?;
-    if c.used_at.is_some() {
-        if let Some(session) = c.session_id.filter(|_| c.kind == CodeKind::Dialog) {
-            let why = Invalidation {
-                at: now,
-                subcode: 466,
-            };
-            if g.store().invalidate_session(session, why).await? {
-                g.forget_tokens();
+    if c.kind == CodeKind::Dialog {
+        match &c.pkce {
+            Some(pkce) => {
+                if !p.non_empty("code_verifier").is_some_and(|v| pkce.verify(v)) {
+                    return Err(GraphError::bad_code_verifier());
+                }
+                if pkce.method == PkceMethod::Plain {
+                    authenticate(app, p)?;
+                }
             }
+            None => authenticate(app, p)?,
         }
-        return Err(GraphError::code_used());
+    }
+    let now = g.now();
+    if c.used_at.is_some() {
+        return Err(reused(g, &c, now).await);
     }
     if now >= c.expires_at {
         return Err(GraphError::code_expired());
@@ -107,17 +112,15 @@ async fn redeem<S: Store>(
     }
     match c.kind {
         CodeKind::Dialog => {
-            match &c.pkce {
-                Some(pkce) => match p.non_empty("code_verifier") {
-                    Some(v) if pkce.verify(v) => {}
-                    _ => return Err(GraphError::bad_code_verifier()),
-                },
-                None => authenticate(app, p)?,
-            }
+            // The session is made first and recorded with the redemption, in one step, so that
+            // a reuse, however soon, finds it.
             let issued = g.open_session(c.user_id, app.id, false).await?;
-            g.store()
-                .set_code_session(hash, issued.record.session_id)
-                .await?;
+            let session = issued.record.session_id;
+            let before = g.store().redeem_code(hash, now, Some(session)).await?;
+            if let Some(first) = before.filter(|b| b.used_at.is_some()) {
+                end_session(g, session, now).await?;
+                return Err(reused(g, &first, now).await);
+            }
             Ok(json!({
                 "access_token": issued.access_token,
                 "token_type": "bearer",
@@ -131,6 +134,10 @@ async fn redeem<S: Store>(
             }
             .filter(|s| s.invalidated.is_none())
             .ok_or_else(GraphError::code_expired)?;
+            let before = g.store().redeem_code(hash, now, None).await?;
+            if before.is_some_and(|b| b.used_at.is_some()) {
+                return Err(GraphError::code_used());
+            }
             let issued = g.mint_user_token(&session, true).await?;
             let machine_id = match p.non_empty("machine_id") {
                 Some(m) => m.to_string(),
@@ -143,6 +150,28 @@ async fn redeem<S: Store>(
             }))
         }
     }
+}
+
+/// The answer to a second redemption: for a dialog code, the session its first token went
+/// into ends (190/466), as Facebook revokes tokens issued from a reused code.
+async fn reused<S: Store>(g: &Graph<S>, first: &AuthCode, now: Unix) -> GraphError {
+    if let Some(session) = first.session_id.filter(|_| first.kind == CodeKind::Dialog) {
+        if let Err(e) = end_session(g, session, now).await {
+            return e;
+        }
+    }
+    GraphError::code_used()
+}
+
+async fn end_session<S: Store>(g: &Graph<S>, session: i64, now: Unix) -> Result<(), GraphError> {
+    let why = Invalidation {
+        at: now,
+        subcode: 466,
+    };
+    if g.store().invalidate_session(session, why).await? {
+        g.forget_tokens();
+    }
+    Ok(())
 }
 
 /// `GET /oauth/client_code` (spec §2.3): a one-time code for a device, made from a long-lived

@@ -19,6 +19,7 @@
 
 use serde_json::{json, Map, Value};
 
+use crate::codes::TestUserInsert;
 use crate::error::GraphError;
 use crate::model::{AccountStatus, App, Id, User};
 use crate::password;
@@ -105,6 +106,7 @@ async fn create<S: Store>(
             scopes.push(s.to_string());
         }
     }
+    // A cheap early refusal; the insert itself enforces the cap atomically.
     let existing = g.store().test_users_of_app(app.id).await?;
     if existing.len() >= app.test_user_limit as usize {
         return Err(GraphError::too_many_test_accounts());
@@ -157,8 +159,14 @@ async fn insert<S: Store>(
             status: AccountStatus::Active,
             created_at: g.now(),
         };
-        if g.store().insert_test_user(&user, app.id).await? {
-            return Ok(user);
+        match g
+            .store()
+            .insert_test_user(&user, app.id, app.test_user_limit)
+            .await?
+        {
+            TestUserInsert::Inserted => return Ok(user),
+            TestUserInsert::AtLimit => return Err(GraphError::too_many_test_accounts()),
+            TestUserInsert::IdTaken => {}
         }
     }
     Err(GraphError::internal_because(
