@@ -822,3 +822,20 @@ fn device_login_wants_the_client_token_and_expires() {
     );
     assert_eq!(r.body["error"]["error_subcode"], 1349173, "{}", r.text);
 }
+
+#[test]
+fn a_new_password_signs_every_browser_out() {
+    let s = server();
+    let mut b = Browser::new(&s);
+    consent_as_alice(&mut b, &dialog(WEB, CB, ""), &[]);
+    assert_eq!(b.get(&dialog(WEB, CB, "")).status, 302, "signed in");
+    let r = s.admin_post(
+        "/_admin/users/alice/password",
+        serde_json::json!({"password": "new-password"}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    let page = b.get(&dialog(WEB, CB, ""));
+    assert!(is_sign_in(&page), "{}", page.text);
+    let back = b.sign_in(&page, "alice@login.test", "new-password");
+    assert!(location(&back).contains("code=AQ"));
+}

@@ -37,6 +37,9 @@ pub struct Session {
     /// True right after the password was typed, until the next dialog uses it (so that
     /// `auth_type=reauthenticate` is met by exactly one fresh sign-in).
     pub fresh: bool,
+    /// A digest of the password the person signed in with: a new password signs every browser
+    /// out, as Facebook does (spec §7, 460).
+    pub stamp: String,
 }
 
 impl Session {
@@ -46,6 +49,7 @@ impl Session {
             user: None,
             auth_time: 0,
             fresh: false,
+            stamp: "0".into(),
         })
     }
 }
@@ -115,14 +119,24 @@ impl Browser {
             return None;
         }
         let mut parts = payload.split('.');
-        let (Some("v1"), Some(browser), Some(user), Some(auth_time), Some(fresh), None) = (
+        let (
+            Some("v2"),
+            Some(browser),
+            Some(user),
+            Some(auth_time),
+            Some(fresh),
+            Some(stamp),
+            None,
+        ) = (
             parts.next(),
             parts.next(),
             parts.next(),
             parts.next(),
             parts.next(),
             parts.next(),
-        ) else {
+            parts.next(),
+        )
+        else {
             return None;
         };
         let auth_time: Unix = auth_time.parse().ok()?;
@@ -133,6 +147,7 @@ impl Browser {
             user: signed_in.then_some(user),
             auth_time,
             fresh: signed_in && fresh == "1",
+            stamp: stamp.to_string(),
         })
     }
 
@@ -150,13 +165,20 @@ impl Browser {
 
     /// A new session for a person who just typed their password (a new browser id, so CSRF
     /// tokens from before the sign-in stop working).
-    pub fn signed_in(&self, user: Id, now: Unix) -> Result<Session, GraphError> {
+    pub fn signed_in(&self, user: &User, now: Unix) -> Result<Session, GraphError> {
         Ok(Session {
-            user: Some(user),
+            user: Some(user.id),
             auth_time: now,
             fresh: true,
+            stamp: self.stamp(user),
             ..Session::anonymous()?
         })
+    }
+
+    /// The digest of a person's password that their sessions carry.
+    pub fn stamp(&self, user: &User) -> String {
+        let digest = self.mac("password", user.password_hash.as_deref().unwrap_or(""));
+        digest.get(..16).unwrap_or_default().to_string()
     }
 
     pub fn signed_out(&self) -> Result<Session, GraphError> {
@@ -166,11 +188,12 @@ impl Browser {
     /// The `Set-Cookie` value for a session: HttpOnly, SameSite=Lax, for the whole site.
     pub fn set_cookie(&self, s: &Session) -> String {
         let payload = format!(
-            "v1.{}.{}.{}.{}",
+            "v2.{}.{}.{}.{}.{}",
             s.browser,
             s.user.unwrap_or(0),
             s.auth_time,
-            u8::from(s.fresh)
+            u8::from(s.fresh),
+            s.stamp
         );
         let mac = self.mac("session", &payload);
         format!("{COOKIE_NAME}={payload}.{mac}; Path=/; HttpOnly; SameSite=Lax")
@@ -298,7 +321,17 @@ mod tests {
     #[test]
     fn cookies_round_trip_and_refuse_tampering() {
         let b = browser();
-        let s = b.signed_in(42, 1000).unwrap();
+        let person = User {
+            id: 42,
+            key: None,
+            name: "P".into(),
+            email: None,
+            password_hash: Some("h".into()),
+            status: Default::default(),
+            created_at: 0,
+        };
+        let s = b.signed_in(&person, 1000).unwrap();
+        assert_eq!(s.stamp, b.stamp(&person));
         let set = b.set_cookie(&s);
         assert!(set.contains("HttpOnly") && set.contains("SameSite=Lax"));
         let value = set.split(';').next().unwrap();

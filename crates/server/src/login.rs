@@ -174,10 +174,16 @@ async fn signed_in_user<S: Store>(
     st: &AppState<S>,
     session: &Session,
 ) -> Result<Option<User>, GraphError> {
-    match session.user {
-        Some(id) => Ok(st.graph.user(id).await?.map(|u| (*u).clone())),
-        None => Ok(None),
-    }
+    let Some(id) = session.user else {
+        return Ok(None);
+    };
+    // A password changed since the sign-in ends it.
+    Ok(st
+        .graph
+        .user(id)
+        .await?
+        .filter(|u| st.browser.stamp(u) == session.stamp)
+        .map(|u| (*u).clone()))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -382,7 +388,7 @@ async fn sign_in<S: Store>(State(st): St<S>, req: Request) -> Response {
         }
     }
     st.browser.throttle.succeed(&keys);
-    match st.browser.signed_in(user.id, now) {
+    match st.browser.signed_in(&user, now) {
         Ok(s) => browser::see_other(next, Some(st.browser.set_cookie(&s))),
         Err(e) => broken(e),
     }
