@@ -839,3 +839,22 @@ fn a_new_password_signs_every_browser_out() {
     let back = b.sign_in(&page, "alice@login.test", "new-password");
     assert!(location(&back).contains("code=AQ"));
 }
+
+#[test]
+fn clients_may_authenticate_with_http_basic() {
+    use base64::Engine;
+    let s = server();
+    let mut b = Browser::new(&s);
+    let code = fresh_code(&mut b);
+    let creds = base64::engine::general_purpose::STANDARD.encode(format!("{WEB}:{WEB_SECRET}"));
+    let req = ureq::post(&s.url("/v25.0/oauth/access_token"))
+        .set("Authorization", &format!("Basic {creds}"));
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("redirect_uri", CB),
+        ("code", code.as_str()),
+    ];
+    let r = common::send(req, common::Body::Form(&form));
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert!(r.str("access_token").starts_with("EAA"));
+}

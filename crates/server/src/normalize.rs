@@ -26,6 +26,18 @@ pub fn request(
     if let Some(q) = uri.query() {
         params.extend(form_urlencoded::parse(q.as_bytes()).into_owned());
     }
+    // OAuth libraries (simple-oauth2, oslo, oauth4webapi, ...) may authenticate the client to
+    // the token endpoint with HTTP Basic (RFC 6749 §2.3.1) instead of form parameters.
+    if path.first().is_some_and(|p| p == "oauth") {
+        if let Some((id, secret)) = basic_credentials(headers) {
+            if !params.iter().any(|(k, _)| k == "client_id") {
+                params.push(("client_id".into(), id));
+            }
+            if !params.iter().any(|(k, _)| k == "client_secret") {
+                params.push(("client_secret".into(), secret));
+            }
+        }
+    }
     if params.len() > MAX_PARAMS {
         let e = GraphError::param(format!(
             "A request may carry at most {MAX_PARAMS} parameters"
@@ -76,6 +88,27 @@ fn header_token(headers: &HeaderMap) -> Option<String> {
         .filter(|t| !t.is_empty())
 }
 
+/// `Authorization: Basic base64(urlencode(id) ":" urlencode(secret))`.
+fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
+    use base64::Engine;
+    let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?.trim();
+    let (scheme, b64) = v.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(b64.trim())
+        .ok()?;
+    let raw = String::from_utf8(raw).ok()?;
+    let (id, secret) = raw.split_once(':')?;
+    let decode = |s: &str| {
+        form_urlencoded::parse(format!("x={s}").as_bytes())
+            .next()
+            .map(|(_, v)| v.into_owned())
+    };
+    Some((decode(id)?, decode(secret)?))
+}
+
 /// Form bodies (what every SDK sends) and JSON objects (values that are not strings are passed
 /// as their JSON text, as Graph reads them).
 fn body_params(headers: &HeaderMap, body: &[u8]) -> Result<Vec<(String, String)>, GraphError> {
@@ -109,6 +142,28 @@ fn body_params(headers: &HeaderMap, body: &[u8]) -> Result<Vec<(String, String)>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn basic_client_credentials_fill_in_the_token_endpoints_parameters() {
+        use base64::Engine;
+        let mut h = HeaderMap::new();
+        let creds = base64::engine::general_purpose::STANDARD.encode("42:s%3Acret");
+        h.insert(
+            header::AUTHORIZATION,
+            format!("Basic {creds}").parse().unwrap(),
+        );
+        let uri: Uri = "/v25.0/oauth/access_token?code=AQx".parse().unwrap();
+        let r = request(&HttpMethod::POST, &uri, &h, b"").unwrap();
+        assert_eq!(r.params.get("client_id"), Some("42"));
+        assert_eq!(r.params.get("client_secret"), Some("s:cret"));
+        // Parameters in the request win, and other paths ignore Basic credentials.
+        let uri: Uri = "/oauth/access_token?client_secret=mine".parse().unwrap();
+        let r = request(&HttpMethod::POST, &uri, &h, b"").unwrap();
+        assert_eq!(r.params.get("client_secret"), Some("mine"));
+        let uri: Uri = "/me".parse().unwrap();
+        let r = request(&HttpMethod::GET, &uri, &h, b"").unwrap();
+        assert_eq!(r.params.get("client_id"), None);
+    }
 
     fn req(
         method: HttpMethod,
