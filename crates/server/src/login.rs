@@ -509,21 +509,38 @@ async fn pending_device<S: Store>(
         .filter(|c| c.state == DeviceState::Pending && now < c.expires_at))
 }
 
+/// A device form's person and the pending device login its `user_code` names; an unknown or
+/// expired code shows the entry page again.
+async fn device_request<S: Store>(
+    st: &AppState<S>,
+    headers: &HeaderMap,
+    f: &Params,
+) -> Result<(Session, User, codes::DeviceCode), Response> {
+    let (session, user) = device_form(st, headers, f).await?;
+    let typed = f.get("user_code").unwrap_or("");
+    match pending_device(st, typed).await {
+        Ok(Some(d)) => Ok((session, user, d)),
+        Ok(None) => Err(device_entry(
+            st,
+            &session,
+            &user,
+            typed,
+            Some(BAD_USER_CODE),
+            None,
+        )),
+        Err(e) => Err(broken(e)),
+    }
+}
+
 const BAD_USER_CODE: &str =
     "That code isn't valid or has expired. Check the code on your device and try again.";
 
 /// `POST /device`: a code was typed; ask the person about the app behind it.
 async fn device_code<S: Store>(State(st): St<S>, headers: HeaderMap, bytes: Bytes) -> Response {
     let f = form(&bytes);
-    let (session, user) = match device_form(&st, &headers, &f).await {
+    let (session, user, device) = match device_request(&st, &headers, &f).await {
         Ok(x) => x,
         Err(r) => return r,
-    };
-    let typed = f.get("user_code").unwrap_or("");
-    let device = match pending_device(&st, typed).await {
-        Ok(Some(d)) => d,
-        Ok(None) => return device_entry(&st, &session, &user, typed, Some(BAD_USER_CODE), None),
-        Err(e) => return broken(e),
     };
     let d = match device_dialog(&st, &device).await {
         Ok(d) => d,
@@ -586,15 +603,9 @@ async fn device_dialog<S: Store>(
 /// `POST /device/confirm`: Continue or Cancel for a device.
 async fn device_confirm<S: Store>(State(st): St<S>, headers: HeaderMap, bytes: Bytes) -> Response {
     let f = form(&bytes);
-    let (session, user) = match device_form(&st, &headers, &f).await {
+    let (session, user, device) = match device_request(&st, &headers, &f).await {
         Ok(x) => x,
         Err(r) => return r,
-    };
-    let typed = f.get("user_code").unwrap_or("");
-    let device = match pending_device(&st, typed).await {
-        Ok(Some(d)) => d,
-        Ok(None) => return device_entry(&st, &session, &user, "", Some(BAD_USER_CODE), None),
-        Err(e) => return broken(e),
     };
     // The page was shown for this very device login (a user code can be drawn again later).
     if !st
