@@ -143,18 +143,7 @@ pub async fn open<S: Store>(g: &Graph<S>, p: &Params) -> Result<Dialog, Refusal>
         );
         return Err(r);
     }
-    let mut scopes: Vec<String> = Vec::new();
-    let mut invalid: Vec<&str> = Vec::new();
-    for s in permissions::split_scope(p.get("scope").unwrap_or("")) {
-        if !permissions::is_known(s) {
-            if !invalid.contains(&s) {
-                invalid.push(s);
-            }
-        } else if !scopes.iter().any(|k| k == s) {
-            scopes.push(s.to_string());
-        }
-    }
-    if !invalid.is_empty() {
+    let scopes = permissions::parse_scope(p.get("scope").unwrap_or("")).map_err(|invalid| {
         let mut r = Refusal::new(
             "Invalid Scopes",
             format!(
@@ -166,8 +155,8 @@ pub async fn open<S: Store>(g: &Graph<S>, p: &Params) -> Result<Dialog, Refusal>
             ),
         );
         r.detail = Some("graphtoken knows the permissions listed in docs/compatibility.md.");
-        return Err(r);
-    }
+        r
+    })?;
     let response = ResponseType::parse(p.get("response_type")).ok_or_else(|| {
         Refusal::new(
             "Error",

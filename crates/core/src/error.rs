@@ -251,6 +251,10 @@ impl GraphError {
     pub fn exchange_other_app() -> Self {
         GraphError::param("fb_exchange_token was issued to another app than client_id")
     }
+    /// A permission name graphtoken does not know, in a token request or test-user creation.
+    pub fn invalid_scope(name: &str) -> Self {
+        GraphError::param(format!("Invalid scope: {name}"))
+    }
     pub fn unsupported_grant_type(grant: &str) -> Self {
         GraphError::param(format!("Unsupported grant_type: {grant}"))
     }

@@ -64,6 +64,27 @@ pub fn split_scope(s: &str) -> impl Iterator<Item = &str> {
     s.split([',', ' ']).map(str::trim).filter(|p| !p.is_empty())
 }
 
+/// A scope list as the login flows take it: the known names, in order and without
+/// duplicates, or every unknown name (without duplicates) when there is one.
+pub fn parse_scope(s: &str) -> Result<Vec<String>, Vec<&str>> {
+    let mut known: Vec<String> = Vec::new();
+    let mut unknown: Vec<&str> = Vec::new();
+    for name in split_scope(s) {
+        if !is_known(name) {
+            if !unknown.contains(&name) {
+                unknown.push(name);
+            }
+        } else if !known.iter().any(|k| k == name) {
+            known.push(name.to_string());
+        }
+    }
+    if unknown.is_empty() {
+        Ok(known)
+    } else {
+        Err(unknown)
+    }
+}
+
 /// Plain words for a permission, as the login dialog shows them; a generic phrase for unknown names.
 pub fn describe(name: &str) -> &'static str {
     match name {
@@ -127,6 +148,16 @@ mod tests {
     fn scope_lists_split_on_commas_and_spaces() {
         let v: Vec<_> = split_scope("email, pages_show_list pages_manage_posts,,").collect();
         assert_eq!(v, ["email", "pages_show_list", "pages_manage_posts"]);
+    }
+
+    #[test]
+    fn scope_lists_parse_to_known_names() {
+        assert_eq!(
+            parse_scope("email,email pages_show_list"),
+            Ok(vec!["email".to_string(), "pages_show_list".to_string()])
+        );
+        assert_eq!(parse_scope("emale,email,x,emale"), Err(vec!["emale", "x"]));
+        assert_eq!(parse_scope(""), Ok(Vec::new()));
     }
 
     #[test]

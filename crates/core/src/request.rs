@@ -71,6 +71,17 @@ impl Params {
     pub fn non_empty(&self, name: &str) -> Option<&str> {
         self.get(name).filter(|v| !v.is_empty())
     }
+    /// A boolean parameter: `true|false|1|0` in any case; `None` when absent or empty.
+    pub fn boolean(&self, name: &str) -> Result<Option<bool>, GraphError> {
+        let Some(v) = self.non_empty(name) else {
+            return Ok(None);
+        };
+        match v.trim().to_ascii_lowercase().as_str() {
+            "true" | "1" => Ok(Some(true)),
+            "false" | "0" => Ok(Some(false)),
+            _ => Err(GraphError::param(format!("Param {name} must be a boolean"))),
+        }
+    }
 }
 
 /// The version served when a path names none.
@@ -168,6 +179,24 @@ impl std::fmt::Debug for GraphRequest {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn booleans() {
+        let p = Params(vec![
+            ("a".into(), "TRUE".into()),
+            ("b".into(), "0".into()),
+            ("c".into(), "yes".into()),
+            ("d".into(), String::new()),
+        ]);
+        assert_eq!(p.boolean("a"), Ok(Some(true)));
+        assert_eq!(p.boolean("b"), Ok(Some(false)));
+        assert_eq!(p.boolean("d"), Ok(None));
+        assert_eq!(p.boolean("e"), Ok(None));
+        assert_eq!(
+            p.boolean("c").unwrap_err().message,
+            "(#100) Param c must be a boolean"
+        );
+    }
 
     #[test]
     fn paths_split_into_version_and_segments() {

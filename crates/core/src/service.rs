@@ -457,7 +457,7 @@ impl<S: Store> Graph<S> {
         long_lived: bool,
     ) -> Result<Issued, GraphError> {
         if let Some(bad) = scopes.iter().find(|s| !permissions::is_known(s)) {
-            return Err(GraphError::param(format!("Invalid scope: {bad}")));
+            return Err(GraphError::invalid_scope(bad));
         }
         let now = self.now();
         let (user_id, app_id, scopes) = (user.id, app.id, scopes.to_vec());

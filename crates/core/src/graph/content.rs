@@ -98,16 +98,6 @@ pub(crate) async fn visible<S: Store>(
         .is_some_and(|t| app.role_of(t.user.id).is_some()))
 }
 
-/// A boolean parameter: `true|false|1|0`.
-fn boolean(req: &GraphRequest, name: &str) -> Result<Option<bool>, GraphError> {
-    match req.params.non_empty(name) {
-        None => Ok(None),
-        Some("true" | "1") => Ok(Some(true)),
-        Some("false" | "0") => Ok(Some(false)),
-        Some(_) => Err(GraphError::param(format!("Param {name} must be a boolean"))),
-    }
-}
-
 /// The `fields` parameter, parsed.
 fn fields_param(req: &GraphRequest) -> Result<Option<Vec<Field>>, GraphError> {
     req.params.get("fields").map(fields::parse).transpose()
@@ -185,7 +175,7 @@ async fn publish<S: Store>(
     if message.is_none() && link.is_none() {
         return Err(GraphError::param("Missing message or attachment"));
     }
-    let published = boolean(req, "published")?.unwrap_or(true);
+    let published = req.params.boolean("published")?.unwrap_or(true);
     let now = g.now();
     let mut post = Post {
         id: 0,
@@ -311,7 +301,7 @@ pub async fn object<S: Store>(
             }
             Method::Post => {
                 authorize(g, caller, post.page_id, &MODERATE_COMMENTS).await?;
-                let hidden = boolean(req, "is_hidden")?;
+                let hidden = req.params.boolean("is_hidden")?;
                 let message = req.params.non_empty("message");
                 if hidden.is_none() && message.is_none() {
                     return Err(GraphError::param(

@@ -35,15 +35,8 @@ pub async fn login<S: Store>(g: &Graph<S>, req: &GraphRequest) -> Result<Value, 
         return Err(super::unsupported(req, "login"));
     }
     let app = client_app(g, req).await?;
-    let mut scopes: Vec<String> = Vec::new();
-    for s in permissions::split_scope(req.params.get("scope").unwrap_or("")) {
-        if !permissions::is_known(s) {
-            return Err(GraphError::param(format!("Invalid scope: {s}")));
-        }
-        if !scopes.iter().any(|k| k == s) {
-            scopes.push(s.to_string());
-        }
-    }
+    let scopes = permissions::parse_scope(req.params.get("scope").unwrap_or(""))
+        .map_err(|bad| GraphError::invalid_scope(&bad.join(", ")))?;
     let now = g.now();
     let code = codes::mint()?;
     for _ in 0..DRAWS {

@@ -136,16 +136,6 @@ pub async fn update<S: Store>(
     Ok(json!({ "success": true }))
 }
 
-/// A boolean parameter: `true|false|1|0`.
-fn boolean(req: &GraphRequest, name: &str) -> Result<Option<bool>, GraphError> {
-    match req.params.non_empty(name) {
-        None => Ok(None),
-        Some("true" | "1") => Ok(Some(true)),
-        Some("false" | "0") => Ok(Some(false)),
-        Some(_) => Err(GraphError::param(format!("Param {name} must be a boolean"))),
-    }
-}
-
 /// The `id` parameter of a DELETE on an edge.
 fn id_param(req: &GraphRequest) -> Result<Id, GraphError> {
     let id = req
@@ -324,7 +314,7 @@ async fn instant_articles<S: Store>(
                 id: 0,
                 page_id: page.id,
                 html_source: html.to_string(),
-                published: boolean(req, "published")?.unwrap_or(false),
+                published: req.params.boolean("published")?.unwrap_or(false),
                 created_at: g.now(),
                 app_id: Some(caller.principal.app().id),
             };

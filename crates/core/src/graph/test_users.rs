@@ -91,21 +91,10 @@ async fn create<S: Store>(
     app: &App,
 ) -> Result<Value, GraphError> {
     let p = &req.params;
-    let installed = match p.non_empty("installed") {
-        None => true,
-        Some(v) => {
-            parse_bool(v).ok_or_else(|| GraphError::param("Param installed must be a boolean"))?
-        }
-    };
-    let mut scopes: Vec<String> = Vec::new();
-    for s in permissions::split_scope(p.get("permissions").unwrap_or("")) {
-        if !permissions::is_known(s) {
-            return Err(GraphError::param(format!("Invalid scope: {s}")));
-        }
-        if s != PUBLIC_PROFILE && !scopes.iter().any(|x| x == s) {
-            scopes.push(s.to_string());
-        }
-    }
+    let installed = p.boolean("installed")?.unwrap_or(true);
+    let mut scopes = permissions::parse_scope(p.get("permissions").unwrap_or(""))
+        .map_err(|bad| GraphError::invalid_scope(&bad.join(", ")))?;
+    scopes.retain(|s| s != PUBLIC_PROFILE);
     // A cheap early refusal; the insert itself enforces the cap atomically.
     let existing = g.store().test_users_of_app(app.id).await?;
     if existing.len() >= app.test_user_limit as usize {
@@ -267,14 +256,6 @@ fn login_url(req: &GraphRequest, id: Id) -> String {
     format!("{}/checkpoint/test-user-login/{id}/", req.base_url)
 }
 
-fn parse_bool(v: &str) -> Option<bool> {
-    match v.trim().to_ascii_lowercase().as_str() {
-        "true" | "1" => Some(true),
-        "false" | "0" => Some(false),
-        _ => None,
-    }
-}
-
 /// A plausible "First Last".
 fn generated_name() -> Result<String, GraphError> {
     let b = token::random_bytes(2)?;
@@ -304,12 +285,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn slugs_and_bools() {
+    fn slugs() {
         assert_eq!(slug("Open Graph Test User"), "open_graph_test_user");
         assert_eq!(slug("  Zoë  O'Neil "), "zo_o_neil");
         assert_eq!(slug("***"), "test_user");
-        assert_eq!(parse_bool("TRUE"), Some(true));
-        assert_eq!(parse_bool("0"), Some(false));
-        assert_eq!(parse_bool("yes"), None);
     }
 }
