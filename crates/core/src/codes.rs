@@ -158,6 +158,33 @@ pub struct AuthCode {
     pub used_at: Option<Unix>,
 }
 
+impl AuthCode {
+    /// A new, unused code of `kind` for the person and app, good for [`CODE_SECONDS`]: the
+    /// string to hand out and its record (without PKCE or session; set them as needed).
+    pub fn issue(
+        kind: CodeKind,
+        app_id: Id,
+        user_id: Id,
+        redirect_uri: &str,
+        now: Unix,
+    ) -> Result<(String, AuthCode), RandomError> {
+        let code = mint()?;
+        let record = AuthCode {
+            hash: hash(&code),
+            kind,
+            app_id,
+            user_id,
+            redirect_uri: redirect_uri.to_string(),
+            pkce: None,
+            session_id: None,
+            created_at: now,
+            expires_at: now + CODE_SECONDS,
+            used_at: None,
+        };
+        Ok((code, record))
+    }
+}
+
 /// A device login waiting for, or answered by, a person (spec §2.14).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DeviceCode {

@@ -4,7 +4,7 @@
 
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
-use crate::codes::{self, AuthCode, CodeKind, Pkce, PkceMethod, CODE_SECONDS};
+use crate::codes::{AuthCode, CodeKind, Pkce, PkceMethod};
 use crate::error::GraphError;
 use crate::model::{App, AppMode, Grant, Id, User};
 use crate::permissions::{self, PUBLIC_PROFILE};
@@ -365,21 +365,10 @@ pub async fn complete<S: Store>(
     let now = g.now();
     let mut out: Vec<(&str, String)> = Vec::new();
     if d.response.code {
-        let code = codes::mint()?;
-        g.store()
-            .insert_code(&AuthCode {
-                hash: codes::hash(&code),
-                kind: CodeKind::Dialog,
-                app_id: d.app.id,
-                user_id: user.id,
-                redirect_uri: d.redirect_uri.clone(),
-                pkce: d.pkce.clone(),
-                session_id: None,
-                created_at: now,
-                expires_at: now + CODE_SECONDS,
-                used_at: None,
-            })
-            .await?;
+        let (code, mut record) =
+            AuthCode::issue(CodeKind::Dialog, d.app.id, user.id, &d.redirect_uri, now)?;
+        record.pkce = d.pkce.clone();
+        g.store().insert_code(&record).await?;
         out.push(("code", code));
     }
     if d.response.token {

@@ -180,7 +180,7 @@ pub async fn client_code<S: Store>(g: &Graph<S>, req: &GraphRequest) -> Result<V
     let p = &req.params;
     let app = app_of(g, p).await?;
     authenticate(&app, p)?;
-    let redirect_uri = p.get("redirect_uri").unwrap_or("").to_string();
+    let redirect_uri = p.get("redirect_uri").unwrap_or("");
     let input = req
         .token
         .as_deref()
@@ -193,21 +193,10 @@ pub async fn client_code<S: Store>(g: &Graph<S>, req: &GraphRequest) -> Result<V
         return Err(GraphError::client_code_needs_long_lived());
     }
     let now = g.now();
-    let code = codes::mint()?;
-    g.store()
-        .insert_code(&AuthCode {
-            hash: codes::hash(&code),
-            kind: CodeKind::Client,
-            app_id: app.id,
-            user_id: loaded.user.id,
-            redirect_uri,
-            pkce: None,
-            session_id: Some(loaded.session.id),
-            created_at: now,
-            expires_at: now + codes::CODE_SECONDS,
-            used_at: None,
-        })
-        .await?;
+    let (code, mut record) =
+        AuthCode::issue(CodeKind::Client, app.id, loaded.user.id, redirect_uri, now)?;
+    record.session_id = Some(loaded.session.id);
+    g.store().insert_code(&record).await?;
     Ok(json!({ "code": code }))
 }
 
