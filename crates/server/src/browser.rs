@@ -59,8 +59,9 @@ pub struct Browser {
     key: String,
     pub throttle: Throttle,
     verifying: Semaphore,
-    /// Verified when no account matches, so both answers take as long.
-    decoy: String,
+    /// Verified when no account matches, so both answers take as long. Made on first use, not
+    /// at start-up (hashing takes tens of milliseconds).
+    decoy: std::sync::OnceLock<String>,
 }
 
 impl std::fmt::Debug for Browser {
@@ -84,20 +85,17 @@ impl Browser {
             }
             Err(e) => return Err(e.to_string()),
         };
-        Self::with_key(key)
+        Ok(Self::with_key(key))
     }
 
-    pub fn with_key(key: String) -> Result<Self, String> {
-        let decoy = token::random_alnum(24)
-            .and_then(|p| password::hash(&p))
-            .map_err(|e| e.to_string())?;
+    pub fn with_key(key: String) -> Self {
         let permits = std::thread::available_parallelism().map_or(2, |n| n.get());
-        Ok(Browser {
+        Browser {
             key,
             throttle: Throttle::default(),
             verifying: Semaphore::new(permits),
-            decoy,
-        })
+            decoy: std::sync::OnceLock::new(),
+        }
     }
 
     fn mac(&self, purpose: &str, payload: &str) -> String {
@@ -236,7 +234,12 @@ impl Browser {
         tokio::task::spawn_blocking(move || match stored {
             Some(hash) => password::verify(&typed, &hash),
             None => {
-                let _ = password::verify(&typed, &this.decoy);
+                let decoy = this.decoy.get_or_init(|| {
+                    token::random_alnum(24)
+                        .and_then(|p| password::hash(&p))
+                        .unwrap_or_default()
+                });
+                let _ = password::verify(&typed, decoy);
                 false
             }
         })
@@ -309,7 +312,7 @@ mod tests {
     use super::*;
 
     fn browser() -> Browser {
-        Browser::with_key("k".repeat(64)).unwrap()
+        Browser::with_key("k".repeat(64))
     }
 
     fn headers(cookie: &str) -> HeaderMap {
@@ -339,7 +342,7 @@ mod tests {
         assert_eq!(got, s);
         let forged = value.replace(".42.", ".43.");
         assert_eq!(b.session(&headers(&forged), 1000), None);
-        let other = Browser::with_key("x".repeat(64)).unwrap();
+        let other = Browser::with_key("x".repeat(64));
         assert_eq!(other.session(&headers(value), 1000), None);
         // Thirty days on, the person is signed out but the browser id (and CSRF) remain.
         let old = b.session(&headers(value), 1000 + SESSION_SECONDS).unwrap();
