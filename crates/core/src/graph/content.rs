@@ -98,6 +98,23 @@ pub(crate) async fn visible<S: Store>(
         .is_some_and(|t| app.role_of(t.user.id).is_some()))
 }
 
+/// The items the caller may see by [`visible`] (`app_of` names the app that made each), in
+/// their order.
+pub(crate) async fn visible_only<S: Store, T>(
+    g: &Graph<S>,
+    caller: &Caller,
+    items: Vec<T>,
+    app_of: impl Fn(&T) -> Option<Id>,
+) -> Result<Vec<T>, GraphError> {
+    let mut out = Vec::with_capacity(items.len());
+    for item in items {
+        if visible(g, caller, app_of(&item)).await? {
+            out.push(item);
+        }
+    }
+    Ok(out)
+}
+
 /// The `fields` parameter, parsed.
 fn fields_param(req: &GraphRequest) -> Result<Option<Vec<Field>>, GraphError> {
     req.params.get("fields").map(fields::parse).transpose()

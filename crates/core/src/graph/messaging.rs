@@ -237,13 +237,8 @@ struct View<'a, S> {
 impl<S: Store> View<'_, S> {
     /// The conversation's messages the caller may see, oldest first.
     async fn visible_messages(&self, c: &Conversation) -> Result<Vec<Message>, GraphError> {
-        let mut out = Vec::new();
-        for m in self.g.store().messages_of_conversation(c.id).await? {
-            if super::content::visible(self.g, self.caller, m.app_id).await? {
-                out.push(m);
-            }
-        }
-        Ok(out)
+        let all = self.g.store().messages_of_conversation(c.id).await?;
+        super::content::visible_only(self.g, self.caller, all, |m| m.app_id).await
     }
 
     /// The conversation as the caller sees it: `None` when it has messages and every one is
@@ -254,12 +249,7 @@ impl<S: Store> View<'_, S> {
     ) -> Result<Option<Conversation>, GraphError> {
         let all = self.g.store().messages_of_conversation(c.id).await?;
         let total = all.len();
-        let mut shown = Vec::new();
-        for m in all {
-            if super::content::visible(self.g, self.caller, m.app_id).await? {
-                shown.push(m);
-            }
-        }
+        let shown = super::content::visible_only(self.g, self.caller, all, |m| m.app_id).await?;
         if shown.len() == total {
             return Ok(Some(c));
         }

@@ -182,12 +182,7 @@ pub async fn read_call_to_actions<S: Store>(
 ) -> Result<Value, GraphError> {
     authorize(g, caller, page.id, &CALL_TO_ACTION).await?;
     let all = g.store().call_to_actions_of_page(page.id).await?;
-    let mut visible = Vec::with_capacity(all.len());
-    for item in all {
-        if super::content::visible(g, caller, item.app_id).await? {
-            visible.push(item);
-        }
-    }
+    let visible = super::content::visible_only(g, caller, all, |c| c.app_id).await?;
     let items: Vec<(crate::model::Id, Value)> = visible
         .iter()
         .map(|c| {
@@ -221,12 +216,7 @@ pub async fn read_instant_articles<S: Store>(
 ) -> Result<Value, GraphError> {
     authorize(g, caller, page.id, &INSTANT_ARTICLES).await?;
     let all = g.store().instant_articles_of_page(page.id).await?;
-    let mut visible = Vec::with_capacity(all.len());
-    for item in all {
-        if super::content::visible(g, caller, item.app_id).await? {
-            visible.push(item);
-        }
-    }
+    let visible = super::content::visible_only(g, caller, all, |a| a.app_id).await?;
     let items: Vec<(crate::model::Id, Value)> = visible
         .iter()
         .map(|a| {
