@@ -8,8 +8,8 @@ use std::sync::Arc;
 use clap::Args;
 
 use graphtoken_core::clock::VirtualClock;
-use graphtoken_core::seeding::{self, DEMO_PASSWORD};
-use graphtoken_core::service::Graph;
+use graphtoken_core::services::world::{self as seeding, DEMO_PASSWORD};
+use graphtoken_core::services::Services;
 use graphtoken_core::store::Store;
 use graphtoken_core::token;
 use graphtoken_server::AppState;
@@ -39,24 +39,24 @@ fn runtime() -> Result<tokio::runtime::Runtime, String> {
 }
 
 /// The store at `db`, migrated, and the service on it with the virtual clock as it was left.
-async fn open(db: &str) -> Result<(Graph<SqliteStore>, Arc<VirtualClock>), String> {
+async fn open(db: &str) -> Result<(Services<SqliteStore>, Arc<VirtualClock>), String> {
     let store = SqliteStore::open(db).map_err(|e| format!("cannot open {db}: {e}"))?;
     store
         .migrate()
         .await
         .map_err(|e| format!("cannot migrate {db}: {e}"))?;
     let clock = Arc::new(VirtualClock::default());
-    let graph = Graph::new(store, Arc::clone(&clock) as Arc<_>);
-    graph
+    let services = Services::new(store, Arc::clone(&clock) as Arc<_>);
+    services
         .restore_clock(&clock)
         .await
         .map_err(|e| format!("cannot read the clock offset: {e}"))?;
-    Ok((graph, clock))
+    Ok((services, clock))
 }
 
-async fn apply_seed(graph: &Graph<SqliteStore>, file: &Path) -> Result<(), String> {
+async fn apply_seed(services: &Services<SqliteStore>, file: &Path) -> Result<(), String> {
     let world = graphtoken_seed::load(file).map_err(|e| e.to_string())?;
-    let applied = seeding::apply(graph, &world)
+    let applied = seeding::apply(services, &world)
         .await
         .map_err(|e| e.to_string())?;
     eprintln!(
@@ -74,8 +74,8 @@ async fn apply_seed(graph: &Graph<SqliteStore>, file: &Path) -> Result<(), Strin
 
 pub fn seed_only(file: &Path, db: &str) -> Result<(), String> {
     runtime()?.block_on(async {
-        let (graph, _) = open(db).await?;
-        apply_seed(&graph, file).await
+        let (services, _) = open(db).await?;
+        apply_seed(&services, file).await
     })
 }
 
@@ -91,12 +91,12 @@ pub fn run(args: ServeArgs) -> Result<(), String> {
 }
 
 async fn serve(args: ServeArgs) -> Result<(), String> {
-    let (graph, clock) = open(&args.db).await?;
-    let empty = graph.store().is_empty().await.map_err(|e| e.to_string())?;
+    let (services, clock) = open(&args.db).await?;
+    let empty = services.is_empty().await.map_err(|e| e.to_string())?;
     match &args.seed {
-        Some(file) => apply_seed(&graph, file).await?,
+        Some(file) => apply_seed(&services, file).await?,
         None if empty => {
-            seeding::apply(&graph, &seeding::demo_world())
+            seeding::apply(&services, &seeding::demo_world())
                 .await
                 .map_err(|e| format!("cannot create the demo world: {e}"))?;
         }
@@ -121,7 +121,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     let stop = shutdown()?;
     // The demo banner (with the demo app's secret) is shown when the demo world is created.
     let banner = if args.seed.is_none() && empty {
-        demo_banner(&graph, addr, &shown_key).await?
+        demo_banner(&services, addr, &shown_key).await?
     } else {
         None
     };
@@ -136,15 +136,8 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     .map_err(|e| e.to_string())?;
     drop(out);
 
-    let browser = Arc::new(graphtoken_server::browser::Browser::load(&graph).await?);
-    let state = Arc::new(AppState {
-        graph,
-        clock,
-        admin_key,
-        faults: Default::default(),
-        callbacks: Default::default(),
-        browser,
-    });
+    let browser = Arc::new(graphtoken_server::browser::Browser::load(&services).await?);
+    let state = Arc::new(AppState::new(services, clock, admin_key, browser));
     graphtoken_server::serve(listener, state, stop)
         .await
         .map_err(|e| e.to_string())?;
@@ -178,19 +171,14 @@ fn shutdown() -> Result<impl std::future::Future<Output = ()>, String> {
 
 /// The banner for the demo world, when the database has it.
 async fn demo_banner(
-    graph: &Graph<SqliteStore>,
+    services: &Services<SqliteStore>,
     addr: SocketAddr,
     admin_key: &str,
 ) -> Result<Option<String>, String> {
     let (Some(app), Some(user)) = (
-        graph
-            .store()
-            .app_by_key("demo")
-            .await
-            .map_err(|e| e.to_string())?,
-        graph
-            .store()
-            .user_by_key("demo")
+        services.find_app("demo").await.map_err(|e| e.to_string())?,
+        services
+            .find_user("demo")
             .await
             .map_err(|e| e.to_string())?,
     ) else {

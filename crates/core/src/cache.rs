@@ -33,6 +33,26 @@ pub struct Ticket {
     removals: u64,
 }
 
+/// Tickets for every shard, taken before a load (see [`Cache::tickets`]).
+#[derive(Clone, Debug)]
+pub struct Tickets {
+    generation: u64,
+    removals: Vec<u64>,
+}
+
+impl Tickets {
+    pub fn of<K: ShardKey>(&self, key: &K) -> Ticket {
+        Ticket {
+            generation: self.generation,
+            removals: self
+                .removals
+                .get(key.shard() % SHARDS)
+                .copied()
+                .unwrap_or(u64::MAX),
+        }
+    }
+}
+
 impl<K: Hash + Eq + Clone + ShardKey, V> Cache<K, V> {
     /// A cache holding about `capacity` entries at most.
     pub fn new(capacity: usize) -> Self {
@@ -61,6 +81,19 @@ impl<K: Hash + Eq + Clone + ShardKey, V> Cache<K, V> {
         Ticket {
             generation: self.generation(),
             removals: self.shard(key).removals.load(Ordering::Acquire),
+        }
+    }
+
+    /// Tickets for every shard at once, for a load whose key is known only once it is read
+    /// (a token's session): [`Tickets::of`] picks the one for the key.
+    pub fn tickets(&self) -> Tickets {
+        Tickets {
+            generation: self.generation(),
+            removals: self
+                .shards
+                .iter()
+                .map(|s| s.removals.load(Ordering::Acquire))
+                .collect(),
         }
     }
 
@@ -150,6 +183,12 @@ impl ShardKey for u64 {
     }
 }
 
+impl ShardKey for i64 {
+    fn shard(&self) -> usize {
+        (*self as u64).shard()
+    }
+}
+
 impl ShardKey for (u64, u64) {
     fn shard(&self) -> usize {
         (self.0 ^ self.1.rotate_left(17) ^ (self.0 >> 7)) as usize
@@ -184,6 +223,14 @@ mod tests {
         c.remove(&3);
         c.put(3, Arc::new("stale"), t);
         assert_eq!(c.get(&3), None);
+        // Tickets taken for every shard at once honour a removal the same way.
+        let all = c.tickets();
+        c.remove(&4);
+        c.put(4, Arc::new("stale"), all.of(&4u64));
+        assert_eq!(c.get(&4), None);
+        let all = c.tickets();
+        c.put(4, Arc::new("fresh"), all.of(&4u64));
+        assert_eq!(c.get(&4).as_deref(), Some(&"fresh"));
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! The Page content store's records (spec §8): posts on a Page and comments on posts.
+//! The Page content store's records (spec §3, §8): posts on a Page and comments on posts, the
+//! Page's editable information, its call-to-action buttons and its Instant Articles.
 //!
 //! A post's public id is `<page-id>_<post-id>`, a comment's `<post-id>_<comment-id>`; the store
 //! numbers both in creation order, so newer content has larger ids.
@@ -56,6 +57,42 @@ impl Comment {
     pub fn public_id(&self) -> String {
         format!("{}_{}", self.post_id, self.id)
     }
+}
+
+/// A Page's editable information; `None` is unset.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PageInfo {
+    pub about: Option<String>,
+    pub description: Option<String>,
+    pub website: Option<String>,
+    pub phone: Option<String>,
+}
+
+/// A call-to-action button on a Page.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CallToAction {
+    /// Assigned by the store on insert.
+    pub id: Id,
+    pub page_id: Id,
+    /// `BOOK_NOW`, `CALL_NOW`, ...
+    pub kind: String,
+    pub web_url: Option<String>,
+    pub created_at: Unix,
+    /// The app it was made through (development-mode visibility).
+    pub app_id: Option<Id>,
+}
+
+/// An Instant Article of a Page.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InstantArticle {
+    /// Assigned by the store on insert.
+    pub id: Id,
+    pub page_id: Id,
+    pub html_source: String,
+    pub published: bool,
+    pub created_at: Unix,
+    /// The app it was made through (development-mode visibility).
+    pub app_id: Option<Id>,
 }
 
 /// What an id with an underscore names: `(<left>, <right>)`, both numbers.

@@ -1,15 +1,19 @@
-//! The events that end or narrow what tokens may do (spec §7), each with the reason
-//! (`error_subcode`) the affected tokens then fail with. See docs/invalidation.md.
+//! Every change of state, as one typed [`Event`] on one [`Bus`].
+//!
+//! Services are the only code that writes: each change is one service method that writes to the
+//! store and then publishes one event saying what changed. Whatever keeps state derived from the
+//! store subscribes: the caches drop exactly the entries an event touches (see
+//! `services::caches`), the server delivers the callbacks an event carries. A second instance
+//! will hear the same events through the database; the bus is the one hook for that.
+//!
+//! Events name what changed by id; they carry the ids a write touched that a subscriber could
+//! not find again cheaply (the sessions a reset ended, the tokens a logout ended).
 
-use crate::error::GraphError;
-use crate::model::{AccountStatus, Id, Invalidation, PageTasks};
-use crate::permissions::PUBLIC_PROFILE;
-use crate::service::Graph;
-use crate::store::Store;
-use crate::tasks::TaskSet;
-use crate::token;
+use std::sync::{Arc, RwLock};
 
-/// 466: the app removed itself (`DELETE /{user-id}/permissions`).
+use crate::model::{Id, TokenHash, Unix};
+
+/// 466: the app removed itself (`DELETE /{user-id}/permissions`), or a code was used twice.
 pub const REVOKED_BY_API: u32 = 466;
 /// 458: the person removed the app in their settings.
 pub const APP_REMOVED: u32 = 458;
@@ -18,122 +22,231 @@ pub const PASSWORD_CHANGED: u32 = 460;
 /// 467: the person logged out.
 pub const LOGGED_OUT: u32 = 467;
 
-impl<S: Store> Graph<S> {
-    fn why(&self, subcode: u32) -> Invalidation {
-        Invalidation {
-            at: self.now(),
-            subcode,
-        }
-    }
-
-    /// The app is uninstalled for the person: the grant goes (the next login asks again) and
-    /// every session with the app — so every user and Page token derived from them — fails with
-    /// `subcode` (466 through the API, 458 from the person's settings). False if the app was
-    /// not installed.
-    pub async fn uninstall(&self, user: Id, app: Id, subcode: u32) -> Result<bool, GraphError> {
-        let had = self.store().uninstall(user, app, self.why(subcode)).await?;
-        self.forget_grant(user, app);
-        self.forget_tokens();
-        Ok(had)
-    }
-
-    /// One permission revoked (`DELETE /{user-id}/permissions/{permission}`): tokens stay valid,
-    /// their scopes lose it, and it is reported `declined`.
-    pub async fn revoke_permission(
-        &self,
+/// A change of state. The closed catalogue of everything graphtoken writes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Event {
+    // ---- sessions and tokens ------------------------------------------------------------
+    /// A person logged in to an app: a new session with its first user token.
+    SessionStarted { session: i64, user: Id, app: Id },
+    /// Another token in a session: a long-lived exchange, a client code's token, a Page token.
+    TokenIssued {
+        session: i64,
         user: Id,
         app: Id,
-        permission: &str,
-    ) -> Result<(), GraphError> {
-        if permission == PUBLIC_PROFILE {
-            return Err(GraphError::param(
-                "public_profile cannot be revoked alone: delete /{user-id}/permissions to remove the app",
-            ));
-        }
-        let p = permission.to_string();
-        // Only a granted permission becomes declined; revoking what was never granted (or an
-        // app that is not installed) changes nothing and succeeds.
-        self.store()
-            .update_grant(user, app, move |old| {
-                let mut g = old?;
-                if !g.has(&p) {
-                    return None;
-                }
-                g.granted.retain(|x| *x != p);
-                g.declined.push(p);
-                Some(g)
-            })
-            .await?;
-        self.forget_grant(user, app);
-        Ok(())
-    }
-
-    /// Every session of the person, in every app, fails with 460 (password change or security
-    /// reset). Returns how many sessions ended.
-    pub async fn reset_sessions(&self, user: Id) -> Result<u64, GraphError> {
-        let n = self
-            .store()
-            .invalidate_sessions(user, None, self.why(PASSWORD_CHANGED))
-            .await?;
-        self.forget_tokens();
-        Ok(n)
-    }
-
-    /// A new password (its argon2id hash: hash it off the async runtime), then 460 everywhere.
-    pub async fn change_password(&self, user: Id, hash: String) -> Result<u64, GraphError> {
-        if !self.store().set_password(user, Some(hash)).await? {
-            return Err(GraphError::param(format!("no user {user}")));
-        }
-        self.forget_user(user);
-        self.reset_sessions(user).await
-    }
-
-    /// The person logs out of Facebook: short-lived tokens (and the Page tokens derived from
-    /// them) fail with 467; long-lived ones keep working, as a mobile app's do.
-    pub async fn logout(&self, user: Id) -> Result<u64, GraphError> {
-        let n = self
-            .store()
-            .invalidate_short_lived_tokens(user, self.why(LOGGED_OUT))
-            .await?;
-        self.forget_tokens();
-        Ok(n)
-    }
-
-    /// Checkpointed (459) or unconfirmed (464) until set back to active.
-    pub async fn set_account_status(
-        &self,
+        page: Option<Id>,
+    },
+    /// Sessions ended (a security reset, a reused code): every token derived from them fails
+    /// with `subcode`.
+    SessionsEnded {
         user: Id,
-        status: AccountStatus,
-    ) -> Result<(), GraphError> {
-        if !self.store().set_account_status(user, status).await? {
-            return Err(GraphError::param(format!("no user {user}")));
-        }
-        self.forget_user(user);
-        Ok(())
-    }
+        sessions: Vec<i64>,
+        subcode: u32,
+    },
+    /// Tokens ended one by one (a logout ends the short-lived ones and their Page tokens).
+    TokensEnded {
+        user: Id,
+        tokens: Vec<TokenHash>,
+        subcode: u32,
+    },
 
-    /// A new app secret. App tokens derive from the secret, so every app token of the old one
-    /// (and the old `app_id|secret` literal) stops working. The new secret is returned once.
-    pub async fn reset_secret(&self, app: Id) -> Result<String, GraphError> {
-        let secret = token::random_hex(32)?;
-        if !self.store().set_app_secret(app, &secret).await? {
-            return Err(GraphError::param(format!("no app {app}")));
-        }
-        self.forget_app(app);
-        Ok(secret)
-    }
+    // ---- grants -------------------------------------------------------------------------
+    /// What the person granted or declined to the app changed (a login, a consent, a revoked
+    /// permission).
+    GrantChanged { user: Id, app: Id },
+    /// The app was uninstalled for the person: the grant is gone and the sessions with the app
+    /// ended with `subcode`. `notify` is the deauthorize callback the app gets, if any.
+    AppUninstalled {
+        user: Id,
+        app: Id,
+        sessions: Vec<i64>,
+        subcode: u32,
+        notify: Option<Callback>,
+    },
+    /// The person asked the app to delete their data: the app's data-deletion URL is called.
+    DataDeletionRequested { user: Id, app: Id, notify: Callback },
 
-    /// A person's tasks on a Page. Losing every task makes their Page tokens for that Page fail
-    /// with 492 on their next use; changed tasks take effect on the next call.
-    pub async fn set_page_tasks(
-        &self,
+    // ---- people -------------------------------------------------------------------------
+    /// The person's record changed (name, account status).
+    PersonChanged { user: Id },
+    /// A new password: the person's sessions in every app ended (460).
+    PasswordChanged { user: Id, sessions: Vec<i64> },
+    /// A test user was made for an app.
+    TestUserCreated { user: Id, app: Id },
+    /// The person and everything of theirs are gone: their grants with `apps`, their tasks on
+    /// `pages`.
+    PersonDeleted {
+        user: Id,
+        apps: Vec<Id>,
+        pages: Vec<Id>,
+    },
+
+    // ---- apps and Pages -----------------------------------------------------------------
+    /// A new app secret: every app token of the old one stops working.
+    AppSecretReset { app: Id },
+    /// A person's tasks on a Page changed.
+    PageTasksChanged { page: Id, user: Id },
+    /// A Page's own record or settings changed.
+    PageChanged { page: Id },
+    /// A seed world was written: everything it names may have changed.
+    WorldApplied(Box<Touched>),
+
+    // ---- Page content ---------------------------------------------------------------------
+    /// A post, comment, message, button or article of a Page was made, changed or deleted.
+    ContentChanged {
         page: Id,
-        user: Id,
-        tasks: TaskSet,
-    ) -> Result<Option<PageTasks>, GraphError> {
-        let now = self.now();
-        let t = self.store().set_page_tasks(page, user, tasks, now).await?;
-        self.forget_tasks(page, user);
-        Ok(t)
+        item: Item,
+        change: Change,
+    },
+
+    // ---- login flows ----------------------------------------------------------------------
+    /// A step of a login flow that left a record behind (a code issued or redeemed, a device
+    /// login started, polled or answered).
+    Login { app: Id, step: LoginStep },
+
+    // ---- the emulator ---------------------------------------------------------------------
+    /// The virtual clock was moved: `offset` seconds from real time.
+    ClockMoved { now: Unix, offset: i64 },
+}
+
+/// What a seed world wrote.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Touched {
+    pub apps: Vec<Id>,
+    pub users: Vec<Id>,
+    pub pages: Vec<Id>,
+    /// `(user, app)`.
+    pub grants: Vec<(Id, Id)>,
+    /// `(page, user)`.
+    pub tasks: Vec<(Id, Id)>,
+}
+
+/// A piece of Page content, by its number.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Item {
+    Post(Id),
+    Comment(Id),
+    Message(Id),
+    CallToAction(Id),
+    InstantArticle(Id),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Change {
+    Created,
+    Updated,
+    Deleted,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LoginStep {
+    CodeIssued { user: Id },
+    CodeRedeemed { user: Id },
+    ClientCodeIssued { user: Id },
+    DeviceLoginStarted,
+    DeviceLoginPolled,
+    DeviceLoginAnswered { user: Id, approved: bool },
+}
+
+/// A form post an event makes to an app (spec §7): the deauthorize callback or the
+/// data-deletion request, each with a `signed_request`. Core decides what is sent; the server
+/// delivers it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Callback {
+    /// Unique in this process; the admin API lists deliveries by it.
+    pub id: u64,
+    /// `deauthorize` or `data_deletion`.
+    pub kind: &'static str,
+    pub url: String,
+    pub app_id: String,
+    /// The person's app-scoped id.
+    pub user_id: String,
+    /// The form body: `signed_request=…`.
+    pub form: Vec<(String, String)>,
+}
+
+impl std::fmt::Debug for Callback {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Callback")
+            .field("id", &self.id)
+            .field("kind", &self.kind)
+            .field("url", &self.url)
+            .field("app_id", &self.app_id)
+            .field("user_id", &self.user_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Event {
+    /// The callback this event makes to an app, if any.
+    pub fn callback(&self) -> Option<&Callback> {
+        match self {
+            Event::AppUninstalled { notify, .. } => notify.as_ref(),
+            Event::DataDeletionRequested { notify, .. } => Some(notify),
+            _ => None,
+        }
+    }
+}
+
+/// Whatever keeps state derived from the store. Called on the publishing task, right after the
+/// write: it must be quick and must not block (hand slow work to a queue of its own).
+pub trait Subscriber: Send + Sync {
+    fn on(&self, event: &Event);
+}
+
+/// The one event bus: every published event reaches every subscriber, in subscription order.
+#[derive(Default)]
+pub struct Bus {
+    subscribers: RwLock<Vec<Arc<dyn Subscriber>>>,
+}
+
+impl std::fmt::Debug for Bus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Bus").finish_non_exhaustive()
+    }
+}
+
+impl Bus {
+    pub fn subscribe(&self, subscriber: Arc<dyn Subscriber>) {
+        self.subscribers
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(subscriber);
+    }
+
+    pub fn publish(&self, event: &Event) {
+        let subscribers = self.subscribers.read().unwrap_or_else(|p| p.into_inner());
+        for s in subscribers.iter() {
+            s.on(event);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+
+    #[derive(Default)]
+    struct Seen(Mutex<Vec<Event>>);
+
+    impl Subscriber for Seen {
+        fn on(&self, event: &Event) {
+            self.0.lock().unwrap().push(event.clone());
+        }
+    }
+
+    #[test]
+    fn every_subscriber_hears_every_event_in_order() {
+        let bus = Bus::default();
+        let (a, b) = (Arc::new(Seen::default()), Arc::new(Seen::default()));
+        bus.subscribe(a.clone());
+        bus.subscribe(b.clone());
+        let e1 = Event::GrantChanged { user: 1, app: 2 };
+        let e2 = Event::AppSecretReset { app: 2 };
+        bus.publish(&e1);
+        bus.publish(&e2);
+        assert_eq!(*a.0.lock().unwrap(), vec![e1.clone(), e2.clone()]);
+        assert_eq!(*b.0.lock().unwrap(), vec![e1, e2]);
     }
 }

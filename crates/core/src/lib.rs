@@ -4,11 +4,11 @@
 //! catalogue and the services that answer Graph requests. It does not know HTTP or SQL: storage
 //! is the [`store::Store`] trait, time is the [`clock::Clock`] trait.
 
+pub mod auth;
 pub mod cache;
 pub mod clock;
 pub mod codes;
 pub mod content;
-pub mod dialog;
 pub mod error;
 pub mod events;
 pub mod fields;
@@ -21,8 +21,7 @@ pub mod policy;
 pub mod proof;
 pub mod ratelimit;
 pub mod request;
-pub mod seeding;
-pub mod service;
+pub mod services;
 pub mod signed_request;
 pub mod signin;
 pub mod store;

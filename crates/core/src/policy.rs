@@ -2,9 +2,9 @@
 //! task the person behind it must hold, and which permissions they must have granted the app.
 //! Handlers name the operation; this module answers allow, or Facebook's error.
 
+use crate::auth::{Caller, LoadedToken, Principal};
 use crate::error::GraphError;
-use crate::model::{Id, PageTasks};
-use crate::service::{Caller, Principal};
+use crate::model::{App, AppMode, Id, PageTasks};
 use crate::tasks::Task;
 
 /// The token an operation accepts.
@@ -192,15 +192,70 @@ pub fn check(
     Ok(())
 }
 
+/// Who may read or change a person's grant to the caller's app (`/{user}/permissions`, and
+/// `DELETE` on it): the person's own user token, or the app's token; `(#200)` for anyone else.
+pub fn grant_access(caller: &Caller, user: Id) -> Result<(), GraphError> {
+    match &caller.principal {
+        Principal::User(t) if t.user.id == user => Ok(()),
+        Principal::App(_) => Ok(()),
+        _ => Err(GraphError::permission_denied()),
+    }
+}
+
+/// Who may list a person's Pages (`/{user}/accounts`): only the person's own user token, and
+/// it lists them only with `pages_show_list` (without it the list is empty, as on Facebook).
+/// Returns whether the list has the Pages.
+pub fn pages_access(caller: &Caller, user: Id) -> Result<bool, GraphError> {
+    match &caller.principal {
+        Principal::User(t) if t.user.id == user => {
+            Ok(t.grant.as_ref().is_some_and(|g| g.has("pages_show_list")))
+        }
+        _ => Err(GraphError::permission_denied()),
+    }
+}
+
+/// The user token that may have a Page token for a Page (the `access_token` field, spec §2.8):
+/// a user token whose person holds a task there and whose grant includes `pages_show_list`.
+pub fn page_token_parent<'a>(
+    caller: &'a Caller,
+    tasks: Option<&PageTasks>,
+) -> Option<&'a LoadedToken> {
+    let Principal::User(t) = &caller.principal else {
+        return None;
+    };
+    let holds = tasks.is_some_and(|pt| !pt.tasks.is_empty());
+    (holds && t.grant.as_ref().is_some_and(|g| g.has("pages_show_list"))).then_some(&**t)
+}
+
+/// Whether the caller sees an app's own settings (`deauth_callback_url`): only with the app's
+/// own token.
+pub fn sees_app_settings(caller: &Caller, app: Id) -> bool {
+    matches!(&caller.principal, Principal::App(a) if a.id == app)
+}
+
+/// Whether the caller may see content (a post, a comment, a message, a button, an article) the
+/// app `made_by` created: always, unless that app is in development mode and the caller's person
+/// has no role on it (spec §4). To anyone else such content does not exist.
+pub fn sees(caller: &Caller, made_by: Option<&App>) -> bool {
+    let Some(app) = made_by else { return true };
+    if app.mode != AppMode::Development {
+        return true;
+    }
+    caller
+        .principal
+        .loaded()
+        .is_some_and(|t| app.role_of(t.user.id).is_some())
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
 
     use super::*;
+    use crate::auth::LoadedToken;
     use crate::model::{
         AccountStatus, App, AppMode, Grant, Page, Platform, Session, StoredKind, TokenRecord, User,
     };
-    use crate::service::LoadedToken;
     use crate::store::TokenEntry;
     use crate::tasks::TaskSet;
 
@@ -266,16 +321,13 @@ mod tests {
             created_at: 0,
         };
         Arc::new(LoadedToken {
-            entry: Arc::new(TokenEntry {
-                token,
-                session: Session {
-                    id: 1,
-                    user_id: 2,
-                    app_id: 1,
-                    created_at: 0,
-                    invalidated: None,
-                },
-                asid: 3,
+            entry: Arc::new(TokenEntry { token, asid: 3 }),
+            session: Arc::new(Session {
+                id: 1,
+                user_id: 2,
+                app_id: 1,
+                created_at: 0,
+                invalidated: None,
             }),
             app: Arc::new(app),
             user: Arc::new(user),

@@ -23,11 +23,10 @@ use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hash};
 use std::sync::{Mutex, MutexGuard};
 
+use crate::auth::Principal;
 use crate::cache::KeyHasher;
 use crate::error::GraphError;
 use crate::model::{App, Id, Unix};
-use crate::service::{Caller, Graph, Principal};
-use crate::store::Store;
 
 /// Calls per hour for a whole app, unless the app sets `rate_limits.app`.
 pub const DEFAULT_APP: u32 = 20_000;
@@ -133,73 +132,41 @@ fn shares(pct: u8) -> String {
     format!("{{\"call_count\":{pct},\"total_time\":{pct},\"total_cputime\":{pct}}}")
 }
 
-/// Counts the call of `caller` on `node` (the first path segment; `None` for `debug_token`) and
-/// refuses it when a budget is spent. `usage` is set either way, for the response headers.
-pub async fn admit<S: Store>(
-    g: &Graph<S>,
-    caller: &Caller,
-    node: Option<&str>,
-    usage: &mut Option<Usage>,
-) -> Result<(), GraphError> {
-    let app = caller.principal.app();
-    let call = call_of(g, caller, node).await?;
-    let (u, refused) = g.limiter.admit(&call, Budgets::of(app), g.now());
-    *usage = Some(u);
-    match refused {
-        None => Ok(()),
-        Some((limit, minutes)) => Err(match limit {
+impl Call {
+    /// What a call with `principal`'s token counts against. `page` is the Page the call is on
+    /// when it is one (a user-token call on a Page also counts against the Page, error 32).
+    pub fn of(principal: &Principal, page: Option<Id>) -> Call {
+        let app = principal.app().id;
+        match principal {
+            Principal::User(t) => Call {
+                app,
+                user: Some(t.user.id),
+                page: page.map(|p| (p, PageVia::UserToken)),
+            },
+            Principal::Page(t) => Call {
+                app,
+                user: None,
+                page: t.page.as_ref().map(|(p, _)| (p.id, PageVia::PageToken)),
+            },
+            Principal::App(_) | Principal::Client(_) => Call {
+                app,
+                user: None,
+                page: None,
+            },
+        }
+    }
+}
+
+impl Limit {
+    /// The error for a call refused by this budget, regaining access in `minutes`.
+    pub fn error(self, minutes: u32) -> GraphError {
+        match self {
             Limit::App => GraphError::app_rate_limited(minutes),
             Limit::User => GraphError::user_rate_limited(minutes),
             Limit::Page(PageVia::UserToken) => GraphError::page_rate_limited(minutes),
             Limit::Page(PageVia::PageToken) => GraphError::page_business_rate_limited(minutes),
-        }),
-    }
-}
-
-/// The caller's usage now, without counting a call (for answers that never reach the Graph,
-/// such as injected faults, which still carry the usage headers).
-pub async fn peek<S: Store>(
-    g: &Graph<S>,
-    caller: &Caller,
-    node: Option<&str>,
-) -> Result<Usage, GraphError> {
-    let call = call_of(g, caller, node).await?;
-    let budgets = Budgets::of(caller.principal.app());
-    Ok(g.limiter.account(&call, budgets, g.now(), false).0)
-}
-
-/// What a call of this caller counts against.
-async fn call_of<S: Store>(
-    g: &Graph<S>,
-    caller: &Caller,
-    node: Option<&str>,
-) -> Result<Call, GraphError> {
-    let app = caller.principal.app();
-    Ok(match &caller.principal {
-        Principal::User(t) => {
-            // A user-token call on a Page also counts against the Page (error 32). The person's
-            // own app-scoped id is never a Page, so the common `/{my-id}` costs no lookup.
-            let page = match node.and_then(|n| n.parse::<Id>().ok()) {
-                Some(id) if id != t.asid && id != t.user.id => g.page(id).await?.map(|p| p.id),
-                _ => None,
-            };
-            Call {
-                app: app.id,
-                user: Some(t.user.id),
-                page: page.map(|p| (p, PageVia::UserToken)),
-            }
         }
-        Principal::Page(t) => Call {
-            app: app.id,
-            user: None,
-            page: t.page.as_ref().map(|(p, _)| (p.id, PageVia::PageToken)),
-        },
-        Principal::App(_) | Principal::Client(_) => Call {
-            app: app.id,
-            user: None,
-            page: None,
-        },
-    })
+    }
 }
 
 /// The counters of one server.

@@ -29,13 +29,11 @@ impl std::error::Error for StoreError {}
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
-/// A stored token with its session and the person's app-scoped id for its app: what a cache
-/// miss on the hot path reads, in one query. The app, person, grant and Page come from their
-/// own caches.
+/// A stored token and the person's app-scoped id for its app: what the token cache holds. It
+/// carries no session state (sessions are cached on their own, so ending one drops one entry).
 #[derive(Clone, Debug)]
 pub struct TokenEntry {
     pub token: TokenRecord,
-    pub session: Session,
     pub asid: Id,
 }
 
@@ -146,39 +144,41 @@ pub trait Store: Send + Sync + 'static {
         &self,
         hash: TokenHash,
     ) -> impl Future<Output = StoreResult<Option<TokenRecord>>> + Send;
-    /// The token with its session and app-scoped id (see [`TokenEntry`]).
+    /// The token with its app-scoped id (see [`TokenEntry`]) and its session, in one read: what
+    /// a cache miss on the hot path costs.
     fn token_entry(
         &self,
         hash: TokenHash,
-    ) -> impl Future<Output = StoreResult<Option<TokenEntry>>> + Send;
+    ) -> impl Future<Output = StoreResult<Option<(TokenEntry, Session)>>> + Send;
 
     // ---- events (spec §7) -------------------------------------------------------------------
 
     /// Uninstalls the app for the person, in one transaction: removes the grant and invalidates
-    /// every session with the app that still works. True if there was a grant.
+    /// every session with the app that still works. Returns whether there was a grant, and the
+    /// sessions it ended.
     fn uninstall(
         &self,
         user: Id,
         app: Id,
         why: Invalidation,
-    ) -> impl Future<Output = StoreResult<bool>> + Send;
+    ) -> impl Future<Output = StoreResult<(bool, Vec<i64>)>> + Send;
 
     /// Invalidates the person's sessions that still work — with `app`, or with every app — and
-    /// so every token derived from them. Returns how many sessions it ended.
+    /// so every token derived from them. Returns the sessions it ended.
     fn invalidate_sessions(
         &self,
         user: Id,
         app: Option<Id>,
         why: Invalidation,
-    ) -> impl Future<Output = StoreResult<u64>> + Send;
+    ) -> impl Future<Output = StoreResult<Vec<i64>>> + Send;
 
     /// Invalidates the person's short-lived tokens that still work (user tokens and the Page
-    /// tokens derived from them), in every app. Returns how many.
+    /// tokens derived from them), in every app. Returns their hashes.
     fn invalidate_short_lived_tokens(
         &self,
         user: Id,
         why: Invalidation,
-    ) -> impl Future<Output = StoreResult<u64>> + Send;
+    ) -> impl Future<Output = StoreResult<Vec<TokenHash>>> + Send;
 
     /// False when there is no such person.
     fn set_password(
@@ -296,24 +296,24 @@ pub trait Store: Send + Sync + 'static {
     fn page_info(
         &self,
         page: Id,
-    ) -> impl Future<Output = StoreResult<Option<crate::graph::page_settings::PageInfo>>> + Send;
+    ) -> impl Future<Output = StoreResult<Option<crate::content::PageInfo>>> + Send;
     /// Sets the fields that are `Some` (an empty string clears one). False when there is no such
     /// Page.
     fn set_page_info(
         &self,
         page: Id,
-        info: &crate::graph::page_settings::PageInfo,
+        info: &crate::content::PageInfo,
     ) -> impl Future<Output = StoreResult<bool>> + Send;
     /// Stores a new button (its `id` is ignored) and returns its number (never reused).
     fn insert_call_to_action(
         &self,
-        cta: &crate::graph::page_settings::CallToAction,
+        cta: &crate::content::CallToAction,
     ) -> impl Future<Output = StoreResult<Id>> + Send;
     /// The Page's buttons, oldest first.
     fn call_to_actions_of_page(
         &self,
         page: Id,
-    ) -> impl Future<Output = StoreResult<Vec<crate::graph::page_settings::CallToAction>>> + Send;
+    ) -> impl Future<Output = StoreResult<Vec<crate::content::CallToAction>>> + Send;
     /// False when the Page has no such button.
     fn delete_call_to_action(
         &self,
@@ -323,13 +323,13 @@ pub trait Store: Send + Sync + 'static {
     /// Stores a new article (its `id` is ignored) and returns its number (never reused).
     fn insert_instant_article(
         &self,
-        article: &crate::graph::page_settings::InstantArticle,
+        article: &crate::content::InstantArticle,
     ) -> impl Future<Output = StoreResult<Id>> + Send;
     /// The Page's articles, oldest first.
     fn instant_articles_of_page(
         &self,
         page: Id,
-    ) -> impl Future<Output = StoreResult<Vec<crate::graph::page_settings::InstantArticle>>> + Send;
+    ) -> impl Future<Output = StoreResult<Vec<crate::content::InstantArticle>>> + Send;
     /// False when the Page has no such article.
     fn delete_instant_article(
         &self,

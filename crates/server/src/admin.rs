@@ -125,7 +125,7 @@ async fn issue_token<S: Store>(State(st): St<S>, bytes: Bytes) -> Answer {
             ))
         }
     };
-    let g = &st.graph;
+    let g = &st.services;
     let user = g
         .find_user(&user)
         .await?
@@ -150,20 +150,20 @@ async fn debug_token<S: Store>(State(st): St<S>, bytes: Bytes) -> Answer {
     let m = body(&bytes)?;
     let t =
         text(&m, "token").ok_or_else(|| error(StatusCode::BAD_REQUEST, "`token` is required"))?;
-    let data = graphtoken_core::graph::debug_data(&st.graph, &t).await?;
+    let data = graphtoken_core::graph::debug_data(&st.services, &t).await?;
     Ok(render::json(StatusCode::OK, &json!({ "data": data })))
 }
 
 /// `GET /_admin/clock` → `{"now": unix}`.
 async fn clock<S: Store>(State(st): St<S>) -> Response {
-    render::json(StatusCode::OK, &json!({ "now": st.graph.now() }))
+    render::json(StatusCode::OK, &json!({ "now": st.services.now() }))
 }
 
 /// `POST /_admin/clock {"advance_seconds": N}` or `{"set": unix}` → `{"now"}`.
 async fn move_clock<S: Store>(State(st): St<S>, bytes: Bytes) -> Answer {
     let m = body(&bytes)?;
     let target = match (m.get("advance_seconds"), m.get("set")) {
-        (Some(a), None) => st.graph.now().saturating_add(a.as_i64().ok_or_else(|| {
+        (Some(a), None) => st.services.now().saturating_add(a.as_i64().ok_or_else(|| {
             error(
                 StatusCode::BAD_REQUEST,
                 "`advance_seconds` must be a whole number",
@@ -179,7 +179,7 @@ async fn move_clock<S: Store>(State(st): St<S>, bytes: Bytes) -> Answer {
             ))
         }
     };
-    let now = st.graph.set_clock(&st.clock, target).await?;
+    let now = st.services.set_clock(&st.clock, target).await?;
     Ok(render::json(StatusCode::OK, &json!({ "now": now })))
 }
 

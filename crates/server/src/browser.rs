@@ -12,7 +12,7 @@ use tokio::sync::Semaphore;
 use graphtoken_core::error::GraphError;
 use graphtoken_core::model::{Id, Unix, User};
 use graphtoken_core::password;
-use graphtoken_core::service::Graph;
+use graphtoken_core::services::Services;
 use graphtoken_core::signin::Throttle;
 use graphtoken_core::store::Store;
 use graphtoken_core::token;
@@ -72,13 +72,12 @@ impl std::fmt::Debug for Browser {
 
 impl Browser {
     /// Loads the cookie key from the store, making one on first start.
-    pub async fn load<S: Store>(g: &Graph<S>) -> Result<Self, String> {
-        let key = match g.store().setting(KEY_SETTING).await {
+    pub async fn load<S: Store>(g: &Services<S>) -> Result<Self, String> {
+        let key = match g.setting(KEY_SETTING).await {
             Ok(Some(k)) if k.len() >= 64 => k,
             Ok(_) => {
                 let k = token::random_hex(64).map_err(|e| e.to_string())?;
-                g.store()
-                    .put_setting(KEY_SETTING, &k)
+                g.put_setting(KEY_SETTING, &k)
                     .await
                     .map_err(|e| e.to_string())?;
                 k

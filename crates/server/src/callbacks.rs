@@ -3,15 +3,19 @@
 //! retried with backoff, and listed by `GET /_admin/callbacks` (attempts, status, the app's
 //! answer; a data-deletion answer must carry `url` and `confirmation_code`).
 //!
+//! Core decides which events notify apps and builds each callback ([`Event::callback`]); this
+//! module subscribes to the event bus and only delivers.
+//!
 //! Delivery speaks plain HTTP (the emulator's apps listen on loopback); an `https://` URL fails
 //! with a clear error in the listing.
 
 use std::io::Read;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use serde_json::{json, Value};
+
+use graphtoken_core::events::{Callback, Event, Subscriber};
 
 /// Attempts per delivery, waiting 0.5 s, 1 s, 2 s, 4 s between them.
 const ATTEMPTS: u32 = 5;
@@ -54,23 +58,22 @@ impl Delivery {
 #[derive(Default, Clone)]
 pub struct Callbacks {
     log: Arc<Mutex<Vec<Delivery>>>,
-    next: Arc<AtomicU64>,
 }
 
-/// What one callback carries.
-pub struct Callback {
-    pub kind: &'static str,
-    pub url: String,
-    pub app_id: String,
-    pub user_id: String,
-    /// The form body: `signed_request=…`.
-    pub form: Vec<(String, String)>,
+impl Subscriber for Callbacks {
+    /// Every callback an event carries is queued for delivery; the write that published the
+    /// event never waits for it.
+    fn on(&self, event: &Event) {
+        if let Some(cb) = event.callback() {
+            self.send(cb.clone());
+        }
+    }
 }
 
 impl Callbacks {
-    /// Queues a delivery and returns its id at once; the request that caused it never waits.
-    pub fn send(&self, cb: Callback) -> u64 {
-        let id = self.next.fetch_add(1, Ordering::Relaxed) + 1;
+    /// Queues a delivery; it is listed at once under the callback's id.
+    fn send(&self, cb: Callback) {
+        let id = cb.id;
         self.update(|log| {
             if log.len() >= KEPT {
                 // Forget the oldest finished delivery; ones still retrying stay listed.
@@ -94,8 +97,11 @@ impl Callbacks {
             });
         });
         let this = self.clone();
-        tokio::spawn(async move { this.deliver(id, cb).await });
-        id
+        // Events are published on the runtime's tasks; outside one (a seed applied by the CLI)
+        // no event carries a callback, and there is nothing to deliver on.
+        if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            rt.spawn(async move { this.deliver(id, cb).await });
+        }
     }
 
     /// `{"data": [...]}`, newest first.

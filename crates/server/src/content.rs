@@ -33,7 +33,7 @@ async fn follower_comment<S: Store>(
     Path((p, post)): Path<(String, String)>,
     bytes: Bytes,
 ) -> Answer {
-    let g = &st.graph;
+    let g = &st.services;
     let page = g
         .find_page(&p)
         .await?
@@ -51,10 +51,8 @@ async fn follower_comment<S: Store>(
     };
     let number = number.ok_or_else(no_post)?;
     let the_post = g
-        .store()
         .post(number)
-        .await
-        .map_err(graphtoken_core::error::GraphError::from)?
+        .await?
         .filter(|x| x.page_id == page.id)
         .ok_or_else(no_post)?;
     let m = body(&bytes)?;
@@ -71,7 +69,7 @@ async fn follower_comment<S: Store>(
         .find_user(&who)
         .await?
         .ok_or_else(|| error(StatusCode::NOT_FOUND, format!("no user `{who}`")))?;
-    let mut comment = Comment {
+    let comment = Comment {
         id: 0,
         post_id: the_post.id,
         app_id: None,
@@ -80,11 +78,7 @@ async fn follower_comment<S: Store>(
         hidden: false,
         created_at: g.now(),
     };
-    comment.id = g
-        .store()
-        .insert_comment(&comment)
-        .await
-        .map_err(graphtoken_core::error::GraphError::from)?;
+    let comment = g.add_comment(page.id, comment).await?;
     Ok(render::json(
         StatusCode::OK,
         &json!({ "id": comment.public_id() }),

@@ -14,12 +14,10 @@ use graphtoken_core::error::GraphError;
 use graphtoken_core::events::APP_REMOVED;
 use graphtoken_core::model::{AccountStatus, App, Page, User};
 use graphtoken_core::password;
-use graphtoken_core::signed_request;
 use graphtoken_core::store::Store;
 use graphtoken_core::tasks::{PageRole, Task, TaskSet};
 
 use crate::admin::{body, error, text, AdminError, Answer, St};
-use crate::callbacks::Callback;
 use crate::render;
 use crate::AppState;
 
@@ -49,21 +47,21 @@ fn ok(v: Value) -> Answer {
 }
 
 async fn user<S: Store>(st: &AppState<S>, r: &str) -> Result<User, AdminError> {
-    st.graph
+    st.services
         .find_user(r)
         .await?
         .ok_or_else(|| error(StatusCode::NOT_FOUND, format!("no user `{r}`")))
 }
 
 async fn app<S: Store>(st: &AppState<S>, r: &str) -> Result<App, AdminError> {
-    st.graph
+    st.services
         .find_app(r)
         .await?
         .ok_or_else(|| error(StatusCode::NOT_FOUND, format!("no app `{r}`")))
 }
 
 async fn page<S: Store>(st: &AppState<S>, r: &str) -> Result<Page, AdminError> {
-    st.graph
+    st.services
         .find_page(r)
         .await?
         .ok_or_else(|| error(StatusCode::NOT_FOUND, format!("no page `{r}`")))
@@ -73,33 +71,11 @@ async fn page<S: Store>(st: &AppState<S>, r: &str) -> Result<Page, AdminError> {
 /// the app's deauthorize callback gets a `signed_request` (spec §7) in the background.
 async fn remove_app<S: Store>(State(st): St<S>, Path((u, a)): Path<(String, String)>) -> Answer {
     let (user, app) = (user(&st, &u).await?, app(&st, &a).await?);
-    let was_installed = st.graph.uninstall(user.id, app.id, APP_REMOVED).await?;
-    let callback = match (&app.deauthorize_callback_url, was_installed) {
-        (Some(url), true) => {
-            let asid = st.graph.asid(user.id, app.id).await?.to_string();
-            let payload = json!({
-                "user_id": asid,
-                "algorithm": "HMAC-SHA256",
-                "issued_at": st.graph.now(),
-            });
-            let form = vec![(
-                "signed_request".to_string(),
-                signed_request::encode(&app.secret, &payload),
-            )];
-            Some(st.callbacks.send(Callback {
-                kind: "deauthorize",
-                url: url.clone(),
-                app_id: app.id.to_string(),
-                user_id: asid,
-                form,
-            }))
-        }
-        _ => None,
-    };
+    let done = st.services.uninstall(user.id, &app, APP_REMOVED).await?;
     ok(json!({
         "success": true,
-        "was_installed": was_installed,
-        "callback": callback.map(|id| id.to_string()),
+        "was_installed": done.was_installed,
+        "callback": done.callback.map(|id| id.to_string()),
     }))
 }
 
@@ -114,24 +90,10 @@ async fn data_deletion<S: Store>(State(st): St<S>, Path((u, a)): Path<(String, S
             format!("app `{a}` has no data_deletion_url (seed field)"),
         )
     })?;
-    let asid = st.graph.asid(user.id, app.id).await?.to_string();
-    let now = st.graph.now();
-    let payload = json!({
-        "user_id": asid,
-        "algorithm": "HMAC-SHA256",
-        "issued_at": now,
-        "expires": now + 3600,
-    });
-    let id = st.callbacks.send(Callback {
-        kind: "data_deletion",
-        url,
-        app_id: app.id.to_string(),
-        user_id: asid,
-        form: vec![(
-            "signed_request".to_string(),
-            signed_request::encode(&app.secret, &payload),
-        )],
-    });
+    let id = st
+        .services
+        .request_data_deletion(user.id, &app, &url)
+        .await?;
     ok(json!({ "success": true, "callback": id.to_string() }))
 }
 
@@ -147,21 +109,21 @@ async fn password<S: Store>(State(st): St<S>, Path(u): Path<String>, bytes: Byte
         .await
         .map_err(GraphError::internal_because)?
         .map_err(GraphError::from)?;
-    let ended = st.graph.change_password(user.id, hash).await?;
+    let ended = st.services.change_password(user.id, hash).await?;
     ok(json!({ "success": true, "sessions_ended": ended }))
 }
 
 /// A security reset: 190/460 for every session of the person, in every app.
 async fn invalidate<S: Store>(State(st): St<S>, Path(u): Path<String>) -> Answer {
     let user = user(&st, &u).await?;
-    let ended = st.graph.reset_sessions(user.id).await?;
+    let ended = st.services.reset_sessions(user.id).await?;
     ok(json!({ "success": true, "sessions_ended": ended }))
 }
 
 /// The person logs out: 190/467 for their short-lived tokens; long-lived ones keep working.
 async fn logout<S: Store>(State(st): St<S>, Path(u): Path<String>) -> Answer {
     let user = user(&st, &u).await?;
-    let ended = st.graph.logout(user.id).await?;
+    let ended = st.services.logout(user.id).await?;
     ok(json!({ "success": true, "tokens_ended": ended }))
 }
 
@@ -178,14 +140,14 @@ async fn status<S: Store>(State(st): St<S>, Path(u): Path<String>, bytes: Bytes)
                 "`status` must be one of active, checkpointed, unconfirmed",
             )
         })?;
-    st.graph.set_account_status(user.id, status).await?;
+    st.services.set_account_status(user.id, status).await?;
     ok(json!({ "success": true, "status": status.as_str() }))
 }
 
 /// A new app secret, returned once: every app token of the old secret stops working.
 async fn reset_secret<S: Store>(State(st): St<S>, Path(a): Path<String>) -> Answer {
     let app = app(&st, &a).await?;
-    let secret = st.graph.reset_secret(app.id).await?;
+    let secret = st.services.reset_secret(app.id).await?;
     ok(json!({ "app_id": app.id.to_string(), "secret": secret }))
 }
 
@@ -228,7 +190,7 @@ async fn page_tasks<S: Store>(State(st): St<S>, Path(p): Path<String>, bytes: By
             ))
         }
     };
-    let now_held = st.graph.set_page_tasks(page.id, user.id, tasks).await?;
+    let now_held = st.services.set_page_tasks(page.id, user.id, tasks).await?;
     let names: Vec<&str> = now_held.map(|t| t.tasks.names()).unwrap_or_default();
     ok(json!({ "page_id": page.id.to_string(), "user_id": user.id.to_string(), "tasks": names }))
 }

@@ -18,10 +18,10 @@ use axum::routing::{delete, get};
 use axum::Router;
 use serde_json::{json, Map, Value};
 
+use graphtoken_core::auth::{Inspection, Principal};
 use graphtoken_core::error::{GraphError, More};
 use graphtoken_core::model::{Id, Unix};
 use graphtoken_core::request::{GraphRequest, Method};
-use graphtoken_core::service::{Inspection, Principal};
 use graphtoken_core::store::Store;
 
 use crate::render;
@@ -365,7 +365,7 @@ pub async fn intercept<S: Store>(
                     continue;
                 }
                 let ctx = Ctx {
-                    now: st.graph.now(),
+                    now: st.services.now(),
                     app: who.app.or(f.matcher.app.as_ref().map(|a| a.1)),
                     asid: who.asid,
                     node: req.path.first().map_or("", String::as_str),
@@ -386,13 +386,11 @@ pub async fn intercept<S: Store>(
     let mut resp = render::graph(&req.version, trace, Err(e));
     // Injected answers carry the usage headers too; the injected call itself is not counted.
     if let Some(caller) = match req.token.as_deref() {
-        Some(t) => st.graph.authenticate(t).await.ok(),
+        Some(t) => st.services.authenticate(t).await.ok(),
         None => None,
     } {
         let node = req.path.first().map(String::as_str);
-        let usage = graphtoken_core::ratelimit::peek(&st.graph, &caller, node)
-            .await
-            .ok();
+        let usage = st.services.peek_usage(&caller, node).await.ok();
         render::usage(&mut resp, usage.as_ref());
     }
     Some(resp)
@@ -402,7 +400,7 @@ pub async fn intercept<S: Store>(
 async fn who<S: Store>(st: &AppState<S>, req: &GraphRequest) -> Who {
     let mut w = Who::default();
     if let Some(token) = req.token.as_deref() {
-        if let Ok(Inspection::Known { principal, .. }) = st.graph.inspect(token).await {
+        if let Ok(Inspection::Known { principal, .. }) = st.services.inspect(token).await {
             match principal {
                 Principal::User(t) | Principal::Page(t) => {
                     w.app = Some(t.app.id);
@@ -660,7 +658,7 @@ async fn matcher<S: Store>(st: &AppState<S>, o: &Map<String, Value>) -> Result<M
             Some(Method::parse(&x).ok_or_else(|| bad("`method` must be GET, POST or DELETE"))?);
     }
     mt.token = string(o, "token")?;
-    let g = &st.graph;
+    let g = &st.services;
     if let Some(a) = string(o, "app")? {
         let app = g.find_app(&a).await.map_err(store_failed)?;
         let app = app.ok_or_else(|| fail(StatusCode::NOT_FOUND, format!("no app `{a}`")))?;

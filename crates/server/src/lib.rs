@@ -26,7 +26,7 @@ use axum::Router;
 use graphtoken_core::clock::VirtualClock;
 use graphtoken_core::error::GraphError;
 use graphtoken_core::graph;
-use graphtoken_core::service::Graph;
+use graphtoken_core::services::Services;
 use graphtoken_core::store::Store;
 
 /// The largest request body read (form or JSON parameters; uploads are not served).
@@ -34,8 +34,8 @@ const MAX_BODY: usize = 1 << 20;
 
 /// What every handler shares.
 pub struct AppState<S> {
-    pub graph: Graph<S>,
-    /// The emulator's virtual clock (the same one `graph` reads).
+    pub services: Services<S>,
+    /// The emulator's virtual clock (the same one `services` reads).
     pub clock: Arc<VirtualClock>,
     /// The key the admin API wants as `Authorization: Bearer <key>`.
     pub admin_key: String,
@@ -45,6 +45,27 @@ pub struct AppState<S> {
     pub callbacks: callbacks::Callbacks,
     /// The login pages' cookie key, sign-in throttling and password checks.
     pub browser: Arc<browser::Browser>,
+}
+
+impl<S: Store> AppState<S> {
+    /// The server's state on `services`: the callbacks subscribe to its events.
+    pub fn new(
+        services: Services<S>,
+        clock: Arc<VirtualClock>,
+        admin_key: String,
+        browser: Arc<browser::Browser>,
+    ) -> Self {
+        let callbacks = callbacks::Callbacks::default();
+        services.subscribe(Arc::new(callbacks.clone()));
+        AppState {
+            services,
+            clock,
+            admin_key,
+            faults: Default::default(),
+            callbacks,
+            browser,
+        }
+    }
 }
 
 /// Serves until `shutdown` resolves, then finishes the requests in flight.
@@ -117,7 +138,7 @@ pub(crate) async fn graph_request<S: Store>(
     if let Some(resp) = faults::intercept(&st, &req, &trace).await {
         return resp;
     }
-    let answer = graph::answer(&st.graph, &req).await;
+    let answer = graph::answer(&st.services, &req).await;
     let mut response = render::graph(&req.version, &trace, answer.result);
     render::usage(&mut response, answer.usage.as_ref());
     response

@@ -11,12 +11,12 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
 
-use graphtoken_core::codes::{self, DeviceState};
-use graphtoken_core::dialog::{self, AuthType, Dialog, Next, Refusal};
+use graphtoken_core::codes;
 use graphtoken_core::error::GraphError;
 use graphtoken_core::model::{AccountStatus, Id, User};
 use graphtoken_core::permissions::{self, PUBLIC_PROFILE};
 use graphtoken_core::request::Params;
+use graphtoken_core::services::dialog::{self, AuthType, Dialog, Next, Refusal};
 use graphtoken_core::signin::{self, Key};
 use graphtoken_core::store::Store;
 
@@ -101,11 +101,11 @@ async fn versioned_dialog<S: Store>(st: St<S>, req: Request) -> Response {
 /// goes straight back.
 async fn dialog_page<S: Store>(State(st): St<S>, req: Request) -> Response {
     let params = query_params(&req);
-    let d = match dialog::open(&st.graph, &params).await {
+    let d = match dialog::open(&st.services, &params).await {
         Ok(d) => d,
         Err(r) => return error_page(&r),
     };
-    let now = st.graph.now();
+    let now = st.services.now();
     let (session, new) = match st.browser.session_or_new(req.headers(), now) {
         Ok(s) => s,
         Err(e) => return broken(e),
@@ -146,7 +146,7 @@ async fn dialog_page<S: Store>(State(st): St<S>, req: Request) -> Response {
         ..session
     };
     let cookie = Some(st.browser.set_cookie(&session));
-    match dialog::next(&st.graph, &d, user.id).await {
+    match dialog::next(&st.services, &d, user.id).await {
         Err(e) => broken(e),
         Ok(Next::Refuse(r)) => error_page(&r),
         Ok(Next::Return) => finish(&st, &d, &user, &[], cookie).await,
@@ -179,7 +179,7 @@ async fn signed_in_user<S: Store>(
     };
     // A password changed since the sign-in ends it.
     Ok(st
-        .graph
+        .services
         .user(id)
         .await?
         .filter(|u| st.browser.stamp(u) == session.stamp)
@@ -265,11 +265,11 @@ async fn finish<S: Store>(
     chosen: &[String],
     cookie: Option<String>,
 ) -> Response {
-    let grant = match dialog::consent(&st.graph, &d.app, user.id, &d.scopes, chosen).await {
+    let grant = match dialog::consent(&st.services, &d.app, user.id, &d.scopes, chosen).await {
         Ok(g) => g,
         Err(e) => return broken(e),
     };
-    match dialog::complete(&st.graph, d, user, &grant).await {
+    match dialog::complete(&st.services, d, user, &grant).await {
         Ok(location) => browser::redirect(&location, cookie),
         Err(e) => broken(e),
     }
@@ -278,7 +278,7 @@ async fn finish<S: Store>(
 /// `POST /dialog/oauth/confirm`: Continue or Cancel on the consent page.
 async fn confirm<S: Store>(State(st): St<S>, headers: HeaderMap, bytes: Bytes) -> Response {
     let f = form(&bytes);
-    let now = st.graph.now();
+    let now = st.services.now();
     let Some(session) = st.browser.session(&headers, now) else {
         return expired_form();
     };
@@ -297,7 +297,7 @@ async fn confirm<S: Store>(State(st): St<S>, headers: HeaderMap, bytes: Bytes) -
             .into_owned()
             .collect(),
     );
-    let d = match dialog::open(&st.graph, &params).await {
+    let d = match dialog::open(&st.services, &params).await {
         Ok(d) => d,
         Err(r) => return error_page(&r),
     };
@@ -309,7 +309,7 @@ async fn confirm<S: Store>(State(st): St<S>, headers: HeaderMap, bytes: Bytes) -
     if f.get("action") == Some("cancel") {
         return browser::redirect(&dialog::cancel(&d), None);
     }
-    match dialog::next(&st.graph, &d, user.id).await {
+    match dialog::next(&st.services, &d, user.id).await {
         Err(e) => broken(e),
         Ok(Next::Refuse(r)) => error_page(&r),
         Ok(_) => {
@@ -328,7 +328,7 @@ async fn sign_in<S: Store>(State(st): St<S>, req: Request) -> Response {
         return expired_form();
     };
     let f = form(&bytes);
-    let now = st.graph.now();
+    let now = st.services.now();
     let Some(session) = st.browser.session(&parts.headers, now) else {
         return expired_form();
     };
@@ -363,9 +363,9 @@ async fn sign_in<S: Store>(State(st): St<S>, req: Request) -> Response {
         *r.status_mut() = StatusCode::TOO_MANY_REQUESTS;
         return r;
     }
-    let user = match st.graph.store().user_by_email(email).await {
+    let user = match st.services.user_by_email(email).await {
         Ok(u) => u.filter(|_| !email.is_empty()),
-        Err(e) => return broken(e.into()),
+        Err(e) => return broken(e),
     };
     if !st.browser.verify(user.as_ref(), typed).await {
         return retry(if user.is_some() {
@@ -403,13 +403,13 @@ async fn app_name_of<S: Store>(st: &AppState<S>, next: &str) -> Option<String> {
         .trim()
         .parse()
         .ok()?;
-    st.graph.app(id).await.ok()?.map(|a| a.name.clone())
+    st.services.app(id).await.ok()?.map(|a| a.name.clone())
 }
 
 /// `POST /logout`: "Not you?" signs the person out and goes back to `next`.
 async fn sign_out<S: Store>(State(st): St<S>, headers: HeaderMap, bytes: Bytes) -> Response {
     let f = form(&bytes);
-    let Some(session) = st.browser.session(&headers, st.graph.now()) else {
+    let Some(session) = st.browser.session(&headers, st.services.now()) else {
         return expired_form();
     };
     if !st.browser.csrf_ok(&session, f.get("csrf")) {
@@ -430,7 +430,7 @@ async fn device_page<S: Store>(State(st): St<S>, req: Request) -> Response {
         .get("user_code")
         .unwrap_or("")
         .to_string();
-    let now = st.graph.now();
+    let now = st.services.now();
     let (session, new) = match st.browser.session_or_new(req.headers(), now) {
         Ok(s) => s,
         Err(e) => return broken(e),
@@ -484,7 +484,7 @@ async fn device_form<S: Store>(
 ) -> Result<(Session, User), Response> {
     let session = st
         .browser
-        .session(headers, st.graph.now())
+        .session(headers, st.services.now())
         .filter(|s| st.browser.csrf_ok(s, f.get("csrf")))
         .ok_or_else(expired_form)?;
     match signed_in_user(st, &session).await {
@@ -500,13 +500,7 @@ async fn pending_device<S: Store>(
     typed: &str,
 ) -> Result<Option<codes::DeviceCode>, GraphError> {
     let code = codes::normalize_user_code(typed);
-    let now = st.graph.now();
-    Ok(st
-        .graph
-        .store()
-        .device_code_by_user_code(&code)
-        .await?
-        .filter(|c| c.state == DeviceState::Pending && now < c.expires_at))
+    st.services.pending_device_code(&code).await
 }
 
 /// A device form's person and the pending device login its `user_code` names; an unknown or
@@ -546,7 +540,7 @@ async fn device_code<S: Store>(State(st): St<S>, headers: HeaderMap, bytes: Byte
         Ok(d) => d,
         Err(r) => return r,
     };
-    let ask = match dialog::next(&st.graph, &d, user.id).await {
+    let ask = match dialog::next(&st.services, &d, user.id).await {
         Err(e) => return broken(e),
         Ok(Next::Refuse(r)) => return error_page(&r),
         Ok(Next::Ask(ask)) => ask,
@@ -580,7 +574,7 @@ async fn device_dialog<S: Store>(
     st: &AppState<S>,
     device: &codes::DeviceCode,
 ) -> Result<Dialog, Response> {
-    let app = match st.graph.app(device.app_id).await {
+    let app = match st.services.app(device.app_id).await {
         Ok(Some(a)) => (*a).clone(),
         Ok(None) => return Err(error_page(&Refusal::app_not_active())),
         Err(e) => return Err(broken(e)),
@@ -620,32 +614,23 @@ async fn device_confirm<S: Store>(State(st): St<S>, headers: HeaderMap, bytes: B
     };
     let approved = f.get("action") != Some("cancel");
     if approved {
-        match dialog::next(&st.graph, &d, user.id).await {
+        match dialog::next(&st.services, &d, user.id).await {
             Err(e) => return broken(e),
             Ok(Next::Refuse(r)) => return error_page(&r),
             Ok(_) => {}
         }
         let chosen: Vec<String> = all(&f, "scope").map(str::to_string).collect();
-        if let Err(e) = dialog::consent(&st.graph, &d.app, user.id, &d.scopes, &chosen).await {
+        if let Err(e) = dialog::consent(&st.services, &d.app, user.id, &d.scopes, &chosen).await {
             return broken(e);
         }
     }
     let user_id = user.id;
     let answered = st
-        .graph
-        .store()
-        .update_device_code(device.hash, move |c| {
-            if c.state == DeviceState::Pending {
-                c.state = if approved {
-                    DeviceState::Approved { user_id }
-                } else {
-                    DeviceState::Denied
-                };
-            }
-        })
+        .services
+        .answer_device_code(device.hash, user_id, approved)
         .await;
     if let Err(e) = answered {
-        return broken(e.into());
+        return broken(e);
     }
     let body = pages::device_done(&pages::DeviceDone {
         app_name: &d.app.name,

@@ -10,8 +10,6 @@ use axum::routing::post;
 use axum::Router;
 use serde_json::json;
 
-use graphtoken_core::error::GraphError;
-use graphtoken_core::messaging::Message;
 use graphtoken_core::store::Store;
 
 use crate::admin::{body, error, text, Answer, St};
@@ -30,7 +28,7 @@ async fn incoming_message<S: Store>(
     Path(p): Path<String>,
     bytes: Bytes,
 ) -> Answer {
-    let g = &st.graph;
+    let g = &st.services;
     let page = g
         .find_page(&p)
         .await?
@@ -49,29 +47,12 @@ async fn incoming_message<S: Store>(
         .find_user(&who)
         .await?
         .ok_or_else(|| error(StatusCode::NOT_FOUND, format!("no user `{who}`")))?;
-    let now = g.now();
     // The person gets their page-scoped id for this Page now, as on Facebook.
-    g.psid(user.id, page.id).await?;
-    let conversation = g
-        .store()
-        .ensure_conversation(page.id, user.id, now)
-        .await
-        .map_err(GraphError::from)?;
-    let mut msg = Message {
-        id: 0,
-        conversation_id: conversation,
-        from_page: false,
-        app_id: None,
-        text: message,
-        created_at: now,
-    };
-    msg.id = g
-        .store()
-        .insert_message(&msg)
-        .await
-        .map_err(GraphError::from)?;
+    let msg = g
+        .add_message(page.id, user.id, false, None, message)
+        .await?;
     Ok(render::json(
         StatusCode::OK,
-        &json!({ "id": msg.public_id(), "conversation_id": format!("t_{conversation}") }),
+        &json!({ "id": msg.public_id(), "conversation_id": format!("t_{}", msg.conversation_id) }),
     ))
 }

@@ -161,6 +161,7 @@ pub async fn run_suite<S: Store>(mut fresh: impl FnMut() -> StoreResult<S>) -> S
     check!(grants);
     check!(asids);
     check!(sessions_and_tokens);
+    check!(invalidation_reports_what_it_ended);
     check!(settings);
     check!(world_is_idempotent);
     check!(migrate_is_idempotent);
@@ -331,12 +332,12 @@ pub async fn sessions_and_tokens<S: Store>(store: &S) -> StoreResult<()> {
     assert_eq!(store.token([9; 32]).await?, None);
     assert!(store.token_entry([9; 32]).await?.is_none());
 
-    let loaded = store
+    let (loaded, session) = store
         .token_entry(user.hash)
         .await?
         .ok_or_else(|| missing("user token"))?;
     assert_eq!(loaded.token, user);
-    assert_eq!(loaded.session, s1);
+    assert_eq!(session, s1);
     assert_eq!(loaded.asid, 9001);
 
     let page_token = |n: u8, page: u64, user_id: u64, session_id: i64| TokenRecord {
@@ -349,19 +350,78 @@ pub async fn sessions_and_tokens<S: Store>(store: &S) -> StoreResult<()> {
     };
     let pt = page_token(2, CAFE, ALICE, s1.id);
     store.insert_token(&pt).await?;
-    let loaded = store
+    let (loaded, session) = store
         .token_entry(pt.hash)
         .await?
         .ok_or_else(|| missing("page token"))?;
-    assert_eq!((loaded.token, loaded.session, loaded.asid), (pt, s1, 9001));
+    assert_eq!((loaded.token, session, loaded.asid), (pt, s1, 9001));
 
     let bt = page_token(3, BAKERY, BOB, s2.id);
     store.insert_token(&bt).await?;
-    let loaded = store
+    let (loaded, _) = store
         .token_entry(bt.hash)
         .await?
         .ok_or_else(|| missing("page token"))?;
     assert_eq!((loaded.token.page_id, loaded.asid), (Some(BAKERY), 9002));
+    Ok(())
+}
+
+/// The invalidating writes report exactly what they ended (the caches drop those entries and
+/// nothing else): live sessions only, of one app or all; a logout's short-lived user tokens and
+/// the Page tokens derived from them, never long-lived ones. A Page token is stored only while
+/// its parent user token still works.
+pub async fn invalidation_reports_what_it_ended<S: Store>(store: &S) -> StoreResult<()> {
+    store.apply_world(&world()).await?;
+    let why = |subcode| Invalidation { at: 2000, subcode };
+    let a1 = store.create_session(ALICE, MAIN_APP, 1000).await?;
+    let a2 = store.create_session(ALICE, MAIN_APP, 1001).await?;
+    let b1 = store.create_session(BOB, MAIN_APP, 1002).await?;
+
+    // Logout: short-lived user tokens and their Page tokens; the long-lived one stays.
+    let short = user_token(11, a1.id, ALICE);
+    let long = TokenRecord {
+        long_lived: true,
+        ..user_token(12, a1.id, ALICE)
+    };
+    let page_of_short = TokenRecord {
+        kind: StoredKind::Page,
+        page_id: Some(CAFE),
+        parent: Some(short.hash),
+        ..user_token(13, a1.id, ALICE)
+    };
+    for t in [&short, &long, &page_of_short] {
+        store.insert_token(t).await?;
+    }
+    let mut ended = store.invalidate_short_lived_tokens(ALICE, why(467)).await?;
+    ended.sort_unstable();
+    assert_eq!(ended, vec![short.hash, page_of_short.hash]);
+    assert!(store
+        .invalidate_short_lived_tokens(ALICE, why(467))
+        .await?
+        .is_empty());
+    // A Page token of a parent that no longer works is not stored.
+    let orphan = TokenRecord {
+        hash: [14; 32],
+        ..page_of_short.clone()
+    };
+    store.insert_token(&orphan).await?;
+    assert_eq!(store.token(orphan.hash).await?, None);
+
+    // Sessions: only live ones, of the app asked for.
+    assert!(store.invalidate_session(a2.id, why(466)).await?);
+    let ended = store
+        .invalidate_sessions(ALICE, Some(OTHER_APP), why(460))
+        .await?;
+    assert!(ended.is_empty());
+    let ended = store.invalidate_sessions(ALICE, None, why(460)).await?;
+    assert_eq!(ended, vec![a1.id]);
+
+    // Uninstall: whether there was a grant, and the sessions ended with it.
+    let (had, ended) = store.uninstall(BOB, MAIN_APP, why(458)).await?;
+    assert!(had);
+    assert_eq!(ended, vec![b1.id]);
+    let (had, ended) = store.uninstall(BOB, MAIN_APP, why(458)).await?;
+    assert!(!had && ended.is_empty());
     Ok(())
 }
 
@@ -466,7 +526,7 @@ pub async fn durability<S: Store>(open: impl Fn() -> StoreResult<S>) -> StoreRes
     let loaded = store
         .token_entry(token.hash)
         .await?
-        .map(|l| (l.session, l.token));
+        .map(|(l, session)| (session, l.token));
     assert_eq!(loaded, Some((session.clone(), token)));
     let next = store.create_session(BOB, MAIN_APP, 1001).await?;
     assert!(next.id > session.id);
@@ -485,7 +545,7 @@ pub async fn concurrency<S: Store>(store: Arc<S>) -> StoreResult<()> {
             let token = user_token(100 + n, session.id, ALICE);
             store.insert_token(&token).await?;
             let loaded = store.token_entry(token.hash).await?;
-            assert_eq!(loaded.map(|l| l.session), Some(session));
+            assert_eq!(loaded.map(|(_, s)| s), Some(session));
             store.pages_of_user(ALICE).await.map(|p| p.len())
         }));
     }
@@ -704,7 +764,7 @@ pub async fn codes<S: Store>(store: &S) -> StoreResult<()> {
         store
             .token_entry(token.hash)
             .await?
-            .map(|e| e.session.invalidated),
+            .map(|(_, s)| s.invalidated),
         Some(Some(why))
     );
     assert_eq!(store.session(other.id).await?, Some(other));

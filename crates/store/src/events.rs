@@ -3,7 +3,7 @@
 
 use rusqlite::{params, Connection, TransactionBehavior};
 
-use graphtoken_core::model::{AccountStatus, Id, Invalidation, PageTasks, Unix};
+use graphtoken_core::model::{AccountStatus, Id, Invalidation, PageTasks, TokenHash, Unix};
 use graphtoken_core::store::StoreResult;
 use graphtoken_core::tasks::TaskSet;
 
@@ -16,7 +16,7 @@ pub(crate) fn uninstall(
     user: Id,
     app: Id,
     why: Invalidation,
-) -> StoreResult<bool> {
+) -> StoreResult<(bool, Vec<i64>)> {
     let what = "uninstalling the app";
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -26,9 +26,9 @@ pub(crate) fn uninstall(
         .ctx(what)?
         .execute([user as i64, app as i64])
         .ctx(what)?;
-    invalidate_sessions(&tx, user, Some(app), why)?;
+    let ended = invalidate_sessions(&tx, user, Some(app), why)?;
     tx.commit().ctx(what)?;
-    Ok(n > 0)
+    Ok((n > 0, ended))
 }
 
 /// Marks the person's sessions that still work (with one app, or all) invalid for `inv`.
@@ -37,22 +37,29 @@ pub(crate) fn invalidate_sessions(
     user: Id,
     app: Option<Id>,
     inv: Invalidation,
-) -> StoreResult<u64> {
+) -> StoreResult<Vec<i64>> {
     let what = "invalidating sessions";
-    let n = conn
+    let mut stmt = conn
         .prepare_cached(
             "UPDATE sessions SET invalidated_at = ?1, invalid_subcode = ?2 \
-             WHERE user_id = ?3 AND (?4 IS NULL OR app_id = ?4) AND invalidated_at IS NULL",
+             WHERE user_id = ?3 AND (?4 IS NULL OR app_id = ?4) AND invalidated_at IS NULL \
+             RETURNING id",
+        )
+        .ctx(what)?;
+    let ended = stmt
+        .query_map(
+            params![
+                inv.at,
+                i64::from(inv.subcode),
+                user as i64,
+                app.map(|a| a as i64)
+            ],
+            |r| r.get(0),
         )
         .ctx(what)?
-        .execute(params![
-            inv.at,
-            i64::from(inv.subcode),
-            user as i64,
-            app.map(|a| a as i64)
-        ])
+        .collect::<Result<Vec<i64>, _>>()
         .ctx(what)?;
-    Ok(n as u64)
+    Ok(ended)
 }
 
 /// Marks the person's short-lived tokens (user tokens and the Page tokens derived from them)
@@ -61,17 +68,23 @@ pub(crate) fn invalidate_short_lived_tokens(
     conn: &Connection,
     user: Id,
     inv: Invalidation,
-) -> StoreResult<u64> {
+) -> StoreResult<Vec<TokenHash>> {
     let what = "invalidating short-lived tokens";
-    let n = conn
+    let mut stmt = conn
         .prepare_cached(
             "UPDATE tokens SET invalidated_at = ?1, invalid_subcode = ?2 \
-             WHERE user_id = ?3 AND long_lived = 0 AND invalidated_at IS NULL",
+             WHERE user_id = ?3 AND long_lived = 0 AND invalidated_at IS NULL \
+             RETURNING hash",
         )
-        .ctx(what)?
-        .execute(params![inv.at, i64::from(inv.subcode), user as i64])
         .ctx(what)?;
-    Ok(n as u64)
+    let ended = stmt
+        .query_map(params![inv.at, i64::from(inv.subcode), user as i64], |r| {
+            r.get(0)
+        })
+        .ctx(what)?
+        .collect::<Result<Vec<TokenHash>, _>>()
+        .ctx(what)?;
+    Ok(ended)
 }
 
 pub(crate) fn set_password(conn: &Connection, user: Id, hash: Option<&str>) -> StoreResult<bool> {

@@ -6,7 +6,7 @@
 
 use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
 
-use graphtoken_core::graph::page_settings::{CallToAction, InstantArticle, PageInfo};
+use graphtoken_core::content::{CallToAction, InstantArticle, PageInfo};
 use graphtoken_core::model::Id;
 use graphtoken_core::store::StoreResult;
 

@@ -284,8 +284,12 @@ pub(crate) fn token(conn: &Connection, hash: &TokenHash) -> StoreResult<Option<T
     one(conn, &sql, [hash], rows::token, "loading token")
 }
 
-/// A token with its session and app-scoped id, in one indexed join: the hot path's cache miss.
-pub(crate) fn token_entry(conn: &Connection, hash: &TokenHash) -> StoreResult<Option<TokenEntry>> {
+/// A token with its app-scoped id and its session, in one indexed join: the hot path's cache
+/// miss.
+pub(crate) fn token_entry(
+    conn: &Connection,
+    hash: &TokenHash,
+) -> StoreResult<Option<(TokenEntry, Session)>> {
     const SQL: &str = "SELECT t.hash, t.kind, t.app_id, t.user_id, t.page_id, t.session_id, \
          t.parent, t.long_lived, t.issued_at, t.expires_at, t.invalidated_at, t.invalid_subcode, \
          t.tasks_since, s.id, s.user_id, s.app_id, s.created_at, s.invalidated_at, s.invalid_subcode, a.asid \
@@ -298,11 +302,11 @@ pub(crate) fn token_entry(conn: &Connection, hash: &TokenHash) -> StoreResult<Op
         SQL,
         [hash],
         |r| {
-            Ok(TokenEntry {
+            let entry = TokenEntry {
                 token: rows::token(r)?,
-                session: rows::session_at(r, 13)?,
                 asid: rows::id(r, 19)?,
-            })
+            };
+            Ok((entry, rows::session_at(r, 13)?))
         },
         "loading token",
     )

@@ -12,8 +12,8 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError, TryLockError};
 use std::time::Duration;
 
 use graphtoken_core::codes::{AuthCode, DeviceCode, TestUser, TestUserInsert};
+use graphtoken_core::content::{CallToAction, InstantArticle, PageInfo};
 use graphtoken_core::content::{Comment, Post};
-use graphtoken_core::graph::page_settings::{CallToAction, InstantArticle, PageInfo};
 use graphtoken_core::messaging::{Conversation, Message};
 use graphtoken_core::model::{
     AccountStatus, App, Grant, Id, Invalidation, Page, PageTasks, Session, TokenHash, TokenRecord,
@@ -293,7 +293,12 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn uninstall(&self, user: Id, app: Id, why: Invalidation) -> StoreResult<bool> {
+    async fn uninstall(
+        &self,
+        user: Id,
+        app: Id,
+        why: Invalidation,
+    ) -> StoreResult<(bool, Vec<i64>)> {
         self.write(move |c| events::uninstall(c, user, app, why))
             .await
     }
@@ -303,12 +308,16 @@ impl Store for SqliteStore {
         user: Id,
         app: Option<Id>,
         why: Invalidation,
-    ) -> StoreResult<u64> {
+    ) -> StoreResult<Vec<i64>> {
         self.write(move |c| events::invalidate_sessions(c, user, app, why))
             .await
     }
 
-    async fn invalidate_short_lived_tokens(&self, user: Id, why: Invalidation) -> StoreResult<u64> {
+    async fn invalidate_short_lived_tokens(
+        &self,
+        user: Id,
+        why: Invalidation,
+    ) -> StoreResult<Vec<TokenHash>> {
         self.write(move |c| events::invalidate_short_lived_tokens(c, user, why))
             .await
     }
@@ -370,7 +379,7 @@ impl Store for SqliteStore {
         self.read(move |c| queries::token(c, &hash)).await
     }
 
-    async fn token_entry(&self, hash: TokenHash) -> StoreResult<Option<TokenEntry>> {
+    async fn token_entry(&self, hash: TokenHash) -> StoreResult<Option<(TokenEntry, Session)>> {
         self.read(move |c| queries::token_entry(c, &hash)).await
     }
 

@@ -31,7 +31,7 @@ use serde_json::{json, Value};
 use crate::error::{self, GraphError};
 use crate::ratelimit::Usage;
 use crate::request::{self, GraphRequest, Method, Params};
-use crate::service::Graph;
+use crate::services::Services;
 use crate::store::Store;
 
 use super::Answer;
@@ -58,7 +58,7 @@ struct Op {
 
 /// `POST /` with `batch=`.
 pub(super) async fn run<S: Store>(
-    g: &Graph<S>,
+    g: &Services<S>,
     req: &GraphRequest,
     usage: &mut Option<Usage>,
 ) -> Result<Value, GraphError> {
@@ -136,7 +136,7 @@ pub(super) async fn run<S: Store>(
 
 /// [`super::answer`] behind a boxed, `Send` future: batch answers recurse into the router.
 fn answer_boxed<'a, S: Store>(
-    g: &'a Graph<S>,
+    g: &'a Services<S>,
     req: &'a GraphRequest,
 ) -> Pin<Box<dyn Future<Output = Answer> + Send + 'a>> {
     Box::pin(super::answer(g, req))

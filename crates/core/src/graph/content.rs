@@ -9,14 +9,14 @@
 
 use serde_json::{json, Map, Value};
 
-use super::authorize;
+use crate::auth::Caller;
 use crate::content::{self, Author, Comment, Post};
 use crate::error::GraphError;
 use crate::fields::{self, Field};
-use crate::model::{AppMode, Id, Page};
+use crate::model::{Id, Page};
 use crate::policy::{MODERATE_COMMENTS, PUBLISH, READ_COMMENTS, READ_FEED};
 use crate::request::{GraphRequest, Method};
-use crate::service::{Caller, Graph};
+use crate::services::Services;
 use crate::store::Store;
 use crate::timefmt;
 
@@ -77,44 +77,6 @@ pub fn is_page_edge(edge: &str) -> bool {
     matches!(edge, "feed" | "posts" | "published_posts")
 }
 
-/// Whether the caller may see content the app `app` created: always, unless that app is in
-/// development mode and the caller's person has no role on it (spec §4). Messaging applies the
-/// same rule to messages the Page sent through an app.
-pub(crate) async fn visible<S: Store>(
-    g: &Graph<S>,
-    caller: &Caller,
-    app: Option<Id>,
-) -> Result<bool, GraphError> {
-    let Some(app) = app else { return Ok(true) };
-    let Some(app) = g.app(app).await? else {
-        return Ok(true);
-    };
-    if app.mode != AppMode::Development {
-        return Ok(true);
-    }
-    Ok(caller
-        .principal
-        .loaded()
-        .is_some_and(|t| app.role_of(t.user.id).is_some()))
-}
-
-/// The items the caller may see by [`visible`] (`app_of` names the app that made each), in
-/// their order.
-pub(crate) async fn visible_only<S: Store, T>(
-    g: &Graph<S>,
-    caller: &Caller,
-    items: Vec<T>,
-    app_of: impl Fn(&T) -> Option<Id>,
-) -> Result<Vec<T>, GraphError> {
-    let mut out = Vec::with_capacity(items.len());
-    for item in items {
-        if visible(g, caller, app_of(&item)).await? {
-            out.push(item);
-        }
-    }
-    Ok(out)
-}
-
 /// The `fields` parameter, parsed.
 fn fields_param(req: &GraphRequest) -> Result<Option<Vec<Field>>, GraphError> {
     req.params.get("fields").map(fields::parse).transpose()
@@ -141,7 +103,7 @@ fn newest_first_key(id: Id) -> Id {
 
 /// `GET /{page-id}/feed|posts|published_posts` and `POST /{page-id}/feed`.
 pub async fn page_edge<S: Store>(
-    g: &Graph<S>,
+    g: &Services<S>,
     req: &GraphRequest,
     caller: &Caller,
     page: &Page,
@@ -160,14 +122,14 @@ pub async fn page_edge<S: Store>(
 /// `GET /{page-id}/feed|posts|published_posts`, and the Page fields of those names
 /// (`fields=feed.limit(2){message,comments{message}}`): READ_FEED, then one window of posts.
 pub async fn read_feed<S: Store>(
-    g: &Graph<S>,
+    g: &Services<S>,
     req: &GraphRequest,
     caller: &Caller,
     page: &Page,
     edge: &str,
     q: &EdgeQuery,
 ) -> Result<Value, GraphError> {
-    authorize(g, caller, page.id, &READ_FEED).await?;
+    g.authorize(caller, page.id, &READ_FEED).await?;
     let v = View { g, req, caller };
     v.feed(
         page,
@@ -181,12 +143,12 @@ pub async fn read_feed<S: Store>(
 
 /// `POST /{page-id}/feed`: `message`, `link`, `published` → `{"id": "<page-id>_<post-id>"}`.
 async fn publish<S: Store>(
-    g: &Graph<S>,
+    g: &Services<S>,
     req: &GraphRequest,
     caller: &Caller,
     page: &Page,
 ) -> Result<Value, GraphError> {
-    authorize(g, caller, page.id, &PUBLISH).await?;
+    g.authorize(caller, page.id, &PUBLISH).await?;
     let message = req.params.non_empty("message");
     let link = req.params.non_empty("link");
     if message.is_none() && link.is_none() {
@@ -194,7 +156,7 @@ async fn publish<S: Store>(
     }
     let published = req.params.boolean("published")?.unwrap_or(true);
     let now = g.now();
-    let mut post = Post {
+    let post = Post {
         id: 0,
         page_id: page.id,
         app_id: Some(caller.principal.app().id),
@@ -204,7 +166,7 @@ async fn publish<S: Store>(
         created_at: now,
         updated_at: now,
     };
-    post.id = g.store().insert_post(&post).await?;
+    let post = g.add_post(post).await?;
     Ok(json!({ "id": post.public_id() }))
 }
 
@@ -217,27 +179,28 @@ enum Object {
 }
 
 async fn resolve<S: Store>(
-    g: &Graph<S>,
+    g: &Services<S>,
     caller: &Caller,
     segment: &str,
 ) -> Result<Option<Object>, GraphError> {
     let Some((left, right)) = content::split_id(segment) else {
         return Ok(None);
     };
-    if let Some(post) = g.store().post(right).await? {
+    if let Some(post) = g.post(right).await? {
         if post.page_id == left {
-            return Ok(visible(g, caller, post.app_id)
+            return Ok(g
+                .visible(caller, post.app_id)
                 .await?
                 .then_some(Object::Post(post)));
         }
     }
-    if let Some(comment) = g.store().comment(right).await? {
+    if let Some(comment) = g.comment(right).await? {
         if comment.post_id == left {
-            let Some(post) = g.store().post(left).await? else {
+            let Some(post) = g.post(left).await? else {
                 return Ok(None);
             };
-            let seen = visible(g, caller, post.app_id).await?
-                && visible(g, caller, comment.app_id).await?;
+            let seen =
+                g.visible(caller, post.app_id).await? && g.visible(caller, comment.app_id).await?;
             return Ok(seen.then_some(Object::Comment(post, comment)));
         }
     }
@@ -246,7 +209,7 @@ async fn resolve<S: Store>(
 
 /// `/{post-id}` and `/{comment-id}` with what follows them.
 pub async fn object<S: Store>(
-    g: &Graph<S>,
+    g: &Services<S>,
     req: &GraphRequest,
     caller: &Caller,
     segment: &str,
@@ -258,25 +221,25 @@ pub async fn object<S: Store>(
     match (object, rest) {
         (Object::Post(post), []) => match req.method {
             Method::Get => {
-                authorize(g, caller, post.page_id, &READ_FEED).await?;
+                g.authorize(caller, post.page_id, &READ_FEED).await?;
                 let page = v.page(post.page_id).await?;
                 let fields = fields_param(req)?;
                 v.post(&page, &post, fields.as_deref(), POST_DEFAULTS).await
             }
             Method::Post => {
-                authorize(g, caller, post.page_id, &PUBLISH).await?;
+                g.authorize(caller, post.page_id, &PUBLISH).await?;
                 let message = req
                     .params
                     .non_empty("message")
                     .ok_or_else(|| GraphError::param("The parameter message is required"))?;
-                if !g.store().edit_post(post.id, message, g.now()).await? {
+                if !g.edit_post(&post, message).await? {
                     return Err(not_found());
                 }
                 Ok(json!({ "success": true }))
             }
             Method::Delete => {
-                authorize(g, caller, post.page_id, &PUBLISH).await?;
-                if !g.store().delete_post(post.id).await? {
+                g.authorize(caller, post.page_id, &PUBLISH).await?;
+                if !g.delete_post(&post).await? {
                     return Err(not_found());
                 }
                 Ok(json!({ "success": true }))
@@ -284,18 +247,19 @@ pub async fn object<S: Store>(
         },
         (Object::Post(post), ["comments"]) => match req.method {
             Method::Get => {
-                authorize(g, caller, post.page_id, &READ_COMMENTS).await?;
+                g.authorize(caller, post.page_id, &READ_COMMENTS).await?;
                 let page = v.page(post.page_id).await?;
                 v.comments(&page, &post, &EdgeQuery::from_request(req)?)
                     .await
             }
             Method::Post => {
-                authorize(g, caller, post.page_id, &MODERATE_COMMENTS).await?;
+                g.authorize(caller, post.page_id, &MODERATE_COMMENTS)
+                    .await?;
                 let message = req
                     .params
                     .non_empty("message")
                     .ok_or_else(|| GraphError::param("Missing message or attachment"))?;
-                let mut comment = Comment {
+                let comment = Comment {
                     id: 0,
                     post_id: post.id,
                     app_id: Some(caller.principal.app().id),
@@ -304,20 +268,21 @@ pub async fn object<S: Store>(
                     hidden: false,
                     created_at: g.now(),
                 };
-                comment.id = g.store().insert_comment(&comment).await?;
+                let comment = g.add_comment(post.page_id, comment).await?;
                 Ok(json!({ "id": comment.public_id() }))
             }
             Method::Delete => Err(not_found()),
         },
         (Object::Comment(post, comment), []) => match req.method {
             Method::Get => {
-                authorize(g, caller, post.page_id, &READ_COMMENTS).await?;
+                g.authorize(caller, post.page_id, &READ_COMMENTS).await?;
                 let page = v.page(post.page_id).await?;
                 let fields = fields_param(req)?;
                 v.comment(&page, &comment, fields.as_deref()).await
             }
             Method::Post => {
-                authorize(g, caller, post.page_id, &MODERATE_COMMENTS).await?;
+                g.authorize(caller, post.page_id, &MODERATE_COMMENTS)
+                    .await?;
                 let hidden = req.params.boolean("is_hidden")?;
                 let message = req.params.non_empty("message");
                 if hidden.is_none() && message.is_none() {
@@ -330,8 +295,7 @@ pub async fn object<S: Store>(
                     return Err(GraphError::permission_denied());
                 }
                 if !g
-                    .store()
-                    .update_comment(comment.id, message, hidden)
+                    .update_comment(post.page_id, comment.id, message, hidden)
                     .await?
                 {
                     return Err(not_found());
@@ -339,8 +303,9 @@ pub async fn object<S: Store>(
                 Ok(json!({ "success": true }))
             }
             Method::Delete => {
-                authorize(g, caller, post.page_id, &MODERATE_COMMENTS).await?;
-                if !g.store().delete_comment(comment.id).await? {
+                g.authorize(caller, post.page_id, &MODERATE_COMMENTS)
+                    .await?;
+                if !g.delete_comment(post.page_id, comment.id).await? {
                     return Err(not_found());
                 }
                 Ok(json!({ "success": true }))
@@ -353,7 +318,7 @@ pub async fn object<S: Store>(
 // ---- rendering ----------------------------------------------------------------------------------
 
 struct View<'a, S> {
-    g: &'a Graph<S>,
+    g: &'a Services<S>,
     req: &'a GraphRequest,
     caller: &'a Caller,
 }
@@ -376,15 +341,8 @@ impl<S: Store> View<'_, S> {
         w: &Window,
     ) -> Result<Value, GraphError> {
         let mut posts = Vec::new();
-        for p in self
-            .g
-            .store()
-            .posts_of_page(page.id)
-            .await?
-            .into_iter()
-            .rev()
-        {
-            if p.published && visible(self.g, self.caller, p.app_id).await? {
+        for p in self.g.posts_of_page(page.id).await?.into_iter().rev() {
+            if p.published && self.g.visible(self.caller, p.app_id).await? {
                 posts.push(p);
             }
         }
@@ -441,7 +399,9 @@ impl<S: Store> View<'_, S> {
                     "mobile_status_update"
                 })),
                 "comments" => {
-                    authorize(self.g, self.caller, page.id, &READ_COMMENTS).await?;
+                    self.g
+                        .authorize(self.caller, page.id, &READ_COMMENTS)
+                        .await?;
                     let q = EdgeQuery::from_field(&f)?;
                     let edge = self.comments(page, post, &q);
                     Some(Box::pin(edge).await?)
@@ -460,8 +420,8 @@ impl<S: Store> View<'_, S> {
     async fn comments(&self, page: &Page, post: &Post, q: &EdgeQuery) -> Result<Value, GraphError> {
         let (fields, fields_param, w) = (q.fields.as_deref(), q.fields_param.as_deref(), &q.window);
         let mut comments = Vec::new();
-        for c in self.g.store().comments_of_post(post.id).await? {
-            if visible(self.g, self.caller, c.app_id).await? {
+        for c in self.g.comments_of_post(post.id).await? {
+            if self.g.visible(self.caller, c.app_id).await? {
                 comments.push(c);
             }
         }

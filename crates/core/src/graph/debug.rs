@@ -3,17 +3,17 @@
 
 use serde_json::{json, Map, Value};
 
+use crate::auth::{Caller, Inspection, LoadedToken, Principal};
 use crate::error::GraphError;
 use crate::permissions::{self, PUBLIC_PROFILE};
 use crate::request::GraphRequest;
-use crate::service::LoadedToken;
-use crate::service::{Caller, Graph, Inspection, Principal};
+use crate::services::Services;
 use crate::store::Store;
 
 use super::require_get;
 
 pub async fn debug_token<S: Store>(
-    g: &Graph<S>,
+    g: &Services<S>,
     req: &GraphRequest,
     caller: &Caller,
 ) -> Result<Value, GraphError> {
@@ -32,7 +32,7 @@ pub async fn debug_token<S: Store>(
 /// What `debug_token` says of `input`, as seen by the app `viewer` (any app when `None`: the
 /// admin API's view).
 pub async fn inspect<S: Store>(
-    g: &Graph<S>,
+    g: &Services<S>,
     input: &str,
     viewer: Option<crate::model::Id>,
 ) -> Result<Value, GraphError> {
@@ -66,7 +66,7 @@ pub async fn inspect<S: Store>(
 
 /// A user or Page token, in the field order of Facebook's captured answers.
 async fn describe<S: Store>(
-    g: &Graph<S>,
+    g: &Services<S>,
     t: &LoadedToken,
     error: Option<&GraphError>,
 ) -> Result<Value, GraphError> {
@@ -111,14 +111,13 @@ async fn describe<S: Store>(
 
 /// `granular_scopes`: every scope but `public_profile`; Page permissions name their Pages.
 async fn granular_scopes<S: Store>(
-    g: &Graph<S>,
+    g: &Services<S>,
     t: &LoadedToken,
     scopes: &[&str],
 ) -> Result<Vec<Value>, GraphError> {
     let needs_pages = scopes.iter().any(|s| permissions::is_page_scoped(s));
     let page_ids: Vec<String> = if needs_pages {
-        g.store()
-            .pages_of_user(t.user.id)
+        g.pages_of_user(t.user.id)
             .await?
             .into_iter()
             .map(|(p, _)| p.id.to_string())

@@ -3,19 +3,20 @@
 
 use serde_json::{json, Value};
 
+use crate::auth::Principal;
 use crate::codes::{self, DeviceCode, DeviceState, DEVICE_INTERVAL, DEVICE_SECONDS};
 use crate::error::GraphError;
 use crate::model::App;
 use crate::permissions;
 use crate::request::{GraphRequest, Method};
-use crate::service::{Graph, Principal};
+use crate::services::Services;
 use crate::store::Store;
 
 /// How many `user_code`s are drawn before giving up (they collide only among live codes).
 const DRAWS: usize = 8;
 
 /// The app whose client token (`{app-id}|{client-token}`) the request carries.
-async fn client_app<S: Store>(g: &Graph<S>, req: &GraphRequest) -> Result<App, GraphError> {
+async fn client_app<S: Store>(g: &Services<S>, req: &GraphRequest) -> Result<App, GraphError> {
     let token = req
         .token
         .as_deref()
@@ -30,7 +31,7 @@ async fn client_app<S: Store>(g: &Graph<S>, req: &GraphRequest) -> Result<App, G
 }
 
 /// `POST /device/login`: a new device code for the app and `scope`.
-pub async fn login<S: Store>(g: &Graph<S>, req: &GraphRequest) -> Result<Value, GraphError> {
+pub async fn login<S: Store>(g: &Services<S>, req: &GraphRequest) -> Result<Value, GraphError> {
     if req.method != Method::Post {
         return Err(super::unsupported(req, "login"));
     }
@@ -51,7 +52,7 @@ pub async fn login<S: Store>(g: &Graph<S>, req: &GraphRequest) -> Result<Value, 
             state: DeviceState::Pending,
             last_poll_at: None,
         };
-        if g.store().insert_device_code(&record).await? {
+        if g.add_device_code(&record).await? {
             return Ok(json!({
                 "code": code,
                 "user_code": user_code,
@@ -67,7 +68,7 @@ pub async fn login<S: Store>(g: &Graph<S>, req: &GraphRequest) -> Result<Value, 
 }
 
 /// `POST /device/login_status`: pending, too fast, declined, expired, or the token (once).
-pub async fn status<S: Store>(g: &Graph<S>, req: &GraphRequest) -> Result<Value, GraphError> {
+pub async fn status<S: Store>(g: &Services<S>, req: &GraphRequest) -> Result<Value, GraphError> {
     if req.method != Method::Post {
         return Err(super::unsupported(req, "login_status"));
     }
@@ -79,26 +80,13 @@ pub async fn status<S: Store>(g: &Graph<S>, req: &GraphRequest) -> Result<Value,
     let now = g.now();
     let hash = codes::hash(code);
     // Another app's poll, or one after expiry, changes nothing.
-    let known = g.store().device_code(hash).await?;
+    let known = g.device_code(hash).await?;
     if !known.is_some_and(|c| c.app_id == app.id && now < c.expires_at) {
         return Err(GraphError::device_expired());
     }
     // Note the poll and hand out an approval at most once, in one step; the state before it
     // decides the answer.
-    let before = std::sync::Arc::new(std::sync::Mutex::new(None));
-    let seen = std::sync::Arc::clone(&before);
-    g.store()
-        .update_device_code(hash, move |c| {
-            if let Ok(mut s) = seen.lock() {
-                *s = Some(c.clone());
-            }
-            c.last_poll_at = Some(now);
-            if matches!(c.state, DeviceState::Approved { .. }) {
-                c.state = DeviceState::Redeemed;
-            }
-        })
-        .await?;
-    let before = before.lock().ok().and_then(|mut s| s.take());
+    let before = g.poll_device_code(hash, now).await?;
     let Some(c) = before else {
         return Err(GraphError::device_expired());
     };

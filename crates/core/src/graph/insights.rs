@@ -8,11 +8,12 @@
 
 use serde_json::{json, Map, Value};
 
+use crate::auth::Caller;
 use crate::error::GraphError;
 use crate::model::{Id, Page, Unix};
 use crate::policy::INSIGHTS;
 use crate::request::{GraphRequest, Method};
-use crate::service::{Caller, Graph};
+use crate::services::Services;
 use crate::store::Store;
 use crate::timefmt;
 
@@ -283,7 +284,7 @@ fn preset(name: &str, today: i64) -> Result<(i64, i64), GraphError> {
 
 /// `GET /{page-id}/insights[/{metric}[/{period}]]`.
 pub async fn insights<S: Store>(
-    g: &Graph<S>,
+    g: &Services<S>,
     req: &GraphRequest,
     caller: &Caller,
     page: &Page,
@@ -295,7 +296,7 @@ pub async fn insights<S: Store>(
             req.method.as_str(),
         ));
     }
-    super::authorize(g, caller, page.id, &INSIGHTS).await?;
+    g.authorize(caller, page.id, &INSIGHTS).await?;
 
     // Metrics: from the path, else the `metric` parameter.
     let names = match tail.first() {

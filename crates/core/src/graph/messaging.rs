@@ -13,14 +13,14 @@
 
 use serde_json::{json, Map, Value};
 
-use super::authorize;
+use crate::auth::Caller;
 use crate::error::GraphError;
 use crate::fields::{self, Field};
 use crate::messaging::{self, Conversation, Message};
 use crate::model::{Id, Page};
 use crate::policy::MESSAGING;
 use crate::request::{GraphRequest, Method};
-use crate::service::{Caller, Graph};
+use crate::services::Services;
 use crate::store::Store;
 use crate::timefmt;
 
@@ -87,7 +87,7 @@ fn no_matching_user() -> GraphError {
 // ---- /{page-id}/conversations, /{page-id}/messages ---------------------------------------------
 
 pub async fn page_edge<S: Store>(
-    g: &Graph<S>,
+    g: &Services<S>,
     req: &GraphRequest,
     caller: &Caller,
     page: &Page,
@@ -108,13 +108,13 @@ pub async fn page_edge<S: Store>(
 /// `GET /{page-id}/conversations`, and the Page field `conversations{messages{message}}`:
 /// MESSAGING, then one window of conversations.
 pub async fn read_conversations<S: Store>(
-    g: &Graph<S>,
+    g: &Services<S>,
     req: &GraphRequest,
     caller: &Caller,
     page: &Page,
     q: &EdgeQuery,
 ) -> Result<Value, GraphError> {
-    authorize(g, caller, page.id, &MESSAGING).await?;
+    g.authorize(caller, page.id, &MESSAGING).await?;
     let v = View { g, req, caller };
     v.conversations(
         page,
@@ -128,12 +128,12 @@ pub async fn read_conversations<S: Store>(
 /// The Send API: `recipient={"id": "<psid>"}`, `message={"text": "..."}`, optional
 /// `messaging_type` → `{"recipient_id", "message_id"}`.
 async fn send<S: Store>(
-    g: &Graph<S>,
+    g: &Services<S>,
     req: &GraphRequest,
     caller: &Caller,
     page: &Page,
 ) -> Result<Value, GraphError> {
-    authorize(g, caller, page.id, &MESSAGING).await?;
+    g.authorize(caller, page.id, &MESSAGING).await?;
     if let Some(t) = req.params.non_empty("messaging_type") {
         if !matches!(t, "RESPONSE" | "UPDATE" | "MESSAGE_TAG") {
             return Err(GraphError::param(format!(
@@ -153,7 +153,7 @@ async fn send<S: Store>(
         _ => return Err(no_matching_user()),
     };
     let psid: Id = psid_text.parse().map_err(|_| no_matching_user())?;
-    let user = match g.store().resolve_psid(psid).await? {
+    let user = match g.resolve_psid(psid).await? {
         Some((user, p)) if p == page.id => user,
         _ => return Err(no_matching_user()),
     };
@@ -164,24 +164,15 @@ async fn send<S: Store>(
         .and_then(|m| m.get("text").and_then(Value::as_str).map(str::to_string))
         .filter(|t| !t.is_empty())
         .ok_or_else(|| GraphError::param("Must send either message or sender action"))?;
-    let now = g.now();
-    let conversation = g.store().ensure_conversation(page.id, user, now).await?;
-    let mut m = Message {
-        id: 0,
-        conversation_id: conversation,
-        from_page: true,
-        app_id: Some(caller.principal.app().id),
-        text,
-        created_at: now,
-    };
-    m.id = g.store().insert_message(&m).await?;
+    let app = Some(caller.principal.app().id);
+    let m = g.add_message(page.id, user, true, app, text).await?;
     Ok(json!({ "recipient_id": psid.to_string(), "message_id": m.public_id() }))
 }
 
 // ---- /t_<n>, /t_<n>/messages, /m_<n> ------------------------------------------------------------
 
 pub async fn object<S: Store>(
-    g: &Graph<S>,
+    g: &Services<S>,
     req: &GraphRequest,
     caller: &Caller,
     segment: &str,
@@ -196,9 +187,9 @@ pub async fn object<S: Store>(
     let v = View { g, req, caller };
     match kind {
         't' => {
-            let c = g.store().conversation(n).await?.ok_or_else(not_found)?;
+            let c = g.conversation(n).await?.ok_or_else(not_found)?;
             let c = v.visible_conversation(c).await?.ok_or_else(not_found)?;
-            authorize(g, caller, c.page_id, &MESSAGING).await?;
+            g.authorize(caller, c.page_id, &MESSAGING).await?;
             let page = v.page(c.page_id).await?;
             match rest {
                 [] => v.conversation(&page, &c, fields.as_deref()).await,
@@ -207,16 +198,15 @@ pub async fn object<S: Store>(
             }
         }
         _ => {
-            let m = g.store().message(n).await?.ok_or_else(not_found)?;
-            if !super::content::visible(g, caller, m.app_id).await? {
+            let m = g.message(n).await?.ok_or_else(not_found)?;
+            if !g.visible(caller, m.app_id).await? {
                 return Err(not_found());
             }
             let c = g
-                .store()
                 .conversation(m.conversation_id)
                 .await?
                 .ok_or_else(not_found)?;
-            authorize(g, caller, c.page_id, &MESSAGING).await?;
+            g.authorize(caller, c.page_id, &MESSAGING).await?;
             let page = v.page(c.page_id).await?;
             if !rest.is_empty() {
                 return Err(GraphError::unknown_path(&format!("/{}", rest.join("/"))));
@@ -229,7 +219,7 @@ pub async fn object<S: Store>(
 // ---- rendering ----------------------------------------------------------------------------------
 
 struct View<'a, S> {
-    g: &'a Graph<S>,
+    g: &'a Services<S>,
     req: &'a GraphRequest,
     caller: &'a Caller,
 }
@@ -237,8 +227,8 @@ struct View<'a, S> {
 impl<S: Store> View<'_, S> {
     /// The conversation's messages the caller may see, oldest first.
     async fn visible_messages(&self, c: &Conversation) -> Result<Vec<Message>, GraphError> {
-        let all = self.g.store().messages_of_conversation(c.id).await?;
-        super::content::visible_only(self.g, self.caller, all, |m| m.app_id).await
+        let all = self.g.messages_of_conversation(c.id).await?;
+        self.g.visible_only(self.caller, all, |m| m.app_id).await
     }
 
     /// The conversation as the caller sees it: `None` when it has messages and every one is
@@ -247,9 +237,9 @@ impl<S: Store> View<'_, S> {
         &self,
         c: Conversation,
     ) -> Result<Option<Conversation>, GraphError> {
-        let all = self.g.store().messages_of_conversation(c.id).await?;
+        let all = self.g.messages_of_conversation(c.id).await?;
         let total = all.len();
-        let shown = super::content::visible_only(self.g, self.caller, all, |m| m.app_id).await?;
+        let shown = self.g.visible_only(self.caller, all, |m| m.app_id).await?;
         if shown.len() == total {
             return Ok(Some(c));
         }
@@ -295,7 +285,7 @@ impl<S: Store> View<'_, S> {
         w: &Window,
     ) -> Result<Value, GraphError> {
         let mut all = Vec::new();
-        for c in self.g.store().conversations_of_page(page.id).await? {
+        for c in self.g.conversations_of_page(page.id).await? {
             if let Some(c) = self.visible_conversation(c).await? {
                 all.push(c);
             }

@@ -18,16 +18,17 @@ mod test_users;
 
 use serde_json::Value;
 
+use crate::auth::{Caller, Principal};
 use crate::error::GraphError;
 use crate::model::Platform;
 use crate::proof;
-use crate::ratelimit::{self, Usage};
+use crate::ratelimit::Usage;
 use crate::request::{GraphRequest, Method};
-use crate::service::{Caller, Graph, Principal};
+use crate::services::Services;
 use crate::store::Store;
 
 /// The `data` object `debug_token` would answer for `input`, whatever its app (admin view).
-pub async fn debug_data<S: Store>(g: &Graph<S>, input: &str) -> Result<Value, GraphError> {
+pub async fn debug_data<S: Store>(g: &Services<S>, input: &str) -> Result<Value, GraphError> {
     debug::inspect(g, input, None).await
 }
 
@@ -40,19 +41,19 @@ pub struct Answer {
 }
 
 /// Answers a Graph request, counting it against its caller's rate limits.
-pub async fn answer<S: Store>(g: &Graph<S>, req: &GraphRequest) -> Answer {
+pub async fn answer<S: Store>(g: &Services<S>, req: &GraphRequest) -> Answer {
     let mut usage = None;
     let result = route(g, req, &mut usage).await;
     Answer { result, usage }
 }
 
 /// Answers a Graph request with its JSON body, or the error to render (without the usage).
-pub async fn handle<S: Store>(g: &Graph<S>, req: &GraphRequest) -> Result<Value, GraphError> {
+pub async fn handle<S: Store>(g: &Services<S>, req: &GraphRequest) -> Result<Value, GraphError> {
     answer(g, req).await.result
 }
 
 async fn route<S: Store>(
-    g: &Graph<S>,
+    g: &Services<S>,
     req: &GraphRequest,
     usage: &mut Option<Usage>,
 ) -> Result<Value, GraphError> {
@@ -69,7 +70,7 @@ async fn route<S: Store>(
         }
         ["debug_token"] => match caller(g, req).await? {
             Some(caller) => {
-                ratelimit::admit(g, &caller, None, usage).await?;
+                g.admit(&caller, None, usage).await?;
                 Box::pin(debug::debug_token(g, req, &caller)).await
             }
             None => Err(GraphError::debug_token_needs_token()),
@@ -81,14 +82,14 @@ async fn route<S: Store>(
         [] => Box::pin(multi::ids(g, req, usage)).await,
         ["pages_id_mapping"] => match caller(g, req).await? {
             Some(caller) => {
-                ratelimit::admit(g, &caller, None, usage).await?;
+                g.admit(&caller, None, usage).await?;
                 Box::pin(psids::pages_id_mapping(g, req, &caller)).await
             }
             None => Err(GraphError::token_required()),
         },
         [node, rest @ ..] => match caller(g, req).await? {
             Some(caller) => {
-                ratelimit::admit(g, &caller, Some(node), usage).await?;
+                g.admit(&caller, Some(node), usage).await?;
                 Box::pin(multi::node(g, req, &caller, node, rest)).await
             }
             None if *node == "me" => Err(GraphError::active_token_required()),
@@ -97,25 +98,13 @@ async fn route<S: Store>(
     }
 }
 
-/// May the caller do `op` on Page `page`? The tasks the person behind the token (user and Page
-/// tokens) holds there, judged by the one policy (`crate::policy`).
-pub(super) async fn authorize<S: Store>(
-    g: &Graph<S>,
-    caller: &Caller,
-    page: crate::model::Id,
-    op: &crate::policy::Operation,
-) -> Result<(), GraphError> {
-    let tasks = match caller.principal.loaded() {
-        Some(t) => g.page_tasks(page, t.user.id).await?,
-        None => None,
-    };
-    crate::policy::check(caller, page, tasks.as_ref(), op)
-}
-
 /// The caller behind the request's token, with its `appsecret_proof` checked; `None` when no
 /// token was sent, or one that counts as none: a client token (public, shipped inside apps) and
 /// the app token of a native or desktop app (its secret cannot be kept, spec §1).
-async fn caller<S: Store>(g: &Graph<S>, req: &GraphRequest) -> Result<Option<Caller>, GraphError> {
+async fn caller<S: Store>(
+    g: &Services<S>,
+    req: &GraphRequest,
+) -> Result<Option<Caller>, GraphError> {
     let Some(token) = req.token.as_deref() else {
         return Ok(None);
     };

@@ -9,11 +9,12 @@
 
 use serde_json::{json, Map, Value};
 
+use crate::auth::{Caller, Principal};
 use crate::error::GraphError;
 use crate::model::Id;
-use crate::ratelimit::{self, Usage};
+use crate::ratelimit::Usage;
 use crate::request::{GraphRequest, Method};
-use crate::service::{Caller, Graph, Principal};
+use crate::services::Services;
 use crate::store::Store;
 
 use super::nodes::{self, APP_FIELDS, PAGE_FIELDS, USER_FIELDS};
@@ -49,7 +50,7 @@ pub fn aliases_missing(ids: &[&str]) -> GraphError {
 
 /// `GET /?ids=a,b,me`.
 pub(super) async fn ids<S: Store>(
-    g: &Graph<S>,
+    g: &Services<S>,
     req: &GraphRequest,
     usage: &mut Option<Usage>,
 ) -> Result<Value, GraphError> {
@@ -84,7 +85,7 @@ pub(super) async fn ids<S: Store>(
     let mut out = Map::new();
     let mut missing = Vec::new();
     for id in list {
-        ratelimit::admit(g, &caller, Some(id), usage).await?;
+        g.admit(&caller, Some(id), usage).await?;
         match Box::pin(node(g, req, &caller, id, &[])).await {
             Ok(v) => {
                 out.insert(id.to_string(), v);
@@ -102,7 +103,7 @@ pub(super) async fn ids<S: Store>(
 /// A node path (`/{id}` and its edges), with `metadata` added to the node itself when the
 /// request has `metadata=1`.
 pub(super) async fn node<S: Store>(
-    g: &Graph<S>,
+    g: &Services<S>,
     req: &GraphRequest,
     caller: &Caller,
     segment: &str,
@@ -137,7 +138,7 @@ enum Kind {
 
 /// What type of node a segment names (the node has already been answered, so it exists).
 async fn kind<S: Store>(
-    g: &Graph<S>,
+    g: &Services<S>,
     caller: &Caller,
     segment: &str,
 ) -> Result<Option<Kind>, GraphError> {
@@ -151,7 +152,7 @@ async fn kind<S: Store>(
     let Ok(id) = segment.parse::<Id>() else {
         return Ok(None);
     };
-    if g.store().resolve_asid(id).await?.is_some() {
+    if g.resolve_asid(id).await?.is_some() {
         return Ok(Some(Kind::User));
     }
     if g.page(id).await?.is_some() {

@@ -7,12 +7,14 @@ use std::sync::Arc;
 
 use serde_json::{json, Map, Value};
 
+use crate::auth::{Caller, Principal};
 use crate::error::GraphError;
 use crate::fields::{self, Field};
 use crate::model::{App, Id, Page, PageTasks, User};
 use crate::permissions::PUBLIC_PROFILE;
+use crate::policy;
 use crate::request::{GraphRequest, Method};
-use crate::service::{Caller, Graph, Principal};
+use crate::services::Services;
 use crate::store::Store;
 use crate::timefmt;
 
@@ -110,7 +112,7 @@ impl Node {
 }
 
 pub async fn handle<S: Store>(
-    g: &Graph<S>,
+    g: &Services<S>,
     req: &GraphRequest,
     caller: &Caller,
     segment: &str,
@@ -213,7 +215,7 @@ fn is_edge_of_another_type(edge: &str) -> bool {
 
 /// The node a segment names, as this caller may see it.
 async fn resolve<S: Store>(
-    g: &Graph<S>,
+    g: &Services<S>,
     req: &GraphRequest,
     caller: &Caller,
     segment: &str,
@@ -235,7 +237,7 @@ async fn resolve<S: Store>(
     let not_found = || GraphError::unknown_object(segment, req.method.as_str());
     let id: Id = segment.parse().map_err(|_| not_found())?;
     // People are known to an app only by their app-scoped id for that app.
-    if let Some((user, app)) = g.store().resolve_asid(id).await? {
+    if let Some((user, app)) = g.resolve_asid(id).await? {
         if app != app_id {
             return Err(not_found());
         }
@@ -249,7 +251,7 @@ async fn resolve<S: Store>(
         return Ok(Node::App(app));
     }
     // A page-scoped id is known to that Page's token only.
-    match g.store().resolve_psid(id).await? {
+    match g.resolve_psid(id).await? {
         Some((user, page)) if caller_is_page(caller, page) => {
             let user = g.user(user).await?.ok_or_else(not_found)?;
             Ok(Node::User { user, asid: id })
@@ -275,7 +277,7 @@ fn selection(fields: Option<&[Field]>, defaults: &[&str]) -> Vec<Field> {
 }
 
 struct Ctx<'a, S> {
-    g: &'a Graph<S>,
+    g: &'a Services<S>,
     req: &'a GraphRequest,
     caller: &'a Caller,
 }
@@ -318,7 +320,6 @@ impl<S: Store> Ctx<'_, S> {
         let app = self.caller.principal.app().id;
         Ok(self
             .g
-            .store()
             .grant(user, app)
             .await?
             .is_some_and(|g| g.has(permission)))
@@ -457,12 +458,9 @@ impl<S: Store> Ctx<'_, S> {
         page: Id,
         tasks: Option<&PageTasks>,
     ) -> Result<Option<String>, GraphError> {
-        let (Principal::User(t), Some(tasks)) = (&self.caller.principal, tasks) else {
+        let (Some(t), Some(tasks)) = (policy::page_token_parent(self.caller, tasks), tasks) else {
             return Ok(None);
         };
-        if tasks.tasks.is_empty() || !t.grant.as_ref().is_some_and(|g| g.has("pages_show_list")) {
-            return Ok(None);
-        }
         Ok(Some(
             self.g
                 .page_token(&self.caller.token, t, page, tasks.since)
@@ -471,7 +469,7 @@ impl<S: Store> Ctx<'_, S> {
     }
 
     fn app(&self, app: &App, fields: Option<&[Field]>) -> Result<Value, GraphError> {
-        let own = matches!(&self.caller.principal, Principal::App(a) if a.id == app.id);
+        let own = policy::sees_app_settings(self.caller, app.id);
         let mut out = Map::new();
         for f in selection(fields, &["link", "name"]) {
             let v = match f.name.as_str() {
@@ -503,17 +501,10 @@ impl<S: Store> Ctx<'_, S> {
     /// own user token with `pages_show_list` (without it the list is empty, as on Facebook).
     async fn accounts(&self, user: &User, asid: Id, q: &EdgeQuery) -> Result<Value, GraphError> {
         let (fields, fields_param, w) = (q.fields.as_deref(), q.fields_param.as_deref(), &q.window);
-        let Principal::User(t) = &self.caller.principal else {
-            return Err(GraphError::permission_denied());
-        };
-        if t.user.id != user.id {
-            return Err(GraphError::permission_denied());
+        if !policy::pages_access(self.caller, user.id)? {
+            return Ok(json!({ "data": [] }));
         }
-        let empty = json!({ "data": [] });
-        if !t.grant.as_ref().is_some_and(|g| g.has("pages_show_list")) {
-            return Ok(empty);
-        }
-        let pages = self.g.store().pages_of_user(user.id).await?;
+        let pages = self.g.pages_of_user(user.id).await?;
         let ids: Vec<Id> = pages.iter().map(|(p, _)| p.id).collect();
         let (range, more_before, more_after) = w.apply(&ids);
         let shown = &pages[range];
@@ -559,21 +550,11 @@ impl<S: Store> Ctx<'_, S> {
         ))
     }
 
-    /// Who may change the person's grant to the caller's app: the person's own user token, or
-    /// the app's token.
-    fn may_change_grant(&self, user: &User) -> Result<Id, GraphError> {
-        let app = self.caller.principal.app().id;
-        match &self.caller.principal {
-            Principal::User(t) if t.user.id == user.id => Ok(app),
-            Principal::App(_) => Ok(app),
-            _ => Err(GraphError::permission_denied()),
-        }
-    }
-
     /// `DELETE /{user}/permissions`: the app removes itself; every token of the person for the
     /// app, and the Page tokens derived from them, fail with 190/466 from now on.
     async fn uninstall(&self, user: &User) -> Result<Value, GraphError> {
-        let app = self.may_change_grant(user)?;
+        policy::grant_access(self.caller, user.id)?;
+        let app = self.caller.principal.app();
         self.g
             .uninstall(user.id, app, crate::events::REVOKED_BY_API)
             .await?;
@@ -582,7 +563,8 @@ impl<S: Store> Ctx<'_, S> {
 
     /// `DELETE /{user}/permissions/{permission}`: one permission revoked; tokens stay valid.
     async fn revoke(&self, user: &User, permission: &str) -> Result<Value, GraphError> {
-        let app = self.may_change_grant(user)?;
+        policy::grant_access(self.caller, user.id)?;
+        let app = self.caller.principal.app().id;
         if !crate::permissions::is_known(permission) {
             return Err(GraphError::param(format!(
                 "Invalid permission: {permission}"
@@ -599,15 +581,8 @@ impl<S: Store> Ctx<'_, S> {
         permission: Option<&str>,
         status: Option<&str>,
     ) -> Result<Value, GraphError> {
+        policy::grant_access(self.caller, user.id)?;
         let app = self.caller.principal.app().id;
-        let allowed = match &self.caller.principal {
-            Principal::User(t) => t.user.id == user.id,
-            Principal::App(_) => true,
-            _ => false,
-        };
-        if !allowed {
-            return Err(GraphError::permission_denied());
-        }
         let grant = self.g.grant(user.id, app).await?;
         let mut data = Vec::new();
         if let Some(grant) = grant {

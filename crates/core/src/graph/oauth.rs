@@ -3,15 +3,20 @@
 
 use serde_json::{json, Value};
 
+use crate::auth::Principal;
 use crate::codes::{self, AuthCode, CodeKind, PkceMethod};
 use crate::error::GraphError;
-use crate::model::{App, Invalidation, Unix};
+use crate::events::REVOKED_BY_API;
+use crate::model::App;
 use crate::request::{GraphRequest, Params};
-use crate::service::{Graph, Principal};
+use crate::services::Services;
 use crate::store::Store;
 use crate::token;
 
-pub async fn access_token<S: Store>(g: &Graph<S>, req: &GraphRequest) -> Result<Value, GraphError> {
+pub async fn access_token<S: Store>(
+    g: &Services<S>,
+    req: &GraphRequest,
+) -> Result<Value, GraphError> {
     let p = &req.params;
     let app = app_of(g, p).await?;
     match p.non_empty("grant_type") {
@@ -39,7 +44,7 @@ pub async fn access_token<S: Store>(g: &Graph<S>, req: &GraphRequest) -> Result<
 }
 
 /// The app named by `client_id`.
-async fn app_of<S: Store>(g: &Graph<S>, p: &Params) -> Result<App, GraphError> {
+async fn app_of<S: Store>(g: &Services<S>, p: &Params) -> Result<App, GraphError> {
     let id = p
         .non_empty("client_id")
         .ok_or_else(GraphError::missing_client_id)?;
@@ -69,7 +74,7 @@ fn authenticate(app: &App, p: &Params) -> Result<(), GraphError> {
 /// single use: an authenticated second redemption of a dialog code also ends the session its
 /// token went into.
 async fn redeem<S: Store>(
-    g: &Graph<S>,
+    g: &Services<S>,
     app: &App,
     p: &Params,
     code: &str,
@@ -82,7 +87,6 @@ async fn redeem<S: Store>(
     }
     let hash = codes::hash(code);
     let c = g
-        .store()
         .code(hash)
         .await?
         .filter(|c| c.app_id == app.id)
@@ -102,7 +106,7 @@ async fn redeem<S: Store>(
     }
     let now = g.now();
     if c.used_at.is_some() {
-        return Err(reused(g, &c, now).await);
+        return Err(reused(g, &c).await);
     }
     if now >= c.expires_at {
         return Err(GraphError::code_expired());
@@ -116,10 +120,10 @@ async fn redeem<S: Store>(
             // a reuse, however soon, finds it.
             let issued = g.open_session(c.user_id, app.id, false).await?;
             let session = issued.record.session_id;
-            let before = g.store().redeem_code(hash, now, Some(session)).await?;
+            let before = g.redeem_code(hash, now, Some(session)).await?;
             if let Some(first) = before.filter(|b| b.used_at.is_some()) {
-                end_session(g, session, now).await?;
-                return Err(reused(g, &first, now).await);
+                end_session(g, session).await?;
+                return Err(reused(g, &first).await);
             }
             Ok(json!({
                 "access_token": issued.access_token,
@@ -129,12 +133,12 @@ async fn redeem<S: Store>(
         }
         CodeKind::Client => {
             let session = match c.session_id {
-                Some(id) => g.store().session(id).await?,
+                Some(id) => g.session(id).await?,
                 None => None,
             }
             .filter(|s| s.invalidated.is_none())
             .ok_or_else(GraphError::code_expired)?;
-            let before = g.store().redeem_code(hash, now, None).await?;
+            let before = g.redeem_code(hash, now, None).await?;
             if before.is_some_and(|b| b.used_at.is_some()) {
                 return Err(GraphError::code_used());
             }
@@ -154,29 +158,25 @@ async fn redeem<S: Store>(
 
 /// The answer to a second redemption: for a dialog code, the session its first token went
 /// into ends (190/466), as Facebook revokes tokens issued from a reused code.
-async fn reused<S: Store>(g: &Graph<S>, first: &AuthCode, now: Unix) -> GraphError {
+async fn reused<S: Store>(g: &Services<S>, first: &AuthCode) -> GraphError {
     if let Some(session) = first.session_id.filter(|_| first.kind == CodeKind::Dialog) {
-        if let Err(e) = end_session(g, session, now).await {
+        if let Err(e) = end_session(g, session).await {
             return e;
         }
     }
     GraphError::code_used()
 }
 
-async fn end_session<S: Store>(g: &Graph<S>, session: i64, now: Unix) -> Result<(), GraphError> {
-    let why = Invalidation {
-        at: now,
-        subcode: 466,
-    };
-    if g.store().invalidate_session(session, why).await? {
-        g.forget_tokens();
-    }
-    Ok(())
+async fn end_session<S: Store>(g: &Services<S>, session: i64) -> Result<(), GraphError> {
+    g.end_session(session, REVOKED_BY_API).await.map(|_| ())
 }
 
 /// `GET /oauth/client_code` (spec §2.3): a one-time code for a device, made from a long-lived
 /// user token of the app; the device redeems it for a long-lived token of the same session.
-pub async fn client_code<S: Store>(g: &Graph<S>, req: &GraphRequest) -> Result<Value, GraphError> {
+pub async fn client_code<S: Store>(
+    g: &Services<S>,
+    req: &GraphRequest,
+) -> Result<Value, GraphError> {
     let p = &req.params;
     let app = app_of(g, p).await?;
     authenticate(&app, p)?;
@@ -196,12 +196,12 @@ pub async fn client_code<S: Store>(g: &Graph<S>, req: &GraphRequest) -> Result<V
     let (code, mut record) =
         AuthCode::issue(CodeKind::Client, app.id, loaded.user.id, redirect_uri, now)?;
     record.session_id = Some(loaded.session.id);
-    g.store().insert_code(&record).await?;
+    g.add_code(&record).await?;
     Ok(json!({ "code": code }))
 }
 
 /// A long-lived user token for a valid user token of the same app. The input stays valid.
-async fn exchange<S: Store>(g: &Graph<S>, app: &App, p: &Params) -> Result<Value, GraphError> {
+async fn exchange<S: Store>(g: &Services<S>, app: &App, p: &Params) -> Result<Value, GraphError> {
     let input = p
         .non_empty("fb_exchange_token")
         .ok_or_else(GraphError::missing_exchange_token)?;

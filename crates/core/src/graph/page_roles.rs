@@ -5,20 +5,20 @@
 
 use serde_json::{json, Value};
 
-use super::authorize;
 use crate::error::GraphError;
 
 use super::paging::{self, EdgeQuery};
+use crate::auth::Caller;
 use crate::model::{Id, Page};
 use crate::policy::ASSIGNED_USERS;
 use crate::request::{GraphRequest, Method};
-use crate::service::{Caller, Graph};
+use crate::services::Services;
 use crate::store::Store;
 use crate::tasks::{self, TaskSet};
 
 /// The person a `user` parameter names: an app-scoped id of the caller's app.
 async fn person<S: Store>(
-    g: &Graph<S>,
+    g: &Services<S>,
     caller: &Caller,
     req: &GraphRequest,
 ) -> Result<Id, GraphError> {
@@ -30,7 +30,7 @@ async fn person<S: Store>(
         .trim()
         .parse()
         .map_err(|_| GraphError::param(format!("Invalid user id: {given}")))?;
-    match g.store().resolve_asid(asid).await? {
+    match g.resolve_asid(asid).await? {
         Some((user, app)) if app == caller.principal.app().id => Ok(user),
         _ => Err(GraphError::param(format!("Invalid user id: {given}"))),
     }
@@ -39,16 +39,16 @@ async fn person<S: Store>(
 /// `GET /{page-id}/assigned_users`, and the Page field `assigned_users`: ASSIGNED_USERS, then
 /// every person with a task, by their app-scoped id.
 pub async fn read_assigned_users<S: Store>(
-    g: &Graph<S>,
+    g: &Services<S>,
     req: &GraphRequest,
     caller: &Caller,
     page: &Page,
     q: &EdgeQuery,
 ) -> Result<Value, GraphError> {
-    authorize(g, caller, page.id, &ASSIGNED_USERS).await?;
+    g.authorize(caller, page.id, &ASSIGNED_USERS).await?;
     let app = caller.principal.app().id;
     let mut items = Vec::new();
-    for (user, t) in g.store().people_of_page(page.id).await? {
+    for (user, t) in g.people_of_page(page.id).await? {
         let asid = g.asid(user.id, app).await?;
         items.push((
             asid,
@@ -70,7 +70,7 @@ pub async fn read_assigned_users<S: Store>(
 
 /// `/{page-id}/assigned_users`.
 pub async fn assigned_users<S: Store>(
-    g: &Graph<S>,
+    g: &Services<S>,
     req: &GraphRequest,
     caller: &Caller,
     page: &Page,
@@ -80,7 +80,7 @@ pub async fn assigned_users<S: Store>(
             read_assigned_users(g, req, caller, page, &EdgeQuery::from_request(req)?).await
         }
         Method::Post => {
-            authorize(g, caller, page.id, &ASSIGNED_USERS).await?;
+            g.authorize(caller, page.id, &ASSIGNED_USERS).await?;
             let user = person(g, caller, req).await?;
             let raw = req
                 .params
@@ -100,7 +100,7 @@ pub async fn assigned_users<S: Store>(
             Ok(json!({ "success": true }))
         }
         Method::Delete => {
-            authorize(g, caller, page.id, &ASSIGNED_USERS).await?;
+            g.authorize(caller, page.id, &ASSIGNED_USERS).await?;
             let user = person(g, caller, req).await?;
             g.set_page_tasks(page.id, user, TaskSet::EMPTY).await?;
             Ok(json!({ "success": true }))
@@ -111,7 +111,7 @@ pub async fn assigned_users<S: Store>(
 /// The legacy `/{page-id}/roles`: `role` and, before v3.1, `perms`; `tasks` from v3.1 on.
 /// Cursor-paged by app-scoped id, as `assigned_users` is.
 pub async fn roles<S: Store>(
-    g: &Graph<S>,
+    g: &Services<S>,
     req: &GraphRequest,
     caller: &Caller,
     page: &Page,
@@ -122,12 +122,12 @@ pub async fn roles<S: Store>(
             req.method.as_str(),
         ));
     }
-    authorize(g, caller, page.id, &ASSIGNED_USERS).await?;
+    g.authorize(caller, page.id, &ASSIGNED_USERS).await?;
     let app = caller.principal.app().id;
     let legacy = before_v3_1(&req.version);
     let q = EdgeQuery::from_request(req)?;
     let mut items = Vec::new();
-    for (user, t) in g.store().people_of_page(page.id).await? {
+    for (user, t) in g.people_of_page(page.id).await? {
         let asid = g.asid(user.id, app).await?;
         let mut item = json!({
             "id": asid.to_string(),

@@ -15,52 +15,17 @@
 
 use serde_json::{json, Value};
 
-use super::authorize;
 use crate::error::GraphError;
 
 use super::paging::{self, EdgeQuery};
-use crate::model::{Id, Page, Unix};
+use crate::auth::Caller;
+use crate::content::{CallToAction, InstantArticle, PageInfo};
+use crate::model::{Id, Page};
 use crate::policy::{CALL_TO_ACTION, INSTANT_ARTICLES, SETTINGS};
 use crate::request::{GraphRequest, Method};
-use crate::service::{Caller, Graph};
+use crate::services::Services;
 use crate::store::Store;
 use crate::timefmt;
-
-/// A Page's editable information; `None` is unset.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct PageInfo {
-    pub about: Option<String>,
-    pub description: Option<String>,
-    pub website: Option<String>,
-    pub phone: Option<String>,
-}
-
-/// A call-to-action button on a Page.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CallToAction {
-    /// Assigned by the store on insert.
-    pub id: Id,
-    pub page_id: Id,
-    /// `BOOK_NOW`, `CALL_NOW`, ...
-    pub kind: String,
-    pub web_url: Option<String>,
-    pub created_at: Unix,
-    /// The app it was made through (development-mode visibility).
-    pub app_id: Option<Id>,
-}
-
-/// An Instant Article of a Page.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct InstantArticle {
-    /// Assigned by the store on insert.
-    pub id: Id,
-    pub page_id: Id,
-    pub html_source: String,
-    pub published: bool,
-    pub created_at: Unix,
-    /// The app it was made through (development-mode visibility).
-    pub app_id: Option<Id>,
-}
 
 /// Button types Facebook documents.
 const CTA_TYPES: &[&str] = &[
@@ -91,11 +56,11 @@ pub fn is_page_edge(edge: &str) -> bool {
 
 /// One settings field of the Page, as stored (`None` when unset).
 pub(super) async fn info_field<S: Store>(
-    g: &Graph<S>,
+    g: &Services<S>,
     page: Id,
     name: &str,
 ) -> Result<Option<Value>, GraphError> {
-    let info = g.store().page_info(page).await?.unwrap_or_default();
+    let info = g.page_info(page).await?;
     let v = match name {
         "about" => info.about,
         "description" => info.description,
@@ -108,12 +73,12 @@ pub(super) async fn info_field<S: Store>(
 
 /// `POST /{page-id}`: changes any of `about`, `description`, `website`, `phone`.
 pub async fn update<S: Store>(
-    g: &Graph<S>,
+    g: &Services<S>,
     req: &GraphRequest,
     caller: &Caller,
     page: &Page,
 ) -> Result<Value, GraphError> {
-    authorize(g, caller, page.id, &SETTINGS).await?;
+    g.authorize(caller, page.id, &SETTINGS).await?;
     let get = |name: &str| req.params.get(name).map(str::to_string);
     let info = PageInfo {
         about: get("about"),
@@ -126,13 +91,12 @@ pub async fn update<S: Store>(
             "At least one of about, description, website, phone is required",
         ));
     }
-    if !g.store().set_page_info(page.id, &info).await? {
+    if !g.set_page_info(page.id, &info).await? {
         return Err(GraphError::unknown_object(
             &page.id.to_string(),
             req.method.as_str(),
         ));
     }
-    g.forget_page(page.id);
     Ok(json!({ "success": true }))
 }
 
@@ -159,7 +123,7 @@ fn success(found: bool, req: &GraphRequest) -> Result<Value, GraphError> {
 
 /// `/{page-id}/call_to_actions` and `/{page-id}/instant_articles`.
 pub async fn page_edge<S: Store>(
-    g: &Graph<S>,
+    g: &Services<S>,
     req: &GraphRequest,
     caller: &Caller,
     page: &Page,
@@ -174,15 +138,15 @@ pub async fn page_edge<S: Store>(
 
 /// `GET /{page-id}/call_to_actions`, and the Page field `call_to_actions`.
 pub async fn read_call_to_actions<S: Store>(
-    g: &Graph<S>,
+    g: &Services<S>,
     req: &GraphRequest,
     caller: &Caller,
     page: &Page,
     q: &EdgeQuery,
 ) -> Result<Value, GraphError> {
-    authorize(g, caller, page.id, &CALL_TO_ACTION).await?;
-    let all = g.store().call_to_actions_of_page(page.id).await?;
-    let visible = super::content::visible_only(g, caller, all, |c| c.app_id).await?;
+    g.authorize(caller, page.id, &CALL_TO_ACTION).await?;
+    let all = g.call_to_actions_of_page(page.id).await?;
+    let visible = g.visible_only(caller, all, |c| c.app_id).await?;
     let items: Vec<(crate::model::Id, Value)> = visible
         .iter()
         .map(|c| {
@@ -208,15 +172,15 @@ pub async fn read_call_to_actions<S: Store>(
 
 /// `GET /{page-id}/instant_articles`, and the Page field `instant_articles`.
 pub async fn read_instant_articles<S: Store>(
-    g: &Graph<S>,
+    g: &Services<S>,
     req: &GraphRequest,
     caller: &Caller,
     page: &Page,
     q: &EdgeQuery,
 ) -> Result<Value, GraphError> {
-    authorize(g, caller, page.id, &INSTANT_ARTICLES).await?;
-    let all = g.store().instant_articles_of_page(page.id).await?;
-    let visible = super::content::visible_only(g, caller, all, |a| a.app_id).await?;
+    g.authorize(caller, page.id, &INSTANT_ARTICLES).await?;
+    let all = g.instant_articles_of_page(page.id).await?;
+    let visible = g.visible_only(caller, all, |a| a.app_id).await?;
     let items: Vec<(crate::model::Id, Value)> = visible
         .iter()
         .map(|a| {
@@ -238,7 +202,7 @@ pub async fn read_instant_articles<S: Store>(
 }
 
 async fn call_to_actions<S: Store>(
-    g: &Graph<S>,
+    g: &Services<S>,
     req: &GraphRequest,
     caller: &Caller,
     page: &Page,
@@ -248,7 +212,7 @@ async fn call_to_actions<S: Store>(
             read_call_to_actions(g, req, caller, page, &EdgeQuery::from_request(req)?).await
         }
         Method::Post => {
-            authorize(g, caller, page.id, &CALL_TO_ACTION).await?;
+            g.authorize(caller, page.id, &CALL_TO_ACTION).await?;
             let kind = req
                 .params
                 .non_empty("type")
@@ -259,7 +223,7 @@ async fn call_to_actions<S: Store>(
                     CTA_TYPES.join(", ")
                 )));
             }
-            let mut cta = CallToAction {
+            let cta = CallToAction {
                 id: 0,
                 page_id: page.id,
                 kind: kind.to_string(),
@@ -267,25 +231,25 @@ async fn call_to_actions<S: Store>(
                 created_at: g.now(),
                 app_id: Some(caller.principal.app().id),
             };
-            cta.id = g.store().insert_call_to_action(&cta).await?;
+            let cta = g.add_call_to_action(cta).await?;
             Ok(json!({ "id": cta.id.to_string() }))
         }
         Method::Delete => {
-            authorize(g, caller, page.id, &CALL_TO_ACTION).await?;
+            g.authorize(caller, page.id, &CALL_TO_ACTION).await?;
             let id = id_param(req)?;
             // What a development-mode app made does not exist for others: nothing to delete.
-            let made_by = g.store().call_to_actions_of_page(page.id).await?;
+            let made_by = g.call_to_actions_of_page(page.id).await?;
             let app = made_by.iter().find(|c| c.id == id).and_then(|c| c.app_id);
-            if !super::content::visible(g, caller, app).await? {
+            if !g.visible(caller, app).await? {
                 return success(false, req);
             }
-            success(g.store().delete_call_to_action(page.id, id).await?, req)
+            success(g.delete_call_to_action(page.id, id).await?, req)
         }
     }
 }
 
 async fn instant_articles<S: Store>(
-    g: &Graph<S>,
+    g: &Services<S>,
     req: &GraphRequest,
     caller: &Caller,
     page: &Page,
@@ -295,12 +259,12 @@ async fn instant_articles<S: Store>(
             read_instant_articles(g, req, caller, page, &EdgeQuery::from_request(req)?).await
         }
         Method::Post => {
-            authorize(g, caller, page.id, &INSTANT_ARTICLES).await?;
+            g.authorize(caller, page.id, &INSTANT_ARTICLES).await?;
             let html = req
                 .params
                 .non_empty("html_source")
                 .ok_or_else(|| GraphError::param("The parameter html_source is required"))?;
-            let mut article = InstantArticle {
+            let article = InstantArticle {
                 id: 0,
                 page_id: page.id,
                 html_source: html.to_string(),
@@ -308,18 +272,18 @@ async fn instant_articles<S: Store>(
                 created_at: g.now(),
                 app_id: Some(caller.principal.app().id),
             };
-            article.id = g.store().insert_instant_article(&article).await?;
+            let article = g.add_instant_article(article).await?;
             Ok(json!({ "id": article.id.to_string() }))
         }
         Method::Delete => {
-            authorize(g, caller, page.id, &INSTANT_ARTICLES).await?;
+            g.authorize(caller, page.id, &INSTANT_ARTICLES).await?;
             let id = id_param(req)?;
-            let made_by = g.store().instant_articles_of_page(page.id).await?;
+            let made_by = g.instant_articles_of_page(page.id).await?;
             let app = made_by.iter().find(|a| a.id == id).and_then(|a| a.app_id);
-            if !super::content::visible(g, caller, app).await? {
+            if !g.visible(caller, app).await? {
                 return success(false, req);
             }
-            success(g.store().delete_instant_article(page.id, id).await?, req)
+            success(g.delete_instant_article(page.id, id).await?, req)
         }
     }
 }

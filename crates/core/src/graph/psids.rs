@@ -9,9 +9,10 @@ use serde_json::{json, Map, Value};
 use crate::error::GraphError;
 
 use super::paging::{self, EdgeQuery};
+use crate::auth::{Caller, Principal};
 use crate::model::{Id, User};
 use crate::request::{GraphRequest, Method};
-use crate::service::{Caller, Graph, Principal};
+use crate::services::Services;
 use crate::store::Store;
 
 /// At most this many ids per `pages_id_mapping` call.
@@ -40,7 +41,7 @@ fn require_get(req: &GraphRequest, id: Id) -> Result<(), GraphError> {
 
 /// `GET /{asid}/ids_for_pages[?page=<page-id>]`: the person's PSIDs, with an app token.
 pub async fn ids_for_pages<S: Store>(
-    g: &Graph<S>,
+    g: &Services<S>,
     req: &GraphRequest,
     caller: &Caller,
     user: &User,
@@ -63,7 +64,7 @@ pub async fn ids_for_pages<S: Store>(
             }
             vec![(page_id, g.psid(user.id, page_id).await?)]
         }
-        None => g.store().psids_of_user(user.id).await?,
+        None => g.psids_of_user(user.id).await?,
     };
     let q = EdgeQuery::from_request(req)?;
     let mut items = Vec::with_capacity(pairs.len());
@@ -90,7 +91,7 @@ pub async fn ids_for_pages<S: Store>(
 /// `GET /{psid}/ids_for_apps[?app=<app-id>]`: the person's app-scoped ids, with the Page's
 /// token. graphtoken has no Business Manager, so every app the person uses is listed.
 pub async fn ids_for_apps<S: Store>(
-    g: &Graph<S>,
+    g: &Services<S>,
     req: &GraphRequest,
     caller: &Caller,
     user: &User,
@@ -104,7 +105,7 @@ pub async fn ids_for_apps<S: Store>(
     let only: Option<Id> = req.params.non_empty("app").and_then(|a| a.parse().ok());
     let q = EdgeQuery::from_request(req)?;
     let mut items = Vec::new();
-    for (app_id, asid) in g.store().asids_of_user(user.id).await? {
+    for (app_id, asid) in g.asids_of_user(user.id).await? {
         if only.is_some_and(|o| o != app_id) {
             continue;
         }
@@ -135,7 +136,7 @@ pub async fn ids_for_apps<S: Store>(
 /// person's PSID for the Page, keyed by the ASID given. Ids that are not the app's people are
 /// refused with `error_data.invalid_ids`, or skipped with `ignore_invalid_ids=true`.
 pub async fn pages_id_mapping<S: Store>(
-    g: &Graph<S>,
+    g: &Services<S>,
     req: &GraphRequest,
     caller: &Caller,
 ) -> Result<Value, GraphError> {
@@ -180,7 +181,7 @@ pub async fn pages_id_mapping<S: Store>(
     let mut invalid = Vec::new();
     for given in ids {
         let person = match given.parse::<Id>() {
-            Ok(asid) => match g.store().resolve_asid(asid).await? {
+            Ok(asid) => match g.resolve_asid(asid).await? {
                 Some((user, app)) if app == t.app.id => Some(user),
                 _ => None,
             },

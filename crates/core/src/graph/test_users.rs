@@ -19,14 +19,14 @@
 
 use serde_json::{json, Map, Value};
 
-use crate::codes::TestUserInsert;
+use crate::auth::{Caller, Principal};
 use crate::error::GraphError;
-use crate::model::{AccountStatus, App, Id, User};
+use crate::model::{App, Id, User};
 use crate::password;
 use crate::permissions::{self, PUBLIC_PROFILE};
 use crate::request::{GraphRequest, Method};
-use crate::service::{Caller, Graph, Principal};
-use crate::store::{Store, WorldRecords};
+use crate::services::Services;
+use crate::store::Store;
 use crate::token;
 
 use super::paging::{self, EdgeQuery};
@@ -46,7 +46,7 @@ const LAST_NAMES: &[&str] = &[
 
 /// `/{app-id}/accounts` and `/{app-id}/accounts/test-users`.
 pub(super) async fn app_edge<S: Store>(
-    g: &Graph<S>,
+    g: &Services<S>,
     req: &GraphRequest,
     caller: &Caller,
     app: &App,
@@ -66,13 +66,13 @@ pub(super) async fn app_edge<S: Store>(
 /// `DELETE /{test-user-id}` and `POST /{test-user-id}`: `(#200)` for a token that may not;
 /// on anyone who is not a test user, Facebook's `Unsupported <method> request` (100/33).
 pub(super) async fn node<S: Store>(
-    g: &Graph<S>,
+    g: &Services<S>,
     req: &GraphRequest,
     caller: &Caller,
     segment: &str,
     user: &User,
 ) -> Result<Value, GraphError> {
-    let Some(test) = g.store().test_user(user.id).await? else {
+    let Some(test) = g.test_user(user.id).await? else {
         return Err(super::unsupported(req, segment));
     };
     let owner = matches!(&caller.principal, Principal::App(a) if a.id == test.app_id);
@@ -86,7 +86,7 @@ pub(super) async fn node<S: Store>(
 }
 
 async fn create<S: Store>(
-    g: &Graph<S>,
+    g: &Services<S>,
     req: &GraphRequest,
     app: &App,
 ) -> Result<Value, GraphError> {
@@ -96,7 +96,7 @@ async fn create<S: Store>(
         .map_err(|bad| GraphError::invalid_scope(&bad.join(", ")))?;
     scopes.retain(|s| s != PUBLIC_PROFILE);
     // A cheap early refusal; the insert itself enforces the cap atomically.
-    let existing = g.store().test_users_of_app(app.id).await?;
+    let existing = g.test_users_of_app(app.id).await?;
     if existing.len() >= app.test_user_limit as usize {
         return Err(GraphError::too_many_test_accounts());
     }
@@ -106,12 +106,10 @@ async fn create<S: Store>(
     };
     let secret = token::random_alnum(PASSWORD_LEN)?;
     let hash = password::hash(&secret)?;
-    let user = insert(g, app, &name, hash).await?;
+    let email_of = |id| format!("{}_{id}@tfbnw.net", slug(&name));
+    let user = g.add_test_user(app, &name, email_of, hash).await?;
     // The person's id doubles as their app-scoped id for the owning app.
-    let asid = match g.store().ensure_asid(user.id, app.id, user.id).await? {
-        Some(id) => id,
-        None => g.asid(user.id, app.id).await?,
-    };
+    let asid = g.test_user_asid(user.id, app.id).await?;
     let mut out = Map::new();
     out.insert("id".into(), json!(asid.to_string()));
     if installed {
@@ -124,48 +122,13 @@ async fn create<S: Store>(
     Ok(Value::Object(out))
 }
 
-/// Stores the new person under a fresh 15-digit id that names nothing else.
-async fn insert<S: Store>(
-    g: &Graph<S>,
+async fn list<S: Store>(
+    g: &Services<S>,
+    req: &GraphRequest,
     app: &App,
-    name: &str,
-    password_hash: String,
-) -> Result<User, GraphError> {
-    for _ in 0..8 {
-        let id = token::random_id()?;
-        if g.store().app(id).await?.is_some()
-            || g.store().page(id).await?.is_some()
-            || g.store().resolve_asid(id).await?.is_some()
-        {
-            continue;
-        }
-        let user = User {
-            id,
-            key: None,
-            name: name.to_string(),
-            email: Some(format!("{}_{id}@tfbnw.net", slug(name))),
-            password_hash: Some(password_hash.clone()),
-            status: AccountStatus::Active,
-            created_at: g.now(),
-        };
-        match g
-            .store()
-            .insert_test_user(&user, app.id, app.test_user_limit)
-            .await?
-        {
-            TestUserInsert::Inserted => return Ok(user),
-            TestUserInsert::AtLimit => return Err(GraphError::too_many_test_accounts()),
-            TestUserInsert::IdTaken => {}
-        }
-    }
-    Err(GraphError::internal_because(
-        "could not allocate a test user id in 8 draws",
-    ))
-}
-
-async fn list<S: Store>(g: &Graph<S>, req: &GraphRequest, app: &App) -> Result<Value, GraphError> {
+) -> Result<Value, GraphError> {
     let q = EdgeQuery::from_request(req)?;
-    let all = g.store().test_users_of_app(app.id).await?;
+    let all = g.test_users_of_app(app.id).await?;
     // Cursors are 1-based positions in the oldest-first order.
     let keys: Vec<Id> = (1..=all.len() as Id).collect();
     let (range, more_before, more_after) = q.window.apply(&keys);
@@ -175,10 +138,7 @@ async fn list<S: Store>(g: &Graph<S>, req: &GraphRequest, app: &App) -> Result<V
     };
     let mut items = Vec::with_capacity(range.len());
     for t in &all[range.clone()] {
-        let asid = match g.store().ensure_asid(t.user_id, app.id, t.user_id).await? {
-            Some(id) => id,
-            None => g.asid(t.user_id, app.id).await?,
-        };
+        let asid = g.test_user_asid(t.user_id, app.id).await?;
         let mut item = Map::new();
         if wanted("id") {
             item.insert("id".into(), json!(asid.to_string()));
@@ -212,22 +172,20 @@ async fn list<S: Store>(g: &Graph<S>, req: &GraphRequest, app: &App) -> Result<V
 }
 
 /// The person and everything of theirs go; their tokens fail from now on.
-async fn delete<S: Store>(g: &Graph<S>, user: Id) -> Result<Value, GraphError> {
-    let asids = g.store().asids_of_user(user).await?;
-    if !g.store().delete_user(user).await? {
+async fn delete<S: Store>(g: &Services<S>, user: Id) -> Result<Value, GraphError> {
+    if !g.delete_user(user).await? {
         return Err(GraphError::unknown_object(&user.to_string(), "delete"));
     }
-    for (app, _) in asids {
-        g.forget_grant(user, app);
-    }
-    g.forget_user(user);
-    g.forget_tokens();
     Ok(json!({ "success": true }))
 }
 
 /// `name` renames; `password` sets a new one (every session of the person ends, 190/460, as on
 /// any password change).
-async fn update<S: Store>(g: &Graph<S>, req: &GraphRequest, user: Id) -> Result<Value, GraphError> {
+async fn update<S: Store>(
+    g: &Services<S>,
+    req: &GraphRequest,
+    user: Id,
+) -> Result<Value, GraphError> {
     let p = &req.params;
     let name = p.non_empty("name").map(str::trim).filter(|n| !n.is_empty());
     let new_password = p.non_empty("password");
@@ -235,16 +193,9 @@ async fn update<S: Store>(g: &Graph<S>, req: &GraphRequest, user: Id) -> Result<
         return Err(GraphError::param("Param name or password is required"));
     }
     if let Some(name) = name {
-        let Some(mut person) = g.store().user(user).await? else {
+        if !g.rename_user(user, name).await? {
             return Err(GraphError::unknown_object(&user.to_string(), "post"));
-        };
-        person.name = name.to_string();
-        let world = WorldRecords {
-            users: vec![person],
-            ..WorldRecords::default()
-        };
-        g.store().apply_world(&world).await?;
-        g.forget_user(user);
+        }
     }
     if let Some(pw) = new_password {
         g.change_password(user, password::hash(pw)?).await?;

@@ -6,10 +6,11 @@ use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
 use crate::codes::{AuthCode, CodeKind, Pkce, PkceMethod};
 use crate::error::GraphError;
+use crate::events::Event;
 use crate::model::{App, AppMode, Grant, Id, User};
 use crate::permissions::{self, PUBLIC_PROFILE};
 use crate::request::Params;
-use crate::service::Graph;
+use crate::services::Services;
 use crate::store::Store;
 
 /// Why a dialog shows an error page instead of going anywhere: the browser is never sent to a
@@ -116,7 +117,7 @@ pub struct Dialog {
 
 /// Checks a dialog's parameters in the order Facebook does: the app, then the redirect (no
 /// redirect happens before both are known good), then the rest.
-pub async fn open<S: Store>(g: &Graph<S>, p: &Params) -> Result<Dialog, Refusal> {
+pub async fn open<S: Store>(g: &Services<S>, p: &Params) -> Result<Dialog, Refusal> {
     let app_id = p.non_empty("client_id").ok_or_else(|| {
         Refusal::new(
             "Invalid App ID",
@@ -242,9 +243,9 @@ pub struct Access {
 }
 
 impl Access {
-    pub async fn of<S: Store>(g: &Graph<S>, app: &App, user: Id) -> Result<Self, GraphError> {
+    pub async fn of<S: Store>(g: &Services<S>, app: &App, user: Id) -> Result<Self, GraphError> {
         let has_role = app.role_of(user).is_some()
-            || g.store()
+            || g.store
                 .test_user(user)
                 .await?
                 .is_some_and(|t| t.app_id == app.id);
@@ -264,7 +265,7 @@ impl Access {
 }
 
 /// Decides what the dialog does for `user` (signed in): refuse, ask, or go straight back.
-pub async fn next<S: Store>(g: &Graph<S>, d: &Dialog, user: Id) -> Result<Next, GraphError> {
+pub async fn next<S: Store>(g: &Services<S>, d: &Dialog, user: Id) -> Result<Next, GraphError> {
     let access = Access::of(g, &d.app, user).await?;
     if !access.may_log_in() {
         return Ok(Next::Refuse(Refusal::app_not_active()));
@@ -309,7 +310,7 @@ pub fn asked(
 /// Records the person's answer in their grant: toggles left on are granted, toggles turned off
 /// and permissions the app may not ask this person for are declined. Renews data access.
 pub async fn consent<S: Store>(
-    g: &Graph<S>,
+    g: &Services<S>,
     app: &App,
     user: Id,
     scopes: &[String],
@@ -321,7 +322,7 @@ pub async fn consent<S: Store>(
     let scopes = scopes.to_vec();
     let chosen = chosen.to_vec();
     let grant = g
-        .store()
+        .store
         .update_grant(user, app.id, move |old| {
             let mut grant = old.unwrap_or(Grant {
                 user_id: user,
@@ -350,14 +351,14 @@ pub async fn consent<S: Store>(
         })
         .await?
         .ok_or_else(|| GraphError::internal_because("update_grant returned no grant"))?;
-    g.forget_grant(user, app.id);
+    g.publish(Event::GrantChanged { user, app: app.id });
     Ok(grant)
 }
 
 /// Where the browser goes after the person continued: a code, a token, or both, and the
 /// granted and declined scopes when asked for.
 pub async fn complete<S: Store>(
-    g: &Graph<S>,
+    g: &Services<S>,
     d: &Dialog,
     user: &User,
     grant: &Grant,
@@ -368,7 +369,7 @@ pub async fn complete<S: Store>(
         let (code, mut record) =
             AuthCode::issue(CodeKind::Dialog, d.app.id, user.id, &d.redirect_uri, now)?;
         record.pkce = d.pkce.clone();
-        g.store().insert_code(&record).await?;
+        g.add_code(&record).await?;
         out.push(("code", code));
     }
     if d.response.token {

@@ -5,11 +5,12 @@ use std::collections::HashMap;
 
 use crate::content::{Author, Comment, Post};
 use crate::error::GraphError;
+use crate::events::{Event, Touched};
 use crate::model::{
     AccountStatus, App, AppMode, AppRole, Grant, Id, Page, PageTasks, Platform, RateLimits, User,
 };
 use crate::password;
-use crate::service::Graph;
+use crate::services::Services;
 use crate::store::{SeedMessage, SeedPost, Store, WorldRecords};
 use crate::tasks::PageRole;
 use crate::token;
@@ -97,7 +98,12 @@ impl Resolver<'_> {
     }
 
     /// A reference: a key of this file, an id of this file, or an id already in the store.
-    async fn resolve<S: Store>(&self, g: &Graph<S>, kind: Kind, r: &Ref) -> Result<Id, ApplyError> {
+    async fn resolve<S: Store>(
+        &self,
+        g: &Services<S>,
+        kind: Kind,
+        r: &Ref,
+    ) -> Result<Id, ApplyError> {
         let k = kind as usize;
         if let Some(id) = self.keys[k].get(&r.text) {
             return Ok(*id);
@@ -105,9 +111,9 @@ impl Resolver<'_> {
         if let Ok(id) = r.text.parse::<Id>() {
             let known = self.ids[k].contains(&id)
                 || match kind {
-                    Kind::App => g.store().app(id).await?.is_some(),
-                    Kind::User => g.store().user(id).await?.is_some(),
-                    Kind::Page => g.store().page(id).await?.is_some(),
+                    Kind::App => g.store.app(id).await?.is_some(),
+                    Kind::User => g.store.user(id).await?.is_some(),
+                    Kind::Page => g.store.page(id).await?.is_some(),
                 };
             if known {
                 return Ok(id);
@@ -189,7 +195,7 @@ where
 }
 
 /// Applies a world in one transaction. Re-applying the same world changes nothing.
-pub async fn apply<S: Store>(g: &Graph<S>, world: &World) -> Result<Applied, ApplyError> {
+pub async fn apply<S: Store>(g: &Services<S>, world: &World) -> Result<Applied, ApplyError> {
     let now = g.now();
     let mut r = Resolver {
         source: &world.source,
@@ -201,9 +207,9 @@ pub async fn apply<S: Store>(g: &Graph<S>, world: &World) -> Result<Applied, App
     // Ids first, so references can point forwards.
     // An app's or Page's id may not already name something else in the store.
     let taken = |kind: Kind, id: Id| async move {
-        let page = matches!(kind, Kind::App) && g.store().page(id).await?.is_some();
-        let app = matches!(kind, Kind::Page) && g.store().app(id).await?.is_some();
-        let asid = g.store().resolve_asid(id).await?.is_some();
+        let page = matches!(kind, Kind::App) && g.store.page(id).await?.is_some();
+        let app = matches!(kind, Kind::Page) && g.store.app(id).await?.is_some();
+        let asid = g.store.resolve_asid(id).await?.is_some();
         Ok::<_, ApplyError>(match (page, app, asid) {
             (true, _, _) => Some("a page's id"),
             (_, true, _) => Some("an app's id"),
@@ -215,7 +221,7 @@ pub async fn apply<S: Store>(g: &Graph<S>, world: &World) -> Result<Applied, App
     let mut app_ids = Vec::new();
     for a in &world.apps {
         let by_key = match &a.key {
-            Some(k) => g.store().app_by_key(k).await?,
+            Some(k) => g.store.app_by_key(k).await?,
             None => None,
         };
         let id = settle_id(
@@ -236,7 +242,7 @@ pub async fn apply<S: Store>(g: &Graph<S>, world: &World) -> Result<Applied, App
     let mut user_ids = Vec::new();
     for u in &world.users {
         let by_key = match &u.key {
-            Some(k) => g.store().user_by_key(k).await?,
+            Some(k) => g.store.user_by_key(k).await?,
             None => None,
         };
         let id = settle_id(
@@ -254,7 +260,7 @@ pub async fn apply<S: Store>(g: &Graph<S>, world: &World) -> Result<Applied, App
     let mut page_ids = Vec::new();
     for p in &world.pages {
         let by_key = match &p.key {
-            Some(k) => g.store().page_by_key(k).await?,
+            Some(k) => g.store.page_by_key(k).await?,
             None => None,
         };
         let id = settle_id(
@@ -294,7 +300,7 @@ pub async fn apply<S: Store>(g: &Graph<S>, world: &World) -> Result<Applied, App
         {
             return Err(r.err(gr.line, "duplicate grant for this user and app".into()));
         }
-        let existing = g.store().grant(user, app).await?;
+        let existing = g.store.grant(user, app).await?;
         out.grants.push(Grant {
             user_id: user,
             app_id: app,
@@ -363,19 +369,33 @@ pub async fn apply<S: Store>(g: &Graph<S>, world: &World) -> Result<Applied, App
         posts: out.posts.len(),
         messages: out.messages.len(),
     };
-    g.store().apply_world(&out).await?;
-    g.invalidate();
+    // A Page's task list replaces the whole set: people left out of it lose their tasks.
+    let mut tasks: Vec<(Id, Id)> = Vec::new();
+    for (page, held) in &out.page_tasks {
+        for (user, _) in g.store.people_of_page(*page).await? {
+            tasks.push((*page, user.id));
+        }
+        tasks.extend(held.iter().map(|t| (*page, t.user_id)));
+    }
+    g.store.apply_world(&out).await?;
+    g.publish(Event::WorldApplied(Box::new(Touched {
+        apps: out.apps.iter().map(|a| a.id).collect(),
+        users: out.users.iter().map(|u| u.id).collect(),
+        pages: out.pages.iter().map(|p| p.id).collect(),
+        grants: out.grants.iter().map(|g| (g.user_id, g.app_id)).collect(),
+        tasks,
+    })));
     Ok(applied)
 }
 
 async fn app_record<S: Store>(
-    g: &Graph<S>,
+    g: &Services<S>,
     r: &Resolver<'_>,
     a: &WorldApp,
     id: Id,
     now: i64,
 ) -> Result<App, ApplyError> {
-    let existing = g.store().app(id).await?;
+    let existing = g.store.app(id).await?;
     let mut roles = Vec::new();
     for (who, role) in &a.roles {
         roles.push((r.resolve(g, Kind::User, who).await?, *role));
@@ -413,12 +433,12 @@ async fn app_record<S: Store>(
 }
 
 async fn user_record<S: Store>(
-    g: &Graph<S>,
+    g: &Services<S>,
     u: &WorldUser,
     id: Id,
     now: i64,
 ) -> Result<User, ApplyError> {
-    let existing = g.store().user(id).await?;
+    let existing = g.store.user(id).await?;
     let old_hash = existing.as_ref().and_then(|e| e.password_hash.clone());
     let password_hash = match (&u.password, old_hash) {
         // The same password as before keeps its hash: re-applying changes nothing.
@@ -440,21 +460,17 @@ async fn user_record<S: Store>(
 }
 
 async fn page_records<S: Store>(
-    g: &Graph<S>,
+    g: &Services<S>,
     r: &Resolver<'_>,
     p: &WorldPage,
     id: Id,
     now: i64,
 ) -> Result<(Page, Vec<PageTasks>), ApplyError> {
-    let existing = g.store().page(id).await?;
+    let existing = g.store.page(id).await?;
     let mut tasks = Vec::new();
     for (who, set) in &p.tasks {
         let user = r.resolve(g, Kind::User, who).await?;
-        let since = g
-            .store()
-            .page_tasks(id, user)
-            .await?
-            .map_or(now, |t| t.since);
+        let since = g.store.page_tasks(id, user).await?.map_or(now, |t| t.since);
         tasks.push(PageTasks {
             page_id: id,
             user_id: user,

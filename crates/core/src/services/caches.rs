@@ -1,0 +1,200 @@
+//! The caches in front of the store, for the hot path, and the one rule that keeps them true:
+//! they subscribe to the event bus and drop exactly the entries an event touches. No event
+//! empties a whole cache; a seed drops what it wrote.
+//!
+//! A token's entry holds only the token's own record and the person's app-scoped id, never its
+//! session's state: sessions are cached on their own, so ending one session drops one entry.
+
+use std::future::Future;
+use std::hash::Hash;
+use std::sync::Arc;
+
+use crate::cache::{Cache, ShardKey};
+use crate::error::GraphError;
+use crate::events::{Event, Subscriber};
+use crate::model::{App, Grant, Id, Page, PageTasks, Session, TokenHash, User};
+use crate::store::{StoreResult, TokenEntry};
+
+pub(crate) struct Caches {
+    pub(crate) tokens: Cache<TokenHash, TokenEntry>,
+    pub(crate) sessions: Cache<i64, Session>,
+    pub(crate) apps: Cache<Id, App>,
+    pub(crate) users: Cache<Id, User>,
+    /// `(user, app)` → the grant, or none (absence is cached too).
+    pub(crate) grants: Cache<(Id, Id), Option<Arc<Grant>>>,
+    pub(crate) pages: Cache<Id, Page>,
+    /// `(page, user)` → the person's tasks on the Page, or none.
+    pub(crate) tasks: Cache<(Id, Id), Option<PageTasks>>,
+}
+
+impl Default for Caches {
+    fn default() -> Self {
+        Caches {
+            tokens: Cache::new(1 << 20),
+            sessions: Cache::new(1 << 19),
+            apps: Cache::new(1 << 14),
+            users: Cache::new(1 << 18),
+            grants: Cache::new(1 << 18),
+            pages: Cache::new(1 << 16),
+            tasks: Cache::new(1 << 18),
+        }
+    }
+}
+
+impl Subscriber for Caches {
+    fn on(&self, event: &Event) {
+        match event {
+            Event::SessionsEnded { sessions, .. } => self.drop_sessions(sessions),
+            Event::PasswordChanged { user, sessions } => {
+                self.users.remove(user);
+                self.drop_sessions(sessions);
+            }
+            Event::TokensEnded { tokens, .. } => {
+                for t in tokens {
+                    self.tokens.remove(t);
+                }
+            }
+            Event::GrantChanged { user, app } => self.grants.remove(&(*user, *app)),
+            Event::AppUninstalled {
+                user,
+                app,
+                sessions,
+                ..
+            } => {
+                self.grants.remove(&(*user, *app));
+                self.drop_sessions(sessions);
+            }
+            Event::PersonChanged { user } => self.users.remove(user),
+            Event::PersonDeleted { user, apps, pages } => {
+                // Their tokens, sessions and ids went with them; a cached token of theirs finds
+                // no person any more and is unknown from now on.
+                self.users.remove(user);
+                for app in apps {
+                    self.grants.remove(&(*user, *app));
+                }
+                for page in pages {
+                    self.tasks.remove(&(*page, *user));
+                }
+            }
+            Event::AppSecretReset { app } => self.apps.remove(app),
+            Event::PageTasksChanged { page, user } => self.tasks.remove(&(*page, *user)),
+            Event::PageChanged { page } => self.pages.remove(page),
+            Event::WorldApplied(t) => {
+                t.apps.iter().for_each(|k| self.apps.remove(k));
+                t.users.iter().for_each(|k| self.users.remove(k));
+                t.pages.iter().for_each(|k| self.pages.remove(k));
+                t.grants.iter().for_each(|k| self.grants.remove(k));
+                t.tasks.iter().for_each(|k| self.tasks.remove(k));
+            }
+            Event::SessionStarted { .. }
+            | Event::TokenIssued { .. }
+            | Event::DataDeletionRequested { .. }
+            | Event::TestUserCreated { .. }
+            | Event::ContentChanged { .. }
+            | Event::Login { .. }
+            | Event::ClockMoved { .. } => {}
+        }
+    }
+}
+
+impl Caches {
+    fn drop_sessions(&self, sessions: &[i64]) {
+        for s in sessions {
+            self.sessions.remove(s);
+        }
+    }
+}
+
+/// Reads through a cache: the cached value, or the store's (cached for next time, unless an
+/// event touched the key while it was being read).
+pub(crate) async fn through<K, V, Fut>(
+    cache: &Cache<K, V>,
+    key: K,
+    load: impl FnOnce() -> Fut,
+) -> Result<Option<Arc<V>>, GraphError>
+where
+    K: Hash + Eq + Clone + ShardKey,
+    Fut: Future<Output = StoreResult<Option<V>>>,
+{
+    if let Some(v) = cache.get(&key) {
+        return Ok(Some(v));
+    }
+    let ticket = cache.ticket(&key);
+    Ok(load().await?.map(|v| {
+        let v = Arc::new(v);
+        cache.put(key, Arc::clone(&v), ticket);
+        v
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::StoredKind;
+
+    fn session(id: i64) -> Session {
+        Session {
+            id,
+            user_id: 1,
+            app_id: 2,
+            created_at: 0,
+            invalidated: None,
+        }
+    }
+
+    fn entry(hash: u8) -> TokenEntry {
+        TokenEntry {
+            token: crate::model::TokenRecord {
+                hash: [hash; 32],
+                kind: StoredKind::User,
+                app_id: 2,
+                user_id: 1,
+                page_id: None,
+                session_id: 7,
+                parent: None,
+                long_lived: false,
+                issued_at: 0,
+                expires_at: 0,
+                invalidated: None,
+                tasks_since: None,
+            },
+            asid: 3,
+        }
+    }
+
+    #[test]
+    fn an_ended_session_drops_that_session_only() {
+        let c = Caches::default();
+        for id in [7, 8] {
+            c.sessions
+                .put(id, Arc::new(session(id)), c.sessions.ticket(&id));
+        }
+        c.tokens
+            .put([1; 32], Arc::new(entry(1)), c.tokens.ticket(&[1; 32]));
+        c.on(&Event::SessionsEnded {
+            user: 1,
+            sessions: vec![7],
+            subcode: 460,
+        });
+        assert!(c.sessions.get(&7).is_none());
+        assert!(c.sessions.get(&8).is_some());
+        // The token's entry holds no session state: it stays.
+        assert!(c.tokens.get(&[1; 32]).is_some());
+    }
+
+    #[test]
+    fn a_logout_drops_the_tokens_it_ended() {
+        let c = Caches::default();
+        for h in [1, 2] {
+            c.tokens
+                .put([h; 32], Arc::new(entry(h)), c.tokens.ticket(&[h; 32]));
+        }
+        c.on(&Event::TokensEnded {
+            user: 1,
+            tokens: vec![[1; 32]],
+            subcode: 467,
+        });
+        assert!(c.tokens.get(&[1; 32]).is_none());
+        assert!(c.tokens.get(&[2; 32]).is_some());
+    }
+}

@@ -1,0 +1,313 @@
+//! The services: the only code that writes. Each change of state is one method here that writes
+//! to the store and then publishes one [`Event`] on the bus; the caches (and whatever else
+//! subscribes) follow the events. Reads go through the caches where the hot path needs them.
+//!
+//! The Graph protocol layer (`crate::graph`) and the server call these methods; neither can
+//! reach the store, which is a private field of [`Services`].
+//!
+//! | module | what it owns |
+//! |---|---|
+//! | `tokens` | loading and judging tokens, logins, sessions, minting user and Page tokens |
+//! | `sessions` | the events that end or narrow tokens (spec §7): uninstall, resets, logout, … |
+//! | `pages` | Page tasks, who holds them, Page settings and authorization of Page operations |
+//! | `content` | posts and comments, and development-mode visibility |
+//! | `messaging` | conversations and messages |
+//! | `page_settings` | call-to-action buttons and Instant Articles |
+//! | `codes` | dialog, client and device codes |
+//! | `test_users` | test users |
+//! | `dialog` | the login dialog's rules and its writes |
+//! | `world` | applying seed worlds |
+//! | `limits` | rate-limit accounting of calls |
+
+mod caches;
+pub mod codes;
+pub mod content;
+pub mod dialog;
+pub mod limits;
+pub mod messaging;
+pub mod page_settings;
+pub mod pages;
+pub mod sessions;
+pub mod test_users;
+pub mod tokens;
+pub mod world;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use crate::clock::{Clock, VirtualClock};
+use crate::error::GraphError;
+use crate::events::{Bus, Event, Subscriber};
+use crate::model::{App, Grant, Id, Page, PageTasks, Session, Unix, User};
+use crate::ratelimit::RateLimiter;
+use crate::store::{Store, StoreError};
+use crate::token::{self, RandomError};
+
+use caches::{through, Caches};
+
+pub use tokens::Issued;
+
+/// A short-lived user token lives one hour (spec §1).
+pub const SHORT_LIVED: i64 = 3600;
+/// A long-lived user token lives 60 days (spec §1).
+pub const LONG_LIVED: i64 = 60 * 86_400;
+/// The setting that keeps the virtual clock's offset across restarts.
+pub const CLOCK_OFFSET: &str = "clock_offset";
+
+impl From<StoreError> for GraphError {
+    fn from(e: StoreError) -> Self {
+        GraphError::internal_because(format!("store: {e}"))
+    }
+}
+
+impl From<RandomError> for GraphError {
+    fn from(e: RandomError) -> Self {
+        GraphError::internal_because(e)
+    }
+}
+
+pub struct Services<S> {
+    store: S,
+    clock: Arc<dyn Clock>,
+    caches: Arc<Caches>,
+    bus: Bus,
+    /// Call counters for rate limits (`crate::ratelimit`), in memory.
+    limiter: RateLimiter,
+    /// Numbers the callbacks events carry.
+    callbacks: AtomicU64,
+}
+
+impl<S: Store> Services<S> {
+    pub fn new(store: S, clock: Arc<dyn Clock>) -> Self {
+        let caches = Arc::new(Caches::default());
+        let bus = Bus::default();
+        bus.subscribe(Arc::clone(&caches) as Arc<dyn Subscriber>);
+        Services {
+            store,
+            clock,
+            caches,
+            bus,
+            limiter: RateLimiter::default(),
+            callbacks: AtomicU64::new(0),
+        }
+    }
+
+    /// Hears every event from now on (after the caches, which subscribe first).
+    pub fn subscribe(&self, subscriber: Arc<dyn Subscriber>) {
+        self.bus.subscribe(subscriber);
+    }
+
+    /// Tells every subscriber about a change just written.
+    fn publish(&self, event: Event) {
+        self.bus.publish(&event);
+    }
+
+    pub fn now(&self) -> Unix {
+        self.clock.now()
+    }
+
+    /// A number for a new callback.
+    fn next_callback(&self) -> u64 {
+        self.callbacks.fetch_add(1, Ordering::Relaxed) + 1
+    }
+
+    /// Runs pending migrations (at start).
+    pub async fn migrate(&self) -> Result<(), GraphError> {
+        Ok(self.store.migrate().await?)
+    }
+
+    /// True when the store holds no app, user or Page (a fresh database).
+    pub async fn is_empty(&self) -> Result<bool, GraphError> {
+        Ok(self.store.is_empty().await?)
+    }
+
+    /// A setting, as stored (`None` when unset).
+    pub async fn setting(&self, name: &str) -> Result<Option<String>, GraphError> {
+        Ok(self.store.setting(name).await?)
+    }
+
+    /// Stores a setting that only the server keeps (such as its cookie key); no cache holds
+    /// settings, so nothing is published.
+    pub async fn put_setting(&self, name: &str, value: &str) -> Result<(), GraphError> {
+        Ok(self.store.put_setting(name, value).await?)
+    }
+
+    // ---- reads through the caches -----------------------------------------------------------
+
+    /// An app by id, through the cache.
+    pub async fn app(&self, id: Id) -> Result<Option<Arc<App>>, GraphError> {
+        through(&self.caches.apps, id, || self.store.app(id)).await
+    }
+
+    /// A person by id, through the cache.
+    pub async fn user(&self, id: Id) -> Result<Option<Arc<User>>, GraphError> {
+        through(&self.caches.users, id, || self.store.user(id)).await
+    }
+
+    /// A Page by id, through the cache.
+    pub async fn page(&self, id: Id) -> Result<Option<Arc<Page>>, GraphError> {
+        through(&self.caches.pages, id, || self.store.page(id)).await
+    }
+
+    /// A login session by id, through the cache.
+    pub async fn session(&self, id: i64) -> Result<Option<Arc<Session>>, GraphError> {
+        through(&self.caches.sessions, id, || self.store.session(id)).await
+    }
+
+    /// The person's grant to the app, through the cache.
+    pub async fn grant(&self, user: Id, app: Id) -> Result<Option<Arc<Grant>>, GraphError> {
+        let g = through(&self.caches.grants, (user, app), || async move {
+            Ok(Some(self.store.grant(user, app).await?.map(Arc::new)))
+        })
+        .await?;
+        Ok(g.and_then(|g| (*g).clone()))
+    }
+
+    /// The person's tasks on the Page, through the cache.
+    pub async fn page_tasks(&self, page: Id, user: Id) -> Result<Option<PageTasks>, GraphError> {
+        let t = through(&self.caches.tasks, (page, user), || async move {
+            Ok(Some(self.store.page_tasks(page, user).await?))
+        })
+        .await?;
+        Ok(t.and_then(|t| (*t).clone()))
+    }
+
+    // ---- lookups by seed key or id ----------------------------------------------------------
+
+    /// An app by key, or by id when the reference is numeric.
+    pub async fn find_app(&self, r: &str) -> Result<Option<App>, GraphError> {
+        if let Ok(id) = r.parse::<Id>() {
+            if let Some(x) = self.store.app(id).await? {
+                return Ok(Some(x));
+            }
+        }
+        Ok(self.store.app_by_key(r).await?)
+    }
+
+    /// A person by key, or by id when the reference is numeric.
+    pub async fn find_user(&self, r: &str) -> Result<Option<User>, GraphError> {
+        if let Ok(id) = r.parse::<Id>() {
+            if let Some(x) = self.store.user(id).await? {
+                return Ok(Some(x));
+            }
+        }
+        Ok(self.store.user_by_key(r).await?)
+    }
+
+    /// A Page by key, or by id when the reference is numeric.
+    pub async fn find_page(&self, r: &str) -> Result<Option<Page>, GraphError> {
+        if let Ok(id) = r.parse::<Id>() {
+            if let Some(x) = self.store.page(id).await? {
+                return Ok(Some(x));
+            }
+        }
+        Ok(self.store.page_by_key(r).await?)
+    }
+
+    /// The person whose email is `email` (ASCII case does not count).
+    pub async fn user_by_email(&self, email: &str) -> Result<Option<User>, GraphError> {
+        Ok(self.store.user_by_email(email).await?)
+    }
+
+    // ---- app- and page-scoped ids -------------------------------------------------------------
+
+    /// The person and app an app-scoped id belongs to.
+    pub async fn resolve_asid(&self, asid: Id) -> Result<Option<(Id, Id)>, GraphError> {
+        Ok(self.store.resolve_asid(asid).await?)
+    }
+
+    /// The person and Page a page-scoped id belongs to.
+    pub async fn resolve_psid(&self, psid: Id) -> Result<Option<(Id, Id)>, GraphError> {
+        Ok(self.store.resolve_psid(psid).await?)
+    }
+
+    /// The person's app-scoped ids, `(app, asid)`, ordered by app id.
+    pub async fn asids_of_user(&self, user: Id) -> Result<Vec<(Id, Id)>, GraphError> {
+        Ok(self.store.asids_of_user(user).await?)
+    }
+
+    /// The person's page-scoped ids, `(page, psid)`, ordered by Page id.
+    pub async fn psids_of_user(&self, user: Id) -> Result<Vec<(Id, Id)>, GraphError> {
+        Ok(self.store.psids_of_user(user).await?)
+    }
+
+    /// The person's app-scoped id for the app, drawn on first need. A candidate that is already
+    /// some app's or Page's id, or another person's app-scoped id, is drawn again, so `/{id}`
+    /// always names one thing. (Drawing an id is not an event: an id never changes once drawn,
+    /// so nothing derived from the store can go stale.)
+    pub async fn asid(&self, user: Id, app: Id) -> Result<Id, GraphError> {
+        self.asid_or(user, app, None).await
+    }
+
+    /// [`Services::asid`], trying `preferred` first (a test user's id doubles as their
+    /// app-scoped id for the app that made them).
+    async fn asid_or(&self, user: Id, app: Id, preferred: Option<Id>) -> Result<Id, GraphError> {
+        if let Some(id) = preferred {
+            if let Some(id) = self.store.ensure_asid(user, app, id).await? {
+                return Ok(id);
+            }
+        }
+        for _ in 0..8 {
+            let candidate = token::random_id()?;
+            if self.store.app(candidate).await?.is_some()
+                || self.store.page(candidate).await?.is_some()
+            {
+                continue;
+            }
+            if let Some(id) = self.store.ensure_asid(user, app, candidate).await? {
+                return Ok(id);
+            }
+        }
+        Err(GraphError::internal_because(
+            "could not allocate an app-scoped id in 8 draws",
+        ))
+    }
+
+    /// The person's page-scoped id for the Page, drawn on first need, never an id that already
+    /// names an app, a Page or anyone's app-scoped id.
+    pub async fn psid(&self, user: Id, page: Id) -> Result<Id, GraphError> {
+        for _ in 0..8 {
+            let candidate = token::random_id()?;
+            if self.store.app(candidate).await?.is_some()
+                || self.store.page(candidate).await?.is_some()
+                || self.store.resolve_asid(candidate).await?.is_some()
+            {
+                continue;
+            }
+            if let Some(id) = self.store.ensure_psid(user, page, candidate).await? {
+                return Ok(id);
+            }
+        }
+        Err(GraphError::internal_because(
+            "could not allocate a page-scoped id in 8 draws",
+        ))
+    }
+
+    // ---- the virtual clock ------------------------------------------------------------------
+
+    /// Loads the persisted offset into the clock (at start).
+    pub async fn restore_clock(&self, clock: &VirtualClock) -> Result<(), GraphError> {
+        if let Some(v) = self.store.setting(CLOCK_OFFSET).await? {
+            clock.set_offset(v.trim().parse().unwrap_or(0));
+        }
+        Ok(())
+    }
+
+    /// Moves the virtual clock to `target` (1970 … 9999) and persists the offset.
+    pub async fn set_clock(&self, clock: &VirtualClock, target: Unix) -> Result<Unix, GraphError> {
+        const LATEST: Unix = 253_402_300_799; // 9999-12-31T23:59:59Z
+        if !(0..=LATEST).contains(&target) {
+            return Err(GraphError::param(format!(
+                "the clock can be set between 1970 and 9999, not to {target}"
+            )));
+        }
+        let offset = clock.offset_for(target);
+        self.store
+            .put_setting(CLOCK_OFFSET, &offset.to_string())
+            .await?;
+        clock.set_offset(offset);
+        let now = clock.now();
+        self.publish(Event::ClockMoved { now, offset });
+        Ok(now)
+    }
+}

@@ -1,0 +1,68 @@
+//! Pages: who holds which task, the authorization of Page operations by the one policy, and a
+//! Page's editable information.
+
+use super::Services;
+use crate::auth::Caller;
+use crate::content::PageInfo;
+use crate::error::GraphError;
+use crate::events::Event;
+use crate::model::{Id, Page, PageTasks, User};
+use crate::policy::{self, Operation};
+use crate::store::Store;
+use crate::tasks::TaskSet;
+
+impl<S: Store> Services<S> {
+    /// May the caller do `op` on Page `page`? The tasks the person behind the token (user and
+    /// Page tokens) holds there, judged by the one policy (`crate::policy`).
+    pub async fn authorize(
+        &self,
+        caller: &Caller,
+        page: Id,
+        op: &Operation,
+    ) -> Result<(), GraphError> {
+        let tasks = match caller.principal.loaded() {
+            Some(t) => self.page_tasks(page, t.user.id).await?,
+            None => None,
+        };
+        policy::check(caller, page, tasks.as_ref(), op)
+    }
+
+    /// A person's tasks on a Page. Losing every task makes their Page tokens for that Page fail
+    /// with 492 on their next use; changed tasks take effect on the next call.
+    pub async fn set_page_tasks(
+        &self,
+        page: Id,
+        user: Id,
+        tasks: TaskSet,
+    ) -> Result<Option<PageTasks>, GraphError> {
+        let now = self.now();
+        let t = self.store.set_page_tasks(page, user, tasks, now).await?;
+        self.publish(Event::PageTasksChanged { page, user });
+        Ok(t)
+    }
+
+    /// The Pages a person has tasks on, ordered by Page id.
+    pub async fn pages_of_user(&self, user: Id) -> Result<Vec<(Page, PageTasks)>, GraphError> {
+        Ok(self.store.pages_of_user(user).await?)
+    }
+
+    /// The people with tasks on a Page, ordered by person id.
+    pub async fn people_of_page(&self, page: Id) -> Result<Vec<(User, PageTasks)>, GraphError> {
+        Ok(self.store.people_of_page(page).await?)
+    }
+
+    /// The Page's about/description/website/phone (all unset when there is no such Page).
+    pub async fn page_info(&self, page: Id) -> Result<PageInfo, GraphError> {
+        Ok(self.store.page_info(page).await?.unwrap_or_default())
+    }
+
+    /// Sets the fields of `info` that are `Some` (an empty string clears one). False when there
+    /// is no such Page.
+    pub async fn set_page_info(&self, page: Id, info: &PageInfo) -> Result<bool, GraphError> {
+        let found = self.store.set_page_info(page, info).await?;
+        if found {
+            self.publish(Event::PageChanged { page });
+        }
+        Ok(found)
+    }
+}

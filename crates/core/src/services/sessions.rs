@@ -1,0 +1,241 @@
+//! The events that end or narrow what tokens may do (spec §7), each with the reason
+//! (`error_subcode`) the affected tokens then fail with. See docs/invalidation.md.
+
+use serde_json::json;
+
+use super::Services;
+use crate::error::GraphError;
+use crate::events::{Callback, Event, APP_REMOVED, LOGGED_OUT, PASSWORD_CHANGED};
+use crate::model::{AccountStatus, App, Id, Invalidation};
+use crate::permissions::PUBLIC_PROFILE;
+use crate::signed_request;
+use crate::store::Store;
+use crate::token;
+
+/// What an uninstall came to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Uninstalled {
+    /// Whether the app was installed (had a grant).
+    pub was_installed: bool,
+    /// The deauthorize callback queued for the app, by number.
+    pub callback: Option<u64>,
+}
+
+impl<S: Store> Services<S> {
+    fn why(&self, subcode: u32) -> Invalidation {
+        Invalidation {
+            at: self.now(),
+            subcode,
+        }
+    }
+
+    /// The app is uninstalled for the person: the grant goes (the next login asks again) and
+    /// every session with the app — so every user and Page token derived from them — fails with
+    /// `subcode` (466 through the API, 458 from the person's settings). When the person removed
+    /// it (458) and the app has a deauthorize callback URL, the app is told with a
+    /// `signed_request` (spec §7).
+    pub async fn uninstall(
+        &self,
+        user: Id,
+        app: &App,
+        subcode: u32,
+    ) -> Result<Uninstalled, GraphError> {
+        let (had, sessions) = self
+            .store
+            .uninstall(user, app.id, self.why(subcode))
+            .await?;
+        let notify = match (&app.deauthorize_callback_url, had && subcode == APP_REMOVED) {
+            (Some(url), true) => {
+                let asid = self.asid(user, app.id).await?.to_string();
+                let payload = json!({
+                    "user_id": asid,
+                    "algorithm": "HMAC-SHA256",
+                    "issued_at": self.now(),
+                });
+                Some(self.callback("deauthorize", url, app, asid, &payload))
+            }
+            _ => None,
+        };
+        let callback = notify.as_ref().map(|c| c.id);
+        self.publish(Event::AppUninstalled {
+            user,
+            app: app.id,
+            sessions,
+            subcode,
+            notify,
+        });
+        Ok(Uninstalled {
+            was_installed: had,
+            callback,
+        })
+    }
+
+    /// The person asks the app to delete their data: the app's `data_deletion_url` gets a
+    /// `signed_request` with `expires` (spec §7). Returns the callback's number.
+    pub async fn request_data_deletion(
+        &self,
+        user: Id,
+        app: &App,
+        url: &str,
+    ) -> Result<u64, GraphError> {
+        let asid = self.asid(user, app.id).await?.to_string();
+        let now = self.now();
+        let payload = json!({
+            "user_id": asid,
+            "algorithm": "HMAC-SHA256",
+            "issued_at": now,
+            "expires": now + 3600,
+        });
+        let notify = self.callback("data_deletion", url, app, asid, &payload);
+        let id = notify.id;
+        self.publish(Event::DataDeletionRequested {
+            user,
+            app: app.id,
+            notify,
+        });
+        Ok(id)
+    }
+
+    fn callback(
+        &self,
+        kind: &'static str,
+        url: &str,
+        app: &App,
+        asid: String,
+        payload: &serde_json::Value,
+    ) -> Callback {
+        Callback {
+            id: self.next_callback(),
+            kind,
+            url: url.to_string(),
+            app_id: app.id.to_string(),
+            user_id: asid,
+            form: vec![(
+                "signed_request".to_string(),
+                signed_request::encode(&app.secret, payload),
+            )],
+        }
+    }
+
+    /// One permission revoked (`DELETE /{user-id}/permissions/{permission}`): tokens stay valid,
+    /// their scopes lose it, and it is reported `declined`.
+    pub async fn revoke_permission(
+        &self,
+        user: Id,
+        app: Id,
+        permission: &str,
+    ) -> Result<(), GraphError> {
+        if permission == PUBLIC_PROFILE {
+            return Err(GraphError::param(
+                "public_profile cannot be revoked alone: delete /{user-id}/permissions to remove the app",
+            ));
+        }
+        let p = permission.to_string();
+        // Only a granted permission becomes declined; revoking what was never granted (or an
+        // app that is not installed) changes nothing and succeeds.
+        self.store
+            .update_grant(user, app, move |old| {
+                let mut g = old?;
+                if !g.has(&p) {
+                    return None;
+                }
+                g.granted.retain(|x| *x != p);
+                g.declined.push(p);
+                Some(g)
+            })
+            .await?;
+        self.publish(Event::GrantChanged { user, app });
+        Ok(())
+    }
+
+    /// Every session of the person, in every app, fails with 460 (a security reset). Returns
+    /// how many sessions ended.
+    pub async fn reset_sessions(&self, user: Id) -> Result<u64, GraphError> {
+        let sessions = self
+            .store
+            .invalidate_sessions(user, None, self.why(PASSWORD_CHANGED))
+            .await?;
+        let n = sessions.len() as u64;
+        self.publish(Event::SessionsEnded {
+            user,
+            sessions,
+            subcode: PASSWORD_CHANGED,
+        });
+        Ok(n)
+    }
+
+    /// One session ends (a code used twice: 466), and every token derived from it. True when
+    /// it was working.
+    pub async fn end_session(&self, session: i64, subcode: u32) -> Result<bool, GraphError> {
+        let Some(s) = self.store.session(session).await? else {
+            return Ok(false);
+        };
+        let ended = self
+            .store
+            .invalidate_session(session, self.why(subcode))
+            .await?;
+        if ended {
+            self.publish(Event::SessionsEnded {
+                user: s.user_id,
+                sessions: vec![session],
+                subcode,
+            });
+        }
+        Ok(ended)
+    }
+
+    /// A new password (its argon2id hash: hash it off the async runtime), then 460 everywhere.
+    /// Returns how many sessions ended.
+    pub async fn change_password(&self, user: Id, hash: String) -> Result<u64, GraphError> {
+        if !self.store.set_password(user, Some(hash)).await? {
+            return Err(GraphError::param(format!("no user {user}")));
+        }
+        let sessions = self
+            .store
+            .invalidate_sessions(user, None, self.why(PASSWORD_CHANGED))
+            .await?;
+        let n = sessions.len() as u64;
+        self.publish(Event::PasswordChanged { user, sessions });
+        Ok(n)
+    }
+
+    /// The person logs out of Facebook: short-lived tokens (and the Page tokens derived from
+    /// them) fail with 467; long-lived ones keep working, as a mobile app's do.
+    pub async fn logout(&self, user: Id) -> Result<u64, GraphError> {
+        let tokens = self
+            .store
+            .invalidate_short_lived_tokens(user, self.why(LOGGED_OUT))
+            .await?;
+        let n = tokens.len() as u64;
+        self.publish(Event::TokensEnded {
+            user,
+            tokens,
+            subcode: LOGGED_OUT,
+        });
+        Ok(n)
+    }
+
+    /// Checkpointed (459) or unconfirmed (464) until set back to active.
+    pub async fn set_account_status(
+        &self,
+        user: Id,
+        status: AccountStatus,
+    ) -> Result<(), GraphError> {
+        if !self.store.set_account_status(user, status).await? {
+            return Err(GraphError::param(format!("no user {user}")));
+        }
+        self.publish(Event::PersonChanged { user });
+        Ok(())
+    }
+
+    /// A new app secret. App tokens derive from the secret, so every app token of the old one
+    /// (and the old `app_id|secret` literal) stops working. The new secret is returned once.
+    pub async fn reset_secret(&self, app: Id) -> Result<String, GraphError> {
+        let secret = token::random_hex(32)?;
+        if !self.store.set_app_secret(app, &secret).await? {
+            return Err(GraphError::param(format!("no app {app}")));
+        }
+        self.publish(Event::AppSecretReset { app });
+        Ok(secret)
+    }
+}

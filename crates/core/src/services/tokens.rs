@@ -1,0 +1,297 @@
+//! Tokens and sessions: loading a token through the caches and judging it ([`crate::auth`]),
+//! logins, and minting user and Page tokens.
+
+use std::sync::Arc;
+
+use super::{Services, LONG_LIVED, SHORT_LIVED};
+use crate::auth::{self, Caller, Inspection, LoadedToken, Principal};
+use crate::error::GraphError;
+use crate::events::Event;
+use crate::model::{App, Grant, Id, Session, StoredKind, TokenHash, TokenRecord, Unix, User};
+use crate::permissions::{self, PUBLIC_PROFILE};
+use crate::store::{Store, TokenEntry};
+use crate::token::{self, Form};
+
+/// A freshly minted user token.
+#[derive(Clone)]
+pub struct Issued {
+    pub access_token: String,
+    pub expires_in: i64,
+    pub record: TokenRecord,
+}
+
+impl std::fmt::Debug for Issued {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Issued")
+            .field("access_token", &"<redacted>")
+            .field("expires_in", &self.expires_in)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S: Store> Services<S> {
+    /// A token's entry and its session, through their caches: no query when both are cached,
+    /// one (which fills both) when the token is not.
+    async fn entry(
+        &self,
+        hash: TokenHash,
+    ) -> Result<Option<(Arc<TokenEntry>, Arc<Session>)>, GraphError> {
+        let c = &self.caches;
+        if let Some(entry) = c.tokens.get(&hash) {
+            let session = self.session(entry.token.session_id).await?;
+            return Ok(session.map(|s| (entry, s)));
+        }
+        let token_ticket = c.tokens.ticket(&hash);
+        // The session's id is known only once the token is read: tickets for every shard.
+        let session_tickets = c.sessions.tickets();
+        let Some((entry, session)) = self.store.token_entry(hash).await? else {
+            return Ok(None);
+        };
+        let (entry, session) = (Arc::new(entry), Arc::new(session));
+        c.tokens.put(hash, Arc::clone(&entry), token_ticket);
+        let ticket = session_tickets.of(&session.id);
+        c.sessions.put(session.id, Arc::clone(&session), ticket);
+        Ok(Some((entry, session)))
+    }
+
+    /// A stored token with its context, assembled from the caches (one query on a miss, more
+    /// only when the shared parts are not cached either). A token whose person, app or Page is
+    /// gone (a deleted test user) is no token at all.
+    pub async fn load(&self, hash: TokenHash) -> Result<Option<Arc<LoadedToken>>, GraphError> {
+        let Some((entry, session)) = self.entry(hash).await? else {
+            return Ok(None);
+        };
+        let t = &entry.token;
+        let (Some(app), Some(user)) = (self.app(t.app_id).await?, self.user(t.user_id).await?)
+        else {
+            return Ok(None);
+        };
+        let grant = self.grant(t.user_id, t.app_id).await?;
+        let page = match t.page_id {
+            Some(p) => {
+                let Some(page) = self.page(p).await? else {
+                    return Ok(None);
+                };
+                Some((page, self.page_tasks(p, t.user_id).await?))
+            }
+            None => None,
+        };
+        Ok(Some(Arc::new(LoadedToken {
+            entry,
+            session,
+            app,
+            user,
+            grant,
+            page,
+        })))
+    }
+
+    /// Everything known about a token string, and why it does not work if it does not.
+    pub async fn inspect(&self, token: &str) -> Result<Inspection, GraphError> {
+        match token::form(token) {
+            Form::Garbage => Ok(Inspection::Unknown(GraphError::cannot_parse())),
+            Form::Pipe { app, rest } => {
+                let Some(app) = self.app(app).await? else {
+                    return Ok(Inspection::Unknown(GraphError::unknown_app_in_token()));
+                };
+                let principal = if token::secrets_equal(rest, &app.secret)
+                    || token::secrets_equal(token, &token::app_token(app.id, &app.secret))
+                {
+                    Principal::App(app)
+                } else if token::secrets_equal(rest, &app.client_token) {
+                    Principal::Client(app)
+                } else {
+                    return Ok(Inspection::Unknown(GraphError::bad_signature()));
+                };
+                Ok(Inspection::Known {
+                    principal,
+                    error: None,
+                })
+            }
+            Form::Stored => {
+                let Some(loaded) = self.load(token::hash(token)).await? else {
+                    return Ok(Inspection::Unknown(GraphError::not_decrypted()));
+                };
+                let error = self.validity(&loaded);
+                let principal = match loaded.token.kind {
+                    StoredKind::User => Principal::User(loaded),
+                    StoredKind::Page => Principal::Page(loaded),
+                };
+                Ok(Inspection::Known { principal, error })
+            }
+        }
+    }
+
+    /// The caller behind a token that must work.
+    pub async fn authenticate(&self, token: &str) -> Result<Caller, GraphError> {
+        match self.inspect(token).await? {
+            Inspection::Unknown(e) => Err(e),
+            Inspection::Known { error: Some(e), .. } => Err(e),
+            Inspection::Known {
+                principal,
+                error: None,
+            } => Ok(Caller {
+                token: token.to_string(),
+                principal,
+            }),
+        }
+    }
+
+    /// Why a stored token does not work now, or `None` if it does ([`auth::validity`]).
+    pub fn validity(&self, t: &LoadedToken) -> Option<GraphError> {
+        auth::validity(t, self.now())
+    }
+
+    /// Why a working token may not read data now ([`auth::data_access`]).
+    pub fn data_access(&self, t: &LoadedToken) -> Option<GraphError> {
+        auth::data_access(t, self.now())
+    }
+
+    // ---- minting --------------------------------------------------------------------------
+
+    /// A login: the person consents to `scopes` for the app (they join the grant), a session
+    /// starts, and a user token comes out — short-lived, or long-lived as mobile SDKs get.
+    pub async fn login(
+        &self,
+        user: &User,
+        app: &App,
+        scopes: &[String],
+        long_lived: bool,
+    ) -> Result<Issued, GraphError> {
+        if let Some(bad) = scopes.iter().find(|s| !permissions::is_known(s)) {
+            return Err(GraphError::invalid_scope(bad));
+        }
+        let now = self.now();
+        let (user_id, app_id, scopes) = (user.id, app.id, scopes.to_vec());
+        self.store
+            .update_grant(user.id, app.id, move |old| {
+                let mut grant = old.unwrap_or(Grant {
+                    user_id,
+                    app_id,
+                    granted: vec![PUBLIC_PROFILE.to_string()],
+                    declined: Vec::new(),
+                    last_login_at: now,
+                    created_at: now,
+                });
+                for s in scopes {
+                    grant.declined.retain(|d| *d != s);
+                    if !grant.has(&s) {
+                        grant.granted.push(s);
+                    }
+                }
+                if !grant.has(PUBLIC_PROFILE) {
+                    grant.granted.insert(0, PUBLIC_PROFILE.to_string());
+                }
+                grant.last_login_at = now;
+                Some(grant)
+            })
+            .await?;
+        self.publish(Event::GrantChanged {
+            user: user.id,
+            app: app.id,
+        });
+        self.open_session(user.id, app.id, long_lived).await
+    }
+
+    /// A new session of the person with the app (their grant is already in place) and its
+    /// first user token; the person gets an app-scoped id if they had none.
+    pub async fn open_session(
+        &self,
+        user: Id,
+        app: Id,
+        long_lived: bool,
+    ) -> Result<Issued, GraphError> {
+        self.asid(user, app).await?;
+        let session = self.store.create_session(user, app, self.now()).await?;
+        let issued = self.mint(&session, long_lived).await?;
+        self.publish(Event::SessionStarted {
+            session: session.id,
+            user,
+            app,
+        });
+        Ok(issued)
+    }
+
+    /// A new user token in an existing session.
+    pub async fn mint_user_token(
+        &self,
+        session: &Session,
+        long_lived: bool,
+    ) -> Result<Issued, GraphError> {
+        let issued = self.mint(session, long_lived).await?;
+        self.publish(Event::TokenIssued {
+            session: session.id,
+            user: session.user_id,
+            app: session.app_id,
+            page: None,
+        });
+        Ok(issued)
+    }
+
+    async fn mint(&self, session: &Session, long_lived: bool) -> Result<Issued, GraphError> {
+        let now = self.now();
+        let expires_in = if long_lived { LONG_LIVED } else { SHORT_LIVED };
+        let access_token = token::mint()?;
+        let record = TokenRecord {
+            hash: token::hash(&access_token),
+            kind: StoredKind::User,
+            app_id: session.app_id,
+            user_id: session.user_id,
+            page_id: None,
+            session_id: session.id,
+            parent: None,
+            long_lived,
+            issued_at: now,
+            expires_at: now.saturating_add(expires_in),
+            invalidated: None,
+            tasks_since: None,
+        };
+        self.store.insert_token(&record).await?;
+        Ok(Issued {
+            access_token,
+            expires_in,
+            record,
+        })
+    }
+
+    /// The Page token a user token yields for a Page the person has tasks on (spec §1): it
+    /// inherits the user token's expiry, and never expires when the user token is long-lived.
+    /// The same user token always yields the same Page token, so nothing is minted twice.
+    pub async fn page_token(
+        &self,
+        user_token: &str,
+        parent: &LoadedToken,
+        page: Id,
+        tasks_since: Unix,
+    ) -> Result<String, GraphError> {
+        let page_token = token::page_token(user_token, page, tasks_since);
+        let record = TokenRecord {
+            hash: token::hash(&page_token),
+            kind: StoredKind::Page,
+            app_id: parent.app.id,
+            user_id: parent.user.id,
+            page_id: Some(page),
+            session_id: parent.token.session_id,
+            parent: Some(parent.token.hash),
+            long_lived: parent.token.long_lived,
+            issued_at: self.now(),
+            expires_at: if parent.token.long_lived {
+                0
+            } else {
+                parent.token.expires_at
+            },
+            invalidated: None,
+            tasks_since: Some(tasks_since),
+        };
+        if self.load(record.hash).await?.is_none() {
+            self.store.insert_token(&record).await?;
+            self.publish(Event::TokenIssued {
+                session: record.session_id,
+                user: record.user_id,
+                app: record.app_id,
+                page: Some(page),
+            });
+        }
+        Ok(page_token)
+    }
+}
