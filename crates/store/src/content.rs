@@ -9,7 +9,7 @@ use graphtoken_core::content::{Author, Comment, Post};
 use graphtoken_core::model::{Id, Unix};
 use graphtoken_core::store::StoreResult;
 
-use crate::sqlite::Ctx;
+use crate::error::Ctx;
 
 const POST_COLS: &str = "id, page_id, app_id, message, link, published, created_at, updated_at";
 const COMMENT_COLS: &str = "id, post_id, app_id, user_id, message, hidden, created_at";

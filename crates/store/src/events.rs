@@ -7,7 +7,7 @@ use graphtoken_core::model::{AccountStatus, Id, Invalidation, PageTasks, TokenHa
 use graphtoken_core::store::StoreResult;
 use graphtoken_core::tasks::TaskSet;
 
-use crate::sqlite::Ctx;
+use crate::error::Ctx;
 
 /// Removes the grant and ends the sessions with the app in one transaction, so a login can
 /// never fall between the two.

@@ -10,8 +10,8 @@ use graphtoken_core::codes::{
 use graphtoken_core::model::{Id, Invalidation, Session, TokenHash, Unix, User};
 use graphtoken_core::store::StoreResult;
 
+use crate::error::Ctx;
 use crate::rows::{self, to_json, USER_COLS};
-use crate::sqlite::Ctx;
 
 const CODE_COLS: &str = "hash, kind, app_id, user_id, redirect_uri, pkce_method, \
      pkce_challenge, session_id, created_at, expires_at, used_at";

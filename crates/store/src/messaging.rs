@@ -7,7 +7,7 @@ use graphtoken_core::messaging::{Conversation, Message};
 use graphtoken_core::model::{Id, Unix};
 use graphtoken_core::store::StoreResult;
 
-use crate::sqlite::Ctx;
+use crate::error::Ctx;
 
 const CONVERSATION_SELECT: &str = "SELECT c.id, c.page_id, c.user_id, c.updated_at, \
      (SELECT COUNT(*) FROM messages m WHERE m.conversation_id = c.id), \

@@ -12,7 +12,7 @@
 
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
-use crate::sqlite::Ctx;
+use crate::error::Ctx;
 use graphtoken_core::store::StoreResult;
 
 /// `(version, sql)`, in the order they apply.

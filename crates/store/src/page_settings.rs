@@ -11,7 +11,7 @@ use graphtoken_core::model::Id;
 use graphtoken_core::store::StoreResult;
 
 use crate::content::next_id;
-use crate::sqlite::Ctx;
+use crate::error::Ctx;
 
 const CTA_COLS: &str = "id, page_id, type, web_url, created_at, app_id";
 const ARTICLE_COLS: &str = "id, page_id, html_source, published, created_at, app_id";

@@ -5,7 +5,7 @@ use rusqlite::{params, Connection};
 use graphtoken_core::model::Id;
 use graphtoken_core::store::StoreResult;
 
-use crate::sqlite::Ctx;
+use crate::error::Ctx;
 
 pub(crate) fn ensure_psid(
     conn: &Connection,

@@ -7,11 +7,11 @@
 use graphtoken_core::model::{
     App, AppRole, Grant, Id, Page, PageTasks, Session, TokenHash, TokenRecord, Unix, User,
 };
-use graphtoken_core::store::{StoreError, StoreResult, TokenEntry, WorldRecords};
-use rusqlite::{params, Connection, OptionalExtension, Params, Row, TransactionBehavior};
+use graphtoken_core::store::{StoreError, StoreResult, TokenEntry};
+use rusqlite::{params, Connection, OptionalExtension, Params, Row};
 
+use crate::error::Ctx;
 use crate::rows::{self, *};
-use crate::sqlite::Ctx;
 
 /// Runs a cached query expected to yield at most one row.
 fn one<T, P: Params>(
@@ -327,36 +327,4 @@ pub(crate) fn put_setting(conn: &Connection, name: &str, value: &str) -> StoreRe
     .execute([name, value])
     .ctx(what)?;
     Ok(())
-}
-
-/// Writes a seed world in one transaction; dropping the transaction on error rolls it back.
-pub(crate) fn apply_world(conn: &mut Connection, world: &WorldRecords) -> StoreResult<()> {
-    let tx = conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .ctx("starting world transaction")?;
-    for app in &world.apps {
-        crate::world::upsert_app(&tx, app)?;
-    }
-    for user in &world.users {
-        crate::world::upsert_user(&tx, user)?;
-    }
-    for page in &world.pages {
-        crate::world::upsert_page(&tx, page)?;
-    }
-    for (page, tasks) in &world.page_tasks {
-        crate::world::replace_page_tasks(&tx, *page, tasks)?;
-    }
-    for grant in &world.grants {
-        put_grant(&tx, grant, true)?;
-    }
-    for &(user, app, asid) in &world.asids {
-        crate::world::insert_asid(&tx, user, app, asid)?;
-    }
-    for post in &world.posts {
-        crate::seed_content::seed_post(&tx, post)?;
-    }
-    for message in &world.messages {
-        crate::seed_content::seed_message(&tx, message)?;
-    }
-    tx.commit().ctx("committing world")
 }

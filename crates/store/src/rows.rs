@@ -11,7 +11,7 @@ use graphtoken_core::tasks::TaskSet;
 use rusqlite::types::Type;
 use rusqlite::Row;
 
-use crate::sqlite::Ctx;
+use crate::error::Ctx;
 
 pub(crate) const APP_COLS: &str = "id, key, name, secret, client_token, mode, platform, \
      require_appsecret_proof, redirect_uris, advanced_access, deauthorize_callback_url, created_at, rate_limit_app, rate_limit_user, rate_limit_page, data_deletion_url, review_approved_at, test_user_limit";

@@ -1,5 +1,5 @@
 //! Seeded Page content (posts, followers' comments, incoming messages), written inside
-//! [`crate::queries::apply_world`]'s transaction.
+//! [`crate::world::apply_world`]'s transaction.
 //!
 //! Each item is created once: its seed key is recorded in `seed_keys` with the row it created,
 //! and an item whose key is already recorded is left as it is (even if the app has since edited
@@ -11,7 +11,7 @@ use graphtoken_core::content::Author;
 use graphtoken_core::model::Id;
 use graphtoken_core::store::{SeedMessage, SeedPost, StoreError, StoreResult};
 
-use crate::sqlite::Ctx;
+use crate::error::Ctx;
 
 fn seeded(conn: &Connection, kind: &str, key: &str) -> StoreResult<Option<Id>> {
     let what = "loading a seed key";

@@ -23,22 +23,12 @@ use graphtoken_core::store::{Store, StoreError, StoreResult, TokenEntry, WorldRe
 use graphtoken_core::tasks::TaskSet;
 use rusqlite::{Connection, TransactionBehavior};
 
-use crate::{content, events, login, messaging, migrations, page_settings, psids, queries};
+use crate::error::Ctx;
+use crate::{content, events, login, messaging, migrations, page_settings, psids, queries, world};
 
 const READERS: usize = 4;
 const BUSY_TIMEOUT: Duration = Duration::from_millis(5000);
 const STATEMENT_CACHE: usize = 64;
-
-/// Adds context to a driver error and turns it into a [`StoreError`].
-pub(crate) trait Ctx<T> {
-    fn ctx(self, what: &str) -> StoreResult<T>;
-}
-
-impl<T, E: std::fmt::Display> Ctx<T> for Result<T, E> {
-    fn ctx(self, what: &str) -> StoreResult<T> {
-        self.map_err(|e| StoreError(format!("sqlite: {what}: {e}")))
-    }
-}
 
 /// A SQLite-backed [`Store`]. Cloning is cheap and shares the connections.
 #[derive(Clone)]
@@ -396,7 +386,7 @@ impl Store for SqliteStore {
 
     async fn apply_world(&self, world: &WorldRecords) -> StoreResult<()> {
         let world = world.clone();
-        self.write(move |c| queries::apply_world(c, &world)).await
+        self.write(move |c| world::apply_world(c, &world)).await
     }
 
     // ---- Page content ----

@@ -1,14 +1,14 @@
-//! The upserts of [`crate::queries::apply_world`]. They run inside its transaction.
+//! Writing a seed world: [`apply_world`] and its upserts, in one transaction.
 //!
 //! Re-applying a seed must be idempotent and keep history: an existing row keeps its
 //! `created_at`, everything else takes the seed's values.
 
 use graphtoken_core::model::{App, Id, Page, PageTasks, User};
-use graphtoken_core::store::{StoreError, StoreResult};
-use rusqlite::{params, Connection};
+use graphtoken_core::store::{StoreError, StoreResult, WorldRecords};
+use rusqlite::{params, Connection, TransactionBehavior};
 
+use crate::error::Ctx;
 use crate::rows::to_json;
-use crate::sqlite::Ctx;
 
 /// Upserts an app and replaces its roles with exactly `app.roles`.
 pub(crate) fn upsert_app(conn: &Connection, app: &App) -> StoreResult<()> {
@@ -153,4 +153,36 @@ pub(crate) fn insert_asid(conn: &Connection, user: Id, app: Id, asid: Id) -> Sto
             "asid {asid} already belongs to another person or app; cannot give it to user {user} on app {app}"
         ))),
     }
+}
+
+/// Writes a seed world in one transaction; dropping the transaction on error rolls it back.
+pub(crate) fn apply_world(conn: &mut Connection, world: &WorldRecords) -> StoreResult<()> {
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .ctx("starting world transaction")?;
+    for app in &world.apps {
+        upsert_app(&tx, app)?;
+    }
+    for user in &world.users {
+        upsert_user(&tx, user)?;
+    }
+    for page in &world.pages {
+        upsert_page(&tx, page)?;
+    }
+    for (page, tasks) in &world.page_tasks {
+        replace_page_tasks(&tx, *page, tasks)?;
+    }
+    for grant in &world.grants {
+        crate::queries::put_grant(&tx, grant, true)?;
+    }
+    for &(user, app, asid) in &world.asids {
+        insert_asid(&tx, user, app, asid)?;
+    }
+    for post in &world.posts {
+        crate::seed_content::seed_post(&tx, post)?;
+    }
+    for message in &world.messages {
+        crate::seed_content::seed_message(&tx, message)?;
+    }
+    tx.commit().ctx("committing world")
 }
