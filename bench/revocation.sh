@@ -5,6 +5,7 @@
 # stopped by PID on exit.
 #
 #   bench/revocation.sh            # TOKENS=2000 RATE=20 DUR=8 CONN=256 ROUNDS=3
+#   BIN=/path/to/graphtoken bench/revocation.sh   # measure another build (say, an older commit)
 #
 # wrk (2 threads, CONN connections) calls GET /me with a random one of TOKENS tokens held by
 # user0..user49 of bench/world.toml. In the "revoking" turns bench/revoke.py ends about RATE
@@ -35,15 +36,19 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 command -v wrk >/dev/null || { log "installing wrk"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
-log "building graphtoken (release)"
-(cd "$ROOT" && cargo build --release -q --bin graphtoken)
+BIN="${BIN:-}"
+if [ -z "$BIN" ]; then
+  log "building graphtoken (release)"
+  (cd "$ROOT" && cargo build --release -q --bin graphtoken)
+  BIN="$ROOT/target/release/graphtoken"
+fi
 
 free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1]);s.close()'; }
 wait_http() { for _ in $(seq 1 300); do curl -s -o /dev/null --max-time 1 "$1" && return 0; sleep 0.1; done; return 1; }
 
 port=$(free_port)
 base="http://127.0.0.1:$port"
-"$ROOT/target/release/graphtoken" serve --listen "127.0.0.1:$port" --db "sqlite://$RUN/bench.db" \
+"$BIN" serve --listen "127.0.0.1:$port" --db "sqlite://$RUN/bench.db" \
   --seed "$HERE/world.toml" --admin-key bench-admin-key >"$LOGS/revocation_server.out" 2>"$LOGS/revocation_server.log" &
 PIDS+=($!)
 wait_http "$base/healthz" || { log "graphtoken did not start"; exit 1; }
@@ -83,7 +88,7 @@ for r in $(seq 1 "$ROUNDS"); do
 done
 
 {
-  echo "run $(date -u +%FT%TZ), commit $(cd "$ROOT" && git rev-parse --short HEAD), $(nproc) cores, $TOKENS tokens, wrk 2 threads, $CONN connections, ${DUR}s, about $RATE revocations/s"
+  echo "run $(date -u +%FT%TZ), binary $BIN, $(nproc) cores, $TOKENS tokens, wrk 2 threads, $CONN connections, ${DUR}s, about $RATE revocations/s"
   echo
   echo "| turn | req/s | p50 | p99 | non-2xx | revocations |"
   echo "|---|---:|---:|---:|---:|---|"

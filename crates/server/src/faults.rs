@@ -7,19 +7,14 @@
 //! first matching fault that answers with an error fires and answers, after its own delay.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
-use axum::body::Bytes;
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::{delete, get};
-use axum::Router;
 use serde_json::{json, Map, Value};
 
 use graphtoken_core::auth::{Inspection, Principal};
-use graphtoken_core::error::{GraphError, More};
+use graphtoken_core::error::GraphError;
 use graphtoken_core::model::{Id, Unix};
 use graphtoken_core::request::{GraphRequest, Method};
 use graphtoken_core::store::Store;
@@ -29,8 +24,6 @@ use crate::AppState;
 
 /// The most faults the table holds, spent ones included.
 const MAX_FAULTS: usize = 256;
-/// The longest delay a fault may add (10 minutes).
-const MAX_LATENCY_MS: u64 = 600_000;
 
 const OAUTH: &str = "OAuthException";
 
@@ -168,7 +161,7 @@ struct Table {
     faults: Vec<Fault>,
 }
 
-enum Answer {
+pub(crate) enum Answer {
     Named(&'static str),
     Custom(GraphError),
 }
@@ -188,14 +181,14 @@ struct Fault {
 }
 
 #[derive(Default)]
-struct Matcher {
+pub(crate) struct Matcher {
     /// Path segments after the version; a prefix of the request's.
-    path: Option<Vec<String>>,
-    method: Option<Method>,
-    token: Option<String>,
-    app: Option<(String, Id)>,
+    pub(crate) path: Option<Vec<String>>,
+    pub(crate) method: Option<Method>,
+    pub(crate) token: Option<String>,
+    pub(crate) app: Option<(String, Id)>,
     /// As given, and the ids that match: the person's id and, when numeric, an app-scoped id.
-    user: Option<(String, Vec<Id>)>,
+    pub(crate) user: Option<(String, Vec<Id>)>,
 }
 
 /// Who a Graph call comes from, when a fault needs to know.
@@ -417,297 +410,73 @@ async fn who<S: Store>(st: &AppState<S>, req: &GraphRequest) -> Who {
     w
 }
 
-// ---- the admin routes -------------------------------------------------------------------------
+// ---- arming and listing (the admin routes are `admin::faults`) -----------------------------
 
-type St<S> = State<Arc<AppState<S>>>;
-
-/// `/faults` and `/faults/{id}`, to merge into the admin router (behind its key).
-pub fn routes<S: Store>() -> Router<Arc<AppState<S>>> {
-    Router::new()
-        .route(
-            "/faults",
-            get(list::<S>).post(add::<S>).delete(clear_all::<S>),
-        )
-        .route("/faults/{id}", delete(clear_one::<S>))
+/// A fault to arm, as the admin API checked it.
+pub(crate) struct Spec {
+    pub(crate) answer: Option<Answer>,
+    pub(crate) status: Option<u16>,
+    pub(crate) latency_ms: u64,
+    pub(crate) matcher: Matcher,
+    pub(crate) times: u64,
+    /// The `error` as given, for the listing.
+    pub(crate) given_error: Value,
 }
 
-/// An admin failure: its status and message.
-struct Refusal(StatusCode, String);
-
-impl Refusal {
-    /// In the admin API's envelope.
-    fn response(self) -> Response {
-        let e = GraphError::new(100, "AdminException", self.1).with_status(self.0.as_u16());
-        render::json(self.0, &e.to_json(&render::trace_id()))
-    }
-}
-
-fn fail(status: StatusCode, message: impl Into<String>) -> Refusal {
-    Refusal(status, message.into())
-}
-
-fn bad(message: impl Into<String>) -> Refusal {
-    fail(StatusCode::BAD_REQUEST, message)
-}
-
-fn store_failed(e: GraphError) -> Refusal {
-    tracing::error!(detail = e.detail().unwrap_or(""), "admin API: {e}");
-    fail(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        GraphError::internal().message,
-    )
-}
-
-/// Rejects keys outside `known`, so that a typo does not arm a fault that matches everything.
-fn only(m: &Map<String, Value>, known: &[&str], what: &str) -> Result<(), Refusal> {
-    match m.keys().find(|k| !known.contains(&k.as_str())) {
-        Some(k) => Err(bad(format!(
-            "unknown key `{k}` in {what}: use {}",
-            known.join(", ")
-        ))),
-        None => Ok(()),
-    }
-}
-
-fn uint(m: &Map<String, Value>, key: &str) -> Result<Option<u64>, Refusal> {
-    match m.get(key) {
-        None | Some(Value::Null) => Ok(None),
-        Some(v) => v
-            .as_u64()
-            .map(Some)
-            .ok_or_else(|| bad(format!("`{key}` must be a whole number ≥ 0"))),
-    }
-}
-
-fn string(m: &Map<String, Value>, key: &str) -> Result<Option<String>, Refusal> {
-    match m.get(key) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) if !s.is_empty() => Ok(Some(s.clone())),
-        Some(Value::Number(n)) => Ok(Some(n.to_string())),
-        Some(_) => Err(bad(format!("`{key}` must be a non-empty string"))),
-    }
-}
-
-/// The `type`s a custom error may have (`GraphError::kind` is static).
-const KINDS: &[&str] = &[
-    "OAuthException",
-    "GraphMethodException",
-    "IGApiException",
-    "OAuthAccessTokenException",
-    "Exception",
-];
-
-/// A custom error: `{"code","subcode","message","type","status","is_transient",
-/// "error_user_title","error_user_msg"}`.
-fn custom(m: &Map<String, Value>) -> Result<GraphError, Refusal> {
-    only(
-        m,
-        &[
-            "code",
-            "subcode",
-            "message",
-            "type",
-            "status",
-            "is_transient",
-            "error_user_title",
-            "error_user_msg",
-        ],
-        "`error`",
-    )?;
-    let code = uint(m, "code")?
-        .and_then(|c| u32::try_from(c).ok())
-        .ok_or_else(|| bad("a custom `error` needs a numeric `code`"))?;
-    let message = string(m, "message")?.ok_or_else(|| bad("a custom `error` needs a `message`"))?;
-    let kind = match string(m, "type")? {
-        None => OAUTH,
-        Some(k) => KINDS.iter().copied().find(|x| *x == k).ok_or_else(|| {
-            bad(format!(
-                "unknown error type `{k}`: use {}",
-                KINDS.join(", ")
-            ))
-        })?,
-    };
-    let mut e = GraphError::new(code, kind, message);
-    if let Some(s) = uint(m, "subcode")? {
-        e = e.with_subcode(u32::try_from(s).map_err(|_| bad("`subcode` is too large"))?);
-    }
-    if let Some(s) = uint(m, "status")? {
-        if !(400..=599).contains(&s) {
-            return Err(bad("`status` of an error must be between 400 and 599"));
+impl Faults {
+    /// Arms a fault and answers it as the listing shows it; `Err` when the table is full.
+    pub(crate) fn arm(&self, spec: Spec) -> Result<Value, String> {
+        let mut t = self.table();
+        if t.faults.len() >= MAX_FAULTS {
+            return Err(format!(
+                "at most {MAX_FAULTS} faults are kept: clear some first"
+            ));
         }
-        e = e.with_status(s as u16);
+        t.next += 1;
+        let fault = Fault {
+            id: t.next,
+            answer: spec.answer,
+            status: spec.status,
+            latency_ms: spec.latency_ms,
+            matcher: spec.matcher,
+            times: spec.times,
+            fired: 0,
+            given_error: spec.given_error,
+        };
+        let v = fault.describe();
+        t.faults.push(fault);
+        self.refresh(&t);
+        Ok(v)
     }
-    match m.get("is_transient") {
-        None | Some(Value::Null) => {}
-        Some(Value::Bool(b)) => e.is_transient = Some(*b),
-        Some(_) => return Err(bad("`is_transient` must be true or false")),
+
+    /// `{"data": [...]}`: every fault, armed or spent, and how often it fired.
+    pub(crate) fn list(&self) -> Value {
+        let t = self.table();
+        let data: Vec<Value> = t.faults.iter().map(Fault::describe).collect();
+        json!({ "data": data })
     }
-    let (title, msg) = (string(m, "error_user_title")?, string(m, "error_user_msg")?);
-    if title.is_some() || msg.is_some() {
-        e.more = Some(Box::new(More {
-            user_title: title,
-            user_msg: msg,
-            ..More::default()
-        }));
+
+    /// Clears every fault.
+    pub(crate) fn clear_all(&self) {
+        let mut t = self.table();
+        t.faults.clear();
+        self.refresh(&t);
     }
-    Ok(e)
+
+    /// Clears one fault; false when there is no fault `id`.
+    pub(crate) fn clear(&self, id: &str) -> bool {
+        let mut t = self.table();
+        let before = t.faults.len();
+        t.faults.retain(|f| f.id.to_string() != id);
+        let found = t.faults.len() < before;
+        self.refresh(&t);
+        found
+    }
 }
 
-/// `POST /_admin/faults`: arms a fault and answers it as the listing shows it.
-async fn add<S: Store>(State(st): St<S>, bytes: Bytes) -> Response {
-    match arm(&st, &bytes).await {
-        Ok(v) => render::json(StatusCode::OK, &v),
-        Err(r) => r.response(),
-    }
-}
-
-async fn arm<S: Store>(st: &AppState<S>, bytes: &Bytes) -> Result<Value, Refusal> {
-    let m = match serde_json::from_slice(bytes) {
-        Ok(Value::Object(m)) => m,
-        _ => return Err(bad("the body must be a JSON object")),
-    };
-    only(
-        &m,
-        &["error", "times", "match", "latency_ms", "status"],
-        "the fault",
-    )?;
-    let (answer, given_error) = match m.get("error") {
-        None | Some(Value::Null) => (None, Value::Null),
-        Some(Value::String(name)) => match CATALOGUE.iter().copied().find(|n| n == name) {
-            Some(n) => (Some(Answer::Named(n)), json!(n)),
-            None => {
-                return Err(bad(format!(
-                    "unknown error `{name}`: use one of {}, or an object {{\"code\", \"message\", ...}}",
-                    CATALOGUE.join(", ")
-                )))
-            }
-        },
-        Some(Value::Object(o)) => (Some(Answer::Custom(custom(o)?)), Value::Object(o.clone())),
-        Some(_) => {
-            return Err(bad(
-                "`error` must be a catalogue name or an object {\"code\", \"message\", ...}",
-            ))
-        }
-    };
-    let status = match uint(&m, "status")? {
-        None => None,
-        Some(s @ 500..=599) => Some(s as u16),
-        Some(_) => return Err(bad("`status` must be a 5xx, such as 500, 502 or 503")),
-    };
-    let latency_ms = uint(&m, "latency_ms")?.unwrap_or(0);
-    if latency_ms > MAX_LATENCY_MS {
-        return Err(bad(format!("`latency_ms` may be at most {MAX_LATENCY_MS}")));
-    }
-    if answer.is_none() && status.is_none() && latency_ms == 0 {
-        return Err(bad(
-            "a fault needs an `error`, a `status` or a `latency_ms`",
-        ));
-    }
-    let times = uint(&m, "times")?.unwrap_or(1);
-    let matcher = match m.get("match") {
-        None | Some(Value::Null) => Matcher::default(),
-        Some(Value::Object(o)) => matcher(st, o).await?,
-        Some(_) => return Err(bad("`match` must be an object")),
-    };
-    let mut t = st.faults.table();
-    if t.faults.len() >= MAX_FAULTS {
-        return Err(bad(format!(
-            "at most {MAX_FAULTS} faults are kept: clear some first"
-        )));
-    }
-    t.next += 1;
-    let fault = Fault {
-        id: t.next,
-        answer,
-        status,
-        latency_ms,
-        matcher,
-        times,
-        fired: 0,
-        given_error,
-    };
-    let v = fault.describe();
-    t.faults.push(fault);
-    st.faults.refresh(&t);
-    Ok(v)
-}
-
-async fn matcher<S: Store>(st: &AppState<S>, o: &Map<String, Value>) -> Result<Matcher, Refusal> {
-    only(o, &["path", "method", "app", "user", "token"], "`match`")?;
-    let mut mt = Matcher::default();
-    if let Some(p) = string(o, "path")? {
-        let mut segs: Vec<String> = p
-            .split('?')
-            .next()
-            .unwrap_or("")
-            .split('/')
-            .filter(|s| !s.is_empty())
-            .map(str::to_string)
-            .collect();
-        let versioned = segs.first().is_some_and(|s| {
-            s.strip_prefix('v')
-                .is_some_and(|r| r.starts_with(|c: char| c.is_ascii_digit()) && r.contains('.'))
-        });
-        if versioned {
-            segs.remove(0);
-        }
-        mt.path = Some(segs);
-    }
-    if let Some(x) = string(o, "method")? {
-        mt.method =
-            Some(Method::parse(&x).ok_or_else(|| bad("`method` must be GET, POST or DELETE"))?);
-    }
-    mt.token = string(o, "token")?;
-    let g = &st.services;
-    if let Some(a) = string(o, "app")? {
-        let app = g.find_app(&a).await.map_err(store_failed)?;
-        let app = app.ok_or_else(|| fail(StatusCode::NOT_FOUND, format!("no app `{a}`")))?;
-        mt.app = Some((a, app.id));
-    }
-    if let Some(u) = string(o, "user")? {
-        let mut ids = Vec::new();
-        if let Some(user) = g.find_user(&u).await.map_err(store_failed)? {
-            ids.push(user.id);
-        }
-        // A number that is no person's id may be an app-scoped id.
-        if let Ok(n) = u.parse::<Id>() {
-            if !ids.contains(&n) {
-                ids.push(n);
-            }
-        }
-        if ids.is_empty() {
-            return Err(fail(StatusCode::NOT_FOUND, format!("no user `{u}`")));
-        }
-        mt.user = Some((u, ids));
-    }
-    Ok(mt)
-}
-
-/// `GET /_admin/faults` → `{"data": [...]}`: every fault, armed or spent, and how often it fired.
-async fn list<S: Store>(State(st): St<S>) -> Response {
-    let t = st.faults.table();
-    let data: Vec<Value> = t.faults.iter().map(Fault::describe).collect();
-    render::json(StatusCode::OK, &json!({ "data": data }))
-}
-
-/// `DELETE /_admin/faults`: clears every fault.
-async fn clear_all<S: Store>(State(st): St<S>) -> Response {
-    let mut t = st.faults.table();
-    t.faults.clear();
-    st.faults.refresh(&t);
-    render::json(StatusCode::OK, &json!({ "success": true }))
-}
-
-/// `DELETE /_admin/faults/{id}`.
-async fn clear_one<S: Store>(State(st): St<S>, Path(id): Path<String>) -> Response {
-    let mut t = st.faults.table();
-    let before = t.faults.len();
-    t.faults.retain(|f| f.id.to_string() != id);
-    if t.faults.len() == before {
-        return fail(StatusCode::NOT_FOUND, format!("no fault `{id}`")).response();
-    }
-    st.faults.refresh(&t);
-    render::json(StatusCode::OK, &json!({ "success": true }))
+/// The catalogue name `name`, as the table keeps it.
+pub(crate) fn catalogue_name(name: &str) -> Option<&'static str> {
+    CATALOGUE.iter().copied().find(|n| *n == name)
 }
 
 #[cfg(test)]

@@ -6,11 +6,8 @@
 mod admin;
 pub mod browser;
 pub mod callbacks;
-mod content;
-mod events;
 pub mod faults;
 mod login;
-mod messaging;
 mod normalize;
 mod pages;
 mod render;
@@ -18,7 +15,7 @@ mod render;
 use std::sync::Arc;
 
 use axum::extract::{Request, State};
-use axum::http::{Method, StatusCode};
+use axum::http::Method;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
@@ -142,9 +139,4 @@ pub(crate) async fn graph_request<S: Store>(
     let mut response = render::graph(&req.version, &trace, answer.result);
     render::usage(&mut response, answer.usage.as_ref());
     response
-}
-
-/// An empty 404 for paths outside every surface (used by the admin router).
-fn not_found() -> Response {
-    StatusCode::NOT_FOUND.into_response()
 }

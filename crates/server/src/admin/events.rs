@@ -3,22 +3,20 @@
 
 use std::sync::Arc;
 
-use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::Router;
-use serde_json::{json, Value};
+use serde::Deserialize;
+use serde_json::json;
 
 use graphtoken_core::error::GraphError;
 use graphtoken_core::events::APP_REMOVED;
-use graphtoken_core::model::{AccountStatus, App, Page, User};
+use graphtoken_core::model::AccountStatus;
 use graphtoken_core::password;
 use graphtoken_core::store::Store;
 use graphtoken_core::tasks::{PageRole, Task, TaskSet};
 
-use crate::admin::{body, error, text, AdminError, Answer, St};
-use crate::render;
+use super::reply::{app, bad, ok, page, user, Answer, Body, St, Text};
 use crate::AppState;
 
 pub fn routes<S: Store>() -> Router<Arc<AppState<S>>> {
@@ -42,31 +40,6 @@ async fn callbacks<S: Store>(State(st): St<S>) -> Answer {
     ok(st.callbacks.list())
 }
 
-fn ok(v: Value) -> Answer {
-    Ok(render::json(StatusCode::OK, &v))
-}
-
-async fn user<S: Store>(st: &AppState<S>, r: &str) -> Result<User, AdminError> {
-    st.services
-        .find_user(r)
-        .await?
-        .ok_or_else(|| error(StatusCode::NOT_FOUND, format!("no user `{r}`")))
-}
-
-async fn app<S: Store>(st: &AppState<S>, r: &str) -> Result<App, AdminError> {
-    st.services
-        .find_app(r)
-        .await?
-        .ok_or_else(|| error(StatusCode::NOT_FOUND, format!("no app `{r}`")))
-}
-
-async fn page<S: Store>(st: &AppState<S>, r: &str) -> Result<Page, AdminError> {
-    st.services
-        .find_page(r)
-        .await?
-        .ok_or_else(|| error(StatusCode::NOT_FOUND, format!("no page `{r}`")))
-}
-
 /// The person removes the app in their settings: 190/458 for every token of theirs for it, and
 /// the app's deauthorize callback gets a `signed_request` (spec §7) in the background.
 async fn remove_app<S: Store>(State(st): St<S>, Path((u, a)): Path<(String, String)>) -> Answer {
@@ -84,12 +57,10 @@ async fn remove_app<S: Store>(State(st): St<S>, Path((u, a)): Path<(String, Stri
 /// (`{"url", "confirmation_code"}`) is recorded in `/_admin/callbacks`.
 async fn data_deletion<S: Store>(State(st): St<S>, Path((u, a)): Path<(String, String)>) -> Answer {
     let (user, app) = (user(&st, &u).await?, app(&st, &a).await?);
-    let url = app.data_deletion_url.clone().ok_or_else(|| {
-        error(
-            StatusCode::BAD_REQUEST,
-            format!("app `{a}` has no data_deletion_url (seed field)"),
-        )
-    })?;
+    let url = app
+        .data_deletion_url
+        .clone()
+        .ok_or_else(|| bad(format!("app `{a}` has no data_deletion_url (seed field)")))?;
     let id = st
         .services
         .request_data_deletion(user.id, &app, &url)
@@ -97,15 +68,24 @@ async fn data_deletion<S: Store>(State(st): St<S>, Path((u, a)): Path<(String, S
     ok(json!({ "success": true, "callback": id.to_string() }))
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewPassword {
+    password: String,
+}
+
 /// A new password: 190/460 for every session of the person, in every app.
-async fn password<S: Store>(State(st): St<S>, Path(u): Path<String>, bytes: Bytes) -> Answer {
+async fn password<S: Store>(
+    State(st): St<S>,
+    Path(u): Path<String>,
+    Body(b): Body<NewPassword>,
+) -> Answer {
     let user = user(&st, &u).await?;
-    let m = body(&bytes)?;
-    let new = text(&m, "password")
-        .filter(|p| !p.is_empty())
-        .ok_or_else(|| error(StatusCode::BAD_REQUEST, "`password` is required"))?;
+    if b.password.is_empty() {
+        return Err(bad("`password` is required"));
+    }
     // argon2id takes tens of milliseconds: off the async workers.
-    let hash = tokio::task::spawn_blocking(move || password::hash(&new))
+    let hash = tokio::task::spawn_blocking(move || password::hash(&b.password))
         .await
         .map_err(GraphError::internal_because)?
         .map_err(GraphError::from)?;
@@ -127,19 +107,21 @@ async fn logout<S: Store>(State(st): St<S>, Path(u): Path<String>) -> Answer {
     ok(json!({ "success": true, "tokens_ended": ended }))
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Status {
+    status: String,
+}
+
 /// `{"status": "checkpointed" | "unconfirmed" | "active"}`: 190/459 or 190/464 until active.
-async fn status<S: Store>(State(st): St<S>, Path(u): Path<String>, bytes: Bytes) -> Answer {
+async fn status<S: Store>(
+    State(st): St<S>,
+    Path(u): Path<String>,
+    Body(b): Body<Status>,
+) -> Answer {
     let user = user(&st, &u).await?;
-    let m = body(&bytes)?;
-    let status = text(&m, "status")
-        .as_deref()
-        .and_then(AccountStatus::parse)
-        .ok_or_else(|| {
-            error(
-                StatusCode::BAD_REQUEST,
-                "`status` must be one of active, checkpointed, unconfirmed",
-            )
-        })?;
+    let status = AccountStatus::parse(&b.status)
+        .ok_or_else(|| bad("`status` must be one of active, checkpointed, unconfirmed"))?;
     st.services.set_account_status(user.id, status).await?;
     ok(json!({ "success": true, "status": status.as_str() }))
 }
@@ -151,44 +133,40 @@ async fn reset_secret<S: Store>(State(st): St<S>, Path(a): Path<String>) -> Answ
     ok(json!({ "app_id": app.id.to_string(), "secret": secret }))
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PageTasks {
+    user: Text,
+    tasks: Option<Vec<String>>,
+    role: Option<String>,
+}
+
 /// `{"user": key or id, "tasks": ["MANAGE", ...]}` or `{"user", "role": "Editor"}`; an empty
 /// task list removes the person from the Page (their Page tokens then fail with 190/492).
-async fn page_tasks<S: Store>(State(st): St<S>, Path(p): Path<String>, bytes: Bytes) -> Answer {
+async fn page_tasks<S: Store>(
+    State(st): St<S>,
+    Path(p): Path<String>,
+    Body(b): Body<PageTasks>,
+) -> Answer {
     let page = page(&st, &p).await?;
-    let m = body(&bytes)?;
-    let who = text(&m, "user").ok_or_else(|| {
-        error(
-            StatusCode::BAD_REQUEST,
-            "`user` is required (a seed key or an id)",
-        )
-    })?;
-    let user = user(&st, &who).await?;
-    let tasks = match (m.get("tasks"), text(&m, "role")) {
-        (Some(Value::Array(list)), None) => {
+    let user = user(&st, &b.user).await?;
+    let tasks = match (b.tasks, b.role) {
+        (Some(list), None) => {
             let mut set = TaskSet::EMPTY;
             for t in list {
-                let task = t.as_str().and_then(Task::parse).ok_or_else(|| {
-                    error(
-                        StatusCode::BAD_REQUEST,
-                        format!("unknown task {t}: use ADVERTISE, ANALYZE, CREATE_CONTENT, MANAGE, MESSAGING, MODERATE"),
-                    )
+                let task = Task::parse(&t).ok_or_else(|| {
+                    bad(format!("unknown task {t:?}: use ADVERTISE, ANALYZE, CREATE_CONTENT, MANAGE, MESSAGING, MODERATE"))
                 })?;
                 set = set.with(task);
             }
             set
         }
         (None, Some(role)) => PageRole::parse(&role).map(PageRole::tasks).ok_or_else(|| {
-            error(
-                StatusCode::BAD_REQUEST,
-                format!("unknown role `{role}`: use Admin, Editor, Moderator, Advertiser, Analyst"),
-            )
-        })?,
-        _ => {
-            return Err(error(
-                StatusCode::BAD_REQUEST,
-                "send `tasks` (a list, empty to remove) or `role`",
+            bad(format!(
+                "unknown role `{role}`: use Admin, Editor, Moderator, Advertiser, Analyst"
             ))
-        }
+        })?,
+        _ => return Err(bad("send `tasks` (a list, empty to remove) or `role`")),
     };
     let now_held = st.services.set_page_tasks(page.id, user.id, tasks).await?;
     let names: Vec<&str> = now_held.map(|t| t.tasks.names()).unwrap_or_default();

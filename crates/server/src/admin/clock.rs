@@ -1,0 +1,44 @@
+//! The virtual clock: `GET /_admin/clock` → `{"now"}`, and `POST /_admin/clock` to move it.
+
+use std::sync::Arc;
+
+use axum::routing::get;
+use axum::Router;
+use serde::Deserialize;
+use serde_json::json;
+
+use graphtoken_core::store::Store;
+
+use super::reply::{bad, ok, Answer, Body, St};
+use crate::AppState;
+
+pub fn routes<S: Store>() -> Router<Arc<AppState<S>>> {
+    Router::new().route("/clock", get(clock::<S>).post(move_clock::<S>))
+}
+
+/// `GET /_admin/clock` → `{"now": unix}`.
+async fn clock<S: Store>(st: St<S>) -> Answer {
+    ok(json!({ "now": st.services.now() }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MoveClock {
+    advance_seconds: Option<i64>,
+    set: Option<i64>,
+}
+
+/// `POST /_admin/clock {"advance_seconds": N}` or `{"set": unix}` → `{"now"}`.
+async fn move_clock<S: Store>(st: St<S>, Body(b): Body<MoveClock>) -> Answer {
+    let target = match (b.advance_seconds, b.set) {
+        (Some(a), None) => st.services.now().saturating_add(a),
+        (None, Some(s)) => s,
+        _ => {
+            return Err(bad(
+                "send exactly one of {\"advance_seconds\": N} or {\"set\": unix}",
+            ))
+        }
+    };
+    let now = st.services.set_clock(&st.clock, target).await?;
+    ok(json!({ "now": now }))
+}

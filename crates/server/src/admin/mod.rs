@@ -1,0 +1,62 @@
+//! The emulator's admin API under `/_admin` (`Authorization: Bearer <admin key>`). Every route
+//! reads its body with serde ([`reply::Body`]), calls a service, and fails with the one
+//! [`reply::AdminError`].
+
+mod clock;
+mod content;
+mod events;
+mod faults;
+mod messaging;
+mod reply;
+mod tokens;
+
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
+use axum::http::{header, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+
+use graphtoken_core::store::Store;
+use graphtoken_core::token;
+
+use crate::AppState;
+use reply::{error, St};
+
+pub fn routes<S: Store>(state: Arc<AppState<S>>) -> Router<Arc<AppState<S>>> {
+    Router::new()
+        .merge(tokens::routes::<S>())
+        .merge(clock::routes::<S>())
+        .merge(events::routes::<S>())
+        .merge(content::routes::<S>())
+        .merge(messaging::routes::<S>())
+        .merge(faults::routes::<S>())
+        .route_layer(middleware::from_fn_with_state(state, require_key::<S>))
+        .fallback(|| async { StatusCode::NOT_FOUND.into_response() })
+}
+
+/// Every admin route wants `Authorization: Bearer <admin key>`, compared in constant time.
+async fn require_key<S: Store>(State(st): St<S>, req: Request, next: Next) -> Response {
+    let given = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|h| h.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    match given {
+        Some(k) if token::secrets_equal(k, &st.admin_key) => next.run(req).await,
+        _ => {
+            let mut r = error(
+                StatusCode::UNAUTHORIZED,
+                "the admin API wants `Authorization: Bearer <admin key>`",
+            )
+            .into_response();
+            r.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                header::HeaderValue::from_static("Bearer realm=\"graphtoken admin\""),
+            );
+            r
+        }
+    }
+}

@@ -1,0 +1,82 @@
+//! `POST /_admin/tokens` (a user token, as if the person had logged in) and
+//! `POST /_admin/debug_token` (what `debug_token` says of any app's token).
+
+use axum::routing::post;
+use axum::Router;
+use serde::Deserialize;
+use serde_json::json;
+use std::sync::Arc;
+
+use graphtoken_core::permissions;
+use graphtoken_core::store::Store;
+
+use super::reply::{app, bad, ok, user, Answer, Body, St, Text};
+use crate::AppState;
+
+pub fn routes<S: Store>() -> Router<Arc<AppState<S>>> {
+    Router::new()
+        .route("/tokens", post(issue_token::<S>))
+        .route("/debug_token", post(debug_token::<S>))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IssueToken {
+    user: Text,
+    app: Text,
+    #[serde(default)]
+    scopes: Option<Scopes>,
+    #[serde(default)]
+    lifetime: Lifetime,
+}
+
+/// A list of permission names, or one comma- or space-separated string of them.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Scopes {
+    List(Vec<String>),
+    Text(String),
+}
+
+#[derive(Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+enum Lifetime {
+    #[default]
+    Short,
+    Long,
+}
+
+/// `POST /_admin/tokens {"user","app","scopes":[...],"lifetime":"short"|"long"}`: a user token
+/// as if the person had consented in the login dialog.
+async fn issue_token<S: Store>(st: St<S>, Body(b): Body<IssueToken>) -> Answer {
+    let scopes: Vec<String> = match b.scopes {
+        None => Vec::new(),
+        Some(Scopes::List(l)) => l,
+        Some(Scopes::Text(s)) => permissions::split_scope(&s).map(str::to_string).collect(),
+    };
+    if let Some(unknown) = scopes.iter().find(|s| !permissions::is_known(s)) {
+        return Err(bad(format!("unknown permission `{unknown}`")));
+    }
+    let (user, app) = (user(&st, &b.user).await?, app(&st, &b.app).await?);
+    let issued = st
+        .services
+        .login(&user, &app, &scopes, b.lifetime == Lifetime::Long)
+        .await?;
+    ok(json!({
+        "access_token": issued.access_token,
+        "token_type": "bearer",
+        "expires_in": issued.expires_in,
+    }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DebugToken {
+    token: String,
+}
+
+/// `POST /_admin/debug_token {"token"}` → `{"data": ...}`: `debug_token` for any app's token.
+async fn debug_token<S: Store>(st: St<S>, Body(b): Body<DebugToken>) -> Answer {
+    let data = graphtoken_core::graph::debug_data(&st.services, &b.token).await?;
+    ok(json!({ "data": data }))
+}
