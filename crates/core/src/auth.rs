@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use crate::error::GraphError;
-use crate::model::{AccountStatus, App, Grant, Page, PageTasks, Session, Unix, User};
+use crate::model::{AccountStatus, App, Grant, Page, PageTasks, Reason, Session, Unix, User};
 use crate::store::TokenEntry;
 
 /// A stored token with everything needed to judge and use it, assembled from the caches: the
@@ -93,10 +93,10 @@ pub enum Inspection {
 pub fn validity(t: &LoadedToken, now: Unix) -> Option<GraphError> {
     let (app, user) = (t.app.id, t.asid);
     if let Some(inv) = t.token.invalidated.or(t.session.invalidated) {
-        return Some(GraphError::invalidated(inv.subcode, app, user));
+        return Some(GraphError::invalidated(inv.reason, app, user));
     }
     if t.grant.is_none() {
-        return Some(GraphError::invalidated(458, app, user));
+        return Some(GraphError::invalidated(Reason::AppNotAuthorized, app, user));
     }
     if let Some((_, tasks)) = &t.page {
         // The tasks the token was minted under must still be held: a removal followed by a
@@ -105,13 +105,17 @@ pub fn validity(t: &LoadedToken, now: Unix) -> Option<GraphError> {
             .as_ref()
             .is_some_and(|pt| !pt.tasks.is_empty() && Some(pt.since) == t.token.tasks_since);
         if !holds {
-            return Some(GraphError::invalidated(492, app, user));
+            return Some(GraphError::invalidated(Reason::PageTaskLost, app, user));
         }
     }
     match t.user.status {
         AccountStatus::Active => {}
-        AccountStatus::Checkpointed => return Some(GraphError::invalidated(459, app, user)),
-        AccountStatus::Unconfirmed => return Some(GraphError::invalidated(464, app, user)),
+        AccountStatus::Checkpointed => {
+            return Some(GraphError::invalidated(Reason::Checkpoint, app, user))
+        }
+        AccountStatus::Unconfirmed => {
+            return Some(GraphError::invalidated(Reason::Unconfirmed, app, user))
+        }
     }
     if t.token.expires_at != 0 && now >= t.token.expires_at {
         return Some(GraphError::expired(t.token.expires_at, now));
@@ -124,5 +128,5 @@ pub fn validity(t: &LoadedToken, now: Unix) -> Option<GraphError> {
 /// exchanged); a new login renews data access.
 pub fn data_access(t: &LoadedToken, now: Unix) -> Option<GraphError> {
     let expires = t.grant.as_ref()?.data_access_expires_at();
-    (now >= expires).then(|| GraphError::invalidated(493, t.app.id, t.asid))
+    (now >= expires).then(|| GraphError::invalidated(Reason::DataAccessExpired, t.app.id, t.asid))
 }

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde_json::{json, Map, Value};
 
-use crate::model::{Id, Unix};
+use crate::model::{Id, Reason, Unix};
 use crate::timefmt;
 
 /// A Graph API error: what the server renders as `{"error":{...}}`.
@@ -107,21 +107,22 @@ impl GraphError {
         ))
         .with_subcode(463)
     }
-    /// A token or its session was invalidated for the reason `subcode` (spec §6, §7).
-    pub fn invalidated(subcode: u32, app: Id, user: Id) -> Self {
-        let message = match subcode {
-            458 => format!(
+    /// A token or its session was invalidated for `reason` (spec §6, §7): code 190 with the
+    /// reason's subcode and Facebook's message for it. `user` is the app-scoped id.
+    pub fn invalidated(reason: Reason, app: Id, user: Id) -> Self {
+        let message = match reason {
+            Reason::AppNotAuthorized => format!(
                 "Error validating access token: The user has not authorized application {app}."
             ),
-            459 => "Error validating access token: The user is enrolled in a blocking, logged-in checkpoint".into(),
-            460 => "Error validating access token: The session has been invalidated because the user changed their password or Facebook has changed the session for security reasons.".into(),
-            464 => format!("Error validating access token: Sessions for the user {user} are not allowed because the user is not a confirmed user."),
-            467 => "Error validating access token: The session is invalid because the user logged out.".into(),
-            492 => "The user must be an administrator, editor, or moderator of the page in order to impersonate it. If the page business requires Two Factor Authentication, the user also needs to enable Two Factor Authentication.".into(),
-            493 => "The access token is invalid since the user hasn't engaged the app in longer than 90 days.".into(),
-            _ => "Error validating access token: The session was invalidated explicitly using an API call.".into(),
+            Reason::Checkpoint => "Error validating access token: The user is enrolled in a blocking, logged-in checkpoint".into(),
+            Reason::PasswordChanged => "Error validating access token: The session has been invalidated because the user changed their password or Facebook has changed the session for security reasons.".into(),
+            Reason::Unconfirmed => format!("Error validating access token: Sessions for the user {user} are not allowed because the user is not a confirmed user."),
+            Reason::RevokedByApi => "Error validating access token: The session was invalidated explicitly using an API call.".into(),
+            Reason::LoggedOut => "Error validating access token: The session is invalid because the user logged out.".into(),
+            Reason::PageTaskLost => "The user must be an administrator, editor, or moderator of the page in order to impersonate it. If the page business requires Two Factor Authentication, the user also needs to enable Two Factor Authentication.".into(),
+            Reason::DataAccessExpired => "The access token is invalid since the user hasn't engaged the app in longer than 90 days.".into(),
         };
-        Self::token(message).with_subcode(subcode)
+        Self::token(message).with_subcode(reason.subcode())
     }
     /// `/me` without a user or Page token (code 2500).
     pub fn active_token_required() -> Self {

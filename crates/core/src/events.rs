@@ -11,16 +11,7 @@
 
 use std::sync::{Arc, RwLock};
 
-use crate::model::{Id, TokenHash, Unix};
-
-/// 466: the app removed itself (`DELETE /{user-id}/permissions`), or a code was used twice.
-pub const REVOKED_BY_API: u32 = 466;
-/// 458: the person removed the app in their settings.
-pub const APP_REMOVED: u32 = 458;
-/// 460: password changed, or Facebook reset the sessions for security.
-pub const PASSWORD_CHANGED: u32 = 460;
-/// 467: the person logged out.
-pub const LOGGED_OUT: u32 = 467;
+use crate::model::{Id, Reason, TokenHash, Unix};
 
 /// A change of state. The closed catalogue of everything graphtoken writes.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -36,17 +27,17 @@ pub enum Event {
         page: Option<Id>,
     },
     /// Sessions ended (a security reset, a reused code): every token derived from them fails
-    /// with `subcode`.
+    /// for `reason`.
     SessionsEnded {
         user: Id,
         sessions: Vec<i64>,
-        subcode: u32,
+        reason: Reason,
     },
     /// Tokens ended one by one (a logout ends the short-lived ones and their Page tokens).
     TokensEnded {
         user: Id,
         tokens: Vec<TokenHash>,
-        subcode: u32,
+        reason: Reason,
     },
 
     // ---- grants -------------------------------------------------------------------------
@@ -54,12 +45,12 @@ pub enum Event {
     /// permission).
     GrantChanged { user: Id, app: Id },
     /// The app was uninstalled for the person: the grant is gone and the sessions with the app
-    /// ended with `subcode`. `notify` is the deauthorize callback the app gets, if any.
+    /// ended for `reason`. `notify` is the deauthorize callback the app gets, if any.
     AppUninstalled {
         user: Id,
         app: Id,
         sessions: Vec<i64>,
-        subcode: u32,
+        reason: Reason,
         notify: Option<Callback>,
     },
     /// The person asked the app to delete their data: the app's data-deletion URL is called.

@@ -29,3 +29,118 @@ pub mod tasks;
 pub mod timefmt;
 pub mod token;
 pub mod world;
+
+/// The layers of core, one way down (docs/architecture.md): a module may import modules of its
+/// own layer or below, never above. This test reads the sources and fails on an upward import.
+#[cfg(test)]
+mod layers {
+    use std::path::Path;
+
+    /// Leaf records and rules (0) → auth (1) → policy, ratelimit (2) → services (3) → graph (4).
+    const LAYERS: &[(&str, u8)] = &[
+        ("cache", 0),
+        ("clock", 0),
+        ("codes", 0),
+        ("content", 0),
+        ("error", 0),
+        ("events", 0),
+        ("fields", 0),
+        ("messaging", 0),
+        ("model", 0),
+        ("password", 0),
+        ("permissions", 0),
+        ("proof", 0),
+        ("request", 0),
+        ("signed_request", 0),
+        ("signin", 0),
+        ("store", 0),
+        ("tasks", 0),
+        ("timefmt", 0),
+        ("token", 0),
+        ("world", 0),
+        ("auth", 1),
+        ("policy", 2),
+        ("ratelimit", 2),
+        ("services", 3),
+        ("graph", 4),
+    ];
+
+    fn layer(module: &str) -> Option<u8> {
+        LAYERS.iter().find(|(m, _)| *m == module).map(|(_, l)| *l)
+    }
+
+    /// The top-level modules a source names with `crate::…` (tests and comments left out).
+    fn imports(text: &str) -> Vec<String> {
+        let code = text.split("#[cfg(test)]").next().unwrap_or("");
+        let code: String = code
+            .lines()
+            .map(|l| l.split("//").next().unwrap_or(""))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let ident = |s: &str| -> String {
+            s.trim_start()
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect()
+        };
+        let mut out = Vec::new();
+        for (i, _) in code.match_indices("crate::") {
+            let rest = &code[i + "crate::".len()..];
+            if let Some(group) = rest.strip_prefix('{') {
+                let inner = group.split('}').next().unwrap_or("");
+                out.extend(inner.split(',').map(ident).filter(|m| !m.is_empty()));
+            } else {
+                out.push(ident(rest));
+            }
+        }
+        out
+    }
+
+    fn sources(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                sources(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+
+    #[test]
+    fn no_module_imports_a_layer_above_its_own() {
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut files = Vec::new();
+        sources(&src, &mut files);
+        let mut upward = Vec::new();
+        for file in files {
+            let rel = file.strip_prefix(&src).unwrap();
+            let top = rel
+                .components()
+                .next()
+                .unwrap()
+                .as_os_str()
+                .to_string_lossy();
+            let top = top.trim_end_matches(".rs").to_string();
+            if top == "lib" {
+                continue;
+            }
+            let own = layer(&top).unwrap_or_else(|| panic!("{top}: add it to LAYERS"));
+            let text = std::fs::read_to_string(&file).unwrap();
+            for m in imports(&text) {
+                let theirs =
+                    layer(&m).unwrap_or_else(|| panic!("{m} (named in {rel:?}): add it to LAYERS"));
+                if theirs > own {
+                    upward.push(format!("{} imports {m}", rel.display()));
+                }
+            }
+        }
+        assert!(upward.is_empty(), "imports up the layers: {upward:#?}");
+    }
+
+    #[test]
+    fn the_reader_sees_grouped_and_plain_imports() {
+        let text = "use crate::auth::Caller;\nuse crate::{graph, policy::check};\n// crate::services\n#[cfg(test)]\nuse crate::services;";
+        assert_eq!(imports(text), ["auth", "graph", "policy"]);
+    }
+}

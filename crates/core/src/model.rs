@@ -256,11 +256,66 @@ impl Grant {
     }
 }
 
-/// Why a token, or the session it came from, stopped working: the `error_subcode` of spec §6.
+/// Why a token, or the session it came from, stopped working: each reason is one
+/// `error_subcode` of spec §6 and §7, with its message in the error catalogue
+/// (`GraphError::invalidated`). Expiry (463) is not a reason: it is read off the clock.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Reason {
+    /// 458: the person removed the app, or never authorized it.
+    AppNotAuthorized,
+    /// 459: the person is enrolled in a blocking checkpoint.
+    Checkpoint,
+    /// 460: a new password, or a security reset.
+    PasswordChanged,
+    /// 464: the person is not a confirmed user.
+    Unconfirmed,
+    /// 466: invalidated through the API (the app removed itself; a code used twice).
+    RevokedByApi,
+    /// 467: the person logged out.
+    LoggedOut,
+    /// 492: the person holds no task on the Page any more.
+    PageTaskLost,
+    /// 493: the person has not used the app for 90 days.
+    DataAccessExpired,
+}
+
+impl Reason {
+    pub const ALL: [Reason; 8] = [
+        Reason::AppNotAuthorized,
+        Reason::Checkpoint,
+        Reason::PasswordChanged,
+        Reason::Unconfirmed,
+        Reason::RevokedByApi,
+        Reason::LoggedOut,
+        Reason::PageTaskLost,
+        Reason::DataAccessExpired,
+    ];
+
+    /// The `error_subcode` Facebook answers with.
+    pub fn subcode(self) -> u32 {
+        match self {
+            Reason::AppNotAuthorized => 458,
+            Reason::Checkpoint => 459,
+            Reason::PasswordChanged => 460,
+            Reason::Unconfirmed => 464,
+            Reason::RevokedByApi => 466,
+            Reason::LoggedOut => 467,
+            Reason::PageTaskLost => 492,
+            Reason::DataAccessExpired => 493,
+        }
+    }
+
+    /// The reason of a subcode, if it is one.
+    pub fn from_subcode(subcode: u32) -> Option<Reason> {
+        Reason::ALL.into_iter().find(|r| r.subcode() == subcode)
+    }
+}
+
+/// When and why a token, or the session it came from, stopped working.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Invalidation {
     pub at: Unix,
-    pub subcode: u32,
+    pub reason: Reason,
 }
 
 /// One login of a person to an app. User tokens come from a session and Page tokens from those;

@@ -15,7 +15,7 @@ use serde_json::{json, Map, Value};
 
 use graphtoken_core::auth::{Inspection, Principal};
 use graphtoken_core::error::GraphError;
-use graphtoken_core::model::{Id, Unix};
+use graphtoken_core::model::{Id, Reason, Unix};
 use graphtoken_core::request::{GraphRequest, Method};
 use graphtoken_core::store::Store;
 
@@ -81,14 +81,14 @@ fn catalogued(name: &str, c: &Ctx<'_>) -> Option<GraphError> {
         "invalid_token" => GraphError::cannot_parse(),
         "not_decrypted" => GraphError::not_decrypted(),
         "bad_signature" => GraphError::bad_signature(),
-        "session_invalidated" => GraphError::invalidated(466, app, user),
-        "app_not_installed" => GraphError::invalidated(458, app, user),
-        "checkpoint" => GraphError::invalidated(459, app, user),
-        "password_changed" => GraphError::invalidated(460, app, user),
-        "unconfirmed" => GraphError::invalidated(464, app, user),
-        "logged_out" => GraphError::invalidated(467, app, user),
-        "page_role_lost" => GraphError::invalidated(492, app, user),
-        "data_access_expired" => GraphError::invalidated(493, app, user),
+        "session_invalidated" => GraphError::invalidated(Reason::RevokedByApi, app, user),
+        "app_not_installed" => GraphError::invalidated(Reason::AppNotAuthorized, app, user),
+        "checkpoint" => GraphError::invalidated(Reason::Checkpoint, app, user),
+        "password_changed" => GraphError::invalidated(Reason::PasswordChanged, app, user),
+        "unconfirmed" => GraphError::invalidated(Reason::Unconfirmed, app, user),
+        "logged_out" => GraphError::invalidated(Reason::LoggedOut, app, user),
+        "page_role_lost" => GraphError::invalidated(Reason::PageTaskLost, app, user),
+        "data_access_expired" => GraphError::invalidated(Reason::DataAccessExpired, app, user),
         "token_required" => GraphError::token_required(),
         "active_token_required" => GraphError::active_token_required(),
         "unknown_object" => GraphError::unknown_object(

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use graphtoken_core::codes::{AuthCode, CodeKind, DeviceCode, DeviceState, Pkce, PkceMethod};
 use graphtoken_core::model::{
     AccountStatus, App, AppMode, AppRole, Grant, Invalidation, Page, PageTasks, Platform,
-    RateLimits, StoredKind, TokenRecord, User,
+    RateLimits, Reason, StoredKind, TokenRecord, User,
 };
 use graphtoken_core::store::{Store, StoreError, StoreResult, WorldRecords};
 use graphtoken_core::tasks::{PageRole, Task, TaskSet};
@@ -372,7 +372,7 @@ pub async fn sessions_and_tokens<S: Store>(store: &S) -> StoreResult<()> {
 /// its parent user token still works.
 pub async fn invalidation_reports_what_it_ended<S: Store>(store: &S) -> StoreResult<()> {
     store.apply_world(&world()).await?;
-    let why = |subcode| Invalidation { at: 2000, subcode };
+    let why = |reason| Invalidation { at: 2000, reason };
     let a1 = store.create_session(ALICE, MAIN_APP, 1000).await?;
     let a2 = store.create_session(ALICE, MAIN_APP, 1001).await?;
     let b1 = store.create_session(BOB, MAIN_APP, 1002).await?;
@@ -392,11 +392,13 @@ pub async fn invalidation_reports_what_it_ended<S: Store>(store: &S) -> StoreRes
     for t in [&short, &long, &page_of_short] {
         store.insert_token(t).await?;
     }
-    let mut ended = store.invalidate_short_lived_tokens(ALICE, why(467)).await?;
+    let mut ended = store
+        .invalidate_short_lived_tokens(ALICE, why(Reason::LoggedOut))
+        .await?;
     ended.sort_unstable();
     assert_eq!(ended, vec![short.hash, page_of_short.hash]);
     assert!(store
-        .invalidate_short_lived_tokens(ALICE, why(467))
+        .invalidate_short_lived_tokens(ALICE, why(Reason::LoggedOut))
         .await?
         .is_empty());
     // A Page token of a parent that no longer works is not stored.
@@ -408,19 +410,29 @@ pub async fn invalidation_reports_what_it_ended<S: Store>(store: &S) -> StoreRes
     assert_eq!(store.token(orphan.hash).await?, None);
 
     // Sessions: only live ones, of the app asked for.
-    assert!(store.invalidate_session(a2.id, why(466)).await?);
+    assert!(
+        store
+            .invalidate_session(a2.id, why(Reason::RevokedByApi))
+            .await?
+    );
     let ended = store
-        .invalidate_sessions(ALICE, Some(OTHER_APP), why(460))
+        .invalidate_sessions(ALICE, Some(OTHER_APP), why(Reason::PasswordChanged))
         .await?;
     assert!(ended.is_empty());
-    let ended = store.invalidate_sessions(ALICE, None, why(460)).await?;
+    let ended = store
+        .invalidate_sessions(ALICE, None, why(Reason::PasswordChanged))
+        .await?;
     assert_eq!(ended, vec![a1.id]);
 
     // Uninstall: whether there was a grant, and the sessions ended with it.
-    let (had, ended) = store.uninstall(BOB, MAIN_APP, why(458)).await?;
+    let (had, ended) = store
+        .uninstall(BOB, MAIN_APP, why(Reason::AppNotAuthorized))
+        .await?;
     assert!(had);
     assert_eq!(ended, vec![b1.id]);
-    let (had, ended) = store.uninstall(BOB, MAIN_APP, why(458)).await?;
+    let (had, ended) = store
+        .uninstall(BOB, MAIN_APP, why(Reason::AppNotAuthorized))
+        .await?;
     assert!(!had && ended.is_empty());
     Ok(())
 }
@@ -746,12 +758,12 @@ pub async fn codes<S: Store>(store: &S) -> StoreResult<()> {
     let other = store.create_session(ALICE, MAIN_APP, 1001).await?;
     let why = Invalidation {
         at: 1500,
-        subcode: 460,
+        reason: Reason::PasswordChanged,
     };
     assert!(store.invalidate_session(session.id, why).await?);
     let later = Invalidation {
         at: 1600,
-        subcode: 0,
+        reason: Reason::RevokedByApi,
     };
     assert!(!store.invalidate_session(session.id, later).await?);
     assert!(!store.invalidate_session(9999, why).await?);

@@ -50,7 +50,7 @@ pub(crate) fn invalidate_sessions(
         .query_map(
             params![
                 inv.at,
-                i64::from(inv.subcode),
+                i64::from(inv.reason.subcode()),
                 user as i64,
                 app.map(|a| a as i64)
             ],
@@ -78,9 +78,10 @@ pub(crate) fn invalidate_short_lived_tokens(
         )
         .ctx(what)?;
     let ended = stmt
-        .query_map(params![inv.at, i64::from(inv.subcode), user as i64], |r| {
-            r.get(0)
-        })
+        .query_map(
+            params![inv.at, i64::from(inv.reason.subcode()), user as i64],
+            |r| r.get(0),
+        )
         .ctx(what)?
         .collect::<Result<Vec<TokenHash>, _>>()
         .ctx(what)?;

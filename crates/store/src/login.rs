@@ -183,7 +183,7 @@ pub(crate) fn invalidate_session(
              WHERE id = ?3 AND invalidated_at IS NULL",
         )
         .ctx(what)?
-        .execute(params![inv.at, i64::from(inv.subcode), session])
+        .execute(params![inv.at, i64::from(inv.reason.subcode()), session])
         .ctx(what)?;
     Ok(n > 0)
 }

@@ -4,7 +4,7 @@
 
 use graphtoken_core::model::{
     AccountStatus, App, AppMode, Grant, Id, Invalidation, Page, PageTasks, Platform, RateLimits,
-    Session, StoredKind, TokenRecord, User,
+    Reason, Session, StoredKind, TokenRecord, User,
 };
 use graphtoken_core::store::StoreResult;
 use graphtoken_core::tasks::TaskSet;
@@ -48,18 +48,27 @@ pub(crate) fn to_json(list: &[String]) -> StoreResult<String> {
 }
 
 fn invalidation(r: &Row, at: usize, subcode: usize) -> rusqlite::Result<Option<Invalidation>> {
-    let at: Option<i64> = r.get(at)?;
-    let subcode: Option<i64> = r.get(subcode)?;
-    Ok(at.map(|at| Invalidation {
-        at,
-        subcode: subcode.unwrap_or(0) as u32,
-    }))
+    let Some(at) = r.get::<_, Option<i64>>(at)? else {
+        return Ok(None);
+    };
+    let code: Option<i64> = r.get(subcode)?;
+    let reason = code
+        .and_then(|c| u32::try_from(c).ok())
+        .and_then(Reason::from_subcode)
+        .ok_or_else(|| {
+            rusqlite::Error::FromSqlConversionFailure(
+                subcode,
+                Type::Integer,
+                format!("{code:?} is not an invalidation subcode").into(),
+            )
+        })?;
+    Ok(Some(Invalidation { at, reason }))
 }
 
 /// Splits an invalidation into its `(invalidated_at, invalid_subcode)` columns.
 pub(crate) fn invalidation_cols(inv: Option<Invalidation>) -> (Option<i64>, Option<i64>) {
     match inv {
-        Some(i) => (Some(i.at), Some(i64::from(i.subcode))),
+        Some(i) => (Some(i.at), Some(i64::from(i.reason.subcode()))),
         None => (None, None),
     }
 }

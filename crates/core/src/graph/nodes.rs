@@ -10,7 +10,7 @@ use serde_json::{json, Map, Value};
 use crate::auth::{Caller, Principal};
 use crate::error::GraphError;
 use crate::fields::{self, Field};
-use crate::model::{App, Id, Page, PageTasks, User};
+use crate::model::{App, Id, Page, PageTasks, Reason, User};
 use crate::permissions::PUBLIC_PROFILE;
 use crate::policy;
 use crate::request::{GraphRequest, Method};
@@ -555,9 +555,7 @@ impl<S: Store> Ctx<'_, S> {
     async fn uninstall(&self, user: &User) -> Result<Value, GraphError> {
         policy::grant_access(self.caller, user.id)?;
         let app = self.caller.principal.app();
-        self.g
-            .uninstall(user.id, app, crate::events::REVOKED_BY_API)
-            .await?;
+        self.g.uninstall(user.id, app, Reason::RevokedByApi).await?;
         Ok(json!({ "success": true }))
     }
 

@@ -6,8 +6,7 @@ use serde_json::{json, Value};
 use crate::auth::Principal;
 use crate::codes::{self, AuthCode, CodeKind, PkceMethod};
 use crate::error::GraphError;
-use crate::events::REVOKED_BY_API;
-use crate::model::App;
+use crate::model::{App, Reason};
 use crate::request::{GraphRequest, Params};
 use crate::services::Services;
 use crate::store::Store;
@@ -168,7 +167,9 @@ async fn reused<S: Store>(g: &Services<S>, first: &AuthCode) -> GraphError {
 }
 
 async fn end_session<S: Store>(g: &Services<S>, session: i64) -> Result<(), GraphError> {
-    g.end_session(session, REVOKED_BY_API).await.map(|_| ())
+    g.end_session(session, Reason::RevokedByApi)
+        .await
+        .map(|_| ())
 }
 
 /// `GET /oauth/client_code` (spec §2.3): a one-time code for a device, made from a long-lived

@@ -130,7 +130,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::StoredKind;
+    use crate::model::{Reason, StoredKind};
 
     fn session(id: i64) -> Session {
         Session {
@@ -174,7 +174,7 @@ mod tests {
         c.on(&Event::SessionsEnded {
             user: 1,
             sessions: vec![7],
-            subcode: 460,
+            reason: Reason::PasswordChanged,
         });
         assert!(c.sessions.get(&7).is_none());
         assert!(c.sessions.get(&8).is_some());
@@ -192,7 +192,7 @@ mod tests {
         c.on(&Event::TokensEnded {
             user: 1,
             tokens: vec![[1; 32]],
-            subcode: 467,
+            reason: Reason::LoggedOut,
         });
         assert!(c.tokens.get(&[1; 32]).is_none());
         assert!(c.tokens.get(&[2; 32]).is_some());

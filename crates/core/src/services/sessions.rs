@@ -5,8 +5,8 @@ use serde_json::json;
 
 use super::Services;
 use crate::error::GraphError;
-use crate::events::{Callback, Event, APP_REMOVED, LOGGED_OUT, PASSWORD_CHANGED};
-use crate::model::{AccountStatus, App, Id, Invalidation};
+use crate::events::{Callback, Event};
+use crate::model::{AccountStatus, App, Id, Invalidation, Reason};
 use crate::permissions::PUBLIC_PROFILE;
 use crate::signed_request;
 use crate::store::Store;
@@ -22,29 +22,27 @@ pub struct Uninstalled {
 }
 
 impl<S: Store> Services<S> {
-    fn why(&self, subcode: u32) -> Invalidation {
+    fn why(&self, reason: Reason) -> Invalidation {
         Invalidation {
             at: self.now(),
-            subcode,
+            reason,
         }
     }
 
     /// The app is uninstalled for the person: the grant goes (the next login asks again) and
-    /// every session with the app — so every user and Page token derived from them — fails with
-    /// `subcode` (466 through the API, 458 from the person's settings). When the person removed
+    /// every session with the app — so every user and Page token derived from them — fails for
+    /// `reason` (466 through the API, 458 from the person's settings). When the person removed
     /// it (458) and the app has a deauthorize callback URL, the app is told with a
     /// `signed_request` (spec §7).
     pub async fn uninstall(
         &self,
         user: Id,
         app: &App,
-        subcode: u32,
+        reason: Reason,
     ) -> Result<Uninstalled, GraphError> {
-        let (had, sessions) = self
-            .store
-            .uninstall(user, app.id, self.why(subcode))
-            .await?;
-        let notify = match (&app.deauthorize_callback_url, had && subcode == APP_REMOVED) {
+        let (had, sessions) = self.store.uninstall(user, app.id, self.why(reason)).await?;
+        let by_person = reason == Reason::AppNotAuthorized;
+        let notify = match (&app.deauthorize_callback_url, had && by_person) {
             (Some(url), true) => {
                 let asid = self.asid(user, app.id).await?.to_string();
                 let payload = json!({
@@ -61,7 +59,7 @@ impl<S: Store> Services<S> {
             user,
             app: app.id,
             sessions,
-            subcode,
+            reason,
             notify,
         });
         Ok(Uninstalled {
@@ -153,32 +151,32 @@ impl<S: Store> Services<S> {
     pub async fn reset_sessions(&self, user: Id) -> Result<u64, GraphError> {
         let sessions = self
             .store
-            .invalidate_sessions(user, None, self.why(PASSWORD_CHANGED))
+            .invalidate_sessions(user, None, self.why(Reason::PasswordChanged))
             .await?;
         let n = sessions.len() as u64;
         self.publish(Event::SessionsEnded {
             user,
             sessions,
-            subcode: PASSWORD_CHANGED,
+            reason: Reason::PasswordChanged,
         });
         Ok(n)
     }
 
     /// One session ends (a code used twice: 466), and every token derived from it. True when
     /// it was working.
-    pub async fn end_session(&self, session: i64, subcode: u32) -> Result<bool, GraphError> {
+    pub async fn end_session(&self, session: i64, reason: Reason) -> Result<bool, GraphError> {
         let Some(s) = self.store.session(session).await? else {
             return Ok(false);
         };
         let ended = self
             .store
-            .invalidate_session(session, self.why(subcode))
+            .invalidate_session(session, self.why(reason))
             .await?;
         if ended {
             self.publish(Event::SessionsEnded {
                 user: s.user_id,
                 sessions: vec![session],
-                subcode,
+                reason,
             });
         }
         Ok(ended)
@@ -192,7 +190,7 @@ impl<S: Store> Services<S> {
         }
         let sessions = self
             .store
-            .invalidate_sessions(user, None, self.why(PASSWORD_CHANGED))
+            .invalidate_sessions(user, None, self.why(Reason::PasswordChanged))
             .await?;
         let n = sessions.len() as u64;
         self.publish(Event::PasswordChanged { user, sessions });
@@ -204,13 +202,13 @@ impl<S: Store> Services<S> {
     pub async fn logout(&self, user: Id) -> Result<u64, GraphError> {
         let tokens = self
             .store
-            .invalidate_short_lived_tokens(user, self.why(LOGGED_OUT))
+            .invalidate_short_lived_tokens(user, self.why(Reason::LoggedOut))
             .await?;
         let n = tokens.len() as u64;
         self.publish(Event::TokensEnded {
             user,
             tokens,
-            subcode: LOGGED_OUT,
+            reason: Reason::LoggedOut,
         });
         Ok(n)
     }

@@ -10,8 +10,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use graphtoken_core::error::GraphError;
-use graphtoken_core::events::APP_REMOVED;
-use graphtoken_core::model::AccountStatus;
+use graphtoken_core::model::{AccountStatus, Reason};
 use graphtoken_core::password;
 use graphtoken_core::store::Store;
 use graphtoken_core::tasks::{PageRole, Task, TaskSet};
@@ -44,7 +43,10 @@ async fn callbacks<S: Store>(State(st): St<S>) -> Answer {
 /// the app's deauthorize callback gets a `signed_request` (spec §7) in the background.
 async fn remove_app<S: Store>(State(st): St<S>, Path((u, a)): Path<(String, String)>) -> Answer {
     let (user, app) = (user(&st, &u).await?, app(&st, &a).await?);
-    let done = st.services.uninstall(user.id, &app, APP_REMOVED).await?;
+    let done = st
+        .services
+        .uninstall(user.id, &app, Reason::AppNotAuthorized)
+        .await?;
     ok(json!({
         "success": true,
         "was_installed": done.was_installed,
