@@ -40,13 +40,15 @@ fn runtime() -> Result<tokio::runtime::Runtime, String> {
 
 /// The store at `db`, migrated, and the service on it with the virtual clock as it was left.
 async fn open(db: &str) -> Result<(Services<SqliteStore>, Arc<VirtualClock>), String> {
-    let store = SqliteStore::open(db).map_err(|e| format!("cannot open {db}: {e}"))?;
+    let store = graphtoken_store::open(db).map_err(|e| format!("cannot open {db}: {e}"))?;
     store
         .migrate()
         .await
         .map_err(|e| format!("cannot migrate {db}: {e}"))?;
     let clock = Arc::new(VirtualClock::default());
-    let services = Services::new(store, Arc::clone(&clock) as Arc<_>);
+    let services = Services::new(store, Arc::clone(&clock) as Arc<_>).with_blocking(Arc::new(
+        graphtoken_server::blocking::TokioBlocking::default(),
+    ));
     services
         .restore_clock(&clock)
         .await

@@ -11,6 +11,7 @@ pub mod codes;
 pub mod content;
 pub mod error;
 pub mod events;
+pub mod exec;
 pub mod fields;
 pub mod graph;
 pub mod messaging;
@@ -44,6 +45,7 @@ mod layers {
         ("content", 0),
         ("error", 0),
         ("events", 0),
+        ("exec", 0),
         ("fields", 0),
         ("messaging", 0),
         ("model", 0),

@@ -5,6 +5,7 @@
 use crate::auth::{Caller, LoadedToken, Principal};
 use crate::error::GraphError;
 use crate::model::{App, AppMode, Id, PageTasks};
+use crate::permissions::PUBLIC_PROFILE;
 use crate::tasks::Task;
 
 /// The token an operation accepts.
@@ -231,6 +232,33 @@ pub fn page_token_parent<'a>(
 /// own token.
 pub fn sees_app_settings(caller: &Caller, app: Id) -> bool {
     matches!(&caller.principal, Principal::App(a) if a.id == app)
+}
+
+/// May a person use an app at all, and may the app ask them for a permission? Apps in
+/// development mode are for people with a role on them (and the app's test users); in live
+/// mode, people without a role are offered only permissions with Advanced Access (spec §4).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Access {
+    has_role: bool,
+    mode: AppMode,
+}
+
+impl Access {
+    /// `user`'s access to `app`; `test_user_of_app`: they are one of the app's test users.
+    pub fn of(app: &App, user: Id, test_user_of_app: bool) -> Self {
+        Access {
+            has_role: app.role_of(user).is_some() || test_user_of_app,
+            mode: app.mode,
+        }
+    }
+    pub fn may_log_in(&self) -> bool {
+        self.has_role || self.mode == AppMode::Live
+    }
+    pub fn offers(&self, app: &App, permission: &str) -> bool {
+        permission == PUBLIC_PROFILE
+            || self.has_role
+            || app.advanced_access.iter().any(|a| a == permission)
+    }
 }
 
 /// Whether the caller may see content (a post, a comment, a message, a button, an article) the

@@ -1,19 +1,14 @@
 //! What the server keeps about a browser: a signed session cookie (who is signed in, since when)
-//! and the CSRF token of every form, derived from it. Also the sign-in machinery shared by the
-//! dialog and device pages: throttling and argon2 verification off the async runtime.
-
-use std::sync::Arc;
+//! and the CSRF token of every form, derived from it. Signing in itself (the throttle, argon2)
+//! is core's (`services::signin`).
 
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use tokio::sync::Semaphore;
 
 use graphtoken_core::error::GraphError;
 use graphtoken_core::model::{Id, Unix, User};
-use graphtoken_core::password;
 use graphtoken_core::services::Services;
-use graphtoken_core::signin::Throttle;
 use graphtoken_core::store::Store;
 use graphtoken_core::token;
 
@@ -54,14 +49,9 @@ impl Session {
     }
 }
 
-/// Cookie signing, CSRF, sign-in throttling and the password-verification cap.
+/// Cookie signing and CSRF.
 pub struct Browser {
     key: String,
-    pub throttle: Throttle,
-    verifying: Semaphore,
-    /// Verified when no account matches, so both answers take as long. Made on first use, not
-    /// at start-up (hashing takes tens of milliseconds).
-    decoy: std::sync::OnceLock<String>,
 }
 
 impl std::fmt::Debug for Browser {
@@ -88,13 +78,7 @@ impl Browser {
     }
 
     pub fn with_key(key: String) -> Self {
-        let permits = std::thread::available_parallelism().map_or(2, |n| n.get());
-        Browser {
-            key,
-            throttle: Throttle::default(),
-            verifying: Semaphore::new(permits),
-            decoy: std::sync::OnceLock::new(),
-        }
+        Browser { key }
     }
 
     fn mac(&self, purpose: &str, payload: &str) -> String {
@@ -219,31 +203,6 @@ impl Browser {
     /// (`auth_type=reauthenticate`).
     pub fn just_signed_in(&self, s: &Session, now: Unix) -> bool {
         s.fresh && now - s.auth_time <= FRESH_SECONDS
-    }
-
-    /// Checks a password on a blocking thread, at most one per core at a time. `None` as the
-    /// person (no such account, or no password) still costs one verification.
-    pub async fn verify(self: &Arc<Self>, user: Option<&User>, typed: &str) -> bool {
-        let stored = user.and_then(|u| u.password_hash.clone());
-        let Ok(_permit) = self.verifying.acquire().await else {
-            return false;
-        };
-        let typed = typed.to_string();
-        let this = Arc::clone(self);
-        tokio::task::spawn_blocking(move || match stored {
-            Some(hash) => password::verify(&typed, &hash),
-            None => {
-                let decoy = this.decoy.get_or_init(|| {
-                    token::random_alnum(24)
-                        .and_then(|p| password::hash(&p))
-                        .unwrap_or_default()
-                });
-                let _ = password::verify(&typed, decoy);
-                false
-            }
-        })
-        .await
-        .unwrap_or(false)
     }
 }
 

@@ -4,6 +4,7 @@
 //! live in `graphtoken-core`; SQL lives in `graphtoken-store`.
 
 mod admin;
+pub mod blocking;
 pub mod browser;
 pub mod callbacks;
 pub mod faults;

@@ -13,11 +13,11 @@ use axum::Router;
 
 use graphtoken_core::codes;
 use graphtoken_core::error::GraphError;
-use graphtoken_core::model::{AccountStatus, Id, User};
+use graphtoken_core::model::{Id, User};
 use graphtoken_core::permissions::{self, PUBLIC_PROFILE};
 use graphtoken_core::request::Params;
 use graphtoken_core::services::dialog::{self, AuthType, Dialog, Next, Refusal};
-use graphtoken_core::signin::{self, Key};
+use graphtoken_core::services::signin::SignIn;
 use graphtoken_core::store::Store;
 
 use crate::browser::{self, Session};
@@ -265,11 +265,7 @@ async fn finish<S: Store>(
     chosen: &[String],
     cookie: Option<String>,
 ) -> Response {
-    let grant = match dialog::consent(&st.services, &d.app, user.id, &d.scopes, chosen).await {
-        Ok(g) => g,
-        Err(e) => return broken(e),
-    };
-    match dialog::complete(&st.services, d, user, &grant).await {
+    match st.services.approve(d, user, chosen).await {
         Ok(location) => browser::redirect(&location, cookie),
         Err(e) => broken(e),
     }
@@ -357,37 +353,17 @@ async fn sign_in<S: Store>(State(st): St<S>, req: Request) -> Response {
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip().to_string())
         .unwrap_or_default();
-    let keys = [Key::account(email), Key::Address(address)];
-    if let Err(wait) = st.browser.throttle.begin(&keys, now) {
-        let mut r = retry(&signin::wait_message(wait));
-        *r.status_mut() = StatusCode::TOO_MANY_REQUESTS;
-        return r;
-    }
-    let user = match st.services.user_by_email(email).await {
-        Ok(u) => u.filter(|_| !email.is_empty()),
+    let user = match st.services.sign_in(email, typed, &address).await {
+        Ok(SignIn::Person(user)) => user,
+        Ok(SignIn::Refused { message, throttled }) => {
+            let mut r = retry(&message);
+            if throttled {
+                *r.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+            }
+            return r;
+        }
         Err(e) => return broken(e),
     };
-    if !st.browser.verify(user.as_ref(), typed).await {
-        return retry(if user.is_some() {
-            "The password that you've entered is incorrect."
-        } else {
-            "The email address you entered isn't connected to an account."
-        });
-    }
-    let Some(user) = user else {
-        return retry("The email address you entered isn't connected to an account.");
-    };
-    // The person's sessions would fail at once (190/459, 190/464): say so here instead.
-    match user.status {
-        AccountStatus::Active => {}
-        AccountStatus::Checkpointed => {
-            return retry("Your account is temporarily locked. Clear the checkpoint to log in.")
-        }
-        AccountStatus::Unconfirmed => {
-            return retry("You must confirm your account before you can log in.")
-        }
-    }
-    st.browser.throttle.succeed(&keys);
     match st.browser.signed_in(&user, now) {
         Ok(s) => browser::see_other(next, Some(st.browser.set_cookie(&s))),
         Err(e) => broken(e),
@@ -569,29 +545,16 @@ fn device_binding(device: &codes::DeviceCode) -> String {
     format!("device:{}", graphtoken_core::token::hex(&device.hash))
 }
 
-/// The dialog a device login amounts to: its app and scopes, nowhere to redirect.
+/// The dialog a device login amounts to (see `Services::device_dialog`).
 async fn device_dialog<S: Store>(
     st: &AppState<S>,
     device: &codes::DeviceCode,
 ) -> Result<Dialog, Response> {
-    let app = match st.services.app(device.app_id).await {
-        Ok(Some(a)) => (*a).clone(),
-        Ok(None) => return Err(error_page(&Refusal::app_not_active())),
-        Err(e) => return Err(broken(e)),
-    };
-    Ok(Dialog {
-        app,
-        redirect_uri: String::new(),
-        state: None,
-        scopes: device.scopes.clone(),
-        response: dialog::ResponseType {
-            code: false,
-            token: false,
-            granted_scopes: false,
-        },
-        auth_type: AuthType::Normal,
-        pkce: None,
-    })
+    match st.services.device_dialog(device).await {
+        Ok(Ok(d)) => Ok(d),
+        Ok(Err(r)) => Err(error_page(&r)),
+        Err(e) => Err(broken(e)),
+    }
 }
 
 /// `POST /device/confirm`: Continue or Cancel for a device.
@@ -613,24 +576,15 @@ async fn device_confirm<S: Store>(State(st): St<S>, headers: HeaderMap, bytes: B
         Err(r) => return r,
     };
     let approved = f.get("action") != Some("cancel");
-    if approved {
-        match dialog::next(&st.services, &d, user.id).await {
-            Err(e) => return broken(e),
-            Ok(Next::Refuse(r)) => return error_page(&r),
-            Ok(_) => {}
-        }
-        let chosen: Vec<String> = all(&f, "scope").map(str::to_string).collect();
-        if let Err(e) = dialog::consent(&st.services, &d.app, user.id, &d.scopes, &chosen).await {
-            return broken(e);
-        }
-    }
-    let user_id = user.id;
+    let chosen: Vec<String> = all(&f, "scope").map(str::to_string).collect();
     let answered = st
         .services
-        .answer_device_code(device.hash, user_id, approved)
+        .answer_device(&device, &d, &user, approved, &chosen)
         .await;
-    if let Err(e) = answered {
-        return broken(e);
+    match answered {
+        Ok(None) => {}
+        Ok(Some(r)) => return error_page(&r),
+        Err(e) => return broken(e),
     }
     let body = pages::device_done(&pages::DeviceDone {
         app_name: &d.app.name,

@@ -25,3 +25,26 @@ pub mod conformance;
 mod tests;
 
 pub use sqlite::SqliteStore;
+
+use graphtoken_core::store::StoreError;
+
+/// Opens the store a database URL names (not migrated: call `migrate`). `sqlite://FILE`,
+/// `sqlite:FILE`, `sqlite::memory:` and a bare path are SQLite. Any other `scheme://` is refused
+/// with a clear error rather than read as a file name (`postgres://x` once made a SQLite file
+/// at `postgres:/x`).
+pub fn open(url: &str) -> Result<SqliteStore, StoreError> {
+    let scheme = url.trim().split_once("://").map(|(s, _)| s).filter(|s| {
+        !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+    });
+    match scheme.map(str::to_ascii_lowercase).as_deref() {
+        None | Some("sqlite") => SqliteStore::open(url),
+        Some("postgres" | "postgresql") => Err(StoreError(
+            "PostgreSQL is not supported yet: use sqlite://FILE".into(),
+        )),
+        Some(other) => Err(StoreError(format!(
+            "unknown database URL scheme `{other}://`: use sqlite://FILE or sqlite::memory:"
+        ))),
+    }
+}

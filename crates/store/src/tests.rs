@@ -119,3 +119,15 @@ async fn apps_from_before_v8_get_the_default_test_user_limit() -> StoreResult<()
     assert_eq!(app, Some(graphtoken_core::model::DEFAULT_TEST_USER_LIMIT));
     Ok(())
 }
+
+#[test]
+fn a_database_url_of_another_scheme_is_refused() {
+    let e = crate::open("postgres://user@localhost/db").unwrap_err();
+    assert!(e.0.contains("PostgreSQL is not supported yet"), "{e}");
+    let e = crate::open("mysql://localhost/db").unwrap_err();
+    assert!(
+        e.0.contains("unknown database URL scheme `mysql://`"),
+        "{e}"
+    );
+    assert!(crate::open("sqlite::memory:").is_ok());
+}

@@ -22,7 +22,6 @@ use serde_json::{json, Map, Value};
 use crate::auth::{Caller, Principal};
 use crate::error::GraphError;
 use crate::model::{App, Id, User};
-use crate::password;
 use crate::permissions::{self, PUBLIC_PROFILE};
 use crate::request::{GraphRequest, Method};
 use crate::services::Services;
@@ -105,7 +104,7 @@ async fn create<S: Store>(
         None => generated_name()?,
     };
     let secret = token::random_alnum(PASSWORD_LEN)?;
-    let hash = password::hash(&secret)?;
+    let hash = g.hash_password(&secret).await?;
     let email_of = |id| format!("{}_{id}@tfbnw.net", slug(&name));
     let user = g.add_test_user(app, &name, email_of, hash).await?;
     // The person's id doubles as their app-scoped id for the owning app.
@@ -198,7 +197,7 @@ async fn update<S: Store>(
         }
     }
     if let Some(pw) = new_password {
-        g.change_password(user, password::hash(pw)?).await?;
+        g.change_password(user, g.hash_password(pw).await?).await?;
     }
     Ok(json!({ "success": true }))
 }

@@ -4,11 +4,13 @@
 
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
+use crate::codes::DeviceCode;
 use crate::codes::{AuthCode, CodeKind, Pkce, PkceMethod};
 use crate::error::GraphError;
 use crate::events::Event;
-use crate::model::{App, AppMode, Grant, Id, User};
+use crate::model::{App, Grant, Id, User};
 use crate::permissions::{self, PUBLIC_PROFILE};
+use crate::policy::Access;
 use crate::request::Params;
 use crate::services::Services;
 use crate::store::Store;
@@ -234,39 +236,20 @@ pub enum Next {
     Return,
 }
 
-/// May the person use the app at all, and may the app ask them for `p`? Development-mode apps
-/// are for people with a role (and the app's test users); in live mode people without a role
-/// are offered only permissions with Advanced Access (spec §4).
-pub struct Access {
-    has_role: bool,
-    mode: AppMode,
-}
-
-impl Access {
-    pub async fn of<S: Store>(g: &Services<S>, app: &App, user: Id) -> Result<Self, GraphError> {
-        let has_role = app.role_of(user).is_some()
-            || g.store
-                .test_user(user)
-                .await?
-                .is_some_and(|t| t.app_id == app.id);
-        Ok(Access {
-            has_role,
-            mode: app.mode,
-        })
-    }
-    pub fn may_log_in(&self) -> bool {
-        self.has_role || self.mode == AppMode::Live
-    }
-    pub fn offers(&self, app: &App, permission: &str) -> bool {
-        permission == PUBLIC_PROFILE
-            || self.has_role
-            || app.advanced_access.iter().any(|a| a == permission)
-    }
+/// The login rule for `user` and `app` ([`policy::Access`]): whether they hold a role on it, or
+/// are one of its test users.
+async fn access<S: Store>(g: &Services<S>, app: &App, user: Id) -> Result<Access, GraphError> {
+    let test_user_of_app = g
+        .store
+        .test_user(user)
+        .await?
+        .is_some_and(|t| t.app_id == app.id);
+    Ok(Access::of(app, user, test_user_of_app))
 }
 
 /// Decides what the dialog does for `user` (signed in): refuse, ask, or go straight back.
 pub async fn next<S: Store>(g: &Services<S>, d: &Dialog, user: Id) -> Result<Next, GraphError> {
-    let access = Access::of(g, &d.app, user).await?;
+    let access = access(g, &d.app, user).await?;
     if !access.may_log_in() {
         return Ok(Next::Refuse(Refusal::app_not_active()));
     }
@@ -316,7 +299,7 @@ pub async fn consent<S: Store>(
     scopes: &[String],
     chosen: &[String],
 ) -> Result<Grant, GraphError> {
-    let access = Access::of(g, app, user).await?;
+    let access = access(g, app, user).await?;
     let now = g.now();
     let (app_id, app2) = (app.id, app.clone());
     let scopes = scopes.to_vec();
@@ -441,6 +424,66 @@ pub fn query_of(p: &Params) -> String {
         })
         .collect::<Vec<_>>()
         .join("&")
+}
+
+impl<S: Store> Services<S> {
+    /// The person continued: their answer goes into the grant, and the browser goes back to the
+    /// app with a code, a token or both. Returns where.
+    pub async fn approve(
+        &self,
+        d: &Dialog,
+        user: &User,
+        chosen: &[String],
+    ) -> Result<String, GraphError> {
+        let grant = consent(self, &d.app, user.id, &d.scopes, chosen).await?;
+        complete(self, d, user, &grant).await
+    }
+
+    /// The dialog a device login amounts to: its app and scopes, nowhere to redirect. A
+    /// refusal when the app is gone.
+    pub async fn device_dialog(
+        &self,
+        device: &DeviceCode,
+    ) -> Result<Result<Dialog, Refusal>, GraphError> {
+        let Some(app) = self.app(device.app_id).await? else {
+            return Ok(Err(Refusal::app_not_active()));
+        };
+        Ok(Ok(Dialog {
+            app: (*app).clone(),
+            redirect_uri: String::new(),
+            state: None,
+            scopes: device.scopes.clone(),
+            response: ResponseType {
+                code: false,
+                token: false,
+                granted_scopes: false,
+            },
+            auth_type: AuthType::Normal,
+            pkce: None,
+        }))
+    }
+
+    /// The person answers a device login (`d` is its [`Services::device_dialog`]). Approving
+    /// needs the app to admit them (the refusal otherwise) and records their answer in the
+    /// grant; the device's next poll then gets the token. Declining needs nothing.
+    pub async fn answer_device(
+        &self,
+        device: &DeviceCode,
+        d: &Dialog,
+        user: &User,
+        approved: bool,
+        chosen: &[String],
+    ) -> Result<Option<Refusal>, GraphError> {
+        if approved {
+            if let Next::Refuse(r) = next(self, d, user.id).await? {
+                return Ok(Some(r));
+            }
+            consent(self, &d.app, user.id, &d.scopes, chosen).await?;
+        }
+        self.answer_device_code(device.hash, user.id, approved)
+            .await?;
+        Ok(None)
+    }
 }
 
 #[cfg(test)]

@@ -15,7 +15,8 @@
 //! | `page_settings` | call-to-action buttons and Instant Articles |
 //! | `codes` | dialog, client and device codes |
 //! | `test_users` | test users |
-//! | `dialog` | the login dialog's rules and its writes |
+//! | `dialog` | the login dialog's rules, its writes and its device-login answers |
+//! | `signin` | signing in with a password (throttled), password hashing off the async workers |
 //! | `world` | applying seed worlds |
 //! | `limits` | rate-limit accounting of calls |
 
@@ -28,18 +29,21 @@ pub mod messaging;
 pub mod page_settings;
 pub mod pages;
 pub mod sessions;
+pub mod signin;
 pub mod test_users;
 pub mod tokens;
 pub mod world;
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use crate::clock::{Clock, VirtualClock};
 use crate::error::GraphError;
 use crate::events::{Bus, Event, Subscriber};
+use crate::exec::{Blocking, Inline};
 use crate::model::{App, Grant, Id, Page, PageTasks, Session, Unix, User};
 use crate::ratelimit::RateLimiter;
+use crate::signin::Throttle;
 use crate::store::{Store, StoreError};
 use crate::token::{self, RandomError};
 
@@ -75,9 +79,17 @@ pub struct Services<S> {
     limiter: RateLimiter,
     /// Numbers the callbacks events carry.
     callbacks: AtomicU64,
+    /// Where argon2 runs (see [`crate::exec`]).
+    blocking: Arc<dyn Blocking>,
+    /// Failed sign-ins, per account and address, in memory.
+    throttle: Throttle,
+    /// A hash verified when no account matches, so both answers take as long; made on first use.
+    decoy: OnceLock<String>,
 }
 
 impl<S: Store> Services<S> {
+    /// The services on `store`, reading `clock`. CPU-heavy work runs in place until
+    /// [`Services::with_blocking`] gives them an executor.
     pub fn new(store: S, clock: Arc<dyn Clock>) -> Self {
         let caches = Arc::new(Caches::default());
         let bus = Bus::default();
@@ -89,7 +101,16 @@ impl<S: Store> Services<S> {
             bus,
             limiter: RateLimiter::default(),
             callbacks: AtomicU64::new(0),
+            blocking: Arc::new(Inline),
+            throttle: Throttle::default(),
+            decoy: OnceLock::new(),
         }
+    }
+
+    /// Runs CPU-heavy work (argon2) on `blocking` from now on.
+    pub fn with_blocking(mut self, blocking: Arc<dyn Blocking>) -> Self {
+        self.blocking = blocking;
+        self
     }
 
     /// Hears every event from now on (after the caches, which subscribe first).

@@ -9,7 +9,6 @@ use crate::events::{Event, Touched};
 use crate::model::{
     AccountStatus, App, AppMode, AppRole, Grant, Id, Page, PageTasks, Platform, RateLimits, User,
 };
-use crate::password;
 use crate::services::Services;
 use crate::store::{SeedMessage, SeedPost, Store, WorldRecords};
 use crate::tasks::PageRole;
@@ -442,8 +441,8 @@ async fn user_record<S: Store>(
     let old_hash = existing.as_ref().and_then(|e| e.password_hash.clone());
     let password_hash = match (&u.password, old_hash) {
         // The same password as before keeps its hash: re-applying changes nothing.
-        (Some(p), Some(h)) if password::verify(p, &h) => Some(h),
-        (Some(p), _) => Some(password::hash(p)?),
+        (Some(p), Some(h)) if g.verify_hash(p, &h).await => Some(h),
+        (Some(p), _) => Some(g.hash_password(p).await?),
         (None, h) => h,
     };
     Ok(User {

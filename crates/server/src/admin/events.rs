@@ -9,9 +9,7 @@ use axum::Router;
 use serde::Deserialize;
 use serde_json::json;
 
-use graphtoken_core::error::GraphError;
 use graphtoken_core::model::{AccountStatus, Reason};
-use graphtoken_core::password;
 use graphtoken_core::store::Store;
 use graphtoken_core::tasks::{PageRole, Task, TaskSet};
 
@@ -86,11 +84,8 @@ async fn password<S: Store>(
     if b.password.is_empty() {
         return Err(bad("`password` is required"));
     }
-    // argon2id takes tens of milliseconds: off the async workers.
-    let hash = tokio::task::spawn_blocking(move || password::hash(&b.password))
-        .await
-        .map_err(GraphError::internal_because)?
-        .map_err(GraphError::from)?;
+    // argon2id takes tens of milliseconds: the services hash off the async workers.
+    let hash = st.services.hash_password(&b.password).await?;
     let ended = st.services.change_password(user.id, hash).await?;
     ok(json!({ "success": true, "sessions_ended": ended }))
 }
