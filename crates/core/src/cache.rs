@@ -1,49 +1,60 @@
 //! Bounded in-process caches in front of the store, for the hot path (token resolution).
 //!
-//! Entries are stamped with a generation: [`Cache::invalidate_all`] bumps it, which makes every
-//! older entry a miss in one atomic add. [`Cache::remove`] forgets one key precisely. A load from
-//! the store takes a [`Ticket`] first and hands it to [`Cache::put`], so a value read before a
-//! concurrent invalidation or removal is never cached as current.
+//! [`Cache::remove`] forgets one key precisely; the events of the bus say which
+//! (`services::caches`). A load from the store takes a [`Ticket`] first and hands it to
+//! [`Cache::put`], so a value read before a concurrent removal is never cached as current.
+//!
+//! A full shard makes room with CLOCK, the classic approximation of least-recently-used: every
+//! read marks its entry used; to evict, a hand sweeps the shard, giving each used entry a second
+//! chance (the mark is cleared) and evicting the first entry not used since the hand last
+//! passed. One entry goes for each one that comes in; nothing empties a shard.
 
-use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hash, Hasher};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
+
+use indexmap::IndexMap;
 
 const SHARDS: usize = 16;
 
-type Map<K, V> = HashMap<K, (u64, Arc<V>), BuildHasherDefault<KeyHasher>>;
+struct Entry<V> {
+    value: Arc<V>,
+    /// Read since the hand last passed.
+    used: AtomicBool,
+}
+
+struct Slots<K, V> {
+    map: IndexMap<K, Entry<V>, BuildHasherDefault<KeyHasher>>,
+    /// Where the CLOCK hand stands (an index into `map`).
+    hand: usize,
+}
 
 struct Shard<K, V> {
-    map: RwLock<Map<K, V>>,
+    slots: RwLock<Slots<K, V>>,
     /// Bumped by every removal in this shard: loads that started before it may not be cached.
     removals: AtomicU64,
 }
 
 pub struct Cache<K, V> {
-    generation: AtomicU64,
     shards: Vec<Shard<K, V>>,
     per_shard: usize,
 }
 
-/// Taken before a load from the store; `put` honours it only if nothing was invalidated since.
+/// Taken before a load from the store; `put` honours it only if nothing was removed since.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Ticket {
-    generation: u64,
     removals: u64,
 }
 
 /// Tickets for every shard, taken before a load (see [`Cache::tickets`]).
 #[derive(Clone, Debug)]
 pub struct Tickets {
-    generation: u64,
     removals: Vec<u64>,
 }
 
 impl Tickets {
     pub fn of<K: ShardKey>(&self, key: &K) -> Ticket {
         Ticket {
-            generation: self.generation,
             removals: self
                 .removals
                 .get(key.shard() % SHARDS)
@@ -57,10 +68,12 @@ impl<K: Hash + Eq + Clone + ShardKey, V> Cache<K, V> {
     /// A cache holding about `capacity` entries at most.
     pub fn new(capacity: usize) -> Self {
         Cache {
-            generation: AtomicU64::new(0),
             shards: (0..SHARDS)
                 .map(|_| Shard {
-                    map: RwLock::new(Map::default()),
+                    slots: RwLock::new(Slots {
+                        map: IndexMap::default(),
+                        hand: 0,
+                    }),
                     removals: AtomicU64::new(0),
                 })
                 .collect(),
@@ -72,14 +85,9 @@ impl<K: Hash + Eq + Clone + ShardKey, V> Cache<K, V> {
         &self.shards[key.shard() % SHARDS]
     }
 
-    fn generation(&self) -> u64 {
-        self.generation.load(Ordering::Acquire)
-    }
-
     /// Take before loading `key` from the store.
     pub fn ticket(&self, key: &K) -> Ticket {
         Ticket {
-            generation: self.generation(),
             removals: self.shard(key).removals.load(Ordering::Acquire),
         }
     }
@@ -88,7 +96,6 @@ impl<K: Hash + Eq + Clone + ShardKey, V> Cache<K, V> {
     /// (a token's session): [`Tickets::of`] picks the one for the key.
     pub fn tickets(&self) -> Tickets {
         Tickets {
-            generation: self.generation(),
             removals: self
                 .shards
                 .iter()
@@ -97,49 +104,66 @@ impl<K: Hash + Eq + Clone + ShardKey, V> Cache<K, V> {
         }
     }
 
-    /// Makes every entry stale.
-    pub fn invalidate_all(&self) {
-        self.generation.fetch_add(1, Ordering::AcqRel);
-    }
-
     /// Forgets one key, and refuses values for its shard loaded before now.
     pub fn remove(&self, key: &K) {
         let shard = self.shard(key);
         shard.removals.fetch_add(1, Ordering::AcqRel);
-        if let Ok(mut map) = shard.map.write() {
-            map.remove(key);
+        if let Ok(mut slots) = shard.slots.write() {
+            slots.map.swap_remove(key);
         }
     }
 
     pub fn get(&self, key: &K) -> Option<Arc<V>> {
-        let current = self.generation();
-        let map = self.shard(key).map.read().ok()?;
-        match map.get(key) {
-            Some((g, v)) if *g == current => Some(Arc::clone(v)),
-            _ => None,
+        let slots = self.shard(key).slots.read().ok()?;
+        let entry = slots.map.get(key)?;
+        if !entry.used.load(Ordering::Relaxed) {
+            entry.used.store(true, Ordering::Relaxed);
         }
+        Some(Arc::clone(&entry.value))
     }
 
-    /// Caches a value loaded under `ticket`, unless something was invalidated meanwhile.
+    /// Caches a value loaded under `ticket`, unless its key was removed meanwhile.
     pub fn put(&self, key: K, value: Arc<V>, ticket: Ticket) {
         let shard = self.shard(&key);
-        let Ok(mut map) = shard.map.write() else {
+        let Ok(mut slots) = shard.slots.write() else {
             return;
         };
         // Checked under the lock: a removal takes the same lock after bumping the counter.
-        if ticket.generation != self.generation()
-            || ticket.removals != shard.removals.load(Ordering::Acquire)
-        {
+        if ticket.removals != shard.removals.load(Ordering::Acquire) {
             return;
         }
-        if map.len() >= self.per_shard && !map.contains_key(&key) {
-            // Full: drop stale entries first, and everything if that is not enough.
-            map.retain(|_, (g, _)| *g == ticket.generation);
-            if map.len() >= self.per_shard {
-                map.clear();
+        if slots.map.len() >= self.per_shard && !slots.map.contains_key(&key) {
+            slots.evict_one();
+        }
+        // A new entry is not marked: it earns its second chance by being read.
+        let entry = Entry {
+            value,
+            used: AtomicBool::new(false),
+        };
+        slots.map.insert(key, entry);
+    }
+}
+
+impl<K: Hash + Eq, V> Slots<K, V> {
+    /// CLOCK: sweeps from the hand, clearing marks, and evicts the first entry found unmarked
+    /// (after one full turn every mark is clear, so this ends within two).
+    fn evict_one(&mut self) {
+        let len = self.map.len();
+        for _ in 0..=2 * len {
+            if self.hand >= self.map.len() {
+                self.hand = 0;
+            }
+            let Some((_, entry)) = self.map.get_index(self.hand) else {
+                return;
+            };
+            if entry.used.swap(false, Ordering::Relaxed) {
+                self.hand += 1;
+            } else {
+                // The last entry moves into this slot; the hand stays to look at it next.
+                self.map.swap_remove_index(self.hand);
+                return;
             }
         }
-        map.insert(key, (ticket.generation, value));
     }
 }
 
@@ -199,8 +223,15 @@ impl ShardKey for (u64, u64) {
 mod tests {
     use super::*;
 
+    fn len<K, V>(c: &Cache<K, V>) -> usize {
+        c.shards
+            .iter()
+            .map(|s| s.slots.read().map(|m| m.map.len()).unwrap_or(0))
+            .sum()
+    }
+
     #[test]
-    fn invalidation_and_removal() {
+    fn removal_forgets_one_key() {
         let c: Cache<u64, &str> = Cache::new(100);
         c.put(1, Arc::new("a"), c.ticket(&1));
         c.put(2, Arc::new("b"), c.ticket(&2));
@@ -208,17 +239,11 @@ mod tests {
         c.remove(&1);
         assert_eq!(c.get(&1), None);
         assert_eq!(c.get(&2).as_deref(), Some(&"b"));
-        c.invalidate_all();
-        assert_eq!(c.get(&2), None);
     }
 
     #[test]
-    fn loads_that_raced_an_invalidation_are_not_cached() {
+    fn loads_that_raced_a_removal_are_not_cached() {
         let c: Cache<u64, &str> = Cache::new(100);
-        let t = c.ticket(&3);
-        c.invalidate_all();
-        c.put(3, Arc::new("stale"), t);
-        assert_eq!(c.get(&3), None);
         let t = c.ticket(&3);
         c.remove(&3);
         c.put(3, Arc::new("stale"), t);
@@ -234,16 +259,33 @@ mod tests {
     }
 
     #[test]
-    fn stays_bounded() {
+    fn stays_bounded_one_eviction_per_insert() {
         let c: Cache<u64, u64> = Cache::new(32);
         for i in 0..10_000u64 {
             c.put(i, Arc::new(i), c.ticket(&i));
+            assert!(len(&c) <= 32, "{}", len(&c));
         }
-        let total: usize = c
-            .shards
-            .iter()
-            .map(|s| s.map.read().map(|m| m.len()).unwrap_or(0))
-            .sum();
-        assert!(total <= 32 + SHARDS, "{total}");
+        // A full cache stays full: an insert evicts one entry, it does not empty a shard.
+        assert_eq!(len(&c), 32);
+    }
+
+    #[test]
+    fn entries_in_use_survive_a_sweep_of_unused_ones() {
+        // One shard's worth of keys (all map to shard 0), a cache of two entries per shard.
+        let c: Cache<u64, u64> = Cache::new(2 * SHARDS);
+        let keys: Vec<u64> = (0..10_000u64).filter(|k| k.shard() % SHARDS == 0).collect();
+        let (hot, cold) = (keys[0], keys[1]);
+        c.put(hot, Arc::new(hot), c.ticket(&hot));
+        c.put(cold, Arc::new(cold), c.ticket(&cold));
+        for &k in &keys[2..50] {
+            // The hot key is read between inserts; the others never are.
+            assert!(
+                c.get(&hot).is_some(),
+                "the hot entry was evicted before {k}"
+            );
+            c.put(k, Arc::new(k), c.ticket(&k));
+        }
+        assert!(c.get(&hot).is_some());
+        assert!(c.get(&cold).is_none());
     }
 }

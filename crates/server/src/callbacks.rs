@@ -6,10 +6,10 @@
 //! Core decides which events notify apps and builds each callback ([`Event::callback`]); this
 //! module subscribes to the event bus and only delivers.
 //!
-//! Delivery speaks plain HTTP (the emulator's apps listen on loopback); an `https://` URL fails
-//! with a clear error in the listing.
+//! Delivery uses one pooled async HTTP client (reqwest, with rustls for `https://` URLs and the
+//! Mozilla roots from webpki-roots); any other scheme fails at once with a clear error in the
+//! listing.
 
-use std::io::Read;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -22,9 +22,11 @@ const ATTEMPTS: u32 = 5;
 /// Deliveries kept for the listing (the oldest finished ones go first).
 const KEPT: usize = 1000;
 /// The largest app answer kept (a data-deletion answer is a small JSON object).
-const ANSWER_LIMIT: u64 = 64 * 1024;
+const ANSWER_LIMIT: usize = 64 * 1024;
+/// How long one attempt may take.
+const TIMEOUT: Duration = Duration::from_secs(5);
 /// How a failure no retry can mend starts (a URL graphtoken does not call).
-const UNCALLABLE: &str = "only http://";
+const UNCALLABLE: &str = "only http:// and https://";
 
 #[derive(Clone, Debug)]
 struct Delivery {
@@ -55,9 +57,27 @@ impl Delivery {
     }
 }
 
-#[derive(Default, Clone)]
+#[derive(Clone)]
 pub struct Callbacks {
     log: Arc<Mutex<Vec<Delivery>>>,
+    /// One client for every delivery (it pools connections); `None` if it could not be built.
+    client: Option<reqwest::Client>,
+}
+
+impl Default for Callbacks {
+    fn default() -> Self {
+        let client = reqwest::Client::builder()
+            .timeout(TIMEOUT)
+            .redirect(reqwest::redirect::Policy::none())
+            .build();
+        if let Err(e) = &client {
+            tracing::error!("callbacks: no HTTP client: {e}");
+        }
+        Callbacks {
+            log: Arc::default(),
+            client: client.ok(),
+        }
+    }
 }
 
 impl Subscriber for Callbacks {
@@ -125,10 +145,7 @@ impl Callbacks {
     async fn deliver(&self, id: u64, cb: Callback) {
         let mut wait = Duration::from_millis(500);
         for attempt in 1..=ATTEMPTS {
-            let (url, form) = (cb.url.clone(), cb.form.clone());
-            let result = tokio::task::spawn_blocking(move || post(&url, &form))
-                .await
-                .unwrap_or_else(|e| Err(e.to_string()));
+            let result = self.post(&cb.url, &cb.form).await;
             let hopeless = matches!(&result, Err(e) if e.starts_with(UNCALLABLE));
             let done = result.is_ok() || hopeless;
             self.record(id, |d| {
@@ -177,24 +194,35 @@ fn missing_confirmation(answer: Option<&Value>) -> Option<String> {
     (!missing.is_empty()).then(|| format!("the app's answer lacks {}", missing.join(" and ")))
 }
 
-/// One POST of a form; a 2xx answer is a delivery (its JSON body, if any, is kept).
-fn post(url: &str, form: &[(String, String)]) -> Result<Option<Value>, String> {
-    if !url.starts_with("http://") {
-        return Err(format!(
-            "{UNCALLABLE} callback URLs are delivered, not {url}"
-        ));
-    }
-    let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let agent = ureq::AgentBuilder::new()
-        .timeout(Duration::from_secs(5))
-        .build();
-    match agent.post(url).send_form(&pairs) {
-        Ok(r) => {
-            let mut body = String::new();
-            let read = r.into_reader().take(ANSWER_LIMIT).read_to_string(&mut body);
-            Ok(read.ok().and_then(|_| serde_json::from_str(&body).ok()))
+impl Callbacks {
+    /// One POST of a form; a 2xx answer is a delivery (its JSON body, if any, is kept).
+    async fn post(&self, url: &str, form: &[(String, String)]) -> Result<Option<Value>, String> {
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            return Err(format!(
+                "{UNCALLABLE} callback URLs are delivered, not {url}"
+            ));
         }
-        Err(ureq::Error::Status(code, _)) => Err(format!("the app answered HTTP {code}")),
-        Err(e) => Err(e.to_string()),
+        let client = self
+            .client
+            .as_ref()
+            .ok_or("no HTTP client could be built")?;
+        let mut resp = client
+            .post(url)
+            .form(form)
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        let status = resp.status();
+        if !status.is_success() {
+            return Err(format!("the app answered HTTP {}", status.as_u16()));
+        }
+        let mut body = Vec::new();
+        while let Ok(Some(chunk)) = resp.chunk().await {
+            body.extend_from_slice(&chunk);
+            if body.len() > ANSWER_LIMIT {
+                return Ok(None);
+            }
+        }
+        Ok(serde_json::from_slice(&body).ok())
     }
 }

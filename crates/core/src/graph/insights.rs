@@ -202,12 +202,7 @@ fn value(page: Id, m: &Metric, period: Period, day: i64) -> i64 {
 /// Midnight US Pacific at the start of `day + 1`: the `end_time` of the values for `day`
 /// (`T08:00:00+0000` in winter, `T07:00:00+0000` under daylight saving time).
 fn end_time(day: i64) -> Unix {
-    let next = (day + 1) * DAY;
-    if timefmt::pacific(next + 7 * 3600).ends_with("00:00:00 PDT") {
-        next + 7 * 3600
-    } else {
-        next + 8 * 3600
-    }
+    timefmt::pacific_midnight(day + 1)
 }
 
 /// The metrics asked for: a comma list, or a JSON / Python-style list (the SDKs send
@@ -258,16 +253,12 @@ fn instant(req: &GraphRequest, name: &str) -> Result<Option<Unix>, GraphError> {
 
 /// `date_preset`: the window `[since, until)` in days, relative to `today`.
 fn preset(name: &str, today: i64) -> Result<(i64, i64), GraphError> {
-    let (y, m, _) = timefmt::civil_from_days(today);
-    let month_start = timefmt::days_from_civil(y, m, 1);
+    let month_start = timefmt::month_start(today, 0);
     Ok(match name {
         "today" => (today, today + 1),
         "yesterday" => (today - 1, today),
         "this_month" => (month_start, today + 1),
-        "last_month" => {
-            let (py, pm) = if m == 1 { (y - 1, 12) } else { (y, m - 1) };
-            (timefmt::days_from_civil(py, pm, 1), month_start)
-        }
+        "last_month" => (timefmt::month_start(today, 1), month_start),
         "last_3d" => (today - 3, today),
         "last_7d" => (today - 7, today),
         "last_14d" => (today - 14, today),
