@@ -10,10 +10,8 @@ use clap::Args;
 use graphtoken_core::clock::VirtualClock;
 use graphtoken_core::services::world::{self as seeding, DEMO_PASSWORD};
 use graphtoken_core::services::Services;
-use graphtoken_core::store::Store;
 use graphtoken_core::token;
 use graphtoken_server::AppState;
-use graphtoken_store::SqliteStore;
 
 #[derive(Args)]
 pub struct ServeArgs {
@@ -39,7 +37,7 @@ fn runtime() -> Result<tokio::runtime::Runtime, String> {
 }
 
 /// The store at `db`, migrated, and the service on it with the virtual clock as it was left.
-async fn open(db: &str) -> Result<(Services<SqliteStore>, Arc<VirtualClock>), String> {
+async fn open(db: &str) -> Result<(Services, Arc<VirtualClock>), String> {
     let store = graphtoken_store::open(db).map_err(|e| format!("cannot open {db}: {e}"))?;
     store
         .migrate()
@@ -56,7 +54,7 @@ async fn open(db: &str) -> Result<(Services<SqliteStore>, Arc<VirtualClock>), St
     Ok((services, clock))
 }
 
-async fn apply_seed(services: &Services<SqliteStore>, file: &Path) -> Result<(), String> {
+async fn apply_seed(services: &Services, file: &Path) -> Result<(), String> {
     let world = graphtoken_seed::load(file).map_err(|e| e.to_string())?;
     let applied = seeding::apply(services, &world)
         .await
@@ -173,7 +171,7 @@ fn shutdown() -> Result<impl std::future::Future<Output = ()>, String> {
 
 /// The banner for the demo world, when the database has it.
 async fn demo_banner(
-    services: &Services<SqliteStore>,
+    services: &Services,
     addr: SocketAddr,
     admin_key: &str,
 ) -> Result<Option<String>, String> {

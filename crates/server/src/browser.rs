@@ -9,7 +9,6 @@ use axum::response::{IntoResponse, Response};
 use graphtoken_core::error::GraphError;
 use graphtoken_core::model::{Id, Unix, User};
 use graphtoken_core::services::Services;
-use graphtoken_core::store::Store;
 use graphtoken_core::token;
 
 const COOKIE_NAME: &str = "gt_session";
@@ -62,7 +61,7 @@ impl std::fmt::Debug for Browser {
 
 impl Browser {
     /// Loads the cookie key from the store, making one on first start.
-    pub async fn load<S: Store>(g: &Services<S>) -> Result<Self, String> {
+    pub async fn load(g: &Services) -> Result<Self, String> {
         let key = match g.setting(KEY_SETTING).await {
             Ok(Some(k)) if k.len() >= 64 => k,
             Ok(_) => {

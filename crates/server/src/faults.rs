@@ -17,7 +17,6 @@ use graphtoken_core::auth::{Inspection, Principal};
 use graphtoken_core::error::GraphError;
 use graphtoken_core::model::{Id, Reason, Unix};
 use graphtoken_core::request::{GraphRequest, Method};
-use graphtoken_core::store::Store;
 
 use crate::render;
 use crate::AppState;
@@ -326,11 +325,7 @@ impl Faults {
 
 /// The hook at the start of every Graph call: the injected answer, if a fault fires with one,
 /// after the delays of the faults that fired; `None` lets the call through.
-pub async fn intercept<S: Store>(
-    st: &AppState<S>,
-    req: &GraphRequest,
-    trace: &str,
-) -> Option<Response> {
+pub async fn intercept(st: &AppState, req: &GraphRequest, trace: &str) -> Option<Response> {
     let faults = &st.faults;
     if !faults.live.load(Ordering::Acquire) {
         return None;
@@ -390,7 +385,7 @@ pub async fn intercept<S: Store>(
 }
 
 /// The app and person behind the request's token (or its `client_id`), as far as known.
-async fn who<S: Store>(st: &AppState<S>, req: &GraphRequest) -> Who {
+async fn who(st: &AppState, req: &GraphRequest) -> Who {
     let mut w = Who::default();
     if let Some(token) = req.token.as_deref() {
         if let Ok(Inspection::Known { principal, .. }) = st.services.inspect(token).await {

@@ -25,14 +25,13 @@ use graphtoken_core::clock::VirtualClock;
 use graphtoken_core::error::GraphError;
 use graphtoken_core::graph;
 use graphtoken_core::services::Services;
-use graphtoken_core::store::Store;
 
 /// The largest request body read (form or JSON parameters; uploads are not served).
 const MAX_BODY: usize = 1 << 20;
 
 /// What every handler shares.
-pub struct AppState<S> {
-    pub services: Services<S>,
+pub struct AppState {
+    pub services: Services,
     /// The emulator's virtual clock (the same one `services` reads).
     pub clock: Arc<VirtualClock>,
     /// The key the admin API wants as `Authorization: Bearer <key>`.
@@ -45,10 +44,10 @@ pub struct AppState<S> {
     pub browser: Arc<browser::Browser>,
 }
 
-impl<S: Store> AppState<S> {
+impl AppState {
     /// The server's state on `services`: the callbacks subscribe to its events.
     pub fn new(
-        services: Services<S>,
+        services: Services,
         clock: Arc<VirtualClock>,
         admin_key: String,
         browser: Arc<browser::Browser>,
@@ -67,9 +66,9 @@ impl<S: Store> AppState<S> {
 }
 
 /// Serves until `shutdown` resolves, then finishes the requests in flight.
-pub async fn serve<S: Store>(
+pub async fn serve(
     listener: tokio::net::TcpListener,
-    state: Arc<AppState<S>>,
+    state: Arc<AppState>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
@@ -79,13 +78,13 @@ pub async fn serve<S: Store>(
 }
 
 /// The whole HTTP surface.
-pub fn router<S: Store>(state: Arc<AppState<S>>) -> Router {
+pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/_static/silhouette.svg", get(silhouette))
         .nest("/_admin", admin::routes(Arc::clone(&state)))
-        .merge(login::routes::<S>())
-        .fallback(graph_request::<S>)
+        .merge(login::routes())
+        .fallback(graph_request)
         .with_state(state)
 }
 
@@ -113,10 +112,7 @@ async fn silhouette() -> impl IntoResponse {
 }
 
 /// Every Graph path: `/me`, `/v25.0/{id}/accounts`, `/oauth/access_token`, `/debug_token`, ...
-pub(crate) async fn graph_request<S: Store>(
-    State(st): State<Arc<AppState<S>>>,
-    request: Request,
-) -> Response {
+pub(crate) async fn graph_request(State(st): State<Arc<AppState>>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
     if parts.method == Method::OPTIONS {
         return render::preflight();

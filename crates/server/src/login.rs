@@ -18,23 +18,22 @@ use graphtoken_core::permissions::{self, PUBLIC_PROFILE};
 use graphtoken_core::request::Params;
 use graphtoken_core::services::dialog::{self, AuthType, Dialog, Next, Refusal};
 use graphtoken_core::services::signin::SignIn;
-use graphtoken_core::store::Store;
 
 use crate::browser::{self, Session};
 use crate::pages;
 use crate::AppState;
 
-type St<S> = State<Arc<AppState<S>>>;
+type St = State<Arc<AppState>>;
 
-pub fn routes<S: Store>() -> Router<Arc<AppState<S>>> {
+pub fn routes() -> Router<Arc<AppState>> {
     Router::new()
-        .route("/dialog/oauth", get(dialog_page::<S>))
-        .route("/{version}/dialog/oauth", get(versioned_dialog::<S>))
-        .route("/dialog/oauth/confirm", post(confirm::<S>))
-        .route("/login", post(sign_in::<S>))
-        .route("/logout", post(sign_out::<S>))
-        .route("/device", get(device_page::<S>).post(device_code::<S>))
-        .route("/device/confirm", post(device_confirm::<S>))
+        .route("/dialog/oauth", get(dialog_page))
+        .route("/{version}/dialog/oauth", get(versioned_dialog))
+        .route("/dialog/oauth/confirm", post(confirm))
+        .route("/login", post(sign_in))
+        .route("/logout", post(sign_out))
+        .route("/device", get(device_page).post(device_code))
+        .route("/device/confirm", post(device_confirm))
 }
 
 /// What a page handler answers when something inside broke.
@@ -89,7 +88,7 @@ fn all<'a>(p: &'a Params, name: &'a str) -> impl Iterator<Item = &'a str> {
 
 // ---- the dialog ---------------------------------------------------------------------------
 
-async fn versioned_dialog<S: Store>(st: St<S>, req: Request) -> Response {
+async fn versioned_dialog(st: St, req: Request) -> Response {
     let version = req.uri().path().split('/').nth(1).unwrap_or("");
     if graphtoken_core::request::version(version).is_none() {
         return crate::graph_request(st, req).await;
@@ -99,7 +98,7 @@ async fn versioned_dialog<S: Store>(st: St<S>, req: Request) -> Response {
 
 /// `GET /dialog/oauth`: checks the app and redirect, then signs the person in, asks, or
 /// goes straight back.
-async fn dialog_page<S: Store>(State(st): St<S>, req: Request) -> Response {
+async fn dialog_page(State(st): St, req: Request) -> Response {
     let params = query_params(&req);
     let d = match dialog::open(&st.services, &params).await {
         Ok(d) => d,
@@ -170,10 +169,7 @@ async fn dialog_page<S: Store>(State(st): St<S>, req: Request) -> Response {
 }
 
 /// The person behind a signed-in session (`None` when signed out or the person is gone).
-async fn signed_in_user<S: Store>(
-    st: &AppState<S>,
-    session: &Session,
-) -> Result<Option<User>, GraphError> {
+async fn signed_in_user(st: &AppState, session: &Session) -> Result<Option<User>, GraphError> {
     let Some(id) = session.user else {
         return Ok(None);
     };
@@ -187,8 +183,8 @@ async fn signed_in_user<S: Store>(
 }
 
 #[allow(clippy::too_many_arguments)]
-fn sign_in_page<S: Store>(
-    st: &AppState<S>,
+fn sign_in_page(
+    st: &AppState,
     session: &Session,
     set_cookie: bool,
     app_name: Option<&str>,
@@ -216,8 +212,8 @@ fn sign_in_page<S: Store>(
 }
 
 #[allow(clippy::too_many_arguments)]
-fn consent_page<S: Store>(
-    st: &AppState<S>,
+fn consent_page(
+    st: &AppState,
     session: &Session,
     d: &Dialog,
     user: &User,
@@ -258,8 +254,8 @@ fn consent_page<S: Store>(
 }
 
 /// Records the answer and sends the browser back to the app.
-async fn finish<S: Store>(
-    st: &AppState<S>,
+async fn finish(
+    st: &AppState,
     d: &Dialog,
     user: &User,
     chosen: &[String],
@@ -272,7 +268,7 @@ async fn finish<S: Store>(
 }
 
 /// `POST /dialog/oauth/confirm`: Continue or Cancel on the consent page.
-async fn confirm<S: Store>(State(st): St<S>, headers: HeaderMap, bytes: Bytes) -> Response {
+async fn confirm(State(st): St, headers: HeaderMap, bytes: Bytes) -> Response {
     let f = form(&bytes);
     let now = st.services.now();
     let Some(session) = st.browser.session(&headers, now) else {
@@ -318,7 +314,7 @@ async fn confirm<S: Store>(State(st): St<S>, headers: HeaderMap, bytes: Bytes) -
 // ---- signing in and out -------------------------------------------------------------------
 
 /// `POST /login`: email and password, then on to `next`.
-async fn sign_in<S: Store>(State(st): St<S>, req: Request) -> Response {
+async fn sign_in(State(st): St, req: Request) -> Response {
     let (parts, body) = req.into_parts();
     let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
         return expired_form();
@@ -371,7 +367,7 @@ async fn sign_in<S: Store>(State(st): St<S>, req: Request) -> Response {
 }
 
 /// The app a `next` dialog URL names, for the sign-in page's heading.
-async fn app_name_of<S: Store>(st: &AppState<S>, next: &str) -> Option<String> {
+async fn app_name_of(st: &AppState, next: &str) -> Option<String> {
     let (_, query) = next.split_once('?')?;
     let id: Id = form_urlencoded::parse(query.as_bytes())
         .find(|(k, _)| k == "client_id")?
@@ -383,7 +379,7 @@ async fn app_name_of<S: Store>(st: &AppState<S>, next: &str) -> Option<String> {
 }
 
 /// `POST /logout`: "Not you?" signs the person out and goes back to `next`.
-async fn sign_out<S: Store>(State(st): St<S>, headers: HeaderMap, bytes: Bytes) -> Response {
+async fn sign_out(State(st): St, headers: HeaderMap, bytes: Bytes) -> Response {
     let f = form(&bytes);
     let Some(session) = st.browser.session(&headers, st.services.now()) else {
         return expired_form();
@@ -401,7 +397,7 @@ async fn sign_out<S: Store>(State(st): St<S>, headers: HeaderMap, bytes: Bytes) 
 // ---- the device page (spec §2.14) ---------------------------------------------------------
 
 /// `GET /device`: the person types the code their device shows.
-async fn device_page<S: Store>(State(st): St<S>, req: Request) -> Response {
+async fn device_page(State(st): St, req: Request) -> Response {
     let typed = query_params(&req)
         .get("user_code")
         .unwrap_or("")
@@ -429,8 +425,8 @@ async fn device_page<S: Store>(State(st): St<S>, req: Request) -> Response {
     }
 }
 
-fn device_entry<S: Store>(
-    st: &AppState<S>,
+fn device_entry(
+    st: &AppState,
     session: &Session,
     user: &User,
     typed: &str,
@@ -453,8 +449,8 @@ fn device_entry<S: Store>(
 }
 
 /// The signed-in person of a device form, with its CSRF checked.
-async fn device_form<S: Store>(
-    st: &AppState<S>,
+async fn device_form(
+    st: &AppState,
     headers: &HeaderMap,
     f: &Params,
 ) -> Result<(Session, User), Response> {
@@ -471,8 +467,8 @@ async fn device_form<S: Store>(
 }
 
 /// A device login that can still be answered.
-async fn pending_device<S: Store>(
-    st: &AppState<S>,
+async fn pending_device(
+    st: &AppState,
     typed: &str,
 ) -> Result<Option<codes::DeviceCode>, GraphError> {
     let code = codes::normalize_user_code(typed);
@@ -481,8 +477,8 @@ async fn pending_device<S: Store>(
 
 /// A device form's person and the pending device login its `user_code` names; an unknown or
 /// expired code shows the entry page again.
-async fn device_request<S: Store>(
-    st: &AppState<S>,
+async fn device_request(
+    st: &AppState,
     headers: &HeaderMap,
     f: &Params,
 ) -> Result<(Session, User, codes::DeviceCode), Response> {
@@ -506,7 +502,7 @@ const BAD_USER_CODE: &str =
     "That code isn't valid or has expired. Check the code on your device and try again.";
 
 /// `POST /device`: a code was typed; ask the person about the app behind it.
-async fn device_code<S: Store>(State(st): St<S>, headers: HeaderMap, bytes: Bytes) -> Response {
+async fn device_code(State(st): St, headers: HeaderMap, bytes: Bytes) -> Response {
     let f = form(&bytes);
     let (session, user, device) = match device_request(&st, &headers, &f).await {
         Ok(x) => x,
@@ -546,10 +542,7 @@ fn device_binding(device: &codes::DeviceCode) -> String {
 }
 
 /// The dialog a device login amounts to (see `Services::device_dialog`).
-async fn device_dialog<S: Store>(
-    st: &AppState<S>,
-    device: &codes::DeviceCode,
-) -> Result<Dialog, Response> {
+async fn device_dialog(st: &AppState, device: &codes::DeviceCode) -> Result<Dialog, Response> {
     match st.services.device_dialog(device).await {
         Ok(Ok(d)) => Ok(d),
         Ok(Err(r)) => Err(error_page(&r)),
@@ -558,7 +551,7 @@ async fn device_dialog<S: Store>(
 }
 
 /// `POST /device/confirm`: Continue or Cancel for a device.
-async fn device_confirm<S: Store>(State(st): St<S>, headers: HeaderMap, bytes: Bytes) -> Response {
+async fn device_confirm(State(st): St, headers: HeaderMap, bytes: Bytes) -> Response {
     let f = form(&bytes);
     let (session, user, device) = match device_request(&st, &headers, &f).await {
         Ok(x) => x,

@@ -253,10 +253,14 @@ pub async fn grants<S: Store>(store: &S) -> StoreResult<()> {
     g.last_login_at = 999;
     let (expected, seen) = (w.grants[0].clone(), g.clone());
     let stored = store
-        .update_grant(ALICE, MAIN_APP, move |old| {
-            assert_eq!(old, Some(expected));
-            Some(seen)
-        })
+        .update_grant(
+            ALICE,
+            MAIN_APP,
+            Box::new(move |old: Option<Grant>| {
+                assert_eq!(old, Some(expected));
+                Some(seen)
+            }),
+        )
         .await?;
     assert_eq!(stored, Some(g.clone()));
     assert_eq!(store.grant(ALICE, MAIN_APP).await?, Some(g));
@@ -270,10 +274,14 @@ pub async fn grants<S: Store>(store: &S) -> StoreResult<()> {
     };
     let created = new.clone();
     store
-        .update_grant(CAROL, OTHER_APP, move |old| {
-            assert_eq!(old, None);
-            Some(created)
-        })
+        .update_grant(
+            CAROL,
+            OTHER_APP,
+            Box::new(move |old: Option<Grant>| {
+                assert_eq!(old, None);
+                Some(created)
+            }),
+        )
         .await?;
     assert_eq!(store.grant(CAROL, OTHER_APP).await?, Some(new));
     Ok(())
@@ -830,10 +838,13 @@ pub async fn device_codes<S: Store>(store: &S) -> StoreResult<()> {
     assert_eq!(store.device_code_by_user_code("ZZZZ9999").await?, None);
 
     let approved = store
-        .update_device_code(reused.hash, |d| {
-            d.state = DeviceState::Approved { user_id: BOB };
-            d.last_poll_at = Some(1425);
-        })
+        .update_device_code(
+            reused.hash,
+            Box::new(|d: &mut DeviceCode| {
+                d.state = DeviceState::Approved { user_id: BOB };
+                d.last_poll_at = Some(1425);
+            }),
+        )
         .await?;
     let expected = DeviceCode {
         state: DeviceState::Approved { user_id: BOB },
@@ -844,7 +855,10 @@ pub async fn device_codes<S: Store>(store: &S) -> StoreResult<()> {
     assert_eq!(store.device_code(reused.hash).await?, Some(expected));
     for state in [DeviceState::Redeemed, DeviceState::Denied] {
         let changed = store
-            .update_device_code(reused.hash, move |d| d.state = state)
+            .update_device_code(
+                reused.hash,
+                Box::new(move |d: &mut DeviceCode| d.state = state),
+            )
             .await?;
         assert_eq!(changed.map(|d| d.state), Some(state));
         assert_eq!(
@@ -852,7 +866,12 @@ pub async fn device_codes<S: Store>(store: &S) -> StoreResult<()> {
             Some(state)
         );
     }
-    assert_eq!(store.update_device_code([9; 32], |_| {}).await?, None);
+    assert_eq!(
+        store
+            .update_device_code([9; 32], Box::new(|_: &mut DeviceCode| {}))
+            .await?,
+        None
+    );
     assert_eq!(store.device_code(first.hash).await?, Some(first));
     Ok(())
 }
@@ -994,9 +1013,10 @@ pub async fn delete_user<S: Store>(store: &S) -> StoreResult<()> {
     let device = device_code(5, "ALIC2345", 1000);
     store.insert_device_code(&device).await?;
     store
-        .update_device_code(device.hash, |d| {
-            d.state = DeviceState::Approved { user_id: ALICE }
-        })
+        .update_device_code(
+            device.hash,
+            Box::new(|d: &mut DeviceCode| d.state = DeviceState::Approved { user_id: ALICE }),
+        )
         .await?;
     let tester = test_person(700, 50);
     store.insert_test_user(&tester, MAIN_APP, 10).await?;

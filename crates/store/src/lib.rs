@@ -26,20 +26,23 @@ mod tests;
 
 pub use sqlite::SqliteStore;
 
-use graphtoken_core::store::StoreError;
+use std::sync::Arc;
 
-/// Opens the store a database URL names (not migrated: call `migrate`). `sqlite://FILE`,
+use graphtoken_core::store::{Store, StoreError};
+
+/// Opens the store a database URL names (not migrated: call `migrate`); the backend is chosen
+/// here, at run time. `sqlite://FILE`,
 /// `sqlite:FILE`, `sqlite::memory:` and a bare path are SQLite. Any other `scheme://` is refused
 /// with a clear error rather than read as a file name (`postgres://x` once made a SQLite file
 /// at `postgres:/x`).
-pub fn open(url: &str) -> Result<SqliteStore, StoreError> {
+pub fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {
     let scheme = url.trim().split_once("://").map(|(s, _)| s).filter(|s| {
         !s.is_empty()
             && s.chars()
                 .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
     });
     match scheme.map(str::to_ascii_lowercase).as_deref() {
-        None | Some("sqlite") => SqliteStore::open(url),
+        None | Some("sqlite") => Ok(Arc::new(SqliteStore::open(url)?)),
         Some("postgres" | "postgresql") => Err(StoreError(
             "PostgreSQL is not supported yet: use sqlite://FILE".into(),
         )),

@@ -133,7 +133,7 @@ pub(crate) fn messages_of_conversation(conn: &Connection, conv: Id) -> StoreResu
 #[cfg(test)]
 mod tests {
     use graphtoken_core::messaging::Message;
-    use graphtoken_core::store::{Store, StoreResult};
+    use graphtoken_core::store::{ContentStore, DirectoryStore, Store, StoreResult};
 
     use crate::conformance::{world, ALICE, BAKERY, BOB, CAFE, MAIN_APP};
     use crate::SqliteStore;

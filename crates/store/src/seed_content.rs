@@ -137,7 +137,9 @@ pub(crate) fn seed_message(conn: &Connection, m: &SeedMessage) -> StoreResult<()
 #[cfg(test)]
 mod tests {
     use graphtoken_core::content::{Author, Comment, Post};
-    use graphtoken_core::store::{SeedMessage, SeedPost, Store, StoreResult};
+    use graphtoken_core::store::{
+        ContentStore, DirectoryStore, SeedMessage, SeedPost, Store, StoreResult,
+    };
 
     use crate::conformance::{world, BOB, CAFE, MAIN_APP};
     use crate::SqliteStore;

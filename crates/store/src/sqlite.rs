@@ -19,7 +19,10 @@ use graphtoken_core::model::{
     AccountStatus, App, Grant, Id, Invalidation, Page, PageTasks, Session, TokenHash, TokenRecord,
     Unix, User,
 };
-use graphtoken_core::store::{Store, StoreError, StoreResult, TokenEntry, WorldRecords};
+use graphtoken_core::store::{
+    ContentStore, DeviceUpdate, DirectoryStore, GrantUpdate, LoginStore, Store, StoreError,
+    StoreFuture, StoreResult, TokenEntry, TokenStore, WorldRecords,
+};
 use graphtoken_core::tasks::TaskSet;
 use rusqlite::{Connection, TransactionBehavior};
 
@@ -201,407 +204,494 @@ where
     }
 }
 
-impl Store for SqliteStore {
-    async fn migrate(&self) -> StoreResult<()> {
-        self.write(migrations::migrate).await
-    }
-
-    async fn is_empty(&self) -> StoreResult<bool> {
-        self.read(queries::is_empty).await
-    }
-
-    async fn app(&self, id: Id) -> StoreResult<Option<App>> {
-        self.read(move |c| queries::app(c, id)).await
-    }
-
-    async fn app_by_key(&self, key: &str) -> StoreResult<Option<App>> {
-        let key = key.to_owned();
-        self.read(move |c| queries::app_by_key(c, &key)).await
-    }
-
-    async fn user(&self, id: Id) -> StoreResult<Option<User>> {
-        self.read(move |c| queries::user(c, id)).await
-    }
-
-    async fn user_by_key(&self, key: &str) -> StoreResult<Option<User>> {
-        let key = key.to_owned();
-        self.read(move |c| queries::user_by_key(c, &key)).await
-    }
-
-    async fn page(&self, id: Id) -> StoreResult<Option<Page>> {
-        self.read(move |c| queries::page(c, id)).await
-    }
-
-    async fn page_by_key(&self, key: &str) -> StoreResult<Option<Page>> {
-        let key = key.to_owned();
-        self.read(move |c| queries::page_by_key(c, &key)).await
-    }
-
-    async fn pages_of_user(&self, user: Id) -> StoreResult<Vec<(Page, PageTasks)>> {
-        self.read(move |c| queries::pages_of_user(c, user)).await
-    }
-
-    async fn page_tasks(&self, page: Id, user: Id) -> StoreResult<Option<PageTasks>> {
-        self.read(move |c| queries::page_tasks(c, page, user)).await
-    }
-
-    async fn grant(&self, user: Id, app: Id) -> StoreResult<Option<Grant>> {
-        self.read(move |c| queries::grant(c, user, app)).await
-    }
-
-    async fn update_grant<F>(&self, user: Id, app: Id, update: F) -> StoreResult<Option<Grant>>
-    where
-        F: FnOnce(Option<Grant>) -> Option<Grant> + Send + 'static,
-    {
-        // On the one writer connection, in one transaction: no other write can come between
-        // the read and the write.
-        self.write(move |c| {
-            let tx = c
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .ctx("starting grant update")?;
-            let grant = update(queries::grant(&tx, user, app)?);
-            if let Some(g) = &grant {
-                queries::put_grant(&tx, g, false)?;
-            }
-            tx.commit().ctx("committing grant update")?;
-            Ok(grant)
+impl TokenStore for SqliteStore {
+    fn create_session<'a>(&'a self, user: Id, app: Id, at: Unix) -> StoreFuture<'a, Session> {
+        Box::pin(async move {
+            self.write(move |c| queries::create_session(c, user, app, at))
+                .await
         })
-        .await
     }
 
-    async fn ensure_asid(&self, user: Id, app: Id, candidate: Id) -> StoreResult<Option<Id>> {
-        self.write(move |c| queries::ensure_asid(c, user, app, candidate))
-            .await
-    }
-
-    async fn resolve_asid(&self, asid: Id) -> StoreResult<Option<(Id, Id)>> {
-        self.read(move |c| queries::resolve_asid(c, asid)).await
-    }
-
-    async fn create_session(&self, user: Id, app: Id, at: Unix) -> StoreResult<Session> {
-        self.write(move |c| queries::create_session(c, user, app, at))
-            .await
-    }
-
-    async fn uninstall(
-        &self,
+    fn uninstall<'a>(
+        &'a self,
         user: Id,
         app: Id,
         why: Invalidation,
-    ) -> StoreResult<(bool, Vec<i64>)> {
-        self.write(move |c| events::uninstall(c, user, app, why))
-            .await
+    ) -> StoreFuture<'a, (bool, Vec<i64>)> {
+        Box::pin(async move {
+            self.write(move |c| events::uninstall(c, user, app, why))
+                .await
+        })
     }
 
-    async fn invalidate_sessions(
-        &self,
+    fn invalidate_sessions<'a>(
+        &'a self,
         user: Id,
         app: Option<Id>,
         why: Invalidation,
-    ) -> StoreResult<Vec<i64>> {
-        self.write(move |c| events::invalidate_sessions(c, user, app, why))
-            .await
+    ) -> StoreFuture<'a, Vec<i64>> {
+        Box::pin(async move {
+            self.write(move |c| events::invalidate_sessions(c, user, app, why))
+                .await
+        })
     }
 
-    async fn invalidate_short_lived_tokens(
-        &self,
+    fn invalidate_short_lived_tokens<'a>(
+        &'a self,
         user: Id,
         why: Invalidation,
-    ) -> StoreResult<Vec<TokenHash>> {
-        self.write(move |c| events::invalidate_short_lived_tokens(c, user, why))
+    ) -> StoreFuture<'a, Vec<TokenHash>> {
+        Box::pin(async move {
+            self.write(move |c| events::invalidate_short_lived_tokens(c, user, why))
+                .await
+        })
+    }
+
+    fn insert_token<'a>(&'a self, token: &'a TokenRecord) -> StoreFuture<'a, ()> {
+        Box::pin(async move {
+            let token = token.clone();
+            self.write(move |c| queries::insert_token(c, &token)).await
+        })
+    }
+
+    fn token<'a>(&'a self, hash: TokenHash) -> StoreFuture<'a, Option<TokenRecord>> {
+        Box::pin(async move { self.read(move |c| queries::token(c, &hash)).await })
+    }
+
+    fn token_entry<'a>(
+        &'a self,
+        hash: TokenHash,
+    ) -> StoreFuture<'a, Option<(TokenEntry, Session)>> {
+        Box::pin(async move { self.read(move |c| queries::token_entry(c, &hash)).await })
+    }
+
+    fn invalidate_session<'a>(&'a self, session: i64, why: Invalidation) -> StoreFuture<'a, bool> {
+        Box::pin(async move {
+            self.write(move |c| login::invalidate_session(c, session, why))
+                .await
+        })
+    }
+
+    fn session<'a>(&'a self, id: i64) -> StoreFuture<'a, Option<Session>> {
+        Box::pin(async move { self.read(move |c| login::session(c, id)).await })
+    }
+}
+
+impl DirectoryStore for SqliteStore {
+    fn is_empty<'a>(&'a self) -> StoreFuture<'a, bool> {
+        Box::pin(async move { self.read(queries::is_empty).await })
+    }
+
+    fn app<'a>(&'a self, id: Id) -> StoreFuture<'a, Option<App>> {
+        Box::pin(async move { self.read(move |c| queries::app(c, id)).await })
+    }
+
+    fn app_by_key<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<App>> {
+        Box::pin(async move {
+            let key = key.to_owned();
+            self.read(move |c| queries::app_by_key(c, &key)).await
+        })
+    }
+
+    fn user<'a>(&'a self, id: Id) -> StoreFuture<'a, Option<User>> {
+        Box::pin(async move { self.read(move |c| queries::user(c, id)).await })
+    }
+
+    fn user_by_key<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<User>> {
+        Box::pin(async move {
+            let key = key.to_owned();
+            self.read(move |c| queries::user_by_key(c, &key)).await
+        })
+    }
+
+    fn page<'a>(&'a self, id: Id) -> StoreFuture<'a, Option<Page>> {
+        Box::pin(async move { self.read(move |c| queries::page(c, id)).await })
+    }
+
+    fn page_by_key<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<Page>> {
+        Box::pin(async move {
+            let key = key.to_owned();
+            self.read(move |c| queries::page_by_key(c, &key)).await
+        })
+    }
+
+    fn pages_of_user<'a>(&'a self, user: Id) -> StoreFuture<'a, Vec<(Page, PageTasks)>> {
+        Box::pin(async move { self.read(move |c| queries::pages_of_user(c, user)).await })
+    }
+
+    fn page_tasks<'a>(&'a self, page: Id, user: Id) -> StoreFuture<'a, Option<PageTasks>> {
+        Box::pin(async move { self.read(move |c| queries::page_tasks(c, page, user)).await })
+    }
+
+    fn grant<'a>(&'a self, user: Id, app: Id) -> StoreFuture<'a, Option<Grant>> {
+        Box::pin(async move { self.read(move |c| queries::grant(c, user, app)).await })
+    }
+
+    fn update_grant<'a>(
+        &'a self,
+        user: Id,
+        app: Id,
+        update: GrantUpdate,
+    ) -> StoreFuture<'a, Option<Grant>> {
+        Box::pin(async move {
+            // On the one writer connection, in one transaction: no other write can come between
+            // the read and the write.
+            self.write(move |c| {
+                let tx = c
+                    .transaction_with_behavior(TransactionBehavior::Immediate)
+                    .ctx("starting grant update")?;
+                let grant = update(queries::grant(&tx, user, app)?);
+                if let Some(g) = &grant {
+                    queries::put_grant(&tx, g, false)?;
+                }
+                tx.commit().ctx("committing grant update")?;
+                Ok(grant)
+            })
             .await
+        })
     }
 
-    async fn set_password(&self, user: Id, hash: Option<String>) -> StoreResult<bool> {
-        self.write(move |c| events::set_password(c, user, hash.as_deref()))
-            .await
+    fn ensure_asid<'a>(&'a self, user: Id, app: Id, candidate: Id) -> StoreFuture<'a, Option<Id>> {
+        Box::pin(async move {
+            self.write(move |c| queries::ensure_asid(c, user, app, candidate))
+                .await
+        })
     }
 
-    async fn set_account_status(&self, user: Id, status: AccountStatus) -> StoreResult<bool> {
-        self.write(move |c| events::set_status(c, user, status))
-            .await
+    fn resolve_asid<'a>(&'a self, asid: Id) -> StoreFuture<'a, Option<(Id, Id)>> {
+        Box::pin(async move { self.read(move |c| queries::resolve_asid(c, asid)).await })
     }
 
-    async fn set_app_secret(&self, app: Id, secret: &str) -> StoreResult<bool> {
-        let secret = secret.to_owned();
-        self.write(move |c| events::set_secret(c, app, &secret))
-            .await
+    fn set_password<'a>(&'a self, user: Id, hash: Option<String>) -> StoreFuture<'a, bool> {
+        Box::pin(async move {
+            self.write(move |c| events::set_password(c, user, hash.as_deref()))
+                .await
+        })
     }
 
-    async fn ensure_psid(&self, user: Id, page: Id, candidate: Id) -> StoreResult<Option<Id>> {
-        self.write(move |c| psids::ensure_psid(c, user, page, candidate))
-            .await
+    fn set_account_status<'a>(&'a self, user: Id, status: AccountStatus) -> StoreFuture<'a, bool> {
+        Box::pin(async move {
+            self.write(move |c| events::set_status(c, user, status))
+                .await
+        })
     }
 
-    async fn resolve_psid(&self, psid: Id) -> StoreResult<Option<(Id, Id)>> {
-        self.read(move |c| psids::resolve_psid(c, psid)).await
+    fn set_app_secret<'a>(&'a self, app: Id, secret: &'a str) -> StoreFuture<'a, bool> {
+        Box::pin(async move {
+            let secret = secret.to_owned();
+            self.write(move |c| events::set_secret(c, app, &secret))
+                .await
+        })
     }
 
-    async fn psids_of_user(&self, user: Id) -> StoreResult<Vec<(Id, Id)>> {
-        self.read(move |c| psids::psids_of_user(c, user)).await
+    fn ensure_psid<'a>(&'a self, user: Id, page: Id, candidate: Id) -> StoreFuture<'a, Option<Id>> {
+        Box::pin(async move {
+            self.write(move |c| psids::ensure_psid(c, user, page, candidate))
+                .await
+        })
     }
 
-    async fn asids_of_user(&self, user: Id) -> StoreResult<Vec<(Id, Id)>> {
-        self.read(move |c| psids::asids_of_user(c, user)).await
+    fn resolve_psid<'a>(&'a self, psid: Id) -> StoreFuture<'a, Option<(Id, Id)>> {
+        Box::pin(async move { self.read(move |c| psids::resolve_psid(c, psid)).await })
     }
 
-    async fn people_of_page(&self, page: Id) -> StoreResult<Vec<(User, PageTasks)>> {
-        self.read(move |c| queries::people_of_page(c, page)).await
+    fn psids_of_user<'a>(&'a self, user: Id) -> StoreFuture<'a, Vec<(Id, Id)>> {
+        Box::pin(async move { self.read(move |c| psids::psids_of_user(c, user)).await })
     }
 
-    async fn set_page_tasks(
-        &self,
+    fn asids_of_user<'a>(&'a self, user: Id) -> StoreFuture<'a, Vec<(Id, Id)>> {
+        Box::pin(async move { self.read(move |c| psids::asids_of_user(c, user)).await })
+    }
+
+    fn people_of_page<'a>(&'a self, page: Id) -> StoreFuture<'a, Vec<(User, PageTasks)>> {
+        Box::pin(async move { self.read(move |c| queries::people_of_page(c, page)).await })
+    }
+
+    fn set_page_tasks<'a>(
+        &'a self,
         page: Id,
         user: Id,
         tasks: TaskSet,
         now: Unix,
-    ) -> StoreResult<Option<PageTasks>> {
-        self.write(move |c| events::set_page_tasks(c, page, user, tasks, now))
-            .await
+    ) -> StoreFuture<'a, Option<PageTasks>> {
+        Box::pin(async move {
+            self.write(move |c| events::set_page_tasks(c, page, user, tasks, now))
+                .await
+        })
     }
 
-    async fn insert_token(&self, token: &TokenRecord) -> StoreResult<()> {
-        let token = token.clone();
-        self.write(move |c| queries::insert_token(c, &token)).await
+    fn setting<'a>(&'a self, name: &'a str) -> StoreFuture<'a, Option<String>> {
+        Box::pin(async move {
+            let name = name.to_owned();
+            self.read(move |c| queries::setting(c, &name)).await
+        })
     }
 
-    async fn token(&self, hash: TokenHash) -> StoreResult<Option<TokenRecord>> {
-        self.read(move |c| queries::token(c, &hash)).await
+    fn put_setting<'a>(&'a self, name: &'a str, value: &'a str) -> StoreFuture<'a, ()> {
+        Box::pin(async move {
+            let (name, value) = (name.to_owned(), value.to_owned());
+            self.write(move |c| queries::put_setting(c, &name, &value))
+                .await
+        })
     }
 
-    async fn token_entry(&self, hash: TokenHash) -> StoreResult<Option<(TokenEntry, Session)>> {
-        self.read(move |c| queries::token_entry(c, &hash)).await
+    fn apply_world<'a>(&'a self, world: &'a WorldRecords) -> StoreFuture<'a, ()> {
+        Box::pin(async move {
+            let world = world.clone();
+            self.write(move |c| world::apply_world(c, &world)).await
+        })
     }
 
-    async fn setting(&self, name: &str) -> StoreResult<Option<String>> {
-        let name = name.to_owned();
-        self.read(move |c| queries::setting(c, &name)).await
+    fn user_by_email<'a>(&'a self, email: &'a str) -> StoreFuture<'a, Option<User>> {
+        Box::pin(async move {
+            let email = email.to_owned();
+            self.read(move |c| login::user_by_email(c, &email)).await
+        })
     }
 
-    async fn put_setting(&self, name: &str, value: &str) -> StoreResult<()> {
-        let (name, value) = (name.to_owned(), value.to_owned());
-        self.write(move |c| queries::put_setting(c, &name, &value))
-            .await
+    fn insert_test_user<'a>(
+        &'a self,
+        user: &'a User,
+        app: Id,
+        limit: u32,
+    ) -> StoreFuture<'a, TestUserInsert> {
+        Box::pin(async move {
+            let user = user.clone();
+            self.write(move |c| login::insert_test_user(c, &user, app, limit))
+                .await
+        })
     }
 
-    async fn apply_world(&self, world: &WorldRecords) -> StoreResult<()> {
-        let world = world.clone();
-        self.write(move |c| world::apply_world(c, &world)).await
+    fn test_users_of_app<'a>(&'a self, app: Id) -> StoreFuture<'a, Vec<TestUser>> {
+        Box::pin(async move { self.read(move |c| login::test_users_of_app(c, app)).await })
     }
 
-    // ---- Page content ----
-
-    async fn insert_post(&self, post: &Post) -> StoreResult<Id> {
-        let post = post.clone();
-        self.write(move |c| content::insert_post(c, &post)).await
+    fn test_user<'a>(&'a self, user: Id) -> StoreFuture<'a, Option<TestUser>> {
+        Box::pin(async move { self.read(move |c| login::test_user(c, user)).await })
     }
 
-    async fn post(&self, id: Id) -> StoreResult<Option<Post>> {
-        self.read(move |c| content::post(c, id)).await
+    fn delete_user<'a>(&'a self, user: Id) -> StoreFuture<'a, bool> {
+        Box::pin(async move { self.write(move |c| login::delete_user(c, user)).await })
+    }
+}
+
+impl ContentStore for SqliteStore {
+    fn insert_post<'a>(&'a self, post: &'a Post) -> StoreFuture<'a, Id> {
+        Box::pin(async move {
+            let post = post.clone();
+            self.write(move |c| content::insert_post(c, &post)).await
+        })
     }
 
-    async fn posts_of_page(&self, page: Id) -> StoreResult<Vec<Post>> {
-        self.read(move |c| content::posts_of_page(c, page)).await
+    fn post<'a>(&'a self, id: Id) -> StoreFuture<'a, Option<Post>> {
+        Box::pin(async move { self.read(move |c| content::post(c, id)).await })
     }
 
-    async fn edit_post(&self, id: Id, message: &str, at: Unix) -> StoreResult<bool> {
-        let message = message.to_owned();
-        self.write(move |c| content::edit_post(c, id, &message, at))
-            .await
+    fn posts_of_page<'a>(&'a self, page: Id) -> StoreFuture<'a, Vec<Post>> {
+        Box::pin(async move { self.read(move |c| content::posts_of_page(c, page)).await })
     }
 
-    async fn delete_post(&self, id: Id) -> StoreResult<bool> {
-        self.write(move |c| content::delete_post(c, id)).await
+    fn edit_post<'a>(&'a self, id: Id, message: &'a str, at: Unix) -> StoreFuture<'a, bool> {
+        Box::pin(async move {
+            let message = message.to_owned();
+            self.write(move |c| content::edit_post(c, id, &message, at))
+                .await
+        })
     }
 
-    async fn insert_comment(&self, comment: &Comment) -> StoreResult<Id> {
-        let comment = comment.clone();
-        self.write(move |c| content::insert_comment(c, &comment))
-            .await
+    fn delete_post<'a>(&'a self, id: Id) -> StoreFuture<'a, bool> {
+        Box::pin(async move { self.write(move |c| content::delete_post(c, id)).await })
     }
 
-    async fn comment(&self, id: Id) -> StoreResult<Option<Comment>> {
-        self.read(move |c| content::comment(c, id)).await
+    fn insert_comment<'a>(&'a self, comment: &'a Comment) -> StoreFuture<'a, Id> {
+        Box::pin(async move {
+            let comment = comment.clone();
+            self.write(move |c| content::insert_comment(c, &comment))
+                .await
+        })
     }
 
-    async fn comments_of_post(&self, post: Id) -> StoreResult<Vec<Comment>> {
-        self.read(move |c| content::comments_of_post(c, post)).await
+    fn comment<'a>(&'a self, id: Id) -> StoreFuture<'a, Option<Comment>> {
+        Box::pin(async move { self.read(move |c| content::comment(c, id)).await })
     }
 
-    async fn update_comment(
-        &self,
+    fn comments_of_post<'a>(&'a self, post: Id) -> StoreFuture<'a, Vec<Comment>> {
+        Box::pin(async move { self.read(move |c| content::comments_of_post(c, post)).await })
+    }
+
+    fn update_comment<'a>(
+        &'a self,
         id: Id,
-        message: Option<&str>,
+        message: Option<&'a str>,
         hidden: Option<bool>,
-    ) -> StoreResult<bool> {
-        let message = message.map(str::to_owned);
-        self.write(move |c| content::update_comment(c, id, message.as_deref(), hidden))
-            .await
+    ) -> StoreFuture<'a, bool> {
+        Box::pin(async move {
+            let message = message.map(str::to_owned);
+            self.write(move |c| content::update_comment(c, id, message.as_deref(), hidden))
+                .await
+        })
     }
 
-    async fn delete_comment(&self, id: Id) -> StoreResult<bool> {
-        self.write(move |c| content::delete_comment(c, id)).await
+    fn delete_comment<'a>(&'a self, id: Id) -> StoreFuture<'a, bool> {
+        Box::pin(async move { self.write(move |c| content::delete_comment(c, id)).await })
     }
 
-    // ---- messaging ----
-
-    async fn ensure_conversation(&self, page: Id, user: Id, at: Unix) -> StoreResult<Id> {
-        self.write(move |c| messaging::ensure_conversation(c, page, user, at))
-            .await
+    fn ensure_conversation<'a>(&'a self, page: Id, user: Id, at: Unix) -> StoreFuture<'a, Id> {
+        Box::pin(async move {
+            self.write(move |c| messaging::ensure_conversation(c, page, user, at))
+                .await
+        })
     }
 
-    async fn conversation(&self, id: Id) -> StoreResult<Option<Conversation>> {
-        self.read(move |c| messaging::conversation(c, id)).await
+    fn conversation<'a>(&'a self, id: Id) -> StoreFuture<'a, Option<Conversation>> {
+        Box::pin(async move { self.read(move |c| messaging::conversation(c, id)).await })
     }
 
-    async fn conversations_of_page(&self, page: Id) -> StoreResult<Vec<Conversation>> {
-        self.read(move |c| messaging::conversations_of_page(c, page))
-            .await
+    fn conversations_of_page<'a>(&'a self, page: Id) -> StoreFuture<'a, Vec<Conversation>> {
+        Box::pin(async move {
+            self.read(move |c| messaging::conversations_of_page(c, page))
+                .await
+        })
     }
 
-    async fn insert_message(&self, message: &Message) -> StoreResult<Id> {
-        let message = message.clone();
-        self.write(move |c| messaging::insert_message(c, &message))
-            .await
+    fn insert_message<'a>(&'a self, message: &'a Message) -> StoreFuture<'a, Id> {
+        Box::pin(async move {
+            let message = message.clone();
+            self.write(move |c| messaging::insert_message(c, &message))
+                .await
+        })
     }
 
-    async fn message(&self, id: Id) -> StoreResult<Option<Message>> {
-        self.read(move |c| messaging::message(c, id)).await
+    fn message<'a>(&'a self, id: Id) -> StoreFuture<'a, Option<Message>> {
+        Box::pin(async move { self.read(move |c| messaging::message(c, id)).await })
     }
 
-    async fn messages_of_conversation(&self, conversation: Id) -> StoreResult<Vec<Message>> {
-        self.read(move |c| messaging::messages_of_conversation(c, conversation))
-            .await
+    fn messages_of_conversation<'a>(&'a self, conversation: Id) -> StoreFuture<'a, Vec<Message>> {
+        Box::pin(async move {
+            self.read(move |c| messaging::messages_of_conversation(c, conversation))
+                .await
+        })
     }
 
-    // ---- Page settings ----
-
-    async fn page_info(&self, page: Id) -> StoreResult<Option<PageInfo>> {
-        self.read(move |c| page_settings::page_info(c, page)).await
+    fn page_info<'a>(&'a self, page: Id) -> StoreFuture<'a, Option<PageInfo>> {
+        Box::pin(async move { self.read(move |c| page_settings::page_info(c, page)).await })
     }
 
-    async fn set_page_info(&self, page: Id, info: &PageInfo) -> StoreResult<bool> {
-        let info = info.clone();
-        self.write(move |c| page_settings::set_page_info(c, page, &info))
-            .await
+    fn set_page_info<'a>(&'a self, page: Id, info: &'a PageInfo) -> StoreFuture<'a, bool> {
+        Box::pin(async move {
+            let info = info.clone();
+            self.write(move |c| page_settings::set_page_info(c, page, &info))
+                .await
+        })
     }
 
-    async fn insert_call_to_action(&self, cta: &CallToAction) -> StoreResult<Id> {
-        let cta = cta.clone();
-        self.write(move |c| page_settings::insert_call_to_action(c, &cta))
-            .await
+    fn insert_call_to_action<'a>(&'a self, cta: &'a CallToAction) -> StoreFuture<'a, Id> {
+        Box::pin(async move {
+            let cta = cta.clone();
+            self.write(move |c| page_settings::insert_call_to_action(c, &cta))
+                .await
+        })
     }
 
-    async fn call_to_actions_of_page(&self, page: Id) -> StoreResult<Vec<CallToAction>> {
-        self.read(move |c| page_settings::call_to_actions_of_page(c, page))
-            .await
+    fn call_to_actions_of_page<'a>(&'a self, page: Id) -> StoreFuture<'a, Vec<CallToAction>> {
+        Box::pin(async move {
+            self.read(move |c| page_settings::call_to_actions_of_page(c, page))
+                .await
+        })
     }
 
-    async fn delete_call_to_action(&self, page: Id, id: Id) -> StoreResult<bool> {
-        self.write(move |c| page_settings::delete_call_to_action(c, page, id))
-            .await
+    fn delete_call_to_action<'a>(&'a self, page: Id, id: Id) -> StoreFuture<'a, bool> {
+        Box::pin(async move {
+            self.write(move |c| page_settings::delete_call_to_action(c, page, id))
+                .await
+        })
     }
 
-    async fn insert_instant_article(&self, article: &InstantArticle) -> StoreResult<Id> {
-        let article = article.clone();
-        self.write(move |c| page_settings::insert_instant_article(c, &article))
-            .await
+    fn insert_instant_article<'a>(&'a self, article: &'a InstantArticle) -> StoreFuture<'a, Id> {
+        Box::pin(async move {
+            let article = article.clone();
+            self.write(move |c| page_settings::insert_instant_article(c, &article))
+                .await
+        })
     }
 
-    async fn instant_articles_of_page(&self, page: Id) -> StoreResult<Vec<InstantArticle>> {
-        self.read(move |c| page_settings::instant_articles_of_page(c, page))
-            .await
+    fn instant_articles_of_page<'a>(&'a self, page: Id) -> StoreFuture<'a, Vec<InstantArticle>> {
+        Box::pin(async move {
+            self.read(move |c| page_settings::instant_articles_of_page(c, page))
+                .await
+        })
     }
 
-    async fn delete_instant_article(&self, page: Id, id: Id) -> StoreResult<bool> {
-        self.write(move |c| page_settings::delete_instant_article(c, page, id))
-            .await
+    fn delete_instant_article<'a>(&'a self, page: Id, id: Id) -> StoreFuture<'a, bool> {
+        Box::pin(async move {
+            self.write(move |c| page_settings::delete_instant_article(c, page, id))
+                .await
+        })
+    }
+}
+
+impl LoginStore for SqliteStore {
+    fn insert_code<'a>(&'a self, code: &'a AuthCode) -> StoreFuture<'a, ()> {
+        Box::pin(async move {
+            let code = code.clone();
+            self.write(move |c| login::insert_code(c, &code)).await
+        })
     }
 
-    // ---- login flows ----
-
-    async fn user_by_email(&self, email: &str) -> StoreResult<Option<User>> {
-        let email = email.to_owned();
-        self.read(move |c| login::user_by_email(c, &email)).await
+    fn code<'a>(&'a self, hash: TokenHash) -> StoreFuture<'a, Option<AuthCode>> {
+        Box::pin(async move { self.read(move |c| login::code(c, &hash)).await })
     }
 
-    async fn insert_code(&self, code: &AuthCode) -> StoreResult<()> {
-        let code = code.clone();
-        self.write(move |c| login::insert_code(c, &code)).await
-    }
-
-    async fn code(&self, hash: TokenHash) -> StoreResult<Option<AuthCode>> {
-        self.read(move |c| login::code(c, &hash)).await
-    }
-
-    async fn redeem_code(
-        &self,
+    fn redeem_code<'a>(
+        &'a self,
         hash: TokenHash,
         now: Unix,
         session: Option<i64>,
-    ) -> StoreResult<Option<AuthCode>> {
-        self.write(move |c| login::redeem_code(c, &hash, now, session))
-            .await
+    ) -> StoreFuture<'a, Option<AuthCode>> {
+        Box::pin(async move {
+            self.write(move |c| login::redeem_code(c, &hash, now, session))
+                .await
+        })
     }
 
-    async fn invalidate_session(&self, session: i64, why: Invalidation) -> StoreResult<bool> {
-        self.write(move |c| login::invalidate_session(c, session, why))
-            .await
+    fn insert_device_code<'a>(&'a self, code: &'a DeviceCode) -> StoreFuture<'a, bool> {
+        Box::pin(async move {
+            let code = code.clone();
+            self.write(move |c| login::insert_device_code(c, &code))
+                .await
+        })
     }
 
-    async fn session(&self, id: i64) -> StoreResult<Option<Session>> {
-        self.read(move |c| login::session(c, id)).await
+    fn device_code<'a>(&'a self, hash: TokenHash) -> StoreFuture<'a, Option<DeviceCode>> {
+        Box::pin(async move { self.read(move |c| login::device_code(c, &hash)).await })
     }
 
-    async fn insert_device_code(&self, code: &DeviceCode) -> StoreResult<bool> {
-        let code = code.clone();
-        self.write(move |c| login::insert_device_code(c, &code))
-            .await
+    fn device_code_by_user_code<'a>(
+        &'a self,
+        user_code: &'a str,
+    ) -> StoreFuture<'a, Option<DeviceCode>> {
+        Box::pin(async move {
+            let user_code = user_code.to_owned();
+            self.read(move |c| login::device_code_by_user_code(c, &user_code))
+                .await
+        })
     }
 
-    async fn device_code(&self, hash: TokenHash) -> StoreResult<Option<DeviceCode>> {
-        self.read(move |c| login::device_code(c, &hash)).await
-    }
-
-    async fn device_code_by_user_code(&self, user_code: &str) -> StoreResult<Option<DeviceCode>> {
-        let user_code = user_code.to_owned();
-        self.read(move |c| login::device_code_by_user_code(c, &user_code))
-            .await
-    }
-
-    async fn update_device_code<F>(
-        &self,
+    fn update_device_code<'a>(
+        &'a self,
         hash: TokenHash,
-        update: F,
-    ) -> StoreResult<Option<DeviceCode>>
-    where
-        F: FnOnce(&mut DeviceCode) + Send + 'static,
-    {
-        self.write(move |c| login::update_device_code(c, &hash, update))
-            .await
+        update: DeviceUpdate,
+    ) -> StoreFuture<'a, Option<DeviceCode>> {
+        Box::pin(async move {
+            self.write(move |c| login::update_device_code(c, &hash, update))
+                .await
+        })
     }
+}
 
-    async fn insert_test_user(
-        &self,
-        user: &User,
-        app: Id,
-        limit: u32,
-    ) -> StoreResult<TestUserInsert> {
-        let user = user.clone();
-        self.write(move |c| login::insert_test_user(c, &user, app, limit))
-            .await
-    }
-
-    async fn test_users_of_app(&self, app: Id) -> StoreResult<Vec<TestUser>> {
-        self.read(move |c| login::test_users_of_app(c, app)).await
-    }
-
-    async fn test_user(&self, user: Id) -> StoreResult<Option<TestUser>> {
-        self.read(move |c| login::test_user(c, user)).await
-    }
-
-    async fn delete_user(&self, user: Id) -> StoreResult<bool> {
-        self.write(move |c| login::delete_user(c, user)).await
+impl Store for SqliteStore {
+    fn migrate<'a>(&'a self) -> StoreFuture<'a, ()> {
+        Box::pin(async move { self.write(migrations::migrate).await })
     }
 }
 

@@ -3,7 +3,7 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use graphtoken_core::store::{Store, StoreResult};
+use graphtoken_core::store::{DirectoryStore, Store, StoreResult};
 
 use crate::conformance;
 use crate::SqliteStore;
@@ -122,12 +122,13 @@ async fn apps_from_before_v8_get_the_default_test_user_limit() -> StoreResult<()
 
 #[test]
 fn a_database_url_of_another_scheme_is_refused() {
-    let e = crate::open("postgres://user@localhost/db").unwrap_err();
-    assert!(e.0.contains("PostgreSQL is not supported yet"), "{e}");
-    let e = crate::open("mysql://localhost/db").unwrap_err();
+    let refused = |url| crate::open(url).err().map(|e| e.0).unwrap_or_default();
+    let pg = refused("postgres://user@localhost/db");
+    assert!(pg.contains("PostgreSQL is not supported yet"), "{pg}");
+    let other = refused("mysql://localhost/db");
     assert!(
-        e.0.contains("unknown database URL scheme `mysql://`"),
-        "{e}"
+        other.contains("unknown database URL scheme `mysql://`"),
+        "{other}"
     );
     assert!(crate::open("sqlite::memory:").is_ok());
 }

@@ -32,7 +32,6 @@ use crate::error::{self, GraphError};
 use crate::ratelimit::Usage;
 use crate::request::{self, GraphRequest, Method, Params};
 use crate::services::Services;
-use crate::store::Store;
 
 use super::Answer;
 
@@ -57,8 +56,8 @@ struct Op {
 }
 
 /// `POST /` with `batch=`.
-pub(super) async fn run<S: Store>(
-    g: &Services<S>,
+pub(super) async fn run(
+    g: &Services,
     req: &GraphRequest,
     usage: &mut Option<Usage>,
 ) -> Result<Value, GraphError> {
@@ -135,8 +134,8 @@ pub(super) async fn run<S: Store>(
 }
 
 /// [`super::answer`] behind a boxed, `Send` future: batch answers recurse into the router.
-fn answer_boxed<'a, S: Store>(
-    g: &'a Services<S>,
+fn answer_boxed<'a>(
+    g: &'a Services,
     req: &'a GraphRequest,
 ) -> Pin<Box<dyn Future<Output = Answer> + Send + 'a>> {
     Box::pin(super::answer(g, req))

@@ -17,7 +17,6 @@ use crate::model::{Id, Page};
 use crate::policy::{MODERATE_COMMENTS, PUBLISH, READ_COMMENTS, READ_FEED};
 use crate::request::{GraphRequest, Method};
 use crate::services::Services;
-use crate::store::Store;
 use crate::timefmt;
 
 use super::paging::{self, EdgeQuery, Window};
@@ -102,8 +101,8 @@ fn newest_first_key(id: Id) -> Id {
 // ---- /{page-id}/feed|posts|published_posts ----------------------------------------------------
 
 /// `GET /{page-id}/feed|posts|published_posts` and `POST /{page-id}/feed`.
-pub async fn page_edge<S: Store>(
-    g: &Services<S>,
+pub async fn page_edge(
+    g: &Services,
     req: &GraphRequest,
     caller: &Caller,
     page: &Page,
@@ -121,8 +120,8 @@ pub async fn page_edge<S: Store>(
 
 /// `GET /{page-id}/feed|posts|published_posts`, and the Page fields of those names
 /// (`fields=feed.limit(2){message,comments{message}}`): READ_FEED, then one window of posts.
-pub async fn read_feed<S: Store>(
-    g: &Services<S>,
+pub async fn read_feed(
+    g: &Services,
     req: &GraphRequest,
     caller: &Caller,
     page: &Page,
@@ -142,8 +141,8 @@ pub async fn read_feed<S: Store>(
 }
 
 /// `POST /{page-id}/feed`: `message`, `link`, `published` → `{"id": "<page-id>_<post-id>"}`.
-async fn publish<S: Store>(
-    g: &Services<S>,
+async fn publish(
+    g: &Services,
     req: &GraphRequest,
     caller: &Caller,
     page: &Page,
@@ -178,8 +177,8 @@ enum Object {
     Comment(Post, Comment),
 }
 
-async fn resolve<S: Store>(
-    g: &Services<S>,
+async fn resolve(
+    g: &Services,
     caller: &Caller,
     segment: &str,
 ) -> Result<Option<Object>, GraphError> {
@@ -208,8 +207,8 @@ async fn resolve<S: Store>(
 }
 
 /// `/{post-id}` and `/{comment-id}` with what follows them.
-pub async fn object<S: Store>(
-    g: &Services<S>,
+pub async fn object(
+    g: &Services,
     req: &GraphRequest,
     caller: &Caller,
     segment: &str,
@@ -317,13 +316,13 @@ pub async fn object<S: Store>(
 
 // ---- rendering ----------------------------------------------------------------------------------
 
-struct View<'a, S> {
-    g: &'a Services<S>,
+struct View<'a> {
+    g: &'a Services,
     req: &'a GraphRequest,
     caller: &'a Caller,
 }
 
-impl<S: Store> View<'_, S> {
+impl View<'_> {
     async fn page(&self, id: Id) -> Result<std::sync::Arc<Page>, GraphError> {
         self.g
             .page(id)

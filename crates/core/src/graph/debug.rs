@@ -8,12 +8,11 @@ use crate::error::GraphError;
 use crate::permissions::{self, PUBLIC_PROFILE};
 use crate::request::GraphRequest;
 use crate::services::Services;
-use crate::store::Store;
 
 use super::require_get;
 
-pub async fn debug_token<S: Store>(
-    g: &Services<S>,
+pub async fn debug_token(
+    g: &Services,
     req: &GraphRequest,
     caller: &Caller,
 ) -> Result<Value, GraphError> {
@@ -31,8 +30,8 @@ pub async fn debug_token<S: Store>(
 
 /// What `debug_token` says of `input`, as seen by the app `viewer` (any app when `None`: the
 /// admin API's view).
-pub async fn inspect<S: Store>(
-    g: &Services<S>,
+pub async fn inspect(
+    g: &Services,
     input: &str,
     viewer: Option<crate::model::Id>,
 ) -> Result<Value, GraphError> {
@@ -65,8 +64,8 @@ pub async fn inspect<S: Store>(
 }
 
 /// A user or Page token, in the field order of Facebook's captured answers.
-async fn describe<S: Store>(
-    g: &Services<S>,
+async fn describe(
+    g: &Services,
     t: &LoadedToken,
     error: Option<&GraphError>,
 ) -> Result<Value, GraphError> {
@@ -110,8 +109,8 @@ async fn describe<S: Store>(
 }
 
 /// `granular_scopes`: every scope but `public_profile`; Page permissions name their Pages.
-async fn granular_scopes<S: Store>(
-    g: &Services<S>,
+async fn granular_scopes(
+    g: &Services,
     t: &LoadedToken,
     scopes: &[&str],
 ) -> Result<Vec<Value>, GraphError> {

@@ -10,13 +10,12 @@ use crate::model::App;
 use crate::permissions;
 use crate::request::{GraphRequest, Method};
 use crate::services::Services;
-use crate::store::Store;
 
 /// How many `user_code`s are drawn before giving up (they collide only among live codes).
 const DRAWS: usize = 8;
 
 /// The app whose client token (`{app-id}|{client-token}`) the request carries.
-async fn client_app<S: Store>(g: &Services<S>, req: &GraphRequest) -> Result<App, GraphError> {
+async fn client_app(g: &Services, req: &GraphRequest) -> Result<App, GraphError> {
     let token = req
         .token
         .as_deref()
@@ -31,7 +30,7 @@ async fn client_app<S: Store>(g: &Services<S>, req: &GraphRequest) -> Result<App
 }
 
 /// `POST /device/login`: a new device code for the app and `scope`.
-pub async fn login<S: Store>(g: &Services<S>, req: &GraphRequest) -> Result<Value, GraphError> {
+pub async fn login(g: &Services, req: &GraphRequest) -> Result<Value, GraphError> {
     if req.method != Method::Post {
         return Err(super::unsupported(req, "login"));
     }
@@ -68,7 +67,7 @@ pub async fn login<S: Store>(g: &Services<S>, req: &GraphRequest) -> Result<Valu
 }
 
 /// `POST /device/login_status`: pending, too fast, declined, expired, or the token (once).
-pub async fn status<S: Store>(g: &Services<S>, req: &GraphRequest) -> Result<Value, GraphError> {
+pub async fn status(g: &Services, req: &GraphRequest) -> Result<Value, GraphError> {
     if req.method != Method::Post {
         return Err(super::unsupported(req, "login_status"));
     }

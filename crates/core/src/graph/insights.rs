@@ -14,7 +14,6 @@ use crate::model::{Id, Page, Unix};
 use crate::policy::INSIGHTS;
 use crate::request::{GraphRequest, Method};
 use crate::services::Services;
-use crate::store::Store;
 use crate::timefmt;
 
 const DAY: i64 = 86_400;
@@ -274,8 +273,8 @@ fn preset(name: &str, today: i64) -> Result<(i64, i64), GraphError> {
 }
 
 /// `GET /{page-id}/insights[/{metric}[/{period}]]`.
-pub async fn insights<S: Store>(
-    g: &Services<S>,
+pub async fn insights(
+    g: &Services,
     req: &GraphRequest,
     caller: &Caller,
     page: &Page,

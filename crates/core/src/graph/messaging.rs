@@ -21,7 +21,6 @@ use crate::model::{Id, Page};
 use crate::policy::MESSAGING;
 use crate::request::{GraphRequest, Method};
 use crate::services::Services;
-use crate::store::Store;
 use crate::timefmt;
 
 use super::paging::{self, EdgeQuery, Window};
@@ -86,8 +85,8 @@ fn no_matching_user() -> GraphError {
 
 // ---- /{page-id}/conversations, /{page-id}/messages ---------------------------------------------
 
-pub async fn page_edge<S: Store>(
-    g: &Services<S>,
+pub async fn page_edge(
+    g: &Services,
     req: &GraphRequest,
     caller: &Caller,
     page: &Page,
@@ -107,8 +106,8 @@ pub async fn page_edge<S: Store>(
 
 /// `GET /{page-id}/conversations`, and the Page field `conversations{messages{message}}`:
 /// MESSAGING, then one window of conversations.
-pub async fn read_conversations<S: Store>(
-    g: &Services<S>,
+pub async fn read_conversations(
+    g: &Services,
     req: &GraphRequest,
     caller: &Caller,
     page: &Page,
@@ -127,8 +126,8 @@ pub async fn read_conversations<S: Store>(
 
 /// The Send API: `recipient={"id": "<psid>"}`, `message={"text": "..."}`, optional
 /// `messaging_type` → `{"recipient_id", "message_id"}`.
-async fn send<S: Store>(
-    g: &Services<S>,
+async fn send(
+    g: &Services,
     req: &GraphRequest,
     caller: &Caller,
     page: &Page,
@@ -171,8 +170,8 @@ async fn send<S: Store>(
 
 // ---- /t_<n>, /t_<n>/messages, /m_<n> ------------------------------------------------------------
 
-pub async fn object<S: Store>(
-    g: &Services<S>,
+pub async fn object(
+    g: &Services,
     req: &GraphRequest,
     caller: &Caller,
     segment: &str,
@@ -218,13 +217,13 @@ pub async fn object<S: Store>(
 
 // ---- rendering ----------------------------------------------------------------------------------
 
-struct View<'a, S> {
-    g: &'a Services<S>,
+struct View<'a> {
+    g: &'a Services,
     req: &'a GraphRequest,
     caller: &'a Caller,
 }
 
-impl<S: Store> View<'_, S> {
+impl View<'_> {
     /// The conversation's messages the caller may see, oldest first.
     async fn visible_messages(&self, c: &Conversation) -> Result<Vec<Message>, GraphError> {
         let all = self.g.messages_of_conversation(c.id).await?;

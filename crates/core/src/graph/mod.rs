@@ -25,10 +25,9 @@ use crate::proof;
 use crate::ratelimit::Usage;
 use crate::request::{GraphRequest, Method};
 use crate::services::Services;
-use crate::store::Store;
 
 /// The `data` object `debug_token` would answer for `input`, whatever its app (admin view).
-pub async fn debug_data<S: Store>(g: &Services<S>, input: &str) -> Result<Value, GraphError> {
+pub async fn debug_data(g: &Services, input: &str) -> Result<Value, GraphError> {
     debug::inspect(g, input, None).await
 }
 
@@ -41,19 +40,19 @@ pub struct Answer {
 }
 
 /// Answers a Graph request, counting it against its caller's rate limits.
-pub async fn answer<S: Store>(g: &Services<S>, req: &GraphRequest) -> Answer {
+pub async fn answer(g: &Services, req: &GraphRequest) -> Answer {
     let mut usage = None;
     let result = route(g, req, &mut usage).await;
     Answer { result, usage }
 }
 
 /// Answers a Graph request with its JSON body, or the error to render (without the usage).
-pub async fn handle<S: Store>(g: &Services<S>, req: &GraphRequest) -> Result<Value, GraphError> {
+pub async fn handle(g: &Services, req: &GraphRequest) -> Result<Value, GraphError> {
     answer(g, req).await.result
 }
 
-async fn route<S: Store>(
-    g: &Services<S>,
+async fn route(
+    g: &Services,
     req: &GraphRequest,
     usage: &mut Option<Usage>,
 ) -> Result<Value, GraphError> {
@@ -101,10 +100,7 @@ async fn route<S: Store>(
 /// The caller behind the request's token, with its `appsecret_proof` checked; `None` when no
 /// token was sent, or one that counts as none: a client token (public, shipped inside apps) and
 /// the app token of a native or desktop app (its secret cannot be kept, spec §1).
-async fn caller<S: Store>(
-    g: &Services<S>,
-    req: &GraphRequest,
-) -> Result<Option<Caller>, GraphError> {
+async fn caller(g: &Services, req: &GraphRequest) -> Result<Option<Caller>, GraphError> {
     let Some(token) = req.token.as_deref() else {
         return Ok(None);
     };

@@ -15,7 +15,6 @@ use crate::model::Id;
 use crate::ratelimit::Usage;
 use crate::request::{GraphRequest, Method};
 use crate::services::Services;
-use crate::store::Store;
 
 use super::nodes::{self, APP_FIELDS, PAGE_FIELDS, USER_FIELDS};
 
@@ -49,8 +48,8 @@ pub fn aliases_missing(ids: &[&str]) -> GraphError {
 }
 
 /// `GET /?ids=a,b,me`.
-pub(super) async fn ids<S: Store>(
-    g: &Services<S>,
+pub(super) async fn ids(
+    g: &Services,
     req: &GraphRequest,
     usage: &mut Option<Usage>,
 ) -> Result<Value, GraphError> {
@@ -102,8 +101,8 @@ pub(super) async fn ids<S: Store>(
 
 /// A node path (`/{id}` and its edges), with `metadata` added to the node itself when the
 /// request has `metadata=1`.
-pub(super) async fn node<S: Store>(
-    g: &Services<S>,
+pub(super) async fn node(
+    g: &Services,
     req: &GraphRequest,
     caller: &Caller,
     segment: &str,
@@ -137,11 +136,7 @@ enum Kind {
 }
 
 /// What type of node a segment names (the node has already been answered, so it exists).
-async fn kind<S: Store>(
-    g: &Services<S>,
-    caller: &Caller,
-    segment: &str,
-) -> Result<Option<Kind>, GraphError> {
+async fn kind(g: &Services, caller: &Caller, segment: &str) -> Result<Option<Kind>, GraphError> {
     if segment == "me" {
         return Ok(match &caller.principal {
             Principal::User(_) => Some(Kind::User),

@@ -15,7 +15,6 @@ use crate::permissions::PUBLIC_PROFILE;
 use crate::policy;
 use crate::request::{GraphRequest, Method};
 use crate::services::Services;
-use crate::store::Store;
 use crate::timefmt;
 
 use super::paging::{self, EdgeQuery};
@@ -111,8 +110,8 @@ impl Node {
     }
 }
 
-pub async fn handle<S: Store>(
-    g: &Services<S>,
+pub async fn handle(
+    g: &Services,
     req: &GraphRequest,
     caller: &Caller,
     segment: &str,
@@ -214,8 +213,8 @@ fn is_edge_of_another_type(edge: &str) -> bool {
 }
 
 /// The node a segment names, as this caller may see it.
-async fn resolve<S: Store>(
-    g: &Services<S>,
+async fn resolve(
+    g: &Services,
     req: &GraphRequest,
     caller: &Caller,
     segment: &str,
@@ -276,13 +275,13 @@ fn selection(fields: Option<&[Field]>, defaults: &[&str]) -> Vec<Field> {
     v
 }
 
-struct Ctx<'a, S> {
-    g: &'a Services<S>,
+struct Ctx<'a> {
+    g: &'a Services,
     req: &'a GraphRequest,
     caller: &'a Caller,
 }
 
-impl<S: Store> Ctx<'_, S> {
+impl Ctx<'_> {
     async fn render(&self, node: &Node, fields: Option<&[Field]>) -> Result<Value, GraphError> {
         match node {
             Node::User { user, asid } => self.user(user, *asid, fields).await,

@@ -9,13 +9,9 @@ use crate::error::GraphError;
 use crate::model::{App, Reason};
 use crate::request::{GraphRequest, Params};
 use crate::services::Services;
-use crate::store::Store;
 use crate::token;
 
-pub async fn access_token<S: Store>(
-    g: &Services<S>,
-    req: &GraphRequest,
-) -> Result<Value, GraphError> {
+pub async fn access_token(g: &Services, req: &GraphRequest) -> Result<Value, GraphError> {
     let p = &req.params;
     let app = app_of(g, p).await?;
     match p.non_empty("grant_type") {
@@ -43,7 +39,7 @@ pub async fn access_token<S: Store>(
 }
 
 /// The app named by `client_id`.
-async fn app_of<S: Store>(g: &Services<S>, p: &Params) -> Result<App, GraphError> {
+async fn app_of(g: &Services, p: &Params) -> Result<App, GraphError> {
     let id = p
         .non_empty("client_id")
         .ok_or_else(GraphError::missing_client_id)?;
@@ -72,12 +68,7 @@ fn authenticate(app: &App, p: &Params) -> Result<(), GraphError> {
 /// too); a client code needs neither. Nothing is spent until every check has passed. Codes are
 /// single use: an authenticated second redemption of a dialog code also ends the session its
 /// token went into.
-async fn redeem<S: Store>(
-    g: &Services<S>,
-    app: &App,
-    p: &Params,
-    code: &str,
-) -> Result<Value, GraphError> {
+async fn redeem(g: &Services, app: &App, p: &Params, code: &str) -> Result<Value, GraphError> {
     if p.non_empty("client_secret").is_some() {
         authenticate(app, p)?;
     }
@@ -157,7 +148,7 @@ async fn redeem<S: Store>(
 
 /// The answer to a second redemption: for a dialog code, the session its first token went
 /// into ends (190/466), as Facebook revokes tokens issued from a reused code.
-async fn reused<S: Store>(g: &Services<S>, first: &AuthCode) -> GraphError {
+async fn reused(g: &Services, first: &AuthCode) -> GraphError {
     if let Some(session) = first.session_id.filter(|_| first.kind == CodeKind::Dialog) {
         if let Err(e) = end_session(g, session).await {
             return e;
@@ -166,7 +157,7 @@ async fn reused<S: Store>(g: &Services<S>, first: &AuthCode) -> GraphError {
     GraphError::code_used()
 }
 
-async fn end_session<S: Store>(g: &Services<S>, session: i64) -> Result<(), GraphError> {
+async fn end_session(g: &Services, session: i64) -> Result<(), GraphError> {
     g.end_session(session, Reason::RevokedByApi)
         .await
         .map(|_| ())
@@ -174,10 +165,7 @@ async fn end_session<S: Store>(g: &Services<S>, session: i64) -> Result<(), Grap
 
 /// `GET /oauth/client_code` (spec §2.3): a one-time code for a device, made from a long-lived
 /// user token of the app; the device redeems it for a long-lived token of the same session.
-pub async fn client_code<S: Store>(
-    g: &Services<S>,
-    req: &GraphRequest,
-) -> Result<Value, GraphError> {
+pub async fn client_code(g: &Services, req: &GraphRequest) -> Result<Value, GraphError> {
     let p = &req.params;
     let app = app_of(g, p).await?;
     authenticate(&app, p)?;
@@ -202,7 +190,7 @@ pub async fn client_code<S: Store>(
 }
 
 /// A long-lived user token for a valid user token of the same app. The input stays valid.
-async fn exchange<S: Store>(g: &Services<S>, app: &App, p: &Params) -> Result<Value, GraphError> {
+async fn exchange(g: &Services, app: &App, p: &Params) -> Result<Value, GraphError> {
     let input = p
         .non_empty("fb_exchange_token")
         .ok_or_else(GraphError::missing_exchange_token)?;

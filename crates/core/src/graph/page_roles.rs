@@ -13,15 +13,10 @@ use crate::model::{Id, Page};
 use crate::policy::ASSIGNED_USERS;
 use crate::request::{GraphRequest, Method};
 use crate::services::Services;
-use crate::store::Store;
 use crate::tasks::{self, TaskSet};
 
 /// The person a `user` parameter names: an app-scoped id of the caller's app.
-async fn person<S: Store>(
-    g: &Services<S>,
-    caller: &Caller,
-    req: &GraphRequest,
-) -> Result<Id, GraphError> {
+async fn person(g: &Services, caller: &Caller, req: &GraphRequest) -> Result<Id, GraphError> {
     let given = req
         .params
         .non_empty("user")
@@ -38,8 +33,8 @@ async fn person<S: Store>(
 
 /// `GET /{page-id}/assigned_users`, and the Page field `assigned_users`: ASSIGNED_USERS, then
 /// every person with a task, by their app-scoped id.
-pub async fn read_assigned_users<S: Store>(
-    g: &Services<S>,
+pub async fn read_assigned_users(
+    g: &Services,
     req: &GraphRequest,
     caller: &Caller,
     page: &Page,
@@ -69,8 +64,8 @@ pub async fn read_assigned_users<S: Store>(
 }
 
 /// `/{page-id}/assigned_users`.
-pub async fn assigned_users<S: Store>(
-    g: &Services<S>,
+pub async fn assigned_users(
+    g: &Services,
     req: &GraphRequest,
     caller: &Caller,
     page: &Page,
@@ -110,8 +105,8 @@ pub async fn assigned_users<S: Store>(
 
 /// The legacy `/{page-id}/roles`: `role` and, before v3.1, `perms`; `tasks` from v3.1 on.
 /// Cursor-paged by app-scoped id, as `assigned_users` is.
-pub async fn roles<S: Store>(
-    g: &Services<S>,
+pub async fn roles(
+    g: &Services,
     req: &GraphRequest,
     caller: &Caller,
     page: &Page,

@@ -24,7 +24,6 @@ use crate::model::{Id, Page};
 use crate::policy::{CALL_TO_ACTION, INSTANT_ARTICLES, SETTINGS};
 use crate::request::{GraphRequest, Method};
 use crate::services::Services;
-use crate::store::Store;
 use crate::timefmt;
 
 /// Button types Facebook documents.
@@ -55,8 +54,8 @@ pub fn is_page_edge(edge: &str) -> bool {
 }
 
 /// One settings field of the Page, as stored (`None` when unset).
-pub(super) async fn info_field<S: Store>(
-    g: &Services<S>,
+pub(super) async fn info_field(
+    g: &Services,
     page: Id,
     name: &str,
 ) -> Result<Option<Value>, GraphError> {
@@ -72,8 +71,8 @@ pub(super) async fn info_field<S: Store>(
 }
 
 /// `POST /{page-id}`: changes any of `about`, `description`, `website`, `phone`.
-pub async fn update<S: Store>(
-    g: &Services<S>,
+pub async fn update(
+    g: &Services,
     req: &GraphRequest,
     caller: &Caller,
     page: &Page,
@@ -122,8 +121,8 @@ fn success(found: bool, req: &GraphRequest) -> Result<Value, GraphError> {
 }
 
 /// `/{page-id}/call_to_actions` and `/{page-id}/instant_articles`.
-pub async fn page_edge<S: Store>(
-    g: &Services<S>,
+pub async fn page_edge(
+    g: &Services,
     req: &GraphRequest,
     caller: &Caller,
     page: &Page,
@@ -137,8 +136,8 @@ pub async fn page_edge<S: Store>(
 }
 
 /// `GET /{page-id}/call_to_actions`, and the Page field `call_to_actions`.
-pub async fn read_call_to_actions<S: Store>(
-    g: &Services<S>,
+pub async fn read_call_to_actions(
+    g: &Services,
     req: &GraphRequest,
     caller: &Caller,
     page: &Page,
@@ -171,8 +170,8 @@ pub async fn read_call_to_actions<S: Store>(
 }
 
 /// `GET /{page-id}/instant_articles`, and the Page field `instant_articles`.
-pub async fn read_instant_articles<S: Store>(
-    g: &Services<S>,
+pub async fn read_instant_articles(
+    g: &Services,
     req: &GraphRequest,
     caller: &Caller,
     page: &Page,
@@ -201,8 +200,8 @@ pub async fn read_instant_articles<S: Store>(
     ))
 }
 
-async fn call_to_actions<S: Store>(
-    g: &Services<S>,
+async fn call_to_actions(
+    g: &Services,
     req: &GraphRequest,
     caller: &Caller,
     page: &Page,
@@ -248,8 +247,8 @@ async fn call_to_actions<S: Store>(
     }
 }
 
-async fn instant_articles<S: Store>(
-    g: &Services<S>,
+async fn instant_articles(
+    g: &Services,
     req: &GraphRequest,
     caller: &Caller,
     page: &Page,

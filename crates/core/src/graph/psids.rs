@@ -13,7 +13,6 @@ use crate::auth::{Caller, Principal};
 use crate::model::{Id, User};
 use crate::request::{GraphRequest, Method};
 use crate::services::Services;
-use crate::store::Store;
 
 /// At most this many ids per `pages_id_mapping` call.
 const MAX_IDS: usize = 200;
@@ -40,8 +39,8 @@ fn require_get(req: &GraphRequest, id: Id) -> Result<(), GraphError> {
 }
 
 /// `GET /{asid}/ids_for_pages[?page=<page-id>]`: the person's PSIDs, with an app token.
-pub async fn ids_for_pages<S: Store>(
-    g: &Services<S>,
+pub async fn ids_for_pages(
+    g: &Services,
     req: &GraphRequest,
     caller: &Caller,
     user: &User,
@@ -90,8 +89,8 @@ pub async fn ids_for_pages<S: Store>(
 
 /// `GET /{psid}/ids_for_apps[?app=<app-id>]`: the person's app-scoped ids, with the Page's
 /// token. graphtoken has no Business Manager, so every app the person uses is listed.
-pub async fn ids_for_apps<S: Store>(
-    g: &Services<S>,
+pub async fn ids_for_apps(
+    g: &Services,
     req: &GraphRequest,
     caller: &Caller,
     user: &User,
@@ -135,8 +134,8 @@ pub async fn ids_for_apps<S: Store>(
 /// `POST /pages_id_mapping` with `user_ids` (app-scoped ids of the Page token's app): each
 /// person's PSID for the Page, keyed by the ASID given. Ids that are not the app's people are
 /// refused with `error_data.invalid_ids`, or skipped with `ignore_invalid_ids=true`.
-pub async fn pages_id_mapping<S: Store>(
-    g: &Services<S>,
+pub async fn pages_id_mapping(
+    g: &Services,
     req: &GraphRequest,
     caller: &Caller,
 ) -> Result<Value, GraphError> {

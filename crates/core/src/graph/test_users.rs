@@ -25,7 +25,6 @@ use crate::model::{App, Id, User};
 use crate::permissions::{self, PUBLIC_PROFILE};
 use crate::request::{GraphRequest, Method};
 use crate::services::Services;
-use crate::store::Store;
 use crate::token;
 
 use super::paging::{self, EdgeQuery};
@@ -44,8 +43,8 @@ const LAST_NAMES: &[&str] = &[
 ];
 
 /// `/{app-id}/accounts` and `/{app-id}/accounts/test-users`.
-pub(super) async fn app_edge<S: Store>(
-    g: &Services<S>,
+pub(super) async fn app_edge(
+    g: &Services,
     req: &GraphRequest,
     caller: &Caller,
     app: &App,
@@ -64,8 +63,8 @@ pub(super) async fn app_edge<S: Store>(
 
 /// `DELETE /{test-user-id}` and `POST /{test-user-id}`: `(#200)` for a token that may not;
 /// on anyone who is not a test user, Facebook's `Unsupported <method> request` (100/33).
-pub(super) async fn node<S: Store>(
-    g: &Services<S>,
+pub(super) async fn node(
+    g: &Services,
     req: &GraphRequest,
     caller: &Caller,
     segment: &str,
@@ -84,11 +83,7 @@ pub(super) async fn node<S: Store>(
     }
 }
 
-async fn create<S: Store>(
-    g: &Services<S>,
-    req: &GraphRequest,
-    app: &App,
-) -> Result<Value, GraphError> {
+async fn create(g: &Services, req: &GraphRequest, app: &App) -> Result<Value, GraphError> {
     let p = &req.params;
     let installed = p.boolean("installed")?.unwrap_or(true);
     let mut scopes = permissions::parse_scope(p.get("permissions").unwrap_or(""))
@@ -121,11 +116,7 @@ async fn create<S: Store>(
     Ok(Value::Object(out))
 }
 
-async fn list<S: Store>(
-    g: &Services<S>,
-    req: &GraphRequest,
-    app: &App,
-) -> Result<Value, GraphError> {
+async fn list(g: &Services, req: &GraphRequest, app: &App) -> Result<Value, GraphError> {
     let q = EdgeQuery::from_request(req)?;
     let all = g.test_users_of_app(app.id).await?;
     // Cursors are 1-based positions in the oldest-first order.
@@ -171,7 +162,7 @@ async fn list<S: Store>(
 }
 
 /// The person and everything of theirs go; their tokens fail from now on.
-async fn delete<S: Store>(g: &Services<S>, user: Id) -> Result<Value, GraphError> {
+async fn delete(g: &Services, user: Id) -> Result<Value, GraphError> {
     if !g.delete_user(user).await? {
         return Err(GraphError::unknown_object(&user.to_string(), "delete"));
     }
@@ -180,11 +171,7 @@ async fn delete<S: Store>(g: &Services<S>, user: Id) -> Result<Value, GraphError
 
 /// `name` renames; `password` sets a new one (every session of the person ends, 190/460, as on
 /// any password change).
-async fn update<S: Store>(
-    g: &Services<S>,
-    req: &GraphRequest,
-    user: Id,
-) -> Result<Value, GraphError> {
+async fn update(g: &Services, req: &GraphRequest, user: Id) -> Result<Value, GraphError> {
     let p = &req.params;
     let name = p.non_empty("name").map(str::trim).filter(|n| !n.is_empty());
     let new_password = p.non_empty("password");

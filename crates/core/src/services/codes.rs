@@ -8,9 +8,8 @@ use crate::codes::{AuthCode, CodeKind, DeviceCode, DeviceState};
 use crate::error::GraphError;
 use crate::events::{Event, LoginStep};
 use crate::model::{Id, TokenHash, Unix};
-use crate::store::Store;
 
-impl<S: Store> Services<S> {
+impl Services {
     /// Stores a new dialog or client code.
     pub async fn add_code(&self, code: &AuthCode) -> Result<(), GraphError> {
         self.store.insert_code(code).await?;
@@ -91,15 +90,18 @@ impl<S: Store> Services<S> {
         let seen = Arc::clone(&before);
         let after = self
             .store
-            .update_device_code(hash, move |c| {
-                if let Ok(mut s) = seen.lock() {
-                    *s = Some(c.clone());
-                }
-                c.last_poll_at = Some(now);
-                if matches!(c.state, DeviceState::Approved { .. }) {
-                    c.state = DeviceState::Redeemed;
-                }
-            })
+            .update_device_code(
+                hash,
+                Box::new(move |c: &mut DeviceCode| {
+                    if let Ok(mut s) = seen.lock() {
+                        *s = Some(c.clone());
+                    }
+                    c.last_poll_at = Some(now);
+                    if matches!(c.state, DeviceState::Approved { .. }) {
+                        c.state = DeviceState::Redeemed;
+                    }
+                }),
+            )
             .await?;
         if let Some(c) = &after {
             self.publish(Event::Login {
@@ -121,15 +123,18 @@ impl<S: Store> Services<S> {
     ) -> Result<(), GraphError> {
         let after = self
             .store
-            .update_device_code(hash, move |c| {
-                if c.state == DeviceState::Pending {
-                    c.state = if approved {
-                        DeviceState::Approved { user_id: user }
-                    } else {
-                        DeviceState::Denied
-                    };
-                }
-            })
+            .update_device_code(
+                hash,
+                Box::new(move |c: &mut DeviceCode| {
+                    if c.state == DeviceState::Pending {
+                        c.state = if approved {
+                            DeviceState::Approved { user_id: user }
+                        } else {
+                            DeviceState::Denied
+                        };
+                    }
+                }),
+            )
             .await?;
         if let Some(c) = after {
             self.publish(Event::Login {

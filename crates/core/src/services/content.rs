@@ -8,9 +8,8 @@ use crate::error::GraphError;
 use crate::events::{Change, Event, Item};
 use crate::model::Id;
 use crate::policy;
-use crate::store::Store;
 
-impl<S: Store> Services<S> {
+impl Services {
     /// Whether the caller may see what the app `made_by` created (spec §4).
     pub async fn visible(&self, caller: &Caller, made_by: Option<Id>) -> Result<bool, GraphError> {
         let app = match made_by {

@@ -13,7 +13,6 @@ use crate::permissions::{self, PUBLIC_PROFILE};
 use crate::policy::Access;
 use crate::request::Params;
 use crate::services::Services;
-use crate::store::Store;
 
 /// Why a dialog shows an error page instead of going anywhere: the browser is never sent to a
 /// `redirect_uri` that was not checked.
@@ -119,7 +118,7 @@ pub struct Dialog {
 
 /// Checks a dialog's parameters in the order Facebook does: the app, then the redirect (no
 /// redirect happens before both are known good), then the rest.
-pub async fn open<S: Store>(g: &Services<S>, p: &Params) -> Result<Dialog, Refusal> {
+pub async fn open(g: &Services, p: &Params) -> Result<Dialog, Refusal> {
     let app_id = p.non_empty("client_id").ok_or_else(|| {
         Refusal::new(
             "Invalid App ID",
@@ -238,7 +237,7 @@ pub enum Next {
 
 /// The login rule for `user` and `app` ([`policy::Access`]): whether they hold a role on it, or
 /// are one of its test users.
-async fn access<S: Store>(g: &Services<S>, app: &App, user: Id) -> Result<Access, GraphError> {
+async fn access(g: &Services, app: &App, user: Id) -> Result<Access, GraphError> {
     let test_user_of_app = g
         .store
         .test_user(user)
@@ -248,7 +247,7 @@ async fn access<S: Store>(g: &Services<S>, app: &App, user: Id) -> Result<Access
 }
 
 /// Decides what the dialog does for `user` (signed in): refuse, ask, or go straight back.
-pub async fn next<S: Store>(g: &Services<S>, d: &Dialog, user: Id) -> Result<Next, GraphError> {
+pub async fn next(g: &Services, d: &Dialog, user: Id) -> Result<Next, GraphError> {
     let access = access(g, &d.app, user).await?;
     if !access.may_log_in() {
         return Ok(Next::Refuse(Refusal::app_not_active()));
@@ -292,8 +291,8 @@ pub fn asked(
 
 /// Records the person's answer in their grant: toggles left on are granted, toggles turned off
 /// and permissions the app may not ask this person for are declined. Renews data access.
-pub async fn consent<S: Store>(
-    g: &Services<S>,
+pub async fn consent(
+    g: &Services,
     app: &App,
     user: Id,
     scopes: &[String],
@@ -306,32 +305,36 @@ pub async fn consent<S: Store>(
     let chosen = chosen.to_vec();
     let grant = g
         .store
-        .update_grant(user, app.id, move |old| {
-            let mut grant = old.unwrap_or(Grant {
-                user_id: user,
-                app_id,
-                granted: vec![PUBLIC_PROFILE.to_string()],
-                declined: Vec::new(),
-                last_login_at: now,
-                created_at: now,
-            });
-            if !grant.has(PUBLIC_PROFILE) {
-                grant.granted.insert(0, PUBLIC_PROFILE.to_string());
-            }
-            for s in scopes.iter().filter(|s| *s != PUBLIC_PROFILE) {
-                if grant.has(s) {
-                    continue;
+        .update_grant(
+            user,
+            app.id,
+            Box::new(move |old: Option<Grant>| {
+                let mut grant = old.unwrap_or(Grant {
+                    user_id: user,
+                    app_id,
+                    granted: vec![PUBLIC_PROFILE.to_string()],
+                    declined: Vec::new(),
+                    last_login_at: now,
+                    created_at: now,
+                });
+                if !grant.has(PUBLIC_PROFILE) {
+                    grant.granted.insert(0, PUBLIC_PROFILE.to_string());
                 }
-                if access.offers(&app2, s) && chosen.contains(s) {
-                    grant.declined.retain(|d| d != s);
-                    grant.granted.push(s.clone());
-                } else if !grant.declined.contains(s) {
-                    grant.declined.push(s.clone());
+                for s in scopes.iter().filter(|s| *s != PUBLIC_PROFILE) {
+                    if grant.has(s) {
+                        continue;
+                    }
+                    if access.offers(&app2, s) && chosen.contains(s) {
+                        grant.declined.retain(|d| d != s);
+                        grant.granted.push(s.clone());
+                    } else if !grant.declined.contains(s) {
+                        grant.declined.push(s.clone());
+                    }
                 }
-            }
-            grant.last_login_at = now;
-            Some(grant)
-        })
+                grant.last_login_at = now;
+                Some(grant)
+            }),
+        )
         .await?
         .ok_or_else(|| GraphError::internal_because("update_grant returned no grant"))?;
     g.publish(Event::GrantChanged { user, app: app.id });
@@ -340,8 +343,8 @@ pub async fn consent<S: Store>(
 
 /// Where the browser goes after the person continued: a code, a token, or both, and the
 /// granted and declined scopes when asked for.
-pub async fn complete<S: Store>(
-    g: &Services<S>,
+pub async fn complete(
+    g: &Services,
     d: &Dialog,
     user: &User,
     grant: &Grant,
@@ -426,7 +429,7 @@ pub fn query_of(p: &Params) -> String {
         .join("&")
 }
 
-impl<S: Store> Services<S> {
+impl Services {
     /// The person continued: their answer goes into the grant, and the browser goes back to the
     /// app with a code, a token or both. Returns where.
     pub async fn approve(

@@ -6,9 +6,8 @@ use crate::auth::{Caller, Principal};
 use crate::error::GraphError;
 use crate::model::Id;
 use crate::ratelimit::{Budgets, Call, Usage};
-use crate::store::Store;
 
-impl<S: Store> Services<S> {
+impl Services {
     /// Counts the call of `caller` on `node` (the first path segment; `None` for
     /// `debug_token`) and refuses it when a budget is spent. `usage` is set either way, for the
     /// response headers.

@@ -5,9 +5,8 @@ use crate::error::GraphError;
 use crate::events::{Change, Item};
 use crate::messaging::{Conversation, Message};
 use crate::model::Id;
-use crate::store::Store;
 
-impl<S: Store> Services<S> {
+impl Services {
     pub async fn conversation(&self, id: Id) -> Result<Option<Conversation>, GraphError> {
         Ok(self.store.conversation(id).await?)
     }

@@ -70,8 +70,8 @@ impl From<RandomError> for GraphError {
     }
 }
 
-pub struct Services<S> {
-    store: S,
+pub struct Services {
+    store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     caches: Arc<Caches>,
     bus: Bus,
@@ -87,10 +87,10 @@ pub struct Services<S> {
     decoy: OnceLock<String>,
 }
 
-impl<S: Store> Services<S> {
+impl Services {
     /// The services on `store`, reading `clock`. CPU-heavy work runs in place until
     /// [`Services::with_blocking`] gives them an executor.
-    pub fn new(store: S, clock: Arc<dyn Clock>) -> Self {
+    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
         let caches = Arc::new(Caches::default());
         let bus = Bus::default();
         bus.subscribe(Arc::clone(&caches) as Arc<dyn Subscriber>);

@@ -5,9 +5,8 @@ use crate::content::{CallToAction, InstantArticle};
 use crate::error::GraphError;
 use crate::events::{Change, Item};
 use crate::model::Id;
-use crate::store::Store;
 
-impl<S: Store> Services<S> {
+impl Services {
     /// The Page's buttons, oldest first.
     pub async fn call_to_actions_of_page(&self, page: Id) -> Result<Vec<CallToAction>, GraphError> {
         Ok(self.store.call_to_actions_of_page(page).await?)

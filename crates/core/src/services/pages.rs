@@ -8,10 +8,9 @@ use crate::error::GraphError;
 use crate::events::Event;
 use crate::model::{Id, Page, PageTasks, User};
 use crate::policy::{self, Operation};
-use crate::store::Store;
 use crate::tasks::TaskSet;
 
-impl<S: Store> Services<S> {
+impl Services {
     /// May the caller do `op` on Page `page`? The tasks the person behind the token (user and
     /// Page tokens) holds there, judged by the one policy (`crate::policy`).
     pub async fn authorize(

@@ -6,10 +6,9 @@ use serde_json::json;
 use super::Services;
 use crate::error::GraphError;
 use crate::events::{Callback, Event};
-use crate::model::{AccountStatus, App, Id, Invalidation, Reason};
+use crate::model::{AccountStatus, App, Grant, Id, Invalidation, Reason};
 use crate::permissions::PUBLIC_PROFILE;
 use crate::signed_request;
-use crate::store::Store;
 use crate::token;
 
 /// What an uninstall came to.
@@ -21,7 +20,7 @@ pub struct Uninstalled {
     pub callback: Option<u64>,
 }
 
-impl<S: Store> Services<S> {
+impl Services {
     fn why(&self, reason: Reason) -> Invalidation {
         Invalidation {
             at: self.now(),
@@ -132,15 +131,19 @@ impl<S: Store> Services<S> {
         // Only a granted permission becomes declined; revoking what was never granted (or an
         // app that is not installed) changes nothing and succeeds.
         self.store
-            .update_grant(user, app, move |old| {
-                let mut g = old?;
-                if !g.has(&p) {
-                    return None;
-                }
-                g.granted.retain(|x| *x != p);
-                g.declined.push(p);
-                Some(g)
-            })
+            .update_grant(
+                user,
+                app,
+                Box::new(move |old: Option<Grant>| {
+                    let mut g = old?;
+                    if !g.has(&p) {
+                        return None;
+                    }
+                    g.granted.retain(|x| *x != p);
+                    g.declined.push(p);
+                    Some(g)
+                }),
+            )
             .await?;
         self.publish(Event::GrantChanged { user, app });
         Ok(())

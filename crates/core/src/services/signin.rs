@@ -8,7 +8,6 @@ use crate::exec;
 use crate::model::{AccountStatus, User};
 use crate::password;
 use crate::signin::{self, Key};
-use crate::store::Store;
 use crate::token;
 
 /// What a sign-in came to.
@@ -30,7 +29,7 @@ impl SignIn {
     }
 }
 
-impl<S: Store> Services<S> {
+impl Services {
     /// Signs a person in with the email and password they typed, from `address`. Failures are
     /// counted per account and per address from the moment an attempt starts; past a
     /// threshold each further attempt must wait, longer each time.

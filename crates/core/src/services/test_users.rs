@@ -5,10 +5,10 @@ use crate::codes::{TestUser, TestUserInsert};
 use crate::error::GraphError;
 use crate::events::Event;
 use crate::model::{AccountStatus, App, Id, User};
-use crate::store::{Store, WorldRecords};
+use crate::store::WorldRecords;
 use crate::token;
 
-impl<S: Store> Services<S> {
+impl Services {
     /// The app's test users, oldest first.
     pub async fn test_users_of_app(&self, app: Id) -> Result<Vec<TestUser>, GraphError> {
         Ok(self.store.test_users_of_app(app).await?)

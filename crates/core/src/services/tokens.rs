@@ -9,7 +9,7 @@ use crate::error::GraphError;
 use crate::events::Event;
 use crate::model::{App, Grant, Id, Session, StoredKind, TokenHash, TokenRecord, Unix, User};
 use crate::permissions::{self, PUBLIC_PROFILE};
-use crate::store::{Store, TokenEntry};
+use crate::store::TokenEntry;
 use crate::token::{self, Form};
 
 /// A freshly minted user token.
@@ -29,7 +29,7 @@ impl std::fmt::Debug for Issued {
     }
 }
 
-impl<S: Store> Services<S> {
+impl Services {
     /// A token's entry and its session, through their caches: no query when both are cached,
     /// one (which fills both) when the token is not.
     async fn entry(
@@ -164,27 +164,31 @@ impl<S: Store> Services<S> {
         let now = self.now();
         let (user_id, app_id, scopes) = (user.id, app.id, scopes.to_vec());
         self.store
-            .update_grant(user.id, app.id, move |old| {
-                let mut grant = old.unwrap_or(Grant {
-                    user_id,
-                    app_id,
-                    granted: vec![PUBLIC_PROFILE.to_string()],
-                    declined: Vec::new(),
-                    last_login_at: now,
-                    created_at: now,
-                });
-                for s in scopes {
-                    grant.declined.retain(|d| *d != s);
-                    if !grant.has(&s) {
-                        grant.granted.push(s);
+            .update_grant(
+                user.id,
+                app.id,
+                Box::new(move |old: Option<Grant>| {
+                    let mut grant = old.unwrap_or(Grant {
+                        user_id,
+                        app_id,
+                        granted: vec![PUBLIC_PROFILE.to_string()],
+                        declined: Vec::new(),
+                        last_login_at: now,
+                        created_at: now,
+                    });
+                    for s in scopes {
+                        grant.declined.retain(|d| *d != s);
+                        if !grant.has(&s) {
+                            grant.granted.push(s);
+                        }
                     }
-                }
-                if !grant.has(PUBLIC_PROFILE) {
-                    grant.granted.insert(0, PUBLIC_PROFILE.to_string());
-                }
-                grant.last_login_at = now;
-                Some(grant)
-            })
+                    if !grant.has(PUBLIC_PROFILE) {
+                        grant.granted.insert(0, PUBLIC_PROFILE.to_string());
+                    }
+                    grant.last_login_at = now;
+                    Some(grant)
+                }),
+            )
             .await?;
         self.publish(Event::GrantChanged {
             user: user.id,

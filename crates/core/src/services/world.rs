@@ -10,7 +10,7 @@ use crate::model::{
     AccountStatus, App, AppMode, AppRole, Grant, Id, Page, PageTasks, Platform, RateLimits, User,
 };
 use crate::services::Services;
-use crate::store::{SeedMessage, SeedPost, Store, WorldRecords};
+use crate::store::{SeedMessage, SeedPost, WorldRecords};
 use crate::tasks::PageRole;
 use crate::token;
 use crate::world::{Ref, SeedError, World, WorldApp, WorldPage, WorldUser};
@@ -97,12 +97,7 @@ impl Resolver<'_> {
     }
 
     /// A reference: a key of this file, an id of this file, or an id already in the store.
-    async fn resolve<S: Store>(
-        &self,
-        g: &Services<S>,
-        kind: Kind,
-        r: &Ref,
-    ) -> Result<Id, ApplyError> {
+    async fn resolve(&self, g: &Services, kind: Kind, r: &Ref) -> Result<Id, ApplyError> {
         let k = kind as usize;
         if let Some(id) = self.keys[k].get(&r.text) {
             return Ok(*id);
@@ -194,7 +189,7 @@ where
 }
 
 /// Applies a world in one transaction. Re-applying the same world changes nothing.
-pub async fn apply<S: Store>(g: &Services<S>, world: &World) -> Result<Applied, ApplyError> {
+pub async fn apply(g: &Services, world: &World) -> Result<Applied, ApplyError> {
     let now = g.now();
     let mut r = Resolver {
         source: &world.source,
@@ -387,8 +382,8 @@ pub async fn apply<S: Store>(g: &Services<S>, world: &World) -> Result<Applied, 
     Ok(applied)
 }
 
-async fn app_record<S: Store>(
-    g: &Services<S>,
+async fn app_record(
+    g: &Services,
     r: &Resolver<'_>,
     a: &WorldApp,
     id: Id,
@@ -431,12 +426,7 @@ async fn app_record<S: Store>(
     })
 }
 
-async fn user_record<S: Store>(
-    g: &Services<S>,
-    u: &WorldUser,
-    id: Id,
-    now: i64,
-) -> Result<User, ApplyError> {
+async fn user_record(g: &Services, u: &WorldUser, id: Id, now: i64) -> Result<User, ApplyError> {
     let existing = g.store.user(id).await?;
     let old_hash = existing.as_ref().and_then(|e| e.password_hash.clone());
     let password_hash = match (&u.password, old_hash) {
@@ -458,8 +448,8 @@ async fn user_record<S: Store>(
     })
 }
 
-async fn page_records<S: Store>(
-    g: &Services<S>,
+async fn page_records(
+    g: &Services,
     r: &Resolver<'_>,
     p: &WorldPage,
     id: Id,

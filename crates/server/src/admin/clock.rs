@@ -7,17 +7,15 @@ use axum::Router;
 use serde::Deserialize;
 use serde_json::json;
 
-use graphtoken_core::store::Store;
-
 use super::reply::{bad, ok, Answer, Body, St};
 use crate::AppState;
 
-pub fn routes<S: Store>() -> Router<Arc<AppState<S>>> {
-    Router::new().route("/clock", get(clock::<S>).post(move_clock::<S>))
+pub fn routes() -> Router<Arc<AppState>> {
+    Router::new().route("/clock", get(clock).post(move_clock))
 }
 
 /// `GET /_admin/clock` → `{"now": unix}`.
-async fn clock<S: Store>(st: St<S>) -> Answer {
+async fn clock(st: St) -> Answer {
     ok(json!({ "now": st.services.now() }))
 }
 
@@ -29,7 +27,7 @@ struct MoveClock {
 }
 
 /// `POST /_admin/clock {"advance_seconds": N}` or `{"set": unix}` → `{"now"}`.
-async fn move_clock<S: Store>(st: St<S>, Body(b): Body<MoveClock>) -> Answer {
+async fn move_clock(st: St, Body(b): Body<MoveClock>) -> Answer {
     let target = match (b.advance_seconds, b.set) {
         (Some(a), None) => st.services.now().saturating_add(a),
         (None, Some(s)) => s,

@@ -12,15 +12,14 @@ use serde_json::json;
 
 use graphtoken_core::content::{self, Author, Comment};
 use graphtoken_core::model::Id;
-use graphtoken_core::store::Store;
 
 use super::reply::{bad, error, ok, page, user, Answer, Body, St, Text};
 use crate::AppState;
 
-pub fn routes<S: Store>() -> Router<Arc<AppState<S>>> {
+pub fn routes() -> Router<Arc<AppState>> {
     Router::new().route(
         "/pages/{page}/posts/{post}/comments",
-        post(follower_comment::<S>),
+        post(follower_comment),
     )
 }
 
@@ -35,8 +34,8 @@ pub(super) struct Said {
 /// `POST /_admin/pages/{page}/posts/{post}/comments {"user", "message"}` → `{"id"}`: the person
 /// (seed key or id) comments on the post (`<page-id>_<post-id>` or the post's own number) on
 /// Facebook itself, so the comment is visible to every app.
-async fn follower_comment<S: Store>(
-    State(st): St<S>,
+async fn follower_comment(
+    State(st): St,
     Path((p, post)): Path<(String, String)>,
     Body(b): Body<Said>,
 ) -> Answer {

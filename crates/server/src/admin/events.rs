@@ -10,36 +10,35 @@ use serde::Deserialize;
 use serde_json::json;
 
 use graphtoken_core::model::{AccountStatus, Reason};
-use graphtoken_core::store::Store;
 use graphtoken_core::tasks::{PageRole, Task, TaskSet};
 
 use super::reply::{app, bad, ok, page, user, Answer, Body, St, Text};
 use crate::AppState;
 
-pub fn routes<S: Store>() -> Router<Arc<AppState<S>>> {
+pub fn routes() -> Router<Arc<AppState>> {
     Router::new()
-        .route("/users/{user}/apps/{app}/remove", post(remove_app::<S>))
+        .route("/users/{user}/apps/{app}/remove", post(remove_app))
         .route(
             "/users/{user}/apps/{app}/data_deletion",
-            post(data_deletion::<S>),
+            post(data_deletion),
         )
-        .route("/users/{user}/password", post(password::<S>))
-        .route("/users/{user}/invalidate", post(invalidate::<S>))
-        .route("/users/{user}/logout", post(logout::<S>))
-        .route("/users/{user}/status", post(status::<S>))
-        .route("/apps/{app}/reset_secret", post(reset_secret::<S>))
-        .route("/pages/{page}/tasks", post(page_tasks::<S>))
-        .route("/callbacks", get(callbacks::<S>))
+        .route("/users/{user}/password", post(password))
+        .route("/users/{user}/invalidate", post(invalidate))
+        .route("/users/{user}/logout", post(logout))
+        .route("/users/{user}/status", post(status))
+        .route("/apps/{app}/reset_secret", post(reset_secret))
+        .route("/pages/{page}/tasks", post(page_tasks))
+        .route("/callbacks", get(callbacks))
 }
 
 /// `GET /_admin/callbacks`: every callback sent to apps, newest first.
-async fn callbacks<S: Store>(State(st): St<S>) -> Answer {
+async fn callbacks(State(st): St) -> Answer {
     ok(st.callbacks.list())
 }
 
 /// The person removes the app in their settings: 190/458 for every token of theirs for it, and
 /// the app's deauthorize callback gets a `signed_request` (spec §7) in the background.
-async fn remove_app<S: Store>(State(st): St<S>, Path((u, a)): Path<(String, String)>) -> Answer {
+async fn remove_app(State(st): St, Path((u, a)): Path<(String, String)>) -> Answer {
     let (user, app) = (user(&st, &u).await?, app(&st, &a).await?);
     let done = st
         .services
@@ -55,7 +54,7 @@ async fn remove_app<S: Store>(State(st): St<S>, Path((u, a)): Path<(String, Stri
 /// The person asks the app to delete their data: the app's `data_deletion_url` gets a
 /// `signed_request` (with `expires`, spec §7) in the background; its answer
 /// (`{"url", "confirmation_code"}`) is recorded in `/_admin/callbacks`.
-async fn data_deletion<S: Store>(State(st): St<S>, Path((u, a)): Path<(String, String)>) -> Answer {
+async fn data_deletion(State(st): St, Path((u, a)): Path<(String, String)>) -> Answer {
     let (user, app) = (user(&st, &u).await?, app(&st, &a).await?);
     let url = app
         .data_deletion_url
@@ -75,11 +74,7 @@ struct NewPassword {
 }
 
 /// A new password: 190/460 for every session of the person, in every app.
-async fn password<S: Store>(
-    State(st): St<S>,
-    Path(u): Path<String>,
-    Body(b): Body<NewPassword>,
-) -> Answer {
+async fn password(State(st): St, Path(u): Path<String>, Body(b): Body<NewPassword>) -> Answer {
     let user = user(&st, &u).await?;
     if b.password.is_empty() {
         return Err(bad("`password` is required"));
@@ -91,14 +86,14 @@ async fn password<S: Store>(
 }
 
 /// A security reset: 190/460 for every session of the person, in every app.
-async fn invalidate<S: Store>(State(st): St<S>, Path(u): Path<String>) -> Answer {
+async fn invalidate(State(st): St, Path(u): Path<String>) -> Answer {
     let user = user(&st, &u).await?;
     let ended = st.services.reset_sessions(user.id).await?;
     ok(json!({ "success": true, "sessions_ended": ended }))
 }
 
 /// The person logs out: 190/467 for their short-lived tokens; long-lived ones keep working.
-async fn logout<S: Store>(State(st): St<S>, Path(u): Path<String>) -> Answer {
+async fn logout(State(st): St, Path(u): Path<String>) -> Answer {
     let user = user(&st, &u).await?;
     let ended = st.services.logout(user.id).await?;
     ok(json!({ "success": true, "tokens_ended": ended }))
@@ -111,11 +106,7 @@ struct Status {
 }
 
 /// `{"status": "checkpointed" | "unconfirmed" | "active"}`: 190/459 or 190/464 until active.
-async fn status<S: Store>(
-    State(st): St<S>,
-    Path(u): Path<String>,
-    Body(b): Body<Status>,
-) -> Answer {
+async fn status(State(st): St, Path(u): Path<String>, Body(b): Body<Status>) -> Answer {
     let user = user(&st, &u).await?;
     let status = AccountStatus::parse(&b.status)
         .ok_or_else(|| bad("`status` must be one of active, checkpointed, unconfirmed"))?;
@@ -124,7 +115,7 @@ async fn status<S: Store>(
 }
 
 /// A new app secret, returned once: every app token of the old secret stops working.
-async fn reset_secret<S: Store>(State(st): St<S>, Path(a): Path<String>) -> Answer {
+async fn reset_secret(State(st): St, Path(a): Path<String>) -> Answer {
     let app = app(&st, &a).await?;
     let secret = st.services.reset_secret(app.id).await?;
     ok(json!({ "app_id": app.id.to_string(), "secret": secret }))
@@ -140,11 +131,7 @@ struct PageTasks {
 
 /// `{"user": key or id, "tasks": ["MANAGE", ...]}` or `{"user", "role": "Editor"}`; an empty
 /// task list removes the person from the Page (their Page tokens then fail with 190/492).
-async fn page_tasks<S: Store>(
-    State(st): St<S>,
-    Path(p): Path<String>,
-    Body(b): Body<PageTasks>,
-) -> Answer {
+async fn page_tasks(State(st): St, Path(p): Path<String>, Body(b): Body<PageTasks>) -> Answer {
     let page = page(&st, &p).await?;
     let user = user(&st, &b.user).await?;
     let tasks = match (b.tasks, b.role) {

@@ -13,7 +13,6 @@ use serde_json::{json, Map, Value};
 
 use graphtoken_core::error::{GraphError, More};
 use graphtoken_core::request::Method;
-use graphtoken_core::store::Store;
 
 use super::reply::{bad, error, not_found, ok, AdminError, Answer, Body, St, Text};
 use crate::faults::{self, Answer as FaultAnswer, Matcher, Spec, CATALOGUE};
@@ -33,13 +32,10 @@ const KINDS: &[&str] = &[
     "Exception",
 ];
 
-pub fn routes<S: Store>() -> Router<Arc<AppState<S>>> {
+pub fn routes() -> Router<Arc<AppState>> {
     Router::new()
-        .route(
-            "/faults",
-            get(list::<S>).post(add::<S>).delete(clear_all::<S>),
-        )
-        .route("/faults/{id}", delete(clear_one::<S>))
+        .route("/faults", get(list).post(add).delete(clear_all))
+        .route("/faults/{id}", delete(clear_one))
 }
 
 #[derive(Deserialize)]
@@ -81,7 +77,7 @@ struct CustomError {
 }
 
 /// `POST /_admin/faults`: arms a fault and answers it as the listing shows it.
-async fn add<S: Store>(State(st): St<S>, Body(b): Body<FaultBody>) -> Answer {
+async fn add(State(st): St, Body(b): Body<FaultBody>) -> Answer {
     let (answer, given_error) = match b.error {
         None | Some(Value::Null) => (None, Value::Null),
         Some(Value::String(name)) => match faults::catalogue_name(&name) {
@@ -170,7 +166,7 @@ fn custom(o: &Map<String, Value>) -> Result<GraphError, AdminError> {
     Ok(e)
 }
 
-async fn matcher<S: Store>(st: &AppState<S>, m: MatchBody) -> Result<Matcher, AdminError> {
+async fn matcher(st: &AppState, m: MatchBody) -> Result<Matcher, AdminError> {
     let mut mt = Matcher::default();
     if let Some(p) = m.path.filter(|p| !p.is_empty()) {
         let mut segs: Vec<String> = p
@@ -221,18 +217,18 @@ async fn matcher<S: Store>(st: &AppState<S>, m: MatchBody) -> Result<Matcher, Ad
 }
 
 /// `GET /_admin/faults` → `{"data": [...]}`: every fault, armed or spent, and how often it fired.
-async fn list<S: Store>(State(st): St<S>) -> Answer {
+async fn list(State(st): St) -> Answer {
     ok(st.faults.list())
 }
 
 /// `DELETE /_admin/faults`: clears every fault.
-async fn clear_all<S: Store>(State(st): St<S>) -> Answer {
+async fn clear_all(State(st): St) -> Answer {
     st.faults.clear_all();
     ok(json!({ "success": true }))
 }
 
 /// `DELETE /_admin/faults/{id}`.
-async fn clear_one<S: Store>(State(st): St<S>, Path(id): Path<String>) -> Answer {
+async fn clear_one(State(st): St, Path(id): Path<String>) -> Answer {
     if !st.faults.clear(&id) {
         return Err(error(StatusCode::NOT_FOUND, format!("no fault `{id}`")));
     }

@@ -8,24 +8,18 @@ use axum::routing::post;
 use axum::Router;
 use serde_json::json;
 
-use graphtoken_core::store::Store;
-
 use super::content::Said;
 use super::reply::{bad, ok, page, user, Answer, Body, St};
 use crate::AppState;
 
-pub fn routes<S: Store>() -> Router<Arc<AppState<S>>> {
-    Router::new().route("/pages/{page}/messages", post(incoming_message::<S>))
+pub fn routes() -> Router<Arc<AppState>> {
+    Router::new().route("/pages/{page}/messages", post(incoming_message))
 }
 
 /// `POST /_admin/pages/{page}/messages {"user", "message"}` → `{"id": "m_<n>",
 /// "conversation_id": "t_<n>"}`: the person (seed key or id) messages the Page, starting their
 /// conversation when there is none; they get their page-scoped id for the Page, as on Facebook.
-async fn incoming_message<S: Store>(
-    State(st): St<S>,
-    Path(p): Path<String>,
-    Body(b): Body<Said>,
-) -> Answer {
+async fn incoming_message(State(st): St, Path(p): Path<String>, Body(b): Body<Said>) -> Answer {
     let page = page(&st, &p).await?;
     if b.message.is_empty() {
         return Err(bad("`message` is required"));

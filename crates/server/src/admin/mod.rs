@@ -18,26 +18,25 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 
-use graphtoken_core::store::Store;
 use graphtoken_core::token;
 
 use crate::AppState;
 use reply::{error, St};
 
-pub fn routes<S: Store>(state: Arc<AppState<S>>) -> Router<Arc<AppState<S>>> {
+pub fn routes(state: Arc<AppState>) -> Router<Arc<AppState>> {
     Router::new()
-        .merge(tokens::routes::<S>())
-        .merge(clock::routes::<S>())
-        .merge(events::routes::<S>())
-        .merge(content::routes::<S>())
-        .merge(messaging::routes::<S>())
-        .merge(faults::routes::<S>())
-        .route_layer(middleware::from_fn_with_state(state, require_key::<S>))
+        .merge(tokens::routes())
+        .merge(clock::routes())
+        .merge(events::routes())
+        .merge(content::routes())
+        .merge(messaging::routes())
+        .merge(faults::routes())
+        .route_layer(middleware::from_fn_with_state(state, require_key))
         .fallback(|| async { StatusCode::NOT_FOUND.into_response() })
 }
 
 /// Every admin route wants `Authorization: Bearer <admin key>`, compared in constant time.
-async fn require_key<S: Store>(State(st): St<S>, req: Request, next: Next) -> Response {
+async fn require_key(State(st): St, req: Request, next: Next) -> Response {
     let given = req
         .headers()
         .get(header::AUTHORIZATION)

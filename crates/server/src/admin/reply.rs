@@ -16,11 +16,10 @@ use serde_json::Value;
 
 use graphtoken_core::error::GraphError;
 use graphtoken_core::model::{App, Page, User};
-use graphtoken_core::store::Store;
 
 use crate::{render, AppState};
 
-pub(crate) type St<S> = State<Arc<AppState<S>>>;
+pub(crate) type St = State<Arc<AppState>>;
 
 /// An admin API failure: its status and message, rendered in the Graph envelope.
 #[derive(Debug)]
@@ -115,7 +114,7 @@ impl std::ops::Deref for Text {
 }
 
 /// The person a seed key or id names; a 404 when none.
-pub(crate) async fn user<S: Store>(st: &AppState<S>, r: &str) -> Result<User, AdminError> {
+pub(crate) async fn user(st: &AppState, r: &str) -> Result<User, AdminError> {
     st.services
         .find_user(r)
         .await?
@@ -123,7 +122,7 @@ pub(crate) async fn user<S: Store>(st: &AppState<S>, r: &str) -> Result<User, Ad
 }
 
 /// The app a seed key or id names; a 404 when none.
-pub(crate) async fn app<S: Store>(st: &AppState<S>, r: &str) -> Result<App, AdminError> {
+pub(crate) async fn app(st: &AppState, r: &str) -> Result<App, AdminError> {
     st.services
         .find_app(r)
         .await?
@@ -131,7 +130,7 @@ pub(crate) async fn app<S: Store>(st: &AppState<S>, r: &str) -> Result<App, Admi
 }
 
 /// The Page a seed key or id names; a 404 when none.
-pub(crate) async fn page<S: Store>(st: &AppState<S>, r: &str) -> Result<Page, AdminError> {
+pub(crate) async fn page(st: &AppState, r: &str) -> Result<Page, AdminError> {
     st.services
         .find_page(r)
         .await?

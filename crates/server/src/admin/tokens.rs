@@ -8,15 +8,14 @@ use serde_json::json;
 use std::sync::Arc;
 
 use graphtoken_core::permissions;
-use graphtoken_core::store::Store;
 
 use super::reply::{app, bad, ok, user, Answer, Body, St, Text};
 use crate::AppState;
 
-pub fn routes<S: Store>() -> Router<Arc<AppState<S>>> {
+pub fn routes() -> Router<Arc<AppState>> {
     Router::new()
-        .route("/tokens", post(issue_token::<S>))
-        .route("/debug_token", post(debug_token::<S>))
+        .route("/tokens", post(issue_token))
+        .route("/debug_token", post(debug_token))
 }
 
 #[derive(Deserialize)]
@@ -48,7 +47,7 @@ enum Lifetime {
 
 /// `POST /_admin/tokens {"user","app","scopes":[...],"lifetime":"short"|"long"}`: a user token
 /// as if the person had consented in the login dialog.
-async fn issue_token<S: Store>(st: St<S>, Body(b): Body<IssueToken>) -> Answer {
+async fn issue_token(st: St, Body(b): Body<IssueToken>) -> Answer {
     let scopes: Vec<String> = match b.scopes {
         None => Vec::new(),
         Some(Scopes::List(l)) => l,
@@ -76,7 +75,7 @@ struct DebugToken {
 }
 
 /// `POST /_admin/debug_token {"token"}` → `{"data": ...}`: `debug_token` for any app's token.
-async fn debug_token<S: Store>(st: St<S>, Body(b): Body<DebugToken>) -> Answer {
+async fn debug_token(st: St, Body(b): Body<DebugToken>) -> Answer {
     let data = graphtoken_core::graph::debug_data(&st.services, &b.token).await?;
     ok(json!({ "data": data }))
 }
