@@ -71,11 +71,6 @@ const COMMENT_FIELDS: &[&str] = &[
 ];
 const COMMENT_DEFAULTS: &[&str] = &["created_time", "from", "message", "id"];
 
-/// The edges of a Page this module answers.
-pub fn is_page_edge(edge: &str) -> bool {
-    matches!(edge, "feed" | "posts" | "published_posts")
-}
-
 /// The `fields` parameter, parsed.
 fn fields_param(req: &GraphRequest) -> Result<Option<Vec<Field>>, GraphError> {
     req.params.get("fields").map(fields::parse).transpose()

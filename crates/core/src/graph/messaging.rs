@@ -57,11 +57,6 @@ const MESSAGE_FIELDS: &[&str] = &[
 ];
 const MESSAGE_DEFAULTS: &[&str] = &["id", "created_time"];
 
-/// The edges of a Page this module answers.
-pub fn is_page_edge(edge: &str) -> bool {
-    matches!(edge, "conversations" | "messages")
-}
-
 /// Whether a path segment names a conversation or a message.
 pub fn is_object(segment: &str) -> bool {
     messaging::split_id(segment).is_some()

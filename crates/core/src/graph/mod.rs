@@ -10,6 +10,7 @@ mod messaging;
 mod multi;
 mod nodes;
 mod oauth;
+mod page_edges;
 mod page_roles;
 pub mod page_settings;
 mod paging;

@@ -23,16 +23,6 @@ pub const MAX_IDS: usize = 50;
 
 /// The edges graphtoken serves on each node type (`metadata.connections`).
 const USER_EDGES: &[&str] = &["accounts", "permissions"];
-const PAGE_EDGES: &[&str] = &[
-    "assigned_users",
-    "call_to_actions",
-    "conversations",
-    "feed",
-    "instant_articles",
-    "posts",
-    "published_posts",
-    "roles",
-];
 const APP_EDGES: &[&str] = &["accounts"];
 
 /// `(#803)`: ids of `ids=` that name nothing this token may see.
@@ -159,10 +149,14 @@ async fn kind(g: &Services, caller: &Caller, segment: &str) -> Result<Option<Kin
 /// `{"fields": [{name, description}], "type": ..., "connections": {edge: url}}`: the fields and
 /// edges graphtoken serves for the node type, with URLs that carry the access token.
 fn metadata(req: &GraphRequest, kind: Kind, id: &str) -> Value {
-    let (type_name, fields, edges) = match kind {
-        Kind::User => ("user", USER_FIELDS, USER_EDGES),
-        Kind::Page => ("page", PAGE_FIELDS, PAGE_EDGES),
-        Kind::App => ("application", APP_FIELDS, APP_EDGES),
+    let (type_name, fields, edges): (_, _, Vec<&str>) = match kind {
+        Kind::User => ("user", USER_FIELDS, USER_EDGES.to_vec()),
+        Kind::Page => (
+            "page",
+            PAGE_FIELDS,
+            super::page_edges::connections().collect(),
+        ),
+        Kind::App => ("application", APP_FIELDS, APP_EDGES.to_vec()),
     };
     let fields: Vec<Value> = fields
         .iter()
@@ -181,7 +175,7 @@ fn metadata(req: &GraphRequest, kind: Kind, id: &str) -> Value {
             .finish()
     });
     let mut connections = Map::new();
-    for edge in edges {
+    for edge in &edges {
         let mut url = format!("{}/{}/{id}/{edge}", req.base_url, req.version);
         if let Some(q) = &query {
             url.push('?');

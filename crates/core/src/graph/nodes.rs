@@ -161,23 +161,11 @@ pub async fn handle(
         (Node::User { user, asid }, ["ids_for_apps"]) => {
             Box::pin(super::psids::ids_for_apps(g, req, caller, user, *asid)).await
         }
-        (Node::Page(page), ["assigned_users"]) => {
-            Box::pin(super::page_roles::assigned_users(g, req, caller, page)).await
-        }
-        (Node::Page(page), ["roles"]) => {
-            Box::pin(super::page_roles::roles(g, req, caller, page)).await
-        }
-        (Node::Page(page), ["insights", tail @ ..]) => {
-            Box::pin(super::insights::insights(g, req, caller, page, tail)).await
-        }
-        (Node::Page(page), [edge]) if super::content::is_page_edge(edge) => {
-            Box::pin(super::content::page_edge(g, req, caller, page, edge)).await
-        }
-        (Node::Page(page), [edge]) if super::messaging::is_page_edge(edge) => {
-            Box::pin(super::messaging::page_edge(g, req, caller, page, edge)).await
-        }
-        (Node::Page(page), [edge]) if super::page_settings::is_page_edge(edge) => {
-            Box::pin(super::page_settings::page_edge(g, req, caller, page, edge)).await
+        (Node::Page(page), [edge, tail @ ..]) if super::page_edges::is_edge(edge) => {
+            let answer = super::page_edges::endpoint(g, req, caller, page, edge, tail);
+            Box::pin(answer)
+                .await
+                .unwrap_or_else(|| Err(GraphError::unknown_path(&format!("/{edge}"))))
         }
         (Node::User { user, .. }, ["permissions"]) if req.method == Method::Delete => {
             match req.params.non_empty("permission") {
@@ -401,41 +389,11 @@ impl Ctx<'_> {
                 "picture" => Some(picture(self.req, page.id, &f)),
                 // Edges as fields: rendered as their endpoints answer, under the same checks;
                 // a refusal fails the whole request, as on Facebook.
-                edge if super::content::is_page_edge(edge) => {
-                    let q = EdgeQuery::from_field(&f)?;
-                    let read =
-                        super::content::read_feed(self.g, self.req, self.caller, page, edge, &q);
-                    Some(Box::pin(read).await?)
-                }
-                "assigned_users" => {
+                edge if super::page_edges::is_field(edge) => {
                     let q = EdgeQuery::from_field(&f)?;
                     let (g, req, caller) = (self.g, self.req, self.caller);
-                    let read = super::page_roles::read_assigned_users(g, req, caller, page, &q);
-                    Some(Box::pin(read).await?)
-                }
-                "call_to_actions" => {
-                    let q = EdgeQuery::from_field(&f)?;
-                    let (g, req, caller) = (self.g, self.req, self.caller);
-                    let read = super::page_settings::read_call_to_actions(g, req, caller, page, &q);
-                    Some(Box::pin(read).await?)
-                }
-                "instant_articles" => {
-                    let q = EdgeQuery::from_field(&f)?;
-                    let (g, req, caller) = (self.g, self.req, self.caller);
-                    let read =
-                        super::page_settings::read_instant_articles(g, req, caller, page, &q);
-                    Some(Box::pin(read).await?)
-                }
-                "conversations" => {
-                    let q = EdgeQuery::from_field(&f)?;
-                    let read = super::messaging::read_conversations(
-                        self.g,
-                        self.req,
-                        self.caller,
-                        page,
-                        &q,
-                    );
-                    Some(Box::pin(read).await?)
+                    let read = super::page_edges::field(g, req, caller, page, edge, &q);
+                    Box::pin(read).await.transpose()?
                 }
                 name if super::page_settings::INFO_FIELDS.contains(&name) => {
                     super::page_settings::info_field(self.g, page.id, name).await?

@@ -48,11 +48,6 @@ const CTA_TYPES: &[&str] = &[
 /// The Page's settings fields this module stores.
 pub const INFO_FIELDS: &[&str] = &["about", "description", "website", "phone"];
 
-/// The edges of a Page this module answers.
-pub fn is_page_edge(edge: &str) -> bool {
-    matches!(edge, "call_to_actions" | "instant_articles")
-}
-
 /// One settings field of the Page, as stored (`None` when unset).
 pub(super) async fn info_field(
     g: &Services,
