@@ -294,7 +294,7 @@ fn wrong_passwords_are_refused_then_slowed_down() {
     assert_eq!(field(&r.text, "email").as_deref(), Some("alice@login.test"));
     let r = b.submit_sign_in(&page, "nobody@login.test", "nope");
     assert!(
-        r.text.contains("isn&#39;t connected to an account"),
+        r.text.contains("isn't connected to an account"),
         "{}",
         r.text
     );
