@@ -2,7 +2,6 @@
 
 mod events;
 mod faults;
-mod serve;
 
 /// mimalloc: the hot path allocates small, short-lived buffers on two threads, where glibc's
 /// allocator cost about a tenth of the server's CPU (see docs/benchmarks.md).
@@ -13,6 +12,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
+use graphtoken::serve;
 use graphtoken_client::{parse_duration, Admin};
 use graphtoken_core::timefmt;
 

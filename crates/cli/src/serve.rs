@@ -13,20 +13,20 @@ use graphtoken_core::services::Services;
 use graphtoken_core::token;
 use graphtoken_server::AppState;
 
-#[derive(Args)]
+#[derive(Args, Clone)]
 pub struct ServeArgs {
     /// Address to listen on (port 0 picks a free port).
     #[arg(long, env = "GRAPHTOKEN_LISTEN", default_value = "127.0.0.1:8080")]
-    listen: String,
+    pub listen: String,
     /// Database URL: sqlite://FILE (created if missing) or sqlite::memory:.
     #[arg(long, env = "GRAPHTOKEN_DB", default_value = "sqlite://graphtoken.db")]
-    db: String,
+    pub db: String,
     /// A world in TOML, applied at start (see docs/seed.md).
     #[arg(long, env = "GRAPHTOKEN_SEED")]
-    seed: Option<std::path::PathBuf>,
+    pub seed: Option<std::path::PathBuf>,
     /// The admin API's key; generated and printed when absent.
     #[arg(long, env = "GRAPHTOKEN_ADMIN_KEY", hide_env_values = true)]
-    admin_key: Option<String>,
+    pub admin_key: Option<String>,
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, String> {
@@ -90,7 +90,32 @@ pub fn run(args: ServeArgs) -> Result<(), String> {
     runtime()?.block_on(serve(args))
 }
 
-async fn serve(args: ServeArgs) -> Result<(), String> {
+/// A server that is listening and has its world in place, not yet answering: what it would
+/// print (the demo banner or the admin key, then the `listening` line), and the state to serve.
+pub struct Started {
+    pub addr: SocketAddr,
+    /// What `graphtoken serve` prints on stdout before it answers.
+    pub printed: String,
+    listener: tokio::net::TcpListener,
+    state: Arc<AppState>,
+}
+
+impl Started {
+    /// Answers requests until `stop` resolves, then finishes the requests in flight.
+    pub async fn serve(
+        self,
+        stop: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> Result<(), String> {
+        graphtoken_server::serve(self.listener, self.state, stop)
+            .await
+            .map_err(|e| e.to_string())
+    }
+}
+
+/// Opens the database, applies the seed (or makes the demo world on an empty database), binds
+/// the address and builds the server's state: everything `graphtoken serve` does before it
+/// answers. The tests start servers in their own process with it.
+pub async fn start(args: ServeArgs) -> Result<Started, String> {
     let (services, clock) = open(&args.db).await?;
     let empty = services.is_empty().await.map_err(|e| e.to_string())?;
     match &args.seed {
@@ -118,29 +143,39 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
 
-    let stop = shutdown()?;
     // The demo banner (with the demo app's secret) is shown when the demo world is created.
     let banner = if args.seed.is_none() && empty {
         demo_banner(&services, addr, &shown_key).await?
     } else {
         None
     };
-    let mut out = std::io::stdout().lock();
-    match (banner, generated) {
-        (Some(b), _) => writeln!(out, "{b}"),
-        (None, true) => writeln!(out, "admin key: {admin_key}"),
-        (None, false) => Ok(()),
-    }
-    .and_then(|_| writeln!(out, "graphtoken listening on http://{addr}"))
-    .and_then(|_| out.flush())
-    .map_err(|e| e.to_string())?;
-    drop(out);
+    let mut printed = match (banner, generated) {
+        (Some(b), _) => format!("{b}\n"),
+        (None, true) => format!("admin key: {admin_key}\n"),
+        (None, false) => String::new(),
+    };
+    printed.push_str(&format!("graphtoken listening on http://{addr}\n"));
 
     let browser = Arc::new(graphtoken_server::browser::Browser::load(&services).await?);
     let state = Arc::new(AppState::new(services, clock, admin_key, browser));
-    graphtoken_server::serve(listener, state, stop)
-        .await
+    Ok(Started {
+        addr,
+        printed,
+        listener,
+        state,
+    })
+}
+
+async fn serve(args: ServeArgs) -> Result<(), String> {
+    let started = start(args).await?;
+    // The handlers are installed before the server says it is listening.
+    let stop = shutdown()?;
+    let mut out = std::io::stdout().lock();
+    out.write_all(started.printed.as_bytes())
+        .and_then(|_| out.flush())
         .map_err(|e| e.to_string())?;
+    drop(out);
+    started.serve(stop).await?;
     eprintln!("graphtoken stopped");
     Ok(())
 }

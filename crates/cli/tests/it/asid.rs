@@ -1,10 +1,7 @@
 //! App-scoped user ids: each app sees a person under its own stable id (spec §2.4–2.6).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
-use common::world::*;
-use common::Server;
+use crate::harness::world::*;
+use crate::harness::Server;
 
 const UNKNOWN: &str = "Unsupported get request. Object with ID '{}' does not exist, cannot be loaded due to missing permissions, or does not support this operation. Please read the Graph API documentation at https://developers.facebook.com/docs/graph-api";
 

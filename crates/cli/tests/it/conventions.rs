@@ -1,11 +1,8 @@
 //! Request conventions (spec §6, §8): versioned and unversioned paths, response headers, where
 //! the token may be, `method=` overrides, and the exact error envelopes.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
-use common::world::*;
-use common::{app_literal, Resp, Server};
+use crate::harness::world::*;
+use crate::harness::{app_literal, Resp, Server};
 use serde_json::json;
 
 const OAUTH: &str = "OAuthException";
@@ -53,7 +50,7 @@ fn every_version_prefix_answers_with_its_headers() {
         assert_eq!(debug.status, 200);
         let debug = s.get(&format!(
             "{v}/debug_token?input_token={t}&access_token={}",
-            common::enc(&app)
+            crate::harness::enc(&app)
         ));
         assert_eq!(debug.body["data"]["is_valid"], true, "{v}");
         assert_headers(&debug, v);
@@ -88,7 +85,7 @@ fn the_token_may_be_in_the_query_the_body_or_the_authorization_header() {
     }
     // Query and body merge: the token in the query, fields in the body.
     let merged = s.post_form(
-        &common::with_token("/me", &t),
+        &crate::harness::with_token("/me", &t),
         &[("method", "get"), ("fields", "first_name")],
     );
     assert_eq!(merged.status, 200, "{}", merged.text);
@@ -272,7 +269,12 @@ fn the_timed_appsecret_proof_lasts_five_minutes_on_the_virtual_clock() {
     let s = Server::seeded();
     let t = s.alice();
     let now = s
-        .admin("GET", "/_admin/clock", None, Some(common::ADMIN_KEY))
+        .admin(
+            "GET",
+            "/_admin/clock",
+            None,
+            Some(crate::harness::ADMIN_KEY),
+        )
         .body["now"]
         .as_i64()
         .unwrap();

@@ -1,12 +1,9 @@
 //! Page messaging through HTTP: incoming messages (admin API), `/{page-id}/conversations`,
 //! `/{conversation-id}` and its `messages`, the Send API (`POST /{page-id}/messages` to a
 //! page-scoped id), and the policy's refusals (MESSAGING task, `pages_messaging`, a Page token).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
-use common::world::*;
-use common::{enc, Resp, Server};
+use crate::harness::world::*;
+use crate::harness::{enc, Resp, Server};
 use serde_json::{json, Value};
 
 const NEED_PAGE_TOKEN: &str = "(#210) A page access token is required to request this resource.";

@@ -1,11 +1,8 @@
 //! Nodes and edges (spec §2.5–2.8, §2.13): `/me` and `/{id}` for people, Pages and apps,
 //! `/{user}/permissions` and `/{user}/accounts` with cursor paging.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
-use common::world::*;
-use common::{app_literal, Server};
+use crate::harness::world::*;
+use crate::harness::{app_literal, Server};
 use serde_json::{json, Value};
 
 fn keys(v: &Value) -> Vec<&str> {
@@ -243,7 +240,7 @@ fn accounts_pages_with_cursors_and_followable_urls() {
     assert!(next.contains("access_token="), "{next}");
     assert!(next.starts_with(&s.base), "{next}");
 
-    let second = common::send(ureq::get(&next), common::Body::None);
+    let second = crate::harness::send(ureq::get(&next), crate::harness::Body::None);
     assert_eq!(second.status, 200, "{}", second.text);
     assert_eq!(ids(&second.body), all[2..]);
     assert_eq!(
@@ -256,7 +253,7 @@ fn accounts_pages_with_cursors_and_followable_urls() {
         .as_str()
         .expect("previous");
     assert!(prev.contains("access_token="), "{prev}");
-    let back = common::send(ureq::get(prev), common::Body::None);
+    let back = crate::harness::send(ureq::get(prev), crate::harness::Body::None);
     assert_eq!(ids(&back.body), all[..2]);
 
     // after/before cursors work as parameters too.
@@ -288,7 +285,7 @@ fn an_expanded_edge_pages_with_its_own_fields() {
     assert_eq!(keys(&edge["data"][0]), ["name", "id"], "{edge}");
     let next = edge["paging"]["next"].as_str().expect("next");
     assert!(next.contains("fields=name"), "{next}");
-    let second = common::send(ureq::get(next), common::Body::None);
+    let second = crate::harness::send(ureq::get(next), crate::harness::Body::None);
     assert_eq!(second.status, 200, "{}", second.text);
     assert_eq!(
         keys(&second.body["data"][0]),

@@ -1,11 +1,8 @@
 //! The token lifecycle (spec §1): short → long-lived user tokens, app tokens, Page tokens and
 //! their expiry through the virtual clock, scopes that follow the grant, and hashed storage.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
-use common::world::*;
-use common::{app_literal, scopes, Server};
+use crate::harness::world::*;
+use crate::harness::{app_literal, scopes, Server};
 use serde_json::json;
 
 fn assert_opaque(t: &str) {

@@ -1,16 +1,13 @@
 //! Fault injection (`/_admin/faults` and `graphtoken faults add|list|clear`) against the real
 //! binary: catalogued errors on the next N matching calls, latency, transient 5xx, matching by
 //! path, token, app and person, the listing, clearing, and the admin key.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
 
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use common::world::*;
-use common::{run, Resp, Server, ADMIN_KEY};
+use crate::harness::world::*;
+use crate::harness::{run, Resp, Server, ADMIN_KEY};
 
 const PASSWORD_CHANGED: &str = "Error validating access token: The session has been invalidated because the user changed their password or Facebook has changed the session for security reasons.";
 

@@ -2,12 +2,9 @@
 //! every Page operation, with each task held alone or none, every required permission granted
 //! or one missing, and a Page token or a user token (plus another Page's token and the app
 //! token). The expected outcome comes from the spec table below, not from the policy code.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
-use common::world::*;
-use common::{app_literal, send, with_token, Body, Resp, Server};
+use crate::harness::world::*;
+use crate::harness::{app_literal, send, with_token, Body, Resp, Server};
 use serde_json::json;
 
 const TASKS: [&str; 6] = [

@@ -1,12 +1,9 @@
 //! The admin API under `/_admin`: the key, token issuing errors, and the virtual clock.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use common::world::*;
-use common::{Server, ADMIN_KEY};
+use crate::harness::world::*;
+use crate::harness::{Server, ADMIN_KEY};
 use serde_json::json;
 
 fn real_now() -> i64 {
@@ -46,9 +43,9 @@ fn every_route_wants_the_key() {
         }
     }
     // The right key in another scheme is not the right key.
-    let r = common::send(
+    let r = crate::harness::send(
         ureq::get(&s.url("/_admin/clock")).set("Authorization", &format!("OAuth {ADMIN_KEY}")),
-        common::Body::None,
+        crate::harness::Body::None,
     );
     assert_eq!(r.status, 401);
 }

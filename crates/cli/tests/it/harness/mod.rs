@@ -1,7 +1,10 @@
-//! The integration-test harness: the real `graphtoken` binary on port 0 with a temporary
-//! database, and small HTTP helpers that treat 4xx answers as data.
+//! The integration-test harness: a server on port 0 with a temporary database, and small HTTP
+//! helpers that treat 4xx answers as data.
 //!
-//! Each test file uses part of this module, so unused items are expected per file.
+//! [`Server::seeded`], [`Server::seeded_with`] and [`Server::demo`] start the server in this
+//! process (the same `graphtoken::serve::start` the binary runs, on its own runtime thread):
+//! no process to spawn per test. [`Server::on`] and its kin run the real `graphtoken` binary,
+//! for the tests where the process matters (restarts, signals, stderr, the CLI).
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader, Read};
@@ -157,40 +160,98 @@ fn wait_bounded(child: &mut Child, limit: Duration) -> Option<ExitStatus> {
     }
 }
 
-/// A running `graphtoken serve`; stopped (SIGTERM, then SIGKILL) when dropped.
+/// A running server; stopped when dropped.
 pub struct Server {
-    child: Option<Child>,
+    running: Running,
     pub base: String,
     /// Everything the server printed on stdout up to and including the `listening` line.
     pub stdout: Vec<String>,
-    stderr: Drain,
     pub db_path: PathBuf,
     own: Option<Sandbox>,
 }
 
+enum Running {
+    /// `graphtoken serve` as a child process (stopped with SIGTERM, then SIGKILL).
+    Process { child: Option<Child>, stderr: Drain },
+    /// The server in this process, on a runtime thread of its own.
+    InProcess {
+        stop: Option<tokio::sync::oneshot::Sender<()>>,
+        thread: Option<std::thread::JoinHandle<Result<(), String>>>,
+    },
+}
+
 impl Server {
-    /// A server on the fixture world, with its own sandbox.
+    /// A server (in this process) on the fixture world, with its own sandbox.
     pub fn seeded() -> Server {
-        let sb = Sandbox::new();
-        let mut s = Server::on(&sb, Some(&fixture("world.toml")));
-        s.own = Some(sb);
-        s
+        Server::seeded_with("world.toml")
     }
 
-    /// A server on another fixture world (`tests/fixtures/{name}`), with its own sandbox.
+    /// A server (in this process) on another fixture world (`tests/fixtures/{name}`), with its
+    /// own sandbox.
     pub fn seeded_with(name: &str) -> Server {
         let sb = Sandbox::new();
-        let mut s = Server::on(&sb, Some(&fixture(name)));
+        let mut s = Server::in_process(&sb, Some(&fixture(name))).unwrap_or_else(|e| panic!("{e}"));
         s.own = Some(sb);
         s
     }
 
-    /// A server on a fresh database without a seed (the demo world), with its own sandbox.
+    /// A server (in this process) on a fresh database without a seed (the demo world), with
+    /// its own sandbox.
     pub fn demo() -> Server {
         let sb = Sandbox::new();
-        let mut s = Server::on(&sb, None);
+        let mut s = Server::in_process(&sb, None).unwrap_or_else(|e| panic!("{e}"));
         s.own = Some(sb);
         s
+    }
+
+    /// The server in this process on `sb`'s database, optionally applying a seed, ready to
+    /// answer: `graphtoken::serve::start`, as `graphtoken serve` runs it.
+    pub fn in_process(sb: &Sandbox, seed: Option<&Path>) -> Result<Server, String> {
+        let args = graphtoken::serve::ServeArgs {
+            listen: "127.0.0.1:0".into(),
+            db: sb.db_url(),
+            seed: seed.map(Path::to_path_buf),
+            admin_key: Some(ADMIN_KEY.into()),
+        };
+        let (ready_tx, ready_rx) = mpsc::channel();
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .map_err(|e| e.to_string())?;
+            rt.block_on(async move {
+                let started = match graphtoken::serve::start(args).await {
+                    Ok(s) => s,
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(e.clone()));
+                        return Err(e);
+                    }
+                };
+                let _ = ready_tx.send(Ok((started.addr, started.printed.clone())));
+                started
+                    .serve(async move {
+                        let _ = stop_rx.await;
+                    })
+                    .await
+            })
+        });
+        let (addr, printed) = match ready_rx.recv_timeout(START_TIMEOUT) {
+            Ok(Ok(ready)) => ready,
+            Ok(Err(e)) => return Err(format!("the server did not start: {e}")),
+            Err(_) => return Err("the server did not start in time".into()),
+        };
+        Ok(Server {
+            running: Running::InProcess {
+                stop: Some(stop_tx),
+                thread: Some(thread),
+            },
+            base: format!("http://{addr}"),
+            stdout: printed.lines().map(str::to_string).collect(),
+            db_path: sb.db_path(),
+            own: None,
+        })
     }
 
     /// The sandbox this server owns (servers from [`Server::seeded`] and [`Server::demo`]).
@@ -289,26 +350,45 @@ impl Server {
             }
         };
         Ok(Server {
-            child: Some(child),
+            running: Running::Process {
+                child: Some(child),
+                stderr,
+            },
             base,
             stdout: lines,
-            stderr,
             db_path: sb.db_path(),
             own: None,
         })
     }
 
-    /// Stops the server with SIGTERM and returns its exit status and stderr.
+    /// Stops the server (a process with SIGTERM) and returns its exit status and stderr (an
+    /// in-process server has none).
     pub fn stop(mut self) -> (ExitStatus, String) {
         let status = self.terminate().expect("server already stopped");
-        (
-            status,
-            std::mem::replace(&mut self.stderr, drain(None::<std::fs::File>)).finish(),
-        )
+        let stderr = match &mut self.running {
+            Running::Process { stderr, .. } => {
+                std::mem::replace(stderr, drain(None::<std::fs::File>)).finish()
+            }
+            Running::InProcess { .. } => String::new(),
+        };
+        (status, stderr)
     }
 
     fn terminate(&mut self) -> Option<ExitStatus> {
-        let mut child = self.child.take()?;
+        let child = match &mut self.running {
+            Running::Process { child, .. } => child,
+            Running::InProcess { stop, thread } => {
+                let _ = stop.take()?.send(());
+                let served = thread.take()?.join().ok()?;
+                use std::os::unix::process::ExitStatusExt;
+                return Some(ExitStatus::from_raw(if served.is_ok() {
+                    0
+                } else {
+                    1 << 8
+                }));
+            }
+        };
+        let mut child = child.take()?;
         let _ = Command::new("kill")
             .args(["-TERM", &child.id().to_string()])
             .status();

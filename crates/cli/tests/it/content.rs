@@ -1,12 +1,9 @@
 //! The Page content store through HTTP: posts (`/{page-id}/feed|posts|published_posts`,
 //! `/{post-id}`), comments (`/{post-id}/comments`, `/{comment-id}`), the policy's refusals for
 //! each operation (spec §3), and development-mode visibility (spec §4).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
-use common::world::*;
-use common::{send, with_token, Body, Resp, Server};
+use crate::harness::world::*;
+use crate::harness::{send, with_token, Body, Resp, Server};
 use serde_json::json;
 
 const PUBLISH_PERMS: &[&str] = &["pages_manage_posts", "pages_read_engagement"];

@@ -1,12 +1,9 @@
 //! Page insights through HTTP (`/{page-id}/insights`, `/{page-id}/insights/{metric}`): the
 //! response shape, deterministic synthetic values, `since`/`until` windows, errors, and the
 //! policy's cells for the INSIGHTS operation (ANALYZE, `read_insights`, `pages_read_engagement`).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
-use common::world::*;
-use common::{Resp, Server};
+use crate::harness::world::*;
+use crate::harness::{Resp, Server};
 use serde_json::{json, Value};
 
 const INSIGHTS_PERMS: &[&str] = &["read_insights", "pages_read_engagement"];

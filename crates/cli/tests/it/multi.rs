@@ -1,10 +1,7 @@
 //! `GET /?ids=a,b` multi-gets and `metadata=1` on nodes (spec §8), against the real binary.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
-use common::world::*;
-use common::Server;
+use crate::harness::world::*;
+use crate::harness::Server;
 use serde_json::Value;
 
 fn keys(v: &Value) -> Vec<&str> {
@@ -83,7 +80,7 @@ fn metadata_on_a_user_and_a_page() {
         "{accounts}"
     );
     // The connection URL works as it is.
-    let edge = common::send(ureq::get(accounts), common::Body::None);
+    let edge = crate::harness::send(ureq::get(accounts), crate::harness::Body::None);
     assert_eq!(edge.status, 200, "{}", edge.text);
     assert_eq!(edge.body["data"].as_array().unwrap().len(), 3);
     assert!(m["connections"]["permissions"].is_string());

@@ -1,11 +1,8 @@
 //! The login dialog over HTTP (spec §2.1, §2.2, §4): checks before any redirect, sign-in,
 //! consent, app mode and review, codes and their errors, PKCE, and `response_type=token`.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
-use common::browser::{field, is_consent, is_sign_in, param, params_of, toggles, Browser};
-use common::{enc, Resp, Server};
+use crate::harness::browser::{field, is_consent, is_sign_in, param, params_of, toggles, Browser};
+use crate::harness::{enc, Resp, Server};
 
 const WEB: &str = "1000000000000011";
 const WEB_SECRET: &str = "web-secret-0123456789abcdef";
@@ -446,7 +443,7 @@ fn guesses_sent_all_at_once_are_throttled() {
                         ("next", next.as_str()),
                         ("csrf", csrf.as_str()),
                     ];
-                    common::send(req, common::Body::Form(&form)).status
+                    crate::harness::send(req, crate::harness::Body::Form(&form)).status
                 })
             })
             .collect();
@@ -854,7 +851,7 @@ fn clients_may_authenticate_with_http_basic() {
         ("redirect_uri", CB),
         ("code", code.as_str()),
     ];
-    let r = common::send(req, common::Body::Form(&form));
+    let r = crate::harness::send(req, crate::harness::Body::Form(&form));
     assert_eq!(r.status, 200, "{}", r.text);
     assert!(r.str("access_token").starts_with("EAA"));
 }

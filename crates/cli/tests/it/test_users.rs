@@ -1,11 +1,8 @@
 //! Test users over HTTP (spec §2.10): creating, listing, the per-app cap, deleting, updating,
 //! and signing in through the login dialog of a development-mode app.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
-use common::browser::{is_consent, is_sign_in, param, params_of, Browser};
-use common::{enc, Resp, Server};
+use crate::harness::browser::{is_consent, is_sign_in, param, params_of, Browser};
+use crate::harness::{enc, Resp, Server};
 use serde_json::Value;
 
 const DEV: &str = "1000000000000021";

@@ -1,9 +1,6 @@
 //! Page-scoped ids (spec §2.12): ids_for_pages, ids_for_apps and the ASID → PSID migration API.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
-use common::{fixture, Sandbox, Server};
+use crate::harness::{fixture, Sandbox, Server};
 use hmac::{Hmac, Mac};
 use serde_json::json;
 
@@ -46,7 +43,7 @@ fn setup(s: &Server) -> (String, String) {
     (page, asid)
 }
 
-fn map(s: &Server, page: &str, form: &[(&str, &str)]) -> common::Resp {
+fn map(s: &Server, page: &str, form: &[(&str, &str)]) -> crate::harness::Resp {
     let p = proof(page);
     let mut all = vec![("access_token", page), ("appsecret_proof", p.as_str())];
     all.extend_from_slice(form);
@@ -210,9 +207,9 @@ fn ids_for_apps_pages_with_cursors() {
         .to_string();
     assert!(next.contains("access_token="), "{next}");
     // The proof is not carried in `next`; the follower adds it, as the SDKs do.
-    let second = common::send(
+    let second = crate::harness::send(
         ureq::get(&format!("{next}&appsecret_proof={p}")),
-        common::Body::None,
+        crate::harness::Body::None,
     );
     assert_eq!(second.status, 200, "{}", second.text);
     assert_eq!(second.body["data"].as_array().unwrap().len(), 1);

@@ -1,12 +1,9 @@
 //! Nested field expansion of Page edges (spec §8): `fields=feed.limit(2){message,comments...}`
 //! renders each edge as its endpoint answers, with `next`/`previous` URLs that work, and under
 //! the endpoint's own policy check.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
-use common::world::*;
-use common::{enc, send, Body, Resp, Server};
+use crate::harness::world::*;
+use crate::harness::{enc, send, Body, Resp, Server};
 use serde_json::{json, Value};
 
 const ALL_PERMS: &[&str] = &[

@@ -1,10 +1,7 @@
 //! One test per event of spec §7: what must die (with which subcode) and what must live.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
-use common::world::*;
-use common::{Resp, Server};
+use crate::harness::world::*;
+use crate::harness::{Resp, Server};
 use serde_json::json;
 
 /// The token fails on `/me` with 190/`subcode`, and `debug_token` says so.
@@ -95,7 +92,11 @@ fn the_app_token_can_remove_the_app_for_a_person() {
     let s = Server::seeded();
     let t = s.alice();
     let asid = s.get_as("/me", &t).str("id");
-    let r = delete(&s, &format!("/{asid}/permissions"), &common::app_literal());
+    let r = delete(
+        &s,
+        &format!("/{asid}/permissions"),
+        &crate::harness::app_literal(),
+    );
     assert_eq!(r.status, 200, "{}", r.text);
     dead(&s, &t, 466);
 }
@@ -108,7 +109,10 @@ fn revoking_one_permission_keeps_tokens_and_narrows_their_scopes() {
     assert_eq!(r.body, json!({"success": true}), "{}", r.text);
     alive(&s, &t);
     let d = s.debug(&t);
-    assert!(!common::scopes(&d).contains(&"email".to_string()), "{d}");
+    assert!(
+        !crate::harness::scopes(&d).contains(&"email".to_string()),
+        "{d}"
+    );
     assert!(s.get_as("/me?fields=email", &t).body.get("email").is_none());
     let p = s.get_as("/me/permissions?permission=email", &t);
     assert_eq!(
@@ -120,7 +124,7 @@ fn revoking_one_permission_keeps_tokens_and_narrows_their_scopes() {
     let r = delete(
         &s,
         &format!("/{asid}/permissions?permission=pages_show_list"),
-        &common::app_literal(),
+        &crate::harness::app_literal(),
     );
     assert_eq!(r.body, json!({"success": true}), "{}", r.text);
     assert_eq!(s.get_as("/me/accounts", &t).body, json!({"data": []}));
@@ -273,7 +277,12 @@ fn ninety_days_unused_lapses_data_access_but_not_the_token_493() {
     let d = s.debug(&page);
     assert_eq!(d["is_valid"], true, "the token still authenticates: {d}");
     let now = s
-        .admin("GET", "/_admin/clock", None, Some(common::ADMIN_KEY))
+        .admin(
+            "GET",
+            "/_admin/clock",
+            None,
+            Some(crate::harness::ADMIN_KEY),
+        )
         .body["now"]
         .as_i64()
         .unwrap();
@@ -286,7 +295,7 @@ fn ninety_days_unused_lapses_data_access_but_not_the_token_493() {
 #[test]
 fn a_secret_reset_retires_app_tokens_of_the_old_secret() {
     let s = Server::seeded();
-    let old_literal = common::app_literal();
+    let old_literal = crate::harness::app_literal();
     let r = s.get(&format!(
         "/oauth/access_token?grant_type=client_credentials&client_id={ACME}&client_secret={ACME_SECRET}"
     ));

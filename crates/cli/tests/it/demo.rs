@@ -1,9 +1,6 @@
 //! A fresh database without `--seed`: the demo world, its banner, and `GET /healthz`.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
-use common::{enc, Server, ADMIN_KEY};
+use crate::harness::{enc, Server, ADMIN_KEY};
 
 /// The value after `label` on the banner line that has it.
 fn after<'a>(banner: &'a str, label: &str) -> &'a str {
@@ -70,8 +67,8 @@ fn a_seeded_server_prints_no_demo_banner_and_not_the_chosen_key() {
 
 #[test]
 fn a_generated_admin_key_is_printed_and_works() {
-    let sb = common::Sandbox::new();
-    let seed = common::fixture("world.toml");
+    let sb = crate::harness::Sandbox::new();
+    let seed = crate::harness::fixture("world.toml");
     let s = Server::try_on_with_key(&sb, Some(&seed), None).unwrap();
     let key = s.stdout[0].strip_prefix("admin key: ").unwrap().to_string();
     assert!(
@@ -90,7 +87,7 @@ fn a_generated_admin_key_is_printed_and_works() {
 
 #[test]
 fn the_banner_is_shown_when_the_demo_world_is_created_only() {
-    let sb = common::Sandbox::new();
+    let sb = crate::harness::Sandbox::new();
     let first = Server::on(&sb, None);
     assert!(first.stdout.iter().any(|l| l.contains("demo app")));
     first.stop();

@@ -1,11 +1,8 @@
 //! `GET|POST /oauth/access_token` (spec §2.2): parameters from the query and the form body,
 //! and the token endpoint's exact errors.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
-use common::world::*;
-use common::{Resp, Server};
+use crate::harness::world::*;
+use crate::harness::{Resp, Server};
 
 const OAUTH: &str = "OAuthException";
 

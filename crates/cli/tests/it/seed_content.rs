@@ -1,13 +1,10 @@
 //! Seeded Page content (docs/seed.md `[[posts]]` and `[[messages]]`): read back through the
 //! Graph API with a Page token, created once however often the file is applied, and nothing
 //! applied when a reference is unknown.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
 
 use std::path::Path;
 
-use common::{enc, run, Sandbox, Server};
+use crate::harness::{enc, run, Sandbox, Server};
 
 const PAGE: &str = "200000000000501";
 

@@ -1,11 +1,8 @@
 //! `graphtoken token issue|debug` and `graphtoken clock show|advance|set` against a running
 //! server, with flags and with `GRAPHTOKEN_SERVER` / `GRAPHTOKEN_ADMIN_KEY`.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
-use common::world::*;
-use common::{run, Server, ADMIN_KEY};
+use crate::harness::world::*;
+use crate::harness::{run, Server, ADMIN_KEY};
 
 /// Runs a client subcommand against `s` with `--server`/`--admin-key`; it must succeed.
 fn cli(s: &Server, args: &[&str]) -> String {
@@ -56,7 +53,7 @@ fn token_issue_prints_a_working_token() {
     );
     let d = s.debug(out.trim());
     assert!((d["expires_at"].as_i64().unwrap() - s.clock() - LONG).abs() <= 5);
-    assert!(common::scopes(&d).contains(&"email".to_string()));
+    assert!(crate::harness::scopes(&d).contains(&"email".to_string()));
 }
 
 #[test]
@@ -203,7 +200,7 @@ fn event_commands_end_the_right_tokens() {
     let out = cli(&s, &["app", "reset-secret", "acme"]);
     let secret: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
     assert_eq!(secret["secret"].as_str().unwrap().len(), 32, "{out}");
-    let old = common::app_literal();
+    let old = crate::harness::app_literal();
     assert_eq!(
         s.get_as(&format!("/{ACME}"), &old).body["error"]["code"],
         190

@@ -1,12 +1,9 @@
 //! Page settings (`POST /{page-id}`), call-to-action buttons (`/{page-id}/call_to_actions`) and
 //! Instant Articles (`/{page-id}/instant_articles`) through HTTP, with the policy's refusals for
 //! each (spec §3).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
-use common::world::*;
-use common::{send, with_token, Body, Resp, Server};
+use crate::harness::world::*;
+use crate::harness::{send, with_token, Body, Resp, Server};
 use serde_json::json;
 
 const NEED_PAGE_TOKEN: &str = "(#210) A page access token is required to request this resource.";

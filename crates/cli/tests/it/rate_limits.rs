@@ -2,11 +2,8 @@
 //! and 32 under bounded bursts, and the sliding hour on the virtual clock.
 //!
 //! The fixture app `tight` allows 30 calls an hour, 10 per person and 5 per Page.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
-use common::{fixture, Resp, Sandbox, Server};
+use crate::harness::{fixture, Resp, Sandbox, Server};
 use serde_json::{json, Value};
 
 const TIGHT: &str = "1000000000000031";

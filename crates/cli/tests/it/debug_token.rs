@@ -1,11 +1,8 @@
 //! `GET /debug_token` (spec §2.4): every field for USER, PAGE and APP tokens, and the HTTP 200
 //! answers for tokens that do not work.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
-use common::world::*;
-use common::{app_literal, assert_expired_message, Server};
+use crate::harness::world::*;
+use crate::harness::{app_literal, assert_expired_message, Server};
 use serde_json::{json, Value};
 
 fn keys(v: &Value) -> Vec<&str> {

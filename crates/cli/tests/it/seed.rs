@@ -1,12 +1,9 @@
 //! `graphtoken seed` and `serve --seed` (docs/seed.md): idempotent, one transaction, and
 //! errors that name the file, the line and the problem.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
 
 use std::path::Path;
 
-use common::{fixture, run, Sandbox, Server};
+use crate::harness::{fixture, run, Sandbox, Server};
 
 /// Every row of every table, as text, in a stable order.
 fn dump(db: &Path) -> Vec<(String, Vec<String>)> {

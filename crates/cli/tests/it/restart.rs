@@ -1,13 +1,10 @@
 //! Durability: a clean stop on SIGTERM, and a restart on the same database keeps every app,
 //! person, Page, grant and token, and the virtual clock's offset.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use common::world::*;
-use common::{app_literal, fixture, Sandbox, Server};
+use crate::harness::world::*;
+use crate::harness::{app_literal, fixture, Sandbox, Server};
 
 fn real_now() -> i64 {
     SystemTime::now()
@@ -18,7 +15,9 @@ fn real_now() -> i64 {
 
 #[test]
 fn sigterm_stops_cleanly() {
-    let s = Server::seeded();
+    // The real process: it is the signal handling that is tested.
+    let sb = Sandbox::new();
+    let s = Server::on(&sb, Some(&fixture("world.toml")));
     let (status, stderr) = s.stop();
     assert!(status.success(), "{status}: {stderr}");
     assert!(stderr.contains("graphtoken stopped"), "{stderr}");

@@ -1,11 +1,8 @@
 //! Who has which task on a Page: `/{page-id}/assigned_users`, the legacy `/{page-id}/roles`,
 //! legacy `perms` before v3.1, and the policy's errors (spec §2.9, §3).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
-use common::world::*;
-use common::Server;
+use crate::harness::world::*;
+use crate::harness::Server;
 use serde_json::json;
 
 /// alice, as a manager of Coffee with pages_manage_metadata.
@@ -228,7 +225,7 @@ fn assigned_users_pages_with_cursors() {
         .expect("next")
         .to_string();
     assert!(next.contains("access_token="), "{next}");
-    let second = common::send(ureq::get(&next), common::Body::None);
+    let second = crate::harness::send(ureq::get(&next), crate::harness::Body::None);
     assert_eq!(second.status, 200, "{}", second.text);
     assert_ne!(second.body["data"][0]["id"], first.body["data"][0]["id"]);
     assert!(
@@ -271,7 +268,7 @@ fn roles_page_with_cursors_in_ascending_id_order() {
         };
         assert!(next.contains("access_token="), "{next}");
         assert!(next.contains("/roles?"), "{next}");
-        r = common::send(ureq::get(next), common::Body::None);
+        r = crate::harness::send(ureq::get(next), crate::harness::Body::None);
     }
     assert_eq!(seen, all);
 }

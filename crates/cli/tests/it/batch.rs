@@ -1,10 +1,7 @@
 //! Batch requests (spec §8): `POST /` with `batch=[...]`, against the real binary.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
-use common::world::*;
-use common::{enc, Resp, Server};
+use crate::harness::world::*;
+use crate::harness::{enc, Resp, Server};
 use serde_json::{json, Value};
 
 /// `POST <path>` with `batch` and the other form fields.

@@ -1,0 +1,35 @@
+//! graphtoken's integration tests, one binary: each module is one area of the Graph API, the
+//! admin API, the login dialog or the CLI. `harness` starts servers (in this process, on the
+//! router, for protocol tests; as the real `graphtoken` binary where the process matters) and
+//! holds the HTTP helpers.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod harness;
+
+mod admin_api;
+mod admin_cli;
+mod asid;
+mod batch;
+mod content;
+mod conventions;
+mod debug_token;
+mod demo;
+mod dialog;
+mod expansion;
+mod faults;
+mod insights;
+mod invalidation;
+mod messaging;
+mod multi;
+mod nodes;
+mod oauth;
+mod page_roles;
+mod page_settings;
+mod policy_matrix;
+mod psids;
+mod rate_limits;
+mod restart;
+mod seed;
+mod seed_content;
+mod test_users;
+mod tokens;
