@@ -25,9 +25,19 @@ def main():
     headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
 
     def call(path, body):
-        conn.request("POST", path, json.dumps(body), headers)
-        r = conn.getresponse()
-        data = r.read()
+        nonlocal conn
+        for attempt in range(2):
+            try:
+                conn.request("POST", path, json.dumps(body), headers)
+                r = conn.getresponse()
+                data = r.read()
+                break
+            except (ConnectionError, http.client.HTTPException):
+                # The server may close a keep-alive connection between calls: open a new one.
+                conn.close()
+                conn = http.client.HTTPConnection(u.hostname, u.port, timeout=10)
+                if attempt:
+                    raise
         if r.status != 200:
             sys.exit(f"{path}: HTTP {r.status} {data[:200]!r}")
         return json.loads(data)

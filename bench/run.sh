@@ -5,6 +5,7 @@
 #
 #   bench/run.sh                 # TOKENS=100000 DUR=8 PROFILE=2:64 ROUNDS=3
 #   TOKENS=20000 DUR=5 ROUNDS=1 bench/run.sh
+#   BIN=/path/to/graphtoken bench/run.sh   # measure a build made elsewhere
 #
 # Prints a markdown table and writes it to bench/logs/latest.md (raw wrk output beside it).
 set -euo pipefail
@@ -30,8 +31,12 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 command -v wrk >/dev/null || { log "installing wrk"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
-log "building graphtoken (release)"
-(cd "$ROOT" && cargo build --release -q --bin graphtoken)
+BIN="${BIN:-}"
+if [ -z "$BIN" ]; then
+  log "building graphtoken (release)"
+  (cd "$ROOT" && cargo build --release -q --bin graphtoken)
+  BIN="$ROOT/target/release/graphtoken"
+fi
 log "building the axum baseline (release, target dir bench/target-baseline)"
 CARGO_TARGET_DIR="$HERE/target-baseline" cargo build --release -q --locked --manifest-path "$PEERS/axum-baseline/Cargo.toml"
 
@@ -72,7 +77,7 @@ wait_http "http://127.0.0.1:$port/hello" || { log "axum baseline did not start";
 curl -s "http://127.0.0.1:$port/tokens?n=$TOKENS" >"$RUN/axum_tokens.txt"
 
 port=$(free_port)
-"$ROOT/target/release/graphtoken" serve --listen "127.0.0.1:$port" --db "sqlite://$RUN/bench.db" \
+"$BIN" serve --listen "127.0.0.1:$port" --db "sqlite://$RUN/bench.db" \
   --seed "$HERE/world.toml" --admin-key bench-admin-key >"$LOGS/graphtoken.out" 2>"$LOGS/graphtoken.log" &
 PIDS+=($!); gpid=$!; gurl="http://127.0.0.1:$port/me"
 wait_http "http://127.0.0.1:$port/healthz" || { log "graphtoken did not start"; exit 1; }

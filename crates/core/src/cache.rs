@@ -15,6 +15,8 @@ use std::sync::{Arc, RwLock};
 
 use indexmap::IndexMap;
 
+use crate::model::SessionId;
+
 const SHARDS: usize = 16;
 
 struct Entry<V> {
@@ -207,9 +209,9 @@ impl ShardKey for u64 {
     }
 }
 
-impl ShardKey for i64 {
+impl ShardKey for SessionId {
     fn shard(&self) -> usize {
-        (*self as u64).shard()
+        (self.0 as u64).shard()
     }
 }
 

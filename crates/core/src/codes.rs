@@ -5,7 +5,7 @@
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::model::{Id, TokenHash, Unix};
+use crate::model::{Id, SessionId, TokenHash, Unix};
 use crate::token::{self, RandomError};
 
 /// How long a dialog or client code can be redeemed (spec §2.2: about ten minutes).
@@ -151,7 +151,7 @@ pub struct AuthCode {
     pub pkce: Option<Pkce>,
     /// The session the code's token belongs to: for client codes, the long-lived token's; for
     /// dialog codes, the one started when the code was first redeemed (so a reuse can end it).
-    pub session_id: Option<i64>,
+    pub session_id: Option<SessionId>,
     pub created_at: Unix,
     pub expires_at: Unix,
     /// When it was first redeemed; a second redemption is refused (and ends `session_id`).

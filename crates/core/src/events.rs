@@ -11,17 +11,21 @@
 
 use std::sync::{Arc, RwLock};
 
-use crate::model::{Id, Reason, TokenHash, Unix};
+use crate::model::{Id, Reason, SessionId, TokenHash, Unix};
 
 /// A change of state. The closed catalogue of everything graphtoken writes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Event {
     // ---- sessions and tokens ------------------------------------------------------------
     /// A person logged in to an app: a new session with its first user token.
-    SessionStarted { session: i64, user: Id, app: Id },
+    SessionStarted {
+        session: SessionId,
+        user: Id,
+        app: Id,
+    },
     /// Another token in a session: a long-lived exchange, a client code's token, a Page token.
     TokenIssued {
-        session: i64,
+        session: SessionId,
         user: Id,
         app: Id,
         page: Option<Id>,
@@ -30,7 +34,7 @@ pub enum Event {
     /// for `reason`.
     SessionsEnded {
         user: Id,
-        sessions: Vec<i64>,
+        sessions: Vec<SessionId>,
         reason: Reason,
     },
     /// Tokens ended one by one (a logout ends the short-lived ones and their Page tokens).
@@ -49,7 +53,7 @@ pub enum Event {
     AppUninstalled {
         user: Id,
         app: Id,
-        sessions: Vec<i64>,
+        sessions: Vec<SessionId>,
         reason: Reason,
         notify: Option<Callback>,
     },
@@ -60,7 +64,7 @@ pub enum Event {
     /// The person's record changed (name, account status).
     PersonChanged { user: Id },
     /// A new password: the person's sessions in every app ended (460).
-    PasswordChanged { user: Id, sessions: Vec<i64> },
+    PasswordChanged { user: Id, sessions: Vec<SessionId> },
     /// A test user was made for an app.
     TestUserCreated { user: Id, app: Id },
     /// The person and everything of theirs are gone: their grants with `apps`, their tasks on

@@ -318,11 +318,21 @@ pub struct Invalidation {
     pub reason: Reason,
 }
 
+/// A login session's number (the store assigns them in increasing order).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SessionId(pub i64);
+
+impl std::fmt::Display for SessionId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
 /// One login of a person to an app. User tokens come from a session and Page tokens from those;
 /// invalidating the session invalidates everything derived from it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Session {
-    pub id: i64,
+    pub id: SessionId,
     pub user_id: Id,
     pub app_id: Id,
     pub created_at: Unix,
@@ -355,7 +365,7 @@ pub struct TokenRecord {
     pub app_id: Id,
     pub user_id: Id,
     pub page_id: Option<Id>,
-    pub session_id: i64,
+    pub session_id: SessionId,
     /// For Page tokens: the user token they were derived from.
     pub parent: Option<TokenHash>,
     pub long_lived: bool,

@@ -282,7 +282,8 @@ mod tests {
     use super::*;
     use crate::auth::LoadedToken;
     use crate::model::{
-        AccountStatus, App, AppMode, Grant, Page, Platform, Session, StoredKind, TokenRecord, User,
+        AccountStatus, App, AppMode, Grant, Page, Platform, Session, SessionId, StoredKind,
+        TokenRecord, User,
     };
     use crate::store::TokenEntry;
     use crate::tasks::TaskSet;
@@ -325,7 +326,7 @@ mod tests {
             app_id: 1,
             user_id: 2,
             page_id: page,
-            session_id: 1,
+            session_id: SessionId(1),
             parent: None,
             long_lived: true,
             issued_at: 0,
@@ -351,7 +352,7 @@ mod tests {
         Arc::new(LoadedToken {
             entry: Arc::new(TokenEntry { token, asid: 3 }),
             session: Arc::new(Session {
-                id: 1,
+                id: SessionId(1),
                 user_id: 2,
                 app_id: 1,
                 created_at: 0,

@@ -10,8 +10,8 @@ use crate::codes::{AuthCode, DeviceCode, TestUser, TestUserInsert};
 use crate::content::{Comment, Post};
 use crate::messaging::{Conversation, Message};
 use crate::model::{
-    AccountStatus, App, Grant, Id, Invalidation, Page, PageTasks, Session, TokenHash, TokenRecord,
-    Unix, User,
+    AccountStatus, App, Grant, Id, Invalidation, Page, PageTasks, Session, SessionId, TokenHash,
+    TokenRecord, Unix, User,
 };
 use crate::tasks::TaskSet;
 
@@ -108,7 +108,7 @@ pub trait TokenStore: Send + Sync {
         user: Id,
         app: Id,
         why: Invalidation,
-    ) -> StoreFuture<'a, (bool, Vec<i64>)>;
+    ) -> StoreFuture<'a, (bool, Vec<SessionId>)>;
 
     /// Invalidates the person's sessions that still work — with `app`, or with every app — and
     /// so every token derived from them. Returns the sessions it ended.
@@ -117,7 +117,7 @@ pub trait TokenStore: Send + Sync {
         user: Id,
         app: Option<Id>,
         why: Invalidation,
-    ) -> StoreFuture<'a, Vec<i64>>;
+    ) -> StoreFuture<'a, Vec<SessionId>>;
 
     /// Invalidates the person's short-lived tokens that still work (user tokens and the Page
     /// tokens derived from them), in every app. Returns their hashes.
@@ -129,10 +129,14 @@ pub trait TokenStore: Send + Sync {
 
     /// Invalidates one session (if it still works) and so every token derived from it. True
     /// when it was working.
-    fn invalidate_session<'a>(&'a self, session: i64, why: Invalidation) -> StoreFuture<'a, bool>;
+    fn invalidate_session<'a>(
+        &'a self,
+        session: SessionId,
+        why: Invalidation,
+    ) -> StoreFuture<'a, bool>;
 
     /// A session by id.
-    fn session<'a>(&'a self, id: i64) -> StoreFuture<'a, Option<Session>>;
+    fn session<'a>(&'a self, id: SessionId) -> StoreFuture<'a, Option<Session>>;
 }
 
 /// The world's directory: apps, people, Pages, grants, Page tasks, app- and page-scoped ids,
@@ -355,7 +359,7 @@ pub trait LoginStore: Send + Sync {
         &'a self,
         hash: TokenHash,
         now: Unix,
-        session: Option<i64>,
+        session: Option<SessionId>,
     ) -> StoreFuture<'a, Option<AuthCode>>;
 
     /// Stores a new device login. False (and nothing stored) when its `user_code` is already

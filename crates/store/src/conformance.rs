@@ -9,7 +9,7 @@ use std::sync::Arc;
 use graphtoken_core::codes::{AuthCode, CodeKind, DeviceCode, DeviceState, Pkce, PkceMethod};
 use graphtoken_core::model::{
     AccountStatus, App, AppMode, AppRole, Grant, Invalidation, Page, PageTasks, Platform,
-    RateLimits, Reason, StoredKind, TokenRecord, User,
+    RateLimits, Reason, SessionId, StoredKind, TokenRecord, User,
 };
 use graphtoken_core::store::{Store, StoreError, StoreResult, WorldRecords};
 use graphtoken_core::tasks::{PageRole, Task, TaskSet};
@@ -302,7 +302,7 @@ pub async fn asids<S: Store>(store: &S) -> StoreResult<()> {
 }
 
 /// A User token record for `session`, distinguished by `n`.
-pub fn user_token(n: u8, session_id: i64, user_id: u64) -> TokenRecord {
+pub fn user_token(n: u8, session_id: SessionId, user_id: u64) -> TokenRecord {
     TokenRecord {
         hash: [n; 32],
         kind: StoredKind::User,
@@ -348,7 +348,7 @@ pub async fn sessions_and_tokens<S: Store>(store: &S) -> StoreResult<()> {
     assert_eq!(session, s1);
     assert_eq!(loaded.asid, 9001);
 
-    let page_token = |n: u8, page: u64, user_id: u64, session_id: i64| TokenRecord {
+    let page_token = |n: u8, page: u64, user_id: u64, session_id: SessionId| TokenRecord {
         kind: StoredKind::Page,
         page_id: Some(page),
         parent: Some(user.hash),
@@ -737,7 +737,7 @@ pub async fn codes<S: Store>(store: &S) -> StoreResult<()> {
     // A second redemption changes nothing, whatever session it names.
     assert_eq!(
         store
-            .redeem_code(dialog.hash, 1200, Some(session.id + 1))
+            .redeem_code(dialog.hash, 1200, Some(SessionId(session.id.0 + 1)))
             .await?,
         Some(used.clone())
     );
@@ -774,7 +774,7 @@ pub async fn codes<S: Store>(store: &S) -> StoreResult<()> {
         reason: Reason::RevokedByApi,
     };
     assert!(!store.invalidate_session(session.id, later).await?);
-    assert!(!store.invalidate_session(9999, why).await?);
+    assert!(!store.invalidate_session(SessionId(9999), why).await?);
     let ended = store
         .session(session.id)
         .await?
@@ -788,7 +788,7 @@ pub async fn codes<S: Store>(store: &S) -> StoreResult<()> {
         Some(Some(why))
     );
     assert_eq!(store.session(other.id).await?, Some(other));
-    assert_eq!(store.session(9999).await?, None);
+    assert_eq!(store.session(SessionId(9999)).await?, None);
     Ok(())
 }
 

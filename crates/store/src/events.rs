@@ -3,7 +3,9 @@
 
 use rusqlite::{params, Connection, TransactionBehavior};
 
-use graphtoken_core::model::{AccountStatus, Id, Invalidation, PageTasks, TokenHash, Unix};
+use graphtoken_core::model::{
+    AccountStatus, Id, Invalidation, PageTasks, SessionId, TokenHash, Unix,
+};
 use graphtoken_core::store::StoreResult;
 use graphtoken_core::tasks::TaskSet;
 
@@ -16,7 +18,7 @@ pub(crate) fn uninstall(
     user: Id,
     app: Id,
     why: Invalidation,
-) -> StoreResult<(bool, Vec<i64>)> {
+) -> StoreResult<(bool, Vec<SessionId>)> {
     let what = "uninstalling the app";
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -37,7 +39,7 @@ pub(crate) fn invalidate_sessions(
     user: Id,
     app: Option<Id>,
     inv: Invalidation,
-) -> StoreResult<Vec<i64>> {
+) -> StoreResult<Vec<SessionId>> {
     let what = "invalidating sessions";
     let mut stmt = conn
         .prepare_cached(
@@ -54,10 +56,10 @@ pub(crate) fn invalidate_sessions(
                 user as i64,
                 app.map(|a| a as i64)
             ],
-            |r| r.get(0),
+            |r| r.get(0).map(SessionId),
         )
         .ctx(what)?
-        .collect::<Result<Vec<i64>, _>>()
+        .collect::<Result<Vec<SessionId>, _>>()
         .ctx(what)?;
     Ok(ended)
 }

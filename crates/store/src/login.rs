@@ -7,7 +7,7 @@ use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
 use graphtoken_core::codes::{
     AuthCode, CodeKind, DeviceCode, DeviceState, Pkce, PkceMethod, TestUser, TestUserInsert,
 };
-use graphtoken_core::model::{Id, Invalidation, Session, TokenHash, Unix, User};
+use graphtoken_core::model::{Id, Invalidation, Session, SessionId, TokenHash, Unix, User};
 use graphtoken_core::store::StoreResult;
 
 use crate::error::Ctx;
@@ -47,7 +47,7 @@ fn code_row(r: &Row) -> rusqlite::Result<AuthCode> {
         user_id: rows::id(r, 3)?,
         redirect_uri: r.get(4)?,
         pkce,
-        session_id: r.get(7)?,
+        session_id: r.get::<_, Option<i64>>(7)?.map(SessionId),
         created_at: r.get(8)?,
         expires_at: r.get(9)?,
         used_at: r.get(10)?,
@@ -124,7 +124,7 @@ pub(crate) fn insert_code(conn: &Connection, c: &AuthCode) -> StoreResult<()> {
         c.redirect_uri,
         c.pkce.as_ref().map(|p| p.method.as_str()),
         c.pkce.as_ref().map(|p| p.challenge.as_str()),
-        c.session_id,
+        c.session_id.map(|s| s.0),
         c.created_at,
         c.expires_at,
         c.used_at
@@ -151,7 +151,7 @@ pub(crate) fn redeem_code(
     conn: &mut Connection,
     hash: &TokenHash,
     now: Unix,
-    session: Option<i64>,
+    session: Option<SessionId>,
 ) -> StoreResult<Option<AuthCode>> {
     let what = "redeeming a code";
     let tx = conn
@@ -164,7 +164,7 @@ pub(crate) fn redeem_code(
              WHERE hash = ?3",
         )
         .ctx(what)?
-        .execute(params![now, session, hash])
+        .execute(params![now, session.map(|s| s.0), hash])
         .ctx(what)?;
     }
     tx.commit().ctx(what)?;
@@ -173,7 +173,7 @@ pub(crate) fn redeem_code(
 
 pub(crate) fn invalidate_session(
     conn: &Connection,
-    session: i64,
+    session: SessionId,
     inv: Invalidation,
 ) -> StoreResult<bool> {
     let what = "invalidating a session";
@@ -183,19 +183,19 @@ pub(crate) fn invalidate_session(
              WHERE id = ?3 AND invalidated_at IS NULL",
         )
         .ctx(what)?
-        .execute(params![inv.at, i64::from(inv.reason.subcode()), session])
+        .execute(params![inv.at, i64::from(inv.reason.subcode()), session.0])
         .ctx(what)?;
     Ok(n > 0)
 }
 
-pub(crate) fn session(conn: &Connection, id: i64) -> StoreResult<Option<Session>> {
+pub(crate) fn session(conn: &Connection, id: SessionId) -> StoreResult<Option<Session>> {
     let what = "loading a session";
     conn.prepare_cached(
         "SELECT id, user_id, app_id, created_at, invalidated_at, invalid_subcode \
          FROM sessions WHERE id = ?1",
     )
     .ctx(what)?
-    .query_row([id], |r| rows::session_at(r, 0))
+    .query_row([id.0], |r| rows::session_at(r, 0))
     .optional()
     .ctx(what)
 }

@@ -5,7 +5,8 @@
 //! most for [`token_entry`], the hot path's cache miss.
 
 use graphtoken_core::model::{
-    App, AppRole, Grant, Id, Page, PageTasks, Session, TokenHash, TokenRecord, Unix, User,
+    App, AppRole, Grant, Id, Page, PageTasks, Session, SessionId, TokenHash, TokenRecord, Unix,
+    User,
 };
 use graphtoken_core::store::{StoreError, StoreResult, TokenEntry};
 use rusqlite::{params, Connection, OptionalExtension, Params, Row};
@@ -237,7 +238,7 @@ pub(crate) fn create_session(
         .execute(params![user as i64, app as i64, at])
         .ctx(what)?;
     Ok(Session {
-        id: conn.last_insert_rowid(),
+        id: SessionId(conn.last_insert_rowid()),
         user_id: user,
         app_id: app,
         created_at: at,
@@ -263,7 +264,7 @@ pub(crate) fn insert_token(conn: &Connection, t: &TokenRecord) -> StoreResult<()
         t.app_id as i64,
         t.user_id as i64,
         t.page_id.map(|p| p as i64),
-        t.session_id,
+        t.session_id.0,
         t.parent,
         t.long_lived,
         t.issued_at,

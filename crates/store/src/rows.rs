@@ -4,7 +4,7 @@
 
 use graphtoken_core::model::{
     AccountStatus, App, AppMode, Grant, Id, Invalidation, Page, PageTasks, Platform, RateLimits,
-    Reason, Session, StoredKind, TokenRecord, User,
+    Reason, Session, SessionId, StoredKind, TokenRecord, User,
 };
 use graphtoken_core::store::StoreResult;
 use graphtoken_core::tasks::TaskSet;
@@ -154,7 +154,7 @@ pub(crate) fn grant(r: &Row) -> rusqlite::Result<Grant> {
 /// invalid_subcode`) start at column `o` (after a join).
 pub(crate) fn session_at(r: &Row, o: usize) -> rusqlite::Result<Session> {
     Ok(Session {
-        id: r.get(o)?,
+        id: SessionId(r.get(o)?),
         user_id: id(r, o + 1)?,
         app_id: id(r, o + 2)?,
         created_at: r.get(o + 3)?,
@@ -175,7 +175,7 @@ pub(crate) fn token(r: &Row) -> rusqlite::Result<TokenRecord> {
         app_id: id(r, 2)?,
         user_id: id(r, 3)?,
         page_id: opt_id(r, 4)?,
-        session_id: r.get(5)?,
+        session_id: SessionId(r.get(5)?),
         parent: r.get(6)?,
         long_lived: r.get(7)?,
         issued_at: r.get(8)?,

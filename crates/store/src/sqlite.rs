@@ -16,8 +16,8 @@ use graphtoken_core::content::{CallToAction, InstantArticle, PageInfo};
 use graphtoken_core::content::{Comment, Post};
 use graphtoken_core::messaging::{Conversation, Message};
 use graphtoken_core::model::{
-    AccountStatus, App, Grant, Id, Invalidation, Page, PageTasks, Session, TokenHash, TokenRecord,
-    Unix, User,
+    AccountStatus, App, Grant, Id, Invalidation, Page, PageTasks, Session, SessionId, TokenHash,
+    TokenRecord, Unix, User,
 };
 use graphtoken_core::store::{
     ContentStore, DeviceUpdate, DirectoryStore, GrantUpdate, LoginStore, Store, StoreError,
@@ -217,7 +217,7 @@ impl TokenStore for SqliteStore {
         user: Id,
         app: Id,
         why: Invalidation,
-    ) -> StoreFuture<'a, (bool, Vec<i64>)> {
+    ) -> StoreFuture<'a, (bool, Vec<SessionId>)> {
         Box::pin(async move {
             self.write(move |c| events::uninstall(c, user, app, why))
                 .await
@@ -229,7 +229,7 @@ impl TokenStore for SqliteStore {
         user: Id,
         app: Option<Id>,
         why: Invalidation,
-    ) -> StoreFuture<'a, Vec<i64>> {
+    ) -> StoreFuture<'a, Vec<SessionId>> {
         Box::pin(async move {
             self.write(move |c| events::invalidate_sessions(c, user, app, why))
                 .await
@@ -265,14 +265,18 @@ impl TokenStore for SqliteStore {
         Box::pin(async move { self.read(move |c| queries::token_entry(c, &hash)).await })
     }
 
-    fn invalidate_session<'a>(&'a self, session: i64, why: Invalidation) -> StoreFuture<'a, bool> {
+    fn invalidate_session<'a>(
+        &'a self,
+        session: SessionId,
+        why: Invalidation,
+    ) -> StoreFuture<'a, bool> {
         Box::pin(async move {
             self.write(move |c| login::invalidate_session(c, session, why))
                 .await
         })
     }
 
-    fn session<'a>(&'a self, id: i64) -> StoreFuture<'a, Option<Session>> {
+    fn session<'a>(&'a self, id: SessionId) -> StoreFuture<'a, Option<Session>> {
         Box::pin(async move { self.read(move |c| login::session(c, id)).await })
     }
 }
@@ -646,7 +650,7 @@ impl LoginStore for SqliteStore {
         &'a self,
         hash: TokenHash,
         now: Unix,
-        session: Option<i64>,
+        session: Option<SessionId>,
     ) -> StoreFuture<'a, Option<AuthCode>> {
         Box::pin(async move {
             self.write(move |c| login::redeem_code(c, &hash, now, session))

@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 use crate::auth::Principal;
 use crate::codes::{self, AuthCode, CodeKind, PkceMethod};
 use crate::error::GraphError;
-use crate::model::{App, Reason};
+use crate::model::{App, Reason, SessionId};
 use crate::request::{GraphRequest, Params};
 use crate::services::Services;
 use crate::token;
@@ -157,7 +157,7 @@ async fn reused(g: &Services, first: &AuthCode) -> GraphError {
     GraphError::code_used()
 }
 
-async fn end_session(g: &Services, session: i64) -> Result<(), GraphError> {
+async fn end_session(g: &Services, session: SessionId) -> Result<(), GraphError> {
     g.end_session(session, Reason::RevokedByApi)
         .await
         .map(|_| ())

@@ -12,12 +12,12 @@ use std::sync::Arc;
 use crate::cache::{Cache, ShardKey};
 use crate::error::GraphError;
 use crate::events::{Event, Subscriber};
-use crate::model::{App, Grant, Id, Page, PageTasks, Session, TokenHash, User};
+use crate::model::{App, Grant, Id, Page, PageTasks, Session, SessionId, TokenHash, User};
 use crate::store::{StoreResult, TokenEntry};
 
 pub(crate) struct Caches {
     pub(crate) tokens: Cache<TokenHash, TokenEntry>,
-    pub(crate) sessions: Cache<i64, Session>,
+    pub(crate) sessions: Cache<SessionId, Session>,
     pub(crate) apps: Cache<Id, App>,
     pub(crate) users: Cache<Id, User>,
     /// `(user, app)` → the grant, or none (absence is cached too).
@@ -98,7 +98,7 @@ impl Subscriber for Caches {
 }
 
 impl Caches {
-    fn drop_sessions(&self, sessions: &[i64]) {
+    fn drop_sessions(&self, sessions: &[SessionId]) {
         for s in sessions {
             self.sessions.remove(s);
         }
@@ -134,7 +134,7 @@ mod tests {
 
     fn session(id: i64) -> Session {
         Session {
-            id,
+            id: SessionId(id),
             user_id: 1,
             app_id: 2,
             created_at: 0,
@@ -150,7 +150,7 @@ mod tests {
                 app_id: 2,
                 user_id: 1,
                 page_id: None,
-                session_id: 7,
+                session_id: SessionId(7),
                 parent: None,
                 long_lived: false,
                 issued_at: 0,
@@ -166,18 +166,21 @@ mod tests {
     fn an_ended_session_drops_that_session_only() {
         let c = Caches::default();
         for id in [7, 8] {
-            c.sessions
-                .put(id, Arc::new(session(id)), c.sessions.ticket(&id));
+            c.sessions.put(
+                SessionId(id),
+                Arc::new(session(id)),
+                c.sessions.ticket(&SessionId(id)),
+            );
         }
         c.tokens
             .put([1; 32], Arc::new(entry(1)), c.tokens.ticket(&[1; 32]));
         c.on(&Event::SessionsEnded {
             user: 1,
-            sessions: vec![7],
+            sessions: vec![SessionId(7)],
             reason: Reason::PasswordChanged,
         });
-        assert!(c.sessions.get(&7).is_none());
-        assert!(c.sessions.get(&8).is_some());
+        assert!(c.sessions.get(&SessionId(7)).is_none());
+        assert!(c.sessions.get(&SessionId(8)).is_some());
         // The token's entry holds no session state: it stays.
         assert!(c.tokens.get(&[1; 32]).is_some());
     }

@@ -7,7 +7,7 @@ use super::Services;
 use crate::codes::{AuthCode, CodeKind, DeviceCode, DeviceState};
 use crate::error::GraphError;
 use crate::events::{Event, LoginStep};
-use crate::model::{Id, TokenHash, Unix};
+use crate::model::{Id, SessionId, TokenHash, Unix};
 
 impl Services {
     /// Stores a new dialog or client code.
@@ -36,7 +36,7 @@ impl Services {
         &self,
         hash: TokenHash,
         now: Unix,
-        session: Option<i64>,
+        session: Option<SessionId>,
     ) -> Result<Option<AuthCode>, GraphError> {
         let before = self.store.redeem_code(hash, now, session).await?;
         if let Some(c) = before.as_ref().filter(|c| c.used_at.is_none()) {

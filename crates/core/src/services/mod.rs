@@ -41,7 +41,7 @@ use crate::clock::{Clock, VirtualClock};
 use crate::error::GraphError;
 use crate::events::{Bus, Event, Subscriber};
 use crate::exec::{Blocking, Inline};
-use crate::model::{App, Grant, Id, Page, PageTasks, Session, Unix, User};
+use crate::model::{App, Grant, Id, Page, PageTasks, Session, SessionId, Unix, User};
 use crate::ratelimit::RateLimiter;
 use crate::signin::Throttle;
 use crate::store::{Store, StoreError};
@@ -171,7 +171,7 @@ impl Services {
     }
 
     /// A login session by id, through the cache.
-    pub async fn session(&self, id: i64) -> Result<Option<Arc<Session>>, GraphError> {
+    pub async fn session(&self, id: SessionId) -> Result<Option<Arc<Session>>, GraphError> {
         through(&self.caches.sessions, id, || self.store.session(id)).await
     }
 

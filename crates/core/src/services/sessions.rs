@@ -6,7 +6,7 @@ use serde_json::json;
 use super::Services;
 use crate::error::GraphError;
 use crate::events::{Callback, Event};
-use crate::model::{AccountStatus, App, Grant, Id, Invalidation, Reason};
+use crate::model::{AccountStatus, App, Grant, Id, Invalidation, Reason, SessionId};
 use crate::permissions::PUBLIC_PROFILE;
 use crate::signed_request;
 use crate::token;
@@ -167,7 +167,11 @@ impl Services {
 
     /// One session ends (a code used twice: 466), and every token derived from it. True when
     /// it was working.
-    pub async fn end_session(&self, session: i64, reason: Reason) -> Result<bool, GraphError> {
+    pub async fn end_session(
+        &self,
+        session: SessionId,
+        reason: Reason,
+    ) -> Result<bool, GraphError> {
         let Some(s) = self.store.session(session).await? else {
             return Ok(false);
         };
