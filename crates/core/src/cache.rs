@@ -15,7 +15,7 @@ use std::sync::{Arc, RwLock};
 
 use indexmap::IndexMap;
 
-use crate::model::SessionId;
+use crate::model::{AppId, PageId, SessionId, UserId};
 
 const SHARDS: usize = 16;
 
@@ -218,6 +218,30 @@ impl ShardKey for SessionId {
 impl ShardKey for (u64, u64) {
     fn shard(&self) -> usize {
         (self.0 ^ self.1.rotate_left(17) ^ (self.0 >> 7)) as usize
+    }
+}
+
+/// Ids shard by their number.
+macro_rules! shard_by_number {
+    ($($t:ty),*) => {$(
+        impl ShardKey for $t {
+            fn shard(&self) -> usize {
+                self.0.shard()
+            }
+        }
+    )*};
+}
+shard_by_number!(AppId, UserId, PageId);
+
+impl ShardKey for (UserId, AppId) {
+    fn shard(&self) -> usize {
+        (self.0 .0, self.1 .0).shard()
+    }
+}
+
+impl ShardKey for (PageId, UserId) {
+    fn shard(&self) -> usize {
+        (self.0 .0, self.1 .0).shard()
     }
 }
 

@@ -5,7 +5,7 @@
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::model::{Id, SessionId, TokenHash, Unix};
+use crate::model::{AppId, SessionId, TokenHash, Unix, UserId};
 use crate::token::{self, RandomError};
 
 /// How long a dialog or client code can be redeemed (spec §2.2: about ten minutes).
@@ -144,8 +144,8 @@ impl CodeKind {
 pub struct AuthCode {
     pub hash: TokenHash,
     pub kind: CodeKind,
-    pub app_id: Id,
-    pub user_id: Id,
+    pub app_id: AppId,
+    pub user_id: UserId,
     /// The exact `redirect_uri` it was issued for; redemption must send the same.
     pub redirect_uri: String,
     pub pkce: Option<Pkce>,
@@ -163,8 +163,8 @@ impl AuthCode {
     /// string to hand out and its record (without PKCE or session; set them as needed).
     pub fn issue(
         kind: CodeKind,
-        app_id: Id,
-        user_id: Id,
+        app_id: AppId,
+        user_id: UserId,
         redirect_uri: &str,
         now: Unix,
     ) -> Result<(String, AuthCode), RandomError> {
@@ -192,7 +192,7 @@ pub struct DeviceCode {
     pub hash: TokenHash,
     /// What the person types at `/device` (stored as it is: short-lived and single use).
     pub user_code: String,
-    pub app_id: Id,
+    pub app_id: AppId,
     pub scopes: Vec<String>,
     pub created_at: Unix,
     pub expires_at: Unix,
@@ -206,7 +206,7 @@ pub enum DeviceState {
     /// Nobody has answered yet.
     Pending,
     /// The person approved; the next poll gets the token.
-    Approved { user_id: Id },
+    Approved { user_id: UserId },
     /// The person cancelled.
     Denied,
     /// The token was handed out; the code is spent.
@@ -216,8 +216,8 @@ pub enum DeviceState {
 /// A test user (spec §2.10): a person owned by one app, made through the Graph API.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TestUser {
-    pub user_id: Id,
-    pub app_id: Id,
+    pub user_id: UserId,
+    pub app_id: AppId,
     pub created_at: Unix,
 }
 

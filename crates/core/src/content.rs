@@ -4,17 +4,17 @@
 //! A post's public id is `<page-id>_<post-id>`, a comment's `<post-id>_<comment-id>`; the store
 //! numbers both in creation order, so newer content has larger ids.
 
-use crate::model::{Id, Unix};
+use crate::model::{AppId, Id, PageId, Unix, UserId};
 
 /// A post on a Page, published as the Page.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Post {
     /// The post's own number (the part after `_`); assigned by the store on insert.
     pub id: Id,
-    pub page_id: Id,
+    pub page_id: PageId,
     /// The app whose token created it (development-mode apps' content is visible only to
     /// people with a role on the app, spec §4).
-    pub app_id: Option<Id>,
+    pub app_id: Option<AppId>,
     pub message: String,
     pub link: Option<String>,
     pub published: bool,
@@ -35,7 +35,7 @@ pub enum Author {
     /// The Page itself (a reply made with a Page token).
     Page,
     /// A person (a follower's comment, added through the admin API or a seed).
-    User(Id),
+    User(UserId),
 }
 
 /// A comment on a post.
@@ -45,7 +45,7 @@ pub struct Comment {
     pub id: Id,
     pub post_id: Id,
     /// The app whose token wrote it; `None` for people's comments made on Facebook itself.
-    pub app_id: Option<Id>,
+    pub app_id: Option<AppId>,
     pub author: Author,
     pub message: String,
     pub hidden: bool,
@@ -73,13 +73,13 @@ pub struct PageInfo {
 pub struct CallToAction {
     /// Assigned by the store on insert.
     pub id: Id,
-    pub page_id: Id,
+    pub page_id: PageId,
     /// `BOOK_NOW`, `CALL_NOW`, ...
     pub kind: String,
     pub web_url: Option<String>,
     pub created_at: Unix,
     /// The app it was made through (development-mode visibility).
-    pub app_id: Option<Id>,
+    pub app_id: Option<AppId>,
 }
 
 /// An Instant Article of a Page.
@@ -87,12 +87,12 @@ pub struct CallToAction {
 pub struct InstantArticle {
     /// Assigned by the store on insert.
     pub id: Id,
-    pub page_id: Id,
+    pub page_id: PageId,
     pub html_source: String,
     pub published: bool,
     pub created_at: Unix,
     /// The app it was made through (development-mode visibility).
-    pub app_id: Option<Id>,
+    pub app_id: Option<AppId>,
 }
 
 /// What an id with an underscore names: `(<left>, <right>)`, both numbers.

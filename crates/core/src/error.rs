@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde_json::{json, Map, Value};
 
-use crate::model::{Id, Reason, Unix};
+use crate::model::{AppId, Asid, Reason, Unix};
 use crate::timefmt;
 
 /// A Graph API error: what the server renders as `{"error":{...}}`.
@@ -109,7 +109,7 @@ impl GraphError {
     }
     /// A token or its session was invalidated for `reason` (spec §6, §7): code 190 with the
     /// reason's subcode and Facebook's message for it. `user` is the app-scoped id.
-    pub fn invalidated(reason: Reason, app: Id, user: Id) -> Self {
+    pub fn invalidated(reason: Reason, app: AppId, user: Asid) -> Self {
         let message = match reason {
             Reason::AppNotAuthorized => format!(
                 "Error validating access token: The user has not authorized application {app}."

@@ -11,7 +11,7 @@
 
 use std::sync::{Arc, RwLock};
 
-use crate::model::{Id, Reason, SessionId, TokenHash, Unix};
+use crate::model::{AppId, Id, PageId, Reason, SessionId, TokenHash, Unix, UserId};
 
 /// A change of state. The closed catalogue of everything graphtoken writes.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -20,26 +20,26 @@ pub enum Event {
     /// A person logged in to an app: a new session with its first user token.
     SessionStarted {
         session: SessionId,
-        user: Id,
-        app: Id,
+        user: UserId,
+        app: AppId,
     },
     /// Another token in a session: a long-lived exchange, a client code's token, a Page token.
     TokenIssued {
         session: SessionId,
-        user: Id,
-        app: Id,
-        page: Option<Id>,
+        user: UserId,
+        app: AppId,
+        page: Option<PageId>,
     },
     /// Sessions ended (a security reset, a reused code): every token derived from them fails
     /// for `reason`.
     SessionsEnded {
-        user: Id,
+        user: UserId,
         sessions: Vec<SessionId>,
         reason: Reason,
     },
     /// Tokens ended one by one (a logout ends the short-lived ones and their Page tokens).
     TokensEnded {
-        user: Id,
+        user: UserId,
         tokens: Vec<TokenHash>,
         reason: Reason,
     },
@@ -47,48 +47,55 @@ pub enum Event {
     // ---- grants -------------------------------------------------------------------------
     /// What the person granted or declined to the app changed (a login, a consent, a revoked
     /// permission).
-    GrantChanged { user: Id, app: Id },
+    GrantChanged { user: UserId, app: AppId },
     /// The app was uninstalled for the person: the grant is gone and the sessions with the app
     /// ended for `reason`. `notify` is the deauthorize callback the app gets, if any.
     AppUninstalled {
-        user: Id,
-        app: Id,
+        user: UserId,
+        app: AppId,
         sessions: Vec<SessionId>,
         reason: Reason,
         notify: Option<Callback>,
     },
     /// The person asked the app to delete their data: the app's data-deletion URL is called.
-    DataDeletionRequested { user: Id, app: Id, notify: Callback },
+    DataDeletionRequested {
+        user: UserId,
+        app: AppId,
+        notify: Callback,
+    },
 
     // ---- people -------------------------------------------------------------------------
     /// The person's record changed (name, account status).
-    PersonChanged { user: Id },
+    PersonChanged { user: UserId },
     /// A new password: the person's sessions in every app ended (460).
-    PasswordChanged { user: Id, sessions: Vec<SessionId> },
+    PasswordChanged {
+        user: UserId,
+        sessions: Vec<SessionId>,
+    },
     /// A test user was made for an app.
-    TestUserCreated { user: Id, app: Id },
+    TestUserCreated { user: UserId, app: AppId },
     /// The person and everything of theirs are gone: their grants with `apps`, their tasks on
     /// `pages`.
     PersonDeleted {
-        user: Id,
-        apps: Vec<Id>,
-        pages: Vec<Id>,
+        user: UserId,
+        apps: Vec<AppId>,
+        pages: Vec<PageId>,
     },
 
     // ---- apps and Pages -----------------------------------------------------------------
     /// A new app secret: every app token of the old one stops working.
-    AppSecretReset { app: Id },
+    AppSecretReset { app: AppId },
     /// A person's tasks on a Page changed.
-    PageTasksChanged { page: Id, user: Id },
+    PageTasksChanged { page: PageId, user: UserId },
     /// A Page's own record or settings changed.
-    PageChanged { page: Id },
+    PageChanged { page: PageId },
     /// A seed world was written: everything it names may have changed.
     WorldApplied(Box<Touched>),
 
     // ---- Page content ---------------------------------------------------------------------
     /// A post, comment, message, button or article of a Page was made, changed or deleted.
     ContentChanged {
-        page: Id,
+        page: PageId,
         item: Item,
         change: Change,
     },
@@ -96,7 +103,7 @@ pub enum Event {
     // ---- login flows ----------------------------------------------------------------------
     /// A step of a login flow that left a record behind (a code issued or redeemed, a device
     /// login started, polled or answered).
-    Login { app: Id, step: LoginStep },
+    Login { app: AppId, step: LoginStep },
 
     // ---- the emulator ---------------------------------------------------------------------
     /// The virtual clock was moved: `offset` seconds from real time.
@@ -106,13 +113,11 @@ pub enum Event {
 /// What a seed world wrote.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Touched {
-    pub apps: Vec<Id>,
-    pub users: Vec<Id>,
-    pub pages: Vec<Id>,
-    /// `(user, app)`.
-    pub grants: Vec<(Id, Id)>,
-    /// `(page, user)`.
-    pub tasks: Vec<(Id, Id)>,
+    pub apps: Vec<AppId>,
+    pub users: Vec<UserId>,
+    pub pages: Vec<PageId>,
+    pub grants: Vec<(UserId, AppId)>,
+    pub tasks: Vec<(PageId, UserId)>,
 }
 
 /// A piece of Page content, by its number.
@@ -134,12 +139,12 @@ pub enum Change {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LoginStep {
-    CodeIssued { user: Id },
-    CodeRedeemed { user: Id },
-    ClientCodeIssued { user: Id },
+    CodeIssued { user: UserId },
+    CodeRedeemed { user: UserId },
+    ClientCodeIssued { user: UserId },
     DeviceLoginStarted,
     DeviceLoginPolled,
-    DeviceLoginAnswered { user: Id, approved: bool },
+    DeviceLoginAnswered { user: UserId, approved: bool },
 }
 
 /// A form post an event makes to an app (spec §7): the deauthorize callback or the
@@ -237,8 +242,11 @@ mod tests {
         let (a, b) = (Arc::new(Seen::default()), Arc::new(Seen::default()));
         bus.subscribe(a.clone());
         bus.subscribe(b.clone());
-        let e1 = Event::GrantChanged { user: 1, app: 2 };
-        let e2 = Event::AppSecretReset { app: 2 };
+        let e1 = Event::GrantChanged {
+            user: UserId(1),
+            app: AppId(2),
+        };
+        let e2 = Event::AppSecretReset { app: AppId(2) };
         bus.publish(&e1);
         bus.publish(&e2);
         assert_eq!(*a.0.lock().unwrap(), vec![e1.clone(), e2.clone()]);

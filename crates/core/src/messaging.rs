@@ -5,14 +5,14 @@
 //! A conversation's public id is `t_<n>`, a message's `m_<n>`; the store numbers both in
 //! creation order.
 
-use crate::model::{Id, Unix};
+use crate::model::{AppId, Id, PageId, Unix, UserId};
 
 /// A conversation between a Page and one person.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Conversation {
     pub id: Id,
-    pub page_id: Id,
-    pub user_id: Id,
+    pub page_id: PageId,
+    pub user_id: UserId,
     /// When the newest message arrived (or the conversation started).
     pub updated_at: Unix,
     pub message_count: u64,
@@ -36,7 +36,7 @@ pub struct Message {
     /// True when the Page sent it (Send API), false when the person did.
     pub from_page: bool,
     /// The app whose token sent it; `None` for people's messages.
-    pub app_id: Option<Id>,
+    pub app_id: Option<AppId>,
     pub text: String,
     pub created_at: Unix,
 }

@@ -1,11 +1,62 @@
 //! The records graphtoken keeps: apps, people, Pages, grants, login sessions and tokens.
 //!
-//! Ids are numeric (`u64`) everywhere inside; they become strings only at the Graph edge.
+//! Ids are 64-bit numbers inside and strings only at the Graph edge. Each kind of id has its own
+//! type ([`AppId`], [`UserId`], [`PageId`], [`Asid`], [`Psid`], [`SessionId`]), so that the
+//! compiler refuses an app-scoped id where a page-scoped one belongs; [`Id`] is left for the
+//! numbers of Page content (posts, comments, messages).
 
 use crate::tasks::TaskSet;
 
-/// Facebook app ids, user ids, Page ids and app-scoped ids are all 64-bit numbers.
+/// The number of a piece of Page content (a post, a comment, a message, a button, an article).
 pub type Id = u64;
+
+macro_rules! id_type {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub struct $name(pub u64);
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = std::num::ParseIntError;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                s.parse().map($name)
+            }
+        }
+
+        impl From<u64> for $name {
+            fn from(n: u64) -> Self {
+                $name(n)
+            }
+        }
+    };
+}
+
+id_type!(
+    /// An app's id (`/{app-id}`).
+    AppId
+);
+id_type!(
+    /// A person's own id. Apps never see it: they see the person's app-scoped id.
+    UserId
+);
+id_type!(
+    /// A Page's id (`/{page-id}`).
+    PageId
+);
+id_type!(
+    /// A person's app-scoped id: how one app knows them (`/me`'s `id`, spec §2.11).
+    Asid
+);
+id_type!(
+    /// A person's page-scoped id: how one Page knows them in messaging (spec §2.12).
+    Psid
+);
 /// Unix seconds on the [`crate::clock::Clock`].
 pub type Unix = i64;
 
@@ -97,7 +148,7 @@ pub struct RateLimits {
 /// An app. `secret` and `client_token` are secrets: `Debug` never prints them.
 #[derive(Clone, PartialEq, Eq)]
 pub struct App {
-    pub id: Id,
+    pub id: AppId,
     pub key: Option<String>,
     pub name: String,
     pub secret: String,
@@ -112,7 +163,7 @@ pub struct App {
     pub data_deletion_url: Option<String>,
     /// When the app passed App Review (opens the ASID → PSID migration API for 180 days).
     pub review_approved_at: Option<Unix>,
-    pub roles: Vec<(Id, AppRole)>,
+    pub roles: Vec<(UserId, AppRole)>,
     pub rate_limits: RateLimits,
     /// How many test users the app may have (spec §2.10).
     pub test_user_limit: u32,
@@ -135,7 +186,7 @@ impl std::fmt::Debug for App {
 }
 
 impl App {
-    pub fn role_of(&self, user: Id) -> Option<AppRole> {
+    pub fn role_of(&self, user: UserId) -> Option<AppRole> {
         self.roles
             .iter()
             .filter(|(u, _)| *u == user)
@@ -176,7 +227,7 @@ impl AccountStatus {
 /// A person. Only an argon2id hash of the password is kept.
 #[derive(Clone, PartialEq, Eq)]
 pub struct User {
-    pub id: Id,
+    pub id: UserId,
     pub key: Option<String>,
     pub name: String,
     pub email: Option<String>,
@@ -214,7 +265,7 @@ impl User {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Page {
-    pub id: Id,
+    pub id: PageId,
     pub key: Option<String>,
     pub name: String,
     pub category: String,
@@ -226,8 +277,8 @@ pub struct Page {
 /// so Page tokens minted before a removal never come back to life.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PageTasks {
-    pub page_id: Id,
-    pub user_id: Id,
+    pub page_id: PageId,
+    pub user_id: UserId,
     pub tasks: TaskSet,
     pub since: Unix,
 }
@@ -235,8 +286,8 @@ pub struct PageTasks {
 /// What a person has granted (and declined) to an app. Its existence means the app is installed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Grant {
-    pub user_id: Id,
-    pub app_id: Id,
+    pub user_id: UserId,
+    pub app_id: AppId,
     /// Granted permissions, in the order they were granted; always holds `public_profile`.
     pub granted: Vec<String>,
     pub declined: Vec<String>,
@@ -333,8 +384,8 @@ impl std::fmt::Display for SessionId {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Session {
     pub id: SessionId,
-    pub user_id: Id,
-    pub app_id: Id,
+    pub user_id: UserId,
+    pub app_id: AppId,
     pub created_at: Unix,
     pub invalidated: Option<Invalidation>,
 }
@@ -362,9 +413,9 @@ pub type TokenHash = [u8; 32];
 pub struct TokenRecord {
     pub hash: TokenHash,
     pub kind: StoredKind,
-    pub app_id: Id,
-    pub user_id: Id,
-    pub page_id: Option<Id>,
+    pub app_id: AppId,
+    pub user_id: UserId,
+    pub page_id: Option<PageId>,
     pub session_id: SessionId,
     /// For Page tokens: the user token they were derived from.
     pub parent: Option<TokenHash>,

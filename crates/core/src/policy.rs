@@ -4,7 +4,7 @@
 
 use crate::auth::{Caller, LoadedToken, Principal};
 use crate::error::GraphError;
-use crate::model::{App, AppMode, Id, PageTasks};
+use crate::model::{App, AppId, AppMode, PageId, PageTasks, UserId};
 use crate::permissions::PUBLIC_PROFILE;
 use crate::tasks::Task;
 
@@ -153,7 +153,7 @@ fn missing_task(op: &Operation) -> GraphError {
 /// May `caller` do `op` on Page `page`, given the person's current tasks there?
 pub fn check(
     caller: &Caller,
-    page: Id,
+    page: PageId,
     tasks: Option<&PageTasks>,
     op: &Operation,
 ) -> Result<(), GraphError> {
@@ -195,7 +195,7 @@ pub fn check(
 
 /// Who may read or change a person's grant to the caller's app (`/{user}/permissions`, and
 /// `DELETE` on it): the person's own user token, or the app's token; `(#200)` for anyone else.
-pub fn grant_access(caller: &Caller, user: Id) -> Result<(), GraphError> {
+pub fn grant_access(caller: &Caller, user: UserId) -> Result<(), GraphError> {
     match &caller.principal {
         Principal::User(t) if t.user.id == user => Ok(()),
         Principal::App(_) => Ok(()),
@@ -206,7 +206,7 @@ pub fn grant_access(caller: &Caller, user: Id) -> Result<(), GraphError> {
 /// Who may list a person's Pages (`/{user}/accounts`): only the person's own user token, and
 /// it lists them only with `pages_show_list` (without it the list is empty, as on Facebook).
 /// Returns whether the list has the Pages.
-pub fn pages_access(caller: &Caller, user: Id) -> Result<bool, GraphError> {
+pub fn pages_access(caller: &Caller, user: UserId) -> Result<bool, GraphError> {
     match &caller.principal {
         Principal::User(t) if t.user.id == user => {
             Ok(t.grant.as_ref().is_some_and(|g| g.has("pages_show_list")))
@@ -230,7 +230,7 @@ pub fn page_token_parent<'a>(
 
 /// Whether the caller sees an app's own settings (`deauth_callback_url`): only with the app's
 /// own token.
-pub fn sees_app_settings(caller: &Caller, app: Id) -> bool {
+pub fn sees_app_settings(caller: &Caller, app: AppId) -> bool {
     matches!(&caller.principal, Principal::App(a) if a.id == app)
 }
 
@@ -245,7 +245,7 @@ pub struct Access {
 
 impl Access {
     /// `user`'s access to `app`; `test_user_of_app`: they are one of the app's test users.
-    pub fn of(app: &App, user: Id, test_user_of_app: bool) -> Self {
+    pub fn of(app: &App, user: UserId, test_user_of_app: bool) -> Self {
         Access {
             has_role: app.role_of(user).is_some() || test_user_of_app,
             mode: app.mode,
@@ -282,18 +282,18 @@ mod tests {
     use super::*;
     use crate::auth::LoadedToken;
     use crate::model::{
-        AccountStatus, App, AppMode, Grant, Page, Platform, Session, SessionId, StoredKind,
-        TokenRecord, User,
+        AccountStatus, App, AppId, AppMode, Asid, Grant, Page, PageId, Platform, Session,
+        SessionId, StoredKind, TokenRecord, User, UserId,
     };
     use crate::store::TokenEntry;
     use crate::tasks::TaskSet;
 
-    const PAGE: Id = 7;
-    const OTHER_PAGE: Id = 8;
+    const PAGE: PageId = PageId(7);
+    const OTHER_PAGE: PageId = PageId(8);
 
-    fn loaded(kind: StoredKind, page: Option<Id>, granted: &[&str]) -> Arc<LoadedToken> {
+    fn loaded(kind: StoredKind, page: Option<PageId>, granted: &[&str]) -> Arc<LoadedToken> {
         let app = App {
-            id: 1,
+            id: AppId(1),
             key: None,
             name: "A".into(),
             secret: "s".into(),
@@ -312,7 +312,7 @@ mod tests {
             created_at: 0,
         };
         let user = User {
-            id: 2,
+            id: UserId(2),
             key: None,
             name: "U".into(),
             email: None,
@@ -323,8 +323,8 @@ mod tests {
         let token = TokenRecord {
             hash: [0; 32],
             kind,
-            app_id: 1,
-            user_id: 2,
+            app_id: AppId(1),
+            user_id: UserId(2),
             page_id: page,
             session_id: SessionId(1),
             parent: None,
@@ -335,8 +335,8 @@ mod tests {
             tasks_since: Some(0),
         };
         let grant = Grant {
-            user_id: 2,
-            app_id: 1,
+            user_id: UserId(2),
+            app_id: AppId(1),
             granted: granted.iter().map(|s| s.to_string()).collect(),
             declined: Vec::new(),
             last_login_at: 0,
@@ -350,11 +350,14 @@ mod tests {
             created_at: 0,
         };
         Arc::new(LoadedToken {
-            entry: Arc::new(TokenEntry { token, asid: 3 }),
+            entry: Arc::new(TokenEntry {
+                token,
+                asid: Asid(3),
+            }),
             session: Arc::new(Session {
                 id: SessionId(1),
-                user_id: 2,
-                app_id: 1,
+                user_id: UserId(2),
+                app_id: AppId(1),
                 created_at: 0,
                 invalidated: None,
             }),
@@ -390,7 +393,7 @@ mod tests {
     fn tasks(t: &[Task]) -> PageTasks {
         PageTasks {
             page_id: PAGE,
-            user_id: 2,
+            user_id: UserId(2),
             tasks: TaskSet::of(t),
             since: 0,
         }

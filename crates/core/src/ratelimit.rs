@@ -26,7 +26,7 @@ use std::sync::{Mutex, MutexGuard};
 use crate::auth::Principal;
 use crate::cache::KeyHasher;
 use crate::error::GraphError;
-use crate::model::{App, Id, Unix};
+use crate::model::{App, AppId, Id, PageId, Unix, UserId};
 
 /// Calls per hour for a whole app, unless the app sets `rate_limits.app`.
 pub const DEFAULT_APP: u32 = 20_000;
@@ -72,9 +72,9 @@ pub enum PageVia {
 /// One call to count: its app, and the person and Page it counts against, if any.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Call {
-    pub app: Id,
-    pub user: Option<Id>,
-    pub page: Option<(Id, PageVia)>,
+    pub app: AppId,
+    pub user: Option<UserId>,
+    pub page: Option<(PageId, PageVia)>,
 }
 
 /// The budget a refused call is over.
@@ -96,7 +96,7 @@ pub struct Usage {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PageUsage {
-    pub id: Id,
+    pub id: PageId,
     /// Percent (0–100) of the Page's hourly budget used.
     pub percent: u8,
     /// Minutes until the Page's counter takes a call again; 0 while it has room.
@@ -135,7 +135,7 @@ fn shares(pct: u8) -> String {
 impl Call {
     /// What a call with `principal`'s token counts against. `page` is the Page the call is on
     /// when it is one (a user-token call on a Page also counts against the Page, error 32).
-    pub fn of(principal: &Principal, page: Option<Id>) -> Call {
+    pub fn of(principal: &Principal, page: Option<PageId>) -> Call {
         let app = principal.app().id;
         match principal {
             Principal::User(t) => Call {
@@ -204,17 +204,18 @@ impl RateLimiter {
         count: bool,
     ) -> (Usage, Option<(Limit, u32)>) {
         let minute = now.div_euclid(BUCKET_SECONDS);
+        // The counters are keyed by the ids' numbers.
         let mut user_shard = call.user.map(|u| {
-            let key = (call.app, u);
+            let key = (call.app.0, u.0);
             (self.users.lock(&key, minute), key)
         });
         let mut page_shard = call.page.map(|(p, via)| {
-            let key = (call.app, p);
+            let key = (call.app.0, p.0);
             (self.pages.lock(&key, minute), key, via)
         });
-        let mut app_shard = self.apps.lock(&call.app, minute);
+        let mut app_shard = self.apps.lock(&call.app.0, minute);
 
-        let app = app_shard.window(call.app, minute);
+        let app = app_shard.window(call.app.0, minute);
         let user = user_shard.as_mut().map(|(s, k)| s.window(*k, minute));
         let mut page = page_shard
             .as_mut()
@@ -243,7 +244,7 @@ impl RateLimiter {
             Some((w, via)) => {
                 let over = w.total >= budgets.page;
                 Some(PageUsage {
-                    id: call.page.map_or(0, |(p, _)| p),
+                    id: call.page.map_or(PageId(0), |(p, _)| p),
                     percent: percent(w.total, budgets.page),
                     regain_minutes: if over {
                         w.regain_minutes(budgets.page, now)
@@ -409,6 +410,7 @@ impl Window {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::{AppId, PageId, UserId};
 
     const T0: Unix = 1_700_000_040; // the start of a minute
 
@@ -416,10 +418,10 @@ mod tests {
         Budgets { app, user, page }
     }
 
-    fn user_call(user: Id) -> Call {
+    fn user_call(user: u64) -> Call {
         Call {
-            app: 1,
-            user: Some(user),
+            app: AppId(1),
+            user: Some(UserId(user)),
             page: None,
         }
     }
@@ -502,13 +504,13 @@ mod tests {
         let l = RateLimiter::default();
         let b = budgets(100, 100, 2);
         let by_page = Call {
-            app: 1,
+            app: AppId(1),
             user: None,
-            page: Some((42, PageVia::PageToken)),
+            page: Some((PageId(42), PageVia::PageToken)),
         };
         let (u, _) = l.admit(&by_page, b, T0);
         let p = u.page.unwrap();
-        assert_eq!((p.id, p.percent, p.regain_minutes), (42, 50, 0));
+        assert_eq!((p.id, p.percent, p.regain_minutes), (PageId(42), 50, 0));
         assert_eq!(
             u.business_header().as_deref(),
             Some(
@@ -523,9 +525,9 @@ mod tests {
             Some((Limit::Page(PageVia::PageToken), 50))
         );
         let by_user = Call {
-            app: 1,
-            user: Some(5),
-            page: Some((42, PageVia::UserToken)),
+            app: AppId(1),
+            user: Some(UserId(5)),
+            page: Some((PageId(42), PageVia::UserToken)),
         };
         let (u, refused) = l.admit(&by_user, b, T0 + 600);
         assert_eq!(refused, Some((Limit::Page(PageVia::UserToken), 50)));
@@ -536,7 +538,7 @@ mod tests {
         );
         // Another Page of the same app has its own budget.
         let other = Call {
-            page: Some((43, PageVia::PageToken)),
+            page: Some((PageId(43), PageVia::PageToken)),
             ..by_page
         };
         assert_eq!(l.admit(&other, b, T0 + 600).1, None);

@@ -10,8 +10,8 @@ use crate::codes::{AuthCode, DeviceCode, TestUser, TestUserInsert};
 use crate::content::{Comment, Post};
 use crate::messaging::{Conversation, Message};
 use crate::model::{
-    AccountStatus, App, Grant, Id, Invalidation, Page, PageTasks, Session, SessionId, TokenHash,
-    TokenRecord, Unix, User,
+    AccountStatus, App, AppId, Asid, Grant, Id, Invalidation, Page, PageId, PageTasks, Psid,
+    Session, SessionId, TokenHash, TokenRecord, Unix, User, UserId,
 };
 use crate::tasks::TaskSet;
 
@@ -43,7 +43,7 @@ pub type DeviceUpdate = Box<dyn FnOnce(&mut DeviceCode) + Send>;
 #[derive(Clone, Debug)]
 pub struct TokenEntry {
     pub token: TokenRecord,
-    pub asid: Id,
+    pub asid: Asid,
 }
 
 /// A whole seed world, resolved to records, to be written in one transaction.
@@ -53,10 +53,10 @@ pub struct WorldRecords {
     pub apps: Vec<App>,
     pub users: Vec<User>,
     pub pages: Vec<Page>,
-    pub page_tasks: Vec<(Id, Vec<PageTasks>)>,
+    pub page_tasks: Vec<(PageId, Vec<PageTasks>)>,
     pub grants: Vec<Grant>,
     /// `(user, app, asid)`: app-scoped ids to create where the person has none for the app.
-    pub asids: Vec<(Id, Id, Id)>,
+    pub asids: Vec<(UserId, AppId, Asid)>,
     /// Seeded posts, each created once: a key already recorded is left as it is.
     pub posts: Vec<SeedPost>,
     /// Seeded incoming messages, each created once by key.
@@ -77,9 +77,9 @@ pub struct SeedPost {
 #[derive(Clone, Debug)]
 pub struct SeedMessage {
     pub key: String,
-    pub page_id: Id,
-    pub user_id: Id,
-    pub psid: Id,
+    pub page_id: PageId,
+    pub user_id: UserId,
+    pub psid: Psid,
     pub text: String,
     pub created_at: Unix,
 }
@@ -87,7 +87,8 @@ pub struct SeedMessage {
 /// Login sessions and the tokens minted in them: the hot path's reads and every invalidation.
 /// An invalidation reports exactly what it ended, so the caches can drop just that.
 pub trait TokenStore: Send + Sync {
-    fn create_session<'a>(&'a self, user: Id, app: Id, at: Unix) -> StoreFuture<'a, Session>;
+    fn create_session<'a>(&'a self, user: UserId, app: AppId, at: Unix)
+        -> StoreFuture<'a, Session>;
 
     /// Stores a token record; a record with the same hash already there is left as it is. A
     /// Page token (with a `parent`) is stored only while its parent user token still works.
@@ -105,8 +106,8 @@ pub trait TokenStore: Send + Sync {
     /// sessions it ended.
     fn uninstall<'a>(
         &'a self,
-        user: Id,
-        app: Id,
+        user: UserId,
+        app: AppId,
         why: Invalidation,
     ) -> StoreFuture<'a, (bool, Vec<SessionId>)>;
 
@@ -114,8 +115,8 @@ pub trait TokenStore: Send + Sync {
     /// so every token derived from them. Returns the sessions it ended.
     fn invalidate_sessions<'a>(
         &'a self,
-        user: Id,
-        app: Option<Id>,
+        user: UserId,
+        app: Option<AppId>,
         why: Invalidation,
     ) -> StoreFuture<'a, Vec<SessionId>>;
 
@@ -123,7 +124,7 @@ pub trait TokenStore: Send + Sync {
     /// tokens derived from them), in every app. Returns their hashes.
     fn invalidate_short_lived_tokens<'a>(
         &'a self,
-        user: Id,
+        user: UserId,
         why: Invalidation,
     ) -> StoreFuture<'a, Vec<TokenHash>>;
 
@@ -145,75 +146,89 @@ pub trait DirectoryStore: Send + Sync {
     /// True when the store holds no app, user or Page (a fresh database).
     fn is_empty<'a>(&'a self) -> StoreFuture<'a, bool>;
 
-    fn app<'a>(&'a self, id: Id) -> StoreFuture<'a, Option<App>>;
+    fn app<'a>(&'a self, id: AppId) -> StoreFuture<'a, Option<App>>;
 
     fn app_by_key<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<App>>;
 
-    fn user<'a>(&'a self, id: Id) -> StoreFuture<'a, Option<User>>;
+    fn user<'a>(&'a self, id: UserId) -> StoreFuture<'a, Option<User>>;
 
     fn user_by_key<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<User>>;
 
-    fn page<'a>(&'a self, id: Id) -> StoreFuture<'a, Option<Page>>;
+    fn page<'a>(&'a self, id: PageId) -> StoreFuture<'a, Option<Page>>;
 
     fn page_by_key<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<Page>>;
 
     /// The Pages a person has tasks on, ordered by Page id, with the Page records.
-    fn pages_of_user<'a>(&'a self, user: Id) -> StoreFuture<'a, Vec<(Page, PageTasks)>>;
+    fn pages_of_user<'a>(&'a self, user: UserId) -> StoreFuture<'a, Vec<(Page, PageTasks)>>;
 
     /// The people with tasks on a Page, ordered by person id.
-    fn people_of_page<'a>(&'a self, page: Id) -> StoreFuture<'a, Vec<(User, PageTasks)>>;
+    fn people_of_page<'a>(&'a self, page: PageId) -> StoreFuture<'a, Vec<(User, PageTasks)>>;
 
-    fn page_tasks<'a>(&'a self, page: Id, user: Id) -> StoreFuture<'a, Option<PageTasks>>;
+    fn page_tasks<'a>(&'a self, page: PageId, user: UserId) -> StoreFuture<'a, Option<PageTasks>>;
 
-    fn grant<'a>(&'a self, user: Id, app: Id) -> StoreFuture<'a, Option<Grant>>;
+    fn grant<'a>(&'a self, user: UserId, app: AppId) -> StoreFuture<'a, Option<Grant>>;
 
     /// Reads the grant of `user` × `app` (if any), stores what `update` makes of it (nothing
     /// when it returns `None`) and returns that, atomically: two concurrent updates of one grant
     /// never lose each other's changes.
     fn update_grant<'a>(
         &'a self,
-        user: Id,
-        app: Id,
+        user: UserId,
+        app: AppId,
         update: GrantUpdate,
     ) -> StoreFuture<'a, Option<Grant>>;
 
     /// The person's app-scoped id for the app, creating it from `candidate` when there is none.
     /// Returns the id in force (the existing one, if any), or `None` when `candidate` is already
     /// another person's or app's id (draw another).
-    fn ensure_asid<'a>(&'a self, user: Id, app: Id, candidate: Id) -> StoreFuture<'a, Option<Id>>;
+    fn ensure_asid<'a>(
+        &'a self,
+        user: UserId,
+        app: AppId,
+        candidate: Asid,
+    ) -> StoreFuture<'a, Option<Asid>>;
 
     /// The person and app an app-scoped id belongs to.
-    fn resolve_asid<'a>(&'a self, asid: Id) -> StoreFuture<'a, Option<(Id, Id)>>;
+    fn resolve_asid<'a>(&'a self, asid: Asid) -> StoreFuture<'a, Option<(UserId, AppId)>>;
 
     /// False when there is no such person.
-    fn set_password<'a>(&'a self, user: Id, hash: Option<String>) -> StoreFuture<'a, bool>;
+    fn set_password<'a>(&'a self, user: UserId, hash: Option<String>) -> StoreFuture<'a, bool>;
 
-    fn set_account_status<'a>(&'a self, user: Id, status: AccountStatus) -> StoreFuture<'a, bool>;
+    fn set_account_status<'a>(
+        &'a self,
+        user: UserId,
+        status: AccountStatus,
+    ) -> StoreFuture<'a, bool>;
 
     /// False when there is no such app.
-    fn set_app_secret<'a>(&'a self, app: Id, secret: &'a str) -> StoreFuture<'a, bool>;
+    fn set_app_secret<'a>(&'a self, app: AppId, secret: &'a str) -> StoreFuture<'a, bool>;
 
     /// Sets a person's tasks on a Page; an empty set removes them. Returns what is in force.
     fn set_page_tasks<'a>(
         &'a self,
-        page: Id,
-        user: Id,
+        page: PageId,
+        user: UserId,
         tasks: TaskSet,
         now: Unix,
     ) -> StoreFuture<'a, Option<PageTasks>>;
 
     /// The person's page-scoped id for the Page, creating it from `candidate` when there is
     /// none; `None` when `candidate` is already another person's or Page's PSID.
-    fn ensure_psid<'a>(&'a self, user: Id, page: Id, candidate: Id) -> StoreFuture<'a, Option<Id>>;
+    fn ensure_psid<'a>(
+        &'a self,
+        user: UserId,
+        page: PageId,
+        candidate: Psid,
+    ) -> StoreFuture<'a, Option<Psid>>;
 
     /// The person and Page a page-scoped id belongs to.
-    fn resolve_psid<'a>(&'a self, psid: Id) -> StoreFuture<'a, Option<(Id, Id)>>;
+    fn resolve_psid<'a>(&'a self, psid: Psid) -> StoreFuture<'a, Option<(UserId, PageId)>>;
 
     /// The person's page-scoped ids, `(page, psid)`, ordered by Page id.
-    fn psids_of_user<'a>(&'a self, user: Id) -> StoreFuture<'a, Vec<(Id, Id)>>;
+    fn psids_of_user<'a>(&'a self, user: UserId) -> StoreFuture<'a, Vec<(PageId, Psid)>>;
 
     /// The person's app-scoped ids, `(app, asid)`, ordered by app id.
-    fn asids_of_user<'a>(&'a self, user: Id) -> StoreFuture<'a, Vec<(Id, Id)>>;
+    fn asids_of_user<'a>(&'a self, user: UserId) -> StoreFuture<'a, Vec<(AppId, Asid)>>;
 
     fn setting<'a>(&'a self, name: &'a str) -> StoreFuture<'a, Option<String>>;
 
@@ -230,19 +245,19 @@ pub trait DirectoryStore: Send + Sync {
     fn insert_test_user<'a>(
         &'a self,
         user: &'a User,
-        app: Id,
+        app: AppId,
         limit: u32,
     ) -> StoreFuture<'a, TestUserInsert>;
 
     /// The app's test users, oldest first.
-    fn test_users_of_app<'a>(&'a self, app: Id) -> StoreFuture<'a, Vec<TestUser>>;
+    fn test_users_of_app<'a>(&'a self, app: AppId) -> StoreFuture<'a, Vec<TestUser>>;
 
     /// The test-user record of a person, if they are one.
-    fn test_user<'a>(&'a self, user: Id) -> StoreFuture<'a, Option<TestUser>>;
+    fn test_user<'a>(&'a self, user: UserId) -> StoreFuture<'a, Option<TestUser>>;
 
     /// Deletes a person and everything of theirs (grants, sessions, tokens, ids, tasks, roles,
     /// content). False when there was no such person.
-    fn delete_user<'a>(&'a self, user: Id) -> StoreFuture<'a, bool>;
+    fn delete_user<'a>(&'a self, user: UserId) -> StoreFuture<'a, bool>;
 }
 
 /// What Pages hold (spec §3, §8): posts and comments, conversations and messages, Page
@@ -255,7 +270,7 @@ pub trait ContentStore: Send + Sync {
     fn post<'a>(&'a self, id: Id) -> StoreFuture<'a, Option<Post>>;
 
     /// Every post on the Page, oldest first.
-    fn posts_of_page<'a>(&'a self, page: Id) -> StoreFuture<'a, Vec<Post>>;
+    fn posts_of_page<'a>(&'a self, page: PageId) -> StoreFuture<'a, Vec<Post>>;
 
     /// Replaces a post's message. False when there is no such post.
     fn edit_post<'a>(&'a self, id: Id, message: &'a str, at: Unix) -> StoreFuture<'a, bool>;
@@ -284,12 +299,17 @@ pub trait ContentStore: Send + Sync {
     fn delete_comment<'a>(&'a self, id: Id) -> StoreFuture<'a, bool>;
 
     /// The conversation between the Page and the person, started at `at` when there is none.
-    fn ensure_conversation<'a>(&'a self, page: Id, user: Id, at: Unix) -> StoreFuture<'a, Id>;
+    fn ensure_conversation<'a>(
+        &'a self,
+        page: PageId,
+        user: UserId,
+        at: Unix,
+    ) -> StoreFuture<'a, Id>;
 
     fn conversation<'a>(&'a self, id: Id) -> StoreFuture<'a, Option<Conversation>>;
 
     /// The Page's conversations, most recently updated first.
-    fn conversations_of_page<'a>(&'a self, page: Id) -> StoreFuture<'a, Vec<Conversation>>;
+    fn conversations_of_page<'a>(&'a self, page: PageId) -> StoreFuture<'a, Vec<Conversation>>;
 
     /// Stores a message (its `id` is ignored), bumps its conversation's `updated_at`, and
     /// returns its number, larger than every message number before it.
@@ -301,13 +321,13 @@ pub trait ContentStore: Send + Sync {
     fn messages_of_conversation<'a>(&'a self, conversation: Id) -> StoreFuture<'a, Vec<Message>>;
 
     /// The Page's about/description/website/phone; `None` when there is no such Page.
-    fn page_info<'a>(&'a self, page: Id) -> StoreFuture<'a, Option<crate::content::PageInfo>>;
+    fn page_info<'a>(&'a self, page: PageId) -> StoreFuture<'a, Option<crate::content::PageInfo>>;
 
     /// Sets the fields that are `Some` (an empty string clears one). False when there is no such
     /// Page.
     fn set_page_info<'a>(
         &'a self,
-        page: Id,
+        page: PageId,
         info: &'a crate::content::PageInfo,
     ) -> StoreFuture<'a, bool>;
 
@@ -320,11 +340,11 @@ pub trait ContentStore: Send + Sync {
     /// The Page's buttons, oldest first.
     fn call_to_actions_of_page<'a>(
         &'a self,
-        page: Id,
+        page: PageId,
     ) -> StoreFuture<'a, Vec<crate::content::CallToAction>>;
 
     /// False when the Page has no such button.
-    fn delete_call_to_action<'a>(&'a self, page: Id, id: Id) -> StoreFuture<'a, bool>;
+    fn delete_call_to_action<'a>(&'a self, page: PageId, id: Id) -> StoreFuture<'a, bool>;
 
     /// Stores a new article (its `id` is ignored) and returns its number (never reused).
     fn insert_instant_article<'a>(
@@ -335,11 +355,11 @@ pub trait ContentStore: Send + Sync {
     /// The Page's articles, oldest first.
     fn instant_articles_of_page<'a>(
         &'a self,
-        page: Id,
+        page: PageId,
     ) -> StoreFuture<'a, Vec<crate::content::InstantArticle>>;
 
     /// False when the Page has no such article.
-    fn delete_instant_article<'a>(&'a self, page: Id, id: Id) -> StoreFuture<'a, bool>;
+    fn delete_instant_article<'a>(&'a self, page: PageId, id: Id) -> StoreFuture<'a, bool>;
 }
 
 /// The login flows' one-time records (spec §2.1–§2.3, §2.14): dialog and client codes, device

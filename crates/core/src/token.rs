@@ -6,7 +6,7 @@ use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::model::{Id, TokenHash};
+use crate::model::{AppId, Id, PageId, TokenHash};
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -106,13 +106,13 @@ fn hmac(key: &[u8]) -> HmacSha256 {
 /// The Page token a user token yields for a Page: the same every time it is asked for, so
 /// `/me/accounts` can be polled without minting new tokens, and new once the person lost every
 /// task on the Page and got one back (`since` changes).
-pub fn page_token(user_token: &str, page: Id, since: i64) -> String {
+pub fn page_token(user_token: &str, page: PageId, since: i64) -> String {
     derive(user_token.as_bytes(), &format!("page:{page}:{since}"))
 }
 
 /// The app token `client_credentials` returns: `{app-id}|{27 chars}`, derived from the secret,
 /// so resetting the secret retires it.
-pub fn app_token(app: Id, secret: &str) -> String {
+pub fn app_token(app: AppId, secret: &str) -> String {
     let body = derive(secret.as_bytes(), &format!("app:{app}"));
     format!(
         "{app}|{}",
@@ -153,14 +153,14 @@ pub enum Form<'a> {
     /// `EAA…`: a user or Page token, to be found by its hash.
     Stored,
     /// `{app-id}|{rest}`: an app token, the app id|secret literal, or a client token.
-    Pipe { app: Id, rest: &'a str },
+    Pipe { app: AppId, rest: &'a str },
     /// Nothing graphtoken issues looks like this.
     Garbage,
 }
 
 pub fn form(token: &str) -> Form<'_> {
     if let Some((app, rest)) = token.split_once('|') {
-        return match app.parse::<Id>() {
+        return match app.parse::<AppId>() {
             Ok(app) if !rest.is_empty() => Form::Pipe { app, rest },
             _ => Form::Garbage,
         };
@@ -176,6 +176,7 @@ pub fn form(token: &str) -> Form<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::{AppId, PageId};
 
     #[test]
     fn minted_tokens_are_recognised_and_distinct() {
@@ -191,7 +192,7 @@ mod tests {
         assert_eq!(
             form("123|abc"),
             Form::Pipe {
-                app: 123,
+                app: AppId(123),
                 rest: "abc"
             }
         );
@@ -205,13 +206,13 @@ mod tests {
     #[test]
     fn derived_tokens_are_stable_and_keyed() {
         let t = "EAA".to_string() + &"a".repeat(64);
-        assert_eq!(page_token(&t, 5, 1), page_token(&t, 5, 1));
-        assert_ne!(page_token(&t, 5, 1), page_token(&t, 5, 2));
-        assert_ne!(page_token(&t, 5, 1), page_token(&t, 6, 1));
-        assert_eq!(form(&page_token(&t, 5, 1)), Form::Stored);
-        let app = app_token(42, "secret");
+        assert_eq!(page_token(&t, PageId(5), 1), page_token(&t, PageId(5), 1));
+        assert_ne!(page_token(&t, PageId(5), 1), page_token(&t, PageId(5), 2));
+        assert_ne!(page_token(&t, PageId(5), 1), page_token(&t, PageId(6), 1));
+        assert_eq!(form(&page_token(&t, PageId(5), 1)), Form::Stored);
+        let app = app_token(AppId(42), "secret");
         assert!(app.starts_with("42|") && app.len() == 3 + 27);
-        assert_ne!(app, app_token(42, "secret2"));
+        assert_ne!(app, app_token(AppId(42), "secret2"));
     }
 
     #[test]

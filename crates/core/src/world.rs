@@ -3,7 +3,7 @@
 //! Every item carries the line it starts on, so that a problem found while resolving it (an
 //! unknown reference, a key that already belongs to another id) names the file and line.
 
-use crate::model::{AppMode, AppRole, Id, Platform, RateLimits};
+use crate::model::{AppId, AppMode, AppRole, PageId, Platform, RateLimits, UserId};
 use crate::tasks::TaskSet;
 
 /// A reference to an app, user or Page: its seed key, or its numeric id.
@@ -29,7 +29,7 @@ pub struct World {
 pub struct WorldApp {
     pub line: u32,
     pub key: Option<String>,
-    pub id: Option<Id>,
+    pub id: Option<AppId>,
     pub name: String,
     pub secret: Option<String>,
     pub client_token: Option<String>,
@@ -68,7 +68,7 @@ impl std::fmt::Debug for WorldApp {
 pub struct WorldUser {
     pub line: u32,
     pub key: Option<String>,
-    pub id: Option<Id>,
+    pub id: Option<UserId>,
     pub name: String,
     pub email: Option<String>,
     pub password: Option<String>,
@@ -90,7 +90,7 @@ impl std::fmt::Debug for WorldUser {
 pub struct WorldPage {
     pub line: u32,
     pub key: Option<String>,
-    pub id: Option<Id>,
+    pub id: Option<PageId>,
     pub name: String,
     pub category: String,
     /// Who holds which tasks (a `roles` table in the file is already mapped to tasks).

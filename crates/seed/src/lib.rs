@@ -11,7 +11,7 @@ use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 use std::path::Path;
 
-use graphtoken_core::model::{AppMode, AppRole, Id, Platform, RateLimits};
+use graphtoken_core::model::{AppId, AppMode, AppRole, Id, PageId, Platform, RateLimits, UserId};
 use graphtoken_core::permissions::{self, PUBLIC_PROFILE};
 use graphtoken_core::tasks::{PageRole, Task, TaskSet};
 use graphtoken_core::world::{
@@ -625,7 +625,7 @@ impl Cx<'_> {
         let item = WorldApp {
             line: f.line,
             key: ident.key.as_ref().map(|(k, _)| k.clone()),
-            id: ident.id.as_ref().map(|(i, _)| *i),
+            id: ident.id.as_ref().map(|(i, _)| AppId(*i)),
             name,
             secret,
             client_token,
@@ -661,7 +661,7 @@ impl Cx<'_> {
         let item = WorldUser {
             line: f.line,
             key: ident.key.as_ref().map(|(k, _)| k.clone()),
-            id: ident.id.as_ref().map(|(i, _)| *i),
+            id: ident.id.as_ref().map(|(i, _)| UserId(*i)),
             name,
             email: email.map(|(e, _)| e),
             password,
@@ -741,7 +741,7 @@ impl Cx<'_> {
         let item = WorldPage {
             line: f.line,
             key: ident.key.as_ref().map(|(k, _)| k.clone()),
-            id: ident.id.as_ref().map(|(i, _)| *i),
+            id: ident.id.as_ref().map(|(i, _)| PageId(*i)),
             name,
             category,
             tasks,

@@ -1,4 +1,5 @@
 use super::*;
+use graphtoken_core::model::{AppId, UserId};
 
 use graphtoken_core::tasks::Task::*;
 
@@ -89,7 +90,7 @@ fn a_full_world_parses() -> Result<(), SeedError> {
     let a = &w.apps[0];
     assert_eq!(a.line, 2);
     assert_eq!(a.key.as_deref(), Some("acme"));
-    assert_eq!(a.id, Some(1_000_000_000_000_001));
+    assert_eq!(a.id, Some(AppId(1_000_000_000_000_001)));
     assert_eq!(a.name, "Acme Social");
     assert_eq!(a.secret.as_deref(), Some("s3cret"));
     assert_eq!(a.client_token.as_deref(), Some("ct"));
@@ -116,7 +117,7 @@ fn a_full_world_parses() -> Result<(), SeedError> {
     let b = &w.apps[1];
     assert_eq!(b.line, 12);
     assert_eq!(b.key, None);
-    assert_eq!(b.id, Some(1_000_000_000_000_002));
+    assert_eq!(b.id, Some(AppId(1_000_000_000_000_002)));
     assert_eq!(b.mode, AppMode::Live);
     assert_eq!(b.platform, Platform::Native);
     assert!(b.require_appsecret_proof);
@@ -128,7 +129,7 @@ fn a_full_world_parses() -> Result<(), SeedError> {
     let u = &w.users[0];
     assert_eq!(u.line, 20);
     assert_eq!(u.key.as_deref(), Some("alice"));
-    assert_eq!(u.id, Some(100_000_000_000_101));
+    assert_eq!(u.id, Some(UserId(100_000_000_000_101)));
     assert_eq!(u.name, "Alice A");
     assert_eq!(u.email.as_deref(), Some("alice@example.com"));
     assert_eq!(u.password.as_deref(), Some("pw"));
@@ -262,9 +263,9 @@ app = "555"
 #[test]
 fn ids_may_be_integers_and_must_fit_in_63_bits() -> Result<(), SeedError> {
     let w = ok("[[users]]\nid = 9223372036854775807\nname = \"Max\"\n")?;
-    assert_eq!(w.users[0].id, Some(9_223_372_036_854_775_807));
+    assert_eq!(w.users[0].id, Some(UserId(9_223_372_036_854_775_807)));
     let w = ok("[[users]]\nid = \"9223372036854775807\"\nname = \"Max\"\n")?;
-    assert_eq!(w.users[0].id, Some(i64::MAX as u64));
+    assert_eq!(w.users[0].id, Some(UserId(i64::MAX as u64)));
     for bad in [
         "\"9223372036854775808\"",
         "0",

@@ -7,7 +7,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use graphtoken_core::error::GraphError;
-use graphtoken_core::model::{Id, Unix, User};
+use graphtoken_core::model::{Unix, User, UserId};
 use graphtoken_core::services::Services;
 use graphtoken_core::token;
 
@@ -25,7 +25,7 @@ pub struct Session {
     /// A random id per browser sign-in state; CSRF tokens derive from it.
     pub browser: String,
     /// The person signed in, if any.
-    pub user: Option<Id>,
+    pub user: Option<UserId>,
     /// When they last typed their password.
     pub auth_time: Unix,
     /// True right after the password was typed, until the next dialog uses it (so that
@@ -120,11 +120,11 @@ impl Browser {
             return None;
         };
         let auth_time: Unix = auth_time.parse().ok()?;
-        let user: Id = user.parse().ok()?;
+        let user: u64 = user.parse().ok()?;
         let signed_in = user != 0 && now - auth_time < SESSION_SECONDS;
         Some(Session {
             browser: browser.to_string(),
-            user: signed_in.then_some(user),
+            user: signed_in.then_some(UserId(user)),
             auth_time,
             fresh: signed_in && fresh == "1",
             stamp: stamp.to_string(),
@@ -170,7 +170,7 @@ impl Browser {
         let payload = format!(
             "v2.{}.{}.{}.{}.{}",
             s.browser,
-            s.user.unwrap_or(0),
+            s.user.map_or(0, |u| u.0),
             s.auth_time,
             u8::from(s.fresh),
             s.stamp
@@ -282,7 +282,7 @@ mod tests {
     fn cookies_round_trip_and_refuse_tampering() {
         let b = browser();
         let person = User {
-            id: 42,
+            id: UserId(42),
             key: None,
             name: "P".into(),
             email: None,

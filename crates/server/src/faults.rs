@@ -15,7 +15,7 @@ use serde_json::{json, Map, Value};
 
 use graphtoken_core::auth::{Inspection, Principal};
 use graphtoken_core::error::GraphError;
-use graphtoken_core::model::{Id, Reason, Unix};
+use graphtoken_core::model::{AppId, Asid, Id, Reason, Unix, UserId};
 use graphtoken_core::request::{GraphRequest, Method};
 
 use crate::render;
@@ -60,8 +60,8 @@ pub const CATALOGUE: &[&str] = &[
 #[derive(Clone, Copy, Default)]
 struct Ctx<'a> {
     now: Unix,
-    app: Option<Id>,
-    asid: Option<Id>,
+    app: Option<AppId>,
+    asid: Option<Asid>,
     /// The first path segment (the node) and the method, for `unknown_object`.
     node: &'a str,
     method: Option<Method>,
@@ -74,7 +74,7 @@ fn transient(mut e: GraphError) -> GraphError {
 
 /// The catalogued error `name`, or `None` if there is no such name.
 fn catalogued(name: &str, c: &Ctx<'_>) -> Option<GraphError> {
-    let (app, user) = (c.app.unwrap_or(0), c.asid.unwrap_or(0));
+    let (app, user) = (c.app.unwrap_or_default(), c.asid.unwrap_or_default());
     Some(match name {
         "expired" => GraphError::expired(c.now.saturating_sub(1), c.now),
         "invalid_token" => GraphError::cannot_parse(),
@@ -185,17 +185,18 @@ pub(crate) struct Matcher {
     pub(crate) path: Option<Vec<String>>,
     pub(crate) method: Option<Method>,
     pub(crate) token: Option<String>,
-    pub(crate) app: Option<(String, Id)>,
-    /// As given, and the ids that match: the person's id and, when numeric, an app-scoped id.
-    pub(crate) user: Option<(String, Vec<Id>)>,
+    pub(crate) app: Option<(String, AppId)>,
+    /// As given, and the numbers that match: the person's id and, when numeric, an app-scoped
+    /// id.
+    pub(crate) user: Option<(String, Vec<u64>)>,
 }
 
 /// Who a Graph call comes from, when a fault needs to know.
 #[derive(Default)]
 struct Who {
-    app: Option<Id>,
-    user: Option<Id>,
-    asid: Option<Id>,
+    app: Option<AppId>,
+    user: Option<UserId>,
+    asid: Option<Asid>,
 }
 
 impl Fault {
@@ -302,8 +303,8 @@ impl Matcher {
             }
         }
         if let Some((_, ids)) = &self.user {
-            let hit = |x: Option<Id>| x.is_some_and(|x| ids.contains(&x));
-            if !hit(who.user) && !hit(who.asid) {
+            let hit = |x: Option<u64>| x.is_some_and(|x| ids.contains(&x));
+            if !hit(who.user.map(|u| u.0)) && !hit(who.asid.map(|a| a.0)) {
                 return false;
             }
         }

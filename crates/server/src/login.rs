@@ -13,7 +13,7 @@ use axum::Router;
 
 use graphtoken_core::codes;
 use graphtoken_core::error::GraphError;
-use graphtoken_core::model::{Id, User};
+use graphtoken_core::model::{AppId, User};
 use graphtoken_core::permissions::{self, PUBLIC_PROFILE};
 use graphtoken_core::request::Params;
 use graphtoken_core::services::dialog::{self, AuthType, Dialog, Next, Refusal};
@@ -369,7 +369,7 @@ async fn sign_in(State(st): St, req: Request) -> Response {
 /// The app a `next` dialog URL names, for the sign-in page's heading.
 async fn app_name_of(st: &AppState, next: &str) -> Option<String> {
     let (_, query) = next.split_once('?')?;
-    let id: Id = form_urlencoded::parse(query.as_bytes())
+    let id: AppId = form_urlencoded::parse(query.as_bytes())
         .find(|(k, _)| k == "client_id")?
         .1
         .trim()

@@ -8,19 +8,20 @@ use std::sync::Arc;
 
 use graphtoken_core::codes::{AuthCode, CodeKind, DeviceCode, DeviceState, Pkce, PkceMethod};
 use graphtoken_core::model::{
-    AccountStatus, App, AppMode, AppRole, Grant, Invalidation, Page, PageTasks, Platform,
-    RateLimits, Reason, SessionId, StoredKind, TokenRecord, User,
+    AccountStatus, App, AppId, AppMode, AppRole, Asid, Grant, Invalidation, Page, PageId,
+    PageTasks, Platform, Psid, RateLimits, Reason, SessionId, StoredKind, TokenRecord, User,
+    UserId,
 };
 use graphtoken_core::store::{Store, StoreError, StoreResult, WorldRecords};
 use graphtoken_core::tasks::{PageRole, Task, TaskSet};
 
-pub const MAIN_APP: u64 = 1001;
-pub const OTHER_APP: u64 = 1002;
-pub const ALICE: u64 = 1;
-pub const BOB: u64 = 2;
-pub const CAROL: u64 = 3;
-pub const CAFE: u64 = 5001;
-pub const BAKERY: u64 = 5000;
+pub const MAIN_APP: AppId = AppId(1001);
+pub const OTHER_APP: AppId = AppId(1002);
+pub const ALICE: UserId = UserId(1);
+pub const BOB: UserId = UserId(2);
+pub const CAROL: UserId = UserId(3);
+pub const CAFE: PageId = PageId(5001);
+pub const BAKERY: PageId = PageId(5000);
 
 fn missing(what: &str) -> StoreError {
     StoreError(format!("{what} not found"))
@@ -30,7 +31,7 @@ fn strings(list: &[&str]) -> Vec<String> {
     list.iter().map(|s| s.to_string()).collect()
 }
 
-fn tasks(page_id: u64, user_id: u64, tasks: TaskSet, since: i64) -> PageTasks {
+fn tasks(page_id: PageId, user_id: UserId, tasks: TaskSet, since: i64) -> PageTasks {
     PageTasks {
         page_id,
         user_id,
@@ -90,7 +91,7 @@ pub fn world() -> WorldRecords {
         email: email.map(Into::into),
         password_hash: email.map(|_| "$argon2id$v=19$fake".into()),
         status: AccountStatus::Active,
-        created_at: 10 + id as i64,
+        created_at: 10 + id.0 as i64,
     };
     let page = |id, key: &str, name: &str| Page {
         id,
@@ -141,7 +142,7 @@ pub fn world() -> WorldRecords {
             ),
             grant(BOB, &["public_profile"], &[]),
         ],
-        asids: vec![(ALICE, MAIN_APP, 9001), (BOB, MAIN_APP, 9002)],
+        asids: vec![(ALICE, MAIN_APP, Asid(9001)), (BOB, MAIN_APP, Asid(9002))],
         posts: Vec::new(),
         messages: Vec::new(),
     }
@@ -198,11 +199,11 @@ pub async fn records<S: Store>(store: &S) -> StoreResult<()> {
             assert_eq!(store.page_by_key(key).await?.as_ref(), Some(page));
         }
     }
-    assert_eq!(store.app(42).await?, None);
+    assert_eq!(store.app(AppId(42)).await?, None);
     assert_eq!(store.app_by_key("nope").await?, None);
-    assert_eq!(store.user(42).await?, None);
+    assert_eq!(store.user(UserId(42)).await?, None);
     assert_eq!(store.user_by_key("nope").await?, None);
-    assert_eq!(store.page(42).await?, None);
+    assert_eq!(store.page(PageId(42)).await?, None);
     assert_eq!(store.page_by_key("nope").await?, None);
     Ok(())
 }
@@ -212,7 +213,7 @@ pub async fn page_tasks<S: Store>(store: &S) -> StoreResult<()> {
     let w = world();
     store.apply_world(&w).await?;
     let mine = store.pages_of_user(ALICE).await?;
-    let ids: Vec<u64> = mine.iter().map(|(p, _)| p.id).collect();
+    let ids: Vec<PageId> = mine.iter().map(|(p, _)| p.id).collect();
     assert_eq!(ids, vec![BAKERY, CAFE]);
     assert_eq!(mine[1].1, tasks(CAFE, ALICE, PageRole::Admin.tasks(), 30));
     assert_eq!(mine[0].0, w.pages[1]);
@@ -290,19 +291,37 @@ pub async fn grants<S: Store>(store: &S) -> StoreResult<()> {
 /// One asid per (person, app); a candidate taken by another pair is refused.
 pub async fn asids<S: Store>(store: &S) -> StoreResult<()> {
     store.apply_world(&world()).await?;
-    assert_eq!(store.ensure_asid(ALICE, MAIN_APP, 7777).await?, Some(9001));
-    assert_eq!(store.ensure_asid(CAROL, MAIN_APP, 9003).await?, Some(9003));
-    assert_eq!(store.ensure_asid(CAROL, MAIN_APP, 9004).await?, Some(9003));
-    assert_eq!(store.ensure_asid(CAROL, OTHER_APP, 9001).await?, None);
-    assert_eq!(store.ensure_asid(CAROL, OTHER_APP, 9005).await?, Some(9005));
-    assert_eq!(store.resolve_asid(9001).await?, Some((ALICE, MAIN_APP)));
-    assert_eq!(store.resolve_asid(9005).await?, Some((CAROL, OTHER_APP)));
-    assert_eq!(store.resolve_asid(1).await?, None);
+    assert_eq!(
+        store.ensure_asid(ALICE, MAIN_APP, Asid(7777)).await?,
+        Some(Asid(9001))
+    );
+    assert_eq!(
+        store.ensure_asid(CAROL, MAIN_APP, Asid(9003)).await?,
+        Some(Asid(9003))
+    );
+    assert_eq!(
+        store.ensure_asid(CAROL, MAIN_APP, Asid(9004)).await?,
+        Some(Asid(9003))
+    );
+    assert_eq!(store.ensure_asid(CAROL, OTHER_APP, Asid(9001)).await?, None);
+    assert_eq!(
+        store.ensure_asid(CAROL, OTHER_APP, Asid(9005)).await?,
+        Some(Asid(9005))
+    );
+    assert_eq!(
+        store.resolve_asid(Asid(9001)).await?,
+        Some((ALICE, MAIN_APP))
+    );
+    assert_eq!(
+        store.resolve_asid(Asid(9005)).await?,
+        Some((CAROL, OTHER_APP))
+    );
+    assert_eq!(store.resolve_asid(Asid(1)).await?, None);
     Ok(())
 }
 
 /// A User token record for `session`, distinguished by `n`.
-pub fn user_token(n: u8, session_id: SessionId, user_id: u64) -> TokenRecord {
+pub fn user_token(n: u8, session_id: SessionId, user_id: UserId) -> TokenRecord {
     TokenRecord {
         hash: [n; 32],
         kind: StoredKind::User,
@@ -346,9 +365,9 @@ pub async fn sessions_and_tokens<S: Store>(store: &S) -> StoreResult<()> {
         .ok_or_else(|| missing("user token"))?;
     assert_eq!(loaded.token, user);
     assert_eq!(session, s1);
-    assert_eq!(loaded.asid, 9001);
+    assert_eq!(loaded.asid, Asid(9001));
 
-    let page_token = |n: u8, page: u64, user_id: u64, session_id: SessionId| TokenRecord {
+    let page_token = |n: u8, page: PageId, user_id: UserId, session_id: SessionId| TokenRecord {
         kind: StoredKind::Page,
         page_id: Some(page),
         parent: Some(user.hash),
@@ -362,7 +381,7 @@ pub async fn sessions_and_tokens<S: Store>(store: &S) -> StoreResult<()> {
         .token_entry(pt.hash)
         .await?
         .ok_or_else(|| missing("page token"))?;
-    assert_eq!((loaded.token, session, loaded.asid), (pt, s1, 9001));
+    assert_eq!((loaded.token, session, loaded.asid), (pt, s1, Asid(9001)));
 
     let bt = page_token(3, BAKERY, BOB, s2.id);
     store.insert_token(&bt).await?;
@@ -370,7 +389,10 @@ pub async fn sessions_and_tokens<S: Store>(store: &S) -> StoreResult<()> {
         .token_entry(bt.hash)
         .await?
         .ok_or_else(|| missing("page token"))?;
-    assert_eq!((loaded.token.page_id, loaded.asid), (Some(BAKERY), 9002));
+    assert_eq!(
+        (loaded.token.page_id, loaded.asid),
+        (Some(BAKERY), Asid(9002))
+    );
     Ok(())
 }
 
@@ -877,7 +899,7 @@ pub async fn device_codes<S: Store>(store: &S) -> StoreResult<()> {
 }
 
 /// A test user with id `id`, made at `at`.
-fn test_person(id: u64, at: i64) -> User {
+fn test_person(id: UserId, at: i64) -> User {
     User {
         id,
         key: None,
@@ -895,15 +917,15 @@ pub async fn test_users<S: Store>(store: &S) -> StoreResult<()> {
     use graphtoken_core::codes::TestUserInsert::{AtLimit, IdTaken, Inserted};
     store.apply_world(&world()).await?;
     let (a, b, c) = (
-        test_person(700, 50),
-        test_person(600, 60),
-        test_person(800, 40),
+        test_person(UserId(700), 50),
+        test_person(UserId(600), 60),
+        test_person(UserId(800), 40),
     );
     assert_eq!(store.insert_test_user(&a, MAIN_APP, 2).await?, Inserted);
     assert_eq!(store.insert_test_user(&b, MAIN_APP, 2).await?, Inserted);
     assert_eq!(store.insert_test_user(&c, OTHER_APP, 2).await?, Inserted);
     // The app has as many as it may: nothing is stored.
-    let d = test_person(900, 70);
+    let d = test_person(UserId(900), 70);
     assert_eq!(store.insert_test_user(&d, MAIN_APP, 2).await?, AtLimit);
     assert_eq!(store.user(d.id).await?, None);
     assert_eq!(store.user(a.id).await?, Some(a.clone()));
@@ -929,21 +951,21 @@ pub async fn test_users<S: Store>(store: &S) -> StoreResult<()> {
     assert_eq!(store.test_user(ALICE).await?, None);
 
     let listed = store.test_users_of_app(MAIN_APP).await?;
-    let ids: Vec<(u64, u64, i64)> = listed
+    let ids: Vec<(UserId, AppId, i64)> = listed
         .iter()
         .map(|t| (t.user_id, t.app_id, t.created_at))
         .collect();
     assert_eq!(ids, [(a.id, MAIN_APP, 50), (b.id, MAIN_APP, 60)]);
-    let other: Vec<u64> = store
+    let other: Vec<UserId> = store
         .test_users_of_app(OTHER_APP)
         .await?
         .iter()
         .map(|t| t.user_id)
         .collect();
     assert_eq!(other, [c.id]);
-    assert!(store.test_users_of_app(42).await?.is_empty());
+    assert!(store.test_users_of_app(AppId(42)).await?.is_empty());
     assert_eq!(store.test_user(b.id).await?, Some(listed[1].clone()));
-    assert_eq!(store.test_user(42).await?, None);
+    assert_eq!(store.test_user(UserId(42)).await?, None);
     Ok(())
 }
 
@@ -970,7 +992,7 @@ pub async fn delete_user<S: Store>(store: &S) -> StoreResult<()> {
     let bob_session = store.create_session(BOB, MAIN_APP, 1000).await?;
     let bob_token = user_token(3, bob_session.id, BOB);
     store.insert_token(&bob_token).await?;
-    store.ensure_psid(ALICE, CAFE, 8001).await?;
+    store.ensure_psid(ALICE, CAFE, Psid(8001)).await?;
     let post = store
         .insert_post(&Post {
             id: 0,
@@ -1018,7 +1040,7 @@ pub async fn delete_user<S: Store>(store: &S) -> StoreResult<()> {
             Box::new(|d: &mut DeviceCode| d.state = DeviceState::Approved { user_id: ALICE }),
         )
         .await?;
-    let tester = test_person(700, 50);
+    let tester = test_person(UserId(700), 50);
     store.insert_test_user(&tester, MAIN_APP, 10).await?;
 
     assert!(store.delete_user(ALICE).await?);
@@ -1027,9 +1049,9 @@ pub async fn delete_user<S: Store>(store: &S) -> StoreResult<()> {
     assert_eq!(store.user_by_key("alice").await?, None);
     assert_eq!(store.user_by_email("alice@example.com").await?, None);
     assert_eq!(store.grant(ALICE, MAIN_APP).await?, None);
-    assert_eq!(store.resolve_asid(9001).await?, None);
+    assert_eq!(store.resolve_asid(Asid(9001)).await?, None);
     assert!(store.asids_of_user(ALICE).await?.is_empty());
-    assert_eq!(store.resolve_psid(8001).await?, None);
+    assert_eq!(store.resolve_psid(Psid(8001)).await?, None);
     assert!(store.pages_of_user(ALICE).await?.is_empty());
     assert_eq!(store.page_tasks(CAFE, ALICE).await?, None);
     let main = store.app(MAIN_APP).await?.ok_or_else(|| missing("app"))?;
@@ -1060,6 +1082,6 @@ pub async fn delete_user<S: Store>(store: &S) -> StoreResult<()> {
     assert_eq!(store.test_user(tester.id).await?, None);
     assert!(store.test_users_of_app(MAIN_APP).await?.is_empty());
     assert_eq!(store.user(tester.id).await?, None);
-    assert!(!store.delete_user(424242).await?);
+    assert!(!store.delete_user(UserId(424242)).await?);
     Ok(())
 }

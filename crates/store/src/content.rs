@@ -6,19 +6,20 @@
 use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
 
 use graphtoken_core::content::{Author, Comment, Post};
-use graphtoken_core::model::{Id, Unix};
+use graphtoken_core::model::{Id, PageId, Unix, UserId};
 use graphtoken_core::store::StoreResult;
 
 use crate::error::Ctx;
+use crate::rows::{self, Sql};
 
 const POST_COLS: &str = "id, page_id, app_id, message, link, published, created_at, updated_at";
 const COMMENT_COLS: &str = "id, post_id, app_id, user_id, message, hidden, created_at";
 
 fn post_row(r: &Row) -> rusqlite::Result<Post> {
     Ok(Post {
-        id: r.get::<_, i64>(0)? as Id,
-        page_id: r.get::<_, i64>(1)? as Id,
-        app_id: r.get::<_, Option<i64>>(2)?.map(|v| v as Id),
+        id: rows::id(r, 0)?,
+        page_id: rows::id(r, 1)?,
+        app_id: rows::opt_id(r, 2)?,
         message: r.get(3)?,
         link: r.get(4)?,
         published: r.get(5)?,
@@ -29,11 +30,11 @@ fn post_row(r: &Row) -> rusqlite::Result<Post> {
 
 fn comment_row(r: &Row) -> rusqlite::Result<Comment> {
     Ok(Comment {
-        id: r.get::<_, i64>(0)? as Id,
-        post_id: r.get::<_, i64>(1)? as Id,
-        app_id: r.get::<_, Option<i64>>(2)?.map(|v| v as Id),
+        id: rows::id(r, 0)?,
+        post_id: rows::id(r, 1)?,
+        app_id: rows::opt_id(r, 2)?,
         author: match r.get::<_, Option<i64>>(3)? {
-            Some(u) => Author::User(u as Id),
+            Some(u) => Author::User(UserId(u as u64)),
             None => Author::Page,
         },
         message: r.get(4)?,
@@ -68,9 +69,9 @@ pub(crate) fn insert_post(conn: &mut Connection, p: &Post) -> StoreResult<Id> {
     ))
     .ctx(what)?
     .execute(params![
-        id as i64,
-        p.page_id as i64,
-        p.app_id.map(|a| a as i64),
+        id.sql(),
+        p.page_id.sql(),
+        p.app_id.map(|a| a.sql()),
         p.message,
         p.link,
         p.published,
@@ -85,19 +86,19 @@ pub(crate) fn insert_post(conn: &mut Connection, p: &Post) -> StoreResult<Id> {
 pub(crate) fn post(conn: &Connection, id: Id) -> StoreResult<Option<Post>> {
     conn.prepare_cached(&format!("SELECT {POST_COLS} FROM posts WHERE id = ?1"))
         .ctx("loading a post")?
-        .query_row([id as i64], post_row)
+        .query_row([id.sql()], post_row)
         .optional()
         .ctx("loading a post")
 }
 
-pub(crate) fn posts_of_page(conn: &Connection, page: Id) -> StoreResult<Vec<Post>> {
+pub(crate) fn posts_of_page(conn: &Connection, page: PageId) -> StoreResult<Vec<Post>> {
     let what = "listing a Page's posts";
     let mut st = conn
         .prepare_cached(&format!(
             "SELECT {POST_COLS} FROM posts WHERE page_id = ?1 ORDER BY id"
         ))
         .ctx(what)?;
-    let rows = st.query_map([page as i64], post_row).ctx(what)?;
+    let rows = st.query_map([page.sql()], post_row).ctx(what)?;
     rows.collect::<Result<_, _>>().ctx(what)
 }
 
@@ -105,7 +106,7 @@ pub(crate) fn edit_post(conn: &Connection, id: Id, message: &str, at: Unix) -> S
     let n = conn
         .prepare_cached("UPDATE posts SET message = ?1, updated_at = ?2 WHERE id = ?3")
         .ctx("editing a post")?
-        .execute(params![message, at, id as i64])
+        .execute(params![message, at, id.sql()])
         .ctx("editing a post")?;
     Ok(n > 0)
 }
@@ -117,12 +118,12 @@ pub(crate) fn delete_post(conn: &mut Connection, id: Id) -> StoreResult<bool> {
         .ctx(what)?;
     tx.prepare_cached("DELETE FROM comments WHERE post_id = ?1")
         .ctx(what)?
-        .execute([id as i64])
+        .execute([id.sql()])
         .ctx(what)?;
     let n = tx
         .prepare_cached("DELETE FROM posts WHERE id = ?1")
         .ctx(what)?
-        .execute([id as i64])
+        .execute([id.sql()])
         .ctx(what)?;
     tx.commit().ctx(what)?;
     Ok(n > 0)
@@ -135,7 +136,7 @@ pub(crate) fn insert_comment(conn: &mut Connection, c: &Comment) -> StoreResult<
         .ctx(what)?;
     let id = next_id(&tx, "comment")?;
     let user = match c.author {
-        Author::User(u) => Some(u as i64),
+        Author::User(u) => Some(u.sql()),
         Author::Page => None,
     };
     tx.prepare_cached(&format!(
@@ -143,9 +144,9 @@ pub(crate) fn insert_comment(conn: &mut Connection, c: &Comment) -> StoreResult<
     ))
     .ctx(what)?
     .execute(params![
-        id as i64,
-        c.post_id as i64,
-        c.app_id.map(|a| a as i64),
+        id.sql(),
+        c.post_id.sql(),
+        c.app_id.map(|a| a.sql()),
         user,
         c.message,
         c.hidden,
@@ -161,7 +162,7 @@ pub(crate) fn comment(conn: &Connection, id: Id) -> StoreResult<Option<Comment>>
         "SELECT {COMMENT_COLS} FROM comments WHERE id = ?1"
     ))
     .ctx("loading a comment")?
-    .query_row([id as i64], comment_row)
+    .query_row([id.sql()], comment_row)
     .optional()
     .ctx("loading a comment")
 }
@@ -173,7 +174,7 @@ pub(crate) fn comments_of_post(conn: &Connection, post: Id) -> StoreResult<Vec<C
             "SELECT {COMMENT_COLS} FROM comments WHERE post_id = ?1 ORDER BY id"
         ))
         .ctx(what)?;
-    let rows = st.query_map([post as i64], comment_row).ctx(what)?;
+    let rows = st.query_map([post.sql()], comment_row).ctx(what)?;
     rows.collect::<Result<_, _>>().ctx(what)
 }
 
@@ -189,7 +190,7 @@ pub(crate) fn update_comment(
              WHERE id = ?3",
         )
         .ctx("updating a comment")?
-        .execute(params![message, hidden, id as i64])
+        .execute(params![message, hidden, id.sql()])
         .ctx("updating a comment")?;
     Ok(n > 0)
 }
@@ -198,7 +199,7 @@ pub(crate) fn delete_comment(conn: &Connection, id: Id) -> StoreResult<bool> {
     let n = conn
         .prepare_cached("DELETE FROM comments WHERE id = ?1")
         .ctx("deleting a comment")?
-        .execute([id as i64])
+        .execute([id.sql()])
         .ctx("deleting a comment")?;
     Ok(n > 0)
 }

@@ -4,19 +4,20 @@
 use rusqlite::{params, Connection, TransactionBehavior};
 
 use graphtoken_core::model::{
-    AccountStatus, Id, Invalidation, PageTasks, SessionId, TokenHash, Unix,
+    AccountStatus, AppId, Invalidation, PageId, PageTasks, SessionId, TokenHash, Unix, UserId,
 };
 use graphtoken_core::store::StoreResult;
 use graphtoken_core::tasks::TaskSet;
 
 use crate::error::Ctx;
+use crate::rows::Sql;
 
 /// Removes the grant and ends the sessions with the app in one transaction, so a login can
 /// never fall between the two.
 pub(crate) fn uninstall(
     conn: &mut Connection,
-    user: Id,
-    app: Id,
+    user: UserId,
+    app: AppId,
     why: Invalidation,
 ) -> StoreResult<(bool, Vec<SessionId>)> {
     let what = "uninstalling the app";
@@ -26,7 +27,7 @@ pub(crate) fn uninstall(
     let n = tx
         .prepare_cached("DELETE FROM grants WHERE user_id = ?1 AND app_id = ?2")
         .ctx(what)?
-        .execute([user as i64, app as i64])
+        .execute([user.sql(), app.sql()])
         .ctx(what)?;
     let ended = invalidate_sessions(&tx, user, Some(app), why)?;
     tx.commit().ctx(what)?;
@@ -36,8 +37,8 @@ pub(crate) fn uninstall(
 /// Marks the person's sessions that still work (with one app, or all) invalid for `inv`.
 pub(crate) fn invalidate_sessions(
     conn: &Connection,
-    user: Id,
-    app: Option<Id>,
+    user: UserId,
+    app: Option<AppId>,
     inv: Invalidation,
 ) -> StoreResult<Vec<SessionId>> {
     let what = "invalidating sessions";
@@ -53,8 +54,8 @@ pub(crate) fn invalidate_sessions(
             params![
                 inv.at,
                 i64::from(inv.reason.subcode()),
-                user as i64,
-                app.map(|a| a as i64)
+                user.sql(),
+                app.map(|a| a.sql())
             ],
             |r| r.get(0).map(SessionId),
         )
@@ -68,7 +69,7 @@ pub(crate) fn invalidate_sessions(
 /// that still work invalid for `inv`.
 pub(crate) fn invalidate_short_lived_tokens(
     conn: &Connection,
-    user: Id,
+    user: UserId,
     inv: Invalidation,
 ) -> StoreResult<Vec<TokenHash>> {
     let what = "invalidating short-lived tokens";
@@ -81,7 +82,7 @@ pub(crate) fn invalidate_short_lived_tokens(
         .ctx(what)?;
     let ended = stmt
         .query_map(
-            params![inv.at, i64::from(inv.reason.subcode()), user as i64],
+            params![inv.at, i64::from(inv.reason.subcode()), user.sql()],
             |r| r.get(0),
         )
         .ctx(what)?
@@ -90,29 +91,37 @@ pub(crate) fn invalidate_short_lived_tokens(
     Ok(ended)
 }
 
-pub(crate) fn set_password(conn: &Connection, user: Id, hash: Option<&str>) -> StoreResult<bool> {
+pub(crate) fn set_password(
+    conn: &Connection,
+    user: UserId,
+    hash: Option<&str>,
+) -> StoreResult<bool> {
     let n = conn
         .prepare_cached("UPDATE users SET password_hash = ?1 WHERE id = ?2")
         .ctx("setting password")?
-        .execute(params![hash, user as i64])
+        .execute(params![hash, user.sql()])
         .ctx("setting password")?;
     Ok(n > 0)
 }
 
-pub(crate) fn set_status(conn: &Connection, user: Id, status: AccountStatus) -> StoreResult<bool> {
+pub(crate) fn set_status(
+    conn: &Connection,
+    user: UserId,
+    status: AccountStatus,
+) -> StoreResult<bool> {
     let n = conn
         .prepare_cached("UPDATE users SET status = ?1 WHERE id = ?2")
         .ctx("setting account status")?
-        .execute(params![status.as_str(), user as i64])
+        .execute(params![status.as_str(), user.sql()])
         .ctx("setting account status")?;
     Ok(n > 0)
 }
 
-pub(crate) fn set_secret(conn: &Connection, app: Id, secret: &str) -> StoreResult<bool> {
+pub(crate) fn set_secret(conn: &Connection, app: AppId, secret: &str) -> StoreResult<bool> {
     let n = conn
         .prepare_cached("UPDATE apps SET secret = ?1 WHERE id = ?2")
         .ctx("setting app secret")?
-        .execute(params![secret, app as i64])
+        .execute(params![secret, app.sql()])
         .ctx("setting app secret")?;
     Ok(n > 0)
 }
@@ -123,8 +132,8 @@ pub(crate) fn set_secret(conn: &Connection, app: Id, secret: &str) -> StoreResul
 /// after the clock was set back), so Page tokens from before the removal never come back.
 pub(crate) fn set_page_tasks(
     conn: &mut Connection,
-    page: Id,
-    user: Id,
+    page: PageId,
+    user: UserId,
     tasks: TaskSet,
     now: Unix,
 ) -> StoreResult<Option<PageTasks>> {
@@ -142,7 +151,7 @@ pub(crate) fn set_page_tasks(
          ON CONFLICT (page_id, user_id) DO UPDATE SET tasks = excluded.tasks, since = excluded.since",
     )
     .ctx(what)?
-    .execute(params![page as i64, user as i64, tasks.to_csv(), since])
+    .execute(params![page.sql(), user.sql(), tasks.to_csv(), since])
     .ctx(what)?;
     tx.commit().ctx(what)?;
     Ok((!tasks.is_empty()).then_some(PageTasks {

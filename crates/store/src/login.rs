@@ -7,11 +7,13 @@ use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
 use graphtoken_core::codes::{
     AuthCode, CodeKind, DeviceCode, DeviceState, Pkce, PkceMethod, TestUser, TestUserInsert,
 };
-use graphtoken_core::model::{Id, Invalidation, Session, SessionId, TokenHash, Unix, User};
+use graphtoken_core::model::{
+    AppId, Invalidation, Session, SessionId, TokenHash, Unix, User, UserId,
+};
 use graphtoken_core::store::StoreResult;
 
 use crate::error::Ctx;
-use crate::rows::{self, to_json, USER_COLS};
+use crate::rows::{self, to_json, Sql, USER_COLS};
 
 const CODE_COLS: &str = "hash, kind, app_id, user_id, redirect_uri, pkce_method, \
      pkce_challenge, session_id, created_at, expires_at, used_at";
@@ -58,7 +60,7 @@ fn code_row(r: &Row) -> rusqlite::Result<AuthCode> {
 fn state_cols(state: DeviceState) -> (&'static str, Option<i64>) {
     match state {
         DeviceState::Pending => ("pending", None),
-        DeviceState::Approved { user_id } => ("approved", Some(user_id as i64)),
+        DeviceState::Approved { user_id } => ("approved", Some(user_id.sql())),
         DeviceState::Denied => ("denied", None),
         DeviceState::Redeemed => ("redeemed", None),
     }
@@ -71,7 +73,7 @@ fn device_row(r: &Row) -> rusqlite::Result<DeviceCode> {
     let state = match (state.as_str(), approved) {
         ("pending", _) => DeviceState::Pending,
         ("approved", Some(user)) => DeviceState::Approved {
-            user_id: user as Id,
+            user_id: UserId(user as u64),
         },
         ("denied", _) => DeviceState::Denied,
         ("redeemed", _) => DeviceState::Redeemed,
@@ -119,8 +121,8 @@ pub(crate) fn insert_code(conn: &Connection, c: &AuthCode) -> StoreResult<()> {
     .execute(params![
         c.hash,
         c.kind.as_str(),
-        c.app_id as i64,
-        c.user_id as i64,
+        c.app_id.sql(),
+        c.user_id.sql(),
         c.redirect_uri,
         c.pkce.as_ref().map(|p| p.method.as_str()),
         c.pkce.as_ref().map(|p| p.challenge.as_str()),
@@ -213,7 +215,7 @@ fn write_device_code(conn: &Connection, d: &DeviceCode, what: &str) -> StoreResu
     .execute(params![
         d.hash,
         d.user_code,
-        d.app_id as i64,
+        d.app_id.sql(),
         to_json(&d.scopes)?,
         d.created_at,
         d.expires_at,
@@ -308,7 +310,7 @@ where
 pub(crate) fn insert_test_user(
     conn: &mut Connection,
     user: &User,
-    app: Id,
+    app: AppId,
     limit: u32,
 ) -> StoreResult<TestUserInsert> {
     let what = "storing a test user";
@@ -318,7 +320,7 @@ pub(crate) fn insert_test_user(
     let count: i64 = tx
         .prepare_cached("SELECT COUNT(*) FROM test_users WHERE app_id = ?1")
         .ctx(what)?
-        .query_row([app as i64], |r| r.get(0))
+        .query_row([app.sql()], |r| r.get(0))
         .ctx(what)?;
     if count >= i64::from(limit) {
         return Ok(TestUserInsert::AtLimit);
@@ -330,7 +332,7 @@ pub(crate) fn insert_test_user(
         )
         .ctx(what)?
         .execute(params![
-            user.id as i64,
+            user.id.sql(),
             user.key,
             user.name,
             user.email,
@@ -346,13 +348,13 @@ pub(crate) fn insert_test_user(
         "INSERT INTO test_users ({TEST_USER_COLS}) VALUES (?1, ?2, ?3)"
     ))
     .ctx(what)?
-    .execute(params![user.id as i64, app as i64, user.created_at])
+    .execute(params![user.id.sql(), app.sql(), user.created_at])
     .ctx(what)?;
     tx.commit().ctx(what)?;
     Ok(TestUserInsert::Inserted)
 }
 
-pub(crate) fn test_users_of_app(conn: &Connection, app: Id) -> StoreResult<Vec<TestUser>> {
+pub(crate) fn test_users_of_app(conn: &Connection, app: AppId) -> StoreResult<Vec<TestUser>> {
     let what = "listing an app's test users";
     let mut st = conn
         .prepare_cached(&format!(
@@ -360,17 +362,17 @@ pub(crate) fn test_users_of_app(conn: &Connection, app: Id) -> StoreResult<Vec<T
              ORDER BY seq"
         ))
         .ctx(what)?;
-    let rows = st.query_map([app as i64], test_user_row).ctx(what)?;
+    let rows = st.query_map([app.sql()], test_user_row).ctx(what)?;
     rows.collect::<Result<_, _>>().ctx(what)
 }
 
-pub(crate) fn test_user(conn: &Connection, user: Id) -> StoreResult<Option<TestUser>> {
+pub(crate) fn test_user(conn: &Connection, user: UserId) -> StoreResult<Option<TestUser>> {
     let what = "loading a test user";
     conn.prepare_cached(&format!(
         "SELECT {TEST_USER_COLS} FROM test_users WHERE user_id = ?1"
     ))
     .ctx(what)?
-    .query_row([user as i64], test_user_row)
+    .query_row([user.sql()], test_user_row)
     .optional()
     .ctx(what)
 }
@@ -380,12 +382,12 @@ pub(crate) fn test_user(conn: &Connection, user: Id) -> StoreResult<Option<TestU
 /// comments, codes, device logins they approved and test-user rows go by `ON DELETE CASCADE`;
 /// tokens (whose `user_id` has no foreign key) are deleted here by person as well, in case one
 /// sits in another person's session.
-pub(crate) fn delete_user(conn: &mut Connection, user: Id) -> StoreResult<bool> {
+pub(crate) fn delete_user(conn: &mut Connection, user: UserId) -> StoreResult<bool> {
     let what = "deleting a person";
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .ctx(what)?;
-    let id = user as i64;
+    let id = user.sql();
     tx.prepare_cached(
         "DELETE FROM tokens WHERE user_id = ?1 \
          OR session_id IN (SELECT id FROM sessions WHERE user_id = ?1)",

@@ -4,10 +4,11 @@
 use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
 
 use graphtoken_core::messaging::{Conversation, Message};
-use graphtoken_core::model::{Id, Unix};
+use graphtoken_core::model::{Id, PageId, Unix, UserId};
 use graphtoken_core::store::StoreResult;
 
 use crate::error::Ctx;
+use crate::rows::{self, Sql};
 
 const CONVERSATION_SELECT: &str = "SELECT c.id, c.page_id, c.user_id, c.updated_at, \
      (SELECT COUNT(*) FROM messages m WHERE m.conversation_id = c.id), \
@@ -17,9 +18,9 @@ const MESSAGE_COLS: &str = "id, conversation_id, from_page, app_id, message, cre
 
 fn conversation_row(r: &Row) -> rusqlite::Result<Conversation> {
     Ok(Conversation {
-        id: r.get::<_, i64>(0)? as Id,
-        page_id: r.get::<_, i64>(1)? as Id,
-        user_id: r.get::<_, i64>(2)? as Id,
+        id: rows::id(r, 0)?,
+        page_id: rows::id(r, 1)?,
+        user_id: rows::id(r, 2)?,
         updated_at: r.get(3)?,
         message_count: r.get::<_, i64>(4)? as u64,
         snippet: r.get(5)?,
@@ -28,10 +29,10 @@ fn conversation_row(r: &Row) -> rusqlite::Result<Conversation> {
 
 fn message_row(r: &Row) -> rusqlite::Result<Message> {
     Ok(Message {
-        id: r.get::<_, i64>(0)? as Id,
-        conversation_id: r.get::<_, i64>(1)? as Id,
+        id: rows::id(r, 0)?,
+        conversation_id: rows::id(r, 1)?,
         from_page: r.get(2)?,
-        app_id: r.get::<_, Option<i64>>(3)?.map(|v| v as Id),
+        app_id: rows::opt_id(r, 3)?,
         text: r.get(4)?,
         created_at: r.get(5)?,
     })
@@ -39,8 +40,8 @@ fn message_row(r: &Row) -> rusqlite::Result<Message> {
 
 pub(crate) fn ensure_conversation(
     conn: &mut Connection,
-    page: Id,
-    user: Id,
+    page: PageId,
+    user: UserId,
     at: Unix,
 ) -> StoreResult<Id> {
     let what = "starting a conversation";
@@ -52,12 +53,12 @@ pub(crate) fn ensure_conversation(
          ON CONFLICT (page_id, user_id) DO NOTHING",
     )
     .ctx(what)?
-    .execute(params![page as i64, user as i64, at])
+    .execute(params![page.sql(), user.sql(), at])
     .ctx(what)?;
     let id: i64 = tx
         .prepare_cached("SELECT id FROM conversations WHERE page_id = ?1 AND user_id = ?2")
         .ctx(what)?
-        .query_row(params![page as i64, user as i64], |r| r.get(0))
+        .query_row(params![page.sql(), user.sql()], |r| r.get(0))
         .ctx(what)?;
     tx.commit().ctx(what)?;
     Ok(id as Id)
@@ -66,19 +67,22 @@ pub(crate) fn ensure_conversation(
 pub(crate) fn conversation(conn: &Connection, id: Id) -> StoreResult<Option<Conversation>> {
     conn.prepare_cached(&format!("{CONVERSATION_SELECT} WHERE c.id = ?1"))
         .ctx("loading a conversation")?
-        .query_row([id as i64], conversation_row)
+        .query_row([id.sql()], conversation_row)
         .optional()
         .ctx("loading a conversation")
 }
 
-pub(crate) fn conversations_of_page(conn: &Connection, page: Id) -> StoreResult<Vec<Conversation>> {
+pub(crate) fn conversations_of_page(
+    conn: &Connection,
+    page: PageId,
+) -> StoreResult<Vec<Conversation>> {
     let what = "listing a Page's conversations";
     let mut st = conn
         .prepare_cached(&format!(
             "{CONVERSATION_SELECT} WHERE c.page_id = ?1 ORDER BY c.updated_at DESC, c.id DESC"
         ))
         .ctx(what)?;
-    let rows = st.query_map([page as i64], conversation_row).ctx(what)?;
+    let rows = st.query_map([page.sql()], conversation_row).ctx(what)?;
     rows.collect::<Result<_, _>>().ctx(what)
 }
 
@@ -93,9 +97,9 @@ pub(crate) fn insert_message(conn: &mut Connection, m: &Message) -> StoreResult<
     )
     .ctx(what)?
     .execute(params![
-        m.conversation_id as i64,
+        m.conversation_id.sql(),
         m.from_page,
-        m.app_id.map(|a| a as i64),
+        m.app_id.map(|a| a.sql()),
         m.text,
         m.created_at
     ])
@@ -103,7 +107,7 @@ pub(crate) fn insert_message(conn: &mut Connection, m: &Message) -> StoreResult<
     let id = tx.last_insert_rowid();
     tx.prepare_cached("UPDATE conversations SET updated_at = MAX(updated_at, ?1) WHERE id = ?2")
         .ctx(what)?
-        .execute(params![m.created_at, m.conversation_id as i64])
+        .execute(params![m.created_at, m.conversation_id.sql()])
         .ctx(what)?;
     tx.commit().ctx(what)?;
     Ok(id as Id)
@@ -114,7 +118,7 @@ pub(crate) fn message(conn: &Connection, id: Id) -> StoreResult<Option<Message>>
         "SELECT {MESSAGE_COLS} FROM messages WHERE id = ?1"
     ))
     .ctx("loading a message")?
-    .query_row([id as i64], message_row)
+    .query_row([id.sql()], message_row)
     .optional()
     .ctx("loading a message")
 }
@@ -126,7 +130,7 @@ pub(crate) fn messages_of_conversation(conn: &Connection, conv: Id) -> StoreResu
             "SELECT {MESSAGE_COLS} FROM messages WHERE conversation_id = ?1 ORDER BY id"
         ))
         .ctx(what)?;
-    let rows = st.query_map([conv as i64], message_row).ctx(what)?;
+    let rows = st.query_map([conv.sql()], message_row).ctx(what)?;
     rows.collect::<Result<_, _>>().ctx(what)
 }
 

@@ -7,41 +7,42 @@
 use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
 
 use graphtoken_core::content::{CallToAction, InstantArticle, PageInfo};
-use graphtoken_core::model::Id;
+use graphtoken_core::model::{Id, PageId};
 use graphtoken_core::store::StoreResult;
 
 use crate::content::next_id;
 use crate::error::Ctx;
+use crate::rows::{self, Sql};
 
 const CTA_COLS: &str = "id, page_id, type, web_url, created_at, app_id";
 const ARTICLE_COLS: &str = "id, page_id, html_source, published, created_at, app_id";
 
 fn cta_row(r: &Row) -> rusqlite::Result<CallToAction> {
     Ok(CallToAction {
-        id: r.get::<_, i64>(0)? as Id,
-        page_id: r.get::<_, i64>(1)? as Id,
+        id: rows::id(r, 0)?,
+        page_id: rows::id(r, 1)?,
         kind: r.get(2)?,
         web_url: r.get(3)?,
         created_at: r.get(4)?,
-        app_id: r.get::<_, Option<i64>>(5)?.map(|a| a as Id),
+        app_id: rows::opt_id(r, 5)?,
     })
 }
 
 fn article_row(r: &Row) -> rusqlite::Result<InstantArticle> {
     Ok(InstantArticle {
-        id: r.get::<_, i64>(0)? as Id,
-        page_id: r.get::<_, i64>(1)? as Id,
+        id: rows::id(r, 0)?,
+        page_id: rows::id(r, 1)?,
         html_source: r.get(2)?,
         published: r.get(3)?,
         created_at: r.get(4)?,
-        app_id: r.get::<_, Option<i64>>(5)?.map(|a| a as Id),
+        app_id: rows::opt_id(r, 5)?,
     })
 }
 
-pub(crate) fn page_info(conn: &Connection, page: Id) -> StoreResult<Option<PageInfo>> {
+pub(crate) fn page_info(conn: &Connection, page: PageId) -> StoreResult<Option<PageInfo>> {
     conn.prepare_cached("SELECT about, description, website, phone FROM pages WHERE id = ?1")
         .ctx("loading a Page's settings")?
-        .query_row([page as i64], |r| {
+        .query_row([page.sql()], |r| {
             Ok(PageInfo {
                 about: r.get(0)?,
                 description: r.get(1)?,
@@ -53,7 +54,7 @@ pub(crate) fn page_info(conn: &Connection, page: Id) -> StoreResult<Option<PageI
         .ctx("loading a Page's settings")
 }
 
-pub(crate) fn set_page_info(conn: &Connection, page: Id, info: &PageInfo) -> StoreResult<bool> {
+pub(crate) fn set_page_info(conn: &Connection, page: PageId, info: &PageInfo) -> StoreResult<bool> {
     let what = "changing a Page's settings";
     let n = conn
         .prepare_cached(
@@ -70,7 +71,7 @@ pub(crate) fn set_page_info(conn: &Connection, page: Id, info: &PageInfo) -> Sto
             info.description,
             info.website,
             info.phone,
-            page as i64
+            page.sql()
         ])
         .ctx(what)?;
     Ok(n > 0)
@@ -87,12 +88,12 @@ pub(crate) fn insert_call_to_action(conn: &mut Connection, c: &CallToAction) -> 
     ))
     .ctx(what)?
     .execute(params![
-        id as i64,
-        c.page_id as i64,
+        id.sql(),
+        c.page_id.sql(),
         c.kind,
         c.web_url,
         c.created_at,
-        c.app_id.map(|a| a as i64)
+        c.app_id.map(|a| a.sql())
     ])
     .ctx(what)?;
     tx.commit().ctx(what)?;
@@ -101,7 +102,7 @@ pub(crate) fn insert_call_to_action(conn: &mut Connection, c: &CallToAction) -> 
 
 pub(crate) fn call_to_actions_of_page(
     conn: &Connection,
-    page: Id,
+    page: PageId,
 ) -> StoreResult<Vec<CallToAction>> {
     let what = "listing a Page's call-to-action buttons";
     let mut st = conn
@@ -109,15 +110,15 @@ pub(crate) fn call_to_actions_of_page(
             "SELECT {CTA_COLS} FROM call_to_actions WHERE page_id = ?1 ORDER BY id"
         ))
         .ctx(what)?;
-    let rows = st.query_map([page as i64], cta_row).ctx(what)?;
+    let rows = st.query_map([page.sql()], cta_row).ctx(what)?;
     rows.collect::<Result<_, _>>().ctx(what)
 }
 
-pub(crate) fn delete_call_to_action(conn: &Connection, page: Id, id: Id) -> StoreResult<bool> {
+pub(crate) fn delete_call_to_action(conn: &Connection, page: PageId, id: Id) -> StoreResult<bool> {
     let n = conn
         .prepare_cached("DELETE FROM call_to_actions WHERE page_id = ?1 AND id = ?2")
         .ctx("deleting a call-to-action button")?
-        .execute([page as i64, id as i64])
+        .execute([page.sql(), id.sql()])
         .ctx("deleting a call-to-action button")?;
     Ok(n > 0)
 }
@@ -133,12 +134,12 @@ pub(crate) fn insert_instant_article(conn: &mut Connection, a: &InstantArticle) 
     ))
     .ctx(what)?
     .execute(params![
-        id as i64,
-        a.page_id as i64,
+        id.sql(),
+        a.page_id.sql(),
         a.html_source,
         a.published,
         a.created_at,
-        a.app_id.map(|x| x as i64)
+        a.app_id.map(|x| x.sql())
     ])
     .ctx(what)?;
     tx.commit().ctx(what)?;
@@ -147,7 +148,7 @@ pub(crate) fn insert_instant_article(conn: &mut Connection, a: &InstantArticle) 
 
 pub(crate) fn instant_articles_of_page(
     conn: &Connection,
-    page: Id,
+    page: PageId,
 ) -> StoreResult<Vec<InstantArticle>> {
     let what = "listing a Page's Instant Articles";
     let mut st = conn
@@ -155,15 +156,15 @@ pub(crate) fn instant_articles_of_page(
             "SELECT {ARTICLE_COLS} FROM instant_articles WHERE page_id = ?1 ORDER BY id"
         ))
         .ctx(what)?;
-    let rows = st.query_map([page as i64], article_row).ctx(what)?;
+    let rows = st.query_map([page.sql()], article_row).ctx(what)?;
     rows.collect::<Result<_, _>>().ctx(what)
 }
 
-pub(crate) fn delete_instant_article(conn: &Connection, page: Id, id: Id) -> StoreResult<bool> {
+pub(crate) fn delete_instant_article(conn: &Connection, page: PageId, id: Id) -> StoreResult<bool> {
     let n = conn
         .prepare_cached("DELETE FROM instant_articles WHERE page_id = ?1 AND id = ?2")
         .ctx("deleting an Instant Article")?
-        .execute([page as i64, id as i64])
+        .execute([page.sql(), id.sql()])
         .ctx("deleting an Instant Article")?;
     Ok(n > 0)
 }

@@ -5,8 +5,8 @@
 //! most for [`token_entry`], the hot path's cache miss.
 
 use graphtoken_core::model::{
-    App, AppRole, Grant, Id, Page, PageTasks, Session, SessionId, TokenHash, TokenRecord, Unix,
-    User,
+    App, AppId, AppRole, Asid, Grant, Page, PageId, PageTasks, Session, SessionId, TokenHash,
+    TokenRecord, Unix, User, UserId,
 };
 use graphtoken_core::store::{StoreError, StoreResult, TokenEntry};
 use rusqlite::{params, Connection, OptionalExtension, Params, Row};
@@ -46,7 +46,7 @@ fn with_roles(conn: &Connection, app: Option<App>) -> StoreResult<Option<App>> {
         )
         .ctx(what)?;
     let rows = stmt
-        .query_map([app.id as i64], |r| {
+        .query_map([app.id.sql()], |r| {
             Ok((rows::id(r, 0)?, r.get::<_, String>(1)?))
         })
         .ctx(what)?;
@@ -59,9 +59,9 @@ fn with_roles(conn: &Connection, app: Option<App>) -> StoreResult<Option<App>> {
     Ok(Some(app))
 }
 
-pub(crate) fn app(conn: &Connection, id: Id) -> StoreResult<Option<App>> {
+pub(crate) fn app(conn: &Connection, id: AppId) -> StoreResult<Option<App>> {
     let sql = format!("SELECT {APP_COLS} FROM apps WHERE id = ?1");
-    let app = one(conn, &sql, [id as i64], rows::app, "loading app")?;
+    let app = one(conn, &sql, [id.sql()], rows::app, "loading app")?;
     with_roles(conn, app)
 }
 
@@ -71,9 +71,9 @@ pub(crate) fn app_by_key(conn: &Connection, key: &str) -> StoreResult<Option<App
     with_roles(conn, app)
 }
 
-pub(crate) fn user(conn: &Connection, id: Id) -> StoreResult<Option<User>> {
+pub(crate) fn user(conn: &Connection, id: UserId) -> StoreResult<Option<User>> {
     let sql = format!("SELECT {USER_COLS} FROM users WHERE id = ?1");
-    one(conn, &sql, [id as i64], rows::user, "loading user")
+    one(conn, &sql, [id.sql()], rows::user, "loading user")
 }
 
 pub(crate) fn user_by_key(conn: &Connection, key: &str) -> StoreResult<Option<User>> {
@@ -81,9 +81,9 @@ pub(crate) fn user_by_key(conn: &Connection, key: &str) -> StoreResult<Option<Us
     one(conn, &sql, [key], rows::user, "loading user by key")
 }
 
-pub(crate) fn page(conn: &Connection, id: Id) -> StoreResult<Option<Page>> {
+pub(crate) fn page(conn: &Connection, id: PageId) -> StoreResult<Option<Page>> {
     let sql = format!("SELECT {PAGE_COLS} FROM pages WHERE id = ?1");
-    one(conn, &sql, [id as i64], rows::page, "loading page")
+    one(conn, &sql, [id.sql()], rows::page, "loading page")
 }
 
 pub(crate) fn page_by_key(conn: &Connection, key: &str) -> StoreResult<Option<Page>> {
@@ -97,7 +97,10 @@ pub(crate) fn is_empty(conn: &Connection) -> StoreResult<bool> {
     required(conn, sql, [], |r| r.get(0), "checking for an empty store")
 }
 
-pub(crate) fn pages_of_user(conn: &Connection, user: Id) -> StoreResult<Vec<(Page, PageTasks)>> {
+pub(crate) fn pages_of_user(
+    conn: &Connection,
+    user: UserId,
+) -> StoreResult<Vec<(Page, PageTasks)>> {
     let what = "loading the pages of a user";
     let sql = "SELECT p.id, p.key, p.name, p.category, p.created_at, \
                t.page_id, t.user_id, t.tasks, t.since \
@@ -105,14 +108,17 @@ pub(crate) fn pages_of_user(conn: &Connection, user: Id) -> StoreResult<Vec<(Pag
                WHERE t.user_id = ?1 AND t.tasks <> '' ORDER BY p.id";
     let mut stmt = conn.prepare_cached(sql).ctx(what)?;
     let rows = stmt
-        .query_map([user as i64], |r| {
+        .query_map([user.sql()], |r| {
             Ok((rows::page(r)?, rows::page_tasks(r, 5)?))
         })
         .ctx(what)?;
     rows.collect::<rusqlite::Result<Vec<_>>>().ctx(what)
 }
 
-pub(crate) fn people_of_page(conn: &Connection, page: Id) -> StoreResult<Vec<(User, PageTasks)>> {
+pub(crate) fn people_of_page(
+    conn: &Connection,
+    page: PageId,
+) -> StoreResult<Vec<(User, PageTasks)>> {
     let what = "loading the people of a page";
     let sql = format!(
         "SELECT {USER_COLS_U}, t.page_id, t.user_id, t.tasks, t.since \
@@ -121,7 +127,7 @@ pub(crate) fn people_of_page(conn: &Connection, page: Id) -> StoreResult<Vec<(Us
     );
     let mut stmt = conn.prepare_cached(&sql).ctx(what)?;
     let rows = stmt
-        .query_map([page as i64], |r| {
+        .query_map([page.sql()], |r| {
             Ok((rows::user(r)?, rows::page_tasks(r, 7)?))
         })
         .ctx(what)?;
@@ -129,19 +135,23 @@ pub(crate) fn people_of_page(conn: &Connection, page: Id) -> StoreResult<Vec<(Us
 }
 
 /// The tasks a person holds on a Page (none: no row, or the empty row a removal leaves).
-pub(crate) fn page_tasks(conn: &Connection, page: Id, user: Id) -> StoreResult<Option<PageTasks>> {
+pub(crate) fn page_tasks(
+    conn: &Connection,
+    page: PageId,
+    user: UserId,
+) -> StoreResult<Option<PageTasks>> {
     Ok(page_tasks_row(conn, page, user)?.filter(|t| !t.tasks.is_empty()))
 }
 
 /// The row as stored, including the empty one a removal leaves to remember its `since`.
 pub(crate) fn page_tasks_row(
     conn: &Connection,
-    page: Id,
-    user: Id,
+    page: PageId,
+    user: UserId,
 ) -> StoreResult<Option<PageTasks>> {
     let sql = "SELECT page_id, user_id, tasks, since FROM page_tasks \
                WHERE page_id = ?1 AND user_id = ?2";
-    let args = [page as i64, user as i64];
+    let args = [page.sql(), user.sql()];
     one(
         conn,
         sql,
@@ -151,12 +161,12 @@ pub(crate) fn page_tasks_row(
     )
 }
 
-pub(crate) fn grant(conn: &Connection, user: Id, app: Id) -> StoreResult<Option<Grant>> {
+pub(crate) fn grant(conn: &Connection, user: UserId, app: AppId) -> StoreResult<Option<Grant>> {
     let sql = format!("SELECT {GRANT_COLS} FROM grants WHERE user_id = ?1 AND app_id = ?2");
     one(
         conn,
         &sql,
-        [user as i64, app as i64],
+        [user.sql(), app.sql()],
         rows::grant,
         "loading grant",
     )
@@ -177,8 +187,8 @@ pub(crate) fn put_grant(conn: &Connection, g: &Grant, keep_created_at: bool) -> 
     };
     let what = "storing grant";
     let args = params![
-        g.user_id as i64,
-        g.app_id as i64,
+        g.user_id.sql(),
+        g.app_id.sql(),
         to_json(&g.granted)?,
         to_json(&g.declined)?,
         g.last_login_at,
@@ -191,12 +201,12 @@ pub(crate) fn put_grant(conn: &Connection, g: &Grant, keep_created_at: bool) -> 
     Ok(())
 }
 
-fn asid_of(conn: &Connection, user: Id, app: Id) -> StoreResult<Option<Id>> {
+fn asid_of(conn: &Connection, user: UserId, app: AppId) -> StoreResult<Option<Asid>> {
     let sql = "SELECT asid FROM asids WHERE user_id = ?1 AND app_id = ?2";
     one(
         conn,
         sql,
-        [user as i64, app as i64],
+        [user.sql(), app.sql()],
         |r| rows::id(r, 0),
         "loading asid",
     )
@@ -206,36 +216,36 @@ fn asid_of(conn: &Connection, user: Id, app: Id) -> StoreResult<Option<Id>> {
 /// A candidate already used by another pair is an error: the caller retries with a new one.
 pub(crate) fn ensure_asid(
     conn: &Connection,
-    user: Id,
-    app: Id,
-    candidate: Id,
-) -> StoreResult<Option<Id>> {
+    user: UserId,
+    app: AppId,
+    candidate: Asid,
+) -> StoreResult<Option<Asid>> {
     let what = "storing asid";
     conn.prepare_cached(
         "INSERT INTO asids (asid, user_id, app_id) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
     )
     .ctx(what)?
-    .execute([candidate as i64, user as i64, app as i64])
+    .execute([candidate.sql(), user.sql(), app.sql()])
     .ctx(what)?;
     asid_of(conn, user, app)
 }
 
-pub(crate) fn resolve_asid(conn: &Connection, asid: Id) -> StoreResult<Option<(Id, Id)>> {
+pub(crate) fn resolve_asid(conn: &Connection, asid: Asid) -> StoreResult<Option<(UserId, AppId)>> {
     let sql = "SELECT user_id, app_id FROM asids WHERE asid = ?1";
     let map = |r: &Row| Ok((rows::id(r, 0)?, rows::id(r, 1)?));
-    one(conn, sql, [asid as i64], map, "resolving asid")
+    one(conn, sql, [asid.sql()], map, "resolving asid")
 }
 
 pub(crate) fn create_session(
     conn: &Connection,
-    user: Id,
-    app: Id,
+    user: UserId,
+    app: AppId,
     at: Unix,
 ) -> StoreResult<Session> {
     let what = "creating session";
     conn.prepare_cached("INSERT INTO sessions (user_id, app_id, created_at) VALUES (?1, ?2, ?3)")
         .ctx(what)?
-        .execute(params![user as i64, app as i64, at])
+        .execute(params![user.sql(), app.sql(), at])
         .ctx(what)?;
     Ok(Session {
         id: SessionId(conn.last_insert_rowid()),
@@ -261,9 +271,9 @@ pub(crate) fn insert_token(conn: &Connection, t: &TokenRecord) -> StoreResult<()
     let args = params![
         t.hash,
         t.kind.as_str(),
-        t.app_id as i64,
-        t.user_id as i64,
-        t.page_id.map(|p| p as i64),
+        t.app_id.sql(),
+        t.user_id.sql(),
+        t.page_id.map(|p| p.sql()),
         t.session_id.0,
         t.parent,
         t.long_lived,

@@ -3,8 +3,8 @@
 //! Ids are `u64` in the model and `INTEGER` (i64) in SQL; they are bit-cast both ways.
 
 use graphtoken_core::model::{
-    AccountStatus, App, AppMode, Grant, Id, Invalidation, Page, PageTasks, Platform, RateLimits,
-    Reason, Session, SessionId, StoredKind, TokenRecord, User,
+    AccountStatus, App, AppId, AppMode, Asid, Grant, Invalidation, Page, PageId, PageTasks,
+    Platform, Psid, RateLimits, Reason, Session, SessionId, StoredKind, TokenRecord, User, UserId,
 };
 use graphtoken_core::store::StoreResult;
 use graphtoken_core::tasks::TaskSet;
@@ -29,13 +29,36 @@ fn bad(idx: usize, msg: String) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(idx, Type::Text, msg.into())
 }
 
-pub(crate) fn id(r: &Row, idx: usize) -> rusqlite::Result<Id> {
-    Ok(r.get::<_, i64>(idx)? as Id)
+/// An id column (`INTEGER`, bit-cast from the id's `u64`), as whichever id type is wanted.
+pub(crate) fn id<T: From<u64>>(r: &Row, idx: usize) -> rusqlite::Result<T> {
+    Ok(T::from(r.get::<_, i64>(idx)? as u64))
 }
 
-fn opt_id(r: &Row, idx: usize) -> rusqlite::Result<Option<Id>> {
-    Ok(r.get::<_, Option<i64>>(idx)?.map(|v| v as Id))
+pub(crate) fn opt_id<T: From<u64>>(r: &Row, idx: usize) -> rusqlite::Result<Option<T>> {
+    Ok(r.get::<_, Option<i64>>(idx)?.map(|v| T::from(v as u64)))
 }
+
+/// An id as its `INTEGER` column holds it (the `u64` bit-cast to `i64`).
+pub(crate) trait Sql {
+    fn sql(self) -> i64;
+}
+
+impl Sql for u64 {
+    fn sql(self) -> i64 {
+        self as i64
+    }
+}
+
+macro_rules! sql_for_ids {
+    ($($t:ty),*) => {$(
+        impl Sql for $t {
+            fn sql(self) -> i64 {
+                self.0 as i64
+            }
+        }
+    )*};
+}
+sql_for_ids!(AppId, UserId, PageId, Asid, Psid);
 
 fn json_list(r: &Row, idx: usize) -> rusqlite::Result<Vec<String>> {
     let text: String = r.get(idx)?;

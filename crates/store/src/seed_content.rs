@@ -12,6 +12,7 @@ use graphtoken_core::model::Id;
 use graphtoken_core::store::{SeedMessage, SeedPost, StoreError, StoreResult};
 
 use crate::error::Ctx;
+use crate::rows::Sql;
 
 fn seeded(conn: &Connection, kind: &str, key: &str) -> StoreResult<Option<Id>> {
     let what = "loading a seed key";
@@ -27,7 +28,7 @@ fn record(conn: &Connection, kind: &str, key: &str, id: Id) -> StoreResult<()> {
     let what = "recording a seed key";
     conn.prepare_cached("INSERT INTO seed_keys (kind, key, id) VALUES (?1, ?2, ?3)")
         .ctx(what)?
-        .execute(params![kind, key, id as i64])
+        .execute(params![kind, key, id.sql()])
         .ctx(what)?;
     Ok(())
 }
@@ -47,9 +48,9 @@ pub(crate) fn seed_post(conn: &Connection, p: &SeedPost) -> StoreResult<()> {
             )
             .ctx(what)?
             .execute(params![
-                id as i64,
-                post.page_id as i64,
-                post.app_id.map(|a| a as i64),
+                id.sql(),
+                post.page_id.sql(),
+                post.app_id.map(|a| a.sql()),
                 post.message,
                 post.link,
                 post.published,
@@ -71,7 +72,7 @@ pub(crate) fn seed_post(conn: &Connection, p: &SeedPost) -> StoreResult<()> {
         }
         let id = crate::content::next_id(conn, "comment")?;
         let user = match c.author {
-            Author::User(u) => Some(u as i64),
+            Author::User(u) => Some(u.sql()),
             Author::Page => None,
         };
         conn.prepare_cached(
@@ -80,9 +81,9 @@ pub(crate) fn seed_post(conn: &Connection, p: &SeedPost) -> StoreResult<()> {
         )
         .ctx(what)?
         .execute(params![
-            id as i64,
-            post_id as i64,
-            c.app_id.map(|a| a as i64),
+            id.sql(),
+            post_id.sql(),
+            c.app_id.map(|a| a.sql()),
             user,
             c.message,
             c.hidden,
@@ -112,12 +113,12 @@ pub(crate) fn seed_message(conn: &Connection, m: &SeedMessage) -> StoreResult<()
          ON CONFLICT (page_id, user_id) DO NOTHING",
     )
     .ctx(what)?
-    .execute(params![m.page_id as i64, m.user_id as i64, m.created_at])
+    .execute(params![m.page_id.sql(), m.user_id.sql(), m.created_at])
     .ctx(what)?;
     let conversation: i64 = conn
         .prepare_cached("SELECT id FROM conversations WHERE page_id = ?1 AND user_id = ?2")
         .ctx(what)?
-        .query_row(params![m.page_id as i64, m.user_id as i64], |r| r.get(0))
+        .query_row(params![m.page_id.sql(), m.user_id.sql()], |r| r.get(0))
         .ctx(what)?;
     conn.prepare_cached(
         "INSERT INTO messages (conversation_id, from_page, app_id, message, created_at) \
@@ -137,6 +138,7 @@ pub(crate) fn seed_message(conn: &Connection, m: &SeedMessage) -> StoreResult<()
 #[cfg(test)]
 mod tests {
     use graphtoken_core::content::{Author, Comment, Post};
+    use graphtoken_core::model::Psid;
     use graphtoken_core::store::{
         ContentStore, DirectoryStore, SeedMessage, SeedPost, Store, StoreResult,
     };
@@ -176,7 +178,7 @@ mod tests {
             key: "m".into(),
             page_id: CAFE,
             user_id: BOB,
-            psid: 777_000_001,
+            psid: Psid(777_000_001),
             text: "hi".into(),
             created_at: 30,
         });
@@ -198,7 +200,10 @@ mod tests {
         let convs = store.conversations_of_page(CAFE).await?;
         assert_eq!(convs.len(), 1);
         assert_eq!((convs[0].message_count, convs[0].updated_at), (1, 30));
-        assert_eq!(store.resolve_psid(777_000_001).await?, Some((BOB, CAFE)));
+        assert_eq!(
+            store.resolve_psid(Psid(777_000_001)).await?,
+            Some((BOB, CAFE))
+        );
         Ok(())
     }
 }

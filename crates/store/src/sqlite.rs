@@ -16,8 +16,8 @@ use graphtoken_core::content::{CallToAction, InstantArticle, PageInfo};
 use graphtoken_core::content::{Comment, Post};
 use graphtoken_core::messaging::{Conversation, Message};
 use graphtoken_core::model::{
-    AccountStatus, App, Grant, Id, Invalidation, Page, PageTasks, Session, SessionId, TokenHash,
-    TokenRecord, Unix, User,
+    AccountStatus, App, AppId, Asid, Grant, Id, Invalidation, Page, PageId, PageTasks, Psid,
+    Session, SessionId, TokenHash, TokenRecord, Unix, User, UserId,
 };
 use graphtoken_core::store::{
     ContentStore, DeviceUpdate, DirectoryStore, GrantUpdate, LoginStore, Store, StoreError,
@@ -205,7 +205,12 @@ where
 }
 
 impl TokenStore for SqliteStore {
-    fn create_session<'a>(&'a self, user: Id, app: Id, at: Unix) -> StoreFuture<'a, Session> {
+    fn create_session<'a>(
+        &'a self,
+        user: UserId,
+        app: AppId,
+        at: Unix,
+    ) -> StoreFuture<'a, Session> {
         Box::pin(async move {
             self.write(move |c| queries::create_session(c, user, app, at))
                 .await
@@ -214,8 +219,8 @@ impl TokenStore for SqliteStore {
 
     fn uninstall<'a>(
         &'a self,
-        user: Id,
-        app: Id,
+        user: UserId,
+        app: AppId,
         why: Invalidation,
     ) -> StoreFuture<'a, (bool, Vec<SessionId>)> {
         Box::pin(async move {
@@ -226,8 +231,8 @@ impl TokenStore for SqliteStore {
 
     fn invalidate_sessions<'a>(
         &'a self,
-        user: Id,
-        app: Option<Id>,
+        user: UserId,
+        app: Option<AppId>,
         why: Invalidation,
     ) -> StoreFuture<'a, Vec<SessionId>> {
         Box::pin(async move {
@@ -238,7 +243,7 @@ impl TokenStore for SqliteStore {
 
     fn invalidate_short_lived_tokens<'a>(
         &'a self,
-        user: Id,
+        user: UserId,
         why: Invalidation,
     ) -> StoreFuture<'a, Vec<TokenHash>> {
         Box::pin(async move {
@@ -286,7 +291,7 @@ impl DirectoryStore for SqliteStore {
         Box::pin(async move { self.read(queries::is_empty).await })
     }
 
-    fn app<'a>(&'a self, id: Id) -> StoreFuture<'a, Option<App>> {
+    fn app<'a>(&'a self, id: AppId) -> StoreFuture<'a, Option<App>> {
         Box::pin(async move { self.read(move |c| queries::app(c, id)).await })
     }
 
@@ -297,7 +302,7 @@ impl DirectoryStore for SqliteStore {
         })
     }
 
-    fn user<'a>(&'a self, id: Id) -> StoreFuture<'a, Option<User>> {
+    fn user<'a>(&'a self, id: UserId) -> StoreFuture<'a, Option<User>> {
         Box::pin(async move { self.read(move |c| queries::user(c, id)).await })
     }
 
@@ -308,7 +313,7 @@ impl DirectoryStore for SqliteStore {
         })
     }
 
-    fn page<'a>(&'a self, id: Id) -> StoreFuture<'a, Option<Page>> {
+    fn page<'a>(&'a self, id: PageId) -> StoreFuture<'a, Option<Page>> {
         Box::pin(async move { self.read(move |c| queries::page(c, id)).await })
     }
 
@@ -319,22 +324,22 @@ impl DirectoryStore for SqliteStore {
         })
     }
 
-    fn pages_of_user<'a>(&'a self, user: Id) -> StoreFuture<'a, Vec<(Page, PageTasks)>> {
+    fn pages_of_user<'a>(&'a self, user: UserId) -> StoreFuture<'a, Vec<(Page, PageTasks)>> {
         Box::pin(async move { self.read(move |c| queries::pages_of_user(c, user)).await })
     }
 
-    fn page_tasks<'a>(&'a self, page: Id, user: Id) -> StoreFuture<'a, Option<PageTasks>> {
+    fn page_tasks<'a>(&'a self, page: PageId, user: UserId) -> StoreFuture<'a, Option<PageTasks>> {
         Box::pin(async move { self.read(move |c| queries::page_tasks(c, page, user)).await })
     }
 
-    fn grant<'a>(&'a self, user: Id, app: Id) -> StoreFuture<'a, Option<Grant>> {
+    fn grant<'a>(&'a self, user: UserId, app: AppId) -> StoreFuture<'a, Option<Grant>> {
         Box::pin(async move { self.read(move |c| queries::grant(c, user, app)).await })
     }
 
     fn update_grant<'a>(
         &'a self,
-        user: Id,
-        app: Id,
+        user: UserId,
+        app: AppId,
         update: GrantUpdate,
     ) -> StoreFuture<'a, Option<Grant>> {
         Box::pin(async move {
@@ -355,32 +360,41 @@ impl DirectoryStore for SqliteStore {
         })
     }
 
-    fn ensure_asid<'a>(&'a self, user: Id, app: Id, candidate: Id) -> StoreFuture<'a, Option<Id>> {
+    fn ensure_asid<'a>(
+        &'a self,
+        user: UserId,
+        app: AppId,
+        candidate: Asid,
+    ) -> StoreFuture<'a, Option<Asid>> {
         Box::pin(async move {
             self.write(move |c| queries::ensure_asid(c, user, app, candidate))
                 .await
         })
     }
 
-    fn resolve_asid<'a>(&'a self, asid: Id) -> StoreFuture<'a, Option<(Id, Id)>> {
+    fn resolve_asid<'a>(&'a self, asid: Asid) -> StoreFuture<'a, Option<(UserId, AppId)>> {
         Box::pin(async move { self.read(move |c| queries::resolve_asid(c, asid)).await })
     }
 
-    fn set_password<'a>(&'a self, user: Id, hash: Option<String>) -> StoreFuture<'a, bool> {
+    fn set_password<'a>(&'a self, user: UserId, hash: Option<String>) -> StoreFuture<'a, bool> {
         Box::pin(async move {
             self.write(move |c| events::set_password(c, user, hash.as_deref()))
                 .await
         })
     }
 
-    fn set_account_status<'a>(&'a self, user: Id, status: AccountStatus) -> StoreFuture<'a, bool> {
+    fn set_account_status<'a>(
+        &'a self,
+        user: UserId,
+        status: AccountStatus,
+    ) -> StoreFuture<'a, bool> {
         Box::pin(async move {
             self.write(move |c| events::set_status(c, user, status))
                 .await
         })
     }
 
-    fn set_app_secret<'a>(&'a self, app: Id, secret: &'a str) -> StoreFuture<'a, bool> {
+    fn set_app_secret<'a>(&'a self, app: AppId, secret: &'a str) -> StoreFuture<'a, bool> {
         Box::pin(async move {
             let secret = secret.to_owned();
             self.write(move |c| events::set_secret(c, app, &secret))
@@ -388,33 +402,38 @@ impl DirectoryStore for SqliteStore {
         })
     }
 
-    fn ensure_psid<'a>(&'a self, user: Id, page: Id, candidate: Id) -> StoreFuture<'a, Option<Id>> {
+    fn ensure_psid<'a>(
+        &'a self,
+        user: UserId,
+        page: PageId,
+        candidate: Psid,
+    ) -> StoreFuture<'a, Option<Psid>> {
         Box::pin(async move {
             self.write(move |c| psids::ensure_psid(c, user, page, candidate))
                 .await
         })
     }
 
-    fn resolve_psid<'a>(&'a self, psid: Id) -> StoreFuture<'a, Option<(Id, Id)>> {
+    fn resolve_psid<'a>(&'a self, psid: Psid) -> StoreFuture<'a, Option<(UserId, PageId)>> {
         Box::pin(async move { self.read(move |c| psids::resolve_psid(c, psid)).await })
     }
 
-    fn psids_of_user<'a>(&'a self, user: Id) -> StoreFuture<'a, Vec<(Id, Id)>> {
+    fn psids_of_user<'a>(&'a self, user: UserId) -> StoreFuture<'a, Vec<(PageId, Psid)>> {
         Box::pin(async move { self.read(move |c| psids::psids_of_user(c, user)).await })
     }
 
-    fn asids_of_user<'a>(&'a self, user: Id) -> StoreFuture<'a, Vec<(Id, Id)>> {
+    fn asids_of_user<'a>(&'a self, user: UserId) -> StoreFuture<'a, Vec<(AppId, Asid)>> {
         Box::pin(async move { self.read(move |c| psids::asids_of_user(c, user)).await })
     }
 
-    fn people_of_page<'a>(&'a self, page: Id) -> StoreFuture<'a, Vec<(User, PageTasks)>> {
+    fn people_of_page<'a>(&'a self, page: PageId) -> StoreFuture<'a, Vec<(User, PageTasks)>> {
         Box::pin(async move { self.read(move |c| queries::people_of_page(c, page)).await })
     }
 
     fn set_page_tasks<'a>(
         &'a self,
-        page: Id,
-        user: Id,
+        page: PageId,
+        user: UserId,
         tasks: TaskSet,
         now: Unix,
     ) -> StoreFuture<'a, Option<PageTasks>> {
@@ -456,7 +475,7 @@ impl DirectoryStore for SqliteStore {
     fn insert_test_user<'a>(
         &'a self,
         user: &'a User,
-        app: Id,
+        app: AppId,
         limit: u32,
     ) -> StoreFuture<'a, TestUserInsert> {
         Box::pin(async move {
@@ -466,15 +485,15 @@ impl DirectoryStore for SqliteStore {
         })
     }
 
-    fn test_users_of_app<'a>(&'a self, app: Id) -> StoreFuture<'a, Vec<TestUser>> {
+    fn test_users_of_app<'a>(&'a self, app: AppId) -> StoreFuture<'a, Vec<TestUser>> {
         Box::pin(async move { self.read(move |c| login::test_users_of_app(c, app)).await })
     }
 
-    fn test_user<'a>(&'a self, user: Id) -> StoreFuture<'a, Option<TestUser>> {
+    fn test_user<'a>(&'a self, user: UserId) -> StoreFuture<'a, Option<TestUser>> {
         Box::pin(async move { self.read(move |c| login::test_user(c, user)).await })
     }
 
-    fn delete_user<'a>(&'a self, user: Id) -> StoreFuture<'a, bool> {
+    fn delete_user<'a>(&'a self, user: UserId) -> StoreFuture<'a, bool> {
         Box::pin(async move { self.write(move |c| login::delete_user(c, user)).await })
     }
 }
@@ -491,7 +510,7 @@ impl ContentStore for SqliteStore {
         Box::pin(async move { self.read(move |c| content::post(c, id)).await })
     }
 
-    fn posts_of_page<'a>(&'a self, page: Id) -> StoreFuture<'a, Vec<Post>> {
+    fn posts_of_page<'a>(&'a self, page: PageId) -> StoreFuture<'a, Vec<Post>> {
         Box::pin(async move { self.read(move |c| content::posts_of_page(c, page)).await })
     }
 
@@ -540,7 +559,12 @@ impl ContentStore for SqliteStore {
         Box::pin(async move { self.write(move |c| content::delete_comment(c, id)).await })
     }
 
-    fn ensure_conversation<'a>(&'a self, page: Id, user: Id, at: Unix) -> StoreFuture<'a, Id> {
+    fn ensure_conversation<'a>(
+        &'a self,
+        page: PageId,
+        user: UserId,
+        at: Unix,
+    ) -> StoreFuture<'a, Id> {
         Box::pin(async move {
             self.write(move |c| messaging::ensure_conversation(c, page, user, at))
                 .await
@@ -551,7 +575,7 @@ impl ContentStore for SqliteStore {
         Box::pin(async move { self.read(move |c| messaging::conversation(c, id)).await })
     }
 
-    fn conversations_of_page<'a>(&'a self, page: Id) -> StoreFuture<'a, Vec<Conversation>> {
+    fn conversations_of_page<'a>(&'a self, page: PageId) -> StoreFuture<'a, Vec<Conversation>> {
         Box::pin(async move {
             self.read(move |c| messaging::conversations_of_page(c, page))
                 .await
@@ -577,11 +601,11 @@ impl ContentStore for SqliteStore {
         })
     }
 
-    fn page_info<'a>(&'a self, page: Id) -> StoreFuture<'a, Option<PageInfo>> {
+    fn page_info<'a>(&'a self, page: PageId) -> StoreFuture<'a, Option<PageInfo>> {
         Box::pin(async move { self.read(move |c| page_settings::page_info(c, page)).await })
     }
 
-    fn set_page_info<'a>(&'a self, page: Id, info: &'a PageInfo) -> StoreFuture<'a, bool> {
+    fn set_page_info<'a>(&'a self, page: PageId, info: &'a PageInfo) -> StoreFuture<'a, bool> {
         Box::pin(async move {
             let info = info.clone();
             self.write(move |c| page_settings::set_page_info(c, page, &info))
@@ -597,14 +621,14 @@ impl ContentStore for SqliteStore {
         })
     }
 
-    fn call_to_actions_of_page<'a>(&'a self, page: Id) -> StoreFuture<'a, Vec<CallToAction>> {
+    fn call_to_actions_of_page<'a>(&'a self, page: PageId) -> StoreFuture<'a, Vec<CallToAction>> {
         Box::pin(async move {
             self.read(move |c| page_settings::call_to_actions_of_page(c, page))
                 .await
         })
     }
 
-    fn delete_call_to_action<'a>(&'a self, page: Id, id: Id) -> StoreFuture<'a, bool> {
+    fn delete_call_to_action<'a>(&'a self, page: PageId, id: Id) -> StoreFuture<'a, bool> {
         Box::pin(async move {
             self.write(move |c| page_settings::delete_call_to_action(c, page, id))
                 .await
@@ -619,14 +643,17 @@ impl ContentStore for SqliteStore {
         })
     }
 
-    fn instant_articles_of_page<'a>(&'a self, page: Id) -> StoreFuture<'a, Vec<InstantArticle>> {
+    fn instant_articles_of_page<'a>(
+        &'a self,
+        page: PageId,
+    ) -> StoreFuture<'a, Vec<InstantArticle>> {
         Box::pin(async move {
             self.read(move |c| page_settings::instant_articles_of_page(c, page))
                 .await
         })
     }
 
-    fn delete_instant_article<'a>(&'a self, page: Id, id: Id) -> StoreFuture<'a, bool> {
+    fn delete_instant_article<'a>(&'a self, page: PageId, id: Id) -> StoreFuture<'a, bool> {
         Box::pin(async move {
             self.write(move |c| page_settings::delete_instant_article(c, page, id))
                 .await

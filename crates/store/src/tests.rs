@@ -70,7 +70,7 @@ async fn failed_world_rolls_back() -> StoreResult<()> {
     store.migrate().await?;
     let mut w = conformance::world();
     // A grant for a person who does not exist violates a foreign key at commit.
-    w.grants[0].user_id = 424242;
+    w.grants[0].user_id = graphtoken_core::model::UserId(424242);
     assert!(store.apply_world(&w).await.is_err());
     assert!(store.is_empty().await?);
     Ok(())
@@ -115,7 +115,10 @@ async fn apps_from_before_v8_get_the_default_test_user_limit() -> StoreResult<()
     }
     let store = SqliteStore::open(&path.display().to_string())?;
     store.migrate().await?;
-    let app = store.app(77).await?.map(|a| a.test_user_limit);
+    let app = store
+        .app(graphtoken_core::model::AppId(77))
+        .await?
+        .map(|a| a.test_user_limit);
     assert_eq!(app, Some(graphtoken_core::model::DEFAULT_TEST_USER_LIMIT));
     Ok(())
 }

@@ -3,12 +3,12 @@
 //! Re-applying a seed must be idempotent and keep history: an existing row keeps its
 //! `created_at`, everything else takes the seed's values.
 
-use graphtoken_core::model::{App, Id, Page, PageTasks, User};
+use graphtoken_core::model::{App, AppId, Asid, Page, PageId, PageTasks, User, UserId};
 use graphtoken_core::store::{StoreError, StoreResult, WorldRecords};
 use rusqlite::{params, Connection, TransactionBehavior};
 
 use crate::error::Ctx;
-use crate::rows::to_json;
+use crate::rows::{to_json, Sql};
 
 /// Upserts an app and replaces its roles with exactly `app.roles`.
 pub(crate) fn upsert_app(conn: &Connection, app: &App) -> StoreResult<()> {
@@ -31,7 +31,7 @@ pub(crate) fn upsert_app(conn: &Connection, app: &App) -> StoreResult<()> {
     )
     .ctx(&what)?
     .execute(params![
-        app.id as i64,
+        app.id.sql(),
         app.key,
         app.name,
         app.secret,
@@ -53,7 +53,7 @@ pub(crate) fn upsert_app(conn: &Connection, app: &App) -> StoreResult<()> {
     .ctx(&what)?;
     conn.prepare_cached("DELETE FROM app_roles WHERE app_id = ?1")
         .ctx(&what)?
-        .execute([app.id as i64])
+        .execute([app.id.sql()])
         .ctx(&what)?;
     let mut insert = conn
         .prepare_cached(
@@ -63,7 +63,7 @@ pub(crate) fn upsert_app(conn: &Connection, app: &App) -> StoreResult<()> {
         .ctx(&what)?;
     for (user, role) in &app.roles {
         insert
-            .execute(params![app.id as i64, *user as i64, role.as_str()])
+            .execute(params![app.id.sql(), user.sql(), role.as_str()])
             .ctx(&what)?;
     }
     Ok(())
@@ -78,7 +78,7 @@ pub(crate) fn upsert_user(conn: &Connection, user: &User) -> StoreResult<()> {
     )
     .ctx(&what)?
     .execute(params![
-        user.id as i64,
+        user.id.sql(),
         user.key,
         user.name,
         user.email,
@@ -98,7 +98,7 @@ pub(crate) fn upsert_page(conn: &Connection, page: &Page) -> StoreResult<()> {
     )
     .ctx(&what)?
     .execute(params![
-        page.id as i64,
+        page.id.sql(),
         page.key,
         page.name,
         page.category,
@@ -111,13 +111,13 @@ pub(crate) fn upsert_page(conn: &Connection, page: &Page) -> StoreResult<()> {
 /// Makes `tasks` the complete list of people with tasks on `page`.
 pub(crate) fn replace_page_tasks(
     conn: &Connection,
-    page: Id,
+    page: PageId,
     tasks: &[PageTasks],
 ) -> StoreResult<()> {
     let what = format!("storing the tasks of page {page}");
     conn.prepare_cached("DELETE FROM page_tasks WHERE page_id = ?1")
         .ctx(&what)?
-        .execute([page as i64])
+        .execute([page.sql()])
         .ctx(&what)?;
     let mut insert = conn
         .prepare_cached(
@@ -135,8 +135,8 @@ pub(crate) fn replace_page_tasks(
         }
         insert
             .execute(params![
-                page as i64,
-                t.user_id as i64,
+                page.sql(),
+                t.user_id.sql(),
                 t.tasks.to_csv(),
                 t.since
             ])
@@ -146,7 +146,12 @@ pub(crate) fn replace_page_tasks(
 }
 
 /// Inserts a seeded asid unless the pair has one already; a clash with another pair is an error.
-pub(crate) fn insert_asid(conn: &Connection, user: Id, app: Id, asid: Id) -> StoreResult<()> {
+pub(crate) fn insert_asid(
+    conn: &Connection,
+    user: UserId,
+    app: AppId,
+    asid: Asid,
+) -> StoreResult<()> {
     match crate::queries::ensure_asid(conn, user, app, asid)? {
         Some(_) => Ok(()),
         None => Err(graphtoken_core::store::StoreError(format!(

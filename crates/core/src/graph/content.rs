@@ -13,7 +13,7 @@ use crate::auth::Caller;
 use crate::content::{self, Author, Comment, Post};
 use crate::error::GraphError;
 use crate::fields::{self, Field};
-use crate::model::{Id, Page};
+use crate::model::{Id, Page, PageId};
 use crate::policy::{MODERATE_COMMENTS, PUBLISH, READ_COMMENTS, READ_FEED};
 use crate::request::{GraphRequest, Method};
 use crate::services::Services;
@@ -181,7 +181,7 @@ async fn resolve(
         return Ok(None);
     };
     if let Some(post) = g.post(right).await? {
-        if post.page_id == left {
+        if post.page_id.0 == left {
             return Ok(g
                 .visible(caller, post.app_id)
                 .await?
@@ -318,7 +318,7 @@ struct View<'a> {
 }
 
 impl View<'_> {
-    async fn page(&self, id: Id) -> Result<std::sync::Arc<Page>, GraphError> {
+    async fn page(&self, id: PageId) -> Result<std::sync::Arc<Page>, GraphError> {
         self.g
             .page(id)
             .await?

@@ -33,7 +33,7 @@ pub async fn debug_token(
 pub async fn inspect(
     g: &Services,
     input: &str,
-    viewer: Option<crate::model::Id>,
+    viewer: Option<crate::model::AppId>,
 ) -> Result<Value, GraphError> {
     let data = match g.inspect(input).await? {
         Inspection::Unknown(e) => {

@@ -10,7 +10,7 @@ use serde_json::{json, Map, Value};
 
 use crate::auth::Caller;
 use crate::error::GraphError;
-use crate::model::{Id, Page, Unix};
+use crate::model::{Page, PageId, Unix};
 use crate::policy::INSIGHTS;
 use crate::request::{GraphRequest, Method};
 use crate::services::Services;
@@ -170,7 +170,7 @@ fn weekday(day: i64) -> usize {
 }
 
 /// The metric's count on one day (flow metrics).
-fn daily(page: Id, m: &Metric, day: i64) -> i64 {
+fn daily(page: PageId, m: &Metric, day: i64) -> i64 {
     let seed = fnv(&format!("{page}:{}", m.name)) as i64 & i64::MAX;
     let base = m.scale * (100 + seed % 100) / 100;
     let noise = (fnv(&format!("{page}:{}:{day}", m.name)) % (base as u64 / 5 + 1)) as i64;
@@ -178,7 +178,7 @@ fn daily(page: Id, m: &Metric, day: i64) -> i64 {
 }
 
 /// The value of `m` over `period` for the day `day` (the value's `end_time` ends that day).
-fn value(page: Id, m: &Metric, period: Period, day: i64) -> i64 {
+fn value(page: PageId, m: &Metric, period: Period, day: i64) -> i64 {
     match m.kind {
         Kind::Flow { dedup } => {
             let n = period.days();
@@ -430,20 +430,23 @@ mod tests {
     fn values_are_pure_and_plausible() {
         for m in METRICS {
             for day in 20_000..20_030 {
-                let v = value(42, m, Period::Day, day);
-                assert_eq!(v, value(42, m, Period::Day, day));
+                let v = value(PageId(42), m, Period::Day, day);
+                assert_eq!(v, value(PageId(42), m, Period::Day, day));
                 assert!(v >= 0, "{} {day}", m.name);
                 if let Kind::Flow { .. } = m.kind {
-                    assert!(value(42, m, Period::Week, day) >= v);
-                    assert!(value(42, m, Period::Days28, day) >= value(42, m, Period::Week, day));
+                    assert!(value(PageId(42), m, Period::Week, day) >= v);
+                    assert!(
+                        value(PageId(42), m, Period::Days28, day)
+                            >= value(PageId(42), m, Period::Week, day)
+                    );
                 } else {
-                    assert!(value(42, m, Period::Day, day + 1) >= v);
+                    assert!(value(PageId(42), m, Period::Day, day + 1) >= v);
                 }
             }
         }
         assert_ne!(
-            value(1, &METRICS[0], Period::Day, 20_000),
-            value(2, &METRICS[0], Period::Day, 20_000)
+            value(PageId(1), &METRICS[0], Period::Day, 20_000),
+            value(PageId(2), &METRICS[0], Period::Day, 20_000)
         );
     }
 

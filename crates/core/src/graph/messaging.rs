@@ -17,7 +17,7 @@ use crate::auth::Caller;
 use crate::error::GraphError;
 use crate::fields::{self, Field};
 use crate::messaging::{self, Conversation, Message};
-use crate::model::{Id, Page};
+use crate::model::{Id, Page, PageId, Psid, UserId};
 use crate::policy::MESSAGING;
 use crate::request::{GraphRequest, Method};
 use crate::services::Services;
@@ -146,7 +146,7 @@ async fn send(
         Some(Value::Number(n)) => n.to_string(),
         _ => return Err(no_matching_user()),
     };
-    let psid: Id = psid_text.parse().map_err(|_| no_matching_user())?;
+    let psid: Psid = psid_text.parse().map_err(|_| no_matching_user())?;
     let user = match g.resolve_psid(psid).await? {
         Some((user, p)) if p == page.id => user,
         _ => return Err(no_matching_user()),
@@ -248,7 +248,7 @@ impl View<'_> {
         }))
     }
 
-    async fn page(&self, id: Id) -> Result<std::sync::Arc<Page>, GraphError> {
+    async fn page(&self, id: PageId) -> Result<std::sync::Arc<Page>, GraphError> {
         self.g
             .page(id)
             .await?
@@ -256,7 +256,7 @@ impl View<'_> {
     }
 
     /// `{"id": "<psid>", "name"}` for the person, `{"id": "<page-id>", "name"}` for the Page.
-    async fn person(&self, page: &Page, user: Id) -> Result<Value, GraphError> {
+    async fn person(&self, page: &Page, user: UserId) -> Result<Value, GraphError> {
         let name = self
             .g
             .user(user)

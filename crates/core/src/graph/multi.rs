@@ -11,7 +11,7 @@ use serde_json::{json, Map, Value};
 
 use crate::auth::{Caller, Principal};
 use crate::error::GraphError;
-use crate::model::Id;
+use crate::model::{AppId, Asid, Id, PageId};
 use crate::ratelimit::Usage;
 use crate::request::{GraphRequest, Method};
 use crate::services::Services;
@@ -137,13 +137,13 @@ async fn kind(g: &Services, caller: &Caller, segment: &str) -> Result<Option<Kin
     let Ok(id) = segment.parse::<Id>() else {
         return Ok(None);
     };
-    if g.resolve_asid(id).await?.is_some() {
+    if g.resolve_asid(Asid(id)).await?.is_some() {
         return Ok(Some(Kind::User));
     }
-    if g.page(id).await?.is_some() {
+    if g.page(PageId(id)).await?.is_some() {
         return Ok(Some(Kind::Page));
     }
-    Ok(g.app(id).await?.map(|_| Kind::App))
+    Ok(g.app(AppId(id)).await?.map(|_| Kind::App))
 }
 
 /// `{"fields": [{name, description}], "type": ..., "connections": {edge: url}}`: the fields and

@@ -10,7 +10,7 @@ use serde_json::{json, Map, Value};
 use crate::auth::{Caller, Principal};
 use crate::error::GraphError;
 use crate::fields::{self, Field};
-use crate::model::{App, Id, Page, PageTasks, Reason, User};
+use crate::model::{App, AppId, Asid, Id, Page, PageId, PageTasks, Psid, Reason, User, UserId};
 use crate::permissions::PUBLIC_PROFILE;
 use crate::policy;
 use crate::request::{GraphRequest, Method};
@@ -93,9 +93,26 @@ pub(super) const APP_FIELDS: &[&str] = &[
     "restrictions",
 ];
 
+/// The id a person is known by to the caller: their app-scoped id for the caller's app, or
+/// (to a Page's token) their page-scoped id for that Page.
+#[derive(Clone, Copy, Debug)]
+enum SeenAs {
+    App(Asid),
+    Page(Psid),
+}
+
+impl SeenAs {
+    fn number(self) -> u64 {
+        match self {
+            SeenAs::App(a) => a.0,
+            SeenAs::Page(p) => p.0,
+        }
+    }
+}
+
 /// What a path's first segment names.
 enum Node {
-    User { user: Arc<User>, asid: Id },
+    User { user: Arc<User>, seen: SeenAs },
     Page(Arc<Page>),
     App(Arc<App>),
 }
@@ -151,15 +168,17 @@ pub async fn handle(
             require_get(req, segment)?;
             ctx.render(&node, fields.as_deref()).await
         }
-        (Node::User { user, asid }, ["accounts"]) => {
+        (Node::User { user, seen }, ["accounts"]) => {
             require_get(req, segment)?;
-            Box::pin(ctx.accounts(user, *asid, &EdgeQuery::from_request(req)?)).await
+            Box::pin(ctx.accounts(user, seen.number(), &EdgeQuery::from_request(req)?)).await
         }
-        (Node::User { user, asid }, ["ids_for_pages"]) => {
-            Box::pin(super::psids::ids_for_pages(g, req, caller, user, *asid)).await
+        (Node::User { user, seen }, ["ids_for_pages"]) => {
+            let asid = Asid(seen.number());
+            Box::pin(super::psids::ids_for_pages(g, req, caller, user, asid)).await
         }
-        (Node::User { user, asid }, ["ids_for_apps"]) => {
-            Box::pin(super::psids::ids_for_apps(g, req, caller, user, *asid)).await
+        (Node::User { user, seen }, ["ids_for_apps"]) => {
+            let psid = Psid(seen.number());
+            Box::pin(super::psids::ids_for_apps(g, req, caller, user, psid)).await
         }
         (Node::Page(page), [edge, tail @ ..]) if super::page_edges::is_edge(edge) => {
             let answer = super::page_edges::endpoint(g, req, caller, page, edge, tail);
@@ -212,7 +231,7 @@ async fn resolve(
         return match &caller.principal {
             Principal::User(t) => Ok(Node::User {
                 user: Arc::clone(&t.user),
-                asid: t.asid,
+                seen: SeenAs::App(t.asid),
             }),
             Principal::Page(t) => match &t.page {
                 Some((page, _)) => Ok(Node::Page(Arc::clone(page))),
@@ -224,30 +243,36 @@ async fn resolve(
     let not_found = || GraphError::unknown_object(segment, req.method.as_str());
     let id: Id = segment.parse().map_err(|_| not_found())?;
     // People are known to an app only by their app-scoped id for that app.
-    if let Some((user, app)) = g.resolve_asid(id).await? {
+    if let Some((user, app)) = g.resolve_asid(Asid(id)).await? {
         if app != app_id {
             return Err(not_found());
         }
         let user = g.user(user).await?.ok_or_else(not_found)?;
-        return Ok(Node::User { user, asid: id });
+        return Ok(Node::User {
+            user,
+            seen: SeenAs::App(Asid(id)),
+        });
     }
-    if let Some(page) = g.page(id).await? {
+    if let Some(page) = g.page(PageId(id)).await? {
         return Ok(Node::Page(page));
     }
-    if let Some(app) = g.app(id).await? {
+    if let Some(app) = g.app(AppId(id)).await? {
         return Ok(Node::App(app));
     }
     // A page-scoped id is known to that Page's token only.
-    match g.resolve_psid(id).await? {
+    match g.resolve_psid(Psid(id)).await? {
         Some((user, page)) if caller_is_page(caller, page) => {
             let user = g.user(user).await?.ok_or_else(not_found)?;
-            Ok(Node::User { user, asid: id })
+            Ok(Node::User {
+                user,
+                seen: SeenAs::Page(Psid(id)),
+            })
         }
         _ => Err(not_found()),
     }
 }
 
-fn caller_is_page(caller: &Caller, page: Id) -> bool {
+fn caller_is_page(caller: &Caller, page: PageId) -> bool {
     matches!(&caller.principal, Principal::Page(t) if t.page.as_ref().is_some_and(|(p, _)| p.id == page))
 }
 
@@ -272,7 +297,7 @@ struct Ctx<'a> {
 impl Ctx<'_> {
     async fn render(&self, node: &Node, fields: Option<&[Field]>) -> Result<Value, GraphError> {
         match node {
-            Node::User { user, asid } => self.user(user, *asid, fields).await,
+            Node::User { user, seen } => self.user(user, seen.number(), fields).await,
             Node::Page(page) => {
                 let tasks = self.caller_tasks(page.id).await?;
                 self.page(page, tasks.as_ref(), fields).await
@@ -282,7 +307,7 @@ impl Ctx<'_> {
     }
 
     /// The caller's own person, when the caller is a user token.
-    fn caller_user(&self) -> Option<Id> {
+    fn caller_user(&self) -> Option<UserId> {
         match &self.caller.principal {
             Principal::User(t) => Some(t.user.id),
             _ => None,
@@ -290,7 +315,7 @@ impl Ctx<'_> {
     }
 
     /// The caller person's tasks on a Page (user tokens only).
-    async fn caller_tasks(&self, page: Id) -> Result<Option<PageTasks>, GraphError> {
+    async fn caller_tasks(&self, page: PageId) -> Result<Option<PageTasks>, GraphError> {
         match self.caller_user() {
             Some(user) => Ok(self.g.page_tasks(page, user).await?),
             None => Ok(None),
@@ -298,7 +323,7 @@ impl Ctx<'_> {
     }
 
     /// The grant the person whose data is read gave the caller's app.
-    async fn granted(&self, user: Id, permission: &str) -> Result<bool, GraphError> {
+    async fn granted(&self, user: UserId, permission: &str) -> Result<bool, GraphError> {
         if let Some(t) = self.caller.principal.loaded() {
             if t.user.id == user {
                 return Ok(t.grant.as_ref().is_some_and(|g| g.has(permission)));
@@ -315,7 +340,7 @@ impl Ctx<'_> {
     async fn user(
         &self,
         user: &User,
-        asid: Id,
+        asid: u64,
         fields: Option<&[Field]>,
     ) -> Result<Value, GraphError> {
         let mut out = Map::new();
@@ -386,7 +411,7 @@ impl Ctx<'_> {
                 "is_published" => Some(json!(true)),
                 "is_verified" => Some(json!(false)),
                 "verification_status" => Some(json!("not_verified")),
-                "picture" => Some(picture(self.req, page.id, &f)),
+                "picture" => Some(picture(self.req, page.id.0, &f)),
                 // Edges as fields: rendered as their endpoints answer, under the same checks;
                 // a refusal fails the whole request, as on Facebook.
                 edge if super::page_edges::is_field(edge) => {
@@ -412,7 +437,7 @@ impl Ctx<'_> {
     /// whose grant includes `pages_show_list` gets one (spec §2.8; omitted otherwise).
     async fn page_access_token(
         &self,
-        page: Id,
+        page: PageId,
         tasks: Option<&PageTasks>,
     ) -> Result<Option<String>, GraphError> {
         let (Some(t), Some(tasks)) = (policy::page_token_parent(self.caller, tasks), tasks) else {
@@ -456,13 +481,13 @@ impl Ctx<'_> {
 
     /// `/{user}/accounts`: the Pages the person has tasks on, with Page tokens, for the person's
     /// own user token with `pages_show_list` (without it the list is empty, as on Facebook).
-    async fn accounts(&self, user: &User, asid: Id, q: &EdgeQuery) -> Result<Value, GraphError> {
+    async fn accounts(&self, user: &User, asid: u64, q: &EdgeQuery) -> Result<Value, GraphError> {
         let (fields, fields_param, w) = (q.fields.as_deref(), q.fields_param.as_deref(), &q.window);
         if !policy::pages_access(self.caller, user.id)? {
             return Ok(json!({ "data": [] }));
         }
         let pages = self.g.pages_of_user(user.id).await?;
-        let ids: Vec<Id> = pages.iter().map(|(p, _)| p.id).collect();
+        let ids: Vec<Id> = pages.iter().map(|(p, _)| p.id.0).collect();
         let (range, more_before, more_after) = w.apply(&ids);
         let shown = &pages[range];
         let mut items = Vec::with_capacity(shown.len());
@@ -492,7 +517,7 @@ impl Ctx<'_> {
         let ends = shown
             .first()
             .zip(shown.last())
-            .map(|(a, b)| (a.0.id, b.0.id));
+            .map(|(a, b)| (a.0.id.0, b.0.id.0));
         Ok(paging::page(
             self.req,
             paging::Slice {

@@ -9,19 +9,19 @@ use crate::error::GraphError;
 
 use super::paging::{self, EdgeQuery};
 use crate::auth::Caller;
-use crate::model::{Id, Page};
+use crate::model::{Asid, Page, UserId};
 use crate::policy::ASSIGNED_USERS;
 use crate::request::{GraphRequest, Method};
 use crate::services::Services;
 use crate::tasks::{self, TaskSet};
 
 /// The person a `user` parameter names: an app-scoped id of the caller's app.
-async fn person(g: &Services, caller: &Caller, req: &GraphRequest) -> Result<Id, GraphError> {
+async fn person(g: &Services, caller: &Caller, req: &GraphRequest) -> Result<UserId, GraphError> {
     let given = req
         .params
         .non_empty("user")
         .ok_or_else(|| GraphError::param("The parameter user is required"))?;
-    let asid: Id = given
+    let asid: Asid = given
         .trim()
         .parse()
         .map_err(|_| GraphError::param(format!("Invalid user id: {given}")))?;
@@ -46,7 +46,7 @@ pub async fn read_assigned_users(
     for (user, t) in g.people_of_page(page.id).await? {
         let asid = g.asid(user.id, app).await?;
         items.push((
-            asid,
+            asid.0,
             json!({
                 "id": asid.to_string(),
                 "name": user.name,
@@ -134,7 +134,7 @@ pub async fn roles(
         } else {
             item["tasks"] = json!(t.tasks.names());
         }
-        items.push((asid, item));
+        items.push((asid.0, item));
     }
     items.sort_by_key(|(id, _)| *id);
     Ok(paging::page_of(

@@ -20,7 +20,7 @@ use crate::error::GraphError;
 use super::paging::{self, EdgeQuery};
 use crate::auth::Caller;
 use crate::content::{CallToAction, InstantArticle, PageInfo};
-use crate::model::{Id, Page};
+use crate::model::{Id, Page, PageId};
 use crate::policy::{CALL_TO_ACTION, INSTANT_ARTICLES, SETTINGS};
 use crate::request::{GraphRequest, Method};
 use crate::services::Services;
@@ -51,7 +51,7 @@ pub const INFO_FIELDS: &[&str] = &["about", "description", "website", "phone"];
 /// One settings field of the Page, as stored (`None` when unset).
 pub(super) async fn info_field(
     g: &Services,
-    page: Id,
+    page: PageId,
     name: &str,
 ) -> Result<Option<Value>, GraphError> {
     let info = g.page_info(page).await?;

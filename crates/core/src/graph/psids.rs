@@ -10,7 +10,7 @@ use crate::error::GraphError;
 
 use super::paging::{self, EdgeQuery};
 use crate::auth::{Caller, Principal};
-use crate::model::{Id, User};
+use crate::model::{AppId, Asid, Id, PageId, Psid, User};
 use crate::request::{GraphRequest, Method};
 use crate::services::Services;
 
@@ -44,9 +44,9 @@ pub async fn ids_for_pages(
     req: &GraphRequest,
     caller: &Caller,
     user: &User,
-    asid: Id,
+    asid: Asid,
 ) -> Result<Value, GraphError> {
-    require_get(req, asid)?;
+    require_get(req, asid.0)?;
     if !matches!(caller.principal, Principal::App(_)) {
         return Err(GraphError::param(
             "This endpoint requires an app access token",
@@ -55,7 +55,7 @@ pub async fn ids_for_pages(
     require_proof(req)?;
     let pairs = match req.params.non_empty("page") {
         Some(p) => {
-            let page_id: Id = p
+            let page_id: PageId = p
                 .parse()
                 .map_err(|_| GraphError::param(format!("Invalid page id: {p}")))?;
             if g.page(page_id).await?.is_none() {
@@ -70,7 +70,7 @@ pub async fn ids_for_pages(
     for (page_id, psid) in pairs {
         if let Some(page) = g.page(page_id).await? {
             items.push((
-                psid,
+                psid.0,
                 json!({
                     "id": psid.to_string(),
                     "page": {"id": page.id.to_string(), "name": page.name},
@@ -94,14 +94,14 @@ pub async fn ids_for_apps(
     req: &GraphRequest,
     caller: &Caller,
     user: &User,
-    psid: Id,
+    psid: Psid,
 ) -> Result<Value, GraphError> {
-    require_get(req, psid)?;
+    require_get(req, psid.0)?;
     if !matches!(caller.principal, Principal::Page(_)) {
         return Err(crate::policy::page_token_required());
     }
     require_proof(req)?;
-    let only: Option<Id> = req.params.non_empty("app").and_then(|a| a.parse().ok());
+    let only: Option<AppId> = req.params.non_empty("app").and_then(|a| a.parse().ok());
     let q = EdgeQuery::from_request(req)?;
     let mut items = Vec::new();
     for (app_id, asid) in g.asids_of_user(user.id).await? {
@@ -110,7 +110,7 @@ pub async fn ids_for_apps(
         }
         if let Some(app) = g.app(app_id).await? {
             items.push((
-                asid,
+                asid.0,
                 json!({
                     "id": asid.to_string(),
                     "app": {
@@ -179,7 +179,7 @@ pub async fn pages_id_mapping(
     let mut out = Map::new();
     let mut invalid = Vec::new();
     for given in ids {
-        let person = match given.parse::<Id>() {
+        let person = match given.parse::<Asid>() {
             Ok(asid) => match g.resolve_asid(asid).await? {
                 Some((user, app)) if app == t.app.id => Some(user),
                 _ => None,

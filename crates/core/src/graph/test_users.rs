@@ -21,7 +21,7 @@ use serde_json::{json, Map, Value};
 
 use crate::auth::{Caller, Principal};
 use crate::error::GraphError;
-use crate::model::{App, Id, User};
+use crate::model::{App, Asid, Id, User, UserId};
 use crate::permissions::{self, PUBLIC_PROFILE};
 use crate::request::{GraphRequest, Method};
 use crate::services::Services;
@@ -162,7 +162,7 @@ async fn list(g: &Services, req: &GraphRequest, app: &App) -> Result<Value, Grap
 }
 
 /// The person and everything of theirs go; their tokens fail from now on.
-async fn delete(g: &Services, user: Id) -> Result<Value, GraphError> {
+async fn delete(g: &Services, user: UserId) -> Result<Value, GraphError> {
     if !g.delete_user(user).await? {
         return Err(GraphError::unknown_object(&user.to_string(), "delete"));
     }
@@ -171,7 +171,7 @@ async fn delete(g: &Services, user: Id) -> Result<Value, GraphError> {
 
 /// `name` renames; `password` sets a new one (every session of the person ends, 190/460, as on
 /// any password change).
-async fn update(g: &Services, req: &GraphRequest, user: Id) -> Result<Value, GraphError> {
+async fn update(g: &Services, req: &GraphRequest, user: UserId) -> Result<Value, GraphError> {
     let p = &req.params;
     let name = p.non_empty("name").map(str::trim).filter(|n| !n.is_empty());
     let new_password = p.non_empty("password");
@@ -189,7 +189,7 @@ async fn update(g: &Services, req: &GraphRequest, user: Id) -> Result<Value, Gra
     Ok(json!({ "success": true }))
 }
 
-fn login_url(req: &GraphRequest, id: Id) -> String {
+fn login_url(req: &GraphRequest, id: Asid) -> String {
     format!("{}/checkpoint/test-user-login/{id}/", req.base_url)
 }
 

@@ -12,19 +12,21 @@ use std::sync::Arc;
 use crate::cache::{Cache, ShardKey};
 use crate::error::GraphError;
 use crate::events::{Event, Subscriber};
-use crate::model::{App, Grant, Id, Page, PageTasks, Session, SessionId, TokenHash, User};
+use crate::model::{
+    App, AppId, Grant, Page, PageId, PageTasks, Session, SessionId, TokenHash, User, UserId,
+};
 use crate::store::{StoreResult, TokenEntry};
 
 pub(crate) struct Caches {
     pub(crate) tokens: Cache<TokenHash, TokenEntry>,
     pub(crate) sessions: Cache<SessionId, Session>,
-    pub(crate) apps: Cache<Id, App>,
-    pub(crate) users: Cache<Id, User>,
+    pub(crate) apps: Cache<AppId, App>,
+    pub(crate) users: Cache<UserId, User>,
     /// `(user, app)` → the grant, or none (absence is cached too).
-    pub(crate) grants: Cache<(Id, Id), Option<Arc<Grant>>>,
-    pub(crate) pages: Cache<Id, Page>,
+    pub(crate) grants: Cache<(UserId, AppId), Option<Arc<Grant>>>,
+    pub(crate) pages: Cache<PageId, Page>,
     /// `(page, user)` → the person's tasks on the Page, or none.
-    pub(crate) tasks: Cache<(Id, Id), Option<PageTasks>>,
+    pub(crate) tasks: Cache<(PageId, UserId), Option<PageTasks>>,
 }
 
 impl Default for Caches {
@@ -130,13 +132,13 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Reason, StoredKind};
+    use crate::model::{AppId, Asid, Reason, StoredKind, UserId};
 
     fn session(id: i64) -> Session {
         Session {
             id: SessionId(id),
-            user_id: 1,
-            app_id: 2,
+            user_id: UserId(1),
+            app_id: AppId(2),
             created_at: 0,
             invalidated: None,
         }
@@ -147,8 +149,8 @@ mod tests {
             token: crate::model::TokenRecord {
                 hash: [hash; 32],
                 kind: StoredKind::User,
-                app_id: 2,
-                user_id: 1,
+                app_id: AppId(2),
+                user_id: UserId(1),
                 page_id: None,
                 session_id: SessionId(7),
                 parent: None,
@@ -158,7 +160,7 @@ mod tests {
                 invalidated: None,
                 tasks_since: None,
             },
-            asid: 3,
+            asid: Asid(3),
         }
     }
 
@@ -175,7 +177,7 @@ mod tests {
         c.tokens
             .put([1; 32], Arc::new(entry(1)), c.tokens.ticket(&[1; 32]));
         c.on(&Event::SessionsEnded {
-            user: 1,
+            user: UserId(1),
             sessions: vec![SessionId(7)],
             reason: Reason::PasswordChanged,
         });
@@ -193,7 +195,7 @@ mod tests {
                 .put([h; 32], Arc::new(entry(h)), c.tokens.ticket(&[h; 32]));
         }
         c.on(&Event::TokensEnded {
-            user: 1,
+            user: UserId(1),
             tokens: vec![[1; 32]],
             reason: Reason::LoggedOut,
         });

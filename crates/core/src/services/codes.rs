@@ -7,7 +7,7 @@ use super::Services;
 use crate::codes::{AuthCode, CodeKind, DeviceCode, DeviceState};
 use crate::error::GraphError;
 use crate::events::{Event, LoginStep};
-use crate::model::{Id, SessionId, TokenHash, Unix};
+use crate::model::{SessionId, TokenHash, Unix, UserId};
 
 impl Services {
     /// Stores a new dialog or client code.
@@ -118,7 +118,7 @@ impl Services {
     pub async fn answer_device_code(
         &self,
         hash: TokenHash,
-        user: Id,
+        user: UserId,
         approved: bool,
     ) -> Result<(), GraphError> {
         let after = self

@@ -6,12 +6,16 @@ use crate::auth::Caller;
 use crate::content::{Comment, Post};
 use crate::error::GraphError;
 use crate::events::{Change, Event, Item};
-use crate::model::Id;
+use crate::model::{AppId, Id, PageId};
 use crate::policy;
 
 impl Services {
     /// Whether the caller may see what the app `made_by` created (spec §4).
-    pub async fn visible(&self, caller: &Caller, made_by: Option<Id>) -> Result<bool, GraphError> {
+    pub async fn visible(
+        &self,
+        caller: &Caller,
+        made_by: Option<AppId>,
+    ) -> Result<bool, GraphError> {
         let app = match made_by {
             Some(id) => self.app(id).await?,
             None => None,
@@ -25,7 +29,7 @@ impl Services {
         &self,
         caller: &Caller,
         items: Vec<T>,
-        app_of: impl Fn(&T) -> Option<Id>,
+        app_of: impl Fn(&T) -> Option<AppId>,
     ) -> Result<Vec<T>, GraphError> {
         let mut out = Vec::with_capacity(items.len());
         for item in items {
@@ -45,7 +49,7 @@ impl Services {
     }
 
     /// Every post on the Page, oldest first.
-    pub async fn posts_of_page(&self, page: Id) -> Result<Vec<Post>, GraphError> {
+    pub async fn posts_of_page(&self, page: PageId) -> Result<Vec<Post>, GraphError> {
         Ok(self.store.posts_of_page(page).await?)
     }
 
@@ -80,7 +84,11 @@ impl Services {
     }
 
     /// Stores a new comment on a post of `page` (its `id` is assigned here) and returns it.
-    pub async fn add_comment(&self, page: Id, mut comment: Comment) -> Result<Comment, GraphError> {
+    pub async fn add_comment(
+        &self,
+        page: PageId,
+        mut comment: Comment,
+    ) -> Result<Comment, GraphError> {
         comment.id = self.store.insert_comment(&comment).await?;
         self.content_changed(page, Item::Comment(comment.id), Change::Created);
         Ok(comment)
@@ -89,7 +97,7 @@ impl Services {
     /// Changes a comment's message and/or hidden flag. False when there is no such comment.
     pub async fn update_comment(
         &self,
-        page: Id,
+        page: PageId,
         id: Id,
         message: Option<&str>,
         hidden: Option<bool>,
@@ -102,7 +110,7 @@ impl Services {
     }
 
     /// False when there is no such comment.
-    pub async fn delete_comment(&self, page: Id, id: Id) -> Result<bool, GraphError> {
+    pub async fn delete_comment(&self, page: PageId, id: Id) -> Result<bool, GraphError> {
         let found = self.store.delete_comment(id).await?;
         if found {
             self.content_changed(page, Item::Comment(id), Change::Deleted);
@@ -110,7 +118,7 @@ impl Services {
         Ok(found)
     }
 
-    pub(super) fn content_changed(&self, page: Id, item: Item, change: Change) {
+    pub(super) fn content_changed(&self, page: PageId, item: Item, change: Change) {
         self.publish(Event::ContentChanged { page, item, change });
     }
 }

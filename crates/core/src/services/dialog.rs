@@ -8,7 +8,7 @@ use crate::codes::DeviceCode;
 use crate::codes::{AuthCode, CodeKind, Pkce, PkceMethod};
 use crate::error::GraphError;
 use crate::events::Event;
-use crate::model::{App, Grant, Id, User};
+use crate::model::{App, AppId, Grant, User, UserId};
 use crate::permissions::{self, PUBLIC_PROFILE};
 use crate::policy::Access;
 use crate::request::Params;
@@ -125,7 +125,7 @@ pub async fn open(g: &Services, p: &Params) -> Result<Dialog, Refusal> {
             "The parameter app_id is required, but it was not given.",
         )
     })?;
-    let app = match app_id.trim().parse::<Id>() {
+    let app = match app_id.trim().parse::<AppId>() {
         Ok(id) => g.app(id).await.map_err(|_| server_error())?,
         Err(_) => None,
     }
@@ -237,7 +237,7 @@ pub enum Next {
 
 /// The login rule for `user` and `app` ([`policy::Access`]): whether they hold a role on it, or
 /// are one of its test users.
-async fn access(g: &Services, app: &App, user: Id) -> Result<Access, GraphError> {
+async fn access(g: &Services, app: &App, user: UserId) -> Result<Access, GraphError> {
     let test_user_of_app = g
         .store
         .test_user(user)
@@ -247,7 +247,7 @@ async fn access(g: &Services, app: &App, user: Id) -> Result<Access, GraphError>
 }
 
 /// Decides what the dialog does for `user` (signed in): refuse, ask, or go straight back.
-pub async fn next(g: &Services, d: &Dialog, user: Id) -> Result<Next, GraphError> {
+pub async fn next(g: &Services, d: &Dialog, user: UserId) -> Result<Next, GraphError> {
     let access = access(g, &d.app, user).await?;
     if !access.may_log_in() {
         return Ok(Next::Refuse(Refusal::app_not_active()));
@@ -294,7 +294,7 @@ pub fn asked(
 pub async fn consent(
     g: &Services,
     app: &App,
-    user: Id,
+    user: UserId,
     scopes: &[String],
     chosen: &[String],
 ) -> Result<Grant, GraphError> {

@@ -4,7 +4,7 @@
 use super::Services;
 use crate::auth::{Caller, Principal};
 use crate::error::GraphError;
-use crate::model::Id;
+use crate::model::{Id, PageId};
 use crate::ratelimit::{Budgets, Call, Usage};
 
 impl Services {
@@ -43,8 +43,8 @@ impl Services {
     /// never a Page, so the common `/{my-id}` costs no lookup.
     async fn call_of(&self, caller: &Caller, node: Option<&str>) -> Result<Call, GraphError> {
         let page = match (&caller.principal, node.and_then(|n| n.parse::<Id>().ok())) {
-            (Principal::User(t), Some(id)) if id != t.asid && id != t.user.id => {
-                self.page(id).await?.map(|p| p.id)
+            (Principal::User(t), Some(id)) if id != t.asid.0 && id != t.user.id.0 => {
+                self.page(PageId(id)).await?.map(|p| p.id)
             }
             _ => None,
         };

@@ -4,7 +4,7 @@ use super::Services;
 use crate::error::GraphError;
 use crate::events::{Change, Item};
 use crate::messaging::{Conversation, Message};
-use crate::model::Id;
+use crate::model::{AppId, Id, PageId, UserId};
 
 impl Services {
     pub async fn conversation(&self, id: Id) -> Result<Option<Conversation>, GraphError> {
@@ -12,7 +12,10 @@ impl Services {
     }
 
     /// The Page's conversations, most recently updated first.
-    pub async fn conversations_of_page(&self, page: Id) -> Result<Vec<Conversation>, GraphError> {
+    pub async fn conversations_of_page(
+        &self,
+        page: PageId,
+    ) -> Result<Vec<Conversation>, GraphError> {
         Ok(self.store.conversations_of_page(page).await?)
     }
 
@@ -33,10 +36,10 @@ impl Services {
     /// sent it (`None`: Facebook itself). The person gets their page-scoped id for the Page.
     pub async fn add_message(
         &self,
-        page: Id,
-        user: Id,
+        page: PageId,
+        user: UserId,
         from_page: bool,
-        app: Option<Id>,
+        app: Option<AppId>,
         text: String,
     ) -> Result<Message, GraphError> {
         let now = self.now();

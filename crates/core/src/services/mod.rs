@@ -41,7 +41,9 @@ use crate::clock::{Clock, VirtualClock};
 use crate::error::GraphError;
 use crate::events::{Bus, Event, Subscriber};
 use crate::exec::{Blocking, Inline};
-use crate::model::{App, Grant, Id, Page, PageTasks, Session, SessionId, Unix, User};
+use crate::model::{
+    App, AppId, Asid, Grant, Page, PageId, PageTasks, Psid, Session, SessionId, Unix, User, UserId,
+};
 use crate::ratelimit::RateLimiter;
 use crate::signin::Throttle;
 use crate::store::{Store, StoreError};
@@ -156,17 +158,17 @@ impl Services {
     // ---- reads through the caches -----------------------------------------------------------
 
     /// An app by id, through the cache.
-    pub async fn app(&self, id: Id) -> Result<Option<Arc<App>>, GraphError> {
+    pub async fn app(&self, id: AppId) -> Result<Option<Arc<App>>, GraphError> {
         through(&self.caches.apps, id, || self.store.app(id)).await
     }
 
     /// A person by id, through the cache.
-    pub async fn user(&self, id: Id) -> Result<Option<Arc<User>>, GraphError> {
+    pub async fn user(&self, id: UserId) -> Result<Option<Arc<User>>, GraphError> {
         through(&self.caches.users, id, || self.store.user(id)).await
     }
 
     /// A Page by id, through the cache.
-    pub async fn page(&self, id: Id) -> Result<Option<Arc<Page>>, GraphError> {
+    pub async fn page(&self, id: PageId) -> Result<Option<Arc<Page>>, GraphError> {
         through(&self.caches.pages, id, || self.store.page(id)).await
     }
 
@@ -176,7 +178,7 @@ impl Services {
     }
 
     /// The person's grant to the app, through the cache.
-    pub async fn grant(&self, user: Id, app: Id) -> Result<Option<Arc<Grant>>, GraphError> {
+    pub async fn grant(&self, user: UserId, app: AppId) -> Result<Option<Arc<Grant>>, GraphError> {
         let g = through(&self.caches.grants, (user, app), || async move {
             Ok(Some(self.store.grant(user, app).await?.map(Arc::new)))
         })
@@ -185,7 +187,11 @@ impl Services {
     }
 
     /// The person's tasks on the Page, through the cache.
-    pub async fn page_tasks(&self, page: Id, user: Id) -> Result<Option<PageTasks>, GraphError> {
+    pub async fn page_tasks(
+        &self,
+        page: PageId,
+        user: UserId,
+    ) -> Result<Option<PageTasks>, GraphError> {
         let t = through(&self.caches.tasks, (page, user), || async move {
             Ok(Some(self.store.page_tasks(page, user).await?))
         })
@@ -197,7 +203,7 @@ impl Services {
 
     /// An app by key, or by id when the reference is numeric.
     pub async fn find_app(&self, r: &str) -> Result<Option<App>, GraphError> {
-        if let Ok(id) = r.parse::<Id>() {
+        if let Ok(id) = r.parse::<AppId>() {
             if let Some(x) = self.store.app(id).await? {
                 return Ok(Some(x));
             }
@@ -207,7 +213,7 @@ impl Services {
 
     /// A person by key, or by id when the reference is numeric.
     pub async fn find_user(&self, r: &str) -> Result<Option<User>, GraphError> {
-        if let Ok(id) = r.parse::<Id>() {
+        if let Ok(id) = r.parse::<UserId>() {
             if let Some(x) = self.store.user(id).await? {
                 return Ok(Some(x));
             }
@@ -217,7 +223,7 @@ impl Services {
 
     /// A Page by key, or by id when the reference is numeric.
     pub async fn find_page(&self, r: &str) -> Result<Option<Page>, GraphError> {
-        if let Ok(id) = r.parse::<Id>() {
+        if let Ok(id) = r.parse::<PageId>() {
             if let Some(x) = self.store.page(id).await? {
                 return Ok(Some(x));
             }
@@ -233,22 +239,22 @@ impl Services {
     // ---- app- and page-scoped ids -------------------------------------------------------------
 
     /// The person and app an app-scoped id belongs to.
-    pub async fn resolve_asid(&self, asid: Id) -> Result<Option<(Id, Id)>, GraphError> {
+    pub async fn resolve_asid(&self, asid: Asid) -> Result<Option<(UserId, AppId)>, GraphError> {
         Ok(self.store.resolve_asid(asid).await?)
     }
 
     /// The person and Page a page-scoped id belongs to.
-    pub async fn resolve_psid(&self, psid: Id) -> Result<Option<(Id, Id)>, GraphError> {
+    pub async fn resolve_psid(&self, psid: Psid) -> Result<Option<(UserId, PageId)>, GraphError> {
         Ok(self.store.resolve_psid(psid).await?)
     }
 
     /// The person's app-scoped ids, `(app, asid)`, ordered by app id.
-    pub async fn asids_of_user(&self, user: Id) -> Result<Vec<(Id, Id)>, GraphError> {
+    pub async fn asids_of_user(&self, user: UserId) -> Result<Vec<(AppId, Asid)>, GraphError> {
         Ok(self.store.asids_of_user(user).await?)
     }
 
     /// The person's page-scoped ids, `(page, psid)`, ordered by Page id.
-    pub async fn psids_of_user(&self, user: Id) -> Result<Vec<(Id, Id)>, GraphError> {
+    pub async fn psids_of_user(&self, user: UserId) -> Result<Vec<(PageId, Psid)>, GraphError> {
         Ok(self.store.psids_of_user(user).await?)
     }
 
@@ -256,13 +262,18 @@ impl Services {
     /// some app's or Page's id, or another person's app-scoped id, is drawn again, so `/{id}`
     /// always names one thing. (Drawing an id is not an event: an id never changes once drawn,
     /// so nothing derived from the store can go stale.)
-    pub async fn asid(&self, user: Id, app: Id) -> Result<Id, GraphError> {
+    pub async fn asid(&self, user: UserId, app: AppId) -> Result<Asid, GraphError> {
         self.asid_or(user, app, None).await
     }
 
     /// [`Services::asid`], trying `preferred` first (a test user's id doubles as their
     /// app-scoped id for the app that made them).
-    async fn asid_or(&self, user: Id, app: Id, preferred: Option<Id>) -> Result<Id, GraphError> {
+    async fn asid_or(
+        &self,
+        user: UserId,
+        app: AppId,
+        preferred: Option<Asid>,
+    ) -> Result<Asid, GraphError> {
         if let Some(id) = preferred {
             if let Some(id) = self.store.ensure_asid(user, app, id).await? {
                 return Ok(id);
@@ -270,12 +281,12 @@ impl Services {
         }
         for _ in 0..8 {
             let candidate = token::random_id()?;
-            if self.store.app(candidate).await?.is_some()
-                || self.store.page(candidate).await?.is_some()
+            if self.store.app(AppId(candidate)).await?.is_some()
+                || self.store.page(PageId(candidate)).await?.is_some()
             {
                 continue;
             }
-            if let Some(id) = self.store.ensure_asid(user, app, candidate).await? {
+            if let Some(id) = self.store.ensure_asid(user, app, Asid(candidate)).await? {
                 return Ok(id);
             }
         }
@@ -286,16 +297,16 @@ impl Services {
 
     /// The person's page-scoped id for the Page, drawn on first need, never an id that already
     /// names an app, a Page or anyone's app-scoped id.
-    pub async fn psid(&self, user: Id, page: Id) -> Result<Id, GraphError> {
+    pub async fn psid(&self, user: UserId, page: PageId) -> Result<Psid, GraphError> {
         for _ in 0..8 {
             let candidate = token::random_id()?;
-            if self.store.app(candidate).await?.is_some()
-                || self.store.page(candidate).await?.is_some()
-                || self.store.resolve_asid(candidate).await?.is_some()
+            if self.store.app(AppId(candidate)).await?.is_some()
+                || self.store.page(PageId(candidate)).await?.is_some()
+                || self.store.resolve_asid(Asid(candidate)).await?.is_some()
             {
                 continue;
             }
-            if let Some(id) = self.store.ensure_psid(user, page, candidate).await? {
+            if let Some(id) = self.store.ensure_psid(user, page, Psid(candidate)).await? {
                 return Ok(id);
             }
         }

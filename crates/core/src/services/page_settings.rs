@@ -4,11 +4,14 @@ use super::Services;
 use crate::content::{CallToAction, InstantArticle};
 use crate::error::GraphError;
 use crate::events::{Change, Item};
-use crate::model::Id;
+use crate::model::{Id, PageId};
 
 impl Services {
     /// The Page's buttons, oldest first.
-    pub async fn call_to_actions_of_page(&self, page: Id) -> Result<Vec<CallToAction>, GraphError> {
+    pub async fn call_to_actions_of_page(
+        &self,
+        page: PageId,
+    ) -> Result<Vec<CallToAction>, GraphError> {
         Ok(self.store.call_to_actions_of_page(page).await?)
     }
 
@@ -23,7 +26,7 @@ impl Services {
     }
 
     /// False when the Page has no such button.
-    pub async fn delete_call_to_action(&self, page: Id, id: Id) -> Result<bool, GraphError> {
+    pub async fn delete_call_to_action(&self, page: PageId, id: Id) -> Result<bool, GraphError> {
         let found = self.store.delete_call_to_action(page, id).await?;
         if found {
             self.content_changed(page, Item::CallToAction(id), Change::Deleted);
@@ -34,7 +37,7 @@ impl Services {
     /// The Page's articles, oldest first.
     pub async fn instant_articles_of_page(
         &self,
-        page: Id,
+        page: PageId,
     ) -> Result<Vec<InstantArticle>, GraphError> {
         Ok(self.store.instant_articles_of_page(page).await?)
     }
@@ -51,7 +54,7 @@ impl Services {
     }
 
     /// False when the Page has no such article.
-    pub async fn delete_instant_article(&self, page: Id, id: Id) -> Result<bool, GraphError> {
+    pub async fn delete_instant_article(&self, page: PageId, id: Id) -> Result<bool, GraphError> {
         let found = self.store.delete_instant_article(page, id).await?;
         if found {
             self.content_changed(page, Item::InstantArticle(id), Change::Deleted);

@@ -6,7 +6,7 @@ use crate::auth::Caller;
 use crate::content::PageInfo;
 use crate::error::GraphError;
 use crate::events::Event;
-use crate::model::{Id, Page, PageTasks, User};
+use crate::model::{Page, PageId, PageTasks, User, UserId};
 use crate::policy::{self, Operation};
 use crate::tasks::TaskSet;
 
@@ -16,7 +16,7 @@ impl Services {
     pub async fn authorize(
         &self,
         caller: &Caller,
-        page: Id,
+        page: PageId,
         op: &Operation,
     ) -> Result<(), GraphError> {
         let tasks = match caller.principal.loaded() {
@@ -30,8 +30,8 @@ impl Services {
     /// with 492 on their next use; changed tasks take effect on the next call.
     pub async fn set_page_tasks(
         &self,
-        page: Id,
-        user: Id,
+        page: PageId,
+        user: UserId,
         tasks: TaskSet,
     ) -> Result<Option<PageTasks>, GraphError> {
         let now = self.now();
@@ -41,23 +41,23 @@ impl Services {
     }
 
     /// The Pages a person has tasks on, ordered by Page id.
-    pub async fn pages_of_user(&self, user: Id) -> Result<Vec<(Page, PageTasks)>, GraphError> {
+    pub async fn pages_of_user(&self, user: UserId) -> Result<Vec<(Page, PageTasks)>, GraphError> {
         Ok(self.store.pages_of_user(user).await?)
     }
 
     /// The people with tasks on a Page, ordered by person id.
-    pub async fn people_of_page(&self, page: Id) -> Result<Vec<(User, PageTasks)>, GraphError> {
+    pub async fn people_of_page(&self, page: PageId) -> Result<Vec<(User, PageTasks)>, GraphError> {
         Ok(self.store.people_of_page(page).await?)
     }
 
     /// The Page's about/description/website/phone (all unset when there is no such Page).
-    pub async fn page_info(&self, page: Id) -> Result<PageInfo, GraphError> {
+    pub async fn page_info(&self, page: PageId) -> Result<PageInfo, GraphError> {
         Ok(self.store.page_info(page).await?.unwrap_or_default())
     }
 
     /// Sets the fields of `info` that are `Some` (an empty string clears one). False when there
     /// is no such Page.
-    pub async fn set_page_info(&self, page: Id, info: &PageInfo) -> Result<bool, GraphError> {
+    pub async fn set_page_info(&self, page: PageId, info: &PageInfo) -> Result<bool, GraphError> {
         let found = self.store.set_page_info(page, info).await?;
         if found {
             self.publish(Event::PageChanged { page });

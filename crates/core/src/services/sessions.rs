@@ -6,7 +6,7 @@ use serde_json::json;
 use super::Services;
 use crate::error::GraphError;
 use crate::events::{Callback, Event};
-use crate::model::{AccountStatus, App, Grant, Id, Invalidation, Reason, SessionId};
+use crate::model::{AccountStatus, App, AppId, Grant, Invalidation, Reason, SessionId, UserId};
 use crate::permissions::PUBLIC_PROFILE;
 use crate::signed_request;
 use crate::token;
@@ -35,7 +35,7 @@ impl Services {
     /// `signed_request` (spec §7).
     pub async fn uninstall(
         &self,
-        user: Id,
+        user: UserId,
         app: &App,
         reason: Reason,
     ) -> Result<Uninstalled, GraphError> {
@@ -71,7 +71,7 @@ impl Services {
     /// `signed_request` with `expires` (spec §7). Returns the callback's number.
     pub async fn request_data_deletion(
         &self,
-        user: Id,
+        user: UserId,
         app: &App,
         url: &str,
     ) -> Result<u64, GraphError> {
@@ -118,8 +118,8 @@ impl Services {
     /// their scopes lose it, and it is reported `declined`.
     pub async fn revoke_permission(
         &self,
-        user: Id,
-        app: Id,
+        user: UserId,
+        app: AppId,
         permission: &str,
     ) -> Result<(), GraphError> {
         if permission == PUBLIC_PROFILE {
@@ -151,7 +151,7 @@ impl Services {
 
     /// Every session of the person, in every app, fails with 460 (a security reset). Returns
     /// how many sessions ended.
-    pub async fn reset_sessions(&self, user: Id) -> Result<u64, GraphError> {
+    pub async fn reset_sessions(&self, user: UserId) -> Result<u64, GraphError> {
         let sessions = self
             .store
             .invalidate_sessions(user, None, self.why(Reason::PasswordChanged))
@@ -191,7 +191,7 @@ impl Services {
 
     /// A new password (its argon2id hash: hash it off the async runtime), then 460 everywhere.
     /// Returns how many sessions ended.
-    pub async fn change_password(&self, user: Id, hash: String) -> Result<u64, GraphError> {
+    pub async fn change_password(&self, user: UserId, hash: String) -> Result<u64, GraphError> {
         if !self.store.set_password(user, Some(hash)).await? {
             return Err(GraphError::param(format!("no user {user}")));
         }
@@ -206,7 +206,7 @@ impl Services {
 
     /// The person logs out of Facebook: short-lived tokens (and the Page tokens derived from
     /// them) fail with 467; long-lived ones keep working, as a mobile app's do.
-    pub async fn logout(&self, user: Id) -> Result<u64, GraphError> {
+    pub async fn logout(&self, user: UserId) -> Result<u64, GraphError> {
         let tokens = self
             .store
             .invalidate_short_lived_tokens(user, self.why(Reason::LoggedOut))
@@ -223,7 +223,7 @@ impl Services {
     /// Checkpointed (459) or unconfirmed (464) until set back to active.
     pub async fn set_account_status(
         &self,
-        user: Id,
+        user: UserId,
         status: AccountStatus,
     ) -> Result<(), GraphError> {
         if !self.store.set_account_status(user, status).await? {
@@ -235,7 +235,7 @@ impl Services {
 
     /// A new app secret. App tokens derive from the secret, so every app token of the old one
     /// (and the old `app_id|secret` literal) stops working. The new secret is returned once.
-    pub async fn reset_secret(&self, app: Id) -> Result<String, GraphError> {
+    pub async fn reset_secret(&self, app: AppId) -> Result<String, GraphError> {
         let secret = token::random_hex(32)?;
         if !self.store.set_app_secret(app, &secret).await? {
             return Err(GraphError::param(format!("no app {app}")));

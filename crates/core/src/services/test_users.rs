@@ -4,18 +4,18 @@ use super::Services;
 use crate::codes::{TestUser, TestUserInsert};
 use crate::error::GraphError;
 use crate::events::Event;
-use crate::model::{AccountStatus, App, Id, User};
+use crate::model::{AccountStatus, App, AppId, Asid, PageId, User, UserId};
 use crate::store::WorldRecords;
 use crate::token;
 
 impl Services {
     /// The app's test users, oldest first.
-    pub async fn test_users_of_app(&self, app: Id) -> Result<Vec<TestUser>, GraphError> {
+    pub async fn test_users_of_app(&self, app: AppId) -> Result<Vec<TestUser>, GraphError> {
         Ok(self.store.test_users_of_app(app).await?)
     }
 
     /// The test-user record of a person, if they are one.
-    pub async fn test_user(&self, user: Id) -> Result<Option<TestUser>, GraphError> {
+    pub async fn test_user(&self, user: UserId) -> Result<Option<TestUser>, GraphError> {
         Ok(self.store.test_user(user).await?)
     }
 
@@ -25,17 +25,18 @@ impl Services {
         &self,
         app: &App,
         name: &str,
-        email_of: impl Fn(Id) -> String,
+        email_of: impl Fn(UserId) -> String,
         password_hash: String,
     ) -> Result<User, GraphError> {
         for _ in 0..8 {
-            let id = token::random_id()?;
-            if self.store.app(id).await?.is_some()
-                || self.store.page(id).await?.is_some()
-                || self.store.resolve_asid(id).await?.is_some()
+            let n = token::random_id()?;
+            if self.store.app(AppId(n)).await?.is_some()
+                || self.store.page(PageId(n)).await?.is_some()
+                || self.store.resolve_asid(Asid(n)).await?.is_some()
             {
                 continue;
             }
+            let id = UserId(n);
             let user = User {
                 id,
                 key: None,
@@ -67,13 +68,13 @@ impl Services {
     }
 
     /// A test user's app-scoped id for the app that made them: their own id, where it is free.
-    pub async fn test_user_asid(&self, user: Id, app: Id) -> Result<Id, GraphError> {
-        self.asid_or(user, app, Some(user)).await
+    pub async fn test_user_asid(&self, user: UserId, app: AppId) -> Result<Asid, GraphError> {
+        self.asid_or(user, app, Some(Asid(user.0))).await
     }
 
     /// Deletes a person and everything of theirs (grants, sessions, tokens, ids, tasks, roles,
     /// content): their tokens fail from now on. False when there was no such person.
-    pub async fn delete_user(&self, user: Id) -> Result<bool, GraphError> {
+    pub async fn delete_user(&self, user: UserId) -> Result<bool, GraphError> {
         let apps = self.store.asids_of_user(user).await?;
         let pages = self.store.pages_of_user(user).await?;
         if !self.store.delete_user(user).await? {
@@ -88,7 +89,7 @@ impl Services {
     }
 
     /// A new name for a person. False when there is no such person.
-    pub async fn rename_user(&self, user: Id, name: &str) -> Result<bool, GraphError> {
+    pub async fn rename_user(&self, user: UserId, name: &str) -> Result<bool, GraphError> {
         let Some(mut person) = self.store.user(user).await? else {
             return Ok(false);
         };

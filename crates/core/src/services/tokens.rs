@@ -7,7 +7,9 @@ use super::{Services, LONG_LIVED, SHORT_LIVED};
 use crate::auth::{self, Caller, Inspection, LoadedToken, Principal};
 use crate::error::GraphError;
 use crate::events::Event;
-use crate::model::{App, Grant, Id, Session, StoredKind, TokenHash, TokenRecord, Unix, User};
+use crate::model::{
+    App, AppId, Grant, PageId, Session, StoredKind, TokenHash, TokenRecord, Unix, User, UserId,
+};
 use crate::permissions::{self, PUBLIC_PROFILE};
 use crate::store::TokenEntry;
 use crate::token::{self, Form};
@@ -201,8 +203,8 @@ impl Services {
     /// first user token; the person gets an app-scoped id if they had none.
     pub async fn open_session(
         &self,
-        user: Id,
-        app: Id,
+        user: UserId,
+        app: AppId,
         long_lived: bool,
     ) -> Result<Issued, GraphError> {
         self.asid(user, app).await?;
@@ -265,7 +267,7 @@ impl Services {
         &self,
         user_token: &str,
         parent: &LoadedToken,
-        page: Id,
+        page: PageId,
         tasks_since: Unix,
     ) -> Result<String, GraphError> {
         let page_token = token::page_token(user_token, page, tasks_since);

@@ -7,7 +7,8 @@ use crate::content::{Author, Comment, Post};
 use crate::error::GraphError;
 use crate::events::{Event, Touched};
 use crate::model::{
-    AccountStatus, App, AppMode, AppRole, Grant, Id, Page, PageTasks, Platform, RateLimits, User,
+    AccountStatus, App, AppId, AppMode, AppRole, Asid, Grant, Id, Page, PageId, PageTasks,
+    Platform, Psid, RateLimits, User, UserId,
 };
 use crate::services::Services;
 use crate::store::{SeedMessage, SeedPost, WorldRecords};
@@ -105,9 +106,9 @@ impl Resolver<'_> {
         if let Ok(id) = r.text.parse::<Id>() {
             let known = self.ids[k].contains(&id)
                 || match kind {
-                    Kind::App => g.store.app(id).await?.is_some(),
-                    Kind::User => g.store.user(id).await?.is_some(),
-                    Kind::Page => g.store.page(id).await?.is_some(),
+                    Kind::App => g.store.app(AppId(id)).await?.is_some(),
+                    Kind::User => g.store.user(UserId(id)).await?.is_some(),
+                    Kind::Page => g.store.page(PageId(id)).await?.is_some(),
                 };
             if known {
                 return Ok(id);
@@ -201,9 +202,9 @@ pub async fn apply(g: &Services, world: &World) -> Result<Applied, ApplyError> {
     // Ids first, so references can point forwards.
     // An app's or Page's id may not already name something else in the store.
     let taken = |kind: Kind, id: Id| async move {
-        let page = matches!(kind, Kind::App) && g.store.page(id).await?.is_some();
-        let app = matches!(kind, Kind::Page) && g.store.app(id).await?.is_some();
-        let asid = g.store.resolve_asid(id).await?.is_some();
+        let page = matches!(kind, Kind::App) && g.store.page(PageId(id)).await?.is_some();
+        let app = matches!(kind, Kind::Page) && g.store.app(AppId(id)).await?.is_some();
+        let asid = g.store.resolve_asid(Asid(id)).await?.is_some();
         Ok::<_, ApplyError>(match (page, app, asid) {
             (true, _, _) => Some("a page's id"),
             (_, true, _) => Some("an app's id"),
@@ -220,8 +221,8 @@ pub async fn apply(g: &Services, world: &World) -> Result<Applied, ApplyError> {
         };
         let id = settle_id(
             by_key,
-            a.id,
-            |x: &App| x.id,
+            a.id.map(|i| i.0),
+            |x: &App| x.id.0,
             &r,
             Kind::App,
             a.line,
@@ -241,8 +242,8 @@ pub async fn apply(g: &Services, world: &World) -> Result<Applied, ApplyError> {
         };
         let id = settle_id(
             by_key,
-            u.id,
-            |x: &User| x.id,
+            u.id.map(|i| i.0),
+            |x: &User| x.id.0,
             &r,
             Kind::User,
             u.line,
@@ -259,8 +260,8 @@ pub async fn apply(g: &Services, world: &World) -> Result<Applied, ApplyError> {
         };
         let id = settle_id(
             by_key,
-            p.id,
-            |x: &Page| x.id,
+            p.id.map(|i| i.0),
+            |x: &Page| x.id.0,
             &r,
             Kind::Page,
             p.line,
@@ -282,11 +283,11 @@ pub async fn apply(g: &Services, world: &World) -> Result<Applied, ApplyError> {
     for (p, id) in world.pages.iter().zip(page_ids) {
         let (page, tasks) = page_records(g, &r, p, id, now).await?;
         out.pages.push(page);
-        out.page_tasks.push((id, tasks));
+        out.page_tasks.push((PageId(id), tasks));
     }
     for gr in &world.grants {
-        let user = r.resolve(g, Kind::User, &gr.user).await?;
-        let app = r.resolve(g, Kind::App, &gr.app).await?;
+        let user = UserId(r.resolve(g, Kind::User, &gr.user).await?);
+        let app = AppId(r.resolve(g, Kind::App, &gr.app).await?);
         if out
             .grants
             .iter()
@@ -303,19 +304,19 @@ pub async fn apply(g: &Services, world: &World) -> Result<Applied, ApplyError> {
             last_login_at: existing.as_ref().map_or(now, |e| e.last_login_at),
             created_at: existing.as_ref().map_or(now, |e| e.created_at),
         });
-        out.asids.push((user, app, token::random_id()?));
+        out.asids.push((user, app, Asid(token::random_id()?)));
     }
 
     for p in &world.posts {
-        let page = r.resolve(g, Kind::Page, &p.page).await?;
+        let page = PageId(r.resolve(g, Kind::Page, &p.page).await?);
         let app = match &p.app {
-            Some(a) => Some(r.resolve(g, Kind::App, a).await?),
+            Some(a) => Some(AppId(r.resolve(g, Kind::App, a).await?)),
             None => None,
         };
         let created = p.created_time.unwrap_or(now);
         let mut comments = Vec::new();
         for (i, c) in p.comments.iter().enumerate() {
-            let user = r.resolve(g, Kind::User, &c.user).await?;
+            let user = UserId(r.resolve(g, Kind::User, &c.user).await?);
             let comment = Comment {
                 id: 0,
                 post_id: 0,
@@ -343,13 +344,13 @@ pub async fn apply(g: &Services, world: &World) -> Result<Applied, ApplyError> {
         });
     }
     for m in &world.messages {
-        let page = r.resolve(g, Kind::Page, &m.page).await?;
-        let user = r.resolve(g, Kind::User, &m.user).await?;
+        let page = PageId(r.resolve(g, Kind::Page, &m.page).await?);
+        let user = UserId(r.resolve(g, Kind::User, &m.user).await?);
         out.messages.push(SeedMessage {
             key: m.key.clone(),
             page_id: page,
             user_id: user,
-            psid: token::random_id()?,
+            psid: Psid(token::random_id()?),
             text: m.message.clone(),
             created_at: m.created_time.unwrap_or(now),
         });
@@ -364,7 +365,7 @@ pub async fn apply(g: &Services, world: &World) -> Result<Applied, ApplyError> {
         messages: out.messages.len(),
     };
     // A Page's task list replaces the whole set: people left out of it lose their tasks.
-    let mut tasks: Vec<(Id, Id)> = Vec::new();
+    let mut tasks: Vec<(PageId, UserId)> = Vec::new();
     for (page, held) in &out.page_tasks {
         for (user, _) in g.store.people_of_page(*page).await? {
             tasks.push((*page, user.id));
@@ -389,10 +390,11 @@ async fn app_record(
     id: Id,
     now: i64,
 ) -> Result<App, ApplyError> {
+    let id = AppId(id);
     let existing = g.store.app(id).await?;
     let mut roles = Vec::new();
     for (who, role) in &a.roles {
-        roles.push((r.resolve(g, Kind::User, who).await?, *role));
+        roles.push((UserId(r.resolve(g, Kind::User, who).await?), *role));
     }
     let keep = |f: fn(&App) -> &String| existing.as_ref().map(|e| f(e).clone());
     Ok(App {
@@ -427,6 +429,7 @@ async fn app_record(
 }
 
 async fn user_record(g: &Services, u: &WorldUser, id: Id, now: i64) -> Result<User, ApplyError> {
+    let id = UserId(id);
     let existing = g.store.user(id).await?;
     let old_hash = existing.as_ref().and_then(|e| e.password_hash.clone());
     let password_hash = match (&u.password, old_hash) {
@@ -455,10 +458,11 @@ async fn page_records(
     id: Id,
     now: i64,
 ) -> Result<(Page, Vec<PageTasks>), ApplyError> {
+    let id = PageId(id);
     let existing = g.store.page(id).await?;
     let mut tasks = Vec::new();
     for (who, set) in &p.tasks {
-        let user = r.resolve(g, Kind::User, who).await?;
+        let user = UserId(r.resolve(g, Kind::User, who).await?);
         let since = g.store.page_tasks(id, user).await?.map_or(now, |t| t.since);
         tasks.push(PageTasks {
             page_id: id,

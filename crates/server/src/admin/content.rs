@@ -41,7 +41,7 @@ async fn follower_comment(
 ) -> Answer {
     let page = page(&st, &p).await?;
     let number: Option<Id> = match content::split_id(&post) {
-        Some((pg, n)) if pg == page.id => Some(n),
+        Some((pg, n)) if pg == page.id.0 => Some(n),
         Some(_) => None,
         None => post.parse().ok(),
     };

@@ -200,7 +200,7 @@ async fn matcher(st: &AppState, m: MatchBody) -> Result<Matcher, AdminError> {
     if let Some(u) = m.user {
         let mut ids = Vec::new();
         if let Some(user) = s.find_user(&u).await? {
-            ids.push(user.id);
+            ids.push(user.id.0);
         }
         // A number that is no person's id may be an app-scoped id.
         if let Ok(n) = u.parse() {
