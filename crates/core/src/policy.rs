@@ -3,6 +3,7 @@
 //! Handlers name the operation; this module answers allow, or Facebook's error.
 
 use crate::auth::{Caller, LoadedToken, Principal};
+use crate::content::{Author, Comment};
 use crate::error::GraphError;
 use crate::model::{App, AppId, AppMode, PageId, PageTasks, UserId};
 use crate::permissions::PUBLIC_PROFILE;
@@ -259,6 +260,40 @@ impl Access {
             || self.has_role
             || app.advanced_access.iter().any(|a| a == permission)
     }
+}
+
+/// Who may list and make an app's test users (`/{app-id}/accounts/test-users`): only the app's
+/// own token (`(#200)` for another app's, `(#15)` for any other token).
+pub fn test_users_access(caller: &Caller, app: AppId) -> Result<(), GraphError> {
+    match &caller.principal {
+        Principal::App(a) if a.id == app => Ok(()),
+        Principal::App(_) => Err(GraphError::permission_denied()),
+        _ => Err(GraphError::app_token_required()),
+    }
+}
+
+/// What a caller may do to a test user of the app `owner`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TestUserRights {
+    /// `DELETE /{test-user-id}`: the owning app's token, or the test user's own user token.
+    pub delete: bool,
+    /// `POST /{test-user-id}` (name, password): the owning app's token.
+    pub change: bool,
+}
+
+pub fn test_user_rights(caller: &Caller, owner: AppId, user: UserId) -> TestUserRights {
+    let by_owner = matches!(&caller.principal, Principal::App(a) if a.id == owner);
+    let themselves = matches!(&caller.principal, Principal::User(t) if t.user.id == user);
+    TestUserRights {
+        delete: by_owner || themselves,
+        change: by_owner,
+    }
+}
+
+/// Whether a Page's token may change a comment's message: only comments the Page wrote (it may
+/// hide or delete any).
+pub fn may_edit_comment(comment: &Comment) -> bool {
+    comment.author == Author::Page
 }
 
 /// Whether the caller may see content (a post, a comment, a message, a button, an article) the

@@ -191,8 +191,15 @@ pub trait DirectoryStore: Send + Sync {
     /// The person and app an app-scoped id belongs to.
     fn resolve_asid<'a>(&'a self, asid: Asid) -> StoreFuture<'a, Option<(UserId, AppId)>>;
 
-    /// False when there is no such person.
-    fn set_password<'a>(&'a self, user: UserId, hash: Option<String>) -> StoreFuture<'a, bool>;
+    /// A new password hash, and the person's sessions that still work end for `why`, in one
+    /// transaction. Returns the sessions it ended; `None` (and nothing changed) when there is
+    /// no such person.
+    fn set_password<'a>(
+        &'a self,
+        user: UserId,
+        hash: String,
+        why: Invalidation,
+    ) -> StoreFuture<'a, Option<Vec<SessionId>>>;
 
     fn set_account_status<'a>(
         &'a self,

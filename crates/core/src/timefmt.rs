@@ -47,7 +47,10 @@ pub fn parse_utc(s: &str) -> Option<Unix> {
     if let Ok(n) = s.parse::<i64>() {
         return Some(n);
     }
-    let s = s.strip_suffix(['Z', 'z']).unwrap_or(s);
+    // With an offset (`Z`, `+05:00`), it names an instant; without, a UTC wall-clock time.
+    if let Ok(t) = s.parse::<Timestamp>() {
+        return Some(t.as_second());
+    }
     let at: DateTime = match s.parse::<DateTime>() {
         Ok(dt) if s.len() > 10 => dt,
         _ => s
@@ -128,6 +131,7 @@ mod tests {
         assert_eq!(parse_utc("1970-01-02"), Some(86_400));
         assert_eq!(parse_utc("2026-11-23T14:05Z"), Some(1_795_442_700));
         assert_eq!(parse_utc("2026-11-23 14:05:00"), Some(1_795_442_700));
+        assert_eq!(parse_utc("2026-11-23T19:05:00+05:00"), Some(1_795_442_700));
         assert_eq!(utc(1_795_442_700), "2026-11-23 14:05:00 UTC");
         assert_eq!(graph_time(1_795_442_700), "2026-11-23T14:05:00+0000");
         assert_eq!(parse_utc("2026-13-01"), None);

@@ -25,11 +25,17 @@ impl Blocking for TokioBlocking {
     fn run(&self, job: Box<dyn FnOnce() + Send>) -> BoxFuture<'static, ()> {
         let permits = Arc::clone(&self.permits);
         Box::pin(async move {
-            let Ok(_permit) = permits.acquire_owned().await else {
+            let Ok(permit) = permits.acquire_owned().await else {
                 return;
             };
-            // A job that panicked is reported by `exec::run` as not finished.
-            let _ = tokio::task::spawn_blocking(job).await;
+            // The permit goes with the job: if the request that waits for it is dropped, the
+            // job still holds its place until it has run. A job that panicked is reported by
+            // `exec::run` as not finished.
+            let _ = tokio::task::spawn_blocking(move || {
+                job();
+                drop(permit);
+            })
+            .await;
         })
     }
 }

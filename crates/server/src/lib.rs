@@ -85,7 +85,29 @@ pub fn router(state: Arc<AppState>) -> Router {
         .nest("/_admin", admin::routes(Arc::clone(&state)))
         .merge(login::routes())
         .fallback(graph_request)
+        .layer(axum::middleware::from_fn(detached))
         .with_state(state)
+}
+
+/// Every request runs on a task of its own, so that a client that goes away mid-request (a
+/// dropped connection cancels the request's future) cannot stop a service between its write
+/// and the event that tells the caches: many Graph calls write, GETs included (a code
+/// exchange, a Page token, a dialog that goes straight back).
+async fn detached(req: Request, next: axum::middleware::Next) -> Response {
+    if matches!(*req.method(), Method::OPTIONS | Method::HEAD) {
+        return next.run(req).await;
+    }
+    match tokio::spawn(next.run(req)).await {
+        Ok(response) => response,
+        Err(e) => {
+            tracing::error!("a request's task failed: {e}");
+            render::graph(
+                normalize::DEFAULT_VERSION,
+                &render::trace_id(),
+                Err(GraphError::internal()),
+            )
+        }
+    }
 }
 
 async fn healthz() -> impl IntoResponse {

@@ -464,6 +464,20 @@ pub async fn invalidation_reports_what_it_ended<S: Store>(store: &S) -> StoreRes
         .uninstall(BOB, MAIN_APP, why(Reason::AppNotAuthorized))
         .await?;
     assert!(!had && ended.is_empty());
+
+    // A new password ends the person's live sessions in the same write.
+    let c1 = store.create_session(CAROL, OTHER_APP, 1003).await?;
+    let hash = "$argon2id$new".to_string();
+    let ended = store
+        .set_password(CAROL, hash.clone(), why(Reason::PasswordChanged))
+        .await?;
+    assert_eq!(ended, Some(vec![c1.id]));
+    let carol = store.user(CAROL).await?.ok_or_else(|| missing("carol"))?;
+    assert_eq!(carol.password_hash.as_deref(), Some(hash.as_str()));
+    let nobody = store
+        .set_password(UserId(424_242), hash, why(Reason::PasswordChanged))
+        .await?;
+    assert_eq!(nobody, None);
     Ok(())
 }
 

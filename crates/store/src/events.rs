@@ -91,17 +91,29 @@ pub(crate) fn invalidate_short_lived_tokens(
     Ok(ended)
 }
 
+/// A new password and the end of the person's sessions, in one transaction, so a password
+/// change can never leave the old sessions working.
 pub(crate) fn set_password(
-    conn: &Connection,
+    conn: &mut Connection,
     user: UserId,
-    hash: Option<&str>,
-) -> StoreResult<bool> {
-    let n = conn
+    hash: &str,
+    why: Invalidation,
+) -> StoreResult<Option<Vec<SessionId>>> {
+    let what = "setting password";
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .ctx(what)?;
+    let n = tx
         .prepare_cached("UPDATE users SET password_hash = ?1 WHERE id = ?2")
-        .ctx("setting password")?
+        .ctx(what)?
         .execute(params![hash, user.sql()])
-        .ctx("setting password")?;
-    Ok(n > 0)
+        .ctx(what)?;
+    if n == 0 {
+        return Ok(None);
+    }
+    let ended = invalidate_sessions(&tx, user, None, why)?;
+    tx.commit().ctx(what)?;
+    Ok(Some(ended))
 }
 
 pub(crate) fn set_status(

@@ -376,9 +376,14 @@ impl DirectoryStore for SqliteStore {
         Box::pin(async move { self.read(move |c| queries::resolve_asid(c, asid)).await })
     }
 
-    fn set_password<'a>(&'a self, user: UserId, hash: Option<String>) -> StoreFuture<'a, bool> {
+    fn set_password<'a>(
+        &'a self,
+        user: UserId,
+        hash: String,
+        why: Invalidation,
+    ) -> StoreFuture<'a, Option<Vec<SessionId>>> {
         Box::pin(async move {
-            self.write(move |c| events::set_password(c, user, hash.as_deref()))
+            self.write(move |c| events::set_password(c, user, &hash, why))
                 .await
         })
     }

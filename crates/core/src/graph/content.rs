@@ -14,7 +14,7 @@ use crate::content::{self, Author, Comment, Post};
 use crate::error::GraphError;
 use crate::fields::{self, Field};
 use crate::model::{Id, Page, PageId};
-use crate::policy::{MODERATE_COMMENTS, PUBLISH, READ_COMMENTS, READ_FEED};
+use crate::policy::{self, MODERATE_COMMENTS, PUBLISH, READ_COMMENTS, READ_FEED};
 use crate::request::{GraphRequest, Method};
 use crate::services::Services;
 use crate::timefmt;
@@ -285,7 +285,7 @@ pub async fn object(
                     ));
                 }
                 // The Page edits only what it wrote itself.
-                if message.is_some() && comment.author != Author::Page {
+                if message.is_some() && !policy::may_edit_comment(&comment) {
                     return Err(GraphError::permission_denied());
                 }
                 if !g

@@ -95,10 +95,8 @@ pub async fn endpoint(
     let row = find(edge)?;
     // Only insights take more path segments (`insights/{metric}/{period}`).
     if !rest.is_empty() && row.edge != Edge::Insights {
-        return Some(Err(GraphError::unknown_path(&format!(
-            "/{}",
-            rest.join("/")
-        ))));
+        let path = format!("/{edge}/{}", rest.join("/"));
+        return Some(Err(GraphError::unknown_path(&path)));
     }
     Some(match row.edge {
         Edge::Feed => Box::pin(super::content::page_edge(g, req, caller, page, edge)).await,

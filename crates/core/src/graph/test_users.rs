@@ -19,10 +19,11 @@
 
 use serde_json::{json, Map, Value};
 
-use crate::auth::{Caller, Principal};
+use crate::auth::Caller;
 use crate::error::GraphError;
 use crate::model::{App, Asid, Id, User, UserId};
 use crate::permissions::{self, PUBLIC_PROFILE};
+use crate::policy;
 use crate::request::{GraphRequest, Method};
 use crate::services::Services;
 use crate::token;
@@ -49,11 +50,7 @@ pub(super) async fn app_edge(
     caller: &Caller,
     app: &App,
 ) -> Result<Value, GraphError> {
-    match &caller.principal {
-        Principal::App(a) if a.id == app.id => {}
-        Principal::App(_) => return Err(GraphError::permission_denied()),
-        _ => return Err(GraphError::app_token_required()),
-    }
+    policy::test_users_access(caller, app.id)?;
     match req.method {
         Method::Get => list(g, req, app).await,
         Method::Post => create(g, req, app).await,
@@ -73,11 +70,10 @@ pub(super) async fn node(
     let Some(test) = g.test_user(user.id).await? else {
         return Err(super::unsupported(req, segment));
     };
-    let owner = matches!(&caller.principal, Principal::App(a) if a.id == test.app_id);
-    let themselves = matches!(&caller.principal, Principal::User(t) if t.user.id == user.id);
+    let may = policy::test_user_rights(caller, test.app_id, user.id);
     match req.method {
-        Method::Delete if owner || themselves => delete(g, user.id).await,
-        Method::Post if owner => update(g, req, user.id).await,
+        Method::Delete if may.delete => delete(g, user.id).await,
+        Method::Post if may.change => update(g, req, user.id).await,
         Method::Delete | Method::Post => Err(GraphError::permission_denied()),
         Method::Get => Err(super::unsupported(req, segment)),
     }

@@ -39,11 +39,16 @@ impl Services {
         app: &App,
         reason: Reason,
     ) -> Result<Uninstalled, GraphError> {
-        let (had, sessions) = self.store.uninstall(user, app.id, self.why(reason)).await?;
+        // Everything that can fail is done before the write, so that a write is always
+        // followed by its event (the person's app-scoped id is drawn on first need).
         let by_person = reason == Reason::AppNotAuthorized;
-        let notify = match (&app.deauthorize_callback_url, had && by_person) {
-            (Some(url), true) => {
-                let asid = self.asid(user, app.id).await?.to_string();
+        let asid = match (&app.deauthorize_callback_url, by_person) {
+            (Some(_), true) => Some(self.asid(user, app.id).await?.to_string()),
+            _ => None,
+        };
+        let (had, sessions) = self.store.uninstall(user, app.id, self.why(reason)).await?;
+        let notify = match (&app.deauthorize_callback_url, asid, had) {
+            (Some(url), Some(asid), true) => {
                 let payload = json!({
                     "user_id": asid,
                     "algorithm": "HMAC-SHA256",
@@ -192,13 +197,10 @@ impl Services {
     /// A new password (its argon2id hash: hash it off the async runtime), then 460 everywhere.
     /// Returns how many sessions ended.
     pub async fn change_password(&self, user: UserId, hash: String) -> Result<u64, GraphError> {
-        if !self.store.set_password(user, Some(hash)).await? {
+        let why = self.why(Reason::PasswordChanged);
+        let Some(sessions) = self.store.set_password(user, hash, why).await? else {
             return Err(GraphError::param(format!("no user {user}")));
-        }
-        let sessions = self
-            .store
-            .invalidate_sessions(user, None, self.why(Reason::PasswordChanged))
-            .await?;
+        };
         let n = sessions.len() as u64;
         self.publish(Event::PasswordChanged { user, sessions });
         Ok(n)

@@ -168,7 +168,14 @@ fn custom(o: &Map<String, Value>) -> Result<GraphError, AdminError> {
 
 async fn matcher(st: &AppState, m: MatchBody) -> Result<Matcher, AdminError> {
     let mut mt = Matcher::default();
-    if let Some(p) = m.path.filter(|p| !p.is_empty()) {
+    let empty = |what: &str| bad(format!("`{what}` must be a non-empty string"));
+    if m.path.as_deref() == Some("") {
+        return Err(empty("path"));
+    }
+    if m.token.as_ref().is_some_and(|t| t.is_empty()) {
+        return Err(empty("token"));
+    }
+    if let Some(p) = m.path {
         let mut segs: Vec<String> = p
             .split('?')
             .next()
