@@ -21,30 +21,9 @@ RATE="${RATE:-20}"
 DUR="${DUR:-8}"
 CONN="${CONN:-256}"
 ROUNDS="${ROUNDS:-3}"
-LOGS="$HERE/logs"
 RUN="$(mktemp -d -t graphtoken-revocation.XXXXXX)"
-PIDS=()
-mkdir -p "$LOGS"
-log() { echo "[bench] $*" >&2; }
-cleanup() {
-  for p in "${PIDS[@]:-}"; do
-    [ -n "$p" ] && kill -TERM "$p" 2>/dev/null && wait "$p" 2>/dev/null || true
-  done
-  rm -rf "$RUN"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-command -v wrk >/dev/null || { log "installing wrk"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
-BIN="${BIN:-}"
-if [ -z "$BIN" ]; then
-  log "building graphtoken (release)"
-  (cd "$ROOT" && cargo build --release -q --bin graphtoken)
-  BIN="$ROOT/target/release/graphtoken"
-fi
-
-free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1]);s.close()'; }
-wait_http() { for _ in $(seq 1 300); do curl -s -o /dev/null --max-time 1 "$1" && return 0; sleep 0.1; done; return 1; }
+# shellcheck source=bench/common.sh
+source "$HERE/common.sh"
 
 port=$(free_port)
 base="http://127.0.0.1:$port"

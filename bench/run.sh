@@ -16,32 +16,11 @@ TOKENS="${TOKENS:-100000}"
 DUR="${DUR:-8}"
 PROFILE="${PROFILE:-2:64}"
 ROUNDS="${ROUNDS:-3}"
-LOGS="$HERE/logs"
 RUN="$(mktemp -d -t graphtoken-bench.XXXXXX)"
-PIDS=()
-mkdir -p "$LOGS"
-log() { echo "[bench] $*" >&2; }
-cleanup() {
-  for p in "${PIDS[@]:-}"; do
-    [ -n "$p" ] && kill -TERM "$p" 2>/dev/null && wait "$p" 2>/dev/null || true
-  done
-  rm -rf "$RUN"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-command -v wrk >/dev/null || { log "installing wrk"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
-BIN="${BIN:-}"
-if [ -z "$BIN" ]; then
-  log "building graphtoken (release)"
-  (cd "$ROOT" && cargo build --release -q --bin graphtoken)
-  BIN="$ROOT/target/release/graphtoken"
-fi
+# shellcheck source=bench/common.sh
+source "$HERE/common.sh"
 log "building the axum baseline (release, target dir bench/target-baseline)"
 CARGO_TARGET_DIR="$HERE/target-baseline" cargo build --release -q --locked --manifest-path "$PEERS/axum-baseline/Cargo.toml"
-
-free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1]);s.close()'; }
-wait_http() { for _ in $(seq 1 300); do curl -s -o /dev/null --max-time 1 "$1" && return 0; sleep 0.1; done; return 1; }
 ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
 
 # measure NAME PID URL -> appends a row; wrk picks a random token of $TOKENS_FILE per request
