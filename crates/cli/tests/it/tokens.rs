@@ -221,7 +221,7 @@ fn scopes_follow_the_grant_at_the_moment_of_use() {
 
 #[test]
 fn the_database_holds_no_token_string() {
-    let s = Server::seeded();
+    let s = Server::seeded_on_file();
     let short = s.alice();
     let long = s.exchange(&short);
     let page_short = s.page_token(COFFEE, &short);

@@ -2,8 +2,8 @@
 //! helpers that treat 4xx answers as data.
 //!
 //! [`Server::seeded`], [`Server::seeded_with`] and [`Server::demo`] start the server in this
-//! process (the same `graphtoken::serve::start` the binary runs, on its own runtime thread):
-//! no process to spawn per test. [`Server::on`] and its kin run the real `graphtoken` binary,
+//! process, on an in-memory database (the same `graphtoken::serve::start` the binary runs, on
+//! its own runtime thread): no process to spawn, no file to write per test. [`Server::on`] and its kin run the real `graphtoken` binary,
 //! for the tests where the process matters (restarts, signals, stderr, the CLI).
 #![allow(dead_code)]
 
@@ -186,11 +186,23 @@ impl Server {
         Server::seeded_with("world.toml")
     }
 
-    /// A server (in this process) on another fixture world (`tests/fixtures/{name}`), with its
-    /// own sandbox.
+    /// A server (in this process, on an in-memory database) on another fixture world
+    /// (`tests/fixtures/{name}`), with its own sandbox.
     pub fn seeded_with(name: &str) -> Server {
         let sb = Sandbox::new();
-        let mut s = Server::in_process(&sb, Some(&fixture(name))).unwrap_or_else(|e| panic!("{e}"));
+        let seed = fixture(name);
+        let mut s = Server::in_process("sqlite::memory:", &sb, Some(&seed))
+            .unwrap_or_else(|e| panic!("{e}"));
+        s.own = Some(sb);
+        s
+    }
+
+    /// Like [`Server::seeded`], on a database file in its sandbox (for tests that read it).
+    pub fn seeded_on_file() -> Server {
+        let sb = Sandbox::new();
+        let seed = fixture("world.toml");
+        let mut s =
+            Server::in_process(&sb.db_url(), &sb, Some(&seed)).unwrap_or_else(|e| panic!("{e}"));
         s.own = Some(sb);
         s
     }
@@ -199,17 +211,19 @@ impl Server {
     /// its own sandbox.
     pub fn demo() -> Server {
         let sb = Sandbox::new();
-        let mut s = Server::in_process(&sb, None).unwrap_or_else(|e| panic!("{e}"));
+        let mut s =
+            Server::in_process("sqlite::memory:", &sb, None).unwrap_or_else(|e| panic!("{e}"));
         s.own = Some(sb);
         s
     }
 
-    /// The server in this process on `sb`'s database, optionally applying a seed, ready to
-    /// answer: `graphtoken::serve::start`, as `graphtoken serve` runs it.
-    pub fn in_process(sb: &Sandbox, seed: Option<&Path>) -> Result<Server, String> {
+    /// The server in this process on the database `db`, optionally applying a seed, ready to
+    /// answer: `graphtoken::serve::start` (the router with everything `graphtoken serve`
+    /// wires), on a runtime thread of its own.
+    pub fn in_process(db: &str, sb: &Sandbox, seed: Option<&Path>) -> Result<Server, String> {
         let args = graphtoken::serve::ServeArgs {
             listen: "127.0.0.1:0".into(),
-            db: sb.db_url(),
+            db: db.to_string(),
             seed: seed.map(Path::to_path_buf),
             admin_key: Some(ADMIN_KEY.into()),
         };
