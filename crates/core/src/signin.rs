@@ -57,52 +57,27 @@ pub struct Throttle {
 impl Throttle {
     /// Starts an attempt: `Err(seconds)` when any of `keys` must still wait that long;
     /// otherwise the attempt is counted as a failure until [`Throttle::succeed`] says otherwise.
+    ///
+    /// The check and the count happen under one lock: attempts sent all at once cannot all
+    /// pass the check before any of them is counted.
     pub fn begin(&self, keys: &[Key], now: Unix) -> Result<(), i64> {
-        self.check(keys, now)?;
-        self.fail(keys, now);
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        waiting(&entries, keys, now)?;
+        count_failure(&mut entries, keys, now);
         Ok(())
     }
 
     /// `Err(seconds)` when any of `keys` must still wait that long before the next attempt.
     pub fn check(&self, keys: &[Key], now: Unix) -> Result<(), i64> {
         let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        let wait = keys
-            .iter()
-            .filter_map(|k| entries.get(k))
-            .map(|e| e.wait_until - now)
-            .max()
-            .unwrap_or(0);
-        if wait > 0 {
-            Err(wait)
-        } else {
-            Ok(())
-        }
+        waiting(&entries, keys, now)
     }
 
     /// Counts a failed attempt against every key.
     pub fn fail(&self, keys: &[Key], now: Unix) {
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        if entries.len() > PRUNE_AT {
-            entries.retain(|_, e| now - e.last_failure < WINDOW || e.wait_until > now);
-        }
-        for k in keys {
-            let e = entries.entry(k.clone()).or_insert(Entry {
-                failures: 0,
-                last_failure: now,
-                wait_until: now,
-            });
-            if now - e.last_failure >= WINDOW {
-                e.failures = 0;
-            }
-            e.failures += 1;
-            e.last_failure = now;
-            if e.failures >= k.free() {
-                let extra = (e.failures - k.free()).min(10);
-                e.wait_until = now + (FIRST_WAIT << extra).min(MAX_WAIT);
-            }
-        }
+        count_failure(&mut entries, keys, now);
     }
-
     /// A successful attempt: the account's count is cleared, and the attempt is taken back from
     /// the other keys' counts.
     pub fn succeed(&self, keys: &[Key]) {
@@ -118,6 +93,44 @@ impl Throttle {
                     }
                 }
             }
+        }
+    }
+}
+
+/// `Err(seconds)` when any of `keys` must still wait that long at `now`.
+fn waiting(entries: &HashMap<Key, Entry>, keys: &[Key], now: Unix) -> Result<(), i64> {
+    let wait = keys
+        .iter()
+        .filter_map(|k| entries.get(k))
+        .map(|e| e.wait_until - now)
+        .max()
+        .unwrap_or(0);
+    if wait > 0 {
+        Err(wait)
+    } else {
+        Ok(())
+    }
+}
+
+/// Counts a failed attempt against every key.
+fn count_failure(entries: &mut HashMap<Key, Entry>, keys: &[Key], now: Unix) {
+    if entries.len() > PRUNE_AT {
+        entries.retain(|_, e| now - e.last_failure < WINDOW || e.wait_until > now);
+    }
+    for k in keys {
+        let e = entries.entry(k.clone()).or_insert(Entry {
+            failures: 0,
+            last_failure: now,
+            wait_until: now,
+        });
+        if now - e.last_failure >= WINDOW {
+            e.failures = 0;
+        }
+        e.failures += 1;
+        e.last_failure = now;
+        if e.failures >= k.free() {
+            let extra = (e.failures - k.free()).min(10);
+            e.wait_until = now + (FIRST_WAIT << extra).min(MAX_WAIT);
         }
     }
 }
@@ -169,6 +182,25 @@ mod tests {
         t.succeed(&keys);
         assert_eq!(t.entries.lock().unwrap()[&keys[1]].failures, 0);
         assert!(!t.entries.lock().unwrap().contains_key(&keys[0]));
+    }
+
+    #[test]
+    fn parallel_attempts_cannot_slip_between_check_and_count() {
+        for _ in 0..20 {
+            let t = Throttle::default();
+            let keys = [Key::account("p@x.test")];
+            let started = std::thread::scope(|s| {
+                let handles: Vec<_> = (0..16)
+                    .map(|_| s.spawn(|| t.begin(&keys, 0).is_ok()))
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| h.join().unwrap())
+                    .filter(|ok| *ok)
+                    .count()
+            });
+            assert_eq!(started, ACCOUNT_FREE as usize);
+        }
     }
 
     #[test]
