@@ -5,7 +5,7 @@
 use crate::auth::{Caller, LoadedToken, Principal};
 use crate::content::{Author, Comment};
 use crate::error::GraphError;
-use crate::model::{App, AppId, AppMode, PageId, PageTasks, UserId};
+use crate::model::{App, AppId, AppMode, PageId, PageTasks, Unix, UserId};
 use crate::permissions::PUBLIC_PROFILE;
 use crate::tasks::Task;
 
@@ -294,6 +294,66 @@ pub fn test_user_rights(caller: &Caller, owner: AppId, user: UserId) -> TestUser
 /// hide or delete any).
 pub fn may_edit_comment(comment: &Comment) -> bool {
     comment.author == Author::Page
+}
+
+/// Who may ask `debug_token` (spec §2.4): any token but a client token, which is public.
+/// Returns the app it asks as: only that app's tokens are shown to it.
+pub fn debug_token_viewer(caller: &Caller) -> Result<AppId, GraphError> {
+    match &caller.principal {
+        Principal::Client(_) => Err(GraphError::debug_token_needs_token()),
+        p => Ok(p.app().id),
+    }
+}
+
+/// Whether `viewer` may see what `debug_token` knows of a token of the app `subject` (`None`
+/// is the admin API, which sees every app's).
+pub fn may_debug(viewer: Option<AppId>, subject: AppId) -> Result<(), GraphError> {
+    match viewer {
+        Some(v) if v != subject => Err(GraphError::debug_token_app_mismatch()),
+        _ => Ok(()),
+    }
+}
+
+/// The permission a field of the User node needs the person to have granted the caller's app
+/// (spec §2.6): `email` needs `email`; the others none.
+pub fn user_field_permission(field: &str) -> Option<&'static str> {
+    match field {
+        "email" => Some("email"),
+        _ => None,
+    }
+}
+
+/// The app-scoped ids of a person's Pages (`/{asid}/ids_for_pages`) are for the app's token.
+pub fn needs_app_token(caller: &Caller) -> Result<(), GraphError> {
+    match caller.principal {
+        Principal::App(_) => Ok(()),
+        _ => Err(GraphError::param(
+            "This endpoint requires an app access token",
+        )),
+    }
+}
+
+/// The Page-scoped id APIs (`/{psid}/ids_for_apps`, `pages_id_mapping`) are for a Page token:
+/// the loaded Page token, or `(#210)`.
+pub fn needs_page_token(caller: &Caller) -> Result<&LoadedToken, GraphError> {
+    match &caller.principal {
+        Principal::Page(t) => Ok(t),
+        _ => Err(page_token_required()),
+    }
+}
+
+/// The ASID → PSID migration API (`pages_id_mapping`) is open for 180 days after the app passed
+/// App Review.
+pub fn migration_open(app: &App, now: Unix) -> Result<(), GraphError> {
+    const WINDOW: i64 = 180 * 86_400;
+    match app.review_approved_at {
+        Some(at) if now >= at && now - at <= WINDOW => Ok(()),
+        _ => Err(GraphError::new(
+            200,
+            "OAuthException",
+            "(#200) The Page-Scoped ID API is only available to apps that passed App Review in the last 180 days",
+        )),
+    }
 }
 
 /// Whether the caller may see content (a post, a comment, a message, a button, an article) the

@@ -6,6 +6,7 @@ use serde_json::{json, Map, Value};
 use crate::auth::{Caller, Inspection, LoadedToken, Principal};
 use crate::error::GraphError;
 use crate::permissions::{self, PUBLIC_PROFILE};
+use crate::policy;
 use crate::request::GraphRequest;
 use crate::services::Services;
 
@@ -17,14 +18,12 @@ pub async fn debug_token(
     caller: &Caller,
 ) -> Result<Value, GraphError> {
     require_get(req, "debug_token")?;
-    if matches!(caller.principal, Principal::Client(_)) {
-        return Err(GraphError::debug_token_needs_token());
-    }
+    let viewer = policy::debug_token_viewer(caller)?;
     let input = req
         .params
         .non_empty("input_token")
         .ok_or_else(|| GraphError::param("The parameter input_token is required"))?;
-    let data = inspect(g, input, Some(caller.principal.app().id)).await?;
+    let data = inspect(g, input, Some(viewer)).await?;
     Ok(json!({ "data": data }))
 }
 
@@ -40,9 +39,7 @@ pub async fn inspect(
             json!({"error": e.to_debug_json(), "is_valid": false, "scopes": []})
         }
         Inspection::Known { principal, error } => {
-            if viewer.is_some_and(|v| v != principal.app().id) {
-                return Err(GraphError::debug_token_app_mismatch());
-            }
+            policy::may_debug(viewer, principal.app().id)?;
             match &principal {
                 Principal::App(app) => json!({
                     "app_id": app.id.to_string(),

@@ -352,8 +352,8 @@ impl Ctx<'_> {
                 "last_name" => Some(json!(user.last_name())),
                 "short_name" => Some(json!(user.first_name())),
                 "name_format" => Some(json!("{first} {last}")),
-                "email" => match &user.email {
-                    Some(e) if self.granted(user.id, "email").await? => Some(json!(e)),
+                "email" => match (&user.email, policy::user_field_permission("email")) {
+                    (Some(e), Some(needs)) if self.granted(user.id, needs).await? => Some(json!(e)),
                     _ => None,
                 },
                 "picture" => Some(picture(self.req, asid, &f)),

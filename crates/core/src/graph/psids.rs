@@ -9,15 +9,14 @@ use serde_json::{json, Map, Value};
 use crate::error::GraphError;
 
 use super::paging::{self, EdgeQuery};
-use crate::auth::{Caller, Principal};
+use crate::auth::Caller;
 use crate::model::{AppId, Asid, Id, PageId, Psid, User};
+use crate::policy;
 use crate::request::{GraphRequest, Method};
 use crate::services::Services;
 
 /// At most this many ids per `pages_id_mapping` call.
 const MAX_IDS: usize = 200;
-/// The migration API is open this long after App Review approval.
-const WINDOW: i64 = 180 * 86_400;
 
 fn require_proof(req: &GraphRequest) -> Result<(), GraphError> {
     // The proof was verified when the caller was authenticated; here it must also be present.
@@ -47,11 +46,7 @@ pub async fn ids_for_pages(
     asid: Asid,
 ) -> Result<Value, GraphError> {
     require_get(req, asid.0)?;
-    if !matches!(caller.principal, Principal::App(_)) {
-        return Err(GraphError::param(
-            "This endpoint requires an app access token",
-        ));
-    }
+    policy::needs_app_token(caller)?;
     require_proof(req)?;
     let pairs = match req.params.non_empty("page") {
         Some(p) => {
@@ -97,9 +92,7 @@ pub async fn ids_for_apps(
     psid: Psid,
 ) -> Result<Value, GraphError> {
     require_get(req, psid.0)?;
-    if !matches!(caller.principal, Principal::Page(_)) {
-        return Err(crate::policy::page_token_required());
-    }
+    policy::needs_page_token(caller)?;
     require_proof(req)?;
     let only: Option<AppId> = req.params.non_empty("app").and_then(|a| a.parse().ok());
     let q = EdgeQuery::from_request(req)?;
@@ -145,21 +138,12 @@ pub async fn pages_id_mapping(
             req.method.as_str(),
         ));
     }
-    let Principal::Page(t) = &caller.principal else {
-        return Err(crate::policy::page_token_required());
-    };
+    let t = policy::needs_page_token(caller)?;
     require_proof(req)?;
     let Some((page, _)) = &t.page else {
         return Err(GraphError::internal_because("Page token without a Page"));
     };
-    let approved = t.app.review_approved_at;
-    if !approved.is_some_and(|at| g.now() - at <= WINDOW && g.now() >= at) {
-        return Err(GraphError::new(
-            200,
-            "OAuthException",
-            "(#200) The Page-Scoped ID API is only available to apps that passed App Review in the last 180 days",
-        ));
-    }
+    policy::migration_open(&t.app, g.now())?;
     let raw = req
         .params
         .non_empty("user_ids")
