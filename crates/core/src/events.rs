@@ -75,11 +75,12 @@ pub enum Event {
     /// A test user was made for an app.
     TestUserCreated { user: UserId, app: AppId },
     /// The person and everything of theirs are gone: their grants with `apps`, their tasks on
-    /// `pages`.
+    /// `pages`, their roles on `roles` (so those apps' records changed).
     PersonDeleted {
         user: UserId,
         apps: Vec<AppId>,
         pages: Vec<PageId>,
+        roles: Vec<AppId>,
     },
 
     // ---- apps and Pages -----------------------------------------------------------------

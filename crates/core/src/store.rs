@@ -241,8 +241,11 @@ pub trait DirectoryStore: Send + Sync {
 
     fn put_setting<'a>(&'a self, name: &'a str, value: &'a str) -> StoreFuture<'a, ()>;
 
-    /// Writes a resolved seed world in one transaction (upserts; see [`WorldRecords`]).
-    fn apply_world<'a>(&'a self, world: &'a WorldRecords) -> StoreFuture<'a, ()>;
+    /// Writes a resolved seed world in one transaction (upserts; see [`WorldRecords`]). Returns
+    /// the `(page, person)` pairs whose tasks it replaced (each Page's list replaces the whole
+    /// set): those people's tasks changed too.
+    fn apply_world<'a>(&'a self, world: &'a WorldRecords)
+        -> StoreFuture<'a, Vec<(PageId, UserId)>>;
 
     /// The person whose email is `email`, compared without regard to ASCII case.
     fn user_by_email<'a>(&'a self, email: &'a str) -> StoreFuture<'a, Option<User>>;
@@ -263,8 +266,9 @@ pub trait DirectoryStore: Send + Sync {
     fn test_user<'a>(&'a self, user: UserId) -> StoreFuture<'a, Option<TestUser>>;
 
     /// Deletes a person and everything of theirs (grants, sessions, tokens, ids, tasks, roles,
-    /// content). False when there was no such person.
-    fn delete_user<'a>(&'a self, user: UserId) -> StoreFuture<'a, bool>;
+    /// content). Returns the apps whose roles they held (those apps' records changed); `None`
+    /// when there was no such person.
+    fn delete_user<'a>(&'a self, user: UserId) -> StoreFuture<'a, Option<Vec<AppId>>>;
 }
 
 /// What Pages hold (spec §3, §8): posts and comments, conversations and messages, Page

@@ -1,5 +1,6 @@
 //! The browser side of Facebook Login (spec §2.1, §2.14): the dialog, sign-in, consent, sign-out
-//! and the device page. Handlers translate HTTP and pages; the rules are `core::dialog`.
+//! and the device page. Handlers translate HTTP and pages; the rules and the writes are core's
+//! (`services::dialog`, `services::signin`).
 
 use std::net::SocketAddr;
 use std::sync::Arc;

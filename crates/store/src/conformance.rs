@@ -494,8 +494,11 @@ pub async fn settings<S: Store>(store: &S) -> StoreResult<()> {
 /// Applying a world twice changes nothing; a changed world updates rows but keeps `created_at`.
 pub async fn world_is_idempotent<S: Store>(store: &S) -> StoreResult<()> {
     let w = world();
-    store.apply_world(&w).await?;
-    store.apply_world(&w).await?;
+    assert!(store.apply_world(&w).await?.is_empty(), "nobody held tasks");
+    // A Page's list replaces the whole set: the store reports who held tasks before.
+    let mut replaced = store.apply_world(&w).await?;
+    replaced.sort_unstable();
+    assert_eq!(replaced, vec![(BAKERY, ALICE), (CAFE, ALICE), (CAFE, BOB)]);
     records_match(store, &w).await?;
 
     let mut changed = w.clone();
@@ -1057,8 +1060,9 @@ pub async fn delete_user<S: Store>(store: &S) -> StoreResult<()> {
     let tester = test_person(UserId(700), 50);
     store.insert_test_user(&tester, MAIN_APP, 10).await?;
 
-    assert!(store.delete_user(ALICE).await?);
-    assert!(!store.delete_user(ALICE).await?);
+    // The app whose role Alice held is reported: its record changed.
+    assert_eq!(store.delete_user(ALICE).await?, Some(vec![MAIN_APP]));
+    assert_eq!(store.delete_user(ALICE).await?, None);
     assert_eq!(store.user(ALICE).await?, None);
     assert_eq!(store.user_by_key("alice").await?, None);
     assert_eq!(store.user_by_email("alice@example.com").await?, None);
@@ -1092,10 +1096,10 @@ pub async fn delete_user<S: Store>(store: &S) -> StoreResult<()> {
     assert!(store.test_user(tester.id).await?.is_some());
 
     // A test user goes with their test-user row.
-    assert!(store.delete_user(tester.id).await?);
+    assert_eq!(store.delete_user(tester.id).await?, Some(Vec::new()));
     assert_eq!(store.test_user(tester.id).await?, None);
     assert!(store.test_users_of_app(MAIN_APP).await?.is_empty());
     assert_eq!(store.user(tester.id).await?, None);
-    assert!(!store.delete_user(UserId(424242)).await?);
+    assert_eq!(store.delete_user(UserId(424242)).await?, None);
     Ok(())
 }

@@ -382,12 +382,22 @@ pub(crate) fn test_user(conn: &Connection, user: UserId) -> StoreResult<Option<T
 /// comments, codes, device logins they approved and test-user rows go by `ON DELETE CASCADE`;
 /// tokens (whose `user_id` has no foreign key) are deleted here by person as well, in case one
 /// sits in another person's session.
-pub(crate) fn delete_user(conn: &mut Connection, user: UserId) -> StoreResult<bool> {
+pub(crate) fn delete_user(conn: &mut Connection, user: UserId) -> StoreResult<Option<Vec<AppId>>> {
     let what = "deleting a person";
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .ctx(what)?;
     let id = user.sql();
+    // The apps whose roles the person held: their records change with the cascade.
+    let mut stmt = tx
+        .prepare_cached("SELECT DISTINCT app_id FROM app_roles WHERE user_id = ?1 ORDER BY app_id")
+        .ctx(what)?;
+    let roles = stmt
+        .query_map([id], |r| rows::id(r, 0))
+        .ctx(what)?
+        .collect::<Result<Vec<AppId>, _>>()
+        .ctx(what)?;
+    drop(stmt);
     tx.prepare_cached(
         "DELETE FROM tokens WHERE user_id = ?1 \
          OR session_id IN (SELECT id FROM sessions WHERE user_id = ?1)",
@@ -401,5 +411,5 @@ pub(crate) fn delete_user(conn: &mut Connection, user: UserId) -> StoreResult<bo
         .execute([id])
         .ctx(what)?;
     tx.commit().ctx(what)?;
-    Ok(n > 0)
+    Ok((n > 0).then_some(roles))
 }

@@ -463,7 +463,10 @@ impl DirectoryStore for SqliteStore {
         })
     }
 
-    fn apply_world<'a>(&'a self, world: &'a WorldRecords) -> StoreFuture<'a, ()> {
+    fn apply_world<'a>(
+        &'a self,
+        world: &'a WorldRecords,
+    ) -> StoreFuture<'a, Vec<(PageId, UserId)>> {
         Box::pin(async move {
             let world = world.clone();
             self.write(move |c| world::apply_world(c, &world)).await
@@ -498,7 +501,7 @@ impl DirectoryStore for SqliteStore {
         Box::pin(async move { self.read(move |c| login::test_user(c, user)).await })
     }
 
-    fn delete_user<'a>(&'a self, user: UserId) -> StoreFuture<'a, bool> {
+    fn delete_user<'a>(&'a self, user: UserId) -> StoreFuture<'a, Option<Vec<AppId>>> {
         Box::pin(async move { self.write(move |c| login::delete_user(c, user)).await })
     }
 }

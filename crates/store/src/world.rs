@@ -8,7 +8,7 @@ use graphtoken_core::store::{StoreError, StoreResult, WorldRecords};
 use rusqlite::{params, Connection, TransactionBehavior};
 
 use crate::error::Ctx;
-use crate::rows::{to_json, Sql};
+use crate::rows::{self, to_json, Sql};
 
 /// Upserts an app and replaces its roles with exactly `app.roles`.
 pub(crate) fn upsert_app(conn: &Connection, app: &App) -> StoreResult<()> {
@@ -109,15 +109,19 @@ pub(crate) fn upsert_page(conn: &Connection, page: &Page) -> StoreResult<()> {
 }
 
 /// Makes `tasks` the complete list of people with tasks on `page`.
+/// Replaces every person's tasks on `page`; returns the people who held tasks before.
 pub(crate) fn replace_page_tasks(
     conn: &Connection,
     page: PageId,
     tasks: &[PageTasks],
-) -> StoreResult<()> {
+) -> StoreResult<Vec<UserId>> {
     let what = format!("storing the tasks of page {page}");
-    conn.prepare_cached("DELETE FROM page_tasks WHERE page_id = ?1")
+    let before = conn
+        .prepare_cached("DELETE FROM page_tasks WHERE page_id = ?1 RETURNING user_id")
         .ctx(&what)?
-        .execute([page.sql()])
+        .query_map([page.sql()], |r| rows::id(r, 0))
+        .ctx(&what)?
+        .collect::<Result<Vec<UserId>, _>>()
         .ctx(&what)?;
     let mut insert = conn
         .prepare_cached(
@@ -142,7 +146,7 @@ pub(crate) fn replace_page_tasks(
             ])
             .ctx(&what)?;
     }
-    Ok(())
+    Ok(before)
 }
 
 /// Inserts a seeded asid unless the pair has one already; a clash with another pair is an error.
@@ -161,10 +165,15 @@ pub(crate) fn insert_asid(
 }
 
 /// Writes a seed world in one transaction; dropping the transaction on error rolls it back.
-pub(crate) fn apply_world(conn: &mut Connection, world: &WorldRecords) -> StoreResult<()> {
+/// Returns the `(page, person)` pairs whose tasks it replaced, read inside the transaction.
+pub(crate) fn apply_world(
+    conn: &mut Connection,
+    world: &WorldRecords,
+) -> StoreResult<Vec<(PageId, UserId)>> {
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .ctx("starting world transaction")?;
+    let mut replaced = Vec::new();
     for app in &world.apps {
         upsert_app(&tx, app)?;
     }
@@ -175,7 +184,9 @@ pub(crate) fn apply_world(conn: &mut Connection, world: &WorldRecords) -> StoreR
         upsert_page(&tx, page)?;
     }
     for (page, tasks) in &world.page_tasks {
-        replace_page_tasks(&tx, *page, tasks)?;
+        for user in replace_page_tasks(&tx, *page, tasks)? {
+            replaced.push((*page, user));
+        }
     }
     for grant in &world.grants {
         crate::queries::put_grant(&tx, grant, true)?;
@@ -189,5 +200,6 @@ pub(crate) fn apply_world(conn: &mut Connection, world: &WorldRecords) -> StoreR
     for message in &world.messages {
         crate::seed_content::seed_message(&tx, message)?;
     }
-    tx.commit().ctx("committing world")
+    tx.commit().ctx("committing world")?;
+    Ok(replaced)
 }

@@ -67,7 +67,12 @@ impl Subscriber for Caches {
                 self.drop_sessions(sessions);
             }
             Event::PersonChanged { user } => self.users.remove(user),
-            Event::PersonDeleted { user, apps, pages } => {
+            Event::PersonDeleted {
+                user,
+                apps,
+                pages,
+                roles,
+            } => {
                 // Their tokens, sessions and ids went with them; a cached token of theirs finds
                 // no person any more and is unknown from now on.
                 self.users.remove(user);
@@ -76,6 +81,9 @@ impl Subscriber for Caches {
                 }
                 for page in pages {
                     self.tasks.remove(&(*page, *user));
+                }
+                for app in roles {
+                    self.apps.remove(app);
                 }
             }
             Event::AppSecretReset { app } => self.apps.remove(app),

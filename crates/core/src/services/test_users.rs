@@ -77,13 +77,14 @@ impl Services {
     pub async fn delete_user(&self, user: UserId) -> Result<bool, GraphError> {
         let apps = self.store.asids_of_user(user).await?;
         let pages = self.store.pages_of_user(user).await?;
-        if !self.store.delete_user(user).await? {
+        let Some(roles) = self.store.delete_user(user).await? else {
             return Ok(false);
-        }
+        };
         self.publish(Event::PersonDeleted {
             user,
             apps: apps.into_iter().map(|(app, _)| app).collect(),
             pages: pages.into_iter().map(|(page, _)| page.id).collect(),
+            roles,
         });
         Ok(true)
     }

@@ -364,15 +364,12 @@ pub async fn apply(g: &Services, world: &World) -> Result<Applied, ApplyError> {
         posts: out.posts.len(),
         messages: out.messages.len(),
     };
-    // A Page's task list replaces the whole set: people left out of it lose their tasks.
-    let mut tasks: Vec<(PageId, UserId)> = Vec::new();
+    // A Page's task list replaces the whole set: people left out of it lose their tasks (the
+    // store says who held tasks before, read in its transaction).
+    let mut tasks = g.store.apply_world(&out).await?;
     for (page, held) in &out.page_tasks {
-        for (user, _) in g.store.people_of_page(*page).await? {
-            tasks.push((*page, user.id));
-        }
         tasks.extend(held.iter().map(|t| (*page, t.user_id)));
     }
-    g.store.apply_world(&out).await?;
     g.publish(Event::WorldApplied(Box::new(Touched {
         apps: out.apps.iter().map(|a| a.id).collect(),
         users: out.users.iter().map(|u| u.id).collect(),
