@@ -134,11 +134,6 @@ impl Services {
         self.callbacks.fetch_add(1, Ordering::Relaxed) + 1
     }
 
-    /// Runs pending migrations (at start).
-    pub async fn migrate(&self) -> Result<(), GraphError> {
-        Ok(self.store.migrate().await?)
-    }
-
     /// True when the store holds no app, user or Page (a fresh database).
     pub async fn is_empty(&self) -> Result<bool, GraphError> {
         Ok(self.store.is_empty().await?)
@@ -229,11 +224,6 @@ impl Services {
             }
         }
         Ok(self.store.page_by_key(r).await?)
-    }
-
-    /// The person whose email is `email` (ASCII case does not count).
-    pub async fn user_by_email(&self, email: &str) -> Result<Option<User>, GraphError> {
-        Ok(self.store.user_by_email(email).await?)
     }
 
     // ---- app- and page-scoped ids -------------------------------------------------------------
