@@ -266,9 +266,20 @@ pub trait DirectoryStore: Send + Sync {
     fn test_user<'a>(&'a self, user: UserId) -> StoreFuture<'a, Option<TestUser>>;
 
     /// Deletes a person and everything of theirs (grants, sessions, tokens, ids, tasks, roles,
-    /// content). Returns the apps whose roles they held (those apps' records changed); `None`
-    /// when there was no such person.
-    fn delete_user<'a>(&'a self, user: UserId) -> StoreFuture<'a, Option<Vec<AppId>>>;
+    /// content). Returns what they were part of, read in the same transaction as the delete;
+    /// `None` when there was no such person.
+    fn delete_user<'a>(&'a self, user: UserId) -> StoreFuture<'a, Option<DeletedPerson>>;
+}
+
+/// What a deleted person was part of: the records that changed with them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DeletedPerson {
+    /// The apps they had a grant or an app-scoped id with, in id order.
+    pub apps: Vec<AppId>,
+    /// The Pages they had tasks on, in id order.
+    pub pages: Vec<PageId>,
+    /// The apps whose roles they held (those apps' records changed), in id order.
+    pub roles: Vec<AppId>,
 }
 
 /// What Pages hold (spec §3, §8): posts and comments, conversations and messages, Page

@@ -12,7 +12,7 @@ use graphtoken_core::model::{
     PageTasks, Platform, Psid, RateLimits, Reason, SessionId, StoredKind, TokenRecord, User,
     UserId,
 };
-use graphtoken_core::store::{Store, StoreError, StoreResult, WorldRecords};
+use graphtoken_core::store::{DeletedPerson, Store, StoreError, StoreResult, WorldRecords};
 use graphtoken_core::tasks::{PageRole, Task, TaskSet};
 
 pub const MAIN_APP: AppId = AppId(1001);
@@ -1060,8 +1060,14 @@ pub async fn delete_user<S: Store>(store: &S) -> StoreResult<()> {
     let tester = test_person(UserId(700), 50);
     store.insert_test_user(&tester, MAIN_APP, 10).await?;
 
-    // The app whose role Alice held is reported: its record changed.
-    assert_eq!(store.delete_user(ALICE).await?, Some(vec![MAIN_APP]));
+    // What Alice was part of is reported: her grant and id's app, her Pages, the app whose
+    // role she held.
+    let gone = DeletedPerson {
+        apps: vec![MAIN_APP],
+        pages: vec![BAKERY, CAFE],
+        roles: vec![MAIN_APP],
+    };
+    assert_eq!(store.delete_user(ALICE).await?, Some(gone));
     assert_eq!(store.delete_user(ALICE).await?, None);
     assert_eq!(store.user(ALICE).await?, None);
     assert_eq!(store.user_by_key("alice").await?, None);
@@ -1096,7 +1102,10 @@ pub async fn delete_user<S: Store>(store: &S) -> StoreResult<()> {
     assert!(store.test_user(tester.id).await?.is_some());
 
     // A test user goes with their test-user row.
-    assert_eq!(store.delete_user(tester.id).await?, Some(Vec::new()));
+    assert_eq!(
+        store.delete_user(tester.id).await?,
+        Some(DeletedPerson::default())
+    );
     assert_eq!(store.test_user(tester.id).await?, None);
     assert!(store.test_users_of_app(MAIN_APP).await?.is_empty());
     assert_eq!(store.user(tester.id).await?, None);

@@ -10,7 +10,7 @@ use graphtoken_core::codes::{
 use graphtoken_core::model::{
     AppId, Invalidation, Session, SessionId, TokenHash, Unix, User, UserId,
 };
-use graphtoken_core::store::StoreResult;
+use graphtoken_core::store::{DeletedPerson, StoreResult};
 
 use crate::error::Ctx;
 use crate::rows::{self, to_json, Sql, USER_COLS};
@@ -382,22 +382,35 @@ pub(crate) fn test_user(conn: &Connection, user: UserId) -> StoreResult<Option<T
 /// comments, codes, device logins they approved and test-user rows go by `ON DELETE CASCADE`;
 /// tokens (whose `user_id` has no foreign key) are deleted here by person as well, in case one
 /// sits in another person's session.
-pub(crate) fn delete_user(conn: &mut Connection, user: UserId) -> StoreResult<Option<Vec<AppId>>> {
+pub(crate) fn delete_user(
+    conn: &mut Connection,
+    user: UserId,
+) -> StoreResult<Option<DeletedPerson>> {
     let what = "deleting a person";
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .ctx(what)?;
     let id = user.sql();
-    // The apps whose roles the person held: their records change with the cascade.
-    let mut stmt = tx
-        .prepare_cached("SELECT DISTINCT app_id FROM app_roles WHERE user_id = ?1 ORDER BY app_id")
-        .ctx(what)?;
-    let roles = stmt
-        .query_map([id], |r| rows::id(r, 0))
-        .ctx(what)?
-        .collect::<Result<Vec<AppId>, _>>()
-        .ctx(what)?;
-    drop(stmt);
+    // What the person was part of, read under the delete's lock so that nothing added in
+    // between is missed: these records change with the cascade.
+    let gone = DeletedPerson {
+        apps: ids_of(
+            &tx,
+            "SELECT app_id FROM grants WHERE user_id = ?1 \
+             UNION SELECT app_id FROM asids WHERE user_id = ?1 ORDER BY 1",
+            user,
+        )?,
+        pages: ids_of(
+            &tx,
+            "SELECT page_id FROM page_tasks WHERE user_id = ?1 ORDER BY page_id",
+            user,
+        )?,
+        roles: ids_of(
+            &tx,
+            "SELECT DISTINCT app_id FROM app_roles WHERE user_id = ?1 ORDER BY app_id",
+            user,
+        )?,
+    };
     tx.prepare_cached(
         "DELETE FROM tokens WHERE user_id = ?1 \
          OR session_id IN (SELECT id FROM sessions WHERE user_id = ?1)",
@@ -411,5 +424,13 @@ pub(crate) fn delete_user(conn: &mut Connection, user: UserId) -> StoreResult<Op
         .execute([id])
         .ctx(what)?;
     tx.commit().ctx(what)?;
-    Ok((n > 0).then_some(roles))
+    Ok((n > 0).then_some(gone))
+}
+
+/// The ids one query selects for a person.
+fn ids_of<T: From<u64>>(conn: &Connection, sql: &str, user: UserId) -> StoreResult<Vec<T>> {
+    let what = "reading what a person is part of";
+    let mut stmt = conn.prepare_cached(sql).ctx(what)?;
+    let rows = stmt.query_map([user.sql()], |r| rows::id(r, 0)).ctx(what)?;
+    rows.collect::<rusqlite::Result<Vec<T>>>().ctx(what)
 }

@@ -20,8 +20,8 @@ use graphtoken_core::model::{
     Session, SessionId, TokenHash, TokenRecord, Unix, User, UserId,
 };
 use graphtoken_core::store::{
-    ContentStore, DeviceUpdate, DirectoryStore, GrantUpdate, LoginStore, Store, StoreError,
-    StoreFuture, StoreResult, TokenEntry, TokenStore, WorldRecords,
+    ContentStore, DeletedPerson, DeviceUpdate, DirectoryStore, GrantUpdate, LoginStore, Store,
+    StoreError, StoreFuture, StoreResult, TokenEntry, TokenStore, WorldRecords,
 };
 use graphtoken_core::tasks::TaskSet;
 use rusqlite::{Connection, TransactionBehavior};
@@ -501,7 +501,7 @@ impl DirectoryStore for SqliteStore {
         Box::pin(async move { self.read(move |c| login::test_user(c, user)).await })
     }
 
-    fn delete_user<'a>(&'a self, user: UserId) -> StoreFuture<'a, Option<Vec<AppId>>> {
+    fn delete_user<'a>(&'a self, user: UserId) -> StoreFuture<'a, Option<DeletedPerson>> {
         Box::pin(async move { self.write(move |c| login::delete_user(c, user)).await })
     }
 }

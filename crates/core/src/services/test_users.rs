@@ -75,16 +75,14 @@ impl Services {
     /// Deletes a person and everything of theirs (grants, sessions, tokens, ids, tasks, roles,
     /// content): their tokens fail from now on. False when there was no such person.
     pub async fn delete_user(&self, user: UserId) -> Result<bool, GraphError> {
-        let apps = self.store.asids_of_user(user).await?;
-        let pages = self.store.pages_of_user(user).await?;
-        let Some(roles) = self.store.delete_user(user).await? else {
+        let Some(gone) = self.store.delete_user(user).await? else {
             return Ok(false);
         };
         self.publish(Event::PersonDeleted {
             user,
-            apps: apps.into_iter().map(|(app, _)| app).collect(),
-            pages: pages.into_iter().map(|(page, _)| page.id).collect(),
-            roles,
+            apps: gone.apps,
+            pages: gone.pages,
+            roles: gone.roles,
         });
         Ok(true)
     }
