@@ -17,8 +17,8 @@ pub trait Blocking: Send + Sync + 'static {
     fn run(&self, job: Box<dyn FnOnce() + Send>) -> BoxFuture<'static, ()>;
 }
 
-/// Runs each job in place, on the calling thread: for tests, and for commands with nothing
-/// else to do meanwhile (`graphtoken seed`).
+/// Runs each job in place, on the calling thread: the default of services built without an
+/// executor (core's unit tests).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Inline;
 

@@ -73,12 +73,7 @@ mod layers {
 
     /// The top-level modules a source names with `crate::…` (tests and comments left out).
     fn imports(text: &str) -> Vec<String> {
-        let code = text.split("#[cfg(test)]").next().unwrap_or("");
-        let code: String = code
-            .lines()
-            .map(|l| l.split("//").next().unwrap_or(""))
-            .collect::<Vec<_>>()
-            .join("\n");
+        let code = code_of(text);
         let ident = |s: &str| -> String {
             s.trim_start()
                 .chars()
@@ -96,6 +91,32 @@ mod layers {
             }
         }
         out
+    }
+
+    /// A source without its tests and comments.
+    fn code_of(text: &str) -> String {
+        let code = text.split("#[cfg(test)]").next().unwrap_or("");
+        code.lines()
+            .map(|l| l.split("//").next().unwrap_or(""))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    /// Whether a source of another crate names `graphtoken_core::store`, plainly or in a group.
+    fn names_the_store(text: &str) -> bool {
+        let code = code_of(text);
+        code.match_indices("graphtoken_core::").any(|(i, _)| {
+            let rest = &code[i + "graphtoken_core::".len()..];
+            match rest.strip_prefix('{') {
+                Some(group) => group
+                    .split('}')
+                    .next()
+                    .unwrap_or("")
+                    .split(',')
+                    .any(|m| m.trim_start().starts_with("store")),
+                None => rest.starts_with("store"),
+            }
+        })
     }
 
     fn sources(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
@@ -135,9 +156,44 @@ mod layers {
                 if theirs > own {
                     upward.push(format!("{} imports {m}", rel.display()));
                 }
+                // The Graph handlers reach the store only through the services.
+                if top == "graph" && m == "store" {
+                    upward.push(format!("{} names the store", rel.display()));
+                }
             }
         }
         assert!(upward.is_empty(), "imports up the layers: {upward:#?}");
+    }
+
+    /// The server reaches the store only through the services (docs/architecture.md).
+    #[test]
+    fn the_server_never_names_the_store() {
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../server/src");
+        let mut files = Vec::new();
+        sources(&src, &mut files);
+        assert!(!files.is_empty(), "no server sources at {src:?}");
+        let offenders: Vec<_> = files
+            .iter()
+            .filter(|f| names_the_store(&std::fs::read_to_string(f).unwrap()))
+            .collect();
+        assert!(
+            offenders.is_empty(),
+            "the server names the store: {offenders:#?}"
+        );
+    }
+
+    #[test]
+    fn the_store_is_seen_in_plain_and_grouped_paths() {
+        assert!(names_the_store("use graphtoken_core::store::Store;"));
+        assert!(names_the_store(
+            "use graphtoken_core::{model, store::Store};"
+        ));
+        assert!(!names_the_store(
+            "use graphtoken_core::{model, services::Services};"
+        ));
+        assert!(!names_the_store(
+            "// graphtoken_core::store\nuse graphtoken_core::model;"
+        ));
     }
 
     #[test]
