@@ -2,6 +2,7 @@
 //! `/{post-id}`), comments (`/{post-id}/comments`, `/{comment-id}`), the policy's refusals for
 //! each operation (spec §3), and development-mode visibility (spec §4).
 
+use crate::harness::pages::{page_token, set_tasks, user_token};
 use crate::harness::world::*;
 use crate::harness::{send, with_token, Body, Resp, Server};
 use serde_json::json;
@@ -18,27 +19,6 @@ const PUBLISH_DENIED: &str = "(#200) If posting to a page, requires both pages_r
 const NEED_PAGE_TOKEN: &str = "(#210) A page access token is required to request this resource.";
 const NEED_ENGAGEMENT: &str =
     "(#283) Requires pages_read_engagement permission to manage the object";
-
-/// A user token of `user` for `app` with `pages_show_list` and `scopes`.
-fn user_token(s: &Server, user: &str, app: &str, scopes: &[&str]) -> String {
-    let mut all = vec!["pages_show_list"];
-    all.extend_from_slice(scopes);
-    s.issue(user, app, &all, false)
-}
-
-/// A Page token of `page` for `user` through `app`, with `scopes` granted.
-fn page_token(s: &Server, user: &str, app: &str, page: &str, scopes: &[&str]) -> String {
-    let t = user_token(s, user, app, scopes);
-    s.page_token(page, &t)
-}
-
-fn set_tasks(s: &Server, page: &str, user: &str, tasks: &[&str]) {
-    let r = s.admin_post(
-        &format!("/_admin/pages/{page}/tasks"),
-        json!({"user": user, "tasks": tasks}),
-    );
-    assert_eq!(r.status, 200, "set tasks: {}", r.text);
-}
 
 fn publish(s: &Server, page: &str, token: &str, message: &str) -> Resp {
     s.post_form(

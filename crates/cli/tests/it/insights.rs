@@ -2,31 +2,12 @@
 //! response shape, deterministic synthetic values, `since`/`until` windows, errors, and the
 //! policy's cells for the INSIGHTS operation (ANALYZE, `read_insights`, `pages_read_engagement`).
 
+use crate::harness::pages::{page_token, set_tasks, user_token};
 use crate::harness::world::*;
 use crate::harness::{Resp, Server};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 const INSIGHTS_PERMS: &[&str] = &["read_insights", "pages_read_engagement"];
-
-/// A user token of `user` for `app` with `pages_show_list` and `scopes`.
-fn user_token(s: &Server, user: &str, app: &str, scopes: &[&str]) -> String {
-    let mut all = vec!["pages_show_list"];
-    all.extend_from_slice(scopes);
-    s.issue(user, app, &all, false)
-}
-
-fn page_token(s: &Server, user: &str, app: &str, page: &str, scopes: &[&str]) -> String {
-    let t = user_token(s, user, app, scopes);
-    s.page_token(page, &t)
-}
-
-fn set_tasks(s: &Server, page: &str, user: &str, tasks: &[&str]) {
-    let r = s.admin_post(
-        &format!("/_admin/pages/{page}/tasks"),
-        json!({"user": user, "tasks": tasks}),
-    );
-    assert_eq!(r.status, 200, "set tasks: {}", r.text);
-}
 
 /// carol, ANALYZE only on Coffee, with a Page token carrying both insights permissions.
 fn analyst(s: &Server) -> String {

@@ -2,6 +2,7 @@
 //! `/{conversation-id}` and its `messages`, the Send API (`POST /{page-id}/messages` to a
 //! page-scoped id), and the policy's refusals (MESSAGING task, `pages_messaging`, a Page token).
 
+use crate::harness::pages;
 use crate::harness::world::*;
 use crate::harness::{enc, Resp, Server};
 use serde_json::{json, Value};
@@ -9,22 +10,15 @@ use serde_json::{json, Value};
 const NEED_PAGE_TOKEN: &str = "(#210) A page access token is required to request this resource.";
 
 fn user_token(s: &Server, user: &str, scopes: &[&str]) -> String {
-    let mut all = vec!["pages_show_list"];
-    all.extend_from_slice(scopes);
-    s.issue(user, "acme", &all, false)
+    pages::user_token(s, user, "acme", scopes)
 }
 
 fn page_token(s: &Server, user: &str, scopes: &[&str]) -> String {
-    let t = user_token(s, user, scopes);
-    s.page_token(COFFEE, &t)
+    pages::page_token(s, user, "acme", COFFEE, scopes)
 }
 
 fn set_tasks(s: &Server, user: &str, tasks: &[&str]) {
-    let r = s.admin_post(
-        &format!("/_admin/pages/{COFFEE}/tasks"),
-        json!({"user": user, "tasks": tasks}),
-    );
-    assert_eq!(r.status, 200, "set tasks: {}", r.text);
+    pages::set_tasks(s, COFFEE, user, tasks)
 }
 
 /// `user` messages Coffee; returns `(message id, conversation id)`.

@@ -2,32 +2,12 @@
 //! Instant Articles (`/{page-id}/instant_articles`) through HTTP, with the policy's refusals for
 //! each (spec §3).
 
+use crate::harness::pages::{page_token, set_tasks, user_token};
 use crate::harness::world::*;
 use crate::harness::{send, with_token, Body, Resp, Server};
 use serde_json::json;
 
 const NEED_PAGE_TOKEN: &str = "(#210) A page access token is required to request this resource.";
-
-/// A user token of `user` for `app` with `pages_show_list` and `scopes`.
-fn user_token(s: &Server, user: &str, app: &str, scopes: &[&str]) -> String {
-    let mut all = vec!["pages_show_list"];
-    all.extend_from_slice(scopes);
-    s.issue(user, app, &all, false)
-}
-
-/// A Page token of `page` for `user` through `app`, with `scopes` granted.
-fn page_token(s: &Server, user: &str, app: &str, page: &str, scopes: &[&str]) -> String {
-    let t = user_token(s, user, app, scopes);
-    s.page_token(page, &t)
-}
-
-fn set_tasks(s: &Server, page: &str, user: &str, tasks: &[&str]) {
-    let r = s.admin_post(
-        &format!("/_admin/pages/{page}/tasks"),
-        json!({"user": user, "tasks": tasks}),
-    );
-    assert_eq!(r.status, 200, "set tasks: {}", r.text);
-}
 
 fn delete(s: &Server, path: &str, token: &str) -> Resp {
     send(ureq::delete(&s.url(&with_token(path, token))), Body::None)

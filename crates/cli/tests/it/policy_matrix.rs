@@ -3,6 +3,7 @@
 //! or one missing, and a Page token or a user token (plus another Page's token and the app
 //! token). The expected outcome comes from the spec table below, not from the policy code.
 
+use crate::harness::pages::set_tasks;
 use crate::harness::world::*;
 use crate::harness::{app_literal, send, with_token, Body, Resp, Server};
 use serde_json::json;
@@ -206,14 +207,6 @@ fn call(s: &Server, row: &Row, token: &str, post: &str) -> Resp {
         Req::Get(path) => s.get_as(&fill(path), token),
         Req::Post(path, (k, v)) => s.post_form(&fill(path), &[("access_token", token), (k, v)]),
     }
-}
-
-fn set_tasks(s: &Server, page: &str, user: &str, tasks: &[&str]) {
-    let r = s.admin_post(
-        &format!("/_admin/pages/{page}/tasks"),
-        json!({"user": user, "tasks": tasks}),
-    );
-    assert_eq!(r.status, 200, "set tasks: {}", r.text);
 }
 
 /// carol's user token for acme with `pages_show_list` and `perms` granted.

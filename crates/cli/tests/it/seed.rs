@@ -3,52 +3,13 @@
 
 use std::path::Path;
 
-use crate::harness::{fixture, run, Sandbox, Server};
-
-/// Every row of every table, as text, in a stable order.
-fn dump(db: &Path) -> Vec<(String, Vec<String>)> {
-    let conn = rusqlite::Connection::open(db).unwrap();
-    let mut tables: Vec<String> = conn
-        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
-    tables.retain(|t| t != "schema_version");
-    tables
-        .into_iter()
-        .map(|t| {
-            let mut stmt = conn.prepare(&format!("SELECT * FROM \"{t}\"")).unwrap();
-            let n = stmt.column_count();
-            let mut rows: Vec<String> = stmt
-                .query_map([], |r| {
-                    let cols: Vec<String> = (0..n)
-                        .map(|i| format!("{:?}", r.get_ref(i).unwrap()))
-                        .collect();
-                    Ok(cols.join(" | "))
-                })
-                .unwrap()
-                .collect::<Result<_, _>>()
-                .unwrap();
-            rows.sort();
-            (t, rows)
-        })
-        .collect()
-}
+use crate::harness::seeding::{dump, seed};
+use crate::harness::{fixture, Sandbox, Server};
 
 fn count(db: &Path, table: &str) -> i64 {
     let conn = rusqlite::Connection::open(db).unwrap();
     conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
         .unwrap()
-}
-
-fn seed(sb: &Sandbox, file: &Path) -> (bool, String) {
-    let (status, _, err) = run(
-        &["seed", &file.display().to_string(), "--db", &sb.db_url()],
-        &[],
-    );
-    (status.success(), err)
 }
 
 #[test]

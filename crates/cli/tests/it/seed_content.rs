@@ -2,9 +2,8 @@
 //! Graph API with a Page token, created once however often the file is applied, and nothing
 //! applied when a reference is unknown.
 
-use std::path::Path;
-
-use crate::harness::{enc, run, Sandbox, Server};
+use crate::harness::seeding::{dump, seed};
+use crate::harness::{enc, Sandbox, Server};
 
 const PAGE: &str = "200000000000501";
 
@@ -53,46 +52,6 @@ user = "fan"
 message = "Do you deliver?"
 created_time = "2026-01-16"
 "#;
-
-/// Every row of every table but `schema_version`, as text, in a stable order.
-fn dump(db: &Path) -> Vec<(String, Vec<String>)> {
-    let conn = rusqlite::Connection::open(db).unwrap();
-    let mut tables: Vec<String> = conn
-        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
-    tables.retain(|t| t != "schema_version");
-    tables
-        .into_iter()
-        .map(|t| {
-            let mut stmt = conn.prepare(&format!("SELECT * FROM \"{t}\"")).unwrap();
-            let n = stmt.column_count();
-            let mut rows: Vec<String> = stmt
-                .query_map([], |r| {
-                    let cols: Vec<String> = (0..n)
-                        .map(|i| format!("{:?}", r.get_ref(i).unwrap()))
-                        .collect();
-                    Ok(cols.join(" | "))
-                })
-                .unwrap()
-                .collect::<Result<_, _>>()
-                .unwrap();
-            rows.sort();
-            (t, rows)
-        })
-        .collect()
-}
-
-fn seed(sb: &Sandbox, file: &Path) -> (bool, String) {
-    let (status, _, err) = run(
-        &["seed", &file.display().to_string(), "--db", &sb.db_url()],
-        &[],
-    );
-    (status.success(), err)
-}
 
 fn rows(dump: &[(String, Vec<String>)], table: &str) -> usize {
     dump.iter().find(|(n, _)| n == table).unwrap().1.len()

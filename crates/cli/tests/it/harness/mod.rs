@@ -22,6 +22,8 @@ const READY: &str = "graphtoken listening on ";
 const START_TIMEOUT: Duration = Duration::from_secs(20);
 
 pub mod browser;
+pub mod pages;
+pub mod seeding;
 
 /// The fixture world (`tests/fixtures/world.toml`).
 pub mod world {
