@@ -128,13 +128,13 @@ pub trait TokenStore: Send + Sync {
         why: Invalidation,
     ) -> StoreFuture<'a, Vec<TokenHash>>;
 
-    /// Invalidates one session (if it still works) and so every token derived from it. True
-    /// when it was working.
+    /// Invalidates one session (if it still works) and so every token derived from it.
+    /// Returns the session's person when it was working, `None` when there was nothing to end.
     fn invalidate_session<'a>(
         &'a self,
         session: SessionId,
         why: Invalidation,
-    ) -> StoreFuture<'a, bool>;
+    ) -> StoreFuture<'a, Option<UserId>>;
 
     /// A session by id.
     fn session<'a>(&'a self, id: SessionId) -> StoreFuture<'a, Option<Session>>;

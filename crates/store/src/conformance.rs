@@ -440,10 +440,11 @@ pub async fn invalidation_reports_what_it_ended<S: Store>(store: &S) -> StoreRes
     assert_eq!(store.token(orphan.hash).await?, None);
 
     // Sessions: only live ones, of the app asked for.
-    assert!(
+    assert_eq!(
         store
             .invalidate_session(a2.id, why(Reason::RevokedByApi))
-            .await?
+            .await?,
+        Some(ALICE)
     );
     let ended = store
         .invalidate_sessions(ALICE, Some(OTHER_APP), why(Reason::PasswordChanged))
@@ -807,13 +808,17 @@ pub async fn codes<S: Store>(store: &S) -> StoreResult<()> {
         at: 1500,
         reason: Reason::PasswordChanged,
     };
-    assert!(store.invalidate_session(session.id, why).await?);
+    // The session's person is reported, once.
+    assert_eq!(
+        store.invalidate_session(session.id, why).await?,
+        Some(ALICE)
+    );
     let later = Invalidation {
         at: 1600,
         reason: Reason::RevokedByApi,
     };
-    assert!(!store.invalidate_session(session.id, later).await?);
-    assert!(!store.invalidate_session(SessionId(9999), why).await?);
+    assert_eq!(store.invalidate_session(session.id, later).await?, None);
+    assert_eq!(store.invalidate_session(SessionId(9999), why).await?, None);
     let ended = store
         .session(session.id)
         .await?

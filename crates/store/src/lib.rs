@@ -36,18 +36,30 @@ use graphtoken_core::store::{Store, StoreError};
 /// with a clear error rather than read as a file name (`postgres://x` once made a SQLite file
 /// at `postgres:/x`).
 pub fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {
-    let scheme = url.trim().split_once("://").map(|(s, _)| s).filter(|s| {
-        !s.is_empty()
-            && s.chars()
-                .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
-    });
-    match scheme.map(str::to_ascii_lowercase).as_deref() {
+    match scheme(url).as_deref() {
         None | Some("sqlite") => Ok(Arc::new(SqliteStore::open(url)?)),
-        Some("postgres" | "postgresql") => Err(StoreError(
-            "PostgreSQL is not supported yet: use sqlite://FILE".into(),
-        )),
-        Some(other) => Err(StoreError(format!(
+        Some(other) => Err(not_sqlite(other)),
+    }
+}
+
+/// The lower-cased scheme of a `scheme://…` URL; `None` for a bare path or `sqlite:FILE`.
+pub(crate) fn scheme(url: &str) -> Option<String> {
+    let (scheme, _) = url.trim().split_once("://")?;
+    let valid = !scheme.is_empty()
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c));
+    valid.then(|| scheme.to_ascii_lowercase())
+}
+
+/// The error for a URL of a scheme SQLite does not serve.
+pub(crate) fn not_sqlite(scheme: &str) -> StoreError {
+    match scheme {
+        "postgres" | "postgresql" => {
+            StoreError("PostgreSQL is not supported yet: use sqlite://FILE".into())
+        }
+        other => StoreError(format!(
             "unknown database URL scheme `{other}://`: use sqlite://FILE or sqlite::memory:"
-        ))),
+        )),
     }
 }

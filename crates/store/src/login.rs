@@ -177,17 +177,19 @@ pub(crate) fn invalidate_session(
     conn: &Connection,
     session: SessionId,
     inv: Invalidation,
-) -> StoreResult<bool> {
+) -> StoreResult<Option<UserId>> {
     let what = "invalidating a session";
-    let n = conn
-        .prepare_cached(
-            "UPDATE sessions SET invalidated_at = ?1, invalid_subcode = ?2 \
-             WHERE id = ?3 AND invalidated_at IS NULL",
-        )
-        .ctx(what)?
-        .execute(params![inv.at, i64::from(inv.reason.subcode()), session.0])
-        .ctx(what)?;
-    Ok(n > 0)
+    conn.prepare_cached(
+        "UPDATE sessions SET invalidated_at = ?1, invalid_subcode = ?2 \
+         WHERE id = ?3 AND invalidated_at IS NULL RETURNING user_id",
+    )
+    .ctx(what)?
+    .query_row(
+        params![inv.at, i64::from(inv.reason.subcode()), session.0],
+        |r| rows::id(r, 0),
+    )
+    .optional()
+    .ctx(what)
 }
 
 pub(crate) fn session(conn: &Connection, id: SessionId) -> StoreResult<Option<Session>> {

@@ -64,13 +64,22 @@ enum Target {
 
 fn parse_url(url: &str) -> StoreResult<Target> {
     let url = url.trim();
-    if matches!(url, "sqlite::memory:" | ":memory:" | "sqlite://:memory:") {
+    if let Some(other) = crate::scheme(url).filter(|s| s != "sqlite") {
+        return Err(crate::not_sqlite(&other));
+    }
+    let lower = url.to_ascii_lowercase();
+    if matches!(
+        lower.as_str(),
+        "sqlite::memory:" | ":memory:" | "sqlite://:memory:"
+    ) {
         return Ok(Target::Memory);
     }
-    let path = url
-        .strip_prefix("sqlite://")
-        .or_else(|| url.strip_prefix("sqlite:"))
-        .unwrap_or(url);
+    // The scheme in any case; the path as written.
+    let prefix = ["sqlite://", "sqlite:"]
+        .into_iter()
+        .find(|p| lower.starts_with(p))
+        .map_or(0, str::len);
+    let path = &url[prefix..];
     let path = path.split('?').next().unwrap_or(path);
     if path.is_empty() {
         return Err(StoreError(format!("sqlite: no database path in {url:?}")));
@@ -274,7 +283,7 @@ impl TokenStore for SqliteStore {
         &'a self,
         session: SessionId,
         why: Invalidation,
-    ) -> StoreFuture<'a, bool> {
+    ) -> StoreFuture<'a, Option<UserId>> {
         Box::pin(async move {
             self.write(move |c| login::invalidate_session(c, session, why))
                 .await
@@ -753,5 +762,12 @@ mod tests {
         assert_eq!(file("sqlite://x.db?mode=rwc"), PathBuf::from("x.db"));
         assert_eq!(file("data/g.db"), PathBuf::from("data/g.db"));
         assert!(parse_url("sqlite://").is_err());
+        // The scheme in any case.
+        assert_eq!(file("SQLite://Mixed.db"), PathBuf::from("Mixed.db"));
+        assert_eq!(file("SQLITE:x.db"), PathBuf::from("x.db"));
+        assert!(matches!(parse_url("SQLITE::MEMORY:"), Ok(Target::Memory)));
+        // Another scheme is refused here too, not read as a file name.
+        assert!(parse_url("postgres://x").is_err());
+        assert!(SqliteStore::open("mysql://x").is_err());
     }
 }

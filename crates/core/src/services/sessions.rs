@@ -177,21 +177,16 @@ impl Services {
         session: SessionId,
         reason: Reason,
     ) -> Result<bool, GraphError> {
-        let Some(s) = self.store.session(session).await? else {
+        let why = self.why(reason);
+        let Some(user) = self.store.invalidate_session(session, why).await? else {
             return Ok(false);
         };
-        let ended = self
-            .store
-            .invalidate_session(session, self.why(reason))
-            .await?;
-        if ended {
-            self.publish(Event::SessionsEnded {
-                user: s.user_id,
-                sessions: vec![session],
-                reason,
-            });
-        }
-        Ok(ended)
+        self.publish(Event::SessionsEnded {
+            user,
+            sessions: vec![session],
+            reason,
+        });
+        Ok(true)
     }
 
     /// A new password (its argon2id hash: hash it off the async runtime), then 460 everywhere.
