@@ -92,7 +92,8 @@ pub trait TokenStore: Send + Sync {
 
     /// Stores a token record; a record with the same hash already there is left as it is. A
     /// Page token (with a `parent`) is stored only while its parent user token still works.
-    fn insert_token<'a>(&'a self, token: &'a TokenRecord) -> StoreFuture<'a, ()>;
+    /// True when the record was stored.
+    fn insert_token<'a>(&'a self, token: &'a TokenRecord) -> StoreFuture<'a, bool>;
 
     fn token<'a>(&'a self, hash: TokenHash) -> StoreFuture<'a, Option<TokenRecord>>;
 
@@ -206,6 +207,10 @@ pub trait DirectoryStore: Send + Sync {
         user: UserId,
         status: AccountStatus,
     ) -> StoreFuture<'a, bool>;
+
+    /// A new name for a person, and nothing else of theirs changed. False when there is no
+    /// such person.
+    fn set_user_name<'a>(&'a self, user: UserId, name: &'a str) -> StoreFuture<'a, bool>;
 
     /// False when there is no such app.
     fn set_app_secret<'a>(&'a self, app: AppId, secret: &'a str) -> StoreFuture<'a, bool>;

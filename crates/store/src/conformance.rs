@@ -172,6 +172,7 @@ pub async fn run_suite<S: Store>(mut fresh: impl FnMut() -> StoreResult<S>) -> S
     check!(device_codes);
     check!(test_users);
     check!(delete_user);
+    check!(set_user_name);
     Ok(())
 }
 
@@ -351,10 +352,13 @@ pub async fn sessions_and_tokens<S: Store>(store: &S) -> StoreResult<()> {
     );
 
     let user = user_token(1, s1.id, ALICE);
-    store.insert_token(&user).await?;
+    assert!(store.insert_token(&user).await?);
     let mut again = user.clone();
     again.expires_at = 0;
-    store.insert_token(&again).await?;
+    assert!(
+        !store.insert_token(&again).await?,
+        "a second record of one hash"
+    );
     assert_eq!(store.token(user.hash).await?, Some(user.clone()));
     assert_eq!(store.token([9; 32]).await?, None);
     assert!(store.token_entry([9; 32]).await?.is_none());
@@ -376,7 +380,7 @@ pub async fn sessions_and_tokens<S: Store>(store: &S) -> StoreResult<()> {
         ..user_token(n, session_id, user_id)
     };
     let pt = page_token(2, CAFE, ALICE, s1.id);
-    store.insert_token(&pt).await?;
+    assert!(store.insert_token(&pt).await?);
     let (loaded, session) = store
         .token_entry(pt.hash)
         .await?
@@ -436,7 +440,10 @@ pub async fn invalidation_reports_what_it_ended<S: Store>(store: &S) -> StoreRes
         hash: [14; 32],
         ..page_of_short.clone()
     };
-    store.insert_token(&orphan).await?;
+    assert!(
+        !store.insert_token(&orphan).await?,
+        "a Page token of a dead parent"
+    );
     assert_eq!(store.token(orphan.hash).await?, None);
 
     // Sessions: only live ones, of the app asked for.
@@ -1115,5 +1122,22 @@ pub async fn delete_user<S: Store>(store: &S) -> StoreResult<()> {
     assert!(store.test_users_of_app(MAIN_APP).await?.is_empty());
     assert_eq!(store.user(tester.id).await?, None);
     assert_eq!(store.delete_user(UserId(424242)).await?, None);
+    Ok(())
+}
+
+/// A new name changes the name only: a password set meanwhile stays.
+pub async fn set_user_name<S: Store>(store: &S) -> StoreResult<()> {
+    store.apply_world(&world()).await?;
+    let why = Invalidation {
+        at: 100,
+        reason: Reason::PasswordChanged,
+    };
+    store.set_password(ALICE, "new-hash".into(), why).await?;
+    assert!(store.set_user_name(ALICE, "Alice Renamed").await?);
+    let alice = store.user(ALICE).await?.ok_or_else(|| missing("user"))?;
+    assert_eq!(alice.name, "Alice Renamed");
+    assert_eq!(alice.password_hash.as_deref(), Some("new-hash"));
+    assert_eq!(alice.email.as_deref(), Some("alice@example.com"));
+    assert!(!store.set_user_name(UserId(424242), "Nobody").await?);
     Ok(())
 }

@@ -129,6 +129,15 @@ pub(crate) fn set_status(
     Ok(n > 0)
 }
 
+pub(crate) fn set_name(conn: &Connection, user: UserId, name: &str) -> StoreResult<bool> {
+    let n = conn
+        .prepare_cached("UPDATE users SET name = ?1 WHERE id = ?2")
+        .ctx("renaming a person")?
+        .execute(params![name, user.sql()])
+        .ctx("renaming a person")?;
+    Ok(n > 0)
+}
+
 pub(crate) fn set_secret(conn: &Connection, app: AppId, secret: &str) -> StoreResult<bool> {
     let n = conn
         .prepare_cached("UPDATE apps SET secret = ?1 WHERE id = ?2")

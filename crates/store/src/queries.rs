@@ -256,7 +256,7 @@ pub(crate) fn create_session(
     })
 }
 
-pub(crate) fn insert_token(conn: &Connection, t: &TokenRecord) -> StoreResult<()> {
+pub(crate) fn insert_token(conn: &Connection, t: &TokenRecord) -> StoreResult<bool> {
     let what = "storing token";
     let (inv_at, inv_sub) = invalidation_cols(t.invalidated);
     // A Page token is born only from a user token that still works: a logout or reset that
@@ -283,11 +283,12 @@ pub(crate) fn insert_token(conn: &Connection, t: &TokenRecord) -> StoreResult<()
         inv_sub,
         t.tasks_since,
     ];
-    conn.prepare_cached(&sql)
+    let n = conn
+        .prepare_cached(&sql)
         .ctx(what)?
         .execute(args)
         .ctx(what)?;
-    Ok(())
+    Ok(n > 0)
 }
 
 pub(crate) fn token(conn: &Connection, hash: &TokenHash) -> StoreResult<Option<TokenRecord>> {

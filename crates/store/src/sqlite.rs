@@ -261,7 +261,7 @@ impl TokenStore for SqliteStore {
         })
     }
 
-    fn insert_token<'a>(&'a self, token: &'a TokenRecord) -> StoreFuture<'a, ()> {
+    fn insert_token<'a>(&'a self, token: &'a TokenRecord) -> StoreFuture<'a, bool> {
         Box::pin(async move {
             let token = token.clone();
             self.write(move |c| queries::insert_token(c, &token)).await
@@ -406,6 +406,11 @@ impl DirectoryStore for SqliteStore {
             self.write(move |c| events::set_status(c, user, status))
                 .await
         })
+    }
+
+    fn set_user_name<'a>(&'a self, user: UserId, name: &'a str) -> StoreFuture<'a, bool> {
+        let name = name.to_owned();
+        Box::pin(async move { self.write(move |c| events::set_name(c, user, &name)).await })
     }
 
     fn set_app_secret<'a>(&'a self, app: AppId, secret: &'a str) -> StoreFuture<'a, bool> {

@@ -5,7 +5,6 @@ use crate::codes::{TestUser, TestUserInsert};
 use crate::error::GraphError;
 use crate::events::Event;
 use crate::model::{AccountStatus, App, AppId, Asid, PageId, User, UserId};
-use crate::store::WorldRecords;
 use crate::token;
 
 impl Services {
@@ -89,15 +88,9 @@ impl Services {
 
     /// A new name for a person. False when there is no such person.
     pub async fn rename_user(&self, user: UserId, name: &str) -> Result<bool, GraphError> {
-        let Some(mut person) = self.store.user(user).await? else {
+        if !self.store.set_user_name(user, name).await? {
             return Ok(false);
-        };
-        person.name = name.to_string();
-        let world = WorldRecords {
-            users: vec![person],
-            ..WorldRecords::default()
-        };
-        self.store.apply_world(&world).await?;
+        }
         self.publish(Event::PersonChanged { user });
         Ok(true)
     }

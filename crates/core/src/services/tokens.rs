@@ -209,13 +209,13 @@ impl Services {
     ) -> Result<Issued, GraphError> {
         self.asid(user, app).await?;
         let session = self.store.create_session(user, app, self.now()).await?;
-        let issued = self.mint(&session, long_lived).await?;
+        // The write's event first: it stands even if minting the first token fails.
         self.publish(Event::SessionStarted {
             session: session.id,
             user,
             app,
         });
-        Ok(issued)
+        self.mint(&session, long_lived).await
     }
 
     /// A new user token in an existing session.
@@ -289,8 +289,8 @@ impl Services {
             invalidated: None,
             tasks_since: Some(tasks_since),
         };
-        if self.load(record.hash).await?.is_none() {
-            self.store.insert_token(&record).await?;
+        // Stored only while the parent works: no event for a token that was not stored.
+        if self.load(record.hash).await?.is_none() && self.store.insert_token(&record).await? {
             self.publish(Event::TokenIssued {
                 session: record.session_id,
                 user: record.user_id,
