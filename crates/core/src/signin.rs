@@ -67,17 +67,6 @@ impl Throttle {
         Ok(())
     }
 
-    /// `Err(seconds)` when any of `keys` must still wait that long before the next attempt.
-    pub fn check(&self, keys: &[Key], now: Unix) -> Result<(), i64> {
-        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        waiting(&entries, keys, now)
-    }
-
-    /// Counts a failed attempt against every key.
-    pub fn fail(&self, keys: &[Key], now: Unix) {
-        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        count_failure(&mut entries, keys, now);
-    }
     /// A successful attempt: the account's count is cleared, and the attempt is taken back from
     /// the other keys' counts.
     pub fn succeed(&self, keys: &[Key]) {
@@ -153,18 +142,16 @@ mod tests {
     fn waits_begin_after_five_failures_and_grow() {
         let t = Throttle::default();
         let keys = [Key::account("A@x.test "), Key::Address("127.0.0.1".into())];
-        for _ in 0..4 {
-            t.fail(&keys, 100);
-            assert_eq!(t.check(&keys, 100), Ok(()));
+        // Five attempts start (each counted as a failure); the sixth must wait.
+        for _ in 0..5 {
+            assert_eq!(t.begin(&keys, 100), Ok(()));
         }
-        t.fail(&keys, 100);
-        assert_eq!(t.check(&keys, 100), Err(30));
-        assert_eq!(t.check(&[Key::account("a@x.test")], 129), Err(1));
-        assert_eq!(t.check(&keys, 130), Ok(()));
-        t.fail(&keys, 130);
-        assert_eq!(t.check(&keys, 130), Err(60));
+        assert_eq!(t.begin(&keys, 100), Err(30));
+        assert_eq!(t.begin(&[Key::account("a@x.test")], 129), Err(1));
+        assert_eq!(t.begin(&keys, 130), Ok(()));
+        assert_eq!(t.begin(&keys, 130), Err(60));
         t.succeed(&[Key::account("a@x.test")]);
-        assert_eq!(t.check(&keys, 130), Ok(()));
+        assert_eq!(t.begin(&keys, 130), Ok(()));
     }
 
     #[test]
@@ -208,10 +195,11 @@ mod tests {
         let t = Throttle::default();
         let k = [Key::account("b@x.test")];
         for _ in 0..4 {
-            t.fail(&k, 0);
+            assert_eq!(t.begin(&k, 0), Ok(()));
         }
-        t.fail(&k, WINDOW);
-        assert_eq!(t.check(&k, WINDOW), Ok(()));
+        // A fifth attempt an hour later starts the count again: a sixth is not made to wait.
+        assert_eq!(t.begin(&k, WINDOW), Ok(()));
+        assert_eq!(t.begin(&k, WINDOW), Ok(()));
         assert!(wait_message(30).contains("30 seconds"));
         assert!(wait_message(600).contains("10 minutes"));
     }

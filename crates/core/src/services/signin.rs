@@ -50,17 +50,19 @@ impl Services {
             "" => None,
             _ => self.store.user_by_email(email).await?,
         };
-        if !self.check_password(user.as_ref(), typed).await {
-            return Ok(SignIn::refused(if user.is_some() {
-                "The password that you've entered is incorrect."
-            } else {
-                "The email address you entered isn't connected to an account."
-            }));
-        }
-        let Some(user) = user else {
-            return Ok(SignIn::refused(
-                "The email address you entered isn't connected to an account.",
-            ));
+        let matches = self.check_password(user.as_ref(), typed).await;
+        let user = match user {
+            Some(user) if matches => user,
+            Some(_) => {
+                return Ok(SignIn::refused(
+                    "The password that you've entered is incorrect.",
+                ))
+            }
+            None => {
+                return Ok(SignIn::refused(
+                    "The email address you entered isn't connected to an account.",
+                ))
+            }
         };
         // The person's sessions would fail at once (190/459, 190/464): say so here instead.
         match user.status {
@@ -82,7 +84,7 @@ impl Services {
 
     /// Whether `typed` is the person's password. `None` as the person (no such account, or no
     /// password) still costs one verification, against a decoy hash.
-    pub async fn check_password(&self, user: Option<&User>, typed: &str) -> bool {
+    async fn check_password(&self, user: Option<&User>, typed: &str) -> bool {
         let hash = match user.and_then(|u| u.password_hash.clone()) {
             Some(h) => h,
             None => {
