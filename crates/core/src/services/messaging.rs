@@ -33,7 +33,8 @@ impl Services {
 
     /// A message between the Page and the person, in their conversation (started when there is
     /// none): from the Page when `from_page`, else from the person. `app` is the app whose token
-    /// sent it (`None`: Facebook itself). The person gets their page-scoped id for the Page.
+    /// sent it (`None`: Facebook itself). A person writing to the Page gets their page-scoped id
+    /// for it; the Page writes only to a page-scoped id it already knows.
     pub async fn add_message(
         &self,
         page: PageId,
@@ -43,7 +44,9 @@ impl Services {
         text: String,
     ) -> Result<Message, GraphError> {
         let now = self.now();
-        self.psid(user, page).await?;
+        if !from_page {
+            self.psid(user, page).await?;
+        }
         let conversation = self.store.ensure_conversation(page, user, now).await?;
         let mut m = Message {
             id: 0,
