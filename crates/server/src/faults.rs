@@ -24,7 +24,7 @@ use crate::AppState;
 /// The most faults the table holds, spent ones included.
 const MAX_FAULTS: usize = 256;
 
-const OAUTH: &str = "OAuthException";
+pub(crate) const OAUTH: &str = "OAuthException";
 
 /// The catalogue names `error` accepts, in the order the docs list them.
 pub const CATALOGUE: &[&str] = &[

@@ -29,19 +29,20 @@ use graphtoken_core::services::Services;
 /// The largest request body read (form or JSON parameters; uploads are not served).
 const MAX_BODY: usize = 1 << 20;
 
-/// What every handler shares.
+/// What every handler shares. Built only by [`AppState::new`], which subscribes the callbacks
+/// to the services' events.
 pub struct AppState {
-    pub services: Services,
+    pub(crate) services: Services,
     /// The emulator's virtual clock (the same one `services` reads).
-    pub clock: Arc<VirtualClock>,
+    pub(crate) clock: Arc<VirtualClock>,
     /// The key the admin API wants as `Authorization: Bearer <key>`.
-    pub admin_key: String,
+    pub(crate) admin_key: String,
     /// Armed faults (`/_admin/faults`), in memory.
-    pub faults: faults::Faults,
+    pub(crate) faults: faults::Faults,
     /// Callbacks to apps and their delivery (`/_admin/callbacks`), in memory.
-    pub callbacks: callbacks::Callbacks,
-    /// The login pages' cookie key, sign-in throttling and password checks.
-    pub browser: Arc<browser::Browser>,
+    pub(crate) callbacks: callbacks::Callbacks,
+    /// The login pages' cookie signing and CSRF.
+    pub(crate) browser: Arc<browser::Browser>,
 }
 
 impl AppState {

@@ -15,13 +15,11 @@ use graphtoken_core::error::{GraphError, More};
 use graphtoken_core::request::Method;
 
 use super::reply::{bad, error, not_found, ok, AdminError, Answer, Body, St, Text};
-use crate::faults::{self, Answer as FaultAnswer, Matcher, Spec, CATALOGUE};
+use crate::faults::{self, Answer as FaultAnswer, Matcher, Spec, CATALOGUE, OAUTH};
 use crate::AppState;
 
 /// The longest delay a fault may add (10 minutes).
 const MAX_LATENCY_MS: u64 = 600_000;
-
-const OAUTH: &str = "OAuthException";
 
 /// The `type`s a custom error may have (`GraphError::kind` is static).
 const KINDS: &[&str] = &[
@@ -127,7 +125,7 @@ async fn add(State(st): St, Body(b): Body<FaultBody>) -> Answer {
 
 /// A custom `error` object, checked.
 fn custom(o: &Map<String, Value>) -> Result<GraphError, AdminError> {
-    let c: CustomError = serde_json::from_value(Value::Object(o.clone()))
+    let c = CustomError::deserialize(o)
         .map_err(|e| bad(format!("`error` is not a custom error: {e}")))?;
     let code = c
         .code
@@ -200,8 +198,7 @@ async fn matcher(st: &AppState, m: MatchBody) -> Result<Matcher, AdminError> {
     mt.token = m.token.map(|t| t.0);
     let s = &st.services;
     if let Some(a) = m.app {
-        let app = s.find_app(&a).await?;
-        let app = app.ok_or_else(|| not_found("app", &a))?;
+        let app = super::reply::app(st, &a).await?;
         mt.app = Some((a.0, app.id));
     }
     if let Some(u) = m.user {

@@ -76,10 +76,11 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
         let bytes = Bytes::from_request(req, state)
             .await
             .map_err(|e| bad(format!("the body could not be read: {e}")))?;
-        if !matches!(serde_json::from_slice(&bytes), Ok(Value::Object(_))) {
-            return Err(bad("the body must be a JSON object"));
-        }
-        serde_json::from_slice(&bytes)
+        let object = match serde_json::from_slice(&bytes) {
+            Ok(Value::Object(o)) => o,
+            _ => return Err(bad("the body must be a JSON object")),
+        };
+        T::deserialize(object)
             .map(Body)
             .map_err(|e| bad(format!("the body is not what this route takes: {e}")))
     }
