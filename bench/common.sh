@@ -1,7 +1,9 @@
 # What every benchmark script here shares: its run folder and logs, the servers it started
-# (stopped by PID on exit), wrk (installed when missing), the graphtoken binary (BIN, or a
-# release build of this checkout), a free loopback port and a wait for a server to answer.
+# (stopped by PID on exit), wrk (installed when missing), the peers' folder (PEERS), the
+# graphtoken binary (BIN, or a release build of this checkout), a free loopback port and a wait
+# for a server to answer.
 # Sourced by run.sh and revocation.sh after they set HERE, ROOT and RUN.
+PEERS="${PEERS:-$ROOT/../shared/bench}"
 PIDS=()
 LOGS="$HERE/logs"
 mkdir -p "$LOGS"

@@ -15,7 +15,6 @@
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(cd "$HERE/.." && pwd)"
-PEERS="${PEERS:-$ROOT/../shared/bench}"
 TOKENS="${TOKENS:-2000}"
 RATE="${RATE:-20}"
 DUR="${DUR:-8}"
@@ -49,15 +48,9 @@ measure() {
     wait "$rpid"
     note="$(cat "$RUN/revoked.txt")"
   fi
-  python3 - "$name" "$out" "$note" >>"$RUN/rows" <<'PY'
-import re, sys
-name, out, note = sys.argv[1:]
-txt = open(out).read()
-g = lambda p: (re.search(p, txt, re.M) or [None, None])[1]
-rps = float(g(r"^Requests/sec:\s+([\d.]+)") or 0)
-non2xx = int(g(r"Non-2xx or 3xx responses:\s+(\d+)") or 0)
-print("\t".join([name, f"{rps:.0f}", str(g(r"^\s+50%\s+(\S+)")), str(g(r"^\s+99%\s+(\S+)")), str(non2xx), note]))
-PY
+  local rps total non2xx p50 p99
+  IFS=$'\t' read -r rps total non2xx p50 p99 < <(python3 "$HERE/wrk_stats.py" "$out")
+  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$rps" "$p50" "$p99" "$non2xx" "$note" >>"$RUN/rows"
   tail -n1 "$RUN/rows" | sed 's/^/[bench]   /' >&2
 }
 

@@ -11,7 +11,6 @@
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(cd "$HERE/.." && pwd)"
-PEERS="${PEERS:-$ROOT/../shared/bench}"
 TOKENS="${TOKENS:-100000}"
 DUR="${DUR:-8}"
 PROFILE="${PROFILE:-2:64}"
@@ -31,16 +30,12 @@ measure() {
   t0=$(ticks "$pid")
   timeout $((DUR + 20)) wrk -t"$t" -c"$c" -d"${DUR}s" --latency -s "$PEERS/lua/get_random_token.lua" "$url" >"$out" 2>&1
   t1=$(ticks "$pid")
-  python3 - "$name" "$out" "$t0" "$t1" "$(getconf CLK_TCK)" "$DUR" "t${t}c${c}" >>"$RUN/rows" <<'PY'
-import re, sys
-name, out, t0, t1, tck, dur, load = sys.argv[1:]
-txt = open(out).read()
-g = lambda p: (re.search(p, txt, re.M) or [None, None])[1]
-rps = float(g(r"^Requests/sec:\s+([\d.]+)") or 0)
-total = int(g(r"^\s+(\d+) requests in") or 0)
-non2xx = int(g(r"Non-2xx or 3xx responses:\s+(\d+)") or 0)
+  python3 - "$name" "$out" "$t0" "$t1" "$(getconf CLK_TCK)" "$DUR" "t${t}c${c}" "$HERE/wrk_stats.py" >>"$RUN/rows" <<'PY'
+import subprocess, sys
+name, out, t0, t1, tck, dur, load, stats = sys.argv[1:]
+rps, total, non2xx, p50, p99 = subprocess.run([sys.executable, stats, out], capture_output=True, text=True, check=True).stdout.split("\t")
+rps, total, non2xx, p99 = int(rps), int(total), int(non2xx), p99.strip()
 cpu_s = (int(t1) - int(t0)) / float(tck)
-p50, p99 = g(r"^\s+50%\s+(\S+)"), g(r"^\s+99%\s+(\S+)")
 per_cpu = total / cpu_s if cpu_s else 0
 print("\t".join([name, load, f"{rps:.0f}", str(p50), str(p99), str(non2xx), f"{cpu_s / float(dur) * 100:.0f}", f"{per_cpu:.0f}"]))
 PY
