@@ -158,23 +158,23 @@ impl SqliteStore {
     }
 
     /// Runs `f` on a reader connection, on the blocking pool.
-    async fn read<T, F>(&self, f: F) -> StoreResult<T>
+    fn read<T, F>(&self, f: F) -> StoreFuture<'static, T>
     where
         T: Send + 'static,
         F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
     {
         let inner = Arc::clone(&self.inner);
-        blocking(move || inner.with_reader(f)).await
+        Box::pin(blocking(move || inner.with_reader(f)))
     }
 
     /// Runs `f` on the single writer connection, on the blocking pool.
-    async fn write<T, F>(&self, f: F) -> StoreResult<T>
+    fn write<T, F>(&self, f: F) -> StoreFuture<'static, T>
     where
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> StoreResult<T> + Send + 'static,
     {
         let inner = Arc::clone(&self.inner);
-        blocking(move || f(&mut lock(&inner.writer))).await
+        Box::pin(blocking(move || f(&mut lock(&inner.writer))))
     }
 }
 
@@ -220,10 +220,7 @@ impl TokenStore for SqliteStore {
         app: AppId,
         at: Unix,
     ) -> StoreFuture<'a, Session> {
-        Box::pin(async move {
-            self.write(move |c| queries::create_session(c, user, app, at))
-                .await
-        })
+        self.write(move |c| queries::create_session(c, user, app, at))
     }
 
     fn uninstall<'a>(
@@ -232,10 +229,7 @@ impl TokenStore for SqliteStore {
         app: AppId,
         why: Invalidation,
     ) -> StoreFuture<'a, (bool, Vec<SessionId>)> {
-        Box::pin(async move {
-            self.write(move |c| events::uninstall(c, user, app, why))
-                .await
-        })
+        self.write(move |c| events::uninstall(c, user, app, why))
     }
 
     fn invalidate_sessions<'a>(
@@ -244,10 +238,7 @@ impl TokenStore for SqliteStore {
         app: Option<AppId>,
         why: Invalidation,
     ) -> StoreFuture<'a, Vec<SessionId>> {
-        Box::pin(async move {
-            self.write(move |c| events::invalidate_sessions(c, user, app, why))
-                .await
-        })
+        self.write(move |c| events::invalidate_sessions(c, user, app, why))
     }
 
     fn invalidate_short_lived_tokens<'a>(
@@ -255,28 +246,23 @@ impl TokenStore for SqliteStore {
         user: UserId,
         why: Invalidation,
     ) -> StoreFuture<'a, Vec<TokenHash>> {
-        Box::pin(async move {
-            self.write(move |c| events::invalidate_short_lived_tokens(c, user, why))
-                .await
-        })
+        self.write(move |c| events::invalidate_short_lived_tokens(c, user, why))
     }
 
     fn insert_token<'a>(&'a self, token: &'a TokenRecord) -> StoreFuture<'a, bool> {
-        Box::pin(async move {
-            let token = token.clone();
-            self.write(move |c| queries::insert_token(c, &token)).await
-        })
+        let token = token.clone();
+        self.write(move |c| queries::insert_token(c, &token))
     }
 
     fn token<'a>(&'a self, hash: TokenHash) -> StoreFuture<'a, Option<TokenRecord>> {
-        Box::pin(async move { self.read(move |c| queries::token(c, &hash)).await })
+        self.read(move |c| queries::token(c, &hash))
     }
 
     fn token_entry<'a>(
         &'a self,
         hash: TokenHash,
     ) -> StoreFuture<'a, Option<(TokenEntry, Session)>> {
-        Box::pin(async move { self.read(move |c| queries::token_entry(c, &hash)).await })
+        self.read(move |c| queries::token_entry(c, &hash))
     }
 
     fn invalidate_session<'a>(
@@ -284,65 +270,56 @@ impl TokenStore for SqliteStore {
         session: SessionId,
         why: Invalidation,
     ) -> StoreFuture<'a, Option<UserId>> {
-        Box::pin(async move {
-            self.write(move |c| login::invalidate_session(c, session, why))
-                .await
-        })
+        self.write(move |c| login::invalidate_session(c, session, why))
     }
 
     fn session<'a>(&'a self, id: SessionId) -> StoreFuture<'a, Option<Session>> {
-        Box::pin(async move { self.read(move |c| login::session(c, id)).await })
+        self.read(move |c| login::session(c, id))
     }
 }
 
 impl DirectoryStore for SqliteStore {
     fn is_empty<'a>(&'a self) -> StoreFuture<'a, bool> {
-        Box::pin(async move { self.read(queries::is_empty).await })
+        self.read(queries::is_empty)
     }
 
     fn app<'a>(&'a self, id: AppId) -> StoreFuture<'a, Option<App>> {
-        Box::pin(async move { self.read(move |c| queries::app(c, id)).await })
+        self.read(move |c| queries::app(c, id))
     }
 
     fn app_by_key<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<App>> {
-        Box::pin(async move {
-            let key = key.to_owned();
-            self.read(move |c| queries::app_by_key(c, &key)).await
-        })
+        let key = key.to_owned();
+        self.read(move |c| queries::app_by_key(c, &key))
     }
 
     fn user<'a>(&'a self, id: UserId) -> StoreFuture<'a, Option<User>> {
-        Box::pin(async move { self.read(move |c| queries::user(c, id)).await })
+        self.read(move |c| queries::user(c, id))
     }
 
     fn user_by_key<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<User>> {
-        Box::pin(async move {
-            let key = key.to_owned();
-            self.read(move |c| queries::user_by_key(c, &key)).await
-        })
+        let key = key.to_owned();
+        self.read(move |c| queries::user_by_key(c, &key))
     }
 
     fn page<'a>(&'a self, id: PageId) -> StoreFuture<'a, Option<Page>> {
-        Box::pin(async move { self.read(move |c| queries::page(c, id)).await })
+        self.read(move |c| queries::page(c, id))
     }
 
     fn page_by_key<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<Page>> {
-        Box::pin(async move {
-            let key = key.to_owned();
-            self.read(move |c| queries::page_by_key(c, &key)).await
-        })
+        let key = key.to_owned();
+        self.read(move |c| queries::page_by_key(c, &key))
     }
 
     fn pages_of_user<'a>(&'a self, user: UserId) -> StoreFuture<'a, Vec<(Page, PageTasks)>> {
-        Box::pin(async move { self.read(move |c| queries::pages_of_user(c, user)).await })
+        self.read(move |c| queries::pages_of_user(c, user))
     }
 
     fn page_tasks<'a>(&'a self, page: PageId, user: UserId) -> StoreFuture<'a, Option<PageTasks>> {
-        Box::pin(async move { self.read(move |c| queries::page_tasks(c, page, user)).await })
+        self.read(move |c| queries::page_tasks(c, page, user))
     }
 
     fn grant<'a>(&'a self, user: UserId, app: AppId) -> StoreFuture<'a, Option<Grant>> {
-        Box::pin(async move { self.read(move |c| queries::grant(c, user, app)).await })
+        self.read(move |c| queries::grant(c, user, app))
     }
 
     fn update_grant<'a>(
@@ -351,21 +328,18 @@ impl DirectoryStore for SqliteStore {
         app: AppId,
         update: GrantUpdate,
     ) -> StoreFuture<'a, Option<Grant>> {
-        Box::pin(async move {
-            // On the one writer connection, in one transaction: no other write can come between
-            // the read and the write.
-            self.write(move |c| {
-                let tx = c
-                    .transaction_with_behavior(TransactionBehavior::Immediate)
-                    .ctx("starting grant update")?;
-                let grant = update(queries::grant(&tx, user, app)?);
-                if let Some(g) = &grant {
-                    queries::put_grant(&tx, g, false)?;
-                }
-                tx.commit().ctx("committing grant update")?;
-                Ok(grant)
-            })
-            .await
+        // On the one writer connection, in one transaction: no other write can come between
+        // the read and the write.
+        self.write(move |c| {
+            let tx = c
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .ctx("starting grant update")?;
+            let grant = update(queries::grant(&tx, user, app)?);
+            if let Some(g) = &grant {
+                queries::put_grant(&tx, g, false)?;
+            }
+            tx.commit().ctx("committing grant update")?;
+            Ok(grant)
         })
     }
 
@@ -375,14 +349,11 @@ impl DirectoryStore for SqliteStore {
         app: AppId,
         candidate: Asid,
     ) -> StoreFuture<'a, Option<Asid>> {
-        Box::pin(async move {
-            self.write(move |c| queries::ensure_asid(c, user, app, candidate))
-                .await
-        })
+        self.write(move |c| queries::ensure_asid(c, user, app, candidate))
     }
 
     fn resolve_asid<'a>(&'a self, asid: Asid) -> StoreFuture<'a, Option<(UserId, AppId)>> {
-        Box::pin(async move { self.read(move |c| queries::resolve_asid(c, asid)).await })
+        self.read(move |c| queries::resolve_asid(c, asid))
     }
 
     fn set_password<'a>(
@@ -391,10 +362,7 @@ impl DirectoryStore for SqliteStore {
         hash: String,
         why: Invalidation,
     ) -> StoreFuture<'a, Option<Vec<SessionId>>> {
-        Box::pin(async move {
-            self.write(move |c| events::set_password(c, user, &hash, why))
-                .await
-        })
+        self.write(move |c| events::set_password(c, user, &hash, why))
     }
 
     fn set_account_status<'a>(
@@ -402,23 +370,17 @@ impl DirectoryStore for SqliteStore {
         user: UserId,
         status: AccountStatus,
     ) -> StoreFuture<'a, bool> {
-        Box::pin(async move {
-            self.write(move |c| events::set_status(c, user, status))
-                .await
-        })
+        self.write(move |c| events::set_status(c, user, status))
     }
 
     fn set_user_name<'a>(&'a self, user: UserId, name: &'a str) -> StoreFuture<'a, bool> {
         let name = name.to_owned();
-        Box::pin(async move { self.write(move |c| events::set_name(c, user, &name)).await })
+        self.write(move |c| events::set_name(c, user, &name))
     }
 
     fn set_app_secret<'a>(&'a self, app: AppId, secret: &'a str) -> StoreFuture<'a, bool> {
-        Box::pin(async move {
-            let secret = secret.to_owned();
-            self.write(move |c| events::set_secret(c, app, &secret))
-                .await
-        })
+        let secret = secret.to_owned();
+        self.write(move |c| events::set_secret(c, app, &secret))
     }
 
     fn ensure_psid<'a>(
@@ -427,26 +389,23 @@ impl DirectoryStore for SqliteStore {
         page: PageId,
         candidate: Psid,
     ) -> StoreFuture<'a, Option<Psid>> {
-        Box::pin(async move {
-            self.write(move |c| psids::ensure_psid(c, user, page, candidate))
-                .await
-        })
+        self.write(move |c| psids::ensure_psid(c, user, page, candidate))
     }
 
     fn resolve_psid<'a>(&'a self, psid: Psid) -> StoreFuture<'a, Option<(UserId, PageId)>> {
-        Box::pin(async move { self.read(move |c| psids::resolve_psid(c, psid)).await })
+        self.read(move |c| psids::resolve_psid(c, psid))
     }
 
     fn psids_of_user<'a>(&'a self, user: UserId) -> StoreFuture<'a, Vec<(PageId, Psid)>> {
-        Box::pin(async move { self.read(move |c| psids::psids_of_user(c, user)).await })
+        self.read(move |c| psids::psids_of_user(c, user))
     }
 
     fn asids_of_user<'a>(&'a self, user: UserId) -> StoreFuture<'a, Vec<(AppId, Asid)>> {
-        Box::pin(async move { self.read(move |c| psids::asids_of_user(c, user)).await })
+        self.read(move |c| psids::asids_of_user(c, user))
     }
 
     fn people_of_page<'a>(&'a self, page: PageId) -> StoreFuture<'a, Vec<(User, PageTasks)>> {
-        Box::pin(async move { self.read(move |c| queries::people_of_page(c, page)).await })
+        self.read(move |c| queries::people_of_page(c, page))
     }
 
     fn set_page_tasks<'a>(
@@ -456,42 +415,30 @@ impl DirectoryStore for SqliteStore {
         tasks: TaskSet,
         now: Unix,
     ) -> StoreFuture<'a, Option<PageTasks>> {
-        Box::pin(async move {
-            self.write(move |c| events::set_page_tasks(c, page, user, tasks, now))
-                .await
-        })
+        self.write(move |c| events::set_page_tasks(c, page, user, tasks, now))
     }
 
     fn setting<'a>(&'a self, name: &'a str) -> StoreFuture<'a, Option<String>> {
-        Box::pin(async move {
-            let name = name.to_owned();
-            self.read(move |c| queries::setting(c, &name)).await
-        })
+        let name = name.to_owned();
+        self.read(move |c| queries::setting(c, &name))
     }
 
     fn put_setting<'a>(&'a self, name: &'a str, value: &'a str) -> StoreFuture<'a, ()> {
-        Box::pin(async move {
-            let (name, value) = (name.to_owned(), value.to_owned());
-            self.write(move |c| queries::put_setting(c, &name, &value))
-                .await
-        })
+        let (name, value) = (name.to_owned(), value.to_owned());
+        self.write(move |c| queries::put_setting(c, &name, &value))
     }
 
     fn apply_world<'a>(
         &'a self,
         world: &'a WorldRecords,
     ) -> StoreFuture<'a, Vec<(PageId, UserId)>> {
-        Box::pin(async move {
-            let world = world.clone();
-            self.write(move |c| world::apply_world(c, &world)).await
-        })
+        let world = world.clone();
+        self.write(move |c| world::apply_world(c, &world))
     }
 
     fn user_by_email<'a>(&'a self, email: &'a str) -> StoreFuture<'a, Option<User>> {
-        Box::pin(async move {
-            let email = email.to_owned();
-            self.read(move |c| login::user_by_email(c, &email)).await
-        })
+        let email = email.to_owned();
+        self.read(move |c| login::user_by_email(c, &email))
     }
 
     fn insert_test_user<'a>(
@@ -500,68 +447,57 @@ impl DirectoryStore for SqliteStore {
         app: AppId,
         limit: u32,
     ) -> StoreFuture<'a, TestUserInsert> {
-        Box::pin(async move {
-            let user = user.clone();
-            self.write(move |c| login::insert_test_user(c, &user, app, limit))
-                .await
-        })
+        let user = user.clone();
+        self.write(move |c| login::insert_test_user(c, &user, app, limit))
     }
 
     fn test_users_of_app<'a>(&'a self, app: AppId) -> StoreFuture<'a, Vec<TestUser>> {
-        Box::pin(async move { self.read(move |c| login::test_users_of_app(c, app)).await })
+        self.read(move |c| login::test_users_of_app(c, app))
     }
 
     fn test_user<'a>(&'a self, user: UserId) -> StoreFuture<'a, Option<TestUser>> {
-        Box::pin(async move { self.read(move |c| login::test_user(c, user)).await })
+        self.read(move |c| login::test_user(c, user))
     }
 
     fn delete_user<'a>(&'a self, user: UserId) -> StoreFuture<'a, Option<DeletedPerson>> {
-        Box::pin(async move { self.write(move |c| login::delete_user(c, user)).await })
+        self.write(move |c| login::delete_user(c, user))
     }
 }
 
 impl ContentStore for SqliteStore {
     fn insert_post<'a>(&'a self, post: &'a Post) -> StoreFuture<'a, Id> {
-        Box::pin(async move {
-            let post = post.clone();
-            self.write(move |c| content::insert_post(c, &post)).await
-        })
+        let post = post.clone();
+        self.write(move |c| content::insert_post(c, &post))
     }
 
     fn post<'a>(&'a self, id: Id) -> StoreFuture<'a, Option<Post>> {
-        Box::pin(async move { self.read(move |c| content::post(c, id)).await })
+        self.read(move |c| content::post(c, id))
     }
 
     fn posts_of_page<'a>(&'a self, page: PageId) -> StoreFuture<'a, Vec<Post>> {
-        Box::pin(async move { self.read(move |c| content::posts_of_page(c, page)).await })
+        self.read(move |c| content::posts_of_page(c, page))
     }
 
     fn edit_post<'a>(&'a self, id: Id, message: &'a str, at: Unix) -> StoreFuture<'a, bool> {
-        Box::pin(async move {
-            let message = message.to_owned();
-            self.write(move |c| content::edit_post(c, id, &message, at))
-                .await
-        })
+        let message = message.to_owned();
+        self.write(move |c| content::edit_post(c, id, &message, at))
     }
 
     fn delete_post<'a>(&'a self, id: Id) -> StoreFuture<'a, bool> {
-        Box::pin(async move { self.write(move |c| content::delete_post(c, id)).await })
+        self.write(move |c| content::delete_post(c, id))
     }
 
     fn insert_comment<'a>(&'a self, comment: &'a Comment) -> StoreFuture<'a, Id> {
-        Box::pin(async move {
-            let comment = comment.clone();
-            self.write(move |c| content::insert_comment(c, &comment))
-                .await
-        })
+        let comment = comment.clone();
+        self.write(move |c| content::insert_comment(c, &comment))
     }
 
     fn comment<'a>(&'a self, id: Id) -> StoreFuture<'a, Option<Comment>> {
-        Box::pin(async move { self.read(move |c| content::comment(c, id)).await })
+        self.read(move |c| content::comment(c, id))
     }
 
     fn comments_of_post<'a>(&'a self, post: Id) -> StoreFuture<'a, Vec<Comment>> {
-        Box::pin(async move { self.read(move |c| content::comments_of_post(c, post)).await })
+        self.read(move |c| content::comments_of_post(c, post))
     }
 
     fn update_comment<'a>(
@@ -570,15 +506,12 @@ impl ContentStore for SqliteStore {
         message: Option<&'a str>,
         hidden: Option<bool>,
     ) -> StoreFuture<'a, bool> {
-        Box::pin(async move {
-            let message = message.map(str::to_owned);
-            self.write(move |c| content::update_comment(c, id, message.as_deref(), hidden))
-                .await
-        })
+        let message = message.map(str::to_owned);
+        self.write(move |c| content::update_comment(c, id, message.as_deref(), hidden))
     }
 
     fn delete_comment<'a>(&'a self, id: Id) -> StoreFuture<'a, bool> {
-        Box::pin(async move { self.write(move |c| content::delete_comment(c, id)).await })
+        self.write(move |c| content::delete_comment(c, id))
     }
 
     fn ensure_conversation<'a>(
@@ -587,112 +520,77 @@ impl ContentStore for SqliteStore {
         user: UserId,
         at: Unix,
     ) -> StoreFuture<'a, Id> {
-        Box::pin(async move {
-            self.write(move |c| messaging::ensure_conversation(c, page, user, at))
-                .await
-        })
+        self.write(move |c| messaging::ensure_conversation(c, page, user, at))
     }
 
     fn conversation<'a>(&'a self, id: Id) -> StoreFuture<'a, Option<Conversation>> {
-        Box::pin(async move { self.read(move |c| messaging::conversation(c, id)).await })
+        self.read(move |c| messaging::conversation(c, id))
     }
 
     fn conversations_of_page<'a>(&'a self, page: PageId) -> StoreFuture<'a, Vec<Conversation>> {
-        Box::pin(async move {
-            self.read(move |c| messaging::conversations_of_page(c, page))
-                .await
-        })
+        self.read(move |c| messaging::conversations_of_page(c, page))
     }
 
     fn insert_message<'a>(&'a self, message: &'a Message) -> StoreFuture<'a, Id> {
-        Box::pin(async move {
-            let message = message.clone();
-            self.write(move |c| messaging::insert_message(c, &message))
-                .await
-        })
+        let message = message.clone();
+        self.write(move |c| messaging::insert_message(c, &message))
     }
 
     fn message<'a>(&'a self, id: Id) -> StoreFuture<'a, Option<Message>> {
-        Box::pin(async move { self.read(move |c| messaging::message(c, id)).await })
+        self.read(move |c| messaging::message(c, id))
     }
 
     fn messages_of_conversation<'a>(&'a self, conversation: Id) -> StoreFuture<'a, Vec<Message>> {
-        Box::pin(async move {
-            self.read(move |c| messaging::messages_of_conversation(c, conversation))
-                .await
-        })
+        self.read(move |c| messaging::messages_of_conversation(c, conversation))
     }
 
     fn page_info<'a>(&'a self, page: PageId) -> StoreFuture<'a, Option<PageInfo>> {
-        Box::pin(async move { self.read(move |c| page_settings::page_info(c, page)).await })
+        self.read(move |c| page_settings::page_info(c, page))
     }
 
     fn set_page_info<'a>(&'a self, page: PageId, info: &'a PageInfo) -> StoreFuture<'a, bool> {
-        Box::pin(async move {
-            let info = info.clone();
-            self.write(move |c| page_settings::set_page_info(c, page, &info))
-                .await
-        })
+        let info = info.clone();
+        self.write(move |c| page_settings::set_page_info(c, page, &info))
     }
 
     fn insert_call_to_action<'a>(&'a self, cta: &'a CallToAction) -> StoreFuture<'a, Id> {
-        Box::pin(async move {
-            let cta = cta.clone();
-            self.write(move |c| page_settings::insert_call_to_action(c, &cta))
-                .await
-        })
+        let cta = cta.clone();
+        self.write(move |c| page_settings::insert_call_to_action(c, &cta))
     }
 
     fn call_to_actions_of_page<'a>(&'a self, page: PageId) -> StoreFuture<'a, Vec<CallToAction>> {
-        Box::pin(async move {
-            self.read(move |c| page_settings::call_to_actions_of_page(c, page))
-                .await
-        })
+        self.read(move |c| page_settings::call_to_actions_of_page(c, page))
     }
 
     fn delete_call_to_action<'a>(&'a self, page: PageId, id: Id) -> StoreFuture<'a, bool> {
-        Box::pin(async move {
-            self.write(move |c| page_settings::delete_call_to_action(c, page, id))
-                .await
-        })
+        self.write(move |c| page_settings::delete_call_to_action(c, page, id))
     }
 
     fn insert_instant_article<'a>(&'a self, article: &'a InstantArticle) -> StoreFuture<'a, Id> {
-        Box::pin(async move {
-            let article = article.clone();
-            self.write(move |c| page_settings::insert_instant_article(c, &article))
-                .await
-        })
+        let article = article.clone();
+        self.write(move |c| page_settings::insert_instant_article(c, &article))
     }
 
     fn instant_articles_of_page<'a>(
         &'a self,
         page: PageId,
     ) -> StoreFuture<'a, Vec<InstantArticle>> {
-        Box::pin(async move {
-            self.read(move |c| page_settings::instant_articles_of_page(c, page))
-                .await
-        })
+        self.read(move |c| page_settings::instant_articles_of_page(c, page))
     }
 
     fn delete_instant_article<'a>(&'a self, page: PageId, id: Id) -> StoreFuture<'a, bool> {
-        Box::pin(async move {
-            self.write(move |c| page_settings::delete_instant_article(c, page, id))
-                .await
-        })
+        self.write(move |c| page_settings::delete_instant_article(c, page, id))
     }
 }
 
 impl LoginStore for SqliteStore {
     fn insert_code<'a>(&'a self, code: &'a AuthCode) -> StoreFuture<'a, ()> {
-        Box::pin(async move {
-            let code = code.clone();
-            self.write(move |c| login::insert_code(c, &code)).await
-        })
+        let code = code.clone();
+        self.write(move |c| login::insert_code(c, &code))
     }
 
     fn code<'a>(&'a self, hash: TokenHash) -> StoreFuture<'a, Option<AuthCode>> {
-        Box::pin(async move { self.read(move |c| login::code(c, &hash)).await })
+        self.read(move |c| login::code(c, &hash))
     }
 
     fn redeem_code<'a>(
@@ -701,33 +599,24 @@ impl LoginStore for SqliteStore {
         now: Unix,
         session: Option<SessionId>,
     ) -> StoreFuture<'a, Option<AuthCode>> {
-        Box::pin(async move {
-            self.write(move |c| login::redeem_code(c, &hash, now, session))
-                .await
-        })
+        self.write(move |c| login::redeem_code(c, &hash, now, session))
     }
 
     fn insert_device_code<'a>(&'a self, code: &'a DeviceCode) -> StoreFuture<'a, bool> {
-        Box::pin(async move {
-            let code = code.clone();
-            self.write(move |c| login::insert_device_code(c, &code))
-                .await
-        })
+        let code = code.clone();
+        self.write(move |c| login::insert_device_code(c, &code))
     }
 
     fn device_code<'a>(&'a self, hash: TokenHash) -> StoreFuture<'a, Option<DeviceCode>> {
-        Box::pin(async move { self.read(move |c| login::device_code(c, &hash)).await })
+        self.read(move |c| login::device_code(c, &hash))
     }
 
     fn device_code_by_user_code<'a>(
         &'a self,
         user_code: &'a str,
     ) -> StoreFuture<'a, Option<DeviceCode>> {
-        Box::pin(async move {
-            let user_code = user_code.to_owned();
-            self.read(move |c| login::device_code_by_user_code(c, &user_code))
-                .await
-        })
+        let user_code = user_code.to_owned();
+        self.read(move |c| login::device_code_by_user_code(c, &user_code))
     }
 
     fn update_device_code<'a>(
@@ -735,16 +624,13 @@ impl LoginStore for SqliteStore {
         hash: TokenHash,
         update: DeviceUpdate,
     ) -> StoreFuture<'a, Option<DeviceCode>> {
-        Box::pin(async move {
-            self.write(move |c| login::update_device_code(c, &hash, update))
-                .await
-        })
+        self.write(move |c| login::update_device_code(c, &hash, update))
     }
 }
 
 impl Store for SqliteStore {
     fn migrate<'a>(&'a self) -> StoreFuture<'a, ()> {
-        Box::pin(async move { self.write(migrations::migrate).await })
+        self.write(migrations::migrate)
     }
 }
 
