@@ -73,7 +73,12 @@ mod layers {
 
     /// The top-level modules a source names with `crate::…` (tests and comments left out).
     fn imports(text: &str) -> Vec<String> {
-        let code = code_of(text);
+        paths(&code_of(text), "crate::")
+    }
+
+    /// The names that follow `prefix` in `code`, plain (`prefix name`) or grouped
+    /// (`prefix {a, b::c}`).
+    fn paths(code: &str, prefix: &str) -> Vec<String> {
         let ident = |s: &str| -> String {
             s.trim_start()
                 .chars()
@@ -81,8 +86,8 @@ mod layers {
                 .collect()
         };
         let mut out = Vec::new();
-        for (i, _) in code.match_indices("crate::") {
-            let rest = &code[i + "crate::".len()..];
+        for (i, _) in code.match_indices(prefix) {
+            let rest = &code[i + prefix.len()..];
             if let Some(group) = rest.strip_prefix('{') {
                 let inner = group.split('}').next().unwrap_or("");
                 out.extend(inner.split(',').map(ident).filter(|m| !m.is_empty()));
@@ -104,19 +109,9 @@ mod layers {
 
     /// Whether a source of another crate names `graphtoken_core::store`, plainly or in a group.
     fn names_the_store(text: &str) -> bool {
-        let code = code_of(text);
-        code.match_indices("graphtoken_core::").any(|(i, _)| {
-            let rest = &code[i + "graphtoken_core::".len()..];
-            match rest.strip_prefix('{') {
-                Some(group) => group
-                    .split('}')
-                    .next()
-                    .unwrap_or("")
-                    .split(',')
-                    .any(|m| m.trim_start().starts_with("store")),
-                None => rest.starts_with("store"),
-            }
-        })
+        paths(&code_of(text), "graphtoken_core::")
+            .iter()
+            .any(|m| m == "store")
     }
 
     fn sources(dir: &Path, out: &mut Vec<std::path::PathBuf>) {

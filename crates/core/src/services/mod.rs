@@ -271,9 +271,7 @@ impl Services {
         }
         for _ in 0..8 {
             let candidate = token::random_id()?;
-            if self.store.app(AppId(candidate)).await?.is_some()
-                || self.store.page(PageId(candidate)).await?.is_some()
-            {
+            if !self.id_is_free(candidate).await? {
                 continue;
             }
             if let Some(id) = self.store.ensure_asid(user, app, Asid(candidate)).await? {
@@ -290,10 +288,7 @@ impl Services {
     pub async fn psid(&self, user: UserId, page: PageId) -> Result<Psid, GraphError> {
         for _ in 0..8 {
             let candidate = token::random_id()?;
-            if self.store.app(AppId(candidate)).await?.is_some()
-                || self.store.page(PageId(candidate)).await?.is_some()
-                || self.store.resolve_asid(Asid(candidate)).await?.is_some()
-            {
+            if !self.id_is_free(candidate).await? {
                 continue;
             }
             if let Some(id) = self.store.ensure_psid(user, page, Psid(candidate)).await? {
@@ -303,6 +298,13 @@ impl Services {
         Err(GraphError::internal_because(
             "could not allocate a page-scoped id in 8 draws",
         ))
+    }
+
+    /// Whether a freshly drawn id names nothing yet: no app, Page or app-scoped id has it.
+    pub(crate) async fn id_is_free(&self, n: u64) -> Result<bool, GraphError> {
+        Ok(self.store.app(AppId(n)).await?.is_none()
+            && self.store.page(PageId(n)).await?.is_none()
+            && self.store.resolve_asid(Asid(n)).await?.is_none())
     }
 
     // ---- the virtual clock ------------------------------------------------------------------

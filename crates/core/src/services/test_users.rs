@@ -4,7 +4,7 @@ use super::Services;
 use crate::codes::{TestUser, TestUserInsert};
 use crate::error::GraphError;
 use crate::events::Event;
-use crate::model::{AccountStatus, App, AppId, Asid, PageId, User, UserId};
+use crate::model::{AccountStatus, App, AppId, Asid, User, UserId};
 use crate::token;
 
 impl Services {
@@ -29,10 +29,7 @@ impl Services {
     ) -> Result<User, GraphError> {
         for _ in 0..8 {
             let n = token::random_id()?;
-            if self.store.app(AppId(n)).await?.is_some()
-                || self.store.page(PageId(n)).await?.is_some()
-                || self.store.resolve_asid(Asid(n)).await?.is_some()
-            {
+            if !self.id_is_free(n).await? {
                 continue;
             }
             let id = UserId(n);
