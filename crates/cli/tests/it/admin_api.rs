@@ -1,17 +1,8 @@
 //! The admin API under `/_admin`: the key, token issuing errors, and the virtual clock.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use crate::harness::world::*;
-use crate::harness::{Server, ADMIN_KEY};
+use crate::harness::{real_now, Server, ADMIN_KEY};
 use serde_json::json;
-
-fn real_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
-}
 
 fn issue_body() -> serde_json::Value {
     json!({"user": "alice", "app": "acme", "scopes": ["email"]})

@@ -4,15 +4,6 @@
 use crate::harness::world::*;
 use crate::harness::{run, Server, ADMIN_KEY};
 
-/// Runs a client subcommand against `s` with `--server`/`--admin-key`; it must succeed.
-fn cli(s: &Server, args: &[&str]) -> String {
-    let mut all = args.to_vec();
-    all.extend(["--server", &s.base, "--admin-key", ADMIN_KEY]);
-    let (status, out, err) = run(&all, &[]);
-    assert!(status.success(), "graphtoken {args:?}: {err}");
-    out
-}
-
 fn line<'a>(verdict: &'a str, label: &str) -> &'a str {
     verdict
         .lines()
@@ -23,19 +14,16 @@ fn line<'a>(verdict: &'a str, label: &str) -> &'a str {
 #[test]
 fn token_issue_prints_a_working_token() {
     let s = Server::seeded();
-    let out = cli(
-        &s,
-        &[
-            "token",
-            "issue",
-            "--user",
-            "alice",
-            "--app",
-            "acme",
-            "--scopes",
-            "email,pages_show_list",
-        ],
-    );
+    let out = s.cli(&[
+        "token",
+        "issue",
+        "--user",
+        "alice",
+        "--app",
+        "acme",
+        "--scopes",
+        "email,pages_show_list",
+    ]);
     let token = out.trim();
     assert!(
         token.starts_with("EAA") && !token.contains(char::is_whitespace),
@@ -45,12 +33,9 @@ fn token_issue_prints_a_working_token() {
     assert_eq!(d["is_valid"], true);
     assert_eq!(d["expires_at"].as_i64().unwrap() - s.clock(), SHORT);
 
-    let out = cli(
-        &s,
-        &[
-            "token", "issue", "--user", "bob", "--app", ACME, "--scopes", "email", "--long",
-        ],
-    );
+    let out = s.cli(&[
+        "token", "issue", "--user", "bob", "--app", ACME, "--scopes", "email", "--long",
+    ]);
     let d = s.debug(out.trim());
     assert!((d["expires_at"].as_i64().unwrap() - s.clock() - LONG).abs() <= 5);
     assert!(crate::harness::scopes(&d).contains(&"email".to_string()));
@@ -62,7 +47,7 @@ fn token_debug_reads_well() {
     let long = s.exchange(&s.alice());
     let page = s.page_token(COFFEE, &long);
 
-    let v = cli(&s, &["token", "debug", &long]);
+    let v = s.cli(&["token", "debug", &long]);
     assert_eq!(
         line(&v, "valid:").split_whitespace().nth(1),
         Some("yes"),
@@ -79,20 +64,20 @@ fn token_debug_reads_well() {
     );
     assert!(line(&v, "expires:").contains("UTC"), "{v}");
 
-    let v = cli(&s, &["token", "debug", &page]);
+    let v = s.cli(&["token", "debug", &page]);
     assert!(line(&v, "type:").ends_with("PAGE"), "{v}");
     assert!(line(&v, "page:").contains(COFFEE), "{v}");
     assert!(line(&v, "expires:").ends_with("never"), "{v}");
 
-    let v = cli(&s, &["token", "debug", "garbage"]);
+    let v = s.cli(&["token", "debug", "garbage"]);
     assert!(line(&v, "valid:").contains("no"), "{v}");
     assert!(v.contains("Cannot parse access token"), "{v}");
 
-    cli(&s, &["clock", "advance", "61d"]);
-    let v = cli(&s, &["token", "debug", &long]);
+    s.cli(&["clock", "advance", "61d"]);
+    let v = s.cli(&["token", "debug", &long]);
     assert!(line(&v, "valid:").contains("no (190/463)"), "{v}");
     assert!(v.contains("Session has expired"), "{v}");
-    let v = cli(&s, &["token", "debug", &page]);
+    let v = s.cli(&["token", "debug", &page]);
     assert_eq!(
         line(&v, "valid:").split_whitespace().nth(1),
         Some("yes"),
@@ -104,14 +89,14 @@ fn token_debug_reads_well() {
 fn clock_show_advance_and_set() {
     let s = Server::seeded();
     let before = s.clock();
-    let shown = cli(&s, &["clock", "show"]);
+    let shown = s.cli(&["clock", "show"]);
     assert!(shown.contains(" UTC ("), "{shown}");
-    let out = cli(&s, &["clock", "advance", "61d"]);
+    let out = s.cli(&["clock", "advance", "61d"]);
     assert!((s.clock() - before - 61 * DAY).abs() <= 5, "{out}");
-    let out = cli(&s, &["clock", "set", "2030-01-01"]);
+    let out = s.cli(&["clock", "set", "2030-01-01"]);
     assert!(out.starts_with("2030-01-01 00:00:0"), "{out}");
     assert!((s.clock() - 1_893_456_000).abs() <= 5);
-    let out = cli(&s, &["clock", "advance", "-1d"]);
+    let out = s.cli(&["clock", "advance", "-1d"]);
     assert!(out.starts_with("2029-12-31"), "{out}");
 }
 
@@ -180,24 +165,24 @@ fn event_commands_end_the_right_tokens() {
     let s = Server::seeded();
     let short = s.issue("alice", "acme", &[], false);
     let long = s.issue("alice", "acme", &[], true);
-    let out = cli(&s, &["user", "logout", "alice"]);
+    let out = s.cli(&["user", "logout", "alice"]);
     assert!(out.contains("\"success\":true"), "{out}");
     assert_eq!(s.get_as("/me", &short).body["error"]["error_subcode"], 467);
     assert_eq!(s.get_as("/me", &long).status, 200);
 
-    cli(&s, &["user", "status", "alice", "checkpointed"]);
+    s.cli(&["user", "status", "alice", "checkpointed"]);
     assert_eq!(s.get_as("/me", &long).body["error"]["error_subcode"], 459);
-    cli(&s, &["user", "status", "alice", "active"]);
+    s.cli(&["user", "status", "alice", "active"]);
     assert_eq!(s.get_as("/me", &long).status, 200);
 
-    cli(&s, &["app", "remove", "acme", "--user", "alice"]);
+    s.cli(&["app", "remove", "acme", "--user", "alice"]);
     assert_eq!(s.get_as("/me", &long).body["error"]["error_subcode"], 458);
 
     let fresh = s.issue("bob", "acme", &[], false);
-    cli(&s, &["user", "password", "bob", "--password", "n3w-pass"]);
+    s.cli(&["user", "password", "bob", "--password", "n3w-pass"]);
     assert_eq!(s.get_as("/me", &fresh).body["error"]["error_subcode"], 460);
 
-    let out = cli(&s, &["app", "reset-secret", "acme"]);
+    let out = s.cli(&["app", "reset-secret", "acme"]);
     let secret: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
     assert_eq!(secret["secret"].as_str().unwrap().len(), 32, "{out}");
     let old = crate::harness::app_literal();

@@ -1,7 +1,7 @@
 //! Batch requests (spec §8): `POST /` with `batch=[...]`, against the real binary.
 
 use crate::harness::world::*;
-use crate::harness::{enc, Resp, Server};
+use crate::harness::{enc, sorted_keys, Resp, Server};
 use serde_json::{json, Value};
 
 /// `POST <path>` with `batch` and the other form fields.
@@ -75,14 +75,8 @@ fn gets_with_and_without_headers() {
     for entry in e {
         assert_eq!(entry["code"], 200);
         assert!(entry.get("headers").is_none(), "{entry}");
-        assert_eq!(keys(entry), ["body", "code"]);
+        assert_eq!(sorted_keys(entry), ["body", "code"]);
     }
-}
-
-fn keys(v: &Value) -> Vec<&str> {
-    let mut k: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
-    k.sort_unstable();
-    k
 }
 
 #[test]

@@ -265,28 +265,11 @@ fn deeply_nested_fields_are_refused_not_fatal() {
 
 #[test]
 fn the_timed_appsecret_proof_lasts_five_minutes_on_the_virtual_clock() {
-    use hmac::{Hmac, Mac};
     let s = Server::seeded();
     let t = s.alice();
-    let now = s
-        .admin(
-            "GET",
-            "/_admin/clock",
-            None,
-            Some(crate::harness::ADMIN_KEY),
-        )
-        .body["now"]
-        .as_i64()
-        .unwrap();
+    let now = s.clock();
     let timed = |at: i64| {
-        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(ACME_SECRET.as_bytes()).unwrap();
-        mac.update(format!("{t}|{at}").as_bytes());
-        let proof: String = mac
-            .finalize()
-            .into_bytes()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let proof = crate::harness::proof(ACME_SECRET, &format!("{t}|{at}"));
         s.get_as(
             &format!("/me?appsecret_proof={proof}&appsecret_time={at}"),
             &t,

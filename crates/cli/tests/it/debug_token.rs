@@ -2,12 +2,8 @@
 //! answers for tokens that do not work.
 
 use crate::harness::world::*;
-use crate::harness::{app_literal, assert_expired_message, Server};
+use crate::harness::{app_literal, assert_expired_message, keys, Server};
 use serde_json::{json, Value};
-
-fn keys(v: &Value) -> Vec<&str> {
-    v.as_object().unwrap().keys().map(String::as_str).collect()
-}
 
 fn asid(s: &Server, user_token: &str) -> String {
     s.get_as("/me?fields=id", user_token).str("id")

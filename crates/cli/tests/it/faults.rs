@@ -389,41 +389,30 @@ fn bad_faults_are_refused_and_the_key_is_required() {
     assert_ok(&me(&s, &s.alice()));
 }
 
-fn cli(s: &Server, args: &[&str]) -> String {
-    let mut all = args.to_vec();
-    all.extend(["--server", &s.base, "--admin-key", ADMIN_KEY]);
-    let (status, out, err) = run(&all, &[]);
-    assert!(status.success(), "graphtoken {args:?}: {err}");
-    out
-}
-
 #[test]
 fn cli_add_list_clear() {
     let s = Server::seeded();
     let t = s.alice();
-    let id = cli(
-        &s,
-        &[
-            "faults",
-            "add",
-            "--error",
-            "password_changed",
-            "--times",
-            "2",
-            "--path",
-            "/me",
-            "--app",
-            "acme",
-        ],
-    );
+    let id = s.cli(&[
+        "faults",
+        "add",
+        "--error",
+        "password_changed",
+        "--times",
+        "2",
+        "--path",
+        "/me",
+        "--app",
+        "acme",
+    ]);
     let id = id.trim().to_string();
     assert!(!id.is_empty());
-    let latency = cli(&s, &["faults", "add", "--latency-ms", "10", "--times", "0"]);
+    let latency = s.cli(&["faults", "add", "--latency-ms", "10", "--times", "0"]);
     let latency = latency.trim().to_string();
     assert_ne!(id, latency);
 
     me(&s, &t).assert_error(190, Some(460), "OAuthException", PASSWORD_CHANGED);
-    let out = cli(&s, &["faults", "list"]);
+    let out = s.cli(&["faults", "list"]);
     let line = out
         .lines()
         .find(|l| l.starts_with(&format!("#{id} ")))
@@ -437,11 +426,11 @@ fn cli_add_list_clear() {
     assert!(out.contains("+10 ms"), "{out}");
     assert!(out.contains("until cleared"), "{out}");
 
-    assert!(cli(&s, &["faults", "clear", &id]).contains("cleared fault"));
+    assert!(s.cli(&["faults", "clear", &id]).contains("cleared fault"));
     assert_ok(&me(&s, &t));
     assert_eq!(list(&s).len(), 1);
-    cli(&s, &["faults", "clear"]);
-    assert_eq!(cli(&s, &["faults", "list"]).trim(), "no faults");
+    s.cli(&["faults", "clear"]);
+    assert_eq!(s.cli(&["faults", "list"]).trim(), "no faults");
 
     // Errors from the server reach the user.
     let mut args = vec!["faults", "add", "--error", "bogus"];

@@ -276,16 +276,7 @@ fn ninety_days_unused_lapses_data_access_but_not_the_token_493() {
     );
     let d = s.debug(&page);
     assert_eq!(d["is_valid"], true, "the token still authenticates: {d}");
-    let now = s
-        .admin(
-            "GET",
-            "/_admin/clock",
-            None,
-            Some(crate::harness::ADMIN_KEY),
-        )
-        .body["now"]
-        .as_i64()
-        .unwrap();
+    let now = s.clock();
     assert!(d["data_access_expires_at"].as_i64().unwrap() < now, "{d}");
     // A new login renews data access for the app.
     s.issue("alice", "acme", &[], false);

@@ -285,18 +285,10 @@ fn messaging_needs_a_page_token_the_task_and_pages_messaging() {
 
 /// `user`'s page-scoped id on Coffee, through acme's `ids_for_pages`.
 fn psid_of(s: &Server, user: &str) -> String {
-    use hmac::{Hmac, Mac};
     let t = s.issue(user, "acme", &["pages_show_list"], false);
     let asid = s.get_as("/me", &t).str("id");
     let app = format!("{ACME}|{ACME_SECRET}");
-    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(ACME_SECRET.as_bytes()).unwrap();
-    mac.update(app.as_bytes());
-    let proof: String = mac
-        .finalize()
-        .into_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let proof = crate::harness::proof(ACME_SECRET, &app);
     let r = s.get_as(
         &format!("/{asid}/ids_for_pages?page={COFFEE}&appsecret_proof={proof}"),
         &app,

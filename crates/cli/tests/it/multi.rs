@@ -1,14 +1,7 @@
 //! `GET /?ids=a,b` multi-gets and `metadata=1` on nodes (spec §8), against the real binary.
 
 use crate::harness::world::*;
-use crate::harness::Server;
-use serde_json::Value;
-
-fn keys(v: &Value) -> Vec<&str> {
-    let mut k: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
-    k.sort_unstable();
-    k
-}
+use crate::harness::{sorted_keys, Server};
 
 #[test]
 fn ids_answers_each_node_keyed_as_given() {
@@ -19,7 +12,7 @@ fn ids_answers_each_node_keyed_as_given() {
         assert_eq!(r.status, 200, "{root}: {}", r.text);
         let mut want = vec![COFFEE, NEWS, "me"];
         want.sort_unstable();
-        assert_eq!(keys(&r.body), want);
+        assert_eq!(sorted_keys(&r.body), want);
         let coffee = s.get_as(&format!("/{COFFEE}?fields=id,name"), &t);
         assert_eq!(r.body[COFFEE], coffee.body);
         let me = s.get_as("/me?fields=id,name", &t);
@@ -29,7 +22,7 @@ fn ids_answers_each_node_keyed_as_given() {
     // Default fields, duplicates and blanks ignored.
     let r = s.get_as(&format!("/?ids={COFFEE},,{COFFEE}"), &t);
     assert_eq!(r.status, 200, "{}", r.text);
-    assert_eq!(keys(&r.body), [COFFEE]);
+    assert_eq!(sorted_keys(&r.body), [COFFEE]);
     assert_eq!(r.body[COFFEE]["name"], "Acme Coffee");
 }
 

@@ -2,12 +2,8 @@
 //! `/{user}/permissions` and `/{user}/accounts` with cursor paging.
 
 use crate::harness::world::*;
-use crate::harness::{app_literal, Server};
+use crate::harness::{app_literal, keys, Server};
 use serde_json::{json, Value};
-
-fn keys(v: &Value) -> Vec<&str> {
-    v.as_object().unwrap().keys().map(String::as_str).collect()
-}
 
 fn ids(page: &Value) -> Vec<String> {
     page["data"]

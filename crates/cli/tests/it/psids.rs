@@ -1,7 +1,6 @@
 //! Page-scoped ids (spec §2.12): ids_for_pages, ids_for_apps and the ASID → PSID migration API.
 
 use crate::harness::{fixture, Sandbox, Server};
-use hmac::{Hmac, Mac};
 use serde_json::json;
 
 const CHAT: &str = "1000000000000031";
@@ -13,17 +12,7 @@ const SHOP: &str = "200000000000031";
 const IN_WINDOW: i64 = 1_782_864_000;
 
 fn proof(token: &str) -> String {
-    proof_with(CHAT_SECRET, token)
-}
-
-fn proof_with(secret: &str, token: &str) -> String {
-    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
-    mac.update(token.as_bytes());
-    mac.finalize()
-        .into_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::harness::proof(CHAT_SECRET, token)
 }
 
 fn start() -> (Sandbox, Server) {
@@ -229,7 +218,7 @@ fn the_migration_api_is_refused_to_an_app_never_approved() {
     let page = s.page_token(SHOP, &owner);
     let fan = s.issue("fan", "other", &[], false);
     let asid = s.get_as("/me", &fan).str("id");
-    let p = proof_with(OTHER_SECRET, &page);
+    let p = crate::harness::proof(OTHER_SECRET, &page);
     let r = s.post_form(
         "/pages_id_mapping",
         &[

@@ -1,17 +1,8 @@
 //! Durability: a clean stop on SIGTERM, and a restart on the same database keeps every app,
 //! person, Page, grant and token, and the virtual clock's offset.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use crate::harness::world::*;
-use crate::harness::{app_literal, fixture, Sandbox, Server};
-
-fn real_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
-}
+use crate::harness::{app_literal, fixture, real_now, Sandbox, Server};
 
 #[test]
 fn sigterm_stops_cleanly() {

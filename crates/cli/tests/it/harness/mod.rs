@@ -478,6 +478,16 @@ impl Server {
         self.admin("POST", path, Some(body), Some(ADMIN_KEY))
     }
 
+    /// Runs a client subcommand against this server with `--server`/`--admin-key`; it must
+    /// succeed. Returns its stdout.
+    pub fn cli(&self, args: &[&str]) -> String {
+        let mut all = args.to_vec();
+        all.extend(["--server", &self.base, "--admin-key", ADMIN_KEY]);
+        let (status, out, err) = run(&all, &[]);
+        assert!(status.success(), "graphtoken {args:?}: {err}");
+        out
+    }
+
     /// A user token from `POST /_admin/tokens` (short-lived unless `long`).
     pub fn issue(&self, user: &str, app: &str, scopes: &[&str], long: bool) -> String {
         let r = self.admin_post(
@@ -535,6 +545,39 @@ impl Drop for Server {
 /// `{app-id}|{app-secret}` for acme.
 pub fn app_literal() -> String {
     format!("{}|{}", world::ACME, world::ACME_SECRET)
+}
+
+/// The hex HMAC-SHA256 of `data` keyed with `secret`: an `appsecret_proof` (data: the token),
+/// a timed one (`token|time`) or an app token's (`app-id|secret`).
+pub fn proof(secret: &str, data: &str) -> String {
+    use hmac::{Hmac, Mac};
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(data.as_bytes());
+    mac.finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The keys of a JSON object, in the order the server wrote them.
+pub fn keys(v: &Value) -> Vec<&str> {
+    v.as_object().unwrap().keys().map(String::as_str).collect()
+}
+
+/// The keys of a JSON object, sorted.
+pub fn sorted_keys(v: &Value) -> Vec<&str> {
+    let mut k = keys(v);
+    k.sort_unstable();
+    k
+}
+
+/// The wall clock (not the server's virtual one), in unix seconds.
+pub fn real_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
 }
 
 pub fn enc(s: &str) -> String {
