@@ -5,6 +5,7 @@
 //! compiler refuses an app-scoped id where a page-scoped one belongs; [`Id`] is left for the
 //! numbers of Page content (posts, comments, messages).
 
+use crate::permissions::PUBLIC_PROFILE;
 use crate::tasks::TaskSet;
 
 /// The number of a piece of Page content (a post, a comment, a message, a button, an article).
@@ -299,6 +300,24 @@ pub struct Grant {
 pub const DATA_ACCESS_SECONDS: i64 = 90 * 24 * 3600;
 
 impl Grant {
+    /// What a login at `now` starts from: the grant there is, or a new one; in both,
+    /// `public_profile` is granted (first) and the login time is `now`.
+    pub fn at_login(old: Option<Grant>, user_id: UserId, app_id: AppId, now: Unix) -> Grant {
+        let mut grant = old.unwrap_or(Grant {
+            user_id,
+            app_id,
+            granted: Vec::new(),
+            declined: Vec::new(),
+            last_login_at: now,
+            created_at: now,
+        });
+        if !grant.has(PUBLIC_PROFILE) {
+            grant.granted.insert(0, PUBLIC_PROFILE.to_string());
+        }
+        grant.last_login_at = now;
+        grant
+    }
+
     pub fn data_access_expires_at(&self) -> Unix {
         self.last_login_at + DATA_ACCESS_SECONDS
     }

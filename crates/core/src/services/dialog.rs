@@ -309,17 +309,7 @@ pub async fn consent(
             user,
             app.id,
             Box::new(move |old: Option<Grant>| {
-                let mut grant = old.unwrap_or(Grant {
-                    user_id: user,
-                    app_id,
-                    granted: vec![PUBLIC_PROFILE.to_string()],
-                    declined: Vec::new(),
-                    last_login_at: now,
-                    created_at: now,
-                });
-                if !grant.has(PUBLIC_PROFILE) {
-                    grant.granted.insert(0, PUBLIC_PROFILE.to_string());
-                }
+                let mut grant = Grant::at_login(old, user, app_id, now);
                 for s in scopes.iter().filter(|s| *s != PUBLIC_PROFILE) {
                     if grant.has(s) {
                         continue;
@@ -331,7 +321,6 @@ pub async fn consent(
                         grant.declined.push(s.clone());
                     }
                 }
-                grant.last_login_at = now;
                 Some(grant)
             }),
         )

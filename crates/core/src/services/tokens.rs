@@ -10,7 +10,7 @@ use crate::events::Event;
 use crate::model::{
     App, AppId, Grant, PageId, Session, StoredKind, TokenHash, TokenRecord, Unix, User, UserId,
 };
-use crate::permissions::{self, PUBLIC_PROFILE};
+use crate::permissions;
 use crate::store::TokenEntry;
 use crate::token::{self, Form};
 
@@ -170,24 +170,13 @@ impl Services {
                 user.id,
                 app.id,
                 Box::new(move |old: Option<Grant>| {
-                    let mut grant = old.unwrap_or(Grant {
-                        user_id,
-                        app_id,
-                        granted: vec![PUBLIC_PROFILE.to_string()],
-                        declined: Vec::new(),
-                        last_login_at: now,
-                        created_at: now,
-                    });
+                    let mut grant = Grant::at_login(old, user_id, app_id, now);
                     for s in scopes {
                         grant.declined.retain(|d| *d != s);
                         if !grant.has(&s) {
                             grant.granted.push(s);
                         }
                     }
-                    if !grant.has(PUBLIC_PROFILE) {
-                        grant.granted.insert(0, PUBLIC_PROFILE.to_string());
-                    }
-                    grant.last_login_at = now;
                     Some(grant)
                 }),
             )
