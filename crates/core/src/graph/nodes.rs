@@ -345,6 +345,12 @@ impl Ctx<'_> {
     ) -> Result<Value, GraphError> {
         let mut out = Map::new();
         for f in selection(fields, &["name"]) {
+            // A field that needs a permission the person has not granted is left out.
+            if let Some(needs) = policy::user_field_permission(&f.name) {
+                if !self.granted(user.id, needs).await? {
+                    continue;
+                }
+            }
             let v = match f.name.as_str() {
                 "id" => Some(json!(asid.to_string())),
                 "name" => Some(json!(user.name)),
@@ -352,10 +358,7 @@ impl Ctx<'_> {
                 "last_name" => Some(json!(user.last_name())),
                 "short_name" => Some(json!(user.first_name())),
                 "name_format" => Some(json!("{first} {last}")),
-                "email" => match (&user.email, policy::user_field_permission("email")) {
-                    (Some(e), Some(needs)) if self.granted(user.id, needs).await? => Some(json!(e)),
-                    _ => None,
-                },
+                "email" => user.email.as_ref().map(|e| json!(e)),
                 "picture" => Some(picture(self.req, asid, &f)),
                 "installed" => Some(json!(self.granted(user.id, PUBLIC_PROFILE).await?)),
                 "accounts" => {
