@@ -1,6 +1,6 @@
 //! Page-scoped ids (spec §2.12): ids_for_pages, ids_for_apps and the ASID → PSID migration API.
 
-use crate::harness::{fixture, Sandbox, Server};
+use crate::harness::Server;
 use serde_json::json;
 
 const CHAT: &str = "1000000000000031";
@@ -15,10 +15,8 @@ fn proof(token: &str) -> String {
     crate::harness::proof(CHAT_SECRET, token)
 }
 
-fn start() -> (Sandbox, Server) {
-    let sb = Sandbox::new();
-    let s = Server::on(&sb, Some(&fixture("psids.toml")));
-    (sb, s)
+fn start() -> Server {
+    Server::seeded_with("psids.toml")
 }
 
 /// The Shop's Page token (from the owner's long-lived token) and the fan's app-scoped id.
@@ -41,7 +39,7 @@ fn map(s: &Server, page: &str, form: &[(&str, &str)]) -> crate::harness::Resp {
 
 #[test]
 fn the_migration_api_maps_app_scoped_ids_to_stable_page_scoped_ids() {
-    let (_sb, s) = start();
+    let s = start();
     let (page, asid) = setup(&s);
     let r = map(&s, &page, &[("user_ids", &asid)]);
     assert_eq!(r.status, 200, "{}", r.text);
@@ -90,7 +88,7 @@ fn the_migration_api_maps_app_scoped_ids_to_stable_page_scoped_ids() {
 
 #[test]
 fn the_migration_api_closes_180_days_after_app_review() {
-    let (_sb, s) = start();
+    let s = start();
     let (page, asid) = setup(&s);
     s.advance(200 * 86_400);
     let r = map(&s, &page, &[("user_ids", &asid)]);
@@ -99,7 +97,7 @@ fn the_migration_api_closes_180_days_after_app_review() {
 
 #[test]
 fn ids_for_pages_and_ids_for_apps_cross_between_the_two_kinds_of_id() {
-    let (_sb, s) = start();
+    let s = start();
     let (page, asid) = setup(&s);
     let app = format!("{CHAT}|{CHAT_SECRET}");
     let r = s.get_as(
@@ -170,7 +168,7 @@ fn ids_for_pages_and_ids_for_apps_cross_between_the_two_kinds_of_id() {
 
 #[test]
 fn ids_for_apps_pages_with_cursors() {
-    let (_sb, s) = start();
+    let s = start();
     let (page, asid) = setup(&s);
     // The fan also uses the other app, so has two app-scoped ids.
     let fan_other = s.issue("fan", "other", &[], false);
@@ -211,7 +209,7 @@ const NOT_IN_WINDOW: &str = "(#200) The Page-Scoped ID API is only available to 
 
 #[test]
 fn the_migration_api_is_refused_to_an_app_never_approved() {
-    let (_sb, s) = start();
+    let s = start();
     setup(&s);
     // The other app has no review_approved_at.
     let owner = s.issue("owner", "other", &["pages_show_list"], true);
@@ -233,7 +231,7 @@ fn the_migration_api_is_refused_to_an_app_never_approved() {
 
 #[test]
 fn the_migration_api_is_closed_before_app_review() {
-    let (_sb, s) = start();
+    let s = start();
     // 2026-05-01, a month before the approval on 2026-06-01.
     let r = s.admin_post("/_admin/clock", json!({ "set": 1_777_593_600 }));
     assert_eq!(r.status, 200, "{}", r.text);
@@ -248,7 +246,7 @@ fn the_migration_api_is_closed_before_app_review() {
 
 #[test]
 fn the_id_lists_want_a_proof_and_the_right_kind_of_token() {
-    let (_sb, s) = start();
+    let s = start();
     let (page, asid) = setup(&s);
     let app = format!("{CHAT}|{CHAT_SECRET}");
     // ids_for_pages without appsecret_proof.

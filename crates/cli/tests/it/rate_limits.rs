@@ -3,7 +3,7 @@
 //!
 //! The fixture app `tight` allows 30 calls an hour, 10 per person and 5 per Page.
 
-use crate::harness::{fixture, Resp, Sandbox, Server};
+use crate::harness::{Resp, Server};
 use serde_json::{json, Value};
 
 const TIGHT: &str = "1000000000000031";
@@ -11,16 +11,15 @@ const TIGHT_SECRET: &str = "tight-secret-0123456789abcdef";
 const SHOP: &str = "200000000000301";
 const PAGE_LIMIT: &str = "(#80001) There have been too many calls to this Page account. Wait a bit and try again. For more info, please refer to https://developers.facebook.com/docs/graph-api/overview/rate-limiting.";
 
-/// A server on the rate-limit fixture (the server is stopped before its sandbox goes).
+/// A server on the rate-limit fixture.
 struct World {
     s: Server,
-    _sb: Sandbox,
 }
 
 fn world() -> World {
-    let sb = Sandbox::new();
-    let s = Server::on(&sb, Some(&fixture("rate_limits.toml")));
-    World { s, _sb: sb }
+    World {
+        s: Server::seeded_with("rate_limits.toml"),
+    }
 }
 
 fn app_token() -> String {
