@@ -1,11 +1,12 @@
 //! Page-scoped ids (PSIDs) and the app-scoped ids of a person.
 
-use rusqlite::{params, Connection};
+use rusqlite::{params, Connection, Row};
 
 use graphtoken_core::model::{AppId, Asid, PageId, Psid, UserId};
 use graphtoken_core::store::StoreResult;
 
 use crate::error::Ctx;
+use crate::queries::one;
 use crate::rows::{self, Sql};
 
 pub(crate) fn ensure_psid(
@@ -21,29 +22,14 @@ pub(crate) fn ensure_psid(
     .ctx(what)?
     .execute(params![candidate.sql(), user.sql(), page.sql()])
     .ctx(what)?;
-    let mut stmt = conn
-        .prepare_cached("SELECT psid FROM psids WHERE user_id = ?1 AND page_id = ?2")
-        .ctx(what)?;
-    let mut rows = stmt.query([user.sql(), page.sql()]).ctx(what)?;
-    match rows.next().ctx(what)? {
-        Some(r) => Ok(Some(Psid(r.get::<_, i64>(0).ctx(what)? as u64))),
-        None => Ok(None),
-    }
+    let sql = "SELECT psid FROM psids WHERE user_id = ?1 AND page_id = ?2";
+    one(conn, sql, [user.sql(), page.sql()], |r| rows::id(r, 0), what)
 }
 
 pub(crate) fn resolve_psid(conn: &Connection, psid: Psid) -> StoreResult<Option<(UserId, PageId)>> {
-    let what = "resolving psid";
-    let mut stmt = conn
-        .prepare_cached("SELECT user_id, page_id FROM psids WHERE psid = ?1")
-        .ctx(what)?;
-    let mut rows = stmt.query([psid.sql()]).ctx(what)?;
-    match rows.next().ctx(what)? {
-        Some(r) => Ok(Some((
-            UserId(r.get::<_, i64>(0).ctx(what)? as u64),
-            PageId(r.get::<_, i64>(1).ctx(what)? as u64),
-        ))),
-        None => Ok(None),
-    }
+    let sql = "SELECT user_id, page_id FROM psids WHERE psid = ?1";
+    let map = |r: &Row| Ok((rows::id(r, 0)?, rows::id(r, 1)?));
+    one(conn, sql, [psid.sql()], map, "resolving psid")
 }
 
 /// `(a, b)` pairs of one person from a two-column query keyed by user.

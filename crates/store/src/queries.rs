@@ -15,7 +15,7 @@ use crate::error::Ctx;
 use crate::rows::{self, *};
 
 /// Runs a cached query expected to yield at most one row.
-fn one<T, P: Params>(
+pub(crate) fn one<T, P: Params>(
     conn: &Connection,
     sql: &str,
     args: P,

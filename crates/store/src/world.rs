@@ -108,7 +108,6 @@ pub(crate) fn upsert_page(conn: &Connection, page: &Page) -> StoreResult<()> {
     Ok(())
 }
 
-/// Makes `tasks` the complete list of people with tasks on `page`.
 /// Replaces every person's tasks on `page`; returns the people who held tasks before.
 pub(crate) fn replace_page_tasks(
     conn: &Connection,
