@@ -23,7 +23,8 @@ pub(crate) fn ensure_psid(
     .execute(params![candidate.sql(), user.sql(), page.sql()])
     .ctx(what)?;
     let sql = "SELECT psid FROM psids WHERE user_id = ?1 AND page_id = ?2";
-    one(conn, sql, [user.sql(), page.sql()], |r| rows::id(r, 0), what)
+    let map = |r: &Row| rows::id(r, 0);
+    one(conn, sql, [user.sql(), page.sql()], map, what)
 }
 
 pub(crate) fn resolve_psid(conn: &Connection, psid: Psid) -> StoreResult<Option<(UserId, PageId)>> {

@@ -290,15 +290,16 @@ pub fn asked(
 }
 
 /// Records the person's answer in their grant: toggles left on are granted, toggles turned off
-/// and permissions the app may not ask this person for are declined. Renews data access.
-pub async fn consent(
+/// and permissions the app may not ask this person for (by `access`) are declined. Renews data
+/// access.
+async fn consent(
     g: &Services,
     app: &App,
+    access: Access,
     user: UserId,
     scopes: &[String],
     chosen: &[String],
 ) -> Result<Grant, GraphError> {
-    let access = access(g, app, user).await?;
     let now = g.now();
     let (app_id, app2) = (app.id, app.clone());
     let scopes = scopes.to_vec();
@@ -427,7 +428,8 @@ impl Services {
         user: &User,
         chosen: &[String],
     ) -> Result<String, GraphError> {
-        let grant = consent(self, &d.app, user.id, &d.scopes, chosen).await?;
+        let access = access(self, &d.app, user.id).await?;
+        let grant = consent(self, &d.app, access, user.id, &d.scopes, chosen).await?;
         complete(self, d, user, &grant).await
     }
 
@@ -467,10 +469,11 @@ impl Services {
         chosen: &[String],
     ) -> Result<Option<Refusal>, GraphError> {
         if approved {
-            if let Next::Refuse(r) = next(self, d, user.id).await? {
-                return Ok(Some(r));
+            let access = access(self, &d.app, user.id).await?;
+            if !access.may_log_in() {
+                return Ok(Some(Refusal::app_not_active()));
             }
-            consent(self, &d.app, user.id, &d.scopes, chosen).await?;
+            consent(self, &d.app, access, user.id, &d.scopes, chosen).await?;
         }
         self.answer_device_code(device.hash, user.id, approved)
             .await?;
