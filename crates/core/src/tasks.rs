@@ -108,15 +108,26 @@ pub enum PageRole {
 }
 
 impl PageRole {
-    pub fn parse(s: &str) -> Option<PageRole> {
-        match s {
-            "Admin" => Some(PageRole::Admin),
-            "Editor" => Some(PageRole::Editor),
-            "Moderator" => Some(PageRole::Moderator),
-            "Advertiser" => Some(PageRole::Advertiser),
-            "Analyst" => Some(PageRole::Analyst),
-            _ => None,
+    pub const ALL: [PageRole; 5] = [
+        PageRole::Admin,
+        PageRole::Editor,
+        PageRole::Moderator,
+        PageRole::Advertiser,
+        PageRole::Analyst,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PageRole::Admin => "Admin",
+            PageRole::Editor => "Editor",
+            PageRole::Moderator => "Moderator",
+            PageRole::Advertiser => "Advertiser",
+            PageRole::Analyst => "Analyst",
         }
+    }
+
+    pub fn parse(s: &str) -> Option<PageRole> {
+        PageRole::ALL.into_iter().find(|r| r.as_str() == s)
     }
 
     /// The role → tasks table of spec §3.

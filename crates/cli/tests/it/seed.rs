@@ -93,8 +93,8 @@ fn bad_cases() -> Vec<(&'static str, String, usize, &'static str)> {
         (
             "duplicate id",
             "\n[[users]]\nkey = \"zed\"\nid = \"300000000000001\"\nname = \"Zed\"\n".into(),
-            PREFIX_LINES + 4,
-            "duplicate",
+            PREFIX_LINES + 2,
+            "duplicate user id 300000000000001 (first at line 6)",
         ),
     ]
 }

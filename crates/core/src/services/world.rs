@@ -14,7 +14,7 @@ use crate::services::Services;
 use crate::store::{SeedMessage, SeedPost, WorldRecords};
 use crate::tasks::PageRole;
 use crate::token;
-use crate::world::{Ref, SeedError, World, WorldApp, WorldPage, WorldUser};
+use crate::world::{Item, Ref, Referent, SeedError, World, WorldApp, WorldPage, WorldUser};
 
 /// Why a world was not applied. Nothing of it was written.
 #[derive(Debug)]
@@ -65,127 +65,120 @@ pub struct Applied {
     pub messages: usize,
 }
 
-#[derive(Clone, Copy)]
-enum Kind {
-    App,
-    User,
-    Page,
+/// Apps, people and Pages as the resolver sees them: where their ids are kept, and how the
+/// store finds one by id or by key.
+trait Seeded: Referent + Sized {
+    /// The slot of the kind in the resolver's tables.
+    const SLOT: usize;
+    /// Apps and Pages share one id space (`/{id}` must name one thing).
+    const SHARES_IDS_WITH: Option<usize>;
+    fn exists(g: &Services, id: Id) -> impl std::future::Future<Output = Result<bool, ApplyError>>;
 }
 
-impl Kind {
-    fn name(self) -> &'static str {
-        match self {
-            Kind::App => "app",
-            Kind::User => "user",
-            Kind::Page => "page",
-        }
+impl Seeded for App {
+    const SLOT: usize = 0;
+    const SHARES_IDS_WITH: Option<usize> = Some(2);
+    async fn exists(g: &Services, id: Id) -> Result<bool, ApplyError> {
+        Ok(g.store.app(AppId(id)).await?.is_some())
     }
 }
 
+impl Seeded for User {
+    const SLOT: usize = 1;
+    const SHARES_IDS_WITH: Option<usize> = None;
+    async fn exists(g: &Services, id: Id) -> Result<bool, ApplyError> {
+        Ok(g.store.user(UserId(id)).await?.is_some())
+    }
+}
+
+impl Seeded for Page {
+    const SLOT: usize = 2;
+    const SHARES_IDS_WITH: Option<usize> = Some(0);
+    async fn exists(g: &Services, id: Id) -> Result<bool, ApplyError> {
+        Ok(g.store.page(PageId(id)).await?.is_some())
+    }
+}
+
+const NAMES: [&str; 3] = [App::NAME, User::NAME, Page::NAME];
+
 struct Resolver<'a> {
-    source: &'a str,
+    world: &'a World,
     keys: [HashMap<String, Id>; 3],
     ids: [Vec<Id>; 3],
 }
 
 impl Resolver<'_> {
-    fn err(&self, line: u32, problem: String) -> ApplyError {
-        ApplyError::Seed(SeedError {
-            source: self.source.to_string(),
-            line,
-            problem,
-        })
+    fn err(&self, at: usize, problem: String) -> ApplyError {
+        ApplyError::Seed(self.world.error(at, problem))
     }
 
     /// A reference: a key of this file, an id of this file, or an id already in the store.
-    async fn resolve(&self, g: &Services, kind: Kind, r: &Ref) -> Result<Id, ApplyError> {
-        let k = kind as usize;
-        if let Some(id) = self.keys[k].get(&r.text) {
+    async fn resolve<K: Seeded>(&self, g: &Services, r: &Ref<K>) -> Result<Id, ApplyError> {
+        if let Some(id) = self.keys[K::SLOT].get(&r.text) {
             return Ok(*id);
         }
         if let Ok(id) = r.text.parse::<Id>() {
-            let known = self.ids[k].contains(&id)
-                || match kind {
-                    Kind::App => g.store.app(AppId(id)).await?.is_some(),
-                    Kind::User => g.store.user(UserId(id)).await?.is_some(),
-                    Kind::Page => g.store.page(PageId(id)).await?.is_some(),
-                };
-            if known {
+            if self.ids[K::SLOT].contains(&id) || K::exists(g, id).await? {
                 return Ok(id);
             }
         }
         Err(self.err(
-            r.line,
+            r.at,
             format!(
                 "unknown {} `{}` (not a key in this file, nor the id of a {} that exists)",
-                kind.name(),
+                K::NAME,
                 r.text,
-                kind.name()
+                K::NAME
             ),
         ))
     }
 
-    /// Records an item's id and key. Apps and Pages share one id space (`/{id}` must name
-    /// one thing), so an app and a Page may not have the same id either.
-    fn place(
-        &mut self,
-        kind: Kind,
-        line: u32,
-        key: Option<&str>,
-        id: Id,
-    ) -> Result<(), ApplyError> {
-        let k = kind as usize;
-        if self.ids[k].contains(&id) {
-            return Err(self.err(line, format!("duplicate {} id {id}", kind.name())));
+    /// Records an item's id and key.
+    fn place<K: Seeded>(&mut self, at: usize, key: Option<&str>, id: Id) -> Result<(), ApplyError> {
+        if self.ids[K::SLOT].contains(&id) {
+            return Err(self.err(at, format!("duplicate {} id {id}", K::NAME)));
         }
-        let other = match kind {
-            Kind::App => Some(Kind::Page),
-            Kind::Page => Some(Kind::App),
-            Kind::User => None,
-        };
-        if let Some(o) = other.filter(|o| self.ids[*o as usize].contains(&id)) {
+        if let Some(o) = K::SHARES_IDS_WITH.filter(|o| self.ids[*o].contains(&id)) {
             let problem = format!(
                 "{} id {id} is already the id of a {} in this file",
-                kind.name(),
-                o.name()
+                K::NAME,
+                NAMES[o]
             );
-            return Err(self.err(line, problem));
+            return Err(self.err(at, problem));
         }
-        self.ids[k].push(id);
+        self.ids[K::SLOT].push(id);
         if let Some(key) = key {
-            self.keys[k].insert(key.to_string(), id);
+            self.keys[K::SLOT].insert(key.to_string(), id);
         }
         Ok(())
     }
-}
 
-/// Settles an item's id against the store: the id written, else the id its key already has.
-fn settle_id<T, F>(
-    existing_by_key: Option<T>,
-    given: Option<Id>,
-    id_of: F,
-    r: &Resolver<'_>,
-    kind: Kind,
-    line: u32,
-    key: Option<&str>,
-) -> Result<Id, ApplyError>
-where
-    F: Fn(&T) -> Id,
-{
-    let by_key = existing_by_key.as_ref().map(&id_of);
-    match (given, by_key) {
-        (Some(id), Some(other)) if id != other => Err(r.err(
-            line,
-            format!(
-                "{} key `{}` already belongs to {} {other}, not {id}",
-                kind.name(),
-                key.unwrap_or_default(),
-                kind.name()
-            ),
-        )),
-        (Some(id), _) => Ok(id),
-        (None, Some(id)) => Ok(id),
-        (None, None) => Ok(token::random_id()?),
+    /// Settles an item's id against the store: the id written, else the id its key already
+    /// has, else a new one; then records it.
+    fn settle<K: Seeded>(
+        &mut self,
+        at: usize,
+        key: Option<&str>,
+        given: Option<Id>,
+        by_key: Option<Id>,
+    ) -> Result<Id, ApplyError> {
+        let id = match (given, by_key) {
+            (Some(id), Some(other)) if id != other => {
+                return Err(self.err(
+                    at,
+                    format!(
+                        "{} key `{}` already belongs to {} {other}, not {id}",
+                        K::NAME,
+                        key.unwrap_or_default(),
+                        K::NAME
+                    ),
+                ))
+            }
+            (Some(id), _) | (None, Some(id)) => id,
+            (None, None) => token::random_id()?,
+        };
+        self.place::<K>(at, key, id)?;
+        Ok(id)
     }
 }
 
@@ -193,7 +186,7 @@ where
 pub async fn apply(g: &Services, world: &World) -> Result<Applied, ApplyError> {
     let now = g.now();
     let mut r = Resolver {
-        source: &world.source,
+        world,
         keys: Default::default(),
         ids: Default::default(),
     };
@@ -201,11 +194,11 @@ pub async fn apply(g: &Services, world: &World) -> Result<Applied, ApplyError> {
 
     // Ids first, so references can point forwards.
     // An app's or Page's id may not already name something else in the store.
-    let taken = |kind: Kind, id: Id| async move {
-        let page = matches!(kind, Kind::App) && g.store.page(PageId(id)).await?.is_some();
-        let app = matches!(kind, Kind::Page) && g.store.app(AppId(id)).await?.is_some();
+    let taken = |id: Id, app: bool| async move {
+        let page = app && g.store.page(PageId(id)).await?.is_some();
+        let other_app = !app && g.store.app(AppId(id)).await?.is_some();
         let asid = g.store.resolve_asid(Asid(id)).await?.is_some();
-        Ok::<_, ApplyError>(match (page, app, asid) {
+        Ok::<_, ApplyError>(match (page, other_app, asid) {
             (true, _, _) => Some("a page's id"),
             (_, true, _) => Some("an app's id"),
             (_, _, true) => Some("a person's app-scoped id"),
@@ -216,61 +209,33 @@ pub async fn apply(g: &Services, world: &World) -> Result<Applied, ApplyError> {
     let mut app_ids = Vec::new();
     for a in &world.apps {
         let by_key = match &a.key {
-            Some(k) => g.store.app_by_key(k).await?,
+            Some(k) => g.store.app_by_key(k).await?.map(|x| x.id.0),
             None => None,
         };
-        let id = settle_id(
-            by_key,
-            a.id.map(|i| i.0),
-            |x: &App| x.id.0,
-            &r,
-            Kind::App,
-            a.line,
-            a.key.as_deref(),
-        )?;
-        if let Some(what) = taken(Kind::App, id).await? {
-            return Err(r.err(a.line, format!("app id {id} is already {what}")));
+        let id = r.settle::<App>(a.at, a.key.as_deref(), a.id.map(|i| i.0), by_key)?;
+        if let Some(what) = taken(id, true).await? {
+            return Err(r.err(a.at, format!("app id {id} is already {what}")));
         }
-        r.place(Kind::App, a.line, a.key.as_deref(), id)?;
         app_ids.push(id);
     }
     let mut user_ids = Vec::new();
     for u in &world.users {
         let by_key = match &u.key {
-            Some(k) => g.store.user_by_key(k).await?,
+            Some(k) => g.store.user_by_key(k).await?.map(|x| x.id.0),
             None => None,
         };
-        let id = settle_id(
-            by_key,
-            u.id.map(|i| i.0),
-            |x: &User| x.id.0,
-            &r,
-            Kind::User,
-            u.line,
-            u.key.as_deref(),
-        )?;
-        r.place(Kind::User, u.line, u.key.as_deref(), id)?;
-        user_ids.push(id);
+        user_ids.push(r.settle::<User>(u.at, u.key.as_deref(), u.id.map(|i| i.0), by_key)?);
     }
     let mut page_ids = Vec::new();
     for p in &world.pages {
         let by_key = match &p.key {
-            Some(k) => g.store.page_by_key(k).await?,
+            Some(k) => g.store.page_by_key(k).await?.map(|x| x.id.0),
             None => None,
         };
-        let id = settle_id(
-            by_key,
-            p.id.map(|i| i.0),
-            |x: &Page| x.id.0,
-            &r,
-            Kind::Page,
-            p.line,
-            p.key.as_deref(),
-        )?;
-        if let Some(what) = taken(Kind::Page, id).await? {
-            return Err(r.err(p.line, format!("page id {id} is already {what}")));
+        let id = r.settle::<Page>(p.at, p.key.as_deref(), p.id.map(|i| i.0), by_key)?;
+        if let Some(what) = taken(id, false).await? {
+            return Err(r.err(p.at, format!("page id {id} is already {what}")));
         }
-        r.place(Kind::Page, p.line, p.key.as_deref(), id)?;
         page_ids.push(id);
     }
 
@@ -286,20 +251,20 @@ pub async fn apply(g: &Services, world: &World) -> Result<Applied, ApplyError> {
         out.page_tasks.push((PageId(id), tasks));
     }
     for gr in &world.grants {
-        let user = UserId(r.resolve(g, Kind::User, &gr.user).await?);
-        let app = AppId(r.resolve(g, Kind::App, &gr.app).await?);
+        let user = UserId(r.resolve(g, &gr.user).await?);
+        let app = AppId(r.resolve(g, &gr.app).await?);
         if out
             .grants
             .iter()
             .any(|x: &Grant| x.user_id == user && x.app_id == app)
         {
-            return Err(r.err(gr.line, "duplicate grant for this user and app".into()));
+            return Err(r.err(gr.at, "duplicate grant for this user and app".into()));
         }
         let existing = g.store.grant(user, app).await?;
         out.grants.push(Grant {
             user_id: user,
             app_id: app,
-            granted: gr.granted.clone(),
+            granted: gr.permissions_granted(),
             declined: gr.declined.clone(),
             last_login_at: existing.as_ref().map_or(now, |e| e.last_login_at),
             created_at: existing.as_ref().map_or(now, |e| e.created_at),
@@ -308,15 +273,15 @@ pub async fn apply(g: &Services, world: &World) -> Result<Applied, ApplyError> {
     }
 
     for p in &world.posts {
-        let page = PageId(r.resolve(g, Kind::Page, &p.page).await?);
+        let page = PageId(r.resolve(g, &p.page).await?);
         let app = match &p.app {
-            Some(a) => Some(AppId(r.resolve(g, Kind::App, a).await?)),
+            Some(a) => Some(AppId(r.resolve(g, a).await?)),
             None => None,
         };
         let created = p.created_time.unwrap_or(now);
         let mut comments = Vec::new();
         for (i, c) in p.comments.iter().enumerate() {
-            let user = UserId(r.resolve(g, Kind::User, &c.user).await?);
+            let user = UserId(r.resolve(g, &c.user).await?);
             let comment = Comment {
                 id: 0,
                 post_id: 0,
@@ -344,8 +309,8 @@ pub async fn apply(g: &Services, world: &World) -> Result<Applied, ApplyError> {
         });
     }
     for m in &world.messages {
-        let page = PageId(r.resolve(g, Kind::Page, &m.page).await?);
-        let user = UserId(r.resolve(g, Kind::User, &m.user).await?);
+        let page = PageId(r.resolve(g, &m.page).await?);
+        let user = UserId(r.resolve(g, &m.user).await?);
         out.messages.push(SeedMessage {
             key: m.key.clone(),
             page_id: page,
@@ -391,7 +356,7 @@ async fn app_record(
     let existing = g.store.app(id).await?;
     let mut roles = Vec::new();
     for (who, role) in &a.roles {
-        roles.push((UserId(r.resolve(g, Kind::User, who).await?), *role));
+        roles.push((UserId(r.resolve(g, who).await?), *role));
     }
     let keep = |f: fn(&App) -> &String| existing.as_ref().map(|e| f(e).clone());
     Ok(App {
@@ -458,13 +423,13 @@ async fn page_records(
     let id = PageId(id);
     let existing = g.store.page(id).await?;
     let mut tasks = Vec::new();
-    for (who, set) in &p.tasks {
-        let user = UserId(r.resolve(g, Kind::User, who).await?);
+    for (who, set) in p.task_holders() {
+        let user = UserId(r.resolve(g, who).await?);
         let since = g.store.page_tasks(id, user).await?.map_or(now, |t| t.since);
         tasks.push(PageTasks {
             page_id: id,
             user_id: user,
-            tasks: *set,
+            tasks: set,
             since,
         });
     }
@@ -484,59 +449,63 @@ pub const DEMO_PASSWORD: &str = "graphtoken-demo";
 /// The world created on first start without a seed: one app, one person who administers it and
 /// two Pages (Admin of one, Editor of the other).
 pub fn demo_world() -> World {
-    let me = |line| Ref {
-        text: "demo".into(),
-        line,
+    let me = || Ref::new("demo", 0);
+    let item = |value| Item { at: 0, value };
+    let page = |key: &str, name: &str, category: &str, role| WorldPage {
+        key: Some(key.into()),
+        id: None,
+        name: name.into(),
+        category: category.into(),
+        tasks: None,
+        roles: Some(vec![(me(), role)]),
     };
     World {
         source: "<demo world>".into(),
-        apps: vec![WorldApp {
-            line: 1,
-            key: Some("demo".into()),
-            id: None,
-            name: "Demo App".into(),
-            secret: None,
-            client_token: None,
-            mode: AppMode::Development,
-            platform: Platform::Web,
-            require_appsecret_proof: false,
-            redirect_uris: vec!["http://localhost:3000/auth/facebook/callback".into()],
-            advanced_access: Vec::new(),
-            deauthorize_callback_url: None,
-            data_deletion_url: None,
-            review_approved_at: None,
-            roles: vec![(me(1), AppRole::Administrator)],
-            rate_limits: RateLimits::default(),
-            test_user_limit: None,
+        apps: vec![Item {
+            at: 0,
+            value: WorldApp {
+                key: Some("demo".into()),
+                id: None,
+                name: "Demo App".into(),
+                secret: None,
+                client_token: None,
+                mode: AppMode::Development,
+                platform: Platform::Web,
+                require_appsecret_proof: false,
+                redirect_uris: vec!["http://localhost:3000/auth/facebook/callback".into()],
+                advanced_access: Vec::new(),
+                deauthorize_callback_url: None,
+                data_deletion_url: None,
+                review_approved_at: None,
+                roles: vec![(me(), AppRole::Administrator)],
+                rate_limits: RateLimits::default(),
+                test_user_limit: None,
+            },
         }],
-        users: vec![WorldUser {
-            line: 2,
-            key: Some("demo".into()),
-            id: None,
-            name: "Demo User".into(),
-            email: Some("demo@example.com".into()),
-            password: Some(DEMO_PASSWORD.into()),
+        users: vec![Item {
+            at: 0,
+            value: WorldUser {
+                key: Some("demo".into()),
+                id: None,
+                name: "Demo User".into(),
+                email: Some("demo@example.com".into()),
+                password: Some(DEMO_PASSWORD.into()),
+            },
         }],
         pages: vec![
-            WorldPage {
-                line: 3,
-                key: Some("demo-page".into()),
-                id: None,
-                name: "Demo Page".into(),
-                category: "Internet Company".into(),
-                tasks: vec![(me(3), PageRole::Admin.tasks())],
-            },
-            WorldPage {
-                line: 4,
-                key: Some("demo-bakery".into()),
-                id: None,
-                name: "Demo Bakery".into(),
-                category: "Local business".into(),
-                tasks: vec![(me(4), PageRole::Editor.tasks())],
-            },
+            item(page(
+                "demo-page",
+                "Demo Page",
+                "Internet Company",
+                PageRole::Admin,
+            )),
+            item(page(
+                "demo-bakery",
+                "Demo Bakery",
+                "Local business",
+                PageRole::Editor,
+            )),
         ],
-        grants: Vec::new(),
-        posts: Vec::new(),
-        messages: Vec::new(),
+        ..World::default()
     }
 }
