@@ -1,4 +1,4 @@
-//! Driver errors with context: what the store was doing when SQLite failed. Their text is for
+//! Errors with context: what the store was doing when something failed. Their text is for
 //! logs only; clients see a catalogued Graph error.
 
 use graphtoken_core::store::{StoreError, StoreResult};
@@ -10,6 +10,6 @@ pub(crate) trait Ctx<T> {
 
 impl<T, E: std::fmt::Display> Ctx<T> for Result<T, E> {
     fn ctx(self, what: &str) -> StoreResult<T> {
-        self.map_err(|e| StoreError(format!("sqlite: {what}: {e}")))
+        self.map_err(|e| StoreError(format!("store: {what}: {e}")))
     }
 }

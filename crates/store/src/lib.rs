@@ -5,6 +5,7 @@
 //! suite every backend must pass (enable the `conformance` feature to use it from elsewhere).
 
 mod content;
+mod db;
 mod error;
 mod events;
 mod login;

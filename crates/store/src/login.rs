@@ -1,8 +1,8 @@
 //! SQL for the login flows (see `graphtoken_core::codes`; schema: migration 8): dialog and
 //! client codes, device logins, test users, finding a person by email, single sessions, and
 //! deleting a person with everything of theirs.
-
-use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
+//!
+//! The backend runs each write in one transaction; the functions here run inside it.
 
 use graphtoken_core::codes::{
     AuthCode, CodeKind, DeviceCode, DeviceState, Pkce, PkceMethod, TestUser, TestUserInsert,
@@ -12,8 +12,9 @@ use graphtoken_core::model::{
 };
 use graphtoken_core::store::{DeletedPerson, StoreResult};
 
-use crate::error::Ctx;
-use crate::rows::{self, to_json, Sql, USER_COLS};
+use crate::args;
+use crate::db::{Db, Row};
+use crate::rows::{self, bad, to_json, Sql, USER_COLS};
 
 const CODE_COLS: &str = "hash, kind, app_id, user_id, redirect_uri, pkce_method, \
      pkce_challenge, session_id, created_at, expires_at, used_at";
@@ -21,12 +22,7 @@ const DEVICE_COLS: &str = "hash, user_code, app_id, scopes, created_at, expires_
      approved_user_id, last_poll_at";
 const TEST_USER_COLS: &str = "user_id, app_id, created_at";
 
-/// A stored value the model cannot represent (a corrupt or foreign row).
-fn bad(idx: usize, msg: String) -> rusqlite::Error {
-    rusqlite::Error::FromSqlConversionFailure(idx, rusqlite::types::Type::Text, msg.into())
-}
-
-fn code_row(r: &Row) -> rusqlite::Result<AuthCode> {
+fn code_row(r: &Row) -> StoreResult<AuthCode> {
     let kind: String = r.get(1)?;
     let method: Option<String> = r.get(5)?;
     let challenge: Option<String> = r.get(6)?;
@@ -49,7 +45,7 @@ fn code_row(r: &Row) -> rusqlite::Result<AuthCode> {
         user_id: rows::id(r, 3)?,
         redirect_uri: r.get(4)?,
         pkce,
-        session_id: r.get::<_, Option<i64>>(7)?.map(SessionId),
+        session_id: r.get::<Option<i64>>(7)?.map(SessionId),
         created_at: r.get(8)?,
         expires_at: r.get(9)?,
         used_at: r.get(10)?,
@@ -66,7 +62,7 @@ fn state_cols(state: DeviceState) -> (&'static str, Option<i64>) {
     }
 }
 
-fn device_row(r: &Row) -> rusqlite::Result<DeviceCode> {
+fn device_row(r: &Row) -> StoreResult<DeviceCode> {
     let scopes: String = r.get(3)?;
     let state: String = r.get(6)?;
     let approved: Option<i64> = r.get(7)?;
@@ -92,7 +88,7 @@ fn device_row(r: &Row) -> rusqlite::Result<DeviceCode> {
     })
 }
 
-fn test_user_row(r: &Row) -> rusqlite::Result<TestUser> {
+fn test_user_row(r: &Row) -> StoreResult<TestUser> {
     Ok(TestUser {
         user_id: rows::id(r, 0)?,
         app_id: rows::id(r, 1)?,
@@ -100,25 +96,20 @@ fn test_user_row(r: &Row) -> rusqlite::Result<TestUser> {
     })
 }
 
-pub(crate) fn user_by_email(conn: &Connection, email: &str) -> StoreResult<Option<User>> {
+pub(crate) fn user_by_email(db: &dyn Db, email: &str) -> StoreResult<Option<User>> {
     let what = "loading user by email";
-    conn.prepare_cached(&format!(
-        "SELECT {USER_COLS} FROM users WHERE lower(email) = lower(?1) ORDER BY id LIMIT 1"
-    ))
-    .ctx(what)?
-    .query_row([email], rows::user)
-    .optional()
-    .ctx(what)
+    let sql =
+        format!("SELECT {USER_COLS} FROM users WHERE lower(email) = lower(?1) ORDER BY id LIMIT 1");
+    db.one(&sql, args![email], rows::user, what)
 }
 
-pub(crate) fn insert_code(conn: &Connection, c: &AuthCode) -> StoreResult<()> {
+pub(crate) fn insert_code(db: &dyn Db, c: &AuthCode) -> StoreResult<()> {
     let what = "storing a code";
-    conn.prepare_cached(&format!(
+    let sql = format!(
         "INSERT INTO auth_codes ({CODE_COLS}) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
-    ))
-    .ctx(what)?
-    .execute(params![
+    );
+    let args = args![
         c.hash,
         c.kind.as_str(),
         c.app_id.sql(),
@@ -130,91 +121,75 @@ pub(crate) fn insert_code(conn: &Connection, c: &AuthCode) -> StoreResult<()> {
         c.created_at,
         c.expires_at,
         c.used_at
-    ])
-    .ctx(what)?;
+    ];
+    db.execute(&sql, args, what)?;
     Ok(())
 }
 
-pub(crate) fn code(conn: &Connection, hash: &TokenHash) -> StoreResult<Option<AuthCode>> {
+pub(crate) fn code(db: &dyn Db, hash: &TokenHash) -> StoreResult<Option<AuthCode>> {
     let what = "loading a code";
-    conn.prepare_cached(&format!(
-        "SELECT {CODE_COLS} FROM auth_codes WHERE hash = ?1"
-    ))
-    .ctx(what)?
-    .query_row([hash], code_row)
-    .optional()
-    .ctx(what)
+    let sql = format!("SELECT {CODE_COLS} FROM auth_codes WHERE hash = ?1");
+    db.one(&sql, args![hash], code_row, what)
 }
 
 /// Reads the code and marks it used (when it was not), with the session its token went into,
-/// in one write transaction, so two concurrent redemptions cannot both see it unused and a
-/// reuse always finds the session to end.
+/// in the caller's write transaction, so two concurrent redemptions cannot both see it unused
+/// and a reuse always finds the session to end.
 pub(crate) fn redeem_code(
-    conn: &mut Connection,
+    db: &dyn Db,
     hash: &TokenHash,
     now: Unix,
     session: Option<SessionId>,
 ) -> StoreResult<Option<AuthCode>> {
     let what = "redeeming a code";
-    let tx = conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .ctx(what)?;
-    let found = code(&tx, hash)?;
+    let found = code(db, hash)?;
     if found.as_ref().is_some_and(|c| c.used_at.is_none()) {
-        tx.prepare_cached(
+        db.execute(
             "UPDATE auth_codes SET used_at = ?1, session_id = COALESCE(?2, session_id) \
              WHERE hash = ?3",
-        )
-        .ctx(what)?
-        .execute(params![now, session.map(|s| s.0), hash])
-        .ctx(what)?;
+            args![now, session.map(|s| s.0), hash],
+            what,
+        )?;
     }
-    tx.commit().ctx(what)?;
     Ok(found)
 }
 
 pub(crate) fn invalidate_session(
-    conn: &Connection,
+    db: &dyn Db,
     session: SessionId,
     inv: Invalidation,
 ) -> StoreResult<Option<UserId>> {
     let what = "invalidating a session";
-    conn.prepare_cached(
+    db.one(
         "UPDATE sessions SET invalidated_at = ?1, invalid_subcode = ?2 \
          WHERE id = ?3 AND invalidated_at IS NULL RETURNING user_id",
-    )
-    .ctx(what)?
-    .query_row(
-        params![inv.at, i64::from(inv.reason.subcode()), session.0],
+        args![inv.at, i64::from(inv.reason.subcode()), session.0],
         |r| rows::id(r, 0),
+        what,
     )
-    .optional()
-    .ctx(what)
 }
 
-pub(crate) fn session(conn: &Connection, id: SessionId) -> StoreResult<Option<Session>> {
+pub(crate) fn session(db: &dyn Db, id: SessionId) -> StoreResult<Option<Session>> {
     let what = "loading a session";
-    conn.prepare_cached(
+    db.one(
         "SELECT id, user_id, app_id, created_at, invalidated_at, invalid_subcode \
          FROM sessions WHERE id = ?1",
+        args![id.0],
+        |r| rows::session_at(r, 0),
+        what,
     )
-    .ctx(what)?
-    .query_row([id.0], |r| rows::session_at(r, 0))
-    .optional()
-    .ctx(what)
 }
 
-fn write_device_code(conn: &Connection, d: &DeviceCode, what: &str) -> StoreResult<()> {
+fn write_device_code(db: &dyn Db, d: &DeviceCode, what: &str) -> StoreResult<()> {
     let (state, approved) = state_cols(d.state);
-    conn.prepare_cached(&format!(
+    let sql = format!(
         "INSERT INTO device_codes ({DEVICE_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) \
          ON CONFLICT (hash) DO UPDATE SET user_code = excluded.user_code, \
          app_id = excluded.app_id, scopes = excluded.scopes, created_at = excluded.created_at, \
          expires_at = excluded.expires_at, state = excluded.state, \
          approved_user_id = excluded.approved_user_id, last_poll_at = excluded.last_poll_at"
-    ))
-    .ctx(what)?
-    .execute(params![
+    );
+    let args = args![
         d.hash,
         d.user_code,
         d.app_id.sql(),
@@ -224,70 +199,61 @@ fn write_device_code(conn: &Connection, d: &DeviceCode, what: &str) -> StoreResu
         state,
         approved,
         d.last_poll_at
-    ])
-    .ctx(what)?;
+    ];
+    db.execute(&sql, args, what)?;
     Ok(())
 }
 
 /// Stores the device login unless a live one holds its `user_code`; the check and the insert
-/// are one transaction.
-pub(crate) fn insert_device_code(conn: &mut Connection, d: &DeviceCode) -> StoreResult<bool> {
+/// are in the caller's transaction.
+pub(crate) fn insert_device_code(db: &dyn Db, d: &DeviceCode) -> StoreResult<bool> {
     let what = "storing a device login";
-    let tx = conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .ctx(what)?;
-    let taken: bool = tx
-        .prepare_cached(
-            "SELECT EXISTS (SELECT 1 FROM device_codes WHERE user_code = ?1 AND expires_at > ?2)",
-        )
-        .ctx(what)?
-        .query_row(params![d.user_code, d.created_at], |r| r.get(0))
-        .ctx(what)?;
+    let taken: bool = db.required(
+        "SELECT EXISTS (SELECT 1 FROM device_codes WHERE user_code = ?1 AND expires_at > ?2)",
+        args![d.user_code, d.created_at],
+        |r| r.get(0),
+        what,
+    )?;
     if taken {
         return Ok(false);
     }
-    let exists: bool = tx
-        .prepare_cached("SELECT EXISTS (SELECT 1 FROM device_codes WHERE hash = ?1)")
-        .ctx(what)?
-        .query_row([d.hash], |r| r.get(0))
-        .ctx(what)?;
+    let exists: bool = db.required(
+        "SELECT EXISTS (SELECT 1 FROM device_codes WHERE hash = ?1)",
+        args![d.hash],
+        |r| r.get(0),
+        what,
+    )?;
     if exists {
         return Ok(false);
     }
-    write_device_code(&tx, d, what)?;
-    tx.commit().ctx(what)?;
+    write_device_code(db, d, what)?;
     Ok(true)
 }
 
-pub(crate) fn device_code(conn: &Connection, hash: &TokenHash) -> StoreResult<Option<DeviceCode>> {
+pub(crate) fn device_code(db: &dyn Db, hash: &TokenHash) -> StoreResult<Option<DeviceCode>> {
     let what = "loading a device login";
-    conn.prepare_cached(&format!(
-        "SELECT {DEVICE_COLS} FROM device_codes WHERE hash = ?1"
-    ))
-    .ctx(what)?
-    .query_row([hash], device_row)
-    .optional()
-    .ctx(what)
+    let sql = format!("SELECT {DEVICE_COLS} FROM device_codes WHERE hash = ?1");
+    db.one(&sql, args![hash], device_row, what)
 }
 
 pub(crate) fn device_code_by_user_code(
-    conn: &Connection,
+    db: &dyn Db,
     user_code: &str,
 ) -> StoreResult<Option<DeviceCode>> {
     let what = "loading a device login by user code";
-    conn.prepare_cached(&format!(
+    // PORT: `rowid` is SQLite's implicit row id (the tie-break between logins created in the
+    // same second); other databases need an explicit column (e.g. a sequence) for this order.
+    let sql = format!(
         "SELECT {DEVICE_COLS} FROM device_codes WHERE user_code = ?1 \
          ORDER BY created_at DESC, rowid DESC LIMIT 1"
-    ))
-    .ctx(what)?
-    .query_row([user_code], device_row)
-    .optional()
-    .ctx(what)
+    );
+    db.one(&sql, args![user_code], device_row, what)
 }
 
-/// Reads, changes and writes back a device login in one transaction. Its hash cannot change.
+/// Reads, changes and writes back a device login in the caller's transaction. Its hash cannot
+/// change.
 pub(crate) fn update_device_code<F>(
-    conn: &mut Connection,
+    db: &dyn Db,
     hash: &TokenHash,
     update: F,
 ) -> StoreResult<Option<DeviceCode>>
@@ -295,45 +261,37 @@ where
     F: FnOnce(&mut DeviceCode),
 {
     let what = "changing a device login";
-    let tx = conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .ctx(what)?;
-    let Some(mut d) = device_code(&tx, hash)? else {
+    let Some(mut d) = device_code(db, hash)? else {
         return Ok(None);
     };
     update(&mut d);
     d.hash = *hash;
-    write_device_code(&tx, &d, what)?;
-    tx.commit().ctx(what)?;
+    write_device_code(db, &d, what)?;
     Ok(Some(d))
 }
 
-/// Stores the person and their ownership by `app` unless the id is taken.
+/// Stores the person and their ownership by `app` unless the id is taken (or the app is at its
+/// limit), in the caller's transaction.
 pub(crate) fn insert_test_user(
-    conn: &mut Connection,
+    db: &dyn Db,
     user: &User,
     app: AppId,
     limit: u32,
 ) -> StoreResult<TestUserInsert> {
     let what = "storing a test user";
-    let tx = conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .ctx(what)?;
-    let count: i64 = tx
-        .prepare_cached("SELECT COUNT(*) FROM test_users WHERE app_id = ?1")
-        .ctx(what)?
-        .query_row([app.sql()], |r| r.get(0))
-        .ctx(what)?;
+    let count: i64 = db.required(
+        "SELECT COUNT(*) FROM test_users WHERE app_id = ?1",
+        args![app.sql()],
+        |r| r.get(0),
+        what,
+    )?;
     if count >= i64::from(limit) {
         return Ok(TestUserInsert::AtLimit);
     }
-    let n = tx
-        .prepare_cached(
-            "INSERT INTO users (id, key, name, email, password_hash, created_at, status) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (id) DO NOTHING",
-        )
-        .ctx(what)?
-        .execute(params![
+    let n = db.execute(
+        "INSERT INTO users (id, key, name, email, password_hash, created_at, status) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (id) DO NOTHING",
+        args![
             user.id.sql(),
             user.key,
             user.name,
@@ -341,98 +299,72 @@ pub(crate) fn insert_test_user(
             user.password_hash,
             user.created_at,
             user.status.as_str()
-        ])
-        .ctx(what)?;
+        ],
+        what,
+    )?;
     if n == 0 {
         return Ok(TestUserInsert::IdTaken);
     }
-    tx.prepare_cached(&format!(
-        "INSERT INTO test_users ({TEST_USER_COLS}) VALUES (?1, ?2, ?3)"
-    ))
-    .ctx(what)?
-    .execute(params![user.id.sql(), app.sql(), user.created_at])
-    .ctx(what)?;
-    tx.commit().ctx(what)?;
+    let sql = format!("INSERT INTO test_users ({TEST_USER_COLS}) VALUES (?1, ?2, ?3)");
+    db.execute(&sql, args![user.id.sql(), app.sql(), user.created_at], what)?;
     Ok(TestUserInsert::Inserted)
 }
 
-pub(crate) fn test_users_of_app(conn: &Connection, app: AppId) -> StoreResult<Vec<TestUser>> {
+pub(crate) fn test_users_of_app(db: &dyn Db, app: AppId) -> StoreResult<Vec<TestUser>> {
     let what = "listing an app's test users";
-    let mut st = conn
-        .prepare_cached(&format!(
-            "SELECT {TEST_USER_COLS} FROM test_users WHERE app_id = ?1 \
-             ORDER BY seq"
-        ))
-        .ctx(what)?;
-    let rows = st.query_map([app.sql()], test_user_row).ctx(what)?;
-    rows.collect::<Result<_, _>>().ctx(what)
+    let sql = format!(
+        "SELECT {TEST_USER_COLS} FROM test_users WHERE app_id = ?1 \
+         ORDER BY seq"
+    );
+    db.all(&sql, args![app.sql()], test_user_row, what)
 }
 
-pub(crate) fn test_user(conn: &Connection, user: UserId) -> StoreResult<Option<TestUser>> {
+pub(crate) fn test_user(db: &dyn Db, user: UserId) -> StoreResult<Option<TestUser>> {
     let what = "loading a test user";
-    conn.prepare_cached(&format!(
-        "SELECT {TEST_USER_COLS} FROM test_users WHERE user_id = ?1"
-    ))
-    .ctx(what)?
-    .query_row([user.sql()], test_user_row)
-    .optional()
-    .ctx(what)
+    let sql = format!("SELECT {TEST_USER_COLS} FROM test_users WHERE user_id = ?1");
+    db.one(&sql, args![user.sql()], test_user_row, what)
 }
 
-/// Deletes the person in one transaction. Grants, app-scoped and page-scoped ids, Page tasks,
-/// app roles, sessions (and so their tokens), conversations (and so their messages),
+/// Deletes the person in the caller's transaction. Grants, app-scoped and page-scoped ids, Page
+/// tasks, app roles, sessions (and so their tokens), conversations (and so their messages),
 /// comments, codes, device logins they approved and test-user rows go by `ON DELETE CASCADE`;
 /// tokens (whose `user_id` has no foreign key) are deleted here by person as well, in case one
 /// sits in another person's session.
-pub(crate) fn delete_user(
-    conn: &mut Connection,
-    user: UserId,
-) -> StoreResult<Option<DeletedPerson>> {
+pub(crate) fn delete_user(db: &dyn Db, user: UserId) -> StoreResult<Option<DeletedPerson>> {
     let what = "deleting a person";
-    let tx = conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .ctx(what)?;
     let id = user.sql();
     // What the person was part of, read under the delete's lock so that nothing added in
     // between is missed: these records change with the cascade.
     let gone = DeletedPerson {
         apps: ids_of(
-            &tx,
+            db,
             "SELECT app_id FROM grants WHERE user_id = ?1 \
              UNION SELECT app_id FROM asids WHERE user_id = ?1 ORDER BY 1",
             user,
         )?,
         pages: ids_of(
-            &tx,
+            db,
             "SELECT page_id FROM page_tasks WHERE user_id = ?1 ORDER BY page_id",
             user,
         )?,
         roles: ids_of(
-            &tx,
+            db,
             "SELECT DISTINCT app_id FROM app_roles WHERE user_id = ?1 ORDER BY app_id",
             user,
         )?,
     };
-    tx.prepare_cached(
+    db.execute(
         "DELETE FROM tokens WHERE user_id = ?1 \
          OR session_id IN (SELECT id FROM sessions WHERE user_id = ?1)",
-    )
-    .ctx(what)?
-    .execute([id])
-    .ctx(what)?;
-    let n = tx
-        .prepare_cached("DELETE FROM users WHERE id = ?1")
-        .ctx(what)?
-        .execute([id])
-        .ctx(what)?;
-    tx.commit().ctx(what)?;
+        args![id],
+        what,
+    )?;
+    let n = db.execute("DELETE FROM users WHERE id = ?1", args![id], what)?;
     Ok((n > 0).then_some(gone))
 }
 
 /// The ids one query selects for a person.
-fn ids_of<T: From<u64>>(conn: &Connection, sql: &str, user: UserId) -> StoreResult<Vec<T>> {
+fn ids_of<T: From<u64>>(db: &dyn Db, sql: &str, user: UserId) -> StoreResult<Vec<T>> {
     let what = "reading what a person is part of";
-    let mut stmt = conn.prepare_cached(sql).ctx(what)?;
-    let rows = stmt.query_map([user.sql()], |r| rows::id(r, 0)).ctx(what)?;
-    rows.collect::<rusqlite::Result<Vec<T>>>().ctx(what)
+    db.all(sql, args![user.sql()], |r| rows::id(r, 0), what)
 }

@@ -1,13 +1,12 @@
 //! SQL for Page messaging (see `graphtoken_core::messaging`): conversations and messages
 //! (migration 4).
 
-use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
-
 use graphtoken_core::messaging::{Conversation, Message};
 use graphtoken_core::model::{Id, PageId, Unix, UserId};
 use graphtoken_core::store::StoreResult;
 
-use crate::error::Ctx;
+use crate::args;
+use crate::db::{Db, Row};
 use crate::rows::{self, Sql};
 
 const CONVERSATION_SELECT: &str = "SELECT c.id, c.page_id, c.user_id, c.updated_at, \
@@ -16,18 +15,18 @@ const CONVERSATION_SELECT: &str = "SELECT c.id, c.page_id, c.user_id, c.updated_
      FROM conversations c";
 const MESSAGE_COLS: &str = "id, conversation_id, from_page, app_id, message, created_at";
 
-fn conversation_row(r: &Row) -> rusqlite::Result<Conversation> {
+fn conversation_row(r: &Row) -> StoreResult<Conversation> {
     Ok(Conversation {
         id: rows::id(r, 0)?,
         page_id: rows::id(r, 1)?,
         user_id: rows::id(r, 2)?,
         updated_at: r.get(3)?,
-        message_count: r.get::<_, i64>(4)? as u64,
+        message_count: r.get::<i64>(4)? as u64,
         snippet: r.get(5)?,
     })
 }
 
-fn message_row(r: &Row) -> rusqlite::Result<Message> {
+fn message_row(r: &Row) -> StoreResult<Message> {
     Ok(Message {
         id: rows::id(r, 0)?,
         conversation_id: rows::id(r, 1)?,
@@ -38,100 +37,92 @@ fn message_row(r: &Row) -> rusqlite::Result<Message> {
     })
 }
 
+/// The conversation of a Page and a person, started if there is none; in the caller's
+/// transaction.
 pub(crate) fn ensure_conversation(
-    conn: &mut Connection,
+    db: &dyn Db,
     page: PageId,
     user: UserId,
     at: Unix,
 ) -> StoreResult<Id> {
     let what = "starting a conversation";
-    let tx = conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .ctx(what)?;
-    tx.prepare_cached(
+    db.execute(
         "INSERT INTO conversations (page_id, user_id, updated_at) VALUES (?1, ?2, ?3) \
          ON CONFLICT (page_id, user_id) DO NOTHING",
-    )
-    .ctx(what)?
-    .execute(params![page.sql(), user.sql(), at])
-    .ctx(what)?;
-    let id: i64 = tx
-        .prepare_cached("SELECT id FROM conversations WHERE page_id = ?1 AND user_id = ?2")
-        .ctx(what)?
-        .query_row(params![page.sql(), user.sql()], |r| r.get(0))
-        .ctx(what)?;
-    tx.commit().ctx(what)?;
+        args![page.sql(), user.sql(), at],
+        what,
+    )?;
+    let id: i64 = db.required(
+        "SELECT id FROM conversations WHERE page_id = ?1 AND user_id = ?2",
+        args![page.sql(), user.sql()],
+        |r| r.get(0),
+        what,
+    )?;
     Ok(id as Id)
 }
 
-pub(crate) fn conversation(conn: &Connection, id: Id) -> StoreResult<Option<Conversation>> {
-    conn.prepare_cached(&format!("{CONVERSATION_SELECT} WHERE c.id = ?1"))
-        .ctx("loading a conversation")?
-        .query_row([id.sql()], conversation_row)
-        .optional()
-        .ctx("loading a conversation")
+pub(crate) fn conversation(db: &dyn Db, id: Id) -> StoreResult<Option<Conversation>> {
+    db.one(
+        &format!("{CONVERSATION_SELECT} WHERE c.id = ?1"),
+        args![id.sql()],
+        conversation_row,
+        "loading a conversation",
+    )
 }
 
-pub(crate) fn conversations_of_page(
-    conn: &Connection,
-    page: PageId,
-) -> StoreResult<Vec<Conversation>> {
+pub(crate) fn conversations_of_page(db: &dyn Db, page: PageId) -> StoreResult<Vec<Conversation>> {
     let what = "listing a Page's conversations";
-    let mut st = conn
-        .prepare_cached(&format!(
+    db.all(
+        &format!(
             "{CONVERSATION_SELECT} WHERE c.page_id = ?1 ORDER BY c.updated_at DESC, c.id DESC"
-        ))
-        .ctx(what)?;
-    let rows = st.query_map([page.sql()], conversation_row).ctx(what)?;
-    rows.collect::<Result<_, _>>().ctx(what)
+        ),
+        args![page.sql()],
+        conversation_row,
+        what,
+    )
 }
 
-pub(crate) fn insert_message(conn: &mut Connection, m: &Message) -> StoreResult<Id> {
+/// Stores a message and bumps its conversation's `updated_at`, in the caller's transaction.
+pub(crate) fn insert_message(db: &dyn Db, m: &Message) -> StoreResult<Id> {
     let what = "storing a message";
-    let tx = conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .ctx(what)?;
-    tx.prepare_cached(
+    let id: i64 = db.required(
         "INSERT INTO messages (conversation_id, from_page, app_id, message, created_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5)",
-    )
-    .ctx(what)?
-    .execute(params![
-        m.conversation_id.sql(),
-        m.from_page,
-        m.app_id.map(|a| a.sql()),
-        m.text,
-        m.created_at
-    ])
-    .ctx(what)?;
-    let id = tx.last_insert_rowid();
-    tx.prepare_cached("UPDATE conversations SET updated_at = MAX(updated_at, ?1) WHERE id = ?2")
-        .ctx(what)?
-        .execute(params![m.created_at, m.conversation_id.sql()])
-        .ctx(what)?;
-    tx.commit().ctx(what)?;
+         VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id",
+        args![
+            m.conversation_id.sql(),
+            m.from_page,
+            m.app_id.map(|a| a.sql()),
+            m.text,
+            m.created_at
+        ],
+        |r| r.get(0),
+        what,
+    )?;
+    db.execute(
+        "UPDATE conversations SET updated_at = MAX(updated_at, ?1) WHERE id = ?2",
+        args![m.created_at, m.conversation_id.sql()],
+        what,
+    )?;
     Ok(id as Id)
 }
 
-pub(crate) fn message(conn: &Connection, id: Id) -> StoreResult<Option<Message>> {
-    conn.prepare_cached(&format!(
-        "SELECT {MESSAGE_COLS} FROM messages WHERE id = ?1"
-    ))
-    .ctx("loading a message")?
-    .query_row([id.sql()], message_row)
-    .optional()
-    .ctx("loading a message")
+pub(crate) fn message(db: &dyn Db, id: Id) -> StoreResult<Option<Message>> {
+    db.one(
+        &format!("SELECT {MESSAGE_COLS} FROM messages WHERE id = ?1"),
+        args![id.sql()],
+        message_row,
+        "loading a message",
+    )
 }
 
-pub(crate) fn messages_of_conversation(conn: &Connection, conv: Id) -> StoreResult<Vec<Message>> {
+pub(crate) fn messages_of_conversation(db: &dyn Db, conv: Id) -> StoreResult<Vec<Message>> {
     let what = "listing a conversation's messages";
-    let mut st = conn
-        .prepare_cached(&format!(
-            "SELECT {MESSAGE_COLS} FROM messages WHERE conversation_id = ?1 ORDER BY id"
-        ))
-        .ctx(what)?;
-    let rows = st.query_map([conv.sql()], message_row).ctx(what)?;
-    rows.collect::<Result<_, _>>().ctx(what)
+    db.all(
+        &format!("SELECT {MESSAGE_COLS} FROM messages WHERE conversation_id = ?1 ORDER BY id"),
+        args![conv.sql()],
+        message_row,
+        what,
+    )
 }
 
 #[cfg(test)]

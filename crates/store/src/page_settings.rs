@@ -4,20 +4,19 @@
 //! Button and article numbers come from the `content_ids` counters (rows `cta` and
 //! `instant_article`, added by migration 5), so a number is never reused.
 
-use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
-
 use graphtoken_core::content::{CallToAction, InstantArticle, PageInfo};
 use graphtoken_core::model::{Id, PageId};
 use graphtoken_core::store::StoreResult;
 
+use crate::args;
 use crate::content::next_id;
-use crate::error::Ctx;
+use crate::db::{Db, Row};
 use crate::rows::{self, Sql};
 
 const CTA_COLS: &str = "id, page_id, type, web_url, created_at, app_id";
 const ARTICLE_COLS: &str = "id, page_id, html_source, published, created_at, app_id";
 
-fn cta_row(r: &Row) -> rusqlite::Result<CallToAction> {
+fn cta_row(r: &Row) -> StoreResult<CallToAction> {
     Ok(CallToAction {
         id: rows::id(r, 0)?,
         page_id: rows::id(r, 1)?,
@@ -28,7 +27,7 @@ fn cta_row(r: &Row) -> rusqlite::Result<CallToAction> {
     })
 }
 
-fn article_row(r: &Row) -> rusqlite::Result<InstantArticle> {
+fn article_row(r: &Row) -> StoreResult<InstantArticle> {
     Ok(InstantArticle {
         id: rows::id(r, 0)?,
         page_id: rows::id(r, 1)?,
@@ -39,132 +38,118 @@ fn article_row(r: &Row) -> rusqlite::Result<InstantArticle> {
     })
 }
 
-pub(crate) fn page_info(conn: &Connection, page: PageId) -> StoreResult<Option<PageInfo>> {
-    conn.prepare_cached("SELECT about, description, website, phone FROM pages WHERE id = ?1")
-        .ctx("loading a Page's settings")?
-        .query_row([page.sql()], |r| {
+pub(crate) fn page_info(db: &dyn Db, page: PageId) -> StoreResult<Option<PageInfo>> {
+    db.one(
+        "SELECT about, description, website, phone FROM pages WHERE id = ?1",
+        args![page.sql()],
+        |r| {
             Ok(PageInfo {
                 about: r.get(0)?,
                 description: r.get(1)?,
                 website: r.get(2)?,
                 phone: r.get(3)?,
             })
-        })
-        .optional()
-        .ctx("loading a Page's settings")
+        },
+        "loading a Page's settings",
+    )
 }
 
-pub(crate) fn set_page_info(conn: &Connection, page: PageId, info: &PageInfo) -> StoreResult<bool> {
+pub(crate) fn set_page_info(db: &dyn Db, page: PageId, info: &PageInfo) -> StoreResult<bool> {
     let what = "changing a Page's settings";
-    let n = conn
-        .prepare_cached(
-            "UPDATE pages SET \
-             about = CASE WHEN ?1 IS NULL THEN about ELSE NULLIF(?1, '') END, \
-             description = CASE WHEN ?2 IS NULL THEN description ELSE NULLIF(?2, '') END, \
-             website = CASE WHEN ?3 IS NULL THEN website ELSE NULLIF(?3, '') END, \
-             phone = CASE WHEN ?4 IS NULL THEN phone ELSE NULLIF(?4, '') END \
-             WHERE id = ?5",
-        )
-        .ctx(what)?
-        .execute(params![
+    let n = db.execute(
+        "UPDATE pages SET \
+         about = CASE WHEN ?1 IS NULL THEN about ELSE NULLIF(?1, '') END, \
+         description = CASE WHEN ?2 IS NULL THEN description ELSE NULLIF(?2, '') END, \
+         website = CASE WHEN ?3 IS NULL THEN website ELSE NULLIF(?3, '') END, \
+         phone = CASE WHEN ?4 IS NULL THEN phone ELSE NULLIF(?4, '') END \
+         WHERE id = ?5",
+        args![
             info.about,
             info.description,
             info.website,
             info.phone,
             page.sql()
-        ])
-        .ctx(what)?;
+        ],
+        what,
+    )?;
     Ok(n > 0)
 }
 
-pub(crate) fn insert_call_to_action(conn: &mut Connection, c: &CallToAction) -> StoreResult<Id> {
+/// Draws a button number and stores the button, in the caller's transaction.
+pub(crate) fn insert_call_to_action(db: &dyn Db, c: &CallToAction) -> StoreResult<Id> {
     let what = "inserting a call-to-action button";
-    let tx = conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .ctx(what)?;
-    let id = next_id(&tx, "cta")?;
-    tx.prepare_cached(&format!(
-        "INSERT INTO call_to_actions ({CTA_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
-    ))
-    .ctx(what)?
-    .execute(params![
-        id.sql(),
-        c.page_id.sql(),
-        c.kind,
-        c.web_url,
-        c.created_at,
-        c.app_id.map(|a| a.sql())
-    ])
-    .ctx(what)?;
-    tx.commit().ctx(what)?;
+    let id = next_id(db, "cta")?;
+    db.execute(
+        &format!("INSERT INTO call_to_actions ({CTA_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"),
+        args![
+            id.sql(),
+            c.page_id.sql(),
+            c.kind,
+            c.web_url,
+            c.created_at,
+            c.app_id.map(|a| a.sql())
+        ],
+        what,
+    )?;
     Ok(id)
 }
 
-pub(crate) fn call_to_actions_of_page(
-    conn: &Connection,
-    page: PageId,
-) -> StoreResult<Vec<CallToAction>> {
+pub(crate) fn call_to_actions_of_page(db: &dyn Db, page: PageId) -> StoreResult<Vec<CallToAction>> {
     let what = "listing a Page's call-to-action buttons";
-    let mut st = conn
-        .prepare_cached(&format!(
-            "SELECT {CTA_COLS} FROM call_to_actions WHERE page_id = ?1 ORDER BY id"
-        ))
-        .ctx(what)?;
-    let rows = st.query_map([page.sql()], cta_row).ctx(what)?;
-    rows.collect::<Result<_, _>>().ctx(what)
+    db.all(
+        &format!("SELECT {CTA_COLS} FROM call_to_actions WHERE page_id = ?1 ORDER BY id"),
+        args![page.sql()],
+        cta_row,
+        what,
+    )
 }
 
-pub(crate) fn delete_call_to_action(conn: &Connection, page: PageId, id: Id) -> StoreResult<bool> {
-    let n = conn
-        .prepare_cached("DELETE FROM call_to_actions WHERE page_id = ?1 AND id = ?2")
-        .ctx("deleting a call-to-action button")?
-        .execute([page.sql(), id.sql()])
-        .ctx("deleting a call-to-action button")?;
+pub(crate) fn delete_call_to_action(db: &dyn Db, page: PageId, id: Id) -> StoreResult<bool> {
+    let n = db.execute(
+        "DELETE FROM call_to_actions WHERE page_id = ?1 AND id = ?2",
+        args![page.sql(), id.sql()],
+        "deleting a call-to-action button",
+    )?;
     Ok(n > 0)
 }
 
-pub(crate) fn insert_instant_article(conn: &mut Connection, a: &InstantArticle) -> StoreResult<Id> {
+/// Draws an article number and stores the article, in the caller's transaction.
+pub(crate) fn insert_instant_article(db: &dyn Db, a: &InstantArticle) -> StoreResult<Id> {
     let what = "inserting an Instant Article";
-    let tx = conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .ctx(what)?;
-    let id = next_id(&tx, "instant_article")?;
-    tx.prepare_cached(&format!(
-        "INSERT INTO instant_articles ({ARTICLE_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
-    ))
-    .ctx(what)?
-    .execute(params![
-        id.sql(),
-        a.page_id.sql(),
-        a.html_source,
-        a.published,
-        a.created_at,
-        a.app_id.map(|x| x.sql())
-    ])
-    .ctx(what)?;
-    tx.commit().ctx(what)?;
+    let id = next_id(db, "instant_article")?;
+    db.execute(
+        &format!("INSERT INTO instant_articles ({ARTICLE_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"),
+        args![
+            id.sql(),
+            a.page_id.sql(),
+            a.html_source,
+            a.published,
+            a.created_at,
+            a.app_id.map(|x| x.sql())
+        ],
+        what,
+    )?;
     Ok(id)
 }
 
 pub(crate) fn instant_articles_of_page(
-    conn: &Connection,
+    db: &dyn Db,
     page: PageId,
 ) -> StoreResult<Vec<InstantArticle>> {
     let what = "listing a Page's Instant Articles";
-    let mut st = conn
-        .prepare_cached(&format!(
-            "SELECT {ARTICLE_COLS} FROM instant_articles WHERE page_id = ?1 ORDER BY id"
-        ))
-        .ctx(what)?;
-    let rows = st.query_map([page.sql()], article_row).ctx(what)?;
-    rows.collect::<Result<_, _>>().ctx(what)
+    db.all(
+        &format!("SELECT {ARTICLE_COLS} FROM instant_articles WHERE page_id = ?1 ORDER BY id"),
+        args![page.sql()],
+        article_row,
+        what,
+    )
 }
 
-pub(crate) fn delete_instant_article(conn: &Connection, page: PageId, id: Id) -> StoreResult<bool> {
-    let n = conn
-        .prepare_cached("DELETE FROM instant_articles WHERE page_id = ?1 AND id = ?2")
-        .ctx("deleting an Instant Article")?
-        .execute([page.sql(), id.sql()])
-        .ctx("deleting an Instant Article")?;
+pub(crate) fn delete_instant_article(db: &dyn Db, page: PageId, id: Id) -> StoreResult<bool> {
+    let n = db.execute(
+        "DELETE FROM instant_articles WHERE page_id = ?1 AND id = ?2",
+        args![page.sql(), id.sql()],
+        "deleting an Instant Article",
+    )?;
     Ok(n > 0)
 }

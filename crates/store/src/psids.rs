@@ -1,58 +1,52 @@
 //! Page-scoped ids (PSIDs) and the app-scoped ids of a person.
 
-use rusqlite::{params, Connection, Row};
-
 use graphtoken_core::model::{AppId, Asid, PageId, Psid, UserId};
 use graphtoken_core::store::StoreResult;
 
-use crate::error::Ctx;
-use crate::queries::one;
+use crate::args;
+use crate::db::{Db, Row};
 use crate::rows::{self, Sql};
 
 pub(crate) fn ensure_psid(
-    conn: &Connection,
+    db: &dyn Db,
     user: UserId,
     page: PageId,
     candidate: Psid,
 ) -> StoreResult<Option<Psid>> {
     let what = "storing psid";
-    conn.prepare_cached(
+    db.execute(
         "INSERT INTO psids (psid, user_id, page_id) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
-    )
-    .ctx(what)?
-    .execute(params![candidate.sql(), user.sql(), page.sql()])
-    .ctx(what)?;
+        args![candidate.sql(), user.sql(), page.sql()],
+        what,
+    )?;
     let sql = "SELECT psid FROM psids WHERE user_id = ?1 AND page_id = ?2";
     let map = |r: &Row| rows::id(r, 0);
-    one(conn, sql, [user.sql(), page.sql()], map, what)
+    db.one(sql, args![user.sql(), page.sql()], map, what)
 }
 
-pub(crate) fn resolve_psid(conn: &Connection, psid: Psid) -> StoreResult<Option<(UserId, PageId)>> {
+pub(crate) fn resolve_psid(db: &dyn Db, psid: Psid) -> StoreResult<Option<(UserId, PageId)>> {
     let sql = "SELECT user_id, page_id FROM psids WHERE psid = ?1";
     let map = |r: &Row| Ok((rows::id(r, 0)?, rows::id(r, 1)?));
-    one(conn, sql, [psid.sql()], map, "resolving psid")
+    db.one(sql, args![psid.sql()], map, "resolving psid")
 }
 
 /// `(a, b)` pairs of one person from a two-column query keyed by user.
 fn pairs<A: From<u64>, B: From<u64>>(
-    conn: &Connection,
+    db: &dyn Db,
     sql: &str,
     user: UserId,
     what: &str,
 ) -> StoreResult<Vec<(A, B)>> {
-    let mut stmt = conn.prepare_cached(sql).ctx(what)?;
-    let rows = stmt
-        .query_map([user.sql()], |r| Ok((rows::id(r, 0)?, rows::id(r, 1)?)))
-        .ctx(what)?;
-    rows.collect::<rusqlite::Result<Vec<_>>>().ctx(what)
+    let map = |r: &Row| Ok((rows::id(r, 0)?, rows::id(r, 1)?));
+    db.all(sql, args![user.sql()], map, what)
 }
 
-pub(crate) fn psids_of_user(conn: &Connection, user: UserId) -> StoreResult<Vec<(PageId, Psid)>> {
+pub(crate) fn psids_of_user(db: &dyn Db, user: UserId) -> StoreResult<Vec<(PageId, Psid)>> {
     let sql = "SELECT page_id, psid FROM psids WHERE user_id = ?1 ORDER BY page_id";
-    pairs(conn, sql, user, "loading a person's psids")
+    pairs(db, sql, user, "loading a person's psids")
 }
 
-pub(crate) fn asids_of_user(conn: &Connection, user: UserId) -> StoreResult<Vec<(AppId, Asid)>> {
+pub(crate) fn asids_of_user(db: &dyn Db, user: UserId) -> StoreResult<Vec<(AppId, Asid)>> {
     let sql = "SELECT app_id, asid FROM asids WHERE user_id = ?1 ORDER BY app_id";
-    pairs(conn, sql, user, "loading a person's app-scoped ids")
+    pairs(db, sql, user, "loading a person's app-scoped ids")
 }

@@ -1,57 +1,30 @@
-//! The blocking SQL behind each `Store` method. Every function takes a borrowed connection (or
-//! transaction) so [`crate::SqliteStore`] decides where and on which thread it runs.
+//! The SQL behind the plain reads and writes of each `Store` method. Every function takes a
+//! borrowed [`Db`] (a connection or a transaction) so the backend decides where and on which
+//! thread it runs.
 //!
-//! Statements go through `prepare_cached`: each connection keeps them compiled, which matters
-//! most for [`token_entry`], the hot path's cache miss.
+//! Backends keep statements compiled per connection, which matters most for [`token_entry`],
+//! the hot path's cache miss.
 
 use graphtoken_core::model::{
     App, AppId, AppRole, Asid, Grant, Page, PageId, PageTasks, Session, SessionId, TokenHash,
     TokenRecord, Unix, User, UserId,
 };
 use graphtoken_core::store::{StoreError, StoreResult, TokenEntry};
-use rusqlite::{params, Connection, OptionalExtension, Params, Row};
 
-use crate::error::Ctx;
+use crate::args;
+use crate::db::{Db, Row};
 use crate::rows::{self, *};
 
-/// Runs a cached query expected to yield at most one row.
-pub(crate) fn one<T, P: Params>(
-    conn: &Connection,
-    sql: &str,
-    args: P,
-    map: impl FnOnce(&Row) -> rusqlite::Result<T>,
-    what: &str,
-) -> StoreResult<Option<T>> {
-    let mut stmt = conn.prepare_cached(sql).ctx(what)?;
-    stmt.query_row(args, map).optional().ctx(what)
-}
-
-/// Like [`one`], for a row that must exist (referential integrity).
-fn required<T, P: Params>(
-    conn: &Connection,
-    sql: &str,
-    args: P,
-    map: impl FnOnce(&Row) -> rusqlite::Result<T>,
-    what: &str,
-) -> StoreResult<T> {
-    one(conn, sql, args, map, what)?.ok_or_else(|| StoreError(format!("{what}: no such row")))
-}
-
-fn with_roles(conn: &Connection, app: Option<App>) -> StoreResult<Option<App>> {
+fn with_roles(db: &dyn Db, app: Option<App>) -> StoreResult<Option<App>> {
     let Some(mut app) = app else { return Ok(None) };
     let what = "loading app roles";
-    let mut stmt = conn
-        .prepare_cached(
-            "SELECT user_id, role FROM app_roles WHERE app_id = ?1 ORDER BY user_id, role",
-        )
-        .ctx(what)?;
-    let rows = stmt
-        .query_map([app.id.sql()], |r| {
-            Ok((rows::id(r, 0)?, r.get::<_, String>(1)?))
-        })
-        .ctx(what)?;
-    for row in rows {
-        let (user, role) = row.ctx(what)?;
+    let roles = db.all(
+        "SELECT user_id, role FROM app_roles WHERE app_id = ?1 ORDER BY user_id, role",
+        args![app.id.sql()],
+        |r| Ok((rows::id(r, 0)?, r.get::<String>(1)?)),
+        what,
+    )?;
+    for (user, role) in roles {
         let role = AppRole::parse(&role)
             .ok_or_else(|| StoreError(format!("{what}: unknown role {role:?}")))?;
         app.roles.push((user, role));
@@ -59,121 +32,98 @@ fn with_roles(conn: &Connection, app: Option<App>) -> StoreResult<Option<App>> {
     Ok(Some(app))
 }
 
-pub(crate) fn app(conn: &Connection, id: AppId) -> StoreResult<Option<App>> {
+pub(crate) fn app(db: &dyn Db, id: AppId) -> StoreResult<Option<App>> {
     let sql = format!("SELECT {APP_COLS} FROM apps WHERE id = ?1");
-    let app = one(conn, &sql, [id.sql()], rows::app, "loading app")?;
-    with_roles(conn, app)
+    let app = db.one(&sql, args![id.sql()], rows::app, "loading app")?;
+    with_roles(db, app)
 }
 
-pub(crate) fn app_by_key(conn: &Connection, key: &str) -> StoreResult<Option<App>> {
+pub(crate) fn app_by_key(db: &dyn Db, key: &str) -> StoreResult<Option<App>> {
     let sql = format!("SELECT {APP_COLS} FROM apps WHERE key = ?1");
-    let app = one(conn, &sql, [key], rows::app, "loading app by key")?;
-    with_roles(conn, app)
+    let app = db.one(&sql, args![key], rows::app, "loading app by key")?;
+    with_roles(db, app)
 }
 
-pub(crate) fn user(conn: &Connection, id: UserId) -> StoreResult<Option<User>> {
+pub(crate) fn user(db: &dyn Db, id: UserId) -> StoreResult<Option<User>> {
     let sql = format!("SELECT {USER_COLS} FROM users WHERE id = ?1");
-    one(conn, &sql, [id.sql()], rows::user, "loading user")
+    db.one(&sql, args![id.sql()], rows::user, "loading user")
 }
 
-pub(crate) fn user_by_key(conn: &Connection, key: &str) -> StoreResult<Option<User>> {
+pub(crate) fn user_by_key(db: &dyn Db, key: &str) -> StoreResult<Option<User>> {
     let sql = format!("SELECT {USER_COLS} FROM users WHERE key = ?1");
-    one(conn, &sql, [key], rows::user, "loading user by key")
+    db.one(&sql, args![key], rows::user, "loading user by key")
 }
 
-pub(crate) fn page(conn: &Connection, id: PageId) -> StoreResult<Option<Page>> {
+pub(crate) fn page(db: &dyn Db, id: PageId) -> StoreResult<Option<Page>> {
     let sql = format!("SELECT {PAGE_COLS} FROM pages WHERE id = ?1");
-    one(conn, &sql, [id.sql()], rows::page, "loading page")
+    db.one(&sql, args![id.sql()], rows::page, "loading page")
 }
 
-pub(crate) fn page_by_key(conn: &Connection, key: &str) -> StoreResult<Option<Page>> {
+pub(crate) fn page_by_key(db: &dyn Db, key: &str) -> StoreResult<Option<Page>> {
     let sql = format!("SELECT {PAGE_COLS} FROM pages WHERE key = ?1");
-    one(conn, &sql, [key], rows::page, "loading page by key")
+    db.one(&sql, args![key], rows::page, "loading page by key")
 }
 
-pub(crate) fn is_empty(conn: &Connection) -> StoreResult<bool> {
+pub(crate) fn is_empty(db: &dyn Db) -> StoreResult<bool> {
     let sql = "SELECT NOT EXISTS (SELECT 1 FROM apps) AND NOT EXISTS (SELECT 1 FROM users) \
                AND NOT EXISTS (SELECT 1 FROM pages)";
-    required(conn, sql, [], |r| r.get(0), "checking for an empty store")
+    db.required(sql, args![], |r| r.get(0), "checking for an empty store")
 }
 
-pub(crate) fn pages_of_user(
-    conn: &Connection,
-    user: UserId,
-) -> StoreResult<Vec<(Page, PageTasks)>> {
+pub(crate) fn pages_of_user(db: &dyn Db, user: UserId) -> StoreResult<Vec<(Page, PageTasks)>> {
     let what = "loading the pages of a user";
     let sql = "SELECT p.id, p.key, p.name, p.category, p.created_at, \
                t.page_id, t.user_id, t.tasks, t.since \
                FROM page_tasks t JOIN pages p ON p.id = t.page_id \
                WHERE t.user_id = ?1 AND t.tasks <> '' ORDER BY p.id";
-    let mut stmt = conn.prepare_cached(sql).ctx(what)?;
-    let rows = stmt
-        .query_map([user.sql()], |r| {
-            Ok((rows::page(r)?, rows::page_tasks(r, 5)?))
-        })
-        .ctx(what)?;
-    rows.collect::<rusqlite::Result<Vec<_>>>().ctx(what)
+    let map = |r: &Row| Ok((rows::page(r)?, rows::page_tasks(r, 5)?));
+    db.all(sql, args![user.sql()], map, what)
 }
 
-pub(crate) fn people_of_page(
-    conn: &Connection,
-    page: PageId,
-) -> StoreResult<Vec<(User, PageTasks)>> {
+pub(crate) fn people_of_page(db: &dyn Db, page: PageId) -> StoreResult<Vec<(User, PageTasks)>> {
     let what = "loading the people of a page";
     let sql = format!(
         "SELECT {USER_COLS_U}, t.page_id, t.user_id, t.tasks, t.since \
          FROM page_tasks t JOIN users u ON u.id = t.user_id \
          WHERE t.page_id = ?1 AND t.tasks <> '' ORDER BY u.id"
     );
-    let mut stmt = conn.prepare_cached(&sql).ctx(what)?;
-    let rows = stmt
-        .query_map([page.sql()], |r| {
-            Ok((rows::user(r)?, rows::page_tasks(r, 7)?))
-        })
-        .ctx(what)?;
-    rows.collect::<rusqlite::Result<Vec<_>>>().ctx(what)
+    let map = |r: &Row| Ok((rows::user(r)?, rows::page_tasks(r, 7)?));
+    db.all(&sql, args![page.sql()], map, what)
 }
 
 /// The tasks a person holds on a Page (none: no row, or the empty row a removal leaves).
 pub(crate) fn page_tasks(
-    conn: &Connection,
+    db: &dyn Db,
     page: PageId,
     user: UserId,
 ) -> StoreResult<Option<PageTasks>> {
-    Ok(page_tasks_row(conn, page, user)?.filter(|t| !t.tasks.is_empty()))
+    Ok(page_tasks_row(db, page, user)?.filter(|t| !t.tasks.is_empty()))
 }
 
 /// The row as stored, including the empty one a removal leaves to remember its `since`.
 pub(crate) fn page_tasks_row(
-    conn: &Connection,
+    db: &dyn Db,
     page: PageId,
     user: UserId,
 ) -> StoreResult<Option<PageTasks>> {
     let sql = "SELECT page_id, user_id, tasks, since FROM page_tasks \
                WHERE page_id = ?1 AND user_id = ?2";
-    let args = [page.sql(), user.sql()];
-    one(
-        conn,
-        sql,
-        args,
-        |r| rows::page_tasks(r, 0),
-        "loading page tasks",
-    )
+    let args = args![page.sql(), user.sql()];
+    db.one(sql, args, |r| rows::page_tasks(r, 0), "loading page tasks")
 }
 
-pub(crate) fn grant(conn: &Connection, user: UserId, app: AppId) -> StoreResult<Option<Grant>> {
+pub(crate) fn grant(db: &dyn Db, user: UserId, app: AppId) -> StoreResult<Option<Grant>> {
     let sql = format!("SELECT {GRANT_COLS} FROM grants WHERE user_id = ?1 AND app_id = ?2");
-    one(
-        conn,
+    db.one(
         &sql,
-        [user.sql(), app.sql()],
+        args![user.sql(), app.sql()],
         rows::grant,
         "loading grant",
     )
 }
 
 /// Upserts a grant. `keep_created_at` keeps the stored row's `created_at` (seed re-application).
-pub(crate) fn put_grant(conn: &Connection, g: &Grant, keep_created_at: bool) -> StoreResult<()> {
+pub(crate) fn put_grant(db: &dyn Db, g: &Grant, keep_created_at: bool) -> StoreResult<()> {
     let sql = if keep_created_at {
         "INSERT INTO grants (user_id, app_id, granted, declined, last_login_at, created_at) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (user_id, app_id) DO UPDATE SET \
@@ -186,7 +136,7 @@ pub(crate) fn put_grant(conn: &Connection, g: &Grant, keep_created_at: bool) -> 
          last_login_at = excluded.last_login_at, created_at = excluded.created_at"
     };
     let what = "storing grant";
-    let args = params![
+    let args = args![
         g.user_id.sql(),
         g.app_id.sql(),
         to_json(&g.granted)?,
@@ -194,19 +144,15 @@ pub(crate) fn put_grant(conn: &Connection, g: &Grant, keep_created_at: bool) -> 
         g.last_login_at,
         g.created_at
     ];
-    conn.prepare_cached(sql)
-        .ctx(what)?
-        .execute(args)
-        .ctx(what)?;
+    db.execute(sql, args, what)?;
     Ok(())
 }
 
-fn asid_of(conn: &Connection, user: UserId, app: AppId) -> StoreResult<Option<Asid>> {
+fn asid_of(db: &dyn Db, user: UserId, app: AppId) -> StoreResult<Option<Asid>> {
     let sql = "SELECT asid FROM asids WHERE user_id = ?1 AND app_id = ?2";
-    one(
-        conn,
+    db.one(
         sql,
-        [user.sql(), app.sql()],
+        args![user.sql(), app.sql()],
         |r| rows::id(r, 0),
         "loading asid",
     )
@@ -215,40 +161,41 @@ fn asid_of(conn: &Connection, user: UserId, app: AppId) -> StoreResult<Option<As
 /// Inserts `candidate` unless the pair already has an asid, then returns the one in force.
 /// A candidate already used by another pair is an error: the caller retries with a new one.
 pub(crate) fn ensure_asid(
-    conn: &Connection,
+    db: &dyn Db,
     user: UserId,
     app: AppId,
     candidate: Asid,
 ) -> StoreResult<Option<Asid>> {
     let what = "storing asid";
-    conn.prepare_cached(
+    db.execute(
         "INSERT INTO asids (asid, user_id, app_id) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
-    )
-    .ctx(what)?
-    .execute([candidate.sql(), user.sql(), app.sql()])
-    .ctx(what)?;
-    asid_of(conn, user, app)
+        args![candidate.sql(), user.sql(), app.sql()],
+        what,
+    )?;
+    asid_of(db, user, app)
 }
 
-pub(crate) fn resolve_asid(conn: &Connection, asid: Asid) -> StoreResult<Option<(UserId, AppId)>> {
+pub(crate) fn resolve_asid(db: &dyn Db, asid: Asid) -> StoreResult<Option<(UserId, AppId)>> {
     let sql = "SELECT user_id, app_id FROM asids WHERE asid = ?1";
     let map = |r: &Row| Ok((rows::id(r, 0)?, rows::id(r, 1)?));
-    one(conn, sql, [asid.sql()], map, "resolving asid")
+    db.one(sql, args![asid.sql()], map, "resolving asid")
 }
 
 pub(crate) fn create_session(
-    conn: &Connection,
+    db: &dyn Db,
     user: UserId,
     app: AppId,
     at: Unix,
 ) -> StoreResult<Session> {
     let what = "creating session";
-    conn.prepare_cached("INSERT INTO sessions (user_id, app_id, created_at) VALUES (?1, ?2, ?3)")
-        .ctx(what)?
-        .execute(params![user.sql(), app.sql(), at])
-        .ctx(what)?;
+    let id = db.required(
+        "INSERT INTO sessions (user_id, app_id, created_at) VALUES (?1, ?2, ?3) RETURNING id",
+        args![user.sql(), app.sql(), at],
+        |r| r.get(0),
+        what,
+    )?;
     Ok(Session {
-        id: SessionId(conn.last_insert_rowid()),
+        id: SessionId(id),
         user_id: user,
         app_id: app,
         created_at: at,
@@ -256,7 +203,7 @@ pub(crate) fn create_session(
     })
 }
 
-pub(crate) fn insert_token(conn: &Connection, t: &TokenRecord) -> StoreResult<bool> {
+pub(crate) fn insert_token(db: &dyn Db, t: &TokenRecord) -> StoreResult<bool> {
     let what = "storing token";
     let (inv_at, inv_sub) = invalidation_cols(t.invalidated);
     // A Page token is born only from a user token that still works: a logout or reset that
@@ -268,7 +215,7 @@ pub(crate) fn insert_token(conn: &Connection, t: &TokenRecord) -> StoreResult<bo
            (SELECT 1 FROM tokens p WHERE p.hash = ?7 AND p.invalidated_at IS NULL) \
          ON CONFLICT DO NOTHING"
     );
-    let args = params![
+    let args = args![
         t.hash,
         t.kind.as_str(),
         t.app_id.sql(),
@@ -283,23 +230,18 @@ pub(crate) fn insert_token(conn: &Connection, t: &TokenRecord) -> StoreResult<bo
         inv_sub,
         t.tasks_since,
     ];
-    let n = conn
-        .prepare_cached(&sql)
-        .ctx(what)?
-        .execute(args)
-        .ctx(what)?;
-    Ok(n > 0)
+    Ok(db.execute(&sql, args, what)? > 0)
 }
 
-pub(crate) fn token(conn: &Connection, hash: &TokenHash) -> StoreResult<Option<TokenRecord>> {
+pub(crate) fn token(db: &dyn Db, hash: &TokenHash) -> StoreResult<Option<TokenRecord>> {
     let sql = format!("SELECT {TOKEN_COLS} FROM tokens WHERE hash = ?1");
-    one(conn, &sql, [hash], rows::token, "loading token")
+    db.one(&sql, args![hash], rows::token, "loading token")
 }
 
 /// A token with its app-scoped id and its session, in one indexed join: the hot path's cache
 /// miss.
 pub(crate) fn token_entry(
-    conn: &Connection,
+    db: &dyn Db,
     hash: &TokenHash,
 ) -> StoreResult<Option<(TokenEntry, Session)>> {
     const SQL: &str = "SELECT t.hash, t.kind, t.app_id, t.user_id, t.page_id, t.session_id, \
@@ -309,10 +251,9 @@ pub(crate) fn token_entry(
          JOIN sessions s ON s.id = t.session_id \
          JOIN asids a ON a.user_id = t.user_id AND a.app_id = t.app_id \
          WHERE t.hash = ?1";
-    one(
-        conn,
+    db.one(
         SQL,
-        [hash],
+        args![hash],
         |r| {
             let entry = TokenEntry {
                 token: rows::token(r)?,
@@ -324,19 +265,18 @@ pub(crate) fn token_entry(
     )
 }
 
-pub(crate) fn setting(conn: &Connection, name: &str) -> StoreResult<Option<String>> {
+pub(crate) fn setting(db: &dyn Db, name: &str) -> StoreResult<Option<String>> {
     let sql = "SELECT value FROM settings WHERE name = ?1";
-    one(conn, sql, [name], |r| r.get(0), "loading setting")
+    db.one(sql, args![name], |r| r.get(0), "loading setting")
 }
 
-pub(crate) fn put_setting(conn: &Connection, name: &str, value: &str) -> StoreResult<()> {
+pub(crate) fn put_setting(db: &dyn Db, name: &str, value: &str) -> StoreResult<()> {
     let what = "storing setting";
-    conn.prepare_cached(
+    db.execute(
         "INSERT INTO settings (name, value) VALUES (?1, ?2) \
          ON CONFLICT (name) DO UPDATE SET value = excluded.value",
-    )
-    .ctx(what)?
-    .execute([name, value])
-    .ctx(what)?;
+        args![name, value],
+        what,
+    )?;
     Ok(())
 }

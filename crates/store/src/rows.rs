@@ -6,11 +6,10 @@ use graphtoken_core::model::{
     AccountStatus, App, AppId, AppMode, Asid, Grant, Invalidation, Page, PageId, PageTasks,
     Platform, Psid, RateLimits, Reason, Session, SessionId, StoredKind, TokenRecord, User, UserId,
 };
-use graphtoken_core::store::StoreResult;
+use graphtoken_core::store::{StoreError, StoreResult};
 use graphtoken_core::tasks::TaskSet;
-use rusqlite::types::Type;
-use rusqlite::Row;
 
+use crate::db::Row;
 use crate::error::Ctx;
 
 pub(crate) const APP_COLS: &str = "id, key, name, secret, client_token, mode, platform, \
@@ -25,17 +24,17 @@ pub(crate) const TOKEN_COLS: &str = "hash, kind, app_id, user_id, page_id, sessi
      long_lived, issued_at, expires_at, invalidated_at, invalid_subcode, tasks_since";
 
 /// A stored value the model cannot represent (a corrupt or foreign row).
-fn bad(idx: usize, msg: String) -> rusqlite::Error {
-    rusqlite::Error::FromSqlConversionFailure(idx, Type::Text, msg.into())
+pub(crate) fn bad(idx: usize, msg: String) -> StoreError {
+    StoreError(format!("column {idx}: {msg}"))
 }
 
 /// An id column (`INTEGER`, bit-cast from the id's `u64`), as whichever id type is wanted.
-pub(crate) fn id<T: From<u64>>(r: &Row, idx: usize) -> rusqlite::Result<T> {
-    Ok(T::from(r.get::<_, i64>(idx)? as u64))
+pub(crate) fn id<T: From<u64>>(r: &Row, idx: usize) -> StoreResult<T> {
+    Ok(T::from(r.get::<i64>(idx)? as u64))
 }
 
-pub(crate) fn opt_id<T: From<u64>>(r: &Row, idx: usize) -> rusqlite::Result<Option<T>> {
-    Ok(r.get::<_, Option<i64>>(idx)?.map(|v| T::from(v as u64)))
+pub(crate) fn opt_id<T: From<u64>>(r: &Row, idx: usize) -> StoreResult<Option<T>> {
+    Ok(r.get::<Option<i64>>(idx)?.map(|v| T::from(v as u64)))
 }
 
 /// An id as its `INTEGER` column holds it (the `u64` bit-cast to `i64`).
@@ -60,7 +59,7 @@ macro_rules! sql_for_ids {
 }
 sql_for_ids!(AppId, UserId, PageId, Asid, Psid);
 
-fn json_list(r: &Row, idx: usize) -> rusqlite::Result<Vec<String>> {
+fn json_list(r: &Row, idx: usize) -> StoreResult<Vec<String>> {
     let text: String = r.get(idx)?;
     serde_json::from_str(&text).map_err(|e| bad(idx, format!("bad JSON list {text:?}: {e}")))
 }
@@ -70,21 +69,15 @@ pub(crate) fn to_json(list: &[String]) -> StoreResult<String> {
     serde_json::to_string(list).ctx("encoding a JSON list")
 }
 
-fn invalidation(r: &Row, at: usize, subcode: usize) -> rusqlite::Result<Option<Invalidation>> {
-    let Some(at) = r.get::<_, Option<i64>>(at)? else {
+fn invalidation(r: &Row, at: usize, subcode: usize) -> StoreResult<Option<Invalidation>> {
+    let Some(at) = r.get::<Option<i64>>(at)? else {
         return Ok(None);
     };
     let code: Option<i64> = r.get(subcode)?;
     let reason = code
         .and_then(|c| u32::try_from(c).ok())
         .and_then(Reason::from_subcode)
-        .ok_or_else(|| {
-            rusqlite::Error::FromSqlConversionFailure(
-                subcode,
-                Type::Integer,
-                format!("{code:?} is not an invalidation subcode").into(),
-            )
-        })?;
+        .ok_or_else(|| bad(subcode, format!("{code:?} is not an invalidation subcode")))?;
     Ok(Some(Invalidation { at, reason }))
 }
 
@@ -97,7 +90,7 @@ pub(crate) fn invalidation_cols(inv: Option<Invalidation>) -> (Option<i64>, Opti
 }
 
 /// An app without its roles (they live in `app_roles`).
-pub(crate) fn app(r: &Row) -> rusqlite::Result<App> {
+pub(crate) fn app(r: &Row) -> StoreResult<App> {
     let mode: String = r.get(5)?;
     let platform: String = r.get(6)?;
     Ok(App {
@@ -126,7 +119,7 @@ pub(crate) fn app(r: &Row) -> rusqlite::Result<App> {
     })
 }
 
-pub(crate) fn user(r: &Row) -> rusqlite::Result<User> {
+pub(crate) fn user(r: &Row) -> StoreResult<User> {
     Ok(User {
         id: id(r, 0)?,
         key: r.get(1)?,
@@ -141,7 +134,7 @@ pub(crate) fn user(r: &Row) -> rusqlite::Result<User> {
     })
 }
 
-pub(crate) fn page(r: &Row) -> rusqlite::Result<Page> {
+pub(crate) fn page(r: &Row) -> StoreResult<Page> {
     Ok(Page {
         id: id(r, 0)?,
         key: r.get(1)?,
@@ -152,7 +145,7 @@ pub(crate) fn page(r: &Row) -> rusqlite::Result<Page> {
 }
 
 /// `page_id, user_id, tasks, since`, starting at column `at`.
-pub(crate) fn page_tasks(r: &Row, at: usize) -> rusqlite::Result<PageTasks> {
+pub(crate) fn page_tasks(r: &Row, at: usize) -> StoreResult<PageTasks> {
     let tasks: String = r.get(at + 2)?;
     Ok(PageTasks {
         page_id: id(r, at)?,
@@ -162,7 +155,7 @@ pub(crate) fn page_tasks(r: &Row, at: usize) -> rusqlite::Result<PageTasks> {
     })
 }
 
-pub(crate) fn grant(r: &Row) -> rusqlite::Result<Grant> {
+pub(crate) fn grant(r: &Row) -> StoreResult<Grant> {
     Ok(Grant {
         user_id: id(r, 0)?,
         app_id: id(r, 1)?,
@@ -175,7 +168,7 @@ pub(crate) fn grant(r: &Row) -> rusqlite::Result<Grant> {
 
 /// A session whose columns (`id, user_id, app_id, created_at, invalidated_at,
 /// invalid_subcode`) start at column `o` (after a join).
-pub(crate) fn session_at(r: &Row, o: usize) -> rusqlite::Result<Session> {
+pub(crate) fn session_at(r: &Row, o: usize) -> StoreResult<Session> {
     Ok(Session {
         id: SessionId(r.get(o)?),
         user_id: id(r, o + 1)?,
@@ -185,7 +178,7 @@ pub(crate) fn session_at(r: &Row, o: usize) -> rusqlite::Result<Session> {
     })
 }
 
-pub(crate) fn token(r: &Row) -> rusqlite::Result<TokenRecord> {
+pub(crate) fn token(r: &Row) -> StoreResult<TokenRecord> {
     let kind: String = r.get(1)?;
     let kind = match kind.as_str() {
         "USER" => StoredKind::User,

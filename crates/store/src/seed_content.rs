@@ -5,134 +5,133 @@
 //! and an item whose key is already recorded is left as it is (even if the app has since edited
 //! or deleted the row), so re-applying a seed file creates nothing twice.
 
-use rusqlite::{params, Connection, OptionalExtension};
-
 use graphtoken_core::content::Author;
 use graphtoken_core::model::Id;
 use graphtoken_core::store::{SeedMessage, SeedPost, StoreError, StoreResult};
 
-use crate::error::Ctx;
+use crate::args;
+use crate::db::Db;
 use crate::rows::Sql;
 
-fn seeded(conn: &Connection, kind: &str, key: &str) -> StoreResult<Option<Id>> {
+fn seeded(db: &dyn Db, kind: &str, key: &str) -> StoreResult<Option<Id>> {
     let what = "loading a seed key";
-    conn.prepare_cached("SELECT id FROM seed_keys WHERE kind = ?1 AND key = ?2")
-        .ctx(what)?
-        .query_row([kind, key], |r| r.get::<_, i64>(0))
-        .optional()
-        .ctx(what)
-        .map(|id| id.map(|id| id as Id))
+    db.one(
+        "SELECT id FROM seed_keys WHERE kind = ?1 AND key = ?2",
+        args![kind, key],
+        |r| r.get::<i64>(0),
+        what,
+    )
+    .map(|id| id.map(|id| id as Id))
 }
 
-fn record(conn: &Connection, kind: &str, key: &str, id: Id) -> StoreResult<()> {
+fn record(db: &dyn Db, kind: &str, key: &str, id: Id) -> StoreResult<()> {
     let what = "recording a seed key";
-    conn.prepare_cached("INSERT INTO seed_keys (kind, key, id) VALUES (?1, ?2, ?3)")
-        .ctx(what)?
-        .execute(params![kind, key, id.sql()])
-        .ctx(what)?;
+    db.execute(
+        "INSERT INTO seed_keys (kind, key, id) VALUES (?1, ?2, ?3)",
+        args![kind, key, id.sql()],
+        what,
+    )?;
     Ok(())
 }
 
 /// Creates the post unless its key is recorded, then each comment not yet recorded (while the
 /// post still exists).
-pub(crate) fn seed_post(conn: &Connection, p: &SeedPost) -> StoreResult<()> {
+pub(crate) fn seed_post(db: &dyn Db, p: &SeedPost) -> StoreResult<()> {
     let what = "storing a seeded post";
-    let post_id = match seeded(conn, "post", &p.key)? {
+    let post_id = match seeded(db, "post", &p.key)? {
         Some(id) => id,
         None => {
-            let id = crate::content::next_id(conn, "post")?;
+            let id = crate::content::next_id(db, "post")?;
             let post = &p.post;
-            conn.prepare_cached(
+            db.execute(
                 "INSERT INTO posts (id, page_id, app_id, message, link, published, created_at, \
                  updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            )
-            .ctx(what)?
-            .execute(params![
-                id.sql(),
-                post.page_id.sql(),
-                post.app_id.map(|a| a.sql()),
-                post.message,
-                post.link,
-                post.published,
-                post.created_at,
-                post.updated_at
-            ])
-            .ctx(what)?;
-            record(conn, "post", &p.key, id)?;
+                args![
+                    id.sql(),
+                    post.page_id.sql(),
+                    post.app_id.map(|a| a.sql()),
+                    post.message,
+                    post.link,
+                    post.published,
+                    post.created_at,
+                    post.updated_at
+                ],
+                what,
+            )?;
+            record(db, "post", &p.key, id)?;
             id
         }
     };
-    if crate::content::post(conn, post_id)?.is_none() {
+    if crate::content::post(db, post_id)?.is_none() {
         return Ok(());
     }
     let what = "storing a seeded comment";
     for (key, c) in &p.comments {
-        if seeded(conn, "comment", key)?.is_some() {
+        if seeded(db, "comment", key)?.is_some() {
             continue;
         }
-        let id = crate::content::next_id(conn, "comment")?;
+        let id = crate::content::next_id(db, "comment")?;
         let user = match c.author {
             Author::User(u) => Some(u.sql()),
             Author::Page => None,
         };
-        conn.prepare_cached(
+        db.execute(
             "INSERT INTO comments (id, post_id, app_id, user_id, message, hidden, created_at) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        )
-        .ctx(what)?
-        .execute(params![
-            id.sql(),
-            post_id.sql(),
-            c.app_id.map(|a| a.sql()),
-            user,
-            c.message,
-            c.hidden,
-            c.created_at
-        ])
-        .ctx(what)?;
-        record(conn, "comment", key, id)?;
+            args![
+                id.sql(),
+                post_id.sql(),
+                c.app_id.map(|a| a.sql()),
+                user,
+                c.message,
+                c.hidden,
+                c.created_at
+            ],
+            what,
+        )?;
+        record(db, "comment", key, id)?;
     }
     Ok(())
 }
 
 /// Creates the message unless its key is recorded, with the person's page-scoped id and the
 /// conversation when they are missing.
-pub(crate) fn seed_message(conn: &Connection, m: &SeedMessage) -> StoreResult<()> {
-    if seeded(conn, "message", &m.key)?.is_some() {
+pub(crate) fn seed_message(db: &dyn Db, m: &SeedMessage) -> StoreResult<()> {
+    if seeded(db, "message", &m.key)?.is_some() {
         return Ok(());
     }
     let what = "storing a seeded message";
-    if crate::psids::ensure_psid(conn, m.user_id, m.page_id, m.psid)?.is_none() {
+    if crate::psids::ensure_psid(db, m.user_id, m.page_id, m.psid)?.is_none() {
         return Err(StoreError(format!(
             "{what}: page-scoped id {} is already taken",
             m.psid
         )));
     }
-    conn.prepare_cached(
+    db.execute(
         "INSERT INTO conversations (page_id, user_id, updated_at) VALUES (?1, ?2, ?3) \
          ON CONFLICT (page_id, user_id) DO NOTHING",
-    )
-    .ctx(what)?
-    .execute(params![m.page_id.sql(), m.user_id.sql(), m.created_at])
-    .ctx(what)?;
-    let conversation: i64 = conn
-        .prepare_cached("SELECT id FROM conversations WHERE page_id = ?1 AND user_id = ?2")
-        .ctx(what)?
-        .query_row(params![m.page_id.sql(), m.user_id.sql()], |r| r.get(0))
-        .ctx(what)?;
-    conn.prepare_cached(
+        args![m.page_id.sql(), m.user_id.sql(), m.created_at],
+        what,
+    )?;
+    let conversation: i64 = db.required(
+        "SELECT id FROM conversations WHERE page_id = ?1 AND user_id = ?2",
+        args![m.page_id.sql(), m.user_id.sql()],
+        |r| r.get(0),
+        what,
+    )?;
+    let id: i64 = db.required(
         "INSERT INTO messages (conversation_id, from_page, app_id, message, created_at) \
-         VALUES (?1, 0, NULL, ?2, ?3)",
-    )
-    .ctx(what)?
-    .execute(params![conversation, m.text, m.created_at])
-    .ctx(what)?;
-    let id = conn.last_insert_rowid() as Id;
-    conn.prepare_cached("UPDATE conversations SET updated_at = MAX(updated_at, ?1) WHERE id = ?2")
-        .ctx(what)?
-        .execute(params![m.created_at, conversation])
-        .ctx(what)?;
-    record(conn, "message", &m.key, id)
+         VALUES (?1, 0, NULL, ?2, ?3) RETURNING id",
+        args![conversation, m.text, m.created_at],
+        |r| r.get(0),
+        what,
+    )?;
+    db.execute(
+        "UPDATE conversations SET updated_at = MAX(updated_at, ?1) WHERE id = ?2",
+        args![m.created_at, conversation],
+        what,
+    )?;
+    record(db, "message", &m.key, id as Id)
 }
 
 #[cfg(test)]

@@ -26,8 +26,11 @@ use graphtoken_core::store::{
 use graphtoken_core::tasks::TaskSet;
 use rusqlite::{Connection, TransactionBehavior};
 
+use crate::db::Db;
 use crate::error::Ctx;
 use crate::{content, events, login, messaging, migrations, page_settings, psids, queries, world};
+
+mod db;
 
 const READERS: usize = 4;
 const BUSY_TIMEOUT: Duration = Duration::from_millis(5000);
@@ -161,14 +164,32 @@ impl SqliteStore {
     fn read<T, F>(&self, f: F) -> StoreFuture<'static, T>
     where
         T: Send + 'static,
-        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+        F: FnOnce(&dyn Db) -> StoreResult<T> + Send + 'static,
     {
         let inner = Arc::clone(&self.inner);
-        Box::pin(blocking(move || inner.with_reader(f)))
+        Box::pin(blocking(move || inner.with_reader(|c| f(c))))
     }
 
-    /// Runs `f` on the single writer connection, on the blocking pool.
+    /// Runs `f` in one transaction on the single writer connection, on the blocking pool:
+    /// committed when `f` succeeds, rolled back when it fails. `IMMEDIATE` takes the write lock
+    /// at the start, so what `f` reads is not changed by another process before it writes.
     fn write<T, F>(&self, f: F) -> StoreFuture<'static, T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&dyn Db) -> StoreResult<T> + Send + 'static,
+    {
+        self.on_writer(move |c| {
+            let tx = c
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .ctx("starting a write")?;
+            let out = f(&*tx)?;
+            tx.commit().ctx("committing a write")?;
+            Ok(out)
+        })
+    }
+
+    /// Runs `f` on the single writer connection itself, on the blocking pool (migrations).
+    fn on_writer<T, F>(&self, f: F) -> StoreFuture<'static, T>
     where
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> StoreResult<T> + Send + 'static,
@@ -330,15 +351,11 @@ impl DirectoryStore for SqliteStore {
     ) -> StoreFuture<'a, Option<Grant>> {
         // On the one writer connection, in one transaction: no other write can come between
         // the read and the write.
-        self.write(move |c| {
-            let tx = c
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .ctx("starting grant update")?;
-            let grant = update(queries::grant(&tx, user, app)?);
+        self.write(move |db| {
+            let grant = update(queries::grant(db, user, app)?);
             if let Some(g) = &grant {
-                queries::put_grant(&tx, g, false)?;
+                queries::put_grant(db, g, false)?;
             }
-            tx.commit().ctx("committing grant update")?;
             Ok(grant)
         })
     }
@@ -630,7 +647,7 @@ impl LoginStore for SqliteStore {
 
 impl Store for SqliteStore {
     fn migrate<'a>(&'a self) -> StoreFuture<'a, ()> {
-        self.write(migrations::migrate)
+        self.on_writer(migrations::migrate)
     }
 }
 
