@@ -16,6 +16,7 @@ mod psids;
 mod queries;
 mod rows;
 mod seed_content;
+mod sql_store;
 mod sqlite;
 mod world;
 
@@ -25,7 +26,7 @@ pub mod conformance;
 #[cfg(test)]
 mod tests;
 
-pub use sqlite::SqliteStore;
+use sqlite::SqliteStore;
 
 use std::sync::Arc;
 

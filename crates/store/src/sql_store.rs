@@ -1,0 +1,518 @@
+//! [`SqlStore`]: the [`Store`] implementation, written once over a [`Backend`] (SQLite today)
+//! that runs each read on a connection and each write in one transaction.
+
+use graphtoken_core::codes::{AuthCode, DeviceCode, TestUser, TestUserInsert};
+use graphtoken_core::content::{CallToAction, InstantArticle, PageInfo};
+use graphtoken_core::content::{Comment, Post};
+use graphtoken_core::messaging::{Conversation, Message};
+use graphtoken_core::model::{
+    AccountStatus, App, AppId, Asid, Grant, Id, Invalidation, Page, PageId, PageTasks, Psid,
+    Session, SessionId, TokenHash, TokenRecord, Unix, User, UserId,
+};
+use graphtoken_core::store::{
+    ContentStore, DeletedPerson, DeviceUpdate, DirectoryStore, GrantUpdate, LoginStore, Store,
+    StoreError, StoreFuture, StoreResult, TokenEntry, TokenStore, WorldRecords,
+};
+use graphtoken_core::tasks::TaskSet;
+
+use crate::db::Db;
+use crate::{content, events, login, messaging, page_settings, psids, queries, world};
+
+/// Where a [`SqlStore`]'s statements run: connections, threads and transactions.
+pub(crate) trait Backend: Send + Sync + 'static {
+    /// Runs `f` on a connection that reads.
+    fn read<T, F>(&self, f: F) -> StoreFuture<'static, T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&dyn Db) -> StoreResult<T> + Send + 'static;
+
+    /// Runs `f` in one transaction: committed when `f` succeeds, rolled back when it fails.
+    fn write<T, F>(&self, f: F) -> StoreFuture<'static, T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&dyn Db) -> StoreResult<T> + Send + 'static;
+
+    /// Brings the schema up to date.
+    fn migrate(&self) -> StoreFuture<'static, ()>;
+}
+
+/// The [`Store`] on a SQL database.
+#[derive(Clone, Debug)]
+pub(crate) struct SqlStore<B> {
+    backend: B,
+}
+
+impl<B> SqlStore<B> {
+    pub(crate) fn new(backend: B) -> Self {
+        SqlStore { backend }
+    }
+}
+
+impl<B: Backend> TokenStore for SqlStore<B> {
+    fn create_session<'a>(
+        &'a self,
+        user: UserId,
+        app: AppId,
+        at: Unix,
+    ) -> StoreFuture<'a, Session> {
+        self.backend
+            .write(move |c| queries::create_session(c, user, app, at))
+    }
+
+    fn uninstall<'a>(
+        &'a self,
+        user: UserId,
+        app: AppId,
+        why: Invalidation,
+    ) -> StoreFuture<'a, (bool, Vec<SessionId>)> {
+        self.backend
+            .write(move |c| events::uninstall(c, user, app, why))
+    }
+
+    fn invalidate_sessions<'a>(
+        &'a self,
+        user: UserId,
+        app: Option<AppId>,
+        why: Invalidation,
+    ) -> StoreFuture<'a, Vec<SessionId>> {
+        self.backend
+            .write(move |c| events::invalidate_sessions(c, user, app, why))
+    }
+
+    fn invalidate_short_lived_tokens<'a>(
+        &'a self,
+        user: UserId,
+        why: Invalidation,
+    ) -> StoreFuture<'a, Vec<TokenHash>> {
+        self.backend
+            .write(move |c| events::invalidate_short_lived_tokens(c, user, why))
+    }
+
+    fn insert_token<'a>(&'a self, token: &'a TokenRecord) -> StoreFuture<'a, bool> {
+        let token = token.clone();
+        self.backend
+            .write(move |c| queries::insert_token(c, &token))
+    }
+
+    fn token<'a>(&'a self, hash: TokenHash) -> StoreFuture<'a, Option<TokenRecord>> {
+        self.backend.read(move |c| queries::token(c, &hash))
+    }
+
+    fn token_entry<'a>(
+        &'a self,
+        hash: TokenHash,
+    ) -> StoreFuture<'a, Option<(TokenEntry, Session)>> {
+        self.backend.read(move |c| queries::token_entry(c, &hash))
+    }
+
+    fn invalidate_session<'a>(
+        &'a self,
+        session: SessionId,
+        why: Invalidation,
+    ) -> StoreFuture<'a, Option<UserId>> {
+        self.backend
+            .write(move |c| login::invalidate_session(c, session, why))
+    }
+
+    fn session<'a>(&'a self, id: SessionId) -> StoreFuture<'a, Option<Session>> {
+        self.backend.read(move |c| login::session(c, id))
+    }
+}
+
+impl<B: Backend> DirectoryStore for SqlStore<B> {
+    fn is_empty<'a>(&'a self) -> StoreFuture<'a, bool> {
+        self.backend.read(queries::is_empty)
+    }
+
+    fn app<'a>(&'a self, id: AppId) -> StoreFuture<'a, Option<App>> {
+        self.backend.read(move |c| queries::app(c, id))
+    }
+
+    fn app_by_key<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<App>> {
+        let key = key.to_owned();
+        self.backend.read(move |c| queries::app_by_key(c, &key))
+    }
+
+    fn user<'a>(&'a self, id: UserId) -> StoreFuture<'a, Option<User>> {
+        self.backend.read(move |c| queries::user(c, id))
+    }
+
+    fn user_by_key<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<User>> {
+        let key = key.to_owned();
+        self.backend.read(move |c| queries::user_by_key(c, &key))
+    }
+
+    fn page<'a>(&'a self, id: PageId) -> StoreFuture<'a, Option<Page>> {
+        self.backend.read(move |c| queries::page(c, id))
+    }
+
+    fn page_by_key<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<Page>> {
+        let key = key.to_owned();
+        self.backend.read(move |c| queries::page_by_key(c, &key))
+    }
+
+    fn pages_of_user<'a>(&'a self, user: UserId) -> StoreFuture<'a, Vec<(Page, PageTasks)>> {
+        self.backend.read(move |c| queries::pages_of_user(c, user))
+    }
+
+    fn page_tasks<'a>(&'a self, page: PageId, user: UserId) -> StoreFuture<'a, Option<PageTasks>> {
+        self.backend
+            .read(move |c| queries::page_tasks(c, page, user))
+    }
+
+    fn grant<'a>(&'a self, user: UserId, app: AppId) -> StoreFuture<'a, Option<Grant>> {
+        self.backend.read(move |c| queries::grant(c, user, app))
+    }
+
+    fn update_grant<'a>(
+        &'a self,
+        user: UserId,
+        app: AppId,
+        update: GrantUpdate,
+    ) -> StoreFuture<'a, Option<Grant>> {
+        // On the one writer connection, in one transaction: no other write can come between
+        // the read and the write.
+        self.backend.write(move |db| {
+            let grant = update(queries::grant(db, user, app)?);
+            if let Some(g) = &grant {
+                queries::put_grant(db, g, false)?;
+            }
+            Ok(grant)
+        })
+    }
+
+    fn ensure_asid<'a>(
+        &'a self,
+        user: UserId,
+        app: AppId,
+        candidate: Asid,
+    ) -> StoreFuture<'a, Option<Asid>> {
+        self.backend
+            .write(move |c| queries::ensure_asid(c, user, app, candidate))
+    }
+
+    fn resolve_asid<'a>(&'a self, asid: Asid) -> StoreFuture<'a, Option<(UserId, AppId)>> {
+        self.backend.read(move |c| queries::resolve_asid(c, asid))
+    }
+
+    fn set_password<'a>(
+        &'a self,
+        user: UserId,
+        hash: String,
+        why: Invalidation,
+    ) -> StoreFuture<'a, Option<Vec<SessionId>>> {
+        self.backend
+            .write(move |c| events::set_password(c, user, &hash, why))
+    }
+
+    fn set_account_status<'a>(
+        &'a self,
+        user: UserId,
+        status: AccountStatus,
+    ) -> StoreFuture<'a, bool> {
+        self.backend
+            .write(move |c| events::set_status(c, user, status))
+    }
+
+    fn set_user_name<'a>(&'a self, user: UserId, name: &'a str) -> StoreFuture<'a, bool> {
+        let name = name.to_owned();
+        self.backend
+            .write(move |c| events::set_name(c, user, &name))
+    }
+
+    fn set_app_secret<'a>(&'a self, app: AppId, secret: &'a str) -> StoreFuture<'a, bool> {
+        let secret = secret.to_owned();
+        self.backend
+            .write(move |c| events::set_secret(c, app, &secret))
+    }
+
+    fn ensure_psid<'a>(
+        &'a self,
+        user: UserId,
+        page: PageId,
+        candidate: Psid,
+    ) -> StoreFuture<'a, Option<Psid>> {
+        self.backend
+            .write(move |c| psids::ensure_psid(c, user, page, candidate))
+    }
+
+    fn resolve_psid<'a>(&'a self, psid: Psid) -> StoreFuture<'a, Option<(UserId, PageId)>> {
+        self.backend.read(move |c| psids::resolve_psid(c, psid))
+    }
+
+    fn psids_of_user<'a>(&'a self, user: UserId) -> StoreFuture<'a, Vec<(PageId, Psid)>> {
+        self.backend.read(move |c| psids::psids_of_user(c, user))
+    }
+
+    fn asids_of_user<'a>(&'a self, user: UserId) -> StoreFuture<'a, Vec<(AppId, Asid)>> {
+        self.backend.read(move |c| psids::asids_of_user(c, user))
+    }
+
+    fn people_of_page<'a>(&'a self, page: PageId) -> StoreFuture<'a, Vec<(User, PageTasks)>> {
+        self.backend.read(move |c| queries::people_of_page(c, page))
+    }
+
+    fn set_page_tasks<'a>(
+        &'a self,
+        page: PageId,
+        user: UserId,
+        tasks: TaskSet,
+        now: Unix,
+    ) -> StoreFuture<'a, Option<PageTasks>> {
+        self.backend
+            .write(move |c| events::set_page_tasks(c, page, user, tasks, now))
+    }
+
+    fn setting<'a>(&'a self, name: &'a str) -> StoreFuture<'a, Option<String>> {
+        let name = name.to_owned();
+        self.backend.read(move |c| queries::setting(c, &name))
+    }
+
+    fn put_setting<'a>(&'a self, name: &'a str, value: &'a str) -> StoreFuture<'a, ()> {
+        let (name, value) = (name.to_owned(), value.to_owned());
+        self.backend
+            .write(move |c| queries::put_setting(c, &name, &value))
+    }
+
+    fn apply_world<'a>(
+        &'a self,
+        world: &'a WorldRecords,
+    ) -> StoreFuture<'a, Vec<(PageId, UserId)>> {
+        let world = world.clone();
+        self.backend.write(move |c| world::apply_world(c, &world))
+    }
+
+    fn user_by_email<'a>(&'a self, email: &'a str) -> StoreFuture<'a, Option<User>> {
+        let email = email.to_owned();
+        self.backend.read(move |c| login::user_by_email(c, &email))
+    }
+
+    fn insert_test_user<'a>(
+        &'a self,
+        user: &'a User,
+        app: AppId,
+        limit: u32,
+    ) -> StoreFuture<'a, TestUserInsert> {
+        let user = user.clone();
+        self.backend
+            .write(move |c| login::insert_test_user(c, &user, app, limit))
+    }
+
+    fn test_users_of_app<'a>(&'a self, app: AppId) -> StoreFuture<'a, Vec<TestUser>> {
+        self.backend.read(move |c| login::test_users_of_app(c, app))
+    }
+
+    fn test_user<'a>(&'a self, user: UserId) -> StoreFuture<'a, Option<TestUser>> {
+        self.backend.read(move |c| login::test_user(c, user))
+    }
+
+    fn delete_user<'a>(&'a self, user: UserId) -> StoreFuture<'a, Option<DeletedPerson>> {
+        self.backend.write(move |c| login::delete_user(c, user))
+    }
+}
+
+impl<B: Backend> ContentStore for SqlStore<B> {
+    fn insert_post<'a>(&'a self, post: &'a Post) -> StoreFuture<'a, Id> {
+        let post = post.clone();
+        self.backend.write(move |c| content::insert_post(c, &post))
+    }
+
+    fn post<'a>(&'a self, id: Id) -> StoreFuture<'a, Option<Post>> {
+        self.backend.read(move |c| content::post(c, id))
+    }
+
+    fn posts_of_page<'a>(&'a self, page: PageId) -> StoreFuture<'a, Vec<Post>> {
+        self.backend.read(move |c| content::posts_of_page(c, page))
+    }
+
+    fn edit_post<'a>(&'a self, id: Id, message: &'a str, at: Unix) -> StoreFuture<'a, bool> {
+        let message = message.to_owned();
+        self.backend
+            .write(move |c| content::edit_post(c, id, &message, at))
+    }
+
+    fn delete_post<'a>(&'a self, id: Id) -> StoreFuture<'a, bool> {
+        self.backend.write(move |c| content::delete_post(c, id))
+    }
+
+    fn insert_comment<'a>(&'a self, comment: &'a Comment) -> StoreFuture<'a, Id> {
+        let comment = comment.clone();
+        self.backend
+            .write(move |c| content::insert_comment(c, &comment))
+    }
+
+    fn comment<'a>(&'a self, id: Id) -> StoreFuture<'a, Option<Comment>> {
+        self.backend.read(move |c| content::comment(c, id))
+    }
+
+    fn comments_of_post<'a>(&'a self, post: Id) -> StoreFuture<'a, Vec<Comment>> {
+        self.backend
+            .read(move |c| content::comments_of_post(c, post))
+    }
+
+    fn update_comment<'a>(
+        &'a self,
+        id: Id,
+        message: Option<&'a str>,
+        hidden: Option<bool>,
+    ) -> StoreFuture<'a, bool> {
+        let message = message.map(str::to_owned);
+        self.backend
+            .write(move |c| content::update_comment(c, id, message.as_deref(), hidden))
+    }
+
+    fn delete_comment<'a>(&'a self, id: Id) -> StoreFuture<'a, bool> {
+        self.backend.write(move |c| content::delete_comment(c, id))
+    }
+
+    fn ensure_conversation<'a>(
+        &'a self,
+        page: PageId,
+        user: UserId,
+        at: Unix,
+    ) -> StoreFuture<'a, Id> {
+        self.backend
+            .write(move |c| messaging::ensure_conversation(c, page, user, at))
+    }
+
+    fn conversation<'a>(&'a self, id: Id) -> StoreFuture<'a, Option<Conversation>> {
+        self.backend.read(move |c| messaging::conversation(c, id))
+    }
+
+    fn conversations_of_page<'a>(&'a self, page: PageId) -> StoreFuture<'a, Vec<Conversation>> {
+        self.backend
+            .read(move |c| messaging::conversations_of_page(c, page))
+    }
+
+    fn insert_message<'a>(&'a self, message: &'a Message) -> StoreFuture<'a, Id> {
+        let message = message.clone();
+        self.backend
+            .write(move |c| messaging::insert_message(c, &message))
+    }
+
+    fn message<'a>(&'a self, id: Id) -> StoreFuture<'a, Option<Message>> {
+        self.backend.read(move |c| messaging::message(c, id))
+    }
+
+    fn messages_of_conversation<'a>(&'a self, conversation: Id) -> StoreFuture<'a, Vec<Message>> {
+        self.backend
+            .read(move |c| messaging::messages_of_conversation(c, conversation))
+    }
+
+    fn page_info<'a>(&'a self, page: PageId) -> StoreFuture<'a, Option<PageInfo>> {
+        self.backend
+            .read(move |c| page_settings::page_info(c, page))
+    }
+
+    fn set_page_info<'a>(&'a self, page: PageId, info: &'a PageInfo) -> StoreFuture<'a, bool> {
+        let info = info.clone();
+        self.backend
+            .write(move |c| page_settings::set_page_info(c, page, &info))
+    }
+
+    fn insert_call_to_action<'a>(&'a self, cta: &'a CallToAction) -> StoreFuture<'a, Id> {
+        let cta = cta.clone();
+        self.backend
+            .write(move |c| page_settings::insert_call_to_action(c, &cta))
+    }
+
+    fn call_to_actions_of_page<'a>(&'a self, page: PageId) -> StoreFuture<'a, Vec<CallToAction>> {
+        self.backend
+            .read(move |c| page_settings::call_to_actions_of_page(c, page))
+    }
+
+    fn delete_call_to_action<'a>(&'a self, page: PageId, id: Id) -> StoreFuture<'a, bool> {
+        self.backend
+            .write(move |c| page_settings::delete_call_to_action(c, page, id))
+    }
+
+    fn insert_instant_article<'a>(&'a self, article: &'a InstantArticle) -> StoreFuture<'a, Id> {
+        let article = article.clone();
+        self.backend
+            .write(move |c| page_settings::insert_instant_article(c, &article))
+    }
+
+    fn instant_articles_of_page<'a>(
+        &'a self,
+        page: PageId,
+    ) -> StoreFuture<'a, Vec<InstantArticle>> {
+        self.backend
+            .read(move |c| page_settings::instant_articles_of_page(c, page))
+    }
+
+    fn delete_instant_article<'a>(&'a self, page: PageId, id: Id) -> StoreFuture<'a, bool> {
+        self.backend
+            .write(move |c| page_settings::delete_instant_article(c, page, id))
+    }
+}
+
+impl<B: Backend> LoginStore for SqlStore<B> {
+    fn insert_code<'a>(&'a self, code: &'a AuthCode) -> StoreFuture<'a, ()> {
+        let code = code.clone();
+        self.backend.write(move |c| login::insert_code(c, &code))
+    }
+
+    fn code<'a>(&'a self, hash: TokenHash) -> StoreFuture<'a, Option<AuthCode>> {
+        self.backend.read(move |c| login::code(c, &hash))
+    }
+
+    fn redeem_code<'a>(
+        &'a self,
+        hash: TokenHash,
+        now: Unix,
+        session: Option<SessionId>,
+    ) -> StoreFuture<'a, Option<AuthCode>> {
+        self.backend
+            .write(move |c| login::redeem_code(c, &hash, now, session))
+    }
+
+    fn insert_device_code<'a>(&'a self, code: &'a DeviceCode) -> StoreFuture<'a, bool> {
+        let code = code.clone();
+        self.backend
+            .write(move |c| login::insert_device_code(c, &code))
+    }
+
+    fn device_code<'a>(&'a self, hash: TokenHash) -> StoreFuture<'a, Option<DeviceCode>> {
+        self.backend.read(move |c| login::device_code(c, &hash))
+    }
+
+    fn device_code_by_user_code<'a>(
+        &'a self,
+        user_code: &'a str,
+    ) -> StoreFuture<'a, Option<DeviceCode>> {
+        let user_code = user_code.to_owned();
+        self.backend
+            .read(move |c| login::device_code_by_user_code(c, &user_code))
+    }
+
+    fn update_device_code<'a>(
+        &'a self,
+        hash: TokenHash,
+        update: DeviceUpdate,
+    ) -> StoreFuture<'a, Option<DeviceCode>> {
+        self.backend
+            .write(move |c| login::update_device_code(c, &hash, update))
+    }
+}
+
+impl<B: Backend> Store for SqlStore<B> {
+    fn migrate<'a>(&'a self) -> StoreFuture<'a, ()> {
+        self.backend.migrate()
+    }
+}
+
+/// Runs blocking work off the async workers. Outside a tokio runtime there is no worker to
+/// protect, so it runs in place.
+pub(crate) async fn blocking<T, F>(f: F) -> StoreResult<T>
+where
+    T: Send + 'static,
+    F: FnOnce() -> StoreResult<T> + Send + 'static,
+{
+    match tokio::runtime::Handle::try_current() {
+        Ok(handle) => handle
+            .spawn_blocking(f)
+            .await
+            .map_err(|e| StoreError(format!("store: blocking task failed: {e}")))?,
+        Err(_) => f(),
+    }
+}
