@@ -18,7 +18,8 @@ pub struct ServeArgs {
     /// Address to listen on (port 0 picks a free port).
     #[arg(long, env = "GRAPHTOKEN_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: String,
-    /// Database URL: sqlite://FILE (created if missing) or sqlite::memory:.
+    /// Database URL: sqlite://FILE (created if missing), sqlite::memory:, or
+    /// postgres://USER[:PASSWORD]@HOST[:PORT]/DB (also postgresql://; ?host=/socket/dir).
     #[arg(long, env = "GRAPHTOKEN_DB", default_value = "sqlite://graphtoken.db")]
     pub db: String,
     /// A world in TOML, applied at start (see docs/seed.md).

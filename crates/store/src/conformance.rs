@@ -1141,3 +1141,43 @@ pub async fn set_user_name<S: Store>(store: &S) -> StoreResult<()> {
     assert!(!store.set_user_name(UserId(424242), "Nobody").await?);
     Ok(())
 }
+
+/// A new, empty database on the PostgreSQL server at `base` (a URL whose user may create
+/// databases, such as the test command's throwaway cluster); its URL.
+pub fn fresh_postgres_database(base: &str) -> StoreResult<String> {
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let name = format!(
+        "gt_{}_{}",
+        std::process::id(),
+        N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    );
+    let (head, query) = base.split_once('?').unwrap_or((base, ""));
+    let server = head.rsplit_once('/').map_or(head, |(server, _)| server);
+    let url = format!("{server}/{name}?{query}");
+    let base = base.to_owned();
+    let create = format!("CREATE DATABASE {name}");
+    // On a thread and a runtime of its own: the caller is an async test.
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| e.to_string())?;
+        rt.block_on(async {
+            let (admin, connection) = tokio_postgres::connect(&base, tokio_postgres::NoTls)
+                .await
+                .map_err(|e| e.to_string())?;
+            let driver = tokio::spawn(connection);
+            admin
+                .batch_execute(&create)
+                .await
+                .map_err(|e| e.to_string())?;
+            drop(admin);
+            let _ = driver.await;
+            Ok::<_, String>(())
+        })
+    })
+    .join()
+    .map_err(|_| StoreError("creating a database panicked".into()))?
+    .map_err(|e| StoreError(format!("creating a database: {e}")))?;
+    Ok(url)
+}

@@ -27,6 +27,16 @@ pub(crate) enum Kind {
 }
 
 impl Value {
+    /// The type of the value (of the value a NULL stands in for).
+    pub(crate) fn kind(&self) -> Kind {
+        match self {
+            Value::Null(k) => *k,
+            Value::Int(_) => Kind::Int,
+            Value::Text(_) => Kind::Text,
+            Value::Blob(_) => Kind::Blob,
+        }
+    }
+
     fn describe(&self) -> &'static str {
         match self {
             Value::Null(_) => "NULL",

@@ -1,8 +1,8 @@
 //! Storage backends for graphtoken: implementations of [`graphtoken_core::store::Store`].
 //!
-//! [`SqliteStore`] is the embedded default. A PostgreSQL backend is planned; the schema in
-//! [`migrations`](crate::migrations) is written to port to it, and [`conformance`] is the test
-//! suite every backend must pass (enable the `conformance` feature to use it from elsewhere).
+//! The store is written once ([`sql_store`], over the dialect-neutral [`db`]) and runs on a
+//! backend: SQLite, the embedded default, or PostgreSQL. [`conformance`] is the test suite
+//! every backend must pass (enable the `conformance` feature to use it from elsewhere).
 
 mod content;
 mod db;
@@ -12,6 +12,7 @@ mod login;
 mod messaging;
 mod migrations;
 mod page_settings;
+mod postgres;
 mod psids;
 mod queries;
 mod rows;
@@ -26,6 +27,7 @@ pub mod conformance;
 #[cfg(test)]
 mod tests;
 
+use postgres::PostgresStore;
 use sqlite::SqliteStore;
 
 use std::sync::Arc;
@@ -33,15 +35,23 @@ use std::sync::Arc;
 use graphtoken_core::store::{Store, StoreError};
 
 /// Opens the store a database URL names (not migrated: call `migrate`); the backend is chosen
-/// here, at run time. `sqlite://FILE`,
-/// `sqlite:FILE`, `sqlite::memory:` and a bare path are SQLite. Any other `scheme://` is refused
-/// with a clear error rather than read as a file name (`postgres://x` once made a SQLite file
-/// at `postgres:/x`).
+/// here, at run time. `sqlite://FILE`, `sqlite:FILE`, `sqlite::memory:` and a bare path are
+/// SQLite; `postgres://…` and `postgresql://…` are PostgreSQL. Any other `scheme://` is refused
+/// with a clear error rather than read as a file name.
 pub fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {
     match scheme(url).as_deref() {
         None | Some("sqlite") => Ok(Arc::new(SqliteStore::open(url)?)),
+        Some("postgres" | "postgresql") => Ok(Arc::new(PostgresStore::open(url)?)),
         Some(other) => Err(not_sqlite(other)),
     }
+}
+
+/// The error for a database whose schema is newer than this graphtoken knows.
+pub(crate) fn newer_schema(found: i64, known: i64) -> StoreError {
+    StoreError(format!(
+        "the database was written by a newer graphtoken (schema version {found}; this one knows \
+         up to {known}): run the newer graphtoken, or restore a backup made by this one"
+    ))
 }
 
 /// The lower-cased scheme of a `scheme://…` URL; `None` for a bare path or `sqlite:FILE`.
@@ -58,10 +68,11 @@ pub(crate) fn scheme(url: &str) -> Option<String> {
 pub(crate) fn not_sqlite(scheme: &str) -> StoreError {
     match scheme {
         "postgres" | "postgresql" => {
-            StoreError("PostgreSQL is not supported yet: use sqlite://FILE".into())
+            StoreError("a PostgreSQL URL is not a SQLite database: open it with `open`".into())
         }
         other => StoreError(format!(
-            "unknown database URL scheme `{other}://`: use sqlite://FILE or sqlite::memory:"
+            "unknown database URL scheme `{other}://`: use sqlite://FILE, sqlite::memory: or \
+             postgres://USER@HOST/DB"
         )),
     }
 }

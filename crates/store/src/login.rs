@@ -241,11 +241,11 @@ pub(crate) fn device_code_by_user_code(
     user_code: &str,
 ) -> StoreResult<Option<DeviceCode>> {
     let what = "loading a device login by user code";
-    // PORT: `rowid` is SQLite's implicit row id (the tie-break between logins created in the
-    // same second); other databases need an explicit column (e.g. a sequence) for this order.
+    // A user code is free again only once its login has expired, so the newest row is the
+    // live one; `expires_at` breaks a tie of the same second.
     let sql = format!(
         "SELECT {DEVICE_COLS} FROM device_codes WHERE user_code = ?1 \
-         ORDER BY created_at DESC, rowid DESC LIMIT 1"
+         ORDER BY created_at DESC, expires_at DESC LIMIT 1"
     );
     db.one(&sql, args![user_code], device_row, what)
 }

@@ -99,7 +99,8 @@ pub(crate) fn insert_message(db: &dyn Db, m: &Message) -> StoreResult<Id> {
         what,
     )?;
     db.execute(
-        "UPDATE conversations SET updated_at = MAX(updated_at, ?1) WHERE id = ?2",
+        "UPDATE conversations SET updated_at = CASE WHEN updated_at > ?1 THEN updated_at ELSE ?1 END \
+         WHERE id = ?2",
         args![m.created_at, m.conversation_id.sql()],
         what,
     )?;

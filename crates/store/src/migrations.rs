@@ -252,6 +252,10 @@ pub(crate) fn migrate(conn: &mut Connection) -> StoreResult<()> {
         .ctx("reading schema_version")?
         .flatten()
         .unwrap_or(0);
+    let latest = MIGRATIONS.last().map_or(0, |(v, _)| *v);
+    if current > latest {
+        return Err(crate::newer_schema(current, latest));
+    }
     for (version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > current) {
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -270,7 +274,7 @@ pub(crate) fn migrate(conn: &mut Connection) -> StoreResult<()> {
 }
 
 /// Wall-clock seconds, for bookkeeping only (the model's times come from the caller's clock).
-fn now() -> i64 {
+pub(crate) fn now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)

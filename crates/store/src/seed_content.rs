@@ -127,7 +127,8 @@ pub(crate) fn seed_message(db: &dyn Db, m: &SeedMessage) -> StoreResult<()> {
         what,
     )?;
     db.execute(
-        "UPDATE conversations SET updated_at = MAX(updated_at, ?1) WHERE id = ?2",
+        "UPDATE conversations SET updated_at = CASE WHEN updated_at > ?1 THEN updated_at ELSE ?1 END \
+         WHERE id = ?2",
         args![m.created_at, conversation],
         what,
     )?;

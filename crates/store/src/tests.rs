@@ -1,4 +1,5 @@
-//! The conformance suite against [`SqliteStore`], on files and in memory.
+//! The conformance suite against [`SqliteStore`], on files and in memory, and against
+//! [`PostgresStore`] on the test command's throwaway cluster.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -6,7 +7,7 @@ use std::sync::Arc;
 use graphtoken_core::store::{DirectoryStore, Store, StoreResult};
 
 use crate::conformance;
-use crate::SqliteStore;
+use crate::{PostgresStore, SqliteStore};
 
 fn temp_dir() -> StoreResult<tempfile::TempDir> {
     tempfile::tempdir().map_err(|e| graphtoken_core::store::StoreError(e.to_string()))
@@ -126,12 +127,61 @@ async fn apps_from_before_v8_get_the_default_test_user_limit() -> StoreResult<()
 #[test]
 fn a_database_url_of_another_scheme_is_refused() {
     let refused = |url| crate::open(url).err().map(|e| e.0).unwrap_or_default();
-    let pg = refused("postgres://user@localhost/db");
-    assert!(pg.contains("PostgreSQL is not supported yet"), "{pg}");
+    let pg = refused("postgres://user@localhost:notaport/db");
+    assert!(pg.contains("the database URL is not valid"), "{pg}");
+    let tls = refused("postgresql://user@localhost/db?sslmode=require");
+    assert!(
+        tls.contains("sslmode=require is not supported yet"),
+        "{tls}"
+    );
     let other = refused("mysql://localhost/db");
     assert!(
         other.contains("unknown database URL scheme `mysql://`"),
         "{other}"
     );
     assert!(crate::open("sqlite::memory:").is_ok());
+}
+
+/// The PostgreSQL the test command started (`scripts/with-postgres` sets
+/// `GRAPHTOKEN_TEST_POSTGRES`). Without one the PostgreSQL tests say so and pass, unless
+/// `GRAPHTOKEN_REQUIRE_POSTGRES` is set (the test command sets it), where they fail.
+fn postgres() -> Option<String> {
+    match std::env::var("GRAPHTOKEN_TEST_POSTGRES") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            assert!(
+                std::env::var_os("GRAPHTOKEN_REQUIRE_POSTGRES").is_none(),
+                "GRAPHTOKEN_REQUIRE_POSTGRES is set but GRAPHTOKEN_TEST_POSTGRES is not"
+            );
+            eprintln!("no PostgreSQL: run under scripts/with-postgres to test that backend");
+            None
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn suite_on_postgres() -> StoreResult<()> {
+    let Some(base) = postgres() else {
+        return Ok(());
+    };
+    conformance::run_suite(|| PostgresStore::open(&conformance::fresh_postgres_database(&base)?))
+        .await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn survives_restart_on_postgres() -> StoreResult<()> {
+    let Some(base) = postgres() else {
+        return Ok(());
+    };
+    let url = conformance::fresh_postgres_database(&base)?;
+    conformance::durability(|| PostgresStore::open(&url)).await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn concurrent_postgres() -> StoreResult<()> {
+    let Some(base) = postgres() else {
+        return Ok(());
+    };
+    let url = conformance::fresh_postgres_database(&base)?;
+    conformance::concurrency(Arc::new(PostgresStore::open(&url)?)).await
 }

@@ -182,19 +182,35 @@ enum Running {
     },
 }
 
+/// The database of a server whose data no test reads directly: `sqlite::memory:`, or, with
+/// `GRAPHTOKEN_IT_DB=postgres`, a new database on the test command's PostgreSQL
+/// (`GRAPHTOKEN_TEST_POSTGRES`), so the protocol tests can run on either backend.
+pub fn scratch_db() -> String {
+    match std::env::var("GRAPHTOKEN_IT_DB").as_deref() {
+        Ok("postgres") => {
+            let base = std::env::var("GRAPHTOKEN_TEST_POSTGRES").unwrap_or_else(|_| {
+                panic!("GRAPHTOKEN_IT_DB=postgres needs GRAPHTOKEN_TEST_POSTGRES")
+            });
+            graphtoken_store::conformance::fresh_postgres_database(&base)
+                .unwrap_or_else(|e| panic!("{e}"))
+        }
+        _ => "sqlite::memory:".into(),
+    }
+}
+
 impl Server {
     /// A server (in this process) on the fixture world, with its own sandbox.
     pub fn seeded() -> Server {
         Server::seeded_with("world.toml")
     }
 
-    /// A server (in this process, on an in-memory database) on another fixture world
+    /// A server (in this process, on a scratch database: [`scratch_db`]) on another fixture world
     /// (`tests/fixtures/{name}`), with its own sandbox.
     pub fn seeded_with(name: &str) -> Server {
         let sb = Sandbox::new();
         let seed = fixture(name);
-        let mut s = Server::in_process("sqlite::memory:", &sb, Some(&seed))
-            .unwrap_or_else(|e| panic!("{e}"));
+        let mut s =
+            Server::in_process(&scratch_db(), &sb, Some(&seed)).unwrap_or_else(|e| panic!("{e}"));
         s.own = Some(sb);
         s
     }
@@ -213,8 +229,7 @@ impl Server {
     /// its own sandbox.
     pub fn demo() -> Server {
         let sb = Sandbox::new();
-        let mut s =
-            Server::in_process("sqlite::memory:", &sb, None).unwrap_or_else(|e| panic!("{e}"));
+        let mut s = Server::in_process(&scratch_db(), &sb, None).unwrap_or_else(|e| panic!("{e}"));
         s.own = Some(sb);
         s
     }

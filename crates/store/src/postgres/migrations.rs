@@ -1,0 +1,272 @@
+//! The schema on PostgreSQL, as its own list of migration steps (SQLite's are in
+//! `crate::migrations`). Versions mean the same schema on both: PostgreSQL starts at 8, SQLite's
+//! eighth step, written in one step with PostgreSQL's types (`BIGINT`, `BYTEA`, identity
+//! columns where SQLite numbers rows itself). A later change appends a step with the same
+//! version to each list.
+//!
+//! Every step runs in its own transaction under an advisory lock, with its `schema_version`
+//! row, so instances that start together migrate once; a database written by a newer
+//! graphtoken is refused.
+
+use deadpool_postgres::Object;
+use graphtoken_core::store::StoreResult;
+use tokio::runtime::Handle;
+
+use super::fail;
+
+/// `(version, sql)`, in the order they apply.
+const MIGRATIONS: &[(i64, &str)] = &[(8, V8_SCHEMA)];
+
+/// The advisory lock migrations take (`gtmigrat` in ASCII).
+const MIGRATE_LOCK: i64 = 0x6774_6d69_6772_6174;
+
+/// Applies every step newer than the recorded version, one transaction each.
+pub(super) fn migrate(rt: &Handle, conn: &mut Object) -> StoreResult<()> {
+    for (version, sql) in MIGRATIONS {
+        let tx = rt
+            .block_on(conn.transaction())
+            .map_err(|e| fail("starting a migration", e))?;
+        rt.block_on(tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATE_LOCK]))
+            .map_err(|e| fail("taking the migration lock", e))?;
+        rt.block_on(tx.batch_execute(
+            "CREATE TABLE IF NOT EXISTS schema_version (
+                version BIGINT PRIMARY KEY,
+                applied_at BIGINT NOT NULL
+            )",
+        ))
+        .map_err(|e| fail("creating schema_version", e))?;
+        let current: i64 = rt
+            .block_on(tx.query_one("SELECT COALESCE(MAX(version), 0) FROM schema_version", &[]))
+            .and_then(|r| r.try_get(0))
+            .map_err(|e| fail("reading schema_version", e))?;
+        let latest = MIGRATIONS.last().map_or(0, |(v, _)| *v);
+        if current > latest {
+            return Err(crate::newer_schema(current, latest));
+        }
+        if current >= *version {
+            continue;
+        }
+        rt.block_on(tx.batch_execute(sql))
+            .map_err(|e| fail(&format!("applying migration {version}"), e))?;
+        rt.block_on(tx.execute(
+            "INSERT INTO schema_version (version, applied_at) VALUES ($1, $2)",
+            &[version, &crate::migrations::now()],
+        ))
+        .map_err(|e| fail(&format!("recording migration {version}"), e))?;
+        rt.block_on(tx.commit())
+            .map_err(|e| fail(&format!("committing migration {version}"), e))?;
+    }
+    Ok(())
+}
+
+/// The schema of SQLite's migrations 1 to 8, in PostgreSQL's types.
+const V8_SCHEMA: &str = r#"
+CREATE TABLE apps (
+    id BIGINT PRIMARY KEY,
+    key TEXT UNIQUE,
+    name TEXT NOT NULL,
+    secret TEXT NOT NULL,
+    client_token TEXT NOT NULL,
+    mode TEXT NOT NULL,
+    platform TEXT NOT NULL,
+    require_appsecret_proof BIGINT NOT NULL,
+    redirect_uris TEXT NOT NULL,
+    advanced_access TEXT NOT NULL,
+    deauthorize_callback_url TEXT,
+    created_at BIGINT NOT NULL,
+    rate_limit_app BIGINT,
+    rate_limit_user BIGINT,
+    rate_limit_page BIGINT,
+    data_deletion_url TEXT,
+    review_approved_at BIGINT, test_user_limit BIGINT NOT NULL DEFAULT 10);
+CREATE TABLE users (
+    id BIGINT PRIMARY KEY,
+    key TEXT UNIQUE,
+    name TEXT NOT NULL,
+    email TEXT,
+    password_hash TEXT,
+    created_at BIGINT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'active'
+);
+CREATE TABLE app_roles (
+    app_id BIGINT NOT NULL REFERENCES apps(id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
+    user_id BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
+    role TEXT NOT NULL,
+    PRIMARY KEY (app_id, user_id, role)
+);
+CREATE TABLE pages (
+    id BIGINT PRIMARY KEY,
+    key TEXT UNIQUE,
+    name TEXT NOT NULL,
+    category TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    about TEXT, description TEXT, website TEXT, phone TEXT);
+CREATE TABLE page_tasks (
+    page_id BIGINT NOT NULL REFERENCES pages(id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
+    user_id BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
+    tasks TEXT NOT NULL,
+    since BIGINT NOT NULL,
+    PRIMARY KEY (page_id, user_id)
+);
+CREATE INDEX page_tasks_user ON page_tasks (user_id, page_id);
+CREATE TABLE grants (
+    user_id BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
+    app_id BIGINT NOT NULL REFERENCES apps(id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
+    granted TEXT NOT NULL,
+    declined TEXT NOT NULL,
+    last_login_at BIGINT NOT NULL,
+    created_at BIGINT NOT NULL,
+    PRIMARY KEY (user_id, app_id)
+);
+CREATE TABLE asids (
+    asid BIGINT PRIMARY KEY,
+    user_id BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
+    app_id BIGINT NOT NULL REFERENCES apps(id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
+    UNIQUE (user_id, app_id)
+);
+CREATE TABLE sessions (
+    id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+    user_id BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
+    app_id BIGINT NOT NULL REFERENCES apps(id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
+    created_at BIGINT NOT NULL,
+    invalidated_at BIGINT,
+    invalid_subcode BIGINT
+);
+CREATE TABLE tokens (
+    hash BYTEA PRIMARY KEY,
+    kind TEXT NOT NULL,
+    app_id BIGINT NOT NULL,
+    user_id BIGINT NOT NULL,
+    page_id BIGINT,
+    session_id BIGINT NOT NULL
+        REFERENCES sessions(id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
+    parent BYTEA,
+    long_lived BIGINT NOT NULL,
+    issued_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    invalidated_at BIGINT,
+    invalid_subcode BIGINT,
+    tasks_since BIGINT
+);
+CREATE INDEX tokens_session ON tokens (session_id);
+CREATE INDEX tokens_parent ON tokens (parent);
+CREATE TABLE settings (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE psids (
+    psid BIGINT PRIMARY KEY,
+    user_id BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
+    page_id BIGINT NOT NULL REFERENCES pages(id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
+    UNIQUE (user_id, page_id)
+);
+CREATE TABLE content_ids (
+    name TEXT PRIMARY KEY,
+    last BIGINT NOT NULL
+);
+CREATE TABLE posts (
+    id BIGINT PRIMARY KEY,
+    page_id BIGINT NOT NULL REFERENCES pages(id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
+    app_id BIGINT REFERENCES apps(id) ON DELETE SET NULL DEFERRABLE INITIALLY DEFERRED,
+    message TEXT NOT NULL,
+    link TEXT,
+    published BIGINT NOT NULL,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL
+);
+CREATE INDEX posts_by_page ON posts (page_id, id);
+CREATE TABLE comments (
+    id BIGINT PRIMARY KEY,
+    post_id BIGINT NOT NULL REFERENCES posts(id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
+    app_id BIGINT REFERENCES apps(id) ON DELETE SET NULL DEFERRABLE INITIALLY DEFERRED,
+    user_id BIGINT REFERENCES users(id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
+    message TEXT NOT NULL,
+    hidden BIGINT NOT NULL DEFAULT 0,
+    created_at BIGINT NOT NULL
+);
+CREATE INDEX comments_by_post ON comments (post_id, id);
+CREATE TABLE conversations (
+    id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+    page_id BIGINT NOT NULL REFERENCES pages(id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
+    user_id BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
+    updated_at BIGINT NOT NULL,
+    UNIQUE (page_id, user_id)
+);
+CREATE INDEX conversations_by_page ON conversations (page_id, updated_at);
+CREATE TABLE messages (
+    id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+    conversation_id BIGINT NOT NULL
+        REFERENCES conversations(id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
+    from_page BIGINT NOT NULL,
+    app_id BIGINT REFERENCES apps(id) ON DELETE SET NULL DEFERRABLE INITIALLY DEFERRED,
+    message TEXT NOT NULL,
+    created_at BIGINT NOT NULL
+);
+CREATE INDEX messages_by_conversation ON messages (conversation_id, id);
+CREATE TABLE call_to_actions (
+    id BIGINT PRIMARY KEY,
+    page_id BIGINT NOT NULL REFERENCES pages(id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
+    type TEXT NOT NULL,
+    web_url TEXT,
+    created_at BIGINT NOT NULL,
+    app_id BIGINT);
+CREATE INDEX call_to_actions_by_page ON call_to_actions (page_id, id);
+CREATE TABLE instant_articles (
+    id BIGINT PRIMARY KEY,
+    page_id BIGINT NOT NULL REFERENCES pages(id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
+    html_source TEXT NOT NULL,
+    published BIGINT NOT NULL,
+    created_at BIGINT NOT NULL,
+    app_id BIGINT);
+CREATE INDEX instant_articles_by_page ON instant_articles (page_id, id);
+CREATE TABLE seed_keys (
+    kind TEXT NOT NULL,
+    key TEXT NOT NULL,
+    id BIGINT NOT NULL,
+    PRIMARY KEY (kind, key)
+);
+CREATE TABLE auth_codes (
+    hash BYTEA PRIMARY KEY,
+    kind TEXT NOT NULL,
+    app_id BIGINT NOT NULL REFERENCES apps(id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
+    user_id BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
+    redirect_uri TEXT NOT NULL,
+    pkce_method TEXT,
+    pkce_challenge TEXT,
+    session_id BIGINT,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    used_at BIGINT
+);
+CREATE INDEX auth_codes_by_user ON auth_codes (user_id);
+CREATE TABLE device_codes (
+    hash BYTEA PRIMARY KEY,
+    user_code TEXT NOT NULL,
+    app_id BIGINT NOT NULL REFERENCES apps(id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
+    scopes TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    state TEXT NOT NULL,
+    approved_user_id BIGINT
+        REFERENCES users(id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
+    last_poll_at BIGINT
+);
+CREATE INDEX device_codes_by_user_code ON device_codes (user_code, created_at);
+CREATE INDEX device_codes_by_user ON device_codes (approved_user_id);
+CREATE TABLE test_users (
+    seq BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+    user_id BIGINT NOT NULL UNIQUE
+        REFERENCES users(id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
+    app_id BIGINT NOT NULL REFERENCES apps(id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
+    created_at BIGINT NOT NULL
+);
+CREATE INDEX test_users_by_app ON test_users (app_id, seq);
+CREATE INDEX users_by_email ON users (lower(email));
+CREATE INDEX sessions_by_user ON sessions (user_id);
+CREATE INDEX app_roles_by_user ON app_roles (user_id);
+CREATE INDEX conversations_by_user ON conversations (user_id);
+CREATE INDEX comments_by_user ON comments (user_id);
+INSERT INTO content_ids (name, last) VALUES
+    ('post', 122100000000000000), ('comment', 1100000000000000),
+    ('cta', 1500000000000000), ('instant_article', 1600000000000000);
+"#;

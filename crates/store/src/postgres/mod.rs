@@ -1,0 +1,211 @@
+//! The PostgreSQL [`Backend`] of [`SqlStore`].
+//!
+//! The store code is blocking and written once for every backend (over [`Db`]); here it runs
+//! on threads of the backend's own (`workers`), and each statement waits on the backend's own
+//! tokio runtime, where `tokio-postgres` drives the connections. A pool (`deadpool-postgres`)
+//! keeps the connections and each connection its prepared statements.
+//!
+//! Reads run on a pooled connection. A write runs in one transaction that first takes the
+//! store's write lock (a transaction-scoped advisory lock): writes are serialized across every
+//! instance that shares the database, as SQLite serializes its single writer, so each write's
+//! checks and changes (a code redeemed once, a cap on test users) stay exact however many
+//! instances run.
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime};
+use graphtoken_core::store::{StoreError, StoreFuture, StoreResult};
+use tokio_postgres::config::{Host, SslMode};
+use tokio_postgres::{Config, NoTls};
+
+use crate::db::Db;
+use crate::sql_store::{Backend, SqlStore};
+
+mod db;
+mod migrations;
+mod workers;
+
+use db::{describe, On, PgDb};
+use workers::Workers;
+
+/// How many connections one instance keeps at most, and how many threads run its calls.
+const POOL_SIZE: usize = 16;
+/// How long a call waits for a free connection, or for a new one to open.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// The advisory lock every write takes first (`graphtok` in ASCII).
+const WRITE_LOCK: i64 = 0x6772_6170_6874_6f6b;
+
+/// The [`Store`](graphtoken_core::store::Store) on PostgreSQL.
+pub(crate) type PostgresStore = SqlStore<Postgres>;
+
+/// The connections to one PostgreSQL database. Cloning is cheap and shares them.
+#[derive(Clone)]
+pub(crate) struct Postgres {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    pool: Pool,
+    workers: Workers,
+    /// Where the connections' IO runs; shut down (without waiting) when the store goes.
+    runtime: Option<tokio::runtime::Runtime>,
+    rt: tokio::runtime::Handle,
+    location: String,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        if let Some(rt) = self.runtime.take() {
+            rt.shutdown_background();
+        }
+    }
+}
+
+impl std::fmt::Debug for Postgres {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Postgres")
+            .field("location", &self.inner.location)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Where a URL points, without its password: `user@host:port/db`.
+fn location(config: &Config) -> String {
+    let user = config.get_user().unwrap_or("");
+    let hosts: Vec<String> = config
+        .get_hosts()
+        .iter()
+        .map(|h| match h {
+            Host::Tcp(name) => name.clone(),
+            Host::Unix(path) => path.display().to_string(),
+        })
+        .collect();
+    let port = config.get_ports().first().copied().unwrap_or(5432);
+    let db = config.get_dbname().unwrap_or(user);
+    format!("{user}@{}:{port}/{db}", hosts.join(","))
+}
+
+/// Reads a `postgres://` or `postgresql://` URL.
+pub(crate) fn config(url: &str) -> StoreResult<Config> {
+    let config = Config::from_str(url.trim())
+        .map_err(|e| StoreError(format!("postgres: the database URL is not valid: {e}")))?;
+    if config.get_ssl_mode() == SslMode::Require {
+        return Err(StoreError(
+            "postgres: sslmode=require is not supported yet (graphtoken connects without TLS); \
+             use sslmode=disable or prefer, over a Unix socket or a trusted network"
+                .into(),
+        ));
+    }
+    Ok(config)
+}
+
+impl PostgresStore {
+    /// Prepares the connections to the database at `url`
+    /// (`postgres://USER[:PASSWORD]@HOST[:PORT]/DB`, `postgresql://…`, with `?host=/socket/dir`
+    /// for a Unix socket); they open on first use. Does not migrate: call `Store::migrate`.
+    pub(crate) fn open(url: &str) -> Result<PostgresStore, StoreError> {
+        let mut config = config(url)?;
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(CONNECT_TIMEOUT);
+        }
+        let location = location(&config);
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("graphtoken-pg-io")
+            .enable_all()
+            .build()
+            .map_err(|e| StoreError(format!("postgres: starting its runtime: {e}")))?;
+        let manager = Manager::from_config(
+            config,
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(POOL_SIZE)
+            .runtime(Runtime::Tokio1)
+            .wait_timeout(Some(CONNECT_TIMEOUT))
+            .create_timeout(Some(CONNECT_TIMEOUT))
+            .build()
+            .map_err(|e| StoreError(format!("postgres: building the pool: {e}")))?;
+        Ok(SqlStore::new(Postgres {
+            inner: Arc::new(Inner {
+                pool,
+                workers: Workers::start(POOL_SIZE, "graphtoken-pg")?,
+                rt: runtime.handle().clone(),
+                runtime: Some(runtime),
+                location,
+            }),
+        }))
+    }
+}
+
+impl Inner {
+    /// A pooled connection; the error says why none could be had.
+    fn conn(&self) -> StoreResult<Object> {
+        self.rt.block_on(self.pool.get()).map_err(|e| {
+            let why = match &e {
+                deadpool_postgres::PoolError::Backend(b) => describe(b),
+                other => other.to_string(),
+            };
+            StoreError(format!(
+                "postgres: no connection to {}: {why}",
+                self.location
+            ))
+        })
+    }
+}
+
+fn fail(what: &str, e: tokio_postgres::Error) -> StoreError {
+    StoreError(format!("postgres: {what}: {}", describe(&e)))
+}
+
+impl Backend for Postgres {
+    fn read<T, F>(&self, f: F) -> StoreFuture<'static, T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&dyn Db) -> StoreResult<T> + Send + 'static,
+    {
+        let inner = Arc::clone(&self.inner);
+        self.inner.workers.run(move || {
+            let conn = inner.conn()?;
+            let db = PgDb::new(&inner.rt, On::Client(&conn));
+            f(&db)
+        })
+    }
+
+    fn write<T, F>(&self, f: F) -> StoreFuture<'static, T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&dyn Db) -> StoreResult<T> + Send + 'static,
+    {
+        let inner = Arc::clone(&self.inner);
+        self.inner.workers.run(move || {
+            let rt = &inner.rt;
+            let mut conn = inner.conn()?;
+            let tx = rt
+                .block_on(conn.transaction())
+                .map_err(|e| fail("starting a write", e))?;
+            rt.block_on(tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK]))
+                .map_err(|e| fail("taking the write lock", e))?;
+            let db = PgDb::new(rt, On::Tx(tx));
+            let out = f(&db)?;
+            if let On::Tx(tx) = db.into_inner() {
+                rt.block_on(tx.commit())
+                    .map_err(|e| fail("committing a write", e))?;
+            }
+            Ok(out)
+        })
+    }
+
+    fn migrate(&self) -> StoreFuture<'static, ()> {
+        let inner = Arc::clone(&self.inner);
+        self.inner.workers.run(move || {
+            let mut conn = inner.conn()?;
+            migrations::migrate(&inner.rt, &mut conn)
+        })
+    }
+}
