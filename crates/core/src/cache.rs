@@ -115,6 +115,17 @@ impl<K: Hash + Eq + Clone + ShardKey, V> Cache<K, V> {
         }
     }
 
+    /// Forgets every key, and refuses values loaded before now.
+    pub fn clear(&self) {
+        for shard in &self.shards {
+            shard.removals.fetch_add(1, Ordering::AcqRel);
+            if let Ok(mut slots) = shard.slots.write() {
+                slots.map.clear();
+                slots.hand = 0;
+            }
+        }
+    }
+
     pub fn get(&self, key: &K) -> Option<Arc<V>> {
         let slots = self.shard(key).slots.read().ok()?;
         let entry = slots.map.get(key)?;

@@ -4,6 +4,8 @@
 //! (SQLite) or talk to a server (PostgreSQL). Writes that belong together are one method, so a
 //! backend can make them one transaction.
 
+use std::sync::Arc;
+
 use crate::exec::BoxFuture;
 
 use crate::codes::{AuthCode, DeviceCode, TestUser, TestUserInsert};
@@ -436,4 +438,32 @@ pub trait LoginStore: Send + Sync {
 pub trait Store: TokenStore + DirectoryStore + ContentStore + LoginStore + 'static {
     /// Runs pending migrations. Called once at start.
     fn migrate<'a>(&'a self) -> StoreFuture<'a, ()>;
+
+    /// From now on, tells `sink` about the changes other processes make to a database they
+    /// share with this one, so that every instance drops what it caches of them. A backend
+    /// that only one process uses has nothing to tell.
+    fn watch(&self, sink: ChangeSink) {
+        let _ = sink;
+    }
 }
+
+/// A record that changed in a shared database, named as the caches key it (see
+/// [`Store::watch`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Changed {
+    Token(TokenHash),
+    Session(SessionId),
+    App(AppId),
+    User(UserId),
+    /// A grant, or its absence.
+    Grant(UserId, AppId),
+    Page(PageId),
+    /// A person's tasks on a Page, or their absence.
+    Tasks(PageId, UserId),
+    /// Changes may have been missed (the feed was out of reach for too long): nothing cached
+    /// can be trusted.
+    Everything,
+}
+
+/// Where [`Store::watch`] reports changes.
+pub type ChangeSink = Arc<dyn Fn(&[Changed]) + Send + Sync>;

@@ -1154,30 +1154,35 @@ pub fn fresh_postgres_database(base: &str) -> StoreResult<String> {
     let (head, query) = base.split_once('?').unwrap_or((base, ""));
     let server = head.rsplit_once('/').map_or(head, |(server, _)| server);
     let url = format!("{server}/{name}?{query}");
-    let base = base.to_owned();
-    let create = format!("CREATE DATABASE {name}");
-    // On a thread and a runtime of its own: the caller is an async test.
+    postgres_batch(base, &format!("CREATE DATABASE {name}"))?;
+    Ok(url)
+}
+
+/// Runs `sql` (one or more statements) on the PostgreSQL database at `url`, on a connection of
+/// its own: for tests that set up a database or act on the server itself.
+pub fn postgres_batch(url: &str, sql: &str) -> StoreResult<()> {
+    let (url, sql) = (url.to_owned(), sql.to_owned());
+    // On a thread and a runtime of its own: the caller may be an async test.
     std::thread::spawn(move || {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .map_err(|e| e.to_string())?;
         rt.block_on(async {
-            let (admin, connection) = tokio_postgres::connect(&base, tokio_postgres::NoTls)
+            let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
                 .await
                 .map_err(|e| e.to_string())?;
             let driver = tokio::spawn(connection);
-            admin
-                .batch_execute(&create)
+            client
+                .batch_execute(&sql)
                 .await
                 .map_err(|e| e.to_string())?;
-            drop(admin);
+            drop(client);
             let _ = driver.await;
             Ok::<_, String>(())
         })
     })
     .join()
-    .map_err(|_| StoreError("creating a database panicked".into()))?
-    .map_err(|e| StoreError(format!("creating a database: {e}")))?;
-    Ok(url)
+    .map_err(|_| StoreError("running SQL on PostgreSQL panicked".into()))?
+    .map_err(|e| StoreError(format!("running SQL on PostgreSQL: {e}")))
 }

@@ -25,7 +25,13 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
     (6, V6_SEED_KEYS),
     (7, V7_PAGE_ITEM_APPS),
     (8, V8_LOGIN_FLOWS),
+    (9, V9_CHANGE_FEED),
 ];
+
+/// PostgreSQL's change feed, which tells the instances sharing a database what changed. One
+/// process uses a SQLite file, so there is nothing to do here; the step keeps the versions of
+/// the two backends the same schema.
+const V9_CHANGE_FEED: &str = "";
 
 /// The seed keys of seeded content (`post`, `comment`, `message`) and the row each created, so
 /// that re-applying a seed file creates nothing twice.

@@ -10,8 +10,8 @@ use graphtoken_core::model::{
     Session, SessionId, TokenHash, TokenRecord, Unix, User, UserId,
 };
 use graphtoken_core::store::{
-    ContentStore, DeletedPerson, DeviceUpdate, DirectoryStore, GrantUpdate, LoginStore, Store,
-    StoreError, StoreFuture, StoreResult, TokenEntry, TokenStore, WorldRecords,
+    ChangeSink, ContentStore, DeletedPerson, DeviceUpdate, DirectoryStore, GrantUpdate, LoginStore,
+    Store, StoreError, StoreFuture, StoreResult, TokenEntry, TokenStore, WorldRecords,
 };
 use graphtoken_core::tasks::TaskSet;
 
@@ -34,6 +34,11 @@ pub(crate) trait Backend: Send + Sync + 'static {
 
     /// Brings the schema up to date.
     fn migrate(&self) -> StoreFuture<'static, ()>;
+
+    /// Reports what other processes change (see `Store::watch`); nothing by default.
+    fn watch(&self, sink: ChangeSink) {
+        let _ = sink;
+    }
 }
 
 /// The [`Store`] on a SQL database.
@@ -498,6 +503,10 @@ impl<B: Backend> LoginStore for SqlStore<B> {
 impl<B: Backend> Store for SqlStore<B> {
     fn migrate<'a>(&'a self) -> StoreFuture<'a, ()> {
         self.backend.migrate()
+    }
+
+    fn watch(&self, sink: ChangeSink) {
+        self.backend.watch(sink);
     }
 }
 

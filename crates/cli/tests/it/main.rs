@@ -18,6 +18,7 @@ mod dialog;
 mod expansion;
 mod faults;
 mod insights;
+mod instances;
 mod invalidation;
 mod messaging;
 mod multi;

@@ -15,7 +15,7 @@ use crate::events::{Event, Subscriber};
 use crate::model::{
     App, AppId, Grant, Page, PageId, PageTasks, Session, SessionId, TokenHash, User, UserId,
 };
-use crate::store::{StoreResult, TokenEntry};
+use crate::store::{Changed, StoreResult, TokenEntry};
 
 pub(crate) struct Caches {
     pub(crate) tokens: Cache<TokenHash, TokenEntry>,
@@ -108,6 +108,32 @@ impl Subscriber for Caches {
 }
 
 impl Caches {
+    /// Drops what another instance changed (the store's change feed, [`Store::watch`]).
+    ///
+    /// [`Store::watch`]: crate::store::Store::watch
+    pub(crate) fn drop_changed(&self, changes: &[Changed]) {
+        for c in changes {
+            match c {
+                Changed::Token(t) => self.tokens.remove(t),
+                Changed::Session(s) => self.sessions.remove(s),
+                Changed::App(a) => self.apps.remove(a),
+                Changed::User(u) => self.users.remove(u),
+                Changed::Grant(u, a) => self.grants.remove(&(*u, *a)),
+                Changed::Page(p) => self.pages.remove(p),
+                Changed::Tasks(p, u) => self.tasks.remove(&(*p, *u)),
+                Changed::Everything => {
+                    self.tokens.clear();
+                    self.sessions.clear();
+                    self.apps.clear();
+                    self.users.clear();
+                    self.grants.clear();
+                    self.pages.clear();
+                    self.tasks.clear();
+                }
+            }
+        }
+    }
+
     fn drop_sessions(&self, sessions: &[SessionId]) {
         for s in sessions {
             self.sessions.remove(s);
@@ -193,6 +219,24 @@ mod tests {
         assert!(c.sessions.get(&SessionId(8)).is_some());
         // The token's entry holds no session state: it stays.
         assert!(c.tokens.get(&[1; 32]).is_some());
+    }
+
+    #[test]
+    fn another_instance_s_changes_drop_what_they_name() {
+        let c = Caches::default();
+        for h in [1, 2] {
+            c.tokens
+                .put([h; 32], Arc::new(entry(h)), c.tokens.ticket(&[h; 32]));
+        }
+        c.drop_changed(&[Changed::Token([1; 32])]);
+        assert!(c.tokens.get(&[1; 32]).is_none());
+        assert!(c.tokens.get(&[2; 32]).is_some());
+        // A load that started before the change is not cached as current.
+        let ticket = c.tokens.ticket(&[3; 32]);
+        c.drop_changed(&[Changed::Everything]);
+        assert!(c.tokens.get(&[2; 32]).is_none());
+        c.tokens.put([3; 32], Arc::new(entry(3)), ticket);
+        assert!(c.tokens.get(&[3; 32]).is_none());
     }
 
     #[test]

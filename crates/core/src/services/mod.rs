@@ -96,6 +96,9 @@ impl Services {
         let caches = Arc::new(Caches::default());
         let bus = Bus::default();
         bus.subscribe(Arc::clone(&caches) as Arc<dyn Subscriber>);
+        // What other instances on a shared database change reaches these caches too.
+        let feed = Arc::clone(&caches);
+        store.watch(Arc::new(move |changes| feed.drop_changed(changes)));
         Services {
             store,
             clock,

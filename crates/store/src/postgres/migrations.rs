@@ -15,7 +15,7 @@ use tokio::runtime::Handle;
 use super::fail;
 
 /// `(version, sql)`, in the order they apply.
-const MIGRATIONS: &[(i64, &str)] = &[(8, V8_SCHEMA)];
+const MIGRATIONS: &[(i64, &str)] = &[(8, V8_SCHEMA), (9, V9_CHANGE_FEED)];
 
 /// The advisory lock migrations take (`gtmigrat` in ASCII).
 const MIGRATE_LOCK: i64 = 0x6774_6d69_6772_6174;
@@ -269,4 +269,65 @@ CREATE INDEX comments_by_user ON comments (user_id);
 INSERT INTO content_ids (name, last) VALUES
     ('post', 122100000000000000), ('comment', 1100000000000000),
     ('cta', 1500000000000000), ('instant_article', 1600000000000000);
+"#;
+
+/// The change feed (see `super::changes`): every change to a record the caches hold adds a row
+/// naming it, in the same transaction, and a notification on `graphtoken_changes`. Inserts count
+/// where the caches also remember an absence (grants, Page tasks) or a record's roles. Rows
+/// older than ten minutes are pruned; `changes_floor` is the highest pruned `seq`, so that an
+/// instance that fell further behind knows it missed some.
+const V9_CHANGE_FEED: &str = r#"
+CREATE TABLE changes (
+    seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    kind TEXT NOT NULL,
+    a BIGINT,
+    b BIGINT,
+    hash BYTEA,
+    at TIMESTAMPTZ NOT NULL DEFAULT now()
+);
+CREATE INDEX changes_at ON changes (at);
+CREATE TABLE changes_floor (seq BIGINT NOT NULL);
+INSERT INTO changes_floor (seq) VALUES (0);
+
+CREATE FUNCTION graphtoken_changed() RETURNS trigger LANGUAGE plpgsql AS $fn$
+DECLARE
+    r RECORD;
+BEGIN
+    IF TG_OP = 'DELETE' THEN
+        r := OLD;
+    ELSE
+        r := NEW;
+    END IF;
+    CASE TG_TABLE_NAME
+        WHEN 'tokens' THEN INSERT INTO changes (kind, hash) VALUES ('token', r.hash);
+        WHEN 'sessions' THEN INSERT INTO changes (kind, a) VALUES ('session', r.id);
+        WHEN 'users' THEN INSERT INTO changes (kind, a) VALUES ('user', r.id);
+        WHEN 'apps' THEN INSERT INTO changes (kind, a) VALUES ('app', r.id);
+        WHEN 'app_roles' THEN INSERT INTO changes (kind, a) VALUES ('app', r.app_id);
+        WHEN 'grants' THEN INSERT INTO changes (kind, a, b) VALUES ('grant', r.user_id, r.app_id);
+        WHEN 'pages' THEN INSERT INTO changes (kind, a) VALUES ('page', r.id);
+        WHEN 'page_tasks' THEN INSERT INTO changes (kind, a, b) VALUES ('tasks', r.page_id, r.user_id);
+        ELSE NULL;
+    END CASE;
+    PERFORM pg_notify('graphtoken_changes', '');
+    RETURN NULL;
+END
+$fn$;
+
+CREATE TRIGGER tokens_changed AFTER UPDATE OR DELETE ON tokens
+    FOR EACH ROW EXECUTE FUNCTION graphtoken_changed();
+CREATE TRIGGER sessions_changed AFTER UPDATE OR DELETE ON sessions
+    FOR EACH ROW EXECUTE FUNCTION graphtoken_changed();
+CREATE TRIGGER users_changed AFTER UPDATE OR DELETE ON users
+    FOR EACH ROW EXECUTE FUNCTION graphtoken_changed();
+CREATE TRIGGER apps_changed AFTER UPDATE OR DELETE ON apps
+    FOR EACH ROW EXECUTE FUNCTION graphtoken_changed();
+CREATE TRIGGER app_roles_changed AFTER INSERT OR UPDATE OR DELETE ON app_roles
+    FOR EACH ROW EXECUTE FUNCTION graphtoken_changed();
+CREATE TRIGGER grants_changed AFTER INSERT OR UPDATE OR DELETE ON grants
+    FOR EACH ROW EXECUTE FUNCTION graphtoken_changed();
+CREATE TRIGGER pages_changed AFTER UPDATE OR DELETE ON pages
+    FOR EACH ROW EXECUTE FUNCTION graphtoken_changed();
+CREATE TRIGGER page_tasks_changed AFTER INSERT OR UPDATE OR DELETE ON page_tasks
+    FOR EACH ROW EXECUTE FUNCTION graphtoken_changed();
 "#;

@@ -16,13 +16,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime};
-use graphtoken_core::store::{StoreError, StoreFuture, StoreResult};
+use graphtoken_core::store::{ChangeSink, StoreError, StoreFuture, StoreResult};
 use tokio_postgres::config::{Host, SslMode};
 use tokio_postgres::{Config, NoTls};
 
 use crate::db::Db;
 use crate::sql_store::{Backend, SqlStore};
 
+mod changes;
 mod db;
 mod migrations;
 mod workers;
@@ -52,6 +53,8 @@ struct Inner {
     /// Where the connections' IO runs; shut down (without waiting) when the store goes.
     runtime: Option<tokio::runtime::Runtime>,
     rt: tokio::runtime::Handle,
+    /// For the change feed's own connection.
+    config: Config,
     location: String,
 }
 
@@ -118,7 +121,7 @@ impl PostgresStore {
             .build()
             .map_err(|e| StoreError(format!("postgres: starting its runtime: {e}")))?;
         let manager = Manager::from_config(
-            config,
+            config.clone(),
             NoTls,
             ManagerConfig {
                 recycling_method: RecyclingMethod::Fast,
@@ -137,6 +140,7 @@ impl PostgresStore {
                 workers: Workers::start(POOL_SIZE, "graphtoken-pg")?,
                 rt: runtime.handle().clone(),
                 runtime: Some(runtime),
+                config,
                 location,
             }),
         }))
@@ -199,6 +203,10 @@ impl Backend for Postgres {
             }
             Ok(out)
         })
+    }
+
+    fn watch(&self, sink: ChangeSink) {
+        changes::follow(&self.inner.rt, self.inner.config.clone(), sink);
     }
 
     fn migrate(&self) -> StoreFuture<'static, ()> {

@@ -215,6 +215,15 @@ impl Server {
         s
     }
 
+    /// A server (in this process, with its own sandbox) on the database `db`, optionally
+    /// applying a seed: for several servers on one shared database.
+    pub fn on_database(db: &str, seed: Option<&Path>) -> Server {
+        let sb = Sandbox::new();
+        let mut s = Server::in_process(db, &sb, seed).unwrap_or_else(|e| panic!("{e}"));
+        s.own = Some(sb);
+        s
+    }
+
     /// Like [`Server::seeded`], on a database file in its sandbox (for tests that read it).
     pub fn seeded_on_file() -> Server {
         let sb = Sandbox::new();

@@ -1,0 +1,105 @@
+//! Many instances on one PostgreSQL database (issue #10). Each test starts two servers on a new
+//! database of the test command's PostgreSQL; without one they say so and pass (the test
+//! command sets `GRAPHTOKEN_REQUIRE_POSTGRES`, which makes that a failure).
+
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use crate::harness::{fixture, Server};
+
+/// Two servers on one new PostgreSQL database, the first applying the fixture world, and the
+/// database's URL.
+fn two_instances() -> Option<(Server, Server, String)> {
+    let Ok(base) = std::env::var("GRAPHTOKEN_TEST_POSTGRES") else {
+        assert!(
+            std::env::var_os("GRAPHTOKEN_REQUIRE_POSTGRES").is_none(),
+            "GRAPHTOKEN_REQUIRE_POSTGRES is set but GRAPHTOKEN_TEST_POSTGRES is not"
+        );
+        eprintln!("no PostgreSQL: run under scripts/with-postgres to test many instances");
+        return None;
+    };
+    let db = graphtoken_store::conformance::fresh_postgres_database(&base)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let a = Server::on_database(&db, Some(&fixture("world.toml")));
+    let b = Server::on_database(&db, None);
+    Some((a, b, db))
+}
+
+/// Asks `s` for `/me` with `token` until it is refused, for at most `limit`; how long it took.
+fn refused_within(s: &Server, token: &str, limit: Duration) -> Option<Duration> {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if s.get_as("/me", token).status != 200 {
+            return Some(start.elapsed());
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    None
+}
+
+#[test]
+fn a_token_minted_on_one_instance_works_on_the_other_at_once() {
+    let Some((a, b, _)) = two_instances() else {
+        return;
+    };
+    let token = a.alice();
+    let r = b.get_as("/me", &token);
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["name"], a.get_as("/me", &token).body["name"]);
+}
+
+#[test]
+fn a_revocation_on_one_instance_reaches_the_other_s_cache() {
+    let Some((a, b, _)) = two_instances() else {
+        return;
+    };
+    // Each kind of invalidation, on a token the other instance has cached.
+    for (what, path) in [
+        ("security reset", "/_admin/users/alice/invalidate"),
+        ("logout", "/_admin/users/alice/logout"),
+        ("app removal", "/_admin/users/alice/apps/acme/remove"),
+    ] {
+        let token = a.alice();
+        for _ in 0..2 {
+            assert_eq!(b.get_as("/me", &token).status, 200, "{what}: before");
+        }
+        let r = a.admin_post(path, json!({}));
+        assert!(r.status < 300, "{what}: {}", r.text);
+        assert_eq!(
+            a.get_as("/me", &token).status,
+            400,
+            "{what}: on the instance that revoked"
+        );
+        let took = refused_within(&b, &token, Duration::from_secs(2));
+        assert!(
+            took.is_some(),
+            "{what}: the other instance still accepts the token"
+        );
+    }
+}
+
+#[test]
+fn a_revocation_while_the_feed_is_cut_arrives_after_it_reconnects() {
+    let Some((a, b, db)) = two_instances() else {
+        return;
+    };
+    let token = a.alice();
+    assert_eq!(b.get_as("/me", &token).status, 200);
+    // Both instances lose their feed connection; the revocation happens before they are back.
+    let cut = "DO $$ BEGIN \
+               IF (SELECT count(*) FROM pg_stat_activity \
+                   WHERE application_name = 'graphtoken-changes' \
+                   AND datname = current_database()) < 2 \
+               THEN RAISE EXCEPTION 'the feed connections are not there'; END IF; END $$; \
+               SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+               WHERE application_name = 'graphtoken-changes' AND datname = current_database()";
+    graphtoken_store::conformance::postgres_batch(&db, cut).unwrap_or_else(|e| panic!("{e}"));
+    let r = a.admin_post("/_admin/users/alice/invalidate", json!({}));
+    assert!(r.status < 300, "{}", r.text);
+    let took = refused_within(&b, &token, Duration::from_secs(5));
+    assert!(
+        took.is_some(),
+        "the other instance missed the revocation made while its feed was cut"
+    );
+}

@@ -1,0 +1,185 @@
+//! Following the change feed (migration 9): one connection per instance listens on
+//! `graphtoken_changes`, reads the rows added since the last it saw and reports them to the
+//! caches. A notification only says "look now"; the rows are the truth. So a lost notification
+//! costs at most one poll interval, and a lost connection is followed by a catch-up from the
+//! last row seen (or by dropping everything cached, when rows it never saw were pruned).
+
+use std::future::poll_fn;
+use std::time::{Duration, Instant};
+
+use graphtoken_core::model::{AppId, PageId, SessionId, UserId};
+use graphtoken_core::store::{ChangeSink, Changed};
+use tokio::runtime::Handle;
+use tokio_postgres::{AsyncMessage, Client, Config, NoTls, Row, Statement};
+
+use super::db::describe;
+
+/// How often the feed is read when no notification comes.
+const POLL: Duration = Duration::from_millis(250);
+/// How often this instance prunes rows older than ten minutes.
+const PRUNE: Duration = Duration::from_secs(60);
+/// The longest wait before reconnecting.
+const MAX_BACKOFF: Duration = Duration::from_secs(5);
+/// Rows read at a time.
+const BATCH: i64 = 5000;
+
+/// The `application_name` of the feed's connection (`pg_stat_activity` shows it).
+pub(crate) const APPLICATION_NAME: &str = "graphtoken-changes";
+
+/// Starts following the feed of the database `config` names, on `rt`.
+pub(super) fn follow(rt: &Handle, mut config: Config, sink: ChangeSink) {
+    config.application_name(APPLICATION_NAME);
+    rt.spawn(async move {
+        let mut last: Option<i64> = None;
+        let mut backoff = Duration::from_millis(100);
+        loop {
+            let started = Instant::now();
+            let why = match run(&config, &sink, &mut last).await {
+                Ok(never) => match never {},
+                Err(why) => why,
+            };
+            if started.elapsed() > MAX_BACKOFF {
+                backoff = Duration::from_millis(100);
+            }
+            tracing::warn!(
+                "the change feed stopped ({why}); reconnecting in {} ms",
+                backoff.as_millis()
+            );
+            tokio::time::sleep(backoff).await;
+            backoff = (backoff * 2).min(MAX_BACKOFF);
+        }
+    });
+}
+
+/// Follows the feed until the connection fails.
+async fn run(
+    config: &Config,
+    sink: &ChangeSink,
+    last: &mut Option<i64>,
+) -> Result<std::convert::Infallible, String> {
+    let (client, mut connection) = config.connect(NoTls).await.map_err(|e| describe(&e))?;
+    let (notified, mut notifications) = tokio::sync::mpsc::unbounded_channel();
+    // The connection's messages: notifications are passed on; its end ends the channel.
+    tokio::spawn(async move {
+        while let Some(Ok(message)) = poll_fn(|cx| connection.poll_message(cx)).await {
+            if let AsyncMessage::Notification(_) = message {
+                let _ = notified.send(());
+            }
+        }
+    });
+    let err = |e: tokio_postgres::Error| describe(&e);
+    client
+        .batch_execute("LISTEN graphtoken_changes")
+        .await
+        .map_err(err)?;
+    let read = client
+        .prepare("SELECT seq, kind, a, b, hash FROM changes WHERE seq > $1 ORDER BY seq LIMIT $2")
+        .await
+        .map_err(err)?;
+    match *last {
+        // The first time: the caches are empty, so the feed starts at its end.
+        None => {
+            let end: i64 = client
+                .query_one("SELECT COALESCE(MAX(seq), 0) FROM changes", &[])
+                .await
+                .and_then(|r| r.try_get(0))
+                .map_err(err)?;
+            *last = Some(end);
+        }
+        // After a lost connection: rows pruned since were never seen.
+        Some(seen) => {
+            let floor: i64 = client
+                .query_one("SELECT seq FROM changes_floor", &[])
+                .await
+                .and_then(|r| r.try_get(0))
+                .map_err(err)?;
+            if floor > seen {
+                sink(&[Changed::Everything]);
+                *last = Some(floor);
+            }
+        }
+    }
+    let mut pruned = Instant::now();
+    loop {
+        catch_up(&client, &read, sink, last).await?;
+        if pruned.elapsed() >= PRUNE {
+            prune(&client).await.map_err(err)?;
+            pruned = Instant::now();
+        }
+        tokio::select! {
+            n = notifications.recv() => {
+                if n.is_none() {
+                    return Err("the connection closed".into());
+                }
+                while notifications.try_recv().is_ok() {}
+            }
+            _ = tokio::time::sleep(POLL) => {}
+        }
+    }
+}
+
+/// Reports every row after `last`.
+async fn catch_up(
+    client: &Client,
+    read: &Statement,
+    sink: &ChangeSink,
+    last: &mut Option<i64>,
+) -> Result<(), String> {
+    loop {
+        let from = last.unwrap_or(0);
+        let rows = client
+            .query(read, &[&from, &BATCH])
+            .await
+            .map_err(|e| describe(&e))?;
+        let Some(end) = rows.last().and_then(|r| r.try_get::<_, i64>(0).ok()) else {
+            return Ok(());
+        };
+        let changes: Vec<Changed> = rows.iter().filter_map(changed).collect();
+        sink(&changes);
+        *last = Some(end);
+        if (rows.len() as i64) < BATCH {
+            return Ok(());
+        }
+    }
+}
+
+/// A row of the feed as the caches name it (`None`: a row this graphtoken does not know).
+fn changed(row: &Row) -> Option<Changed> {
+    let kind: &str = row.try_get(1).ok()?;
+    let a = || {
+        row.try_get::<_, Option<i64>>(2)
+            .ok()
+            .flatten()
+            .map(|v| v as u64)
+    };
+    let b = || {
+        row.try_get::<_, Option<i64>>(3)
+            .ok()
+            .flatten()
+            .map(|v| v as u64)
+    };
+    Some(match kind {
+        "token" => {
+            let hash: Vec<u8> = row.try_get(4).ok()?;
+            Changed::Token(hash.try_into().ok()?)
+        }
+        "session" => Changed::Session(SessionId(a()? as i64)),
+        "user" => Changed::User(UserId(a()?)),
+        "app" => Changed::App(AppId(a()?)),
+        "grant" => Changed::Grant(UserId(a()?), AppId(b()?)),
+        "page" => Changed::Page(PageId(a()?)),
+        "tasks" => Changed::Tasks(PageId(a()?), UserId(b()?)),
+        _ => return None,
+    })
+}
+
+/// Deletes rows older than ten minutes and raises the floor past them.
+async fn prune(client: &Client) -> Result<(), tokio_postgres::Error> {
+    client
+        .batch_execute(
+            "WITH gone AS (DELETE FROM changes WHERE at < now() - interval '10 minutes' \
+             RETURNING seq) \
+             UPDATE changes_floor SET seq = GREATEST(seq, (SELECT COALESCE(MAX(seq), 0) FROM gone))",
+        )
+        .await
+}
