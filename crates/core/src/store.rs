@@ -460,6 +460,11 @@ pub enum Changed {
     Page(PageId),
     /// A person's tasks on a Page, or their absence.
     Tasks(PageId, UserId),
+    /// A setting, with its new value (`None`: removed): the virtual clock's offset, say.
+    Setting {
+        name: String,
+        value: Option<String>,
+    },
     /// Changes may have been missed (the feed was out of reach for too long): nothing cached
     /// can be trusted.
     Everything,

@@ -103,3 +103,25 @@ fn a_revocation_while_the_feed_is_cut_arrives_after_it_reconnects() {
         "the other instance missed the revocation made while its feed was cut"
     );
 }
+
+#[test]
+fn the_virtual_clock_is_one_clock() {
+    let Some((a, b, _)) = two_instances() else {
+        return;
+    };
+    let token = a.alice();
+    assert_eq!(b.get_as("/me", &token).status, 200);
+    // Two hours on, on the first instance: the short-lived token has expired on both.
+    let moved = a.advance(2 * 3600);
+    let start = Instant::now();
+    while b.clock() < moved - 5 && start.elapsed() < Duration::from_secs(2) {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(
+        b.clock() >= moved - 5,
+        "the other instance's clock did not move"
+    );
+    let r = b.get_as("/me", &token);
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert_eq!(r.body["error"]["error_subcode"], 463, "{}", r.text);
+}

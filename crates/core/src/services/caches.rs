@@ -121,6 +121,7 @@ impl Caches {
                 Changed::Grant(u, a) => self.grants.remove(&(*u, *a)),
                 Changed::Page(p) => self.pages.remove(p),
                 Changed::Tasks(p, u) => self.tasks.remove(&(*p, *u)),
+                Changed::Setting { .. } => {}
                 Changed::Everything => {
                     self.tokens.clear();
                     self.sessions.clear();

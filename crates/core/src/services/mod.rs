@@ -46,7 +46,7 @@ use crate::model::{
 };
 use crate::ratelimit::RateLimiter;
 use crate::signin::Throttle;
-use crate::store::{Store, StoreError};
+use crate::store::{Changed, Store, StoreError};
 use crate::token::{self, RandomError};
 
 use caches::{through, Caches};
@@ -57,8 +57,14 @@ pub use tokens::Issued;
 pub const SHORT_LIVED: i64 = 3600;
 /// A long-lived user token lives 60 days (spec §1).
 pub const LONG_LIVED: i64 = 60 * 86_400;
-/// The setting that keeps the virtual clock's offset across restarts.
+/// The setting that keeps the virtual clock's offset across restarts (and shares it between
+/// the instances on one database).
 pub const CLOCK_OFFSET: &str = "clock_offset";
+
+/// The offset a stored `clock_offset` holds (none or unreadable: 0).
+fn clock_offset(value: Option<&str>) -> i64 {
+    value.and_then(|v| v.trim().parse().ok()).unwrap_or(0)
+}
 
 impl From<StoreError> for GraphError {
     fn from(e: StoreError) -> Self {
@@ -87,6 +93,8 @@ pub struct Services {
     throttle: Throttle,
     /// A hash verified when no account matches, so both answers take as long; made on first use.
     decoy: OnceLock<String>,
+    /// The virtual clock that follows the offset other instances set (see `restore_clock`).
+    clock_followed: Arc<OnceLock<Arc<VirtualClock>>>,
 }
 
 impl Services {
@@ -96,9 +104,21 @@ impl Services {
         let caches = Arc::new(Caches::default());
         let bus = Bus::default();
         bus.subscribe(Arc::clone(&caches) as Arc<dyn Subscriber>);
-        // What other instances on a shared database change reaches these caches too.
+        // What other instances on a shared database change reaches these caches too, and the
+        // clock they move moves this one (once `restore_clock` named it).
         let feed = Arc::clone(&caches);
-        store.watch(Arc::new(move |changes| feed.drop_changed(changes)));
+        let clock_followed: Arc<OnceLock<Arc<VirtualClock>>> = Arc::default();
+        let follows = Arc::clone(&clock_followed);
+        store.watch(Arc::new(move |changes| {
+            feed.drop_changed(changes);
+            for c in changes {
+                if let (Changed::Setting { name, value }, Some(clock)) = (c, follows.get()) {
+                    if name == CLOCK_OFFSET {
+                        clock.set_offset(clock_offset(value.as_deref()));
+                    }
+                }
+            }
+        }));
         Services {
             store,
             clock,
@@ -109,6 +129,7 @@ impl Services {
             blocking: Arc::new(Inline),
             throttle: Throttle::default(),
             decoy: OnceLock::new(),
+            clock_followed,
         }
     }
 
@@ -313,9 +334,11 @@ impl Services {
     // ---- the virtual clock ------------------------------------------------------------------
 
     /// Loads the persisted offset into the clock (at start).
-    pub async fn restore_clock(&self, clock: &VirtualClock) -> Result<(), GraphError> {
+    pub async fn restore_clock(&self, clock: &Arc<VirtualClock>) -> Result<(), GraphError> {
+        // Followed first: a move by another instance from now on is not missed.
+        let _ = self.clock_followed.set(Arc::clone(clock));
         if let Some(v) = self.store.setting(CLOCK_OFFSET).await? {
-            clock.set_offset(v.trim().parse().unwrap_or(0));
+            clock.set_offset(clock_offset(Some(&v)));
         }
         Ok(())
     }

@@ -73,7 +73,10 @@ async fn run(
         .await
         .map_err(err)?;
     let read = client
-        .prepare("SELECT seq, kind, a, b, hash FROM changes WHERE seq > $1 ORDER BY seq LIMIT $2")
+        .prepare(
+            "SELECT seq, kind, a, b, hash, name, value FROM changes WHERE seq > $1 \
+             ORDER BY seq LIMIT $2",
+        )
         .await
         .map_err(err)?;
     match *last {
@@ -135,7 +138,9 @@ async fn catch_up(
             return Ok(());
         };
         let changes: Vec<Changed> = rows.iter().filter_map(changed).collect();
-        sink(&changes);
+        if !changes.is_empty() {
+            sink(&changes);
+        }
         *last = Some(end);
         if (rows.len() as i64) < BATCH {
             return Ok(());
@@ -169,6 +174,10 @@ fn changed(row: &Row) -> Option<Changed> {
         "grant" => Changed::Grant(UserId(a()?), AppId(b()?)),
         "page" => Changed::Page(PageId(a()?)),
         "tasks" => Changed::Tasks(PageId(a()?), UserId(b()?)),
+        "setting" => Changed::Setting {
+            name: row.try_get(5).ok()?,
+            value: row.try_get(6).ok()?,
+        },
         _ => return None,
     })
 }

@@ -272,7 +272,8 @@ INSERT INTO content_ids (name, last) VALUES
 "#;
 
 /// The change feed (see `super::changes`): every change to a record the caches hold adds a row
-/// naming it, in the same transaction, and a notification on `graphtoken_changes`. Inserts count
+/// naming it, in the same transaction, and a notification on `graphtoken_changes`; a changed
+/// setting (the virtual clock's offset) comes with its new value. Inserts count
 /// where the caches also remember an absence (grants, Page tasks) or a record's roles. Rows
 /// older than ten minutes are pruned; `changes_floor` is the highest pruned `seq`, so that an
 /// instance that fell further behind knows it missed some.
@@ -283,6 +284,8 @@ CREATE TABLE changes (
     a BIGINT,
     b BIGINT,
     hash BYTEA,
+    name TEXT,
+    value TEXT,
     at TIMESTAMPTZ NOT NULL DEFAULT now()
 );
 CREATE INDEX changes_at ON changes (at);
@@ -307,6 +310,14 @@ BEGIN
         WHEN 'grants' THEN INSERT INTO changes (kind, a, b) VALUES ('grant', r.user_id, r.app_id);
         WHEN 'pages' THEN INSERT INTO changes (kind, a) VALUES ('page', r.id);
         WHEN 'page_tasks' THEN INSERT INTO changes (kind, a, b) VALUES ('tasks', r.page_id, r.user_id);
+        WHEN 'settings' THEN
+            IF TG_OP = 'DELETE' THEN
+                INSERT INTO changes (kind, name) VALUES ('setting', OLD.name);
+            ELSE
+                -- Only the clock's value travels: other settings (a signing key) stay put.
+                INSERT INTO changes (kind, name, value) VALUES ('setting', NEW.name,
+                    CASE WHEN NEW.name = 'clock_offset' THEN NEW.value END);
+            END IF;
         ELSE NULL;
     END CASE;
     PERFORM pg_notify('graphtoken_changes', '');
@@ -329,5 +340,7 @@ CREATE TRIGGER grants_changed AFTER INSERT OR UPDATE OR DELETE ON grants
 CREATE TRIGGER pages_changed AFTER UPDATE OR DELETE ON pages
     FOR EACH ROW EXECUTE FUNCTION graphtoken_changed();
 CREATE TRIGGER page_tasks_changed AFTER INSERT OR UPDATE OR DELETE ON page_tasks
+    FOR EACH ROW EXECUTE FUNCTION graphtoken_changed();
+CREATE TRIGGER settings_changed AFTER INSERT OR UPDATE OR DELETE ON settings
     FOR EACH ROW EXECUTE FUNCTION graphtoken_changed();
 "#;
