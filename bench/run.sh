@@ -6,6 +6,7 @@
 #   bench/run.sh                 # TOKENS=100000 DUR=8 PROFILE=2:64 ROUNDS=3
 #   TOKENS=20000 DUR=5 ROUNDS=1 bench/run.sh
 #   BIN=/path/to/graphtoken bench/run.sh   # measure a build made elsewhere
+#   BACKEND=postgres bench/run.sh          # graphtoken on a throwaway PostgreSQL (scripts/with-postgres)
 #
 # Prints a markdown table and writes it to bench/logs/latest.md (raw wrk output beside it).
 set -euo pipefail
@@ -15,6 +16,10 @@ TOKENS="${TOKENS:-100000}"
 DUR="${DUR:-8}"
 PROFILE="${PROFILE:-2:64}"
 ROUNDS="${ROUNDS:-3}"
+BACKEND="${BACKEND:-sqlite}"
+if [ "$BACKEND" = postgres ] && [ -z "${GRAPHTOKEN_TEST_POSTGRES:-}" ]; then
+  exec "$ROOT/scripts/with-postgres" "$0" "$@"
+fi
 RUN="$(mktemp -d -t graphtoken-bench.XXXXXX)"
 # shellcheck source=bench/common.sh
 source "$HERE/common.sh"
@@ -51,7 +56,11 @@ wait_http "http://127.0.0.1:$port/hello" || { log "axum baseline did not start";
 curl -s "http://127.0.0.1:$port/tokens?n=$TOKENS" >"$RUN/axum_tokens.txt"
 
 port=$(free_port)
-"$BIN" serve --listen "127.0.0.1:$port" --db "sqlite://$RUN/bench.db" \
+case "$BACKEND" in
+  postgres) DB="$GRAPHTOKEN_TEST_POSTGRES" ;;
+  *) DB="sqlite://$RUN/bench.db" ;;
+esac
+"$BIN" serve --listen "127.0.0.1:$port" --db "$DB" \
   --seed "$HERE/world.toml" --admin-key bench-admin-key >"$LOGS/graphtoken.out" 2>"$LOGS/graphtoken.log" &
 PIDS+=($!); gpid=$!; gurl="http://127.0.0.1:$port/me"
 wait_http "http://127.0.0.1:$port/healthz" || { log "graphtoken did not start"; exit 1; }
@@ -77,7 +86,7 @@ done
 rss=$(awk '/VmHWM/{print $2}' "/proc/$gpid/status")
 
 {
-  echo "run $(date -u +%FT%TZ), $(nproc) cores, $TOKENS tokens, wrk ${PROFILE/:/ threads, } connections, ${DUR}s"
+  echo "run $(date -u +%FT%TZ), $(nproc) cores, graphtoken on $BACKEND, $TOKENS tokens, wrk ${PROFILE/:/ threads, } connections, ${DUR}s"
   echo
   echo "| server | load | req/s | p50 | p99 | non-2xx | server CPU % | req per server CPU-s |"
   echo "|---|---|---:|---:|---:|---:|---:|---:|"

@@ -38,6 +38,9 @@ enum Command {
         #[arg(long, env = "GRAPHTOKEN_DB", default_value = "sqlite://graphtoken.db")]
         db: String,
     },
+    /// The database: migrate it apart from serving, or see where its schema stands.
+    #[command(subcommand)]
+    Db(DbCommand),
     /// Issue and inspect tokens on a running server.
     #[command(subcommand)]
     Token(TokenCommand),
@@ -56,6 +59,21 @@ enum Command {
     /// Events on a Page: a person's tasks.
     #[command(subcommand)]
     Page(events::PageCommand),
+}
+
+#[derive(Subcommand)]
+enum DbCommand {
+    /// Applies the pending migrations and exits (for deployments that migrate once before
+    /// rolling instances started with `serve --no-migrate`).
+    Migrate {
+        #[arg(long, env = "GRAPHTOKEN_DB", default_value = "sqlite://graphtoken.db")]
+        db: String,
+    },
+    /// Shows the database's schema version and the one this graphtoken needs.
+    Status {
+        #[arg(long, env = "GRAPHTOKEN_DB", default_value = "sqlite://graphtoken.db")]
+        db: String,
+    },
 }
 
 #[derive(Args, Clone)]
@@ -143,6 +161,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve(args) => serve::run(args),
         Command::Seed { file, db } => serve::seed_only(&file, &db),
+        Command::Db(DbCommand::Migrate { db }) => serve::migrate_only(&db),
+        Command::Db(DbCommand::Status { db }) => serve::schema_status(&db),
         Command::Token(t) => token(t),
         Command::Clock(c) => clock(c),
         Command::Faults(f) => faults::run(f),

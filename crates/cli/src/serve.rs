@@ -28,6 +28,10 @@ pub struct ServeArgs {
     /// The admin API's key; generated and printed when absent.
     #[arg(long, env = "GRAPHTOKEN_ADMIN_KEY", hide_env_values = true)]
     pub admin_key: Option<String>,
+    /// Do not migrate the database at start (it was migrated apart, with `graphtoken db
+    /// migrate`); refuse to start when its schema is not the one this graphtoken needs.
+    #[arg(long, env = "GRAPHTOKEN_NO_MIGRATE")]
+    pub no_migrate: bool,
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, String> {
@@ -37,13 +41,28 @@ fn runtime() -> Result<tokio::runtime::Runtime, String> {
         .map_err(|e| format!("cannot start the async runtime: {e}"))
 }
 
-/// The store at `db`, migrated, and the service on it with the virtual clock as it was left.
-async fn open(db: &str) -> Result<(Services, Arc<VirtualClock>), String> {
+/// The store at `db`, migrated (or, with `migrate` false, checked to be current), and the
+/// service on it with the virtual clock as it was left.
+async fn open(db: &str, migrate: bool) -> Result<(Services, Arc<VirtualClock>), String> {
     let store = graphtoken_store::open(db).map_err(|e| format!("cannot open {db}: {e}"))?;
-    store
-        .migrate()
-        .await
-        .map_err(|e| format!("cannot migrate {db}: {e}"))?;
+    if migrate {
+        store
+            .migrate()
+            .await
+            .map_err(|e| format!("cannot migrate {db}: {e}"))?;
+    } else {
+        let schema = store
+            .schema()
+            .await
+            .map_err(|e| format!("cannot read the schema version of {db}: {e}"))?;
+        if schema.found != schema.wanted {
+            return Err(format!(
+                "the database {db} is at schema version {}, and this graphtoken needs {}: \
+                 run `graphtoken db migrate --db …` first (or start without --no-migrate)",
+                schema.found, schema.wanted
+            ));
+        }
+    }
     let clock = Arc::new(VirtualClock::default());
     let services = Services::new(store, Arc::clone(&clock) as Arc<_>).with_blocking(Arc::new(
         graphtoken_server::blocking::TokioBlocking::default(),
@@ -75,8 +94,48 @@ async fn apply_seed(services: &Services, file: &Path) -> Result<(), String> {
 
 pub fn seed_only(file: &Path, db: &str) -> Result<(), String> {
     runtime()?.block_on(async {
-        let (services, _) = open(db).await?;
+        let (services, _) = open(db, true).await?;
         apply_seed(&services, file).await
+    })
+}
+
+/// `graphtoken db migrate`: brings the schema up to date and says where it stands.
+pub fn migrate_only(db: &str) -> Result<(), String> {
+    runtime()?.block_on(async {
+        let store = graphtoken_store::open(db).map_err(|e| format!("cannot open {db}: {e}"))?;
+        let before = store.schema().await.map_err(|e| e.to_string())?;
+        store
+            .migrate()
+            .await
+            .map_err(|e| format!("cannot migrate {db}: {e}"))?;
+        let after = store.schema().await.map_err(|e| e.to_string())?;
+        if before.found == after.found {
+            println!("the schema is current (version {})", after.found);
+        } else {
+            println!(
+                "migrated the schema from version {} to {}",
+                before.found, after.found
+            );
+        }
+        Ok(())
+    })
+}
+
+/// `graphtoken db status`: the database's schema version and the one this graphtoken needs.
+pub fn schema_status(db: &str) -> Result<(), String> {
+    runtime()?.block_on(async {
+        let store = graphtoken_store::open(db).map_err(|e| format!("cannot open {db}: {e}"))?;
+        let s = store.schema().await.map_err(|e| e.to_string())?;
+        let state = match s.found.cmp(&s.wanted) {
+            std::cmp::Ordering::Equal => "current",
+            std::cmp::Ordering::Less => "behind: run `graphtoken db migrate`",
+            std::cmp::Ordering::Greater => "newer than this graphtoken knows",
+        };
+        println!(
+            "schema version {} (this graphtoken: {}): {state}",
+            s.found, s.wanted
+        );
+        Ok(())
     })
 }
 
@@ -117,7 +176,7 @@ impl Started {
 /// the address and builds the server's state: everything `graphtoken serve` does before it
 /// answers. The tests start servers in their own process with it.
 pub async fn start(args: ServeArgs) -> Result<Started, String> {
-    let (services, clock) = open(&args.db).await?;
+    let (services, clock) = open(&args.db, !args.no_migrate).await?;
     let empty = services.is_empty().await.map_err(|e| e.to_string())?;
     match &args.seed {
         Some(file) => apply_seed(&services, file).await?,

@@ -436,8 +436,11 @@ pub trait LoginStore: Send + Sync {
 /// `Arc<dyn Store>`, so the backend is chosen at run time (from the database URL) and the code
 /// above it is compiled once.
 pub trait Store: TokenStore + DirectoryStore + ContentStore + LoginStore + 'static {
-    /// Runs pending migrations. Called once at start.
+    /// Runs pending migrations. Called once at start, unless the operator migrates apart.
     fn migrate<'a>(&'a self) -> StoreFuture<'a, ()>;
+
+    /// The schema version the database is at, and the one this graphtoken needs.
+    fn schema<'a>(&'a self) -> StoreFuture<'a, Schema>;
 
     /// From now on, tells `sink` about the changes other processes make to a database they
     /// share with this one, so that every instance drops what it caches of them. A backend
@@ -445,6 +448,15 @@ pub trait Store: TokenStore + DirectoryStore + ContentStore + LoginStore + 'stat
     fn watch(&self, sink: ChangeSink) {
         let _ = sink;
     }
+}
+
+/// Where a database's schema stands (see [`Store::schema`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Schema {
+    /// The version of the database (0: a new, empty one).
+    pub found: i64,
+    /// The version this graphtoken migrates to.
+    pub wanted: i64,
 }
 
 /// A record that changed in a shared database, named as the caches key it (see

@@ -173,6 +173,19 @@ pub async fn run_suite<S: Store>(mut fresh: impl FnMut() -> StoreResult<S>) -> S
     check!(test_users);
     check!(delete_user);
     check!(set_user_name);
+    schema_versions(fresh()?).await?;
+    Ok(())
+}
+
+/// A new database is at version 0; migrated, at the version the backend wants.
+pub async fn schema_versions<S: Store>(store: S) -> StoreResult<()> {
+    let before = store.schema().await?;
+    assert_eq!(before.found, 0, "a new database");
+    assert!(before.wanted >= 9, "{before:?}");
+    store.migrate().await?;
+    let after = store.schema().await?;
+    assert_eq!(after.found, after.wanted);
+    assert_eq!(after.wanted, before.wanted);
     Ok(())
 }
 

@@ -12,6 +12,7 @@
 
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
+use crate::db::Db;
 use crate::error::Ctx;
 use graphtoken_core::store::StoreResult;
 
@@ -258,9 +259,8 @@ pub(crate) fn migrate(conn: &mut Connection) -> StoreResult<()> {
         .ctx("reading schema_version")?
         .flatten()
         .unwrap_or(0);
-    let latest = MIGRATIONS.last().map_or(0, |(v, _)| *v);
-    if current > latest {
-        return Err(crate::newer_schema(current, latest));
+    if current > latest() {
+        return Err(crate::newer_schema(current, latest()));
     }
     for (version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > current) {
         let tx = conn
@@ -277,6 +277,34 @@ pub(crate) fn migrate(conn: &mut Connection) -> StoreResult<()> {
             .ctx(&format!("committing migration {version}"))?;
     }
     Ok(())
+}
+
+/// The version a database is at (0: no `schema_version` table yet), on either backend.
+pub(crate) fn schema_version(db: &dyn Db) -> StoreResult<i64> {
+    let exists = match db.dialect() {
+        "sqlite" => {
+            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'"
+        }
+        _ => {
+            "SELECT COUNT(*) FROM information_schema.tables \
+              WHERE table_schema = current_schema() AND table_name = 'schema_version'"
+        }
+    };
+    let what = "reading the schema version";
+    if db.required(exists, &[], |r| r.get::<i64>(0), what)? == 0 {
+        return Ok(0);
+    }
+    db.required(
+        "SELECT COALESCE(MAX(version), 0) FROM schema_version",
+        &[],
+        |r| r.get(0),
+        what,
+    )
+}
+
+/// The last step of SQLite's migrations.
+pub(crate) fn latest() -> i64 {
+    MIGRATIONS.last().map_or(0, |(v, _)| *v)
 }
 
 /// Wall-clock seconds, for bookkeeping only (the model's times come from the caller's clock).

@@ -11,7 +11,7 @@ use graphtoken_core::model::{
 };
 use graphtoken_core::store::{
     ChangeSink, ContentStore, DeletedPerson, DeviceUpdate, DirectoryStore, GrantUpdate, LoginStore,
-    Store, StoreError, StoreFuture, StoreResult, TokenEntry, TokenStore, WorldRecords,
+    Schema, Store, StoreError, StoreFuture, StoreResult, TokenEntry, TokenStore, WorldRecords,
 };
 use graphtoken_core::tasks::TaskSet;
 
@@ -34,6 +34,9 @@ pub(crate) trait Backend: Send + Sync + 'static {
 
     /// Brings the schema up to date.
     fn migrate(&self) -> StoreFuture<'static, ()>;
+
+    /// The last version of this backend's migrations.
+    fn latest_schema(&self) -> i64;
 
     /// Reports what other processes change (see `Store::watch`); nothing by default.
     fn watch(&self, sink: ChangeSink) {
@@ -503,6 +506,16 @@ impl<B: Backend> LoginStore for SqlStore<B> {
 impl<B: Backend> Store for SqlStore<B> {
     fn migrate<'a>(&'a self) -> StoreFuture<'a, ()> {
         self.backend.migrate()
+    }
+
+    fn schema<'a>(&'a self) -> StoreFuture<'a, Schema> {
+        let wanted = self.backend.latest_schema();
+        self.backend.read(move |db| {
+            Ok(Schema {
+                found: crate::migrations::schema_version(db)?,
+                wanted,
+            })
+        })
     }
 
     fn watch(&self, sink: ChangeSink) {

@@ -12,6 +12,7 @@ mod asid;
 mod batch;
 mod content;
 mod conventions;
+mod db;
 mod debug_token;
 mod demo;
 mod dialog;

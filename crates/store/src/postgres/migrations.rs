@@ -17,6 +17,11 @@ use super::fail;
 /// `(version, sql)`, in the order they apply.
 const MIGRATIONS: &[(i64, &str)] = &[(8, V8_SCHEMA), (9, V9_CHANGE_FEED)];
 
+/// The last step of PostgreSQL's migrations.
+pub(super) fn latest() -> i64 {
+    MIGRATIONS.last().map_or(0, |(v, _)| *v)
+}
+
 /// The advisory lock migrations take (`gtmigrat` in ASCII).
 const MIGRATE_LOCK: i64 = 0x6774_6d69_6772_6174;
 
@@ -39,9 +44,8 @@ pub(super) fn migrate(rt: &Handle, conn: &mut Object) -> StoreResult<()> {
             .block_on(tx.query_one("SELECT COALESCE(MAX(version), 0) FROM schema_version", &[]))
             .and_then(|r| r.try_get(0))
             .map_err(|e| fail("reading schema_version", e))?;
-        let latest = MIGRATIONS.last().map_or(0, |(v, _)| *v);
-        if current > latest {
-            return Err(crate::newer_schema(current, latest));
+        if current > latest() {
+            return Err(crate::newer_schema(current, latest()));
         }
         if current >= *version {
             continue;

@@ -209,6 +209,10 @@ impl Backend for Postgres {
         changes::follow(&self.inner.rt, self.inner.config.clone(), sink);
     }
 
+    fn latest_schema(&self) -> i64 {
+        migrations::latest()
+    }
+
     fn migrate(&self) -> StoreFuture<'static, ()> {
         let inner = Arc::clone(&self.inner);
         self.inner.workers.run(move || {

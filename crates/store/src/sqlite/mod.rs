@@ -182,6 +182,10 @@ impl Backend for Sqlite {
         })
     }
 
+    fn latest_schema(&self) -> i64 {
+        migrations::latest()
+    }
+
     fn migrate(&self) -> StoreFuture<'static, ()> {
         self.on_writer(migrations::migrate)
     }

@@ -252,6 +252,7 @@ impl Server {
             db: db.to_string(),
             seed: seed.map(Path::to_path_buf),
             admin_key: Some(ADMIN_KEY.into()),
+            no_migrate: false,
         };
         let (ready_tx, ready_rx) = mpsc::channel();
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();

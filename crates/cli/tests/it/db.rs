@@ -1,0 +1,93 @@
+//! `graphtoken db migrate|status` and `serve --no-migrate`: migrating apart from serving, and a
+//! database written by a newer graphtoken refused.
+
+use crate::harness::{run, Sandbox};
+
+fn serve_args(db: &str, no_migrate: bool) -> graphtoken::serve::ServeArgs {
+    graphtoken::serve::ServeArgs {
+        listen: "127.0.0.1:0".into(),
+        db: db.into(),
+        seed: None,
+        admin_key: Some("db-test-key".into()),
+        no_migrate,
+    }
+}
+
+/// Whether `graphtoken serve` with these arguments gets as far as listening; its error if not.
+fn starts(args: graphtoken::serve::ServeArgs) -> Result<(), String> {
+    let rt = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
+    rt.block_on(graphtoken::serve::start(args)).map(|_| ())
+}
+
+#[test]
+fn a_database_migrated_apart_serves_without_migrating() {
+    let sb = Sandbox::new();
+    let db = sb.db_url();
+    let (ok, out, _) = run(&["db", "status", "--db", &db], &[]);
+    assert!(ok.success());
+    assert!(
+        out.starts_with("schema version 0 (this graphtoken: "),
+        "{out}"
+    );
+    assert!(out.contains("behind: run `graphtoken db migrate`"), "{out}");
+
+    let refused = starts(serve_args(&db, true)).err().unwrap_or_default();
+    assert!(refused.contains("is at schema version 0"), "{refused}");
+    assert!(refused.contains("graphtoken db migrate"), "{refused}");
+
+    let (ok, out, err) = run(&["db", "migrate", "--db", &db], &[]);
+    assert!(ok.success(), "{err}");
+    assert!(
+        out.starts_with("migrated the schema from version 0 to "),
+        "{out}"
+    );
+    let (ok, out, _) = run(&["db", "migrate", "--db", &db], &[]);
+    assert!(ok.success());
+    assert!(out.starts_with("the schema is current (version "), "{out}");
+    let (_, out, _) = run(&["db", "status", "--db", &db], &[]);
+    assert!(out.ends_with(": current\n"), "{out}");
+
+    assert_eq!(starts(serve_args(&db, true)), Ok(()));
+}
+
+#[test]
+fn a_database_written_by_a_newer_graphtoken_is_refused() {
+    let sb = Sandbox::new();
+    let db = sb.db_url();
+    let (ok, _, err) = run(&["db", "migrate", "--db", &db], &[]);
+    assert!(ok.success(), "{err}");
+    let conn = rusqlite::Connection::open(sb.db_path()).unwrap_or_else(|e| panic!("{e}"));
+    conn.execute(
+        "INSERT INTO schema_version (version, applied_at) VALUES (999, 0)",
+        [],
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let versions = |conn: &rusqlite::Connection| -> Vec<i64> {
+        let mut stmt = conn
+            .prepare("SELECT version FROM schema_version ORDER BY version")
+            .unwrap_or_else(|e| panic!("{e}"));
+        let rows = stmt
+            .query_map([], |r| r.get(0))
+            .unwrap_or_else(|e| panic!("{e}"));
+        rows.map(|r| r.unwrap_or_else(|e| panic!("{e}"))).collect()
+    };
+    let before = versions(&conn);
+    drop(conn);
+    for args in [
+        &["db", "migrate", "--db", &db][..],
+        &["seed", "--db", &db, "/dev/null"],
+    ] {
+        let (ok, _, err) = run(args, &[]);
+        assert!(!ok.success(), "{args:?} succeeded");
+        assert!(
+            err.contains("written by a newer graphtoken (schema version 999"),
+            "{args:?}: {err}"
+        );
+    }
+    let refused = starts(serve_args(&db, false)).err().unwrap_or_default();
+    assert!(refused.contains("newer graphtoken"), "{refused}");
+    let (_, out, _) = run(&["db", "status", "--db", &db], &[]);
+    assert!(out.contains("newer than this graphtoken knows"), "{out}");
+    let conn = rusqlite::Connection::open(sb.db_path()).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(versions(&conn), before, "a refused database was migrated");
+}
