@@ -6,11 +6,17 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use crate::harness::{fixture, Server};
+use crate::harness::browser::{is_consent, param, params_of, Browser};
+use crate::harness::{enc, fixture, Server};
 
 /// Two servers on one new PostgreSQL database, the first applying the fixture world, and the
 /// database's URL.
 fn two_instances() -> Option<(Server, Server, String)> {
+    two_instances_with("world.toml")
+}
+
+/// Like [`two_instances`], with another fixture world.
+fn two_instances_with(world: &str) -> Option<(Server, Server, String)> {
     let Ok(base) = std::env::var("GRAPHTOKEN_TEST_POSTGRES") else {
         assert!(
             std::env::var_os("GRAPHTOKEN_REQUIRE_POSTGRES").is_none(),
@@ -21,7 +27,7 @@ fn two_instances() -> Option<(Server, Server, String)> {
     };
     let db = graphtoken_store::conformance::fresh_postgres_database(&base)
         .unwrap_or_else(|e| panic!("{e}"));
-    let a = Server::on_database(&db, Some(&fixture("world.toml")));
+    let a = Server::on_database(&db, Some(&fixture(world)));
     let b = Server::on_database(&db, None);
     Some((a, b, db))
 }
@@ -124,4 +130,55 @@ fn the_virtual_clock_is_one_clock() {
     let r = b.get_as("/me", &token);
     assert_eq!(r.status, 400, "{}", r.text);
     assert_eq!(r.body["error"]["error_subcode"], 463, "{}", r.text);
+}
+
+#[test]
+fn a_code_is_redeemed_once_across_instances() {
+    let Some((a, b, _)) = two_instances_with("login.toml") else {
+        return;
+    };
+    const WEB: &str = "1000000000000011";
+    const CB: &str = "https://app.test/cb";
+    let mut browser = Browser::new(&a);
+    let url = format!(
+        "/v25.0/dialog/oauth?client_id={WEB}&redirect_uri={}&scope=email",
+        enc(CB)
+    );
+    let page = browser.get(&url);
+    let page = browser.sign_in(&page, "alice@login.test", "alice-password");
+    let page = if is_consent(&page) {
+        browser.answer(&page, &["email"], true)
+    } else {
+        page
+    };
+    assert_eq!(page.status, 302, "{}", page.text);
+    let location = page.header("location").unwrap_or_default().to_string();
+    let code = param(&params_of(&location, false), "code").unwrap_or_default();
+    assert!(!code.is_empty(), "{location}");
+    // Eight redemptions at once, half through each instance: one token, seven refusals.
+    let servers = [&a, &b];
+    let answers: Vec<u16> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..8)
+            .map(|i| {
+                let (s, code) = (servers[i % 2], code.as_str());
+                scope.spawn(move || {
+                    let form = [
+                        ("grant_type", "authorization_code"),
+                        ("client_id", WEB),
+                        ("client_secret", "web-secret-0123456789abcdef"),
+                        ("redirect_uri", CB),
+                        ("code", code),
+                    ];
+                    s.post_form("/v25.0/oauth/access_token", &form).status
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap_or(0)).collect()
+    });
+    let ok = answers.iter().filter(|s| **s == 200).count();
+    assert_eq!(ok, 1, "{answers:?}");
+    assert!(
+        answers.iter().all(|s| *s == 200 || *s == 400),
+        "{answers:?}"
+    );
 }
