@@ -4,12 +4,14 @@ use std::io::Write;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use clap::Args;
 
 use graphtoken_core::clock::VirtualClock;
 use graphtoken_core::services::world::{self as seeding, DEMO_PASSWORD};
 use graphtoken_core::services::Services;
+use graphtoken_core::store::Store;
 use graphtoken_core::token;
 use graphtoken_server::AppState;
 
@@ -32,6 +34,9 @@ pub struct ServeArgs {
     /// migrate`); refuse to start when its schema is not the one this graphtoken needs.
     #[arg(long, env = "GRAPHTOKEN_NO_MIGRATE")]
     pub no_migrate: bool,
+    /// How many seconds a start waits for a database that cannot be reached yet.
+    #[arg(long, env = "GRAPHTOKEN_DB_WAIT", default_value_t = 60)]
+    pub db_wait: u64,
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, String> {
@@ -43,8 +48,13 @@ fn runtime() -> Result<tokio::runtime::Runtime, String> {
 
 /// The store at `db`, migrated (or, with `migrate` false, checked to be current), and the
 /// service on it with the virtual clock as it was left.
-async fn open(db: &str, migrate: bool) -> Result<(Services, Arc<VirtualClock>), String> {
+async fn open(
+    db: &str,
+    migrate: bool,
+    wait: Duration,
+) -> Result<(Services, Arc<VirtualClock>), String> {
     let store = graphtoken_store::open(db).map_err(|e| format!("cannot open {db}: {e}"))?;
+    wait_for(store.as_ref(), db, wait).await?;
     if migrate {
         store
             .migrate()
@@ -74,6 +84,32 @@ async fn open(db: &str, migrate: bool) -> Result<(Services, Arc<VirtualClock>), 
     Ok((services, clock))
 }
 
+/// Waits, with backoff, for a database that cannot be reached yet (a server starting beside
+/// its database, say), saying so; any other failure is for the caller to report.
+async fn wait_for(store: &dyn Store, db: &str, wait: Duration) -> Result<(), String> {
+    let start = Instant::now();
+    let mut pause = Duration::from_millis(500);
+    loop {
+        match store.schema().await {
+            Err(e) if graphtoken_store::is_unreachable(&e) => {
+                if start.elapsed() + pause > wait {
+                    return Err(format!(
+                        "cannot reach the database {db} after {} s: {e}",
+                        wait.as_secs()
+                    ));
+                }
+                eprintln!(
+                    "waiting for the database {db} ({e}); trying again in {} ms",
+                    pause.as_millis()
+                );
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_secs(5));
+            }
+            _ => return Ok(()),
+        }
+    }
+}
+
 async fn apply_seed(services: &Services, file: &Path) -> Result<(), String> {
     let world = graphtoken_seed::load(file).map_err(|e| e.to_string())?;
     let applied = seeding::apply(services, &world)
@@ -94,7 +130,7 @@ async fn apply_seed(services: &Services, file: &Path) -> Result<(), String> {
 
 pub fn seed_only(file: &Path, db: &str) -> Result<(), String> {
     runtime()?.block_on(async {
-        let (services, _) = open(db, true).await?;
+        let (services, _) = open(db, true, Duration::ZERO).await?;
         apply_seed(&services, file).await
     })
 }
@@ -176,7 +212,8 @@ impl Started {
 /// the address and builds the server's state: everything `graphtoken serve` does before it
 /// answers. The tests start servers in their own process with it.
 pub async fn start(args: ServeArgs) -> Result<Started, String> {
-    let (services, clock) = open(&args.db, !args.no_migrate).await?;
+    let wait = Duration::from_secs(args.db_wait);
+    let (services, clock) = open(&args.db, !args.no_migrate, wait).await?;
     let empty = services.is_empty().await.map_err(|e| e.to_string())?;
     match &args.seed {
         Some(file) => apply_seed(&services, file).await?,

@@ -46,6 +46,12 @@ pub fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {
     }
 }
 
+/// Whether `e` says the database could not be reached at all (it may come back: worth a retry),
+/// rather than that it refused or failed a statement.
+pub fn is_unreachable(e: &StoreError) -> bool {
+    e.0.starts_with(postgres::UNREACHABLE)
+}
+
 /// The error for a database whose schema is newer than this graphtoken knows.
 pub(crate) fn newer_schema(found: i64, known: i64) -> StoreError {
     StoreError(format!(

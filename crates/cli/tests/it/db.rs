@@ -10,6 +10,7 @@ fn serve_args(db: &str, no_migrate: bool) -> graphtoken::serve::ServeArgs {
         seed: None,
         admin_key: Some("db-test-key".into()),
         no_migrate,
+        db_wait: 0,
     }
 }
 
@@ -90,4 +91,33 @@ fn a_database_written_by_a_newer_graphtoken_is_refused() {
     assert!(out.contains("newer than this graphtoken knows"), "{out}");
     let conn = rusqlite::Connection::open(sb.db_path()).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(versions(&conn), before, "a refused database was migrated");
+}
+
+#[test]
+fn a_database_out_of_reach_at_start_is_waited_for_then_reported() {
+    // A socket directory where no PostgreSQL listens.
+    let sb = Sandbox::new();
+    let db = format!(
+        "postgres://graphtoken@localhost/none?host={}",
+        sb.db_path()
+            .parent()
+            .map(|d| d.display().to_string())
+            .unwrap_or_default()
+    );
+    let (ok, _, err) = run(
+        &[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--db",
+            &db,
+            "--db-wait",
+            "1",
+        ],
+        &[],
+    );
+    assert!(!ok.success());
+    assert!(err.contains("waiting for the database"), "{err}");
+    assert!(err.contains("cannot reach the database"), "{err}");
+    assert!(err.contains("after 1 s"), "{err}");
 }

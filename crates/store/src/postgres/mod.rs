@@ -38,6 +38,9 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// The advisory lock every write takes first (`graphtok` in ASCII).
 const WRITE_LOCK: i64 = 0x6772_6170_6874_6f6b;
 
+/// How the error of a connection that could not be had starts (see `crate::is_unreachable`).
+pub(crate) const UNREACHABLE: &str = "postgres: no connection to ";
+
 /// The [`Store`](graphtoken_core::store::Store) on PostgreSQL.
 pub(crate) type PostgresStore = SqlStore<Postgres>;
 
@@ -155,10 +158,7 @@ impl Inner {
                 deadpool_postgres::PoolError::Backend(b) => describe(b),
                 other => other.to_string(),
             };
-            StoreError(format!(
-                "postgres: no connection to {}: {why}",
-                self.location
-            ))
+            StoreError(format!("{UNREACHABLE}{}: {why}", self.location))
         })
     }
 }

@@ -253,6 +253,7 @@ impl Server {
             seed: seed.map(Path::to_path_buf),
             admin_key: Some(ADMIN_KEY.into()),
             no_migrate: false,
+            db_wait: 0,
         };
         let (ready_tx, ready_rx) = mpsc::channel();
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
