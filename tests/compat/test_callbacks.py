@@ -74,6 +74,16 @@ granted = ["email"]
 """
 
 
+def newest_when(server, ready, timeout: float = 10.0) -> list:
+    """The callbacks listing once `ready(newest entry)` holds (or when `timeout` runs out)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        listing = server._admin("GET", "callbacks")["data"]
+        if (listing and ready(listing[0])) or time.monotonic() > deadline:
+            return listing
+        time.sleep(0.02)
+
+
 def start(tmp_path, receiver):
     seed = tmp_path / "hooked.toml"
     seed.write_text(world(receiver.url))
@@ -117,12 +127,7 @@ def test_deauthorize_callback_is_retried_until_the_app_answers(tmp_path):
         server.mint("dana", "hooked", [])
         server._admin("POST", "users/dana/apps/hooked/remove", json={})
         receiver.wait(3)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            listing = server._admin("GET", "callbacks")["data"]
-            if listing[0]["status"] == "delivered":
-                break
-            time.sleep(0.1)
+        listing = newest_when(server, lambda c: c["status"] == "delivered")
         assert listing[0]["status"] == "delivered", listing
         assert listing[0]["attempts"] == 3, listing
     finally:
@@ -146,18 +151,36 @@ def test_data_deletion_request_records_the_apps_confirmation(tmp_path):
         assert data["user_id"] == asid
         assert data["expires"] > data["issued_at"]
 
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            listing = server._admin("GET", "callbacks")["data"]
-            if listing[0]["status"] == "delivered":
-                break
-            time.sleep(0.05)
-        entry = listing[0]
+        entry = newest_when(server, lambda c: c["status"] == "delivered")[0]
         assert entry["kind"] == "data_deletion" and entry["status"] == "delivered", entry
         assert entry["answer"] == {"url": "https://hooked.example/deletion?id=abc123", "confirmation_code": "abc123"}
         assert entry["last_error"] is None
         # The person's token is untouched by a data-deletion request.
         assert requests.get(f"{server.base}/me", params={"access_token": token}, timeout=10).status_code == 200
+    finally:
+        proc.stop()
+        receiver.close()
+
+
+def test_a_callback_waiting_for_a_retry_survives_a_restart(tmp_path):
+    # The app is down for the first try; the server stops before the retry and another one,
+    # on the same database, delivers it from the outbox.
+    receiver = Receiver(fail_first=1)
+    proc, server = start(tmp_path, receiver)
+    try:
+        server.mint("dana", "hooked", [])
+        server._admin("POST", "users/dana/apps/hooked/remove", json={})
+        receiver.wait(1)
+        listing = newest_when(server, lambda c: c["attempts"] == 1, timeout=5)
+        assert listing[0]["status"] == "retrying" and listing[0]["attempts"] == 1, listing
+        proc.stop()
+
+        proc, server = start(tmp_path, receiver)
+        receiver.wait(2)
+        listing = newest_when(server, lambda c: c["status"] == "delivered")
+        assert listing[0]["status"] == "delivered" and listing[0]["attempts"] == 2, listing
+        assert len(listing) == 1, listing
+        assert len(receiver.posts) == 2
     finally:
         proc.stop()
         receiver.close()

@@ -49,19 +49,21 @@ pub enum Event {
     /// permission).
     GrantChanged { user: UserId, app: AppId },
     /// The app was uninstalled for the person: the grant is gone and the sessions with the app
-    /// ended for `reason`. `notify` is the deauthorize callback the app gets, if any.
+    /// ended for `reason`. `notify` is the number of the deauthorize callback the app gets, if
+    /// any (in the outbox, see `OutboxStore`).
     AppUninstalled {
         user: UserId,
         app: AppId,
         sessions: Vec<SessionId>,
         reason: Reason,
-        notify: Option<Callback>,
+        notify: Option<u64>,
     },
-    /// The person asked the app to delete their data: the app's data-deletion URL is called.
+    /// The person asked the app to delete their data: the app's data-deletion URL is called
+    /// (`notify`: the callback's number in the outbox).
     DataDeletionRequested {
         user: UserId,
         app: AppId,
-        notify: Callback,
+        notify: u64,
     },
 
     // ---- people -------------------------------------------------------------------------
@@ -149,12 +151,10 @@ pub enum LoginStep {
 }
 
 /// A form post an event makes to an app (spec §7): the deauthorize callback or the
-/// data-deletion request, each with a `signed_request`. Core decides what is sent; the server
-/// delivers it.
+/// data-deletion request, each with a `signed_request`. Core decides what is sent and puts it
+/// in the store's outbox in the same write as its cause; the server delivers it.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Callback {
-    /// Unique in this process; the admin API lists deliveries by it.
-    pub id: u64,
     /// `deauthorize` or `data_deletion`.
     pub kind: &'static str,
     pub url: String,
@@ -168,7 +168,6 @@ pub struct Callback {
 impl std::fmt::Debug for Callback {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Callback")
-            .field("id", &self.id)
             .field("kind", &self.kind)
             .field("url", &self.url)
             .field("app_id", &self.app_id)
@@ -177,12 +176,22 @@ impl std::fmt::Debug for Callback {
     }
 }
 
+impl Callback {
+    /// The kinds of callback, as stored.
+    pub const KINDS: [&'static str; 2] = ["deauthorize", "data_deletion"];
+
+    /// A stored kind, as the `'static` name.
+    pub fn kind_named(name: &str) -> Option<&'static str> {
+        Self::KINDS.into_iter().find(|k| *k == name)
+    }
+}
+
 impl Event {
-    /// The callback this event makes to an app, if any.
-    pub fn callback(&self) -> Option<&Callback> {
+    /// The number in the outbox of the callback this event made to an app, if any.
+    pub fn callback(&self) -> Option<u64> {
         match self {
-            Event::AppUninstalled { notify, .. } => notify.as_ref(),
-            Event::DataDeletionRequested { notify, .. } => Some(notify),
+            Event::AppUninstalled { notify, .. } => *notify,
+            Event::DataDeletionRequested { notify, .. } => Some(*notify),
             _ => None,
         }
     }

@@ -16,6 +16,7 @@ pub mod fields;
 pub mod graph;
 pub mod messaging;
 pub mod model;
+pub mod outbox;
 pub mod password;
 pub mod permissions;
 pub mod policy;
@@ -49,6 +50,7 @@ mod layers {
         ("fields", 0),
         ("messaging", 0),
         ("model", 0),
+        ("outbox", 0),
         ("password", 0),
         ("permissions", 0),
         ("proof", 0),

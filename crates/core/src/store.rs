@@ -6,7 +6,9 @@
 
 use std::sync::Arc;
 
+use crate::events::Callback;
 use crate::exec::BoxFuture;
+use crate::outbox::{Attempt, Outgoing};
 
 use crate::codes::{AuthCode, DeviceCode, TestUser, TestUserInsert};
 use crate::content::{Comment, Post};
@@ -107,12 +109,15 @@ pub trait TokenStore: Send + Sync {
     /// Uninstalls the app for the person, in one transaction: removes the grant and invalidates
     /// every session with the app that still works. Returns whether there was a grant, and the
     /// sessions it ended.
+    /// Returns whether there was a grant, the sessions it ended, and the number of `notify` in
+    /// the outbox: put there, in the same transaction, only when there was a grant.
     fn uninstall<'a>(
         &'a self,
         user: UserId,
         app: AppId,
         why: Invalidation,
-    ) -> StoreFuture<'a, (bool, Vec<SessionId>)>;
+        notify: Option<&'a Callback>,
+    ) -> StoreFuture<'a, (bool, Vec<SessionId>, Option<u64>)>;
 
     /// Invalidates the person's sessions that still work — with `app`, or with every app — and
     /// so every token derived from them. Returns the sessions it ended.
@@ -391,6 +396,30 @@ pub trait ContentStore: Send + Sync {
     fn delete_instant_article<'a>(&'a self, page: PageId, id: Id) -> StoreFuture<'a, bool>;
 }
 
+/// The callbacks to apps waiting to be delivered, and those delivered or given up (spec §7): a
+/// durable outbox, shared by every instance on one database. Each callback is claimed for a
+/// while (a lease) by the instance that tries it, so one instance at a time tries it; a
+/// lease that runs out (the instance died mid-try) makes it due again.
+pub trait OutboxStore: Send + Sync {
+    /// Puts a callback in the outbox, due now; its number.
+    fn enqueue_callback<'a>(&'a self, callback: &'a Callback, at: Unix) -> StoreFuture<'a, u64>;
+
+    /// Claims up to `limit` callbacks that are due at `now_ms` (waiting, or retrying with their
+    /// next try due) and not claimed, until `now_ms + lease_ms`.
+    fn claim_callbacks<'a>(
+        &'a self,
+        now_ms: i64,
+        lease_ms: i64,
+        limit: u32,
+    ) -> StoreFuture<'a, Vec<Outgoing>>;
+
+    /// Records a try of callback `id` and releases it.
+    fn record_callback<'a>(&'a self, id: u64, attempt: &'a Attempt) -> StoreFuture<'a, ()>;
+
+    /// The newest `limit` callbacks, newest first.
+    fn callbacks<'a>(&'a self, limit: u32) -> StoreFuture<'a, Vec<Outgoing>>;
+}
+
 /// The login flows' one-time records (spec §2.1–§2.3, §2.14): dialog and client codes, device
 /// logins.
 pub trait LoginStore: Send + Sync {
@@ -435,7 +464,9 @@ pub trait LoginStore: Send + Sync {
 /// A storage backend: every part above, and its migrations. Services hold it as
 /// `Arc<dyn Store>`, so the backend is chosen at run time (from the database URL) and the code
 /// above it is compiled once.
-pub trait Store: TokenStore + DirectoryStore + ContentStore + LoginStore + 'static {
+pub trait Store:
+    TokenStore + DirectoryStore + ContentStore + LoginStore + OutboxStore + 'static
+{
     /// Runs pending migrations. Called once at start, unless the operator migrates apart.
     fn migrate<'a>(&'a self) -> StoreFuture<'a, ()>;
 

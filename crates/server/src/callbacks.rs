@@ -3,63 +3,51 @@
 //! retried with backoff, and listed by `GET /_admin/callbacks` (attempts, status, the app's
 //! answer; a data-deletion answer must carry `url` and `confirmation_code`).
 //!
-//! Core decides which events notify apps and builds each callback ([`Event::callback`]); this
-//! module subscribes to the event bus and only delivers.
+//! Core decides which events notify apps, builds each callback and puts it in the store's
+//! outbox in the same write as its cause. This module only delivers: every instance runs
+//! [`run`], which claims due callbacks for a while (a lease, so one instance at a time tries
+//! each), posts them and records each try. The outbox is in the database, so a callback
+//! survives a restart, and every instance on one database lists the same callbacks. The loop
+//! wakes when an event of this instance queued a callback, when a retry falls due, and every
+//! half second (for callbacks other instances queued, and leases that ran out).
 //!
 //! Delivery uses one pooled async HTTP client (reqwest, with rustls for `https://` URLs and the
 //! Mozilla roots from webpki-roots); any other scheme fails at once with a clear error in the
 //! listing.
 
-use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Value};
+use tokio::sync::Notify;
 
-use graphtoken_core::events::{Callback, Event, Subscriber};
+use graphtoken_core::events::{Event, Subscriber};
+use graphtoken_core::outbox::{Attempt, DeliveryStatus, Outgoing};
+use graphtoken_core::services::Services;
 
 /// Attempts per delivery, waiting 0.5 s, 1 s, 2 s, 4 s between them.
 const ATTEMPTS: u32 = 5;
-/// Deliveries kept for the listing (the oldest finished ones go first).
-const KEPT: usize = 1000;
+/// The first wait between attempts; each next one is twice as long.
+const FIRST_WAIT: Duration = Duration::from_millis(500);
+/// The callbacks listed.
+const LISTED: u32 = 1000;
 /// The largest app answer kept (a data-deletion answer is a small JSON object).
 const ANSWER_LIMIT: usize = 64 * 1024;
 /// How long one attempt may take.
 const TIMEOUT: Duration = Duration::from_secs(5);
+/// How long an instance keeps a callback it is trying: longer than one attempt.
+const LEASE: Duration = Duration::from_secs(30);
+/// How often the outbox is looked at when nothing wakes the loop.
+const POLL: Duration = Duration::from_millis(500);
+/// Callbacks claimed at a time.
+const BATCH: u32 = 32;
 /// How a failure no retry can mend starts (a URL graphtoken does not call).
 const UNCALLABLE: &str = "only http:// and https://";
 
-#[derive(Clone, Debug)]
-struct Delivery {
-    id: u64,
-    kind: &'static str,
-    url: String,
-    app_id: String,
-    user_id: String,
-    attempts: u32,
-    status: &'static str,
-    last_error: Option<String>,
-    answer: Option<Value>,
-}
-
-impl Delivery {
-    fn to_json(&self) -> Value {
-        json!({
-            "id": self.id.to_string(),
-            "kind": self.kind,
-            "url": self.url,
-            "app_id": self.app_id,
-            "user_id": self.user_id,
-            "attempts": self.attempts,
-            "status": self.status,
-            "last_error": self.last_error,
-            "answer": self.answer,
-        })
-    }
-}
-
+/// The delivery side of the outbox: wakes the loop when this instance queues a callback.
 #[derive(Clone)]
 pub struct Callbacks {
-    log: Arc<Mutex<Vec<Delivery>>>,
+    wake: Arc<Notify>,
     /// One client for every delivery (it pools connections); `None` if it could not be built.
     client: Option<reqwest::Client>,
 }
@@ -74,109 +62,116 @@ impl Default for Callbacks {
             tracing::error!("callbacks: no HTTP client: {e}");
         }
         Callbacks {
-            log: Arc::default(),
+            wake: Arc::default(),
             client: client.ok(),
         }
     }
 }
 
 impl Subscriber for Callbacks {
-    /// Every callback an event carries is queued for delivery; the write that published the
-    /// event never waits for it.
+    /// A callback was queued: look at the outbox now (the write never waits for delivery).
     fn on(&self, event: &Event) {
-        if let Some(cb) = event.callback() {
-            self.send(cb.clone());
+        if event.callback().is_some() {
+            self.wake.notify_one();
         }
     }
 }
 
+/// Wall-clock milliseconds, for retries and leases (delivery bookkeeping, not the model's
+/// virtual time).
+fn wall_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
 impl Callbacks {
-    /// Queues a delivery; it is listed at once under the callback's id.
-    fn send(&self, cb: Callback) {
-        let id = cb.id;
-        self.update(|log| {
-            if log.len() >= KEPT {
-                // Forget the oldest finished delivery; ones still retrying stay listed.
-                let finished = log
-                    .iter()
-                    .position(|d| matches!(d.status, "delivered" | "failed"));
-                if let Some(i) = finished {
-                    log.remove(i);
+    /// Delivers what is due in the outbox, for as long as the server runs.
+    pub async fn run(self, services: Arc<Services>) {
+        loop {
+            match services
+                .claim_callbacks(wall_ms(), LEASE.as_millis() as i64, BATCH)
+                .await
+            {
+                Ok(due) => {
+                    for outgoing in due {
+                        let (this, services) = (self.clone(), Arc::clone(&services));
+                        tokio::spawn(async move { this.deliver(&services, outgoing).await });
+                    }
                 }
+                Err(e) => tracing::warn!("callbacks: cannot read the outbox: {e}"),
             }
-            log.push(Delivery {
-                id,
-                kind: cb.kind,
-                url: cb.url.clone(),
-                app_id: cb.app_id.clone(),
-                user_id: cb.user_id.clone(),
-                attempts: 0,
-                status: "pending",
-                last_error: None,
-                answer: None,
-            });
-        });
-        let this = self.clone();
-        // Events are published on the runtime's tasks; outside one (a seed applied by the CLI)
-        // no event carries a callback, and there is nothing to deliver on.
-        if let Ok(rt) = tokio::runtime::Handle::try_current() {
-            rt.spawn(async move { this.deliver(id, cb).await });
+            tokio::select! {
+                _ = self.wake.notified() => {}
+                _ = tokio::time::sleep(POLL) => {}
+            }
         }
     }
 
     /// `{"data": [...]}`, newest first.
-    pub fn list(&self) -> Value {
-        let log = self.log.lock().unwrap_or_else(PoisonError::into_inner);
-        json!({ "data": log.iter().rev().map(Delivery::to_json).collect::<Vec<_>>() })
+    pub async fn list(services: &Services) -> Result<Value, graphtoken_core::error::GraphError> {
+        let all = services.callbacks(LISTED).await?;
+        Ok(json!({ "data": all.iter().map(to_json).collect::<Vec<_>>() }))
     }
 
-    fn update(&self, f: impl FnOnce(&mut Vec<Delivery>)) {
-        f(&mut self.log.lock().unwrap_or_else(PoisonError::into_inner));
-    }
-
-    fn record(&self, id: u64, f: impl FnOnce(&mut Delivery)) {
-        self.update(|log| {
-            if let Some(d) = log.iter_mut().find(|d| d.id == id) {
-                f(d);
-            }
-        });
-    }
-
-    async fn deliver(&self, id: u64, cb: Callback) {
-        let mut wait = Duration::from_millis(500);
-        for attempt in 1..=ATTEMPTS {
-            let result = self.post(&cb.url, &cb.form).await;
-            let hopeless = matches!(&result, Err(e) if e.starts_with(UNCALLABLE));
-            let done = result.is_ok() || hopeless;
-            self.record(id, |d| {
-                d.attempts = attempt;
-                match result {
-                    Ok(answer) => {
-                        d.status = "delivered";
-                        d.last_error = (d.kind == "data_deletion")
-                            .then(|| missing_confirmation(answer.as_ref()))
-                            .flatten();
-                        d.answer = answer;
-                    }
-                    Err(e) => {
-                        d.last_error = Some(e);
-                        d.status = if attempt == ATTEMPTS || hopeless {
-                            "failed"
-                        } else {
-                            "retrying"
-                        };
-                    }
+    /// One try of a claimed callback, recorded; a retry wakes the loop when it is due.
+    async fn deliver(&self, services: &Services, o: Outgoing) {
+        let attempts = o.attempts + 1;
+        let result = self.post(&o.callback.url, &o.callback.form).await;
+        let attempt = match result {
+            Ok(answer) => Attempt {
+                status: DeliveryStatus::Delivered,
+                attempts,
+                last_error: (o.callback.kind == "data_deletion")
+                    .then(|| missing_confirmation(answer.as_ref()))
+                    .flatten(),
+                answer: answer.map(|a| a.to_string()),
+                next_at_ms: 0,
+            },
+            Err(e) => {
+                let hopeless = e.starts_with(UNCALLABLE);
+                let wait = FIRST_WAIT * 2u32.saturating_pow(attempts.saturating_sub(1));
+                let give_up = attempts >= ATTEMPTS || hopeless;
+                Attempt {
+                    status: if give_up {
+                        DeliveryStatus::Failed
+                    } else {
+                        DeliveryStatus::Retrying
+                    },
+                    attempts,
+                    last_error: Some(e),
+                    answer: None,
+                    next_at_ms: wall_ms().saturating_add(wait.as_millis() as i64),
                 }
-            });
-            if done {
-                return;
             }
-            if attempt < ATTEMPTS {
+        };
+        let retry_in = (attempt.status == DeliveryStatus::Retrying)
+            .then(|| Duration::from_millis((attempt.next_at_ms - wall_ms()).max(0) as u64));
+        if let Err(e) = services.record_callback(o.id, &attempt).await {
+            tracing::warn!("callbacks: cannot record a try of callback {}: {e}", o.id);
+        }
+        if let Some(wait) = retry_in {
+            let wake = Arc::clone(&self.wake);
+            tokio::spawn(async move {
                 tokio::time::sleep(wait).await;
-                wait *= 2;
-            }
+                wake.notify_one();
+            });
         }
     }
+}
+
+fn to_json(o: &Outgoing) -> Value {
+    json!({
+        "id": o.id.to_string(),
+        "kind": o.callback.kind,
+        "url": o.callback.url,
+        "app_id": o.callback.app_id,
+        "user_id": o.callback.user_id,
+        "attempts": o.attempts,
+        "status": o.status.as_str(),
+        "last_error": o.last_error,
+        "answer": o.answer.as_deref().and_then(|a| serde_json::from_str::<Value>(a).ok()),
+    })
 }
 
 /// What a data-deletion answer lacks, if anything: Facebook wants

@@ -32,14 +32,14 @@ const MAX_BODY: usize = 1 << 20;
 /// What every handler shares. Built only by [`AppState::new`], which subscribes the callbacks
 /// to the services' events.
 pub struct AppState {
-    pub(crate) services: Services,
+    pub(crate) services: Arc<Services>,
     /// The emulator's virtual clock (the same one `services` reads).
     pub(crate) clock: Arc<VirtualClock>,
     /// The key the admin API wants as `Authorization: Bearer <key>`.
     pub(crate) admin_key: String,
     /// Armed faults (`/_admin/faults`), in memory.
     pub(crate) faults: faults::Faults,
-    /// Callbacks to apps and their delivery (`/_admin/callbacks`), in memory.
+    /// Delivers callbacks to apps from the store's outbox (`/_admin/callbacks`).
     pub(crate) callbacks: callbacks::Callbacks,
     /// The login pages' cookie signing and CSRF.
     pub(crate) browser: Arc<browser::Browser>,
@@ -56,7 +56,7 @@ impl AppState {
         let callbacks = callbacks::Callbacks::default();
         services.subscribe(Arc::new(callbacks.clone()));
         AppState {
-            services,
+            services: Arc::new(services),
             clock,
             admin_key,
             faults: Default::default(),
@@ -66,16 +66,21 @@ impl AppState {
     }
 }
 
-/// Serves until `shutdown` resolves, then finishes the requests in flight.
+/// Serves until `shutdown` resolves, then finishes the requests in flight; meanwhile delivers
+/// the callbacks in the outbox.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: Arc<AppState>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let delivery = tokio::spawn(state.callbacks.clone().run(Arc::clone(&state.services)));
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app)
+    let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
-        .await
+        .await;
+    // A try cut short keeps its lease; the callback is due again when the lease runs out.
+    delivery.abort();
+    served
 }
 
 /// The whole HTTP surface.

@@ -7,11 +7,13 @@
 use std::sync::Arc;
 
 use graphtoken_core::codes::{AuthCode, CodeKind, DeviceCode, DeviceState, Pkce, PkceMethod};
+use graphtoken_core::events::Callback;
 use graphtoken_core::model::{
     AccountStatus, App, AppId, AppMode, AppRole, Asid, Grant, Invalidation, Page, PageId,
     PageTasks, Platform, Psid, RateLimits, Reason, SessionId, StoredKind, TokenRecord, User,
     UserId,
 };
+use graphtoken_core::outbox::{Attempt, DeliveryStatus};
 use graphtoken_core::store::{DeletedPerson, Store, StoreError, StoreResult, WorldRecords};
 use graphtoken_core::tasks::{PageRole, Task, TaskSet};
 
@@ -173,7 +175,74 @@ pub async fn run_suite<S: Store>(mut fresh: impl FnMut() -> StoreResult<S>) -> S
     check!(test_users);
     check!(delete_user);
     check!(set_user_name);
+    check!(outbox);
     schema_versions(fresh()?).await?;
+    Ok(())
+}
+
+/// A callback for the outbox checks.
+pub fn callback(kind: &'static str) -> Callback {
+    Callback {
+        kind,
+        url: "https://app.example/cb".into(),
+        app_id: MAIN_APP.to_string(),
+        user_id: "77".into(),
+        form: vec![("signed_request".into(), "sig.payload".into())],
+    }
+}
+
+/// The outbox: a callback is claimed by one caller at a time until its lease runs out, a try
+/// is recorded, a retry is due when it says, finished ones are not claimed again.
+pub async fn outbox<S: Store>(store: &S) -> StoreResult<()> {
+    let a = store
+        .enqueue_callback(&callback("deauthorize"), 1000)
+        .await?;
+    let b = store
+        .enqueue_callback(&callback("data_deletion"), 1001)
+        .await?;
+    assert!(b > a);
+    let listed = store.callbacks(10).await?;
+    assert_eq!(listed.iter().map(|o| o.id).collect::<Vec<_>>(), [b, a]);
+    assert_eq!(listed[0].status, DeliveryStatus::Pending);
+    assert_eq!((listed[0].attempts, listed[0].created_at), (0, 1001));
+
+    // Claimed by one: nobody else gets them while the lease runs.
+    let claimed = store.claim_callbacks(10_000, 30_000, 10).await?;
+    assert_eq!(claimed.iter().map(|o| o.id).collect::<Vec<_>>(), [a, b]);
+    assert!(store.claim_callbacks(20_000, 30_000, 10).await?.is_empty());
+    // The claimant died: when the lease runs out they are due again.
+    let again = store.claim_callbacks(40_000, 30_000, 1).await?;
+    assert_eq!(again.iter().map(|o| o.id).collect::<Vec<_>>(), [a]);
+
+    // A failed try with a retry due later; a delivered one is done.
+    let retry = Attempt {
+        status: DeliveryStatus::Retrying,
+        attempts: 1,
+        last_error: Some("the app answered HTTP 503".into()),
+        answer: None,
+        next_at_ms: 100_000,
+    };
+    store.record_callback(a, &retry).await?;
+    let delivered = Attempt {
+        status: DeliveryStatus::Delivered,
+        attempts: 1,
+        last_error: None,
+        answer: Some(r#"{"ok":true}"#.into()),
+        next_at_ms: 0,
+    };
+    store.record_callback(b, &delivered).await?;
+    assert!(store.claim_callbacks(99_999, 30_000, 10).await?.is_empty());
+    let due = store.claim_callbacks(100_000, 30_000, 10).await?;
+    assert_eq!(due.iter().map(|o| o.id).collect::<Vec<_>>(), [a]);
+    assert_eq!(due[0].attempts, 1);
+    let listed = store.callbacks(10).await?;
+    assert_eq!(listed[0].status, DeliveryStatus::Delivered);
+    assert_eq!(listed[0].answer.as_deref(), Some(r#"{"ok":true}"#));
+    assert_eq!(listed[1].status, DeliveryStatus::Retrying);
+    assert_eq!(
+        listed[1].last_error.as_deref(),
+        Some("the app answered HTTP 503")
+    );
     Ok(())
 }
 
@@ -475,16 +544,25 @@ pub async fn invalidation_reports_what_it_ended<S: Store>(store: &S) -> StoreRes
         .await?;
     assert_eq!(ended, vec![a1.id]);
 
-    // Uninstall: whether there was a grant, and the sessions ended with it.
-    let (had, ended) = store
-        .uninstall(BOB, MAIN_APP, why(Reason::AppNotAuthorized))
+    // Uninstall: whether there was a grant, the sessions ended with it, and its callback put
+    // in the outbox only when there was a grant.
+    let notify = callback("deauthorize");
+    let (had, ended, queued) = store
+        .uninstall(BOB, MAIN_APP, why(Reason::AppNotAuthorized), Some(&notify))
         .await?;
     assert!(had);
     assert_eq!(ended, vec![b1.id]);
-    let (had, ended) = store
-        .uninstall(BOB, MAIN_APP, why(Reason::AppNotAuthorized))
+    let listed = store.callbacks(10).await?;
+    assert_eq!(
+        listed.iter().map(|o| Some(o.id)).collect::<Vec<_>>(),
+        [queued]
+    );
+    assert_eq!(listed[0].callback, notify);
+    let (had, ended, queued) = store
+        .uninstall(BOB, MAIN_APP, why(Reason::AppNotAuthorized), Some(&notify))
         .await?;
-    assert!(!had && ended.is_empty());
+    assert!(!had && ended.is_empty() && queued.is_none());
+    assert_eq!(store.callbacks(10).await?.len(), 1);
 
     // A new password ends the person's live sessions in the same write.
     let c1 = store.create_session(CAROL, OTHER_APP, 1003).await?;

@@ -3,6 +3,7 @@
 //!
 //! The backend runs each write in one transaction; the functions here run inside it.
 
+use graphtoken_core::events::Callback;
 use graphtoken_core::model::{
     AccountStatus, AppId, Invalidation, PageId, PageTasks, SessionId, TokenHash, Unix, UserId,
 };
@@ -20,7 +21,8 @@ pub(crate) fn uninstall(
     user: UserId,
     app: AppId,
     why: Invalidation,
-) -> StoreResult<(bool, Vec<SessionId>)> {
+    notify: Option<&Callback>,
+) -> StoreResult<(bool, Vec<SessionId>, Option<u64>)> {
     let what = "uninstalling the app";
     let n = db.execute(
         "DELETE FROM grants WHERE user_id = ?1 AND app_id = ?2",
@@ -28,7 +30,12 @@ pub(crate) fn uninstall(
         what,
     )?;
     let ended = invalidate_sessions(db, user, Some(app), why)?;
-    Ok((n > 0, ended))
+    // The callback is put in the outbox with the change it tells of, or not at all.
+    let callback = match notify.filter(|_| n > 0) {
+        Some(c) => Some(crate::outbox::enqueue(db, c, why.at)?),
+        None => None,
+    };
+    Ok((n > 0, ended, callback))
 }
 
 /// Marks the person's sessions that still work (with one app, or all) invalid for `inv`.

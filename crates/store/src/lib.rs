@@ -11,6 +11,7 @@ mod events;
 mod login;
 mod messaging;
 mod migrations;
+mod outbox;
 mod page_settings;
 mod postgres;
 mod psids;

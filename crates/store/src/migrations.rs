@@ -27,7 +27,31 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
     (7, V7_PAGE_ITEM_APPS),
     (8, V8_LOGIN_FLOWS),
     (9, V9_CHANGE_FEED),
+    (10, V10_OUTBOX),
 ];
+
+/// The outbox of callbacks to apps (deauthorize, data deletion): each is written with the
+/// change it tells of and kept until it is delivered or given up, across restarts.
+/// `next_at` and `lease_until` are wall-clock milliseconds: when a retry is due, and until
+/// when an instance that took the callback is trying it. `form` is a JSON array of pairs.
+const V10_OUTBOX: &str = r#"
+CREATE TABLE callbacks (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind TEXT NOT NULL,
+    url TEXT NOT NULL,
+    app_id TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    form TEXT NOT NULL,
+    status TEXT NOT NULL,
+    attempts INTEGER NOT NULL,
+    last_error TEXT,
+    answer TEXT,
+    next_at INTEGER NOT NULL,
+    lease_until INTEGER NOT NULL,
+    created_at INTEGER NOT NULL
+);
+CREATE INDEX callbacks_due ON callbacks (status, next_at);
+"#;
 
 /// PostgreSQL's change feed, which tells the instances sharing a database what changed. One
 /// process uses a SQLite file, so there is nothing to do here; the step keeps the versions of

@@ -1,22 +1,25 @@
-//! [`SqlStore`]: the [`Store`] implementation, written once over a [`Backend`] (SQLite today)
-//! that runs each read on a connection and each write in one transaction.
+//! [`SqlStore`]: the [`Store`] implementation, written once over a [`Backend`] (SQLite or
+//! PostgreSQL) that runs each read on a connection and each write in one transaction.
 
 use graphtoken_core::codes::{AuthCode, DeviceCode, TestUser, TestUserInsert};
 use graphtoken_core::content::{CallToAction, InstantArticle, PageInfo};
 use graphtoken_core::content::{Comment, Post};
+use graphtoken_core::events::Callback;
 use graphtoken_core::messaging::{Conversation, Message};
 use graphtoken_core::model::{
     AccountStatus, App, AppId, Asid, Grant, Id, Invalidation, Page, PageId, PageTasks, Psid,
     Session, SessionId, TokenHash, TokenRecord, Unix, User, UserId,
 };
+use graphtoken_core::outbox::{Attempt, Outgoing};
 use graphtoken_core::store::{
     ChangeSink, ContentStore, DeletedPerson, DeviceUpdate, DirectoryStore, GrantUpdate, LoginStore,
-    Schema, Store, StoreError, StoreFuture, StoreResult, TokenEntry, TokenStore, WorldRecords,
+    OutboxStore, Schema, Store, StoreError, StoreFuture, StoreResult, TokenEntry, TokenStore,
+    WorldRecords,
 };
 use graphtoken_core::tasks::TaskSet;
 
 use crate::db::Db;
-use crate::{content, events, login, messaging, page_settings, psids, queries, world};
+use crate::{content, events, login, messaging, outbox, page_settings, psids, queries, world};
 
 /// Where a [`SqlStore`]'s statements run: connections, threads and transactions.
 pub(crate) trait Backend: Send + Sync + 'static {
@@ -72,9 +75,11 @@ impl<B: Backend> TokenStore for SqlStore<B> {
         user: UserId,
         app: AppId,
         why: Invalidation,
-    ) -> StoreFuture<'a, (bool, Vec<SessionId>)> {
+        notify: Option<&'a Callback>,
+    ) -> StoreFuture<'a, (bool, Vec<SessionId>, Option<u64>)> {
+        let notify = notify.cloned();
         self.backend
-            .write(move |c| events::uninstall(c, user, app, why))
+            .write(move |c| events::uninstall(c, user, app, why, notify.as_ref()))
     }
 
     fn invalidate_sessions<'a>(
@@ -500,6 +505,33 @@ impl<B: Backend> LoginStore for SqlStore<B> {
     ) -> StoreFuture<'a, Option<DeviceCode>> {
         self.backend
             .write(move |c| login::update_device_code(c, &hash, update))
+    }
+}
+
+impl<B: Backend> OutboxStore for SqlStore<B> {
+    fn enqueue_callback<'a>(&'a self, callback: &'a Callback, at: Unix) -> StoreFuture<'a, u64> {
+        let callback = callback.clone();
+        self.backend
+            .write(move |c| outbox::enqueue(c, &callback, at))
+    }
+
+    fn claim_callbacks<'a>(
+        &'a self,
+        now_ms: i64,
+        lease_ms: i64,
+        limit: u32,
+    ) -> StoreFuture<'a, Vec<Outgoing>> {
+        self.backend
+            .write(move |c| outbox::claim(c, now_ms, lease_ms, limit))
+    }
+
+    fn record_callback<'a>(&'a self, id: u64, attempt: &'a Attempt) -> StoreFuture<'a, ()> {
+        let attempt = attempt.clone();
+        self.backend.write(move |c| outbox::record(c, id, &attempt))
+    }
+
+    fn callbacks<'a>(&'a self, limit: u32) -> StoreFuture<'a, Vec<Outgoing>> {
+        self.backend.read(move |c| outbox::list(c, limit))
     }
 }
 

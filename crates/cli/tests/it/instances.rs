@@ -2,12 +2,16 @@
 //! database of the test command's PostgreSQL; without one they say so and pass (the test
 //! command sets `GRAPHTOKEN_REQUIRE_POSTGRES`, which makes that a failure).
 
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
 
 use crate::harness::browser::{is_consent, param, params_of, Browser};
-use crate::harness::{enc, fixture, Server};
+use crate::harness::{enc, fixture, Sandbox, Server};
 
 /// Two servers on one new PostgreSQL database, the first applying the fixture world, and the
 /// database's URL.
@@ -181,4 +185,104 @@ fn a_code_is_redeemed_once_across_instances() {
         answers.iter().all(|s| *s == 200 || *s == 400),
         "{answers:?}"
     );
+}
+
+/// An app's endpoint on loopback that answers every POST with 200 and counts them.
+fn receiver() -> (String, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
+    let url = format!(
+        "http://{}/hook",
+        listener.local_addr().unwrap_or_else(|e| panic!("{e}"))
+    );
+    let posts = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&posts);
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let counted = Arc::clone(&counted);
+            std::thread::spawn(move || answer(stream, &counted));
+        }
+    });
+    (url, posts)
+}
+
+/// Reads one request (headers and body) and answers `{}`; counts it.
+fn answer(mut stream: TcpStream, posts: &AtomicUsize) {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    let complete = |buf: &[u8]| {
+        let text = String::from_utf8_lossy(buf);
+        let Some((head, body)) = text.split_once("\r\n\r\n") else {
+            return false;
+        };
+        let length = head
+            .lines()
+            .find_map(|l| {
+                let (k, v) = l.split_once(':')?;
+                k.eq_ignore_ascii_case("content-length")
+                    .then(|| v.trim().parse::<usize>().ok())
+                    .flatten()
+            })
+            .unwrap_or(0);
+        body.len() >= length
+    };
+    while !complete(&buf) {
+        match stream.read(&mut chunk) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+        }
+    }
+    posts.fetch_add(1, Ordering::SeqCst);
+    let _ = stream.write_all(
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}",
+    );
+}
+
+#[test]
+fn each_callback_is_delivered_once_although_every_instance_runs_the_outbox() {
+    let Ok(base) = std::env::var("GRAPHTOKEN_TEST_POSTGRES") else {
+        assert!(std::env::var_os("GRAPHTOKEN_REQUIRE_POSTGRES").is_none());
+        return;
+    };
+    let (hook, posts) = receiver();
+    let sb = Sandbox::new();
+    let seed = sb.write(
+        "hooked.toml",
+        &format!(
+            "[[apps]]\nkey = \"hooked\"\nname = \"Hooked\"\ndata_deletion_url = \"{hook}\"\n\
+             [[users]]\nkey = \"dana\"\nname = \"Dana\"\n"
+        ),
+    );
+    let db = graphtoken_store::conformance::fresh_postgres_database(&base)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let a = Server::on_database(&db, Some(&seed));
+    let b = Server::on_database(&db, None);
+    let sent = 12;
+    for i in 0..sent {
+        let s = if i % 2 == 0 { &a } else { &b };
+        let r = s.admin_post("/_admin/users/dana/apps/hooked/data_deletion", json!({}));
+        assert_eq!(r.status, 200, "{}", r.text);
+    }
+    let start = Instant::now();
+    while posts.load(Ordering::SeqCst) < sent && start.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // Long enough for every instance to have looked at the outbox again.
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(posts.load(Ordering::SeqCst), sent);
+    for s in [&a, &b] {
+        let listed = s.admin(
+            "GET",
+            "/_admin/callbacks",
+            None,
+            Some(crate::harness::ADMIN_KEY),
+        );
+        let data = listed.body["data"].as_array().cloned().unwrap_or_default();
+        assert_eq!(data.len(), sent, "{}", listed.text);
+        assert!(
+            data.iter()
+                .all(|c| c["status"] == "delivered" && c["attempts"] == 1),
+            "{}",
+            listed.text
+        );
+    }
 }

@@ -26,6 +26,7 @@ pub mod content;
 pub mod dialog;
 pub mod limits;
 pub mod messaging;
+pub mod outbox;
 pub mod page_settings;
 pub mod pages;
 pub mod sessions;
@@ -34,7 +35,6 @@ pub mod test_users;
 pub mod tokens;
 pub mod world;
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use crate::clock::{Clock, VirtualClock};
@@ -85,8 +85,6 @@ pub struct Services {
     bus: Bus,
     /// Call counters for rate limits (`crate::ratelimit`), in memory.
     limiter: RateLimiter,
-    /// Numbers the callbacks events carry.
-    callbacks: AtomicU64,
     /// Where argon2 runs (see [`crate::exec`]).
     blocking: Arc<dyn Blocking>,
     /// Failed sign-ins, per account and address, in memory.
@@ -125,7 +123,6 @@ impl Services {
             caches,
             bus,
             limiter: RateLimiter::default(),
-            callbacks: AtomicU64::new(0),
             blocking: Arc::new(Inline),
             throttle: Throttle::default(),
             decoy: OnceLock::new(),
@@ -151,11 +148,6 @@ impl Services {
 
     pub fn now(&self) -> Unix {
         self.clock.now()
-    }
-
-    /// A number for a new callback.
-    fn next_callback(&self) -> u64 {
-        self.callbacks.fetch_add(1, Ordering::Relaxed) + 1
     }
 
     /// True when the store holds no app, user or Page (a fresh database).

@@ -40,31 +40,31 @@ impl Services {
         reason: Reason,
     ) -> Result<Uninstalled, GraphError> {
         // Everything that can fail is done before the write, so that a write is always
-        // followed by its event (the person's app-scoped id is drawn on first need).
+        // followed by its event (the person's app-scoped id is drawn on first need). The
+        // deauthorize callback goes into the outbox in the same write, if there was a grant.
         let by_person = reason == Reason::AppNotAuthorized;
-        let asid = match (&app.deauthorize_callback_url, by_person) {
-            (Some(_), true) => Some(self.asid(user, app.id).await?.to_string()),
-            _ => None,
-        };
-        let (had, sessions) = self.store.uninstall(user, app.id, self.why(reason)).await?;
-        let notify = match (&app.deauthorize_callback_url, asid, had) {
-            (Some(url), Some(asid), true) => {
+        let notify = match (&app.deauthorize_callback_url, by_person) {
+            (Some(url), true) => {
+                let asid = self.asid(user, app.id).await?.to_string();
                 let payload = json!({
                     "user_id": asid,
                     "algorithm": "HMAC-SHA256",
                     "issued_at": self.now(),
                 });
-                Some(self.callback("deauthorize", url, app, asid, &payload))
+                Some(callback("deauthorize", url, app, asid, &payload))
             }
             _ => None,
         };
-        let callback = notify.as_ref().map(|c| c.id);
+        let (had, sessions, callback) = self
+            .store
+            .uninstall(user, app.id, self.why(reason), notify.as_ref())
+            .await?;
         self.publish(Event::AppUninstalled {
             user,
             app: app.id,
             sessions,
             reason,
-            notify,
+            notify: callback,
         });
         Ok(Uninstalled {
             was_installed: had,
@@ -73,7 +73,8 @@ impl Services {
     }
 
     /// The person asks the app to delete their data: the app's `data_deletion_url` gets a
-    /// `signed_request` with `expires` (spec §7). Returns the callback's number.
+    /// `signed_request` with `expires` (spec §7), through the outbox. Returns the callback's
+    /// number.
     pub async fn request_data_deletion(
         &self,
         user: UserId,
@@ -88,35 +89,14 @@ impl Services {
             "issued_at": now,
             "expires": now + 3600,
         });
-        let notify = self.callback("data_deletion", url, app, asid, &payload);
-        let id = notify.id;
+        let notify = callback("data_deletion", url, app, asid, &payload);
+        let id = self.store.enqueue_callback(&notify, now).await?;
         self.publish(Event::DataDeletionRequested {
             user,
             app: app.id,
-            notify,
+            notify: id,
         });
         Ok(id)
-    }
-
-    fn callback(
-        &self,
-        kind: &'static str,
-        url: &str,
-        app: &App,
-        asid: String,
-        payload: &serde_json::Value,
-    ) -> Callback {
-        Callback {
-            id: self.next_callback(),
-            kind,
-            url: url.to_string(),
-            app_id: app.id.to_string(),
-            user_id: asid,
-            form: vec![(
-                "signed_request".to_string(),
-                signed_request::encode(&app.secret, payload),
-            )],
-        }
     }
 
     /// One permission revoked (`DELETE /{user-id}/permissions/{permission}`): tokens stay valid,
@@ -239,5 +219,25 @@ impl Services {
         }
         self.publish(Event::AppSecretReset { app });
         Ok(secret)
+    }
+}
+
+/// A callback to `app` at `url` with `payload` signed with its secret.
+fn callback(
+    kind: &'static str,
+    url: &str,
+    app: &App,
+    asid: String,
+    payload: &serde_json::Value,
+) -> Callback {
+    Callback {
+        kind,
+        url: url.to_string(),
+        app_id: app.id.to_string(),
+        user_id: asid,
+        form: vec![(
+            "signed_request".to_string(),
+            signed_request::encode(&app.secret, payload),
+        )],
     }
 }

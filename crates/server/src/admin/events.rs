@@ -33,7 +33,7 @@ pub fn routes() -> Router<Arc<AppState>> {
 
 /// `GET /_admin/callbacks`: every callback sent to apps, newest first.
 async fn callbacks(State(st): St) -> Answer {
-    ok(st.callbacks.list())
+    ok(crate::callbacks::Callbacks::list(&st.services).await?)
 }
 
 /// The person removes the app in their settings: 190/458 for every token of theirs for it, and
