@@ -1,12 +1,13 @@
 //! Slowing down password guessing on the sign-in page: failures are counted per account and
 //! per client address; past a threshold each further attempt must wait, longer each time.
-//! An attempt counts as a failure from the moment it starts ([`Throttle::begin`]) until it
-//! succeeds, so guesses sent all at once are counted before any of them is checked.
-//! Counters live in memory and read the [`crate::clock::Clock`] (moving the virtual clock
+//! An attempt counts as a failure from the moment it starts ([`begin`]) until it succeeds
+//! ([`succeed`]), so guesses sent all at once are counted before any of them is checked.
+//!
+//! These are the rules, over the entries of the keys an attempt names. The entries live in the
+//! store (`LoginStore::update_throttle` applies a rule to them in one transaction, so attempts
+//! sent at once, to one instance or to several sharing a database, cannot slip between the
+//! check and the count). Times are the [`crate::clock::Clock`]'s (moving the virtual clock
 //! forward lifts a wait).
-
-use std::collections::HashMap;
-use std::sync::Mutex;
 
 use crate::model::Unix;
 
@@ -17,16 +18,15 @@ const ADDRESS_FREE: u32 = 20;
 const FIRST_WAIT: i64 = 30;
 const MAX_WAIT: i64 = 15 * 60;
 /// Failures older than this are forgotten.
-const WINDOW: i64 = 60 * 60;
-/// Past this many tracked keys, stale ones are dropped.
-const PRUNE_AT: usize = 10_000;
+pub const WINDOW: i64 = 60 * 60;
 
-#[derive(Clone, Copy, Debug)]
-struct Entry {
-    failures: u32,
-    last_failure: Unix,
+/// What the throttle remembers of one key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Entry {
+    pub failures: u32,
+    pub last_failure: Unix,
     /// No attempt before this time.
-    wait_until: Unix,
+    pub wait_until: Unix,
 }
 
 /// What is being guessed at: one account, or everything from one address.
@@ -41,6 +41,15 @@ impl Key {
     pub fn account(email: &str) -> Key {
         Key::Account(email.trim().to_ascii_lowercase())
     }
+
+    /// The key as the store keeps it.
+    pub fn stored(&self) -> String {
+        match self {
+            Key::Account(a) => format!("account:{a}"),
+            Key::Address(a) => format!("address:{a}"),
+        }
+    }
+
     fn free(&self) -> u32 {
         match self {
             Key::Account(_) => ACCOUNT_FREE,
@@ -49,65 +58,21 @@ impl Key {
     }
 }
 
-#[derive(Debug, Default)]
-pub struct Throttle {
-    entries: Mutex<HashMap<Key, Entry>>,
-}
-
-impl Throttle {
-    /// Starts an attempt: `Err(seconds)` when any of `keys` must still wait that long;
-    /// otherwise the attempt is counted as a failure until [`Throttle::succeed`] says otherwise.
-    ///
-    /// The check and the count happen under one lock: attempts sent all at once cannot all
-    /// pass the check before any of them is counted.
-    pub fn begin(&self, keys: &[Key], now: Unix) -> Result<(), i64> {
-        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        waiting(&entries, keys, now)?;
-        count_failure(&mut entries, keys, now);
-        Ok(())
-    }
-
-    /// A successful attempt: the account's count is cleared, and the attempt is taken back from
-    /// the other keys' counts.
-    pub fn succeed(&self, keys: &[Key]) {
-        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        for k in keys {
-            match k {
-                Key::Account(_) => {
-                    entries.remove(k);
-                }
-                Key::Address(_) => {
-                    if let Some(e) = entries.get_mut(k) {
-                        e.failures = e.failures.saturating_sub(1);
-                    }
-                }
-            }
-        }
-    }
-}
-
-/// `Err(seconds)` when any of `keys` must still wait that long at `now`.
-fn waiting(entries: &HashMap<Key, Entry>, keys: &[Key], now: Unix) -> Result<(), i64> {
-    let wait = keys
+/// Starts an attempt on `keys`, whose entries are `entries` (in the same order): `Err(seconds)`
+/// when any must still wait that long at `now`; otherwise the attempt is counted as a failure
+/// against every key until [`succeed`] takes it back.
+pub fn begin(keys: &[Key], entries: &mut [Option<Entry>], now: Unix) -> Result<(), i64> {
+    let wait = entries
         .iter()
-        .filter_map(|k| entries.get(k))
+        .flatten()
         .map(|e| e.wait_until - now)
         .max()
         .unwrap_or(0);
     if wait > 0 {
-        Err(wait)
-    } else {
-        Ok(())
+        return Err(wait);
     }
-}
-
-/// Counts a failed attempt against every key.
-fn count_failure(entries: &mut HashMap<Key, Entry>, keys: &[Key], now: Unix) {
-    if entries.len() > PRUNE_AT {
-        entries.retain(|_, e| now - e.last_failure < WINDOW || e.wait_until > now);
-    }
-    for k in keys {
-        let e = entries.entry(k.clone()).or_insert(Entry {
+    for (k, slot) in keys.iter().zip(entries.iter_mut()) {
+        let e = slot.get_or_insert(Entry {
             failures: 0,
             last_failure: now,
             wait_until: now,
@@ -120,6 +85,22 @@ fn count_failure(entries: &mut HashMap<Key, Entry>, keys: &[Key], now: Unix) {
         if e.failures >= k.free() {
             let extra = (e.failures - k.free()).min(10);
             e.wait_until = now + (FIRST_WAIT << extra).min(MAX_WAIT);
+        }
+    }
+    Ok(())
+}
+
+/// A successful attempt: the account's entry is forgotten, and the attempt is taken back from
+/// the other keys' counts.
+pub fn succeed(keys: &[Key], entries: &mut [Option<Entry>]) {
+    for (k, slot) in keys.iter().zip(entries.iter_mut()) {
+        match k {
+            Key::Account(_) => *slot = None,
+            Key::Address(_) => {
+                if let Some(e) = slot {
+                    e.failures = e.failures.saturating_sub(1);
+                }
+            }
         }
     }
 }
@@ -137,10 +118,36 @@ pub fn wait_message(seconds: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::HashMap;
+
+    /// The entries as a store would keep them, with the rules applied to them.
+    #[derive(Default)]
+    struct Memory(HashMap<Key, Entry>);
+
+    impl Memory {
+        fn apply<T>(&mut self, keys: &[Key], rule: impl FnOnce(&mut [Option<Entry>]) -> T) -> T {
+            let mut entries: Vec<Option<Entry>> =
+                keys.iter().map(|k| self.0.get(k).copied()).collect();
+            let out = rule(&mut entries);
+            for (k, e) in keys.iter().zip(entries) {
+                match e {
+                    Some(e) => self.0.insert(k.clone(), e),
+                    None => self.0.remove(k),
+                };
+            }
+            out
+        }
+        fn begin(&mut self, keys: &[Key], now: Unix) -> Result<(), i64> {
+            self.apply(keys, |e| begin(keys, e, now))
+        }
+        fn succeed(&mut self, keys: &[Key]) {
+            self.apply(keys, |e| succeed(keys, e));
+        }
+    }
 
     #[test]
     fn waits_begin_after_five_failures_and_grow() {
-        let t = Throttle::default();
+        let mut t = Memory::default();
         let keys = [Key::account("A@x.test "), Key::Address("127.0.0.1".into())];
         // Five attempts start (each counted as a failure); the sixth must wait.
         for _ in 0..5 {
@@ -155,44 +162,20 @@ mod tests {
     }
 
     #[test]
-    fn attempts_count_before_they_are_checked() {
-        let t = Throttle::default();
+    fn a_success_takes_its_attempt_back() {
+        let mut t = Memory::default();
         let keys = [Key::account("c@x.test"), Key::Address("10.0.0.1".into())];
-        // Five guesses at once: all start, the sixth must wait before any is checked.
-        for _ in 0..5 {
-            assert_eq!(t.begin(&keys, 0), Ok(()));
-        }
-        assert_eq!(t.begin(&keys, 0), Err(30));
-        // A success takes its attempt back from the address and clears the account.
-        let t = Throttle::default();
-        t.begin(&keys, 0).unwrap();
+        assert_eq!(t.begin(&keys, 0), Ok(()));
         t.succeed(&keys);
-        assert_eq!(t.entries.lock().unwrap()[&keys[1]].failures, 0);
-        assert!(!t.entries.lock().unwrap().contains_key(&keys[0]));
-    }
-
-    #[test]
-    fn parallel_attempts_cannot_slip_between_check_and_count() {
-        for _ in 0..20 {
-            let t = Throttle::default();
-            let keys = [Key::account("p@x.test")];
-            let started = std::thread::scope(|s| {
-                let handles: Vec<_> = (0..16)
-                    .map(|_| s.spawn(|| t.begin(&keys, 0).is_ok()))
-                    .collect();
-                handles
-                    .into_iter()
-                    .map(|h| h.join().unwrap())
-                    .filter(|ok| *ok)
-                    .count()
-            });
-            assert_eq!(started, ACCOUNT_FREE as usize);
-        }
+        assert_eq!(t.0[&keys[1]].failures, 0);
+        assert!(!t.0.contains_key(&keys[0]));
+        assert_eq!(keys[0].stored(), "account:c@x.test");
+        assert_eq!(keys[1].stored(), "address:10.0.0.1");
     }
 
     #[test]
     fn failures_are_forgotten_after_an_hour() {
-        let t = Throttle::default();
+        let mut t = Memory::default();
         let k = [Key::account("b@x.test")];
         for _ in 0..4 {
             assert_eq!(t.begin(&k, 0), Ok(()));

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use crate::events::Callback;
 use crate::exec::BoxFuture;
 use crate::outbox::{Attempt, Outgoing};
+use crate::signin::Entry as ThrottleEntry;
 
 use crate::codes::{AuthCode, DeviceCode, TestUser, TestUserInsert};
 use crate::content::{Comment, Post};
@@ -38,6 +39,10 @@ pub type StoreFuture<'a, T> = BoxFuture<'a, StoreResult<T>>;
 
 /// How [`DirectoryStore::update_grant`] changes a grant (see there).
 pub type GrantUpdate = Box<dyn FnOnce(Option<Grant>) -> Option<Grant> + Send>;
+
+/// How [`LoginStore::update_throttle`] changes the sign-in throttle's entries of some keys
+/// (`None`: nothing remembered); its `Err(seconds)` is passed back.
+pub type ThrottleUpdate = Box<dyn FnOnce(&mut [Option<ThrottleEntry>]) -> Result<(), i64> + Send>;
 
 /// How [`LoginStore::update_device_code`] changes a device login.
 pub type DeviceUpdate = Box<dyn FnOnce(&mut DeviceCode) + Send>;
@@ -452,6 +457,17 @@ pub trait LoginStore: Send + Sync {
         &'a self,
         user_code: &'a str,
     ) -> StoreFuture<'a, Option<DeviceCode>>;
+
+    /// Reads the sign-in throttle's entries of `keys`, lets `update` change them and writes them
+    /// back, in one transaction (attempts at once cannot slip between a check and a count);
+    /// entries last failed before `stale_before` and not waiting at `now` are forgotten.
+    fn update_throttle<'a>(
+        &'a self,
+        keys: &'a [String],
+        now: Unix,
+        stale_before: Unix,
+        update: ThrottleUpdate,
+    ) -> StoreFuture<'a, Result<(), i64>>;
 
     /// Changes a device login in one transaction; returns it as changed (`None`: no such code).
     fn update_device_code<'a>(

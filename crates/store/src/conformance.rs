@@ -176,6 +176,7 @@ pub async fn run_suite<S: Store>(mut fresh: impl FnMut() -> StoreResult<S>) -> S
     check!(delete_user);
     check!(set_user_name);
     check!(outbox);
+    check!(signin_throttle);
     schema_versions(fresh()?).await?;
     Ok(())
 }
@@ -1276,4 +1277,128 @@ pub fn postgres_batch(url: &str, sql: &str) -> StoreResult<()> {
     .join()
     .map_err(|_| StoreError("running SQL on PostgreSQL panicked".into()))?
     .map_err(|e| StoreError(format!("running SQL on PostgreSQL: {e}")))
+}
+
+/// The sign-in throttle's entries: a rule applied to them in one transaction; attempts sent at
+/// once cannot slip between its check and its count; stale entries are forgotten.
+pub async fn signin_throttle<S: Store>(store: &S) -> StoreResult<()> {
+    use graphtoken_core::signin::{self, Key};
+    let keys = [Key::account("t@x.test"), Key::Address("192.0.2.1".into())];
+    let stored: Vec<String> = keys.iter().map(Key::stored).collect();
+    let begin = |now: i64| {
+        let keys = keys.clone();
+        store.update_throttle(
+            &stored,
+            now,
+            now - signin::WINDOW,
+            Box::new(move |e| signin::begin(&keys, e, now)),
+        )
+    };
+    // Sixteen at once: five start, the others must wait.
+    let answers = futures_all((0..16).map(|_| begin(100))).await?;
+    assert_eq!(
+        answers.iter().filter(|a| a.is_ok()).count(),
+        5,
+        "{answers:?}"
+    );
+    assert_eq!(begin(100).await?, Err(30));
+    // A success forgets the account.
+    let keys2 = keys.clone();
+    store
+        .update_throttle(
+            &stored,
+            200,
+            200 - signin::WINDOW,
+            Box::new(move |e| {
+                signin::succeed(&keys2, e);
+                Ok(())
+            }),
+        )
+        .await?
+        .map_err(|w| StoreError(format!("told to wait {w} s")))?;
+    assert_eq!(begin(200).await?, Ok(()));
+    // Hours later nothing is remembered: stale entries were pruned on the way.
+    let later = 200 + 3 * signin::WINDOW;
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let record = std::sync::Arc::clone(&seen);
+    store
+        .update_throttle(
+            &stored,
+            later,
+            later - signin::WINDOW,
+            Box::new(move |e| {
+                record
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .extend(e.iter().copied());
+                Ok(())
+            }),
+        )
+        .await?
+        .map_err(|w| StoreError(format!("told to wait {w} s")))?;
+    // Read before this call pruned: the entries were still there (stale); after it, gone.
+    let again = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let record = std::sync::Arc::clone(&again);
+    store
+        .update_throttle(
+            &stored,
+            later,
+            later - signin::WINDOW,
+            Box::new(move |e| {
+                record
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .extend(e.iter().copied());
+                Ok(())
+            }),
+        )
+        .await?
+        .map_err(|w| StoreError(format!("told to wait {w} s")))?;
+    let stale = seen
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .clone();
+    assert!(stale.iter().all(Option::is_some), "{stale:?}");
+    let gone = again
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .clone();
+    assert_eq!(gone, vec![None, None]);
+    Ok(())
+}
+
+/// Runs futures at once (on the current task) and collects their results in order.
+async fn futures_all<T, F>(futures: impl Iterator<Item = F>) -> StoreResult<Vec<T>>
+where
+    F: std::future::Future<Output = StoreResult<T>>,
+{
+    let pending: Vec<_> = futures.map(Box::pin).collect();
+    let mut out = Vec::with_capacity(pending.len());
+    // Polled together so that their store calls overlap.
+    let mut pending: Vec<Option<_>> = pending.into_iter().map(Some).collect();
+    let mut results: Vec<Option<StoreResult<T>>> = (0..pending.len()).map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut done = true;
+        for (slot, result) in pending.iter_mut().zip(results.iter_mut()) {
+            if let Some(f) = slot {
+                match f.as_mut().poll(cx) {
+                    std::task::Poll::Ready(r) => {
+                        *result = Some(r);
+                        *slot = None;
+                    }
+                    std::task::Poll::Pending => done = false,
+                }
+            }
+        }
+        if done {
+            std::task::Poll::Ready(())
+        } else {
+            std::task::Poll::Pending
+        }
+    })
+    .await;
+    for r in results.into_iter().flatten() {
+        out.push(r?);
+    }
+    Ok(out)
 }

@@ -10,7 +10,8 @@ use graphtoken_core::codes::{
 use graphtoken_core::model::{
     AppId, Invalidation, Session, SessionId, TokenHash, Unix, User, UserId,
 };
-use graphtoken_core::store::{DeletedPerson, StoreResult};
+use graphtoken_core::signin::Entry as ThrottleEntry;
+use graphtoken_core::store::{DeletedPerson, StoreResult, ThrottleUpdate};
 
 use crate::args;
 use crate::db::{Db, Row};
@@ -367,4 +368,64 @@ pub(crate) fn delete_user(db: &dyn Db, user: UserId) -> StoreResult<Option<Delet
 fn ids_of<T: From<u64>>(db: &dyn Db, sql: &str, user: UserId) -> StoreResult<Vec<T>> {
     let what = "reading what a person is part of";
     db.all(sql, args![user.sql()], |r| rows::id(r, 0), what)
+}
+
+/// The sign-in throttle's entries of `keys`, changed by `update` and written back, in the
+/// caller's transaction; stale entries are forgotten.
+pub(crate) fn update_throttle(
+    db: &dyn Db,
+    keys: &[String],
+    now: Unix,
+    stale_before: Unix,
+    update: ThrottleUpdate,
+) -> StoreResult<Result<(), i64>> {
+    let what = "updating the sign-in throttle";
+    let read = |r: &Row| {
+        Ok(ThrottleEntry {
+            failures: r.get(0)?,
+            last_failure: r.get(1)?,
+            wait_until: r.get(2)?,
+        })
+    };
+    let before = keys
+        .iter()
+        .map(|k| {
+            db.one(
+                "SELECT failures, last_failure, wait_until FROM signin_throttle WHERE key = ?1",
+                args![k],
+                read,
+                what,
+            )
+        })
+        .collect::<StoreResult<Vec<_>>>()?;
+    let mut after = before.clone();
+    let answer = update(&mut after);
+    for ((key, old), new) in keys.iter().zip(&before).zip(&after) {
+        match new {
+            _ if old == new => {}
+            Some(e) => {
+                db.execute(
+                    "INSERT INTO signin_throttle (key, failures, last_failure, wait_until) \
+                     VALUES (?1, ?2, ?3, ?4) ON CONFLICT (key) DO UPDATE SET \
+                     failures = excluded.failures, last_failure = excluded.last_failure, \
+                     wait_until = excluded.wait_until",
+                    args![key, e.failures, e.last_failure, e.wait_until],
+                    what,
+                )?;
+            }
+            None => {
+                db.execute(
+                    "DELETE FROM signin_throttle WHERE key = ?1",
+                    args![key],
+                    what,
+                )?;
+            }
+        }
+    }
+    db.execute(
+        "DELETE FROM signin_throttle WHERE last_failure < ?1 AND wait_until <= ?2",
+        args![stale_before, now],
+        what,
+    )?;
+    Ok(answer)
 }

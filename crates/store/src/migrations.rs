@@ -28,7 +28,20 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
     (8, V8_LOGIN_FLOWS),
     (9, V9_CHANGE_FEED),
     (10, V10_OUTBOX),
+    (11, V11_SIGNIN_THROTTLE),
 ];
+
+/// The sign-in throttle's failures per account and per address (`account:…`, `address:…`),
+/// kept in the database so that every instance on one counts the same attempts.
+const V11_SIGNIN_THROTTLE: &str = r#"
+CREATE TABLE signin_throttle (
+    key TEXT PRIMARY KEY,
+    failures INTEGER NOT NULL,
+    last_failure INTEGER NOT NULL,
+    wait_until INTEGER NOT NULL
+);
+CREATE INDEX signin_throttle_stale ON signin_throttle (last_failure);
+"#;
 
 /// The outbox of callbacks to apps (deauthorize, data deletion): each is written with the
 /// change it tells of and kept until it is delivered or given up, across restarts.

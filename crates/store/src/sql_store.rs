@@ -13,8 +13,8 @@ use graphtoken_core::model::{
 use graphtoken_core::outbox::{Attempt, Outgoing};
 use graphtoken_core::store::{
     ChangeSink, ContentStore, DeletedPerson, DeviceUpdate, DirectoryStore, GrantUpdate, LoginStore,
-    OutboxStore, Schema, Store, StoreError, StoreFuture, StoreResult, TokenEntry, TokenStore,
-    WorldRecords,
+    OutboxStore, Schema, Store, StoreError, StoreFuture, StoreResult, ThrottleUpdate, TokenEntry,
+    TokenStore, WorldRecords,
 };
 use graphtoken_core::tasks::TaskSet;
 
@@ -496,6 +496,18 @@ impl<B: Backend> LoginStore for SqlStore<B> {
         let user_code = user_code.to_owned();
         self.backend
             .read(move |c| login::device_code_by_user_code(c, &user_code))
+    }
+
+    fn update_throttle<'a>(
+        &'a self,
+        keys: &'a [String],
+        now: Unix,
+        stale_before: Unix,
+        update: ThrottleUpdate,
+    ) -> StoreFuture<'a, Result<(), i64>> {
+        let keys = keys.to_vec();
+        self.backend
+            .write(move |c| login::update_throttle(c, &keys, now, stale_before, update))
     }
 
     fn update_device_code<'a>(

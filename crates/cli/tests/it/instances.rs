@@ -286,3 +286,31 @@ fn each_callback_is_delivered_once_although_every_instance_runs_the_outbox() {
         );
     }
 }
+
+#[test]
+fn wrong_passwords_sent_to_both_instances_count_together() {
+    let Some((a, b, _)) = two_instances_with("login.toml") else {
+        return;
+    };
+    const WEB: &str = "1000000000000011";
+    let url = format!(
+        "/v25.0/dialog/oauth?client_id={WEB}&redirect_uri={}",
+        enc("https://app.test/cb")
+    );
+    let (mut on_a, mut on_b) = (Browser::new(&a), Browser::new(&b));
+    let (page_a, page_b) = (on_a.get(&url), on_b.get(&url));
+    // Five wrong passwords, alternating: each instance saw fewer than five.
+    for i in 0..5 {
+        let r = if i % 2 == 0 {
+            on_a.submit_sign_in(&page_a, "alice@login.test", "nope")
+        } else {
+            on_b.submit_sign_in(&page_b, "alice@login.test", "nope")
+        };
+        assert_eq!(r.status, 401, "{}", r.text);
+    }
+    for (browser, page) in [(&mut on_a, &page_a), (&mut on_b, &page_b)] {
+        let r = browser.submit_sign_in(page, "alice@login.test", "alice-password");
+        assert_eq!(r.status, 429, "{}", r.text);
+        assert!(r.text.contains("Too many failed attempts"), "{}", r.text);
+    }
+}

@@ -45,7 +45,6 @@ use crate::model::{
     App, AppId, Asid, Grant, Page, PageId, PageTasks, Psid, Session, SessionId, Unix, User, UserId,
 };
 use crate::ratelimit::RateLimiter;
-use crate::signin::Throttle;
 use crate::store::{Changed, Store, StoreError};
 use crate::token::{self, RandomError};
 
@@ -87,8 +86,6 @@ pub struct Services {
     limiter: RateLimiter,
     /// Where argon2 runs (see [`crate::exec`]).
     blocking: Arc<dyn Blocking>,
-    /// Failed sign-ins, per account and address, in memory.
-    throttle: Throttle,
     /// A hash verified when no account matches, so both answers take as long; made on first use.
     decoy: OnceLock<String>,
     /// The virtual clock that follows the offset other instances set (see `restore_clock`).
@@ -124,7 +121,6 @@ impl Services {
             bus,
             limiter: RateLimiter::default(),
             blocking: Arc::new(Inline),
-            throttle: Throttle::default(),
             decoy: OnceLock::new(),
             clock_followed,
         }

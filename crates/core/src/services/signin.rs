@@ -40,7 +40,19 @@ impl Services {
         address: &str,
     ) -> Result<SignIn, GraphError> {
         let keys = [Key::account(email), Key::Address(address.to_string())];
-        if let Err(wait) = self.throttle.begin(&keys, self.now()) {
+        let stored: Vec<String> = keys.iter().map(Key::stored).collect();
+        let now = self.now();
+        let counted = keys.clone();
+        let started = self
+            .store
+            .update_throttle(
+                &stored,
+                now,
+                now - signin::WINDOW,
+                Box::new(move |entries| signin::begin(&counted, entries, now)),
+            )
+            .await?;
+        if let Err(wait) = started {
             return Ok(SignIn::Refused {
                 message: signin::wait_message(wait),
                 throttled: true,
@@ -78,7 +90,19 @@ impl Services {
                 ))
             }
         }
-        self.throttle.succeed(&keys);
+        // Bookkeeping of the throttle: no event.
+        let _ = self
+            .store
+            .update_throttle(
+                &stored,
+                now,
+                now - signin::WINDOW,
+                Box::new(move |entries| {
+                    signin::succeed(&keys, entries);
+                    Ok(())
+                }),
+            )
+            .await?;
         Ok(SignIn::Person(user))
     }
 

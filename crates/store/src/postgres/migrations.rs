@@ -15,7 +15,12 @@ use tokio::runtime::Handle;
 use super::fail;
 
 /// `(version, sql)`, in the order they apply.
-const MIGRATIONS: &[(i64, &str)] = &[(8, V8_SCHEMA), (9, V9_CHANGE_FEED), (10, V10_OUTBOX)];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (8, V8_SCHEMA),
+    (9, V9_CHANGE_FEED),
+    (10, V10_OUTBOX),
+    (11, V11_SIGNIN_THROTTLE),
+];
 
 /// The last step of PostgreSQL's migrations.
 pub(super) fn latest() -> i64 {
@@ -367,4 +372,15 @@ CREATE TABLE callbacks (
     created_at BIGINT NOT NULL
 );
 CREATE INDEX callbacks_due ON callbacks (status, next_at);
+"#;
+
+/// The sign-in throttle (SQLite's step 11, in PostgreSQL's types).
+const V11_SIGNIN_THROTTLE: &str = r#"
+CREATE TABLE signin_throttle (
+    key TEXT PRIMARY KEY,
+    failures BIGINT NOT NULL,
+    last_failure BIGINT NOT NULL,
+    wait_until BIGINT NOT NULL
+);
+CREATE INDEX signin_throttle_stale ON signin_throttle (last_failure);
 "#;
