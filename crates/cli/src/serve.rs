@@ -13,7 +13,7 @@ use graphtoken_core::services::world::{self as seeding, DEMO_PASSWORD};
 use graphtoken_core::services::Services;
 use graphtoken_core::store::Store;
 use graphtoken_core::token;
-use graphtoken_server::AppState;
+use graphtoken_server::{AppState, Mode};
 
 #[derive(Args, Clone)]
 pub struct ServeArgs {
@@ -34,6 +34,11 @@ pub struct ServeArgs {
     /// migrate`); refuse to start when its schema is not the one this graphtoken needs.
     #[arg(long, env = "GRAPHTOKEN_NO_MIGRATE")]
     pub no_migrate: bool,
+    /// Run as the production token service: no demo world, no virtual clock (the stored offset
+    /// is ignored), and only an operator's admin API (no minted tokens, clock, faults, or
+    /// people's own actions); the admin key must be given. See docs/production.md.
+    #[arg(long, env = "GRAPHTOKEN_PRODUCTION")]
+    pub production: bool,
     /// How many seconds a start waits for a database that cannot be reached yet.
     #[arg(long, env = "GRAPHTOKEN_DB_WAIT", default_value_t = 60)]
     pub db_wait: u64,
@@ -52,6 +57,7 @@ async fn open(
     db: &str,
     migrate: bool,
     wait: Duration,
+    mode: Mode,
 ) -> Result<(Services, Arc<VirtualClock>), String> {
     let store = graphtoken_store::open(db).map_err(|e| format!("cannot open {db}: {e}"))?;
     wait_for(store.as_ref(), db, wait).await?;
@@ -77,10 +83,13 @@ async fn open(
     let services = Services::new(store, Arc::clone(&clock) as Arc<_>).with_blocking(Arc::new(
         graphtoken_server::blocking::TokioBlocking::default(),
     ));
-    services
-        .restore_clock(&clock)
-        .await
-        .map_err(|e| format!("cannot read the clock offset: {e}"))?;
+    // In production the clock is the machine's: an emulator's stored offset is not applied.
+    if mode == Mode::Emulator {
+        services
+            .restore_clock(&clock)
+            .await
+            .map_err(|e| format!("cannot read the clock offset: {e}"))?;
+    }
     Ok((services, clock))
 }
 
@@ -130,7 +139,7 @@ async fn apply_seed(services: &Services, file: &Path) -> Result<(), String> {
 
 pub fn seed_only(file: &Path, db: &str) -> Result<(), String> {
     runtime()?.block_on(async {
-        let (services, _) = open(db, true, Duration::ZERO).await?;
+        let (services, _) = open(db, true, Duration::ZERO, Mode::Emulator).await?;
         apply_seed(&services, file).await
     })
 }
@@ -212,12 +221,24 @@ impl Started {
 /// the address and builds the server's state: everything `graphtoken serve` does before it
 /// answers. The tests start servers in their own process with it.
 pub async fn start(args: ServeArgs) -> Result<Started, String> {
+    let mode = if args.production {
+        Mode::Production
+    } else {
+        Mode::Emulator
+    };
+    if mode == Mode::Production && args.admin_key.as_deref().is_none_or(str::is_empty) {
+        return Err(
+            "--production needs --admin-key (or GRAPHTOKEN_ADMIN_KEY): a production server \
+             prints no generated key"
+                .into(),
+        );
+    }
     let wait = Duration::from_secs(args.db_wait);
-    let (services, clock) = open(&args.db, !args.no_migrate, wait).await?;
+    let (services, clock) = open(&args.db, !args.no_migrate, wait, mode).await?;
     let empty = services.is_empty().await.map_err(|e| e.to_string())?;
     match &args.seed {
         Some(file) => apply_seed(&services, file).await?,
-        None if empty => {
+        None if empty && mode == Mode::Emulator => {
             seeding::apply(&services, &seeding::demo_world())
                 .await
                 .map_err(|e| format!("cannot create the demo world: {e}"))?;
@@ -241,7 +262,7 @@ pub async fn start(args: ServeArgs) -> Result<Started, String> {
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
 
     // The demo banner (with the demo app's secret) is shown when the demo world is created.
-    let banner = if args.seed.is_none() && empty {
+    let banner = if args.seed.is_none() && empty && mode == Mode::Emulator {
         demo_banner(&services, addr, &shown_key).await?
     } else {
         None
@@ -254,7 +275,7 @@ pub async fn start(args: ServeArgs) -> Result<Started, String> {
     printed.push_str(&format!("graphtoken listening on http://{addr}\n"));
 
     let browser = Arc::new(graphtoken_server::browser::Browser::load(&services).await?);
-    let state = Arc::new(AppState::new(services, clock, admin_key, browser));
+    let state = Arc::new(AppState::new(services, clock, admin_key, browser, mode));
     Ok(Started {
         addr,
         printed,

@@ -29,6 +29,14 @@ use graphtoken_core::services::Services;
 /// The largest request body read (form or JSON parameters; uploads are not served).
 const MAX_BODY: usize = 1 << 20;
 
+/// What the server is: the emulator (every control of the admin API), or the production token
+/// service (an operator's admin API only; see `docs/production.md`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    Emulator,
+    Production,
+}
+
 /// What every handler shares. Built only by [`AppState::new`], which subscribes the callbacks
 /// to the services' events.
 pub struct AppState {
@@ -43,6 +51,7 @@ pub struct AppState {
     pub(crate) callbacks: callbacks::Callbacks,
     /// The login pages' cookie signing and CSRF.
     pub(crate) browser: Arc<browser::Browser>,
+    pub(crate) mode: Mode,
 }
 
 impl AppState {
@@ -52,6 +61,7 @@ impl AppState {
         clock: Arc<VirtualClock>,
         admin_key: String,
         browser: Arc<browser::Browser>,
+        mode: Mode,
     ) -> Self {
         let callbacks = callbacks::Callbacks::default();
         services.subscribe(Arc::new(callbacks.clone()));
@@ -62,6 +72,7 @@ impl AppState {
             faults: Default::default(),
             callbacks,
             browser,
+            mode,
         }
     }
 }
@@ -88,7 +99,7 @@ pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/_static/silhouette.svg", get(silhouette))
-        .nest("/_admin", admin::routes(Arc::clone(&state)))
+        .nest("/_admin", admin::routes(Arc::clone(&state), state.mode))
         .merge(login::routes())
         .fallback(graph_request)
         .layer(axum::middleware::from_fn(detached))

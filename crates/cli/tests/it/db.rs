@@ -10,6 +10,7 @@ fn serve_args(db: &str, no_migrate: bool) -> graphtoken::serve::ServeArgs {
         seed: None,
         admin_key: Some("db-test-key".into()),
         no_migrate,
+        production: false,
         db_wait: 0,
     }
 }

@@ -28,6 +28,7 @@ mod oauth;
 mod page_roles;
 mod page_settings;
 mod policy_matrix;
+mod production;
 mod psids;
 mod rate_limits;
 mod restart;

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use serde::Deserialize;
 use serde_json::json;
@@ -11,7 +11,12 @@ use super::reply::{bad, ok, Answer, Body, St};
 use crate::AppState;
 
 pub fn routes() -> Router<Arc<AppState>> {
-    Router::new().route("/clock", get(clock).post(move_clock))
+    Router::new().route("/clock", get(clock))
+}
+
+/// The emulator's: moving the virtual clock.
+pub fn emulator_routes() -> Router<Arc<AppState>> {
+    Router::new().route("/clock", post(move_clock))
 }
 
 /// `GET /_admin/clock` → `{"now": unix}`.

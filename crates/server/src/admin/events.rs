@@ -15,20 +15,28 @@ use graphtoken_core::tasks::{PageRole, Task, TaskSet};
 use super::reply::{app, bad, ok, page, user, Answer, Body, St, Text};
 use crate::AppState;
 
+/// What an operator needs: ending a person's access, an app's secret, a Page's tasks, the
+/// callbacks sent.
 pub fn routes() -> Router<Arc<AppState>> {
     Router::new()
         .route("/users/{user}/apps/{app}/remove", post(remove_app))
-        .route(
-            "/users/{user}/apps/{app}/data_deletion",
-            post(data_deletion),
-        )
-        .route("/users/{user}/password", post(password))
         .route("/users/{user}/invalidate", post(invalidate))
         .route("/users/{user}/logout", post(logout))
         .route("/users/{user}/status", post(status))
         .route("/apps/{app}/reset_secret", post(reset_secret))
         .route("/pages/{page}/tasks", post(page_tasks))
         .route("/callbacks", get(callbacks))
+}
+
+/// The emulator's: what a person does in their own settings (a new password, a data-deletion
+/// request).
+pub fn emulator_routes() -> Router<Arc<AppState>> {
+    Router::new()
+        .route(
+            "/users/{user}/apps/{app}/data_deletion",
+            post(data_deletion),
+        )
+        .route("/users/{user}/password", post(password))
 }
 
 /// `GET /_admin/callbacks`: every callback sent to apps, newest first.

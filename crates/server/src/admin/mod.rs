@@ -20,18 +20,28 @@ use axum::Router;
 
 use graphtoken_core::token;
 
-use crate::AppState;
+use crate::{AppState, Mode};
 use reply::{error, St};
 
-pub fn routes(state: Arc<AppState>) -> Router<Arc<AppState>> {
-    Router::new()
+/// The admin routes of `mode`: an operator's always; the emulator's controls (minting tokens as
+/// if a person logged in, the virtual clock, faults, a person's own actions, Page content)
+/// only in the emulator.
+pub fn routes(state: Arc<AppState>, mode: Mode) -> Router<Arc<AppState>> {
+    let operator = Router::new()
         .merge(tokens::routes())
         .merge(clock::routes())
-        .merge(events::routes())
-        .merge(content::routes())
-        .merge(messaging::routes())
-        .merge(faults::routes())
-        .route_layer(middleware::from_fn_with_state(state, require_key))
+        .merge(events::routes());
+    let all = match mode {
+        Mode::Production => operator,
+        Mode::Emulator => operator
+            .merge(tokens::emulator_routes())
+            .merge(clock::emulator_routes())
+            .merge(events::emulator_routes())
+            .merge(content::routes())
+            .merge(messaging::routes())
+            .merge(faults::routes()),
+    };
+    all.route_layer(middleware::from_fn_with_state(state, require_key))
         .fallback(|| async { StatusCode::NOT_FOUND.into_response() })
 }
 

@@ -247,14 +247,27 @@ impl Server {
     /// answer: `graphtoken::serve::start` (the router with everything `graphtoken serve`
     /// wires), on a runtime thread of its own.
     pub fn in_process(db: &str, sb: &Sandbox, seed: Option<&Path>) -> Result<Server, String> {
-        let args = graphtoken::serve::ServeArgs {
+        Server::in_process_with(Server::args(db, seed), sb)
+    }
+
+    /// What `graphtoken serve` gets from the tests: the database, a seed, the test admin key.
+    pub fn args(db: &str, seed: Option<&Path>) -> graphtoken::serve::ServeArgs {
+        graphtoken::serve::ServeArgs {
             listen: "127.0.0.1:0".into(),
             db: db.to_string(),
             seed: seed.map(Path::to_path_buf),
             admin_key: Some(ADMIN_KEY.into()),
             no_migrate: false,
+            production: false,
             db_wait: 0,
-        };
+        }
+    }
+
+    /// Like [`Server::in_process`], with the arguments given.
+    pub fn in_process_with(
+        args: graphtoken::serve::ServeArgs,
+        sb: &Sandbox,
+    ) -> Result<Server, String> {
         let (ready_tx, ready_rx) = mpsc::channel();
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let thread = std::thread::spawn(move || {

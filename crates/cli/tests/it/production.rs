@@ -1,0 +1,110 @@
+//! `graphtoken serve --production`: the production token service. An operator's admin API only,
+//! no demo world, the machine's clock, and an admin key that must be given.
+
+use serde_json::json;
+
+use crate::harness::{fixture, Sandbox, Server};
+
+fn production(sb: &Sandbox, seed: Option<&std::path::Path>) -> Result<Server, String> {
+    let mut args = Server::args(&sb.db_url(), seed);
+    args.production = true;
+    Server::in_process_with(args, sb)
+}
+
+#[test]
+fn only_an_operator_s_admin_api_is_served() {
+    let sb = Sandbox::new();
+    let s = production(&sb, Some(&fixture("world.toml"))).unwrap_or_else(|e| panic!("{e}"));
+    // The emulator's controls are not there.
+    for (method, path) in [
+        ("POST", "/_admin/tokens"),
+        ("GET", "/_admin/faults"),
+        ("POST", "/_admin/faults"),
+        ("POST", "/_admin/users/alice/password"),
+        ("POST", "/_admin/users/alice/apps/acme/data_deletion"),
+        ("POST", "/_admin/pages/coffee/messages"),
+    ] {
+        let r = s.admin(
+            method,
+            path,
+            Some(json!({})),
+            Some(crate::harness::ADMIN_KEY),
+        );
+        assert_eq!(r.status, 404, "{method} {path}: {}", r.text);
+    }
+    let moved = s.admin_post("/_admin/clock", json!({"advance_seconds": 60}));
+    assert_eq!(moved.status, 405, "{}", moved.text);
+    // An operator's are.
+    assert_eq!(
+        s.admin(
+            "GET",
+            "/_admin/callbacks",
+            None,
+            Some(crate::harness::ADMIN_KEY)
+        )
+        .status,
+        200
+    );
+    assert_eq!(
+        s.admin(
+            "GET",
+            "/_admin/clock",
+            None,
+            Some(crate::harness::ADMIN_KEY)
+        )
+        .status,
+        200
+    );
+    let r = s.admin_post("/_admin/users/alice/invalidate", json!({}));
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = s.admin_post("/_admin/apps/acme/reset_secret", json!({}));
+    assert_eq!(r.status, 200, "{}", r.text);
+    // Without the key, nothing.
+    assert_eq!(s.admin("GET", "/_admin/callbacks", None, None).status, 401);
+}
+
+#[test]
+fn a_new_database_gets_no_demo_world_and_the_key_must_be_given() {
+    let sb = Sandbox::new();
+    let s = production(&sb, None).unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        s.stdout.iter().all(|l| !l.contains("demo")),
+        "{:?}",
+        s.stdout
+    );
+    drop(s);
+    let conn = rusqlite::Connection::open(sb.db_path()).unwrap_or_else(|e| panic!("{e}"));
+    let apps: i64 = conn
+        .query_row("SELECT COUNT(*) FROM apps", [], |r| r.get(0))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(apps, 0);
+
+    let other = Sandbox::new();
+    let mut args = Server::args(&other.db_url(), None);
+    args.production = true;
+    args.admin_key = None;
+    let refused = Server::in_process_with(args, &other)
+        .err()
+        .unwrap_or_default();
+    assert!(
+        refused.contains("--production needs --admin-key"),
+        "{refused}"
+    );
+}
+
+#[test]
+fn the_clock_is_the_machine_s() {
+    let sb = Sandbox::new();
+    let emulator = Server::in_process(&sb.db_url(), &sb, Some(&fixture("world.toml")))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let moved = emulator.advance(10 * 86_400);
+    drop(emulator);
+    let s = production(&sb, None).unwrap_or_else(|e| panic!("{e}"));
+    let now = s.clock();
+    let real = crate::harness::real_now();
+    assert!(
+        (now - real).abs() < 60,
+        "production clock {now}, machine {real}"
+    );
+    assert!(moved - now > 9 * 86_400);
+}
