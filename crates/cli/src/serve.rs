@@ -39,6 +39,9 @@ pub struct ServeArgs {
     /// people's own actions); the admin key must be given. See docs/production.md.
     #[arg(long, env = "GRAPHTOKEN_PRODUCTION")]
     pub production: bool,
+    /// How the log (on standard error) is written: `text`, or `json` (one object a line).
+    #[arg(long, env = "GRAPHTOKEN_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
     /// How many seconds a start waits for a database that cannot be reached yet.
     #[arg(long, env = "GRAPHTOKEN_DB_WAIT", default_value_t = 60)]
     pub db_wait: u64,
@@ -184,14 +187,23 @@ pub fn schema_status(db: &str) -> Result<(), String> {
     })
 }
 
+/// How the log is written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
 pub fn run(args: ServeArgs) -> Result<(), String> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let log = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match args.log_format {
+        LogFormat::Text => log.init(),
+        LogFormat::Json => log.json().init(),
+    }
     runtime()?.block_on(serve(args))
 }
 

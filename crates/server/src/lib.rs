@@ -16,10 +16,11 @@ mod render;
 use std::sync::Arc;
 
 use axum::extract::{Request, State};
-use axum::http::Method;
+use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
+use serde_json::json;
 
 use graphtoken_core::clock::VirtualClock;
 use graphtoken_core::error::GraphError;
@@ -98,6 +99,7 @@ pub async fn serve(
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
         .route("/_static/silhouette.svg", get(silhouette))
         .nest("/_admin", admin::routes(Arc::clone(&state), state.mode))
         .merge(login::routes())
@@ -131,6 +133,27 @@ async fn healthz() -> impl IntoResponse {
     (
         [("content-type", "application/json; charset=UTF-8")],
         r#"{"status":"ok"}"#,
+    )
+}
+
+/// Ready to serve: the database answers and its schema is current (for a load balancer's
+/// readiness check; `/healthz` only says the process is alive). Why not goes to the log, not
+/// to whoever asks.
+async fn readyz(State(st): State<Arc<AppState>>) -> impl IntoResponse {
+    let (status, body) = match st.services.ready().await {
+        Ok(()) => (StatusCode::OK, json!({"status": "ready"})),
+        Err(why) => {
+            tracing::warn!("not ready: {why}");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                json!({"status": "unavailable"}),
+            )
+        }
+    };
+    (
+        status,
+        [("content-type", "application/json; charset=UTF-8")],
+        body.to_string(),
     )
 }
 

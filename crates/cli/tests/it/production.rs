@@ -108,3 +108,50 @@ fn the_clock_is_the_machine_s() {
     );
     assert!(moved - now > 9 * 86_400);
 }
+
+#[test]
+fn readyz_says_whether_the_database_answers_with_the_schema_wanted() {
+    let s = Server::seeded();
+    let r = s.get("/readyz");
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body, json!({"status": "ready"}));
+}
+
+#[test]
+fn a_schema_gone_newer_makes_readyz_fail_and_logs_why_as_json() {
+    let sb = Sandbox::new();
+    let s = Server::try_on_with(
+        &sb,
+        Some(&fixture("world.toml")),
+        Some(crate::harness::ADMIN_KEY),
+        &["--log-format", "json"],
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(s.get("/readyz").status, 200);
+    let conn = rusqlite::Connection::open(sb.db_path()).unwrap_or_else(|e| panic!("{e}"));
+    conn.execute(
+        "INSERT INTO schema_version (version, applied_at) VALUES (999, 0)",
+        [],
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let r = s.get("/readyz");
+    assert_eq!(r.status, 503, "{}", r.text);
+    assert_eq!(r.body, json!({"status": "unavailable"}));
+    // The Graph API itself goes on answering from what it has.
+    assert_eq!(s.get("/healthz").status, 200);
+    let (_, stderr) = s.stop();
+    let line = stderr
+        .lines()
+        .find(|l| l.contains("not ready"))
+        .unwrap_or_else(|| panic!("no `not ready` in the log: {stderr}"));
+    let entry: serde_json::Value =
+        serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+    assert_eq!(entry["level"], "WARN", "{entry}");
+    assert!(
+        entry["fields"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("schema version 999"),
+        "{entry}"
+    );
+}

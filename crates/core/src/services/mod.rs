@@ -146,6 +146,18 @@ impl Services {
         self.clock.now()
     }
 
+    /// Whether the database answers and its schema is the one this graphtoken needs; why not.
+    pub async fn ready(&self) -> Result<(), String> {
+        match self.store.schema().await {
+            Ok(s) if s.found == s.wanted => Ok(()),
+            Ok(s) => Err(format!(
+                "the database is at schema version {}, this graphtoken needs {}",
+                s.found, s.wanted
+            )),
+            Err(e) => Err(format!("the database does not answer: {e}")),
+        }
+    }
+
     /// True when the store holds no app, user or Page (a fresh database).
     pub async fn is_empty(&self) -> Result<bool, GraphError> {
         Ok(self.store.is_empty().await?)

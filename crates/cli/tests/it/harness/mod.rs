@@ -259,6 +259,7 @@ impl Server {
             admin_key: Some(ADMIN_KEY.into()),
             no_migrate: false,
             production: false,
+            log_format: graphtoken::serve::LogFormat::Text,
             db_wait: 0,
         }
     }
@@ -330,8 +331,19 @@ impl Server {
         seed: Option<&Path>,
         key: Option<&str>,
     ) -> Result<Server, String> {
+        Server::try_on_with(sb, seed, key, &[])
+    }
+
+    /// Like [`Server::try_on_with_key`], with more `graphtoken serve` arguments.
+    pub fn try_on_with(
+        sb: &Sandbox,
+        seed: Option<&Path>,
+        key: Option<&str>,
+        extra: &[&str],
+    ) -> Result<Server, String> {
         let db = sb.db_url();
         let mut args = vec!["serve", "--listen", "127.0.0.1:0", "--db", &db];
+        args.extend(extra);
         if let Some(key) = key {
             args.extend(["--admin-key", key]);
         }
