@@ -69,6 +69,16 @@ enum DbCommand {
         #[arg(long, env = "GRAPHTOKEN_DB", default_value = "sqlite://graphtoken.db")]
         db: String,
     },
+    /// Copies every record of one database into another, empty one (any two backends: an
+    /// emulator's SQLite world into PostgreSQL, say); counts are checked after the copy.
+    Copy {
+        /// The database to read (not changed).
+        #[arg(long)]
+        from: String,
+        /// The database to write: migrated here, and holding nothing yet.
+        #[arg(long)]
+        to: String,
+    },
     /// Shows the database's schema version and the one this graphtoken needs.
     Status {
         #[arg(long, env = "GRAPHTOKEN_DB", default_value = "sqlite://graphtoken.db")]
@@ -163,6 +173,7 @@ fn main() -> ExitCode {
         Command::Seed { file, db } => serve::seed_only(&file, &db),
         Command::Db(DbCommand::Migrate { db }) => serve::migrate_only(&db),
         Command::Db(DbCommand::Status { db }) => serve::schema_status(&db),
+        Command::Db(DbCommand::Copy { from, to }) => serve::copy_db(&from, &to),
         Command::Token(t) => token(t),
         Command::Clock(c) => clock(c),
         Command::Faults(f) => faults::run(f),

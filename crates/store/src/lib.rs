@@ -5,6 +5,7 @@
 //! every backend must pass (enable the `conformance` feature to use it from elsewhere).
 
 mod content;
+mod copy;
 mod db;
 mod error;
 mod events;
@@ -44,6 +45,30 @@ pub fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {
         None | Some("sqlite") => Ok(Arc::new(SqliteStore::open(url)?)),
         Some("postgres" | "postgresql") => Ok(Arc::new(PostgresStore::open(url)?)),
         Some(other) => Err(not_sqlite(other)),
+    }
+}
+
+pub use copy::Copied;
+
+/// Copies every record of the database at `from` into the one at `to`, which is migrated and
+/// must hold nothing yet; any two backends. Returns each table and the rows it carried.
+pub async fn copy(from: &str, to: &str) -> Result<Copied, StoreError> {
+    enum Opened {
+        Sqlite(SqliteStore),
+        Postgres(PostgresStore),
+    }
+    let open = |url: &str| -> Result<Opened, StoreError> {
+        match scheme(url).as_deref() {
+            None | Some("sqlite") => Ok(Opened::Sqlite(SqliteStore::open(url)?)),
+            Some("postgres" | "postgresql") => Ok(Opened::Postgres(PostgresStore::open(url)?)),
+            Some(other) => Err(not_sqlite(other)),
+        }
+    };
+    match (open(from)?, open(to)?) {
+        (Opened::Sqlite(a), Opened::Sqlite(b)) => copy::copy_between(&a, &b).await,
+        (Opened::Sqlite(a), Opened::Postgres(b)) => copy::copy_between(&a, &b).await,
+        (Opened::Postgres(a), Opened::Sqlite(b)) => copy::copy_between(&a, &b).await,
+        (Opened::Postgres(a), Opened::Postgres(b)) => copy::copy_between(&a, &b).await,
     }
 }
 

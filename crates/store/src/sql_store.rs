@@ -50,7 +50,7 @@ pub(crate) trait Backend: Send + Sync + 'static {
 /// The [`Store`] on a SQL database.
 #[derive(Clone, Debug)]
 pub(crate) struct SqlStore<B> {
-    backend: B,
+    pub(crate) backend: B,
 }
 
 impl<B> SqlStore<B> {

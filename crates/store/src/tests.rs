@@ -4,7 +4,9 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use graphtoken_core::store::{DirectoryStore, Store, StoreResult};
+use graphtoken_core::store::{
+    DirectoryStore, OutboxStore, Store, StoreError, StoreResult, TokenStore,
+};
 
 use crate::conformance;
 use crate::{PostgresStore, SqliteStore};
@@ -184,4 +186,110 @@ async fn concurrent_postgres() -> StoreResult<()> {
     };
     let url = conformance::fresh_postgres_database(&base)?;
     conformance::concurrency(Arc::new(PostgresStore::open(&url)?)).await
+}
+
+/// `db copy`'s list of tables and columns is the schema's: every table, every column, each
+/// with the type SQLite declares.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_copy_lists_every_table_and_column() -> StoreResult<()> {
+    use crate::db::Kind;
+    use crate::sql_store::Backend;
+    let store = SqliteStore::open("sqlite::memory:")?;
+    store.migrate().await?;
+    let schema = store
+        .backend
+        .read(|db| {
+            let tables = db.all(
+                "SELECT name FROM sqlite_master WHERE type = 'table' \
+                 AND name NOT IN ('schema_version', 'sqlite_sequence') ORDER BY name",
+                &[],
+                |r| r.get::<String>(0),
+                "listing tables",
+            )?;
+            tables
+                .into_iter()
+                .map(|t| {
+                    let columns = db.all(
+                        &format!("SELECT name, type FROM pragma_table_info('{t}') ORDER BY cid"),
+                        &[],
+                        |r| Ok((r.get::<String>(0)?, r.get::<String>(1)?)),
+                        "listing columns",
+                    )?;
+                    Ok((t, columns))
+                })
+                .collect::<StoreResult<Vec<_>>>()
+        })
+        .await?;
+    let mut listed: Vec<(String, Vec<(String, String)>)> = crate::copy::TABLES
+        .iter()
+        .map(|t| {
+            let columns = t
+                .columns
+                .iter()
+                .map(|(c, k)| {
+                    let ty = match k {
+                        Kind::Int => "INTEGER",
+                        Kind::Text => "TEXT",
+                        Kind::Blob => "BLOB",
+                    };
+                    (c.to_string(), ty.to_string())
+                })
+                .collect();
+            (t.name.to_string(), columns)
+        })
+        .collect();
+    listed.sort();
+    assert_eq!(listed, schema);
+    Ok(())
+}
+
+/// A world with sessions, tokens, a post, a callback and a throttle entry, copied into an
+/// empty database of each backend: the same counts, and the token reads back.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_copy_carries_everything() -> StoreResult<()> {
+    use graphtoken_core::model::SessionId;
+    let dir = temp_dir()?;
+    let source = format!("sqlite://{}", dir.path().join("from.db").display());
+    let s = SqliteStore::open(&source)?;
+    s.migrate().await?;
+    s.apply_world(&conformance::world()).await?;
+    let session = s
+        .create_session(conformance::ALICE, conformance::MAIN_APP, 1000)
+        .await?;
+    let token = conformance::user_token(7, session.id, conformance::ALICE);
+    assert!(s.insert_token(&token).await?);
+    s.enqueue_callback(&conformance::callback("deauthorize"), 1000)
+        .await?;
+    drop(s);
+    let mut targets = vec![format!("sqlite://{}", dir.path().join("to.db").display())];
+    if let Some(base) = postgres() {
+        targets.push(conformance::fresh_postgres_database(&base)?);
+    }
+    for target in targets {
+        let copied = crate::copy(&source, &target).await?;
+        let rows = |table: &str| copied.iter().find(|(t, _)| *t == table).map(|(_, n)| *n);
+        assert_eq!(rows("tokens"), Some(1), "{target}");
+        assert_eq!(rows("callbacks"), Some(1), "{target}");
+        assert_eq!(rows("apps"), Some(2), "{target}");
+        let store = crate::open(&target)?;
+        let (entry, read) = store
+            .token_entry(token.hash)
+            .await?
+            .ok_or_else(|| StoreError(format!("{target}: the token did not arrive")))?;
+        assert_eq!(entry.token, token);
+        assert_eq!(read.id, session.id);
+        // New sessions are numbered past the copied ones.
+        let next = store
+            .create_session(conformance::BOB, conformance::MAIN_APP, 1001)
+            .await?;
+        assert!(next.id > SessionId(session.id.0), "{target}: {next:?}");
+        // A second copy into it is refused: it is not empty any more.
+        let again = crate::copy(&source, &target)
+            .await
+            .err()
+            .map(|e| e.0)
+            .unwrap_or_default();
+        assert!(again.contains("the target is not empty"), "{again}");
+    }
+    Ok(())
 }

@@ -123,3 +123,52 @@ fn a_database_out_of_reach_at_start_is_waited_for_then_reported() {
     assert!(err.contains("cannot reach the database"), "{err}");
     assert!(err.contains("after 1 s"), "{err}");
 }
+
+#[test]
+fn a_world_copied_to_a_new_database_serves_the_same_tokens() {
+    let sb = Sandbox::new();
+    let source = crate::harness::Server::in_process(
+        &sb.db_url(),
+        &sb,
+        Some(&crate::harness::fixture("world.toml")),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let token = source.alice();
+    let moved = source.advance(3600 / 2);
+    drop(source);
+    let target = Sandbox::new();
+    let (ok, out, err) = run(
+        &[
+            "db",
+            "copy",
+            "--from",
+            &sb.db_url(),
+            "--to",
+            &target.db_url(),
+        ],
+        &[],
+    );
+    assert!(ok.success(), "{err}");
+    assert!(out.contains("tokens  1"), "{out}");
+    assert!(out.ends_with("the counts match\n"), "{out}");
+    let copy = crate::harness::Server::in_process(&target.db_url(), &target, None)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let r = copy.get_as("/me", &token);
+    assert_eq!(r.status, 200, "{}", r.text);
+    // The clock came along.
+    assert!((copy.clock() - moved).abs() < 60);
+    drop(copy);
+    let (ok, _, err) = run(
+        &[
+            "db",
+            "copy",
+            "--from",
+            &sb.db_url(),
+            "--to",
+            &target.db_url(),
+        ],
+        &[],
+    );
+    assert!(!ok.success());
+    assert!(err.contains("the target is not empty"), "{err}");
+}

@@ -1,0 +1,404 @@
+//! `graphtoken db copy`: every record of one database into another, empty one, whatever the
+//! two backends (an emulator's SQLite world into a production PostgreSQL, say).
+//!
+//! The tables and their columns are listed here, each column with its type, so that a NULL
+//! is bound with the type its column wants; a test checks the list against the schema. The
+//! source is read whole (meant for a database no server is writing to; it must fit in
+//! memory), then written in one transaction on the target: all of it, or nothing. Counts are
+//! compared afterwards.
+
+use graphtoken_core::store::{Store, StoreError, StoreResult};
+
+use crate::db::{Db, Kind, Row, Value};
+use crate::sql_store::{Backend, SqlStore};
+
+use Kind::{Blob as B, Int as I, Text as T};
+
+/// A table, and its columns with their types.
+pub(crate) struct Table {
+    pub(crate) name: &'static str,
+    pub(crate) columns: &'static [(&'static str, Kind)],
+}
+
+/// Every table a copy carries, parents before children. Left out: `schema_version` (the target
+/// is migrated), and PostgreSQL's change feed (`changes`, `changes_floor`).
+pub(crate) const TABLES: &[Table] = &[
+    Table {
+        name: "apps",
+        columns: &[
+            ("id", I),
+            ("key", T),
+            ("name", T),
+            ("secret", T),
+            ("client_token", T),
+            ("mode", T),
+            ("platform", T),
+            ("require_appsecret_proof", I),
+            ("redirect_uris", T),
+            ("advanced_access", T),
+            ("deauthorize_callback_url", T),
+            ("created_at", I),
+            ("rate_limit_app", I),
+            ("rate_limit_user", I),
+            ("rate_limit_page", I),
+            ("data_deletion_url", T),
+            ("review_approved_at", I),
+            ("test_user_limit", I),
+        ],
+    },
+    Table {
+        name: "users",
+        columns: &[
+            ("id", I),
+            ("key", T),
+            ("name", T),
+            ("email", T),
+            ("password_hash", T),
+            ("created_at", I),
+            ("status", T),
+        ],
+    },
+    Table {
+        name: "app_roles",
+        columns: &[("app_id", I), ("user_id", I), ("role", T)],
+    },
+    Table {
+        name: "pages",
+        columns: &[
+            ("id", I),
+            ("key", T),
+            ("name", T),
+            ("category", T),
+            ("created_at", I),
+            ("about", T),
+            ("description", T),
+            ("website", T),
+            ("phone", T),
+        ],
+    },
+    Table {
+        name: "page_tasks",
+        columns: &[("page_id", I), ("user_id", I), ("tasks", T), ("since", I)],
+    },
+    Table {
+        name: "grants",
+        columns: &[
+            ("user_id", I),
+            ("app_id", I),
+            ("granted", T),
+            ("declined", T),
+            ("last_login_at", I),
+            ("created_at", I),
+        ],
+    },
+    Table {
+        name: "asids",
+        columns: &[("asid", I), ("user_id", I), ("app_id", I)],
+    },
+    Table {
+        name: "sessions",
+        columns: &[
+            ("id", I),
+            ("user_id", I),
+            ("app_id", I),
+            ("created_at", I),
+            ("invalidated_at", I),
+            ("invalid_subcode", I),
+        ],
+    },
+    Table {
+        name: "tokens",
+        columns: &[
+            ("hash", B),
+            ("kind", T),
+            ("app_id", I),
+            ("user_id", I),
+            ("page_id", I),
+            ("session_id", I),
+            ("parent", B),
+            ("long_lived", I),
+            ("issued_at", I),
+            ("expires_at", I),
+            ("invalidated_at", I),
+            ("invalid_subcode", I),
+            ("tasks_since", I),
+        ],
+    },
+    Table {
+        name: "settings",
+        columns: &[("name", T), ("value", T)],
+    },
+    Table {
+        name: "psids",
+        columns: &[("psid", I), ("user_id", I), ("page_id", I)],
+    },
+    Table {
+        name: "content_ids",
+        columns: &[("name", T), ("last", I)],
+    },
+    Table {
+        name: "posts",
+        columns: &[
+            ("id", I),
+            ("page_id", I),
+            ("app_id", I),
+            ("message", T),
+            ("link", T),
+            ("published", I),
+            ("created_at", I),
+            ("updated_at", I),
+        ],
+    },
+    Table {
+        name: "comments",
+        columns: &[
+            ("id", I),
+            ("post_id", I),
+            ("app_id", I),
+            ("user_id", I),
+            ("message", T),
+            ("hidden", I),
+            ("created_at", I),
+        ],
+    },
+    Table {
+        name: "conversations",
+        columns: &[("id", I), ("page_id", I), ("user_id", I), ("updated_at", I)],
+    },
+    Table {
+        name: "messages",
+        columns: &[
+            ("id", I),
+            ("conversation_id", I),
+            ("from_page", I),
+            ("app_id", I),
+            ("message", T),
+            ("created_at", I),
+        ],
+    },
+    Table {
+        name: "call_to_actions",
+        columns: &[
+            ("id", I),
+            ("page_id", I),
+            ("type", T),
+            ("web_url", T),
+            ("created_at", I),
+            ("app_id", I),
+        ],
+    },
+    Table {
+        name: "instant_articles",
+        columns: &[
+            ("id", I),
+            ("page_id", I),
+            ("html_source", T),
+            ("published", I),
+            ("created_at", I),
+            ("app_id", I),
+        ],
+    },
+    Table {
+        name: "seed_keys",
+        columns: &[("kind", T), ("key", T), ("id", I)],
+    },
+    Table {
+        name: "auth_codes",
+        columns: &[
+            ("hash", B),
+            ("kind", T),
+            ("app_id", I),
+            ("user_id", I),
+            ("redirect_uri", T),
+            ("pkce_method", T),
+            ("pkce_challenge", T),
+            ("session_id", I),
+            ("created_at", I),
+            ("expires_at", I),
+            ("used_at", I),
+        ],
+    },
+    Table {
+        name: "device_codes",
+        columns: &[
+            ("hash", B),
+            ("user_code", T),
+            ("app_id", I),
+            ("scopes", T),
+            ("created_at", I),
+            ("expires_at", I),
+            ("state", T),
+            ("approved_user_id", I),
+            ("last_poll_at", I),
+        ],
+    },
+    Table {
+        name: "test_users",
+        columns: &[("seq", I), ("user_id", I), ("app_id", I), ("created_at", I)],
+    },
+    Table {
+        name: "callbacks",
+        columns: &[
+            ("id", I),
+            ("kind", T),
+            ("url", T),
+            ("app_id", T),
+            ("user_id", T),
+            ("form", T),
+            ("status", T),
+            ("attempts", I),
+            ("last_error", T),
+            ("answer", T),
+            ("next_at", I),
+            ("lease_until", I),
+            ("created_at", I),
+        ],
+    },
+    Table {
+        name: "signin_throttle",
+        columns: &[
+            ("key", T),
+            ("failures", I),
+            ("last_failure", I),
+            ("wait_until", I),
+        ],
+    },
+];
+
+/// Tables whose key the database numbers itself, and that key: after a copy, PostgreSQL's
+/// sequences must start past the copied numbers.
+const NUMBERED: &[(&str, &str)] = &[
+    ("sessions", "id"),
+    ("conversations", "id"),
+    ("messages", "id"),
+    ("test_users", "seq"),
+    ("callbacks", "id"),
+];
+
+/// What a copy carried: each table and its rows.
+pub type Copied = Vec<(&'static str, u64)>;
+
+fn names(t: &Table) -> String {
+    t.columns
+        .iter()
+        .map(|(c, _)| *c)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A row as read, with each NULL given its column's type.
+fn typed(t: &Table, row: &Row) -> Vec<Value> {
+    row.0
+        .iter()
+        .zip(t.columns)
+        .map(|(v, (_, kind))| match v {
+            Value::Null(_) => Value::Null(*kind),
+            v => v.clone(),
+        })
+        .collect()
+}
+
+fn count(db: &dyn Db, table: &str) -> StoreResult<u64> {
+    let n: i64 = db.required(
+        &format!("SELECT COUNT(*) FROM {table}"),
+        &[],
+        |r| r.get(0),
+        "counting rows",
+    )?;
+    Ok(n as u64)
+}
+
+/// Copies every record of `from` into `to` (migrated here; it must hold nothing yet).
+pub(crate) async fn copy_between<A: Backend, B: Backend>(
+    from: &SqlStore<A>,
+    to: &SqlStore<B>,
+) -> StoreResult<Copied> {
+    let source = from.schema().await?;
+    if source.found != source.wanted {
+        return Err(StoreError(format!(
+            "the source is at schema version {}, this graphtoken needs {}: migrate it first \
+             (graphtoken db migrate)",
+            source.found, source.wanted
+        )));
+    }
+    to.migrate().await?;
+    let held = to
+        .backend
+        .read(|db| {
+            TABLES
+                .iter()
+                .filter(|t| t.name != "content_ids")
+                .map(|t| Ok((t.name, count(db, t.name)?)))
+                .collect::<StoreResult<Vec<_>>>()
+        })
+        .await?;
+    if let Some((table, n)) = held.iter().find(|(_, n)| *n > 0) {
+        return Err(StoreError(format!(
+            "the target is not empty ({table} holds {n} rows): copy into a new database"
+        )));
+    }
+    let rows = from
+        .backend
+        .read(|db| {
+            TABLES
+                .iter()
+                .map(|t| {
+                    let sql = format!("SELECT {} FROM {}", names(t), t.name);
+                    db.all(&sql, &[], |r| Ok(typed(t, r)), "reading the source")
+                })
+                .collect::<StoreResult<Vec<_>>>()
+        })
+        .await?;
+    let copied: Copied = TABLES
+        .iter()
+        .zip(&rows)
+        .map(|(t, r)| (t.name, r.len() as u64))
+        .collect();
+    to.backend
+        .write(move |db| {
+            for (t, rows) in TABLES.iter().zip(rows) {
+                if t.name == "content_ids" {
+                    // The migration made the counters; the source's carry on from where they are.
+                    db.execute("DELETE FROM content_ids", &[], "clearing the counters")?;
+                }
+                let params: Vec<String> = (1..=t.columns.len()).map(|i| format!("?{i}")).collect();
+                let sql = format!(
+                    "INSERT INTO {} ({}) VALUES ({})",
+                    t.name,
+                    names(t),
+                    params.join(", ")
+                );
+                for row in rows {
+                    db.execute(&sql, &row, "writing the target")?;
+                }
+            }
+            if db.dialect() == "postgres" {
+                for (table, key) in NUMBERED {
+                    let sql = format!(
+                        "SELECT setval(pg_get_serial_sequence('{table}', '{key}'), \
+                         COALESCE((SELECT MAX({key}) FROM {table}), 0) + 1, false)"
+                    );
+                    db.rows(&sql, &[]).map_err(|e| {
+                        StoreError(format!("postgres: moving the {table} sequence: {e}"))
+                    })?;
+                }
+            }
+            Ok(())
+        })
+        .await?;
+    let landed = to
+        .backend
+        .read(|db| {
+            TABLES
+                .iter()
+                .map(|t| Ok((t.name, count(db, t.name)?)))
+                .collect::<StoreResult<Vec<_>>>()
+        })
+        .await?;
+    if landed != copied {
+        return Err(StoreError(format!(
+            "the counts differ after the copy: read {copied:?}, found {landed:?}"
+        )));
+    }
+    Ok(copied)
+}
