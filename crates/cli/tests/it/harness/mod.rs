@@ -341,8 +341,18 @@ impl Server {
         key: Option<&str>,
         extra: &[&str],
     ) -> Result<Server, String> {
-        let db = sb.db_url();
-        let mut args = vec!["serve", "--listen", "127.0.0.1:0", "--db", &db];
+        Server::process_on(sb, &sb.db_url(), seed, key, extra)
+    }
+
+    /// `graphtoken serve` as a child process on the database `db`, run in `sb`.
+    pub fn process_on(
+        sb: &Sandbox,
+        db: &str,
+        seed: Option<&Path>,
+        key: Option<&str>,
+        extra: &[&str],
+    ) -> Result<Server, String> {
+        let mut args = vec!["serve", "--listen", "127.0.0.1:0", "--db", db];
         args.extend(extra);
         if let Some(key) = key {
             args.extend(["--admin-key", key]);
@@ -439,6 +449,24 @@ impl Server {
             Running::InProcess { .. } => String::new(),
         };
         (status, stderr)
+    }
+
+    /// The server's process id, when it runs as a child process.
+    pub fn pid(&self) -> Option<u32> {
+        match &self.running {
+            Running::Process { child, .. } => child.as_ref().map(Child::id),
+            Running::InProcess { .. } => None,
+        }
+    }
+
+    /// Kills the server's process at once (SIGKILL): no request in flight is finished.
+    pub fn kill9(&mut self) {
+        if let Running::Process { child, .. } = &mut self.running {
+            if let Some(mut c) = child.take() {
+                let _ = c.kill();
+                let _ = c.wait();
+            }
+        }
     }
 
     fn terminate(&mut self) -> Option<ExitStatus> {
