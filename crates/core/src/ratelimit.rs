@@ -1,6 +1,6 @@
 //! Rate limits (spec §6): call budgets over a sliding hour on the virtual clock.
 //!
-//! Three kinds of counter, all in memory (they start empty on every start of the server):
+//! Three kinds of counter, in memory (they start empty on every start of the server):
 //!
 //! | counter | counts | over budget |
 //! |---|---|---|
@@ -18,6 +18,14 @@
 //! the 60th minute after its own). If the clock moves back by less than an hour, calls count in
 //! the newest bucket; by an hour or more, the counter starts over. Counters idle for an hour are
 //! dropped, so memory follows the number of apps, people and Pages active in the last hour.
+//!
+//! **Several instances on one database** share their budgets in batches: every so often each
+//! instance hands the calls it counted since ([`RateLimiter::take_unshared`]) to the store and
+//! learns every instance's counts per minute ([`RateLimiter::learn`]); a counter's total is its
+//! own calls plus the others' as last learned. Between two exchanges an instance does not see
+//! the others' newest calls, so a budget can be overshot by what the other instances admitted
+//! in that interval (with exchanges every 250 ms, the calls they made in the last 250 ms; see
+//! docs/compatibility.md).
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hash};
@@ -264,6 +272,59 @@ impl RateLimiter {
     }
 }
 
+/// A counter, as the store keys the calls it shares: `app:{app}`, `user:{app}:{user}`,
+/// `page:{app}:{page}`.
+fn counter_key(kind: &str, key: &[Id]) -> String {
+    let ids: Vec<String> = key.iter().map(Id::to_string).collect();
+    format!("{kind}:{}", ids.join(":"))
+}
+
+/// Calls to hand to the store: `(counter, minute, calls)`.
+pub type Unshared = Vec<(String, i64, u32)>;
+
+impl RateLimiter {
+    /// The calls counted since the last time, per counter and minute, and every counter active
+    /// in the hour before `now` (whose counts to learn). From now on they count as handed on.
+    pub fn take_unshared(&self, now: Unix) -> (Unshared, Vec<String>) {
+        let minute = now.div_euclid(BUCKET_SECONDS);
+        let (mut calls, mut active) = (Vec::new(), Vec::new());
+        self.apps.each(minute, |k, w| {
+            collect(counter_key("app", &[*k]), w, &mut calls, &mut active)
+        });
+        self.users.each(minute, |k, w| {
+            collect(counter_key("user", &[k.0, k.1]), w, &mut calls, &mut active)
+        });
+        self.pages.each(minute, |k, w| {
+            collect(counter_key("page", &[k.0, k.1]), w, &mut calls, &mut active)
+        });
+        (calls, active)
+    }
+
+    /// Every instance's counts, `(counter, minute, calls)`, as the store has them.
+    pub fn learn(&self, counts: &[(String, i64, u64)], now: Unix) {
+        let minute = now.div_euclid(BUCKET_SECONDS);
+        for (key, m, n) in counts {
+            let n = u32::try_from(*n).unwrap_or(u32::MAX);
+            let mut parts = key.split(':');
+            let kind = parts.next();
+            let ids: Vec<Id> = parts.filter_map(|p| p.parse().ok()).collect();
+            match (kind, ids.as_slice()) {
+                (Some("app"), [a]) => self.apps.learn(*a, minute, *m, n),
+                (Some("user"), [a, u]) => self.users.learn((*a, *u), minute, *m, n),
+                (Some("page"), [a, p]) => self.pages.learn((*a, *p), minute, *m, n),
+                _ => {}
+            }
+        }
+    }
+}
+
+fn collect(key: String, w: &mut Window, calls: &mut Unshared, active: &mut Vec<String>) {
+    let mut minutes = Vec::new();
+    w.take_unshared(&mut minutes);
+    calls.extend(minutes.into_iter().map(|(m, n)| (key.clone(), m, n)));
+    active.push(key);
+}
+
 fn percent(used: u32, budget: u32) -> u8 {
     if budget == 0 {
         return 100;
@@ -333,6 +394,27 @@ impl<K: Hash + Eq + CounterKey> Counters<K> {
     }
 }
 
+impl<K: Hash + Eq + CounterKey + Clone> Counters<K> {
+    /// Calls `f` with every counter active in the hour before `minute`.
+    fn each(&self, minute: i64, mut f: impl FnMut(&K, &mut Window)) {
+        for shard in &self.shards {
+            let mut shard = shard.lock().unwrap_or_else(|p| p.into_inner());
+            for (k, w) in shard.map.iter_mut() {
+                w.slide(minute);
+                if w.newest > minute - BUCKETS as i64 {
+                    f(k, w);
+                }
+            }
+        }
+    }
+
+    /// Every instance's count of minute `m` for `key` (known to this instance or not).
+    fn learn(&self, key: K, minute: i64, m: i64, everyone: u32) {
+        let mut shard = self.lock(&key, minute);
+        shard.window(key, minute).learn(m, everyone);
+    }
+}
+
 impl<K: Hash + Eq> Shard<K> {
     /// `key`'s window, slid to `minute` (created empty if new).
     fn window(&mut self, key: K, minute: i64) -> &mut Window {
@@ -342,14 +424,20 @@ impl<K: Hash + Eq> Shard<K> {
     }
 }
 
-/// Calls over the last hour, in one-minute buckets.
+/// Calls over the last hour, in one-minute buckets: this instance's own, and those other
+/// instances on the same database made, as last learned.
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct Window {
     /// The minute (unix seconds / 60) of the newest bucket.
     newest: i64,
+    /// Every call counted, per bucket: this instance's and the others'.
     counts: [u32; BUCKETS],
     /// The sum of `counts`.
     total: u32,
+    /// Of `counts`, the others' calls.
+    others: [u32; BUCKETS],
+    /// Of `counts`, this instance's calls not yet handed to the store.
+    unshared: [u32; BUCKETS],
 }
 
 impl Window {
@@ -358,6 +446,8 @@ impl Window {
             newest: minute,
             counts: [0; BUCKETS],
             total: 0,
+            others: [0; BUCKETS],
+            unshared: [0; BUCKETS],
         }
     }
 
@@ -376,6 +466,8 @@ impl Window {
                 let i = Self::slot(m);
                 self.total -= self.counts[i];
                 self.counts[i] = 0;
+                self.others[i] = 0;
+                self.unshared[i] = 0;
             }
             self.newest = minute;
         }
@@ -383,8 +475,41 @@ impl Window {
     }
 
     fn add(&mut self) {
-        self.counts[Self::slot(self.newest)] += 1;
+        let i = Self::slot(self.newest);
+        self.counts[i] += 1;
+        self.unshared[i] += 1;
         self.total += 1;
+    }
+
+    /// Whether `minute` is in the window.
+    fn holds(&self, minute: i64) -> bool {
+        minute <= self.newest && minute > self.newest - BUCKETS as i64
+    }
+
+    /// This instance's calls not yet handed on, per minute; they count as handed on from now.
+    fn take_unshared(&mut self, out: &mut Vec<(i64, u32)>) {
+        for m in self.newest - (BUCKETS as i64 - 1)..=self.newest {
+            let i = Self::slot(m);
+            if self.unshared[i] > 0 {
+                out.push((m, self.unshared[i]));
+                self.unshared[i] = 0;
+            }
+        }
+    }
+
+    /// Every instance's count of minute `m` is `everyone`: the others' share is what is not
+    /// this instance's (its own are the bucket's count less the others' as known before).
+    fn learn(&mut self, m: i64, everyone: u32) {
+        if !self.holds(m) {
+            return;
+        }
+        let i = Self::slot(m);
+        let own = self.counts[i] - self.others[i];
+        // Calls of this instance not handed on yet are in `own` but not in `everyone`.
+        let others = everyone.saturating_sub(own - self.unshared[i]);
+        self.total = self.total - self.counts[i] + own + others;
+        self.counts[i] = own + others;
+        self.others[i] = others;
     }
 
     /// Minutes (rounded up, at least 1) from `now` until the window holds fewer than `budget`
@@ -424,6 +549,65 @@ mod tests {
             user: Some(UserId(user)),
             page: None,
         }
+    }
+
+    /// What a store does with the calls instances hand it: adds them up per counter and minute.
+    #[derive(Default)]
+    struct Shared(std::collections::BTreeMap<(String, i64), u64>);
+
+    impl Shared {
+        fn exchange(&mut self, limiter: &RateLimiter, now: Unix) {
+            let (calls, active) = limiter.take_unshared(now);
+            for (k, m, n) in calls {
+                *self.0.entry((k, m)).or_default() += u64::from(n);
+            }
+            let counts: Vec<(String, i64, u64)> = self
+                .0
+                .iter()
+                .filter(|((k, _), _)| active.contains(k))
+                .map(|((k, m), n)| (k.clone(), *m, *n))
+                .collect();
+            limiter.learn(&counts, now);
+        }
+    }
+
+    #[test]
+    fn instances_sharing_a_database_count_each_other_s_calls() {
+        let (a, b) = (RateLimiter::default(), RateLimiter::default());
+        let mut store = Shared::default();
+        let call = user_call(7);
+        let budgets = budgets(10, 1000, 1000);
+        // Between two exchanges each admits up to the budget on its own: the overshoot.
+        for _ in 0..6 {
+            assert_eq!(a.admit(&call, budgets, T0).1, None);
+            assert_eq!(b.admit(&call, budgets, T0).1, None);
+        }
+        store.exchange(&a, T0);
+        store.exchange(&b, T0);
+        store.exchange(&a, T0);
+        // Now both know of all twelve: the budget of ten is spent on each.
+        assert_eq!(a.admit(&call, budgets, T0).1.map(|r| r.0), Some(Limit::App));
+        assert_eq!(b.admit(&call, budgets, T0).1.map(|r| r.0), Some(Limit::App));
+        // Nothing is counted twice by exchanging again, and calls not handed on yet are kept.
+        store.exchange(&a, T0);
+        let wide = super::Budgets {
+            app: 100,
+            user: 1000,
+            page: 1000,
+        };
+        assert_eq!(a.admit(&call, wide, T0).1, None);
+        store.exchange(&b, T0);
+        let (usage, _) = a.account(&call, wide, T0, false);
+        assert_eq!(usage.app, 13);
+        store.exchange(&a, T0);
+        assert_eq!(a.account(&call, wide, T0, false).0.app, 13);
+        assert_eq!(b.account(&call, wide, T0, false).0.app, 12);
+        store.exchange(&b, T0);
+        assert_eq!(b.account(&call, wide, T0, false).0.app, 13);
+        // An hour later the shared calls have left the window too.
+        let later = T0 + 3600;
+        store.exchange(&a, later);
+        assert_eq!(a.account(&call, wide, later, false).0.app, 0);
     }
 
     #[test]

@@ -489,6 +489,22 @@ pub trait Store:
     /// The schema version the database is at, and the one this graphtoken needs.
     fn schema<'a>(&'a self) -> StoreFuture<'a, Schema>;
 
+    /// Whether other processes may share this database (so that, for one, rate-limit counts
+    /// are exchanged through it). A backend only one process uses says no.
+    fn shared(&self) -> bool {
+        false
+    }
+
+    /// Adds `calls` (`(counter, minute, calls)`, counted by this instance since the last
+    /// exchange) to the counts every instance shares, and returns those counts, for the
+    /// counters in `active`, from `since_minute` on; counts older than two hours are forgotten.
+    fn exchange_rate_counts<'a>(
+        &'a self,
+        calls: &'a [(String, i64, u32)],
+        active: &'a [String],
+        since_minute: i64,
+    ) -> StoreFuture<'a, Vec<(String, i64, u64)>>;
+
     /// From now on, tells `sink` about the changes other processes make to a database they
     /// share with this one, so that every instance drops what it caches of them. A backend
     /// that only one process uses has nothing to tell.

@@ -86,13 +86,32 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let delivery = tokio::spawn(state.callbacks.clone().run(Arc::clone(&state.services)));
+    let sharing = tokio::spawn(share_rate_limits(Arc::clone(&state.services)));
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await;
     // A try cut short keeps its lease; the callback is due again when the lease runs out.
     delivery.abort();
+    sharing.abort();
     served
+}
+
+/// How often the instances on a shared database exchange their rate-limit counts: a budget
+/// can be overshot by what the other instances admit in one such interval.
+pub const RATE_LIMIT_EXCHANGE: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// Exchanges rate-limit counts with the other instances, for as long as the server runs
+/// (nothing to do on a database only this process uses).
+async fn share_rate_limits(services: Arc<Services>) {
+    let mut tick = tokio::time::interval(RATE_LIMIT_EXCHANGE);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if let Err(e) = services.share_rate_limits().await {
+            tracing::warn!("rate limits: cannot exchange counts: {e}");
+        }
+    }
 }
 
 /// The whole HTTP surface.

@@ -177,6 +177,7 @@ pub async fn run_suite<S: Store>(mut fresh: impl FnMut() -> StoreResult<S>) -> S
     check!(set_user_name);
     check!(outbox);
     check!(signin_throttle);
+    check!(rate_counts);
     schema_versions(fresh()?).await?;
     Ok(())
 }
@@ -1401,4 +1402,46 @@ where
         out.push(r?);
     }
     Ok(out)
+}
+
+/// Shared rate-limit counts: calls handed on add up per counter and minute; what is read back
+/// is everyone's count of the counters asked for, from the minute given; old counts go.
+pub async fn rate_counts<S: Store>(store: &S) -> StoreResult<()> {
+    let calls = vec![
+        ("app:1".to_string(), 100, 3),
+        ("user:1:7".to_string(), 100, 2),
+        ("app:2".to_string(), 100, 9),
+    ];
+    let active = vec!["app:1".to_string(), "user:1:7".to_string()];
+    let mut first = store.exchange_rate_counts(&calls, &active, 41).await?;
+    first.sort();
+    assert_eq!(
+        first,
+        vec![("app:1".into(), 100, 3), ("user:1:7".into(), 100, 2)]
+    );
+    // Another instance's calls add to the same minute; a later minute is its own.
+    let more = vec![("app:1".to_string(), 100, 4), ("app:1".to_string(), 101, 1)];
+    let mut second = store
+        .exchange_rate_counts(&more, &["app:1".to_string()], 41)
+        .await?;
+    second.sort();
+    assert_eq!(
+        second,
+        vec![("app:1".into(), 100, 7), ("app:1".into(), 101, 1)]
+    );
+    // Minutes before the window are not read; two hours on they are gone.
+    let later = store
+        .exchange_rate_counts(&[], &["app:1".to_string()], 101)
+        .await?;
+    assert_eq!(later, vec![("app:1".into(), 101, 1)]);
+    let gone = store
+        .exchange_rate_counts(&[], &["app:1".to_string(), "app:2".to_string()], 300)
+        .await?;
+    assert!(gone.is_empty(), "{gone:?}");
+    // More counters than one query takes.
+    let many: Vec<String> = (0..450).map(|i| format!("user:1:{i}")).collect();
+    let calls: Vec<(String, i64, u32)> = many.iter().map(|k| (k.clone(), 300, 1)).collect();
+    let all = store.exchange_rate_counts(&calls, &many, 250).await?;
+    assert_eq!(all.len(), 450);
+    Ok(())
 }

@@ -255,6 +255,10 @@ pub(crate) const TABLES: &[Table] = &[
         ],
     },
     Table {
+        name: "rate_counts",
+        columns: &[("key", T), ("minute", I), ("count", I)],
+    },
+    Table {
         name: "signin_throttle",
         columns: &[
             ("key", T),

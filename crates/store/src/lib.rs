@@ -9,6 +9,7 @@ mod copy;
 mod db;
 mod error;
 mod events;
+mod limits;
 mod login;
 mod messaging;
 mod migrations;

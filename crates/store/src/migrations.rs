@@ -29,7 +29,20 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
     (9, V9_CHANGE_FEED),
     (10, V10_OUTBOX),
     (11, V11_SIGNIN_THROTTLE),
+    (12, V12_RATE_COUNTS),
 ];
+
+/// The rate-limit counts instances share: calls per counter (`app:…`, `user:…:…`,
+/// `page:…:…`) and minute of the virtual clock.
+const V12_RATE_COUNTS: &str = r#"
+CREATE TABLE rate_counts (
+    key TEXT NOT NULL,
+    minute INTEGER NOT NULL,
+    count INTEGER NOT NULL,
+    PRIMARY KEY (key, minute)
+);
+CREATE INDEX rate_counts_by_minute ON rate_counts (minute);
+"#;
 
 /// The sign-in throttle's failures per account and per address (`account:…`, `address:…`),
 /// kept in the database so that every instance on one counts the same attempts.

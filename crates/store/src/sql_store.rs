@@ -41,6 +41,11 @@ pub(crate) trait Backend: Send + Sync + 'static {
     /// The last version of this backend's migrations.
     fn latest_schema(&self) -> i64;
 
+    /// Whether other processes may share the database (see `Store::shared`).
+    fn shared(&self) -> bool {
+        false
+    }
+
     /// Reports what other processes change (see `Store::watch`); nothing by default.
     fn watch(&self, sink: ChangeSink) {
         let _ = sink;
@@ -564,6 +569,21 @@ impl<B: Backend> Store for SqlStore<B> {
 
     fn watch(&self, sink: ChangeSink) {
         self.backend.watch(sink);
+    }
+
+    fn shared(&self) -> bool {
+        self.backend.shared()
+    }
+
+    fn exchange_rate_counts<'a>(
+        &'a self,
+        calls: &'a [(String, i64, u32)],
+        active: &'a [String],
+        since_minute: i64,
+    ) -> StoreFuture<'a, Vec<(String, i64, u64)>> {
+        let (calls, active) = (calls.to_vec(), active.to_vec());
+        self.backend
+            .write(move |c| crate::limits::exchange(c, &calls, &active, since_minute))
     }
 }
 

@@ -379,3 +379,47 @@ fn an_instance_killed_under_load_loses_no_acknowledged_token_and_the_other_serve
     let fresh = b.alice();
     assert_eq!(b.get_as("/me", &fresh).status, 200);
 }
+
+#[test]
+fn an_app_s_budget_is_shared_by_the_instances() {
+    let Ok(base) = std::env::var("GRAPHTOKEN_TEST_POSTGRES") else {
+        assert!(std::env::var_os("GRAPHTOKEN_REQUIRE_POSTGRES").is_none());
+        return;
+    };
+    let sb = Sandbox::new();
+    let seed = sb.write(
+        "limited.toml",
+        "[[apps]]\nkey = \"tight\"\nname = \"Tight\"\nrate_limits = { app = 20 }\n\
+         [[users]]\nkey = \"ann\"\nname = \"Ann\"\n\
+         [[grants]]\nuser = \"ann\"\napp = \"tight\"\n",
+    );
+    let db = graphtoken_store::conformance::fresh_postgres_database(&base)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let a = Server::on_database(&db, Some(&seed));
+    let b = Server::on_database(&db, None);
+    let token = a.issue("ann", "tight", &[], false);
+    // Forty calls, two to each instance at a time, with a pause longer than the exchange
+    // interval after each four: the instances never admit more than that between exchanges.
+    let (mut admitted, mut refused) = (0, 0);
+    for i in 0..40 {
+        let s = if i % 2 == 0 { &a } else { &b };
+        let r = s.get_as("/me", &token);
+        match r.status {
+            200 => admitted += 1,
+            _ => {
+                assert_eq!(r.body["error"]["code"], 4, "{}", r.text);
+                refused += 1;
+            }
+        }
+        if i % 4 == 3 {
+            std::thread::sleep(Duration::from_millis(600));
+        }
+    }
+    // The budget is 20 calls an hour for the app, whichever instance takes them; the bound on
+    // overshoot is what the other instance admitted since the last exchange (here at most 2).
+    assert!(
+        (20..=22).contains(&admitted),
+        "admitted {admitted}, refused {refused}"
+    );
+    assert_eq!(admitted + refused, 40);
+}

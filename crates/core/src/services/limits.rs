@@ -51,3 +51,27 @@ impl Services {
         Ok(Call::of(&caller.principal, page))
     }
 }
+
+impl Services {
+    /// Exchanges rate-limit counts with the other instances on a shared database: hands on the
+    /// calls counted here since the last exchange and learns everyone's. The server calls it
+    /// every so often; on a database only this process uses it does nothing. Bookkeeping: no
+    /// event.
+    pub async fn share_rate_limits(&self) -> Result<(), GraphError> {
+        if !self.store.shared() {
+            return Ok(());
+        }
+        let now = self.now();
+        let (calls, active) = self.limiter.take_unshared(now);
+        if active.is_empty() {
+            return Ok(());
+        }
+        let since = now.div_euclid(60) - 59;
+        let counts = self
+            .store
+            .exchange_rate_counts(&calls, &active, since)
+            .await?;
+        self.limiter.learn(&counts, now);
+        Ok(())
+    }
+}

@@ -20,6 +20,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (9, V9_CHANGE_FEED),
     (10, V10_OUTBOX),
     (11, V11_SIGNIN_THROTTLE),
+    (12, V12_RATE_COUNTS),
 ];
 
 /// The last step of PostgreSQL's migrations.
@@ -383,4 +384,15 @@ CREATE TABLE signin_throttle (
     wait_until BIGINT NOT NULL
 );
 CREATE INDEX signin_throttle_stale ON signin_throttle (last_failure);
+"#;
+
+/// The shared rate-limit counts (SQLite's step 12, in PostgreSQL's types).
+const V12_RATE_COUNTS: &str = r#"
+CREATE TABLE rate_counts (
+    key TEXT NOT NULL,
+    minute BIGINT NOT NULL,
+    count BIGINT NOT NULL,
+    PRIMARY KEY (key, minute)
+);
+CREATE INDEX rate_counts_by_minute ON rate_counts (minute);
 "#;

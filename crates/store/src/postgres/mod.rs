@@ -205,6 +205,10 @@ impl Backend for Postgres {
         })
     }
 
+    fn shared(&self) -> bool {
+        true
+    }
+
     fn watch(&self, sink: ChangeSink) {
         changes::follow(&self.inner.rt, self.inner.config.clone(), sink);
     }
