@@ -302,7 +302,7 @@ pub async fn start(args: ServeArgs) -> Result<Started, String> {
     printed.push_str(&format!("graphtoken listening on http://{addr}\n"));
 
     let browser = Arc::new(graphtoken_server::browser::Browser::load(&services).await?);
-    let state = Arc::new(AppState::new(services, clock, admin_key, browser, mode));
+    let state = Arc::new(AppState::new(services, clock, admin_key, browser, mode)?);
     Ok(Started {
         addr,
         printed,

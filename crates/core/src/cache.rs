@@ -35,11 +35,22 @@ struct Shard<K, V> {
     slots: RwLock<Slots<K, V>>,
     /// Bumped by every removal in this shard: loads that started before it may not be cached.
     removals: AtomicU64,
+    /// Reads that found their key, and reads that did not (for the metrics).
+    hits: AtomicU64,
+    misses: AtomicU64,
 }
 
 pub struct Cache<K, V> {
     shards: Vec<Shard<K, V>>,
     per_shard: usize,
+}
+
+/// What a cache has done (see [`Cache::stats`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CacheStats {
+    pub hits: u64,
+    pub misses: u64,
+    pub entries: u64,
 }
 
 /// Taken before a load from the store; `put` honours it only if nothing was removed since.
@@ -77,6 +88,8 @@ impl<K: Hash + Eq + Clone + ShardKey, V> Cache<K, V> {
                         hand: 0,
                     }),
                     removals: AtomicU64::new(0),
+                    hits: AtomicU64::new(0),
+                    misses: AtomicU64::new(0),
                 })
                 .collect(),
             per_shard: capacity.div_ceil(SHARDS).max(1),
@@ -127,12 +140,28 @@ impl<K: Hash + Eq + Clone + ShardKey, V> Cache<K, V> {
     }
 
     pub fn get(&self, key: &K) -> Option<Arc<V>> {
-        let slots = self.shard(key).slots.read().ok()?;
-        let entry = slots.map.get(key)?;
+        let shard = self.shard(key);
+        let slots = shard.slots.read().ok()?;
+        let Some(entry) = slots.map.get(key) else {
+            shard.misses.fetch_add(1, Ordering::Relaxed);
+            return None;
+        };
+        shard.hits.fetch_add(1, Ordering::Relaxed);
         if !entry.used.load(Ordering::Relaxed) {
             entry.used.store(true, Ordering::Relaxed);
         }
         Some(Arc::clone(&entry.value))
+    }
+
+    /// Reads so far that found their key, and that did not; and the entries held now.
+    pub fn stats(&self) -> CacheStats {
+        let mut s = CacheStats::default();
+        for shard in &self.shards {
+            s.hits += shard.hits.load(Ordering::Relaxed);
+            s.misses += shard.misses.load(Ordering::Relaxed);
+            s.entries += shard.slots.read().map_or(0, |slots| slots.map.len() as u64);
+        }
+        s
     }
 
     /// Caches a value loaded under `ticket`, unless its key was removed meanwhile.

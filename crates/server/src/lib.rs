@@ -9,6 +9,7 @@ pub mod browser;
 pub mod callbacks;
 pub mod faults;
 mod login;
+pub mod metrics;
 mod normalize;
 mod pages;
 mod render;
@@ -53,6 +54,8 @@ pub struct AppState {
     /// The login pages' cookie signing and CSRF.
     pub(crate) browser: Arc<browser::Browser>,
     pub(crate) mode: Mode,
+    /// What `/metrics` shows.
+    pub(crate) metrics: metrics::Metrics,
 }
 
 impl AppState {
@@ -63,10 +66,12 @@ impl AppState {
         admin_key: String,
         browser: Arc<browser::Browser>,
         mode: Mode,
-    ) -> Self {
+    ) -> Result<Self, String> {
         let callbacks = callbacks::Callbacks::default();
         services.subscribe(Arc::new(callbacks.clone()));
-        AppState {
+        let metrics =
+            metrics::Metrics::new().map_err(|e| format!("cannot set up the metrics: {e}"))?;
+        Ok(AppState {
             services: Arc::new(services),
             clock,
             admin_key,
@@ -74,7 +79,8 @@ impl AppState {
             callbacks,
             browser,
             mode,
-        }
+            metrics,
+        })
     }
 }
 
@@ -119,11 +125,16 @@ pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics::metrics))
         .route("/_static/silhouette.svg", get(silhouette))
         .nest("/_admin", admin::routes(Arc::clone(&state), state.mode))
         .merge(login::routes())
         .fallback(graph_request)
         .layer(axum::middleware::from_fn(detached))
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&state),
+            metrics::record,
+        ))
         .with_state(state)
 }
 

@@ -155,3 +155,35 @@ fn a_schema_gone_newer_makes_readyz_fail_and_logs_why_as_json() {
         "{entry}"
     );
 }
+
+#[test]
+fn metrics_count_requests_caches_and_callbacks_for_the_admin_key() {
+    let s = Server::seeded();
+    let token = s.alice();
+    for _ in 0..3 {
+        assert_eq!(s.get_as("/me", &token).status, 200);
+    }
+    assert_eq!(s.get_as("/me", "EAAnot-a-token").status, 400);
+    assert_eq!(s.get("/metrics").status, 401);
+    let r = s.get_with_header(
+        "/metrics",
+        "Authorization",
+        &format!("Bearer {}", crate::harness::ADMIN_KEY),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    let line = |prefix: &str| -> f64 {
+        r.text
+            .lines()
+            .find(|l| l.starts_with(prefix))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("no `{prefix}` in {}", r.text))
+    };
+    assert!(line(r#"graphtoken_http_requests_total{route="graph",status="200"}"#) >= 3.0);
+    assert!(line(r#"graphtoken_http_requests_total{route="graph",status="400"}"#) >= 1.0);
+    assert!(line(r#"graphtoken_http_requests_total{route="admin",status="200"}"#) >= 1.0);
+    assert!(line(r#"graphtoken_http_request_duration_seconds_count{route="graph"}"#) >= 4.0);
+    assert!(line(r#"graphtoken_cache{cache="tokens",what="hits"}"#) >= 2.0);
+    assert!(line(r#"graphtoken_cache{cache="tokens",what="entries"}"#) >= 1.0);
+    assert_eq!(line(r#"graphtoken_callbacks{status="pending"}"#), 0.0);
+}

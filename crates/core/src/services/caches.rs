@@ -9,7 +9,7 @@ use std::future::Future;
 use std::hash::Hash;
 use std::sync::Arc;
 
-use crate::cache::{Cache, ShardKey};
+use crate::cache::{Cache, CacheStats, ShardKey};
 use crate::error::GraphError;
 use crate::events::{Event, Subscriber};
 use crate::model::{
@@ -108,6 +108,19 @@ impl Subscriber for Caches {
 }
 
 impl Caches {
+    /// Each cache by name, with what it has done.
+    pub(crate) fn stats(&self) -> Vec<(&'static str, CacheStats)> {
+        vec![
+            ("tokens", self.tokens.stats()),
+            ("sessions", self.sessions.stats()),
+            ("apps", self.apps.stats()),
+            ("users", self.users.stats()),
+            ("grants", self.grants.stats()),
+            ("pages", self.pages.stats()),
+            ("tasks", self.tasks.stats()),
+        ]
+    }
+
     /// Drops what another instance changed (the store's change feed, [`Store::watch`]).
     ///
     /// [`Store::watch`]: crate::store::Store::watch

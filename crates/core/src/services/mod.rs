@@ -146,6 +146,11 @@ impl Services {
         self.clock.now()
     }
 
+    /// Each cache in front of the store by name, with its hits, misses and entries (metrics).
+    pub fn cache_stats(&self) -> Vec<(&'static str, crate::cache::CacheStats)> {
+        self.caches.stats()
+    }
+
     /// Whether the database answers and its schema is the one this graphtoken needs; why not.
     pub async fn ready(&self) -> Result<(), String> {
         match self.store.schema().await {

@@ -1,0 +1,160 @@
+//! Prometheus metrics at `GET /metrics`, for the admin key as a bearer token (a scraper sends
+//! `Authorization: Bearer <admin key>`): requests by kind of route and status, their latency,
+//! each cache's hits, misses and size, and the callbacks in the outbox by status.
+//!
+//! Routes are grouped by kind (`graph`, `oauth`, `dialog`, `admin`, …) rather than by path, so
+//! the number of series stays small whatever the clients ask for.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder,
+};
+
+use graphtoken_core::outbox::DeliveryStatus;
+use graphtoken_core::token;
+
+use crate::AppState;
+
+/// The registry and the series graphtoken keeps.
+pub struct Metrics {
+    registry: Registry,
+    requests: IntCounterVec,
+    latency: HistogramVec,
+    cache: IntGaugeVec,
+    outbox: IntGaugeVec,
+}
+
+impl Metrics {
+    pub fn new() -> Result<Self, prometheus::Error> {
+        let registry = Registry::new_custom(Some("graphtoken".into()), None)?;
+        let requests = IntCounterVec::new(
+            Opts::new(
+                "http_requests_total",
+                "HTTP requests answered, by kind of route and status",
+            ),
+            &["route", "status"],
+        )?;
+        let latency = HistogramVec::new(
+            HistogramOpts::new(
+                "http_request_duration_seconds",
+                "Time from a request's arrival to its answer, by kind of route",
+            )
+            .buckets(vec![
+                0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+            ]),
+            &["route"],
+        )?;
+        let cache = IntGaugeVec::new(
+            Opts::new(
+                "cache",
+                "The caches in front of the store: hits and misses since start, and entries now",
+            ),
+            &["cache", "what"],
+        )?;
+        let outbox = IntGaugeVec::new(
+            Opts::new(
+                "callbacks",
+                "Callbacks to apps in the outbox, by status (the newest 1000)",
+            ),
+            &["status"],
+        )?;
+        registry.register(Box::new(requests.clone()))?;
+        registry.register(Box::new(latency.clone()))?;
+        registry.register(Box::new(cache.clone()))?;
+        registry.register(Box::new(outbox.clone()))?;
+        Ok(Metrics {
+            registry,
+            requests,
+            latency,
+            cache,
+            outbox,
+        })
+    }
+}
+
+/// The kind of route a path is, as labelled.
+pub(crate) fn route_of(path: &str) -> &'static str {
+    match path {
+        "/healthz" => "healthz",
+        "/readyz" => "readyz",
+        "/metrics" => "metrics",
+        "/login" | "/logout" | "/device" | "/device/confirm" => "login",
+        p if p.starts_with("/_admin") => "admin",
+        p if p.starts_with("/_static") => "static",
+        p if p.contains("/dialog/") || p.starts_with("/dialog") => "dialog",
+        p if p.ends_with("/oauth/access_token") => "oauth",
+        _ => "graph",
+    }
+}
+
+/// Counts and times every request.
+pub(crate) async fn record(State(st): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+    let route = route_of(req.uri().path());
+    let started = Instant::now();
+    let response = next.run(req).await;
+    let m = &st.metrics;
+    m.requests
+        .with_label_values(&[route, response.status().as_str()])
+        .inc();
+    m.latency
+        .with_label_values(&[route])
+        .observe(started.elapsed().as_secs_f64());
+    response
+}
+
+/// `GET /metrics`: the text exposition format.
+pub(crate) async fn metrics(State(st): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|h| h.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    if !given.is_some_and(|k| token::secrets_equal(k, &st.admin_key)) {
+        return (
+            StatusCode::UNAUTHORIZED,
+            [(
+                header::WWW_AUTHENTICATE,
+                "Bearer realm=\"graphtoken metrics\"",
+            )],
+            "metrics want `Authorization: Bearer <admin key>`\n",
+        )
+            .into_response();
+    }
+    let m = &st.metrics;
+    for (name, s) in st.services.cache_stats() {
+        for (what, n) in [
+            ("hits", s.hits),
+            ("misses", s.misses),
+            ("entries", s.entries),
+        ] {
+            m.cache
+                .with_label_values(&[name, what])
+                .set(i64::try_from(n).unwrap_or(i64::MAX));
+        }
+    }
+    if let Ok(listed) = st.services.callbacks(1000).await {
+        for status in DeliveryStatus::ALL {
+            let n = listed.iter().filter(|o| o.status == status).count();
+            m.outbox
+                .with_label_values(&[status.as_str()])
+                .set(i64::try_from(n).unwrap_or(i64::MAX));
+        }
+    }
+    let mut body = Vec::new();
+    let encoder = TextEncoder::new();
+    if let Err(e) = encoder.encode(&m.registry.gather(), &mut body) {
+        tracing::error!("metrics: {e}");
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    }
+    (
+        [(header::CONTENT_TYPE, encoder.format_type().to_string())],
+        body,
+    )
+        .into_response()
+}
