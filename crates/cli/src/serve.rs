@@ -39,6 +39,15 @@ pub struct ServeArgs {
     /// people's own actions); the admin key must be given. See docs/production.md.
     #[arg(long, env = "GRAPHTOKEN_PRODUCTION")]
     pub production: bool,
+    /// A proxy in front (its address, as the server sees it; repeat for several) whose
+    /// `X-Forwarded-For` names the client: the sign-in throttle then counts the client's
+    /// address, not the proxy's. See docs/deployment.md.
+    #[arg(
+        long = "trusted-proxy",
+        env = "GRAPHTOKEN_TRUSTED_PROXIES",
+        value_delimiter = ','
+    )]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// How the log (on standard error) is written: `text`, or `json` (one object a line).
     #[arg(long, env = "GRAPHTOKEN_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -302,7 +311,10 @@ pub async fn start(args: ServeArgs) -> Result<Started, String> {
     printed.push_str(&format!("graphtoken listening on http://{addr}\n"));
 
     let browser = Arc::new(graphtoken_server::browser::Browser::load(&services).await?);
-    let state = Arc::new(AppState::new(services, clock, admin_key, browser, mode)?);
+    let state = Arc::new(
+        AppState::new(services, clock, admin_key, browser, mode)?
+            .with_trusted_proxies(args.trusted_proxies.clone()),
+    );
     Ok(Started {
         addr,
         printed,

@@ -56,6 +56,8 @@ pub struct AppState {
     pub(crate) mode: Mode,
     /// What `/metrics` shows.
     pub(crate) metrics: metrics::Metrics,
+    /// Proxies whose `X-Forwarded-For` names the client (the sign-in throttle's address).
+    pub(crate) trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl AppState {
@@ -80,7 +82,16 @@ impl AppState {
             browser,
             mode,
             metrics,
+            trusted_proxies: Vec::new(),
         })
+    }
+}
+
+impl AppState {
+    /// Believes `X-Forwarded-For` from these proxies (see `login::client_address`).
+    pub fn with_trusted_proxies(mut self, proxies: Vec<std::net::IpAddr>) -> Self {
+        self.trusted_proxies = proxies;
+        self
     }
 }
 

@@ -345,11 +345,15 @@ async fn sign_in(State(st): St, req: Request) -> Response {
             reauthenticate,
         )
     };
-    let address = parts
+    let peer = parts
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip().to_string())
-        .unwrap_or_default();
+        .map(|c| c.0.ip());
+    let forwarded = parts
+        .headers
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok());
+    let address = client_address(peer, forwarded, &st.trusted_proxies);
     let user = match st.services.sign_in(email, typed, &address).await {
         Ok(SignIn::Person(user)) => user,
         Ok(SignIn::Refused { message, throttled }) => {
@@ -365,6 +369,29 @@ async fn sign_in(State(st): St, req: Request) -> Response {
         Ok(s) => browser::see_other(next, Some(st.browser.set_cookie(&s))),
         Err(e) => broken(e),
     }
+}
+
+/// The address a sign-in attempt comes from, for the throttle: the peer's, or, when the peer is
+/// a trusted proxy (`--trusted-proxy`), the last address it added to `X-Forwarded-For` (the
+/// one it saw; earlier entries are the client's to make up).
+pub(crate) fn client_address(
+    peer: Option<std::net::IpAddr>,
+    forwarded: Option<&str>,
+    trusted: &[std::net::IpAddr],
+) -> String {
+    let Some(peer) = peer else {
+        return String::new();
+    };
+    if trusted.contains(&peer) {
+        let last = forwarded
+            .and_then(|f| f.rsplit(',').next())
+            .map(str::trim)
+            .and_then(|a| a.parse::<std::net::IpAddr>().ok());
+        if let Some(client) = last {
+            return client.to_string();
+        }
+    }
+    peer.to_string()
 }
 
 /// The app a `next` dialog URL names, for the sign-in page's heading.
@@ -585,4 +612,32 @@ async fn device_confirm(State(st): St, headers: HeaderMap, bytes: Bytes) -> Resp
         approved,
     });
     browser::html(StatusCode::OK, body, None)
+}
+
+#[cfg(test)]
+mod address_tests {
+    use super::client_address;
+    use std::net::IpAddr;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap_or(IpAddr::from([0, 0, 0, 0]))
+    }
+
+    #[test]
+    fn a_trusted_proxy_names_the_client() {
+        let proxy = [ip("127.0.0.1")];
+        let from = |peer: &str, xff: Option<&str>| client_address(Some(ip(peer)), xff, &proxy);
+        // Through the proxy: the address it saw, not what the client wrote before it.
+        assert_eq!(
+            from("127.0.0.1", Some("6.6.6.6, 203.0.113.9")),
+            "203.0.113.9"
+        );
+        assert_eq!(from("127.0.0.1", Some(" 2001:db8::1 ")), "2001:db8::1");
+        // A proxy that sent nothing usable: the proxy itself.
+        assert_eq!(from("127.0.0.1", None), "127.0.0.1");
+        assert_eq!(from("127.0.0.1", Some("not an address")), "127.0.0.1");
+        // Anyone else's header is not believed.
+        assert_eq!(from("198.51.100.4", Some("203.0.113.9")), "198.51.100.4");
+        assert_eq!(client_address(None, Some("203.0.113.9"), &proxy), "");
+    }
 }

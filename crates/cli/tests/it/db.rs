@@ -11,6 +11,7 @@ fn serve_args(db: &str, no_migrate: bool) -> graphtoken::serve::ServeArgs {
         admin_key: Some("db-test-key".into()),
         no_migrate,
         production: false,
+        trusted_proxies: Vec::new(),
         log_format: graphtoken::serve::LogFormat::Text,
         db_wait: 0,
     }

@@ -259,6 +259,7 @@ impl Server {
             admin_key: Some(ADMIN_KEY.into()),
             no_migrate: false,
             production: false,
+            trusted_proxies: Vec::new(),
             log_format: graphtoken::serve::LogFormat::Text,
             db_wait: 0,
         }
