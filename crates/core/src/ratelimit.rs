@@ -304,17 +304,47 @@ impl RateLimiter {
     pub fn learn(&self, counts: &[(String, i64, u64)], now: Unix) {
         let minute = now.div_euclid(BUCKET_SECONDS);
         for (key, m, n) in counts {
-            let n = u32::try_from(*n).unwrap_or(u32::MAX);
-            let mut parts = key.split(':');
-            let kind = parts.next();
-            let ids: Vec<Id> = parts.filter_map(|p| p.parse().ok()).collect();
-            match (kind, ids.as_slice()) {
-                (Some("app"), [a]) => self.apps.learn(*a, minute, *m, n),
-                (Some("user"), [a, u]) => self.users.learn((*a, *u), minute, *m, n),
-                (Some("page"), [a, p]) => self.pages.learn((*a, *p), minute, *m, n),
-                _ => {}
+            // Far below u32::MAX: a bucket's counts are added to.
+            let n = u32::try_from(*n).unwrap_or(u32::MAX / 4).min(u32::MAX / 4);
+            match parse_counter(key) {
+                Some(Counter::App(a)) => self.apps.learn(a, minute, *m, n),
+                Some(Counter::User(k)) => self.users.learn(k, minute, *m, n),
+                Some(Counter::Page(k)) => self.pages.learn(k, minute, *m, n),
+                None => {}
             }
         }
+    }
+
+    /// Calls [`RateLimiter::take_unshared`] handed out that the store did not get (the
+    /// exchange failed): they are handed out again next time.
+    pub fn give_back(&self, calls: &Unshared, now: Unix) {
+        let minute = now.div_euclid(BUCKET_SECONDS);
+        for (key, m, n) in calls {
+            match parse_counter(key) {
+                Some(Counter::App(a)) => self.apps.give_back(a, minute, *m, *n),
+                Some(Counter::User(k)) => self.users.give_back(k, minute, *m, *n),
+                Some(Counter::Page(k)) => self.pages.give_back(k, minute, *m, *n),
+                None => {}
+            }
+        }
+    }
+}
+
+enum Counter {
+    App(Id),
+    User((Id, Id)),
+    Page((Id, Id)),
+}
+
+fn parse_counter(key: &str) -> Option<Counter> {
+    let mut parts = key.split(':');
+    let kind = parts.next();
+    let ids: Vec<Id> = parts.map(|p| p.parse().ok()).collect::<Option<_>>()?;
+    match (kind, ids.as_slice()) {
+        (Some("app"), [a]) => Some(Counter::App(*a)),
+        (Some("user"), [a, u]) => Some(Counter::User((*a, *u))),
+        (Some("page"), [a, p]) => Some(Counter::Page((*a, *p))),
+        _ => None,
     }
 }
 
@@ -387,7 +417,11 @@ impl<K: Hash + Eq + CounterKey> Counters<K> {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         if minute.saturating_sub(shard.swept) >= SWEEP_MINUTES || minute < shard.swept {
-            shard.map.retain(|_, w| w.newest > minute - BUCKETS as i64);
+            // A window with no call left in the hour knows nothing: it goes.
+            shard.map.retain(|_, w| {
+                w.slide(minute);
+                w.total > 0
+            });
             shard.swept = minute;
         }
         shard
@@ -395,16 +429,27 @@ impl<K: Hash + Eq + CounterKey> Counters<K> {
 }
 
 impl<K: Hash + Eq + CounterKey + Clone> Counters<K> {
-    /// Calls `f` with every counter active in the hour before `minute`.
+    /// Calls `f` with every counter that holds a call in the hour before `minute`.
     fn each(&self, minute: i64, mut f: impl FnMut(&K, &mut Window)) {
         for shard in &self.shards {
             let mut shard = shard.lock().unwrap_or_else(|p| p.into_inner());
             for (k, w) in shard.map.iter_mut() {
                 w.slide(minute);
-                if w.newest > minute - BUCKETS as i64 {
+                if w.total > 0 {
                     f(k, w);
                 }
             }
+        }
+    }
+
+    /// Calls handed out by [`RateLimiter::take_unshared`] that did not reach the store: they
+    /// are this instance's unshared calls again.
+    fn give_back(&self, key: K, minute: i64, m: i64, calls: u32) {
+        let mut shard = self.lock(&key, minute);
+        let w = shard.window(key, minute);
+        if w.holds(m) {
+            let i = Window::slot(m);
+            w.unshared[i] = (w.unshared[i] + calls).min(w.counts[i] - w.others[i]);
         }
     }
 
@@ -604,10 +649,27 @@ mod tests {
         assert_eq!(b.account(&call, wide, T0, false).0.app, 12);
         store.exchange(&b, T0);
         assert_eq!(b.account(&call, wide, T0, false).0.app, 13);
-        // An hour later the shared calls have left the window too.
+        // An hour later the shared calls have left the window too, and an idle counter is no
+        // longer active (nothing more to exchange for it).
         let later = T0 + 3600;
         store.exchange(&a, later);
         assert_eq!(a.account(&call, wide, later, false).0.app, 0);
+        assert!(a.take_unshared(later).1.is_empty());
+    }
+
+    #[test]
+    fn calls_an_exchange_did_not_deliver_are_handed_on_next_time() {
+        let a = RateLimiter::default();
+        let call = user_call(7);
+        for _ in 0..3 {
+            assert_eq!(a.admit(&call, budgets(100, 100, 100), T0).1, None);
+        }
+        let (taken, _) = a.take_unshared(T0);
+        assert_eq!(taken.len(), 2, "{taken:?}"); // the app's and the person's counters
+        a.give_back(&taken, T0);
+        let (again, _) = a.take_unshared(T0);
+        assert_eq!(again, taken);
+        assert!(a.take_unshared(T0).0.is_empty());
     }
 
     #[test]

@@ -348,10 +348,13 @@ async fn sign_in(State(st): St, req: Request) -> Response {
     let peer = parts
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip());
+        .map(|c| c.0.ip().to_canonical());
+    // The proxy appends to the last line (or adds one): that is the one to read.
     let forwarded = parts
         .headers
-        .get("x-forwarded-for")
+        .get_all("x-forwarded-for")
+        .iter()
+        .next_back()
         .and_then(|v| v.to_str().ok());
     let address = client_address(peer, forwarded, &st.trusted_proxies);
     let user = match st.services.sign_in(email, typed, &address).await {

@@ -67,11 +67,20 @@ impl Services {
             return Ok(());
         }
         let since = now.div_euclid(60) - 59;
-        let counts = self
+        match self
             .store
             .exchange_rate_counts(&calls, &active, since)
-            .await?;
-        self.limiter.learn(&counts, now);
-        Ok(())
+            .await
+        {
+            Ok(counts) => {
+                self.limiter.learn(&counts, now);
+                Ok(())
+            }
+            Err(e) => {
+                // Handed on next time, not lost.
+                self.limiter.give_back(&calls, now);
+                Err(e.into())
+            }
+        }
     }
 }

@@ -154,7 +154,9 @@ impl Services {
     /// Whether the database answers and its schema is the one this graphtoken needs; why not.
     pub async fn ready(&self) -> Result<(), String> {
         match self.store.schema().await {
-            Ok(s) if s.found == s.wanted => Ok(()),
+            // A newer schema (migrated for the next version, which only adds): this one still
+            // serves while it is rolled out.
+            Ok(s) if s.found >= s.wanted => Ok(()),
             Ok(s) => Err(format!(
                 "the database is at schema version {}, this graphtoken needs {}",
                 s.found, s.wanted

@@ -22,6 +22,8 @@ const PRUNE: Duration = Duration::from_secs(60);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 /// Rows read at a time.
 const BATCH: i64 = 5000;
+/// How long a catch-up may take before the connection is given up.
+const QUERY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The `application_name` of the feed's connection (`pg_stat_activity` shows it).
 pub(crate) const APPLICATION_NAME: &str = "graphtoken-changes";
@@ -79,32 +81,39 @@ async fn run(
         )
         .await
         .map_err(err)?;
-    match *last {
-        // The first time: the caches are empty, so the feed starts at its end.
-        None => {
-            let end: i64 = client
-                .query_one("SELECT COALESCE(MAX(seq), 0) FROM changes", &[])
-                .await
-                .and_then(|r| r.try_get(0))
-                .map_err(err)?;
-            *last = Some(end);
-        }
-        // After a lost connection: rows pruned since were never seen.
-        Some(seen) => {
-            let floor: i64 = client
-                .query_one("SELECT seq FROM changes_floor", &[])
-                .await
-                .and_then(|r| r.try_get(0))
-                .map_err(err)?;
-            if floor > seen {
-                sink(&[Changed::Everything]);
-                *last = Some(floor);
-            }
-        }
+    if last.is_none() {
+        // The first time: the feed starts at its end. Whatever was cached before it was
+        // followed may be stale (the first connection can come late), and so may the clock.
+        let end: i64 = client
+            .query_one("SELECT COALESCE(MAX(seq), 0) FROM changes", &[])
+            .await
+            .and_then(|r| r.try_get(0))
+            .map_err(err)?;
+        let clock: Option<String> = client
+            .query_opt(
+                "SELECT value FROM settings WHERE name = 'clock_offset'",
+                &[],
+            )
+            .await
+            .map_err(err)?
+            .map(|r| r.try_get(0))
+            .transpose()
+            .map_err(err)?;
+        sink(&[
+            Changed::Everything,
+            Changed::Setting {
+                name: "clock_offset".into(),
+                value: clock,
+            },
+        ]);
+        *last = Some(end);
     }
     let mut pruned = Instant::now();
     loop {
-        catch_up(&client, &read, sink, last).await?;
+        // A connection that stops answering (a half-open socket) is given up, not waited on.
+        tokio::time::timeout(QUERY_TIMEOUT, catch_up(&client, &read, sink, last))
+            .await
+            .map_err(|_| "the feed did not answer in time".to_string())??;
         if pruned.elapsed() >= PRUNE {
             prune(&client).await.map_err(err)?;
             pruned = Instant::now();
@@ -121,13 +130,23 @@ async fn run(
     }
 }
 
-/// Reports every row after `last`.
+/// Reports every row after `last`; when rows after it were pruned unseen (this instance fell
+/// more than the feed keeps behind), everything cached goes.
 async fn catch_up(
     client: &Client,
     read: &Statement,
     sink: &ChangeSink,
     last: &mut Option<i64>,
 ) -> Result<(), String> {
+    let floor: i64 = client
+        .query_one("SELECT seq FROM changes_floor", &[])
+        .await
+        .and_then(|r| r.try_get(0))
+        .map_err(|e| describe(&e))?;
+    if last.is_some_and(|seen| floor > seen) {
+        sink(&[Changed::Everything]);
+        *last = Some(floor);
+    }
     loop {
         let from = last.unwrap_or(0);
         let rows = client

@@ -116,6 +116,15 @@ impl PostgresStore {
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(CONNECT_TIMEOUT);
         }
+        // A peer that vanished (a partition, a frozen machine) is noticed in about a minute,
+        // and no statement or idle transaction holds the write lock for ever.
+        config.keepalives_idle(Duration::from_secs(30));
+        if config.get_options().is_none() {
+            config.options(
+                "-c statement_timeout=30000 -c lock_timeout=30000 \
+                 -c idle_in_transaction_session_timeout=60000",
+            );
+        }
         let location = location(&config);
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
