@@ -1318,52 +1318,36 @@ pub async fn signin_throttle<S: Store>(store: &S) -> StoreResult<()> {
         .await?
         .map_err(|w| StoreError(format!("told to wait {w} s")))?;
     assert_eq!(begin(200).await?, Ok(()));
-    // Hours later nothing is remembered: stale entries were pruned on the way.
+    // Hours later nothing is remembered: the entries are read stale, pruned on the way, and
+    // gone at the next look.
     let later = 200 + 3 * signin::WINDOW;
-    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-    let record = std::sync::Arc::clone(&seen);
-    store
-        .update_throttle(
-            &stored,
-            later,
-            later - signin::WINDOW,
-            Box::new(move |e| {
-                record
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .extend(e.iter().copied());
-                Ok(())
-            }),
-        )
-        .await?
-        .map_err(|w| StoreError(format!("told to wait {w} s")))?;
-    // Read before this call pruned: the entries were still there (stale); after it, gone.
-    let again = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-    let record = std::sync::Arc::clone(&again);
-    store
-        .update_throttle(
-            &stored,
-            later,
-            later - signin::WINDOW,
-            Box::new(move |e| {
-                record
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .extend(e.iter().copied());
-                Ok(())
-            }),
-        )
-        .await?
-        .map_err(|w| StoreError(format!("told to wait {w} s")))?;
-    let stale = seen
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .clone();
+    let peek = || async {
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let record = std::sync::Arc::clone(&seen);
+        store
+            .update_throttle(
+                &stored,
+                later,
+                later - signin::WINDOW,
+                Box::new(move |e| {
+                    record
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .extend(e.iter().copied());
+                    Ok(())
+                }),
+            )
+            .await?
+            .map_err(|w| StoreError(format!("told to wait {w} s")))?;
+        let entries = seen
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
+        Ok::<_, StoreError>(entries)
+    };
+    let stale = peek().await?;
     assert!(stale.iter().all(Option::is_some), "{stale:?}");
-    let gone = again
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .clone();
+    let gone = peek().await?;
     assert_eq!(gone, vec![None, None]);
     Ok(())
 }

@@ -173,15 +173,7 @@ fn every_operation_is_refused_as_facebook_refuses_it() {
             Kind::User => user_token(&s, "carol", "acme", cell.scopes),
         };
         let r = run(cell.op, &s, &token, &post_id, &comment);
-        match cell.want {
-            Ok(()) => assert_eq!(r.status, 200, "{what}: {}", r.text),
-            Err((code, message)) => {
-                assert_eq!(r.body["error"]["code"], code, "{what}: {}", r.text);
-                if let Some(m) = message {
-                    r.assert_error(code, None, "OAuthException", m);
-                }
-            }
-        }
+        r.assert_outcome(cell.want, &what);
     }
 }
 

@@ -170,15 +170,7 @@ fn every_operation_is_refused_as_facebook_refuses_it() {
             Kind::User => user_token(&s, "carol", "acme", scopes),
         };
         let r = run(op, &s, &token);
-        match want {
-            Ok(()) => assert_eq!(r.status, 200, "{what}: {}", r.text),
-            Err((code, message)) => {
-                assert_eq!(r.body["error"]["code"], code, "{what}: {}", r.text);
-                if let Some(m) = message {
-                    r.assert_error(code, None, "OAuthException", m);
-                }
-            }
-        }
+        r.assert_outcome(want, &what);
     }
 }
 

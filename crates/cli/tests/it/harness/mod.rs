@@ -726,6 +726,19 @@ impl Resp {
             .to_string()
     }
 
+    /// Asserts a matrix cell's outcome: 200, or the error code (and exact message, if given).
+    pub fn assert_outcome(&self, want: Result<(), (u64, Option<&str>)>, what: &str) {
+        match want {
+            Ok(()) => assert_eq!(self.status, 200, "{what}: {}", self.text),
+            Err((code, message)) => {
+                assert_eq!(self.body["error"]["code"], code, "{what}: {}", self.text);
+                if let Some(m) = message {
+                    self.assert_error(code, None, "OAuthException", m);
+                }
+            }
+        }
+    }
+
     /// Asserts a Graph error envelope: status 400, code, subcode, type and exact message, with
     /// an `fbtrace_id`, the JSON content type and the version header.
     pub fn assert_error(&self, code: u64, subcode: Option<u64>, kind: &str, message: &str) {
