@@ -11,7 +11,7 @@ use clap::Args;
 use graphtoken_core::clock::VirtualClock;
 use graphtoken_core::services::world::{self as seeding, DEMO_PASSWORD};
 use graphtoken_core::services::Services;
-use graphtoken_core::store::Store;
+use graphtoken_core::store::{Schema, Store};
 use graphtoken_core::token;
 use graphtoken_server::{AppState, Mode};
 
@@ -72,18 +72,14 @@ async fn open(
     mode: Mode,
 ) -> Result<(Services, Arc<VirtualClock>), String> {
     let store = graphtoken_store::open(db).map_err(|e| format!("cannot open {db}: {e}"))?;
-    wait_for(store.as_ref(), db, wait).await?;
+    let schema = wait_for(store.as_ref(), db, wait).await?;
     if migrate {
         store
             .migrate()
             .await
             .map_err(|e| format!("cannot migrate {db}: {e}"))?;
     } else {
-        let schema = store
-            .schema()
-            .await
-            .map_err(|e| format!("cannot read the schema version of {db}: {e}"))?;
-        if schema.found != schema.wanted {
+        if !schema.is_current() {
             return Err(format!(
                 "the database {db} is at schema version {}, and this graphtoken needs {}: \
                  run `graphtoken db migrate --db …` first (or start without --no-migrate)",
@@ -106,8 +102,8 @@ async fn open(
 }
 
 /// Waits, with backoff, for a database that cannot be reached yet (a server starting beside
-/// its database, say), saying so; any other failure is for the caller to report.
-async fn wait_for(store: &dyn Store, db: &str, wait: Duration) -> Result<(), String> {
+/// its database, say), saying so; then where its schema stands.
+async fn wait_for(store: &dyn Store, db: &str, wait: Duration) -> Result<Schema, String> {
     let start = Instant::now();
     let mut pause = Duration::from_millis(500);
     loop {
@@ -126,7 +122,8 @@ async fn wait_for(store: &dyn Store, db: &str, wait: Duration) -> Result<(), Str
                 tokio::time::sleep(pause).await;
                 pause = (pause * 2).min(Duration::from_secs(5));
             }
-            _ => return Ok(()),
+            Err(e) => return Err(format!("cannot read the schema version of {db}: {e}")),
+            Ok(schema) => return Ok(schema),
         }
     }
 }

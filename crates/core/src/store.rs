@@ -191,6 +191,12 @@ pub trait DirectoryStore: Send + Sync {
         update: GrantUpdate,
     ) -> StoreFuture<'a, Option<Grant>>;
 
+    /// The person's app-scoped id for the app, if one was drawn.
+    fn asid_of<'a>(&'a self, user: UserId, app: AppId) -> StoreFuture<'a, Option<Asid>>;
+
+    /// The person's page-scoped id for the Page, if one was drawn.
+    fn psid_of<'a>(&'a self, user: UserId, page: PageId) -> StoreFuture<'a, Option<Psid>>;
+
     /// The person's app-scoped id for the app, creating it from `candidate` when there is none.
     /// Returns the id in force (the existing one, if any), or `None` when `candidate` is already
     /// another person's or app's id (draw another).
@@ -520,6 +526,20 @@ pub struct Schema {
     pub found: i64,
     /// The version this graphtoken migrates to.
     pub wanted: i64,
+}
+
+impl Schema {
+    /// Exactly the schema this graphtoken migrates to (what a start without migrating and a
+    /// copy's source need).
+    pub fn is_current(&self) -> bool {
+        self.found == self.wanted
+    }
+
+    /// A schema a running instance serves: its own, or a newer one (migrated for the next
+    /// version, which only adds, while that version is rolled out).
+    pub fn serves(&self) -> bool {
+        self.found >= self.wanted
+    }
 }
 
 /// A record that changed in a shared database, named as the caches key it (see

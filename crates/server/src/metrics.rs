@@ -18,7 +18,6 @@ use prometheus::{
 };
 
 use graphtoken_core::outbox::DeliveryStatus;
-use graphtoken_core::token;
 
 use crate::AppState;
 
@@ -136,12 +135,7 @@ pub(crate) async fn record(State(st): State<Arc<AppState>>, req: Request, next: 
 
 /// `GET /metrics`: the text exposition format.
 pub(crate) async fn metrics(State(st): State<Arc<AppState>>, headers: HeaderMap) -> Response {
-    let given = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|h| h.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim);
-    if !given.is_some_and(|k| token::secrets_equal(k, &st.admin_key)) {
+    if !crate::admin::bearer_is(&headers, &st.admin_key) {
         return (
             StatusCode::UNAUTHORIZED,
             [(

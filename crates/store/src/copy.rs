@@ -318,7 +318,7 @@ pub(crate) async fn copy_between<A: Backend, B: Backend>(
     to: &SqlStore<B>,
 ) -> StoreResult<Copied> {
     let source = from.schema().await?;
-    if source.found != source.wanted {
+    if !source.is_current() {
         return Err(StoreError(format!(
             "the source is at schema version {}, this graphtoken needs {}: migrate it first \
              (graphtoken db migrate)",

@@ -30,6 +30,16 @@ pub(crate) fn exchange(
         args![since_minute - 60],
         what,
     )?;
+    counts(db, active, since_minute)
+}
+
+/// Everyone's counts of the `active` counters from `since_minute`.
+pub(crate) fn counts(
+    db: &dyn Db,
+    active: &[String],
+    since_minute: i64,
+) -> StoreResult<Vec<(String, i64, u64)>> {
+    let what = "reading rate-limit counts";
     let mut counts = Vec::new();
     for keys in active.chunks(CHUNK) {
         let params: Vec<String> = (2..keys.len() + 2).map(|i| format!("?{i}")).collect();

@@ -19,9 +19,14 @@ pub(crate) fn ensure_psid(
         args![candidate.sql(), user.sql(), page.sql()],
         what,
     )?;
+    psid_of(db, user, page)
+}
+
+/// The person's page-scoped id for the Page, if one was drawn.
+pub(crate) fn psid_of(db: &dyn Db, user: UserId, page: PageId) -> StoreResult<Option<Psid>> {
     let sql = "SELECT psid FROM psids WHERE user_id = ?1 AND page_id = ?2";
     let map = |r: &Row| rows::id(r, 0);
-    db.one(sql, args![user.sql(), page.sql()], map, what)
+    db.one(sql, args![user.sql(), page.sql()], map, "loading psid")
 }
 
 pub(crate) fn resolve_psid(db: &dyn Db, psid: Psid) -> StoreResult<Option<(UserId, PageId)>> {

@@ -148,7 +148,7 @@ pub(crate) fn put_grant(db: &dyn Db, g: &Grant, keep_created_at: bool) -> StoreR
     Ok(())
 }
 
-fn asid_of(db: &dyn Db, user: UserId, app: AppId) -> StoreResult<Option<Asid>> {
+pub(crate) fn asid_of(db: &dyn Db, user: UserId, app: AppId) -> StoreResult<Option<Asid>> {
     let sql = "SELECT asid FROM asids WHERE user_id = ?1 AND app_id = ?2";
     db.one(
         sql,

@@ -199,6 +199,14 @@ impl<B: Backend> DirectoryStore for SqlStore<B> {
         })
     }
 
+    fn asid_of<'a>(&'a self, user: UserId, app: AppId) -> StoreFuture<'a, Option<Asid>> {
+        self.backend.read(move |c| queries::asid_of(c, user, app))
+    }
+
+    fn psid_of<'a>(&'a self, user: UserId, page: PageId) -> StoreFuture<'a, Option<Psid>> {
+        self.backend.read(move |c| psids::psid_of(c, user, page))
+    }
+
     fn ensure_asid<'a>(
         &'a self,
         user: UserId,
@@ -582,6 +590,12 @@ impl<B: Backend> Store for SqlStore<B> {
         since_minute: i64,
     ) -> StoreFuture<'a, Vec<(String, i64, u64)>> {
         let (calls, active) = (calls.to_vec(), active.to_vec());
+        if calls.is_empty() {
+            // Nothing to add: a read, which takes no write lock.
+            return self
+                .backend
+                .read(move |c| crate::limits::counts(c, &active, since_minute));
+        }
         self.backend
             .write(move |c| crate::limits::exchange(c, &calls, &active, since_minute))
     }

@@ -154,9 +154,7 @@ impl Services {
     /// Whether the database answers and its schema is the one this graphtoken needs; why not.
     pub async fn ready(&self) -> Result<(), String> {
         match self.store.schema().await {
-            // A newer schema (migrated for the next version, which only adds): this one still
-            // serves while it is rolled out.
-            Ok(s) if s.found >= s.wanted => Ok(()),
+            Ok(s) if s.serves() => Ok(()),
             Ok(s) => Err(format!(
                 "the database is at schema version {}, this graphtoken needs {}",
                 s.found, s.wanted
@@ -295,6 +293,10 @@ impl Services {
         app: AppId,
         preferred: Option<Asid>,
     ) -> Result<Asid, GraphError> {
+        // Drawn once, read ever after: no draw, no write.
+        if let Some(id) = self.store.asid_of(user, app).await? {
+            return Ok(id);
+        }
         if let Some(id) = preferred {
             if let Some(id) = self.store.ensure_asid(user, app, id).await? {
                 return Ok(id);
@@ -317,6 +319,9 @@ impl Services {
     /// The person's page-scoped id for the Page, drawn on first need, never an id that already
     /// names an app, a Page or anyone's app-scoped id.
     pub async fn psid(&self, user: UserId, page: PageId) -> Result<Psid, GraphError> {
+        if let Some(id) = self.store.psid_of(user, page).await? {
+            return Ok(id);
+        }
         for _ in 0..8 {
             let candidate = token::random_id()?;
             if !self.id_is_free(candidate).await? {

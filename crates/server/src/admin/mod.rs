@@ -45,17 +45,21 @@ pub fn routes(state: Arc<AppState>, mode: Mode) -> Router<Arc<AppState>> {
         .fallback(|| async { StatusCode::NOT_FOUND.into_response() })
 }
 
-/// Every admin route wants `Authorization: Bearer <admin key>`, compared in constant time.
-async fn require_key(State(st): St, req: Request, next: Next) -> Response {
-    let given = req
-        .headers()
+/// Whether the request carries `Authorization: Bearer <key>`, compared in constant time.
+pub(crate) fn bearer_is(headers: &axum::http::HeaderMap, key: &str) -> bool {
+    headers
         .get(header::AUTHORIZATION)
         .and_then(|h| h.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim);
-    match given {
-        Some(k) if token::secrets_equal(k, &st.admin_key) => next.run(req).await,
-        _ => {
+        .map(str::trim)
+        .is_some_and(|k| token::secrets_equal(k, key))
+}
+
+/// Every admin route wants `Authorization: Bearer <admin key>`, compared in constant time.
+async fn require_key(State(st): St, req: Request, next: Next) -> Response {
+    match bearer_is(req.headers(), &st.admin_key) {
+        true => next.run(req).await,
+        false => {
             let mut r = error(
                 StatusCode::UNAUTHORIZED,
                 "the admin API wants `Authorization: Bearer <admin key>`",

@@ -33,6 +33,18 @@ const MIGRATE_LOCK: i64 = 0x6774_6d69_6772_6174;
 
 /// Applies every step newer than the recorded version, one transaction each.
 pub(super) fn migrate(rt: &Handle, conn: &mut Object) -> StoreResult<()> {
+    // Most starts find the schema current: one read, no lock.
+    let current: Option<i64> = rt
+        .block_on(conn.query_opt(
+            "SELECT MAX(version) FROM schema_version WHERE to_regclass('schema_version') IS NOT NULL",
+            &[],
+        ))
+        .ok()
+        .flatten()
+        .and_then(|r| r.try_get(0).ok());
+    if current == Some(latest()) {
+        return Ok(());
+    }
     for (version, sql) in MIGRATIONS {
         let tx = rt
             .block_on(conn.transaction())
