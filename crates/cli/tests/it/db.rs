@@ -5,15 +5,8 @@ use crate::harness::{run, Sandbox};
 
 fn serve_args(db: &str, no_migrate: bool) -> graphtoken::serve::ServeArgs {
     graphtoken::serve::ServeArgs {
-        listen: "127.0.0.1:0".into(),
-        db: db.into(),
-        seed: None,
-        admin_key: Some("db-test-key".into()),
         no_migrate,
-        production: false,
-        trusted_proxies: Vec::new(),
-        log_format: graphtoken::serve::LogFormat::Text,
-        db_wait: 0,
+        ..crate::harness::Server::args(db, None)
     }
 }
 

@@ -21,6 +21,20 @@ fn two_instances() -> Option<(Server, Server, String)> {
 
 /// Like [`two_instances`], with another fixture world.
 fn two_instances_with(world: &str) -> Option<(Server, Server, String)> {
+    two_instances_seeded(&fixture(world))
+}
+
+/// Two servers on one new PostgreSQL database, the first applying `seed`, and its URL.
+fn two_instances_seeded(seed: &std::path::Path) -> Option<(Server, Server, String)> {
+    let db = shared_database()?;
+    let a = Server::on_database(&db, Some(seed));
+    let b = Server::on_database(&db, None);
+    Some((a, b, db))
+}
+
+/// A new database on the test command's PostgreSQL; without one, the test says so and passes
+/// (unless `GRAPHTOKEN_REQUIRE_POSTGRES` is set, as the test command does: then it fails).
+fn shared_database() -> Option<String> {
     let Ok(base) = std::env::var("GRAPHTOKEN_TEST_POSTGRES") else {
         assert!(
             std::env::var_os("GRAPHTOKEN_REQUIRE_POSTGRES").is_none(),
@@ -29,11 +43,10 @@ fn two_instances_with(world: &str) -> Option<(Server, Server, String)> {
         eprintln!("no PostgreSQL: run under scripts/with-postgres to test many instances");
         return None;
     };
-    let db = graphtoken_store::conformance::fresh_postgres_database(&base)
-        .unwrap_or_else(|e| panic!("{e}"));
-    let a = Server::on_database(&db, Some(&fixture(world)));
-    let b = Server::on_database(&db, None);
-    Some((a, b, db))
+    Some(
+        graphtoken_store::conformance::fresh_postgres_database(&base)
+            .unwrap_or_else(|e| panic!("{e}")),
+    )
 }
 
 /// Asks `s` for `/me` with `token` until it is refused, for at most `limit`; how long it took.
@@ -239,10 +252,6 @@ fn answer(mut stream: TcpStream, posts: &AtomicUsize) {
 
 #[test]
 fn each_callback_is_delivered_once_although_every_instance_runs_the_outbox() {
-    let Ok(base) = std::env::var("GRAPHTOKEN_TEST_POSTGRES") else {
-        assert!(std::env::var_os("GRAPHTOKEN_REQUIRE_POSTGRES").is_none());
-        return;
-    };
     let (hook, posts) = receiver();
     let sb = Sandbox::new();
     let seed = sb.write(
@@ -252,10 +261,9 @@ fn each_callback_is_delivered_once_although_every_instance_runs_the_outbox() {
              [[users]]\nkey = \"dana\"\nname = \"Dana\"\n"
         ),
     );
-    let db = graphtoken_store::conformance::fresh_postgres_database(&base)
-        .unwrap_or_else(|e| panic!("{e}"));
-    let a = Server::on_database(&db, Some(&seed));
-    let b = Server::on_database(&db, None);
+    let Some((a, b, _)) = two_instances_seeded(&seed) else {
+        return;
+    };
     let sent = 12;
     for i in 0..sent {
         let s = if i % 2 == 0 { &a } else { &b };
@@ -317,12 +325,9 @@ fn wrong_passwords_sent_to_both_instances_count_together() {
 
 #[test]
 fn an_instance_killed_under_load_loses_no_acknowledged_token_and_the_other_serves_on() {
-    let Ok(base) = std::env::var("GRAPHTOKEN_TEST_POSTGRES") else {
-        assert!(std::env::var_os("GRAPHTOKEN_REQUIRE_POSTGRES").is_none());
+    let Some(db) = shared_database() else {
         return;
     };
-    let db = graphtoken_store::conformance::fresh_postgres_database(&base)
-        .unwrap_or_else(|e| panic!("{e}"));
     let key = crate::harness::ADMIN_KEY;
     let (sa, sb) = (Sandbox::new(), Sandbox::new());
     let mut a = Server::process_on(&sa, &db, Some(&fixture("world.toml")), Some(key), &[])
@@ -382,10 +387,6 @@ fn an_instance_killed_under_load_loses_no_acknowledged_token_and_the_other_serve
 
 #[test]
 fn an_app_s_budget_is_shared_by_the_instances() {
-    let Ok(base) = std::env::var("GRAPHTOKEN_TEST_POSTGRES") else {
-        assert!(std::env::var_os("GRAPHTOKEN_REQUIRE_POSTGRES").is_none());
-        return;
-    };
     let sb = Sandbox::new();
     let seed = sb.write(
         "limited.toml",
@@ -393,10 +394,9 @@ fn an_app_s_budget_is_shared_by_the_instances() {
          [[users]]\nkey = \"ann\"\nname = \"Ann\"\n\
          [[grants]]\nuser = \"ann\"\napp = \"tight\"\n",
     );
-    let db = graphtoken_store::conformance::fresh_postgres_database(&base)
-        .unwrap_or_else(|e| panic!("{e}"));
-    let a = Server::on_database(&db, Some(&seed));
-    let b = Server::on_database(&db, None);
+    let Some((a, b, _)) = two_instances_seeded(&seed) else {
+        return;
+    };
     let token = a.issue("ann", "tight", &[], false);
     // Forty calls, two to each instance at a time, with a pause longer than the exchange
     // interval after each four: the instances never admit more than that between exchanges.
