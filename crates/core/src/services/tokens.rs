@@ -278,8 +278,9 @@ impl Services {
             invalidated: None,
             tasks_since: Some(tasks_since),
         };
-        // Stored only while the parent works: no event for a token that was not stored.
-        if self.load(record.hash).await?.is_none() && self.store.insert_token(&record).await? {
+        // Stored once (its entry is cached after), and only while the parent works: no event
+        // for a token that was not stored.
+        if self.entry(record.hash).await?.is_none() && self.store.insert_token(&record).await? {
             self.publish(Event::TokenIssued {
                 session: record.session_id,
                 user: record.user_id,
