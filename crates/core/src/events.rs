@@ -111,6 +111,9 @@ pub enum Event {
     // ---- the emulator ---------------------------------------------------------------------
     /// The virtual clock was moved: `offset` seconds from real time.
     ClockMoved { now: Unix, offset: i64 },
+    /// A fault was armed or cleared, here or (heard through the database) on another instance.
+    /// A fault firing is bookkeeping and publishes nothing.
+    FaultsChanged,
 }
 
 /// What a seed world wrote.
@@ -204,9 +207,10 @@ pub trait Subscriber: Send + Sync {
 }
 
 /// The one event bus: every published event reaches every subscriber, in subscription order.
-#[derive(Default)]
+/// Clones are the same bus.
+#[derive(Clone, Default)]
 pub struct Bus {
-    subscribers: RwLock<Vec<Arc<dyn Subscriber>>>,
+    subscribers: Arc<RwLock<Vec<Arc<dyn Subscriber>>>>,
 }
 
 impl std::fmt::Debug for Bus {

@@ -12,6 +12,7 @@ pub mod content;
 pub mod error;
 pub mod events;
 pub mod exec;
+pub mod faults;
 pub mod fields;
 pub mod graph;
 pub mod messaging;
@@ -47,6 +48,7 @@ mod layers {
         ("error", 0),
         ("events", 0),
         ("exec", 0),
+        ("faults", 0),
         ("fields", 0),
         ("messaging", 0),
         ("model", 0),

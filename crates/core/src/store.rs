@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use crate::events::Callback;
 use crate::exec::BoxFuture;
+use crate::faults::StoredFault;
 use crate::outbox::{Attempt, Outgoing};
 use crate::signin::Entry as ThrottleEntry;
 
@@ -431,6 +432,30 @@ pub trait OutboxStore: Send + Sync {
     fn callbacks<'a>(&'a self, limit: u32) -> StoreFuture<'a, Vec<Outgoing>>;
 }
 
+/// Armed faults (an emulator control, see `graphtoken_server::faults`), kept in the database so
+/// that every instance on one fires the same faults and counts their firings together. The
+/// store keeps each fault's spec as the server wrote it and does not read it.
+pub trait FaultStore: Send + Sync {
+    /// Arms a fault that fires `times` times (0: until cleared); `None` (and nothing stored)
+    /// when `max` faults, spent ones included, are kept already.
+    fn arm_fault<'a>(
+        &'a self,
+        spec: &'a str,
+        times: u64,
+        max: u32,
+    ) -> StoreFuture<'a, Option<StoredFault>>;
+
+    /// Every fault, armed or spent, oldest first.
+    fn faults<'a>(&'a self) -> StoreFuture<'a, Vec<StoredFault>>;
+
+    /// Counts one firing of fault `id`, in one statement: its firings so far, this one
+    /// included; `None` (and nothing counted) when it is spent or gone.
+    fn fire_fault<'a>(&'a self, id: u64) -> StoreFuture<'a, Option<u64>>;
+
+    /// Clears fault `id`, or every fault; how many were cleared.
+    fn clear_faults<'a>(&'a self, id: Option<u64>) -> StoreFuture<'a, u64>;
+}
+
 /// The login flows' one-time records (spec §2.1–§2.3, §2.14): dialog and client codes, device
 /// logins.
 pub trait LoginStore: Send + Sync {
@@ -487,7 +512,7 @@ pub trait LoginStore: Send + Sync {
 /// `Arc<dyn Store>`, so the backend is chosen at run time (from the database URL) and the code
 /// above it is compiled once.
 pub trait Store:
-    TokenStore + DirectoryStore + ContentStore + LoginStore + OutboxStore + 'static
+    TokenStore + DirectoryStore + ContentStore + LoginStore + OutboxStore + FaultStore + 'static
 {
     /// Runs pending migrations. Called once at start, unless the operator migrates apart.
     fn migrate<'a>(&'a self) -> StoreFuture<'a, ()>;
@@ -560,6 +585,8 @@ pub enum Changed {
         name: String,
         value: Option<String>,
     },
+    /// A fault was armed, cleared or spent.
+    Faults,
     /// Changes may have been missed (the feed was out of reach for too long): nothing cached
     /// can be trusted.
     Everything,

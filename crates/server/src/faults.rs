@@ -1,7 +1,13 @@
 //! Fault injection, an emulator control (issue #5): `/_admin/faults` arms faults that make the
 //! next N Graph calls — optionally only those matching a path, method, app, user or token — fail
-//! with a catalogued error, wait, or answer a transient 5xx. Faults live in memory: a restart
-//! clears them. They apply to Graph paths only, never to `/_admin` or `/healthz`.
+//! with a catalogued error, wait, or answer a transient 5xx. They apply to Graph paths only,
+//! never to `/_admin` or `/healthz`.
+//!
+//! Faults are kept in the database (`Services::arm_fault`), so that every instance on one
+//! fires the same faults: each instance holds a copy, reloaded when a fault is armed, cleared
+//! or runs out anywhere, and a firing is counted in the database first, so that a fault armed
+//! for N calls fires on exactly N, whichever instances serve them. Faults survive a restart
+//! until they are cleared.
 //!
 //! On each Graph call every matching latency-only fault fires (their delays add up), and the
 //! first matching fault that answers with an error fires and answers, after its own delay.
@@ -11,18 +17,20 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use axum::response::Response;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
 use graphtoken_core::auth::{Inspection, Principal};
-use graphtoken_core::error::GraphError;
+use graphtoken_core::error::{GraphError, More};
+use graphtoken_core::events::{Event, Subscriber};
+use graphtoken_core::faults::StoredFault;
 use graphtoken_core::model::{AppId, Asid, Id, Reason, Unix, UserId};
 use graphtoken_core::request::{GraphRequest, Method};
+use graphtoken_core::services::Services;
+use graphtoken_core::token;
 
 use crate::render;
 use crate::AppState;
-
-/// The most faults the table holds, spent ones included.
-const MAX_FAULTS: usize = 256;
 
 pub(crate) const OAUTH: &str = "OAuthException";
 
@@ -146,18 +154,32 @@ fn names_caller(name: &str) -> bool {
 
 // ---- the table ------------------------------------------------------------------------------
 
-/// The armed faults of a running server.
-#[derive(Default)]
+/// This instance's copy of the armed faults.
 pub struct Faults {
-    table: Mutex<Table>,
+    table: Mutex<Vec<Fault>>,
     /// Whether any fault can still fire: the only thing a Graph call reads when none can.
     live: AtomicBool,
+    /// Whether the copy must be reloaded before the next Graph call (at start, and when a
+    /// fault was armed, cleared or ran out, here or on another instance).
+    stale: AtomicBool,
 }
 
-#[derive(Default)]
-struct Table {
-    next: u64,
-    faults: Vec<Fault>,
+impl Default for Faults {
+    fn default() -> Self {
+        Faults {
+            table: Mutex::default(),
+            live: AtomicBool::new(false),
+            stale: AtomicBool::new(true),
+        }
+    }
+}
+
+impl Subscriber for Faults {
+    fn on(&self, event: &Event) {
+        if matches!(event, Event::FaultsChanged) {
+            self.stale.store(true, Ordering::Release);
+        }
+    }
 }
 
 pub(crate) enum Answer {
@@ -174,6 +196,7 @@ struct Fault {
     matcher: Matcher,
     /// 0: until cleared.
     times: u64,
+    /// As this instance last knew it (the database counts).
     fired: u64,
     /// The `error` as given, for the listing.
     given_error: Value,
@@ -184,11 +207,35 @@ pub(crate) struct Matcher {
     /// Path segments after the version; a prefix of the request's.
     pub(crate) path: Option<Vec<String>>,
     pub(crate) method: Option<Method>,
-    pub(crate) token: Option<String>,
+    /// The token's first characters (for the listing) and its SHA-256 in hex: the only forms
+    /// of it kept.
+    pub(crate) token: Option<(String, String)>,
     pub(crate) app: Option<(String, AppId)>,
     /// As given, and the numbers that match: the person's id and, when numeric, an app-scoped
     /// id.
     pub(crate) user: Option<(String, Vec<u64>)>,
+}
+
+/// A fault's spec as stored (`StoredFault::spec`), resolved: the app and person are kept as
+/// the ids they named when it was armed.
+#[derive(Serialize, Deserialize)]
+struct Stored {
+    #[serde(default)]
+    error: Value,
+    #[serde(default)]
+    status: Option<u16>,
+    #[serde(default)]
+    latency_ms: u64,
+    #[serde(default)]
+    path: Option<Vec<String>>,
+    #[serde(default)]
+    method: Option<String>,
+    #[serde(default)]
+    token: Option<(String, String)>,
+    #[serde(default)]
+    app: Option<(String, u64)>,
+    #[serde(default)]
+    user: Option<(String, Vec<u64>)>,
 }
 
 /// Who a Graph call comes from, when a fault needs to know.
@@ -200,6 +247,31 @@ struct Who {
 }
 
 impl Fault {
+    /// The fault a stored one describes; why not, when its spec cannot be read.
+    fn load(f: &StoredFault) -> Result<Fault, String> {
+        let s: Stored = serde_json::from_str(&f.spec).map_err(|e| e.to_string())?;
+        let method = match s.method.as_deref() {
+            None => None,
+            Some(m) => Some(Method::parse(m).ok_or_else(|| format!("unknown method {m:?}"))?),
+        };
+        Ok(Fault {
+            id: f.id,
+            answer: answer_of(&s.error)?,
+            status: s.status,
+            latency_ms: s.latency_ms,
+            matcher: Matcher {
+                path: s.path,
+                method,
+                token: s.token,
+                app: s.app.map(|(given, id)| (given, AppId(id))),
+                user: s.user,
+            },
+            times: f.times,
+            fired: f.fired,
+            given_error: s.error,
+        })
+    }
+
     fn live(&self) -> bool {
         self.times == 0 || self.fired < self.times
     }
@@ -245,8 +317,8 @@ impl Fault {
             let ids: Vec<String> = ids.iter().map(Id::to_string).collect();
             matched.insert("user_ids".into(), json!(ids));
         }
-        if let Some(t) = &m.token {
-            matched.insert("token".into(), json!(redact(t)));
+        if let Some((hint, _)) = &m.token {
+            matched.insert("token".into(), json!(hint));
         }
         json!({
             "id": self.id.to_string(),
@@ -265,7 +337,7 @@ impl Fault {
 }
 
 /// A token in a listing: enough to recognise it, not enough to use it.
-fn redact(t: &str) -> String {
+pub(crate) fn redact(t: &str) -> String {
     let head: String = t.chars().take(8).collect();
     if head.len() < t.len() {
         format!("{head}…")
@@ -285,9 +357,10 @@ impl Matcher {
         if self.method.is_some_and(|m| m != req.method) {
             return false;
         }
-        if let Some(t) = &self.token {
-            if req.token.as_deref() != Some(t.as_str()) {
-                return false;
+        if let Some((_, hash)) = &self.token {
+            match req.token.as_deref() {
+                Some(t) if token::hex(&token::hash(t)) == *hash => {}
+                _ => return false,
             }
         }
         true
@@ -313,27 +386,87 @@ impl Matcher {
 }
 
 impl Faults {
-    fn table(&self) -> MutexGuard<'_, Table> {
+    fn table(&self) -> MutexGuard<'_, Vec<Fault>> {
         self.table.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Re-reads whether any fault can fire; call with the table locked.
-    fn refresh(&self, t: &Table) {
+    fn refresh(&self, t: &[Fault]) {
         self.live
-            .store(t.faults.iter().any(Fault::live), Ordering::Release);
+            .store(t.iter().any(Fault::live), Ordering::Release);
     }
+
+    /// Reloads the copy from the database when it is stale. When the database does not
+    /// answer, the old copy is kept and the next call tries again.
+    async fn reload(&self, services: &Services) {
+        if !self.stale.swap(false, Ordering::AcqRel) {
+            return;
+        }
+        match services.faults().await {
+            Ok(stored) => {
+                let loaded = loaded(&stored);
+                let mut t = self.table();
+                *t = loaded;
+                self.refresh(&t);
+            }
+            Err(e) => {
+                self.stale.store(true, Ordering::Release);
+                tracing::warn!("cannot read the armed faults: {}", e.message);
+            }
+        }
+    }
+
+    /// Notes what the database said of a firing of fault `id`: its firings so far, or `None`
+    /// when it is spent or gone (so it is forgotten here).
+    fn fired(&self, id: u64, fired: Option<u64>) {
+        let mut t = self.table();
+        match fired {
+            Some(n) => {
+                if let Some(f) = t.iter_mut().find(|f| f.id == id) {
+                    f.fired = f.fired.max(n);
+                }
+            }
+            None => t.retain(|f| f.id != id),
+        }
+        self.refresh(&t);
+    }
+}
+
+/// The faults of stored ones; one whose spec cannot be read (written by another version of
+/// graphtoken, say) is left out, with a warning.
+fn loaded(stored: &[StoredFault]) -> Vec<Fault> {
+    stored
+        .iter()
+        .filter_map(|f| {
+            Fault::load(f)
+                .map_err(|e| {
+                    tracing::warn!("fault {} is left out: its spec is unreadable: {e}", f.id)
+                })
+                .ok()
+        })
+        .collect()
+}
+
+/// A fault that matched a call: whether it answers, its delay and its error.
+struct Candidate {
+    id: u64,
+    answers: bool,
+    latency_ms: u64,
+    error: Option<GraphError>,
 }
 
 /// The hook at the start of every Graph call: the injected answer, if a fault fires with one,
 /// after the delays of the faults that fired; `None` lets the call through.
 pub async fn intercept(st: &AppState, req: &GraphRequest, trace: &str) -> Option<Response> {
     let faults = &st.faults;
+    if faults.stale.load(Ordering::Acquire) {
+        faults.reload(&st.services).await;
+    }
     if !faults.live.load(Ordering::Acquire) {
         return None;
     }
     let resolve = faults
         .table()
-        .faults
         .iter()
         .any(|f| f.live() && f.needs_caller() && f.matcher.cheap(req));
     let who = if resolve {
@@ -341,33 +474,51 @@ pub async fn intercept(st: &AppState, req: &GraphRequest, trace: &str) -> Option
     } else {
         Who::default()
     };
-    let (latency, error) = {
-        let mut t = faults.table();
-        let mut latency = 0u64;
-        let mut error = None;
-        for f in t.faults.iter_mut() {
-            if !f.live() || !f.matcher.matches(req, &who) {
-                continue;
-            }
-            if f.answers() {
-                if error.is_some() {
-                    continue;
-                }
+    let candidates: Vec<Candidate> = {
+        let t = faults.table();
+        let now = st.services.now();
+        t.iter()
+            .filter(|f| f.live() && f.matcher.matches(req, &who))
+            .map(|f| {
                 let ctx = Ctx {
-                    now: st.services.now(),
+                    now,
                     app: who.app.or(f.matcher.app.as_ref().map(|a| a.1)),
                     asid: who.asid,
                     node: req.path.first().map_or("", String::as_str),
                     method: Some(req.method),
                 };
-                error = f.error(&ctx);
-            }
-            f.fired += 1;
-            latency = latency.saturating_add(f.latency_ms);
-        }
-        faults.refresh(&t);
-        (latency, error)
+                Candidate {
+                    id: f.id,
+                    answers: f.answers(),
+                    latency_ms: f.latency_ms,
+                    error: if f.answers() { f.error(&ctx) } else { None },
+                }
+            })
+            .collect()
     };
+    // Every matching delay fires, and the first matching answer; each firing is counted in
+    // the database first, where a fault spent by another instance's call does not fire.
+    let mut latency = 0u64;
+    let mut error = None;
+    for c in candidates {
+        if c.answers && error.is_some() {
+            continue;
+        }
+        let fired = match st.services.fire_fault(c.id).await {
+            Ok(fired) => fired,
+            Err(e) => {
+                tracing::warn!("cannot count a firing of fault {}: {}", c.id, e.message);
+                continue;
+            }
+        };
+        faults.fired(c.id, fired);
+        if fired.is_some() {
+            latency = latency.saturating_add(c.latency_ms);
+            if c.answers {
+                error = c.error;
+            }
+        }
+    }
     if latency > 0 {
         tokio::time::sleep(Duration::from_millis(latency)).await;
     }
@@ -408,65 +559,148 @@ async fn who(st: &AppState, req: &GraphRequest) -> Who {
 
 // ---- arming and listing (the admin routes are `admin::faults`) -----------------------------
 
+/// The `type`s a custom error may have (`GraphError::kind` is static).
+pub(crate) const KINDS: &[&str] = &[
+    "OAuthException",
+    "GraphMethodException",
+    "IGApiException",
+    "OAuthAccessTokenException",
+    "Exception",
+];
+
+/// A custom error: `{"code","subcode","message","type","status","is_transient",
+/// "error_user_title","error_user_msg"}`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CustomError {
+    code: Option<u32>,
+    subcode: Option<u32>,
+    message: Option<String>,
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    status: Option<u16>,
+    is_transient: Option<bool>,
+    error_user_title: Option<String>,
+    error_user_msg: Option<String>,
+}
+
+/// What a fault's `error` answers: nothing (null), a catalogued error (a name) or a custom one
+/// (an object); why not, when it is none of these.
+pub(crate) fn answer_of(error: &Value) -> Result<Option<Answer>, String> {
+    match error {
+        Value::Null => Ok(None),
+        Value::String(name) => match catalogue_name(name) {
+            Some(n) => Ok(Some(Answer::Named(n))),
+            None => Err(format!(
+                "unknown error `{name}`: use one of {}, or an object {{\"code\", \"message\", ...}}",
+                CATALOGUE.join(", ")
+            )),
+        },
+        Value::Object(o) => Ok(Some(Answer::Custom(custom(o)?))),
+        _ => Err(
+            "`error` must be a catalogue name or an object {\"code\", \"message\", ...}".into(),
+        ),
+    }
+}
+
+/// A custom `error` object, checked.
+fn custom(o: &Map<String, Value>) -> Result<GraphError, String> {
+    let c =
+        CustomError::deserialize(o).map_err(|e| format!("`error` is not a custom error: {e}"))?;
+    let code = c.code.ok_or("a custom `error` needs a numeric `code`")?;
+    let message = c
+        .message
+        .filter(|m| !m.is_empty())
+        .ok_or("a custom `error` needs a `message`")?;
+    let kind = match c.kind {
+        None => OAUTH,
+        Some(k) => KINDS
+            .iter()
+            .copied()
+            .find(|x| *x == k)
+            .ok_or_else(|| format!("unknown error type `{k}`: use {}", KINDS.join(", ")))?,
+    };
+    let mut e = GraphError::new(code, kind, message);
+    if let Some(s) = c.subcode {
+        e = e.with_subcode(s);
+    }
+    if let Some(s) = c.status {
+        if !(400..=599).contains(&s) {
+            return Err("`status` of an error must be between 400 and 599".into());
+        }
+        e = e.with_status(s);
+    }
+    e.is_transient = c.is_transient;
+    if c.error_user_title.is_some() || c.error_user_msg.is_some() {
+        e.more = Some(Box::new(More {
+            user_title: c.error_user_title,
+            user_msg: c.error_user_msg,
+            ..More::default()
+        }));
+    }
+    Ok(e)
+}
+
 /// A fault to arm, as the admin API checked it.
 pub(crate) struct Spec {
-    pub(crate) answer: Option<Answer>,
+    /// The `error` as given: null, a catalogue name or a custom error (see [`answer_of`]).
+    pub(crate) error: Value,
     pub(crate) status: Option<u16>,
     pub(crate) latency_ms: u64,
     pub(crate) matcher: Matcher,
     pub(crate) times: u64,
-    /// The `error` as given, for the listing.
-    pub(crate) given_error: Value,
 }
 
 impl Faults {
-    /// Arms a fault and answers it as the listing shows it; `Err` when the table is full.
-    pub(crate) fn arm(&self, spec: Spec) -> Result<Value, String> {
-        let mut t = self.table();
-        if t.faults.len() >= MAX_FAULTS {
-            return Err(format!(
-                "at most {MAX_FAULTS} faults are kept: clear some first"
-            ));
-        }
-        t.next += 1;
-        let fault = Fault {
-            id: t.next,
-            answer: spec.answer,
+    /// Arms a fault for every instance and answers it as the listing shows it; `None` when
+    /// `MAX_FAULTS` are kept already.
+    pub(crate) async fn arm(
+        &self,
+        services: &Services,
+        spec: Spec,
+    ) -> Result<Option<Value>, GraphError> {
+        let m = spec.matcher;
+        let stored = Stored {
+            error: spec.error,
             status: spec.status,
             latency_ms: spec.latency_ms,
-            matcher: spec.matcher,
-            times: spec.times,
-            fired: 0,
-            given_error: spec.given_error,
+            path: m.path,
+            method: m.method.map(|x| x.as_str().to_string()),
+            token: m.token,
+            app: m.app.map(|(given, id)| (given, id.0)),
+            user: m.user,
         };
-        let v = fault.describe();
-        t.faults.push(fault);
-        self.refresh(&t);
-        Ok(v)
+        let json = serde_json::to_string(&stored)
+            .map_err(|e| GraphError::internal_because(format!("cannot write a fault: {e}")))?;
+        let Some(armed) = services.arm_fault(&json, spec.times).await? else {
+            return Ok(None);
+        };
+        self.reload(services).await;
+        let fault = Fault::load(&armed).map_err(GraphError::internal_because)?;
+        Ok(Some(fault.describe()))
     }
 
-    /// `{"data": [...]}`: every fault, armed or spent, and how often it fired.
-    pub(crate) fn list(&self) -> Value {
-        let t = self.table();
-        let data: Vec<Value> = t.faults.iter().map(Fault::describe).collect();
-        json!({ "data": data })
+    /// `{"data": [...]}`: every fault, armed or spent, and how often it fired on any instance.
+    pub(crate) async fn list(&self, services: &Services) -> Result<Value, GraphError> {
+        let stored = services.faults().await?;
+        let data: Vec<Value> = loaded(&stored).iter().map(Fault::describe).collect();
+        Ok(json!({ "data": data }))
     }
 
-    /// Clears every fault.
-    pub(crate) fn clear_all(&self) {
-        let mut t = self.table();
-        t.faults.clear();
-        self.refresh(&t);
-    }
-
-    /// Clears one fault; false when there is no fault `id`.
-    pub(crate) fn clear(&self, id: &str) -> bool {
-        let mut t = self.table();
-        let before = t.faults.len();
-        t.faults.retain(|f| f.id.to_string() != id);
-        let found = t.faults.len() < before;
-        self.refresh(&t);
-        found
+    /// Clears fault `id`, or every fault (`None`); false when there is no fault `id`.
+    pub(crate) async fn clear(
+        &self,
+        services: &Services,
+        id: Option<&str>,
+    ) -> Result<bool, GraphError> {
+        let id = match id.map(str::parse::<u64>) {
+            None => None,
+            Some(Ok(id)) => Some(id),
+            Some(Err(_)) => return Ok(false),
+        };
+        let cleared = services.clear_faults(id).await?;
+        self.reload(services).await;
+        Ok(id.is_none() || cleared > 0)
     }
 }
 

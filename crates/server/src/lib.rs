@@ -47,8 +47,8 @@ pub struct AppState {
     pub(crate) clock: Arc<VirtualClock>,
     /// The key the admin API wants as `Authorization: Bearer <key>`.
     pub(crate) admin_key: String,
-    /// Armed faults (`/_admin/faults`), in memory.
-    pub(crate) faults: faults::Faults,
+    /// This instance's copy of the armed faults (`/_admin/faults`).
+    pub(crate) faults: Arc<faults::Faults>,
     /// Delivers callbacks to apps from the store's outbox (`/_admin/callbacks`).
     pub(crate) callbacks: callbacks::Callbacks,
     /// The login pages' cookie signing and CSRF.
@@ -71,13 +71,15 @@ impl AppState {
     ) -> Result<Self, String> {
         let callbacks = callbacks::Callbacks::default();
         services.subscribe(Arc::new(callbacks.clone()));
+        let faults = Arc::new(faults::Faults::default());
+        services.subscribe(Arc::clone(&faults) as Arc<dyn graphtoken_core::events::Subscriber>);
         let metrics =
             metrics::Metrics::new().map_err(|e| format!("cannot set up the metrics: {e}"))?;
         Ok(AppState {
             services: Arc::new(services),
             clock,
             admin_key,
-            faults: Default::default(),
+            faults,
             callbacks,
             browser,
             mode,

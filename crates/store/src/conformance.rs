@@ -178,6 +178,7 @@ pub async fn run_suite<S: Store>(mut fresh: impl FnMut() -> StoreResult<S>) -> S
     check!(outbox);
     check!(signin_throttle);
     check!(rate_counts);
+    check!(faults);
     schema_versions(fresh()?).await?;
     Ok(())
 }
@@ -245,6 +246,55 @@ pub async fn outbox<S: Store>(store: &S) -> StoreResult<()> {
         listed[1].last_error.as_deref(),
         Some("the app answered HTTP 503")
     );
+    Ok(())
+}
+
+/// Armed faults: kept with their spec, fired exactly `times` times however many callers fire
+/// at once, capped in number, cleared one by one or all.
+pub async fn faults<S: Store>(store: &S) -> StoreResult<()> {
+    let a = store.arm_fault(r#"{"error":"expired"}"#, 3, 3).await?;
+    let a = a.ok_or_else(|| missing("fault a"))?;
+    assert_eq!(
+        (a.spec.as_str(), a.times, a.fired),
+        (r#"{"error":"expired"}"#, 3, 0)
+    );
+    let b = store
+        .arm_fault("{}", 0, 3)
+        .await?
+        .ok_or_else(|| missing("fault b"))?;
+    assert!(b.id > a.id);
+    // Ten callers at once: three firings of `a` count, the others find it spent.
+    let fired = futures_all((0..10).map(|_| store.fire_fault(a.id))).await?;
+    let mut counted: Vec<u64> = fired.iter().flatten().copied().collect();
+    counted.sort_unstable();
+    assert_eq!(counted, [1, 2, 3]);
+    // Until cleared: it never runs out.
+    for n in 1..=5 {
+        assert_eq!(store.fire_fault(b.id).await?, Some(n));
+    }
+    let listed = store.faults().await?;
+    assert_eq!(
+        listed.iter().map(|f| (f.id, f.fired)).collect::<Vec<_>>(),
+        [(a.id, 3), (b.id, 5)]
+    );
+    assert!(!listed[0].armed() && listed[1].armed());
+    // The cap counts spent faults too.
+    store
+        .arm_fault("{}", 1, 3)
+        .await?
+        .ok_or_else(|| missing("fault c"))?;
+    assert_eq!(store.arm_fault("{}", 1, 3).await?, None);
+    assert_eq!(store.clear_faults(Some(a.id)).await?, 1);
+    assert_eq!(store.clear_faults(Some(a.id)).await?, 0);
+    assert_eq!(store.fire_fault(a.id).await?, None);
+    assert_eq!(store.clear_faults(None).await?, 2);
+    assert!(store.faults().await?.is_empty());
+    // Numbers are not reused.
+    let d = store
+        .arm_fault("{}", 1, 3)
+        .await?
+        .ok_or_else(|| missing("fault d"))?;
+    assert!(d.id > b.id);
     Ok(())
 }
 

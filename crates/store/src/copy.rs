@@ -255,6 +255,10 @@ pub(crate) const TABLES: &[Table] = &[
         ],
     },
     Table {
+        name: "faults",
+        columns: &[("id", I), ("spec", T), ("times", I), ("fired", I)],
+    },
+    Table {
         name: "rate_counts",
         columns: &[("key", T), ("minute", I), ("count", I)],
     },
@@ -277,6 +281,7 @@ const NUMBERED: &[(&str, &str)] = &[
     ("messages", "id"),
     ("test_users", "seq"),
     ("callbacks", "id"),
+    ("faults", "id"),
 ];
 
 /// What a copy carried: each table and its rows.

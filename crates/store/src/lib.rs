@@ -9,6 +9,7 @@ mod copy;
 mod db;
 mod error;
 mod events;
+mod faults;
 mod limits;
 mod login;
 mod messaging;

@@ -30,7 +30,19 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
     (10, V10_OUTBOX),
     (11, V11_SIGNIN_THROTTLE),
     (12, V12_RATE_COUNTS),
+    (13, V13_FAULTS),
 ];
+
+/// Armed faults (see `graphtoken_core::store::FaultStore`): each with its spec as the server
+/// wrote it, how many calls it fires on (0: until cleared) and how many it fired on.
+const V13_FAULTS: &str = r#"
+CREATE TABLE faults (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    spec TEXT NOT NULL,
+    times INTEGER NOT NULL,
+    fired INTEGER NOT NULL
+);
+"#;
 
 /// The rate-limit counts instances share: calls per counter (`app:…`, `user:…:…`,
 /// `page:…:…`) and minute of the virtual clock.

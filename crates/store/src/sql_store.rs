@@ -5,6 +5,7 @@ use graphtoken_core::codes::{AuthCode, DeviceCode, TestUser, TestUserInsert};
 use graphtoken_core::content::{CallToAction, InstantArticle, PageInfo};
 use graphtoken_core::content::{Comment, Post};
 use graphtoken_core::events::Callback;
+use graphtoken_core::faults::StoredFault;
 use graphtoken_core::messaging::{Conversation, Message};
 use graphtoken_core::model::{
     AccountStatus, App, AppId, Asid, Grant, Id, Invalidation, Page, PageId, PageTasks, Psid,
@@ -12,14 +13,16 @@ use graphtoken_core::model::{
 };
 use graphtoken_core::outbox::{Attempt, Outgoing};
 use graphtoken_core::store::{
-    ChangeSink, ContentStore, DeletedPerson, DeviceUpdate, DirectoryStore, GrantUpdate, LoginStore,
-    OutboxStore, Schema, Store, StoreError, StoreFuture, StoreResult, ThrottleUpdate, TokenEntry,
-    TokenStore, WorldRecords,
+    ChangeSink, ContentStore, DeletedPerson, DeviceUpdate, DirectoryStore, FaultStore, GrantUpdate,
+    LoginStore, OutboxStore, Schema, Store, StoreError, StoreFuture, StoreResult, ThrottleUpdate,
+    TokenEntry, TokenStore, WorldRecords,
 };
 use graphtoken_core::tasks::TaskSet;
 
 use crate::db::Db;
-use crate::{content, events, login, messaging, outbox, page_settings, psids, queries, world};
+use crate::{
+    content, events, faults, login, messaging, outbox, page_settings, psids, queries, world,
+};
 
 /// Where a [`SqlStore`]'s statements run: connections, threads and transactions.
 pub(crate) trait Backend: Send + Sync + 'static {
@@ -557,6 +560,31 @@ impl<B: Backend> OutboxStore for SqlStore<B> {
 
     fn callbacks<'a>(&'a self, limit: u32) -> StoreFuture<'a, Vec<Outgoing>> {
         self.backend.read(move |c| outbox::list(c, limit))
+    }
+}
+
+impl<B: Backend> FaultStore for SqlStore<B> {
+    fn arm_fault<'a>(
+        &'a self,
+        spec: &'a str,
+        times: u64,
+        max: u32,
+    ) -> StoreFuture<'a, Option<StoredFault>> {
+        let spec = spec.to_string();
+        self.backend
+            .write(move |c| faults::arm(c, &spec, times, max))
+    }
+
+    fn faults<'a>(&'a self) -> StoreFuture<'a, Vec<StoredFault>> {
+        self.backend.read(faults::list)
+    }
+
+    fn fire_fault<'a>(&'a self, id: u64) -> StoreFuture<'a, Option<u64>> {
+        self.backend.write(move |c| faults::fire(c, id))
+    }
+
+    fn clear_faults<'a>(&'a self, id: Option<u64>) -> StoreFuture<'a, u64> {
+        self.backend.write(move |c| faults::clear(c, id))
     }
 }
 

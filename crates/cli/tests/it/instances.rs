@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 
 use crate::harness::browser::{is_consent, param, params_of, Browser};
-use crate::harness::{enc, fixture, Sandbox, Server};
+use crate::harness::{app_literal, enc, fixture, world, Sandbox, Server, ADMIN_KEY};
 
 /// Two servers on one new PostgreSQL database, the first applying the fixture world, and the
 /// database's URL.
@@ -49,18 +49,6 @@ fn shared_database() -> Option<String> {
     )
 }
 
-/// Asks `s` for `/me` with `token` until it is refused, for at most `limit`; how long it took.
-fn refused_within(s: &Server, token: &str, limit: Duration) -> Option<Duration> {
-    let start = Instant::now();
-    while start.elapsed() < limit {
-        if s.get_as("/me", token).status != 200 {
-            return Some(start.elapsed());
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    None
-}
-
 #[test]
 fn a_token_minted_on_one_instance_works_on_the_other_at_once() {
     let Some((a, b, _)) = two_instances() else {
@@ -72,29 +60,96 @@ fn a_token_minted_on_one_instance_works_on_the_other_at_once() {
     assert_eq!(r.body["name"], a.get_as("/me", &token).body["name"]);
 }
 
+/// Asks `s` for `path` with `token` until it is refused, for at most `limit`; how long it
+/// took.
+fn refused_within(s: &Server, path: &str, token: &str, limit: Duration) -> Option<Duration> {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if s.get_as(path, token).status != 200 {
+            return Some(start.elapsed());
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    None
+}
+
 #[test]
-fn a_revocation_on_one_instance_reaches_the_other_s_cache() {
+fn every_invalidation_on_one_instance_reaches_the_other_s_cache() {
     let Some((a, b, _)) = two_instances() else {
         return;
     };
-    // Each kind of invalidation, on a token the other instance has cached.
-    for (what, path) in [
-        ("security reset", "/_admin/users/alice/invalidate"),
-        ("logout", "/_admin/users/alice/logout"),
-        ("app removal", "/_admin/users/alice/apps/acme/remove"),
-    ] {
-        let token = a.alice();
+    let acme = format!("/{}", world::ACME);
+    // Each kind of invalidation (the call on the first instance), on a token the second has
+    // cached (and the path it is used on).
+    type Case<'a> = (
+        &'a str,
+        &'a str,
+        serde_json::Value,
+        Box<dyn Fn() -> String + 'a>,
+        &'a str,
+    );
+    let page_token = || {
+        let long = a.exchange(&a.issue("alice", "acme", &["pages_show_list"], false));
+        a.page_token(world::COFFEE, &long)
+    };
+    let cases: Vec<Case<'_>> = vec![
+        (
+            "security reset",
+            "/_admin/users/alice/invalidate",
+            json!({}),
+            Box::new(|| a.alice()),
+            "/me",
+        ),
+        (
+            "logout",
+            "/_admin/users/alice/logout",
+            json!({}),
+            Box::new(|| a.alice()),
+            "/me",
+        ),
+        (
+            "password change",
+            "/_admin/users/alice/password",
+            json!({"password": "n3w-pass"}),
+            Box::new(|| a.alice()),
+            "/me",
+        ),
+        (
+            "lost Page task",
+            "/_admin/pages/coffee/tasks",
+            json!({"user": "alice", "tasks": []}),
+            Box::new(page_token),
+            "/me",
+        ),
+        (
+            "secret reset",
+            "/_admin/apps/acme/reset_secret",
+            json!({}),
+            Box::new(app_literal),
+            &acme,
+        ),
+        (
+            "app removal",
+            "/_admin/users/alice/apps/acme/remove",
+            json!({}),
+            Box::new(|| a.alice()),
+            "/me",
+        ),
+    ];
+    for (what, call, body, token, path) in cases {
+        let token = token();
         for _ in 0..2 {
-            assert_eq!(b.get_as("/me", &token).status, 200, "{what}: before");
+            let r = b.get_as(path, &token);
+            assert_eq!(r.status, 200, "{what}: before: {}", r.text);
         }
-        let r = a.admin_post(path, json!({}));
+        let r = a.admin_post(call, body);
         assert!(r.status < 300, "{what}: {}", r.text);
         assert_eq!(
-            a.get_as("/me", &token).status,
+            a.get_as(path, &token).status,
             400,
             "{what}: on the instance that revoked"
         );
-        let took = refused_within(&b, &token, Duration::from_secs(2));
+        let took = refused_within(&b, path, &token, Duration::from_secs(2));
         assert!(
             took.is_some(),
             "{what}: the other instance still accepts the token"
@@ -120,7 +175,7 @@ fn a_revocation_while_the_feed_is_cut_arrives_after_it_reconnects() {
     graphtoken_store::conformance::postgres_batch(&db, cut).unwrap_or_else(|e| panic!("{e}"));
     let r = a.admin_post("/_admin/users/alice/invalidate", json!({}));
     assert!(r.status < 300, "{}", r.text);
-    let took = refused_within(&b, &token, Duration::from_secs(5));
+    let took = refused_within(&b, "/me", &token, Duration::from_secs(5));
     assert!(
         took.is_some(),
         "the other instance missed the revocation made while its feed was cut"
@@ -422,4 +477,92 @@ fn an_app_s_budget_is_shared_by_the_instances() {
         "admitted {admitted}, refused {refused}"
     );
     assert_eq!(admitted + refused, 40);
+}
+
+#[test]
+fn test_user_caps_hold_across_instances() {
+    let Some((a, b, _)) = two_instances_with("test_users.toml") else {
+        return;
+    };
+    // The fixture's development app may have three test users; eight are asked for at once,
+    // half through each instance.
+    const DEV: &str = "1000000000000021";
+    let token = format!("{DEV}|tu-dev-secret-0123456789abcdef");
+    let path = format!("/v25.0/{DEV}/accounts/test-users");
+    let statuses: Vec<u16> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..8)
+            .map(|i| {
+                let (s, token, path) = (if i % 2 == 0 { &a } else { &b }, &token, &path);
+                scope.spawn(move || {
+                    s.post_form(path, &[("access_token", token), ("installed", "false")])
+                        .status
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!(
+        statuses.iter().filter(|c| **c == 200).count(),
+        3,
+        "{statuses:?}"
+    );
+    let listed = b.get_as(&path, &token);
+    assert_eq!(
+        listed.body["data"].as_array().map(Vec::len),
+        Some(3),
+        "{}",
+        listed.text
+    );
+}
+
+#[test]
+fn a_fault_armed_on_one_instance_fires_exactly_its_times_across_both() {
+    let Some((a, b, _)) = two_instances() else {
+        return;
+    };
+    let token = a.alice();
+    let r = a.admin_post(
+        "/_admin/faults",
+        json!({"error": "service", "times": 3, "match": {"path": "/me"}}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    // The second instance hears of it through the database; its first refusal counts.
+    let start = Instant::now();
+    let mut failed = 0;
+    while failed == 0 && start.elapsed() < Duration::from_secs(2) {
+        if b.get_as("/me", &token).status != 200 {
+            failed += 1;
+        }
+    }
+    assert_eq!(failed, 1, "the other instance never fired the fault");
+    // Alternating, the fault fires twice more, then never.
+    let statuses: Vec<u16> = (0..8)
+        .map(|i| {
+            if i % 2 == 0 { &a } else { &b }
+                .get_as("/me", &token)
+                .status
+        })
+        .collect();
+    assert_eq!(
+        statuses.iter().filter(|s| **s != 200).count(),
+        2,
+        "{statuses:?}"
+    );
+    assert!(statuses[2..].iter().all(|s| *s == 200), "{statuses:?}");
+    // Both list it the same: fired three times, spent.
+    for s in [&a, &b] {
+        let listed = s.admin("GET", "/_admin/faults", None, Some(ADMIN_KEY));
+        let f = &listed.body["data"][0];
+        assert_eq!(
+            (f["fired"].as_u64(), f["armed"].as_bool()),
+            (Some(3), Some(false)),
+            "{}",
+            listed.text
+        );
+    }
+    // Cleared on the second, gone from the first.
+    let r = b.admin("DELETE", "/_admin/faults", None, Some(ADMIN_KEY));
+    assert_eq!(r.status, 200, "{}", r.text);
+    let listed = a.admin("GET", "/_admin/faults", None, Some(ADMIN_KEY));
+    assert_eq!(listed.body["data"], json!([]), "{}", listed.text);
 }

@@ -102,7 +102,8 @@ impl Subscriber for Caches {
             | Event::TestUserCreated { .. }
             | Event::ContentChanged { .. }
             | Event::Login { .. }
-            | Event::ClockMoved { .. } => {}
+            | Event::ClockMoved { .. }
+            | Event::FaultsChanged => {}
         }
     }
 }
@@ -134,7 +135,7 @@ impl Caches {
                 Changed::Grant(u, a) => self.grants.remove(&(*u, *a)),
                 Changed::Page(p) => self.pages.remove(p),
                 Changed::Tasks(p, u) => self.tasks.remove(&(*p, *u)),
-                Changed::Setting { .. } => {}
+                Changed::Setting { .. } | Changed::Faults => {}
                 Changed::Everything => {
                     self.tokens.clear();
                     self.sessions.clear();

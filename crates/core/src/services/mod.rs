@@ -24,6 +24,7 @@ mod caches;
 pub mod codes;
 pub mod content;
 pub mod dialog;
+pub mod faults;
 pub mod limits;
 pub mod messaging;
 pub mod outbox;
@@ -104,14 +105,23 @@ impl Services {
         let feed = Arc::clone(&caches);
         let clock_followed: Arc<OnceLock<Arc<VirtualClock>>> = Arc::default();
         let follows = Arc::clone(&clock_followed);
+        let heard = bus.clone();
         store.watch(Arc::new(move |changes| {
             feed.drop_changed(changes);
+            let mut faults = false;
             for c in changes {
-                if let (Changed::Setting { name, value }, Some(clock)) = (c, follows.get()) {
-                    if name == CLOCK_OFFSET {
-                        clock.set_offset(clock_offset(value.as_deref()));
+                match c {
+                    Changed::Setting { name, value } if name == CLOCK_OFFSET => {
+                        if let Some(clock) = follows.get() {
+                            clock.set_offset(clock_offset(value.as_deref()));
+                        }
                     }
+                    Changed::Faults | Changed::Everything => faults = true,
+                    _ => {}
                 }
+            }
+            if faults {
+                heard.publish(&Event::FaultsChanged);
             }
         }));
         Services {

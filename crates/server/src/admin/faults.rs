@@ -9,26 +9,18 @@ use axum::http::StatusCode;
 use axum::routing::{delete, get};
 use axum::Router;
 use serde::Deserialize;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
-use graphtoken_core::error::{GraphError, More};
+use graphtoken_core::faults::MAX_FAULTS;
 use graphtoken_core::request::Method;
+use graphtoken_core::token;
 
 use super::reply::{bad, error, not_found, ok, AdminError, Answer, Body, St, Text};
-use crate::faults::{self, Answer as FaultAnswer, Matcher, Spec, CATALOGUE, OAUTH};
+use crate::faults::{self, Answer as FaultAnswer, Matcher, Spec};
 use crate::AppState;
 
 /// The longest delay a fault may add (10 minutes).
 const MAX_LATENCY_MS: u64 = 600_000;
-
-/// The `type`s a custom error may have (`GraphError::kind` is static).
-const KINDS: &[&str] = &[
-    "OAuthException",
-    "GraphMethodException",
-    "IGApiException",
-    "OAuthAccessTokenException",
-    "Exception",
-];
 
 pub fn routes() -> Router<Arc<AppState>> {
     Router::new()
@@ -58,41 +50,13 @@ struct MatchBody {
     token: Option<Text>,
 }
 
-/// A custom error: `{"code","subcode","message","type","status","is_transient",
-/// "error_user_title","error_user_msg"}`.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct CustomError {
-    code: Option<u32>,
-    subcode: Option<u32>,
-    message: Option<String>,
-    #[serde(rename = "type")]
-    kind: Option<String>,
-    status: Option<u16>,
-    is_transient: Option<bool>,
-    error_user_title: Option<String>,
-    error_user_msg: Option<String>,
-}
-
 /// `POST /_admin/faults`: arms a fault and answers it as the listing shows it.
 async fn add(State(st): St, Body(b): Body<FaultBody>) -> Answer {
-    let (answer, given_error) = match b.error {
-        None | Some(Value::Null) => (None, Value::Null),
-        Some(Value::String(name)) => match faults::catalogue_name(&name) {
-            Some(n) => (Some(FaultAnswer::Named(n)), json!(n)),
-            None => {
-                return Err(bad(format!(
-                    "unknown error `{name}`: use one of {}, or an object {{\"code\", \"message\", ...}}",
-                    CATALOGUE.join(", ")
-                )))
-            }
-        },
-        Some(Value::Object(o)) => (Some(FaultAnswer::Custom(custom(&o)?)), Value::Object(o)),
-        Some(_) => {
-            return Err(bad(
-                "`error` must be a catalogue name or an object {\"code\", \"message\", ...}",
-            ))
-        }
+    let error = b.error.unwrap_or(Value::Null);
+    let error = match faults::answer_of(&error).map_err(bad)? {
+        // Kept as the catalogue spells it.
+        Some(FaultAnswer::Named(n)) => json!(n),
+        _ => error,
     };
     let status = match b.status {
         None => None,
@@ -103,7 +67,7 @@ async fn add(State(st): St, Body(b): Body<FaultBody>) -> Answer {
     if latency_ms > MAX_LATENCY_MS {
         return Err(bad(format!("`latency_ms` may be at most {MAX_LATENCY_MS}")));
     }
-    if answer.is_none() && status.is_none() && latency_ms == 0 {
+    if error.is_null() && status.is_none() && latency_ms == 0 {
         return Err(bad(
             "a fault needs an `error`, a `status` or a `latency_ms`",
         ));
@@ -113,55 +77,18 @@ async fn add(State(st): St, Body(b): Body<FaultBody>) -> Answer {
         Some(m) => matcher(&st, m).await?,
     };
     let spec = Spec {
-        answer,
+        error,
         status,
         latency_ms,
         matcher,
         times: b.times.unwrap_or(1),
-        given_error,
     };
-    ok(st.faults.arm(spec).map_err(bad)?)
-}
-
-/// A custom `error` object, checked.
-fn custom(o: &Map<String, Value>) -> Result<GraphError, AdminError> {
-    let c = CustomError::deserialize(o)
-        .map_err(|e| bad(format!("`error` is not a custom error: {e}")))?;
-    let code = c
-        .code
-        .ok_or_else(|| bad("a custom `error` needs a numeric `code`"))?;
-    let message = c
-        .message
-        .filter(|m| !m.is_empty())
-        .ok_or_else(|| bad("a custom `error` needs a `message`"))?;
-    let kind = match c.kind {
-        None => OAUTH,
-        Some(k) => KINDS.iter().copied().find(|x| *x == k).ok_or_else(|| {
-            bad(format!(
-                "unknown error type `{k}`: use {}",
-                KINDS.join(", ")
-            ))
-        })?,
-    };
-    let mut e = GraphError::new(code, kind, message);
-    if let Some(s) = c.subcode {
-        e = e.with_subcode(s);
+    match st.faults.arm(&st.services, spec).await? {
+        Some(armed) => ok(armed),
+        None => Err(bad(format!(
+            "at most {MAX_FAULTS} faults are kept: clear some first"
+        ))),
     }
-    if let Some(s) = c.status {
-        if !(400..=599).contains(&s) {
-            return Err(bad("`status` of an error must be between 400 and 599"));
-        }
-        e = e.with_status(s);
-    }
-    e.is_transient = c.is_transient;
-    if c.error_user_title.is_some() || c.error_user_msg.is_some() {
-        e.more = Some(Box::new(More {
-            user_title: c.error_user_title,
-            user_msg: c.error_user_msg,
-            ..More::default()
-        }));
-    }
-    Ok(e)
 }
 
 async fn matcher(st: &AppState, m: MatchBody) -> Result<Matcher, AdminError> {
@@ -195,7 +122,9 @@ async fn matcher(st: &AppState, m: MatchBody) -> Result<Matcher, AdminError> {
         mt.method =
             Some(Method::parse(&x).ok_or_else(|| bad("`method` must be GET, POST or DELETE"))?);
     }
-    mt.token = m.token.map(|t| t.0);
+    mt.token = m
+        .token
+        .map(|t| (faults::redact(&t), token::hex(&token::hash(&t))));
     let s = &st.services;
     if let Some(a) = m.app {
         let app = super::reply::app(st, &a).await?;
@@ -222,18 +151,18 @@ async fn matcher(st: &AppState, m: MatchBody) -> Result<Matcher, AdminError> {
 
 /// `GET /_admin/faults` → `{"data": [...]}`: every fault, armed or spent, and how often it fired.
 async fn list(State(st): St) -> Answer {
-    ok(st.faults.list())
+    ok(st.faults.list(&st.services).await?)
 }
 
 /// `DELETE /_admin/faults`: clears every fault.
 async fn clear_all(State(st): St) -> Answer {
-    st.faults.clear_all();
+    st.faults.clear(&st.services, None).await?;
     ok(json!({ "success": true }))
 }
 
 /// `DELETE /_admin/faults/{id}`.
 async fn clear_one(State(st): St, Path(id): Path<String>) -> Answer {
-    if !st.faults.clear(&id) {
+    if !st.faults.clear(&st.services, Some(&id)).await? {
         return Err(error(StatusCode::NOT_FOUND, format!("no fault `{id}`")));
     }
     ok(json!({ "success": true }))

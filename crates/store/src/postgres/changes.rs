@@ -197,6 +197,7 @@ fn changed(row: &Row) -> Option<Changed> {
             name: row.try_get(5).ok()?,
             value: row.try_get(6).ok()?,
         },
+        "faults" => Changed::Faults,
         _ => return None,
     })
 }
