@@ -23,11 +23,31 @@ use crate::tasks::TaskSet;
 
 /// A storage failure. Its text is for logs only; clients see a catalogued Graph error.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoreError(pub String);
+pub struct StoreError {
+    pub message: String,
+    /// The database could not be reached, or the connection to it was lost: worth retrying,
+    /// and the service is unavailable until it is back.
+    pub unavailable: bool,
+}
+
+impl StoreError {
+    pub fn new(message: impl Into<String>) -> Self {
+        StoreError {
+            message: message.into(),
+            unavailable: false,
+        }
+    }
+
+    /// The same error, as one of a database out of reach.
+    pub fn unavailable(mut self) -> Self {
+        self.unavailable = true;
+        self
+    }
+}
 
 impl std::fmt::Display for StoreError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.message)
     }
 }
 

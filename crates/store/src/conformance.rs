@@ -26,7 +26,7 @@ pub const CAFE: PageId = PageId(5001);
 pub const BAKERY: PageId = PageId(5000);
 
 fn missing(what: &str) -> StoreError {
-    StoreError(format!("{what} not found"))
+    StoreError::new(format!("{what} not found"))
 }
 
 fn strings(list: &[&str]) -> Vec<String> {
@@ -760,7 +760,7 @@ pub async fn concurrency<S: Store>(store: Arc<S>) -> StoreResult<()> {
         }));
     }
     for h in handles {
-        let pages = h.await.map_err(|e| StoreError(e.to_string()))??;
+        let pages = h.await.map_err(|e| StoreError::new(e.to_string()))??;
         assert_eq!(pages, 2);
     }
     Ok(())
@@ -1326,8 +1326,8 @@ pub fn postgres_batch(url: &str, sql: &str) -> StoreResult<()> {
         })
     })
     .join()
-    .map_err(|_| StoreError("running SQL on PostgreSQL panicked".into()))?
-    .map_err(|e| StoreError(format!("running SQL on PostgreSQL: {e}")))
+    .map_err(|_| StoreError::new("running SQL on PostgreSQL panicked"))?
+    .map_err(|e| StoreError::new(format!("running SQL on PostgreSQL: {e}")))
 }
 
 /// The sign-in throttle's entries: a rule applied to them in one transaction; attempts sent at
@@ -1366,7 +1366,7 @@ pub async fn signin_throttle<S: Store>(store: &S) -> StoreResult<()> {
             }),
         )
         .await?
-        .map_err(|w| StoreError(format!("told to wait {w} s")))?;
+        .map_err(|w| StoreError::new(format!("told to wait {w} s")))?;
     assert_eq!(begin(200).await?, Ok(()));
     // Hours later nothing is remembered: the entries are read stale, pruned on the way, and
     // gone at the next look.
@@ -1388,7 +1388,7 @@ pub async fn signin_throttle<S: Store>(store: &S) -> StoreResult<()> {
                 }),
             )
             .await?
-            .map_err(|w| StoreError(format!("told to wait {w} s")))?;
+            .map_err(|w| StoreError::new(format!("told to wait {w} s")))?;
         let entries = seen
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)

@@ -324,7 +324,7 @@ pub(crate) async fn copy_between<A: Backend, B: Backend>(
 ) -> StoreResult<Copied> {
     let source = from.schema().await?;
     if !source.is_current() {
-        return Err(StoreError(format!(
+        return Err(StoreError::new(format!(
             "the source is at schema version {}, this graphtoken needs {}: migrate it first \
              (graphtoken db migrate)",
             source.found, source.wanted
@@ -342,7 +342,7 @@ pub(crate) async fn copy_between<A: Backend, B: Backend>(
         })
         .await?;
     if let Some((table, n)) = held.iter().find(|(_, n)| *n > 0) {
-        return Err(StoreError(format!(
+        return Err(StoreError::new(format!(
             "the target is not empty ({table} holds {n} rows): copy into a new database"
         )));
     }
@@ -388,7 +388,7 @@ pub(crate) async fn copy_between<A: Backend, B: Backend>(
                          COALESCE((SELECT MAX({key}) FROM {table}), 0) + 1, false)"
                     );
                     db.rows(&sql, &[]).map_err(|e| {
-                        StoreError(format!("postgres: moving the {table} sequence: {e}"))
+                        StoreError::new(format!("postgres: moving the {table} sequence: {e}"))
                     })?;
                 }
             }
@@ -405,7 +405,7 @@ pub(crate) async fn copy_between<A: Backend, B: Backend>(
         })
         .await?;
     if landed != copied {
-        return Err(StoreError(format!(
+        return Err(StoreError::new(format!(
             "the counts differ after the copy: read {copied:?}, found {landed:?}"
         )));
     }

@@ -214,14 +214,15 @@ impl Row {
     /// or foreign row).
     pub(crate) fn get<T: Column>(&self, i: usize) -> StoreResult<T> {
         let v = self.0.get(i).cloned().ok_or_else(|| {
-            StoreError(format!(
+            StoreError::new(format!(
                 "column {i}: no such column (the row has {})",
                 self.0.len()
             ))
         })?;
         let found = v.describe();
-        T::from_value(v)
-            .ok_or_else(|| StoreError(format!("column {i}: wanted {}, found {found}", T::WANT)))
+        T::from_value(v).ok_or_else(|| {
+            StoreError::new(format!("column {i}: wanted {}, found {found}", T::WANT))
+        })
     }
 }
 
@@ -237,7 +238,7 @@ pub(crate) trait Db {
 
 impl dyn Db + '_ {
     fn fail(&self, what: &str, e: impl std::fmt::Display) -> StoreError {
-        StoreError(format!("{}: {what}: {e}", self.dialect()))
+        StoreError::new(format!("{}: {what}: {e}", self.dialect()))
     }
 
     /// Runs a statement; how many rows it changed.
@@ -255,7 +256,7 @@ impl dyn Db + '_ {
     ) -> StoreResult<Vec<T>> {
         let rows = self.rows(sql, args).map_err(|e| self.fail(what, e))?;
         rows.iter()
-            .map(|r| map(r).map_err(|e| self.fail(what, e.0)))
+            .map(|r| map(r).map_err(|e| self.fail(what, e.message)))
             .collect()
     }
 
@@ -269,7 +270,7 @@ impl dyn Db + '_ {
     ) -> StoreResult<Option<T>> {
         let rows = self.rows(sql, args).map_err(|e| self.fail(what, e))?;
         match rows.first() {
-            Some(r) => map(r).map(Some).map_err(|e| self.fail(what, e.0)),
+            Some(r) => map(r).map(Some).map_err(|e| self.fail(what, e.message)),
             None => Ok(None),
         }
     }

@@ -10,6 +10,6 @@ pub(crate) trait Ctx<T> {
 
 impl<T, E: std::fmt::Display> Ctx<T> for Result<T, E> {
     fn ctx(self, what: &str) -> StoreResult<T> {
-        self.map_err(|e| StoreError(format!("store: {what}: {e}")))
+        self.map_err(|e| StoreError::new(format!("store: {what}: {e}")))
     }
 }

@@ -77,12 +77,12 @@ pub async fn copy(from: &str, to: &str) -> Result<Copied, StoreError> {
 /// Whether `e` says the database could not be reached at all (it may come back: worth a retry),
 /// rather than that it refused or failed a statement.
 pub fn is_unreachable(e: &StoreError) -> bool {
-    e.0.starts_with(postgres::UNREACHABLE)
+    e.unavailable
 }
 
 /// The error for a database whose schema is newer than this graphtoken knows.
 pub(crate) fn newer_schema(found: i64, known: i64) -> StoreError {
-    StoreError(format!(
+    StoreError::new(format!(
         "the database was written by a newer graphtoken (schema version {found}; this one knows \
          up to {known}): run the newer graphtoken, or restore a backup made by this one"
     ))
@@ -102,9 +102,9 @@ pub(crate) fn scheme(url: &str) -> Option<String> {
 pub(crate) fn not_sqlite(scheme: &str) -> StoreError {
     match scheme {
         "postgres" | "postgresql" => {
-            StoreError("a PostgreSQL URL is not a SQLite database: open it with `open`".into())
+            StoreError::new("a PostgreSQL URL is not a SQLite database: open it with `open`")
         }
-        other => StoreError(format!(
+        other => StoreError::new(format!(
             "unknown database URL scheme `{other}://`: use sqlite://FILE, sqlite::memory: or \
              postgres://USER@HOST/DB"
         )),

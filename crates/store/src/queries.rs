@@ -26,7 +26,7 @@ fn with_roles(db: &dyn Db, app: Option<App>) -> StoreResult<Option<App>> {
     )?;
     for (user, role) in roles {
         let role = AppRole::parse(&role)
-            .ok_or_else(|| StoreError(format!("{what}: unknown role {role:?}")))?;
+            .ok_or_else(|| StoreError::new(format!("{what}: unknown role {role:?}")))?;
         app.roles.push((user, role));
     }
     Ok(Some(app))

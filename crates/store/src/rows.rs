@@ -25,7 +25,7 @@ pub(crate) const TOKEN_COLS: &str = "hash, kind, app_id, user_id, page_id, sessi
 
 /// A stored value the model cannot represent (a corrupt or foreign row).
 pub(crate) fn bad(idx: usize, msg: String) -> StoreError {
-    StoreError(format!("column {idx}: {msg}"))
+    StoreError::new(format!("column {idx}: {msg}"))
 }
 
 /// An id column (`INTEGER`, bit-cast from the id's `u64`), as whichever id type is wanted.

@@ -102,7 +102,7 @@ pub(crate) fn seed_message(db: &dyn Db, m: &SeedMessage) -> StoreResult<()> {
     }
     let what = "storing a seeded message";
     if crate::psids::ensure_psid(db, m.user_id, m.page_id, m.psid)?.is_none() {
-        return Err(StoreError(format!(
+        return Err(StoreError::new(format!(
             "{what}: page-scoped id {} is already taken",
             m.psid
         )));

@@ -640,7 +640,7 @@ where
         Ok(handle) => handle
             .spawn_blocking(f)
             .await
-            .map_err(|e| StoreError(format!("store: blocking task failed: {e}")))?,
+            .map_err(|e| StoreError::new(format!("store: blocking task failed: {e}")))?,
         Err(_) => f(),
     }
 }

@@ -12,7 +12,7 @@ use crate::conformance;
 use crate::{PostgresStore, SqliteStore};
 
 fn temp_dir() -> StoreResult<tempfile::TempDir> {
-    tempfile::tempdir().map_err(|e| graphtoken_core::store::StoreError(e.to_string()))
+    tempfile::tempdir().map_err(|e| graphtoken_core::store::StoreError::new(e.to_string()))
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -86,10 +86,10 @@ async fn pragmas_are_set() -> StoreResult<()> {
     let store = SqliteStore::open(&path.display().to_string())?;
     store.migrate().await?;
     let conn = rusqlite::Connection::open(&path)
-        .map_err(|e| graphtoken_core::store::StoreError(e.to_string()))?;
+        .map_err(|e| graphtoken_core::store::StoreError::new(e.to_string()))?;
     let mode: String = conn
         .query_row("PRAGMA journal_mode", [], |r| r.get(0))
-        .map_err(|e| graphtoken_core::store::StoreError(e.to_string()))?;
+        .map_err(|e| graphtoken_core::store::StoreError::new(e.to_string()))?;
     assert_eq!(mode, "wal");
     Ok(())
 }
@@ -99,7 +99,7 @@ async fn pragmas_are_set() -> StoreResult<()> {
 async fn apps_from_before_v8_get_the_default_test_user_limit() -> StoreResult<()> {
     let dir = temp_dir()?;
     let path = dir.path().join("v7.db");
-    let err = |e: rusqlite::Error| graphtoken_core::store::StoreError(e.to_string());
+    let err = |e: rusqlite::Error| graphtoken_core::store::StoreError::new(e.to_string());
     {
         let conn = rusqlite::Connection::open(&path).map_err(err)?;
         conn.execute_batch("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)")
@@ -128,7 +128,12 @@ async fn apps_from_before_v8_get_the_default_test_user_limit() -> StoreResult<()
 
 #[test]
 fn a_database_url_of_another_scheme_is_refused() {
-    let refused = |url| crate::open(url).err().map(|e| e.0).unwrap_or_default();
+    let refused = |url| {
+        crate::open(url)
+            .err()
+            .map(|e| e.message)
+            .unwrap_or_default()
+    };
     let pg = refused("postgres://user@localhost:notaport/db");
     assert!(pg.contains("the database URL is not valid"), "{pg}");
     let tls = refused("postgresql://user@localhost/db?sslmode=require");
@@ -275,7 +280,7 @@ async fn a_copy_carries_everything() -> StoreResult<()> {
         let (entry, read) = store
             .token_entry(token.hash)
             .await?
-            .ok_or_else(|| StoreError(format!("{target}: the token did not arrive")))?;
+            .ok_or_else(|| StoreError::new(format!("{target}: the token did not arrive")))?;
         assert_eq!(entry.token, token);
         assert_eq!(read.id, session.id);
         // New sessions are numbered past the copied ones.
@@ -287,7 +292,7 @@ async fn a_copy_carries_everything() -> StoreResult<()> {
         let again = crate::copy(&source, &target)
             .await
             .err()
-            .map(|e| e.0)
+            .map(|e| e.message)
             .unwrap_or_default();
         assert!(again.contains("the target is not empty"), "{again}");
     }

@@ -118,7 +118,7 @@ pub(crate) fn replace_page_tasks(
     )?;
     for t in tasks {
         if t.page_id != page {
-            return Err(StoreError(format!(
+            return Err(StoreError::new(format!(
                 "{what}: entry for user {} names page {}",
                 t.user_id, t.page_id
             )));
@@ -138,7 +138,7 @@ pub(crate) fn replace_page_tasks(
 pub(crate) fn insert_asid(db: &dyn Db, user: UserId, app: AppId, asid: Asid) -> StoreResult<()> {
     match crate::queries::ensure_asid(db, user, app, asid)? {
         Some(_) => Ok(()),
-        None => Err(graphtoken_core::store::StoreError(format!(
+        None => Err(graphtoken_core::store::StoreError::new(format!(
             "asid {asid} already belongs to another person or app; cannot give it to user {user} on app {app}"
         ))),
     }

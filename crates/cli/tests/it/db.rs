@@ -1,7 +1,10 @@
 //! `graphtoken db migrate|status` and `serve --no-migrate`: migrating apart from serving, and a
 //! database written by a newer graphtoken refused.
 
-use crate::harness::{run, Sandbox};
+use std::time::{Duration, Instant};
+
+use crate::harness::postgres::{shared_database, Cuttable};
+use crate::harness::{enc, fixture, run, world, Sandbox, Server};
 
 fn serve_args(db: &str, no_migrate: bool) -> graphtoken::serve::ServeArgs {
     graphtoken::serve::ServeArgs {
@@ -165,4 +168,41 @@ fn a_world_copied_to_a_new_database_serves_the_same_tokens() {
     );
     assert!(!ok.success());
     assert!(err.contains("the target is not empty"), "{err}");
+}
+
+#[test]
+fn a_database_lost_mid_run_fails_calls_as_transient_and_the_server_recovers_by_itself() {
+    let Some(db) = shared_database() else {
+        return;
+    };
+    let (link, through) = Cuttable::before(&db);
+    let s = Server::on_database(&through, Some(&fixture("world.toml")));
+    let short = s.issue("alice", "acme", &[], false);
+    // The long-lived exchange writes: it needs the database every time.
+    let exchange = format!(
+        "/v25.0/oauth/access_token?grant_type=fb_exchange_token&client_id={}&client_secret={}&fb_exchange_token={}",
+        world::ACME,
+        world::ACME_SECRET,
+        enc(&short)
+    );
+    assert_eq!(s.get(&exchange).status, 200);
+
+    link.cut();
+    let r = s.get(&exchange);
+    assert_eq!(r.status, 503, "{}", r.text);
+    assert_eq!(r.body["error"]["code"], 2, "{}", r.text);
+    assert_eq!(r.body["error"]["is_transient"], true, "{}", r.text);
+    assert_eq!(s.get("/readyz").status, 503);
+    assert_eq!(s.get("/healthz").status, 200);
+
+    link.restore();
+    let start = Instant::now();
+    let mut last = s.get(&exchange);
+    while last.status != 200 && start.elapsed() < Duration::from_secs(20) {
+        std::thread::sleep(Duration::from_millis(100));
+        last = s.get(&exchange);
+    }
+    assert_eq!(last.status, 200, "not recovered: {}", last.text);
+    assert_eq!(s.get("/readyz").status, 200);
+    assert_eq!(s.get_as("/me", &short).status, 200);
 }

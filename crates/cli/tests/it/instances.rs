@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 
 use crate::harness::browser::{is_consent, param, params_of, Browser};
+use crate::harness::postgres::shared_database;
 use crate::harness::{app_literal, enc, fixture, world, Sandbox, Server, ADMIN_KEY};
 
 /// Two servers on one new PostgreSQL database, the first applying the fixture world, and the
@@ -30,23 +31,6 @@ fn two_instances_seeded(seed: &std::path::Path) -> Option<(Server, Server, Strin
     let a = Server::on_database(&db, Some(seed));
     let b = Server::on_database(&db, None);
     Some((a, b, db))
-}
-
-/// A new database on the test command's PostgreSQL; without one, the test says so and passes
-/// (unless `GRAPHTOKEN_REQUIRE_POSTGRES` is set, as the test command does: then it fails).
-fn shared_database() -> Option<String> {
-    let Ok(base) = std::env::var("GRAPHTOKEN_TEST_POSTGRES") else {
-        assert!(
-            std::env::var_os("GRAPHTOKEN_REQUIRE_POSTGRES").is_none(),
-            "GRAPHTOKEN_REQUIRE_POSTGRES is set but GRAPHTOKEN_TEST_POSTGRES is not"
-        );
-        eprintln!("no PostgreSQL: run under scripts/with-postgres to test many instances");
-        return None;
-    };
-    Some(
-        graphtoken_store::conformance::fresh_postgres_database(&base)
-            .unwrap_or_else(|e| panic!("{e}")),
-    )
 }
 
 #[test]

@@ -67,8 +67,16 @@ fn clock_offset(value: Option<&str>) -> i64 {
 }
 
 impl From<StoreError> for GraphError {
+    /// Code 2, transient; with HTTP 503 when the database is out of reach (the service is
+    /// unavailable until it is back).
     fn from(e: StoreError) -> Self {
-        GraphError::internal_because(format!("store: {e}"))
+        let unavailable = e.unavailable;
+        let g = GraphError::internal_because(format!("store: {e}"));
+        if unavailable {
+            g.with_status(503)
+        } else {
+            g
+        }
     }
 }
 

@@ -96,12 +96,11 @@ fn location(config: &Config) -> String {
 /// Reads a `postgres://` or `postgresql://` URL.
 pub(crate) fn config(url: &str) -> StoreResult<Config> {
     let config = Config::from_str(url.trim())
-        .map_err(|e| StoreError(format!("postgres: the database URL is not valid: {e}")))?;
+        .map_err(|e| StoreError::new(format!("postgres: the database URL is not valid: {e}")))?;
     if config.get_ssl_mode() == SslMode::Require {
-        return Err(StoreError(
+        return Err(StoreError::new(
             "postgres: sslmode=require is not supported yet (graphtoken connects without TLS); \
-             use sslmode=disable or prefer, over a Unix socket or a trusted network"
-                .into(),
+             use sslmode=disable or prefer, over a Unix socket or a trusted network",
         ));
     }
     Ok(config)
@@ -131,7 +130,7 @@ impl PostgresStore {
             .thread_name("graphtoken-pg-io")
             .enable_all()
             .build()
-            .map_err(|e| StoreError(format!("postgres: starting its runtime: {e}")))?;
+            .map_err(|e| StoreError::new(format!("postgres: starting its runtime: {e}")))?;
         let manager = Manager::from_config(
             config.clone(),
             NoTls,
@@ -145,7 +144,7 @@ impl PostgresStore {
             .wait_timeout(Some(CONNECT_TIMEOUT))
             .create_timeout(Some(CONNECT_TIMEOUT))
             .build()
-            .map_err(|e| StoreError(format!("postgres: building the pool: {e}")))?;
+            .map_err(|e| StoreError::new(format!("postgres: building the pool: {e}")))?;
         Ok(SqlStore::new(Postgres {
             inner: Arc::new(Inner {
                 pool,
@@ -167,13 +166,36 @@ impl Inner {
                 deadpool_postgres::PoolError::Backend(b) => describe(b),
                 other => other.to_string(),
             };
-            StoreError(format!("{UNREACHABLE}{}: {why}", self.location))
+            StoreError::new(format!("{UNREACHABLE}{}: {why}", self.location)).unavailable()
         })
     }
 }
 
 fn fail(what: &str, e: tokio_postgres::Error) -> StoreError {
-    StoreError(format!("postgres: {what}: {}", describe(&e)))
+    let err = StoreError::new(format!("postgres: {what}: {}", describe(&e)));
+    if lost(&e) {
+        err.unavailable()
+    } else {
+        err
+    }
+}
+
+/// Whether an error says the database is out of reach: the connection closed or failed, or
+/// the server is shutting down or not accepting connections (SQLSTATE class 08, 57P01–57P03).
+fn lost(e: &tokio_postgres::Error) -> bool {
+    match e.as_db_error() {
+        None => true,
+        Some(db) => {
+            let code = db.code().code();
+            code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03")
+        }
+    }
+}
+
+/// `out`, with its error marked as one of a database out of reach when the connection it ran
+/// on was lost meanwhile.
+fn on_lost<T>(out: StoreResult<T>, conn: &Object) -> StoreResult<T> {
+    out.map_err(|e| if conn.is_closed() { e.unavailable() } else { e })
 }
 
 impl Backend for Postgres {
@@ -185,8 +207,8 @@ impl Backend for Postgres {
         let inner = Arc::clone(&self.inner);
         self.inner.workers.run(move || {
             let conn = inner.conn()?;
-            let db = PgDb::new(&inner.rt, On::Client(&conn));
-            f(&db)
+            let out = f(&PgDb::new(&inner.rt, On::Client(&conn)));
+            on_lost(out, &conn)
         })
     }
 
@@ -199,18 +221,21 @@ impl Backend for Postgres {
         self.inner.workers.run(move || {
             let rt = &inner.rt;
             let mut conn = inner.conn()?;
-            let tx = rt
-                .block_on(conn.transaction())
-                .map_err(|e| fail("starting a write", e))?;
-            rt.block_on(tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK]))
-                .map_err(|e| fail("taking the write lock", e))?;
-            let db = PgDb::new(rt, On::Tx(tx));
-            let out = f(&db)?;
-            if let On::Tx(tx) = db.into_inner() {
-                rt.block_on(tx.commit())
-                    .map_err(|e| fail("committing a write", e))?;
-            }
-            Ok(out)
+            let out = (|| {
+                let tx = rt
+                    .block_on(conn.transaction())
+                    .map_err(|e| fail("starting a write", e))?;
+                rt.block_on(tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK]))
+                    .map_err(|e| fail("taking the write lock", e))?;
+                let db = PgDb::new(rt, On::Tx(tx));
+                let out = f(&db)?;
+                if let On::Tx(tx) = db.into_inner() {
+                    rt.block_on(tx.commit())
+                        .map_err(|e| fail("committing a write", e))?;
+                }
+                Ok(out)
+            })();
+            on_lost(out, &conn)
         })
     }
 

@@ -28,7 +28,7 @@ impl Workers {
             std::thread::Builder::new()
                 .name(format!("{name}-{i}"))
                 .spawn(move || work(&jobs))
-                .map_err(|e| StoreError(format!("postgres: starting a thread: {e}")))?;
+                .map_err(|e| StoreError::new(format!("postgres: starting a thread: {e}")))?;
         }
         Ok(Workers { queue })
     }
@@ -45,10 +45,10 @@ impl Workers {
             let _ = answer.send(f());
         }));
         Box::pin(async move {
-            sent.map_err(|_| StoreError("postgres: the store's threads have stopped".into()))?;
+            sent.map_err(|_| StoreError::new("postgres: the store's threads have stopped"))?;
             answered
                 .await
-                .map_err(|_| StoreError("postgres: a store thread stopped mid-call".into()))?
+                .map_err(|_| StoreError::new("postgres: a store thread stopped mid-call"))?
         })
     }
 }

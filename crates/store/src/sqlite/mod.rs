@@ -77,7 +77,9 @@ fn parse_url(url: &str) -> StoreResult<Target> {
     let path = &url[prefix..];
     let path = path.split('?').next().unwrap_or(path);
     if path.is_empty() {
-        return Err(StoreError(format!("sqlite: no database path in {url:?}")));
+        return Err(StoreError::new(format!(
+            "sqlite: no database path in {url:?}"
+        )));
     }
     Ok(Target::File(PathBuf::from(path)))
 }
@@ -91,7 +93,7 @@ fn configure(conn: &Connection, file: bool, writer: bool) -> StoreResult<()> {
             .pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))
             .ctx("setting journal_mode=WAL")?;
         if !mode.eq_ignore_ascii_case("wal") {
-            return Err(StoreError(format!(
+            return Err(StoreError::new(format!(
                 "sqlite: journal_mode=WAL refused (got {mode})"
             )));
         }

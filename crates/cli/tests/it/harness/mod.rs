@@ -23,6 +23,7 @@ const START_TIMEOUT: Duration = Duration::from_secs(20);
 
 pub mod browser;
 pub mod pages;
+pub mod postgres;
 pub mod seeding;
 
 /// The fixture world (`tests/fixtures/world.toml`).
