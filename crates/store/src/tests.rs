@@ -136,9 +136,9 @@ fn a_database_url_of_another_scheme_is_refused() {
     };
     let pg = refused("postgres://user@localhost:notaport/db");
     assert!(pg.contains("the database URL is not valid"), "{pg}");
-    let tls = refused("postgresql://user@localhost/db?sslmode=require");
+    let tls = refused("postgresql://user@localhost/db?sslmode=verify-everything");
     assert!(
-        tls.contains("sslmode=require is not supported yet"),
+        tls.contains("sslmode=verify-everything is not supported"),
         "{tls}"
     );
     let other = refused("mysql://localhost/db");
@@ -173,6 +173,58 @@ async fn suite_on_postgres() -> StoreResult<()> {
     };
     conformance::run_suite(|| PostgresStore::open(&conformance::fresh_postgres_database(&base)?))
         .await
+}
+
+/// Each `sslmode` against the test PostgreSQL's TLS port, which turns away TCP without TLS and
+/// holds a certificate for `localhost` (not `127.0.0.1`) from a CA of the test run.
+#[tokio::test(flavor = "multi_thread")]
+async fn tls_modes_on_postgres() -> StoreResult<()> {
+    let Some(base) = postgres() else {
+        return Ok(());
+    };
+    let (Ok(server), Ok(ca)) = (
+        std::env::var("GRAPHTOKEN_TEST_POSTGRES_TLS"),
+        std::env::var("GRAPHTOKEN_TEST_POSTGRES_CA"),
+    ) else {
+        panic!("scripts/with-postgres sets GRAPHTOKEN_TEST_POSTGRES_TLS and _CA");
+    };
+    let db = conformance::fresh_postgres_database(&base)?;
+    let name = db.split('?').next().and_then(|h| h.rsplit('/').next());
+    let name = name.unwrap_or_default();
+    let port = server.rsplit_once(':').map_or("", |(_, p)| p);
+    let url =
+        |host: &str, query: &str| format!("postgres://graphtoken@{host}:{port}/{name}?{query}");
+    let ca = format!("sslrootcert={ca}");
+    async fn outcome(url: &str) -> Result<(), String> {
+        let store = PostgresStore::open(url).map_err(|e| e.message)?;
+        store.migrate().await.map_err(|e| e.message)
+    }
+    for (query, host) in [
+        ("sslmode=require", "127.0.0.1"),
+        ("", "127.0.0.1"),
+        (&*format!("sslmode=verify-ca&{ca}"), "127.0.0.1"),
+        (&*format!("sslmode=verify-full&{ca}"), "localhost"),
+    ] {
+        let u = url(host, query);
+        outcome(&u).await.unwrap_or_else(|e| panic!("{u}: {e}"));
+    }
+    for (query, host, why) in [
+        ("sslmode=disable", "127.0.0.1", "no encryption"),
+        (
+            &*format!("sslmode=verify-full&{ca}"),
+            "127.0.0.1",
+            "certificate",
+        ),
+        ("sslmode=verify-full", "localhost", "certificate"),
+    ] {
+        let u = url(host, query);
+        let e = outcome(&u)
+            .await
+            .err()
+            .unwrap_or_else(|| panic!("{u} connected"));
+        assert!(e.contains(why), "{u}: {e}");
+    }
+    Ok(())
 }
 
 #[tokio::test(flavor = "multi_thread")]

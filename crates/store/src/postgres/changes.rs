@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 use graphtoken_core::model::{AppId, PageId, SessionId, UserId};
 use graphtoken_core::store::{ChangeSink, Changed};
 use tokio::runtime::Handle;
-use tokio_postgres::{AsyncMessage, Client, Config, NoTls, Row, Statement};
+use tokio_postgres::{AsyncMessage, Client, Config, Row, Statement};
+use tokio_postgres_rustls::MakeRustlsConnect;
 
 use super::db::describe;
 
@@ -29,14 +30,14 @@ const QUERY_TIMEOUT: Duration = Duration::from_secs(10);
 pub(crate) const APPLICATION_NAME: &str = "graphtoken-changes";
 
 /// Starts following the feed of the database `config` names, on `rt`.
-pub(super) fn follow(rt: &Handle, mut config: Config, sink: ChangeSink) {
+pub(super) fn follow(rt: &Handle, mut config: Config, tls: MakeRustlsConnect, sink: ChangeSink) {
     config.application_name(APPLICATION_NAME);
     rt.spawn(async move {
         let mut last: Option<i64> = None;
         let mut backoff = Duration::from_millis(100);
         loop {
             let started = Instant::now();
-            let why = match run(&config, &sink, &mut last).await {
+            let why = match run(&config, &tls, &sink, &mut last).await {
                 Ok(never) => match never {},
                 Err(why) => why,
             };
@@ -56,10 +57,14 @@ pub(super) fn follow(rt: &Handle, mut config: Config, sink: ChangeSink) {
 /// Follows the feed until the connection fails.
 async fn run(
     config: &Config,
+    tls: &MakeRustlsConnect,
     sink: &ChangeSink,
     last: &mut Option<i64>,
 ) -> Result<std::convert::Infallible, String> {
-    let (client, mut connection) = config.connect(NoTls).await.map_err(|e| describe(&e))?;
+    let (client, mut connection) = config
+        .connect(tls.clone())
+        .await
+        .map_err(|e| describe(&e))?;
     let (notified, mut notifications) = tokio::sync::mpsc::unbounded_channel();
     // The connection's messages: notifications are passed on; its end ends the channel.
     tokio::spawn(async move {

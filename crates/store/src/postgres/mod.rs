@@ -17,8 +17,9 @@ use std::time::Duration;
 
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime};
 use graphtoken_core::store::{ChangeSink, StoreError, StoreFuture, StoreResult};
-use tokio_postgres::config::{Host, SslMode};
-use tokio_postgres::{Config, NoTls};
+use tokio_postgres::config::Host;
+use tokio_postgres::Config;
+use tokio_postgres_rustls::MakeRustlsConnect;
 
 use crate::db::Db;
 use crate::sql_store::{Backend, SqlStore};
@@ -26,6 +27,7 @@ use crate::sql_store::{Backend, SqlStore};
 mod changes;
 mod db;
 mod migrations;
+mod tls;
 mod workers;
 
 use db::{describe, On, PgDb};
@@ -58,6 +60,7 @@ struct Inner {
     rt: tokio::runtime::Handle,
     /// For the change feed's own connection.
     config: Config,
+    tls: MakeRustlsConnect,
     location: String,
 }
 
@@ -93,17 +96,14 @@ fn location(config: &Config) -> String {
     format!("{user}@{}:{port}/{db}", hosts.join(","))
 }
 
-/// Reads a `postgres://` or `postgresql://` URL.
-pub(crate) fn config(url: &str) -> StoreResult<Config> {
-    let config = Config::from_str(url.trim())
+/// Reads a `postgres://` or `postgresql://` URL: tokio-postgres's settings, and the TLS ones
+/// (see `tls`).
+pub(crate) fn config(url: &str) -> StoreResult<(Config, MakeRustlsConnect)> {
+    let (url, tls) = tls::split(url.trim())?;
+    let mut config = Config::from_str(&url)
         .map_err(|e| StoreError::new(format!("postgres: the database URL is not valid: {e}")))?;
-    if config.get_ssl_mode() == SslMode::Require {
-        return Err(StoreError::new(
-            "postgres: sslmode=require is not supported yet (graphtoken connects without TLS); \
-             use sslmode=disable or prefer, over a Unix socket or a trusted network",
-        ));
-    }
-    Ok(config)
+    config.ssl_mode(tls.mode);
+    Ok((config, tls.connector()?))
 }
 
 impl PostgresStore {
@@ -111,7 +111,7 @@ impl PostgresStore {
     /// (`postgres://USER[:PASSWORD]@HOST[:PORT]/DB`, `postgresql://…`, with `?host=/socket/dir`
     /// for a Unix socket); they open on first use. Does not migrate: call `Store::migrate`.
     pub(crate) fn open(url: &str) -> Result<PostgresStore, StoreError> {
-        let mut config = config(url)?;
+        let (mut config, tls) = config(url)?;
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(CONNECT_TIMEOUT);
         }
@@ -133,7 +133,7 @@ impl PostgresStore {
             .map_err(|e| StoreError::new(format!("postgres: starting its runtime: {e}")))?;
         let manager = Manager::from_config(
             config.clone(),
-            NoTls,
+            tls.clone(),
             ManagerConfig {
                 recycling_method: RecyclingMethod::Fast,
             },
@@ -152,6 +152,7 @@ impl PostgresStore {
                 rt: runtime.handle().clone(),
                 runtime: Some(runtime),
                 config,
+                tls,
                 location,
             }),
         }))
@@ -244,7 +245,12 @@ impl Backend for Postgres {
     }
 
     fn watch(&self, sink: ChangeSink) {
-        changes::follow(&self.inner.rt, self.inner.config.clone(), sink);
+        changes::follow(
+            &self.inner.rt,
+            self.inner.config.clone(),
+            self.inner.tls.clone(),
+            sink,
+        );
     }
 
     fn latest_schema(&self) -> i64 {

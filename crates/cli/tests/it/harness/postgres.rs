@@ -43,7 +43,15 @@ impl Cuttable {
             .find_map(|p| p.strip_prefix("host="))
             .unwrap_or_else(|| panic!("no socket directory in {db}"));
         let name = head.rsplit('/').next().unwrap_or_default();
-        let socket = PathBuf::from(dir).join(".s.PGSQL.5432");
+        // The socket's name carries the server's port.
+        let port = head
+            .rsplit_once('@')
+            .map_or(head, |(_, h)| h)
+            .split('/')
+            .next()
+            .and_then(|h| h.rsplit_once(':'))
+            .map_or("5432", |(_, p)| p);
+        let socket = PathBuf::from(dir).join(format!(".s.PGSQL.{port}"));
         let listener = TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
         let port = listener.local_addr().map(|a| a.port()).unwrap_or_default();
         let c = Cuttable {
