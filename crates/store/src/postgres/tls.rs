@@ -90,22 +90,22 @@ impl Tls {
         let builder = ClientConfig::builder_with_provider(Arc::clone(&provider))
             .with_safe_default_protocol_versions()
             .map_err(|e| StoreError::new(format!("postgres: setting up TLS: {e}")))?;
-        let verifier: Arc<dyn ServerCertVerifier> = match self.check {
-            Check::Nothing => Arc::new(Unchecked(provider)),
-            check => {
-                let webpki = WebPkiServerVerifier::builder_with_provider(
+        let authority = match self.check {
+            Check::Nothing => None,
+            Check::Authority | Check::AuthorityAndHost => Some(
+                WebPkiServerVerifier::builder_with_provider(
                     Arc::new(self.authorities()?),
-                    provider,
+                    Arc::clone(&provider),
                 )
                 .build()
-                .map_err(|e| StoreError::new(format!("postgres: setting up TLS: {e}")))?;
-                if check == Check::AuthorityAndHost {
-                    webpki
-                } else {
-                    Arc::new(AnyHost(webpki))
-                }
-            }
+                .map_err(|e| StoreError::new(format!("postgres: setting up TLS: {e}")))?,
+            ),
         };
+        let verifier = Arc::new(Checker {
+            provider,
+            authority,
+            host: self.check == Check::AuthorityAndHost,
+        });
         let config = builder
             .dangerous()
             .with_custom_certificate_verifier(verifier)
@@ -134,61 +134,17 @@ impl Tls {
     }
 }
 
-/// Accepts any certificate (libpq's `prefer` and `require`), still checking that the server
-/// holds its key.
+/// Checks the server's certificate as far as the mode asks: not at all (libpq's `prefer` and
+/// `require`), its authority (`verify-ca`), or that and its host name (`verify-full`). That
+/// the server holds the certificate's key is always checked.
 #[derive(Debug)]
-struct Unchecked(Arc<CryptoProvider>);
-
-impl ServerCertVerifier for Unchecked {
-    fn verify_server_cert(
-        &self,
-        _: &CertificateDer<'_>,
-        _: &[CertificateDer<'_>],
-        _: &ServerName<'_>,
-        _: &[u8],
-        _: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
-    }
+struct Checker {
+    provider: Arc<CryptoProvider>,
+    authority: Option<Arc<WebPkiServerVerifier>>,
+    host: bool,
 }
 
-/// Checks the authority but not the host name (libpq's `verify-ca`).
-#[derive(Debug)]
-struct AnyHost(Arc<WebPkiServerVerifier>);
-
-impl ServerCertVerifier for AnyHost {
+impl ServerCertVerifier for Checker {
     fn verify_server_cert(
         &self,
         end_entity: &CertificateDer<'_>,
@@ -197,13 +153,13 @@ impl ServerCertVerifier for AnyHost {
         ocsp: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        match self
-            .0
-            .verify_server_cert(end_entity, intermediates, server_name, ocsp, now)
-        {
+        let Some(authority) = &self.authority else {
+            return Ok(ServerCertVerified::assertion());
+        };
+        match authority.verify_server_cert(end_entity, intermediates, server_name, ocsp, now) {
             Err(rustls::Error::InvalidCertificate(
                 CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
-            )) => Ok(ServerCertVerified::assertion()),
+            )) if !self.host => Ok(ServerCertVerified::assertion()),
             other => other,
         }
     }
@@ -214,7 +170,8 @@ impl ServerCertVerifier for AnyHost {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.0.verify_tls12_signature(message, cert, dss)
+        let algorithms = &self.provider.signature_verification_algorithms;
+        verify_tls12_signature(message, cert, dss, algorithms)
     }
 
     fn verify_tls13_signature(
@@ -223,11 +180,14 @@ impl ServerCertVerifier for AnyHost {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.0.verify_tls13_signature(message, cert, dss)
+        let algorithms = &self.provider.signature_verification_algorithms;
+        verify_tls13_signature(message, cert, dss, algorithms)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.supported_verify_schemes()
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
     }
 }
 
