@@ -27,6 +27,7 @@ pub mod request;
 pub mod services;
 pub mod signed_request;
 pub mod signin;
+pub mod stats;
 pub mod store;
 pub mod tasks;
 pub mod timefmt;
@@ -59,6 +60,7 @@ mod layers {
         ("request", 0),
         ("signed_request", 0),
         ("signin", 0),
+        ("stats", 0),
         ("store", 0),
         ("tasks", 0),
         ("timefmt", 0),

@@ -11,6 +11,7 @@ use crate::exec::BoxFuture;
 use crate::faults::StoredFault;
 use crate::outbox::{Attempt, Outgoing};
 use crate::signin::Entry as ThrottleEntry;
+use crate::stats::StoreStats;
 
 use crate::codes::{AuthCode, DeviceCode, TestUser, TestUserInsert};
 use crate::content::{Comment, Post};
@@ -555,6 +556,11 @@ pub trait Store:
         active: &'a [String],
         since_minute: i64,
     ) -> StoreFuture<'a, Vec<(String, i64, u64)>>;
+
+    /// Its connections and its change feed, for the metrics (none, for a backend without them).
+    fn stats(&self) -> StoreStats {
+        StoreStats::default()
+    }
 
     /// From now on, tells `sink` about the changes other processes make to a database they
     /// share with this one, so that every instance drops what it caches of them. A backend

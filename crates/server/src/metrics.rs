@@ -1,10 +1,12 @@
 //! Prometheus metrics at `GET /metrics`, for the admin key as a bearer token (a scraper sends
 //! `Authorization: Bearer <admin key>`): requests by kind of route and status, their latency,
-//! each cache's hits, misses and size, and the callbacks in the outbox by status.
+//! each cache's hits, misses and size, the callbacks in the outbox by status and, on
+//! PostgreSQL, the connection pool and how the change feed keeps up (invalidation lag).
 //!
 //! Routes are grouped by kind (`graph`, `oauth`, `dialog`, `admin`, …) rather than by path, so
 //! the number of series stays small whatever the clients ask for.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -13,8 +15,8 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use prometheus::{
-    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGaugeVec, Opts,
-    Registry, TextEncoder,
+    Encoder, GaugeVec, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec,
+    IntGaugeVec, Opts, Registry, TextEncoder,
 };
 
 use graphtoken_core::outbox::DeliveryStatus;
@@ -35,6 +37,13 @@ pub struct Metrics {
     requests: IntCounterVec,
     cache: IntGaugeVec,
     outbox: IntGaugeVec,
+    /// The database's connections, by state (PostgreSQL only).
+    pool: IntGaugeVec,
+    /// The change feed (PostgreSQL only): connected, the last change's lag, and counters of
+    /// changes, late changes and reconnections with the totals they were last brought to.
+    feed_connected: IntGaugeVec,
+    feed_lag: GaugeVec,
+    feed_counters: [(IntCounterVec, AtomicU64); 3],
     /// Per kind of route: the latency histogram, and the counter of each of [`STATUSES`].
     by_route: Vec<(Histogram, Vec<IntCounter>)>,
 }
@@ -73,10 +82,58 @@ impl Metrics {
             ),
             &["status"],
         )?;
+        let pool = IntGaugeVec::new(
+            Opts::new(
+                "db_connections",
+                "The database's connections: open, idle and at most, and calls waiting for one",
+            ),
+            &["state"],
+        )?;
+        let db = ["database"];
+        let feed_connected = IntGaugeVec::new(
+            Opts::new(
+                "change_feed_connected",
+                "1 while this instance follows the change feed of the shared database",
+            ),
+            &db,
+        )?;
+        let feed_lag = GaugeVec::new(
+            Opts::new(
+                "change_feed_lag_seconds",
+                "How long after it was written the last change from other instances was heard",
+            ),
+            &db,
+        )?;
+        let counter = |name: &str, help: &str| -> Result<_, prometheus::Error> {
+            Ok((
+                IntCounterVec::new(Opts::new(name, help), &db)?,
+                AtomicU64::new(0),
+            ))
+        };
+        let feed_counters = [
+            counter(
+                "change_feed_changes_total",
+                "Changes heard from the shared database (invalidations, grants, the clock…)",
+            )?,
+            counter(
+                "change_feed_late_changes_total",
+                "Changes heard more than a second after they were written",
+            )?,
+            counter(
+                "change_feed_reconnects_total",
+                "Times the change feed's connection was lost (each followed by a catch-up)",
+            )?,
+        ];
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(latency.clone()))?;
         registry.register(Box::new(cache.clone()))?;
         registry.register(Box::new(outbox.clone()))?;
+        registry.register(Box::new(pool.clone()))?;
+        registry.register(Box::new(feed_connected.clone()))?;
+        registry.register(Box::new(feed_lag.clone()))?;
+        for (c, _) in &feed_counters {
+            registry.register(Box::new(c.clone()))?;
+        }
         let by_route = ROUTES
             .iter()
             .map(|route| {
@@ -92,8 +149,49 @@ impl Metrics {
             requests,
             cache,
             outbox,
+            pool,
+            feed_connected,
+            feed_lag,
+            feed_counters,
             by_route,
         })
+    }
+}
+
+impl Metrics {
+    /// Brings the store's series up to what it reports.
+    fn store(&self, stats: graphtoken_core::stats::StoreStats) {
+        let n = |x: u64| i64::try_from(x).unwrap_or(i64::MAX);
+        if let Some(p) = stats.pool {
+            for (state, v) in [
+                ("open", p.open),
+                ("idle", p.idle),
+                ("max", p.max),
+                ("waiting", p.waiting),
+            ] {
+                self.pool.with_label_values(&[state]).set(n(v));
+            }
+        }
+        if let Some(f) = stats.feed {
+            let db = ["postgres"];
+            self.feed_connected
+                .with_label_values(&db)
+                .set(i64::from(f.connected));
+            self.feed_lag
+                .with_label_values(&db)
+                .set(f.last_lag_ms as f64 / 1000.0);
+            for ((counter, seen), total) in
+                self.feed_counters
+                    .iter()
+                    .zip([f.changes, f.late, f.reconnects])
+            {
+                // Counters only go up: add what is new since the last scrape.
+                let before = seen.fetch_max(total, Ordering::Relaxed);
+                counter
+                    .with_label_values(&db)
+                    .inc_by(total.saturating_sub(before));
+            }
+        }
     }
 }
 
@@ -166,6 +264,7 @@ pub(crate) async fn metrics(State(st): State<Arc<AppState>>, headers: HeaderMap)
                 .set(i64::try_from(n).unwrap_or(i64::MAX));
         }
     }
+    m.store(st.services.store_stats());
     let mut body = Vec::new();
     let encoder = TextEncoder::new();
     if let Err(e) = encoder.encode(&m.registry.gather(), &mut body) {

@@ -12,6 +12,7 @@ use graphtoken_core::model::{
     Session, SessionId, TokenHash, TokenRecord, Unix, User, UserId,
 };
 use graphtoken_core::outbox::{Attempt, Outgoing};
+use graphtoken_core::stats::StoreStats;
 use graphtoken_core::store::{
     ChangeSink, ContentStore, DeletedPerson, DeviceUpdate, DirectoryStore, FaultStore, GrantUpdate,
     LoginStore, OutboxStore, Schema, Store, StoreError, StoreFuture, StoreResult, ThrottleUpdate,
@@ -47,6 +48,11 @@ pub(crate) trait Backend: Send + Sync + 'static {
     /// Whether other processes may share the database (see `Store::shared`).
     fn shared(&self) -> bool {
         false
+    }
+
+    /// Its connections and change feed (see `Store::stats`); nothing by default.
+    fn stats(&self) -> StoreStats {
+        StoreStats::default()
     }
 
     /// Reports what other processes change (see `Store::watch`); nothing by default.
@@ -605,6 +611,10 @@ impl<B: Backend> Store for SqlStore<B> {
 
     fn watch(&self, sink: ChangeSink) {
         self.backend.watch(sink);
+    }
+
+    fn stats(&self) -> StoreStats {
+        self.backend.stats()
     }
 
     fn shared(&self) -> bool {

@@ -13,6 +13,7 @@ use serde_json::json;
 use crate::harness::browser::{is_consent, param, params_of, Browser};
 use crate::harness::postgres::shared_database;
 use crate::harness::{app_literal, enc, fixture, world, Sandbox, Server, ADMIN_KEY};
+use crate::production::{metric, scrape};
 
 /// Two servers on one new PostgreSQL database, the first applying the fixture world, and the
 /// database's URL.
@@ -549,4 +550,29 @@ fn a_fault_armed_on_one_instance_fires_exactly_its_times_across_both() {
     assert_eq!(r.status, 200, "{}", r.text);
     let listed = a.admin("GET", "/_admin/faults", None, Some(ADMIN_KEY));
     assert_eq!(listed.body["data"], json!([]), "{}", listed.text);
+}
+
+#[test]
+fn metrics_show_the_pool_and_how_the_change_feed_keeps_up() {
+    let Some((a, b, _)) = two_instances() else {
+        return;
+    };
+    let token = a.alice();
+    assert_eq!(b.get_as("/me", &token).status, 200);
+    let r = a.admin_post("/_admin/users/alice/invalidate", json!({}));
+    assert!(r.status < 300, "{}", r.text);
+    assert!(refused_within(&b, "/me", &token, Duration::from_secs(2)).is_some());
+    let text = scrape(&b);
+    let line = |prefix: &str| metric(&text, prefix);
+    assert_eq!(line(r#"graphtoken_db_connections{state="max"}"#), 16.0);
+    assert!(line(r#"graphtoken_db_connections{state="open"}"#) >= 1.0);
+    assert_eq!(
+        line(r#"graphtoken_change_feed_connected{database="postgres"}"#),
+        1.0
+    );
+    assert!(line(r#"graphtoken_change_feed_changes_total{database="postgres"}"#) >= 1.0);
+    // Lateness is counted, not asserted away: a loaded machine may hear a change late.
+    let late = line(r#"graphtoken_change_feed_late_changes_total{database="postgres"}"#);
+    assert!(late <= line(r#"graphtoken_change_feed_changes_total{database="postgres"}"#));
+    assert!(line(r#"graphtoken_change_feed_lag_seconds{database="postgres"}"#) < 10.0);
 }

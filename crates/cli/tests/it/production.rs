@@ -170,20 +170,8 @@ fn metrics_count_requests_caches_and_callbacks_for_the_admin_key() {
     }
     assert_eq!(s.get_as("/me", "EAAnot-a-token").status, 400);
     assert_eq!(s.get("/metrics").status, 401);
-    let r = s.get_with_header(
-        "/metrics",
-        "Authorization",
-        &format!("Bearer {}", crate::harness::ADMIN_KEY),
-    );
-    assert_eq!(r.status, 200, "{}", r.text);
-    let line = |prefix: &str| -> f64 {
-        r.text
-            .lines()
-            .find(|l| l.starts_with(prefix))
-            .and_then(|l| l.rsplit(' ').next())
-            .and_then(|v| v.parse().ok())
-            .unwrap_or_else(|| panic!("no `{prefix}` in {}", r.text))
-    };
+    let text = scrape(&s);
+    let line = |prefix: &str| metric(&text, prefix);
     assert!(line(r#"graphtoken_http_requests_total{route="graph",status="200"}"#) >= 3.0);
     assert!(line(r#"graphtoken_http_requests_total{route="graph",status="400"}"#) >= 1.0);
     assert!(line(r#"graphtoken_http_requests_total{route="admin",status="200"}"#) >= 1.0);
@@ -191,4 +179,27 @@ fn metrics_count_requests_caches_and_callbacks_for_the_admin_key() {
     assert!(line(r#"graphtoken_cache{cache="tokens",what="hits"}"#) >= 2.0);
     assert!(line(r#"graphtoken_cache{cache="tokens",what="entries"}"#) >= 1.0);
     assert_eq!(line(r#"graphtoken_callbacks{status="pending"}"#), 0.0);
+    // SQLite has no pool or change feed to report.
+    assert!(!text.contains("graphtoken_db_connections"), "{text}");
+    assert!(!text.contains("graphtoken_change_feed"), "{text}");
+}
+
+/// `/metrics` as the admin key sees it.
+pub fn scrape(s: &Server) -> String {
+    let r = s.get_with_header(
+        "/metrics",
+        "Authorization",
+        &format!("Bearer {}", crate::harness::ADMIN_KEY),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    r.text
+}
+
+/// The value of the series `prefix` starts in the exposition `text`.
+pub fn metric(text: &str, prefix: &str) -> f64 {
+    text.lines()
+        .find(|l| l.starts_with(prefix))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no `{prefix}` in {text}"))
 }

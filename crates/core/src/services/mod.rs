@@ -169,6 +169,11 @@ impl Services {
         self.caches.stats()
     }
 
+    /// The store's connections and change feed, for the metrics.
+    pub fn store_stats(&self) -> crate::stats::StoreStats {
+        self.store.stats()
+    }
+
     /// Whether the database answers and its schema is the one this graphtoken needs; why not.
     pub async fn ready(&self) -> Result<(), String> {
         match self.store.schema().await {

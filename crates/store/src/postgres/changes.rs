@@ -5,9 +5,12 @@
 //! last row seen (or by dropping everything cached, when rows it never saw were pruned).
 
 use std::future::poll_fn;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use graphtoken_core::model::{AppId, PageId, SessionId, UserId};
+use graphtoken_core::stats::FeedStats;
 use graphtoken_core::store::{ChangeSink, Changed};
 use tokio::runtime::Handle;
 use tokio_postgres::{AsyncMessage, Client, Config, Row, Statement};
@@ -29,18 +32,66 @@ const QUERY_TIMEOUT: Duration = Duration::from_secs(10);
 /// The `application_name` of the feed's connection (`pg_stat_activity` shows it).
 pub(crate) const APPLICATION_NAME: &str = "graphtoken-changes";
 
-/// Starts following the feed of the database `config` names, on `rt`.
-pub(super) fn follow(rt: &Handle, mut config: Config, tls: MakeRustlsConnect, sink: ChangeSink) {
+/// A change heard later than this after it was written counts as late.
+const LATE_MS: u64 = 1000;
+
+/// How the feed keeps up (see `FeedStats`).
+#[derive(Default)]
+pub(super) struct Counters {
+    connected: AtomicBool,
+    changes: AtomicU64,
+    late: AtomicU64,
+    last_lag_ms: AtomicU64,
+    reconnects: AtomicU64,
+}
+
+impl Counters {
+    pub(super) fn stats(&self) -> FeedStats {
+        FeedStats {
+            connected: self.connected.load(Ordering::Relaxed),
+            changes: self.changes.load(Ordering::Relaxed),
+            late: self.late.load(Ordering::Relaxed),
+            last_lag_ms: self.last_lag_ms.load(Ordering::Relaxed),
+            reconnects: self.reconnects.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Counts rows heard `lags` milliseconds after they were written.
+    fn heard(&self, lags: impl Iterator<Item = u64>) {
+        let (mut n, mut late, mut last) = (0, 0, None);
+        for lag in lags {
+            n += 1;
+            late += u64::from(lag > LATE_MS);
+            last = Some(lag);
+        }
+        self.changes.fetch_add(n, Ordering::Relaxed);
+        self.late.fetch_add(late, Ordering::Relaxed);
+        if let Some(lag) = last {
+            self.last_lag_ms.store(lag, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Starts following the feed of the database `config` names, on `rt`, counting in `counters`.
+pub(super) fn follow(
+    rt: &Handle,
+    mut config: Config,
+    tls: MakeRustlsConnect,
+    sink: ChangeSink,
+    counters: Arc<Counters>,
+) {
     config.application_name(APPLICATION_NAME);
     rt.spawn(async move {
         let mut last: Option<i64> = None;
         let mut backoff = Duration::from_millis(100);
         loop {
             let started = Instant::now();
-            let why = match run(&config, &tls, &sink, &mut last).await {
+            let why = match run(&config, &tls, &sink, &mut last, &counters).await {
                 Ok(never) => match never {},
                 Err(why) => why,
             };
+            counters.connected.store(false, Ordering::Relaxed);
+            counters.reconnects.fetch_add(1, Ordering::Relaxed);
             if started.elapsed() > MAX_BACKOFF {
                 backoff = Duration::from_millis(100);
             }
@@ -60,6 +111,7 @@ async fn run(
     tls: &MakeRustlsConnect,
     sink: &ChangeSink,
     last: &mut Option<i64>,
+    counters: &Counters,
 ) -> Result<std::convert::Infallible, String> {
     let (client, mut connection) = config
         .connect(tls.clone())
@@ -81,8 +133,9 @@ async fn run(
         .map_err(err)?;
     let read = client
         .prepare(
-            "SELECT seq, kind, a, b, hash, name, value FROM changes WHERE seq > $1 \
-             ORDER BY seq LIMIT $2",
+            "SELECT seq, kind, a, b, hash, name, value, \
+             (EXTRACT(EPOCH FROM clock_timestamp() - at) * 1000)::float8 \
+             FROM changes WHERE seq > $1 ORDER BY seq LIMIT $2",
         )
         .await
         .map_err(err)?;
@@ -113,12 +166,16 @@ async fn run(
         ]);
         *last = Some(end);
     }
+    counters.connected.store(true, Ordering::Relaxed);
     let mut pruned = Instant::now();
     loop {
         // A connection that stops answering (a half-open socket) is given up, not waited on.
-        tokio::time::timeout(QUERY_TIMEOUT, catch_up(&client, &read, sink, last))
-            .await
-            .map_err(|_| "the feed did not answer in time".to_string())??;
+        tokio::time::timeout(
+            QUERY_TIMEOUT,
+            catch_up(&client, &read, sink, last, counters),
+        )
+        .await
+        .map_err(|_| "the feed did not answer in time".to_string())??;
         if pruned.elapsed() >= PRUNE {
             prune(&client).await.map_err(err)?;
             pruned = Instant::now();
@@ -142,6 +199,7 @@ async fn catch_up(
     read: &Statement,
     sink: &ChangeSink,
     last: &mut Option<i64>,
+    counters: &Counters,
 ) -> Result<(), String> {
     let floor: i64 = client
         .query_one("SELECT seq FROM changes_floor", &[])
@@ -165,6 +223,10 @@ async fn catch_up(
         if !changes.is_empty() {
             sink(&changes);
         }
+        counters.heard(rows.iter().map(|r| {
+            let ms = r.try_get::<_, f64>(7).unwrap_or(0.0);
+            ms.max(0.0) as u64
+        }));
         *last = Some(end);
         if (rows.len() as i64) < BATCH {
             return Ok(());

@@ -16,6 +16,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime};
+use graphtoken_core::stats::{PoolStats, StoreStats};
 use graphtoken_core::store::{ChangeSink, StoreError, StoreFuture, StoreResult};
 use tokio_postgres::config::Host;
 use tokio_postgres::Config;
@@ -61,6 +62,8 @@ struct Inner {
     /// For the change feed's own connection.
     config: Config,
     tls: MakeRustlsConnect,
+    /// How the change feed keeps up.
+    feed: Arc<changes::Counters>,
     location: String,
 }
 
@@ -153,6 +156,7 @@ impl PostgresStore {
                 runtime: Some(runtime),
                 config,
                 tls,
+                feed: Arc::default(),
                 location,
             }),
         }))
@@ -250,7 +254,22 @@ impl Backend for Postgres {
             self.inner.config.clone(),
             self.inner.tls.clone(),
             sink,
+            Arc::clone(&self.inner.feed),
         );
+    }
+
+    fn stats(&self) -> StoreStats {
+        let pool = self.inner.pool.status();
+        let n = |x: usize| x as u64;
+        StoreStats {
+            pool: Some(PoolStats {
+                open: n(pool.size),
+                idle: n(pool.available),
+                max: n(pool.max_size),
+                waiting: n(pool.waiting),
+            }),
+            feed: Some(self.inner.feed.stats()),
+        }
     }
 
     fn latest_schema(&self) -> i64 {
