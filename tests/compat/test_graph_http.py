@@ -33,15 +33,17 @@ def debug_data(server, token: str) -> dict:
 # ---- headers ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", ["/me", f"{V}/me", "/v19.0/me"])
-def test_json_content_type_and_api_version_header(server, alice, path):
+@pytest.mark.parametrize(
+    "path, served",
+    [("/me", "v25.0"), (f"{V}/me", V[1:]), ("/v26.0/me", "v26.0"), ("/v19.0/me", "v21.0"), ("/v2.3/me", "v21.0")],
+)
+def test_json_content_type_and_the_version_that_served_it(server, alice, path, served):
+    # A retired version (v2.3 is the default of a popular Node client) is served by the
+    # oldest available one, and the header says which.
     resp = server.get(path, access_token=alice)
     assert resp.status_code == 200, resp.text
     assert resp.headers["Content-Type"] == JSON_CONTENT_TYPE
-    version = resp.headers["facebook-api-version"]
-    assert re.fullmatch(r"v\d+\.\d+", version), version
-    if path.startswith("/v"):
-        assert version == path.split("/")[1]
+    assert resp.headers["facebook-api-version"] == served
 
 
 def test_error_responses_have_json_content_type_and_version(server):
@@ -229,6 +231,30 @@ def test_correct_proof_accepted(server, alice_proofy):
     resp = server.get(f"{V}/me", access_token=alice_proofy, appsecret_proof=proof)
     assert resp.status_code == 200, resp.text
     assert resp.json()["name"] == World.ALICE_NAME
+
+
+def test_the_app_id_and_secret_literal_needs_no_proof(server, alice_proofy):
+    # "Require App Secret": the literal `{app-id}|{app-secret}` carries the secret itself.
+    literal = f"{World.PROOFY_ID}|{World.PROOFY_SECRET}"
+    resp = server.get(f"{V}/debug_token", input_token=alice_proofy, access_token=literal)
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["data"]["is_valid"] is True
+    resp = server.get(f"{V}/{World.PROOFY_ID}", access_token=literal)
+    assert resp.status_code == 200, resp.text
+    # A proof sent with it is still checked; the app's own derived app token needs one.
+    err = error_of(server.get(f"{V}/{World.PROOFY_ID}", access_token=literal, appsecret_proof="0" * 64), 100)
+    assert err["message"] == "Invalid appsecret_proof provided in the API argument"
+    app_token = server.get(
+        f"{V}/oauth/access_token",
+        grant_type="client_credentials",
+        client_id=World.PROOFY_ID,
+        client_secret=World.PROOFY_SECRET,
+    ).json()["access_token"]
+    assert app_token != literal
+    err = error_of(server.get(f"{V}/{World.PROOFY_ID}", access_token=app_token), 100)
+    assert err["message"] == "API calls from the server require an appsecret_proof argument"
+    proof = appsecret_proof(World.PROOFY_SECRET, app_token)
+    assert server.get(f"{V}/{World.PROOFY_ID}", access_token=app_token, appsecret_proof=proof).status_code == 200
 
 
 def test_wrong_proof_rejected_even_when_optional(server, alice):

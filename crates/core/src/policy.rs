@@ -5,7 +5,7 @@
 use crate::auth::{Caller, LoadedToken, Principal};
 use crate::content::{Author, Comment};
 use crate::error::GraphError;
-use crate::model::{App, AppId, AppMode, PageId, PageTasks, Unix, UserId};
+use crate::model::{App, AppId, AppMode, AppRole, PageId, PageTasks, Unix, UserId};
 use crate::permissions::PUBLIC_PROFILE;
 use crate::tasks::Task;
 
@@ -296,12 +296,21 @@ pub fn may_edit_comment(comment: &Comment) -> bool {
     comment.author == Author::Page
 }
 
-/// Who may ask `debug_token` (spec §2.4): any token but a client token, which is public.
-/// Returns the app it asks as: only that app's tokens are shown to it.
+/// Who may ask `debug_token` (spec §2.4): an app token of the app, or a user token of a person
+/// who administers or develops it ("an app access token, or a user access token that is an
+/// owner or developer of the app"); not a client token (it is public), a Page token or another
+/// person's user token. Returns the app it asks as: only that app's tokens are shown to it.
 pub fn debug_token_viewer(caller: &Caller) -> Result<AppId, GraphError> {
     match &caller.principal {
-        Principal::Client(_) => Err(GraphError::debug_token_needs_token()),
-        p => Ok(p.app().id),
+        Principal::App(app) => Ok(app.id),
+        Principal::User(t)
+            if t.app.roles.iter().any(|(user, role)| {
+                *user == t.user.id && matches!(role, AppRole::Administrator | AppRole::Developer)
+            }) =>
+        {
+            Ok(t.app.id)
+        }
+        _ => Err(GraphError::debug_token_needs_token()),
     }
 }
 

@@ -84,22 +84,37 @@ impl Params {
     }
 }
 
-/// The version served when a path names none.
+/// The Graph API versions graphtoken serves, oldest first: the ones Facebook had released and
+/// not retired on 2026-11-30 (developers.facebook.com/docs/graph-api/changelog/versions: v21.0
+/// is retired on 2027-01-21, v26.0 was released on 2026-07-29). The one place versions are
+/// listed; a new release is added here, a retired one removed.
+pub const VERSIONS: &[&str] = &["v21.0", "v22.0", "v23.0", "v24.0", "v25.0", "v26.0"];
+
+/// The version that serves calls whose path names none (on Facebook, the app's default
+/// version; graphtoken has one for every app).
 pub const DEFAULT_VERSION: &str = "v25.0";
 
-/// The newest major version graphtoken answers to.
-const NEWEST_MAJOR: u32 = 25;
-
-/// `vMAJOR.MINOR` as Graph numbers versions: major 2 … 25, minor 0 … 12, no leading zeros.
-pub fn version(seg: &str) -> Option<&str> {
+/// `vMAJOR.MINOR` as numbers, when `seg` is written as Graph writes versions: `v` and two
+/// numbers without leading zeros, the minor one at most 12.
+fn version_numbers(seg: &str) -> Option<(u32, u32)> {
     let (major, minor) = seg.strip_prefix('v')?.split_once('.')?;
-    let number = |s: &str, max: u32| {
+    let number = |s: &str| {
         let n: u32 = s.parse().ok()?;
-        (n <= max && n.to_string() == s).then_some(n)
+        (n.to_string() == s).then_some(n)
     };
-    let major = number(major, NEWEST_MAJOR)?;
-    number(minor, 12)?;
-    (major >= 2).then_some(seg)
+    let (major, minor) = (number(major)?, number(minor)?);
+    (major >= 1 && minor <= 12).then_some((major, minor))
+}
+
+/// The version that serves a path's version segment: the same version when it is one of
+/// [`VERSIONS`]; the oldest of them for an older one (Facebook serves a call to a retired
+/// version with the oldest version still available); `None` for a version Graph does not have.
+pub fn version(seg: &str) -> Option<&'static str> {
+    if let Some(v) = VERSIONS.iter().find(|v| **v == seg) {
+        return Some(v);
+    }
+    let oldest = VERSIONS.first().and_then(|v| version_numbers(v))?;
+    (version_numbers(seg)? < oldest).then(|| VERSIONS[0])
 }
 
 /// A path segment, percent-decoded.
@@ -201,9 +216,9 @@ mod tests {
     #[test]
     fn paths_split_into_version_and_segments() {
         assert_eq!(
-            split_path("/v3.1/me/accounts", DEFAULT_VERSION).unwrap(),
+            split_path("/v23.0/me/accounts", DEFAULT_VERSION).unwrap(),
             (
-                "v3.1".to_string(),
+                "v23.0".to_string(),
                 vec!["me".to_string(), "accounts".to_string()]
             )
         );
@@ -218,6 +233,20 @@ mod tests {
         let (v, e) = split_path("v99.0/me", "v9.0").unwrap_err();
         assert_eq!((v.as_str(), e.code), ("v9.0", 2500));
         assert_eq!(version("v2.80"), None);
+    }
+
+    #[test]
+    fn retired_versions_are_served_by_the_oldest_available() {
+        for listed in VERSIONS {
+            assert_eq!(version(listed), Some(*listed));
+        }
+        for retired in ["v1.0", "v2.3", "v3.1", "v20.0"] {
+            assert_eq!(version(retired), Some("v21.0"), "{retired}");
+        }
+        for unknown in ["v27.0", "v99.0", "v22.5", "v03.1", "v3", "3.1", "v2.13"] {
+            assert_eq!(version(unknown), None, "{unknown}");
+        }
+        assert!(VERSIONS.contains(&DEFAULT_VERSION));
     }
 
     #[test]

@@ -186,7 +186,8 @@ mod tests {
         let r = req(HttpMethod::GET, "/v3.1/me/accounts?limit=2", &[], "").unwrap();
         assert_eq!(
             (r.version.as_str(), r.path.clone()),
-            ("v3.1", vec!["me".to_string(), "accounts".to_string()])
+            ("v21.0", vec!["me".to_string(), "accounts".to_string()]),
+            "a retired version is served by the oldest available"
         );
         let r = req(HttpMethod::GET, "/me", &[], "").unwrap();
         assert_eq!(r.version, DEFAULT_VERSION);

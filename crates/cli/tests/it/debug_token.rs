@@ -168,12 +168,36 @@ fn a_viewer_of_another_app_is_refused() {
 }
 
 #[test]
-fn a_user_token_of_the_same_app_may_view() {
+fn a_user_token_of_an_administrator_or_developer_may_view() {
     let s = Server::seeded();
     let alice = s.alice();
     let bob = s.issue("bob", "acme", &[], false);
-    let r = s.debug_as(&alice, &bob);
-    assert_eq!(r.status, 200, "{}", r.text);
-    assert_eq!(r.body["data"]["is_valid"], true);
-    assert_eq!(r.body["data"]["user_id"], asid(&s, &alice));
+    // alice administers acme, bob develops it: each may inspect the other's token.
+    for (input, viewer, whose) in [(&bob, &alice, &alice), (&alice, &bob, &bob)] {
+        let r = s.debug_as(input, viewer);
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert_eq!(r.body["data"]["is_valid"], true);
+        assert_eq!(r.body["data"]["user_id"], asid(&s, input));
+        assert_ne!(r.body["data"]["user_id"], asid(&s, whose));
+    }
+}
+
+#[test]
+fn other_people_s_user_tokens_and_page_tokens_may_not_view() {
+    let s = Server::seeded();
+    let alice = s.alice();
+    // carol has no role on acme; a Page token is not a user token, even an administrator's.
+    let carol = s.issue("carol", "acme", &[], false);
+    let long = s.exchange(&s.issue("alice", "acme", &["pages_show_list"], false));
+    let page = s.page_token(COFFEE, &long);
+    for viewer in [&carol, &page] {
+        s.debug_as(&alice, viewer).assert_error(
+            100,
+            None,
+            "OAuthException",
+            "(#100) You must provide an app access token, or a user access token that is an owner or developer of the app",
+        );
+    }
+    // Not even their own token.
+    assert_eq!(s.debug_as(&carol, &carol).status, 400);
 }

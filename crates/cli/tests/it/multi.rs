@@ -91,7 +91,7 @@ fn metadata_on_a_user_and_a_page() {
     assert!(m["connections"]["roles"]
         .as_str()
         .unwrap()
-        .contains(&format!("/v3.1/{COFFEE}/roles?access_token=")));
+        .contains(&format!("/v21.0/{COFFEE}/roles?access_token=")));
     assert!(m["connections"].get("accounts").is_none());
 
     // Not asked: no metadata; with ids=, each node carries its own.

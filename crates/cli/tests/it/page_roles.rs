@@ -1,5 +1,5 @@
 //! Who has which task on a Page: `/{page-id}/assigned_users`, the legacy `/{page-id}/roles`,
-//! legacy `perms` before v3.1, and the policy's errors (spec §2.9, §3).
+//! the legacy `perms` field, and the policy's errors (spec §2.9, §3).
 
 use crate::harness::world::*;
 use crate::harness::Server;
@@ -156,55 +156,37 @@ fn changed_tasks_apply_on_the_next_call() {
 }
 
 #[test]
-fn roles_and_perms_before_v3_1() {
+fn retired_versions_get_tasks_not_the_legacy_perms() {
+    // Versions before v3.1 had `perms` instead of `tasks`; they are retired, and a call to
+    // one is served by the oldest available version.
     let s = Server::seeded();
     let m = manager(&s);
     let alice = asid(&s, "alice");
-    let now = s.get_as(&format!("/v25.0/{COFFEE}/roles"), &m);
-    let mine = now.body["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["id"] == alice.as_str())
-        .unwrap()
-        .clone();
-    assert_eq!(mine["role"], "Admin", "{mine}");
-    assert!(mine["tasks"].as_array().unwrap().contains(&json!("MANAGE")));
-    assert!(mine.get("perms").is_none());
-
-    let old = s.get_as(&format!("/v2.12/{COFFEE}/roles"), &m);
-    let mine = old.body["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["id"] == alice.as_str())
-        .unwrap()
-        .clone();
-    assert_eq!(
-        mine["perms"],
-        json!([
-            "ADMINISTER",
-            "EDIT_PROFILE",
-            "CREATE_CONTENT",
-            "MODERATE_CONTENT",
-            "CREATE_ADS",
-            "BASIC_ADMIN"
-        ])
-    );
-    assert!(mine.get("tasks").is_none());
-
-    let accounts = s.get_as("/v3.0/me/accounts", &m);
-    let first = &accounts.body["data"][0];
-    assert!(
-        first.get("perms").is_some() && first.get("tasks").is_none(),
-        "{first}"
-    );
-    let accounts = s.get_as("/v3.1/me/accounts", &m);
-    let first = &accounts.body["data"][0];
-    assert!(
-        first.get("tasks").is_some() && first.get("perms").is_none(),
-        "{first}"
-    );
+    for v in ["v25.0", "v2.12"] {
+        let roles = s.get_as(&format!("/{v}/{COFFEE}/roles"), &m);
+        let mine = roles.body["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["id"] == alice.as_str())
+            .unwrap()
+            .clone();
+        assert_eq!(mine["role"], "Admin", "{v}: {mine}");
+        assert!(mine["tasks"].as_array().unwrap().contains(&json!("MANAGE")));
+        assert!(mine.get("perms").is_none(), "{v}: {mine}");
+    }
+    for v in ["v3.0", "v3.1"] {
+        let accounts = s.get_as(&format!("/{v}/me/accounts"), &m);
+        assert_eq!(accounts.header("facebook-api-version"), Some("v21.0"));
+        let first = &accounts.body["data"][0];
+        assert!(
+            first.get("tasks").is_some() && first.get("perms").is_none(),
+            "{v}: {first}"
+        );
+    }
+    // Asked for by name, the legacy field is still there.
+    let perms = s.get_as(&format!("/{COFFEE}?fields=perms"), &m);
+    assert!(perms.body["perms"].is_array(), "{}", perms.text);
 }
 
 #[test]

@@ -500,19 +500,14 @@ impl Ctx<'_> {
                     page,
                     Some(tasks),
                     fields,
-                    // Before v3.1, items carried the legacy `perms` instead of `tasks`.
-                    if super::page_roles::before_v3_1(&self.req.version) {
-                        &["category", "name", "access_token", "id", "perms"]
-                    } else {
-                        &[
-                            "access_token",
-                            "category",
-                            "category_list",
-                            "name",
-                            "id",
-                            "tasks",
-                        ]
-                    },
+                    &[
+                        "access_token",
+                        "category",
+                        "category_list",
+                        "name",
+                        "id",
+                        "tasks",
+                    ],
                 )
                 .await?,
             );

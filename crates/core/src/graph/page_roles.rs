@@ -103,8 +103,9 @@ pub async fn assigned_users(
     }
 }
 
-/// The legacy `/{page-id}/roles`: `role` and, before v3.1, `perms`; `tasks` from v3.1 on.
-/// Cursor-paged by app-scoped id, as `assigned_users` is.
+/// The legacy `/{page-id}/roles`: `role` and `tasks` (versions before v3.1 had `perms`
+/// instead; they are retired, and served by the oldest available version). Cursor-paged by
+/// app-scoped id, as `assigned_users` is.
 pub async fn roles(
     g: &Services,
     req: &GraphRequest,
@@ -119,21 +120,16 @@ pub async fn roles(
     }
     g.authorize(caller, page.id, &ASSIGNED_USERS).await?;
     let app = caller.principal.app().id;
-    let legacy = before_v3_1(&req.version);
     let q = EdgeQuery::from_request(req)?;
     let mut items = Vec::new();
     for (user, t) in g.people_of_page(page.id).await? {
         let asid = g.asid(user.id, app).await?;
-        let mut item = json!({
+        let item = json!({
             "id": asid.to_string(),
             "name": user.name,
             "role": tasks::role_of(t.tasks),
+            "tasks": t.tasks.names(),
         });
-        if legacy {
-            item["perms"] = json!(tasks::legacy_perms(t.tasks));
-        } else {
-            item["tasks"] = json!(t.tasks.names());
-        }
         items.push((asid.0, item));
     }
     items.sort_by_key(|(id, _)| *id);
@@ -143,13 +139,4 @@ pub async fn roles(
         &q,
         items,
     ))
-}
-
-/// Versions before v3.1 described Page roles with `perms` strings instead of `tasks`.
-pub fn before_v3_1(version: &str) -> bool {
-    let parse = || {
-        let (major, minor) = version.strip_prefix('v')?.split_once('.')?;
-        Some((major.parse::<u32>().ok()?, minor.parse::<u32>().ok()?))
-    };
-    parse().is_some_and(|v| v < (3, 1))
 }
