@@ -199,14 +199,20 @@ class ServerProcess:
         return self.proc.returncode
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory) -> Server:
-    tmp = tmp_path_factory.mktemp("graphtoken")
-    proc = ServerProcess(tmp / "compat.db", tmp / "stderr.log")
+def serve_world(tmp_path_factory, name: str):
+    """A graphtoken process on a database of its own with world.toml, as a `Server`; stopped
+    when the generator is closed (a fixture's teardown)."""
+    tmp = tmp_path_factory.mktemp(name)
+    proc = ServerProcess(tmp / f"{name}.db", tmp / "stderr.log")
     try:
         yield Server(proc.base)
     finally:
         proc.stop()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory) -> Server:
+    yield from serve_world(tmp_path_factory, "graphtoken")
 
 
 @pytest.fixture

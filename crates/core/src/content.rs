@@ -66,6 +66,12 @@ pub struct PageInfo {
     pub description: Option<String>,
     pub website: Option<String>,
     pub phone: Option<String>,
+    /// Set by seeds only (the Graph API does not change them).
+    pub emails: Option<Vec<String>>,
+    pub username: Option<String>,
+    pub fan_count: Option<u64>,
+    /// The cover photo's URL.
+    pub cover: Option<String>,
 }
 
 /// A call-to-action button on a Page.

@@ -85,6 +85,8 @@ pub struct WorldRecords {
     pub users: Vec<User>,
     pub pages: Vec<Page>,
     pub page_tasks: Vec<(PageId, Vec<PageTasks>)>,
+    /// What seeds say of Pages (`about`, `emails`, a cover…): only what they set.
+    pub page_info: Vec<(PageId, crate::content::PageInfo)>,
     pub grants: Vec<Grant>,
     /// `(user, app, asid)`: app-scoped ids to create where the person has none for the app.
     pub asids: Vec<(UserId, AppId, Asid)>,

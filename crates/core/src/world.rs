@@ -247,6 +247,24 @@ pub struct WorldPage {
     /// Who holds which classic role. `None`: the item has no `roles` table.
     #[cfg_attr(feature = "seed", serde(default, deserialize_with = "de::page_roles"))]
     pub roles: Option<Vec<(Ref<User>, PageRole)>>,
+    /// What the Page says of itself, each served as the Page field of that name.
+    #[cfg_attr(feature = "seed", serde(default, deserialize_with = "de::some_text"))]
+    pub about: Option<String>,
+    #[cfg_attr(feature = "seed", serde(default, deserialize_with = "de::some_text"))]
+    pub description: Option<String>,
+    #[cfg_attr(feature = "seed", serde(default, deserialize_with = "de::some_url"))]
+    pub website: Option<String>,
+    #[cfg_attr(feature = "seed", serde(default, deserialize_with = "de::some_text"))]
+    pub phone: Option<String>,
+    #[cfg_attr(feature = "seed", serde(default, deserialize_with = "de::emails"))]
+    pub emails: Option<Vec<String>>,
+    #[cfg_attr(feature = "seed", serde(default, deserialize_with = "de::some_text"))]
+    pub username: Option<String>,
+    #[cfg_attr(feature = "seed", serde(default, deserialize_with = "de::fan_count"))]
+    pub fan_count: Option<u64>,
+    /// The cover photo's URL.
+    #[cfg_attr(feature = "seed", serde(default, deserialize_with = "de::some_url"))]
+    pub cover: Option<String>,
 }
 
 impl WorldPage {

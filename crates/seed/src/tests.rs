@@ -796,3 +796,44 @@ fn content_errors() {
         "w.toml:37: duplicate message key `hello` (first at line 30)"
     );
 }
+
+#[test]
+fn a_page_profile_parses_and_bad_values_are_named() -> Result<(), SeedError> {
+    let w = ok(r#"
+[[pages]]
+key = "cafe"
+name = "Cafe"
+about = "Coffee"
+website = "https://cafe.example"
+emails = ["a@cafe.example", "b@cafe.example"]
+username = "cafe"
+fan_count = 12
+cover = "https://cdn.example/c.jpg"
+"#)?;
+    let p = &w.pages[0].value;
+    assert_eq!(p.about.as_deref(), Some("Coffee"));
+    assert_eq!(p.emails.as_deref().map(<[String]>::len), Some(2));
+    assert_eq!(
+        (p.username.as_deref(), p.fan_count),
+        (Some("cafe"), Some(12))
+    );
+    let page = |line: &str| format!("[[pages]]\nkey = \"cafe\"\nname = \"Cafe\"\n{line}\n");
+    for (line, says) in [
+        ("emails = [\"nope\"]", "`nope` is not an email address"),
+        (
+            "emails = [\"a@b.c\", \"a@b.c\"]",
+            "email address `a@b.c` is listed twice",
+        ),
+        ("website = \"cafe.example\"", "is not an absolute URL"),
+        (
+            "fan_count = -1",
+            "must be a number of fans from 0 to 4294967295, not -1",
+        ),
+        ("cover = 3", "a URL"),
+    ] {
+        let e = error(&page(line));
+        assert!(e.contains(says), "{line}: {e}");
+        assert!(e.contains("w.toml:4"), "{line}: {e}");
+    }
+    Ok(())
+}

@@ -7,6 +7,7 @@
 use std::sync::Arc;
 
 use graphtoken_core::codes::{AuthCode, CodeKind, DeviceCode, DeviceState, Pkce, PkceMethod};
+use graphtoken_core::content::PageInfo;
 use graphtoken_core::events::Callback;
 use graphtoken_core::model::{
     AccountStatus, App, AppId, AppMode, AppRole, Asid, Grant, Invalidation, Page, PageId,
@@ -144,6 +145,17 @@ pub fn world() -> WorldRecords {
             ),
             grant(BOB, &["public_profile"], &[]),
         ],
+        page_info: vec![(
+            CAFE,
+            PageInfo {
+                about: Some("Coffee, all day".into()),
+                emails: Some(strings(&["hello@cafe.example", "jobs@cafe.example"])),
+                username: Some("cafe".into()),
+                fan_count: Some(1234),
+                cover: Some("https://cdn.example/cafe.jpg".into()),
+                ..PageInfo::default()
+            },
+        )],
         asids: vec![(ALICE, MAIN_APP, Asid(9001)), (BOB, MAIN_APP, Asid(9002))],
         posts: Vec::new(),
         messages: Vec::new(),
@@ -340,6 +352,11 @@ pub async fn records<S: Store>(store: &S) -> StoreResult<()> {
     assert_eq!(store.user_by_key("nope").await?, None);
     assert_eq!(store.page(PageId(42)).await?, None);
     assert_eq!(store.page_by_key("nope").await?, None);
+    // A seeded profile reads back whole; a Page without one has none.
+    for (page, info) in &w.page_info {
+        assert_eq!(store.page_info(*page).await?.as_ref(), Some(info));
+    }
+    assert_eq!(store.page_info(BAKERY).await?, Some(PageInfo::default()));
     Ok(())
 }
 

@@ -74,6 +74,10 @@ pub(crate) const TABLES: &[Table] = &[
             ("description", T),
             ("website", T),
             ("phone", T),
+            ("emails", T),
+            ("username", T),
+            ("fan_count", I),
+            ("cover", T),
         ],
     },
     Table {

@@ -31,7 +31,17 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
     (11, V11_SIGNIN_THROTTLE),
     (12, V12_RATE_COUNTS),
     (13, V13_FAULTS),
+    (14, V14_PAGE_PROFILE),
 ];
+
+/// What a seed may say of a Page besides `about`, `description`, `website` and `phone`: its
+/// e-mail addresses (a JSON array), user name, fan count and cover photo URL.
+const V14_PAGE_PROFILE: &str = r#"
+ALTER TABLE pages ADD COLUMN emails TEXT;
+ALTER TABLE pages ADD COLUMN username TEXT;
+ALTER TABLE pages ADD COLUMN fan_count INTEGER;
+ALTER TABLE pages ADD COLUMN cover TEXT;
+"#;
 
 /// Armed faults (see `graphtoken_core::store::FaultStore`): each with its spec as the server
 /// wrote it, how many calls it fires on (0: until cleared) and how many it fired on.

@@ -11,7 +11,8 @@ use graphtoken_core::store::StoreResult;
 use crate::args;
 use crate::content::next_id;
 use crate::db::{Db, Row};
-use crate::rows::{self, Sql};
+use crate::error::Ctx;
+use crate::rows::{self, bad, Sql};
 
 const CTA_COLS: &str = "id, page_id, type, web_url, created_at, app_id";
 const ARTICLE_COLS: &str = "id, page_id, html_source, published, created_at, app_id";
@@ -40,14 +41,26 @@ fn article_row(r: &Row) -> StoreResult<InstantArticle> {
 
 pub(crate) fn page_info(db: &dyn Db, page: PageId) -> StoreResult<Option<PageInfo>> {
     db.one(
-        "SELECT about, description, website, phone FROM pages WHERE id = ?1",
+        "SELECT about, description, website, phone, emails, username, fan_count, cover \
+         FROM pages WHERE id = ?1",
         args![page.sql()],
         |r| {
+            let emails: Option<String> = r.get(4)?;
+            let fan_count: Option<i64> = r.get(6)?;
             Ok(PageInfo {
                 about: r.get(0)?,
                 description: r.get(1)?,
                 website: r.get(2)?,
                 phone: r.get(3)?,
+                emails: match emails {
+                    Some(e) => Some(
+                        serde_json::from_str(&e).map_err(|e| bad(4, format!("bad emails: {e}")))?,
+                    ),
+                    None => None,
+                },
+                username: r.get(5)?,
+                fan_count: fan_count.map(|n| n.max(0) as u64),
+                cover: r.get(7)?,
             })
         },
         "loading a Page's settings",
@@ -56,19 +69,31 @@ pub(crate) fn page_info(db: &dyn Db, page: PageId) -> StoreResult<Option<PageInf
 
 pub(crate) fn set_page_info(db: &dyn Db, page: PageId, info: &PageInfo) -> StoreResult<bool> {
     let what = "changing a Page's settings";
+    let emails = match &info.emails {
+        Some(e) => Some(serde_json::to_string(e).ctx(what)?),
+        None => None,
+    };
     let n = db.execute(
         "UPDATE pages SET \
          about = CASE WHEN ?1 IS NULL THEN about ELSE NULLIF(?1, '') END, \
          description = CASE WHEN ?2 IS NULL THEN description ELSE NULLIF(?2, '') END, \
          website = CASE WHEN ?3 IS NULL THEN website ELSE NULLIF(?3, '') END, \
-         phone = CASE WHEN ?4 IS NULL THEN phone ELSE NULLIF(?4, '') END \
+         phone = CASE WHEN ?4 IS NULL THEN phone ELSE NULLIF(?4, '') END, \
+         emails = CASE WHEN ?6 IS NULL THEN emails ELSE ?6 END, \
+         username = CASE WHEN ?7 IS NULL THEN username ELSE NULLIF(?7, '') END, \
+         fan_count = CASE WHEN ?8 IS NULL THEN fan_count ELSE ?8 END, \
+         cover = CASE WHEN ?9 IS NULL THEN cover ELSE NULLIF(?9, '') END \
          WHERE id = ?5",
         args![
             info.about,
             info.description,
             info.website,
             info.phone,
-            page.sql()
+            page.sql(),
+            emails,
+            info.username,
+            info.fan_count.map(|n| i64::try_from(n).unwrap_or(i64::MAX)),
+            info.cover
         ],
         what,
     )?;

@@ -158,6 +158,9 @@ pub(crate) fn apply_world(db: &dyn Db, world: &WorldRecords) -> StoreResult<Vec<
     for page in &world.pages {
         upsert_page(db, page)?;
     }
+    for (page, info) in &world.page_info {
+        crate::page_settings::set_page_info(db, *page, info)?;
+    }
     for (page, tasks) in &world.page_tasks {
         for user in replace_page_tasks(db, *page, tasks)? {
             replaced.push((*page, user));

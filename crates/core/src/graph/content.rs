@@ -22,53 +22,11 @@ use crate::timefmt;
 use super::paging::{self, EdgeQuery, Window};
 
 /// Fields a Post node has (those graphtoken does not fill are omitted when asked for).
-const POST_FIELDS: &[&str] = &[
-    "id",
-    "message",
-    "created_time",
-    "updated_time",
-    "from",
-    "permalink_url",
-    "is_published",
-    "link",
-    "comments",
-    "story",
-    "full_picture",
-    "status_type",
-    "shares",
-    "attachments",
-    "is_hidden",
-    "is_expired",
-    "privacy",
-    "likes",
-    "reactions",
-    "message_tags",
-    "place",
-    "icon",
-    "picture",
-];
+const POST_FIELDS: &[&str] = super::catalogue::POST;
 const POST_DEFAULTS: &[&str] = &["created_time", "message", "id"];
 
 /// Fields a Comment node has.
-const COMMENT_FIELDS: &[&str] = &[
-    "id",
-    "message",
-    "created_time",
-    "from",
-    "is_hidden",
-    "can_hide",
-    "can_remove",
-    "can_comment",
-    "can_like",
-    "comment_count",
-    "like_count",
-    "user_likes",
-    "parent",
-    "permalink_url",
-    "attachment",
-    "message_tags",
-    "object",
-];
+const COMMENT_FIELDS: &[&str] = super::catalogue::COMMENT;
 const COMMENT_DEFAULTS: &[&str] = &["created_time", "from", "message", "id"];
 
 /// The `fields` parameter, parsed.

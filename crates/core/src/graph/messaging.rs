@@ -25,23 +25,7 @@ use crate::timefmt;
 
 use super::paging::{self, EdgeQuery, Window};
 
-const CONVERSATION_FIELDS: &[&str] = &[
-    "id",
-    "link",
-    "updated_time",
-    "message_count",
-    "unread_count",
-    "snippet",
-    "participants",
-    "senders",
-    "messages",
-    "can_reply",
-    "is_subscribed",
-    "former_participants",
-    "name",
-    "subject",
-    "wallpaper",
-];
+const CONVERSATION_FIELDS: &[&str] = super::catalogue::CONVERSATION;
 const CONVERSATION_DEFAULTS: &[&str] = &["id", "updated_time"];
 
 const MESSAGE_FIELDS: &[&str] = &[

@@ -2,6 +2,7 @@
 //! edges. The server turns HTTP into a [`GraphRequest`] and renders what comes back.
 
 mod batch;
+pub mod catalogue;
 mod content;
 mod debug;
 mod device;

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use serde_json::{json, Map, Value};
 
 use crate::auth::{Caller, Principal};
+use crate::content::PageInfo;
 use crate::error::GraphError;
 use crate::fields::{self, Field};
 use crate::model::{App, AppId, Asid, Id, Page, PageId, PageTasks, Psid, Reason, User, UserId};
@@ -20,78 +21,36 @@ use crate::timefmt;
 use super::paging::{self, EdgeQuery};
 use super::require_get;
 
-pub(super) const USER_FIELDS: &[&str] = &[
-    "id",
-    "name",
-    "first_name",
-    "last_name",
-    "middle_name",
-    "short_name",
-    "name_format",
-    "email",
-    "picture",
-    "gender",
-    "link",
-    "birthday",
-    "age_range",
-    "hometown",
-    "location",
-    "locale",
-    "timezone",
-    "updated_time",
-    "verified",
-    "installed",
-    "token_for_business",
-    "accounts",
-    "permissions",
-];
-pub(super) const PAGE_FIELDS: &[&str] = &[
-    "id",
-    "name",
-    "category",
-    "category_list",
-    "access_token",
-    "tasks",
-    "perms",
+pub(super) const USER_FIELDS: &[&str] = super::catalogue::USER;
+pub(super) const PAGE_FIELDS: &[&str] = super::catalogue::PAGE;
+pub(super) const APP_FIELDS: &[&str] = super::catalogue::APPLICATION;
+
+/// The Page fields served from its profile (`PageInfo`).
+const PROFILE_FIELDS: &[&str] = &[
     "about",
     "description",
     "website",
     "phone",
-    "emails",
-    "link",
     "username",
+    "emails",
+    "cover",
     "fan_count",
     "followers_count",
-    "is_published",
-    "is_verified",
-    "verification_status",
-    "picture",
-    "cover",
-    "location",
-    "single_line_address",
-];
-pub(super) const APP_FIELDS: &[&str] = &[
-    "id",
-    "name",
-    "category",
     "link",
-    "namespace",
-    "app_type",
-    "app_domains",
-    "company",
-    "contact_email",
-    "created_time",
-    "daily_active_users",
-    "monthly_active_users",
-    "deauth_callback_url",
-    "icon_url",
-    "logo_url",
-    "privacy_policy_url",
-    "terms_of_service_url",
-    "website_url",
-    "supported_platforms",
-    "restrictions",
 ];
+
+/// A Page's `cover`: the photo's URL as `source`, with the ids and offsets Facebook sends.
+fn cover(page: PageId, source: &str) -> Value {
+    // The cover photo has no node of its own here; its id is derived from the Page's.
+    let id = format!("{}01", page.0);
+    json!({
+        "cover_id": id,
+        "offset_x": 0,
+        "offset_y": 0,
+        "source": source,
+        "id": id,
+    })
+}
 
 /// The id a person is known by to the caller: their app-scoped id for the caller's app, or
 /// (to a Page's token) their page-scoped id for that Page.
@@ -394,7 +353,13 @@ impl Ctx<'_> {
         defaults: &[&str],
     ) -> Result<Value, GraphError> {
         let mut out = Map::new();
+        // What seeds and `POST /{page-id}` said of the Page, read once when a field needs it.
+        let mut profile: Option<PageInfo> = None;
         for f in selection(fields, defaults) {
+            if profile.is_none() && PROFILE_FIELDS.contains(&f.name.as_str()) {
+                profile = Some(self.g.page_info(page.id).await?);
+            }
+            let info = profile.as_ref();
             let v = match f.name.as_str() {
                 "id" => Some(json!(page.id.to_string())),
                 "name" => Some(json!(page.name)),
@@ -409,8 +374,23 @@ impl Ctx<'_> {
                     .map(Value::from),
                 "tasks" => tasks.map(|t| json!(t.tasks.names())),
                 "perms" => tasks.map(|t| json!(crate::tasks::legacy_perms(t.tasks))),
-                "link" => Some(json!(format!("https://www.facebook.com/{}", page.id))),
-                "fan_count" | "followers_count" => Some(json!(0)),
+                "link" => Some(json!(format!(
+                    "https://www.facebook.com/{}",
+                    info.and_then(|i| i.username.clone())
+                        .unwrap_or_else(|| page.id.to_string())
+                ))),
+                "fan_count" | "followers_count" => {
+                    Some(json!(info.and_then(|i| i.fan_count).unwrap_or(0)))
+                }
+                "about" => info.and_then(|i| i.about.clone()).map(Value::from),
+                "description" => info.and_then(|i| i.description.clone()).map(Value::from),
+                "website" => info.and_then(|i| i.website.clone()).map(Value::from),
+                "phone" => info.and_then(|i| i.phone.clone()).map(Value::from),
+                "username" => info.and_then(|i| i.username.clone()).map(Value::from),
+                "emails" => info.and_then(|i| i.emails.clone()).map(|e| json!(e)),
+                "cover" => info
+                    .and_then(|i| i.cover.clone())
+                    .map(|source| cover(page.id, &source)),
                 "is_published" => Some(json!(true)),
                 "is_verified" => Some(json!(false)),
                 "verification_status" => Some(json!("not_verified")),
@@ -422,9 +402,6 @@ impl Ctx<'_> {
                     let (g, req, caller) = (self.g, self.req, self.caller);
                     let read = super::page_edges::field(g, req, caller, page, edge, &q);
                     Box::pin(read).await.transpose()?
-                }
-                name if super::page_settings::INFO_FIELDS.contains(&name) => {
-                    super::page_settings::info_field(self.g, page.id, name).await?
                 }
                 other if PAGE_FIELDS.contains(&other) => None,
                 other => return Err(GraphError::unknown_field(other, "Page")),

@@ -20,7 +20,7 @@ use crate::error::GraphError;
 use super::paging::{self, EdgeQuery};
 use crate::auth::Caller;
 use crate::content::{CallToAction, InstantArticle, PageInfo};
-use crate::model::{Id, Page, PageId};
+use crate::model::{Id, Page};
 use crate::policy::{CALL_TO_ACTION, INSTANT_ARTICLES, SETTINGS};
 use crate::request::{GraphRequest, Method};
 use crate::services::Services;
@@ -45,26 +45,6 @@ const CTA_TYPES: &[&str] = &[
     "WATCH_VIDEO",
 ];
 
-/// The Page's settings fields this module stores.
-pub const INFO_FIELDS: &[&str] = &["about", "description", "website", "phone"];
-
-/// One settings field of the Page, as stored (`None` when unset).
-pub(super) async fn info_field(
-    g: &Services,
-    page: PageId,
-    name: &str,
-) -> Result<Option<Value>, GraphError> {
-    let info = g.page_info(page).await?;
-    let v = match name {
-        "about" => info.about,
-        "description" => info.description,
-        "website" => info.website,
-        "phone" => info.phone,
-        _ => None,
-    };
-    Ok(v.map(Value::from))
-}
-
 /// `POST /{page-id}`: changes any of `about`, `description`, `website`, `phone`.
 pub async fn update(
     g: &Services,
@@ -79,6 +59,7 @@ pub async fn update(
         description: get("description"),
         website: get("website"),
         phone: get("phone"),
+        ..PageInfo::default()
     };
     if info == PageInfo::default() {
         return Err(GraphError::param(

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use crate::content::{Author, Comment, Post};
+use crate::content::{Author, Comment, PageInfo, Post};
 use crate::error::GraphError;
 use crate::events::{Event, Touched};
 use crate::model::{
@@ -249,6 +249,19 @@ pub async fn apply(g: &Services, world: &World) -> Result<Applied, ApplyError> {
         let (page, tasks) = page_records(g, &r, p, id, now).await?;
         out.pages.push(page);
         out.page_tasks.push((PageId(id), tasks));
+        let info = PageInfo {
+            about: p.about.clone(),
+            description: p.description.clone(),
+            website: p.website.clone(),
+            phone: p.phone.clone(),
+            emails: p.emails.clone(),
+            username: p.username.clone(),
+            fan_count: p.fan_count,
+            cover: p.cover.clone(),
+        };
+        if info != PageInfo::default() {
+            out.page_info.push((PageId(id), info));
+        }
     }
     for gr in &world.grants {
         let user = UserId(r.resolve(g, &gr.user).await?);
@@ -458,6 +471,14 @@ pub fn demo_world() -> World {
         category: category.into(),
         tasks: None,
         roles: Some(vec![(me(), role)]),
+        about: None,
+        description: None,
+        website: None,
+        phone: None,
+        emails: None,
+        username: None,
+        fan_count: None,
+        cover: None,
     };
     World {
         source: "<demo world>".into(),

@@ -267,15 +267,30 @@ impl<'de> Deserialize<'de> for Permission {
 }
 
 pub(crate) fn email<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    parsed_str(d, "an email address (a string)", |e| {
-        let valid = e
-            .split_once('@')
-            .is_some_and(|(local, domain)| !local.is_empty() && !domain.is_empty());
-        if !valid || e.contains(char::is_whitespace) {
-            return Err(format!("`{e}` is not an email address"));
-        }
-        Ok(Some(e.to_owned()))
-    })
+    Email::deserialize(d).map(|e| Some(e.0))
+}
+
+/// An e-mail address: something, `@`, something, no spaces.
+struct Email(String);
+
+impl<'de> Deserialize<'de> for Email {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        parsed_str(d, "an email address (a string)", |e| {
+            let valid = e
+                .split_once('@')
+                .is_some_and(|(local, domain)| !local.is_empty() && !domain.is_empty());
+            if !valid || e.contains(char::is_whitespace) {
+                return Err(format!("`{e}` is not an email address"));
+            }
+            Ok(Email(e.to_owned()))
+        })
+    }
+}
+
+/// E-mail addresses, without repeats.
+pub(crate) fn emails<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<String>>, D::Error> {
+    let list = Vec::<Email>::deserialize(d)?;
+    distinct(list.into_iter().map(|e| e.0).collect(), "email address").map(Some)
 }
 
 /// A time: a date string (`2026-01-15`, `2026-01-15T09:30:00Z`) or unix seconds.
@@ -323,6 +338,11 @@ fn budget<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
 /// How many test users an app may have.
 pub(crate) fn test_user_limit<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
     count(d, "an integer", 0, "a number of test users")
+}
+
+/// A Page's fan count.
+pub(crate) fn fan_count<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    Ok(count(d, "an integer", 0, "a number of fans")?.map(u64::from))
 }
 
 /// An integer from `min` to `u32::MAX`, written as an integer.

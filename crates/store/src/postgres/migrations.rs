@@ -22,6 +22,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (11, V11_SIGNIN_THROTTLE),
     (12, V12_RATE_COUNTS),
     (13, V13_FAULTS),
+    (14, V14_PAGE_PROFILE),
 ];
 
 /// The last step of PostgreSQL's migrations.
@@ -433,4 +434,12 @@ CREATE TRIGGER faults_armed_or_cleared AFTER INSERT OR DELETE ON faults
 CREATE TRIGGER faults_spent AFTER UPDATE ON faults
     FOR EACH ROW WHEN (NEW.times > 0 AND NEW.fired >= NEW.times)
     EXECUTE FUNCTION graphtoken_faults_changed();
+"#;
+
+/// A Page's profile from seeds (SQLite's step 14, in PostgreSQL's types).
+const V14_PAGE_PROFILE: &str = r#"
+ALTER TABLE pages ADD COLUMN emails TEXT;
+ALTER TABLE pages ADD COLUMN username TEXT;
+ALTER TABLE pages ADD COLUMN fan_count BIGINT;
+ALTER TABLE pages ADD COLUMN cover TEXT;
 "#;
