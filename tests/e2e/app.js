@@ -148,6 +148,12 @@ function createApp({ graphtokenURL, clientID, clientSecret, callbackURL, name = 
         profile: { id: req.user.id, name: req.user.name, email: req.user.email },
         permissions,
       };
+      // With pages_show_list, the Pages the app may use.
+      if (permissions.granted.includes('pages_show_list')) {
+        const accountsUrl = `${graph}/${GRAPH_VERSION}/me/accounts?fields=name&access_token=${encodeURIComponent(req.user.accessToken)}`;
+        const accounts = await (await fetch(accountsUrl)).json();
+        result.pages = (accounts.data || []).map((p) => p.name);
+      }
       res.send(
         page(`Welcome, ${req.user.name}`, `<pre id="result">${escapeHTML(JSON.stringify(result, null, 2))}</pre>
 <p><a href="/logout">Log out</a></p>`),

@@ -144,10 +144,13 @@ class Session {
     await this.expectStep('graphtoken consent page', '#continue');
   }
 
-  async consent({ untick = [] } = {}) {
+  async consent({ untick = [], untickPages = [] } = {}) {
     await this.expectConsent();
     for (const permission of untick) {
       await this.page.uncheck(`#perm-${permission}`);
+    }
+    for (const pageId of untickPages) {
+      await this.page.uncheck(`#page-${pageId}`);
     }
     await this.page.click('#continue');
   }

@@ -51,7 +51,7 @@ const World = {
       name: 'Sample Web App',
       secret: '5a3e1c9b7d2f4a6e8c0b1d3f5a7c9e2b',
       mode: 'live',
-      advancedAccess: ['email', 'user_birthday'],
+      advancedAccess: ['email', 'user_birthday', 'pages_show_list'],
       roles: { administrators: ['alice'] },
     },
     // Development: only people with a role on it can log in.
@@ -74,6 +74,12 @@ const World = {
     erin: { id: '100000000009005', name: 'Erin Example', email: 'erin@e2e.example', password: 'erin-pass-1' },
     frank: { id: '100000000009006', name: 'Frank Example', email: 'frank@e2e.example', password: 'frank-pass-1' },
     grace: { id: '100000000009007', name: 'Grace Example', email: 'grace@e2e.example', password: 'grace-pass-1' },
+    heidi: { id: '100000000009008', name: 'Heidi Example', email: 'heidi@e2e.example', password: 'heidi-pass-1' },
+  },
+  // Pages, each with the person who runs it (for the consent page's Page step).
+  pages: {
+    florist: { id: '200000000009001', name: 'Heidi Florist', admin: 'heidi' },
+    bistro: { id: '200000000009002', name: 'Heidi Bistro', admin: 'heidi' },
   },
 };
 
@@ -114,6 +120,16 @@ function seedToml(callbacks) {
       `name = ${tomlString(user.name)}`,
       `email = ${tomlString(user.email)}`,
       `password = ${tomlString(user.password)}`,
+      '',
+    );
+  }
+  for (const [key, p] of Object.entries(World.pages)) {
+    lines.push(
+      '[[pages]]',
+      `key = ${tomlString(key)}`,
+      `id = ${tomlString(p.id)}`,
+      `name = ${tomlString(p.name)}`,
+      `roles = { ${p.admin} = "Admin" }`,
       '',
     );
   }

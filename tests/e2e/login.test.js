@@ -95,6 +95,25 @@ describe('passport-facebook logs in through graphtoken', { timeout: 10 * 60_000 
     assert.deepEqual(result.permissions.declined, ['email']);
   });
 
+  test('pages: heidi lets the app use one of her two Pages; the app sees only that one', { timeout: TEST_TIMEOUT }, async () => {
+    const s = await session();
+    const app = h.apps.sample;
+    const P = World.pages;
+    await s.goto(`${app.url}/login?scope=pages_show_list`);
+    await s.signIn(U.heidi);
+    await s.expectConsent();
+    assert.match(await s.page.textContent('body'), new RegExp(`Choose the Pages ${app.name} can use`));
+    for (const p of [P.florist, P.bistro]) {
+      assert.equal(await s.page.locator(`#page-${p.id}`).isChecked(), true, `${p.name} is ticked by default`);
+    }
+    await s.consent({ untickPages: [P.florist.id] });
+
+    const result = await s.appResult(app);
+    assertProfile(result, U.heidi, { email: false });
+    assert.deepEqual(new Set(result.permissions.granted), new Set(['public_profile', 'pages_show_list']));
+    assert.deepEqual(result.pages, [P.bistro.name], 'the app sees only the Page left ticked');
+  });
+
   test('wrong password: the sign-in page says so; the right password then works', { timeout: TEST_TIMEOUT }, async () => {
     const s = await session();
     const app = h.apps.sample;

@@ -1,6 +1,6 @@
 'use strict';
 // Screenshots of graphtoken's login pages for the docs: the sign-in page, the consent page, the
-// "App not active" page (a development-mode app) and the device-login page, each at a desktop
+// consent page with its Page step, the "App not active" page (a development-mode app) and the device-login page, each at a desktop
 // (1280x800) and a phone (420x800) size, written to docs/screenshots/.
 //
 //   npm run screenshots      (GRAPHTOKEN_BIN=/path/to/graphtoken to pick the binary)
@@ -55,6 +55,17 @@ async function main() {
         }
         await s.expectStep('graphtoken device page', 'body *');
         await shoot(s, 'device', size);
+      } finally {
+        await s.close();
+      }
+
+      // A Page permission: the consent page asks which Pages the app may use.
+      s = await Session.open(h, { viewport: size });
+      try {
+        await s.goto(`${h.apps.sample.url}/login?scope=email,pages_show_list`);
+        await s.signIn(U.heidi);
+        await s.expectConsent();
+        await shoot(s, 'consent-pages', size);
       } finally {
         await s.close();
       }

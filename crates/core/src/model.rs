@@ -292,6 +292,9 @@ pub struct Grant {
     /// Granted permissions, in the order they were granted; always holds `public_profile`.
     pub granted: Vec<String>,
     pub declined: Vec<String>,
+    /// The Pages the person chose at login for the app's Page permissions; `None`: every Page
+    /// they have (no choice was made, as with a seeded grant).
+    pub pages: Option<Vec<PageId>>,
     /// When the person last used the app (logged in); data access lapses 90 days later.
     pub last_login_at: Unix,
     pub created_at: Unix,
@@ -308,6 +311,7 @@ impl Grant {
             app_id,
             granted: Vec::new(),
             declined: Vec::new(),
+            pages: None,
             last_login_at: now,
             created_at: now,
         });
@@ -323,6 +327,14 @@ impl Grant {
     }
     pub fn has(&self, permission: &str) -> bool {
         self.granted.iter().any(|p| p == permission)
+    }
+
+    /// Whether the app may use `page` under the person's Page permissions: the person chose
+    /// it at login, or made no choice.
+    pub fn covers(&self, page: PageId) -> bool {
+        self.pages
+            .as_ref()
+            .is_none_or(|chosen| chosen.contains(&page))
     }
 }
 

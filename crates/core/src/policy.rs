@@ -5,7 +5,7 @@
 use crate::auth::{Caller, LoadedToken, Principal};
 use crate::content::{Author, Comment};
 use crate::error::GraphError;
-use crate::model::{App, AppId, AppMode, AppRole, PageId, PageTasks, Unix, UserId};
+use crate::model::{App, AppId, AppMode, AppRole, Grant, PageId, PageTasks, Unix, UserId};
 use crate::permissions::PUBLIC_PROFILE;
 use crate::tasks::Task;
 
@@ -226,7 +226,13 @@ pub fn page_token_parent<'a>(
         return None;
     };
     let holds = tasks.is_some_and(|pt| !pt.tasks.is_empty());
-    (holds && t.grant.as_ref().is_some_and(|g| g.has("pages_show_list"))).then_some(&**t)
+    // The Page must be one the person let the app use at login (or they made no choice).
+    let chosen = |g: &Grant| tasks.is_some_and(|pt| g.covers(pt.page_id));
+    (holds
+        && t.grant
+            .as_ref()
+            .is_some_and(|g| g.has("pages_show_list") && chosen(g)))
+    .then_some(&**t)
 }
 
 /// Whether the caller sees an app's own settings (`deauth_callback_url`): only with the app's
@@ -443,6 +449,7 @@ mod tests {
             app_id: AppId(1),
             granted: granted.iter().map(|s| s.to_string()).collect(),
             declined: Vec::new(),
+            pages: None,
             last_login_at: 0,
             created_at: 0,
         };

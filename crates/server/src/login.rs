@@ -149,7 +149,7 @@ async fn dialog_page(State(st): St, req: Request) -> Response {
     match dialog::next(&st.services, &d, user.id).await {
         Err(e) => broken(e),
         Ok(Next::Refuse(r)) => error_page(&r),
-        Ok(Next::Return) => finish(&st, &d, &user, &[], cookie).await,
+        Ok(Next::Return) => finish(&st, &d, &user, &dialog::Answer::default(), cookie).await,
         Ok(Next::Ask(ask)) => {
             let query = dialog::query_of(&params);
             let hidden = [("dialog", query.as_str())];
@@ -241,6 +241,15 @@ fn consent_page(
         checked: true,
         locked: false,
     }));
+    let page_options: Vec<pages::PageOption> = ask
+        .pages
+        .iter()
+        .map(|p| pages::PageOption {
+            id: p.id.to_string(),
+            name: &p.name,
+            chosen: p.chosen,
+        })
+        .collect();
     let body = pages::consent(&pages::Consent {
         action,
         hidden: &hidden,
@@ -250,8 +259,23 @@ fn consent_page(
         permissions: &perms,
         rerequest: ask.rerequest,
         logout_next: here,
+        pages: &page_options,
     });
     browser::html(StatusCode::OK, body, cookie)
+}
+
+/// The person's answer on a consent form: the permissions and, when the form had a Page step,
+/// the Pages left ticked (a Page id that is not a number is no Page).
+fn answer(f: &Params) -> dialog::Answer {
+    let pages = f.get("pages_offered").is_some().then(|| {
+        all(f, "page")
+            .filter_map(|p| p.parse().ok().map(graphtoken_core::model::PageId))
+            .collect()
+    });
+    dialog::Answer {
+        scopes: all(f, "scope").map(str::to_string).collect(),
+        pages,
+    }
 }
 
 /// Records the answer and sends the browser back to the app.
@@ -259,10 +283,10 @@ async fn finish(
     st: &AppState,
     d: &Dialog,
     user: &User,
-    chosen: &[String],
+    answer: &dialog::Answer,
     cookie: Option<String>,
 ) -> Response {
-    match st.services.approve(d, user, chosen).await {
+    match st.services.approve(d, user, answer).await {
         Ok(location) => browser::redirect(&location, cookie),
         Err(e) => broken(e),
     }
@@ -305,10 +329,7 @@ async fn confirm(State(st): St, headers: HeaderMap, bytes: Bytes) -> Response {
     match dialog::next(&st.services, &d, user.id).await {
         Err(e) => broken(e),
         Ok(Next::Refuse(r)) => error_page(&r),
-        Ok(_) => {
-            let chosen: Vec<String> = all(&f, "scope").map(str::to_string).collect();
-            finish(&st, &d, &user, &chosen, None).await
-        }
+        Ok(_) => finish(&st, &d, &user, &answer(&f), None).await,
     }
 }
 
@@ -551,6 +572,7 @@ async fn device_code(State(st): St, headers: HeaderMap, bytes: Bytes) -> Respons
         Ok(Next::Return) => dialog::Ask {
             toggles: Vec::new(),
             rerequest: false,
+            pages: Vec::new(),
         },
     };
     let hidden = [("user_code", device.user_code.as_str())];
@@ -600,10 +622,9 @@ async fn device_confirm(State(st): St, headers: HeaderMap, bytes: Bytes) -> Resp
         Err(r) => return r,
     };
     let approved = f.get("action") != Some("cancel");
-    let chosen: Vec<String> = all(&f, "scope").map(str::to_string).collect();
     let answered = st
         .services
-        .answer_device(&device, &d, &user, approved, &chosen)
+        .answer_device(&device, &d, &user, approved, &answer(&f))
         .await;
     match answered {
         Ok(None) => {}

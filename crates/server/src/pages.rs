@@ -89,6 +89,16 @@ pub struct Consent<'a> {
     pub rerequest: bool,
     /// Where `/logout` sends the "Not you?" user afterwards.
     pub logout_next: &'a str,
+    /// The Page step: the person's Pages, to tick those the app may use (empty: none).
+    pub pages: &'a [PageOption<'a>],
+}
+
+/// A Page on the consent form's Page step.
+#[derive(Debug, Clone)]
+pub struct PageOption<'a> {
+    pub id: String,
+    pub name: &'a str,
+    pub chosen: bool,
 }
 
 pub fn consent(v: &Consent) -> String {
@@ -128,6 +138,23 @@ pub fn consent(v: &Consent) -> String {
                             small class="perm-name" {
                                 (p.name)
                                 @if p.locked { " · required" }
+                            }
+                        }
+                    }
+                }
+            }
+            @if !v.pages.is_empty() {
+                h2 class="pages-title" { "Choose the Pages " (app) " can use" }
+                p class="lede" { "Its Page permissions apply only to the Pages you leave ticked." }
+                (hidden("pages_offered", "1"))
+                ul class="perms" aria-label="Pages" {
+                    @for p in v.pages {
+                        li class="perm" {
+                            input type="checkbox" name="page" value=(p.id)
+                                id={ "page-" (p.id) } checked[p.chosen];
+                            label for={ "page-" (p.id) } {
+                                span class="perm-desc" { (p.name) }
+                                small class="perm-name" { "Page " (p.id) }
                             }
                         }
                     }
@@ -445,6 +472,7 @@ mod tests {
             permissions: &perms,
             rerequest: false,
             logout_next: "/dialog/oauth?client_id=1",
+            pages: &[],
         });
         assert_document(&html, "Acme would like to access your account");
         assert!(html.contains("<form method=\"post\" action=\"/dialog/oauth/confirm\">"));
@@ -499,6 +527,7 @@ mod tests {
             permissions: &perms,
             rerequest: true,
             logout_next: "/device",
+            pages: &[],
         });
         assert!(html.contains("<h1>Acme is asking again for permissions you declined</h1>"));
         assert!(html.contains("<form method=\"post\" action=\"/device/confirm\">"));
@@ -523,6 +552,7 @@ mod tests {
             permissions: &perms,
             rerequest: false,
             logout_next: HOSTILE,
+            pages: &[],
         });
         assert!(!html.contains("<script>"));
         assert!(!html.contains("<script>alert"));
@@ -686,6 +716,7 @@ mod tests {
                     permissions: &many,
                     rerequest: false,
                     logout_next: "/",
+                    pages: &[],
                 }),
             ),
             (
@@ -699,6 +730,7 @@ mod tests {
                     permissions: &perms,
                     rerequest: true,
                     logout_next: "/",
+                    pages: &[],
                 }),
             ),
             (

@@ -108,6 +108,7 @@ pub fn world() -> WorldRecords {
         app_id: MAIN_APP,
         granted: strings(granted),
         declined: strings(declined),
+        pages: None,
         last_login_at: 200,
         created_at: 150,
     };
@@ -422,6 +423,7 @@ pub async fn grants<S: Store>(store: &S) -> StoreResult<()> {
         app_id: OTHER_APP,
         granted: strings(&["public_profile"]),
         declined: Vec::new(),
+        pages: Some(vec![CAFE]),
         last_login_at: 5,
         created_at: 5,
     };

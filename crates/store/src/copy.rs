@@ -93,6 +93,7 @@ pub(crate) const TABLES: &[Table] = &[
             ("declined", T),
             ("last_login_at", I),
             ("created_at", I),
+            ("pages", T),
         ],
     },
     Table {

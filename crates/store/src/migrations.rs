@@ -32,7 +32,12 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
     (12, V12_RATE_COUNTS),
     (13, V13_FAULTS),
     (14, V14_PAGE_PROFILE),
+    (15, V15_CHOSEN_PAGES),
 ];
+
+/// The Pages a person chose at login for an app's Page permissions (a JSON array of ids; NULL:
+/// every Page, no choice made).
+const V15_CHOSEN_PAGES: &str = "ALTER TABLE grants ADD COLUMN pages TEXT;";
 
 /// What a seed may say of a Page besides `about`, `description`, `website` and `phone`: its
 /// e-mail addresses (a JSON array), user name, fan count and cover photo URL.

@@ -124,16 +124,24 @@ pub(crate) fn grant(db: &dyn Db, user: UserId, app: AppId) -> StoreResult<Option
 
 /// Upserts a grant. `keep_created_at` keeps the stored row's `created_at` (seed re-application).
 pub(crate) fn put_grant(db: &dyn Db, g: &Grant, keep_created_at: bool) -> StoreResult<()> {
+    // A seed's re-application keeps the Pages chosen at login, as it keeps `created_at`.
     let sql = if keep_created_at {
-        "INSERT INTO grants (user_id, app_id, granted, declined, last_login_at, created_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (user_id, app_id) DO UPDATE SET \
+        "INSERT INTO grants (user_id, app_id, granted, declined, last_login_at, created_at, pages) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (user_id, app_id) DO UPDATE SET \
          granted = excluded.granted, declined = excluded.declined, \
          last_login_at = excluded.last_login_at"
     } else {
-        "INSERT INTO grants (user_id, app_id, granted, declined, last_login_at, created_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (user_id, app_id) DO UPDATE SET \
+        "INSERT INTO grants (user_id, app_id, granted, declined, last_login_at, created_at, pages) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (user_id, app_id) DO UPDATE SET \
          granted = excluded.granted, declined = excluded.declined, \
-         last_login_at = excluded.last_login_at, created_at = excluded.created_at"
+         last_login_at = excluded.last_login_at, created_at = excluded.created_at, \
+         pages = excluded.pages"
+    };
+    let pages = match &g.pages {
+        Some(p) => Some(to_json(
+            &p.iter().map(|id| id.to_string()).collect::<Vec<_>>(),
+        )?),
+        None => None,
     };
     let what = "storing grant";
     let args = args![
@@ -142,7 +150,8 @@ pub(crate) fn put_grant(db: &dyn Db, g: &Grant, keep_created_at: bool) -> StoreR
         to_json(&g.granted)?,
         to_json(&g.declined)?,
         g.last_login_at,
-        g.created_at
+        g.created_at,
+        pages
     ];
     db.execute(sql, args, what)?;
     Ok(())

@@ -19,7 +19,8 @@ pub(crate) const USER_COLS: &str = "id, key, name, email, password_hash, created
 pub(crate) const USER_COLS_U: &str =
     "u.id, u.key, u.name, u.email, u.password_hash, u.created_at, u.status";
 pub(crate) const PAGE_COLS: &str = "id, key, name, category, created_at";
-pub(crate) const GRANT_COLS: &str = "user_id, app_id, granted, declined, last_login_at, created_at";
+pub(crate) const GRANT_COLS: &str =
+    "user_id, app_id, granted, declined, last_login_at, created_at, pages";
 pub(crate) const TOKEN_COLS: &str = "hash, kind, app_id, user_id, page_id, session_id, parent, \
      long_lived, issued_at, expires_at, invalidated_at, invalid_subcode, tasks_since";
 
@@ -163,6 +164,17 @@ pub(crate) fn grant(r: &Row) -> StoreResult<Grant> {
         declined: json_list(r, 3)?,
         last_login_at: r.get(4)?,
         created_at: r.get(5)?,
+        pages: match r.get::<Option<String>>(6)? {
+            None => None,
+            Some(text) => Some(
+                serde_json::from_str::<Vec<String>>(&text)
+                    .map_err(|e| bad(6, format!("bad chosen Pages: {e}")))?
+                    .iter()
+                    .map(|p| p.parse().map(PageId))
+                    .collect::<Result<_, _>>()
+                    .map_err(|e| bad(6, format!("bad chosen Page id: {e}")))?,
+            ),
+        },
     })
 }
 

@@ -1,7 +1,9 @@
 //! The login dialog over HTTP (spec §2.1, §2.2, §4): checks before any redirect, sign-in,
 //! consent, app mode and review, codes and their errors, PKCE, and `response_type=token`.
 
-use crate::harness::browser::{field, is_consent, is_sign_in, param, params_of, toggles, Browser};
+use crate::harness::browser::{
+    field, is_consent, is_sign_in, page_choices, param, params_of, toggles, Browser,
+};
 use crate::harness::{enc, Resp, Server};
 
 const WEB: &str = "1000000000000011";
@@ -854,4 +856,68 @@ fn clients_may_authenticate_with_http_basic() {
     let r = crate::harness::send(req, crate::harness::Body::Form(&form));
     assert_eq!(r.status, 200, "{}", r.text);
     assert!(r.str("access_token").starts_with("EAA"));
+}
+
+#[test]
+fn the_pages_chosen_at_login_are_the_ones_the_app_may_use() {
+    const DELI: &str = "200000000000201";
+    const DINER: &str = "200000000000202";
+    let s = server();
+    let mut b = Browser::new(&s);
+    let url = dialog(WEB, CB, "&scope=pages_show_list");
+    let mut page = b.get(&url);
+    if is_sign_in(&page) {
+        page = signed_in(&mut b, &page, "alice@login.test");
+    }
+    // Asked for a Page permission the first time: every Page is offered, all ticked.
+    assert_eq!(
+        page_choices(&page),
+        [(DELI.to_string(), true), (DINER.to_string(), true)]
+    );
+    assert!(page.text.contains("Choose the Pages Web Sample can use"));
+    let loc = location(&b.answer_with_pages(&page, &["pages_show_list"], &[DINER]));
+    let token =
+        redeem(&s, &code_of(&loc), CB, &[("client_secret", WEB_SECRET)]).str("access_token");
+
+    // The app sees only the Diner: in /me/accounts, in Page tokens, in debug_token.
+    let accounts = s.get_as("/me/accounts", &token);
+    let ids = crate::harness::data_ids(&accounts.body);
+    assert_eq!(ids, [DINER], "{}", accounts.text);
+    assert!(accounts.body["data"][0]["access_token"].is_string());
+    let deli = s.get_as(&format!("/{DELI}?fields=access_token,name"), &token);
+    assert_eq!(deli.status, 200, "{}", deli.text);
+    assert!(deli.body.get("access_token").is_none(), "{}", deli.text);
+    let viewer = format!("{WEB}|{WEB_SECRET}");
+    let d = s.debug_as(&token, &viewer).body["data"].clone();
+    let granular = d["granular_scopes"].as_array().unwrap();
+    let shows = granular
+        .iter()
+        .find(|g| g["scope"] == "pages_show_list")
+        .unwrap();
+    assert_eq!(shows["target_ids"], serde_json::json!([DINER]), "{d}");
+
+    // A later login asks nothing new: no Page step, the choice stands.
+    let again = b.get(&url);
+    assert_eq!(again.status, 302, "{}", again.text);
+    // Re-requesting shows the Page step again, with the current choice ticked; ticking both
+    // widens it.
+    let page = b.get(&dialog(
+        WEB,
+        CB,
+        "&scope=pages_show_list&auth_type=rerequest",
+    ));
+    assert_eq!(
+        page_choices(&page),
+        [(DELI.to_string(), false), (DINER.to_string(), true)]
+    );
+    let loc = location(&b.answer_with_pages(&page, &["pages_show_list"], &[DELI, DINER]));
+    let token =
+        redeem(&s, &code_of(&loc), CB, &[("client_secret", WEB_SECRET)]).str("access_token");
+    let accounts = s.get_as("/me/accounts", &token);
+    assert_eq!(
+        accounts.body["data"].as_array().unwrap().len(),
+        2,
+        "{}",
+        accounts.text
+    );
 }

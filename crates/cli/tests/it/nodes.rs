@@ -6,12 +6,7 @@ use crate::harness::{app_literal, keys, Server};
 use serde_json::{json, Value};
 
 fn ids(page: &Value) -> Vec<String> {
-    page["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["id"].as_str().unwrap().to_string())
-        .collect()
+    crate::harness::data_ids(page)
 }
 
 #[test]

@@ -192,13 +192,7 @@ fn a_person_without_a_task_on_a_page_gets_no_token_for_it() {
     let r = s.get_as(&format!("/{NEWS}?fields=access_token"), &bob);
     assert_eq!(r.body, json!({"id": NEWS}));
     let accounts = s.get_as("/me/accounts", &bob);
-    let ids: Vec<&str> = accounts.body["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["id"].as_str().unwrap())
-        .collect();
-    assert_eq!(ids, [COFFEE]);
+    assert_eq!(crate::harness::data_ids(&accounts.body), [COFFEE]);
     assert_eq!(accounts.body["data"][0]["tasks"], json!(["ANALYZE"]));
 }
 

@@ -105,7 +105,8 @@ async fn describe(
     Ok(Value::Object(d))
 }
 
-/// `granular_scopes`: every scope but `public_profile`; Page permissions name their Pages.
+/// `granular_scopes`: every scope but `public_profile`; Page permissions name their Pages (those
+/// the person chose at login, when they chose).
 async fn granular_scopes(
     g: &Services,
     t: &LoadedToken,
@@ -116,6 +117,7 @@ async fn granular_scopes(
         g.pages_of_user(t.user.id)
             .await?
             .into_iter()
+            .filter(|(p, _)| t.grant.as_ref().is_none_or(|gr| gr.covers(p.id)))
             .map(|(p, _)| p.id.to_string())
             .collect()
     } else {

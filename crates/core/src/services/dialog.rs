@@ -8,7 +8,7 @@ use crate::codes::DeviceCode;
 use crate::codes::{AuthCode, CodeKind, Pkce, PkceMethod};
 use crate::error::GraphError;
 use crate::events::Event;
-use crate::model::{App, AppId, Grant, User, UserId};
+use crate::model::{App, AppId, Grant, PageId, User, UserId};
 use crate::permissions::{self, PUBLIC_PROFILE};
 use crate::policy::Access;
 use crate::request::Params;
@@ -223,6 +223,18 @@ pub struct Ask {
     pub toggles: Vec<String>,
     /// True when some toggles are permissions the person declined before.
     pub rerequest: bool,
+    /// The person's Pages, to choose which the app may use, when the app asks for a Page
+    /// permission for the first time or re-requests (empty: no Page step).
+    pub pages: Vec<PageChoice>,
+}
+
+/// A Page on the consent page's Page step.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PageChoice {
+    pub id: PageId,
+    pub name: String,
+    /// Ticked: chosen before, or (no choice made yet) every Page.
+    pub chosen: bool,
 }
 
 /// What the dialog does once it knows the person.
@@ -253,9 +265,10 @@ pub async fn next(g: &Services, d: &Dialog, user: UserId) -> Result<Next, GraphE
         return Ok(Next::Refuse(Refusal::app_not_active()));
     }
     let grant = g.grant(user, d.app.id).await?;
-    let ask = asked(&d.app, &access, &d.scopes, grant.as_deref(), d.auth_type);
+    let mut ask = asked(&d.app, &access, &d.scopes, grant.as_deref(), d.auth_type);
+    ask.pages = page_step(g, d, &access, grant.as_deref(), &ask, user).await?;
     // A first login shows the page even when only public_profile is asked for.
-    if ask.toggles.is_empty() && grant.is_some() {
+    if ask.toggles.is_empty() && ask.pages.is_empty() && grant.is_some() {
         Ok(Next::Return)
     } else {
         Ok(Next::Ask(ask))
@@ -274,6 +287,7 @@ pub fn asked(
     let mut ask = Ask {
         toggles: Vec::new(),
         rerequest: false,
+        pages: Vec::new(),
     };
     for s in scopes {
         if s == PUBLIC_PROFILE || !access.offers(app, s) || grant.is_some_and(|g| g.has(s)) {
@@ -289,21 +303,62 @@ pub fn asked(
     ask
 }
 
+/// The Page step (Facebook asks which Pages an app may use when it asks for Page permissions):
+/// shown when the dialog asks for a Page permission the app offers and the person has Pages,
+/// and either one is asked for the first time (a toggle) or the dialog re-requests.
+async fn page_step(
+    g: &Services,
+    d: &Dialog,
+    access: &Access,
+    grant: Option<&Grant>,
+    ask: &Ask,
+    user: UserId,
+) -> Result<Vec<PageChoice>, GraphError> {
+    let page_scoped = |s: &String| permissions::is_page_scoped(s) && access.offers(&d.app, s);
+    let asks_pages = d.scopes.iter().any(page_scoped);
+    let new_page_permission = ask.toggles.iter().any(page_scoped);
+    if !asks_pages || !(new_page_permission || d.auth_type == AuthType::Rerequest) {
+        return Ok(Vec::new());
+    }
+    Ok(g.pages_of_user(user)
+        .await?
+        .into_iter()
+        .map(|(page, _)| PageChoice {
+            id: page.id,
+            name: page.name.clone(),
+            chosen: grant.is_none_or(|gr| gr.covers(page.id)),
+        })
+        .collect())
+}
+
 /// Records the person's answer in their grant: toggles left on are granted, toggles turned off
-/// and permissions the app may not ask this person for (by `access`) are declined. Renews data
-/// access.
+/// and permissions the app may not ask this person for (by `access`) are declined; when the
+/// Page step was shown, the Pages ticked (of the person's) become the ones the app may use.
+/// Renews data access.
 async fn consent(
     g: &Services,
     app: &App,
     access: Access,
     user: UserId,
     scopes: &[String],
-    chosen: &[String],
+    answer: &Answer,
 ) -> Result<Grant, GraphError> {
     let now = g.now();
     let (app_id, app2) = (app.id, app.clone());
     let scopes = scopes.to_vec();
-    let chosen = chosen.to_vec();
+    let chosen = answer.scopes.clone();
+    let pages = match &answer.pages {
+        None => None,
+        Some(ticked) => {
+            let mine = g.pages_of_user(user).await?;
+            Some(
+                mine.iter()
+                    .map(|(p, _)| p.id)
+                    .filter(|id| ticked.contains(id))
+                    .collect::<Vec<_>>(),
+            )
+        }
+    };
     let grant = g
         .store
         .update_grant(
@@ -311,6 +366,9 @@ async fn consent(
             app.id,
             Box::new(move |old: Option<Grant>| {
                 let mut grant = Grant::at_login(old, user, app_id, now);
+                if let Some(pages) = &pages {
+                    grant.pages = Some(pages.clone());
+                }
                 for s in scopes.iter().filter(|s| *s != PUBLIC_PROFILE) {
                     if grant.has(s) {
                         continue;
@@ -419,6 +477,15 @@ pub fn query_of(p: &Params) -> String {
         .join("&")
 }
 
+/// The person's answer on the consent page.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Answer {
+    /// The permissions left ticked.
+    pub scopes: Vec<String>,
+    /// The Pages left ticked, when the page had a Page step.
+    pub pages: Option<Vec<PageId>>,
+}
+
 impl Services {
     /// The person continued: their answer goes into the grant, and the browser goes back to the
     /// app with a code, a token or both. Returns where.
@@ -426,10 +493,10 @@ impl Services {
         &self,
         d: &Dialog,
         user: &User,
-        chosen: &[String],
+        answer: &Answer,
     ) -> Result<String, GraphError> {
         let access = access(self, &d.app, user.id).await?;
-        let grant = consent(self, &d.app, access, user.id, &d.scopes, chosen).await?;
+        let grant = consent(self, &d.app, access, user.id, &d.scopes, answer).await?;
         complete(self, d, user, &grant).await
     }
 
@@ -466,14 +533,14 @@ impl Services {
         d: &Dialog,
         user: &User,
         approved: bool,
-        chosen: &[String],
+        answer: &Answer,
     ) -> Result<Option<Refusal>, GraphError> {
         if approved {
             let access = access(self, &d.app, user.id).await?;
             if !access.may_log_in() {
                 return Ok(Some(Refusal::app_not_active()));
             }
-            consent(self, &d.app, access, user.id, &d.scopes, chosen).await?;
+            consent(self, &d.app, access, user.id, &d.scopes, answer).await?;
         }
         self.answer_device_code(device.hash, user.id, approved)
             .await?;

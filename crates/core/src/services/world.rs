@@ -279,6 +279,7 @@ pub async fn apply(g: &Services, world: &World) -> Result<Applied, ApplyError> {
             app_id: app,
             granted: gr.permissions_granted(),
             declined: gr.declined.clone(),
+            pages: existing.as_ref().and_then(|e| e.pages.clone()),
             last_login_at: existing.as_ref().map_or(now, |e| e.last_login_at),
             created_at: existing.as_ref().map_or(now, |e| e.created_at),
         });

@@ -23,6 +23,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (12, V12_RATE_COUNTS),
     (13, V13_FAULTS),
     (14, V14_PAGE_PROFILE),
+    (15, V15_CHOSEN_PAGES),
 ];
 
 /// The last step of PostgreSQL's migrations.
@@ -443,3 +444,6 @@ ALTER TABLE pages ADD COLUMN username TEXT;
 ALTER TABLE pages ADD COLUMN fan_count BIGINT;
 ALTER TABLE pages ADD COLUMN cover TEXT;
 "#;
+
+/// The Pages chosen at login (SQLite's step 15).
+const V15_CHOSEN_PAGES: &str = "ALTER TABLE grants ADD COLUMN pages TEXT;";

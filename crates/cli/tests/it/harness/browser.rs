@@ -78,8 +78,30 @@ impl<'a> Browser<'a> {
         )
     }
 
+    /// Presses Continue with `scopes` and, on the page's Page step, `pages` ticked.
+    pub fn answer_with_pages(&mut self, page: &Resp, scopes: &[&str], pages: &[&str]) -> Resp {
+        assert!(
+            page.text.contains(r#"name="pages_offered""#),
+            "no Page step: {}",
+            page.text
+        );
+        let mut extra = vec![("pages_offered", "1")];
+        extra.extend(pages.iter().map(|p| ("page", *p)));
+        self.answer_with(page, scopes, true, &extra)
+    }
+
     /// Presses Continue (with `scopes` ticked) or Cancel on a consent page.
     pub fn answer(&mut self, page: &Resp, scopes: &[&str], cont: bool) -> Resp {
+        self.answer_with(page, scopes, cont, &[])
+    }
+
+    fn answer_with(
+        &mut self,
+        page: &Resp,
+        scopes: &[&str],
+        cont: bool,
+        extra: &[(&str, &str)],
+    ) -> Resp {
         assert!(is_consent(page), "not a consent page: {}", page.text);
         let action = form_action(&page.text);
         let csrf = field(&page.text, "csrf").unwrap();
@@ -93,6 +115,7 @@ impl<'a> Browser<'a> {
         for s in scopes {
             form.push(("scope", s.to_string()));
         }
+        form.extend(extra.iter().map(|(k, v)| (*k, v.to_string())));
         form.push(("action", if cont { "continue" } else { "cancel" }.into()));
         let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
         self.post(&action, &pairs)
@@ -105,6 +128,19 @@ pub fn is_sign_in(r: &Resp) -> bool {
 
 pub fn is_consent(r: &Resp) -> bool {
     r.text.contains(r#"id="continue""#) && r.text.contains(r#"name="action""#)
+}
+
+/// The Page step of a consent page: each Page's id and whether it is ticked.
+pub fn page_choices(r: &Resp) -> Vec<(String, bool)> {
+    r.text
+        .split(r#"type="checkbox" name="page" value=""#)
+        .skip(1)
+        .filter_map(|rest| {
+            let id = rest.split('"').next()?;
+            let tag = rest.split('>').next()?;
+            Some((id.to_string(), tag.contains("checked")))
+        })
+        .collect()
 }
 
 /// The permissions a consent page offers with a toggle of their own.

@@ -642,6 +642,16 @@ pub fn proof(secret: &str, data: &str) -> String {
 }
 
 /// The keys of a JSON object, in the order the server wrote them.
+/// The `id` of each item of a `{"data": [...]}` answer.
+pub fn data_ids(body: &Value) -> Vec<String> {
+    body["data"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no data array: {body}"))
+        .iter()
+        .map(|p| p["id"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
 pub fn keys(v: &Value) -> Vec<&str> {
     v.as_object().unwrap().keys().map(String::as_str).collect()
 }
