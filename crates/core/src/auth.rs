@@ -95,8 +95,14 @@ pub fn validity(t: &LoadedToken, now: Unix) -> Option<GraphError> {
     if let Some(inv) = t.token.invalidated.or(t.session.invalidated) {
         return Some(GraphError::invalidated(inv.reason, app, user));
     }
-    if t.grant.is_none() {
+    let Some(grant) = &t.grant else {
         return Some(GraphError::invalidated(Reason::AppNotAuthorized, app, user));
+    };
+    // A Page the person no longer lets the app use (unticked at a later login).
+    if let Some((page, _)) = &t.page {
+        if !grant.covers(page.id) {
+            return Some(GraphError::invalidated(Reason::AppNotAuthorized, app, user));
+        }
     }
     if let Some((_, tasks)) = &t.page {
         // The tasks the token was minted under must still be held: a removal followed by a

@@ -12,7 +12,7 @@
 //! On each Graph call every matching latency-only fault fires (their delays add up), and the
 //! first matching fault that answers with an error fires and answers, after its own delay.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -159,17 +159,29 @@ pub struct Faults {
     table: Mutex<Vec<Fault>>,
     /// Whether any fault can still fire: the only thing a Graph call reads when none can.
     live: AtomicBool,
-    /// Whether the copy must be reloaded before the next Graph call (at start, and when a
-    /// fault was armed, cleared or ran out, here or on another instance).
-    stale: AtomicBool,
+    /// Changes heard (a fault armed, cleared or run out, here or on another instance), and the
+    /// count the copy was loaded after: the copy is stale while `loaded < wanted`. One at the
+    /// start, so the first Graph call loads it.
+    wanted: AtomicU64,
+    loaded: AtomicU64,
+    /// Reloads run one at a time, so an older read never replaces a newer one.
+    reloading: tokio::sync::Mutex<()>,
+    /// After a failed reload (the database out of reach), when the next may be tried.
+    retry_at: Mutex<Option<std::time::Instant>>,
 }
+
+/// How long after a failed reload of the faults the next is tried.
+const RELOAD_RETRY: Duration = Duration::from_secs(1);
 
 impl Default for Faults {
     fn default() -> Self {
         Faults {
             table: Mutex::default(),
             live: AtomicBool::new(false),
-            stale: AtomicBool::new(true),
+            wanted: AtomicU64::new(1),
+            loaded: AtomicU64::new(0),
+            reloading: tokio::sync::Mutex::new(()),
+            retry_at: Mutex::new(None),
         }
     }
 }
@@ -177,7 +189,7 @@ impl Default for Faults {
 impl Subscriber for Faults {
     fn on(&self, event: &Event) {
         if matches!(event, Event::FaultsChanged) {
-            self.stale.store(true, Ordering::Release);
+            self.wanted.fetch_add(1, Ordering::AcqRel);
         }
     }
 }
@@ -396,11 +408,27 @@ impl Faults {
             .store(t.iter().any(Fault::live), Ordering::Release);
     }
 
-    /// Reloads the copy from the database when it is stale. When the database does not
-    /// answer, the old copy is kept and the next call tries again.
+    fn stale(&self) -> bool {
+        self.loaded.load(Ordering::Acquire) < self.wanted.load(Ordering::Acquire)
+    }
+
+    /// Reloads the copy from the database when it is stale, and waits for a reload already
+    /// under way. When the database does not answer, the old copy is kept and a call a second
+    /// later tries again.
     async fn reload(&self, services: &Services) {
-        if !self.stale.swap(false, Ordering::AcqRel) {
+        let _one_at_a_time = self.reloading.lock().await;
+        // The changes heard before this read are in it; one heard during it makes it stale again.
+        let target = self.wanted.load(Ordering::Acquire);
+        if self.loaded.load(Ordering::Acquire) >= target {
             return;
+        }
+        let now = std::time::Instant::now();
+        {
+            let mut retry = self.retry_at.lock().unwrap_or_else(|p| p.into_inner());
+            if retry.is_some_and(|at| now < at) {
+                return;
+            }
+            *retry = None;
         }
         match services.faults().await {
             Ok(stored) => {
@@ -408,9 +436,10 @@ impl Faults {
                 let mut t = self.table();
                 *t = loaded;
                 self.refresh(&t);
+                self.loaded.store(target, Ordering::Release);
             }
             Err(e) => {
-                self.stale.store(true, Ordering::Release);
+                *self.retry_at.lock().unwrap_or_else(|p| p.into_inner()) = Some(now + RELOAD_RETRY);
                 tracing::warn!("cannot read the armed faults: {}", e.message);
             }
         }
@@ -459,7 +488,7 @@ struct Candidate {
 /// after the delays of the faults that fired; `None` lets the call through.
 pub async fn intercept(st: &AppState, req: &GraphRequest, trace: &str) -> Option<Response> {
     let faults = &st.faults;
-    if faults.stale.load(Ordering::Acquire) {
+    if faults.stale() {
         faults.reload(&st.services).await;
     }
     if !faults.live.load(Ordering::Acquire) {

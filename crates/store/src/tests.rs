@@ -215,7 +215,12 @@ async fn tls_modes_on_postgres() -> StoreResult<()> {
             "127.0.0.1",
             "certificate",
         ),
-        ("sslmode=verify-full", "localhost", "certificate"),
+        // The web's authorities did not sign the test CA's certificate.
+        (
+            "sslmode=verify-full&sslrootcert=system",
+            "localhost",
+            "certificate",
+        ),
     ] {
         let u = url(host, query);
         let e = outcome(&u)
@@ -224,6 +229,26 @@ async fn tls_modes_on_postgres() -> StoreResult<()> {
             .unwrap_or_else(|| panic!("{u} connected"));
         assert!(e.contains(why), "{u}: {e}");
     }
+    Ok(())
+}
+
+/// A database that answers and refuses (no such database) is a mistake to fix, not an outage
+/// to wait out; a socket where nothing listens is an outage.
+#[tokio::test(flavor = "multi_thread")]
+async fn refusals_are_not_outages_on_postgres() -> StoreResult<()> {
+    let Some(base) = postgres() else {
+        return Ok(());
+    };
+    let (head, query) = base.split_once('?').unwrap_or((&base, ""));
+    let server = head.rsplit_once('/').map_or(head, |(s, _)| s);
+    let missing = format!("{server}/no_such_database?{query}");
+    let e = PostgresStore::open(&missing)?.schema().await.err();
+    let e = e.unwrap_or_else(|| panic!("{missing} answered"));
+    assert!(!e.unavailable, "{e}");
+    assert!(e.message.contains("no_such_database"), "{e}");
+    let nowhere = "postgres://graphtoken@localhost/x?host=/nonexistent-socket-dir";
+    let e = PostgresStore::open(nowhere)?.schema().await.err();
+    assert!(e.is_some_and(|e| e.unavailable));
     Ok(())
 }
 

@@ -899,16 +899,31 @@ fn the_pages_chosen_at_login_are_the_ones_the_app_may_use() {
     // A later login asks nothing new: no Page step, the choice stands.
     let again = b.get(&url);
     assert_eq!(again.status, 302, "{}", again.text);
-    // Re-requesting shows the Page step again, with the current choice ticked; ticking both
-    // widens it.
-    let page = b.get(&dialog(
-        WEB,
-        CB,
-        "&scope=pages_show_list&auth_type=rerequest",
-    ));
+    // Re-requesting shows the Page step again, with the current choice ticked. Moving to the
+    // Deli ends the Diner's Page token; ticking both widens the choice again.
+    let diner_token = accounts.body["data"][0]["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(s.get_as("/me", &diner_token).status, 200);
+    let rerequest = dialog(WEB, CB, "&scope=pages_show_list&auth_type=rerequest");
+    let page = b.get(&rerequest);
     assert_eq!(
         page_choices(&page),
         [(DELI.to_string(), false), (DINER.to_string(), true)]
+    );
+    location(&b.answer_with_pages(&page, &["pages_show_list"], &[DELI]));
+    let refused = s.get_as("/me", &diner_token);
+    assert_eq!(refused.status, 400, "{}", refused.text);
+    assert_eq!(
+        refused.body["error"]["error_subcode"], 458,
+        "{}",
+        refused.text
+    );
+    let page = b.get(&rerequest);
+    assert_eq!(
+        page_choices(&page),
+        [(DELI.to_string(), true), (DINER.to_string(), false)]
     );
     let loc = location(&b.answer_with_pages(&page, &["pages_show_list"], &[DELI, DINER]));
     let token =

@@ -387,7 +387,10 @@ impl Ctx<'_> {
                 "website" => info.and_then(|i| i.website.clone()).map(Value::from),
                 "phone" => info.and_then(|i| i.phone.clone()).map(Value::from),
                 "username" => info.and_then(|i| i.username.clone()).map(Value::from),
-                "emails" => info.and_then(|i| i.emails.clone()).map(|e| json!(e)),
+                "emails" => info
+                    .and_then(|i| i.emails.clone())
+                    .filter(|e| !e.is_empty())
+                    .map(|e| json!(e)),
                 "cover" => info
                     .and_then(|i| i.cover.clone())
                     .map(|source| cover(page.id, &source)),

@@ -167,11 +167,17 @@ impl Inner {
     /// A pooled connection; the error says why none could be had.
     fn conn(&self) -> StoreResult<Object> {
         self.rt.block_on(self.pool.get()).map_err(|e| {
-            let why = match &e {
-                deadpool_postgres::PoolError::Backend(b) => describe(b),
-                other => other.to_string(),
+            // Out of reach, unless the database answered and refused (see `lost`).
+            let (why, out_of_reach) = match &e {
+                deadpool_postgres::PoolError::Backend(b) => (describe(b), lost(b)),
+                other => (other.to_string(), true),
             };
-            StoreError::new(format!("{UNREACHABLE}{}: {why}", self.location)).unavailable()
+            let err = StoreError::new(format!("{UNREACHABLE}{}: {why}", self.location));
+            if out_of_reach {
+                err.unavailable()
+            } else {
+                err
+            }
         })
     }
 }
@@ -185,16 +191,26 @@ fn fail(what: &str, e: tokio_postgres::Error) -> StoreError {
     }
 }
 
-/// Whether an error says the database is out of reach: the connection closed or failed, or
-/// the server is shutting down or not accepting connections (SQLSTATE class 08, 57P01–57P03).
-fn lost(e: &tokio_postgres::Error) -> bool {
-    match e.as_db_error() {
-        None => true,
-        Some(db) => {
-            let code = db.code().code();
-            code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03")
-        }
+/// Whether an error says the database is out of reach: the connection closed, a socket error
+/// (refused, reset, timed out), or the server shutting down or not accepting connections
+/// (SQLSTATE class 08, 57P01–57P03). Not a refused password, a missing database, a TLS
+/// certificate that fails or a row of the wrong shape: those are for someone to fix.
+pub(super) fn lost(e: &tokio_postgres::Error) -> bool {
+    if e.is_closed() {
+        return true;
     }
+    if let Some(db) = e.as_db_error() {
+        let code = db.code().code();
+        return code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03");
+    }
+    let mut cause = std::error::Error::source(e);
+    while let Some(c) = cause {
+        if c.is::<std::io::Error>() {
+            return true;
+        }
+        cause = c.source();
+    }
+    false
 }
 
 /// `out`, with its error marked as one of a database out of reach when the connection it ran

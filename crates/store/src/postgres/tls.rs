@@ -8,9 +8,11 @@
 //! | `verify-ca` | always | signed by an authority of `sslrootcert` |
 //! | `verify-full` | always | that, and issued for the host connected to |
 //!
-//! `sslrootcert` is a PEM file of authorities, or `system` for the web's (Mozilla's list); a
-//! `verify-*` mode without one uses the web's. Only `verify-full` stops someone on the path
-//! from posing as the database: use it across any network you do not trust.
+//! `sslrootcert` is a PEM file of authorities, or `system` for the web's (Mozilla's list). As in
+//! libpq, `system` goes only with `verify-full` (any public certificate would pass a check of
+//! its authority alone) and is `verify-full` when no mode is given; a `verify-*` mode needs an
+//! `sslrootcert`. Only `verify-full` stops someone on the path from posing as the database:
+//! use it across any network you do not trust.
 
 use std::sync::Arc;
 
@@ -52,16 +54,20 @@ pub(crate) fn split(url: &str) -> StoreResult<(String, Tls)> {
     };
     let (mut mode, mut roots, mut rest) = (None, None, Vec::new());
     for pair in query.split('&').filter(|p| !p.is_empty()) {
-        let (key, value) = form_urlencoded::parse(pair.as_bytes())
-            .next()
-            .unwrap_or_default();
-        match &*key {
-            "sslmode" => mode = Some(value.into_owned()),
-            "sslrootcert" => roots = Some(value.into_owned()),
+        // Percent-decoded as tokio-postgres decodes the rest (a `+` stays a `+`).
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let value = percent_encoding::percent_decode_str(value)
+            .decode_utf8_lossy()
+            .into_owned();
+        match key {
+            "sslmode" => mode = Some(value),
+            "sslrootcert" => roots = Some(value),
             _ => rest.push(pair),
         }
     }
-    let (mode, check) = match mode.as_deref().unwrap_or("prefer") {
+    let system = roots.as_deref() == Some("system");
+    let default_mode = if system { "verify-full" } else { "prefer" };
+    let (mode, check) = match mode.as_deref().unwrap_or(default_mode) {
         "disable" => (SslMode::Disable, Check::Nothing),
         "prefer" => (SslMode::Prefer, Check::Nothing),
         "require" if roots.is_some() => (SslMode::Require, Check::Authority),
@@ -75,6 +81,18 @@ pub(crate) fn split(url: &str) -> StoreResult<(String, Tls)> {
             )))
         }
     };
+    if system && check != Check::AuthorityAndHost {
+        return Err(StoreError::new(
+            "postgres: sslrootcert=system needs sslmode=verify-full (any public certificate \
+             would pass a check of its authority alone)",
+        ));
+    }
+    if check != Check::Nothing && roots.is_none() {
+        return Err(StoreError::new(
+            "postgres: sslmode=verify-ca and verify-full need sslrootcert=FILE (the PEM file \
+             of the database's certificate authority), or sslrootcert=system with verify-full",
+        ));
+    }
     let url = if rest.is_empty() {
         head.to_string()
     } else {
@@ -117,6 +135,7 @@ impl Tls {
     fn authorities(&self) -> StoreResult<RootCertStore> {
         let mut roots = RootCertStore::empty();
         match self.roots.as_deref() {
+            // `split` lets no mode that checks certificates through without one.
             None | Some("system") => roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
             Some(file) => {
                 let bad = |e: &dyn std::fmt::Display| {
@@ -220,6 +239,37 @@ mod tests {
         assert!(e
             .unwrap_or_default()
             .contains("sslmode=allow is not supported"));
+        // A `+` is a `+`, as tokio-postgres reads the rest of the URL.
+        let (_, tls) = split("postgres://u@h/db?sslmode=verify-ca&sslrootcert=/etc/ca+x.pem")
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(tls.roots.as_deref(), Some("/etc/ca+x.pem"));
+    }
+
+    #[test]
+    fn the_web_s_authorities_go_only_with_a_host_check() {
+        let (_, tls) =
+            split("postgres://u@h/db?sslrootcert=system").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            (tls.mode, tls.check),
+            (SslMode::Require, Check::AuthorityAndHost)
+        );
+        for url in [
+            "postgres://u@h/db?sslmode=verify-ca&sslrootcert=system",
+            "postgres://u@h/db?sslmode=require&sslrootcert=system",
+        ] {
+            let e = split(url).err().map(|e| e.message).unwrap_or_default();
+            assert!(
+                e.contains("sslrootcert=system needs sslmode=verify-full"),
+                "{url}: {e}"
+            );
+        }
+        for url in [
+            "postgres://u@h/db?sslmode=verify-ca",
+            "postgres://u@h/db?sslmode=verify-full",
+        ] {
+            let e = split(url).err().map(|e| e.message).unwrap_or_default();
+            assert!(e.contains("need sslrootcert"), "{url}: {e}");
+        }
     }
 
     #[test]
