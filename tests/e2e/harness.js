@@ -75,6 +75,7 @@ const World = {
     frank: { id: '100000000009006', name: 'Frank Example', email: 'frank@e2e.example', password: 'frank-pass-1' },
     grace: { id: '100000000009007', name: 'Grace Example', email: 'grace@e2e.example', password: 'grace-pass-1' },
     heidi: { id: '100000000009008', name: 'Heidi Example', email: 'heidi@e2e.example', password: 'heidi-pass-1' },
+    ivan: { id: '100000000009009', name: 'Ivan Example', email: 'ivan@e2e.example', password: 'ivan-pass-1' },
   },
   // Pages, each with the person who runs it (for the consent page's Page step).
   pages: {

@@ -114,6 +114,29 @@ describe('passport-facebook logs in through graphtoken', { timeout: 10 * 60_000 
     assert.deepEqual(result.pages, [P.bistro.name], 'the app sees only the Page left ticked');
   });
 
+  test('console: the base URL shows the world; the debugger explains a token and extends it', { timeout: TEST_TIMEOUT }, async () => {
+    const s = await session();
+    await s.goto(`${h.gt.base}/`);
+    await s.expectStep('the console home', 'h1');
+    assert.match(await s.page.textContent('body'), new RegExp(World.apps.sample.name));
+    await s.page.click('text=Access Token Debugger');
+    await s.expectStep('the Access Token Debugger', '#token');
+    const { access_token: token } = await h.gt.admin('POST', 'tokens', { user: 'ivan', app: 'sample', scopes: ['email'] });
+    await s.page.fill('#token', token);
+    await s.page.click('#debug');
+    await s.expectStep("the debugger's answer", 'dl.info');
+    const info = await s.page.textContent('dl.info');
+    assert.match(info, /Valid\s*True/);
+    assert.match(info, /in (59|60) minutes/);
+    assert.ok(!s.page.url().includes(token), 'the token is never put in the URL');
+    await s.page.click('#extend');
+    await s.expectStep('the extended token', 'dl.info');
+    assert.match(await s.page.textContent('h2#found'), /new long-lived token/);
+    assert.match(await s.page.textContent('dl.info'), /in (59|60) days/);
+    const long = (await s.page.inputValue('#token')).trim();
+    assert.notEqual(long, token);
+  });
+
   test('wrong password: the sign-in page says so; the right password then works', { timeout: TEST_TIMEOUT }, async () => {
     const s = await session();
     const app = h.apps.sample;

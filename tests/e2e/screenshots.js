@@ -70,6 +70,23 @@ async function main() {
         await s.close();
       }
 
+      // The console: its home, and the debugger on a Page token.
+      s = await Session.open(h, { viewport: size });
+      try {
+        await s.goto(`${h.gt.base}/`);
+        await s.expectStep('the console home', 'h1');
+        await shoot(s, 'console-home', size);
+        await s.goto(`${h.gt.base}/tools/debug/accesstoken/`);
+        await s.expectStep('the Access Token Debugger', '#token');
+        const { access_token: token } = await h.gt.admin('POST', 'tokens', { user: 'heidi', app: 'sample', scopes: ['pages_show_list'] });
+        await s.page.fill('#token', token);
+        await s.page.click('#debug');
+        await s.expectStep('the debugger\'s answer', 'dl.info');
+        await shoot(s, 'console-debugger', size);
+      } finally {
+        await s.close();
+      }
+
       // A development-mode app and a person without a role on it.
       s = await Session.open(h, { viewport: size });
       try {

@@ -284,6 +284,18 @@ pub struct PageTasks {
     pub since: Unix,
 }
 
+/// The world at a glance (the console's home): the first apps, people and Pages by id, and how
+/// many there are of each.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Overview {
+    pub apps: Vec<App>,
+    pub users: Vec<User>,
+    pub pages: Vec<Page>,
+    pub app_count: u64,
+    pub user_count: u64,
+    pub page_count: u64,
+}
+
 /// What a person has granted (and declined) to an app. Its existence means the app is installed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Grant {

@@ -17,8 +17,8 @@ use crate::codes::{AuthCode, DeviceCode, TestUser, TestUserInsert};
 use crate::content::{Comment, Post};
 use crate::messaging::{Conversation, Message};
 use crate::model::{
-    AccountStatus, App, AppId, Asid, Grant, Id, Invalidation, Page, PageId, PageTasks, Psid,
-    Session, SessionId, TokenHash, TokenRecord, Unix, User, UserId,
+    AccountStatus, App, AppId, Asid, Grant, Id, Invalidation, Overview, Page, PageId, PageTasks,
+    Psid, Session, SessionId, TokenHash, TokenRecord, Unix, User, UserId,
 };
 use crate::tasks::TaskSet;
 
@@ -182,6 +182,9 @@ pub trait TokenStore: Send + Sync {
 pub trait DirectoryStore: Send + Sync {
     /// True when the store holds no app, user or Page (a fresh database).
     fn is_empty<'a>(&'a self) -> StoreFuture<'a, bool>;
+
+    /// The first `limit` apps, people and Pages by id, and how many there are.
+    fn overview<'a>(&'a self, limit: u32) -> StoreFuture<'a, Overview>;
 
     fn app<'a>(&'a self, id: AppId) -> StoreFuture<'a, Option<App>>;
 

@@ -7,6 +7,7 @@ mod admin;
 pub mod blocking;
 pub mod browser;
 pub mod callbacks;
+pub mod console;
 pub mod faults;
 mod login;
 pub mod metrics;
@@ -135,7 +136,13 @@ async fn share_rate_limits(services: Arc<Services>) {
 
 /// The whole HTTP surface.
 pub fn router(state: Arc<AppState>) -> Router {
+    // The console is the emulator's (production mode has no pages but the login dialog's).
+    let console = match state.mode {
+        Mode::Emulator => console::routes(),
+        Mode::Production => Router::new(),
+    };
     Router::new()
+        .merge(console)
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics::metrics))

@@ -5,6 +5,7 @@
 //! Pure functions: no I/O, no JavaScript, no external assets. Every page is a full HTML5 document
 //! with the shared inline stylesheet (`pages.css`).
 
+use graphtoken_core::model::Platform;
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 
 /// The shared stylesheet, inlined into every page.
@@ -269,8 +270,177 @@ const CROSS: &str =
     "<svg viewBox=\"0 0 24 24\" fill=\"none\" stroke=\"currentColor\" stroke-width=\"2.5\" \
     stroke-linecap=\"round\"><path d=\"M7 7l10 10M17 7L7 17\"/></svg>";
 
-/// The whole document around a card's content.
+// ---- the console ---------------------------------------------------------------------------
+
+/// The console's home: the world at a glance.
+#[derive(Debug, Clone, Copy)]
+pub struct Home<'a> {
+    pub overview: &'a graphtoken_core::model::Overview,
+    /// The virtual clock's now, in words.
+    pub now: &'a str,
+    /// How far the virtual clock is from real time.
+    pub offset_days: f64,
+}
+
+pub fn home(v: &Home) -> String {
+    let o = v.overview;
+    let content = html! {
+        h1 { "graphtoken" }
+        p class="lede" {
+            "The Facebook Graph API access-token system, on your machine: "
+            (o.app_count) " apps, " (o.user_count) " people, " (o.page_count) " Pages."
+        }
+        section aria-labelledby="tools" {
+            h2 id="tools" { "Tools" }
+            ul class="tools" {
+                li { a href="/tools/debug/accesstoken/" { "Access Token Debugger" } " — paste a token: its app, type, expiry, scopes and why it no longer works" }
+            }
+            p class="note" {
+                "The virtual clock reads " strong { (v.now) }
+                @if v.offset_days.abs() >= 0.01 {
+                    " (" (format!("{:+.2}", v.offset_days)) " days from real time)"
+                }
+                ". The Graph API answers on this same address; the docs are in the repository's "
+                code { "docs/" } " folder and its README."
+            }
+        }
+        (listing("apps", "Apps", html! { "No apps yet: start with a seed file (" code { "--seed" } ")." },
+            &["Name", "App ID", "Mode", "Platform", "Roles"],
+            o.apps.iter().map(|a| vec![
+                html! { (a.name) },
+                html! { code { (a.id) } },
+                html! { (format!("{:?}", a.mode).to_lowercase()) },
+                html! { (match a.platform { Platform::Web => "web", Platform::Native => "native or desktop" }) },
+                html! { (a.roles.len()) },
+            ]).collect(),
+            o.app_count))
+        (listing("people", "People", html! { "No people yet." },
+            &["Name", "ID", "Email"],
+            o.users.iter().map(|u| vec![
+                html! { (u.name) },
+                html! { code { (u.id) } },
+                html! { (u.email.as_deref().unwrap_or("—")) },
+            ]).collect(),
+            o.user_count))
+        (listing("pages", "Pages", html! { "No Pages yet." },
+            &["Name", "Page ID", "Category"],
+            o.pages.iter().map(|p| vec![
+                html! { (p.name) },
+                html! { code { (p.id) } },
+                html! { (p.category) },
+            ]).collect(),
+            o.page_count))
+    };
+    console_document("Console", content)
+}
+
+/// A section of the home page: a table of the first items (`rows`) of `total`.
+fn listing(
+    id: &str,
+    title: &str,
+    empty: Markup,
+    header: &[&str],
+    rows: Vec<Vec<Markup>>,
+    total: u64,
+) -> Markup {
+    let more = total.saturating_sub(rows.len() as u64);
+    html! {
+        section aria-labelledby=(id) {
+            h2 id=(id) { (title) }
+            @if rows.is_empty() {
+                p class="note" { (empty) }
+            } @else {
+                table {
+                    thead { tr { @for h in header { th scope="col" { (h) } } } }
+                    tbody {
+                        @for row in &rows {
+                            tr { @for cell in row { td { (cell) } } }
+                        }
+                    }
+                }
+                @if more > 0 { p class="note" { "and " (more) " more" } }
+            }
+        }
+    }
+}
+
+/// One row of the debugger's answer.
+#[derive(Debug, Clone)]
+pub struct Field {
+    pub label: &'static str,
+    pub value: String,
+}
+
+impl Field {
+    pub fn new(label: &'static str, value: String) -> Self {
+        Field { label, value }
+    }
+}
+
+/// What the Access Token Debugger found.
+#[derive(Debug, Clone)]
+pub struct Debugged {
+    pub fields: Vec<Field>,
+    pub valid: bool,
+    /// A working short-lived user token: "Extend Access Token" is offered.
+    pub extendable: bool,
+    /// The token shown was just made by "Extend Access Token".
+    pub extended_from: bool,
+}
+
+/// The Access Token Debugger: the form, and what it found for `token`.
+pub fn debugger(csrf: &str, token: &str, found: Option<&Debugged>, error: Option<&str>) -> String {
+    let content = html! {
+        h1 { "Access Token Debugger" }
+        p class="lede" { "Paste a user, Page, app or client token to see what graphtoken knows of it." }
+        (self::error(error))
+        form method="post" action="/tools/debug/accesstoken/" {
+            (hidden("csrf", csrf))
+            div class="field" {
+                label for="token" { "Access token" }
+                textarea id="token" name="token" rows="3" spellcheck="false" autocomplete="off" { (token) }
+            }
+            div class="actions inline" {
+                button type="submit" id="debug" class="primary" { "Debug" }
+            }
+        }
+        @if let Some(d) = found {
+            section aria-labelledby="found" {
+                h2 id="found" {
+                    @if d.extended_from { "The new long-lived token" } @else { "Access Token Info" }
+                }
+                dl class=(if d.valid { "info valid" } else { "info invalid" }) {
+                    @for f in &d.fields {
+                        div { dt { (f.label) } dd { (f.value) } }
+                    }
+                }
+                @if d.extendable {
+                    form method="post" action="/tools/debug/accesstoken/extend" {
+                        (hidden("csrf", csrf))
+                        (hidden("token", token))
+                        div class="actions inline" {
+                            button type="submit" id="extend" class="secondary" { "Extend Access Token" }
+                        }
+                    }
+                }
+            }
+        }
+        p class="note" { a href="/" { "← Console" } }
+    };
+    console_document("Access Token Debugger", content)
+}
+
+/// A console page: the login pages' look, wider.
+fn console_document(title: &str, content: Markup) -> String {
+    page(title, "console", content)
+}
+
 fn document(title: &str, card: Markup) -> String {
+    page(title, "card", card)
+}
+
+/// The whole document around a page's content (`class`: `card` or `console`).
+fn page(title: &str, class: &str, card: Markup) -> String {
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -289,7 +459,7 @@ fn document(title: &str, card: Markup) -> String {
                         "graphtoken"
                     }
                 }
-                main class="card" { (card) }
+                main class=(class) { (card) }
                 footer class="foot" { "graphtoken · Graph API emulator" }
             }
         }

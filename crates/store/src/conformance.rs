@@ -353,6 +353,22 @@ pub async fn records<S: Store>(store: &S) -> StoreResult<()> {
     assert_eq!(store.user_by_key("nope").await?, None);
     assert_eq!(store.page(PageId(42)).await?, None);
     assert_eq!(store.page_by_key("nope").await?, None);
+    // The overview: the first by id, and every count.
+    let o = store.overview(1).await?;
+    assert_eq!((o.app_count, o.user_count, o.page_count), (2, 3, 2));
+    assert_eq!(
+        o.apps.first().map(|a| a.id),
+        w.apps.iter().map(|a| a.id).min()
+    );
+    assert_eq!(
+        o.apps[0].roles,
+        w.apps
+            .iter()
+            .min_by_key(|a| a.id)
+            .map(|a| a.roles.clone())
+            .unwrap_or_default()
+    );
+    assert_eq!((o.users.len(), o.pages.len()), (1, 1));
     // A seeded profile reads back whole; a Page without one has none.
     for (page, info) in &w.page_info {
         assert_eq!(store.page_info(*page).await?.as_ref(), Some(info));

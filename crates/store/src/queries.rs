@@ -6,8 +6,8 @@
 //! the hot path's cache miss.
 
 use graphtoken_core::model::{
-    App, AppId, AppRole, Asid, Grant, Page, PageId, PageTasks, Session, SessionId, TokenHash,
-    TokenRecord, Unix, User, UserId,
+    App, AppId, AppRole, Asid, Grant, Overview, Page, PageId, PageTasks, Session, SessionId,
+    TokenHash, TokenRecord, Unix, User, UserId,
 };
 use graphtoken_core::store::{StoreError, StoreResult, TokenEntry};
 
@@ -62,6 +62,51 @@ pub(crate) fn page(db: &dyn Db, id: PageId) -> StoreResult<Option<Page>> {
 pub(crate) fn page_by_key(db: &dyn Db, key: &str) -> StoreResult<Option<Page>> {
     let sql = format!("SELECT {PAGE_COLS} FROM pages WHERE key = ?1");
     db.one(&sql, args![key], rows::page, "loading page by key")
+}
+
+/// The first `limit` apps (with their roles), people and Pages by id, and the counts.
+pub(crate) fn overview(db: &dyn Db, limit: u32) -> StoreResult<Overview> {
+    let limit = i64::from(limit);
+    let count = |table: &str| -> StoreResult<u64> {
+        let n: i64 = db.required(
+            &format!("SELECT COUNT(*) FROM {table}"),
+            args![],
+            |r| r.get(0),
+            "counting for the overview",
+        )?;
+        Ok(n.max(0) as u64)
+    };
+    let apps = db.all(
+        &format!("SELECT {APP_COLS} FROM apps ORDER BY id LIMIT ?1"),
+        args![limit],
+        rows::app,
+        "listing apps",
+    )?;
+    let apps = apps
+        .into_iter()
+        .map(|a| with_roles(db, Some(a)))
+        .collect::<StoreResult<Vec<_>>>()?
+        .into_iter()
+        .flatten()
+        .collect();
+    Ok(Overview {
+        apps,
+        users: db.all(
+            &format!("SELECT {USER_COLS} FROM users ORDER BY id LIMIT ?1"),
+            args![limit],
+            rows::user,
+            "listing people",
+        )?,
+        pages: db.all(
+            &format!("SELECT {PAGE_COLS} FROM pages ORDER BY id LIMIT ?1"),
+            args![limit],
+            rows::page,
+            "listing Pages",
+        )?,
+        app_count: count("apps")?,
+        user_count: count("users")?,
+        page_count: count("pages")?,
+    })
 }
 
 pub(crate) fn is_empty(db: &dyn Db) -> StoreResult<bool> {

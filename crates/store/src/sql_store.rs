@@ -8,8 +8,8 @@ use graphtoken_core::events::Callback;
 use graphtoken_core::faults::StoredFault;
 use graphtoken_core::messaging::{Conversation, Message};
 use graphtoken_core::model::{
-    AccountStatus, App, AppId, Asid, Grant, Id, Invalidation, Page, PageId, PageTasks, Psid,
-    Session, SessionId, TokenHash, TokenRecord, Unix, User, UserId,
+    AccountStatus, App, AppId, Asid, Grant, Id, Invalidation, Overview, Page, PageId, PageTasks,
+    Psid, Session, SessionId, TokenHash, TokenRecord, Unix, User, UserId,
 };
 use graphtoken_core::outbox::{Attempt, Outgoing};
 use graphtoken_core::stats::StoreStats;
@@ -149,6 +149,10 @@ impl<B: Backend> TokenStore for SqlStore<B> {
 impl<B: Backend> DirectoryStore for SqlStore<B> {
     fn is_empty<'a>(&'a self) -> StoreFuture<'a, bool> {
         self.backend.read(queries::is_empty)
+    }
+
+    fn overview<'a>(&'a self, limit: u32) -> StoreFuture<'a, Overview> {
+        self.backend.read(move |c| queries::overview(c, limit))
     }
 
     fn app<'a>(&'a self, id: AppId) -> StoreFuture<'a, Option<App>> {

@@ -10,6 +10,7 @@ mod admin_api;
 mod admin_cli;
 mod asid;
 mod batch;
+mod console;
 mod content;
 mod conventions;
 mod db;

@@ -28,6 +28,8 @@ use crate::ratelimit::Usage;
 use crate::request::{GraphRequest, Method};
 use crate::services::Services;
 
+pub use oauth::extend;
+
 /// The `data` object `debug_token` would answer for `input`, whatever its app (admin view).
 pub async fn debug_data(g: &Services, input: &str) -> Result<Value, GraphError> {
     debug::inspect(g, input, None).await

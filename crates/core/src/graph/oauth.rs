@@ -194,17 +194,28 @@ async fn exchange(g: &Services, app: &App, p: &Params) -> Result<Value, GraphErr
     let input = p
         .non_empty("fb_exchange_token")
         .ok_or_else(GraphError::missing_exchange_token)?;
+    let (token, expires_in) = extend(g, input, Some(app.id)).await?;
+    Ok(json!({
+        "access_token": token,
+        "token_type": "bearer",
+        "expires_in": expires_in,
+    }))
+}
+
+/// The long-lived exchange of a working user token (of the app `of`, when given): a new
+/// long-lived token in the same session, and its `expires_in`. The input stays valid.
+pub async fn extend(
+    g: &Services,
+    input: &str,
+    of: Option<crate::model::AppId>,
+) -> Result<(String, i64), GraphError> {
     let caller = g.authenticate(input).await?;
     let Principal::User(loaded) = &caller.principal else {
         return Err(GraphError::exchange_needs_user_token());
     };
-    if loaded.app.id != app.id {
+    if of.is_some_and(|app| loaded.app.id != app) {
         return Err(GraphError::exchange_other_app());
     }
     let issued = g.mint_user_token(&loaded.session, true).await?;
-    Ok(json!({
-        "access_token": issued.access_token,
-        "token_type": "bearer",
-        "expires_in": issued.expires_in,
-    }))
+    Ok((issued.access_token, issued.expires_in))
 }

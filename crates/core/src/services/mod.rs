@@ -186,6 +186,11 @@ impl Services {
         }
     }
 
+    /// The world at a glance: the first `limit` apps, people and Pages, and how many there are.
+    pub async fn overview(&self, limit: u32) -> Result<crate::model::Overview, GraphError> {
+        Ok(self.store.overview(limit).await?)
+    }
+
     /// True when the store holds no app, user or Page (a fresh database).
     pub async fn is_empty(&self) -> Result<bool, GraphError> {
         Ok(self.store.is_empty().await?)

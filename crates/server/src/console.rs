@@ -1,0 +1,351 @@
+//! The console (issue #11), served in emulator mode: what a person who opens graphtoken's base
+//! URL in a browser lands on. So far its home (`GET /` from a browser: the world at a glance)
+//! and the Access Token Debugger (`/tools/debug/accesstoken/`, as on Facebook's developer site).
+//!
+//! Tokens travel in form posts, never in URLs; every form carries the browser session's CSRF
+//! token. Graph calls to `/` (`?ids=…`, a batch `POST /`) are answered by the Graph API as
+//! before: only a browser's `GET /` without a query gets the home page.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::Router;
+use serde_json::Value;
+
+use graphtoken_core::error::GraphError;
+use graphtoken_core::model::{PageId, Reason};
+use graphtoken_core::timefmt;
+
+use crate::browser::{self, Session};
+use crate::pages::{self, Debugged, Field, Home};
+use crate::AppState;
+
+type St = State<Arc<AppState>>;
+
+/// The path of the Access Token Debugger, as on Facebook's developer site.
+pub const DEBUGGER: &str = "/tools/debug/accesstoken/";
+
+/// How many apps, people and Pages the home page lists.
+const LISTED: u32 = 50;
+
+pub fn routes() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/", get(home_or_graph).fallback(crate::graph_request))
+        .route(DEBUGGER, get(debugger).post(debug))
+        .route("/tools/debug/accesstoken/extend", post(extend))
+}
+
+/// Whether a request is a browser opening the base URL: a GET without a query that prefers
+/// HTML (a Graph client sends `?ids=` or a token, and asks for JSON or anything).
+fn is_browser(req: &Request) -> bool {
+    req.uri().query().is_none_or(str::is_empty)
+        && req
+            .headers()
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|a| a.contains("text/html"))
+}
+
+async fn home_or_graph(st: St, req: Request) -> Response {
+    if !is_browser(&req) {
+        return crate::graph_request(st, req).await;
+    }
+    let State(st) = st;
+    let overview = match st.services.overview(LISTED).await {
+        Ok(o) => o,
+        Err(e) => return broken(&e),
+    };
+    let body = pages::home(&Home {
+        overview: &overview,
+        now: &timefmt::utc(st.services.now()),
+        offset_days: st.clock.offset() as f64 / 86_400.0,
+    });
+    browser::html(StatusCode::OK, body, None)
+}
+
+/// The browser's session (a new one, set with the answer, when it has none) and its CSRF token.
+fn session(
+    st: &AppState,
+    headers: &HeaderMap,
+) -> Result<(Session, String, Option<String>), GraphError> {
+    let (session, new) = st.browser.session_or_new(headers, st.services.now())?;
+    let csrf = st.browser.csrf(&session);
+    let cookie = new.then(|| st.browser.set_cookie(&session));
+    Ok((session, csrf, cookie))
+}
+
+/// `GET /tools/debug/accesstoken/`: the empty form.
+async fn debugger(State(st): St, headers: HeaderMap) -> Response {
+    match session(&st, &headers) {
+        Ok((_, csrf, cookie)) => {
+            let body = pages::debugger(&csrf, "", None, None);
+            browser::html(StatusCode::OK, body, cookie)
+        }
+        Err(e) => broken(&e),
+    }
+}
+
+/// A debugger form, once its CSRF token is checked: the token for the next form, and the
+/// access token pasted.
+struct Posted {
+    csrf: String,
+    token: String,
+}
+
+/// The form posted, once its CSRF token is checked; `Err` answers the request.
+fn checked_form(
+    st: &AppState,
+    headers: &HeaderMap,
+    bytes: &Bytes,
+) -> Result<Posted, Box<Response>> {
+    let (session, csrf, _) = session(st, headers).map_err(|e| Box::new(broken(&e)))?;
+    let form: Vec<(String, String)> = form_urlencoded::parse(bytes).into_owned().collect();
+    let given = form
+        .iter()
+        .find(|(k, _)| k == "csrf")
+        .map(|(_, v)| v.as_str());
+    if !st.browser.csrf_ok(&session, given) {
+        let body = pages::debugger(
+            &csrf,
+            "",
+            None,
+            Some("This form has expired. Paste the token again."),
+        );
+        return Err(Box::new(browser::html(StatusCode::FORBIDDEN, body, None)));
+    }
+    let token = form
+        .iter()
+        .find(|(k, _)| k == "token")
+        .map(|(_, v)| v.trim().to_string())
+        .unwrap_or_default();
+    Ok(Posted { csrf, token })
+}
+
+/// `POST /tools/debug/accesstoken/`: what `debug_token` knows of the pasted token, in words.
+async fn debug(State(st): St, headers: HeaderMap, bytes: Bytes) -> Response {
+    let Posted { csrf, token } = match checked_form(&st, &headers, &bytes) {
+        Ok(x) => x,
+        Err(r) => return *r,
+    };
+    if token.is_empty() {
+        let body = pages::debugger(&csrf, "", None, Some("Paste an access token to debug it."));
+        return browser::html(StatusCode::BAD_REQUEST, body, None);
+    }
+    match debugged(&st, &token, None).await {
+        Ok(d) => browser::html(
+            StatusCode::OK,
+            pages::debugger(&csrf, &token, Some(&d), None),
+            None,
+        ),
+        Err(e) => broken(&e),
+    }
+}
+
+/// `POST /tools/debug/accesstoken/extend`: the long-lived exchange of the pasted user token
+/// (what `fb_exchange_token` does for its app), and what the debugger says of the new token.
+async fn extend(State(st): St, headers: HeaderMap, bytes: Bytes) -> Response {
+    let Posted { csrf, token } = match checked_form(&st, &headers, &bytes) {
+        Ok(x) => x,
+        Err(r) => return *r,
+    };
+    match graphtoken_core::graph::extend(&st.services, &token, None).await {
+        Ok((long, _)) => match debugged(&st, &long, Some(&token)).await {
+            Ok(d) => browser::html(
+                StatusCode::OK,
+                pages::debugger(&csrf, &long, Some(&d), None),
+                None,
+            ),
+            Err(e) => broken(&e),
+        },
+        Err(e) => {
+            let why = format!("This token cannot be extended: {}", e.message);
+            let d = debugged(&st, &token, None).await.ok();
+            browser::html(
+                StatusCode::BAD_REQUEST,
+                pages::debugger(&csrf, &token, d.as_ref(), Some(&why)),
+                None,
+            )
+        }
+    }
+}
+
+/// The debugger's rows for `token` (`extended_from`: the token it was exchanged for, if so).
+async fn debugged(
+    st: &AppState,
+    token: &str,
+    extended_from: Option<&str>,
+) -> Result<Debugged, GraphError> {
+    let data = graphtoken_core::graph::debug_data(&st.services, token).await?;
+    let now = st.services.now();
+    let text = |k: &str| data.get(k).and_then(Value::as_str).map(str::to_string);
+    let time = |k: &str| data.get(k).and_then(Value::as_i64);
+    let mut fields = Vec::new();
+    if let Some(app) = text("app_id") {
+        let name = text("application").unwrap_or_default();
+        fields.push(Field::new("App ID", format!("{app} : {name}")));
+    }
+    if let Some(kind) = text("type") {
+        fields.push(Field::new("Type", kind));
+    }
+    if let Some(user) = text("user_id") {
+        fields.push(Field::new("User ID", user));
+    }
+    if let Some(page) = text("profile_id") {
+        let name = page_name(st, &page).await;
+        fields.push(Field::new("Page", format!("{page} : {name}")));
+    }
+    if let Some(at) = time("issued_at") {
+        fields.push(Field::new("Issued", when(at, now)));
+    }
+    if let Some(at) = time("expires_at") {
+        let shown = if at == 0 {
+            "Never".to_string()
+        } else {
+            when(at, now)
+        };
+        fields.push(Field::new("Expires", shown));
+    }
+    if let Some(at) = time("data_access_expires_at") {
+        fields.push(Field::new("Data access expires", when(at, now)));
+    }
+    let valid = data
+        .get("is_valid")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    let reason = data.get("error").map(|e| {
+        let message = e.get("message").and_then(Value::as_str).unwrap_or("");
+        let subcode = e.get("subcode").and_then(Value::as_u64);
+        match subcode.and_then(in_words) {
+            Some(words) => format!("{message} (subcode {}: {words})", subcode.unwrap_or(0)),
+            None => message.to_string(),
+        }
+    });
+    fields.push(Field::new(
+        "Valid",
+        match (&reason, valid) {
+            (_, true) => "True".to_string(),
+            (Some(r), false) => format!("False: {r}"),
+            (None, false) => "False".to_string(),
+        },
+    ));
+    let scopes: Vec<&str> = data
+        .get("scopes")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    fields.push(Field::new(
+        "Scopes",
+        if scopes.is_empty() {
+            "(none)".to_string()
+        } else {
+            scopes.join(", ")
+        },
+    ));
+    let mut granular = Vec::new();
+    for g in data
+        .get("granular_scopes")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let scope = g.get("scope").and_then(Value::as_str).unwrap_or("");
+        let mut pages = Vec::new();
+        for id in g
+            .get("target_ids")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            if let Some(id) = id.as_str() {
+                pages.push(format!("{} ({id})", page_name(st, id).await));
+            }
+        }
+        granular.push(if pages.is_empty() {
+            scope.to_string()
+        } else {
+            format!("{scope}: {}", pages.join(", "))
+        });
+    }
+    if !granular.is_empty() {
+        fields.push(Field::new("Granular scopes", granular.join("; ")));
+    }
+    // A working short-lived user token can be extended (the long-lived exchange).
+    let expires = time("expires_at").unwrap_or(0);
+    let extendable = valid
+        && text("type").as_deref() == Some("USER")
+        && expires != 0
+        && expires - now <= 24 * 3600;
+    Ok(Debugged {
+        fields,
+        valid,
+        extendable,
+        extended_from: extended_from.is_some(),
+    })
+}
+
+/// A Page's name, or a dash for an id that names no Page.
+async fn page_name(st: &AppState, id: &str) -> String {
+    match id.parse().map(PageId) {
+        Ok(page) => match st.services.page(page).await {
+            Ok(Some(p)) => p.name.clone(),
+            _ => "—".to_string(),
+        },
+        Err(_) => "—".to_string(),
+    }
+}
+
+/// `2026-11-30 14:05:00 UTC (in 59 days)`, on the virtual clock.
+fn when(at: i64, now: i64) -> String {
+    let d = at - now;
+    let span = |s: i64| {
+        let s = s.abs();
+        match s {
+            0..=119 => format!("{s} seconds"),
+            120..=7199 => format!("{} minutes", s / 60),
+            7200..=172_799 => format!("{} hours", s / 3600),
+            _ => format!("{} days", s / 86_400),
+        }
+    };
+    let rel = if d >= 0 {
+        format!("in {}", span(d))
+    } else {
+        format!("{} ago", span(d))
+    };
+    format!("{} ({rel})", timefmt::utc(at))
+}
+
+/// What an invalidation subcode means, in words.
+fn in_words(subcode: u64) -> Option<&'static str> {
+    if subcode == 463 {
+        return Some("the token expired");
+    }
+    let reason = Reason::ALL
+        .into_iter()
+        .find(|r| u64::from(r.subcode()) == subcode)?;
+    Some(match reason {
+        Reason::AppNotAuthorized => "the person removed the app, or did not authorize it",
+        Reason::Checkpoint => "the person must clear a security checkpoint",
+        Reason::PasswordChanged => {
+            "the person changed their password, or their sessions were reset"
+        }
+        Reason::Unconfirmed => "the person has not confirmed their account",
+        Reason::RevokedByApi => "the session was ended through the API",
+        Reason::LoggedOut => "the person logged out",
+        Reason::PageTaskLost => "the person no longer has a task on the Page",
+        Reason::DataAccessExpired => "the person has not used the app for 90 days",
+    })
+}
+
+fn broken(e: &GraphError) -> Response {
+    tracing::error!("console: {}", e.message);
+    let body = pages::error_page(&pages::ErrorPage {
+        title: "Sorry, something went wrong",
+        message: "graphtoken could not show this page. Please try again.",
+        detail: None,
+    });
+    browser::html(StatusCode::INTERNAL_SERVER_ERROR, body, None)
+}
