@@ -54,6 +54,31 @@ pub struct ServeArgs {
     /// How many seconds a start waits for a database that cannot be reached yet.
     #[arg(long, env = "GRAPHTOKEN_DB_WAIT", default_value_t = 60)]
     pub db_wait: u64,
+    /// Seconds a client has to send a request's head, and on a kept-alive connection to start
+    /// the next request, before the connection is closed.
+    #[arg(long, env = "GRAPHTOKEN_HEAD_TIMEOUT", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub head_timeout: u64,
+    /// Seconds a request's body may pause between pieces before the request fails (408).
+    #[arg(long, env = "GRAPHTOKEN_BODY_TIMEOUT", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub body_timeout: u64,
+    /// Connections served at once; more wait in the listen queue until one closes. Keep it
+    /// under the process's open-file limit (`ulimit -n`).
+    #[arg(long, env = "GRAPHTOKEN_MAX_CONNECTIONS", default_value_t = 1000,
+          value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub max_connections: u64,
+}
+
+impl ServeArgs {
+    /// What a client may take of the server (see `graphtoken_server::Limits`).
+    pub fn limits(&self) -> graphtoken_server::Limits {
+        graphtoken_server::Limits {
+            head_timeout: Duration::from_secs(self.head_timeout),
+            body_timeout: Duration::from_secs(self.body_timeout),
+            max_connections: usize::try_from(self.max_connections).unwrap_or(usize::MAX),
+        }
+    }
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, String> {
@@ -236,6 +261,7 @@ pub struct Started {
     pub printed: String,
     listener: tokio::net::TcpListener,
     state: Arc<AppState>,
+    limits: graphtoken_server::Limits,
 }
 
 impl Started {
@@ -244,7 +270,7 @@ impl Started {
         self,
         stop: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> Result<(), String> {
-        graphtoken_server::serve(self.listener, self.state, stop)
+        graphtoken_server::serve(self.listener, self.state, stop, self.limits)
             .await
             .map_err(|e| e.to_string())
     }
@@ -267,6 +293,7 @@ pub async fn start(args: ServeArgs) -> Result<Started, String> {
         );
     }
     let wait = Duration::from_secs(args.db_wait);
+    let limits = args.limits();
     let (services, clock) = open(&args.db, !args.no_migrate, wait, mode).await?;
     let empty = services.is_empty().await.map_err(|e| e.to_string())?;
     match &args.seed {
@@ -317,6 +344,7 @@ pub async fn start(args: ServeArgs) -> Result<Started, String> {
         printed,
         listener,
         state,
+        limits,
     })
 }
 

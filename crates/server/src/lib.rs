@@ -98,23 +98,110 @@ impl AppState {
     }
 }
 
-/// Serves until `shutdown` resolves, then finishes the requests in flight; meanwhile delivers
-/// the callbacks in the outbox.
+/// What a client may take of the server: time to send a request's head (and, between
+/// requests on a kept-alive connection, to start the next), time between the pieces of a
+/// request's body, and connections at once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    pub head_timeout: std::time::Duration,
+    pub body_timeout: std::time::Duration,
+    pub max_connections: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            head_timeout: std::time::Duration::from_secs(10),
+            body_timeout: std::time::Duration::from_secs(30),
+            max_connections: 1000,
+        }
+    }
+}
+
+/// How long a stop waits for the requests in flight (a fault may delay one for minutes).
+const DRAIN: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Serves until `shutdown` resolves, then finishes the requests in flight (for at most 30 s);
+/// meanwhile delivers the callbacks in the outbox.
+///
+/// The accept loop is graphtoken's own (hyper's connection builder, as `axum::serve` uses it)
+/// because `axum::serve` has no time limits and no cap: a client that sends half a request
+/// head, or a body slower than it promised, is cut off after `limits`, and past
+/// `limits.max_connections` new connections wait in the listen queue until one closes.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: Arc<AppState>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    limits: Limits,
 ) -> std::io::Result<()> {
+    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+    use hyper_util::server::conn::auto;
+    use hyper_util::service::TowerToHyperService;
+    use tower::ServiceExt;
+
     let delivery = tokio::spawn(state.callbacks.clone().run(Arc::clone(&state.services)));
     let sharing = tokio::spawn(share_rate_limits(Arc::clone(&state.services)));
-    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    let served = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let app = router(state).layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
+        limits.body_timeout,
+    ));
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.head_timeout);
+    let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections.max(1)));
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    tokio::pin!(shutdown);
+    loop {
+        let slot = tokio::select! {
+            slot = Arc::clone(&slots).acquire_owned() => match slot {
+                Ok(slot) => slot,
+                Err(_) => break,
+            },
+            () = &mut shutdown => break,
+        };
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(x) => x,
+                Err(e) => {
+                    // Out of file descriptors, say: wait a little rather than spin.
+                    tracing::warn!("cannot accept a connection: {e}");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let service = app
+            .clone()
+            .map_request(move |mut r: axum::http::Request<_>| {
+                r.extensions_mut().insert(axum::extract::ConnectInfo(peer));
+                r
+            });
+        let connection = builder
+            .serve_connection_with_upgrades(TokioIo::new(stream), TowerToHyperService::new(service))
+            .into_owned();
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            let _ = connection.await;
+            drop(slot);
+        });
+    }
+    drop(listener);
+    if tokio::time::timeout(DRAIN, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            "requests still in flight after {} s; stopping anyway",
+            DRAIN.as_secs()
+        );
+    }
     // A try cut short keeps its lease; the callback is due again when the lease runs out.
     delivery.abort();
     sharing.abort();
-    served
+    Ok(())
 }
 
 /// How often the instances on a shared database exchange their rate-limit counts: a budget
@@ -223,6 +310,23 @@ async fn silhouette() -> impl IntoResponse {
     )
 }
 
+/// Why a request's body could not be read, as a Graph error: too large (413), too slow (408),
+/// or malformed (a bad chunk, a connection closed early: 400).
+fn body_error(e: &axum::Error) -> GraphError {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(c) = cause {
+        if c.is::<http_body_util::LengthLimitError>() {
+            return GraphError::param(format!("The request body is larger than {MAX_BODY} bytes"))
+                .with_status(413);
+        }
+        if c.is::<tower_http::timeout::TimeoutError>() {
+            return GraphError::param("The request body did not arrive in time").with_status(408);
+        }
+        cause = c.source();
+    }
+    GraphError::param(format!("The request body could not be read: {e}"))
+}
+
 /// Every Graph path: `/me`, `/v25.0/{id}/accounts`, `/oauth/access_token`, `/debug_token`, ...
 pub(crate) async fn graph_request(State(st): State<Arc<AppState>>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
@@ -232,10 +336,7 @@ pub(crate) async fn graph_request(State(st): State<Arc<AppState>>, request: Requ
     let trace = render::trace_id();
     let body = match axum::body::to_bytes(body, MAX_BODY).await {
         Ok(b) => b,
-        Err(_) => {
-            let e = GraphError::param(format!("The request body is larger than {MAX_BODY} bytes"));
-            return render::graph(normalize::DEFAULT_VERSION, &trace, Err(e));
-        }
+        Err(e) => return render::graph(normalize::DEFAULT_VERSION, &trace, Err(body_error(&e))),
     };
     let req = match normalize::request(&parts.method, &parts.uri, &parts.headers, &body) {
         Ok(req) => req,

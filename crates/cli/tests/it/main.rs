@@ -35,5 +35,6 @@ mod rate_limits;
 mod restart;
 mod seed;
 mod seed_content;
+mod slow_clients;
 mod test_users;
 mod tokens;

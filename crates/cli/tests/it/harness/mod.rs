@@ -263,6 +263,9 @@ impl Server {
             trusted_proxies: Vec::new(),
             log_format: graphtoken::serve::LogFormat::Text,
             db_wait: 0,
+            head_timeout: 10,
+            body_timeout: 30,
+            max_connections: 1000,
         }
     }
 
