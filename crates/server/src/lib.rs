@@ -237,12 +237,45 @@ pub fn router(state: Arc<AppState>) -> Router {
         .nest("/_admin", admin::routes(Arc::clone(&state), state.mode))
         .merge(login::routes())
         .fallback(graph_request)
+        .layer(axum::middleware::from_fn(enveloped))
         .layer(axum::middleware::from_fn(detached))
         .layer(axum::middleware::from_fn_with_state(
             Arc::clone(&state),
             metrics::record,
         ))
         .with_state(state)
+}
+
+/// Refusals that the router and the extractors make themselves (a path segment that is not
+/// UTF-8, a body over the limit, an unknown admin route, a method a route does not take) are
+/// plain text: they are rewritten in the Graph envelope, or the admin API's, with the same
+/// status. Pages (HTML), JSON answers and `/metrics` (for scrapers) are left as they are.
+async fn enveloped(req: Request, next: axum::middleware::Next) -> Response {
+    let path = req.uri().path().to_string();
+    let response = next.run(req).await;
+    let status = response.status();
+    let plain = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_none_or(|t| t.starts_with("text/plain"));
+    if status.as_u16() < 400 || !plain || path == "/metrics" {
+        return response;
+    }
+    let text = axum::body::to_bytes(response.into_body(), 64 * 1024)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).trim().to_string())
+        .unwrap_or_default();
+    let message = if text.is_empty() {
+        status.canonical_reason().unwrap_or("Refused").to_string()
+    } else {
+        text
+    };
+    if path.starts_with("/_admin") {
+        return admin::refusal(status, message);
+    }
+    let e = GraphError::param(message).with_status(status.as_u16());
+    render::graph(normalize::DEFAULT_VERSION, &render::trace_id(), Err(e))
 }
 
 /// Every request runs on a task of its own, so that a client that goes away mid-request (a

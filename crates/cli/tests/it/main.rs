@@ -32,6 +32,7 @@ mod policy_matrix;
 mod production;
 mod psids;
 mod rate_limits;
+mod refusals;
 mod restart;
 mod seed;
 mod seed_content;

@@ -42,7 +42,18 @@ pub fn routes(state: Arc<AppState>, mode: Mode) -> Router<Arc<AppState>> {
             .merge(faults::routes()),
     };
     all.route_layer(middleware::from_fn_with_state(state, require_key))
-        .fallback(|| async { StatusCode::NOT_FOUND.into_response() })
+        .fallback(|| async {
+            error(
+                StatusCode::NOT_FOUND,
+                "no such admin route (docs: README, \"The admin API\")",
+            )
+            .into_response()
+        })
+}
+
+/// A refusal in the admin API's envelope (see `crate::enveloped`).
+pub(crate) fn refusal(status: StatusCode, message: String) -> axum::response::Response {
+    error(status, message).into_response()
 }
 
 /// Whether the request carries `Authorization: Bearer <key>`, compared in constant time.

@@ -75,7 +75,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
     async fn from_request(req: Request, state: &S) -> Result<Self, AdminError> {
         let bytes = Bytes::from_request(req, state)
             .await
-            .map_err(|e| bad(format!("the body could not be read: {e}")))?;
+            .map_err(|e| error(e.status(), format!("the body could not be read: {e}")))?;
         let object = match serde_json::from_slice(&bytes) {
             Ok(Value::Object(o)) => o,
             _ => return Err(bad("the body must be a JSON object")),
