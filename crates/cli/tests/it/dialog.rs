@@ -936,3 +936,26 @@ fn the_pages_chosen_at_login_are_the_ones_the_app_may_use() {
         accounts.text
     );
 }
+
+#[test]
+fn a_stranger_s_wrong_passwords_slow_the_stranger_not_the_owner() {
+    // Behind a proxy graphtoken trusts, so each browser has an address of its own.
+    let sb = crate::harness::Sandbox::new();
+    let mut args = Server::args(&sb.db_url(), Some(&crate::harness::fixture("login.toml")));
+    args.trusted_proxies = vec![std::net::Ipv4Addr::LOCALHOST.into()];
+    let s = Server::in_process_with(args, &sb).unwrap_or_else(|e| panic!("{e}"));
+    let url = dialog(WEB, CB, "");
+    let mut stranger = Browser::at(&s, "203.0.113.9");
+    let page = stranger.get(&url);
+    for _ in 0..5 {
+        let r = stranger.submit_sign_in(&page, "alice@login.test", "guess");
+        assert_eq!(r.status, 401, "{}", r.text);
+    }
+    let r = stranger.submit_sign_in(&page, "alice@login.test", "guess");
+    assert_eq!(r.status, 429, "the stranger waits: {}", r.text);
+    // The owner, from another address, signs in at once.
+    let mut owner = Browser::at(&s, "198.51.100.7");
+    let page = owner.get(&url);
+    let r = owner.submit_sign_in(&page, "alice@login.test", "alice-password");
+    assert_eq!(r.status, 303, "{}", r.text);
+}

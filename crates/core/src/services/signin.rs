@@ -39,7 +39,7 @@ impl Services {
         typed: &str,
         address: &str,
     ) -> Result<SignIn, GraphError> {
-        let keys = [Key::account(email), Key::Address(address.to_string())];
+        let keys = Key::attempt(email, address);
         let stored: Vec<String> = keys.iter().map(Key::stored).collect();
         let now = self.now();
         let counted = keys.clone();

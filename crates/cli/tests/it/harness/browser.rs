@@ -7,6 +7,8 @@ pub struct Browser<'a> {
     pub server: &'a Server,
     cookie: Option<String>,
     agent: ureq::Agent,
+    /// Sent as `X-Forwarded-For` (for a server that trusts the loopback proxy).
+    forwarded_for: Option<String>,
 }
 
 impl<'a> Browser<'a> {
@@ -15,7 +17,26 @@ impl<'a> Browser<'a> {
             server,
             cookie: None,
             agent: ureq::AgentBuilder::new().redirects(0).build(),
+            forwarded_for: None,
         }
+    }
+
+    /// A browser at `address`, behind a proxy the server trusts (`--trusted-proxy 127.0.0.1`).
+    pub fn at(server: &'a Server, address: &str) -> Self {
+        Browser {
+            forwarded_for: Some(address.to_string()),
+            ..Browser::new(server)
+        }
+    }
+
+    fn headers(&self, mut req: ureq::Request) -> ureq::Request {
+        if let Some(c) = &self.cookie {
+            req = req.set("Cookie", c);
+        }
+        if let Some(a) = &self.forwarded_for {
+            req = req.set("X-Forwarded-For", a);
+        }
+        req
     }
 
     fn remember(&mut self, r: &Resp) {
@@ -31,10 +52,7 @@ impl<'a> Browser<'a> {
         } else {
             self.server.url(path)
         };
-        let mut req = self.agent.get(&url);
-        if let Some(c) = &self.cookie {
-            req = req.set("Cookie", c);
-        }
+        let req = self.headers(self.agent.get(&url));
         let r = send(req, Body::None);
         self.remember(&r);
         r
@@ -46,10 +64,7 @@ impl<'a> Browser<'a> {
     }
 
     pub fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Resp {
-        let mut req = self.agent.post(&self.server.url(path));
-        if let Some(c) = &self.cookie {
-            req = req.set("Cookie", c);
-        }
+        let req = self.headers(self.agent.post(&self.server.url(path)));
         let r = send(req, Body::Form(form));
         self.remember(&r);
         r
