@@ -68,6 +68,44 @@ pub struct ServeArgs {
     #[arg(long, env = "GRAPHTOKEN_MAX_CONNECTIONS", default_value_t = 1000,
           value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     pub max_connections: u64,
+    /// Serve HTTPS with this certificate chain (PEM; with --tls-key). Cookies are then
+    /// `Secure`.
+    #[arg(long, env = "GRAPHTOKEN_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<std::path::PathBuf>,
+    /// The certificate's private key (PEM; with --tls-cert).
+    #[arg(long, env = "GRAPHTOKEN_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<std::path::PathBuf>,
+}
+
+/// The TLS configuration of `--tls-cert` and `--tls-key`, when both are given.
+fn tls_config(args: &ServeArgs) -> Result<Option<Arc<rustls::ServerConfig>>, String> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let (cert, key) = match (&args.tls_cert, &args.tls_key) {
+        (None, None) => return Ok(None),
+        (Some(c), Some(k)) => (c, k),
+        _ => return Err("--tls-cert and --tls-key go together".into()),
+    };
+    let chain = CertificateDer::pem_file_iter(cert)
+        .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+        .map_err(|e| format!("--tls-cert {}: {e}", cert.display()))?;
+    if chain.is_empty() {
+        return Err(format!(
+            "--tls-cert {}: no certificate in the file",
+            cert.display()
+        ));
+    }
+    let key = PrivateKeyDer::from_pem_file(key)
+        .map_err(|e| format!("--tls-key {}: {e}", key.display()))?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| format!("TLS: {e}"))?
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .map_err(|e| format!("--tls-cert and --tls-key do not make a certificate: {e}"))?;
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(Some(Arc::new(config)))
 }
 
 impl ServeArgs {
@@ -262,6 +300,7 @@ pub struct Started {
     listener: tokio::net::TcpListener,
     state: Arc<AppState>,
     limits: graphtoken_server::Limits,
+    tls: Option<Arc<rustls::ServerConfig>>,
 }
 
 impl Started {
@@ -270,7 +309,7 @@ impl Started {
         self,
         stop: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> Result<(), String> {
-        graphtoken_server::serve(self.listener, self.state, stop, self.limits)
+        graphtoken_server::serve(self.listener, self.state, stop, self.limits, self.tls)
             .await
             .map_err(|e| e.to_string())
     }
@@ -294,6 +333,7 @@ pub async fn start(args: ServeArgs) -> Result<Started, String> {
     }
     let wait = Duration::from_secs(args.db_wait);
     let limits = args.limits();
+    let tls = tls_config(&args)?;
     let (services, clock) = open(&args.db, !args.no_migrate, wait, mode).await?;
     let empty = services.is_empty().await.map_err(|e| e.to_string())?;
     match &args.seed {
@@ -332,7 +372,8 @@ pub async fn start(args: ServeArgs) -> Result<Started, String> {
         (None, true) => format!("admin key: {admin_key}\n"),
         (None, false) => String::new(),
     };
-    printed.push_str(&format!("graphtoken listening on http://{addr}\n"));
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    printed.push_str(&format!("graphtoken listening on {scheme}://{addr}\n"));
 
     let browser = Arc::new(graphtoken_server::browser::Browser::load(&services).await?);
     let state = Arc::new(
@@ -345,6 +386,7 @@ pub async fn start(args: ServeArgs) -> Result<Started, String> {
         listener,
         state,
         limits,
+        tls,
     })
 }
 

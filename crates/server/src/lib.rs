@@ -118,6 +118,37 @@ impl Default for Limits {
     }
 }
 
+/// Whether a request came over TLS to graphtoken itself (a request extension).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct OverTls;
+
+/// One connection served by `app`, each request carrying the peer's address (and [`OverTls`]).
+fn connection<I>(
+    builder: &hyper_util::server::conn::auto::Builder<hyper_util::rt::TokioExecutor>,
+    io: I,
+    app: Router,
+    peer: std::net::SocketAddr,
+    over_tls: bool,
+) -> impl hyper_util::server::graceful::GracefulConnection + Send + 'static
+where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    use tower::ServiceExt;
+    let service = app.map_request(move |mut r: axum::http::Request<_>| {
+        r.extensions_mut().insert(axum::extract::ConnectInfo(peer));
+        if over_tls {
+            r.extensions_mut().insert(OverTls);
+        }
+        r
+    });
+    builder
+        .serve_connection_with_upgrades(
+            hyper_util::rt::TokioIo::new(io),
+            hyper_util::service::TowerToHyperService::new(service),
+        )
+        .into_owned()
+}
+
 /// How long a stop waits for the requests in flight (a fault may delay one for minutes).
 const DRAIN: std::time::Duration = std::time::Duration::from_secs(30);
 
@@ -133,17 +164,17 @@ pub async fn serve(
     state: Arc<AppState>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     limits: Limits,
+    tls: Option<Arc<rustls::ServerConfig>>,
 ) -> std::io::Result<()> {
-    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+    use hyper_util::rt::{TokioExecutor, TokioTimer};
     use hyper_util::server::conn::auto;
-    use hyper_util::service::TowerToHyperService;
-    use tower::ServiceExt;
 
     let delivery = tokio::spawn(state.callbacks.clone().run(Arc::clone(&state.services)));
     let sharing = tokio::spawn(share_rate_limits(Arc::clone(&state.services)));
     let app = router(state).layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
         limits.body_timeout,
     ));
+    let tls = tls.map(tokio_rustls::TlsAcceptor::from);
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
         .http1()
@@ -173,20 +204,29 @@ pub async fn serve(
             () = &mut shutdown => break,
         };
         let _ = stream.set_nodelay(true);
-        let service = app
-            .clone()
-            .map_request(move |mut r: axum::http::Request<_>| {
-                r.extensions_mut().insert(axum::extract::ConnectInfo(peer));
-                r
-            });
-        let connection = builder
-            .serve_connection_with_upgrades(TokioIo::new(stream), TowerToHyperService::new(service))
-            .into_owned();
-        let connection = graceful.watch(connection);
-        tokio::spawn(async move {
-            let _ = connection.await;
-            drop(slot);
-        });
+        let (app, builder, watcher) = (app.clone(), builder.clone(), graceful.watcher());
+        match &tls {
+            None => {
+                let connection = watcher.watch(connection(&builder, stream, app, peer, false));
+                tokio::spawn(async move {
+                    let _ = connection.await;
+                    drop(slot);
+                });
+            }
+            Some(acceptor) => {
+                // The handshake counts against the head timeout.
+                let handshake = acceptor.accept(stream);
+                let head = limits.head_timeout;
+                tokio::spawn(async move {
+                    if let Ok(Ok(stream)) = tokio::time::timeout(head, handshake).await {
+                        let _ = watcher
+                            .watch(connection(&builder, stream, app, peer, true))
+                            .await;
+                    }
+                    drop(slot);
+                });
+            }
+        }
     }
     drop(listener);
     if tokio::time::timeout(DRAIN, graceful.shutdown())
@@ -238,12 +278,53 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(login::routes())
         .fallback(graph_request)
         .layer(axum::middleware::from_fn(enveloped))
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&state),
+            secure_cookies,
+        ))
         .layer(axum::middleware::from_fn(detached))
         .layer(axum::middleware::from_fn_with_state(
             Arc::clone(&state),
             metrics::record,
         ))
         .with_state(state)
+}
+
+/// Cookies are `Secure` when the browser reached graphtoken over TLS: to graphtoken itself, or
+/// to a proxy it trusts (`--trusted-proxy`) that says so in `X-Forwarded-Proto`.
+async fn secure_cookies(
+    State(st): State<Arc<AppState>>,
+    req: Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let peer = req
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip());
+    let forwarded_https = peer.is_some_and(|p| st.trusted_proxies.contains(&p))
+        && req
+            .headers()
+            .get("x-forwarded-proto")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.rsplit(',').next())
+            .is_some_and(|proto| proto.trim().eq_ignore_ascii_case("https"));
+    let secure = req.extensions().get::<OverTls>().is_some() || forwarded_https;
+    let mut response = next.run(req).await;
+    if secure {
+        let headers = response.headers_mut();
+        let cookies: Vec<String> = headers
+            .get_all(axum::http::header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok().map(str::to_string))
+            .collect();
+        headers.remove(axum::http::header::SET_COOKIE);
+        for c in cookies {
+            if let Ok(v) = axum::http::HeaderValue::from_str(&format!("{c}; Secure")) {
+                headers.append(axum::http::header::SET_COOKIE, v);
+            }
+        }
+    }
+    response
 }
 
 /// Refusals that the router and the extractors make themselves (a path segment that is not

@@ -38,4 +38,5 @@ mod seed;
 mod seed_content;
 mod slow_clients;
 mod test_users;
+mod tls;
 mod tokens;

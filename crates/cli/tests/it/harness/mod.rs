@@ -266,6 +266,8 @@ impl Server {
             head_timeout: 10,
             body_timeout: 30,
             max_connections: 1000,
+            tls_cert: None,
+            tls_key: None,
         }
     }
 
