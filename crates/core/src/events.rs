@@ -107,6 +107,9 @@ pub enum Event {
     /// A step of a login flow that left a record behind (a code issued or redeemed, a device
     /// login started, polled or answered).
     Login { app: AppId, step: LoginStep },
+    /// A browser signed in as the person, or out (`on: false`); `ended` browser sign-ins of the
+    /// person ended with an invalidation (a reset, a new password, a logout, a locked account).
+    BrowserSignIn { user: UserId, on: bool },
 
     // ---- the emulator ---------------------------------------------------------------------
     /// The virtual clock was moved: `offset` seconds from real time.

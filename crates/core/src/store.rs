@@ -526,6 +526,27 @@ pub trait LoginStore: Send + Sync {
         update: ThrottleUpdate,
     ) -> StoreFuture<'a, Result<(), i64>>;
 
+    /// Records a browser's sign-in (the hash of its session id) for `user` at `at`; sign-ins
+    /// older than `forget_before` are forgotten on the way.
+    fn start_browser_session<'a>(
+        &'a self,
+        hash: TokenHash,
+        user: UserId,
+        at: Unix,
+        forget_before: Unix,
+    ) -> StoreFuture<'a, ()>;
+
+    /// Whether the browser sign-in `hash` of `user` is still on (not signed out or ended).
+    fn browser_session_live<'a>(&'a self, hash: TokenHash, user: UserId) -> StoreFuture<'a, bool>;
+
+    /// Ends one browser sign-in (`hash`), or every one of `user`, at `at`; how many ended.
+    fn end_browser_sessions<'a>(
+        &'a self,
+        hash: Option<TokenHash>,
+        user: Option<UserId>,
+        at: Unix,
+    ) -> StoreFuture<'a, u64>;
+
     /// Changes a device login in one transaction; returns it as changed (`None`: no such code).
     fn update_device_code<'a>(
         &'a self,

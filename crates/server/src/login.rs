@@ -174,7 +174,15 @@ async fn signed_in_user(st: &AppState, session: &Session) -> Result<Option<User>
     let Some(id) = session.user else {
         return Ok(None);
     };
-    // A password changed since the sign-in ends it.
+    // The sign-in must still be on in the store (signing out, a logout, a reset, a new
+    // password or a locked account ends it), and the password the same.
+    if !st
+        .services
+        .browser_sign_in_live(&session.browser, id)
+        .await?
+    {
+        return Ok(None);
+    }
     Ok(st
         .services
         .user(id)
@@ -389,10 +397,18 @@ async fn sign_in(State(st): St, req: Request) -> Response {
         }
         Err(e) => return broken(e),
     };
-    match st.browser.signed_in(&user, now) {
-        Ok(s) => browser::see_other(next, Some(st.browser.set_cookie(&s))),
-        Err(e) => broken(e),
+    let session = match st.browser.signed_in(&user, now) {
+        Ok(s) => s,
+        Err(e) => return broken(e),
+    };
+    if let Err(e) = st
+        .services
+        .start_browser_sign_in(&session.browser, user.id)
+        .await
+    {
+        return broken(e);
     }
+    browser::see_other(next, Some(st.browser.set_cookie(&session)))
 }
 
 /// The address a sign-in attempt comes from, for the throttle: the peer's, or, when the peer is
@@ -440,6 +456,15 @@ async fn sign_out(State(st): St, headers: HeaderMap, bytes: Bytes) -> Response {
         return expired_form();
     }
     let next = browser::local_next(f.get("next").unwrap_or("")).unwrap_or("/device");
+    if let Some(user) = session.user {
+        if let Err(e) = st
+            .services
+            .end_browser_sign_in(&session.browser, user)
+            .await
+        {
+            return broken(e);
+        }
+    }
     match st.browser.signed_out() {
         Ok(s) => browser::see_other(next, Some(st.browser.set_cookie(&s))),
         Err(e) => broken(e),

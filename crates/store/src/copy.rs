@@ -260,6 +260,15 @@ pub(crate) const TABLES: &[Table] = &[
         ],
     },
     Table {
+        name: "browser_sessions",
+        columns: &[
+            ("hash", B),
+            ("user_id", I),
+            ("started_at", I),
+            ("ended_at", I),
+        ],
+    },
+    Table {
         name: "faults",
         columns: &[("id", I), ("spec", T), ("times", I), ("fired", I)],
     },

@@ -4,6 +4,7 @@
 //! backend: SQLite, the embedded default, or PostgreSQL. [`conformance`] is the test suite
 //! every backend must pass (enable the `conformance` feature to use it from elsewhere).
 
+mod browser_sessions;
 mod content;
 mod copy;
 mod db;

@@ -33,7 +33,21 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
     (13, V13_FAULTS),
     (14, V14_PAGE_PROFILE),
     (15, V15_CHOSEN_PAGES),
+    (16, V16_BROWSER_SESSIONS),
 ];
+
+/// Browser sign-ins, so that signing out, a logout, a new password, a security reset or a
+/// locked account ends them at once (the cookie holds the session id; this, its SHA-256).
+const V16_BROWSER_SESSIONS: &str = r#"
+CREATE TABLE browser_sessions (
+    hash BLOB PRIMARY KEY,
+    user_id INTEGER NOT NULL,
+    started_at INTEGER NOT NULL,
+    ended_at INTEGER
+);
+CREATE INDEX browser_sessions_by_user ON browser_sessions (user_id);
+CREATE INDEX browser_sessions_by_start ON browser_sessions (started_at);
+"#;
 
 /// The Pages a person chose at login for an app's Page permissions (a JSON array of ids; NULL:
 /// every Page, no choice made).

@@ -22,7 +22,8 @@ use graphtoken_core::tasks::TaskSet;
 
 use crate::db::Db;
 use crate::{
-    content, events, faults, login, messaging, outbox, page_settings, psids, queries, world,
+    browser_sessions, content, events, faults, login, messaging, outbox, page_settings, psids,
+    queries, world,
 };
 
 /// Where a [`SqlStore`]'s statements run: connections, threads and transactions.
@@ -522,6 +523,32 @@ impl<B: Backend> LoginStore for SqlStore<B> {
         let user_code = user_code.to_owned();
         self.backend
             .read(move |c| login::device_code_by_user_code(c, &user_code))
+    }
+
+    fn start_browser_session<'a>(
+        &'a self,
+        hash: TokenHash,
+        user: UserId,
+        at: Unix,
+        forget_before: Unix,
+    ) -> StoreFuture<'a, ()> {
+        self.backend
+            .write(move |c| browser_sessions::start(c, hash, user, at, forget_before))
+    }
+
+    fn browser_session_live<'a>(&'a self, hash: TokenHash, user: UserId) -> StoreFuture<'a, bool> {
+        self.backend
+            .read(move |c| browser_sessions::live(c, hash, user))
+    }
+
+    fn end_browser_sessions<'a>(
+        &'a self,
+        hash: Option<TokenHash>,
+        user: Option<UserId>,
+        at: Unix,
+    ) -> StoreFuture<'a, u64> {
+        self.backend
+            .write(move |c| browser_sessions::end(c, hash, user, at))
     }
 
     fn update_throttle<'a>(

@@ -5,6 +5,7 @@ use crate::harness::browser::{
     field, is_consent, is_sign_in, page_choices, param, params_of, toggles, Browser,
 };
 use crate::harness::{enc, Resp, Server};
+use serde_json::json;
 
 const WEB: &str = "1000000000000011";
 const WEB_SECRET: &str = "web-secret-0123456789abcdef";
@@ -958,4 +959,74 @@ fn a_stranger_s_wrong_passwords_slow_the_stranger_not_the_owner() {
     let page = owner.get(&url);
     let r = owner.submit_sign_in(&page, "alice@login.test", "alice-password");
     assert_eq!(r.status, 303, "{}", r.text);
+}
+
+/// What ends a browser's sign-in, done through that browser or around it.
+type Ending<'a> = dyn Fn(&mut Browser) + 'a;
+
+#[test]
+fn a_browser_sign_in_ends_at_once_with_sign_out_logout_reset_new_password_or_a_block() {
+    let s = server();
+    let url = dialog(WEB, CB, "&scope=email");
+    let ends: [(&str, &Ending); 5] = [
+        ("Not you?", &|b: &mut Browser| {
+            let page = b.get(&url);
+            let csrf = field(&page.text, "csrf").unwrap_or_default();
+            let r = b.post("/logout", &[("csrf", &csrf), ("next", "/device")]);
+            assert_eq!(r.status, 303, "{}", r.text);
+        }),
+        ("logout", &|_: &mut Browser| {
+            assert_eq!(
+                s.admin_post("/_admin/users/alice/logout", json!({})).status,
+                200
+            );
+        }),
+        ("security reset", &|_: &mut Browser| {
+            assert_eq!(
+                s.admin_post("/_admin/users/alice/invalidate", json!({}))
+                    .status,
+                200
+            );
+        }),
+        ("new password", &|_: &mut Browser| {
+            let r = s.admin_post(
+                "/_admin/users/alice/password",
+                json!({"password": "alice-password"}),
+            );
+            assert_eq!(r.status, 200, "{}", r.text);
+        }),
+        ("checkpoint", &|_: &mut Browser| {
+            let at = |status| json!({ "status": status });
+            assert_eq!(
+                s.admin_post("/_admin/users/alice/status", at("checkpointed"))
+                    .status,
+                200
+            );
+            assert_eq!(
+                s.admin_post("/_admin/users/alice/status", at("active"))
+                    .status,
+                200
+            );
+        }),
+    ];
+    for (what, end) in ends {
+        let mut b = Browser::new(&s);
+        let page = b.get(&url);
+        let after = signed_in(&mut b, &page, "alice@login.test");
+        assert!(!is_sign_in(&after), "{what}: not signed in: {}", after.text);
+        let cookie = b.cookie().unwrap_or_default();
+        assert!(
+            !is_sign_in(&b.get(&url)),
+            "{what}: the sign-in did not last"
+        );
+        end(&mut b);
+        // The cookie as it was before: its sign-in is over, on the server.
+        let mut copy = Browser::with_cookie(&s, &cookie);
+        let again = copy.get(&url);
+        assert!(
+            is_sign_in(&again),
+            "{what}: the old cookie still signs in: {}",
+            again.text
+        );
+    }
 }

@@ -103,7 +103,8 @@ impl Subscriber for Caches {
             | Event::ContentChanged { .. }
             | Event::Login { .. }
             | Event::ClockMoved { .. }
-            | Event::FaultsChanged => {}
+            | Event::FaultsChanged
+            | Event::BrowserSignIn { .. } => {}
         }
     }
 }

@@ -141,6 +141,7 @@ impl Services {
             .store
             .invalidate_sessions(user, None, self.why(Reason::PasswordChanged))
             .await?;
+        self.end_browser_sign_ins(user).await?;
         let n = sessions.len() as u64;
         self.publish(Event::SessionsEnded {
             user,
@@ -176,6 +177,7 @@ impl Services {
         let Some(sessions) = self.store.set_password(user, hash, why).await? else {
             return Err(GraphError::param(format!("no user {user}")));
         };
+        self.end_browser_sign_ins(user).await?;
         let n = sessions.len() as u64;
         self.publish(Event::PasswordChanged { user, sessions });
         Ok(n)
@@ -188,6 +190,7 @@ impl Services {
             .store
             .invalidate_short_lived_tokens(user, self.why(Reason::LoggedOut))
             .await?;
+        self.end_browser_sign_ins(user).await?;
         let n = tokens.len() as u64;
         self.publish(Event::TokensEnded {
             user,
@@ -206,7 +209,64 @@ impl Services {
         if !self.store.set_account_status(user, status).await? {
             return Err(GraphError::param(format!("no user {user}")));
         }
+        if status != AccountStatus::Active {
+            self.end_browser_sign_ins(user).await?;
+        }
         self.publish(Event::PersonChanged { user });
+        Ok(())
+    }
+
+    /// Every browser sign-in of the person ends (with a reset, a new password, a logout or a
+    /// blocked account): their next dialog asks for the password.
+    async fn end_browser_sign_ins(&self, user: UserId) -> Result<(), GraphError> {
+        if self
+            .store
+            .end_browser_sessions(None, Some(user), self.now())
+            .await?
+            > 0
+        {
+            self.publish(Event::BrowserSignIn { user, on: false });
+        }
+        Ok(())
+    }
+
+    /// A browser signed in as `user`: `browser` is its session id (only its hash is kept).
+    pub async fn start_browser_sign_in(
+        &self,
+        browser: &str,
+        user: UserId,
+    ) -> Result<(), GraphError> {
+        let now = self.now();
+        // Sign-ins last 30 days (the cookie's own limit); older ones are forgotten.
+        let forget_before = now - 30 * 24 * 3600;
+        self.store
+            .start_browser_session(token::hash(browser), user, now, forget_before)
+            .await?;
+        self.publish(Event::BrowserSignIn { user, on: true });
+        Ok(())
+    }
+
+    /// Whether the browser sign-in `browser` of `user` is still on.
+    pub async fn browser_sign_in_live(
+        &self,
+        browser: &str,
+        user: UserId,
+    ) -> Result<bool, GraphError> {
+        Ok(self
+            .store
+            .browser_session_live(token::hash(browser), user)
+            .await?)
+    }
+
+    /// The browser signs out ("Not you?").
+    pub async fn end_browser_sign_in(&self, browser: &str, user: UserId) -> Result<(), GraphError> {
+        let ended = self
+            .store
+            .end_browser_sessions(Some(token::hash(browser)), None, self.now())
+            .await?;
+        if ended > 0 {
+            self.publish(Event::BrowserSignIn { user, on: false });
+        }
         Ok(())
     }
 

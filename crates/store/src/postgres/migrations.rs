@@ -24,6 +24,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (13, V13_FAULTS),
     (14, V14_PAGE_PROFILE),
     (15, V15_CHOSEN_PAGES),
+    (16, V16_BROWSER_SESSIONS),
 ];
 
 /// The last step of PostgreSQL's migrations.
@@ -447,3 +448,15 @@ ALTER TABLE pages ADD COLUMN cover TEXT;
 
 /// The Pages chosen at login (SQLite's step 15).
 const V15_CHOSEN_PAGES: &str = "ALTER TABLE grants ADD COLUMN pages TEXT;";
+
+/// Browser sign-ins (SQLite's step 16, in PostgreSQL's types).
+const V16_BROWSER_SESSIONS: &str = r#"
+CREATE TABLE browser_sessions (
+    hash BYTEA PRIMARY KEY,
+    user_id BIGINT NOT NULL,
+    started_at BIGINT NOT NULL,
+    ended_at BIGINT
+);
+CREATE INDEX browser_sessions_by_user ON browser_sessions (user_id);
+CREATE INDEX browser_sessions_by_start ON browser_sessions (started_at);
+"#;

@@ -21,6 +21,14 @@ impl<'a> Browser<'a> {
         }
     }
 
+    /// A browser that sends `cookie` (`name=value`), as a copy of another browser's would.
+    pub fn with_cookie(server: &'a Server, cookie: &str) -> Self {
+        Browser {
+            cookie: Some(cookie.to_string()),
+            ..Browser::new(server)
+        }
+    }
+
     /// A browser at `address`, behind a proxy the server trusts (`--trusted-proxy 127.0.0.1`).
     pub fn at(server: &'a Server, address: &str) -> Self {
         Browser {
