@@ -63,8 +63,14 @@ impl Parser<'_> {
     }
 
     fn error(&self, expected: &str) -> GraphError {
-        let found = match self.peek() {
-            Some(c) => format!("\"{}\"", c as char),
+        // The character there, whole (not the first byte of a multi-byte one).
+        let found = match self
+            .input
+            .get(self.i..)
+            .and_then(|rest| rest.chars().next())
+        {
+            Some(c) => format!("\"{c}\""),
+            None if self.i < self.s.len() => "\"\u{FFFD}\"".into(),
             None => "end of string".into(),
         };
         // The input is echoed as Facebook does, cut short: it may be long.
@@ -216,5 +222,35 @@ mod tests {
         assert!(parse("a.limit(3").is_err());
         assert!(parse("a.limit").is_err());
         assert!(parse("a b").is_err());
+    }
+}
+
+/// Property tests (a short run here; `scripts/fuzz` runs them long): any input parses or is
+/// refused, never panics, and what parses prints back to the same fields.
+#[cfg(test)]
+mod props {
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn any_text_parses_or_is_refused(s in "\\PC{0,200}") {
+            let _ = super::parse(&s);
+        }
+
+        #[test]
+        fn errors_name_whole_characters(prefix in "[a-z,]{0,5}", c in "[^a-z0-9_{}(),.: \t\r\n]") {
+            let input = format!("{prefix}{c}");
+            if let Err(e) = super::parse(&input) {
+                prop_assert!(e.message.contains(&format!("instead of \"{c}\"")), "{}", e.message);
+            }
+        }
+
+        #[test]
+        fn field_syntax_round_trips(s in "[a-z_{}(),.:0-9 ]{0,120}") {
+            if let Ok(fields) = super::parse(&s) {
+                let again = super::parse(&super::to_string(&fields));
+                prop_assert_eq!(again.ok(), Some(fields));
+            }
+        }
     }
 }

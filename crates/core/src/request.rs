@@ -271,3 +271,18 @@ mod tests {
         assert!(shown.contains("fields"));
     }
 }
+
+/// Property tests (see `fields::props`): any path splits or is refused.
+#[cfg(test)]
+mod props {
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn any_path_splits_or_is_refused(path in "\\PC{0,200}", versioned in "/v[0-9]{0,3}\\.[0-9]{0,3}/[a-z%0-9/]{0,40}") {
+            let _ = super::split_path(&path, super::DEFAULT_VERSION);
+            let _ = super::split_path(&versioned, super::DEFAULT_VERSION);
+            let _ = super::version(&path);
+        }
+    }
+}

@@ -83,3 +83,27 @@ mod tests {
         assert_eq!(parse(&encode("k", &bad), "k"), None);
     }
 }
+
+/// Property tests (see `fields::props`): any signed request is read or refused; what is
+/// encoded reads back, and only with its secret.
+#[cfg(test)]
+mod props {
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    proptest! {
+        #[test]
+        fn any_text_is_read_or_refused(s in "\\PC{0,300}", secret in "\\PC{0,40}") {
+            let _ = super::parse(&s, &secret);
+        }
+
+        #[test]
+        fn encoded_reads_back_with_its_secret_only(user in "\\PC{0,40}", secret in "[a-z0-9]{1,40}") {
+            let payload = json!({"algorithm": "HMAC-SHA256", "user_id": user});
+            let signed = super::encode(&secret, &payload);
+            prop_assert_eq!(super::parse(&signed, &secret), Some(payload));
+            let other = format!("{secret}x");
+            prop_assert_eq!(super::parse(&signed, &other), None);
+        }
+    }
+}

@@ -237,3 +237,18 @@ mod tests {
         assert_eq!(random_hex(32).unwrap().len(), 32);
     }
 }
+
+/// Property tests (see `fields::props`): any token string has a form, and comparing never panics.
+#[cfg(test)]
+mod props {
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn any_token_has_a_form(t in "\\PC{0,200}", other in "\\PC{0,50}") {
+            let _ = super::form(&t);
+            let _ = super::secrets_equal(&t, &other);
+            prop_assert!(super::secrets_equal(&t, &t));
+        }
+    }
+}

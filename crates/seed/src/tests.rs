@@ -837,3 +837,34 @@ cover = "https://cdn.example/c.jpg"
     }
     Ok(())
 }
+
+/// Property tests (see core's `fields::props`): any text is a world or an error with a line,
+/// never a panic.
+mod props {
+    use proptest::prelude::*;
+
+    fn seedish() -> impl Strategy<Value = String> {
+        let line = prop_oneof![
+            Just("[[apps]]".to_string()),
+            Just("[[users]]".to_string()),
+            Just("[[pages]]".to_string()),
+            Just("[[grants]]".to_string()),
+            Just("[pages.tasks]".to_string()),
+            "[a-z_]{1,12} = \"[a-z0-9@. ]{0,20}\"",
+            "[a-z_]{1,12} = [0-9-]{1,25}",
+            "[a-z_]{1,12} = \\[\"[a-zA-Z_]{0,20}\"\\]",
+            "[a-z_]{1,12} = \\{ [a-z]{1,8} = \"[A-Za-z]{0,10}\" \\}",
+            "\\PC{0,30}",
+        ];
+        proptest::collection::vec(line, 0..30).prop_map(|l| l.join("\n"))
+    }
+
+    proptest! {
+        #[test]
+        fn any_text_is_a_world_or_an_error(text in seedish()) {
+            if let Err(e) = crate::parse("w.toml", &text) {
+                prop_assert!(e.to_string().starts_with("w.toml"), "{}", e);
+            }
+        }
+    }
+}

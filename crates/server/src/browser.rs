@@ -324,3 +324,59 @@ mod tests {
         assert_eq!(local_next("https://evil.test/"), None);
     }
 }
+
+/// Property tests (see core's `fields::props`): any cookie header is read as a session or as
+/// none, never a panic; a cookie we set reads back; one changed anywhere does not.
+#[cfg(test)]
+mod props {
+    use axum::http::{HeaderMap, HeaderValue};
+    use proptest::prelude::*;
+
+    use super::{Browser, Session};
+    use graphtoken_core::model::UserId;
+
+    fn headers(cookie: &str) -> Option<HeaderMap> {
+        let mut h = HeaderMap::new();
+        h.insert("cookie", HeaderValue::from_str(cookie).ok()?);
+        Some(h)
+    }
+
+    proptest! {
+        #[test]
+        fn any_cookie_header_is_a_session_or_none(cookie in "[ -~]{0,300}") {
+            let b = Browser::with_key("k".repeat(64));
+            if let Some(h) = headers(&cookie) {
+                let _ = b.session(&h, 1_000);
+            }
+        }
+
+        #[test]
+        fn our_cookies_read_back_and_changed_ones_do_not(
+            browser in "[a-zA-Z0-9]{1,22}",
+            user in 1u64..u64::MAX / 2,
+            at in 0i64..1_000_000,
+            flip in any::<prop::sample::Index>(),
+        ) {
+            let b = Browser::with_key("k".repeat(64));
+            let s = Session {
+                browser,
+                user: Some(UserId(user)),
+                auth_time: at,
+                fresh: false,
+                stamp: "abc".into(),
+            };
+            let set = b.set_cookie(&s);
+            let value = set.split(';').next().unwrap_or_default();
+            let read = headers(value).and_then(|h| b.session(&h, at + 1));
+            prop_assert_eq!(read.as_ref(), Some(&s));
+            // One character of the value changed: not ours any more.
+            let (name, v) = value.split_once('=').unwrap_or_default();
+            let i = flip.index(v.len());
+            let mut changed: Vec<u8> = v.bytes().collect();
+            changed[i] = if changed[i] == b'0' { b'1' } else { b'0' };
+            let changed = format!("{name}={}", String::from_utf8_lossy(&changed));
+            let read = headers(&changed).and_then(|h| b.session(&h, at + 1));
+            prop_assert!(read.is_none(), "a changed cookie was read: {changed}");
+        }
+    }
+}

@@ -250,3 +250,45 @@ mod tests {
         assert!(req(HttpMethod::POST, "/me", &json, "[1]").is_err());
     }
 }
+
+/// Property tests (see core's `fields::props`): any request, however its query, headers and body
+/// are written, is read or refused with a Graph error, never a panic.
+#[cfg(test)]
+mod props {
+    use axum::http::{HeaderMap, HeaderValue, Method as HttpMethod, Uri};
+    use proptest::prelude::*;
+
+    fn content_type() -> impl Strategy<Value = &'static str> {
+        prop_oneof![
+            Just("application/x-www-form-urlencoded"),
+            Just("application/json"),
+            Just("multipart/form-data; boundary=x"),
+            Just("text/plain"),
+            Just(""),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn any_request_is_read_or_refused(
+            method in prop_oneof![Just(HttpMethod::GET), Just(HttpMethod::POST), Just(HttpMethod::DELETE)],
+            path in "/[a-zA-Z0-9%./_-]{0,60}",
+            query in "[a-z_=&%0-9+.{}(),]{0,120}",
+            ctype in content_type(),
+            auth in "\\PC{0,60}",
+            body in proptest::collection::vec(any::<u8>(), 0..400),
+        ) {
+            let Ok(uri) = format!("{path}?{query}").parse::<Uri>() else {
+                return Ok(());
+            };
+            let mut headers = HeaderMap::new();
+            if let Ok(v) = HeaderValue::from_str(ctype) {
+                headers.insert("content-type", v);
+            }
+            if let Ok(v) = HeaderValue::from_str(&auth) {
+                headers.insert("authorization", v);
+            }
+            let _ = super::request(&method, &uri, &headers, &body);
+        }
+    }
+}

@@ -413,3 +413,46 @@ mod tests {
         assert_eq!(resolve_refs("me", &results).as_deref(), Some("me"));
     }
 }
+
+/// Property tests (see `fields::props`): batch texts, references and JSON paths.
+#[cfg(test)]
+mod props {
+    use std::collections::HashMap;
+
+    use proptest::prelude::*;
+    use serde_json::{json, Value};
+
+    fn json_text() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "\\PC{0,200}",
+            "[\\[\\]{}\",:a-z_0-9 ./?=&{}$*]{0,200}",
+            proptest::collection::vec(
+                ("[a-z_]{0,12}", "[a-z0-9_/?=&{}:.$*]{0,40}"),
+                0..60
+            )
+            .prop_map(|ops| {
+                let ops: Vec<Value> = ops
+                    .into_iter()
+                    .map(|(k, v)| json!({ "method": "GET", "relative_url": v, "name": k, "depends_on": k }))
+                    .collect();
+                Value::Array(ops).to_string()
+            }),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn any_batch_text_parses_or_is_refused(text in json_text()) {
+            let _ = super::parse(&text);
+        }
+
+        #[test]
+        fn references_and_paths_never_panic(text in "[{}=a-z:$.*\\[\\]0-9]{0,80}", path in "[$.*\\[\\]a-z0-9]{0,30}") {
+            let _ = super::references(&text);
+            let results: HashMap<&str, Option<Value>> =
+                HashMap::from([("a", Some(json!({"data": [{"id": "1"}, {"id": 2}], "id": "x"}))), ("b", None)]);
+            let _ = super::resolve_refs(&text, &results);
+            let _ = super::json_path(&json!({"data": [{"id": "1"}]}), &path);
+        }
+    }
+}
