@@ -25,5 +25,9 @@ if [ -z "$BIN" ]; then
   BIN="$ROOT/target/release/graphtoken"
 fi
 
+# The key that seals the secrets of the databases the benchmarks make (PostgreSQL needs one
+# given; every instance on a database the same).
+export GRAPHTOKEN_SECRET_KEY="${GRAPHTOKEN_SECRET_KEY:-$(python3 -c 'import secrets; print(secrets.token_hex(32))')}"
+
 free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1]);s.close()'; }
 wait_http() { for _ in $(seq 1 300); do curl -s -o /dev/null --max-time 1 "$1" && return 0; sleep 0.1; done; return 1; }

@@ -2,4 +2,5 @@
 //! the server together, so that the integration tests can start the same server in their own
 //! process.
 
+pub mod secrets;
 pub mod serve;

@@ -37,7 +37,12 @@ enum Command {
         file: std::path::PathBuf,
         #[arg(long, env = "GRAPHTOKEN_DB", default_value = "sqlite://graphtoken.db")]
         db: String,
+        #[command(flatten)]
+        keys: graphtoken::secrets::KeyArgs,
     },
+    /// The key that seals the database's secrets: make one, or rotate to a new one.
+    #[command(subcommand)]
+    Secrets(SecretsCommand),
     /// The database: migrate it apart from serving, or see where its schema stands.
     #[command(subcommand)]
     Db(DbCommand),
@@ -59,6 +64,24 @@ enum Command {
     /// Events on a Page: a person's tasks.
     #[command(subcommand)]
     Page(events::PageCommand),
+}
+
+#[derive(Subcommand)]
+enum SecretsCommand {
+    /// Writes a new random key to FILE (mode 0600), for `--secret-key-file`.
+    NewKey { file: std::path::PathBuf },
+    /// Seals every secret of the database again under a new key, in one transaction, and
+    /// writes the new key: over the key file in use (SQLite's beside the database, or
+    /// --secret-key-file), or to --new-key-file.
+    Rotate {
+        #[arg(long, env = "GRAPHTOKEN_DB", default_value = "sqlite://graphtoken.db")]
+        db: String,
+        #[command(flatten)]
+        keys: graphtoken::secrets::KeyArgs,
+        /// Where the new key goes (required when the old one came from GRAPHTOKEN_SECRET_KEY).
+        #[arg(long)]
+        new_key_file: Option<std::path::PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -170,7 +193,13 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Serve(args) => serve::run(args),
-        Command::Seed { file, db } => serve::seed_only(&file, &db),
+        Command::Seed { file, db, keys } => serve::seed_only(&file, &db, &keys),
+        Command::Secrets(SecretsCommand::NewKey { file }) => graphtoken::secrets::new_key(&file),
+        Command::Secrets(SecretsCommand::Rotate {
+            db,
+            keys,
+            new_key_file,
+        }) => graphtoken::secrets::rotate(&db, &keys, new_key_file.as_deref()),
         Command::Db(DbCommand::Migrate { db }) => serve::migrate_only(&db),
         Command::Db(DbCommand::Status { db }) => serve::schema_status(&db),
         Command::Db(DbCommand::Copy { from, to }) => serve::copy_db(&from, &to),

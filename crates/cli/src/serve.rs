@@ -75,6 +75,8 @@ pub struct ServeArgs {
     /// The certificate's private key (PEM; with --tls-cert).
     #[arg(long, env = "GRAPHTOKEN_TLS_KEY", requires = "tls_cert")]
     pub tls_key: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    pub keys: crate::secrets::KeyArgs,
 }
 
 /// The TLS configuration of `--tls-cert` and `--tls-key`, when both are given.
@@ -133,8 +135,11 @@ async fn open(
     migrate: bool,
     wait: Duration,
     mode: Mode,
+    keys: &crate::secrets::KeyArgs,
 ) -> Result<(Services, Arc<VirtualClock>), String> {
-    let store = graphtoken_store::open(db).map_err(|e| format!("cannot open {db}: {e}"))?;
+    let sealer = crate::secrets::sealer(db, keys)?;
+    let store = graphtoken_store::open_sealed(db, Some(sealer))
+        .map_err(|e| format!("cannot open {db}: {e}"))?;
     let schema = wait_for(store.as_ref(), db, wait).await?;
     if migrate {
         store
@@ -150,6 +155,16 @@ async fn open(
             ));
         }
     }
+    // The key must open the secrets sealed already (a wrong key stops here, changing nothing);
+    // then secrets written before sealing existed are sealed (sealed ones are left alone).
+    store
+        .check_seals()
+        .await
+        .map_err(|e| format!("cannot open the secrets of {db}: {e}"))?;
+    store
+        .reseal(None)
+        .await
+        .map_err(|e| format!("cannot seal the secrets of {db}: {e}"))?;
     let clock = Arc::new(VirtualClock::default());
     let services = Services::new(store, Arc::clone(&clock) as Arc<_>).with_blocking(Arc::new(
         graphtoken_server::blocking::TokioBlocking::default(),
@@ -209,9 +224,9 @@ async fn apply_seed(services: &Services, file: &Path) -> Result<(), String> {
     Ok(())
 }
 
-pub fn seed_only(file: &Path, db: &str) -> Result<(), String> {
+pub fn seed_only(file: &Path, db: &str, keys: &crate::secrets::KeyArgs) -> Result<(), String> {
     runtime()?.block_on(async {
-        let (services, _) = open(db, true, Duration::ZERO, Mode::Emulator).await?;
+        let (services, _) = open(db, true, Duration::ZERO, Mode::Emulator, keys).await?;
         apply_seed(&services, file).await
     })
 }
@@ -334,7 +349,7 @@ pub async fn start(args: ServeArgs) -> Result<Started, String> {
     let wait = Duration::from_secs(args.db_wait);
     let limits = args.limits();
     let tls = tls_config(&args)?;
-    let (services, clock) = open(&args.db, !args.no_migrate, wait, mode).await?;
+    let (services, clock) = open(&args.db, !args.no_migrate, wait, mode, &args.keys).await?;
     let empty = services.is_empty().await.map_err(|e| e.to_string())?;
     match &args.seed {
         Some(file) => apply_seed(&services, file).await?,

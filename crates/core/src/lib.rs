@@ -24,6 +24,7 @@ pub mod policy;
 pub mod proof;
 pub mod ratelimit;
 pub mod request;
+pub mod seal;
 pub mod services;
 pub mod signed_request;
 pub mod signin;
@@ -58,6 +59,7 @@ mod layers {
         ("permissions", 0),
         ("proof", 0),
         ("request", 0),
+        ("seal", 0),
         ("signed_request", 0),
         ("signin", 0),
         ("stats", 0),

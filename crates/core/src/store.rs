@@ -567,6 +567,13 @@ pub trait Store:
     /// The schema version the database is at, and the one this graphtoken needs.
     fn schema<'a>(&'a self) -> StoreFuture<'a, Schema>;
 
+    /// Seals again, under this store's key, every secret that `from` opens (`None`: values
+    /// kept as they are, from before sealing); all or nothing. How many values changed.
+    fn reseal<'a>(&'a self, from: Option<Arc<crate::seal::Sealer>>) -> StoreFuture<'a, u64>;
+
+    /// Whether this store's key opens every sealed secret of the database (without writing).
+    fn check_seals<'a>(&'a self) -> StoreFuture<'a, ()>;
+
     /// Whether other processes may share this database (so that, for one, rate-limit counts
     /// are exchanged through it). A backend only one process uses says no.
     fn shared(&self) -> bool {

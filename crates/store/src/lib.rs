@@ -21,6 +21,7 @@ mod postgres;
 mod psids;
 mod queries;
 mod rows;
+mod sealing;
 mod seed_content;
 mod sql_store;
 mod sqlite;
@@ -37,6 +38,7 @@ use sqlite::SqliteStore;
 
 use std::sync::Arc;
 
+use graphtoken_core::seal::Sealer;
 use graphtoken_core::store::{Store, StoreError};
 
 /// Opens the store a database URL names (not migrated: call `migrate`); the backend is chosen
@@ -44,9 +46,16 @@ use graphtoken_core::store::{Store, StoreError};
 /// SQLite; `postgres://…` and `postgresql://…` are PostgreSQL. Any other `scheme://` is refused
 /// with a clear error rather than read as a file name.
 pub fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {
+    open_sealed(url, None)
+}
+
+/// [`open`], sealing the secrets it keeps under `sealer` (see `graphtoken_core::seal`).
+pub fn open_sealed(url: &str, sealer: Option<Arc<Sealer>>) -> Result<Arc<dyn Store>, StoreError> {
     match scheme(url).as_deref() {
-        None | Some("sqlite") => Ok(Arc::new(SqliteStore::open(url)?)),
-        Some("postgres" | "postgresql") => Ok(Arc::new(PostgresStore::open(url)?)),
+        None | Some("sqlite") => Ok(Arc::new(SqliteStore::open(url)?.sealed_with(sealer))),
+        Some("postgres" | "postgresql") => {
+            Ok(Arc::new(PostgresStore::open(url)?.sealed_with(sealer)))
+        }
         Some(other) => Err(not_sqlite(other)),
     }
 }

@@ -12,6 +12,7 @@ use graphtoken_core::model::{
     Psid, Session, SessionId, TokenHash, TokenRecord, Unix, User, UserId,
 };
 use graphtoken_core::outbox::{Attempt, Outgoing};
+use graphtoken_core::seal::Sealer;
 use graphtoken_core::stats::StoreStats;
 use graphtoken_core::store::{
     ChangeSink, ContentStore, DeletedPerson, DeviceUpdate, DirectoryStore, FaultStore, GrantUpdate,
@@ -19,8 +20,10 @@ use graphtoken_core::store::{
     TokenEntry, TokenStore, WorldRecords,
 };
 use graphtoken_core::tasks::TaskSet;
+use std::sync::Arc;
 
 use crate::db::Db;
+use crate::sealing::Seals;
 use crate::{
     browser_sessions, content, events, faults, login, messaging, outbox, page_settings, psids,
     queries, world,
@@ -66,11 +69,22 @@ pub(crate) trait Backend: Send + Sync + 'static {
 #[derive(Clone, Debug)]
 pub(crate) struct SqlStore<B> {
     pub(crate) backend: B,
+    /// The key the secrets are sealed under (see `sealing`).
+    pub(crate) seals: Seals,
 }
 
 impl<B> SqlStore<B> {
     pub(crate) fn new(backend: B) -> Self {
-        SqlStore { backend }
+        SqlStore {
+            backend,
+            seals: Seals::default(),
+        }
+    }
+
+    /// The store, sealing its secrets under `sealer` from now on.
+    pub(crate) fn sealed_with(mut self, sealer: Option<Arc<Sealer>>) -> Self {
+        self.seals = Seals(sealer);
+        self
     }
 }
 
@@ -153,16 +167,32 @@ impl<B: Backend> DirectoryStore for SqlStore<B> {
     }
 
     fn overview<'a>(&'a self, limit: u32) -> StoreFuture<'a, Overview> {
-        self.backend.read(move |c| queries::overview(c, limit))
+        let seals = self.seals.clone();
+        self.backend.read(move |c| {
+            let mut o = queries::overview(c, limit)?;
+            o.apps = o
+                .apps
+                .into_iter()
+                .map(|a| seals.open_app(a))
+                .collect::<StoreResult<_>>()?;
+            Ok(o)
+        })
     }
 
     fn app<'a>(&'a self, id: AppId) -> StoreFuture<'a, Option<App>> {
-        self.backend.read(move |c| queries::app(c, id))
+        let seals = self.seals.clone();
+        self.backend
+            .read(move |c| queries::app(c, id)?.map(|a| seals.open_app(a)).transpose())
     }
 
     fn app_by_key<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<App>> {
         let key = key.to_owned();
-        self.backend.read(move |c| queries::app_by_key(c, &key))
+        let seals = self.seals.clone();
+        self.backend.read(move |c| {
+            queries::app_by_key(c, &key)?
+                .map(|a| seals.open_app(a))
+                .transpose()
+        })
     }
 
     fn user<'a>(&'a self, id: UserId) -> StoreFuture<'a, Option<User>> {
@@ -262,8 +292,9 @@ impl<B: Backend> DirectoryStore for SqlStore<B> {
 
     fn set_app_secret<'a>(&'a self, app: AppId, secret: &'a str) -> StoreFuture<'a, bool> {
         let secret = secret.to_owned();
+        let seals = self.seals.clone();
         self.backend
-            .write(move |c| events::set_secret(c, app, &secret))
+            .write(move |c| events::set_secret(c, app, &seals.seal_secret(app, &secret)?))
     }
 
     fn ensure_psid<'a>(
@@ -305,21 +336,32 @@ impl<B: Backend> DirectoryStore for SqlStore<B> {
 
     fn setting<'a>(&'a self, name: &'a str) -> StoreFuture<'a, Option<String>> {
         let name = name.to_owned();
-        self.backend.read(move |c| queries::setting(c, &name))
+        let seals = self.seals.clone();
+        self.backend
+            .read(move |c| seals.open_setting(&name, queries::setting(c, &name)?))
     }
 
     fn put_setting<'a>(&'a self, name: &'a str, value: &'a str) -> StoreFuture<'a, ()> {
         let (name, value) = (name.to_owned(), value.to_owned());
+        let seals = self.seals.clone();
         self.backend
-            .write(move |c| queries::put_setting(c, &name, &value))
+            .write(move |c| queries::put_setting(c, &name, &seals.seal_setting(&name, &value)?))
     }
 
     fn apply_world<'a>(
         &'a self,
         world: &'a WorldRecords,
     ) -> StoreFuture<'a, Vec<(PageId, UserId)>> {
-        let world = world.clone();
-        self.backend.write(move |c| world::apply_world(c, &world))
+        let mut world = world.clone();
+        let seals = self.seals.clone();
+        self.backend.write(move |c| {
+            world.apps = world
+                .apps
+                .iter()
+                .map(|a| seals.seal_app(c, a))
+                .collect::<StoreResult<_>>()?;
+            world::apply_world(c, &world)
+        })
     }
 
     fn user_by_email<'a>(&'a self, email: &'a str) -> StoreFuture<'a, Option<User>> {
@@ -626,6 +668,17 @@ impl<B: Backend> FaultStore for SqlStore<B> {
 }
 
 impl<B: Backend> Store for SqlStore<B> {
+    fn check_seals<'a>(&'a self) -> StoreFuture<'a, ()> {
+        let seals = self.seals.clone();
+        self.backend.read(move |c| crate::sealing::check(c, &seals))
+    }
+
+    fn reseal<'a>(&'a self, from: Option<Arc<Sealer>>) -> StoreFuture<'a, u64> {
+        let (from, to) = (Seals(from), self.seals.clone());
+        self.backend
+            .write(move |c| crate::sealing::reseal(c, &from, &to))
+    }
+
     fn migrate<'a>(&'a self) -> StoreFuture<'a, ()> {
         self.backend.migrate()
     }

@@ -113,7 +113,7 @@ fn a_database_out_of_reach_at_start_is_waited_for_then_reported() {
             "--db-wait",
             "1",
         ],
-        &[],
+        &[("GRAPHTOKEN_SECRET_KEY", crate::harness::TEST_SECRET_KEY)],
     );
     assert!(!ok.success());
     assert!(err.contains("waiting for the database"), "{err}");

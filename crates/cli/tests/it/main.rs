@@ -34,6 +34,7 @@ mod psids;
 mod rate_limits;
 mod refusals;
 mod restart;
+mod sealing;
 mod seed;
 mod seed_content;
 mod slow_clients;

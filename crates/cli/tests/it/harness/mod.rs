@@ -18,6 +18,9 @@ use serde_json::{json, Value};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_graphtoken");
 pub const ADMIN_KEY: &str = "test-admin-key-0123456789";
+/// The key the test servers seal their secrets with (every instance on a database the same).
+pub const TEST_SECRET_KEY: &str =
+    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 const READY: &str = "graphtoken listening on ";
 const START_TIMEOUT: Duration = Duration::from_secs(20);
 
@@ -268,6 +271,10 @@ impl Server {
             max_connections: 1000,
             tls_cert: None,
             tls_key: None,
+            keys: graphtoken::secrets::KeyArgs {
+                secret_key: Some(TEST_SECRET_KEY.into()),
+                secret_key_file: None,
+            },
         }
     }
 
@@ -369,7 +376,12 @@ impl Server {
             seed_text = seed.display().to_string();
             args.extend(["--seed", &seed_text]);
         }
-        let mut child = Command::new(BIN)
+        let mut cmd = Command::new(BIN);
+        // A SQLite server keeps its key beside its file; a PostgreSQL one is given the tests'.
+        if db.starts_with("postgres") {
+            cmd.env("GRAPHTOKEN_SECRET_KEY", TEST_SECRET_KEY);
+        }
+        let mut child = cmd
             .args(&args)
             .env_remove("GRAPHTOKEN_SEED")
             .env_remove("GRAPHTOKEN_ADMIN_KEY")

@@ -1,0 +1,121 @@
+//! Secrets sealed at rest (issue #12): a copy of the database holds none of the seed's app
+//! secrets or client tokens, nor the cookie key, nor any token; the key lives beside a SQLite
+//! file with mode 0600; a wrong key is refused; `graphtoken secrets rotate` seals everything
+//! again under a new key.
+
+use crate::harness::world::*;
+use crate::harness::{fixture, run, Sandbox, Server};
+
+const RIVAL_CLIENT_TOKEN: &str = "rival-client-token-0123456789";
+const ACME_CLIENT_TOKEN: &str = "acme-client-token-0123456789";
+
+fn contains(haystack: &[u8], needle: &str) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|w| w == needle.as_bytes())
+}
+
+#[test]
+fn a_copy_of_the_database_holds_no_secret_and_no_token() {
+    let sb = Sandbox::new();
+    let s = Server::on(&sb, Some(&fixture("world.toml")));
+    let token = s.alice();
+    let long = s.exchange(&token);
+    let page = s.page_token(COFFEE, &long);
+    let app_token = s
+        .get(&format!(
+            "/oauth/access_token?grant_type=client_credentials&client_id={ACME}&client_secret={ACME_SECRET}"
+        ))
+        .str("access_token");
+    // The secrets still work.
+    assert_eq!(s.get_as(&format!("/{ACME}"), &app_token).status, 200);
+    drop(s);
+    let raw = sb.db_bytes();
+    assert!(raw.len() > 10_000, "the database is there");
+    for secret in [
+        ACME_SECRET,
+        RIVAL_SECRET,
+        ACME_CLIENT_TOKEN,
+        RIVAL_CLIENT_TOKEN,
+        &token,
+        &long,
+        &page,
+        &app_token,
+    ] {
+        assert!(!contains(&raw, secret), "{secret} is in the database file");
+    }
+    assert!(contains(&raw, "sealed1:"), "the secrets are there, sealed");
+    // The key is beside the file, for its owner only.
+    let key = std::path::PathBuf::from(format!("{}.key", sb.db_path().display()));
+    let meta = std::fs::metadata(&key).unwrap_or_else(|e| panic!("{}: {e}", key.display()));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+    }
+    // Restarted with its key, it works as before.
+    let s = Server::on(&sb, None);
+    assert_eq!(s.get_as("/me", &long).status, 200);
+    assert_eq!(s.get_as(&format!("/{ACME}"), &app_token).status, 200);
+}
+
+#[test]
+fn a_wrong_key_is_refused_and_changes_nothing() {
+    let sb = Sandbox::new();
+    drop(Server::on(&sb, Some(&fixture("world.toml"))));
+    let before = sb.db_bytes();
+    let wrong = sb.write("wrong.key", &"ab".repeat(32));
+    let wrong = wrong.display().to_string();
+    let (ok, _, err) = run(
+        &[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--db",
+            &sb.db_url(),
+            "--secret-key-file",
+            &wrong,
+        ],
+        &[],
+    );
+    assert!(!ok.success());
+    assert!(err.contains("sealed under another key"), "{err}");
+    assert_eq!(sb.db_bytes().len(), before.len());
+}
+
+#[test]
+fn rotating_seals_everything_again_under_a_new_key() {
+    let sb = Sandbox::new();
+    let s = Server::on(&sb, Some(&fixture("world.toml")));
+    let long = s.exchange(&s.alice());
+    drop(s);
+    let key_file = std::path::PathBuf::from(format!("{}.key", sb.db_path().display()));
+    let old_key = std::fs::read_to_string(&key_file).unwrap_or_default();
+    let (ok, out, err) = run(&["secrets", "rotate", "--db", &sb.db_url()], &[]);
+    assert!(ok.success(), "{out}{err}");
+    assert!(out.contains("sealed"), "{out}");
+    let new_key = std::fs::read_to_string(&key_file).unwrap_or_default();
+    assert_ne!(new_key.trim(), old_key.trim());
+    assert_eq!(new_key.trim().len(), 64);
+    // The old key no longer opens the database; the new one does, and nothing was lost.
+    let old = sb.write("old.key", &old_key);
+    let (ok, _, err) = run(
+        &[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--db",
+            &sb.db_url(),
+            "--secret-key-file",
+            &old.display().to_string(),
+        ],
+        &[],
+    );
+    assert!(!ok.success() && err.contains("another key"), "{err}");
+    let s = Server::on(&sb, None);
+    assert_eq!(s.get_as("/me", &long).status, 200);
+    let app = s.get(&format!(
+        "/oauth/access_token?grant_type=client_credentials&client_id={ACME}&client_secret={ACME_SECRET}"
+    ));
+    assert_eq!(app.status, 200, "{}", app.text);
+}

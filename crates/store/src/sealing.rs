@@ -1,0 +1,201 @@
+//! Sealing the secrets the store keeps (see `graphtoken_core::seal`): app secrets, client
+//! tokens and the settings in [`SEALED_SETTINGS`] are sealed on the way in and opened on the
+//! way out, inside the store's own calls, so nothing above it sees a sealed value.
+
+use std::sync::Arc;
+
+use graphtoken_core::model::{App, AppId};
+use graphtoken_core::seal::{self, Sealer};
+use graphtoken_core::store::{StoreError, StoreResult};
+
+use crate::args;
+use crate::db::Db;
+use crate::rows::Sql;
+
+/// Settings kept sealed: the key that signs browser cookies.
+pub(crate) const SEALED_SETTINGS: &[&str] = &["browser_key"];
+
+/// The store's key, if it has one. Without one, values are kept as they are, and a sealed value
+/// read back is an error that says which key is missing.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Seals(pub(crate) Option<Arc<Sealer>>);
+
+fn secret_of(app: AppId) -> String {
+    format!("app:{app}:secret")
+}
+
+fn client_token_of(app: AppId) -> String {
+    format!("app:{app}:client_token")
+}
+
+fn setting_of(name: &str) -> String {
+    format!("setting:{name}")
+}
+
+impl Seals {
+    fn seal(&self, plain: &str, context: &str) -> StoreResult<String> {
+        match &self.0 {
+            Some(s) => s
+                .seal(plain, context)
+                .map_err(|e| StoreError::new(format!("sealing a secret: {e}"))),
+            None => Ok(plain.to_string()),
+        }
+    }
+
+    fn open(&self, stored: &str, context: &str) -> StoreResult<String> {
+        match &self.0 {
+            Some(s) => s
+                .open(stored, context)
+                .map_err(|e| StoreError::new(format!("{context}: {e}"))),
+            None if seal::is_sealed(stored) => Err(StoreError::new(
+                "the database's secrets are sealed: start graphtoken with their key \
+                 (--secret-key-file or GRAPHTOKEN_SECRET_KEY)",
+            )),
+            None => Ok(stored.to_string()),
+        }
+    }
+
+    /// An app as read, its secrets opened.
+    pub(crate) fn open_app(&self, mut app: App) -> StoreResult<App> {
+        app.secret = self.open(&app.secret, &secret_of(app.id))?;
+        app.client_token = self.open(&app.client_token, &client_token_of(app.id))?;
+        Ok(app)
+    }
+
+    /// An app to write, its secrets sealed; a secret the database already holds sealed is
+    /// kept as it is stored (so that applying a seed again writes nothing new).
+    pub(crate) fn seal_app(&self, db: &dyn Db, app: &App) -> StoreResult<App> {
+        let stored: Option<(String, String)> = db.one(
+            "SELECT secret, client_token FROM apps WHERE id = ?1",
+            args![app.id.sql()],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+            "reading an app's sealed secrets",
+        )?;
+        let keep = |stored: Option<&String>, plain: &str, context: &str| -> StoreResult<String> {
+            match stored {
+                Some(s) if self.open(s, context).is_ok_and(|p| p == plain) => Ok(s.clone()),
+                _ => self.seal(plain, context),
+            }
+        };
+        let mut out = app.clone();
+        out.secret = keep(
+            stored.as_ref().map(|s| &s.0),
+            &app.secret,
+            &secret_of(app.id),
+        )?;
+        out.client_token = keep(
+            stored.as_ref().map(|s| &s.1),
+            &app.client_token,
+            &client_token_of(app.id),
+        )?;
+        Ok(out)
+    }
+
+    pub(crate) fn seal_secret(&self, app: AppId, secret: &str) -> StoreResult<String> {
+        self.seal(secret, &secret_of(app))
+    }
+
+    pub(crate) fn seal_setting(&self, name: &str, value: &str) -> StoreResult<String> {
+        if SEALED_SETTINGS.contains(&name) {
+            self.seal(value, &setting_of(name))
+        } else {
+            Ok(value.to_string())
+        }
+    }
+
+    pub(crate) fn open_setting(
+        &self,
+        name: &str,
+        stored: Option<String>,
+    ) -> StoreResult<Option<String>> {
+        match stored {
+            Some(v) if SEALED_SETTINGS.contains(&name) => {
+                Ok(Some(self.open(&v, &setting_of(name))?))
+            }
+            other => Ok(other),
+        }
+    }
+}
+
+/// A stored value sealed again under `to`: opened with `from`, or, when `from` has no key, a
+/// value from before sealing (`None`: one already sealed, left as it is).
+fn again(v: &str, context: &str, from: &Seals, to: &Seals) -> StoreResult<Option<String>> {
+    if from.0.is_none() && seal::is_sealed(v) {
+        return Ok(None);
+    }
+    Ok(Some(to.seal(&from.open(v, context)?, context)?))
+}
+
+/// Seals again, under `to`, every secret that `from` opens (`from` without a key: the values
+/// kept as they are, from before sealing); how many values changed. In the caller's
+/// transaction, so a rotation is all or nothing.
+pub(crate) fn reseal(db: &dyn Db, from: &Seals, to: &Seals) -> StoreResult<u64> {
+    let what = "sealing the secrets again";
+    let apps: Vec<(i64, String, String)> = db.all(
+        "SELECT id, secret, client_token FROM apps ORDER BY id",
+        args![],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        what,
+    )?;
+    let mut changed = 0;
+    for (id, secret, client_token) in apps {
+        let app = AppId(id as u64);
+        let new_secret = again(&secret, &secret_of(app), from, to)?;
+        let new_token = again(&client_token, &client_token_of(app), from, to)?;
+        if new_secret.is_none() && new_token.is_none() {
+            continue;
+        }
+        changed += db.execute(
+            "UPDATE apps SET secret = ?1, client_token = ?2 WHERE id = ?3",
+            args![
+                new_secret.unwrap_or(secret),
+                new_token.unwrap_or(client_token),
+                app.sql()
+            ],
+            what,
+        )?;
+    }
+    for name in SEALED_SETTINGS {
+        let stored: Option<String> = db.one(
+            "SELECT value FROM settings WHERE name = ?1",
+            args![*name],
+            |r| r.get(0),
+            what,
+        )?;
+        if let Some(v) = stored.and_then(|v| again(&v, &setting_of(name), from, to).transpose()) {
+            let v = v?;
+            changed += db.execute(
+                "UPDATE settings SET value = ?1 WHERE name = ?2",
+                args![v, *name],
+                what,
+            )?;
+        }
+    }
+    Ok(changed)
+}
+
+/// Whether `seals` opens every sealed secret (an error names the first it cannot).
+pub(crate) fn check(db: &dyn Db, seals: &Seals) -> StoreResult<()> {
+    let what = "checking the sealed secrets";
+    let apps: Vec<(i64, String, String)> = db.all(
+        "SELECT id, secret, client_token FROM apps ORDER BY id",
+        args![],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        what,
+    )?;
+    for (id, secret, client_token) in apps {
+        let app = AppId(id as u64);
+        seals.open(&secret, &secret_of(app))?;
+        seals.open(&client_token, &client_token_of(app))?;
+    }
+    for name in SEALED_SETTINGS {
+        let stored: Option<String> = db.one(
+            "SELECT value FROM settings WHERE name = ?1",
+            args![*name],
+            |r| r.get(0),
+            what,
+        )?;
+        seals.open_setting(name, stored)?;
+    }
+    Ok(())
+}
