@@ -77,6 +77,10 @@ pub struct ServeArgs {
     pub tls_key: Option<std::path::PathBuf>,
     #[command(flatten)]
     pub keys: crate::secrets::KeyArgs,
+    /// More authorities (PEM) to trust for `https` callbacks to apps, besides the web's: an
+    /// internal CA, say.
+    #[arg(long, env = "GRAPHTOKEN_CALLBACK_CA_FILE")]
+    pub callback_ca_file: Option<std::path::PathBuf>,
 }
 
 /// The TLS configuration of `--tls-cert` and `--tls-key`, when both are given.
@@ -391,9 +395,15 @@ pub async fn start(args: ServeArgs) -> Result<Started, String> {
     printed.push_str(&format!("graphtoken listening on {scheme}://{addr}\n"));
 
     let browser = Arc::new(graphtoken_server::browser::Browser::load(&services).await?);
+    let authorities = match &args.callback_ca_file {
+        Some(f) => std::fs::read(f)
+            .map_err(|e| format!("cannot read --callback-ca-file {}: {e}", f.display()))?,
+        None => Vec::new(),
+    };
     let state = Arc::new(
         AppState::new(services, clock, admin_key, browser, mode)?
-            .with_trusted_proxies(args.trusted_proxies.clone()),
+            .with_trusted_proxies(args.trusted_proxies.clone())
+            .with_callback_authorities(&authorities),
     );
     Ok(Started {
         addr,

@@ -135,3 +135,24 @@ mod tests {
         assert_eq!(format!("{s:?}"), "Sealer(..)");
     }
 }
+
+/// Property tests (see `fields::props`): any key file's text is a key or refused; any stored
+/// value opens or is refused, never a panic.
+#[cfg(test)]
+mod props {
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn any_key_text_is_a_key_or_refused(text in "\\PC{0,100}", hex in "[0-9a-fA-F]{64}") {
+            let _ = super::Sealer::from_hex(&text);
+            prop_assert!(super::Sealer::from_hex(&hex).is_ok());
+        }
+
+        #[test]
+        fn any_stored_value_opens_or_is_refused(stored in "(sealed1:)?[A-Za-z0-9+/=!]{0,120}") {
+            let s = super::Sealer::from_hex(&"ab".repeat(32)).map_err(TestCaseError::fail)?;
+            let _ = s.open(&stored, "app:1");
+        }
+    }
+}

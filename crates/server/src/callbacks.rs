@@ -54,10 +54,36 @@ pub struct Callbacks {
 
 impl Default for Callbacks {
     fn default() -> Self {
-        let client = reqwest::Client::builder()
+        Self::trusting(&[])
+    }
+}
+
+impl Callbacks {
+    /// These callbacks (the same wake-ups), delivering with a client that also trusts `pem`.
+    pub(crate) fn with_authorities(&self, pem: &[u8]) -> Self {
+        Callbacks {
+            wake: Arc::clone(&self.wake),
+            ..Self::trusting(pem)
+        }
+    }
+
+    /// Callbacks whose `https` deliveries also trust the authorities in `pem` (a private CA's
+    /// certificates, PEM), besides the web's.
+    pub fn trusting(pem: &[u8]) -> Self {
+        let mut builder = reqwest::Client::builder()
             .timeout(TIMEOUT)
-            .redirect(reqwest::redirect::Policy::none())
-            .build();
+            .redirect(reqwest::redirect::Policy::none());
+        if !pem.is_empty() {
+            match reqwest::Certificate::from_pem_bundle(pem) {
+                Ok(certs) => {
+                    for c in certs {
+                        builder = builder.add_root_certificate(c);
+                    }
+                }
+                Err(e) => tracing::error!("callbacks: the extra authorities are unreadable: {e}"),
+            }
+        }
+        let client = builder.build();
         if let Err(e) = &client {
             tracing::error!("callbacks: no HTTP client: {e}");
         }

@@ -91,6 +91,12 @@ impl AppState {
 }
 
 impl AppState {
+    /// Delivers `https` callbacks trusting the authorities in `pem` too (a private CA).
+    pub fn with_callback_authorities(mut self, pem: &[u8]) -> Self {
+        self.callbacks = self.callbacks.with_authorities(pem);
+        self
+    }
+
     /// Believes `X-Forwarded-For` from these proxies (see `login::client_address`).
     pub fn with_trusted_proxies(mut self, proxies: Vec<std::net::IpAddr>) -> Self {
         self.trusted_proxies = proxies;

@@ -112,3 +112,23 @@ fn a_body_that_stalls_is_answered_408_in_the_graph_envelope() {
     );
     assert!(text.contains("\"fbtrace_id\""), "{text}");
 }
+
+#[test]
+fn an_idle_kept_alive_connection_is_closed_after_the_head_timeout() {
+    let s = server_with(1000);
+    let mut c = TcpStream::connect(addr(&s)).unwrap_or_else(|e| panic!("{e}"));
+    c.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let _ = c.set_read_timeout(Some(Duration::from_secs(5)));
+    let mut buf = [0u8; 1024];
+    let n = c.read(&mut buf).unwrap_or(0);
+    assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"));
+    // Kept alive, then nothing more: closed once the next head is a second late.
+    let start = Instant::now();
+    assert!(closed_within(&mut c, Duration::from_secs(5)));
+    assert!(
+        start.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        start.elapsed()
+    );
+}

@@ -130,3 +130,88 @@ fn a_key_without_a_certificate_or_a_bad_file_is_refused_at_start() {
         "{refused}"
     );
 }
+
+#[test]
+fn callbacks_go_over_https_to_an_app_whose_authority_is_trusted() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::{Duration, Instant};
+
+    let sb = Sandbox::new();
+    // The app's endpoint: HTTPS on loopback with a certificate of its own.
+    let key = rcgen::KeyPair::generate().unwrap_or_else(|e| panic!("{e}"));
+    let params = rcgen::CertificateParams::new(vec!["127.0.0.1".to_string()])
+        .unwrap_or_else(|e| panic!("{e}"));
+    let cert = params.self_signed(&key).unwrap_or_else(|e| panic!("{e}"));
+    let ca_file = sb.write("app-ca.pem", &cert.pem());
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let server_config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap_or_else(|e| panic!("{e}"))
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![cert.der().clone()],
+            rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+    let server_config = Arc::new(server_config);
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
+    let hook = format!(
+        "https://{}/hook",
+        listener.local_addr().unwrap_or_else(|e| panic!("{e}"))
+    );
+    let posts = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&posts);
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let (config, counted) = (Arc::clone(&server_config), Arc::clone(&counted));
+            std::thread::spawn(move || {
+                let Ok(conn) = rustls::ServerConnection::new(config) else {
+                    return;
+                };
+                let mut tls = rustls::StreamOwned::new(conn, stream);
+                let mut buf = [0u8; 8192];
+                let mut got = Vec::new();
+                while let Ok(n) = tls.read(&mut buf) {
+                    if n == 0 {
+                        break;
+                    }
+                    got.extend_from_slice(&buf[..n]);
+                    if String::from_utf8_lossy(&got).contains("signed_request=") {
+                        break;
+                    }
+                }
+                if String::from_utf8_lossy(&got).contains("signed_request=") {
+                    counted.fetch_add(1, Ordering::SeqCst);
+                }
+                let _ = tls.write_all(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}",
+                );
+                let _ = tls.flush();
+            });
+        }
+    });
+    let seed = sb.write(
+        "hooked.toml",
+        &format!(
+            "[[apps]]\nkey = \"hooked\"\nname = \"Hooked\"\ndata_deletion_url = \"{hook}\"\n\
+             [[users]]\nkey = \"dana\"\nname = \"Dana\"\n"
+        ),
+    );
+    let mut args = Server::args(&sb.db_url(), Some(&seed));
+    args.callback_ca_file = Some(ca_file);
+    let s = Server::in_process_with(args, &sb).unwrap_or_else(|e| panic!("{e}"));
+    let r = s.admin_post(
+        "/_admin/users/dana/apps/hooked/data_deletion",
+        serde_json::json!({}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    let start = Instant::now();
+    while posts.load(Ordering::SeqCst) == 0 && start.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(
+        posts.load(Ordering::SeqCst),
+        1,
+        "the https callback did not arrive"
+    );
+}

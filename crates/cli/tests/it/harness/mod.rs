@@ -275,6 +275,7 @@ impl Server {
                 secret_key: Some(TEST_SECRET_KEY.into()),
                 secret_key_file: None,
             },
+            callback_ca_file: None,
         }
     }
 
