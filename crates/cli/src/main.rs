@@ -72,7 +72,7 @@ enum SecretsCommand {
     NewKey { file: std::path::PathBuf },
     /// Seals every secret of the database again under a new key, in one transaction, and
     /// writes the new key: over the key file in use (SQLite's beside the database, or
-    /// --secret-key-file), or to --new-key-file.
+    /// --secret-key-file), or to --new-key-file. Stop every instance first.
     Rotate {
         #[arg(long, env = "GRAPHTOKEN_DB", default_value = "sqlite://graphtoken.db")]
         db: String,

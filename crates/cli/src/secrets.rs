@@ -8,21 +8,29 @@ use std::sync::Arc;
 use clap::Args;
 use graphtoken_core::seal::Sealer;
 
-#[derive(Args, Clone, Debug, Default)]
+#[derive(Args, Clone, Default)]
 pub struct KeyArgs {
     /// The file holding the key that seals the database's secrets (64 hex digits). Default:
     /// for a SQLite file, `FILE.key` beside it, made on first use with mode 0600. PostgreSQL
     /// needs one (the same for every instance).
     #[arg(long, env = "GRAPHTOKEN_SECRET_KEY_FILE")]
     pub secret_key_file: Option<PathBuf>,
-    /// The key itself, 64 hex digits (from the environment: not on a command line).
-    #[arg(
-        long,
-        env = "GRAPHTOKEN_SECRET_KEY",
-        hide = true,
-        hide_env_values = true
-    )]
+    /// The key itself, 64 hex digits: from `GRAPHTOKEN_SECRET_KEY` only (a command line is
+    /// visible to every user of the machine).
+    #[arg(skip = std::env::var("GRAPHTOKEN_SECRET_KEY").ok())]
     pub secret_key: Option<String>,
+}
+
+impl std::fmt::Debug for KeyArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyArgs")
+            .field("secret_key_file", &self.secret_key_file)
+            .field(
+                "secret_key",
+                &self.secret_key.as_ref().map(|_| "<redacted>"),
+            )
+            .finish()
+    }
 }
 
 /// Where the key of a SQLite database lives by default: beside the file (`None` for a database
@@ -62,9 +70,18 @@ pub fn sealer(db: &str, keys: &KeyArgs) -> Result<Arc<Sealer>, String> {
         Some(file) if file.exists() => read_key(&file),
         Some(file) => {
             let key = Sealer::new_key().map_err(|e| e.to_string())?;
-            write_key(&file, &key, false)?;
-            eprintln!("made {} (the key that seals the database's secrets: keep it with its backups, apart from them)", file.display());
-            Sealer::from_hex(&key).map(Arc::new)
+            match write_key(&file, &key, false) {
+                Ok(()) => {
+                    eprintln!(
+                        "made {} (the key that seals the database's secrets: keep it safe, apart from the database's backups)",
+                        file.display()
+                    );
+                    Sealer::from_hex(&key).map(Arc::new)
+                }
+                // Another process made it first: that one is the key.
+                Err(_) if file.exists() => read_key(&file),
+                Err(e) => Err(e),
+            }
         }
         None => {
             let key = Sealer::new_key().map_err(|e| e.to_string())?;
@@ -81,16 +98,11 @@ fn read_key(file: &Path) -> Result<Arc<Sealer>, String> {
         .map_err(|e| format!("the secret key file {}: {e}", file.display()))
 }
 
-/// Writes a key file with mode 0600: to a temporary file beside it, synced, then renamed into
-/// place (`replace`: over an existing one).
+/// Writes a key file with mode 0600: to a temporary file beside it, synced, then put in place
+/// and the folder synced. Without `replace` it is linked into place, which fails when a file is
+/// there already (two processes making a key at once: one of them wins, and the other is told).
 pub fn write_key(file: &Path, key: &str, replace: bool) -> Result<(), String> {
-    if !replace && file.exists() {
-        return Err(format!(
-            "{} exists already: not overwritten",
-            file.display()
-        ));
-    }
-    let tmp = file.with_extension("key.tmp");
+    let tmp = file.with_extension(format!("key.tmp{}", std::process::id()));
     let written = (|| {
         let mut options = std::fs::OpenOptions::new();
         options.write(true).create_new(true);
@@ -102,12 +114,31 @@ pub fn write_key(file: &Path, key: &str, replace: bool) -> Result<(), String> {
         let mut f = options.open(&tmp)?;
         f.write_all(format!("{key}\n").as_bytes())?;
         f.sync_all()?;
-        std::fs::rename(&tmp, file)
+        if replace {
+            std::fs::rename(&tmp, file)?;
+        } else {
+            std::fs::hard_link(&tmp, file)?;
+            std::fs::remove_file(&tmp)?;
+        }
+        sync_folder(file)
     })();
     written.map_err(|e| {
         let _ = std::fs::remove_file(&tmp);
-        format!("cannot write the secret key file {}: {e}", file.display())
+        if e.kind() == std::io::ErrorKind::AlreadyExists {
+            format!("{} exists already: not overwritten", file.display())
+        } else {
+            format!("cannot write the secret key file {}: {e}", file.display())
+        }
     })
+}
+
+/// Makes a rename or link in `file`'s folder durable.
+fn sync_folder(file: &Path) -> std::io::Result<()> {
+    let folder = match file.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    std::fs::File::open(folder)?.sync_all()
 }
 
 /// `graphtoken secrets new-key FILE`.
@@ -154,14 +185,24 @@ pub fn rotate(db: &str, keys: &KeyArgs, new_file: Option<&Path>) -> Result<(), S
             .reseal(Some(old))
             .await
             .map_err(|e| format!("cannot seal the secrets again: {e}"))
-    })?;
-    std::fs::rename(&staged, &target).map_err(|e| {
-        format!(
-            "the database is sealed under the key in {}, but it could not be moved to {}: {e}",
-            staged.display(),
-            target.display()
-        )
-    })?;
+    });
+    let changed = match changed {
+        Ok(n) => n,
+        Err(e) => {
+            // Nothing changed in the database: the staged key is of no use.
+            let _ = std::fs::remove_file(&staged);
+            return Err(e);
+        }
+    };
+    std::fs::rename(&staged, &target)
+        .and_then(|()| sync_folder(&target))
+        .map_err(|e| {
+            format!(
+                "the database is sealed under the key in {}, but it could not be moved to {}: {e}",
+                staged.display(),
+                target.display()
+            )
+        })?;
     println!(
         "sealed {changed} secrets under a new key, now in {} (mode 0600); restart every instance with it",
         target.display()

@@ -110,7 +110,7 @@ fn tls_config(args: &ServeArgs) -> Result<Option<Arc<rustls::ServerConfig>>, Str
         .with_no_client_auth()
         .with_single_cert(chain, key)
         .map_err(|e| format!("--tls-cert and --tls-key do not make a certificate: {e}"))?;
-    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(Some(Arc::new(config)))
 }
 
@@ -396,8 +396,21 @@ pub async fn start(args: ServeArgs) -> Result<Started, String> {
 
     let browser = Arc::new(graphtoken_server::browser::Browser::load(&services).await?);
     let authorities = match &args.callback_ca_file {
-        Some(f) => std::fs::read(f)
-            .map_err(|e| format!("cannot read --callback-ca-file {}: {e}", f.display()))?,
+        Some(f) => {
+            use rustls::pki_types::pem::PemObject;
+            let pem = std::fs::read(f)
+                .map_err(|e| format!("cannot read --callback-ca-file {}: {e}", f.display()))?;
+            let certs = rustls::pki_types::CertificateDer::pem_slice_iter(&pem)
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| format!("--callback-ca-file {}: {e}", f.display()))?;
+            if certs.is_empty() {
+                return Err(format!(
+                    "--callback-ca-file {}: no certificate in the file",
+                    f.display()
+                ));
+            }
+            pem
+        }
         None => Vec::new(),
     };
     let state = Arc::new(

@@ -49,17 +49,18 @@ impl Sealer {
     }
 
     /// `plain` sealed, bound to `context` (the app id or setting name it belongs to).
-    pub fn seal(&self, plain: &str, context: &str) -> Result<String, RandomError> {
-        let nonce = token::random_bytes(NONCE)?;
+    pub fn seal(&self, plain: &str, context: &str) -> Result<String, String> {
+        let nonce = token::random_bytes(NONCE).map_err(|e| e.to_string())?;
         let payload = Payload {
             msg: plain.as_bytes(),
             aad: context.as_bytes(),
         };
-        // Encryption fails only for messages far beyond any secret's size.
+        // Encryption fails only for messages far beyond any secret's size; an empty sealed value
+        // would open to nothing, so that is refused rather than stored.
         let sealed = self
             .cipher
             .encrypt(XNonce::from_slice(&nonce), payload)
-            .unwrap_or_default();
+            .map_err(|_| "a secret too large to seal".to_string())?;
         let mut out = nonce;
         out.extend_from_slice(&sealed);
         Ok(format!("{PREFIX}{}", STANDARD_NO_PAD.encode(out)))

@@ -65,7 +65,10 @@ impl Key {
     /// The key as the store keeps it.
     pub fn stored(&self) -> String {
         match self {
-            Key::AccountFrom { account, address } => format!("account-from:{address}:{account}"),
+            // The address's length first: an IPv6 address has colons of its own.
+            Key::AccountFrom { account, address } => {
+                format!("account-from:{}:{address}:{account}", address.len())
+            }
             Key::Account(a) => format!("account:{a}"),
             Key::Address(a) => format!("address:{a}"),
         }
@@ -243,7 +246,11 @@ mod tests {
         t.succeed(&keys);
         assert!(!t.0.contains_key(&keys[0]));
         assert_eq!((t.0[&keys[1]].failures, t.0[&keys[2]].failures), (0, 0));
-        assert_eq!(keys[0].stored(), "account-from:10.0.0.1:c@x.test");
+        assert_eq!(keys[0].stored(), "account-from:8:10.0.0.1:c@x.test");
+        // An IPv6 address cannot be read as another address and account.
+        let a = Key::attempt("5:victim@x", "2001:db8::1")[0].stored();
+        let b = Key::attempt("victim@x", "2001:db8::1:5")[0].stored();
+        assert_ne!(a, b);
         assert_eq!(keys[1].stored(), "account:c@x.test");
         assert_eq!(keys[2].stored(), "address:10.0.0.1");
     }

@@ -571,7 +571,8 @@ pub trait Store:
     /// kept as they are, from before sealing); all or nothing. How many values changed.
     fn reseal<'a>(&'a self, from: Option<Arc<crate::seal::Sealer>>) -> StoreFuture<'a, u64>;
 
-    /// Whether this store's key opens every sealed secret of the database (without writing).
+    /// Whether this store's key opens every sealed secret of the database; the first time, a
+    /// value sealed under it is stored to check later keys against.
     fn check_seals<'a>(&'a self) -> StoreFuture<'a, ()>;
 
     /// Whether other processes may share this database (so that, for one, rate-limit counts

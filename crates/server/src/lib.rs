@@ -181,7 +181,9 @@ pub async fn serve(
         limits.body_timeout,
     ));
     let tls = tls.map(tokio_rustls::TlsAcceptor::from);
-    let mut builder = auto::Builder::new(TokioExecutor::new());
+    // HTTP/1.1 only: its head timeout bounds idle and slow connections; HTTP/2's connections
+    // would need limits of their own (and the proxies in front speak HTTP/1.1 to upstreams).
+    let mut builder = auto::Builder::new(TokioExecutor::new()).http1_only();
     builder
         .http1()
         .timer(TokioTimer::new())
@@ -306,7 +308,7 @@ async fn secure_cookies(
     let peer = req
         .extensions()
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map(|c| c.0.ip());
+        .map(|c| c.0.ip().to_canonical());
     let forwarded_https = peer.is_some_and(|p| st.trusted_proxies.contains(&p))
         && req
             .headers()

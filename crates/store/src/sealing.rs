@@ -12,8 +12,12 @@ use crate::args;
 use crate::db::Db;
 use crate::rows::Sql;
 
-/// Settings kept sealed: the key that signs browser cookies.
-pub(crate) const SEALED_SETTINGS: &[&str] = &["browser_key"];
+/// Settings kept sealed: the key that signs browser cookies, and a value sealed on first start
+/// so that a wrong key is told even on a database with no secret yet (see [`check`]).
+pub(crate) const SEALED_SETTINGS: &[&str] = &["browser_key", KEY_CHECK];
+
+/// The setting that holds a sealed value of its own name.
+const KEY_CHECK: &str = "key_check";
 
 /// The store's key, if it has one. Without one, values are kept as they are, and a sealed value
 /// read back is an error that says which key is missing.
@@ -73,7 +77,12 @@ impl Seals {
         )?;
         let keep = |stored: Option<&String>, plain: &str, context: &str| -> StoreResult<String> {
             match stored {
-                Some(s) if self.open(s, context).is_ok_and(|p| p == plain) => Ok(s.clone()),
+                Some(s)
+                    if (self.0.is_none() || seal::is_sealed(s))
+                        && self.open(s, context).is_ok_and(|p| p == plain) =>
+                {
+                    Ok(s.clone())
+                }
                 _ => self.seal(plain, context),
             }
         };
@@ -174,9 +183,27 @@ pub(crate) fn reseal(db: &dyn Db, from: &Seals, to: &Seals) -> StoreResult<u64> 
     Ok(changed)
 }
 
-/// Whether `seals` opens every sealed secret (an error names the first it cannot).
+/// Whether `seals` opens every sealed secret (an error names the first it cannot). The first
+/// time, a value sealed under this key is stored, so that from then on a database with no
+/// secret yet refuses another key too.
 pub(crate) fn check(db: &dyn Db, seals: &Seals) -> StoreResult<()> {
     let what = "checking the sealed secrets";
+    if seals.0.is_some() {
+        let stored: Option<String> = db.one(
+            "SELECT value FROM settings WHERE name = ?1",
+            args![KEY_CHECK],
+            |r| r.get(0),
+            what,
+        )?;
+        if stored.is_none() {
+            let sealed = seals.seal(KEY_CHECK, &setting_of(KEY_CHECK))?;
+            db.execute(
+                "INSERT INTO settings (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO NOTHING",
+                args![KEY_CHECK, sealed],
+                what,
+            )?;
+        }
+    }
     let apps: Vec<(i64, String, String)> = db.all(
         "SELECT id, secret, client_token FROM apps ORDER BY id",
         args![],

@@ -670,7 +670,8 @@ impl<B: Backend> FaultStore for SqlStore<B> {
 impl<B: Backend> Store for SqlStore<B> {
     fn check_seals<'a>(&'a self) -> StoreFuture<'a, ()> {
         let seals = self.seals.clone();
-        self.backend.read(move |c| crate::sealing::check(c, &seals))
+        self.backend
+            .write(move |c| crate::sealing::check(c, &seals))
     }
 
     fn reseal<'a>(&'a self, from: Option<Arc<Sealer>>) -> StoreFuture<'a, u64> {
