@@ -14,7 +14,9 @@ fn raw(s: &Server, request: &[u8]) -> (u16, Value, String) {
     let mut c =
         TcpStream::connect(s.base.trim_start_matches("http://")).unwrap_or_else(|e| panic!("{e}"));
     let _ = c.set_read_timeout(Some(Duration::from_secs(10)));
-    c.write_all(request).unwrap_or_else(|e| panic!("{e}"));
+    // The server may answer, and close, before the whole request is written (a body over the
+    // limit): what it answered is read all the same.
+    let _ = c.write_all(request);
     let mut answer = Vec::new();
     let _ = c.read_to_end(&mut answer);
     let text = String::from_utf8_lossy(&answer).to_string();
@@ -64,9 +66,16 @@ fn router_and_extractor_refusals_are_in_the_envelope() {
     assert_envelope(status, &body, &text, 400, "AdminException");
     // An admin body over the limit.
     let big = format!("{{\"user\": \"{}\"}}", "a".repeat(3 << 20));
-    let r = s.admin_raw("/_admin/tokens", &big);
-    assert_eq!(r.status, 413, "{}", r.text);
-    assert_eq!(r.body["error"]["type"], "AdminException", "{}", r.text);
+    let (status, body, text) = raw(
+        &s,
+        format!(
+            "POST /_admin/tokens HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {ADMIN_KEY}\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{big}",
+            big.len()
+        )
+        .as_bytes(),
+    );
+    assert_envelope(status, &body, &text, 413, "AdminException");
     // No such admin route.
     let r = s.admin("GET", "/_admin/nope", None, Some(ADMIN_KEY));
     assert_eq!(r.status, 404, "{}", r.text);
