@@ -34,25 +34,17 @@ impl std::fmt::Debug for KeyArgs {
 }
 
 /// Where the key of a SQLite database lives by default: beside the file (`None` for a database
-/// in memory, whose key lives as long as it does).
+/// in memory, whose key lives as long as it does). Other databases have no default.
 fn default_key_file(db: &str) -> Result<Option<PathBuf>, String> {
-    let db = db.trim();
-    let path = db
-        .strip_prefix("sqlite://")
-        .or_else(|| db.strip_prefix("sqlite:"))
-        .unwrap_or(db);
-    if path == ":memory:" || path.is_empty() {
-        return Ok(None);
-    }
-    if db.contains("://") && !db.starts_with("sqlite://") {
-        return Err(
+    match graphtoken_store::sqlite_file(db) {
+        Ok(file) => Ok(file.map(|f| PathBuf::from(format!("{}.key", f.display())))),
+        Err(_) => Err(
             "a PostgreSQL database needs the key that seals its secrets: give \
              --secret-key-file (or GRAPHTOKEN_SECRET_KEY), the same for every instance; \
              make one with `graphtoken secrets new-key FILE`"
                 .into(),
-        );
+        ),
     }
-    Ok(Some(PathBuf::from(format!("{path}.key"))))
 }
 
 /// The sealer for `db`: the key given, or the SQLite database's own key file (made when

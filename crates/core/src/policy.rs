@@ -5,7 +5,7 @@
 use crate::auth::{Caller, LoadedToken, Principal};
 use crate::content::{Author, Comment};
 use crate::error::GraphError;
-use crate::model::{App, AppId, AppMode, AppRole, Grant, PageId, PageTasks, Unix, UserId};
+use crate::model::{App, AppId, AppMode, AppRole, Grant, Page, PageId, PageTasks, Unix, UserId};
 use crate::permissions::PUBLIC_PROFILE;
 use crate::tasks::Task;
 
@@ -233,6 +233,18 @@ pub fn page_token_parent<'a>(
             .as_ref()
             .is_some_and(|g| g.has("pages_show_list") && chosen(g)))
     .then_some(&**t)
+}
+
+/// The person's Pages that the app may use under their Page permissions: those they chose at
+/// login (every one, when they made no choice or there is no grant to ask).
+pub fn chosen_pages(
+    grant: Option<&Grant>,
+    mut pages: Vec<(Page, PageTasks)>,
+) -> Vec<(Page, PageTasks)> {
+    if let Some(g) = grant {
+        pages.retain(|(p, _)| g.covers(p.id));
+    }
+    pages
 }
 
 /// Whether the caller sees an app's own settings (`deauth_callback_url`): only with the app's

@@ -44,12 +44,8 @@ pub enum Key {
 }
 
 impl Key {
-    /// The account key of an email as typed (case and surrounding spaces do not count).
-    pub fn account(email: &str) -> Key {
-        Key::Account(email.trim().to_ascii_lowercase())
-    }
-
-    /// The keys a sign-in attempt for `email` from `address` counts against.
+    /// The keys a sign-in attempt for `email` (as typed: case and surrounding spaces do not
+    /// count) from `address` counts against.
     pub fn attempt(email: &str, address: &str) -> [Key; 3] {
         let account = email.trim().to_ascii_lowercase();
         [
@@ -258,7 +254,7 @@ mod tests {
     #[test]
     fn failures_are_forgotten_after_an_hour() {
         let mut t = Memory::default();
-        let k = [Key::account("b@x.test")];
+        let k = [Key::Account("b@x.test".into())];
         for _ in 0..4 {
             assert_eq!(t.begin(&k, 0), Ok(()));
         }

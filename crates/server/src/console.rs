@@ -310,7 +310,9 @@ fn when(at: i64, now: i64) -> String {
             _ => format!("{} days", s / 86_400),
         }
     };
-    let rel = if d >= 0 {
+    let rel = if d == 0 {
+        "now".to_string()
+    } else if d > 0 {
         format!("in {}", span(d))
     } else {
         format!("{} ago", span(d))

@@ -60,6 +60,12 @@ pub fn open_sealed(url: &str, sealer: Option<Arc<Sealer>>) -> Result<Arc<dyn Sto
     }
 }
 
+/// The file of a SQLite database URL (`None`: a database in memory), as `open` reads it; an
+/// error for a URL of another backend.
+pub fn sqlite_file(url: &str) -> Result<Option<std::path::PathBuf>, StoreError> {
+    sqlite::file_of(url)
+}
+
 pub use copy::Copied;
 
 /// Copies every record of the database at `from` into the one at `to`, which is migrated and

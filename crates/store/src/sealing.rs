@@ -9,7 +9,7 @@ use graphtoken_core::seal::{self, Sealer};
 use graphtoken_core::store::{StoreError, StoreResult};
 
 use crate::args;
-use crate::db::Db;
+use crate::db::{Db, Value};
 use crate::rows::Sql;
 
 /// Settings kept sealed: the key that signs browser cookies, and a value sealed on first start
@@ -135,34 +135,39 @@ fn again(v: &str, context: &str, from: &Seals, to: &Seals) -> StoreResult<Option
     Ok(Some(to.seal(&from.open(v, context)?, context)?))
 }
 
-/// Seals again, under `to`, every secret that `from` opens (`from` without a key: the values
-/// kept as they are, from before sealing); how many values changed. In the caller's
-/// transaction, so a rotation is all or nothing.
-pub(crate) fn reseal(db: &dyn Db, from: &Seals, to: &Seals) -> StoreResult<u64> {
-    let what = "sealing the secrets again";
+/// A sealed (or to-be-sealed) value of the database, where it is kept.
+struct Kept {
+    /// The statement that writes it (`?1` the value, `?2` its row).
+    update: &'static str,
+    row: Value,
+    stored: String,
+    context: String,
+}
+
+/// Every secret value the database keeps, and where: each app's secret and client token, and
+/// the sealed settings.
+fn kept(db: &dyn Db, what: &str) -> StoreResult<Vec<Kept>> {
     let apps: Vec<(i64, String, String)> = db.all(
         "SELECT id, secret, client_token FROM apps ORDER BY id",
         args![],
         |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         what,
     )?;
-    let mut changed = 0;
+    let mut all = Vec::new();
     for (id, secret, client_token) in apps {
         let app = AppId(id as u64);
-        let new_secret = again(&secret, &secret_of(app), from, to)?;
-        let new_token = again(&client_token, &client_token_of(app), from, to)?;
-        if new_secret.is_none() && new_token.is_none() {
-            continue;
-        }
-        changed += db.execute(
-            "UPDATE apps SET secret = ?1, client_token = ?2 WHERE id = ?3",
-            args![
-                new_secret.unwrap_or(secret),
-                new_token.unwrap_or(client_token),
-                app.sql()
-            ],
-            what,
-        )?;
+        all.push(Kept {
+            update: "UPDATE apps SET secret = ?1 WHERE id = ?2",
+            row: Value::Int(app.sql()),
+            stored: secret,
+            context: secret_of(app),
+        });
+        all.push(Kept {
+            update: "UPDATE apps SET client_token = ?1 WHERE id = ?2",
+            row: Value::Int(app.sql()),
+            stored: client_token,
+            context: client_token_of(app),
+        });
     }
     for name in SEALED_SETTINGS {
         let stored: Option<String> = db.one(
@@ -171,13 +176,27 @@ pub(crate) fn reseal(db: &dyn Db, from: &Seals, to: &Seals) -> StoreResult<u64> 
             |r| r.get(0),
             what,
         )?;
-        if let Some(v) = stored.and_then(|v| again(&v, &setting_of(name), from, to).transpose()) {
-            let v = v?;
-            changed += db.execute(
-                "UPDATE settings SET value = ?1 WHERE name = ?2",
-                args![v, *name],
-                what,
-            )?;
+        if let Some(stored) = stored {
+            all.push(Kept {
+                update: "UPDATE settings SET value = ?1 WHERE name = ?2",
+                row: Value::Text(name.to_string()),
+                stored,
+                context: setting_of(name),
+            });
+        }
+    }
+    Ok(all)
+}
+
+/// Seals again, under `to`, every secret that `from` opens (`from` without a key: the values
+/// kept as they are, from before sealing); how many values changed. In the caller's
+/// transaction, so a rotation is all or nothing.
+pub(crate) fn reseal(db: &dyn Db, from: &Seals, to: &Seals) -> StoreResult<u64> {
+    let what = "sealing the secrets again";
+    let mut changed = 0;
+    for k in kept(db, what)? {
+        if let Some(v) = again(&k.stored, &k.context, from, to)? {
+            changed += db.execute(k.update, &[Value::Text(v), k.row], what)?;
         }
     }
     Ok(changed)
@@ -189,40 +208,15 @@ pub(crate) fn reseal(db: &dyn Db, from: &Seals, to: &Seals) -> StoreResult<u64> 
 pub(crate) fn check(db: &dyn Db, seals: &Seals) -> StoreResult<()> {
     let what = "checking the sealed secrets";
     if seals.0.is_some() {
-        let stored: Option<String> = db.one(
-            "SELECT value FROM settings WHERE name = ?1",
-            args![KEY_CHECK],
-            |r| r.get(0),
+        let sealed = seals.seal(KEY_CHECK, &setting_of(KEY_CHECK))?;
+        db.execute(
+            "INSERT INTO settings (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO NOTHING",
+            args![KEY_CHECK, sealed],
             what,
         )?;
-        if stored.is_none() {
-            let sealed = seals.seal(KEY_CHECK, &setting_of(KEY_CHECK))?;
-            db.execute(
-                "INSERT INTO settings (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO NOTHING",
-                args![KEY_CHECK, sealed],
-                what,
-            )?;
-        }
     }
-    let apps: Vec<(i64, String, String)> = db.all(
-        "SELECT id, secret, client_token FROM apps ORDER BY id",
-        args![],
-        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        what,
-    )?;
-    for (id, secret, client_token) in apps {
-        let app = AppId(id as u64);
-        seals.open(&secret, &secret_of(app))?;
-        seals.open(&client_token, &client_token_of(app))?;
-    }
-    for name in SEALED_SETTINGS {
-        let stored: Option<String> = db.one(
-            "SELECT value FROM settings WHERE name = ?1",
-            args![*name],
-            |r| r.get(0),
-            what,
-        )?;
-        seals.open_setting(name, stored)?;
+    for k in kept(db, what)? {
+        seals.open(&k.stored, &k.context)?;
     }
     Ok(())
 }

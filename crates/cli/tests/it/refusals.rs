@@ -90,3 +90,20 @@ fn router_and_extractor_refusals_are_in_the_envelope() {
     let message = body["error"]["message"].as_str().unwrap_or_default();
     assert!(message.contains("could not be read"), "{text}");
 }
+
+#[test]
+fn what_the_http_layer_refuses_before_graphtoken_sees_it() {
+    let s = Server::seeded();
+    let status = |request: Vec<u8>| raw(&s, &request).0;
+    assert_eq!(status(b"BLAH\r\n\r\n".to_vec()), 400);
+    let long_uri = format!("GET /{} HTTP/1.1\r\nHost: x\r\n\r\n", "a".repeat(100_000));
+    assert_eq!(status(long_uri.into_bytes()), 414);
+    let headers: String = (0..200).map(|i| format!("X-H{i}: 1\r\n")).collect();
+    let many = format!("GET / HTTP/1.1\r\nHost: x\r\n{headers}\r\n");
+    assert_eq!(status(many.into_bytes()), 431);
+    let big = format!(
+        "GET / HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n",
+        "a".repeat(500_000)
+    );
+    assert_eq!(status(big.into_bytes()), 431);
+}

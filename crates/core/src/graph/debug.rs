@@ -114,10 +114,8 @@ async fn granular_scopes(
 ) -> Result<Vec<Value>, GraphError> {
     let needs_pages = scopes.iter().any(|s| permissions::is_page_scoped(s));
     let page_ids: Vec<String> = if needs_pages {
-        g.pages_of_user(t.user.id)
-            .await?
+        policy::chosen_pages(t.grant.as_deref(), g.pages_of_user(t.user.id).await?)
             .into_iter()
-            .filter(|(p, _)| t.grant.as_ref().is_none_or(|gr| gr.covers(p.id)))
             .map(|(p, _)| p.id.to_string())
             .collect()
     } else {

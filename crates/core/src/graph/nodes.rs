@@ -469,16 +469,13 @@ impl Ctx<'_> {
         if !policy::pages_access(self.caller, user.id)? {
             return Ok(json!({ "data": [] }));
         }
-        let mut pages = self.g.pages_of_user(user.id).await?;
         // Only the Pages the person let the caller's app use at login.
-        if let Some(grant) = self
+        let grant = self
             .caller
             .principal
             .loaded()
-            .and_then(|t| t.grant.as_deref())
-        {
-            pages.retain(|(p, _)| grant.covers(p.id));
-        }
+            .and_then(|t| t.grant.as_deref());
+        let pages = policy::chosen_pages(grant, self.g.pages_of_user(user.id).await?);
         let ids: Vec<Id> = pages.iter().map(|(p, _)| p.id.0).collect();
         let (range, more_before, more_after) = w.apply(&ids);
         let shown = &pages[range];

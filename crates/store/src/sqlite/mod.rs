@@ -57,6 +57,14 @@ enum Target {
     File(PathBuf),
 }
 
+/// The file a SQLite URL names (`None`: a database in memory); an error for any other URL.
+pub(crate) fn file_of(url: &str) -> StoreResult<Option<PathBuf>> {
+    Ok(match parse_url(url)? {
+        Target::Memory => None,
+        Target::File(path) => Some(path),
+    })
+}
+
 fn parse_url(url: &str) -> StoreResult<Target> {
     let url = url.trim();
     if let Some(other) = crate::scheme(url).filter(|s| s != "sqlite") {
