@@ -2,6 +2,7 @@
 
 mod events;
 mod faults;
+mod keeper;
 
 /// mimalloc: the hot path allocates small, short-lived buffers on two threads, where glibc's
 /// allocator cost about a tenth of the server's CPU (see docs/benchmarks.md).
@@ -64,6 +65,9 @@ enum Command {
     /// Events on a Page: a person's tasks.
     #[command(subcommand)]
     Page(events::PageCommand),
+    /// The token keeper: a sealed vault of long-lived user and Page tokens, checked,
+    /// explained, rotated and revoked, against real Facebook or graphtoken (docs/keeper.md).
+    Keeper(keeper::KeeperArgs),
 }
 
 #[derive(Subcommand)]
@@ -209,6 +213,7 @@ fn main() -> ExitCode {
         Command::User(c) => events::user(c),
         Command::App(c) => events::app(c),
         Command::Page(c) => events::page(c),
+        Command::Keeper(k) => return keeper::run(k),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -35,6 +35,13 @@ pub fn utc(t: Unix) -> String {
     timestamp(t).strftime("%Y-%m-%d %H:%M:%S UTC").to_string()
 }
 
+/// An HTTP `Date` (RFC 9110): `Tue, 01 Dec 2026 14:05:00 GMT`.
+pub fn http_date(t: Unix) -> String {
+    jiff::fmt::rfc2822::DateTimePrinter::new()
+        .timestamp_to_rfc9110_string(&timestamp(t))
+        .unwrap_or_default()
+}
+
 /// Graph's time format: `2026-11-23T14:05:00+0000`.
 pub fn graph_time(t: Unix) -> String {
     timestamp(t).strftime("%Y-%m-%dT%H:%M:%S+0000").to_string()

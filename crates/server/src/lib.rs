@@ -470,5 +470,11 @@ pub(crate) async fn graph_request(State(st): State<Arc<AppState>>, request: Requ
     let answer = graph::answer(&st.services, &req).await;
     let mut response = render::graph(&req.version, &trace, answer.result);
     render::usage(&mut response, answer.usage.as_ref());
+    if st.services.clock_shifted() {
+        let date = graphtoken_core::timefmt::http_date(st.services.now());
+        if let Ok(v) = axum::http::HeaderValue::from_str(&date) {
+            response.headers_mut().insert(axum::http::header::DATE, v);
+        }
+    }
     response
 }

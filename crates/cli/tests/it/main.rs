@@ -22,6 +22,7 @@ mod faults;
 mod insights;
 mod instances;
 mod invalidation;
+mod keeper;
 mod messaging;
 mod multi;
 mod nodes;

@@ -164,6 +164,12 @@ impl Services {
         self.clock.now()
     }
 
+    /// The virtual clock has been moved away from the machine's: answers then carry its time
+    /// in their `Date` header, where clients look for the server's now.
+    pub fn clock_shifted(&self) -> bool {
+        self.clock_followed.get().is_some_and(|c| c.offset() != 0)
+    }
+
     /// Each cache in front of the store by name, with its hits, misses and entries (metrics).
     pub fn cache_stats(&self) -> Vec<(&'static str, crate::cache::CacheStats)> {
         self.caches.stats()
