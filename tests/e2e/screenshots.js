@@ -87,6 +87,28 @@ async function main() {
         await s.close();
       }
 
+      // The Graph API Explorer: a token generated through the dialog, then /me/accounts.
+      s = await Session.open(h, { viewport: size });
+      try {
+        await s.goto(`${h.gt.base}/tools/explorer/`);
+        await s.expectStep('the Graph API Explorer', '#generate');
+        await shoot(s, 'console-explorer-empty', size);
+        await s.page.selectOption('#app', World.apps.sample.id);
+        await s.page.click('#generate');
+        await s.signIn(U.heidi);
+        await s.page.waitForLoadState('load');
+        // Heidi consented in the first round: the dialog then goes straight back.
+        if (await s.page.locator('#continue').count()) await s.consent();
+        await s.expectStep('the Explorer with a token', '#token-kind');
+        await s.page.fill('#path', 'me/accounts');
+        await s.page.fill('#fields', 'id,name,tasks');
+        await s.page.click('#submit');
+        await s.expectStep('the answer', 'pre.json');
+        await shoot(s, 'console-explorer', size);
+      } finally {
+        await s.close();
+      }
+
       // A development-mode app and a person without a role on it.
       s = await Session.open(h, { viewport: size });
       try {

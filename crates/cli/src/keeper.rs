@@ -189,8 +189,12 @@ fn dispatch(args: KeeperArgs) -> Result<u8, Fail> {
             browser,
             port,
         } => {
-            // The vault opens first: a wrong key is found before anyone logs in.
-            let mut vault = Vault::open_to_change(&path, &key()?)?;
+            // The key is checked first, so that a wrong one is found before anyone logs in; the
+            // vault is locked only for the write at the end.
+            let key = key()?;
+            if path.exists() {
+                Vault::open(&path, &key)?;
+            }
             let graph = Graph::new(&app.graph, &app.graph_version);
             let token = if browser {
                 let a = App {
@@ -225,6 +229,7 @@ fn dispatch(args: KeeperArgs) -> Result<u8, Fail> {
                     );
                 })?
             };
+            let mut vault = Vault::open_to_change(&path, &key)?;
             keep(&mut vault, app, token)
         }
         KeeperCommand::Status { json, warn_days } => {
@@ -241,13 +246,12 @@ fn dispatch(args: KeeperArgs) -> Result<u8, Fail> {
             Ok(0)
         }
         KeeperCommand::Check { warn_days } => {
-            let vault = Vault::open(&path, &key()?)?;
+            // For monitoring, a vault that cannot be read is "unknown" (3), not "soon" (1).
+            let unknown = |f: Fail| Fail(f.0, Level::Unknown.exit_code());
+            let key = key().map_err(unknown)?;
+            let vault = Vault::open(&path, &key).map_err(|e| unknown(e.into()))?;
             let lines = keeper::status(&vault, warn_days);
-            let worst = lines
-                .iter()
-                .map(|l| l.verdict.level)
-                .max()
-                .unwrap_or(Level::Fine);
+            let worst = Level::worst(lines.iter().map(|l| l.verdict.level));
             let due: Vec<Line> = lines
                 .iter()
                 .filter(|l| l.verdict.level != Level::Fine)
@@ -306,7 +310,9 @@ fn dispatch(args: KeeperArgs) -> Result<u8, Fail> {
                     println!("revoked at the Graph API and forgotten: {}", r.what);
                 } else {
                     println!(
-                        "forgotten (nothing left to revoke at the Graph API): {}",
+                        "forgotten: {} (it still works until the person's access ends: \
+                         Facebook has no call that ends one Page token; `revoke --user` ends \
+                         them all)",
                         r.what
                     );
                 }
@@ -405,17 +411,17 @@ fn doctor(
         return Ok(0);
     }
     let vault = Vault::open(path, &key()?)?;
+    if let Some(t) = token {
+        let t = read_secret(t, "the token")?;
+        return doctor_token(&vault, &t);
+    }
     let lines = keeper::status(&vault, 14);
-    let chosen: Vec<Line> = match (&token, &page) {
-        (_, Some(p)) => lines
+    let chosen: Vec<Line> = match &page {
+        Some(p) => lines
             .into_iter()
             .filter(|l| matches!(&l.subject, Subject::Page { id, .. } if id == p))
             .collect(),
-        (Some(t), None) => {
-            let t = read_secret(t.clone(), "the token")?;
-            return doctor_token(&vault, &t);
-        }
-        (None, None) => lines,
+        None => lines,
     };
     if chosen.is_empty() {
         return Err(Fail(
@@ -434,6 +440,7 @@ fn doctor(
 fn doctor_token(vault: &Vault, token: &Secret) -> Result<u8, Fail> {
     let mut seen = Vec::new();
     let mut first = None;
+    let mut failure: Option<String> = None;
     for e in &vault.contents.entries {
         if seen.contains(&(&e.graph, &e.app_id)) {
             continue;
@@ -467,7 +474,8 @@ fn doctor_token(vault: &Vault, token: &Secret) -> Result<u8, Fail> {
                 return Ok(0);
             }
             Ok(i) => first = first.or(Some(i)),
-            Err(f) => return Err(Fail(f.to_string(), 1)),
+            // Another app may know it: ask on, and say this only if none does.
+            Err(f) => failure = failure.or(Some(f.to_string())),
         }
     }
     match first {
@@ -483,7 +491,10 @@ fn doctor_token(vault: &Vault, token: &Secret) -> Result<u8, Fail> {
             Ok(0)
         }
         None => Err(Fail(
-            "the vault keeps no app to ask debug_token with: `graphtoken keeper add` first".into(),
+            failure.unwrap_or_else(|| {
+                "the vault keeps no app to ask debug_token with: `graphtoken keeper add` first"
+                    .into()
+            }),
             1,
         )),
     }

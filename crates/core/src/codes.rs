@@ -104,11 +104,7 @@ impl Pkce {
     pub fn verify(&self, verifier: &str) -> bool {
         let expected = match self.method {
             PkceMethod::Plain => verifier.to_string(),
-            PkceMethod::S256 => {
-                use base64::Engine;
-                base64::engine::general_purpose::URL_SAFE_NO_PAD
-                    .encode(Sha256::digest(verifier.as_bytes()))
-            }
+            PkceMethod::S256 => s256(verifier),
         };
         expected.as_bytes().ct_eq(self.challenge.as_bytes()).into()
     }
@@ -229,6 +225,12 @@ pub enum TestUserInsert {
     IdTaken,
     /// The app has as many test users as it may.
     AtLimit,
+}
+
+/// The S256 PKCE challenge of `verifier`: base64url (no padding) of its SHA-256.
+pub fn s256(verifier: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
 }
 
 #[cfg(test)]

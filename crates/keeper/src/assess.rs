@@ -31,6 +31,18 @@ impl Level {
         }
     }
 
+    /// The level that decides a run's exit status: a broken token outranks one that could
+    /// not be asked (an outage must not hide a breakage), which outranks the rest.
+    pub fn worst(levels: impl IntoIterator<Item = Level>) -> Level {
+        let mut all: Vec<Level> = levels.into_iter().collect();
+        all.sort();
+        if all.contains(&Level::Broken) {
+            Level::Broken
+        } else {
+            all.pop().unwrap_or(Level::Fine)
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Level::Fine => "ok",
@@ -71,8 +83,8 @@ pub fn date(t: i64) -> String {
 
 /// `in 3 days`, `in 5 hours`, `2 days ago`.
 pub fn relative(t: i64, now: i64) -> String {
-    let d = t - now;
-    let (n, unit) = match d.abs() {
+    let d = t.saturating_sub(now);
+    let (n, unit) = match d.unsigned_abs().min(i64::MAX as u64) as i64 {
         a if a >= 2 * DAY => (a / DAY, "days"),
         a if a >= DAY => (1, "day"),
         a if a >= 7_200 => (a / 3_600, "hours"),
@@ -91,6 +103,7 @@ pub fn relative(t: i64, now: i64) -> String {
 pub fn assess(i: &Inspection, holder: Holder, expected: &[String], warn_days: i64) -> Verdict {
     let now = i.now;
     let window = warn_days.saturating_mul(DAY);
+    let left = |t: i64| t.saturating_sub(now);
     if !i.is_valid || i.error.is_some() {
         let e = i.error.clone().unwrap_or_else(|| crate::graph::GraphError {
             code: 190,
@@ -139,7 +152,7 @@ pub fn assess(i: &Inspection, holder: Holder, expected: &[String], warn_days: i6
     }
     let mut soon = Vec::new();
     let mut fixes = Vec::new();
-    if i.expires_at != 0 && i.expires_at - now <= window {
+    if i.expires_at != 0 && left(i.expires_at) <= window {
         let words = format!(
             "expires {} ({})",
             date(i.expires_at),
@@ -162,7 +175,7 @@ pub fn assess(i: &Inspection, holder: Holder, expected: &[String], warn_days: i6
     }
     if let Some(da) = i
         .data_access_expires_at
-        .filter(|da| *da != 0 && *da - now <= window)
+        .filter(|da| *da != 0 && left(*da) <= window)
     {
         soon.push(format!(
             "data access ends {} ({})",
@@ -285,6 +298,36 @@ mod tests {
         let v = assess(&i, Holder::Page, &["pages_show_list".into()], 14);
         assert_eq!(v.level, Level::Soon);
         assert!(v.words.contains("pages_show_list"), "{}", v.words);
+    }
+
+    #[test]
+    fn outside_values_do_not_overflow() {
+        let i = valid(i64::MIN, i64::MAX, &[]);
+        let _ = assess(
+            &Inspection {
+                now: i64::MAX,
+                ..i.clone()
+            },
+            Holder::Page,
+            &[],
+            i64::MAX,
+        );
+        let _ = assess(
+            &Inspection { now: i64::MIN, ..i },
+            Holder::Page,
+            &[],
+            i64::MIN,
+        );
+        let _ = relative(i64::MIN, i64::MAX);
+    }
+
+    #[test]
+    fn a_broken_token_outranks_one_that_could_not_be_asked() {
+        use Level::*;
+        assert_eq!(Level::worst([Unknown, Broken, Fine]), Broken);
+        assert_eq!(Level::worst([Soon, Unknown]), Unknown);
+        assert_eq!(Level::worst([Soon, Fine]), Soon);
+        assert_eq!(Level::worst([]), Fine);
     }
 
     #[test]

@@ -232,15 +232,26 @@ impl Graph {
         };
         let res = match res {
             Ok(r) | Err(ureq::Error::Status(_, r)) => r,
+            // Only the kind and the library's words: a transport error's own text starts with
+            // the URL, whose query may hold the token being checked.
             Err(ureq::Error::Transport(t)) => {
-                return Err(Failure::Network(format!("{}: {t}", self.base)))
+                let words = t
+                    .message()
+                    .filter(|m| !m.contains('?') && !m.contains("token"))
+                    .map(|m| format!(": {m}"))
+                    .unwrap_or_default();
+                return Err(Failure::Network(format!(
+                    "{} ({}{words})",
+                    self.base,
+                    t.kind()
+                )));
             }
         };
         let date = res.header("date").and_then(parse_http_date);
         let status = res.status();
         let text = res
             .into_string()
-            .map_err(|e| Failure::Network(format!("{}: {e}", self.base)))?;
+            .map_err(|e| Failure::Network(format!("{} ({})", self.base, e.kind())))?;
         let body: Value = serde_json::from_str(&text).map_err(|_| {
             let start: String = text.chars().take(120).collect();
             Failure::Unreadable(format!("HTTP {status} from {}: {start}", self.base))
@@ -322,9 +333,12 @@ impl Graph {
             Some((token, Some(app))),
             &[("fields", "id,name")],
         )?;
-        let id = a.body["id"].as_str().unwrap_or("").to_string();
+        let id = a.body["id"]
+            .as_str()
+            .filter(|id| !id.is_empty())
+            .ok_or_else(|| Failure::Unreadable("/me answered no id".into()))?;
         let name = a.body["name"].as_str().unwrap_or("").to_string();
-        Ok((id, name))
+        Ok((id.to_string(), name))
     }
 
     /// Every Page of `GET /me/accounts`, each with its Page token (following `paging.next`'s
@@ -362,6 +376,7 @@ impl Graph {
     }
 
     /// `DELETE /{user-id}/permissions`: the person's access to the app ends (every token).
+    /// `token`: the person's, or the app token (which works when the person's has expired).
     pub fn revoke(&self, app: &App, user_id: &str, token: &str) -> Result<(), Failure> {
         self.call(
             "DELETE",

@@ -27,6 +27,10 @@ pub const VERSION: u32 = 1;
 const ARGON2_M_KIB: u32 = 19_456;
 const ARGON2_T: u32 = 2;
 const ARGON2_P: u32 = 1;
+/// The most a vault header may ask of argon2id (1 GiB, 16 passes, 16 lanes).
+const MAX_M_KIB: u32 = 1 << 20;
+const MAX_T: u32 = 16;
+const MAX_P: u32 = 16;
 
 /// What opens the vault.
 #[derive(Clone)]
@@ -51,7 +55,7 @@ impl VaultKey {
     pub fn from_hex(text: &str) -> Result<VaultKey, VaultError> {
         let text = text.trim();
         let bad = || VaultError::Key("a vault key is 64 hex digits (32 bytes)".into());
-        if text.len() != 64 || !text.is_ascii() {
+        if text.len() != 64 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(bad());
         }
         let mut key = [0u8; 32];
@@ -155,7 +159,7 @@ pub struct Entry {
     /// The permissions the person had granted when the token was added: one gone later is
     /// worth a warning.
     pub scopes: Vec<String>,
-    /// When added or last rotated (unix seconds, the server's clock).
+    /// When added (unix seconds, the server's clock).
     pub added_at: i64,
     pub pages: Vec<KeptPage>,
 }
@@ -255,6 +259,13 @@ impl Vault {
                 "format version {}; this keeper reads version {VERSION}",
                 env.version
             )));
+        }
+        if let Kdf::Argon2id { m_kib, t, p, .. } = &env.kdf {
+            // Read before anything is authenticated: a changed header must not make the
+            // keeper allocate terabytes or hash forever.
+            if *m_kib > MAX_M_KIB || *t > MAX_T || *p > MAX_P || *t == 0 || *p == 0 {
+                return Err(damaged("argon2id parameters out of bounds"));
+            }
         }
         let derived = derive(key, &env.kdf)?;
         let nonce = B64
@@ -388,7 +399,9 @@ fn derive(key: &VaultKey, kdf: &Kdf) -> Result<[u8; 32], VaultError> {
 
 /// Takes the vault's lock file (`VAULT.lock`), waiting for another changing command to end.
 fn lock(path: &Path) -> Result<std::fs::File, VaultError> {
-    let lock_path = PathBuf::from(format!("{}.lock", path.display()));
+    let mut lock_path = path.as_os_str().to_os_string();
+    lock_path.push(".lock");
+    let lock_path = PathBuf::from(lock_path);
     let mut opts = std::fs::OpenOptions::new();
     opts.create(true).truncate(false).write(true);
     #[cfg(unix)]
@@ -493,6 +506,10 @@ mod tests {
     fn a_damaged_file_is_refused_and_left_alone() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("v");
+        let greedy = r#"{"format":"graphtoken-keeper-vault","version":1,"kdf":{"name":"argon2id","m_kib":4294967295,"t":4294967295,"p":1,"salt":"AAAA"},"nonce":"","sealed":""}"#;
+        std::fs::write(&path, greedy).unwrap();
+        let e = Vault::open(&path, &VaultKey::Passphrase(Secret::new("x".into()))).unwrap_err();
+        assert!(matches!(e, VaultError::Damaged(..)), "{e}");
         for junk in [
             "",
             "{}",
@@ -527,5 +544,6 @@ mod tests {
         assert!(VaultKey::from_hex("abc").is_err());
         assert!(VaultKey::from_hex(&"g".repeat(64)).is_err());
         assert!(VaultKey::from_hex(&"é".repeat(32)).is_err());
+        assert!(VaultKey::from_hex(&"+f".repeat(32)).is_err());
     }
 }

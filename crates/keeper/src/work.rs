@@ -112,7 +112,7 @@ pub fn add(vault: &mut Vault, req: AddRequest) -> Result<AddReport, KeeperError>
     } = req;
     let given = graph.debug_token(&app, user_token.expose())?;
     usable_user_token(&given, &app)?;
-    let long_lived = given.expires_at == 0 || given.expires_at - given.now > 2 * DAY;
+    let long_lived = given.expires_at == 0 || given.expires_at.saturating_sub(given.now) > 2 * DAY;
     let (token, user) = if long_lived {
         (user_token, given)
     } else {
@@ -163,11 +163,21 @@ pub fn add(vault: &mut Vault, req: AddRequest) -> Result<AddReport, KeeperError>
     for p in picked {
         let i = graph.debug_token(&app, p.token.expose())?;
         let v = assess(&i, Holder::Page, &[], 0);
-        if v.level == Level::Broken || i.kind != "PAGE" {
+        if v.level == Level::Broken {
             return Err(KeeperError::Broken {
                 what: format!("the Page token for {} ({})", p.name, p.id),
                 verdict: v,
             });
+        }
+        if i.kind != "PAGE" || i.profile_id.as_deref() != Some(p.id.as_str()) {
+            return Err(KeeperError::Refused(format!(
+                "/me/accounts gave a token for {} ({}) that debug_token does not call that \
+                 Page's token ({} {}); nothing was kept",
+                p.name,
+                p.id,
+                i.kind,
+                i.profile_id.as_deref().unwrap_or("-")
+            )));
         }
         report_pages.push((p.id.clone(), p.name.clone(), i.expires_at));
         kept.push(KeptPage {
@@ -189,11 +199,20 @@ pub fn add(vault: &mut Vault, req: AddRequest) -> Result<AddReport, KeeperError>
         added_at: user.now,
         pages: kept,
     };
+    let mut entry = entry;
     let entries = &mut vault.contents.entries;
-    let before = entries.len();
-    entries
-        .retain(|e| !(e.graph == entry.graph && e.app_id == entry.app_id && e.user_id == user_id));
-    let replaced = entries.len() != before;
+    let same =
+        |e: &Entry| e.graph == entry.graph && e.app_id == entry.app_id && e.user_id == user_id;
+    let earlier = entries.iter().position(same).map(|i| entries.remove(i));
+    // Pages asked for by name join those kept already; without a list, all are taken anew.
+    if let (Some(old), Some(_)) = (&earlier, &chosen) {
+        for p in &old.pages {
+            if !entry.pages.iter().any(|k| k.id == p.id) {
+                entry.pages.push(p.clone());
+            }
+        }
+    }
+    let replaced = earlier.is_some();
     entries.push(entry);
     vault.save()?;
     Ok(AddReport {
@@ -303,7 +322,7 @@ fn unasked(f: &Failure) -> Verdict {
     match f {
         // debug_token itself refused: the app token (a reset secret, a deleted app) or the
         // proof is the matter.
-        Failure::Graph(e) => {
+        Failure::Graph(e) if !explain(e).transient => {
             let d = explain(e);
             Verdict {
                 level: Level::Broken,
@@ -382,12 +401,19 @@ pub fn rotate(vault: &mut Vault) -> Result<Vec<Rotated>, KeeperError> {
                     )),
                     Some(a) if a.token == p.token => Outcome::Unchanged,
                     Some(a) => match graph.debug_token(&app, a.token.expose()) {
-                        Ok(i) if assess(&i, Holder::Page, &[], 0).level != Level::Broken => {
+                        Ok(i)
+                            if assess(&i, Holder::Page, &[], 0).level != Level::Broken
+                                && i.kind == "PAGE"
+                                && i.profile_id.as_deref() == Some(p.id.as_str()) =>
+                        {
                             p.token = a.token.clone();
                             p.tasks = a.tasks.clone();
                             p.name = a.name.clone();
                             changed = true;
                             Outcome::Replaced
+                        }
+                        Ok(i) if i.kind != "PAGE" => {
+                            Outcome::KeptOld(format!("is not a Page token ({})", i.kind))
                         }
                         Ok(i) => Outcome::KeptOld(assess(&i, Holder::Page, &[], 0).words),
                         Err(f) => Outcome::KeptOld(f.to_string()),
@@ -472,17 +498,27 @@ pub fn revoke(vault: &mut Vault, what: &Revoke) -> Result<Vec<Revoked>, KeeperEr
             let mut gone = Vec::new();
             for i in chosen {
                 let e = &vault.contents.entries[i];
-                let at_graph =
-                    match graph_of(e).revoke(&app_of(e), &e.user_id, e.user_token.expose()) {
-                        Ok(()) => true,
-                        // Already ended (expired, invalidated): nothing left to revoke there.
-                        Err(Failure::Graph(g)) if g.code == 190 => false,
-                        Err(f) => {
-                            // What was revoked so far is forgotten; this one and the rest stay.
-                            remove(vault, &gone)?;
-                            return Err(f.into());
-                        }
-                    };
+                let graph = graph_of(e);
+                let app = app_of(e);
+                // With the person's token; when it has ended (expired, say), with the app
+                // token, which may end an access the person's token no longer can.
+                let revoked = match graph.revoke(&app, &e.user_id, e.user_token.expose()) {
+                    Err(Failure::Graph(g)) if g.code == 190 => {
+                        graph.revoke(&app, &e.user_id, app.token().expose())
+                    }
+                    other => other,
+                };
+                if let Err(f) = revoked {
+                    let why = format!(
+                        "{} ({})'s access to app {} could not be revoked at the Graph API, so \
+                         it is still kept: {f}",
+                        e.user_name, e.user_id, e.app_id
+                    );
+                    // What was revoked so far is forgotten; this one and the rest stay.
+                    remove(vault, &gone)?;
+                    return Err(KeeperError::Refused(why));
+                }
+                let at_graph = true;
                 gone.push(i);
                 done.push(Revoked {
                     what: format!(
@@ -546,6 +582,8 @@ pub fn page_token(vault: &Vault, page: &str, app: Option<&str>) -> Result<PageTo
         let a = app_of(e);
         let verdict = match graph.debug_token(&a, p.token.expose()) {
             Ok(i) => assess(&i, Holder::Page, &e.scopes, 0),
+            // The network or a transient refusal: say so, not "broken".
+            Err(f) if unasked(&f).level == Level::Unknown => return Err(f.into()),
             Err(f) => unasked(&f),
         };
         if matches!(verdict.level, Level::Fine | Level::Soon) {

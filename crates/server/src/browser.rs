@@ -12,6 +12,9 @@ use graphtoken_core::services::Services;
 use graphtoken_core::token;
 
 const COOKIE_NAME: &str = "gt_session";
+/// The console's own cookie: which desk (the Explorer's token and history, the admin key
+/// entered) is this browser's. It outlives sign-ins, which give the session a new id.
+const DESK_COOKIE: &str = "gt_console";
 /// The settings row holding the key that signs cookies (made once, on first start).
 const KEY_SETTING: &str = "browser_key";
 /// How long a sign-in lasts.
@@ -86,14 +89,7 @@ impl Browser {
 
     /// The session in the request's cookie, if it is there, signed by us and not too old.
     pub fn session(&self, headers: &HeaderMap, now: Unix) -> Option<Session> {
-        let value = headers
-            .get_all(COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(';'))
-            .filter_map(|c| c.trim().split_once('='))
-            .find(|(name, _)| *name == COOKIE_NAME)
-            .map(|(_, v)| v)?;
+        let value = cookie(headers, COOKIE_NAME)?;
         let (payload, mac) = value.rsplit_once('.')?;
         if !token::secrets_equal(mac, &self.mac("session", payload)) {
             return None;
@@ -179,6 +175,24 @@ impl Browser {
         format!("{COOKIE_NAME}={payload}.{mac}; Path=/; HttpOnly; SameSite=Lax")
     }
 
+    /// The browser's console desk id, if its cookie is there and signed by us.
+    pub fn desk(&self, headers: &HeaderMap) -> Option<String> {
+        let value = cookie(headers, DESK_COOKIE)?;
+        let (id, mac) = value.rsplit_once('.')?;
+        token::secrets_equal(mac, &self.mac("desk", id)).then(|| id.to_string())
+    }
+
+    /// A new desk id and the `Set-Cookie` value that names it (HttpOnly, SameSite=Lax: it comes
+    /// back with the login dialog's redirect to the Explorer).
+    pub fn new_desk(&self) -> Result<(String, String), GraphError> {
+        let id = token::random_alnum(22)?;
+        let mac = self.mac("desk", &id);
+        Ok((
+            id.clone(),
+            format!("{DESK_COOKIE}={id}.{mac}; Path=/; HttpOnly; SameSite=Lax"),
+        ))
+    }
+
     /// The CSRF token every form of this session carries.
     pub fn csrf(&self, s: &Session) -> String {
         self.mac("csrf", &s.browser)
@@ -203,6 +217,26 @@ impl Browser {
     pub fn just_signed_in(&self, s: &Session, now: Unix) -> bool {
         s.fresh && now - s.auth_time <= FRESH_SECONDS
     }
+}
+
+/// The value of the cookie `name` in a request.
+fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|c| c.trim().split_once('='))
+        .find(|(n, _)| *n == name)
+        .map(|(_, v)| v)
+}
+
+/// Adds a `Set-Cookie` to a response (beside any it has).
+pub fn add_cookie(mut r: Response, cookie: Option<String>) -> Response {
+    if let Some(v) = cookie.and_then(|c| HeaderValue::from_str(&c).ok()) {
+        r.headers_mut().append(SET_COOKIE, v);
+    }
+    r
 }
 
 /// An HTML page with the headers every page of ours carries.

@@ -59,6 +59,9 @@ pub struct AppState {
     pub(crate) metrics: metrics::Metrics,
     /// Proxies whose `X-Forwarded-For` names the client (the sign-in throttle's address).
     pub(crate) trusted_proxies: Vec<std::net::IpAddr>,
+    /// What the console keeps per browser for as long as the process runs: the Explorer's
+    /// token and history, and which browsers entered the admin key.
+    pub(crate) console: console::Memory,
 }
 
 impl AppState {
@@ -76,8 +79,14 @@ impl AppState {
         services.subscribe(Arc::clone(&faults) as Arc<dyn graphtoken_core::events::Subscriber>);
         let metrics =
             metrics::Metrics::new().map_err(|e| format!("cannot set up the metrics: {e}"))?;
+        // The console is the emulator's: only then does the dialog take the Explorer's redirect.
+        let services = match mode {
+            Mode::Emulator => services.with_console(),
+            Mode::Production => services,
+        };
         Ok(AppState {
             services: Arc::new(services),
+            console: console::Memory::default(),
             clock,
             admin_key,
             faults,

@@ -396,10 +396,7 @@ pub fn debugger(csrf: &str, token: &str, found: Option<&Debugged>, error: Option
         (self::error(error))
         form method="post" action="/tools/debug/accesstoken/" {
             (hidden("csrf", csrf))
-            div class="field" {
-                label for="token" { "Access token" }
-                textarea id="token" name="token" rows="3" spellcheck="false" autocomplete="off" { (token) }
-            }
+            (token_area(token))
             div class="actions inline" {
                 button type="submit" id="debug" class="primary" { "Debug" }
             }
@@ -431,8 +428,13 @@ pub fn debugger(csrf: &str, token: &str, found: Option<&Debugged>, error: Option
 }
 
 /// A console page: the login pages' look, wider.
-fn console_document(title: &str, content: Markup) -> String {
+pub(crate) fn console_document(title: &str, content: Markup) -> String {
     page(title, "console", content)
+}
+
+/// A console page with room for two columns (the Explorer).
+pub(crate) fn wide_console_document(title: &str, content: Markup) -> String {
+    page(title, "console wide", content)
 }
 
 fn document(title: &str, card: Markup) -> String {
@@ -467,8 +469,23 @@ fn page(title: &str, class: &str, card: Markup) -> String {
     .into_string()
 }
 
-fn hidden(name: &str, value: &str) -> Markup {
+/// The console's access-token box.
+pub(crate) fn token_area(token: &str) -> Markup {
+    html! {
+        div class="field" {
+            label for="token" { "Access token" }
+            textarea id="token" name="token" rows="3" spellcheck="false" autocomplete="off" { (token) }
+        }
+    }
+}
+
+pub(crate) fn hidden(name: &str, value: &str) -> Markup {
     html! { input type="hidden" name=(name) value=(value); }
+}
+
+/// An error paragraph (nothing for `None`).
+pub(crate) fn error_markup(error: Option<&str>) -> Markup {
+    self::error(error)
 }
 
 fn error(error: Option<&str>) -> Markup {

@@ -20,7 +20,11 @@ fn debug(b: &mut Browser, token: &str) -> Resp {
 
 /// The token in the debugger's text area.
 fn shown_token(r: &Resp) -> String {
-    let after = r.text.split("name=\"token\"").nth(1).unwrap_or_default();
+    let after = r
+        .text
+        .split("<textarea id=\"token\"")
+        .nth(1)
+        .unwrap_or_default();
     let inner = after.split_once('>').map_or("", |(_, rest)| rest);
     inner
         .split("</textarea>")
@@ -164,4 +168,179 @@ fn path_with_csrf(b: &mut Browser) -> String {
     let page = b.get(DEBUGGER);
     let csrf = field(&page.text, "csrf").unwrap_or_default();
     format!("{DEBUGGER}?csrf={csrf}")
+}
+
+// ---- the Graph API Explorer -------------------------------------------------------------------
+
+const EXPLORER: &str = "/tools/explorer/";
+
+/// Runs a request from the Explorer's request bar with `token`.
+fn run(b: &mut Browser, token: &str, method: &str, path: &str, fields: &str) -> Resp {
+    let page = b.get(EXPLORER);
+    let csrf = field(&page.text, "csrf").expect("a CSRF token");
+    b.post(
+        EXPLORER,
+        &[
+            ("csrf", &csrf),
+            ("token", token),
+            ("method", method),
+            ("path", path),
+            ("fields", fields),
+        ],
+    )
+}
+
+#[test]
+fn the_explorer_generates_a_token_through_the_login_dialog_and_takes_a_page_token() {
+    let s = Server::seeded();
+    let mut b = Browser::new(&s);
+    let page = b.get(EXPLORER);
+    assert_eq!(page.status, 200, "{}", page.text);
+    assert!(page.text.contains("No token yet"), "{}", page.text);
+    let csrf = field(&page.text, "csrf").unwrap();
+    // Generate Access Token: the real dialog (sign-in, consent), back to the Explorer.
+    let to_dialog = b.post(
+        "/tools/explorer/generate",
+        &[
+            ("csrf", &csrf),
+            ("app", ACME),
+            ("scope", "pages_show_list"),
+            ("scope", "email"),
+        ],
+    );
+    assert_eq!(to_dialog.status, 303, "{}", to_dialog.text);
+    let dialog = to_dialog.header("location").unwrap().to_string();
+    assert!(
+        dialog.starts_with(
+            "/dialog/oauth?client_id=1000000000000001&redirect_uri=%2Ftools%2Fexplorer%2Fcallback"
+        ),
+        "{dialog}"
+    );
+    let sign_in = b.get(&dialog);
+    let mut next = b.sign_in(&sign_in, "alice@example.com", "alice-password");
+    if crate::harness::browser::is_consent(&next) {
+        next = b.answer_with_pages(
+            &next,
+            &["pages_show_list", "email"],
+            &[COFFEE, NEWS, BAKERY],
+        );
+    }
+    assert_eq!(next.status, 302, "{}", next.text);
+    let back = next.header("location").unwrap().to_string();
+    assert!(back.starts_with("/tools/explorer/callback?code="), "{back}");
+    let landed = b.get(&back);
+    assert_eq!(landed.status, 303);
+    assert_eq!(landed.header("location"), Some(EXPLORER));
+    let page = b.get(EXPLORER);
+    assert!(
+        page.text.contains("A new user access token"),
+        "{}",
+        page.text
+    );
+    assert!(page.text.contains("A user token, valid"), "{}", page.text);
+    let token = shown_token(&page);
+    assert!(token.starts_with("EAA"), "{token}");
+    assert_eq!(s.get_as("/me", &token).str("name"), "Alice Marie Admin");
+    // A reload of the callback redeems nothing (and ends nothing).
+    let again = b.get(&back);
+    assert_eq!(again.status, 303);
+    assert!(b.get(EXPLORER).text.contains("was not started here"));
+    assert_eq!(s.get_as("/me", &token).status, 200, "the token still works");
+
+    // The request bar: the Graph API's own answer, pretty-printed.
+    let r = run(&mut b, &token, "GET", "me", "id,name,email");
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert!(r.text.contains("HTTP 200"), "{}", r.text);
+    assert!(
+        r.text
+            .contains("&quot;email&quot;: &quot;alice@example.com&quot;"),
+        "{}",
+        r.text
+    );
+    assert!(
+        r.text
+            .contains("curl -s -X GET -H &#x27;Authorization: OAuth")
+            || r.text.contains("curl -s -X GET -H 'Authorization: OAuth"),
+        "{}",
+        r.text
+    );
+    assert!(
+        r.text.contains(r#"<option value="first_name">"#),
+        "the User node's fields are offered"
+    );
+    // An error, explained.
+    let r = run(&mut b, &token, "GET", "me", "colour");
+    assert!(r.text.contains("HTTP 400"), "{}", r.text);
+    assert!(
+        r.text
+            .contains("Error 100: a parameter is wrong or missing"),
+        "{}",
+        r.text
+    );
+    // The history lists both, newest first.
+    let page = b.get(EXPLORER);
+    let history = page.text.split("History").nth(1).unwrap_or_default();
+    let first = history.find("me?fields=colour").unwrap();
+    let second = history.find("me?fields=id%2Cname%2Cemail").unwrap();
+    assert!(first < second, "{history}");
+
+    // Get Page Access Token: the person's Pages, from /me/accounts.
+    assert!(page.text.contains("Get Page Access Token"));
+    assert!(
+        page.text
+            .contains(&format!(r#"<option value="{COFFEE}">Acme Coffee"#)),
+        "{}",
+        page.text
+    );
+    let csrf = field(&page.text, "csrf").unwrap();
+    let chosen = b.post("/tools/explorer/page", &[("csrf", &csrf), ("page", COFFEE)]);
+    assert_eq!(chosen.status, 303);
+    let page = b.get(EXPLORER);
+    assert!(
+        page.text.contains("The Page access token of Acme Coffee"),
+        "{}",
+        page.text
+    );
+    assert!(page.text.contains("A Page token, valid"), "{}", page.text);
+    let page_token = shown_token(&page);
+    assert_eq!(s.get_as("/me", &page_token).str("id"), COFFEE);
+    // And back to the user token.
+    let csrf = field(&page.text, "csrf").unwrap();
+    b.post("/tools/explorer/page", &[("csrf", &csrf), ("page", "")]);
+    assert_eq!(shown_token(&b.get(EXPLORER)), token);
+}
+
+#[test]
+fn the_explorer_refuses_bad_input_with_words_and_forms_without_csrf() {
+    let s = Server::seeded();
+    let mut b = Browser::new(&s);
+    let t = s.alice();
+    for (path, words) in [
+        ("", "Type a path to request"),
+        ("https://graph.facebook.com/me", "not a full URL"),
+        ("me bad", "is not a path this Graph API can take"),
+    ] {
+        let r = run(&mut b, &t, "GET", path, "");
+        assert_eq!(r.status, 400, "{path}: {}", r.text);
+        assert!(r.text.contains(words), "{path}: {}", r.text);
+    }
+    for path in [EXPLORER, "/tools/explorer/generate", "/tools/explorer/page"] {
+        let r = b.post(path, &[("token", &t), ("path", "me")]);
+        assert_eq!(r.status, 403, "{path}");
+        assert!(r.text.contains("This form has expired"), "{path}");
+    }
+    // A callback nobody started changes nothing.
+    let r = b.get("/tools/explorer/callback?code=AQxyz&state=forged");
+    assert_eq!(r.status, 303);
+    assert!(b.get(EXPLORER).text.contains("was not started here"));
+    // The Explorer's redirect is the console's: not taken in production.
+    let sb = Sandbox::new();
+    let mut args = Server::args(&sb.db_url(), Some(&fixture("world.toml")));
+    args.production = true;
+    let p = Server::in_process_with(args, &sb).unwrap_or_else(|e| panic!("{e}"));
+    let r = p.get(&format!(
+        "/dialog/oauth?client_id={ACME}&redirect_uri=%2Ftools%2Fexplorer%2Fcallback"
+    ));
+    assert!(r.text.contains("URL blocked"), "{}", r.text);
+    assert_eq!(p.get(EXPLORER).status, 400);
 }

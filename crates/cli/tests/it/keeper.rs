@@ -346,7 +346,7 @@ fn a_passphrase_vault_opens_with_its_passphrase() {
         env[0].clone(),
         ("GRAPHTOKEN_VAULT_PASSPHRASE", "wrong".to_string()),
     ];
-    let (code, _, err) = k.run_with(&["check"], &wrong);
+    let (code, _, err) = k.run_with(&["status"], &wrong);
     assert_eq!(code, 1);
     assert!(err.contains("the vault key is wrong"), "{err}");
     // A Page the person does not share with the app is refused by name.
@@ -444,6 +444,19 @@ fn a_graph_api_that_cannot_be_reached_is_unknown_not_fine() {
         out.contains("cannot be checked: cannot reach the Graph API"),
         "{out}"
     );
+    assert!(!out.contains("EAA"), "no token in the words: {out}");
+    let (code, _, err) = k.run(&["get", "--page", COFFEE]);
+    assert_eq!(code, 1, "an outage is not a broken token: {err}");
+    assert!(!err.contains("EAA"), "{err}");
+    // A vault check cannot read is unknown too, for monitoring (not "soon").
+    let (code, _, err) = k.run_with(
+        &["check"],
+        &[
+            ("GRAPHTOKEN_VAULT", k.vault().display().to_string()),
+            ("GRAPHTOKEN_VAULT_KEY", "cd".repeat(32)),
+        ],
+    );
+    assert_eq!(code, 3, "{err}");
 }
 
 /// Runs `graphtoken keeper ARGS` in the background; its stderr lines arrive on the channel.
@@ -600,4 +613,48 @@ fn browser_login_comes_back_to_loopback_with_pkce() {
     assert_eq!(status, 0, "{out}");
     assert!(out.contains("kept the Page token for Acme Coffee"), "{out}");
     assert_eq!(k.status().len(), 2);
+}
+
+#[test]
+fn revoke_after_the_persons_token_expired_still_ends_the_access() {
+    let s = Server::seeded();
+    let k = Keeper::new();
+    k.add_alice(&s);
+    let (_, page, _) = k.run(&["get", "--page", COFFEE]);
+    s.advance(61 * DAY);
+    assert_eq!(
+        s.debug(page.trim())["is_valid"],
+        true,
+        "the Page token outlives it"
+    );
+    // The person's token expired: the app token revokes the access.
+    let alice = k.status()[0]["id"].as_str().unwrap().to_string();
+    let (code, out, err) = k.run(&["revoke", "--user", &alice]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("revoked at the Graph API"), "{out}");
+    assert_eq!(
+        s.debug(page.trim())["is_valid"],
+        false,
+        "the Page token ended with it"
+    );
+    assert_eq!(k.status().len(), 0);
+}
+
+#[test]
+fn add_with_pages_keeps_the_pages_kept_before() {
+    let s = Server::seeded();
+    let k = Keeper::new();
+    let env = k.env();
+    let (code, _, err) = k.add_with(&s, &s.alice(), &["--pages", NEWS], &env);
+    assert_eq!(code, 0, "{err}");
+    let (code, out, err) = k.add_with(&s, &s.alice(), &["--pages", COFFEE], &env);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("replacing what was kept"), "{out}");
+    let lines = k.status();
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    line(&lines, NEWS);
+    line(&lines, COFFEE);
+    // Without --pages, all the person's Pages are taken anew.
+    k.add_alice(&s);
+    assert_eq!(k.status().len(), 4);
 }

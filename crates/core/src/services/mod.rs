@@ -99,6 +99,8 @@ pub struct Services {
     decoy: OnceLock<String>,
     /// The virtual clock that follows the offset other instances set (see `restore_clock`).
     clock_followed: Arc<OnceLock<Arc<VirtualClock>>>,
+    /// The console is served: the dialog takes the Explorer's redirect for every app.
+    console: bool,
 }
 
 impl Services {
@@ -141,7 +143,19 @@ impl Services {
             blocking: Arc::new(Inline),
             decoy: OnceLock::new(),
             clock_followed,
+            console: false,
         }
+    }
+
+    /// The console is served (emulator mode): the login dialog takes the Graph API Explorer's
+    /// redirect ([`dialog::CONSOLE_CALLBACK`]) for every app.
+    pub fn with_console(mut self) -> Self {
+        self.console = true;
+        self
+    }
+
+    pub fn console(&self) -> bool {
+        self.console
     }
 
     /// Runs CPU-heavy work (argon2) on `blocking` from now on.

@@ -47,9 +47,27 @@ impl<'a> Browser<'a> {
         req
     }
 
+    /// Keeps each cookie the answer sets (by name, over the one it replaces).
     fn remember(&mut self, r: &Resp) {
-        if let Some(set) = r.header("set-cookie") {
-            self.cookie = set.split(';').next().map(str::to_string);
+        for (_, set) in r
+            .headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case("set-cookie"))
+        {
+            let Some(pair) = set.split(';').next().map(str::trim) else {
+                continue;
+            };
+            let name = pair.split('=').next().unwrap_or("");
+            let mut jar: Vec<String> = self
+                .cookie
+                .as_deref()
+                .unwrap_or("")
+                .split("; ")
+                .filter(|c| !c.is_empty() && c.split('=').next() != Some(name))
+                .map(str::to_string)
+                .collect();
+            jar.push(pair.to_string());
+            self.cookie = Some(jar.join("; "));
         }
     }
 

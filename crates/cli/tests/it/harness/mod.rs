@@ -871,10 +871,16 @@ pub fn send(req: ureq::Request, body: Body<'_>) -> Resp {
         Err(e) => panic!("request failed: {e}"),
     };
     let status = r.status();
-    let headers = r
-        .headers_names()
+    let mut names = r.headers_names();
+    names.dedup();
+    let headers = names
         .into_iter()
-        .filter_map(|n| r.header(&n).map(|v| (n.clone(), v.to_string())))
+        .flat_map(|n| {
+            r.all(&n)
+                .into_iter()
+                .map(|v| (n.clone(), v.to_string()))
+                .collect::<Vec<_>>()
+        })
         .collect();
     let text = r.into_string().unwrap_or_default();
     let body = serde_json::from_str(&text).unwrap_or(Value::Null);

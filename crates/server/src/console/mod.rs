@@ -18,11 +18,14 @@ use serde_json::Value;
 
 use graphtoken_core::error::GraphError;
 use graphtoken_core::model::{PageId, Reason};
+use graphtoken_core::services::dialog::CONSOLE_CALLBACK;
 use graphtoken_core::timefmt;
 
 use crate::browser::{self, Session};
 use crate::pages::{self, Debugged, Field, Home};
 use crate::AppState;
+
+pub mod explorer;
 
 type St = State<Arc<AppState>>;
 
@@ -37,6 +40,10 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/", get(home_or_graph).fallback(crate::graph_request))
         .route(DEBUGGER, get(debugger).post(debug))
         .route("/tools/debug/accesstoken/extend", post(extend))
+        .route(explorer::EXPLORER, get(explorer::page).post(explorer::run))
+        .route("/tools/explorer/generate", post(explorer::generate))
+        .route(CONSOLE_CALLBACK, get(explorer::callback))
+        .route("/tools/explorer/page", post(explorer::choose_page))
 }
 
 /// Whether a request is a browser opening the base URL: a GET without a query that prefers
@@ -342,6 +349,26 @@ fn in_words(subcode: u64) -> Option<&'static str> {
     })
 }
 
+/// What an error code means, in words (the common ones).
+fn code_in_words(code: u64) -> Option<&'static str> {
+    Some(match code {
+        1 | 2 => "the Graph API failed on its side; try again",
+        4 => "the app made too many calls (app rate limit)",
+        10 => "the app may not do this (a permission without Advanced Access, or development mode)",
+        17 => "this person's token made too many calls (user rate limit)",
+        32 => "too many calls to this Page with a user token",
+        100 => "a parameter is wrong or missing, or the object does not exist",
+        104 => "an access token is needed",
+        190 => "the access token is not valid",
+        200..=299 => "a permission this needs was not granted, or the Page task is missing",
+        368 => "blocked for a while for a policy violation",
+        613 => "a call-rate limit of this endpoint",
+        2500 => "this needs a person's or a Page's token",
+        80001 => "too many calls to this Page (business use case limit)",
+        _ => return None,
+    })
+}
+
 fn broken(e: &GraphError) -> Response {
     tracing::error!("console: {}", e.message);
     let body = pages::error_page(&pages::ErrorPage {
@@ -350,4 +377,56 @@ fn broken(e: &GraphError) -> Response {
         detail: None,
     });
     browser::html(StatusCode::INTERNAL_SERVER_ERROR, body, None)
+}
+
+/// What the console keeps per browser (its desk), in memory: a restart forgets it.
+#[derive(Default)]
+pub struct Memory {
+    desks: std::sync::Mutex<std::collections::HashMap<String, Desk>>,
+}
+
+/// At most this many desks are kept; the one used longest ago goes first.
+const DESKS: usize = 1000;
+
+/// One browser's console state.
+#[derive(Default, Clone)]
+pub struct Desk {
+    /// The Graph API Explorer's access token.
+    pub token: Option<String>,
+    /// The person's token the Page token in `token` was taken with ("back to the user token").
+    pub user_token: Option<String>,
+    /// The app last chosen in the Explorer.
+    pub app: Option<String>,
+    /// A login the Explorer started: its `state`, PKCE verifier and app.
+    pub login: Option<(String, String, String)>,
+    /// A message for the next page (a login that came back, a token chosen).
+    pub notice: Option<String>,
+    /// The Explorer's requests, newest first.
+    pub history: std::collections::VecDeque<explorer::Ran>,
+    /// The admin key was entered here (the emulator controls are open).
+    pub admin: bool,
+    used: u64,
+}
+
+impl Memory {
+    /// Runs `f` on the desk `id` (made when missing).
+    pub fn with<R>(&self, id: &str, f: impl FnOnce(&mut Desk) -> R) -> R {
+        let mut desks = match self.desks.lock() {
+            Ok(d) => d,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let tick = desks.values().map(|d| d.used).max().unwrap_or(0) + 1;
+        if !desks.contains_key(id) && desks.len() >= DESKS {
+            if let Some(oldest) = desks
+                .iter()
+                .min_by_key(|(_, d)| d.used)
+                .map(|(k, _)| k.clone())
+            {
+                desks.remove(&oldest);
+            }
+        }
+        let desk = desks.entry(id.to_string()).or_default();
+        desk.used = tick;
+        f(desk)
+    }
 }
