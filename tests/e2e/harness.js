@@ -76,11 +76,13 @@ const World = {
     grace: { id: '100000000009007', name: 'Grace Example', email: 'grace@e2e.example', password: 'grace-pass-1' },
     heidi: { id: '100000000009008', name: 'Heidi Example', email: 'heidi@e2e.example', password: 'heidi-pass-1' },
     ivan: { id: '100000000009009', name: 'Ivan Example', email: 'ivan@e2e.example', password: 'ivan-pass-1' },
+    judy: { id: '100000000009010', name: 'Judy Example', email: 'judy@e2e.example', password: 'judy-pass-1' },
   },
   // Pages, each with the person who runs it (for the consent page's Page step).
   pages: {
     florist: { id: '200000000009001', name: 'Heidi Florist', admin: 'heidi' },
     bistro: { id: '200000000009002', name: 'Heidi Bistro', admin: 'heidi' },
+    gallery: { id: '200000000009003', name: 'Judy Gallery', admin: 'judy' },
   },
 };
 

@@ -10,7 +10,7 @@
 const assert = require('node:assert/strict');
 const { after, before, describe, test } = require('node:test');
 
-const { startHarness, World } = require('./harness');
+const { startHarness, World, ADMIN_KEY } = require('./harness');
 const { Session } = require('./dialog');
 
 const U = World.users;
@@ -241,5 +241,139 @@ describe('passport-facebook logs in through graphtoken', { timeout: 10 * 60_000 
     assert.equal(q.get('error_reason'), 'user_denied');
     assert.equal(q.get('error_description'), 'Permissions error.');
     assert.ok(q.get('state'), 'the state comes back on a cancel too');
+  });
+  // ---- the console: the documents' whole workflow through it alone, then axe-core ----------
+
+  /** A session whose pages axe-core can be injected into (the console's CSP allows no script). */
+  async function axeSession() {
+    const context = await h.browser.newContext({ viewport: { width: 1280, height: 800 }, bypassCSP: true });
+    const page = await context.newPage();
+    page.setDefaultTimeout(10_000);
+    const s = new Session(h, context, page);
+    sessions.push(s);
+    return s;
+  }
+
+  /** Fills the debugger with `token` and returns its answer's text. */
+  async function debugToken(s, token) {
+    await s.goto(`${h.gt.base}/tools/debug/accesstoken/`);
+    await s.expectStep('the Access Token Debugger', '#token');
+    await s.page.fill('#token', token);
+    await s.page.click('#debug');
+    await s.expectStep("the debugger's answer", 'dl.info');
+    return s.page.textContent('dl.info');
+  }
+
+  test('console workflow: a user token from the Explorer, extended, a Page token that never expires, 61 days later', { timeout: 2 * TEST_TIMEOUT }, async () => {
+    const s = await session();
+    // Generate Access Token: the real login dialog, back to the Explorer.
+    await s.goto(`${h.gt.base}/tools/explorer/`);
+    await s.expectStep('the Graph API Explorer', '#generate');
+    await s.page.selectOption('#app', World.apps.sample.id);
+    await s.page.check('input[name="scope"][value="pages_show_list"]');
+    await s.page.click('#generate');
+    await s.signIn(U.judy);
+    await s.expectConsent();
+    await s.consent();
+    await s.expectStep('the Explorer with a token', '#token-kind');
+    assert.match(await s.page.textContent('#token-kind'), /A user token, valid/);
+    const short = (await s.page.inputValue('#token')).trim();
+    assert.ok(!s.visited.some((u) => u.includes(short)), 'the token never appears in a URL');
+    // Extend it in the debugger.
+    await s.page.click('#open-debugger');
+    await s.expectStep("the debugger's answer", 'dl.info');
+    assert.match(await s.page.textContent('dl.info'), /in (59|60) minutes/);
+    await s.page.click('#extend');
+    await s.expectStep('the extended token', 'dl.info');
+    const long = (await s.page.inputValue('#token')).trim();
+    assert.notEqual(long, short);
+    // Back in the Explorer with the long-lived token: /me, then Get Page Access Token.
+    await s.goto(`${h.gt.base}/tools/explorer/`);
+    await s.page.fill('#token', long);
+    await s.page.fill('#path', 'me');
+    await s.page.fill('#fields', 'id,name');
+    await s.page.click('#submit');
+    await s.expectStep('the answer', 'pre.json');
+    assert.match(await s.page.textContent('pre.json'), /Judy Example/);
+    await s.page.selectOption('#page', World.pages.gallery.id);
+    await s.page.click('#get-page');
+    await s.expectStep('the Page token', '#token-kind');
+    assert.match(await s.page.textContent('#token-kind'), /A Page token, valid/);
+    const pageToken = (await s.page.inputValue('#token')).trim();
+    await s.page.click('#open-debugger');
+    await s.expectStep("the debugger's answer", 'dl.info');
+    assert.match(await s.page.textContent('dl.info'), /Expires\s*Never/);
+    // The emulator controls: the admin key once, then +61 days.
+    await s.goto(`${h.gt.base}/tools/emulator/`);
+    await s.page.fill('#key', ADMIN_KEY);
+    await s.page.click('#unlock');
+    await s.expectStep('the emulator controls', '#now');
+    await s.page.click('button:has-text("+61 days")');
+    await s.expectStep('the clock moved', '.notice');
+    try {
+      assert.match(await debugToken(s, long), /Valid\s*False.*expired/s, 'the user token expired');
+      assert.match(await debugToken(s, pageToken), /Valid\s*True/, 'the Page token is alive');
+    } finally {
+      // The other tests run on the real time again.
+      await h.gt.admin('POST', 'clock', { set: Math.floor(Date.now() / 1000) });
+    }
+  });
+
+  test('console pages: no serious or critical axe-core violations', { timeout: 2 * TEST_TIMEOUT }, async () => {
+    const s = await axeSession();
+    const axeSource = require.resolve('axe-core/axe.min.js');
+    const failures = [];
+    async function check(name) {
+      await s.page.addScriptTag({ path: axeSource });
+      const result = await s.page.evaluate(async () => {
+        // eslint-disable-next-line no-undef
+        const r = await axe.run(document, { resultTypes: ['violations'] });
+        return r.violations.map((v) => ({
+          id: v.id,
+          impact: v.impact,
+          help: v.help,
+          nodes: v.nodes.length,
+          where: v.nodes.slice(0, 3).map((n) => `${n.target.join(' ')}: ${(n.any[0] || {}).message || ''}`),
+        }));
+      });
+      for (const v of result) {
+        if (v.impact === 'serious' || v.impact === 'critical') {
+          failures.push(`${name}: ${v.id} (${v.impact}) ${v.help} ×${v.nodes}: ${v.where.join(' | ')}`);
+        }
+      }
+    }
+    for (const scheme of ['light', 'dark']) {
+      await s.page.emulateMedia({ colorScheme: scheme });
+      await s.goto(`${h.gt.base}/`);
+      await s.expectStep('the console home', 'h1');
+      await check(`home (${scheme})`);
+      await s.goto(`${h.gt.base}/tools/debug/accesstoken/`);
+      await check(`debugger (${scheme})`);
+      const { access_token: token } = await h.gt.admin('POST', 'tokens', { user: 'ivan', app: 'sample', scopes: ['email'] });
+      await s.page.fill('#token', token);
+      await s.page.click('#debug');
+      await s.expectStep("the debugger's answer", 'dl.info');
+      await check(`debugger with an answer (${scheme})`);
+      await s.goto(`${h.gt.base}/tools/explorer/`);
+      await check(`explorer (${scheme})`);
+      await s.page.fill('#token', token);
+      await s.page.fill('#path', 'me');
+      await s.page.click('#submit');
+      await s.expectStep('the answer', 'pre.json');
+      await check(`explorer with an answer (${scheme})`);
+      await s.page.fill('#fields', 'colour');
+      await s.page.click('#submit');
+      await s.expectStep('the error', 'p.error');
+      await check(`explorer with an error (${scheme})`);
+      await s.goto(`${h.gt.base}/tools/emulator/`);
+      await check(`emulator controls, locked (${scheme})`);
+      if (await s.page.locator('#key').count()) {
+        await s.page.fill('#key', ADMIN_KEY);
+        await s.page.click('#unlock');
+      }
+      await s.expectStep('the emulator controls', '#now');
+      await check(`emulator controls (${scheme})`);
+    }
+    assert.deepEqual(failures, [], failures.join('\n'));
   });
 });

@@ -1,6 +1,7 @@
 'use strict';
-// Screenshots of graphtoken's login pages for the docs: the sign-in page, the consent page, the
-// consent page with its Page step, the "App not active" page (a development-mode app) and the device-login page, each at a desktop
+// Screenshots of graphtoken's pages for the docs: the sign-in page, the consent page, the
+// consent page with its Page step, the "App not active" page (a development-mode app), the
+// device-login page, and the console (home, debugger, Explorer, emulator controls), each at a desktop
 // (1280x800) and a phone (420x800) size, written to docs/screenshots/.
 //
 //   npm run screenshots      (GRAPHTOKEN_BIN=/path/to/graphtoken to pick the binary)
@@ -8,7 +9,7 @@
 const fs = require('node:fs');
 const path = require('node:path');
 
-const { startHarness, World } = require('./harness');
+const { startHarness, World, ADMIN_KEY } = require('./harness');
 const { Session } = require('./dialog');
 
 const OUT = path.resolve(__dirname, '..', '..', 'docs', 'screenshots');
@@ -105,6 +106,27 @@ async function main() {
         await s.page.click('#submit');
         await s.expectStep('the answer', 'pre.json');
         await shoot(s, 'console-explorer', size);
+
+        // The emulator controls: the key once, a fault armed, the clock moved.
+        await s.goto(`${h.gt.base}/tools/emulator/`);
+        await s.expectStep('the emulator controls', 'h1');
+        if (await s.page.locator('#key').count()) {
+          await shoot(s, 'console-emulator-locked', size);
+          await s.page.fill('#key', ADMIN_KEY);
+          await s.page.click('#unlock');
+        }
+        await s.expectStep('the controls', '#now');
+        await s.page.selectOption('#error', 'rate_limit_app');
+        await s.page.fill('#path', 'me/accounts');
+        await s.page.fill('#times', '3');
+        await s.page.click('#arm');
+        await s.expectStep('the fault armed', '.notice');
+        await s.page.click('button:has-text("+61 days")');
+        await s.expectStep('the clock moved', '.notice');
+        await shoot(s, 'console-emulator', size);
+        await s.page.click('#disarm-all');
+        await s.expectStep('the faults disarmed', '.notice');
+        await h.gt.admin('POST', 'clock', { set: Math.floor(Date.now() / 1000) });
       } finally {
         await s.close();
       }

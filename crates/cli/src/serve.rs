@@ -416,6 +416,7 @@ pub async fn start(args: ServeArgs) -> Result<Started, String> {
     let state = Arc::new(
         AppState::new(services, clock, admin_key, browser, mode)?
             .with_trusted_proxies(args.trusted_proxies.clone())
+            .with_seed(args.seed.as_ref().map(|p| p.display().to_string()))
             .with_callback_authorities(&authorities),
     );
     Ok(Started {

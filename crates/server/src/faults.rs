@@ -733,6 +733,27 @@ impl Faults {
     }
 }
 
+/// A fault's path as the matcher keeps it: the segments after the version (`/v25.0/me/accounts`
+/// and `me/accounts` are the same), without the query.
+pub(crate) fn path_segments(p: &str) -> Vec<String> {
+    let mut segs: Vec<String> = p
+        .split('?')
+        .next()
+        .unwrap_or("")
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect();
+    let versioned = segs.first().is_some_and(|s| {
+        s.strip_prefix('v')
+            .is_some_and(|r| r.starts_with(|c: char| c.is_ascii_digit()) && r.contains('.'))
+    });
+    if versioned {
+        segs.remove(0);
+    }
+    segs
+}
+
 /// The catalogue name `name`, as the table keeps it.
 pub(crate) fn catalogue_name(name: &str) -> Option<&'static str> {
     CATALOGUE.iter().copied().find(|n| *n == name)

@@ -62,6 +62,10 @@ pub struct AppState {
     /// What the console keeps per browser for as long as the process runs: the Explorer's
     /// token and history, and which browsers entered the admin key.
     pub(crate) console: console::Memory,
+    /// The last events, for the emulator controls' timeline.
+    pub(crate) timeline: Arc<console::timeline::Timeline>,
+    /// The seed file the server started with, if any (shown by the emulator controls).
+    pub(crate) seed: Option<String>,
 }
 
 impl AppState {
@@ -84,9 +88,15 @@ impl AppState {
             Mode::Emulator => services.with_console(),
             Mode::Production => services,
         };
+        let timeline = Arc::new(console::timeline::Timeline::new(
+            Arc::clone(&clock) as Arc<dyn graphtoken_core::clock::Clock>
+        ));
+        services.subscribe(Arc::clone(&timeline) as Arc<dyn graphtoken_core::events::Subscriber>);
         Ok(AppState {
             services: Arc::new(services),
             console: console::Memory::default(),
+            timeline,
+            seed: None,
             clock,
             admin_key,
             faults,
@@ -100,6 +110,12 @@ impl AppState {
 }
 
 impl AppState {
+    /// Names the seed file the server started with (the emulator controls show it).
+    pub fn with_seed(mut self, seed: Option<String>) -> Self {
+        self.seed = seed;
+        self
+    }
+
     /// Delivers `https` callbacks trusting the authorities in `pem` too (a private CA).
     pub fn with_callback_authorities(mut self, pem: &[u8]) -> Self {
         self.callbacks = self.callbacks.with_authorities(pem);

@@ -293,7 +293,9 @@ pub fn home(v: &Home) -> String {
         section aria-labelledby="tools" {
             h2 id="tools" { "Tools" }
             ul class="tools" {
+                li { a href="/tools/explorer/" { "Graph API Explorer" } " — generate a token through the login dialog, take a Page token, and call the Graph API" }
                 li { a href="/tools/debug/accesstoken/" { "Access Token Debugger" } " — paste a token: its app, type, expiry, scopes and why it no longer works" }
+                li { a href="/tools/emulator/" { "Emulator controls" } " — move the clock, arm faults, watch the events (the admin key is asked once)" }
             }
             p class="note" {
                 "The virtual clock reads " strong { (v.now) }

@@ -344,3 +344,109 @@ fn the_explorer_refuses_bad_input_with_words_and_forms_without_csrf() {
     assert!(r.text.contains("URL blocked"), "{}", r.text);
     assert_eq!(p.get(EXPLORER).status, 400);
 }
+
+// ---- the emulator controls --------------------------------------------------------------------
+
+const EMULATOR: &str = "/tools/emulator/";
+
+/// Posts a controls form with the page's CSRF token.
+fn control(b: &mut Browser, path: &str, form: &[(&str, &str)]) -> Resp {
+    let page = b.get(EMULATOR);
+    let csrf = field(&page.text, "csrf").expect("a CSRF token");
+    let mut all = vec![("csrf", csrf.as_str())];
+    all.extend_from_slice(form);
+    b.post(path, &all)
+}
+
+#[test]
+fn the_emulator_controls_want_the_admin_key_once_and_move_the_clock_and_faults() {
+    let s = Server::seeded();
+    let mut b = Browser::new(&s);
+    let page = b.get(EMULATOR);
+    assert_eq!(page.status, 200);
+    assert!(
+        page.text.contains(r#"name="key" type="password""#),
+        "{}",
+        page.text
+    );
+    // Nothing moves before the key is entered.
+    let r = control(&mut b, "/tools/emulator/clock", &[("advance", "86400")]);
+    assert_eq!(r.status, 403, "{}", r.text);
+    assert!(r.text.contains("Enter the admin key first"));
+    let r = control(&mut b, "/tools/emulator/unlock", &[("key", "wrong")]);
+    assert_eq!(r.status, 403);
+    assert!(
+        r.text.contains("not this server&#x27;s admin key")
+            || r.text.contains("not this server's admin key"),
+        "{}",
+        r.text
+    );
+    let r = control(
+        &mut b,
+        "/tools/emulator/unlock",
+        &[("key", crate::harness::ADMIN_KEY)],
+    );
+    assert_eq!(r.status, 303, "{}", r.text);
+    assert!(!r
+        .headers
+        .iter()
+        .any(|(_, v)| v.contains(crate::harness::ADMIN_KEY)));
+    let page = b.get(EMULATOR);
+    assert!(page.text.contains("Virtual clock"), "{}", page.text);
+    assert!(
+        !page.text.contains(crate::harness::ADMIN_KEY),
+        "the key is not in the page"
+    );
+
+    // The clock: +61 days, then a date; bad dates are refused with words.
+    let before = s.clock();
+    let r = control(&mut b, "/tools/emulator/clock", &[("advance", "5270400")]);
+    assert_eq!(r.status, 303);
+    assert!((s.clock() - (before + 61 * DAY)).abs() <= 5);
+    let r = control(&mut b, "/tools/emulator/clock", &[("set", "2031-02-03")]);
+    assert_eq!(r.status, 303);
+    assert!((s.clock() - 1_927_843_200).abs() <= 5, "{}", s.clock());
+    let r = control(&mut b, "/tools/emulator/clock", &[("set", "someday")]);
+    assert_eq!(r.status, 400);
+    assert!(r.text.contains("is not a date"), "{}", r.text);
+    let page = b.get(EMULATOR);
+    assert!(
+        page.text.contains("2031-02-03"),
+        "the clock and the events show it"
+    );
+    assert!(
+        page.text.contains("the clock moved to 2031-02-03"),
+        "{}",
+        page.text
+    );
+
+    // A fault, armed from the page, answers the Graph API; disarmed, it stops.
+    let t = s.alice();
+    let r = control(
+        &mut b,
+        "/tools/emulator/faults",
+        &[("error", "rate_limit_app"), ("path", "me"), ("times", "0")],
+    );
+    assert_eq!(r.status, 303, "{}", r.text);
+    assert_eq!(s.get_as("/me", &t).body["error"]["code"], 4);
+    let page = b.get(EMULATOR);
+    assert!(page.text.contains("rate_limit_app"), "{}", page.text);
+    let r = control(
+        &mut b,
+        "/tools/emulator/faults",
+        &[("error", "no_such_error")],
+    );
+    assert_eq!(r.status, 400);
+    let r = control(&mut b, "/tools/emulator/faults/clear", &[("id", "")]);
+    assert_eq!(r.status, 303);
+    assert_eq!(s.get_as("/me", &t).status, 200);
+
+    // Closed again: the next move needs the key.
+    control(&mut b, "/tools/emulator/lock", &[]);
+    let r = control(&mut b, "/tools/emulator/clock", &[("advance", "3600")]);
+    assert_eq!(r.status, 403);
+    // Another browser never had the key.
+    let mut other = Browser::new(&s);
+    let r = control(&mut other, "/tools/emulator/clock", &[("advance", "3600")]);
+    assert_eq!(r.status, 403);
+}

@@ -101,22 +101,7 @@ async fn matcher(st: &AppState, m: MatchBody) -> Result<Matcher, AdminError> {
         return Err(empty("token"));
     }
     if let Some(p) = m.path {
-        let mut segs: Vec<String> = p
-            .split('?')
-            .next()
-            .unwrap_or("")
-            .split('/')
-            .filter(|s| !s.is_empty())
-            .map(str::to_string)
-            .collect();
-        let versioned = segs.first().is_some_and(|s| {
-            s.strip_prefix('v')
-                .is_some_and(|r| r.starts_with(|c: char| c.is_ascii_digit()) && r.contains('.'))
-        });
-        if versioned {
-            segs.remove(0);
-        }
-        mt.path = Some(segs);
+        mt.path = Some(faults::path_segments(&p));
     }
     if let Some(x) = m.method {
         mt.method =

@@ -22,7 +22,7 @@ use graphtoken_core::permissions;
 use graphtoken_core::services::dialog::CONSOLE_CALLBACK;
 use graphtoken_core::token;
 
-use super::{broken, code_in_words, in_words, Desk, St};
+use super::{broken, code_in_words, field as get, in_words, visit, with_cookies, Desk, St, Visit};
 use crate::browser;
 use crate::pages::{self, hidden, wide_console_document};
 use crate::AppState;
@@ -53,46 +53,6 @@ struct Answered {
     curl: String,
 }
 
-/// The browser's session and desk: the CSRF token, the desk id, and cookies to set.
-struct Visit {
-    csrf: String,
-    session: browser::Session,
-    desk: String,
-    cookies: Vec<String>,
-}
-
-fn visit(st: &AppState, headers: &HeaderMap) -> Result<Visit, Box<Response>> {
-    let (session, new) = st
-        .browser
-        .session_or_new(headers, st.services.now())
-        .map_err(|e| Box::new(broken(&e)))?;
-    let mut cookies = Vec::new();
-    if new {
-        cookies.push(st.browser.set_cookie(&session));
-    }
-    let desk = match st.browser.desk(headers) {
-        Some(d) => d,
-        None => {
-            let (id, cookie) = st.browser.new_desk().map_err(|e| Box::new(broken(&e)))?;
-            cookies.push(cookie);
-            id
-        }
-    };
-    Ok(Visit {
-        csrf: st.browser.csrf(&session),
-        session,
-        desk,
-        cookies,
-    })
-}
-
-fn with_cookies(mut r: Response, cookies: Vec<String>) -> Response {
-    for c in cookies {
-        r = browser::add_cookie(r, Some(c));
-    }
-    r
-}
-
 /// A posted form, its CSRF token checked (`Err`: the page again, saying the form expired).
 async fn form(
     st: &AppState,
@@ -119,12 +79,6 @@ async fn form(
         )));
     }
     Ok((v, form))
-}
-
-fn get<'f>(form: &'f [(String, String)], name: &str) -> Option<&'f str> {
-    form.iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
 }
 
 /// `GET /tools/explorer/`.

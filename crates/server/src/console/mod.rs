@@ -25,7 +25,9 @@ use crate::browser::{self, Session};
 use crate::pages::{self, Debugged, Field, Home};
 use crate::AppState;
 
+pub mod emulator;
 pub mod explorer;
+pub mod timeline;
 
 type St = State<Arc<AppState>>;
 
@@ -44,6 +46,12 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/tools/explorer/generate", post(explorer::generate))
         .route(CONSOLE_CALLBACK, get(explorer::callback))
         .route("/tools/explorer/page", post(explorer::choose_page))
+        .route(emulator::EMULATOR, get(emulator::page))
+        .route("/tools/emulator/unlock", post(emulator::unlock))
+        .route("/tools/emulator/lock", post(emulator::lock))
+        .route("/tools/emulator/clock", post(emulator::clock))
+        .route("/tools/emulator/faults", post(emulator::arm))
+        .route("/tools/emulator/faults/clear", post(emulator::disarm))
 }
 
 /// Whether a request is a browser opening the base URL: a GET without a query that prefers
@@ -377,6 +385,53 @@ fn broken(e: &GraphError) -> Response {
         detail: None,
     });
     browser::html(StatusCode::INTERNAL_SERVER_ERROR, body, None)
+}
+
+/// The browser's session and desk: the CSRF token, the desk id, and cookies to set.
+pub(super) struct Visit {
+    pub(super) csrf: String,
+    pub(super) session: browser::Session,
+    pub(super) desk: String,
+    pub(super) cookies: Vec<String>,
+}
+
+pub(super) fn visit(st: &AppState, headers: &HeaderMap) -> Result<Visit, Box<Response>> {
+    let (session, new) = st
+        .browser
+        .session_or_new(headers, st.services.now())
+        .map_err(|e| Box::new(broken(&e)))?;
+    let mut cookies = Vec::new();
+    if new {
+        cookies.push(st.browser.set_cookie(&session));
+    }
+    let desk = match st.browser.desk(headers) {
+        Some(d) => d,
+        None => {
+            let (id, cookie) = st.browser.new_desk().map_err(|e| Box::new(broken(&e)))?;
+            cookies.push(cookie);
+            id
+        }
+    };
+    Ok(Visit {
+        csrf: st.browser.csrf(&session),
+        session,
+        desk,
+        cookies,
+    })
+}
+
+pub(super) fn with_cookies(mut r: Response, cookies: Vec<String>) -> Response {
+    for c in cookies {
+        r = browser::add_cookie(r, Some(c));
+    }
+    r
+}
+
+/// A form field's value.
+pub(super) fn field<'f>(form: &'f [(String, String)], name: &str) -> Option<&'f str> {
+    form.iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
 }
 
 /// What the console keeps per browser (its desk), in memory: a restart forgets it.
