@@ -319,6 +319,34 @@ describe('passport-facebook logs in through graphtoken', { timeout: 10 * 60_000 
     }
   });
 
+  test('console: the App Dashboard resets a secret, and old app tokens are refused', { timeout: TEST_TIMEOUT }, async () => {
+    const app = World.apps.devapp;
+    const graph = (path) => fetch(`${h.gt.base}${path}`).then((r) => r.json());
+    const { access_token: old } = await graph(`/oauth/access_token?grant_type=client_credentials&client_id=${app.id}&client_secret=${app.secret}`);
+    assert.ok(old, 'an app token');
+    assert.equal((await graph(`/${app.id}?access_token=${encodeURIComponent(old)}`)).id, app.id);
+    const s = await session();
+    await s.goto(`${h.gt.base}/apps/${app.id}/settings/basic/`);
+    await s.signIn(U.alice);
+    await s.expectStep('Settings › Basic', '#reset-secret');
+    await s.page.click('#show-secret');
+    await s.expectStep('the secret', '#secret');
+    assert.equal((await s.page.textContent('#secret')).trim(), app.secret);
+    await s.page.click('#reset-secret');
+    await s.expectStep('the confirmation', '#confirm-reset');
+    await s.page.click('#confirm-reset');
+    await s.expectStep('the new secret', '#secret');
+    const fresh = (await s.page.textContent('#secret')).trim();
+    assert.notEqual(fresh, app.secret);
+    const refused = await graph(`/${app.id}?access_token=${encodeURIComponent(old)}`);
+    assert.equal(refused.error && refused.error.code, 190, JSON.stringify(refused));
+    // Your settings: the apps alice gave access to, and sign out everywhere.
+    await s.goto(`${h.gt.base}/settings/apps/`);
+    await s.expectStep('Apps and websites', '#sign-out-everywhere');
+    await s.page.click('#sign-out-everywhere');
+    await s.expectSignIn();
+  });
+
   test('console pages: no serious or critical axe-core violations', { timeout: 2 * TEST_TIMEOUT }, async () => {
     const s = await axeSession();
     const axeSource = require.resolve('axe-core/axe.min.js');
@@ -365,6 +393,20 @@ describe('passport-facebook logs in through graphtoken', { timeout: 10 * 60_000 
       await s.page.click('#submit');
       await s.expectStep('the error', 'p.error');
       await check(`explorer with an error (${scheme})`);
+      await s.goto(`${h.gt.base}/apps/`);
+      if (await s.page.locator('#email').count()) {
+        await check(`sign-in page (${scheme})`);
+        await s.signIn(U.alice);
+      }
+      await s.goto(`${h.gt.base}/apps/`);
+      await check(`your apps (${scheme})`);
+      for (const section of ['settings/basic', 'settings/advanced', 'roles', 'app-review', 'test-users', 'callbacks', 'rate-limits']) {
+        await s.goto(`${h.gt.base}/apps/${World.apps.sample.id}/${section}/`);
+        await s.expectStep(`the dashboard's ${section}`, 'nav.tabs');
+        await check(`dashboard ${section} (${scheme})`);
+      }
+      await s.goto(`${h.gt.base}/settings/apps/`);
+      await check(`your settings (${scheme})`);
       await s.goto(`${h.gt.base}/tools/emulator/`);
       await check(`emulator controls, locked (${scheme})`);
       if (await s.page.locator('#key').count()) {

@@ -131,6 +131,25 @@ async function main() {
         await s.close();
       }
 
+      // The App Dashboard and a person's settings, as the app's administrator.
+      s = await Session.open(h, { viewport: size });
+      try {
+        await s.goto(`${h.gt.base}/apps/${World.apps.sample.id}/settings/basic/`);
+        await s.signIn(U.alice);
+        await s.expectStep('Settings › Basic', 'nav.tabs');
+        await shoot(s, 'console-dashboard-basic', size);
+        for (const [section, name] of [['settings/advanced', 'advanced'], ['app-review', 'review'], ['test-users', 'test-users']]) {
+          await s.goto(`${h.gt.base}/apps/${World.apps.sample.id}/${section}/`);
+          await s.expectStep(section, 'nav.tabs');
+          await shoot(s, `console-dashboard-${name}`, size);
+        }
+        await s.goto(`${h.gt.base}/settings/apps/`);
+        await s.expectStep('Apps and websites', 'h1');
+        await shoot(s, 'console-settings', size);
+      } finally {
+        await s.close();
+      }
+
       // A development-mode app and a person without a role on it.
       s = await Session.open(h, { viewport: size });
       try {

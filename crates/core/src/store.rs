@@ -208,6 +208,9 @@ pub trait DirectoryStore: Send + Sync {
 
     fn grant<'a>(&'a self, user: UserId, app: AppId) -> StoreFuture<'a, Option<Grant>>;
 
+    /// Every grant of `user` (the apps the person has installed), by app id.
+    fn grants_of_user<'a>(&'a self, user: UserId) -> StoreFuture<'a, Vec<Grant>>;
+
     /// Reads the grant of `user` × `app` (if any), stores what `update` makes of it (nothing
     /// when it returns `None`) and returns that, atomically: two concurrent updates of one grant
     /// never lose each other's changes.

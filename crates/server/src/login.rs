@@ -170,7 +170,10 @@ async fn dialog_page(State(st): St, req: Request) -> Response {
 }
 
 /// The person behind a signed-in session (`None` when signed out or the person is gone).
-async fn signed_in_user(st: &AppState, session: &Session) -> Result<Option<User>, GraphError> {
+pub(crate) async fn signed_in_user(
+    st: &AppState,
+    session: &Session,
+) -> Result<Option<User>, GraphError> {
     let Some(id) = session.user else {
         return Ok(None);
     };

@@ -296,6 +296,8 @@ pub fn home(v: &Home) -> String {
                 li { a href="/tools/explorer/" { "Graph API Explorer" } " — generate a token through the login dialog, take a Page token, and call the Graph API" }
                 li { a href="/tools/debug/accesstoken/" { "Access Token Debugger" } " — paste a token: its app, type, expiry, scopes and why it no longer works" }
                 li { a href="/tools/emulator/" { "Emulator controls" } " — move the clock, arm faults, watch the events (the admin key is asked once)" }
+                li { a href="/apps/" { "App Dashboard" } " — your apps' settings, secret, roles, App Review, test users, callbacks and rate limits (sign in as a person with a role)" }
+                li { a href="/settings/apps/" { "Your settings" } " — the apps you gave access, Remove, and sign out everywhere" }
             }
             p class="note" {
                 "The virtual clock reads " strong { (v.now) }

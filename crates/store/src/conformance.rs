@@ -417,6 +417,11 @@ pub async fn grants<S: Store>(store: &S) -> StoreResult<()> {
         Some(&w.grants[0])
     );
     assert_eq!(store.grant(CAROL, MAIN_APP).await?, None);
+    assert_eq!(
+        store.grants_of_user(ALICE).await?,
+        vec![w.grants[0].clone()]
+    );
+    assert_eq!(store.grants_of_user(CAROL).await?, vec![]);
     let mut g = w.grants[0].clone();
     g.granted.push("pages_manage_posts".into());
     g.declined.clear();

@@ -167,6 +167,17 @@ pub(crate) fn grant(db: &dyn Db, user: UserId, app: AppId) -> StoreResult<Option
     )
 }
 
+/// Every grant of `user`, by app id.
+pub(crate) fn grants_of_user(db: &dyn Db, user: UserId) -> StoreResult<Vec<Grant>> {
+    let sql = format!("SELECT {GRANT_COLS} FROM grants WHERE user_id = ?1 ORDER BY app_id");
+    db.all(
+        &sql,
+        args![user.sql()],
+        rows::grant,
+        "loading a person's grants",
+    )
+}
+
 /// Upserts a grant. `keep_created_at` keeps the stored row's `created_at` (seed re-application).
 pub(crate) fn put_grant(db: &dyn Db, g: &Grant, keep_created_at: bool) -> StoreResult<()> {
     // A seed's re-application keeps the Pages chosen at login, as it keeps `created_at`.

@@ -226,6 +226,10 @@ impl<B: Backend> DirectoryStore for SqlStore<B> {
         self.backend.read(move |c| queries::grant(c, user, app))
     }
 
+    fn grants_of_user<'a>(&'a self, user: UserId) -> StoreFuture<'a, Vec<Grant>> {
+        self.backend.read(move |c| queries::grants_of_user(c, user))
+    }
+
     fn update_grant<'a>(
         &'a self,
         user: UserId,

@@ -450,3 +450,186 @@ fn the_emulator_controls_want_the_admin_key_once_and_move_the_clock_and_faults()
     let r = control(&mut other, "/tools/emulator/clock", &[("advance", "3600")]);
     assert_eq!(r.status, 403);
 }
+
+// ---- the App Dashboard and a person's settings -------------------------------------------------
+
+const BASIC: &str = "/apps/1000000000000001/settings/basic/";
+
+/// The id of the test user `name` in the Test Users table.
+fn test_user_id(page: &Resp, name: &str) -> String {
+    let cell = format!("{name}</td><td><code>");
+    let after = page.text.split(&cell).nth(1).unwrap_or_default();
+    after.split('<').next().unwrap_or_default().to_string()
+}
+
+/// A browser signed in as `email` through the sign-in page the dashboard shows first.
+fn signed_in_at<'s>(s: &'s Server, path: &str, email: &str, password: &str) -> (Browser<'s>, Resp) {
+    let mut b = Browser::new(s);
+    let page = b.get(path);
+    assert!(page.text.contains(r#"action="/login""#), "{}", page.text);
+    let landed = b.sign_in(&page, email, password);
+    (b, landed)
+}
+
+#[test]
+fn the_dashboard_shows_an_app_to_its_people_and_resets_its_secret() {
+    let s = Server::seeded();
+    let old_app_token = s
+        .get(&format!(
+            "/oauth/access_token?grant_type=client_credentials&client_id={ACME}&client_secret={ACME_SECRET}"
+        ))
+        .str("access_token");
+    assert_eq!(s.get_as(&format!("/{ACME}"), &old_app_token).status, 200);
+    let (mut b, page) = signed_in_at(&s, BASIC, "alice@example.com", "alice-password");
+    assert_eq!(page.status, 200, "{}", page.text);
+    assert!(page.text.contains(ACME) && page.text.contains("acme-client-token-0123456789"));
+    assert!(
+        !page.text.contains(ACME_SECRET),
+        "the secret only on request"
+    );
+    let csrf = field(&page.text, "csrf").unwrap();
+    let shown = b.post(&format!("{BASIC}secret"), &[("csrf", &csrf)]);
+    assert!(shown.text.contains(ACME_SECRET), "{}", shown.text);
+    // Reset: asked first, then done; the old app token stops working.
+    let ask = b.post(&format!("{BASIC}reset"), &[("csrf", &csrf)]);
+    assert!(ask.text.contains("Reset the secret?"), "{}", ask.text);
+    assert_eq!(
+        s.get_as(&format!("/{ACME}"), &old_app_token).status,
+        200,
+        "nothing yet"
+    );
+    let reset = b.post(
+        &format!("{BASIC}reset"),
+        &[("csrf", &csrf), ("confirm", "yes")],
+    );
+    assert!(
+        reset.text.contains("The app secret was reset"),
+        "{}",
+        reset.text
+    );
+    assert!(!reset.text.contains(ACME_SECRET));
+    let refused = s.get_as(&format!("/{ACME}"), &old_app_token);
+    assert_eq!(refused.body["error"]["code"], 190, "{}", refused.text);
+
+    // The other sections.
+    for (path, shown) in [
+        ("settings/advanced/", "Pages API Migration window"),
+        ("roles/", "Alice Marie Admin"),
+        ("app-review/", "Standard Access"),
+        ("test-users/", "Create a test user"),
+        ("callbacks/", "No callback has been sent"),
+        ("rate-limits/", "Call count"),
+    ] {
+        let r = b.get(&format!("/apps/{ACME}/{path}"));
+        assert_eq!(r.status, 200, "{path}");
+        assert!(r.text.contains(shown), "{path}: {}", r.text);
+    }
+    // Test users: made through the Graph API, logged in as, deleted.
+    let r = b.post(
+        &format!("/apps/{ACME}/test-users/create"),
+        &[("csrf", &csrf), ("name", "Tess Tester")],
+    );
+    assert_eq!(r.status, 303, "{}", r.text);
+    let page = b.get(&format!("/apps/{ACME}/test-users/"));
+    assert!(page.text.contains("(shown this once)"), "{}", page.text);
+    assert!(page.text.contains("Tess Tester"), "{}", page.text);
+    let tess = test_user_id(&page, "Tess Tester");
+    let r = b.post(
+        &format!("/apps/{ACME}/test-users/delete"),
+        &[("csrf", &csrf), ("user", &tess)],
+    );
+    assert_eq!(r.status, 303);
+    assert!(!b
+        .get(&format!("/apps/{ACME}/test-users/"))
+        .text
+        .contains("Tess Tester"));
+    b.post(
+        &format!("/apps/{ACME}/test-users/create"),
+        &[("csrf", &csrf), ("name", "Tom Tester")],
+    );
+    let page = b.get(&format!("/apps/{ACME}/test-users/"));
+    let tom = test_user_id(&page, "Tom Tester");
+    let r = b.post(
+        &format!("/apps/{ACME}/test-users/login"),
+        &[("csrf", &csrf), ("user", &tom)],
+    );
+    assert_eq!(r.status, 303);
+    assert!(b
+        .get("/settings/apps/")
+        .text
+        .contains("Signed in as <strong>Tom Tester</strong>"));
+
+    // A developer sees the app but not its secret; a person without a role sees nothing.
+    let r = s.admin_post(
+        "/_admin/users/bob/password",
+        json!({"password": "bob-password"}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    let (_, page) = signed_in_at(&s, BASIC, "bob@example.com", "bob-password");
+    assert_eq!(page.status, 200, "{}", page.text);
+    assert!(
+        page.text.contains("Only the app&#x27;s administrators")
+            || page.text.contains("Only the app's administrators")
+    );
+    assert!(!page.text.contains("show-secret"));
+}
+
+#[test]
+fn people_without_a_role_are_refused_and_forms_need_csrf() {
+    let s = Server::seeded();
+    let (mut b, _) = signed_in_at(&s, BASIC, "alice@example.com", "alice-password");
+    let r = b.post(&format!("{BASIC}secret"), &[]);
+    assert_eq!(r.status, 403);
+    assert!(r.text.contains("This form has expired"));
+    assert!(!r.text.contains(ACME_SECRET));
+    // alice has no role on rival.
+    let page = b.get(&format!("/apps/{RIVAL}/settings/basic/"));
+    assert_eq!(page.status, 403, "{}", page.text);
+    assert!(
+        page.text.contains("has no role on Rival Scheduler"),
+        "{}",
+        page.text
+    );
+    assert!(!page.text.contains(RIVAL_SECRET));
+    let missing = b.get("/apps/999/settings/basic/");
+    assert_eq!(missing.status, 404);
+    let nowhere = b.get(&format!("/apps/{ACME}/nothing-here/"));
+    assert_eq!(nowhere.status, 404);
+}
+
+#[test]
+fn a_persons_settings_remove_an_app_and_sign_out_everywhere() {
+    let s = Server::seeded();
+    let rival_token = s.issue("alice", "rival", &[], false);
+    let (mut b, page) = signed_in_at(&s, "/settings/apps/", "alice@example.com", "alice-password");
+    assert!(
+        page.text.contains("Acme Social") && page.text.contains("Rival Scheduler"),
+        "{}",
+        page.text
+    );
+    let csrf = field(&page.text, "csrf").unwrap();
+    let r = b.post("/settings/apps/remove", &[("csrf", &csrf), ("app", RIVAL)]);
+    assert_eq!(r.status, 303);
+    let page = b.get("/settings/apps/");
+    assert!(
+        page.text.contains("Rival Scheduler was removed"),
+        "{}",
+        page.text
+    );
+    assert!(!page.text.contains("<td>Rival Scheduler</td>"));
+    let refused = s.get_as("/me", &rival_token);
+    assert_eq!(
+        refused.body["error"]["error_subcode"], 458,
+        "{}",
+        refused.text
+    );
+    // Another browser of alice's, then sign out everywhere: both are signed out.
+    let (mut other, _) = signed_in_at(&s, "/settings/apps/", "alice@example.com", "alice-password");
+    let r = b.post("/settings/sign-out-everywhere", &[("csrf", &csrf)]);
+    assert_eq!(r.status, 303);
+    assert!(b.get("/settings/apps/").text.contains(r#"action="/login""#));
+    assert!(other
+        .get("/settings/apps/")
+        .text
+        .contains(r#"action="/login""#));
+}

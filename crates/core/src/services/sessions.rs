@@ -230,6 +230,23 @@ impl Services {
         Ok(())
     }
 
+    /// The apps the person has installed, with what they granted ("Apps and websites").
+    pub async fn grants_of_user(&self, user: UserId) -> Result<Vec<Grant>, GraphError> {
+        Ok(self.store.grants_of_user(user).await?)
+    }
+
+    /// "Sign out everywhere": every browser sign-in of the person ends; how many did.
+    pub async fn end_every_browser_sign_in(&self, user: UserId) -> Result<u64, GraphError> {
+        let ended = self
+            .store
+            .end_browser_sessions(None, Some(user), self.now())
+            .await?;
+        if ended > 0 {
+            self.publish(Event::BrowserSignIn { user, on: false });
+        }
+        Ok(ended)
+    }
+
     /// A browser signed in as `user`: `browser` is its session id (only its hash is kept).
     pub async fn start_browser_sign_in(
         &self,

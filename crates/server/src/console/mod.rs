@@ -25,6 +25,7 @@ use crate::browser::{self, Session};
 use crate::pages::{self, Debugged, Field, Home};
 use crate::AppState;
 
+pub mod dashboard;
 pub mod emulator;
 pub mod explorer;
 pub mod timeline;
@@ -46,6 +47,29 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/tools/explorer/generate", post(explorer::generate))
         .route(CONSOLE_CALLBACK, get(explorer::callback))
         .route("/tools/explorer/page", post(explorer::choose_page))
+        .route("/apps/", get(dashboard::apps))
+        .route(
+            "/apps/{app}/settings/{sub}/",
+            get(dashboard::settings_section),
+        )
+        .route("/apps/{app}/{section}/", get(dashboard::other_section))
+        .route("/apps/{app}/settings/basic/secret", post(dashboard::reveal))
+        .route("/apps/{app}/settings/basic/reset", post(dashboard::reset))
+        .route(
+            "/apps/{app}/test-users/create",
+            post(dashboard::create_test_user),
+        )
+        .route(
+            "/apps/{app}/test-users/delete",
+            post(dashboard::delete_test_user),
+        )
+        .route("/apps/{app}/test-users/login", post(dashboard::login_as))
+        .route("/settings/apps/", get(dashboard::settings))
+        .route("/settings/apps/remove", post(dashboard::remove))
+        .route(
+            "/settings/sign-out-everywhere",
+            post(dashboard::sign_out_everywhere),
+        )
         .route(emulator::EMULATOR, get(emulator::page))
         .route("/tools/emulator/unlock", post(emulator::unlock))
         .route("/tools/emulator/lock", post(emulator::lock))
@@ -432,6 +456,45 @@ pub(super) fn field<'f>(form: &'f [(String, String)], name: &str) -> Option<&'f 
     form.iter()
         .find(|(k, _)| k == name)
         .map(|(_, v)| v.as_str())
+}
+
+/// A Graph call made by the console itself, through the same handler as any client's: its
+/// status and JSON body (`Null` when the body is not JSON).
+pub(super) async fn call_graph(
+    st: &Arc<AppState>,
+    method: axum::http::Method,
+    uri: &str,
+    token: Option<&str>,
+    form: &[(String, String)],
+) -> (u16, Value) {
+    let mut req = axum::http::Request::builder()
+        .method(method)
+        .uri(uri)
+        .header(header::HOST, "127.0.0.1");
+    if let Some(t) = token {
+        req = req.header(header::AUTHORIZATION, format!("OAuth {t}"));
+    }
+    let body = if form.is_empty() {
+        axum::body::Body::empty()
+    } else {
+        req = req.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        let encoded: String = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(form)
+            .finish();
+        axum::body::Body::from(encoded)
+    };
+    let Ok(req) = req.body(body) else {
+        return (400, Value::Null);
+    };
+    let resp = crate::graph_request(State(Arc::clone(st)), req).await;
+    let status = resp.status().as_u16();
+    let bytes = axum::body::to_bytes(resp.into_body(), 16 * 1024 * 1024)
+        .await
+        .unwrap_or_default();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
 }
 
 /// What the console keeps per browser (its desk), in memory: a restart forgets it.
