@@ -138,11 +138,21 @@ async function main() {
         await s.signIn(U.alice);
         await s.expectStep('Settings › Basic', 'nav.tabs');
         await shoot(s, 'console-dashboard-basic', size);
-        for (const [section, name] of [['settings/advanced', 'advanced'], ['app-review', 'review'], ['test-users', 'test-users']]) {
+        for (const [section, name] of [
+          ['settings/advanced', 'advanced'],
+          ['roles', 'roles'],
+          ['app-review', 'review'],
+          ['test-users', 'test-users'],
+          ['callbacks', 'callbacks'],
+          ['rate-limits', 'rate-limits'],
+        ]) {
           await s.goto(`${h.gt.base}/apps/${World.apps.sample.id}/${section}/`);
           await s.expectStep(section, 'nav.tabs');
           await shoot(s, `console-dashboard-${name}`, size);
         }
+        await s.goto(`${h.gt.base}/apps/`);
+        await s.expectStep('Your apps', 'h1');
+        await shoot(s, 'console-apps', size);
         await s.goto(`${h.gt.base}/settings/apps/`);
         await s.expectStep('Apps and websites', 'h1');
         await shoot(s, 'console-settings', size);
