@@ -343,6 +343,26 @@ fn the_explorer_refuses_bad_input_with_words_and_forms_without_csrf() {
     ));
     assert!(r.text.contains("URL blocked"), "{}", r.text);
     assert_eq!(p.get(EXPLORER).status, 400);
+    // In emulator mode the Explorer's redirect takes a code with an S256 challenge only: no
+    // token in a fragment, no code without the desk's verifier.
+    for extra in [
+        "&response_type=token",
+        "&response_type=code",
+        "&response_type=code&code_challenge=abcdefghijabcdefghijabcdefghijabcdefghij123&code_challenge_method=plain",
+    ] {
+        let r = s.get(&format!(
+            "/dialog/oauth?client_id={ACME}&redirect_uri=%2Ftools%2Fexplorer%2Fcallback{extra}"
+        ));
+        assert!(
+            r.text.contains("takes response_type=code with an S256"),
+            "{extra}: {}",
+            r.text
+        );
+    }
+    // A page typed without its final slash is one redirect away.
+    let r = b.get("/tools/explorer");
+    assert_eq!(r.status, 302);
+    assert_eq!(r.header("location"), Some(EXPLORER));
 }
 
 // ---- the emulator controls --------------------------------------------------------------------
@@ -502,12 +522,19 @@ fn the_dashboard_shows_an_app_to_its_people_and_resets_its_secret() {
         &format!("{BASIC}reset"),
         &[("csrf", &csrf), ("confirm", "yes")],
     );
+    assert_eq!(reset.status, 303, "a reload resets nothing again");
+    let after = b.get(BASIC);
     assert!(
-        reset.text.contains("The app secret was reset"),
+        after.text.contains("The app secret was reset"),
         "{}",
-        reset.text
+        after.text
     );
-    assert!(!reset.text.contains(ACME_SECRET));
+    assert!(after.text.contains(r#"<code id="secret">"#), "shown once");
+    assert!(!after.text.contains(ACME_SECRET));
+    assert!(
+        !b.get(BASIC).text.contains(r#"<code id="secret">"#),
+        "only once"
+    );
     let refused = s.get_as(&format!("/{ACME}"), &old_app_token);
     assert_eq!(refused.body["error"]["code"], 190, "{}", refused.text);
 
@@ -534,6 +561,15 @@ fn the_dashboard_shows_an_app_to_its_people_and_resets_its_secret() {
     assert!(page.text.contains("(shown this once)"), "{}", page.text);
     assert!(page.text.contains("Tess Tester"), "{}", page.text);
     let tess = test_user_id(&page, "Tess Tester");
+    // Only a test user of the app can be deleted from here: not a path, not a person.
+    for other in [format!("{ALICE}/permissions"), ALICE.to_string()] {
+        let r = b.post(
+            &format!("/apps/{ACME}/test-users/delete"),
+            &[("csrf", &csrf), ("user", &other)],
+        );
+        assert_eq!(r.status, 400, "{other}: {}", r.text);
+    }
+    assert_eq!(s.get_as("/me", &s.alice()).status, 200);
     let r = b.post(
         &format!("/apps/{ACME}/test-users/delete"),
         &[("csrf", &csrf), ("user", &tess)],

@@ -202,6 +202,16 @@ pub async fn open(g: &Services, p: &Params) -> Result<Dialog, Refusal> {
             })
         }
     };
+    // The Explorer's own redirect carries a code only, bound to an S256 challenge its desk holds:
+    // no token in a URL, and no code anyone else could redeem.
+    let s256 = pkce.as_ref().is_some_and(|p| p.method == PkceMethod::S256);
+    if console && (response.token || response.granted_scopes || !response.code || !s256) {
+        return Err(Refusal::new(
+            "Error",
+            "The Graph API Explorer's redirect takes response_type=code with an S256 \
+             code_challenge only.",
+        ));
+    }
     Ok(Dialog {
         app: (*app).clone(),
         redirect_uri: redirect_uri.to_string(),

@@ -242,6 +242,15 @@ async fn show(
         );
     };
     let notice = st.console.with(&v.desk, |d| d.notice.take());
+    // A secret just reset, shown once to the administrator who reset it.
+    let revealed = revealed.or_else(|| {
+        let once = st.console.with(&v.desk, |d| d.secret_once.take());
+        once.filter(|(a, _)| *a == app.id.to_string() && role == AppRole::Administrator)
+            .map(|(_, value)| Revealed {
+                label: "secret",
+                value,
+            })
+    });
     let body = match section {
         "settings/basic" => basic(&app, role, &v.csrf, revealed.as_ref()),
         "settings/advanced" => advanced(st, &app),
@@ -500,10 +509,14 @@ async fn usage(st: &AppState, app: &App) -> Markup {
         .unwrap_or(Value::Null);
     html! {
         p class="hint" { "The app's platform rate limit now, as its calls see it in " code { "X-App-Usage" } " (percent of the hourly budget)." }
+        @if parsed.is_null() {
+            p class="error" role="alert" { "The usage cannot be read now: the app's own token was refused. Try again in a moment." }
+        } @else {
         dl class="info" {
             (row("Call count", html! { (text(&parsed["call_count"])) "%" }))
             (row("Total time", html! { (text(&parsed["total_time"])) "%" }))
             (row("Total CPU time", html! { (text(&parsed["total_cputime"])) "%" }))
+        }
         }
     }
 }
@@ -584,24 +597,17 @@ pub async fn reset(
         .await;
     }
     match st.services.reset_secret(app.id).await {
+        // Shown once, after a redirect: a reload of the page resets nothing again.
         Ok(secret) => {
             st.console.with(&v.desk, |d| {
-                d.notice = Some(
-                    "The app secret was reset: app tokens made with the old one no longer work."
-                        .into(),
-                )
+                d.secret_once = Some((app.id.to_string(), secret))
             });
-            show(
+            done(
                 &st,
-                &headers,
-                &id,
-                "settings/basic",
-                Some(Revealed {
-                    label: "secret",
-                    value: secret,
-                }),
+                v,
+                &here,
+                "The app secret was reset: app tokens made with the old one no longer work.".into(),
             )
-            .await
         }
         Err(e) => broken(&e),
     }
@@ -687,9 +693,29 @@ pub async fn delete_test_user(
         Ok(x) => x,
         Err(r) => return *r,
     };
-    let target = field(&f, "user").unwrap_or("").to_string();
+    // Only a test user of this app: the app token may delete nothing else from here.
+    let target = field(&f, "user").and_then(|u| u.parse::<u64>().ok());
+    let tester = match target {
+        Some(t) => st
+            .services
+            .test_user(UserId(t))
+            .await
+            .ok()
+            .flatten()
+            .filter(|t| t.app_id == app.id),
+        None => None,
+    };
+    let Some(tester) = tester else {
+        return message(
+            &v,
+            StatusCode::BAD_REQUEST,
+            "Not a test user",
+            "That is not a test user of this app.",
+        );
+    };
+    let target = tester.user_id.to_string();
     let literal = format!("{}|{}", app.id, app.secret);
-    let (_, answer) = call_graph(
+    let (status, answer) = call_graph(
         &st,
         Method::DELETE,
         &format!("/{target}"),
@@ -698,7 +724,10 @@ pub async fn delete_test_user(
     )
     .await;
     let notice = match answer.get("error") {
-        None => format!("Test user {target} deleted: their tokens no longer work."),
+        None if status == 200 => {
+            format!("Test user {target} deleted: their tokens no longer work.")
+        }
+        None => format!("Not deleted: the Graph API answered HTTP {status}."),
         Some(e) => format!(
             "Not deleted: {}",
             e["message"].as_str().unwrap_or("the Graph API refused")
@@ -748,8 +777,10 @@ pub async fn login_as(
             "That test user is gone.",
         );
     };
+    // Not a password typed: the sign-in does not count as fresh (auth_type=reauthenticate
+    // still asks the test user for their password).
     let session = match st.browser.signed_in(&person, st.services.now()) {
-        Ok(s) => s,
+        Ok(s) => browser::Session { fresh: false, ..s },
         Err(e) => return broken(&e),
     };
     if let Err(e) = st

@@ -10,7 +10,7 @@
 use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
-use axum::extract::{Query, State};
+use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderMap, Method, StatusCode, Uri};
 use axum::response::Response;
 use maud::{html, Markup};
@@ -29,6 +29,9 @@ use crate::AppState;
 
 /// The Explorer's path, as on Facebook's developer site.
 pub const EXPLORER: &str = "/tools/explorer/";
+
+/// The longest token, path or fields list the Explorer takes (and keeps on a desk).
+const MAX_INPUT: usize = 4096;
 
 /// How many requests the history keeps.
 const HISTORY: usize = 20;
@@ -98,9 +101,23 @@ pub async fn run(State(st): St, headers: HeaderMap, bytes: Bytes) -> Response {
         Err(r) => return *r,
     };
     let token = get(&f, "token").unwrap_or("").trim().to_string();
-    let method = get(&f, "method").unwrap_or("GET").to_string();
+    let method = match get(&f, "method").unwrap_or("GET") {
+        m @ ("GET" | "POST" | "DELETE") => m.to_string(),
+        _ => "GET".to_string(),
+    };
     let path = get(&f, "path").unwrap_or("").trim().to_string();
     let fields = get(&f, "fields").unwrap_or("").trim().to_string();
+    // What the desk keeps is bounded: a token, a path and its fields of a sane size.
+    if token.len() > MAX_INPUT || path.len() > MAX_INPUT || fields.len() > MAX_INPUT {
+        let why = format!(
+            "The token, the path and the fields may be at most {MAX_INPUT} characters each."
+        );
+        let body = render(&st, &v, None, Some(&why)).await;
+        return with_cookies(
+            browser::html(StatusCode::BAD_REQUEST, body, None),
+            v.cookies,
+        );
+    }
     st.console.with(&v.desk, |d| {
         if d.token.as_deref() != Some(token.as_str()) {
             d.user_token = None;
@@ -183,12 +200,16 @@ async fn ask(st: &Arc<AppState>, method: &str, uri: &Uri, host: &str, token: &st
         req = req.header(header::AUTHORIZATION, format!("OAuth {token}"));
     }
     let curl = format!(
-        "curl -s -X {method} {}'http://{host}{uri}'",
+        "curl -s -X {method} {}{}",
         if token.is_empty() {
             String::new()
         } else {
-            format!("-H 'Authorization: OAuth {token}' ")
-        }
+            format!(
+                "-H {} ",
+                shell_quote(&format!("Authorization: OAuth {token}"))
+            )
+        },
+        shell_quote(&format!("http://{host}{uri}"))
     );
     let Ok(req) = req.body(Body::empty()) else {
         return Answered {
@@ -229,6 +250,11 @@ async fn ask(st: &Arc<AppState>, method: &str, uri: &Uri, host: &str, token: &st
     }
 }
 
+/// `s` in single quotes for a POSIX shell (a `'` inside becomes `'\''`).
+fn shell_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "'\\''"))
+}
+
 /// An error's code and subcode in words: `190/463: the token expired`.
 fn explain(e: &Value) -> String {
     let code = e.get("code").and_then(Value::as_u64).unwrap_or(0);
@@ -252,7 +278,14 @@ pub async fn generate(State(st): St, headers: HeaderMap, bytes: Bytes) -> Respon
         Ok(x) => x,
         Err(r) => return *r,
     };
-    let app = get(&f, "app").unwrap_or("").to_string();
+    let app = get(&f, "app").unwrap_or("").trim().to_string();
+    if app.is_empty() || app.len() > 20 || !app.bytes().all(|b| b.is_ascii_digit()) {
+        let body = render(&st, &v, None, Some("Choose an app.")).await;
+        return with_cookies(
+            browser::html(StatusCode::BAD_REQUEST, body, None),
+            v.cookies,
+        );
+    }
     let scopes: Vec<&str> = f
         .iter()
         .filter(|(k, _)| k == "scope")
@@ -282,37 +315,40 @@ pub async fn generate(State(st): St, headers: HeaderMap, bytes: Bytes) -> Respon
     )
 }
 
-/// What the login dialog sends back to the Explorer.
-#[derive(serde::Deserialize)]
-pub struct Back {
-    code: Option<String>,
-    state: Option<String>,
-    error_description: Option<String>,
-    error_message: Option<String>,
-}
-
 /// `GET /tools/explorer/callback`: redeems the code (with the PKCE verifier) for the person's
 /// token, keeps it on the desk, and goes back to the Explorer (so a reload redeems nothing).
-pub async fn callback(State(st): St, headers: HeaderMap, Query(back): Query<Back>) -> Response {
+pub async fn callback(State(st): St, headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
     let v = match visit(&st, &headers) {
         Ok(v) => v,
         Err(r) => return *r,
     };
-    let pending = st.console.with(&v.desk, |d| d.login.take());
-    let notice = match (pending, back.state.as_deref(), back.code.as_deref()) {
-        (Some((state, verifier, app)), Some(given), code)
-            if token::secrets_equal(&state, given) =>
-        {
-            match code {
-                Some(code) => redeem(&st, &app, code, &verifier, &headers).await,
-                None => Err(format!(
-                    "The login did not happen: {}",
-                    back.error_description
-                        .or(back.error_message)
-                        .unwrap_or_else(|| "no code came back.".into())
-                )),
-            }
+    // Read by hand: a malformed query is a login that did not come back, not a JSON error.
+    let back: Vec<(String, String)> = form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+        .into_owned()
+        .collect();
+    let given = get(&back, "state").unwrap_or("").to_string();
+    // The pending login is taken only by its own `state`: a stray visit cancels nothing.
+    let pending = st.console.with(&v.desk, |d| {
+        let ours = d
+            .login
+            .as_ref()
+            .is_some_and(|(state, _, _)| token::secrets_equal(state, &given));
+        if ours {
+            d.login.take()
+        } else {
+            None
         }
+    });
+    let notice = match (pending, get(&back, "code")) {
+        (Some((_, verifier, app)), code) => match code {
+            Some(code) => redeem(&st, &app, code, &verifier, &headers).await,
+            None => Err(format!(
+                "The login did not happen: {}",
+                get(&back, "error_description")
+                    .or(get(&back, "error_message"))
+                    .unwrap_or("no code came back.")
+            )),
+        },
         _ => Err(
             "That login was not started here (or was already used): generate the token again."
                 .into(),
@@ -504,10 +540,12 @@ async fn render(
         .and_then(|d| d.get("is_valid"))
         .and_then(Value::as_bool)
         .unwrap_or(false);
-    let pages = if valid && kind.as_deref() == Some("USER") {
-        accounts(st, &token).await
-    } else {
-        Vec::new()
+    // The person's Pages: from the token itself, or from the user token a Page token was
+    // taken with (so one Page token can be swapped for another in one step).
+    let pages = match (&desk.user_token, valid && kind.as_deref() == Some("USER")) {
+        (Some(user), _) => accounts(st, user).await,
+        (None, true) => accounts(st, &token).await,
+        (None, false) => Vec::new(),
     };
     let apps = st
         .services

@@ -48,6 +48,14 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route(CONSOLE_CALLBACK, get(explorer::callback))
         .route("/tools/explorer/page", post(explorer::choose_page))
         .route("/apps/", get(dashboard::apps))
+        // The same pages typed without their final slash.
+        .route("/apps", get(slash))
+        .route("/apps/{app}/settings/{sub}", get(slash))
+        .route("/apps/{app}/{section}", get(slash))
+        .route("/settings/apps", get(slash))
+        .route("/tools/explorer", get(slash))
+        .route("/tools/emulator", get(slash))
+        .route("/tools/debug/accesstoken", get(slash))
         .route(
             "/apps/{app}/settings/{sub}/",
             get(dashboard::settings_section),
@@ -76,6 +84,11 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/tools/emulator/clock", post(emulator::clock))
         .route("/tools/emulator/faults", post(emulator::arm))
         .route("/tools/emulator/faults/clear", post(emulator::disarm))
+}
+
+/// A console path typed without its final slash: the page is one slash away.
+async fn slash(uri: axum::http::Uri) -> Response {
+    browser::redirect(&format!("{}/", uri.path()), None)
 }
 
 /// Whether a request is a browser opening the base URL: a GET without a query that prefers
@@ -523,6 +536,8 @@ pub struct Desk {
     pub history: std::collections::VecDeque<explorer::Ran>,
     /// The admin key was entered here (the emulator controls are open).
     pub admin: bool,
+    /// An app secret just reset (app id, secret), shown once on its Settings › Basic.
+    pub secret_once: Option<(String, String)>,
     used: u64,
 }
 
