@@ -639,6 +639,28 @@ async fn test_user_form(
     Ok((v, app, f, here))
 }
 
+/// The test user of `app` the form's `user` names (`Err`: the page that says it is not one).
+async fn tester_of(
+    st: &AppState,
+    v: &Visit,
+    app: &App,
+    form: &[(String, String)],
+) -> Result<graphtoken_core::codes::TestUser, Box<Response>> {
+    let id = field(form, "user").and_then(|u| u.parse::<u64>().ok());
+    let tester = match id {
+        Some(t) => st.services.test_user(UserId(t)).await.ok().flatten(),
+        None => None,
+    };
+    tester.filter(|t| t.app_id == app.id).ok_or_else(|| {
+        Box::new(message(
+            v,
+            StatusCode::BAD_REQUEST,
+            "Not a test user",
+            "That is not a test user of this app.",
+        ))
+    })
+}
+
 /// `POST /apps/{app}/test-users/create`: `POST /{app-id}/accounts/test-users` with the app token.
 pub async fn create_test_user(
     State(st): St,
@@ -694,24 +716,9 @@ pub async fn delete_test_user(
         Err(r) => return *r,
     };
     // Only a test user of this app: the app token may delete nothing else from here.
-    let target = field(&f, "user").and_then(|u| u.parse::<u64>().ok());
-    let tester = match target {
-        Some(t) => st
-            .services
-            .test_user(UserId(t))
-            .await
-            .ok()
-            .flatten()
-            .filter(|t| t.app_id == app.id),
-        None => None,
-    };
-    let Some(tester) = tester else {
-        return message(
-            &v,
-            StatusCode::BAD_REQUEST,
-            "Not a test user",
-            "That is not a test user of this app.",
-        );
+    let tester = match tester_of(&st, &v, &app, &f).await {
+        Ok(t) => t,
+        Err(r) => return *r,
     };
     let target = tester.user_id.to_string();
     let literal = format!("{}|{}", app.id, app.secret);
@@ -748,26 +755,9 @@ pub async fn login_as(
         Ok(x) => x,
         Err(r) => return *r,
     };
-    let target = field(&f, "user")
-        .and_then(|u| u.parse::<u64>().ok())
-        .map(UserId);
-    let tester = match target {
-        Some(t) => st
-            .services
-            .test_user(t)
-            .await
-            .ok()
-            .flatten()
-            .filter(|t| t.app_id == app.id),
-        None => None,
-    };
-    let Some(tester) = tester else {
-        return message(
-            &v,
-            StatusCode::BAD_REQUEST,
-            "Not a test user",
-            "That is not a test user of this app.",
-        );
+    let tester = match tester_of(&st, &v, &app, &f).await {
+        Ok(t) => t,
+        Err(r) => return *r,
     };
     let Ok(Some(person)) = st.services.user(tester.user_id).await else {
         return message(
