@@ -2,7 +2,8 @@
 # (stopped by PID on exit), wrk (installed when missing), the peers' folder (PEERS), the
 # graphtoken binary (BIN, or a release build of this checkout), a free loopback port and a wait
 # for a server to answer.
-# Sourced by run.sh and revocation.sh after they set HERE, ROOT and RUN.
+# Sourced by run.sh, endpoints.sh and revocation.sh after they set HERE, ROOT and RUN; measure()
+# also wants DUR and PROFILE.
 PEERS="${PEERS:-$ROOT/../shared/bench}"
 PIDS=()
 LOGS="$HERE/logs"
@@ -31,3 +32,26 @@ export GRAPHTOKEN_SECRET_KEY="${GRAPHTOKEN_SECRET_KEY:-$(python3 -c 'import secr
 
 free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1]);s.close()'; }
 wait_http() { for _ in $(seq 1 300); do curl -s -o /dev/null --max-time 1 "$1" && return 0; sleep 0.1; done; return 1; }
+
+ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
+
+# measure NAME PID URL -> appends a row to $RUN/rows; wrk picks a random token of $TOKENS_FILE
+# per request ($LUA: the wrk script, by default the peers' access_token one).
+measure() {
+  local name="$1" pid="$2" url="$3" t="${PROFILE%%:*}" c="${PROFILE##*:}" out t0 t1
+  out="$LOGS/wrk_$(echo "$name" | tr -c 'A-Za-z0-9\n' '_').txt"
+  timeout 20 wrk -t1 -c16 -d2s -s "${LUA:-$PEERS/lua/get_random_token.lua}" "$url" >/dev/null 2>&1 || true # warm
+  t0=$(ticks "$pid")
+  timeout $((DUR + 20)) wrk -t"$t" -c"$c" -d"${DUR}s" --latency -s "${LUA:-$PEERS/lua/get_random_token.lua}" "$url" >"$out" 2>&1
+  t1=$(ticks "$pid")
+  python3 - "$name" "$out" "$t0" "$t1" "$(getconf CLK_TCK)" "$DUR" "t${t}c${c}" "$HERE/wrk_stats.py" >>"$RUN/rows" <<'PY'
+import subprocess, sys
+name, out, t0, t1, tck, dur, load, stats = sys.argv[1:]
+rps, total, non2xx, p50, p99 = subprocess.run([sys.executable, stats, out], capture_output=True, text=True, check=True).stdout.split("\t")
+rps, total, non2xx, p99 = int(rps), int(total), int(non2xx), p99.strip()
+cpu_s = (int(t1) - int(t0)) / float(tck)
+per_cpu = total / cpu_s if cpu_s else 0
+print("\t".join([name, load, f"{rps:.0f}", str(p50), str(p99), str(non2xx), f"{cpu_s / float(dur) * 100:.0f}", f"{per_cpu:.0f}"]))
+PY
+  tail -n1 "$RUN/rows" | sed 's/^/[bench]   /' >&2
+}

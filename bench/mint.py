@@ -2,14 +2,19 @@
 """Mint N real user tokens through graphtoken's admin API and write them one per line.
 
 Usage: mint.py BASE_URL ADMIN_KEY COUNT OUT_FILE [USERS]
-Tokens are spread over USERS people (keys user0 … user{USERS-1} from bench/world.toml).
+Tokens are spread over USERS people (keys user0 … user{USERS-1} from bench/world.toml), with the
+permissions in MINT_SCOPES (comma separated; default email).
 Standard library only; a few keep-alive connections in parallel threads.
 """
 import http.client
 import json
+import os
 import sys
 import threading
 from urllib.parse import urlparse
+
+
+SCOPES = [s for s in os.environ.get("MINT_SCOPES", "email").split(",") if s]
 
 
 def worker(base, key, users, indices, out, errors):
@@ -17,7 +22,7 @@ def worker(base, key, users, indices, out, errors):
     conn = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
     headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
     for i in indices:
-        body = json.dumps({"user": f"user{i % users}", "app": "bench", "scopes": ["email"]})
+        body = json.dumps({"user": f"user{i % users}", "app": "bench", "scopes": SCOPES})
         conn.request("POST", "/_admin/tokens", body, headers)
         r = conn.getresponse()
         data = r.read()

@@ -25,28 +25,6 @@ RUN="$(mktemp -d -t graphtoken-bench.XXXXXX)"
 source "$HERE/common.sh"
 log "building the axum baseline (release, target dir bench/target-baseline)"
 CARGO_TARGET_DIR="$HERE/target-baseline" cargo build --release -q --locked --manifest-path "$PEERS/axum-baseline/Cargo.toml"
-ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
-
-# measure NAME PID URL -> appends a row; wrk picks a random token of $TOKENS_FILE per request
-measure() {
-  local name="$1" pid="$2" url="$3" t="${PROFILE%%:*}" c="${PROFILE##*:}" out t0 t1
-  out="$LOGS/wrk_$(echo "$name" | tr -c 'A-Za-z0-9\n' '_').txt"
-  timeout 20 wrk -t1 -c16 -d2s -s "$PEERS/lua/get_random_token.lua" "$url" >/dev/null 2>&1 || true # warm
-  t0=$(ticks "$pid")
-  timeout $((DUR + 20)) wrk -t"$t" -c"$c" -d"${DUR}s" --latency -s "$PEERS/lua/get_random_token.lua" "$url" >"$out" 2>&1
-  t1=$(ticks "$pid")
-  python3 - "$name" "$out" "$t0" "$t1" "$(getconf CLK_TCK)" "$DUR" "t${t}c${c}" "$HERE/wrk_stats.py" >>"$RUN/rows" <<'PY'
-import subprocess, sys
-name, out, t0, t1, tck, dur, load, stats = sys.argv[1:]
-rps, total, non2xx, p50, p99 = subprocess.run([sys.executable, stats, out], capture_output=True, text=True, check=True).stdout.split("\t")
-rps, total, non2xx, p99 = int(rps), int(total), int(non2xx), p99.strip()
-cpu_s = (int(t1) - int(t0)) / float(tck)
-per_cpu = total / cpu_s if cpu_s else 0
-print("\t".join([name, load, f"{rps:.0f}", str(p50), str(p99), str(non2xx), f"{cpu_s / float(dur) * 100:.0f}", f"{per_cpu:.0f}"]))
-PY
-  tail -n1 "$RUN/rows" | sed 's/^/[bench]   /' >&2
-}
-
 # Both servers run side by side; they are measured in turns, ROUNDS times, so that drift on
 # the machine hits both alike.
 port=$(free_port)

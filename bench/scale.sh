@@ -28,7 +28,6 @@ fi
 RUN="$(mktemp -d -t graphtoken-scale.XXXXXX)"
 # shellcheck source=bench/common.sh
 source "$HERE/common.sh"
-ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
 LUA="$PEERS/lua/get_random_token.lua"
 
 KEY=bench-admin-key

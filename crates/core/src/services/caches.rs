@@ -27,6 +27,9 @@ pub(crate) struct Caches {
     pub(crate) pages: Cache<PageId, Page>,
     /// `(page, user)` → the person's tasks on the Page, or none.
     pub(crate) tasks: Cache<(PageId, UserId), Option<PageTasks>>,
+    /// A person → the Pages they have tasks on, by id (the records come from `pages` and
+    /// `tasks`): what `debug_token`'s granular scopes and `/me/accounts` read on every call.
+    pub(crate) user_pages: Cache<UserId, Vec<PageId>>,
 }
 
 impl Default for Caches {
@@ -39,6 +42,7 @@ impl Default for Caches {
             grants: Cache::new(1 << 18),
             pages: Cache::new(1 << 16),
             tasks: Cache::new(1 << 18),
+            user_pages: Cache::new(1 << 18),
         }
     }
 }
@@ -82,12 +86,16 @@ impl Subscriber for Caches {
                 for page in pages {
                     self.tasks.remove(&(*page, *user));
                 }
+                self.user_pages.remove(user);
                 for app in roles {
                     self.apps.remove(app);
                 }
             }
             Event::AppSecretReset { app } => self.apps.remove(app),
-            Event::PageTasksChanged { page, user } => self.tasks.remove(&(*page, *user)),
+            Event::PageTasksChanged { page, user } => {
+                self.tasks.remove(&(*page, *user));
+                self.user_pages.remove(user);
+            }
             Event::PageChanged { page } => self.pages.remove(page),
             Event::WorldApplied(t) => {
                 t.apps.iter().for_each(|k| self.apps.remove(k));
@@ -95,6 +103,8 @@ impl Subscriber for Caches {
                 t.pages.iter().for_each(|k| self.pages.remove(k));
                 t.grants.iter().for_each(|k| self.grants.remove(k));
                 t.tasks.iter().for_each(|k| self.tasks.remove(k));
+                t.tasks.iter().for_each(|(_, u)| self.user_pages.remove(u));
+                t.users.iter().for_each(|u| self.user_pages.remove(u));
             }
             Event::SessionStarted { .. }
             | Event::TokenIssued { .. }
@@ -120,6 +130,7 @@ impl Caches {
             ("grants", self.grants.stats()),
             ("pages", self.pages.stats()),
             ("tasks", self.tasks.stats()),
+            ("user_pages", self.user_pages.stats()),
         ]
     }
 
@@ -135,7 +146,10 @@ impl Caches {
                 Changed::User(u) => self.users.remove(u),
                 Changed::Grant(u, a) => self.grants.remove(&(*u, *a)),
                 Changed::Page(p) => self.pages.remove(p),
-                Changed::Tasks(p, u) => self.tasks.remove(&(*p, *u)),
+                Changed::Tasks(p, u) => {
+                    self.tasks.remove(&(*p, *u));
+                    self.user_pages.remove(u);
+                }
                 Changed::Setting { .. } | Changed::Faults => {}
                 Changed::Everything => {
                     self.tokens.clear();
@@ -145,6 +159,7 @@ impl Caches {
                     self.grants.clear();
                     self.pages.clear();
                     self.tasks.clear();
+                    self.user_pages.clear();
                 }
             }
         }
@@ -269,5 +284,29 @@ mod tests {
         });
         assert!(c.tokens.get(&[1; 32]).is_none());
         assert!(c.tokens.get(&[2; 32]).is_some());
+    }
+
+    #[test]
+    fn a_persons_pages_are_dropped_when_their_tasks_change() {
+        let c = Caches::default();
+        for u in [1, 2] {
+            let ids = Arc::new(vec![PageId(10)]);
+            c.user_pages
+                .put(UserId(u), ids, c.user_pages.ticket(&UserId(u)));
+        }
+        c.on(&Event::PageTasksChanged {
+            page: PageId(10),
+            user: UserId(1),
+        });
+        assert!(c.user_pages.get(&UserId(1)).is_none());
+        assert!(
+            c.user_pages.get(&UserId(2)).is_some(),
+            "another person's stay"
+        );
+        c.drop_changed(&[Changed::Tasks(PageId(11), UserId(2))]);
+        assert!(
+            c.user_pages.get(&UserId(2)).is_none(),
+            "another instance's change"
+        );
     }
 }

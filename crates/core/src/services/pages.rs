@@ -41,8 +41,27 @@ impl Services {
     }
 
     /// The Pages a person has tasks on, ordered by Page id.
+    ///
+    /// Through the caches: the person's Page ids, then each Page and its tasks (dropped by the
+    /// events that change them), so `debug_token` and `/me/accounts` read no store when warm.
     pub async fn pages_of_user(&self, user: UserId) -> Result<Vec<(Page, PageTasks)>, GraphError> {
-        Ok(self.store.pages_of_user(user).await?)
+        let cache = &self.caches.user_pages;
+        if let Some(ids) = cache.get(&user) {
+            let mut pages = Vec::with_capacity(ids.len());
+            for id in ids.iter() {
+                if let (Some(page), Some(tasks)) =
+                    (self.page(*id).await?, self.page_tasks(*id, user).await?)
+                {
+                    pages.push(((*page).clone(), tasks));
+                }
+            }
+            return Ok(pages);
+        }
+        let ticket = cache.ticket(&user);
+        let pages = self.store.pages_of_user(user).await?;
+        let ids: Vec<PageId> = pages.iter().map(|(p, _)| p.id).collect();
+        cache.put(user, std::sync::Arc::new(ids), ticket);
+        Ok(pages)
     }
 
     /// The people with tasks on a Page, ordered by person id.

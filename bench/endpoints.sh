@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# The hot endpoints beside GET /me, side by side with the axum token-lookup baseline from
+# ../shared/bench, in one run, on loopback only (issue #14, point 1): GET /debug_token (the app
+# token as the caller, a random user token inspected) and GET /me/accounts (a random user token
+# of a person with 3 Pages). Every person of the world runs 3 Pages; every token has
+# pages_show_list, so debug_token lists the Pages in granular_scopes. Bounded: every wrk run has
+# -d and a timeout; every server started here is stopped by PID on exit.
+#
+#   bench/endpoints.sh                   # TOKENS=20000 DUR=8 PROFILE=2:64 ROUNDS=3
+#   BIN=/path/to/graphtoken bench/endpoints.sh
+#
+# Prints a markdown table and writes it to bench/logs/endpoints.md (raw wrk output beside it).
+set -euo pipefail
+HERE="$(cd "$(dirname "$0")" && pwd)"
+ROOT="$(cd "$HERE/.." && pwd)"
+TOKENS="${TOKENS:-20000}"
+DUR="${DUR:-8}"
+PROFILE="${PROFILE:-2:64}"
+ROUNDS="${ROUNDS:-3}"
+RUN="$(mktemp -d -t graphtoken-endpoints.XXXXXX)"
+# shellcheck source=bench/common.sh
+source "$HERE/common.sh"
+log "building the axum baseline (release, target dir bench/target-baseline)"
+CARGO_TARGET_DIR="$HERE/target-baseline" cargo build --release -q --locked --manifest-path "$PEERS/axum-baseline/Cargo.toml"
+
+# The bench world, and 3 Pages for each of its 100 people.
+{
+  cat "$HERE/world.toml"
+  for u in $(seq 0 99); do
+    for p in 0 1 2; do
+      printf '\n[[pages]]\nkey = "page%d_%d"\nname = "Bench Page %d-%d"\nroles = { user%d = "Admin" }\n' "$u" "$p" "$u" "$p" "$u"
+    done
+  done
+} >"$RUN/world.toml"
+
+port=$(free_port)
+ADDR="127.0.0.1:$port" TOKENS="$TOKENS" "$HERE/target-baseline/release/axum-baseline" >"$LOGS/axum.log" 2>&1 &
+PIDS+=($!); apid=$!; aurl="http://127.0.0.1:$port/hello_auth"
+wait_http "http://127.0.0.1:$port/hello" || { log "axum baseline did not start"; exit 1; }
+curl -s "http://127.0.0.1:$port/tokens?n=$TOKENS" >"$RUN/axum_tokens.txt"
+
+port=$(free_port)
+"$BIN" serve --listen "127.0.0.1:$port" --db "sqlite://$RUN/bench.db" \
+  --seed "$RUN/world.toml" --admin-key bench-admin-key >"$LOGS/graphtoken.out" 2>"$LOGS/graphtoken.log" &
+PIDS+=($!); gpid=$!; g="http://127.0.0.1:$port"
+wait_http "$g/healthz" || { log "graphtoken did not start"; exit 1; }
+log "minting $TOKENS tokens (email, pages_show_list) through the admin API"
+MINT_SCOPES=email,pages_show_list python3 "$HERE/mint.py" "$g" bench-admin-key "$TOKENS" "$RUN/gt_tokens.txt"
+app="1000000000000099%7C0123456789abcdef0123456789abcdef"
+debug="$g/debug_token?access_token=$app"
+accounts="$g/me/accounts"
+me="$g/me"
+
+# Warm: every token seen once on each endpoint (its entry, its Pages' tokens), not measured.
+for url in "$me" "$accounts"; do
+  pass=$((TOKENS / 2000 + 3))
+  TOKENS_FILE="$RUN/gt_tokens.txt" timeout $((pass + 20)) wrk -t1 -c16 -d"${pass}s" -s "$HERE/each_token_once.lua" "$url" >/dev/null 2>&1 || true
+done
+
+for r in $(seq 1 "$ROUNDS"); do
+  TOKENS_FILE="$RUN/axum_tokens.txt" measure "axum baseline GET /hello_auth, round $r" "$apid" "$aurl"
+  TOKENS_FILE="$RUN/gt_tokens.txt" measure "graphtoken GET /me, round $r" "$gpid" "$me"
+  TOKENS_FILE="$RUN/gt_tokens.txt" LUA="$HERE/param_random_token.lua" measure "graphtoken GET /debug_token, round $r" "$gpid" "$debug"
+  TOKENS_FILE="$RUN/gt_tokens.txt" measure "graphtoken GET /me/accounts (3 Pages), round $r" "$gpid" "$accounts"
+done
+non2xx=$(awk -F'\t' '$1 ~ /graphtoken/ && $6 != 0' "$RUN/rows" | wc -l)
+[ "$non2xx" -eq 0 ] || log "warning: $non2xx graphtoken rows had non-2xx answers (see the table)"
+
+{
+  echo "run $(date -u +%FT%TZ), commit $(git -C "$ROOT" rev-parse --short HEAD), $(nproc) cores, graphtoken on SQLite, $TOKENS tokens of 100 people with 3 Pages each, wrk ${PROFILE/:/ threads, } connections, ${DUR}s"
+  echo
+  echo "| server | load | req/s | p50 | p99 | non-2xx | server CPU % | req per server CPU-s |"
+  echo "|---|---|---:|---:|---:|---:|---:|---:|"
+  awk -F'\t' '{printf "| %s | %s | %s | %s | %s | %s | %s | %s |\n",$1,$2,$3,$4,$5,$6,$7,$8}' "$RUN/rows"
+  echo
+  python3 - "$RUN/rows" <<'PY'
+import statistics, sys
+rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
+base = [float(r[2]) for r in rows if r[0].startswith("axum")]
+for name in ["GET /me", "GET /debug_token", "GET /me/accounts (3 Pages)"]:
+    got = [float(r[2]) for r in rows if r[0].startswith(f"graphtoken {name},")]
+    ratios = [g / b for g, b in zip(got, base)]
+    print(f"{name}: by round " + ", ".join(f"{x:.2f}" for x in ratios)
+          + f"; median {statistics.median(got):.0f} req/s = {statistics.median(got) / statistics.median(base):.2f} of the baseline median {statistics.median(base):.0f}")
+PY
+} | tee "$LOGS/endpoints.md"
