@@ -241,10 +241,21 @@ pub fn chosen_pages(
     grant: Option<&Grant>,
     mut pages: Vec<(Page, PageTasks)>,
 ) -> Vec<(Page, PageTasks)> {
-    if let Some(g) = grant {
-        pages.retain(|(p, _)| g.covers(p.id));
-    }
+    pages.retain(|(p, _)| chosen(grant, p.id));
     pages
+}
+
+/// [`chosen_pages`] by id (what `debug_token`'s granular scopes name).
+pub fn chosen_page_ids(grant: Option<&Grant>, pages: &[PageId]) -> Vec<PageId> {
+    pages
+        .iter()
+        .copied()
+        .filter(|p| chosen(grant, *p))
+        .collect()
+}
+
+fn chosen(grant: Option<&Grant>, page: PageId) -> bool {
+    grant.is_none_or(|g| g.covers(page))
 }
 
 /// Whether the caller sees an app's own settings (`deauth_callback_url`): only with the app's

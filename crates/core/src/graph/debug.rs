@@ -114,9 +114,10 @@ async fn granular_scopes(
 ) -> Result<Vec<Value>, GraphError> {
     let needs_pages = scopes.iter().any(|s| permissions::is_page_scoped(s));
     let page_ids: Vec<String> = if needs_pages {
-        policy::chosen_pages(t.grant.as_deref(), g.pages_of_user(t.user.id).await?)
+        let ids = g.page_ids_of_user(t.user.id).await?;
+        policy::chosen_page_ids(t.grant.as_deref(), &ids)
             .into_iter()
-            .map(|(p, _)| p.id.to_string())
+            .map(|p| p.to_string())
             .collect()
     } else {
         Vec::new()

@@ -64,6 +64,23 @@ impl Services {
         Ok(pages)
     }
 
+    /// The ids of the Pages a person has tasks on, ordered by Page id, through the cache (all
+    /// `debug_token` needs of them).
+    pub async fn page_ids_of_user(
+        &self,
+        user: UserId,
+    ) -> Result<std::sync::Arc<Vec<PageId>>, GraphError> {
+        let cache = &self.caches.user_pages;
+        if let Some(ids) = cache.get(&user) {
+            return Ok(ids);
+        }
+        let ticket = cache.ticket(&user);
+        let pages = self.store.pages_of_user(user).await?;
+        let ids = std::sync::Arc::new(pages.iter().map(|(p, _)| p.id).collect::<Vec<_>>());
+        cache.put(user, std::sync::Arc::clone(&ids), ticket);
+        Ok(ids)
+    }
+
     /// The people with tasks on a Page, ordered by person id.
     pub async fn people_of_page(&self, page: PageId) -> Result<Vec<(User, PageTasks)>, GraphError> {
         Ok(self.store.people_of_page(page).await?)
