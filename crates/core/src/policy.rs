@@ -258,6 +258,28 @@ fn chosen(grant: Option<&Grant>, page: PageId) -> bool {
     grant.is_none_or(|g| g.covers(page))
 }
 
+/// What a person may do on an app's dashboard (the console's App Dashboard, as on Facebook's
+/// developer site): anyone with a role on the app sees it; administrators see and reset the
+/// secret; administrators and developers manage test users. `None`: no role, no dashboard.
+pub fn dashboard(app: &App, user: UserId) -> Option<Dashboard> {
+    let role = app.role_of(user)?;
+    Some(Dashboard {
+        role,
+        secret: role == AppRole::Administrator,
+        test_users: role != AppRole::Tester,
+    })
+}
+
+/// See [`dashboard`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Dashboard {
+    pub role: AppRole,
+    /// Sees the app secret, and resets it.
+    pub secret: bool,
+    /// Makes, logs in as and deletes test users.
+    pub test_users: bool,
+}
+
 /// Whether the caller sees an app's own settings (`deauth_callback_url`): only with the app's
 /// own token.
 pub fn sees_app_settings(caller: &Caller, app: AppId) -> bool {

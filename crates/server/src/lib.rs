@@ -91,7 +91,11 @@ impl AppState {
         let timeline = Arc::new(console::timeline::Timeline::new(
             Arc::clone(&clock) as Arc<dyn graphtoken_core::clock::Clock>
         ));
-        services.subscribe(Arc::clone(&timeline) as Arc<dyn graphtoken_core::events::Subscriber>);
+        // Only the console shows the timeline: nothing to keep in production.
+        if mode == Mode::Emulator {
+            services
+                .subscribe(Arc::clone(&timeline) as Arc<dyn graphtoken_core::events::Subscriber>);
+        }
         Ok(AppState {
             services: Arc::new(services),
             console: console::Memory::default(),

@@ -488,11 +488,7 @@ pub(crate) fn hidden(name: &str, value: &str) -> Markup {
 }
 
 /// An error paragraph (nothing for `None`).
-pub(crate) fn error_markup(error: Option<&str>) -> Markup {
-    self::error(error)
-}
-
-fn error(error: Option<&str>) -> Markup {
+pub(crate) fn error(error: Option<&str>) -> Markup {
     html! {
         @if let Some(e) = error {
             p class="error" role="alert" { (e) }

@@ -1,6 +1,8 @@
 //! Pages: who holds which task, the authorization of Page operations by the one policy, and a
 //! Page's editable information.
 
+use std::sync::Arc;
+
 use super::Services;
 use crate::auth::Caller;
 use crate::content::PageInfo;
@@ -57,28 +59,31 @@ impl Services {
             }
             return Ok(pages);
         }
-        let ticket = cache.ticket(&user);
-        let pages = self.store.pages_of_user(user).await?;
-        let ids: Vec<PageId> = pages.iter().map(|(p, _)| p.id).collect();
-        cache.put(user, std::sync::Arc::new(ids), ticket);
-        Ok(pages)
+        Ok(self.load_pages_of_user(user).await?.1)
     }
 
     /// The ids of the Pages a person has tasks on, ordered by Page id, through the cache (all
     /// `debug_token` needs of them).
-    pub async fn page_ids_of_user(
-        &self,
-        user: UserId,
-    ) -> Result<std::sync::Arc<Vec<PageId>>, GraphError> {
+    pub async fn page_ids_of_user(&self, user: UserId) -> Result<Arc<Vec<PageId>>, GraphError> {
         let cache = &self.caches.user_pages;
         if let Some(ids) = cache.get(&user) {
             return Ok(ids);
         }
+        Ok(self.load_pages_of_user(user).await?.0)
+    }
+
+    /// A person's Pages from the store, their ids cached for next time (unless an event
+    /// touched the person while they were read).
+    async fn load_pages_of_user(
+        &self,
+        user: UserId,
+    ) -> Result<(Arc<Vec<PageId>>, Vec<(Page, PageTasks)>), GraphError> {
+        let cache = &self.caches.user_pages;
         let ticket = cache.ticket(&user);
         let pages = self.store.pages_of_user(user).await?;
-        let ids = std::sync::Arc::new(pages.iter().map(|(p, _)| p.id).collect::<Vec<_>>());
-        cache.put(user, std::sync::Arc::clone(&ids), ticket);
-        Ok(ids)
+        let ids = Arc::new(pages.iter().map(|(p, _)| p.id).collect::<Vec<_>>());
+        cache.put(user, Arc::clone(&ids), ticket);
+        Ok((ids, pages))
     }
 
     /// The people with tasks on a Page, ordered by person id.

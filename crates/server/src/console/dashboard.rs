@@ -18,6 +18,7 @@ use serde_json::Value;
 
 use graphtoken_core::model::{App, AppId, AppRole, Platform, Reason, User, UserId};
 use graphtoken_core::permissions;
+use graphtoken_core::policy::{self, Dashboard};
 use graphtoken_core::timefmt;
 
 use super::{broken, call_graph, field, visit, with_cookies, St, Visit};
@@ -72,7 +73,7 @@ async fn app_for(
     v: &Visit,
     user: &User,
     id: &str,
-) -> Result<(App, AppRole), Box<Response>> {
+) -> Result<(App, Dashboard), Box<Response>> {
     let app = match id.parse::<u64>() {
         Ok(n) => st
             .services
@@ -89,8 +90,8 @@ async fn app_for(
             &format!("There is no app {id}."),
         )));
     };
-    match app.role_of(user.id) {
-        Some(role) => Ok(((*app).clone(), role)),
+    match policy::dashboard(&app, user.id) {
+        Some(may) => Ok(((*app).clone(), may)),
         None => Err(Box::new(message(
             v,
             StatusCode::FORBIDDEN,
@@ -154,7 +155,7 @@ pub async fn apps(State(st): St, headers: HeaderMap) -> Response {
         .unwrap_or_default();
     let mine: Vec<(&App, AppRole)> = all
         .iter()
-        .filter_map(|a| a.role_of(user.id).map(|r| (a, r)))
+        .filter_map(|a| policy::dashboard(a, user.id).map(|may| (a, may.role)))
         .collect();
     let content = html! {
         h1 { "Your apps" }
@@ -229,7 +230,7 @@ async fn show(
         Ok(x) => x,
         Err(r) => return *r,
     };
-    let (app, role) = match app_for(st, &v, &user, id).await {
+    let (app, may) = match app_for(st, &v, &user, id).await {
         Ok(x) => x,
         Err(r) => return *r,
     };
@@ -245,18 +246,18 @@ async fn show(
     // A secret just reset, shown once to the administrator who reset it.
     let revealed = revealed.or_else(|| {
         let once = st.console.with(&v.desk, |d| d.secret_once.take());
-        once.filter(|(a, _)| *a == app.id.to_string() && role == AppRole::Administrator)
+        once.filter(|(a, _)| *a == app.id.to_string() && may.secret)
             .map(|(_, value)| Revealed {
                 label: "secret",
                 value,
             })
     });
     let body = match section {
-        "settings/basic" => basic(&app, role, &v.csrf, revealed.as_ref()),
+        "settings/basic" => basic(&app, may.secret, &v.csrf, revealed.as_ref()),
         "settings/advanced" => advanced(st, &app),
         "roles" => roles(st, &app).await,
         "app-review" => review(&app),
-        "test-users" => test_users(st, &app, role, &v.csrf).await,
+        "test-users" => test_users(st, &app, may.test_users, &v.csrf).await,
         "callbacks" => callbacks(st, &app).await,
         _ => usage(st, &app).await,
     };
@@ -286,8 +287,7 @@ fn row(label: &str, value: Markup) -> Markup {
     html! { div { dt { (label) } dd { (value) } } }
 }
 
-fn basic(app: &App, role: AppRole, csrf: &str, revealed: Option<&Revealed>) -> Markup {
-    let admin = role == AppRole::Administrator;
+fn basic(app: &App, admin: bool, csrf: &str, revealed: Option<&Revealed>) -> Markup {
     html! {
         dl class="info" {
             (row("App ID", html! { code { (app.id) } }))
@@ -396,7 +396,7 @@ fn review(app: &App) -> Markup {
     }
 }
 
-async fn test_users(st: &AppState, app: &App, role: AppRole, csrf: &str) -> Markup {
+async fn test_users(st: &AppState, app: &App, manage: bool, csrf: &str) -> Markup {
     let users = st
         .services
         .test_users_of_app(app.id)
@@ -410,7 +410,6 @@ async fn test_users(st: &AppState, app: &App, role: AppRole, csrf: &str) -> Mark
         };
         rows.push((name, t.user_id, t.created_at));
     }
-    let manage = role != AppRole::Tester;
     let path = |what: &str| format!("/apps/{}/test-users/{what}", app.id);
     html! {
         p class="hint" { (users.len()) " of " (app.test_user_limit) " test users." }
@@ -536,7 +535,7 @@ pub async fn reveal(
         Err(r) => return *r,
     };
     match app_for(&st, &v, &user, &id).await {
-        Ok((app, AppRole::Administrator)) => {
+        Ok((app, may)) if may.secret => {
             show(
                 &st,
                 &headers,
@@ -572,7 +571,7 @@ pub async fn reset(
         Err(r) => return *r,
     };
     let app = match app_for(&st, &v, &user, &id).await {
-        Ok((app, AppRole::Administrator)) => app,
+        Ok((app, may)) if may.secret => app,
         Ok(_) => {
             return message(
                 &v,
@@ -616,13 +615,13 @@ pub async fn reset(
 /// The app and its manager (an administrator or developer) for a test-user action.
 async fn manager(st: &AppState, v: &Visit, user: &User, id: &str) -> Result<App, Box<Response>> {
     match app_for(st, v, user, id).await? {
-        (_, AppRole::Tester) => Err(Box::new(message(
+        (app, may) if may.test_users => Ok(app),
+        _ => Err(Box::new(message(
             v,
             StatusCode::FORBIDDEN,
             "No access",
             "Testers cannot manage test users.",
         ))),
-        (app, _) => Ok(app),
     }
 }
 

@@ -224,7 +224,7 @@ async fn render(st: &AppState, v: &Visit, problem: Option<&str>) -> String {
             h1 { "Emulator controls" }
             p class="lede" { "Move the virtual clock, arm faults and watch what happens. Enter the admin key once: this browser remembers it until you close the controls." }
             @if let Some(n) = &notice { p class="notice" role="status" { (n) } }
-            (pages::error_markup(problem))
+            (pages::error(problem))
             form method="post" action="/tools/emulator/unlock" {
                 (hidden("csrf", csrf))
                 div class="field" {
@@ -253,7 +253,7 @@ async fn render(st: &AppState, v: &Visit, problem: Option<&str>) -> String {
     let content = html! {
         h1 { "Emulator controls" }
         @if let Some(n) = &notice { p class="notice" role="status" { (n) } }
-        (pages::error_markup(problem))
+        (pages::error(problem))
         section aria-labelledby="clock-h" {
             h2 id="clock-h" { "Virtual clock" }
             p { "It reads " strong id="now" { (timefmt::utc(now)) }

@@ -9,7 +9,7 @@
 
 use std::sync::Arc;
 
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderMap, Method, StatusCode, Uri};
 use axum::response::Response;
@@ -22,7 +22,10 @@ use graphtoken_core::permissions;
 use graphtoken_core::services::dialog::CONSOLE_CALLBACK;
 use graphtoken_core::token;
 
-use super::{broken, code_in_words, field as get, in_words, visit, with_cookies, Desk, St, Visit};
+use super::{
+    broken, call_graph, code_in_words, field as get, graph_answer, in_words, visit, with_cookies,
+    Desk, St, Visit,
+};
 use crate::browser;
 use crate::pages::{self, hidden, wide_console_document};
 use crate::AppState;
@@ -58,7 +61,7 @@ struct Answered {
 
 /// A posted form, its CSRF token checked (`Err`: the page again, saying the form expired).
 async fn form(
-    st: &AppState,
+    st: &Arc<AppState>,
     headers: &HeaderMap,
     bytes: &Bytes,
 ) -> Result<(Visit, Vec<(String, String)>), Box<Response>> {
@@ -192,13 +195,6 @@ async fn ask(st: &Arc<AppState>, method: &str, uri: &Uri, host: &str, token: &st
         "DELETE" => Method::DELETE,
         _ => Method::GET,
     };
-    let mut req = axum::http::Request::builder()
-        .method(method.clone())
-        .uri(uri.clone())
-        .header(header::HOST, host);
-    if !token.is_empty() {
-        req = req.header(header::AUTHORIZATION, format!("OAuth {token}"));
-    }
     let curl = format!(
         "curl -s -X {method} {}{}",
         if token.is_empty() {
@@ -211,7 +207,9 @@ async fn ask(st: &Arc<AppState>, method: &str, uri: &Uri, host: &str, token: &st
         },
         shell_quote(&format!("http://{host}{uri}"))
     );
-    let Ok(req) = req.body(Body::empty()) else {
+    let token = Some(token).filter(|t| !t.is_empty());
+    let uri = uri.to_string();
+    let Some((status, bytes)) = graph_answer(st, method, &uri, host, token, &[]).await else {
         return Answered {
             status: 400,
             pretty: String::new(),
@@ -221,11 +219,6 @@ async fn ask(st: &Arc<AppState>, method: &str, uri: &Uri, host: &str, token: &st
             curl,
         };
     };
-    let resp = crate::graph_request(State(Arc::clone(st)), req).await;
-    let status = resp.status().as_u16();
-    let bytes = axum::body::to_bytes(resp.into_body(), 16 * 1024 * 1024)
-        .await
-        .unwrap_or_default();
     let (pretty, error) = match serde_json::from_slice::<Value>(&bytes) {
         Ok(v) => {
             let error = v.get("error").map(explain);
@@ -341,7 +334,7 @@ pub async fn callback(State(st): St, headers: HeaderMap, RawQuery(query): RawQue
     });
     let notice = match (pending, get(&back, "code")) {
         (Some((_, verifier, app)), code) => match code {
-            Some(code) => redeem(&st, &app, code, &verifier, &headers).await,
+            Some(code) => redeem(&st, &app, code, &verifier).await,
             None => Err(format!(
                 "The login did not happen: {}",
                 get(&back, "error_description")
@@ -371,30 +364,17 @@ async fn redeem(
     app: &str,
     code: &str,
     verifier: &str,
-    headers: &HeaderMap,
 ) -> Result<(String, String), String> {
-    let body: String = form_urlencoded::Serializer::new(String::new())
-        .append_pair("client_id", app)
-        .append_pair("redirect_uri", CONSOLE_CALLBACK)
-        .append_pair("code", code)
-        .append_pair("code_verifier", verifier)
-        .finish();
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("127.0.0.1");
-    let req = axum::http::Request::builder()
-        .method(Method::POST)
-        .uri("/oauth/access_token")
-        .header(header::HOST, host)
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(Body::from(body))
-        .map_err(|_| "The code could not be redeemed.".to_string())?;
-    let resp = crate::graph_request(State(Arc::clone(st)), req).await;
-    let bytes = axum::body::to_bytes(resp.into_body(), 64 * 1024)
-        .await
-        .unwrap_or_default();
-    let v: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    let form: Vec<(String, String)> = [
+        ("client_id", app),
+        ("redirect_uri", CONSOLE_CALLBACK),
+        ("code", code),
+        ("code_verifier", verifier),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    let (_, v) = call_graph(st, Method::POST, "/oauth/access_token", None, &form).await;
     match v.get("access_token").and_then(Value::as_str) {
         Some(t) => Ok((
             t.to_string(),
@@ -511,7 +491,7 @@ async fn known_fields(
 
 /// The whole Explorer page.
 async fn render(
-    st: &AppState,
+    st: &Arc<AppState>,
     v: &Visit,
     answered: Option<(&str, &str, &str, &Answered)>,
     problem: Option<&str>,
@@ -583,7 +563,7 @@ async fn render(
         h1 { "Graph API Explorer" }
         p class="lede" { "Get a token the way your app's users give one, then call the Graph API with it." }
         @if let Some(n) = &desk.notice { p class="notice" role="status" { (n) } }
-        (pages::error_markup(problem))
+        (pages::error(problem))
         div class="explorer" {
             section class="panel" aria-labelledby="token-h" {
                 h2 id="token-h" { "Access token" }
@@ -729,28 +709,19 @@ fn answer(a: &Answered) -> Markup {
 }
 
 /// The person's Pages (`/me/accounts`) for the Page token menu: id and name.
-async fn accounts(st: &AppState, token: &str) -> Vec<(String, String)> {
-    let Ok(uri) = "/me/accounts?fields=id,name&limit=100".parse::<Uri>() else {
-        return Vec::new();
-    };
-    let Ok(req) = axum::http::Request::builder()
-        .uri(uri)
-        .header(header::HOST, "127.0.0.1")
-        .header(header::AUTHORIZATION, format!("OAuth {token}"))
-        .body(Body::empty())
-    else {
-        return Vec::new();
-    };
-    let Ok(req) = crate::normalize::request(req.method(), req.uri(), req.headers(), &[]) else {
-        return Vec::new();
-    };
-    let answer = graphtoken_core::graph::answer(&st.services, &req).await;
-    answer
-        .result
-        .ok()
-        .and_then(|v| v.get("data").and_then(Value::as_array).cloned())
-        .unwrap_or_default()
-        .iter()
+async fn accounts(st: &Arc<AppState>, token: &str) -> Vec<(String, String)> {
+    let (_, v) = call_graph(
+        st,
+        Method::GET,
+        "/me/accounts?fields=id,name&limit=100",
+        Some(token),
+        &[],
+    )
+    .await;
+    v.get("data")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
         .filter_map(|p| {
             Some((
                 p.get("id")?.as_str()?.to_string(),

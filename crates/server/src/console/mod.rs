@@ -480,10 +480,30 @@ pub(super) async fn call_graph(
     token: Option<&str>,
     form: &[(String, String)],
 ) -> (u16, Value) {
+    match graph_answer(st, method, uri, "127.0.0.1", token, form).await {
+        Some((status, bytes)) => (
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        ),
+        None => (400, Value::Null),
+    }
+}
+
+/// [`call_graph`]'s answer as sent: its status and body (`None`: the request cannot be built,
+/// say a header with characters it cannot carry). `host` is the `Host` the Graph API sees (the
+/// base of any paging URL it writes).
+pub(super) async fn graph_answer(
+    st: &Arc<AppState>,
+    method: axum::http::Method,
+    uri: &str,
+    host: &str,
+    token: Option<&str>,
+    form: &[(String, String)],
+) -> Option<(u16, Bytes)> {
     let mut req = axum::http::Request::builder()
         .method(method)
         .uri(uri)
-        .header(header::HOST, "127.0.0.1");
+        .header(header::HOST, host);
     if let Some(t) = token {
         req = req.header(header::AUTHORIZATION, format!("OAuth {t}"));
     }
@@ -496,24 +516,26 @@ pub(super) async fn call_graph(
             .finish();
         axum::body::Body::from(encoded)
     };
-    let Ok(req) = req.body(body) else {
-        return (400, Value::Null);
-    };
+    let req = req.body(body).ok()?;
     let resp = crate::graph_request(State(Arc::clone(st)), req).await;
     let status = resp.status().as_u16();
     let bytes = axum::body::to_bytes(resp.into_body(), 16 * 1024 * 1024)
         .await
         .unwrap_or_default();
-    (
-        status,
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    )
+    Some((status, bytes))
 }
 
 /// What the console keeps per browser (its desk), in memory: a restart forgets it.
 #[derive(Default)]
 pub struct Memory {
-    desks: std::sync::Mutex<std::collections::HashMap<String, Desk>>,
+    desks: std::sync::Mutex<Desks>,
+}
+
+/// The desks, and a counter that orders their uses (the eviction's clock).
+#[derive(Default)]
+struct Desks {
+    by_id: std::collections::HashMap<String, Desk>,
+    uses: u64,
 }
 
 /// At most this many desks are kept; the one used longest ago goes first.
@@ -544,22 +566,25 @@ pub struct Desk {
 impl Memory {
     /// Runs `f` on the desk `id` (made when missing).
     pub fn with<R>(&self, id: &str, f: impl FnOnce(&mut Desk) -> R) -> R {
-        let mut desks = match self.desks.lock() {
+        let mut guard = match self.desks.lock() {
             Ok(d) => d,
             Err(poisoned) => poisoned.into_inner(),
         };
-        let tick = desks.values().map(|d| d.used).max().unwrap_or(0) + 1;
-        if !desks.contains_key(id) && desks.len() >= DESKS {
+        let desks = &mut *guard;
+        desks.uses += 1;
+        // Full: the desk used longest ago goes (a scan, only when a new desk must fit).
+        if !desks.by_id.contains_key(id) && desks.by_id.len() >= DESKS {
             if let Some(oldest) = desks
+                .by_id
                 .iter()
                 .min_by_key(|(_, d)| d.used)
                 .map(|(k, _)| k.clone())
             {
-                desks.remove(&oldest);
+                desks.by_id.remove(&oldest);
             }
         }
-        let desk = desks.entry(id.to_string()).or_default();
-        desk.used = tick;
+        let desk = desks.by_id.entry(id.to_string()).or_default();
+        desk.used = desks.uses;
         f(desk)
     }
 }
