@@ -227,7 +227,7 @@ pub fn page_token_parent<'a>(
     };
     let holds = tasks.is_some_and(|pt| !pt.tasks.is_empty());
     // The Page must be one the person let the app use at login (or they made no choice).
-    let chosen = |g: &Grant| tasks.is_some_and(|pt| g.covers(pt.page_id));
+    let chosen = |g: &Grant| tasks.is_some_and(|pt| page_chosen(Some(g), pt.page_id));
     (holds
         && t.grant
             .as_ref()
@@ -241,7 +241,7 @@ pub fn chosen_pages(
     grant: Option<&Grant>,
     mut pages: Vec<(Page, PageTasks)>,
 ) -> Vec<(Page, PageTasks)> {
-    pages.retain(|(p, _)| chosen(grant, p.id));
+    pages.retain(|(p, _)| page_chosen(grant, p.id));
     pages
 }
 
@@ -250,11 +250,13 @@ pub fn chosen_page_ids(grant: Option<&Grant>, pages: &[PageId]) -> Vec<PageId> {
     pages
         .iter()
         .copied()
-        .filter(|p| chosen(grant, *p))
+        .filter(|p| page_chosen(grant, *p))
         .collect()
 }
 
-fn chosen(grant: Option<&Grant>, page: PageId) -> bool {
+/// Whether the app may use `page` under the person's Page permissions: they chose it at login,
+/// or made no choice (or there is no grant to ask).
+pub fn page_chosen(grant: Option<&Grant>, page: PageId) -> bool {
     grant.is_none_or(|g| g.covers(page))
 }
 

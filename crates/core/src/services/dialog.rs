@@ -10,7 +10,7 @@ use crate::error::GraphError;
 use crate::events::Event;
 use crate::model::{App, AppId, Grant, PageId, User, UserId};
 use crate::permissions::{self, PUBLIC_PROFILE};
-use crate::policy::Access;
+use crate::policy::{self, Access};
 use crate::request::Params;
 use crate::services::Services;
 
@@ -342,7 +342,7 @@ async fn page_step(
         .map(|(page, _)| PageChoice {
             id: page.id,
             name: page.name.clone(),
-            chosen: grant.is_none_or(|gr| gr.covers(page.id)),
+            chosen: policy::page_chosen(grant, page.id),
         })
         .collect())
 }

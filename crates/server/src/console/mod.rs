@@ -377,9 +377,7 @@ fn in_words(subcode: u64) -> Option<&'static str> {
     if subcode == 463 {
         return Some("the token expired");
     }
-    let reason = Reason::ALL
-        .into_iter()
-        .find(|r| u64::from(r.subcode()) == subcode)?;
+    let reason = u32::try_from(subcode).ok().and_then(Reason::from_subcode)?;
     Some(match reason {
         Reason::AppNotAuthorized => "the person removed the app, or did not authorize it",
         Reason::Checkpoint => "the person must clear a security checkpoint",
