@@ -1327,25 +1327,68 @@ pub async fn set_user_name<S: Store>(store: &S) -> StoreResult<()> {
 
 /// A new, empty database on the PostgreSQL server at `base` (a URL whose user may create
 /// databases, such as the test command's throwaway cluster); its URL.
+///
+/// It is named after this process (`gt_{pid}_{n}_{nanos}`). The databases of processes that
+/// have ended are dropped first: nextest runs each test in a process of its own, and a run of
+/// the whole suite would otherwise leave hundreds of them (about 10 MB each) on the disk.
 pub fn fresh_postgres_database(base: &str) -> StoreResult<String> {
     static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let name = format!(
-        "gt_{}_{}",
-        std::process::id(),
-        N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-    );
+    let me = std::process::id();
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let name = format!("gt_{me}_{n}_{nanos}");
     let (head, query) = base.split_once('?').unwrap_or((base, ""));
     let server = head.rsplit_once('/').map_or(head, |(server, _)| server);
     let url = format!("{server}/{name}?{query}");
-    postgres_batch(base, &format!("CREATE DATABASE {name}"))?;
+    on_postgres(base, move |client| async move {
+        // Without /proc, whether a process has ended is not known: nothing is dropped.
+        if std::path::Path::new("/proc/self").exists() {
+            let rows = client
+                .query(
+                    "SELECT datname FROM pg_database WHERE datname LIKE 'gt\\_%'",
+                    &[],
+                )
+                .await?;
+            for row in rows {
+                let old: String = row.get(0);
+                let pid = old.split('_').nth(1).unwrap_or_default();
+                let ended = pid.parse::<u32>().is_ok_and(|pid| {
+                    pid != me && !std::path::Path::new(&format!("/proc/{pid}")).exists()
+                });
+                if ended {
+                    // Another test may be dropping it too: that one's drop is enough.
+                    let drop = format!("DROP DATABASE IF EXISTS \"{old}\" WITH (FORCE)");
+                    let _ = client.batch_execute(&drop).await;
+                }
+            }
+        }
+        client
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .await
+    })?;
     Ok(url)
 }
 
 /// Runs `sql` (one or more statements) on the PostgreSQL database at `url`, on a connection of
 /// its own: for tests that set up a database or act on the server itself.
 pub fn postgres_batch(url: &str, sql: &str) -> StoreResult<()> {
-    let (url, sql) = (url.to_owned(), sql.to_owned());
-    // On a thread and a runtime of its own: the caller may be an async test.
+    let sql = sql.to_owned();
+    on_postgres(url, move |client| async move {
+        client.batch_execute(&sql).await
+    })
+}
+
+/// `work` on a connection of its own to the PostgreSQL database at `url`, on a thread and a
+/// runtime of its own (the caller may be an async test).
+fn on_postgres<T, F, W>(url: &str, work: W) -> StoreResult<T>
+where
+    T: Send + 'static,
+    F: std::future::Future<Output = Result<T, tokio_postgres::Error>> + Send,
+    W: FnOnce(tokio_postgres::Client) -> F + Send + 'static,
+{
+    let url = url.to_owned();
     std::thread::spawn(move || {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -1354,15 +1397,13 @@ pub fn postgres_batch(url: &str, sql: &str) -> StoreResult<()> {
         rt.block_on(async {
             let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
                 .await
-                .map_err(|e| e.to_string())?;
+                .map_err(|e| crate::postgres::describe(&e))?;
             let driver = tokio::spawn(connection);
-            client
-                .batch_execute(&sql)
+            let done = work(client)
                 .await
-                .map_err(|e| e.to_string())?;
-            drop(client);
+                .map_err(|e| crate::postgres::describe(&e));
             let _ = driver.await;
-            Ok::<_, String>(())
+            done
         })
     })
     .join()

@@ -31,7 +31,8 @@ mod migrations;
 mod tls;
 mod workers;
 
-use db::{describe, On, PgDb};
+pub(crate) use db::describe;
+use db::{On, PgDb};
 use workers::Workers;
 
 /// How many connections one instance keeps at most, and how many threads run its calls.
