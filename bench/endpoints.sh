@@ -3,8 +3,11 @@
 # ../shared/bench, in one run, on loopback only (issue #14, point 1): GET /debug_token (the app
 # token as the caller, a random user token inspected) and GET /me/accounts (a random user token
 # of a person with 3 Pages). Every person of the world runs 3 Pages; every token has
-# pages_show_list, so debug_token lists the Pages in granular_scopes. Bounded: every wrk run has
-# -d and a timeout; every server started here is stopped by PID on exit.
+# pages_show_list, so debug_token lists the Pages in granular_scopes. Then durable issuance
+# (point 2: fb_exchange_token of a random token, each answer a new token written before it is
+# sent) and GET /me's tail latency at 256 connections, alone and while tokens are issued beside
+# it (point 5). Bounded: every wrk run has -d and a timeout; every server started here is
+# stopped by PID on exit.
 #
 #   bench/endpoints.sh                   # TOKENS=20000 DUR=8 PROFILE=2:64 ROUNDS=3
 #   BIN=/path/to/graphtoken bench/endpoints.sh
@@ -50,6 +53,7 @@ app="1000000000000099%7C0123456789abcdef0123456789abcdef"
 debug="$g/debug_token?access_token=$app"
 accounts="$g/me/accounts"
 me="$g/me"
+exchange="$g/oauth/access_token?grant_type=fb_exchange_token&client_id=1000000000000099&client_secret=0123456789abcdef0123456789abcdef"
 
 # Warm: every token seen once on each endpoint (its entry, its Pages' tokens), not measured.
 for url in "$me" "$accounts"; do
@@ -62,6 +66,19 @@ for r in $(seq 1 "$ROUNDS"); do
   TOKENS_FILE="$RUN/gt_tokens.txt" measure "graphtoken GET /me, round $r" "$gpid" "$me"
   TOKENS_FILE="$RUN/gt_tokens.txt" LUA="$HERE/param_random_token.lua" measure "graphtoken GET /debug_token, round $r" "$gpid" "$debug"
   TOKENS_FILE="$RUN/gt_tokens.txt" measure "graphtoken GET /me/accounts (3 Pages), round $r" "$gpid" "$accounts"
+  TOKENS_FILE="$RUN/gt_tokens.txt" LUA="$HERE/param_random_token.lua" TOKEN_PARAM=fb_exchange_token \
+    measure "graphtoken fb_exchange_token (durable), round $r" "$gpid" "$exchange"
+done
+# Tail latency: GET /me at 256 connections, alone, then with 16 connections exchanging tokens
+# beside it for the whole measurement (its warm-up included).
+for r in $(seq 1 "$ROUNDS"); do
+  TOKENS_FILE="$RUN/gt_tokens.txt" PROFILE=2:256 measure "graphtoken GET /me at 256 connections, round $r" "$gpid" "$me"
+  TOKENS_FILE="$RUN/gt_tokens.txt" TOKEN_PARAM=fb_exchange_token timeout $((DUR + 30)) \
+    wrk -t1 -c16 -d"$((DUR + 5))s" -s "$HERE/param_random_token.lua" "$exchange" >"$LOGS/wrk_beside_$r.txt" 2>&1 &
+  beside=$!
+  TOKENS_FILE="$RUN/gt_tokens.txt" PROFILE=2:256 measure "graphtoken GET /me at 256 connections while tokens are issued, round $r" "$gpid" "$me"
+  wait "$beside" || true
+  log "  issued beside it: $(python3 "$HERE/wrk_stats.py" "$LOGS/wrk_beside_$r.txt" | cut -f1) tokens/s"
 done
 non2xx=$(awk -F'\t' '$1 ~ /graphtoken/ && $6 != 0' "$RUN/rows" | wc -l)
 [ "$non2xx" -eq 0 ] || log "warning: $non2xx graphtoken rows had non-2xx answers (see the table)"
@@ -77,7 +94,7 @@ non2xx=$(awk -F'\t' '$1 ~ /graphtoken/ && $6 != 0' "$RUN/rows" | wc -l)
 import statistics, sys
 rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
 base = [float(r[2]) for r in rows if r[0].startswith("axum")]
-for name in ["GET /me", "GET /debug_token", "GET /me/accounts (3 Pages)"]:
+for name in ["GET /me", "GET /debug_token", "GET /me/accounts (3 Pages)", "fb_exchange_token (durable)"]:
     got = [float(r[2]) for r in rows if r[0].startswith(f"graphtoken {name},")]
     ratios = [g / b for g, b in zip(got, base)]
     print(f"{name}: by round " + ", ".join(f"{x:.2f}" for x in ratios)
