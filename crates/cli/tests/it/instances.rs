@@ -373,44 +373,18 @@ fn an_instance_killed_under_load_loses_no_acknowledged_token_and_the_other_serve
     let mut a = Server::process_on(&sa, &db, Some(&fixture("world.toml")), Some(key), &[])
         .unwrap_or_else(|e| panic!("{e}"));
     let b = Server::process_on(&sb, &db, None, Some(key), &[]).unwrap_or_else(|e| panic!("{e}"));
-    // Four clients mint tokens on A as fast as it answers; A is killed after a while.
-    let acknowledged = std::sync::Mutex::new(Vec::new());
-    let pid = a
-        .pid()
-        .unwrap_or_else(|| panic!("A is not a process"))
-        .to_string();
+    // Four clients mint tokens on A as fast as it answers; A is killed after a while. Not the
+    // harness's request: a connection refused ends a client, it is no failure of the test.
     let mint = a.url("/_admin/tokens");
-    std::thread::scope(|scope| {
-        for _ in 0..4 {
-            scope.spawn(|| loop {
-                // Not the harness's request: a connection refused ends this client, it is no
-                // failure of the test.
-                let answer = ureq::post(&mint)
-                    .set("Authorization", &format!("Bearer {key}"))
-                    .send_json(json!({"user": "alice", "app": "acme", "scopes": []}))
-                    .ok()
-                    .and_then(|r| r.into_json::<serde_json::Value>().ok());
-                let Some(token) = answer.and_then(|v| v["access_token"].as_str().map(String::from))
-                else {
-                    return;
-                };
-                acknowledged
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .push(token);
-            });
-        }
-        std::thread::sleep(Duration::from_millis(1500));
-        let killed = std::process::Command::new("kill")
-            .args(["-KILL", &pid])
-            .status()
-            .map(|s| s.success());
-        assert!(matches!(killed, Ok(true)), "kill -9 {pid}: {killed:?}");
+    let tokens = a.kill9_under_load(4, Duration::from_millis(1500), || {
+        let answer = ureq::post(&mint)
+            .set("Authorization", &format!("Bearer {key}"))
+            .send_json(json!({"user": "alice", "app": "acme", "scopes": []}))
+            .ok()?
+            .into_json::<serde_json::Value>()
+            .ok()?;
+        answer["access_token"].as_str().map(String::from)
     });
-    a.kill9();
-    let tokens = acknowledged
-        .into_inner()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
     assert!(
         tokens.len() > 20,
         "only {} tokens were minted",

@@ -2,7 +2,6 @@
 //! person, Page, grant and token, and the virtual clock's offset; a kill -9 under load loses no
 //! token that was answered.
 
-use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use crate::harness::world::*;
@@ -112,41 +111,16 @@ fn a_kill_9_under_load_loses_no_acknowledged_token() {
         "/v25.0/oauth/access_token?grant_type=fb_exchange_token&client_id={ACME}&client_secret={ACME_SECRET}&fb_exchange_token={}",
         enc(&short)
     ));
-    let pid = s
-        .pid()
-        .unwrap_or_else(|| panic!("not a process"))
-        .to_string();
-    let acknowledged = Mutex::new(Vec::new());
-    std::thread::scope(|scope| {
-        for _ in 0..8 {
-            scope.spawn(|| loop {
-                // A refused connection ends this client: the server has been killed.
-                let answer = ureq::get(&exchange)
-                    .timeout(Duration::from_secs(10))
-                    .call()
-                    .ok()
-                    .and_then(|r| r.into_json::<serde_json::Value>().ok());
-                let Some(token) = answer.and_then(|v| v["access_token"].as_str().map(String::from))
-                else {
-                    return;
-                };
-                acknowledged
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .push(token);
-            });
-        }
-        std::thread::sleep(Duration::from_millis(1500));
-        let killed = std::process::Command::new("kill")
-            .args(["-KILL", &pid])
-            .status()
-            .map(|s| s.success());
-        assert!(matches!(killed, Ok(true)), "kill -9 {pid}: {killed:?}");
+    // A refused connection ends a client: the server has been killed.
+    let tokens = s.kill9_under_load(8, Duration::from_millis(1500), || {
+        let answer = ureq::get(&exchange)
+            .timeout(Duration::from_secs(10))
+            .call()
+            .ok()?
+            .into_json::<serde_json::Value>()
+            .ok()?;
+        answer["access_token"].as_str().map(String::from)
     });
-    s.kill9();
-    let tokens = acknowledged
-        .into_inner()
-        .unwrap_or_else(PoisonError::into_inner);
     assert!(
         tokens.len() > 20,
         "only {} tokens were exchanged",

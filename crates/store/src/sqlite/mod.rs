@@ -33,6 +33,14 @@ const BUSY_TIMEOUT: Duration = Duration::from_millis(5000);
 const STATEMENT_CACHE: usize = 64;
 /// The most writes one commit carries.
 const GROUP: usize = 512;
+/// The checkpointer's rest between checkpoints.
+const CHECKPOINT_REST: Duration = Duration::from_millis(100);
+/// The WAL's length (in 4 KiB pages, 128 MiB) at which it is started over, waiting for the
+/// writer. Each start-over holds commits for a moment (tens of ms on the bench machine); a
+/// shorter WAL would hold them more often (docs/benchmarks.md).
+const WAL_RESTART: i64 = 32_768;
+/// What the WAL file is cut back to when it starts over.
+const WAL_KEPT: i64 = 64 << 20;
 
 /// The [`Store`](graphtoken_core::store::Store) on SQLite.
 pub(crate) type SqliteStore = SqlStore<Sqlite>;
@@ -117,6 +125,12 @@ fn configure(conn: &Connection, file: bool, writer: bool) -> StoreResult<()> {
                 "sqlite: journal_mode=WAL refused (got {mode})"
             )));
         }
+        // Checkpoints are the checkpointer thread's (see `checkpoints`), not the writer's: a
+        // commit never waits for the WAL being copied into the database and synced.
+        conn.pragma_update(None, "wal_autocheckpoint", 0)
+            .ctx("setting wal_autocheckpoint=0")?;
+        conn.pragma_update(None, "journal_size_limit", WAL_KEPT)
+            .ctx("setting journal_size_limit")?;
     }
     conn.pragma_update(None, "synchronous", "NORMAL")
         .ctx("setting synchronous=NORMAL")?;
@@ -140,11 +154,11 @@ impl SqliteStore {
     /// database, shared by every clone of this store). Does not migrate: call
     /// `Store::migrate`.
     pub(crate) fn open(url: &str) -> Result<SqliteStore, StoreError> {
-        let (writer, readers, location) = match parse_url(url)? {
+        let (writer, readers, location, wrote) = match parse_url(url)? {
             Target::Memory => {
                 let conn = Connection::open_in_memory().ctx("opening in-memory database")?;
                 configure(&conn, false, true)?;
-                (conn, Vec::new(), ":memory:".to_string())
+                (conn, Vec::new(), ":memory:".to_string(), None)
             }
             Target::File(path) => {
                 let location = path.display().to_string();
@@ -154,6 +168,13 @@ impl SqliteStore {
                 }
                 let writer = Connection::open(&path).ctx(&format!("opening {location}"))?;
                 configure(&writer, true, true)?;
+                let checkpointer = Connection::open(&path).ctx(&format!("opening {location}"))?;
+                configure(&checkpointer, true, false)?;
+                let (wrote, written) = mpsc::sync_channel(1);
+                std::thread::Builder::new()
+                    .name("sqlite-checkpoints".into())
+                    .spawn(move || checkpoints(&checkpointer, &written))
+                    .ctx("starting the checkpointer thread")?;
                 let mut readers = Vec::with_capacity(READERS);
                 for _ in 0..READERS {
                     let conn =
@@ -161,7 +182,7 @@ impl SqliteStore {
                     configure(&conn, true, false)?;
                     readers.push(Mutex::new(conn));
                 }
-                (writer, readers, location)
+                (writer, readers, location, Some(wrote))
             }
         };
         let writer = Arc::new(Mutex::new(writer));
@@ -169,7 +190,7 @@ impl SqliteStore {
         let conn = Arc::clone(&writer);
         std::thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || write_groups(&conn, &waiting))
+            .spawn(move || write_groups(&conn, &waiting, wrote.as_ref()))
             .ctx("starting the writer thread")?;
         Ok(SqlStore::new(Sqlite {
             inner: Arc::new(Inner {
@@ -250,18 +271,23 @@ impl Sqlite {
 type Job = Box<dyn FnOnce(Result<&Connection, &StoreError>) -> Answer + Send>;
 type Answer = Box<dyn FnOnce(Result<(), &StoreError>) + Send>;
 
-/// The writer thread: every write waiting, in one transaction, until the queue is closed.
-fn write_groups(conn: &Mutex<Connection>, waiting: &mpsc::Receiver<Job>) {
+/// The writer thread: every write waiting, in one transaction, until the queue is closed. After
+/// each commit it tells the checkpointer thread (when there is one) that the WAL has grown.
+fn write_groups(
+    conn: &Mutex<Connection>,
+    waiting: &mpsc::Receiver<Job>,
+    wrote: Option<&mpsc::SyncSender<()>>,
+) {
     while let Ok(first) = waiting.recv() {
         let mut group = vec![first];
         group.extend(waiting.try_iter().take(GROUP - 1));
         let c = lock(conn);
-        let began = c.execute_batch("BEGIN IMMEDIATE").ctx("starting a write");
+        let began = run(&c, "BEGIN IMMEDIATE").ctx("starting a write");
         let answers: Vec<Answer> = match &began {
             Ok(()) => group.into_iter().map(|job| job(Ok(&c))).collect(),
             Err(e) => group.into_iter().map(|job| job(Err(e))).collect(),
         };
-        let committed = began.and_then(|()| c.execute_batch("COMMIT").ctx("committing a write"));
+        let committed = began.and_then(|()| run(&c, "COMMIT").ctx("committing a write"));
         if committed.is_err() && !c.is_autocommit() {
             let _ = c.execute_batch("ROLLBACK");
         }
@@ -269,21 +295,52 @@ fn write_groups(conn: &Mutex<Connection>, waiting: &mpsc::Receiver<Job>) {
         for answer in answers {
             answer(committed.as_ref().map(|_| ()));
         }
+        if let Some(wrote) = wrote {
+            // Full: the checkpointer has been told already.
+            let _ = wrote.try_send(());
+        }
+    }
+}
+
+/// The checkpointer thread: after writes, it copies the WAL into the database with a passive
+/// checkpoint, which never blocks the writer or a reader, then rests [`CHECKPOINT_REST`]. Under
+/// a steady stream of writes a passive checkpoint never finds the WAL fully copied, so the WAL
+/// is never started over; once it holds [`WAL_RESTART`] frames, a `RESTART` checkpoint waits
+/// for the writer's current commit, finishes the copy and starts it over. Ends when the writer
+/// thread does.
+fn checkpoints(conn: &Connection, written: &mpsc::Receiver<()>) {
+    while written.recv().is_ok() {
+        let frames = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get::<_, i64>(1));
+        if let Err(e) = &frames {
+            tracing::warn!("sqlite: checkpoint failed: {e}");
+        }
+        if frames.is_ok_and(|n| n >= WAL_RESTART) {
+            if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(RESTART)", [], |_| Ok(())) {
+                tracing::warn!("sqlite: checkpoint failed: {e}");
+            }
+        }
+        std::thread::sleep(CHECKPOINT_REST);
     }
 }
 
 /// `f` in a savepoint: released when it succeeds, rolled back when it fails or panics.
 fn in_savepoint<T>(c: &Connection, f: impl FnOnce(&dyn Db) -> StoreResult<T>) -> StoreResult<T> {
-    c.execute_batch("SAVEPOINT write").ctx("starting a write")?;
+    run(c, "SAVEPOINT write").ctx("starting a write")?;
     let out = std::panic::catch_unwind(AssertUnwindSafe(|| f(c)))
         .unwrap_or_else(|_| Err(StoreError::new("store: a write panicked")));
-    let end = if out.is_ok() {
-        "RELEASE write"
+    let ended = if out.is_ok() {
+        run(c, "RELEASE write")
     } else {
-        "ROLLBACK TO write; RELEASE write"
+        run(c, "ROLLBACK TO write").and_then(|()| run(c, "RELEASE write"))
     };
-    c.execute_batch(end).ctx("ending a write")?;
+    ended.ctx("ending a write")?;
     out
+}
+
+/// One statement without parameters, compiled once per connection: the writer runs a few of
+/// them for every write.
+fn run(c: &Connection, sql: &str) -> rusqlite::Result<()> {
+    c.prepare_cached(sql)?.execute([]).map(drop)
 }
 
 impl Inner {
@@ -308,6 +365,68 @@ impl Inner {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::db::Value;
+
+    /// Writes at once share commits; one that fails or panics is rolled back alone, and every
+    /// other is committed and answered.
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_write_that_fails_in_a_group_is_rolled_back_alone() -> StoreResult<()> {
+        let dir = tempfile::tempdir().ctx("making a folder")?;
+        let store = SqliteStore::open(&dir.path().join("g.db").display().to_string())?;
+        let db = store.backend.clone();
+        db.write(|d| d.execute("CREATE TABLE t (n INTEGER NOT NULL)", &[], "creating t"))
+            .await?;
+        let writes = (0..300_i64).map(|n| {
+            db.write(move |d| {
+                d.execute(
+                    "INSERT INTO t (n) VALUES (?1)",
+                    &[Value::Int(n)],
+                    "inserting",
+                )?;
+                match n % 10 {
+                    3 => Err(StoreError::new("refused")),
+                    7 => panic!("write {n} panics"),
+                    _ => Ok(n),
+                }
+            })
+        });
+        let answers = futures_join_all(writes).await;
+        for (n, answer) in (0..300_i64).zip(&answers) {
+            assert_eq!(
+                answer.is_ok(),
+                !matches!(n % 10, 3 | 7),
+                "write {n}: {answer:?}"
+            );
+        }
+        let kept = db
+            .read(|d| {
+                d.all(
+                    "SELECT n FROM t ORDER BY n",
+                    &[],
+                    |r| r.get::<i64>(0),
+                    "reading t",
+                )
+            })
+            .await?;
+        let wanted: Vec<i64> = (0..300).filter(|n| !matches!(n % 10, 3 | 7)).collect();
+        assert_eq!(kept, wanted);
+        Ok(())
+    }
+
+    /// Every future at once, on tasks of their own (so that they queue together).
+    async fn futures_join_all<T: Send + 'static>(
+        all: impl Iterator<Item = StoreFuture<'static, T>>,
+    ) -> Vec<StoreResult<T>> {
+        let tasks: Vec<_> = all.map(tokio::spawn).collect();
+        let mut out = Vec::new();
+        for t in tasks {
+            out.push(
+                t.await
+                    .unwrap_or_else(|e| Err(StoreError::new(e.to_string()))),
+            );
+        }
+        out
+    }
 
     #[test]
     fn urls_parse() {

@@ -479,6 +479,42 @@ impl Server {
         }
     }
 
+    /// Runs `clients` threads that call `mint` again and again, each keeping the tokens it
+    /// answers, and kills the server's process (SIGKILL) after `after`, in the middle of that
+    /// load. `mint` returns `None` when a call fails, which ends its thread (the server is
+    /// gone). The tokens answered before the kill.
+    pub fn kill9_under_load(
+        &mut self,
+        clients: usize,
+        after: Duration,
+        mint: impl Fn() -> Option<String> + Sync,
+    ) -> Vec<String> {
+        let pid = self.pid().expect("kill9_under_load needs a server process");
+        let answered = std::sync::Mutex::new(Vec::new());
+        std::thread::scope(|scope| {
+            for _ in 0..clients {
+                scope.spawn(|| {
+                    while let Some(token) = mint() {
+                        answered
+                            .lock()
+                            .unwrap_or_else(std::sync::PoisonError::into_inner)
+                            .push(token);
+                    }
+                });
+            }
+            std::thread::sleep(after);
+            let killed = Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status()
+                .map(|s| s.success());
+            assert!(matches!(killed, Ok(true)), "kill -9 {pid}: {killed:?}");
+        });
+        self.kill9();
+        answered
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
     /// Kills the server's process at once (SIGKILL): no request in flight is finished.
     pub fn kill9(&mut self) {
         if let Running::Process { child, .. } = &mut self.running {
