@@ -2,8 +2,8 @@
 # (stopped by PID on exit), wrk (installed when missing), the peers' folder (PEERS), the
 # graphtoken binary (BIN, or a release build of this checkout), a free loopback port and a wait
 # for a server to answer.
-# Sourced by run.sh, endpoints.sh and revocation.sh after they set HERE, ROOT and RUN; measure()
-# also wants DUR and PROFILE.
+# Sourced by run.sh, endpoints.sh, flamegraph.sh and revocation.sh after they set HERE, ROOT and
+# RUN; measure() also wants DUR and PROFILE.
 PEERS="${PEERS:-$ROOT/../shared/bench}"
 PIDS=()
 LOGS="$HERE/logs"
@@ -54,4 +54,16 @@ per_cpu = total / cpu_s if cpu_s else 0
 print("\t".join([name, load, f"{rps:.0f}", str(p50), str(p99), str(non2xx), f"{cpu_s / float(dur) * 100:.0f}", f"{per_cpu:.0f}"]))
 PY
   tail -n1 "$RUN/rows" | sed 's/^/[bench]   /' >&2
+}
+
+# pages_world OUT: the bench world, and 3 Pages for each of its 100 people.
+pages_world() {
+  {
+    cat "$HERE/world.toml"
+    for u in $(seq 0 99); do
+      for p in 0 1 2; do
+        printf '\n[[pages]]\nkey = "page%d_%d"\nname = "Bench Page %d-%d"\nroles = { user%d = "Admin" }\n' "$u" "$p" "$u" "$p" "$u"
+      done
+    done
+  } >"$1"
 }

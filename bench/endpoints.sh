@@ -26,15 +26,7 @@ source "$HERE/common.sh"
 log "building the axum baseline (release, target dir bench/target-baseline)"
 CARGO_TARGET_DIR="$HERE/target-baseline" cargo build --release -q --locked --manifest-path "$PEERS/axum-baseline/Cargo.toml"
 
-# The bench world, and 3 Pages for each of its 100 people.
-{
-  cat "$HERE/world.toml"
-  for u in $(seq 0 99); do
-    for p in 0 1 2; do
-      printf '\n[[pages]]\nkey = "page%d_%d"\nname = "Bench Page %d-%d"\nroles = { user%d = "Admin" }\n' "$u" "$p" "$u" "$p" "$u"
-    done
-  done
-} >"$RUN/world.toml"
+pages_world "$RUN/world.toml"
 
 port=$(free_port)
 ADDR="127.0.0.1:$port" TOKENS="$TOKENS" "$HERE/target-baseline/release/axum-baseline" >"$LOGS/axum.log" 2>&1 &

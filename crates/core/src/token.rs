@@ -82,9 +82,11 @@ pub fn mint() -> Result<String, RandomError> {
 /// A keyed, deterministic token: `EAA` + 64 alphanumerics from HMAC-SHA256(key, label ‖ counter).
 /// Knowing it requires knowing `key` (a token string), which is never stored.
 fn derive(key: &[u8], label: &str) -> String {
+    // Keyed once (a key longer than a block is hashed first): each block clones that state.
+    let keyed = hmac(key);
     let mut counter = 0u32;
     let mut stream = || -> Result<Vec<u8>, RandomError> {
-        let mut mac = hmac(key);
+        let mut mac = keyed.clone();
         mac.update(label.as_bytes());
         mac.update(&counter.to_be_bytes());
         counter += 1;
@@ -213,6 +215,21 @@ mod tests {
         let app = app_token(AppId(42), "secret");
         assert!(app.starts_with("42|") && app.len() == 3 + 27);
         assert_ne!(app, app_token(AppId(42), "secret2"));
+    }
+
+    /// Derived tokens are pinned (computed apart, with Python's hmac): a change to how they
+    /// are computed must not change them, or every stored Page token would be derived anew.
+    #[test]
+    fn derived_tokens_are_pinned() {
+        let t = "EAA".to_string() + &"a".repeat(64);
+        assert_eq!(
+            page_token(&t, PageId(5), 1),
+            "EAAxqq6JKICLdIJaqtxXukyRxKeh0ieCfgwx1A3TQST3l1PlxPRvUSqzRu9MewZDUKg"
+        );
+        assert_eq!(
+            app_token(AppId(42), "secret"),
+            "42|D7w7T3blpoNLa8rj2gmR5UUYdxs"
+        );
     }
 
     #[test]
