@@ -44,6 +44,9 @@ enum Command {
     /// The key that seals the database's secrets: make one, or rotate to a new one.
     #[command(subcommand)]
     Secrets(SecretsCommand),
+    /// Tools for load tests.
+    #[command(subcommand)]
+    Bench(BenchCommand),
     /// The database: migrate it apart from serving, or see where its schema stands.
     #[command(subcommand)]
     Db(DbCommand),
@@ -172,6 +175,38 @@ enum TokenCommand {
 }
 
 #[derive(Subcommand)]
+enum BenchCommand {
+    /// Store many user tokens fast, straight into a database (seeded first; no server needs to
+    /// run), and write them one per line to a file: for load tests of large worlds. Each person
+    /// logs in once; the tokens are spread over those sessions. Holds every token in memory
+    /// meanwhile (about 250 bytes each).
+    Populate {
+        #[arg(long, env = "GRAPHTOKEN_DB", default_value = "sqlite://graphtoken.db")]
+        db: String,
+        /// The app (seed key or id).
+        #[arg(long)]
+        app: String,
+        /// The people (seed keys or ids), comma separated: the tokens are spread over them.
+        #[arg(long)]
+        users: String,
+        /// How many tokens.
+        #[arg(long)]
+        tokens: usize,
+        /// Permissions, comma separated.
+        #[arg(long, default_value = "")]
+        scopes: String,
+        /// Long-lived (60-day) tokens instead of short-lived (1-hour) ones.
+        #[arg(long)]
+        long: bool,
+        /// Where the tokens go, one per line (created; refused if it exists).
+        #[arg(long)]
+        out: std::path::PathBuf,
+        #[command(flatten)]
+        keys: graphtoken::secrets::KeyArgs,
+    },
+}
+
+#[derive(Subcommand)]
 enum ClockCommand {
     /// The virtual now.
     Show {
@@ -204,6 +239,27 @@ fn main() -> ExitCode {
             keys,
             new_key_file,
         }) => graphtoken::secrets::rotate(&db, &keys, new_key_file.as_deref()),
+        Command::Bench(BenchCommand::Populate {
+            db,
+            app,
+            users,
+            tokens,
+            scopes,
+            long,
+            out,
+            keys,
+        }) => serve::populate(
+            &serve::Populate {
+                db: &db,
+                app: &app,
+                users: &users,
+                tokens,
+                scopes: &scopes,
+                long,
+                out: &out,
+            },
+            &keys,
+        ),
         Command::Db(DbCommand::Migrate { db }) => serve::migrate_only(&db),
         Command::Db(DbCommand::Status { db }) => serve::schema_status(&db),
         Command::Db(DbCommand::Copy { from, to }) => serve::copy_db(&from, &to),

@@ -128,6 +128,10 @@ pub trait TokenStore: Send + Sync {
     /// True when the record was stored.
     fn insert_token<'a>(&'a self, token: &'a TokenRecord) -> StoreFuture<'a, bool>;
 
+    /// Stores many token records in one write, as [`TokenStore::insert_token`] stores each
+    /// (for load tests: `graphtoken bench populate`). The number stored.
+    fn insert_tokens(&self, tokens: Vec<TokenRecord>) -> StoreFuture<'_, u64>;
+
     fn token<'a>(&'a self, hash: TokenHash) -> StoreFuture<'a, Option<TokenRecord>>;
 
     /// The token with its app-scoped id (see [`TokenEntry`]) and its session, in one read: what

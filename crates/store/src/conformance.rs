@@ -535,6 +535,14 @@ pub async fn sessions_and_tokens<S: Store>(store: &S) -> StoreResult<()> {
     );
     assert_eq!(store.token(user.hash).await?, Some(user.clone()));
     assert_eq!(store.token([9; 32]).await?, None);
+    // Many at once: each stored as one would be (the one already there is left as it is).
+    let many: Vec<_> = (60..63).map(|n| user_token(n, s1.id, ALICE)).collect();
+    let batch = [many.clone(), vec![again.clone()]].concat();
+    assert_eq!(store.insert_tokens(batch).await?, 3);
+    for t in &many {
+        assert_eq!(store.token(t.hash).await?.as_ref(), Some(t));
+    }
+    assert_eq!(store.token(user.hash).await?, Some(user.clone()));
     assert!(store.token_entry([9; 32]).await?.is_none());
 
     let (loaded, session) = store

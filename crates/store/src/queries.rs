@@ -273,13 +273,23 @@ pub(crate) fn insert_token(db: &dyn Db, t: &TokenRecord) -> StoreResult<bool> {
     let (inv_at, inv_sub) = invalidation_cols(t.invalidated);
     // A Page token is born only from a user token that still works: a logout or reset that
     // lands between authenticating the user token and this insert leaves no Page token behind.
-    let sql = format!(
-        "INSERT INTO tokens ({TOKEN_COLS}) \
-         SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13 \
-         WHERE ?7 IS NULL OR EXISTS \
-           (SELECT 1 FROM tokens p WHERE p.hash = ?7 AND p.invalidated_at IS NULL) \
-         ON CONFLICT DO NOTHING"
-    );
+    // A token without a parent takes the plain one-row form: an `INSERT … SELECT` may write many
+    // rows, so SQLite keeps a statement journal for it (a few system calls per row).
+    let sql = if t.parent.is_some() {
+        format!(
+            "INSERT INTO tokens ({TOKEN_COLS}) \
+             SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13 \
+             WHERE EXISTS \
+               (SELECT 1 FROM tokens p WHERE p.hash = ?7 AND p.invalidated_at IS NULL) \
+             ON CONFLICT DO NOTHING"
+        )
+    } else {
+        format!(
+            "INSERT INTO tokens ({TOKEN_COLS}) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) \
+             ON CONFLICT DO NOTHING"
+        )
+    };
     let args = args![
         t.hash,
         t.kind.as_str(),

@@ -193,3 +193,62 @@ fn event_commands_end_the_right_tokens() {
         190
     );
 }
+
+/// `graphtoken bench populate` stores working tokens of the people named, spread over one
+/// session each, and writes them one per line; bad references change nothing.
+#[test]
+fn bench_populate_stores_working_tokens_and_writes_them() {
+    let sb = crate::harness::Sandbox::new();
+    let db = sb.db_url();
+    let seed = crate::harness::fixture("world.toml");
+    let (ok, _, err) = run(&["seed", "--db", &db, &seed.display().to_string()], &[]);
+    assert!(ok.success(), "{err}");
+    let out = sb.write("unused", "");
+    let out = out.with_file_name("tokens.txt");
+    let out_text = out.display().to_string();
+    let populate = |users: &str, app: &str| {
+        run(
+            &[
+                "bench", "populate", "--db", &db, "--app", app, "--users", users, "--tokens",
+                "1000", "--scopes", "email", "--long", "--out", &out_text,
+            ],
+            &[],
+        )
+    };
+    let (bad, _, err) = populate("alice,nobody", "acme");
+    assert!(!bad.success());
+    assert!(err.contains("no person \"nobody\""), "{err}");
+    let (bad, _, err) = populate("alice", "no-such-app");
+    assert!(!bad.success());
+    assert!(err.contains("no app"), "{err}");
+    assert!(!out.exists(), "a refused run made no file");
+
+    let (ok, stdout, err) = populate("alice,bob", "acme");
+    assert!(ok.success(), "{err}");
+    assert!(stdout.contains("stored 1000 tokens"), "{stdout}");
+    let text = std::fs::read_to_string(&out).unwrap_or_else(|e| panic!("{e}"));
+    let tokens: Vec<&str> = text.lines().collect();
+    assert_eq!(tokens.len(), 1000);
+    let distinct: std::collections::HashSet<_> = tokens.iter().collect();
+    assert_eq!(distinct.len(), 1000);
+    // The file exists now: a second run refuses to overwrite it.
+    let (again, _, err) = populate("alice,bob", "acme");
+    assert!(!again.success());
+    assert!(err.contains("cannot create"), "{err}");
+
+    let s = Server::on(&sb, None);
+    let mut names = std::collections::HashSet::new();
+    for t in tokens.iter().step_by(97) {
+        let r = s.get_as("/me", t);
+        assert_eq!(r.status, 200, "{}", r.text);
+        names.insert(r.body["name"].as_str().unwrap_or_default().to_string());
+        let d = s.debug(t);
+        // Long-lived, with the scope asked for joined to what the person had granted.
+        let left = d["expires_at"].as_i64().unwrap_or_default()
+            - d["issued_at"].as_i64().unwrap_or_default();
+        assert_eq!(left, 60 * 86_400, "{d}");
+        let scopes = d["scopes"].as_array().cloned().unwrap_or_default();
+        assert!(scopes.contains(&serde_json::json!("email")), "{d}");
+    }
+    assert_eq!(names.len(), 2, "{names:?}");
+}

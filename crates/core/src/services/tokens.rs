@@ -224,29 +224,69 @@ impl Services {
     }
 
     async fn mint(&self, session: &Session, long_lived: bool) -> Result<Issued, GraphError> {
+        let issued = user_token_of(session, token::mint()?, long_lived, self.now());
+        self.store.insert_token(&issued.record).await?;
+        Ok(issued)
+    }
+
+    /// Many user tokens at once, for load tests (`graphtoken bench populate`): each person logs
+    /// in to the app with `scopes` (a session and its first token, as [`Services::login`]), and
+    /// the rest of the `count` tokens, spread over those sessions, are stored in writes of up to
+    /// `per_write`, in the order of their hashes: each write fills one stretch of the store's
+    /// index instead of touching pages all over it. The tokens, in that order (the logins'
+    /// first).
+    pub async fn populate(
+        &self,
+        people: &[User],
+        app: &App,
+        scopes: &[String],
+        count: usize,
+        long_lived: bool,
+        per_write: usize,
+    ) -> Result<Vec<String>, GraphError> {
+        let mut tokens = Vec::with_capacity(count);
+        let mut sessions = Vec::new();
+        for user in people.iter().take(count) {
+            let first = self.login(user, app, scopes, long_lived).await?;
+            sessions.push(Session {
+                id: first.record.session_id,
+                user_id: user.id,
+                app_id: app.id,
+                created_at: first.record.issued_at,
+                invalidated: None,
+            });
+            tokens.push(first.access_token);
+        }
         let now = self.now();
-        let expires_in = if long_lived { LONG_LIVED } else { SHORT_LIVED };
-        let access_token = token::mint()?;
-        let record = TokenRecord {
-            hash: token::hash(&access_token),
-            kind: StoredKind::User,
-            app_id: session.app_id,
-            user_id: session.user_id,
-            page_id: None,
-            session_id: session.id,
-            parent: None,
-            long_lived,
-            issued_at: now,
-            expires_at: now.saturating_add(expires_in),
-            invalidated: None,
-            tasks_since: None,
-        };
-        self.store.insert_token(&record).await?;
-        Ok(Issued {
-            access_token,
-            expires_in,
-            record,
-        })
+        let mut more: Vec<Issued> = token::mint_many(count.saturating_sub(tokens.len()))?
+            .into_iter()
+            .zip(sessions.iter().cycle())
+            .map(|(t, session)| user_token_of(session, t, long_lived, now))
+            .collect();
+        more.sort_unstable_by_key(|t| t.record.hash);
+        while !more.is_empty() {
+            let rest = more.split_off(per_write.clamp(1, more.len()));
+            let mut records = Vec::with_capacity(more.len());
+            for t in more {
+                tokens.push(t.access_token);
+                records.push(t.record);
+            }
+            let issued: Vec<_> = records
+                .iter()
+                .map(|r| Event::TokenIssued {
+                    session: r.session_id,
+                    user: r.user_id,
+                    app: r.app_id,
+                    page: None,
+                })
+                .collect();
+            self.store.insert_tokens(records).await?;
+            for event in issued {
+                self.publish(event);
+            }
+            more = rest;
+        }
+        Ok(tokens)
     }
 
     /// The Page token a user token yields for a Page the person has tasks on (spec §1): it
@@ -289,5 +329,29 @@ impl Services {
             });
         }
         Ok(page_token)
+    }
+}
+
+/// The record of `access_token`, a new user token of `session`.
+fn user_token_of(session: &Session, access_token: String, long_lived: bool, now: Unix) -> Issued {
+    let expires_in = if long_lived { LONG_LIVED } else { SHORT_LIVED };
+    let record = TokenRecord {
+        hash: token::hash(&access_token),
+        kind: StoredKind::User,
+        app_id: session.app_id,
+        user_id: session.user_id,
+        page_id: None,
+        session_id: session.id,
+        parent: None,
+        long_lived,
+        issued_at: now,
+        expires_at: now.saturating_add(expires_in),
+        invalidated: None,
+        tasks_since: None,
+    };
+    Issued {
+        access_token,
+        expires_in,
+        record,
     }
 }
