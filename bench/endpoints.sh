@@ -67,7 +67,7 @@ for r in $(seq 1 "$ROUNDS"); do
   TOKENS_FILE="$RUN/gt_tokens.txt" PROFILE=2:256 measure "graphtoken GET /me at 256 connections, round $r" "$gpid" "$me"
   TOKENS_FILE="$RUN/gt_tokens.txt" TOKEN_PARAM=fb_exchange_token timeout $((DUR + 30)) \
     wrk -t1 -c16 -d"$((DUR + 5))s" -s "$HERE/param_random_token.lua" "$exchange" >"$LOGS/wrk_beside_$r.txt" 2>&1 &
-  beside=$!
+  beside=$!; PIDS+=("$beside")
   TOKENS_FILE="$RUN/gt_tokens.txt" PROFILE=2:256 measure "graphtoken GET /me at 256 connections while tokens are issued, round $r" "$gpid" "$me"
   wait "$beside" || true
   log "  issued beside it: $(python3 "$HERE/wrk_stats.py" "$LOGS/wrk_beside_$r.txt" | cut -f1) tokens/s"

@@ -51,7 +51,8 @@ esac
 TOKENS_FILE="$RUN/tokens.txt" timeout $((DUR + 30)) wrk -t2 -c64 -d"$((DUR + 10))s" -s "$LUA" "$url" >"$LOGS/flame_wrk.txt" 2>&1 &
 load=$!
 sleep 4
-perf record -F 499 --call-graph dwarf,16384 -p "$gpid" -o "$RUN/perf.data" -- sleep "$DUR" >/dev/null 2>&1
+perf record -F 499 --call-graph dwarf,16384 -p "$gpid" -o "$RUN/perf.data" -- sleep "$DUR" >"$LOGS/perf.log" 2>&1 ||
+  { log "perf record failed (bench/logs/perf.log; perf_event_paranoid?)"; exit 1; }
 wait "$load" || true
 perf script -i "$RUN/perf.data" 2>/dev/null | inferno-collapse-perf >"$LOGS/$WHAT.folded"
 inferno-flamegraph --title "graphtoken $WHAT under load (wrk -t2 -c64), $(git -C "$ROOT" rev-parse --short HEAD)" \

@@ -30,7 +30,8 @@ users=$(seq -s, -f 'user%g' 0 99)
 log "storing $TOKENS tokens with graphtoken bench populate"
 "$BIN" bench populate --db "$DB" --app bench --users "$users" --tokens "$TOKENS" \
   --scopes email --long --out "$RUN/tokens.txt" | tee "$RUN/populate.txt" >&2
-head -n "$HOT" "$RUN/tokens.txt" >"$RUN/hot.txt"
+# The file is in hash order: a random sample, not the first lines (one stretch of the index).
+shuf -n "$HOT" "$RUN/tokens.txt" >"$RUN/hot.txt"
 db_bytes=$(du -cb "$RUN"/large.db* | tail -n1 | cut -f1)
 
 # start: the server on the large database (gpid, port); ready_ms: the time until /healthz
@@ -42,7 +43,9 @@ start() {
   "$BIN" serve --listen "127.0.0.1:$port" --db "$DB" --admin-key bench-admin-key \
     >>"$LOGS/large.out" 2>>"$LOGS/large.log" &
   gpid=$!; PIDS+=("$gpid")
-  for _ in $(seq 1 3000); do curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$port/healthz" && break; sleep 0.01; done
+  local up=""
+  for _ in $(seq 1 3000); do curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$port/healthz" && { up=1; break; }; sleep 0.01; done
+  [ -n "$up" ] || { log "graphtoken did not start (bench/logs/large.log)"; exit 1; }
   t1=$(date +%s%N)
   ready_ms=$(((t1 - t0) / 1000000))
 }

@@ -1361,13 +1361,20 @@ pub fn fresh_postgres_database(base: &str) -> StoreResult<String> {
                 .await?;
             for row in rows {
                 let old: String = row.get(0);
-                let pid = old.split('_').nth(1).unwrap_or_default();
-                let ended = pid.parse::<u32>().is_ok_and(|pid| {
-                    pid != me && !std::path::Path::new(&format!("/proc/{pid}")).exists()
-                });
+                // Only names made here (`gt_` and three numbers): nothing else is touched, and
+                // the name needs no quoting.
+                let parts: Vec<&str> = old.split('_').collect();
+                let ours = parts.len() == 4
+                    && parts[1..]
+                        .iter()
+                        .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+                let ended = ours
+                    && parts[1].parse::<u32>().is_ok_and(|pid| {
+                        pid != me && !std::path::Path::new(&format!("/proc/{pid}")).exists()
+                    });
                 if ended {
                     // Another test may be dropping it too: that one's drop is enough.
-                    let drop = format!("DROP DATABASE IF EXISTS \"{old}\" WITH (FORCE)");
+                    let drop = format!("DROP DATABASE IF EXISTS {old} WITH (FORCE)");
                     let _ = client.batch_execute(&drop).await;
                 }
             }

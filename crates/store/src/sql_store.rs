@@ -153,7 +153,10 @@ impl<B: Backend> TokenStore for SqlStore<B> {
             };
             let out = all();
             if sqlite {
-                c.execute("PRAGMA cache_size = -2000", &[], "shrinking the page cache")?;
+                // Back to SQLite's default (the writer sets none of its own).
+                let shrunk =
+                    c.execute("PRAGMA cache_size = -2000", &[], "shrinking the page cache");
+                return out.and_then(|n| shrunk.map(|_| n));
             }
             out
         })

@@ -35,6 +35,8 @@ const STATEMENT_CACHE: usize = 64;
 const GROUP: usize = 512;
 /// The checkpointer's rest between checkpoints.
 const CHECKPOINT_REST: Duration = Duration::from_millis(100);
+/// How long the checkpointer waits for a lock before giving up until the next write.
+const CHECKPOINT_WAIT: Duration = Duration::from_millis(100);
 /// The WAL's length (in 4 KiB pages, 128 MiB) at which it is started over, waiting for the
 /// writer. Each start-over holds commits for a moment (tens of ms on the bench machine); a
 /// shorter WAL would hold them more often (docs/benchmarks.md).
@@ -56,7 +58,10 @@ struct Inner {
     /// The writer thread's connection; migrations lock it too.
     writer: Arc<Mutex<Connection>>,
     /// The writes waiting for the writer thread, which ends when this is dropped.
-    queue: mpsc::Sender<Job>,
+    queue: Option<mpsc::Sender<Job>>,
+    /// The writer thread, then the checkpointer's: joined when this is dropped, so that the
+    /// connections are closed (and the WAL folded back) before the process goes on.
+    threads: Vec<std::thread::JoinHandle<()>>,
     /// Empty for an in-memory database: there every call uses the writer, the only connection
     /// that sees that database.
     readers: Vec<Mutex<Connection>>,
@@ -144,7 +149,8 @@ fn configure(conn: &Connection, file: bool, writer: bool) -> StoreResult<()> {
 }
 
 fn lock(m: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
-    // A panic mid-call rolled its transaction back when the guard dropped: the connection is fine.
+    // A panic in a write is caught in its savepoint (`in_savepoint`), and a migration's
+    // transaction rolls back when it unwinds: a poisoned lock still guards a usable connection.
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
@@ -154,6 +160,7 @@ impl SqliteStore {
     /// database, shared by every clone of this store). Does not migrate: call
     /// `Store::migrate`.
     pub(crate) fn open(url: &str) -> Result<SqliteStore, StoreError> {
+        let mut threads = Vec::new();
         let (writer, readers, location, wrote) = match parse_url(url)? {
             Target::Memory => {
                 let conn = Connection::open_in_memory().ctx("opening in-memory database")?;
@@ -170,11 +177,16 @@ impl SqliteStore {
                 configure(&writer, true, true)?;
                 let checkpointer = Connection::open(&path).ctx(&format!("opening {location}"))?;
                 configure(&checkpointer, true, false)?;
+                // Never long behind a reader: the next write brings another try.
+                checkpointer
+                    .busy_timeout(CHECKPOINT_WAIT)
+                    .ctx("setting busy_timeout")?;
                 let (wrote, written) = mpsc::sync_channel(1);
-                std::thread::Builder::new()
+                let thread = std::thread::Builder::new()
                     .name("sqlite-checkpoints".into())
                     .spawn(move || checkpoints(&checkpointer, &written))
                     .ctx("starting the checkpointer thread")?;
+                threads.push(thread);
                 let mut readers = Vec::with_capacity(READERS);
                 for _ in 0..READERS {
                     let conn =
@@ -188,15 +200,17 @@ impl SqliteStore {
         let writer = Arc::new(Mutex::new(writer));
         let (queue, waiting) = mpsc::channel();
         let conn = Arc::clone(&writer);
-        std::thread::Builder::new()
+        let thread = std::thread::Builder::new()
             .name("sqlite-writer".into())
             .spawn(move || write_groups(&conn, &waiting, wrote.as_ref()))
             .ctx("starting the writer thread")?;
+        threads.insert(0, thread);
         Ok(SqlStore::new(Sqlite {
             inner: Arc::new(Inner {
                 location,
                 writer,
-                queue,
+                queue: Some(queue),
+                threads,
                 readers,
                 next_reader: AtomicUsize::new(0),
             }),
@@ -234,10 +248,9 @@ impl Backend for Sqlite {
                         answer.send(out.and_then(|v| committed.map(|()| v).map_err(Clone::clone)));
                 })
             });
-            inner
-                .queue
-                .send(job)
-                .map_err(|_| StoreError::new("store: the writer thread has stopped"))?;
+            let stopped = || StoreError::new("store: the writer thread has stopped");
+            let queue = inner.queue.as_ref().ok_or_else(stopped)?;
+            queue.send(job).map_err(|_| stopped())?;
             answered
                 .await
                 .map_err(|_| StoreError::new("store: the writer thread dropped a write"))?
@@ -283,11 +296,28 @@ fn write_groups(
         group.extend(waiting.try_iter().take(GROUP - 1));
         let c = lock(conn);
         let began = run(&c, "BEGIN IMMEDIATE").ctx("starting a write");
+        // Some failures (an I/O error, a full disk) make SQLite roll the whole transaction
+        // back: the writes after one have no transaction to go on in.
+        let lost = StoreError::new("store: the write's transaction was rolled back by a failure");
         let answers: Vec<Answer> = match &began {
-            Ok(()) => group.into_iter().map(|job| job(Ok(&c))).collect(),
+            Ok(()) => group
+                .into_iter()
+                .map(|job| {
+                    job(if c.is_autocommit() {
+                        Err(&lost)
+                    } else {
+                        Ok(&c)
+                    })
+                })
+                .collect(),
             Err(e) => group.into_iter().map(|job| job(Err(e))).collect(),
         };
-        let committed = began.and_then(|()| run(&c, "COMMIT").ctx("committing a write"));
+        let committed = began.and_then(|()| {
+            if c.is_autocommit() {
+                return Err(lost.clone());
+            }
+            run(&c, "COMMIT").ctx("committing a write")
+        });
         if committed.is_err() && !c.is_autocommit() {
             let _ = c.execute_batch("ROLLBACK");
         }
@@ -309,17 +339,32 @@ fn write_groups(
 /// for the writer's current commit, finishes the copy and starts it over. Ends when the writer
 /// thread does.
 fn checkpoints(conn: &Connection, written: &mpsc::Receiver<()>) {
-    while written.recv().is_ok() {
+    let mut owed = false;
+    loop {
+        if !owed && written.recv().is_err() {
+            return;
+        }
+        owed = false;
         let frames = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get::<_, i64>(1));
         if let Err(e) = &frames {
             tracing::warn!("sqlite: checkpoint failed: {e}");
         }
         if frames.is_ok_and(|n| n >= WAL_RESTART) {
+            // Busy (a reader held on past CHECKPOINT_WAIT) is no failure: the next write retries.
             if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(RESTART)", [], |_| Ok(())) {
                 tracing::warn!("sqlite: checkpoint failed: {e}");
             }
         }
-        std::thread::sleep(CHECKPOINT_REST);
+        // The rest; a write meanwhile is owed a checkpoint after it. Ends at once with the
+        // writer thread.
+        let until = std::time::Instant::now() + CHECKPOINT_REST;
+        while let Some(left) = until.checked_duration_since(std::time::Instant::now()) {
+            match written.recv_timeout(left) {
+                Ok(()) => owed = true,
+                Err(mpsc::RecvTimeoutError::Timeout) => break,
+                Err(mpsc::RecvTimeoutError::Disconnected) => return,
+            }
+        }
     }
 }
 
@@ -333,14 +378,29 @@ fn in_savepoint<T>(c: &Connection, f: impl FnOnce(&dyn Db) -> StoreResult<T>) ->
     } else {
         run(c, "ROLLBACK TO write").and_then(|()| run(c, "RELEASE write"))
     };
+    // The write's own error first; then the savepoint's.
+    let out = out?;
     ended.ctx("ending a write")?;
-    out
+    Ok(out)
 }
 
 /// One statement without parameters, compiled once per connection: the writer runs a few of
 /// them for every write.
 fn run(c: &Connection, sql: &str) -> rusqlite::Result<()> {
     c.prepare_cached(sql)?.execute([]).map(drop)
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        // The writer thread finishes the writes queued, then ends; the checkpointer with it.
+        self.queue = None;
+        let me = std::thread::current().id();
+        for t in self.threads.drain(..) {
+            if t.thread().id() != me {
+                let _ = t.join();
+            }
+        }
+    }
 }
 
 impl Inner {

@@ -489,7 +489,10 @@ impl Server {
         after: Duration,
         mint: impl Fn() -> Option<String> + Sync,
     ) -> Vec<String> {
-        let pid = self.pid().expect("kill9_under_load needs a server process");
+        assert!(
+            self.pid().is_some(),
+            "kill9_under_load needs a server process"
+        );
         let answered = std::sync::Mutex::new(Vec::new());
         std::thread::scope(|scope| {
             for _ in 0..clients {
@@ -503,13 +506,8 @@ impl Server {
                 });
             }
             std::thread::sleep(after);
-            let killed = Command::new("kill")
-                .args(["-KILL", &pid.to_string()])
-                .status()
-                .map(|s| s.success());
-            assert!(matches!(killed, Ok(true)), "kill -9 {pid}: {killed:?}");
+            self.kill9();
         });
-        self.kill9();
         answered
             .into_inner()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
