@@ -38,28 +38,38 @@ pub fn random_bytes(n: usize) -> Result<Vec<u8>, RandomError> {
     Ok(b)
 }
 
-/// Maps a byte stream onto `n` alphanumeric characters without bias (bytes ≥ 248 are skipped).
-fn alnum_from(
-    stream: &mut dyn FnMut() -> Result<Vec<u8>, RandomError>,
-    n: usize,
-) -> Result<String, RandomError> {
-    let mut out = String::with_capacity(n);
-    while out.len() < n {
-        for b in stream()? {
-            if b < 248 {
-                out.push(ALNUM[(b % 62) as usize] as char);
-                if out.len() == n {
-                    break;
-                }
-            }
+/// Bytes drawn in blocks from `next` (the OS CSPRNG, or an HMAC stream); what one reader did
+/// not take stays for the next.
+struct Blocks<F> {
+    next: F,
+    left: std::vec::IntoIter<u8>,
+}
+
+impl<F: FnMut() -> Result<Vec<u8>, RandomError>> Blocks<F> {
+    fn new(next: F) -> Self {
+        Blocks {
+            next,
+            left: Vec::new().into_iter(),
         }
     }
-    Ok(out)
+
+    /// `n` alphanumeric characters without bias (bytes ≥ 248 are skipped).
+    fn alnum(&mut self, n: usize) -> Result<String, RandomError> {
+        let mut out = String::with_capacity(n);
+        while out.len() < n {
+            match self.left.next() {
+                Some(b) if b < 248 => out.push(ALNUM[(b % 62) as usize] as char),
+                Some(_) => {}
+                None => self.left = (self.next)()?.into_iter(),
+            }
+        }
+        Ok(out)
+    }
 }
 
 /// `n` random alphanumeric characters.
 pub fn random_alnum(n: usize) -> Result<String, RandomError> {
-    alnum_from(&mut || random_bytes(64), n)
+    Blocks::new(|| random_bytes(64)).alnum(n)
 }
 
 /// `n` random lowercase hex characters (app secrets and client tokens look like this).
@@ -82,24 +92,10 @@ pub fn mint() -> Result<String, RandomError> {
 /// `n` new user tokens, as [`mint`] makes them, from the OS CSPRNG read in blocks of 4 KiB (one
 /// system call for about sixty tokens instead of one each): for `graphtoken bench populate`.
 pub fn mint_many(n: usize) -> Result<Vec<String>, RandomError> {
-    let mut bytes = Vec::new().into_iter();
-    let mut out = Vec::with_capacity(n);
-    for _ in 0..n {
-        let mut t = String::with_capacity(PREFIX.len() + BODY_LEN);
-        t.push_str(PREFIX);
-        while t.len() < PREFIX.len() + BODY_LEN {
-            let Some(b) = bytes.next() else {
-                bytes = random_bytes(4096)?.into_iter();
-                continue;
-            };
-            // Without bias, as `alnum_from`: bytes ≥ 248 are skipped.
-            if b < 248 {
-                t.push(ALNUM[(b % 62) as usize] as char);
-            }
-        }
-        out.push(t);
-    }
-    Ok(out)
+    let mut random = Blocks::new(|| random_bytes(4096));
+    (0..n)
+        .map(|_| Ok(format!("{PREFIX}{}", random.alnum(BODY_LEN)?)))
+        .collect()
 }
 
 /// A keyed, deterministic token: `EAA` + 64 alphanumerics from HMAC-SHA256(key, label ‖ counter).
@@ -108,18 +104,15 @@ fn derive(key: &[u8], label: &str) -> String {
     // Keyed once (a key longer than a block is hashed first): each block clones that state.
     let keyed = hmac(key);
     let mut counter = 0u32;
-    let mut stream = || -> Result<Vec<u8>, RandomError> {
+    let mut stream = Blocks::new(|| {
         let mut mac = keyed.clone();
         mac.update(label.as_bytes());
         mac.update(&counter.to_be_bytes());
         counter += 1;
         Ok(mac.finalize().into_bytes().to_vec())
-    };
+    });
     // The stream never fails; fall back to an empty body if it somehow did.
-    format!(
-        "{PREFIX}{}",
-        alnum_from(&mut stream, BODY_LEN).unwrap_or_default()
-    )
+    format!("{PREFIX}{}", stream.alnum(BODY_LEN).unwrap_or_default())
 }
 
 fn hmac(key: &[u8]) -> HmacSha256 {

@@ -138,27 +138,11 @@ impl<B: Backend> TokenStore for SqlStore<B> {
 
     fn insert_tokens(&self, tokens: Vec<TokenRecord>) -> StoreFuture<'_, u64> {
         self.backend.write(move |c| {
-            // On SQLite, room in the page cache for the whole write (256 MiB while it runs):
-            // otherwise its pages are spilled to the WAL and read back again and again.
-            let sqlite = c.dialect() == "sqlite";
-            if sqlite {
-                c.execute("PRAGMA cache_size = -262144", &[], "growing the page cache")?;
-            }
             let mut stored = 0;
-            let mut all = || -> StoreResult<u64> {
-                for t in &tokens {
-                    stored += u64::from(queries::insert_token(c, t)?);
-                }
-                Ok(stored)
-            };
-            let out = all();
-            if sqlite {
-                // Back to SQLite's default (the writer sets none of its own).
-                let shrunk =
-                    c.execute("PRAGMA cache_size = -2000", &[], "shrinking the page cache");
-                return out.and_then(|n| shrunk.map(|_| n));
+            for t in &tokens {
+                stored += u64::from(queries::insert_token(c, t)?);
             }
-            out
+            Ok(stored)
         })
     }
 

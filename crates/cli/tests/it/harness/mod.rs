@@ -479,16 +479,22 @@ impl Server {
         }
     }
 
-    /// Runs `clients` threads that call `mint` again and again, each keeping the tokens it
-    /// answers, and kills the server's process (SIGKILL) after `after`, in the middle of that
-    /// load. `mint` returns `None` when a call fails, which ends its thread (the server is
-    /// gone). The tokens answered before the kill.
+    /// Runs `clients` threads that send `mint` again and again, each keeping the
+    /// `access_token` of every answer, and kills the server's process (SIGKILL) after `after`,
+    /// in the middle of that load. A call that fails ends its thread (the server is gone): not
+    /// the harness's request (`None` for any failure), so a refused connection is no failure
+    /// of the test. The tokens
+    /// answered before the kill; more than 20 of them, or the load was no load.
     pub fn kill9_under_load(
         &mut self,
         clients: usize,
         after: Duration,
-        mint: impl Fn() -> Option<String> + Sync,
+        mint: impl Fn() -> Option<ureq::Response> + Sync,
     ) -> Vec<String> {
+        let mint = || -> Option<String> {
+            let answer = mint()?.into_json::<Value>().ok()?;
+            answer["access_token"].as_str().map(String::from)
+        };
         assert!(
             self.pid().is_some(),
             "kill9_under_load needs a server process"
@@ -508,9 +514,15 @@ impl Server {
             std::thread::sleep(after);
             self.kill9();
         });
-        answered
+        let tokens = answered
             .into_inner()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        assert!(
+            tokens.len() > 20,
+            "only {} tokens were answered",
+            tokens.len()
+        );
+        tokens
     }
 
     /// Kills the server's process at once (SIGKILL): no request in flight is finished.
