@@ -9,6 +9,7 @@
 #
 #   bench/large.sh                            # TOKENS=10000000 HOT=20000 DUR=8 ROUNDS=3
 #   TOKENS=1000000 BIN=/path/to/graphtoken bench/large.sh
+#   BUDGET=160 bench/large.sh                 # the server's --memory-budget, in MiB (default 256)
 #
 # Needs about 2.5 GB of disk in $TMPDIR for ten million tokens. Prints a markdown table and
 # writes it to bench/logs/large.md.
@@ -20,6 +21,7 @@ HOT="${HOT:-20000}"
 DUR="${DUR:-8}"
 PROFILE="${PROFILE:-2:64}"
 ROUNDS="${ROUNDS:-3}"
+BUDGET="${BUDGET:-256}"
 RUN="$(mktemp -d -t graphtoken-large.XXXXXX)"
 # shellcheck source=bench/common.sh
 source "$HERE/common.sh"
@@ -41,7 +43,7 @@ start() {
   port=$(free_port)
   t0=$(date +%s%N)
   "$BIN" serve --listen "127.0.0.1:$port" --db "$DB" --admin-key bench-admin-key \
-    >>"$LOGS/large.out" 2>>"$LOGS/large.log" &
+    --memory-budget "$BUDGET" >>"$LOGS/large.out" 2>>"$LOGS/large.log" &
   gpid=$!; PIDS+=("$gpid")
   local up=""
   for _ in $(seq 1 3000); do curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$port/healthz" && { up=1; break; }; sleep 0.01; done
@@ -71,7 +73,7 @@ log "restarted in $restart ms"
 kill -TERM "$gpid"; wait "$gpid" 2>/dev/null || true
 
 {
-  echo "run $(date -u +%FT%TZ), commit $(git -C "$ROOT" rev-parse --short HEAD), $(nproc) cores, graphtoken on SQLite, $TOKENS tokens of 100 people, wrk ${PROFILE/:/ threads, } connections, ${DUR}s, bench/random_line.lua"
+  echo "run $(date -u +%FT%TZ), commit $(git -C "$ROOT" rev-parse --short HEAD), $(nproc) cores, graphtoken on SQLite (--memory-budget $BUDGET), $TOKENS tokens of 100 people, wrk ${PROFILE/:/ threads, } connections, ${DUR}s, bench/random_line.lua"
   echo
   echo "$(tail -n2 "$RUN/populate.txt" | tr '\n' ' ')"
   echo

@@ -10,7 +10,7 @@ use clap::Args;
 
 use graphtoken_core::clock::VirtualClock;
 use graphtoken_core::services::world::{self as seeding, DEMO_PASSWORD};
-use graphtoken_core::services::Services;
+use graphtoken_core::services::{Services, DEFAULT_CACHE_BYTES};
 use graphtoken_core::store::{Schema, Store};
 use graphtoken_core::token;
 use graphtoken_server::{AppState, Mode};
@@ -75,6 +75,11 @@ pub struct ServeArgs {
     /// The certificate's private key (PEM; with --tls-cert).
     #[arg(long, env = "GRAPHTOKEN_TLS_KEY", requires = "tls_cert")]
     pub tls_key: Option<std::path::PathBuf>,
+    /// Resident memory (MiB) the server aims to stay under: its caches are sized to hold what
+    /// is left of it after the rest of the process (96 MiB; see docs/benchmarks.md).
+    #[arg(long, env = "GRAPHTOKEN_MEMORY_BUDGET", default_value_t = 256,
+          value_parser = clap::value_parser!(u64).range(128..=1 << 20))]
+    pub memory_budget: u64,
     #[command(flatten)]
     pub keys: crate::secrets::KeyArgs,
     /// More authorities (PEM) to trust for `https` callbacks to apps, besides the web's: an
@@ -114,7 +119,17 @@ fn tls_config(args: &ServeArgs) -> Result<Option<Arc<rustls::ServerConfig>>, Str
     Ok(Some(Arc::new(config)))
 }
 
+/// What a server needs besides its caches, measured (MiB): the runtime, SQLite's
+/// connections and their page caches, buffers for the connections served.
+const MEMORY_RESERVE: u64 = 96;
+
 impl ServeArgs {
+    /// What the caches may hold: the memory budget less what the rest of the process needs.
+    pub fn cache_bytes(&self) -> usize {
+        usize::try_from(self.memory_budget.saturating_sub(MEMORY_RESERVE) << 20)
+            .unwrap_or(usize::MAX)
+    }
+
     /// What a client may take of the server (see `graphtoken_server::Limits`).
     pub fn limits(&self) -> graphtoken_server::Limits {
         graphtoken_server::Limits {
@@ -140,6 +155,7 @@ async fn open(
     wait: Duration,
     mode: Mode,
     keys: &crate::secrets::KeyArgs,
+    cache_bytes: usize,
 ) -> Result<(Services, Arc<VirtualClock>), String> {
     let sealer = crate::secrets::sealer(db, keys)?;
     let store = graphtoken_store::open_sealed(db, Some(sealer))
@@ -170,9 +186,10 @@ async fn open(
         .await
         .map_err(|e| format!("cannot seal the secrets of {db}: {e}"))?;
     let clock = Arc::new(VirtualClock::default());
-    let services = Services::new(store, Arc::clone(&clock) as Arc<_>).with_blocking(Arc::new(
-        graphtoken_server::blocking::TokioBlocking::default(),
-    ));
+    let services = Services::within(store, Arc::clone(&clock) as Arc<_>, cache_bytes)
+        .with_blocking(Arc::new(
+            graphtoken_server::blocking::TokioBlocking::default(),
+        ));
     // In production the clock is the machine's: an emulator's stored offset is not applied.
     if mode == Mode::Emulator {
         services
@@ -228,9 +245,24 @@ async fn apply_seed(services: &Services, file: &Path) -> Result<(), String> {
     Ok(())
 }
 
+/// The services for a command that writes and ends (`seed`, `bench populate`): the database
+/// migrated, the caches of the default size.
+async fn for_command(db: &str, keys: &crate::secrets::KeyArgs) -> Result<Services, String> {
+    let (services, _) = open(
+        db,
+        true,
+        Duration::ZERO,
+        Mode::Emulator,
+        keys,
+        DEFAULT_CACHE_BYTES,
+    )
+    .await?;
+    Ok(services)
+}
+
 pub fn seed_only(file: &Path, db: &str, keys: &crate::secrets::KeyArgs) -> Result<(), String> {
     runtime()?.block_on(async {
-        let (services, _) = open(db, true, Duration::ZERO, Mode::Emulator, keys).await?;
+        let services = for_command(db, keys).await?;
         apply_seed(&services, file).await
     })
 }
@@ -256,7 +288,7 @@ const POPULATE_WRITE: usize = 500_000;
 pub fn populate(p: &Populate<'_>, keys: &crate::secrets::KeyArgs) -> Result<(), String> {
     use std::io::Write;
     runtime()?.block_on(async {
-        let (services, _) = open(p.db, true, Duration::ZERO, Mode::Emulator, keys).await?;
+        let services = for_command(p.db, keys).await?;
         let app = services
             .find_app(p.app)
             .await
@@ -436,7 +468,15 @@ pub async fn start(args: ServeArgs) -> Result<Started, String> {
     let wait = Duration::from_secs(args.db_wait);
     let limits = args.limits();
     let tls = tls_config(&args)?;
-    let (services, clock) = open(&args.db, !args.no_migrate, wait, mode, &args.keys).await?;
+    let (services, clock) = open(
+        &args.db,
+        !args.no_migrate,
+        wait,
+        mode,
+        &args.keys,
+        args.cache_bytes(),
+    )
+    .await?;
     let empty = services.is_empty().await.map_err(|e| e.to_string())?;
     match &args.seed {
         Some(file) => apply_seed(&services, file).await?,

@@ -51,6 +51,8 @@ pub struct CacheStats {
     pub hits: u64,
     pub misses: u64,
     pub entries: u64,
+    /// The entries it holds at most.
+    pub capacity: u64,
 }
 
 /// Taken before a load from the store; `put` honours it only if nothing was removed since.
@@ -94,6 +96,11 @@ impl<K: Hash + Eq + Clone + ShardKey, V> Cache<K, V> {
                 .collect(),
             per_shard: capacity.div_ceil(SHARDS).max(1),
         }
+    }
+
+    /// The entries it holds at most.
+    pub fn capacity(&self) -> usize {
+        self.per_shard * SHARDS
     }
 
     fn shard(&self, key: &K) -> &Shard<K, V> {
@@ -153,9 +160,12 @@ impl<K: Hash + Eq + Clone + ShardKey, V> Cache<K, V> {
         Some(Arc::clone(&entry.value))
     }
 
-    /// Reads so far that found their key, and that did not; and the entries held now.
+    /// Reads so far that found their key, and that did not; the entries held now, and at most.
     pub fn stats(&self) -> CacheStats {
-        let mut s = CacheStats::default();
+        let mut s = CacheStats {
+            capacity: self.capacity() as u64,
+            ..CacheStats::default()
+        };
         for shard in &self.shards {
             s.hits += shard.hits.load(Ordering::Relaxed);
             s.misses += shard.misses.load(Ordering::Relaxed);

@@ -71,7 +71,7 @@ impl Metrics {
         let cache = IntGaugeVec::new(
             Opts::new(
                 "cache",
-                "The caches in front of the store: hits and misses since start, and entries now",
+                "The caches in front of the store: hits and misses since start, entries now and at most",
             ),
             &["cache", "what"],
         )?;
@@ -250,6 +250,7 @@ pub(crate) async fn metrics(State(st): State<Arc<AppState>>, headers: HeaderMap)
             ("hits", s.hits),
             ("misses", s.misses),
             ("entries", s.entries),
+            ("capacity", s.capacity),
         ] {
             m.cache
                 .with_label_values(&[name, what])

@@ -318,19 +318,12 @@ fn each_callback_is_delivered_once_although_every_instance_runs_the_outbox() {
     std::thread::sleep(Duration::from_millis(1500));
     assert_eq!(posts.load(Ordering::SeqCst), sent);
     for s in [&a, &b] {
-        let listed = s.admin(
-            "GET",
-            "/_admin/callbacks",
-            None,
-            Some(crate::harness::ADMIN_KEY),
-        );
-        let data = listed.body["data"].as_array().cloned().unwrap_or_default();
-        assert_eq!(data.len(), sent, "{}", listed.text);
+        let data = s.callbacks();
+        assert_eq!(data.len(), sent, "{data:?}");
         assert!(
             data.iter()
                 .all(|c| c["status"] == "delivered" && c["attempts"] == 1),
-            "{}",
-            listed.text
+            "{data:?}"
         );
     }
 }

@@ -186,6 +186,31 @@ fn metrics_count_requests_caches_and_callbacks_for_the_admin_key() {
     }
 }
 
+#[test]
+fn the_memory_budget_sizes_the_caches() {
+    let capacity = |budget: u64| {
+        let sb = Sandbox::new();
+        let mut args = Server::args(&sb.db_url(), Some(&fixture("world.toml")));
+        args.memory_budget = budget;
+        let s = Server::in_process_with(args, &sb).unwrap_or_else(|e| panic!("{e}"));
+        metric(
+            &scrape(&s),
+            r#"graphtoken_cache{cache="tokens",what="capacity"}"#,
+        )
+    };
+    // The caches get what is left after 96 MiB for the rest: 32 MiB of 128, 160 of 256.
+    let (small, default) = (capacity(128), capacity(256));
+    assert!(small >= 50_000.0, "{small}");
+    assert!((default / small - 5.0).abs() < 0.1, "{default} / {small}");
+    // Under what the rest of the process needs, the server refuses to start, saying why.
+    let (status, _, err) = crate::harness::run(&["serve", "--memory-budget", "100"], &[]);
+    assert!(!status.success());
+    assert!(
+        err.contains("--memory-budget") && err.contains("128"),
+        "{err}"
+    );
+}
+
 /// `/metrics` as the admin key sees it.
 pub fn scrape(s: &Server) -> String {
     let r = s.get_with_header(

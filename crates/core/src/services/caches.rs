@@ -32,17 +32,43 @@ pub(crate) struct Caches {
     pub(crate) user_pages: Cache<UserId, Vec<PageId>>,
 }
 
+/// What the caches may hold by default: with the rest of the process (the runtime, the
+/// database's connections, buffers), a server stays under 256 MiB (docs/benchmarks.md).
+pub const DEFAULT_CACHE_BYTES: usize = 160 << 20;
+
+/// What one cached entry costs besides its key and value: the value's `Arc` counts, the map's
+/// slot (its hash, the `Arc` and the CLOCK mark) and its index, rounded up for the allocator's
+/// size classes (measured: docs/benchmarks.md).
+const ENTRY_OVERHEAD: usize = 80;
+
+/// How many entries of `K → V` fit in `share` of `budget` bytes, each value owning about
+/// `heap` bytes more (names, lists) than its own size.
+fn fit<K, V>(budget: usize, share: usize, heap: usize) -> usize {
+    let each = std::mem::size_of::<K>() + std::mem::size_of::<V>() + heap + ENTRY_OVERHEAD;
+    (budget / 100 * share / each).max(64)
+}
+
 impl Default for Caches {
     fn default() -> Self {
+        Caches::within(DEFAULT_CACHE_BYTES)
+    }
+}
+
+impl Caches {
+    /// Caches that hold about `budget` bytes at most when full. Tokens take most of it, as
+    /// there are many more of them than of anything else; each token holds its session, and
+    /// sessions are shared. The others hold what a world has (apps, people, Pages) and are
+    /// sized for what their records own (names, scopes, lists of ids), estimated.
+    pub(crate) fn within(budget: usize) -> Self {
         Caches {
-            tokens: Cache::new(1 << 20),
-            sessions: Cache::new(1 << 19),
-            apps: Cache::new(1 << 14),
-            users: Cache::new(1 << 18),
-            grants: Cache::new(1 << 18),
-            pages: Cache::new(1 << 16),
-            tasks: Cache::new(1 << 18),
-            user_pages: Cache::new(1 << 18),
+            tokens: Cache::new(fit::<TokenHash, TokenEntry>(budget, 70, 0)),
+            sessions: Cache::new(fit::<SessionId, Session>(budget, 10, 0)),
+            apps: Cache::new(fit::<AppId, App>(budget, 1, 1024)),
+            users: Cache::new(fit::<UserId, User>(budget, 5, 256)),
+            grants: Cache::new(fit::<(UserId, AppId), Option<Arc<Grant>>>(budget, 5, 256)),
+            pages: Cache::new(fit::<PageId, Page>(budget, 3, 256)),
+            tasks: Cache::new(fit::<(PageId, UserId), Option<PageTasks>>(budget, 4, 32)),
+            user_pages: Cache::new(fit::<UserId, Vec<PageId>>(budget, 2, 64)),
         }
     }
 }

@@ -21,6 +21,7 @@
 //! | `limits` | rate-limit accounting of calls |
 
 mod caches;
+pub use caches::DEFAULT_CACHE_BYTES;
 pub mod codes;
 pub mod content;
 pub mod dialog;
@@ -107,7 +108,12 @@ impl Services {
     /// The services on `store`, reading `clock`. CPU-heavy work runs in place until
     /// [`Services::with_blocking`] gives them an executor.
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
-        let caches = Arc::new(Caches::default());
+        Services::within(store, clock, caches::DEFAULT_CACHE_BYTES)
+    }
+
+    /// As [`Services::new`], with caches that hold about `cache_bytes` at most.
+    pub fn within(store: Arc<dyn Store>, clock: Arc<dyn Clock>, cache_bytes: usize) -> Self {
+        let caches = Arc::new(Caches::within(cache_bytes));
         let bus = Bus::default();
         bus.subscribe(Arc::clone(&caches) as Arc<dyn Subscriber>);
         // What other instances on a shared database change reaches these caches too, and the

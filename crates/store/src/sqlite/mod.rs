@@ -10,7 +10,11 @@
 //!
 //! WAL mode lets a small pool of reader connections read concurrently with that writer, each
 //! seeing the last committed state. rusqlite is blocking, so reads run on tokio's blocking pool
-//! (`spawn_blocking`) and the async workers never wait on disk or on a lock.
+//! (`spawn_blocking`) and the async workers never wait on a scan or on a lock. The one
+//! exception is the hot path's lookup of a token or a session by key (`Backend::lookup`): one
+//! B-tree descent, microseconds when the database is in the OS's page cache, where the hand-off
+//! to the blocking pool and back cost several times the read (docs/benchmarks.md). It runs in
+//! place on an idle reader, and goes to the blocking pool only when none is idle.
 
 use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
@@ -229,6 +233,22 @@ impl Backend for Sqlite {
         Box::pin(blocking(move || inner.with_reader(|c| f(c))))
     }
 
+    /// Runs `f` in place on an idle reader; on the blocking pool when none is idle (or in
+    /// memory, where the writer is the only connection).
+    fn lookup<T, F>(&self, f: F) -> StoreFuture<'static, T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&dyn Db) -> StoreResult<T> + Send + 'static,
+    {
+        let inner = Arc::clone(&self.inner);
+        Box::pin(async move {
+            match inner.on_idle_reader(f) {
+                Ok(out) => out,
+                Err(f) => blocking(move || inner.with_reader(|c| f(c))).await,
+            }
+        })
+    }
+
     /// Runs `f` on the writer thread, in a savepoint of its group's transaction: rolled back
     /// when it fails, answered once the group's commit is known. The group's `BEGIN IMMEDIATE`
     /// takes the write lock at the start, so what `f` reads is not changed by another process
@@ -404,6 +424,23 @@ impl Drop for Inner {
 }
 
 impl Inner {
+    /// Runs `f` on the first idle reader, or gives it back when none is.
+    fn on_idle_reader<T, F>(&self, f: F) -> Result<StoreResult<T>, F>
+    where
+        F: FnOnce(&dyn Db) -> StoreResult<T>,
+    {
+        let n = self.readers.len();
+        let start = self.next_reader.fetch_add(1, Ordering::Relaxed) % n.max(1);
+        for i in 0..n {
+            match self.readers[(start + i) % n].try_lock() {
+                Ok(conn) => return Ok(f(&*conn)),
+                Err(TryLockError::Poisoned(p)) => return Ok(f(&*p.into_inner())),
+                Err(TryLockError::WouldBlock) => {}
+            }
+        }
+        Err(f)
+    }
+
     /// Takes the first idle reader (round-robin start), or waits for one.
     fn with_reader<T>(&self, f: impl FnOnce(&Connection) -> StoreResult<T>) -> StoreResult<T> {
         let n = self.readers.len();

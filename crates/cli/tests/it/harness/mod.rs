@@ -276,6 +276,7 @@ impl Server {
                 secret_key_file: None,
             },
             callback_ca_file: None,
+            memory_budget: 256,
         }
     }
 
@@ -617,6 +618,13 @@ impl Server {
             .set("Authorization", &format!("Bearer {ADMIN_KEY}"))
             .set("Content-Type", "application/json");
         send(req, Body::Raw(body))
+    }
+
+    /// `GET /_admin/callbacks`: every callback sent to apps, newest first.
+    pub fn callbacks(&self) -> Vec<Value> {
+        let listed = self.admin("GET", "/_admin/callbacks", None, Some(ADMIN_KEY));
+        assert_eq!(listed.status, 200, "{}", listed.text);
+        listed.body["data"].as_array().cloned().unwrap_or_default()
     }
 
     pub fn admin_post(&self, path: &str, body: Value) -> Resp {
