@@ -340,6 +340,15 @@ describe('passport-facebook logs in through graphtoken', { timeout: 10 * 60_000 
     assert.notEqual(fresh, app.secret);
     const refused = await graph(`/${app.id}?access_token=${encodeURIComponent(old)}`);
     assert.equal(refused.error && refused.error.code, 190, JSON.stringify(refused));
+    // The same through the console: the Explorer's answer is the error, explained.
+    await s.goto(`${h.gt.base}/tools/explorer/`);
+    await s.expectStep('the Graph API Explorer', '#submit');
+    await s.page.fill('#token', old);
+    await s.page.fill('#path', app.id);
+    await s.page.fill('#fields', '');
+    await s.page.click('#submit');
+    await s.expectStep('the refusal', '.answer.failed');
+    assert.match(await s.page.textContent('.answer.failed'), /"code": 190/);
     // Your settings: the apps alice gave access to, and sign out everywhere.
     await s.goto(`${h.gt.base}/settings/apps/`);
     await s.expectStep('Apps and websites', '#sign-out-everywhere');
@@ -405,8 +414,24 @@ describe('passport-facebook logs in through graphtoken', { timeout: 10 * 60_000 
         await s.expectStep(`the dashboard's ${section}`, 'nav.tabs');
         await check(`dashboard ${section} (${scheme})`);
       }
+      await s.goto(`${h.gt.base}/apps/${World.apps.sample.id}/settings/basic/`);
+      await s.page.click('#reset-secret');
+      await s.expectStep('the reset confirmation', '#confirm-reset');
+      await check(`reset confirmation (${scheme})`);
+      await s.goto(`${h.gt.base}/apps/1/settings/basic/`);
+      await s.expectStep('an app not found', 'h1');
+      await check(`app not found (${scheme})`);
       await s.goto(`${h.gt.base}/settings/apps/`);
       await check(`your settings (${scheme})`);
+      await s.goto(`${h.gt.base}/docs/`);
+      await s.expectStep('the docs', 'ul.tools');
+      await check(`docs (${scheme})`);
+      await s.goto(`${h.gt.base}/docs/README.md`);
+      await s.expectStep('a doc', 'pre.doc');
+      await check(`a doc (${scheme})`);
+      await s.goto(`${h.gt.base}/docs/nothing.md`);
+      await s.expectStep('no such doc', 'h1');
+      await check(`no such doc (${scheme})`);
       await s.goto(`${h.gt.base}/tools/emulator/`);
       await check(`emulator controls, locked (${scheme})`);
       if (await s.page.locator('#key').count()) {

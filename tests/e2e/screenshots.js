@@ -156,6 +156,9 @@ async function main() {
         await s.goto(`${h.gt.base}/settings/apps/`);
         await s.expectStep('Apps and websites', 'h1');
         await shoot(s, 'console-settings', size);
+        await s.goto(`${h.gt.base}/docs/`);
+        await s.expectStep('the docs', 'ul.tools');
+        await shoot(s, 'console-docs', size);
       } finally {
         await s.close();
       }

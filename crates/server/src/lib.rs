@@ -157,6 +157,11 @@ impl Default for Limits {
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct OverTls;
 
+/// The browser reached graphtoken over https, to graphtoken itself or through a proxy it
+/// trusts (a request extension, set by `secure_cookies`): the console's curl lines say https.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Https;
+
 /// One connection served by `app`, each request carrying the peer's address (and [`OverTls`]).
 fn connection<I>(
     builder: &hyper_util::server::conn::auto::Builder<hyper_util::rt::TokioExecutor>,
@@ -331,7 +336,7 @@ pub fn router(state: Arc<AppState>) -> Router {
 /// to a proxy it trusts (`--trusted-proxy`) that says so in `X-Forwarded-Proto`.
 async fn secure_cookies(
     State(st): State<Arc<AppState>>,
-    req: Request,
+    mut req: Request,
     next: axum::middleware::Next,
 ) -> Response {
     let peer = req
@@ -346,6 +351,9 @@ async fn secure_cookies(
             .and_then(|v| v.rsplit(',').next())
             .is_some_and(|proto| proto.trim().eq_ignore_ascii_case("https"));
     let secure = req.extensions().get::<OverTls>().is_some() || forwarded_https;
+    if secure {
+        req.extensions_mut().insert(Https);
+    }
     let mut response = next.run(req).await;
     if secure {
         let headers = response.headers_mut();

@@ -298,14 +298,14 @@ pub fn home(v: &Home) -> String {
                 li { a href="/tools/emulator/" { "Emulator controls" } " — move the clock, arm faults, watch the events (the admin key is asked once)" }
                 li { a href="/apps/" { "App Dashboard" } " — your apps' settings, secret, roles, App Review, test users, callbacks and rate limits (sign in as a person with a role)" }
                 li { a href="/settings/apps/" { "Your settings" } " — the apps you gave access, Remove, and sign out everywhere" }
+                li { a href="/docs/" { "Docs" } " — the README and every guide: seed files, compatibility, the keeper, production" }
             }
             p class="note" {
                 "The virtual clock reads " strong { (v.now) }
                 @if v.offset_days.abs() >= 0.01 {
                     " (" (format!("{:+.2}", v.offset_days)) " days from real time)"
                 }
-                ". The Graph API answers on this same address; the docs are in the repository's "
-                code { "docs/" } " folder and its README."
+                ". The Graph API answers on this same address."
             }
         }
         (listing("apps", "Apps", html! { "No apps yet: start with a seed file (" code { "--seed" } ")." },

@@ -64,6 +64,38 @@ fn a_browser_opening_the_base_url_gets_the_console_and_graph_clients_still_get_g
 }
 
 #[test]
+fn the_home_page_links_to_the_docs_which_are_served() {
+    let s = Server::seeded();
+    let home = s.get_with_header("/", "Accept", HTML);
+    assert!(home.text.contains(r#"href="/docs/""#), "{}", home.text);
+    let list = s.get_with_header("/docs/", "Accept", HTML);
+    assert_eq!(list.status, 200);
+    for doc in [
+        "README.md",
+        "console.md",
+        "seed.md",
+        "keeper.md",
+        "compatibility.md",
+    ] {
+        assert!(
+            list.text.contains(&format!(r#"href="/docs/{doc}""#)),
+            "{doc}"
+        );
+    }
+    let readme = s.get_with_header("/docs/README.md", "Accept", HTML);
+    assert_eq!(readme.status, 200);
+    assert!(readme.text.contains("scripts/test"), "{}", readme.text);
+    // Markdown is shown as text: its markup is escaped, never run.
+    assert!(
+        readme.text.contains("&lt;http://127.0.0.1:8080/&gt;"),
+        "{}",
+        readme.text
+    );
+    let missing = s.get_with_header("/docs/Cargo.toml", "Accept", HTML);
+    assert_eq!(missing.status, 404, "{}", missing.text);
+}
+
+#[test]
 fn production_mode_has_no_console() {
     let sb = Sandbox::new();
     let mut args = Server::args(&sb.db_url(), Some(&fixture("world.toml")));
@@ -631,6 +663,39 @@ fn people_without_a_role_are_refused_and_forms_need_csrf() {
     assert_eq!(missing.status, 404);
     let nowhere = b.get(&format!("/apps/{ACME}/nothing-here/"));
     assert_eq!(nowhere.status, 404);
+}
+
+#[test]
+fn removing_an_app_in_settings_sends_its_deauthorize_callback() {
+    let sb = Sandbox::new();
+    // A port nobody listens on: the delivery fails, and the outbox says so.
+    let seed = sb.write(
+        "hooked.toml",
+        "[[apps]]\nkey = \"hooked\"\nid = \"1000000000000077\"\nname = \"Hooked\"\n\
+         deauthorize_callback_url = \"http://127.0.0.1:9/deauthorize\"\n\
+         [[users]]\nkey = \"dana\"\nname = \"Dana\"\nemail = \"dana@example.com\"\n\
+         password = \"dana-password\"\n\
+         [[grants]]\nuser = \"dana\"\napp = \"hooked\"\ngranted = [\"email\"]\n",
+    );
+    let s = Server::in_process_with(Server::args(&sb.db_url(), Some(&seed)), &sb)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(s.callbacks().is_empty());
+    let (mut b, page) = signed_in_at(&s, "/settings/apps/", "dana@example.com", "dana-password");
+    assert!(page.text.contains("Hooked"), "{}", page.text);
+    let csrf = field(&page.text, "csrf").unwrap_or_default();
+    let r = b.post(
+        "/settings/apps/remove",
+        &[("csrf", &csrf), ("app", "1000000000000077")],
+    );
+    assert_eq!(r.status, 303, "{}", r.text);
+    let data = s.callbacks();
+    assert_eq!(data.len(), 1, "{data:?}");
+    assert_eq!(data[0]["kind"], "deauthorize", "{data:?}");
+    assert!(
+        data[0]["app_id"].to_string().contains("1000000000000077"),
+        "{data:?}"
+    );
+    assert_eq!(data[0]["url"], "http://127.0.0.1:9/deauthorize", "{data:?}");
 }
 
 #[test]

@@ -322,6 +322,58 @@ fn a_wrong_vault_key_or_a_damaged_vault_changes_nothing() {
 }
 
 #[test]
+fn a_permission_taken_back_makes_check_warn() {
+    let s = Server::seeded();
+    let k = Keeper::new();
+    k.add_alice(&s);
+    assert_eq!(k.check().0, 0);
+    // The person takes `email` back: every token still works, with one scope fewer.
+    let r = s.post_form(
+        "/me/permissions/email",
+        &[("access_token", &s.alice()), ("method", "delete")],
+    );
+    assert_eq!(r.body, json!({"success": true}), "{}", r.text);
+    let (code, out) = k.check();
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("no longer granted: email"), "{out}");
+    assert!(out.contains("auth_type=rerequest"), "{out}");
+}
+
+#[test]
+fn a_key_file_opens_the_vault() {
+    let s = Server::seeded();
+    let k = Keeper::new();
+    let file = k.dir.path().join("vault.key");
+    let (status, _, err) = run(&["secrets", "new-key", &file.display().to_string()], &[]);
+    assert!(status.success(), "{err}");
+    let env = vec![("GRAPHTOKEN_VAULT", k.vault().display().to_string())];
+    let key_file = ["--vault-key-file", file.to_str().unwrap_or_default()];
+    let with_file = |args: &[&str]| k.run_with(&[args, &key_file[..]].concat(), &env);
+    let (code, out, err) = k.add_with(&s, &s.alice(), &key_file, &env);
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, err) = with_file(&["check"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("(4 checked)"), "{out}");
+    // The file's key is the vault's: the same key from the environment opens it too.
+    let key = std::fs::read_to_string(&file).unwrap();
+    let (code, _, err) = k.run_with(
+        &["check"],
+        &[
+            env[0].clone(),
+            ("GRAPHTOKEN_VAULT_KEY", key.trim().to_string()),
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    // A file that holds no key is named in the refusal, and nothing changes.
+    let before = std::fs::read(k.vault()).unwrap();
+    std::fs::write(&file, "not a key\n").unwrap();
+    let (code, _, err) = with_file(&["status"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("vault.key"), "{err}");
+    assert_eq!(std::fs::read(k.vault()).unwrap(), before);
+}
+
+#[test]
 fn a_passphrase_vault_opens_with_its_passphrase() {
     let s = Server::seeded();
     let k = Keeper::new();

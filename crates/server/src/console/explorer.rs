@@ -13,6 +13,7 @@ use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderMap, Method, StatusCode, Uri};
 use axum::response::Response;
+use axum::Extension;
 use maud::{html, Markup};
 use serde_json::Value;
 
@@ -98,7 +99,12 @@ pub async fn page(State(st): St, headers: HeaderMap) -> Response {
 }
 
 /// `POST /tools/explorer/`: runs the request bar's request with the form's token.
-pub async fn run(State(st): St, headers: HeaderMap, bytes: Bytes) -> Response {
+pub(crate) async fn run(
+    State(st): St,
+    https: Option<Extension<crate::Https>>,
+    headers: HeaderMap,
+    bytes: Bytes,
+) -> Response {
     let (v, f) = match form(&st, &headers, &bytes).await {
         Ok(x) => x,
         Err(r) => return *r,
@@ -133,7 +139,13 @@ pub async fn run(State(st): St, headers: HeaderMap, bytes: Bytes) -> Response {
         .unwrap_or("127.0.0.1")
         .to_string();
     let answered = match target(&path, &fields) {
-        Ok(uri) => ask(&st, &method, &uri, &host, &token).await,
+        Ok(uri) => {
+            let origin = format!(
+                "{}://{host}",
+                if https.is_some() { "https" } else { "http" }
+            );
+            ask(&st, &method, &uri, &host, &token, &origin).await
+        }
         Err(why) => {
             let body = render(&st, &v, None, Some(&why)).await;
             return with_cookies(
@@ -189,7 +201,15 @@ fn target(path: &str, fields: &str) -> Result<Uri, String> {
 
 /// Sends the request through the Graph API's own handler (faults, versions and all) and reads
 /// its answer.
-async fn ask(st: &Arc<AppState>, method: &str, uri: &Uri, host: &str, token: &str) -> Answered {
+/// `origin` (`https://host:port`) begins the curl line.
+async fn ask(
+    st: &Arc<AppState>,
+    method: &str,
+    uri: &Uri,
+    host: &str,
+    token: &str,
+    origin: &str,
+) -> Answered {
     let method = match method {
         "POST" => Method::POST,
         "DELETE" => Method::DELETE,
@@ -205,7 +225,7 @@ async fn ask(st: &Arc<AppState>, method: &str, uri: &Uri, host: &str, token: &st
                 shell_quote(&format!("Authorization: OAuth {token}"))
             )
         },
-        shell_quote(&format!("http://{host}{uri}"))
+        shell_quote(&format!("{origin}{uri}"))
     );
     let token = Some(token).filter(|t| !t.is_empty());
     let uri = uri.to_string();
@@ -415,7 +435,7 @@ pub async fn choose_page(State(st): St, headers: HeaderMap, bytes: Bytes) -> Res
         .unwrap_or("127.0.0.1")
         .to_string();
     let answered = match target(&format!("{page}?fields=access_token,name"), "") {
-        Ok(uri) => ask(&st, "GET", &uri, &host, &user).await,
+        Ok(uri) => ask(&st, "GET", &uri, &host, &user, "").await,
         Err(why) => {
             st.console.with(&v.desk, |d| d.notice = Some(why));
             return with_cookies(browser::see_other(EXPLORER, None), v.cookies);

@@ -1,6 +1,8 @@
-//! The console (issue #11), served in emulator mode: what a person who opens graphtoken's base
-//! URL in a browser lands on. So far its home (`GET /` from a browser: the world at a glance)
-//! and the Access Token Debugger (`/tools/debug/accesstoken/`, as on Facebook's developer site).
+//! The console, served in emulator mode: what a person who opens graphtoken's base URL in a
+//! browser lands on. Its home (`GET /` from a browser: the world at a glance) and the Access
+//! Token Debugger (`/tools/debug/accesstoken/`, as on Facebook's developer site) are here; the
+//! Graph API Explorer, the App Dashboard with a person's settings, and the emulator controls
+//! have a module each (docs/console.md lists every page).
 //!
 //! Tokens travel in form posts, never in URLs; every form carries the browser session's CSRF
 //! token. Graph calls to `/` (`?ids=…`, a batch `POST /`) are answered by the Graph API as
@@ -17,7 +19,7 @@ use axum::Router;
 use serde_json::Value;
 
 use graphtoken_core::error::GraphError;
-use graphtoken_core::model::{PageId, Reason};
+use graphtoken_core::model::{Asid, PageId, Reason};
 use graphtoken_core::services::dialog::CONSOLE_CALLBACK;
 use graphtoken_core::timefmt;
 
@@ -26,6 +28,7 @@ use crate::pages::{self, Debugged, Field, Home};
 use crate::AppState;
 
 pub mod dashboard;
+mod docs;
 pub mod emulator;
 pub mod explorer;
 pub mod timeline;
@@ -48,6 +51,9 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route(CONSOLE_CALLBACK, get(explorer::callback))
         .route("/tools/explorer/page", post(explorer::choose_page))
         .route("/apps/", get(dashboard::apps))
+        .route("/docs/", get(docs::index))
+        .route("/docs/{name}", get(docs::doc))
+        .route("/docs", get(slash))
         // The same pages typed without their final slash.
         .route("/apps", get(slash))
         .route("/apps/{app}/settings/{sub}", get(slash))
@@ -244,7 +250,8 @@ async fn debugged(
         fields.push(Field::new("Type", kind));
     }
     if let Some(user) = text("user_id") {
-        fields.push(Field::new("User ID", user));
+        let name = person_name(st, &user).await;
+        fields.push(Field::new("User ID", format!("{user} : {name}")));
     }
     if let Some(page) = text("profile_id") {
         let name = page_name(st, &page).await;
@@ -340,6 +347,20 @@ async fn debugged(
 }
 
 /// A Page's name, or a dash for an id that names no Page.
+/// The name of the person behind an app-scoped id, or a dash.
+async fn person_name(st: &AppState, asid: &str) -> String {
+    let Ok(asid) = asid.parse().map(Asid) else {
+        return "—".to_string();
+    };
+    match st.services.resolve_asid(asid).await {
+        Ok(Some((user, _))) => match st.services.user(user).await {
+            Ok(Some(u)) => u.name.clone(),
+            _ => "—".to_string(),
+        },
+        _ => "—".to_string(),
+    }
+}
+
 async fn page_name(st: &AppState, id: &str) -> String {
     match id.parse().map(PageId) {
         Ok(page) => match st.services.page(page).await {
