@@ -618,3 +618,107 @@ pub fn expiry(t: i64) -> String {
         date(t)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Read, Write};
+    use std::net::TcpListener;
+
+    use super::*;
+    use crate::vault::VaultKey;
+
+    /// A Graph API that answers `debug_token` for the person's token (valid), `/me/accounts`
+    /// (Page 3 with the token `new`), and `debug_token` for `new` as `new_valid` says: what a
+    /// rotation meets when Facebook hands out a new Page token.
+    fn graph(new: &'static str, new_valid: bool) -> String {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        std::thread::spawn(move || {
+            for mut conn in listener.incoming().flatten() {
+                let mut head = Vec::new();
+                let mut buf = [0u8; 4096];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match conn.read(&mut buf) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => head.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let line = String::from_utf8_lossy(&head)
+                    .lines()
+                    .next()
+                    .unwrap_or("")
+                    .to_string();
+                let body = if line.contains("/me/accounts") {
+                    format!(
+                        r#"{{"data":[{{"id":"3","name":"P","access_token":"{new}","tasks":["MODERATE"]}}]}}"#
+                    )
+                } else if line.contains("input_token=EAAuser") {
+                    r#"{"data":{"is_valid":true,"type":"USER","app_id":"1","user_id":"2","expires_at":0,"scopes":["pages_show_list"]}}"#.to_string()
+                } else if line.contains(&format!("input_token={new}")) && new_valid {
+                    r#"{"data":{"is_valid":true,"type":"PAGE","app_id":"1","profile_id":"3","expires_at":0,"scopes":["pages_show_list"]}}"#.to_string()
+                } else if line.contains(&format!("input_token={new}")) {
+                    r#"{"data":{"is_valid":false,"type":"PAGE","app_id":"1","profile_id":"3","expires_at":0,"scopes":[],"error":{"code":190,"subcode":460,"message":"The session has been invalidated because the user changed their password."}}}"#.to_string()
+                } else {
+                    r#"{"error":{"code":100,"message":"unexpected call","type":"GraphMethodException"}}"#.to_string()
+                };
+                let _ = write!(
+                    conn,
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            }
+        });
+        base
+    }
+
+    fn vault(dir: &std::path::Path, graph: String) -> Vault {
+        let mut v = Vault::open_to_change(&dir.join("k.vault"), &VaultKey::Key([7u8; 32])).unwrap();
+        v.contents.entries.push(Entry {
+            graph,
+            version: "v24.0".into(),
+            app_id: "1".into(),
+            app_secret: Secret::new("s3cret-app".into()),
+            user_id: "2".into(),
+            user_name: "Ann".into(),
+            user_token: Secret::new("EAAuser".into()),
+            scopes: vec!["pages_show_list".into()],
+            added_at: 0,
+            pages: vec![KeptPage {
+                id: "3".into(),
+                name: "P".into(),
+                token: Secret::new("EAAold".into()),
+                tasks: vec![],
+            }],
+        });
+        v.save().unwrap();
+        v
+    }
+
+    #[test]
+    fn rotate_keeps_the_working_token_when_the_new_one_fails() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut v = vault(dir.path(), graph("EAAbroken", false));
+        let before = std::fs::read(dir.path().join("k.vault")).unwrap();
+        let done = rotate(&mut v).unwrap();
+        assert_eq!(done.len(), 1);
+        match &done[0].outcome {
+            Outcome::KeptOld(why) => assert!(why.contains("password"), "{why}"),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(v.contents.entries[0].pages[0].token.expose(), "EAAold");
+        assert_eq!(std::fs::read(dir.path().join("k.vault")).unwrap(), before);
+    }
+
+    #[test]
+    fn rotate_replaces_a_token_when_the_new_one_works() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut v = vault(dir.path(), graph("EAAfresh", true));
+        let done = rotate(&mut v).unwrap();
+        assert_eq!(done[0].outcome, Outcome::Replaced);
+        assert_eq!(v.contents.entries[0].pages[0].token.expose(), "EAAfresh");
+        drop(v);
+        let back = Vault::open(&dir.path().join("k.vault"), &VaultKey::Key([7u8; 32])).unwrap();
+        assert_eq!(back.contents.entries[0].pages[0].token.expose(), "EAAfresh");
+        assert_eq!(back.contents.entries[0].pages[0].tasks, vec!["MODERATE"]);
+    }
+}

@@ -223,6 +223,32 @@ fn run(b: &mut Browser, token: &str, method: &str, path: &str, fields: &str) -> 
 }
 
 #[test]
+fn copy_as_curl_says_https_when_the_browser_came_over_tls() {
+    let sb = Sandbox::new();
+    let mut args = Server::args(&sb.db_url(), Some(&fixture("world.toml")));
+    args.trusted_proxies = vec![std::net::Ipv4Addr::LOCALHOST.into()];
+    let s = Server::in_process_with(args, &sb).unwrap_or_else(|e| panic!("{e}"));
+    let token = s.alice();
+    let host = s.base.trim_start_matches("http://");
+    let curl = |r: &Resp| {
+        let at = r.text.find("curl -s -X GET").unwrap_or(0);
+        r.text[at..].chars().take(200).collect::<String>()
+    };
+    let plain = run(&mut Browser::new(&s), &token, "GET", "me", "");
+    assert!(
+        curl(&plain).contains(&format!("http://{host}")),
+        "{}",
+        curl(&plain)
+    );
+    let tls = run(&mut Browser::new(&s).over_https(), &token, "GET", "me", "");
+    assert!(
+        curl(&tls).contains(&format!("https://{host}")),
+        "{}",
+        curl(&tls)
+    );
+}
+
+#[test]
 fn the_explorer_generates_a_token_through_the_login_dialog_and_takes_a_page_token() {
     let s = Server::seeded();
     let mut b = Browser::new(&s);

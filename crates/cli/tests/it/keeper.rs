@@ -201,7 +201,19 @@ fn add_keeps_page_tokens_that_never_expire_and_check_follows_the_clock() {
 /// Each invalidation: `check` exits 2 and `doctor` names the cause.
 #[test]
 fn check_and_doctor_name_each_invalidation() {
-    let cases: [(&str, Value, &str, &[&str]); 3] = [
+    let cases: [(&str, Value, &str, &[&str]); 5] = [
+        (
+            "/_admin/users/alice/status",
+            json!({"status": "checkpointed"}),
+            "security checkpoint",
+            &[COFFEE, NEWS, BAKERY],
+        ),
+        (
+            "/_admin/users/alice/status",
+            json!({"status": "unconfirmed"}),
+            "not confirmed",
+            &[COFFEE, NEWS, BAKERY],
+        ),
         (
             "/_admin/users/alice/password",
             json!({"password": "n3w-pass"}),

@@ -38,7 +38,7 @@ pub const DEFAULT_CACHE_BYTES: usize = 160 << 20;
 
 /// What one cached entry costs besides its key and value: the value's `Arc` counts, the map's
 /// slot (its hash, the `Arc` and the CLOCK mark) and its index, rounded up for the allocator's
-/// size classes (measured: docs/benchmarks.md).
+/// size classes (an estimate; the measured peaks are in docs/benchmarks.md).
 const ENTRY_OVERHEAD: usize = 80;
 
 /// How many entries of `K → V` fit in `share` of `budget` bytes, each value owning about
@@ -56,8 +56,8 @@ impl Default for Caches {
 
 impl Caches {
     /// Caches that hold about `budget` bytes at most when full. Tokens take most of it, as
-    /// there are many more of them than of anything else; each token holds its session, and
-    /// sessions are shared. The others hold what a world has (apps, people, Pages) and are
+    /// there are many more of them than of anything else; sessions, cached apart, are shared by
+    /// a login's tokens. The others hold what a world has (apps, people, Pages) and are
     /// sized for what their records own (names, scopes, lists of ids), estimated.
     pub(crate) fn within(budget: usize) -> Self {
         Caches {

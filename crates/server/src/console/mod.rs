@@ -346,7 +346,6 @@ async fn debugged(
     })
 }
 
-/// A Page's name, or a dash for an id that names no Page.
 /// The name of the person behind an app-scoped id, or a dash.
 async fn person_name(st: &AppState, asid: &str) -> String {
     let Ok(asid) = asid.parse().map(Asid) else {
@@ -361,6 +360,7 @@ async fn person_name(st: &AppState, asid: &str) -> String {
     }
 }
 
+/// A Page's name, or a dash for an id that names no Page.
 async fn page_name(st: &AppState, id: &str) -> String {
     match id.parse().map(PageId) {
         Ok(page) => match st.services.page(page).await {

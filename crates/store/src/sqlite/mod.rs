@@ -14,7 +14,8 @@
 //! exception is the hot path's lookup of a token or a session by key (`Backend::lookup`): one
 //! B-tree descent, microseconds when the database is in the OS's page cache, where the hand-off
 //! to the blocking pool and back cost several times the read (docs/benchmarks.md). It runs in
-//! place on an idle reader, and goes to the blocking pool only when none is idle.
+//! place on an idle reader, on at most one worker fewer than there are cores (one worker stays
+//! free while a lookup waits on a disk), and goes to the blocking pool otherwise.
 
 use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
@@ -70,6 +71,20 @@ struct Inner {
     /// that sees that database.
     readers: Vec<Mutex<Connection>>,
     next_reader: AtomicUsize,
+    /// Lookups running in place on the async workers now (`Backend::lookup`), and how many
+    /// may: one worker fewer than the machine has cores, so that one is always free for what
+    /// the caches answer while a lookup waits on a disk.
+    in_place: AtomicUsize,
+    in_place_max: usize,
+}
+
+/// One lookup running in place: counted while it lives.
+struct InPlace<'a>(&'a AtomicUsize);
+
+impl Drop for InPlace<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 impl std::fmt::Debug for Sqlite {
@@ -217,6 +232,9 @@ impl SqliteStore {
                 threads,
                 readers,
                 next_reader: AtomicUsize::new(0),
+                in_place: AtomicUsize::new(0),
+                in_place_max: std::thread::available_parallelism()
+                    .map_or(1, |n| n.get().saturating_sub(1).max(1)),
             }),
         }))
     }
@@ -424,21 +442,29 @@ impl Drop for Inner {
 }
 
 impl Inner {
-    /// Runs `f` on the first idle reader, or gives it back when none is.
+    /// Runs `f` on the first idle reader, or gives it back when none is, or when
+    /// [`Inner::in_place_max`] lookups run in place already. A panic in `f` is its error.
     fn on_idle_reader<T, F>(&self, f: F) -> Result<StoreResult<T>, F>
     where
         F: FnOnce(&dyn Db) -> StoreResult<T>,
     {
+        if self.in_place.fetch_add(1, Ordering::AcqRel) >= self.in_place_max {
+            self.in_place.fetch_sub(1, Ordering::AcqRel);
+            return Err(f);
+        }
+        let _slot = InPlace(&self.in_place);
         let n = self.readers.len();
         let start = self.next_reader.fetch_add(1, Ordering::Relaxed) % n.max(1);
-        for i in 0..n {
-            match self.readers[(start + i) % n].try_lock() {
-                Ok(conn) => return Ok(f(&*conn)),
-                Err(TryLockError::Poisoned(p)) => return Ok(f(&*p.into_inner())),
-                Err(TryLockError::WouldBlock) => {}
-            }
-        }
-        Err(f)
+        let idle = (0..n).find_map(|i| match self.readers[(start + i) % n].try_lock() {
+            Ok(conn) => Some(conn),
+            Err(TryLockError::Poisoned(p)) => Some(p.into_inner()),
+            Err(TryLockError::WouldBlock) => None,
+        });
+        let Some(conn) = idle else {
+            return Err(f);
+        };
+        Ok(std::panic::catch_unwind(AssertUnwindSafe(|| f(&*conn)))
+            .unwrap_or_else(|_| Err(StoreError::new("store: a lookup panicked"))))
     }
 
     /// Takes the first idle reader (round-robin start), or waits for one.

@@ -9,6 +9,8 @@ pub struct Browser<'a> {
     agent: ureq::Agent,
     /// Sent as `X-Forwarded-For` (for a server that trusts the loopback proxy).
     forwarded_for: Option<String>,
+    /// Sends `X-Forwarded-Proto: https`, as a TLS proxy in front would.
+    forwarded_https: bool,
 }
 
 impl<'a> Browser<'a> {
@@ -18,6 +20,7 @@ impl<'a> Browser<'a> {
             cookie: None,
             agent: ureq::AgentBuilder::new().redirects(0).build(),
             forwarded_for: None,
+            forwarded_https: false,
         }
     }
 
@@ -37,12 +40,23 @@ impl<'a> Browser<'a> {
         }
     }
 
+    /// The same browser, behind a proxy that says the request came over https.
+    pub fn over_https(self) -> Self {
+        Browser {
+            forwarded_https: true,
+            ..self
+        }
+    }
+
     fn headers(&self, mut req: ureq::Request) -> ureq::Request {
         if let Some(c) = &self.cookie {
             req = req.set("Cookie", c);
         }
         if let Some(a) = &self.forwarded_for {
             req = req.set("X-Forwarded-For", a);
+        }
+        if self.forwarded_https {
+            req = req.set("X-Forwarded-Proto", "https");
         }
         req
     }

@@ -97,7 +97,12 @@ pub fn run(args: &[&str], env: &[(&str, &str)]) -> (ExitStatus, String, String) 
         .env_remove("GRAPHTOKEN_ADMIN_KEY")
         .env_remove("GRAPHTOKEN_DB")
         .env_remove("GRAPHTOKEN_SEED")
-        .env_remove("GRAPHTOKEN_LISTEN");
+        .env_remove("GRAPHTOKEN_LISTEN")
+        .env_remove("GRAPHTOKEN_MEMORY_BUDGET")
+        .env_remove("GRAPHTOKEN_VAULT")
+        .env_remove("GRAPHTOKEN_VAULT_KEY")
+        .env_remove("GRAPHTOKEN_VAULT_KEY_FILE")
+        .env_remove("GRAPHTOKEN_VAULT_PASSPHRASE");
     for (k, v) in env {
         cmd.env(k, v);
     }
