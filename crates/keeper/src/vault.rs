@@ -417,6 +417,28 @@ fn lock(path: &Path) -> Result<std::fs::File, VaultError> {
     Ok(file)
 }
 
+/// For tests: Ann's access to app 1 at `graph` (her token `EAAuser`), with Page 3's token.
+#[cfg(test)]
+pub(crate) fn sample_entry(graph: &str, page_token: &str) -> Entry {
+    Entry {
+        graph: graph.into(),
+        version: "v24.0".into(),
+        app_id: "1".into(),
+        app_secret: Secret::new("s3cret-app".into()),
+        user_id: "2".into(),
+        user_name: "Ann".into(),
+        user_token: Secret::new("EAAuser".into()),
+        scopes: vec!["pages_show_list".into()],
+        added_at: 0,
+        pages: vec![KeptPage {
+            id: "3".into(),
+            name: "P".into(),
+            token: Secret::new(page_token.into()),
+            tasks: vec![],
+        }],
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -426,23 +448,7 @@ mod tests {
     }
 
     fn entry() -> Entry {
-        Entry {
-            graph: "http://127.0.0.1:1".into(),
-            version: "v24.0".into(),
-            app_id: "1".into(),
-            app_secret: Secret::new("s3cret-app".into()),
-            user_id: "2".into(),
-            user_name: "Ann".into(),
-            user_token: Secret::new("EAAuser".into()),
-            scopes: vec!["pages_show_list".into()],
-            added_at: 0,
-            pages: vec![KeptPage {
-                id: "3".into(),
-                name: "P".into(),
-                token: Secret::new("EAApage".into()),
-                tasks: vec![],
-            }],
-        }
+        sample_entry("http://127.0.0.1:1", "EAApage")
     }
 
     #[test]

@@ -673,23 +673,9 @@ mod tests {
 
     fn vault(dir: &std::path::Path, graph: String) -> Vault {
         let mut v = Vault::open_to_change(&dir.join("k.vault"), &VaultKey::Key([7u8; 32])).unwrap();
-        v.contents.entries.push(Entry {
-            graph,
-            version: "v24.0".into(),
-            app_id: "1".into(),
-            app_secret: Secret::new("s3cret-app".into()),
-            user_id: "2".into(),
-            user_name: "Ann".into(),
-            user_token: Secret::new("EAAuser".into()),
-            scopes: vec!["pages_show_list".into()],
-            added_at: 0,
-            pages: vec![KeptPage {
-                id: "3".into(),
-                name: "P".into(),
-                token: Secret::new("EAAold".into()),
-                tasks: vec![],
-            }],
-        });
+        v.contents
+            .entries
+            .push(crate::vault::sample_entry(&graph, "EAAold"));
         v.save().unwrap();
         v
     }
