@@ -129,7 +129,7 @@ impl Services {
                 match c {
                     Changed::Setting { name, value } if name == CLOCK_OFFSET => {
                         if let Some(clock) = follows.get() {
-                            clock.set_offset(clock_offset(value.as_deref()));
+                            clock.follow(clock_offset(value.as_deref()));
                         }
                     }
                     Changed::Faults | Changed::Everything => faults = true,
@@ -418,9 +418,15 @@ impl Services {
             )));
         }
         let offset = clock.offset_for(target);
-        self.store
+        clock.writing(offset);
+        if let Err(e) = self
+            .store
             .put_setting(CLOCK_OFFSET, &offset.to_string())
-            .await?;
+            .await
+        {
+            clock.not_written(offset);
+            return Err(e.into());
+        }
         clock.set_offset(offset);
         let now = clock.now();
         self.publish(Event::ClockMoved { now, offset });
