@@ -61,6 +61,12 @@ pub(crate) fn invalidate_sessions(
     )
 }
 
+/// A person's short-lived tokens that still work, made invalid (found by `tokens_user`).
+pub(crate) const END_SHORT_LIVED: &str =
+    "UPDATE tokens SET invalidated_at = ?1, invalid_subcode = ?2 \
+     WHERE user_id = ?3 AND long_lived = 0 AND invalidated_at IS NULL \
+     RETURNING hash";
+
 /// Marks the person's short-lived tokens (user tokens and the Page tokens derived from them)
 /// that still work invalid for `inv`.
 pub(crate) fn invalidate_short_lived_tokens(
@@ -70,9 +76,7 @@ pub(crate) fn invalidate_short_lived_tokens(
 ) -> StoreResult<Vec<TokenHash>> {
     let what = "invalidating short-lived tokens";
     db.all(
-        "UPDATE tokens SET invalidated_at = ?1, invalid_subcode = ?2 \
-         WHERE user_id = ?3 AND long_lived = 0 AND invalidated_at IS NULL \
-         RETURNING hash",
+        END_SHORT_LIVED,
         args![inv.at, i64::from(inv.reason.subcode()), user.sql()],
         |r: &Row| r.get::<TokenHash>(0),
         what,

@@ -35,7 +35,16 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
     (15, V15_CHOSEN_PAGES),
     (16, V16_BROWSER_SESSIONS),
     (17, V17_TOKENS_BY_HASH),
+    (18, V18_TOKENS_BY_USER),
 ];
+
+/// A person's tokens found by an index, not a scan of every token: a logout ends a person's
+/// short-lived tokens (`WHERE user_id = …`), which took seconds with ten million tokens, the
+/// writer held all the while. `tokens_parent` served no query, and goes.
+const V18_TOKENS_BY_USER: &str = r#"
+DROP INDEX tokens_parent;
+CREATE INDEX tokens_user ON tokens (user_id);
+"#;
 
 /// Tokens kept in the order of their hash (`WITHOUT ROWID`): finding one by its hash is one
 /// B-tree descent instead of two (the hash's index, then the row). The other two indexes now

@@ -25,7 +25,20 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (14, V14_PAGE_PROFILE),
     (15, V15_CHOSEN_PAGES),
     (16, V16_BROWSER_SESSIONS),
+    (17, V17_NOTHING),
+    (18, V18_TOKENS_BY_USER),
 ];
+
+/// SQLite's step 17 keeps tokens in hash order (`WITHOUT ROWID`); PostgreSQL's tables have no
+/// such choice, so the step is empty here and the numbers stay the same on both.
+const V17_NOTHING: &str = "";
+
+/// As SQLite's step 18: a person's tokens by an index (a logout), and no index on `parent`,
+/// which no query reads.
+const V18_TOKENS_BY_USER: &str = r#"
+DROP INDEX tokens_parent;
+CREATE INDEX tokens_user ON tokens (user_id);
+"#;
 
 /// The last step of PostgreSQL's migrations.
 pub(super) fn latest() -> i64 {

@@ -490,6 +490,31 @@ mod tests {
     use super::*;
     use crate::db::Value;
 
+    /// A logout finds the person's tokens by an index, not by reading every token.
+    #[test]
+    fn a_logout_reads_only_the_person_s_tokens() -> StoreResult<()> {
+        let dir = tempfile::tempdir().ctx("making a folder")?;
+        let path = dir.path().join("q.db");
+        let store = SqliteStore::open(&path.display().to_string())?;
+        migrations::migrate(&mut lock(&store.backend.inner.writer))?;
+        let conn = Connection::open(&path).ctx("opening")?;
+        let plan: Vec<String> = conn
+            .prepare(&format!(
+                "EXPLAIN QUERY PLAN {}",
+                crate::events::END_SHORT_LIVED
+            ))
+            .ctx("planning")?
+            .query_map((1, 2, 3), |r| r.get::<_, String>(3))
+            .ctx("planning")?
+            .collect::<Result<_, _>>()
+            .ctx("planning")?;
+        assert!(
+            plan.iter().any(|p| p.contains("USING INDEX tokens_user")),
+            "{plan:?}"
+        );
+        Ok(())
+    }
+
     /// Writes at once share commits; one that fails or panics is rolled back alone, and every
     /// other is committed and answered.
     #[tokio::test(flavor = "multi_thread")]
