@@ -61,7 +61,8 @@ pub(crate) fn invalidate_sessions(
     )
 }
 
-/// A person's short-lived tokens that still work, made invalid (found by `tokens_user`).
+/// A person's short-lived tokens that still work, made invalid (found by `tokens_user`, which
+/// holds exactly those).
 pub(crate) const END_SHORT_LIVED: &str =
     "UPDATE tokens SET invalidated_at = ?1, invalid_subcode = ?2 \
      WHERE user_id = ?3 AND long_lived = 0 AND invalidated_at IS NULL \

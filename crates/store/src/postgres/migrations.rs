@@ -33,11 +33,11 @@ const MIGRATIONS: &[(i64, &str)] = &[
 /// such choice, so the step is empty here and the numbers stay the same on both.
 const V17_NOTHING: &str = "";
 
-/// As SQLite's step 18: a person's tokens by an index (a logout), and no index on `parent`,
-/// which no query reads.
+/// As SQLite's step 18: a person's working short-lived tokens by an index (a logout), and no
+/// index on `parent`, which no query reads.
 const V18_TOKENS_BY_USER: &str = r#"
 DROP INDEX tokens_parent;
-CREATE INDEX tokens_user ON tokens (user_id);
+CREATE INDEX tokens_user ON tokens (user_id) WHERE long_lived = 0 AND invalidated_at IS NULL;
 "#;
 
 /// The last step of PostgreSQL's migrations.
