@@ -77,7 +77,7 @@ pub struct ServeArgs {
     pub tls_key: Option<std::path::PathBuf>,
     /// Resident memory (MiB) the server aims to stay under: its caches are sized to hold what
     /// is left of it after the rest of the process (96 MiB; see docs/benchmarks.md).
-    #[arg(long, env = "GRAPHTOKEN_MEMORY_BUDGET", default_value_t = 256,
+    #[arg(long, env = "GRAPHTOKEN_MEMORY_BUDGET", default_value_t = DEFAULT_MEMORY_BUDGET,
           value_parser = clap::value_parser!(u64).range(128..=1 << 20))]
     pub memory_budget: u64,
     #[command(flatten)]
@@ -122,6 +122,9 @@ fn tls_config(args: &ServeArgs) -> Result<Option<Arc<rustls::ServerConfig>>, Str
 /// What a server needs besides its caches, measured (MiB): the runtime, SQLite's
 /// connections and their page caches, buffers for the connections served.
 const MEMORY_RESERVE: u64 = 96;
+
+/// The default budget (256 MiB): the caches' default size and the rest of the process.
+const DEFAULT_MEMORY_BUDGET: u64 = (DEFAULT_CACHE_BYTES >> 20) as u64 + MEMORY_RESERVE;
 
 impl ServeArgs {
     /// What the caches may hold: the memory budget less what the rest of the process needs.

@@ -140,11 +140,8 @@ pub(crate) async fn run(
         .to_string();
     let answered = match target(&path, &fields) {
         Ok(uri) => {
-            let origin = format!(
-                "{}://{host}",
-                if https.is_some() { "https" } else { "http" }
-            );
-            ask(&st, &method, &uri, &host, &token, &origin).await
+            let scheme = if https.is_some() { "https" } else { "http" };
+            ask(&st, &method, &uri, &host, &token, scheme).await
         }
         Err(why) => {
             let body = render(&st, &v, None, Some(&why)).await;
@@ -201,14 +198,14 @@ fn target(path: &str, fields: &str) -> Result<Uri, String> {
 
 /// Sends the request through the Graph API's own handler (faults, versions and all) and reads
 /// its answer.
-/// `origin` (`https://host:port`) begins the curl line.
+/// `scheme` (`http` or `https`, as the browser came) begins the curl line's URL.
 async fn ask(
     st: &Arc<AppState>,
     method: &str,
     uri: &Uri,
     host: &str,
     token: &str,
-    origin: &str,
+    scheme: &str,
 ) -> Answered {
     let method = match method {
         "POST" => Method::POST,
@@ -225,7 +222,7 @@ async fn ask(
                 shell_quote(&format!("Authorization: OAuth {token}"))
             )
         },
-        shell_quote(&format!("{origin}{uri}"))
+        shell_quote(&format!("{scheme}://{host}{uri}"))
     );
     let token = Some(token).filter(|t| !t.is_empty());
     let uri = uri.to_string();
@@ -435,7 +432,7 @@ pub async fn choose_page(State(st): St, headers: HeaderMap, bytes: Bytes) -> Res
         .unwrap_or("127.0.0.1")
         .to_string();
     let answered = match target(&format!("{page}?fields=access_token,name"), "") {
-        Ok(uri) => ask(&st, "GET", &uri, &host, &user, "").await,
+        Ok(uri) => ask(&st, "GET", &uri, &host, &user, "http").await,
         Err(why) => {
             st.console.with(&v.desk, |d| d.notice = Some(why));
             return with_cookies(browser::see_other(EXPLORER, None), v.cookies);

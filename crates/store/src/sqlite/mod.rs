@@ -453,14 +453,7 @@ impl Inner {
             return Err(f);
         }
         let _slot = InPlace(&self.in_place);
-        let n = self.readers.len();
-        let start = self.next_reader.fetch_add(1, Ordering::Relaxed) % n.max(1);
-        let idle = (0..n).find_map(|i| match self.readers[(start + i) % n].try_lock() {
-            Ok(conn) => Some(conn),
-            Err(TryLockError::Poisoned(p)) => Some(p.into_inner()),
-            Err(TryLockError::WouldBlock) => None,
-        });
-        let Some(conn) = idle else {
+        let Ok(conn) = self.idle_reader() else {
             return Err(f);
         };
         Ok(std::panic::catch_unwind(AssertUnwindSafe(|| f(&*conn)))
@@ -469,19 +462,27 @@ impl Inner {
 
     /// Takes the first idle reader (round-robin start), or waits for one.
     fn with_reader<T>(&self, f: impl FnOnce(&Connection) -> StoreResult<T>) -> StoreResult<T> {
-        let n = self.readers.len();
-        if n == 0 {
+        if self.readers.is_empty() {
             return f(&lock(&self.writer));
         }
-        let start = self.next_reader.fetch_add(1, Ordering::Relaxed) % n;
-        for i in 0..n {
-            match self.readers[(start + i) % n].try_lock() {
-                Ok(conn) => return f(&conn),
-                Err(TryLockError::Poisoned(p)) => return f(&p.into_inner()),
-                Err(TryLockError::WouldBlock) => {}
-            }
+        match self.idle_reader() {
+            Ok(conn) => f(&conn),
+            Err(start) => f(&lock(&self.readers[start])),
         }
-        f(&lock(&self.readers[start]))
+    }
+
+    /// The first idle reader, from a round-robin start; when none is idle (or there are no
+    /// readers), that start, to wait on.
+    fn idle_reader(&self) -> Result<MutexGuard<'_, Connection>, usize> {
+        let n = self.readers.len();
+        let start = self.next_reader.fetch_add(1, Ordering::Relaxed) % n.max(1);
+        (0..n)
+            .find_map(|i| match self.readers[(start + i) % n].try_lock() {
+                Ok(conn) => Some(conn),
+                Err(TryLockError::Poisoned(p)) => Some(p.into_inner()),
+                Err(TryLockError::WouldBlock) => None,
+            })
+            .ok_or(start)
     }
 }
 
