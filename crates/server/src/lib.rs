@@ -319,26 +319,51 @@ pub fn router(state: Arc<AppState>) -> Router {
         .nest("/_admin", admin::routes(Arc::clone(&state), state.mode))
         .merge(login::routes())
         .fallback(graph_request)
-        .layer(axum::middleware::from_fn(enveloped))
         .layer(axum::middleware::from_fn_with_state(
             Arc::clone(&state),
-            secure_cookies,
-        ))
-        .layer(axum::middleware::from_fn(detached))
-        .layer(axum::middleware::from_fn_with_state(
-            Arc::clone(&state),
-            metrics::record,
+            around,
         ))
         .with_state(state)
 }
 
-/// Cookies are `Secure` when the browser reached graphtoken over TLS: to graphtoken itself, or
-/// to a proxy it trusts (`--trusted-proxy`) that says so in `X-Forwarded-Proto`.
-async fn secure_cookies(
+/// What every request goes through, in one layer (a layer each would box the request's
+/// future once more): it is counted and timed, learns whether it came over TLS
+/// ([`secure_cookies`]), runs on a task of its own ([`detached`]), and a plain-text refusal is
+/// rewritten in the Graph envelope ([`enveloped`]).
+async fn around(
     State(st): State<Arc<AppState>>,
     mut req: Request,
     next: axum::middleware::Next,
 ) -> Response {
+    let path = req.uri().path();
+    let route = metrics::route_of(path);
+    let envelope = Envelope::of(path);
+    let started = std::time::Instant::now();
+    let secure = over_https(&st, &req);
+    if secure {
+        req.extensions_mut().insert(Https);
+    }
+    let own_task = !matches!(*req.method(), Method::OPTIONS | Method::HEAD);
+    let work = async move {
+        let response = enveloped(envelope, next.run(req).await).await;
+        if secure {
+            secure_cookies(response)
+        } else {
+            response
+        }
+    };
+    let response = if own_task {
+        detached(work).await
+    } else {
+        work.await
+    };
+    metrics::record(&st.metrics, route, &response, started);
+    response
+}
+
+/// The browser reached graphtoken over TLS: graphtoken itself, or a proxy it trusts
+/// (`--trusted-proxy`) that says so in `X-Forwarded-Proto`.
+fn over_https(st: &AppState, req: &Request) -> bool {
     let peer = req
         .extensions()
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
@@ -350,42 +375,59 @@ async fn secure_cookies(
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.rsplit(',').next())
             .is_some_and(|proto| proto.trim().eq_ignore_ascii_case("https"));
-    let secure = req.extensions().get::<OverTls>().is_some() || forwarded_https;
-    if secure {
-        req.extensions_mut().insert(Https);
-    }
-    let mut response = next.run(req).await;
-    if secure {
-        let headers = response.headers_mut();
-        let cookies: Vec<String> = headers
-            .get_all(axum::http::header::SET_COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok().map(str::to_string))
-            .collect();
-        headers.remove(axum::http::header::SET_COOKIE);
-        for c in cookies {
-            if let Ok(v) = axum::http::HeaderValue::from_str(&format!("{c}; Secure")) {
-                headers.append(axum::http::header::SET_COOKIE, v);
-            }
+    req.extensions().get::<OverTls>().is_some() || forwarded_https
+}
+
+/// Cookies are `Secure` when the browser reached graphtoken over TLS ([`over_https`]).
+fn secure_cookies(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    let cookies: Vec<String> = headers
+        .get_all(axum::http::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok().map(str::to_string))
+        .collect();
+    headers.remove(axum::http::header::SET_COOKIE);
+    for c in cookies {
+        if let Ok(v) = axum::http::HeaderValue::from_str(&format!("{c}; Secure")) {
+            headers.append(axum::http::header::SET_COOKIE, v);
         }
     }
     response
+}
+
+/// Which envelope a refusal of the path gets, if any (see [`enveloped`]).
+#[derive(Clone, Copy)]
+enum Envelope {
+    Graph,
+    Admin,
+    /// `/metrics` answers scrapers in plain text, refusals included.
+    Plain,
+}
+
+impl Envelope {
+    fn of(path: &str) -> Self {
+        if path == "/metrics" {
+            Envelope::Plain
+        } else if path.starts_with("/_admin") {
+            Envelope::Admin
+        } else {
+            Envelope::Graph
+        }
+    }
 }
 
 /// Refusals that the router and the extractors make themselves (a path segment that is not
 /// UTF-8, a body over the limit, an unknown admin route, a method a route does not take) are
 /// plain text: they are rewritten in the Graph envelope, or the admin API's, with the same
 /// status. Pages (HTML), JSON answers and `/metrics` (for scrapers) are left as they are.
-async fn enveloped(req: Request, next: axum::middleware::Next) -> Response {
-    let path = req.uri().path().to_string();
-    let response = next.run(req).await;
+async fn enveloped(envelope: Envelope, response: Response) -> Response {
     let status = response.status();
     let plain = response
         .headers()
         .get(axum::http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_none_or(|t| t.starts_with("text/plain"));
-    if status.as_u16() < 400 || !plain || path == "/metrics" {
+    if status.as_u16() < 400 || !plain || matches!(envelope, Envelope::Plain) {
         return response;
     }
     let text = axum::body::to_bytes(response.into_body(), 64 * 1024)
@@ -397,22 +439,19 @@ async fn enveloped(req: Request, next: axum::middleware::Next) -> Response {
     } else {
         text
     };
-    if path.starts_with("/_admin") {
+    if matches!(envelope, Envelope::Admin) {
         return admin::refusal(status, message);
     }
     let e = GraphError::param(message).with_status(status.as_u16());
     render::graph(normalize::DEFAULT_VERSION, &render::trace_id(), Err(e))
 }
 
-/// Every request runs on a task of its own, so that a client that goes away mid-request (a
-/// dropped connection cancels the request's future) cannot stop a service between its write
-/// and the event that tells the caches: many Graph calls write, GETs included (a code
-/// exchange, a Page token, a dialog that goes straight back).
-async fn detached(req: Request, next: axum::middleware::Next) -> Response {
-    if matches!(*req.method(), Method::OPTIONS | Method::HEAD) {
-        return next.run(req).await;
-    }
-    match tokio::spawn(next.run(req)).await {
+/// Runs a request on a task of its own, so that a client that goes away mid-request (a dropped
+/// connection cancels the request's future) cannot stop a service between its write and the
+/// event that tells the caches: many Graph calls write, GETs included (a code exchange, a Page
+/// token, a dialog that goes straight back).
+async fn detached(work: impl std::future::Future<Output = Response> + Send + 'static) -> Response {
+    match tokio::spawn(work).await {
         Ok(response) => response,
         Err(e) => {
             tracing::error!("a request's task failed: {e}");

@@ -10,9 +10,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
-use axum::extract::{Request, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use prometheus::{
     Encoder, GaugeVec, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec,
@@ -211,12 +210,8 @@ pub(crate) fn route_of(path: &str) -> usize {
     ROUTES.iter().position(|r| *r == name).unwrap_or(0)
 }
 
-/// Counts and times every request.
-pub(crate) async fn record(State(st): State<Arc<AppState>>, req: Request, next: Next) -> Response {
-    let route = route_of(req.uri().path());
-    let started = Instant::now();
-    let response = next.run(req).await;
-    let m = &st.metrics;
+/// Counts and times a request of the kind `route` ([`route_of`]), answered with `response`.
+pub(crate) fn record(m: &Metrics, route: usize, response: &Response, started: Instant) {
     let status = response.status().as_u16();
     if let Some((latency, counters)) = m.by_route.get(route) {
         match STATUSES.iter().position(|s| *s == status) {
@@ -228,7 +223,6 @@ pub(crate) async fn record(State(st): State<Arc<AppState>>, req: Request, next: 
         }
         latency.observe(started.elapsed().as_secs_f64());
     }
-    response
 }
 
 /// `GET /metrics`: the text exposition format.
