@@ -650,3 +650,61 @@ code it sends back (to {redirect}) on /oauth/access_token (docs/login.md):
         },
     )))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Tokens stored over many writes (three at a time here, half a million in
+    /// `graphtoken bench populate`) all work, the logins' first, then the rest in hash order.
+    #[test]
+    fn populate_in_many_writes_stores_every_token_in_hash_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = format!("sqlite://{}", dir.path().join("p.db").display());
+        let world = dir.path().join("world.toml");
+        std::fs::write(
+            &world,
+            "[[apps]]\nkey = \"acme\"\nname = \"Acme\"\n\n\
+             [[users]]\nkey = \"alice\"\nname = \"Alice\"\n\n\
+             [[users]]\nkey = \"bob\"\nname = \"Bob\"\n",
+        )
+        .unwrap();
+        let keys = crate::secrets::KeyArgs {
+            secret_key_file: None,
+            secret_key: None,
+        };
+        runtime().unwrap().block_on(async {
+            let services = for_command(&db, &keys).await.unwrap();
+            apply_seed(&services, &world).await.unwrap();
+            let app = services.find_app("acme").await.unwrap().unwrap();
+            let people = vec![
+                services.find_user("alice").await.unwrap().unwrap(),
+                services.find_user("bob").await.unwrap().unwrap(),
+            ];
+            let scopes = vec!["email".to_string()];
+            let tokens = services
+                .populate(&people, &app, &scopes, 11, true, 3)
+                .await
+                .unwrap();
+            assert_eq!(tokens.len(), 11);
+            let hashes: Vec<_> = tokens[2..]
+                .iter()
+                .map(|t| graphtoken_core::token::hash(t))
+                .collect();
+            assert!(hashes.windows(2).all(|w| w[0] < w[1]), "in hash order");
+            let mut whose = Vec::new();
+            for t in &tokens {
+                let caller = services.authenticate(t).await.unwrap();
+                whose.push(caller.principal.loaded().map(|t| t.user.id));
+            }
+            assert_eq!(
+                whose.iter().filter(|u| **u == Some(people[0].id)).count(),
+                6
+            );
+            assert_eq!(
+                whose.iter().filter(|u| **u == Some(people[1].id)).count(),
+                5
+            );
+        });
+    }
+}

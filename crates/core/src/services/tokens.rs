@@ -264,10 +264,10 @@ impl Services {
             .map(|(t, session)| user_token_of(session, t, long_lived, now))
             .collect();
         more.sort_unstable_by_key(|t| t.record.hash);
-        while !more.is_empty() {
-            let rest = more.split_off(per_write.clamp(1, more.len()));
-            let mut records = Vec::with_capacity(more.len());
-            for t in more {
+        let mut more = more.into_iter().peekable();
+        while more.peek().is_some() {
+            let mut records = Vec::with_capacity(per_write.max(1));
+            for t in more.by_ref().take(per_write.max(1)) {
                 tokens.push(t.access_token);
                 records.push(t.record);
             }
@@ -284,7 +284,6 @@ impl Services {
             for event in issued {
                 self.publish(event);
             }
-            more = rest;
         }
         Ok(tokens)
     }
