@@ -2,7 +2,7 @@
 # (stopped by PID on exit), wrk (installed when missing), the peers' folder (PEERS), the
 # graphtoken binary (BIN, or a release build of this checkout), a free loopback port and a wait
 # for a server to answer.
-# Sourced by run.sh, endpoints.sh, flamegraph.sh and revocation.sh after they set HERE, ROOT and
+# Sourced by run.sh, endpoints.sh, flamegraph.sh, ab.sh and revocation.sh after they set HERE, ROOT and
 # RUN; measure() also wants DUR and PROFILE.
 PEERS="${PEERS:-$ROOT/../shared/bench}"
 PIDS=()
@@ -66,4 +66,21 @@ pages_world() {
       done
     done
   } >"$1"
+}
+
+# endpoint BASE WHAT: sets EP_URL and EP_LUA (the wrk script) for one endpoint of the bench
+# world (me, accounts, debug_token, exchange); exchange also exports TOKEN_PARAM.
+endpoint() {
+  local app="1000000000000099%7C0123456789abcdef0123456789abcdef"
+  local secret="client_id=1000000000000099&client_secret=0123456789abcdef0123456789abcdef"
+  EP_LUA="$PEERS/lua/get_random_token.lua"
+  case "$2" in
+    me) EP_URL="$1/me" ;;
+    accounts) EP_URL="$1/me/accounts" ;;
+    debug_token) EP_URL="$1/debug_token?access_token=$app"; EP_LUA="$HERE/param_random_token.lua" ;;
+    exchange)
+      EP_URL="$1/oauth/access_token?grant_type=fb_exchange_token&$secret"
+      EP_LUA="$HERE/param_random_token.lua"; export TOKEN_PARAM=fb_exchange_token ;;
+    *) log "unknown endpoint $2 (me, accounts, debug_token, exchange)"; return 2 ;;
+  esac
 }

@@ -37,17 +37,8 @@ for warm in "$g/me" "$g/me/accounts"; do
   pass=$((TOKENS / 2000 + 3))
   TOKENS_FILE="$RUN/tokens.txt" timeout $((pass + 20)) wrk -t1 -c16 -d"${pass}s" -s "$HERE/each_token_once.lua" "$warm" >/dev/null 2>&1 || true
 done
-app="1000000000000099%7C0123456789abcdef0123456789abcdef"
-LUA="$PEERS/lua/get_random_token.lua"
-case "$WHAT" in
-  me) url="$g/me" ;;
-  accounts) url="$g/me/accounts" ;;
-  debug_token) url="$g/debug_token?access_token=$app"; LUA="$HERE/param_random_token.lua" ;;
-  exchange)
-    url="$g/oauth/access_token?grant_type=fb_exchange_token&client_id=1000000000000099&client_secret=0123456789abcdef0123456789abcdef"
-    LUA="$HERE/param_random_token.lua"; export TOKEN_PARAM=fb_exchange_token ;;
-  *) log "unknown endpoint $WHAT (me, accounts, debug_token, exchange)"; exit 2 ;;
-esac
+endpoint "$g" "$WHAT" || exit 2
+url="$EP_URL"; LUA="$EP_LUA"
 TOKENS_FILE="$RUN/tokens.txt" timeout $((DUR + 30)) wrk -t2 -c64 -d"$((DUR + 10))s" -s "$LUA" "$url" >"$LOGS/flame_wrk.txt" 2>&1 &
 load=$!
 sleep 4
