@@ -19,7 +19,7 @@
 
 use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex, MutexGuard, PoisonError, TryLockError};
 use std::time::Duration;
 
@@ -71,19 +71,79 @@ struct Inner {
     /// that sees that database.
     readers: Vec<Mutex<Connection>>,
     next_reader: AtomicUsize,
-    /// Lookups running in place on the async workers now (`Backend::lookup`), and how many
-    /// may: one worker fewer than the machine has cores, so that one is always free for what
-    /// the caches answer while a lookup waits on a disk.
-    in_place: AtomicUsize,
-    in_place_max: usize,
+    in_place: InPlaceGate,
 }
 
-/// One lookup running in place: counted while it lives.
-struct InPlace<'a>(&'a AtomicUsize);
+/// How many lookups may run in place on the async workers (`Backend::lookup`): one per core
+/// while lookups are quick (the database's pages in memory: a hand-off to the blocking pool
+/// costs more than the descent), one worker fewer for a while after one was slow (a disk), so
+/// that a worker stays free for what the caches answer.
+struct InPlaceGate {
+    running: AtomicUsize,
+    cores: usize,
+    /// When the gate was made, the origin of `slow_until_ms`.
+    since: std::time::Instant,
+    /// Until when (ms after `since`) a slow lookup narrows the gate.
+    slow_until_ms: AtomicU64,
+}
+
+/// A lookup slower than this waited long on a disk (a descent through pages in memory takes
+/// microseconds; one read from a solid-state disk, a fraction of a millisecond). Not lower: on
+/// a busy machine a quick lookup's thread may be preempted for a few milliseconds, and that
+/// would narrow the gate all the time.
+const SLOW_LOOKUP: Duration = Duration::from_millis(10);
+/// How long a slow lookup keeps the gate narrowed.
+const SLOW_SPELL_MS: u64 = 1000;
+
+impl InPlaceGate {
+    fn new(cores: usize) -> Self {
+        InPlaceGate {
+            running: AtomicUsize::new(0),
+            cores: cores.max(1),
+            since: std::time::Instant::now(),
+            slow_until_ms: AtomicU64::new(0),
+        }
+    }
+
+    fn now_ms(&self) -> u64 {
+        u64::try_from(self.since.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    /// How many may run in place now.
+    fn width(&self) -> usize {
+        if self.now_ms() < self.slow_until_ms.load(Ordering::Relaxed) {
+            self.cores.saturating_sub(1).max(1)
+        } else {
+            self.cores
+        }
+    }
+
+    /// A place for one more lookup, if the gate has one.
+    fn enter(&self) -> Option<InPlace<'_>> {
+        if self.running.fetch_add(1, Ordering::AcqRel) >= self.width() {
+            self.running.fetch_sub(1, Ordering::AcqRel);
+            return None;
+        }
+        Some(InPlace {
+            gate: self,
+            entered: std::time::Instant::now(),
+        })
+    }
+}
+
+/// One lookup running in place: counted while it lives; a slow one narrows the gate.
+struct InPlace<'a> {
+    gate: &'a InPlaceGate,
+    entered: std::time::Instant,
+}
 
 impl Drop for InPlace<'_> {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::AcqRel);
+        if self.entered.elapsed() > SLOW_LOOKUP {
+            let until = self.gate.now_ms().saturating_add(SLOW_SPELL_MS);
+            self.gate.slow_until_ms.fetch_max(until, Ordering::Relaxed);
+        }
+        self.gate.running.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
@@ -232,9 +292,9 @@ impl SqliteStore {
                 threads,
                 readers,
                 next_reader: AtomicUsize::new(0),
-                in_place: AtomicUsize::new(0),
-                in_place_max: std::thread::available_parallelism()
-                    .map_or(1, |n| n.get().saturating_sub(1).max(1)),
+                in_place: InPlaceGate::new(
+                    std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
+                ),
             }),
         }))
     }
@@ -442,17 +502,15 @@ impl Drop for Inner {
 }
 
 impl Inner {
-    /// Runs `f` on the first idle reader, or gives it back when none is, or when
-    /// [`Inner::in_place_max`] lookups run in place already. A panic in `f` is its error.
+    /// Runs `f` on the first idle reader, or gives it back when none is, or when the gate
+    /// ([`InPlaceGate`]) is full. A panic in `f` is its error.
     fn on_idle_reader<T, F>(&self, f: F) -> Result<StoreResult<T>, F>
     where
         F: FnOnce(&dyn Db) -> StoreResult<T>,
     {
-        if self.in_place.fetch_add(1, Ordering::AcqRel) >= self.in_place_max {
-            self.in_place.fetch_sub(1, Ordering::AcqRel);
+        let Some(_slot) = self.in_place.enter() else {
             return Err(f);
-        }
-        let _slot = InPlace(&self.in_place);
+        };
         let Ok(conn) = self.idle_reader() else {
             return Err(f);
         };
@@ -490,6 +548,33 @@ impl Inner {
 mod tests {
     use super::*;
     use crate::db::Value;
+
+    /// Quick lookups may run in place on every core; after a slow one (a disk), one core
+    /// fewer, until the spell ends; one core always keeps one.
+    #[test]
+    fn a_slow_lookup_narrows_the_gate_for_a_while() {
+        let gate = InPlaceGate::new(2);
+        let (a, b) = (gate.enter(), gate.enter());
+        assert!(a.is_some() && b.is_some(), "one per core");
+        assert!(gate.enter().is_none(), "no third");
+        drop((a, b));
+        {
+            let slow = gate.enter();
+            std::thread::sleep(SLOW_LOOKUP * 2);
+            drop(slow);
+        }
+        assert_eq!(gate.width(), 1);
+        let a = gate.enter();
+        assert!(a.is_some());
+        assert!(gate.enter().is_none(), "one core fewer after a slow lookup");
+        drop(a);
+        gate.slow_until_ms.store(gate.now_ms(), Ordering::Relaxed);
+        assert_eq!(gate.width(), 2, "the spell over, every core again");
+        let one = InPlaceGate::new(1);
+        one.slow_until_ms.store(u64::MAX, Ordering::Relaxed);
+        assert_eq!(one.width(), 1);
+        assert_eq!(gate.running.load(Ordering::Relaxed), 0);
+    }
 
     /// A logout finds the person's tokens by an index, not by reading every token.
     #[test]
