@@ -84,3 +84,16 @@ endpoint() {
     *) log "unknown endpoint $2 (me, accounts, debug_token, exchange)"; return 2 ;;
   esac
 }
+
+# large_world BIN: DB ($RUN/large.db) with the bench world and TOKENS long-lived tokens of its
+# 100 people, stored by BIN's `graphtoken bench populate` (the tokens in $RUN/tokens.txt, its
+# report in $RUN/populate.txt), and HOT of them sampled in $RUN/hot.txt.
+large_world() {
+  DB="sqlite://$RUN/large.db"
+  "$1" seed "$HERE/world.toml" --db "$DB" >/dev/null
+  log "storing $TOKENS tokens with $1 bench populate"
+  "$1" bench populate --db "$DB" --app bench --users "$(seq -s, -f 'user%g' 0 99)" \
+    --tokens "$TOKENS" --scopes email --long --out "$RUN/tokens.txt" | tee "$RUN/populate.txt" >&2
+  # The file is in hash order: a random sample, not the first lines (one stretch of the index).
+  shuf -n "$HOT" "$RUN/tokens.txt" >"$RUN/hot.txt"
+}

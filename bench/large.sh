@@ -25,15 +25,7 @@ BUDGET="${BUDGET:-256}"
 RUN="$(mktemp -d -t graphtoken-large.XXXXXX)"
 # shellcheck source=bench/common.sh
 source "$HERE/common.sh"
-DB="sqlite://$RUN/large.db"
-users=$(seq -s, -f 'user%g' 0 99)
-
-"$BIN" seed "$HERE/world.toml" --db "$DB" >/dev/null
-log "storing $TOKENS tokens with graphtoken bench populate"
-"$BIN" bench populate --db "$DB" --app bench --users "$users" --tokens "$TOKENS" \
-  --scopes email --long --out "$RUN/tokens.txt" | tee "$RUN/populate.txt" >&2
-# The file is in hash order: a random sample, not the first lines (one stretch of the index).
-shuf -n "$HOT" "$RUN/tokens.txt" >"$RUN/hot.txt"
+large_world "$BIN"
 db_bytes=$(du -cb "$RUN"/large.db* | tail -n1 | cut -f1)
 
 # start: the server on the large database (gpid, port); ready_ms: the time until /healthz

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Two builds of graphtoken on one large database (issue #14, point 3), side by side: TOKENS
+# long-lived tokens stored with A's `graphtoken bench populate`, both servers started on that
+# database, then in turns (A, then B, each round) GET /me over HOT random ones of them and over
+# all of them, with bench/random_line.lua. Loopback only; bounded: every wrk run has -d and a
+# timeout; both servers are stopped by PID on exit. Needs about 2.5 GB of disk in $TMPDIR for
+# ten million tokens.
+#
+#   A=/tmp/graphtoken-before B=target/release/graphtoken bench/large_ab.sh
+#   A=... B=... TOKENS=1000000 ROUNDS=3 BUDGET=256 bench/large_ab.sh
+#
+# Prints a markdown table, each server's peak resident memory, and per round B's share of A;
+# writes it to bench/logs/large_ab.md.
+set -euo pipefail
+HERE="$(cd "$(dirname "$0")" && pwd)"
+ROOT="$(cd "$HERE/.." && pwd)"
+TOKENS="${TOKENS:-10000000}"
+HOT="${HOT:-20000}"
+DUR="${DUR:-8}"
+PROFILE="${PROFILE:-2:64}"
+ROUNDS="${ROUNDS:-3}"
+BUDGET="${BUDGET:-256}"
+: "${A:?A=path of the first graphtoken binary}" "${B:?B=path of the second graphtoken binary}"
+BIN="$A" # common.sh builds nothing when BIN is set
+RUN="$(mktemp -d -t graphtoken-large-ab.XXXXXX)"
+# shellcheck source=bench/common.sh
+source "$HERE/common.sh"
+large_world "$A"
+
+declare -A pid url
+for side in A B; do
+  port=$(free_port)
+  "${!side}" serve --listen "127.0.0.1:$port" --db "$DB" --admin-key bench-admin-key \
+    --memory-budget "$BUDGET" >>"$LOGS/large_ab_$side.out" 2>>"$LOGS/large_ab_$side.log" &
+  PIDS+=($!); pid[$side]=$!; url[$side]="http://127.0.0.1:$port/me"
+  wait_http "http://127.0.0.1:$port/healthz" || { log "graphtoken $side did not start"; exit 1; }
+done
+for r in $(seq 1 "$ROUNDS"); do
+  for side in A B; do
+    TOKENS_FILE="$RUN/hot.txt" LUA="$HERE/random_line.lua" measure "$side GET /me over $HOT tokens, round $r" "${pid[$side]}" "${url[$side]}"
+    TOKENS_FILE="$RUN/tokens.txt" LUA="$HERE/random_line.lua" measure "$side GET /me over all $TOKENS tokens, round $r" "${pid[$side]}" "${url[$side]}"
+  done
+done
+
+{
+  echo "run $(date -u +%FT%TZ), $(nproc) cores, A = $A, B = $B, graphtoken on SQLite (--memory-budget $BUDGET), $TOKENS tokens of 100 people, wrk ${PROFILE/:/ threads, } connections, ${DUR}s, bench/random_line.lua"
+  echo
+  grep -m1 "^stored" "$RUN/populate.txt" || true
+  echo
+  echo "| server | load | req/s | p50 | p99 | non-2xx | server CPU % | req per server CPU-s |"
+  echo "|---|---|---:|---:|---:|---:|---:|---:|"
+  awk -F'\t' '{printf "| %s | %s | %s | %s | %s | %s | %s | %s |\n",$1,$2,$3,$4,$5,$6,$7,$8}' "$RUN/rows"
+  echo
+  for side in A B; do
+    echo "$side: peak resident memory $(awk '/^VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/${pid[$side]}/status") MiB"
+  done
+  python3 - "$RUN/rows" "$TOKENS" "$HOT" <<'PY'
+import sys
+rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
+tokens, hot = sys.argv[2], sys.argv[3]
+def col(side, what, i):
+    return [float(r[i]) for r in rows if r[0].startswith(f"{side} GET /me over {what}")]
+for side in "AB":
+    ratio = [a / h for a, h in zip(col(side, "all", 2), col(side, hot, 2))]
+    print(f"{side}: over all {tokens} against over {hot}, by round " + ", ".join(f"{x:.2f}" for x in ratio))
+rps = [b / a for a, b in zip(col("A", "all", 2), col("B", "all", 2))]
+cpu = [b / a for a, b in zip(col("A", "all", 7), col("B", "all", 7)) if a]
+print("over all: B/A req/s by round " + ", ".join(f"{x:.2f}" for x in rps)
+      + "; per server CPU-s " + ", ".join(f"{x:.2f}" for x in cpu))
+PY
+} | tee "$LOGS/large_ab.md"
