@@ -24,6 +24,8 @@ RUN="$(mktemp -d -t graphtoken-ab.XXXXXX)"
 # shellcheck source=bench/common.sh
 source "$HERE/common.sh"
 
+for e in $ENDPOINTS; do endpoint "" "$e" || exit 2; done # refused before any work
+unset TOKEN_PARAM
 pages_world "$RUN/world.toml"
 declare -A pid url
 for side in A B; do
@@ -65,7 +67,7 @@ rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
 for e in sys.argv[2].split():
     def col(side, i):
         return [float(r[i]) for r in rows if r[0].startswith(f"{side} {e},")]
-    rps = [b / a for a, b in zip(col("A", 2), col("B", 2))]
+    rps = [b / a for a, b in zip(col("A", 2), col("B", 2)) if a]
     cpu = [b / a for a, b in zip(col("A", 7), col("B", 7)) if a]
     print(f"{e}: B/A req/s by round " + ", ".join(f"{x:.2f}" for x in rps)
           + f", median {statistics.median(rps):.2f}; per server CPU-s " + ", ".join(f"{x:.2f}" for x in cpu)

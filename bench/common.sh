@@ -2,8 +2,8 @@
 # (stopped by PID on exit), wrk (installed when missing), the peers' folder (PEERS), the
 # graphtoken binary (BIN, or a release build of this checkout), a free loopback port and a wait
 # for a server to answer.
-# Sourced by run.sh, endpoints.sh, flamegraph.sh, ab.sh and revocation.sh after they set HERE, ROOT and
-# RUN; measure() also wants DUR and PROFILE.
+# Sourced by every script here after it sets HERE, ROOT and RUN; measure() also wants DUR and
+# PROFILE.
 PEERS="${PEERS:-$ROOT/../shared/bench}"
 PIDS=()
 LOGS="$HERE/logs"

@@ -41,11 +41,11 @@ PIDS+=($!); gpid=$!; g="http://127.0.0.1:$port"
 wait_http "$g/healthz" || { log "graphtoken did not start"; exit 1; }
 log "minting $TOKENS tokens (email, pages_show_list) through the admin API"
 MINT_SCOPES=email,pages_show_list python3 "$HERE/mint.py" "$g" bench-admin-key "$TOKENS" "$RUN/gt_tokens.txt"
-app="1000000000000099%7C0123456789abcdef0123456789abcdef"
-debug="$g/debug_token?access_token=$app"
-accounts="$g/me/accounts"
-me="$g/me"
-exchange="$g/oauth/access_token?grant_type=fb_exchange_token&client_id=1000000000000099&client_secret=0123456789abcdef0123456789abcdef"
+endpoint "$g" debug_token; debug="$EP_URL"
+endpoint "$g" accounts; accounts="$EP_URL"
+endpoint "$g" me; me="$EP_URL"
+endpoint "$g" exchange; exchange="$EP_URL"
+unset TOKEN_PARAM # given per measurement below
 
 # Warm: every token seen once on each endpoint (its entry, its Pages' tokens), not measured.
 for url in "$me" "$accounts"; do

@@ -158,7 +158,7 @@ impl Default for Limits {
 pub(crate) struct OverTls;
 
 /// The browser reached graphtoken over https, to graphtoken itself or through a proxy it
-/// trusts (a request extension, set by `secure_cookies`): the console's curl lines say https.
+/// trusts (a request extension, set by `around` from [`over_https`]): the console's curl lines say https.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Https;
 
@@ -328,8 +328,9 @@ pub fn router(state: Arc<AppState>) -> Router {
 
 /// What every request goes through, in one layer (a layer each would box the request's
 /// future once more): it is counted and timed, learns whether it came over TLS
-/// ([`secure_cookies`]), runs on a task of its own ([`detached`]), and a plain-text refusal is
-/// rewritten in the Graph envelope ([`enveloped`]).
+/// ([`over_https`]; then its cookies are [`secure_cookies`]), runs on a task of its own
+/// ([`detached`]), and a plain-text refusal is rewritten in the Graph envelope or the admin
+/// API's ([`enveloped`]).
 async fn around(
     State(st): State<Arc<AppState>>,
     mut req: Request,
