@@ -57,9 +57,7 @@ done
 {
   echo "run $(date -u +%FT%TZ), $(nproc) cores, A = $A, B = $B, graphtoken on SQLite, $TOKENS tokens of 100 people with 3 Pages each, wrk ${PROFILE/:/ threads, } connections, ${DUR}s"
   echo
-  echo "| server | load | req/s | p50 | p99 | non-2xx | server CPU % | req per server CPU-s |"
-  echo "|---|---|---:|---:|---:|---:|---:|---:|"
-  awk -F'\t' '{printf "| %s | %s | %s | %s | %s | %s | %s | %s |\n",$1,$2,$3,$4,$5,$6,$7,$8}' "$RUN/rows"
+  rows_table
   echo
   python3 - "$RUN/rows" "$ENDPOINTS" <<'PY'
 import statistics, sys

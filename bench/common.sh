@@ -56,6 +56,13 @@ PY
   tail -n1 "$RUN/rows" | sed 's/^/[bench]   /' >&2
 }
 
+# rows_table: the rows measure() wrote ($RUN/rows), as a markdown table.
+rows_table() {
+  echo "| server | load | req/s | p50 | p99 | non-2xx | server CPU % | req per server CPU-s |"
+  echo "|---|---|---:|---:|---:|---:|---:|---:|"
+  awk -F'\t' '{printf "| %s | %s | %s | %s | %s | %s | %s | %s |\n",$1,$2,$3,$4,$5,$6,$7,$8}' "$RUN/rows"
+}
+
 # pages_world OUT: the bench world, and 3 Pages for each of its 100 people.
 pages_world() {
   {

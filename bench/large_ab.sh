@@ -49,9 +49,7 @@ done
   echo
   grep -m1 "^stored" "$RUN/populate.txt" || true
   echo
-  echo "| server | load | req/s | p50 | p99 | non-2xx | server CPU % | req per server CPU-s |"
-  echo "|---|---|---:|---:|---:|---:|---:|---:|"
-  awk -F'\t' '{printf "| %s | %s | %s | %s | %s | %s | %s | %s |\n",$1,$2,$3,$4,$5,$6,$7,$8}' "$RUN/rows"
+  rows_table
   echo
   for side in A B; do
     echo "$side: peak resident memory $(awk '/^VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/${pid[$side]}/status") MiB"

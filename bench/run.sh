@@ -66,9 +66,7 @@ rss=$(awk '/VmHWM/{print $2}' "/proc/$gpid/status")
 {
   echo "run $(date -u +%FT%TZ), $(nproc) cores, graphtoken on $BACKEND, $TOKENS tokens, wrk ${PROFILE/:/ threads, } connections, ${DUR}s"
   echo
-  echo "| server | load | req/s | p50 | p99 | non-2xx | server CPU % | req per server CPU-s |"
-  echo "|---|---|---:|---:|---:|---:|---:|---:|"
-  awk -F'\t' '{printf "| %s | %s | %s | %s | %s | %s | %s | %s |\n",$1,$2,$3,$4,$5,$6,$7,$8}' "$RUN/rows"
+  rows_table
   echo
   python3 - "$RUN/rows" <<'PY'
 import statistics, sys

@@ -158,7 +158,8 @@ impl Default for Limits {
 pub(crate) struct OverTls;
 
 /// The browser reached graphtoken over https, to graphtoken itself or through a proxy it
-/// trusts (a request extension, set by `around` from [`over_https`]): the console's curl lines say https.
+/// trusts (a request extension, set by `around` from [`over_https`]): the console's curl lines
+/// say https.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Https;
 

@@ -432,6 +432,7 @@ pub async fn choose_page(State(st): St, headers: HeaderMap, bytes: Bytes) -> Res
         .unwrap_or("127.0.0.1")
         .to_string();
     let answered = match target(&format!("{page}?fields=access_token,name"), "") {
+        // Only the answer is read here: no curl line is shown, so its scheme does not matter.
         Ok(uri) => ask(&st, "GET", &uri, &host, &user, "http").await,
         Err(why) => {
             st.console.with(&v.desk, |d| d.notice = Some(why));

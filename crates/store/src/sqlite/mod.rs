@@ -115,9 +115,10 @@ impl InPlaceGate {
         u64::try_from(self.since.elapsed().as_millis()).unwrap_or(u64::MAX)
     }
 
-    /// How many may run in place now.
+    /// How many may run in place now (no clock read while no lookup has ever been slow).
     fn width(&self) -> usize {
-        if self.now_ms() < self.slow_until_ms.load(Ordering::Relaxed) {
+        let until = self.slow_until_ms.load(Ordering::Relaxed);
+        if until != 0 && self.now_ms() < until {
             self.cores.saturating_sub(1).max(1)
         } else {
             self.cores
