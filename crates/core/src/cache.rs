@@ -254,9 +254,11 @@ pub trait ShardKey {
     fn shard(&self) -> usize;
 }
 
+/// A token's key by its last byte: SHA-256 in every form of key, where the first bytes of a
+/// stamped token's key are its stamp, the same for every token minted at about the same time.
 impl ShardKey for [u8; 32] {
     fn shard(&self) -> usize {
-        self[0] as usize
+        self[31] as usize
     }
 }
 
@@ -339,6 +341,19 @@ mod tests {
         let all = c.tickets();
         c.put(4, Arc::new("fresh"), all.of(&4u64));
         assert_eq!(c.get(&4).as_deref(), Some(&"fresh"));
+    }
+
+    /// Tokens minted together share the start of their keys (the stamp): they must still
+    /// spread over every shard, or one shard would hold them all in a share of the room.
+    #[test]
+    fn stamped_token_keys_spread_over_every_shard() {
+        let stamps = crate::token::Stamps::starting(1_700_000_000);
+        let tokens = crate::token::mint_many(&stamps, 4096).unwrap_or_default();
+        let shards: std::collections::HashSet<usize> = tokens
+            .iter()
+            .map(|t| crate::token::hash(t).shard() % SHARDS)
+            .collect();
+        assert_eq!(shards.len(), SHARDS);
     }
 
     #[test]

@@ -1,19 +1,29 @@
 //! Token strings: minting from the OS CSPRNG, hashing, recognising their form, and the secrets
 //! derived from other secrets (app tokens, Page tokens, `appsecret_proof`).
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use hmac::digest::KeyInit;
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::model::{AppId, Id, PageId, TokenHash};
+use crate::model::{AppId, Id, PageId, TokenHash, Unix};
 
 type HmacSha256 = Hmac<Sha256>;
 
 /// Every user and Page token starts with this, like Facebook's.
 pub const PREFIX: &str = "EAA";
-/// Alphanumeric characters after the prefix: 64 × log2(62) ≈ 381 bits.
+/// Random alphanumeric characters at the end of a token: 64 × log2(62) ≈ 381 bits.
 pub const BODY_LEN: usize = 64;
+/// Characters of a token's stamp, between the prefix and the random body: a place in the
+/// order of minting, in base 62 (see [`Stamps`]). Tokens minted before stamps have none.
+pub const STAMP_LEN: usize = 9;
+/// Stamps' digits in ASCII order, so that stamps compare as the numbers they write.
+const STAMP_DIGITS: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+/// A second of the clock is worth 2^20 stamps: a restart starts after the stamps taken before
+/// it unless more than about a million tokens a second were minted on average.
+const STAMPS_PER_SECOND_BITS: u32 = 20;
 /// The opaque part of an app token (`{app-id}|{27 chars}`), as long as Facebook's.
 const APP_TOKEN_LEN: usize = 27;
 
@@ -84,17 +94,68 @@ pub fn random_id() -> Result<Id, RandomError> {
     Ok(100_000_000_000_000 + n % 900_000_000_000_000)
 }
 
-/// A new user token: `EAA` + 64 random alphanumerics.
-pub fn mint() -> Result<String, RandomError> {
-    Ok(format!("{PREFIX}{}", random_alnum(BODY_LEN)?))
+/// Where new tokens go in the order of minting: a sequence that starts from the clock's second
+/// (× 2^20) and counts up with every token. A token's stamp is the start of its stored key (see
+/// [`hash`]), so tokens minted one after another are stored side by side: a store keyed by it
+/// writes a new token into the page the last one went to, not into a random page of the whole
+/// table. A stamp says only when, roughly, the token was minted; it carries no secret.
+#[derive(Debug)]
+pub struct Stamps(AtomicU64);
+
+impl Stamps {
+    /// Stamps after every stamp taken before `now`, as long as the rate stayed under 2^20 a
+    /// second (a clock before 1970 counts as 1970).
+    pub fn starting(now: Unix) -> Self {
+        Stamps(AtomicU64::new(
+            u64::try_from(now).unwrap_or(0) << STAMPS_PER_SECOND_BITS,
+        ))
+    }
+
+    /// The first of `n` stamps, the next `n - 1` following it.
+    fn take(&self, n: usize) -> u64 {
+        self.0
+            .fetch_add(u64::try_from(n).unwrap_or(u64::MAX), Ordering::Relaxed)
+    }
+}
+
+/// Stamp `n` written in [`STAMP_LEN`] digits (modulo 62^9, a span of some 400 years at 2^20 a
+/// second).
+fn stamp(mut n: u64) -> [u8; STAMP_LEN] {
+    let mut out = [b'0'; STAMP_LEN];
+    for digit in out.iter_mut().rev() {
+        *digit = STAMP_DIGITS[(n % 62) as usize];
+        n /= 62;
+    }
+    out
+}
+
+/// A token of `stamp` and a random `body`.
+fn stamped(stamp: &[u8; STAMP_LEN], body: &str) -> String {
+    let mut t = String::with_capacity(PREFIX.len() + STAMP_LEN + body.len());
+    t.push_str(PREFIX);
+    // Stamp digits are ASCII.
+    t.extend(stamp.iter().map(|&b| char::from(b)));
+    t.push_str(body);
+    t
+}
+
+/// A new user token: `EAA`, the next stamp, 64 random alphanumerics.
+pub fn mint(stamps: &Stamps) -> Result<String, RandomError> {
+    Ok(stamped(&stamp(stamps.take(1)), &random_alnum(BODY_LEN)?))
 }
 
 /// `n` new user tokens, as [`mint`] makes them, from the OS CSPRNG read in blocks of 4 KiB (one
 /// system call for about sixty tokens instead of one each): for `graphtoken bench populate`.
-pub fn mint_many(n: usize) -> Result<Vec<String>, RandomError> {
+pub fn mint_many(stamps: &Stamps, n: usize) -> Result<Vec<String>, RandomError> {
+    let first = stamps.take(n);
     let mut random = Blocks::new(|| random_bytes(4096));
-    (0..n)
-        .map(|_| Ok(format!("{PREFIX}{}", random.alnum(BODY_LEN)?)))
+    (0..n as u64)
+        .map(|i| {
+            Ok(stamped(
+                &stamp(first.wrapping_add(i)),
+                &random.alnum(BODY_LEN)?,
+            ))
+        })
         .collect()
 }
 
@@ -124,8 +185,13 @@ fn hmac(key: &[u8]) -> HmacSha256 {
 /// The Page token a user token yields for a Page: the same every time it is asked for, so
 /// `/me/accounts` can be polled without minting new tokens, and new once the person lost every
 /// task on the Page and got one back (`since` changes).
+/// A Page token carries its user token's stamp (when it has one), so it is stored beside it.
 pub fn page_token(user_token: &str, page: PageId, since: i64) -> String {
-    derive(user_token.as_bytes(), &format!("page:{page}:{since}"))
+    let derived = derive(user_token.as_bytes(), &format!("page:{page}:{since}"));
+    match stamp_of(user_token) {
+        Some(stamp) => stamped(stamp, &derived[PREFIX.len()..]),
+        None => derived,
+    }
 }
 
 /// The app token `client_credentials` returns: `{app-id}|{27 chars}`, derived from the secret,
@@ -138,9 +204,37 @@ pub fn app_token(app: AppId, secret: &str) -> String {
     )
 }
 
-/// SHA-256 of a token string: the only form stored.
+/// The key a token string is stored under, the only form stored. A stamped token's is its stamp
+/// then the first 23 bytes of its SHA-256 (184 bits; the stamp is no secret); any other
+/// string's, its SHA-256.
 pub fn hash(token: &str) -> TokenHash {
-    Sha256::digest(token.as_bytes()).into()
+    let digest: TokenHash = Sha256::digest(token.as_bytes()).into();
+    let Some(stamp) = stamp_of(token) else {
+        return digest;
+    };
+    let mut key = [0u8; 32];
+    key[..STAMP_LEN].copy_from_slice(stamp);
+    key[STAMP_LEN..].copy_from_slice(&digest[..32 - STAMP_LEN]);
+    key
+}
+
+/// `token` without its stamp, when it has one: `EAA` and the random part, which tells tokens
+/// minted at about the same time apart (their stamps differ only in the last digits).
+pub fn unstamped(token: &str) -> std::borrow::Cow<'_, str> {
+    match stamp_of(token).and_then(|_| token.get(PREFIX.len() + STAMP_LEN..)) {
+        Some(random) => std::borrow::Cow::Owned(format!("{PREFIX}{random}")),
+        None => std::borrow::Cow::Borrowed(token),
+    }
+}
+
+/// The stamp of a token of the stamped form (`EAA`, 9 + 64 characters); not checked further,
+/// as an unknown key is simply not found.
+fn stamp_of(token: &str) -> Option<&[u8; STAMP_LEN]> {
+    let rest = token.strip_prefix(PREFIX)?;
+    if rest.len() != STAMP_LEN + BODY_LEN {
+        return None;
+    }
+    rest.as_bytes()[..STAMP_LEN].try_into().ok()
 }
 
 pub fn hex(bytes: &[u8]) -> String {
@@ -183,8 +277,12 @@ pub fn form(token: &str) -> Form<'_> {
             _ => Form::Garbage,
         };
     }
+    // With a stamp or without (tokens minted before stamps).
     match token.strip_prefix(PREFIX) {
-        Some(body) if body.len() == BODY_LEN && body.bytes().all(|b| b.is_ascii_alphanumeric()) => {
+        Some(rest)
+            if (rest.len() == BODY_LEN || rest.len() == STAMP_LEN + BODY_LEN)
+                && rest.bytes().all(|b| b.is_ascii_alphanumeric()) =>
+        {
             Form::Stored
         }
         _ => Form::Garbage,
@@ -198,11 +296,50 @@ mod tests {
 
     #[test]
     fn minted_tokens_are_recognised_and_distinct() {
-        let a = mint().unwrap();
-        let b = mint().unwrap();
+        let stamps = Stamps::starting(1_700_000_000);
+        let a = mint(&stamps).unwrap();
+        let b = mint(&stamps).unwrap();
         assert_ne!(a, b);
         assert_eq!(form(&a), Form::Stored);
-        assert!(a.starts_with("EAA") && a.len() == 67 && !a.contains('|'));
+        assert!(a.starts_with("EAA") && a.len() == 76 && !a.contains('|'));
+        // Tokens minted before stamps are still recognised.
+        assert_eq!(form(&("EAA".to_string() + &"a".repeat(64))), Form::Stored);
+        assert_eq!(form(&("EAA".to_string() + &"a".repeat(70))), Form::Garbage);
+    }
+
+    /// Keys sort in the order tokens were minted, across many at once and a restart.
+    #[test]
+    fn stamped_keys_sort_in_the_order_of_minting() {
+        let stamps = Stamps::starting(1_700_000_000);
+        let mut minted = vec![mint(&stamps).unwrap()];
+        minted.extend(mint_many(&stamps, 70).unwrap_or_default());
+        minted.push(mint(&stamps).unwrap());
+        // A restart a second later, after fewer than 2^20 tokens.
+        minted.push(mint(&Stamps::starting(1_700_000_001)).unwrap());
+        let keys: Vec<TokenHash> = minted.iter().map(|t| hash(t)).collect();
+        assert_eq!(keys.len(), 73);
+        assert!(keys.windows(2).all(|w| w[0] < w[1]), "{minted:?}");
+        // The key: the stamp, then SHA-256 cut to what is left.
+        let t = &minted[0];
+        let digest: TokenHash = Sha256::digest(t.as_bytes()).into();
+        assert_eq!(&keys[0][..STAMP_LEN], &t.as_bytes()[3..3 + STAMP_LEN]);
+        assert_eq!(&keys[0][STAMP_LEN..], &digest[..32 - STAMP_LEN]);
+        // 62 stamps apart: the second-to-last digit moved, the order holds across it.
+        assert_eq!(stamp(61), *b"00000000z");
+        assert_eq!(stamp(62), *b"000000010");
+    }
+
+    /// A token minted before stamps keeps its key (its SHA-256), and so does its Page token:
+    /// databases from before stamps need no change.
+    #[test]
+    fn tokens_without_a_stamp_keep_their_keys() {
+        let old = "EAA".to_string() + &"a".repeat(64);
+        let digest: TokenHash = Sha256::digest(old.as_bytes()).into();
+        assert_eq!(hash(&old), digest);
+        let page = page_token(&old, PageId(5), 1);
+        assert_eq!(page.len(), 67);
+        let digest: TokenHash = Sha256::digest(page.as_bytes()).into();
+        assert_eq!(hash(&page), digest);
     }
 
     #[test]
@@ -228,6 +365,15 @@ mod tests {
         assert_ne!(page_token(&t, PageId(5), 1), page_token(&t, PageId(5), 2));
         assert_ne!(page_token(&t, PageId(5), 1), page_token(&t, PageId(6), 1));
         assert_eq!(form(&page_token(&t, PageId(5), 1)), Form::Stored);
+        // A stamped user token's Page tokens carry its stamp, so they are stored beside it.
+        let user = mint(&Stamps::starting(1_700_000_000)).unwrap();
+        let page = page_token(&user, PageId(5), 1);
+        assert_eq!(form(&page), Form::Stored);
+        assert_eq!(page[..3 + STAMP_LEN], user[..3 + STAMP_LEN]);
+        assert_eq!(hash(&page)[..STAMP_LEN], hash(&user)[..STAMP_LEN]);
+        assert_ne!(page, page_token(&user, PageId(6), 1));
+        assert_eq!(unstamped(&user), format!("EAA{}", &user[3 + STAMP_LEN..]));
+        assert_eq!(unstamped(&t), t);
         let app = app_token(AppId(42), "secret");
         assert!(app.starts_with("42|") && app.len() == 3 + 27);
         assert_ne!(app, app_token(AppId(42), "secret2"));
@@ -235,7 +381,7 @@ mod tests {
 
     #[test]
     fn tokens_minted_many_at_once_have_the_form_of_one() {
-        let many = mint_many(300).unwrap_or_default();
+        let many = mint_many(&Stamps::starting(0), 300).unwrap_or_default();
         assert_eq!(many.len(), 300);
         assert!(many.iter().all(|t| form(t) == Form::Stored), "{many:?}");
         let distinct: std::collections::HashSet<_> = many.iter().collect();

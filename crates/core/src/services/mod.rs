@@ -102,6 +102,8 @@ pub struct Services {
     clock_followed: Arc<OnceLock<Arc<VirtualClock>>>,
     /// The console is served: the dialog takes the Explorer's redirect for every app.
     console: bool,
+    /// Where new tokens go in the order of minting (see [`token::Stamps`]).
+    stamps: token::Stamps,
 }
 
 impl Services {
@@ -142,7 +144,6 @@ impl Services {
         }));
         Services {
             store,
-            clock,
             caches,
             bus,
             limiter: RateLimiter::default(),
@@ -150,6 +151,8 @@ impl Services {
             decoy: OnceLock::new(),
             clock_followed,
             console: false,
+            stamps: token::Stamps::starting(clock.now()),
+            clock,
         }
     }
 

@@ -224,7 +224,7 @@ impl Services {
     }
 
     async fn mint(&self, session: &Session, long_lived: bool) -> Result<Issued, GraphError> {
-        let issued = user_token_of(session, token::mint()?, long_lived, self.now());
+        let issued = user_token_of(session, token::mint(&self.stamps)?, long_lived, self.now());
         self.store.insert_token(&issued.record).await?;
         Ok(issued)
     }
@@ -258,11 +258,12 @@ impl Services {
             tokens.push(first.access_token);
         }
         let now = self.now();
-        let mut more: Vec<Issued> = token::mint_many(count.saturating_sub(tokens.len()))?
-            .into_iter()
-            .zip(sessions.iter().cycle())
-            .map(|(t, session)| user_token_of(session, t, long_lived, now))
-            .collect();
+        let mut more: Vec<Issued> =
+            token::mint_many(&self.stamps, count.saturating_sub(tokens.len()))?
+                .into_iter()
+                .zip(sessions.iter().cycle())
+                .map(|(t, session)| user_token_of(session, t, long_lived, now))
+                .collect();
         more.sort_unstable_by_key(|t| t.record.hash);
         let mut more = more.into_iter().peekable();
         while more.peek().is_some() {

@@ -27,7 +27,16 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (16, V16_BROWSER_SESSIONS),
     (17, V17_NOTHING),
     (18, V18_TOKENS_BY_USER),
+    (19, V19_TOKENS_APPENDED),
 ];
+
+/// As SQLite's step 19: no index of tokens by session, nor a foreign key to it (stamped keys
+/// store new tokens side by side; an entry by session went to a random page for each). Deleting
+/// a person deletes their tokens before their sessions go.
+const V19_TOKENS_APPENDED: &str = r#"
+ALTER TABLE tokens DROP CONSTRAINT tokens_session_id_fkey;
+DROP INDEX tokens_session;
+"#;
 
 /// SQLite's step 17 keeps tokens in hash order (`WITHOUT ROWID`); PostgreSQL's tables have no
 /// such choice, so the step is empty here and the numbers stay the same on both.

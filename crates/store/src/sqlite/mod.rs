@@ -609,6 +609,60 @@ mod tests {
         Ok(())
     }
 
+    /// A database of version 18 keeps its tokens under the same keys (tokens minted before
+    /// stamps are found by their SHA-256 as before); the table loses its index by session and
+    /// its foreign key, and keeps the index of short-lived tokens by person.
+    #[test]
+    fn tokens_from_before_stamps_survive_the_migration() -> StoreResult<()> {
+        let dir = tempfile::tempdir().ctx("making a folder")?;
+        let mut conn = Connection::open(dir.path().join("m.db")).ctx("opening")?;
+        conn.execute_batch(
+            "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)",
+        )
+        .ctx("creating schema_version")?;
+        for (version, sql) in migrations::MIGRATIONS.iter().filter(|(v, _)| *v <= 18) {
+            conn.execute_batch(sql).ctx("applying")?;
+            conn.execute("INSERT INTO schema_version VALUES (?1, 0)", [version])
+                .ctx("recording")?;
+        }
+        // A token alone (no person, app or session behind it), then the migration as it runs.
+        conn.execute_batch("PRAGMA foreign_keys = OFF")
+            .ctx("configuring")?;
+        let old = "EAA".to_string() + &"b".repeat(64);
+        let key = graphtoken_core::token::hash(&old);
+        conn.execute(
+            "INSERT INTO tokens (hash, kind, app_id, user_id, session_id, long_lived, issued_at, \
+             expires_at) VALUES (?1, 'user', 1, 2, 3, 0, 10, 20)",
+            [key.to_vec()],
+        )
+        .ctx("storing")?;
+        conn.execute_batch("PRAGMA foreign_keys = ON")
+            .ctx("configuring")?;
+        migrations::migrate(&mut conn)?;
+        let found: (i64, i64) = conn
+            .query_row(
+                "SELECT user_id, session_id FROM tokens WHERE hash = ?1",
+                [key.to_vec()],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .ctx("finding")?;
+        assert_eq!(found, (2, 3));
+        let names = |sql: &str, col: usize| -> StoreResult<Vec<String>> {
+            conn.prepare(sql)
+                .ctx("listing")?
+                .query_map([], |r| r.get::<_, String>(col))
+                .ctx("listing")?
+                .collect::<Result<_, _>>()
+                .ctx("listing")
+        };
+        let mut indexes = names("PRAGMA index_list(tokens)", 1)?;
+        indexes.sort();
+        // The key's own (`WITHOUT ROWID`), and the short-lived tokens' by person.
+        assert_eq!(indexes, ["sqlite_autoindex_tokens_1", "tokens_user"]);
+        assert!(names("PRAGMA foreign_key_list(tokens)", 2)?.is_empty());
+        Ok(())
+    }
+
     /// Writes at once share commits; one that fails or panics is rolled back alone, and every
     /// other is committed and answered.
     #[tokio::test(flavor = "multi_thread")]
