@@ -36,11 +36,12 @@ wait_http() { for _ in $(seq 1 300); do curl -s -o /dev/null --max-time 1 "$1" &
 ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
 
 # measure NAME PID URL -> appends a row to $RUN/rows; wrk picks a random token of $TOKENS_FILE
-# per request ($LUA: the wrk script, by default the peers' access_token one).
+# per request ($LUA: the wrk script, by default the peers' access_token one), after a warm-up
+# of 2 s (none with WARM=0).
 measure() {
   local name="$1" pid="$2" url="$3" t="${PROFILE%%:*}" c="${PROFILE##*:}" out t0 t1
   out="$LOGS/wrk_$(echo "$name" | tr -c 'A-Za-z0-9\n' '_').txt"
-  timeout 20 wrk -t1 -c16 -d2s -s "${LUA:-$PEERS/lua/get_random_token.lua}" "$url" >/dev/null 2>&1 || true # warm
+  [ "${WARM:-1}" = 0 ] || timeout 20 wrk -t1 -c16 -d2s -s "${LUA:-$PEERS/lua/get_random_token.lua}" "$url" >/dev/null 2>&1 || true # warm
   t0=$(ticks "$pid")
   timeout $((DUR + 20)) wrk -t"$t" -c"$c" -d"${DUR}s" --latency -s "${LUA:-$PEERS/lua/get_random_token.lua}" "$url" >"$out" 2>&1
   t1=$(ticks "$pid")

@@ -268,7 +268,7 @@ impl<B: Backend> DirectoryStore for SqlStore<B> {
     }
 
     fn asid_of<'a>(&'a self, user: UserId, app: AppId) -> StoreFuture<'a, Option<Asid>> {
-        self.backend.read(move |c| queries::asid_of(c, user, app))
+        self.backend.lookup(move |c| queries::asid_of(c, user, app))
     }
 
     fn psid_of<'a>(&'a self, user: UserId, page: PageId) -> StoreFuture<'a, Option<Psid>> {
@@ -559,7 +559,7 @@ impl<B: Backend> LoginStore for SqlStore<B> {
     }
 
     fn code<'a>(&'a self, hash: TokenHash) -> StoreFuture<'a, Option<AuthCode>> {
-        self.backend.read(move |c| login::code(c, &hash))
+        self.backend.lookup(move |c| login::code(c, &hash))
     }
 
     fn redeem_code<'a>(

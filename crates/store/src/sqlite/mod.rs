@@ -11,11 +11,12 @@
 //! WAL mode lets a small pool of reader connections read concurrently with that writer, each
 //! seeing the last committed state. rusqlite is blocking, so reads run on tokio's blocking pool
 //! (`spawn_blocking`) and the async workers never wait on a scan or on a lock. The one
-//! exception is the hot path's lookup of a token or a session by key (`Backend::lookup`): one
-//! B-tree descent, microseconds when the database is in the OS's page cache, where the hand-off
-//! to the blocking pool and back cost several times the read (docs/benchmarks.md). It runs in
-//! place on an idle reader, on as many workers as there are cores while lookups are quick, and
-//! goes to the blocking pool otherwise ([`InPlaceGate`]).
+//! exception is the hot path's lookup of one row by key (`Backend::lookup`: a token, a session,
+//! a dialog's code, an app-scoped id): one B-tree descent, microseconds when the database is in
+//! the OS's page cache, where the hand-off to the blocking pool and back cost several times the
+//! read (docs/benchmarks.md). It runs in place on an idle reader, on as many workers as there
+//! are cores while lookups are quick, and goes to the blocking pool otherwise
+//! ([`InPlaceGate`]).
 
 use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# The login dialog's code exchange (issue #14, point 2): durable issuance through
+# `/oauth/access_token?code=…`, each code redeemed once, on loopback only. A person who granted
+# the app before signs in once; then, each round, wrk opens the dialog with their cookie for
+# MAKE seconds (every answer is a redirect with a new code: nothing to ask) and redeems those
+# codes for DUR seconds. A redemption opens a session and mints a short-lived token, answered
+# after its commit. Bounded: every wrk run has -d and a timeout; the server is stopped on exit.
+#
+#   bench/codes.sh                                     # ROUNDS=3 MAKE=16 DUR=6
+#   BIN=target/release/graphtoken ROUNDS=5 bench/codes.sh
+set -euo pipefail
+HERE="$(cd "$(dirname "$0")" && pwd)"
+ROOT="$(cd "$HERE/.." && pwd)"
+ROUNDS="${ROUNDS:-3}"
+MAKE="${MAKE:-16}"
+DUR="${DUR:-6}"
+PROFILE="${PROFILE:-2:64}"
+RUN="$(mktemp -d -t graphtoken-codes.XXXXXX)"
+# shellcheck source=bench/common.sh
+source "$HERE/common.sh"
+
+cat >"$RUN/world.toml" <<'TOML'
+[[apps]]
+key = "bench"
+id = "1000000000000099"
+name = "Bench App"
+secret = "0123456789abcdef0123456789abcdef"
+mode = "live"
+redirect_uris = ["https://bench.test/cb"]
+rate_limits = { app = 4000000000, user = 4000000000, page = 4000000000 }
+
+[[users]]
+key = "signer"
+name = "Sign In"
+email = "signer@bench.test"
+password = "correct horse battery staple"
+
+[[grants]]
+user = "signer"
+app = "bench"
+TOML
+port=$(free_port)
+"$BIN" serve --listen "127.0.0.1:$port" --db "sqlite://$RUN/codes.db" --seed "$RUN/world.toml" \
+  --admin-key bench-admin-key >"$LOGS/codes.out" 2>"$LOGS/codes.log" &
+PIDS+=($!); pid=$!; g="http://127.0.0.1:$port"
+wait_http "$g/healthz" || { log "graphtoken did not start"; exit 1; }
+
+# Signed in once: the cookie of the login page, then the one the sign-in sets.
+COOKIE=$(python3 - "$g" <<'PY'
+import http.client, re, sys
+from urllib.parse import urlencode, urlparse
+u = urlparse(sys.argv[1])
+c = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
+jar = {}
+def keep(r):
+    for h, v in r.getheaders():
+        if h.lower() == "set-cookie":
+            name, _, value = v.split(";")[0].partition("=")
+            jar[name] = value
+c.request("GET", "/device")
+r = c.getresponse(); page = r.read().decode(); keep(r)
+csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+body = urlencode({"email": "signer@bench.test", "pass": "correct horse battery staple", "csrf": csrf, "next": "/device"})
+cookie = "; ".join(f"{k}={v}" for k, v in jar.items())
+c.request("POST", "/login", body, {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie})
+r = c.getresponse(); r.read(); keep(r)
+if r.status != 303:
+    sys.exit(f"sign-in answered {r.status}")
+print("; ".join(f"{k}={v}" for k, v in jar.items()))
+PY
+) || { log "could not sign in"; exit 1; }
+export COOKIE CODES_DIR="$RUN"
+
+app="client_id=1000000000000099&redirect_uri=https%3A%2F%2Fbench.test%2Fcb"
+dialog="$g/dialog/oauth?$app&scope=public_profile&state=bench"
+redeem="$g/oauth/access_token?$app&client_secret=0123456789abcdef0123456789abcdef"
+export WRK_THREADS="${PROFILE%%:*}"
+for r in $(seq 1 "$ROUNDS"); do
+  rm -f "$RUN"/codes_*.txt
+  timeout $((MAKE + 20)) wrk -t2 -c32 -d"${MAKE}s" -s "$HERE/dialog_codes.lua" "$dialog" >"$LOGS/codes_make.txt" 2>&1
+  cat "$RUN"/codes_*.txt >"$RUN/codes.txt"
+  log "round $r: $(wc -l <"$RUN/codes.txt") codes made in ${MAKE} s"
+  [ -s "$RUN/codes.txt" ] || { log "the dialog gave no code (bench/logs/codes_make.txt)"; exit 1; }
+  WARM=0 TOKENS_FILE="$RUN/codes.txt" LUA="$HERE/each_code_once.lua" \
+    measure "dialog code exchange (durable), round $r" "$pid" "$redeem"
+done
+
+{
+  echo "run $(date -u +%Y-%m-%dT%H:%M:%SZ), commit $(git -C "$ROOT" rev-parse --short HEAD), $(nproc) cores, graphtoken on SQLite, wrk ${PROFILE%%:*} threads, ${PROFILE##*:} connections, ${DUR}s, codes made for ${MAKE}s before each round"
+  echo
+  rows_table
+} | tee "$LOGS/codes.md"
