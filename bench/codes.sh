@@ -77,8 +77,9 @@ redeem="$g/oauth/access_token?$app&client_secret=0123456789abcdef0123456789abcde
 export WRK_THREADS="${PROFILE%%:*}"
 for r in $(seq 1 "$ROUNDS"); do
   rm -f "$RUN"/codes_*.txt
-  timeout $((MAKE + 20)) wrk -t2 -c32 -d"${MAKE}s" -s "$HERE/dialog_codes.lua" "$dialog" >"$LOGS/codes_make.txt" 2>&1
-  cat "$RUN"/codes_*.txt >"$RUN/codes.txt"
+  timeout $((MAKE + 20)) wrk -t2 -c32 -d"${MAKE}s" -s "$HERE/dialog_codes.lua" "$dialog" >"$LOGS/codes_make.txt" 2>&1 ||
+    log "round $r: making codes ended early (bench/logs/codes_make.txt)"
+  cat "$RUN"/codes_*.txt >"$RUN/codes.txt" 2>/dev/null || true
   log "round $r: $(wc -l <"$RUN/codes.txt") codes made in ${MAKE} s"
   [ -s "$RUN/codes.txt" ] || { log "the dialog gave no code (bench/logs/codes_make.txt)"; exit 1; }
   WARM=0 TOKENS_FILE="$RUN/codes.txt" LUA="$HERE/each_code_once.lua" \
@@ -86,7 +87,7 @@ for r in $(seq 1 "$ROUNDS"); do
 done
 
 {
-  echo "run $(date -u +%Y-%m-%dT%H:%M:%SZ), commit $(git -C "$ROOT" rev-parse --short HEAD), $(nproc) cores, graphtoken on SQLite, wrk ${PROFILE%%:*} threads, ${PROFILE##*:} connections, ${DUR}s, codes made for ${MAKE}s before each round"
+  echo "run $(date -u +%Y-%m-%dT%H:%M:%SZ), commit $(git -C "$ROOT" rev-parse --short HEAD), BIN = $BIN, $(nproc) cores, graphtoken on SQLite, wrk ${PROFILE%%:*} threads, ${PROFILE##*:} connections, ${DUR}s, codes made for ${MAKE}s before each round"
   echo
   rows_table
 } | tee "$LOGS/codes.md"

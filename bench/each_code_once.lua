@@ -19,6 +19,10 @@ function init(args)
   base = wrk.path .. ((wrk.path:find("?", 1, true)) and "&" or "?") .. "code="
 end
 function request()
+  if #codes == 0 then -- fewer codes than threads: this one has none
+    wrk.thread:stop()
+    return wrk.format("GET", base)
+  end
   i = i + 1
   return wrk.format("GET", base .. codes[((i - 1) % #codes) + 1])
 end

@@ -226,9 +226,10 @@ impl<K: Hash + Eq, V> Slots<K, V> {
     }
 }
 
-/// Keys are SHA-256 digests of secrets that only get in once they are known to be real, or
-/// ids: their bytes are already spread, so hashing them again with SipHash buys nothing on the
-/// hot path. This folds the written bytes with a multiply instead.
+/// Keys are SHA-256 digests of secrets (a stamped token's key begins with its stamp, then 23
+/// bytes of one) that only get in once they are known to be real, or ids: their bytes are
+/// already spread, so hashing them again with SipHash buys nothing on the hot path. This folds
+/// every written byte with a multiply instead.
 #[derive(Default)]
 pub struct KeyHasher(u64);
 

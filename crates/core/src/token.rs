@@ -98,7 +98,9 @@ pub fn random_id() -> Result<Id, RandomError> {
 /// (× 2^20) and counts up with every token. A token's stamp is the start of its stored key (see
 /// [`hash`]), so tokens minted one after another are stored side by side: a store keyed by it
 /// writes a new token into the page the last one went to, not into a random page of the whole
-/// table. A stamp says only when, roughly, the token was minted; it carries no secret.
+/// table. Only the order, and so the speed, depend on it: stamps that overlap (instances on one
+/// database, a clock moved back) are no harm. A stamp carries no secret; what it tells is in
+/// docs/security.md.
 #[derive(Debug)]
 pub struct Stamps(AtomicU64);
 
@@ -227,14 +229,15 @@ pub fn unstamped(token: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-/// The stamp of a token of the stamped form (`EAA`, 9 + 64 characters); not checked further,
-/// as an unknown key is simply not found.
+/// The stamp of a token of the stamped form (`EAA`, 9 + 64 characters, the stamp's
+/// alphanumeric); the rest is not checked, as an unknown key is simply not found.
 fn stamp_of(token: &str) -> Option<&[u8; STAMP_LEN]> {
     let rest = token.strip_prefix(PREFIX)?;
     if rest.len() != STAMP_LEN + BODY_LEN {
         return None;
     }
-    rest.as_bytes()[..STAMP_LEN].try_into().ok()
+    let stamp: &[u8; STAMP_LEN] = rest.as_bytes()[..STAMP_LEN].try_into().ok()?;
+    stamp.iter().all(u8::is_ascii_alphanumeric).then_some(stamp)
 }
 
 pub fn hex(bytes: &[u8]) -> String {

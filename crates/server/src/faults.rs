@@ -219,8 +219,8 @@ pub(crate) struct Matcher {
     /// Path segments after the version; a prefix of the request's.
     pub(crate) path: Option<Vec<String>>,
     pub(crate) method: Option<Method>,
-    /// The token's first characters (for the listing) and its SHA-256 in hex: the only forms
-    /// of it kept.
+    /// The first characters of the token's random part (for the listing) and its key in hex
+    /// (`token::hash`): the only forms of it kept.
     pub(crate) token: Option<(String, String)>,
     pub(crate) app: Option<(String, AppId)>,
     /// As given, and the numbers that match: the person's id and, when numeric, an app-scoped

@@ -535,6 +535,13 @@ pub async fn sessions_and_tokens<S: Store>(store: &S) -> StoreResult<()> {
     );
     assert_eq!(store.token(user.hash).await?, Some(user.clone()));
     assert_eq!(store.token([9; 32]).await?, None);
+    // No token into a session that is not there (a person deleted meanwhile).
+    let orphan = user_token(8, SessionId(s2.id.0 + 1000), ALICE);
+    assert!(
+        !store.insert_token(&orphan).await?,
+        "a token without a session"
+    );
+    assert_eq!(store.token(orphan.hash).await?, None);
     // Many at once: each stored as one would be (the one already there is left as it is).
     let many: Vec<_> = (60..63).map(|n| user_token(n, s1.id, ALICE)).collect();
     let batch = [many.clone(), vec![again.clone()]].concat();

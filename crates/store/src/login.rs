@@ -327,10 +327,9 @@ pub(crate) fn test_user(db: &dyn Db, user: UserId) -> StoreResult<Option<TestUse
 }
 
 /// Deletes the person in the caller's transaction. Grants, app-scoped and page-scoped ids, Page
-/// tasks, app roles, sessions (and so their tokens), conversations (and so their messages),
-/// comments, codes, device logins they approved and test-user rows go by `ON DELETE CASCADE`;
-/// tokens (whose `user_id` has no foreign key) are deleted here by person as well, in case one
-/// sits in another person's session.
+/// tasks, app roles, sessions, conversations (and so their messages), comments, codes, device
+/// logins they approved and test-user rows go by `ON DELETE CASCADE`; tokens (no foreign key
+/// since migration 19) are deleted here, by person and by the person's sessions.
 pub(crate) fn delete_user(db: &dyn Db, user: UserId) -> StoreResult<Option<DeletedPerson>> {
     let what = "deleting a person";
     let id = user.sql();

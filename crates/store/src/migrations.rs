@@ -46,7 +46,7 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
 /// query needs it: a session's end is read from `sessions` with every token, and deleting a
 /// person deletes their tokens (a scan, as before) before their sessions go. The table is copied,
 /// as SQLite cannot drop a foreign key in place: one transaction, as for `V17_TOKENS_BY_HASH`.
-/// (PostgreSQL keeps both.)
+/// A token is stored only into a session that is there (`queries::insert_token`).
 const V19_TOKENS_APPENDED: &str = r#"
 CREATE TABLE tokens_appended (
     hash BLOB PRIMARY KEY,
@@ -409,6 +409,20 @@ CREATE TABLE settings (
     value TEXT NOT NULL
 );
 "#;
+
+/// A database as an older graphtoken left it: the steps up to `last`, recorded (for tests of
+/// what a migration does to data already there).
+#[cfg(test)]
+pub(crate) fn apply_up_to(conn: &Connection, last: i64) -> rusqlite::Result<()> {
+    conn.execute_batch(
+        "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)",
+    )?;
+    for (version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v <= last) {
+        conn.execute_batch(sql)?;
+        conn.execute("INSERT INTO schema_version VALUES (?1, 0)", [version])?;
+    }
+    Ok(())
+}
 
 /// Applies every step newer than the recorded version, one transaction each.
 pub(crate) fn migrate(conn: &mut Connection) -> StoreResult<()> {

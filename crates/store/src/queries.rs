@@ -271,22 +271,24 @@ pub(crate) fn create_session(
 pub(crate) fn insert_token(db: &dyn Db, t: &TokenRecord) -> StoreResult<bool> {
     let what = "storing token";
     let (inv_at, inv_sub) = invalidation_cols(t.invalidated);
-    // A Page token is born only from a user token that still works: a logout or reset that
-    // lands between authenticating the user token and this insert leaves no Page token behind.
-    // A token without a parent takes the plain one-row form: an `INSERT … SELECT` may write many
-    // rows, so SQLite keeps a statement journal for it (a few system calls per row).
+    // A token is stored only into a session that is there (no foreign key says so since
+    // migration 19: a person deleted between reading the session and this insert leaves no
+    // token behind), and a Page token only from a user token that still works (a logout or
+    // reset in between leaves no Page token behind).
     let sql = if t.parent.is_some() {
         format!(
             "INSERT INTO tokens ({TOKEN_COLS}) \
              SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13 \
-             WHERE EXISTS \
+             WHERE EXISTS (SELECT 1 FROM sessions s WHERE s.id = ?6) \
+               AND EXISTS \
                (SELECT 1 FROM tokens p WHERE p.hash = ?7 AND p.invalidated_at IS NULL) \
              ON CONFLICT DO NOTHING"
         )
     } else {
         format!(
             "INSERT INTO tokens ({TOKEN_COLS}) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) \
+             SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13 \
+             WHERE EXISTS (SELECT 1 FROM sessions s WHERE s.id = ?6) \
              ON CONFLICT DO NOTHING"
         )
     };

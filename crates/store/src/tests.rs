@@ -102,13 +102,7 @@ async fn apps_from_before_v8_get_the_default_test_user_limit() -> StoreResult<()
     let err = |e: rusqlite::Error| graphtoken_core::store::StoreError::new(e.to_string());
     {
         let conn = rusqlite::Connection::open(&path).map_err(err)?;
-        conn.execute_batch("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)")
-            .map_err(err)?;
-        for (version, sql) in crate::migrations::MIGRATIONS.iter().filter(|(v, _)| *v < 8) {
-            conn.execute_batch(sql).map_err(err)?;
-            conn.execute("INSERT INTO schema_version VALUES (?1, 0)", [version])
-                .map_err(err)?;
-        }
+        crate::migrations::apply_up_to(&conn, 7).map_err(err)?;
         conn.execute_batch(
             "INSERT INTO apps (id, name, secret, client_token, mode, platform, \
              require_appsecret_proof, redirect_uris, advanced_access, created_at) \

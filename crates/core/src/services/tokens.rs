@@ -225,7 +225,11 @@ impl Services {
 
     async fn mint(&self, session: &Session, long_lived: bool) -> Result<Issued, GraphError> {
         let issued = user_token_of(session, token::mint(&self.stamps)?, long_lived, self.now());
-        self.store.insert_token(&issued.record).await?;
+        // Not stored: the session went (its person was deleted) since it was read. A token
+        // that would never work is not handed out; the caller's own token no longer works.
+        if !self.store.insert_token(&issued.record).await? {
+            return Err(GraphError::not_decrypted());
+        }
         Ok(issued)
     }
 

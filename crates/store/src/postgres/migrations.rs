@@ -34,8 +34,8 @@ const MIGRATIONS: &[(i64, &str)] = &[
 /// store new tokens side by side; an entry by session went to a random page for each). Deleting
 /// a person deletes their tokens before their sessions go.
 const V19_TOKENS_APPENDED: &str = r#"
-ALTER TABLE tokens DROP CONSTRAINT tokens_session_id_fkey;
-DROP INDEX tokens_session;
+ALTER TABLE tokens DROP CONSTRAINT IF EXISTS tokens_session_id_fkey;
+DROP INDEX IF EXISTS tokens_session;
 "#;
 
 /// SQLite's step 17 keeps tokens in hash order (`WITHOUT ROWID`); PostgreSQL's tables have no

@@ -617,15 +617,7 @@ mod tests {
     fn tokens_from_before_stamps_survive_the_migration() -> StoreResult<()> {
         let dir = tempfile::tempdir().ctx("making a folder")?;
         let mut conn = Connection::open(dir.path().join("m.db")).ctx("opening")?;
-        conn.execute_batch(
-            "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)",
-        )
-        .ctx("creating schema_version")?;
-        for (version, sql) in migrations::MIGRATIONS.iter().filter(|(v, _)| *v <= 18) {
-            conn.execute_batch(sql).ctx("applying")?;
-            conn.execute("INSERT INTO schema_version VALUES (?1, 0)", [version])
-                .ctx("recording")?;
-        }
+        migrations::apply_up_to(&conn, 18).ctx("applying steps 1 to 18")?;
         // A token alone (no person, app or session behind it), then the migration as it runs.
         conn.execute_batch("PRAGMA foreign_keys = OFF")
             .ctx("configuring")?;
