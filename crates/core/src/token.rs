@@ -187,6 +187,7 @@ fn hmac(key: &[u8]) -> HmacSha256 {
 /// The Page token a user token yields for a Page: the same every time it is asked for, so
 /// `/me/accounts` can be polled without minting new tokens, and new once the person lost every
 /// task on the Page and got one back (`since` changes).
+///
 /// A Page token carries its user token's stamp (when it has one), so it is stored beside it.
 pub fn page_token(user_token: &str, page: PageId, since: i64) -> String {
     let derived = derive(user_token.as_bytes(), &format!("page:{page}:{since}"));
