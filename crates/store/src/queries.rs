@@ -5,6 +5,8 @@
 //! Backends keep statements compiled per connection, which matters most for [`token_entry`],
 //! the hot path's cache miss.
 
+use std::sync::LazyLock;
+
 use graphtoken_core::model::{
     App, AppId, AppRole, Asid, Grant, Overview, Page, PageId, PageTasks, Session, SessionId,
     TokenHash, TokenRecord, Unix, User, UserId,
@@ -274,24 +276,22 @@ pub(crate) fn insert_token(db: &dyn Db, t: &TokenRecord) -> StoreResult<bool> {
     // A token is stored only into a session that is there (no foreign key says so since
     // migration 19: a person deleted between reading the session and this insert leaves no
     // token behind), and a Page token only from a user token that still works (a logout or
-    // reset in between leaves no Page token behind).
-    let sql = if t.parent.is_some() {
+    // reset in between leaves no Page token behind). Written once, not at every insert.
+    fn insert(and: &str) -> String {
         format!(
             "INSERT INTO tokens ({TOKEN_COLS}) \
              SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13 \
-             WHERE EXISTS (SELECT 1 FROM sessions s WHERE s.id = ?6) \
-               AND EXISTS \
-               (SELECT 1 FROM tokens p WHERE p.hash = ?7 AND p.invalidated_at IS NULL) \
+             WHERE EXISTS (SELECT 1 FROM sessions s WHERE s.id = ?6){and} \
              ON CONFLICT DO NOTHING"
         )
-    } else {
-        format!(
-            "INSERT INTO tokens ({TOKEN_COLS}) \
-             SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13 \
-             WHERE EXISTS (SELECT 1 FROM sessions s WHERE s.id = ?6) \
-             ON CONFLICT DO NOTHING"
+    }
+    static USER: LazyLock<String> = LazyLock::new(|| insert(""));
+    static PAGE: LazyLock<String> = LazyLock::new(|| {
+        insert(
+            " AND EXISTS (SELECT 1 FROM tokens p WHERE p.hash = ?7 AND p.invalidated_at IS NULL)",
         )
-    };
+    });
+    let sql: &str = if t.parent.is_some() { &PAGE } else { &USER };
     let args = args![
         t.hash,
         t.kind.as_str(),
@@ -307,7 +307,7 @@ pub(crate) fn insert_token(db: &dyn Db, t: &TokenRecord) -> StoreResult<bool> {
         inv_sub,
         t.tasks_since,
     ];
-    Ok(db.execute(&sql, args, what)? > 0)
+    Ok(db.execute(sql, args, what)? > 0)
 }
 
 pub(crate) fn token(db: &dyn Db, hash: &TokenHash) -> StoreResult<Option<TokenRecord>> {
