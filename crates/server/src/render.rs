@@ -20,7 +20,7 @@ pub fn trace_id() -> String {
 /// A Graph answer: the JSON body, or the error envelope with its status.
 pub fn graph(version: &str, trace: &str, result: Result<Value, GraphError>) -> Response<Body> {
     let (status, body, www) = match result {
-        Ok(v) => (StatusCode::OK, v.to_string(), None),
+        Ok(v) => (StatusCode::OK, body_of(&v), None),
         Err(e) => {
             if e.status >= 500 {
                 tracing::error!(
@@ -33,7 +33,7 @@ pub fn graph(version: &str, trace: &str, result: Result<Value, GraphError>) -> R
             let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
             (
                 status,
-                e.to_json(trace).to_string(),
+                body_of(&e.to_json(trace)),
                 e.www_authenticate_header(),
             )
         }
@@ -67,6 +67,16 @@ pub fn graph(version: &str, trace: &str, result: Result<Value, GraphError>) -> R
         h.insert(header::WWW_AUTHENTICATE, v);
     }
     r
+}
+
+/// A JSON body's bytes, written straight into one buffer (`to_string` goes through
+/// `fmt::Write`, a call per piece). Writing a `Value` cannot fail: its keys are strings.
+fn body_of(v: &Value) -> Vec<u8> {
+    let mut out = Vec::with_capacity(512);
+    match serde_json::to_writer(&mut out, v) {
+        Ok(()) => out,
+        Err(_) => b"{}".to_vec(),
+    }
 }
 
 const APP_USAGE: HeaderName = HeaderName::from_static("x-app-usage");
@@ -115,7 +125,7 @@ pub fn preflight() -> Response<Body> {
 
 /// A JSON answer of the admin API.
 pub fn json(status: StatusCode, v: &Value) -> Response<Body> {
-    let mut r = Response::new(Body::from(v.to_string()));
+    let mut r = Response::new(Body::from(body_of(v)));
     *r.status_mut() = status;
     r.headers_mut().insert(header::CONTENT_TYPE, JSON);
     r

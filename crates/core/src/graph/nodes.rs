@@ -352,7 +352,7 @@ impl Ctx<'_> {
         fields: Option<&[Field]>,
         defaults: &[&str],
     ) -> Result<Value, GraphError> {
-        let mut out = Map::new();
+        let mut out = Map::with_capacity(defaults.len() + 1);
         // What seeds and `POST /{page-id}` said of the Page, read once when a field needs it.
         let mut profile: Option<PageInfo> = None;
         for f in selection(fields, defaults) {
@@ -563,7 +563,10 @@ impl Ctx<'_> {
                 }
             }
         }
-        Ok(json!({ "data": data }))
+        Ok(Value::Object(Map::from_iter([(
+            "data".into(),
+            Value::Array(data),
+        )])))
     }
 }
 

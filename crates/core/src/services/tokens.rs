@@ -324,7 +324,9 @@ impl Services {
         };
         // Stored once (its entry is cached after), and only while the parent works: no event
         // for a token that was not stored.
-        if self.entry(record.hash).await?.is_none() && self.store.insert_token(&record).await? {
+        let known = self.caches.tokens.get(&record.hash).is_some()
+            || self.entry(record.hash).await?.is_some();
+        if !known && self.store.insert_token(&record).await? {
             self.publish(Event::TokenIssued {
                 session: record.session_id,
                 user: record.user_id,
