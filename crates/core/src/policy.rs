@@ -2,6 +2,8 @@
 //! task the person behind it must hold, and which permissions they must have granted the app.
 //! Handlers name the operation; this module answers allow, or Facebook's error.
 
+use std::sync::Arc;
+
 use crate::auth::{Caller, LoadedToken, Principal};
 use crate::content::{Author, Comment};
 use crate::error::GraphError;
@@ -239,8 +241,8 @@ pub fn page_token_parent<'a>(
 /// login (every one, when they made no choice or there is no grant to ask).
 pub fn chosen_pages(
     grant: Option<&Grant>,
-    mut pages: Vec<(Page, PageTasks)>,
-) -> Vec<(Page, PageTasks)> {
+    mut pages: Vec<(Arc<Page>, PageTasks)>,
+) -> Vec<(Arc<Page>, PageTasks)> {
     pages.retain(|(p, _)| page_chosen(grant, p.id));
     pages
 }
@@ -508,10 +510,7 @@ mod tests {
             created_at: 0,
         };
         Arc::new(LoadedToken {
-            entry: Arc::new(TokenEntry {
-                token,
-                asid: Asid(3),
-            }),
+            entry: Arc::new(TokenEntry::new(token, Asid(3))),
             session: Arc::new(Session {
                 id: SessionId(1),
                 user_id: UserId(2),

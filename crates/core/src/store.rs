@@ -75,6 +75,59 @@ pub type DeviceUpdate = Box<dyn FnOnce(&mut DeviceCode) + Send>;
 pub struct TokenEntry {
     pub token: TokenRecord,
     pub asid: Asid,
+    /// A user token's Page tokens known to be stored, kept with its cached entry.
+    pub pages_stored: PagesStored,
+}
+
+impl TokenEntry {
+    pub fn new(token: TokenRecord, asid: Asid) -> Self {
+        TokenEntry {
+            token,
+            asid,
+            pages_stored: PagesStored::default(),
+        }
+    }
+}
+
+/// The Page tokens (by Page and the start of the person's tasks there, which name one) that a
+/// user token is known to have stored, so that `/me/accounts` asks after each only once while
+/// the user token stays cached. A token's row goes only with its person, whose tokens then stop
+/// working, so what this says stays true. It remembers a few dozen at most.
+#[derive(Default)]
+pub struct PagesStored(std::sync::Mutex<Vec<(PageId, Unix)>>);
+
+impl PagesStored {
+    const MOST: usize = 64;
+
+    pub fn knows(&self, page: PageId, since: Unix) -> bool {
+        self.0
+            .lock()
+            .is_ok_and(|known| known.contains(&(page, since)))
+    }
+
+    pub fn add(&self, page: PageId, since: Unix) {
+        if let Ok(mut known) = self.0.lock() {
+            if known.len() < Self::MOST && !known.contains(&(page, since)) {
+                known.push((page, since));
+            }
+        }
+    }
+
+    fn known(&self) -> Vec<(PageId, Unix)> {
+        self.0.lock().map(|k| k.clone()).unwrap_or_default()
+    }
+}
+
+impl Clone for PagesStored {
+    fn clone(&self) -> Self {
+        PagesStored(std::sync::Mutex::new(self.known()))
+    }
+}
+
+impl std::fmt::Debug for PagesStored {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.known()).finish()
+    }
 }
 
 /// A whole seed world, resolved to records, to be written in one transaction.
@@ -661,3 +714,28 @@ pub enum Changed {
 
 /// Where [`Store::watch`] reports changes.
 pub type ChangeSink = Arc<dyn Fn(&[Changed]) + Send + Sync>;
+
+#[cfg(test)]
+mod tests {
+    use super::{PageId, PagesStored};
+
+    #[test]
+    fn pages_stored_knows_what_it_was_told_up_to_its_bound() {
+        let known = PagesStored::default();
+        assert!(!known.knows(PageId(1), 10));
+        known.add(PageId(1), 10);
+        known.add(PageId(1), 10);
+        assert!(known.knows(PageId(1), 10));
+        // Tasks given again start a new Page token: a different entry.
+        assert!(!known.knows(PageId(1), 11));
+        for p in 2..200 {
+            known.add(PageId(p), 10);
+        }
+        assert_eq!(known.known().len(), PagesStored::MOST);
+        assert!(!known.knows(PageId(199), 10));
+        // A copy knows the same.
+        let copy = known.clone();
+        assert!(copy.knows(PageId(2), 10));
+        assert_eq!(copy.known(), known.known());
+    }
+}

@@ -161,7 +161,7 @@ pub fn mint_many(stamps: &Stamps, n: usize) -> Result<Vec<String>, RandomError> 
         .collect()
 }
 
-/// A keyed, deterministic token: `EAA` + 64 alphanumerics from HMAC-SHA256(key, label ‖ counter).
+/// A keyed, deterministic token body: 64 alphanumerics from HMAC-SHA256(key, label ‖ counter).
 /// Knowing it requires knowing `key` (a token string), which is never stored.
 fn derive(key: &[u8], label: &str) -> String {
     // Keyed once (a key longer than a block is hashed first): each block clones that state.
@@ -175,7 +175,7 @@ fn derive(key: &[u8], label: &str) -> String {
         Ok(mac.finalize().into_bytes().to_vec())
     });
     // The stream never fails; fall back to an empty body if it somehow did.
-    format!("{PREFIX}{}", stream.alnum(BODY_LEN).unwrap_or_default())
+    stream.alnum(BODY_LEN).unwrap_or_default()
 }
 
 fn hmac(key: &[u8]) -> HmacSha256 {
@@ -190,10 +190,10 @@ fn hmac(key: &[u8]) -> HmacSha256 {
 ///
 /// A Page token carries its user token's stamp (when it has one), so it is stored beside it.
 pub fn page_token(user_token: &str, page: PageId, since: i64) -> String {
-    let derived = derive(user_token.as_bytes(), &format!("page:{page}:{since}"));
+    let body = derive(user_token.as_bytes(), &format!("page:{page}:{since}"));
     match stamp_of(user_token) {
-        Some(stamp) => stamped(stamp, &derived[PREFIX.len()..]),
-        None => derived,
+        Some(stamp) => stamped(stamp, &body),
+        None => format!("{PREFIX}{body}"),
     }
 }
 
@@ -201,10 +201,7 @@ pub fn page_token(user_token: &str, page: PageId, since: i64) -> String {
 /// so resetting the secret retires it.
 pub fn app_token(app: AppId, secret: &str) -> String {
     let body = derive(secret.as_bytes(), &format!("app:{app}"));
-    format!(
-        "{app}|{}",
-        &body[PREFIX.len()..PREFIX.len() + APP_TOKEN_LEN]
-    )
+    format!("{app}|{}", &body[..APP_TOKEN_LEN])
 }
 
 /// The key a token string is stored under, the only form stored. A stamped token's is its stamp

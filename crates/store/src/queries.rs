@@ -332,10 +332,7 @@ pub(crate) fn token_entry(
         SQL,
         args![hash],
         |r| {
-            let entry = TokenEntry {
-                token: rows::token(r)?,
-                asid: rows::id(r, 19)?,
-            };
+            let entry = TokenEntry::new(rows::token(r)?, rows::id(r, 19)?);
             Ok((entry, rows::session_at(r, 13)?))
         },
         "loading token",

@@ -227,6 +227,9 @@ fn losing_every_task_on_a_page_ends_those_page_tokens_only_492() {
     assert_ne!(fresh, coffee);
     alive(&s, &fresh);
     dead(&s, &coffee, 492);
+    // Asked for again (the user token's cached entry knows it is stored): the same token.
+    assert_eq!(s.page_token(COFFEE, &long), fresh);
+    alive(&s, &fresh);
 }
 
 #[test]

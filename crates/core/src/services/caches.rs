@@ -236,8 +236,8 @@ mod tests {
     }
 
     fn entry(hash: u8) -> TokenEntry {
-        TokenEntry {
-            token: crate::model::TokenRecord {
+        TokenEntry::new(
+            crate::model::TokenRecord {
                 hash: [hash; 32],
                 kind: StoredKind::User,
                 app_id: AppId(2),
@@ -251,8 +251,8 @@ mod tests {
                 invalidated: None,
                 tasks_since: None,
             },
-            asid: Asid(3),
-        }
+            Asid(3),
+        )
     }
 
     #[test]

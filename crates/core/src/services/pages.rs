@@ -46,7 +46,10 @@ impl Services {
     ///
     /// Through the caches: the person's Page ids, then each Page and its tasks (dropped by the
     /// events that change them), so `debug_token` and `/me/accounts` read no store when warm.
-    pub async fn pages_of_user(&self, user: UserId) -> Result<Vec<(Page, PageTasks)>, GraphError> {
+    pub async fn pages_of_user(
+        &self,
+        user: UserId,
+    ) -> Result<Vec<(Arc<Page>, PageTasks)>, GraphError> {
         let cache = &self.caches.user_pages;
         if let Some(ids) = cache.get(&user) {
             let mut pages = Vec::with_capacity(ids.len());
@@ -54,12 +57,13 @@ impl Services {
                 if let (Some(page), Some(tasks)) =
                     (self.page(*id).await?, self.page_tasks(*id, user).await?)
                 {
-                    pages.push(((*page).clone(), tasks));
+                    pages.push((page, tasks));
                 }
             }
             return Ok(pages);
         }
-        Ok(self.load_pages_of_user(user).await?.1)
+        let pages = self.load_pages_of_user(user).await?.1;
+        Ok(pages.into_iter().map(|(p, t)| (Arc::new(p), t)).collect())
     }
 
     /// The ids of the Pages a person has tasks on, ordered by Page id, through the cache (all

@@ -304,6 +304,9 @@ impl Services {
         tasks_since: Unix,
     ) -> Result<String, GraphError> {
         let page_token = token::page_token(user_token, page, tasks_since);
+        if parent.entry.pages_stored.knows(page, tasks_since) {
+            return Ok(page_token);
+        }
         let record = TokenRecord {
             hash: token::hash(&page_token),
             kind: StoredKind::Page,
@@ -322,17 +325,21 @@ impl Services {
             invalidated: None,
             tasks_since: Some(tasks_since),
         };
-        // Stored once (its entry is cached after), and only while the parent works: no event
-        // for a token that was not stored.
+        // Stored once, and only while the parent works: no event for a token that was not
+        // stored. The parent's cached entry remembers it, so the next call asks nothing.
         let known = self.caches.tokens.get(&record.hash).is_some()
             || self.entry(record.hash).await?.is_some();
-        if !known && self.store.insert_token(&record).await? {
+        let stored = known || self.store.insert_token(&record).await?;
+        if stored && !known {
             self.publish(Event::TokenIssued {
                 session: record.session_id,
                 user: record.user_id,
                 app: record.app_id,
                 page: Some(page),
             });
+        }
+        if stored {
+            parent.entry.pages_stored.add(page, tasks_since);
         }
         Ok(page_token)
     }
