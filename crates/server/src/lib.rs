@@ -534,9 +534,16 @@ pub(crate) async fn graph_request(State(st): State<Arc<AppState>>, request: Requ
         return render::preflight();
     }
     let trace = render::trace_id();
-    let body = match axum::body::to_bytes(body, MAX_BODY).await {
-        Ok(b) => b,
-        Err(e) => return render::graph(normalize::DEFAULT_VERSION, &trace, Err(body_error(&e))),
+    // Most Graph calls are GETs without a body: nothing to read then.
+    let body = if axum::body::HttpBody::is_end_stream(&body) {
+        axum::body::Bytes::new()
+    } else {
+        match axum::body::to_bytes(body, MAX_BODY).await {
+            Ok(b) => b,
+            Err(e) => {
+                return render::graph(normalize::DEFAULT_VERSION, &trace, Err(body_error(&e)))
+            }
+        }
     };
     let req = match normalize::request(&parts.method, &parts.uri, &parts.headers, &body) {
         Ok(req) => req,

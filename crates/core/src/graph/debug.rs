@@ -114,11 +114,11 @@ async fn granular_scopes(
     scopes: &[&str],
 ) -> Result<Vec<Value>, GraphError> {
     let needs_pages = scopes.iter().any(|s| permissions::is_page_scoped(s));
-    let page_ids: Vec<String> = if needs_pages {
+    let page_ids: Vec<Value> = if needs_pages {
         let ids = g.page_ids_of_user(t.user.id).await?;
         policy::chosen_page_ids(t.grant.as_deref(), &ids)
             .into_iter()
-            .map(|p| p.to_string())
+            .map(|p| p.to_string().into())
             .collect()
     } else {
         Vec::new()
@@ -127,11 +127,12 @@ async fn granular_scopes(
         .iter()
         .filter(|s| **s != PUBLIC_PROFILE)
         .map(|s| {
+            let mut scope = Map::with_capacity(2);
+            scope.insert("scope".into(), (*s).into());
             if permissions::is_page_scoped(s) && !page_ids.is_empty() {
-                json!({"scope": s, "target_ids": page_ids})
-            } else {
-                json!({ "scope": s })
+                scope.insert("target_ids".into(), Value::Array(page_ids.clone()));
             }
+            Value::Object(scope)
         })
         .collect())
 }
