@@ -69,6 +69,12 @@ pub type ThrottleUpdate = Box<dyn FnOnce(&mut [Option<ThrottleEntry>]) -> Result
 /// How [`LoginStore::update_device_code`] changes a device login.
 pub type DeviceUpdate = Box<dyn FnOnce(&mut DeviceCode) + Send>;
 
+/// Whether [`LoginStore::redeem_code_into_session`] may spend an unused code.
+pub type CodeCheck = Box<dyn FnOnce(&AuthCode) -> bool + Send>;
+
+/// The token [`LoginStore::redeem_code_into_session`] stores for the session it opened.
+pub type SessionToken = Box<dyn FnOnce(&Session) -> TokenRecord + Send>;
+
 /// A stored token and the person's app-scoped id for its app: what the token cache holds. It
 /// carries no session state (sessions are cached on their own, so ending one drops one entry).
 #[derive(Clone, Debug)]
@@ -561,6 +567,19 @@ pub trait LoginStore: Send + Sync {
         now: Unix,
         session: Option<SessionId>,
     ) -> StoreFuture<'a, Option<AuthCode>>;
+
+    /// Redeems a code into a new session, in one transaction: reads the code and, when it is
+    /// unused and `accept` takes it, opens a session for its person and app at `now`, stores
+    /// the token `token` makes for that session, and marks the code used at `now` with that
+    /// session (so a later reuse can end it). Returns the code as it was before this call
+    /// (`None` when no code has that hash) and the session, when one was opened.
+    fn redeem_code_into_session<'a>(
+        &'a self,
+        hash: TokenHash,
+        now: Unix,
+        accept: CodeCheck,
+        token: SessionToken,
+    ) -> StoreFuture<'a, (Option<AuthCode>, Option<Session>)>;
 
     /// Stores a new device login. False (and nothing stored) when its `user_code` is already
     /// taken by a device login that has not expired at `created_at` (draw another).

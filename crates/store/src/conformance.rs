@@ -11,11 +11,13 @@ use graphtoken_core::content::PageInfo;
 use graphtoken_core::events::Callback;
 use graphtoken_core::model::{
     AccountStatus, App, AppId, AppMode, AppRole, Asid, Grant, Invalidation, Page, PageId,
-    PageTasks, Platform, Psid, RateLimits, Reason, SessionId, StoredKind, TokenRecord, User,
-    UserId,
+    PageTasks, Platform, Psid, RateLimits, Reason, Session, SessionId, StoredKind, TokenRecord,
+    User, UserId,
 };
 use graphtoken_core::outbox::{Attempt, DeliveryStatus};
-use graphtoken_core::store::{DeletedPerson, Store, StoreError, StoreResult, WorldRecords};
+use graphtoken_core::store::{
+    DeletedPerson, SessionToken, Store, StoreError, StoreResult, WorldRecords,
+};
 use graphtoken_core::tasks::{PageRole, Task, TaskSet};
 
 pub const MAIN_APP: AppId = AppId(1001);
@@ -184,6 +186,7 @@ pub async fn run_suite<S: Store>(mut fresh: impl FnMut() -> StoreResult<S>) -> S
     check!(content);
     check!(user_by_email);
     check!(codes);
+    check!(codes_into_sessions);
     check!(device_codes);
     check!(test_users);
     check!(delete_user);
@@ -940,6 +943,60 @@ pub fn auth_code(n: u8, kind: CodeKind, pkce: Option<Pkce>) -> AuthCode {
         expires_at: 1600,
         used_at: None,
     }
+}
+
+/// A code redeemed into a session in one write: refused by its check or already used, nothing
+/// changes; accepted, the session opens, its token is stored and the code records both.
+pub async fn codes_into_sessions<S: Store>(store: &S) -> StoreResult<()> {
+    store.apply_world(&world()).await?;
+    let code = auth_code(4, CodeKind::Dialog, None);
+    store.insert_code(&code).await?;
+    let token =
+        |n: u8| -> SessionToken { Box::new(move |s: &Session| user_token(n, s.id, s.user_id)) };
+    let none = store
+        .redeem_code_into_session([9; 32], 1100, Box::new(|_| true), token(5))
+        .await?;
+    assert_eq!(none, (None, None));
+    // Refused by the check: the code stays unused and no session opens.
+    let refused = store
+        .redeem_code_into_session(code.hash, 1100, Box::new(|_| false), token(5))
+        .await?;
+    assert_eq!(refused, (Some(code.clone()), None));
+    assert_eq!(store.code(code.hash).await?, Some(code.clone()));
+    assert!(store.token_entry([5; 32]).await?.is_none());
+    // Accepted: the check saw the code as stored.
+    let (before, session) = store
+        .redeem_code_into_session(
+            code.hash,
+            1100,
+            Box::new(|c: &AuthCode| c.hash == [4; 32] && c.used_at.is_none()),
+            token(5),
+        )
+        .await?;
+    assert_eq!(before, Some(code.clone()));
+    let session = session.ok_or_else(|| StoreError::new("no session opened"))?;
+    assert_eq!(
+        (session.user_id, session.app_id, session.created_at),
+        (ALICE, MAIN_APP, 1100)
+    );
+    let (entry, of) = store
+        .token_entry([5; 32])
+        .await?
+        .ok_or_else(|| StoreError::new("the token was not stored"))?;
+    assert_eq!((entry.token.session_id, of.id), (session.id, session.id));
+    let used = AuthCode {
+        used_at: Some(1100),
+        session_id: Some(session.id),
+        ..code.clone()
+    };
+    assert_eq!(store.code(code.hash).await?, Some(used.clone()));
+    // Used: the check is not asked, nothing more opens.
+    let again = store
+        .redeem_code_into_session(code.hash, 1200, Box::new(|_| true), token(6))
+        .await?;
+    assert_eq!(again, (Some(used), None));
+    assert!(store.token_entry([6; 32]).await?.is_none());
+    Ok(())
 }
 
 /// Codes: stored as given, redeemed once (a second redemption sees the first's `used_at` and

@@ -11,10 +11,13 @@ use graphtoken_core::model::{
     AppId, Invalidation, Session, SessionId, TokenHash, Unix, User, UserId,
 };
 use graphtoken_core::signin::Entry as ThrottleEntry;
-use graphtoken_core::store::{DeletedPerson, StoreResult, ThrottleUpdate};
+use graphtoken_core::store::{
+    CodeCheck, DeletedPerson, SessionToken, StoreError, StoreResult, ThrottleUpdate,
+};
 
 use crate::args;
 use crate::db::{Db, Row};
+use crate::queries;
 use crate::rows::{self, bad, to_json, Sql, USER_COLS};
 
 const CODE_COLS: &str = "hash, kind, app_id, user_id, redirect_uri, pkce_method, \
@@ -153,6 +156,35 @@ pub(crate) fn redeem_code(
         )?;
     }
     Ok(found)
+}
+
+pub(crate) fn redeem_code_into_session(
+    db: &dyn Db,
+    hash: &TokenHash,
+    now: Unix,
+    accept: CodeCheck,
+    token: SessionToken,
+) -> StoreResult<(Option<AuthCode>, Option<Session>)> {
+    let found = code(db, hash)?;
+    let Some(c) = found.as_ref().filter(|c| c.used_at.is_none()) else {
+        return Ok((found, None));
+    };
+    if !accept(c) {
+        return Ok((found, None));
+    }
+    let session = queries::create_session(db, c.user_id, c.app_id, now)?;
+    // The session was opened in this transaction, so the token's insert finds it.
+    if !queries::insert_token(db, &token(&session))? {
+        return Err(StoreError::new(
+            "the token of a session just opened was not stored",
+        ));
+    }
+    db.execute(
+        "UPDATE auth_codes SET used_at = ?1, session_id = ?2 WHERE hash = ?3",
+        args![now, session.id.0, hash],
+        "redeeming a code",
+    )?;
+    Ok((found, Some(session)))
 }
 
 pub(crate) fn invalidate_session(

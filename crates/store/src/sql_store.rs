@@ -15,9 +15,9 @@ use graphtoken_core::outbox::{Attempt, Outgoing};
 use graphtoken_core::seal::Sealer;
 use graphtoken_core::stats::StoreStats;
 use graphtoken_core::store::{
-    ChangeSink, ContentStore, DeletedPerson, DeviceUpdate, DirectoryStore, FaultStore, GrantUpdate,
-    LoginStore, OutboxStore, Schema, Store, StoreError, StoreFuture, StoreResult, ThrottleUpdate,
-    TokenEntry, TokenStore, WorldRecords,
+    ChangeSink, CodeCheck, ContentStore, DeletedPerson, DeviceUpdate, DirectoryStore, FaultStore,
+    GrantUpdate, LoginStore, OutboxStore, Schema, SessionToken, Store, StoreError, StoreFuture,
+    StoreResult, ThrottleUpdate, TokenEntry, TokenStore, WorldRecords,
 };
 use graphtoken_core::tasks::TaskSet;
 use std::sync::Arc;
@@ -570,6 +570,17 @@ impl<B: Backend> LoginStore for SqlStore<B> {
     ) -> StoreFuture<'a, Option<AuthCode>> {
         self.backend
             .write(move |c| login::redeem_code(c, &hash, now, session))
+    }
+
+    fn redeem_code_into_session<'a>(
+        &'a self,
+        hash: TokenHash,
+        now: Unix,
+        accept: CodeCheck,
+        token: SessionToken,
+    ) -> StoreFuture<'a, (Option<AuthCode>, Option<Session>)> {
+        self.backend
+            .write(move |c| login::redeem_code_into_session(c, &hash, now, accept, token))
     }
 
     fn insert_device_code<'a>(&'a self, code: &'a DeviceCode) -> StoreFuture<'a, bool> {

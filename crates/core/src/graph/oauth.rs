@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 use crate::auth::Principal;
 use crate::codes::{self, AuthCode, CodeKind, PkceMethod};
 use crate::error::GraphError;
-use crate::model::{App, Reason, SessionId};
+use crate::model::{App, Reason, SessionId, Unix};
 use crate::request::{GraphRequest, Params};
 use crate::services::Services;
 use crate::token;
@@ -76,51 +76,30 @@ async fn redeem(g: &Services, app: &App, p: &Params, code: &str) -> Result<Value
         return Err(GraphError::bad_verification_code_format());
     }
     let hash = codes::hash(code);
-    let c = g
-        .code(hash)
-        .await?
-        .filter(|c| c.app_id == app.id)
-        .ok_or_else(GraphError::bad_verification_code_format)?;
-    if c.kind == CodeKind::Dialog {
-        match &c.pkce {
-            Some(pkce) => {
-                if !p.non_empty("code_verifier").is_some_and(|v| pkce.verify(v)) {
-                    return Err(GraphError::bad_code_verifier());
-                }
-                if pkce.method == PkceMethod::Plain {
-                    authenticate(app, p)?;
-                }
-            }
-            None => authenticate(app, p)?,
-        }
-    }
     let now = g.now();
-    if c.used_at.is_some() {
-        return Err(reused(g, &c).await);
+    // A dialog code that passes every check is spent in the write that opens its session and
+    // stores its token; any other code is answered from what that write found.
+    let (app2, p2) = (app.clone(), p.clone());
+    let spend = move |c: &AuthCode| c.kind == CodeKind::Dialog && check(&app2, &p2, c, now).is_ok();
+    let (found, issued) = g.redeem_code_into_session(hash, spend).await?;
+    if let Some(issued) = issued {
+        return Ok(json!({
+            "access_token": issued.access_token,
+            "token_type": "bearer",
+            "expires_in": issued.expires_in,
+        }));
     }
-    if now >= c.expires_at {
-        return Err(GraphError::code_expired());
-    }
-    if p.get("redirect_uri").unwrap_or("") != c.redirect_uri {
-        return Err(GraphError::redirect_mismatch());
+    let c = found.ok_or_else(GraphError::bad_verification_code_format)?;
+    match check(app, p, &c, now) {
+        Err(Refusal::Used) => return Err(reused(g, &c).await),
+        Err(Refusal::Error(e)) => return Err(e),
+        Ok(()) => {}
     }
     match c.kind {
-        CodeKind::Dialog => {
-            // The session is made first and recorded with the redemption, in one step, so that
-            // a reuse, however soon, finds it.
-            let issued = g.open_session(c.user_id, app.id, false).await?;
-            let session = issued.record.session_id;
-            let before = g.redeem_code(hash, now, Some(session)).await?;
-            if let Some(first) = before.filter(|b| b.used_at.is_some()) {
-                end_session(g, session).await?;
-                return Err(reused(g, &first).await);
-            }
-            Ok(json!({
-                "access_token": issued.access_token,
-                "token_type": "bearer",
-                "expires_in": issued.expires_in,
-            }))
-        }
+        // It passed the same checks in the write, which would have spent it.
+        CodeKind::Dialog => Err(GraphError::internal_because(
+            "a dialog code passed its checks but was not redeemed",
+        )),
         CodeKind::Client => {
             let session = match c.session_id {
                 Some(id) => g.session(id).await?,
@@ -144,6 +123,44 @@ async fn redeem(g: &Services, app: &App, p: &Params, code: &str) -> Result<Value
             }))
         }
     }
+}
+
+/// Why a code cannot be redeemed now.
+enum Refusal {
+    /// Redeemed before: see [`reused`].
+    Used,
+    Error(GraphError),
+}
+
+/// The checks a code must pass, in the order their errors win: the caller's app, the dialog
+/// code's secret or PKCE verifier, not used, not expired, the same `redirect_uri`.
+fn check(app: &App, p: &Params, c: &AuthCode, now: Unix) -> Result<(), Refusal> {
+    if c.app_id != app.id {
+        return Err(Refusal::Error(GraphError::bad_verification_code_format()));
+    }
+    if c.kind == CodeKind::Dialog {
+        match &c.pkce {
+            Some(pkce) => {
+                if !p.non_empty("code_verifier").is_some_and(|v| pkce.verify(v)) {
+                    return Err(Refusal::Error(GraphError::bad_code_verifier()));
+                }
+                if pkce.method == PkceMethod::Plain {
+                    authenticate(app, p).map_err(Refusal::Error)?;
+                }
+            }
+            None => authenticate(app, p).map_err(Refusal::Error)?,
+        }
+    }
+    if c.used_at.is_some() {
+        return Err(Refusal::Used);
+    }
+    if now >= c.expires_at {
+        return Err(Refusal::Error(GraphError::code_expired()));
+    }
+    if p.get("redirect_uri").unwrap_or("") != c.redirect_uri {
+        return Err(Refusal::Error(GraphError::redirect_mismatch()));
+    }
+    Ok(())
 }
 
 /// The answer to a second redemption: for a dialog code, the session its first token went

@@ -3,11 +3,13 @@
 
 use std::sync::{Arc, Mutex};
 
-use super::Services;
+use super::tokens::user_token_record;
+use super::{Issued, Services, SHORT_LIVED};
 use crate::codes::{AuthCode, CodeKind, DeviceCode, DeviceState};
 use crate::error::GraphError;
 use crate::events::{Event, LoginStep};
-use crate::model::{SessionId, TokenHash, Unix, UserId};
+use crate::model::{Session, SessionId, TokenHash, Unix, UserId};
+use crate::token;
 
 impl Services {
     /// Stores a new dialog or client code.
@@ -46,6 +48,50 @@ impl Services {
             });
         }
         Ok(before)
+    }
+
+    /// Redeems a dialog code for a new session and its first user token (short-lived), in one
+    /// write: when the code is unused and `accept` takes it, the session is opened, the token
+    /// stored and the code marked used with that session. Returns the code as it was before
+    /// (`None`: no such code) and the token, when one was issued.
+    pub async fn redeem_code_into_session(
+        &self,
+        hash: TokenHash,
+        accept: impl FnOnce(&AuthCode) -> bool + Send + 'static,
+    ) -> Result<(Option<AuthCode>, Option<Issued>), GraphError> {
+        let now = self.now();
+        let access_token = token::mint(&self.stamps)?;
+        let key = token::hash(&access_token);
+        let (before, session) = self
+            .store
+            .redeem_code_into_session(
+                hash,
+                now,
+                Box::new(accept),
+                Box::new(move |s: &Session| user_token_record(s, key, false, now)),
+            )
+            .await?;
+        let Some(session) = session else {
+            return Ok((before, None));
+        };
+        let (user, app) = (session.user_id, session.app_id);
+        self.publish(Event::SessionStarted {
+            session: session.id,
+            user,
+            app,
+        });
+        self.publish(Event::Login {
+            app,
+            step: LoginStep::CodeRedeemed { user },
+        });
+        // The token is handed out only once the person has an app-scoped id for the app.
+        self.asid(user, app).await?;
+        let issued = Issued {
+            record: user_token_record(&session, key, false, now),
+            access_token,
+            expires_in: SHORT_LIVED,
+        };
+        Ok((before, Some(issued)))
     }
 
     /// Stores a new device login. False (and nothing stored) when its `user_code` is taken by

@@ -347,9 +347,22 @@ impl Services {
 
 /// The record of `access_token`, a new user token of `session`.
 fn user_token_of(session: &Session, access_token: String, long_lived: bool, now: Unix) -> Issued {
-    let expires_in = if long_lived { LONG_LIVED } else { SHORT_LIVED };
-    let record = TokenRecord {
-        hash: token::hash(&access_token),
+    Issued {
+        record: user_token_record(session, token::hash(&access_token), long_lived, now),
+        access_token,
+        expires_in: lifetime(long_lived),
+    }
+}
+
+/// The record of a new user token of `session` whose key is `hash`.
+pub(super) fn user_token_record(
+    session: &Session,
+    hash: TokenHash,
+    long_lived: bool,
+    now: Unix,
+) -> TokenRecord {
+    TokenRecord {
+        hash,
         kind: StoredKind::User,
         app_id: session.app_id,
         user_id: session.user_id,
@@ -358,13 +371,17 @@ fn user_token_of(session: &Session, access_token: String, long_lived: bool, now:
         parent: None,
         long_lived,
         issued_at: now,
-        expires_at: now.saturating_add(expires_in),
+        expires_at: now.saturating_add(lifetime(long_lived)),
         invalidated: None,
         tasks_since: None,
-    };
-    Issued {
-        access_token,
-        expires_in,
-        record,
+    }
+}
+
+/// How long a new user token lives, in seconds.
+fn lifetime(long_lived: bool) -> i64 {
+    if long_lived {
+        LONG_LIVED
+    } else {
+        SHORT_LIVED
     }
 }
