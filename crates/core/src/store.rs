@@ -75,8 +75,9 @@ pub type CodeCheck = Box<dyn FnOnce(&AuthCode) -> bool + Send>;
 /// The token [`LoginStore::redeem_code_into_session`] stores for the session it opened.
 pub type SessionToken = Box<dyn FnOnce(&Session) -> TokenRecord + Send>;
 
-/// A stored token and the person's app-scoped id for its app: what the token cache holds. It
-/// carries no session state (sessions are cached on their own, so ending one drops one entry).
+/// A stored token, the person's app-scoped id for its app and which of its Page tokens are known
+/// to be stored: what the token cache holds. It carries no session state (sessions are cached
+/// on their own, so ending one drops one entry).
 #[derive(Clone, Debug)]
 pub struct TokenEntry {
     pub token: TokenRecord,
@@ -98,12 +99,14 @@ impl TokenEntry {
 /// The Page tokens (by Page and the start of the person's tasks there, which name one) that a
 /// user token is known to have stored, so that `/me/accounts` asks after each only once while
 /// the user token stays cached. A token's row goes only with its person, whose tokens then stop
-/// working, so what this says stays true. It remembers a few dozen at most.
+/// working, so what this says stays true. It remembers [`PagesStored::MOST`] at most (Pages past
+/// those are looked up each time): 32 bytes in the entry, and up to 64 more on the heap for a
+/// token whose Pages it remembers, which the caches' budget does not count.
 #[derive(Default)]
 pub struct PagesStored(std::sync::Mutex<Vec<(PageId, Unix)>>);
 
 impl PagesStored {
-    const MOST: usize = 64;
+    pub const MOST: usize = 4;
 
     pub fn knows(&self, page: PageId, since: Unix) -> bool {
         self.0
@@ -751,7 +754,9 @@ mod tests {
             known.add(PageId(p), 10);
         }
         assert_eq!(known.known().len(), PagesStored::MOST);
-        assert!(!known.knows(PageId(199), 10));
+        let most = PagesStored::MOST as u64;
+        assert!((1..=most).all(|p| known.knows(PageId(p), 10)));
+        assert!(!known.knows(PageId(most + 1), 10));
         // A copy knows the same.
         let copy = known.clone();
         assert!(copy.knows(PageId(2), 10));

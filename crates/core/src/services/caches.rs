@@ -2,8 +2,9 @@
 //! they subscribe to the event bus and drop exactly the entries an event touches. No event
 //! empties a whole cache; a seed drops what it wrote.
 //!
-//! A token's entry holds only the token's own record and the person's app-scoped id, never its
-//! session's state: sessions are cached on their own, so ending one session drops one entry.
+//! A token's entry holds the token's own record, the person's app-scoped id and which of its
+//! Page tokens are known to be stored, never its session's state: sessions are cached on their
+//! own, so ending one session drops one entry.
 
 use std::future::Future;
 use std::hash::Hash;
