@@ -26,11 +26,6 @@ impl Services {
         Ok(())
     }
 
-    /// A code by hash (used or not).
-    pub async fn code(&self, hash: TokenHash) -> Result<Option<AuthCode>, GraphError> {
-        Ok(self.store.code(hash).await?)
-    }
-
     /// Redeems a code in one step: returns it as it was before (so `used_at` tells whether it
     /// had been redeemed already) and, when it was unused, marks it used at `now`, recording
     /// `session` (the session its token went into) when given.
