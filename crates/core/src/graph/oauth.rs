@@ -107,7 +107,7 @@ async fn redeem(g: &Services, app: &App, p: &Params, code: &str) -> Result<Value
             }
             .filter(|s| s.invalidated.is_none())
             .ok_or_else(GraphError::code_expired)?;
-            let before = g.redeem_code(hash, now, None).await?;
+            let before = g.redeem_code(hash, now).await?;
             if before.is_some_and(|b| b.used_at.is_some()) {
                 return Err(GraphError::code_used());
             }

@@ -8,7 +8,7 @@ use super::{Issued, Services, SHORT_LIVED};
 use crate::codes::{AuthCode, CodeKind, DeviceCode, DeviceState};
 use crate::error::GraphError;
 use crate::events::{Event, LoginStep};
-use crate::model::{Session, SessionId, TokenHash, Unix, UserId};
+use crate::model::{Session, TokenHash, Unix, UserId};
 use crate::token;
 
 impl Services {
@@ -26,16 +26,15 @@ impl Services {
         Ok(())
     }
 
-    /// Redeems a code in one step: returns it as it was before (so `used_at` tells whether it
-    /// had been redeemed already) and, when it was unused, marks it used at `now`, recording
-    /// `session` (the session its token went into) when given.
+    /// Redeems a client code in one step (its session is its own): returns it as it was before
+    /// (so `used_at` tells whether it had been redeemed already) and, when it was unused, marks
+    /// it used at `now`. Dialog codes go through [`Services::redeem_code_into_session`].
     pub async fn redeem_code(
         &self,
         hash: TokenHash,
         now: Unix,
-        session: Option<SessionId>,
     ) -> Result<Option<AuthCode>, GraphError> {
-        let before = self.store.redeem_code(hash, now, session).await?;
+        let before = self.store.redeem_code(hash, now, None).await?;
         if let Some(c) = before.as_ref().filter(|c| c.used_at.is_none()) {
             self.publish(Event::Login {
                 app: c.app_id,
