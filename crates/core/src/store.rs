@@ -75,6 +75,15 @@ pub type CodeCheck = Box<dyn FnOnce(&AuthCode) -> bool + Send>;
 /// The token [`LoginStore::redeem_code_into_session`] stores for the session it opened.
 pub type SessionToken = Box<dyn FnOnce(&Session) -> TokenRecord + Send>;
 
+/// What [`LoginStore::redeem_code_into_session`] opened: the session, and the person's
+/// app-scoped id for its app when they have one already (read in the same write, so handing out
+/// the token needs no read after it).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Redeemed {
+    pub session: Session,
+    pub asid: Option<Asid>,
+}
+
 /// A stored token, the person's app-scoped id for its app and which of its Page tokens are known
 /// to be stored: what the token cache holds. It carries no session state (sessions are cached
 /// on their own, so ending one drops one entry).
@@ -582,7 +591,7 @@ pub trait LoginStore: Send + Sync {
         now: Unix,
         accept: CodeCheck,
         token: SessionToken,
-    ) -> StoreFuture<'a, (Option<AuthCode>, Option<Session>)>;
+    ) -> StoreFuture<'a, (Option<AuthCode>, Option<Redeemed>)>;
 
     /// Stores a new device login. False (and nothing stored) when its `user_code` is already
     /// taken by a device login that has not expired at `created_at` (draw another).

@@ -16,7 +16,7 @@ use graphtoken_core::model::{
 };
 use graphtoken_core::outbox::{Attempt, DeliveryStatus};
 use graphtoken_core::store::{
-    DeletedPerson, SessionToken, Store, StoreError, StoreResult, WorldRecords,
+    DeletedPerson, Redeemed, SessionToken, Store, StoreError, StoreResult, WorldRecords,
 };
 use graphtoken_core::tasks::{PageRole, Task, TaskSet};
 
@@ -965,7 +965,7 @@ pub async fn codes_into_sessions<S: Store>(store: &S) -> StoreResult<()> {
     assert_eq!(store.code(code.hash).await?, Some(code.clone()));
     assert!(store.token_entry([5; 32]).await?.is_none());
     // Accepted: the check saw the code as stored.
-    let (before, session) = store
+    let (before, redeemed) = store
         .redeem_code_into_session(
             code.hash,
             1100,
@@ -974,7 +974,10 @@ pub async fn codes_into_sessions<S: Store>(store: &S) -> StoreResult<()> {
         )
         .await?;
     assert_eq!(before, Some(code.clone()));
-    let session = session.ok_or_else(|| StoreError::new("no session opened"))?;
+    let Redeemed { session, asid } =
+        redeemed.ok_or_else(|| StoreError::new("no session opened"))?;
+    // Alice's app-scoped id for the app, read in the same write.
+    assert_eq!(asid, Some(Asid(9001)));
     assert_eq!(
         (session.user_id, session.app_id, session.created_at),
         (ALICE, MAIN_APP, 1100)

@@ -234,6 +234,13 @@ pub(crate) trait Db {
     fn exec(&self, sql: &str, args: &[Value]) -> Result<u64, String>;
     /// Runs a query; its rows.
     fn rows(&self, sql: &str, args: &[Value]) -> Result<Vec<Row>, String>;
+    /// Runs an `INSERT` of one row into a table keyed by an integer `id` the database draws;
+    /// the new row's id. Here with `RETURNING id`.
+    fn insert_id(&self, sql: &str, args: &[Value]) -> Result<i64, String> {
+        let rows = self.rows(&format!("{sql} RETURNING id"), args)?;
+        let row = rows.first().ok_or("no row inserted")?;
+        row.get(0).map_err(|e| e.message)
+    }
 }
 
 impl dyn Db + '_ {
@@ -273,6 +280,11 @@ impl dyn Db + '_ {
             Some(r) => map(r).map(Some).map_err(|e| self.fail(what, e.message)),
             None => Ok(None),
         }
+    }
+
+    /// Inserts one row into a table keyed by an integer `id`; the new row's id.
+    pub(crate) fn insert(&self, sql: &str, args: &[Value], what: &str) -> StoreResult<i64> {
+        self.insert_id(sql, args).map_err(|e| self.fail(what, e))
     }
 
     /// The first row, mapped; no row is an error (a broken reference).

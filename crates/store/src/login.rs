@@ -12,7 +12,7 @@ use graphtoken_core::model::{
 };
 use graphtoken_core::signin::Entry as ThrottleEntry;
 use graphtoken_core::store::{
-    CodeCheck, DeletedPerson, SessionToken, StoreError, StoreResult, ThrottleUpdate,
+    CodeCheck, DeletedPerson, Redeemed, SessionToken, StoreError, StoreResult, ThrottleUpdate,
 };
 
 use crate::args;
@@ -164,7 +164,7 @@ pub(crate) fn redeem_code_into_session(
     now: Unix,
     accept: CodeCheck,
     token: SessionToken,
-) -> StoreResult<(Option<AuthCode>, Option<Session>)> {
+) -> StoreResult<(Option<AuthCode>, Option<Redeemed>)> {
     let found = code(db, hash)?;
     let Some(c) = found.as_ref().filter(|c| c.used_at.is_none()) else {
         return Ok((found, None));
@@ -184,7 +184,8 @@ pub(crate) fn redeem_code_into_session(
         args![now, session.id.0, hash],
         "redeeming a code",
     )?;
-    Ok((found, Some(session)))
+    let asid = queries::asid_of(db, c.user_id, c.app_id)?;
+    Ok((found, Some(Redeemed { session, asid })))
 }
 
 pub(crate) fn invalidate_session(

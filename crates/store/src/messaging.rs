@@ -85,9 +85,9 @@ pub(crate) fn conversations_of_page(db: &dyn Db, page: PageId) -> StoreResult<Ve
 /// Stores a message and bumps its conversation's `updated_at`, in the caller's transaction.
 pub(crate) fn insert_message(db: &dyn Db, m: &Message) -> StoreResult<Id> {
     let what = "storing a message";
-    let id: i64 = db.required(
+    let id: i64 = db.insert(
         "INSERT INTO messages (conversation_id, from_page, app_id, message, created_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id",
+         VALUES (?1, ?2, ?3, ?4, ?5)",
         args![
             m.conversation_id.sql(),
             m.from_page,
@@ -95,7 +95,6 @@ pub(crate) fn insert_message(db: &dyn Db, m: &Message) -> StoreResult<Id> {
             m.text,
             m.created_at
         ],
-        |r| r.get(0),
         what,
     )?;
     db.execute(

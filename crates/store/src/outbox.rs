@@ -46,11 +46,10 @@ fn outgoing(r: &Row) -> StoreResult<Outgoing> {
 pub(crate) fn enqueue(db: &dyn Db, c: &Callback, at: i64) -> StoreResult<u64> {
     let what = "putting a callback in the outbox";
     let form = serde_json::to_string(&c.form).ctx(what)?;
-    let id: i64 = db.required(
+    let id: i64 = db.insert(
         "INSERT INTO callbacks (kind, url, app_id, user_id, form, status, attempts, next_at, \
-         lease_until, created_at) VALUES (?1, ?2, ?3, ?4, ?5, 'pending', 0, 0, 0, ?6) RETURNING id",
+         lease_until, created_at) VALUES (?1, ?2, ?3, ?4, ?5, 'pending', 0, 0, 0, ?6)",
         args![c.kind, c.url, c.app_id, c.user_id, form, at],
-        |r| r.get(0),
         what,
     )?;
     Ok(id as u64)

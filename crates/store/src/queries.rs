@@ -254,12 +254,10 @@ pub(crate) fn create_session(
     app: AppId,
     at: Unix,
 ) -> StoreResult<Session> {
-    let what = "creating session";
-    let id = db.required(
-        "INSERT INTO sessions (user_id, app_id, created_at) VALUES (?1, ?2, ?3) RETURNING id",
+    let id = db.insert(
+        "INSERT INTO sessions (user_id, app_id, created_at) VALUES (?1, ?2, ?3)",
         args![user.sql(), app.sql(), at],
-        |r| r.get(0),
-        what,
+        "creating session",
     )?;
     Ok(Session {
         id: SessionId(id),

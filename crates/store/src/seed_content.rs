@@ -119,11 +119,10 @@ pub(crate) fn seed_message(db: &dyn Db, m: &SeedMessage) -> StoreResult<()> {
         |r| r.get(0),
         what,
     )?;
-    let id: i64 = db.required(
+    let id: i64 = db.insert(
         "INSERT INTO messages (conversation_id, from_page, app_id, message, created_at) \
-         VALUES (?1, 0, NULL, ?2, ?3) RETURNING id",
+         VALUES (?1, 0, NULL, ?2, ?3)",
         args![conversation, m.text, m.created_at],
-        |r| r.get(0),
         what,
     )?;
     db.execute(

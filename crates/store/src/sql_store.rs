@@ -16,8 +16,8 @@ use graphtoken_core::seal::Sealer;
 use graphtoken_core::stats::StoreStats;
 use graphtoken_core::store::{
     ChangeSink, CodeCheck, ContentStore, DeletedPerson, DeviceUpdate, DirectoryStore, FaultStore,
-    GrantUpdate, LoginStore, OutboxStore, Schema, SessionToken, Store, StoreError, StoreFuture,
-    StoreResult, ThrottleUpdate, TokenEntry, TokenStore, WorldRecords,
+    GrantUpdate, LoginStore, OutboxStore, Redeemed, Schema, SessionToken, Store, StoreError,
+    StoreFuture, StoreResult, ThrottleUpdate, TokenEntry, TokenStore, WorldRecords,
 };
 use graphtoken_core::tasks::TaskSet;
 use std::sync::Arc;
@@ -578,7 +578,7 @@ impl<B: Backend> LoginStore for SqlStore<B> {
         now: Unix,
         accept: CodeCheck,
         token: SessionToken,
-    ) -> StoreFuture<'a, (Option<AuthCode>, Option<Session>)> {
+    ) -> StoreFuture<'a, (Option<AuthCode>, Option<Redeemed>)> {
         self.backend
             .write(move |c| login::redeem_code_into_session(c, &hash, now, accept, token))
     }

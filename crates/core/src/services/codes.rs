@@ -9,6 +9,7 @@ use crate::codes::{AuthCode, CodeKind, DeviceCode, DeviceState};
 use crate::error::GraphError;
 use crate::events::{Event, LoginStep};
 use crate::model::{Session, TokenHash, Unix, UserId};
+use crate::store::Redeemed;
 use crate::token;
 
 impl Services {
@@ -56,7 +57,7 @@ impl Services {
         let now = self.now();
         let access_token = token::mint(&self.stamps)?;
         let key = token::hash(&access_token);
-        let (before, session) = self
+        let (before, redeemed) = self
             .store
             .redeem_code_into_session(
                 hash,
@@ -65,7 +66,7 @@ impl Services {
                 Box::new(move |s: &Session| user_token_record(s, key, false, now)),
             )
             .await?;
-        let Some(session) = session else {
+        let Some(Redeemed { session, asid }) = redeemed else {
             return Ok((before, None));
         };
         let (user, app) = (session.user_id, session.app_id);
@@ -78,8 +79,11 @@ impl Services {
             app,
             step: LoginStep::CodeRedeemed { user },
         });
-        // The token is handed out only once the person has an app-scoped id for the app.
-        self.asid(user, app).await?;
+        // The token is handed out only once the person has an app-scoped id for the app: most
+        // have one already, read in the write.
+        if asid.is_none() {
+            self.asid(user, app).await?;
+        }
         let issued = Issued {
             record: user_token_record(&session, key, false, now),
             access_token,

@@ -43,6 +43,12 @@ impl Db for Connection {
         Ok(n as u64)
     }
 
+    /// Without `RETURNING`, which SQLite answers through a temporary table of its own.
+    fn insert_id(&self, sql: &str, args: &[Value]) -> Result<i64, String> {
+        self.exec(sql, args)?;
+        Ok(self.last_insert_rowid())
+    }
+
     fn rows(&self, sql: &str, args: &[Value]) -> Result<Vec<Row>, String> {
         let mut stmt = self.prepare_cached(sql).map_err(|e| e.to_string())?;
         let width = stmt.column_count();
