@@ -47,8 +47,11 @@ const CHECKPOINT_WAIT: Duration = Duration::from_millis(100);
 /// writer. Each start-over holds commits for a moment (tens of ms on the bench machine); a
 /// shorter WAL would hold them more often (docs/benchmarks.md).
 const WAL_RESTART: i64 = 32_768;
-/// What the WAL file is cut back to when it starts over.
-const WAL_KEPT: i64 = 64 << 20;
+/// What the WAL file is cut back to when it starts over: more than it grows to before that
+/// (a little over [`WAL_RESTART`] pages), so that its blocks are written over, not allocated
+/// again at every start-over (which ext4 zeroes first: a tenth of the writer's time under the
+/// code exchange when the file was cut back to 64 MiB; docs/benchmarks.md).
+const WAL_KEPT: i64 = 192 << 20;
 
 /// The [`Store`](graphtoken_core::store::Store) on SQLite.
 pub(crate) type SqliteStore = SqlStore<Sqlite>;
