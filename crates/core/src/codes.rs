@@ -6,7 +6,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::model::{AppId, SessionId, TokenHash, Unix, UserId};
-use crate::token::{self, RandomError};
+use crate::token::{self, RandomError, Stamps, STAMP_LEN};
 
 /// How long a dialog or client code can be redeemed (spec §2.2: about ten minutes).
 pub const CODE_SECONDS: i64 = 600;
@@ -23,7 +23,7 @@ const CODE_BODY_LEN: usize = 86;
 const USER_CODE_ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
 pub const USER_CODE_LEN: usize = 8;
 
-/// A new dialog, client or device code.
+/// A new device code: `AQ` and 86 random alphanumerics.
 pub fn mint() -> Result<String, RandomError> {
     Ok(format!(
         "{CODE_PREFIX}{}",
@@ -31,9 +31,25 @@ pub fn mint() -> Result<String, RandomError> {
     ))
 }
 
-/// True when `code` has the shape of a code graphtoken mints (anything else is "malformed").
+/// A new dialog or client code: `AQ`, the next stamp (as a user token's) and 86 random
+/// alphanumerics. Its key starts with the stamp ([`hash`]), so codes are stored in the order
+/// they were made: a new code goes into the page the last one went to, and a code redeemed
+/// soon after is found among the pages just written, not on a random page of the table.
+pub fn mint_stamped(stamps: &Stamps) -> Result<String, RandomError> {
+    let stamp = token::next_stamp(stamps);
+    let mut code = String::with_capacity(CODE_PREFIX.len() + STAMP_LEN + CODE_BODY_LEN);
+    code.push_str(CODE_PREFIX);
+    // Stamp digits are ASCII.
+    code.extend(stamp.iter().map(|&b| char::from(b)));
+    code.push_str(&token::random_alnum(CODE_BODY_LEN)?);
+    Ok(code)
+}
+
+/// True when `code` has the shape of a code graphtoken mints, stamped or not (anything else is
+/// "malformed").
 pub fn well_formed(code: &str) -> bool {
-    code.len() == CODE_PREFIX.len() + CODE_BODY_LEN
+    let len = code.len().saturating_sub(CODE_PREFIX.len());
+    (len == CODE_BODY_LEN || len == STAMP_LEN + CODE_BODY_LEN)
         && code.starts_with(CODE_PREFIX)
         && code.bytes().all(|b| b.is_ascii_alphanumeric())
 }
@@ -63,9 +79,20 @@ pub fn normalize_user_code(typed: &str) -> String {
         .collect()
 }
 
-/// The stored form of a code.
+/// The stored form of a code: a stamped code's stamp, then the first 23 bytes of its SHA-256;
+/// any other string's SHA-256 (device codes, and codes minted before stamps).
 pub fn hash(code: &str) -> TokenHash {
-    token::hash(code)
+    token::key(stamp_of(code), code)
+}
+
+/// The stamp of a code of the stamped form (`AQ`, 9 + 86 alphanumerics).
+fn stamp_of(code: &str) -> Option<&[u8; STAMP_LEN]> {
+    let rest = code.strip_prefix(CODE_PREFIX)?;
+    if rest.len() != STAMP_LEN + CODE_BODY_LEN {
+        return None;
+    }
+    let stamp: &[u8; STAMP_LEN] = rest.as_bytes()[..STAMP_LEN].try_into().ok()?;
+    stamp.iter().all(u8::is_ascii_alphanumeric).then_some(stamp)
 }
 
 /// PKCE (RFC 7636) as the dialog accepts it: `code_challenge_method` `S256` or `plain`.
@@ -163,8 +190,9 @@ impl AuthCode {
         user_id: UserId,
         redirect_uri: &str,
         now: Unix,
+        stamps: &Stamps,
     ) -> Result<(String, AuthCode), RandomError> {
-        let code = mint()?;
+        let code = mint_stamped(stamps)?;
         let record = AuthCode {
             hash: hash(&code),
             kind,
@@ -244,6 +272,32 @@ mod tests {
         assert!(!well_formed("AQshort"));
         assert!(!well_formed(&c.replacen("AQ", "EA", 1)));
         assert_ne!(c, mint().unwrap());
+    }
+
+    #[test]
+    fn stamped_codes_are_kept_in_the_order_they_were_made() {
+        let stamps = Stamps::starting(1_700_000_000);
+        let (a, b) = (
+            mint_stamped(&stamps).unwrap(),
+            mint_stamped(&stamps).unwrap(),
+        );
+        assert!(well_formed(&a) && well_formed(&b), "{a} {b}");
+        assert_eq!(a.len(), CODE_PREFIX.len() + STAMP_LEN + CODE_BODY_LEN);
+        assert!(hash(&a) < hash(&b));
+        // The key: the stamp, then the code's SHA-256 cut to fit.
+        let digest: TokenHash = Sha256::digest(a.as_bytes()).into();
+        assert_eq!(&hash(&a)[..STAMP_LEN], &a.as_bytes()[2..2 + STAMP_LEN]);
+        assert_eq!(hash(&a)[STAMP_LEN..], digest[..32 - STAMP_LEN]);
+        // A code without a stamp (a device code, or one made before stamps) keeps its SHA-256,
+        // and a stamped code one character short is no code.
+        let plain = mint().unwrap();
+        assert_eq!(
+            hash(&plain),
+            <TokenHash>::from(Sha256::digest(plain.as_bytes()))
+        );
+        assert!(!well_formed(&a[..a.len() - 1]));
+        assert!(!well_formed(&format!("{a}x")));
+        assert!(!well_formed(""));
     }
 
     #[test]

@@ -143,7 +143,12 @@ fn stamped(stamp: &[u8; STAMP_LEN], body: &str) -> String {
 
 /// A new user token: `EAA`, the next stamp, 64 random alphanumerics.
 pub fn mint(stamps: &Stamps) -> Result<String, RandomError> {
-    Ok(stamped(&stamp(stamps.take(1)), &random_alnum(BODY_LEN)?))
+    Ok(stamped(&next_stamp(stamps), &random_alnum(BODY_LEN)?))
+}
+
+/// The next stamp, written out (codes are stamped too: `codes::mint`).
+pub(crate) fn next_stamp(stamps: &Stamps) -> [u8; STAMP_LEN] {
+    stamp(stamps.take(1))
 }
 
 /// `n` new user tokens, as [`mint`] makes them, from the OS CSPRNG read in blocks of 4 KiB (one
@@ -208,8 +213,13 @@ pub fn app_token(app: AppId, secret: &str) -> String {
 /// then the first 23 bytes of its SHA-256 (184 bits; the stamp is no secret); any other
 /// string's, its SHA-256.
 pub fn hash(token: &str) -> TokenHash {
-    let digest: TokenHash = Sha256::digest(token.as_bytes()).into();
-    let Some(stamp) = stamp_of(token) else {
+    key(stamp_of(token), token)
+}
+
+/// `s`'s key: `stamp` then the first 23 bytes of its SHA-256 when it has one, else its SHA-256.
+pub(crate) fn key(stamp: Option<&[u8; STAMP_LEN]>, s: &str) -> TokenHash {
+    let digest: TokenHash = Sha256::digest(s.as_bytes()).into();
+    let Some(stamp) = stamp else {
         return digest;
     };
     let mut key = [0u8; 32];

@@ -199,8 +199,14 @@ pub async fn client_code(g: &Services, req: &GraphRequest) -> Result<Value, Grap
         return Err(GraphError::client_code_needs_long_lived());
     }
     let now = g.now();
-    let (code, mut record) =
-        AuthCode::issue(CodeKind::Client, app.id, loaded.user.id, redirect_uri, now)?;
+    let (code, mut record) = AuthCode::issue(
+        CodeKind::Client,
+        app.id,
+        loaded.user.id,
+        redirect_uri,
+        now,
+        g.stamps(),
+    )?;
     record.session_id = Some(loaded.session.id);
     g.add_code(&record).await?;
     Ok(json!({ "code": code }))

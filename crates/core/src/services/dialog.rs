@@ -416,8 +416,14 @@ pub async fn complete(
     let now = g.now();
     let mut out: Vec<(&str, String)> = Vec::new();
     if d.response.code {
-        let (code, mut record) =
-            AuthCode::issue(CodeKind::Dialog, d.app.id, user.id, &d.redirect_uri, now)?;
+        let (code, mut record) = AuthCode::issue(
+            CodeKind::Dialog,
+            d.app.id,
+            user.id,
+            &d.redirect_uri,
+            now,
+            g.stamps(),
+        )?;
         record.pkce = d.pkce.clone();
         g.add_code(&record).await?;
         out.push(("code", code));

@@ -187,6 +187,11 @@ impl Services {
         self.clock.now()
     }
 
+    /// The stamps new user tokens and codes are minted with (`token::Stamps`).
+    pub(crate) fn stamps(&self) -> &token::Stamps {
+        &self.stamps
+    }
+
     /// The virtual clock has been moved away from the machine's: answers then carry its time
     /// in their `Date` header, where clients look for the server's now.
     pub fn clock_shifted(&self) -> bool {
