@@ -36,13 +36,11 @@ pub fn mint() -> Result<String, RandomError> {
 /// they were made: a new code goes into the page the last one went to, and a code redeemed
 /// soon after is found among the pages just written, not on a random page of the table.
 pub fn mint_stamped(stamps: &Stamps) -> Result<String, RandomError> {
-    let stamp = token::next_stamp(stamps);
-    let mut code = String::with_capacity(CODE_PREFIX.len() + STAMP_LEN + CODE_BODY_LEN);
-    code.push_str(CODE_PREFIX);
-    // Stamp digits are ASCII.
-    code.extend(stamp.iter().map(|&b| char::from(b)));
-    code.push_str(&token::random_alnum(CODE_BODY_LEN)?);
-    Ok(code)
+    Ok(token::stamped_with(
+        CODE_PREFIX,
+        &token::next_stamp(stamps),
+        &token::random_alnum(CODE_BODY_LEN)?,
+    ))
 }
 
 /// True when `code` has the shape of a code graphtoken mints, stamped or not (anything else is
@@ -82,17 +80,7 @@ pub fn normalize_user_code(typed: &str) -> String {
 /// The stored form of a code: a stamped code's stamp, then the first 23 bytes of its SHA-256;
 /// any other string's SHA-256 (device codes, and codes minted before stamps).
 pub fn hash(code: &str) -> TokenHash {
-    token::key(stamp_of(code), code)
-}
-
-/// The stamp of a code of the stamped form (`AQ`, 9 + 86 alphanumerics).
-fn stamp_of(code: &str) -> Option<&[u8; STAMP_LEN]> {
-    let rest = code.strip_prefix(CODE_PREFIX)?;
-    if rest.len() != STAMP_LEN + CODE_BODY_LEN {
-        return None;
-    }
-    let stamp: &[u8; STAMP_LEN] = rest.as_bytes()[..STAMP_LEN].try_into().ok()?;
-    stamp.iter().all(u8::is_ascii_alphanumeric).then_some(stamp)
+    token::key(token::stamp_after(code, CODE_PREFIX, CODE_BODY_LEN), code)
 }
 
 /// PKCE (RFC 7636) as the dialog accepts it: `code_challenge_method` `S256` or `plain`.

@@ -133,8 +133,13 @@ fn stamp(mut n: u64) -> [u8; STAMP_LEN] {
 
 /// A token of `stamp` and a random `body`.
 fn stamped(stamp: &[u8; STAMP_LEN], body: &str) -> String {
-    let mut t = String::with_capacity(PREFIX.len() + STAMP_LEN + body.len());
-    t.push_str(PREFIX);
+    stamped_with(PREFIX, stamp, body)
+}
+
+/// `prefix`, `stamp` and `body` (a token's, or a code's: `codes::mint_stamped`).
+pub(crate) fn stamped_with(prefix: &str, stamp: &[u8; STAMP_LEN], body: &str) -> String {
+    let mut t = String::with_capacity(prefix.len() + STAMP_LEN + body.len());
+    t.push_str(prefix);
     // Stamp digits are ASCII.
     t.extend(stamp.iter().map(|&b| char::from(b)));
     t.push_str(body);
@@ -240,8 +245,17 @@ pub fn unstamped(token: &str) -> std::borrow::Cow<'_, str> {
 /// The stamp of a token of the stamped form (`EAA`, 9 + 64 characters, the stamp's
 /// alphanumeric); the rest is not checked, as an unknown key is simply not found.
 fn stamp_of(token: &str) -> Option<&[u8; STAMP_LEN]> {
-    let rest = token.strip_prefix(PREFIX)?;
-    if rest.len() != STAMP_LEN + BODY_LEN {
+    stamp_after(token, PREFIX, BODY_LEN)
+}
+
+/// The stamp of `s` when it is `prefix`, an alphanumeric stamp and `body` more characters.
+pub(crate) fn stamp_after<'a>(
+    s: &'a str,
+    prefix: &str,
+    body: usize,
+) -> Option<&'a [u8; STAMP_LEN]> {
+    let rest = s.strip_prefix(prefix)?;
+    if rest.len() != STAMP_LEN + body {
         return None;
     }
     let stamp: &[u8; STAMP_LEN] = rest.as_bytes()[..STAMP_LEN].try_into().ok()?;
