@@ -545,12 +545,18 @@ pub async fn sessions_and_tokens<S: Store>(store: &S) -> StoreResult<()> {
         "a token without a session"
     );
     assert_eq!(store.token(orphan.hash).await?, None);
-    // Many at once: each stored as one would be (the one already there is left as it is).
-    let many: Vec<_> = (60..63).map(|n| user_token(n, s1.id, ALICE)).collect();
-    let batch = [many.clone(), vec![again.clone()]].concat();
-    assert_eq!(store.insert_tokens(batch).await?, 3);
+    // Many at once: each stored as one would be (the one already there is left as it is, and
+    // none goes into a session that is not there), of two sessions, each checked once.
+    let mut many: Vec<_> = (60..63).map(|n| user_token(n, s1.id, ALICE)).collect();
+    many.push(user_token(63, s2.id, BOB));
+    let orphans = [user_token(64, orphan.session_id, ALICE), orphan.clone()];
+    let batch = [many.clone(), vec![again.clone()], orphans.to_vec()].concat();
+    assert_eq!(store.insert_tokens(batch).await?, 4);
     for t in &many {
         assert_eq!(store.token(t.hash).await?.as_ref(), Some(t));
+    }
+    for t in &orphans {
+        assert_eq!(store.token(t.hash).await?, None);
     }
     assert_eq!(store.token(user.hash).await?, Some(user.clone()));
     assert!(store.token_entry([9; 32]).await?.is_none());

@@ -269,8 +269,6 @@ pub(crate) fn create_session(
 }
 
 pub(crate) fn insert_token(db: &dyn Db, t: &TokenRecord) -> StoreResult<bool> {
-    let what = "storing token";
-    let (inv_at, inv_sub) = invalidation_cols(t.invalidated);
     // A token is stored only into a session that is there (no foreign key says so since
     // migration 19: a person deleted between reading the session and this insert leaves no
     // token behind), and a Page token only from a user token that still works (a logout or
@@ -289,7 +287,54 @@ pub(crate) fn insert_token(db: &dyn Db, t: &TokenRecord) -> StoreResult<bool> {
             " AND EXISTS (SELECT 1 FROM tokens p WHERE p.hash = ?7 AND p.invalidated_at IS NULL)",
         )
     });
-    let sql: &str = if t.parent.is_some() { &PAGE } else { &USER };
+    store_token(db, if t.parent.is_some() { &PAGE } else { &USER }, t)
+}
+
+/// Stores tokens, each as [`insert_token`] would, a user token's session checked
+/// once rather than in every insert: an `INSERT … SELECT` may write many rows, so SQLite keeps
+/// a statement journal for each, and inside the write's savepoint that journal grows with every
+/// insert (a temporary file: 2.5 pages written per token). The plain insert needs none. The
+/// number stored.
+pub(crate) fn insert_tokens(db: &dyn Db, tokens: &[TokenRecord]) -> StoreResult<u64> {
+    static PLAIN: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "INSERT INTO tokens ({TOKEN_COLS}) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) \
+             ON CONFLICT DO NOTHING"
+        )
+    });
+    let mut there: std::collections::HashMap<SessionId, bool> = std::collections::HashMap::new();
+    let mut stored = 0;
+    for t in tokens {
+        if t.parent.is_some() {
+            stored += u64::from(insert_token(db, t)?);
+            continue;
+        }
+        let session = match there.get(&t.session_id) {
+            Some(&found) => found,
+            None => {
+                let found = db
+                    .one(
+                        "SELECT 1 FROM sessions WHERE id = ?1",
+                        args![t.session_id.0],
+                        |_| Ok(()),
+                        "loading a session",
+                    )?
+                    .is_some();
+                there.insert(t.session_id, found);
+                found
+            }
+        };
+        if session {
+            stored += u64::from(store_token(db, &PLAIN, t)?);
+        }
+    }
+    Ok(stored)
+}
+
+/// Runs `sql`, an insert of [`TOKEN_COLS`] from `?1` to `?13`, for `t`: true when it stored it.
+fn store_token(db: &dyn Db, sql: &str, t: &TokenRecord) -> StoreResult<bool> {
+    let (inv_at, inv_sub) = invalidation_cols(t.invalidated);
     let args = args![
         t.hash,
         t.kind.as_str(),
@@ -305,7 +350,7 @@ pub(crate) fn insert_token(db: &dyn Db, t: &TokenRecord) -> StoreResult<bool> {
         inv_sub,
         t.tasks_since,
     ];
-    Ok(db.execute(sql, args, what)? > 0)
+    Ok(db.execute(sql, args, "storing token")? > 0)
 }
 
 pub(crate) fn token(db: &dyn Db, hash: &TokenHash) -> StoreResult<Option<TokenRecord>> {

@@ -147,13 +147,8 @@ impl<B: Backend> TokenStore for SqlStore<B> {
     }
 
     fn insert_tokens(&self, tokens: Vec<TokenRecord>) -> StoreFuture<'_, u64> {
-        self.backend.write(move |c| {
-            let mut stored = 0;
-            for t in &tokens {
-                stored += u64::from(queries::insert_token(c, t)?);
-            }
-            Ok(stored)
-        })
+        self.backend
+            .write(move |c| queries::insert_tokens(c, &tokens))
     }
 
     fn token<'a>(&'a self, hash: TokenHash) -> StoreFuture<'a, Option<TokenRecord>> {
