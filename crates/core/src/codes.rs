@@ -1,6 +1,7 @@
 //! One-time codes of the login flows: authorization codes from the dialog (spec §2.1, §2.2),
-//! client codes (§2.3) and device-login codes (§2.14). Only SHA-256 hashes of codes are stored,
-//! like tokens; a device login's `user_code` is short, typed by a person, and kept as it is.
+//! client codes (§2.3) and device-login codes (§2.14). Only keys of codes are stored, like
+//! tokens' (a stamp and 23 bytes of SHA-256, or a SHA-256: [`hash`]); a device login's
+//! `user_code` is short, typed by a person, and kept as it is.
 
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;

@@ -153,7 +153,7 @@ pub fn mint(stamps: &Stamps) -> Result<String, RandomError> {
     Ok(stamped(&next_stamp(stamps), &random_alnum(BODY_LEN)?))
 }
 
-/// The next stamp, written out (codes are stamped too: `codes::mint`).
+/// The next stamp, written out (codes are stamped too: `codes::mint_stamped`).
 pub(crate) fn next_stamp(stamps: &Stamps) -> [u8; STAMP_LEN] {
     stamp(stamps.take(1))
 }

@@ -1005,6 +1005,17 @@ pub async fn codes_into_sessions<S: Store>(store: &S) -> StoreResult<()> {
         .await?;
     assert_eq!(again, (Some(used), None));
     assert!(store.token_entry([6; 32]).await?.is_none());
+    // A person without an app-scoped id for the app: none is read (the services draw one).
+    let carols = AuthCode {
+        user_id: CAROL,
+        ..auth_code(7, CodeKind::Dialog, None)
+    };
+    store.insert_code(&carols).await?;
+    let (_, redeemed) = store
+        .redeem_code_into_session(carols.hash, 1100, Box::new(|_| true), token(7))
+        .await?;
+    let redeemed = redeemed.ok_or_else(|| StoreError::new("no session opened"))?;
+    assert_eq!((redeemed.session.user_id, redeemed.asid), (CAROL, None));
     Ok(())
 }
 

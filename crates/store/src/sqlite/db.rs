@@ -45,8 +45,10 @@ impl Db for Connection {
 
     /// Without `RETURNING`, which SQLite answers through a temporary table of its own.
     fn insert_id(&self, sql: &str, args: &[Value]) -> Result<i64, String> {
-        self.exec(sql, args)?;
-        Ok(self.last_insert_rowid())
+        match self.exec(sql, args)? {
+            1 => Ok(self.last_insert_rowid()),
+            n => Err(format!("{n} rows inserted, not one")),
+        }
     }
 
     fn rows(&self, sql: &str, args: &[Value]) -> Result<Vec<Row>, String> {
