@@ -571,14 +571,9 @@ pub trait LoginStore: Send + Sync {
 
     /// Redeems a code, in one transaction: returns it as it was before this call (so `used_at`
     /// tells whether it had been redeemed already) and, when it was unused, sets `used_at` to
-    /// `now` and, when `session` is given, `session_id` to it (the session its token went
-    /// into, recorded at once so a later reuse can end it). `None` when no code has that hash.
-    fn redeem_code<'a>(
-        &'a self,
-        hash: TokenHash,
-        now: Unix,
-        session: Option<SessionId>,
-    ) -> StoreFuture<'a, Option<AuthCode>>;
+    /// `now`. `None` when no code has that hash. A client code's session is its own; a dialog
+    /// code's is recorded by [`LoginStore::redeem_code_into_session`].
+    fn redeem_code<'a>(&'a self, hash: TokenHash, now: Unix) -> StoreFuture<'a, Option<AuthCode>>;
 
     /// Redeems a code into a new session, in one transaction: reads the code and, when it is
     /// unused and `accept` takes it, opens a session for its person and app at `now`, stores

@@ -1042,32 +1042,28 @@ pub async fn codes<S: Store>(store: &S) -> StoreResult<()> {
     let plain = auth_code(3, CodeKind::Dialog, None);
     store.insert_code(&plain).await?;
 
-    assert_eq!(store.redeem_code([9; 32], 1100, None).await?, None);
+    assert_eq!(store.redeem_code([9; 32], 1100).await?, None);
     assert_eq!(store.code(dialog.hash).await?, Some(dialog.clone()));
     assert_eq!(
-        store
-            .redeem_code(dialog.hash, 1100, Some(session.id))
-            .await?,
+        store.redeem_code(dialog.hash, 1100).await?,
         Some(dialog.clone())
     );
+    // (A dialog code's session is recorded by `redeem_code_into_session`: `codes_into_sessions`.)
     let used = AuthCode {
         used_at: Some(1100),
-        session_id: Some(session.id),
         ..dialog.clone()
     };
     assert_eq!(store.code(dialog.hash).await?, Some(used.clone()));
-    // A second redemption changes nothing, whatever session it names.
+    // A second redemption changes nothing, nor does a third.
     assert_eq!(
-        store
-            .redeem_code(dialog.hash, 1200, Some(SessionId(session.id.0 + 1)))
-            .await?,
+        store.redeem_code(dialog.hash, 1200).await?,
         Some(used.clone())
     );
-    let third = store.redeem_code(dialog.hash, 1300, None).await?;
+    let third = store.redeem_code(dialog.hash, 1300).await?;
     assert_eq!(third, Some(used));
-    // A client code keeps its own session when redeemed without one.
+    // A client code keeps its own session.
     assert_eq!(
-        store.redeem_code(client.hash, 1100, None).await?,
+        store.redeem_code(client.hash, 1100).await?,
         Some(client.clone())
     );
     assert_eq!(
@@ -1077,10 +1073,7 @@ pub async fn codes<S: Store>(store: &S) -> StoreResult<()> {
             .and_then(|c| c.session_id.zip(c.used_at)),
         Some((session.id, 1100))
     );
-    assert_eq!(
-        store.redeem_code(plain.hash, 1100, None).await?,
-        Some(plain)
-    );
+    assert_eq!(store.redeem_code(plain.hash, 1100).await?, Some(plain));
 
     // Ending the session ends its tokens; a second ending changes nothing.
     let token = user_token(1, session.id, ALICE);

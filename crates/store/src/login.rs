@@ -143,15 +143,13 @@ pub(crate) fn redeem_code(
     db: &dyn Db,
     hash: &TokenHash,
     now: Unix,
-    session: Option<SessionId>,
 ) -> StoreResult<Option<AuthCode>> {
     let what = "redeeming a code";
     let found = code(db, hash)?;
     if found.as_ref().is_some_and(|c| c.used_at.is_none()) {
         db.execute(
-            "UPDATE auth_codes SET used_at = ?1, session_id = COALESCE(?2, session_id) \
-             WHERE hash = ?3",
-            args![now, session.map(|s| s.0), hash],
+            "UPDATE auth_codes SET used_at = ?1 WHERE hash = ?2",
+            args![now, hash],
             what,
         )?;
     }

@@ -303,29 +303,19 @@ pub(crate) fn insert_tokens(db: &dyn Db, tokens: &[TokenRecord]) -> StoreResult<
              ON CONFLICT DO NOTHING"
         )
     });
-    let mut there: std::collections::HashMap<SessionId, bool> = std::collections::HashMap::new();
+    use std::collections::hash_map::{Entry, HashMap};
+    let mut there: HashMap<SessionId, bool> = HashMap::new();
     let mut stored = 0;
     for t in tokens {
         if t.parent.is_some() {
             stored += u64::from(insert_token(db, t)?);
             continue;
         }
-        let session = match there.get(&t.session_id) {
-            Some(&found) => found,
-            None => {
-                let found = db
-                    .one(
-                        "SELECT 1 FROM sessions WHERE id = ?1",
-                        args![t.session_id.0],
-                        |_| Ok(()),
-                        "loading a session",
-                    )?
-                    .is_some();
-                there.insert(t.session_id, found);
-                found
-            }
+        let session_is_there = match there.entry(t.session_id) {
+            Entry::Occupied(known) => *known.get(),
+            Entry::Vacant(slot) => *slot.insert(crate::login::session(db, t.session_id)?.is_some()),
         };
-        if session {
+        if session_is_there {
             stored += u64::from(store_token(db, &PLAIN, t)?);
         }
     }

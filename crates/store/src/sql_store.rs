@@ -557,14 +557,9 @@ impl<B: Backend> LoginStore for SqlStore<B> {
         self.backend.lookup(move |c| login::code(c, &hash))
     }
 
-    fn redeem_code<'a>(
-        &'a self,
-        hash: TokenHash,
-        now: Unix,
-        session: Option<SessionId>,
-    ) -> StoreFuture<'a, Option<AuthCode>> {
+    fn redeem_code<'a>(&'a self, hash: TokenHash, now: Unix) -> StoreFuture<'a, Option<AuthCode>> {
         self.backend
-            .write(move |c| login::redeem_code(c, &hash, now, session))
+            .write(move |c| login::redeem_code(c, &hash, now))
     }
 
     fn redeem_code_into_session<'a>(

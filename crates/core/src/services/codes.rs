@@ -35,7 +35,7 @@ impl Services {
         hash: TokenHash,
         now: Unix,
     ) -> Result<Option<AuthCode>, GraphError> {
-        let before = self.store.redeem_code(hash, now, None).await?;
+        let before = self.store.redeem_code(hash, now).await?;
         if let Some(c) = before.as_ref().filter(|c| c.used_at.is_none()) {
             self.publish(Event::Login {
                 app: c.app_id,
