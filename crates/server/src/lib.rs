@@ -158,7 +158,7 @@ impl Default for Limits {
 pub(crate) struct OverTls;
 
 /// The browser reached graphtoken over https, to graphtoken itself or through a proxy it
-/// trusts (a request extension, set by `around` from [`over_https`]): the console's curl lines
+/// trusts (a request extension, set by [`Around`] from [`over_https`]): the console's curl lines
 /// say https.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Https;
@@ -320,47 +320,140 @@ pub fn router(state: Arc<AppState>) -> Router {
         .nest("/_admin", admin::routes(Arc::clone(&state), state.mode))
         .merge(login::routes())
         .fallback(graph_request)
-        .layer(axum::middleware::from_fn_with_state(
-            Arc::clone(&state),
-            around,
-        ))
+        .layer(AroundLayer(Arc::clone(&state)))
         .with_state(state)
 }
 
-/// What every request goes through, in one layer (a layer each would box the request's
-/// future once more): it is counted and timed, learns whether it came over TLS
-/// ([`over_https`]; then its cookies are [`secure_cookies`]), runs on a task of its own
-/// ([`detached`]), and a plain-text refusal is rewritten in the Graph envelope or the admin
-/// API's ([`enveloped`]).
-async fn around(
-    State(st): State<Arc<AppState>>,
-    mut req: Request,
-    next: axum::middleware::Next,
-) -> Response {
-    let path = req.uri().path();
-    let route = metrics::route_of(path);
-    let envelope = Envelope::of(path);
-    let started = std::time::Instant::now();
-    let secure = over_https(&st, &req);
-    if secure {
-        req.extensions_mut().insert(Https);
-    }
-    let own_task = !matches!(*req.method(), Method::OPTIONS | Method::HEAD);
-    let work = async move {
-        let response = enveloped(envelope, next.run(req).await).await;
-        if secure {
-            secure_cookies(response)
-        } else {
-            response
+/// What every request goes through, in one layer (see [`Around`]).
+#[derive(Clone)]
+struct AroundLayer(Arc<AppState>);
+
+impl<S> tower::Layer<S> for AroundLayer {
+    type Service = Around<S>;
+    fn layer(&self, inner: S) -> Around<S> {
+        Around {
+            inner,
+            st: Arc::clone(&self.0),
         }
-    };
-    let response = if own_task {
-        detached(work).await
-    } else {
-        work.await
-    };
-    metrics::record(&st.metrics, route, &response, started);
-    response
+    }
+}
+
+/// Every request is counted and timed, learns whether it came over TLS ([`over_https`]; then
+/// its cookies are [`secure_cookies`]), runs [`ToTheEnd`], and a plain-text refusal is
+/// rewritten in the Graph envelope or the admin API's ([`enveloped`]). A service of its own
+/// rather than `from_fn`, which clones and boxes the inner service for every request.
+#[derive(Clone)]
+struct Around<S> {
+    inner: S,
+    st: Arc<AppState>,
+}
+
+impl<S> tower::Service<Request> for Around<S>
+where
+    S: tower::Service<Request, Response = Response, Error = std::convert::Infallible>,
+    S::Future: Send + 'static,
+{
+    type Response = Response;
+    type Error = std::convert::Infallible;
+    type Future = ToTheEnd;
+
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut req: Request) -> ToTheEnd {
+        let path = req.uri().path();
+        let route = metrics::route_of(path);
+        let envelope = Envelope::of(path);
+        let started = std::time::Instant::now();
+        let secure = over_https(&self.st, &req);
+        if secure {
+            req.extensions_mut().insert(Https);
+        }
+        let inner = self.inner.call(req);
+        let st = Arc::clone(&self.st);
+        ToTheEnd::new(async move {
+            let response = match inner.await {
+                Ok(response) => response,
+                Err(never) => match never {},
+            };
+            let response = enveloped(envelope, response).await;
+            let response = if secure {
+                secure_cookies(response)
+            } else {
+                response
+            };
+            metrics::record(&st.metrics, route, &response, started);
+            response
+        })
+    }
+}
+
+/// A request's work, polled where the connection polls it, that runs to its end even when the
+/// connection drops it midway: a client that goes away (a dropped connection drops the
+/// request's future) cannot stop a service between its write and the event that tells the
+/// caches, and many Graph calls write, GETs included (a code exchange, a Page token, a dialog
+/// that goes straight back). Dropped unfinished, the work moves to a task of its own; a panic
+/// in it is answered with the Graph envelope's internal error.
+///
+/// Polling in place rather than spawning every request saves the task, its scheduling and the
+/// wake-up of the connection when it ends.
+pub(crate) struct ToTheEnd {
+    work: Option<Work>,
+}
+
+type Work = std::pin::Pin<Box<dyn std::future::Future<Output = Response> + Send>>;
+
+impl ToTheEnd {
+    fn new(work: impl std::future::Future<Output = Response> + Send + 'static) -> Self {
+        ToTheEnd {
+            work: Some(Box::pin(work)),
+        }
+    }
+}
+
+impl std::future::Future for ToTheEnd {
+    type Output = Result<Response, std::convert::Infallible>;
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        use std::task::Poll;
+        let Some(work) = self.work.as_mut() else {
+            return Poll::Pending; // polled again after its answer
+        };
+        let response =
+            match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work.as_mut().poll(cx)))
+            {
+                Ok(Poll::Pending) => return Poll::Pending,
+                Ok(Poll::Ready(response)) => response,
+                Err(_) => {
+                    tracing::error!("a request's handler panicked");
+                    render::graph(
+                        normalize::DEFAULT_VERSION,
+                        &render::trace_id(),
+                        Err(GraphError::internal()),
+                    )
+                }
+            };
+        self.work = None;
+        Poll::Ready(Ok(response))
+    }
+}
+
+impl Drop for ToTheEnd {
+    fn drop(&mut self) {
+        if let Some(work) = self.work.take() {
+            // Outside a runtime (a test's own executor, say) there is nowhere to finish it.
+            if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+                runtime.spawn(work);
+            }
+        }
+    }
 }
 
 /// The browser reached graphtoken over TLS: graphtoken itself, or a proxy it trusts
@@ -446,24 +539,6 @@ async fn enveloped(envelope: Envelope, response: Response) -> Response {
     }
     let e = GraphError::param(message).with_status(status.as_u16());
     render::graph(normalize::DEFAULT_VERSION, &render::trace_id(), Err(e))
-}
-
-/// Runs a request on a task of its own, so that a client that goes away mid-request (a dropped
-/// connection cancels the request's future) cannot stop a service between its write and the
-/// event that tells the caches: many Graph calls write, GETs included (a code exchange, a Page
-/// token, a dialog that goes straight back).
-async fn detached(work: impl std::future::Future<Output = Response> + Send + 'static) -> Response {
-    match tokio::spawn(work).await {
-        Ok(response) => response,
-        Err(e) => {
-            tracing::error!("a request's task failed: {e}");
-            render::graph(
-                normalize::DEFAULT_VERSION,
-                &render::trace_id(),
-                Err(GraphError::internal()),
-            )
-        }
-    }
 }
 
 async fn healthz() -> impl IntoResponse {
@@ -562,4 +637,56 @@ pub(crate) async fn graph_request(State(st): State<Arc<AppState>>, request: Requ
         }
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[tokio::test]
+    async fn work_dropped_midway_runs_to_its_end() {
+        let (go, wait) = tokio::sync::oneshot::channel::<()>();
+        let (done, finished) = tokio::sync::oneshot::channel::<()>();
+        let mut work = ToTheEnd::new(async move {
+            let _ = wait.await;
+            let _ = done.send(());
+            StatusCode::OK.into_response()
+        });
+        // Polled once, still waiting: the client goes away.
+        assert!(tokio::time::timeout(Duration::from_millis(20), &mut work)
+            .await
+            .is_err());
+        drop(work);
+        go.send(()).unwrap();
+        tokio::time::timeout(Duration::from_secs(5), finished)
+            .await
+            .expect("the dropped work finished")
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_panicking_handler_is_answered_in_the_envelope() {
+        let response = ToTheEnd::new(async { panic!("boom") }).await.unwrap();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body = axum::body::to_bytes(response.into_body(), 4096)
+            .await
+            .unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(body["error"]["code"], 2);
+        assert_eq!(body["error"]["type"], "OAuthException");
+    }
+
+    #[tokio::test]
+    async fn finished_work_is_not_run_again() {
+        let runs = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counted = Arc::clone(&runs);
+        let work = ToTheEnd::new(async move {
+            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            StatusCode::OK.into_response()
+        });
+        assert_eq!(work.await.unwrap().status(), StatusCode::OK);
+        tokio::task::yield_now().await;
+        assert_eq!(runs.load(std::sync::atomic::Ordering::SeqCst), 1);
+    }
 }
