@@ -171,8 +171,7 @@ pub(crate) fn redeem_code_into_session(
         return Ok((found, None));
     }
     let session = queries::create_session(db, c.user_id, c.app_id, now)?;
-    // The session was opened in this transaction, so the token's insert finds it.
-    if !queries::insert_token(db, &token(&session))? {
+    if !queries::insert_first_token(db, &session, &token(&session))? {
         return Err(StoreError::new(
             "the token of a session just opened was not stored",
         ));

@@ -296,13 +296,6 @@ pub(crate) fn insert_token(db: &dyn Db, t: &TokenRecord) -> StoreResult<bool> {
 /// insert (a temporary file: 2.5 pages written per token). The plain insert needs none. The
 /// number stored.
 pub(crate) fn insert_tokens(db: &dyn Db, tokens: &[TokenRecord]) -> StoreResult<u64> {
-    static PLAIN: LazyLock<String> = LazyLock::new(|| {
-        format!(
-            "INSERT INTO tokens ({TOKEN_COLS}) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) \
-             ON CONFLICT DO NOTHING"
-        )
-    });
     use std::collections::hash_map::{Entry, HashMap};
     let mut there: HashMap<SessionId, bool> = HashMap::new();
     let mut stored = 0;
@@ -320,6 +313,30 @@ pub(crate) fn insert_tokens(db: &dyn Db, tokens: &[TokenRecord]) -> StoreResult<
         }
     }
     Ok(stored)
+}
+
+/// The plain insert of a token, for a session known to be there.
+static PLAIN: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "INSERT INTO tokens ({TOKEN_COLS}) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) \
+         ON CONFLICT DO NOTHING"
+    )
+});
+
+/// Stores `t`, the first token of `session`, which this same write opened (so it is there):
+/// the plain insert, without the statement journal of [`insert_token`]'s `INSERT … SELECT`.
+pub(crate) fn insert_first_token(
+    db: &dyn Db,
+    session: &Session,
+    t: &TokenRecord,
+) -> StoreResult<bool> {
+    if t.session_id != session.id || t.parent.is_some() {
+        return Err(StoreError::new(
+            "a session's first token must be a user token of that session",
+        ));
+    }
+    store_token(db, &PLAIN, t)
 }
 
 /// Runs `sql`, an insert of [`TOKEN_COLS`] from `?1` to `?13`, for `t`: true when it stored it.
