@@ -163,19 +163,31 @@ pub(crate) struct OverTls;
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Https;
 
-/// One connection served by `app`, each request carrying the peer's address (and [`OverTls`]).
+/// One connection served by `app`, each request carrying the peer's address (and [`OverTls`]),
+/// its body cut off when no data came for `body_timeout`.
 fn connection<I>(
     builder: &hyper_util::server::conn::auto::Builder<hyper_util::rt::TokioExecutor>,
     io: I,
     app: Router,
     peer: std::net::SocketAddr,
     over_tls: bool,
+    body_timeout: std::time::Duration,
 ) -> impl hyper_util::server::graceful::GracefulConnection + Send + 'static
 where
     I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
+    use axum::body::{Body, HttpBody};
     use tower::ServiceExt;
-    let service = app.map_request(move |mut r: axum::http::Request<_>| {
+    let service = app.map_request(move |r: axum::http::Request<hyper::body::Incoming>| {
+        // A request without a body (most Graph calls) gets an empty one, which says so: the
+        // timeout's wrapper would hide it, and make every handler read a body to learn that.
+        let mut r = r.map(|body| {
+            if body.is_end_stream() {
+                Body::empty()
+            } else {
+                Body::new(tower_http::timeout::TimeoutBody::new(body_timeout, body))
+            }
+        });
         r.extensions_mut().insert(axum::extract::ConnectInfo(peer));
         if over_tls {
             r.extensions_mut().insert(OverTls);
@@ -212,9 +224,7 @@ pub async fn serve(
 
     let delivery = tokio::spawn(state.callbacks.clone().run(Arc::clone(&state.services)));
     let sharing = tokio::spawn(share_rate_limits(Arc::clone(&state.services)));
-    let app = router(state).layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
-        limits.body_timeout,
-    ));
+    let app = router(state);
     let tls = tls.map(tokio_rustls::TlsAcceptor::from);
     // HTTP/1.1 only: its head timeout bounds idle and slow connections; HTTP/2's connections
     // would need limits of their own (and the proxies in front speak HTTP/1.1 to upstreams).
@@ -250,7 +260,14 @@ pub async fn serve(
         let (app, builder, watcher) = (app.clone(), builder.clone(), graceful.watcher());
         match &tls {
             None => {
-                let connection = watcher.watch(connection(&builder, stream, app, peer, false));
+                let connection = watcher.watch(connection(
+                    &builder,
+                    stream,
+                    app,
+                    peer,
+                    false,
+                    limits.body_timeout,
+                ));
                 tokio::spawn(async move {
                     let _ = connection.await;
                     drop(slot);
@@ -263,7 +280,14 @@ pub async fn serve(
                 tokio::spawn(async move {
                     if let Ok(Ok(stream)) = tokio::time::timeout(head, handshake).await {
                         let _ = watcher
-                            .watch(connection(&builder, stream, app, peer, true))
+                            .watch(connection(
+                                &builder,
+                                stream,
+                                app,
+                                peer,
+                                true,
+                                limits.body_timeout,
+                            ))
                             .await;
                     }
                     drop(slot);
