@@ -399,19 +399,21 @@ where
         }
         let inner = self.inner.call(req);
         let st = Arc::clone(&self.st);
-        ToTheEnd::new(async move {
+        let work = async move {
             let response = match inner.await {
                 Ok(response) => response,
                 Err(never) => match never {},
             };
             let response = enveloped(envelope, response).await;
-            let response = if secure {
+            if secure {
                 secure_cookies(response)
             } else {
                 response
-            };
-            metrics::record(&st.metrics, route, &response, started);
-            response
+            }
+        };
+        // Counted whatever the answer, a panic's included.
+        ToTheEnd::new(work, move |response| {
+            metrics::record(&st.metrics, route, response, started);
         })
     }
 }
@@ -421,22 +423,41 @@ where
 /// request's future) cannot stop a service between its write and the event that tells the
 /// caches, and many Graph calls write, GETs included (a code exchange, a Page token, a dialog
 /// that goes straight back). Dropped unfinished, the work moves to a task of its own; a panic
-/// in it is answered with the Graph envelope's internal error.
+/// in it is answered with the Graph envelope's internal error. `done` sees the answer either
+/// way.
 ///
 /// Polling in place rather than spawning every request saves the task, its scheduling and the
 /// wake-up of the connection when it ends.
 pub(crate) struct ToTheEnd {
     work: Option<Work>,
+    done: Option<Done>,
+    /// Already on a task of its own: dropped unfinished (the runtime stopping), it is let go.
+    moved: bool,
 }
 
 type Work = std::pin::Pin<Box<dyn std::future::Future<Output = Response> + Send>>;
+type Done = Box<dyn FnOnce(&Response) + Send>;
 
 impl ToTheEnd {
-    fn new(work: impl std::future::Future<Output = Response> + Send + 'static) -> Self {
+    fn new(
+        work: impl std::future::Future<Output = Response> + Send + 'static,
+        done: impl FnOnce(&Response) + Send + 'static,
+    ) -> Self {
         ToTheEnd {
             work: Some(Box::pin(work)),
+            done: Some(Box::new(done)),
+            moved: false,
         }
     }
+}
+
+/// The internal error, for a request that could not be answered otherwise.
+fn internal_error() -> Response {
+    render::graph(
+        normalize::DEFAULT_VERSION,
+        &render::trace_id(),
+        Err(GraphError::internal()),
+    )
 }
 
 impl std::future::Future for ToTheEnd {
@@ -448,34 +469,49 @@ impl std::future::Future for ToTheEnd {
     ) -> std::task::Poll<Self::Output> {
         use std::task::Poll;
         let Some(work) = self.work.as_mut() else {
-            return Poll::Pending; // polled again after its answer
+            tracing::error!("a request's work was polled again after its answer");
+            return Poll::Ready(Ok(internal_error()));
         };
         let response =
             match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work.as_mut().poll(cx)))
             {
                 Ok(Poll::Pending) => return Poll::Pending,
                 Ok(Poll::Ready(response)) => response,
-                Err(_) => {
-                    tracing::error!("a request's handler panicked");
-                    render::graph(
-                        normalize::DEFAULT_VERSION,
-                        &render::trace_id(),
-                        Err(GraphError::internal()),
-                    )
+                Err(panic) => {
+                    let why = panic
+                        .downcast_ref::<&str>()
+                        .copied()
+                        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+                        .unwrap_or("(no message)");
+                    tracing::error!("a request's handler panicked: {why}");
+                    internal_error()
                 }
             };
         self.work = None;
+        if let Some(done) = self.done.take() {
+            done(&response);
+        }
         Poll::Ready(Ok(response))
     }
 }
 
 impl Drop for ToTheEnd {
     fn drop(&mut self) {
-        if let Some(work) = self.work.take() {
-            // Outside a runtime (a test's own executor, say) there is nowhere to finish it.
-            if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-                runtime.spawn(work);
+        let Some(work) = self.work.take() else {
+            return;
+        };
+        if self.moved {
+            return;
+        }
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                runtime.spawn(ToTheEnd {
+                    work: Some(work),
+                    done: self.done.take(),
+                    moved: true,
+                });
             }
+            Err(_) => tracing::warn!("a request's work was dropped unfinished outside a runtime"),
         }
     }
 }
@@ -672,11 +708,17 @@ mod tests {
     async fn work_dropped_midway_runs_to_its_end() {
         let (go, wait) = tokio::sync::oneshot::channel::<()>();
         let (done, finished) = tokio::sync::oneshot::channel::<()>();
-        let mut work = ToTheEnd::new(async move {
-            let _ = wait.await;
-            let _ = done.send(());
-            StatusCode::OK.into_response()
-        });
+        let (seen, mut counted) = tokio::sync::mpsc::unbounded_channel();
+        let mut work = ToTheEnd::new(
+            async move {
+                let _ = wait.await;
+                let _ = done.send(());
+                StatusCode::OK.into_response()
+            },
+            move |r: &Response| {
+                let _ = seen.send(r.status());
+            },
+        );
         // Polled once, still waiting: the client goes away.
         assert!(tokio::time::timeout(Duration::from_millis(20), &mut work)
             .await
@@ -687,12 +729,39 @@ mod tests {
             .await
             .expect("the dropped work finished")
             .unwrap();
+        // And its answer was still counted.
+        let status = tokio::time::timeout(Duration::from_secs(5), counted.recv()).await;
+        assert_eq!(status.ok().flatten(), Some(StatusCode::OK));
+    }
+
+    #[test]
+    fn work_moved_to_a_task_is_let_go_when_the_runtime_stops() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let mut work = ToTheEnd::new(std::future::pending(), |_| {});
+            assert!(tokio::time::timeout(Duration::from_millis(5), &mut work)
+                .await
+                .is_err());
+            drop(work); // moved to a task that never ends
+        });
+        // The task's work is dropped unfinished once more: it must not move again (nor loop).
+        drop(runtime);
     }
 
     #[tokio::test]
     async fn a_panicking_handler_is_answered_in_the_envelope() {
-        let response = ToTheEnd::new(async { panic!("boom") }).await.unwrap();
+        let (seen, status) = std::sync::mpsc::channel();
+        let response = ToTheEnd::new(async { panic!("boom") }, move |r: &Response| {
+            let _ = seen.send(r.status());
+        })
+        .await
+        .unwrap();
         assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        // Counted as what it was answered.
+        assert_eq!(status.try_recv(), Ok(StatusCode::INTERNAL_SERVER_ERROR));
         let body = axum::body::to_bytes(response.into_body(), 4096)
             .await
             .unwrap();
@@ -705,10 +774,13 @@ mod tests {
     async fn finished_work_is_not_run_again() {
         let runs = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let counted = Arc::clone(&runs);
-        let work = ToTheEnd::new(async move {
-            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            StatusCode::OK.into_response()
-        });
+        let work = ToTheEnd::new(
+            async move {
+                counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                StatusCode::OK.into_response()
+            },
+            |_| {},
+        );
         assert_eq!(work.await.unwrap().status(), StatusCode::OK);
         tokio::task::yield_now().await;
         assert_eq!(runs.load(std::sync::atomic::Ordering::SeqCst), 1);

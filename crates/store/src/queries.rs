@@ -9,7 +9,7 @@ use std::sync::LazyLock;
 
 use graphtoken_core::model::{
     App, AppId, AppRole, Asid, Grant, Overview, Page, PageId, PageTasks, Session, SessionId,
-    TokenHash, TokenRecord, Unix, User, UserId,
+    StoredKind, TokenHash, TokenRecord, Unix, User, UserId,
 };
 use graphtoken_core::store::{StoreError, StoreResult, TokenEntry};
 
@@ -331,7 +331,12 @@ pub(crate) fn insert_first_token(
     session: &Session,
     t: &TokenRecord,
 ) -> StoreResult<bool> {
-    if t.session_id != session.id || t.parent.is_some() {
+    let of_session = t.session_id == session.id
+        && t.user_id == session.user_id
+        && t.app_id == session.app_id
+        && t.kind == StoredKind::User
+        && t.parent.is_none();
+    if !of_session {
         return Err(StoreError::new(
             "a session's first token must be a user token of that session",
         ));
