@@ -442,3 +442,40 @@ fn cli_add_list_clear() {
         "{err}"
     );
 }
+
+/// A client that goes away mid-request does not stop the request's write: the work runs to
+/// its end without it (here an app removing itself, held back by a latency fault while the
+/// client hangs up), and the token is refused afterwards.
+#[test]
+fn a_write_whose_client_hangs_up_midway_still_happens() {
+    use std::io::Write;
+    let s = Server::seeded();
+    let t = s.alice();
+    assert_ok(&me(&s, &t));
+    arm(&s, json!({"latency_ms": 600, "times": 1}));
+    let addr = s.base.trim_start_matches("http://").to_string();
+    let mut c = std::net::TcpStream::connect(&addr).unwrap();
+    write!(
+        c,
+        "DELETE /v25.0/me/permissions?access_token={t} HTTP/1.1\r\nHost: {addr}\r\n\r\n"
+    )
+    .unwrap();
+    std::thread::sleep(Duration::from_millis(150));
+    drop(c); // while the fault holds the request back
+             // The fault's delay ends, and the removal goes on without its client.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let r = me(&s, &t);
+        if r.status != 200 {
+            assert_eq!(r.body["error"]["code"], 190, "{}", r.text);
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the removal never happened: {}",
+            r.text
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(list(&s)[0]["fired"], 1);
+}
