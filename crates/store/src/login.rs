@@ -7,9 +7,7 @@
 use graphtoken_core::codes::{
     AuthCode, CodeKind, DeviceCode, DeviceState, Pkce, PkceMethod, TestUser, TestUserInsert,
 };
-use graphtoken_core::model::{
-    AppId, Invalidation, Session, SessionId, TokenHash, Unix, User, UserId,
-};
+use graphtoken_core::model::{AppId, Invalidation, SessionId, TokenHash, Unix, User, UserId};
 use graphtoken_core::signin::Entry as ThrottleEntry;
 use graphtoken_core::store::{
     CodeCheck, DeletedPerson, Redeemed, SessionToken, StoreError, StoreResult, ThrottleUpdate,
@@ -196,17 +194,6 @@ pub(crate) fn invalidate_session(
          WHERE id = ?3 AND invalidated_at IS NULL RETURNING user_id",
         args![inv.at, i64::from(inv.reason.subcode()), session.0],
         |r| rows::id(r, 0),
-        what,
-    )
-}
-
-pub(crate) fn session(db: &dyn Db, id: SessionId) -> StoreResult<Option<Session>> {
-    let what = "loading a session";
-    db.one(
-        "SELECT id, user_id, app_id, created_at, invalidated_at, invalid_subcode \
-         FROM sessions WHERE id = ?1",
-        args![id.0],
-        |r| rows::session_at(r, 0),
         what,
     )
 }

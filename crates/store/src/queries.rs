@@ -268,6 +268,17 @@ pub(crate) fn create_session(
     })
 }
 
+pub(crate) fn session(db: &dyn Db, id: SessionId) -> StoreResult<Option<Session>> {
+    let what = "loading a session";
+    db.one(
+        "SELECT id, user_id, app_id, created_at, invalidated_at, invalid_subcode \
+         FROM sessions WHERE id = ?1",
+        args![id.0],
+        |r| rows::session_at(r, 0),
+        what,
+    )
+}
+
 pub(crate) fn insert_token(db: &dyn Db, t: &TokenRecord) -> StoreResult<bool> {
     // A token is stored only into a session that is there (no foreign key says so since
     // migration 19: a person deleted between reading the session and this insert leaves no
@@ -306,7 +317,7 @@ pub(crate) fn insert_tokens(db: &dyn Db, tokens: &[TokenRecord]) -> StoreResult<
         }
         let session_is_there = match there.entry(t.session_id) {
             Entry::Occupied(known) => *known.get(),
-            Entry::Vacant(slot) => *slot.insert(crate::login::session(db, t.session_id)?.is_some()),
+            Entry::Vacant(slot) => *slot.insert(session(db, t.session_id)?.is_some()),
         };
         if session_is_there {
             stored += u64::from(store_token(db, &PLAIN, t)?);

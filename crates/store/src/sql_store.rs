@@ -172,7 +172,7 @@ impl<B: Backend> TokenStore for SqlStore<B> {
     }
 
     fn session<'a>(&'a self, id: SessionId) -> StoreFuture<'a, Option<Session>> {
-        self.backend.lookup(move |c| login::session(c, id))
+        self.backend.lookup(move |c| queries::session(c, id))
     }
 }
 

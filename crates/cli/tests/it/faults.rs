@@ -461,8 +461,9 @@ fn a_write_whose_client_hangs_up_midway_still_happens() {
     )
     .unwrap();
     std::thread::sleep(Duration::from_millis(150));
-    drop(c); // while the fault holds the request back
-             // The fault's delay ends, and the removal goes on without its client.
+    // The client hangs up while the fault holds the request back; once the delay ends, the
+    // removal goes on without it.
+    drop(c);
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
         let r = me(&s, &t);
