@@ -5,6 +5,7 @@ use axum::http::{header, HeaderName, HeaderValue, Response, StatusCode};
 use serde_json::Value;
 
 use graphtoken_core::error::{self, GraphError};
+use graphtoken_core::graph::Reply;
 use graphtoken_core::ratelimit::Usage;
 
 const JSON: HeaderValue = HeaderValue::from_static("application/json; charset=UTF-8");
@@ -18,7 +19,7 @@ pub fn trace_id() -> String {
 }
 
 /// A Graph answer: the JSON body, or the error envelope with its status.
-pub fn graph(version: &str, trace: &str, result: Result<Value, GraphError>) -> Response<Body> {
+pub fn graph(version: &str, trace: &str, result: Result<Reply, GraphError>) -> Response<Body> {
     let (status, body, www) = match result {
         Ok(v) => (StatusCode::OK, body_of(&v), None),
         Err(e) => {
@@ -71,7 +72,7 @@ pub fn graph(version: &str, trace: &str, result: Result<Value, GraphError>) -> R
 
 /// A JSON body's bytes, written straight into one buffer (`to_string` goes through
 /// `fmt::Write`, a call per piece). Writing a `Value` cannot fail: its keys are strings.
-fn body_of(v: &Value) -> Vec<u8> {
+fn body_of(v: &impl serde::Serialize) -> Vec<u8> {
     let mut out = Vec::with_capacity(512);
     match serde_json::to_writer(&mut out, v) {
         Ok(()) => out,

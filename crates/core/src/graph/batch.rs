@@ -114,7 +114,10 @@ pub(super) async fn run(
                 if answer.usage.is_some() {
                     *usage = answer.usage;
                 }
-                (sub.version, answer.result)
+                (
+                    sub.version,
+                    answer.result.and_then(super::Reply::into_value),
+                )
             }
             Err((version, e)) => (version, Err(e)),
         };

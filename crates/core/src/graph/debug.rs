@@ -1,92 +1,142 @@
 //! `GET /debug_token` (spec §2.4): the truth about a token, as Facebook tells it. An input
 //! token that does not work is still HTTP 200, with `is_valid: false` and an `error` object.
+//!
+//! The answer is typed ([`Data`]) and written straight into the body by its `Serialize`: the
+//! endpoint is hot (every server-side integration checks its tokens with it), and building a
+//! `serde_json::Value` first cost an allocation for each key and each value.
 
-use serde_json::{json, Map, Value};
+use std::sync::Arc;
 
 use crate::auth::{Caller, Inspection, LoadedToken, Principal};
 use crate::error::GraphError;
+use crate::model::{App, AppId, PageId};
 use crate::permissions::{self, PUBLIC_PROFILE};
 use crate::policy;
 use crate::request::GraphRequest;
 use crate::services::Services;
+use serde_core::ser::{Serialize, SerializeMap, Serializer};
 
+use super::reply::{AsText, Reply};
 use super::require_get;
 
 pub async fn debug_token(
     g: &Services,
     req: &GraphRequest,
     caller: &Caller,
-) -> Result<Value, GraphError> {
+) -> Result<Reply, GraphError> {
     require_get(req, "debug_token")?;
     let viewer = policy::debug_token_viewer(caller)?;
     let input = req
         .params
         .non_empty("input_token")
         .ok_or_else(|| GraphError::param("The parameter input_token is required"))?;
-    let data = inspect(g, input, Some(viewer)).await?;
-    // Moved in, not through `json!`, which would copy it by serializing it again.
-    Ok(Value::Object(Map::from_iter([("data".into(), data)])))
+    Ok(Reply::DebugToken(inspect(g, input, Some(viewer)).await?))
+}
+
+/// What `debug_token` says of a token: its `data` object.
+pub enum Data {
+    /// Not a token of ours, or not one that can be read.
+    Unknown(GraphError),
+    /// An app token.
+    App(Arc<App>),
+    /// A client token, which `debug_token` does not describe.
+    Client,
+    /// A user or Page token; `error` says why it does not work, if it does not. `page_ids`:
+    /// the Pages its Page permissions name (empty when it has none, or does not work).
+    Token {
+        token: Arc<LoadedToken>,
+        error: Option<GraphError>,
+        page_ids: Vec<PageId>,
+    },
 }
 
 /// What `debug_token` says of `input`, as seen by the app `viewer` (any app when `None`: the
 /// admin API's view).
-pub async fn inspect(
-    g: &Services,
-    input: &str,
-    viewer: Option<crate::model::AppId>,
-) -> Result<Value, GraphError> {
-    let data = match g.inspect(input).await? {
-        Inspection::Unknown(e) => {
-            json!({"error": e.to_debug_json(), "is_valid": false, "scopes": []})
-        }
-        Inspection::Known { principal, error } => {
-            policy::may_debug(viewer, principal.app().id)?;
-            match &principal {
-                Principal::App(app) => json!({
-                    "app_id": app.id.to_string(),
-                    "type": "APP",
-                    "application": app.name,
-                    "is_valid": true,
-                    "scopes": [],
-                }),
-                Principal::Client(_) => json!({
-                    "error": GraphError::bad_signature().to_debug_json(),
-                    "is_valid": false,
-                    "scopes": [],
-                }),
-                Principal::User(t) | Principal::Page(t) => describe(g, t, error.as_ref()).await?,
+pub async fn inspect(g: &Services, input: &str, viewer: Option<AppId>) -> Result<Data, GraphError> {
+    let (principal, error) = match g.inspect(input).await? {
+        Inspection::Unknown(e) => return Ok(Data::Unknown(e)),
+        Inspection::Known { principal, error } => (principal, error),
+    };
+    policy::may_debug(viewer, principal.app().id)?;
+    Ok(match principal {
+        Principal::App(app) => Data::App(app),
+        Principal::Client(_) => Data::Client,
+        Principal::User(token) | Principal::Page(token) => {
+            let needs_pages = error.is_none()
+                && token
+                    .grant
+                    .as_ref()
+                    .is_some_and(|g| g.granted.iter().any(|s| permissions::is_page_scoped(s)));
+            let page_ids = if needs_pages {
+                let ids = g.page_ids_of_user(token.user.id).await?;
+                policy::chosen_page_ids(token.grant.as_deref(), &ids)
+            } else {
+                Vec::new()
+            };
+            Data::Token {
+                token,
+                error,
+                page_ids,
             }
         }
-    };
-    Ok(data)
+    })
+}
+
+impl Serialize for Data {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let none: [&str; 0] = [];
+        let mut d = s.serialize_map(None)?;
+        match self {
+            Data::Unknown(e) => {
+                d.serialize_entry("error", &e.to_debug_json())?;
+                d.serialize_entry("is_valid", &false)?;
+                d.serialize_entry("scopes", &none)?;
+            }
+            Data::App(app) => {
+                d.serialize_entry("app_id", &AsText(app.id))?;
+                d.serialize_entry("type", "APP")?;
+                d.serialize_entry("application", &app.name)?;
+                d.serialize_entry("is_valid", &true)?;
+                d.serialize_entry("scopes", &none)?;
+            }
+            Data::Client => {
+                d.serialize_entry("error", &GraphError::bad_signature().to_debug_json())?;
+                d.serialize_entry("is_valid", &false)?;
+                d.serialize_entry("scopes", &none)?;
+            }
+            Data::Token {
+                token,
+                error,
+                page_ids,
+            } => describe(&mut d, token, error.as_ref(), page_ids)?,
+        }
+        d.end()
+    }
 }
 
 /// A user or Page token, in the field order of Facebook's captured answers.
-async fn describe(
-    g: &Services,
+fn describe<M: SerializeMap>(
+    d: &mut M,
     t: &LoadedToken,
     error: Option<&GraphError>,
-) -> Result<Value, GraphError> {
-    let mut d = Map::with_capacity(12);
-    d.insert("app_id".into(), t.app.id.to_string().into());
-    d.insert("type".into(), t.token.kind.as_str().into());
-    d.insert("application".into(), t.app.name.as_str().into());
+    page_ids: &[PageId],
+) -> Result<(), M::Error> {
+    d.serialize_entry("app_id", &AsText(t.app.id))?;
+    d.serialize_entry("type", t.token.kind.as_str())?;
+    d.serialize_entry("application", &t.app.name)?;
     if let Some(grant) = &t.grant {
-        d.insert(
-            "data_access_expires_at".into(),
-            json!(grant.data_access_expires_at()),
-        );
+        d.serialize_entry("data_access_expires_at", &grant.data_access_expires_at())?;
     }
     if let Some(e) = error {
-        d.insert("error".into(), e.to_debug_json());
+        d.serialize_entry("error", &e.to_debug_json())?;
     }
-    d.insert("expires_at".into(), json!(t.token.expires_at));
-    d.insert("is_valid".into(), json!(error.is_none()));
+    d.serialize_entry("expires_at", &t.token.expires_at)?;
+    d.serialize_entry("is_valid", &error.is_none())?;
     if t.token.long_lived {
-        d.insert("issued_at".into(), json!(t.token.issued_at));
+        d.serialize_entry("issued_at", &t.token.issued_at)?;
     }
     if let Some((page, _)) = &t.page {
-        d.insert("profile_id".into(), page.id.to_string().into());
+        d.serialize_entry("profile_id", &AsText(page.id))?;
     }
     // An expired token still shows what it was granted; a revoked one shows nothing.
     let show_scopes = error.is_none_or(|e| e.subcode == Some(463));
@@ -95,44 +145,55 @@ async fn describe(
         _ => Vec::new(),
     };
     scopes.sort_unstable();
-    d.insert("scopes".into(), json!(scopes));
-    if error.is_none() {
-        let granular = granular_scopes(g, t, &scopes).await?;
-        if !granular.is_empty() {
-            d.insert("granular_scopes".into(), Value::Array(granular));
-        }
+    d.serialize_entry("scopes", &scopes)?;
+    if error.is_none() && scopes.iter().any(|s| *s != PUBLIC_PROFILE) {
+        d.serialize_entry(
+            "granular_scopes",
+            &Granular {
+                scopes: &scopes,
+                page_ids,
+            },
+        )?;
     }
-    d.insert("user_id".into(), t.asid.to_string().into());
-    Ok(Value::Object(d))
+    d.serialize_entry("user_id", &AsText(t.asid))?;
+    Ok(())
 }
 
 /// `granular_scopes`: every scope but `public_profile`; Page permissions name their Pages (those
 /// the person chose at login, when they chose).
-async fn granular_scopes(
-    g: &Services,
-    t: &LoadedToken,
-    scopes: &[&str],
-) -> Result<Vec<Value>, GraphError> {
-    let needs_pages = scopes.iter().any(|s| permissions::is_page_scoped(s));
-    let page_ids: Vec<Value> = if needs_pages {
-        let ids = g.page_ids_of_user(t.user.id).await?;
-        policy::chosen_page_ids(t.grant.as_deref(), &ids)
-            .into_iter()
-            .map(|p| p.to_string().into())
-            .collect()
-    } else {
-        Vec::new()
-    };
-    Ok(scopes
-        .iter()
-        .filter(|s| **s != PUBLIC_PROFILE)
-        .map(|s| {
-            let mut scope = Map::with_capacity(2);
-            scope.insert("scope".into(), (*s).into());
-            if permissions::is_page_scoped(s) && !page_ids.is_empty() {
-                scope.insert("target_ids".into(), Value::Array(page_ids.clone()));
-            }
-            Value::Object(scope)
-        })
-        .collect())
+struct Granular<'a> {
+    scopes: &'a [&'a str],
+    page_ids: &'a [PageId],
+}
+
+impl Serialize for Granular<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde_core::ser::SerializeSeq;
+        let targets: Vec<AsText<PageId>> = self.page_ids.iter().copied().map(AsText).collect();
+        let mut seq = s.serialize_seq(None)?;
+        for scope in self.scopes.iter().filter(|s| **s != PUBLIC_PROFILE) {
+            seq.serialize_element(&Scope {
+                scope,
+                targets: (permissions::is_page_scoped(scope) && !targets.is_empty())
+                    .then_some(targets.as_slice()),
+            })?;
+        }
+        seq.end()
+    }
+}
+
+struct Scope<'a> {
+    scope: &'a str,
+    targets: Option<&'a [AsText<PageId>]>,
+}
+
+impl Serialize for Scope<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("scope", self.scope)?;
+        if let Some(targets) = self.targets {
+            m.serialize_entry("target_ids", targets)?;
+        }
+        m.end()
+    }
 }

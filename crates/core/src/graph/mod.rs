@@ -16,6 +16,7 @@ mod page_roles;
 pub mod page_settings;
 mod paging;
 mod psids;
+mod reply;
 mod test_users;
 
 use serde_json::Value;
@@ -29,16 +30,18 @@ use crate::request::{GraphRequest, Method};
 use crate::services::Services;
 
 pub use oauth::extend;
+pub use reply::Reply;
 
 /// The `data` object `debug_token` would answer for `input`, whatever its app (admin view).
 pub async fn debug_data(g: &Services, input: &str) -> Result<Value, GraphError> {
-    debug::inspect(g, input, None).await
+    let data = debug::inspect(g, input, None).await?;
+    serde_json::to_value(&data).map_err(|_| GraphError::internal())
 }
 
 /// A Graph answer, with the rate-limit usage of its caller for the `X-*-Usage` headers.
 #[derive(Debug)]
 pub struct Answer {
-    pub result: Result<Value, GraphError>,
+    pub result: Result<Reply, GraphError>,
     /// `None` when the request had no caller (the token endpoint, no token, a bad token).
     pub usage: Option<Usage>,
 }
@@ -52,24 +55,24 @@ pub async fn answer(g: &Services, req: &GraphRequest) -> Answer {
 
 /// Answers a Graph request with its JSON body, or the error to render (without the usage).
 pub async fn handle(g: &Services, req: &GraphRequest) -> Result<Value, GraphError> {
-    answer(g, req).await.result
+    answer(g, req).await.result?.into_value()
 }
 
 async fn route(
     g: &Services,
     req: &GraphRequest,
     usage: &mut Option<Usage>,
-) -> Result<Value, GraphError> {
+) -> Result<Reply, GraphError> {
     let path: Vec<&str> = req.path.iter().map(String::as_str).collect();
     match path.as_slice() {
         // Each branch is boxed: the futures differ a lot in size, and an unboxed match would make
         // every request carry (and move) the largest.
-        ["oauth", "access_token"] => Box::pin(oauth::access_token(g, req)).await,
-        ["device", "login"] => Box::pin(device::login(g, req)).await,
-        ["device", "login_status"] => Box::pin(device::status(g, req)).await,
+        ["oauth", "access_token"] => Box::pin(oauth::access_token(g, req)).await.map(Reply::from),
+        ["device", "login"] => Box::pin(device::login(g, req)).await.map(Reply::from),
+        ["device", "login_status"] => Box::pin(device::status(g, req)).await.map(Reply::from),
         ["oauth", "client_code"] => {
             require_get(req, "client_code")?;
-            Box::pin(oauth::client_code(g, req)).await
+            Box::pin(oauth::client_code(g, req)).await.map(Reply::from)
         }
         ["debug_token"] => match caller(g, req).await? {
             Some(caller) => {
@@ -80,20 +83,24 @@ async fn route(
         },
         // The root: batch requests (POST with `batch`) and `ids=` multi-gets.
         [] if req.method == Method::Post && req.params.get("batch").is_some() => {
-            Box::pin(batch::run(g, req, usage)).await
+            Box::pin(batch::run(g, req, usage)).await.map(Reply::from)
         }
-        [] => Box::pin(multi::ids(g, req, usage)).await,
+        [] => Box::pin(multi::ids(g, req, usage)).await.map(Reply::from),
         ["pages_id_mapping"] => match caller(g, req).await? {
             Some(caller) => {
                 g.admit(&caller, None, usage).await?;
-                Box::pin(psids::pages_id_mapping(g, req, &caller)).await
+                Box::pin(psids::pages_id_mapping(g, req, &caller))
+                    .await
+                    .map(Reply::from)
             }
             None => Err(GraphError::token_required()),
         },
         [node, rest @ ..] => match caller(g, req).await? {
             Some(caller) => {
                 g.admit(&caller, Some(node), usage).await?;
-                Box::pin(multi::node(g, req, &caller, node, rest)).await
+                Box::pin(multi::node(g, req, &caller, node, rest))
+                    .await
+                    .map(Reply::from)
             }
             None if *node == "me" => Err(GraphError::active_token_required()),
             None => Err(GraphError::token_required()),
