@@ -212,6 +212,13 @@ fn accounts_honours_fields() {
     for p in r.body["data"].as_array().unwrap() {
         assert_eq!(keys(p), ["name", "id"]);
     }
+    // A field asked for twice is written once, where it was first asked for.
+    let r = s.get_as("/me/accounts?fields=name,id,name", &s.alice());
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.text.matches(r#""name":"#).count(), 3, "{}", r.text);
+    for p in r.body["data"].as_array().unwrap() {
+        assert_eq!(keys(p), ["name", "id"]);
+    }
 }
 
 #[test]

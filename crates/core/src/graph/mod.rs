@@ -14,6 +14,7 @@ mod oauth;
 mod page_edges;
 mod page_roles;
 pub mod page_settings;
+mod page_view;
 mod paging;
 mod psids;
 mod reply;
@@ -98,9 +99,7 @@ async fn route(
         [node, rest @ ..] => match caller(g, req).await? {
             Some(caller) => {
                 g.admit(&caller, Some(node), usage).await?;
-                Box::pin(multi::node(g, req, &caller, node, rest))
-                    .await
-                    .map(Reply::from)
+                Box::pin(multi::node(g, req, &caller, node, rest)).await
             }
             None if *node == "me" => Err(GraphError::active_token_required()),
             None => Err(GraphError::token_required()),

@@ -17,6 +17,7 @@ use crate::request::{GraphRequest, Method};
 use crate::services::Services;
 
 use super::nodes::{self, APP_FIELDS, PAGE_FIELDS, USER_FIELDS};
+use super::Reply;
 
 /// The most ids one `ids=` may name.
 pub const MAX_IDS: usize = 50;
@@ -75,7 +76,10 @@ pub(super) async fn ids(
     let mut missing = Vec::new();
     for id in list {
         g.admit(&caller, Some(id), usage).await?;
-        match Box::pin(node(g, req, &caller, id, &[])).await {
+        match Box::pin(node(g, req, &caller, id, &[]))
+            .await
+            .and_then(Reply::into_value)
+        {
             Ok(v) => {
                 out.insert(id.to_string(), v);
             }
@@ -97,9 +101,10 @@ pub(super) async fn node(
     caller: &Caller,
     segment: &str,
     rest: &[&str],
-) -> Result<Value, GraphError> {
-    let mut v = Box::pin(nodes::handle(g, req, caller, segment, rest)).await?;
+) -> Result<Reply, GraphError> {
+    let reply = Box::pin(nodes::handle(g, req, caller, segment, rest)).await?;
     if rest.is_empty() && req.method == Method::Get && wants_metadata(req) {
+        let mut v = reply.into_value()?;
         if let Value::Object(map) = &mut v {
             if let Some(kind) = kind(g, caller, segment).await? {
                 let id = map
@@ -110,8 +115,9 @@ pub(super) async fn node(
                 map.insert("metadata".into(), metadata(req, kind, &id));
             }
         }
+        return Ok(v.into());
     }
-    Ok(v)
+    Ok(reply)
 }
 
 fn wants_metadata(req: &GraphRequest) -> bool {

@@ -18,7 +18,9 @@ use crate::request::{GraphRequest, Method};
 use crate::services::Services;
 use crate::timefmt;
 
+use super::page_view::{PageView, Shown};
 use super::paging::{self, EdgeQuery};
+use super::reply::Reply;
 use super::require_get;
 
 pub(super) const USER_FIELDS: &[&str] = super::catalogue::USER;
@@ -92,7 +94,7 @@ pub async fn handle(
     caller: &Caller,
     segment: &str,
     rest: &[&str],
-) -> Result<Value, GraphError> {
+) -> Result<Reply, GraphError> {
     // Data calls need data access (90 days since the person last used the app, spec §1);
     // removing the app or a permission does not (it must work to end an expired relation).
     let ending_a_grant = req.method == Method::Delete && rest.first() == Some(&"permissions");
@@ -103,16 +105,20 @@ pub async fn handle(
     }
     // `t_<n>` and `m_<n>`: Page conversations and messages.
     if super::messaging::is_object(segment) {
-        return Box::pin(super::messaging::object(g, req, caller, segment, rest)).await;
+        return Box::pin(super::messaging::object(g, req, caller, segment, rest))
+            .await
+            .map(Reply::from);
     }
     // `<page-id>_<post-id>` and `<post-id>_<comment-id>`: the Page content store.
     if segment.contains('_') {
-        return Box::pin(super::content::object(g, req, caller, segment, rest)).await;
+        return Box::pin(super::content::object(g, req, caller, segment, rest))
+            .await
+            .map(Reply::from);
     }
     let node = resolve(g, req, caller, segment).await?;
     let fields = req.params.get("fields").map(fields::parse).transpose()?;
     let ctx = Ctx { g, req, caller };
-    match (&node, rest) {
+    let answer = match (&node, rest) {
         (Node::Page(page), []) if req.method == Method::Post => {
             Box::pin(super::page_settings::update(g, req, caller, page)).await
         }
@@ -129,7 +135,8 @@ pub async fn handle(
         }
         (Node::User { user, seen }, ["accounts"]) => {
             require_get(req, segment)?;
-            Box::pin(ctx.accounts(user, seen.number(), &EdgeQuery::from_request(req)?)).await
+            let q = EdgeQuery::from_request(req)?;
+            return Box::pin(ctx.accounts(user, seen.number(), &q)).await;
         }
         (Node::User { user, seen }, ["ids_for_pages"]) => {
             let asid = Asid(seen.number());
@@ -168,7 +175,8 @@ pub async fn handle(
             Err(GraphError::unknown_field(edge, node.type_name()))
         }
         _ => Err(GraphError::unknown_path(&format!("/{}", rest.join("/")))),
-    }
+    };
+    answer.map(Reply::from)
 }
 
 fn is_edge_of_another_type(edge: &str) -> bool {
@@ -323,7 +331,7 @@ impl Ctx<'_> {
                 "accounts" => {
                     let q = EdgeQuery::from_field(&f)?;
                     let edge = self.accounts(user, asid, &q);
-                    Some(Box::pin(edge).await?)
+                    Some(Box::pin(edge).await?.into_value()?)
                 }
                 "permissions" => Some(self.permissions(user, None, None).await?),
                 other if USER_FIELDS.contains(&other) => None,
@@ -338,82 +346,96 @@ impl Ctx<'_> {
 
     async fn page(
         &self,
-        page: &Page,
+        page: &Arc<Page>,
         tasks: Option<&PageTasks>,
         fields: Option<&[Field]>,
     ) -> Result<Value, GraphError> {
-        self.page_with(page, tasks, fields, &["name"]).await
+        let view = self.page_with(page, tasks, fields, &["name"]).await?;
+        serde_json::to_value(&view).map_err(|_| GraphError::internal())
     }
 
     async fn page_with(
         &self,
-        page: &Page,
+        page: &Arc<Page>,
         tasks: Option<&PageTasks>,
         fields: Option<&[Field]>,
         defaults: &[&str],
-    ) -> Result<Value, GraphError> {
-        let mut out = Map::with_capacity(defaults.len() + 1);
+    ) -> Result<PageView, GraphError> {
+        let mut view = PageView::new(Arc::clone(page), tasks.cloned());
         // What seeds and `POST /{page-id}` said of the Page, read once when a field needs it.
         let mut profile: Option<PageInfo> = None;
         for f in selection(fields, defaults) {
-            if profile.is_none() && PROFILE_FIELDS.contains(&f.name.as_str()) {
-                profile = Some(self.g.page_info(page.id).await?);
-            }
-            let info = profile.as_ref();
-            let v = match f.name.as_str() {
-                "id" => Some(json!(page.id.to_string())),
-                "name" => Some(json!(page.name)),
-                "category" => Some(json!(page.category)),
-                "category_list" => Some(json!([{
-                    "id": category_id(&page.category).to_string(),
-                    "name": page.category,
-                }])),
+            let shown = match f.name.as_str() {
+                "id" => Some(Shown::Id),
+                "name" => Some(Shown::Name),
+                "category" => Some(Shown::Category),
+                "category_list" => Some(Shown::CategoryList(category_id(&page.category))),
+                "tasks" => tasks.map(|_| Shown::Tasks),
                 "access_token" => self
                     .page_access_token(page.id, tasks)
                     .await?
-                    .map(Value::from),
-                "tasks" => tasks.map(|t| json!(t.tasks.names())),
-                "perms" => tasks.map(|t| json!(crate::tasks::legacy_perms(t.tasks))),
-                "link" => Some(json!(format!(
-                    "https://www.facebook.com/{}",
-                    info.and_then(|i| i.username.clone())
-                        .unwrap_or_else(|| page.id.to_string())
-                ))),
-                "fan_count" | "followers_count" => {
-                    Some(json!(info.and_then(|i| i.fan_count).unwrap_or(0)))
+                    .map(Shown::Text),
+                _ => {
+                    if profile.is_none() && PROFILE_FIELDS.contains(&f.name.as_str()) {
+                        profile = Some(self.g.page_info(page.id).await?);
+                    }
+                    self.page_field(page, tasks, &f, profile.as_ref())
+                        .await?
+                        .map(Shown::Json)
                 }
-                "about" => info.and_then(|i| i.about.clone()).map(Value::from),
-                "description" => info.and_then(|i| i.description.clone()).map(Value::from),
-                "website" => info.and_then(|i| i.website.clone()).map(Value::from),
-                "phone" => info.and_then(|i| i.phone.clone()).map(Value::from),
-                "username" => info.and_then(|i| i.username.clone()).map(Value::from),
-                "emails" => info
-                    .and_then(|i| i.emails.clone())
-                    .filter(|e| !e.is_empty())
-                    .map(|e| json!(e)),
-                "cover" => info
-                    .and_then(|i| i.cover.clone())
-                    .map(|source| cover(page.id, &source)),
-                "is_published" => Some(json!(true)),
-                "is_verified" => Some(json!(false)),
-                "verification_status" => Some(json!("not_verified")),
-                "picture" => Some(picture(self.req, page.id.0, &f)),
-                // Edges as fields: rendered as their endpoints answer, under the same checks;
-                // a refusal fails the whole request, as on Facebook.
-                edge if super::page_edges::is_field(edge) => {
-                    let q = EdgeQuery::from_field(&f)?;
-                    let (g, req, caller) = (self.g, self.req, self.caller);
-                    let read = super::page_edges::field(g, req, caller, page, edge, &q);
-                    Box::pin(read).await.transpose()?
-                }
-                other if PAGE_FIELDS.contains(&other) => None,
-                other => return Err(GraphError::unknown_field(other, "Page")),
             };
-            if let Some(v) = v {
-                out.insert(f.name.clone(), v);
+            if let Some(shown) = shown {
+                view.push(f.name, shown);
             }
         }
-        Ok(Value::Object(out))
+        Ok(view)
+    }
+
+    /// A Page field other than those [`PageView`] shows from the Page itself.
+    async fn page_field(
+        &self,
+        page: &Page,
+        tasks: Option<&PageTasks>,
+        f: &Field,
+        info: Option<&PageInfo>,
+    ) -> Result<Option<Value>, GraphError> {
+        Ok(match f.name.as_str() {
+            "perms" => tasks.map(|t| json!(crate::tasks::legacy_perms(t.tasks))),
+            "link" => Some(json!(format!(
+                "https://www.facebook.com/{}",
+                info.and_then(|i| i.username.clone())
+                    .unwrap_or_else(|| page.id.to_string())
+            ))),
+            "fan_count" | "followers_count" => {
+                Some(json!(info.and_then(|i| i.fan_count).unwrap_or(0)))
+            }
+            "about" => info.and_then(|i| i.about.clone()).map(Value::from),
+            "description" => info.and_then(|i| i.description.clone()).map(Value::from),
+            "website" => info.and_then(|i| i.website.clone()).map(Value::from),
+            "phone" => info.and_then(|i| i.phone.clone()).map(Value::from),
+            "username" => info.and_then(|i| i.username.clone()).map(Value::from),
+            "emails" => info
+                .and_then(|i| i.emails.clone())
+                .filter(|e| !e.is_empty())
+                .map(|e| json!(e)),
+            "cover" => info
+                .and_then(|i| i.cover.clone())
+                .map(|source| cover(page.id, &source)),
+            "is_published" => Some(json!(true)),
+            "is_verified" => Some(json!(false)),
+            "verification_status" => Some(json!("not_verified")),
+            "picture" => Some(picture(self.req, page.id.0, f)),
+            // Edges as fields: rendered as their endpoints answer, under the same checks;
+            // a refusal fails the whole request, as on Facebook.
+            edge if super::page_edges::is_field(edge) => {
+                let q = EdgeQuery::from_field(f)?;
+                let (g, req, caller) = (self.g, self.req, self.caller);
+                let read = super::page_edges::field(g, req, caller, page, edge, &q);
+                Box::pin(read).await.transpose()?
+            }
+            other if PAGE_FIELDS.contains(&other) => None,
+            other => return Err(GraphError::unknown_field(other, "Page")),
+        })
     }
 
     /// A Page token for the caller: only a user token whose person has a task on the Page and
@@ -464,10 +486,10 @@ impl Ctx<'_> {
 
     /// `/{user}/accounts`: the Pages the person has tasks on, with Page tokens, for the person's
     /// own user token with `pages_show_list` (without it the list is empty, as on Facebook).
-    async fn accounts(&self, user: &User, asid: u64, q: &EdgeQuery) -> Result<Value, GraphError> {
+    async fn accounts(&self, user: &User, asid: u64, q: &EdgeQuery) -> Result<Reply, GraphError> {
         let (fields, fields_param, w) = (q.fields.as_deref(), q.fields_param.as_deref(), &q.window);
         if !policy::pages_access(self.caller, user.id)? {
-            return Ok(json!({ "data": [] }));
+            return Ok(json!({ "data": [] }).into());
         }
         // Only the Pages the person let the caller's app use at login.
         let grant = self
@@ -502,7 +524,7 @@ impl Ctx<'_> {
             .first()
             .zip(shown.last())
             .map(|(a, b)| (a.0.id.0, b.0.id.0));
-        Ok(paging::page(
+        Ok(Reply::Accounts(paging::paged(
             self.req,
             paging::Slice {
                 edge_path: format!("{asid}/accounts"),
@@ -513,7 +535,7 @@ impl Ctx<'_> {
                 more_after,
                 limit: w.limit,
             },
-        ))
+        )))
     }
 
     /// `DELETE /{user}/permissions`: the app removes itself; every token of the person for the

@@ -3,6 +3,7 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use serde_core::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{json, Map, Value};
 
 use crate::error::GraphError;
@@ -108,12 +109,12 @@ impl EdgeQuery {
 }
 
 /// One page of an edge, ready to render.
-pub struct Slice<'a> {
+pub struct Slice<'a, T = Value> {
     /// The edge's path for `next`/`previous`, e.g. `12345/accounts`.
     pub edge_path: String,
     /// The `fields` parameter to carry into `next`/`previous`.
     pub fields: Option<&'a str>,
-    pub items: Vec<Value>,
+    pub items: Vec<T>,
     /// Ids of the first and last item shown.
     pub first_last: Option<(Id, Id)>,
     pub more_before: bool,
@@ -121,8 +122,38 @@ pub struct Slice<'a> {
     pub limit: usize,
 }
 
+/// `{"data": items, "paging": {...}}`, the items typed: written by `Serialize` (see
+/// [`super::Reply`]).
+pub struct Paged<T> {
+    pub data: Vec<T>,
+    /// `None` when nothing is shown.
+    pub paging: Option<Value>,
+}
+
+impl<T: Serialize> Serialize for Paged<T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("data", &self.data)?;
+        if let Some(p) = &self.paging {
+            m.serialize_entry("paging", p)?;
+        }
+        m.end()
+    }
+}
+
 /// `{"data": items, "paging": {...}}`, with `next`/`previous` only where more items lie.
 pub fn page(req: &GraphRequest, slice: Slice<'_>) -> Value {
+    let Paged { data, paging } = paged(req, slice);
+    let mut out = Map::new();
+    out.insert("data".into(), Value::Array(data));
+    if let Some(p) = paging {
+        out.insert("paging".into(), p);
+    }
+    Value::Object(out)
+}
+
+/// [`page`] with items of any type.
+pub fn paged<T>(req: &GraphRequest, slice: Slice<'_, T>) -> Paged<T> {
     let Slice {
         edge_path,
         fields,
@@ -132,10 +163,11 @@ pub fn page(req: &GraphRequest, slice: Slice<'_>) -> Value {
         more_after,
         limit,
     } = slice;
-    let mut out = Map::new();
-    out.insert("data".into(), Value::Array(items));
     let Some((first, last)) = first_last else {
-        return Value::Object(out);
+        return Paged {
+            data: items,
+            paging: None,
+        };
     };
     let (before, after) = (cursor(first), cursor(last));
     let mut paging = Map::new();
@@ -164,8 +196,10 @@ pub fn page(req: &GraphRequest, slice: Slice<'_>) -> Value {
     if more_after {
         paging.insert("next".into(), json!(url("after", &after)));
     }
-    out.insert("paging".into(), Value::Object(paging));
-    Value::Object(out)
+    Paged {
+        data: items,
+        paging: Some(Value::Object(paging)),
+    }
 }
 
 /// One page of an edge whose items are keyed by ascending ids: the window of `q` applied,

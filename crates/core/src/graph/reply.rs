@@ -9,11 +9,15 @@ use serde_json::Value;
 use crate::error::GraphError;
 
 use super::debug;
+use super::page_view::PageView;
+use super::paging::Paged;
 
 pub enum Reply {
     Value(Value),
     /// `{"data": …}` of `GET /debug_token`.
     DebugToken(debug::Data),
+    /// `GET /{user}/accounts`.
+    Accounts(Paged<PageView>),
 }
 
 impl From<Value> for Reply {
@@ -41,6 +45,7 @@ impl Serialize for Reply {
                 m.serialize_entry("data", data)?;
                 m.end()
             }
+            Reply::Accounts(paged) => paged.serialize(s),
         }
     }
 }
@@ -50,6 +55,7 @@ impl std::fmt::Debug for Reply {
         match self {
             Reply::Value(v) => std::fmt::Debug::fmt(v, f),
             Reply::DebugToken(_) => f.write_str("DebugToken(..)"),
+            Reply::Accounts(_) => f.write_str("Accounts(..)"),
         }
     }
 }

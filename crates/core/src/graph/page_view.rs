@@ -1,0 +1,93 @@
+//! A Page as an answer shows it: its selected fields in the order asked, written by `Serialize`
+//! straight into the body. The fields `/me/accounts` shows by default borrow from the Page and
+//! its tasks (a hot edge: SDKs poll it for Page tokens); any other field is a `Value` made when
+//! the view is built, since it may need the store.
+
+use std::sync::Arc;
+
+use serde_core::ser::{Serialize, SerializeMap, Serializer};
+use serde_json::Value;
+
+use crate::model::{Page, PageTasks};
+
+use super::reply::AsText;
+
+pub struct PageView {
+    page: Arc<Page>,
+    tasks: Option<PageTasks>,
+    fields: Vec<(String, Shown)>,
+}
+
+/// What one field shows.
+pub enum Shown {
+    Id,
+    Name,
+    Category,
+    /// `[{"id": …, "name": category}]`, the id Facebook gives the category.
+    CategoryList(u64),
+    /// The names of the caller's tasks (the view has tasks).
+    Tasks,
+    Text(String),
+    Json(Value),
+}
+
+impl PageView {
+    pub fn new(page: Arc<Page>, tasks: Option<PageTasks>) -> Self {
+        PageView {
+            page,
+            tasks,
+            fields: Vec::with_capacity(8),
+        }
+    }
+
+    /// Adds a field; a field asked for twice keeps its first place and its last value, as an
+    /// object's key does.
+    pub fn push(&mut self, name: String, shown: Shown) {
+        match self.fields.iter_mut().find(|(n, _)| *n == name) {
+            Some(field) => field.1 = shown,
+            None => self.fields.push((name, shown)),
+        }
+    }
+}
+
+impl Serialize for PageView {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let page = &self.page;
+        let mut m = s.serialize_map(Some(self.fields.len()))?;
+        for (name, shown) in &self.fields {
+            match shown {
+                Shown::Id => m.serialize_entry(name, &AsText(page.id))?,
+                Shown::Name => m.serialize_entry(name, &page.name)?,
+                Shown::Category => m.serialize_entry(name, &page.category)?,
+                Shown::CategoryList(id) => m.serialize_entry(
+                    name,
+                    &[Category {
+                        id: *id,
+                        name: &page.category,
+                    }],
+                )?,
+                Shown::Tasks => {
+                    let names = self.tasks.as_ref().map(|t| t.tasks.names());
+                    m.serialize_entry(name, &names.unwrap_or_default())?
+                }
+                Shown::Text(t) => m.serialize_entry(name, t)?,
+                Shown::Json(v) => m.serialize_entry(name, v)?,
+            }
+        }
+        m.end()
+    }
+}
+
+struct Category<'a> {
+    id: u64,
+    name: &'a str,
+}
+
+impl Serialize for Category<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(2))?;
+        m.serialize_entry("id", &AsText(self.id))?;
+        m.serialize_entry("name", self.name)?;
+        m.end()
+    }
+}
