@@ -24,7 +24,7 @@ pub fn request(
         params.extend(body_params(headers, body).map_err(|e| (served.clone(), e))?);
     }
     if let Some(q) = uri.query() {
-        params.extend(form_urlencoded::parse(q.as_bytes()).into_owned());
+        params.extend(form_pairs(q.as_bytes()));
     }
     // OAuth libraries (simple-oauth2, oslo, oauth4webapi, ...) may authenticate the client to
     // the token endpoint with HTTP Basic (RFC 6749 §2.3.1) instead of form parameters.
@@ -136,12 +136,42 @@ fn body_params(headers: &HeaderMap, body: &[u8]) -> Result<Vec<(String, String)>
             "multipart request bodies are not supported yet",
         ));
     }
-    Ok(form_urlencoded::parse(body).into_owned().collect())
+    Ok(form_pairs(body).collect())
+}
+
+/// Form pairs, as `form_urlencoded::parse` reads them. A pair with nothing to decode (no `%`, no
+/// `+`, valid UTF-8: nearly every token, id and field list) is copied as it is; any other goes
+/// through the decoder, whose byte-by-byte passes were 3% of a `debug_token` request.
+fn form_pairs(input: &[u8]) -> impl Iterator<Item = (String, String)> + '_ {
+    input
+        .split(|b| *b == b'&')
+        .filter(|piece| !piece.is_empty())
+        .map(|piece| match std::str::from_utf8(piece) {
+            Ok(plain) if !plain.bytes().any(|b| b == b'%' || b == b'+') => {
+                let (name, value) = plain.split_once('=').unwrap_or((plain, ""));
+                (name.to_owned(), value.to_owned())
+            }
+            _ => form_urlencoded::parse(piece)
+                .into_owned()
+                .next()
+                .unwrap_or_default(),
+        })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// The copy-as-is path reads every input as the decoder does.
+        #[test]
+        fn form_pairs_read_as_the_decoder_reads(input in proptest::collection::vec(
+            proptest::sample::select(b"ab=&%+2F0\xc3\xa9\xff ".to_vec()), 0..40)) {
+            let ours: Vec<_> = form_pairs(&input).collect();
+            let theirs: Vec<_> = form_urlencoded::parse(&input).into_owned().collect();
+            proptest::prop_assert_eq!(ours, theirs);
+        }
+    }
 
     #[test]
     fn basic_client_credentials_fill_in_the_token_endpoints_parameters() {
