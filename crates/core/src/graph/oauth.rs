@@ -1,6 +1,8 @@
 //! `GET|POST /oauth/access_token` (spec §2.2): app tokens, the short → long-lived exchange, and
 //! the redemption of dialog codes (with PKCE) and client codes; `GET /oauth/client_code` (§2.3).
 
+use std::sync::Arc;
+
 use serde_json::{json, Value};
 
 use crate::auth::Principal;
@@ -39,16 +41,15 @@ pub async fn access_token(g: &Services, req: &GraphRequest) -> Result<Value, Gra
 }
 
 /// The app named by `client_id`.
-async fn app_of(g: &Services, p: &Params) -> Result<App, GraphError> {
+async fn app_of(g: &Services, p: &Params) -> Result<Arc<App>, GraphError> {
     let id = p
         .non_empty("client_id")
         .ok_or_else(GraphError::missing_client_id)?;
-    let app = match id.trim().parse() {
+    match id.trim().parse() {
         Ok(id) => g.app(id).await?,
         Err(_) => None,
     }
-    .ok_or_else(GraphError::invalid_client_id)?;
-    Ok((*app).clone())
+    .ok_or_else(GraphError::invalid_client_id)
 }
 
 /// The request's `client_secret` is the app's.
@@ -68,7 +69,7 @@ fn authenticate(app: &App, p: &Params) -> Result<(), GraphError> {
 /// too); a client code needs neither. Nothing is spent until every check has passed. Codes are
 /// single use: an authenticated second redemption of a dialog code also ends the session its
 /// token went into.
-async fn redeem(g: &Services, app: &App, p: &Params, code: &str) -> Result<Value, GraphError> {
+async fn redeem(g: &Services, app: &Arc<App>, p: &Params, code: &str) -> Result<Value, GraphError> {
     if p.non_empty("client_secret").is_some() {
         authenticate(app, p)?;
     }
@@ -79,7 +80,7 @@ async fn redeem(g: &Services, app: &App, p: &Params, code: &str) -> Result<Value
     let now = g.now();
     // A dialog code that passes every check is spent in the write that opens its session and
     // stores its token; any other code is answered from what that write found.
-    let (app2, p2) = (app.clone(), p.clone());
+    let (app2, p2) = (Arc::clone(app), p.only(CHECKED));
     let spend = move |c: &AuthCode| c.kind == CodeKind::Dialog && check(&app2, &p2, c, now).is_ok();
     let (found, issued) = g.redeem_code_into_session(hash, spend).await?;
     if let Some(issued) = issued {
@@ -131,6 +132,9 @@ enum Refusal {
     Used,
     Error(GraphError),
 }
+
+/// The parameters [`check`] reads.
+const CHECKED: &[&str] = &["client_secret", "code_verifier", "redirect_uri"];
 
 /// The checks a code must pass, in the order their errors win: the caller's app, the dialog
 /// code's secret or PKCE verifier, not used, not expired, the same `redirect_uri`.
