@@ -61,17 +61,6 @@ impl std::fmt::Debug for Params {
 }
 
 impl Params {
-    /// A copy of the parameters named in `names` alone.
-    pub fn only(&self, names: &[&str]) -> Params {
-        Params(
-            self.0
-                .iter()
-                .filter(|(k, _)| names.contains(&k.as_str()))
-                .cloned()
-                .collect(),
-        )
-    }
-
     pub fn get(&self, name: &str) -> Option<&str> {
         self.0
             .iter()

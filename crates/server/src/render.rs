@@ -71,7 +71,7 @@ pub fn graph(version: &str, trace: &str, result: Result<Reply, GraphError>) -> R
 }
 
 /// A JSON body's bytes, written straight into one buffer (`to_string` goes through
-/// `fmt::Write`, a call per piece). Writing a `Value` cannot fail: its keys are strings.
+/// `fmt::Write`, a call per piece). Writing an answer cannot fail: every key is a string.
 fn body_of(v: &impl serde::Serialize) -> Vec<u8> {
     let mut out = Vec::with_capacity(512);
     match serde_json::to_writer(&mut out, v) {

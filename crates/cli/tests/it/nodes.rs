@@ -215,8 +215,14 @@ fn accounts_honours_fields() {
     // A field asked for twice is written once, where it was first asked for.
     let r = s.get_as("/me/accounts?fields=name,id,name", &s.alice());
     assert_eq!(r.status, 200, "{}", r.text);
-    assert_eq!(r.text.matches(r#""name":"#).count(), 3, "{}", r.text);
-    for p in r.body["data"].as_array().unwrap() {
+    let pages = r.body["data"].as_array().unwrap();
+    assert_eq!(
+        r.text.matches(r#""name":"#).count(),
+        pages.len(),
+        "{}",
+        r.text
+    );
+    for p in pages {
         assert_eq!(keys(p), ["name", "id"]);
     }
 }

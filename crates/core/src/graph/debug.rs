@@ -7,6 +7,8 @@
 
 use std::sync::Arc;
 
+use serde_core::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
+
 use crate::auth::{Caller, Inspection, LoadedToken, Principal};
 use crate::error::GraphError;
 use crate::model::{App, AppId, PageId};
@@ -14,23 +16,22 @@ use crate::permissions::{self, PUBLIC_PROFILE};
 use crate::policy;
 use crate::request::GraphRequest;
 use crate::services::Services;
-use serde_core::ser::{Serialize, SerializeMap, Serializer};
 
-use super::reply::{AsText, Reply};
+use super::json::AsText;
 use super::require_get;
 
 pub async fn debug_token(
     g: &Services,
     req: &GraphRequest,
     caller: &Caller,
-) -> Result<Reply, GraphError> {
+) -> Result<Data, GraphError> {
     require_get(req, "debug_token")?;
     let viewer = policy::debug_token_viewer(caller)?;
     let input = req
         .params
         .non_empty("input_token")
         .ok_or_else(|| GraphError::param("The parameter input_token is required"))?;
-    Ok(Reply::DebugToken(inspect(g, input, Some(viewer)).await?))
+    inspect(g, input, Some(viewer)).await
 }
 
 /// What `debug_token` says of a token: its `data` object.
@@ -168,14 +169,12 @@ struct Granular<'a> {
 
 impl Serialize for Granular<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde_core::ser::SerializeSeq;
-        let targets: Vec<AsText<PageId>> = self.page_ids.iter().copied().map(AsText).collect();
+        let targets = (!self.page_ids.is_empty()).then_some(self.page_ids);
         let mut seq = s.serialize_seq(None)?;
         for scope in self.scopes.iter().filter(|s| **s != PUBLIC_PROFILE) {
             seq.serialize_element(&Scope {
                 scope,
-                targets: (permissions::is_page_scoped(scope) && !targets.is_empty())
-                    .then_some(targets.as_slice()),
+                targets: targets.filter(|_| permissions::is_page_scoped(scope)),
             })?;
         }
         seq.end()
@@ -184,7 +183,7 @@ impl Serialize for Granular<'_> {
 
 struct Scope<'a> {
     scope: &'a str,
-    targets: Option<&'a [AsText<PageId>]>,
+    targets: Option<&'a [PageId]>,
 }
 
 impl Serialize for Scope<'_> {
@@ -192,8 +191,17 @@ impl Serialize for Scope<'_> {
         let mut m = s.serialize_map(None)?;
         m.serialize_entry("scope", self.scope)?;
         if let Some(targets) = self.targets {
-            m.serialize_entry("target_ids", targets)?;
+            m.serialize_entry("target_ids", &Ids(targets))?;
         }
         m.end()
+    }
+}
+
+/// Page ids, as the strings Graph writes them.
+struct Ids<'a>(&'a [PageId]);
+
+impl Serialize for Ids<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.iter().map(|p| AsText(*p)))
     }
 }

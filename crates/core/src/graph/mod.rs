@@ -7,6 +7,7 @@ mod content;
 mod debug;
 mod device;
 mod insights;
+mod json;
 mod messaging;
 mod multi;
 mod nodes;
@@ -35,8 +36,7 @@ pub use reply::Reply;
 
 /// The `data` object `debug_token` would answer for `input`, whatever its app (admin view).
 pub async fn debug_data(g: &Services, input: &str) -> Result<Value, GraphError> {
-    let data = debug::inspect(g, input, None).await?;
-    serde_json::to_value(&data).map_err(|_| GraphError::internal())
+    json::to_value(&debug::inspect(g, input, None).await?)
 }
 
 /// A Graph answer, with the rate-limit usage of its caller for the `X-*-Usage` headers.
@@ -52,11 +52,6 @@ pub async fn answer(g: &Services, req: &GraphRequest) -> Answer {
     let mut usage = None;
     let result = route(g, req, &mut usage).await;
     Answer { result, usage }
-}
-
-/// Answers a Graph request with its JSON body, or the error to render (without the usage).
-pub async fn handle(g: &Services, req: &GraphRequest) -> Result<Value, GraphError> {
-    answer(g, req).await.result?.into_value()
 }
 
 async fn route(
@@ -78,7 +73,9 @@ async fn route(
         ["debug_token"] => match caller(g, req).await? {
             Some(caller) => {
                 g.admit(&caller, None, usage).await?;
-                Box::pin(debug::debug_token(g, req, &caller)).await
+                Box::pin(debug::debug_token(g, req, &caller))
+                    .await
+                    .map(Reply::DebugToken)
             }
             None => Err(GraphError::debug_token_needs_token()),
         },

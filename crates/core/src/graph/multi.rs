@@ -17,7 +17,7 @@ use crate::request::{GraphRequest, Method};
 use crate::services::Services;
 
 use super::nodes::{self, APP_FIELDS, PAGE_FIELDS, USER_FIELDS};
-use super::Reply;
+use super::reply::Reply;
 
 /// The most ids one `ids=` may name.
 pub const MAX_IDS: usize = 50;

@@ -118,7 +118,7 @@ pub async fn handle(
     let node = resolve(g, req, caller, segment).await?;
     let fields = req.params.get("fields").map(fields::parse).transpose()?;
     let ctx = Ctx { g, req, caller };
-    let answer = match (&node, rest) {
+    let result = match (&node, rest) {
         (Node::Page(page), []) if req.method == Method::Post => {
             Box::pin(super::page_settings::update(g, req, caller, page)).await
         }
@@ -176,7 +176,7 @@ pub async fn handle(
         }
         _ => Err(GraphError::unknown_path(&format!("/{}", rest.join("/")))),
     };
-    answer.map(Reply::from)
+    result.map(Reply::from)
 }
 
 fn is_edge_of_another_type(edge: &str) -> bool {
@@ -351,7 +351,7 @@ impl Ctx<'_> {
         fields: Option<&[Field]>,
     ) -> Result<Value, GraphError> {
         let view = self.page_with(page, tasks, fields, &["name"]).await?;
-        serde_json::to_value(&view).map_err(|_| GraphError::internal())
+        super::json::to_value(&view)
     }
 
     async fn page_with(
@@ -361,7 +361,7 @@ impl Ctx<'_> {
         fields: Option<&[Field]>,
         defaults: &[&str],
     ) -> Result<PageView, GraphError> {
-        let mut view = PageView::new(Arc::clone(page), tasks.cloned());
+        let mut view = PageView::new(Arc::clone(page));
         // What seeds and `POST /{page-id}` said of the Page, read once when a field needs it.
         let mut profile: Option<PageInfo> = None;
         for f in selection(fields, defaults) {
@@ -370,11 +370,11 @@ impl Ctx<'_> {
                 "name" => Some(Shown::Name),
                 "category" => Some(Shown::Category),
                 "category_list" => Some(Shown::CategoryList(category_id(&page.category))),
-                "tasks" => tasks.map(|_| Shown::Tasks),
+                "tasks" => tasks.map(|t| Shown::Tasks(t.tasks)),
                 "access_token" => self
                     .page_access_token(page.id, tasks)
                     .await?
-                    .map(Shown::Text),
+                    .map(Shown::AccessToken),
                 _ => {
                     if profile.is_none() && PROFILE_FIELDS.contains(&f.name.as_str()) {
                         profile = Some(self.g.page_info(page.id).await?);

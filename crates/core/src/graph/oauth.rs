@@ -54,9 +54,12 @@ async fn app_of(g: &Services, p: &Params) -> Result<Arc<App>, GraphError> {
 
 /// The request's `client_secret` is the app's.
 fn authenticate(app: &App, p: &Params) -> Result<(), GraphError> {
-    let secret = p
-        .non_empty("client_secret")
-        .ok_or_else(GraphError::missing_client_secret)?;
+    secret_is(app, p.non_empty("client_secret"))
+}
+
+/// `secret` (a `client_secret` sent, not empty) is the app's.
+fn secret_is(app: &App, secret: Option<&str>) -> Result<(), GraphError> {
+    let secret = secret.ok_or_else(GraphError::missing_client_secret)?;
     if !token::secrets_equal(secret, &app.secret) {
         return Err(GraphError::bad_client_secret());
     }
@@ -80,8 +83,9 @@ async fn redeem(g: &Services, app: &Arc<App>, p: &Params, code: &str) -> Result<
     let now = g.now();
     // A dialog code that passes every check is spent in the write that opens its session and
     // stores its token; any other code is answered from what that write found.
-    let (app2, p2) = (Arc::clone(app), p.only(CHECKED));
-    let spend = move |c: &AuthCode| c.kind == CodeKind::Dialog && check(&app2, &p2, c, now).is_ok();
+    let (app2, sent) = (Arc::clone(app), Presented::of(p));
+    let spend =
+        move |c: &AuthCode| c.kind == CodeKind::Dialog && check(&app2, &sent, c, now).is_ok();
     let (found, issued) = g.redeem_code_into_session(hash, spend).await?;
     if let Some(issued) = issued {
         return Ok(json!({
@@ -91,7 +95,7 @@ async fn redeem(g: &Services, app: &Arc<App>, p: &Params, code: &str) -> Result<
         }));
     }
     let c = found.ok_or_else(GraphError::bad_verification_code_format)?;
-    match check(app, p, &c, now) {
+    match check(app, &Presented::of(p), &c, now) {
         Err(Refusal::Used) => return Err(reused(g, &c).await),
         Err(Refusal::Error(e)) => return Err(e),
         Ok(()) => {}
@@ -133,26 +137,47 @@ enum Refusal {
     Error(GraphError),
 }
 
-/// The parameters [`check`] reads.
-const CHECKED: &[&str] = &["client_secret", "code_verifier", "redirect_uri"];
+/// What the caller sent with a code that [`check`] reads, copied so that the writer can check
+/// the code in the write that spends it.
+struct Presented {
+    client_secret: Option<String>,
+    code_verifier: Option<String>,
+    redirect_uri: String,
+}
+
+impl Presented {
+    fn of(p: &Params) -> Self {
+        let text = |name| p.non_empty(name).map(str::to_string);
+        Presented {
+            client_secret: text("client_secret"),
+            code_verifier: text("code_verifier"),
+            redirect_uri: p.get("redirect_uri").unwrap_or("").to_string(),
+        }
+    }
+}
 
 /// The checks a code must pass, in the order their errors win: the caller's app, the dialog
 /// code's secret or PKCE verifier, not used, not expired, the same `redirect_uri`.
-fn check(app: &App, p: &Params, c: &AuthCode, now: Unix) -> Result<(), Refusal> {
+fn check(app: &App, sent: &Presented, c: &AuthCode, now: Unix) -> Result<(), Refusal> {
+    let secret = || secret_is(app, sent.client_secret.as_deref()).map_err(Refusal::Error);
     if c.app_id != app.id {
         return Err(Refusal::Error(GraphError::bad_verification_code_format()));
     }
     if c.kind == CodeKind::Dialog {
         match &c.pkce {
             Some(pkce) => {
-                if !p.non_empty("code_verifier").is_some_and(|v| pkce.verify(v)) {
+                if !sent
+                    .code_verifier
+                    .as_deref()
+                    .is_some_and(|v| pkce.verify(v))
+                {
                     return Err(Refusal::Error(GraphError::bad_code_verifier()));
                 }
                 if pkce.method == PkceMethod::Plain {
-                    authenticate(app, p).map_err(Refusal::Error)?;
+                    secret()?;
                 }
             }
-            None => authenticate(app, p).map_err(Refusal::Error)?,
+            None => secret()?,
         }
     }
     if c.used_at.is_some() {
@@ -161,7 +186,7 @@ fn check(app: &App, p: &Params, c: &AuthCode, now: Unix) -> Result<(), Refusal> 
     if now >= c.expires_at {
         return Err(Refusal::Error(GraphError::code_expired()));
     }
-    if p.get("redirect_uri").unwrap_or("") != c.redirect_uri {
+    if sent.redirect_uri != c.redirect_uri {
         return Err(Refusal::Error(GraphError::redirect_mismatch()));
     }
     Ok(())

@@ -1,41 +1,47 @@
 //! A Page as an answer shows it: its selected fields in the order asked, written by `Serialize`
-//! straight into the body. The fields `/me/accounts` shows by default borrow from the Page and
-//! its tasks (a hot edge: SDKs poll it for Page tokens); any other field is a `Value` made when
-//! the view is built, since it may need the store.
+//! straight into the body. `/me/accounts` is hot (SDKs poll it for Page tokens), so its default
+//! fields are written from the cached Page itself (its id, name, category, the caller's tasks)
+//! or from what was made for them (the Page token); any other field is a `Value` made when the
+//! view is built, since it may need the store.
 
 use std::sync::Arc;
 
 use serde_core::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::Value;
 
-use crate::model::{Page, PageTasks};
+use crate::model::Page;
+use crate::tasks::TaskSet;
 
-use super::reply::AsText;
+use super::json::AsText;
 
+/// A Page and its selected fields, in order, each with what it shows.
 pub struct PageView {
     page: Arc<Page>,
-    tasks: Option<PageTasks>,
     fields: Vec<(String, Shown)>,
 }
 
 /// What one field shows.
 pub enum Shown {
+    /// The Page's id, as a string.
     Id,
+    /// The Page's name.
     Name,
+    /// The Page's category.
     Category,
     /// `[{"id": …, "name": category}]`, the id Facebook gives the category.
     CategoryList(u64),
-    /// The names of the caller's tasks (the view has tasks).
-    Tasks,
-    Text(String),
+    /// The names of the caller's tasks on the Page.
+    Tasks(TaskSet),
+    /// The caller's Page token.
+    AccessToken(String),
+    /// Any other field.
     Json(Value),
 }
 
 impl PageView {
-    pub fn new(page: Arc<Page>, tasks: Option<PageTasks>) -> Self {
+    pub fn new(page: Arc<Page>) -> Self {
         PageView {
             page,
-            tasks,
             fields: Vec::with_capacity(8),
         }
     }
@@ -66,11 +72,8 @@ impl Serialize for PageView {
                         name: &page.category,
                     }],
                 )?,
-                Shown::Tasks => {
-                    let names = self.tasks.as_ref().map(|t| t.tasks.names());
-                    m.serialize_entry(name, &names.unwrap_or_default())?
-                }
-                Shown::Text(t) => m.serialize_entry(name, t)?,
+                Shown::Tasks(tasks) => m.serialize_entry(name, &tasks.names())?,
+                Shown::AccessToken(t) => m.serialize_entry(name, t)?,
                 Shown::Json(v) => m.serialize_entry(name, v)?,
             }
         }

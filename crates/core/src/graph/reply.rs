@@ -1,8 +1,6 @@
 //! What a Graph request answers: JSON built as a `serde_json::Value`, or, for the hottest
 //! endpoints, a typed answer that its `Serialize` writes straight into the body.
 
-use std::fmt::Display;
-
 use serde_core::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::Value;
 
@@ -12,7 +10,9 @@ use super::debug;
 use super::page_view::PageView;
 use super::paging::Paged;
 
+/// What core answers a Graph request with; the server writes it as the body.
 pub enum Reply {
+    /// JSON built as a `Value` (most endpoints).
     Value(Value),
     /// `{"data": …}` of `GET /debug_token`.
     DebugToken(debug::Data),
@@ -31,7 +31,7 @@ impl Reply {
     pub fn into_value(self) -> Result<Value, GraphError> {
         match self {
             Reply::Value(v) => Ok(v),
-            typed => serde_json::to_value(&typed).map_err(|_| GraphError::internal()),
+            typed => super::json::to_value(&typed),
         }
     }
 }
@@ -53,18 +53,10 @@ impl Serialize for Reply {
 impl std::fmt::Debug for Reply {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Reply::Value(v) => std::fmt::Debug::fmt(v, f),
+            // An answer may carry tokens (`access_token`, paging URLs): its shape only.
+            Reply::Value(_) => f.write_str("Value(..)"),
             Reply::DebugToken(_) => f.write_str("DebugToken(..)"),
             Reply::Accounts(_) => f.write_str("Accounts(..)"),
         }
-    }
-}
-
-/// A number Graph writes as a string (ids), written without a `String` of its own.
-pub struct AsText<T>(pub T);
-
-impl<T: Display> Serialize for AsText<T> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(&self.0)
     }
 }
