@@ -451,13 +451,10 @@ impl ToTheEnd {
     }
 }
 
-/// The internal error, for a request that could not be answered otherwise.
-fn internal_error() -> Response {
-    render::graph(
-        normalize::DEFAULT_VERSION,
-        &render::trace_id(),
-        Err(GraphError::internal()),
-    )
+/// `e` in the Graph envelope, for a request answered outside `graph_request` (no version
+/// asked for, no trace of its own).
+fn graph_error(e: GraphError) -> Response {
+    render::graph(normalize::DEFAULT_VERSION, &render::trace_id(), Err(e))
 }
 
 impl std::future::Future for ToTheEnd {
@@ -470,7 +467,7 @@ impl std::future::Future for ToTheEnd {
         use std::task::Poll;
         let Some(work) = self.work.as_mut() else {
             tracing::error!("a request's work was polled again after its answer");
-            return Poll::Ready(Ok(internal_error()));
+            return Poll::Ready(Ok(graph_error(GraphError::internal())));
         };
         let response =
             match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work.as_mut().poll(cx)))
@@ -484,7 +481,7 @@ impl std::future::Future for ToTheEnd {
                         .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
                         .unwrap_or("(no message)");
                     tracing::error!("a request's handler panicked: {why}");
-                    internal_error()
+                    graph_error(GraphError::internal())
                 }
             };
         self.work = None;
@@ -597,8 +594,7 @@ async fn enveloped(envelope: Envelope, response: Response) -> Response {
     if matches!(envelope, Envelope::Admin) {
         return admin::refusal(status, message);
     }
-    let e = GraphError::param(message).with_status(status.as_u16());
-    render::graph(normalize::DEFAULT_VERSION, &render::trace_id(), Err(e))
+    graph_error(GraphError::param(message).with_status(status.as_u16()))
 }
 
 async fn healthz() -> impl IntoResponse {
