@@ -136,3 +136,96 @@ pub fn data_access(t: &LoadedToken, now: Unix) -> Option<GraphError> {
     let expires = t.grant.as_ref()?.data_access_expires_at();
     (now >= expires).then(|| GraphError::invalidated(Reason::DataAccessExpired, t.app.id, t.asid))
 }
+
+/// A loaded token for tests: app 1, person 2, session 1, with `granted` and, for a Page token,
+/// the Page `page`.
+#[cfg(test)]
+pub(crate) mod fixture {
+    use std::sync::Arc;
+
+    use super::LoadedToken;
+    use crate::model::{
+        AccountStatus, App, AppId, AppMode, Asid, Grant, Page, PageId, Platform, Session,
+        SessionId, StoredKind, TokenRecord, User, UserId,
+    };
+    use crate::store::TokenEntry;
+
+    pub(crate) fn loaded(
+        kind: StoredKind,
+        page: Option<PageId>,
+        granted: &[&str],
+    ) -> Arc<LoadedToken> {
+        let app = App {
+            id: AppId(1),
+            key: None,
+            name: "A".into(),
+            secret: "s".into(),
+            client_token: "c".into(),
+            mode: AppMode::Live,
+            platform: Platform::Web,
+            require_appsecret_proof: false,
+            redirect_uris: Vec::new(),
+            advanced_access: Vec::new(),
+            deauthorize_callback_url: None,
+            data_deletion_url: None,
+            review_approved_at: None,
+            roles: Vec::new(),
+            rate_limits: Default::default(),
+            test_user_limit: 10,
+            created_at: 0,
+        };
+        let user = User {
+            id: UserId(2),
+            key: None,
+            name: "U".into(),
+            email: None,
+            password_hash: None,
+            status: AccountStatus::Active,
+            created_at: 0,
+        };
+        let token = TokenRecord {
+            hash: [0; 32],
+            kind,
+            app_id: AppId(1),
+            user_id: UserId(2),
+            page_id: page,
+            session_id: SessionId(1),
+            parent: None,
+            long_lived: true,
+            issued_at: 0,
+            expires_at: 0,
+            invalidated: None,
+            tasks_since: Some(0),
+        };
+        let grant = Grant {
+            user_id: UserId(2),
+            app_id: AppId(1),
+            granted: granted.iter().map(|s| s.to_string()).collect(),
+            declined: Vec::new(),
+            pages: None,
+            last_login_at: 0,
+            created_at: 0,
+        };
+        let page_record = |id| Page {
+            id,
+            key: None,
+            name: "P".into(),
+            category: "C".into(),
+            created_at: 0,
+        };
+        Arc::new(LoadedToken {
+            entry: Arc::new(TokenEntry::new(token, Asid(3))),
+            session: Arc::new(Session {
+                id: SessionId(1),
+                user_id: UserId(2),
+                app_id: AppId(1),
+                created_at: 0,
+                invalidated: None,
+            }),
+            app: Arc::new(app),
+            user: Arc::new(user),
+            grant: Some(Arc::new(grant)),
+            page: page.map(|p| (Arc::new(page_record(p)), None)),
+        })
+    }
+}
