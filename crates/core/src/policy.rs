@@ -439,12 +439,91 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
-    use crate::auth::fixture::loaded;
-    use crate::model::{PageId, StoredKind};
+    use crate::auth::LoadedToken;
+    use crate::model::{
+        AccountStatus, App, AppId, AppMode, Asid, Grant, Page, PageId, Platform, Session,
+        SessionId, StoredKind, TokenRecord, User, UserId,
+    };
+    use crate::store::TokenEntry;
     use crate::tasks::TaskSet;
 
     const PAGE: PageId = PageId(7);
     const OTHER_PAGE: PageId = PageId(8);
+
+    fn loaded(kind: StoredKind, page: Option<PageId>, granted: &[&str]) -> Arc<LoadedToken> {
+        let app = App {
+            id: AppId(1),
+            key: None,
+            name: "A".into(),
+            secret: "s".into(),
+            client_token: "c".into(),
+            mode: AppMode::Live,
+            platform: Platform::Web,
+            require_appsecret_proof: false,
+            redirect_uris: Vec::new(),
+            advanced_access: Vec::new(),
+            deauthorize_callback_url: None,
+            data_deletion_url: None,
+            review_approved_at: None,
+            roles: Vec::new(),
+            rate_limits: Default::default(),
+            test_user_limit: 10,
+            created_at: 0,
+        };
+        let user = User {
+            id: UserId(2),
+            key: None,
+            name: "U".into(),
+            email: None,
+            password_hash: None,
+            status: AccountStatus::Active,
+            created_at: 0,
+        };
+        let token = TokenRecord {
+            hash: [0; 32],
+            kind,
+            app_id: AppId(1),
+            user_id: UserId(2),
+            page_id: page,
+            session_id: SessionId(1),
+            parent: None,
+            long_lived: true,
+            issued_at: 0,
+            expires_at: 0,
+            invalidated: None,
+            tasks_since: Some(0),
+        };
+        let grant = Grant {
+            user_id: UserId(2),
+            app_id: AppId(1),
+            granted: granted.iter().map(|s| s.to_string()).collect(),
+            declined: Vec::new(),
+            pages: None,
+            last_login_at: 0,
+            created_at: 0,
+        };
+        let page_record = |id| Page {
+            id,
+            key: None,
+            name: "P".into(),
+            category: "C".into(),
+            created_at: 0,
+        };
+        Arc::new(LoadedToken {
+            entry: Arc::new(TokenEntry::new(token, Asid(3))),
+            session: Arc::new(Session {
+                id: SessionId(1),
+                user_id: UserId(2),
+                app_id: AppId(1),
+                created_at: 0,
+                invalidated: None,
+            }),
+            app: Arc::new(app),
+            user: Arc::new(user),
+            grant: Some(Arc::new(grant)),
+            page: page.map(|p| (Arc::new(page_record(p)), None)),
+        })
+    }
 
     #[derive(Clone, Copy, Debug)]
     /// The token a call comes with.

@@ -5,19 +5,11 @@
 //! A token's entry holds the token's own record, the person's app-scoped id and which of its
 //! Page tokens are known to be stored, never its session's state: sessions are cached on their
 //! own, so ending one session drops one entry.
-//!
-//! A cached token also keeps the token as last assembled from the other caches (its session,
-//! app, person, grant, Page), with the count of changes to those caches it was assembled
-//! after ([`Caches::parts_seen`]). Every event that drops anything but tokens bumps the count,
-//! after the drop, so an assembly read before a change is never taken for current; while
-//! nothing changes, a cached token is one lookup instead of five.
 
 use std::future::Future;
 use std::hash::Hash;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use crate::auth::LoadedToken;
 use crate::cache::{Cache, CacheStats, ShardKey};
 use crate::error::GraphError;
 use crate::events::{Event, Subscriber};
@@ -27,7 +19,7 @@ use crate::model::{
 use crate::store::{Changed, StoreResult, TokenEntry};
 
 pub(crate) struct Caches {
-    pub(crate) tokens: Cache<TokenHash, TokenSlot>,
+    pub(crate) tokens: Cache<TokenHash, TokenEntry>,
     pub(crate) sessions: Cache<SessionId, Session>,
     pub(crate) apps: Cache<AppId, App>,
     pub(crate) users: Cache<UserId, User>,
@@ -39,39 +31,6 @@ pub(crate) struct Caches {
     /// A person → the Pages they have tasks on, by id (the records come from `pages` and
     /// `tasks`): what `debug_token`'s granular scopes and `/me/accounts` read on every call.
     pub(crate) user_pages: Cache<UserId, Vec<PageId>>,
-    /// Changes to what tokens are assembled from, so far (see [`Caches::parts_seen`]).
-    parts: AtomicU64,
-}
-
-/// A cached token: its entry, and the token as last assembled, with the count of changes it was
-/// assembled after.
-pub(crate) struct TokenSlot {
-    pub(crate) entry: Arc<TokenEntry>,
-    assembled: Mutex<Option<(u64, Arc<LoadedToken>)>>,
-}
-
-impl TokenSlot {
-    pub(crate) fn new(entry: Arc<TokenEntry>) -> Self {
-        TokenSlot {
-            entry,
-            assembled: Mutex::new(None),
-        }
-    }
-
-    /// The token as assembled after `parts` changes, if that is still the count.
-    pub(crate) fn assembled(&self, parts: u64) -> Option<Arc<LoadedToken>> {
-        let kept = self.assembled.lock().ok()?;
-        kept.as_ref()
-            .filter(|(seen, _)| *seen == parts)
-            .map(|(_, loaded)| Arc::clone(loaded))
-    }
-
-    /// Keeps `loaded`, assembled after `parts` changes (read before any of its parts was).
-    pub(crate) fn keep(&self, parts: u64, loaded: &Arc<LoadedToken>) {
-        if let Ok(mut kept) = self.assembled.lock() {
-            *kept = Some((parts, Arc::clone(loaded)));
-        }
-    }
 }
 
 /// What the caches may hold by default: with the rest of the process (the runtime, the
@@ -103,12 +62,7 @@ impl Caches {
     /// sized for what their records own (names, scopes, lists of ids), estimated.
     pub(crate) fn within(budget: usize) -> Self {
         Caches {
-            // The slot, its entry and the assembled token each in their own allocation.
-            tokens: Cache::new(fit::<TokenHash, TokenSlot>(
-                budget,
-                70,
-                std::mem::size_of::<TokenEntry>() + std::mem::size_of::<LoadedToken>() + 32,
-            )),
+            tokens: Cache::new(fit::<TokenHash, TokenEntry>(budget, 70, 0)),
             sessions: Cache::new(fit::<SessionId, Session>(budget, 10, 0)),
             apps: Cache::new(fit::<AppId, App>(budget, 1, 1024)),
             users: Cache::new(fit::<UserId, User>(budget, 5, 256)),
@@ -116,45 +70,24 @@ impl Caches {
             pages: Cache::new(fit::<PageId, Page>(budget, 3, 256)),
             tasks: Cache::new(fit::<(PageId, UserId), Option<PageTasks>>(budget, 4, 32)),
             user_pages: Cache::new(fit::<UserId, Vec<PageId>>(budget, 2, 64)),
-            parts: AtomicU64::new(0),
         }
-    }
-
-    /// How many times what tokens are assembled from has changed: read before reading any part,
-    /// it says whether an assembly kept in a [`TokenSlot`] may still be used.
-    pub(crate) fn parts_seen(&self) -> u64 {
-        self.parts.load(Ordering::Acquire)
-    }
-
-    /// Called after a change's entries were dropped.
-    fn parts_changed(&self) {
-        self.parts.fetch_add(1, Ordering::AcqRel);
     }
 }
 
 impl Subscriber for Caches {
     fn on(&self, event: &Event) {
-        // Whether the event dropped a part tokens are assembled from (see `parts_seen`).
-        let parts = match event {
-            Event::SessionsEnded { sessions, .. } => {
-                self.drop_sessions(sessions);
-                true
-            }
+        match event {
+            Event::SessionsEnded { sessions, .. } => self.drop_sessions(sessions),
             Event::PasswordChanged { user, sessions } => {
                 self.users.remove(user);
                 self.drop_sessions(sessions);
-                true
             }
             Event::TokensEnded { tokens, .. } => {
                 for t in tokens {
                     self.tokens.remove(t);
                 }
-                false
             }
-            Event::GrantChanged { user, app } => {
-                self.grants.remove(&(*user, *app));
-                true
-            }
+            Event::GrantChanged { user, app } => self.grants.remove(&(*user, *app)),
             Event::AppUninstalled {
                 user,
                 app,
@@ -163,12 +96,8 @@ impl Subscriber for Caches {
             } => {
                 self.grants.remove(&(*user, *app));
                 self.drop_sessions(sessions);
-                true
             }
-            Event::PersonChanged { user } => {
-                self.users.remove(user);
-                true
-            }
+            Event::PersonChanged { user } => self.users.remove(user),
             Event::PersonDeleted {
                 user,
                 apps,
@@ -188,21 +117,13 @@ impl Subscriber for Caches {
                 for app in roles {
                     self.apps.remove(app);
                 }
-                true
             }
-            Event::AppSecretReset { app } => {
-                self.apps.remove(app);
-                true
-            }
+            Event::AppSecretReset { app } => self.apps.remove(app),
             Event::PageTasksChanged { page, user } => {
                 self.tasks.remove(&(*page, *user));
                 self.user_pages.remove(user);
-                true
             }
-            Event::PageChanged { page } => {
-                self.pages.remove(page);
-                true
-            }
+            Event::PageChanged { page } => self.pages.remove(page),
             Event::WorldApplied(t) => {
                 t.apps.iter().for_each(|k| self.apps.remove(k));
                 t.users.iter().for_each(|k| self.users.remove(k));
@@ -211,7 +132,6 @@ impl Subscriber for Caches {
                 t.tasks.iter().for_each(|k| self.tasks.remove(k));
                 t.tasks.iter().for_each(|(_, u)| self.user_pages.remove(u));
                 t.users.iter().for_each(|u| self.user_pages.remove(u));
-                true
             }
             Event::SessionStarted { .. }
             | Event::TokenIssued { .. }
@@ -221,10 +141,7 @@ impl Subscriber for Caches {
             | Event::Login { .. }
             | Event::ClockMoved { .. }
             | Event::FaultsChanged
-            | Event::BrowserSignIn { .. } => false,
-        };
-        if parts {
-            self.parts_changed();
+            | Event::BrowserSignIn { .. } => {}
         }
     }
 }
@@ -248,12 +165,7 @@ impl Caches {
     ///
     /// [`Store::watch`]: crate::store::Store::watch
     pub(crate) fn drop_changed(&self, changes: &[Changed]) {
-        let mut parts = false;
         for c in changes {
-            parts |= !matches!(
-                c,
-                Changed::Token(_) | Changed::Setting { .. } | Changed::Faults
-            );
             match c {
                 Changed::Token(t) => self.tokens.remove(t),
                 Changed::Session(s) => self.sessions.remove(s),
@@ -277,9 +189,6 @@ impl Caches {
                     self.user_pages.clear();
                 }
             }
-        }
-        if parts {
-            self.parts_changed();
         }
     }
 
@@ -327,8 +236,8 @@ mod tests {
         }
     }
 
-    fn entry(hash: u8) -> TokenSlot {
-        TokenSlot::new(Arc::new(TokenEntry::new(
+    fn entry(hash: u8) -> TokenEntry {
+        TokenEntry::new(
             crate::model::TokenRecord {
                 hash: [hash; 32],
                 kind: StoredKind::User,
@@ -344,7 +253,7 @@ mod tests {
                 tasks_since: None,
             },
             Asid(3),
-        )))
+        )
     }
 
     #[test]
@@ -426,52 +335,5 @@ mod tests {
             c.user_pages.get(&UserId(2)).is_none(),
             "another instance's change"
         );
-    }
-
-    #[test]
-    fn an_assembled_token_is_used_until_a_part_of_it_changes() {
-        let c = Caches::default();
-        let slot = entry(1);
-        let loaded = crate::auth::fixture::loaded(StoredKind::User, None, &["email"]);
-        slot.keep(c.parts_seen(), &loaded);
-        assert!(slot.assembled(c.parts_seen()).is_some());
-        // Tokens coming and going change no part.
-        c.on(&Event::TokenIssued {
-            session: SessionId(1),
-            user: UserId(2),
-            app: AppId(1),
-            page: None,
-        });
-        c.on(&Event::TokensEnded {
-            user: UserId(2),
-            tokens: vec![[9; 32]],
-            reason: Reason::LoggedOut,
-        });
-        c.drop_changed(&[Changed::Token([9; 32]), Changed::Faults]);
-        assert!(slot.assembled(c.parts_seen()).is_some());
-        // Any part changing does, here or on another instance.
-        let changes: [&dyn Fn(); 3] = [
-            &|| {
-                c.on(&Event::SessionsEnded {
-                    user: UserId(2),
-                    sessions: vec![SessionId(1)],
-                    reason: Reason::PasswordChanged,
-                })
-            },
-            &|| {
-                c.on(&Event::GrantChanged {
-                    user: UserId(2),
-                    app: AppId(1),
-                })
-            },
-            &|| c.drop_changed(&[Changed::Grant(UserId(2), AppId(1))]),
-        ];
-        for change in changes {
-            let seen = c.parts_seen();
-            slot.keep(seen, &loaded);
-            change();
-            assert!(slot.assembled(seen).is_some(), "as kept");
-            assert!(slot.assembled(c.parts_seen()).is_none(), "not current");
-        }
     }
 }

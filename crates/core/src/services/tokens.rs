@@ -3,7 +3,6 @@
 
 use std::sync::Arc;
 
-use super::caches::TokenSlot;
 use super::{Services, LONG_LIVED, SHORT_LIVED};
 use crate::auth::{self, Caller, Inspection, LoadedToken, Principal};
 use crate::error::GraphError;
@@ -12,6 +11,7 @@ use crate::model::{
     App, AppId, Grant, PageId, Session, StoredKind, TokenHash, TokenRecord, Unix, User, UserId,
 };
 use crate::permissions;
+use crate::store::TokenEntry;
 use crate::token::{self, Form};
 
 /// A freshly minted user token.
@@ -32,15 +32,16 @@ impl std::fmt::Debug for Issued {
 }
 
 impl Services {
-    /// A token's slot through its cache, with its session when that had to be read too: no
-    /// query when the token is cached, one (which fills both caches) when it is not.
-    async fn slot(
+    /// A token's entry and its session, through their caches: no query when both are cached,
+    /// one (which fills both) when the token is not.
+    async fn entry(
         &self,
         hash: TokenHash,
-    ) -> Result<Option<(Arc<TokenSlot>, Option<Arc<Session>>)>, GraphError> {
+    ) -> Result<Option<(Arc<TokenEntry>, Arc<Session>)>, GraphError> {
         let c = &self.caches;
-        if let Some(slot) = c.tokens.get(&hash) {
-            return Ok(Some((slot, None)));
+        if let Some(entry) = c.tokens.get(&hash) {
+            let session = self.session(entry.token.session_id).await?;
+            return Ok(session.map(|s| (entry, s)));
         }
         let token_ticket = c.tokens.ticket(&hash);
         // The session's id is known only once the token is read: tickets for every shard.
@@ -48,35 +49,21 @@ impl Services {
         let Some((entry, session)) = self.store.token_entry(hash).await? else {
             return Ok(None);
         };
-        let slot = Arc::new(TokenSlot::new(Arc::new(entry)));
-        let session = Arc::new(session);
-        c.tokens.put(hash, Arc::clone(&slot), token_ticket);
+        let (entry, session) = (Arc::new(entry), Arc::new(session));
+        c.tokens.put(hash, Arc::clone(&entry), token_ticket);
         let ticket = session_tickets.of(&session.id);
         c.sessions.put(session.id, Arc::clone(&session), ticket);
-        Ok(Some((slot, Some(session))))
+        Ok(Some((entry, session)))
     }
 
     /// A stored token with its context, assembled from the caches (one query on a miss, more
-    /// only when the shared parts are not cached either), or as last assembled while none of
-    /// its parts changed since. A token whose person, app or Page is gone (a deleted test
-    /// user) is no token at all.
+    /// only when the shared parts are not cached either). A token whose person, app or Page is
+    /// gone (a deleted test user) is no token at all.
     pub async fn load(&self, hash: TokenHash) -> Result<Option<Arc<LoadedToken>>, GraphError> {
-        // Read before any part is: see `Caches::parts_seen`.
-        let parts = self.caches.parts_seen();
-        let Some((slot, session)) = self.slot(hash).await? else {
+        let Some((entry, session)) = self.entry(hash).await? else {
             return Ok(None);
         };
-        if let Some(loaded) = slot.assembled(parts) {
-            return Ok(Some(loaded));
-        }
-        let t = &slot.entry.token;
-        let session = match session {
-            Some(s) => s,
-            None => match self.session(t.session_id).await? {
-                Some(s) => s,
-                None => return Ok(None),
-            },
-        };
+        let t = &entry.token;
         let (Some(app), Some(user)) = (self.app(t.app_id).await?, self.user(t.user_id).await?)
         else {
             return Ok(None);
@@ -91,16 +78,14 @@ impl Services {
             }
             None => None,
         };
-        let loaded = Arc::new(LoadedToken {
-            entry: Arc::clone(&slot.entry),
+        Ok(Some(Arc::new(LoadedToken {
+            entry,
             session,
             app,
             user,
             grant,
             page,
-        });
-        slot.keep(parts, &loaded);
-        Ok(Some(loaded))
+        })))
     }
 
     /// Everything known about a token string, and why it does not work if it does not.
@@ -342,7 +327,8 @@ impl Services {
         };
         // Stored once, and only while the parent works: no event for a token that was not
         // stored. The parent's cached entry remembers it, so the next call asks nothing.
-        let known = self.slot(record.hash).await?.is_some();
+        let known = self.caches.tokens.get(&record.hash).is_some()
+            || self.entry(record.hash).await?.is_some();
         let stored = known || self.store.insert_token(&record).await?;
         if stored && !known {
             self.publish(Event::TokenIssued {
