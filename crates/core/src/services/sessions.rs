@@ -141,13 +141,14 @@ impl Services {
             .store
             .invalidate_sessions(user, None, self.why(Reason::PasswordChanged))
             .await?;
-        self.end_browser_sign_ins(user).await?;
+        // The write's event before the next write, which may fail: what ended stays ended.
         let n = sessions.len() as u64;
         self.publish(Event::SessionsEnded {
             user,
             sessions,
             reason: Reason::PasswordChanged,
         });
+        self.end_browser_sign_ins(user).await?;
         Ok(n)
     }
 
@@ -177,9 +178,9 @@ impl Services {
         let Some(sessions) = self.store.set_password(user, hash, why).await? else {
             return Err(GraphError::param(format!("no user {user}")));
         };
-        self.end_browser_sign_ins(user).await?;
         let n = sessions.len() as u64;
         self.publish(Event::PasswordChanged { user, sessions });
+        self.end_browser_sign_ins(user).await?;
         Ok(n)
     }
 
@@ -190,13 +191,13 @@ impl Services {
             .store
             .invalidate_short_lived_tokens(user, self.why(Reason::LoggedOut))
             .await?;
-        self.end_browser_sign_ins(user).await?;
         let n = tokens.len() as u64;
         self.publish(Event::TokensEnded {
             user,
             tokens,
             reason: Reason::LoggedOut,
         });
+        self.end_browser_sign_ins(user).await?;
         Ok(n)
     }
 
@@ -209,10 +210,10 @@ impl Services {
         if !self.store.set_account_status(user, status).await? {
             return Err(GraphError::param(format!("no user {user}")));
         }
+        self.publish(Event::PersonChanged { user });
         if status != AccountStatus::Active {
             self.end_browser_sign_ins(user).await?;
         }
-        self.publish(Event::PersonChanged { user });
         Ok(())
     }
 
