@@ -74,15 +74,17 @@ fn fill_random(out: &mut [u8]) -> Result<(), RandomError> {
         let Ok(mut pool) = pool.try_borrow_mut() else {
             return getrandom::getrandom(out).map_err(|_| RandomError);
         };
-        if POOL - pool.used < out.len() {
+        if POOL.saturating_sub(pool.used) < out.len() {
             getrandom::getrandom(&mut pool.bytes).map_err(|_| RandomError)?;
             pool.used = 0;
         }
-        let start = pool.used;
-        let taken = &mut pool.bytes[start..start + out.len()];
+        let (start, n) = (pool.used, out.len());
+        let Some(taken) = pool.bytes.get_mut(start..start + n) else {
+            return getrandom::getrandom(out).map_err(|_| RandomError);
+        };
         out.copy_from_slice(taken);
         taken.fill(0);
-        pool.used += out.len();
+        pool.used += n;
         Ok(())
     })
 }
