@@ -67,20 +67,21 @@ thread_local! {
 /// 4 KiB read ahead for the thread, one system call for about fifty tokens instead of one each;
 /// every byte handed out is wiped from the pool, so none is ever handed out twice or kept after.
 fn fill_random(out: &mut [u8]) -> Result<(), RandomError> {
+    let os = |buf: &mut [u8]| getrandom::getrandom(buf).map_err(|_| RandomError);
     if out.len() > POOL / 4 {
-        return getrandom::getrandom(out).map_err(|_| RandomError);
+        return os(out);
     }
     POOLED.with(|pool| {
         let Ok(mut pool) = pool.try_borrow_mut() else {
-            return getrandom::getrandom(out).map_err(|_| RandomError);
+            return os(out);
         };
         if POOL.saturating_sub(pool.used) < out.len() {
-            getrandom::getrandom(&mut pool.bytes).map_err(|_| RandomError)?;
+            os(&mut pool.bytes)?;
             pool.used = 0;
         }
         let (start, n) = (pool.used, out.len());
         let Some(taken) = pool.bytes.get_mut(start..start + n) else {
-            return getrandom::getrandom(out).map_err(|_| RandomError);
+            return os(out);
         };
         out.copy_from_slice(taken);
         taken.fill(0);
