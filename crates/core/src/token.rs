@@ -217,18 +217,31 @@ pub fn mint_many(stamps: &Stamps, n: usize) -> Result<Vec<String>, RandomError> 
 /// A keyed, deterministic token body: 64 alphanumerics from HMAC-SHA256(key, label ‖ counter).
 /// Knowing it requires knowing `key` (a token string), which is never stored.
 fn derive(key: &[u8], label: &str) -> String {
-    // Keyed once (a key longer than a block is hashed first): each block clones that state.
-    let keyed = hmac(key);
+    let mut labelled = hmac(key);
+    labelled.update(label.as_bytes());
+    expand(&labelled)
+}
+
+/// [`BODY_LEN`] alphanumerics from `labelled` (a keyed HMAC that has read its label): block
+/// `i` is its MAC after the counter `i`, big-endian, and each byte below 248 gives a character.
+/// Each block clones `labelled`, so the key and the label are hashed once.
+fn expand(labelled: &HmacSha256) -> String {
+    let mut out = String::with_capacity(BODY_LEN);
     let mut counter = 0u32;
-    let mut stream = Blocks::new(|| {
-        let mut mac = keyed.clone();
-        mac.update(label.as_bytes());
+    while out.len() < BODY_LEN {
+        let mut mac = labelled.clone();
         mac.update(&counter.to_be_bytes());
         counter += 1;
-        Ok(mac.finalize().into_bytes().to_vec())
-    });
-    // The stream never fails; fall back to an empty body if it somehow did.
-    stream.alnum(BODY_LEN).unwrap_or_default()
+        for b in mac.finalize().into_bytes() {
+            if out.len() == BODY_LEN {
+                break;
+            }
+            if b < 248 {
+                out.push(char::from(ALNUM[usize::from(b % 62)]));
+            }
+        }
+    }
+    out
 }
 
 fn hmac(key: &[u8]) -> HmacSha256 {
@@ -237,17 +250,52 @@ fn hmac(key: &[u8]) -> HmacSha256 {
         .unwrap_or_else(|_| <HmacSha256 as KeyInit>::new(&Default::default()))
 }
 
-/// The Page token a user token yields for a Page: the same every time it is asked for, so
-/// `/me/accounts` can be polled without minting new tokens, and new once the person lost every
-/// task on the Page and got one back (`since` changes).
-///
-/// A Page token carries its user token's stamp (when it has one), so it is stored beside it.
-pub fn page_token(user_token: &str, page: PageId, since: i64) -> String {
-    let body = derive(user_token.as_bytes(), &format!("page:{page}:{since}"));
-    match stamp_of(user_token) {
-        Some(stamp) => stamped(stamp, &body),
-        None => format!("{PREFIX}{body}"),
+/// The Page tokens one user token yields, keyed once: `/me/accounts` asks for one per Page, and
+/// keying costs as much as the rest of a Page token (a token is longer than SHA-256's block, so
+/// HMAC hashes it first, then hashes each padded half of the key).
+pub struct PageTokens {
+    keyed: HmacSha256,
+    stamp: Option<[u8; STAMP_LEN]>,
+}
+
+impl PageTokens {
+    pub fn new(user_token: &str) -> Self {
+        PageTokens {
+            keyed: hmac(user_token.as_bytes()),
+            stamp: stamp_of(user_token).copied(),
+        }
     }
+
+    /// The Page token for `page`: the same every time it is asked for, so `/me/accounts` can
+    /// be polled without minting new tokens, and new once the person lost every task on the
+    /// Page and got one back (`since` changes).
+    ///
+    /// A Page token carries its user token's stamp (when it has one), so it is stored beside it.
+    pub fn token(&self, page: PageId, since: i64) -> String {
+        let mut labelled = self.keyed.clone();
+        // The label `page:{page}:{since}`, written without a `String`.
+        labelled.update(b"page:");
+        labelled.update(itoa::Buffer::new().format(page.0).as_bytes());
+        labelled.update(b":");
+        labelled.update(itoa::Buffer::new().format(since).as_bytes());
+        let body = expand(&labelled);
+        match &self.stamp {
+            Some(stamp) => stamped(stamp, &body),
+            None => format!("{PREFIX}{body}"),
+        }
+    }
+}
+
+/// Not the key: a `Debug` that cannot show it.
+impl std::fmt::Debug for PageTokens {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PageTokens(..)")
+    }
+}
+
+/// The Page token `user_token` yields for `page` ([`PageTokens::token`]).
+pub fn page_token(user_token: &str, page: PageId, since: i64) -> String {
+    PageTokens::new(user_token).token(page, since)
 }
 
 /// The app token `client_credentials` returns: `{app-id}|{27 chars}`, derived from the secret,
@@ -452,6 +500,36 @@ mod tests {
         let big = random_bytes(POOL).unwrap();
         assert!(big.iter().any(|&x| x != 0));
         assert_eq!(POOLED.with(|p| p.borrow().used), before);
+    }
+
+    #[test]
+    fn derived_tokens_are_the_ones_already_given_out() {
+        // Page and app tokens are stored (hashed) and handed out again on every call: what a
+        // user or app token yields must never change, or a client's saved token stops working.
+        let plain = "EAA".to_string() + &"a".repeat(64);
+        let stamped = "EAA0AbCdEfGh".to_string() + &"Zy9".repeat(21) + "x";
+        assert_eq!(
+            page_token(&plain, PageId(5), 1),
+            "EAAxqq6JKICLdIJaqtxXukyRxKeh0ieCfgwx1A3TQST3l1PlxPRvUSqzRu9MewZDUKg"
+        );
+        assert_eq!(
+            page_token(&stamped, PageId(123456789012345), 1_764_000_000),
+            "EAA0AbCdEfGhqRnSvcMj9j0bHgJS8T3OoAG3b7wKmeVHn3jnOU1Vfmab69ly0n9ZxQ60AVcHh1Uj"
+        );
+        let keyed = PageTokens::new(&stamped);
+        assert_eq!(
+            keyed.token(PageId(7), -3),
+            "EAA0AbCdEfGhpdPkUYKFZl4mU2DMiKMMQzXCT5a6gBHAOLMTKHm9v15CN6oykFONHFzMOlRGulxO"
+        );
+        assert_eq!(
+            keyed.token(PageId(5), 1),
+            page_token(&stamped, PageId(5), 1)
+        );
+        assert_eq!(
+            app_token(AppId(42), "secret"),
+            "42|D7w7T3blpoNLa8rj2gmR5UUYdxs"
+        );
+        assert_eq!(format!("{keyed:?}"), "PageTokens(..)");
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! A field that exists on a node type but has no value here is omitted, as Facebook omits what a
 //! token may not see; a field that does not exist is `(#100) Tried accessing nonexisting field`.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use serde_json::{json, Map, Value};
 
@@ -17,6 +17,7 @@ use crate::policy;
 use crate::request::{GraphRequest, Method};
 use crate::services::Services;
 use crate::timefmt;
+use crate::token::PageTokens;
 
 use super::page_view::{PageView, Shown};
 use super::paging::{self, EdgeQuery};
@@ -117,7 +118,12 @@ pub async fn handle(
     }
     let node = resolve(g, req, caller, segment).await?;
     let fields = req.params.get("fields").map(fields::parse).transpose()?;
-    let ctx = Ctx { g, req, caller };
+    let ctx = Ctx {
+        g,
+        req,
+        caller,
+        page_tokens: OnceLock::new(),
+    };
     let result = match (&node, rest) {
         (Node::Page(page), []) if req.method == Method::Post => {
             Box::pin(super::page_settings::update(g, req, caller, page)).await
@@ -259,6 +265,8 @@ struct Ctx<'a> {
     g: &'a Services,
     req: &'a GraphRequest,
     caller: &'a Caller,
+    /// The caller's token keyed for its Page tokens, once the first is asked for.
+    page_tokens: OnceLock<PageTokens>,
 }
 
 impl Ctx<'_> {
@@ -448,11 +456,10 @@ impl Ctx<'_> {
         let (Some(t), Some(tasks)) = (policy::page_token_parent(self.caller, tasks), tasks) else {
             return Ok(None);
         };
-        Ok(Some(
-            self.g
-                .page_token(&self.caller.token, t, page, tasks.since)
-                .await?,
-        ))
+        let keyed = self
+            .page_tokens
+            .get_or_init(|| PageTokens::new(&self.caller.token));
+        Ok(Some(self.g.page_token(keyed, t, page, tasks.since).await?))
     }
 
     fn app(&self, app: &App, fields: Option<&[Field]>) -> Result<Value, GraphError> {

@@ -296,14 +296,15 @@ impl Services {
     /// The Page token a user token yields for a Page the person has tasks on (spec §1): it
     /// inherits the user token's expiry, and never expires when the user token is long-lived.
     /// The same user token always yields the same Page token, so nothing is minted twice.
+    /// `keyed` is the user token's [`token::PageTokens`], made once for all its Pages.
     pub async fn page_token(
         &self,
-        user_token: &str,
+        keyed: &token::PageTokens,
         parent: &LoadedToken,
         page: PageId,
         tasks_since: Unix,
     ) -> Result<String, GraphError> {
-        let page_token = token::page_token(user_token, page, tasks_since);
+        let page_token = keyed.token(page, tasks_since);
         if parent.entry.pages_stored.knows(page, tasks_since) {
             return Ok(page_token);
         }

@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# Instructions per request, counted by valgrind's callgrind: a measure of the work a request
+# costs in graphtoken's own process (user space: the kernel's share is not counted) that the
+# machine's other load does not move, for changes too small to see in req/s on a shared machine.
+# Each build runs under callgrind on the world of bench/endpoints.sh (100 people with 3 Pages
+# each, tokens with pages_show_list), every token is asked for once on /me and /me/accounts, the
+# counters are zeroed, REQS requests of each endpoint are sent one at a time over keep-alive
+# connections (a random token each), and the counters are read. Loopback only; each server is
+# stopped by PID when its turn ends.
+#
+#   bench/instructions.sh /tmp/graphtoken-before target/release/graphtoken
+#   ENDPOINTS="me accounts" REQS=3000 TOKENS=2000 bench/instructions.sh A B C
+#
+# With DUMPS=DIR, each build's count of each endpoint is kept as DIR/BUILD_ENDPOINT.callgrind,
+# for `callgrind_annotate --inclusive=yes` (which functions the instructions went to).
+#
+# Prints a markdown table (instructions per request, by build and endpoint, and each build's
+# count as a share of the first's) and writes it to bench/logs/instructions.md.
+set -euo pipefail
+HERE="$(cd "$(dirname "$0")" && pwd)"
+ROOT="$(cd "$HERE/.." && pwd)"
+TOKENS="${TOKENS:-2000}"
+REQS="${REQS:-3000}"
+ENDPOINTS="${ENDPOINTS:-me debug_token accounts exchange}"
+[ $# -ge 1 ] || { echo "usage: bench/instructions.sh BIN [BIN…]" >&2; exit 2; }
+BIN="$1" # common.sh builds nothing when BIN is set
+RUN="$(mktemp -d -t graphtoken-instr.XXXXXX)"
+# shellcheck source=bench/common.sh
+source "$HERE/common.sh"
+command -v valgrind >/dev/null || { log "installing valgrind"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind >/dev/null; }
+for e in $ENDPOINTS; do endpoint "" "$e" || exit 2; done # refused before any work
+unset TOKEN_PARAM
+pages_world "$RUN/world.toml"
+
+# send URL_TEMPLATE TOKENS_FILE N: N GETs, one at a time, {} replaced by a random token.
+send() {
+  python3 - "$@" <<'PY'
+import http.client, random, sys
+from urllib.parse import urlparse
+template, path, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+tokens = [l.strip() for l in open(path) if l.strip()]
+u = urlparse(template.replace("{}", "x"))
+conn = http.client.HTTPConnection(u.hostname, u.port, timeout=120)
+rng = random.Random(7)
+bad = 0
+for _ in range(n):
+    target = template.replace("{}", rng.choice(tokens))
+    q = urlparse(target)
+    conn.request("GET", q.path + "?" + q.query)
+    r = conn.getresponse()
+    r.read()
+    bad += r.status != 200
+if bad:
+    print(f"[bench] {bad} of {n} answers were not 200", file=sys.stderr)
+    sys.exit(1)
+PY
+}
+
+# total FILE: the Ir count of a callgrind dump.
+total() { awk '/^(summary|totals):/ {print $2; exit}' "$1"; }
+
+i=0
+for bin in "$@"; do
+  i=$((i + 1))
+  port=$(free_port)
+  valgrind --tool=callgrind --callgrind-out-file="$RUN/cg.$i.%p" \
+    "$bin" serve --listen "127.0.0.1:$port" --db "sqlite://$RUN/b$i.db" \
+    --seed "$RUN/world.toml" --admin-key bench-admin-key >"$LOGS/instr_$i.out" 2>"$LOGS/instr_$i.log" &
+  gpid=$!; PIDS+=("$gpid"); g="http://127.0.0.1:$port"
+  for _ in $(seq 1 60); do curl -s -o /dev/null --max-time 2 "$g/healthz" && break; sleep 1; done
+  curl -s -o /dev/null --max-time 2 "$g/healthz" || { log "build $i did not start under valgrind"; exit 1; }
+  log "build $i ($bin): minting $TOKENS tokens"
+  MINT_SCOPES=email,pages_show_list python3 "$HERE/mint.py" "$g" bench-admin-key "$TOKENS" "$RUN/tokens_$i.txt"
+  for path in /me /me/accounts; do
+    python3 - "$g$path" "$RUN/tokens_$i.txt" <<'PY'
+import http.client, sys
+from urllib.parse import urlparse
+u = urlparse(sys.argv[1])
+conn = http.client.HTTPConnection(u.hostname, u.port, timeout=120)
+for t in (l.strip() for l in open(sys.argv[2])):
+    if t:
+        conn.request("GET", f"{u.path}?access_token={t}")
+        conn.getresponse().read()
+PY
+  done
+  for e in $ENDPOINTS; do
+    endpoint "$g" "$e"
+    param="${TOKEN_PARAM:-access_token}"
+    [ "$e" = debug_token ] && param=input_token
+    unset TOKEN_PARAM
+    sep='?'; case "$EP_URL" in *'?'*) sep='&' ;; esac
+    callgrind_control -z "$gpid" >/dev/null 2>&1
+    send "$EP_URL$sep$param={}" "$RUN/tokens_$i.txt" "$REQS"
+    before=$(ls "$RUN"/cg.$i.* 2>/dev/null | wc -l)
+    callgrind_control -d "$gpid" >/dev/null 2>&1
+    for _ in $(seq 1 100); do [ "$(ls "$RUN"/cg.$i.* | wc -l)" -gt "$before" ] && break; sleep 0.1; done
+    dump=$(ls -t "$RUN"/cg.$i.* | head -1)
+    ir=$(total "$dump")
+    if [ -n "${DUMPS:-}" ]; then mkdir -p "$DUMPS" && cp "$dump" "$DUMPS/${i}_$e.callgrind"; fi
+    printf '%s\t%s\t%s\n' "$i" "$e" "$((ir / REQS))" >>"$RUN/rows"
+    log "build $i $e: $((ir / REQS)) instructions per request"
+  done
+  kill -TERM "$gpid" 2>/dev/null; wait "$gpid" 2>/dev/null || true
+done
+
+{
+  echo "run $(date -u +%FT%TZ), $REQS requests per endpoint one at a time, $TOKENS tokens of 100 people with 3 Pages each, under valgrind --tool=callgrind (user-space instructions of the server's process)"
+  echo
+  python3 - "$RUN/rows" "$ENDPOINTS" "$@" <<'PY'
+import sys
+rows = [l.split("\t") for l in open(sys.argv[1]) if l.strip()]
+endpoints, bins = sys.argv[2].split(), sys.argv[3:]
+ir = {(r[0], r[1]): int(r[2]) for r in rows}
+print("| build | " + " | ".join(endpoints) + " |")
+print("|---|" + "---:|" * len(endpoints))
+for i, b in enumerate(bins, 1):
+    cells = []
+    for e in endpoints:
+        n, first = ir.get((str(i), e)), ir.get(("1", e))
+        cells.append(f"{n:,}" + (f" ({n / first:.3f})" if i > 1 and first else ""))
+    print(f"| {b} | " + " | ".join(cells) + " |")
+PY
+} | tee "$LOGS/instructions.md"
