@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Two builds of graphtoken on one large database (issue #14, point 3), side by side: TOKENS
-# long-lived tokens stored with A's `graphtoken bench populate`, both servers started on that
-# database, then in turns (A first in odd rounds, B first in even ones) GET /me over HOT random
+# long-lived tokens stored with A's `graphtoken bench populate`, each server started on its own
+# copy of that database (a SQLite file serves one process at a time), then in turns (A first in odd rounds, B first in even ones) GET /me over HOT random
 # ones of them and over all of them, with bench/random_line.lua. A and B must want the same
 # schema: each migrates the database it is given. Loopback only; bounded: every wrk run has -d
-# and a timeout; both servers are stopped by PID on exit. Needs about 2.5 GB of disk in $TMPDIR
+# and a timeout; both servers are stopped by PID on exit. Needs about 4 GB of disk in $TMPDIR
 # for ten million tokens.
 #
 #   A=/tmp/graphtoken-before B=target/release/graphtoken bench/large_ab.sh
@@ -27,11 +27,12 @@ RUN="$(mktemp -d -t graphtoken-large-ab.XXXXXX)"
 # shellcheck source=bench/common.sh
 source "$HERE/common.sh"
 large_world "$A"
+for f in "$RUN"/large.db "$RUN"/large.db-wal; do [ ! -f "$f" ] || cp "$f" "${f/large.db/large_b.db}"; done
 
-declare -A pid url
+declare -A pid url db=([A]="$DB" [B]="sqlite://$RUN/large_b.db")
 for side in A B; do
   port=$(free_port)
-  "${!side}" serve --listen "127.0.0.1:$port" --db "$DB" --admin-key bench-admin-key \
+  "${!side}" serve --listen "127.0.0.1:$port" --db "${db[$side]}" --admin-key bench-admin-key \
     --memory-budget "$BUDGET" >>"$LOGS/large_ab_$side.out" 2>>"$LOGS/large_ab_$side.log" &
   PIDS+=($!); pid[$side]=$!; url[$side]="http://127.0.0.1:$port/me"
   wait_http "http://127.0.0.1:$port/healthz" || { log "graphtoken $side did not start"; exit 1; }

@@ -206,3 +206,36 @@ fn a_database_lost_mid_run_fails_calls_as_transient_and_the_server_recovers_by_i
     assert_eq!(s.get("/readyz").status, 200);
     assert_eq!(s.get_as("/me", &short).status, 200);
 }
+
+/// A SQLite file is used by one process at a time: while a server has it, another process is
+/// refused at once, saying why and what to do; once the server stops, the file is free. With
+/// `?locking=shared` in both URLs, both may use it.
+#[test]
+fn a_sqlite_file_a_server_uses_is_refused_to_another_process() {
+    let sb = Sandbox::new();
+    let s = Server::on(&sb, Some(&fixture("world.toml")));
+    let started = Instant::now();
+    let (ok, _, err) = run(&["db", "status", "--db", &sb.db_url()], &[]);
+    assert!(!ok.success(), "a second process opened the file");
+    assert!(
+        err.contains("in use by another process") && err.contains("?locking=shared"),
+        "{err}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "refused at once"
+    );
+    assert_eq!(s.get("/readyz").status, 200, "the server goes on");
+    drop(s);
+    let (ok, out, err) = run(&["db", "status", "--db", &sb.db_url()], &[]);
+    assert!(ok.success(), "{err}");
+    assert!(out.contains("schema version"), "{out}");
+
+    let shared = format!("{}?locking=shared", sb.db_url());
+    let s = Server::process_on(&sb, &shared, None, Some(crate::harness::ADMIN_KEY), &[])
+        .unwrap_or_else(|e| panic!("{e}"));
+    let (ok, out, err) = run(&["db", "status", "--db", &shared], &[]);
+    assert!(ok.success(), "{err}");
+    assert!(out.contains("schema version"), "{out}");
+    assert_eq!(s.get("/readyz").status, 200);
+}

@@ -120,8 +120,10 @@ fn readyz_says_whether_the_database_answers_with_the_schema_wanted() {
 #[test]
 fn a_schema_behind_makes_readyz_fail_and_logs_why_as_json() {
     let sb = Sandbox::new();
-    let s = Server::try_on_with(
+    // Another process changes the file while the server runs: the file must be shared.
+    let s = Server::process_on(
         &sb,
+        &format!("{}?locking=shared", sb.db_url()),
         Some(&fixture("world.toml")),
         Some(crate::harness::ADMIN_KEY),
         &["--log-format", "json"],
