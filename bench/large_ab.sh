@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Two builds of graphtoken on one large database (issue #14, point 3), side by side: TOKENS
-# long-lived tokens stored with A's `graphtoken bench populate`, each server started on its own
-# copy of that database (a SQLite file serves one process at a time), then in turns (A first in odd rounds, B first in even ones) GET /me over HOT random
+# Two builds of graphtoken on one large world (issue #14, point 3), side by side: TOKENS
+# long-lived tokens stored with A's `graphtoken bench populate`, each server started on a copy
+# of that database of its own (a SQLite file serves one process at a time), then in turns (A first in odd rounds, B first in even ones) GET /me over HOT random
 # ones of them and over all of them, with bench/random_line.lua. A and B must want the same
 # schema: each migrates the database it is given. Loopback only; bounded: every wrk run has -d
 # and a timeout; both servers are stopped by PID on exit. Needs about 4 GB of disk in $TMPDIR
@@ -27,9 +27,14 @@ RUN="$(mktemp -d -t graphtoken-large-ab.XXXXXX)"
 # shellcheck source=bench/common.sh
 source "$HERE/common.sh"
 large_world "$A"
-for f in "$RUN"/large.db "$RUN"/large.db-wal; do [ ! -f "$f" ] || cp "$f" "${f/large.db/large_b.db}"; done
+# A copy each, both written the same way (a SQLite file serves one process at a time).
+for side in a b; do
+  cp "$RUN/large.db" "$RUN/large_$side.db"
+  [ ! -f "$RUN/large.db-wal" ] || cp "$RUN/large.db-wal" "$RUN/large_$side.db-wal"
+done
+rm -f "$RUN/large.db" "$RUN/large.db-wal" "$RUN/large.db-shm"
 
-declare -A pid url db=([A]="$DB" [B]="sqlite://$RUN/large_b.db")
+declare -A pid url db=([A]="sqlite://$RUN/large_a.db" [B]="sqlite://$RUN/large_b.db")
 for side in A B; do
   port=$(free_port)
   "${!side}" serve --listen "127.0.0.1:$port" --db "${db[$side]}" --admin-key bench-admin-key \

@@ -11,7 +11,7 @@ use clap::Args;
 use graphtoken_core::clock::VirtualClock;
 use graphtoken_core::services::world::{self as seeding, DEMO_PASSWORD};
 use graphtoken_core::services::{Services, DEFAULT_CACHE_BYTES};
-use graphtoken_core::store::{Schema, Store};
+use graphtoken_core::store::StoreError;
 use graphtoken_core::token;
 use graphtoken_server::{AppState, Mode};
 
@@ -161,9 +161,17 @@ async fn open(
     cache_bytes: usize,
 ) -> Result<(Services, Arc<VirtualClock>), String> {
     let sealer = crate::secrets::sealer(db, keys)?;
-    let store = graphtoken_store::open_sealed(db, Some(sealer))
-        .map_err(|e| format!("cannot open {db}: {e}"))?;
-    let schema = wait_for(store.as_ref(), db, wait).await?;
+    let start = Instant::now();
+    // A SQLite file another process still holds (a restart overlapping the old process's exit)
+    // is waited for, as a database out of reach is.
+    let store = until_reachable(db, wait, start, "cannot open", || async {
+        graphtoken_store::open_sealed(db, Some(Arc::clone(&sealer)))
+    })
+    .await?;
+    let schema = until_reachable(db, wait, start, "cannot read the schema version of", || {
+        store.schema()
+    })
+    .await?;
     if migrate {
         store
             .migrate()
@@ -203,13 +211,23 @@ async fn open(
     Ok((services, clock))
 }
 
-/// Waits, with backoff, for a database that cannot be reached yet (a server starting beside
-/// its database, say), saying so; then where its schema stands.
-async fn wait_for(store: &dyn Store, db: &str, wait: Duration) -> Result<Schema, String> {
-    let start = Instant::now();
+/// Runs `f` until it succeeds or fails otherwise than by the database being out of reach
+/// (then: "`failed` `db`: why"), waiting with backoff, and saying so, while it is out of reach
+/// (a server starting beside its database, say), until `wait` after `start`.
+async fn until_reachable<T, F, Fut>(
+    db: &str,
+    wait: Duration,
+    start: Instant,
+    failed: &str,
+    mut f: F,
+) -> Result<T, String>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, StoreError>>,
+{
     let mut pause = Duration::from_millis(500);
     loop {
-        match store.schema().await {
+        match f().await {
             Err(e) if graphtoken_store::is_unreachable(&e) => {
                 if start.elapsed() + pause > wait {
                     return Err(format!(
@@ -224,8 +242,8 @@ async fn wait_for(store: &dyn Store, db: &str, wait: Duration) -> Result<Schema,
                 tokio::time::sleep(pause).await;
                 pause = (pause * 2).min(Duration::from_secs(5));
             }
-            Err(e) => return Err(format!("cannot read the schema version of {db}: {e}")),
-            Ok(schema) => return Ok(schema),
+            Err(e) => return Err(format!("{failed} {db}: {e}")),
+            Ok(v) => return Ok(v),
         }
     }
 }

@@ -208,8 +208,9 @@ fn a_database_lost_mid_run_fails_calls_as_transient_and_the_server_recovers_by_i
 }
 
 /// A SQLite file is used by one process at a time: while a server has it, another process is
-/// refused at once, saying why and what to do; once the server stops, the file is free. With
-/// `?locking=shared` in both URLs, both may use it.
+/// refused at once, saying why and what to do, and a second server waits for it (`--db-wait`)
+/// before giving up; once the server stops, the file is free. With `?locking=shared` in both
+/// URLs, a tool may use it beside the server.
 #[test]
 fn a_sqlite_file_a_server_uses_is_refused_to_another_process() {
     let sb = Sandbox::new();
@@ -225,6 +226,20 @@ fn a_sqlite_file_a_server_uses_is_refused_to_another_process() {
         started.elapsed() < Duration::from_secs(10),
         "refused at once"
     );
+    // A second server waits for the file as for a database out of reach (a restart overlapping
+    // the old process's exit), then gives up, saying why.
+    let second = Server::try_on_with(
+        &sb,
+        None,
+        Some(crate::harness::ADMIN_KEY),
+        &["--db-wait", "3"],
+    )
+    .err()
+    .unwrap_or_default();
+    assert!(
+        second.contains("waiting for the database") && second.contains("in use by another process"),
+        "{second}"
+    );
     assert_eq!(s.get("/readyz").status, 200, "the server goes on");
     drop(s);
     let (ok, out, err) = run(&["db", "status", "--db", &sb.db_url()], &[]);
@@ -238,4 +253,12 @@ fn a_sqlite_file_a_server_uses_is_refused_to_another_process() {
     assert!(ok.success(), "{err}");
     assert!(out.contains("schema version"), "{out}");
     assert_eq!(s.get("/readyz").status, 200);
+    drop(s);
+
+    // A way of locking that is none: said so, not taken for a PostgreSQL URL.
+    let wrong = format!("{}?locking=nfs", sb.db_url());
+    let refused = Server::process_on(&sb, &wrong, None, Some(crate::harness::ADMIN_KEY), &[])
+        .err()
+        .unwrap_or_default();
+    assert!(refused.contains("is not a way of locking"), "{refused}");
 }

@@ -197,14 +197,17 @@ impl Locking {
     }
 }
 
-/// The `locking` parameter of a SQLite URL's query (others are ignored, as before it had one).
+/// The `locking` parameter of a SQLite URL's query, in any case (other parameters are ignored,
+/// as before there was one).
 fn locking_of(query: Option<&str>) -> StoreResult<Locking> {
     let asked = query
         .into_iter()
         .flat_map(|q| q.split('&'))
-        .filter_map(|pair| pair.strip_prefix("locking="))
+        .filter_map(|pair| pair.split_once('='))
+        .filter(|(name, _)| name.eq_ignore_ascii_case("locking"))
+        .map(|(_, value)| value.to_ascii_lowercase())
         .next_back();
-    match asked {
+    match asked.as_deref() {
         None | Some("exclusive") => Ok(Locking::Exclusive),
         Some("shared") => Ok(Locking::Shared),
         Some(other) => Err(StoreError::new(format!(
@@ -215,6 +218,11 @@ fn locking_of(query: Option<&str>) -> StoreResult<Locking> {
 }
 
 /// Opens one connection to a SQLite file, locking the way asked.
+///
+/// With [`Locking::Exclusive`] nothing else in the process may open the database file by its
+/// path (`std::fs::File::open`, a plain `Connection::open`): POSIX drops a process's locks on a
+/// file when any of its descriptors for that file is closed, and SQLite would go on believing
+/// it holds the file alone. Only the store's own connections open it.
 fn open_file(path: &Path, locking: Locking, what: &str) -> StoreResult<Connection> {
     Connection::open_with_flags_and_vfs(path, OpenFlags::default(), locking.vfs()).ctx(what)
 }
@@ -229,12 +237,17 @@ fn claim(conn: &Connection, location: &str) -> StoreResult<()> {
     conn.busy_timeout(IN_USE_WAIT).ctx("setting busy_timeout")?;
     match conn.query_row("PRAGMA schema_version", [], |r| r.get::<_, i64>(0)) {
         Ok(_) => Ok(()),
+        // Unavailable: a server may wait for it (`--db-wait`), as when a restart overlaps the
+        // old process's exit.
         Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == ErrorCode::DatabaseBusy => {
             Err(StoreError::new(format!(
-                "sqlite: {location} is in use by another process (a graphtoken serving it?). \
-                 A SQLite database is used by one process at a time: stop the other one first, \
-                 or give ?locking=shared in the URL of every process that opens the file"
-            )))
+                "sqlite: {location} is in use by another process (a graphtoken serving it?): a \
+                 SQLite database is used by one process at a time, so stop that one first. A \
+                 tool that must open the file while a server runs (`graphtoken db status`, the \
+                 sqlite3 shell) needs ?locking=shared in the server's URL and in its own; \
+                 several servers on one database need PostgreSQL"
+            ))
+            .unavailable())
         }
         Err(e) => Err(e).ctx(&format!("reading {location}")),
     }
@@ -254,10 +267,8 @@ fn parse_url(url: &str) -> StoreResult<Target> {
         return Err(crate::not_sqlite(&other));
     }
     let lower = url.to_ascii_lowercase();
-    if matches!(
-        lower.as_str(),
-        "sqlite::memory:" | ":memory:" | "sqlite://:memory:"
-    ) {
+    let bare = lower.split('?').next().unwrap_or(&lower);
+    if matches!(bare, "sqlite::memory:" | ":memory:" | "sqlite://:memory:") {
         return Ok(Target::Memory);
     }
     // The scheme in any case; the path as written.
@@ -897,6 +908,14 @@ mod tests {
             locking("sqlite://x.db?mode=rwc&locking=exclusive"),
             Some(Locking::Exclusive)
         );
+        assert_eq!(
+            locking("sqlite://x.db?Locking=Shared"),
+            Some(Locking::Shared)
+        );
+        assert!(matches!(
+            parse_url("sqlite::memory:?locking=shared"),
+            Ok(Target::Memory)
+        ));
         let refused = parse_url("sqlite://x.db?locking=nfs")
             .err()
             .map(|e| e.to_string());
