@@ -32,7 +32,8 @@ for e in $ENDPOINTS; do endpoint "" "$e" || exit 2; done # refused before any wo
 unset TOKEN_PARAM
 pages_world "$RUN/world.toml"
 
-# send URL_TEMPLATE TOKENS_FILE N: N GETs, one at a time, {} replaced by a random token.
+# send URL_TEMPLATE TOKENS_FILE N: N GETs, one at a time, {} replaced by a random token (with
+# N=0, by every token once, in order).
 send() {
   python3 - "$@" <<'PY'
 import http.client, random, sys
@@ -42,16 +43,17 @@ tokens = [l.strip() for l in open(path) if l.strip()]
 u = urlparse(template.replace("{}", "x"))
 conn = http.client.HTTPConnection(u.hostname, u.port, timeout=120)
 rng = random.Random(7)
-bad = 0
-for _ in range(n):
-    target = template.replace("{}", rng.choice(tokens))
-    q = urlparse(target)
+picked = tokens if n == 0 else (rng.choice(tokens) for _ in range(n))
+bad = total = 0
+for token in picked:
+    q = urlparse(template.replace("{}", token))
     conn.request("GET", q.path + "?" + q.query)
     r = conn.getresponse()
     r.read()
     bad += r.status != 200
+    total += 1
 if bad:
-    print(f"[bench] {bad} of {n} answers were not 200", file=sys.stderr)
+    print(f"[bench] {bad} of {total} answers were not 200", file=sys.stderr)
     sys.exit(1)
 PY
 }
@@ -71,18 +73,7 @@ for bin in "$@"; do
   curl -s -o /dev/null --max-time 2 "$g/healthz" || { log "build $i did not start under valgrind"; exit 1; }
   log "build $i ($bin): minting $TOKENS tokens"
   MINT_SCOPES=email,pages_show_list python3 "$HERE/mint.py" "$g" bench-admin-key "$TOKENS" "$RUN/tokens_$i.txt"
-  for path in /me /me/accounts; do
-    python3 - "$g$path" "$RUN/tokens_$i.txt" <<'PY'
-import http.client, sys
-from urllib.parse import urlparse
-u = urlparse(sys.argv[1])
-conn = http.client.HTTPConnection(u.hostname, u.port, timeout=120)
-for t in (l.strip() for l in open(sys.argv[2])):
-    if t:
-        conn.request("GET", f"{u.path}?access_token={t}")
-        conn.getresponse().read()
-PY
-  done
+  for path in /me /me/accounts; do send "$g$path?access_token={}" "$RUN/tokens_$i.txt" 0; done
   for e in $ENDPOINTS; do
     endpoint "$g" "$e"
     param="${TOKEN_PARAM:-access_token}"

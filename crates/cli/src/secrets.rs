@@ -36,13 +36,10 @@ impl std::fmt::Debug for KeyArgs {
 /// Where the key of a SQLite database lives by default: beside the file (`None` for a database
 /// in memory, whose key lives as long as it does). Other databases have no default.
 fn default_key_file(db: &str) -> Result<Option<PathBuf>, String> {
-    let postgres = ["postgres://", "postgresql://"]
-        .iter()
-        .any(|p| db.trim().to_ascii_lowercase().starts_with(p));
     match graphtoken_store::sqlite_file(db) {
         Ok(file) => Ok(file.map(|f| PathBuf::from(format!("{}.key", f.display())))),
         // A SQLite URL that is wrong (a bad `locking=`, say) says what is wrong with it.
-        Err(e) if !postgres => Err(format!("cannot open {db}: {e}")),
+        Err(e) if !graphtoken_store::is_postgres(db) => Err(format!("cannot open {db}: {e}")),
         Err(_) => Err(
             "a PostgreSQL database needs the key that seals its secrets: give \
              --secret-key-file (or GRAPHTOKEN_SECRET_KEY), the same for every instance; \

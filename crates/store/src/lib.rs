@@ -60,6 +60,11 @@ pub fn open_sealed(url: &str, sealer: Option<Arc<Sealer>>) -> Result<Arc<dyn Sto
     }
 }
 
+/// Whether `url` names a PostgreSQL database, as [`open`] reads it.
+pub fn is_postgres(url: &str) -> bool {
+    matches!(scheme(url).as_deref(), Some("postgres" | "postgresql"))
+}
+
 /// The file of a SQLite database URL (`None`: a database in memory), as `open` reads it; an
 /// error for a URL of another backend.
 pub fn sqlite_file(url: &str) -> Result<Option<std::path::PathBuf>, StoreError> {

@@ -266,9 +266,15 @@ fn parse_url(url: &str) -> StoreResult<Target> {
     if let Some(other) = crate::scheme(url).filter(|s| s != "sqlite") {
         return Err(crate::not_sqlite(&other));
     }
+    let (url, query) = match url.split_once('?') {
+        Some((url, query)) => (url, Some(query)),
+        None => (url, None),
+    };
     let lower = url.to_ascii_lowercase();
-    let bare = lower.split('?').next().unwrap_or(&lower);
-    if matches!(bare, "sqlite::memory:" | ":memory:" | "sqlite://:memory:") {
+    if matches!(
+        lower.as_str(),
+        "sqlite::memory:" | ":memory:" | "sqlite://:memory:"
+    ) {
         return Ok(Target::Memory);
     }
     // The scheme in any case; the path as written.
@@ -276,10 +282,7 @@ fn parse_url(url: &str) -> StoreResult<Target> {
         .into_iter()
         .find(|p| lower.starts_with(p))
         .map_or(0, str::len);
-    let (path, query) = match url[prefix..].split_once('?') {
-        Some((path, query)) => (path, Some(query)),
-        None => (&url[prefix..], None),
-    };
+    let path = &url[prefix..];
     if path.is_empty() {
         return Err(StoreError::new(format!(
             "sqlite: no database path in {url:?}"
