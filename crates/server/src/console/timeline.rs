@@ -15,7 +15,17 @@ const KEPT: usize = 200;
 /// The last events, newest first.
 pub struct Timeline {
     clock: Arc<dyn Clock>,
-    events: Mutex<VecDeque<(Unix, String)>>,
+    events: Mutex<VecDeque<(Unix, Line)>>,
+}
+
+/// What the timeline keeps of an event.
+enum Line {
+    /// An event of the issuing path, as it came: its words are written when the page is drawn.
+    /// Tokens and sessions come thousands a second under load, and writing each one's words as
+    /// it came was 2% of the server's time in the dialog's code exchange (docs/benchmarks.md).
+    Later(Event),
+    /// Words written as the event came: it may carry a list, which is not worth keeping.
+    Now(String),
 }
 
 impl Timeline {
@@ -28,23 +38,44 @@ impl Timeline {
 
     /// The newest `n` events: when, and what.
     pub fn recent(&self, n: usize) -> Vec<(Unix, String)> {
-        match self.events.lock() {
-            Ok(e) => e.iter().take(n).cloned().collect(),
-            Err(p) => p.into_inner().iter().take(n).cloned().collect(),
-        }
+        let events = match self.events.lock() {
+            Ok(e) => e,
+            Err(p) => p.into_inner(),
+        };
+        events
+            .iter()
+            .take(n)
+            .map(|(at, line)| {
+                let words = match line {
+                    Line::Later(e) => words(e).unwrap_or_default(),
+                    Line::Now(w) => w.clone(),
+                };
+                (*at, words)
+            })
+            .collect()
     }
 }
 
 impl Subscriber for Timeline {
     fn on(&self, event: &Event) {
-        let Some(words) = words(event) else {
-            return;
+        let line = match event {
+            Event::SessionStarted { .. }
+            | Event::TokenIssued { .. }
+            | Event::Login {
+                step: LoginStep::CodeRedeemed { .. },
+                ..
+            } => Line::Later(event.clone()),
+            _ => match words(event) {
+                Some(w) => Line::Now(w),
+                None => return,
+            },
         };
+        let now = self.clock.now();
         let mut events = match self.events.lock() {
             Ok(e) => e,
             Err(p) => p.into_inner(),
         };
-        events.push_front((self.clock.now(), words));
+        events.push_front((now, line));
         events.truncate(KEPT);
     }
 }
@@ -149,4 +180,45 @@ fn words(e: &Event) -> Option<String> {
         ),
         Event::FaultsChanged => "the faults changed".to_string(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use graphtoken_core::clock::SystemClock;
+    use graphtoken_core::model::{AppId, SessionId, UserId};
+
+    #[test]
+    fn events_read_in_words_newest_first_and_bookkeeping_is_left_out() {
+        let t = Timeline::new(Arc::new(SystemClock));
+        let (user, app) = (UserId(7), AppId(9));
+        t.on(&Event::SessionStarted {
+            session: SessionId(1),
+            user,
+            app,
+        });
+        t.on(&Event::Login {
+            app,
+            step: LoginStep::CodeIssued { user },
+        });
+        t.on(&Event::Login {
+            app,
+            step: LoginStep::CodeRedeemed { user },
+        });
+        t.on(&Event::SessionsEnded {
+            user,
+            sessions: vec![SessionId(1), SessionId(2)],
+            reason: graphtoken_core::model::Reason::LoggedOut,
+        });
+        let words: Vec<String> = t.recent(10).into_iter().map(|(_, w)| w).collect();
+        assert_eq!(
+            words,
+            [
+                "2 sessions of person 7 ended (190/467)",
+                "a login code of app 9 was redeemed (person 7)",
+                "person 7 logged in to app 9",
+            ]
+        );
+        assert_eq!(t.recent(1).len(), 1);
+    }
 }
