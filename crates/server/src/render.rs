@@ -90,17 +90,15 @@ pub fn usage(r: &mut Response<Body>, usage: Option<&Usage>) {
         return;
     };
     let h = r.headers_mut();
-    let mut put = |name: HeaderName, value: String| {
-        if let Ok(v) = HeaderValue::try_from(value) {
-            h.insert(name, v);
-        }
-    };
-    put(APP_USAGE, u.app_header());
+    h.insert(APP_USAGE, HeaderValue::from_static(u.app_header()));
     if let Some(v) = u.page_header() {
-        put(PAGE_USAGE, v);
+        h.insert(PAGE_USAGE, HeaderValue::from_static(v));
     }
-    if let Some(v) = u.business_header() {
-        put(BUC_USAGE, v);
+    if let Some(v) = u
+        .business_header()
+        .and_then(|v| HeaderValue::try_from(v).ok())
+    {
+        h.insert(BUC_USAGE, v);
     }
 }
 

@@ -503,7 +503,6 @@ async fn usage(st: &AppState, app: &App) -> Markup {
         Err(_) => None,
     };
     let parsed: Value = header
-        .as_deref()
         .and_then(|h| serde_json::from_str(h).ok())
         .unwrap_or(Value::Null);
     html! {
