@@ -60,20 +60,20 @@ pub type StoreResult<T> = Result<T, StoreError>;
 pub type StoreFuture<'a, T> = BoxFuture<'a, StoreResult<T>>;
 
 /// How [`DirectoryStore::update_grant`] changes a grant (see there).
-pub type GrantUpdate = Box<dyn FnOnce(Option<Grant>) -> Option<Grant> + Send>;
+pub type GrantUpdate = Box<dyn Fn(Option<Grant>) -> Option<Grant> + Send>;
 
 /// How [`LoginStore::update_throttle`] changes the sign-in throttle's entries of some keys
 /// (`None`: nothing remembered); its `Err(seconds)` is passed back.
-pub type ThrottleUpdate = Box<dyn FnOnce(&mut [Option<ThrottleEntry>]) -> Result<(), i64> + Send>;
+pub type ThrottleUpdate = Box<dyn Fn(&mut [Option<ThrottleEntry>]) -> Result<(), i64> + Send>;
 
 /// How [`LoginStore::update_device_code`] changes a device login.
-pub type DeviceUpdate = Box<dyn FnOnce(&mut DeviceCode) + Send>;
+pub type DeviceUpdate = Box<dyn Fn(&mut DeviceCode) + Send>;
 
 /// Whether [`LoginStore::redeem_code_into_session`] may spend an unused code.
-pub type CodeCheck = Box<dyn FnOnce(&AuthCode) -> bool + Send>;
+pub type CodeCheck = Box<dyn Fn(&AuthCode) -> bool + Send>;
 
 /// The token [`LoginStore::redeem_code_into_session`] stores for the session it opened.
-pub type SessionToken = Box<dyn FnOnce(&Session) -> TokenRecord + Send>;
+pub type SessionToken = Box<dyn Fn(&Session) -> TokenRecord + Send>;
 
 /// What [`LoginStore::redeem_code_into_session`] opened: the session, and the person's
 /// app-scoped id for its app when they have one already (read in the same write, so handing out

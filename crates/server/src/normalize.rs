@@ -173,7 +173,9 @@ fn form_pairs(input: &[u8]) -> impl Iterator<Item = (String, String)> + '_ {
 /// One name or value of a form, decoded (see [`form_pairs`]).
 fn form_decoded(s: &[u8]) -> String {
     if memchr::memchr2(b'%', b'+', s).is_none() {
-        return String::from_utf8_lossy(s).into_owned();
+        // `from_utf8` first: `from_utf8_lossy` reads valid input in chunks, more slowly.
+        return std::str::from_utf8(s)
+            .map_or_else(|_| String::from_utf8_lossy(s).into_owned(), str::to_owned);
     }
     let mut out = Vec::with_capacity(s.len());
     let mut rest = s;

@@ -435,8 +435,8 @@ pub async fn grants<S: Store>(store: &S) -> StoreResult<()> {
             ALICE,
             MAIN_APP,
             Box::new(move |old: Option<Grant>| {
-                assert_eq!(old, Some(expected));
-                Some(seen)
+                assert_eq!(old.as_ref(), Some(&expected));
+                Some(seen.clone())
             }),
         )
         .await?;
@@ -458,7 +458,7 @@ pub async fn grants<S: Store>(store: &S) -> StoreResult<()> {
             OTHER_APP,
             Box::new(move |old: Option<Grant>| {
                 assert_eq!(old, None);
-                Some(created)
+                Some(created.clone())
             }),
         )
         .await?;

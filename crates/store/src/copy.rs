@@ -379,7 +379,7 @@ pub(crate) async fn copy_between<A: Backend, B: Backend>(
         .collect();
     to.backend
         .write(move |db| {
-            for (t, rows) in TABLES.iter().zip(rows) {
+            for (t, rows) in TABLES.iter().zip(&rows) {
                 if t.name == "content_ids" {
                     // The migration made the counters; the source's carry on from where they are.
                     db.execute("DELETE FROM content_ids", &[], "clearing the counters")?;
@@ -392,7 +392,7 @@ pub(crate) async fn copy_between<A: Backend, B: Backend>(
                     params.join(", ")
                 );
                 for row in rows {
-                    db.execute(&sql, &row, "writing the target")?;
+                    db.execute(&sql, row, "writing the target")?;
                 }
             }
             if db.dialect() == "postgres" {

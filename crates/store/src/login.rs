@@ -158,8 +158,8 @@ pub(crate) fn redeem_code_into_session(
     db: &dyn Db,
     hash: &TokenHash,
     now: Unix,
-    accept: CodeCheck,
-    token: SessionToken,
+    accept: &CodeCheck,
+    token: &SessionToken,
 ) -> StoreResult<(Option<AuthCode>, Option<Redeemed>)> {
     let found = code(db, hash)?;
     let Some(c) = found.as_ref().filter(|c| c.used_at.is_none()) else {
@@ -393,7 +393,7 @@ pub(crate) fn update_throttle(
     keys: &[String],
     now: Unix,
     stale_before: Unix,
-    update: ThrottleUpdate,
+    update: &ThrottleUpdate,
 ) -> StoreResult<Result<(), i64>> {
     let what = "updating the sign-in throttle";
     let read = |r: &Row| {

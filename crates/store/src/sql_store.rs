@@ -51,7 +51,7 @@ pub(crate) trait Backend: Send + Sync + 'static {
     fn write<T, F>(&self, f: F) -> StoreFuture<'static, T>
     where
         T: Send + 'static,
-        F: FnOnce(&dyn Db) -> StoreResult<T> + Send + 'static;
+        F: Fn(&dyn Db) -> StoreResult<T> + Send + 'static;
 
     /// Brings the schema up to date.
     fn migrate(&self) -> StoreFuture<'static, ()>;
@@ -371,15 +371,21 @@ impl<B: Backend> DirectoryStore for SqlStore<B> {
         &'a self,
         world: &'a WorldRecords,
     ) -> StoreFuture<'a, Vec<(PageId, UserId)>> {
-        let mut world = world.clone();
+        let world = world.clone();
         let seals = self.seals.clone();
         self.backend.write(move |c| {
-            world.apps = world
+            let apps = world
                 .apps
                 .iter()
                 .map(|a| seals.seal_app(c, a))
                 .collect::<StoreResult<_>>()?;
-            world::apply_world(c, &world)
+            world::apply_world(
+                c,
+                &WorldRecords {
+                    apps,
+                    ..world.clone()
+                },
+            )
         })
     }
 
@@ -570,7 +576,7 @@ impl<B: Backend> LoginStore for SqlStore<B> {
         token: SessionToken,
     ) -> StoreFuture<'a, (Option<AuthCode>, Option<Redeemed>)> {
         self.backend
-            .write(move |c| login::redeem_code_into_session(c, &hash, now, accept, token))
+            .write(move |c| login::redeem_code_into_session(c, &hash, now, &accept, &token))
     }
 
     fn insert_device_code<'a>(&'a self, code: &'a DeviceCode) -> StoreFuture<'a, bool> {
@@ -627,7 +633,7 @@ impl<B: Backend> LoginStore for SqlStore<B> {
     ) -> StoreFuture<'a, Result<(), i64>> {
         let keys = keys.to_vec();
         self.backend
-            .write(move |c| login::update_throttle(c, &keys, now, stale_before, update))
+            .write(move |c| login::update_throttle(c, &keys, now, stale_before, &update))
     }
 
     fn update_device_code<'a>(
@@ -636,7 +642,7 @@ impl<B: Backend> LoginStore for SqlStore<B> {
         update: DeviceUpdate,
     ) -> StoreFuture<'a, Option<DeviceCode>> {
         self.backend
-            .write(move |c| login::update_device_code(c, &hash, update))
+            .write(move |c| login::update_device_code(c, &hash, &update))
     }
 }
 

@@ -52,7 +52,7 @@ impl Services {
     pub async fn redeem_code_into_session(
         &self,
         hash: TokenHash,
-        accept: impl FnOnce(&AuthCode) -> bool + Send + 'static,
+        accept: impl Fn(&AuthCode) -> bool + Send + 'static,
     ) -> Result<(Option<AuthCode>, Option<Issued>), GraphError> {
         let now = self.now();
         let access_token = token::mint(&self.stamps)?;

@@ -125,7 +125,7 @@ impl Services {
                         return None;
                     }
                     g.granted.retain(|x| *x != p);
-                    g.declined.push(p);
+                    g.declined.push(p.clone());
                     Some(g)
                 }),
             )

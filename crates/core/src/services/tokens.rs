@@ -171,10 +171,10 @@ impl Services {
                 app.id,
                 Box::new(move |old: Option<Grant>| {
                     let mut grant = Grant::at_login(old, user_id, app_id, now);
-                    for s in scopes {
-                        grant.declined.retain(|d| *d != s);
-                        if !grant.has(&s) {
-                            grant.granted.push(s);
+                    for s in &scopes {
+                        grant.declined.retain(|d| d != s);
+                        if !grant.has(s) {
+                            grant.granted.push(s.clone());
                         }
                     }
                     Some(grant)

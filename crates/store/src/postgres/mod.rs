@@ -237,7 +237,7 @@ impl Backend for Postgres {
     fn write<T, F>(&self, f: F) -> StoreFuture<'static, T>
     where
         T: Send + 'static,
-        F: FnOnce(&dyn Db) -> StoreResult<T> + Send + 'static,
+        F: Fn(&dyn Db) -> StoreResult<T> + Send + 'static,
     {
         let inner = Arc::clone(&self.inner);
         self.inner.workers.run(move || {

@@ -2,9 +2,9 @@
 //!
 //! SQLite allows one writer at a time, so writes go through a single connection (no
 //! `SQLITE_BUSY` juggling between our own writers), on a thread of its own that commits them in
-//! groups: it takes every write waiting (up to [`GROUP`]), runs each in a savepoint of one
-//! transaction (a write that fails is rolled back alone), commits once, and only then answers
-//! each caller. Under load, hundreds of writes share one commit; alone, a write waits for no
+//! groups: it takes every write waiting (up to [`GROUP`]), runs them in one transaction (a
+//! write that fails is rolled back alone: see [`write_groups`]), commits once, and only then
+//! answers each caller. Under load, hundreds of writes share one commit; alone, a write waits for no
 //! one. An answered write is in the WAL file, so it survives the process being killed
 //! (`synchronous=NORMAL`: not a power cut).
 //!
@@ -323,7 +323,7 @@ fn configure(conn: &Connection, file: bool, writer: bool) -> StoreResult<()> {
 }
 
 fn lock(m: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
-    // A panic in a write is caught in its savepoint (`in_savepoint`), and a migration's
+    // A panic in a write is caught where it runs (`Pending::run`), and a migration's
     // transaction rolls back when it unwinds: a poisoned lock still guards a usable connection.
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
@@ -428,24 +428,22 @@ impl Backend for Sqlite {
         })
     }
 
-    /// Runs `f` on the writer thread, in a savepoint of its group's transaction: rolled back
-    /// when it fails, answered once the group's commit is known. The group's `BEGIN IMMEDIATE`
-    /// takes the write lock at the start, so what `f` reads is not changed by another process
-    /// before it writes.
+    /// Runs `f` on the writer thread, in its group's transaction, and answers once the group's
+    /// commit is known; a write that fails is rolled back alone (see [`write_groups`], which may
+    /// run `f` twice). The group's `BEGIN IMMEDIATE` takes the write lock at the start, so what
+    /// `f` reads is not changed by another process before it writes.
     fn write<T, F>(&self, f: F) -> StoreFuture<'static, T>
     where
         T: Send + 'static,
-        F: FnOnce(&dyn Db) -> StoreResult<T> + Send + 'static,
+        F: Fn(&dyn Db) -> StoreResult<T> + Send + 'static,
     {
         let inner = Arc::clone(&self.inner);
         Box::pin(async move {
             let (answer, answered) = tokio::sync::oneshot::channel();
-            let job: Job = Box::new(move |group| -> Answer {
-                let out = group.map_err(Clone::clone).and_then(|c| in_savepoint(c, f));
-                Box::new(move |committed| {
-                    let _ =
-                        answer.send(out.and_then(|v| committed.map(|()| v).map_err(Clone::clone)));
-                })
+            let job: Job = Box::new(Pending {
+                f,
+                out: Err(StoreError::new("store: the write was not run")),
+                answer,
             });
             let stopped = || StoreError::new("store: the writer thread has stopped");
             let queue = inner.queue.as_ref().ok_or_else(stopped)?;
@@ -480,8 +478,45 @@ impl Sqlite {
 /// A write waiting for the writer thread. Given its group's connection in a transaction (or why
 /// the group could not start), it runs, and returns how to answer its caller once the group's
 /// commit is known.
-type Job = Box<dyn FnOnce(Result<&Connection, &StoreError>) -> Answer + Send>;
-type Answer = Box<dyn FnOnce(Result<(), &StoreError>) + Send>;
+type Job = Box<dyn Write>;
+
+/// A write waiting in the writer's queue: run once, or twice when its group starts over (see
+/// [`write_groups`]), then answered with its group's commit.
+trait Write: Send {
+    /// Runs the write on the group's connection (or learns why there is none), alone in a
+    /// savepoint when `alone`; whether it succeeded.
+    fn run(&mut self, group: Result<&Connection, StoreError>, alone: bool) -> bool;
+    /// Answers the caller: its last run's outcome, once the group's commit is known.
+    fn answer(self: Box<Self>, committed: Result<(), &StoreError>);
+}
+
+struct Pending<T, F> {
+    f: F,
+    out: StoreResult<T>,
+    answer: tokio::sync::oneshot::Sender<StoreResult<T>>,
+}
+
+impl<T: Send, F: Fn(&dyn Db) -> StoreResult<T> + Send> Write for Pending<T, F> {
+    fn run(&mut self, group: Result<&Connection, StoreError>, alone: bool) -> bool {
+        let f = &self.f;
+        self.out = group.and_then(|c| {
+            if alone {
+                in_savepoint(c, f)
+            } else {
+                std::panic::catch_unwind(AssertUnwindSafe(|| f(c)))
+                    .unwrap_or_else(|_| Err(StoreError::new("store: a write panicked")))
+            }
+        });
+        self.out.is_ok()
+    }
+
+    fn answer(self: Box<Self>, committed: Result<(), &StoreError>) {
+        let out = self
+            .out
+            .and_then(|v| committed.map(|()| v).map_err(Clone::clone));
+        let _ = self.answer.send(out);
+    }
+}
 
 /// How the writer tells the checkpointer thread that the WAL has grown: once until the
 /// checkpointer starts its next checkpoint, however many commits come meanwhile. (A message for
@@ -504,28 +539,39 @@ impl Wrote {
 
 /// The writer thread: every write waiting, in one transaction, until the queue is closed. After
 /// each commit it tells the checkpointer thread (when there is one) that the WAL has grown.
+///
+/// The writes of a group run one after the other, with no savepoint of their own: a savepoint
+/// copies every page a write changes before it changes it (SQLite's statement journal), 10% of
+/// the writer's time under the code exchange (docs/benchmarks.md). When one fails, its changes
+/// are mixed with the others', so the group starts over: rolled back, then run again from the
+/// first write, each in a savepoint this time, so that the failed one is rolled back alone (a
+/// write is a function of what it reads, which is what it read the first time).
 fn write_groups(conn: &Mutex<Connection>, waiting: &mpsc::Receiver<Job>, wrote: Option<&Wrote>) {
     while let Ok(first) = waiting.recv() {
         let mut group = vec![first];
         group.extend(waiting.try_iter().take(GROUP - 1));
         let c = lock(conn);
-        let began = run(&c, "BEGIN IMMEDIATE").ctx("starting a write");
         // Some failures (an I/O error, a full disk) make SQLite roll the whole transaction
         // back: the writes after one have no transaction to go on in.
         let lost = StoreError::new("store: the write's transaction was rolled back by a failure");
-        let answers: Vec<Answer> = match &began {
-            Ok(()) => group
-                .into_iter()
-                .map(|job| {
-                    job(if c.is_autocommit() {
-                        Err(&lost)
-                    } else {
-                        Ok(&c)
-                    })
-                })
-                .collect(),
-            Err(e) => group.into_iter().map(|job| job(Err(e))).collect(),
+        let on = |began: &StoreResult<()>| -> Result<&Connection, StoreError> {
+            match began {
+                Ok(()) if c.is_autocommit() => Err(lost.clone()),
+                Ok(()) => Ok(&c),
+                Err(e) => Err(e.clone()),
+            }
         };
+        let mut began = run(&c, "BEGIN IMMEDIATE").ctx("starting a write");
+        let together = group.iter_mut().all(|w| w.run(on(&began), false));
+        if !together {
+            if !c.is_autocommit() {
+                let _ = c.execute_batch("ROLLBACK");
+            }
+            began = run(&c, "BEGIN IMMEDIATE").ctx("starting a write");
+            for w in &mut group {
+                w.run(on(&began), true);
+            }
+        }
         let committed = began.and_then(|()| {
             if c.is_autocommit() {
                 return Err(lost.clone());
@@ -536,8 +582,8 @@ fn write_groups(conn: &Mutex<Connection>, waiting: &mpsc::Receiver<Job>, wrote: 
             let _ = c.execute_batch("ROLLBACK");
         }
         drop(c);
-        for answer in answers {
-            answer(committed.as_ref().map(|_| ()));
+        for w in group {
+            w.answer(committed.as_ref().map(|_| ()));
         }
         if let Some(wrote) = wrote {
             wrote.tell();
@@ -791,11 +837,10 @@ mod tests {
         });
         let answers = futures_join_all(writes).await;
         for (n, answer) in (0..300_i64).zip(&answers) {
-            assert_eq!(
-                answer.is_ok(),
-                !matches!(n % 10, 3 | 7),
-                "write {n}: {answer:?}"
-            );
+            match n % 10 {
+                3 | 7 => assert!(answer.is_err(), "write {n}: {answer:?}"),
+                _ => assert_eq!(answer.as_ref().ok(), Some(&n), "write {n}"),
+            }
         }
         let kept = db
             .read(|d| {
