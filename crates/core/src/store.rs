@@ -59,6 +59,9 @@ pub type StoreResult<T> = Result<T, StoreError>;
 /// What every store method returns: a boxed future, so that `Store` can be a trait object.
 pub type StoreFuture<'a, T> = BoxFuture<'a, StoreResult<T>>;
 
+// The callbacks below run inside a store's write, which may run more than once (a SQLite writer
+// starts its group over when one write of it fails): they must not act outside their arguments.
+
 /// How [`DirectoryStore::update_grant`] changes a grant (see there).
 pub type GrantUpdate = Box<dyn Fn(Option<Grant>) -> Option<Grant> + Send>;
 

@@ -1553,10 +1553,10 @@ pub async fn signin_throttle<S: Store>(store: &S) -> StoreResult<()> {
                 later,
                 later - signin::WINDOW,
                 Box::new(move |e| {
-                    record
+                    // Replaced, not extended: a write may run twice.
+                    *record
                         .lock()
-                        .unwrap_or_else(std::sync::PoisonError::into_inner)
-                        .extend(e.iter().copied());
+                        .unwrap_or_else(std::sync::PoisonError::into_inner) = e.to_vec();
                     Ok(())
                 }),
             )

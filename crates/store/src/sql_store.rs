@@ -47,7 +47,9 @@ pub(crate) trait Backend: Send + Sync + 'static {
         self.read(f)
     }
 
-    /// Runs `f` in one transaction: committed when `f` succeeds, rolled back when it fails.
+    /// Runs `f` in one transaction: committed when `f` succeeds, rolled back when it fails. `f`
+    /// may run more than once (SQLite's writer starts a group over when one of its writes
+    /// fails), so it must do nothing outside the transaction but return what it found.
     fn write<T, F>(&self, f: F) -> StoreFuture<'static, T>
     where
         T: Send + 'static,

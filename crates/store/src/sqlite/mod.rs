@@ -2,9 +2,9 @@
 //!
 //! SQLite allows one writer at a time, so writes go through a single connection (no
 //! `SQLITE_BUSY` juggling between our own writers), on a thread of its own that commits them in
-//! groups: it takes every write waiting (up to [`GROUP`]), runs them in one transaction (a
-//! write that fails is rolled back alone: see [`write_groups`]), commits once, and only then
-//! answers each caller. Under load, hundreds of writes share one commit; alone, a write waits for no
+//! groups: it takes every write waiting (up to [`GROUP`]), runs them in one transaction (one
+//! that fails is rolled back alone: see [`write_groups`]), commits once, and only then answers
+//! each caller. Under load, hundreds of writes share one commit; alone, a write waits for no
 //! one. An answered write is in the WAL file, so it survives the process being killed
 //! (`synchronous=NORMAL`: not a power cut).
 //!
@@ -541,11 +541,13 @@ impl Wrote {
 /// each commit it tells the checkpointer thread (when there is one) that the WAL has grown.
 ///
 /// The writes of a group run one after the other, with no savepoint of their own: a savepoint
-/// copies every page a write changes before it changes it (SQLite's statement journal), 10% of
-/// the writer's time under the code exchange (docs/benchmarks.md). When one fails, its changes
-/// are mixed with the others', so the group starts over: rolled back, then run again from the
-/// first write, each in a savepoint this time, so that the failed one is rolled back alone (a
-/// write is a function of what it reads, which is what it read the first time).
+/// copies every page a write changes before it changes it (SQLite's statement journal), a tenth
+/// of the writer's time under the code exchange (docs/benchmarks.md). When one fails, its
+/// changes are mixed with the others', so the group starts over: rolled back, then run again
+/// from the first write, each in a savepoint this time, so that the failed one is rolled back
+/// alone. Each caller is answered with its write's last run, so a write must do nothing outside
+/// its transaction (another process may have written between the two runs). A group whose
+/// `BEGIN` failed is not started over: none of its writes ran.
 fn write_groups(conn: &Mutex<Connection>, waiting: &mpsc::Receiver<Job>, wrote: Option<&Wrote>) {
     while let Ok(first) = waiting.recv() {
         let mut group = vec![first];
@@ -563,7 +565,7 @@ fn write_groups(conn: &Mutex<Connection>, waiting: &mpsc::Receiver<Job>, wrote: 
         };
         let mut began = run(&c, "BEGIN IMMEDIATE").ctx("starting a write");
         let together = group.iter_mut().all(|w| w.run(on(&began), false));
-        if !together {
+        if !together && began.is_ok() {
             if !c.is_autocommit() {
                 let _ = c.execute_batch("ROLLBACK");
             }
@@ -854,6 +856,73 @@ mod tests {
             .await?;
         let wanted: Vec<i64> = (0..300).filter(|n| !matches!(n % 10, 3 | 7)).collect();
         assert_eq!(kept, wanted);
+        Ok(())
+    }
+
+    /// A group runs its writes without savepoints; when one fails, the group is rolled back and
+    /// run again from its first write: the writes ahead of the failed one run twice, the ones
+    /// after it once, and each caller gets its write's last run.
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_group_with_a_failed_write_runs_again_and_answers_from_the_last_run(
+    ) -> StoreResult<()> {
+        use std::sync::atomic::AtomicUsize;
+        let dir = tempfile::tempdir().ctx("making a folder")?;
+        let store = SqliteStore::open(&dir.path().join("r.db").display().to_string())?;
+        let db = store.backend.clone();
+        db.write(|d| d.execute("CREATE TABLE t (n INTEGER NOT NULL)", &[], "creating t"))
+            .await?;
+        let runs: Arc<[AtomicUsize; 4]> = Arc::new(Default::default());
+        // Holds the writer while the next four queue up behind it, in order, as one group.
+        let held = tokio::spawn(db.write(|_| {
+            std::thread::sleep(Duration::from_millis(400));
+            Ok(0)
+        }));
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        // Each polled once here, which queues it: in this order.
+        let mut writes = Vec::new();
+        for i in 0..4_usize {
+            let runs = Arc::clone(&runs);
+            let mut w = db.write(move |d| {
+                let run = runs[i].fetch_add(1, Ordering::SeqCst) + 1;
+                d.execute(
+                    "INSERT INTO t (n) VALUES (?1)",
+                    &[Value::Int(i as i64)],
+                    "inserting",
+                )?;
+                match i {
+                    2 => Err(StoreError::new("refused")),
+                    _ => Ok(run),
+                }
+            });
+            std::future::poll_fn(|cx| {
+                let _ = w.as_mut().poll(cx);
+                std::task::Poll::Ready(())
+            })
+            .await;
+            writes.push(w);
+        }
+        assert!(held.await.is_ok_and(|r| r.is_ok()));
+        let mut answers = Vec::new();
+        for w in writes {
+            answers.push(w.await);
+        }
+        let ran: Vec<usize> = runs.iter().map(|r| r.load(Ordering::SeqCst)).collect();
+        assert_eq!(ran, [2, 2, 2, 1]);
+        assert_eq!(answers[0].as_ref().ok(), Some(&2));
+        assert_eq!(answers[1].as_ref().ok(), Some(&2));
+        assert!(answers[2].is_err());
+        assert_eq!(answers[3].as_ref().ok(), Some(&1));
+        let kept = db
+            .read(|d| {
+                d.all(
+                    "SELECT n FROM t ORDER BY n",
+                    &[],
+                    |r| r.get::<i64>(0),
+                    "reading t",
+                )
+            })
+            .await?;
+        assert_eq!(kept, [0, 1, 3]);
         Ok(())
     }
 
