@@ -566,6 +566,10 @@ fn write_groups(conn: &Mutex<Connection>, waiting: &mpsc::Receiver<Job>, wrote: 
         let mut began = run(&c, "BEGIN IMMEDIATE").ctx("starting a write");
         let together = group.iter_mut().all(|w| w.run(on(&began), false));
         if !together && began.is_ok() {
+            tracing::debug!(
+                writes = group.len(),
+                "sqlite: a write failed; its group runs again, each write in a savepoint"
+            );
             if !c.is_autocommit() {
                 let _ = c.execute_batch("ROLLBACK");
             }
