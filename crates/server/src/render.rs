@@ -84,10 +84,7 @@ fn common_headers() -> HeaderMap {
         );
         h
     });
-    let mut h = common.clone();
-    // Room for the usage headers, `WWW-Authenticate` and `Content-Length`.
-    h.reserve(4);
-    h
+    common.clone()
 }
 
 /// A JSON body's bytes, written straight into one buffer (`to_string` goes through
