@@ -848,16 +848,7 @@ mod tests {
                 _ => assert_eq!(answer.as_ref().ok(), Some(&n), "write {n}"),
             }
         }
-        let kept = db
-            .read(|d| {
-                d.all(
-                    "SELECT n FROM t ORDER BY n",
-                    &[],
-                    |r| r.get::<i64>(0),
-                    "reading t",
-                )
-            })
-            .await?;
+        let kept = numbers_in_t(&db).await?;
         let wanted: Vec<i64> = (0..300).filter(|n| !matches!(n % 10, 3 | 7)).collect();
         assert_eq!(kept, wanted);
         Ok(())
@@ -916,16 +907,7 @@ mod tests {
         assert_eq!(answers[1].as_ref().ok(), Some(&2));
         assert!(answers[2].is_err());
         assert_eq!(answers[3].as_ref().ok(), Some(&1));
-        let kept = db
-            .read(|d| {
-                d.all(
-                    "SELECT n FROM t ORDER BY n",
-                    &[],
-                    |r| r.get::<i64>(0),
-                    "reading t",
-                )
-            })
-            .await?;
+        let kept = numbers_in_t(&db).await?;
         assert_eq!(kept, [0, 1, 3]);
         Ok(())
     }
@@ -976,6 +958,19 @@ mod tests {
             size()
         );
         Ok(())
+    }
+
+    /// The numbers in the write tests' table `t`, in order.
+    async fn numbers_in_t(db: &Sqlite) -> StoreResult<Vec<i64>> {
+        db.read(|d| {
+            d.all(
+                "SELECT n FROM t ORDER BY n",
+                &[],
+                |r| r.get::<i64>(0),
+                "reading t",
+            )
+        })
+        .await
     }
 
     /// Every future at once, on tasks of their own (so that they queue together).
