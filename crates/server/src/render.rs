@@ -60,7 +60,7 @@ pub fn graph(version: &str, trace: &str, result: Result<Reply, GraphError>) -> R
 
 /// The headers every Graph answer carries, in the order they are sent, with placeholders for
 /// the version and the trace id. Made once: a clone copies them, where inserting each hashed
-/// its name again (2,000 instructions of every answer, docs/benchmarks.md).
+/// its name again (3% of a `debug_token` answer's instructions, docs/benchmarks.md).
 fn common_headers() -> HeaderMap {
     static COMMON: std::sync::OnceLock<HeaderMap> = std::sync::OnceLock::new();
     let common = COMMON.get_or_init(|| {
