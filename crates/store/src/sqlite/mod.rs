@@ -547,7 +547,7 @@ impl Wrote {
 /// from the first write, each in a savepoint this time, so that the failed one is rolled back
 /// alone. Each caller is answered with its write's last run, so a write must do nothing outside
 /// its transaction (another process may have written between the two runs). A group whose
-/// `BEGIN` failed is not started over: none of its writes ran.
+/// `BEGIN` failed is not started over: each of its writes is answered with that failure.
 fn write_groups(conn: &Mutex<Connection>, waiting: &mpsc::Receiver<Job>, wrote: Option<&Wrote>) {
     while let Ok(first) = waiting.recv() {
         let mut group = vec![first];
@@ -565,15 +565,18 @@ fn write_groups(conn: &Mutex<Connection>, waiting: &mpsc::Receiver<Job>, wrote: 
         };
         let mut began = run(&c, "BEGIN IMMEDIATE").ctx("starting a write");
         let together = group.iter_mut().all(|w| w.run(on(&began), false));
-        if !together && began.is_ok() {
-            tracing::debug!(
-                writes = group.len(),
-                "sqlite: a write failed; its group runs again, each write in a savepoint"
-            );
-            if !c.is_autocommit() {
-                let _ = c.execute_batch("ROLLBACK");
+        if !together {
+            // A failed `BEGIN` is not tried again: the writes are all told why.
+            if began.is_ok() {
+                tracing::debug!(
+                    writes = group.len(),
+                    "sqlite: a write failed; its group runs again, each write in a savepoint"
+                );
+                if !c.is_autocommit() {
+                    let _ = c.execute_batch("ROLLBACK");
+                }
+                began = run(&c, "BEGIN IMMEDIATE").ctx("starting a write");
             }
-            began = run(&c, "BEGIN IMMEDIATE").ctx("starting a write");
             for w in &mut group {
                 w.run(on(&began), true);
             }
