@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use graphtoken_core::error::{self, GraphError};
 use graphtoken_core::graph::Reply;
-use graphtoken_core::ratelimit::{self, Usage};
+use graphtoken_core::ratelimit::Usage;
 
 const JSON: HeaderValue = HeaderValue::from_static("application/json; charset=UTF-8");
 const API_VERSION: HeaderName = HeaderName::from_static("facebook-api-version");
@@ -107,9 +107,10 @@ pub fn usage(r: &mut Response<Body>, usage: Option<&Usage>) {
         return;
     };
     let h = r.headers_mut();
-    h.insert(APP_USAGE, shares(u.app));
-    if let Some(p) = &u.page {
-        h.insert(PAGE_USAGE, shares(p.percent));
+    // The texts are static, made once per share (`ratelimit::shares`).
+    h.insert(APP_USAGE, HeaderValue::from_static(u.app_header()));
+    if let Some(v) = u.page_header() {
+        h.insert(PAGE_USAGE, HeaderValue::from_static(v));
     }
     if let Some(v) = u
         .business_header()
@@ -117,21 +118,6 @@ pub fn usage(r: &mut Response<Body>, usage: Option<&Usage>) {
     {
         h.insert(BUC_USAGE, v);
     }
-}
-
-/// A usage header's value for a share of a budget: the texts are made once (see
-/// `ratelimit::shares`), and so are their values, whose bytes were checked on every answer.
-fn shares(pct: u8) -> HeaderValue {
-    static VALUES: std::sync::OnceLock<Vec<HeaderValue>> = std::sync::OnceLock::new();
-    let values = VALUES.get_or_init(|| {
-        (0..=u8::MAX)
-            .map(|p| HeaderValue::from_static(ratelimit::shares(p)))
-            .collect()
-    });
-    values
-        .get(usize::from(pct))
-        .cloned()
-        .unwrap_or_else(|| HeaderValue::from_static(""))
 }
 
 /// CORS preflight: Graph is called from browsers too.

@@ -18,14 +18,8 @@ use crate::db::{Db, Row};
 use crate::queries;
 use crate::rows::{self, bad, to_json, Sql, USER_COLS};
 
-/// A code's columns, as a literal so that queries can be `concat!`ed at compile time.
-macro_rules! code_cols {
-    () => {
-        "hash, kind, app_id, user_id, redirect_uri, pkce_method, pkce_challenge, session_id, \
-         created_at, expires_at, used_at"
-    };
-}
-const CODE_COLS: &str = code_cols!();
+const CODE_COLS: &str = "hash, kind, app_id, user_id, redirect_uri, pkce_method, \
+     pkce_challenge, session_id, created_at, expires_at, used_at";
 const DEVICE_COLS: &str = "hash, user_code, app_id, scopes, created_at, expires_at, state, \
      approved_user_id, last_poll_at";
 const TEST_USER_COLS: &str = "user_id, app_id, created_at";
@@ -135,9 +129,9 @@ pub(crate) fn insert_code(db: &dyn Db, c: &AuthCode) -> StoreResult<()> {
 }
 
 pub(crate) fn code(db: &dyn Db, hash: &TokenHash) -> StoreResult<Option<AuthCode>> {
-    // Read in every redemption, on the writer: no `format!` each time.
-    const SQL: &str = concat!("SELECT ", code_cols!(), " FROM auth_codes WHERE hash = ?1");
-    db.one(SQL, args![hash], code_row, "loading a code")
+    let what = "loading a code";
+    let sql = format!("SELECT {CODE_COLS} FROM auth_codes WHERE hash = ?1");
+    db.one(&sql, args![hash], code_row, what)
 }
 
 /// Reads the code and marks it used (when it was not), with the session its token went into,

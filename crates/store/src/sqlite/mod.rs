@@ -475,9 +475,7 @@ impl Sqlite {
     }
 }
 
-/// A write waiting for the writer thread. Given its group's connection in a transaction (or why
-/// the group could not start), it runs, and returns how to answer its caller once the group's
-/// commit is known.
+/// A write in the writer thread's queue (see [`Write`]).
 type Job = Box<dyn Write>;
 
 /// A write waiting in the writer's queue: run once, or twice when its group starts over (see
