@@ -16,7 +16,7 @@ use crate::store::TokenEntry;
 pub struct LoadedToken {
     pub entry: Arc<TokenEntry>,
     /// The login session the token belongs to, as it is now.
-    pub session: Arc<Session>,
+    pub session: Session,
     pub app: Arc<App>,
     pub user: Arc<User>,
     /// The person's grant to the app; `None` once the app was removed.

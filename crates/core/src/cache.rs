@@ -127,23 +127,38 @@ impl<K: Hash + Eq + Clone + ShardKey, V> Cache<K, V> {
     }
 
     /// Forgets one key, and refuses values for its shard loaded before now.
+    ///
+    /// The count is bumped under the lock, after the key is gone: a ticket that sees the bump
+    /// was taken after the removal, so a [`Cache::get`] that follows it cannot return the
+    /// forgotten value (what [`Cache::unchanged`] relies on).
     pub fn remove(&self, key: &K) {
         let shard = self.shard(key);
-        shard.removals.fetch_add(1, Ordering::AcqRel);
-        if let Ok(mut slots) = shard.slots.write() {
+        let mut slots = shard.slots.write();
+        if let Ok(slots) = slots.as_mut() {
             slots.map.swap_remove(key);
         }
+        shard.removals.fetch_add(1, Ordering::AcqRel);
+        drop(slots);
     }
 
     /// Forgets every key, and refuses values loaded before now.
     pub fn clear(&self) {
         for shard in &self.shards {
-            shard.removals.fetch_add(1, Ordering::AcqRel);
-            if let Ok(mut slots) = shard.slots.write() {
+            let mut slots = shard.slots.write();
+            if let Ok(slots) = slots.as_mut() {
                 slots.map.clear();
                 slots.hand = 0;
             }
+            shard.removals.fetch_add(1, Ordering::AcqRel);
+            drop(slots);
         }
+    }
+
+    /// Whether nothing was removed from `key`'s shard since `ticket` was taken (before a load
+    /// of `key`, or before a [`Cache::get`] of it): a copy kept elsewhere of what that load or
+    /// read returned is still current.
+    pub fn unchanged(&self, key: &K, ticket: Ticket) -> bool {
+        self.shard(key).removals.load(Ordering::Acquire) == ticket.removals
     }
 
     pub fn get(&self, key: &K) -> Option<Arc<V>> {
@@ -180,7 +195,7 @@ impl<K: Hash + Eq + Clone + ShardKey, V> Cache<K, V> {
         let Ok(mut slots) = shard.slots.write() else {
             return;
         };
-        // Checked under the lock: a removal takes the same lock after bumping the counter.
+        // Checked under the lock, which a removal holds while it bumps the counter.
         if ticket.removals != shard.removals.load(Ordering::Acquire) {
             return;
         }
@@ -342,6 +357,29 @@ mod tests {
         let all = c.tickets();
         c.put(4, Arc::new("fresh"), all.of(&4u64));
         assert_eq!(c.get(&4).as_deref(), Some(&"fresh"));
+    }
+
+    #[test]
+    fn a_copy_is_current_until_its_shard_drops_a_key() {
+        let c: Cache<u64, &str> = Cache::new(100);
+        // 17 falls in the shard of 1, 2 in another.
+        assert_eq!(1u64.shard() % SHARDS, 17u64.shard() % SHARDS);
+        assert_ne!(1u64.shard() % SHARDS, 2u64.shard() % SHARDS);
+        let t = c.ticket(&1);
+        c.put(1, Arc::new("a"), t);
+        assert!(c.unchanged(&1, t));
+        c.remove(&2);
+        assert!(c.unchanged(&1, t));
+        c.remove(&17);
+        assert!(!c.unchanged(&1, t));
+        // A ticket taken after a removal never sees the removed value: the count is bumped
+        // once the key is gone.
+        c.remove(&1);
+        let after = c.ticket(&1);
+        assert_eq!(c.get(&1), None);
+        assert!(c.unchanged(&1, after));
+        c.clear();
+        assert!(!c.unchanged(&1, after));
     }
 
     /// Tokens minted together share the start of their keys (the stamp): they must still

@@ -511,13 +511,13 @@ mod tests {
         };
         Arc::new(LoadedToken {
             entry: Arc::new(TokenEntry::new(token, Asid(3))),
-            session: Arc::new(Session {
+            session: Session {
                 id: SessionId(1),
                 user_id: UserId(2),
                 app_id: AppId(1),
                 created_at: 0,
                 invalidated: None,
-            }),
+            },
             app: Arc::new(app),
             user: Arc::new(user),
             grant: Some(Arc::new(grant)),

@@ -88,14 +88,15 @@ pub struct Redeemed {
 }
 
 /// A stored token, the person's app-scoped id for its app and which of its Page tokens are known
-/// to be stored: what the token cache holds. It carries no session state (sessions are cached
-/// on their own, so ending one drops one entry).
+/// to be stored: what the token cache holds, with a copy of its session as last seen.
 #[derive(Clone, Debug)]
 pub struct TokenEntry {
     pub token: TokenRecord,
     pub asid: Asid,
     /// A user token's Page tokens known to be stored, kept with its cached entry.
     pub pages_stored: PagesStored,
+    /// The token's session when the entry was cached (the store leaves it empty).
+    pub session: Option<SessionSeen>,
 }
 
 impl TokenEntry {
@@ -104,8 +105,20 @@ impl TokenEntry {
             token,
             asid,
             pages_stored: PagesStored::default(),
+            session: None,
         }
     }
+}
+
+/// A copy of a token's session kept in the token's cached entry, with the sessions cache's
+/// ticket taken before it was read: good while no session of its shard of that cache was
+/// dropped since ([`Cache::unchanged`](crate::cache::Cache::unchanged)). Sessions are cached on
+/// their own too, so ending one drops one entry; the copy saves a hit the lookup in that second
+/// map, as large as the tokens', whose every step is a cold line of memory.
+#[derive(Clone, Debug)]
+pub struct SessionSeen {
+    pub session: Session,
+    pub ticket: crate::cache::Ticket,
 }
 
 /// The Page tokens (by Page and the start of the person's tasks there, which name one) that a

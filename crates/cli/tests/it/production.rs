@@ -232,3 +232,49 @@ pub fn metric(text: &str, prefix: &str) -> f64 {
         .and_then(|v| v.parse().ok())
         .unwrap_or_else(|| panic!("no `{prefix}` in {text}"))
 }
+
+#[test]
+fn a_cached_token_reads_its_session_from_its_entry_until_a_session_is_dropped() {
+    let s = Server::seeded();
+    let token = s.alice();
+    let session_reads = |s: &Server| {
+        let text = scrape(s);
+        metric(&text, r#"graphtoken_cache{cache="sessions",what="hits"}"#)
+            + metric(&text, r#"graphtoken_cache{cache="sessions",what="misses"}"#)
+    };
+    let me_three_times = || {
+        for _ in 0..3 {
+            assert_eq!(s.get_as("/me", &token).status, 200);
+        }
+    };
+    assert_eq!(s.get_as("/me", &token).status, 200);
+    let before = session_reads(&s);
+    me_three_times();
+    assert_eq!(
+        session_reads(&s),
+        before,
+        "the session came from the token's entry"
+    );
+    // Forty of Bob's sessions end at once: every shard of the sessions cache drops one, so the
+    // copy in Alice's entry is out of date. It is read once from the sessions cache, and the
+    // entry keeps the new copy.
+    let bobs: Vec<String> = (0..40)
+        .map(|_| s.issue("bob", "acme", &[], false))
+        .collect();
+    let r = s.post_form(
+        "/me/permissions",
+        &[("access_token", bobs[0].as_str()), ("method", "delete")],
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(s.get_as("/me", &bobs[39]).status, 400);
+    let before = session_reads(&s);
+    me_three_times();
+    // Another instance's changes on PostgreSQL may drop sessions meanwhile: exact on SQLite.
+    if std::env::var("GRAPHTOKEN_IT_DB").as_deref() != Ok("postgres") {
+        assert_eq!(
+            session_reads(&s),
+            before + 1.0,
+            "read once, then kept again"
+        );
+    }
+}

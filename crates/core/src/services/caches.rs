@@ -2,8 +2,9 @@
 //! they subscribe to the event bus and drop exactly the entries an event touches. No event
 //! empties a whole cache; a seed drops what it wrote.
 //!
-//! A token's entry holds the token's own record, the person's app-scoped id and which of its
-//! Page tokens are known to be stored, never its session's state: sessions are cached on their
+//! A token's entry holds the token's own record, the person's app-scoped id, which of its Page
+//! tokens are known to be stored, and a copy of its session that is used only while the
+//! sessions cache says no session of its shard was dropped since: sessions are cached on their
 //! own, so ending one session drops one entry.
 
 use std::future::Future;
@@ -57,13 +58,14 @@ impl Default for Caches {
 
 impl Caches {
     /// Caches that hold about `budget` bytes at most when full. Tokens take most of it, as
-    /// there are many more of them than of anything else; sessions, cached apart, are shared by
-    /// a login's tokens. The others hold what a world has (apps, people, Pages) and are
-    /// sized for what their records own (names, scopes, lists of ids), estimated.
+    /// there are many more of them than of anything else; a cached token keeps a copy of its
+    /// session, so the sessions cache is read only when that copy is out of date or the token
+    /// is not cached. The others hold what a world has (apps, people, Pages) and are sized for
+    /// what their records own (names, scopes, lists of ids), estimated.
     pub(crate) fn within(budget: usize) -> Self {
         Caches {
-            tokens: Cache::new(fit::<TokenHash, TokenEntry>(budget, 70, 0)),
-            sessions: Cache::new(fit::<SessionId, Session>(budget, 10, 0)),
+            tokens: Cache::new(fit::<TokenHash, TokenEntry>(budget, 75, 0)),
+            sessions: Cache::new(fit::<SessionId, Session>(budget, 5, 0)),
             apps: Cache::new(fit::<AppId, App>(budget, 1, 1024)),
             users: Cache::new(fit::<UserId, User>(budget, 5, 256)),
             grants: Cache::new(fit::<(UserId, AppId), Option<Arc<Grant>>>(budget, 5, 256)),
@@ -268,6 +270,7 @@ mod tests {
         }
         c.tokens
             .put([1; 32], Arc::new(entry(1)), c.tokens.ticket(&[1; 32]));
+        let copied = c.sessions.ticket(&SessionId(7));
         c.on(&Event::SessionsEnded {
             user: UserId(1),
             sessions: vec![SessionId(7)],
@@ -275,8 +278,9 @@ mod tests {
         });
         assert!(c.sessions.get(&SessionId(7)).is_none());
         assert!(c.sessions.get(&SessionId(8)).is_some());
-        // The token's entry holds no session state: it stays.
+        // The token's entry stays; the copy of its session it keeps is no longer current.
         assert!(c.tokens.get(&[1; 32]).is_some());
+        assert!(!c.sessions.unchanged(&SessionId(7), copied));
     }
 
     #[test]

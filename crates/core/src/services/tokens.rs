@@ -11,7 +11,7 @@ use crate::model::{
     App, AppId, Grant, PageId, Session, StoredKind, TokenHash, TokenRecord, Unix, User, UserId,
 };
 use crate::permissions;
-use crate::store::TokenEntry;
+use crate::store::{SessionSeen, TokenEntry};
 use crate::token::{self, Form};
 
 /// A freshly minted user token.
@@ -33,26 +33,52 @@ impl std::fmt::Debug for Issued {
 
 impl Services {
     /// A token's entry and its session, through their caches: no query when both are cached,
-    /// one (which fills both) when the token is not.
+    /// one (which fills both) when the token is not. A cached entry keeps a copy of its session
+    /// ([`SessionSeen`]), used while the sessions cache says no session of its shard was dropped
+    /// since; otherwise the session is looked up and the entry cached again with the new copy.
     async fn entry(
         &self,
         hash: TokenHash,
-    ) -> Result<Option<(Arc<TokenEntry>, Arc<Session>)>, GraphError> {
+    ) -> Result<Option<(Arc<TokenEntry>, Session)>, GraphError> {
         let c = &self.caches;
         if let Some(entry) = c.tokens.get(&hash) {
-            let session = self.session(entry.token.session_id).await?;
-            return Ok(session.map(|s| (entry, s)));
+            if let Some(seen) = &entry.session {
+                if c.sessions.unchanged(&seen.session.id, seen.ticket) {
+                    let session = seen.session.clone();
+                    return Ok(Some((entry, session)));
+                }
+            }
+            let id = entry.token.session_id;
+            let (token_ticket, ticket) = (c.tokens.ticket(&hash), c.sessions.ticket(&id));
+            let Some(session) = self.session(id).await? else {
+                return Ok(None);
+            };
+            let session = (*session).clone();
+            let renewed = TokenEntry {
+                session: Some(SessionSeen {
+                    session: session.clone(),
+                    ticket,
+                }),
+                ..(*entry).clone()
+            };
+            c.tokens.put(hash, Arc::new(renewed), token_ticket);
+            return Ok(Some((entry, session)));
         }
         let token_ticket = c.tokens.ticket(&hash);
         // The session's id is known only once the token is read: tickets for every shard.
         let session_tickets = c.sessions.tickets();
-        let Some((entry, session)) = self.store.token_entry(hash).await? else {
+        let Some((mut entry, session)) = self.store.token_entry(hash).await? else {
             return Ok(None);
         };
-        let (entry, session) = (Arc::new(entry), Arc::new(session));
-        c.tokens.put(hash, Arc::clone(&entry), token_ticket);
         let ticket = session_tickets.of(&session.id);
-        c.sessions.put(session.id, Arc::clone(&session), ticket);
+        entry.session = Some(SessionSeen {
+            session: session.clone(),
+            ticket,
+        });
+        let entry = Arc::new(entry);
+        c.tokens.put(hash, Arc::clone(&entry), token_ticket);
+        c.sessions
+            .put(session.id, Arc::new(session.clone()), ticket);
         Ok(Some((entry, session)))
     }
 
