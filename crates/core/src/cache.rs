@@ -9,25 +9,34 @@
 //! chance (the mark is cleared) and evicting the first entry not used since the hand last
 //! passed. One entry goes for each one that comes in; nothing empties a shard.
 
-use std::hash::{BuildHasherDefault, Hash, Hasher};
+use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
-use indexmap::IndexMap;
+use hashbrown::HashTable;
 
 use crate::model::{AppId, PageId, SessionId, UserId};
 
 const SHARDS: usize = 16;
 
-struct Entry<V> {
+/// One cached value, stored in the table's own bucket beside its key: a read reaches it in
+/// one step after the table's control bytes (an index map would go through an index first,
+/// one more cold line of memory for a map of many entries).
+struct Entry<K, V> {
+    key: K,
     value: Arc<V>,
     /// Read since the hand last passed.
     used: AtomicBool,
+    /// Its place in [`Slots::ring`].
+    at: usize,
 }
 
 struct Slots<K, V> {
-    map: IndexMap<K, Entry<V>, BuildHasherDefault<KeyHasher>>,
-    /// Where the CLOCK hand stands (an index into `map`).
+    table: HashTable<Entry<K, V>>,
+    /// Each entry's hash, in the order the CLOCK hand sweeps them: `ring[e.at]` is the hash of
+    /// `e.key`, and an entry is found from its place by that hash and its `at`.
+    ring: Vec<u64>,
+    /// Where the CLOCK hand stands (an index into `ring`).
     hand: usize,
 }
 
@@ -86,7 +95,8 @@ impl<K: Hash + Eq + Clone + ShardKey, V> Cache<K, V> {
             shards: (0..SHARDS)
                 .map(|_| Shard {
                     slots: RwLock::new(Slots {
-                        map: IndexMap::default(),
+                        table: HashTable::new(),
+                        ring: Vec::new(),
                         hand: 0,
                     }),
                     removals: AtomicU64::new(0),
@@ -135,7 +145,7 @@ impl<K: Hash + Eq + Clone + ShardKey, V> Cache<K, V> {
         let shard = self.shard(key);
         let mut slots = shard.slots.write();
         if let Ok(slots) = slots.as_mut() {
-            slots.map.swap_remove(key);
+            slots.remove(key);
         }
         shard.removals.fetch_add(1, Ordering::AcqRel);
         drop(slots);
@@ -146,7 +156,8 @@ impl<K: Hash + Eq + Clone + ShardKey, V> Cache<K, V> {
         for shard in &self.shards {
             let mut slots = shard.slots.write();
             if let Ok(slots) = slots.as_mut() {
-                slots.map.clear();
+                slots.table.clear();
+                slots.ring.clear();
                 slots.hand = 0;
             }
             shard.removals.fetch_add(1, Ordering::AcqRel);
@@ -164,7 +175,7 @@ impl<K: Hash + Eq + Clone + ShardKey, V> Cache<K, V> {
     pub fn get(&self, key: &K) -> Option<Arc<V>> {
         let shard = self.shard(key);
         let slots = shard.slots.read().ok()?;
-        let Some(entry) = slots.map.get(key) else {
+        let Some(entry) = slots.table.find(hash_of(key), |e| e.key == *key) else {
             shard.misses.fetch_add(1, Ordering::Relaxed);
             return None;
         };
@@ -184,7 +195,10 @@ impl<K: Hash + Eq + Clone + ShardKey, V> Cache<K, V> {
         for shard in &self.shards {
             s.hits += shard.hits.load(Ordering::Relaxed);
             s.misses += shard.misses.load(Ordering::Relaxed);
-            s.entries += shard.slots.read().map_or(0, |slots| slots.map.len() as u64);
+            s.entries += shard
+                .slots
+                .read()
+                .map_or(0, |slots| slots.table.len() as u64);
         }
         s
     }
@@ -200,44 +214,86 @@ impl<K: Hash + Eq + Clone + ShardKey, V> Cache<K, V> {
             return;
         }
         // A new entry is not marked: it earns its second chance by being read.
-        let entry = Entry {
-            value,
-            used: AtomicBool::new(false),
-        };
-        if slots.map.len() < self.per_shard || slots.map.contains_key(&key) {
-            slots.map.insert(key, entry);
+        let hash = hash_of(&key);
+        if let Some(e) = slots.table.find_mut(hash, |e| e.key == key) {
+            e.value = value;
+            e.used = AtomicBool::new(false);
             return;
         }
-        slots.replace_one(key, entry);
+        if slots.table.len() < self.per_shard {
+            let at = slots.ring.len();
+            slots.ring.push(hash);
+            slots.insert(hash, key, value, at);
+            return;
+        }
+        slots.replace_one(hash, key, value);
     }
 }
 
+/// The hash a key is stored under.
+fn hash_of<K: Hash>(key: &K) -> u64 {
+    let mut h = KeyHasher::default();
+    key.hash(&mut h);
+    h.finish()
+}
+
 impl<K: Hash + Eq, V> Slots<K, V> {
+    /// Puts a new entry at place `at` (whose hash `ring` already holds).
+    fn insert(&mut self, hash: u64, key: K, value: Arc<V>, at: usize) {
+        let entry = Entry {
+            key,
+            value,
+            used: AtomicBool::new(false),
+            at,
+        };
+        self.table.insert_unique(hash, entry, |e| hash_of(&e.key));
+    }
+
+    /// Forgets `key`: the entry of the last place moves into its place.
+    fn remove(&mut self, key: &K) {
+        let Ok(found) = self.table.find_entry(hash_of(key), |e| e.key == *key) else {
+            return;
+        };
+        let (gone, _) = found.remove();
+        let last = self.ring.len().saturating_sub(1);
+        self.ring.swap_remove(gone.at);
+        if let Some(&moved) = self.ring.get(gone.at) {
+            if let Some(e) = self.table.find_mut(moved, |e| e.at == last) {
+                e.at = gone.at;
+            }
+        }
+    }
+
     /// CLOCK: sweeps from the hand, clearing marks, until it finds an entry not read since it
     /// last passed (after one full turn every mark is clear, so this ends within two); the new
-    /// entry takes that slot and the hand moves past it.
-    fn replace_one(&mut self, key: K, entry: Entry<V>) {
-        let len = self.map.len();
-        for _ in 0..=2 * len {
-            if self.hand >= self.map.len() {
+    /// entry takes that entry's place and the hand moves past it.
+    fn replace_one(&mut self, hash: u64, key: K, value: Arc<V>) {
+        for _ in 0..=2 * self.ring.len() {
+            if self.hand >= self.ring.len() {
                 self.hand = 0;
             }
-            let Some((_, e)) = self.map.get_index(self.hand) else {
+            let at = self.hand;
+            let Some(&there) = self.ring.get(at) else {
                 break;
             };
-            if e.used.swap(false, Ordering::Relaxed) {
+            let Ok(found) = self.table.find_entry(there, |e| e.at == at) else {
+                break;
+            };
+            if found.get().used.swap(false, Ordering::Relaxed) {
                 self.hand += 1;
                 continue;
             }
-            // The last entry moves into the victim's slot; the new one goes to the end and
-            // is swapped into the slot, so the order the hand sweeps stays as it was.
-            self.map.swap_remove_index(self.hand);
-            let (i, _) = self.map.insert_full(key, entry);
-            self.map.swap_indices(self.hand, i);
+            found.remove();
+            if let Some(place) = self.ring.get_mut(at) {
+                *place = hash;
+            }
+            self.insert(hash, key, value, at);
             self.hand += 1;
             return;
         }
-        self.map.insert(key, entry);
+        let at = self.ring.len();
+        self.ring.push(hash);
+        self.insert(hash, key, value, at);
     }
 }
 
@@ -327,7 +383,7 @@ mod tests {
     fn len<K, V>(c: &Cache<K, V>) -> usize {
         c.shards
             .iter()
-            .map(|s| s.slots.read().map(|m| m.map.len()).unwrap_or(0))
+            .map(|s| s.slots.read().map(|m| m.table.len()).unwrap_or(0))
             .sum()
     }
 
@@ -357,6 +413,50 @@ mod tests {
         let all = c.tickets();
         c.put(4, Arc::new("fresh"), all.of(&4u64));
         assert_eq!(c.get(&4).as_deref(), Some(&"fresh"));
+    }
+
+    /// Every entry's place holds its hash, and every place an entry: what removals and the
+    /// CLOCK hand rely on to find an entry from its place.
+    fn assert_places<K: Hash + Eq, V>(c: &Cache<K, V>) {
+        for shard in &c.shards {
+            let Ok(slots) = shard.slots.read() else {
+                panic!("poisoned")
+            };
+            assert_eq!(slots.ring.len(), slots.table.len());
+            for e in slots.table.iter() {
+                assert_eq!(slots.ring.get(e.at), Some(&hash_of(&e.key)));
+            }
+        }
+    }
+
+    #[test]
+    fn places_stay_true_through_puts_removals_and_evictions() {
+        let c: Cache<u64, u64> = Cache::new(4 * SHARDS);
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        for i in 0..20_000u64 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let k = x % 300;
+            match i % 5 {
+                0 => c.remove(&k),
+                1 => {
+                    let _ = c.get(&k);
+                }
+                _ => c.put(k, Arc::new(i), c.ticket(&k)),
+            }
+            if i % 1000 == 0 {
+                assert_places(&c);
+            }
+        }
+        assert_places(&c);
+        assert!(len(&c) <= 4 * SHARDS);
+        // What a get returns is the last value put for that key, or nothing.
+        for k in 0..300u64 {
+            c.put(k, Arc::new(k + 1000), c.ticket(&k));
+            assert_eq!(c.get(&k).as_deref(), Some(&(k + 1000)));
+        }
+        assert_places(&c);
     }
 
     #[test]

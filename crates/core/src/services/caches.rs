@@ -38,9 +38,10 @@ pub(crate) struct Caches {
 /// database's connections, buffers), a server stays under 256 MiB (docs/benchmarks.md).
 pub const DEFAULT_CACHE_BYTES: usize = 160 << 20;
 
-/// What one cached entry costs besides its key and value: the value's `Arc` counts, the map's
-/// slot (its hash, the `Arc` and the CLOCK mark) and its index, rounded up for the allocator's
-/// size classes (an estimate; the measured peaks are in docs/benchmarks.md).
+/// What one cached entry costs besides its key and value: the value's `Arc` counts, the
+/// table's bucket (the `Arc`, the CLOCK mark and the entry's place), its control byte, its hash
+/// in the CLOCK ring and the room a table keeps free, rounded up for the allocator's size
+/// classes (an estimate; the measured peaks are in docs/benchmarks.md).
 const ENTRY_OVERHEAD: usize = 80;
 
 /// How many entries of `K → V` fit in `share` of `budget` bytes, each value owning about
