@@ -473,10 +473,20 @@ impl GraphError {
 }
 
 /// An 11-character trace id for `fbtrace_id` and `x-fb-trace-id`. Not a secret: a counter run
-/// through a mixer (splitmix64), so ids look random and never repeat within a run.
+/// through a mixer (splitmix64), so ids look random and never repeat within a run. The counter
+/// starts at a random place, so that two runs (or two instances on one database, whose logs are
+/// read together) do not hand out the same ids in the same order.
 pub fn trace_id() -> String {
-    static NEXT: AtomicU64 = AtomicU64::new(0x9e37_79b9_7f4a_7c15);
-    let mut z = NEXT.fetch_add(0x9e37_79b9_7f4a_7c15, Ordering::Relaxed);
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    static START: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    let start = *START.get_or_init(|| {
+        crate::token::random_bytes(8)
+            .ok()
+            .and_then(|b| b.try_into().ok())
+            .map_or(0, u64::from_le_bytes)
+    });
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let mut z = start.wrapping_add(n.wrapping_add(1).wrapping_mul(0x9e37_79b9_7f4a_7c15));
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
     z ^= z >> 31;

@@ -297,3 +297,21 @@ fn the_timed_appsecret_proof_lasts_five_minutes_on_the_virtual_clock() {
         "Invalid appsecret_proof provided in the API argument",
     );
 }
+
+#[test]
+fn two_runs_hand_out_different_trace_ids() {
+    // Two processes, each answering its first request: their trace ids are not one sequence.
+    let first = || {
+        let sb = crate::harness::Sandbox::new();
+        let s = Server::try_on_with(&sb, None, None, &[]).unwrap_or_else(|e| panic!("{e}"));
+        let r = s.get("/me");
+        assert_eq!(r.status, 400, "{}", r.text);
+        r.body["error"]["fbtrace_id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
+    let (a, b) = (first(), first());
+    assert_eq!(a.len(), 11, "{a}");
+    assert_ne!(a, b);
+}
