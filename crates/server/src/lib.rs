@@ -163,8 +163,9 @@ pub(crate) struct OverTls;
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Https;
 
-/// One connection served by `app`, each request carrying the peer's address (and [`OverTls`]),
-/// its body cut off when no data came for `body_timeout`.
+/// One connection served by `app`, which knows the peer's address and whether it came over TLS
+/// (requests for the router carry them: `ConnectInfo`, [`OverTls`]), each request's body cut off
+/// when no data came for `body_timeout`.
 fn connection<I>(
     builder: &hyper_util::server::conn::auto::Builder<hyper_util::rt::TokioExecutor>,
     io: I,
@@ -178,21 +179,21 @@ where
 {
     use axum::body::{Body, HttpBody};
     use tower::ServiceExt;
+    let app = Front {
+        peer: Some(peer),
+        over_tls,
+        ..app
+    };
     let service = app.map_request(move |r: axum::http::Request<hyper::body::Incoming>| {
         // A request without a body (most Graph calls) gets an empty one, which says so: the
         // timeout's wrapper would hide it, and make every handler read a body to learn that.
-        let mut r = r.map(|body| {
+        r.map(|body| {
             if body.is_end_stream() {
                 Body::empty()
             } else {
                 Body::new(tower_http::timeout::TimeoutBody::new(body_timeout, body))
             }
-        });
-        r.extensions_mut().insert(axum::extract::ConnectInfo(peer));
-        if over_tls {
-            r.extensions_mut().insert(OverTls);
-        }
-        r
+        })
     });
     builder
         .serve_connection_with_upgrades(
@@ -356,6 +357,9 @@ pub fn router(state: Arc<AppState>) -> Router {
 pub(crate) struct Front {
     router: Router,
     graph: Around<GraphLane>,
+    /// The connection's peer (none until [`connection`] sets it), and whether it came over TLS.
+    peer: Option<std::net::SocketAddr>,
+    over_tls: bool,
 }
 
 impl Front {
@@ -366,6 +370,8 @@ impl Front {
                 inner: GraphLane(Arc::clone(&state)),
                 st: state,
             },
+            peer: None,
+            over_tls: false,
         }
     }
 }
@@ -404,12 +410,20 @@ impl tower::Service<Request> for Front {
         std::task::Poll::Ready(Ok(()))
     }
 
-    fn call(&mut self, req: Request) -> FrontFuture {
+    fn call(&mut self, mut req: Request) -> FrontFuture {
         if graph_lane(req.method(), req.uri().path()) {
-            FrontFuture::Graph(self.graph.call(req))
-        } else {
-            FrontFuture::Router(Box::pin(tower::Service::call(&mut self.router, req)))
+            // Told of the connection directly: a Graph call needs no request extensions.
+            let ip = self.peer.map(|p| p.ip());
+            let secure = over_https(&self.graph.st, ip, self.over_tls, req.headers());
+            return FrontFuture::Graph(self.graph.call_secure(req, secure));
         }
+        if let Some(peer) = self.peer {
+            req.extensions_mut().insert(axum::extract::ConnectInfo(peer));
+        }
+        if self.over_tls {
+            req.extensions_mut().insert(OverTls);
+        }
+        FrontFuture::Router(Box::pin(tower::Service::call(&mut self.router, req)))
     }
 }
 
@@ -503,12 +517,28 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, mut req: Request) -> ToTheEnd {
+    fn call(&mut self, req: Request) -> ToTheEnd {
+        let peer = req
+            .extensions()
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip());
+        let over_tls = req.extensions().get::<OverTls>().is_some();
+        let secure = over_https(&self.st, peer, over_tls, req.headers());
+        self.call_secure(req, secure)
+    }
+}
+
+impl<S> Around<S>
+where
+    S: tower::Service<Request, Response = Response, Error = std::convert::Infallible>,
+    S::Future: Send + 'static,
+{
+    /// [`Around`]'s work for a request that came over https (`secure`) or not.
+    fn call_secure(&mut self, mut req: Request, secure: bool) -> ToTheEnd {
         let path = req.uri().path();
         let route = metrics::route_of(path);
         let envelope = Envelope::of(path);
         let started = std::time::Instant::now();
-        let secure = over_https(&self.st, &req);
         if secure {
             req.extensions_mut().insert(Https);
         }
@@ -630,19 +660,20 @@ impl Drop for ToTheEnd {
 
 /// The browser reached graphtoken over TLS: graphtoken itself, or a proxy it trusts
 /// (`--trusted-proxy`) that says so in `X-Forwarded-Proto`.
-fn over_https(st: &AppState, req: &Request) -> bool {
-    let peer = req
-        .extensions()
-        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map(|c| c.0.ip().to_canonical());
+fn over_https(
+    st: &AppState,
+    peer: Option<std::net::IpAddr>,
+    over_tls: bool,
+    headers: &axum::http::HeaderMap,
+) -> bool {
+    let peer = peer.map(|p| p.to_canonical());
     let forwarded_https = peer.is_some_and(|p| st.trusted_proxies.contains(&p))
-        && req
-            .headers()
+        && headers
             .get("x-forwarded-proto")
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.rsplit(',').next())
             .is_some_and(|proto| proto.trim().eq_ignore_ascii_case("https"));
-    req.extensions().get::<OverTls>().is_some() || forwarded_https
+    over_tls || forwarded_https
 }
 
 /// Cookies are `Secure` when the browser reached graphtoken over TLS ([`over_https`]).
