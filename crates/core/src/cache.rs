@@ -238,8 +238,12 @@ fn hash_of<K: Hash>(key: &K) -> u64 {
 }
 
 impl<K: Hash + Eq, V> Slots<K, V> {
-    /// Puts a new entry at place `at` (whose hash `ring` already holds).
+    /// Puts a new entry at place `at` (whose hash `ring` already holds). A table with no free
+    /// bucket left is made anew first ([`Slots::rebuild`]) rather than grown by the insert.
     fn insert(&mut self, hash: u64, key: K, value: Arc<V>, at: usize) {
+        if self.table.capacity() <= self.table.len() {
+            self.rebuild();
+        }
         let entry = Entry {
             key,
             value,
@@ -255,13 +259,30 @@ impl<K: Hash + Eq, V> Slots<K, V> {
             return;
         };
         let (gone, _) = found.remove();
-        let last = self.ring.len().saturating_sub(1);
+        if gone.at >= self.ring.len() {
+            return;
+        }
+        let last = self.ring.len() - 1;
         self.ring.swap_remove(gone.at);
         if let Some(&moved) = self.ring.get(gone.at) {
             if let Some(e) = self.table.find_mut(moved, |e| e.at == last) {
                 e.at = gone.at;
             }
         }
+    }
+
+    /// The table made anew, with room for one more entry. An eviction removes an entry and
+    /// inserts another elsewhere; a removal from a crowded probe group leaves a tombstone,
+    /// which the table counts as used, and once no free bucket is left an insert would double
+    /// the table (the entries are in its buckets: twice the memory the budget counts). Made
+    /// anew, the table has its free buckets back, and grows only when its entries need it;
+    /// in a full shard this comes once every few thousand evictions.
+    fn rebuild(&mut self) {
+        let mut fresh = HashTable::with_capacity(self.table.len() + 1);
+        for e in self.table.drain() {
+            fresh.insert_unique(hash_of(&e.key), e, |e| hash_of(&e.key));
+        }
+        self.table = fresh;
     }
 
     /// CLOCK: sweeps from the hand, clearing marks, until it finds an entry not read since it
@@ -457,6 +478,39 @@ mod tests {
             assert_eq!(c.get(&k).as_deref(), Some(&(k + 1000)));
         }
         assert_places(&c);
+    }
+
+    #[test]
+    fn a_full_cache_under_churn_keeps_its_table_size() {
+        // Each eviction removes one entry and inserts another elsewhere in the table: the
+        // tombstones it leaves must not make the table grow (it would double, past the room the
+        // budget counts for it).
+        let per_shard = 1000;
+        let c: Cache<[u8; 32], u64> = Cache::new(per_shard * SHARDS);
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        for i in 0..400_000u64 {
+            let mut k = [0u8; 32];
+            for chunk in k.chunks_mut(8) {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                chunk.copy_from_slice(&x.to_le_bytes());
+            }
+            c.put(k, Arc::new(i), c.ticket(&k));
+        }
+        assert_eq!(len(&c), per_shard * SHARDS);
+        assert_places(&c);
+        for shard in &c.shards {
+            let Ok(slots) = shard.slots.read() else {
+                panic!("poisoned")
+            };
+            // 1,000 entries fit a table of 2,048 buckets (room for 1,792).
+            assert!(
+                slots.table.capacity() < 2 * per_shard,
+                "{}",
+                slots.table.capacity()
+            );
+        }
     }
 
     #[test]
