@@ -26,6 +26,19 @@ impl Field {
     }
 }
 
+/// The fields a node renders: those asked for, or its `defaults`; `id` always, last if not
+/// asked for.
+pub fn selection(fields: Option<&[Field]>, defaults: &[&str]) -> Vec<Field> {
+    let mut v: Vec<Field> = match fields {
+        Some(f) if !f.is_empty() => f.to_vec(),
+        _ => defaults.iter().map(|n| Field::plain(n)).collect(),
+    };
+    if !v.iter().any(|f| f.name == "id") {
+        v.push(Field::plain("id"));
+    }
+    v
+}
+
 /// How deep `{...}` selections may nest: Graph's own examples go three levels down.
 const MAX_DEPTH: usize = 8;
 
@@ -181,6 +194,20 @@ pub fn to_string(fields: &[Field]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_selection_is_the_fields_asked_or_the_defaults_with_id() {
+        let names = |v: Vec<Field>| v.into_iter().map(|f| f.name).collect::<Vec<_>>();
+        assert_eq!(names(selection(None, &["name"])), ["name", "id"]);
+        assert_eq!(names(selection(Some(&[]), &["name"])), ["name", "id"]);
+        let asked = parse("email,name").unwrap_or_default();
+        assert_eq!(
+            names(selection(Some(&asked), &["x"])),
+            ["email", "name", "id"]
+        );
+        let with_id = parse("id,name").unwrap_or_default();
+        assert_eq!(names(selection(Some(&with_id), &["x"])), ["id", "name"]);
+    }
 
     #[test]
     fn flat_and_nested() {

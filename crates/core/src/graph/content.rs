@@ -12,7 +12,7 @@ use serde_json::{json, Map, Value};
 use crate::auth::Caller;
 use crate::content::{self, Author, Comment, Post};
 use crate::error::GraphError;
-use crate::fields::{self, Field};
+use crate::fields::{self, selection, Field};
 use crate::model::{Id, Page, PageId};
 use crate::policy::{self, MODERATE_COMMENTS, PUBLISH, READ_COMMENTS, READ_FEED};
 use crate::request::{GraphRequest, Method};
@@ -32,18 +32,6 @@ const COMMENT_DEFAULTS: &[&str] = &["created_time", "from", "message", "id"];
 /// The `fields` parameter, parsed.
 fn fields_param(req: &GraphRequest) -> Result<Option<Vec<Field>>, GraphError> {
     req.params.get("fields").map(fields::parse).transpose()
-}
-
-/// Fields to render: those asked for, or the defaults; `id` always.
-fn selection(fields: Option<&[Field]>, defaults: &[&str]) -> Vec<Field> {
-    let mut v: Vec<Field> = match fields {
-        Some(f) if !f.is_empty() => f.to_vec(),
-        _ => defaults.iter().map(|n| Field::plain(n)).collect(),
-    };
-    if !v.iter().any(|f| f.name == "id") {
-        v.push(Field::plain("id"));
-    }
-    v
 }
 
 /// Newest first: paging keys that grow as ids shrink.

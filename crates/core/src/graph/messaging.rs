@@ -15,7 +15,7 @@ use serde_json::{json, Map, Value};
 
 use crate::auth::Caller;
 use crate::error::GraphError;
-use crate::fields::{self, Field};
+use crate::fields::{self, selection, Field};
 use crate::messaging::{self, Conversation, Message};
 use crate::model::{Id, Page, PageId, Psid, UserId};
 use crate::policy::MESSAGING;
@@ -44,17 +44,6 @@ const MESSAGE_DEFAULTS: &[&str] = &["id", "created_time"];
 /// Whether a path segment names a conversation or a message.
 pub fn is_object(segment: &str) -> bool {
     messaging::split_id(segment).is_some()
-}
-
-fn selection(fields: Option<&[Field]>, defaults: &[&str]) -> Vec<Field> {
-    let mut v: Vec<Field> = match fields {
-        Some(f) if !f.is_empty() => f.to_vec(),
-        _ => defaults.iter().map(|n| Field::plain(n)).collect(),
-    };
-    if !v.iter().any(|f| f.name == "id") {
-        v.push(Field::plain("id"));
-    }
-    v
 }
 
 /// `(#100) No matching user found` (Send API, subcode 2018001).

@@ -10,7 +10,7 @@ use serde_json::{json, Map, Value};
 use crate::auth::{Caller, Principal};
 use crate::content::PageInfo;
 use crate::error::GraphError;
-use crate::fields::{self, Field};
+use crate::fields::{self, selection, Field};
 use crate::model::{App, AppId, Asid, Id, Page, PageId, PageTasks, Psid, Reason, User, UserId};
 use crate::permissions::PUBLIC_PROFILE;
 use crate::policy;
@@ -247,18 +247,6 @@ async fn resolve(
 
 fn caller_is_page(caller: &Caller, page: PageId) -> bool {
     matches!(&caller.principal, Principal::Page(t) if t.page.as_ref().is_some_and(|(p, _)| p.id == page))
-}
-
-/// Fields to render: those asked for, or the node's defaults; `id` always, last if not asked.
-fn selection(fields: Option<&[Field]>, defaults: &[&str]) -> Vec<Field> {
-    let mut v: Vec<Field> = match fields {
-        Some(f) if !f.is_empty() => f.to_vec(),
-        _ => defaults.iter().map(|n| Field::plain(n)).collect(),
-    };
-    if !v.iter().any(|f| f.name == "id") {
-        v.push(Field::plain("id"));
-    }
-    v
 }
 
 struct Ctx<'a> {
