@@ -301,12 +301,11 @@ pub(crate) fn insert_token(db: &dyn Db, t: &TokenRecord) -> StoreResult<bool> {
     store_token(db, if t.parent.is_some() { &PAGE } else { &USER }, t)
 }
 
-/// Stores tokens, each as [`insert_token`] would, a user token's session checked
-/// once rather than in every insert: an `INSERT … SELECT` may write many rows, so SQLite keeps
-/// a statement journal for each, and inside a savepoint (a write's, when its group starts over,
-/// or a caller's) that journal grows with every insert (a temporary file: 2.5 pages written per
-/// token). The plain insert needs none. The
-/// number stored.
+/// Stores tokens, each as [`insert_token`] would, a user token's session checked once rather
+/// than in every insert: an `INSERT … SELECT` may write many rows, so SQLite keeps a statement
+/// journal for each, and inside a savepoint (a write's, when its group starts over, or a
+/// caller's) that journal grows with every insert (a temporary file: 2.5 pages written per
+/// token). The plain insert needs none. The number stored.
 pub(crate) fn insert_tokens(db: &dyn Db, tokens: &[TokenRecord]) -> StoreResult<u64> {
     use std::collections::hash_map::{Entry, HashMap};
     let mut there: HashMap<SessionId, bool> = HashMap::new();
