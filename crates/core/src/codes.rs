@@ -39,7 +39,7 @@ pub fn mint() -> Result<String, RandomError> {
 pub fn mint_stamped(stamps: &Stamps) -> Result<String, RandomError> {
     Ok(token::stamped_with(
         CODE_PREFIX,
-        &token::next_stamp(stamps),
+        Some(&token::next_stamp(stamps)),
         &token::random_alnum(CODE_BODY_LEN)?,
     ))
 }

@@ -29,6 +29,20 @@ const APP_TOKEN_LEN: usize = 27;
 
 const ALNUM: &[u8; 62] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
+/// The character each byte gives in a token body or a code, `0` for none: bytes from 248 up
+/// are skipped, so that each of the 62 characters is equally likely (248 = 4 x 62). A table:
+/// `b % 62` with a `char` pushed at a time was a third of a Page token's samples in the profile
+/// of `/me/accounts`, SHA-256 included (docs/benchmarks.md).
+const ALNUM_OF: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut b = 0;
+    while b < 248 {
+        table[b] = ALNUM[b % 62];
+        b += 1;
+    }
+    table
+};
+
 /// A failure of the operating system's random source.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RandomError;
@@ -110,8 +124,10 @@ impl<F: FnMut() -> Result<Vec<u8>, RandomError>> Blocks<F> {
         let mut out = String::with_capacity(n);
         while out.len() < n {
             match self.left.next() {
-                Some(b) if b < 248 => out.push(ALNUM[(b % 62) as usize] as char),
-                Some(_) => {}
+                Some(b) => match ALNUM_OF[usize::from(b)] {
+                    0 => {}
+                    c => out.push(char::from(c)),
+                },
                 None => self.left = (self.next)()?.into_iter(),
             }
         }
@@ -176,15 +192,17 @@ fn stamp(mut n: u64) -> [u8; STAMP_LEN] {
 
 /// A token of `stamp` and a random `body`.
 fn stamped(stamp: &[u8; STAMP_LEN], body: &str) -> String {
-    stamped_with(PREFIX, stamp, body)
+    stamped_with(PREFIX, Some(stamp), body)
 }
 
-/// `prefix`, `stamp` and `body` (a token's, or a code's: `codes::mint_stamped`).
-pub(crate) fn stamped_with(prefix: &str, stamp: &[u8; STAMP_LEN], body: &str) -> String {
+/// `prefix`, `stamp` (when there is one) and `body`: a token's, or a code's
+/// (`codes::mint_stamped`).
+pub(crate) fn stamped_with(prefix: &str, stamp: Option<&[u8; STAMP_LEN]>, body: &str) -> String {
     let mut t = String::with_capacity(prefix.len() + STAMP_LEN + body.len());
     t.push_str(prefix);
-    // Stamp digits are ASCII.
-    t.extend(stamp.iter().map(|&b| char::from(b)));
+    if let Some(stamp) = stamp {
+        t.push_str(ascii(stamp));
+    }
     t.push_str(body);
     t
 }
@@ -219,25 +237,35 @@ pub fn mint_many(stamps: &Stamps, n: usize) -> Result<Vec<String>, RandomError> 
 fn derive(key: &[u8], label: &str) -> String {
     let mut labelled = hmac(key);
     labelled.update(label.as_bytes());
-    expand(&labelled)
+    ascii(&expand(&labelled)).to_string()
+}
+
+/// Bytes made from [`ALNUM_OF`] or [`STAMP_DIGITS`] as text. Both are ASCII, so the fallback
+/// (nothing) is unreachable.
+fn ascii(made: &[u8]) -> &str {
+    std::str::from_utf8(made).unwrap_or_default()
 }
 
 /// [`BODY_LEN`] alphanumerics from `labelled` (a keyed HMAC that has read its label): block
 /// `i` is its MAC after the counter `i`, big-endian, and each byte below 248 gives a character.
 /// Each block clones `labelled`, so the key and the label are hashed once.
-fn expand(labelled: &HmacSha256) -> String {
-    let mut out = String::with_capacity(BODY_LEN);
+fn expand(labelled: &HmacSha256) -> [u8; BODY_LEN] {
+    let mut out = [0u8; BODY_LEN];
+    let mut n = 0;
     let mut counter = 0u32;
-    while out.len() < BODY_LEN {
+    while n < BODY_LEN {
         let mut mac = labelled.clone();
         mac.update(&counter.to_be_bytes());
         counter += 1;
-        for b in mac.finalize().into_bytes() {
-            if out.len() == BODY_LEN {
-                break;
-            }
-            if b < 248 {
-                out.push(char::from(ALNUM[usize::from(b % 62)]));
+        let block = mac.finalize().into_bytes();
+        for &b in block.iter() {
+            let c = ALNUM_OF[usize::from(b)];
+            if c != 0 {
+                out[n] = c;
+                n += 1;
+                if n == BODY_LEN {
+                    break;
+                }
             }
         }
     }
@@ -278,11 +306,7 @@ impl PageTokens {
         labelled.update(itoa::Buffer::new().format(page.0).as_bytes());
         labelled.update(b":");
         labelled.update(itoa::Buffer::new().format(since).as_bytes());
-        let body = expand(&labelled);
-        match &self.stamp {
-            Some(stamp) => stamped(stamp, &body),
-            None => format!("{PREFIX}{body}"),
-        }
+        stamped_with(PREFIX, self.stamp.as_ref(), ascii(&expand(&labelled)))
     }
 }
 
