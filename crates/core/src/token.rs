@@ -30,9 +30,7 @@ const APP_TOKEN_LEN: usize = 27;
 const ALNUM: &[u8; 62] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
 /// The character each byte gives in a token body or a code, `0` for none: bytes from 248 up
-/// are skipped, so that each of the 62 characters is equally likely (248 = 4 x 62). A table:
-/// `b % 62` with a `char` pushed at a time was a third of a Page token's samples in the profile
-/// of `/me/accounts`, SHA-256 included (docs/benchmarks.md).
+/// are skipped, so that each of the 62 characters is equally likely (248 = 4 × 62).
 const ALNUM_OF: [u8; 256] = {
     let mut table = [0u8; 256];
     let mut b = 0;
@@ -104,8 +102,8 @@ fn fill_random(out: &mut [u8]) -> Result<(), RandomError> {
     })
 }
 
-/// Bytes drawn in blocks from `next` (the OS CSPRNG, or an HMAC stream); what one reader did
-/// not take stays for the next.
+/// Bytes drawn in blocks from `next` (the OS CSPRNG); what one reader did not take stays for
+/// the next.
 struct Blocks<F> {
     next: F,
     left: std::vec::IntoIter<u8>,
@@ -195,13 +193,13 @@ fn stamped(stamp: &[u8; STAMP_LEN], body: &str) -> String {
     stamped_with(PREFIX, Some(stamp), body)
 }
 
-/// `prefix`, `stamp` (when there is one) and `body`: a token's, or a code's
-/// (`codes::mint_stamped`).
+/// `prefix`, `stamp` (when there is one: Page tokens of unstamped user tokens have none) and
+/// `body`: a token's, or a code's (`codes::mint_stamped`).
 pub(crate) fn stamped_with(prefix: &str, stamp: Option<&[u8; STAMP_LEN]>, body: &str) -> String {
     let mut t = String::with_capacity(prefix.len() + STAMP_LEN + body.len());
     t.push_str(prefix);
     if let Some(stamp) = stamp {
-        t.push_str(ascii(stamp));
+        t.push_str(as_text(stamp));
     }
     t.push_str(body);
     t
@@ -234,19 +232,19 @@ pub fn mint_many(stamps: &Stamps, n: usize) -> Result<Vec<String>, RandomError> 
 
 /// A keyed, deterministic token body: 64 alphanumerics from HMAC-SHA256(key, label ‖ counter).
 /// Knowing it requires knowing `key` (a token string), which is never stored.
-fn derive(key: &[u8], label: &str) -> String {
+fn derive(key: &[u8], label: &str) -> [u8; BODY_LEN] {
     let mut labelled = hmac(key);
     labelled.update(label.as_bytes());
-    ascii(&expand(&labelled)).to_string()
+    expand(&labelled)
 }
 
-/// Bytes made from [`ALNUM_OF`] or [`STAMP_DIGITS`] as text. Both are ASCII, so the fallback
-/// (nothing) is unreachable.
-fn ascii(made: &[u8]) -> &str {
-    std::str::from_utf8(made).unwrap_or_default()
+/// ASCII bytes as text: bodies from [`ALNUM_OF`], and stamps, which are [`STAMP_DIGITS`] or
+/// checked alphanumeric by [`stamp_after`]. So the fallback, an empty string, is never reached.
+fn as_text(ascii: &[u8]) -> &str {
+    std::str::from_utf8(ascii).unwrap_or_default()
 }
 
-/// [`BODY_LEN`] alphanumerics from `labelled` (a keyed HMAC that has read its label): block
+/// [`BODY_LEN`] alphanumerics, as ASCII bytes, from `labelled` (a keyed HMAC that has read its label): block
 /// `i` is its MAC after the counter `i`, big-endian, and each byte below 248 gives a character.
 /// Each block clones `labelled`, so the key and the label are hashed once.
 fn expand(labelled: &HmacSha256) -> [u8; BODY_LEN] {
@@ -306,7 +304,7 @@ impl PageTokens {
         labelled.update(itoa::Buffer::new().format(page.0).as_bytes());
         labelled.update(b":");
         labelled.update(itoa::Buffer::new().format(since).as_bytes());
-        stamped_with(PREFIX, self.stamp.as_ref(), ascii(&expand(&labelled)))
+        stamped_with(PREFIX, self.stamp.as_ref(), as_text(&expand(&labelled)))
     }
 }
 
@@ -326,7 +324,10 @@ pub fn page_token(user_token: &str, page: PageId, since: i64) -> String {
 /// so resetting the secret retires it.
 pub fn app_token(app: AppId, secret: &str) -> String {
     let body = derive(secret.as_bytes(), &format!("app:{app}"));
-    format!("{app}|{}", body.get(..APP_TOKEN_LEN).unwrap_or(&body))
+    format!(
+        "{app}|{}",
+        as_text(body.get(..APP_TOKEN_LEN).unwrap_or(&body))
+    )
 }
 
 /// The key a token string is stored under, the only form stored. A stamped token's is its stamp
@@ -584,6 +585,21 @@ mod tests {
         assert!(many.iter().all(|t| form(t) == Form::Stored), "{many:?}");
         let distinct: std::collections::HashSet<_> = many.iter().collect();
         assert_eq!(distinct.len(), 300);
+    }
+
+    /// Every byte gives the character it gave as `b % 62`, and the bytes from 248 up none: the
+    /// same tokens from the same streams.
+    #[test]
+    fn the_table_gives_each_byte_its_character() {
+        for b in 0..=255u8 {
+            let expected = if b < 248 {
+                ALNUM[usize::from(b) % 62]
+            } else {
+                0
+            };
+            assert_eq!(ALNUM_OF[usize::from(b)], expected, "byte {b}");
+        }
+        assert!(ALNUM.iter().all(|&c| c != 0), "0 marks a skipped byte only");
     }
 
     /// Derived tokens are pinned (computed apart, with Python's hmac): a change to how they
