@@ -244,9 +244,9 @@ fn as_text(ascii: &[u8]) -> &str {
     std::str::from_utf8(ascii).unwrap_or_default()
 }
 
-/// [`BODY_LEN`] alphanumerics, as ASCII bytes, from `labelled` (a keyed HMAC that has read its label): block
-/// `i` is its MAC after the counter `i`, big-endian, and each byte below 248 gives a character.
-/// Each block clones `labelled`, so the key and the label are hashed once.
+/// [`BODY_LEN`] alphanumerics, as ASCII bytes, from `labelled` (a keyed HMAC that has read its
+/// label): block `i` is its MAC after the counter `i`, big-endian, and each byte below 248 gives
+/// a character. Each block clones `labelled`, so the key and the label are hashed once.
 fn expand(labelled: &HmacSha256) -> [u8; BODY_LEN] {
     let mut out = [0u8; BODY_LEN];
     let mut n = 0;
