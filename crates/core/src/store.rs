@@ -113,8 +113,8 @@ impl TokenEntry {
 /// A copy of a token's session kept in the token's cached entry, with the sessions cache's
 /// ticket taken before it was read: good while no session of its shard of that cache was
 /// dropped since ([`Cache::unchanged`](crate::cache::Cache::unchanged)). Sessions are cached on
-/// their own too, so ending one drops one entry; the copy saves a hit the lookup in that second
-/// map, as large as the tokens', whose every step is a cold line of memory.
+/// their own too, so ending one drops one entry; the copy saves a cached token the lookup in
+/// that second map, as large as the tokens', whose every step is a cold line of memory.
 #[derive(Clone, Debug)]
 pub struct SessionSeen {
     pub session: Session,

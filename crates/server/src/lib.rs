@@ -26,6 +26,7 @@ use serde_json::json;
 
 use graphtoken_core::clock::VirtualClock;
 use graphtoken_core::error::GraphError;
+use graphtoken_core::exec::BoxFuture;
 use graphtoken_core::graph;
 use graphtoken_core::services::Services;
 
@@ -431,13 +432,7 @@ impl tower::Service<Request> for Front {
 /// The answer of one of [`Front`]'s lanes.
 pub(crate) enum FrontFuture {
     Graph(ToTheEnd),
-    Router(
-        std::pin::Pin<
-            Box<
-                dyn std::future::Future<Output = Result<Response, std::convert::Infallible>> + Send,
-            >,
-        >,
-    ),
+    Router(BoxFuture<'static, Result<Response, std::convert::Infallible>>),
 }
 
 impl std::future::Future for FrontFuture {
@@ -461,9 +456,7 @@ struct GraphLane(Arc<AppState>);
 impl tower::Service<Request> for GraphLane {
     type Response = Response;
     type Error = std::convert::Infallible;
-    type Future = std::pin::Pin<
-        Box<dyn std::future::Future<Output = Result<Response, std::convert::Infallible>> + Send>,
-    >;
+    type Future = BoxFuture<'static, Result<Response, std::convert::Infallible>>;
 
     fn poll_ready(
         &mut self,
@@ -581,7 +574,7 @@ pub(crate) struct ToTheEnd {
     moved: bool,
 }
 
-type Work = std::pin::Pin<Box<dyn std::future::Future<Output = Response> + Send>>;
+type Work = BoxFuture<'static, Response>;
 type Done = Box<dyn FnOnce(&Response) + Send>;
 
 impl ToTheEnd {
