@@ -18,8 +18,14 @@ use crate::db::{Db, Row};
 use crate::queries;
 use crate::rows::{self, bad, to_json, Sql, USER_COLS};
 
-const CODE_COLS: &str = "hash, kind, app_id, user_id, redirect_uri, pkce_method, \
-     pkce_challenge, session_id, created_at, expires_at, used_at";
+/// The columns of `auth_codes` that [`code_row`] reads, as a literal: the statements that name
+/// them are made with `concat!`, not formatted again for every code on the writer.
+macro_rules! code_cols {
+    () => {
+        "hash, kind, app_id, user_id, redirect_uri, pkce_method, pkce_challenge, session_id, \
+         created_at, expires_at, used_at"
+    };
+}
 const DEVICE_COLS: &str = "hash, user_code, app_id, scopes, created_at, expires_at, state, \
      approved_user_id, last_poll_at";
 const TEST_USER_COLS: &str = "user_id, app_id, created_at";
@@ -107,9 +113,10 @@ pub(crate) fn user_by_email(db: &dyn Db, email: &str) -> StoreResult<Option<User
 
 pub(crate) fn insert_code(db: &dyn Db, c: &AuthCode) -> StoreResult<()> {
     let what = "storing a code";
-    let sql = format!(
-        "INSERT INTO auth_codes ({CODE_COLS}) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+    let sql = concat!(
+        "INSERT INTO auth_codes (",
+        code_cols!(),
+        ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
     );
     let args = args![
         c.hash,
@@ -124,14 +131,14 @@ pub(crate) fn insert_code(db: &dyn Db, c: &AuthCode) -> StoreResult<()> {
         c.expires_at,
         c.used_at
     ];
-    db.execute(&sql, args, what)?;
+    db.execute(sql, args, what)?;
     Ok(())
 }
 
 pub(crate) fn code(db: &dyn Db, hash: &TokenHash) -> StoreResult<Option<AuthCode>> {
     let what = "loading a code";
-    let sql = format!("SELECT {CODE_COLS} FROM auth_codes WHERE hash = ?1");
-    db.one(&sql, args![hash], code_row, what)
+    let sql = concat!("SELECT ", code_cols!(), " FROM auth_codes WHERE hash = ?1");
+    db.one(sql, args![hash], code_row, what)
 }
 
 /// Reads the code and marks it used (when it was not), with the session its token went into,

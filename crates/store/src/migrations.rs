@@ -37,7 +37,34 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
     (17, V17_TOKENS_BY_HASH),
     (18, V18_TOKENS_BY_USER),
     (19, V19_TOKENS_APPENDED),
+    (20, V20_CODES_BY_HASH),
 ];
+
+/// Dialog and client codes kept in the order of their hash (`WITHOUT ROWID`), as tokens are
+/// since step 17: redeeming a code read it through the hash's index, then its row, on the
+/// writer, which every redemption waits for (docs/benchmarks.md). New codes carry a stamp, so
+/// they are stored side by side. The table is copied, as SQLite cannot change it in place.
+const V20_CODES_BY_HASH: &str = r#"
+CREATE TABLE auth_codes_by_hash (
+    hash BLOB PRIMARY KEY,
+    kind TEXT NOT NULL,
+    app_id INTEGER NOT NULL REFERENCES apps(id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
+    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
+    redirect_uri TEXT NOT NULL,
+    pkce_method TEXT,
+    pkce_challenge TEXT,
+    session_id INTEGER,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    used_at INTEGER
+) WITHOUT ROWID;
+INSERT INTO auth_codes_by_hash SELECT hash, kind, app_id, user_id, redirect_uri, pkce_method,
+    pkce_challenge, session_id, created_at, expires_at, used_at
+    FROM auth_codes ORDER BY hash;
+DROP TABLE auth_codes;
+ALTER TABLE auth_codes_by_hash RENAME TO auth_codes;
+CREATE INDEX auth_codes_by_user ON auth_codes (user_id);
+"#;
 
 /// Tokens without an index by session, nor a foreign key to it: new tokens carry a stamp at the
 /// start of their key (see `graphtoken_core::token::Stamps`) and are stored side by side, but

@@ -819,6 +819,72 @@ mod tests {
         Ok(())
     }
 
+    /// A database of version 19 keeps its codes, each under its key with all it held; the table
+    /// is kept in key order (no rowid), with its index by person and its foreign keys.
+    #[test]
+    fn codes_survive_the_migration_to_key_order() -> StoreResult<()> {
+        let dir = tempfile::tempdir().ctx("making a folder")?;
+        let mut conn = Connection::open(dir.path().join("c.db")).ctx("opening")?;
+        migrations::apply_up_to(&conn, 19).ctx("applying steps 1 to 19")?;
+        // A code alone (no person or app behind it), then the migration as it runs.
+        conn.execute_batch("PRAGMA foreign_keys = OFF")
+            .ctx("configuring")?;
+        let key = graphtoken_core::token::hash("a code from before");
+        conn.execute(
+            "INSERT INTO auth_codes (hash, kind, app_id, user_id, redirect_uri, pkce_method, \
+             pkce_challenge, session_id, created_at, expires_at, used_at) \
+             VALUES (?1, 'dialog', 1, 2, 'https://x.test/cb', 'S256', 'abc', 7, 10, 20, 15)",
+            [key.to_vec()],
+        )
+        .ctx("storing")?;
+        conn.execute_batch("PRAGMA foreign_keys = ON")
+            .ctx("configuring")?;
+        migrations::migrate(&mut conn)?;
+        let found = crate::login::code(&conn, &key)?.ok_or_else(|| StoreError::new("lost"))?;
+        assert_eq!(
+            (
+                found.user_id.0,
+                found.redirect_uri.as_str(),
+                found.session_id
+            ),
+            (
+                2,
+                "https://x.test/cb",
+                Some(graphtoken_core::model::SessionId(7))
+            )
+        );
+        assert_eq!(
+            (found.created_at, found.expires_at, found.used_at),
+            (10, 20, Some(15))
+        );
+        assert_eq!(found.pkce.map(|p| p.challenge), Some("abc".to_string()));
+        let without_rowid: bool = conn
+            .query_row(
+                "SELECT sql LIKE '%WITHOUT ROWID' FROM sqlite_master WHERE name = 'auth_codes'",
+                [],
+                |r| r.get(0),
+            )
+            .ctx("reading the schema")?;
+        assert!(without_rowid);
+        let list = |pragma: &str, col: usize| -> StoreResult<Vec<String>> {
+            let mut v: Vec<String> = conn
+                .prepare(&format!("PRAGMA {pragma}(auth_codes)"))
+                .ctx("listing")?
+                .query_map([], |r| r.get::<_, String>(col))
+                .ctx("listing")?
+                .collect::<Result<_, _>>()
+                .ctx("listing")?;
+            v.sort();
+            Ok(v)
+        };
+        assert_eq!(
+            list("index_list", 1)?,
+            ["auth_codes_by_user", "sqlite_autoindex_auth_codes_1"]
+        );
+        assert_eq!(list("foreign_key_list", 2)?, ["apps", "users"]);
+        Ok(())
+    }
+
     /// Writes at once share commits; one that fails or panics is rolled back alone, and every
     /// other is committed and answered.
     #[tokio::test(flavor = "multi_thread")]
