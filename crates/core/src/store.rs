@@ -123,12 +123,19 @@ pub struct SessionSeen {
 
 /// The Page tokens (by Page and the start of the person's tasks there, which name one) that a
 /// user token is known to have stored, so that `/me/accounts` asks after each only once while
-/// the user token stays cached. A token's row goes only with its person, whose tokens then stop
-/// working, so what this says stays true. It remembers [`PagesStored::MOST`] at most (Pages past
-/// those are looked up each time): 32 bytes in the entry, and up to 64 more on the heap for a
-/// token whose Pages it remembers, which the caches' budget does not count.
+/// the user token stays cached, and each one's text while [`PageTokenRoom`] has room for it, so
+/// that it is not derived again (an HMAC of the user token for each Page, about a twentieth of
+/// the answer's time; docs/benchmarks.md). A token's row goes only with its person, whose tokens then stop
+/// working, and a Page token is the same whenever it is derived, so what this says stays true.
+/// It remembers [`PagesStored::MOST`] Pages at most (Pages past those are looked up and derived
+/// each time): 32 bytes in the entry, and up to 96 more on the heap for a token whose Pages it
+/// remembers, which the caches' budget does not count; the texts are counted in their room.
 #[derive(Default)]
-pub struct PagesStored(std::sync::Mutex<Vec<(PageId, Unix)>>);
+pub struct PagesStored(std::sync::Mutex<Vec<KnownPage>>);
+
+/// A Page whose token is known stored: the Page, the start of the person's tasks there, and the
+/// token's text when it is remembered.
+type KnownPage = (PageId, Unix, Option<Arc<Remembered>>);
 
 impl PagesStored {
     pub const MOST: usize = 4;
@@ -136,18 +143,33 @@ impl PagesStored {
     pub fn knows(&self, page: PageId, since: Unix) -> bool {
         self.0
             .lock()
-            .is_ok_and(|known| known.contains(&(page, since)))
+            .is_ok_and(|known| known.iter().any(|(p, s, _)| (*p, *s) == (page, since)))
     }
 
-    pub fn add(&self, page: PageId, since: Unix) {
-        if let Ok(mut known) = self.0.lock() {
-            if known.len() < Self::MOST && !known.contains(&(page, since)) {
-                known.push((page, since));
-            }
+    /// The Page token for `page` (tasks since `since`), when it is known to be stored and its
+    /// text was remembered.
+    pub fn token(&self, page: PageId, since: Unix) -> Option<String> {
+        let known = self.0.lock().ok()?;
+        let (_, _, text) = known.iter().find(|(p, s, _)| (*p, *s) == (page, since))?;
+        text.as_ref().map(|t| t.text.to_string())
+    }
+
+    /// Records that the Page token `token` of `page` is stored, and remembers its text when
+    /// `room` has room for it.
+    pub fn add(&self, page: PageId, since: Unix, token: &str, room: &Arc<PageTokenRoom>) {
+        let Ok(mut known) = self.0.lock() else {
+            return;
+        };
+        let below_most = known.len() < Self::MOST;
+        match known.iter_mut().find(|(p, s, _)| (*p, *s) == (page, since)) {
+            Some((_, _, text @ None)) => *text = room.take(token),
+            Some(_) => {}
+            None if below_most => known.push((page, since, room.take(token))),
+            None => {}
         }
     }
 
-    fn known(&self) -> Vec<(PageId, Unix)> {
+    fn known(&self) -> Vec<KnownPage> {
         self.0.lock().map(|k| k.clone()).unwrap_or_default()
     }
 }
@@ -158,9 +180,73 @@ impl Clone for PagesStored {
     }
 }
 
+/// Pages and whether their token's text is remembered; never the text (a secret).
 impl std::fmt::Debug for PagesStored {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_list().entries(self.known()).finish()
+        f.debug_list()
+            .entries(
+                self.known()
+                    .iter()
+                    .map(|(p, s, t)| (p, s, t.as_ref().map(|_| "remembered"))),
+            )
+            .finish()
+    }
+}
+
+/// The memory every [`PagesStored`] of one set of caches may give to Page tokens' texts: what
+/// they take now, and the most (a share of the caches' budget). A text is given back when the
+/// last entry that holds it goes.
+#[derive(Debug)]
+pub struct PageTokenRoom {
+    taken: std::sync::atomic::AtomicUsize,
+    most: usize,
+}
+
+/// A Page token's text, kept in its room.
+pub struct Remembered {
+    text: Box<str>,
+    room: Arc<PageTokenRoom>,
+}
+
+impl PageTokenRoom {
+    /// What one remembered text costs besides its characters: the `Remembered` and its `Arc`,
+    /// rounded up for the allocator's size classes (an estimate).
+    const EACH: usize = 64;
+
+    pub fn new(most: usize) -> Arc<Self> {
+        Arc::new(PageTokenRoom {
+            taken: std::sync::atomic::AtomicUsize::new(0),
+            most,
+        })
+    }
+
+    /// The bytes the texts take now.
+    pub fn taken(&self) -> usize {
+        self.taken.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// `text`, kept while there is room for it.
+    fn take(self: &Arc<Self>, text: &str) -> Option<Arc<Remembered>> {
+        use std::sync::atomic::Ordering::Relaxed;
+        let cost = text.len() + Self::EACH;
+        self.taken
+            .fetch_update(Relaxed, Relaxed, |t| {
+                (t + cost <= self.most).then_some(t + cost)
+            })
+            .ok()?;
+        Some(Arc::new(Remembered {
+            text: text.into(),
+            room: Arc::clone(self),
+        }))
+    }
+}
+
+impl Drop for Remembered {
+    fn drop(&mut self) {
+        let cost = self.text.len() + PageTokenRoom::EACH;
+        self.room
+            .taken
+            .fetch_sub(cost, std::sync::atomic::Ordering::Relaxed);
     }
 }
 
@@ -759,27 +845,59 @@ pub type ChangeSink = Arc<dyn Fn(&[Changed]) + Send + Sync>;
 
 #[cfg(test)]
 mod tests {
-    use super::{PageId, PagesStored};
+    use super::{PageId, PageTokenRoom, PagesStored};
 
     #[test]
     fn pages_stored_knows_what_it_was_told_up_to_its_bound() {
+        let room = PageTokenRoom::new(1 << 20);
         let known = PagesStored::default();
         assert!(!known.knows(PageId(1), 10));
-        known.add(PageId(1), 10);
-        known.add(PageId(1), 10);
+        known.add(PageId(1), 10, "EAAone", &room);
+        known.add(PageId(1), 10, "EAAone", &room);
         assert!(known.knows(PageId(1), 10));
+        assert_eq!(known.token(PageId(1), 10).as_deref(), Some("EAAone"));
         // Tasks given again start a new Page token: a different entry.
         assert!(!known.knows(PageId(1), 11));
+        assert_eq!(known.token(PageId(1), 11), None);
         for p in 2..200 {
-            known.add(PageId(p), 10);
+            known.add(PageId(p), 10, "EAAmore", &room);
         }
         assert_eq!(known.known().len(), PagesStored::MOST);
         let most = PagesStored::MOST as u64;
         assert!((1..=most).all(|p| known.knows(PageId(p), 10)));
         assert!(!known.knows(PageId(most + 1), 10));
-        // A copy knows the same.
+        assert_eq!(known.token(PageId(most + 1), 10), None);
+        // A copy knows the same, and shares the texts.
         let copy = known.clone();
         assert!(copy.knows(PageId(2), 10));
-        assert_eq!(copy.known(), known.known());
+        assert_eq!(copy.token(PageId(2), 10).as_deref(), Some("EAAmore"));
+        assert_eq!(copy.known().len(), known.known().len());
+        // The texts are not shown.
+        assert!(!format!("{known:?}").contains("EAA"));
+    }
+
+    /// Texts are remembered while their room has room; a Page known stored without its text
+    /// gets it once there is room again, and the room is given back when the last copy goes.
+    #[test]
+    fn page_tokens_are_remembered_only_in_their_room() {
+        let each = "EAAtext".len() + PageTokenRoom::EACH;
+        let room = PageTokenRoom::new(each);
+        let first = PagesStored::default();
+        first.add(PageId(1), 10, "EAAtext", &room);
+        first.add(PageId(2), 10, "EAAtext", &room);
+        assert_eq!(room.taken(), each);
+        assert!(first.knows(PageId(2), 10));
+        assert_eq!(first.token(PageId(2), 10), None);
+        let second = PagesStored::default();
+        second.add(PageId(3), 10, "EAAtext", &room);
+        assert_eq!(second.token(PageId(3), 10), None);
+        let copy = first.clone();
+        drop(first);
+        assert_eq!(room.taken(), each, "the copy still holds the text");
+        drop(copy);
+        assert_eq!(room.taken(), 0);
+        second.add(PageId(3), 10, "EAAtext", &room);
+        assert_eq!(second.token(PageId(3), 10).as_deref(), Some("EAAtext"));
+        assert_eq!(room.taken(), each);
     }
 }

@@ -444,6 +444,9 @@ impl Ctx<'_> {
         let (Some(t), Some(tasks)) = (policy::page_token_parent(self.caller, tasks), tasks) else {
             return Ok(None);
         };
+        if let Some(known) = self.g.known_page_token(t, page, tasks.since) {
+            return Ok(Some(known));
+        }
         let keyed = self
             .page_tokens
             .get_or_init(|| PageTokens::new(&self.caller.token));

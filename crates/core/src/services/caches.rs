@@ -17,7 +17,7 @@ use crate::events::{Event, Subscriber};
 use crate::model::{
     App, AppId, Grant, Page, PageId, PageTasks, Session, SessionId, TokenHash, User, UserId,
 };
-use crate::store::{Changed, StoreResult, TokenEntry};
+use crate::store::{Changed, PageTokenRoom, StoreResult, TokenEntry};
 
 pub(crate) struct Caches {
     pub(crate) tokens: Cache<TokenHash, TokenEntry>,
@@ -32,6 +32,10 @@ pub(crate) struct Caches {
     /// A person → the Pages they have tasks on, by id (the records come from `pages` and
     /// `tasks`): what `debug_token`'s granular scopes and `/me/accounts` read on every call.
     pub(crate) user_pages: Cache<UserId, Vec<PageId>>,
+    /// Where cached tokens remember their Page tokens' texts ([`PagesStored`]).
+    ///
+    /// [`PagesStored`]: crate::store::PagesStored
+    pub(crate) page_token_room: Arc<PageTokenRoom>,
 }
 
 /// What the caches may hold by default: with the rest of the process (the runtime, the
@@ -62,10 +66,13 @@ impl Caches {
     /// there are many more of them than of anything else; a cached token keeps a copy of its
     /// session, so the sessions cache is read only when that copy is out of date or the token
     /// is not cached. The others hold what a world has (apps, people, Pages) and are sized for
-    /// what their records own (names, scopes, lists of ids), estimated.
+    /// what their records own (names, scopes, lists of ids), estimated. Cached tokens keep the
+    /// texts of their Page tokens in a share of their own: 6%, room for the three Pages of each
+    /// of 20,000 tokens polling `/me/accounts` at the default budget.
     pub(crate) fn within(budget: usize) -> Self {
         Caches {
-            tokens: Cache::new(fit::<TokenHash, TokenEntry>(budget, 75, 0)),
+            tokens: Cache::new(fit::<TokenHash, TokenEntry>(budget, 69, 0)),
+            page_token_room: PageTokenRoom::new(budget / 100 * 6),
             sessions: Cache::new(fit::<SessionId, Session>(budget, 5, 0)),
             apps: Cache::new(fit::<AppId, App>(budget, 1, 1024)),
             users: Cache::new(fit::<UserId, User>(budget, 5, 256)),

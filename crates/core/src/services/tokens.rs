@@ -319,10 +319,22 @@ impl Services {
         Ok(tokens)
     }
 
+    /// The Page token `parent` yields for `page` (tasks since `tasks_since`) when its entry knows
+    /// it stored and remembers its text: [`Services::page_token`] without deriving it again.
+    pub fn known_page_token(
+        &self,
+        parent: &LoadedToken,
+        page: PageId,
+        tasks_since: Unix,
+    ) -> Option<String> {
+        parent.entry.pages_stored.token(page, tasks_since)
+    }
+
     /// The Page token a user token yields for a Page the person has tasks on (spec §1): it
     /// inherits the user token's expiry, and never expires when the user token is long-lived.
     /// The same user token always yields the same Page token, so nothing is minted twice.
-    /// `keyed` is the user token's [`token::PageTokens`], made once for all its Pages.
+    /// `keyed` is the user token's [`token::PageTokens`], made once for all its Pages; once
+    /// stored, the token's cached entry remembers the text ([`Services::known_page_token`]).
     pub async fn page_token(
         &self,
         keyed: &token::PageTokens,
@@ -331,7 +343,10 @@ impl Services {
         tasks_since: Unix,
     ) -> Result<String, GraphError> {
         let page_token = keyed.token(page, tasks_since);
+        let room = &self.caches.page_token_room;
         if parent.entry.pages_stored.knows(page, tasks_since) {
+            // Known stored; its text is remembered now if there was no room before.
+            parent.entry.pages_stored.add(page, tasks_since, &page_token, room);
             return Ok(page_token);
         }
         let record = TokenRecord {
@@ -366,7 +381,7 @@ impl Services {
             });
         }
         if stored {
-            parent.entry.pages_stored.add(page, tasks_since);
+            parent.entry.pages_stored.add(page, tasks_since, &page_token, room);
         }
         Ok(page_token)
     }
