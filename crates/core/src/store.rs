@@ -123,35 +123,38 @@ pub struct SessionSeen {
 
 /// The Page tokens (by Page and the start of the person's tasks there, which name one) that a
 /// user token is known to have stored, so that `/me/accounts` asks after each only once while
-/// the user token stays cached, and each one's text while [`PageTokenRoom`] has room for it, so
+/// the user token stays cached, and each one's text while its [`PageTokenRoom`] has room, so
 /// that it is not derived again (an HMAC of the user token for each Page, about a twentieth of
-/// the answer's time; docs/benchmarks.md). A token's row goes only with its person, whose tokens then stop
-/// working, and a Page token is the same whenever it is derived, so what this says stays true.
-/// It remembers [`PagesStored::MOST`] Pages at most (Pages past those are looked up and derived
-/// each time): 32 bytes in the entry, and up to 96 more on the heap for a token whose Pages it
-/// remembers, which the caches' budget does not count; the texts are counted in their room.
+/// the answer's time; docs/benchmarks.md). A token's row goes only with its person, whose tokens
+/// then stop working, and a Page token is the same whenever it is derived, so what this says
+/// stays true. It remembers [`PagesStored::MOST`] Pages at most (Pages past those are looked up
+/// and derived each time): 40 bytes in the entry, and up to 128 more on the heap for a token
+/// whose Pages it remembers, which the caches' budget does not count; the texts are counted in
+/// their room, and given back to it when the entry goes.
 #[derive(Default)]
-pub struct PagesStored(std::sync::Mutex<Vec<KnownPage>>);
+pub struct PagesStored(std::sync::Mutex<Known>);
 
-/// A Page whose token is known stored: the Page, the start of the person's tasks there, and the
-/// token's text when it is remembered.
-type KnownPage = (PageId, Unix, Option<Arc<Remembered>>);
+#[derive(Default)]
+struct Known {
+    /// Each Page, the start of the person's tasks there, and the token's text if remembered.
+    pages: Vec<(PageId, Unix, Option<Box<str>>)>,
+    /// Where the texts are counted: the room of the first one remembered.
+    room: Option<Arc<PageTokenRoom>>,
+}
 
 impl PagesStored {
     pub const MOST: usize = 4;
 
     pub fn knows(&self, page: PageId, since: Unix) -> bool {
-        self.0
-            .lock()
-            .is_ok_and(|known| known.iter().any(|(p, s, _)| (*p, *s) == (page, since)))
+        self.0.lock().is_ok_and(|k| k.find(page, since).is_some())
     }
 
     /// The Page token for `page` (tasks since `since`), when it is known to be stored and its
     /// text was remembered.
     pub fn token(&self, page: PageId, since: Unix) -> Option<String> {
         let known = self.0.lock().ok()?;
-        let (_, _, text) = known.iter().find(|(p, s, _)| (*p, *s) == (page, since))?;
-        text.as_ref().map(|t| t.text.to_string())
+        let (_, _, text) = known.find(page, since)?;
+        text.as_deref().map(String::from)
     }
 
     /// Records that the Page token `token` of `page` is stored, and remembers its text when
@@ -160,32 +163,87 @@ impl PagesStored {
         let Ok(mut known) = self.0.lock() else {
             return;
         };
-        let below_most = known.len() < Self::MOST;
-        match known.iter_mut().find(|(p, s, _)| (*p, *s) == (page, since)) {
-            Some((_, _, text @ None)) => *text = room.take(token),
-            Some(_) => {}
-            None if below_most => known.push((page, since, room.take(token))),
-            None => {}
+        let Known { pages, room: held } = &mut *known;
+        let below_most = pages.len() < Self::MOST;
+        let slot = match pages.iter_mut().find(|(p, s, _)| (*p, *s) == (page, since)) {
+            Some((_, _, text @ None)) => text,
+            Some(_) => return,
+            None if below_most => {
+                pages.push((page, since, None));
+                match pages.last_mut() {
+                    Some((_, _, text)) => text,
+                    None => return,
+                }
+            }
+            None => return,
+        };
+        // Texts are counted in one room: another is not used.
+        let room = held.get_or_insert_with(|| Arc::clone(room));
+        if room.take(token.len()) {
+            *slot = Some(token.into());
         }
-    }
-
-    fn known(&self) -> Vec<KnownPage> {
-        self.0.lock().map(|k| k.clone()).unwrap_or_default()
     }
 }
 
+impl Known {
+    fn find(&self, page: PageId, since: Unix) -> Option<&(PageId, Unix, Option<Box<str>>)> {
+        self.pages
+            .iter()
+            .find(|(p, s, _)| (*p, *s) == (page, since))
+    }
+
+    /// What the remembered texts take in their room.
+    fn taken(&self) -> usize {
+        self.pages
+            .iter()
+            .filter_map(|(_, _, t)| t.as_ref().map(|t| PageTokenRoom::cost(t.len())))
+            .sum()
+    }
+}
+
+/// A copy remembers the texts that its room has room for once more.
 impl Clone for PagesStored {
     fn clone(&self) -> Self {
-        PagesStored(std::sync::Mutex::new(self.known()))
+        let Ok(known) = self.0.lock() else {
+            return PagesStored::default();
+        };
+        let room = known.room.clone();
+        let pages = known
+            .pages
+            .iter()
+            .map(|(p, s, text)| {
+                let kept = text
+                    .as_ref()
+                    .filter(|t| room.as_ref().is_some_and(|r| r.take(t.len())));
+                (*p, *s, kept.cloned())
+            })
+            .collect();
+        PagesStored(std::sync::Mutex::new(Known { pages, room }))
+    }
+}
+
+impl Drop for PagesStored {
+    fn drop(&mut self) {
+        let known = self
+            .0
+            .get_mut()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(room) = &known.room {
+            room.give_back(known.taken());
+        }
     }
 }
 
 /// Pages and whether their token's text is remembered; never the text (a secret).
 impl std::fmt::Debug for PagesStored {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let Ok(known) = self.0.lock() else {
+            return f.write_str("PagesStored(poisoned)");
+        };
         f.debug_list()
             .entries(
-                self.known()
+                known
+                    .pages
                     .iter()
                     .map(|(p, s, t)| (p, s, t.as_ref().map(|_| "remembered"))),
             )
@@ -194,25 +252,14 @@ impl std::fmt::Debug for PagesStored {
 }
 
 /// The memory every [`PagesStored`] of one set of caches may give to Page tokens' texts: what
-/// they take now, and the most (a share of the caches' budget). A text is given back when the
-/// last entry that holds it goes.
+/// they take now, and the most (a share of the caches' budget).
 #[derive(Debug)]
 pub struct PageTokenRoom {
     taken: std::sync::atomic::AtomicUsize,
     most: usize,
 }
 
-/// A Page token's text, kept in its room.
-pub struct Remembered {
-    text: Box<str>,
-    room: Arc<PageTokenRoom>,
-}
-
 impl PageTokenRoom {
-    /// What one remembered text costs besides its characters: the `Remembered` and its `Arc`,
-    /// rounded up for the allocator's size classes (an estimate).
-    const EACH: usize = 64;
-
     pub fn new(most: usize) -> Arc<Self> {
         Arc::new(PageTokenRoom {
             taken: std::sync::atomic::AtomicUsize::new(0),
@@ -220,33 +267,31 @@ impl PageTokenRoom {
         })
     }
 
+    /// What a text of `len` bytes costs: its characters, rounded up for the allocator's size
+    /// classes, and the pointer that holds it (an estimate).
+    fn cost(len: usize) -> usize {
+        len.next_multiple_of(16) + 16
+    }
+
     /// The bytes the texts take now.
     pub fn taken(&self) -> usize {
         self.taken.load(std::sync::atomic::Ordering::Relaxed)
     }
 
-    /// `text`, kept while there is room for it.
-    fn take(self: &Arc<Self>, text: &str) -> Option<Arc<Remembered>> {
+    /// Takes room for a text of `len` bytes, if there is room.
+    fn take(&self, len: usize) -> bool {
         use std::sync::atomic::Ordering::Relaxed;
-        let cost = text.len() + Self::EACH;
+        let cost = Self::cost(len);
         self.taken
             .fetch_update(Relaxed, Relaxed, |t| {
                 (t + cost <= self.most).then_some(t + cost)
             })
-            .ok()?;
-        Some(Arc::new(Remembered {
-            text: text.into(),
-            room: Arc::clone(self),
-        }))
+            .is_ok()
     }
-}
 
-impl Drop for Remembered {
-    fn drop(&mut self) {
-        let cost = self.text.len() + PageTokenRoom::EACH;
-        self.room
-            .taken
-            .fetch_sub(cost, std::sync::atomic::Ordering::Relaxed);
+    fn give_back(&self, bytes: usize) {
+        self.taken
+            .fetch_sub(bytes, std::sync::atomic::Ordering::Relaxed);
     }
 }
 
@@ -862,25 +907,28 @@ mod tests {
         for p in 2..200 {
             known.add(PageId(p), 10, "EAAmore", &room);
         }
-        assert_eq!(known.known().len(), PagesStored::MOST);
+        assert_eq!(
+            known.0.lock().map(|k| k.pages.len()).ok(),
+            Some(PagesStored::MOST)
+        );
         let most = PagesStored::MOST as u64;
         assert!((1..=most).all(|p| known.knows(PageId(p), 10)));
         assert!(!known.knows(PageId(most + 1), 10));
         assert_eq!(known.token(PageId(most + 1), 10), None);
-        // A copy knows the same, and shares the texts.
+        // A copy knows the same, and remembers the texts while there is room.
         let copy = known.clone();
         assert!(copy.knows(PageId(2), 10));
         assert_eq!(copy.token(PageId(2), 10).as_deref(), Some("EAAmore"));
-        assert_eq!(copy.known().len(), known.known().len());
+        assert!((1..=most).all(|p| copy.knows(PageId(p), 10)));
         // The texts are not shown.
         assert!(!format!("{known:?}").contains("EAA"));
     }
 
     /// Texts are remembered while their room has room; a Page known stored without its text
-    /// gets it once there is room again, and the room is given back when the last copy goes.
+    /// gets it once there is room again, and each entry gives its texts' room back when it goes.
     #[test]
     fn page_tokens_are_remembered_only_in_their_room() {
-        let each = "EAAtext".len() + PageTokenRoom::EACH;
+        let each = PageTokenRoom::cost("EAAtext".len());
         let room = PageTokenRoom::new(each);
         let first = PagesStored::default();
         first.add(PageId(1), 10, "EAAtext", &room);
@@ -891,9 +939,12 @@ mod tests {
         let second = PagesStored::default();
         second.add(PageId(3), 10, "EAAtext", &room);
         assert_eq!(second.token(PageId(3), 10), None);
+        // A copy has no room for a second text; it still knows the Page stored.
         let copy = first.clone();
+        assert!(copy.knows(PageId(1), 10));
+        assert_eq!(copy.token(PageId(1), 10), None);
         drop(first);
-        assert_eq!(room.taken(), each, "the copy still holds the text");
+        assert_eq!(room.taken(), 0);
         drop(copy);
         assert_eq!(room.taken(), 0);
         second.add(PageId(3), 10, "EAAtext", &room);

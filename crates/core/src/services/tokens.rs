@@ -346,7 +346,10 @@ impl Services {
         let room = &self.caches.page_token_room;
         if parent.entry.pages_stored.knows(page, tasks_since) {
             // Known stored; its text is remembered now if there was no room before.
-            parent.entry.pages_stored.add(page, tasks_since, &page_token, room);
+            parent
+                .entry
+                .pages_stored
+                .add(page, tasks_since, &page_token, room);
             return Ok(page_token);
         }
         let record = TokenRecord {
@@ -381,7 +384,10 @@ impl Services {
             });
         }
         if stored {
-            parent.entry.pages_stored.add(page, tasks_since, &page_token, room);
+            parent
+                .entry
+                .pages_stored
+                .add(page, tasks_since, &page_token, room);
         }
         Ok(page_token)
     }
