@@ -39,6 +39,58 @@ pub fn selection(fields: Option<&[Field]>, defaults: &[&str]) -> Vec<Field> {
     v
 }
 
+/// A field of a [`selected`] list: one asked for, or a default (a plain name).
+#[derive(Clone, Copy, Debug)]
+pub enum Selected<'a> {
+    Asked(&'a Field),
+    Default(&'static str),
+}
+
+impl<'a> Selected<'a> {
+    pub fn name(&self) -> &'a str {
+        match self {
+            Selected::Asked(f) => &f.name,
+            Selected::Default(n) => n,
+        }
+    }
+
+    /// The name to answer under: a default's without a copy.
+    pub fn key(&self) -> std::borrow::Cow<'static, str> {
+        match self {
+            Selected::Asked(f) => std::borrow::Cow::Owned(f.name.clone()),
+            Selected::Default(n) => std::borrow::Cow::Borrowed(n),
+        }
+    }
+
+    /// The field itself, with its modifiers and nested selection (a default has none).
+    pub fn field(&self) -> std::borrow::Cow<'a, Field> {
+        match self {
+            Selected::Asked(f) => std::borrow::Cow::Borrowed(f),
+            Selected::Default(n) => std::borrow::Cow::Owned(Field::plain(n)),
+        }
+    }
+}
+
+/// [`selection`] without copies, for a node rendered once per item of a list (`/me/accounts`'s
+/// Pages): the fields asked for, or `defaults`; `id` always, last if not asked for.
+pub fn selected<'a>(
+    fields: Option<&'a [Field]>,
+    defaults: &'static [&'static str],
+) -> impl Iterator<Item = Selected<'a>> {
+    let asked = fields.filter(|f| !f.is_empty());
+    let has_id = match asked {
+        Some(f) => f.iter().any(|f| f.name == "id"),
+        None => defaults.contains(&"id"),
+    };
+    let defaults = if asked.is_some() { &[][..] } else { defaults };
+    asked
+        .unwrap_or_default()
+        .iter()
+        .map(Selected::Asked)
+        .chain(defaults.iter().map(|n| Selected::Default(n)))
+        .chain((!has_id).then_some(Selected::Default("id")))
+}
+
 /// How deep `{...}` selections may nest: Graph's own examples go three levels down.
 const MAX_DEPTH: usize = 8;
 
@@ -207,6 +259,32 @@ mod tests {
         );
         let with_id = parse("id,name").unwrap_or_default();
         assert_eq!(names(selection(Some(&with_id), &["x"])), ["id", "name"]);
+    }
+
+    /// `selected` names what `selection` does, in the same order.
+    #[test]
+    fn selected_borrows_what_selection_copies() {
+        let asked = parse("email,name").unwrap_or_default();
+        let with_id = parse("id,picture.type(large)").unwrap_or_default();
+        let cases: [(Option<&[Field]>, &'static [&'static str]); 5] = [
+            (None, &["name"]),
+            (Some(&[]), &["name"]),
+            (None, &["id", "name"]),
+            (Some(&asked), &["x"]),
+            (Some(&with_id), &["x"]),
+        ];
+        for (fields, defaults) in cases {
+            let copied: Vec<Field> = selection(fields, defaults);
+            let borrowed: Vec<Field> = selected(fields, defaults)
+                .map(|f| f.field().into_owned())
+                .collect();
+            assert_eq!(borrowed, copied, "{fields:?} {defaults:?}");
+            let keys: Vec<String> = selected(fields, defaults)
+                .map(|f| f.key().into_owned())
+                .collect();
+            let names: Vec<&str> = selected(fields, defaults).map(|f| f.name()).collect();
+            assert_eq!(keys, names);
+        }
     }
 
     #[test]

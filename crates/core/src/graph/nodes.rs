@@ -10,7 +10,7 @@ use serde_json::{json, Map, Value};
 use crate::auth::{Caller, Principal};
 use crate::content::PageInfo;
 use crate::error::GraphError;
-use crate::fields::{self, selection, Field};
+use crate::fields::{self, selected, selection, Field};
 use crate::model::{App, AppId, Asid, Id, Page, PageId, PageTasks, Psid, Reason, User, UserId};
 use crate::permissions::PUBLIC_PROFILE;
 use crate::policy;
@@ -355,13 +355,13 @@ impl Ctx<'_> {
         page: &Arc<Page>,
         tasks: Option<&PageTasks>,
         fields: Option<&[Field]>,
-        defaults: &[&str],
+        defaults: &'static [&'static str],
     ) -> Result<PageView, GraphError> {
         let mut view = PageView::new(Arc::clone(page));
         // What seeds and `POST /{page-id}` said of the Page, read once when a field needs it.
         let mut profile: Option<PageInfo> = None;
-        for f in selection(fields, defaults) {
-            let shown = match f.name.as_str() {
+        for f in selected(fields, defaults) {
+            let shown = match f.name() {
                 "id" => Some(Shown::Id),
                 "name" => Some(Shown::Name),
                 "category" => Some(Shown::Category),
@@ -372,16 +372,16 @@ impl Ctx<'_> {
                     .await?
                     .map(Shown::AccessToken),
                 _ => {
-                    if profile.is_none() && PROFILE_FIELDS.contains(&f.name.as_str()) {
+                    if profile.is_none() && PROFILE_FIELDS.contains(&f.name()) {
                         profile = Some(self.g.page_info(page.id).await?);
                     }
-                    self.page_field(page, tasks, &f, profile.as_ref())
+                    self.page_field(page, tasks, &f.field(), profile.as_ref())
                         .await?
                         .map(Shown::Json)
                 }
             };
             if let Some(shown) = shown {
-                view.push(f.name, shown);
+                view.push(f.key(), shown);
             }
         }
         Ok(view)

@@ -4,6 +4,7 @@
 //! or from what was made for them (the Page token); any other field is a `Value` made when the
 //! view is built, since it may need the store.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use serde_core::ser::{Serialize, SerializeMap, Serializer};
@@ -17,7 +18,8 @@ use super::json::AsText;
 /// A Page and its selected fields, in order, each with what it shows.
 pub struct PageView {
     page: Arc<Page>,
-    fields: Vec<(String, Shown)>,
+    /// Each field's name (a default's borrowed) and what it shows.
+    fields: Vec<(Cow<'static, str>, Shown)>,
 }
 
 /// What one field shows.
@@ -48,7 +50,7 @@ impl PageView {
 
     /// Adds a field; a field asked for twice keeps its first place and its last value, as an
     /// object's key does.
-    pub fn push(&mut self, name: String, shown: Shown) {
+    pub fn push(&mut self, name: Cow<'static, str>, shown: Shown) {
         match self.fields.iter_mut().find(|(n, _)| *n == name) {
             Some(field) => field.1 = shown,
             None => self.fields.push((name, shown)),
