@@ -88,12 +88,14 @@ pub struct Redeemed {
 }
 
 /// A stored token, the person's app-scoped id for its app and which of its Page tokens are known
-/// to be stored: what the token cache holds, with a copy of its session as last seen.
+/// to be stored (with their texts, room permitting): what the token cache holds, with a copy of
+/// its session as last seen.
 #[derive(Clone, Debug)]
 pub struct TokenEntry {
     pub token: TokenRecord,
     pub asid: Asid,
-    /// A user token's Page tokens known to be stored, kept with its cached entry.
+    /// A user token's Page tokens known to be stored, and their texts while there is room, kept
+    /// with its cached entry.
     pub pages_stored: PagesStored,
     /// The token's session when the entry was cached (the store leaves it empty).
     pub session: Option<SessionSeen>,
@@ -128,17 +130,20 @@ pub struct SessionSeen {
 /// the answer's time; docs/benchmarks.md). A token's row goes only with its person, whose tokens
 /// then stop working, and a Page token is the same whenever it is derived, so what this says
 /// stays true. It remembers [`PagesStored::MOST`] Pages at most (Pages past those are looked up
-/// and derived each time): 40 bytes in the entry, and up to 128 more on the heap for a token
-/// whose Pages it remembers, which the caches' budget does not count; the texts are counted in
-/// their room, and given back to it when the entry goes.
+/// and derived each time; a Page whose tasks started again takes its old place): 64 bytes in
+/// the entry, and up to 64 more on the heap for a token whose Pages it remembers, which the
+/// caches' budget does not count; the texts and their list are counted in their room, and
+/// given back to it when the entry goes.
 #[derive(Default)]
 pub struct PagesStored(std::sync::Mutex<Known>);
 
 #[derive(Default)]
 struct Known {
-    /// Each Page, the start of the person's tasks there, and the token's text if remembered.
-    pages: Vec<(PageId, Unix, Option<Box<str>>)>,
-    /// Where the texts are counted: the room of the first one remembered.
+    /// Each Page and the start of the person's tasks there.
+    pages: Vec<(PageId, Unix)>,
+    /// The texts of their tokens, by the same place, once one is remembered.
+    texts: Vec<Option<Box<str>>>,
+    /// Where the texts are counted: the room the first `add` was given.
     room: Option<Arc<PageTokenRoom>>,
 }
 
@@ -146,79 +151,106 @@ impl PagesStored {
     pub const MOST: usize = 4;
 
     pub fn knows(&self, page: PageId, since: Unix) -> bool {
-        self.0.lock().is_ok_and(|k| k.find(page, since).is_some())
+        self.0.lock().is_ok_and(|k| k.at(page, since).is_some())
     }
 
     /// The Page token for `page` (tasks since `since`), when it is known to be stored and its
     /// text was remembered.
     pub fn token(&self, page: PageId, since: Unix) -> Option<String> {
         let known = self.0.lock().ok()?;
-        let (_, _, text) = known.find(page, since)?;
-        text.as_deref().map(String::from)
+        let at = known.at(page, since)?;
+        known.texts.get(at)?.as_deref().map(String::from)
     }
 
     /// Records that the Page token `token` of `page` is stored, and remembers its text when
-    /// `room` has room for it.
+    /// the room has room for it (the room given to the first call: texts are counted in one).
     pub fn add(&self, page: PageId, since: Unix, token: &str, room: &Arc<PageTokenRoom>) {
         let Ok(mut known) = self.0.lock() else {
             return;
         };
-        let Known { pages, room: held } = &mut *known;
-        let below_most = pages.len() < Self::MOST;
-        let slot = match pages.iter_mut().find(|(p, s, _)| (*p, *s) == (page, since)) {
-            Some((_, _, text @ None)) => text,
-            Some(_) => return,
-            None if below_most => {
-                pages.push((page, since, None));
-                match pages.last_mut() {
-                    Some((_, _, text)) => text,
-                    None => return,
+        let known = &mut *known;
+        let room = Arc::clone(known.room.get_or_insert_with(|| Arc::clone(room)));
+        let at = match known.pages.iter().position(|(p, _)| *p == page) {
+            Some(at) => {
+                // Tasks that started again name a new token, in the old one's place.
+                if let Some(entry) = known.pages.get_mut(at).filter(|(_, s)| *s != since) {
+                    entry.1 = since;
+                    known.forget(at, &room);
                 }
+                at
+            }
+            None if known.pages.len() < Self::MOST => {
+                known.pages.push((page, since));
+                known.pages.len() - 1
             }
             None => return,
         };
-        // Texts are counted in one room: another is not used.
-        let room = held.get_or_insert_with(|| Arc::clone(room));
-        if room.take(token.len()) {
-            *slot = Some(token.into());
-        }
+        known.remember(at, token, &room);
     }
 }
 
 impl Known {
-    fn find(&self, page: PageId, since: Unix) -> Option<&(PageId, Unix, Option<Box<str>>)> {
-        self.pages
-            .iter()
-            .find(|(p, s, _)| (*p, *s) == (page, since))
+    /// The room the list of texts takes, counted with its first text.
+    const TEXTS: usize = PagesStored::MOST * std::mem::size_of::<Option<Box<str>>>();
+
+    fn at(&self, page: PageId, since: Unix) -> Option<usize> {
+        self.pages.iter().position(|k| *k == (page, since))
     }
 
-    /// What the remembered texts take in their room.
+    fn remember(&mut self, at: usize, token: &str, room: &PageTokenRoom) {
+        if self.texts.get(at).is_some_and(Option::is_some) {
+            return;
+        }
+        if self.texts.is_empty() {
+            if !room.take(Self::TEXTS) {
+                return;
+            }
+            self.texts = (0..PagesStored::MOST).map(|_| None).collect();
+        }
+        if let Some(slot) = self.texts.get_mut(at) {
+            if room.take(PageTokenRoom::cost(token.len())) {
+                *slot = Some(token.into());
+            }
+        }
+    }
+
+    fn forget(&mut self, at: usize, room: &PageTokenRoom) {
+        if let Some(text) = self.texts.get_mut(at).and_then(Option::take) {
+            room.give_back(PageTokenRoom::cost(text.len()));
+        }
+    }
+
+    /// What the texts and their list take in their room.
     fn taken(&self) -> usize {
-        self.pages
+        if self.texts.is_empty() {
+            return 0;
+        }
+        let texts: usize = self
+            .texts
             .iter()
-            .filter_map(|(_, _, t)| t.as_ref().map(|t| PageTokenRoom::cost(t.len())))
-            .sum()
+            .flatten()
+            .map(|t| PageTokenRoom::cost(t.len()))
+            .sum();
+        Self::TEXTS + texts
     }
 }
 
-/// A copy remembers the texts that its room has room for once more.
+/// A copy remembers the texts too if the room has room for them once more, else none of them.
 impl Clone for PagesStored {
     fn clone(&self) -> Self {
         let Ok(known) = self.0.lock() else {
             return PagesStored::default();
         };
-        let room = known.room.clone();
-        let pages = known
-            .pages
-            .iter()
-            .map(|(p, s, text)| {
-                let kept = text
-                    .as_ref()
-                    .filter(|t| room.as_ref().is_some_and(|r| r.take(t.len())));
-                (*p, *s, kept.cloned())
-            })
-            .collect();
-        PagesStored(std::sync::Mutex::new(Known { pages, room }))
+        let taken = known.taken();
+        let texts = match &known.room {
+            Some(room) if taken > 0 && room.take(taken) => known.texts.clone(),
+            _ => Vec::new(),
+        };
+        PagesStored(std::sync::Mutex::new(Known {
+            pages: known.pages.clone(),
+            texts,
+            room: known.room.clone(),
+        }))
     }
 }
 
@@ -240,12 +272,14 @@ impl std::fmt::Debug for PagesStored {
         let Ok(known) = self.0.lock() else {
             return f.write_str("PagesStored(poisoned)");
         };
+        let remembered = |at: usize| known.texts.get(at).is_some_and(Option::is_some);
         f.debug_list()
             .entries(
                 known
                     .pages
                     .iter()
-                    .map(|(p, s, t)| (p, s, t.as_ref().map(|_| "remembered"))),
+                    .enumerate()
+                    .map(|(at, (p, s))| (p, s, remembered(at).then_some("remembered"))),
             )
             .finish()
     }
@@ -268,9 +302,9 @@ impl PageTokenRoom {
     }
 
     /// What a text of `len` bytes costs: its characters, rounded up for the allocator's size
-    /// classes, and the pointer that holds it (an estimate).
+    /// classes (an estimate; the pointer that holds it is in its list's count).
     fn cost(len: usize) -> usize {
-        len.next_multiple_of(16) + 16
+        len.next_multiple_of(16)
     }
 
     /// The bytes the texts take now.
@@ -284,7 +318,7 @@ impl PageTokenRoom {
         let cost = Self::cost(len);
         self.taken
             .fetch_update(Relaxed, Relaxed, |t| {
-                (t + cost <= self.most).then_some(t + cost)
+                t.checked_add(cost).filter(|&after| after <= self.most)
             })
             .is_ok()
     }
@@ -890,7 +924,7 @@ pub type ChangeSink = Arc<dyn Fn(&[Changed]) + Send + Sync>;
 
 #[cfg(test)]
 mod tests {
-    use super::{PageId, PageTokenRoom, PagesStored};
+    use super::{Known, PageId, PageTokenRoom, PagesStored};
 
     #[test]
     fn pages_stored_knows_what_it_was_told_up_to_its_bound() {
@@ -901,54 +935,70 @@ mod tests {
         known.add(PageId(1), 10, "EAAone", &room);
         assert!(known.knows(PageId(1), 10));
         assert_eq!(known.token(PageId(1), 10).as_deref(), Some("EAAone"));
-        // Tasks given again start a new Page token: a different entry.
+        let one = Known::TEXTS + PageTokenRoom::cost("EAAone".len());
+        assert_eq!(room.taken(), one, "a text told twice is counted once");
         assert!(!known.knows(PageId(1), 11));
         assert_eq!(known.token(PageId(1), 11), None);
         for p in 2..200 {
             known.add(PageId(p), 10, "EAAmore", &room);
         }
-        assert_eq!(
-            known.0.lock().map(|k| k.pages.len()).ok(),
-            Some(PagesStored::MOST)
-        );
         let most = PagesStored::MOST as u64;
         assert!((1..=most).all(|p| known.knows(PageId(p), 10)));
         assert!(!known.knows(PageId(most + 1), 10));
         assert_eq!(known.token(PageId(most + 1), 10), None);
-        // A copy knows the same, and remembers the texts while there is room.
+        let all = one + (PagesStored::MOST - 1) * PageTokenRoom::cost("EAAmore".len());
+        assert_eq!(room.taken(), all);
+        // A copy knows the same and, as there is room, remembers the texts in room of its own.
         let copy = known.clone();
-        assert!(copy.knows(PageId(2), 10));
-        assert_eq!(copy.token(PageId(2), 10).as_deref(), Some("EAAmore"));
         assert!((1..=most).all(|p| copy.knows(PageId(p), 10)));
+        assert_eq!(copy.token(PageId(2), 10).as_deref(), Some("EAAmore"));
+        assert_eq!(room.taken(), 2 * all);
         // The texts are not shown.
         assert!(!format!("{known:?}").contains("EAA"));
+        drop(copy);
+        assert_eq!(room.taken(), all);
+        // Tasks that started again name a new token, in the old one's place.
+        known.add(PageId(1), 11, "EAAnew!", &room);
+        assert!(!known.knows(PageId(1), 10));
+        assert_eq!(known.token(PageId(1), 11).as_deref(), Some("EAAnew!"));
+        let renewed =
+            all - PageTokenRoom::cost("EAAone".len()) + PageTokenRoom::cost("EAAnew!".len());
+        assert_eq!(room.taken(), renewed);
+        drop(known);
+        assert_eq!(room.taken(), 0);
     }
 
-    /// Texts are remembered while their room has room; a Page known stored without its text
-    /// gets it once there is room again, and each entry gives its texts' room back when it goes.
+    /// Texts, and the list that holds them, are remembered while their room has room; a Page
+    /// known stored without its text gets it once there is room again, and each entry gives
+    /// its room back when it goes.
     #[test]
     fn page_tokens_are_remembered_only_in_their_room() {
-        let each = PageTokenRoom::cost("EAAtext".len());
-        let room = PageTokenRoom::new(each);
+        let one = Known::TEXTS + PageTokenRoom::cost("EAAtext".len());
+        let room = PageTokenRoom::new(one);
         let first = PagesStored::default();
         first.add(PageId(1), 10, "EAAtext", &room);
         first.add(PageId(2), 10, "EAAtext", &room);
-        assert_eq!(room.taken(), each);
+        assert_eq!(room.taken(), one);
         assert!(first.knows(PageId(2), 10));
         assert_eq!(first.token(PageId(2), 10), None);
+        // No room for another entry's list of texts: it still knows its Page stored.
         let second = PagesStored::default();
         second.add(PageId(3), 10, "EAAtext", &room);
+        assert!(second.knows(PageId(3), 10));
         assert_eq!(second.token(PageId(3), 10), None);
-        // A copy has no room for a second text; it still knows the Page stored.
+        // Nor for a copy's texts.
         let copy = first.clone();
         assert!(copy.knows(PageId(1), 10));
         assert_eq!(copy.token(PageId(1), 10), None);
+        assert_eq!(room.taken(), one);
         drop(first);
         assert_eq!(room.taken(), 0);
         drop(copy);
         assert_eq!(room.taken(), 0);
         second.add(PageId(3), 10, "EAAtext", &room);
         assert_eq!(second.token(PageId(3), 10).as_deref(), Some("EAAtext"));
-        assert_eq!(room.taken(), each);
+        assert_eq!(room.taken(), one);
+        drop(second);
+        assert_eq!(room.taken(), 0);
     }
 }

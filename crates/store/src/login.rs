@@ -1,4 +1,4 @@
-//! SQL for the login flows (see `graphtoken_core::codes`; schema: migration 8): dialog and
+//! SQL for the login flows (see `graphtoken_core::codes`; schema: migrations 8 and 20): dialog and
 //! client codes, device logins, test users, finding a person by email, single sessions, and
 //! deleting a person with everything of theirs.
 //!

@@ -43,7 +43,9 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
 /// Dialog and client codes kept in the order of their hash (`WITHOUT ROWID`), as tokens are
 /// since step 17: redeeming a code read it through the hash's index, then its row, on the
 /// writer, which every redemption waits for (docs/benchmarks.md). New codes carry a stamp, so
-/// they are stored side by side. The table is copied, as SQLite cannot change it in place.
+/// they are stored side by side. The table is copied, as SQLite cannot change it in place: one
+/// transaction over every code kept (codes stay after they are used). The index by person now
+/// ends in the 32-byte key instead of a rowid.
 const V20_CODES_BY_HASH: &str = r#"
 CREATE TABLE auth_codes_by_hash (
     hash BLOB PRIMARY KEY,

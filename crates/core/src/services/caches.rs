@@ -3,9 +3,10 @@
 //! empties a whole cache; a seed drops what it wrote.
 //!
 //! A token's entry holds the token's own record, the person's app-scoped id, which of its Page
-//! tokens are known to be stored, and a copy of its session that is used only while the
-//! sessions cache says no session of its shard was dropped since: sessions are cached on their
-//! own, so ending one session drops one entry.
+//! tokens are known to be stored (and their texts, in a room of their own: a Page token is the
+//! same whenever it is derived, so no event touches them), and a copy of its session that is
+//! used only while the sessions cache says no session of its shard was dropped since: sessions
+//! are cached on their own, so ending one session drops one entry.
 
 use std::future::Future;
 use std::hash::Hash;
@@ -67,8 +68,9 @@ impl Caches {
     /// session, so the sessions cache is read only when that copy is out of date or the token
     /// is not cached. The others hold what a world has (apps, people, Pages) and are sized for
     /// what their records own (names, scopes, lists of ids), estimated. Cached tokens keep the
-    /// texts of their Page tokens in a share of their own: 6%, room for the three Pages of each
-    /// of 20,000 tokens polling `/me/accounts` at the default budget.
+    /// texts of their Page tokens in a share of their own, 6%: at the default budget, about
+    /// 99,000 Page tokens of 76 characters, the three Pages of each of 33,000 tokens polling
+    /// `/me/accounts`.
     pub(crate) fn within(budget: usize) -> Self {
         Caches {
             tokens: Cache::new(fit::<TokenHash, TokenEntry>(budget, 69, 0)),

@@ -61,8 +61,11 @@ impl Services {
                 }),
                 ..(*entry).clone()
             };
-            c.tokens.put(hash, Arc::new(renewed), token_ticket);
-            return Ok(Some((entry, session)));
+            // The request goes on with the entry that stays cached, so what it learns (a Page
+            // token stored) is kept.
+            let renewed = Arc::new(renewed);
+            c.tokens.put(hash, Arc::clone(&renewed), token_ticket);
+            return Ok(Some((renewed, session)));
         }
         let token_ticket = c.tokens.ticket(&hash);
         // The session's id is known only once the token is read: tickets for every shard.

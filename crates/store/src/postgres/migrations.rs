@@ -487,3 +487,21 @@ CREATE TABLE browser_sessions (
 CREATE INDEX browser_sessions_by_user ON browser_sessions (user_id);
 CREATE INDEX browser_sessions_by_start ON browser_sessions (started_at);
 "#;
+
+#[cfg(test)]
+mod tests {
+    /// A version means the same schema on both backends, so both lists end at the same one: a
+    /// step added to one list needs its twin (empty, if it changes only how that backend
+    /// stores a table).
+    #[test]
+    fn both_backends_end_at_the_same_version() {
+        assert_eq!(super::latest(), crate::migrations::latest());
+        let versions = |l: &[(i64, &str)]| l.iter().map(|(v, _)| *v).collect::<Vec<_>>();
+        let sqlite = versions(crate::migrations::MIGRATIONS);
+        let postgres = versions(super::MIGRATIONS);
+        assert!(
+            sqlite.ends_with(&postgres),
+            "{sqlite:?} against {postgres:?}"
+        );
+    }
+}

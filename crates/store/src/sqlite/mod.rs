@@ -840,24 +840,25 @@ mod tests {
         conn.execute_batch("PRAGMA foreign_keys = ON")
             .ctx("configuring")?;
         migrations::migrate(&mut conn)?;
-        let found = crate::login::code(&conn, &key)?.ok_or_else(|| StoreError::new("lost"))?;
-        assert_eq!(
-            (
-                found.user_id.0,
-                found.redirect_uri.as_str(),
-                found.session_id
-            ),
-            (
-                2,
-                "https://x.test/cb",
-                Some(graphtoken_core::model::SessionId(7))
-            )
-        );
-        assert_eq!(
-            (found.created_at, found.expires_at, found.used_at),
-            (10, 20, Some(15))
-        );
-        assert_eq!(found.pkce.map(|p| p.challenge), Some("abc".to_string()));
+        use graphtoken_core::codes::{AuthCode, CodeKind, Pkce, PkceMethod};
+        use graphtoken_core::model::{AppId, SessionId, UserId};
+        let found = crate::login::code(&conn, &key)?;
+        let kept = AuthCode {
+            hash: key,
+            kind: CodeKind::Dialog,
+            app_id: AppId(1),
+            user_id: UserId(2),
+            redirect_uri: "https://x.test/cb".into(),
+            pkce: Some(Pkce {
+                method: PkceMethod::S256,
+                challenge: "abc".into(),
+            }),
+            session_id: Some(SessionId(7)),
+            created_at: 10,
+            expires_at: 20,
+            used_at: Some(15),
+        };
+        assert_eq!(found, Some(kept));
         let without_rowid: bool = conn
             .query_row(
                 "SELECT sql LIKE '%WITHOUT ROWID' FROM sqlite_master WHERE name = 'auth_codes'",
