@@ -130,10 +130,10 @@ pub struct SessionSeen {
 /// the answer's time; docs/benchmarks.md). A token's row goes only with its person, whose tokens
 /// then stop working, and a Page token is the same whenever it is derived, so what this says
 /// stays true. It remembers [`PagesStored::MOST`] Pages at most (Pages past those are looked up
-/// and derived each time; a Page whose tasks started again takes its old place): 64 bytes in
+/// and derived each time; a Page whose tasks started again takes its old place): 40 bytes in
 /// the entry, and up to 64 more on the heap for a token whose Pages it remembers, which the
-/// caches' budget does not count; the texts and their list are counted in their room, and
-/// given back to it when the entry goes.
+/// caches' budget does not count; the texts are counted in their room, and given back to it
+/// when the entry goes.
 #[derive(Default)]
 pub struct PagesStored(std::sync::Mutex<Known>);
 
@@ -141,10 +141,15 @@ pub struct PagesStored(std::sync::Mutex<Known>);
 struct Known {
     /// Each Page and the start of the person's tasks there.
     pages: Vec<(PageId, Unix)>,
-    /// The texts of their tokens, by the same place, once one is remembered.
-    texts: Vec<Option<Box<str>>>,
-    /// Where the texts are counted: the room the first `add` was given.
-    room: Option<Arc<PageTokenRoom>>,
+    /// The texts of their tokens, once one is remembered.
+    texts: Option<Box<Texts>>,
+}
+
+/// Page tokens' texts, by their place in [`Known::pages`], and the room they are counted in.
+#[derive(Clone)]
+struct Texts {
+    room: Arc<PageTokenRoom>,
+    texts: [Option<Box<str>>; PagesStored::MOST],
 }
 
 impl PagesStored {
@@ -159,23 +164,23 @@ impl PagesStored {
     pub fn token(&self, page: PageId, since: Unix) -> Option<String> {
         let known = self.0.lock().ok()?;
         let at = known.at(page, since)?;
-        known.texts.get(at)?.as_deref().map(String::from)
+        let text = known.texts.as_ref()?.texts.get(at)?;
+        text.as_deref().map(String::from)
     }
 
     /// Records that the Page token `token` of `page` is stored, and remembers its text when
-    /// the room has room for it (the room given to the first call: texts are counted in one).
+    /// `room` has room for it (the texts of one entry are counted in the room of its first).
     pub fn add(&self, page: PageId, since: Unix, token: &str, room: &Arc<PageTokenRoom>) {
         let Ok(mut known) = self.0.lock() else {
             return;
         };
         let known = &mut *known;
-        let room = Arc::clone(known.room.get_or_insert_with(|| Arc::clone(room)));
         let at = match known.pages.iter().position(|(p, _)| *p == page) {
             Some(at) => {
                 // Tasks that started again name a new token, in the old one's place.
                 if let Some(entry) = known.pages.get_mut(at).filter(|(_, s)| *s != since) {
                     entry.1 = since;
-                    known.forget(at, &room);
+                    known.forget(at);
                 }
                 at
             }
@@ -185,53 +190,58 @@ impl PagesStored {
             }
             None => return,
         };
-        known.remember(at, token, &room);
+        known.remember(at, token, room);
     }
 }
 
 impl Known {
-    /// The room the list of texts takes, counted with its first text.
-    const TEXTS: usize = PagesStored::MOST * std::mem::size_of::<Option<Box<str>>>();
+    /// The room the texts' own allocation takes, counted with the first text.
+    const TEXTS: usize = std::mem::size_of::<Texts>().next_multiple_of(16);
 
     fn at(&self, page: PageId, since: Unix) -> Option<usize> {
         self.pages.iter().position(|k| *k == (page, since))
     }
 
-    fn remember(&mut self, at: usize, token: &str, room: &PageTokenRoom) {
-        if self.texts.get(at).is_some_and(Option::is_some) {
-            return;
-        }
-        if self.texts.is_empty() {
+    fn remember(&mut self, at: usize, token: &str, room: &Arc<PageTokenRoom>) {
+        if self.texts.is_none() {
             if !room.take(Self::TEXTS) {
                 return;
             }
-            self.texts = (0..PagesStored::MOST).map(|_| None).collect();
+            self.texts = Some(Box::new(Texts {
+                room: Arc::clone(room),
+                texts: Default::default(),
+            }));
         }
-        if let Some(slot) = self.texts.get_mut(at) {
+        let Some(Texts { room, texts }) = self.texts.as_deref_mut() else {
+            return;
+        };
+        if let Some(slot @ None) = texts.get_mut(at) {
             if room.take(PageTokenRoom::cost(token.len())) {
                 *slot = Some(token.into());
             }
         }
     }
 
-    fn forget(&mut self, at: usize, room: &PageTokenRoom) {
-        if let Some(text) = self.texts.get_mut(at).and_then(Option::take) {
+    fn forget(&mut self, at: usize) {
+        let Some(Texts { room, texts }) = self.texts.as_deref_mut() else {
+            return;
+        };
+        if let Some(text) = texts.get_mut(at).and_then(Option::take) {
             room.give_back(PageTokenRoom::cost(text.len()));
         }
     }
 
-    /// What the texts and their list take in their room.
+    /// What the texts take in their room.
     fn taken(&self) -> usize {
-        if self.texts.is_empty() {
-            return 0;
-        }
-        let texts: usize = self
-            .texts
-            .iter()
-            .flatten()
-            .map(|t| PageTokenRoom::cost(t.len()))
-            .sum();
-        Self::TEXTS + texts
+        self.texts.as_ref().map_or(0, |t| {
+            let each: usize = t
+                .texts
+                .iter()
+                .flatten()
+                .map(|t| PageTokenRoom::cost(t.len()))
+                .sum();
+            Self::TEXTS + each
+        })
     }
 }
 
@@ -241,15 +251,14 @@ impl Clone for PagesStored {
         let Ok(known) = self.0.lock() else {
             return PagesStored::default();
         };
-        let taken = known.taken();
-        let texts = match &known.room {
-            Some(room) if taken > 0 && room.take(taken) => known.texts.clone(),
-            _ => Vec::new(),
-        };
+        let texts = known
+            .texts
+            .as_ref()
+            .filter(|t| t.room.take(known.taken()))
+            .cloned();
         PagesStored(std::sync::Mutex::new(Known {
             pages: known.pages.clone(),
             texts,
-            room: known.room.clone(),
         }))
     }
 }
@@ -260,8 +269,8 @@ impl Drop for PagesStored {
             .0
             .get_mut()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(room) = &known.room {
-            room.give_back(known.taken());
+        if let Some(t) = &known.texts {
+            t.room.give_back(known.taken());
         }
     }
 }
@@ -272,7 +281,14 @@ impl std::fmt::Debug for PagesStored {
         let Ok(known) = self.0.lock() else {
             return f.write_str("PagesStored(poisoned)");
         };
-        let remembered = |at: usize| known.texts.get(at).is_some_and(Option::is_some);
+        let remembered = |at: usize| {
+            let texts = known
+                .texts
+                .as_ref()
+                .map(|t| &t.texts[..])
+                .unwrap_or_default();
+            texts.get(at).is_some_and(Option::is_some)
+        };
         f.debug_list()
             .entries(
                 known
@@ -953,8 +969,9 @@ mod tests {
         assert!((1..=most).all(|p| copy.knows(PageId(p), 10)));
         assert_eq!(copy.token(PageId(2), 10).as_deref(), Some("EAAmore"));
         assert_eq!(room.taken(), 2 * all);
-        // The texts are not shown.
+        // The texts are not shown, and take no room in the entry itself.
         assert!(!format!("{known:?}").contains("EAA"));
+        assert!(std::mem::size_of::<PagesStored>() <= 40);
         drop(copy);
         assert_eq!(room.taken(), all);
         // Tasks that started again name a new token, in the old one's place.
