@@ -328,13 +328,12 @@ impl PageTokenRoom {
         self.taken.load(std::sync::atomic::Ordering::Relaxed)
     }
 
-    /// Takes room for a text of `len` bytes, if there is room.
-    fn take(&self, len: usize) -> bool {
+    /// Takes `bytes` of room, if there is that much left.
+    fn take(&self, bytes: usize) -> bool {
         use std::sync::atomic::Ordering::Relaxed;
-        let cost = Self::cost(len);
         self.taken
             .fetch_update(Relaxed, Relaxed, |t| {
-                t.checked_add(cost).filter(|&after| after <= self.most)
+                t.checked_add(bytes).filter(|&after| after <= self.most)
             })
             .is_ok()
     }

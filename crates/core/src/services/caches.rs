@@ -69,7 +69,7 @@ impl Caches {
     /// is not cached. The others hold what a world has (apps, people, Pages) and are sized for
     /// what their records own (names, scopes, lists of ids), estimated. Cached tokens keep the
     /// texts of their Page tokens in a share of their own, 6%: at the default budget, about
-    /// 99,000 Page tokens of 76 characters, the three Pages of each of 33,000 tokens polling
+    /// 94,000 Page tokens of 76 characters, the three Pages of each of 31,000 tokens polling
     /// `/me/accounts`.
     pub(crate) fn within(budget: usize) -> Self {
         Caches {
