@@ -27,16 +27,11 @@ impl Field {
 }
 
 /// The fields a node renders: those asked for, or its `defaults`; `id` always, last if not
-/// asked for.
-pub fn selection(fields: Option<&[Field]>, defaults: &[&str]) -> Vec<Field> {
-    let mut v: Vec<Field> = match fields {
-        Some(f) if !f.is_empty() => f.to_vec(),
-        _ => defaults.iter().map(|n| Field::plain(n)).collect(),
-    };
-    if !v.iter().any(|f| f.name == "id") {
-        v.push(Field::plain("id"));
-    }
-    v
+/// asked for. [`selected`] gives the same without copies.
+pub fn selection(fields: Option<&[Field]>, defaults: &'static [&'static str]) -> Vec<Field> {
+    selected(fields, defaults)
+        .map(|f| f.field().into_owned())
+        .collect()
 }
 
 /// A field of a [`selected`] list: one asked for, or a default (a plain name).
@@ -71,8 +66,9 @@ impl<'a> Selected<'a> {
     }
 }
 
-/// [`selection`] without copies, for a node rendered once per item of a list (`/me/accounts`'s
-/// Pages): the fields asked for, or `defaults`; `id` always, last if not asked for.
+/// The fields a node renders, by reference, for a node rendered once per item of a list
+/// (`/me/accounts`'s Pages): the fields asked for, or `defaults`; `id` always, last if not
+/// asked for.
 pub fn selected<'a>(
     fields: Option<&'a [Field]>,
     defaults: &'static [&'static str],
@@ -261,30 +257,37 @@ mod tests {
         assert_eq!(names(selection(Some(&with_id), &["x"])), ["id", "name"]);
     }
 
-    /// `selected` names what `selection` does, in the same order.
+    /// `selected` borrows the fields asked for (modifiers and all) and names the defaults, in
+    /// order, `id` last unless asked for; each answers under its own name.
     #[test]
-    fn selected_borrows_what_selection_copies() {
+    fn selected_borrows_the_fields_and_names_the_defaults() {
         let asked = parse("email,name").unwrap_or_default();
         let with_id = parse("id,picture.type(large)").unwrap_or_default();
-        let cases: [(Option<&[Field]>, &'static [&'static str]); 5] = [
-            (None, &["name"]),
-            (Some(&[]), &["name"]),
-            (None, &["id", "name"]),
-            (Some(&asked), &["x"]),
-            (Some(&with_id), &["x"]),
+        // The fields asked for, the defaults, and the names expected.
+        type Case<'a> = (Option<&'a [Field]>, &'static [&'static str], &'a [&'a str]);
+        let cases: [Case; 5] = [
+            (None, &["name"], &["name", "id"]),
+            (Some(&[]), &["name"], &["name", "id"]),
+            (None, &["id", "name"], &["id", "name"]),
+            (Some(&asked), &["x"], &["email", "name", "id"]),
+            (Some(&with_id), &["x"], &["id", "picture"]),
         ];
-        for (fields, defaults) in cases {
-            let copied: Vec<Field> = selection(fields, defaults);
-            let borrowed: Vec<Field> = selected(fields, defaults)
-                .map(|f| f.field().into_owned())
-                .collect();
-            assert_eq!(borrowed, copied, "{fields:?} {defaults:?}");
+        for (fields, defaults, expected) in cases {
+            let names: Vec<&str> = selected(fields, defaults).map(|f| f.name()).collect();
+            assert_eq!(names, expected, "{fields:?} {defaults:?}");
             let keys: Vec<String> = selected(fields, defaults)
                 .map(|f| f.key().into_owned())
                 .collect();
-            let names: Vec<&str> = selected(fields, defaults).map(|f| f.name()).collect();
             assert_eq!(keys, names);
         }
+        let picture = selected(Some(&with_id), &["x"])
+            .nth(1)
+            .map(|f| f.field().into_owned());
+        assert_eq!(
+            picture.as_ref().and_then(|f| f.modifier("type")),
+            Some("large")
+        );
+        assert_eq!(picture, with_id.get(1).cloned());
     }
 
     #[test]

@@ -316,7 +316,7 @@ impl View<'_> {
         page: &Page,
         post: &Post,
         fields: Option<&[Field]>,
-        defaults: &[&str],
+        defaults: &'static [&'static str],
     ) -> Result<Value, GraphError> {
         let mut out = Map::new();
         for f in selection(fields, defaults) {

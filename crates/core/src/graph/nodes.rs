@@ -444,7 +444,8 @@ impl Ctx<'_> {
         let (Some(t), Some(tasks)) = (policy::page_token_parent(self.caller, tasks), tasks) else {
             return Ok(None);
         };
-        if let Some(known) = self.g.known_page_token(t, page, tasks.since) {
+        // Known stored, and its text remembered in the caller's cached entry: not derived again.
+        if let Some(known) = t.pages_stored.token(page, tasks.since) {
             return Ok(Some(known));
         }
         let keyed = self

@@ -322,22 +322,13 @@ impl Services {
         Ok(tokens)
     }
 
-    /// The Page token `parent` yields for `page` (tasks since `tasks_since`) when its entry knows
-    /// it stored and remembers its text: [`Services::page_token`] without deriving it again.
-    pub fn known_page_token(
-        &self,
-        parent: &LoadedToken,
-        page: PageId,
-        tasks_since: Unix,
-    ) -> Option<String> {
-        parent.entry.pages_stored.token(page, tasks_since)
-    }
-
     /// The Page token a user token yields for a Page the person has tasks on (spec §1): it
     /// inherits the user token's expiry, and never expires when the user token is long-lived.
     /// The same user token always yields the same Page token, so nothing is minted twice.
     /// `keyed` is the user token's [`token::PageTokens`], made once for all its Pages; once
-    /// stored, the token's cached entry remembers the text ([`Services::known_page_token`]).
+    /// stored, the token's cached entry remembers the text ([`PagesStored::token`]).
+    ///
+    /// [`PagesStored::token`]: crate::store::PagesStored::token
     pub async fn page_token(
         &self,
         keyed: &token::PageTokens,
