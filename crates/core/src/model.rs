@@ -35,6 +35,12 @@ macro_rules! id_type {
                 $name(n)
             }
         }
+
+        impl From<$name> for u64 {
+            fn from(id: $name) -> u64 {
+                id.0
+            }
+        }
     };
 }
 

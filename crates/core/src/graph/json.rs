@@ -1,18 +1,17 @@
 //! Small pieces for answers written by hand-written `Serialize`s (see [`super::Reply`]).
 
-use std::fmt::Display;
-
 use serde_core::ser::{Serialize, Serializer};
 use serde_json::Value;
 
 use crate::error::GraphError;
 
-/// A number Graph writes as a string (ids), written without a `String` of its own.
+/// An id Graph writes as a string, written without a `String` of its own (its digits by
+/// `itoa`, not through `fmt`'s machinery).
 pub struct AsText<T>(pub T);
 
-impl<T: Display> Serialize for AsText<T> {
+impl<T: Copy + Into<u64>> Serialize for AsText<T> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(&self.0)
+        s.serialize_str(itoa::Buffer::new().format(self.0.into()))
     }
 }
 

@@ -4,7 +4,7 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde_core::ser::{Serialize, SerializeMap, Serializer};
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 use crate::error::GraphError;
 use crate::fields::{self, Field};
@@ -15,7 +15,7 @@ pub const DEFAULT_LIMIT: usize = 25;
 pub const MAX_LIMIT: usize = 100;
 
 pub fn cursor(id: Id) -> String {
-    URL_SAFE_NO_PAD.encode(id.to_string())
+    URL_SAFE_NO_PAD.encode(itoa::Buffer::new().format(id))
 }
 
 fn decode(c: &str, which: &str) -> Result<Id, GraphError> {
@@ -127,7 +127,42 @@ pub struct Slice<'a, T = Value> {
 pub struct Paged<T> {
     pub data: Vec<T>,
     /// `None` when nothing is shown.
-    pub paging: Option<Value>,
+    pub paging: Option<Paging>,
+}
+
+/// An edge's `paging`: the cursors of the first and last item shown, and the URLs of the
+/// pages before and after, where more items lie. Written in this order.
+pub struct Paging {
+    before: String,
+    after: String,
+    previous: Option<String>,
+    next: Option<String>,
+}
+
+impl Serialize for Paging {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("cursors", &Cursors(&self.before, &self.after))?;
+        if let Some(p) = &self.previous {
+            m.serialize_entry("previous", p)?;
+        }
+        if let Some(n) = &self.next {
+            m.serialize_entry("next", n)?;
+        }
+        m.end()
+    }
+}
+
+/// `{"before": …, "after": …}`.
+struct Cursors<'a>(&'a str, &'a str);
+
+impl Serialize for Cursors<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(2))?;
+        m.serialize_entry("before", self.0)?;
+        m.serialize_entry("after", self.1)?;
+        m.end()
+    }
 }
 
 impl<T: Serialize> Serialize for Paged<T> {
@@ -147,7 +182,11 @@ pub fn page(req: &GraphRequest, slice: Slice<'_>) -> Value {
     let mut out = Map::new();
     out.insert("data".into(), Value::Array(data));
     if let Some(p) = paging {
-        out.insert("paging".into(), p);
+        // Cannot fail: every key is a string.
+        out.insert(
+            "paging".into(),
+            serde_json::to_value(p).unwrap_or(Value::Null),
+        );
     }
     Value::Object(out)
 }
@@ -170,8 +209,6 @@ pub fn paged<T>(req: &GraphRequest, slice: Slice<'_, T>) -> Paged<T> {
         };
     };
     let (before, after) = (cursor(first), cursor(last));
-    let mut paging = Map::new();
-    paging.insert("cursors".into(), json!({"before": before, "after": after}));
     let url = |key: &str, value: &str| {
         let mut q = form_urlencoded::Serializer::new(String::new());
         if let Some(t) = &req.token {
@@ -190,15 +227,16 @@ pub fn paged<T>(req: &GraphRequest, slice: Slice<'_, T>) -> Paged<T> {
             q.finish()
         )
     };
-    if more_before {
-        paging.insert("previous".into(), json!(url("before", &before)));
-    }
-    if more_after {
-        paging.insert("next".into(), json!(url("after", &after)));
-    }
+    let previous = more_before.then(|| url("before", &before));
+    let next = more_after.then(|| url("after", &after));
     Paged {
         data: items,
-        paging: Some(Value::Object(paging)),
+        paging: Some(Paging {
+            before,
+            after,
+            previous,
+            next,
+        }),
     }
 }
 
@@ -249,5 +287,30 @@ mod tests {
         assert_eq!(w.apply(&ids), (0..2, false, true));
         assert!(Window::from(Some("x"), None, None).is_err());
         assert!(Window::from(None, Some("@@"), None).is_err());
+    }
+
+    #[test]
+    fn paging_is_written_in_graphs_order() {
+        // A cursor is an id's digits in base64url: the same text `to_string` gave.
+        assert_eq!(cursor(1_234_567), URL_SAFE_NO_PAD.encode("1234567"));
+        let p = Paging {
+            before: "MQ".into(),
+            after: "Mg".into(),
+            previous: Some("http://h/v1/1/x?before=MQ".into()),
+            next: Some("http://h/v1/1/x?after=Mg".into()),
+        };
+        assert_eq!(
+            serde_json::to_string(&p).unwrap(),
+            r#"{"cursors":{"before":"MQ","after":"Mg"},"previous":"http://h/v1/1/x?before=MQ","next":"http://h/v1/1/x?after=Mg"}"#
+        );
+        let only = Paging {
+            previous: None,
+            next: None,
+            ..p
+        };
+        assert_eq!(
+            serde_json::to_string(&only).unwrap(),
+            r#"{"cursors":{"before":"MQ","after":"Mg"}}"#
+        );
     }
 }
