@@ -422,7 +422,9 @@ pub fn form(token: &str) -> Form<'_> {
     match token.strip_prefix(PREFIX) {
         Some(rest)
             if (rest.len() == BODY_LEN || rest.len() == STAMP_LEN + BODY_LEN)
-                && rest.bytes().all(|b| b.is_ascii_alphanumeric()) =>
+                // Every byte, without stopping at the first bad one: the loop vectorizes, and
+                // it runs on every request.
+                && rest.bytes().fold(true, |ok, b| ok & b.is_ascii_alphanumeric()) =>
         {
             Form::Stored
         }

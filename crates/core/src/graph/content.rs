@@ -300,7 +300,10 @@ impl View<'_> {
         Ok(paging::page(
             self.req,
             paging::Slice {
-                edge_path: format!("{}/{edge}", page.id),
+                edge_path: paging::EdgePath {
+                    node: &page.id,
+                    edge,
+                },
                 fields: fields_param,
                 items,
                 first_last: ends,
@@ -376,7 +379,10 @@ impl View<'_> {
         Ok(paging::page(
             self.req,
             paging::Slice {
-                edge_path: format!("{}/comments", post.public_id()),
+                edge_path: paging::EdgePath {
+                    node: &post.public_id(),
+                    edge: "comments",
+                },
                 fields: fields_param,
                 items,
                 first_last: ends,

@@ -270,7 +270,10 @@ impl View<'_> {
         Ok(paging::page(
             self.req,
             paging::Slice {
-                edge_path: format!("{}/conversations", page.id),
+                edge_path: paging::EdgePath {
+                    node: &page.id,
+                    edge: "conversations",
+                },
                 fields: fields_param,
                 items,
                 first_last: ends,
@@ -335,7 +338,10 @@ impl View<'_> {
         Ok(paging::page(
             self.req,
             paging::Slice {
-                edge_path: format!("{}/messages", c.public_id()),
+                edge_path: paging::EdgePath {
+                    node: &c.public_id(),
+                    edge: "messages",
+                },
                 fields: fields_param,
                 items,
                 first_last: ends,

@@ -526,7 +526,10 @@ impl Ctx<'_> {
         Ok(Reply::Accounts(paging::paged(
             self.req,
             paging::Slice {
-                edge_path: format!("{asid}/accounts"),
+                edge_path: paging::EdgePath {
+                    node: &asid,
+                    edge: "accounts",
+                },
                 fields: fields_param,
                 items,
                 first_last: ends,

@@ -57,7 +57,10 @@ pub async fn read_assigned_users(
     items.sort_by_key(|(id, _)| *id);
     Ok(paging::page_of(
         req,
-        format!("{}/assigned_users", page.id),
+        paging::EdgePath {
+            node: &page.id,
+            edge: "assigned_users",
+        },
         q,
         items,
     ))
@@ -135,7 +138,10 @@ pub async fn roles(
     items.sort_by_key(|(id, _)| *id);
     Ok(paging::page_of(
         req,
-        format!("{}/roles", page.id),
+        paging::EdgePath {
+            node: &page.id,
+            edge: "roles",
+        },
         &q,
         items,
     ))

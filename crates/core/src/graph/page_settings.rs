@@ -139,7 +139,10 @@ pub async fn read_call_to_actions(
         .collect();
     Ok(paging::page_of(
         req,
-        format!("{}/call_to_actions", page.id),
+        paging::EdgePath {
+            node: &page.id,
+            edge: "call_to_actions",
+        },
         q,
         items,
     ))
@@ -170,7 +173,10 @@ pub async fn read_instant_articles(
         .collect();
     Ok(paging::page_of(
         req,
-        format!("{}/instant_articles", page.id),
+        paging::EdgePath {
+            node: &page.id,
+            edge: "instant_articles",
+        },
         q,
         items,
     ))

@@ -108,10 +108,17 @@ impl EdgeQuery {
     }
 }
 
+/// An edge's path for `next`/`previous`, e.g. `12345/accounts`: the node and the edge, joined
+/// only when a URL is written (most answers have no page before or after theirs).
+#[derive(Clone, Copy)]
+pub struct EdgePath<'a> {
+    pub node: &'a dyn std::fmt::Display,
+    pub edge: &'a str,
+}
+
 /// One page of an edge, ready to render.
 pub struct Slice<'a, T = Value> {
-    /// The edge's path for `next`/`previous`, e.g. `12345/accounts`.
-    pub edge_path: String,
+    pub edge_path: EdgePath<'a>,
     /// The `fields` parameter to carry into `next`/`previous`.
     pub fields: Option<&'a str>,
     pub items: Vec<T>,
@@ -220,10 +227,11 @@ pub fn paged<T>(req: &GraphRequest, slice: Slice<'_, T>) -> Paged<T> {
         q.append_pair("limit", &limit.to_string());
         q.append_pair(key, value);
         format!(
-            "{}/{}/{}?{}",
+            "{}/{}/{}/{}?{}",
             req.base_url,
             req.version,
-            edge_path,
+            edge_path.node,
+            edge_path.edge,
             q.finish()
         )
     };
@@ -244,7 +252,7 @@ pub fn paged<T>(req: &GraphRequest, slice: Slice<'_, T>) -> Paged<T> {
 /// rendered with `paging` as every edge is.
 pub fn page_of(
     req: &GraphRequest,
-    edge_path: String,
+    edge_path: EdgePath<'_>,
     q: &EdgeQuery,
     items: Vec<(Id, Value)>,
 ) -> Value {

@@ -76,7 +76,10 @@ pub async fn ids_for_pages(
     items.sort_by_key(|(id, _)| *id);
     Ok(paging::page_of(
         req,
-        format!("{asid}/ids_for_pages"),
+        paging::EdgePath {
+            node: &asid,
+            edge: "ids_for_pages",
+        },
         &q,
         items,
     ))
@@ -118,7 +121,10 @@ pub async fn ids_for_apps(
     items.sort_by_key(|(id, _)| *id);
     Ok(paging::page_of(
         req,
-        format!("{psid}/ids_for_apps"),
+        paging::EdgePath {
+            node: &psid,
+            edge: "ids_for_apps",
+        },
         &q,
         items,
     ))

@@ -146,7 +146,10 @@ async fn list(g: &Services, req: &GraphRequest, app: &App) -> Result<Value, Grap
     Ok(paging::page(
         req,
         paging::Slice {
-            edge_path: format!("{}/accounts/test-users", app.id),
+            edge_path: paging::EdgePath {
+                node: &app.id,
+                edge: "accounts/test-users",
+            },
             fields: q.fields_param.as_deref(),
             items,
             first_last,
