@@ -231,10 +231,14 @@ pub async fn serve(
     // HTTP/1.1 only: its head timeout bounds idle and slow connections; HTTP/2's connections
     // would need limits of their own (and the proxies in front speak HTTP/1.1 to upstreams).
     let mut builder = auto::Builder::new(TokioExecutor::new()).http1_only();
+    // A client may shut its sending side once its request is out (`nc -N`, some HTTP/1.0
+    // tools and proxies): it still waits for the answer, so an end of input after a whole
+    // request does not close the connection before the answer is written.
     builder
         .http1()
         .timer(TokioTimer::new())
-        .header_read_timeout(limits.head_timeout);
+        .header_read_timeout(limits.head_timeout)
+        .half_close(true);
     let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections.max(1)));
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     tokio::pin!(shutdown);
@@ -820,12 +824,14 @@ pub(crate) async fn graph_request(State(st): State<Arc<AppState>>, request: Requ
         Ok(req) => req,
         Err((version, e)) => return render::graph(&version, &trace, Err(e)),
     };
-    if let Some(resp) = faults::intercept(&st, &req, &trace).await {
+    if let Some(mut resp) = faults::intercept(&st, &req, &trace).await {
+        suppress_status(&req, &mut resp);
         return resp;
     }
     let answer = graph::answer(&st.services, &req).await;
     let mut response = render::graph(&req.version, &trace, answer.result);
     render::usage(&mut response, answer.usage.as_ref());
+    suppress_status(&req, &mut response);
     if st.services.clock_shifted() {
         let date = graphtoken_core::timefmt::http_date(st.services.now());
         if let Ok(v) = axum::http::HeaderValue::from_str(&date) {
@@ -833,6 +839,18 @@ pub(crate) async fn graph_request(State(st): State<Arc<AppState>>, request: Requ
         }
     }
     response
+}
+
+/// `suppress_http_code=1` (sent by the JavaScript SDK and the Explorer), or its older form
+/// `suppress_response_codes=true`: the answer goes out as a 200, an error's code only in its
+/// body.
+fn suppress_status(req: &graphtoken_core::request::GraphRequest, response: &mut Response) {
+    let p = &req.params;
+    if p.non_empty("suppress_http_code") == Some("1")
+        || p.non_empty("suppress_response_codes") == Some("true")
+    {
+        *response.status_mut() = axum::http::StatusCode::OK;
+    }
 }
 
 #[cfg(test)]

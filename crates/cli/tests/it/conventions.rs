@@ -315,3 +315,28 @@ fn two_runs_hand_out_different_trace_ids() {
     assert_eq!(a.len(), 11, "{a}");
     assert_ne!(a, b);
 }
+
+#[test]
+fn suppress_http_code_answers_errors_with_a_200() {
+    let s = Server::seeded();
+    let plain = s.get("/me?access_token=nonsense");
+    assert_eq!(plain.status, 400, "{}", plain.text);
+    for flag in ["suppress_http_code=1", "suppress_response_codes=true"] {
+        let r = s.get(&format!("/me?access_token=nonsense&{flag}"));
+        assert_eq!(r.status, 200, "{flag}: {}", r.text);
+        assert_eq!(
+            r.text,
+            plain.text.replace(
+                plain.body["error"]["fbtrace_id"]
+                    .as_str()
+                    .unwrap_or_default(),
+                r.body["error"]["fbtrace_id"].as_str().unwrap_or_default(),
+            )
+        );
+    }
+    // Anything else leaves the status alone.
+    let r = s.get("/me?access_token=nonsense&suppress_http_code=0");
+    assert_eq!(r.status, 400, "{}", r.text);
+    let me = s.get_as("/me?suppress_http_code=1", &s.alice());
+    assert_eq!(me.status, 200, "{}", me.text);
+}

@@ -132,3 +132,22 @@ fn an_idle_kept_alive_connection_is_closed_after_the_head_timeout() {
         start.elapsed()
     );
 }
+
+#[test]
+fn a_client_that_stops_sending_after_its_request_still_gets_the_answer() {
+    let s = Server::seeded();
+    let token = s.alice();
+    let mut c = TcpStream::connect(addr(&s)).unwrap_or_else(|e| panic!("{e}"));
+    let request =
+        format!("GET /me?access_token={token} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    c.write_all(request.as_bytes())
+        .unwrap_or_else(|e| panic!("{e}"));
+    c.shutdown(std::net::Shutdown::Write)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let _ = c.set_read_timeout(Some(Duration::from_secs(10)));
+    let mut answer = String::new();
+    c.read_to_string(&mut answer)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer:?}");
+    assert!(answer.contains("\"name\""), "{answer:?}");
+}
