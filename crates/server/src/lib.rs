@@ -787,12 +787,15 @@ async fn silhouette() -> impl IntoResponse {
 
 /// Why a request's body could not be read, as a Graph error: too large (413), too slow (408),
 /// or malformed (a bad chunk, a connection closed early: 400).
+fn too_large() -> GraphError {
+    GraphError::param(format!("The request body is larger than {MAX_BODY} bytes")).with_status(413)
+}
+
 fn body_error(e: &axum::Error) -> GraphError {
     let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(e);
     while let Some(c) = cause {
         if c.is::<http_body_util::LengthLimitError>() {
-            return GraphError::param(format!("The request body is larger than {MAX_BODY} bytes"))
-                .with_status(413);
+            return too_large();
         }
         if c.is::<tower_http::timeout::TimeoutError>() {
             return GraphError::param("The request body did not arrive in time").with_status(408);
@@ -809,6 +812,14 @@ pub(crate) async fn graph_request(State(st): State<Arc<AppState>>, request: Requ
         return render::preflight();
     }
     let trace = render::trace_id();
+    // A body declared larger than the limit is refused before any of it is read.
+    let declared = parts
+        .headers
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY as u64) {
+        return render::graph(normalize::DEFAULT_VERSION, &trace, Err(too_large()));
+    }
     // Most Graph calls are GETs without a body: nothing to read then.
     let body = if axum::body::HttpBody::is_end_stream(&body) {
         axum::body::Bytes::new()

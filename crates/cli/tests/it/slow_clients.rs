@@ -89,7 +89,7 @@ fn a_body_that_stalls_is_answered_408_in_the_graph_envelope() {
     let mut c = TcpStream::connect(addr(&s)).unwrap_or_else(|e| panic!("{e}"));
     c.write_all(
         b"POST /me HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n\
-          Content-Length: 99999999999\r\n\r\naccess_token=abc",
+          Content-Length: 1000\r\n\r\naccess_token=abc",
     )
     .unwrap_or_else(|e| panic!("{e}"));
     let _ = c.set_read_timeout(Some(Duration::from_secs(10)));
@@ -150,4 +150,31 @@ fn a_client_that_stops_sending_after_its_request_still_gets_the_answer() {
         .unwrap_or_else(|e| panic!("{e}"));
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer:?}");
     assert!(answer.contains("\"name\""), "{answer:?}");
+}
+
+#[test]
+fn a_body_declared_too_large_is_refused_at_once() {
+    let s = server_with(1000);
+    let mut c = TcpStream::connect(addr(&s)).unwrap_or_else(|e| panic!("{e}"));
+    c.write_all(
+        b"POST /me HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+          Content-Length: 20000000\r\n\r\naccess_token=abc",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    // Answered before the body timeout (one second here) could run out.
+    let _ = c.set_read_timeout(Some(Duration::from_millis(900)));
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 4096];
+    while let Ok(n) = c.read(&mut buf) {
+        if n == 0 {
+            break;
+        }
+        answer.extend_from_slice(&buf[..n]);
+        if answer.ends_with(b"}") {
+            break;
+        }
+    }
+    let text = String::from_utf8_lossy(&answer);
+    assert!(text.starts_with("HTTP/1.1 413"), "{text}");
+    assert!(text.contains("The request body is larger than"), "{text}");
 }
