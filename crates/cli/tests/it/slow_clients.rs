@@ -46,6 +46,31 @@ fn closed_within(c: &mut TcpStream, limit: Duration) -> bool {
     }
 }
 
+/// What the server answers, within `wait`, to a POST that declares a body of `length` bytes and
+/// sends 16 of them.
+fn post_declaring(s: &Server, length: u64, wait: Duration) -> String {
+    let mut c = TcpStream::connect(addr(s)).unwrap_or_else(|e| panic!("{e}"));
+    let head = format!(
+        "POST /me HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+         Content-Length: {length}\r\n\r\naccess_token=abc"
+    );
+    c.write_all(head.as_bytes())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let _ = c.set_read_timeout(Some(wait));
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 4096];
+    while let Ok(n) = c.read(&mut buf) {
+        if n == 0 {
+            break;
+        }
+        answer.extend_from_slice(&buf[..n]);
+        if answer.windows(4).any(|w| w == b"\r\n\r\n") && answer.ends_with(b"}") {
+            break;
+        }
+    }
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
 #[test]
 fn half_sent_requests_do_not_starve_the_server_and_are_cut_off() {
     let s = server_with(1000);
@@ -86,25 +111,7 @@ fn connections_beyond_the_cap_wait_for_a_free_one() {
 #[test]
 fn a_body_that_stalls_is_answered_408_in_the_graph_envelope() {
     let s = server_with(1000);
-    let mut c = TcpStream::connect(addr(&s)).unwrap_or_else(|e| panic!("{e}"));
-    c.write_all(
-        b"POST /me HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n\
-          Content-Length: 1000\r\n\r\naccess_token=abc",
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
-    let _ = c.set_read_timeout(Some(Duration::from_secs(10)));
-    let mut answer = Vec::new();
-    let mut buf = [0u8; 4096];
-    while let Ok(n) = c.read(&mut buf) {
-        if n == 0 {
-            break;
-        }
-        answer.extend_from_slice(&buf[..n]);
-        if answer.windows(4).any(|w| w == b"\r\n\r\n") && answer.ends_with(b"}") {
-            break;
-        }
-    }
-    let text = String::from_utf8_lossy(&answer);
+    let text = post_declaring(&s, 1000, Duration::from_secs(10));
     assert!(text.starts_with("HTTP/1.1 408"), "{text}");
     assert!(
         text.contains("The request body did not arrive in time"),
@@ -155,26 +162,8 @@ fn a_client_that_stops_sending_after_its_request_still_gets_the_answer() {
 #[test]
 fn a_body_declared_too_large_is_refused_at_once() {
     let s = server_with(1000);
-    let mut c = TcpStream::connect(addr(&s)).unwrap_or_else(|e| panic!("{e}"));
-    c.write_all(
-        b"POST /me HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n\
-          Content-Length: 20000000\r\n\r\naccess_token=abc",
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
     // Answered before the body timeout (one second here) could run out.
-    let _ = c.set_read_timeout(Some(Duration::from_millis(900)));
-    let mut answer = Vec::new();
-    let mut buf = [0u8; 4096];
-    while let Ok(n) = c.read(&mut buf) {
-        if n == 0 {
-            break;
-        }
-        answer.extend_from_slice(&buf[..n]);
-        if answer.ends_with(b"}") {
-            break;
-        }
-    }
-    let text = String::from_utf8_lossy(&answer);
+    let text = post_declaring(&s, 20_000_000, Duration::from_millis(900));
     assert!(text.starts_with("HTTP/1.1 413"), "{text}");
     assert!(text.contains("The request body is larger than"), "{text}");
 }
