@@ -785,12 +785,13 @@ async fn silhouette() -> impl IntoResponse {
     )
 }
 
-/// Why a request's body could not be read, as a Graph error: too large (413), too slow (408),
-/// or malformed (a bad chunk, a connection closed early: 400).
+/// A body over [`MAX_BODY`], declared or read: 413.
 fn too_large() -> GraphError {
     GraphError::param(format!("The request body is larger than {MAX_BODY} bytes")).with_status(413)
 }
 
+/// Why a request's body could not be read, as a Graph error: too large (413), too slow (408),
+/// or malformed (a bad chunk, a connection closed early: 400).
 fn body_error(e: &axum::Error) -> GraphError {
     let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(e);
     while let Some(c) = cause {

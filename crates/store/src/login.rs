@@ -184,10 +184,8 @@ pub(crate) fn redeem_code_into_session(
         |r| Ok((code_row(r)?, rows::opt_id(r, CODE_COLUMNS)?)),
         "loading a code",
     )?;
-    let (found, asid) = match read {
-        Some((c, asid)) => (Some(c), asid),
-        None => (None, None),
-    };
+    let (found, asid) = read.unzip();
+    let asid = asid.flatten();
     let Some(c) = found.as_ref().filter(|c| c.used_at.is_none()) else {
         return Ok((found, None));
     };
