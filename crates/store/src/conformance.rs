@@ -1339,6 +1339,8 @@ pub async fn delete_user<S: Store>(store: &S) -> StoreResult<()> {
         .await?;
     let tester = test_person(UserId(700), 50);
     store.insert_test_user(&tester, MAIN_APP, 10).await?;
+    // Alice holds the highest session id when she goes.
+    let last = store.create_session(ALICE, MAIN_APP, 1001).await?;
 
     // What Alice was part of is reported: her grant and id's app, her Pages, the app whose
     // role she held.
@@ -1361,6 +1363,10 @@ pub async fn delete_user<S: Store>(store: &S) -> StoreResult<()> {
     let main = store.app(MAIN_APP).await?.ok_or_else(|| missing("app"))?;
     assert_eq!(main.roles, vec![(BOB, AppRole::Tester)]);
     assert_eq!(store.session(session.id).await?, None);
+    assert_eq!(store.session(last.id).await?, None);
+    // No session id is drawn twice (a user token's claims name its session).
+    let next = store.create_session(BOB, MAIN_APP, 2000).await?;
+    assert!(next.id.0 > last.id.0, "{next:?} after {last:?}");
     assert!(store.token_entry(token.hash).await?.is_none());
     assert!(store.token_entry(page_token.hash).await?.is_none());
     assert_eq!(store.token(token.hash).await?, None);

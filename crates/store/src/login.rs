@@ -393,6 +393,7 @@ pub(crate) fn delete_user(db: &dyn Db, user: UserId) -> StoreResult<Option<Delet
             user,
         )?,
     };
+    crate::queries::keep_sessions_high(db, user)?;
     db.execute(
         "DELETE FROM tokens WHERE user_id = ?1 \
          OR session_id IN (SELECT id FROM sessions WHERE user_id = ?1)",

@@ -254,11 +254,25 @@ pub(crate) fn create_session(
     app: AppId,
     at: Unix,
 ) -> StoreResult<Session> {
-    let id = db.insert(
-        "INSERT INTO sessions (user_id, app_id, created_at) VALUES (?1, ?2, ?3)",
-        args![user.sql(), app.sql(), at],
-        "creating session",
-    )?;
+    // SQLite would draw the id after the highest one there: a deleted person's session ids
+    // are kept from being drawn again ([`SESSIONS_HIGH`]). PostgreSQL's identity never repeats.
+    let what = "creating session";
+    let id = if db.dialect() == "sqlite" {
+        db.insert(
+            "INSERT INTO sessions (id, user_id, app_id, created_at) VALUES (1 + max(\
+             coalesce((SELECT max(id) FROM sessions), 0), \
+             coalesce((SELECT CAST(value AS INTEGER) FROM settings WHERE name = ?4), 0)\
+             ), ?1, ?2, ?3)",
+            args![user.sql(), app.sql(), at, SESSIONS_HIGH],
+            what,
+        )?
+    } else {
+        db.insert(
+            "INSERT INTO sessions (user_id, app_id, created_at) VALUES (?1, ?2, ?3)",
+            args![user.sql(), app.sql(), at],
+            what,
+        )?
+    };
     Ok(Session {
         id: SessionId(id),
         user_id: user,
@@ -266,6 +280,28 @@ pub(crate) fn create_session(
         created_at: at,
         invalidated: None,
     })
+}
+
+/// The setting that holds, on SQLite, the highest id of the sessions deleted with their person:
+/// new sessions' ids start above it, so no id names two sessions over time (a user token's
+/// claims name its session: `graphtoken_core::token::Claims`).
+pub(crate) const SESSIONS_HIGH: &str = "sessions_high";
+
+/// Before `user`'s sessions go with them (SQLite): [`SESSIONS_HIGH`] raised to their highest
+/// id.
+pub(crate) fn keep_sessions_high(db: &dyn Db, user: UserId) -> StoreResult<()> {
+    if db.dialect() != "sqlite" {
+        return Ok(());
+    }
+    db.execute(
+        "INSERT INTO settings (name, value) \
+         SELECT ?1, CAST(max(id) AS TEXT) FROM sessions WHERE user_id = ?2 GROUP BY user_id \
+         HAVING max(id) > coalesce((SELECT CAST(value AS INTEGER) FROM settings WHERE name = ?1), 0) \
+         ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+        args![SESSIONS_HIGH, user.sql()],
+        "keeping deleted sessions' ids",
+    )?;
+    Ok(())
 }
 
 pub(crate) fn session(db: &dyn Db, id: SessionId) -> StoreResult<Option<Session>> {
