@@ -18,6 +18,8 @@ use hashbrown::HashTable;
 use crate::model::{AppId, PageId, SessionId, UserId};
 
 const SHARDS: usize = 16;
+/// Once a shard is full, one [`Cache::admit`] in this many takes another entry's place.
+const ADMIT_ONE_IN: u64 = 16;
 
 /// One cached value, stored in the table's own bucket beside its key: a read reaches it in
 /// one step after the table's control bytes (an index map would go through an index first,
@@ -47,6 +49,8 @@ struct Shard<K, V> {
     /// Reads that found their key, and reads that did not (for the metrics).
     hits: AtomicU64,
     misses: AtomicU64,
+    /// Values offered to [`Cache::admit`] while the shard was full.
+    offers: AtomicU64,
 }
 
 pub struct Cache<K, V> {
@@ -102,6 +106,7 @@ impl<K: Hash + Eq + Clone + ShardKey, V> Cache<K, V> {
                     removals: AtomicU64::new(0),
                     hits: AtomicU64::new(0),
                     misses: AtomicU64::new(0),
+                    offers: AtomicU64::new(0),
                 })
                 .collect(),
             per_shard: capacity.div_ceil(SHARDS).max(1),
@@ -227,6 +232,29 @@ impl<K: Hash + Eq + Clone + ShardKey, V> Cache<K, V> {
             return;
         }
         slots.replace_one(hash, key, value);
+    }
+
+    /// As [`Cache::put`] while the key's shard has room; once it is full, only one value in
+    /// [`ADMIT_ONE_IN`] offered to the shard takes another's place. For values that cost
+    /// little to make again (a token's entry from its claims): a world far larger than the
+    /// cache does not turn every read into an eviction, yet a new set of busy keys still comes
+    /// in.
+    pub fn admit(&self, key: K, value: Arc<V>, ticket: Ticket) {
+        let shard = self.shard(&key);
+        // Read under the shared lock: a refused offer takes no write lock.
+        let full = shard
+            .slots
+            .read()
+            .map_or(true, |s| s.table.len() >= self.per_shard);
+        if full
+            && !shard
+                .offers
+                .fetch_add(1, Ordering::Relaxed)
+                .is_multiple_of(ADMIT_ONE_IN)
+        {
+            return;
+        }
+        self.put(key, value, ticket);
     }
 }
 
@@ -511,6 +539,33 @@ mod tests {
                 slots.table.capacity()
             );
         }
+    }
+
+    /// `admit` fills a cache that has room; once it is full, one offer in [`ADMIT_ONE_IN`] to
+    /// each shard takes another's place, and the rest are not kept.
+    #[test]
+    fn admit_fills_the_room_then_lets_few_in() {
+        let room = 4 * SHARDS;
+        let c: Cache<u64, u64> = Cache::new(room);
+        for k in 0..room as u64 {
+            assert_eq!(c.get(&k), None);
+            c.admit(k, Arc::new(k), c.ticket(&k));
+        }
+        assert_eq!(c.stats().entries, room as u64);
+        assert!((0..room as u64).all(|k| c.get(&k).is_some()));
+        let tried = 160 * SHARDS as u64;
+        let mut kept = 0;
+        for k in 1000..1000 + tried {
+            assert_eq!(c.get(&k), None);
+            c.admit(k, Arc::new(k), c.ticket(&k));
+            kept += u64::from(c.get(&k).is_some());
+        }
+        assert_eq!(c.stats().entries, room as u64);
+        let expected = tried / ADMIT_ONE_IN;
+        assert!(
+            kept.abs_diff(expected) <= SHARDS as u64,
+            "{kept} of {tried} kept"
+        );
     }
 
     #[test]

@@ -8,7 +8,7 @@ use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::model::{AppId, Id, PageId, TokenHash, Unix};
+use crate::model::{AppId, Asid, Id, PageId, SessionId, TokenHash, TokenRecord, Unix};
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -359,9 +359,11 @@ pub fn unstamped(token: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// The stamp of a token of the stamped form (`EAA`, 9 + 64 characters, the stamp's
-/// alphanumeric); the rest is not checked, as an unknown key is simply not found.
+/// alphanumeric, and the [`Claims`] when it carries them); the rest is not checked, as an
+/// unknown key is simply not found.
 fn stamp_of(token: &str) -> Option<&[u8; STAMP_LEN]> {
     stamp_after(token, PREFIX, BODY_LEN)
+        .or_else(|| stamp_after(token, PREFIX, BODY_LEN + CLAIMS_LEN))
 }
 
 /// The stamp of `s` when it is `prefix`, an alphanumeric stamp and `body` more characters.
@@ -379,13 +381,18 @@ pub(crate) fn stamp_after<'a>(
 }
 
 pub fn hex(bytes: &[u8]) -> String {
-    const H: &[u8; 16] = b"0123456789abcdef";
     let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(H[(b >> 4) as usize] as char);
-        s.push(H[(b & 15) as usize] as char);
-    }
+    push_hex(&mut s, bytes);
     s
+}
+
+/// `bytes` in lowercase hex, after what `out` holds.
+fn push_hex(out: &mut String, bytes: &[u8]) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    for b in bytes {
+        out.push(char::from(HEX[usize::from(b >> 4)]));
+        out.push(char::from(HEX[usize::from(b & 15)]));
+    }
 }
 
 /// Compares two secrets in constant time (for equal lengths).
@@ -398,6 +405,170 @@ pub fn appsecret_proof(secret: &str, message: &str) -> String {
     let mut mac = hmac(secret.as_bytes());
     mac.update(message.as_bytes());
     hex(&mac.finalize().into_bytes())
+}
+
+/// Bytes of a user token's [`Claims`], and of the tag that seals them.
+const CLAIMS_BYTES: usize = 34;
+const TAG_BYTES: usize = 16;
+/// Characters a user token's claims and their tag take after its random body, in lowercase hex.
+pub const CLAIMS_LEN: usize = 2 * (CLAIMS_BYTES + TAG_BYTES);
+/// What follows the prefix and the random body of a token with claims: its stamp and them.
+const CLAIMED: usize = STAMP_LEN + CLAIMS_LEN;
+/// The layout of the claims below; claims of another layout are not read (the token is looked
+/// up instead).
+const CLAIMS_LAYOUT: u8 = 1;
+
+/// What a user token says of itself, after its random body, under a tag only the
+/// [`TokenKey`] of its database makes: its session, its person's app-scoped id, whether it is
+/// long-lived, when it was issued and when it expires, exactly as its stored record has them
+/// (the session names the person and the app; the person's own id, which apps never see, is
+/// not in it). A token whose tag checks out was minted here and stored before it was handed out, so
+/// a long-lived one (which nothing ends alone: only its session, grant, person or app end it)
+/// needs no lookup of its own (see `Services::entry`). The claims carry no secret; what they
+/// tell is in docs/security.md.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Claims {
+    pub session: SessionId,
+    pub asid: Asid,
+    pub long_lived: bool,
+    pub issued_at: Unix,
+    pub expires_at: Unix,
+}
+
+impl Claims {
+    /// The claims of a user token's `record`, whose person has `asid` in its app.
+    pub fn of(record: &TokenRecord, asid: Asid) -> Claims {
+        Claims {
+            session: record.session_id,
+            asid,
+            long_lived: record.long_lived,
+            issued_at: record.issued_at,
+            expires_at: record.expires_at,
+        }
+    }
+
+    /// The layout, a flag byte (1: long-lived), then each field in 8 bytes, big-endian.
+    fn to_bytes(self) -> [u8; CLAIMS_BYTES] {
+        let mut b = [0u8; CLAIMS_BYTES];
+        b[0] = CLAIMS_LAYOUT;
+        b[1] = u8::from(self.long_lived);
+        let fields = [
+            self.session.0.to_be_bytes(),
+            self.asid.0.to_be_bytes(),
+            self.issued_at.to_be_bytes(),
+            self.expires_at.to_be_bytes(),
+        ];
+        for (chunk, field) in b[2..].chunks_exact_mut(8).zip(fields) {
+            chunk.copy_from_slice(&field);
+        }
+        b
+    }
+
+    fn from_bytes(b: &[u8; CLAIMS_BYTES]) -> Option<Claims> {
+        if b[0] != CLAIMS_LAYOUT || b[1] > 1 {
+            return None;
+        }
+        let mut fields = b[2..].chunks_exact(8).map(|c| {
+            let mut f = [0u8; 8];
+            f.copy_from_slice(c);
+            f
+        });
+        let mut next = || fields.next().unwrap_or_default();
+        Some(Claims {
+            session: SessionId(i64::from_be_bytes(next())),
+            asid: Asid(u64::from_be_bytes(next())),
+            long_lived: b[1] == 1,
+            issued_at: i64::from_be_bytes(next()),
+            expires_at: i64::from_be_bytes(next()),
+        })
+    }
+}
+
+/// The key that tags [`Claims`]: 32 random bytes a database keeps (sealed, like the other
+/// secrets it keeps), keyed into HMAC-SHA256 once.
+pub struct TokenKey(HmacSha256);
+
+impl TokenKey {
+    pub fn new(secret: &[u8]) -> TokenKey {
+        TokenKey(hmac(secret))
+    }
+
+    /// A new key from the OS CSPRNG, as 64 lowercase hex digits (how a database keeps it).
+    pub fn new_hex() -> Result<String, RandomError> {
+        random_hex(64)
+    }
+
+    /// The key written as 64 lowercase hex digits ([`TokenKey::new_hex`]).
+    pub fn from_hex(text: &str) -> Option<TokenKey> {
+        if text.len() != 64 {
+            return None;
+        }
+        let bytes: Option<Vec<u8>> = text
+            .as_bytes()
+            .chunks_exact(2)
+            .map(|pair| Some((nibble(pair[0])? << 4) | nibble(pair[1])?))
+            .collect();
+        Some(TokenKey::new(&bytes?))
+    }
+
+    /// The first [`TAG_BYTES`] of HMAC-SHA256(key, `head` ‖ `claims`): the tag binds the claims
+    /// to the token they follow.
+    fn tag(&self, head: &[u8], claims: &[u8; CLAIMS_BYTES]) -> [u8; TAG_BYTES] {
+        let mut mac = self.0.clone();
+        mac.update(head);
+        mac.update(claims);
+        let full = mac.finalize().into_bytes();
+        let mut tag = [0u8; TAG_BYTES];
+        tag.copy_from_slice(&full[..TAG_BYTES]);
+        tag
+    }
+}
+
+/// Not the key: a `Debug` that cannot show it.
+impl std::fmt::Debug for TokenKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TokenKey(..)")
+    }
+}
+
+/// A minted token (`EAA`, its stamp, its random body: [`mint`]) followed by `claims` and their
+/// tag under `key`, in lowercase hex.
+pub fn with_claims(mut token: String, key: &TokenKey, claims: Claims) -> String {
+    let bytes = claims.to_bytes();
+    let tag = key.tag(token.as_bytes(), &bytes);
+    token.reserve(CLAIMS_LEN);
+    push_hex(&mut token, &bytes);
+    push_hex(&mut token, &tag);
+    token
+}
+
+/// The claims a token carries, when it carries claims of a known layout tagged by `key`; `None`
+/// for any other token (an older one, another database's, one with a character changed). Only
+/// lowercase hex is read, so that a token has one spelling.
+pub fn claims_of(token: &str, key: &TokenKey) -> Option<Claims> {
+    let (head, tail) = token.split_at_checked(token.len().checked_sub(CLAIMS_LEN)?)?;
+    if head.len() != PREFIX.len() + STAMP_LEN + BODY_LEN {
+        return None;
+    }
+    let mut raw = [0u8; CLAIMS_BYTES + TAG_BYTES];
+    for (out, pair) in raw.iter_mut().zip(tail.as_bytes().chunks_exact(2)) {
+        *out = (nibble(pair[0])? << 4) | nibble(pair[1])?;
+    }
+    let (claims, tag) = raw.split_at(CLAIMS_BYTES);
+    let claims: &[u8; CLAIMS_BYTES] = claims.try_into().ok()?;
+    if !bool::from(key.tag(head.as_bytes(), claims).ct_eq(tag)) {
+        return None;
+    }
+    Claims::from_bytes(claims)
+}
+
+/// A lowercase hex digit's value.
+fn nibble(c: u8) -> Option<u8> {
+    match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        _ => None,
+    }
 }
 
 /// What a token string looks like, before anything is looked up.
@@ -418,10 +589,10 @@ pub fn form(token: &str) -> Form<'_> {
             _ => Form::Garbage,
         };
     }
-    // With a stamp or without (tokens minted before stamps).
+    // With a stamp or without (tokens minted before stamps), with claims or without.
     match token.strip_prefix(PREFIX) {
         Some(rest)
-            if (rest.len() == BODY_LEN || rest.len() == STAMP_LEN + BODY_LEN)
+            if matches!(rest.len().checked_sub(BODY_LEN), Some(0 | STAMP_LEN | CLAIMED))
                 // Every byte, without stopping at the first bad one: the loop vectorizes, and
                 // it runs on every request.
                 && rest.bytes().fold(true, |ok, b| ok & b.is_ascii_alphanumeric()) =>
@@ -448,6 +619,56 @@ mod tests {
         // Tokens minted before stamps are still recognised.
         assert_eq!(form(&("EAA".to_string() + &"a".repeat(64))), Form::Stored);
         assert_eq!(form(&("EAA".to_string() + &"a".repeat(70))), Form::Garbage);
+    }
+
+    /// A user token's claims come back under their key only, from the one spelling minted; a
+    /// change of any character, another key or a token without claims gives none.
+    #[test]
+    fn claims_come_back_only_under_their_key() {
+        let stamps = Stamps::starting(1_700_000_000);
+        let (key, other) = (TokenKey::new(b"one key"), TokenKey::new(b"another"));
+        let claims = Claims {
+            session: SessionId(7),
+            asid: Asid(123_456_789_012_345),
+            long_lived: true,
+            issued_at: 1_700_000_000,
+            expires_at: 1_705_184_000,
+        };
+        let t = with_claims(mint(&stamps).unwrap(), &key, claims);
+        assert_eq!(t.len(), PREFIX.len() + STAMP_LEN + BODY_LEN + CLAIMS_LEN);
+        assert_eq!(form(&t), Form::Stored);
+        assert_eq!(claims_of(&t, &key), Some(claims));
+        assert_eq!(claims_of(&t, &other), None);
+        // Stored beside the tokens minted before and after it.
+        assert_eq!(&hash(&t)[..STAMP_LEN], &t.as_bytes()[3..3 + STAMP_LEN]);
+        for i in 0..t.len() {
+            let mut changed = t.clone().into_bytes();
+            changed[i] = if changed[i] == b'a' { b'b' } else { b'a' };
+            let changed = String::from_utf8(changed).unwrap();
+            assert_eq!(claims_of(&changed, &key), None, "character {i}");
+        }
+        let upper = format!("{}{}", &t[..76], t[76..].to_uppercase());
+        assert_ne!(upper, t);
+        assert_eq!(claims_of(&upper, &key), None);
+        assert_eq!(claims_of(&mint(&stamps).unwrap(), &key), None);
+        assert_eq!(claims_of(&t[..t.len() - 2], &key), None);
+        let short = Claims {
+            long_lived: false,
+            ..claims
+        };
+        let s = with_claims(mint(&stamps).unwrap(), &key, short);
+        assert_eq!(claims_of(&s, &key), Some(short));
+        // The key reads back from how a database keeps it.
+        let text = TokenKey::new_hex().unwrap();
+        let kept = TokenKey::from_hex(&text).unwrap();
+        let k = with_claims(mint(&stamps).unwrap(), &kept, claims);
+        assert_eq!(
+            claims_of(&k, &TokenKey::from_hex(&text).unwrap()),
+            Some(claims)
+        );
+        assert!(TokenKey::from_hex(&text.to_uppercase()).is_none());
+        assert!(TokenKey::from_hex(&text[..62]).is_none());
+        assert_eq!(format!("{kept:?}"), "TokenKey(..)");
     }
 
     /// Keys sort in the order tokens were minted, across many at once and a restart.

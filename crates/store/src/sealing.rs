@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use graphtoken_core::model::{App, AppId};
 use graphtoken_core::seal::{self, Sealer};
+use graphtoken_core::services::TOKEN_KEY;
 use graphtoken_core::store::{StoreError, StoreResult};
 
 use crate::args;
@@ -14,7 +15,7 @@ use crate::rows::Sql;
 
 /// Settings kept sealed: the key that signs browser cookies, and a value sealed on first start
 /// so that a wrong key is told even on a database with no secret yet (see [`check`]).
-pub(crate) const SEALED_SETTINGS: &[&str] = &["browser_key", KEY_CHECK];
+pub(crate) const SEALED_SETTINGS: &[&str] = &["browser_key", TOKEN_KEY, KEY_CHECK];
 
 /// The setting that holds a sealed value of its own name.
 const KEY_CHECK: &str = "key_check";

@@ -235,6 +235,11 @@ fn bench_populate_stores_working_tokens_and_writes_them() {
     let (again, _, err) = populate("alice,bob", "acme");
     assert!(!again.success());
     assert!(err.contains("cannot create"), "{err}");
+    assert_eq!(
+        sb.tokens_stored(&tokens),
+        1000,
+        "every token's row is stored"
+    );
 
     let s = Server::on(&sb, None);
     let mut names = std::collections::HashSet::new();

@@ -232,7 +232,7 @@ fn copy_as_curl_says_https_when_the_browser_came_over_tls() {
     let host = s.base.trim_start_matches("http://");
     let curl = |r: &Resp| {
         let at = r.text.find("curl -s -X GET").unwrap_or(0);
-        r.text[at..].chars().take(200).collect::<String>()
+        r.text[at..].chars().take(400).collect::<String>()
     };
     let plain = run(&mut Browser::new(&s), &token, "GET", "me", "");
     assert!(

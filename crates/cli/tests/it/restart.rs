@@ -118,9 +118,65 @@ fn a_kill_9_under_load_loses_no_acknowledged_token() {
             .ok()
     });
 
+    // These long-lived tokens' claims would answer for them even without their rows
+    // (`a_long_lived_token_s_claims_stand_for_its_row`): their rows are looked for first.
+    assert_eq!(
+        sb.tokens_stored(&tokens),
+        tokens.len(),
+        "an acknowledged token's row was lost"
+    );
     let s = Server::on(&sb, None);
     for t in &tokens {
         let r = s.get_as("/me", t);
         assert_eq!(r.status, 200, "an acknowledged token was lost: {}", r.text);
     }
+}
+
+/// A long-lived user token carries claims (its session, its app-scoped id, its times) under a
+/// tag of the database's key, and a server that has not cached it answers from them without
+/// reading its row: here the rows are removed by hand (nothing in graphtoken removes a working
+/// token's row) to show it. A short-lived token is still read from the store, and claims with a
+/// character changed, in another spelling or with another token's body are not taken.
+#[test]
+fn a_long_lived_token_s_claims_stand_for_its_row() {
+    let sb = Sandbox::new();
+    let s = Server::on(&sb, Some(&fixture("world.toml")));
+    let short = s.issue("alice", "acme", &[], false);
+    let long = s.exchange(&short);
+    let other = s.exchange(&short);
+    let me = s.get_as("/me", &long).body;
+    let debug = s.debug(&long);
+    let (status, stderr) = s.stop();
+    assert!(status.success(), "{stderr}");
+    let conn = rusqlite::Connection::open(sb.db_path()).unwrap_or_else(|e| panic!("{e}"));
+    conn.execute("DELETE FROM tokens", [])
+        .unwrap_or_else(|e| panic!("{e}"));
+    drop(conn);
+
+    let s = Server::on(&sb, None);
+    assert_eq!(s.get_as("/me", &long).body, me);
+    assert_eq!(s.debug(&long), debug);
+    assert_eq!(s.get_as("/me", &short).body["error"]["code"], 190);
+    let claims_at = long.len() - graphtoken_core::token::CLAIMS_LEN;
+    let flipped = |i: usize| {
+        let mut b = long.clone().into_bytes();
+        b[i] = if b[i] == b'0' { b'1' } else { b'0' };
+        String::from_utf8(b).unwrap_or_default()
+    };
+    let forged = [
+        flipped(claims_at),
+        flipped(long.len() - 1),
+        flipped(claims_at - 1),
+        format!("{}{}", &long[..claims_at], long[claims_at..].to_uppercase()),
+        format!("{}{}", &other[..claims_at], &long[claims_at..]),
+    ];
+    for t in &forged {
+        let r = s.get_as("/me", t);
+        assert_eq!(r.body["error"]["code"], 190, "{t}: {}", r.text);
+    }
+    // What ends its session ends it, as any other.
+    let r = s.admin_post("/_admin/users/alice/invalidate", serde_json::json!({}));
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = s.get_as("/me", &long);
+    assert_eq!(r.body["error"]["error_subcode"], 460, "{}", r.text);
 }

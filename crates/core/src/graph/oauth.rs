@@ -116,7 +116,8 @@ async fn redeem(g: &Services, app: &Arc<App>, p: &Params, code: &str) -> Result<
             if before.is_some_and(|b| b.used_at.is_some()) {
                 return Err(GraphError::code_used());
             }
-            let issued = g.mint_user_token(&session, true).await?;
+            let asid = g.asid(session.user_id, session.app_id).await?;
+            let issued = g.mint_user_token(&session, asid, true).await?;
             let machine_id = match p.non_empty("machine_id") {
                 Some(m) => m.to_string(),
                 None => token::random_alnum(24)?,
@@ -268,6 +269,8 @@ pub async fn extend(
     if of.is_some_and(|app| loaded.app.id != app) {
         return Err(GraphError::exchange_other_app());
     }
-    let issued = g.mint_user_token(&loaded.session, true).await?;
+    let issued = g
+        .mint_user_token(&loaded.session, loaded.asid, true)
+        .await?;
     Ok((issued.access_token, issued.expires_in))
 }

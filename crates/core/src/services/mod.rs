@@ -61,6 +61,9 @@ pub const LONG_LIVED: i64 = 60 * 86_400;
 /// The setting that keeps the virtual clock's offset across restarts (and shares it between
 /// the instances on one database).
 pub const CLOCK_OFFSET: &str = "clock_offset";
+/// The setting that holds the key of user tokens' claims ([`Services::token_key`]); the store
+/// keeps it sealed.
+pub const TOKEN_KEY: &str = "token_key";
 
 /// The offset a stored `clock_offset` holds (none or unreadable: 0).
 fn clock_offset(value: Option<&str>) -> i64 {
@@ -104,6 +107,9 @@ pub struct Services {
     console: bool,
     /// Where new tokens go in the order of minting (see [`token::Stamps`]).
     stamps: token::Stamps,
+    /// The key that tags user tokens' claims ([`token::Claims`]), read from the store (made
+    /// there on first need) once.
+    token_key: OnceLock<token::TokenKey>,
 }
 
 impl Services {
@@ -152,6 +158,7 @@ impl Services {
             clock_followed,
             console: false,
             stamps: token::Stamps::starting(clock.now()),
+            token_key: OnceLock::new(),
             clock,
         }
     }
@@ -239,6 +246,27 @@ impl Services {
     /// settings, so nothing is published.
     pub async fn put_setting(&self, name: &str, value: &str) -> Result<(), GraphError> {
         Ok(self.store.put_setting(name, value).await?)
+    }
+
+    /// The key that tags user tokens' claims: the store's (setting [`TOKEN_KEY`], sealed like
+    /// every secret the store keeps), made and stored on first need. Instances that start on a
+    /// new database at once may each store one; the last stored wins after a restart, and a
+    /// token tagged by another key is only looked up instead (`Services::entry`).
+    pub(crate) async fn token_key(&self) -> Result<&token::TokenKey, GraphError> {
+        if let Some(key) = self.token_key.get() {
+            return Ok(key);
+        }
+        let stored = self.store.setting(TOKEN_KEY).await?;
+        let key = match stored.as_deref().and_then(token::TokenKey::from_hex) {
+            Some(key) => key,
+            None => {
+                let text = token::TokenKey::new_hex()?;
+                self.store.put_setting(TOKEN_KEY, &text).await?;
+                token::TokenKey::from_hex(&text)
+                    .ok_or_else(|| GraphError::internal_because("a new token key did not read"))?
+            }
+        };
+        Ok(self.token_key.get_or_init(|| key))
     }
 
     // ---- reads through the caches -----------------------------------------------------------

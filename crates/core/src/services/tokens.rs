@@ -8,7 +8,8 @@ use crate::auth::{self, Caller, Inspection, LoadedToken, Principal};
 use crate::error::GraphError;
 use crate::events::Event;
 use crate::model::{
-    App, AppId, Grant, PageId, Session, StoredKind, TokenHash, TokenRecord, Unix, User, UserId,
+    App, AppId, Asid, Grant, PageId, Session, StoredKind, TokenHash, TokenRecord, Unix, User,
+    UserId,
 };
 use crate::permissions;
 use crate::store::{SessionSeen, TokenEntry};
@@ -36,9 +37,13 @@ impl Services {
     /// one (which fills both) when the token is not. A cached entry keeps a copy of its session
     /// ([`SessionSeen`]), used while the sessions cache says no session of its shard was dropped
     /// since; otherwise the session is looked up and the entry cached again with the new copy.
+    ///
+    /// A long-lived user token not cached whose claims check out ([`token::Claims`]) is not
+    /// read from the store at all: its claims are its record (see [`Services::claimed`]).
     async fn entry(
         &self,
         hash: TokenHash,
+        token: Option<&str>,
     ) -> Result<Option<(Arc<TokenEntry>, Session)>, GraphError> {
         let c = &self.caches;
         if let Some(entry) = c.tokens.get(&hash) {
@@ -67,6 +72,11 @@ impl Services {
             c.tokens.put(hash, Arc::clone(&renewed), token_ticket);
             return Ok(Some((renewed, session)));
         }
+        if let Some(token) = token {
+            if let Some(claimed) = self.claimed(hash, token).await? {
+                return Ok(Some(claimed));
+            }
+        }
         let token_ticket = c.tokens.ticket(&hash);
         // The session's id is known only once the token is read: tickets for every shard.
         let session_tickets = c.sessions.tickets();
@@ -85,11 +95,70 @@ impl Services {
         Ok(Some((entry, session)))
     }
 
-    /// A stored token with its context, assembled from the caches (one query on a miss, more
-    /// only when the shared parts are not cached either). A token whose person, app or Page is
-    /// gone (a deleted test user) is no token at all.
-    pub async fn load(&self, hash: TokenHash) -> Result<Option<Arc<LoadedToken>>, GraphError> {
-        let Some((entry, session)) = self.entry(hash).await? else {
+    /// The entry of a long-lived user token from its claims, without the store: when they carry
+    /// this database's tag ([`token::claims_of`]) and name a session that exists. Such a token
+    /// was stored, with exactly these fields (its person and app are its session's), before it
+    /// was handed out; a row goes only with its person, whose sessions go with them (and a
+    /// session's id is never drawn again); and nothing ends a long-lived user token alone (a
+    /// logout ends short-lived ones: those are read from the store). So the record is the
+    /// stored one, and what ends it (its session, its grant, its person, its app) is judged as
+    /// for any other. `None`: read the store.
+    ///
+    /// The entry is cached while the tokens cache has room, and now and then once it is full
+    /// ([`Cache::admit`](crate::cache::Cache::admit)): a large world's tokens do not each evict
+    /// another, but a new set of busy tokens still finds its way in.
+    async fn claimed(
+        &self,
+        hash: TokenHash,
+        token: &str,
+    ) -> Result<Option<(Arc<TokenEntry>, Session)>, GraphError> {
+        // No key (the store could not be read): the store will say.
+        let Ok(key) = self.token_key().await else {
+            return Ok(None);
+        };
+        let Some(claims) = token::claims_of(token, key).filter(|c| c.long_lived) else {
+            return Ok(None);
+        };
+        let c = &self.caches;
+        let (token_ticket, ticket) = (c.tokens.ticket(&hash), c.sessions.ticket(&claims.session));
+        let Some(session) = self.session(claims.session).await? else {
+            return Ok(None);
+        };
+        let record = TokenRecord {
+            hash,
+            kind: StoredKind::User,
+            app_id: session.app_id,
+            user_id: session.user_id,
+            page_id: None,
+            session_id: claims.session,
+            parent: None,
+            long_lived: true,
+            issued_at: claims.issued_at,
+            expires_at: claims.expires_at,
+            invalidated: None,
+            tasks_since: None,
+        };
+        let session = (*session).clone();
+        let mut entry = TokenEntry::new(record, claims.asid);
+        entry.session = Some(SessionSeen {
+            session: session.clone(),
+            ticket,
+        });
+        let entry = Arc::new(entry);
+        c.tokens.admit(hash, Arc::clone(&entry), token_ticket);
+        Ok(Some((entry, session)))
+    }
+
+    /// A stored token (`token`, whose key is `hash`) with its context, assembled from the caches
+    /// (one query on a miss, more only when the shared parts are not cached either; none for a
+    /// long-lived user token whose claims stand for its row: [`Services::claimed`]). A token
+    /// whose person, app or Page is gone (a deleted test user) is no token at all.
+    async fn load(
+        &self,
+        hash: TokenHash,
+        token: &str,
+    ) -> Result<Option<Arc<LoadedToken>>, GraphError> {
+        let Some((entry, session)) = self.entry(hash, Some(token)).await? else {
             return Ok(None);
         };
         let t = &entry.token;
@@ -140,7 +209,7 @@ impl Services {
                 })
             }
             Form::Stored => {
-                let Some(loaded) = self.load(token::hash(token)).await? else {
+                let Some(loaded) = self.load(token::hash(token), token).await? else {
                     return Ok(Inspection::Unknown(GraphError::not_decrypted()));
                 };
                 let error = self.validity(&loaded);
@@ -225,7 +294,7 @@ impl Services {
         app: AppId,
         long_lived: bool,
     ) -> Result<Issued, GraphError> {
-        self.asid(user, app).await?;
+        let asid = self.asid(user, app).await?;
         let session = self.store.create_session(user, app, self.now()).await?;
         // The write's event first: it stands even if minting the first token fails.
         self.publish(Event::SessionStarted {
@@ -233,16 +302,17 @@ impl Services {
             user,
             app,
         });
-        self.mint(&session, long_lived).await
+        self.mint(&session, asid, long_lived).await
     }
 
-    /// A new user token in an existing session.
+    /// A new user token in an existing session, whose person has `asid` in its app.
     pub async fn mint_user_token(
         &self,
         session: &Session,
+        asid: Asid,
         long_lived: bool,
     ) -> Result<Issued, GraphError> {
-        let issued = self.mint(session, long_lived).await?;
+        let issued = self.mint(session, asid, long_lived).await?;
         self.publish(Event::TokenIssued {
             session: session.id,
             user: session.user_id,
@@ -252,8 +322,15 @@ impl Services {
         Ok(issued)
     }
 
-    async fn mint(&self, session: &Session, long_lived: bool) -> Result<Issued, GraphError> {
-        let issued = user_token_of(session, token::mint(&self.stamps)?, long_lived, self.now());
+    async fn mint(
+        &self,
+        session: &Session,
+        asid: Asid,
+        long_lived: bool,
+    ) -> Result<Issued, GraphError> {
+        let minted = token::mint(&self.stamps)?;
+        let key = self.token_key().await?;
+        let issued = user_token_of(session, asid, key, minted, long_lived, self.now());
         // Not stored: the session went (its person was deleted) since it was read. A token
         // that would never work is not handed out; the caller's own token no longer works.
         if !self.store.insert_token(&issued.record).await? {
@@ -281,21 +358,23 @@ impl Services {
         let mut sessions = Vec::new();
         for user in people.iter().take(count) {
             let first = self.login(user, app, scopes, long_lived).await?;
-            sessions.push(Session {
+            let session = Session {
                 id: first.record.session_id,
                 user_id: user.id,
                 app_id: app.id,
                 created_at: first.record.issued_at,
                 invalidated: None,
-            });
+            };
+            sessions.push((session, self.asid(user.id, app.id).await?));
             tokens.push(first.access_token);
         }
         let now = self.now();
+        let key = self.token_key().await?;
         let mut more: Vec<Issued> =
             token::mint_many(&self.stamps, count.saturating_sub(tokens.len()))?
                 .into_iter()
                 .zip(sessions.iter().cycle())
-                .map(|(t, session)| user_token_of(session, t, long_lived, now))
+                .map(|(t, (session, asid))| user_token_of(session, *asid, key, t, long_lived, now))
                 .collect();
         more.sort_unstable_by_key(|t| t.record.hash);
         let mut more = more.into_iter().peekable();
@@ -367,7 +446,7 @@ impl Services {
         // Stored once, and only while the parent works: no event for a token that was not
         // stored. The parent's cached entry remembers it, so the next call asks nothing.
         let known = self.caches.tokens.get(&record.hash).is_some()
-            || self.entry(record.hash).await?.is_some();
+            || self.entry(record.hash, None).await?.is_some();
         let stored = known || self.store.insert_token(&record).await?;
         if stored && !known {
             self.publish(Event::TokenIssued {
@@ -388,9 +467,21 @@ impl Services {
 }
 
 /// The record of `access_token`, a new user token of `session`.
-fn user_token_of(session: &Session, access_token: String, long_lived: bool, now: Unix) -> Issued {
+/// A new user token of `session` (whose person has `asid` in its app): `minted` ([`token::mint`])
+/// with its claims under `key`, and its record.
+fn user_token_of(
+    session: &Session,
+    asid: Asid,
+    key: &token::TokenKey,
+    minted: String,
+    long_lived: bool,
+    now: Unix,
+) -> Issued {
+    let mut record = user_token_record(session, TokenHash::default(), long_lived, now);
+    let access_token = token::with_claims(minted, key, token::Claims::of(&record, asid));
+    record.hash = token::hash(&access_token);
     Issued {
-        record: user_token_record(session, token::hash(&access_token), long_lived, now),
+        record,
         access_token,
         expires_in: lifetime(long_lived),
     }

@@ -70,6 +70,20 @@ impl Sandbox {
     pub fn db_url(&self) -> String {
         format!("sqlite://{}", self.db_path().display())
     }
+    /// How many of `tokens` have their row in the sandbox's database file (read directly, while
+    /// no server holds it): long-lived tokens' claims answer for them even without it.
+    pub fn tokens_stored<T: AsRef<str>>(&self, tokens: &[T]) -> usize {
+        let conn = rusqlite::Connection::open(self.db_path()).unwrap_or_else(|e| panic!("{e}"));
+        let stored = |t: &T| -> i64 {
+            conn.query_row(
+                "SELECT count(*) FROM tokens WHERE hash = ?1",
+                [graphtoken_core::token::hash(t.as_ref()).to_vec()],
+                |r| r.get(0),
+            )
+            .unwrap_or_else(|e| panic!("{e}"))
+        };
+        tokens.iter().filter(|t| stored(t) == 1).count()
+    }
     /// Writes a file in the sandbox and returns its path.
     pub fn write(&self, name: &str, contents: &str) -> PathBuf {
         let p = self.dir.path().join(name);
