@@ -82,6 +82,11 @@ pub struct ServeArgs {
     pub memory_budget: u64,
     #[command(flatten)]
     pub keys: crate::secrets::KeyArgs,
+    /// Mint user tokens without claims, in the form that versions before them read (`EAA`, a
+    /// stamp, 64 characters): for a rolling upgrade from such a version, until every instance
+    /// runs this one (docs/deployment.md). Tokens with claims are read either way.
+    #[arg(long, env = "GRAPHTOKEN_PLAIN_TOKENS")]
+    pub plain_tokens: bool,
     /// More authorities (PEM) to trust for `https` callbacks to apps, besides the web's: an
     /// internal CA, say.
     #[arg(long, env = "GRAPHTOKEN_CALLBACK_CA_FILE")]
@@ -498,6 +503,11 @@ pub async fn start(args: ServeArgs) -> Result<Started, String> {
         args.cache_bytes(),
     )
     .await?;
+    let services = if args.plain_tokens {
+        services.with_plain_tokens()
+    } else {
+        services
+    };
     let empty = services.is_empty().await.map_err(|e| e.to_string())?;
     match &args.seed {
         Some(file) => apply_seed(&services, file).await?,

@@ -180,3 +180,28 @@ fn a_long_lived_token_s_claims_stand_for_its_row() {
     let r = s.get_as("/me", &long);
     assert_eq!(r.body["error"]["error_subcode"], 460, "{}", r.text);
 }
+
+/// With `--plain-tokens` (a rolling upgrade from a version before claims), user tokens are minted
+/// in the form that version reads, `EAA`, a stamp and 64 characters, and work; a token with
+/// claims minted before still works.
+#[test]
+fn plain_tokens_are_minted_in_the_older_form() {
+    let sb = Sandbox::new();
+    let s = Server::on(&sb, Some(&fixture("world.toml")));
+    let claimed = s.exchange(&s.issue("alice", "acme", &[], false));
+    let (status, stderr) = s.stop();
+    assert!(status.success(), "{stderr}");
+    let mut args = Server::args(&sb.db_url(), None);
+    args.plain_tokens = true;
+    // The key file the first server made beside the database, as it used.
+    args.keys.secret_key = None;
+    let s = Server::in_process_with(args, &sb).unwrap_or_else(|e| panic!("{e}"));
+    let short = s.issue("alice", "acme", &[], false);
+    let long = s.exchange(&short);
+    for t in [&short, &long] {
+        assert_eq!(t.len(), 76, "{t}");
+        assert_eq!(s.get_as("/me", t).status, 200);
+    }
+    assert!(claimed.len() > 76, "{claimed}");
+    assert_eq!(s.get_as("/me", &claimed).status, 200);
+}

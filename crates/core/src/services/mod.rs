@@ -110,6 +110,8 @@ pub struct Services {
     /// The key that tags user tokens' claims ([`token::Claims`]), read from the store (made
     /// there on first need) once.
     token_key: OnceLock<token::TokenKey>,
+    /// User tokens are minted without claims ([`Services::with_plain_tokens`]).
+    plain_tokens: bool,
 }
 
 impl Services {
@@ -159,8 +161,24 @@ impl Services {
             console: false,
             stamps: token::Stamps::starting(clock.now()),
             token_key: OnceLock::new(),
+            plain_tokens: false,
             clock,
         }
+    }
+
+    /// User tokens are minted without claims, in the form versions before claims read (for a
+    /// rolling upgrade from such a version); tokens with claims are still read.
+    pub fn with_plain_tokens(mut self) -> Self {
+        self.plain_tokens = true;
+        self
+    }
+
+    /// The key new user tokens' claims are tagged with; `None` when they are minted without.
+    pub(crate) async fn minting_key(&self) -> Result<Option<&token::TokenKey>, GraphError> {
+        if self.plain_tokens {
+            return Ok(None);
+        }
+        Ok(Some(self.token_key().await?))
     }
 
     /// The console is served (emulator mode): the login dialog takes the Graph API Explorer's

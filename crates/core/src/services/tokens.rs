@@ -329,7 +329,7 @@ impl Services {
         long_lived: bool,
     ) -> Result<Issued, GraphError> {
         let minted = token::mint(&self.stamps)?;
-        let key = self.token_key().await?;
+        let key = self.minting_key().await?;
         let issued = user_token_of(session, asid, key, minted, long_lived, self.now());
         // Not stored: the session went (its person was deleted) since it was read. A token
         // that would never work is not handed out; the caller's own token no longer works.
@@ -369,7 +369,7 @@ impl Services {
             tokens.push(first.access_token);
         }
         let now = self.now();
-        let key = self.token_key().await?;
+        let key = self.minting_key().await?;
         let mut more: Vec<Issued> =
             token::mint_many(&self.stamps, count.saturating_sub(tokens.len()))?
                 .into_iter()
@@ -468,17 +468,20 @@ impl Services {
 
 /// The record of `access_token`, a new user token of `session`.
 /// A new user token of `session` (whose person has `asid` in its app): `minted` ([`token::mint`])
-/// with its claims under `key`, and its record.
+/// with its claims under `key` (as it is without a key), and its record.
 fn user_token_of(
     session: &Session,
     asid: Asid,
-    key: &token::TokenKey,
+    key: Option<&token::TokenKey>,
     minted: String,
     long_lived: bool,
     now: Unix,
 ) -> Issued {
     let mut record = user_token_record(session, TokenHash::default(), long_lived, now);
-    let access_token = token::with_claims(minted, key, token::Claims::of(&record, asid));
+    let access_token = match key {
+        Some(key) => token::with_claims(minted, key, token::Claims::of(&record, asid)),
+        None => minted,
+    };
     record.hash = token::hash(&access_token);
     Issued {
         record,

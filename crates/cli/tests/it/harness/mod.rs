@@ -296,6 +296,7 @@ impl Server {
             },
             callback_ca_file: None,
             memory_budget: 256,
+            plain_tokens: false,
         }
     }
 
