@@ -8,6 +8,7 @@ use graphtoken_core::model::{App, AppId};
 use graphtoken_core::seal::{self, Sealer};
 use graphtoken_core::services::TOKEN_KEY;
 use graphtoken_core::store::{StoreError, StoreResult};
+use graphtoken_core::token::TokenKey;
 
 use crate::args;
 use crate::db::{Db, Value};
@@ -192,6 +193,10 @@ fn kept(db: &dyn Db, what: &str) -> StoreResult<Vec<Kept>> {
 /// Seals again, under `to`, every secret that `from` opens (`from` without a key: the values
 /// kept as they are, from before sealing); how many values changed. In the caller's
 /// transaction, so a rotation is all or nothing.
+///
+/// A rotation (`from` with a key) also draws a new token key: the old one may have leaked with
+/// the old secret key, and with it anyone could tag claims. Tokens tagged under the old one are
+/// then read from the store, as tokens without claims are.
 pub(crate) fn reseal(db: &dyn Db, from: &Seals, to: &Seals) -> StoreResult<u64> {
     let what = "sealing the secrets again";
     let mut changed = 0;
@@ -199,6 +204,15 @@ pub(crate) fn reseal(db: &dyn Db, from: &Seals, to: &Seals) -> StoreResult<u64> 
         if let Some(v) = again(&k.stored, &k.context, from, to)? {
             changed += db.execute(k.update, &[Value::Text(v), k.row], what)?;
         }
+    }
+    if from.0.is_some() {
+        let fresh = TokenKey::new_hex().map_err(|e| StoreError::new(e.to_string()))?;
+        let sealed = to.seal(&fresh, &setting_of(TOKEN_KEY))?;
+        db.execute(
+            "UPDATE settings SET value = ?1 WHERE name = ?2",
+            args![sealed, TOKEN_KEY],
+            what,
+        )?;
     }
     Ok(changed)
 }
