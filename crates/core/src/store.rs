@@ -565,6 +565,10 @@ pub trait DirectoryStore: Send + Sync {
 
     fn put_setting<'a>(&'a self, name: &'a str, value: &'a str) -> StoreFuture<'a, ()>;
 
+    /// Stores `value` as the setting unless one is stored already, and returns the one stored
+    /// either way, in one write: callers at once, in one process or many, all get the same.
+    fn first_setting<'a>(&'a self, name: &'a str, value: &'a str) -> StoreFuture<'a, String>;
+
     /// Writes a resolved seed world in one transaction (upserts; see [`WorldRecords`]). Returns
     /// the `(page, person)` pairs whose tasks it replaced (each Page's list replaces the whole
     /// set): those people's tasks changed too.

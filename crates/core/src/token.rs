@@ -8,7 +8,7 @@ use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::model::{AppId, Asid, Id, PageId, SessionId, TokenHash, TokenRecord, Unix};
+use crate::model::{AppId, Asid, Id, PageId, Session, SessionId, TokenHash, TokenRecord, Unix};
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -511,12 +511,17 @@ impl TokenKey {
         Some(TokenKey::new(&bytes?))
     }
 
-    /// The first [`TAG_BYTES`] of HMAC-SHA256(key, `head` ‖ `claims`): the tag binds the claims
-    /// to the token they follow.
-    fn tag(&self, head: &[u8], claims: &[u8; CLAIMS_BYTES]) -> [u8; TAG_BYTES] {
+    /// The first [`TAG_BYTES`] of HMAC-SHA256(key, `head` ‖ `claims` ‖ the session's person,
+    /// app and start): the tag binds the claims to the token they follow, and to the session
+    /// they name as it was stored, so that a session of the same number and another person (a
+    /// number drawn again after a lost commit, or in a copy of the database) refuses it.
+    fn tag(&self, head: &[u8], claims: &[u8; CLAIMS_BYTES], session: &Session) -> [u8; TAG_BYTES] {
         let mut mac = self.0.clone();
         mac.update(head);
         mac.update(claims);
+        mac.update(&session.user_id.0.to_be_bytes());
+        mac.update(&session.app_id.0.to_be_bytes());
+        mac.update(&session.created_at.to_be_bytes());
         let full = mac.finalize().into_bytes();
         let mut tag = [0u8; TAG_BYTES];
         tag.copy_from_slice(&full[..TAG_BYTES]);
@@ -531,35 +536,56 @@ impl std::fmt::Debug for TokenKey {
     }
 }
 
-/// A minted token (`EAA`, its stamp, its random body: [`mint`]) followed by `claims` and their
-/// tag under `key`, in lowercase hex.
-pub fn with_claims(mut token: String, key: &TokenKey, claims: Claims) -> String {
+/// A minted token (`EAA`, its stamp, its random body: [`mint`]) followed by `claims` (of a token
+/// of `session`) and their tag under `key`, in lowercase hex.
+pub fn with_claims(mut token: String, key: &TokenKey, claims: Claims, session: &Session) -> String {
     let bytes = claims.to_bytes();
-    let tag = key.tag(token.as_bytes(), &bytes);
+    let tag = key.tag(token.as_bytes(), &bytes, session);
     token.reserve(CLAIMS_LEN);
     push_hex(&mut token, &bytes);
     push_hex(&mut token, &tag);
     token
 }
 
-/// The claims a token carries, when it carries claims of a known layout tagged by `key`; `None`
-/// for any other token (an older one, another database's, one with a character changed). Only
-/// lowercase hex is read, so that a token has one spelling.
-pub fn claims_of(token: &str, key: &TokenKey) -> Option<Claims> {
+/// A token's claims as read, not yet checked: their tag takes the session they name
+/// ([`Unchecked::check`]).
+pub struct Unchecked<'a> {
+    pub claims: Claims,
+    head: &'a str,
+    raw: [u8; CLAIMS_BYTES],
+    tag: [u8; TAG_BYTES],
+}
+
+/// The claims a token carries, of a known layout, to be checked; `None` for any other token (an
+/// older one, one cut short). Only lowercase hex is read, so that a token has one spelling.
+pub fn claims_of(token: &str) -> Option<Unchecked<'_>> {
     let (head, tail) = token.split_at_checked(token.len().checked_sub(CLAIMS_LEN)?)?;
     if head.len() != PREFIX.len() + STAMP_LEN + BODY_LEN {
         return None;
     }
-    let mut raw = [0u8; CLAIMS_BYTES + TAG_BYTES];
-    for (out, pair) in raw.iter_mut().zip(tail.as_bytes().chunks_exact(2)) {
+    let mut raw = [0u8; CLAIMS_BYTES];
+    let mut tag = [0u8; TAG_BYTES];
+    let digits = tail.as_bytes().chunks_exact(2);
+    for (out, pair) in raw.iter_mut().chain(tag.iter_mut()).zip(digits) {
         *out = (nibble(pair[0])? << 4) | nibble(pair[1])?;
     }
-    let (claims, tag) = raw.split_at(CLAIMS_BYTES);
-    let claims: &[u8; CLAIMS_BYTES] = claims.try_into().ok()?;
-    if !bool::from(key.tag(head.as_bytes(), claims).ct_eq(tag)) {
-        return None;
+    Some(Unchecked {
+        claims: Claims::from_bytes(&raw)?,
+        head,
+        raw,
+        tag,
+    })
+}
+
+impl Unchecked<'_> {
+    /// The claims, when their tag is `key`'s for them and `session`, the session they name as it
+    /// is stored; `None` otherwise (another database's key, a character changed, a session of
+    /// that number that is not the one the token was minted in).
+    pub fn check(&self, key: &TokenKey, session: &Session) -> Option<Claims> {
+        let expected = key.tag(self.head.as_bytes(), &self.raw, session);
+        (session.id == self.claims.session && bool::from(expected.ct_eq(&self.tag)))
+            .then_some(self.claims)
     }
-    Claims::from_bytes(claims)
 }
 
 /// A lowercase hex digit's value.
@@ -621,51 +647,84 @@ mod tests {
         assert_eq!(form(&("EAA".to_string() + &"a".repeat(70))), Form::Garbage);
     }
 
-    /// A user token's claims come back under their key only, from the one spelling minted; a
-    /// change of any character, another key or a token without claims gives none.
+    /// A user token's claims come back under their key and with their session only, from the
+    /// one spelling minted; a change of any character, another key, another session of that
+    /// number or a token without claims gives none.
     #[test]
-    fn claims_come_back_only_under_their_key() {
+    fn claims_come_back_only_under_their_key_and_session() {
         let stamps = Stamps::starting(1_700_000_000);
         let (key, other) = (TokenKey::new(b"one key"), TokenKey::new(b"another"));
+        let session = Session {
+            id: SessionId(7),
+            user_id: crate::model::UserId(41),
+            app_id: AppId(1001),
+            created_at: 1_699_999_000,
+            invalidated: None,
+        };
         let claims = Claims {
-            session: SessionId(7),
+            session: session.id,
             asid: Asid(123_456_789_012_345),
             long_lived: true,
             issued_at: 1_700_000_000,
             expires_at: 1_705_184_000,
         };
-        let t = with_claims(mint(&stamps).unwrap(), &key, claims);
+        let checked = |t: &str, key: &TokenKey, session: &Session| {
+            claims_of(t).and_then(|u| u.check(key, session))
+        };
+        let t = with_claims(mint(&stamps).unwrap(), &key, claims, &session);
         assert_eq!(t.len(), PREFIX.len() + STAMP_LEN + BODY_LEN + CLAIMS_LEN);
         assert_eq!(form(&t), Form::Stored);
-        assert_eq!(claims_of(&t, &key), Some(claims));
-        assert_eq!(claims_of(&t, &other), None);
+        assert_eq!(checked(&t, &key, &session), Some(claims));
+        assert_eq!(checked(&t, &other, &session), None);
+        // A session of the same number, of another person, app or start, or another number.
+        for changed in [
+            Session {
+                user_id: crate::model::UserId(42),
+                ..session.clone()
+            },
+            Session {
+                app_id: AppId(1002),
+                ..session.clone()
+            },
+            Session {
+                created_at: session.created_at + 1,
+                ..session.clone()
+            },
+            Session {
+                id: SessionId(8),
+                ..session.clone()
+            },
+        ] {
+            assert_eq!(checked(&t, &key, &changed), None, "{changed:?}");
+        }
         // Stored beside the tokens minted before and after it.
         assert_eq!(&hash(&t)[..STAMP_LEN], &t.as_bytes()[3..3 + STAMP_LEN]);
         for i in 0..t.len() {
             let mut changed = t.clone().into_bytes();
             changed[i] = if changed[i] == b'a' { b'b' } else { b'a' };
             let changed = String::from_utf8(changed).unwrap();
-            assert_eq!(claims_of(&changed, &key), None, "character {i}");
+            assert_eq!(checked(&changed, &key, &session), None, "character {i}");
         }
         let upper = format!("{}{}", &t[..76], t[76..].to_uppercase());
         assert_ne!(upper, t);
-        assert_eq!(claims_of(&upper, &key), None);
-        assert_eq!(claims_of(&mint(&stamps).unwrap(), &key), None);
-        assert_eq!(claims_of(&t[..t.len() - 2], &key), None);
+        assert!(claims_of(&upper).is_none());
+        assert!(claims_of(&mint(&stamps).unwrap()).is_none());
+        assert!(claims_of(&t[..t.len() - 2]).is_none());
+        // A two-byte character in the claims, and across where they start.
+        assert!(claims_of(&format!("{}é{}", &t[..80], &t[82..])).is_none());
+        assert!(claims_of(&format!("{}é{}", &t[..75], &t[77..])).is_none());
         let short = Claims {
             long_lived: false,
             ..claims
         };
-        let s = with_claims(mint(&stamps).unwrap(), &key, short);
-        assert_eq!(claims_of(&s, &key), Some(short));
+        let s = with_claims(mint(&stamps).unwrap(), &key, short, &session);
+        assert_eq!(checked(&s, &key, &session), Some(short));
         // The key reads back from how a database keeps it.
         let text = TokenKey::new_hex().unwrap();
         let kept = TokenKey::from_hex(&text).unwrap();
-        let k = with_claims(mint(&stamps).unwrap(), &kept, claims);
-        assert_eq!(
-            claims_of(&k, &TokenKey::from_hex(&text).unwrap()),
-            Some(claims)
-        );
+        let k = with_claims(mint(&stamps).unwrap(), &kept, claims, &session);
+        let again = TokenKey::from_hex(&text).unwrap();
+        assert_eq!(checked(&k, &again, &session), Some(claims));
         assert!(TokenKey::from_hex(&text.to_uppercase()).is_none());
         assert!(TokenKey::from_hex(&text[..62]).is_none());
         assert_eq!(format!("{kept:?}"), "TokenKey(..)");

@@ -703,6 +703,15 @@ pub async fn settings<S: Store>(store: &S) -> StoreResult<()> {
     store.put_setting("other", "").await?;
     assert_eq!(store.setting("signing_key").await?.as_deref(), Some("two"));
     assert_eq!(store.setting("other").await?.as_deref(), Some(""));
+    // The first value stored stays, and every caller gets it; the token key is kept sealed and
+    // read back open.
+    assert_eq!(store.first_setting("signing_key", "three").await?, "two");
+    assert_eq!(store.first_setting("first", "a").await?, "a");
+    assert_eq!(store.first_setting("first", "b").await?, "a");
+    let key = graphtoken_core::services::TOKEN_KEY;
+    assert_eq!(store.first_setting(key, "k1").await?, "k1");
+    assert_eq!(store.first_setting(key, "k2").await?, "k1");
+    assert_eq!(store.setting(key).await?.as_deref(), Some("k1"));
     Ok(())
 }
 

@@ -446,6 +446,16 @@ pub(crate) fn setting(db: &dyn Db, name: &str) -> StoreResult<Option<String>> {
     db.one(sql, args![name], |r| r.get(0), "loading setting")
 }
 
+/// Stores a setting unless it is there already.
+pub(crate) fn add_setting(db: &dyn Db, name: &str, value: &str) -> StoreResult<()> {
+    db.execute(
+        "INSERT INTO settings (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO NOTHING",
+        args![name, value],
+        "adding setting",
+    )?;
+    Ok(())
+}
+
 pub(crate) fn put_setting(db: &dyn Db, name: &str, value: &str) -> StoreResult<()> {
     let what = "storing setting";
     db.execute(

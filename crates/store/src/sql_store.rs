@@ -369,6 +369,17 @@ impl<B: Backend> DirectoryStore for SqlStore<B> {
             .write(move |c| queries::put_setting(c, &name, &seals.seal_setting(&name, &value)?))
     }
 
+    fn first_setting<'a>(&'a self, name: &'a str, value: &'a str) -> StoreFuture<'a, String> {
+        let (name, value) = (name.to_owned(), value.to_owned());
+        let seals = self.seals.clone();
+        self.backend.write(move |c| {
+            queries::add_setting(c, &name, &seals.seal_setting(&name, &value)?)?;
+            seals
+                .open_setting(&name, queries::setting(c, &name)?)?
+                .ok_or_else(|| StoreError::new(format!("setting {name} vanished as it was added")))
+        })
+    }
+
     fn apply_world<'a>(
         &'a self,
         world: &'a WorldRecords,

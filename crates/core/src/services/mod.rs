@@ -267,23 +267,21 @@ impl Services {
     }
 
     /// The key that tags user tokens' claims: the store's (setting [`TOKEN_KEY`], sealed like
-    /// every secret the store keeps), made and stored on first need. Instances that start on a
-    /// new database at once may each store one; the last stored wins after a restart, and a
-    /// token tagged by another key is only looked up instead (`Services::entry`).
+    /// every secret the store keeps), drawn and stored on first need; instances that start at
+    /// once on a new database all take the one stored first.
     pub(crate) async fn token_key(&self) -> Result<&token::TokenKey, GraphError> {
         if let Some(key) = self.token_key.get() {
             return Ok(key);
         }
-        let stored = self.store.setting(TOKEN_KEY).await?;
-        let key = match stored.as_deref().and_then(token::TokenKey::from_hex) {
-            Some(key) => key,
+        let stored = match self.store.setting(TOKEN_KEY).await? {
+            Some(text) => text,
             None => {
                 let text = token::TokenKey::new_hex()?;
-                self.store.put_setting(TOKEN_KEY, &text).await?;
-                token::TokenKey::from_hex(&text)
-                    .ok_or_else(|| GraphError::internal_because("a new token key did not read"))?
+                self.store.first_setting(TOKEN_KEY, &text).await?
             }
         };
+        let key = token::TokenKey::from_hex(&stored)
+            .ok_or_else(|| GraphError::internal_because("the stored token key does not read"))?;
         Ok(self.token_key.get_or_init(|| key))
     }
 

@@ -95,14 +95,16 @@ impl Services {
         Ok(Some((entry, session)))
     }
 
-    /// The entry of a long-lived user token from its claims, without the store: when they carry
-    /// this database's tag ([`token::claims_of`]) and name a session that exists. Such a token
-    /// was stored, with exactly these fields (its person and app are its session's), before it
-    /// was handed out; a row goes only with its person, whose sessions go with them (and a
-    /// session's id is never drawn again); and nothing ends a long-lived user token alone (a
-    /// logout ends short-lived ones: those are read from the store). So the record is the
-    /// stored one, and what ends it (its session, its grant, its person, its app) is judged as
-    /// for any other. `None`: read the store.
+    /// The entry of a long-lived user token from its claims, without the store: when they name
+    /// a session that exists and carry this database's tag for them and that session, its
+    /// person, app and start included ([`token::Unchecked::check`]). Such a token was stored,
+    /// with exactly these fields (its person and app are its session's), before it was handed
+    /// out; a row goes only with its person, whose sessions go with them (a session's number is
+    /// not drawn again, and were it drawn again, for another person, app or second, the tag
+    /// would not check out); and nothing ends a long-lived user token alone (a logout ends
+    /// short-lived ones: those are read from the store). So the record is the stored one, and
+    /// what ends it (its session, its grant, its person, its app) is judged as for any other.
+    /// `None`: read the store.
     ///
     /// The entry is cached while the tokens cache has room, and now and then once it is full
     /// ([`Cache::admit`](crate::cache::Cache::admit)): a large world's tokens do not each evict
@@ -112,16 +114,20 @@ impl Services {
         hash: TokenHash,
         token: &str,
     ) -> Result<Option<(Arc<TokenEntry>, Session)>, GraphError> {
+        let Some(unchecked) = token::claims_of(token).filter(|u| u.claims.long_lived) else {
+            return Ok(None);
+        };
         // No key (the store could not be read): the store will say.
         let Ok(key) = self.token_key().await else {
             return Ok(None);
         };
-        let Some(claims) = token::claims_of(token, key).filter(|c| c.long_lived) else {
+        let c = &self.caches;
+        let id = unchecked.claims.session;
+        let (token_ticket, ticket) = (c.tokens.ticket(&hash), c.sessions.ticket(&id));
+        let Some(session) = self.session(id).await? else {
             return Ok(None);
         };
-        let c = &self.caches;
-        let (token_ticket, ticket) = (c.tokens.ticket(&hash), c.sessions.ticket(&claims.session));
-        let Some(session) = self.session(claims.session).await? else {
+        let Some(claims) = unchecked.check(key, &session) else {
             return Ok(None);
         };
         let record = TokenRecord {
@@ -479,7 +485,7 @@ fn user_token_of(
 ) -> Issued {
     let mut record = user_token_record(session, TokenHash::default(), long_lived, now);
     let access_token = match key {
-        Some(key) => token::with_claims(minted, key, token::Claims::of(&record, asid)),
+        Some(key) => token::with_claims(minted, key, token::Claims::of(&record, asid), session),
         None => minted,
     };
     record.hash = token::hash(&access_token);
