@@ -422,10 +422,10 @@ const CLAIMS_LAYOUT: u8 = 1;
 /// [`TokenKey`] of its database makes: its session, its person's app-scoped id, whether it is
 /// long-lived, when it was issued and when it expires, exactly as its stored record has them
 /// (the session names the person and the app; the person's own id, which apps never see, is
-/// not in it). A token whose tag checks out was minted here and stored before it was handed out, so
-/// a long-lived one (which nothing ends alone: only its session, grant, person or app end it)
-/// needs no lookup of its own (see `Services::entry`). The claims carry no secret; what they
-/// tell is in docs/security.md.
+/// not in it). A token whose tag checks out, for the session as stored, was minted here and
+/// stored before it was handed out, so a long-lived one (which nothing ends alone: only its
+/// session, grant, person or app end it) needs no lookup of its own (`Services::claimed`). The
+/// claims carry no secret; what they tell is in docs/security.md.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Claims {
     pub session: SessionId,

@@ -364,14 +364,12 @@ impl Services {
         let mut sessions = Vec::new();
         for user in people.iter().take(count) {
             let first = self.login(user, app, scopes, long_lived).await?;
-            let session = Session {
-                id: first.record.session_id,
-                user_id: user.id,
-                app_id: app.id,
-                created_at: first.record.issued_at,
-                invalidated: None,
-            };
-            sessions.push((session, self.asid(user.id, app.id).await?));
+            // As stored: the claims' tag covers its start.
+            let session = self
+                .session(first.record.session_id)
+                .await?
+                .ok_or_else(|| GraphError::internal_because("a new session was not found"))?;
+            sessions.push(((*session).clone(), self.asid(user.id, app.id).await?));
             tokens.push(first.access_token);
         }
         let now = self.now();
@@ -472,7 +470,6 @@ impl Services {
     }
 }
 
-/// The record of `access_token`, a new user token of `session`.
 /// A new user token of `session` (whose person has `asid` in its app): `minted` ([`token::mint`])
 /// with its claims under `key` (as it is without a key), and its record.
 fn user_token_of(
