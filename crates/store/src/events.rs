@@ -62,7 +62,9 @@ pub(crate) fn invalidate_sessions(
 }
 
 /// A person's short-lived tokens that still work, made invalid (found by `tokens_user`, which
-/// holds exactly those).
+/// holds exactly those). The only statement that ends tokens one by one, and it never touches a
+/// long-lived user token: core answers those from their claims without reading their row
+/// (`Services::claimed`), which a statement ending them alone would make wrong.
 pub(crate) const END_SHORT_LIVED: &str =
     "UPDATE tokens SET invalidated_at = ?1, invalid_subcode = ?2 \
      WHERE user_id = ?3 AND long_lived = 0 AND invalidated_at IS NULL \
