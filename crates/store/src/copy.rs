@@ -397,9 +397,19 @@ pub(crate) async fn copy_between<A: Backend, B: Backend>(
             }
             if db.dialect() == "postgres" {
                 for (table, key) in NUMBERED {
+                    // Sessions also start past the ids of the source's deleted ones (its
+                    // setting came along): no session number is drawn twice.
+                    let high = match *table {
+                        "sessions" => format!(
+                            "(SELECT CAST(value AS BIGINT) FROM settings WHERE name = '{}')",
+                            crate::queries::SESSIONS_HIGH
+                        ),
+                        _ => "0".to_string(),
+                    };
                     let sql = format!(
                         "SELECT setval(pg_get_serial_sequence('{table}', '{key}'), \
-                         COALESCE((SELECT MAX({key}) FROM {table}), 0) + 1, false)"
+                         GREATEST(COALESCE((SELECT MAX({key}) FROM {table}), 0), \
+                         COALESCE({high}, 0)) + 1, false)"
                     );
                     db.rows(&sql, &[]).map_err(|e| {
                         StoreError::new(format!("postgres: moving the {table} sequence: {e}"))

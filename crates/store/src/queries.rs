@@ -282,21 +282,18 @@ pub(crate) fn create_session(
     })
 }
 
-/// The setting that holds, on SQLite, the highest id of the sessions deleted with their person:
-/// new sessions' ids start above it, so no id names two sessions over time (a user token's
-/// claims name its session: `graphtoken_core::token::Claims`).
+/// The setting that holds the highest id of the sessions deleted with their person: on SQLite
+/// new sessions' ids start above it (`create_session`), and `graphtoken db copy` starts a
+/// PostgreSQL target's numbering above it, so no id names two sessions over time (a user
+/// token's claims name its session: `graphtoken_core::token::Claims`).
 pub(crate) const SESSIONS_HIGH: &str = "sessions_high";
 
-/// Before `user`'s sessions go with them (SQLite): [`SESSIONS_HIGH`] raised to their highest
-/// id.
+/// Before `user`'s sessions go with them: [`SESSIONS_HIGH`] raised to their highest id.
 pub(crate) fn keep_sessions_high(db: &dyn Db, user: UserId) -> StoreResult<()> {
-    if db.dialect() != "sqlite" {
-        return Ok(());
-    }
     db.execute(
         "INSERT INTO settings (name, value) \
          SELECT ?1, CAST(max(id) AS TEXT) FROM sessions WHERE user_id = ?2 GROUP BY user_id \
-         HAVING max(id) > coalesce((SELECT CAST(value AS INTEGER) FROM settings WHERE name = ?1), 0) \
+         HAVING max(id) > coalesce((SELECT CAST(value AS BIGINT) FROM settings WHERE name = ?1), 0) \
          ON CONFLICT (name) DO UPDATE SET value = excluded.value",
         args![SESSIONS_HIGH, user.sql()],
         "keeping deleted sessions' ids",

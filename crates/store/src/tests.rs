@@ -336,6 +336,15 @@ async fn a_copy_carries_everything() -> StoreResult<()> {
     assert!(s.insert_token(&token).await?);
     s.enqueue_callback(&conformance::callback("deauthorize"), 1000)
         .await?;
+    // A person whose sessions held the highest ids goes before the copy.
+    let gone = s
+        .create_session(conformance::BOB, conformance::MAIN_APP, 1000)
+        .await?;
+    let last = s
+        .create_session(conformance::BOB, conformance::MAIN_APP, 1000)
+        .await?;
+    assert!(last.id.0 > gone.id.0 && gone.id.0 > session.id.0);
+    assert!(s.delete_user(conformance::BOB).await?.is_some());
     drop(s);
     let mut targets = vec![format!("sqlite://{}", dir.path().join("to.db").display())];
     if let Some(base) = postgres() {
@@ -354,11 +363,11 @@ async fn a_copy_carries_everything() -> StoreResult<()> {
             .ok_or_else(|| StoreError::new(format!("{target}: the token did not arrive")))?;
         assert_eq!(entry.token, token);
         assert_eq!(read.id, session.id);
-        // New sessions are numbered past the copied ones.
+        // New sessions are numbered past the copied ones, and past the deleted ones.
         let next = store
-            .create_session(conformance::BOB, conformance::MAIN_APP, 1001)
+            .create_session(conformance::ALICE, conformance::MAIN_APP, 1001)
             .await?;
-        assert!(next.id > SessionId(session.id.0), "{target}: {next:?}");
+        assert!(next.id > SessionId(last.id.0), "{target}: {next:?}");
         // A second copy into it is refused: it is not empty any more.
         let again = crate::copy(&source, &target)
             .await
