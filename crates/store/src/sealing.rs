@@ -200,12 +200,17 @@ fn kept(db: &dyn Db, what: &str) -> StoreResult<Vec<Kept>> {
 pub(crate) fn reseal(db: &dyn Db, from: &Seals, to: &Seals) -> StoreResult<u64> {
     let what = "sealing the secrets again";
     let mut changed = 0;
+    let rotating = from.0.is_some();
     for k in kept(db, what)? {
+        // A rotation draws a new token key below: the old one need not open.
+        if rotating && k.context == setting_of(TOKEN_KEY) {
+            continue;
+        }
         if let Some(v) = again(&k.stored, &k.context, from, to)? {
             changed += db.execute(k.update, &[Value::Text(v), k.row], what)?;
         }
     }
-    if from.0.is_some() {
+    if rotating {
         let fresh = TokenKey::new_hex().map_err(|e| StoreError::new(e.to_string()))?;
         let sealed = to.seal(&fresh, &setting_of(TOKEN_KEY))?;
         db.execute(
@@ -220,6 +225,11 @@ pub(crate) fn reseal(db: &dyn Db, from: &Seals, to: &Seals) -> StoreResult<u64> 
 /// Whether `seals` opens every sealed secret (an error names the first it cannot). The first
 /// time, a value sealed under this key is stored, so that from then on a database with no
 /// secret yet refuses another key too.
+///
+/// The one exception is the token key, which nothing needs kept: when every other secret
+/// opens and it alone does not (a rotation by a graphtoken from before token claims, which
+/// did not know to seal it again), it is dropped, and a new one is drawn on first need. Tokens
+/// tagged under it are then read from the store.
 pub(crate) fn check(db: &dyn Db, seals: &Seals) -> StoreResult<()> {
     let what = "checking the sealed secrets";
     if seals.0.is_some() {
@@ -230,8 +240,22 @@ pub(crate) fn check(db: &dyn Db, seals: &Seals) -> StoreResult<()> {
             what,
         )?;
     }
+    let token_key = setting_of(TOKEN_KEY);
+    let mut stale_token_key = false;
     for k in kept(db, what)? {
-        seals.open(&k.stored, &k.context)?;
+        match seals.open(&k.stored, &k.context) {
+            Err(_) if k.context == token_key => stale_token_key = true,
+            opened => {
+                opened?;
+            }
+        }
+    }
+    if stale_token_key {
+        db.execute(
+            "DELETE FROM settings WHERE name = ?1",
+            args![TOKEN_KEY],
+            what,
+        )?;
     }
     Ok(())
 }

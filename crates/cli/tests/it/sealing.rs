@@ -128,3 +128,45 @@ fn rotating_seals_everything_again_under_a_new_key() {
     let s = Server::on(&sb, None);
     assert_eq!(s.get_as("/me", &long).body["error"]["code"], 190);
 }
+
+/// A token key sealed under another secret key (a rotation by a graphtoken from before token
+/// claims, which did not know to seal it again) does not stop a start: it is dropped and a new
+/// one drawn, and tokens tagged under it are read from the store. Any other secret that does not
+/// open still stops it.
+#[test]
+fn a_token_key_sealed_under_another_key_is_drawn_again() {
+    let sb = Sandbox::new();
+    let s = Server::on(&sb, Some(&fixture("world.toml")));
+    let long = s.exchange(&s.alice());
+    drop(s);
+    let other =
+        graphtoken_core::seal::Sealer::from_hex(&"ab".repeat(32)).unwrap_or_else(|e| panic!("{e}"));
+    let foreign = other
+        .seal(&"cd".repeat(32), "setting:token_key")
+        .unwrap_or_else(|e| panic!("{e}"));
+    // Written while no server holds the file.
+    let set = |value: &str, name: &str| {
+        let conn = rusqlite::Connection::open(sb.db_path()).unwrap_or_else(|e| panic!("{e}"));
+        conn.execute(
+            "UPDATE settings SET value = ?1 WHERE name = ?2",
+            [value, name],
+        )
+        .unwrap_or_else(|e| panic!("{e}"))
+    };
+    assert_eq!(set(&foreign, "token_key"), 1);
+    let s = Server::on(&sb, None);
+    assert_eq!(s.get_as("/me", &long).status, 200);
+    let fresh = s.exchange(&s.alice());
+    assert_eq!(s.get_as("/me", &fresh).status, 200);
+    drop(s);
+    // The cookie key sealed under another key is refused, as any other secret.
+    let browser = other
+        .seal(&"ef".repeat(32), "setting:browser_key")
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(set(&browser, "browser_key"), 1);
+    let (ok, _, err) = run(
+        &["serve", "--listen", "127.0.0.1:0", "--db", &sb.db_url()],
+        &[],
+    );
+    assert!(!ok.success() && err.contains("another key"), "{err}");
+}
