@@ -32,6 +32,9 @@ use graphtoken_core::services::Services;
 
 /// The largest request body read (form or JSON parameters; uploads are not served).
 const MAX_BODY: usize = 1 << 20;
+/// The most of a request's head (request line and headers) hyper buffers before it refuses it
+/// with 431 (a URI over about 64 KiB is refused with 414 before that).
+const MAX_HEAD: usize = 128 << 10;
 
 /// What the server is: the emulator (every control of the admin API), or the production token
 /// service (an operator's admin API only; see `docs/production.md`).
@@ -234,10 +237,17 @@ pub async fn serve(
     // A client may shut its sending side once its request is out (`nc -N`, some HTTP/1.0
     // tools and proxies): it still waits for the answer, so an end of input after a whole
     // request does not close the connection before the answer is written.
+    //
+    // A request's head is refused (431) once hyper's read buffer passes `MAX_HEAD`. hyper checks
+    // the buffer before each read, and a read may fill what the buffer has room for, so a head
+    // that arrives all at once can pass the limit by up to the buffer's growth: with hyper's
+    // default of about 400 KiB, a 500 KB header was refused or taken depending on how it
+    // arrived. At 128 KiB the margin is bounded well under that.
     builder
         .http1()
         .timer(TokioTimer::new())
         .header_read_timeout(limits.head_timeout)
+        .max_buf_size(MAX_HEAD)
         .half_close(true);
     let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections.max(1)));
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();

@@ -101,9 +101,16 @@ fn what_the_http_layer_refuses_before_graphtoken_sees_it() {
     let headers: String = (0..200).map(|i| format!("X-H{i}: 1\r\n")).collect();
     let many = format!("GET / HTTP/1.1\r\nHost: x\r\n{headers}\r\n");
     assert_eq!(status(many.into_bytes()), 431);
-    let big = format!(
-        "GET / HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n",
-        "a".repeat(500_000)
-    );
-    assert_eq!(status(big.into_bytes()), 431);
+    let big = |n: usize| {
+        format!(
+            "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\nX-Big: {}\r\n\r\n",
+            "a".repeat(n)
+        )
+        .into_bytes()
+    };
+    // A head of 100 KB is taken; 300 KB and 500 KB are refused, however they arrive (the
+    // limit is 128 KiB: hyper's own, about 400 KiB, took a 500 KB head now and then).
+    assert_eq!(status(big(100_000)), 200);
+    assert_eq!(status(big(300_000)), 431);
+    assert_eq!(status(big(500_000)), 431);
 }
