@@ -32,8 +32,9 @@ use graphtoken_core::services::Services;
 
 /// The largest request body read (form or JSON parameters; uploads are not served).
 const MAX_BODY: usize = 1 << 20;
-/// The most of a request's head (request line and headers) hyper buffers before it refuses it
-/// with 431 (a URI over about 64 KiB is refused with 414 before that).
+/// The most of a request's head (request line and headers) that hyper always takes; it
+/// refuses (431) once its buffer has passed this, so a head over twice this is always refused
+/// (a URI over about 64 KiB is refused with 414 before that).
 const MAX_HEAD: usize = 128 << 10;
 
 /// What the server is: the emulator (every control of the admin API), or the production token
@@ -239,10 +240,10 @@ pub async fn serve(
     // request does not close the connection before the answer is written.
     //
     // A request's head is refused (431) once hyper's read buffer passes `MAX_HEAD`. hyper checks
-    // the buffer before each read, and a read may fill what the buffer has room for, so a head
-    // that arrives all at once can pass the limit by up to the buffer's growth: with hyper's
-    // default of about 400 KiB, a 500 KB header was refused or taken depending on how it
-    // arrived. At 128 KiB the margin is bounded well under that.
+    // the buffer between reads, and a read may fill what the buffer has grown to, so a head of
+    // up to twice the limit may be taken when it arrives at once: with `MAX_HEAD` set, a head
+    // of 128 KiB or less is always taken and one over 256 KiB always refused. With hyper's
+    // default of about 400 KiB, a 500 KB header was refused or taken depending on how it came.
     builder
         .http1()
         .timer(TokioTimer::new())

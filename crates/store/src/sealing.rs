@@ -227,24 +227,27 @@ pub(crate) fn reseal(db: &dyn Db, from: &Seals, to: &Seals) -> StoreResult<u64> 
 /// secret yet refuses another key too.
 ///
 /// The one exception is the token key, which nothing needs kept: when every other secret
-/// opens and it alone does not (a rotation by a graphtoken from before token claims, which
-/// did not know to seal it again), it is dropped, and a new one is drawn on first need. Tokens
-/// tagged under it are then read from the store.
+/// opens, the value sealed to check the key among them, and it alone does not (a rotation by a
+/// graphtoken from before token claims, which did not know to seal it again), it is dropped,
+/// and a new one is drawn on first need. Tokens tagged under it are then read from the store.
 pub(crate) fn check(db: &dyn Db, seals: &Seals) -> StoreResult<()> {
     let what = "checking the sealed secrets";
+    // Whether a value sealed before (under the key that sealed the rest) is there to prove the
+    // key: only then may a token key that does not open be taken for a stale one.
+    let mut proven = false;
     if seals.0.is_some() {
         let sealed = seals.seal(KEY_CHECK, &setting_of(KEY_CHECK))?;
-        db.execute(
+        proven = db.execute(
             "INSERT INTO settings (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO NOTHING",
             args![KEY_CHECK, sealed],
             what,
-        )?;
+        )? == 0;
     }
     let token_key = setting_of(TOKEN_KEY);
     let mut stale_token_key = false;
     for k in kept(db, what)? {
         match seals.open(&k.stored, &k.context) {
-            Err(_) if k.context == token_key => stale_token_key = true,
+            Err(_) if proven && k.context == token_key => stale_token_key = true,
             opened => {
                 opened?;
             }

@@ -108,8 +108,9 @@ fn what_the_http_layer_refuses_before_graphtoken_sees_it() {
         )
         .into_bytes()
     };
-    // A head of 100 KB is taken; 300 KB and 500 KB are refused, however they arrive (the
-    // limit is 128 KiB: hyper's own, about 400 KiB, took a 500 KB head now and then).
+    // A head of 100 KB is taken; 300 KB and 500 KB are refused, however they arrive (taken up
+    // to 128 KiB, refused past 256 KiB: hyper's own limit, about 400 KiB, took a 500 KB head
+    // now and then).
     assert_eq!(status(big(100_000)), 200);
     assert_eq!(status(big(300_000)), 431);
     assert_eq!(status(big(500_000)), 431);
