@@ -270,17 +270,31 @@ impl Services {
     /// every secret the store keeps), drawn and stored on first need; instances that start at
     /// once on a new database all take the one stored first.
     pub(crate) async fn token_key(&self) -> Result<&token::TokenKey, GraphError> {
-        if let Some(key) = self.token_key.get() {
+        if let Some(key) = self.stored_token_key().await? {
             return Ok(key);
         }
-        let stored = match self.store.setting(TOKEN_KEY).await? {
-            Some(text) => text,
-            None => {
-                let text = token::TokenKey::new_hex()?;
-                self.store.first_setting(TOKEN_KEY, &text).await?
-            }
-        };
-        let key = token::TokenKey::from_hex(&stored)
+        let drawn = self
+            .store
+            .first_setting(TOKEN_KEY, &token::TokenKey::new_hex()?)
+            .await?;
+        self.keep_token_key(&drawn)
+    }
+
+    /// The token key when the store has one (none: no token with claims was minted on it, so
+    /// none can check out), read once; for reading claims, which never draws one.
+    pub(crate) async fn stored_token_key(&self) -> Result<Option<&token::TokenKey>, GraphError> {
+        if let Some(key) = self.token_key.get() {
+            return Ok(Some(key));
+        }
+        match self.store.setting(TOKEN_KEY).await? {
+            Some(text) => self.keep_token_key(&text).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// The token key as the store keeps it, kept here from now on.
+    fn keep_token_key(&self, text: &str) -> Result<&token::TokenKey, GraphError> {
+        let key = token::TokenKey::from_hex(text)
             .ok_or_else(|| GraphError::internal_because("the stored token key does not read"))?;
         Ok(self.token_key.get_or_init(|| key))
     }

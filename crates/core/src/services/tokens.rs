@@ -117,8 +117,8 @@ impl Services {
         let Some(unchecked) = token::claims_of(token).filter(|u| u.claims.long_lived) else {
             return Ok(None);
         };
-        // No key (the store could not be read): the store will say.
-        let Ok(key) = self.token_key().await else {
+        // No key (none stored, or the store could not be read): the store will say.
+        let Ok(Some(key)) = self.stored_token_key().await else {
             return Ok(None);
         };
         let c = &self.caches;
