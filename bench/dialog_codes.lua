@@ -1,5 +1,6 @@
 -- wrk script: opens the login dialog (wrk's URL) as a signed-in person ($COOKIE) and writes the
--- code of every redirect it answers with to $CODES_DIR/codes_<thread>.txt, one per line.
+-- code of every redirect it answers with to $CODES_DIR/codes_<thread>.txt, one per line (added
+-- to what the file holds: bench/codes.sh may run it more than once for a round).
 local next_id = 0
 function setup(thread)
   thread:set("id", next_id)
@@ -7,7 +8,7 @@ function setup(thread)
 end
 local out
 function init(args)
-  out = assert(io.open(os.getenv("CODES_DIR") .. "/codes_" .. id .. ".txt", "w"))
+  out = assert(io.open(os.getenv("CODES_DIR") .. "/codes_" .. id .. ".txt", "a"))
   out:setvbuf("line")
   wrk.headers["Cookie"] = os.getenv("COOKIE")
 end
