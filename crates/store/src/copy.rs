@@ -331,6 +331,49 @@ fn count(db: &dyn Db, table: &str) -> StoreResult<u64> {
     Ok(n as u64)
 }
 
+/// The highest session id a PostgreSQL source's sequence ever drew (`None` on SQLite, whose
+/// ids past the highest row are kept by [`SESSIONS_HIGH`](crate::queries::SESSIONS_HIGH)
+/// alone, and when none was drawn). A source written by a graphtoken before that setting was
+/// kept on PostgreSQL has deleted sessions' ids only there.
+fn sessions_drawn(db: &dyn Db) -> StoreResult<Option<i64>> {
+    if db.dialect() != "postgres" {
+        return Ok(None);
+    }
+    let drawn = db.one(
+        "SELECT pg_sequence_last_value(CAST(pg_get_serial_sequence('sessions', 'id') AS regclass))",
+        &[],
+        |r| r.get::<Option<i64>>(0),
+        "reading the source's session numbering",
+    )?;
+    Ok(drawn.flatten())
+}
+
+/// The source's settings as read, with [`SESSIONS_HIGH`](crate::queries::SESSIONS_HIGH) raised
+/// to `high` (added when there was none), so the target numbers sessions past it.
+fn keep_drawn(rows: &mut [Vec<Vec<Value>>], high: i64) {
+    let Some(settings) = TABLES
+        .iter()
+        .position(|t| t.name == "settings")
+        .and_then(|at| rows.get_mut(at))
+    else {
+        return;
+    };
+    let name = Value::Text(crate::queries::SESSIONS_HIGH.to_string());
+    let value = Value::Text(high.to_string());
+    match settings.iter_mut().find(|r| r.first() == Some(&name)) {
+        Some(row) => {
+            let kept = match row.get(1) {
+                Some(Value::Text(v)) => v.parse::<i64>().ok(),
+                _ => None,
+            };
+            if kept.is_none_or(|k| k < high) {
+                *row = vec![name, value];
+            }
+        }
+        None => settings.push(vec![name, value]),
+    }
+}
+
 /// Copies every record of `from` into `to` (migrated here; it must hold nothing yet).
 pub(crate) async fn copy_between<A: Backend, B: Backend>(
     from: &SqlStore<A>,
@@ -360,18 +403,22 @@ pub(crate) async fn copy_between<A: Backend, B: Backend>(
             "the target is not empty ({table} holds {n} rows): copy into a new database"
         )));
     }
-    let rows = from
+    let (mut rows, drawn) = from
         .backend
         .read(|db| {
-            TABLES
+            let rows = TABLES
                 .iter()
                 .map(|t| {
                     let sql = format!("SELECT {} FROM {}", names(t), t.name);
                     db.all(&sql, &[], |r| Ok(typed(t, r)), "reading the source")
                 })
-                .collect::<StoreResult<Vec<_>>>()
+                .collect::<StoreResult<Vec<_>>>()?;
+            Ok((rows, sessions_drawn(db)?))
         })
         .await?;
+    if let Some(high) = drawn {
+        keep_drawn(&mut rows, high);
+    }
     let copied: Copied = TABLES
         .iter()
         .zip(&rows)

@@ -319,6 +319,50 @@ async fn the_copy_lists_every_table_and_column() -> StoreResult<()> {
     Ok(())
 }
 
+/// A PostgreSQL database whose highest sessions went with their person under a graphtoken that
+/// kept no `sessions_high` there (its sequence alone knew): a copy still numbers new sessions
+/// past them, on either backend.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_copy_from_postgres_numbers_past_every_session_drawn() -> StoreResult<()> {
+    use crate::sql_store::Backend;
+    let Some(base) = postgres() else {
+        return Ok(());
+    };
+    let source = conformance::fresh_postgres_database(&base)?;
+    let s = PostgresStore::open(&source)?;
+    s.migrate().await?;
+    s.apply_world(&conformance::world()).await?;
+    s.create_session(conformance::ALICE, conformance::MAIN_APP, 1000)
+        .await?;
+    let last = s
+        .create_session(conformance::BOB, conformance::MAIN_APP, 1000)
+        .await?;
+    assert!(s.delete_user(conformance::BOB).await?.is_some());
+    s.backend
+        .write(|db| {
+            db.execute(
+                "DELETE FROM settings WHERE name = ?1",
+                crate::args![crate::queries::SESSIONS_HIGH],
+                "forgetting the setting, as an older graphtoken",
+            )
+        })
+        .await?;
+    drop(s);
+    let dir = temp_dir()?;
+    let targets = [
+        format!("sqlite://{}", dir.path().join("to.db").display()),
+        conformance::fresh_postgres_database(&base)?,
+    ];
+    for target in targets {
+        crate::copy(&source, &target).await?;
+        let next = crate::open(&target)?
+            .create_session(conformance::ALICE, conformance::MAIN_APP, 1001)
+            .await?;
+        assert!(next.id.0 > last.id.0, "{target}: {next:?} after {last:?}");
+    }
+    Ok(())
+}
+
 /// A world with sessions, tokens, a post, a callback and a throttle entry, copied into an
 /// empty database of each backend: the same counts, and the token reads back.
 #[tokio::test(flavor = "multi_thread")]
