@@ -6,7 +6,9 @@
 # there are NEED codes (by default 50,000 for each second of DUR: a round that runs out redeems
 # used codes, refused, and its rate counts them), and redeems those codes for DUR seconds. A
 # redemption opens a session and mints a short-lived token, answered after its commit. Bounded:
-# every wrk run has -d and a timeout (four making turns at most); the server is stopped on exit.
+# every wrk run has -d and a timeout (four making turns at most); the servers are stopped on exit.
+# Each round measures the axum token-lookup baseline of ../shared/bench first, for the machine's
+# pace in that round (bench/endpoints.sh's way).
 #
 #   bench/codes.sh                                     # ROUNDS=3 MAKE=16 DUR=6
 #   BIN=target/release/graphtoken ROUNDS=5 bench/codes.sh
@@ -21,6 +23,14 @@ PROFILE="${PROFILE:-2:64}"
 RUN="$(mktemp -d -t graphtoken-codes.XXXXXX)"
 # shellcheck source=bench/common.sh
 source "$HERE/common.sh"
+
+log "building the axum baseline (release, target dir bench/target-baseline)"
+CARGO_TARGET_DIR="$HERE/target-baseline" cargo build --release -q --locked --manifest-path "$PEERS/axum-baseline/Cargo.toml"
+port=$(free_port)
+ADDR="127.0.0.1:$port" TOKENS=20000 "$HERE/target-baseline/release/axum-baseline" >"$LOGS/axum.log" 2>&1 &
+PIDS+=($!); apid=$!; aurl="http://127.0.0.1:$port/hello_auth"
+wait_http "http://127.0.0.1:$port/hello" || { log "axum baseline did not start"; exit 1; }
+curl -s "http://127.0.0.1:$port/tokens?n=20000" >"$RUN/axum_tokens.txt"
 
 cat >"$RUN/world.toml" <<'TOML'
 [[apps]]
@@ -92,6 +102,8 @@ for r in $(seq 1 "$ROUNDS"); do
   cat "$RUN"/codes_*.txt >"$RUN/codes.txt" 2>/dev/null || true
   log "round $r: $made codes made in $turn turns of ${MAKE} s"
   [ -s "$RUN/codes.txt" ] || { log "the dialog gave no code (bench/logs/codes_make.txt)"; exit 1; }
+  # The machine's pace in this round: the baseline just before the redemptions.
+  TOKENS_FILE="$RUN/axum_tokens.txt" measure "axum baseline GET /hello_auth, round $r" "$apid" "$aurl"
   WARM=0 TOKENS_FILE="$RUN/codes.txt" LUA="$HERE/each_code_once.lua" \
     measure "dialog code exchange (durable), round $r" "$pid" "$redeem"
   refused=$(tail -n1 "$RUN/rows" | cut -f6)
@@ -99,7 +111,16 @@ for r in $(seq 1 "$ROUNDS"); do
 done
 
 {
-  echo "run $(date -u +%Y-%m-%dT%H:%M:%SZ), commit $(git -C "$ROOT" rev-parse --short HEAD), BIN = $BIN, $(nproc) cores, graphtoken on SQLite, wrk ${PROFILE%%:*} threads, ${PROFILE##*:} connections, ${DUR}s, codes made for ${MAKE}s before each round"
+  echo "run $(date -u +%Y-%m-%dT%H:%M:%SZ), commit $(git -C "$ROOT" rev-parse --short HEAD), BIN = $BIN, $(nproc) cores, graphtoken on SQLite, wrk ${PROFILE%%:*} threads, ${PROFILE##*:} connections, ${DUR}s, codes made in turns of ${MAKE}s until there were $NEED before each round"
   echo
   rows_table
+  echo
+  python3 - "$RUN/rows" <<'PY'
+import statistics, sys
+rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
+base = [float(r[2]) for r in rows if r[0].startswith("axum")]
+got = [float(r[2]) for r in rows if r[0].startswith("dialog")]
+print("dialog code exchange: by round " + ", ".join(f"{g:.0f} ({g / b:.2f} of the baseline)" for g, b in zip(got, base))
+      + f"; median {statistics.median(got):.0f} redemptions/s = {statistics.median(got) / statistics.median(base):.2f} of the baseline median {statistics.median(base):.0f}")
+PY
 } | tee "$LOGS/codes.md"
