@@ -3,7 +3,8 @@
 # bench/codes.sh (MAKE=24, ROUNDS=2 each), A then B in odd turns and B then A in even ones, on
 # loopback only: the second run of a turn came out about 9% behind the first whichever build it
 # was (docs/benchmarks.md), so an even number of turns is fair. Each run starts its own server
-# and world, so the builds never share a database. Bounded by codes.sh.
+# and world, so the builds never share a database (and measures the axum baseline of
+# ../shared/bench, which it builds once into bench/target-baseline). Bounded by codes.sh.
 #
 #   A=/tmp/graphtoken-before B=target/release/graphtoken bench/codes_ab.sh
 #   A=... B=... TURNS=4 MAKE=16 ROUNDS=3 bench/codes_ab.sh

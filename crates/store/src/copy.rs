@@ -333,19 +333,28 @@ fn count(db: &dyn Db, table: &str) -> StoreResult<u64> {
 
 /// The highest session id a PostgreSQL source's sequence ever drew (`None` on SQLite, whose
 /// ids past the highest row are kept by [`SESSIONS_HIGH`](crate::queries::SESSIONS_HIGH)
-/// alone, and when none was drawn). A source written by a graphtoken before that setting was
-/// kept on PostgreSQL has deleted sessions' ids only there.
+/// alone). A source written by a graphtoken before that setting was kept on PostgreSQL has
+/// deleted sessions' ids only there. A sequence set to start at `n` (`setval(…, n, false)`, as a
+/// copy leaves its target) has drawn up to `n - 1`.
 fn sessions_drawn(db: &dyn Db) -> StoreResult<Option<i64>> {
     if db.dialect() != "postgres" {
         return Ok(None);
     }
-    let drawn = db.one(
-        "SELECT pg_sequence_last_value(CAST(pg_get_serial_sequence('sessions', 'id') AS regclass))",
+    let what = "reading the source's session numbering";
+    let sequence = db.one(
+        "SELECT pg_get_serial_sequence('sessions', 'id')",
         &[],
-        |r| r.get::<Option<i64>>(0),
-        "reading the source's session numbering",
+        |r| r.get::<Option<String>>(0),
+        what,
     )?;
-    Ok(drawn.flatten())
+    let Some(sequence) = sequence.flatten() else {
+        return Ok(None);
+    };
+    // The name comes quoted and qualified from PostgreSQL itself.
+    let sql = format!(
+        "SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END FROM {sequence}"
+    );
+    db.one(&sql, &[], |r| r.get::<i64>(0), what)
 }
 
 /// The source's settings as read, with [`SESSIONS_HIGH`](crate::queries::SESSIONS_HIGH) raised
@@ -416,14 +425,19 @@ pub(crate) async fn copy_between<A: Backend, B: Backend>(
             Ok((rows, sessions_drawn(db)?))
         })
         .await?;
+    let counts = |rows: &[Vec<Vec<Value>>]| -> Copied {
+        TABLES
+            .iter()
+            .zip(rows)
+            .map(|(t, r)| (t.name, r.len() as u64))
+            .collect()
+    };
+    // What was read, for the report; what the target holds after, for the check below.
+    let copied = counts(&rows);
     if let Some(high) = drawn {
         keep_drawn(&mut rows, high);
     }
-    let copied: Copied = TABLES
-        .iter()
-        .zip(&rows)
-        .map(|(t, r)| (t.name, r.len() as u64))
-        .collect();
+    let written = counts(&rows);
     to.backend
         .write(move |db| {
             for (t, rows) in TABLES.iter().zip(&rows) {
@@ -475,9 +489,9 @@ pub(crate) async fn copy_between<A: Backend, B: Backend>(
                 .collect::<StoreResult<Vec<_>>>()
         })
         .await?;
-    if landed != copied {
+    if landed != written {
         return Err(StoreError::new(format!(
-            "the counts differ after the copy: read {copied:?}, found {landed:?}"
+            "the counts differ after the copy: wrote {written:?}, found {landed:?}"
         )));
     }
     Ok(copied)
