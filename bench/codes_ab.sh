@@ -39,7 +39,7 @@ got = {"A": [], "B": []}
 for line in open(sys.argv[1]):
     cells = [c.strip() for c in line.strip().strip("|").split("|")]
     if len(cells) >= 9 and cells[0] in got:
-        if cells[6] != "0":  # ran out of codes: its rate counts refusals
+        if cells[6] != "0":  # non-2xx answers (codes run out, or errors): its rate counts them
             print(f"left out of the medians: {line.strip()}")
             continue
         got[cells[0]].append((float(cells[3]), float(cells[8])))

@@ -434,7 +434,8 @@ pub(crate) async fn copy_between<A: Backend, B: Backend>(
     };
     // What was read, for the report; what the target holds after, for the check below.
     let copied = counts(&rows);
-    if let Some(high) = drawn {
+    // A sequence that drew nothing says nothing.
+    if let Some(high) = drawn.filter(|&h| h > 0) {
         keep_drawn(&mut rows, high);
     }
     let written = counts(&rows);
