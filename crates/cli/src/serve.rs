@@ -9,6 +9,8 @@ use std::time::{Duration, Instant};
 use clap::Args;
 
 use graphtoken_core::clock::VirtualClock;
+use graphtoken_core::error::GraphError;
+use graphtoken_core::services::tokens::Bulk;
 use graphtoken_core::services::world::{self as seeding, DEMO_PASSWORD};
 use graphtoken_core::services::{Services, DEFAULT_CACHE_BYTES};
 use graphtoken_core::store::StoreError;
@@ -308,9 +310,8 @@ pub struct Populate<'a> {
 const POPULATE_WRITE: usize = 500_000;
 
 /// `graphtoken bench populate`: `tokens` user tokens spread over the people, stored through the
-/// services in writes of up to [`POPULATE_WRITE`], then written to `out` one per line. Says how
-/// many, how fast, and the database's size. All the tokens are held in memory meanwhile (about
-/// 250 bytes each).
+/// services in writes of up to [`POPULATE_WRITE`], each write's written to `out` one per line
+/// once stored. Says how many, how fast, and the database's size.
 pub fn populate(p: &Populate<'_>, keys: &crate::secrets::KeyArgs) -> Result<(), String> {
     use std::io::Write;
     runtime()?.block_on(async {
@@ -339,22 +340,34 @@ pub fn populate(p: &Populate<'_>, keys: &crate::secrets::KeyArgs) -> Result<(), 
             .map_err(|e| format!("cannot create {}: {e}", p.out.display()))?;
         let mut out = std::io::BufWriter::new(file);
         let start = std::time::Instant::now();
-        let tokens = match services
-            .populate(&people, &app, &scopes, p.tokens, p.long, POPULATE_WRITE)
+        let bulk = Bulk {
+            count: p.tokens,
+            long_lived: p.long,
+            per_write: POPULATE_WRITE,
+        };
+        let write = |tokens: Vec<String>| -> Result<(), GraphError> {
+            for t in &tokens {
+                writeln!(out, "{t}").map_err(|e| {
+                    GraphError::internal_because(format!("cannot write the tokens: {e}"))
+                })?;
+            }
+            Ok(())
+        };
+        let made = services
+            .populate(&people, &app, &scopes, bulk, write)
             .await
-        {
-            Ok(tokens) => tokens,
+            .and_then(|made| {
+                out.flush().map(|()| made).map_err(|e| {
+                    GraphError::internal_because(format!("cannot write the tokens: {e}"))
+                })
+            });
+        let made = match made {
+            Ok(made) => made,
             Err(e) => {
                 let _ = std::fs::remove_file(p.out);
-                return Err(e.message);
+                return Err(e.detail().unwrap_or(&e.message).to_string());
             }
         };
-        let made = tokens.len();
-        for t in &tokens {
-            writeln!(out, "{t}").map_err(|e| format!("cannot write the tokens: {e}"))?;
-        }
-        out.flush()
-            .map_err(|e| format!("cannot write the tokens: {e}"))?;
         let took = start.elapsed().as_secs_f64();
         println!(
             "stored {made} tokens in {took:.1} s ({:.0} a second), written to {}",
@@ -710,11 +723,24 @@ mod tests {
                 services.find_user("bob").await.unwrap().unwrap(),
             ];
             let scopes = vec!["email".to_string()];
-            let tokens = services
-                .populate(&people, &app, &scopes, 12, true, 3)
+            let bulk = Bulk {
+                count: 12,
+                long_lived: true,
+                per_write: 3,
+            };
+            let mut tokens = Vec::new();
+            let mut writes = 0;
+            let made = services
+                .populate(&people, &app, &scopes, bulk, |more| {
+                    writes += 1;
+                    tokens.extend(more);
+                    Ok(())
+                })
                 .await
                 .unwrap();
-            assert_eq!(tokens.len(), 12);
+            assert_eq!((made, tokens.len()), (12, 12));
+            // The logins' two, then writes of three, three, three and one.
+            assert_eq!(writes, 5);
             let hashes: Vec<_> = tokens[2..]
                 .iter()
                 .map(|t| graphtoken_core::token::hash(t))

@@ -345,49 +345,60 @@ impl Services {
         Ok(issued)
     }
 
-    /// Many user tokens at once, for load tests (`graphtoken bench populate`): each person logs
+    /// Many user tokens at once ([`Bulk`]), for load tests (`graphtoken bench populate`): each person logs
     /// in to the app with `scopes` (a session and its first token, as [`Services::login`]), and
     /// the rest of the `count` tokens, spread over those sessions, are stored in writes of up to
     /// `per_write`, in the order of their hashes: each write fills one stretch of the store's
-    /// index instead of touching pages all over it. The tokens, in that order (the logins'
-    /// first).
+    /// index instead of touching pages all over it. Each write's tokens go to `sink` once they
+    /// are stored (the logins' first), in that order, and are not kept: only one write's worth
+    /// is held at a time (holding all of them, ten million tokens had the kernel handing out
+    /// fresh memory for half of the time; docs/benchmarks.md). Returns how many were made.
     pub async fn populate(
         &self,
         people: &[User],
         app: &App,
         scopes: &[String],
-        count: usize,
-        long_lived: bool,
-        per_write: usize,
-    ) -> Result<Vec<String>, GraphError> {
-        let mut tokens = Vec::with_capacity(count);
+        bulk: Bulk,
+        mut sink: impl FnMut(Vec<String>) -> Result<(), GraphError>,
+    ) -> Result<usize, GraphError> {
+        let Bulk {
+            count,
+            long_lived,
+            per_write,
+        } = bulk;
+        let mut first = Vec::new();
         let mut sessions = Vec::new();
         for user in people.iter().take(count) {
-            let first = self.login(user, app, scopes, long_lived).await?;
+            let login = self.login(user, app, scopes, long_lived).await?;
             // As stored: the claims' tag covers its start.
             let session = self
-                .session(first.record.session_id)
+                .session(login.record.session_id)
                 .await?
                 .ok_or_else(|| GraphError::internal_because("a new session was not found"))?;
             sessions.push(((*session).clone(), self.asid(user.id, app.id).await?));
-            tokens.push(first.access_token);
+            first.push(login.access_token);
+        }
+        let mut made = first.len();
+        sink(first)?;
+        if sessions.is_empty() {
+            return Ok(made);
         }
         let now = self.now();
         let key = self.minting_key().await?;
-        let mut more: Vec<Issued> =
-            token::mint_many(&self.stamps, count.saturating_sub(tokens.len()))?
+        let mut turn = sessions.iter().cycle();
+        let per_write = per_write.max(1);
+        while made < count {
+            let n = per_write.min(count - made);
+            // Stamps follow one another, within a write and from one write to the next, and
+            // a stored key starts with its stamp: sorting only confirms the order.
+            let mut more: Vec<Issued> = token::mint_many(&self.stamps, n)?
                 .into_iter()
-                .zip(sessions.iter().cycle())
+                .zip(turn.by_ref())
                 .map(|(t, (session, asid))| user_token_of(session, *asid, key, t, long_lived, now))
                 .collect();
-        more.sort_unstable_by_key(|t| t.record.hash);
-        let mut more = more.into_iter().peekable();
-        while more.peek().is_some() {
-            let mut records = Vec::with_capacity(per_write.max(1));
-            for t in more.by_ref().take(per_write.max(1)) {
-                tokens.push(t.access_token);
-                records.push(t.record);
-            }
+            more.sort_unstable_by_key(|t| t.record.hash);
+            let (tokens, records): (Vec<String>, Vec<TokenRecord>) =
+                more.into_iter().map(|t| (t.access_token, t.record)).unzip();
             let issued: Vec<_> = records
                 .iter()
                 .map(|r| Event::TokenIssued {
@@ -401,8 +412,10 @@ impl Services {
             for event in issued {
                 self.publish(event);
             }
+            made += tokens.len();
+            sink(tokens)?;
         }
-        Ok(tokens)
+        Ok(made)
     }
 
     /// The Page token a user token yields for a Page the person has tasks on (spec §1): it
@@ -523,4 +536,13 @@ fn lifetime(long_lived: bool) -> i64 {
     } else {
         SHORT_LIVED
     }
+}
+
+/// How many tokens [`Services::populate`] makes, whether long-lived, and how many one write
+/// stores at most.
+#[derive(Clone, Copy, Debug)]
+pub struct Bulk {
+    pub count: usize,
+    pub long_lived: bool,
+    pub per_write: usize,
 }
