@@ -345,14 +345,15 @@ impl Services {
         Ok(issued)
     }
 
-    /// Many user tokens at once ([`Bulk`]), for load tests (`graphtoken bench populate`): each person logs
-    /// in to the app with `scopes` (a session and its first token, as [`Services::login`]), and
-    /// the rest of the `count` tokens, spread over those sessions, are stored in writes of up to
-    /// `per_write`, in the order of their hashes: each write fills one stretch of the store's
-    /// index instead of touching pages all over it. Each write's tokens go to `sink` once they
-    /// are stored (the logins' first), in that order, and are not kept: only one write's worth
-    /// is held at a time (holding all of them, ten million tokens had the kernel handing out
-    /// fresh memory for half of the time; docs/benchmarks.md). Returns how many were made.
+    /// Many user tokens at once ([`Bulk`]), for load tests (`graphtoken bench populate`): each
+    /// person logs in to the app with `scopes` (a session and its first token, as
+    /// [`Services::login`]), and the rest of the `count` tokens, spread over those sessions, are
+    /// stored in writes of up to `per_write`, in the order of their hashes: each write fills one
+    /// stretch of the store's index instead of touching pages all over it. Each write's tokens
+    /// go to `sink` once they are stored (the logins' first), in that order, and are not kept:
+    /// only one write's worth is held at a time (holding all of them, ten million tokens had
+    /// the kernel handing out fresh memory for half of the time; docs/benchmarks.md). Returns
+    /// how many were made.
     pub async fn populate(
         &self,
         people: &[User],
@@ -411,6 +412,9 @@ impl Services {
             self.store.insert_tokens(records).await?;
             for event in issued {
                 self.publish(event);
+            }
+            if tokens.is_empty() {
+                break;
             }
             made += tokens.len();
             sink(tokens)?;
