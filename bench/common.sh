@@ -33,6 +33,20 @@ export GRAPHTOKEN_SECRET_KEY="${GRAPHTOKEN_SECRET_KEY:-$(python3 -c 'import secr
 free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1]);s.close()'; }
 wait_http() { for _ in $(seq 1 300); do curl -s -o /dev/null --max-time 1 "$1" && return 0; sleep 0.1; done; return 1; }
 
+# start_baseline N: builds and starts the axum token-lookup baseline of ../shared/bench with N
+# tokens (loopback, stopped on exit); sets apid and aurl, writes its tokens to
+# $RUN/axum_tokens.txt.
+start_baseline() {
+  log "building the axum baseline (release, target dir bench/target-baseline)"
+  CARGO_TARGET_DIR="$HERE/target-baseline" cargo build --release -q --locked --manifest-path "$PEERS/axum-baseline/Cargo.toml"
+  local port
+  port=$(free_port)
+  ADDR="127.0.0.1:$port" TOKENS="$1" "$HERE/target-baseline/release/axum-baseline" >"$LOGS/axum.log" 2>&1 &
+  PIDS+=($!); apid=$!; aurl="http://127.0.0.1:$port/hello_auth"
+  wait_http "http://127.0.0.1:$port/hello" || { log "axum baseline did not start"; exit 1; }
+  curl -s "http://127.0.0.1:$port/tokens?n=$1" >"$RUN/axum_tokens.txt"
+}
+
 ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
 
 # measure NAME PID URL -> appends a row to $RUN/rows; wrk picks a random token of $TOKENS_FILE

@@ -23,16 +23,10 @@ ROUNDS="${ROUNDS:-3}"
 RUN="$(mktemp -d -t graphtoken-endpoints.XXXXXX)"
 # shellcheck source=bench/common.sh
 source "$HERE/common.sh"
-log "building the axum baseline (release, target dir bench/target-baseline)"
-CARGO_TARGET_DIR="$HERE/target-baseline" cargo build --release -q --locked --manifest-path "$PEERS/axum-baseline/Cargo.toml"
 
 pages_world "$RUN/world.toml"
 
-port=$(free_port)
-ADDR="127.0.0.1:$port" TOKENS="$TOKENS" "$HERE/target-baseline/release/axum-baseline" >"$LOGS/axum.log" 2>&1 &
-PIDS+=($!); apid=$!; aurl="http://127.0.0.1:$port/hello_auth"
-wait_http "http://127.0.0.1:$port/hello" || { log "axum baseline did not start"; exit 1; }
-curl -s "http://127.0.0.1:$port/tokens?n=$TOKENS" >"$RUN/axum_tokens.txt"
+start_baseline "$TOKENS"
 
 port=$(free_port)
 "$BIN" serve --listen "127.0.0.1:$port" --db "sqlite://$RUN/bench.db" \

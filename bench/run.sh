@@ -23,15 +23,9 @@ fi
 RUN="$(mktemp -d -t graphtoken-bench.XXXXXX)"
 # shellcheck source=bench/common.sh
 source "$HERE/common.sh"
-log "building the axum baseline (release, target dir bench/target-baseline)"
-CARGO_TARGET_DIR="$HERE/target-baseline" cargo build --release -q --locked --manifest-path "$PEERS/axum-baseline/Cargo.toml"
 # Both servers run side by side; they are measured in turns, ROUNDS times, so that drift on
 # the machine hits both alike.
-port=$(free_port)
-ADDR="127.0.0.1:$port" TOKENS="$TOKENS" "$HERE/target-baseline/release/axum-baseline" >"$LOGS/axum.log" 2>&1 &
-PIDS+=($!); apid=$!; aurl="http://127.0.0.1:$port/hello_auth"
-wait_http "http://127.0.0.1:$port/hello" || { log "axum baseline did not start"; exit 1; }
-curl -s "http://127.0.0.1:$port/tokens?n=$TOKENS" >"$RUN/axum_tokens.txt"
+start_baseline "$TOKENS"
 
 port=$(free_port)
 case "$BACKEND" in
