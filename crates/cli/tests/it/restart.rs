@@ -148,10 +148,7 @@ fn a_long_lived_token_s_claims_stand_for_its_row() {
     let debug = s.debug(&long);
     let (status, stderr) = s.stop();
     assert!(status.success(), "{stderr}");
-    let conn = rusqlite::Connection::open(sb.db_path()).unwrap_or_else(|e| panic!("{e}"));
-    conn.execute("DELETE FROM tokens", [])
-        .unwrap_or_else(|e| panic!("{e}"));
-    drop(conn);
+    sb.forget_token_rows();
 
     let s = Server::on(&sb, None);
     assert_eq!(s.get_as("/me", &long).body, me);

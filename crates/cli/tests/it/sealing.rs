@@ -121,10 +121,7 @@ fn rotating_seals_everything_again_under_a_new_key() {
     // A new token key was drawn too: the token's claims are no longer taken (it works from its
     // row; without the row it is unknown, where before the rotation its claims answered).
     drop(s);
-    let conn = rusqlite::Connection::open(sb.db_path()).unwrap_or_else(|e| panic!("{e}"));
-    conn.execute("DELETE FROM tokens", [])
-        .unwrap_or_else(|e| panic!("{e}"));
-    drop(conn);
+    sb.forget_token_rows();
     let s = Server::on(&sb, None);
     assert_eq!(s.get_as("/me", &long).body["error"]["code"], 190);
 }

@@ -70,6 +70,13 @@ impl Sandbox {
     pub fn db_url(&self) -> String {
         format!("sqlite://{}", self.db_path().display())
     }
+    /// Deletes every token's row from the sandbox's database file (while no server holds it):
+    /// what is left to answer a long-lived token is its claims.
+    pub fn forget_token_rows(&self) {
+        let conn = rusqlite::Connection::open(self.db_path()).unwrap_or_else(|e| panic!("{e}"));
+        conn.execute("DELETE FROM tokens", [])
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
     /// How many of `tokens` have their row in the sandbox's database file (read directly, while
     /// no server holds it): long-lived tokens' claims answer for them even without it.
     pub fn tokens_stored<T: AsRef<str>>(&self, tokens: &[T]) -> usize {
