@@ -18,6 +18,10 @@ impl Field {
             children: None,
         }
     }
+    /// No modifiers and no nested selection: the field as it is by default.
+    pub fn is_plain(&self) -> bool {
+        self.modifiers.is_empty() && self.children.is_none()
+    }
     pub fn modifier(&self, name: &str) -> Option<&str> {
         self.modifiers
             .iter()

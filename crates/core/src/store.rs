@@ -125,15 +125,17 @@ pub struct SessionSeen {
 
 /// The Page tokens (by Page and the start of the person's tasks there, which name one) that a
 /// user token is known to have stored, so that `/me/accounts` asks after each only once while
-/// the user token stays cached, and each one's text while its [`PageTokenRoom`] has room, so
-/// that it is not derived again (an HMAC of the user token for each Page, about a twentieth of
-/// the answer's time; docs/benchmarks.md). A token's row goes only with its person, whose tokens
-/// then stop working, and a Page token is the same whenever it is derived, so what this says
-/// stays true. It remembers [`PagesStored::MOST`] Pages at most (Pages past those are looked up
+/// the user token stays cached; while its [`PageTokenRoom`] has room, each one's text, so that
+/// it is not derived again (an HMAC of the user token for each Page, about a twentieth of the
+/// answer's time; docs/benchmarks.md), and the token's default `/me/accounts` answer, written
+/// out ([`KeptAnswer`]). A token's row goes only with its person, whose tokens then stop
+/// working, and a Page token is the same whenever it is derived, so what this says of Page
+/// tokens stays true; the answer says what it was made from, and is used only while that is
+/// unchanged. It remembers [`PagesStored::MOST`] Pages at most (Pages past those are looked up
 /// and derived each time; a Page whose tasks started again takes its old place): 40 bytes in
 /// the entry, and up to 64 more on the heap for a token whose Pages it remembers, which the
-/// caches' budget does not count; the texts are counted in their room, and given back to it
-/// when the entry goes.
+/// caches' budget does not count; the texts and the answer are counted in their room, and
+/// given back to it when the entry goes.
 #[derive(Default)]
 pub struct PagesStored(std::sync::Mutex<Known>);
 
@@ -141,15 +143,17 @@ pub struct PagesStored(std::sync::Mutex<Known>);
 struct Known {
     /// Each Page and the start of the person's tasks there.
     pages: Vec<(PageId, Unix)>,
-    /// The texts of their tokens, once one is remembered.
+    /// The texts of their tokens and the kept answer, once one is remembered.
     texts: Option<Box<Texts>>,
 }
 
-/// Page tokens' texts, by their place in [`Known::pages`], and the room they are counted in.
+/// Page tokens' texts, by their place in [`Known::pages`], the default `/me/accounts` answer
+/// made with them, and the room they are counted in.
 #[derive(Clone)]
 struct Texts {
     room: Arc<PageTokenRoom>,
     texts: [Option<Box<str>>; PagesStored::MOST],
+    answer: Option<Arc<KeptAnswer>>,
 }
 
 impl PagesStored {
@@ -192,6 +196,39 @@ impl PagesStored {
         };
         known.remember(at, token, room);
     }
+
+    /// The default `/me/accounts` answer kept last, current or not ([`KeptAnswer`] says).
+    pub fn answer(&self) -> Option<Arc<KeptAnswer>> {
+        let known = self.0.lock().ok()?;
+        known.texts.as_ref()?.answer.clone()
+    }
+
+    /// Keeps `answer` in place of the one kept before, when the room has room for it (it is
+    /// counted in the room of the texts, so there is none while no text is remembered). The
+    /// answer holds its Page tokens: the texts remembered beside it give their room back (a
+    /// call that needs one derives it and remembers it again).
+    pub fn keep(&self, answer: Arc<KeptAnswer>) {
+        let Ok(mut known) = self.0.lock() else {
+            return;
+        };
+        let Some(Texts {
+            room,
+            texts,
+            answer: kept,
+        }) = known.texts.as_deref_mut()
+        else {
+            return;
+        };
+        for text in texts.iter_mut().filter_map(Option::take) {
+            room.give_back(PageTokenRoom::cost(text.len()));
+        }
+        if let Some(old) = kept.take() {
+            room.give_back(old.cost());
+        }
+        if room.take(answer.cost()) {
+            *kept = Some(answer);
+        }
+    }
 }
 
 impl Known {
@@ -210,9 +247,10 @@ impl Known {
             self.texts = Some(Box::new(Texts {
                 room: Arc::clone(room),
                 texts: Default::default(),
+                answer: None,
             }));
         }
-        let Some(Texts { room, texts }) = self.texts.as_deref_mut() else {
+        let Some(Texts { room, texts, .. }) = self.texts.as_deref_mut() else {
             return;
         };
         if let Some(slot @ None) = texts.get_mut(at) {
@@ -223,7 +261,7 @@ impl Known {
     }
 
     fn forget(&mut self, at: usize) {
-        let Some(Texts { room, texts }) = self.texts.as_deref_mut() else {
+        let Some(Texts { room, texts, .. }) = self.texts.as_deref_mut() else {
             return;
         };
         if let Some(text) = texts.get_mut(at).and_then(Option::take) {
@@ -231,7 +269,7 @@ impl Known {
         }
     }
 
-    /// What the texts take in their room.
+    /// What the texts and the answer take in their room.
     fn taken(&self) -> usize {
         self.texts.as_ref().map_or(0, |t| {
             let each: usize = t
@@ -240,7 +278,7 @@ impl Known {
                 .flatten()
                 .map(|t| PageTokenRoom::cost(t.len()))
                 .sum();
-            Self::TEXTS + each
+            Self::TEXTS + each + t.answer.as_ref().map_or(0, |a| a.cost())
         })
     }
 }
@@ -289,6 +327,7 @@ impl std::fmt::Debug for PagesStored {
                 .unwrap_or_default();
             texts.get(at).is_some_and(Option::is_some)
         };
+        let answer = known.texts.as_ref().and_then(|t| t.answer.as_ref());
         f.debug_list()
             .entries(
                 known
@@ -297,12 +336,64 @@ impl std::fmt::Debug for PagesStored {
                     .enumerate()
                     .map(|(at, (p, s))| (p, s, remembered(at).then_some("remembered"))),
             )
+            .entries(answer.map(|_| "answer kept"))
             .finish()
     }
 }
 
-/// The memory every [`PagesStored`] of one set of caches may give to Page tokens' texts: what
-/// they take now, and the most (a share of the caches' budget).
+/// A user token's `/me/accounts` answer with its default fields or some of them (no window),
+/// written out, and what says it is still the answer: the `fields` asked for, the grant it was
+/// made under (the same `Arc` while the grants cache holds it, and this one keeps it alive, so
+/// no other takes its address) and the caches' tickets, taken before the reads, for the
+/// person's Page list and for each Page shown and the person's tasks there. An event that
+/// changes any of them removes it from its cache, which moves the ticket of its shard on; the
+/// Page tokens in it are the same whenever they are derived. Kept only for an answer whole on
+/// one page (no `previous` or `next`: those carry the request's own URL).
+pub struct KeptAnswer {
+    pub body: Box<serde_json::value::RawValue>,
+    /// The request's `fields`, as sent.
+    pub fields: Option<Box<str>>,
+    pub grant: Option<Arc<Grant>>,
+    pub seen: PagesSeen,
+}
+
+/// The tickets a [`KeptAnswer`] was made under.
+#[derive(Clone, Debug)]
+pub struct PagesSeen {
+    /// The person's Page list (`user_pages`).
+    pub list: crate::cache::Ticket,
+    /// Each Page shown, with the tickets of the Page (`pages`) and of its tasks (`tasks`).
+    pub pages: Vec<(PageId, crate::cache::Ticket, crate::cache::Ticket)>,
+}
+
+impl KeptAnswer {
+    /// What it takes in its room: the body, rounded up for the allocator's size classes, and
+    /// the answer's own allocations (its `Arc`, its list of Pages).
+    fn cost(&self) -> usize {
+        let own = std::mem::size_of::<KeptAnswer>() + 16;
+        let pages = std::mem::size_of_val(&self.seen.pages[..]).next_multiple_of(16);
+        let fields = self
+            .fields
+            .as_ref()
+            .map_or(0, |f| f.len().next_multiple_of(16));
+        self.body.get().len().next_multiple_of(16) + own + pages + fields
+    }
+}
+
+/// The answer's shape; never its body (it holds Page tokens).
+impl std::fmt::Debug for KeptAnswer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeptAnswer")
+            .field("bytes", &self.body.get().len())
+            .field("fields", &self.fields)
+            .field("seen", &self.seen)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The memory every [`PagesStored`] of one set of caches may give to Page tokens' texts and
+/// the answers made with them: what they take now, and the most (a share of the caches'
+/// budget).
 #[derive(Debug)]
 pub struct PageTokenRoom {
     taken: std::sync::atomic::AtomicUsize,
@@ -943,7 +1034,73 @@ pub type ChangeSink = Arc<dyn Fn(&[Changed]) + Send + Sync>;
 
 #[cfg(test)]
 mod tests {
-    use super::{Known, PageId, PageTokenRoom, PagesStored};
+    use super::{KeptAnswer, Known, PageId, PageTokenRoom, PagesSeen, PagesStored};
+    use crate::cache::Cache;
+    use std::sync::Arc;
+
+    fn answer(body: &str) -> Arc<KeptAnswer> {
+        let ticket = Cache::<u64, u64>::new(64).ticket(&1);
+        Arc::new(KeptAnswer {
+            body: serde_json::value::RawValue::from_string(body.into()).unwrap(),
+            fields: None,
+            grant: None,
+            seen: PagesSeen {
+                list: ticket,
+                pages: vec![(PageId(1), ticket, ticket)],
+            },
+        })
+    }
+
+    /// An answer is kept only where texts are remembered and while the room has room, in place
+    /// of the texts (it holds them); one kept in its place gives the old one's room back, a
+    /// copy counts it again, and the entry gives it all back when it goes.
+    #[test]
+    fn a_kept_answer_is_counted_in_the_room_of_the_texts() {
+        let text = Known::TEXTS + PageTokenRoom::cost("EAAtext".len());
+        let small = answer(r#"{"data":[]}"#);
+        let large = answer(&format!(r#"{{"data":["{}"]}}"#, "x".repeat(300)));
+        let room = PageTokenRoom::new(text + large.cost());
+        let known = PagesStored::default();
+        known.keep(Arc::clone(&small));
+        assert!(known.answer().is_none(), "no texts, no answer");
+        known.add(PageId(1), 10, "EAAtext", &room);
+        known.keep(Arc::clone(&small));
+        assert_eq!(known.answer().unwrap().body.get(), r#"{"data":[]}"#);
+        assert_eq!(
+            room.taken(),
+            Known::TEXTS + small.cost(),
+            "the text gave its room"
+        );
+        assert_eq!(known.token(PageId(1), 10), None);
+        assert!(known.knows(PageId(1), 10), "still known stored");
+        known.add(PageId(1), 10, "EAAtext", &room);
+        assert_eq!(known.token(PageId(1), 10).as_deref(), Some("EAAtext"));
+        known.keep(Arc::clone(&large));
+        let kept = Known::TEXTS + large.cost();
+        assert_eq!(
+            room.taken(),
+            kept,
+            "the old answer and the text gave their room"
+        );
+        assert!(format!("{known:?}").contains("answer kept"));
+        assert!(
+            !format!("{large:?}").contains("xxx"),
+            "a body is never shown"
+        );
+        let copy = known.clone();
+        assert!(copy.answer().is_none(), "no room for the copy's answer");
+        assert_eq!(room.taken(), kept);
+        drop(known);
+        assert_eq!(room.taken(), 0);
+        drop(copy);
+        assert_eq!(room.taken(), 0);
+        let bigger = answer(&format!(r#"{{"data":["{}"]}}"#, "x".repeat(400)));
+        let known = PagesStored::default();
+        known.add(PageId(1), 10, "EAAtext", &room);
+        known.keep(bigger);
+        assert!(known.answer().is_none(), "past its room no answer is kept");
+        assert_eq!(room.taken(), Known::TEXTS);
+    }
 
     #[test]
     fn pages_stored_knows_what_it_was_told_up_to_its_bound() {

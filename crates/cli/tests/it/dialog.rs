@@ -885,6 +885,7 @@ fn the_pages_chosen_at_login_are_the_ones_the_app_may_use() {
     let ids = crate::harness::data_ids(&accounts.body);
     assert_eq!(ids, [DINER], "{}", accounts.text);
     assert!(accounts.body["data"][0]["access_token"].is_string());
+    assert_eq!(s.get_as("/me/accounts", &token).text, accounts.text);
     let deli = s.get_as(&format!("/{DELI}?fields=access_token,name"), &token);
     assert_eq!(deli.status, 200, "{}", deli.text);
     assert!(deli.body.get("access_token").is_none(), "{}", deli.text);
@@ -914,6 +915,9 @@ fn the_pages_chosen_at_login_are_the_ones_the_app_may_use() {
         [(DELI.to_string(), false), (DINER.to_string(), true)]
     );
     location(&b.answer_with_pages(&page, &["pages_show_list"], &[DELI]));
+    // The first token's answer (kept since it was first given) follows the new choice.
+    let now = s.get_as("/me/accounts", &token);
+    assert_eq!(crate::harness::data_ids(&now.body), [DELI], "{}", now.text);
     let refused = s.get_as("/me", &diner_token);
     assert_eq!(refused.status, 400, "{}", refused.text);
     assert_eq!(

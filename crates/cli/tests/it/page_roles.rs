@@ -254,3 +254,97 @@ fn roles_page_with_cursors_in_ascending_id_order() {
     }
     assert_eq!(seen, all);
 }
+
+/// How often people's Page lists were read (the `user_pages` cache's hits and misses): a kept
+/// `/me/accounts` answer reads none.
+fn page_list_reads(s: &Server) -> f64 {
+    use crate::production::{metric, scrape};
+    let text = scrape(s);
+    metric(&text, r#"graphtoken_cache{cache="user_pages",what="hits"}"#)
+        + metric(
+            &text,
+            r#"graphtoken_cache{cache="user_pages",what="misses"}"#,
+        )
+}
+
+/// The tasks `/me/accounts` shows for `page`, or `None` when it does not list it.
+fn tasks_shown(r: &crate::harness::Resp, page: &str) -> Option<Vec<String>> {
+    assert_eq!(r.status, 200, "{}", r.text);
+    let listed = r.body["data"].as_array().unwrap();
+    let entry = listed.iter().find(|p| p["id"] == page)?;
+    let tasks = entry["tasks"].as_array().unwrap();
+    Some(
+        tasks
+            .iter()
+            .map(|t| t.as_str().unwrap().to_string())
+            .collect(),
+    )
+}
+
+#[test]
+fn a_kept_accounts_answer_is_given_again_until_what_it_shows_changes() {
+    let s = Server::seeded();
+    let m = manager(&s);
+    let bob = s.issue("bob", "acme", &["pages_show_list"], false);
+    let bob_id = asid(&s, "bob");
+    let accounts = || s.get_as("/me/accounts", &bob);
+    let first = accounts();
+    assert_eq!(tasks_shown(&first, COFFEE).unwrap(), ["ANALYZE"]);
+
+    // Asked again: the same bytes, and no Page list read for them.
+    let reads = page_list_reads(&s);
+    assert_eq!(accounts().text, first.text);
+    assert_eq!(page_list_reads(&s), reads, "the kept answer was not used");
+    // With `fields` or a window the answer is made each time.
+    let named = s.get_as("/me/accounts?fields=name", &bob);
+    assert!(
+        named.body["data"][0].get("access_token").is_none(),
+        "{}",
+        named.text
+    );
+    let limited = s.get_as("/me/accounts?limit=1", &bob);
+    assert_eq!(
+        limited.body["data"].as_array().unwrap().len(),
+        1,
+        "{}",
+        limited.text
+    );
+    assert!(page_list_reads(&s) >= reads + 2.0);
+
+    // His tasks change: the next answer shows them.
+    let assign = |tasks: &str| {
+        let form = [
+            ("access_token", m.as_str()),
+            ("user", &bob_id),
+            ("tasks", tasks),
+        ];
+        let r = s.post_form(&format!("/{COFFEE}/assigned_users"), &form);
+        assert_eq!(r.body, json!({"success": true}), "{}", r.text);
+    };
+    assign(r#"["ANALYZE","MODERATE"]"#);
+    let changed = accounts();
+    assert_eq!(
+        tasks_shown(&changed, COFFEE).unwrap(),
+        ["ANALYZE", "MODERATE"]
+    );
+    assert_eq!(accounts().text, changed.text);
+
+    // The Page changes (its about, not shown): the answer is made again, the same.
+    let reads = page_list_reads(&s);
+    let page = s.page_token(COFFEE, &m);
+    let form = [("access_token", page.as_str()), ("about", "Fresh coffee")];
+    let r = s.post_form(&format!("/{COFFEE}"), &form);
+    assert_eq!(r.body, json!({"success": true}), "{}", r.text);
+    assert_eq!(accounts().text, changed.text);
+    assert!(page_list_reads(&s) > reads, "the answer was not made again");
+
+    // His last task on the Page goes: the Page leaves the answer at once.
+    let form = [
+        ("access_token", m.as_str()),
+        ("user", &bob_id),
+        ("method", "delete"),
+    ];
+    let r = s.post_form(&format!("/{COFFEE}/assigned_users"), &form);
+    assert_eq!(r.body, json!({"success": true}), "{}", r.text);
+    assert_eq!(tasks_shown(&accounts(), COFFEE), None);
+}

@@ -485,45 +485,41 @@ impl Ctx<'_> {
 
     /// `/{user}/accounts`: the Pages the person has tasks on, with Page tokens, for the person's
     /// own user token with `pages_show_list` (without it the list is empty, as on Facebook).
+    /// An answer of the default fields, or some of them, on one page is kept written out in the
+    /// token's cached entry and given again while nothing it was made from changed
+    /// ([`KeptAnswer`]).
+    ///
+    /// [`KeptAnswer`]: crate::services::KeptAnswer
     async fn accounts(&self, user: &User, asid: u64, q: &EdgeQuery) -> Result<Reply, GraphError> {
         let (fields, fields_param, w) = (q.fields.as_deref(), q.fields_param.as_deref(), &q.window);
         if !policy::pages_access(self.caller, user.id)? {
             return Ok(json!({ "data": [] }).into());
         }
+        let token = self.caller.principal.loaded();
+        let plain = |fs: &[Field]| {
+            fs.iter()
+                .all(|f| f.is_plain() && ACCOUNTS.contains(&&*f.name))
+        };
+        let keepable = token.filter(|_| w.is_default() && fields.is_none_or(plain));
+        if let Some(kept) = keepable.and_then(|t| self.g.kept_accounts(t, fields_param)) {
+            return Ok(Reply::Kept(kept));
+        }
+        let tickets = keepable.map(|_| self.g.pages_tickets());
         // Only the Pages the person let the caller's app use at login.
-        let grant = self
-            .caller
-            .principal
-            .loaded()
-            .and_then(|t| t.grant.as_deref());
+        let grant = token.and_then(|t| t.grant.as_deref());
         let pages = policy::chosen_pages(grant, self.g.pages_of_user(user.id).await?);
         let ids: Vec<Id> = pages.iter().map(|(p, _)| p.id.0).collect();
         let (range, more_before, more_after) = w.apply(&ids);
         let shown = &pages[range];
         let mut items = Vec::with_capacity(shown.len());
         for (page, tasks) in shown {
-            items.push(
-                self.page_with(
-                    page,
-                    Some(tasks),
-                    fields,
-                    &[
-                        "access_token",
-                        "category",
-                        "category_list",
-                        "name",
-                        "id",
-                        "tasks",
-                    ],
-                )
-                .await?,
-            );
+            items.push(self.page_with(page, Some(tasks), fields, ACCOUNTS).await?);
         }
         let ends = shown
             .first()
             .zip(shown.last())
             .map(|(a, b)| (a.0.id.0, b.0.id.0));
-        Ok(Reply::Accounts(paging::paged(
+        let answer = paging::paged(
             self.req,
             paging::Slice {
                 edge_path: paging::EdgePath {
@@ -537,7 +533,22 @@ impl Ctx<'_> {
                 more_after,
                 limit: w.limit,
             },
-        )))
+        );
+        // Whole on one page, the answer carries nothing of the request: kept for the token.
+        match (keepable, tickets) {
+            (Some(t), Some(tickets)) if !more_before && !more_after => {
+                let body = serde_json::value::to_raw_value(&answer)
+                    .map_err(GraphError::internal_because)?;
+                let seen = (&tickets, shown.iter().map(|(p, _)| p.id));
+                Ok(Reply::Kept(self.g.keep_accounts(
+                    t,
+                    fields_param,
+                    seen,
+                    body,
+                )))
+            }
+            _ => Ok(Reply::Accounts(answer)),
+        }
     }
 
     /// `DELETE /{user}/permissions`: the app removes itself; every token of the person for the
@@ -593,6 +604,17 @@ impl Ctx<'_> {
         )])))
     }
 }
+
+/// The fields of a Page in `/me/accounts` when none are asked for, in their order: all shown
+/// from the Page, the person's tasks there and the Page token, so an answer of them is kept.
+const ACCOUNTS: &[&str] = &[
+    "access_token",
+    "category",
+    "category_list",
+    "name",
+    "id",
+    "tasks",
+];
 
 /// `picture`: `{"data":{height,is_silhouette,url,width}}`, served by graphtoken itself.
 fn picture(req: &GraphRequest, id: Id, f: &Field) -> Value {

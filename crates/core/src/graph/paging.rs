@@ -35,6 +35,11 @@ pub struct Window {
 }
 
 impl Window {
+    /// No `limit`, `after` or `before` (or the default limit, which answers the same).
+    pub fn is_default(&self) -> bool {
+        self.limit == DEFAULT_LIMIT && self.after.is_none() && self.before.is_none()
+    }
+
     /// From `limit`/`after`/`before`, given either as parameters or as field modifiers.
     pub fn from(
         limit: Option<&str>,

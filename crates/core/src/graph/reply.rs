@@ -1,10 +1,13 @@
 //! What a Graph request answers: JSON built as a `serde_json::Value`, or, for the hottest
 //! endpoints, a typed answer that its `Serialize` writes straight into the body.
 
+use std::sync::Arc;
+
 use serde_core::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::Value;
 
 use crate::error::GraphError;
+use crate::services::KeptAnswer;
 
 use super::debug;
 use super::page_view::PageView;
@@ -18,6 +21,8 @@ pub enum Reply {
     DebugToken(debug::Data),
     /// `GET /{user}/accounts`.
     Accounts(Paged<PageView>),
+    /// `GET /{user}/accounts` as kept, written out, in the token's cached entry.
+    Kept(Arc<KeptAnswer>),
 }
 
 impl From<Value> for Reply {
@@ -46,6 +51,7 @@ impl Serialize for Reply {
                 m.end()
             }
             Reply::Accounts(paged) => paged.serialize(s),
+            Reply::Kept(kept) => kept.body.serialize(s),
         }
     }
 }
@@ -57,6 +63,7 @@ impl std::fmt::Debug for Reply {
             Reply::Value(_) => f.write_str("Value(..)"),
             Reply::DebugToken(_) => f.write_str("DebugToken(..)"),
             Reply::Accounts(_) => f.write_str("Accounts(..)"),
+            Reply::Kept(_) => f.write_str("Kept(..)"),
         }
     }
 }

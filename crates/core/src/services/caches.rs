@@ -12,13 +12,13 @@ use std::future::Future;
 use std::hash::Hash;
 use std::sync::Arc;
 
-use crate::cache::{Cache, CacheStats, ShardKey};
+use crate::cache::{Cache, CacheStats, ShardKey, Tickets};
 use crate::error::GraphError;
 use crate::events::{Event, Subscriber};
 use crate::model::{
     App, AppId, Grant, Page, PageId, PageTasks, Session, SessionId, TokenHash, User, UserId,
 };
-use crate::store::{Changed, PageTokenRoom, StoreResult, TokenEntry};
+use crate::store::{Changed, PageTokenRoom, PagesSeen, StoreResult, TokenEntry};
 
 pub(crate) struct Caches {
     pub(crate) tokens: Cache<TokenHash, TokenEntry>,
@@ -68,13 +68,13 @@ impl Caches {
     /// session, so the sessions cache is read only when that copy is out of date or the token
     /// is not cached. The others hold what a world has (apps, people, Pages) and are sized for
     /// what their records own (names, scopes, lists of ids), estimated. Cached tokens keep the
-    /// texts of their Page tokens in a share of their own, 6%: at the default budget, about
-    /// 94,000 Page tokens of 76 characters, the three Pages of each of 31,000 tokens polling
-    /// `/me/accounts`.
+    /// texts of their Page tokens and their `/me/accounts` answers in a share of their own,
+    /// 16%: at the default budget, the answers of about 21,000 tokens with three Pages each
+    /// (1,240 bytes a token; docs/benchmarks.md), or the Page tokens' texts of 80,000.
     pub(crate) fn within(budget: usize) -> Self {
         Caches {
-            tokens: Cache::new(fit::<TokenHash, TokenEntry>(budget, 69, 0)),
-            page_token_room: PageTokenRoom::new(budget / 100 * 6),
+            tokens: Cache::new(fit::<TokenHash, TokenEntry>(budget, 59, 0)),
+            page_token_room: PageTokenRoom::new(budget / 100 * 16),
             sessions: Cache::new(fit::<SessionId, Session>(budget, 5, 0)),
             apps: Cache::new(fit::<AppId, App>(budget, 1, 1024)),
             users: Cache::new(fit::<UserId, User>(budget, 5, 256)),
@@ -204,9 +204,47 @@ impl Caches {
         }
     }
 
+    /// Tickets for what a person's Pages are read from, taken before they are read, for a
+    /// [`KeptAnswer`](crate::store::KeptAnswer) made from them.
+    pub(crate) fn pages_tickets(&self) -> PagesTickets {
+        PagesTickets {
+            list: self.user_pages.tickets(),
+            pages: self.pages.tickets(),
+            tasks: self.tasks.tickets(),
+        }
+    }
+
+    /// Whether nothing a person's Page list, or a Page of `seen` or the person's tasks there,
+    /// was read from was removed since `seen` was taken.
+    pub(crate) fn pages_unchanged(&self, user: UserId, seen: &PagesSeen) -> bool {
+        self.user_pages.unchanged(&user, seen.list)
+            && seen.pages.iter().all(|(page, p, t)| {
+                self.pages.unchanged(page, *p) && self.tasks.unchanged(&(*page, user), *t)
+            })
+    }
+
     fn drop_sessions(&self, sessions: &[SessionId]) {
         for s in sessions {
             self.sessions.remove(s);
+        }
+    }
+}
+
+/// [`Caches::pages_tickets`]: every shard's, as the Pages are known only once read.
+pub(crate) struct PagesTickets {
+    list: Tickets,
+    pages: Tickets,
+    tasks: Tickets,
+}
+
+impl PagesTickets {
+    /// The tickets of `user`'s Page list and of the Pages shown, and their tasks.
+    pub(crate) fn seen(&self, user: UserId, shown: impl Iterator<Item = PageId>) -> PagesSeen {
+        PagesSeen {
+            list: self.list.of(&user),
+            pages: shown
+                .map(|p| (p, self.pages.of(&p), self.tasks.of(&(p, user))))
+                .collect(),
         }
     }
 }

@@ -3,13 +3,15 @@
 
 use std::sync::Arc;
 
+use super::caches::PagesTickets;
 use super::Services;
-use crate::auth::Caller;
+use crate::auth::{Caller, LoadedToken};
 use crate::content::PageInfo;
 use crate::error::GraphError;
 use crate::events::Event;
 use crate::model::{Page, PageId, PageTasks, User, UserId};
 use crate::policy::{self, Operation};
+use crate::store::KeptAnswer;
 use crate::tasks::TaskSet;
 
 impl Services {
@@ -64,6 +66,49 @@ impl Services {
         }
         let pages = self.load_pages_of_user(user).await?.1;
         Ok(pages.into_iter().map(|(p, t)| (Arc::new(p), t)).collect())
+    }
+
+    /// A user token's `/me/accounts` answer for `fields` (as sent), kept in its cached entry,
+    /// while it is still the answer: the token's grant is the one it was made under, and
+    /// nothing it was read from has left the caches since ([`KeptAnswer`]).
+    pub fn kept_accounts(&self, t: &LoadedToken, fields: Option<&str>) -> Option<Arc<KeptAnswer>> {
+        let kept = t.entry.pages_stored.answer()?;
+        let same_grant = match (&kept.grant, &t.grant) {
+            (Some(kept), Some(now)) => Arc::ptr_eq(kept, now),
+            (None, None) => true,
+            _ => false,
+        };
+        let current = same_grant
+            && kept.fields.as_deref() == fields
+            && self.caches.pages_unchanged(t.user.id, &kept.seen);
+        current.then_some(kept)
+    }
+
+    /// Tickets for what a person's Pages are read from, to be taken before [`pages_of_user`]
+    /// when its answer may be kept ([`Services::keep_accounts`]).
+    ///
+    /// [`pages_of_user`]: Services::pages_of_user
+    pub(crate) fn pages_tickets(&self) -> PagesTickets {
+        self.caches.pages_tickets()
+    }
+
+    /// Keeps `body`, `t`'s `/me/accounts` answer for `fields` showing the Pages `shown`, in its
+    /// cached entry, room permitting; made under `tickets`, taken before the Pages were read.
+    pub(crate) fn keep_accounts(
+        &self,
+        t: &LoadedToken,
+        fields: Option<&str>,
+        (tickets, shown): (&PagesTickets, impl Iterator<Item = PageId>),
+        body: Box<serde_json::value::RawValue>,
+    ) -> Arc<KeptAnswer> {
+        let kept = Arc::new(KeptAnswer {
+            body,
+            fields: fields.map(Box::from),
+            grant: t.grant.clone(),
+            seen: tickets.seen(t.user.id, shown),
+        });
+        t.entry.pages_stored.keep(Arc::clone(&kept));
+        kept
     }
 
     /// The ids of the Pages a person has tasks on, ordered by Page id, through the cache (all
