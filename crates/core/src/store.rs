@@ -125,10 +125,11 @@ pub struct SessionSeen {
 
 /// The Page tokens (by Page and the start of the person's tasks there, which name one) that a
 /// user token is known to have stored, so that `/me/accounts` asks after each only once while
-/// the user token stays cached; while its [`PageTokenRoom`] has room, each one's text, so that
-/// it is not derived again (an HMAC of the user token for each Page, about a twentieth of the
-/// answer's time; docs/benchmarks.md), and the token's default `/me/accounts` answer, written
-/// out ([`KeptAnswer`]). A token's row goes only with its person, whose tokens then stop
+/// the user token stays cached; and, while its [`PageTokenRoom`] has room, each one's text, so
+/// that it is not derived again (an HMAC of the user token for each Page, about a twentieth of
+/// the answer's time; docs/benchmarks.md), or, in their place, the token's last `/me/accounts`
+/// answer, written out, which holds them ([`KeptAnswer`]; the texts are derived again when
+/// that answer is made anew). A token's row goes only with its person, whose tokens then stop
 /// working, and a Page token is the same whenever it is derived, so what this says of Page
 /// tokens stays true; the answer says what it was made from, and is used only while that is
 /// unchanged. It remembers [`PagesStored::MOST`] Pages at most (Pages past those are looked up
@@ -197,16 +198,17 @@ impl PagesStored {
         known.remember(at, token, room);
     }
 
-    /// The default `/me/accounts` answer kept last, current or not ([`KeptAnswer`] says).
+    /// The `/me/accounts` answer kept last, current or not ([`KeptAnswer`] says).
     pub fn answer(&self) -> Option<Arc<KeptAnswer>> {
         let known = self.0.lock().ok()?;
         known.texts.as_ref()?.answer.clone()
     }
 
-    /// Keeps `answer` in place of the one kept before, when the room has room for it (it is
-    /// counted in the room of the texts, so there is none while no text is remembered). The
-    /// answer holds its Page tokens: the texts remembered beside it give their room back (a
-    /// call that needs one derives it and remembers it again).
+    /// Keeps `answer` in place of the one kept before, when the room has room for it. It is
+    /// counted with the texts, in the allocation made for the first text remembered, so none is
+    /// kept for a token whose texts never found room. An answer that holds its Page tokens
+    /// ([`KeptAnswer::holds_tokens`]) takes the place of their texts, which give their room
+    /// back (a call that needs one derives it and remembers it again).
     pub fn keep(&self, answer: Arc<KeptAnswer>) {
         let Ok(mut known) = self.0.lock() else {
             return;
@@ -219,8 +221,10 @@ impl PagesStored {
         else {
             return;
         };
-        for text in texts.iter_mut().filter_map(Option::take) {
-            room.give_back(PageTokenRoom::cost(text.len()));
+        if answer.holds_tokens {
+            for text in texts.iter_mut().filter_map(Option::take) {
+                room.give_back(PageTokenRoom::cost(text.len()));
+            }
         }
         if let Some(old) = kept.take() {
             room.give_back(old.cost());
@@ -353,6 +357,8 @@ pub struct KeptAnswer {
     pub body: Box<serde_json::value::RawValue>,
     /// The request's `fields`, as sent.
     pub fields: Option<Box<str>>,
+    /// Whether it shows the Page tokens (`access_token`, a default field).
+    pub holds_tokens: bool,
     pub grant: Option<Arc<Grant>>,
     pub seen: PagesSeen,
 }
@@ -414,7 +420,7 @@ impl PageTokenRoom {
         len.next_multiple_of(16)
     }
 
-    /// The bytes the texts take now.
+    /// The bytes the texts and the answers take now.
     pub fn taken(&self) -> usize {
         self.taken.load(std::sync::atomic::Ordering::Relaxed)
     }
@@ -1038,11 +1044,22 @@ mod tests {
     use crate::cache::Cache;
     use std::sync::Arc;
 
+    fn clone_of(a: &KeptAnswer) -> KeptAnswer {
+        KeptAnswer {
+            body: a.body.clone(),
+            fields: a.fields.clone(),
+            holds_tokens: a.holds_tokens,
+            grant: a.grant.clone(),
+            seen: a.seen.clone(),
+        }
+    }
+
     fn answer(body: &str) -> Arc<KeptAnswer> {
         let ticket = Cache::<u64, u64>::new(64).ticket(&1);
         Arc::new(KeptAnswer {
             body: serde_json::value::RawValue::from_string(body.into()).unwrap(),
             fields: None,
+            holds_tokens: true,
             grant: None,
             seen: PagesSeen {
                 list: ticket,
@@ -1052,7 +1069,7 @@ mod tests {
     }
 
     /// An answer is kept only where texts are remembered and while the room has room, in place
-    /// of the texts (it holds them); one kept in its place gives the old one's room back, a
+    /// of the texts when it holds them; one kept in its place gives the old one's room back, a
     /// copy counts it again, and the entry gives it all back when it goes.
     #[test]
     fn a_kept_answer_is_counted_in_the_room_of_the_texts() {
@@ -1094,6 +1111,27 @@ mod tests {
         assert_eq!(room.taken(), 0);
         drop(copy);
         assert_eq!(room.taken(), 0);
+        // With room, a copy keeps the answer too, counted again.
+        let wide = PageTokenRoom::new(4 * kept);
+        let known = PagesStored::default();
+        known.add(PageId(1), 10, "EAAtext", &wide);
+        known.keep(Arc::clone(&large));
+        let copy = known.clone();
+        assert!(copy.answer().is_some());
+        assert_eq!(wide.taken(), 2 * kept);
+        drop((known, copy));
+        assert_eq!(wide.taken(), 0);
+        // An answer without the Page tokens leaves their texts where they are.
+        let known = PagesStored::default();
+        known.add(PageId(1), 10, "EAAtext", &wide);
+        let names = Arc::new(KeptAnswer {
+            holds_tokens: false,
+            ..clone_of(&small)
+        });
+        known.keep(Arc::clone(&names));
+        assert_eq!(known.token(PageId(1), 10).as_deref(), Some("EAAtext"));
+        assert_eq!(wide.taken(), text + names.cost());
+        drop(known);
         let bigger = answer(&format!(r#"{{"data":["{}"]}}"#, "x".repeat(400)));
         let known = PagesStored::default();
         known.add(PageId(1), 10, "EAAtext", &room);

@@ -224,6 +224,17 @@ pub fn scrape(s: &Server) -> String {
     r.text
 }
 
+/// How often people's Page lists were read (the `user_pages` cache's hits and misses): a kept
+/// `/me/accounts` answer reads none.
+pub fn page_list_reads(s: &Server) -> f64 {
+    let text = scrape(s);
+    metric(&text, r#"graphtoken_cache{cache="user_pages",what="hits"}"#)
+        + metric(
+            &text,
+            r#"graphtoken_cache{cache="user_pages",what="misses"}"#,
+        )
+}
+
 /// The value of the series `prefix` starts in the exposition `text`.
 pub fn metric(text: &str, prefix: &str) -> f64 {
     text.lines()

@@ -540,12 +540,9 @@ impl Ctx<'_> {
                 let body = serde_json::value::to_raw_value(&answer)
                     .map_err(GraphError::internal_because)?;
                 let seen = (&tickets, shown.iter().map(|(p, _)| p.id));
-                Ok(Reply::Kept(self.g.keep_accounts(
-                    t,
-                    fields_param,
-                    seen,
-                    body,
-                )))
+                let tokens = fields.is_none_or(|fs| fs.iter().any(|f| f.name == "access_token"));
+                let asked = (fields_param, tokens);
+                Ok(Reply::Kept(self.g.keep_accounts(t, asked, seen, body)))
             }
             _ => Ok(Reply::Accounts(answer)),
         }

@@ -4,9 +4,11 @@
 //!
 //! A token's entry holds the token's own record, the person's app-scoped id, which of its Page
 //! tokens are known to be stored (and their texts, in a room of their own: a Page token is the
-//! same whenever it is derived, so no event touches them), and a copy of its session that is
-//! used only while the sessions cache says no session of its shard was dropped since: sessions
-//! are cached on their own, so ending one session drops one entry.
+//! same whenever it is derived, so no event touches them), its last `/me/accounts` answer (in
+//! the same room, with the tickets of what it was made from, used while they are unchanged),
+//! and a copy of its session that is used only while the sessions cache says no session of its
+//! shard was dropped since: sessions are cached on their own, so ending one session drops one
+//! entry.
 
 use std::future::Future;
 use std::hash::Hash;
@@ -33,7 +35,8 @@ pub(crate) struct Caches {
     /// A person → the Pages they have tasks on, by id (the records come from `pages` and
     /// `tasks`): what `debug_token`'s granular scopes and `/me/accounts` read on every call.
     pub(crate) user_pages: Cache<UserId, Vec<PageId>>,
-    /// Where cached tokens remember their Page tokens' texts ([`PagesStored`]).
+    /// Where cached tokens remember their Page tokens' texts and their `/me/accounts` answers
+    /// ([`PagesStored`]).
     ///
     /// [`PagesStored`]: crate::store::PagesStored
     pub(crate) page_token_room: Arc<PageTokenRoom>,
@@ -215,7 +218,8 @@ impl Caches {
     }
 
     /// Whether nothing a person's Page list, or a Page of `seen` or the person's tasks there,
-    /// was read from was removed since `seen` was taken.
+    /// was read from was removed since `seen` was taken. (Every change of a person's tasks
+    /// drops their Page list too; the tasks' own tickets keep the check from resting on that.)
     pub(crate) fn pages_unchanged(&self, user: UserId, seen: &PagesSeen) -> bool {
         self.user_pages.unchanged(&user, seen.list)
             && seen.pages.iter().all(|(page, p, t)| {

@@ -92,18 +92,20 @@ impl Services {
         self.caches.pages_tickets()
     }
 
-    /// Keeps `body`, `t`'s `/me/accounts` answer for `fields` showing the Pages `shown`, in its
-    /// cached entry, room permitting; made under `tickets`, taken before the Pages were read.
+    /// Keeps `body`, `t`'s `/me/accounts` answer for `fields` showing the Pages `shown` (and
+    /// their tokens when it `holds_tokens`), in its cached entry, room permitting; made under
+    /// `tickets`, taken before the Pages were read.
     pub(crate) fn keep_accounts(
         &self,
         t: &LoadedToken,
-        fields: Option<&str>,
+        (fields, holds_tokens): (Option<&str>, bool),
         (tickets, shown): (&PagesTickets, impl Iterator<Item = PageId>),
         body: Box<serde_json::value::RawValue>,
     ) -> Arc<KeptAnswer> {
         let kept = Arc::new(KeptAnswer {
             body,
             fields: fields.map(Box::from),
+            holds_tokens,
             grant: t.grant.clone(),
             seen: tickets.seen(t.user.id, shown),
         });
