@@ -148,8 +148,8 @@ struct Known {
     texts: Option<Box<Texts>>,
 }
 
-/// Page tokens' texts, by their place in [`Known::pages`], the default `/me/accounts` answer
-/// made with them, and the room they are counted in.
+/// Page tokens' texts, by their place in [`Known::pages`], the last `/me/accounts` answer kept,
+/// and the room they are counted in.
 #[derive(Clone)]
 struct Texts {
     room: Arc<PageTokenRoom>,
