@@ -7,6 +7,7 @@
 #
 #   A=/tmp/graphtoken-before B=target/release/graphtoken bench/ab.sh
 #   A=... B=... ENDPOINTS="me debug_token accounts exchange" ROUNDS=4 DUR=6 bench/ab.sh
+#   A=... B=... ENDPOINTS=debug_token WARM=/me bench/ab.sh   # warm /me only (default: both)
 #
 # Prints a markdown table and, per endpoint, B's req/s and req per server CPU-second as a share
 # of A's, by round and as the median; writes it to bench/logs/ab.md.
@@ -18,6 +19,7 @@ DUR="${DUR:-6}"
 PROFILE="${PROFILE:-2:64}"
 ROUNDS="${ROUNDS:-4}"
 ENDPOINTS="${ENDPOINTS:-me debug_token accounts}"
+WARM="${WARM:-/me /me/accounts}"
 : "${A:?A=path of the first graphtoken binary}" "${B:?B=path of the second graphtoken binary}"
 BIN="$A" # common.sh builds nothing when BIN is set
 RUN="$(mktemp -d -t graphtoken-ab.XXXXXX)"
@@ -36,7 +38,7 @@ for side in A B; do
   wait_http "${url[$side]}/healthz" || { log "graphtoken $side did not start"; exit 1; }
   log "minting $TOKENS tokens on $side"
   MINT_SCOPES=email,pages_show_list python3 "$HERE/mint.py" "${url[$side]}" bench-admin-key "$TOKENS" "$RUN/tokens_$side.txt"
-  for path in /me /me/accounts; do
+  for path in $WARM; do
     pass=$((TOKENS / 2000 + 3))
     TOKENS_FILE="$RUN/tokens_$side.txt" timeout $((pass + 20)) wrk -t1 -c16 -d"${pass}s" \
       -s "$HERE/each_token_once.lua" "${url[$side]}$path" >/dev/null 2>&1 || true
