@@ -71,7 +71,11 @@ impl Services {
     /// A user token's `/me/accounts` answer for `fields` (as sent), kept in its cached entry,
     /// while it is still the answer: the token's grant is the one it was made under, and
     /// nothing it was read from has left the caches since ([`KeptAnswer`]).
-    pub fn kept_accounts(&self, t: &LoadedToken, fields: Option<&str>) -> Option<Arc<KeptAnswer>> {
+    pub(crate) fn kept_accounts(
+        &self,
+        t: &LoadedToken,
+        fields: Option<&str>,
+    ) -> Option<Arc<KeptAnswer>> {
         let kept = t.entry.pages_stored.answer()?;
         let same_grant = match (&kept.grant, &t.grant) {
             (Some(kept), Some(now)) => Arc::ptr_eq(kept, now),
