@@ -149,12 +149,13 @@ struct Known {
 }
 
 /// Page tokens' texts, by their place in [`Known::pages`], the last `/me/accounts` answer kept,
-/// and the room they are counted in.
+/// the last `debug_token` answer kept, and the room they are counted in.
 #[derive(Clone)]
 struct Texts {
     room: Arc<PageTokenRoom>,
     texts: [Option<Box<str>>; PagesStored::MOST],
     answer: Option<Arc<KeptAnswer>>,
+    debug: Option<Arc<KeptDebug>>,
 }
 
 impl PagesStored {
@@ -217,6 +218,7 @@ impl PagesStored {
             room,
             texts,
             answer: kept,
+            ..
         }) = known.texts.as_deref_mut()
         else {
             return;
@@ -226,6 +228,32 @@ impl PagesStored {
                 room.give_back(PageTokenRoom::cost(text.len()));
             }
         }
+        if let Some(old) = kept.take() {
+            room.give_back(old.cost());
+        }
+        if room.take(answer.cost()) {
+            *kept = Some(answer);
+        }
+    }
+
+    /// The `debug_token` answer kept last, current or not ([`KeptDebug`] says).
+    pub fn debug(&self) -> Option<Arc<KeptDebug>> {
+        let known = self.0.lock().ok()?;
+        known.texts.as_ref()?.debug.clone()
+    }
+
+    /// Keeps `answer` in place of the `debug_token` answer kept before, when `room` has room
+    /// for it (and for the allocation the texts are kept in, if none was made yet).
+    pub fn keep_debug(&self, answer: Arc<KeptDebug>, room: &Arc<PageTokenRoom>) {
+        let Ok(mut known) = self.0.lock() else {
+            return;
+        };
+        let Some(Texts {
+            room, debug: kept, ..
+        }) = known.texts_in(room)
+        else {
+            return;
+        };
         if let Some(old) = kept.take() {
             room.give_back(old.cost());
         }
@@ -243,18 +271,21 @@ impl Known {
         self.pages.iter().position(|k| *k == (page, since))
     }
 
-    fn remember(&mut self, at: usize, token: &str, room: &Arc<PageTokenRoom>) {
-        if self.texts.is_none() {
-            if !room.take(Self::TEXTS) {
-                return;
-            }
+    /// The texts' allocation, made in `room` if it has room and none was made yet.
+    fn texts_in(&mut self, room: &Arc<PageTokenRoom>) -> Option<&mut Texts> {
+        if self.texts.is_none() && room.take(Self::TEXTS) {
             self.texts = Some(Box::new(Texts {
                 room: Arc::clone(room),
                 texts: Default::default(),
                 answer: None,
+                debug: None,
             }));
         }
-        let Some(Texts { room, texts, .. }) = self.texts.as_deref_mut() else {
+        self.texts.as_deref_mut()
+    }
+
+    fn remember(&mut self, at: usize, token: &str, room: &Arc<PageTokenRoom>) {
+        let Some(Texts { room, texts, .. }) = self.texts_in(room) else {
             return;
         };
         if let Some(slot @ None) = texts.get_mut(at) {
@@ -282,7 +313,10 @@ impl Known {
                 .flatten()
                 .map(|t| PageTokenRoom::cost(t.len()))
                 .sum();
-            Self::TEXTS + each + t.answer.as_ref().map_or(0, |a| a.cost())
+            Self::TEXTS
+                + each
+                + t.answer.as_ref().map_or(0, |a| a.cost())
+                + t.debug.as_ref().map_or(0, |a| a.cost())
         })
     }
 }
@@ -332,6 +366,7 @@ impl std::fmt::Debug for PagesStored {
             texts.get(at).is_some_and(Option::is_some)
         };
         let answer = known.texts.as_ref().and_then(|t| t.answer.as_ref());
+        let debug = known.texts.as_ref().and_then(|t| t.debug.as_ref());
         f.debug_list()
             .entries(
                 known
@@ -341,6 +376,7 @@ impl std::fmt::Debug for PagesStored {
                     .map(|(at, (p, s))| (p, s, remembered(at).then_some("remembered"))),
             )
             .entries(answer.map(|_| "answer kept"))
+            .entries(debug.map(|_| "debug_token answer kept"))
             .finish()
     }
 }
@@ -383,6 +419,37 @@ impl KeptAnswer {
             .as_ref()
             .map_or(0, |f| f.len().next_multiple_of(16));
         self.body.get().len().next_multiple_of(16) + own + pages + fields
+    }
+}
+
+/// A token's `debug_token` answer (its `data` object) written out, and what it was made from:
+/// the app and the grant (the same `Arc`s while their caches hold them, and this one keeps them
+/// alive, so no other takes their address) and, when it names the person's Pages, the ticket of
+/// their Page list (`user_pages`), taken before it was read. Kept only for a token that works,
+/// and given again only while it works: that is judged anew on each call. All else the answer
+/// shows is the cached entry's own, which holds it.
+pub struct KeptDebug {
+    pub body: Box<serde_json::value::RawValue>,
+    pub app: Arc<App>,
+    pub grant: Option<Arc<Grant>>,
+    pub pages: Option<crate::cache::Ticket>,
+}
+
+impl KeptDebug {
+    /// What it takes in its room: the body, rounded up for the allocator's size classes, and
+    /// its `Arc`.
+    fn cost(&self) -> usize {
+        self.body.get().len().next_multiple_of(16) + std::mem::size_of::<KeptDebug>() + 16
+    }
+}
+
+impl std::fmt::Debug for KeptDebug {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeptDebug")
+            .field("bytes", &self.body.get().len())
+            .field("app", &self.app.id)
+            .field("pages", &self.pages)
+            .finish_non_exhaustive()
     }
 }
 
@@ -1040,7 +1107,7 @@ pub type ChangeSink = Arc<dyn Fn(&[Changed]) + Send + Sync>;
 
 #[cfg(test)]
 mod tests {
-    use super::{KeptAnswer, Known, PageId, PageTokenRoom, PagesSeen, PagesStored};
+    use super::{KeptAnswer, KeptDebug, Known, PageId, PageTokenRoom, PagesSeen, PagesStored};
     use crate::cache::Cache;
     use std::sync::Arc;
 
@@ -1070,6 +1137,72 @@ mod tests {
 
     /// An answer is kept only where texts are remembered and while the room has room, in place
     /// of the texts when it holds them; one kept in its place gives the old one's room back, a
+    /// A kept `debug_token` answer makes the texts' allocation if none was made, is counted in
+    /// the room with it, replaces the one before, and is given back when the entry goes.
+    #[test]
+    fn a_kept_debug_answer_is_counted_in_the_room_of_the_texts() {
+        let app = Arc::new(crate::model::App {
+            id: crate::model::AppId(1),
+            key: None,
+            name: "A".into(),
+            secret: String::new(),
+            client_token: String::new(),
+            mode: crate::model::AppMode::Live,
+            platform: crate::model::Platform::Web,
+            require_appsecret_proof: false,
+            redirect_uris: Vec::new(),
+            advanced_access: Vec::new(),
+            deauthorize_callback_url: None,
+            data_deletion_url: None,
+            review_approved_at: None,
+            roles: Vec::new(),
+            rate_limits: Default::default(),
+            test_user_limit: 0,
+            created_at: 0,
+        });
+        let debug = |body: &str| {
+            Arc::new(KeptDebug {
+                body: serde_json::value::RawValue::from_string(body.into()).unwrap(),
+                app: Arc::clone(&app),
+                grant: None,
+                pages: None,
+            })
+        };
+        let (small, large) = (
+            debug(r#"{"a":1}"#),
+            debug(&format!(r#"{{"a":"{}"}}"#, "x".repeat(200))),
+        );
+        let tight = PageTokenRoom::new(Known::TEXTS + small.cost());
+        let known = PagesStored::default();
+        known.keep_debug(Arc::clone(&large), &tight);
+        assert!(known.debug().is_none(), "no room for it");
+        assert_eq!(
+            tight.taken(),
+            Known::TEXTS,
+            "the texts' allocation stays made"
+        );
+        known.keep_debug(Arc::clone(&small), &tight);
+        assert_eq!(known.debug().unwrap().body.get(), r#"{"a":1}"#);
+        assert_eq!(tight.taken(), Known::TEXTS + small.cost());
+        assert!(format!("{known:?}").contains("debug_token answer kept"));
+        drop(known);
+        assert_eq!(tight.taken(), 0);
+        let room = PageTokenRoom::new(4 * (Known::TEXTS + large.cost()));
+        let known = PagesStored::default();
+        known.keep_debug(Arc::clone(&small), &room);
+        known.keep_debug(Arc::clone(&large), &room);
+        assert_eq!(
+            room.taken(),
+            Known::TEXTS + large.cost(),
+            "the old one gave its room"
+        );
+        let copy = known.clone();
+        assert!(copy.debug().is_some());
+        assert_eq!(room.taken(), 2 * (Known::TEXTS + large.cost()));
+        drop((known, copy));
+        assert_eq!(room.taken(), 0);
+    }
+
     /// copy counts it again, and the entry gives it all back when it goes.
     #[test]
     fn a_kept_answer_is_counted_in_the_room_of_the_texts() {

@@ -3,6 +3,7 @@
 
 use crate::harness::world::*;
 use crate::harness::{app_literal, assert_expired_message, keys, Server};
+use crate::production::{page_list_reads, reads_are_exact};
 use serde_json::{json, Value};
 
 fn asid(s: &Server, user_token: &str) -> String {
@@ -200,4 +201,92 @@ fn other_people_s_user_tokens_and_page_tokens_may_not_view() {
     }
     // Not even their own token.
     assert_eq!(s.debug_as(&carol, &carol).status, 400);
+}
+
+#[test]
+fn a_kept_answer_is_given_again_until_what_it_shows_changes() {
+    let s = Server::seeded();
+    let manager = s.issue(
+        "alice",
+        "acme",
+        &["pages_show_list", "pages_manage_metadata"],
+        false,
+    );
+    let bob = s.issue("bob", "acme", &["email", "pages_show_list"], false);
+    let bob_id = asid(&s, &bob);
+    let viewer = std::cell::RefCell::new(app_literal());
+    let debug = || {
+        let r = s.debug_as(&bob, &viewer.borrow());
+        assert_eq!(r.status, 200, "{}", r.text);
+        r
+    };
+    let targets = |r: &crate::harness::Resp| {
+        let granular = r.body["data"]["granular_scopes"].as_array().unwrap();
+        let listed = granular.iter().find(|g| g["scope"] == "pages_show_list");
+        sorted(&listed.unwrap()["target_ids"])
+    };
+    let first = debug();
+    assert_eq!(targets(&first), [COFFEE]);
+    assert_eq!(first.body["data"]["is_valid"], true);
+
+    // Asked again: the same bytes, and no Page list read for them.
+    let reads = page_list_reads(&s);
+    assert_eq!(debug().text, first.text);
+    if reads_are_exact() {
+        assert_eq!(page_list_reads(&s), reads, "the kept answer was not used");
+    }
+
+    // Bob's tasks on the Page go: it leaves the answer at once, which is kept in turn.
+    let form = [
+        ("access_token", manager.as_str()),
+        ("user", bob_id.as_str()),
+        ("method", "delete"),
+    ];
+    let r = s.post_form(&format!("/{COFFEE}/assigned_users"), &form);
+    assert_eq!(r.body, json!({"success": true}), "{}", r.text);
+    let fewer_pages = debug();
+    let granular = &fewer_pages.body["data"]["granular_scopes"];
+    assert_eq!(
+        granular,
+        &json!([{"scope": "email"}, {"scope": "pages_show_list"}]),
+        "{}",
+        fewer_pages.text
+    );
+    assert_eq!(debug().text, fewer_pages.text);
+
+    // He takes a permission back: his grant changes, and so does the answer.
+    let r = s.post_form(
+        "/me/permissions/email",
+        &[("access_token", bob.as_str()), ("method", "delete")],
+    );
+    assert_eq!(r.body, json!({"success": true}), "{}", r.text);
+    let fewer = debug();
+    assert_eq!(
+        fewer.body["data"]["scopes"],
+        json!(["pages_show_list", "public_profile"]),
+        "{}",
+        fewer.text
+    );
+    assert_eq!(
+        fewer.body["data"]["granular_scopes"],
+        json!([{"scope": "pages_show_list"}])
+    );
+
+    // The app changes (a new secret, not shown): the answer is made again, the same.
+    let r = s.admin_post("/_admin/apps/acme/reset_secret", json!({}));
+    assert_eq!(r.status, 200, "{}", r.text);
+    *viewer.borrow_mut() = format!("{ACME}|{}", r.str("secret"));
+    let reads = page_list_reads(&s);
+    assert_eq!(debug().text, fewer.text);
+    assert!(page_list_reads(&s) > reads, "the answer was not made again");
+
+    // The token expires: it is described as expired, whatever was kept.
+    s.advance(SHORT + 60);
+    let expired = debug();
+    assert_eq!(expired.body["data"]["is_valid"], false, "{}", expired.text);
+    assert_eq!(
+        expired.body["data"]["error"]["subcode"], 463,
+        "{}",
+        expired.text
+    );
 }

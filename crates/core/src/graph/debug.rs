@@ -15,7 +15,7 @@ use crate::model::{App, AppId, PageId};
 use crate::permissions::{self, PUBLIC_PROFILE};
 use crate::policy;
 use crate::request::GraphRequest;
-use crate::services::Services;
+use crate::services::{KeptDebug, Services};
 
 use super::json::AsText;
 use super::require_get;
@@ -49,6 +49,8 @@ pub enum Data {
         error: Option<GraphError>,
         page_ids: Vec<PageId>,
     },
+    /// A working user or Page token's answer, as kept in its cached entry.
+    Kept(Arc<KeptDebug>),
 }
 
 /// What `debug_token` says of `input`, as seen by the app `viewer` (any app when `None`: the
@@ -62,22 +64,42 @@ pub async fn inspect(g: &Services, input: &str, viewer: Option<AppId>) -> Result
     Ok(match principal {
         Principal::App(app) => Data::App(app),
         Principal::Client(_) => Data::Client,
+        Principal::User(token) | Principal::Page(token) if error.is_some() => Data::Token {
+            token,
+            error,
+            page_ids: Vec::new(),
+        },
         Principal::User(token) | Principal::Page(token) => {
-            let needs_pages = error.is_none()
-                && token
-                    .grant
-                    .as_ref()
-                    .is_some_and(|g| g.granted.iter().any(|s| permissions::is_page_scoped(s)));
-            let page_ids = if needs_pages {
+            if let Some(kept) = g.kept_debug(&token) {
+                return Ok(Data::Kept(kept));
+            }
+            let needs_pages = token
+                .grant
+                .as_ref()
+                .is_some_and(|g| g.granted.iter().any(|s| permissions::is_page_scoped(s)));
+            let (ticket, page_ids) = if needs_pages {
+                let ticket = g.page_list_ticket(token.user.id);
                 let ids = g.page_ids_of_user(token.user.id).await?;
-                policy::chosen_page_ids(token.grant.as_deref(), &ids)
+                (
+                    Some(ticket),
+                    policy::chosen_page_ids(token.grant.as_deref(), &ids),
+                )
             } else {
-                Vec::new()
+                (None, Vec::new())
             };
-            Data::Token {
-                token,
-                error,
-                page_ids,
+            // Written out once, and kept: while the token works, what it shows changes only
+            // with its app, its grant or the person's Pages ([`KeptDebug`]).
+            let working = Working {
+                token: &token,
+                page_ids: &page_ids,
+            };
+            match serde_json::value::to_raw_value(&working) {
+                Ok(body) => Data::Kept(g.keep_debug(&token, ticket, body)),
+                Err(_) => Data::Token {
+                    token,
+                    error: None,
+                    page_ids,
+                },
             }
         }
     })
@@ -85,6 +107,9 @@ pub async fn inspect(g: &Services, input: &str, viewer: Option<AppId>) -> Result
 
 impl Serialize for Data {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if let Data::Kept(kept) = self {
+            return kept.body.serialize(s);
+        }
         let none: [&str; 0] = [];
         let mut d = s.serialize_map(None)?;
         match self {
@@ -110,7 +135,22 @@ impl Serialize for Data {
                 error,
                 page_ids,
             } => describe(&mut d, token, error.as_ref(), page_ids)?,
+            Data::Kept(_) => {} // Written above.
         }
+        d.end()
+    }
+}
+
+/// A working user or Page token's `data` object, as kept.
+struct Working<'a> {
+    token: &'a LoadedToken,
+    page_ids: &'a [PageId],
+}
+
+impl Serialize for Working<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut d = s.serialize_map(None)?;
+        describe(&mut d, self.token, None, self.page_ids)?;
         d.end()
     }
 }

@@ -71,13 +71,14 @@ impl Caches {
     /// session, so the sessions cache is read only when that copy is out of date or the token
     /// is not cached. The others hold what a world has (apps, people, Pages) and are sized for
     /// what their records own (names, scopes, lists of ids), estimated. Cached tokens keep the
-    /// texts of their Page tokens and their `/me/accounts` answers in a share of their own,
-    /// 16%: at the default budget, the answers of about 21,000 tokens with three Pages each
-    /// (1,240 bytes a token; docs/benchmarks.md), or the Page tokens' texts of 80,000.
+    /// texts of their Page tokens and their `/me/accounts` and `debug_token` answers in a share
+    /// of their own, 22%: at the default budget, both answers of about 20,000 tokens with three
+    /// Pages each (about 1,240 and 430 bytes; docs/benchmarks.md), or the Page tokens' texts of
+    /// 110,000.
     pub(crate) fn within(budget: usize) -> Self {
         Caches {
-            tokens: Cache::new(fit::<TokenHash, TokenEntry>(budget, 59, 0)),
-            page_token_room: PageTokenRoom::new(budget / 100 * 16),
+            tokens: Cache::new(fit::<TokenHash, TokenEntry>(budget, 53, 0)),
+            page_token_room: PageTokenRoom::new(budget / 100 * 22),
             sessions: Cache::new(fit::<SessionId, Session>(budget, 5, 0)),
             apps: Cache::new(fit::<AppId, App>(budget, 1, 1024)),
             users: Cache::new(fit::<UserId, User>(budget, 5, 256)),

@@ -50,7 +50,7 @@ use crate::ratelimit::RateLimiter;
 use crate::store::{Changed, Store, StoreError};
 use crate::token::{self, RandomError};
 
-pub use crate::store::KeptAnswer;
+pub use crate::store::{KeptAnswer, KeptDebug};
 use caches::{through, Caches};
 
 pub use tokens::Issued;

@@ -6,12 +6,13 @@ use std::sync::Arc;
 use super::caches::PagesTickets;
 use super::Services;
 use crate::auth::{Caller, LoadedToken};
+use crate::cache::Ticket;
 use crate::content::PageInfo;
 use crate::error::GraphError;
 use crate::events::Event;
 use crate::model::{Page, PageId, PageTasks, User, UserId};
 use crate::policy::{self, Operation};
-use crate::store::KeptAnswer;
+use crate::store::{KeptAnswer, KeptDebug};
 use crate::tasks::TaskSet;
 
 impl Services {
@@ -86,6 +87,53 @@ impl Services {
             && kept.fields.as_deref() == fields
             && self.caches.pages_unchanged(t.user.id, &kept.seen);
         current.then_some(kept)
+    }
+
+    /// A working token's `debug_token` answer kept in its cached entry, while it is still the
+    /// answer: the token's app and grant are the ones it was made under, and the person's Page
+    /// list, if it names their Pages, has not left its cache since ([`KeptDebug`]).
+    pub(crate) fn kept_debug(&self, t: &LoadedToken) -> Option<Arc<KeptDebug>> {
+        let kept = t.entry.pages_stored.debug()?;
+        let same_grant = match (&kept.grant, &t.grant) {
+            (Some(kept), Some(now)) => Arc::ptr_eq(kept, now),
+            (None, None) => true,
+            _ => false,
+        };
+        let current = same_grant
+            && Arc::ptr_eq(&kept.app, &t.app)
+            && kept
+                .pages
+                .is_none_or(|p| self.caches.user_pages.unchanged(&t.user.id, p));
+        current.then_some(kept)
+    }
+
+    /// The ticket of a person's Page list, to be taken before [`page_ids_of_user`] when the
+    /// answer made from it may be kept ([`Services::keep_debug`]).
+    ///
+    /// [`page_ids_of_user`]: Services::page_ids_of_user
+    pub(crate) fn page_list_ticket(&self, user: UserId) -> Ticket {
+        self.caches.user_pages.ticket(&user)
+    }
+
+    /// Keeps `body`, the `data` object of working token `t`'s `debug_token` answer, in its
+    /// cached entry, room permitting; `pages`: the ticket of the person's Page list when it
+    /// names their Pages, taken before they were read.
+    pub(crate) fn keep_debug(
+        &self,
+        t: &LoadedToken,
+        pages: Option<Ticket>,
+        body: Box<serde_json::value::RawValue>,
+    ) -> Arc<KeptDebug> {
+        let kept = Arc::new(KeptDebug {
+            body,
+            app: Arc::clone(&t.app),
+            grant: t.grant.clone(),
+            pages,
+        });
+        t.entry
+            .pages_stored
+            .keep_debug(Arc::clone(&kept), &self.caches.page_token_room);
+        kept
     }
 
     /// Tickets for what a person's Pages are read from, to be taken before [`pages_of_user`]
