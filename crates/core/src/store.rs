@@ -206,8 +206,8 @@ impl PagesStored {
     }
 
     /// Keeps `answer` in place of the one kept before, when the room has room for it. It is
-    /// counted with the texts, in the allocation made for the first text remembered, so none is
-    /// kept for a token whose texts never found room. An answer that holds its Page tokens
+    /// counted with the texts, in their allocation, made when a first text or `debug_token`
+    /// answer found room: none is kept for a token that has none. An answer that holds its Page tokens
     /// ([`KeptAnswer::holds_tokens`]) takes the place of their texts, which give their room
     /// back (a call that needs one derives it and remembers it again).
     pub fn keep(&self, answer: Arc<KeptAnswer>) {
@@ -383,8 +383,7 @@ impl std::fmt::Debug for PagesStored {
 
 /// A user token's `/me/accounts` answer with its default fields or some of them (no window),
 /// written out, and what says it is still the answer: the `fields` asked for, the grant it was
-/// made under (the same `Arc` while the grants cache holds it, and this one keeps it alive, so
-/// no other takes its address) and the caches' tickets, taken before the reads, for the
+/// made under ([`MadeFrom`]) and the caches' tickets, taken before the reads, for the
 /// person's Page list and for each Page shown and the person's tasks there. An event that
 /// changes any of them removes it from its cache, which moves the ticket of its shard on; the
 /// Page tokens in it are the same whenever they are derived. Kept only for an answer whole on
@@ -395,7 +394,7 @@ pub struct KeptAnswer {
     pub fields: Option<Box<str>>,
     /// Whether it shows the Page tokens (`access_token`, a default field).
     pub holds_tokens: bool,
-    pub grant: Option<Arc<Grant>>,
+    pub grant: Option<MadeFrom<Grant>>,
     pub seen: PagesSeen,
 }
 
@@ -410,9 +409,9 @@ pub struct PagesSeen {
 
 impl KeptAnswer {
     /// What it takes in its room: the body, rounded up for the allocator's size classes, and
-    /// the answer's own allocations (its `Arc`, its list of Pages).
+    /// the answer's own allocations (its `Arc`, its list of Pages, its grant's).
     fn cost(&self) -> usize {
-        let own = std::mem::size_of::<KeptAnswer>() + 16;
+        let own = std::mem::size_of::<KeptAnswer>() + 16 + MadeFrom::<Grant>::COST;
         let pages = std::mem::size_of_val(&self.seen.pages[..]).next_multiple_of(16);
         let fields = self
             .fields
@@ -423,23 +422,62 @@ impl KeptAnswer {
 }
 
 /// A token's `debug_token` answer (its `data` object) written out, and what it was made from:
-/// the app and the grant (the same `Arc`s while their caches hold them, and this one keeps them
-/// alive, so no other takes their address) and, when it names the person's Pages, the ticket of
+/// the app and the grant ([`MadeFrom`]) and, when it names the person's Pages, the ticket of
 /// their Page list (`user_pages`), taken before it was read. Kept only for a token that works,
 /// and given again only while it works: that is judged anew on each call. All else the answer
 /// shows is the cached entry's own, which holds it.
 pub struct KeptDebug {
     pub body: Box<serde_json::value::RawValue>,
-    pub app: Arc<App>,
-    pub grant: Option<Arc<Grant>>,
+    pub app: MadeFrom<App>,
+    pub grant: Option<MadeFrom<Grant>>,
     pub pages: Option<crate::cache::Ticket>,
 }
 
 impl KeptDebug {
-    /// What it takes in its room: the body, rounded up for the allocator's size classes, and
-    /// its `Arc`.
+    /// What it takes in its room: the body, rounded up for the allocator's size classes, its
+    /// `Arc`, and its grant's allocation. Not its app's: an app's is one for all its tokens'
+    /// answers, and apps are few.
     fn cost(&self) -> usize {
-        self.body.get().len().next_multiple_of(16) + std::mem::size_of::<KeptDebug>() + 16
+        self.body.get().len().next_multiple_of(16)
+            + std::mem::size_of::<KeptDebug>()
+            + 16
+            + MadeFrom::<Grant>::COST
+    }
+}
+
+/// A record a kept answer was made from, held weakly: the record goes with its last `Arc` (its
+/// cache's: a secret reset does not leave the old secret in memory), but the allocation it was
+/// in stays while this is held, so no other record takes its address, and [`MadeFrom::is`]
+/// tells whether a record is that very one. An event that changes a record drops it from its
+/// cache, and the record read again is another `Arc`.
+pub struct MadeFrom<T>(std::sync::Weak<T>);
+
+impl<T> MadeFrom<T> {
+    /// What the allocation held takes: the record's own size (not what it owns, which goes
+    /// with it) and the two counts, rounded up for the allocator's size classes.
+    const COST: usize = (std::mem::size_of::<T>() + 16).next_multiple_of(16);
+
+    pub fn new(record: &Arc<T>) -> Self {
+        MadeFrom(Arc::downgrade(record))
+    }
+
+    pub fn is(&self, record: &Arc<T>) -> bool {
+        std::ptr::eq(self.0.as_ptr(), Arc::as_ptr(record))
+    }
+
+    /// Whether a grant (or none) is the one an answer was made under (or none).
+    pub fn same(made: Option<&Self>, now: Option<&Arc<T>>) -> bool {
+        match (made, now) {
+            (Some(made), Some(now)) => made.is(now),
+            (None, None) => true,
+            _ => false,
+        }
+    }
+}
+
+impl<T> Clone for MadeFrom<T> {
+    fn clone(&self) -> Self {
+        MadeFrom(std::sync::Weak::clone(&self.0))
     }
 }
 
@@ -447,7 +485,6 @@ impl std::fmt::Debug for KeptDebug {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("KeptDebug")
             .field("bytes", &self.body.get().len())
-            .field("app", &self.app.id)
             .field("pages", &self.pages)
             .finish_non_exhaustive()
     }
@@ -1135,8 +1172,6 @@ mod tests {
         })
     }
 
-    /// An answer is kept only where texts are remembered and while the room has room, in place
-    /// of the texts when it holds them; one kept in its place gives the old one's room back, a
     /// A kept `debug_token` answer makes the texts' allocation if none was made, is counted in
     /// the room with it, replaces the one before, and is given back when the entry goes.
     #[test]
@@ -1163,7 +1198,7 @@ mod tests {
         let debug = |body: &str| {
             Arc::new(KeptDebug {
                 body: serde_json::value::RawValue::from_string(body.into()).unwrap(),
-                app: Arc::clone(&app),
+                app: super::MadeFrom::new(&app),
                 grant: None,
                 pages: None,
             })
@@ -1203,6 +1238,8 @@ mod tests {
         assert_eq!(room.taken(), 0);
     }
 
+    /// An answer is kept only where texts are remembered and while the room has room, in place
+    /// of the texts when it holds them; one kept in its place gives the old one's room back, a
     /// copy counts it again, and the entry gives it all back when it goes.
     #[test]
     fn a_kept_answer_is_counted_in_the_room_of_the_texts() {

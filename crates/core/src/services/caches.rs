@@ -4,8 +4,9 @@
 //!
 //! A token's entry holds the token's own record, the person's app-scoped id, which of its Page
 //! tokens are known to be stored (and their texts, in a room of their own: a Page token is the
-//! same whenever it is derived, so no event touches them), its last `/me/accounts` answer (in
-//! the same room, with the tickets of what it was made from, used while they are unchanged),
+//! same whenever it is derived, so no event touches them), its last `/me/accounts` and
+//! `debug_token` answers (in the same room, with what they were made from, used while it is
+//! unchanged),
 //! and a copy of its session that is used only while the sessions cache says no session of its
 //! shard was dropped since: sessions are cached on their own, so ending one session drops one
 //! entry.
@@ -35,8 +36,8 @@ pub(crate) struct Caches {
     /// A person → the Pages they have tasks on, by id (the records come from `pages` and
     /// `tasks`): what `debug_token`'s granular scopes and `/me/accounts` read on every call.
     pub(crate) user_pages: Cache<UserId, Vec<PageId>>,
-    /// Where cached tokens remember their Page tokens' texts and their `/me/accounts` answers
-    /// ([`PagesStored`]).
+    /// Where cached tokens remember their Page tokens' texts and their `/me/accounts` and
+    /// `debug_token` answers ([`PagesStored`]).
     ///
     /// [`PagesStored`]: crate::store::PagesStored
     pub(crate) page_token_room: Arc<PageTokenRoom>,
@@ -72,13 +73,13 @@ impl Caches {
     /// is not cached. The others hold what a world has (apps, people, Pages) and are sized for
     /// what their records own (names, scopes, lists of ids), estimated. Cached tokens keep the
     /// texts of their Page tokens and their `/me/accounts` and `debug_token` answers in a share
-    /// of their own, 22%: at the default budget, both answers of about 20,000 tokens with three
-    /// Pages each (about 1,240 and 430 bytes; docs/benchmarks.md), or the Page tokens' texts of
-    /// 110,000.
+    /// of their own, 24%: at the default budget, both answers of more than 20,000 tokens with
+    /// three Pages each (`bench/kept.sh`, docs/benchmarks.md), or the Page tokens' texts of
+    /// 120,000.
     pub(crate) fn within(budget: usize) -> Self {
         Caches {
-            tokens: Cache::new(fit::<TokenHash, TokenEntry>(budget, 53, 0)),
-            page_token_room: PageTokenRoom::new(budget / 100 * 22),
+            tokens: Cache::new(fit::<TokenHash, TokenEntry>(budget, 51, 0)),
+            page_token_room: PageTokenRoom::new(budget / 100 * 24),
             sessions: Cache::new(fit::<SessionId, Session>(budget, 5, 0)),
             apps: Cache::new(fit::<AppId, App>(budget, 1, 1024)),
             users: Cache::new(fit::<UserId, User>(budget, 5, 256)),

@@ -12,7 +12,7 @@ use crate::error::GraphError;
 use crate::events::Event;
 use crate::model::{Page, PageId, PageTasks, User, UserId};
 use crate::policy::{self, Operation};
-use crate::store::{KeptAnswer, KeptDebug};
+use crate::store::{KeptAnswer, KeptDebug, MadeFrom};
 use crate::tasks::TaskSet;
 
 impl Services {
@@ -78,12 +78,7 @@ impl Services {
         fields: Option<&str>,
     ) -> Option<Arc<KeptAnswer>> {
         let kept = t.entry.pages_stored.answer()?;
-        let same_grant = match (&kept.grant, &t.grant) {
-            (Some(kept), Some(now)) => Arc::ptr_eq(kept, now),
-            (None, None) => true,
-            _ => false,
-        };
-        let current = same_grant
+        let current = MadeFrom::same(kept.grant.as_ref(), t.grant.as_ref())
             && kept.fields.as_deref() == fields
             && self.caches.pages_unchanged(t.user.id, &kept.seen);
         current.then_some(kept)
@@ -94,13 +89,8 @@ impl Services {
     /// list, if it names their Pages, has not left its cache since ([`KeptDebug`]).
     pub(crate) fn kept_debug(&self, t: &LoadedToken) -> Option<Arc<KeptDebug>> {
         let kept = t.entry.pages_stored.debug()?;
-        let same_grant = match (&kept.grant, &t.grant) {
-            (Some(kept), Some(now)) => Arc::ptr_eq(kept, now),
-            (None, None) => true,
-            _ => false,
-        };
-        let current = same_grant
-            && Arc::ptr_eq(&kept.app, &t.app)
+        let current = MadeFrom::same(kept.grant.as_ref(), t.grant.as_ref())
+            && kept.app.is(&t.app)
             && kept
                 .pages
                 .is_none_or(|p| self.caches.user_pages.unchanged(&t.user.id, p));
@@ -126,8 +116,8 @@ impl Services {
     ) -> Arc<KeptDebug> {
         let kept = Arc::new(KeptDebug {
             body,
-            app: Arc::clone(&t.app),
-            grant: t.grant.clone(),
+            app: MadeFrom::new(&t.app),
+            grant: t.grant.as_ref().map(MadeFrom::new),
             pages,
         });
         t.entry
@@ -158,7 +148,7 @@ impl Services {
             body,
             fields: fields.map(Box::from),
             holds_tokens,
-            grant: t.grant.clone(),
+            grant: t.grant.as_ref().map(MadeFrom::new),
             seen: tickets.seen(t.user.id, shown),
         });
         t.entry.pages_stored.keep(Arc::clone(&kept));

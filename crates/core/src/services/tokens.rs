@@ -46,6 +46,9 @@ impl Services {
         token: Option<&str>,
     ) -> Result<Option<(Arc<TokenEntry>, Session)>, GraphError> {
         let c = &self.caches;
+        // Taken before the entry is read: an entry dropped meanwhile (its token ended) is not
+        // put back renewed.
+        let token_ticket = c.tokens.ticket(&hash);
         if let Some(entry) = c.tokens.get(&hash) {
             if let Some(seen) = &entry.session {
                 if c.sessions.unchanged(&seen.session.id, seen.ticket) {
@@ -54,7 +57,7 @@ impl Services {
                 }
             }
             let id = entry.token.session_id;
-            let (token_ticket, ticket) = (c.tokens.ticket(&hash), c.sessions.ticket(&id));
+            let ticket = c.sessions.ticket(&id);
             let Some(session) = self.session(id).await? else {
                 return Ok(None);
             };
@@ -77,7 +80,6 @@ impl Services {
                 return Ok(Some(claimed));
             }
         }
-        let token_ticket = c.tokens.ticket(&hash);
         // The session's id is known only once the token is read: tickets for every shard.
         let session_tickets = c.sessions.tickets();
         let Some((mut entry, session)) = self.store.token_entry(hash).await? else {
