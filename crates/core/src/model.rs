@@ -192,6 +192,32 @@ impl std::fmt::Debug for App {
     }
 }
 
+#[cfg(test)]
+impl App {
+    /// A live web app with id `id`, named "A", secret "s" and client token "c", for unit tests.
+    pub(crate) fn for_tests(id: AppId) -> App {
+        App {
+            id,
+            key: None,
+            name: "A".into(),
+            secret: "s".into(),
+            client_token: "c".into(),
+            mode: AppMode::Live,
+            platform: Platform::Web,
+            require_appsecret_proof: false,
+            redirect_uris: Vec::new(),
+            advanced_access: Vec::new(),
+            deauthorize_callback_url: None,
+            data_deletion_url: None,
+            review_approved_at: None,
+            roles: Vec::new(),
+            rate_limits: Default::default(),
+            test_user_limit: 10,
+            created_at: 0,
+        }
+    }
+}
+
 impl App {
     pub fn role_of(&self, user: UserId) -> Option<AppRole> {
         self.roles

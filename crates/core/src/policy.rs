@@ -441,8 +441,8 @@ mod tests {
     use super::*;
     use crate::auth::LoadedToken;
     use crate::model::{
-        AccountStatus, App, AppId, AppMode, Asid, Grant, Page, PageId, Platform, Session,
-        SessionId, StoredKind, TokenRecord, User, UserId,
+        AccountStatus, App, AppId, Asid, Grant, Page, PageId, Session, SessionId, StoredKind,
+        TokenRecord, User, UserId,
     };
     use crate::store::TokenEntry;
     use crate::tasks::TaskSet;
@@ -451,25 +451,7 @@ mod tests {
     const OTHER_PAGE: PageId = PageId(8);
 
     fn loaded(kind: StoredKind, page: Option<PageId>, granted: &[&str]) -> Arc<LoadedToken> {
-        let app = App {
-            id: AppId(1),
-            key: None,
-            name: "A".into(),
-            secret: "s".into(),
-            client_token: "c".into(),
-            mode: AppMode::Live,
-            platform: Platform::Web,
-            require_appsecret_proof: false,
-            redirect_uris: Vec::new(),
-            advanced_access: Vec::new(),
-            deauthorize_callback_url: None,
-            data_deletion_url: None,
-            review_approved_at: None,
-            roles: Vec::new(),
-            rate_limits: Default::default(),
-            test_user_limit: 10,
-            created_at: 0,
-        };
+        let app = App::for_tests(AppId(1));
         let user = User {
             id: UserId(2),
             key: None,

@@ -1176,25 +1176,7 @@ mod tests {
     /// the room with it, replaces the one before, and is given back when the entry goes.
     #[test]
     fn a_kept_debug_answer_is_counted_in_the_room_of_the_texts() {
-        let app = Arc::new(crate::model::App {
-            id: crate::model::AppId(1),
-            key: None,
-            name: "A".into(),
-            secret: String::new(),
-            client_token: String::new(),
-            mode: crate::model::AppMode::Live,
-            platform: crate::model::Platform::Web,
-            require_appsecret_proof: false,
-            redirect_uris: Vec::new(),
-            advanced_access: Vec::new(),
-            deauthorize_callback_url: None,
-            data_deletion_url: None,
-            review_approved_at: None,
-            roles: Vec::new(),
-            rate_limits: Default::default(),
-            test_user_limit: 0,
-            created_at: 0,
-        });
+        let app = Arc::new(crate::model::App::for_tests(crate::model::AppId(1)));
         let debug = |body: &str| {
             Arc::new(KeptDebug {
                 body: serde_json::value::RawValue::from_string(body.into()).unwrap(),
