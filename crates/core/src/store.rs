@@ -136,7 +136,8 @@ pub struct SessionSeen {
 /// and derived each time; a Page whose tasks started again takes its old place): 40 bytes in
 /// the entry, and up to 64 more on the heap for a token whose Pages it remembers, which the
 /// caches' budget does not count; the texts and the answer are counted in their room, and
-/// given back to it when the entry goes.
+/// given back to it when the entry goes. The same room keeps the token's last `debug_token`
+/// answer ([`KeptDebug`]).
 #[derive(Default)]
 pub struct PagesStored(std::sync::Mutex<Known>);
 
@@ -207,9 +208,9 @@ impl PagesStored {
 
     /// Keeps `answer` in place of the one kept before, when the room has room for it. It is
     /// counted with the texts, in their allocation, made when a first text or `debug_token`
-    /// answer found room: none is kept for a token that has none. An answer that holds its Page tokens
-    /// ([`KeptAnswer::holds_tokens`]) takes the place of their texts, which give their room
-    /// back (a call that needs one derives it and remembers it again).
+    /// answer found room: none is kept for a token that has none. An answer that holds its
+    /// Page tokens ([`KeptAnswer::holds_tokens`]) takes the place of their texts, which give
+    /// their room back (a call that needs one derives it and remembers it again).
     pub fn keep(&self, answer: Arc<KeptAnswer>) {
         let Ok(mut known) = self.0.lock() else {
             return;
