@@ -446,6 +446,15 @@ impl KeptDebug {
     }
 }
 
+impl std::fmt::Debug for KeptDebug {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeptDebug")
+            .field("bytes", &self.body.get().len())
+            .field("pages", &self.pages)
+            .finish_non_exhaustive()
+    }
+}
+
 /// A record a kept answer was made from, held weakly: the record goes with its last `Arc` (its
 /// cache's: a secret reset does not leave the old secret in memory), but the allocation it was
 /// in stays while this is held, so no other record takes its address, and [`MadeFrom::is`]
@@ -466,7 +475,8 @@ impl<T> MadeFrom<T> {
         std::ptr::eq(self.0.as_ptr(), Arc::as_ptr(record))
     }
 
-    /// Whether a grant (or none) is the one an answer was made under (or none).
+    /// Whether a record (or none, as a token without a grant has) is the one an answer was made
+    /// from (or none).
     pub fn same(made: Option<&Self>, now: Option<&Arc<T>>) -> bool {
         match (made, now) {
             (Some(made), Some(now)) => made.is(now),
@@ -479,15 +489,6 @@ impl<T> MadeFrom<T> {
 impl<T> Clone for MadeFrom<T> {
     fn clone(&self) -> Self {
         MadeFrom(std::sync::Weak::clone(&self.0))
-    }
-}
-
-impl std::fmt::Debug for KeptDebug {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("KeptDebug")
-            .field("bytes", &self.body.get().len())
-            .field("pages", &self.pages)
-            .finish_non_exhaustive()
     }
 }
 

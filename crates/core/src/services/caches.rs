@@ -6,10 +6,9 @@
 //! tokens are known to be stored (and their texts, in a room of their own: a Page token is the
 //! same whenever it is derived, so no event touches them), its last `/me/accounts` and
 //! `debug_token` answers (in the same room, with what they were made from, used while it is
-//! unchanged),
-//! and a copy of its session that is used only while the sessions cache says no session of its
-//! shard was dropped since: sessions are cached on their own, so ending one session drops one
-//! entry.
+//! unchanged), and a copy of its session that is used only while the sessions cache says no
+//! session of its shard was dropped since: sessions are cached on their own, so ending one
+//! session drops one entry.
 
 use std::future::Future;
 use std::hash::Hash;
