@@ -290,3 +290,56 @@ fn a_kept_answer_is_given_again_until_what_it_shows_changes() {
         expired.text
     );
 }
+
+#[test]
+fn a_page_token_s_kept_answer_follows_the_person_s_pages() {
+    let s = Server::seeded();
+    let long = s.exchange(&s.issue("alice", "acme", &["pages_show_list"], false));
+    let page = s.page_token(COFFEE, &long);
+    let viewer = app_literal();
+    let debug = || {
+        let r = s.debug_as(&page, &viewer);
+        assert_eq!(r.status, 200, "{}", r.text);
+        r
+    };
+    let targets = |r: &crate::harness::Resp| {
+        let granular = r.body["data"]["granular_scopes"].as_array().unwrap();
+        let listed = granular.iter().find(|g| g["scope"] == "pages_show_list");
+        sorted(&listed.unwrap()["target_ids"])
+    };
+    let first = debug();
+    assert_eq!(first.body["data"]["type"], "PAGE", "{}", first.text);
+    assert_eq!(targets(&first), [COFFEE, NEWS, BAKERY]);
+
+    // Asked again: the same bytes, and no Page list read for them.
+    let reads = page_list_reads(&s);
+    assert_eq!(debug().text, first.text);
+    if reads_are_exact() {
+        assert_eq!(page_list_reads(&s), reads, "the kept answer was not used");
+    }
+
+    // Alice loses the Bakery: the Coffee token still works, and its answer no longer names it.
+    let r = s.admin_post(
+        "/_admin/pages/bakery/tasks",
+        json!({"user": "alice", "tasks": []}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    let fewer = debug();
+    assert_eq!(fewer.body["data"]["is_valid"], true, "{}", fewer.text);
+    assert_eq!(targets(&fewer), [COFFEE, NEWS], "{}", fewer.text);
+    assert_eq!(debug().text, fewer.text);
+
+    // She loses the Coffee Page itself: its token no longer works, whatever was kept.
+    let r = s.admin_post(
+        "/_admin/pages/coffee/tasks",
+        json!({"user": "alice", "tasks": []}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    let ended = debug();
+    assert_eq!(ended.body["data"]["is_valid"], false, "{}", ended.text);
+    assert_eq!(
+        ended.body["data"]["error"]["subcode"], 492,
+        "{}",
+        ended.text
+    );
+}

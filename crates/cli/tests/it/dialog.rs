@@ -894,13 +894,15 @@ fn the_pages_chosen_at_login_are_the_ones_the_app_may_use() {
     assert_eq!(deli.status, 200, "{}", deli.text);
     assert!(deli.body.get("access_token").is_none(), "{}", deli.text);
     let viewer = format!("{WEB}|{WEB_SECRET}");
-    let d = s.debug_as(&token, &viewer).body["data"].clone();
-    let granular = d["granular_scopes"].as_array().unwrap();
-    let shows = granular
-        .iter()
-        .find(|g| g["scope"] == "pages_show_list")
-        .unwrap();
-    assert_eq!(shows["target_ids"], serde_json::json!([DINER]), "{d}");
+    let shown = |token: &str| {
+        let d = s.debug_as(token, &viewer);
+        let granular = d.body["data"]["granular_scopes"].as_array().unwrap();
+        let shows = granular.iter().find(|g| g["scope"] == "pages_show_list");
+        (shows.unwrap()["target_ids"].clone(), d.text)
+    };
+    let (targets, debugged) = shown(&token);
+    assert_eq!(targets, serde_json::json!([DINER]), "{debugged}");
+    assert_eq!(shown(&token).1, debugged, "kept");
 
     // A later login asks nothing new: no Page step, the choice stands.
     let again = b.get(&url);
@@ -922,6 +924,8 @@ fn the_pages_chosen_at_login_are_the_ones_the_app_may_use() {
     // The first token's answer (kept since it was first given) follows the new choice.
     let now = s.get_as("/me/accounts", &token);
     assert_eq!(crate::harness::data_ids(&now.body), [DELI], "{}", now.text);
+    let (targets, debugged) = shown(&token);
+    assert_eq!(targets, serde_json::json!([DELI]), "{debugged}");
     let refused = s.get_as("/me", &diner_token);
     assert_eq!(refused.status, 400, "{}", refused.text);
     assert_eq!(
