@@ -3,9 +3,12 @@
 //!
 //! The tables and their columns are listed here, each column with its type, so that a NULL
 //! is bound with the type its column wants; a test checks the list against the schema. The
-//! source is read whole (meant for a database no server is writing to; it must fit in
-//! memory), then written in one transaction on the target: all of it, or nothing. Counts are
+//! source's rows go to the target as they are read, a few thousand at a time, whatever the
+//! database's size (meant for a database no server is writing to: each table is read on its
+//! own), and are written in one transaction on the target: all of it, or nothing. Counts are
 //! compared afterwards.
+
+use std::sync::{mpsc, Mutex};
 
 use graphtoken_core::store::{Store, StoreError, StoreResult};
 
@@ -310,13 +313,13 @@ fn names(t: &Table) -> String {
 }
 
 /// A row as read, with each NULL given its column's type.
-fn typed(t: &Table, row: &Row) -> Vec<Value> {
+fn typed(t: &Table, row: Row) -> Vec<Value> {
     row.0
-        .iter()
+        .into_iter()
         .zip(t.columns)
         .map(|(v, (_, kind))| match v {
             Value::Null(_) => Value::Null(*kind),
-            v => v.clone(),
+            v => v,
         })
         .collect()
 }
@@ -359,14 +362,7 @@ fn sessions_drawn(db: &dyn Db) -> StoreResult<Option<i64>> {
 
 /// The source's settings as read, with [`SESSIONS_HIGH`](crate::queries::SESSIONS_HIGH) raised
 /// to `high` (added when there was none), so the target numbers sessions past it.
-fn keep_drawn(rows: &mut [Vec<Vec<Value>>], high: i64) {
-    let Some(settings) = TABLES
-        .iter()
-        .position(|t| t.name == "settings")
-        .and_then(|at| rows.get_mut(at))
-    else {
-        return;
-    };
+fn keep_drawn(settings: &mut Vec<Vec<Value>>, high: i64) {
     let name = Value::Text(crate::queries::SESSIONS_HIGH.to_string());
     let value = Value::Text(high.to_string());
     match settings.iter_mut().find(|r| r.first() == Some(&name)) {
@@ -381,6 +377,150 @@ fn keep_drawn(rows: &mut [Vec<Vec<Value>>], high: i64) {
         }
         None => settings.push(vec![name, value]),
     }
+}
+
+/// Rows of one table, on their way from the source's read to the target's write.
+enum Batch {
+    /// The table's place in [`TABLES`], and some of its rows.
+    Rows(usize, Vec<Vec<Value>>),
+    /// Every row was read.
+    End,
+}
+
+/// Rows handed from the source's read to the target's write at a time.
+const CHUNK: usize = 1024;
+/// Chunks on their way at most: what a copy holds, whatever the size of the database.
+const IN_FLIGHT: usize = 4;
+/// Parameters in one `INSERT` of many rows (SQLite takes up to 32,766, PostgreSQL 65,535).
+const PARAMS: usize = 4096;
+
+/// How the source's read ended.
+enum Read {
+    /// Every row went out: each table's rows as read, and as sent (the settings may gain one).
+    Done { copied: Copied, sent: Copied },
+    /// The target's write stopped taking rows (its own error says why).
+    TargetStopped,
+}
+
+/// Reads every table of the source, in order, into `out`, a chunk at a time.
+fn read_all(db: &dyn Db, out: &mpsc::SyncSender<Batch>) -> StoreResult<Read> {
+    // A sequence that drew nothing says nothing.
+    let drawn = sessions_drawn(db)?.filter(|&h| h > 0);
+    let (mut copied, mut sent) = (Copied::new(), Copied::new());
+    for (at, t) in TABLES.iter().enumerate() {
+        let sql = format!("SELECT {} FROM {}", names(t), t.name);
+        let (mut read, mut went) = (0u64, 0u64);
+        // Sends rows on; false when the target stopped taking them.
+        let mut send = |rows: Vec<Vec<Value>>| {
+            went += rows.len() as u64;
+            out.send(Batch::Rows(at, rows)).is_ok()
+        };
+        let mut stopped = false;
+        // The settings, a few rows, are held whole: the numbering's high mark may go in.
+        let whole = t.name == "settings";
+        let mut chunk = Vec::with_capacity(CHUNK);
+        let streamed = db.stream(
+            &sql,
+            &[],
+            &mut |r| {
+                read += 1;
+                chunk.push(typed(t, r));
+                if !whole && chunk.len() == CHUNK && !send(std::mem::take(&mut chunk)) {
+                    stopped = true;
+                    return Err("the target stopped taking rows".to_string());
+                }
+                Ok(())
+            },
+            "reading the source",
+        );
+        if !stopped {
+            streamed?;
+            if let Some(high) = drawn.filter(|_| whole) {
+                keep_drawn(&mut chunk, high);
+            }
+            stopped = !chunk.is_empty() && !send(chunk);
+        }
+        if stopped {
+            return Ok(Read::TargetStopped);
+        }
+        copied.push((t.name, read));
+        sent.push((t.name, went));
+    }
+    if out.send(Batch::End).is_err() {
+        return Ok(Read::TargetStopped);
+    }
+    Ok(Read::Done { copied, sent })
+}
+
+/// Writes what comes from `incoming` until its end, then starts PostgreSQL's numbering past
+/// the copied ids.
+fn write_all(db: &dyn Db, incoming: &mpsc::Receiver<Batch>) -> StoreResult<()> {
+    // The migration made the counters; the source's carry on from where they are.
+    db.execute("DELETE FROM content_ids", &[], "clearing the counters")?;
+    loop {
+        match incoming.recv() {
+            Ok(Batch::Rows(at, rows)) => {
+                let t = TABLES
+                    .get(at)
+                    .ok_or_else(|| StoreError::new("copy: rows of no table"))?;
+                insert_rows(db, t, rows)?;
+            }
+            Ok(Batch::End) => break,
+            Err(_) => {
+                return Err(StoreError::new(
+                    "the source's read ended before its last row",
+                ))
+            }
+        }
+    }
+    if db.dialect() == "postgres" {
+        for (table, key) in NUMBERED {
+            // Sessions also start past the ids of the source's deleted ones (its setting came
+            // along): no session number is drawn twice.
+            let high = match *table {
+                "sessions" => format!(
+                    "(SELECT CAST(value AS BIGINT) FROM settings WHERE name = '{}')",
+                    crate::queries::SESSIONS_HIGH
+                ),
+                _ => "0".to_string(),
+            };
+            let sql = format!(
+                "SELECT setval(pg_get_serial_sequence('{table}', '{key}'), \
+                 GREATEST(COALESCE((SELECT MAX({key}) FROM {table}), 0), \
+                 COALESCE({high}, 0)) + 1, false)"
+            );
+            db.rows(&sql, &[]).map_err(|e| {
+                StoreError::new(format!("postgres: moving the {table} sequence: {e}"))
+            })?;
+        }
+    }
+    Ok(())
+}
+
+/// `rows` of `t`, many to a statement.
+fn insert_rows(db: &dyn Db, t: &Table, rows: Vec<Vec<Value>>) -> StoreResult<()> {
+    let width = t.columns.len();
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let args: Vec<Value> = rows.by_ref().take(PARAMS / width).flatten().collect();
+        let groups: Vec<String> = args
+            .chunks(width)
+            .enumerate()
+            .map(|(r, _)| {
+                let params: Vec<String> =
+                    (1..=width).map(|c| format!("?{}", r * width + c)).collect();
+                format!("({})", params.join(", "))
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO {} ({}) VALUES {}",
+            t.name,
+            names(t),
+            groups.join(", ")
+        );
+        db.execute(&sql, &args, "writing the target")?;
+    }
+    Ok(())
 }
 
 /// Copies every record of `from` into `to` (migrated here; it must hold nothing yet).
@@ -412,75 +552,32 @@ pub(crate) async fn copy_between<A: Backend, B: Backend>(
             "the target is not empty ({table} holds {n} rows): copy into a new database"
         )));
     }
-    let (mut rows, drawn) = from
-        .backend
-        .read(|db| {
-            let rows = TABLES
-                .iter()
-                .map(|t| {
-                    let sql = format!("SELECT {} FROM {}", names(t), t.name);
-                    db.all(&sql, &[], |r| Ok(typed(t, r)), "reading the source")
-                })
-                .collect::<StoreResult<Vec<_>>>()?;
-            Ok((rows, sessions_drawn(db)?))
-        })
-        .await?;
-    let counts = |rows: &[Vec<Vec<Value>>]| -> Copied {
-        TABLES
-            .iter()
-            .zip(rows)
-            .map(|(t, r)| (t.name, r.len() as u64))
-            .collect()
+    // The source's rows go to the target's one transaction as they are read, a few chunks at
+    // a time. The write takes its end of the channel once: SQLite's writer runs a failed write
+    // again, which then fails the same way (the rows are gone).
+    let (out, incoming) = mpsc::sync_channel(IN_FLIGHT);
+    let incoming = Mutex::new(Ok(incoming));
+    let read = from.backend.read(move |db| read_all(db, &out));
+    let write = to.backend.write(move |db| {
+        let mut slot = incoming.lock().unwrap_or_else(|e| e.into_inner());
+        let gone = || StoreError::new("copy: the write cannot start over");
+        let rows = std::mem::replace(&mut *slot, Err(gone()))?;
+        let wrote = write_all(db, &rows);
+        if let Err(e) = &wrote {
+            *slot = Err(e.clone());
+        }
+        wrote
+    });
+    let (read, wrote) = tokio::join!(read, write);
+    // The source's failure first: the target's is then only that the rows stopped coming.
+    let (copied, written) = match read? {
+        Read::Done { copied, sent } => (copied, sent),
+        Read::TargetStopped => {
+            wrote?;
+            return Err(StoreError::new("copy: the target stopped taking rows"));
+        }
     };
-    // What was read, for the report; what the target holds after, for the check below.
-    let copied = counts(&rows);
-    // A sequence that drew nothing says nothing.
-    if let Some(high) = drawn.filter(|&h| h > 0) {
-        keep_drawn(&mut rows, high);
-    }
-    let written = counts(&rows);
-    to.backend
-        .write(move |db| {
-            for (t, rows) in TABLES.iter().zip(&rows) {
-                if t.name == "content_ids" {
-                    // The migration made the counters; the source's carry on from where they are.
-                    db.execute("DELETE FROM content_ids", &[], "clearing the counters")?;
-                }
-                let params: Vec<String> = (1..=t.columns.len()).map(|i| format!("?{i}")).collect();
-                let sql = format!(
-                    "INSERT INTO {} ({}) VALUES ({})",
-                    t.name,
-                    names(t),
-                    params.join(", ")
-                );
-                for row in rows {
-                    db.execute(&sql, row, "writing the target")?;
-                }
-            }
-            if db.dialect() == "postgres" {
-                for (table, key) in NUMBERED {
-                    // Sessions also start past the ids of the source's deleted ones (its
-                    // setting came along): no session number is drawn twice.
-                    let high = match *table {
-                        "sessions" => format!(
-                            "(SELECT CAST(value AS BIGINT) FROM settings WHERE name = '{}')",
-                            crate::queries::SESSIONS_HIGH
-                        ),
-                        _ => "0".to_string(),
-                    };
-                    let sql = format!(
-                        "SELECT setval(pg_get_serial_sequence('{table}', '{key}'), \
-                         GREATEST(COALESCE((SELECT MAX({key}) FROM {table}), 0), \
-                         COALESCE({high}, 0)) + 1, false)"
-                    );
-                    db.rows(&sql, &[]).map_err(|e| {
-                        StoreError::new(format!("postgres: moving the {table} sequence: {e}"))
-                    })?;
-                }
-            }
-            Ok(())
-        })
-        .await?;
+    wrote?;
     let landed = to
         .backend
         .read(|db| {

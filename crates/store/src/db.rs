@@ -234,6 +234,14 @@ pub(crate) trait Db {
     fn exec(&self, sql: &str, args: &[Value]) -> Result<u64, String>;
     /// Runs a query; its rows.
     fn rows(&self, sql: &str, args: &[Value]) -> Result<Vec<Row>, String>;
+    /// Runs a query, handing its rows to `each` one at a time as they are read, for reads too
+    /// large to hold (`graphtoken db copy`). Stops at the first error, `each`'s included.
+    fn each_row(
+        &self,
+        sql: &str,
+        args: &[Value],
+        each: &mut dyn FnMut(Row) -> Result<(), String>,
+    ) -> Result<(), String>;
     /// Runs an `INSERT` of one row into a table keyed by an integer `id` the database draws;
     /// the new row's id. Here with `RETURNING id`.
     fn insert_id(&self, sql: &str, args: &[Value]) -> Result<i64, String> {
@@ -265,6 +273,18 @@ impl dyn Db + '_ {
         rows.iter()
             .map(|r| map(r).map_err(|e| self.fail(what, e.message)))
             .collect()
+    }
+
+    /// Every row, handed to `each` as it is read (see [`Db::each_row`]).
+    pub(crate) fn stream(
+        &self,
+        sql: &str,
+        args: &[Value],
+        each: &mut dyn FnMut(Row) -> Result<(), String>,
+        what: &str,
+    ) -> StoreResult<()> {
+        self.each_row(sql, args, each)
+            .map_err(|e| self.fail(what, e))
     }
 
     /// The first row, mapped, if there is one.

@@ -363,12 +363,10 @@ async fn a_copy_from_postgres_numbers_past_every_session_drawn() -> StoreResult<
     Ok(())
 }
 
-/// A world with sessions, tokens, a post, a callback and a throttle entry, copied into an
-/// empty database of each backend: the same counts, and the token reads back.
-#[tokio::test(flavor = "multi_thread")]
-async fn a_copy_carries_everything() -> StoreResult<()> {
-    use graphtoken_core::model::SessionId;
-    let dir = temp_dir()?;
+/// A copy's source: the conformance world in a SQLite file in `dir`, with a session of Alice.
+async fn copy_source(
+    dir: &tempfile::TempDir,
+) -> StoreResult<(String, SqliteStore, graphtoken_core::model::Session)> {
     let source = format!("sqlite://{}", dir.path().join("from.db").display());
     let s = SqliteStore::open(&source)?;
     s.migrate().await?;
@@ -376,6 +374,86 @@ async fn a_copy_carries_everything() -> StoreResult<()> {
     let session = s
         .create_session(conformance::ALICE, conformance::MAIN_APP, 1000)
         .await?;
+    Ok((source, s, session))
+}
+
+/// A copy whose target fails partway, after some chunks of rows went in: the target's error,
+/// nothing left in it, and no thread left waiting (the source's read stops when the target
+/// stops taking rows). Then the same copy, with nothing in the way, carries every token.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_copy_that_fails_partway_leaves_the_target_empty() -> StoreResult<()> {
+    use crate::sql_store::Backend;
+    let dir = temp_dir()?;
+    let (source, s, session) = copy_source(&dir).await?;
+    // Several chunks' worth of rows.
+    let many = 5_000u32;
+    let tokens: Vec<_> = (0..many)
+        .map(|i| {
+            let mut t = conformance::user_token(7, session.id, conformance::ALICE);
+            t.hash[..4].copy_from_slice(&i.to_be_bytes());
+            t
+        })
+        .collect();
+    let stored = s
+        .backend
+        .write(move |db| crate::queries::insert_tokens(db, &tokens))
+        .await?;
+    assert_eq!(stored, u64::from(many));
+    drop(s);
+
+    let target = format!("sqlite://{}", dir.path().join("to.db").display());
+    let t = SqliteStore::open(&target)?;
+    t.migrate().await?;
+    t.backend
+        .write(|db| {
+            db.execute(
+                "CREATE TRIGGER full BEFORE INSERT ON tokens \
+                 WHEN (SELECT COUNT(*) FROM tokens) >= 2500 \
+                 BEGIN SELECT RAISE(ABORT, 'the target is full'); END",
+                &[],
+                "making a target that fails partway",
+            )
+        })
+        .await?;
+    drop(t);
+    let failed = crate::copy(&source, &target)
+        .await
+        .err()
+        .map(|e| e.message)
+        .unwrap_or_default();
+    assert!(failed.contains("the target is full"), "{failed}");
+    let t = SqliteStore::open(&target)?;
+    let held = t
+        .backend
+        .read(|db| {
+            crate::copy::TABLES
+                .iter()
+                .filter(|t| t.name != "content_ids")
+                .map(|t| {
+                    let sql = format!("SELECT COUNT(*) FROM {}", t.name);
+                    db.required(&sql, &[], |r| r.get::<i64>(0), "counting")
+                })
+                .sum::<StoreResult<i64>>()
+        })
+        .await?;
+    assert_eq!(held, 0, "the failed copy left rows behind");
+    t.backend
+        .write(|db| db.execute("DROP TRIGGER full", &[], "clearing the way"))
+        .await?;
+    drop(t);
+    let copied = crate::copy(&source, &target).await?;
+    let tokens = copied.iter().find(|(t, _)| *t == "tokens").map(|(_, n)| *n);
+    assert_eq!(tokens, Some(u64::from(many)));
+    Ok(())
+}
+
+/// A world with sessions, tokens, a post, a callback and a throttle entry, copied into an
+/// empty database of each backend: the same counts, and the token reads back.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_copy_carries_everything() -> StoreResult<()> {
+    use graphtoken_core::model::SessionId;
+    let dir = temp_dir()?;
+    let (source, s, session) = copy_source(&dir).await?;
     let token = conformance::user_token(7, session.id, conformance::ALICE);
     assert!(s.insert_token(&token).await?);
     s.enqueue_callback(&conformance::callback("deauthorize"), 1000)

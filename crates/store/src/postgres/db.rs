@@ -177,15 +177,42 @@ impl Db for PgDb<'_> {
             On::Tx(t) => self.rt.block_on(t.query(&stmt, &params)),
         }
         .map_err(|e| describe(&e))?;
-        rows.iter()
-            .map(|r| {
-                (0..r.len())
-                    .map(|i| value(r, i))
-                    .collect::<Result<Vec<_>, _>>()
-                    .map(Row)
-            })
-            .collect()
+        rows.iter().map(row).collect()
     }
+
+    /// Rows come as PostgreSQL sends them: the connection reads no further ahead than a few
+    /// messages while `each` works.
+    fn each_row(
+        &self,
+        sql: &str,
+        args: &[Value],
+        each: &mut dyn FnMut(Row) -> Result<(), String>,
+    ) -> Result<(), String> {
+        use futures_core::Stream;
+        let stmt = self.statement(sql, args)?;
+        let params = params(args);
+        let rows = match &self.on {
+            On::Client(c) => self.rt.block_on(c.query_raw(&stmt, params)),
+            On::Tx(t) => self.rt.block_on(t.query_raw(&stmt, params)),
+        }
+        .map_err(|e| describe(&e))?;
+        let mut rows = std::pin::pin!(rows);
+        let mut next = || {
+            self.rt
+                .block_on(std::future::poll_fn(|cx| rows.as_mut().poll_next(cx)))
+        };
+        while let Some(r) = next() {
+            each(row(&r.map_err(|e| describe(&e))?)?)?;
+        }
+        Ok(())
+    }
+}
+
+fn row(r: &tokio_postgres::Row) -> Result<Row, String> {
+    (0..r.len())
+        .map(|i| value(r, i))
+        .collect::<Result<Vec<_>, _>>()
+        .map(Row)
 }
 
 #[cfg(test)]

@@ -52,18 +52,31 @@ impl Db for Connection {
     }
 
     fn rows(&self, sql: &str, args: &[Value]) -> Result<Vec<Row>, String> {
+        let mut out = Vec::new();
+        self.each_row(sql, args, &mut |row| {
+            out.push(row);
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    fn each_row(
+        &self,
+        sql: &str,
+        args: &[Value],
+        each: &mut dyn FnMut(Row) -> Result<(), String>,
+    ) -> Result<(), String> {
         let mut stmt = self.prepare_cached(sql).map_err(|e| e.to_string())?;
         let width = stmt.column_count();
         let mut rows = stmt
             .query(params_from_iter(args))
             .map_err(|e| e.to_string())?;
-        let mut out = Vec::new();
         while let Some(r) = rows.next().map_err(|e| e.to_string())? {
             let values = (0..width)
                 .map(|i| value(r.get_ref(i).map_err(|e| e.to_string())?))
                 .collect::<Result<Vec<_>, _>>()?;
-            out.push(Row(values));
+            each(Row(values))?;
         }
-        Ok(out)
+        Ok(())
     }
 }
