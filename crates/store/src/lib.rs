@@ -87,6 +87,13 @@ pub async fn copy(from: &str, to: &str) -> Result<Copied, StoreError> {
             Some(other) => Err(not_sqlite(other)),
         }
     };
+    // Opening a SQLite file makes it: a source that is not there would be made empty.
+    if let Some(file) = sqlite::file_of(from)?.filter(|f| !f.exists()) {
+        return Err(StoreError::new(format!(
+            "the source {} does not exist",
+            file.display()
+        )));
+    }
     match (open(from)?, open(to)?) {
         (Opened::Sqlite(a), Opened::Sqlite(b)) => copy::copy_between(&a, &b).await,
         (Opened::Sqlite(a), Opened::Postgres(b)) => copy::copy_between(&a, &b).await,

@@ -168,6 +168,23 @@ fn a_world_copied_to_a_new_database_serves_the_same_tokens() {
     );
     assert!(!ok.success());
     assert!(err.contains("the target is not empty"), "{err}");
+
+    // A source that is not there is not made.
+    let nowhere = target.dir.path().join("nowhere.db");
+    let (ok, _, err) = run(
+        &[
+            "db",
+            "copy",
+            "--from",
+            &format!("sqlite://{}", nowhere.display()),
+            "--to",
+            &format!("sqlite://{}", target.dir.path().join("other.db").display()),
+        ],
+        &[],
+    );
+    assert!(!ok.success());
+    assert!(err.contains("nowhere.db does not exist"), "{err}");
+    assert!(!nowhere.exists());
 }
 
 #[test]
