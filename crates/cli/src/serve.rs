@@ -314,6 +314,8 @@ const POPULATE_WRITE: usize = 500_000;
 /// once stored. Says how many, how fast, and the database's size.
 pub fn populate(p: &Populate<'_>, keys: &crate::secrets::KeyArgs) -> Result<(), String> {
     use std::io::Write;
+    // The world comes first (`graphtoken seed`): no file is made for it here.
+    graphtoken_store::must_exist(p.db).map_err(|e| format!("cannot open {}: {e}", p.db))?;
     runtime()?.block_on(async {
         let services = for_command(p.db, keys).await?;
         let app = services
@@ -428,6 +430,7 @@ pub fn copy_db(from: &str, to: &str) -> Result<(), String> {
 
 /// `graphtoken db status`: the database's schema version and the one this graphtoken needs.
 pub fn schema_status(db: &str) -> Result<(), String> {
+    graphtoken_store::must_exist(db).map_err(|e| format!("cannot open {db}: {e}"))?;
     runtime()?.block_on(async {
         let store = graphtoken_store::open(db).map_err(|e| format!("cannot open {db}: {e}"))?;
         let s = store.schema().await.map_err(|e| e.to_string())?;

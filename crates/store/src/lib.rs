@@ -87,18 +87,24 @@ pub async fn copy(from: &str, to: &str) -> Result<Copied, StoreError> {
             Some(other) => Err(not_sqlite(other)),
         }
     };
-    // Opening a SQLite file makes it: a source that is not there would be made empty.
-    if let Some(file) = sqlite::file_of(from)?.filter(|f| !f.exists()) {
-        return Err(StoreError::new(format!(
-            "the source {} does not exist",
-            file.display()
-        )));
-    }
+    must_exist(from)?;
     match (open(from)?, open(to)?) {
         (Opened::Sqlite(a), Opened::Sqlite(b)) => copy::copy_between(&a, &b).await,
         (Opened::Sqlite(a), Opened::Postgres(b)) => copy::copy_between(&a, &b).await,
         (Opened::Postgres(a), Opened::Sqlite(b)) => copy::copy_between(&a, &b).await,
         (Opened::Postgres(a), Opened::Postgres(b)) => copy::copy_between(&a, &b).await,
+    }
+}
+
+/// An error when `url` names a SQLite file that is not there, for commands that read a
+/// database rather than make one: opening a SQLite file makes it, empty.
+pub fn must_exist(url: &str) -> Result<(), StoreError> {
+    match sqlite::file_of(url) {
+        Ok(Some(file)) if !file.exists() => Err(StoreError::new(format!(
+            "{} does not exist",
+            file.display()
+        ))),
+        _ => Ok(()),
     }
 }
 

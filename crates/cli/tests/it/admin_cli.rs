@@ -200,6 +200,31 @@ fn event_commands_end_the_right_tokens() {
 fn bench_populate_stores_working_tokens_and_writes_them() {
     let sb = crate::harness::Sandbox::new();
     let db = sb.db_url();
+    // Before the world is seeded, there is no database to fill, and none is made.
+    let (bad, _, err) = run(
+        &[
+            "bench",
+            "populate",
+            "--db",
+            &db,
+            "--app",
+            "acme",
+            "--users",
+            "alice",
+            "--tokens",
+            "1",
+            "--out",
+            "/nonexistent/tokens.txt",
+        ],
+        &[],
+    );
+    assert!(!bad.success());
+    assert!(err.contains("gt.db does not exist"), "{err}");
+    assert!(!sb.db_path().exists());
+    assert!(
+        !sb.db_path().with_extension("db.key").exists(),
+        "no key either"
+    );
     let seed = crate::harness::fixture("world.toml");
     let (ok, _, err) = run(&["seed", "--db", &db, &seed.display().to_string()], &[]);
     assert!(ok.success(), "{err}");

@@ -23,6 +23,15 @@ fn starts(args: graphtoken::serve::ServeArgs) -> Result<(), String> {
 fn a_database_migrated_apart_serves_without_migrating() {
     let sb = Sandbox::new();
     let db = sb.db_url();
+    // No file yet: none is made by asking.
+    let (ok, _, err) = run(&["db", "status", "--db", &db], &[]);
+    assert!(!ok.success());
+    assert!(err.contains("gt.db does not exist"), "{err}");
+    assert!(!sb.db_path().exists());
+
+    let refused = starts(serve_args(&db, true)).err().unwrap_or_default();
+    assert!(refused.contains("is at schema version 0"), "{refused}");
+    assert!(refused.contains("graphtoken db migrate"), "{refused}");
     let (ok, out, _) = run(&["db", "status", "--db", &db], &[]);
     assert!(ok.success());
     assert!(
@@ -30,10 +39,6 @@ fn a_database_migrated_apart_serves_without_migrating() {
         "{out}"
     );
     assert!(out.contains("behind: run `graphtoken db migrate`"), "{out}");
-
-    let refused = starts(serve_args(&db, true)).err().unwrap_or_default();
-    assert!(refused.contains("is at schema version 0"), "{refused}");
-    assert!(refused.contains("graphtoken db migrate"), "{refused}");
 
     let (ok, out, err) = run(&["db", "migrate", "--db", &db], &[]);
     assert!(ok.success(), "{err}");
