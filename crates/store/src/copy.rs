@@ -3,10 +3,9 @@
 //!
 //! The tables and their columns are listed here, each column with its type, so that a NULL
 //! is bound with the type its column wants; a test checks the list against the schema. The
-//! source's rows go to the target as they are read, a few thousand at a time, whatever the
-//! database's size (meant for a database no server is writing to: each table is read on its
-//! own), and are written in one transaction on the target: all of it, or nothing. Counts are
-//! compared afterwards.
+//! source is read in one transaction, its rows going to the target as they are read, a
+//! thousand at a time whatever the database's size, and written in one transaction there: all
+//! of it, or nothing. Counts are compared afterwards.
 
 use std::sync::{mpsc, Mutex};
 
@@ -387,8 +386,11 @@ enum Batch {
     End,
 }
 
-/// Rows handed from the source's read to the target's write at a time.
+/// Rows handed from the source's read to the target's write at a time, at most.
 const CHUNK: usize = 1024;
+/// Bytes of values in a chunk, about, at most: rows with long texts (posts, articles) go in
+/// smaller chunks.
+const CHUNK_BYTES: usize = 4 << 20;
 /// Chunks on their way at most: what a copy holds, whatever the size of the database.
 const IN_FLIGHT: usize = 4;
 /// Parameters in one `INSERT` of many rows (SQLite takes up to 32,766, PostgreSQL 65,535).
@@ -402,8 +404,28 @@ enum Read {
     TargetStopped,
 }
 
-/// Reads every table of the source, in order, into `out`, a chunk at a time.
+/// Reads every table of the source, in order, into `out`, a chunk at a time, in one read
+/// transaction: the copy is the source as it was when the read began. On PostgreSQL without
+/// the connection's statement timeout (30 s): a table's read lasts as long as the target takes
+/// to write it.
 fn read_all(db: &dyn Db, out: &mpsc::SyncSender<Batch>) -> StoreResult<Read> {
+    let what = "starting the source's read";
+    let began = if db.dialect() == "postgres" {
+        db.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", &[], what)
+            .and_then(|_| db.execute("SET LOCAL statement_timeout = 0", &[], what))
+    } else {
+        db.execute("BEGIN", &[], what)
+    };
+    let read = began.and_then(|_| read_tables(db, out));
+    // Nothing was written: the read ends the same way whatever happened.
+    let ended = db.execute("ROLLBACK", &[], "ending the source's read");
+    let read = read?;
+    ended?;
+    Ok(read)
+}
+
+/// [`read_all`]'s tables.
+fn read_tables(db: &dyn Db, out: &mpsc::SyncSender<Batch>) -> StoreResult<Read> {
     // A sequence that drew nothing says nothing.
     let drawn = sessions_drawn(db)?.filter(|&h| h > 0);
     let (mut copied, mut sent) = (Copied::new(), Copied::new());
@@ -418,16 +440,22 @@ fn read_all(db: &dyn Db, out: &mpsc::SyncSender<Batch>) -> StoreResult<Read> {
         let mut stopped = false;
         // The settings, a few rows, are held whole: the numbering's high mark may go in.
         let whole = t.name == "settings";
-        let mut chunk = Vec::with_capacity(CHUNK);
+        let (mut chunk, mut bytes) = (Vec::with_capacity(CHUNK), 0);
         let streamed = db.stream(
             &sql,
             &[],
             &mut |r| {
                 read += 1;
-                chunk.push(typed(t, r));
-                if !whole && chunk.len() == CHUNK && !send(std::mem::take(&mut chunk)) {
-                    stopped = true;
-                    return Err("the target stopped taking rows".to_string());
+                let row = typed(t, r);
+                bytes += row.iter().map(Value::size).sum::<usize>();
+                chunk.push(row);
+                let full = chunk.len() == CHUNK || bytes >= CHUNK_BYTES;
+                if !whole && full {
+                    bytes = 0;
+                    if !send(std::mem::take(&mut chunk)) {
+                        stopped = true;
+                        return Err("the target stopped taking rows".to_string());
+                    }
                 }
                 Ok(())
             },
@@ -560,12 +588,14 @@ pub(crate) async fn copy_between<A: Backend, B: Backend>(
     let read = from.backend.read(move |db| read_all(db, &out));
     let write = to.backend.write(move |db| {
         let mut slot = incoming.lock().unwrap_or_else(|e| e.into_inner());
-        let gone = || StoreError::new("copy: the write cannot start over");
-        let rows = std::mem::replace(&mut *slot, Err(gone()))?;
+        // What a second run answers: the first one's failure (the words here if it panicked).
+        let stopped = StoreError::new("copy: the target's write stopped partway");
+        let rows = std::mem::replace(&mut *slot, Err(stopped))?;
         let wrote = write_all(db, &rows);
-        if let Err(e) = &wrote {
-            *slot = Err(e.clone());
-        }
+        *slot = Err(match &wrote {
+            Ok(()) => StoreError::new("copy: the write cannot start over"),
+            Err(e) => e.clone(),
+        });
         wrote
     });
     let (read, wrote) = tokio::join!(read, write);

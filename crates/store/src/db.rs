@@ -27,6 +27,15 @@ pub(crate) enum Kind {
 }
 
 impl Value {
+    /// About how many bytes it holds.
+    pub(crate) fn size(&self) -> usize {
+        16 + match self {
+            Value::Text(s) => s.len(),
+            Value::Blob(b) => b.len(),
+            Value::Null(_) | Value::Int(_) => 0,
+        }
+    }
+
     /// The type of the value (of the value a NULL stands in for).
     pub(crate) fn kind(&self) -> Kind {
         match self {

@@ -385,8 +385,9 @@ async fn a_copy_that_fails_partway_leaves_the_target_empty() -> StoreResult<()> 
     use crate::sql_store::Backend;
     let dir = temp_dir()?;
     let (source, s, session) = copy_source(&dir).await?;
-    // Several chunks' worth of rows.
-    let many = 5_000u32;
+    // Many more chunks' worth of rows than the channel holds: the source's read is still
+    // going when the target fails, and must stop.
+    let many = 20_000u32;
     let tokens: Vec<_> = (0..many)
         .map(|i| {
             let mut t = conformance::user_token(7, session.id, conformance::ALICE);
@@ -416,11 +417,15 @@ async fn a_copy_that_fails_partway_leaves_the_target_empty() -> StoreResult<()> 
         })
         .await?;
     drop(t);
-    let failed = crate::copy(&source, &target)
-        .await
-        .err()
-        .map(|e| e.message)
-        .unwrap_or_default();
+    let failed = tokio::time::timeout(
+        std::time::Duration::from_secs(60),
+        crate::copy(&source, &target),
+    )
+    .await
+    .map_err(|_| StoreError::new("the copy hung"))?
+    .err()
+    .map(|e| e.message)
+    .unwrap_or_default();
     assert!(failed.contains("the target is full"), "{failed}");
     let t = SqliteStore::open(&target)?;
     let held = t
