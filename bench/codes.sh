@@ -26,56 +26,15 @@ source "$HERE/common.sh"
 
 start_baseline 20000
 
-cat >"$RUN/world.toml" <<'TOML'
-[[apps]]
-key = "bench"
-id = "1000000000000099"
-name = "Bench App"
-secret = "0123456789abcdef0123456789abcdef"
-mode = "live"
-redirect_uris = ["https://bench.test/cb"]
-rate_limits = { app = 4000000000, user = 4000000000, page = 4000000000 }
-
-[[users]]
-key = "signer"
-name = "Sign In"
-email = "signer@bench.test"
-password = "correct horse battery staple"
-
-[[grants]]
-user = "signer"
-app = "bench"
-TOML
+codes_world "$RUN/world.toml"
 port=$(free_port)
 "$BIN" serve --listen "127.0.0.1:$port" --db "sqlite://$RUN/codes.db" --seed "$RUN/world.toml" \
   --admin-key bench-admin-key >"$LOGS/codes.out" 2>"$LOGS/codes.log" &
 PIDS+=($!); pid=$!; g="http://127.0.0.1:$port"
 wait_http "$g/healthz" || { log "graphtoken did not start"; exit 1; }
 
-# Signed in once: the cookie of the login page, then the one the sign-in sets.
-COOKIE=$(python3 - "$g" <<'PY'
-import http.client, re, sys
-from urllib.parse import urlencode, urlparse
-u = urlparse(sys.argv[1])
-c = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
-jar = {}
-def keep(r):
-    for h, v in r.getheaders():
-        if h.lower() == "set-cookie":
-            name, _, value = v.split(";")[0].partition("=")
-            jar[name] = value
-c.request("GET", "/device")
-r = c.getresponse(); page = r.read().decode(); keep(r)
-csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
-body = urlencode({"email": "signer@bench.test", "pass": "correct horse battery staple", "csrf": csrf, "next": "/device"})
-cookie = "; ".join(f"{k}={v}" for k, v in jar.items())
-c.request("POST", "/login", body, {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie})
-r = c.getresponse(); r.read(); keep(r)
-if r.status != 303:
-    sys.exit(f"sign-in answered {r.status}")
-print("; ".join(f"{k}={v}" for k, v in jar.items()))
-PY
-) || { log "could not sign in"; exit 1; }
+# Signed in once.
+COOKIE=$(sign_in "$g") || { log "could not sign in"; exit 1; }
 export COOKIE CODES_DIR="$RUN"
 
 app="client_id=1000000000000099&redirect_uri=https%3A%2F%2Fbench.test%2Fcb"

@@ -119,3 +119,56 @@ large_world() {
   # The file is in hash order: a random sample, not the first lines (one stretch of the index).
   shuf -n "$HOT" "$RUN/tokens.txt" >"$RUN/hot.txt"
 }
+
+# codes_world FILE: the world of the code exchange's benchmarks (bench/codes.sh,
+# bench/codes_instructions.sh): one app with a redirect URI and lifted rate limits, and one person
+# with a password who granted it before (the dialog asks them nothing, it redirects with a code).
+codes_world() {
+  cat >"$1" <<'TOML'
+[[apps]]
+key = "bench"
+id = "1000000000000099"
+name = "Bench App"
+secret = "0123456789abcdef0123456789abcdef"
+mode = "live"
+redirect_uris = ["https://bench.test/cb"]
+rate_limits = { app = 4000000000, user = 4000000000, page = 4000000000 }
+
+[[users]]
+key = "signer"
+name = "Sign In"
+email = "signer@bench.test"
+password = "correct horse battery staple"
+
+[[grants]]
+user = "signer"
+app = "bench"
+TOML
+}
+
+# sign_in BASE: signs the person of codes_world in at BASE, prints their cookies (the login
+# page's, then the one the sign-in sets) as a Cookie header's value.
+sign_in() {
+  python3 - "$1" <<'PY'
+import http.client, re, sys
+from urllib.parse import urlencode, urlparse
+u = urlparse(sys.argv[1])
+c = http.client.HTTPConnection(u.hostname, u.port, timeout=120)
+jar = {}
+def keep(r):
+    for h, v in r.getheaders():
+        if h.lower() == "set-cookie":
+            name, _, value = v.split(";")[0].partition("=")
+            jar[name] = value
+c.request("GET", "/device")
+r = c.getresponse(); page = r.read().decode(); keep(r)
+csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+body = urlencode({"email": "signer@bench.test", "pass": "correct horse battery staple", "csrf": csrf, "next": "/device"})
+cookie = "; ".join(f"{k}={v}" for k, v in jar.items())
+c.request("POST", "/login", body, {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie})
+r = c.getresponse(); r.read(); keep(r)
+if r.status != 303:
+    sys.exit(f"sign-in answered {r.status}")
+print("; ".join(f"{k}={v}" for k, v in jar.items()))
+PY
+}

@@ -377,6 +377,51 @@ async fn copy_source(
     Ok((source, s, session))
 }
 
+/// A table read from PostgreSQL lasts as long as the target takes to write it: the copy's read
+/// is not cancelled by the connections' statement timeout (30 s; 20 ms here).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_copy_from_postgres_outlasts_the_statement_timeout() -> StoreResult<()> {
+    use crate::sql_store::Backend;
+    let Some(base) = postgres() else {
+        return Ok(());
+    };
+    let source = conformance::fresh_postgres_database(&base)?;
+    let s = PostgresStore::open(&source)?;
+    s.migrate().await?;
+    s.apply_world(&conformance::world()).await?;
+    let session = s
+        .create_session(conformance::ALICE, conformance::MAIN_APP, 1000)
+        .await?;
+    let many = 20_000u32;
+    let tokens = many_tokens(session.id, many);
+    s.backend
+        .write(move |db| crate::queries::insert_tokens(db, &tokens))
+        .await?;
+    drop(s);
+    let sep = if source.contains('?') { '&' } else { '?' };
+    let hurried = format!("{source}{sep}options=-c%20statement_timeout%3D20");
+    let dir = temp_dir()?;
+    let target = format!("sqlite://{}", dir.path().join("to.db").display());
+    let copied = crate::copy(&hurried, &target).await?;
+    let tokens = copied.iter().find(|(t, _)| *t == "tokens").map(|(_, n)| *n);
+    assert_eq!(tokens, Some(u64::from(many)));
+    Ok(())
+}
+
+/// `n` user tokens of Alice's `session`, each with a hash of its own.
+fn many_tokens(
+    session: graphtoken_core::model::SessionId,
+    n: u32,
+) -> Vec<graphtoken_core::model::TokenRecord> {
+    (0..n)
+        .map(|i| {
+            let mut t = conformance::user_token(7, session, conformance::ALICE);
+            t.hash[..4].copy_from_slice(&i.to_be_bytes());
+            t
+        })
+        .collect()
+}
+
 /// A copy whose target fails partway, after some chunks of rows went in: the target's error,
 /// nothing left in it, and no thread left waiting (the source's read stops when the target
 /// stops taking rows). Then the same copy, with nothing in the way, carries every token.
@@ -388,13 +433,7 @@ async fn a_copy_that_fails_partway_leaves_the_target_empty() -> StoreResult<()> 
     // Many more chunks' worth of rows than the channel holds: the source's read is still
     // going when the target fails, and must stop.
     let many = 20_000u32;
-    let tokens: Vec<_> = (0..many)
-        .map(|i| {
-            let mut t = conformance::user_token(7, session.id, conformance::ALICE);
-            t.hash[..4].copy_from_slice(&i.to_be_bytes());
-            t
-        })
-        .collect();
+    let tokens = many_tokens(session.id, many);
     let stored = s
         .backend
         .write(move |db| crate::queries::insert_tokens(db, &tokens))
