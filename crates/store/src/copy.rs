@@ -531,10 +531,8 @@ fn insert_rows(db: &dyn Db, t: &Table, rows: Vec<Vec<Value>>) -> StoreResult<()>
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
         let args: Vec<Value> = rows.by_ref().take(PARAMS / width).flatten().collect();
-        let groups: Vec<String> = args
-            .chunks(width)
-            .enumerate()
-            .map(|(r, _)| {
+        let groups: Vec<String> = (0..args.len() / width)
+            .map(|r| {
                 let params: Vec<String> =
                     (1..=width).map(|c| format!("?{}", r * width + c)).collect();
                 format!("({})", params.join(", "))
