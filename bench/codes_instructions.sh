@@ -63,18 +63,10 @@ for code in (l.strip() for l in open(path) if l.strip()):
 PY
 }
 
-total() { awk '/^(summary|totals):/ {print $2; exit}' "$1"; }
-
 i=0
 for bin in "$@"; do
   i=$((i + 1))
-  port=$(free_port)
-  valgrind --tool=callgrind --callgrind-out-file="$RUN/cg.$i.%p" \
-    "$bin" serve --listen "127.0.0.1:$port" --db "sqlite://$RUN/b$i.db" \
-    --seed "$RUN/world.toml" --admin-key bench-admin-key >"$LOGS/codes_instr_$i.out" 2>"$LOGS/codes_instr_$i.log" &
-  gpid=$!; PIDS+=("$gpid"); g="http://127.0.0.1:$port"
-  for _ in $(seq 1 60); do curl -s -o /dev/null --max-time 2 "$g/healthz" && break; sleep 1; done
-  curl -s -o /dev/null --max-time 2 "$g/healthz" || { log "build $i did not start under valgrind"; exit 1; }
+  callgrind_serve "$i" "$bin" codes_instr
   cookie=$(sign_in "$g") || { log "build $i: could not sign in"; exit 1; }
   log "build $i ($bin): making $((WARM + REQS)) codes"
   codes "$g" "$cookie" "$WARM" "$RUN/warm_$i.txt"
@@ -82,12 +74,7 @@ for bin in "$@"; do
   redeem "$g" "$RUN/warm_$i.txt"
   callgrind_control -z "$gpid" >/dev/null 2>&1
   redeem "$g" "$RUN/codes_$i.txt"
-  before=$(ls "$RUN"/cg.$i.* 2>/dev/null | wc -l)
-  callgrind_control -d "$gpid" >/dev/null 2>&1
-  for _ in $(seq 1 100); do [ "$(ls "$RUN"/cg.$i.* | wc -l)" -gt "$before" ] && break; sleep 0.1; done
-  dump=$(ls -t "$RUN"/cg.$i.* | head -1)
-  ir=$(total "$dump")
-  if [ -n "${DUMPS:-}" ]; then mkdir -p "$DUMPS" && cp "$dump" "$DUMPS/${i}_codes.callgrind"; fi
+  ir=$(callgrind_read "$i" codes)
   printf '%s\t%s\n' "$i" "$((ir / REQS))" >>"$RUN/rows"
   log "build $i: $((ir / REQS)) instructions per redemption"
   kill -TERM "$gpid" 2>/dev/null; wait "$gpid" 2>/dev/null || true

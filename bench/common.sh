@@ -172,3 +172,31 @@ if r.status != 303:
 print("; ".join(f"{k}={v}" for k, v in jar.items()))
 PY
 }
+
+# callgrind_serve I BIN LOGNAME: build number I (BIN) serving $RUN/world.toml on a new SQLite
+# file under valgrind's callgrind, its dumps as $RUN/cg.I.*, its output in
+# $LOGS/LOGNAME_I.{out,log}; sets gpid and g (its base URL). For bench/instructions.sh and
+# bench/codes_instructions.sh.
+callgrind_serve() {
+  local port
+  port=$(free_port)
+  valgrind --tool=callgrind --callgrind-out-file="$RUN/cg.$1.%p" \
+    "$2" serve --listen "127.0.0.1:$port" --db "sqlite://$RUN/b$1.db" \
+    --seed "$RUN/world.toml" --admin-key bench-admin-key >"$LOGS/$3_$1.out" 2>"$LOGS/$3_$1.log" &
+  gpid=$!; PIDS+=("$gpid"); g="http://127.0.0.1:$port"
+  for _ in $(seq 1 60); do curl -s -o /dev/null --max-time 2 "$g/healthz" && break; sleep 1; done
+  curl -s -o /dev/null --max-time 2 "$g/healthz" || { log "build $1 did not start under valgrind"; exit 1; }
+}
+
+# callgrind_read I NAME: prints the instructions build I (server $gpid) counted since its
+# counters were last zeroed (`callgrind_control -z "$gpid"`), from a dump made now; with
+# DUMPS=DIR the dump is kept as DIR/I_NAME.callgrind.
+callgrind_read() {
+  local before dump
+  before=$(ls "$RUN"/cg."$1".* 2>/dev/null | wc -l)
+  callgrind_control -d "$gpid" >/dev/null 2>&1
+  for _ in $(seq 1 100); do [ "$(ls "$RUN"/cg."$1".* | wc -l)" -gt "$before" ] && break; sleep 0.1; done
+  dump=$(ls -t "$RUN"/cg."$1".* | head -1)
+  if [ -n "${DUMPS:-}" ]; then mkdir -p "$DUMPS" && cp "$dump" "$DUMPS/${1}_$2.callgrind"; fi
+  awk '/^(summary|totals):/ {print $2; exit}' "$dump"
+}

@@ -58,19 +58,10 @@ if bad:
 PY
 }
 
-# total FILE: the Ir count of a callgrind dump.
-total() { awk '/^(summary|totals):/ {print $2; exit}' "$1"; }
-
 i=0
 for bin in "$@"; do
   i=$((i + 1))
-  port=$(free_port)
-  valgrind --tool=callgrind --callgrind-out-file="$RUN/cg.$i.%p" \
-    "$bin" serve --listen "127.0.0.1:$port" --db "sqlite://$RUN/b$i.db" \
-    --seed "$RUN/world.toml" --admin-key bench-admin-key >"$LOGS/instr_$i.out" 2>"$LOGS/instr_$i.log" &
-  gpid=$!; PIDS+=("$gpid"); g="http://127.0.0.1:$port"
-  for _ in $(seq 1 60); do curl -s -o /dev/null --max-time 2 "$g/healthz" && break; sleep 1; done
-  curl -s -o /dev/null --max-time 2 "$g/healthz" || { log "build $i did not start under valgrind"; exit 1; }
+  callgrind_serve "$i" "$bin" instr
   log "build $i ($bin): minting $TOKENS tokens"
   MINT_SCOPES=email,pages_show_list python3 "$HERE/mint.py" "$g" bench-admin-key "$TOKENS" "$RUN/tokens_$i.txt"
   for path in /me /me/accounts; do send "$g$path?access_token={}" "$RUN/tokens_$i.txt" 0; done
@@ -82,12 +73,7 @@ for bin in "$@"; do
     sep='?'; case "$EP_URL" in *'?'*) sep='&' ;; esac
     callgrind_control -z "$gpid" >/dev/null 2>&1
     send "$EP_URL$sep$param={}" "$RUN/tokens_$i.txt" "$REQS"
-    before=$(ls "$RUN"/cg.$i.* 2>/dev/null | wc -l)
-    callgrind_control -d "$gpid" >/dev/null 2>&1
-    for _ in $(seq 1 100); do [ "$(ls "$RUN"/cg.$i.* | wc -l)" -gt "$before" ] && break; sleep 0.1; done
-    dump=$(ls -t "$RUN"/cg.$i.* | head -1)
-    ir=$(total "$dump")
-    if [ -n "${DUMPS:-}" ]; then mkdir -p "$DUMPS" && cp "$dump" "$DUMPS/${i}_$e.callgrind"; fi
+    ir=$(callgrind_read "$i" "$e")
     printf '%s\t%s\t%s\n' "$i" "$e" "$((ir / REQS))" >>"$RUN/rows"
     log "build $i $e: $((ir / REQS)) instructions per request"
   done

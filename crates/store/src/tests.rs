@@ -328,12 +328,7 @@ async fn a_copy_from_postgres_numbers_past_every_session_drawn() -> StoreResult<
     let Some(base) = postgres() else {
         return Ok(());
     };
-    let source = conformance::fresh_postgres_database(&base)?;
-    let s = PostgresStore::open(&source)?;
-    s.migrate().await?;
-    s.apply_world(&conformance::world()).await?;
-    s.create_session(conformance::ALICE, conformance::MAIN_APP, 1000)
-        .await?;
+    let (source, s, _) = pg_copy_source(&base).await?;
     let last = s
         .create_session(conformance::BOB, conformance::MAIN_APP, 1000)
         .await?;
@@ -385,13 +380,7 @@ async fn a_copy_from_postgres_outlasts_the_statement_timeout() -> StoreResult<()
     let Some(base) = postgres() else {
         return Ok(());
     };
-    let source = conformance::fresh_postgres_database(&base)?;
-    let s = PostgresStore::open(&source)?;
-    s.migrate().await?;
-    s.apply_world(&conformance::world()).await?;
-    let session = s
-        .create_session(conformance::ALICE, conformance::MAIN_APP, 1000)
-        .await?;
+    let (source, s, session) = pg_copy_source(&base).await?;
     let many = 20_000u32;
     let tokens = many_tokens(session.id, many);
     s.backend
@@ -420,6 +409,21 @@ fn many_tokens(
             t
         })
         .collect()
+}
+
+/// A copy's source as [`copy_source`] makes it, in a new PostgreSQL database on the server at
+/// `base`.
+async fn pg_copy_source(
+    base: &str,
+) -> StoreResult<(String, PostgresStore, graphtoken_core::model::Session)> {
+    let source = conformance::fresh_postgres_database(base)?;
+    let s = PostgresStore::open(&source)?;
+    s.migrate().await?;
+    s.apply_world(&conformance::world()).await?;
+    let session = s
+        .create_session(conformance::ALICE, conformance::MAIN_APP, 1000)
+        .await?;
+    Ok((source, s, session))
 }
 
 /// A copy whose target fails partway, after some chunks of rows went in: the target's error,
