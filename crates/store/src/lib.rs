@@ -97,7 +97,8 @@ pub async fn copy(from: &str, to: &str) -> Result<Copied, StoreError> {
 }
 
 /// An error when `url` names a SQLite file that is not there, for commands that read a
-/// database rather than make one: opening a SQLite file makes it, empty.
+/// database rather than make one: opening a SQLite file makes it, empty. Any other URL
+/// (PostgreSQL, memory, one that does not parse) passes, for opening it to judge.
 pub fn must_exist(url: &str) -> Result<(), StoreError> {
     match sqlite::file_of(url) {
         Ok(Some(file)) if !file.exists() => Err(StoreError::new(format!(

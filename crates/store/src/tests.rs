@@ -364,12 +364,16 @@ async fn copy_source(
 ) -> StoreResult<(String, SqliteStore, graphtoken_core::model::Session)> {
     let source = format!("sqlite://{}", dir.path().join("from.db").display());
     let s = SqliteStore::open(&source)?;
+    let session = fill_copy_source(&s).await?;
+    Ok((source, s, session))
+}
+
+/// Migrates `s`, applies the conformance world, and opens a session of Alice in it.
+async fn fill_copy_source(s: &impl Store) -> StoreResult<graphtoken_core::model::Session> {
     s.migrate().await?;
     s.apply_world(&conformance::world()).await?;
-    let session = s
-        .create_session(conformance::ALICE, conformance::MAIN_APP, 1000)
-        .await?;
-    Ok((source, s, session))
+    s.create_session(conformance::ALICE, conformance::MAIN_APP, 1000)
+        .await
 }
 
 /// A table read from PostgreSQL lasts as long as the target takes to write it: the copy's read
@@ -418,11 +422,7 @@ async fn pg_copy_source(
 ) -> StoreResult<(String, PostgresStore, graphtoken_core::model::Session)> {
     let source = conformance::fresh_postgres_database(base)?;
     let s = PostgresStore::open(&source)?;
-    s.migrate().await?;
-    s.apply_world(&conformance::world()).await?;
-    let session = s
-        .create_session(conformance::ALICE, conformance::MAIN_APP, 1000)
-        .await?;
+    let session = fill_copy_source(&s).await?;
     Ok((source, s, session))
 }
 
