@@ -376,26 +376,41 @@ async fn fill_copy_source(s: &impl Store) -> StoreResult<graphtoken_core::model:
         .await
 }
 
-/// A table read from PostgreSQL lasts as long as the target takes to write it: the copy's read
-/// is not cancelled by the connections' statement timeout (30 s; 20 ms here).
+/// A table read from PostgreSQL may take longer than the connections' statement timeout (30 s;
+/// 300 ms here) and is not cancelled. The source's tokens are read through a view that sleeps
+/// a millisecond a row, so their read lasts two seconds or more on the server; the copy's other
+/// statements are quick, well within the timeout even on a loaded machine.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_copy_from_postgres_outlasts_the_statement_timeout() -> StoreResult<()> {
     use crate::sql_store::Backend;
     let Some(base) = postgres() else {
         return Ok(());
     };
-    let (source, s, session) = pg_copy_source(&base).await?;
-    let many = 20_000u32;
+    // The source: tokens stored in SQLite (one row at a time is slow on PostgreSQL), copied
+    // into a new PostgreSQL database.
+    let dir = temp_dir()?;
+    let (filled, s, session) = copy_source(&dir).await?;
+    let many = 2_000u32;
     let tokens = many_tokens(session.id, many);
     s.backend
         .write(move |db| crate::queries::insert_tokens(db, &tokens))
         .await?;
     drop(s);
+    let source = conformance::fresh_postgres_database(&base)?;
+    crate::copy(&filled, &source).await?;
+    conformance::postgres_batch(
+        &source,
+        "CREATE FUNCTION slowly() RETURNS boolean LANGUAGE plpgsql AS \
+         $$ BEGIN PERFORM pg_sleep(0.001); RETURN true; END $$; \
+         ALTER TABLE tokens RENAME TO tokens_kept; \
+         CREATE VIEW tokens AS SELECT * FROM tokens_kept WHERE slowly()",
+    )?;
     let sep = if source.contains('?') { '&' } else { '?' };
-    let hurried = format!("{source}{sep}options=-c%20statement_timeout%3D20");
-    let dir = temp_dir()?;
+    let hurried = format!("{source}{sep}options=-c%20statement_timeout%3D300");
     let target = format!("sqlite://{}", dir.path().join("to.db").display());
+    let started = std::time::Instant::now();
     let copied = crate::copy(&hurried, &target).await?;
+    assert!(started.elapsed() > std::time::Duration::from_secs(1));
     let tokens = copied.iter().find(|(t, _)| *t == "tokens").map(|(_, n)| *n);
     assert_eq!(tokens, Some(u64::from(many)));
     Ok(())

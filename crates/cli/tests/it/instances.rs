@@ -31,6 +31,21 @@ fn two_instances_seeded(seed: &std::path::Path) -> Option<(Server, Server, Strin
     let db = shared_database()?;
     let a = Server::on_database(&db, Some(seed));
     let b = Server::on_database(&db, None);
+    // An instance is ready before its change feed has connected; the tests start once both
+    // follow the feed, however slow the machine.
+    for s in [&a, &b] {
+        let connected = || {
+            metric(
+                &scrape(s),
+                r#"graphtoken_change_feed_connected{database="postgres"}"#,
+            ) == 1.0
+        };
+        let start = Instant::now();
+        while !connected() && start.elapsed() < Duration::from_secs(30) {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert!(connected(), "the change feed did not connect in 30 s");
+    }
     Some((a, b, db))
 }
 
@@ -134,7 +149,7 @@ fn every_invalidation_on_one_instance_reaches_the_other_s_cache() {
             400,
             "{what}: on the instance that revoked"
         );
-        let took = refused_within(&b, path, &token, Duration::from_secs(2));
+        let took = refused_within(&b, path, &token, Duration::from_secs(10));
         assert!(
             took.is_some(),
             "{what}: the other instance still accepts the token"
@@ -160,7 +175,7 @@ fn a_revocation_while_the_feed_is_cut_arrives_after_it_reconnects() {
     graphtoken_store::conformance::postgres_batch(&db, cut).unwrap_or_else(|e| panic!("{e}"));
     let r = a.admin_post("/_admin/users/alice/invalidate", json!({}));
     assert!(r.status < 300, "{}", r.text);
-    let took = refused_within(&b, "/me", &token, Duration::from_secs(5));
+    let took = refused_within(&b, "/me", &token, Duration::from_secs(10));
     assert!(
         took.is_some(),
         "the other instance missed the revocation made while its feed was cut"
@@ -177,7 +192,7 @@ fn the_virtual_clock_is_one_clock() {
     // Two hours on, on the first instance: the short-lived token has expired on both.
     let moved = a.advance(2 * 3600);
     let start = Instant::now();
-    while b.clock() < moved - 5 && start.elapsed() < Duration::from_secs(2) {
+    while b.clock() < moved - 5 && start.elapsed() < Duration::from_secs(10) {
         std::thread::sleep(Duration::from_millis(10));
     }
     assert!(
@@ -398,6 +413,8 @@ fn an_app_s_budget_is_shared_by_the_instances() {
     let token = a.issue("ann", "tight", &[], false);
     // Forty calls, two to each instance at a time, with a pause longer than the exchange
     // interval after each four: the instances never admit more than that between exchanges.
+    // Around the budget (after calls 12 to 24) the pause is eight intervals, so a loaded
+    // machine's late exchange still comes before the next four.
     let (mut admitted, mut refused) = (0, 0);
     for i in 0..40 {
         let s = if i % 2 == 0 { &a } else { &b };
@@ -410,7 +427,8 @@ fn an_app_s_budget_is_shared_by_the_instances() {
             }
         }
         if i % 4 == 3 {
-            std::thread::sleep(Duration::from_millis(600));
+            let near = (11..24).contains(&i);
+            std::thread::sleep(Duration::from_millis(if near { 2000 } else { 600 }));
         }
     }
     // The budget is 20 calls an hour for the app, whichever instance takes them; the bound on
@@ -472,7 +490,7 @@ fn a_fault_armed_on_one_instance_fires_exactly_its_times_across_both() {
     // The second instance hears of it through the database; its first refusal counts.
     let start = Instant::now();
     let mut failed = 0;
-    while failed == 0 && start.elapsed() < Duration::from_secs(2) {
+    while failed == 0 && start.elapsed() < Duration::from_secs(10) {
         if b.get_as("/me", &token).status != 200 {
             failed += 1;
         }
@@ -519,7 +537,7 @@ fn metrics_show_the_pool_and_how_the_change_feed_keeps_up() {
     assert_eq!(b.get_as("/me", &token).status, 200);
     let r = a.admin_post("/_admin/users/alice/invalidate", json!({}));
     assert!(r.status < 300, "{}", r.text);
-    assert!(refused_within(&b, "/me", &token, Duration::from_secs(2)).is_some());
+    assert!(refused_within(&b, "/me", &token, Duration::from_secs(10)).is_some());
     let text = scrape(&b);
     let line = |prefix: &str| metric(&text, prefix);
     assert_eq!(line(r#"graphtoken_db_connections{state="max"}"#), 16.0);
