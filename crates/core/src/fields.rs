@@ -93,6 +93,8 @@ pub fn selected<'a>(
 
 /// How deep `{...}` selections may nest: Graph's own examples go three levels down.
 const MAX_DEPTH: usize = 8;
+/// How many different fields one selection may name: more than any node has.
+const MAX_WIDTH: usize = 1000;
 
 /// Parses a `fields` value. Empty items (`a,,b`) are skipped, as Facebook does.
 pub fn parse(input: &str) -> Result<Vec<Field>, GraphError> {
@@ -151,14 +153,26 @@ impl Parser<'_> {
     }
 
     fn list(&mut self) -> Result<Vec<Field>, GraphError> {
-        let mut out = Vec::new();
+        let mut out: Vec<Field> = Vec::new();
         loop {
             self.skip_ws();
             match self.peek() {
                 None | Some(b'}') => return Ok(out),
                 Some(b',') => self.i += 1,
                 _ => {
-                    out.push(self.field()?);
+                    let at = self.i;
+                    let f = self.field()?;
+                    // A name asked again is answered once, as its last asking (an answer's
+                    // keys are unique), in the place of its first.
+                    let full = out.len() == MAX_WIDTH;
+                    match out.iter_mut().find(|had| had.name == f.name) {
+                        Some(had) => *had = f,
+                        None if full => {
+                            self.i = at;
+                            return Err(self.error("at most 1000 different fields in a selection"));
+                        }
+                        None => out.push(f),
+                    }
                     self.skip_ws();
                     match self.peek() {
                         None | Some(b'}') => return Ok(out),
@@ -246,6 +260,26 @@ pub fn to_string(fields: &[Field]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A name asked twice is answered once, with its last modifiers, in its first place; a
+    /// selection of more than 1000 different names is refused.
+    #[test]
+    fn a_name_asked_again_counts_once() {
+        let names = |v: &[Field]| v.iter().map(|f| f.name.clone()).collect::<Vec<_>>();
+        let f = parse("name,feed.limit(1),id,feed.limit(2),name").unwrap_or_default();
+        assert_eq!(names(&f), ["name", "feed", "id"]);
+        assert_eq!(f[1].modifier("limit"), Some("2"));
+        let many = vec!["feed"; 100_000].join(",");
+        assert_eq!(parse(&many).map(|f| f.len()), Ok(1));
+        let wide: Vec<String> = (0..1001).map(|i| format!("f{i}")).collect();
+        assert_eq!(parse(&wide[..1000].join(",")).map(|f| f.len()), Ok(1000));
+        let e = parse(&wide.join(",")).err().map(|e| e.message);
+        assert!(
+            e.as_deref()
+                .is_some_and(|m| m.contains("at most 1000 different fields")),
+            "{e:?}"
+        );
+    }
 
     #[test]
     fn a_selection_is_the_fields_asked_or_the_defaults_with_id() {

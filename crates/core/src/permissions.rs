@@ -69,9 +69,12 @@ pub fn split_scope(s: &str) -> impl Iterator<Item = &str> {
 pub fn parse_scope(s: &str) -> Result<Vec<String>, Vec<&str>> {
     let mut known: Vec<String> = Vec::new();
     let mut unknown: Vec<&str> = Vec::new();
+    // Unknown names may be many (a long list of made-up ones): a set keeps them linear. Known
+    // ones are at most the permissions there are.
+    let mut unknown_seen = std::collections::HashSet::new();
     for name in split_scope(s) {
         if !is_known(name) {
-            if !unknown.contains(&name) {
+            if unknown_seen.insert(name) {
                 unknown.push(name);
             }
         } else if !known.iter().any(|k| k == name) {

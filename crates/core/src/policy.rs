@@ -411,7 +411,7 @@ pub fn needs_page_token(caller: &Caller) -> Result<&LoadedToken, GraphError> {
 pub fn migration_open(app: &App, now: Unix) -> Result<(), GraphError> {
     const WINDOW: i64 = 180 * 86_400;
     match app.review_approved_at {
-        Some(at) if now >= at && now - at <= WINDOW => Ok(()),
+        Some(at) if now.checked_sub(at).is_some_and(|d| (0..=WINDOW).contains(&d)) => Ok(()),
         _ => Err(GraphError::new(
             200,
             "OAuthException",

@@ -46,6 +46,9 @@ pub const DEFAULT_PAGE: u32 = 4_800;
 
 const BUCKET_SECONDS: i64 = 60;
 const BUCKETS: usize = 60;
+/// The most calls learned for one bucket (a minute): its window's sixty stay far below
+/// `u32::MAX` together, at close to eighteen million calls a minute each.
+const LEARNED_MAX: u32 = u32::MAX / 4 / BUCKETS as u32;
 const SHARDS: usize = 16;
 /// How often (in minutes of the clock) a shard drops its idle counters.
 const SWEEP_MINUTES: i64 = 10;
@@ -312,8 +315,9 @@ impl RateLimiter {
     pub fn learn(&self, counts: &[(String, i64, u64)], now: Unix) {
         let minute = now.div_euclid(BUCKET_SECONDS);
         for (key, m, n) in counts {
-            // Far below u32::MAX: a bucket's counts are added to.
-            let n = u32::try_from(*n).unwrap_or(u32::MAX / 4).min(u32::MAX / 4);
+            // Far below u32::MAX: a bucket's counts are added to, and a window's total is the
+            // sum of its buckets.
+            let n = u32::try_from(*n).unwrap_or(LEARNED_MAX).min(LEARNED_MAX);
             match parse_counter(key) {
                 Some(Counter::App(a)) => self.apps.learn(a, minute, *m, n),
                 Some(Counter::User(k)) => self.users.learn(k, minute, *m, n),
@@ -663,6 +667,24 @@ mod tests {
         store.exchange(&a, later);
         assert_eq!(a.account(&call, wide, later, false).0.app, 0);
         assert!(a.take_unshared(later).1.is_empty());
+    }
+
+    /// Counts read back from the store may be anything: an hour of huge ones fills the window
+    /// without its total passing `u32::MAX` (which panicked in a debug build).
+    #[test]
+    fn huge_counts_learned_for_a_whole_hour_refuse_without_overflow() {
+        let limiter = RateLimiter::default();
+        let call = user_call(7);
+        let budgets = budgets(10, 1000, 1000);
+        assert_eq!(limiter.admit(&call, budgets, T0).1, None);
+        let (_, active) = limiter.take_unshared(T0);
+        let minute = T0 / 60;
+        let counts: Vec<(String, i64, u64)> = active
+            .iter()
+            .flat_map(|k| (minute - 59..=minute).map(move |m| (k.clone(), m, u64::MAX)))
+            .collect();
+        limiter.learn(&counts, T0);
+        assert!(limiter.admit(&call, budgets, T0).1.is_some());
     }
 
     #[test]

@@ -94,6 +94,17 @@ pub const VERSIONS: &[&str] = &["v21.0", "v22.0", "v23.0", "v24.0", "v25.0", "v2
 /// version; graphtoken has one for every app).
 pub const DEFAULT_VERSION: &str = "v25.0";
 
+/// The most parameters a request may carry (query and body together; a batch operation's
+/// too).
+pub const MAX_PARAMS: usize = 1000;
+
+/// A request with more than [`MAX_PARAMS`] parameters.
+pub fn too_many_params() -> GraphError {
+    GraphError::param(format!(
+        "A request may carry at most {MAX_PARAMS} parameters"
+    ))
+}
+
 /// `vMAJOR.MINOR` as numbers, when `seg` is written as Graph writes versions: `v` and two
 /// numbers without leading zeros, the minor one at most 12.
 fn version_numbers(seg: &str) -> Option<(u32, u32)> {

@@ -72,7 +72,7 @@ pub fn parse_utc(s: &str) -> Option<Unix> {
 pub fn pacific_midnight(day: i64) -> Unix {
     date_of_day(day)
         .to_zoned(pacific_zone())
-        .map_or(day * 86_400, |z| z.timestamp().as_second())
+        .map_or(day.saturating_mul(86_400), |z| z.timestamp().as_second())
 }
 
 /// The first day of the month `months` before (or after, when negative) the month of `day`.
@@ -91,12 +91,24 @@ fn day_number(date: Date) -> i64 {
         .map_or(0, |span| i64::from(span.get_days()))
 }
 
+/// The date `day` days after 1970-01-01, clamped to the calendar's years -9999 to 9999.
 fn date_of_day(day: i64) -> Date {
     let epoch = Date::constant(1970, 1, 1);
-    let days = i32::try_from(day).unwrap_or(0);
-    epoch
-        .checked_add(jiff::Span::new().days(days))
-        .unwrap_or(epoch)
+    let days = day.clamp(-FAR_DAYS, FAR_DAYS);
+    jiff::Span::new()
+        .try_days(days)
+        .ok()
+        .and_then(|span| epoch.checked_add(span).ok())
+        .unwrap_or(if day < 0 { Date::MIN } else { Date::MAX })
+}
+
+/// More days than lie between 1970 and either end of the calendar (years -9999 and 9999), and
+/// fewer than a span may hold.
+const FAR_DAYS: i64 = 4_000_000;
+
+/// Whether the unix time `t` falls in the years 1 to 9999.
+pub fn in_calendar(t: Unix) -> bool {
+    (-62_135_596_800..=253_402_300_799).contains(&t)
 }
 
 #[cfg(test)]

@@ -779,7 +779,13 @@ fn content_errors() {
         ),
         (
             ("created_time = 1768471200", "created_time = \"soon\""),
-            "w.toml:35: `soon` is not a date like \"2026-01-15\" or unix seconds",
+            "w.toml:35: `soon` is not a date like \"2026-01-15\" or unix seconds \
+             (in the years 1 to 9999)",
+        ),
+        (
+            ("created_time = 1768471200", "created_time = -9223372036854775808"),
+            "w.toml:35: `-9223372036854775808` is not a date like \"2026-01-15\" or unix \
+             seconds (in the years 1 to 9999)",
         ),
     ];
     for ((from, to), want) in cases {

@@ -4,11 +4,9 @@
 use axum::http::{header, HeaderMap, Method as HttpMethod, Uri};
 
 use graphtoken_core::error::GraphError;
-use graphtoken_core::request::{self, GraphRequest, Method, Params};
+use graphtoken_core::request::{self, GraphRequest, Method, Params, MAX_PARAMS};
 
 pub use graphtoken_core::request::DEFAULT_VERSION;
-/// The most parameters a request may carry (query and body together).
-const MAX_PARAMS: usize = 1000;
 
 /// The request, or the version to answer with and the error.
 pub fn request(
@@ -23,8 +21,9 @@ pub fn request(
     if !body.is_empty() {
         params.extend(body_params(headers, body).map_err(|e| (served.clone(), e))?);
     }
+    // Past the limit nothing more is collected: the request is refused below.
     if let Some(q) = uri.query() {
-        params.extend(form_pairs(q.as_bytes()));
+        params.extend(form_pairs(q.as_bytes()).take(MAX_PARAMS + 1));
     }
     // OAuth libraries (simple-oauth2, oslo, oauth4webapi, ...) may authenticate the client to
     // the token endpoint with HTTP Basic (RFC 6749 §2.3.1) instead of form parameters.
@@ -39,10 +38,7 @@ pub fn request(
         }
     }
     if params.len() > MAX_PARAMS {
-        let e = GraphError::param(format!(
-            "A request may carry at most {MAX_PARAMS} parameters"
-        ));
-        return Err((served, e));
+        return Err((served, request::too_many_params()));
     }
     let params = Params(params);
 
@@ -125,6 +121,7 @@ fn body_params(headers: &HeaderMap, body: &[u8]) -> Result<Vec<(String, String)>
         };
         return Ok(map
             .into_iter()
+            .take(MAX_PARAMS + 1)
             .map(|(k, v)| match v {
                 serde_json::Value::String(s) => (k, s),
                 other => (k, other.to_string()),
@@ -136,7 +133,7 @@ fn body_params(headers: &HeaderMap, body: &[u8]) -> Result<Vec<(String, String)>
             "multipart request bodies are not supported yet",
         ));
     }
-    Ok(form_pairs(body).collect())
+    Ok(form_pairs(body).take(MAX_PARAMS + 1).collect())
 }
 
 /// Form pairs (`application/x-www-form-urlencoded`), read as `form_urlencoded::parse` reads

@@ -216,6 +216,33 @@ fn at_most_fifty_operations() {
     assert_eq!(r.body["error"]["type"], "GraphBatchException");
 }
 
+/// An operation is held to a request's limits: at most 1000 parameters, and no longer than a
+/// request body once its references are replaced; the others still run.
+#[test]
+fn an_operation_past_a_request_s_limits_is_refused_alone() {
+    let s = Server::seeded();
+    let t = s.alice();
+    let crowded: Vec<String> = (0..1001).map(|i| format!("p{i}=1")).collect();
+    // Each reference to the whole answer of `me/accounts` (a kilobyte or more) adds it again.
+    let grown = vec!["{result=acc:$}"; 2000].concat();
+    let ops = json!([
+        {"method": "POST", "relative_url": "me", "body": crowded.join("&")},
+        {"relative_url": "me/accounts", "name": "acc"},
+        {"relative_url": format!("me?fields=id&x={grown}")},
+        {"relative_url": "me?fields=name"},
+    ]);
+    let r = batch(&s, "/", &ops, &[("access_token", &t)]);
+    let e = entries(&r);
+    assert_eq!(e[0]["code"], 400, "{}", e[0]);
+    assert_eq!(
+        body(&e[0])["error"]["message"],
+        "(#100) A request may carry at most 1000 parameters"
+    );
+    assert_eq!(e[2]["code"], 400, "{}", e[2]);
+    assert_eq!(body(&e[2])["error"]["type"], "GraphBatchException");
+    assert_eq!(body(&e[3])["name"], "Alice Marie Admin");
+}
+
 #[test]
 fn a_failing_operation_gives_its_error_while_others_succeed() {
     let s = Server::seeded();

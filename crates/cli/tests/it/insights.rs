@@ -252,6 +252,32 @@ fn bad_metrics_and_periods_are_refused() {
         &[("access_token", &t), ("metric", "page_fans")],
     );
     assert_eq!(r.body["error"]["code"], 100, "{}", r.text);
+    // A metric asked twice is answered once.
+    let r = insights(&s, &t, "metric=page_fans,page_fans,page_fans&period=day");
+    let data = ok(&r)["data"].as_array().unwrap();
+    assert_eq!(data.len(), 1, "{}", r.text);
+    let next = ok(&r)["paging"]["next"].as_str().unwrap();
+    assert!(next.contains("metric=page_fans&"), "{next}");
+    // Times outside the calendar are refused as times, not answered with an error of ours.
+    for (since, until) in [
+        ("1000000000000", "1000000086400"),
+        ("-9223372036854775808", "-9223372036854775808"),
+        ("9223372036853911807", "9223372036854775807"),
+    ] {
+        let r = insights(
+            &s,
+            &t,
+            &format!("metric=page_fans&period=day&since={since}&until={until}"),
+        );
+        r.assert_error(
+            100,
+            None,
+            "OAuthException",
+            "(#100) Param since must be a unix timestamp or a date (YYYY-MM-DD)",
+        );
+    }
+    let r = insights(&s, &t, "metric=page_fans&period=day&since=253402214400");
+    assert_eq!(r.status, 200, "{}", r.text);
 }
 
 /// One policy cell: token kind, carol's tasks on Coffee, her scopes for acme, and the outcome

@@ -50,6 +50,17 @@ fn an_unknown_id_fails_the_whole_request_with_803() {
     assert_eq!(r.body["error"]["code"], 104, "{}", r.text);
     let r = s.get_as("/", &t);
     assert_eq!(r.body["error"]["code"], 100, "{}", r.text);
+    // At most 50 different ids; a long list is counted, each id once, before any token check.
+    let many: Vec<String> = (0..60_000)
+        .map(|i| format!("{}", 1_000_000 + i % 30_000))
+        .collect();
+    let r = s.post_form("/", &[("ids", &many.join(",")), ("method", "GET")]);
+    r.assert_error(
+        100,
+        None,
+        "OAuthException",
+        "(#100) Too many IDs. Maximum: 50. Provided: 30000.",
+    );
 }
 
 #[test]

@@ -97,29 +97,33 @@ pub(super) async fn run(
             .iter()
             .all(|d| results.get(d.as_str()).is_some_and(Option::is_some));
         let resolved = if ready {
-            resolve_refs(&op.relative_url, &results).zip(resolve_refs(&op.body, &results))
+            resolve_refs(&op.relative_url, &results)
+                .and_then(|url| Ok(url.zip(resolve_refs(&op.body, &results)?)))
         } else {
-            None
+            Ok(None)
         };
-        let Some((url, body)) = resolved else {
-            if let Some(n) = &op.name {
-                results.insert(n.as_str(), None);
-            }
-            out.push(Value::Null);
-            continue;
-        };
-        let (version, result) = match operation(req, op, &url, &body) {
-            Ok(sub) => {
-                let answer = answer_boxed(g, &sub).await;
-                if answer.usage.is_some() {
-                    *usage = answer.usage;
+        let (version, result) = match resolved {
+            Ok(None) => {
+                if let Some(n) = &op.name {
+                    results.insert(n.as_str(), None);
                 }
-                (
-                    sub.version,
-                    answer.result.and_then(super::Reply::into_value),
-                )
+                out.push(Value::Null);
+                continue;
             }
-            Err((version, e)) => (version, Err(e)),
+            Err(e) => (req.version.clone(), Err(e)),
+            Ok(Some((url, body))) => match operation(req, op, &url, &body) {
+                Ok(sub) => {
+                    let answer = answer_boxed(g, &sub).await;
+                    if answer.usage.is_some() {
+                        *usage = answer.usage;
+                    }
+                    (
+                        sub.version,
+                        answer.result.and_then(super::Reply::into_value),
+                    )
+                }
+                Err((version, e)) => (version, Err(e)),
+            },
         };
         if let Some(n) = &op.name {
             results.insert(n.as_str(), result.as_ref().ok().cloned());
@@ -213,7 +217,7 @@ impl Op {
     fn dependencies(&self) -> Vec<String> {
         let mut names = self.depends_on.clone();
         for text in [&self.relative_url, &self.body] {
-            for (_, name, _) in references(text) {
+            for (_, _, name, _) in references(text) {
                 if !names.iter().any(|n| n == name) {
                     names.push(name.to_string());
                 }
@@ -231,45 +235,73 @@ impl Op {
     }
 }
 
-/// Every `{result=name:path}` in `text`: (the whole reference, name, JSONPath).
-fn references(text: &str) -> Vec<(&str, &str, &str)> {
+/// Every `{result=name:path}` in `text`: (where it starts, the whole reference, name,
+/// JSONPath).
+fn references(text: &str) -> Vec<(usize, &str, &str, &str)> {
     let mut out = Vec::new();
-    let mut rest = text;
-    while let Some(start) = rest.find("{result=") {
-        let after = &rest[start..];
+    let mut from = 0;
+    while let Some(start) = text[from..].find("{result=").map(|i| from + i) {
+        let after = &text[start..];
         let Some(end) = after.find('}') else {
             break;
         };
         let whole = &after[..=end];
         let inner = &whole["{result=".len()..whole.len() - 1];
         if let Some((name, path)) = inner.split_once(':') {
-            out.push((whole, name, path));
+            out.push((start, whole, name, path));
         }
-        rest = &after[end + 1..];
+        from = start + end + 1;
     }
     out
 }
 
-/// `text` with its references replaced, or `None` when one matches nothing (or its operation
-/// failed).
-fn resolve_refs(text: &str, results: &HashMap<&str, Option<Value>>) -> Option<String> {
-    let mut out = text.to_string();
-    for (whole, name, path) in references(text) {
-        let body = results.get(name)?.as_ref()?;
+/// The most bytes a relative URL or body may have once its references are replaced: the
+/// request body's own limit.
+const MAX_RESOLVED: usize = 1 << 20;
+
+fn too_long() -> GraphError {
+    batch_error(format!(
+        "A request of the batch is longer than {MAX_RESOLVED} bytes once its {{result=…}} \
+         references are replaced"
+    ))
+}
+
+/// `text` with its references replaced, in one pass; `Ok(None)` when one matches nothing (or
+/// its operation failed); an error when the text would grow past [`MAX_RESOLVED`].
+fn resolve_refs(
+    text: &str,
+    results: &HashMap<&str, Option<Value>>,
+) -> Result<Option<String>, GraphError> {
+    let mut out = String::with_capacity(text.len());
+    let mut copied = 0;
+    for (start, whole, name, path) in references(text) {
+        let Some(body) = results.get(name).and_then(Option::as_ref) else {
+            return Ok(None);
+        };
         let values = json_path(body, path);
         if values.is_empty() {
-            return None;
+            return Ok(None);
         }
-        let joined: Vec<String> = values
-            .iter()
-            .map(|v| match v {
-                Value::String(s) => s.clone(),
-                other => other.to_string(),
-            })
-            .collect();
-        out = out.replacen(whole, &joined.join(","), 1);
+        out.push_str(&text[copied..start]);
+        for (i, v) in values.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            match v {
+                Value::String(s) => out.push_str(s),
+                other => out.push_str(&other.to_string()),
+            }
+            if out.len() > MAX_RESOLVED {
+                return Err(too_long());
+            }
+        }
+        copied = start + whole.len();
     }
-    Some(out)
+    out.push_str(&text[copied..]);
+    if out.len() > MAX_RESOLVED {
+        return Err(too_long());
+    }
+    Ok(Some(out))
 }
 
 /// The values a JSONPath subset selects: `$.a.b`, `$.data.0.id`, `$.data[0].id`, `$.data.*.id`.
@@ -320,10 +352,19 @@ fn operation(
     let (version, path) = request::split_path(path, &top.version)?;
     let fail = |e: GraphError| (version.clone(), e);
 
+    let limit = request::MAX_PARAMS + 1;
     let mut params: Vec<(String, String)> = form_urlencoded::parse(body.as_bytes())
         .into_owned()
+        .take(limit)
         .collect();
-    params.extend(form_urlencoded::parse(query.as_bytes()).into_owned());
+    params.extend(
+        form_urlencoded::parse(query.as_bytes())
+            .into_owned()
+            .take(limit),
+    );
+    if params.len() > request::MAX_PARAMS {
+        return Err(fail(request::too_many_params()));
+    }
     let mut params = Params(params);
     let token = match params.non_empty("access_token") {
         Some(t) => Some(t.to_string()),
@@ -407,13 +448,36 @@ mod tests {
         let mut results: HashMap<&str, Option<Value>> = HashMap::new();
         results.insert("acc", Some(json!({"data": [{"id": "7"}, {"id": "8"}]})));
         results.insert("bad", None);
+        let resolved = |text: &str| resolve_refs(text, &results).ok().flatten();
         assert_eq!(
-            resolve_refs("?ids={result=acc:$.data.*.id}&x=1", &results).as_deref(),
+            resolved("?ids={result=acc:$.data.*.id}&x=1").as_deref(),
             Some("?ids=7,8&x=1")
         );
-        assert_eq!(resolve_refs("{result=bad:$.id}", &results), None);
-        assert_eq!(resolve_refs("{result=acc:$.none}", &results), None);
-        assert_eq!(resolve_refs("me", &results).as_deref(), Some("me"));
+        assert_eq!(
+            resolved("{result=acc:$.data.0.id}/{result=acc:$.data.1.id}").as_deref(),
+            Some("7/8")
+        );
+        assert_eq!(resolved("{result=bad:$.id}"), None);
+        assert_eq!(resolved("{result=acc:$.none}"), None);
+        assert_eq!(resolved("me").as_deref(), Some("me"));
+    }
+
+    /// A text that references a long answer many times grows no further than a request body
+    /// may be: refused, in time linear in what was written.
+    #[test]
+    fn references_may_not_grow_a_text_past_a_body() {
+        let long = "x".repeat(4096);
+        let results: HashMap<&str, Option<Value>> =
+            HashMap::from([("a", Some(json!({ "long": long })))]);
+        let fits = "{result=a:$.long}".repeat(200);
+        let resolved = resolve_refs(&fits, &results).ok().flatten();
+        assert_eq!(resolved.map(|t| t.len()), Some(200 * 4096));
+        let many = "{result=a:$.long}".repeat(300);
+        let e = resolve_refs(&many, &results).err();
+        assert!(
+            e.is_some_and(|e| e.message.contains("longer than 1048576 bytes")),
+            "not refused"
+        );
     }
 }
 

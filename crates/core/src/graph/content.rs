@@ -35,8 +35,8 @@ fn fields_param(req: &GraphRequest) -> Result<Option<Vec<Field>>, GraphError> {
 }
 
 /// Newest first: paging keys that grow as ids shrink.
-fn newest_first_key(id: Id) -> Id {
-    (i64::MAX as Id) - id
+pub(super) fn newest_first_key(id: Id) -> Id {
+    (i64::MAX as Id).saturating_sub(id)
 }
 
 // ---- /{page-id}/feed|posts|published_posts ----------------------------------------------------

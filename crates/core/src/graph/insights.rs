@@ -242,11 +242,16 @@ fn bad_period(given: &str) -> GraphError {
 fn instant(req: &GraphRequest, name: &str) -> Result<Option<Unix>, GraphError> {
     match req.params.non_empty(name) {
         None => Ok(None),
-        Some(v) => timefmt::parse_utc(v).map(Some).ok_or_else(|| {
-            GraphError::param(format!(
-                "Param {name} must be a unix timestamp or a date (YYYY-MM-DD)"
-            ))
-        }),
+        // Within the years 1 to 9999, as a date can be written (the day's arithmetic and the
+        // paging links then stay in range).
+        Some(v) => timefmt::parse_utc(v)
+            .filter(|t| timefmt::in_calendar(*t))
+            .map(Some)
+            .ok_or_else(|| {
+                GraphError::param(format!(
+                    "Param {name} must be a unix timestamp or a date (YYYY-MM-DD)"
+                ))
+            }),
     }
 }
 
@@ -300,15 +305,17 @@ pub async fn insights(
     if names.is_empty() {
         return Err(no_metric());
     }
-    let metrics = names
-        .iter()
-        .map(|n| {
-            METRICS
-                .iter()
-                .find(|m| m.name == n)
-                .ok_or_else(unknown_metric)
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    // Each metric once, in the order first asked: at most the metrics there are.
+    let mut metrics: Vec<&Metric> = Vec::new();
+    for n in &names {
+        let m = METRICS
+            .iter()
+            .find(|m| m.name == n)
+            .ok_or_else(unknown_metric)?;
+        if !metrics.iter().any(|had| had.name == m.name) {
+            metrics.push(m);
+        }
+    }
 
     // Period: from the path, else the parameter; none means every period a metric has.
     let period_param = tail.get(1).copied().or(req.params.non_empty("period"));
@@ -348,6 +355,8 @@ pub async fn insights(
         ));
     }
 
+    let asked: Vec<&str> = metrics.iter().map(|m| m.name).collect();
+    let asked = asked.join(",");
     let mut data = Vec::new();
     for m in metrics {
         let periods: Vec<Period> = match period {
@@ -394,7 +403,7 @@ pub async fn insights(
             q.append_pair("access_token", t);
         }
         if tail.is_empty() {
-            q.append_pair("metric", &names.join(","));
+            q.append_pair("metric", &asked);
         }
         if let (Some(p), true) = (period, tail.len() < 2) {
             q.append_pair("period", p.as_str());

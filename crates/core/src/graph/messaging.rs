@@ -328,7 +328,10 @@ impl View<'_> {
     ) -> Result<Value, GraphError> {
         let (fields, fields_param, w) = (q.fields.as_deref(), q.fields_param.as_deref(), &q.window);
         let all: Vec<Message> = self.visible_messages(c).await?.into_iter().rev().collect();
-        let keys: Vec<Id> = all.iter().map(|m| (i64::MAX as Id) - m.id).collect();
+        let keys: Vec<Id> = all
+            .iter()
+            .map(|m| super::content::newest_first_key(m.id))
+            .collect();
         let (range, more_before, more_after) = w.apply(&keys);
         let ends = (!range.is_empty()).then(|| (keys[range.start], keys[range.end - 1]));
         let mut items = Vec::with_capacity(range.len());

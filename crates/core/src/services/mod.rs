@@ -66,9 +66,13 @@ pub const CLOCK_OFFSET: &str = "clock_offset";
 /// keeps it sealed.
 pub const TOKEN_KEY: &str = "token_key";
 
-/// The offset a stored `clock_offset` holds (none or unreadable: 0).
+/// The offset a stored `clock_offset` holds (none or unreadable: 0), within ten thousand
+/// years: the clock can be set to the years 1970 to 9999 only, and times on it are added to.
 fn clock_offset(value: Option<&str>) -> i64 {
-    value.and_then(|v| v.trim().parse().ok()).unwrap_or(0)
+    const FAR: i64 = 10_000 * 366 * 86_400;
+    value
+        .and_then(|v| v.trim().parse::<i64>().ok())
+        .map_or(0, |o| o.clamp(-FAR, FAR))
 }
 
 impl From<StoreError> for GraphError {
@@ -498,5 +502,20 @@ impl Services {
         let now = clock.now();
         self.publish(Event::ClockMoved { now, offset });
         Ok(now)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// A stored offset is read within ten thousand years, whatever the row holds: times on
+    /// the clock are added to.
+    #[test]
+    fn a_stored_clock_offset_is_read_within_the_calendar() {
+        let far = 10_000 * 366 * 86_400;
+        assert_eq!(super::clock_offset(Some(" 3600 ")), 3600);
+        assert_eq!(super::clock_offset(Some("soon")), 0);
+        assert_eq!(super::clock_offset(None), 0);
+        assert_eq!(super::clock_offset(Some(&i64::MAX.to_string())), far);
+        assert_eq!(super::clock_offset(Some(&i64::MIN.to_string())), -far);
     }
 }

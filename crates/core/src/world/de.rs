@@ -299,9 +299,15 @@ pub(crate) fn some_time<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, 
         d,
         "a date string like \"2026-01-15\" or unix seconds",
         |text| {
-            crate::timefmt::parse_utc(text).map(Some).ok_or_else(|| {
-                format!("`{text}` is not a date like \"2026-01-15\" or unix seconds")
-            })
+            crate::timefmt::parse_utc(text)
+                .filter(|t| crate::timefmt::in_calendar(*t))
+                .map(Some)
+                .ok_or_else(|| {
+                    format!(
+                        "`{text}` is not a date like \"2026-01-15\" or unix seconds \
+                         (in the years 1 to 9999)"
+                    )
+                })
         },
     )
 }

@@ -373,9 +373,9 @@ async fn page_name(st: &AppState, id: &str) -> String {
 
 /// `2026-11-30 14:05:00 UTC (in 59 days)`, on the virtual clock.
 fn when(at: i64, now: i64) -> String {
-    let d = at - now;
+    let d = at.saturating_sub(now);
     let span = |s: i64| {
-        let s = s.abs();
+        let s = s.saturating_abs();
         match s {
             0..=119 => format!("{s} seconds"),
             120..=7199 => format!("{} minutes", s / 60),
