@@ -228,8 +228,14 @@ pub async fn serve(
     use hyper_util::rt::{TokioExecutor, TokioTimer};
     use hyper_util::server::conn::auto;
 
-    let delivery = tokio::spawn(state.callbacks.clone().run(Arc::clone(&state.services)));
-    let sharing = tokio::spawn(share_rate_limits(Arc::clone(&state.services)));
+    let delivery = tokio::spawn(supervised("callback delivery", RESTART_AFTER, {
+        let (callbacks, services) = (state.callbacks.clone(), Arc::clone(&state.services));
+        move || callbacks.clone().run(Arc::clone(&services))
+    }));
+    let sharing = tokio::spawn(supervised("rate-limit sharing", RESTART_AFTER, {
+        let services = Arc::clone(&state.services);
+        move || share_rate_limits(Arc::clone(&services))
+    }));
     let app = Front::new(state);
     let tls = tls.map(tokio_rustls::TlsAcceptor::from);
     // HTTP/1.1 only: its head timeout bounds idle and slow connections; HTTP/2's connections
@@ -326,6 +332,42 @@ pub async fn serve(
     delivery.abort();
     sharing.abort();
     Ok(())
+}
+
+/// How long a background loop that panicked waits before it starts again.
+const RESTART_AFTER: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Runs the loop `start` makes for as long as the server runs, and starts it again after
+/// `restart_after` if it panics: a bug in a background loop is logged and survived, not the
+/// loop's silent end. Aborting this task aborts the loop.
+async fn supervised<F, Fut>(name: &'static str, restart_after: std::time::Duration, start: F)
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    /// The loop's task, aborted with its supervisor.
+    struct Running(tokio::task::JoinHandle<()>);
+    impl Drop for Running {
+        fn drop(&mut self) {
+            self.0.abort();
+        }
+    }
+    loop {
+        let mut running = Running(tokio::spawn(start()));
+        match (&mut running.0).await {
+            Err(e) if e.is_panic() => {
+                let e = e.into_panic();
+                let why = e
+                    .downcast_ref::<&str>()
+                    .copied()
+                    .or_else(|| e.downcast_ref::<String>().map(String::as_str))
+                    .unwrap_or("no message");
+                tracing::error!("{name} panicked ({why}); it starts again in {restart_after:?}");
+                tokio::time::sleep(restart_after).await;
+            }
+            _ => return,
+        }
+    }
 }
 
 /// How often the instances on a shared database exchange their rate-limit counts: a budget
@@ -880,6 +922,44 @@ fn suppress_status(req: &graphtoken_core::request::GraphRequest, response: &mut 
 mod tests {
     use super::*;
     use std::time::Duration;
+
+    /// A background loop that panics is started again; one that ends is not; aborting the
+    /// supervisor aborts the loop.
+    #[tokio::test]
+    async fn a_background_loop_that_panics_starts_again() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let starts = Arc::new(AtomicUsize::new(0));
+        let counted = Arc::clone(&starts);
+        supervised("test loop", Duration::from_millis(1), move || {
+            let n = counted.fetch_add(1, Ordering::SeqCst);
+            async move {
+                if n < 2 {
+                    panic!("bug number {n}");
+                }
+            }
+        })
+        .await;
+        assert_eq!(starts.load(Ordering::SeqCst), 3);
+
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<()>();
+        let forever = tokio::spawn(supervised(
+            "test loop",
+            Duration::from_millis(1),
+            move || {
+                let tx = tx.clone();
+                async move {
+                    let _alive = tx;
+                    std::future::pending::<()>().await;
+                }
+            },
+        ));
+        tokio::task::yield_now().await;
+        forever.abort();
+        let _ = forever.await;
+        // Every sender (the loop's, and the closure's) is gone once the loop was aborted.
+        let closed = tokio::time::timeout(Duration::from_secs(10), rx.recv()).await;
+        assert_eq!(closed, Ok(None));
+    }
 
     #[test]
     fn graph_calls_go_around_the_router_and_nothing_else_does() {
