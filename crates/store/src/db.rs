@@ -215,7 +215,7 @@ impl<T: Column> Column for Option<T> {
 }
 
 /// One row of a result.
-#[derive(Debug)]
+#[derive(Debug, PartialEq)]
 pub(crate) struct Row(pub(crate) Vec<Value>);
 
 impl Row {
@@ -251,6 +251,13 @@ pub(crate) trait Db {
         args: &[Value],
         each: &mut dyn FnMut(Row) -> Result<(), String>,
     ) -> Result<(), String>;
+    /// Loads `rows` into `table`'s `columns` (a comma list, in the rows' order) the database's
+    /// fastest way, if it has one (PostgreSQL's `COPY … FROM STDIN`); `Ok(false)` when it has
+    /// none and the caller inserts them itself.
+    fn load_rows(&self, table: &str, columns: &str, rows: &[Vec<Value>]) -> Result<bool, String> {
+        let _ = (table, columns, rows);
+        Ok(false)
+    }
     /// Runs an `INSERT` of one row into a table keyed by an integer `id` the database draws;
     /// the new row's id. Here with `RETURNING id`.
     fn insert_id(&self, sql: &str, args: &[Value]) -> Result<i64, String> {
@@ -268,6 +275,18 @@ impl dyn Db + '_ {
     /// Runs a statement; how many rows it changed.
     pub(crate) fn execute(&self, sql: &str, args: &[Value], what: &str) -> StoreResult<u64> {
         self.exec(sql, args).map_err(|e| self.fail(what, e))
+    }
+
+    /// Loads rows the database's fastest way (see [`Db::load_rows`]); false when it has none.
+    pub(crate) fn load(
+        &self,
+        table: &str,
+        columns: &str,
+        rows: &[Vec<Value>],
+        what: &str,
+    ) -> StoreResult<bool> {
+        self.load_rows(table, columns, rows)
+            .map_err(|e| self.fail(what, e))
     }
 
     /// Every row, mapped.

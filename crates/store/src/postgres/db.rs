@@ -159,6 +159,25 @@ impl Db for PgDb<'_> {
         "postgres"
     }
 
+    fn load_rows(&self, table: &str, columns: &str, rows: &[Vec<Value>]) -> Result<bool, String> {
+        use futures_sink::Sink;
+        let sql = format!("COPY {table} ({columns}) FROM STDIN");
+        let data = bytes::Bytes::from(copy_text(rows));
+        self.rt
+            .block_on(async {
+                let sink = match &self.on {
+                    On::Client(c) => c.copy_in(sql.as_str()).await,
+                    On::Tx(t) => t.copy_in(sql.as_str()).await,
+                }?;
+                let mut sink = std::pin::pin!(sink);
+                std::future::poll_fn(|cx| sink.as_mut().poll_ready(cx)).await?;
+                sink.as_mut().start_send(data)?;
+                sink.as_mut().finish().await
+            })
+            .map_err(|e| describe(&e))?;
+        Ok(true)
+    }
+
     fn exec(&self, sql: &str, args: &[Value]) -> Result<u64, String> {
         let stmt = self.statement(sql, args)?;
         let params = params(args);
@@ -206,6 +225,48 @@ impl Db for PgDb<'_> {
         }
         Ok(())
     }
+}
+
+/// `rows` in the text form of `COPY … FROM STDIN`: a line a row, tabs between values, `\N` for
+/// NULL, bytes as `\\x` and hex, and in texts a backslash, tab, newline or carriage return
+/// escaped with a backslash. An integer goes as its digits (a boolean column reads 0 and 1).
+fn copy_text(rows: &[Vec<Value>]) -> Vec<u8> {
+    use std::io::Write;
+    let mut out = Vec::new();
+    for row in rows {
+        for (i, v) in row.iter().enumerate() {
+            if i > 0 {
+                out.push(b'\t');
+            }
+            match v {
+                Value::Null(_) => out.extend_from_slice(b"\\N"),
+                Value::Int(n) => {
+                    let _ = write!(out, "{n}");
+                }
+                Value::Text(s) => {
+                    for b in s.bytes() {
+                        match b {
+                            b'\\' => out.extend_from_slice(b"\\\\"),
+                            b'\t' => out.extend_from_slice(b"\\t"),
+                            b'\n' => out.extend_from_slice(b"\\n"),
+                            b'\r' => out.extend_from_slice(b"\\r"),
+                            b => out.push(b),
+                        }
+                    }
+                }
+                Value::Blob(b) => {
+                    const HEX: &[u8; 16] = b"0123456789abcdef";
+                    out.extend_from_slice(b"\\\\x");
+                    for byte in b {
+                        out.push(HEX[usize::from(byte >> 4)]);
+                        out.push(HEX[usize::from(byte & 0xf)]);
+                    }
+                }
+            }
+        }
+        out.push(b'\n');
+    }
+    out
 }
 
 fn row(r: &tokio_postgres::Row) -> Result<Row, String> {
