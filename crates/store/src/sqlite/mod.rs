@@ -935,9 +935,15 @@ mod tests {
         db.write(|d| d.execute("CREATE TABLE t (n INTEGER NOT NULL)", &[], "creating t"))
             .await?;
         let runs: Arc<[AtomicUsize; 4]> = Arc::new(Default::default());
-        // Holds the writer while the next four queue up behind it, in order, as one group.
-        let held = tokio::spawn(db.write(|_| {
-            std::thread::sleep(Duration::from_millis(400));
+        // Holds the writer until the next four have queued up behind it, in order, as one
+        // group (each run of the hold waits for a go: two, should it share their group).
+        let (go, wait) = std::sync::mpsc::channel::<()>();
+        let wait = std::sync::Mutex::new(wait);
+        let held = tokio::spawn(db.write(move |_| {
+            let wait = wait
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let _ = wait.recv_timeout(Duration::from_secs(30));
             Ok(0)
         }));
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -963,6 +969,9 @@ mod tests {
             })
             .await;
             writes.push(w);
+        }
+        for _ in 0..2 {
+            let _ = go.send(());
         }
         assert!(held.await.is_ok_and(|r| r.is_ok()));
         let mut answers = Vec::new();
@@ -1003,7 +1012,8 @@ mod tests {
         };
         let size = || std::fs::metadata(&path).map_or(0, |m| m.len());
         let grown_past = |floor: u64| async move {
-            for _ in 0..200 {
+            // Ten seconds at most: a loaded machine's checkpointer may be slow to run.
+            for _ in 0..1000 {
                 if size() > floor {
                     return true;
                 }
