@@ -95,6 +95,8 @@ pub fn selected<'a>(
 const MAX_DEPTH: usize = 8;
 /// How many different fields one selection may name: more than any node has.
 const MAX_WIDTH: usize = 1000;
+/// Past how many fields a selection's names are found through a map, not by a scan.
+const INDEXED: usize = 16;
 
 /// Parses a `fields` value. Empty items (`a,,b`) are skipped, as Facebook does.
 pub fn parse(input: &str) -> Result<Vec<Field>, GraphError> {
@@ -154,6 +156,9 @@ impl Parser<'_> {
 
     fn list(&mut self) -> Result<Vec<Field>, GraphError> {
         let mut out: Vec<Field> = Vec::new();
+        // Where each name is in `out`, once the list is long enough to be worth a map: a long
+        // list stays linear to parse.
+        let mut index: Option<std::collections::HashMap<String, usize>> = None;
         loop {
             self.skip_ws();
             match self.peek() {
@@ -164,14 +169,31 @@ impl Parser<'_> {
                     let f = self.field()?;
                     // A name asked again is answered once, as its last asking (an answer's
                     // keys are unique), in the place of its first.
+                    let had = match &index {
+                        Some(index) => index.get(&f.name).copied(),
+                        None => out.iter().position(|had| had.name == f.name),
+                    };
                     let full = out.len() == MAX_WIDTH;
-                    match out.iter_mut().find(|had| had.name == f.name) {
+                    match had.and_then(|i| out.get_mut(i)) {
                         Some(had) => *had = f,
                         None if full => {
                             self.i = at;
                             return Err(self.error("at most 1000 different fields in a selection"));
                         }
-                        None => out.push(f),
+                        None => {
+                            if let Some(index) = &mut index {
+                                index.insert(f.name.clone(), out.len());
+                            }
+                            out.push(f);
+                            if index.is_none() && out.len() > INDEXED {
+                                index = Some(
+                                    out.iter()
+                                        .enumerate()
+                                        .map(|(i, f)| (f.name.clone(), i))
+                                        .collect(),
+                                );
+                            }
+                        }
                     }
                     self.skip_ws();
                     match self.peek() {
@@ -272,6 +294,11 @@ mod tests {
         let many = vec!["feed"; 100_000].join(",");
         assert_eq!(parse(&many).map(|f| f.len()), Ok(1));
         let wide: Vec<String> = (0..1001).map(|i| format!("f{i}")).collect();
+        // A long selection finds its names through a map: the same answer.
+        let again = format!("{},f3.limit(9),f19", wide[..20].join(","));
+        let f = parse(&again).unwrap_or_default();
+        assert_eq!(names(&f), wide[..20]);
+        assert_eq!(f[3].modifier("limit"), Some("9"));
         assert_eq!(parse(&wide[..1000].join(",")).map(|f| f.len()), Ok(1000));
         let e = parse(&wide.join(",")).err().map(|e| e.message);
         assert!(

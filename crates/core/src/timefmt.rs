@@ -106,9 +106,14 @@ fn date_of_day(day: i64) -> Date {
 /// fewer than a span may hold.
 const FAR_DAYS: i64 = 4_000_000;
 
+/// The last second of the year 9999 (9999-12-31T23:59:59Z), in unix seconds.
+pub const LAST_SECOND: Unix = 253_402_300_799;
+/// The first second of the year 1 (0001-01-01T00:00:00Z), in unix seconds.
+pub const FIRST_SECOND: Unix = -62_135_596_800;
+
 /// Whether the unix time `t` falls in the years 1 to 9999.
 pub fn in_calendar(t: Unix) -> bool {
-    (-62_135_596_800..=253_402_300_799).contains(&t)
+    (FIRST_SECOND..=LAST_SECOND).contains(&t)
 }
 
 #[cfg(test)]

@@ -334,12 +334,16 @@ pub async fn serve(
     Ok(())
 }
 
-/// How long a background loop that panicked waits before it starts again.
+/// How long a background loop that panicked waits before it starts again, the first time.
 const RESTART_AFTER: std::time::Duration = std::time::Duration::from_secs(1);
+/// The longest wait before a background loop starts again: the wait doubles while the loop
+/// panics again within it.
+const RESTART_AT_MOST: std::time::Duration = std::time::Duration::from_secs(60);
 
-/// Runs the loop `start` makes for as long as the server runs, and starts it again after
-/// `restart_after` if it panics: a bug in a background loop is logged and survived, not the
-/// loop's silent end. Aborting this task aborts the loop.
+/// Runs the loop `start` makes for as long as the server runs, and starts it again if it
+/// panics: a bug in a background loop is logged and survived, not the loop's silent end. The
+/// wait before a new start is `restart_after`, doubled (up to a minute) each time the loop
+/// panics again before a minute has passed. Aborting this task aborts the loop.
 async fn supervised<F, Fut>(name: &'static str, restart_after: std::time::Duration, start: F)
 where
     F: Fn() -> Fut,
@@ -352,7 +356,9 @@ where
             self.0.abort();
         }
     }
+    let mut wait = restart_after;
     loop {
+        let started = tokio::time::Instant::now();
         let mut running = Running(tokio::spawn(start()));
         match (&mut running.0).await {
             Err(e) if e.is_panic() => {
@@ -362,8 +368,12 @@ where
                     .copied()
                     .or_else(|| e.downcast_ref::<String>().map(String::as_str))
                     .unwrap_or("no message");
-                tracing::error!("{name} panicked ({why}); it starts again in {restart_after:?}");
-                tokio::time::sleep(restart_after).await;
+                if started.elapsed() >= RESTART_AT_MOST {
+                    wait = restart_after;
+                }
+                tracing::error!("{name} panicked ({why}); it starts again in {wait:?}");
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(RESTART_AT_MOST);
             }
             _ => return,
         }
@@ -948,12 +958,13 @@ mod tests {
             move || {
                 let tx = tx.clone();
                 async move {
-                    let _alive = tx;
+                    let _ = tx.send(());
                     std::future::pending::<()>().await;
                 }
             },
         ));
-        tokio::task::yield_now().await;
+        // The loop runs (it said so), then its supervisor is aborted.
+        assert_eq!(rx.recv().await, Some(()));
         forever.abort();
         let _ = forever.await;
         // Every sender (the loop's, and the closure's) is gone once the loop was aborted.

@@ -510,6 +510,58 @@ async fn a_copy_that_fails_partway_leaves_the_target_empty() -> StoreResult<()> 
     Ok(())
 }
 
+/// The same into PostgreSQL, whose rows go in through `COPY`: a `COPY` that fails partway
+/// fails the copy with PostgreSQL's error, and the target is left empty.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_copy_into_postgres_that_fails_partway_leaves_it_empty() -> StoreResult<()> {
+    use crate::sql_store::Backend;
+    let Some(base) = postgres() else {
+        return Ok(());
+    };
+    let dir = temp_dir()?;
+    let (source, s, session) = copy_source(&dir).await?;
+    let tokens = many_tokens(session.id, 20_000);
+    s.backend
+        .write(move |db| crate::queries::insert_tokens(db, &tokens))
+        .await?;
+    drop(s);
+    let target = conformance::fresh_postgres_database(&base)?;
+    PostgresStore::open(&target)?.migrate().await?;
+    conformance::postgres_batch(
+        &target,
+        "CREATE FUNCTION full_up() RETURNS trigger LANGUAGE plpgsql AS \
+         $$ BEGIN IF (SELECT COUNT(*) FROM tokens) >= 2500 THEN \
+         RAISE EXCEPTION 'the target is full'; END IF; RETURN NEW; END $$; \
+         CREATE TRIGGER filled BEFORE INSERT ON tokens FOR EACH ROW EXECUTE FUNCTION full_up()",
+    )?;
+    let failed = tokio::time::timeout(
+        std::time::Duration::from_secs(60),
+        crate::copy(&source, &target),
+    )
+    .await
+    .map_err(|_| StoreError::new("the copy hung"))?
+    .err()
+    .map(|e| e.message)
+    .unwrap_or_default();
+    assert!(failed.contains("the target is full"), "{failed}");
+    let t = PostgresStore::open(&target)?;
+    let held = t
+        .backend
+        .read(|db| {
+            crate::copy::TABLES
+                .iter()
+                .filter(|t| t.name != "content_ids")
+                .map(|t| {
+                    let sql = format!("SELECT COUNT(*) FROM {}", t.name);
+                    db.required(&sql, &[], |r| r.get::<i64>(0), "counting")
+                })
+                .sum::<StoreResult<i64>>()
+        })
+        .await?;
+    assert_eq!(held, 0, "the failed copy left rows behind");
+    Ok(())
+}
+
 /// Every table of a SQLite file as its rows, in a fixed order.
 async fn every_row(url: &str) -> StoreResult<Vec<(&'static str, Vec<crate::db::Row>)>> {
     use crate::sql_store::Backend;
@@ -548,7 +600,8 @@ async fn a_copy_through_postgres_gives_back_every_value() -> StoreResult<()> {
                 "UPDATE users SET name = ?1 || name, email = NULL",
                 crate::args![odd],
                 "making odd names",
-            )
+            )?;
+            db.execute("UPDATE apps SET platform = ''", &[], "emptying a text")
         })
         .await?;
     drop(s);

@@ -482,8 +482,7 @@ impl Services {
 
     /// Moves the virtual clock to `target` (1970 … 9999) and persists the offset.
     pub async fn set_clock(&self, clock: &VirtualClock, target: Unix) -> Result<Unix, GraphError> {
-        const LATEST: Unix = 253_402_300_799; // 9999-12-31T23:59:59Z
-        if !(0..=LATEST).contains(&target) {
+        if !(0..=crate::timefmt::LAST_SECOND).contains(&target) {
             return Err(GraphError::param(format!(
                 "the clock can be set between 1970 and 9999, not to {target}"
             )));

@@ -229,7 +229,7 @@ impl Db for PgDb<'_> {
 
 /// `rows` in the text form of `COPY … FROM STDIN`: a line a row, tabs between values, `\N` for
 /// NULL, bytes as `\\x` and hex, and in texts a backslash, tab, newline or carriage return
-/// escaped with a backslash. An integer goes as its digits (a boolean column reads 0 and 1).
+/// escaped with a backslash; an integer as its digits.
 fn copy_text(rows: &[Vec<Value>]) -> Vec<u8> {
     use std::io::Write;
     let mut out = Vec::new();
