@@ -382,20 +382,14 @@ async fn fill_copy_source(s: &impl Store) -> StoreResult<graphtoken_core::model:
 /// statements are quick, well within the timeout even on a loaded machine.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_copy_from_postgres_outlasts_the_statement_timeout() -> StoreResult<()> {
-    use crate::sql_store::Backend;
     let Some(base) = postgres() else {
         return Ok(());
     };
     // The source: tokens stored in SQLite (one row at a time is slow on PostgreSQL), copied
     // into a new PostgreSQL database.
     let dir = temp_dir()?;
-    let (filled, s, session) = copy_source(&dir).await?;
-    let many = 2_000u32;
-    let tokens = many_tokens(session.id, many);
-    s.backend
-        .write(move |db| crate::queries::insert_tokens(db, &tokens))
-        .await?;
-    drop(s);
+    let many = 2_000;
+    let filled = copy_source_of_many(&dir, many).await?;
     let source = conformance::fresh_postgres_database(&base)?;
     crate::copy(&filled, &source).await?;
     conformance::postgres_batch(
@@ -441,25 +435,63 @@ async fn pg_copy_source(
     Ok((source, s, session))
 }
 
-/// A copy whose target fails partway, after some chunks of rows went in: the target's error,
-/// nothing left in it, and no thread left waiting (the source's read stops when the target
-/// stops taking rows). Then the same copy, with nothing in the way, carries every token.
-#[tokio::test(flavor = "multi_thread")]
-async fn a_copy_that_fails_partway_leaves_the_target_empty() -> StoreResult<()> {
+/// A copy's source ([`copy_source`]) with `many` tokens of Alice besides.
+async fn copy_source_of_many(dir: &tempfile::TempDir, many: u32) -> StoreResult<String> {
     use crate::sql_store::Backend;
-    let dir = temp_dir()?;
-    let (source, s, session) = copy_source(&dir).await?;
-    // Many more chunks' worth of rows than the channel holds: the source's read is still
-    // going when the target fails, and must stop.
-    let many = 20_000u32;
+    let (source, s, session) = copy_source(dir).await?;
     let tokens = many_tokens(session.id, many);
     let stored = s
         .backend
         .write(move |db| crate::queries::insert_tokens(db, &tokens))
         .await?;
     assert_eq!(stored, u64::from(many));
-    drop(s);
+    Ok(source)
+}
 
+/// Copies `source` into `target` (opened as `t`), which refuses its 2,501st token: the copy
+/// fails with the target's error within a minute (no thread left waiting: the source's read
+/// stops when the target stops taking rows), and nothing is left in the target.
+async fn copy_fails_partway<B: crate::sql_store::Backend>(
+    source: &str,
+    target: &str,
+    t: &crate::sql_store::SqlStore<B>,
+) -> StoreResult<()> {
+    let failed = tokio::time::timeout(
+        std::time::Duration::from_secs(60),
+        crate::copy(source, target),
+    )
+    .await
+    .map_err(|_| StoreError::new("the copy hung"))?
+    .err()
+    .map(|e| e.message)
+    .unwrap_or_default();
+    assert!(failed.contains("the target is full"), "{failed}");
+    let held = t
+        .backend
+        .read(|db| {
+            crate::copy::TABLES
+                .iter()
+                .filter(|t| t.name != "content_ids")
+                .map(|t| {
+                    let sql = format!("SELECT COUNT(*) FROM {}", t.name);
+                    db.required(&sql, &[], |r| r.get::<i64>(0), "counting")
+                })
+                .sum::<StoreResult<i64>>()
+        })
+        .await?;
+    assert_eq!(held, 0, "the failed copy left rows behind");
+    Ok(())
+}
+
+/// A copy whose target fails partway, after some chunks of rows went in (see
+/// [`copy_fails_partway`]). Then the same copy, with nothing in the way, carries every token.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_copy_that_fails_partway_leaves_the_target_empty() -> StoreResult<()> {
+    use crate::sql_store::Backend;
+    let dir = temp_dir()?;
+    // Many more chunks' worth of rows than the copy's channel holds.
+    let many = 20_000;
+    let source = copy_source_of_many(&dir, many).await?;
     let target = format!("sqlite://{}", dir.path().join("to.db").display());
     let t = SqliteStore::open(&target)?;
     t.migrate().await?;
@@ -474,32 +506,7 @@ async fn a_copy_that_fails_partway_leaves_the_target_empty() -> StoreResult<()> 
             )
         })
         .await?;
-    drop(t);
-    let failed = tokio::time::timeout(
-        std::time::Duration::from_secs(60),
-        crate::copy(&source, &target),
-    )
-    .await
-    .map_err(|_| StoreError::new("the copy hung"))?
-    .err()
-    .map(|e| e.message)
-    .unwrap_or_default();
-    assert!(failed.contains("the target is full"), "{failed}");
-    let t = SqliteStore::open(&target)?;
-    let held = t
-        .backend
-        .read(|db| {
-            crate::copy::TABLES
-                .iter()
-                .filter(|t| t.name != "content_ids")
-                .map(|t| {
-                    let sql = format!("SELECT COUNT(*) FROM {}", t.name);
-                    db.required(&sql, &[], |r| r.get::<i64>(0), "counting")
-                })
-                .sum::<StoreResult<i64>>()
-        })
-        .await?;
-    assert_eq!(held, 0, "the failed copy left rows behind");
+    copy_fails_partway(&source, &target, &t).await?;
     t.backend
         .write(|db| db.execute("DROP TRIGGER full", &[], "clearing the way"))
         .await?;
@@ -514,19 +521,14 @@ async fn a_copy_that_fails_partway_leaves_the_target_empty() -> StoreResult<()> 
 /// fails the copy with PostgreSQL's error, and the target is left empty.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_copy_into_postgres_that_fails_partway_leaves_it_empty() -> StoreResult<()> {
-    use crate::sql_store::Backend;
     let Some(base) = postgres() else {
         return Ok(());
     };
     let dir = temp_dir()?;
-    let (source, s, session) = copy_source(&dir).await?;
-    let tokens = many_tokens(session.id, 20_000);
-    s.backend
-        .write(move |db| crate::queries::insert_tokens(db, &tokens))
-        .await?;
-    drop(s);
+    let source = copy_source_of_many(&dir, 20_000).await?;
     let target = conformance::fresh_postgres_database(&base)?;
-    PostgresStore::open(&target)?.migrate().await?;
+    let t = PostgresStore::open(&target)?;
+    t.migrate().await?;
     conformance::postgres_batch(
         &target,
         "CREATE FUNCTION full_up() RETURNS trigger LANGUAGE plpgsql AS \
@@ -534,32 +536,7 @@ async fn a_copy_into_postgres_that_fails_partway_leaves_it_empty() -> StoreResul
          RAISE EXCEPTION 'the target is full'; END IF; RETURN NEW; END $$; \
          CREATE TRIGGER filled BEFORE INSERT ON tokens FOR EACH ROW EXECUTE FUNCTION full_up()",
     )?;
-    let failed = tokio::time::timeout(
-        std::time::Duration::from_secs(60),
-        crate::copy(&source, &target),
-    )
-    .await
-    .map_err(|_| StoreError::new("the copy hung"))?
-    .err()
-    .map(|e| e.message)
-    .unwrap_or_default();
-    assert!(failed.contains("the target is full"), "{failed}");
-    let t = PostgresStore::open(&target)?;
-    let held = t
-        .backend
-        .read(|db| {
-            crate::copy::TABLES
-                .iter()
-                .filter(|t| t.name != "content_ids")
-                .map(|t| {
-                    let sql = format!("SELECT COUNT(*) FROM {}", t.name);
-                    db.required(&sql, &[], |r| r.get::<i64>(0), "counting")
-                })
-                .sum::<StoreResult<i64>>()
-        })
-        .await?;
-    assert_eq!(held, 0, "the failed copy left rows behind");
-    Ok(())
+    copy_fails_partway(&source, &target, &t).await
 }
 
 /// Every table of a SQLite file as its rows, in a fixed order.
