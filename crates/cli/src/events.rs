@@ -71,6 +71,35 @@ pub enum AppCommand {
         #[command(flatten)]
         remote: Remote,
     },
+    /// Change an app's call budgets per hour; a budget not given stays as it is.
+    RateLimits {
+        app: String,
+        /// Calls per hour for the whole app (error 4), or `default`.
+        #[arg(long = "app-calls", value_name = "N|default", value_parser = budget)]
+        app_calls: Option<Value>,
+        /// Calls per hour for one person with the app (error 17), or `default`.
+        #[arg(long = "user-calls", value_name = "N|default", value_parser = budget)]
+        user_calls: Option<Value>,
+        /// Calls per hour for one Page with the app (errors 80001 and 32), or `default`.
+        #[arg(long = "page-calls", value_name = "N|default", value_parser = budget)]
+        page_calls: Option<Value>,
+        #[command(flatten)]
+        remote: Remote,
+    },
+}
+
+/// A budget on the command line: a positive number of calls per hour, or `default` (`null`).
+fn budget(v: &str) -> Result<Value, String> {
+    if v == "default" {
+        return Ok(Value::Null);
+    }
+    match v.parse::<u32>() {
+        Ok(n) if n > 0 => Ok(Value::from(n)),
+        _ => Err(format!(
+            "a positive number of calls per hour up to {}, or `default`",
+            u32::MAX
+        )),
+    }
 }
 
 #[derive(Subcommand)]
@@ -133,6 +162,26 @@ pub fn app(cmd: AppCommand) -> Result<(), String> {
             remote.admin()?.data_deletion(&user, &app)
         }
         AppCommand::Callbacks { remote } => remote.admin()?.callbacks(),
+        AppCommand::RateLimits {
+            app,
+            app_calls,
+            user_calls,
+            page_calls,
+            remote,
+        } => {
+            let given = [
+                ("app", app_calls),
+                ("user", user_calls),
+                ("page", page_calls),
+            ];
+            let budgets: serde_json::Map<String, Value> = given
+                .into_iter()
+                .filter_map(|(k, v)| Some((k.to_string(), v?)))
+                .collect();
+            remote
+                .admin()?
+                .set_rate_limits(&app, Value::Object(budgets))
+        }
     };
     v.map(say).map_err(|e| e.to_string())
 }

@@ -61,6 +61,13 @@ impl Admin {
         self.call("POST", &path, Some(json!({})))
     }
 
+    /// An app's call budgets per hour: `budgets` names those that change (`app`, `user`,
+    /// `page`), each a number or `null` for graphtoken's default. The budgets in force.
+    pub fn set_rate_limits(&self, app: &str, budgets: Value) -> Result<Value, ClientError> {
+        let path = format!("/_admin/apps/{}/rate_limits", seg(app));
+        self.call("POST", &path, Some(budgets))
+    }
+
     /// A person's tasks on a Page (an empty list removes them: 190/492 for their Page tokens).
     pub fn set_page_tasks(
         &self,

@@ -88,6 +88,8 @@ pub enum Event {
     // ---- apps and Pages -----------------------------------------------------------------
     /// A new app secret: every app token of the old one stops working.
     AppSecretReset { app: AppId },
+    /// An app's call budgets changed (the admin API).
+    AppBudgetsChanged { app: AppId },
     /// A person's tasks on a Page changed.
     PageTasksChanged { page: PageId, user: UserId },
     /// A Page's own record or settings changed.

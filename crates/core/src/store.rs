@@ -18,7 +18,7 @@ use crate::content::{Comment, Post};
 use crate::messaging::{Conversation, Message};
 use crate::model::{
     AccountStatus, App, AppId, Asid, Grant, Id, Invalidation, Overview, Page, PageId, PageTasks,
-    Psid, Session, SessionId, TokenHash, TokenRecord, Unix, User, UserId,
+    Psid, RateLimits, Session, SessionId, TokenHash, TokenRecord, Unix, User, UserId,
 };
 use crate::tasks::TaskSet;
 
@@ -736,6 +736,10 @@ pub trait DirectoryStore: Send + Sync {
 
     /// False when there is no such app.
     fn set_app_secret<'a>(&'a self, app: AppId, secret: &'a str) -> StoreFuture<'a, bool>;
+
+    /// Sets an app's call budgets (a `None` is graphtoken's default); false when there is no
+    /// such app.
+    fn set_app_rate_limits(&self, app: AppId, limits: RateLimits) -> StoreFuture<'_, bool>;
 
     /// Sets a person's tasks on a Page; an empty set removes them. Returns what is in force.
     fn set_page_tasks<'a>(

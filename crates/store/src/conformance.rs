@@ -352,6 +352,16 @@ pub async fn records<S: Store>(store: &S) -> StoreResult<()> {
     }
     assert_eq!(store.app(AppId(42)).await?, None);
     assert_eq!(store.app_by_key("nope").await?, None);
+    // An app's budgets change in place; a `None` is the default again.
+    let limits = RateLimits {
+        app: Some(7),
+        user: None,
+        page: Some(u32::MAX),
+    };
+    assert!(store.set_app_rate_limits(MAIN_APP, limits).await?);
+    let main = store.app(MAIN_APP).await?.ok_or_else(|| missing("app"))?;
+    assert_eq!(main.rate_limits, limits);
+    assert!(!store.set_app_rate_limits(AppId(42), limits).await?);
     assert_eq!(store.user(UserId(42)).await?, None);
     assert_eq!(store.user_by_key("nope").await?, None);
     assert_eq!(store.page(PageId(42)).await?, None);

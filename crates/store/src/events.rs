@@ -5,7 +5,8 @@
 
 use graphtoken_core::events::Callback;
 use graphtoken_core::model::{
-    AccountStatus, AppId, Invalidation, PageId, PageTasks, SessionId, TokenHash, Unix, UserId,
+    AccountStatus, AppId, Invalidation, PageId, PageTasks, RateLimits, SessionId, TokenHash, Unix,
+    UserId,
 };
 use graphtoken_core::store::StoreResult;
 use graphtoken_core::tasks::TaskSet;
@@ -121,6 +122,17 @@ pub(crate) fn set_name(db: &dyn Db, user: UserId, name: &str) -> StoreResult<boo
         "UPDATE users SET name = ?1 WHERE id = ?2",
         args![name, user.sql()],
         "renaming a person",
+    )?;
+    Ok(n > 0)
+}
+
+/// Sets an app's call budgets; false when there is no such app.
+pub(crate) fn set_rate_limits(db: &dyn Db, app: AppId, l: RateLimits) -> StoreResult<bool> {
+    let n = db.execute(
+        "UPDATE apps SET rate_limit_app = ?1, rate_limit_user = ?2, rate_limit_page = ?3 \
+         WHERE id = ?4",
+        args![l.app, l.user, l.page, app.sql()],
+        "setting app call budgets",
     )?;
     Ok(n > 0)
 }

@@ -9,7 +9,7 @@ use graphtoken_core::faults::StoredFault;
 use graphtoken_core::messaging::{Conversation, Message};
 use graphtoken_core::model::{
     AccountStatus, App, AppId, Asid, Grant, Id, Invalidation, Overview, Page, PageId, PageTasks,
-    Psid, Session, SessionId, TokenHash, TokenRecord, Unix, User, UserId,
+    Psid, RateLimits, Session, SessionId, TokenHash, TokenRecord, Unix, User, UserId,
 };
 use graphtoken_core::outbox::{Attempt, Outgoing};
 use graphtoken_core::seal::Sealer;
@@ -309,6 +309,11 @@ impl<B: Backend> DirectoryStore for SqlStore<B> {
         let name = name.to_owned();
         self.backend
             .write(move |c| events::set_name(c, user, &name))
+    }
+
+    fn set_app_rate_limits(&self, app: AppId, limits: RateLimits) -> StoreFuture<'_, bool> {
+        self.backend
+            .write(move |c| events::set_rate_limits(c, app, limits))
     }
 
     fn set_app_secret<'a>(&'a self, app: AppId, secret: &'a str) -> StoreFuture<'a, bool> {

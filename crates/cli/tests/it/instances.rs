@@ -398,6 +398,28 @@ fn an_instance_killed_under_load_loses_no_acknowledged_token_and_the_other_serve
     assert_eq!(b.get_as("/me", &fresh).status, 200);
 }
 
+/// A budget changed through one instance's admin API is in force on the other one too (it
+/// hears of the app's change through the database).
+#[test]
+fn a_budget_changed_on_one_instance_holds_on_the_other() {
+    let Some((a, b, _)) = two_instances() else {
+        return;
+    };
+    let token = a.alice();
+    assert_eq!(b.get_as("/me", &token).status, 200);
+    let r = a.admin_post("/_admin/apps/acme/rate_limits", json!({"user": 2}));
+    assert_eq!(r.status, 200, "{}", r.text);
+    let start = Instant::now();
+    let refused = loop {
+        let r = b.get_as("/me", &token);
+        if r.status != 200 || start.elapsed() > Duration::from_secs(10) {
+            break r;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(refused.body["error"]["code"], 17, "{}", refused.text);
+}
+
 #[test]
 fn an_app_s_budget_is_shared_by_the_instances() {
     let sb = Sandbox::new();

@@ -218,3 +218,50 @@ fn the_window_slides_on_the_virtual_clock() {
         0
     );
 }
+
+/// The admin API changes an app's budgets at once, without a new seed: a lower one refuses the
+/// next call (calls counted stay counted), `null` goes back to the default, a budget left out
+/// stays, and bad budgets are refused with what is wrong.
+#[test]
+fn the_admin_api_changes_an_app_s_budgets() {
+    let w = world();
+    let s = &w.s;
+    let alice = token(s, "alice");
+    for _ in 0..3 {
+        assert_eq!(s.get_as("/me", &alice).status, 200);
+    }
+    let r = s.admin_post("/_admin/apps/tight/rate_limits", json!({"user": 3}));
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(
+        r.body,
+        json!({"app_id": TIGHT, "rate_limits": {"app": 30, "user": 3, "page": 5}})
+    );
+    let r = s.get_as("/me", &alice);
+    assert_limited(&r, 17, "(#17) User request limit reached");
+    // Back to graphtoken's default for a person (here with the CLI); the app's 30 stays.
+    let out = s.cli(&["app", "rate-limits", TIGHT, "--user-calls", "default"]);
+    let said: Value = serde_json::from_str(out.trim()).unwrap_or_else(|e| panic!("{out}: {e}"));
+    assert_eq!(
+        said["rate_limits"],
+        json!({"app": 30, "user": 2000, "page": 5})
+    );
+    let r = s.get_as("/me", &alice);
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(header(&r, "x-app-usage"), Some(shares(13)));
+    for (body, says) in [
+        (
+            json!({"app": 0}),
+            "a budget is a positive number of calls per hour",
+        ),
+        (json!({"app": -1}), "invalid value: integer `-1`"),
+        (json!({"app": 4_294_967_296u64}), "not 4294967296"),
+        (json!({"apps": 1}), "unknown field `apps`"),
+    ] {
+        let r = s.admin_post("/_admin/apps/tight/rate_limits", body);
+        assert_eq!(r.status, 400, "{}", r.text);
+        let message = r.body["error"]["message"].as_str().unwrap_or_default();
+        assert!(message.contains(says), "{message}");
+    }
+    let r = s.admin_post("/_admin/apps/nope/rate_limits", json!({"app": 1}));
+    assert_eq!(r.status, 404, "{}", r.text);
+}

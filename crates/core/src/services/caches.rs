@@ -134,7 +134,9 @@ impl Subscriber for Caches {
                     self.apps.remove(app);
                 }
             }
-            Event::AppSecretReset { app } => self.apps.remove(app),
+            Event::AppSecretReset { app } | Event::AppBudgetsChanged { app } => {
+                self.apps.remove(app)
+            }
             Event::PageTasksChanged { page, user } => {
                 self.tasks.remove(&(*page, *user));
                 self.user_pages.remove(user);

@@ -6,7 +6,9 @@ use serde_json::json;
 use super::Services;
 use crate::error::GraphError;
 use crate::events::{Callback, Event};
-use crate::model::{AccountStatus, App, AppId, Grant, Invalidation, Reason, SessionId, UserId};
+use crate::model::{
+    AccountStatus, App, AppId, Grant, Invalidation, RateLimits, Reason, SessionId, UserId,
+};
 use crate::permissions::PUBLIC_PROFILE;
 use crate::signed_request;
 use crate::token;
@@ -285,6 +287,16 @@ impl Services {
         if ended > 0 {
             self.publish(Event::BrowserSignIn { user, on: false });
         }
+        Ok(())
+    }
+
+    /// Sets an app's call budgets per hour (`None`: graphtoken's default). Calls already counted
+    /// stay counted: a lower budget may refuse the next call at once.
+    pub async fn set_rate_limits(&self, app: AppId, limits: RateLimits) -> Result<(), GraphError> {
+        if !self.store.set_app_rate_limits(app, limits).await? {
+            return Err(GraphError::param(format!("no app {app}")));
+        }
+        self.publish(Event::AppBudgetsChanged { app });
         Ok(())
     }
 

@@ -6,10 +6,11 @@ use std::sync::Arc;
 use axum::extract::{Path, State};
 use axum::routing::{get, post};
 use axum::Router;
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
 use serde_json::json;
 
-use graphtoken_core::model::{AccountStatus, Reason};
+use graphtoken_core::model::{AccountStatus, RateLimits, Reason};
+use graphtoken_core::ratelimit::Budgets;
 use graphtoken_core::tasks::{PageRole, Task, TaskSet};
 
 use super::reply::{app, bad, ok, page, user, Answer, Body, St, Text};
@@ -24,6 +25,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/users/{user}/logout", post(logout))
         .route("/users/{user}/status", post(status))
         .route("/apps/{app}/reset_secret", post(reset_secret))
+        .route("/apps/{app}/rate_limits", post(rate_limits))
         .route("/pages/{page}/tasks", post(page_tasks))
         .route("/callbacks", get(callbacks))
 }
@@ -127,6 +129,53 @@ async fn reset_secret(State(st): St, Path(a): Path<String>) -> Answer {
     let app = app(&st, &a).await?;
     let secret = st.services.reset_secret(app.id).await?;
     ok(json!({ "app_id": app.id.to_string(), "secret": secret }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewBudgets {
+    #[serde(default, deserialize_with = "budget")]
+    app: Option<Option<u32>>,
+    #[serde(default, deserialize_with = "budget")]
+    user: Option<Option<u32>>,
+    #[serde(default, deserialize_with = "budget")]
+    page: Option<Option<u32>>,
+}
+
+/// A budget in a body, when given: `null` (graphtoken's default) or a positive number of calls
+/// per hour.
+fn budget<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<u32>>, D::Error> {
+    use serde::de::Error;
+    match Option::<u64>::deserialize(d)? {
+        None => Ok(Some(None)),
+        Some(n) => match u32::try_from(n) {
+            Ok(n) if n > 0 => Ok(Some(Some(n))),
+            _ => Err(D::Error::custom(format!(
+                "a budget is a positive number of calls per hour up to {}, or null for the \
+                 default, not {n}",
+                u32::MAX
+            ))),
+        },
+    }
+}
+
+/// `{"app": N, "user": N, "page": N}`: an app's call budgets over a sliding hour, as a seed's
+/// `rate_limits` sets them. A budget left out stays as it is; `null` is graphtoken's default.
+/// Calls already counted stay counted. The budgets in force, in return.
+async fn rate_limits(State(st): St, Path(a): Path<String>, Body(b): Body<NewBudgets>) -> Answer {
+    let mut app = app(&st, &a).await?;
+    let was = app.rate_limits;
+    app.rate_limits = RateLimits {
+        app: b.app.unwrap_or(was.app),
+        user: b.user.unwrap_or(was.user),
+        page: b.page.unwrap_or(was.page),
+    };
+    st.services.set_rate_limits(app.id, app.rate_limits).await?;
+    let Budgets { app: a, user, page } = Budgets::of(&app);
+    ok(json!({
+        "app_id": app.id.to_string(),
+        "rate_limits": { "app": a, "user": user, "page": page },
+    }))
 }
 
 #[derive(Deserialize)]

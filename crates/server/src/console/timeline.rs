@@ -139,6 +139,7 @@ fn words(e: &Event) -> Option<String> {
         Event::TestUserCreated { user, app } => format!("test user {user} made for app {app}"),
         Event::PersonDeleted { user, .. } => format!("person {user} deleted"),
         Event::AppSecretReset { app } => format!("app {app}'s secret was reset"),
+        Event::AppBudgetsChanged { app } => format!("app {app}'s call budgets were changed"),
         Event::PageTasksChanged { page, user } => {
             format!("person {user}'s tasks on Page {page} changed")
         }
