@@ -141,6 +141,15 @@ impl AppRole {
 /// How many test users an app may have unless its seed says otherwise (spec §2.10).
 pub const DEFAULT_TEST_USER_LIMIT: u32 = 10;
 
+/// A change to an app's call budgets: for each, `None` keeps it, `Some(None)` makes it
+/// graphtoken's default, `Some(Some(n))` sets it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BudgetChange {
+    pub app: Option<Option<u32>>,
+    pub user: Option<Option<u32>>,
+    pub page: Option<Option<u32>>,
+}
+
 /// An app's call budgets over a sliding hour (spec §6); `None` means graphtoken's default.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct RateLimits {

@@ -17,8 +17,8 @@ use crate::codes::{AuthCode, DeviceCode, TestUser, TestUserInsert};
 use crate::content::{Comment, Post};
 use crate::messaging::{Conversation, Message};
 use crate::model::{
-    AccountStatus, App, AppId, Asid, Grant, Id, Invalidation, Overview, Page, PageId, PageTasks,
-    Psid, RateLimits, Session, SessionId, TokenHash, TokenRecord, Unix, User, UserId,
+    AccountStatus, App, AppId, Asid, BudgetChange, Grant, Id, Invalidation, Overview, Page, PageId,
+    PageTasks, Psid, RateLimits, Session, SessionId, TokenHash, TokenRecord, Unix, User, UserId,
 };
 use crate::tasks::TaskSet;
 
@@ -737,9 +737,13 @@ pub trait DirectoryStore: Send + Sync {
     /// False when there is no such app.
     fn set_app_secret<'a>(&'a self, app: AppId, secret: &'a str) -> StoreFuture<'a, bool>;
 
-    /// Sets an app's call budgets (a `None` is graphtoken's default); false when there is no
-    /// such app.
-    fn set_app_rate_limits(&self, app: AppId, limits: RateLimits) -> StoreFuture<'_, bool>;
+    /// Changes an app's call budgets in one write (budgets the change leaves out stay); the
+    /// budgets now, or `None` when there is no such app.
+    fn change_app_rate_limits(
+        &self,
+        app: AppId,
+        change: BudgetChange,
+    ) -> StoreFuture<'_, Option<RateLimits>>;
 
     /// Sets a person's tasks on a Page; an empty set removes them. Returns what is in force.
     fn set_page_tasks<'a>(

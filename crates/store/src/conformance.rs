@@ -10,9 +10,9 @@ use graphtoken_core::codes::{AuthCode, CodeKind, DeviceCode, DeviceState, Pkce, 
 use graphtoken_core::content::PageInfo;
 use graphtoken_core::events::Callback;
 use graphtoken_core::model::{
-    AccountStatus, App, AppId, AppMode, AppRole, Asid, Grant, Invalidation, Page, PageId,
-    PageTasks, Platform, Psid, RateLimits, Reason, Session, SessionId, StoredKind, TokenRecord,
-    User, UserId,
+    AccountStatus, App, AppId, AppMode, AppRole, Asid, BudgetChange, Grant, Invalidation, Page,
+    PageId, PageTasks, Platform, Psid, RateLimits, Reason, Session, SessionId, StoredKind,
+    TokenRecord, User, UserId,
 };
 use graphtoken_core::outbox::{Attempt, DeliveryStatus};
 use graphtoken_core::store::{
@@ -352,16 +352,31 @@ pub async fn records<S: Store>(store: &S) -> StoreResult<()> {
     }
     assert_eq!(store.app(AppId(42)).await?, None);
     assert_eq!(store.app_by_key("nope").await?, None);
-    // An app's budgets change in place; a `None` is the default again.
-    let limits = RateLimits {
-        app: Some(7),
+    // An app's budgets change in place: one set, one back to the default, one left as it is;
+    // nothing else of the app changes.
+    let was = store.app(MAIN_APP).await?.ok_or_else(|| missing("app"))?;
+    assert!(was.rate_limits.page.is_some());
+    let change = BudgetChange {
+        app: Some(Some(u32::MAX)),
         user: None,
-        page: Some(u32::MAX),
+        page: Some(None),
     };
-    assert!(store.set_app_rate_limits(MAIN_APP, limits).await?);
-    let main = store.app(MAIN_APP).await?.ok_or_else(|| missing("app"))?;
-    assert_eq!(main.rate_limits, limits);
-    assert!(!store.set_app_rate_limits(AppId(42), limits).await?);
+    let now = store.change_app_rate_limits(MAIN_APP, change).await?;
+    let wanted = RateLimits {
+        app: Some(u32::MAX),
+        user: was.rate_limits.user,
+        page: None,
+    };
+    assert_eq!(now, Some(wanted));
+    let app = store.app(MAIN_APP).await?;
+    assert_eq!(
+        app,
+        Some(App {
+            rate_limits: wanted,
+            ..was
+        })
+    );
+    assert_eq!(store.change_app_rate_limits(AppId(42), change).await?, None);
     assert_eq!(store.user(UserId(42)).await?, None);
     assert_eq!(store.user_by_key("nope").await?, None);
     assert_eq!(store.page(PageId(42)).await?, None);

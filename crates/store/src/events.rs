@@ -5,8 +5,8 @@
 
 use graphtoken_core::events::Callback;
 use graphtoken_core::model::{
-    AccountStatus, AppId, Invalidation, PageId, PageTasks, RateLimits, SessionId, TokenHash, Unix,
-    UserId,
+    AccountStatus, AppId, BudgetChange, Invalidation, PageId, PageTasks, RateLimits, SessionId,
+    TokenHash, Unix, UserId,
 };
 use graphtoken_core::store::StoreResult;
 use graphtoken_core::tasks::TaskSet;
@@ -126,15 +126,37 @@ pub(crate) fn set_name(db: &dyn Db, user: UserId, name: &str) -> StoreResult<boo
     Ok(n > 0)
 }
 
-/// Sets an app's call budgets; false when there is no such app.
-pub(crate) fn set_rate_limits(db: &dyn Db, app: AppId, l: RateLimits) -> StoreResult<bool> {
-    let n = db.execute(
-        "UPDATE apps SET rate_limit_app = ?1, rate_limit_user = ?2, rate_limit_page = ?3 \
-         WHERE id = ?4",
-        args![l.app, l.user, l.page, app.sql()],
-        "setting app call budgets",
-    )?;
-    Ok(n > 0)
+/// Changes an app's call budgets in one statement, so that two changes of different budgets
+/// both stay; the budgets now, or `None` when there is no such app.
+pub(crate) fn change_rate_limits(
+    db: &dyn Db,
+    app: AppId,
+    c: BudgetChange,
+) -> StoreResult<Option<RateLimits>> {
+    db.one(
+        "UPDATE apps SET \
+         rate_limit_app = CASE WHEN ?1 = 1 THEN ?2 ELSE rate_limit_app END, \
+         rate_limit_user = CASE WHEN ?3 = 1 THEN ?4 ELSE rate_limit_user END, \
+         rate_limit_page = CASE WHEN ?5 = 1 THEN ?6 ELSE rate_limit_page END \
+         WHERE id = ?7 RETURNING rate_limit_app, rate_limit_user, rate_limit_page",
+        args![
+            i64::from(c.app.is_some()),
+            c.app.flatten(),
+            i64::from(c.user.is_some()),
+            c.user.flatten(),
+            i64::from(c.page.is_some()),
+            c.page.flatten(),
+            app.sql()
+        ],
+        |r| {
+            Ok(RateLimits {
+                app: r.get(0)?,
+                user: r.get(1)?,
+                page: r.get(2)?,
+            })
+        },
+        "changing app call budgets",
+    )
 }
 
 pub(crate) fn set_secret(db: &dyn Db, app: AppId, secret: &str) -> StoreResult<bool> {

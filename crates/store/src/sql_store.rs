@@ -8,8 +8,8 @@ use graphtoken_core::events::Callback;
 use graphtoken_core::faults::StoredFault;
 use graphtoken_core::messaging::{Conversation, Message};
 use graphtoken_core::model::{
-    AccountStatus, App, AppId, Asid, Grant, Id, Invalidation, Overview, Page, PageId, PageTasks,
-    Psid, RateLimits, Session, SessionId, TokenHash, TokenRecord, Unix, User, UserId,
+    AccountStatus, App, AppId, Asid, BudgetChange, Grant, Id, Invalidation, Overview, Page, PageId,
+    PageTasks, Psid, RateLimits, Session, SessionId, TokenHash, TokenRecord, Unix, User, UserId,
 };
 use graphtoken_core::outbox::{Attempt, Outgoing};
 use graphtoken_core::seal::Sealer;
@@ -311,9 +311,13 @@ impl<B: Backend> DirectoryStore for SqlStore<B> {
             .write(move |c| events::set_name(c, user, &name))
     }
 
-    fn set_app_rate_limits(&self, app: AppId, limits: RateLimits) -> StoreFuture<'_, bool> {
+    fn change_app_rate_limits(
+        &self,
+        app: AppId,
+        change: BudgetChange,
+    ) -> StoreFuture<'_, Option<RateLimits>> {
         self.backend
-            .write(move |c| events::set_rate_limits(c, app, limits))
+            .write(move |c| events::change_rate_limits(c, app, change))
     }
 
     fn set_app_secret<'a>(&'a self, app: AppId, secret: &'a str) -> StoreFuture<'a, bool> {

@@ -251,11 +251,16 @@ fn the_admin_api_changes_an_app_s_budgets() {
     for (body, says) in [
         (
             json!({"app": 0}),
-            "a budget is a positive number of calls per hour",
+            "`app`: a budget is a positive number of calls",
         ),
-        (json!({"app": -1}), "invalid value: integer `-1`"),
+        (json!({"user": -1}), "`user`: a budget is a positive number"),
+        (
+            json!({"page": "5"}),
+            "`page`: a budget is a positive number",
+        ),
         (json!({"app": 4_294_967_296u64}), "not 4294967296"),
         (json!({"apps": 1}), "unknown field `apps`"),
+        (json!({}), "name at least one of the budgets"),
     ] {
         let r = s.admin_post("/_admin/apps/tight/rate_limits", body);
         assert_eq!(r.status, 400, "{}", r.text);

@@ -7,7 +7,8 @@ use super::Services;
 use crate::error::GraphError;
 use crate::events::{Callback, Event};
 use crate::model::{
-    AccountStatus, App, AppId, Grant, Invalidation, RateLimits, Reason, SessionId, UserId,
+    AccountStatus, App, AppId, BudgetChange, Grant, Invalidation, RateLimits, Reason, SessionId,
+    UserId,
 };
 use crate::permissions::PUBLIC_PROFILE;
 use crate::signed_request;
@@ -290,14 +291,30 @@ impl Services {
         Ok(())
     }
 
-    /// Sets an app's call budgets per hour (`None`: graphtoken's default). Calls already counted
-    /// stay counted: a lower budget may refuse the next call at once.
-    pub async fn set_rate_limits(&self, app: AppId, limits: RateLimits) -> Result<(), GraphError> {
-        if !self.store.set_app_rate_limits(app, limits).await? {
-            return Err(GraphError::param(format!("no app {app}")));
+    /// Changes an app's call budgets per hour; the budgets now. Each is a positive number of
+    /// calls or graphtoken's default. Calls already counted stay counted: a lower budget may
+    /// refuse the next call at once.
+    pub async fn change_rate_limits(
+        &self,
+        app: AppId,
+        change: BudgetChange,
+    ) -> Result<RateLimits, GraphError> {
+        let given = [change.app, change.user, change.page];
+        if given.iter().all(Option::is_none) {
+            return Err(GraphError::param(
+                "name at least one of the budgets app, user and page",
+            ));
         }
+        if given.contains(&Some(Some(0))) {
+            return Err(GraphError::param(
+                "a budget is a positive number of calls per hour",
+            ));
+        }
+        let Some(now) = self.store.change_app_rate_limits(app, change).await? else {
+            return Err(GraphError::param(format!("no app {app}")));
+        };
         self.publish(Event::AppBudgetsChanged { app });
-        Ok(())
+        Ok(now)
     }
 
     /// A new app secret. App tokens derive from the secret, so every app token of the old one

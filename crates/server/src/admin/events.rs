@@ -9,15 +9,15 @@ use axum::Router;
 use serde::{Deserialize, Deserializer};
 use serde_json::json;
 
-use graphtoken_core::model::{AccountStatus, RateLimits, Reason};
+use graphtoken_core::model::{AccountStatus, BudgetChange, Reason};
 use graphtoken_core::ratelimit::Budgets;
 use graphtoken_core::tasks::{PageRole, Task, TaskSet};
 
 use super::reply::{app, bad, ok, page, user, Answer, Body, St, Text};
 use crate::AppState;
 
-/// What an operator needs: ending a person's access, an app's secret, a Page's tasks, the
-/// callbacks sent.
+/// What an operator needs: ending a person's access, an app's secret and call budgets, a
+/// Page's tasks, the callbacks sent.
 pub fn routes() -> Router<Arc<AppState>> {
     Router::new()
         .route("/users/{user}/apps/{app}/remove", post(remove_app))
@@ -134,43 +134,54 @@ async fn reset_secret(State(st): St, Path(a): Path<String>) -> Answer {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct NewBudgets {
-    #[serde(default, deserialize_with = "budget")]
+    #[serde(default, deserialize_with = "app_budget")]
     app: Option<Option<u32>>,
-    #[serde(default, deserialize_with = "budget")]
+    #[serde(default, deserialize_with = "user_budget")]
     user: Option<Option<u32>>,
-    #[serde(default, deserialize_with = "budget")]
+    #[serde(default, deserialize_with = "page_budget")]
     page: Option<Option<u32>>,
 }
 
-/// A budget in a body, when given: `null` (graphtoken's default) or a positive number of calls
-/// per hour.
-fn budget<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<u32>>, D::Error> {
+fn app_budget<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<u32>>, D::Error> {
+    budget(d, "app")
+}
+
+fn user_budget<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<u32>>, D::Error> {
+    budget(d, "user")
+}
+
+fn page_budget<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<u32>>, D::Error> {
+    budget(d, "page")
+}
+
+/// The budget `name` in a body, when given: `null` (graphtoken's default) or a positive number
+/// of calls per hour; anything else is refused, named.
+fn budget<'de, D: Deserializer<'de>>(d: D, name: &str) -> Result<Option<Option<u32>>, D::Error> {
     use serde::de::Error;
-    match Option::<u64>::deserialize(d)? {
+    match Option::<serde_json::Value>::deserialize(d)? {
         None => Ok(Some(None)),
-        Some(n) => match u32::try_from(n) {
-            Ok(n) if n > 0 => Ok(Some(Some(n))),
+        Some(v) => match v.as_u64().map(u32::try_from) {
+            Some(Ok(n)) if n > 0 => Ok(Some(Some(n))),
             _ => Err(D::Error::custom(format!(
-                "a budget is a positive number of calls per hour up to {}, or null for the \
-                 default, not {n}",
+                "`{name}`: a budget is a positive number of calls per hour up to {}, or null \
+                 for the default, not {v}",
                 u32::MAX
             ))),
         },
     }
 }
 
-/// `{"app": N, "user": N, "page": N}`: an app's call budgets over a sliding hour, as a seed's
-/// `rate_limits` sets them. A budget left out stays as it is; `null` is graphtoken's default.
-/// Calls already counted stay counted. The budgets in force, in return.
+/// `{"app": N, "user": N, "page": N}`, any of them: an app's call budgets over a sliding hour,
+/// as a seed's `rate_limits` sets them. A budget left out stays as it is; `null` is
+/// graphtoken's default. Calls already counted stay counted. The budgets in force, in return.
 async fn rate_limits(State(st): St, Path(a): Path<String>, Body(b): Body<NewBudgets>) -> Answer {
     let mut app = app(&st, &a).await?;
-    let was = app.rate_limits;
-    app.rate_limits = RateLimits {
-        app: b.app.unwrap_or(was.app),
-        user: b.user.unwrap_or(was.user),
-        page: b.page.unwrap_or(was.page),
+    let change = BudgetChange {
+        app: b.app,
+        user: b.user,
+        page: b.page,
     };
-    st.services.set_rate_limits(app.id, app.rate_limits).await?;
+    app.rate_limits = st.services.change_rate_limits(app.id, change).await?;
     let Budgets { app: a, user, page } = Budgets::of(&app);
     ok(json!({
         "app_id": app.id.to_string(),
