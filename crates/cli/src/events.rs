@@ -73,6 +73,7 @@ pub enum AppCommand {
     },
     /// Change an app's call budgets per hour; a budget not given stays as it is.
     RateLimits {
+        /// The app (seed key or id).
         app: String,
         /// Calls per hour for the whole app (error 4), or `default`.
         #[arg(long = "app-calls", value_name = "N|default", value_parser = budget)]
