@@ -323,6 +323,15 @@ fn typed(t: &Table, row: Row) -> Vec<Value> {
         .collect()
 }
 
+/// The rows each table holds, but the counters (`content_ids`, which a migration fills).
+pub(crate) fn held(db: &dyn Db) -> StoreResult<Copied> {
+    TABLES
+        .iter()
+        .filter(|t| t.name != "content_ids")
+        .map(|t| Ok((t.name, count(db, t.name)?)))
+        .collect()
+}
+
 fn count(db: &dyn Db, table: &str) -> StoreResult<u64> {
     let n: i64 = db.required(
         &format!("SELECT COUNT(*) FROM {table}"),
@@ -566,16 +575,7 @@ pub(crate) async fn copy_between<A: Backend, B: Backend>(
         )));
     }
     to.migrate().await?;
-    let held = to
-        .backend
-        .read(|db| {
-            TABLES
-                .iter()
-                .filter(|t| t.name != "content_ids")
-                .map(|t| Ok((t.name, count(db, t.name)?)))
-                .collect::<StoreResult<Vec<_>>>()
-        })
-        .await?;
+    let held = to.backend.read(held).await?;
     if let Some((table, n)) = held.iter().find(|(_, n)| *n > 0) {
         return Err(StoreError::new(format!(
             "the target is not empty ({table} holds {n} rows): copy into a new database"

@@ -466,20 +466,11 @@ async fn copy_fails_partway<B: crate::sql_store::Backend>(
     .map(|e| e.message)
     .unwrap_or_default();
     assert!(failed.contains("the target is full"), "{failed}");
-    let held = t
-        .backend
-        .read(|db| {
-            crate::copy::TABLES
-                .iter()
-                .filter(|t| t.name != "content_ids")
-                .map(|t| {
-                    let sql = format!("SELECT COUNT(*) FROM {}", t.name);
-                    db.required(&sql, &[], |r| r.get::<i64>(0), "counting")
-                })
-                .sum::<StoreResult<i64>>()
-        })
-        .await?;
-    assert_eq!(held, 0, "the failed copy left rows behind");
+    let held = t.backend.read(crate::copy::held).await?;
+    assert!(
+        held.iter().all(|(_, n)| *n == 0),
+        "the failed copy left rows behind: {held:?}"
+    );
     Ok(())
 }
 
