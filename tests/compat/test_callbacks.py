@@ -181,8 +181,10 @@ def test_a_callback_waiting_for_a_retry_survives_a_restart(tmp_path):
         receiver.fail_first = failed
 
         proc, server = start(tmp_path, receiver)
-        receiver.wait(failed + 1)
-        listing = newest_when(server, lambda c: c["status"] == "delivered")
+        # A stop during a try in flight leaves that try's claim (a 30 s lease) in the outbox:
+        # the next server waits it out, so the waits here outlast it.
+        receiver.wait(failed + 1, timeout=45)
+        listing = newest_when(server, lambda c: c["status"] == "delivered", timeout=45)
         assert listing[0]["status"] == "delivered" and listing[0]["attempts"] == failed + 1, listing
         assert len(listing) == 1, listing
         assert len(receiver.posts) == failed + 1

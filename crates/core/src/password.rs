@@ -1,39 +1,160 @@
 //! Passwords: argon2id hashes in PHC string form. Hashing is slow on purpose (tens of
 //! milliseconds): request handlers must run it on a blocking thread. Seeding calls it directly,
 //! once per person, before the server takes requests.
+//!
+//! Each thread keeps the memory of its last hash (19 MiB with the OWASP parameters) for its
+//! next one. The `argon2` crate's own entry points allocate it zeroed each time, and the zeroing
+//! was 9% of the server's CPU under a load of sign-ins (docs/benchmarks.md, "Sign-ins"). The
+//! memory goes with its thread: tokio's blocking threads end after ten idle seconds.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
+use std::cell::RefCell;
+
+use argon2::password_hash::{Output, PasswordHash, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 
 use crate::token::{random_bytes, RandomError};
 
-pub fn hash(password: &str) -> Result<String, RandomError> {
-    let salt = SaltString::encode_b64(&random_bytes(16)?).map_err(|_| RandomError)?;
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|_| RandomError)
+/// Memory kept for the next hash on the same thread, in 1 KiB blocks: up to 64 MiB. A stored
+/// hash asking for more gets its memory for that hash only.
+const KEPT_BLOCKS: usize = 64 * 1024;
+
+thread_local! {
+    static BLOCKS: RefCell<Vec<Block>> = const { RefCell::new(Vec::new()) };
 }
 
-/// True when `password` matches the stored hash (false for a malformed hash).
+/// Runs `argon2` over `password` and `salt` into `out`, in this thread's kept memory.
+fn fill(argon2: &Argon2, password: &[u8], salt: &[u8], out: &mut [u8]) -> argon2::Result<()> {
+    let need = argon2.params().block_count();
+    if need > KEPT_BLOCKS {
+        return argon2.hash_password_into(password, salt, out);
+    }
+    BLOCKS.with(|kept| match kept.try_borrow_mut() {
+        Ok(mut blocks) => {
+            if blocks.len() < need {
+                blocks.resize(need, Block::default());
+            }
+            argon2.hash_password_into_with_memory(password, salt, out, &mut blocks[..need])
+        }
+        // Not reached (nothing hashes inside a hash); a fresh allocation is still right.
+        Err(_) => argon2.hash_password_into(password, salt, out),
+    })
+}
+
+/// An argon2id hash of `password` with the OWASP parameters (the `argon2` crate's defaults:
+/// 19 MiB, 2 passes, 1 lane) and a fresh 16-byte salt.
+pub fn hash(password: &str) -> Result<String, RandomError> {
+    let salt = SaltString::encode_b64(&random_bytes(16)?).map_err(|_| RandomError)?;
+    let argon2 = Argon2::default();
+    let mut salt_bytes = [0u8; 64];
+    let salt_bytes = salt.decode_b64(&mut salt_bytes).map_err(|_| RandomError)?;
+    let mut out = [0u8; Params::DEFAULT_OUTPUT_LEN];
+    fill(&argon2, password.as_bytes(), salt_bytes, &mut out).map_err(|_| RandomError)?;
+    let phc = PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::default().into()),
+        params: argon2.params().try_into().map_err(|_| RandomError)?,
+        salt: Some(salt.as_salt()),
+        hash: Some(Output::new(&out).map_err(|_| RandomError)?),
+    };
+    Ok(phc.to_string())
+}
+
+/// True when `password` matches the stored hash, compared in constant time; false for a
+/// malformed hash. The algorithm, version and parameters are the stored hash's own.
 pub fn verify(password: &str, stored: &str) -> bool {
-    PasswordHash::new(stored)
-        .map(|h| {
-            Argon2::default()
-                .verify_password(password.as_bytes(), &h)
-                .is_ok()
-        })
-        .unwrap_or(false)
+    let Ok(phc) = PasswordHash::new(stored) else {
+        return false;
+    };
+    let (Some(salt), Some(expected)) = (phc.salt, phc.hash) else {
+        return false;
+    };
+    let (Ok(algorithm), Ok(params)) = (Algorithm::try_from(phc.algorithm), Params::try_from(&phc))
+    else {
+        return false;
+    };
+    let version = match phc.version.map(Version::try_from).transpose() {
+        Ok(v) => v.unwrap_or_default(),
+        Err(_) => return false,
+    };
+    let mut salt_bytes = [0u8; 64];
+    let Ok(salt_bytes) = salt.decode_b64(&mut salt_bytes) else {
+        return false;
+    };
+    let mut out = [0u8; Output::MAX_LENGTH];
+    let Some(out) = out.get_mut(..expected.len()) else {
+        return false;
+    };
+    let argon2 = Argon2::new(algorithm, version, params);
+    if fill(&argon2, password.as_bytes(), salt_bytes, out).is_err() {
+        return false;
+    }
+    // `Output`'s equality is constant-time.
+    Output::new(out).is_ok_and(|computed| computed == expected)
 }
 
 #[cfg(test)]
 mod tests {
+    use argon2::password_hash::{PasswordHasher, PasswordVerifier, SaltString};
+    use argon2::{Algorithm, Argon2, Params, Version};
+
     #[test]
     fn round_trip() {
         let h = super::hash("hunter2").unwrap();
-        assert!(h.starts_with("$argon2id$"));
+        assert!(h.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{h}");
         assert!(super::verify("hunter2", &h));
         assert!(!super::verify("hunter3", &h));
         assert!(!super::verify("hunter2", "not a hash"));
+        assert!(!super::verify("hunter2", ""));
+    }
+
+    /// The hashes are the `argon2` crate's, both ways: a hash it made verifies here, and one
+    /// made here verifies there.
+    #[test]
+    fn hashes_are_those_of_the_argon2_crate() {
+        let salt = SaltString::from_b64("c29tZXNhbHRzb21lc2FsdA").unwrap();
+        let theirs = Argon2::default()
+            .hash_password(b"correct horse", &salt)
+            .unwrap()
+            .to_string();
+        assert!(super::verify("correct horse", &theirs));
+        assert!(!super::verify("correct horsf", &theirs));
+
+        let ours = super::hash("battery staple").unwrap();
+        let parsed = argon2::PasswordHash::new(&ours).unwrap();
+        assert!(Argon2::default()
+            .verify_password(b"battery staple", &parsed)
+            .is_ok());
+        assert!(Argon2::default()
+            .verify_password(b"battery stapler", &parsed)
+            .is_err());
+    }
+
+    /// A stored hash's own parameters are used, whatever the memory kept from the hash before
+    /// on the same thread: larger, then smaller, then another algorithm and output length.
+    #[test]
+    fn each_hash_is_checked_with_its_own_parameters() {
+        let salt = SaltString::from_b64("YW5vdGhlcnNhbHR2YWx1ZQ").unwrap();
+        let made = |alg, version, m, t, len| {
+            let params = Params::new(m, t, 1, Some(len)).unwrap();
+            Argon2::new(alg, version, params)
+                .hash_password(b"pw", &salt)
+                .unwrap()
+                .to_string()
+        };
+        let big = made(Algorithm::Argon2id, Version::V0x13, 32 * 1024, 1, 32);
+        let small = made(Algorithm::Argon2id, Version::V0x13, 1024, 3, 32);
+        let other = made(Algorithm::Argon2i, Version::V0x13, 2048, 2, 16);
+        let older = made(Algorithm::Argon2id, Version::V0x10, 1024, 1, 32);
+        for h in [&big, &small, &other, &older, &big, &small] {
+            assert!(super::verify("pw", h), "{h}");
+            assert!(!super::verify("pW", h), "{h}");
+        }
+        // A hash whose output was cut short is refused, not compared on a prefix.
+        let cut = &big[..big.len() - 4];
+        assert!(!super::verify("pw", cut));
+        // More than the memory kept: still checked (on its own allocation).
+        let huge = made(Algorithm::Argon2id, Version::V0x13, 65 * 1024, 1, 32);
+        assert!(super::verify("pw", &huge));
+        assert!(!super::verify("pW", &huge));
     }
 }
