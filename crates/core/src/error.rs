@@ -84,6 +84,10 @@ impl GraphError {
     pub fn cannot_parse() -> Self {
         Self::token("Invalid OAuth access token - Cannot parse access token")
     }
+    /// A session info token used as the caller's token (spec §2.4: HTTP 400 on `debug_token`).
+    pub fn debug_only() -> Self {
+        Self::token("Invalid OAuth access token - Debug only access token")
+    }
     /// Well-formed, but no such token exists.
     pub fn not_decrypted() -> Self {
         Self::token("The access token could not be decrypted")

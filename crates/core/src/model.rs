@@ -478,12 +478,25 @@ pub struct Session {
 pub enum StoredKind {
     User,
     Page,
+    /// A session info token (`grant_type=fb_attenuate_token`): it tells whether its session
+    /// still works, on `debug_token`, and opens no data: as the caller it is refused.
+    SessionInfo,
 }
 
 impl StoredKind {
+    /// The kind as stored.
     pub fn as_str(self) -> &'static str {
         match self {
             StoredKind::User => "USER",
+            StoredKind::Page => "PAGE",
+            StoredKind::SessionInfo => "SESSION_INFO",
+        }
+    }
+
+    /// The `type` `debug_token` answers: a session info token is a user session's.
+    pub fn debug_type(self) -> &'static str {
+        match self {
+            StoredKind::User | StoredKind::SessionInfo => "USER",
             StoredKind::Page => "PAGE",
         }
     }

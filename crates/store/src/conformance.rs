@@ -585,6 +585,13 @@ pub async fn sessions_and_tokens<S: Store>(store: &S) -> StoreResult<()> {
     }
     assert_eq!(store.token(user.hash).await?, Some(user.clone()));
     assert!(store.token_entry([9; 32]).await?.is_none());
+    // A session info token: its kind comes back as it went in.
+    let info = TokenRecord {
+        kind: StoredKind::SessionInfo,
+        ..user_token(65, s1.id, ALICE)
+    };
+    assert!(store.insert_token(&info).await?);
+    assert_eq!(store.token(info.hash).await?, Some(info.clone()));
 
     let (loaded, session) = store
         .token_entry(user.hash)

@@ -195,6 +195,7 @@ pub(crate) fn token(r: &Row) -> StoreResult<TokenRecord> {
     let kind = match kind.as_str() {
         "USER" => StoredKind::User,
         "PAGE" => StoredKind::Page,
+        "SESSION_INFO" => StoredKind::SessionInfo,
         _ => return Err(bad(1, format!("unknown token kind {kind:?}"))),
     };
     Ok(TokenRecord {

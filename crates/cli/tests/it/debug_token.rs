@@ -343,3 +343,110 @@ fn a_page_token_s_kept_answer_follows_the_person_s_pages() {
         ended.text
     );
 }
+
+/// A session info token (`grant_type=fb_attenuate_token`, no secret needed): `debug_token`
+/// describes it as its session's user token without scopes, it opens no data anywhere (190,
+/// "Debug only access token"), and it ends with its session.
+#[test]
+fn a_session_info_token_tells_whether_its_session_works_and_reads_nothing() {
+    let s = Server::seeded();
+    let long = s.exchange(&s.alice());
+    let r = s.get(&format!(
+        "/v19.0/oauth/access_token?grant_type=fb_attenuate_token&client_id={ACME}&fb_exchange_token={long}"
+    ));
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(keys(&r.body), ["access_token", "expires_in"]);
+    let info = r.str("access_token");
+    assert_ne!(info, long);
+    let long_d = s.debug(&long);
+    let expires_in = r.body["expires_in"].as_i64().unwrap();
+    let expires_at = long_d["expires_at"].as_i64().unwrap();
+    assert!(
+        (s.clock() + expires_in - expires_at).abs() <= 5,
+        "{}",
+        r.text
+    );
+
+    let d = s.debug(&info);
+    assert_eq!(
+        keys(&d),
+        [
+            "app_id",
+            "type",
+            "application",
+            "expires_at",
+            "is_valid",
+            "issued_at",
+            "scopes",
+            "user_id"
+        ]
+    );
+    assert_eq!(d["type"], "USER");
+    assert_eq!(d["app_id"], ACME);
+    assert_eq!(d["is_valid"], true);
+    assert_eq!(d["expires_at"], long_d["expires_at"]);
+    assert_eq!(d["scopes"], json!([]));
+    assert_eq!(d["user_id"], long_d["user_id"]);
+    // The person's own long-lived token may inspect it, as Facebook's guide does.
+    let by_user = s.debug_as(&info, &long);
+    assert_eq!(by_user.status, 200, "{}", by_user.text);
+    assert_eq!(by_user.body["data"]["is_valid"], true);
+
+    // As the caller's token: refused, on debug_token itself and everywhere else.
+    let debug_only = "Invalid OAuth access token - Debug only access token";
+    s.debug_as(&info, &info)
+        .assert_error(190, None, "OAuthException", debug_only);
+    s.get_as("/me", &info)
+        .assert_error(190, None, "OAuthException", debug_only);
+    s.get_as("/me/accounts", &info)
+        .assert_error(190, None, "OAuthException", debug_only);
+    // Nor does it buy a long-lived token, a Page token or another session info token.
+    for grant in ["fb_exchange_token", "fb_attenuate_token"] {
+        s.post_form(
+            "/oauth/access_token",
+            &[
+                ("grant_type", grant),
+                ("client_id", ACME),
+                ("client_secret", ACME_SECRET),
+                ("fb_exchange_token", &info),
+            ],
+        )
+        .assert_error(190, None, "OAuthException", debug_only);
+    }
+
+    // Another app's client_id, a wrong secret, no input token: refused as the exchange is.
+    let other = s.get(&format!(
+        "/oauth/access_token?grant_type=fb_attenuate_token&client_id={RIVAL}&fb_exchange_token={long}"
+    ));
+    assert_eq!(other.status, 400, "{}", other.text);
+    s.post_form(
+        "/oauth/access_token",
+        &[
+            ("grant_type", "fb_attenuate_token"),
+            ("client_id", ACME),
+            ("client_secret", RIVAL_SECRET),
+            ("fb_exchange_token", &long),
+        ],
+    )
+    .assert_error(1, None, "OAuthException", "Error validating client secret.");
+    s.get(&format!(
+        "/oauth/access_token?grant_type=fb_attenuate_token&client_id={ACME}"
+    ))
+    .assert_error(
+        1,
+        None,
+        "OAuthException",
+        "fb_exchange_token parameter not specified",
+    );
+
+    // The app removed by the person: the session ends, and the session info token with it.
+    let r = s.post_form(
+        "/me/permissions",
+        &[("access_token", long.as_str()), ("method", "delete")],
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    let d = s.debug(&info);
+    assert_eq!(d["is_valid"], false, "{d}");
+    assert_eq!(d["error"]["subcode"], 466, "{d}");
+    assert_eq!(d["scopes"], json!([]));
+}

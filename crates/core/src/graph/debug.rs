@@ -11,7 +11,7 @@ use serde_core::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 
 use crate::auth::{Caller, Inspection, LoadedToken, Principal};
 use crate::error::GraphError;
-use crate::model::{App, AppId, PageId};
+use crate::model::{App, AppId, PageId, StoredKind};
 use crate::permissions::{self, PUBLIC_PROFILE};
 use crate::policy;
 use crate::request::GraphRequest;
@@ -73,10 +73,11 @@ pub async fn inspect(g: &Services, input: &str, viewer: Option<AppId>) -> Result
             if let Some(kept) = g.kept_debug(&token) {
                 return Ok(Data::Kept(kept));
             }
-            let needs_pages = token
-                .grant
-                .as_ref()
-                .is_some_and(|g| g.granted.iter().any(|s| permissions::is_page_scoped(s)));
+            let needs_pages = token.token.kind != StoredKind::SessionInfo
+                && token
+                    .grant
+                    .as_ref()
+                    .is_some_and(|g| g.granted.iter().any(|s| permissions::is_page_scoped(s)));
             let (ticket, page_ids) = if needs_pages {
                 let ticket = g.page_list_ticket(token.user.id);
                 let ids = g.page_ids_of_user(token.user.id).await?;
@@ -163,9 +164,11 @@ fn describe<M: SerializeMap>(
     page_ids: &[PageId],
 ) -> Result<(), M::Error> {
     d.serialize_entry("app_id", &AsText(t.app.id))?;
-    d.serialize_entry("type", t.token.kind.as_str())?;
+    d.serialize_entry("type", t.token.kind.debug_type())?;
     d.serialize_entry("application", &t.app.name)?;
-    if let Some(grant) = &t.grant {
+    // A session info token opens no data: no data access, no scopes.
+    let session_info = t.token.kind == StoredKind::SessionInfo;
+    if let Some(grant) = t.grant.as_ref().filter(|_| !session_info) {
         d.serialize_entry("data_access_expires_at", &grant.data_access_expires_at())?;
     }
     if let Some(e) = error {
@@ -181,7 +184,7 @@ fn describe<M: SerializeMap>(
     }
     // An expired token still shows what it was granted; a revoked one shows nothing.
     let show_scopes = error.is_none_or(|e| e.subcode == Some(463));
-    let mut scopes: Vec<&str> = match (&t.grant, show_scopes) {
+    let mut scopes: Vec<&str> = match (&t.grant, show_scopes && !session_info) {
         (Some(grant), true) => grant.granted.iter().map(String::as_str).collect(),
         _ => Vec::new(),
     };

@@ -28,6 +28,13 @@ pub async fn access_token(g: &Services, req: &GraphRequest) -> Result<Value, Gra
             authenticate(&app, p)?;
             exchange(g, &app, p).await
         }
+        // A session info token needs no secret (a wrong one sent is still refused).
+        Some("fb_attenuate_token") => {
+            if p.non_empty("client_secret").is_some() {
+                authenticate(&app, p)?;
+            }
+            attenuate(g, &app, p).await
+        }
         // passport-facebook and node-oauth always add grant_type=authorization_code: ignore it.
         Some("authorization_code") | None => match p.non_empty("code") {
             Some(code) => redeem(g, &app, p, code).await,
@@ -251,6 +258,26 @@ async fn exchange(g: &Services, app: &App, p: &Params) -> Result<Value, GraphErr
     Ok(json!({
         "access_token": token,
         "token_type": "bearer",
+        "expires_in": expires_in,
+    }))
+}
+
+/// A session info token for a working user token of the app: `{"access_token", "expires_in"}`
+/// (spec §2.2). It tells on `debug_token` whether the login still works, and reads no data.
+async fn attenuate(g: &Services, app: &App, p: &Params) -> Result<Value, GraphError> {
+    let input = p
+        .non_empty("fb_exchange_token")
+        .ok_or_else(GraphError::missing_exchange_token)?;
+    let caller = g.authenticate(input).await?;
+    let Principal::User(loaded) = &caller.principal else {
+        return Err(GraphError::exchange_needs_user_token());
+    };
+    if loaded.app.id != app.id {
+        return Err(GraphError::exchange_other_app());
+    }
+    let (token, expires_in) = g.mint_session_info(loaded).await?;
+    Ok(json!({
+        "access_token": token,
         "expires_in": expires_in,
     }))
 }

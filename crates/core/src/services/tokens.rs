@@ -222,7 +222,7 @@ impl Services {
                 };
                 let error = self.validity(&loaded);
                 let principal = match loaded.token.kind {
-                    StoredKind::User => Principal::User(loaded),
+                    StoredKind::User | StoredKind::SessionInfo => Principal::User(loaded),
                     StoredKind::Page => Principal::Page(loaded),
                 };
                 Ok(Inspection::Known { principal, error })
@@ -230,10 +230,15 @@ impl Services {
         }
     }
 
-    /// The caller behind a token that must work.
+    /// The caller behind a token that must work. A session info token never does: it is for
+    /// `debug_token`'s `input_token` only.
     pub async fn authenticate(&self, token: &str) -> Result<Caller, GraphError> {
         match self.inspect(token).await? {
             Inspection::Unknown(e) => Err(e),
+            Inspection::Known {
+                principal: Principal::User(t),
+                ..
+            } if t.token.kind == StoredKind::SessionInfo => Err(GraphError::debug_only()),
             Inspection::Known { error: Some(e), .. } => Err(e),
             Inspection::Known {
                 principal,
@@ -328,6 +333,31 @@ impl Services {
             page: None,
         });
         Ok(issued)
+    }
+
+    /// A session info token of the working user token `of`: stored in the same session, it
+    /// lives as long as `of` does and as its session works, and reads no data. Returns the
+    /// token and its `expires_in`.
+    pub async fn mint_session_info(&self, of: &LoadedToken) -> Result<(String, i64), GraphError> {
+        let access_token = token::mint(&self.stamps)?;
+        let now = self.now();
+        let record = TokenRecord {
+            hash: token::hash(&access_token),
+            kind: StoredKind::SessionInfo,
+            issued_at: now,
+            invalidated: None,
+            ..of.token.clone()
+        };
+        if !self.store.insert_token(&record).await? {
+            return Err(GraphError::not_decrypted());
+        }
+        self.publish(Event::TokenIssued {
+            session: record.session_id,
+            user: record.user_id,
+            app: record.app_id,
+            page: None,
+        });
+        Ok((access_token, record.expires_at.saturating_sub(now).max(0)))
     }
 
     async fn mint(
