@@ -107,6 +107,30 @@ fn production_mode_has_no_console() {
 }
 
 #[test]
+fn the_debugger_names_a_session_info_token_and_does_not_offer_to_extend_it() {
+    let s = Server::seeded();
+    let mut b = Browser::new(&s);
+    let short = s.alice();
+    let r = s.post_form(
+        "/oauth/access_token",
+        &[
+            ("grant_type", "fb_attenuate_token"),
+            ("client_id", ACME),
+            ("fb_exchange_token", &short),
+        ],
+    );
+    let info = r.str("access_token");
+    let page = debug(&mut b, &info);
+    assert_eq!(page.status, 200, "{}", page.text);
+    for shown in ["session info: for debugging only", "True", "(none)"] {
+        assert!(page.text.contains(shown), "{shown}: {}", page.text);
+    }
+    assert!(!page.text.contains("Extend Access Token"), "{}", page.text);
+    // The short-lived token it came from is still offered the exchange.
+    assert!(debug(&mut b, &short).text.contains("Extend Access Token"));
+}
+
+#[test]
 fn the_debugger_explains_a_token_and_extends_a_short_lived_one() {
     let s = Server::seeded();
     let mut b = Browser::new(&s);

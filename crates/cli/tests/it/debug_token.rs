@@ -450,3 +450,51 @@ fn a_session_info_token_tells_whether_its_session_works_and_reads_nothing() {
     assert_eq!(d["error"]["subcode"], 466, "{d}");
     assert_eq!(d["scopes"], json!([]));
 }
+
+/// A session info token goes with the token it came from: one from a short-lived token expires
+/// with it and ends at a logout (467), one from a long-lived token outlives both.
+#[test]
+fn a_session_info_token_goes_with_the_token_it_came_from() {
+    let s = Server::seeded();
+    let short = s.alice();
+    let long = s.exchange(&short);
+    let info_of = |input: &str| {
+        let r = s.post_form(
+            "/oauth/access_token",
+            &[
+                ("grant_type", "fb_attenuate_token"),
+                ("client_id", ACME),
+                ("fb_exchange_token", input),
+            ],
+        );
+        assert_eq!(r.status, 200, "{}", r.text);
+        r.str("access_token")
+    };
+    let (from_short, from_long) = (info_of(&short), info_of(&long));
+    let d = s.debug(&from_short);
+    assert_eq!(d["expires_at"], s.debug(&short)["expires_at"], "{d}");
+    assert!(
+        !keys(&d).contains(&"issued_at"),
+        "as its short-lived token: {d}"
+    );
+
+    let r = s.admin_post("/_admin/users/alice/logout", json!({}));
+    assert_eq!(r.status, 200, "{}", r.text);
+    let d = s.debug(&from_short);
+    assert_eq!(
+        (&d["is_valid"], &d["error"]["subcode"]),
+        (&json!(false), &json!(467)),
+        "{d}"
+    );
+    assert_eq!(s.debug(&from_long)["is_valid"], true);
+
+    s.advance(SHORT + 60);
+    assert_eq!(s.debug(&from_long)["is_valid"], true);
+    s.advance(LONG);
+    let d = s.debug(&from_long);
+    assert_eq!(
+        (&d["is_valid"], &d["error"]["subcode"]),
+        (&json!(false), &json!(463)),
+        "{d}"
+    );
+}

@@ -18,8 +18,9 @@ use axum::routing::{get, post};
 use axum::Router;
 use serde_json::Value;
 
+use graphtoken_core::auth::{Inspection, Principal};
 use graphtoken_core::error::GraphError;
-use graphtoken_core::model::{Asid, PageId, Reason};
+use graphtoken_core::model::{Asid, PageId, Reason, StoredKind};
 use graphtoken_core::services::dialog::CONSOLE_CALLBACK;
 use graphtoken_core::timefmt;
 
@@ -246,7 +247,18 @@ async fn debugged(
         let name = text("application").unwrap_or_default();
         fields.push(Field::new("App ID", format!("{app} : {name}")));
     }
+    // A session info token says USER on `debug_token`; the debugger says what it is.
+    let session_info = matches!(
+        st.services.inspect(token).await,
+        Ok(Inspection::Known { principal: Principal::User(t), .. })
+            if t.token.kind == StoredKind::SessionInfo
+    );
     if let Some(kind) = text("type") {
+        let kind = if session_info {
+            format!("{kind} (session info: for debugging only, reads no data)")
+        } else {
+            kind
+        };
         fields.push(Field::new("Type", kind));
     }
     if let Some(user) = text("user_id") {
@@ -335,6 +347,7 @@ async fn debugged(
     // A working short-lived user token can be extended (the long-lived exchange).
     let expires = time("expires_at").unwrap_or(0);
     let extendable = valid
+        && !session_info
         && text("type").as_deref() == Some("USER")
         && expires != 0
         && expires - now <= 24 * 3600;
