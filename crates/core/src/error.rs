@@ -252,6 +252,10 @@ impl GraphError {
     pub fn exchange_needs_user_token() -> Self {
         GraphError::param("fb_exchange_token must be a user access token")
     }
+    /// `fb_exchange_token` for a session info token names an app token. [U] wording.
+    pub fn attenuate_needs_user_or_page_token() -> Self {
+        GraphError::param("fb_exchange_token must be a user or Page access token")
+    }
     /// `fb_exchange_token` is a token of another app than `client_id`. [U] wording.
     pub fn exchange_other_app() -> Self {
         GraphError::param("fb_exchange_token was issued to another app than client_id")

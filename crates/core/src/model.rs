@@ -493,11 +493,12 @@ impl StoredKind {
         }
     }
 
-    /// The `type` `debug_token` answers: a session info token is a user session's.
-    pub fn debug_type(self) -> &'static str {
-        match self {
-            StoredKind::User | StoredKind::SessionInfo => "USER",
-            StoredKind::Page => "PAGE",
+    /// The `type` `debug_token` answers for a token of this kind, of a Page or not: a session
+    /// info token is its source token's.
+    pub fn debug_type(self, of_page: bool) -> &'static str {
+        match (self, of_page) {
+            (StoredKind::Page, _) | (StoredKind::SessionInfo, true) => "PAGE",
+            (StoredKind::User, _) | (StoredKind::SessionInfo, false) => "USER",
         }
     }
 }

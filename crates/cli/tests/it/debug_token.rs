@@ -498,3 +498,66 @@ fn a_session_info_token_goes_with_the_token_it_came_from() {
         "{d}"
     );
 }
+
+/// From a Page token, a session info token is the Page's: `type: "PAGE"` with its
+/// `profile_id`, no `expires_in` when the Page token never expires, and it ends when the person
+/// loses their tasks on the Page (492). An app token gives none.
+#[test]
+fn a_session_info_token_of_a_page_token_is_the_page_s() {
+    let s = Server::seeded();
+    let long = s.exchange(&s.issue("alice", "acme", &["pages_show_list"], false));
+    let page = s.page_token(COFFEE, &long);
+    let attenuate = |input: &str| {
+        s.post_form(
+            "/oauth/access_token",
+            &[
+                ("grant_type", "fb_attenuate_token"),
+                ("client_id", ACME),
+                ("fb_exchange_token", input),
+            ],
+        )
+    };
+    let r = attenuate(&page);
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(
+        keys(&r.body),
+        ["access_token"],
+        "it never expires: {}",
+        r.text
+    );
+    let info = r.str("access_token");
+    let d = s.debug(&info);
+    assert_eq!(d["type"], "PAGE", "{d}");
+    assert_eq!(d["profile_id"], COFFEE, "{d}");
+    assert_eq!(d["expires_at"], 0, "{d}");
+    assert_eq!(
+        (&d["is_valid"], &d["scopes"]),
+        (&json!(true), &json!([])),
+        "{d}"
+    );
+    s.get_as(&format!("/{COFFEE}/feed"), &info).assert_error(
+        190,
+        None,
+        "OAuthException",
+        "Invalid OAuth access token - Debug only access token",
+    );
+
+    let r = s.admin_post(
+        "/_admin/pages/coffee/tasks",
+        json!({"user": "alice", "tasks": []}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    let d = s.debug(&info);
+    assert_eq!(
+        (&d["is_valid"], &d["error"]["subcode"]),
+        (&json!(false), &json!(492)),
+        "{d}"
+    );
+
+    attenuate(&app_literal()).assert_error(
+        100,
+        None,
+        "OAuthException",
+        "(#100) fb_exchange_token must be a user or Page access token",
+    );
+}

@@ -262,24 +262,26 @@ async fn exchange(g: &Services, app: &App, p: &Params) -> Result<Value, GraphErr
     }))
 }
 
-/// A session info token for a working user token of the app: `{"access_token", "expires_in"}`
-/// (spec §2.2). It tells on `debug_token` whether the login still works, and reads no data.
+/// A session info token for a working user or Page token of the app: `{"access_token",
+/// "expires_in"}` (spec §2.2; no `expires_in` when it never expires). It tells on `debug_token`
+/// whether the login still works, and reads no data.
 async fn attenuate(g: &Services, app: &App, p: &Params) -> Result<Value, GraphError> {
     let input = p
         .non_empty("fb_exchange_token")
         .ok_or_else(GraphError::missing_exchange_token)?;
     let caller = g.authenticate(input).await?;
-    let Principal::User(loaded) = &caller.principal else {
-        return Err(GraphError::exchange_needs_user_token());
+    let (Principal::User(loaded) | Principal::Page(loaded)) = &caller.principal else {
+        return Err(GraphError::attenuate_needs_user_or_page_token());
     };
     if loaded.app.id != app.id {
         return Err(GraphError::exchange_other_app());
     }
     let (token, expires_in) = g.mint_session_info(loaded).await?;
-    Ok(json!({
-        "access_token": token,
-        "expires_in": expires_in,
-    }))
+    let mut answer = json!({ "access_token": token });
+    if let Some(seconds) = expires_in {
+        answer["expires_in"] = json!(seconds);
+    }
+    Ok(answer)
 }
 
 /// The long-lived exchange of a working user token (of the app `of`, when given): a new

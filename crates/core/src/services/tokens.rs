@@ -222,6 +222,9 @@ impl Services {
                 };
                 let error = self.validity(&loaded);
                 let principal = match loaded.token.kind {
+                    StoredKind::SessionInfo if loaded.token.page_id.is_some() => {
+                        Principal::Page(loaded)
+                    }
                     StoredKind::User | StoredKind::SessionInfo => Principal::User(loaded),
                     StoredKind::Page => Principal::Page(loaded),
                 };
@@ -236,7 +239,7 @@ impl Services {
         match self.inspect(token).await? {
             Inspection::Unknown(e) => Err(e),
             Inspection::Known {
-                principal: Principal::User(t),
+                principal: Principal::User(t) | Principal::Page(t),
                 ..
             } if t.token.kind == StoredKind::SessionInfo => Err(GraphError::debug_only()),
             Inspection::Known { error: Some(e), .. } => Err(e),
@@ -335,10 +338,14 @@ impl Services {
         Ok(issued)
     }
 
-    /// A session info token of the working user token `of`: stored in the same session, it
-    /// lives as long as `of` does and as its session works, and reads no data. Returns the
-    /// token and its `expires_in`.
-    pub async fn mint_session_info(&self, of: &LoadedToken) -> Result<(String, i64), GraphError> {
+    /// A session info token of the working user or Page token `of`: stored in the same
+    /// session (for the same Page), it lives as long as `of` does and as its session works, and
+    /// reads no data. Returns the token and its `expires_in` (`None`: it never expires, as a
+    /// Page token from a long-lived user token).
+    pub async fn mint_session_info(
+        &self,
+        of: &LoadedToken,
+    ) -> Result<(String, Option<i64>), GraphError> {
         let access_token = token::mint(&self.stamps)?;
         let now = self.now();
         let record = TokenRecord {
@@ -355,9 +362,11 @@ impl Services {
             session: record.session_id,
             user: record.user_id,
             app: record.app_id,
-            page: None,
+            page: record.page_id,
         });
-        Ok((access_token, record.expires_at.saturating_sub(now).max(0)))
+        let expires_in =
+            (record.expires_at != 0).then(|| record.expires_at.saturating_sub(now).max(0));
+        Ok((access_token, expires_in))
     }
 
     async fn mint(

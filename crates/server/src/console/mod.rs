@@ -250,7 +250,7 @@ async fn debugged(
     // A session info token says USER on `debug_token`; the debugger says what it is.
     let session_info = matches!(
         st.services.inspect(token).await,
-        Ok(Inspection::Known { principal: Principal::User(t), .. })
+        Ok(Inspection::Known { principal: Principal::User(t) | Principal::Page(t), .. })
             if t.token.kind == StoredKind::SessionInfo
     );
     if let Some(kind) = text("type") {
