@@ -51,6 +51,14 @@ pub fn explain(e: &GraphError) -> Diagnosis {
             )
         };
     }
+    if e.code == 190 && message.contains("debug only access token") {
+        return d(
+            "this is a session info token (grant_type=fb_attenuate_token): it only tells, through \
+             debug_token, whether a login still works, and no call may be made with it",
+            "make calls with the person's or the Page's own token; keep the session info token \
+             only to check the login with debug_token",
+        );
+    }
     match (e.code, e.subcode) {
         (190, Some(458)) => d(
             "the person removed the app (or never authorized it): every token they gave it ended",
@@ -226,6 +234,21 @@ mod tests {
             "Invalid appsecret_proof provided in the API argument",
         ));
         assert!(wrong.cause.contains("does not match"));
+    }
+
+    #[test]
+    fn a_session_info_token_used_for_a_call_is_named() {
+        let debug_only = explain(&e(
+            190,
+            None,
+            "Invalid OAuth access token - Debug only access token",
+        ));
+        assert!(
+            debug_only.cause.contains("session info token"),
+            "{debug_only:?}"
+        );
+        let unknown = explain(&e(190, None, "The access token could not be decrypted"));
+        assert!(!unknown.cause.contains("session info"), "{unknown:?}");
     }
 
     #[test]
