@@ -561,3 +561,32 @@ fn a_session_info_token_of_a_page_token_is_the_page_s() {
         "(#100) fb_exchange_token must be a user or Page access token",
     );
 }
+
+/// A session info token is refused in a batch operation and in `?ids=` as anywhere else, and
+/// each one made counts against its input token's rate limit (no secret is needed to ask).
+#[test]
+fn a_session_info_token_is_refused_in_batches_and_counts_against_its_source_s_limit() {
+    let s = Server::seeded();
+    let long = s.exchange(&s.alice());
+    let attenuate = || {
+        s.get(&format!(
+            "/oauth/access_token?grant_type=fb_attenuate_token&client_id={ACME}&fb_exchange_token={long}"
+        ))
+    };
+    let info = attenuate().str("access_token");
+    let debug_only = "Invalid OAuth access token - Debug only access token";
+    s.get(&format!("/?ids=me&access_token={info}"))
+        .assert_error(190, None, "OAuthException", debug_only);
+    let batch = json!([{"method": "GET", "relative_url": "me"}]).to_string();
+    let r = s.post_form("/", &[("access_token", info.as_str()), ("batch", &batch)]);
+    assert_eq!(r.status, 200, "{}", r.text);
+    let op: Value = serde_json::from_str(r.body[0]["body"].as_str().unwrap()).unwrap();
+    assert_eq!(op["error"]["code"], 190, "{op}");
+    assert_eq!(op["error"]["message"], debug_only, "{op}");
+
+    let r = s.admin_post("/_admin/apps/acme/rate_limits", json!({"user": 3}));
+    assert_eq!(r.status, 200, "{}", r.text);
+    let refused = (0..6).map(|_| attenuate()).find(|r| r.status != 200);
+    let refused = refused.expect("the fourth call of the hour is refused");
+    assert_eq!(refused.body["error"]["code"], 17, "{}", refused.text);
+}

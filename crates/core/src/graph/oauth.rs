@@ -276,6 +276,9 @@ async fn attenuate(g: &Services, app: &App, p: &Params) -> Result<Value, GraphEr
     if loaded.app.id != app.id {
         return Err(GraphError::exchange_other_app());
     }
+    // No secret is needed, so the call counts against the input token's rate limits (each
+    // answer stores a new token).
+    g.admit(&caller, None, &mut None).await?;
     let (token, expires_in) = g.mint_session_info(loaded).await?;
     let mut answer = json!({ "access_token": token });
     if let Some(seconds) = expires_in {

@@ -351,6 +351,9 @@ impl Services {
         let record = TokenRecord {
             hash: token::hash(&access_token),
             kind: StoredKind::SessionInfo,
+            // Stored only while the user token it comes from (or its Page token's) still works:
+            // a logout between the check of `of` and this write leaves none behind.
+            parent: of.token.parent.or(Some(of.token.hash)),
             issued_at: now,
             invalidated: None,
             ..of.token.clone()
@@ -358,11 +361,12 @@ impl Services {
         if !self.store.insert_token(&record).await? {
             return Err(GraphError::not_decrypted());
         }
+        // "Another token" on the timeline, not a Page token, even when it came from one.
         self.publish(Event::TokenIssued {
             session: record.session_id,
             user: record.user_id,
             app: record.app_id,
-            page: record.page_id,
+            page: None,
         });
         let expires_in =
             (record.expires_at != 0).then(|| record.expires_at.saturating_sub(now).max(0));

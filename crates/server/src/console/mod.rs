@@ -247,7 +247,8 @@ async fn debugged(
         let name = text("application").unwrap_or_default();
         fields.push(Field::new("App ID", format!("{app} : {name}")));
     }
-    // A session info token says USER on `debug_token`; the debugger says what it is.
+    // A session info token takes its source token's type on `debug_token` (USER or PAGE); the
+    // debugger says what it is.
     let session_info = matches!(
         st.services.inspect(token).await,
         Ok(Inspection::Known { principal: Principal::User(t) | Principal::Page(t), .. })
