@@ -14,6 +14,9 @@ type HmacSha256 = Hmac<Sha256>;
 
 /// Every user and Page token starts with this, like Facebook's.
 pub const PREFIX: &str = "EAA";
+/// A session info token starts with this instead, like Facebook's (Auth0's guide to native
+/// Facebook login shows one: `XAAGgR4b…`).
+pub const SESSION_INFO_PREFIX: &str = "XAA";
 /// Random alphanumeric characters at the end of a token: 64 × log2(62) ≈ 381 bits.
 pub const BODY_LEN: usize = 64;
 /// Characters of a token's stamp, between the prefix and the random body: a place in the
@@ -208,6 +211,16 @@ pub(crate) fn stamped_with(prefix: &str, stamp: Option<&[u8; STAMP_LEN]>, body: 
 /// A new user token: `EAA`, the next stamp, 64 random alphanumerics.
 pub fn mint(stamps: &Stamps) -> Result<String, RandomError> {
     Ok(stamped(&next_stamp(stamps), &random_alnum(BODY_LEN)?))
+}
+
+/// A new session info token: `XAA`, the next stamp, 64 random alphanumerics. It is stored
+/// under its SHA-256 (its stamp is not read: they are few).
+pub fn mint_session_info(stamps: &Stamps) -> Result<String, RandomError> {
+    Ok(stamped_with(
+        SESSION_INFO_PREFIX,
+        Some(&next_stamp(stamps)),
+        &random_alnum(BODY_LEN)?,
+    ))
 }
 
 /// The next stamp, written out (codes are stamped too: `codes::mint_stamped`).
@@ -600,7 +613,7 @@ fn nibble(c: u8) -> Option<u8> {
 /// What a token string looks like, before anything is looked up.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Form<'a> {
-    /// `EAA…`: a user or Page token, to be found by its hash.
+    /// `EAA…`: a user or Page token, or `XAA…`: a session info token, to be found by its hash.
     Stored,
     /// `{app-id}|{rest}`: an app token, the app id|secret literal, or a client token.
     Pipe { app: AppId, rest: &'a str },
@@ -625,8 +638,16 @@ pub fn form(token: &str) -> Form<'_> {
         {
             Form::Stored
         }
+        None if is_session_info(token) => Form::Stored,
         _ => Form::Garbage,
     }
+}
+
+/// `XAA`, a stamp and 64 alphanumerics: the form of [`mint_session_info`]'s tokens.
+fn is_session_info(token: &str) -> bool {
+    token.strip_prefix(SESSION_INFO_PREFIX).is_some_and(|rest| {
+        rest.len() == STAMP_LEN + BODY_LEN && rest.bytes().all(|b| b.is_ascii_alphanumeric())
+    })
 }
 
 #[cfg(test)]
@@ -645,6 +666,24 @@ mod tests {
         // Tokens minted before stamps are still recognised.
         assert_eq!(form(&("EAA".to_string() + &"a".repeat(64))), Form::Stored);
         assert_eq!(form(&("EAA".to_string() + &"a".repeat(70))), Form::Garbage);
+    }
+
+    #[test]
+    fn session_info_tokens_have_their_own_prefix_and_are_recognised() {
+        let stamps = Stamps::starting(1_700_000_000);
+        let t = mint_session_info(&stamps).unwrap();
+        assert!(t.starts_with("XAA") && t.len() == 76, "{t}");
+        assert_eq!(form(&t), Form::Stored);
+        assert_ne!(hash(&t), hash(&mint_session_info(&stamps).unwrap()));
+        // Only the minted form: no other length, no other prefix, nothing but alphanumerics.
+        for bad in [
+            "XAA".to_string() + &"a".repeat(64),
+            "XAA".to_string() + &"a".repeat(74),
+            "XAA".to_string() + &"a".repeat(72) + "-",
+            "YAA".to_string() + &"a".repeat(73),
+        ] {
+            assert_eq!(form(&bad), Form::Garbage, "{bad}");
+        }
     }
 
     /// A user token's claims come back under their key and with their session only, from the

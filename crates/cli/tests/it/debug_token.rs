@@ -355,7 +355,8 @@ fn a_session_info_token_tells_whether_its_session_works_and_reads_nothing() {
         "/v19.0/oauth/access_token?grant_type=fb_attenuate_token&client_id={ACME}&fb_exchange_token={long}"
     ));
     assert_eq!(r.status, 200, "{}", r.text);
-    assert_eq!(keys(&r.body), ["access_token", "expires_in"]);
+    assert_eq!(keys(&r.body), ["access_token", "token_type", "expires_in"]);
+    assert!(r.str("access_token").starts_with("XAA"), "{}", r.text);
     let info = r.str("access_token");
     assert_ne!(info, long);
     let long_d = s.debug(&long);
@@ -521,7 +522,7 @@ fn a_session_info_token_of_a_page_token_is_the_page_s() {
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(
         keys(&r.body),
-        ["access_token"],
+        ["access_token", "token_type"],
         "it never expires: {}",
         r.text
     );

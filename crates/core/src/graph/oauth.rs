@@ -263,8 +263,9 @@ async fn exchange(g: &Services, app: &App, p: &Params) -> Result<Value, GraphErr
 }
 
 /// A session info token for a working user or Page token of the app: `{"access_token",
-/// "expires_in"}` (spec §2.2; no `expires_in` when it never expires). It tells on `debug_token`
-/// whether the login still works, and reads no data.
+/// "token_type", "expires_in"}` as Auth0's guide to native Facebook login shows it (no
+/// `expires_in` when it never expires). It tells on `debug_token` whether the login still
+/// works, and reads no data.
 async fn attenuate(g: &Services, app: &App, p: &Params) -> Result<Value, GraphError> {
     let input = p
         .non_empty("fb_exchange_token")
@@ -280,7 +281,7 @@ async fn attenuate(g: &Services, app: &App, p: &Params) -> Result<Value, GraphEr
     // answer stores a new token).
     g.admit(&caller, None, &mut None).await?;
     let (token, expires_in) = g.mint_session_info(loaded).await?;
-    let mut answer = json!({ "access_token": token });
+    let mut answer = json!({ "access_token": token, "token_type": "bearer" });
     if let Some(seconds) = expires_in {
         answer["expires_in"] = json!(seconds);
     }

@@ -346,7 +346,7 @@ impl Services {
         &self,
         of: &LoadedToken,
     ) -> Result<(String, Option<i64>), GraphError> {
-        let access_token = token::mint(&self.stamps)?;
+        let access_token = token::mint_session_info(&self.stamps)?;
         let now = self.now();
         let record = TokenRecord {
             hash: token::hash(&access_token),
