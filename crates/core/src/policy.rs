@@ -317,9 +317,9 @@ impl Access {
     }
 }
 
-/// Who may list and make an app's test users (`/{app-id}/accounts/test-users`): only the app's
-/// own token (`(#200)` for another app's, `(#15)` for any other token).
-pub fn test_users_access(caller: &Caller, app: AppId) -> Result<(), GraphError> {
+/// The app's own edges (its test users, its roles): its app token only; another app's token is
+/// `(#200)`, any other token `(#15)`.
+pub fn app_edge_access(caller: &Caller, app: AppId) -> Result<(), GraphError> {
     match &caller.principal {
         Principal::App(a) if a.id == app => Ok(()),
         Principal::App(_) => Err(GraphError::permission_denied()),

@@ -298,3 +298,50 @@ fn an_expanded_edge_pages_with_its_own_fields() {
         second.text
     );
 }
+
+/// `GET /{app-id}/roles` (spec §2.11): the people with a role on the app, each with the app,
+/// their app-scoped id and the role, for the app's own token only.
+#[test]
+fn an_app_lists_its_roles_for_its_own_token() {
+    let s = Server::seeded();
+    let app = app_literal();
+    let r = s.get_as(&format!("/v25.0/{ACME}/roles"), &app);
+    assert_eq!(r.status, 200, "{}", r.text);
+    let alice_asid = s.get_as("/me?fields=id", &s.alice()).str("id");
+    let data = r.body["data"].as_array().unwrap();
+    assert_eq!(data.len(), 2, "{}", r.text);
+    assert_eq!(
+        data[0],
+        json!({"app_id": ACME, "user": alice_asid, "role": "administrators"})
+    );
+    assert_eq!(data[1]["role"], "developers");
+    assert_ne!(data[1]["user"], BOB, "an app-scoped id, not the global one");
+    // Paging by position, and `fields` picks the keys.
+    let first = s.get_as(&format!("/{ACME}/roles?limit=1&fields=role"), &app);
+    assert_eq!(
+        first.body["data"],
+        json!([{"role": "administrators"}]),
+        "{}",
+        first.text
+    );
+    let next = first.body["paging"]["next"].as_str().unwrap().to_string();
+    assert!(next.contains("/roles?"), "{next}");
+    // Another app's token, a person's token: refused as for test users.
+    let rival = format!("{RIVAL}|{RIVAL_SECRET}");
+    s.get_as(&format!("/{ACME}/roles"), &rival).assert_error(
+        200,
+        None,
+        "OAuthException",
+        "(#200) Permissions error",
+    );
+    let person = s.get_as(&format!("/{ACME}/roles"), &s.alice());
+    assert_eq!(person.body["error"]["code"], 15, "{}", person.text);
+    // An app with no roles has an empty list; only GET is served.
+    let none = s.get_as(&format!("/{RIVAL}/roles"), &rival);
+    assert_eq!(none.body["data"], json!([]), "{}", none.text);
+    let post = s.post_form(
+        &format!("/{ACME}/roles"),
+        &[("access_token", app.as_str()), ("user", ALICE)],
+    );
+    assert_eq!(post.status, 400, "{}", post.text);
+}

@@ -1,6 +1,7 @@
 //! Answers one normalised Graph request: the token endpoint, `debug_token`, and nodes with their
 //! edges. The server turns HTTP into a [`GraphRequest`] and renders what comes back.
 
+mod app_roles;
 mod batch;
 pub mod catalogue;
 mod content;

@@ -24,7 +24,7 @@ pub const MAX_IDS: usize = 50;
 
 /// The edges graphtoken serves on each node type (`metadata.connections`).
 const USER_EDGES: &[&str] = &["accounts", "permissions"];
-const APP_EDGES: &[&str] = &["accounts"];
+const APP_EDGES: &[&str] = &["accounts", "roles"];
 
 /// `(#803)`: ids of `ids=` that name nothing this token may see.
 pub fn aliases_missing(ids: &[&str]) -> GraphError {
@@ -225,6 +225,7 @@ fn description(name: &str) -> Option<&'static str> {
         "token_for_business" => "A token that is the same across a business's apps",
         "accounts" => "Pages the person has a role on",
         "permissions" => "The permissions that the person has granted this app",
+        "roles" => "The people with a role on the app",
         "category" => "The category of this object",
         "category_list" => "The Page's categories",
         "access_token" => "The Page's access token, for people with a task on the Page",

@@ -132,6 +132,7 @@ pub async fn handle(
         (Node::App(app), ["accounts"] | ["accounts", "test-users"]) => {
             Box::pin(super::test_users::app_edge(g, req, caller, app)).await
         }
+        (Node::App(app), ["roles"]) => Box::pin(super::app_roles::roles(g, req, caller, app)).await,
         (Node::User { user, .. }, []) if matches!(req.method, Method::Delete | Method::Post) => {
             Box::pin(super::test_users::node(g, req, caller, segment, user)).await
         }

@@ -50,7 +50,7 @@ pub(super) async fn app_edge(
     caller: &Caller,
     app: &App,
 ) -> Result<Value, GraphError> {
-    policy::test_users_access(caller, app.id)?;
+    policy::app_edge_access(caller, app.id)?;
     match req.method {
         Method::Get => list(g, req, app).await,
         Method::Post => create(g, req, app).await,
