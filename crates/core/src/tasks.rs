@@ -154,16 +154,17 @@ impl PageRole {
 
 /// Parses a list of tasks as clients send it: a JSON array (`["MANAGE"]`, the business SDK),
 /// a Python-style list (`['ADVERTISE', 'ANALYZE']`, the docs' curl examples) or a comma list
-/// (`MANAGE,ANALYZE`, Koala). Returns the first unknown name on failure.
-pub fn parse_list(s: &str) -> Result<TaskSet, String> {
+/// (`MANAGE,ANALYZE`, Koala). Returns the first unknown name, and its place in the list
+/// (counted from 0, blanks skipped), on failure.
+pub fn parse_list(s: &str) -> Result<TaskSet, (usize, String)> {
     let inner = s.trim().trim_start_matches('[').trim_end_matches(']');
+    let names = inner
+        .split(',')
+        .map(|name| name.trim().trim_matches(|c| c == '"' || c == '\'').trim())
+        .filter(|name| !name.is_empty());
     let mut set = TaskSet::EMPTY;
-    for name in inner.split(',') {
-        let name = name.trim().trim_matches(|c| c == '"' || c == '\'').trim();
-        if name.is_empty() {
-            continue;
-        }
-        set = set.with(Task::parse(name).ok_or_else(|| name.to_string())?);
+    for (at, name) in names.enumerate() {
+        set = set.with(Task::parse(name).ok_or_else(|| (at, name.to_string()))?);
     }
     Ok(set)
 }
@@ -215,7 +216,11 @@ mod tests {
         assert_eq!(parse_list("['ADVERTISE', 'ANALYZE']"), Ok(want));
         assert_eq!(parse_list("ADVERTISE,ANALYZE"), Ok(want));
         assert_eq!(parse_list("[]"), Ok(TaskSet::EMPTY));
-        assert_eq!(parse_list("MANAGES"), Err("MANAGES".to_string()));
+        assert_eq!(parse_list("MANAGES"), Err((0, "MANAGES".to_string())));
+        assert_eq!(
+            parse_list(r#"["MANAGE", "ANALYZE", "MANAGE_LEADS"]"#),
+            Err((2, "MANAGE_LEADS".to_string()))
+        );
         assert_eq!(legacy_perms(PageRole::Admin.tasks()).len(), 6);
         assert_eq!(role_of(PageRole::Editor.tasks()), Some("Editor"));
         assert_eq!(role_of(TaskSet::EMPTY), None);

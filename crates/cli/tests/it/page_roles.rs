@@ -123,6 +123,22 @@ fn the_policy_refuses_with_facebooks_errors() {
         &[("access_token", &m), ("user", &carol), ("tasks", "MANAGES")],
     );
     assert_eq!(r.body["error"]["code"], 100, "{}", r.text);
+    // The message names the bad one's place in the list.
+    let r = s.post_form(
+        &format!("/{COFFEE}/assigned_users"),
+        &[
+            ("access_token", &m),
+            ("user", &carol),
+            ("tasks", r#"["ANALYZE", "MANAGE_LEADS"]"#),
+        ],
+    );
+    let message = r.body["error"]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.starts_with("(#100) Param tasks[1] must be one of {"),
+        "{}",
+        r.text
+    );
+    assert!(message.ends_with("}, not MANAGE_LEADS"), "{}", r.text);
     // assigned_users is a Page edge only.
     let r = s.get_as("/me/assigned_users", &m);
     assert_eq!(

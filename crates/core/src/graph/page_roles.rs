@@ -84,9 +84,9 @@ pub async fn assigned_users(
                 .params
                 .non_empty("tasks")
                 .ok_or_else(|| GraphError::param("The parameter tasks is required"))?;
-            let set = tasks::parse_list(raw).map_err(|bad| {
+            let set = tasks::parse_list(raw).map_err(|(at, bad)| {
                 GraphError::param(format!(
-                    "Param tasks[0] must be one of {{ADVERTISE, ANALYZE, CREATE_CONTENT, MANAGE, MESSAGING, MODERATE}}, not {bad}"
+                    "Param tasks[{at}] must be one of {{ADVERTISE, ANALYZE, CREATE_CONTENT, MANAGE, MESSAGING, MODERATE}}, not {bad}"
                 ))
             })?;
             if set.is_empty() {
