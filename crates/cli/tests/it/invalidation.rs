@@ -281,9 +281,40 @@ fn ninety_days_unused_lapses_data_access_but_not_the_token_493() {
     assert_eq!(d["is_valid"], true, "the token still authenticates: {d}");
     let now = s.clock();
     assert!(d["data_access_expires_at"].as_i64().unwrap() < now, "{d}");
+    // The app still sees what was granted, now `expired`; what was declined stays declined.
+    let asid = d["user_id"].as_str().unwrap().to_string();
+    let app = crate::harness::app_literal();
+    let statuses = |s: &Server| -> Vec<(String, String)> {
+        let r = s.get_as(&format!("/{asid}/permissions"), &app);
+        assert_eq!(r.status, 200, "{}", r.text);
+        r.body["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                (
+                    p["permission"].as_str().unwrap().into(),
+                    p["status"].as_str().unwrap().into(),
+                )
+            })
+            .collect()
+    };
+    let lapsed = statuses(&s);
+    assert!(
+        lapsed.contains(&("pages_show_list".into(), "expired".into())),
+        "{lapsed:?}"
+    );
+    assert!(
+        lapsed.contains(&("user_birthday".into(), "declined".into())),
+        "{lapsed:?}"
+    );
+    assert!(!lapsed.iter().any(|(_, st)| st == "granted"), "{lapsed:?}");
+    let r = s.get_as(&format!("/{asid}/permissions?status=expired"), &app);
+    assert!(!r.body["data"].as_array().unwrap().is_empty(), "{}", r.text);
     // A new login renews data access for the app.
     s.issue("alice", "acme", &[], false);
     alive(&s, &page);
+    assert!(statuses(&s).contains(&("pages_show_list".into(), "granted".into())));
 }
 
 #[test]

@@ -583,12 +583,16 @@ impl Ctx<'_> {
         let grant = self.g.grant(user.id, app).await?;
         let mut data = Vec::new();
         if let Some(grant) = grant {
+            // Once data access has lapsed (90 days without the app), what was granted is
+            // `expired` until the person logs in again (spec §2.6's third status).
+            let lapsed = self.g.now() >= grant.data_access_expires_at();
+            let held = if lapsed { "expired" } else { "granted" };
             let granted = grant
                 .granted
                 .iter()
                 .filter(|p| *p != PUBLIC_PROFILE)
                 .chain(grant.granted.iter().filter(|p| *p == PUBLIC_PROFILE))
-                .map(|p| (p, "granted"));
+                .map(|p| (p, held));
             let declined = grant.declined.iter().map(|p| (p, "declined"));
             for (p, s) in granted.chain(declined) {
                 if permission.is_none_or(|want| want == p) && status.is_none_or(|want| want == s) {
