@@ -62,19 +62,7 @@ fn redeem(s: &Server, code: &str, redirect: &str, extra: &[(&str, &str)]) -> Res
 }
 
 fn permissions(s: &Server, token: &str) -> Vec<(String, String)> {
-    let r = s.get_as("/me/permissions", token);
-    assert_eq!(r.status, 200, "{}", r.text);
-    r.body["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| {
-            (
-                p["permission"].as_str().unwrap().to_string(),
-                p["status"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect()
+    crate::harness::permission_statuses(&s.get_as("/me/permissions", token))
 }
 
 fn status_of(perms: &[(String, String)], name: &str) -> Option<String> {

@@ -284,20 +284,8 @@ fn ninety_days_unused_lapses_data_access_but_not_the_token_493() {
     // The app still sees what was granted, now `expired`; what was declined stays declined.
     let asid = d["user_id"].as_str().unwrap().to_string();
     let app = crate::harness::app_literal();
-    let statuses = |s: &Server| -> Vec<(String, String)> {
-        let r = s.get_as(&format!("/{asid}/permissions"), &app);
-        assert_eq!(r.status, 200, "{}", r.text);
-        r.body["data"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|p| {
-                (
-                    p["permission"].as_str().unwrap().into(),
-                    p["status"].as_str().unwrap().into(),
-                )
-            })
-            .collect()
+    let statuses = |s: &Server| {
+        crate::harness::permission_statuses(&s.get_as(&format!("/{asid}/permissions"), &app))
     };
     let lapsed = statuses(&s);
     assert!(

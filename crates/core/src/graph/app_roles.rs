@@ -8,7 +8,7 @@ use serde_json::{json, Map, Value};
 
 use crate::auth::Caller;
 use crate::error::GraphError;
-use crate::model::{App, Id};
+use crate::model::App;
 use crate::policy;
 use crate::request::GraphRequest;
 use crate::services::Services;
@@ -25,15 +25,13 @@ pub(super) async fn roles(
     require_get(req, "roles")?;
     policy::app_edge_access(caller, app.id)?;
     let q = EdgeQuery::from_request(req)?;
-    // Cursors are 1-based positions in the seed's order.
-    let keys: Vec<Id> = (1..=app.roles.len() as Id).collect();
-    let (range, more_before, more_after) = q.window.apply(&keys);
     let wanted = |name: &str| match &q.fields {
         Some(f) if !f.is_empty() => f.iter().any(|x| x.name == name),
         _ => true,
     };
-    let mut items = Vec::with_capacity(range.len());
-    for (user, role) in &app.roles[range.clone()] {
+    // Keyed by their place in the seed's order (from 1); an app has a handful.
+    let mut items = Vec::with_capacity(app.roles.len());
+    for (at, (user, role)) in (1..).zip(&app.roles) {
         let mut item = Map::new();
         if wanted("app_id") {
             item.insert("app_id".into(), json!(app.id.to_string()));
@@ -45,22 +43,11 @@ pub(super) async fn roles(
         if wanted("role") {
             item.insert("role".into(), json!(role.as_str()));
         }
-        items.push(Value::Object(item));
+        items.push((at, Value::Object(item)));
     }
-    let first_last = (!range.is_empty()).then(|| (range.start as Id + 1, range.end as Id));
-    Ok(paging::page(
-        req,
-        paging::Slice {
-            edge_path: paging::EdgePath {
-                node: &app.id,
-                edge: "roles",
-            },
-            fields: q.fields_param.as_deref(),
-            items,
-            first_last,
-            more_before,
-            more_after,
-            limit: q.window.limit,
-        },
-    ))
+    let edge_path = paging::EdgePath {
+        node: &app.id,
+        edge: "roles",
+    };
+    Ok(paging::page_of(req, edge_path, &q, items))
 }

@@ -763,6 +763,20 @@ pub fn data_ids(body: &Value) -> Vec<String> {
         .collect()
 }
 
+/// The `(permission, status)` pairs of a `/{user}/permissions` answer, which must be a 200.
+pub fn permission_statuses(r: &Resp) -> Vec<(String, String)> {
+    assert_eq!(r.status, 200, "{}", r.text);
+    r.body["data"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no data array: {}", r.text))
+        .iter()
+        .map(|p| {
+            let text = |k: &str| p[k].as_str().unwrap_or_default().to_string();
+            (text("permission"), text("status"))
+        })
+        .collect()
+}
+
 pub fn keys(v: &Value) -> Vec<&str> {
     v.as_object().unwrap().keys().map(String::as_str).collect()
 }
