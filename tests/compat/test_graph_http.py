@@ -257,6 +257,16 @@ def test_the_app_id_and_secret_literal_needs_no_proof(server, alice_proofy):
     assert server.get(f"{V}/{World.PROOFY_ID}", access_token=app_token, appsecret_proof=proof).status_code == 200
 
 
+def test_the_app_secret_sent_as_client_secret_needs_no_proof(server, alice_proofy):
+    # "require app secret or app secret proof for all API calls": the secret itself will do.
+    resp = server.get(f"{V}/me", access_token=alice_proofy, client_secret=World.PROOFY_SECRET)
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["name"] == World.ALICE_NAME
+    # A wrong secret is no secret: the proof is still wanted.
+    err = error_of(server.get(f"{V}/me", access_token=alice_proofy, client_secret="wrong"), 100)
+    assert err["message"] == "API calls from the server require an appsecret_proof argument"
+
+
 def test_wrong_proof_rejected_even_when_optional(server, alice):
     err = error_of(server.get(f"{V}/me", access_token=alice, appsecret_proof="0" * 64), 100)
     assert err["message"] == "Invalid appsecret_proof provided in the API argument"

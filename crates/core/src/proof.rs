@@ -1,6 +1,8 @@
 //! `appsecret_proof` (spec §5): verified in constant time whenever sent, required when the app
-//! says so, except with the `{app-id}|{app-secret}` literal, which carries the secret itself.
-//! The timed form signs `token|appsecret_time` and lasts five minutes.
+//! says so, except when the call carries the secret itself: the `{app-id}|{app-secret}`
+//! literal as its token, or the app's `client_secret` ("require app secret or app secret proof
+//! for all API calls", the setting says). The timed form signs `token|appsecret_time` and
+//! lasts five minutes.
 
 use crate::error::GraphError;
 use crate::model::{App, Unix};
@@ -13,7 +15,12 @@ const TIMED_WINDOW: u64 = 300;
 pub fn check(app: &App, access_token: &str, params: &Params, now: Unix) -> Result<(), GraphError> {
     let Some(proof) = params.get("appsecret_proof") else {
         let literal = || token::secrets_equal(access_token, &format!("{}|{}", app.id, app.secret));
-        return if app.require_appsecret_proof && !literal() {
+        let secret = || {
+            params
+                .get("client_secret")
+                .is_some_and(|s| token::secrets_equal(s, &app.secret))
+        };
+        return if app.require_appsecret_proof && !literal() && !secret() {
             Err(GraphError::proof_missing())
         } else {
             Ok(())
