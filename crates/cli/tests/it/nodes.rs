@@ -345,3 +345,31 @@ fn an_app_lists_its_roles_for_its_own_token() {
     );
     assert_eq!(post.status, 400, "{}", post.text);
 }
+
+/// Graph API Debug Mode: with `debug=all` (or `info`, `warning`), a field left out for a
+/// permission the person did not grant is explained under `__debug__`, after the answer's
+/// keys, in Facebook's words; without it, or with nothing to say, there is no `__debug__`.
+#[test]
+fn debug_mode_explains_a_field_left_out_for_a_permission() {
+    let s = Server::seeded();
+    let bob = s.issue("bob", "acme", &[], false);
+    for level in ["all", "info", "warning"] {
+        let r = s.get_as(&format!("/me?fields=id,email&debug={level}"), &bob);
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert_eq!(keys(&r.body), ["id", "__debug__"], "{}", r.text);
+        assert_eq!(
+            r.body["__debug__"],
+            json!({"messages": [{
+                "message": "Field email is only accessible on User object, if email permission is granted by the user",
+                "type": "warning"
+            }]})
+        );
+    }
+    for quiet in ["/me?fields=id,email", "/me?fields=id,email&debug=none"] {
+        let r = s.get_as(quiet, &bob);
+        assert_eq!(keys(&r.body), ["id"], "{quiet}: {}", r.text);
+    }
+    // Nothing left out: nothing to say.
+    let r = s.get_as("/me?fields=id,email&debug=all", &s.alice());
+    assert_eq!(keys(&r.body), ["id", "email"], "{}", r.text);
+}

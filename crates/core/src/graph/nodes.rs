@@ -3,7 +3,7 @@
 //! A field that exists on a node type but has no value here is omitted, as Facebook omits what a
 //! token may not see; a field that does not exist is `(#100) Tried accessing nonexisting field`.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use serde_json::{json, Map, Value};
 
@@ -123,6 +123,7 @@ pub async fn handle(
         req,
         caller,
         page_tokens: OnceLock::new(),
+        warnings: Mutex::new(Vec::new()),
     };
     let result = match (&node, rest) {
         (Node::Page(page), []) if req.method == Method::Post => {
@@ -138,7 +139,9 @@ pub async fn handle(
         }
         (_, []) => {
             require_get(req, segment)?;
-            ctx.render(&node, fields.as_deref()).await
+            let mut answer = ctx.render(&node, fields.as_deref()).await?;
+            ctx.add_debug(&mut answer);
+            Ok(answer)
         }
         (Node::User { user, seen }, ["accounts"]) => {
             require_get(req, segment)?;
@@ -184,6 +187,12 @@ pub async fn handle(
         _ => Err(GraphError::unknown_path(&format!("/{}", rest.join("/")))),
     };
     result.map(Reply::from)
+}
+
+/// Graph API Debug Mode: `debug=all`, `info` or `warning` (each shows warnings, the only
+/// messages graphtoken has).
+fn debug_mode(req: &GraphRequest) -> bool {
+    matches!(req.params.get("debug"), Some("all" | "info" | "warning"))
 }
 
 fn is_edge_of_another_type(edge: &str) -> bool {
@@ -256,9 +265,40 @@ struct Ctx<'a> {
     caller: &'a Caller,
     /// The caller's token keyed for its Page tokens, once the first is asked for.
     page_tokens: OnceLock<PageTokens>,
+    /// Graph API Debug Mode's warnings (`debug=all|info|warning`): fields left out for a
+    /// permission the person did not grant.
+    warnings: Mutex<Vec<String>>,
 }
 
 impl Ctx<'_> {
+    /// Notes a field left out because `permission` was not granted, for Debug Mode.
+    fn warn_missing_permission(&self, field: &str, permission: &str) {
+        if debug_mode(self.req) {
+            if let Ok(mut w) = self.warnings.lock() {
+                w.push(format!(
+                    "Field {field} is only accessible on User object, if {permission} \
+                     permission is granted by the user"
+                ));
+            }
+        }
+    }
+
+    /// Debug Mode: `"__debug__": {"messages": [{"message", "type": "warning"}]}` after the
+    /// answer's own keys, when there is something to say.
+    fn add_debug(&self, answer: &mut Value) {
+        let Ok(mut warnings) = self.warnings.lock() else {
+            return;
+        };
+        let (Value::Object(out), false) = (answer, warnings.is_empty()) else {
+            return;
+        };
+        let messages: Vec<Value> = warnings
+            .drain(..)
+            .map(|m| json!({"message": m, "type": "warning"}))
+            .collect();
+        out.insert("__debug__".into(), json!({ "messages": messages }));
+    }
+
     async fn render(&self, node: &Node, fields: Option<&[Field]>) -> Result<Value, GraphError> {
         match node {
             Node::User { user, seen } => self.user(user, seen.number(), fields).await,
@@ -312,6 +352,7 @@ impl Ctx<'_> {
             // A field that needs a permission the person has not granted is left out.
             if let Some(needs) = policy::user_field_permission(&f.name) {
                 if !self.granted(user.id, needs).await? {
+                    self.warn_missing_permission(&f.name, needs);
                     continue;
                 }
             }
