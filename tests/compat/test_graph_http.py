@@ -1,5 +1,6 @@
 """Wire-level checks with plain `requests`: status codes, headers and bodies that SDKs rely on."""
 
+import json
 import re
 
 import pytest
@@ -265,6 +266,13 @@ def test_the_app_secret_sent_as_client_secret_needs_no_proof(server, alice_proof
     # A wrong secret is no secret: the proof is still wanted.
     err = error_of(server.get(f"{V}/me", access_token=alice_proofy, client_secret="wrong"), 100)
     assert err["message"] == "API calls from the server require an appsecret_proof argument"
+    # In a batch, the top-level secret goes with the top-level token, as the proof does.
+    batch = json.dumps([{"method": "GET", "relative_url": "me"}])
+    resp = server.post(f"{V}/", access_token=alice_proofy, client_secret=World.PROOFY_SECRET, batch=batch)
+    assert resp.status_code == 200, resp.text
+    assert resp.json()[0]["code"] == 200, resp.text
+    resp = server.post(f"{V}/", access_token=alice_proofy, batch=batch)
+    assert resp.json()[0]["code"] == 400, resp.text
 
 
 def test_wrong_proof_rejected_even_when_optional(server, alice):

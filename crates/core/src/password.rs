@@ -2,42 +2,49 @@
 //! milliseconds): request handlers must run it on a blocking thread. Seeding calls it directly,
 //! once per person, before the server takes requests.
 //!
-//! Each thread keeps the memory of its last hash (19 MiB with the OWASP parameters) for its
-//! next one. The `argon2` crate's own entry points allocate it zeroed each time, and the zeroing
-//! was 9% of the server's CPU under a load of sign-ins (docs/benchmarks.md, "Sign-ins"). The
-//! memory goes with its thread: tokio's blocking threads end after ten idle seconds.
+//! A few hashes' memory (19 MiB each with the OWASP parameters) is kept for the next ones: the
+//! `argon2` crate's own entry points allocate it zeroed each time, and the zeroing was 9% of the
+//! server's CPU under a load of sign-ins (docs/benchmarks.md, "Sign-ins"). At most
+//! [`KEPT_AT_MOST`] are kept, whichever threads hash: the server runs one hash per core at a
+//! time, on a blocking pool whose threads come and go.
 
-use std::cell::RefCell;
+use std::sync::Mutex;
 
 use argon2::password_hash::{Output, PasswordHash, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 
 use crate::token::{random_bytes, RandomError};
 
-/// Memory kept for the next hash on the same thread, in 1 KiB blocks: up to 64 MiB. A stored
-/// hash asking for more gets its memory for that hash only.
+/// A kept hash memory's size at most, in 1 KiB blocks: 64 MiB. A stored hash asking for more
+/// gets its memory for that hash only.
 const KEPT_BLOCKS: usize = 64 * 1024;
+/// How many hash memories are kept at most (19 MiB each for the OWASP parameters).
+const KEPT_AT_MOST: usize = 4;
 
-thread_local! {
-    static BLOCKS: RefCell<Vec<Block>> = const { RefCell::new(Vec::new()) };
-}
+/// Hash memories between hashes: taken by a hash, given back after it.
+static KEPT: Mutex<Vec<Vec<Block>>> = Mutex::new(Vec::new());
 
-/// Runs `argon2` over `password` and `salt` into `out`, in this thread's kept memory.
+/// Runs `argon2` over `password` and `salt` into `out`, in kept memory when there is some.
 fn fill(argon2: &Argon2, password: &[u8], salt: &[u8], out: &mut [u8]) -> argon2::Result<()> {
     let need = argon2.params().block_count();
     if need > KEPT_BLOCKS {
         return argon2.hash_password_into(password, salt, out);
     }
-    BLOCKS.with(|kept| match kept.try_borrow_mut() {
-        Ok(mut blocks) => {
-            if blocks.len() < need {
-                blocks.resize(need, Block::default());
-            }
-            argon2.hash_password_into_with_memory(password, salt, out, &mut blocks[..need])
+    let mut blocks = KEPT
+        .lock()
+        .ok()
+        .and_then(|mut k| k.pop())
+        .unwrap_or_default();
+    if blocks.len() < need {
+        blocks.resize(need, Block::default());
+    }
+    let hashed = argon2.hash_password_into_with_memory(password, salt, out, &mut blocks[..need]);
+    if let Ok(mut kept) = KEPT.lock() {
+        if kept.len() < KEPT_AT_MOST {
+            kept.push(blocks);
         }
-        // Not reached (nothing hashes inside a hash); a fresh allocation is still right.
-        Err(_) => argon2.hash_password_into(password, salt, out),
-    })
+    }
+    hashed
 }
 
 /// An argon2id hash of `password` with the OWASP parameters (the `argon2` crate's defaults:
@@ -129,8 +136,8 @@ mod tests {
             .is_err());
     }
 
-    /// A stored hash's own parameters are used, whatever the memory kept from the hash before
-    /// on the same thread: larger, then smaller, then another algorithm and output length.
+    /// A stored hash's own parameters are used, whatever the memory kept from the hashes before:
+    /// larger, then smaller, then another algorithm and output length.
     #[test]
     fn each_hash_is_checked_with_its_own_parameters() {
         let salt = SaltString::from_b64("YW5vdGhlcnNhbHR2YWx1ZQ").unwrap();
@@ -156,5 +163,22 @@ mod tests {
         let huge = made(Algorithm::Argon2id, Version::V0x13, 65 * 1024, 1, 32);
         assert!(super::verify("pw", &huge));
         assert!(!super::verify("pW", &huge));
+    }
+
+    /// However many threads hash at once, no more than a few memories are kept.
+    #[test]
+    fn a_few_memories_are_kept_at_most() {
+        let h = super::hash("many").unwrap();
+        std::thread::scope(|s| {
+            for _ in 0..8 {
+                s.spawn(|| assert!(super::verify("many", &h)));
+            }
+        });
+        let kept = super::KEPT.lock().unwrap();
+        assert!(
+            !kept.is_empty() && kept.len() <= super::KEPT_AT_MOST,
+            "{}",
+            kept.len()
+        );
     }
 }

@@ -155,15 +155,16 @@ impl PageRole {
 /// Parses a list of tasks as clients send it: a JSON array (`["MANAGE"]`, the business SDK),
 /// a Python-style list (`['ADVERTISE', 'ANALYZE']`, the docs' curl examples) or a comma list
 /// (`MANAGE,ANALYZE`, Koala). Returns the first unknown name, and its place in the list
-/// (counted from 0, blanks skipped), on failure.
+/// (counted from 0, blanks counted), on failure.
 pub fn parse_list(s: &str) -> Result<TaskSet, (usize, String)> {
     let inner = s.trim().trim_start_matches('[').trim_end_matches(']');
     let names = inner
         .split(',')
         .map(|name| name.trim().trim_matches(|c| c == '"' || c == '\'').trim())
-        .filter(|name| !name.is_empty());
+        .enumerate()
+        .filter(|(_, name)| !name.is_empty());
     let mut set = TaskSet::EMPTY;
-    for (at, name) in names.enumerate() {
+    for (at, name) in names {
         set = set.with(Task::parse(name).ok_or_else(|| (at, name.to_string()))?);
     }
     Ok(set)
@@ -221,6 +222,7 @@ mod tests {
             parse_list(r#"["MANAGE", "ANALYZE", "MANAGE_LEADS"]"#),
             Err((2, "MANAGE_LEADS".to_string()))
         );
+        assert_eq!(parse_list("MANAGE,,BAD"), Err((2, "BAD".to_string())));
         assert_eq!(legacy_perms(PageRole::Admin.tasks()).len(), 6);
         assert_eq!(role_of(PageRole::Editor.tasks()), Some("Editor"));
         assert_eq!(role_of(TaskSet::EMPTY), None);

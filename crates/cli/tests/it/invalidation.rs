@@ -299,10 +299,20 @@ fn ninety_days_unused_lapses_data_access_but_not_the_token_493() {
     assert!(!lapsed.iter().any(|(_, st)| st == "granted"), "{lapsed:?}");
     let r = s.get_as(&format!("/{asid}/permissions?status=expired"), &app);
     assert!(!r.body["data"].as_array().unwrap().is_empty(), "{}", r.text);
+    // And the app's token reads no more than that says: no email.
+    let read = s.get_as(&format!("/{asid}?fields=id,email"), &app);
+    assert_eq!(crate::harness::keys(&read.body), ["id"], "{}", read.text);
     // A new login renews data access for the app.
     s.issue("alice", "acme", &[], false);
     alive(&s, &page);
     assert!(statuses(&s).contains(&("pages_show_list".into(), "granted".into())));
+    let read = s.get_as(&format!("/{asid}?fields=id,email"), &app);
+    assert_eq!(
+        crate::harness::keys(&read.body),
+        ["id", "email"],
+        "{}",
+        read.text
+    );
 }
 
 #[test]

@@ -365,6 +365,9 @@ fn debug_mode_explains_a_field_left_out_for_a_permission() {
             }]})
         );
     }
+    // With `metadata=1`, `__debug__` still comes last.
+    let r = s.get_as("/me?fields=id,email&debug=all&metadata=1", &bob);
+    assert_eq!(keys(&r.body), ["id", "metadata", "__debug__"], "{}", r.text);
     for quiet in ["/me?fields=id,email", "/me?fields=id,email&debug=none"] {
         let r = s.get_as(quiet, &bob);
         assert_eq!(keys(&r.body), ["id"], "{quiet}: {}", r.text);

@@ -369,10 +369,13 @@ fn operation(
     let token = match params.non_empty("access_token") {
         Some(t) => Some(t.to_string()),
         None => {
-            // The top-level proof covers the top-level token only.
-            if let Some(proof) = top.params.get("appsecret_proof") {
-                if params.get("appsecret_proof").is_none() {
-                    params.0.push(("appsecret_proof".into(), proof.to_string()));
+            // The top-level proof (or app secret, which "Require App Secret" also takes)
+            // covers the top-level token only.
+            for name in ["appsecret_proof", "client_secret"] {
+                if let Some(value) = top.params.get(name) {
+                    if params.get(name).is_none() {
+                        params.0.push((name.into(), value.to_string()));
+                    }
                 }
             }
             top.token.clone()

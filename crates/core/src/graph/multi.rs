@@ -117,7 +117,12 @@ pub(super) async fn node(
                     .and_then(Value::as_str)
                     .unwrap_or(segment)
                     .to_string();
+                // Debug Mode's `__debug__` stays last.
+                let debug = map.shift_remove("__debug__");
                 map.insert("metadata".into(), metadata(req, kind, &id));
+                if let Some(debug) = debug {
+                    map.insert("__debug__".into(), debug);
+                }
             }
         }
         return Ok(v.into());

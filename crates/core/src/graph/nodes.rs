@@ -11,7 +11,9 @@ use crate::auth::{Caller, Principal};
 use crate::content::PageInfo;
 use crate::error::GraphError;
 use crate::fields::{self, selected, selection, Field};
-use crate::model::{App, AppId, Asid, Id, Page, PageId, PageTasks, Psid, Reason, User, UserId};
+use crate::model::{
+    App, AppId, Asid, Grant, Id, Page, PageId, PageTasks, Psid, Reason, User, UserId,
+};
 use crate::permissions::PUBLIC_PROFILE;
 use crate::policy;
 use crate::request::{GraphRequest, Method};
@@ -326,19 +328,19 @@ impl Ctx<'_> {
         }
     }
 
-    /// The grant the person whose data is read gave the caller's app.
+    /// The grant the person whose data is read gave the caller's app, while it still opens
+    /// their data: once data access has lapsed (90 days), the app's token reads no more than
+    /// `/permissions` says (`expired`).
     async fn granted(&self, user: UserId, permission: &str) -> Result<bool, GraphError> {
+        let now = self.g.now();
+        let holds = |g: &Grant| g.has(permission) && now < g.data_access_expires_at();
         if let Some(t) = self.caller.principal.loaded() {
             if t.user.id == user {
-                return Ok(t.grant.as_ref().is_some_and(|g| g.has(permission)));
+                return Ok(t.grant.as_deref().is_some_and(holds));
             }
         }
         let app = self.caller.principal.app().id;
-        Ok(self
-            .g
-            .grant(user, app)
-            .await?
-            .is_some_and(|g| g.has(permission)))
+        Ok(self.g.grant(user, app).await?.as_deref().is_some_and(holds))
     }
 
     async fn user(
