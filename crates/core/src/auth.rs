@@ -133,6 +133,6 @@ pub fn validity(t: &LoadedToken, now: Unix) -> Option<GraphError> {
 /// (190/493). The token still authenticates (`debug_token` says it is valid, and it can be
 /// exchanged); a new login renews data access.
 pub fn data_access(t: &LoadedToken, now: Unix) -> Option<GraphError> {
-    let expires = t.grant.as_ref()?.data_access_expires_at();
-    (now >= expires).then(|| GraphError::invalidated(Reason::DataAccessExpired, t.app.id, t.asid))
+    let lapsed = !t.grant.as_ref()?.opens_data(now);
+    lapsed.then(|| GraphError::invalidated(Reason::DataAccessExpired, t.app.id, t.asid))
 }

@@ -378,6 +378,10 @@ impl Grant {
     pub fn data_access_expires_at(&self) -> Unix {
         self.last_login_at + DATA_ACCESS_SECONDS
     }
+    /// Whether data access still holds at `now` (it lapses 90 days after the last login).
+    pub fn opens_data(&self, now: Unix) -> bool {
+        now < self.data_access_expires_at()
+    }
     pub fn has(&self, permission: &str) -> bool {
         self.granted.iter().any(|p| p == permission)
     }
@@ -490,15 +494,6 @@ impl StoredKind {
             StoredKind::User => "USER",
             StoredKind::Page => "PAGE",
             StoredKind::SessionInfo => "SESSION_INFO",
-        }
-    }
-
-    /// The `type` `debug_token` answers for a token of this kind, of a Page or not: a session
-    /// info token is its source token's.
-    pub fn debug_type(self, of_page: bool) -> &'static str {
-        match (self, of_page) {
-            (StoredKind::Page, _) | (StoredKind::SessionInfo, true) => "PAGE",
-            (StoredKind::User, _) | (StoredKind::SessionInfo, false) => "USER",
         }
     }
 }

@@ -213,8 +213,8 @@ pub fn mint(stamps: &Stamps) -> Result<String, RandomError> {
     Ok(stamped(&next_stamp(stamps), &random_alnum(BODY_LEN)?))
 }
 
-/// A new session info token: `XAA`, the next stamp, 64 random alphanumerics. It is stored
-/// under its SHA-256 (its stamp is not read: they are few).
+/// A new session info token: `XAA`, the next stamp, 64 random alphanumerics, stored under its
+/// stamp as a user token is.
 pub fn mint_session_info(stamps: &Stamps) -> Result<String, RandomError> {
     Ok(stamped_with(
         SESSION_INFO_PREFIX,
@@ -362,21 +362,24 @@ pub(crate) fn key(stamp: Option<&[u8; STAMP_LEN]>, s: &str) -> TokenHash {
     key
 }
 
-/// `token` without its stamp, when it has one: `EAA` and the random part, which tells tokens
+/// `token` without its stamp, when it has one: its prefix (`EAA`, or `XAA`) and the random part, which tells tokens
 /// minted at about the same time apart (their stamps differ only in the last digits).
 pub fn unstamped(token: &str) -> std::borrow::Cow<'_, str> {
+    let prefix = token.get(..PREFIX.len()).unwrap_or(PREFIX);
     match stamp_of(token).and_then(|_| token.get(PREFIX.len() + STAMP_LEN..)) {
-        Some(random) => std::borrow::Cow::Owned(format!("{PREFIX}{random}")),
+        Some(random) => std::borrow::Cow::Owned(format!("{prefix}{random}")),
         None => std::borrow::Cow::Borrowed(token),
     }
 }
 
 /// The stamp of a token of the stamped form (`EAA`, 9 + 64 characters, the stamp's
-/// alphanumeric, and the [`Claims`] when it carries them); the rest is not checked, as an
+/// alphanumeric, and the [`Claims`] when it carries them; or a session info token's `XAA`,
+/// 9 + 64); the rest is not checked, as an
 /// unknown key is simply not found.
 fn stamp_of(token: &str) -> Option<&[u8; STAMP_LEN]> {
     stamp_after(token, PREFIX, BODY_LEN)
         .or_else(|| stamp_after(token, PREFIX, BODY_LEN + CLAIMS_LEN))
+        .or_else(|| stamp_after(token, SESSION_INFO_PREFIX, BODY_LEN))
 }
 
 /// The stamp of `s` when it is `prefix`, an alphanumeric stamp and `body` more characters.
@@ -675,6 +678,9 @@ mod tests {
         assert!(t.starts_with("XAA") && t.len() == 76, "{t}");
         assert_eq!(form(&t), Form::Stored);
         assert_ne!(hash(&t), hash(&mint_session_info(&stamps).unwrap()));
+        // Stored under its stamp, as a user token; shown without it, with its own prefix.
+        assert_eq!(&hash(&t)[..STAMP_LEN], &t.as_bytes()[3..3 + STAMP_LEN]);
+        assert_eq!(unstamped(&t), format!("XAA{}", &t[3 + STAMP_LEN..]));
         // Only the minted form: no other length, no other prefix, nothing but alphanumerics.
         for bad in [
             "XAA".to_string() + &"a".repeat(64),

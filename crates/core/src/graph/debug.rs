@@ -164,7 +164,13 @@ fn describe<M: SerializeMap>(
     page_ids: &[PageId],
 ) -> Result<(), M::Error> {
     d.serialize_entry("app_id", &AsText(t.app.id))?;
-    d.serialize_entry("type", t.token.kind.debug_type(t.token.page_id.is_some()))?;
+    // A token of a Page says PAGE (a session info token says what its source token says).
+    let kind = if t.token.page_id.is_some() {
+        "PAGE"
+    } else {
+        "USER"
+    };
+    d.serialize_entry("type", kind)?;
     d.serialize_entry("application", &t.app.name)?;
     // A session info token opens no data: no data access, no scopes.
     let session_info = t.token.kind == StoredKind::SessionInfo;

@@ -333,7 +333,7 @@ impl Ctx<'_> {
     /// `/permissions` says (`expired`).
     async fn granted(&self, user: UserId, permission: &str) -> Result<bool, GraphError> {
         let now = self.g.now();
-        let holds = |g: &Grant| g.has(permission) && now < g.data_access_expires_at();
+        let holds = |g: &Grant| g.has(permission) && g.opens_data(now);
         if let Some(t) = self.caller.principal.loaded() {
             if t.user.id == user {
                 return Ok(t.grant.as_deref().is_some_and(holds));
@@ -628,8 +628,11 @@ impl Ctx<'_> {
         if let Some(grant) = grant {
             // Once data access has lapsed (90 days without the app), what was granted is
             // `expired` until the person logs in again (spec §2.6's third status).
-            let lapsed = self.g.now() >= grant.data_access_expires_at();
-            let held = if lapsed { "expired" } else { "granted" };
+            let held = if grant.opens_data(self.g.now()) {
+                "granted"
+            } else {
+                "expired"
+            };
             let granted = grant
                 .granted
                 .iter()

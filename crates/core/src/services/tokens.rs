@@ -221,12 +221,12 @@ impl Services {
                     return Ok(Inspection::Unknown(GraphError::not_decrypted()));
                 };
                 let error = self.validity(&loaded);
-                let principal = match loaded.token.kind {
-                    StoredKind::SessionInfo if loaded.token.page_id.is_some() => {
-                        Principal::Page(loaded)
-                    }
-                    StoredKind::User | StoredKind::SessionInfo => Principal::User(loaded),
-                    StoredKind::Page => Principal::Page(loaded),
+                // A token of a Page (a Page token, or a session info token of one) speaks
+                // for the Page; any other for its person.
+                let principal = if loaded.token.page_id.is_some() {
+                    Principal::Page(loaded)
+                } else {
+                    Principal::User(loaded)
                 };
                 Ok(Inspection::Known { principal, error })
             }

@@ -6,14 +6,14 @@ use std::sync::Arc;
 use axum::extract::{Path, State};
 use axum::routing::{get, post};
 use axum::Router;
-use serde::{Deserialize, Deserializer};
-use serde_json::json;
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
 
 use graphtoken_core::model::{AccountStatus, BudgetChange, Reason};
 use graphtoken_core::ratelimit::Budgets;
 use graphtoken_core::tasks::{PageRole, Task, TaskSet};
 
-use super::reply::{app, bad, ok, page, user, Answer, Body, St, Text};
+use super::reply::{app, bad, ok, page, user, AdminError, Answer, Body, St, Text};
 use crate::AppState;
 
 /// What an operator needs: ending a person's access, an app's secret and call budgets, a
@@ -131,56 +131,45 @@ async fn reset_secret(State(st): St, Path(a): Path<String>) -> Answer {
     ok(json!({ "app_id": app.id.to_string(), "secret": secret }))
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct NewBudgets {
-    #[serde(default, deserialize_with = "app_budget")]
-    app: Option<Option<u32>>,
-    #[serde(default, deserialize_with = "user_budget")]
-    user: Option<Option<u32>>,
-    #[serde(default, deserialize_with = "page_budget")]
-    page: Option<Option<u32>>,
-}
-
-fn app_budget<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<u32>>, D::Error> {
-    budget(d, "app")
-}
-
-fn user_budget<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<u32>>, D::Error> {
-    budget(d, "user")
-}
-
-fn page_budget<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<u32>>, D::Error> {
-    budget(d, "page")
-}
-
-/// The budget `name` in a body, when given: `null` (graphtoken's default) or a positive number
-/// of calls per hour; anything else is refused, named.
-fn budget<'de, D: Deserializer<'de>>(d: D, name: &str) -> Result<Option<Option<u32>>, D::Error> {
-    use serde::de::Error;
-    match Option::<serde_json::Value>::deserialize(d)? {
-        None => Ok(Some(None)),
-        Some(v) => match v.as_u64().map(u32::try_from) {
-            Some(Ok(n)) if n > 0 => Ok(Some(Some(n))),
-            _ => Err(D::Error::custom(format!(
-                "`{name}`: a budget is a positive number of calls per hour up to {}, or null \
-                 for the default, not {v}",
-                u32::MAX
-            ))),
-        },
+/// The budget `name` in a body: `null` (graphtoken's default) or a positive number of calls
+/// per hour; anything else is refused, named.
+fn budget(name: &str, v: &Value) -> Result<Option<u32>, AdminError> {
+    if v.is_null() {
+        return Ok(None);
+    }
+    match v.as_u64().map(u32::try_from) {
+        Some(Ok(n)) if n > 0 => Ok(Some(n)),
+        _ => Err(bad(format!(
+            "`{name}`: a budget is a positive number of calls per hour up to {}, or null for \
+             the default, not {v}",
+            u32::MAX
+        ))),
     }
 }
 
 /// `{"app": N, "user": N, "page": N}`, any of them: an app's call budgets over a sliding hour,
 /// as a seed's `rate_limits` sets them. A budget left out stays as it is; `null` is
 /// graphtoken's default. Calls already counted stay counted. The budgets in force, in return.
-async fn rate_limits(State(st): St, Path(a): Path<String>, Body(b): Body<NewBudgets>) -> Answer {
+async fn rate_limits(
+    State(st): St,
+    Path(a): Path<String>,
+    Body(b): Body<Map<String, Value>>,
+) -> Answer {
     let mut app = app(&st, &a).await?;
-    let change = BudgetChange {
-        app: b.app,
-        user: b.user,
-        page: b.page,
-    };
+    let mut change = BudgetChange::default();
+    for (name, v) in &b {
+        let slot = match name.as_str() {
+            "app" => &mut change.app,
+            "user" => &mut change.user,
+            "page" => &mut change.page,
+            other => {
+                return Err(bad(format!(
+                    "unknown field `{other}`, expected one of `app`, `user`, `page`"
+                )))
+            }
+        };
+        *slot = Some(budget(name, v)?);
+    }
     app.rate_limits = st.services.change_rate_limits(app.id, change).await?;
     let Budgets { app: a, user, page } = Budgets::of(&app);
     ok(json!({
