@@ -141,7 +141,7 @@ impl Usage {
 
 /// The usage header of a share, written once for every share: every answer to a caller carries
 /// one, and writing it for each was 2% of a `debug_token` request's instructions.
-fn shares(pct: u8) -> &'static str {
+pub fn shares(pct: u8) -> &'static str {
     static WRITTEN: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
     let written = WRITTEN.get_or_init(|| {
         (0..=u8::MAX)

@@ -554,17 +554,18 @@ pub async fn intercept(st: &AppState, req: &GraphRequest, trace: &str) -> Option
         tokio::time::sleep(Duration::from_millis(latency)).await;
     }
     let e = error?;
-    let mut resp = render::graph(&req.version, trace, Err(e));
     // Injected answers carry the usage headers too; the injected call itself is not counted.
-    if let Some(caller) = match req.token.as_deref() {
-        Some(t) => st.services.authenticate(t).await.ok(),
+    let usage = match req.token.as_deref() {
+        Some(t) => match st.services.authenticate(t).await {
+            Ok(caller) => {
+                let node = req.path.first().map(String::as_str);
+                st.services.peek_usage(&caller, node).await.ok()
+            }
+            Err(_) => None,
+        },
         None => None,
-    } {
-        let node = req.path.first().map(String::as_str);
-        let usage = st.services.peek_usage(&caller, node).await.ok();
-        render::usage(&mut resp, usage.as_ref());
-    }
-    Some(resp)
+    };
+    Some(render::graph(&req.version, trace, Err(e), usage.as_ref()))
 }
 
 /// The app and person behind the request's token (or its `client_id`), as far as known.

@@ -660,7 +660,12 @@ impl ToTheEnd {
 /// `e` in the Graph envelope, for a request answered outside `graph_request` (no version
 /// asked for, no trace of its own).
 fn graph_error(e: GraphError) -> Response {
-    render::graph(normalize::DEFAULT_VERSION, &render::trace_id(), Err(e))
+    render::graph(
+        normalize::DEFAULT_VERSION,
+        &render::trace_id(),
+        Err(e),
+        None,
+    )
 }
 
 impl std::future::Future for ToTheEnd {
@@ -882,7 +887,7 @@ pub(crate) async fn graph_request(State(st): State<Arc<AppState>>, request: Requ
         .get(axum::http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
     if declared.is_some_and(|n| n > MAX_BODY as u64) {
-        return render::graph(normalize::DEFAULT_VERSION, &trace, Err(too_large()));
+        return render::graph(normalize::DEFAULT_VERSION, &trace, Err(too_large()), None);
     }
     // Most Graph calls are GETs without a body: nothing to read then.
     let body = if axum::body::HttpBody::is_end_stream(&body) {
@@ -891,21 +896,25 @@ pub(crate) async fn graph_request(State(st): State<Arc<AppState>>, request: Requ
         match axum::body::to_bytes(body, MAX_BODY).await {
             Ok(b) => b,
             Err(e) => {
-                return render::graph(normalize::DEFAULT_VERSION, &trace, Err(body_error(&e)))
+                return render::graph(
+                    normalize::DEFAULT_VERSION,
+                    &trace,
+                    Err(body_error(&e)),
+                    None,
+                )
             }
         }
     };
     let req = match normalize::request(&parts.method, &parts.uri, &parts.headers, &body) {
         Ok(req) => req,
-        Err((version, e)) => return render::graph(&version, &trace, Err(e)),
+        Err((version, e)) => return render::graph(&version, &trace, Err(e), None),
     };
     if let Some(mut resp) = faults::intercept(&st, &req, &trace).await {
         suppress_status(&req, &mut resp);
         return resp;
     }
     let answer = graph::answer(&st.services, &req).await;
-    let mut response = render::graph(&req.version, &trace, answer.result);
-    render::usage(&mut response, answer.usage.as_ref());
+    let mut response = render::graph(&req.version, &trace, answer.result, answer.usage.as_ref());
     suppress_status(&req, &mut response);
     if st.services.clock_shifted() {
         let date = graphtoken_core::timefmt::http_date(st.services.now());

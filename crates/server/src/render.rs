@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use graphtoken_core::error::{self, GraphError};
 use graphtoken_core::graph::Reply;
-use graphtoken_core::ratelimit::Usage;
+use graphtoken_core::ratelimit::{self, Usage};
 
 const JSON: HeaderValue = HeaderValue::from_static("application/json; charset=UTF-8");
 const API_VERSION: HeaderName = HeaderName::from_static("facebook-api-version");
@@ -18,8 +18,14 @@ pub fn trace_id() -> String {
     error::trace_id()
 }
 
-/// A Graph answer: the JSON body, or the error envelope with its status.
-pub fn graph(version: &str, trace: &str, result: Result<Reply, GraphError>) -> Response<Body> {
+/// A Graph answer: the JSON body, or the error envelope with its status, and the rate-limit
+/// headers (spec §6) when the request had a caller.
+pub fn graph(
+    version: &str,
+    trace: &str,
+    result: Result<Reply, GraphError>,
+    usage: Option<&Usage>,
+) -> Response<Body> {
     let (status, body, www) = match result {
         Ok(v) => (StatusCode::OK, body_of(&v), None),
         Err(e) => {
@@ -52,6 +58,22 @@ pub fn graph(version: &str, trace: &str, result: Result<Reply, GraphError>) -> R
         Ok(v) => h.insert(TRACE_ID, v),
         Err(_) => h.remove(TRACE_ID),
     };
+    match usage {
+        Some(u) => {
+            h.insert(APP_USAGE, share(u.app));
+            if let Some(p) = u.page {
+                h.insert(PAGE_USAGE, share(p.percent));
+            }
+            if let Some(v) = u
+                .business_header()
+                .and_then(|v| HeaderValue::try_from(v).ok())
+            {
+                h.insert(BUC_USAGE, v);
+            }
+        }
+        // The last header: removing it moves no other.
+        None => drop(h.remove(APP_USAGE)),
+    }
     if let Some(v) = www.and_then(|w| HeaderValue::from_str(&w).ok()) {
         h.insert(header::WWW_AUTHENTICATE, v);
     }
@@ -59,8 +81,9 @@ pub fn graph(version: &str, trace: &str, result: Result<Reply, GraphError>) -> R
 }
 
 /// The headers every Graph answer carries, in the order they are sent, with placeholders for
-/// the version and the trace id. Made once: a clone copies them, where inserting each hashed
-/// its name again (3% of a `debug_token` answer's instructions, docs/benchmarks.md).
+/// the version, the trace id and `X-App-Usage` (last). Made once: a clone copies them, where
+/// inserting each hashed its name again; and a clone has no room for more, so the headers
+/// filled in later are already there.
 fn common_headers() -> HeaderMap {
     static COMMON: std::sync::OnceLock<HeaderMap> = std::sync::OnceLock::new();
     let common = COMMON.get_or_init(|| {
@@ -82,6 +105,7 @@ fn common_headers() -> HeaderMap {
             header::EXPIRES,
             HeaderValue::from_static("Sat, 01 Jan 2000 00:00:00 GMT"),
         );
+        h.insert(APP_USAGE, share(0));
         h
     });
     common.clone()
@@ -101,23 +125,19 @@ const APP_USAGE: HeaderName = HeaderName::from_static("x-app-usage");
 const PAGE_USAGE: HeaderName = HeaderName::from_static("x-page-usage");
 const BUC_USAGE: HeaderName = HeaderName::from_static("x-business-use-case-usage");
 
-/// The rate-limit headers (spec §6) of a Graph answer whose request had a caller.
-pub fn usage(r: &mut Response<Body>, usage: Option<&Usage>) {
-    let Some(u) = usage else {
-        return;
-    };
-    let h = r.headers_mut();
-    // The texts are static, made once per share (`ratelimit::shares`).
-    h.insert(APP_USAGE, HeaderValue::from_static(u.app_header()));
-    if let Some(v) = u.page_header() {
-        h.insert(PAGE_USAGE, HeaderValue::from_static(v));
-    }
-    if let Some(v) = u
-        .business_header()
-        .and_then(|v| HeaderValue::try_from(v).ok())
-    {
-        h.insert(BUC_USAGE, v);
-    }
+/// The value of `X-App-Usage` or `X-Page-Usage` at `pct` percent, made once for every share
+/// from the texts `ratelimit::shares` wrote (`HeaderValue::from_static` checks every byte of a
+/// text each time it is called).
+fn share(pct: u8) -> HeaderValue {
+    static MADE: std::sync::OnceLock<Vec<HeaderValue>> = std::sync::OnceLock::new();
+    MADE.get_or_init(|| {
+        (0..=u8::MAX)
+            .map(|p| HeaderValue::from_static(ratelimit::shares(p)))
+            .collect()
+    })
+    .get(usize::from(pct))
+    .cloned()
+    .unwrap_or_else(|| HeaderValue::from_static(""))
 }
 
 /// CORS preflight: Graph is called from browsers too.
