@@ -6,8 +6,10 @@
 # pages_show_list, so debug_token lists the Pages in granular_scopes. Then durable issuance
 # (point 2: fb_exchange_token of a random token, each answer a new token written before it is
 # sent) and GET /me's tail latency at 256 connections, alone and while tokens are issued beside
-# it (point 5). Bounded: every wrk run has -d and a timeout; every server started here is
-# stopped by PID on exit.
+# it (point 5). Each endpoint's turn has a turn of the baseline right beside it (before it in
+# odd rounds, after it in even ones), and is reported as a share of that one: the machine's
+# pace drifts within a round. Bounded: every wrk run has -d and a timeout; every server started
+# here is stopped by PID on exit.
 #
 #   bench/endpoints.sh                   # TOKENS=20000 DUR=8 PROFILE=2:64 ROUNDS=3
 #   BIN=/path/to/graphtoken bench/endpoints.sh
@@ -47,13 +49,23 @@ for url in "$me" "$accounts"; do
   TOKENS_FILE="$RUN/gt_tokens.txt" timeout $((pass + 20)) wrk -t1 -c16 -d"${pass}s" -s "$HERE/each_token_once.lua" "$url" >/dev/null 2>&1 || true
 done
 
+# paired NAME ROUND [VAR=VALUE…] -- URL: one turn of the baseline and one of graphtoken's NAME at
+# URL (with the wrk settings given), the baseline first in odd rounds and second in even ones,
+# so each endpoint is judged against a baseline measured right beside it.
+paired() {
+  local name="$1" r="$2" url settings=()
+  shift 2
+  while [ "$1" != -- ]; do settings+=("$1"); shift; done
+  url="$2"
+  base() { TOKENS_FILE="$RUN/axum_tokens.txt" measure "axum baseline GET /hello_auth beside $name, round $r" "$apid" "$aurl"; }
+  ours() { (export TOKENS_FILE="$RUN/gt_tokens.txt" "${settings[@]}"; measure "graphtoken $name, round $r" "$gpid" "$url"); }
+  if [ $((r % 2)) = 1 ]; then base; ours; else ours; base; fi
+}
 for r in $(seq 1 "$ROUNDS"); do
-  TOKENS_FILE="$RUN/axum_tokens.txt" measure "axum baseline GET /hello_auth, round $r" "$apid" "$aurl"
-  TOKENS_FILE="$RUN/gt_tokens.txt" measure "graphtoken GET /me, round $r" "$gpid" "$me"
-  TOKENS_FILE="$RUN/gt_tokens.txt" LUA="$HERE/param_random_token.lua" measure "graphtoken GET /debug_token, round $r" "$gpid" "$debug"
-  TOKENS_FILE="$RUN/gt_tokens.txt" measure "graphtoken GET /me/accounts (3 Pages), round $r" "$gpid" "$accounts"
-  TOKENS_FILE="$RUN/gt_tokens.txt" LUA="$HERE/param_random_token.lua" TOKEN_PARAM=fb_exchange_token \
-    measure "graphtoken fb_exchange_token (durable), round $r" "$gpid" "$exchange"
+  paired "GET /me" "$r" -- "$me"
+  paired "GET /debug_token" "$r" LUA="$HERE/param_random_token.lua" -- "$debug"
+  paired "GET /me/accounts (3 Pages)" "$r" -- "$accounts"
+  paired "fb_exchange_token (durable)" "$r" LUA="$HERE/param_random_token.lua" TOKEN_PARAM=fb_exchange_token -- "$exchange"
 done
 # Tail latency: GET /me at 256 connections, alone, then with 16 connections exchanging tokens
 # beside it for the whole measurement (its warm-up included).
@@ -77,11 +89,11 @@ non2xx=$(awk -F'\t' '$1 ~ /graphtoken/ && $6 != 0' "$RUN/rows" | wc -l)
   python3 - "$RUN/rows" <<'PY'
 import statistics, sys
 rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
-base = [float(r[2]) for r in rows if r[0].startswith("axum")]
 for name in ["GET /me", "GET /debug_token", "GET /me/accounts (3 Pages)", "fb_exchange_token (durable)"]:
     got = [float(r[2]) for r in rows if r[0].startswith(f"graphtoken {name},")]
+    base = [float(r[2]) for r in rows if r[0].startswith(f"axum baseline GET /hello_auth beside {name},")]
     ratios = [g / b for g, b in zip(got, base)]
-    print(f"{name}: by round " + ", ".join(f"{x:.2f}" for x in ratios)
-          + f"; median {statistics.median(got):.0f} req/s = {statistics.median(got) / statistics.median(base):.2f} of the baseline median {statistics.median(base):.0f}")
+    print(f"{name}: of the baseline beside it, by round " + ", ".join(f"{x:.2f}" for x in ratios)
+          + f"; median **{statistics.median(ratios):.2f}**; median {statistics.median(got):.0f} req/s, the baseline's beside it {statistics.median(base):.0f}")
 PY
 } | tee "$LOGS/endpoints.md"
