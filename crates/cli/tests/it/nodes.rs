@@ -270,6 +270,41 @@ fn accounts_pages_with_cursors_and_followable_urls() {
 }
 
 #[test]
+fn an_offset_skips_pages_and_its_links_page_by_cursor() {
+    let s = Server::seeded();
+    let t = s.alice();
+    let all = ids(&s.get_as("/me/accounts", &t).body);
+    assert!(all.len() >= 3, "{all:?}");
+
+    let r = s.get_as("/me/accounts?limit=1&offset=1", &t);
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(ids(&r.body), all[1..2]);
+    // The links page from this page by cursor, as every edge's do.
+    let next = r.body["paging"]["next"].as_str().expect("next");
+    assert!(next.contains("after=") && !next.contains("offset"), "{next}");
+    let n = crate::harness::send(ureq::get(next), crate::harness::Body::None);
+    assert_eq!(ids(&n.body), all[2..3]);
+    let prev = r.body["paging"]["previous"].as_str().expect("previous");
+    let p = crate::harness::send(ureq::get(prev), crate::harness::Body::None);
+    assert_eq!(ids(&p.body), all[..1]);
+
+    // As a field modifier too; past the end, an empty page.
+    let me = s.get_as("/me?fields=accounts.offset(2).limit(1){name}", &t);
+    assert_eq!(me.status, 200, "{}", me.text);
+    assert_eq!(ids(&me.body["accounts"]), all[2..3]);
+    let r = s.get_as("/me/accounts?offset=100", &t);
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(ids(&r.body), Vec::<String>::new());
+
+    let r = s.get_as("/me/accounts?offset=-1", &t);
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert_eq!(
+        r.body["error"]["message"],
+        "(#100) The parameter offset must be a number"
+    );
+}
+
+#[test]
 fn accounts_without_pages_show_list_is_empty() {
     let s = Server::seeded();
     // alice granted rival only `email`.

@@ -1,5 +1,5 @@
-//! Cursor paging (spec §8): `limit`, `after`, `before`, and `next`/`previous` URLs that carry
-//! the access token, as facebook-sdk's `get_all_connections` requires.
+//! Cursor paging (spec §8): `limit`, `after`, `before`, `offset`, and `next`/`previous` URLs
+//! that carry the access token, as facebook-sdk's `get_all_connections` requires.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -32,29 +32,53 @@ pub struct Window {
     pub limit: usize,
     pub after: Option<Id>,
     pub before: Option<Id>,
+    /// Items skipped where the page would start (spec §8's offset-based paging).
+    pub offset: usize,
+}
+
+/// How a request names its window: `limit`, `after`, `before` and `offset`, as parameters or as
+/// field modifiers.
+#[derive(Clone, Copy, Default)]
+pub struct Asked<'a> {
+    pub limit: Option<&'a str>,
+    pub after: Option<&'a str>,
+    pub before: Option<&'a str>,
+    pub offset: Option<&'a str>,
+}
+
+impl Asked<'_> {
+    fn number(value: Option<&str>, name: &str) -> Result<Option<usize>, GraphError> {
+        value
+            .map(|v| {
+                v.trim().parse::<usize>().map_err(|_| {
+                    GraphError::param(format!("The parameter {name} must be a number"))
+                })
+            })
+            .transpose()
+    }
 }
 
 impl Window {
-    /// No `limit`, `after` or `before` (or the default limit, which answers the same).
+    /// No `limit`, `after`, `before` or `offset` (or the default limit, which answers the same).
     pub fn is_default(&self) -> bool {
-        self.limit == DEFAULT_LIMIT && self.after.is_none() && self.before.is_none()
+        self.limit == DEFAULT_LIMIT
+            && self.after.is_none()
+            && self.before.is_none()
+            && self.offset == 0
     }
 
-    /// From `limit`/`after`/`before`, given either as parameters or as field modifiers.
-    pub fn from(
-        limit: Option<&str>,
-        after: Option<&str>,
-        before: Option<&str>,
-    ) -> Result<Window, GraphError> {
-        let limit = match limit {
-            Some(l) => l
-                .trim()
-                .parse::<usize>()
-                .map_err(|_| GraphError::param("The parameter limit must be a number"))?,
-            None => DEFAULT_LIMIT,
-        };
+    /// From what the request `asked`.
+    pub fn from(asked: Asked<'_>) -> Result<Window, GraphError> {
+        let Asked {
+            limit,
+            after,
+            before,
+            offset,
+        } = asked;
+        let limit = Asked::number(limit, "limit")?.unwrap_or(DEFAULT_LIMIT);
         Ok(Window {
             limit: limit.clamp(1, MAX_LIMIT),
+            offset: Asked::number(offset, "offset")?.unwrap_or(0),
             after: after
                 .filter(|s| !s.is_empty())
                 .map(|c| decode(c, "after"))
@@ -67,13 +91,16 @@ impl Window {
     }
 
     /// The slice of `ids` (ascending) this window shows, and whether more lie before and after.
+    /// `offset` skips items from the first, or from the one after the `after` cursor; a page
+    /// before a `before` cursor ends at the cursor whatever the offset.
     pub fn apply(&self, ids: &[Id]) -> (std::ops::Range<usize>, bool, bool) {
         let (start, end) = if let Some(b) = self.before {
             let end = ids.partition_point(|i| *i < b);
             (end.saturating_sub(self.limit), end)
         } else {
-            let start = self.after.map_or(0, |a| ids.partition_point(|i| *i <= a));
-            (start, (start + self.limit).min(ids.len()))
+            let from = self.after.map_or(0, |a| ids.partition_point(|i| *i <= a));
+            let start = from.saturating_add(self.offset).min(ids.len());
+            (start, start.saturating_add(self.limit).min(ids.len()))
         };
         (start..end, start > 0, end < ids.len())
     }
@@ -95,7 +122,12 @@ impl EdgeQuery {
         Ok(EdgeQuery {
             fields: p.get("fields").map(fields::parse).transpose()?,
             fields_param: p.get("fields").map(str::to_string),
-            window: Window::from(p.get("limit"), p.get("after"), p.get("before"))?,
+            window: Window::from(Asked {
+                limit: p.get("limit"),
+                after: p.get("after"),
+                before: p.get("before"),
+                offset: p.get("offset"),
+            })?,
         })
     }
 
@@ -104,11 +136,12 @@ impl EdgeQuery {
         Ok(EdgeQuery {
             fields: f.children.clone(),
             fields_param: f.children.as_deref().map(fields::to_string),
-            window: Window::from(
-                f.modifier("limit"),
-                f.modifier("after"),
-                f.modifier("before"),
-            )?,
+            window: Window::from(Asked {
+                limit: f.modifier("limit"),
+                after: f.modifier("after"),
+                before: f.modifier("before"),
+                offset: f.modifier("offset"),
+            })?,
         })
     }
 }
@@ -290,16 +323,87 @@ mod tests {
     #[test]
     fn windows() {
         let ids = [1, 2, 3, 4, 5];
-        let w = Window::from(Some("2"), None, None).unwrap();
+        let limit = |l| Asked {
+            limit: Some(l),
+            ..Asked::default()
+        };
+        let w = Window::from(limit("2")).unwrap();
         assert_eq!(w.apply(&ids), (0..2, false, true));
-        let w = Window::from(Some("2"), Some(&cursor(2)), None).unwrap();
+        let (c2, c3, c4) = (cursor(2), cursor(3), cursor(4));
+        let w = Window::from(Asked {
+            after: Some(&c2),
+            ..limit("2")
+        })
+        .unwrap();
         assert_eq!(w.apply(&ids), (2..4, true, true));
-        let w = Window::from(Some("2"), Some(&cursor(4)), None).unwrap();
+        let w = Window::from(Asked {
+            after: Some(&c4),
+            ..limit("2")
+        })
+        .unwrap();
         assert_eq!(w.apply(&ids), (4..5, true, false));
-        let w = Window::from(Some("2"), None, Some(&cursor(3))).unwrap();
+        let w = Window::from(Asked {
+            before: Some(&c3),
+            ..limit("2")
+        })
+        .unwrap();
         assert_eq!(w.apply(&ids), (0..2, false, true));
-        assert!(Window::from(Some("x"), None, None).is_err());
-        assert!(Window::from(None, Some("@@"), None).is_err());
+        assert!(Window::from(limit("x")).is_err());
+        assert!(Window::from(Asked {
+            after: Some("@@"),
+            ..Asked::default()
+        })
+        .is_err());
+    }
+
+    #[test]
+    fn an_offset_skips_items_from_where_the_page_starts() {
+        let ids = [1, 2, 3, 4, 5];
+        let at = |offset| Asked {
+            limit: Some("2"),
+            offset: Some(offset),
+            ..Asked::default()
+        };
+        assert_eq!(
+            Window::from(at("1")).unwrap().apply(&ids),
+            (1..3, true, true)
+        );
+        assert_eq!(
+            Window::from(at("4")).unwrap().apply(&ids),
+            (4..5, true, false)
+        );
+        // Past the end: an empty page, with the items before it.
+        assert_eq!(
+            Window::from(at("9")).unwrap().apply(&ids),
+            (5..5, true, false)
+        );
+        // After a cursor: counted from the item after it.
+        let c1 = cursor(1);
+        let w = Window::from(Asked {
+            after: Some(&c1),
+            ..at("2")
+        })
+        .unwrap();
+        assert_eq!(w.apply(&ids), (3..5, true, false));
+        // Before a cursor: the page ends at the cursor.
+        let c4 = cursor(4);
+        let w = Window::from(Asked {
+            before: Some(&c4),
+            ..at("2")
+        })
+        .unwrap();
+        assert_eq!(w.apply(&ids), (1..3, true, true));
+        assert!(!Window::from(Asked {
+            offset: Some("3"),
+            ..Asked::default()
+        })
+        .unwrap()
+        .is_default());
+        let e = Window::from(at("-1")).err().map(|e| e.message);
+        assert_eq!(
+            e.as_deref(),
+            Some("(#100) The parameter offset must be a number")
+        );
     }
 
     #[test]
