@@ -247,6 +247,42 @@ fn run(b: &mut Browser, token: &str, method: &str, path: &str, fields: &str) -> 
 }
 
 #[test]
+fn the_explorer_names_a_session_info_token_and_asks_no_pages_with_it() {
+    let s = Server::seeded();
+    let mut b = Browser::new(&s);
+    let user = s.alice();
+    let info = s
+        .post_form(
+            "/oauth/access_token",
+            &[
+                ("grant_type", "fb_attenuate_token"),
+                ("client_id", ACME),
+                ("fb_exchange_token", &user),
+            ],
+        )
+        .str("access_token");
+    let r = run(&mut b, &info, "GET", "me", "id");
+    assert!(r.text.contains("Debug only access token"), "{}", r.text);
+    let page = b.get(EXPLORER);
+    assert!(
+        page.text
+            .contains("A session info token of a person, valid: it is for debug_token only"),
+        "{}",
+        page.text
+    );
+    assert!(
+        !page.text.contains(COFFEE),
+        "no Pages offered: {}",
+        page.text
+    );
+    // The user token it came from is offered its Pages.
+    run(&mut b, &user, "GET", "me", "id");
+    let page = b.get(EXPLORER);
+    assert!(page.text.contains("A user token, valid"), "{}", page.text);
+    assert!(page.text.contains(COFFEE), "{}", page.text);
+}
+
+#[test]
 fn copy_as_curl_says_https_when_the_browser_came_over_tls() {
     let sb = Sandbox::new();
     let mut args = Server::args(&sb.db_url(), Some(&fixture("world.toml")));

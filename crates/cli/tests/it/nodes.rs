@@ -281,7 +281,10 @@ fn an_offset_skips_pages_and_its_links_page_by_cursor() {
     assert_eq!(ids(&r.body), all[1..2]);
     // The links page from this page by cursor, as every edge's do.
     let next = r.body["paging"]["next"].as_str().expect("next");
-    assert!(next.contains("after=") && !next.contains("offset"), "{next}");
+    assert!(
+        next.contains("after=") && !next.contains("offset"),
+        "{next}"
+    );
     let n = crate::harness::send(ureq::get(next), crate::harness::Body::None);
     assert_eq!(ids(&n.body), all[2..3]);
     let prev = r.body["paging"]["previous"].as_str().expect("previous");

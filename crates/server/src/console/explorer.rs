@@ -538,9 +538,12 @@ async fn render(
         .and_then(|d| d.get("is_valid"))
         .and_then(Value::as_bool)
         .unwrap_or(false);
+    // A session info token reads nothing: no Pages are asked for with it.
+    let session_info = info.is_some() && super::is_session_info(st, &token).await;
     // The person's Pages: from the token itself, or from the user token a Page token was
     // taken with (so one Page token can be swapped for another in one step).
-    let pages = match (&desk.user_token, valid && kind.as_deref() == Some("USER")) {
+    let user_token = valid && kind.as_deref() == Some("USER") && !session_info;
+    let pages = match (&desk.user_token, user_token) {
         (Some(user), _) => accounts(st, user).await,
         (None, true) => accounts(st, &token).await,
         (None, false) => Vec::new(),
@@ -565,6 +568,11 @@ async fn render(
     let token_words = match (&info, kind.as_deref()) {
         (None, _) if token.is_empty() => "No token yet: generate one, or paste one.".to_string(),
         (None, _) => "graphtoken does not know this token.".to_string(),
+        (Some(_), k) if session_info => format!(
+            "A session info token of {}, {}: it is for debug_token only, and every Graph call with it is refused (Debug only access token).",
+            if k == Some("PAGE") { "a Page" } else { "a person" },
+            if valid { "valid" } else { "not valid" }
+        ),
         (Some(_), k) => format!(
             "{} token, {}",
             match k {
