@@ -90,6 +90,26 @@ pages_world() {
   } >"$1"
 }
 
+# pages_server NAME: graphtoken ($BIN) on a new database of the pages world ($RUN/world.toml),
+# its output in $LOGS/NAME.out and .log; sets gpid and g. Then $TOKENS tokens (email,
+# pages_show_list) minted into $RUN/gt_tokens.txt, and each asked for once on /me and
+# /me/accounts (their entries and Page tokens made), as every measurement of the hot endpoints
+# starts.
+pages_server() {
+  local port pass url
+  port=$(free_port)
+  "$BIN" serve --listen "127.0.0.1:$port" --db "sqlite://$RUN/bench.db" \
+    --seed "$RUN/world.toml" --admin-key bench-admin-key >"$LOGS/$1.out" 2>"$LOGS/$1.log" &
+  PIDS+=($!); gpid=$!; g="http://127.0.0.1:$port"
+  wait_http "$g/healthz" || { log "graphtoken did not start"; exit 1; }
+  log "minting $TOKENS tokens (email, pages_show_list) through the admin API"
+  MINT_SCOPES=email,pages_show_list python3 "$HERE/mint.py" "$g" bench-admin-key "$TOKENS" "$RUN/gt_tokens.txt"
+  pass=$((TOKENS / 2000 + 3))
+  for url in "$g/me" "$g/me/accounts"; do
+    TOKENS_FILE="$RUN/gt_tokens.txt" timeout $((pass + 20)) wrk -t1 -c16 -d"${pass}s" -s "$HERE/each_token_once.lua" "$url" >/dev/null 2>&1 || true
+  done
+}
+
 # endpoint BASE WHAT: sets EP_URL and EP_LUA (the wrk script) for one endpoint of the bench
 # world (me, accounts, debug_token, exchange); exchange also exports TOKEN_PARAM.
 endpoint() {

@@ -30,24 +30,12 @@ pages_world "$RUN/world.toml"
 
 start_baseline "$TOKENS"
 
-port=$(free_port)
-"$BIN" serve --listen "127.0.0.1:$port" --db "sqlite://$RUN/bench.db" \
-  --seed "$RUN/world.toml" --admin-key bench-admin-key >"$LOGS/graphtoken.out" 2>"$LOGS/graphtoken.log" &
-PIDS+=($!); gpid=$!; g="http://127.0.0.1:$port"
-wait_http "$g/healthz" || { log "graphtoken did not start"; exit 1; }
-log "minting $TOKENS tokens (email, pages_show_list) through the admin API"
-MINT_SCOPES=email,pages_show_list python3 "$HERE/mint.py" "$g" bench-admin-key "$TOKENS" "$RUN/gt_tokens.txt"
+pages_server graphtoken
 endpoint "$g" debug_token; debug="$EP_URL"
 endpoint "$g" accounts; accounts="$EP_URL"
 endpoint "$g" me; me="$EP_URL"
 endpoint "$g" exchange; exchange="$EP_URL"
 unset TOKEN_PARAM # given per measurement below
-
-# Warm: every token seen once on each endpoint (its entry, its Pages' tokens), not measured.
-for url in "$me" "$accounts"; do
-  pass=$((TOKENS / 2000 + 3))
-  TOKENS_FILE="$RUN/gt_tokens.txt" timeout $((pass + 20)) wrk -t1 -c16 -d"${pass}s" -s "$HERE/each_token_once.lua" "$url" >/dev/null 2>&1 || true
-done
 
 # paired NAME ROUND [VAR=VALUE…] -- URL: one turn of the baseline and one of graphtoken's NAME at
 # URL (with the wrk settings given), the baseline first in odd rounds and second in even ones,

@@ -25,21 +25,10 @@ OUT="$ROOT/docs/flamegraphs"
 mkdir -p "$OUT"
 
 pages_world "$RUN/world.toml"
-port=$(free_port)
-"$BIN" serve --listen "127.0.0.1:$port" --db "sqlite://$RUN/bench.db" \
-  --seed "$RUN/world.toml" --admin-key bench-admin-key >"$LOGS/flame.out" 2>"$LOGS/flame.log" &
-PIDS+=($!); gpid=$!; g="http://127.0.0.1:$port"
-wait_http "$g/healthz" || { log "graphtoken did not start"; exit 1; }
-log "minting $TOKENS tokens (email, pages_show_list)"
-MINT_SCOPES=email,pages_show_list python3 "$HERE/mint.py" "$g" bench-admin-key "$TOKENS" "$RUN/tokens.txt"
-# Warm, as bench/endpoints.sh does: every token seen once on /me and /me/accounts.
-for warm in "$g/me" "$g/me/accounts"; do
-  pass=$((TOKENS / 2000 + 3))
-  TOKENS_FILE="$RUN/tokens.txt" timeout $((pass + 20)) wrk -t1 -c16 -d"${pass}s" -s "$HERE/each_token_once.lua" "$warm" >/dev/null 2>&1 || true
-done
+pages_server flame
 endpoint "$g" "$WHAT" || exit 2
 url="$EP_URL"; LUA="$EP_LUA"
-TOKENS_FILE="$RUN/tokens.txt" timeout $((DUR + 30)) wrk -t2 -c64 -d"$((DUR + 10))s" -s "$LUA" "$url" >"$LOGS/flame_wrk.txt" 2>&1 &
+TOKENS_FILE="$RUN/gt_tokens.txt" timeout $((DUR + 30)) wrk -t2 -c64 -d"$((DUR + 10))s" -s "$LUA" "$url" >"$LOGS/flame_wrk.txt" 2>&1 &
 load=$!
 sleep 4
 perf record -F 499 --call-graph dwarf,16384 -p "$gpid" -o "$RUN/perf.data" -- sleep "$DUR" >"$LOGS/perf.log" 2>&1 ||

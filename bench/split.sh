@@ -29,17 +29,7 @@ pages_world "$RUN/world.toml"
 
 [ -z "${WORKERS:-}" ] || export WORKERS TOKIO_WORKER_THREADS="$WORKERS"
 start_baseline "$TOKENS"
-port=$(free_port)
-"$BIN" serve --listen "127.0.0.1:$port" --db "sqlite://$RUN/bench.db" \
-  --seed "$RUN/world.toml" --admin-key bench-admin-key >"$LOGS/graphtoken.out" 2>"$LOGS/graphtoken.log" &
-PIDS+=($!); gpid=$!; g="http://127.0.0.1:$port"
-wait_http "$g/healthz" || { log "graphtoken did not start"; exit 1; }
-log "minting $TOKENS tokens (email, pages_show_list) through the admin API"
-MINT_SCOPES=email,pages_show_list python3 "$HERE/mint.py" "$g" bench-admin-key "$TOKENS" "$RUN/gt_tokens.txt"
-for url in "$g/me" "$g/me/accounts"; do
-  pass=$((TOKENS / 2000 + 3))
-  TOKENS_FILE="$RUN/gt_tokens.txt" timeout $((pass + 20)) wrk -t1 -c16 -d"${pass}s" -s "$HERE/each_token_once.lua" "$url" >/dev/null 2>&1 || true
-done
+pages_server graphtoken
 
 # turn NAME PID URL LUA TOKENS_FILE [TOKEN_PARAM]: one wrk run (after a 2 s warm-up), and a row
 # NAME, req/s, user and system µs per request.
