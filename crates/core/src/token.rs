@@ -362,8 +362,9 @@ pub(crate) fn key(stamp: Option<&[u8; STAMP_LEN]>, s: &str) -> TokenHash {
     key
 }
 
-/// `token` without its stamp, when it has one: its prefix (`EAA`, or `XAA`) and the random part, which tells tokens
-/// minted at about the same time apart (their stamps differ only in the last digits).
+/// `token` without its stamp, when it has one: its prefix (`EAA`, or `XAA`) and the random
+/// part, which tells tokens minted at about the same time apart (their stamps differ only in
+/// the last digits).
 pub fn unstamped(token: &str) -> std::borrow::Cow<'_, str> {
     let prefix = token.get(..PREFIX.len()).unwrap_or(PREFIX);
     match stamp_of(token).and_then(|_| token.get(PREFIX.len() + STAMP_LEN..)) {
@@ -374,8 +375,7 @@ pub fn unstamped(token: &str) -> std::borrow::Cow<'_, str> {
 
 /// The stamp of a token of the stamped form (`EAA`, 9 + 64 characters, the stamp's
 /// alphanumeric, and the [`Claims`] when it carries them; or a session info token's `XAA`,
-/// 9 + 64); the rest is not checked, as an
-/// unknown key is simply not found.
+/// 9 + 64); the rest is not checked, as an unknown key is simply not found.
 fn stamp_of(token: &str) -> Option<&[u8; STAMP_LEN]> {
     stamp_after(token, PREFIX, BODY_LEN)
         .or_else(|| stamp_after(token, PREFIX, BODY_LEN + CLAIMS_LEN))

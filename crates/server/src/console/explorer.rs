@@ -569,8 +569,13 @@ async fn render(
         (None, _) if token.is_empty() => "No token yet: generate one, or paste one.".to_string(),
         (None, _) => "graphtoken does not know this token.".to_string(),
         (Some(_), k) if session_info => format!(
-            "A session info token of {}, {}: it is for debug_token only, and every Graph call with it is refused (Debug only access token).",
-            if k == Some("PAGE") { "a Page" } else { "a person" },
+            "A session info token of {}, {}: it is for debug_token only, and every Graph call \
+             with it is refused (Debug only access token).",
+            if k == Some("PAGE") {
+                "a Page"
+            } else {
+                "a person"
+            },
             if valid { "valid" } else { "not valid" }
         ),
         (Some(_), k) => format!(

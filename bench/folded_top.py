@@ -1,0 +1,36 @@
+#!/usr/bin/env python3
+"""The functions that take the most of a server's user-space time, from a folded profile
+(bench/flamegraph.sh writes bench/logs/ENDPOINT.folded): each stack's samples go to its leaf,
+stacks that pass through a system call or an interrupt are left out, and the shares are of the
+user-space samples.
+
+    python3 bench/folded_top.py bench/logs/debug_token.folded [N]
+"""
+import collections
+import sys
+
+
+def main() -> None:
+    path = sys.argv[1]
+    n = int(sys.argv[2]) if len(sys.argv) > 2 else 30
+    total = user = 0
+    leaves: collections.Counter = collections.Counter()
+    with open(path) as f:
+        for line in f:
+            stack, _, count = line.rstrip("\n").rpartition(" ")
+            weight = int(count)
+            total += weight
+            frames = stack.split(";")
+            if any(fr.startswith(("entry_SYSCALL", "asm_")) for fr in frames):
+                continue
+            user += weight
+            leaves[frames[-1]] += weight
+    if not user:
+        sys.exit("no user-space samples")
+    print(f"user space: {user / total * 100:.1f}% of the samples")
+    for name, weight in leaves.most_common(n):
+        print(f"{weight / user * 100:6.2f}%  {name[:120]}")
+
+
+if __name__ == "__main__":
+    main()
