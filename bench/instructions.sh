@@ -14,6 +14,12 @@
 # With DUMPS=DIR, each build's count of each endpoint is kept as DIR/BUILD_ENDPOINT.callgrind,
 # for `callgrind_annotate --inclusive=yes` (which functions the instructions went to).
 #
+# With CACHE_SIM=1, valgrind simulates the machine's caches and the table gives callgrind's
+# estimate of cycles per request (instructions + 10 per first-level miss + 100 per last-level
+# one): it counts what a change does to memory traffic as well, still untouched by the
+# machine's other load (the hardware counters are not available in this VM). About four times
+# slower.
+#
 # Prints a markdown table (instructions per request, by build and endpoint, and each build's
 # count as a share of the first's) and writes it to bench/logs/instructions.md.
 set -euo pipefail
@@ -75,13 +81,15 @@ for bin in "$@"; do
     send "$EP_URL$sep$param={}" "$RUN/tokens_$i.txt" "$REQS"
     ir=$(callgrind_read "$i" "$e")
     printf '%s\t%s\t%s\n' "$i" "$e" "$((ir / REQS))" >>"$RUN/rows"
-    log "build $i $e: $((ir / REQS)) instructions per request"
+    log "build $i $e: $((ir / REQS)) per request"
   done
   kill -TERM "$gpid" 2>/dev/null; wait "$gpid" 2>/dev/null || true
 done
 
 {
-  echo "run $(date -u +%FT%TZ), $REQS requests per endpoint one at a time, $TOKENS tokens of 100 people with 3 Pages each, under valgrind --tool=callgrind (user-space instructions of the server's process)"
+  what="user-space instructions of the server's process"
+  [ -n "${CACHE_SIM:-}" ] && what="callgrind's estimated cycles of the server's process in user space: instructions + 10 per L1 miss + 100 per LL miss, caches simulated"
+  echo "run $(date -u +%FT%TZ), $REQS requests per endpoint one at a time, $TOKENS tokens of 100 people with 3 Pages each, under valgrind --tool=callgrind ($what)"
   echo
   python3 - "$RUN/rows" "$ENDPOINTS" "$@" <<'PY'
 import sys

@@ -34,6 +34,7 @@ pub mod tasks;
 pub mod timefmt;
 pub mod token;
 pub mod world;
+pub mod written;
 
 /// The layers of core, one way down (docs/architecture.md): a module may import modules of its
 /// own layer or below, never above. This test reads the sources and fails on an upward import.
@@ -68,6 +69,7 @@ mod layers {
         ("timefmt", 0),
         ("token", 0),
         ("world", 0),
+        ("written", 0),
         ("auth", 1),
         ("policy", 2),
         ("ratelimit", 2),

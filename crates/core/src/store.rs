@@ -12,6 +12,7 @@ use crate::faults::StoredFault;
 use crate::outbox::{Attempt, Outgoing};
 use crate::signin::Entry as ThrottleEntry;
 use crate::stats::StoreStats;
+use crate::written::Written;
 
 use crate::codes::{AuthCode, DeviceCode, TestUser, TestUserInsert};
 use crate::content::{Comment, Post};
@@ -390,7 +391,7 @@ impl std::fmt::Debug for PagesStored {
 /// Page tokens in it are the same whenever they are derived. Kept only for an answer whole on
 /// one page (no `previous` or `next`: those carry the request's own URL).
 pub struct KeptAnswer {
-    pub body: Box<serde_json::value::RawValue>,
+    pub body: Written,
     /// The request's `fields`, as sent.
     pub fields: Option<Box<str>>,
     /// Whether it shows the Page tokens (`access_token`, a default field).
@@ -418,38 +419,34 @@ impl KeptAnswer {
             .fields
             .as_ref()
             .map_or(0, |f| f.len().next_multiple_of(16));
-        self.body.get().len().next_multiple_of(16) + own + pages + fields
+        self.body.cost() + own + pages + fields
     }
 }
 
-/// A token's `debug_token` answer (its `data` object) written out, and what it was made from:
+/// A token's `debug_token` answer (`{"data":{…}}`, whole) written out, and what it was made from:
 /// the app and the grant ([`MadeFrom`]) and, when it names the person's Pages, the ticket of
 /// their Page list (`user_pages`), taken before it was read. Kept only for a token that works,
 /// and given again only while it works: that is judged anew on each call. All else the answer
 /// shows is the cached entry's own, which holds it.
 pub struct KeptDebug {
-    pub body: Box<serde_json::value::RawValue>,
+    pub body: Written,
     pub app: MadeFrom<App>,
     pub grant: Option<MadeFrom<Grant>>,
     pub pages: Option<crate::cache::Ticket>,
 }
 
 impl KeptDebug {
-    /// What it takes in its room: the body, rounded up for the allocator's size classes, its
-    /// `Arc`, and its grant's allocation. Not its app's: an app's is one for all its tokens'
-    /// answers, and apps are few.
+    /// What it takes in its room: the body ([`Written::cost`]), its `Arc`, and its grant's
+    /// allocation. Not its app's: an app's is one for all its tokens' answers, and apps are few.
     fn cost(&self) -> usize {
-        self.body.get().len().next_multiple_of(16)
-            + std::mem::size_of::<KeptDebug>()
-            + 16
-            + MadeFrom::<Grant>::COST
+        self.body.cost() + std::mem::size_of::<KeptDebug>() + 16 + MadeFrom::<Grant>::COST
     }
 }
 
 impl std::fmt::Debug for KeptDebug {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("KeptDebug")
-            .field("bytes", &self.body.get().len())
+            .field("bytes", &self.body.len())
             .field("pages", &self.pages)
             .finish_non_exhaustive()
     }
@@ -496,7 +493,7 @@ impl<T> Clone for MadeFrom<T> {
 impl std::fmt::Debug for KeptAnswer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("KeptAnswer")
-            .field("bytes", &self.body.get().len())
+            .field("bytes", &self.body.len())
             .field("fields", &self.fields)
             .field("seen", &self.seen)
             .finish_non_exhaustive()
@@ -1168,10 +1165,15 @@ mod tests {
         }
     }
 
+    fn written(text: &str) -> crate::written::Written {
+        let value: serde_json::Value = serde_json::from_str(text).unwrap();
+        crate::written::Written::of(&value).unwrap()
+    }
+
     fn answer(body: &str) -> Arc<KeptAnswer> {
         let ticket = Cache::<u64, u64>::new(64).ticket(&1);
         Arc::new(KeptAnswer {
-            body: serde_json::value::RawValue::from_string(body.into()).unwrap(),
+            body: written(body),
             fields: None,
             holds_tokens: true,
             grant: None,
@@ -1189,7 +1191,7 @@ mod tests {
         let app = Arc::new(crate::model::App::for_tests(crate::model::AppId(1)));
         let debug = |body: &str| {
             Arc::new(KeptDebug {
-                body: serde_json::value::RawValue::from_string(body.into()).unwrap(),
+                body: written(body),
                 app: super::MadeFrom::new(&app),
                 grant: None,
                 pages: None,
@@ -1209,7 +1211,7 @@ mod tests {
             "the texts' allocation stays made"
         );
         known.keep_debug(Arc::clone(&small), &tight);
-        assert_eq!(known.debug().unwrap().body.get(), r#"{"a":1}"#);
+        assert_eq!(known.debug().unwrap().body.as_str(), r#"{"a":1}"#);
         assert_eq!(tight.taken(), Known::TEXTS + small.cost());
         assert!(format!("{known:?}").contains("debug_token answer kept"));
         drop(known);
@@ -1244,7 +1246,7 @@ mod tests {
         assert!(known.answer().is_none(), "no texts, no answer");
         known.add(PageId(1), 10, "EAAtext", &room);
         known.keep(Arc::clone(&small));
-        assert_eq!(known.answer().unwrap().body.get(), r#"{"data":[]}"#);
+        assert_eq!(known.answer().unwrap().body.as_str(), r#"{"data":[]}"#);
         assert_eq!(
             room.taken(),
             Known::TEXTS + small.cost(),

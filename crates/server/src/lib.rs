@@ -424,7 +424,7 @@ pub fn router(state: Arc<AppState>) -> Router {
 #[derive(Clone)]
 pub(crate) struct Front {
     router: Router,
-    graph: Around<GraphLane>,
+    st: Arc<AppState>,
     /// The connection's peer (none until [`connection`] sets it), and whether it came over TLS.
     peer: Option<std::net::SocketAddr>,
     over_tls: bool,
@@ -434,10 +434,7 @@ impl Front {
     pub(crate) fn new(state: Arc<AppState>) -> Self {
         Front {
             router: router(Arc::clone(&state)),
-            graph: Around {
-                inner: GraphLane(Arc::clone(&state)),
-                st: state,
-            },
+            st: state,
             peer: None,
             over_tls: false,
         }
@@ -474,7 +471,8 @@ impl tower::Service<Request> for Front {
         &mut self,
         _cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<Result<(), Self::Error>> {
-        // Both lanes are always ready (the router's `poll_ready` is, and `GraphLane`'s).
+        // Both lanes are always ready (the router's `poll_ready` is, and the Graph lane has
+        // none).
         std::task::Poll::Ready(Ok(()))
     }
 
@@ -482,8 +480,11 @@ impl tower::Service<Request> for Front {
         if graph_lane(req.method(), req.uri().path()) {
             // Told of the connection directly: a Graph call needs no request extensions.
             let ip = self.peer.map(|p| p.ip());
-            let secure = over_https(&self.graph.st, ip, self.over_tls, req.headers());
-            return FrontFuture::Graph(self.graph.call_secure(req, secure));
+            let secure = over_https(&self.st, ip, self.over_tls, req.headers());
+            let before = Before::of(&mut req, secure);
+            let st = Arc::clone(&self.st);
+            let work = before.work(&self.st, move || graph_request(State(st), req));
+            return FrontFuture::Graph(work);
         }
         if let Some(peer) = self.peer {
             req.extensions_mut()
@@ -513,28 +514,6 @@ impl std::future::Future for FrontFuture {
             FrontFuture::Graph(f) => std::pin::Pin::new(f).poll(cx),
             FrontFuture::Router(f) => f.as_mut().poll(cx),
         }
-    }
-}
-
-/// [`graph_request`] as a service, for [`Front`]'s Graph lane.
-#[derive(Clone)]
-struct GraphLane(Arc<AppState>);
-
-impl tower::Service<Request> for GraphLane {
-    type Response = Response;
-    type Error = std::convert::Infallible;
-    type Future = BoxFuture<'static, Result<Response, std::convert::Infallible>>;
-
-    fn poll_ready(
-        &mut self,
-        _cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Result<(), Self::Error>> {
-        std::task::Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, req: Request) -> Self::Future {
-        let st = Arc::clone(&self.0);
-        Box::pin(async move { Ok(graph_request(State(st), req).await) })
     }
 }
 
@@ -596,31 +575,68 @@ where
 {
     /// [`Around`]'s work for a request that came over https (`secure`) or not.
     fn call_secure(&mut self, mut req: Request, secure: bool) -> ToTheEnd {
+        let before = Before::of(&mut req, secure);
+        let answer = self.inner.call(req);
+        before.work(&self.st, move || async move {
+            match answer.await {
+                Ok(response) => response,
+                Err(never) => match never {},
+            }
+        })
+    }
+}
+
+/// What [`Around`] learns of a request before its handler takes it.
+struct Before {
+    route: usize,
+    envelope: Envelope,
+    started: std::time::Instant,
+    secure: bool,
+}
+
+impl Before {
+    /// `req`, which came over https (`secure`) or not, is told so.
+    fn of(req: &mut Request, secure: bool) -> Before {
         let path = req.uri().path();
-        let route = metrics::route_of(path);
-        let envelope = Envelope::of(path);
-        let started = std::time::Instant::now();
+        let before = Before {
+            route: metrics::route_of(path),
+            envelope: Envelope::of(path),
+            started: std::time::Instant::now(),
+            secure,
+        };
         if secure {
             req.extensions_mut().insert(Https);
         }
-        let inner = self.inner.call(req);
-        let st = Arc::clone(&self.st);
+        before
+    }
+
+    /// The request's work: the answer `handler` makes, in the envelope, counted whatever it is
+    /// (a panic's included). The handler is called inside the work, so its future (a Graph
+    /// call's is large) is made in the work's one allocation rather than moved into it.
+    fn work<F>(self, st: &Arc<AppState>, handler: impl FnOnce() -> F + Send + 'static) -> ToTheEnd
+    where
+        F: std::future::Future<Output = Response> + Send + 'static,
+    {
+        let Before {
+            route,
+            envelope,
+            started,
+            secure,
+        } = self;
         let work = async move {
-            let response = match inner.await {
-                Ok(response) => response,
-                Err(never) => match never {},
-            };
-            let response = enveloped(envelope, response).await;
+            let response = enveloped(envelope, handler().await).await;
             if secure {
                 secure_cookies(response)
             } else {
                 response
             }
         };
-        // Counted whatever the answer, a panic's included.
-        ToTheEnd::new(work, move |response| {
-            metrics::record(&st.metrics, route, response, started);
-        })
+        let done = Done {
+            st: Arc::clone(st),
+            route,
+            started,
+        };
+        ToTheEnd::new(work, done)
     }
 }
 
@@ -634,24 +650,45 @@ where
 ///
 /// Polling in place rather than spawning every request saves the task, its scheduling and the
 /// wake-up of the connection when it ends.
-pub(crate) struct ToTheEnd {
+pub(crate) struct ToTheEnd<D: Finish = Done> {
     work: Option<Work>,
-    done: Option<Done>,
+    done: Option<D>,
     /// Already on a task of its own: dropped unfinished (the runtime stopping), it is let go.
     moved: bool,
 }
 
 type Work = BoxFuture<'static, Response>;
-type Done = Box<dyn FnOnce(&Response) + Send>;
 
-impl ToTheEnd {
-    fn new(
-        work: impl std::future::Future<Output = Response> + Send + 'static,
-        done: impl FnOnce(&Response) + Send + 'static,
-    ) -> Self {
+/// What sees a request's answer once it is made ([`ToTheEnd`]).
+pub(crate) trait Finish: Send + Unpin + 'static {
+    fn finish(self, response: &Response);
+}
+
+/// A request's answer is counted and timed ([`metrics::record`]): a struct rather than a
+/// closure, which would take an allocation of its own.
+pub(crate) struct Done {
+    st: Arc<AppState>,
+    route: usize,
+    started: std::time::Instant,
+}
+
+impl Finish for Done {
+    fn finish(self, response: &Response) {
+        metrics::record(&self.st.metrics, self.route, response, self.started);
+    }
+}
+
+impl<F: FnOnce(&Response) + Send + Unpin + 'static> Finish for F {
+    fn finish(self, response: &Response) {
+        self(response)
+    }
+}
+
+impl<D: Finish> ToTheEnd<D> {
+    fn new(work: impl std::future::Future<Output = Response> + Send + 'static, done: D) -> Self {
         ToTheEnd {
             work: Some(Box::pin(work)),
-            done: Some(Box::new(done)),
+            done: Some(done),
             moved: false,
         }
     }
@@ -668,7 +705,7 @@ fn graph_error(e: GraphError) -> Response {
     )
 }
 
-impl std::future::Future for ToTheEnd {
+impl<D: Finish> std::future::Future for ToTheEnd<D> {
     type Output = Result<Response, std::convert::Infallible>;
 
     fn poll(
@@ -697,13 +734,13 @@ impl std::future::Future for ToTheEnd {
             };
         self.work = None;
         if let Some(done) = self.done.take() {
-            done(&response);
+            done.finish(&response);
         }
         Poll::Ready(Ok(response))
     }
 }
 
-impl Drop for ToTheEnd {
+impl<D: Finish> Drop for ToTheEnd<D> {
     fn drop(&mut self) {
         let Some(work) = self.work.take() else {
             return;
@@ -1065,7 +1102,7 @@ mod tests {
             .build()
             .unwrap();
         runtime.block_on(async {
-            let mut work = ToTheEnd::new(std::future::pending(), |_| {});
+            let mut work = ToTheEnd::new(std::future::pending(), |_: &Response| {});
             assert!(tokio::time::timeout(Duration::from_millis(5), &mut work)
                 .await
                 .is_err());
@@ -1103,7 +1140,7 @@ mod tests {
                 counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                 StatusCode::OK.into_response()
             },
-            |_| {},
+            |_: &Response| {},
         );
         assert_eq!(work.await.unwrap().status(), StatusCode::OK);
         tokio::task::yield_now().await;

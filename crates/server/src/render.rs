@@ -27,7 +27,12 @@ pub fn graph(
     usage: Option<&Usage>,
 ) -> Response<Body> {
     let (status, body, www) = match result {
-        Ok(v) => (StatusCode::OK, body_of(&v), None),
+        // An answer kept written out goes as it is, uncopied.
+        Ok(v) => (
+            StatusCode::OK,
+            v.written().unwrap_or_else(|| body_of(&v).into()),
+            None,
+        ),
         Err(e) => {
             if e.status >= 500 {
                 tracing::error!(
@@ -40,7 +45,7 @@ pub fn graph(
             let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
             (
                 status,
-                body_of(&e.to_json(trace)),
+                body_of(&e.to_json(trace)).into(),
                 e.www_authenticate_header(),
             )
         }

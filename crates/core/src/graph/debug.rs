@@ -16,6 +16,7 @@ use crate::permissions::{self, PUBLIC_PROFILE};
 use crate::policy;
 use crate::request::GraphRequest;
 use crate::services::{KeptDebug, Services};
+use crate::written::Written;
 
 use super::json::AsText;
 use super::require_get;
@@ -94,7 +95,7 @@ pub async fn inspect(g: &Services, input: &str, viewer: Option<AppId>) -> Result
                 token: &token,
                 page_ids: &page_ids,
             };
-            match serde_json::value::to_raw_value(&working) {
+            match Written::of(&Whole(&working)) {
                 Ok(body) => Data::Kept(g.keep_debug(&token, ticket, body)),
                 Err(_) => Data::Token {
                     token,
@@ -109,7 +110,10 @@ pub async fn inspect(g: &Services, input: &str, viewer: Option<AppId>) -> Result
 impl Serialize for Data {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         if let Data::Kept(kept) = self {
-            return kept.body.serialize(s);
+            // The `data` object inside the answer kept whole.
+            return kept
+                .body
+                .serialize_part(DATA..kept.body.len().saturating_sub(1), s);
         }
         let none: [&str; 0] = [];
         let mut d = s.serialize_map(None)?;
@@ -139,6 +143,20 @@ impl Serialize for Data {
             Data::Kept(_) => {} // Written above.
         }
         d.end()
+    }
+}
+
+/// Where the `data` object starts in a `debug_token` answer written whole (`{"data":{…}}`).
+const DATA: usize = r#"{"data":"#.len();
+
+/// An answer whole: `{"data": …}`.
+pub(super) struct Whole<T>(pub T);
+
+impl<T: Serialize> Serialize for Whole<T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(1))?;
+        m.serialize_entry("data", &self.0)?;
+        m.end()
     }
 }
 

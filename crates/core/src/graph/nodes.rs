@@ -20,6 +20,7 @@ use crate::request::{GraphRequest, Method};
 use crate::services::Services;
 use crate::timefmt;
 use crate::token::PageTokens;
+use crate::written::Written;
 
 use super::page_view::{PageView, Shown};
 use super::paging::{self, EdgeQuery};
@@ -581,8 +582,7 @@ impl Ctx<'_> {
         // Whole on one page, the answer carries nothing of the request: kept for the token.
         match (keepable, tickets) {
             (Some(t), Some(tickets)) if !more_before && !more_after => {
-                let body = serde_json::value::to_raw_value(&answer)
-                    .map_err(GraphError::internal_because)?;
+                let body = Written::of(&answer).map_err(GraphError::internal_because)?;
                 let seen = (&tickets, shown.iter().map(|(p, _)| p.id));
                 let tokens = fields.is_none_or(|fs| fs.iter().any(|f| f.name == "access_token"));
                 let asked = (fields_param, tokens);

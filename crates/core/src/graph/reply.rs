@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use serde_core::ser::{Serialize, SerializeMap, Serializer};
+use serde_core::ser::{Serialize, Serializer};
 use serde_json::Value;
 
 use crate::error::GraphError;
@@ -32,6 +32,16 @@ impl From<Value> for Reply {
 }
 
 impl Reply {
+    /// The answer when it was written out whole before (kept in a token's cached entry), to
+    /// send as it is.
+    pub fn written(&self) -> Option<bytes::Bytes> {
+        match self {
+            Reply::DebugToken(debug::Data::Kept(kept)) => Some(kept.body.bytes()),
+            Reply::Kept(kept) => Some(kept.body.bytes()),
+            _ => None,
+        }
+    }
+
     /// The answer as a `Value`, for what reads into answers (batch references, `ids=`).
     pub fn into_value(self) -> Result<Value, GraphError> {
         match self {
@@ -45,11 +55,8 @@ impl Serialize for Reply {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match self {
             Reply::Value(v) => v.serialize(s),
-            Reply::DebugToken(data) => {
-                let mut m = s.serialize_map(Some(1))?;
-                m.serialize_entry("data", data)?;
-                m.end()
-            }
+            Reply::DebugToken(debug::Data::Kept(kept)) => kept.body.serialize(s),
+            Reply::DebugToken(data) => debug::Whole(data).serialize(s),
             Reply::Accounts(paged) => paged.serialize(s),
             Reply::Kept(kept) => kept.body.serialize(s),
         }

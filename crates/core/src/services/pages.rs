@@ -14,6 +14,7 @@ use crate::model::{Page, PageId, PageTasks, User, UserId};
 use crate::policy::{self, Operation};
 use crate::store::{KeptAnswer, KeptDebug, MadeFrom};
 use crate::tasks::TaskSet;
+use crate::written::Written;
 
 impl Services {
     /// May the caller do `op` on Page `page`? The tasks the person behind the token (user and
@@ -112,7 +113,7 @@ impl Services {
         &self,
         t: &LoadedToken,
         pages: Option<Ticket>,
-        body: Box<serde_json::value::RawValue>,
+        body: Written,
     ) -> Arc<KeptDebug> {
         let kept = Arc::new(KeptDebug {
             body,
@@ -142,7 +143,7 @@ impl Services {
         t: &LoadedToken,
         (fields, holds_tokens): (Option<&str>, bool),
         (tickets, shown): (&PagesTickets, impl Iterator<Item = PageId>),
-        body: Box<serde_json::value::RawValue>,
+        body: Written,
     ) -> Arc<KeptAnswer> {
         let kept = Arc::new(KeptAnswer {
             body,
