@@ -12,6 +12,11 @@ const JSON: HeaderValue = HeaderValue::from_static("application/json; charset=UT
 const API_VERSION: HeaderName = HeaderName::from_static("facebook-api-version");
 const TRACE_ID: HeaderName = HeaderName::from_static("x-fb-trace-id");
 const REV: HeaderName = HeaderName::from_static("x-fb-rev");
+/// Where [`common_headers`] holds the version, the trace id and `X-App-Usage` (a test holds
+/// them to it).
+const VERSION_AT: usize = 1;
+const TRACE_AT: usize = 2;
+const USAGE_AT: usize = 8;
 
 /// An 11-character trace id for `fbtrace_id` and `x-fb-trace-id` (see [`error::trace_id`]).
 pub fn trace_id() -> String {
@@ -54,18 +59,32 @@ pub fn graph(
     *r.status_mut() = status;
     let h = r.headers_mut();
     *h = common_headers();
-    // In place of the placeholders, so the order stays.
-    match HeaderValue::from_str(version) {
-        Ok(v) => h.insert(API_VERSION, v),
-        Err(_) => h.remove(API_VERSION),
-    };
-    match HeaderValue::from_str(trace) {
-        Ok(v) => h.insert(TRACE_ID, v),
-        Err(_) => h.remove(TRACE_ID),
-    };
+    // In place of the placeholders, so the order stays; found by their place, since an insert
+    // by name hashes the name and probes the map.
+    let mut version = HeaderValue::from_str(version).ok();
+    let mut trace = HeaderValue::from_str(trace).ok();
+    // A version or trace id that is no header value (neither ever is) goes, below.
+    let gone = (version.is_none(), trace.is_none());
+    let mut app = usage.map(|u| share(u.app));
+    for (at, value) in h.values_mut().enumerate() {
+        let filled = match at {
+            VERSION_AT => version.take(),
+            TRACE_AT => trace.take(),
+            USAGE_AT => app.take(),
+            _ => None,
+        };
+        if let Some(v) = filled {
+            *value = v;
+        }
+    }
+    if gone.0 {
+        h.remove(API_VERSION);
+    }
+    if gone.1 {
+        h.remove(TRACE_ID);
+    }
     match usage {
         Some(u) => {
-            h.insert(APP_USAGE, share(u.app));
             if let Some(p) = u.page {
                 h.insert(PAGE_USAGE, share(p.percent));
             }
@@ -175,6 +194,48 @@ pub fn json(status: StatusCode, v: &Value) -> Response<Body> {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    #[test]
+    fn the_placeholders_are_where_an_answer_fills_them() {
+        let names: Vec<_> = common_headers().keys().cloned().collect();
+        assert_eq!(names.get(VERSION_AT), Some(&API_VERSION));
+        assert_eq!(names.get(TRACE_AT), Some(&TRACE_ID));
+        assert_eq!(names.get(USAGE_AT), Some(&APP_USAGE));
+        assert_eq!(names.len(), USAGE_AT + 1, "the usage header is last");
+    }
+
+    #[test]
+    fn an_answer_carries_its_version_trace_and_usage_in_their_places() {
+        let usage = Usage { app: 7, page: None };
+        let r = graph(
+            "v21.0",
+            "AbCdEfGhIjK",
+            Ok(Reply::Value(Value::Null)),
+            Some(&usage),
+        );
+        let h = r.headers();
+        let order: Vec<_> = h.keys().map(HeaderName::as_str).collect();
+        let fresh: Vec<_> = common_headers().keys().cloned().collect();
+        assert_eq!(
+            order,
+            fresh.iter().map(HeaderName::as_str).collect::<Vec<_>>()
+        );
+        assert_eq!(h[API_VERSION], "v21.0");
+        assert_eq!(h[TRACE_ID], "AbCdEfGhIjK");
+        assert_eq!(h[APP_USAGE], ratelimit::shares(7));
+        let r = graph("v21.0", "AbCdEfGhIjK", Ok(Reply::Value(Value::Null)), None);
+        assert!(!r.headers().contains_key(APP_USAGE), "no caller, no usage");
+        assert_eq!(r.headers()[API_VERSION], "v21.0");
+        let r = graph(
+            "v2\n",
+            "AbCdEfGhIjK",
+            Ok(Reply::Value(Value::Null)),
+            Some(&usage),
+        );
+        assert!(!r.headers().contains_key(API_VERSION), "no header value");
+        assert_eq!(r.headers()[APP_USAGE], ratelimit::shares(7));
+    }
     #[test]
     fn trace_ids_differ() {
         let a = super::trace_id();

@@ -591,3 +591,43 @@ fn a_session_info_token_is_refused_in_batches_and_counts_against_its_source_s_li
     let refused = refused.expect("the fourth call of the hour is refused");
     assert_eq!(refused.body["error"]["code"], 17, "{}", refused.text);
 }
+
+/// A kept answer, sent as it was written, reads back the same inside a batch operation's body
+/// (where it is JSON inside a string), and `/me/accounts` kept in turn.
+#[test]
+fn kept_answers_read_the_same_inside_a_batch() {
+    let s = Server::seeded();
+    let bob = s.issue("bob", "acme", &["email", "pages_show_list"], false);
+    let viewer = app_literal();
+    let direct = s.debug_as(&bob, &viewer);
+    assert_eq!(direct.status, 200, "{}", direct.text);
+    assert_eq!(
+        s.debug_as(&bob, &viewer).text,
+        direct.text,
+        "kept: the same bytes"
+    );
+    let op = json!([{"method": "GET", "relative_url": format!("debug_token?input_token={bob}")}]);
+    let r = s.post_form(
+        "/",
+        &[
+            ("access_token", viewer.as_str()),
+            ("batch", &op.to_string()),
+        ],
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body[0]["code"], 200, "{}", r.text);
+    let body: Value = serde_json::from_str(r.body[0]["body"].as_str().unwrap()).unwrap();
+    assert_eq!(body, direct.body);
+
+    let accounts = s.get(&format!("/me/accounts?access_token={bob}"));
+    assert_eq!(accounts.status, 200, "{}", accounts.text);
+    let again = s.get(&format!("/me/accounts?access_token={bob}"));
+    assert_eq!(again.text, accounts.text, "kept: the same bytes");
+    let op = json!([{"method": "GET", "relative_url": "me/accounts"}]);
+    let r = s.post_form(
+        "/",
+        &[("access_token", bob.as_str()), ("batch", &op.to_string())],
+    );
+    let body: Value = serde_json::from_str(r.body[0]["body"].as_str().unwrap()).unwrap();
+    assert_eq!(body, accounts.body, "{}", r.text);
+}
