@@ -18,7 +18,8 @@
 # estimate of cycles per request (instructions + 10 per first-level miss + 100 per last-level
 # one): it counts what a change does to memory traffic as well, still untouched by the
 # machine's other load (the hardware counters are not available in this VM). About four times
-# slower.
+# slower, and it moves about 3% between runs (fresh tokens, other addresses, other conflicts in
+# the simulated caches): a check of direction, where the plain count is the finer measure.
 #
 # Prints a markdown table (instructions per request, by build and endpoint, and each build's
 # count as a share of the first's) and writes it to bench/logs/instructions.md.

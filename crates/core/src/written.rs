@@ -9,8 +9,8 @@ use serde_json::value::RawValue;
 /// JSON text, whole, shared by every answer that sends it.
 ///
 /// Tried and not kept: the text in one allocation with its count (`Arc<str>`), sent through
-/// `Bytes::from_owner`. It saves the count's own line, but allocates for every answer sent, and
-/// callgrind's estimate of cycles per `debug_token` request was 0.9% higher (docs/benchmarks.md).
+/// `Bytes::from_owner`. It saves the count's own line but allocates for every answer sent, and
+/// showed no gain (docs/benchmarks.md).
 #[derive(Clone)]
 pub struct Written(Bytes);
 
