@@ -417,8 +417,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .with_state(state)
 }
 
-/// The server's service: a Graph call straight to [`graph_request`] (through [`Around`], as the
-/// router's fallback goes), anything else to the [`router`]. Going around the router saves a
+/// The server's service: a Graph call straight to [`graph_request`] (with [`Around`]'s work
+/// around it, [`Before::work`], as the router's fallback has), anything else to the [`router`]. Going around the router saves a
 /// Graph call the router's work (finding no route, boxing the fallback's futures and cloning
 /// its service), about a tenth of what `GET /me` cost in instructions.
 #[derive(Clone)]
