@@ -649,8 +649,9 @@ pub fn form(token: &str) -> Form<'_> {
     }
 }
 
-/// `XAA`, a stamp and 64 alphanumerics: the form of [`mint_session_info`]'s tokens.
-fn is_session_info(token: &str) -> bool {
+/// `XAA`, a stamp and 64 alphanumerics: the form of [`mint_session_info`]'s tokens, and of no
+/// other (a known token of this form is a session info token).
+pub fn is_session_info(token: &str) -> bool {
     token.strip_prefix(SESSION_INFO_PREFIX).is_some_and(|rest| {
         rest.len() == STAMP_LEN + BODY_LEN && rest.bytes().all(|b| b.is_ascii_alphanumeric())
     })

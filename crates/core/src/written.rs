@@ -28,6 +28,7 @@ impl Written {
     }
 
     /// The text (JSON is UTF-8; were it not, nothing).
+    #[cfg(test)]
     pub fn as_str(&self) -> &str {
         std::str::from_utf8(&self.0).unwrap_or("")
     }

@@ -539,7 +539,7 @@ async fn render(
         .and_then(Value::as_bool)
         .unwrap_or(false);
     // A session info token reads nothing: no Pages are asked for with it.
-    let session_info = info.is_some() && super::is_session_info(st, &token).await;
+    let session_info = info.is_some() && token::is_session_info(&token);
     // The person's Pages: from the token itself, or from the user token a Page token was
     // taken with (so one Page token can be swapped for another in one step).
     let user_token = valid && kind.as_deref() == Some("USER") && !session_info;

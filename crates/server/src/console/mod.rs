@@ -18,11 +18,11 @@ use axum::routing::{get, post};
 use axum::Router;
 use serde_json::Value;
 
-use graphtoken_core::auth::{Inspection, Principal};
 use graphtoken_core::error::GraphError;
-use graphtoken_core::model::{Asid, PageId, Reason, StoredKind};
+use graphtoken_core::model::{Asid, PageId, Reason};
 use graphtoken_core::services::dialog::CONSOLE_CALLBACK;
 use graphtoken_core::timefmt;
+use graphtoken_core::token;
 
 use crate::browser::{self, Session};
 use crate::pages::{self, Debugged, Field, Home};
@@ -232,16 +232,6 @@ async fn extend(State(st): St, headers: HeaderMap, bytes: Bytes) -> Response {
     }
 }
 
-/// Whether `token` is a session info token (`fb_attenuate_token`): `debug_token` gives it its
-/// source token's type, and every Graph call with it is refused.
-async fn is_session_info(st: &AppState, token: &str) -> bool {
-    matches!(
-        st.services.inspect(token).await,
-        Ok(Inspection::Known { principal: Principal::User(t) | Principal::Page(t), .. })
-            if t.token.kind == StoredKind::SessionInfo
-    )
-}
-
 /// The debugger's rows for `token` (`extended_from`: the token it was exchanged for, if so).
 async fn debugged(
     st: &AppState,
@@ -259,7 +249,7 @@ async fn debugged(
     }
     // A session info token takes its source token's type on `debug_token` (USER or PAGE); the
     // debugger says what it is.
-    let session_info = is_session_info(st, token).await;
+    let session_info = token::is_session_info(token);
     if let Some(kind) = text("type") {
         let kind = if session_info {
             format!("{kind} (session info: for debugging only, reads no data)")
