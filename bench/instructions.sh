@@ -3,10 +3,10 @@
 # costs in graphtoken's own process (user space: the kernel's share is not counted) that the
 # machine's other load does not move, for changes too small to see in req/s on a shared machine.
 # Each build runs under callgrind on the world of bench/endpoints.sh (100 people with 3 Pages
-# each, tokens with pages_show_list), every token is asked for once on /me and /me/accounts, the
-# counters are zeroed, REQS requests of each endpoint are sent one at a time over keep-alive
-# connections (a random token each), and the counters are read. Loopback only; each server is
-# stopped by PID when its turn ends.
+# each, tokens with pages_show_list), every token is asked for once on /me and /me/accounts and
+# on each endpoint measured, the counters are zeroed, REQS requests of each endpoint are sent
+# one at a time over keep-alive connections (a random token each), and the counters are read.
+# Loopback only; each server is stopped by PID when its turn ends.
 #
 #   bench/instructions.sh /tmp/graphtoken-before target/release/graphtoken
 #   ENDPOINTS="me accounts" REQS=3000 TOKENS=2000 bench/instructions.sh A B C
@@ -78,6 +78,9 @@ for bin in "$@"; do
     [ "$e" = debug_token ] && param=input_token
     unset TOKEN_PARAM
     sep='?'; case "$EP_URL" in *'?'*) sep='&' ;; esac
+    # Every token once first, so that what an endpoint keeps (a debug_token answer) is kept,
+    # as it is in a long run: the count is of answers in their steady state.
+    send "$EP_URL$sep$param={}" "$RUN/tokens_$i.txt" 0
     callgrind_control -z "$gpid" >/dev/null 2>&1
     send "$EP_URL$sep$param={}" "$RUN/tokens_$i.txt" "$REQS"
     ir=$(callgrind_read "$i" "$e")

@@ -488,7 +488,7 @@ impl GraphError {
 /// Each thread counts through a block of 2^32 values of its own, taken from a shared counter
 /// when it needs one: a counter every request bumped was a cache line the cores passed back and
 /// forth.
-pub fn trace_id() -> String {
+pub fn trace_id() -> TraceId {
     const BLOCK: u64 = 1 << 32;
     static BLOCKS: AtomicU64 = AtomicU64::new(0);
     static START: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
@@ -516,9 +516,46 @@ pub fn trace_id() -> String {
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
     z ^= z >> 31;
     const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
-    (0..11)
-        .map(|i| A[((z >> (i * 6)) & 63) as usize] as char)
-        .collect()
+    let mut id = [0; 11];
+    for (i, c) in id.iter_mut().enumerate() {
+        *c = A[((z >> (i * 6)) & 63) as usize];
+    }
+    TraceId(id)
+}
+
+/// A trace id (see [`trace_id`]): 11 characters of the URL-safe base64 alphabet, held in place
+/// rather than in an allocation of its own.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TraceId([u8; 11]);
+
+impl TraceId {
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+    /// Its characters, as they go in a header (without `as_str`'s check for UTF-8, which costs
+    /// more than the header's own check of 11 bytes).
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl std::ops::Deref for TraceId {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl std::fmt::Debug for TraceId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl std::fmt::Display for TraceId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 #[cfg(test)]
@@ -527,16 +564,16 @@ mod tests {
 
     #[test]
     fn trace_ids_of_several_threads_never_repeat() {
-        let per_thread: Vec<Vec<String>> = std::thread::scope(|s| {
+        let per_thread: Vec<Vec<TraceId>> = std::thread::scope(|s| {
             let runs: Vec<_> = (0..4)
                 .map(|_| s.spawn(|| (0..2000).map(|_| trace_id()).collect::<Vec<_>>()))
                 .collect();
             runs.into_iter().filter_map(|r| r.join().ok()).collect()
         });
         assert_eq!(per_thread.len(), 4);
-        let all: std::collections::HashSet<&String> = per_thread.iter().flatten().collect();
+        let all: std::collections::HashSet<&TraceId> = per_thread.iter().flatten().collect();
         assert_eq!(all.len(), 8000);
-        assert!(all.iter().all(|id| id.len() == 11));
+        assert!(all.iter().all(|id| id.as_str().len() == 11));
     }
 
     #[test]

@@ -144,15 +144,15 @@ fn decode_segment(seg: &str) -> String {
 /// `default` as the version. Used for HTTP requests and for batch operations' `relative_url`.
 pub fn split_path(
     path: &str,
-    default: &str,
-) -> Result<(String, Vec<String>), (String, GraphError)> {
+    default: &'static str,
+) -> Result<(&'static str, Vec<String>), (&'static str, GraphError)> {
     let mut segments = path.split('/').filter(|s| !s.is_empty()).peekable();
-    let mut served = default.to_string();
+    let mut served = default;
     if let Some(first) = segments.peek() {
         if first.starts_with('v') && first[1..].starts_with(|c: char| c.is_ascii_digit()) {
             match version(first) {
                 Some(v) => {
-                    served = v.to_string();
+                    served = v;
                     segments.next();
                 }
                 None => {
@@ -184,8 +184,8 @@ pub struct GraphRequest {
     pub params: Params,
     /// The access token, wherever it was sent.
     pub token: Option<String>,
-    /// The version served, e.g. `v25.0`.
-    pub version: String,
+    /// The version served, e.g. `v25.0` (one of [`VERSIONS`]).
+    pub version: &'static str,
     /// Where this server is reached, e.g. `http://127.0.0.1:8080` (for paging URLs).
     pub base_url: String,
 }
@@ -228,21 +228,15 @@ mod tests {
     fn paths_split_into_version_and_segments() {
         assert_eq!(
             split_path("/v23.0/me/accounts", DEFAULT_VERSION).unwrap(),
-            (
-                "v23.0".to_string(),
-                vec!["me".to_string(), "accounts".to_string()]
-            )
+            ("v23.0", vec!["me".to_string(), "accounts".to_string()])
         );
         assert_eq!(
             split_path("me/a%20b", "v9.0").unwrap(),
-            (
-                "v9.0".to_string(),
-                vec!["me".to_string(), "a b".to_string()]
-            )
+            ("v9.0", vec!["me".to_string(), "a b".to_string()])
         );
         assert_eq!(split_path("/", "v9.0").unwrap().1, Vec::<String>::new());
         let (v, e) = split_path("v99.0/me", "v9.0").unwrap_err();
-        assert_eq!((v.as_str(), e.code), ("v9.0", 2500));
+        assert_eq!((v, e.code), ("v9.0", 2500));
         assert_eq!(version("v2.80"), None);
     }
 
@@ -271,7 +265,7 @@ mod tests {
                 ("fields".into(), "id".into()),
             ]),
             token: Some("EAAsecret".into()),
-            version: "v25.0".into(),
+            version: "v25.0",
             base_url: "http://x".into(),
         };
         let shown = format!("{req:?}");

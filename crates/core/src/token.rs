@@ -628,10 +628,10 @@ pub fn form(token: &str) -> Form<'_> {
     // With a stamp or without (tokens minted before stamps), with claims or without. Looked at
     // first: it holds no `|`, and looking for one is a scan of its own.
     if let Some(rest) = token.strip_prefix(PREFIX) {
-        if matches!(rest.len().checked_sub(BODY_LEN), Some(0 | STAMP_LEN | CLAIMED))
-                // Every byte, without stopping at the first bad one: the loop vectorizes, and
-                // it runs on every request.
-                && rest.bytes().fold(true, |ok, b| ok & b.is_ascii_alphanumeric())
+        if matches!(
+            rest.len().checked_sub(BODY_LEN),
+            Some(0 | STAMP_LEN | CLAIMED)
+        ) && alphanumeric(rest)
         {
             return Form::Stored;
         }
@@ -652,15 +652,40 @@ pub fn form(token: &str) -> Form<'_> {
 /// `XAA`, a stamp and 64 alphanumerics: the form of [`mint_session_info`]'s tokens, and of no
 /// other (a known token of this form is a session info token).
 pub fn is_session_info(token: &str) -> bool {
-    token.strip_prefix(SESSION_INFO_PREFIX).is_some_and(|rest| {
-        rest.len() == STAMP_LEN + BODY_LEN && rest.bytes().all(|b| b.is_ascii_alphanumeric())
-    })
+    token
+        .strip_prefix(SESSION_INFO_PREFIX)
+        .is_some_and(|rest| rest.len() == STAMP_LEN + BODY_LEN && alphanumeric(rest))
+}
+
+/// Whether `s` is ASCII letters and digits only. Every byte is looked at, without stopping at
+/// the first bad one and without branches, so that the loop runs on whole vectors of bytes: it
+/// runs on every request, where `bytes().all(is_ascii_alphanumeric)` took some 7 instructions a
+/// byte.
+fn alphanumeric(s: &str) -> bool {
+    let bad = |b: u8| {
+        let letter = (b | 0x20).wrapping_sub(b'a') < 26;
+        let digit = b.wrapping_sub(b'0') < 10;
+        u8::from(!(letter | digit))
+    };
+    s.bytes().fold(0, |any, b| any | bad(b)) == 0
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::model::{AppId, PageId};
+
+    #[test]
+    fn alphanumeric_agrees_with_the_standard_check_for_every_byte() {
+        for b in 0..=u8::MAX {
+            let mut s = vec![b'a'; 40];
+            s[17] = b;
+            let s = String::from_utf8_lossy(&s).into_owned();
+            let expected = s.bytes().all(|b| b.is_ascii_alphanumeric());
+            assert_eq!(alphanumeric(&s), expected, "byte {b:#04x}");
+        }
+        assert!(alphanumeric(""));
+    }
 
     #[test]
     fn minted_tokens_are_recognised_and_distinct() {

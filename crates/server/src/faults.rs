@@ -488,7 +488,11 @@ struct Candidate {
 
 /// The hook at the start of every Graph call: the injected answer, if a fault fires with one,
 /// after the delays of the faults that fired; `None` lets the call through.
-pub async fn intercept(st: &AppState, req: &GraphRequest, trace: &str) -> Option<Response> {
+pub async fn intercept(
+    st: &AppState,
+    req: &GraphRequest,
+    trace: &graphtoken_core::error::TraceId,
+) -> Option<Response> {
     let faults = &st.faults;
     if faults.stale() {
         faults.reload(&st.services).await;
@@ -565,7 +569,7 @@ pub async fn intercept(st: &AppState, req: &GraphRequest, trace: &str) -> Option
         },
         None => None,
     };
-    Some(render::graph(&req.version, trace, Err(e), usage.as_ref()))
+    Some(render::graph(req.version, trace, Err(e), usage.as_ref()))
 }
 
 /// The app and person behind the request's token (or its `client_id`), as far as known.

@@ -9,6 +9,7 @@ pub mod browser;
 pub mod callbacks;
 pub mod console;
 pub mod faults;
+mod idle;
 mod login;
 pub mod metrics;
 mod normalize;
@@ -170,14 +171,16 @@ pub(crate) struct Https;
 
 /// One connection served by `app`, which knows the peer's address and whether it came over TLS
 /// (requests for the router carry them: `ConnectInfo`, [`OverTls`]), each request's body cut off
-/// when no data came for `body_timeout`.
+/// when no data came for `body_timeout`, its requests counted into `activity` (for
+/// [`idle::idle`]).
 fn connection<I>(
-    builder: &hyper_util::server::conn::auto::Builder<hyper_util::rt::TokioExecutor>,
+    builder: &hyper::server::conn::http1::Builder,
     io: I,
     app: Front,
     peer: std::net::SocketAddr,
     over_tls: bool,
     body_timeout: std::time::Duration,
+    activity: Arc<idle::Activity>,
 ) -> impl hyper_util::server::graceful::GracefulConnection + Send + 'static
 where
     I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
@@ -200,12 +203,27 @@ where
             }
         })
     });
-    builder
-        .serve_connection_with_upgrades(
-            hyper_util::rt::TokioIo::new(io),
-            hyper_util::service::TowerToHyperService::new(service),
-        )
-        .into_owned()
+    builder.serve_connection(
+        hyper_util::rt::TokioIo::new(io),
+        hyper_util::service::TowerToHyperService::new(idle::Counted {
+            inner: service,
+            activity,
+        }),
+    )
+}
+
+/// Serves `connection` until it ends, or closes it once it has been idle for the head timeout
+/// (see [`idle`]).
+async fn until_idle(
+    connection: impl std::future::Future,
+    activity: &idle::Activity,
+    head_timeout: std::time::Duration,
+) {
+    tokio::select! {
+        biased; // the connection first, and no random draw at every wake-up
+        _ = connection => {}
+        () = idle::idle(activity, head_timeout) => {}
+    }
 }
 
 /// How long a stop waits for the requests in flight (a fault may delay one for minutes).
@@ -225,9 +243,6 @@ pub async fn serve(
     limits: Limits,
     tls: Option<Arc<rustls::ServerConfig>>,
 ) -> std::io::Result<()> {
-    use hyper_util::rt::{TokioExecutor, TokioTimer};
-    use hyper_util::server::conn::auto;
-
     let delivery = tokio::spawn(supervised("callback delivery", RESTART_AFTER, {
         let (callbacks, services) = (state.callbacks.clone(), Arc::clone(&state.services));
         move || callbacks.clone().run(Arc::clone(&services))
@@ -240,7 +255,9 @@ pub async fn serve(
     let tls = tls.map(tokio_rustls::TlsAcceptor::from);
     // HTTP/1.1 only: its head timeout bounds idle and slow connections; HTTP/2's connections
     // would need limits of their own (and the proxies in front speak HTTP/1.1 to upstreams).
-    let mut builder = auto::Builder::new(TokioExecutor::new()).http1_only();
+    // hyper's HTTP/1.1 connection itself, then: no upgrades are served, and the automatic
+    // builder's look for an HTTP/2 preface wraps every read.
+    let mut builder = hyper::server::conn::http1::Builder::new();
     // A client may shut its sending side once its request is out (`nc -N`, some HTTP/1.0
     // tools and proxies): it still waits for the answer, so an end of input after a whole
     // request does not close the connection before the answer is written.
@@ -250,12 +267,9 @@ pub async fn serve(
     // up to twice the limit may be taken when it arrives at once: with `MAX_HEAD` set, a head
     // of 128 KiB or less is always taken and one over 256 KiB always refused. With hyper's
     // default of about 400 KiB, a 500 KB header was refused or taken depending on how it came.
-    builder
-        .http1()
-        .timer(TokioTimer::new())
-        .header_read_timeout(limits.head_timeout)
-        .max_buf_size(MAX_HEAD)
-        .half_close(true);
+    //
+    // The head timeout is graphtoken's own (`idle`): hyper's arms a new timer for every request.
+    builder.max_buf_size(MAX_HEAD).half_close(true);
     let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections.max(1)));
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     tokio::pin!(shutdown);
@@ -281,6 +295,8 @@ pub async fn serve(
         };
         let _ = stream.set_nodelay(true);
         let (app, builder, watcher) = (app.clone(), builder.clone(), graceful.watcher());
+        let activity = Arc::new(idle::Activity::default());
+        let head = limits.head_timeout;
         match &tls {
             None => {
                 let connection = watcher.watch(connection(
@@ -290,28 +306,28 @@ pub async fn serve(
                     peer,
                     false,
                     limits.body_timeout,
+                    Arc::clone(&activity),
                 ));
                 tokio::spawn(async move {
-                    let _ = connection.await;
+                    until_idle(connection, &activity, head).await;
                     drop(slot);
                 });
             }
             Some(acceptor) => {
                 // The handshake counts against the head timeout.
                 let handshake = acceptor.accept(stream);
-                let head = limits.head_timeout;
                 tokio::spawn(async move {
                     if let Ok(Ok(stream)) = tokio::time::timeout(head, handshake).await {
-                        let _ = watcher
-                            .watch(connection(
-                                &builder,
-                                stream,
-                                app,
-                                peer,
-                                true,
-                                limits.body_timeout,
-                            ))
-                            .await;
+                        let connection = watcher.watch(connection(
+                            &builder,
+                            stream,
+                            app,
+                            peer,
+                            true,
+                            limits.body_timeout,
+                            Arc::clone(&activity),
+                        ));
+                        until_idle(connection, &activity, head).await;
                     }
                     drop(slot);
                 });
@@ -944,14 +960,14 @@ pub(crate) async fn graph_request(State(st): State<Arc<AppState>>, request: Requ
     };
     let req = match normalize::request(&parts.method, &parts.uri, &parts.headers, &body) {
         Ok(req) => req,
-        Err((version, e)) => return render::graph(&version, &trace, Err(e), None),
+        Err((version, e)) => return render::graph(version, &trace, Err(e), None),
     };
     if let Some(mut resp) = faults::intercept(&st, &req, &trace).await {
         suppress_status(&req, &mut resp);
         return resp;
     }
     let answer = graph::answer(&st.services, &req).await;
-    let mut response = render::graph(&req.version, &trace, answer.result, answer.usage.as_ref());
+    let mut response = render::graph(req.version, &trace, answer.result, answer.usage.as_ref());
     suppress_status(&req, &mut response);
     if st.services.clock_shifted() {
         let date = graphtoken_core::timefmt::http_date(st.services.now());

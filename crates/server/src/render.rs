@@ -19,15 +19,15 @@ const TRACE_AT: usize = 2;
 const USAGE_AT: usize = 8;
 
 /// An 11-character trace id for `fbtrace_id` and `x-fb-trace-id` (see [`error::trace_id`]).
-pub fn trace_id() -> String {
+pub fn trace_id() -> error::TraceId {
     error::trace_id()
 }
 
 /// A Graph answer: the JSON body, or the error envelope with its status, and the rate-limit
 /// headers (spec §6) when the request had a caller.
 pub fn graph(
-    version: &str,
-    trace: &str,
+    version: &'static str,
+    trace: &error::TraceId,
     result: Result<Reply, GraphError>,
     usage: Option<&Usage>,
 ) -> Response<Body> {
@@ -41,7 +41,7 @@ pub fn graph(
         Err(e) => {
             if e.status >= 500 {
                 tracing::error!(
-                    trace,
+                    trace = trace.as_str(),
                     code = e.code,
                     detail = e.detail().unwrap_or(""),
                     "internal error"
@@ -50,7 +50,7 @@ pub fn graph(
             let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
             (
                 status,
-                body_of(&e.to_json(trace)).into(),
+                body_of(&e.to_json(trace.as_str())).into(),
                 e.www_authenticate_header(),
             )
         }
@@ -61,8 +61,13 @@ pub fn graph(
     *h = common_headers();
     // In place of the placeholders, so the order stays; found by their place, since an insert
     // by name hashes the name and probes the map.
-    let mut version = HeaderValue::from_str(version).ok();
-    let mut trace = HeaderValue::from_str(trace).ok();
+    // A version is a constant (`request::VERSIONS`): its header shares its text, uncopied
+    // (`from_static`, which takes what this check lets through).
+    let mut version = version
+        .bytes()
+        .all(|b| (b' '..=b'~').contains(&b))
+        .then(|| HeaderValue::from_static(version));
+    let mut trace = HeaderValue::from_bytes(trace.as_bytes()).ok();
     // A version or trace id that is no header value (neither ever is) goes, below.
     let gone = (version.is_none(), trace.is_none());
     let mut app = usage.map(|u| share(u.app));
@@ -208,12 +213,8 @@ mod tests {
     #[test]
     fn an_answer_carries_its_version_trace_and_usage_in_their_places() {
         let usage = Usage { app: 7, page: None };
-        let r = graph(
-            "v21.0",
-            "AbCdEfGhIjK",
-            Ok(Reply::Value(Value::Null)),
-            Some(&usage),
-        );
+        let trace = trace_id();
+        let r = graph("v21.0", &trace, Ok(Reply::Value(Value::Null)), Some(&usage));
         let h = r.headers();
         let order: Vec<_> = h.keys().map(HeaderName::as_str).collect();
         let fresh: Vec<_> = common_headers().keys().cloned().collect();
@@ -222,17 +223,12 @@ mod tests {
             fresh.iter().map(HeaderName::as_str).collect::<Vec<_>>()
         );
         assert_eq!(h[API_VERSION], "v21.0");
-        assert_eq!(h[TRACE_ID], "AbCdEfGhIjK");
+        assert_eq!(h[TRACE_ID], trace.as_str());
         assert_eq!(h[APP_USAGE], ratelimit::shares(7));
-        let r = graph("v21.0", "AbCdEfGhIjK", Ok(Reply::Value(Value::Null)), None);
+        let r = graph("v21.0", &trace, Ok(Reply::Value(Value::Null)), None);
         assert!(!r.headers().contains_key(APP_USAGE), "no caller, no usage");
         assert_eq!(r.headers()[API_VERSION], "v21.0");
-        let r = graph(
-            "v2\n",
-            "AbCdEfGhIjK",
-            Ok(Reply::Value(Value::Null)),
-            Some(&usage),
-        );
+        let r = graph("v2\n", &trace, Ok(Reply::Value(Value::Null)), Some(&usage));
         assert!(!r.headers().contains_key(API_VERSION), "no header value");
         assert_eq!(r.headers()[APP_USAGE], ratelimit::shares(7));
     }

@@ -110,7 +110,7 @@ pub(super) async fn run(
                 out.push(Value::Null);
                 continue;
             }
-            Err(e) => (req.version.clone(), Err(e)),
+            Err(e) => (req.version, Err(e)),
             Ok(Some((url, body))) => match operation(req, op, &url, &body) {
                 Ok(sub) => {
                     let answer = answer_boxed(g, &sub).await;
@@ -134,7 +134,7 @@ pub(super) async fn run(
         if omit && result.is_ok() {
             out.push(Value::Null);
         } else {
-            out.push(entry(&version, result, include_headers));
+            out.push(entry(version, result, include_headers));
         }
     }
     Ok(Value::Array(out))
@@ -341,7 +341,7 @@ fn operation(
     op: &Op,
     url: &str,
     body: &str,
-) -> Result<GraphRequest, (String, GraphError)> {
+) -> Result<GraphRequest, (&'static str, GraphError)> {
     let url = url.trim();
     // An absolute URL (`https://graph.facebook.com/v25.0/me`) is taken by its path.
     let url = match url.split_once("://") {
@@ -349,8 +349,8 @@ fn operation(
         None => url,
     };
     let (path, query) = url.split_once('?').unwrap_or((url, ""));
-    let (version, path) = request::split_path(path, &top.version)?;
-    let fail = |e: GraphError| (version.clone(), e);
+    let (version, path) = request::split_path(path, top.version)?;
+    let fail = |e: GraphError| (version, e);
 
     let limit = request::MAX_PARAMS + 1;
     let mut params: Vec<(String, String)> = form_urlencoded::parse(body.as_bytes())
