@@ -57,7 +57,8 @@ pub struct ServeArgs {
     #[arg(long, env = "GRAPHTOKEN_DB_WAIT", default_value_t = 60)]
     pub db_wait: u64,
     /// Seconds a client has to send a request's head, and on a kept-alive connection to start
-    /// the next request, before the connection is closed.
+    /// the next request, before the connection is closed (between the timeout and a quarter
+    /// more).
     #[arg(long, env = "GRAPHTOKEN_HEAD_TIMEOUT", default_value_t = 10,
           value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub head_timeout: u64,
