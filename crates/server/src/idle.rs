@@ -3,11 +3,13 @@
 //! hyper's own header-read timeout arms a new timer for every request on a kept-alive
 //! connection (a boxed sleep, entered in tokio's timer wheel when the next head is awaited and
 //! taken out again when it comes): about 3.5% of a Graph call's instructions. Here a connection
-//! counts its requests as they begin and end ([`Counted`]), and one watch per connection
-//! ([`idle`]) looks at the count four times per head timeout. A connection with no request in
-//! flight whose count has not moved for a whole timeout is closed: a client that connects and
-//! sends nothing, sends half a head, or keeps a connection idle between requests is cut off
-//! between one head timeout and a quarter more after it connected or its last request ended.
+//! counts its requests as they begin and end ([`Counted`]) and the writes to its socket that
+//! moved ([`Watched`]), and one watch per connection ([`idle`]) looks at the count four times
+//! per head timeout. A connection with no request in flight whose count has not moved for a
+//! whole timeout is closed: a client that connects and sends nothing, sends half a head, or
+//! keeps a connection idle between requests is cut off between one head timeout and a quarter
+//! more after it connected or its answer last moved; so is one that stops taking an answer (a
+//! large one that a slow client takes bit by bit keeps its connection).
 
 use std::future::Future;
 use std::pin::Pin;
@@ -16,14 +18,21 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-/// The beginnings and ends of a connection's requests, counted: odd while one is in flight
-/// (HTTP/1.1 serves a connection's requests one at a time).
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+
+/// What moved on a connection, counted: each beginning and end of a request by one (so the
+/// count is odd while a request is in flight: HTTP/1.1 serves a connection's requests one at a
+/// time), each write to its socket by two.
 #[derive(Debug, Default)]
 pub(crate) struct Activity(AtomicU64);
 
 impl Activity {
     fn step(&self) {
         self.0.fetch_add(1, Relaxed);
+    }
+
+    fn wrote(&self) {
+        self.0.fetch_add(2, Relaxed);
     }
 }
 
@@ -103,6 +112,64 @@ impl<F: Future + Unpin> Future for InFlight<F> {
     }
 }
 
+/// A connection's socket, whose writes count into an [`Activity`].
+pub(crate) struct Watched<I> {
+    pub io: I,
+    pub activity: Arc<Activity>,
+}
+
+impl<I> Watched<I> {
+    fn moved(&self, written: &Poll<std::io::Result<usize>>) {
+        if matches!(written, Poll::Ready(Ok(n)) if *n > 0) {
+            self.activity.wrote();
+        }
+    }
+}
+
+impl<I: AsyncRead + Unpin> AsyncRead for Watched<I> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.io).poll_read(cx, buf)
+    }
+}
+
+impl<I: AsyncWrite + Unpin> AsyncWrite for Watched<I> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        let written = Pin::new(&mut self.io).poll_write(cx, buf);
+        self.moved(&written);
+        written
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        let written = Pin::new(&mut self.io).poll_write_vectored(cx, bufs);
+        self.moved(&written);
+        written
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.io.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.io).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.io).poll_shutdown(cx)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -146,6 +213,32 @@ mod tests {
             after >= Duration::from_secs(8) && after < Duration::from_secs(10),
             "{after:?}"
         );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_answer_that_keeps_moving_keeps_the_connection() {
+        use tokio::io::AsyncWriteExt;
+        let activity = Arc::new(Activity::default());
+        let (near, _far) = tokio::io::duplex(1 << 16);
+        let mut socket = Watched {
+            io: near,
+            activity: Arc::clone(&activity),
+        };
+        let watch = tokio::spawn({
+            let activity = Arc::clone(&activity);
+            async move { idle(&activity, Duration::from_secs(8)).await }
+        });
+        // A large answer taken bit by bit: a piece every 7 s for a minute.
+        for _ in 0..9 {
+            tokio::time::sleep(Duration::from_secs(7)).await;
+            let _ = socket.write_all(b"piece").await;
+            assert!(!watch.is_finished(), "closed while the answer moved");
+        }
+        // Then nothing moves: closed 8 to 10 s later.
+        let before = tokio::time::Instant::now();
+        let _ = watch.await;
+        assert!(before.elapsed() >= Duration::from_secs(8));
+        assert!(before.elapsed() < Duration::from_secs(10));
     }
 
     #[tokio::test(start_paused = true)]

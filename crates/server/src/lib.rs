@@ -204,7 +204,10 @@ where
         })
     });
     builder.serve_connection(
-        hyper_util::rt::TokioIo::new(io),
+        hyper_util::rt::TokioIo::new(idle::Watched {
+            io,
+            activity: Arc::clone(&activity),
+        }),
         hyper_util::service::TowerToHyperService::new(idle::Counted {
             inner: service,
             activity,
