@@ -179,6 +179,29 @@ mod tests {
         Ok(n)
     }
 
+    /// A connection's activity and its watch, with a limit of 8 s, started now.
+    fn watched() -> (Arc<Activity>, tokio::task::JoinHandle<()>) {
+        let activity = Arc::new(Activity::default());
+        let watch = tokio::spawn({
+            let activity = Arc::clone(&activity);
+            async move { idle(&activity, Duration::from_secs(8)).await }
+        });
+        (activity, watch)
+    }
+
+    /// Waits for the watch to close the connection, and says it did so 8 to 10 s after `since`.
+    async fn closed_8_to_10_s_after(
+        watch: tokio::task::JoinHandle<()>,
+        since: tokio::time::Instant,
+    ) {
+        let _ = watch.await;
+        let after = since.elapsed();
+        assert!(
+            after >= Duration::from_secs(8) && after < Duration::from_secs(10),
+            "{after:?}"
+        );
+    }
+
     #[tokio::test(start_paused = true)]
     async fn a_connection_with_nothing_in_flight_is_idle_after_the_limit() {
         let activity = Activity::default();
@@ -189,69 +212,44 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_request_in_flight_keeps_the_connection_and_its_end_starts_the_wait_again() {
-        let activity = Arc::new(Activity::default());
+        let (activity, watch) = watched();
         let mut service = Counted {
             inner: tower::service_fn(|n: u32| Box::pin(echo(n))),
-            activity: Arc::clone(&activity),
+            activity,
         };
-        let start = tokio::time::Instant::now();
         // A request begins at 1 s and is answered at 30 s (a slow handler, a delay fault).
-        let watch = tokio::spawn({
-            let activity = Arc::clone(&activity);
-            async move { idle(&activity, Duration::from_secs(8)).await }
-        });
         tokio::time::sleep(Duration::from_secs(1)).await;
         let pending = service.ready().await.map(|s| s.call(7));
         tokio::time::sleep(Duration::from_secs(29)).await;
         assert!(!watch.is_finished(), "closed with a request in flight");
         let answer = pending.unwrap_or_else(|e| match e {}).await;
         assert_eq!(answer.ok(), Some(7));
-        // Closed between 8 and 10 s after the answer.
-        let _ = watch.await;
-        let after = start.elapsed() - Duration::from_secs(30);
-        assert!(
-            after >= Duration::from_secs(8) && after < Duration::from_secs(10),
-            "{after:?}"
-        );
+        closed_8_to_10_s_after(watch, tokio::time::Instant::now()).await;
     }
 
     #[tokio::test(start_paused = true)]
     async fn an_answer_that_keeps_moving_keeps_the_connection() {
         use tokio::io::AsyncWriteExt;
-        let activity = Arc::new(Activity::default());
+        let (activity, watch) = watched();
         let (near, _far) = tokio::io::duplex(1 << 16);
-        let mut socket = Watched {
-            io: near,
-            activity: Arc::clone(&activity),
-        };
-        let watch = tokio::spawn({
-            let activity = Arc::clone(&activity);
-            async move { idle(&activity, Duration::from_secs(8)).await }
-        });
+        let mut socket = Watched { io: near, activity };
         // A large answer taken bit by bit: a piece every 7 s for a minute.
         for _ in 0..9 {
             tokio::time::sleep(Duration::from_secs(7)).await;
             let _ = socket.write_all(b"piece").await;
             assert!(!watch.is_finished(), "closed while the answer moved");
         }
-        // Then nothing moves: closed 8 to 10 s later.
-        let before = tokio::time::Instant::now();
-        let _ = watch.await;
-        assert!(before.elapsed() >= Duration::from_secs(8));
-        assert!(before.elapsed() < Duration::from_secs(10));
+        // Then nothing moves.
+        closed_8_to_10_s_after(watch, tokio::time::Instant::now()).await;
     }
 
     #[tokio::test(start_paused = true)]
     async fn requests_that_keep_coming_keep_the_connection() {
-        let activity = Arc::new(Activity::default());
+        let (activity, watch) = watched();
         let mut service = Counted {
             inner: tower::service_fn(|n: u32| Box::pin(echo(n))),
-            activity: Arc::clone(&activity),
+            activity,
         };
-        let watch = tokio::spawn({
-            let activity = Arc::clone(&activity);
-            async move { idle(&activity, Duration::from_secs(8)).await }
-        });
         // One request every 7 s for a minute: never 8 s without one.
         for _ in 0..9 {
             tokio::time::sleep(Duration::from_secs(7)).await;
@@ -262,9 +260,6 @@ mod tests {
         // A request dropped unanswered (the client went away) ends all the same.
         let dropped = service.ready().await.map(|s| s.call(2));
         drop(dropped);
-        let before = tokio::time::Instant::now();
-        let _ = watch.await;
-        assert!(before.elapsed() >= Duration::from_secs(8));
-        assert!(before.elapsed() < Duration::from_secs(10));
+        closed_8_to_10_s_after(watch, tokio::time::Instant::now()).await;
     }
 }

@@ -171,7 +171,7 @@ pub(crate) struct Https;
 
 /// One connection served by `app`, which knows the peer's address and whether it came over TLS
 /// (requests for the router carry them: `ConnectInfo`, [`OverTls`]), each request's body cut off
-/// when no data came for `body_timeout`, its requests counted into `activity` (for
+/// when no data came for `body_timeout`, its requests and writes counted into `activity` (for
 /// [`idle::idle`]).
 fn connection<I>(
     builder: &hyper::server::conn::http1::Builder,
